@@ -1,0 +1,84 @@
+/**
+ * Identifier arithmetic on the 2^256 Chord ring.
+ *
+ * Ring positions are bigints in [0, 2^256). Intervals follow the Chord paper's notation and wrap
+ * around zero; an interval whose two ends are equal is the whole ring (minus the end points where
+ * the interval is open), which is what a ring of one node needs.
+ */
+import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js'
+
+export const ID_BITS = 256
+export const ID_BYTES = ID_BITS / 8
+export const RING_SIZE = 1n << BigInt(ID_BITS)
+const MASK = RING_SIZE - 1n
+
+export type RingId = bigint
+
+export function sha256 (bytes: Uint8Array): Uint8Array {
+  return nobleSha256(bytes)
+}
+
+/** The ring position of arbitrary bytes: sha256 read as a big-endian integer */
+export function hashToRingId (bytes: Uint8Array): RingId {
+  return ringIdFromBytes(sha256(bytes))
+}
+
+export function ringIdFromBytes (bytes: Uint8Array): RingId {
+  if (bytes.byteLength !== ID_BYTES) {
+    throw new RangeError(`a ring id is ${ID_BYTES} bytes, got ${bytes.byteLength}`)
+  }
+  let id = 0n
+  for (const b of bytes) {
+    id = (id << 8n) | BigInt(b)
+  }
+  return id
+}
+
+export function ringIdToBytes (id: RingId): Uint8Array {
+  const out = new Uint8Array(ID_BYTES)
+  let v = id & MASK
+  for (let i = ID_BYTES - 1; i >= 0; i--) {
+    out[i] = Number(v & 0xffn)
+    v >>= 8n
+  }
+  return out
+}
+
+export function ringIdToHex (id: RingId): string {
+  return (id & MASK).toString(16).padStart(ID_BYTES * 2, '0')
+}
+
+export function ringIdFromHex (hex: string): RingId {
+  if (!/^[0-9a-fA-F]{64}$/.test(hex)) {
+    throw new RangeError('a ring id in hex is 64 hexadecimal digits')
+  }
+  return BigInt('0x' + hex)
+}
+
+/** (id + 2^exponent) mod 2^256: the start of finger `exponent` */
+export function addPowerOfTwo (id: RingId, exponent: number): RingId {
+  return (id + (1n << BigInt(exponent))) & MASK
+}
+
+/** Clockwise distance from `from` to `to`, in [0, 2^256) */
+export function distance (from: RingId, to: RingId): RingId {
+  return (to - from) & MASK
+}
+
+/** x ∈ (a, b), wrapping; a === b means the whole ring except a */
+export function inOpenInterval (x: RingId, a: RingId, b: RingId): boolean {
+  if (a === b) {
+    return x !== a
+  }
+  const dx = distance(a, x)
+  return dx > 0n && dx < distance(a, b)
+}
+
+/** x ∈ (a, b], wrapping; a === b means the whole ring */
+export function inHalfOpenInterval (x: RingId, a: RingId, b: RingId): boolean {
+  if (a === b) {
+    return true
+  }
+  const dx = distance(a, x)
+  return dx > 0n && dx <= distance(a, b)
+}

@@ -1,0 +1,57 @@
+/**
+ * The only way the ring core reaches other nodes.
+ *
+ * `ChordRpc` is what the core calls (outbound); `ChordRpcHandler` is what the core answers
+ * (inbound). The libp2p implementation lives in `src/transport/`; the simulator in `test/helpers`
+ * implements both in-process. Any rejection from a `ChordRpc` method means "that node did not
+ * answer correctly in time": the core treats it as a failure of that node, never as a reason to
+ * change its own state beyond routing around it.
+ */
+import type { RingId } from './id.js'
+
+/** A node on the ring: its position and an opaque transport address (a PeerId string on libp2p) */
+export interface NodeRef {
+  readonly id: RingId
+  readonly peer: string
+}
+
+export interface Neighbours {
+  predecessor?: NodeRef
+  /** nearest first */
+  successors: NodeRef[]
+}
+
+/**
+ * One step of an iterative lookup, answered by the node asked:
+ * - `done`: `successors[0]` is responsible for the id; the rest are the nodes that follow it
+ *   (the id's replica set);
+ * - otherwise `closer` lists nodes that precede the id more closely than the one asked, best
+ *   first, so the caller can fall back when the best one is dead.
+ */
+export type FindSuccessorReply =
+  | { done: true, successors: NodeRef[] }
+  | { done: false, closer: NodeRef[] }
+
+export interface RpcOptions {
+  signal?: AbortSignal
+}
+
+export interface ChordRpc {
+  /** the remote's predecessor and successor list (stabilize) */
+  getNeighbours(to: NodeRef, options?: RpcOptions): Promise<Neighbours>
+  /** tell `to` that we believe we are its predecessor; who "we" are comes from the authenticated connection */
+  notify(to: NodeRef, options?: RpcOptions): Promise<void>
+  findSuccessor(to: NodeRef, id: RingId, options?: RpcOptions): Promise<FindSuccessorReply>
+  /** we are leaving gracefully: here are our neighbours so `to` can close the ring at once */
+  leaving(to: NodeRef, neighbours: Neighbours, options?: RpcOptions): Promise<void>
+  /** liveness check */
+  ping(to: NodeRef, options?: RpcOptions): Promise<void>
+}
+
+/** What a node answers; `from` is the sender as authenticated by the transport */
+export interface ChordRpcHandler {
+  onGetNeighbours(from: NodeRef): Neighbours
+  onNotify(from: NodeRef): void
+  onFindSuccessor(from: NodeRef, id: RingId): FindSuccessorReply
+  onLeaving(from: NodeRef, neighbours: Neighbours): void
+}

@@ -1,0 +1,61 @@
+/**
+ * Typed errors of the public API. Callers match on the class or on `.name`, never on the text.
+ */
+
+export class ChordError extends Error {
+  static name = 'ChordError'
+  constructor (message: string, options?: ErrorOptions) {
+    super(message, options)
+    this.name = new.target.name
+  }
+}
+
+/** A decoded network message broke the protocol's rules (size, field lengths, counts, ranges) */
+export class InvalidMessageError extends ChordError {
+  static name = 'InvalidMessageError'
+}
+
+/** No node responsible for a key could be found (every route failed or the hop limit was hit) */
+export class LookupFailedError extends ChordError {
+  static name = 'LookupFailedError'
+}
+
+/** A storage limit (per key, total, per mailbox) would be exceeded: nothing was written */
+export class QuotaExceededError extends ChordError {
+  static name = 'QuotaExceededError'
+}
+
+/** A peer sent more than its share; the request was refused without being processed */
+export class RateLimitedError extends ChordError {
+  static name = 'RateLimitedError'
+}
+
+/** A remote node did not answer within the request deadline */
+export class RequestTimeoutError extends ChordError {
+  static name = 'RequestTimeoutError'
+}
+
+/** A remote node answered a request with an error status */
+export class RemoteError extends ChordError {
+  static name = 'RemoteError'
+}
+
+/** The node is not (or no longer) running */
+export class NotStartedError extends ChordError {
+  static name = 'NotStartedError'
+}
+
+/** None of the bootstrap peers could be reached before the join deadline */
+export class BootstrapFailedError extends ChordError {
+  static name = 'BootstrapFailedError'
+}
+
+/** Options passed to a public function were invalid */
+export class InvalidOptionsError extends ChordError {
+  static name = 'InvalidOptionsError'
+}
+
+/** A signature, challenge or ciphertext failed verification */
+export class VerificationError extends ChordError {
+  static name = 'VerificationError'
+}
