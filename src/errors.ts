@@ -25,6 +25,11 @@ export class QuotaExceededError extends ChordError {
   static name = 'QuotaExceededError'
 }
 
+/** A record is malformed: wrong key or id length, an id that is not the hash of its value, a bad expiry */
+export class InvalidRecordError extends ChordError {
+  static name = 'InvalidRecordError'
+}
+
 /** A peer sent more than its share; the request was refused without being processed */
 export class RateLimitedError extends ChordError {
   static name = 'RateLimitedError'
