@@ -1,0 +1,46 @@
+/**
+ * Settings of the ring core, with the reason for each default.
+ */
+export const millisecond = 1
+export const second = 1000 * millisecond
+export const minute = 60 * second
+
+/** Successor-list length when none is given: r = 3 replicas need at least 3 successors */
+export const DEFAULT_REPLICAS = 3
+
+/**
+ * Longest successor list we keep or accept. A list of r entries survives r - 1 simultaneous
+ * failures; more than this only costs bytes on every stabilize round.
+ */
+export const MAX_SUCCESSORS = 16
+
+/**
+ * Successor-list length, whatever r is. The ring stays connected while one of a node's successors
+ * survives, so the list is longer than the replica set: with 8, a node loses its whole list when
+ * half the ring dies at once with probability 0.5^8 (0.4%), and recovers even then through its fingers.
+ */
+export const MIN_SUCCESSOR_LIST_LENGTH = 8
+
+/** How often a node checks its successor's predecessor (the ring's repair loop) */
+export const DEFAULT_STABILIZE_INTERVAL = 1 * second
+
+/** How often one finger is refreshed; a full table needs about log2(N) rounds */
+export const DEFAULT_FIX_FINGERS_INTERVAL = 1 * second
+
+/** How often the predecessor is pinged; a dead one blocks nothing but handoff, so this is slower */
+export const DEFAULT_CHECK_PREDECESSOR_INTERVAL = 2 * second
+
+/**
+ * Timers are spread by up to this fraction of their interval so that nodes started together do
+ * not stabilize in lockstep.
+ */
+export const TIMER_JITTER = 0.2
+
+/**
+ * Upper bound on the nodes one lookup asks. A correct ring needs about log2(N) (32 for four
+ * billion nodes); the bound stops a lookup that is led in circles by stale or lying nodes.
+ */
+export const MAX_LOOKUP_HOPS = 48
+
+/** Alternatives a node returns besides its best next hop, so the asker can route around failures */
+export const CLOSER_NODES_PER_REPLY = 4

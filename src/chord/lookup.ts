@@ -1,0 +1,134 @@
+/**
+ * Iterative find-successor. The asking node keeps control of the route: it asks one node at a
+ * time, which answers either "the key's successor is X (and these follow it)" or "these nodes are
+ * closer". A node that fails is skipped and the next-closest candidate is asked, so one dead
+ * finger costs a timeout, not the lookup.
+ */
+import { LookupFailedError } from '../errors.js'
+import { CLOSER_NODES_PER_REPLY, MAX_LOOKUP_HOPS } from './constants.js'
+import { distance, inHalfOpenInterval, inOpenInterval } from './id.js'
+import type { RingId } from './id.js'
+import type { RoutingTable } from './routing-table.js'
+import type { ChordRpc, FindSuccessorReply, NodeRef, RpcOptions } from './rpc.js'
+
+export interface LookupResult {
+  /** the node responsible for the id, followed by the nodes after it (the id's replica set) */
+  successors: NodeRef[]
+  /** how many remote nodes answered on the way */
+  hops: number
+}
+
+/** One lookup step answered from a routing table: ours for the first step, any node's in a handler */
+export function answerFindSuccessor (table: RoutingTable, id: RingId): FindSuccessorReply {
+  const successors = table.getSuccessors()
+  if (successors.length === 0) {
+    return { done: true, successors: [table.self] }
+  }
+  if (inHalfOpenInterval(id, table.self.id, successors[0].id)) {
+    return { done: true, successors: [...successors] }
+  }
+  if (table.isResponsibleFor(id)) {
+    return { done: true, successors: [table.self, ...successors].slice(0, table.successorListLength) }
+  }
+  const closer = table.closestPreceding(id, CLOSER_NODES_PER_REPLY)
+  if (closer.length === 0) {
+    // cannot happen with a non-empty successor list (the successor precedes any id it does not own); kept total
+    return { done: true, successors: [...successors] }
+  }
+  return { done: false, closer }
+}
+
+export interface LookupInit {
+  maxHops?: number
+  /** told when a node did not answer, so the table can stop routing through it */
+  onNodeFailed?(node: NodeRef): void
+}
+
+export class Lookup {
+  private readonly table: RoutingTable
+  private readonly rpc: ChordRpc
+  private readonly maxHops: number
+  private readonly onNodeFailed: (node: NodeRef) => void
+
+  constructor (table: RoutingTable, rpc: ChordRpc, init: LookupInit = {}) {
+    this.table = table
+    this.rpc = rpc
+    this.maxHops = init.maxHops ?? MAX_LOOKUP_HOPS
+    this.onNodeFailed = init.onNodeFailed ?? (() => {})
+  }
+
+  /** The successor of `id`, starting from our own routing table */
+  async findSuccessor (id: RingId, options: RpcOptions = {}): Promise<LookupResult> {
+    const first = answerFindSuccessor(this.table, id)
+    if (first.done) {
+      return { successors: first.successors, hops: 0 }
+    }
+    // every preceding node we know is a fallback, not just the few a remote reply would carry
+    return this.route(id, this.table.closestPreceding(id, Infinity), options)
+  }
+
+  /** The successor of `id`, asking `entry` first (joining, or looking through a peer outside our path) */
+  async findSuccessorVia (entry: NodeRef, id: RingId, options: RpcOptions = {}): Promise<LookupResult> {
+    return this.route(id, [entry], options)
+  }
+
+  private async route (id: RingId, start: NodeRef[], options: RpcOptions): Promise<LookupResult> {
+    const candidates = new Map<string, NodeRef>()
+    const asked = new Set<string>([this.table.self.peer])
+    const addCandidates = (nodes: NodeRef[]): void => {
+      for (const node of nodes) {
+        if (!asked.has(node.peer)) {
+          candidates.set(node.peer, node)
+        }
+      }
+    }
+    addCandidates(start)
+    let hops = 0
+    let failures = 0
+
+    while (hops + failures < this.maxHops) {
+      const next = closestTo(candidates.values(), id)
+      if (next == null) {
+        break
+      }
+      candidates.delete(next.peer)
+      asked.add(next.peer)
+
+      let reply: FindSuccessorReply
+      try {
+        reply = await this.rpc.findSuccessor(next, id, options)
+      } catch (err) {
+        if (options.signal?.aborted === true) {
+          throw err
+        }
+        failures++
+        this.onNodeFailed(next)
+        continue
+      }
+      hops++
+      if (reply.done) {
+        if (reply.successors.length > 0) {
+          return { successors: reply.successors, hops }
+        }
+        continue
+      }
+      // only nodes between the one asked and the id bring us closer; anything else is stale or a lie
+      addCandidates(reply.closer.filter(n => inOpenInterval(n.id, next.id, id)))
+    }
+    throw new LookupFailedError(`no route to the successor of ${id.toString(16)} after ${hops} hops and ${failures} failures`)
+  }
+}
+
+/** The node that most closely precedes `id` (smallest clockwise distance to it) */
+function closestTo (nodes: Iterable<NodeRef>, id: RingId): NodeRef | undefined {
+  let best: NodeRef | undefined
+  let bestDistance = 0n
+  for (const node of nodes) {
+    const d = distance(node.id, id)
+    if (best == null || d < bestDistance) {
+      best = node
+      bestDistance = d
+    }
+  }
+  return best
+}

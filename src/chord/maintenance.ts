@@ -1,0 +1,230 @@
+/**
+ * The ring's repair loops: stabilize, notify (rectify), fix fingers, check predecessor, and the
+ * graceful-leave messages. They follow the corrected rules of Zave ("Reasoning about identifier
+ * spaces: how to make Chord correct", 2017):
+ *
+ * - stabilize adopts its successor's predecessor only after checking that it is alive;
+ * - the successor list is copied from the successor and shifts past a dead successor;
+ * - notify adopts a new predecessor only if it lies between the old one and us, or the old one
+ *   is dead.
+ *
+ * Each loop is a method that does one round, so the simulator can drive rounds without timers.
+ */
+import { inHalfOpenInterval, inOpenInterval } from './id.js'
+import type { Lookup } from './lookup.js'
+import type { RoutingTable } from './routing-table.js'
+import type { ChordRpc, Neighbours, NodeRef } from './rpc.js'
+
+export interface MaintenanceInit {
+  /** client nodes use the ring without holding a position: they never notify anyone */
+  clientMode?: boolean
+  /** told whenever the successor list or predecessor changes (replication listens) */
+  onNeighboursChanged?(): void
+  /** told when a node is found dead, so other components can drop it too */
+  onNodeFailed?(node: NodeRef): void
+}
+
+export class Maintenance {
+  private readonly table: RoutingTable
+  private readonly rpc: ChordRpc
+  private readonly lookup: Lookup
+  private readonly clientMode: boolean
+  private readonly onNeighboursChanged: () => void
+  private readonly onNodeFailed: (node: NodeRef) => void
+  private nextFinger = 0
+  private predecessorCheck?: Promise<void>
+
+  constructor (table: RoutingTable, rpc: ChordRpc, lookup: Lookup, init: MaintenanceInit = {}) {
+    this.table = table
+    this.rpc = rpc
+    this.lookup = lookup
+    this.clientMode = init.clientMode ?? false
+    this.onNeighboursChanged = init.onNeighboursChanged ?? (() => {})
+    this.onNodeFailed = init.onNodeFailed ?? (() => {})
+  }
+
+  /** Join the ring that `entry` belongs to: find our successor through it, then stabilize at once */
+  async join (entry: NodeRef): Promise<void> {
+    const { successors } = await this.lookup.findSuccessorVia(entry, this.table.self.id)
+    this.changeNeighbours(() => { this.table.setSuccessors(successors) })
+    await this.stabilize()
+  }
+
+  /**
+   * One stabilize round: ask the successor for its neighbours; adopt its predecessor if that lies
+   * between us and it and answers; copy its successor list; notify it. A successor that does not
+   * answer is dropped and the next one in the list is tried.
+   */
+  async stabilize (): Promise<void> {
+    const { table } = this
+    if (table.getSuccessors().length === 0) {
+      // a ring of one learns of its first peer through notify: that peer is our successor too
+      const predecessor = table.predecessor
+      if (predecessor == null) {
+        return
+      }
+      this.changeNeighbours(() => { table.setSuccessors([predecessor]) })
+    }
+
+    while (table.getSuccessors().length > 0) {
+      const successor = table.successor
+      let neighbours: Neighbours
+      try {
+        neighbours = await this.rpc.getNeighbours(successor)
+      } catch {
+        this.nodeFailed(successor)
+        continue
+      }
+
+      let next = successor
+      let list = neighbours.successors
+      const candidate = neighbours.predecessor
+      if (candidate != null && inOpenInterval(candidate.id, table.self.id, successor.id)) {
+        try {
+          list = (await this.rpc.getNeighbours(candidate)).successors
+          next = candidate
+        } catch {
+          // a dead predecessor of our successor must not become our successor (Zave's first trap)
+        }
+      }
+      this.changeNeighbours(() => { table.setSuccessors([next, ...list]) })
+
+      if (!this.clientMode) {
+        try {
+          await this.rpc.notify(next)
+        } catch {
+          // it answered a moment ago; the next round finds out if it is gone
+        }
+      }
+      return
+    }
+    await this.recoverSuccessor()
+  }
+
+  /** Refresh one finger (and every finger that shares its node); a full table takes about log2(N) rounds */
+  async fixFingers (): Promise<void> {
+    const { table } = this
+    const index = this.nextFinger
+    const { successors } = await this.lookup.findSuccessor(table.fingerStart(index))
+    const node = successors[0]
+    let next = index
+    while (next < table.fingerCount && inHalfOpenInterval(table.fingerStart(next), table.self.id, node.id)) {
+      table.setFinger(next, node)
+      next++
+    }
+    if (next === index) {
+      // the node found does not follow the finger's start (we are its only node): leave it empty
+      table.setFinger(index, undefined)
+      next++
+    }
+    this.nextFinger = next % table.fingerCount
+  }
+
+  /** Ping the predecessor; forget it if it does not answer */
+  async checkPredecessor (): Promise<void> {
+    const predecessor = this.table.predecessor
+    if (predecessor == null) {
+      return
+    }
+    try {
+      await this.rpc.ping(predecessor)
+    } catch {
+      if (this.table.predecessor?.peer === predecessor.peer) {
+        this.nodeFailed(predecessor)
+      }
+    }
+  }
+
+  /** A node says it is our predecessor */
+  onNotify (from: NodeRef): void {
+    const { table } = this
+    if (from.peer === table.self.peer) {
+      return
+    }
+    const current = table.predecessor
+    if (current == null || inOpenInterval(from.id, current.id, table.self.id)) {
+      this.changeNeighbours(() => { table.setPredecessor(from) })
+      return
+    }
+    if (current.peer !== from.peer) {
+      // the newcomer is not closer, but the old predecessor may be dead (Zave's notify rule)
+      this.predecessorCheck ??= this.replacePredecessorIfDead(current, from)
+        .finally(() => { this.predecessorCheck = undefined })
+    }
+  }
+
+  /** A neighbour is leaving gracefully and tells us its neighbours, so the ring closes at once */
+  onLeaving (from: NodeRef, neighbours: Neighbours): void {
+    const { table } = this
+    this.changeNeighbours(() => {
+      if (table.getSuccessors().some(s => s.peer === from.peer)) {
+        const ours = table.getSuccessors()
+        const index = ours.findIndex(s => s.peer === from.peer)
+        table.setSuccessors([...ours.slice(0, index), ...neighbours.successors.filter(s => s.peer !== from.peer), ...ours.slice(index + 1)])
+      }
+      if (table.predecessor?.peer === from.peer) {
+        const replacement = neighbours.predecessor
+        table.setPredecessor(replacement?.peer === from.peer ? undefined : replacement)
+      }
+      table.removeNode(from.peer)
+    })
+  }
+
+  /** Tell our predecessor and successor that we are leaving; best effort, they repair anyway */
+  async leave (): Promise<void> {
+    const { table } = this
+    const neighbours: Neighbours = { predecessor: table.predecessor, successors: [...table.getSuccessors()] }
+    const targets = new Map<string, NodeRef>()
+    for (const node of [table.predecessor, table.successor]) {
+      if (node != null && node.peer !== table.self.peer) {
+        targets.set(node.peer, node)
+      }
+    }
+    await Promise.allSettled([...targets.values()].map(async node => this.rpc.leaving(node, neighbours)))
+  }
+
+  private async replacePredecessorIfDead (current: NodeRef, candidate: NodeRef): Promise<void> {
+    try {
+      await this.rpc.ping(current)
+    } catch {
+      if (this.table.predecessor?.peer === current.peer) {
+        this.onNodeFailed(current)
+        this.changeNeighbours(() => { this.table.setPredecessor(candidate) })
+      }
+    }
+  }
+
+  /**
+   * Every successor is gone. Find our place again through any node we still know; if none
+   * answers we are alone until someone notifies us.
+   */
+  private async recoverSuccessor (): Promise<void> {
+    for (const node of this.table.knownNodes()) {
+      try {
+        const { successors } = await this.lookup.findSuccessorVia(node, this.table.self.id)
+        this.changeNeighbours(() => { this.table.setSuccessors(successors) })
+        return
+      } catch {
+        this.nodeFailed(node)
+      }
+    }
+  }
+
+  private nodeFailed (node: NodeRef): void {
+    this.changeNeighbours(() => { this.table.removeNode(node.peer) })
+    this.onNodeFailed(node)
+  }
+
+  /** Run a change and tell the listener if the successor list or predecessor moved */
+  private changeNeighbours (change: () => void): void {
+    const before = neighbourhoodKey(this.table)
+    change()
+    if (neighbourhoodKey(this.table) !== before) {
+      this.onNeighboursChanged()
+    }
+  }
+}
+
+function neighbourhoodKey (table: RoutingTable): string {
+  return `${table.predecessor?.peer ?? ''}|${table.getSuccessors().map(s => s.peer).join(',')}`
+}

@@ -1,0 +1,141 @@
+/**
+ * One node's view of the ring, assembled from its parts: the routing table (state), lookups,
+ * the maintenance rounds on timers, and the answers to other nodes' requests. Transport-agnostic:
+ * it reaches other nodes only through a `ChordRpc`.
+ */
+import {
+  DEFAULT_CHECK_PREDECESSOR_INTERVAL,
+  DEFAULT_FIX_FINGERS_INTERVAL,
+  DEFAULT_REPLICAS,
+  DEFAULT_STABILIZE_INTERVAL,
+  MAX_SUCCESSORS,
+  MIN_SUCCESSOR_LIST_LENGTH,
+  TIMER_JITTER
+} from './constants.js'
+import { Lookup, answerFindSuccessor } from './lookup.js'
+import { Maintenance } from './maintenance.js'
+import { Periodic } from './periodic.js'
+import { RoutingTable } from './routing-table.js'
+import type { RingId } from './id.js'
+import type { LookupResult } from './lookup.js'
+import type { ChordRpc, ChordRpcHandler, FindSuccessorReply, Neighbours, NodeRef, RpcOptions } from './rpc.js'
+
+export interface RingTimers {
+  stabilizeIntervalMs?: number
+  fixFingersIntervalMs?: number
+  checkPredecessorIntervalMs?: number
+}
+
+export interface RingInit extends RingTimers {
+  self: NodeRef
+  rpc: ChordRpc
+  /** replication factor r; the successor list is at least this long */
+  replicas?: number
+  clientMode?: boolean
+  onNeighboursChanged?(): void
+  onError?(err: unknown): void
+}
+
+export class ChordRing implements ChordRpcHandler {
+  readonly table: RoutingTable
+  readonly clientMode: boolean
+  readonly replicas: number
+  private readonly lookupEngine: Lookup
+  private readonly maintenance: Maintenance
+  private readonly loops: Periodic[]
+
+  constructor (init: RingInit) {
+    const replicas = init.replicas ?? DEFAULT_REPLICAS
+    if (!Number.isInteger(replicas) || replicas < 1 || replicas > MAX_SUCCESSORS) {
+      throw new RangeError(`replicas must be an integer from 1 to ${MAX_SUCCESSORS}`)
+    }
+    this.clientMode = init.clientMode ?? false
+    this.replicas = replicas
+    this.table = new RoutingTable(init.self, { successorListLength: Math.max(replicas, MIN_SUCCESSOR_LIST_LENGTH) })
+    this.lookupEngine = new Lookup(this.table, init.rpc, {
+      onNodeFailed: node => { this.table.removeFinger(node.peer) }
+    })
+    this.maintenance = new Maintenance(this.table, init.rpc, this.lookupEngine, {
+      clientMode: this.clientMode,
+      onNeighboursChanged: init.onNeighboursChanged
+    })
+    const timer = (task: () => Promise<void>, intervalMs: number): Periodic =>
+      new Periodic(task, { intervalMs, jitter: TIMER_JITTER, onError: init.onError })
+    this.loops = [
+      timer(async () => this.maintenance.stabilize(), init.stabilizeIntervalMs ?? DEFAULT_STABILIZE_INTERVAL),
+      timer(async () => this.maintenance.fixFingers(), init.fixFingersIntervalMs ?? DEFAULT_FIX_FINGERS_INTERVAL),
+      timer(async () => this.maintenance.checkPredecessor(), init.checkPredecessorIntervalMs ?? DEFAULT_CHECK_PREDECESSOR_INTERVAL)
+    ]
+  }
+
+  get self (): NodeRef {
+    return this.table.self
+  }
+
+  /** Start the maintenance timers */
+  start (): void {
+    for (const loop of this.loops) {
+      loop.start()
+    }
+  }
+
+  /** Stop the timers; call `leave()` first for a graceful exit */
+  stop (): void {
+    for (const loop of this.loops) {
+      loop.stop()
+    }
+  }
+
+  async join (entry: NodeRef): Promise<void> {
+    await this.maintenance.join(entry)
+  }
+
+  async leave (): Promise<void> {
+    await this.maintenance.leave()
+  }
+
+  async lookup (id: RingId, options?: RpcOptions): Promise<LookupResult> {
+    return this.lookupEngine.findSuccessor(id, options)
+  }
+
+  async lookupVia (entry: NodeRef, id: RingId, options?: RpcOptions): Promise<LookupResult> {
+    return this.lookupEngine.findSuccessorVia(entry, id, options)
+  }
+
+  /** One round of each maintenance task, in order; the simulator drives the ring with this */
+  async maintain (): Promise<void> {
+    await this.maintenance.checkPredecessor()
+    await this.maintenance.stabilize()
+    await this.maintenance.fixFingers()
+  }
+
+  async stabilize (): Promise<void> {
+    await this.maintenance.stabilize()
+  }
+
+  async fixFingers (): Promise<void> {
+    await this.maintenance.fixFingers()
+  }
+
+  getNeighbours (): Neighbours {
+    return { predecessor: this.table.predecessor, successors: [...this.table.getSuccessors()] }
+  }
+
+  onGetNeighbours (): Neighbours {
+    return this.getNeighbours()
+  }
+
+  onNotify (from: NodeRef): void {
+    if (!this.clientMode) {
+      this.maintenance.onNotify(from)
+    }
+  }
+
+  onFindSuccessor (_from: NodeRef, id: RingId): FindSuccessorReply {
+    return answerFindSuccessor(this.table, id)
+  }
+
+  onLeaving (from: NodeRef, neighbours: Neighbours): void {
+    this.maintenance.onLeaving(from, neighbours)
+  }
+}

@@ -1,0 +1,155 @@
+/**
+ * An in-process network of ring cores with no libp2p: each node's `ChordRpc` calls the target's
+ * handler directly. Thousands of nodes fit in one process, so properties that need a large ring
+ * (O(log N) routing, healing after mass failure) can be shown exactly. Rounds are driven by hand,
+ * so a test reads "after k rounds", not "after k seconds".
+ */
+import { ChordRing } from '../../src/chord/ring.js'
+import { hashToRingId, inHalfOpenInterval } from '../../src/chord/id.js'
+import type { RingId } from '../../src/chord/id.js'
+import type { ChordRpc, FindSuccessorReply, Neighbours, NodeRef } from '../../src/chord/rpc.js'
+
+export class NodeDownError extends Error {
+  name = 'NodeDownError'
+}
+
+export interface SimulatorInit {
+  replicas?: number
+}
+
+export class Simulator {
+  readonly rings = new Map<string, ChordRing>()
+  readonly alive = new Set<string>()
+  /** remote calls made, of every kind (for cost measurements) */
+  messages = 0
+  private readonly replicas?: number
+
+  constructor (init: SimulatorInit = {}) {
+    this.replicas = init.replicas
+  }
+
+  /** Add a node named `name`; it is not part of any ring until it joins */
+  addNode (name: string): ChordRing {
+    const self: NodeRef = { id: hashToRingId(new TextEncoder().encode(name)), peer: name }
+    const ring = new ChordRing({ self, rpc: this.rpcFor(self), replicas: this.replicas })
+    this.rings.set(name, ring)
+    this.alive.add(name)
+    return ring
+  }
+
+  /** Create `count` nodes that join one after another through a random earlier node */
+  async grow (count: number, random: () => number, prefix = 'node'): Promise<void> {
+    const start = this.rings.size
+    for (let i = 0; i < count; i++) {
+      const members = this.liveRings()
+      const ring = this.addNode(`${prefix}-${start + i}`)
+      if (members.length > 0) {
+        const entry = members[Math.floor(random() * members.length)]
+        await ring.join(entry.self)
+      }
+    }
+  }
+
+  /** Kill a node: it stops answering, without a goodbye */
+  kill (name: string): void {
+    this.alive.delete(name)
+  }
+
+  /** A graceful leave: the node tells its neighbours, then stops answering */
+  async leave (name: string): Promise<void> {
+    await this.rings.get(name)?.leave()
+    this.alive.delete(name)
+  }
+
+  liveRings (): ChordRing[] {
+    return [...this.alive].map(name => this.ringOf(name))
+  }
+
+  ringOf (name: string): ChordRing {
+    const ring = this.rings.get(name)
+    if (ring == null) {
+      throw new Error(`no node ${name}`)
+    }
+    return ring
+  }
+
+  /** One maintenance round on every live node */
+  async round (): Promise<void> {
+    await Promise.all(this.liveRings().map(async ring => ring.maintain().catch(() => {})))
+  }
+
+  /** Run rounds until `condition` holds; fail after `maxRounds` */
+  async roundsUntil (condition: () => boolean, maxRounds: number): Promise<number> {
+    for (let rounds = 0; rounds <= maxRounds; rounds++) {
+      if (condition()) {
+        return rounds
+      }
+      await this.round()
+    }
+    throw new Error(`condition not reached within ${maxRounds} rounds`)
+  }
+
+  /** Live node ids in ring order: the oracle every answer is checked against */
+  sortedLiveIds (): NodeRef[] {
+    return this.liveRings().map(r => r.self).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+  }
+
+  /** The live node that owns `id` according to the sorted list of ring ids */
+  expectedOwner (id: RingId): NodeRef {
+    const sorted = this.sortedLiveIds()
+    return sorted.find(n => n.id >= id) ?? sorted[0]
+  }
+
+  /** Every live node's successor and predecessor are its true ring neighbours */
+  isConsistent (): boolean {
+    const sorted = this.sortedLiveIds()
+    return sorted.every((node, i) => {
+      const ring = this.ringOf(node.peer)
+      const next = sorted[(i + 1) % sorted.length]
+      const prev = sorted[(i - 1 + sorted.length) % sorted.length]
+      const successorOk = sorted.length === 1 ? ring.table.getSuccessors().length === 0 : ring.table.successor.peer === next.peer
+      const predecessorOk = sorted.length === 1 || ring.table.predecessor?.peer === prev.peer
+      return successorOk && predecessorOk
+    })
+  }
+
+  /** Whether `node` lies in the key's owner interval (a cross-check independent of expectedOwner) */
+  owns (node: NodeRef, id: RingId): boolean {
+    const predecessor = this.ringOf(node.peer).table.predecessor
+    return predecessor == null || inHalfOpenInterval(id, predecessor.id, node.id)
+  }
+
+  private rpcFor (self: NodeRef): ChordRpc {
+    const target = (to: NodeRef): ChordRing => {
+      this.messages++
+      if (!this.alive.has(self.peer) || !this.alive.has(to.peer)) {
+        throw new NodeDownError(`${to.peer} is down`)
+      }
+      return this.ringOf(to.peer)
+    }
+    return {
+      getNeighbours: async (to): Promise<Neighbours> => copy(target(to).onGetNeighbours()),
+      notify: async (to): Promise<void> => { target(to).onNotify(self) },
+      findSuccessor: async (to, id): Promise<FindSuccessorReply> => copy(target(to).onFindSuccessor(self, id)),
+      leaving: async (to, neighbours): Promise<void> => { target(to).onLeaving(self, copy(neighbours)) },
+      ping: async (to): Promise<void> => { target(to) }
+    }
+  }
+}
+
+/** Replies cross a "network": the caller must never share the callee's arrays */
+function copy<T> (value: T): T {
+  return structuredClone(value)
+}
+
+/** A seeded pseudo-random generator (mulberry32), so every simulated scenario can be replayed */
+export function seededRandom (seed: number): () => number {
+  let a = seed >>> 0
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0
+    let t = a
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}

@@ -1,0 +1,99 @@
+import assert from 'node:assert/strict'
+import { hashToRingId } from '../../src/chord/id.js'
+import { Simulator, seededRandom } from '../helpers/simulator.js'
+
+/** Lookups of `count` random keys from every live node (or `fromCount` of them): wrong answers and mean hops */
+async function checkLookups (sim: Simulator, keys: number, random: () => number, fromCount = Infinity): Promise<{ wrong: number, meanHops: number, total: number }> {
+  let wrong = 0
+  let hops = 0
+  let total = 0
+  const rings = sim.liveRings().slice(0, fromCount)
+  for (let k = 0; k < keys; k++) {
+    const id = hashToRingId(new TextEncoder().encode(`key-${random()}`))
+    const owner = sim.expectedOwner(id)
+    const from = rings[Math.floor(random() * rings.length)]
+    const result = await from.lookup(id)
+    if (result.successors[0].peer !== owner.peer) {
+      wrong++
+    }
+    hops += result.hops
+    total++
+  }
+  return { wrong, meanHops: hops / total, total }
+}
+
+async function buildRing (size: number, seed: number, replicas?: number): Promise<{ sim: Simulator, random: () => number }> {
+  const random = seededRandom(seed)
+  const sim = new Simulator({ replicas })
+  // grow in batches, letting the ring settle between them, as a real network grows over time
+  const batch = Math.max(1, Math.ceil(size / 20))
+  while (sim.rings.size < size) {
+    await sim.grow(Math.min(batch, size - sim.rings.size), random)
+    await sim.roundsUntil(() => sim.isConsistent(), 200)
+  }
+  // fingers: one lookup per round refreshes a run of fingers; a full table needs ~log2(N) rounds
+  for (let i = 0; i < 3 * Math.ceil(Math.log2(size)); i++) {
+    await sim.round()
+  }
+  return { sim, random }
+}
+
+describe('ring core (simulated network)', function () {
+  this.timeout(300_000)
+
+  it('forms one consistent ring and answers every lookup with the true owner (20 nodes)', async () => {
+    const { sim, random } = await buildRing(20, 1)
+    assert.ok(sim.isConsistent())
+    const { wrong } = await checkLookups(sim, 200, random)
+    assert.equal(wrong, 0)
+  })
+
+  it('routes in at most ½·log2(N) + 1 mean hops at 1,000 nodes, and heals after 20% are killed at once', async () => {
+    const size = 1000
+    const { sim, random } = await buildRing(size, 2)
+    const before = await checkLookups(sim, 2000, random)
+    const bound = 0.5 * Math.log2(size) + 1
+    console.log(`      1,000 nodes: mean hops ${before.meanHops.toFixed(2)} (bound ${bound.toFixed(2)}), ${before.wrong} wrong of ${before.total}`)
+    assert.equal(before.wrong, 0)
+    assert.ok(before.meanHops <= bound, `mean hops ${before.meanHops} > ${bound}`)
+
+    const names = [...sim.alive]
+    for (let i = 0; i < size * 0.2; i++) {
+      const victim = names.splice(Math.floor(random() * names.length), 1)[0]
+      sim.kill(victim)
+    }
+    const rounds = await sim.roundsUntil(() => sim.isConsistent(), 50)
+    console.log(`      healed in ${rounds} rounds after killing 200 of 1,000`)
+    const after = await checkLookups(sim, 2000, random)
+    assert.equal(after.wrong, 0)
+  })
+
+  it('closes the ring at once when a node leaves gracefully', async () => {
+    const { sim } = await buildRing(10, 3)
+    const leaver = sim.sortedLiveIds()[4].peer
+    await sim.leave(leaver)
+    // no maintenance round has run: the goodbye alone repaired both neighbours
+    assert.ok(sim.isConsistent())
+  })
+
+  it('does not adopt the dead predecessor of its successor (Zave)', async () => {
+    const { sim } = await buildRing(8, 4)
+    const sorted = sim.sortedLiveIds()
+    const [a, b, c] = [sorted[0], sorted[1], sorted[2]]
+    // b dies; c still names b as its predecessor until c checks it
+    sim.kill(b.peer)
+    const ringA = sim.ringOf(a.peer)
+    ringA.table.setSuccessors([c, ...ringA.table.getSuccessors().slice(2)])
+    assert.equal(sim.ringOf(c.peer).table.predecessor?.peer, b.peer)
+    await ringA.stabilize()
+    assert.equal(ringA.table.successor.peer, c.peer)
+  })
+
+  it('a joining node is adopted only by the nodes it should be between', async () => {
+    const { sim, random } = await buildRing(12, 5)
+    await sim.grow(1, random, 'late')
+    await sim.roundsUntil(() => sim.isConsistent(), 20)
+    const { wrong } = await checkLookups(sim, 100, random)
+    assert.equal(wrong, 0)
+  })
+})

@@ -1,0 +1,64 @@
+import assert from 'node:assert/strict'
+import { answerFindSuccessor } from '../../src/chord/lookup.js'
+import { RoutingTable } from '../../src/chord/routing-table.js'
+import type { NodeRef } from '../../src/chord/rpc.js'
+
+const node = (id: bigint): NodeRef => ({ id, peer: `p${id}` })
+
+describe('routing table', () => {
+  it('cuts a copied successor list where it comes back round to us, without duplicates', () => {
+    const table = new RoutingTable(node(10n), { successorListLength: 5 })
+    table.setSuccessors([node(20n), node(30n), node(20n), node(10n), node(20n)])
+    assert.deepEqual(table.getSuccessors().map(n => n.id), [20n, 30n])
+  })
+
+  it('caps the successor list at its length', () => {
+    const table = new RoutingTable(node(0n), { successorListLength: 2 })
+    table.setSuccessors([node(1n), node(2n), node(3n)])
+    assert.deepEqual(table.getSuccessors().map(n => n.id), [1n, 2n])
+  })
+
+  it('never holds itself as predecessor or finger', () => {
+    const table = new RoutingTable(node(10n), { successorListLength: 3 })
+    table.setPredecessor(node(10n))
+    table.setFinger(0, node(10n))
+    assert.equal(table.predecessor, undefined)
+    assert.equal(table.getFinger(0), undefined)
+  })
+
+  it('is its own successor and owns every id when alone', () => {
+    const table = new RoutingTable(node(10n), { successorListLength: 3 })
+    assert.equal(table.successor.id, 10n)
+    assert.equal(table.isResponsibleFor(999n), true)
+    assert.deepEqual(answerFindSuccessor(table, 5n), { done: true, successors: [node(10n)] })
+  })
+
+  it('forgets a failed node everywhere', () => {
+    const table = new RoutingTable(node(10n), { successorListLength: 3 })
+    table.setSuccessors([node(20n), node(30n)])
+    table.setPredecessor(node(20n))
+    table.setFinger(3, node(20n))
+    assert.equal(table.removeNode('p20'), true)
+    assert.deepEqual(table.getSuccessors().map(n => n.id), [30n])
+    assert.equal(table.predecessor, undefined)
+    assert.equal(table.getFinger(3), undefined)
+    assert.equal(table.removeNode('p20'), false)
+  })
+
+  it('orders next hops by how closely they precede the id', () => {
+    const table = new RoutingTable(node(0n), { successorListLength: 3 })
+    table.setSuccessors([node(10n)])
+    table.setFinger(5, node(40n))
+    table.setFinger(6, node(70n))
+    table.setFinger(7, node(130n))
+    assert.deepEqual(table.closestPreceding(100n, 10).map(n => n.id), [70n, 40n, 10n])
+    const reply = answerFindSuccessor(table, 100n)
+    assert.equal(reply.done, false)
+  })
+
+  it('answers from the successor list when the id falls before the first successor', () => {
+    const table = new RoutingTable(node(0n), { successorListLength: 3 })
+    table.setSuccessors([node(10n), node(20n)])
+    assert.deepEqual(answerFindSuccessor(table, 5n), { done: true, successors: [node(10n), node(20n)] })
+  })
+})
