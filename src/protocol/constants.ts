@@ -1,0 +1,88 @@
+/**
+ * Names, sizes and deadlines of the /chord/1.0.0 protocol. Every limit a peer can run into is here,
+ * with its unit and the reason for its value; docs/protocol.md lists them for implementers.
+ */
+import { ID_BYTES } from '../chord/id.js'
+
+export const second = 1000
+export const minute = 60 * second
+export const KiB = 1024
+export const MiB = 1024 * KiB
+
+export const PROTOCOL = '/chord/1.0.0'
+
+/** Ring ids on the wire are big-endian, exactly this many bytes */
+export const RING_ID_BYTES = ID_BYTES
+
+/**
+ * Bytes of a peer id multihash. Inlined public keys are at most 42 bytes (libp2p peer-id spec) and
+ * sha256 multihashes of larger keys are 34; the rest is headroom for varint prefixes.
+ */
+export const MAX_PEER_ID_BYTES = 64
+
+/**
+ * Bytes of one binary multiaddr: an IPv6 address with port, transport and /p2p takes about 60; a
+ * DNS name takes up to 253 more. Longer entries are dropped.
+ */
+export const MAX_ADDR_BYTES = 320
+
+/** Multiaddrs per peer entry: a node listening on TCP and WebSockets over IPv4 and IPv6 has 4 */
+export const MAX_ADDRS_PER_PEER = 8
+
+/**
+ * Peer entries in one list (a successor list, a list of closer nodes). Successor lists hold the
+ * replication factor plus a margin (well under 32 at any ring size this library targets).
+ */
+export const MAX_PEERS_PER_MESSAGE = 32
+
+/** Characters of the error code in an ERROR response: codes are short words, not messages */
+export const MAX_ERROR_CODE_LENGTH = 64
+
+/**
+ * Bytes of one framed message, length prefix excluded: what a peer can make us buffer per stream.
+ * The largest ring message the limits above allow (a predecessor and 32 successors, each with 8
+ * addresses of 320 bytes) is about 87 KiB; the rest is room for batches of records (up to 512 KiB
+ * of values), which share this protocol.
+ */
+export const MAX_MESSAGE_SIZE = MiB
+
+/**
+ * Deadline of one outbound request, dialling included: long enough for a new connection and a
+ * round trip across continents, short enough that a dead node is routed around within one
+ * stabilization round.
+ */
+export const REQUEST_TIMEOUT = 5 * second
+
+/**
+ * An inbound stream on which no complete request arrives for this long is reset. It is twice the
+ * dialer's POOLED_STREAM_IDLE_TIMEOUT, so the dialer normally closes idle streams first and never
+ * picks a stream the listener is about to reset.
+ */
+export const STREAM_IDLE_TIMEOUT = minute
+
+/** A pooled outbound stream unused for this long is closed: it frees the slot on the remote */
+export const POOLED_STREAM_IDLE_TIMEOUT = 30 * second
+
+/**
+ * Inbound /chord streams per connection. Must be at least a peer's MAX_OUTBOUND_STREAMS, or that
+ * peer's concurrent requests are refused.
+ */
+export const MAX_INBOUND_STREAMS = 32
+
+/**
+ * Outbound /chord streams per peer, i.e. requests in flight to one peer at once; more wait for a
+ * stream to come free (within their deadline).
+ */
+export const MAX_OUTBOUND_STREAMS = 16
+
+/**
+ * Idle outbound streams kept open per peer for reuse. Reusing an open stream makes a round trip
+ * 2–4× cheaper than opening one (0.14–0.30 ms against 0.5–1.0 ms on loopback).
+ */
+export const MAX_POOLED_STREAMS_PER_PEER = 4
+
+/** Error codes an ERROR response may carry; a receiver must accept unknown codes too */
+export const ErrorCode = {
+  /** the handler failed while answering */
+  INTERNAL: 'INTERNAL'
+} as const

@@ -1,0 +1,163 @@
+/**
+ * Decoding and validation of /chord/1.0.0 messages: everything protobuf cannot say about them
+ * (required fields, lengths, counts, which type carries which field) is checked here, before any
+ * of it reaches the ring. Every failure is an `InvalidMessageError`.
+ */
+import { peerIdFromMultihash } from '@libp2p/peer-id'
+import { multiaddr } from '@multiformats/multiaddr'
+import * as Digest from 'multiformats/hashes/digest'
+import { ringIdFromBytes } from '../chord/id.js'
+import { InvalidMessageError } from '../errors.js'
+import { MessageType, Request, Response } from './chord.js'
+import {
+  MAX_ADDR_BYTES,
+  MAX_ADDRS_PER_PEER,
+  MAX_ERROR_CODE_LENGTH,
+  MAX_MESSAGE_SIZE,
+  MAX_PEER_ID_BYTES,
+  MAX_PEERS_PER_MESSAGE,
+  RING_ID_BYTES
+} from './constants.js'
+import type { Neighbours, Peer } from './chord.js'
+import type { RingId } from '../chord/id.js'
+import type { PeerId } from '@libp2p/interface'
+import type { Multiaddr } from '@multiformats/multiaddr'
+import type { Uint8ArrayList } from 'uint8arraylist'
+
+/** A request whose fields are all present and well-formed for its type */
+export type ValidRequest =
+  | { type: MessageType.PING | MessageType.GET_NEIGHBOURS | MessageType.NOTIFY }
+  | { type: MessageType.FIND_SUCCESSOR, target: RingId }
+  | { type: MessageType.LEAVING, neighbours: Neighbours }
+
+/** A wire peer entry whose fields all decoded; its ring id is as claimed, not yet checked */
+export interface DecodedPeer {
+  peerId: PeerId
+  ringId: RingId
+  multiaddrs: Multiaddr[]
+}
+
+// enforced while decoding, so an oversized list is refused before it is built
+const NEIGHBOURS_LIMITS = { successors: MAX_PEERS_PER_MESSAGE }
+
+export function decodeRequest (bytes: Uint8Array | Uint8ArrayList): ValidRequest {
+  checkSize(bytes)
+  const request = decode(() => Request.decode(bytes, { limits: { neighbours: NEIGHBOURS_LIMITS } }))
+
+  switch (request.type) {
+    case MessageType.PING:
+    case MessageType.GET_NEIGHBOURS:
+    case MessageType.NOTIFY:
+      return { type: request.type }
+    case MessageType.FIND_SUCCESSOR:
+      return { type: request.type, target: ringIdFromBytes(requireRingIdBytes(request.target, 'target')) }
+    case MessageType.LEAVING:
+      if (request.neighbours == null) {
+        throw new InvalidMessageError('LEAVING without neighbours')
+      }
+      return { type: request.type, neighbours: request.neighbours }
+    default:
+      throw new InvalidMessageError(`request type ${request.type} is not supported`)
+  }
+}
+
+/** Decodes the answer to a request of type `expected` */
+export function decodeResponse (bytes: Uint8Array | Uint8ArrayList, expected: MessageType): Response {
+  checkSize(bytes)
+  const response = decode(() => Response.decode(bytes, {
+    limits: { neighbours: NEIGHBOURS_LIMITS, peers: MAX_PEERS_PER_MESSAGE }
+  }))
+
+  if (response.type !== expected) {
+    throw new InvalidMessageError(`expected a ${expected} response, got ${response.type}`)
+  }
+
+  if (response.status === Response.Status.ERROR) {
+    const code = response.errorCode ?? ''
+    if (code.length === 0 || code.length > MAX_ERROR_CODE_LENGTH) {
+      throw new InvalidMessageError(`error code must be 1–${MAX_ERROR_CODE_LENGTH} characters`)
+    }
+    return response
+  }
+
+  if (expected === MessageType.GET_NEIGHBOURS && response.neighbours == null) {
+    throw new InvalidMessageError('GET_NEIGHBOURS response without neighbours')
+  }
+
+  if (expected === MessageType.FIND_SUCCESSOR && response.done && response.peers.length === 0) {
+    throw new InvalidMessageError('FIND_SUCCESSOR response is done but names no successor')
+  }
+
+  return response
+}
+
+/** Checks one peer entry; the caller decides whether a bad entry spoils the whole message */
+export function validatePeer (peer: Peer): DecodedPeer {
+  if (peer.peerId.byteLength === 0 || peer.peerId.byteLength > MAX_PEER_ID_BYTES) {
+    throw new InvalidMessageError(`peer id must be 1–${MAX_PEER_ID_BYTES} bytes`)
+  }
+
+  const ringId = ringIdFromBytes(requireRingIdBytes(peer.ringId, 'ringId'))
+
+  if (peer.addrs.length > MAX_ADDRS_PER_PEER) {
+    throw new InvalidMessageError(`a peer may carry at most ${MAX_ADDRS_PER_PEER} addresses`)
+  }
+
+  return {
+    peerId: decodePeerId(peer.peerId),
+    ringId,
+    multiaddrs: peer.addrs.map(decodeMultiaddr)
+  }
+}
+
+/** Every peer entry of a neighbours field, predecessor first */
+export function neighboursPeers (neighbours: Neighbours): Peer[] {
+  return neighbours.predecessor == null ? neighbours.successors : [neighbours.predecessor, ...neighbours.successors]
+}
+
+function decodePeerId (bytes: Uint8Array): PeerId {
+  let peerId: PeerId
+  try {
+    peerId = peerIdFromMultihash(Digest.decode(bytes))
+  } catch (err) {
+    throw new InvalidMessageError('peer id is not a valid multihash', { cause: err })
+  }
+  // a URL "peer id" names no key, so no node can authenticate as it
+  if (peerId.type === 'url') {
+    throw new InvalidMessageError('peer id is not derived from a public key')
+  }
+  return peerId
+}
+
+function decodeMultiaddr (bytes: Uint8Array): Multiaddr {
+  if (bytes.byteLength === 0 || bytes.byteLength > MAX_ADDR_BYTES) {
+    throw new InvalidMessageError(`an address must be 1–${MAX_ADDR_BYTES} bytes`)
+  }
+  try {
+    return multiaddr(bytes)
+  } catch (err) {
+    throw new InvalidMessageError('address is not a valid multiaddr', { cause: err })
+  }
+}
+
+function requireRingIdBytes (bytes: Uint8Array | undefined, field: string): Uint8Array {
+  if (bytes?.byteLength !== RING_ID_BYTES) {
+    throw new InvalidMessageError(`${field} must be ${RING_ID_BYTES} bytes`)
+  }
+  return bytes
+}
+
+function checkSize (bytes: Uint8Array | Uint8ArrayList): void {
+  // the framing refuses larger frames before reading them; this guards any other path
+  if (bytes.byteLength > MAX_MESSAGE_SIZE) {
+    throw new InvalidMessageError(`message is larger than ${MAX_MESSAGE_SIZE} bytes`)
+  }
+}
+
+function decode<T> (fn: () => T): T {
+  try {
+    return fn()
+  } catch (err) {
+    throw new InvalidMessageError('message is not valid protobuf for /chord/1.0.0', { cause: err })
+  }
+}
