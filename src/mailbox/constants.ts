@@ -1,0 +1,121 @@
+/**
+ * Sizes, versions and domain-separation labels of the mailbox's cryptography, with the reason
+ * for each. docs/security.md describes the formats they shape.
+ */
+
+export const KiB = 1024
+
+/* ---- keys ---- */
+
+/** Ed25519 public keys and X25519 public keys are both 32 bytes */
+export const CURVE_KEY_LENGTH = 32
+
+/** Both secret keys (Ed25519 seed, X25519 scalar) are 32 random bytes */
+export const SECRET_KEY_LENGTH = 32
+
+export const SIGNATURE_LENGTH = 64
+
+/**
+ * First byte of a public key's canonical bytes. It names the key types that follow (v1: Ed25519
+ * signing key, then X25519 key agreement key), so a future key type gets a new version and a
+ * new mailbox instead of an ambiguous encoding.
+ */
+export const PUBLIC_KEY_VERSION = 1
+
+/** version byte + Ed25519 public key + X25519 public key */
+export const PUBLIC_KEY_LENGTH = 1 + CURVE_KEY_LENGTH + CURVE_KEY_LENGTH
+
+/* ---- text forms ---- */
+
+/** Starts every address, so that it is recognisable as ours and cannot be mistaken for another format */
+export const ADDRESS_PREFIX = 'chord:'
+
+/**
+ * Checksum bytes appended to the key in an address. Without one, most typos in an address still
+ * decode to a valid-looking key that nobody owns, and a message sent to it is silently lost;
+ * four bytes catch all but one typo in four billion.
+ */
+export const ADDRESS_CHECKSUM_LENGTH = 4
+
+/**
+ * Longest address text: the prefix and the base58 digits of key and checksum (each base58 digit
+ * carries log2(58) ≈ 5.86 bits). Longer text is refused before decoding, whose cost grows with
+ * the square of its length.
+ */
+export const MAX_ADDRESS_LENGTH = ADDRESS_PREFIX.length +
+  Math.ceil((PUBLIC_KEY_LENGTH + ADDRESS_CHECKSUM_LENGTH) * 8 / Math.log2(58))
+
+/**
+ * Bytes of hash shown in a fingerprint: 128 bits, so that making a key whose fingerprint matches
+ * someone else's takes about 2^128 work, while people can still read it aloud.
+ */
+export const FINGERPRINT_BYTES = 16
+
+/** Hexadecimal digits per group in a fingerprint: groups of four are easy to compare by eye */
+export const FINGERPRINT_GROUP_LENGTH = 4
+
+/* ---- saved identity ---- */
+
+/** First byte of `Identity.export()`, so that a later format can be told apart and migrated */
+export const IDENTITY_EXPORT_VERSION = 1
+
+/**
+ * Checksum bytes at the end of an exported identity. A corrupted secret key still makes a valid
+ * (but different) identity; without a checksum its owner would silently lose their mailbox.
+ */
+export const IDENTITY_EXPORT_CHECKSUM_LENGTH = 4
+
+/** version + Ed25519 seed + X25519 secret + checksum */
+export const IDENTITY_EXPORT_LENGTH = 1 + SECRET_KEY_LENGTH + SECRET_KEY_LENGTH + IDENTITY_EXPORT_CHECKSUM_LENGTH
+
+/* ---- envelopes ---- */
+
+/** The only envelope version this code reads and writes; it selects the labels and algorithms below */
+export const ENVELOPE_VERSION = 1
+
+/** ChaCha20-Poly1305 (RFC 8439): 32-byte key, 12-byte nonce, 16-byte tag */
+export const AEAD_KEY_LENGTH = 32
+export const AEAD_NONCE_LENGTH = 12
+export const AEAD_TAG_LENGTH = 16
+
+/**
+ * The only sizes an envelope can have, in bytes. Every message is padded up to the smallest of
+ * these that holds it, so a node (or anyone watching) learns which bucket a message fell into,
+ * not its length. 512 bytes holds about 300 bytes of text, which covers most chat messages, so
+ * most messages look alike; each step is 4× (the last 2×), which bounds the padding wasted to
+ * less than 4× while leaking at most one of five sizes. The largest equals the store's largest
+ * record value (64 KiB), so every envelope fits in one record.
+ */
+export const ENVELOPE_SIZES = [512, 2 * KiB, 8 * KiB, 32 * KiB, 64 * KiB] as const
+
+/** Largest envelope anyone may store or send */
+export const MAX_ENVELOPE_SIZE = ENVELOPE_SIZES[ENVELOPE_SIZES.length - 1]
+
+/**
+ * Largest message body. What the largest envelope holds after the sealed message's own fields
+ * (sender key, time, signature: under 150 bytes) and the envelope's (ephemeral key, tag,
+ * framing: 56 bytes), rounded down to a whole KiB.
+ */
+export const MAX_PLAINTEXT_SIZE = 63 * KiB
+
+/**
+ * Latest `sentAt` accepted, in milliseconds since the epoch: the largest integer a JavaScript
+ * number holds exactly (the year 287,396), so a time read from the wire is never rounded.
+ */
+export const MAX_SENT_AT = Number.MAX_SAFE_INTEGER
+
+/* ---- domain separation ---- */
+// Every hash, key derivation and signature starts with its own label, so that a value made for
+// one purpose can never be taken for another (a signature over a challenge is never a valid
+// message signature). The version in each label changes whenever what follows it does.
+
+export const MAILBOX_KEY_LABEL = 'libp2p-chord/mailbox-key/v1'
+export const FINGERPRINT_LABEL = 'libp2p-chord/fingerprint/v1'
+export const ADDRESS_CHECKSUM_LABEL = 'libp2p-chord/address-checksum/v1'
+export const IDENTITY_EXPORT_LABEL = 'libp2p-chord/identity-export/v1'
+/** Signatures made by `Identity.sign()` for other protocols (mailbox challenge, ack) */
+export const USER_SIGNATURE_LABEL = 'libp2p-chord/user-signature/v1'
+/** The sender's signature inside a sealed message */
+export const MESSAGE_SIGNATURE_LABEL = 'libp2p-chord/envelope-signature/v1'
+/** HKDF info for an envelope's AEAD key and nonce */
+export const ENVELOPE_KEY_LABEL = 'libp2p-chord/envelope-key/v1'
