@@ -44,3 +44,27 @@ export const MAX_LOOKUP_HOPS = 48
 
 /** Alternatives a node returns besides its best next hop, so the asker can route around failures */
 export const CLOSER_NODES_PER_REPLY = 4
+
+/** How often a primary compares its range with its replicas; a round with nothing to repair costs one digest per replica */
+export const DEFAULT_ANTI_ENTROPY_INTERVAL = 30 * second
+
+/** How often expired records are swept from disk */
+export const DEFAULT_SWEEP_INTERVAL = 1 * minute
+
+/**
+ * Most record summaries one reply may list (72 bytes each, so ~74 KiB). A range holding more is
+ * split in two and compared half by half, so a large store never needs a large message.
+ */
+export const MAX_SUMMARIES_PER_REPLY = 1024
+
+/** Bytes of record values sent in one store message; keeps every message far below the wire limit */
+export const MAX_STORE_BATCH_BYTES = 512 * 1024
+
+/** Records sent in one store message */
+export const MAX_RECORDS_PER_STORE = 1024
+
+/**
+ * How many times a range may be halved while comparing. 2^24 sub-ranges is far beyond any real
+ * store; the bound only stops a lying peer from keeping us splitting for ever.
+ */
+export const MAX_SYNC_DEPTH = 24

@@ -8,6 +8,7 @@
  * change its own state beyond routing around it.
  */
 import type { RingId } from './id.js'
+import type { ChordRecord, RangeDigest, RecordSummary } from '../storage/store.js'
 
 /** A node on the ring: its position and an opaque transport address (a PeerId string on libp2p) */
 export interface NodeRef {
@@ -54,4 +55,26 @@ export interface ChordRpcHandler {
   onNotify(from: NodeRef): void
   onFindSuccessor(from: NodeRef, id: RingId): FindSuccessorReply
   onLeaving(from: NodeRef, neighbours: Neighbours): void
+}
+
+/**
+ * Record messages (replication, handoff, anti-entropy). Separate from `ChordRpc` so that the ring
+ * can be tested alone; the libp2p service implements both over one protocol.
+ */
+export interface RecordRpc {
+  /** store records on `to`; rejects if it refused them (quota, invalid record) */
+  storeRecords(to: NodeRef, records: ChordRecord[], options?: RpcOptions): Promise<void>
+  /** the live records `to` holds under one key */
+  fetchRecords(to: NodeRef, key: Uint8Array, options?: RpcOptions): Promise<ChordRecord[]>
+  /** a digest of what `to` holds in the ring interval (from, until] */
+  rangeDigest(to: NodeRef, from: RingId, until: RingId, options?: RpcOptions): Promise<RangeDigest>
+  /** what `to` holds in (from, until], without values; rejects when there are more than a reply may carry */
+  rangeSummaries(to: NodeRef, from: RingId, until: RingId, options?: RpcOptions): Promise<RecordSummary[]>
+}
+
+export interface RecordRpcHandler {
+  onStoreRecords(from: NodeRef, records: ChordRecord[]): Promise<void>
+  onFetchRecords(from: NodeRef, key: Uint8Array): Promise<ChordRecord[]>
+  onRangeDigest(from: NodeRef, start: RingId, until: RingId): Promise<RangeDigest>
+  onRangeSummaries(from: NodeRef, start: RingId, until: RingId): Promise<RecordSummary[]>
 }

@@ -4,10 +4,14 @@
  * (O(log N) routing, healing after mass failure) can be shown exactly. Rounds are driven by hand,
  * so a test reads "after k rounds", not "after k seconds".
  */
+import { Replication } from '../../src/chord/replication.js'
 import { ChordRing } from '../../src/chord/ring.js'
+import { openLevelStore } from '../../src/storage/level-store.js'
+import { MAX_TTL } from '../../src/storage/constants.js'
 import { hashToRingId, inHalfOpenInterval } from '../../src/chord/id.js'
 import type { RingId } from '../../src/chord/id.js'
-import type { ChordRpc, FindSuccessorReply, Neighbours, NodeRef } from '../../src/chord/rpc.js'
+import type { ChordRpc, FindSuccessorReply, Neighbours, NodeRef, RecordRpc } from '../../src/chord/rpc.js'
+import type { RecordStore } from '../../src/storage/store.js'
 
 export class NodeDownError extends Error {
   name = 'NodeDownError'
@@ -15,26 +19,55 @@ export class NodeDownError extends Error {
 
 export interface SimulatorInit {
   replicas?: number
+  /** give every node a record store (in memory) and replication */
+  records?: boolean
+}
+
+export interface SimRecords {
+  store: RecordStore
+  replication: Replication
 }
 
 export class Simulator {
   readonly rings = new Map<string, ChordRing>()
   readonly alive = new Set<string>()
+  readonly records = new Map<string, SimRecords>()
   /** remote calls made, of every kind (for cost measurements) */
   messages = 0
   private readonly replicas?: number
+  private readonly withRecords: boolean
 
   constructor (init: SimulatorInit = {}) {
     this.replicas = init.replicas
+    this.withRecords = init.records ?? false
   }
 
   /** Add a node named `name`; it is not part of any ring until it joins */
-  addNode (name: string): ChordRing {
+  async addNode (name: string): Promise<ChordRing> {
     const self: NodeRef = { id: hashToRingId(new TextEncoder().encode(name)), peer: name }
-    const ring = new ChordRing({ self, rpc: this.rpcFor(self), replicas: this.replicas })
+    let replication: Replication | undefined
+    const ring = new ChordRing({
+      self,
+      rpc: this.rpcFor(self),
+      replicas: this.replicas,
+      onNeighboursChanged: () => { void replication?.neighboursChanged() }
+    })
+    if (this.withRecords) {
+      const store = await openLevelStore()
+      replication = new Replication({ ring, rpc: this.recordRpcFor(self), store, maxTtlMs: MAX_TTL })
+      this.records.set(name, { store, replication })
+    }
     this.rings.set(name, ring)
     this.alive.add(name)
     return ring
+  }
+
+  recordsOf (name: string): SimRecords {
+    const records = this.records.get(name)
+    if (records == null) {
+      throw new Error(`no records on ${name}`)
+    }
+    return records
   }
 
   /** Create `count` nodes that join one after another through a random earlier node */
@@ -42,7 +75,7 @@ export class Simulator {
     const start = this.rings.size
     for (let i = 0; i < count; i++) {
       const members = this.liveRings()
-      const ring = this.addNode(`${prefix}-${start + i}`)
+      const ring = await this.addNode(`${prefix}-${start + i}`)
       if (members.length > 0) {
         const entry = members[Math.floor(random() * members.length)]
         await ring.join(entry.self)
@@ -55,8 +88,9 @@ export class Simulator {
     this.alive.delete(name)
   }
 
-  /** A graceful leave: the node tells its neighbours, then stops answering */
+  /** A graceful leave: the node hands its records over, tells its neighbours, then stops answering */
   async leave (name: string): Promise<void> {
+    await this.records.get(name)?.replication.handoffOnLeave()
     await this.rings.get(name)?.leave()
     this.alive.delete(name)
   }
@@ -76,6 +110,11 @@ export class Simulator {
   /** One maintenance round on every live node */
   async round (): Promise<void> {
     await Promise.all(this.liveRings().map(async ring => ring.maintain().catch(() => {})))
+  }
+
+  /** One anti-entropy round on every live node */
+  async antiEntropyRound (): Promise<void> {
+    await Promise.all(this.liveRings().map(async ring => this.recordsOf(ring.self.peer).replication.antiEntropy().catch(() => {})))
   }
 
   /** Run rounds until `condition` holds; fail after `maxRounds` */
@@ -119,12 +158,29 @@ export class Simulator {
     return predecessor == null || inHalfOpenInterval(id, predecessor.id, node.id)
   }
 
+  private reach (self: NodeRef, to: NodeRef): void {
+    this.messages++
+    if (!this.alive.has(self.peer) || !this.alive.has(to.peer)) {
+      throw new NodeDownError(`${to.peer} is down`)
+    }
+  }
+
+  private recordRpcFor (self: NodeRef): RecordRpc {
+    const target = (to: NodeRef): Replication => {
+      this.reach(self, to)
+      return this.recordsOf(to.peer).replication
+    }
+    return {
+      storeRecords: async (to, records) => { await target(to).onStoreRecords(self, copy(records)) },
+      fetchRecords: async (to, key) => copy(await target(to).onFetchRecords(self, key)),
+      rangeDigest: async (to, from, until) => copy(await target(to).onRangeDigest(self, from, until)),
+      rangeSummaries: async (to, from, until) => copy(await target(to).onRangeSummaries(self, from, until))
+    }
+  }
+
   private rpcFor (self: NodeRef): ChordRpc {
     const target = (to: NodeRef): ChordRing => {
-      this.messages++
-      if (!this.alive.has(self.peer) || !this.alive.has(to.peer)) {
-        throw new NodeDownError(`${to.peer} is down`)
-      }
+      this.reach(self, to)
       return this.ringOf(to.peer)
     }
     return {

@@ -1,0 +1,291 @@
+/**
+ * Where records live and how they stay there: a record is kept by the r nodes that follow its
+ * key on the ring (the key's successor, the primary, and the next r - 1). This module writes and
+ * reads those replica sets, hands records over when the ring changes, and repairs replicas with
+ * anti-entropy: the primary of each range compares a digest of it with each replica and sends
+ * only what differs.
+ */
+import { equals } from 'uint8arrays/equals'
+import { QuotaExceededError } from '../errors.js'
+import { toString as toHex } from 'uint8arrays/to-string'
+import {
+  DEFAULT_ANTI_ENTROPY_INTERVAL,
+  DEFAULT_SWEEP_INTERVAL,
+  MAX_RECORDS_PER_STORE,
+  MAX_STORE_BATCH_BYTES,
+  MAX_SUMMARIES_PER_REPLY,
+  MAX_SYNC_DEPTH,
+  TIMER_JITTER
+} from './constants.js'
+import { RING_SIZE, distance, ringIdFromBytes } from './id.js'
+import { Periodic } from './periodic.js'
+import type { RingId } from './id.js'
+import type { ChordRing } from './ring.js'
+import type { NodeRef, RecordRpc, RecordRpcHandler, RpcOptions } from './rpc.js'
+import type { ChordRecord, RangeDigest, RecordStore, RecordSummary } from '../storage/store.js'
+
+export interface ReplicationInit {
+  ring: ChordRing
+  rpc: RecordRpc
+  store: RecordStore
+  /** the longest lifetime a peer may give a record; longer requests are cut to this */
+  maxTtlMs: number
+  antiEntropyIntervalMs?: number
+  sweepIntervalMs?: number
+  now?(): number
+  onError?(err: unknown): void
+}
+
+export interface PutOutcome {
+  /** replicas that acknowledged the write, the primary included */
+  replicas: number
+}
+
+export class Replication implements RecordRpcHandler {
+  private readonly ring: ChordRing
+  private readonly rpc: RecordRpc
+  private readonly store: RecordStore
+  private readonly maxTtlMs: number
+  private readonly now: () => number
+  private readonly loops: Periodic[]
+  /** the predecessor we last handed records to */
+  private handedOffTo?: string
+
+  constructor (init: ReplicationInit) {
+    this.ring = init.ring
+    this.rpc = init.rpc
+    this.store = init.store
+    this.maxTtlMs = init.maxTtlMs
+    this.now = init.now ?? Date.now
+    const timer = (task: () => Promise<unknown>, intervalMs: number): Periodic =>
+      new Periodic(async () => { await task() }, { intervalMs, jitter: TIMER_JITTER, onError: init.onError })
+    this.loops = [
+      timer(async () => this.antiEntropy(), init.antiEntropyIntervalMs ?? DEFAULT_ANTI_ENTROPY_INTERVAL),
+      timer(async () => this.store.sweepExpired({ now: this.now() }), init.sweepIntervalMs ?? DEFAULT_SWEEP_INTERVAL)
+    ]
+  }
+
+  start (): void {
+    for (const loop of this.loops) {
+      loop.start()
+    }
+  }
+
+  stop (): void {
+    for (const loop of this.loops) {
+      loop.stop()
+    }
+  }
+
+  /** The key's replica set: the first r nodes of its lookup result */
+  async replicaSet (key: Uint8Array, options?: RpcOptions): Promise<NodeRef[]> {
+    const { successors } = await this.ring.lookup(ringIdFromBytes(key), options)
+    return successors.slice(0, this.ring.replicas)
+  }
+
+  /**
+   * Write records (all under one key) to every replica. Resolves with how many acknowledged;
+   * rejects only when none did (with the first replica's error, e.g. QuotaExceededError).
+   */
+  async put (records: ChordRecord[], options?: RpcOptions): Promise<PutOutcome> {
+    const replicas = await this.replicaSet(records[0].key, options)
+    const results = await Promise.allSettled(replicas.map(async node => this.storeOn(node, records, options)))
+    const acknowledged = results.filter(r => r.status === 'fulfilled').length
+    if (acknowledged === 0) {
+      const first = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')
+      throw first?.reason ?? new Error('no replica acknowledged the write')
+    }
+    return { replicas: acknowledged }
+  }
+
+  /** Every live value under the key, from every replica that answers (a union: replicas may lag) */
+  async get (key: Uint8Array, options?: RpcOptions): Promise<ChordRecord[]> {
+    const replicas = await this.replicaSet(key, options)
+    const answers = await Promise.allSettled(replicas.map(async node => this.fetchFrom(node, key, options)))
+    const byId = new Map<string, ChordRecord>()
+    let answered = 0
+    for (const answer of answers) {
+      if (answer.status === 'fulfilled') {
+        answered++
+        for (const record of answer.value) {
+          byId.set(toHex(record.id, 'base16'), record)
+        }
+      }
+    }
+    if (answered === 0) {
+      const first = answers.find((r): r is PromiseRejectedResult => r.status === 'rejected')
+      throw first?.reason ?? new Error('no replica answered')
+    }
+    return [...byId.values()]
+  }
+
+  /**
+   * One anti-entropy round: as primary of (predecessor, self], compare the range with each of
+   * the next r - 1 nodes and repair both ways.
+   */
+  async antiEntropy (): Promise<void> {
+    const { table } = this.ring
+    const predecessor = table.predecessor
+    if (predecessor == null) {
+      return
+    }
+    const replicas = table.getSuccessors().slice(0, this.ring.replicas - 1)
+    for (const replica of replicas) {
+      await this.syncRange(replica, predecessor.id, table.self.id, 'both').catch(() => {})
+    }
+  }
+
+  /**
+   * Called whenever the ring's neighbours change. A new predecessor (typically a node that joined
+   * between us and the old one) is now primary of part of our range and a replica of what we
+   * replicate for the nodes before it: give it what it lacks of everything outside our new range.
+   */
+  async neighboursChanged (): Promise<void> {
+    const predecessor = this.ring.table.predecessor
+    if (predecessor == null || predecessor.peer === this.handedOffTo) {
+      return
+    }
+    this.handedOffTo = predecessor.peer
+    await this.syncRange(predecessor, this.ring.self.id, predecessor.id, 'push')
+  }
+
+  /** Before a graceful stop: everything we hold goes to our successor, which takes our range over */
+  async handoffOnLeave (): Promise<void> {
+    const successor = this.ring.table.successor
+    if (successor.peer === this.ring.self.peer) {
+      return
+    }
+    const self = this.ring.self.id
+    await this.sendAll(successor, this.store.range(self, self, { now: this.now() }))
+  }
+
+  /**
+   * Make `peer`'s copy of (from, until] match ours: compare digests; where they differ, halve the
+   * range until each half is small enough to list, then send what `peer` lacks ('push') and, for
+   * 'both', fetch what we lack.
+   */
+  async syncRange (peer: NodeRef, from: RingId, until: RingId, mode: 'push' | 'both', depth = 0): Promise<void> {
+    const now = this.now()
+    const [local, remote] = await Promise.all([
+      this.store.digest(from, until, { now }),
+      this.rpc.rangeDigest(peer, from, until)
+    ])
+    if (local.count === remote.count && equals(local.hash, remote.hash)) {
+      return
+    }
+    const tooMany = local.count > MAX_SUMMARIES_PER_REPLY || remote.count > MAX_SUMMARIES_PER_REPLY
+    if (tooMany && depth < MAX_SYNC_DEPTH) {
+      const span = from === until ? RING_SIZE : distance(from, until)
+      const middle = (from + span / 2n) % RING_SIZE
+      await this.syncRange(peer, from, middle, mode, depth + 1)
+      await this.syncRange(peer, middle, until, mode, depth + 1)
+      return
+    }
+
+    const theirs = await this.rpc.rangeSummaries(peer, from, until)
+    const theirIds = new Set(theirs.map(summaryKey))
+    const ours: RecordSummary[] = []
+    for await (const summary of this.store.summaries(from, until, { now })) {
+      ours.push(summary)
+    }
+    const ourIds = new Set(ours.map(summaryKey))
+
+    const missingThere = ours.filter(s => !theirIds.has(summaryKey(s)))
+    await this.sendAll(peer, this.recordsFor(missingThere, now))
+
+    if (mode === 'both') {
+      const missingHere = theirs.filter(s => !ourIds.has(summaryKey(s)))
+      for (const key of distinctKeys(missingHere)) {
+        const records = await this.rpc.fetchRecords(peer, key)
+        await this.acceptRecords(records)
+      }
+    }
+  }
+
+  async onStoreRecords (_from: NodeRef, records: ChordRecord[]): Promise<void> {
+    await this.acceptRecords(records)
+  }
+
+  async onFetchRecords (_from: NodeRef, key: Uint8Array): Promise<ChordRecord[]> {
+    return this.store.get(key, { now: this.now() })
+  }
+
+  async onRangeDigest (_from: NodeRef, start: RingId, until: RingId): Promise<RangeDigest> {
+    return this.store.digest(start, until, { now: this.now() })
+  }
+
+  async onRangeSummaries (_from: NodeRef, start: RingId, until: RingId): Promise<RecordSummary[]> {
+    const summaries: RecordSummary[] = []
+    for await (const summary of this.store.summaries(start, until, { now: this.now() })) {
+      if (summaries.length === MAX_SUMMARIES_PER_REPLY) {
+        throw new QuotaExceededError(`more than ${MAX_SUMMARIES_PER_REPLY} records in the range: ask for a smaller one`)
+      }
+      summaries.push(summary)
+    }
+    return summaries
+  }
+
+  /** Store records from a peer (or our own put): lifetimes are cut to our maximum */
+  private async acceptRecords (records: ChordRecord[]): Promise<void> {
+    const latest = this.now() + this.maxTtlMs
+    const capped = records.map(r => (r.expiresAt > latest ? { ...r, expiresAt: latest } : r))
+    await this.store.put(capped, { now: this.now() })
+  }
+
+  private async storeOn (node: NodeRef, records: ChordRecord[], options?: RpcOptions): Promise<void> {
+    if (node.peer === this.ring.self.peer) {
+      await this.acceptRecords(records)
+    } else {
+      await this.rpc.storeRecords(node, records, options)
+    }
+  }
+
+  private async fetchFrom (node: NodeRef, key: Uint8Array, options?: RpcOptions): Promise<ChordRecord[]> {
+    if (node.peer === this.ring.self.peer) {
+      return this.store.get(key, { now: this.now() })
+    }
+    return this.rpc.fetchRecords(node, key, options)
+  }
+
+  /** Records named by summaries, read back from the store (ones that expired meanwhile are skipped) */
+  private async * recordsFor (summaries: RecordSummary[], now: number): AsyncIterable<ChordRecord> {
+    for (const key of distinctKeys(summaries)) {
+      const wanted = new Set(summaries.filter(s => equals(s.key, key)).map(summaryKey))
+      for (const record of await this.store.get(key, { now })) {
+        if (wanted.has(summaryKey(record))) {
+          yield record
+        }
+      }
+    }
+  }
+
+  /** Send records in batches that stay within the message limits */
+  private async sendAll (peer: NodeRef, records: AsyncIterable<ChordRecord>): Promise<void> {
+    let batch: ChordRecord[] = []
+    let bytes = 0
+    for await (const record of records) {
+      if (batch.length === MAX_RECORDS_PER_STORE || (batch.length > 0 && bytes + record.value.byteLength > MAX_STORE_BATCH_BYTES)) {
+        await this.rpc.storeRecords(peer, batch)
+        batch = []
+        bytes = 0
+      }
+      batch.push(record)
+      bytes += record.value.byteLength
+    }
+    if (batch.length > 0) {
+      await this.rpc.storeRecords(peer, batch)
+    }
+  }
+}
+
+function summaryKey (summary: { key: Uint8Array, id: Uint8Array }): string {
+  return toHex(summary.key, 'base16') + toHex(summary.id, 'base16')
+}
+
+function distinctKeys (summaries: RecordSummary[]): Uint8Array[] {
+  const byHex = new Map<string, Uint8Array>()
+  for (const summary of summaries) {
+    byHex.set(toHex(summary.key, 'base16'), summary.key)
+  }
+  return [...byHex.values()]
+}

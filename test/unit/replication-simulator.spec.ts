@@ -1,0 +1,132 @@
+import assert from 'node:assert/strict'
+import { equals } from 'uint8arrays/equals'
+import { hashToRingId, ringIdFromBytes, ringIdToBytes } from '../../src/chord/id.js'
+import { createRecord } from '../../src/storage/store.js'
+import { Simulator, seededRandom } from '../helpers/simulator.js'
+import type { ChordRecord } from '../../src/storage/store.js'
+
+const HOUR = 3_600_000
+
+function recordFor (n: number): ChordRecord {
+  const key = ringIdToBytes(hashToRingId(new TextEncoder().encode(`key-${n}`)))
+  return createRecord(key, new TextEncoder().encode(`value-${n}`), Date.now() + HOUR)
+}
+
+async function ringWithRecords (size: number, seed: number, replicas: number): Promise<{ sim: Simulator, random: () => number }> {
+  const random = seededRandom(seed)
+  const sim = new Simulator({ replicas, records: true })
+  await sim.grow(size, random)
+  await sim.roundsUntil(() => sim.isConsistent(), 100)
+  for (let i = 0; i < 20; i++) {
+    await sim.round()
+  }
+  return { sim, random }
+}
+
+/** Which of `records` every live node can read back */
+async function readableEverywhere (sim: Simulator, records: ChordRecord[]): Promise<number> {
+  let readable = 0
+  for (const record of records) {
+    let everywhere = true
+    for (const ring of sim.liveRings()) {
+      const found = await sim.recordsOf(ring.self.peer).replication.get(record.key).catch(() => [])
+      everywhere &&= found.some(r => equals(r.id, record.id))
+    }
+    if (everywhere) {
+      readable++
+    }
+  }
+  return readable
+}
+
+describe('replication (simulated network)', function () {
+  this.timeout(120_000)
+
+  it('puts on the key\'s r successors and reads the union back', async () => {
+    const { sim } = await ringWithRecords(10, 11, 3)
+    const writer = sim.recordsOf(sim.liveRings()[0].self.peer).replication
+    const record = recordFor(1)
+    const { replicas } = await writer.put([record])
+    assert.equal(replicas, 3)
+    const holders: string[] = []
+    for (const ring of sim.liveRings()) {
+      if ((await sim.recordsOf(ring.self.peer).store.get(record.key)).length > 0) {
+        holders.push(ring.self.peer)
+      }
+    }
+    assert.deepEqual(holders.sort(), expectedReplicas(sim, record, 3).sort())
+    const values = await sim.recordsOf(sim.liveRings()[5].self.peer).replication.get(record.key)
+    assert.deepEqual(values.map(r => new TextDecoder().decode(r.value)), ['value-1'])
+  })
+
+  it('keeps every record readable while a third of the nodes leave one at a time', async () => {
+    const { sim, random } = await ringWithRecords(12, 12, 3)
+    const records = Array.from({ length: 200 }, (_, i) => recordFor(i))
+    const writer = sim.recordsOf(sim.liveRings()[0].self.peer).replication
+    for (const record of records) {
+      await writer.put([record])
+    }
+    for (let i = 0; i < 4; i++) {
+      const names = [...sim.alive]
+      await sim.leave(names[Math.floor(random() * names.length)])
+      await sim.roundsUntil(() => sim.isConsistent(), 20)
+      await sim.antiEntropyRound()
+    }
+    assert.equal(await readableEverywhere(sim, records), records.length)
+  })
+
+  it('after half the nodes die at once, loses only records whose whole replica set died', async () => {
+    for (const replicas of [3, 7]) {
+      const { sim, random } = await ringWithRecords(16, 13 + replicas, replicas)
+      const records = Array.from({ length: 300 }, (_, i) => recordFor(i))
+      const writer = sim.recordsOf(sim.liveRings()[0].self.peer).replication
+      const replicaSets = new Map<ChordRecord, string[]>()
+      for (const record of records) {
+        replicaSets.set(record, (await writer.replicaSet(record.key)).map(n => n.peer))
+        await writer.put([record])
+      }
+      const names = [...sim.alive]
+      for (let i = 0; i < 8; i++) {
+        sim.kill(names.splice(Math.floor(random() * names.length), 1)[0])
+      }
+      await sim.roundsUntil(() => sim.isConsistent(), 30)
+      await sim.antiEntropyRound()
+      await sim.antiEntropyRound()
+      const survivors = records.filter(r => replicaSets.get(r)?.some(p => sim.alive.has(p)))
+      const readable = await readableEverywhere(sim, survivors)
+      const lost = 1 - survivors.length / records.length
+      console.log(`      r = ${replicas}: lost ${(lost * 100).toFixed(1)}% (0.5^r = ${(0.5 ** replicas * 100).toFixed(1)}%), ${readable}/${survivors.length} survivors readable everywhere`)
+      assert.equal(readable, survivors.length)
+    }
+  })
+
+  it('anti-entropy refills a replica whose store was wiped', async () => {
+    const { sim } = await ringWithRecords(8, 14, 3)
+    const writer = sim.recordsOf(sim.liveRings()[0].self.peer).replication
+    const records = Array.from({ length: 50 }, (_, i) => recordFor(i))
+    for (const record of records) {
+      await writer.put([record])
+    }
+    const victim = sim.liveRings()[3].self.peer
+    const before = sim.recordsOf(victim).store.stats().records
+    assert.ok(before > 0)
+    const { store } = sim.recordsOf(victim)
+    const all: ChordRecord[] = []
+    for await (const r of store.range(0n, 0n)) {
+      all.push(r)
+    }
+    for (const r of all) {
+      await store.delete(r.key, [r.id])
+    }
+    assert.equal(store.stats().records, 0)
+    await sim.antiEntropyRound()
+    assert.equal(store.stats().records, before)
+  })
+})
+
+/** The true replica set of a record: its key's successor and the r - 1 nodes after it */
+function expectedReplicas (sim: Simulator, record: ChordRecord, replicas: number): string[] {
+  const sorted = sim.sortedLiveIds()
+  const owner = sorted.indexOf(sorted.find(n => n.peer === sim.expectedOwner(ringIdFromBytes(record.key)).peer) ?? sorted[0])
+  return Array.from({ length: replicas }, (_, i) => sorted[(owner + i) % sorted.length].peer)
+}
