@@ -1,0 +1,207 @@
+/**
+ * The ring's RPC over libp2p: `/chord/1.0.0` streams in both directions.
+ *
+ * Outbound, it implements the core's `ChordRpc`: each call is one request/response exchange on a
+ * pooled stream, under a deadline. Inbound, it registers the protocol handler and serves each
+ * stream with a `RequestServer` that answers through the core's `ChordRpcHandler`.
+ */
+import { peerIdFromString } from '@libp2p/peer-id'
+import { InvalidMessageError, NotStartedError, RemoteError, RequestTimeoutError } from '../errors.js'
+import { MessageType, Request, Response } from '../protocol/chord.js'
+import {
+  MAX_INBOUND_STREAMS,
+  MAX_OUTBOUND_STREAMS,
+  MAX_POOLED_STREAMS_PER_PEER,
+  POOLED_STREAM_IDLE_TIMEOUT,
+  PROTOCOL,
+  REQUEST_TIMEOUT,
+  STREAM_IDLE_TIMEOUT
+} from '../protocol/constants.js'
+import { decodeResponse } from '../protocol/validate.js'
+import { RequestServer } from './request-server.js'
+import { ringIdOf, ringIdToWire } from './ring-id.js'
+import { StreamPool } from './stream-pool.js'
+import { WirePeers } from './wire-peers.js'
+import type { StreamPoolComponents } from './stream-pool.js'
+import type { WirePeersComponents } from './wire-peers.js'
+import type { RingId } from '../chord/id.js'
+import type { ChordRpc, ChordRpcHandler, FindSuccessorReply, Neighbours, NodeRef, RpcOptions } from '../chord/rpc.js'
+import type { AbortOptions, Logger, PeerId, Startable, StreamHandler, StreamHandlerOptions } from '@libp2p/interface'
+
+/** What the service needs from libp2p; a libp2p node satisfies it as it is */
+export interface ChordServiceComponents extends StreamPoolComponents, WirePeersComponents {
+  handle(protocol: string, handler: StreamHandler, options?: StreamHandlerOptions): Promise<void>
+  unhandle(protocol: string, options?: AbortOptions): Promise<void>
+}
+
+export interface ChordServiceInit {
+  /** answers other nodes' requests: the ring core */
+  handler: ChordRpcHandler
+  /** ms, default REQUEST_TIMEOUT */
+  requestTimeout?: number
+  /** ms, default STREAM_IDLE_TIMEOUT */
+  streamIdleTimeout?: number
+  /** ms, default POOLED_STREAM_IDLE_TIMEOUT */
+  pooledStreamIdleTimeout?: number
+  /** default MAX_INBOUND_STREAMS */
+  maxInboundStreams?: number
+  /** default MAX_OUTBOUND_STREAMS */
+  maxOutboundStreams?: number
+  /** default MAX_POOLED_STREAMS_PER_PEER */
+  maxPooledStreamsPerPeer?: number
+}
+
+type RequestMessage = Partial<Request> & Pick<Request, 'type'>
+
+export class ChordService implements ChordRpc, Startable {
+  private readonly components: ChordServiceComponents
+  private readonly handler: ChordRpcHandler
+  private readonly log: Logger
+  private readonly self: NodeRef
+  private readonly wirePeers: WirePeers
+  private readonly server: RequestServer
+  private readonly requestTimeout: number
+  private readonly maxInboundStreams: number
+  private readonly maxOutboundStreams: number
+  private readonly maxPooledStreamsPerPeer: number
+  private readonly pooledStreamIdleTimeout: number
+  private pool?: StreamPool
+
+  constructor (components: ChordServiceComponents, init: ChordServiceInit) {
+    this.components = components
+    this.handler = init.handler
+    this.log = components.logger.forComponent('libp2p-chord:transport:chord-service')
+    this.self = { id: ringIdOf(components.peerId), peer: components.peerId.toString() }
+    this.wirePeers = new WirePeers(components)
+    this.server = new RequestServer(components, {
+      handler: init.handler,
+      wirePeers: this.wirePeers,
+      idleTimeout: init.streamIdleTimeout ?? STREAM_IDLE_TIMEOUT
+    })
+    this.requestTimeout = init.requestTimeout ?? REQUEST_TIMEOUT
+    this.maxInboundStreams = init.maxInboundStreams ?? MAX_INBOUND_STREAMS
+    this.maxOutboundStreams = init.maxOutboundStreams ?? MAX_OUTBOUND_STREAMS
+    this.maxPooledStreamsPerPeer = init.maxPooledStreamsPerPeer ?? MAX_POOLED_STREAMS_PER_PEER
+    this.pooledStreamIdleTimeout = init.pooledStreamIdleTimeout ?? POOLED_STREAM_IDLE_TIMEOUT
+  }
+
+  async start (): Promise<void> {
+    this.pool = new StreamPool(this.components, {
+      protocol: PROTOCOL,
+      maxStreamsPerPeer: this.maxOutboundStreams,
+      maxIdleStreamsPerPeer: this.maxPooledStreamsPerPeer,
+      idleTimeout: this.pooledStreamIdleTimeout
+    })
+    await this.components.handle(PROTOCOL, async (stream, connection) => this.server.serve(stream, connection), {
+      maxInboundStreams: this.maxInboundStreams,
+      // libp2p applies the registered handler's outbound limit to the streams we open
+      maxOutboundStreams: this.maxOutboundStreams
+    })
+  }
+
+  async stop (): Promise<void> {
+    await this.components.unhandle(PROTOCOL)
+    this.server.stop()
+    await this.pool?.stop()
+    this.pool = undefined
+  }
+
+  async getNeighbours (to: NodeRef, options?: RpcOptions): Promise<Neighbours> {
+    if (this.isSelf(to)) {
+      return structuredClone(this.handler.onGetNeighbours(this.self))
+    }
+    const { response, peerId } = await this.exchange(to, { type: MessageType.GET_NEIGHBOURS }, options)
+    // decodeResponse made sure an OK answer carries neighbours
+    return this.wirePeers.decodeNeighbours(response.neighbours ?? { successors: [] }, peerId)
+  }
+
+  async notify (to: NodeRef, options?: RpcOptions): Promise<void> {
+    if (this.isSelf(to)) {
+      this.handler.onNotify(this.self)
+      return
+    }
+    await this.exchange(to, { type: MessageType.NOTIFY }, options)
+  }
+
+  async findSuccessor (to: NodeRef, id: RingId, options?: RpcOptions): Promise<FindSuccessorReply> {
+    if (this.isSelf(to)) {
+      return structuredClone(this.handler.onFindSuccessor(this.self, id))
+    }
+    const { response, peerId } = await this.exchange(to, {
+      type: MessageType.FIND_SUCCESSOR,
+      target: ringIdToWire(id)
+    }, options)
+    const peers = await this.wirePeers.decode(response.peers, peerId)
+
+    if (!response.done) {
+      return { done: false, closer: peers }
+    }
+    if (peers.length === 0) {
+      throw new InvalidMessageError(`${to.peer} named only invalid successors`)
+    }
+    return { done: true, successors: peers }
+  }
+
+  async leaving (to: NodeRef, neighbours: Neighbours, options?: RpcOptions): Promise<void> {
+    if (this.isSelf(to)) {
+      this.handler.onLeaving(this.self, structuredClone(neighbours))
+      return
+    }
+    await this.exchange(to, {
+      type: MessageType.LEAVING,
+      neighbours: await this.wirePeers.encodeNeighbours(neighbours)
+    }, options)
+  }
+
+  async ping (to: NodeRef, options?: RpcOptions): Promise<void> {
+    if (this.isSelf(to)) {
+      return
+    }
+    await this.exchange(to, { type: MessageType.PING }, options)
+  }
+
+  /**
+   * One request and its response on a pooled stream, within the request deadline. An ERROR answer
+   * is a `RemoteError`; the stream stays usable. Any other failure resets the stream.
+   */
+  private async exchange (to: NodeRef, request: RequestMessage, options: RpcOptions = {}): Promise<{ response: Response, peerId: PeerId }> {
+    const pool = this.pool
+    if (pool == null) {
+      throw new NotStartedError('the chord service is not started')
+    }
+    const peerId = peerIdFromString(to.peer)
+    const deadline = new AbortController()
+    const timer = setTimeout(() => {
+      deadline.abort(new RequestTimeoutError(`${request.type} to ${to.peer} got no answer within ${this.requestTimeout} ms`))
+    }, this.requestTimeout)
+    const signal = options.signal == null ? deadline.signal : AbortSignal.any([deadline.signal, options.signal])
+
+    let response: Response
+    try {
+      const pooled = await pool.acquire(peerId, { signal })
+      try {
+        await pooled.framed.write(Request.encode(request), { signal })
+        response = decodeResponse(await pooled.framed.read({ signal }), request.type)
+      } catch (err: any) {
+        pool.discard(pooled, err)
+        throw err
+      }
+      pool.release(pooled)
+    } catch (err) {
+      // whatever form the abort took on its way up, a missed deadline is a RequestTimeoutError
+      throw deadline.signal.aborted ? deadline.signal.reason : err
+    } finally {
+      clearTimeout(timer)
+    }
+
+    if (response.status === Response.Status.ERROR) {
+      this.log('%s to %p failed remotely: %s', request.type, peerId, response.errorCode)
+      throw new RemoteError(`${request.type} failed on ${to.peer}: ${response.errorCode}`)
+    }
+    return { response, peerId }
+  }
+
+  private isSelf (node: NodeRef): boolean {
+    return node.peer === this.self.peer
+  }
+}

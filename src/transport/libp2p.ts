@@ -1,0 +1,66 @@
+/**
+ * The libp2p node a ring member runs on: Noise-authenticated, Yamux-multiplexed connections over
+ * TCP and WebSockets, with identify (peers learn each other's listen addresses) and ping.
+ */
+import { noise } from '@chainsafe/libp2p-noise'
+import { yamux } from '@chainsafe/libp2p-yamux'
+import { identify } from '@libp2p/identify'
+import { ping } from '@libp2p/ping'
+import { createLibp2p } from 'libp2p'
+import { DEFAULT_LISTEN_ADDRESSES, defaultTransports } from './platform-defaults.js'
+import type { Identify } from '@libp2p/identify'
+import type { ConnectionGater, Libp2p, PrivateKey } from '@libp2p/interface'
+import type { Ping } from '@libp2p/ping'
+import type { Libp2pOptions } from 'libp2p'
+
+/**
+ * New connections accepted per second from one IP address (libp2p's default is 5). Rings run on
+ * one machine in tests and benchmarks, and a node joining a ring of N connects to about log2(N)
+ * others within a second, all from 127.0.0.1; a bootstrap node of a 100-node test ring hears from
+ * nearly all of them at once.
+ */
+export const INBOUND_CONNECTIONS_PER_SECOND_PER_IP = 100
+
+/**
+ * Connections still in their Noise/Yamux upgrade at once (libp2p's default is 10): the same burst
+ * as above, with each upgrade needing only a few milliseconds of CPU.
+ */
+export const MAX_INCOMING_PENDING_CONNECTIONS = 32
+
+export interface ChordLibp2pOptions {
+  /** the node's identity; a new Ed25519 key when omitted */
+  privateKey?: PrivateKey
+  /** multiaddrs to listen on; default DEFAULT_LISTEN_ADDRESSES (browsers pass []) */
+  listen?: string[]
+  /** transports in addition to the defaults, e.g. `memory()` in tests */
+  transports?: Libp2pOptions['transports']
+  /** decides which peers and addresses may connect (tests cut partitions with it) */
+  connectionGater?: ConnectionGater
+  /** resolves /dnsaddr and /dns* addresses; tests inject a fake resolver */
+  dns?: Libp2pOptions['dns']
+}
+
+export type ChordLibp2p = Libp2p<{ identify: Identify, ping: Ping }>
+
+/** Creates and starts the node */
+export async function createChordLibp2p (options: ChordLibp2pOptions = {}): Promise<ChordLibp2p> {
+  return createLibp2p({
+    privateKey: options.privateKey,
+    addresses: {
+      listen: options.listen ?? DEFAULT_LISTEN_ADDRESSES
+    },
+    transports: [...defaultTransports(), ...(options.transports ?? [])],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    connectionGater: options.connectionGater,
+    connectionManager: {
+      inboundConnectionThreshold: INBOUND_CONNECTIONS_PER_SECOND_PER_IP,
+      maxIncomingPendingConnections: MAX_INCOMING_PENDING_CONNECTIONS
+    },
+    dns: options.dns,
+    services: {
+      identify: identify(),
+      ping: ping()
+    }
+  })
+}

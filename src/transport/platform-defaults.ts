@@ -1,0 +1,15 @@
+/**
+ * What a node listens on and dials with when the caller does not say: TCP and WebSockets, the
+ * transports of a standalone node. A browser has no TCP (its transport throws when built), so a
+ * browser build replaces this module with one that offers WebSockets only.
+ */
+import { tcp } from '@libp2p/tcp'
+import { webSockets } from '@libp2p/websockets'
+import type { Libp2pOptions } from 'libp2p'
+
+/** Every IPv4 interface, ports chosen by the OS */
+export const DEFAULT_LISTEN_ADDRESSES = ['/ip4/0.0.0.0/tcp/0', '/ip4/0.0.0.0/tcp/0/ws']
+
+export function defaultTransports (): NonNullable<Libp2pOptions['transports']> {
+  return [tcp(), webSockets()]
+}

@@ -1,0 +1,124 @@
+/**
+ * Ring nodes as they cross the wire: a `NodeRef` leaves with the addresses this node knows for
+ * it, and a received entry becomes a `NodeRef` only if its claimed ring id is the hash of its
+ * PeerId. Entries that fail are dropped one by one, so one bad entry does not cost the message.
+ */
+import { CODE_P2P } from '@multiformats/multiaddr'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { InvalidMessageError } from '../errors.js'
+import { MAX_ADDR_BYTES, MAX_ADDRS_PER_PEER, MAX_PEERS_PER_MESSAGE } from '../protocol/constants.js'
+import { validatePeer } from '../protocol/validate.js'
+import { ringIdOf, ringIdToWire } from './ring-id.js'
+import type { Neighbours, NodeRef } from '../chord/rpc.js'
+import type { Neighbours as WireNeighbours, Peer as WirePeer } from '../protocol/chord.js'
+import type { ComponentLogger, Connection, Logger, PeerId, PeerStore } from '@libp2p/interface'
+import type { Multiaddr } from '@multiformats/multiaddr'
+
+export interface WirePeersComponents {
+  peerId: PeerId
+  peerStore: PeerStore
+  logger: ComponentLogger
+  /** our own listening addresses, as others should dial them */
+  getMultiaddrs(): Multiaddr[]
+  getConnections(peerId?: PeerId): Connection[]
+}
+
+export class WirePeers {
+  private readonly components: WirePeersComponents
+  private readonly log: Logger
+
+  constructor (components: WirePeersComponents) {
+    this.components = components
+    this.log = components.logger.forComponent('libp2p-chord:transport:wire-peers')
+  }
+
+  /** At most MAX_PEERS_PER_MESSAGE entries, each with the addresses we know for it */
+  async encode (nodes: NodeRef[]): Promise<WirePeer[]> {
+    return Promise.all(nodes.slice(0, MAX_PEERS_PER_MESSAGE).map(async node => this.encodeOne(node)))
+  }
+
+  async encodeNeighbours (neighbours: Neighbours): Promise<WireNeighbours> {
+    return {
+      predecessor: neighbours.predecessor == null ? undefined : await this.encodeOne(neighbours.predecessor),
+      // the predecessor takes one of the message's peer entries
+      successors: await this.encode(neighbours.successors.slice(0, MAX_PEERS_PER_MESSAGE - 1))
+    }
+  }
+
+  /**
+   * The entries that check out, in order. Their addresses go to the peer store so that they can be
+   * dialled next (peers we are connected to keep theirs up to date through identify).
+   */
+  async decode (entries: WirePeer[], sender: PeerId): Promise<NodeRef[]> {
+    const nodes: NodeRef[] = []
+    const merges: Array<Promise<void>> = []
+
+    for (const entry of entries) {
+      try {
+        const { peerId, ringId, multiaddrs } = validatePeer(entry)
+        if (ringId !== ringIdOf(peerId)) {
+          throw new InvalidMessageError(`ring id of ${peerId} is not the hash of its peer id`)
+        }
+        if (multiaddrs.length > 0 && !this.isSelfOrConnected(peerId)) {
+          merges.push(this.rememberAddresses(peerId, multiaddrs))
+        }
+        nodes.push({ id: ringId, peer: peerId.toString() })
+      } catch (err) {
+        this.log('dropped a peer entry from %p - %e', sender, err)
+      }
+    }
+
+    await Promise.all(merges)
+    return nodes
+  }
+
+  async decodeNeighbours (neighbours: WireNeighbours, sender: PeerId): Promise<Neighbours> {
+    const [predecessor] = neighbours.predecessor == null ? [] : await this.decode([neighbours.predecessor], sender)
+    return { predecessor, successors: await this.decode(neighbours.successors, sender) }
+  }
+
+  private async encodeOne (node: NodeRef): Promise<WirePeer> {
+    const peerId = peerIdFromString(node.peer)
+    return {
+      peerId: peerId.toMultihash().bytes,
+      ringId: ringIdToWire(node.id),
+      addrs: await this.addressesOf(peerId)
+    }
+  }
+
+  private async addressesOf (peerId: PeerId): Promise<Array<Uint8Array<ArrayBuffer>>> {
+    let multiaddrs: Multiaddr[]
+    if (peerId.equals(this.components.peerId)) {
+      // ours carry a /p2p/<us> suffix that the receiver knows already
+      multiaddrs = this.components.getMultiaddrs().map(ma => ma.decapsulateCode(CODE_P2P))
+    } else {
+      try {
+        multiaddrs = (await this.components.peerStore.get(peerId)).addresses.map(address => address.multiaddr)
+      } catch (err: any) {
+        if (err.name !== 'NotFoundError') {
+          throw err
+        }
+        // a peer we know nothing about travels without addresses
+        multiaddrs = []
+      }
+    }
+
+    return multiaddrs
+      .map(ma => ma.bytes)
+      .filter(bytes => bytes.byteLength <= MAX_ADDR_BYTES)
+      .slice(0, MAX_ADDRS_PER_PEER)
+  }
+
+  private async rememberAddresses (peerId: PeerId, multiaddrs: Multiaddr[]): Promise<void> {
+    try {
+      await this.components.peerStore.merge(peerId, { multiaddrs })
+    } catch (err) {
+      // the entry is still good; we may just be unable to dial it later
+      this.log.error('could not store addresses of %p - %e', peerId, err)
+    }
+  }
+
+  private isSelfOrConnected (peerId: PeerId): boolean {
+    return peerId.equals(this.components.peerId) || this.components.getConnections(peerId).length > 0
+  }
+}

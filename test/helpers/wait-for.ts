@@ -1,0 +1,13 @@
+/**
+ * Waits until a condition holds, checking it every few milliseconds, and fails with `what` when
+ * it does not hold by the deadline. Tests wait for outcomes, never for fixed times.
+ */
+export async function waitFor (condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!(await condition())) {
+    if (Date.now() > deadline) {
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
+    }
+    await new Promise(resolve => setTimeout(resolve, 5))
+  }
+}

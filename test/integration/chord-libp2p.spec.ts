@@ -1,0 +1,58 @@
+import { strict as assert } from 'node:assert'
+import { memory } from '@libp2p/memory'
+import { createChordLibp2p, INBOUND_CONNECTIONS_PER_SECOND_PER_IP } from '../../src/transport/libp2p.js'
+import { waitFor } from '../helpers/wait-for.js'
+import type { ChordLibp2p, ChordLibp2pOptions } from '../../src/transport/libp2p.js'
+
+describe('createChordLibp2p', function () {
+  this.timeout(30_000)
+
+  let nodes: ChordLibp2p[] = []
+
+  afterEach(async () => {
+    await Promise.all(nodes.map(async node => node.stop()))
+    nodes = []
+  })
+
+  async function start (options: ChordLibp2pOptions): Promise<ChordLibp2p> {
+    const node = await createChordLibp2p(options)
+    nodes.push(node)
+    return node
+  }
+
+  it('connects over TCP and WebSockets, authenticated by Noise', async () => {
+    const listener = await start({ listen: ['/ip4/127.0.0.1/tcp/0', '/ip4/127.0.0.1/tcp/0/ws'] })
+    const dialer = await start({ listen: [] })
+    const [tcpAddr] = listener.getMultiaddrs().filter(ma => !ma.toString().includes('/ws'))
+    const [wsAddr] = listener.getMultiaddrs().filter(ma => ma.toString().includes('/ws'))
+
+    const overTcp = await dialer.dial(tcpAddr)
+    assert.ok(overTcp.remotePeer.equals(listener.peerId))
+    assert.equal(overTcp.encryption, '/noise')
+    await overTcp.close()
+
+    const overWs = await dialer.dial(wsAddr)
+    assert.ok(overWs.remotePeer.equals(listener.peerId))
+    assert.ok(overWs.remoteAddr.toString().includes('/ws'))
+  })
+
+  it('adds the transports it is given to the defaults', async () => {
+    const listener = await start({ listen: ['/memory/chord-libp2p-spec'], transports: [memory()] })
+    const dialer = await start({ listen: [], transports: [memory()] })
+
+    const connection = await dialer.dial(listener.getMultiaddrs()[0])
+
+    assert.ok(connection.remotePeer.equals(listener.peerId))
+  })
+
+  it(`accepts a burst of connections from one IP beyond libp2p's default of 5 a second (up to ${INBOUND_CONNECTIONS_PER_SECOND_PER_IP})`, async () => {
+    const listener = await start({ listen: ['/ip4/127.0.0.1/tcp/0'] })
+    const dialers = await Promise.all(Array.from({ length: 20 }, async () => start({ listen: [] })))
+
+    await Promise.all(dialers.map(async dialer => dialer.dial(listener.getMultiaddrs()[0])))
+
+    // a resolved dial is not yet acceptance: the listener may still refuse the connection
+    await waitFor(() => listener.getConnections().length === dialers.length, 'the listener to hold every connection')
+    assert.ok(dialers.every(dialer => dialer.getConnections(listener.peerId).length === 1))
+  })
+})

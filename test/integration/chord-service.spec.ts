@@ -1,0 +1,476 @@
+import { strict as assert } from 'node:assert'
+import { InvalidMessageError, NotStartedError, RemoteError, RequestTimeoutError } from '../../src/errors.js'
+import { MessageType, Request, Response } from '../../src/protocol/chord.js'
+import { MAX_MESSAGE_SIZE, PROTOCOL } from '../../src/protocol/constants.js'
+import { frameStream } from '../../src/protocol/framing.js'
+import { ChordService } from '../../src/transport/chord-service.js'
+import { createChordLibp2p } from '../../src/transport/libp2p.js'
+import { ringIdOf, ringIdToWire } from '../../src/transport/ring-id.js'
+import { waitFor } from '../helpers/wait-for.js'
+import type { RingId } from '../../src/chord/id.js'
+import type { ChordRpcHandler, FindSuccessorReply, Neighbours, NodeRef } from '../../src/chord/rpc.js'
+import type { Peer } from '../../src/protocol/chord.js'
+import type { ChordServiceInit } from '../../src/transport/chord-service.js'
+import type { ChordLibp2p } from '../../src/transport/libp2p.js'
+import type { PeerId, Stream } from '@libp2p/interface'
+
+interface Call {
+  method: keyof ChordRpcHandler
+  from: NodeRef
+  arg?: unknown
+}
+
+/** Answers with whatever the test put in it, and remembers who asked what */
+class FakeHandler implements ChordRpcHandler {
+  calls: Call[] = []
+  neighbours: Neighbours = { successors: [] }
+  reply: FindSuccessorReply = { done: false, closer: [] }
+  failWith?: Error
+
+  onGetNeighbours (from: NodeRef): Neighbours {
+    this.record({ method: 'onGetNeighbours', from })
+    return this.neighbours
+  }
+
+  onNotify (from: NodeRef): void {
+    this.record({ method: 'onNotify', from })
+  }
+
+  onFindSuccessor (from: NodeRef, id: RingId): FindSuccessorReply {
+    this.record({ method: 'onFindSuccessor', from, arg: id })
+    return this.reply
+  }
+
+  onLeaving (from: NodeRef, neighbours: Neighbours): void {
+    this.record({ method: 'onLeaving', from, arg: neighbours })
+  }
+
+  private record (call: Call): void {
+    this.calls.push(call)
+    if (this.failWith != null) {
+      throw this.failWith
+    }
+  }
+}
+
+interface ChordNode {
+  libp2p: ChordLibp2p
+  service: ChordService
+  handler: FakeHandler
+  ref: NodeRef
+}
+
+function refOf (peerId: PeerId): NodeRef {
+  return { id: ringIdOf(peerId), peer: peerId.toString() }
+}
+
+function wirePeerOf (libp2p: ChordLibp2p, overrides: Partial<Peer> = {}): Peer {
+  return {
+    peerId: libp2p.peerId.toMultihash().bytes,
+    ringId: ringIdToWire(ringIdOf(libp2p.peerId)),
+    addrs: libp2p.getMultiaddrs().map(ma => ma.bytes),
+    ...overrides
+  }
+}
+
+/** Streams of /chord/1.0.0 that `libp2p` has open with `peer`, either direction */
+function chordStreams (libp2p: ChordLibp2p, peer: PeerId): Stream[] {
+  return libp2p.getConnections(peer).flatMap(connection => connection.streams).filter(stream => stream.protocol === PROTOCOL)
+}
+
+function varint (value: number): Uint8Array {
+  const out: number[] = []
+  while (value >= 0x80) {
+    out.push((value & 0x7f) | 0x80)
+    value = Math.floor(value / 0x80)
+  }
+  out.push(value)
+  return Uint8Array.from(out)
+}
+
+describe('ChordService over libp2p (TCP on 127.0.0.1)', function () {
+  this.timeout(20_000)
+
+  let libp2ps: ChordLibp2p[] = []
+  let services: ChordService[] = []
+
+  afterEach(async () => {
+    await Promise.all(services.map(async service => service.stop()))
+    await Promise.all(libp2ps.map(async libp2p => libp2p.stop()))
+    libp2ps = []
+    services = []
+  })
+
+  async function startLibp2p (): Promise<ChordLibp2p> {
+    const libp2p = await createChordLibp2p({ listen: ['/ip4/127.0.0.1/tcp/0'] })
+    libp2ps.push(libp2p)
+    return libp2p
+  }
+
+  async function startNode (init: Partial<ChordServiceInit> = {}): Promise<ChordNode> {
+    const libp2p = await startLibp2p()
+    const handler = new FakeHandler()
+    const service = new ChordService(libp2p, { handler, ...init })
+    await service.start()
+    services.push(service)
+    return { libp2p, service, handler, ref: refOf(libp2p.peerId) }
+  }
+
+  async function connect (from: ChordLibp2p, to: ChordLibp2p): Promise<void> {
+    await from.dial(to.getMultiaddrs()[0])
+  }
+
+  interface RawServer {
+    libp2p: ChordLibp2p
+    requests: Request[]
+    /** the most streams that were open at once */
+    mostStreams: number
+  }
+
+  /**
+   * A peer that speaks /chord/1.0.0 by hand: each request goes to `answer`, which returns the
+   * response to send, or undefined to never answer.
+   */
+  async function startRawServer (answer: (request: Request) => Promise<Partial<Response> | undefined> | Partial<Response> | undefined): Promise<RawServer> {
+    const server: RawServer = { libp2p: await startLibp2p(), requests: [], mostStreams: 0 }
+    let open = 0
+    await server.libp2p.handle(PROTOCOL, async stream => {
+      server.mostStreams = Math.max(server.mostStreams, ++open)
+      stream.addEventListener('close', () => { open-- })
+      const framed = frameStream(stream)
+      try {
+        while (true) {
+          const request = Request.decode(await framed.read())
+          server.requests.push(request)
+          const response = await answer(request)
+          if (response != null) {
+            await framed.write(Response.encode({ type: request.type, ...response }))
+          }
+        }
+      } catch {
+        stream.abort(new Error('raw server done'))
+      }
+    })
+    return server
+  }
+
+  /** A stream to `to` opened by hand, outside any ChordService */
+  async function openRawStream (from: ChordLibp2p, to: ChordLibp2p): Promise<Stream> {
+    await connect(from, to)
+    return from.dialProtocol(to.peerId, PROTOCOL)
+  }
+
+  describe('round trips', () => {
+    it('answers every RPC with what the remote handler returned', async () => {
+      const [a, b, c] = await Promise.all([startNode(), startNode(), startNode()])
+      await connect(a.libp2p, b.libp2p)
+      await connect(b.libp2p, c.libp2p)
+
+      b.handler.neighbours = { predecessor: a.ref, successors: [c.ref, a.ref] }
+      assert.deepEqual(await a.service.getNeighbours(b.ref), b.handler.neighbours)
+
+      b.handler.neighbours = { successors: [] }
+      assert.deepEqual(await a.service.getNeighbours(b.ref), { predecessor: undefined, successors: [] })
+
+      await a.service.notify(b.ref)
+      assert.equal(b.handler.calls.at(-1)?.method, 'onNotify')
+
+      const target = ringIdOf(c.libp2p.peerId) - 1n
+      b.handler.reply = { done: true, successors: [c.ref, a.ref] }
+      assert.deepEqual(await a.service.findSuccessor(b.ref, target), b.handler.reply)
+      assert.equal(b.handler.calls.at(-1)?.arg, target)
+
+      b.handler.reply = { done: false, closer: [c.ref] }
+      assert.deepEqual(await a.service.findSuccessor(b.ref, target), b.handler.reply)
+
+      const leavingWith: Neighbours = { predecessor: c.ref, successors: [b.ref, c.ref] }
+      await a.service.leaving(b.ref, leavingWith)
+      assert.deepEqual(b.handler.calls.at(-1), { method: 'onLeaving', from: a.ref, arg: leavingWith })
+
+      await a.service.ping(b.ref)
+    })
+
+    it('tells the handler who asked as the connection authenticated them', async () => {
+      const [a, b, c] = await Promise.all([startNode(), startNode(), startNode()])
+      await connect(a.libp2p, b.libp2p)
+      await connect(c.libp2p, b.libp2p)
+
+      await a.service.notify(b.ref)
+      await c.service.notify(b.ref)
+
+      assert.deepEqual(b.handler.calls.map(call => call.from), [a.ref, c.ref])
+      assert.equal(a.ref.id, ringIdOf(a.libp2p.peerId))
+    })
+
+    it('can dial a node it learned of in a reply, with the addresses the reply carried', async () => {
+      const [a, b, c] = await Promise.all([startNode(), startNode(), startNode()])
+      await connect(a.libp2p, b.libp2p)
+      await connect(b.libp2p, c.libp2p)
+      // b knows c's addresses through identify; a has never heard of c
+      await waitFor(async () => (await b.libp2p.peerStore.get(c.libp2p.peerId)).addresses.length > 0, 'b to learn c\'s addresses')
+      assert.equal(await a.libp2p.peerStore.has(c.libp2p.peerId), false)
+
+      b.handler.reply = { done: true, successors: [c.ref] }
+      const reply = await a.service.findSuccessor(b.ref, c.ref.id)
+      assert.ok(reply.done)
+
+      await a.service.ping(reply.successors[0])
+      assert.equal(a.libp2p.getConnections(c.libp2p.peerId).length, 1)
+    })
+
+    it('answers requests addressed to itself without the network', async () => {
+      const a = await startNode()
+      a.handler.reply = { done: true, successors: [a.ref] }
+      assert.deepEqual(await a.service.findSuccessor(a.ref, 42n), { done: true, successors: [a.ref] })
+      assert.deepEqual(a.handler.calls[0].from, a.ref)
+      await a.service.ping(a.ref)
+    })
+
+    it('serves concurrent requests', async () => {
+      const [a, b, c] = await Promise.all([startNode(), startNode(), startNode()])
+      await connect(a.libp2p, b.libp2p)
+      b.handler.reply = { done: true, successors: [c.ref] }
+
+      const replies = await Promise.all(Array.from({ length: 50 }, async (_, i) => a.service.findSuccessor(b.ref, BigInt(i))))
+
+      assert.equal(replies.length, 50)
+      for (const reply of replies) {
+        assert.deepEqual(reply, { done: true, successors: [c.ref] })
+      }
+      assert.deepEqual(b.handler.calls.map(call => call.arg).sort((x, y) => Number(x) - Number(y)), Array.from({ length: 50 }, (_, i) => BigInt(i)))
+    })
+  })
+
+  describe('stream reuse', () => {
+    it('sends many sequential requests on one stream', async () => {
+      const [a, b] = await Promise.all([startNode(), startNode()])
+      await connect(a.libp2p, b.libp2p)
+
+      const seen = new Set<string>()
+      for (let i = 0; i < 100; i++) {
+        await a.service.ping(b.ref)
+        for (const stream of chordStreams(a.libp2p, b.libp2p.peerId)) {
+          seen.add(stream.id)
+        }
+      }
+
+      assert.equal(seen.size, 1)
+      assert.equal(chordStreams(b.libp2p, a.libp2p.peerId).length, 1)
+    })
+
+    it('keeps using a stream after the remote answered with an error', async () => {
+      const [a, b] = await Promise.all([startNode(), startNode()])
+      await connect(a.libp2p, b.libp2p)
+      await a.service.ping(b.ref)
+      const [stream] = chordStreams(a.libp2p, b.libp2p.peerId)
+
+      b.handler.failWith = new Error('handler broke')
+      await assert.rejects(a.service.notify(b.ref), RemoteError)
+      b.handler.failWith = undefined
+      await a.service.notify(b.ref)
+
+      assert.deepEqual(chordStreams(a.libp2p, b.libp2p.peerId).map(s => s.id), [stream.id])
+    })
+
+    it('opens at most maxOutboundStreams to one peer; further requests wait their turn', async () => {
+      const a = await startNode({ maxOutboundStreams: 3 })
+      const held: Array<() => void> = []
+      let holding = true
+      const server = await startRawServer(async () => {
+        if (holding) {
+          await new Promise<void>(resolve => held.push(resolve))
+        }
+        return {}
+      })
+      await connect(a.libp2p, server.libp2p)
+
+      const pings = Array.from({ length: 10 }, async () => a.service.ping(refOf(server.libp2p.peerId)))
+      await waitFor(() => held.length === 3, 'three requests to arrive')
+      assert.equal(chordStreams(a.libp2p, server.libp2p.peerId).length, 3)
+
+      holding = false
+      held.forEach(release => { release() })
+      await Promise.all(pings)
+
+      assert.equal(server.requests.length, 10)
+      assert.equal(server.mostStreams, 3)
+    })
+
+    it('keeps at most maxPooledStreamsPerPeer idle streams', async () => {
+      const [a, b] = await Promise.all([startNode({ maxPooledStreamsPerPeer: 2 }), startNode()])
+      await connect(a.libp2p, b.libp2p)
+
+      await Promise.all(Array.from({ length: 8 }, async () => a.service.ping(b.ref)))
+
+      await waitFor(() => chordStreams(a.libp2p, b.libp2p.peerId).length === 2, 'surplus streams to close')
+    })
+
+    it('closes a pooled stream after pooledStreamIdleTimeout', async () => {
+      const [a, b] = await Promise.all([startNode({ pooledStreamIdleTimeout: 100 }), startNode()])
+      await connect(a.libp2p, b.libp2p)
+
+      await a.service.ping(b.ref)
+      assert.equal(chordStreams(a.libp2p, b.libp2p.peerId).length, 1)
+
+      await waitFor(() => chordStreams(a.libp2p, b.libp2p.peerId).length === 0 && chordStreams(b.libp2p, a.libp2p.peerId).length === 0, 'the idle stream to close on both sides')
+    })
+
+    it('closes its pooled streams when stopped', async () => {
+      const [a, b] = await Promise.all([startNode(), startNode()])
+      await connect(a.libp2p, b.libp2p)
+      await a.service.ping(b.ref)
+
+      await a.service.stop()
+
+      await waitFor(() => chordStreams(b.libp2p, a.libp2p.peerId).length === 0, 'the pooled stream to close')
+      await assert.rejects(a.service.ping(b.ref), NotStartedError)
+    })
+
+    it('stops answering on streams that were open when it stopped', async () => {
+      const [a, b] = await Promise.all([startNode(), startNode()])
+      await connect(a.libp2p, b.libp2p)
+      await a.service.ping(b.ref)
+
+      await b.service.stop()
+
+      await waitFor(() => chordStreams(a.libp2p, b.libp2p.peerId).length === 0, 'the pooled stream to be reset')
+      await assert.rejects(a.service.ping(b.ref), (err: Error) => err.name === 'UnsupportedProtocolError')
+      assert.equal(b.handler.calls.length, 0)
+    })
+  })
+
+  describe('failures', () => {
+    it('rejects with RequestTimeoutError when the remote never answers, within the deadline', async () => {
+      const a = await startNode({ requestTimeout: 300 })
+      const server = await startRawServer(() => undefined)
+      await connect(a.libp2p, server.libp2p)
+
+      const started = Date.now()
+      await assert.rejects(a.service.ping(refOf(server.libp2p.peerId)), RequestTimeoutError)
+      const elapsed = Date.now() - started
+
+      assert.ok(elapsed >= 290 && elapsed < 800, `took ${elapsed} ms`)
+      // the stream that timed out is reset, not reused
+      await waitFor(() => chordStreams(a.libp2p, server.libp2p.peerId).length === 0, 'the timed-out stream to be reset')
+    })
+
+    it('rejects with the caller\'s reason when the caller aborts', async () => {
+      const a = await startNode()
+      const server = await startRawServer(() => undefined)
+      await connect(a.libp2p, server.libp2p)
+      const controller = new AbortController()
+
+      const ping = a.service.ping(refOf(server.libp2p.peerId), { signal: controller.signal })
+      await waitFor(() => server.requests.length === 1, 'the request to arrive')
+      controller.abort(new Error('caller gave up'))
+
+      await assert.rejects(ping, { message: 'caller gave up' })
+    })
+
+    it('rejects with RemoteError when the remote handler fails', async () => {
+      const [a, b] = await Promise.all([startNode(), startNode()])
+      await connect(a.libp2p, b.libp2p)
+      b.handler.failWith = new Error('handler broke')
+
+      await assert.rejects(a.service.getNeighbours(b.ref), RemoteError)
+    })
+
+    it('rejects with NotStartedError before start', async () => {
+      const [libp2p, other] = await Promise.all([startLibp2p(), startLibp2p()])
+      const service = new ChordService(libp2p, { handler: new FakeHandler() })
+
+      await assert.rejects(service.ping(refOf(other.peerId)), NotStartedError)
+    })
+  })
+
+  describe('hostile input', () => {
+    it('drops peer entries whose ring id is not the hash of their peer id, and other bad entries', async () => {
+      const [a, c] = await Promise.all([startNode(), startNode()])
+      const d = await startLibp2p()
+      const server = await startRawServer(() => ({
+        done: true,
+        peers: [
+          // claims the ring position of d
+          wirePeerOf(c.libp2p, { ringId: ringIdToWire(ringIdOf(d.peerId)) }),
+          wirePeerOf(c.libp2p),
+          wirePeerOf(d, { peerId: new Uint8Array([1, 2, 3]) }),
+          wirePeerOf(d, { addrs: Array.from({ length: 9 }, () => d.getMultiaddrs()[0].bytes) })
+        ]
+      }))
+      await connect(a.libp2p, server.libp2p)
+
+      assert.deepEqual(await a.service.findSuccessor(refOf(server.libp2p.peerId), 7n), { done: true, successors: [c.ref] })
+      assert.equal(await a.libp2p.peerStore.has(d.peerId), false)
+    })
+
+    it('rejects a reply whose every successor was dropped', async () => {
+      const [a, c] = await Promise.all([startNode(), startNode()])
+      const server = await startRawServer(() => ({
+        done: true,
+        peers: [wirePeerOf(c.libp2p, { ringId: new Uint8Array(32) })]
+      }))
+      await connect(a.libp2p, server.libp2p)
+
+      await assert.rejects(a.service.findSuccessor(refOf(server.libp2p.peerId), 7n), InvalidMessageError)
+    })
+
+    it('rejects a reply that breaks the protocol and resets that stream', async () => {
+      const a = await startNode()
+      const server = await startRawServer(request => request.type === MessageType.PING ? { type: MessageType.NOTIFY } : {})
+      await connect(a.libp2p, server.libp2p)
+
+      await assert.rejects(a.service.ping(refOf(server.libp2p.peerId)), InvalidMessageError)
+      await waitFor(() => chordStreams(a.libp2p, server.libp2p.peerId).length === 0, 'the stream to be reset')
+    })
+
+    it('resets a stream that sends garbage, and keeps serving everybody else', async () => {
+      const [a, b] = await Promise.all([startNode(), startNode()])
+      const mallory = await startLibp2p()
+      await connect(a.libp2p, b.libp2p)
+      await a.service.ping(b.ref)
+
+      const stream = await openRawStream(mallory, b.libp2p)
+      await frameStream(stream).write(Uint8Array.from([0x0a, 0x05, 0x01]))
+
+      await waitFor(() => stream.status !== 'open', 'the garbage stream to be reset')
+      await a.service.notify(b.ref)
+      assert.deepEqual(b.handler.calls.map(call => call.from.peer), [a.ref.peer])
+    })
+
+    it('resets a stream that announces a frame over MAX_MESSAGE_SIZE, and keeps serving everybody else', async () => {
+      const [a, b] = await Promise.all([startNode(), startNode()])
+      const mallory = await startLibp2p()
+      await connect(a.libp2p, b.libp2p)
+
+      const stream = await openRawStream(mallory, b.libp2p)
+      stream.send(varint(MAX_MESSAGE_SIZE + 1))
+
+      await waitFor(() => stream.status !== 'open', 'the oversized stream to be reset')
+      await a.service.notify(b.ref)
+      assert.deepEqual(b.handler.calls.map(call => call.from.peer), [a.ref.peer])
+    })
+
+    it('resets an inbound stream that stays silent for streamIdleTimeout', async () => {
+      const b = await startNode({ streamIdleTimeout: 100 })
+      const mallory = await startLibp2p()
+
+      const stream = await openRawStream(mallory, b.libp2p)
+
+      await waitFor(() => stream.status !== 'open', 'the silent stream to be reset')
+    })
+
+    it('accepts at most maxInboundStreams streams per connection', async () => {
+      const b = await startNode({ maxInboundStreams: 2 })
+      const mallory = await startLibp2p()
+
+      const streams = [await openRawStream(mallory, b.libp2p), await openRawStream(mallory, b.libp2p)]
+      const third = await openRawStream(mallory, b.libp2p).catch(() => undefined)
+
+      if (third != null) {
+        await waitFor(() => third.status !== 'open', 'the third stream to be refused')
+      }
+      assert.deepEqual(streams.map(stream => stream.status), ['open', 'open'])
+      assert.equal(chordStreams(b.libp2p, mallory.peerId).length, 2)
+    })
+  })
+})

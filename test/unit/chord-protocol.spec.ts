@@ -1,0 +1,289 @@
+import { strict as assert } from 'node:assert'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { streamPair } from '@libp2p/utils'
+import { multiaddr } from '@multiformats/multiaddr'
+import { Uint8ArrayList } from 'uint8arraylist'
+import { InvalidMessageError } from '../../src/errors.js'
+import { MessageType, Request, Response } from '../../src/protocol/chord.js'
+import {
+  MAX_ADDR_BYTES,
+  MAX_ADDRS_PER_PEER,
+  MAX_ERROR_CODE_LENGTH,
+  MAX_INBOUND_STREAMS,
+  MAX_MESSAGE_SIZE,
+  MAX_OUTBOUND_STREAMS,
+  MAX_PEER_ID_BYTES,
+  MAX_PEERS_PER_MESSAGE,
+  POOLED_STREAM_IDLE_TIMEOUT,
+  RING_ID_BYTES,
+  STREAM_IDLE_TIMEOUT
+} from '../../src/protocol/constants.js'
+import { frameStream } from '../../src/protocol/framing.js'
+import { decodeRequest, decodeResponse, validatePeer } from '../../src/protocol/validate.js'
+import { ringIdOf, ringIdToWire } from '../../src/transport/ring-id.js'
+import type { Peer } from '../../src/protocol/chord.js'
+import type { PeerId } from '@libp2p/interface'
+
+async function newPeerId (): Promise<PeerId> {
+  return peerIdFromPrivateKey(await generateKeyPair('Ed25519'))
+}
+
+function wirePeer (peerId: PeerId, overrides: Partial<Peer> = {}): Peer {
+  return {
+    peerId: peerId.toMultihash().bytes,
+    ringId: ringIdToWire(ringIdOf(peerId)),
+    addrs: [multiaddr('/ip4/127.0.0.1/tcp/4001').bytes, multiaddr('/ip4/127.0.0.1/tcp/4002/ws').bytes],
+    ...overrides
+  }
+}
+
+function bytesOf (length: number, fill = 1): Uint8Array<ArrayBuffer> {
+  return new Uint8Array(length).fill(fill)
+}
+
+/** A syntactically valid binary multiaddr of exactly `length` bytes: /dns4/<name>/tcp/4001 */
+function addrOfLength (length: number): Uint8Array<ArrayBuffer> {
+  const overhead = multiaddr('/dns4/a/tcp/4001').bytes.byteLength - 1
+  let nameLength = length - overhead
+  // the name's length prefix grows to two bytes from 128 on
+  if (nameLength >= 128) {
+    nameLength--
+  }
+  const bytes = multiaddr(`/dns4/${'a'.repeat(nameLength)}/tcp/4001`).bytes
+  assert.equal(bytes.byteLength, length)
+  return bytes
+}
+
+function varint (value: number): Uint8Array {
+  const out: number[] = []
+  while (value >= 0x80) {
+    out.push((value & 0x7f) | 0x80)
+    value = Math.floor(value / 0x80)
+  }
+  out.push(value)
+  return Uint8Array.from(out)
+}
+
+function isInvalidMessage (err: unknown): boolean {
+  return err instanceof InvalidMessageError
+}
+
+describe('/chord/1.0.0 wire format', () => {
+  let alice: PeerId
+  let bob: PeerId
+
+  before(async () => {
+    alice = await newPeerId()
+    bob = await newPeerId()
+  })
+
+  describe('codec round trip', () => {
+    it('carries every request type with its fields', () => {
+      const target = ringIdOf(bob)
+      for (const type of [MessageType.PING, MessageType.GET_NEIGHBOURS, MessageType.NOTIFY]) {
+        assert.deepEqual(decodeRequest(Request.encode({ type })), { type })
+      }
+      assert.deepEqual(
+        decodeRequest(Request.encode({ type: MessageType.FIND_SUCCESSOR, target: ringIdToWire(target) })),
+        { type: MessageType.FIND_SUCCESSOR, target }
+      )
+      const neighbours = { predecessor: wirePeer(alice), successors: [wirePeer(bob), wirePeer(alice, { addrs: [] })] }
+      assert.deepEqual(decodeRequest(Request.encode({ type: MessageType.LEAVING, neighbours })), { type: MessageType.LEAVING, neighbours })
+    })
+
+    it('carries every response field', () => {
+      const neighbours = { predecessor: wirePeer(alice), successors: [wirePeer(bob)] }
+      const gotNeighbours = decodeResponse(Response.encode({ type: MessageType.GET_NEIGHBOURS, neighbours }), MessageType.GET_NEIGHBOURS)
+      assert.deepEqual(gotNeighbours.neighbours, neighbours)
+      assert.equal(gotNeighbours.status, Response.Status.OK)
+
+      const found = decodeResponse(Response.encode({ type: MessageType.FIND_SUCCESSOR, done: true, peers: [wirePeer(bob)] }), MessageType.FIND_SUCCESSOR)
+      assert.equal(found.done, true)
+      assert.deepEqual(found.peers, [wirePeer(bob)])
+
+      const closer = decodeResponse(Response.encode({ type: MessageType.FIND_SUCCESSOR, done: false, peers: [wirePeer(alice)] }), MessageType.FIND_SUCCESSOR)
+      assert.equal(closer.done, false)
+
+      const failed = decodeResponse(Response.encode({ type: MessageType.PING, status: Response.Status.ERROR, errorCode: 'INTERNAL' }), MessageType.PING)
+      assert.equal(failed.status, Response.Status.ERROR)
+      assert.equal(failed.errorCode, 'INTERNAL')
+    })
+
+    it('turns a valid peer entry into a peer id, ring id and multiaddrs', () => {
+      const peer = validatePeer(wirePeer(alice))
+      assert.ok(peer.peerId.equals(alice))
+      assert.equal(peer.ringId, ringIdOf(alice))
+      assert.deepEqual(peer.multiaddrs.map(ma => ma.toString()), ['/ip4/127.0.0.1/tcp/4001', '/ip4/127.0.0.1/tcp/4002/ws'])
+    })
+
+    it('never sends an empty frame: every message names its type', () => {
+      assert.ok(Request.encode({ type: MessageType.PING }).byteLength > 0)
+      assert.ok(Response.encode({ type: MessageType.PING }).byteLength > 0)
+    })
+  })
+
+  describe('requests that break the rules', () => {
+    it('rejects bytes that are not protobuf', () => {
+      assert.throws(() => decodeRequest(Uint8Array.from([0x0a, 0x05, 0x01])), isInvalidMessage)
+    })
+
+    it('rejects a request without a type', () => {
+      assert.throws(() => decodeRequest(new Uint8Array()), isInvalidMessage)
+    })
+
+    it('rejects a type this version does not know', () => {
+      assert.throws(() => decodeRequest(Uint8Array.from([0x08, 99])), isInvalidMessage)
+    })
+
+    it('rejects FIND_SUCCESSOR without a target or with a target that is not RING_ID_BYTES long', () => {
+      assert.throws(() => decodeRequest(Request.encode({ type: MessageType.FIND_SUCCESSOR })), isInvalidMessage)
+      for (const length of [RING_ID_BYTES - 1, RING_ID_BYTES + 1]) {
+        assert.throws(() => decodeRequest(Request.encode({ type: MessageType.FIND_SUCCESSOR, target: bytesOf(length) })), isInvalidMessage)
+      }
+    })
+
+    it('rejects LEAVING without neighbours', () => {
+      assert.throws(() => decodeRequest(Request.encode({ type: MessageType.LEAVING })), isInvalidMessage)
+    })
+
+    it('rejects more than MAX_PEERS_PER_MESSAGE successors', () => {
+      const request = (count: number): Uint8Array => Request.encode({
+        type: MessageType.LEAVING,
+        neighbours: { successors: Array.from({ length: count }, () => wirePeer(bob)) }
+      })
+      assert.equal(decodeRequest(request(MAX_PEERS_PER_MESSAGE)).type, MessageType.LEAVING)
+      assert.throws(() => decodeRequest(request(MAX_PEERS_PER_MESSAGE + 1)), isInvalidMessage)
+    })
+
+    it('rejects a message over MAX_MESSAGE_SIZE', () => {
+      const padded = new Uint8ArrayList(Request.encode({ type: MessageType.PING }), new Uint8Array(MAX_MESSAGE_SIZE))
+      assert.throws(() => decodeRequest(padded), isInvalidMessage)
+    })
+  })
+
+  describe('responses that break the rules', () => {
+    it('rejects an answer to a different request type', () => {
+      assert.throws(() => decodeResponse(Response.encode({ type: MessageType.PING }), MessageType.NOTIFY), isInvalidMessage)
+    })
+
+    it('rejects an ERROR without a code, or with a code over MAX_ERROR_CODE_LENGTH', () => {
+      const error = (errorCode?: string): Uint8Array => Response.encode({ type: MessageType.PING, status: Response.Status.ERROR, errorCode })
+      assert.throws(() => decodeResponse(error(), MessageType.PING), isInvalidMessage)
+      assert.throws(() => decodeResponse(error(''), MessageType.PING), isInvalidMessage)
+      assert.equal(decodeResponse(error('E'.repeat(MAX_ERROR_CODE_LENGTH)), MessageType.PING).errorCode?.length, MAX_ERROR_CODE_LENGTH)
+      assert.throws(() => decodeResponse(error('E'.repeat(MAX_ERROR_CODE_LENGTH + 1)), MessageType.PING), isInvalidMessage)
+    })
+
+    it('rejects an unknown status', () => {
+      // type = PING (field 1), status = 7 (field 2)
+      assert.throws(() => decodeResponse(Uint8Array.from([0x08, 0x01, 0x10, 0x07]), MessageType.PING), isInvalidMessage)
+    })
+
+    it('rejects GET_NEIGHBOURS answered without neighbours', () => {
+      assert.throws(() => decodeResponse(Response.encode({ type: MessageType.GET_NEIGHBOURS }), MessageType.GET_NEIGHBOURS), isInvalidMessage)
+    })
+
+    it('rejects FIND_SUCCESSOR answered as done without a successor', () => {
+      assert.throws(() => decodeResponse(Response.encode({ type: MessageType.FIND_SUCCESSOR, done: true }), MessageType.FIND_SUCCESSOR), isInvalidMessage)
+    })
+
+    it('rejects more than MAX_PEERS_PER_MESSAGE peers', () => {
+      const response = (count: number): Uint8Array => Response.encode({
+        type: MessageType.FIND_SUCCESSOR,
+        done: false,
+        peers: Array.from({ length: count }, () => wirePeer(bob))
+      })
+      assert.equal(decodeResponse(response(MAX_PEERS_PER_MESSAGE), MessageType.FIND_SUCCESSOR).peers.length, MAX_PEERS_PER_MESSAGE)
+      assert.throws(() => decodeResponse(response(MAX_PEERS_PER_MESSAGE + 1), MessageType.FIND_SUCCESSOR), isInvalidMessage)
+    })
+
+    it('rejects more than MAX_PEERS_PER_MESSAGE successors in neighbours', () => {
+      const response = Response.encode({
+        type: MessageType.GET_NEIGHBOURS,
+        neighbours: { successors: Array.from({ length: MAX_PEERS_PER_MESSAGE + 1 }, () => wirePeer(bob)) }
+      })
+      assert.throws(() => decodeResponse(response, MessageType.GET_NEIGHBOURS), isInvalidMessage)
+    })
+
+    it('rejects a message over MAX_MESSAGE_SIZE', () => {
+      const padded = new Uint8ArrayList(Response.encode({ type: MessageType.PING }), new Uint8Array(MAX_MESSAGE_SIZE))
+      assert.throws(() => decodeResponse(padded, MessageType.PING), isInvalidMessage)
+    })
+  })
+
+  describe('peer entries that break the rules', () => {
+    it('rejects an empty peer id or one over MAX_PEER_ID_BYTES', () => {
+      assert.throws(() => validatePeer(wirePeer(alice, { peerId: new Uint8Array() })), isInvalidMessage)
+      assert.throws(() => validatePeer(wirePeer(alice, { peerId: bytesOf(MAX_PEER_ID_BYTES + 1) })), isInvalidMessage)
+    })
+
+    it('rejects a peer id that is not a multihash of a key', () => {
+      assert.throws(() => validatePeer(wirePeer(alice, { peerId: bytesOf(38, 0xff) })), isInvalidMessage)
+      // an identity multihash of text that is no key: a "URL peer id", which no node can authenticate as
+      const url = new TextEncoder().encode('https://example.com')
+      assert.throws(() => validatePeer(wirePeer(alice, { peerId: Uint8Array.from([0x00, url.byteLength, ...url]) })), isInvalidMessage)
+    })
+
+    it('rejects a ring id that is not RING_ID_BYTES long', () => {
+      for (const length of [0, RING_ID_BYTES - 1, RING_ID_BYTES + 1]) {
+        assert.throws(() => validatePeer(wirePeer(alice, { ringId: bytesOf(length) })), isInvalidMessage)
+      }
+    })
+
+    it('rejects more than MAX_ADDRS_PER_PEER addresses', () => {
+      const addrs = (count: number): Array<Uint8Array<ArrayBuffer>> => Array.from({ length: count }, (_, i) => multiaddr(`/ip4/127.0.0.1/tcp/${4000 + i}`).bytes)
+      assert.equal(validatePeer(wirePeer(alice, { addrs: addrs(MAX_ADDRS_PER_PEER) })).multiaddrs.length, MAX_ADDRS_PER_PEER)
+      assert.throws(() => validatePeer(wirePeer(alice, { addrs: addrs(MAX_ADDRS_PER_PEER + 1) })), isInvalidMessage)
+    })
+
+    it('rejects an address over MAX_ADDR_BYTES', () => {
+      assert.equal(validatePeer(wirePeer(alice, { addrs: [addrOfLength(MAX_ADDR_BYTES)] })).multiaddrs.length, 1)
+      assert.throws(() => validatePeer(wirePeer(alice, { addrs: [addrOfLength(MAX_ADDR_BYTES + 1)] })), isInvalidMessage)
+    })
+
+    it('rejects an empty address or one that is not a multiaddr', () => {
+      assert.throws(() => validatePeer(wirePeer(alice, { addrs: [new Uint8Array()] })), isInvalidMessage)
+      assert.throws(() => validatePeer(wirePeer(alice, { addrs: [Uint8Array.from([0xff, 0xff])] })), isInvalidMessage)
+    })
+  })
+
+  describe('limits fit together', () => {
+    it('fits the largest message the field limits allow into MAX_MESSAGE_SIZE', () => {
+      const largestPeer = wirePeer(alice, {
+        peerId: bytesOf(MAX_PEER_ID_BYTES),
+        addrs: Array.from({ length: MAX_ADDRS_PER_PEER }, () => addrOfLength(MAX_ADDR_BYTES))
+      })
+      const largest = Response.encode({
+        type: MessageType.GET_NEIGHBOURS,
+        neighbours: { predecessor: largestPeer, successors: Array.from({ length: MAX_PEERS_PER_MESSAGE }, () => largestPeer) }
+      })
+      assert.ok(largest.byteLength <= MAX_MESSAGE_SIZE, `${largest.byteLength} > ${MAX_MESSAGE_SIZE}`)
+    })
+
+    it('lets the dialer close idle streams before the listener resets them', () => {
+      assert.ok(POOLED_STREAM_IDLE_TIMEOUT < STREAM_IDLE_TIMEOUT)
+    })
+
+    it('accepts as many inbound streams per connection as a peer may open', () => {
+      assert.ok(MAX_OUTBOUND_STREAMS <= MAX_INBOUND_STREAMS)
+    })
+  })
+
+  describe('framing', () => {
+    it('reads a frame of MAX_MESSAGE_SIZE bytes', async () => {
+      const [outbound, inbound] = await streamPair()
+      const body = bytesOf(MAX_MESSAGE_SIZE)
+      const received = frameStream(inbound).read()
+      await frameStream(outbound).write(body)
+      assert.equal((await received).byteLength, MAX_MESSAGE_SIZE)
+    })
+
+    it('refuses a length prefix over MAX_MESSAGE_SIZE before the body arrives', async () => {
+      const [outbound, inbound] = await streamPair()
+      const received = frameStream(inbound).read()
+      outbound.send(varint(MAX_MESSAGE_SIZE + 1))
+      await assert.rejects(received, (err: Error) => err.name === 'InvalidDataLengthError')
+    })
+  })
+})
