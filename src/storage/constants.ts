@@ -1,0 +1,74 @@
+/**
+ * Storage limits and lifetimes, with the reason for each default.
+ *
+ * Every limit here protects a node from what other peers may ask it to keep: a Chord node stores
+ * records for whoever's key lands in its arc, so without caps one peer could fill its disk.
+ */
+export const millisecond = 1
+export const second = 1000 * millisecond
+export const minute = 60 * second
+export const hour = 60 * minute
+export const day = 24 * hour
+
+export const KiB = 1024
+export const MiB = 1024 * KiB
+
+/**
+ * Largest value a record may hold. A chat message with its envelope (ephemeral key, nonce, sender
+ * identity, signature, tag) is well under this; larger payloads (files) do not belong in a DHT,
+ * and a cap this size keeps every record inside one wire message with room to spare.
+ */
+export const MAX_VALUE_SIZE = 64 * KiB
+
+/**
+ * Most live records one key may hold. A mailbox is one key, so this is how many unacknowledged
+ * messages can wait for an offline user; a thousand covers a long absence in a busy chat.
+ */
+export const MAX_RECORDS_PER_KEY = 1024
+
+/**
+ * Most bytes one key may hold (values plus per-record overhead). Smaller than
+ * MAX_RECORDS_PER_KEY × MAX_VALUE_SIZE on purpose: one mailbox (one key) must not be able to take
+ * a large share of a node's disk, whatever mix of record sizes it is filled with.
+ */
+export const MAX_BYTES_PER_KEY = 8 * MiB
+
+/**
+ * Most bytes the whole store holds (values plus per-record overhead). Sized for a small server
+ * or a browser's IndexedDB quota; operators with more disk raise it.
+ */
+export const MAX_TOTAL_BYTES = 256 * MiB
+
+/**
+ * Lifetime of a record whose writer asked for none: two days, as kad-dht keeps records
+ * (48 h), so that a value outlives a writer's short absence without lingering for ever.
+ */
+export const DEFAULT_TTL = 2 * day
+
+/**
+ * Longest lifetime anyone may ask for. A message must be able to wait for a recipient who is away
+ * for a while (a holiday), but not occupy other people's disks indefinitely.
+ */
+export const MAX_TTL = 14 * day
+
+/**
+ * Peers remembered between runs to rejoin the ring without the bootstrap list. A few hundred
+ * make it very likely that some are still up after a long downtime, while the cache stays a
+ * few tens of kilobytes.
+ */
+export const MAX_CACHED_PEERS = 256
+
+/** Addresses kept per cached peer; a node rarely listens on more, and each is a dial attempt */
+export const MAX_ADDRS_PER_CACHED_PEER = 16
+
+/**
+ * Expired records removed per write batch while sweeping: big enough to sweep quickly, small
+ * enough that puts waiting behind a sweep are not held up for long.
+ */
+export const SWEEP_BATCH_SIZE = 1000
+
+/**
+ * Records whose values are read together while iterating a range: amortizes the reads without
+ * holding many values in memory while the consumer works through them.
+ */
+export const RANGE_READ_BATCH = 64

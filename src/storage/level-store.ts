@@ -1,0 +1,416 @@
+/**
+ * The record store on `level`: LevelDB on disk under Node, IndexedDB in browsers, memory in tests.
+ *
+ * Writes (put, delete, sweep) run one at a time, so a quota check and the write it allows see the
+ * same state; each is one atomic batch that also carries the updated record and byte counters.
+ * The counters are persisted rather than recomputed at open because a recount reads every header,
+ * which grows with the store, and the atomic batch keeps them exact, crash or not. Reads need no
+ * lock: LevelDB iterators read a snapshot.
+ */
+import { sha256 } from '@noble/hashes/sha2.js'
+import { NotStartedError, QuotaExceededError } from '../errors.js'
+import { RANGE_READ_BATCH, SWEEP_BATCH_SIZE } from './constants.js'
+import { DURABLE, SUBLEVELS, openNodeDatabase } from './database.js'
+import {
+  STATS_KEY, encodeHeader, encodeStats, encodeValueLength, expiredBound, expiryKey, keyBounds,
+  lastKeyAt, parseExpiryKey, parseHeader, parseRecordKey, parseStats, parseValueLength, plainBytes,
+  recordKey, storedSize
+} from './record-layout.js'
+import { resolveStoreLimits, validateId, validateKey, validateRecord } from './store.js'
+import type { NodeDatabase } from './database.js'
+import type { RecordHeader } from './record-layout.js'
+import type {
+  AtTime, ChordRecord, PutResult, RangeDigest, RecordStore, RecordSummary, StoreLimits, StoreStats
+} from './store.js'
+import type { RingId } from '../chord/id.js'
+import type { AbstractBatchOperation, AbstractBatchOptions, AbstractSublevel } from 'abstract-level'
+
+type BinaryKey = string | Uint8Array
+type Sublevel<K> = AbstractSublevel<NodeDatabase, BinaryKey, K, Uint8Array>
+type Operation = AbstractBatchOperation<NodeDatabase, BinaryKey, Uint8Array>
+
+const DURABLE_BATCH = DURABLE as AbstractBatchOptions<BinaryKey, Uint8Array>
+
+export interface LevelStoreInit {
+  limits?: Partial<StoreLimits>
+}
+
+export type OpenLevelStoreOptions = LevelStoreInit & (
+  /** a database shared with the rest of the node: closing the store leaves it open */
+  | { database: NodeDatabase }
+  /** a database of the store's own, closed with it: on disk in `dataDir`, else in memory */
+  | { dataDir?: string }
+)
+
+export async function openLevelStore (options: OpenLevelStoreOptions = {}): Promise<LevelRecordStore> {
+  if ('database' in options) {
+    return await LevelRecordStore.open(options.database, options, false)
+  }
+  const database = await openNodeDatabase(options.dataDir)
+  try {
+    return await LevelRecordStore.open(database, options, true)
+  } catch (err) {
+    await database.close()
+    throw err
+  }
+}
+
+interface StoredHeader {
+  id: Uint8Array
+  header: RecordHeader
+}
+
+export class LevelRecordStore implements RecordStore {
+  private readonly records: Sublevel<Uint8Array>
+  private readonly headers: Sublevel<Uint8Array>
+  private readonly expiry: Sublevel<Uint8Array>
+  private readonly meta: Sublevel<string>
+  private counts: StoreStats = { records: 0, bytes: 0 }
+  /** the tail of the write queue; never rejects, so one failed write does not block the next */
+  private writes: Promise<unknown> = Promise.resolve()
+  private closed = false
+
+  /** `ownsDatabase`: close the database when the store is closed */
+  static async open (database: NodeDatabase, init: LevelStoreInit = {}, ownsDatabase = false): Promise<LevelRecordStore> {
+    const store = new LevelRecordStore(database, resolveStoreLimits(init.limits), ownsDatabase)
+    const saved = await store.meta.get(STATS_KEY)
+    if (saved != null) {
+      store.counts = parseStats(saved)
+    }
+    return store
+  }
+
+  private constructor (
+    private readonly database: NodeDatabase,
+    private readonly limits: StoreLimits,
+    private readonly ownsDatabase: boolean
+  ) {
+    const binary = { keyEncoding: 'view', valueEncoding: 'view' }
+    this.records = database.sublevel<Uint8Array, Uint8Array>(SUBLEVELS.records, binary)
+    this.headers = database.sublevel<Uint8Array, Uint8Array>(SUBLEVELS.headers, binary)
+    this.expiry = database.sublevel<Uint8Array, Uint8Array>(SUBLEVELS.expiry, binary)
+    this.meta = database.sublevel<string, Uint8Array>(SUBLEVELS.meta, { valueEncoding: 'view' })
+  }
+
+  async put (records: ChordRecord[], options: AtTime = {}): Promise<PutResult> {
+    this.assertOpen()
+    const now = options.now ?? Date.now()
+    for (const record of records) {
+      validateRecord(record)
+      if (record.value.byteLength > this.limits.maxValueSize) {
+        throw new QuotaExceededError(`a value of ${record.value.byteLength} bytes is over the limit of ${this.limits.maxValueSize}`)
+      }
+    }
+    return await this.exclusive(async () => await this.writeRecords(records, now, true))
+  }
+
+  async get (key: Uint8Array, options: AtTime = {}): Promise<ChordRecord[]> {
+    this.assertOpen()
+    validateKey(key)
+    const now = options.now ?? Date.now()
+    const live: RecordSummary[] = []
+    for (const { id, header } of (await this.readHeaders(key)).values()) {
+      if (header.expiresAt > now) {
+        live.push({ key, id, expiresAt: header.expiresAt })
+      }
+    }
+    return await this.withValues(live)
+  }
+
+  async * range (from: RingId, to: RingId, options: AtTime = {}): AsyncGenerator<ChordRecord> {
+    this.assertOpen()
+    let batch: RecordSummary[] = []
+    for await (const summary of this.summaries(from, to, options)) {
+      batch.push(summary)
+      if (batch.length === RANGE_READ_BATCH) {
+        yield * await this.withValues(batch)
+        batch = []
+      }
+    }
+    yield * await this.withValues(batch)
+  }
+
+  async * summaries (from: RingId, to: RingId, options: AtTime = {}): AsyncGenerator<RecordSummary> {
+    this.assertOpen()
+    const now = options.now ?? Date.now()
+    const start = lastKeyAt(from)
+    const end = lastKeyAt(to)
+    // (from, to] is one key range unless it wraps past zero (from === to wraps all the way round)
+    const spans = from < to ? [{ gt: start, lte: end }] : [{ gt: start }, { lte: end }]
+    for (const span of spans) {
+      for await (const [stored, value] of this.headers.iterator(span)) {
+        const header = parseHeader(value)
+        if (header.expiresAt > now) {
+          yield { ...parseRecordKey(stored), expiresAt: header.expiresAt }
+        }
+      }
+    }
+  }
+
+  async digest (from: RingId, to: RingId, options: AtTime = {}): Promise<RangeDigest> {
+    const hash = sha256.create()
+    let count = 0
+    for await (const { key, id } of this.summaries(from, to, options)) {
+      hash.update(key)
+      hash.update(id)
+      count++
+    }
+    return { count, hash: hash.digest() }
+  }
+
+  async delete (key: Uint8Array, ids: Uint8Array[]): Promise<number> {
+    this.assertOpen()
+    validateKey(key)
+    ids.forEach(validateId)
+    const unique = new Map(ids.map(id => [hex(id), recordKey(key, id)]))
+    return await this.exclusive(async () => {
+      const keys = [...unique.values()]
+      const headers = await this.headers.getMany(keys)
+      const ops: Operation[] = []
+      const change = { records: 0, bytes: 0 }
+      let removed = 0
+      headers.forEach((stored, i) => {
+        if (stored != null) {
+          this.removeOps(ops, keys[i], parseHeader(stored), change)
+          removed++
+        }
+      })
+      if (removed > 0) {
+        await this.commit(ops, change)
+      }
+      return removed
+    })
+  }
+
+  async sweepExpired (options: AtTime = {}): Promise<number> {
+    this.assertOpen()
+    const now = options.now ?? Date.now()
+    let removed = 0
+    // batch by batch, letting queued puts in between
+    while (true) {
+      const swept = await this.exclusive(async () => await this.sweepBatch(now))
+      removed += swept
+      if (swept < SWEEP_BATCH_SIZE) {
+        return removed
+      }
+    }
+  }
+
+  stats (): StoreStats {
+    return { ...this.counts }
+  }
+
+  async close (): Promise<void> {
+    if (this.closed) {
+      return
+    }
+    this.closed = true
+    await this.writes
+    if (this.ownsDatabase) {
+      await this.database.close()
+    }
+  }
+
+  private async writeRecords (records: ChordRecord[], now: number, mayFreeSpace: boolean): Promise<PutResult> {
+    const result: PutResult = { added: [], existing: [], expired: [] }
+    const ops: Operation[] = []
+    const change = { records: 0, bytes: 0 }
+
+    const groups = groupByKey(records)
+    const storedByKey = await Promise.all(groups.map(async ({ key }) => await this.readHeaders(key)))
+    for (const [i, { key, incoming }] of groups.entries()) {
+      const stored = storedByKey[i]
+      let liveRecords = 0
+      let liveBytes = 0
+      for (const { id, header } of stored.values()) {
+        if (header.expiresAt > now) {
+          liveRecords++
+          liveBytes += storedSize(header.valueLength)
+        } else {
+          // the key is being written anyway: drop its dead records in the same batch
+          this.removeOps(ops, recordKey(key, id), header, change)
+        }
+      }
+
+      let addedRecords = 0
+      let addedBytes = 0
+      for (const [idHex, record] of incoming) {
+        const old = stored.get(idHex)?.header
+        if (record.expiresAt <= now) {
+          result.expired.push(record)
+        } else if (old != null && old.expiresAt > now) {
+          result.existing.push(record)
+          if (record.expiresAt > old.expiresAt) {
+            this.extendOps(ops, record, old)
+          }
+        } else {
+          result.added.push(record)
+          this.addOps(ops, record)
+          addedRecords++
+          addedBytes += storedSize(record.value.byteLength)
+        }
+      }
+
+      if (addedRecords > 0) {
+        if (liveRecords + addedRecords > this.limits.maxRecordsPerKey) {
+          throw new QuotaExceededError(`key ${shortHex(key)} would hold ${liveRecords + addedRecords} records, over the limit of ${this.limits.maxRecordsPerKey}`)
+        }
+        if (liveBytes + addedBytes > this.limits.maxBytesPerKey) {
+          throw new QuotaExceededError(`key ${shortHex(key)} would hold ${liveBytes + addedBytes} bytes, over the limit of ${this.limits.maxBytesPerKey}`)
+        }
+      }
+      change.records += addedRecords
+      change.bytes += addedBytes
+    }
+
+    if (result.added.length > 0 && this.counts.bytes + change.bytes > this.limits.maxTotalBytes) {
+      // expired records elsewhere may be what fills the store: sweep them, then plan again
+      if (mayFreeSpace && await this.sweepAllLocked(now) > 0) {
+        return await this.writeRecords(records, now, false)
+      }
+      throw new QuotaExceededError(`the store would hold ${this.counts.bytes + change.bytes} bytes, over the limit of ${this.limits.maxTotalBytes}`)
+    }
+
+    if (ops.length > 0) {
+      await this.commit(ops, change)
+    }
+    return result
+  }
+
+  /** every stored header of a key, by id in hex */
+  private async readHeaders (key: Uint8Array): Promise<Map<string, StoredHeader>> {
+    const stored = new Map<string, StoredHeader>()
+    for await (const [storedKey, value] of this.headers.iterator(keyBounds(key))) {
+      const { id } = parseRecordKey(storedKey)
+      stored.set(hex(id), { id, header: parseHeader(value) })
+    }
+    return stored
+  }
+
+  /** the records for these summaries, skipping any deleted since the summary was read */
+  private async withValues (summaries: RecordSummary[]): Promise<ChordRecord[]> {
+    if (summaries.length === 0) {
+      return []
+    }
+    const values = await this.records.getMany(summaries.map(({ key, id }) => recordKey(key, id)))
+    const out: ChordRecord[] = []
+    summaries.forEach((summary, i) => {
+      const value = values[i]
+      if (value != null) {
+        out.push({ ...summary, value: plainBytes(value) })
+      }
+    })
+    return out
+  }
+
+  private async sweepAllLocked (now: number): Promise<number> {
+    let removed = 0
+    while (true) {
+      const swept = await this.sweepBatch(now)
+      removed += swept
+      if (swept < SWEEP_BATCH_SIZE) {
+        return removed
+      }
+    }
+  }
+
+  private async sweepBatch (now: number): Promise<number> {
+    const ops: Operation[] = []
+    const change = { records: 0, bytes: 0 }
+    let removed = 0
+    for await (const [stored, value] of this.expiry.iterator({ lt: expiredBound(now), limit: SWEEP_BATCH_SIZE })) {
+      const { expiresAt, recordKey } = parseExpiryKey(stored)
+      this.removeOps(ops, recordKey, { expiresAt, valueLength: parseValueLength(value) }, change)
+      removed++
+    }
+    if (removed > 0) {
+      await this.commit(ops, change)
+    }
+    return removed
+  }
+
+  private addOps (ops: Operation[], record: ChordRecord): void {
+    const stored = recordKey(record.key, record.id)
+    const header = { expiresAt: record.expiresAt, valueLength: record.value.byteLength }
+    ops.push(
+      { type: 'put', sublevel: this.records, key: stored, value: record.value },
+      { type: 'put', sublevel: this.headers, key: stored, value: encodeHeader(header) },
+      { type: 'put', sublevel: this.expiry, key: expiryKey(record.expiresAt, record.key, record.id), value: encodeValueLength(header.valueLength) }
+    )
+  }
+
+  private extendOps (ops: Operation[], record: ChordRecord, old: RecordHeader): void {
+    const header = { expiresAt: record.expiresAt, valueLength: old.valueLength }
+    ops.push(
+      { type: 'put', sublevel: this.headers, key: recordKey(record.key, record.id), value: encodeHeader(header) },
+      { type: 'del', sublevel: this.expiry, key: expiryKey(old.expiresAt, record.key, record.id) },
+      { type: 'put', sublevel: this.expiry, key: expiryKey(record.expiresAt, record.key, record.id), value: encodeValueLength(old.valueLength) }
+    )
+  }
+
+  private removeOps (ops: Operation[], stored: Uint8Array, header: RecordHeader, change: StoreStats): void {
+    const { key, id } = parseRecordKey(stored)
+    ops.push(
+      { type: 'del', sublevel: this.records, key: stored },
+      { type: 'del', sublevel: this.headers, key: stored },
+      { type: 'del', sublevel: this.expiry, key: expiryKey(header.expiresAt, key, id) }
+    )
+    change.records--
+    change.bytes -= storedSize(header.valueLength)
+  }
+
+  /** apply a batch and the counters it changes, atomically and durably */
+  private async commit (ops: Operation[], change: StoreStats): Promise<void> {
+    const next = { records: this.counts.records + change.records, bytes: this.counts.bytes + change.bytes }
+    ops.push({ type: 'put', sublevel: this.meta, key: STATS_KEY, value: encodeStats(next) })
+    await this.database.batch<BinaryKey, Uint8Array>(ops, DURABLE_BATCH)
+    this.counts = next
+  }
+
+  private async exclusive<T> (task: () => Promise<T>): Promise<T> {
+    this.assertOpen()
+    const run = this.writes.then(task)
+    this.writes = run.catch(() => {})
+    return await run
+  }
+
+  private assertOpen (): void {
+    if (this.closed) {
+      throw new NotStartedError('the record store is closed')
+    }
+  }
+}
+
+/** records grouped by key, one per id (the latest expiry wins when a batch repeats a record) */
+function groupByKey (records: ChordRecord[]): Array<{ key: Uint8Array, incoming: Map<string, ChordRecord> }> {
+  const groups = new Map<string, { key: Uint8Array, incoming: Map<string, ChordRecord> }>()
+  for (const record of records) {
+    const keyHex = hex(record.key)
+    let group = groups.get(keyHex)
+    if (group == null) {
+      group = { key: record.key, incoming: new Map() }
+      groups.set(keyHex, group)
+    }
+    const idHex = hex(record.id)
+    const seen = group.incoming.get(idHex)
+    if (seen == null || record.expiresAt > seen.expiresAt) {
+      group.incoming.set(idHex, record)
+    }
+  }
+  return [...groups.values()]
+}
+
+const HEX_OCTETS = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'))
+
+/** map keys for ids and positions; hand-rolled because it runs for every header a put reads */
+function hex (bytes: Uint8Array): string {
+  let out = ''
+  for (const b of bytes) {
+    out += HEX_OCTETS[b]
+  }
+  return out
+}
+
+function shortHex (bytes: Uint8Array): string {
+  return hex(bytes).slice(0, 16) + '…'
+}

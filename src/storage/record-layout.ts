@@ -1,0 +1,147 @@
+/**
+ * How records are laid out in LevelDB. Keys are fixed-width big-endian binary, so LevelDB's
+ * byte order is ring order (and time order for the expiry index), and a ring interval or
+ * "everything expired by now" is one iterator range rather than a scan.
+ *
+ *   records  position(32) ‖ id(32)                  →  value
+ *   headers  position(32) ‖ id(32)                  →  expiresAt(u64) ‖ value length(u32)
+ *   expiry   expiresAt(u64) ‖ position(32) ‖ id(32)  →  value length(u32)
+ *   meta     "record-stats"                         →  records(u64) ‖ bytes(u64)
+ *
+ * Headers are apart from values so that quota checks, anti-entropy summaries and digests read a
+ * few bytes per record instead of every value. The expiry index repeats the value length so a
+ * sweep can keep the byte count without reading what it deletes. All integers are big-endian.
+ */
+import { ID_BYTES, ringIdToBytes } from '../chord/id.js'
+import type { RingId } from '../chord/id.js'
+import type { StoreStats } from './store.js'
+
+const U64_BYTES = 8
+const U32_BYTES = 4
+const RECORD_KEY_BYTES = 2 * ID_BYTES
+const EXPIRY_KEY_BYTES = U64_BYTES + RECORD_KEY_BYTES
+
+export const STATS_KEY = 'record-stats'
+
+const HEADER_BYTES = U64_BYTES + U32_BYTES
+
+/**
+ * What a record costs on disk besides its value: its three keys and the index values. Counted
+ * in every quota so that many tiny records are not free.
+ */
+export const RECORD_OVERHEAD_BYTES = 2 * RECORD_KEY_BYTES + HEADER_BYTES + EXPIRY_KEY_BYTES + U32_BYTES
+
+export function storedSize (valueLength: number): number {
+  return valueLength + RECORD_OVERHEAD_BYTES
+}
+
+export function recordKey (position: Uint8Array, id: Uint8Array): Uint8Array {
+  const out = new Uint8Array(RECORD_KEY_BYTES)
+  out.set(position, 0)
+  out.set(id, ID_BYTES)
+  return out
+}
+
+export function parseRecordKey (bytes: Uint8Array): { key: Uint8Array, id: Uint8Array } {
+  return { key: view(bytes, 0, ID_BYTES), id: view(bytes, ID_BYTES, RECORD_KEY_BYTES) }
+}
+
+export interface RecordHeader {
+  expiresAt: number
+  valueLength: number
+}
+
+export function encodeHeader (header: RecordHeader): Uint8Array {
+  const out = new Uint8Array(HEADER_BYTES)
+  writeU64(out, 0, header.expiresAt)
+  new DataView(out.buffer).setUint32(U64_BYTES, header.valueLength)
+  return out
+}
+
+export function parseHeader (bytes: Uint8Array): RecordHeader {
+  return { expiresAt: readU64(bytes, 0), valueLength: readU32(bytes, U64_BYTES) }
+}
+
+export function expiryKey (expiresAt: number, position: Uint8Array, id: Uint8Array): Uint8Array {
+  const out = new Uint8Array(EXPIRY_KEY_BYTES)
+  writeU64(out, 0, expiresAt)
+  out.set(position, U64_BYTES)
+  out.set(id, U64_BYTES + ID_BYTES)
+  return out
+}
+
+export function parseExpiryKey (bytes: Uint8Array): { expiresAt: number, recordKey: Uint8Array } {
+  return { expiresAt: readU64(bytes, 0), recordKey: view(bytes, U64_BYTES, EXPIRY_KEY_BYTES) }
+}
+
+export function encodeValueLength (length: number): Uint8Array {
+  const out = new Uint8Array(U32_BYTES)
+  new DataView(out.buffer).setUint32(0, length)
+  return out
+}
+
+export function parseValueLength (bytes: Uint8Array): number {
+  return readU32(bytes, 0)
+}
+
+/** The exclusive upper bound of expiry keys for records expired at `now` (expiresAt <= now) */
+export function expiredBound (now: number): Uint8Array {
+  const out = new Uint8Array(U64_BYTES)
+  writeU64(out, 0, now + 1)
+  return out
+}
+
+/**
+ * The largest record key at a ring position. As the lower bound `gt` it excludes the position
+ * itself; as the upper bound `lte` it includes it: exactly the half-open (from, to] of Chord.
+ */
+export function lastKeyAt (position: RingId): Uint8Array {
+  const out = new Uint8Array(RECORD_KEY_BYTES).fill(0xff)
+  out.set(ringIdToBytes(position), 0)
+  return out
+}
+
+/** Bounds of every record key under one position */
+export function keyBounds (position: Uint8Array): { gte: Uint8Array, lte: Uint8Array } {
+  const gte = new Uint8Array(RECORD_KEY_BYTES)
+  gte.set(position, 0)
+  const lte = new Uint8Array(RECORD_KEY_BYTES).fill(0xff)
+  lte.set(position, 0)
+  return { gte, lte }
+}
+
+export function encodeStats (stats: StoreStats): Uint8Array {
+  const out = new Uint8Array(2 * U64_BYTES)
+  writeU64(out, 0, stats.records)
+  writeU64(out, U64_BYTES, stats.bytes)
+  return out
+}
+
+export function parseStats (bytes: Uint8Array): StoreStats {
+  return { records: readU64(bytes, 0), bytes: readU64(bytes, U64_BYTES) }
+}
+
+// u64 as two u32 halves: no BigInt on the hot path (values stay below 2^53: ms timestamps, counts)
+function writeU64 (out: Uint8Array, offset: number, n: number): void {
+  const view = new DataView(out.buffer, out.byteOffset, out.byteLength)
+  view.setUint32(offset, Math.floor(n / 2 ** 32))
+  view.setUint32(offset + 4, n % 2 ** 32)
+}
+
+function readU64 (bytes: Uint8Array, offset: number): number {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  return view.getUint32(offset) * 2 ** 32 + view.getUint32(offset + 4)
+}
+
+function readU32 (bytes: Uint8Array, offset: number): number {
+  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(offset)
+}
+
+/** Record values as plain Uint8Arrays: Node's LevelDB hands back Buffers, which compare differently */
+export function plainBytes (bytes: Uint8Array): Uint8Array {
+  return view(bytes, 0, bytes.byteLength)
+}
+
+function view (bytes: Uint8Array, start: number, end: number): Uint8Array {
+  return new Uint8Array(bytes.buffer, bytes.byteOffset + start, end - start)
+}

@@ -1,0 +1,428 @@
+import assert from 'node:assert/strict'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { RING_SIZE, ringIdFromBytes, ringIdToBytes } from '../../src/chord/id.js'
+import { InvalidOptionsError, InvalidRecordError, NotStartedError, QuotaExceededError } from '../../src/errors.js'
+import { MAX_BYTES_PER_KEY, MAX_RECORDS_PER_KEY, MAX_VALUE_SIZE, SWEEP_BATCH_SIZE, hour } from '../../src/storage/constants.js'
+import { SUBLEVELS, openNodeDatabase } from '../../src/storage/database.js'
+import { openLevelStore } from '../../src/storage/level-store.js'
+import { storedSize } from '../../src/storage/record-layout.js'
+import { createRecord, resolveStoreLimits } from '../../src/storage/store.js'
+import type { NodeDatabase } from '../../src/storage/database.js'
+import type { LevelRecordStore } from '../../src/storage/level-store.js'
+import type { ChordRecord, StoreLimits } from '../../src/storage/store.js'
+
+const NOW = 1_700_000_000_000
+const LATER = NOW + hour
+const MAX = RING_SIZE - 1n
+const HIGH = 1n << 255n // first byte 0x80: catches any encoding that is not plain bytes
+
+function record (position: bigint, value: string, expiresAt = LATER): ChordRecord {
+  return createRecord(ringIdToBytes(position), new TextEncoder().encode(value), expiresAt)
+}
+
+function text (records: ChordRecord[]): string[] {
+  return records.map(r => new TextDecoder().decode(r.value))
+}
+
+async function collect<T> (items: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = []
+  for await (const item of items) {
+    out.push(item)
+  }
+  return out
+}
+
+for (const backend of ['memory', 'disk'] as const) {
+  describe(`level record store (${backend})`, () => {
+    let dir: string | undefined
+    let database: NodeDatabase
+    let store: LevelRecordStore
+
+    async function open (limits?: Partial<StoreLimits>): Promise<void> {
+      database = await openNodeDatabase(dir)
+      store = await openLevelStore({ database, limits })
+    }
+
+    async function reopen (limits?: Partial<StoreLimits>): Promise<void> {
+      await store.close()
+      await database.close()
+      await open(limits)
+    }
+
+    /** entries in one of the store's sublevels, read past the store */
+    async function rawCount (name: string): Promise<number> {
+      const sublevel = database.sublevel<Uint8Array, Uint8Array>(name, { keyEncoding: 'view', valueEncoding: 'view' })
+      return (await collect(sublevel.keys())).length
+    }
+
+    beforeEach(async () => {
+      dir = backend === 'disk' ? await mkdtemp(join(tmpdir(), 'chord-store-')) : undefined
+      await open()
+    })
+
+    afterEach(async () => {
+      await store.close()
+      await database.close()
+      if (dir != null) {
+        await rm(dir, { recursive: true, force: true })
+      }
+    })
+
+    describe('sets of records', () => {
+      it('stores the same value under a key once', async () => {
+        const a = record(1n, 'a')
+        const first = await store.put([a, a], { now: NOW })
+        assert.equal(first.added.length, 1)
+        const second = await store.put([a], { now: NOW })
+        assert.deepEqual([second.added.length, second.existing.length], [0, 1])
+        assert.deepEqual(text(await store.get(a.key, { now: NOW })), ['a'])
+        assert.equal(store.stats().records, 1)
+      })
+
+      it('keeps the later expiry when a record is put again', async () => {
+        const key = ringIdToBytes(1n)
+        await store.put([record(1n, 'a', LATER + hour)], { now: NOW })
+        await store.put([record(1n, 'a', LATER)], { now: NOW })
+        assert.equal((await store.get(key, { now: NOW }))[0].expiresAt, LATER + hour)
+        await store.put([record(1n, 'a', LATER + 2 * hour)], { now: NOW })
+        assert.equal((await store.get(key, { now: NOW }))[0].expiresAt, LATER + 2 * hour)
+        // the old expiry left the index: a sweep at the old time keeps the record
+        assert.equal(await store.sweepExpired({ now: LATER + hour }), 0)
+        assert.equal(await rawCount(SUBLEVELS.expiry), 1)
+      })
+
+      it('returns every value under a key, and only that key', async () => {
+        await store.put([record(HIGH, 'a'), record(HIGH, 'b'), record(HIGH, 'c'), record(HIGH + 1n, 'd')], { now: NOW })
+        const got = await store.get(ringIdToBytes(HIGH), { now: NOW })
+        assert.deepEqual(text(got).sort(), ['a', 'b', 'c'])
+        for (const r of got) {
+          assert.equal(r.value.constructor, Uint8Array)
+          assert.equal(ringIdFromBytes(r.key), HIGH)
+        }
+        assert.deepEqual(text(await store.get(ringIdToBytes(HIGH + 1n), { now: NOW })), ['d'])
+        assert.deepEqual(await store.get(ringIdToBytes(2n), { now: NOW }), [])
+      })
+
+      it('refuses malformed records', async () => {
+        const good = record(1n, 'a')
+        await assert.rejects(store.put([{ ...good, id: new Uint8Array(32) }]), InvalidRecordError)
+        await assert.rejects(store.put([{ ...good, key: new Uint8Array(31) }]), InvalidRecordError)
+        await assert.rejects(store.put([{ ...good, expiresAt: 1.5 }]), InvalidRecordError)
+        await assert.rejects(store.get(new Uint8Array(3)), InvalidRecordError)
+        await assert.rejects(store.delete(good.key, [new Uint8Array(33)]), InvalidRecordError)
+        assert.equal(store.stats().records, 0)
+      })
+    })
+
+    describe('ring ranges', () => {
+      beforeEach(async () => {
+        await store.put([0n, 10n, 20n, 30n, HIGH, MAX].map(p => record(p, p.toString(16))), { now: NOW })
+      })
+
+      async function positions (from: bigint, to: bigint): Promise<bigint[]> {
+        return (await collect(store.range(from, to, { now: NOW }))).map(r => ringIdFromBytes(r.key))
+      }
+
+      it('reads (from, to] without wrapping', async () => {
+        assert.deepEqual(await positions(10n, 30n), [20n, 30n])
+        assert.deepEqual(await positions(9n, 10n), [10n])
+        assert.deepEqual(await positions(30n, MAX), [HIGH, MAX])
+      })
+
+      it('wraps past zero', async () => {
+        assert.deepEqual(await positions(HIGH, 10n), [MAX, 0n, 10n])
+        assert.deepEqual(await positions(MAX, 0n), [0n])
+      })
+
+      it('reads the whole ring when from === to, starting after from', async () => {
+        assert.deepEqual(await positions(20n, 20n), [30n, HIGH, MAX, 0n, 10n, 20n])
+        assert.deepEqual(await positions(5n, 5n), [10n, 20n, 30n, HIGH, MAX, 0n])
+      })
+
+      it('reads values in batches across a long range', async () => {
+        const many = Array.from({ length: 150 }, (_, i) => record(1000n + BigInt(i), `v${i}`))
+        await store.put(many, { now: NOW })
+        const got = await collect(store.range(999n, 2000n, { now: NOW }))
+        assert.deepEqual(text(got), many.map((_, i) => `v${i}`))
+      })
+
+      it('summarises a range without values, in the same order', async () => {
+        const summaries = await collect(store.summaries(HIGH, 10n, { now: NOW }))
+        assert.deepEqual(summaries.map(s => ringIdFromBytes(s.key)), [MAX, 0n, 10n])
+        assert.deepEqual(summaries.map(s => s.expiresAt), [LATER, LATER, LATER])
+        assert.equal('value' in summaries[0], false)
+      })
+
+      it('leaves expired records out of ranges', async () => {
+        await store.put([record(25n, 'short', NOW + 10)], { now: NOW })
+        assert.deepEqual(await positions(20n, 30n), [25n, 30n])
+        const later = (await collect(store.range(20n, 30n, { now: NOW + 10 }))).map(r => ringIdFromBytes(r.key))
+        assert.deepEqual(later, [30n])
+      })
+    })
+
+    describe('digests', () => {
+      it('is equal for equal sets, whatever the order and expiry, and differs otherwise', async () => {
+        const other = await openLevelStore()
+        try {
+          const records = [record(1n, 'a'), record(1n, 'b'), record(HIGH, 'c')]
+          await store.put(records, { now: NOW })
+          await other.put(records.reverse().map(r => ({ ...r, expiresAt: r.expiresAt + hour })), { now: NOW })
+          const mine = await store.digest(0n, 0n, { now: NOW })
+          assert.deepEqual(await other.digest(0n, 0n, { now: NOW }), mine)
+          assert.equal(mine.count, 3)
+
+          await other.put([record(2n, 'd')], { now: NOW })
+          const changed = await other.digest(0n, 0n, { now: NOW })
+          assert.equal(changed.count, 4)
+          assert.notDeepEqual(changed.hash, mine.hash)
+
+          // the same count with a different member still differs
+          await other.delete(ringIdToBytes(1n), [record(1n, 'a').id])
+          const swapped = await other.digest(0n, 0n, { now: NOW })
+          assert.equal(swapped.count, 3)
+          assert.notDeepEqual(swapped.hash, mine.hash)
+
+          // outside the range, the difference does not show
+          assert.deepEqual(await other.digest(HIGH - 1n, HIGH, { now: NOW }), await store.digest(HIGH - 1n, HIGH, { now: NOW }))
+        } finally {
+          await other.close()
+        }
+      })
+
+      it('counts only live records', async () => {
+        await store.put([record(1n, 'a', NOW + 10), record(2n, 'b')], { now: NOW })
+        assert.equal((await store.digest(0n, 0n, { now: NOW + 10 })).count, 1)
+      })
+    })
+
+    describe('delete', () => {
+      it('removes the given ids of a key and counts what it removed', async () => {
+        const a = record(1n, 'a')
+        const b = record(1n, 'b')
+        await store.put([a, b, record(2n, 'a')], { now: NOW })
+        assert.equal(await store.delete(a.key, [a.id, record(1n, 'never stored').id, a.id]), 1)
+        assert.deepEqual(text(await store.get(a.key, { now: NOW })), ['b'])
+        assert.deepEqual(text(await store.get(ringIdToBytes(2n), { now: NOW })), ['a'])
+        assert.equal(await store.delete(a.key, [a.id]), 0)
+        assert.deepEqual(store.stats(), { records: 2, bytes: 2 * storedSize(1) })
+        for (const name of [SUBLEVELS.records, SUBLEVELS.headers, SUBLEVELS.expiry]) {
+          assert.equal(await rawCount(name), 2)
+        }
+      })
+    })
+
+    describe('expiry', () => {
+      it('stops returning a record when it expires and removes it from disk on sweep', async () => {
+        const r = record(1n, 'a', NOW + 1000)
+        await store.put([r], { now: NOW })
+        assert.equal((await store.get(r.key, { now: NOW + 999 })).length, 1)
+        assert.equal((await store.get(r.key, { now: NOW + 1000 })).length, 0)
+        assert.equal(await rawCount(SUBLEVELS.records), 1)
+
+        assert.equal(await store.sweepExpired({ now: NOW + 999 }), 0)
+        assert.equal(await store.sweepExpired({ now: NOW + 1000 }), 1)
+        for (const name of [SUBLEVELS.records, SUBLEVELS.headers, SUBLEVELS.expiry]) {
+          assert.equal(await rawCount(name), 0, name)
+        }
+        assert.deepEqual(store.stats(), { records: 0, bytes: 0 })
+      })
+
+      it('sweeps more than one batch', async () => {
+        const count = SWEEP_BATCH_SIZE * 2 + 7
+        const records = Array.from({ length: count }, (_, i) => record(BigInt(i), 'x', NOW + 10 + i))
+        await store.put(records, { now: NOW })
+        await store.put([record(MAX, 'kept')], { now: NOW })
+        assert.equal(await store.sweepExpired({ now: NOW + 10 + count }), count)
+        assert.equal(await rawCount(SUBLEVELS.records), 1)
+        assert.deepEqual(store.stats(), { records: 1, bytes: storedSize(4) })
+      })
+
+      it('does not store records that have already expired', async () => {
+        const result = await store.put([record(1n, 'old', NOW), record(1n, 'new')], { now: NOW })
+        assert.deepEqual(text(result.expired), ['old'])
+        assert.deepEqual(text(result.added), ['new'])
+        assert.equal(await rawCount(SUBLEVELS.records), 1)
+      })
+
+      it('stores again a value whose earlier copy expired', async () => {
+        await store.put([record(1n, 'a', NOW + 10)], { now: NOW })
+        const result = await store.put([record(1n, 'a', LATER)], { now: NOW + 10 })
+        assert.equal(result.added.length, 1)
+        assert.equal((await store.get(ringIdToBytes(1n), { now: NOW + 20 }))[0].expiresAt, LATER)
+        assert.deepEqual(store.stats(), { records: 1, bytes: storedSize(1) })
+        assert.equal(await rawCount(SUBLEVELS.expiry), 1)
+      })
+    })
+
+    describe('quotas', () => {
+      async function assertUnchanged (check: () => Promise<void>): Promise<void> {
+        const before = store.stats()
+        await check()
+        assert.deepEqual(store.stats(), before)
+      }
+
+      it('refuses a value over maxValueSize and writes nothing of the batch', async () => {
+        await reopen({ maxValueSize: 10 })
+        await store.put([record(1n, 'x'.repeat(10))], { now: NOW })
+        await assertUnchanged(async () => {
+          await assert.rejects(store.put([record(2n, 'ok'), record(3n, 'x'.repeat(11))], { now: NOW }), QuotaExceededError)
+        })
+        assert.deepEqual(await store.get(ringIdToBytes(2n), { now: NOW }), [])
+        assert.equal((await store.get(ringIdToBytes(1n), { now: NOW })).length, 1)
+      })
+
+      it('refuses more than maxRecordsPerKey live records under a key', async () => {
+        await reopen({ maxRecordsPerKey: 3 })
+        await store.put([record(1n, 'a'), record(1n, 'b'), record(1n, 'c', NOW + 10)], { now: NOW })
+        await assertUnchanged(async () => {
+          await assert.rejects(store.put([record(2n, 'elsewhere'), record(1n, 'd')], { now: NOW }), QuotaExceededError)
+        })
+        assert.deepEqual(text(await store.get(ringIdToBytes(1n), { now: NOW })).sort(), ['a', 'b', 'c'])
+        assert.deepEqual(await store.get(ringIdToBytes(2n), { now: NOW }), [])
+        // putting what is already there is not growth
+        await store.put([record(1n, 'a', LATER + hour)], { now: NOW })
+        // an expired record frees its place
+        await store.put([record(1n, 'd')], { now: NOW + 10 })
+        assert.deepEqual(text(await store.get(ringIdToBytes(1n), { now: NOW + 10 })).sort(), ['a', 'b', 'd'])
+      })
+
+      it('lets exactly maxRecordsPerKey of many concurrent puts in', async () => {
+        await reopen({ maxRecordsPerKey: 5 })
+        const outcomes = await Promise.allSettled(
+          Array.from({ length: 12 }, async (_, i) => await store.put([record(1n, `m${i}`)], { now: NOW }))
+        )
+        assert.equal(outcomes.filter(o => o.status === 'fulfilled').length, 5)
+        for (const o of outcomes) {
+          if (o.status === 'rejected') {
+            assert.ok(o.reason instanceof QuotaExceededError)
+          }
+        }
+        assert.equal((await store.get(ringIdToBytes(1n), { now: NOW })).length, 5)
+      })
+
+      it('refuses more than maxBytesPerKey under a key', async () => {
+        await reopen({ maxBytesPerKey: 2 * storedSize(10) })
+        await store.put([record(1n, 'a'.repeat(10)), record(1n, 'b'.repeat(10))], { now: NOW })
+        await assertUnchanged(async () => {
+          await assert.rejects(store.put([record(1n, 'c')], { now: NOW }), QuotaExceededError)
+        })
+        await store.put([record(2n, 'c'.repeat(10))], { now: NOW })
+        assert.equal((await store.get(ringIdToBytes(1n), { now: NOW })).length, 2)
+      })
+
+      it('refuses more than maxTotalBytes in the store', async () => {
+        await reopen({ maxTotalBytes: 3 * storedSize(10) })
+        await store.put([record(1n, 'a'.repeat(10)), record(2n, 'b'.repeat(10)), record(3n, 'c'.repeat(10))], { now: NOW })
+        await assertUnchanged(async () => {
+          await assert.rejects(store.put([record(4n, 'd')], { now: NOW }), QuotaExceededError)
+        })
+        assert.equal((await collect(store.range(0n, 0n, { now: NOW }))).length, 3)
+      })
+
+      it('sweeps expired records to make room before refusing', async () => {
+        await reopen({ maxTotalBytes: 2 * storedSize(10) })
+        await store.put([record(1n, 'a'.repeat(10), NOW + 10), record(2n, 'b'.repeat(10))], { now: NOW })
+        await store.put([record(3n, 'c'.repeat(10))], { now: NOW + 10 })
+        assert.deepEqual(store.stats(), { records: 2, bytes: 2 * storedSize(10) })
+        assert.equal(await rawCount(SUBLEVELS.records), 2)
+      })
+
+      it('rejects limits that are not positive integers', () => {
+        assert.throws(() => resolveStoreLimits({ maxTotalBytes: 0 }), InvalidOptionsError)
+        assert.throws(() => resolveStoreLimits({ maxValueSize: 1.5 }), InvalidOptionsError)
+        assert.equal(resolveStoreLimits({ maxRecordsPerKey: 7 }).maxRecordsPerKey, 7)
+      })
+    })
+
+    describe('stats and lifecycle', () => {
+      it('keeps counts that match what is stored', async () => {
+        await store.put([record(1n, 'aa'), record(1n, 'b', NOW + 10), record(HIGH, 'ccc')], { now: NOW })
+        await store.delete(ringIdToBytes(HIGH), [record(HIGH, 'ccc').id])
+        await store.sweepExpired({ now: NOW + 10 })
+        assert.deepEqual(store.stats(), { records: 1, bytes: storedSize(2) })
+        assert.equal(await rawCount(SUBLEVELS.records), 1)
+      })
+
+      if (backend === 'disk') {
+        it('keeps records and counts across a reopen', async () => {
+          await store.put([record(1n, 'aa'), record(2n, 'b'), record(HIGH, 'ccc')], { now: NOW })
+          await store.delete(ringIdToBytes(2n), [record(2n, 'b').id])
+          const before = store.stats()
+          await reopen()
+          assert.deepEqual(store.stats(), before)
+          assert.deepEqual(text(await collect(store.range(0n, 0n, { now: NOW }))), ['aa', 'ccc'])
+        })
+      }
+
+      it('refuses to work once closed, and closes twice without harm', async () => {
+        await store.close()
+        await store.close()
+        await assert.rejects(store.put([record(1n, 'a')]), NotStartedError)
+        await assert.rejects(store.get(ringIdToBytes(1n)), NotStartedError)
+        await assert.rejects(collect(store.range(0n, 0n)), NotStartedError)
+        // the shared database stays open for its other users
+        assert.equal(database.status, 'open')
+      })
+    })
+  })
+}
+
+describe('level record store default limits', () => {
+  let store: LevelRecordStore
+
+  beforeEach(async () => {
+    store = await openLevelStore()
+  })
+
+  afterEach(async () => {
+    await store.close()
+  })
+
+  function sized (position: bigint, size: number, tag: number): ChordRecord {
+    const value = new Uint8Array(size)
+    new DataView(value.buffer).setUint32(0, tag)
+    return createRecord(ringIdToBytes(position), value, LATER)
+  }
+
+  it(`takes values up to MAX_VALUE_SIZE (${MAX_VALUE_SIZE} bytes)`, async () => {
+    await store.put([sized(1n, MAX_VALUE_SIZE, 0)], { now: NOW })
+    await assert.rejects(store.put([sized(2n, MAX_VALUE_SIZE + 1, 0)], { now: NOW }), QuotaExceededError)
+  })
+
+  it(`takes up to MAX_RECORDS_PER_KEY (${MAX_RECORDS_PER_KEY}) records under a key`, async () => {
+    await store.put(Array.from({ length: MAX_RECORDS_PER_KEY }, (_, i) => sized(1n, 4, i)), { now: NOW })
+    await assert.rejects(store.put([sized(1n, 4, MAX_RECORDS_PER_KEY)], { now: NOW }), QuotaExceededError)
+  })
+
+  it(`takes up to MAX_BYTES_PER_KEY (${MAX_BYTES_PER_KEY} bytes) under a key`, async () => {
+    const fit = Math.floor(MAX_BYTES_PER_KEY / storedSize(MAX_VALUE_SIZE))
+    await store.put(Array.from({ length: fit }, (_, i) => sized(1n, MAX_VALUE_SIZE, i)), { now: NOW })
+    await assert.rejects(store.put([sized(1n, MAX_VALUE_SIZE, fit)], { now: NOW }), QuotaExceededError)
+  })
+})
+
+describe('openLevelStore with a database of its own', () => {
+  it('opens in memory when given no directory and closes the database with the store', async () => {
+    const store = await openLevelStore()
+    await store.put([record(1n, 'a')], { now: NOW })
+    assert.equal((await store.get(ringIdToBytes(1n), { now: NOW })).length, 1)
+    await store.close()
+  })
+
+  it('opens on disk in a directory', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'chord-store-'))
+    try {
+      let store = await openLevelStore({ dataDir: dir })
+      await store.put([record(1n, 'a')], { now: NOW })
+      await store.close()
+      store = await openLevelStore({ dataDir: dir })
+      assert.equal((await store.get(ringIdToBytes(1n), { now: NOW })).length, 1)
+      await store.close()
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
+  })
+})
