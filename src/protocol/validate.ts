@@ -110,11 +110,6 @@ export function validatePeer (peer: Peer): DecodedPeer {
   }
 }
 
-/** Every peer entry of a neighbours field, predecessor first */
-export function neighboursPeers (neighbours: Neighbours): Peer[] {
-  return neighbours.predecessor == null ? neighbours.successors : [neighbours.predecessor, ...neighbours.successors]
-}
-
 function decodePeerId (bytes: Uint8Array): PeerId {
   let peerId: PeerId
   try {
