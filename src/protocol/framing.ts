@@ -1,6 +1,6 @@
 /**
- * How /chord/1.0.0 messages sit on a stream: each is an unsigned varint length followed by that
- * many bytes of protobuf.
+ * How /chord/… messages sit on a stream: each is an unsigned varint length followed by that many
+ * bytes of protobuf.
  */
 import { lpStream } from '@libp2p/utils'
 import { MAX_MESSAGE_SIZE } from './constants.js'
@@ -16,14 +16,14 @@ const MAX_LENGTH_PREFIX_BYTES = 5
  * Wraps a stream for reading and writing whole messages. Call it once per stream: the wrapper
  * buffers what it has received.
  *
- * A length prefix over MAX_MESSAGE_SIZE fails the read before the body is buffered. The protocol
- * is strictly request → response, so a well-behaved peer never has more than one message in
- * flight; a peer that sends more than one maximal frame ahead overflows the buffer and the stream
- * is reset.
+ * A length prefix over `maxMessageSize` (by default /chord/1.0.0's MAX_MESSAGE_SIZE) fails the read
+ * before the body is buffered. The protocols are strictly request → response, so a well-behaved
+ * peer never has more than one message in flight; a peer that sends more than one maximal frame
+ * ahead overflows the buffer and the stream is reset.
  */
-export function frameStream (stream: Stream): FramedStream {
+export function frameStream (stream: Stream, maxMessageSize: number = MAX_MESSAGE_SIZE): FramedStream {
   return lpStream(stream, {
-    maxDataLength: MAX_MESSAGE_SIZE,
-    maxBufferSize: MAX_MESSAGE_SIZE + MAX_LENGTH_PREFIX_BYTES
+    maxDataLength: maxMessageSize,
+    maxBufferSize: maxMessageSize + MAX_LENGTH_PREFIX_BYTES
   })
 }

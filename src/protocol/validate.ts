@@ -93,10 +93,7 @@ export function decodeResponse (bytes: Uint8Array | Uint8ArrayList, expected: Me
 
 /** Checks one peer entry; the caller decides whether a bad entry spoils the whole message */
 export function validatePeer (peer: Peer): DecodedPeer {
-  if (peer.peerId.byteLength === 0 || peer.peerId.byteLength > MAX_PEER_ID_BYTES) {
-    throw new InvalidMessageError(`peer id must be 1–${MAX_PEER_ID_BYTES} bytes`)
-  }
-
+  const peerId = decodePeerId(peer.peerId)
   const ringId = ringIdFromBytes(requireRingIdBytes(peer.ringId, 'ringId'))
 
   if (peer.addrs.length > MAX_ADDRS_PER_PEER) {
@@ -104,13 +101,17 @@ export function validatePeer (peer: Peer): DecodedPeer {
   }
 
   return {
-    peerId: decodePeerId(peer.peerId),
+    peerId,
     ringId,
     multiaddrs: peer.addrs.map(decodeMultiaddr)
   }
 }
 
-function decodePeerId (bytes: Uint8Array): PeerId {
+/** A peer id from its 1–MAX_PEER_ID_BYTES multihash bytes; only ids derived from a public key are accepted */
+export function decodePeerId (bytes: Uint8Array): PeerId {
+  if (bytes.byteLength === 0 || bytes.byteLength > MAX_PEER_ID_BYTES) {
+    throw new InvalidMessageError(`peer id must be 1–${MAX_PEER_ID_BYTES} bytes`)
+  }
   let peerId: PeerId
   try {
     peerId = peerIdFromMultihash(Digest.decode(bytes))
@@ -124,7 +125,8 @@ function decodePeerId (bytes: Uint8Array): PeerId {
   return peerId
 }
 
-function decodeMultiaddr (bytes: Uint8Array): Multiaddr {
+/** One binary multiaddr of 1–MAX_ADDR_BYTES bytes */
+export function decodeMultiaddr (bytes: Uint8Array): Multiaddr {
   if (bytes.byteLength === 0 || bytes.byteLength > MAX_ADDR_BYTES) {
     throw new InvalidMessageError(`an address must be 1–${MAX_ADDR_BYTES} bytes`)
   }
