@@ -64,3 +64,8 @@ export class InvalidOptionsError extends ChordError {
 export class VerificationError extends ChordError {
   static name = 'VerificationError'
 }
+
+/** An answer would exceed what one message may carry; ask for less (e.g. a smaller range) */
+export class TooLargeError extends ChordError {
+  static name = 'TooLargeError'
+}

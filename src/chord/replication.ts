@@ -22,14 +22,16 @@ import { Periodic } from './periodic.js'
 import type { RingId } from './id.js'
 import type { ChordRing } from './ring.js'
 import type { NodeRef, RecordRpc, RecordRpcHandler, RpcOptions } from './rpc.js'
+import { capExpiresAt } from '../storage/ttl.js'
 import type { ChordRecord, RangeDigest, RecordStore, RecordSummary } from '../storage/store.js'
+import type { TtlPolicy } from '../storage/ttl.js'
 
 export interface ReplicationInit {
   ring: ChordRing
   rpc: RecordRpc
   store: RecordStore
-  /** the longest lifetime a peer may give a record; longer requests are cut to this */
-  maxTtlMs: number
+  /** record lifetimes; `maxTtl` cuts what any peer may ask us to keep */
+  ttl: TtlPolicy
   antiEntropyIntervalMs?: number
   sweepIntervalMs?: number
   now?(): number
@@ -45,7 +47,7 @@ export class Replication implements RecordRpcHandler {
   private readonly ring: ChordRing
   private readonly rpc: RecordRpc
   private readonly store: RecordStore
-  private readonly maxTtlMs: number
+  private readonly ttl: TtlPolicy
   private readonly now: () => number
   private readonly loops: Periodic[]
   /** the predecessor we last handed records to */
@@ -55,7 +57,7 @@ export class Replication implements RecordRpcHandler {
     this.ring = init.ring
     this.rpc = init.rpc
     this.store = init.store
-    this.maxTtlMs = init.maxTtlMs
+    this.ttl = init.ttl
     this.now = init.now ?? Date.now
     const timer = (task: () => Promise<unknown>, intervalMs: number): Periodic =>
       new Periodic(async () => { await task() }, { intervalMs, jitter: TIMER_JITTER, onError: init.onError })
@@ -150,13 +152,13 @@ export class Replication implements RecordRpcHandler {
   }
 
   /** Before a graceful stop: everything we hold goes to our successor, which takes our range over */
-  async handoffOnLeave (): Promise<void> {
+  async handoffOnLeave (options: RpcOptions = {}): Promise<void> {
     const successor = this.ring.table.successor
     if (successor.peer === this.ring.self.peer) {
       return
     }
     const self = this.ring.self.id
-    await this.sendAll(successor, this.store.range(self, self, { now: this.now() }))
+    await this.sendAll(successor, this.store.range(self, self, { now: this.now() }), options)
   }
 
   /**
@@ -227,9 +229,9 @@ export class Replication implements RecordRpcHandler {
 
   /** Store records from a peer (or our own put): lifetimes are cut to our maximum */
   private async acceptRecords (records: ChordRecord[]): Promise<void> {
-    const latest = this.now() + this.maxTtlMs
-    const capped = records.map(r => (r.expiresAt > latest ? { ...r, expiresAt: latest } : r))
-    await this.store.put(capped, { now: this.now() })
+    const now = this.now()
+    const capped = records.map(r => ({ ...r, expiresAt: capExpiresAt(r.expiresAt, now, this.ttl) }))
+    await this.store.put(capped, { now })
   }
 
   private async storeOn (node: NodeRef, records: ChordRecord[], options?: RpcOptions): Promise<void> {
@@ -260,12 +262,12 @@ export class Replication implements RecordRpcHandler {
   }
 
   /** Send records in batches that stay within the message limits */
-  private async sendAll (peer: NodeRef, records: AsyncIterable<ChordRecord>): Promise<void> {
+  private async sendAll (peer: NodeRef, records: AsyncIterable<ChordRecord>, options: RpcOptions = {}): Promise<void> {
     let batch: ChordRecord[] = []
     let bytes = 0
     for await (const record of records) {
       if (batch.length === MAX_RECORDS_PER_STORE || (batch.length > 0 && bytes + record.value.byteLength > MAX_STORE_BATCH_BYTES)) {
-        await this.rpc.storeRecords(peer, batch)
+        await this.rpc.storeRecords(peer, batch, options)
         batch = []
         bytes = 0
       }
@@ -273,7 +275,7 @@ export class Replication implements RecordRpcHandler {
       bytes += record.value.byteLength
     }
     if (batch.length > 0) {
-      await this.rpc.storeRecords(peer, batch)
+      await this.rpc.storeRecords(peer, batch, options)
     }
   }
 }

@@ -121,7 +121,7 @@ export class ChordRing implements ChordRpcHandler {
     return { predecessor: this.table.predecessor, successors: [...this.table.getSuccessors()] }
   }
 
-  onGetNeighbours (): Neighbours {
+  onGetNeighbours (_from: NodeRef): Neighbours {
     return this.getNeighbours()
   }
 

@@ -9,7 +9,11 @@ export enum MessageType {
   GET_NEIGHBOURS = 'GET_NEIGHBOURS',
   NOTIFY = 'NOTIFY',
   FIND_SUCCESSOR = 'FIND_SUCCESSOR',
-  LEAVING = 'LEAVING'
+  LEAVING = 'LEAVING',
+  STORE = 'STORE',
+  FETCH = 'FETCH',
+  RANGE_DIGEST = 'RANGE_DIGEST',
+  RANGE_SUMMARIES = 'RANGE_SUMMARIES'
 }
 
 enum __MessageTypeValues {
@@ -18,12 +22,286 @@ enum __MessageTypeValues {
   GET_NEIGHBOURS = 2,
   NOTIFY = 3,
   FIND_SUCCESSOR = 4,
-  LEAVING = 5
+  LEAVING = 5,
+  STORE = 6,
+  FETCH = 7,
+  RANGE_DIGEST = 8,
+  RANGE_SUMMARIES = 9
 }
 
 export namespace MessageType {
   export const codec = (): Codec<MessageType> => {
     return enumeration<MessageType>(__MessageTypeValues)
+  }
+}
+
+export interface Record {
+  key: Uint8Array<ArrayBuffer>
+  value: Uint8Array<ArrayBuffer>
+  expiresAt: number
+}
+
+export namespace Record {
+  let _codec: Codec<Record>
+
+  export const codec = (): Codec<Record> => {
+    if (_codec == null) {
+      _codec = message<Record>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.key != null && obj.key.byteLength > 0)) {
+          w.uint32(10)
+          w.bytes(obj.key)
+        }
+
+        if ((obj.value != null && obj.value.byteLength > 0)) {
+          w.uint32(18)
+          w.bytes(obj.value)
+        }
+
+        if ((obj.expiresAt != null && obj.expiresAt !== 0)) {
+          w.uint32(24)
+          w.uint64Number(obj.expiresAt)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          key: uint8ArrayAlloc(0),
+          value: uint8ArrayAlloc(0),
+          expiresAt: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.key = reader.bytes()
+              break
+            }
+            case 2: {
+              obj.value = reader.bytes()
+              break
+            }
+            case 3: {
+              obj.expiresAt = reader.uint64Number()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.key`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.value`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 3: {
+              yield {
+                field: `${prefix}.expiresAt`,
+                value: reader.uint64Number()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface RecordKeyFieldEvent {
+    field: '$.key'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface RecordValueFieldEvent {
+    field: '$.value'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface RecordExpiresAtFieldEvent {
+    field: '$.expiresAt'
+    value: number
+  }
+
+  export function encode (obj: Partial<Record>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, Record.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Record>): Record {
+    return decodeMessage(buf, Record.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Record>): Generator<RecordKeyFieldEvent | RecordValueFieldEvent | RecordExpiresAtFieldEvent> {
+    return streamMessage(buf, Record.codec(), opts)
+  }
+}
+
+export interface RecordSummary {
+  key: Uint8Array<ArrayBuffer>
+  id: Uint8Array<ArrayBuffer>
+  expiresAt: number
+}
+
+export namespace RecordSummary {
+  let _codec: Codec<RecordSummary>
+
+  export const codec = (): Codec<RecordSummary> => {
+    if (_codec == null) {
+      _codec = message<RecordSummary>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.key != null && obj.key.byteLength > 0)) {
+          w.uint32(10)
+          w.bytes(obj.key)
+        }
+
+        if ((obj.id != null && obj.id.byteLength > 0)) {
+          w.uint32(18)
+          w.bytes(obj.id)
+        }
+
+        if ((obj.expiresAt != null && obj.expiresAt !== 0)) {
+          w.uint32(24)
+          w.uint64Number(obj.expiresAt)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          key: uint8ArrayAlloc(0),
+          id: uint8ArrayAlloc(0),
+          expiresAt: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.key = reader.bytes()
+              break
+            }
+            case 2: {
+              obj.id = reader.bytes()
+              break
+            }
+            case 3: {
+              obj.expiresAt = reader.uint64Number()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.key`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.id`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 3: {
+              yield {
+                field: `${prefix}.expiresAt`,
+                value: reader.uint64Number()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface RecordSummaryKeyFieldEvent {
+    field: '$.key'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface RecordSummaryIdFieldEvent {
+    field: '$.id'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface RecordSummaryExpiresAtFieldEvent {
+    field: '$.expiresAt'
+    value: number
+  }
+
+  export function encode (obj: Partial<RecordSummary>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, RecordSummary.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<RecordSummary>): RecordSummary {
+    return decodeMessage(buf, RecordSummary.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<RecordSummary>): Generator<RecordSummaryKeyFieldEvent | RecordSummaryIdFieldEvent | RecordSummaryExpiresAtFieldEvent> {
+    return streamMessage(buf, RecordSummary.codec(), opts)
   }
 }
 
@@ -345,6 +623,11 @@ export interface Request {
   type: MessageType
   target?: Uint8Array<ArrayBuffer>
   neighbours?: Neighbours
+  records: Record[]
+  key?: Uint8Array<ArrayBuffer>
+  after?: Uint8Array<ArrayBuffer>
+  rangeStart?: Uint8Array<ArrayBuffer>
+  rangeEnd?: Uint8Array<ArrayBuffer>
 }
 
 export namespace Request {
@@ -372,12 +655,40 @@ export namespace Request {
           Neighbours.codec().encode(obj.neighbours, w)
         }
 
+        if (obj.records != null && obj.records.length > 0) {
+          for (const value of obj.records) {
+            w.uint32(34)
+            Record.codec().encode(value, w)
+          }
+        }
+
+        if (obj.key != null) {
+          w.uint32(42)
+          w.bytes(obj.key)
+        }
+
+        if (obj.after != null) {
+          w.uint32(50)
+          w.bytes(obj.after)
+        }
+
+        if (obj.rangeStart != null) {
+          w.uint32(58)
+          w.bytes(obj.rangeStart)
+        }
+
+        if (obj.rangeEnd != null) {
+          w.uint32(66)
+          w.bytes(obj.rangeEnd)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
       }, (reader, length, opts = {}) => {
         const obj: any = {
-          type: MessageType.UNKNOWN
+          type: MessageType.UNKNOWN,
+          records: []
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -400,6 +711,32 @@ export namespace Request {
               })
               break
             }
+            case 4: {
+              if (opts.limits?.records != null && obj.records.length === opts.limits.records) {
+                throw new MaxLengthError('Decode error - repeated field "records" had too many elements')
+              }
+
+              obj.records.push(Record.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.records$
+              }))
+              break
+            }
+            case 5: {
+              obj.key = reader.bytes()
+              break
+            }
+            case 6: {
+              obj.after = reader.bytes()
+              break
+            }
+            case 7: {
+              obj.rangeStart = reader.bytes()
+              break
+            }
+            case 8: {
+              obj.rangeEnd = reader.bytes()
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -409,6 +746,10 @@ export namespace Request {
 
         return obj
       }, function * (reader, length, prefix, opts = {}) {
+        const obj = {
+          records: 0
+        }
+
         const end = length == null ? reader.len : reader.pos + length
 
         while (reader.pos < end) {
@@ -434,6 +775,52 @@ export namespace Request {
                 limits: opts.limits?.neighbours
               })
 
+              break
+            }
+            case 4: {
+              if (opts.limits?.records != null && obj.records === opts.limits.records) {
+                throw new MaxLengthError('Streaming decode error - repeated field "records" had too many elements')
+              }
+
+              for (const evt of Record.codec().stream(reader, reader.uint32(), `${prefix}.records[]`, {
+                limits: opts.limits?.records$
+              })) {
+                yield {
+                  ...evt,
+                  index: obj.records
+                }
+              }
+
+              obj.records++
+
+              break
+            }
+            case 5: {
+              yield {
+                field: `${prefix}.key`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 6: {
+              yield {
+                field: `${prefix}.after`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 7: {
+              yield {
+                field: `${prefix}.rangeStart`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 8: {
+              yield {
+                field: `${prefix}.rangeEnd`,
+                value: reader.bytes()
+              }
               break
             }
             default: {
@@ -492,6 +879,44 @@ export namespace Request {
     value: Uint8Array<ArrayBuffer>
   }
 
+  export interface RequestRecordsKeyFieldEvent {
+    field: '$.records[].key'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
+  export interface RequestRecordsValueFieldEvent {
+    field: '$.records[].value'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
+  export interface RequestRecordsExpiresAtFieldEvent {
+    field: '$.records[].expiresAt'
+    value: number
+    index: number
+  }
+
+  export interface RequestKeyFieldEvent {
+    field: '$.key'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface RequestAfterFieldEvent {
+    field: '$.after'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface RequestRangeStartFieldEvent {
+    field: '$.rangeStart'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface RequestRangeEndFieldEvent {
+    field: '$.rangeEnd'
+    value: Uint8Array<ArrayBuffer>
+  }
+
   export function encode (obj: Partial<Request>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, Request.codec())
   }
@@ -500,7 +925,7 @@ export namespace Request {
     return decodeMessage(buf, Request.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Request>): Generator<RequestTypeFieldEvent | RequestTargetFieldEvent | RequestNeighboursPredecessorPeerIdFieldEvent | RequestNeighboursPredecessorRingIdFieldEvent | RequestNeighboursPredecessorAddrsFieldEvent | RequestNeighboursSuccessorsPeerIdFieldEvent | RequestNeighboursSuccessorsRingIdFieldEvent | RequestNeighboursSuccessorsAddrsFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Request>): Generator<RequestTypeFieldEvent | RequestTargetFieldEvent | RequestNeighboursPredecessorPeerIdFieldEvent | RequestNeighboursPredecessorRingIdFieldEvent | RequestNeighboursPredecessorAddrsFieldEvent | RequestNeighboursSuccessorsPeerIdFieldEvent | RequestNeighboursSuccessorsRingIdFieldEvent | RequestNeighboursSuccessorsAddrsFieldEvent | RequestRecordsKeyFieldEvent | RequestRecordsValueFieldEvent | RequestRecordsExpiresAtFieldEvent | RequestKeyFieldEvent | RequestAfterFieldEvent | RequestRangeStartFieldEvent | RequestRangeEndFieldEvent> {
     return streamMessage(buf, Request.codec(), opts)
   }
 }
@@ -512,6 +937,11 @@ export interface Response {
   neighbours?: Neighbours
   done: boolean
   peers: Peer[]
+  records: Record[]
+  more: boolean
+  count?: number
+  digest?: Uint8Array<ArrayBuffer>
+  summaries: RecordSummary[]
 }
 
 export namespace Response {
@@ -572,6 +1002,35 @@ export namespace Response {
           }
         }
 
+        if (obj.records != null && obj.records.length > 0) {
+          for (const value of obj.records) {
+            w.uint32(58)
+            Record.codec().encode(value, w)
+          }
+        }
+
+        if ((obj.more != null && obj.more !== false)) {
+          w.uint32(64)
+          w.bool(obj.more)
+        }
+
+        if (obj.count != null) {
+          w.uint32(72)
+          w.uint32(obj.count)
+        }
+
+        if (obj.digest != null) {
+          w.uint32(82)
+          w.bytes(obj.digest)
+        }
+
+        if (obj.summaries != null && obj.summaries.length > 0) {
+          for (const value of obj.summaries) {
+            w.uint32(90)
+            RecordSummary.codec().encode(value, w)
+          }
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -580,7 +1039,10 @@ export namespace Response {
           type: MessageType.UNKNOWN,
           status: Status.OK,
           done: false,
-          peers: []
+          peers: [],
+          records: [],
+          more: false,
+          summaries: []
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -621,6 +1083,38 @@ export namespace Response {
               }))
               break
             }
+            case 7: {
+              if (opts.limits?.records != null && obj.records.length === opts.limits.records) {
+                throw new MaxLengthError('Decode error - repeated field "records" had too many elements')
+              }
+
+              obj.records.push(Record.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.records$
+              }))
+              break
+            }
+            case 8: {
+              obj.more = reader.bool()
+              break
+            }
+            case 9: {
+              obj.count = reader.uint32()
+              break
+            }
+            case 10: {
+              obj.digest = reader.bytes()
+              break
+            }
+            case 11: {
+              if (opts.limits?.summaries != null && obj.summaries.length === opts.limits.summaries) {
+                throw new MaxLengthError('Decode error - repeated field "summaries" had too many elements')
+              }
+
+              obj.summaries.push(RecordSummary.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.summaries$
+              }))
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -631,7 +1125,9 @@ export namespace Response {
         return obj
       }, function * (reader, length, prefix, opts = {}) {
         const obj = {
-          peers: 0
+          peers: 0,
+          records: 0,
+          summaries: 0
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -690,6 +1186,63 @@ export namespace Response {
               }
 
               obj.peers++
+
+              break
+            }
+            case 7: {
+              if (opts.limits?.records != null && obj.records === opts.limits.records) {
+                throw new MaxLengthError('Streaming decode error - repeated field "records" had too many elements')
+              }
+
+              for (const evt of Record.codec().stream(reader, reader.uint32(), `${prefix}.records[]`, {
+                limits: opts.limits?.records$
+              })) {
+                yield {
+                  ...evt,
+                  index: obj.records
+                }
+              }
+
+              obj.records++
+
+              break
+            }
+            case 8: {
+              yield {
+                field: `${prefix}.more`,
+                value: reader.bool()
+              }
+              break
+            }
+            case 9: {
+              yield {
+                field: `${prefix}.count`,
+                value: reader.uint32()
+              }
+              break
+            }
+            case 10: {
+              yield {
+                field: `${prefix}.digest`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 11: {
+              if (opts.limits?.summaries != null && obj.summaries === opts.limits.summaries) {
+                throw new MaxLengthError('Streaming decode error - repeated field "summaries" had too many elements')
+              }
+
+              for (const evt of RecordSummary.codec().stream(reader, reader.uint32(), `${prefix}.summaries[]`, {
+                limits: opts.limits?.summaries$
+              })) {
+                yield {
+                  ...evt,
+                  index: obj.summaries
+                }
+              }
+
+              obj.summaries++
 
               break
             }
@@ -777,6 +1330,57 @@ export namespace Response {
     value: Uint8Array<ArrayBuffer>
   }
 
+  export interface ResponseRecordsKeyFieldEvent {
+    field: '$.records[].key'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
+  export interface ResponseRecordsValueFieldEvent {
+    field: '$.records[].value'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
+  export interface ResponseRecordsExpiresAtFieldEvent {
+    field: '$.records[].expiresAt'
+    value: number
+    index: number
+  }
+
+  export interface ResponseMoreFieldEvent {
+    field: '$.more'
+    value: boolean
+  }
+
+  export interface ResponseCountFieldEvent {
+    field: '$.count'
+    value: number
+  }
+
+  export interface ResponseDigestFieldEvent {
+    field: '$.digest'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface ResponseSummariesKeyFieldEvent {
+    field: '$.summaries[].key'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
+  export interface ResponseSummariesIdFieldEvent {
+    field: '$.summaries[].id'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
+  export interface ResponseSummariesExpiresAtFieldEvent {
+    field: '$.summaries[].expiresAt'
+    value: number
+    index: number
+  }
+
   export function encode (obj: Partial<Response>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, Response.codec())
   }
@@ -785,7 +1389,7 @@ export namespace Response {
     return decodeMessage(buf, Response.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Response>): Generator<ResponseTypeFieldEvent | ResponseStatusFieldEvent | ResponseErrorCodeFieldEvent | ResponseNeighboursPredecessorPeerIdFieldEvent | ResponseNeighboursPredecessorRingIdFieldEvent | ResponseNeighboursPredecessorAddrsFieldEvent | ResponseNeighboursSuccessorsPeerIdFieldEvent | ResponseNeighboursSuccessorsRingIdFieldEvent | ResponseNeighboursSuccessorsAddrsFieldEvent | ResponseDoneFieldEvent | ResponsePeersPeerIdFieldEvent | ResponsePeersRingIdFieldEvent | ResponsePeersAddrsFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Response>): Generator<ResponseTypeFieldEvent | ResponseStatusFieldEvent | ResponseErrorCodeFieldEvent | ResponseNeighboursPredecessorPeerIdFieldEvent | ResponseNeighboursPredecessorRingIdFieldEvent | ResponseNeighboursPredecessorAddrsFieldEvent | ResponseNeighboursSuccessorsPeerIdFieldEvent | ResponseNeighboursSuccessorsRingIdFieldEvent | ResponseNeighboursSuccessorsAddrsFieldEvent | ResponseDoneFieldEvent | ResponsePeersPeerIdFieldEvent | ResponsePeersRingIdFieldEvent | ResponsePeersAddrsFieldEvent | ResponseRecordsKeyFieldEvent | ResponseRecordsValueFieldEvent | ResponseRecordsExpiresAtFieldEvent | ResponseMoreFieldEvent | ResponseCountFieldEvent | ResponseDigestFieldEvent | ResponseSummariesKeyFieldEvent | ResponseSummariesIdFieldEvent | ResponseSummariesExpiresAtFieldEvent> {
     return streamMessage(buf, Response.codec(), opts)
   }
 }

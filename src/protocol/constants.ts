@@ -81,8 +81,31 @@ export const MAX_OUTBOUND_STREAMS = 16
  */
 export const MAX_POOLED_STREAMS_PER_PEER = 4
 
+/**
+ * Records in one STORE request or one FETCH page. With values of at most MAX_VALUE_SIZE, the
+ * byte budget below is what usually ends a batch; this bounds the count of tiny records.
+ */
+export const MAX_RECORDS_PER_MESSAGE = 1024
+
+/** Summaries in one RANGE_SUMMARIES answer (72 bytes each on the wire, so ~74 KiB) */
+export const MAX_SUMMARIES_PER_MESSAGE = 1024
+
+/**
+ * Bytes of values a FETCH page carries before the answer says `more`: half of
+ * MAX_MESSAGE_SIZE, leaving room for the framing of every record in it.
+ */
+export const FETCH_PAGE_BYTES = MAX_MESSAGE_SIZE / 2
+
 /** Error codes an ERROR response may carry; a receiver must accept unknown codes too */
 export const ErrorCode = {
   /** the handler failed while answering */
-  INTERNAL: 'INTERNAL'
+  INTERNAL: 'INTERNAL',
+  /** a storage quota would be exceeded; nothing was written */
+  QUOTA_EXCEEDED: 'QUOTA_EXCEEDED',
+  /** a record broke the store's rules (id, key length, expiry); nothing was written */
+  INVALID_RECORD: 'INVALID_RECORD',
+  /** the asker sent more than its share; ask again later */
+  RATE_LIMITED: 'RATE_LIMITED',
+  /** the answer would be larger than one message may carry; ask for less */
+  TOO_LARGE: 'TOO_LARGE'
 } as const

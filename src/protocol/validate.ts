@@ -6,10 +6,13 @@
 import { peerIdFromMultihash } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import * as Digest from 'multiformats/hashes/digest'
-import { ringIdFromBytes } from '../chord/id.js'
+import { ringIdFromBytes, sha256 } from '../chord/id.js'
 import { InvalidMessageError } from '../errors.js'
+import { MAX_VALUE_SIZE } from '../storage/constants.js'
 import { MessageType, Request, Response } from './chord.js'
 import {
+  MAX_RECORDS_PER_MESSAGE,
+  MAX_SUMMARIES_PER_MESSAGE,
   MAX_ADDR_BYTES,
   MAX_ADDRS_PER_PEER,
   MAX_ERROR_CODE_LENGTH,
@@ -18,8 +21,9 @@ import {
   MAX_PEERS_PER_MESSAGE,
   RING_ID_BYTES
 } from './constants.js'
-import type { Neighbours, Peer } from './chord.js'
+import type { Neighbours, Peer, Record as WireRecord, RecordSummary as WireSummary } from './chord.js'
 import type { RingId } from '../chord/id.js'
+import type { ChordRecord, RecordSummary } from '../storage/store.js'
 import type { PeerId } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { Uint8ArrayList } from 'uint8arraylist'
@@ -29,6 +33,9 @@ export type ValidRequest =
   | { type: MessageType.PING | MessageType.GET_NEIGHBOURS | MessageType.NOTIFY }
   | { type: MessageType.FIND_SUCCESSOR, target: RingId }
   | { type: MessageType.LEAVING, neighbours: Neighbours }
+  | { type: MessageType.STORE, records: ChordRecord[] }
+  | { type: MessageType.FETCH, key: Uint8Array, after?: Uint8Array }
+  | { type: MessageType.RANGE_DIGEST | MessageType.RANGE_SUMMARIES, start: RingId, end: RingId }
 
 /** A wire peer entry whose fields all decoded; its ring id is as claimed, not yet checked */
 export interface DecodedPeer {
@@ -42,7 +49,9 @@ const NEIGHBOURS_LIMITS = { successors: MAX_PEERS_PER_MESSAGE }
 
 export function decodeRequest (bytes: Uint8Array | Uint8ArrayList): ValidRequest {
   checkSize(bytes)
-  const request = decode(() => Request.decode(bytes, { limits: { neighbours: NEIGHBOURS_LIMITS } }))
+  const request = decode(() => Request.decode(bytes, {
+    limits: { neighbours: NEIGHBOURS_LIMITS, records: MAX_RECORDS_PER_MESSAGE }
+  }))
 
   switch (request.type) {
     case MessageType.PING:
@@ -56,6 +65,24 @@ export function decodeRequest (bytes: Uint8Array | Uint8ArrayList): ValidRequest
         throw new InvalidMessageError('LEAVING without neighbours')
       }
       return { type: request.type, neighbours: request.neighbours }
+    case MessageType.STORE:
+      if (request.records.length === 0) {
+        throw new InvalidMessageError('STORE without records')
+      }
+      return { type: request.type, records: request.records.map(decodeRecord) }
+    case MessageType.FETCH:
+      return {
+        type: request.type,
+        key: requireRingIdBytes(request.key, 'key'),
+        after: request.after == null ? undefined : requireRingIdBytes(request.after, 'after')
+      }
+    case MessageType.RANGE_DIGEST:
+    case MessageType.RANGE_SUMMARIES:
+      return {
+        type: request.type,
+        start: ringIdFromBytes(requireRingIdBytes(request.rangeStart, 'rangeStart')),
+        end: ringIdFromBytes(requireRingIdBytes(request.rangeEnd, 'rangeEnd'))
+      }
     default:
       throw new InvalidMessageError(`request type ${request.type} is not supported`)
   }
@@ -65,7 +92,12 @@ export function decodeRequest (bytes: Uint8Array | Uint8ArrayList): ValidRequest
 export function decodeResponse (bytes: Uint8Array | Uint8ArrayList, expected: MessageType): Response {
   checkSize(bytes)
   const response = decode(() => Response.decode(bytes, {
-    limits: { neighbours: NEIGHBOURS_LIMITS, peers: MAX_PEERS_PER_MESSAGE }
+    limits: {
+      neighbours: NEIGHBOURS_LIMITS,
+      peers: MAX_PEERS_PER_MESSAGE,
+      records: MAX_RECORDS_PER_MESSAGE,
+      summaries: MAX_SUMMARIES_PER_MESSAGE
+    }
   }))
 
   if (response.type !== expected) {
@@ -88,7 +120,35 @@ export function decodeResponse (bytes: Uint8Array | Uint8ArrayList, expected: Me
     throw new InvalidMessageError('FIND_SUCCESSOR response is done but names no successor')
   }
 
+  if (expected === MessageType.RANGE_DIGEST && (response.count == null || response.digest?.byteLength !== RING_ID_BYTES)) {
+    throw new InvalidMessageError(`RANGE_DIGEST response needs a count and a ${RING_ID_BYTES}-byte digest`)
+  }
+
   return response
+}
+
+/** A wire record as the store takes it: key and value checked, id computed here, never trusted */
+export function decodeRecord (record: WireRecord): ChordRecord {
+  const key = requireRingIdBytes(record.key, 'record key')
+  if (record.value.byteLength > MAX_VALUE_SIZE) {
+    throw new InvalidMessageError(`a record value is at most ${MAX_VALUE_SIZE} bytes`)
+  }
+  return { key, value: record.value, id: sha256(record.value), expiresAt: requireTime(record.expiresAt) }
+}
+
+export function decodeSummary (summary: WireSummary): RecordSummary {
+  return {
+    key: requireRingIdBytes(summary.key, 'summary key'),
+    id: requireRingIdBytes(summary.id, 'summary id'),
+    expiresAt: requireTime(summary.expiresAt)
+  }
+}
+
+function requireTime (ms: number): number {
+  if (!Number.isSafeInteger(ms) || ms < 0) {
+    throw new InvalidMessageError('a time must be a non-negative integer number of ms')
+  }
+  return ms
 }
 
 /** Checks one peer entry; the caller decides whether a bad entry spoils the whole message */

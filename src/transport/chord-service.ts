@@ -6,7 +6,8 @@
  * stream with a `RequestServer` that answers through the core's `ChordRpcHandler`.
  */
 import { peerIdFromString } from '@libp2p/peer-id'
-import { InvalidMessageError, NotStartedError, RemoteError, RequestTimeoutError } from '../errors.js'
+import { equals } from 'uint8arrays/equals'
+import { InvalidMessageError, NotStartedError, RequestTimeoutError } from '../errors.js'
 import { MessageType, Request, Response } from '../protocol/chord.js'
 import {
   MAX_INBOUND_STREAMS,
@@ -17,15 +18,18 @@ import {
   REQUEST_TIMEOUT,
   STREAM_IDLE_TIMEOUT
 } from '../protocol/constants.js'
-import { decodeResponse } from '../protocol/validate.js'
+import { errorFromCode } from '../protocol/error-codes.js'
+import { decodeRecord, decodeResponse, decodeSummary } from '../protocol/validate.js'
 import { RequestServer } from './request-server.js'
-import { ringIdOf, ringIdToWire } from './ring-id.js'
+import { ringIdOf, ringIdToWire, wireBytes } from './ring-id.js'
 import { StreamPool } from './stream-pool.js'
 import { WirePeers } from './wire-peers.js'
+import { toWireRecord } from './wire-records.js'
 import type { StreamPoolComponents } from './stream-pool.js'
 import type { WirePeersComponents } from './wire-peers.js'
 import type { RingId } from '../chord/id.js'
-import type { ChordRpc, ChordRpcHandler, FindSuccessorReply, Neighbours, NodeRef, RpcOptions } from '../chord/rpc.js'
+import type { ChordRpc, ChordRpcHandler, FindSuccessorReply, Neighbours, NodeRef, RecordRpc, RecordRpcHandler, RpcOptions } from '../chord/rpc.js'
+import type { ChordRecord, RangeDigest, RecordSummary } from '../storage/store.js'
 import type { AbortOptions, Logger, PeerId, Startable, StreamHandler, StreamHandlerOptions } from '@libp2p/interface'
 
 /** What the service needs from libp2p; a libp2p node satisfies it as it is */
@@ -35,8 +39,8 @@ export interface ChordServiceComponents extends StreamPoolComponents, WirePeersC
 }
 
 export interface ChordServiceInit {
-  /** answers other nodes' requests: the ring core */
-  handler: ChordRpcHandler
+  /** answers other nodes' requests: the ring core and its replication */
+  handler: ChordRpcHandler & RecordRpcHandler
   /** ms, default REQUEST_TIMEOUT */
   requestTimeout?: number
   /** ms, default STREAM_IDLE_TIMEOUT */
@@ -53,9 +57,9 @@ export interface ChordServiceInit {
 
 type RequestMessage = Partial<Request> & Pick<Request, 'type'>
 
-export class ChordService implements ChordRpc, Startable {
+export class ChordService implements ChordRpc, RecordRpc, Startable {
   private readonly components: ChordServiceComponents
-  private readonly handler: ChordRpcHandler
+  private readonly handler: ChordRpcHandler & RecordRpcHandler
   private readonly log: Logger
   private readonly self: NodeRef
   private readonly wirePeers: WirePeers
@@ -160,6 +164,64 @@ export class ChordService implements ChordRpc, Startable {
     await this.exchange(to, { type: MessageType.PING }, options)
   }
 
+  async storeRecords (to: NodeRef, records: ChordRecord[], options?: RpcOptions): Promise<void> {
+    if (this.isSelf(to)) {
+      await this.handler.onStoreRecords(this.self, structuredClone(records))
+      return
+    }
+    await this.exchange(to, { type: MessageType.STORE, records: records.map(toWireRecord) }, options)
+  }
+
+  /** Every live record of a key, fetched page by page */
+  async fetchRecords (to: NodeRef, key: Uint8Array, options?: RpcOptions): Promise<ChordRecord[]> {
+    if (this.isSelf(to)) {
+      return structuredClone(await this.handler.onFetchRecords(this.self, key))
+    }
+    const records: ChordRecord[] = []
+    let after: Uint8Array | undefined
+    while (true) {
+      const { response } = await this.exchange(to, {
+        type: MessageType.FETCH,
+        key: wireBytes(key),
+        after: after == null ? undefined : wireBytes(after)
+      }, options)
+      const page = response.records.map(decodeRecord)
+      if (page.some(record => !equals(record.key, key))) {
+        throw new InvalidMessageError(`${to.peer} answered FETCH with records of another key`)
+      }
+      records.push(...page)
+      if (!response.more || page.length === 0) {
+        return records
+      }
+      after = page[page.length - 1].id
+    }
+  }
+
+  async rangeDigest (to: NodeRef, from: RingId, until: RingId, options?: RpcOptions): Promise<RangeDigest> {
+    if (this.isSelf(to)) {
+      return this.handler.onRangeDigest(this.self, from, until)
+    }
+    const { response } = await this.exchange(to, {
+      type: MessageType.RANGE_DIGEST,
+      rangeStart: ringIdToWire(from),
+      rangeEnd: ringIdToWire(until)
+    }, options)
+    // decodeResponse made sure an OK answer carries both
+    return { count: response.count ?? 0, hash: response.digest ?? new Uint8Array() }
+  }
+
+  async rangeSummaries (to: NodeRef, from: RingId, until: RingId, options?: RpcOptions): Promise<RecordSummary[]> {
+    if (this.isSelf(to)) {
+      return this.handler.onRangeSummaries(this.self, from, until)
+    }
+    const { response } = await this.exchange(to, {
+      type: MessageType.RANGE_SUMMARIES,
+      rangeStart: ringIdToWire(from),
+      rangeEnd: ringIdToWire(until)
+    }, options)
+    return response.summaries.map(decodeSummary)
+  }
+
   /**
    * One request and its response on a pooled stream, within the request deadline. An ERROR answer
    * is a `RemoteError`; the stream stays usable. Any other failure resets the stream.
@@ -196,7 +258,7 @@ export class ChordService implements ChordRpc, Startable {
 
     if (response.status === Response.Status.ERROR) {
       this.log('%s to %p failed remotely: %s', request.type, peerId, response.errorCode)
-      throw new RemoteError(`${request.type} failed on ${to.peer}: ${response.errorCode}`)
+      throw errorFromCode(response.errorCode ?? '', `${request.type} failed on ${to.peer}`)
     }
     return { response, peerId }
   }

@@ -9,14 +9,19 @@
  */
 import { TimeoutError } from '@libp2p/interface'
 import { UnexpectedEOFError } from '@libp2p/utils'
+import { toString as uint8ArrayToString } from 'uint8arrays/to-string'
 import { NotStartedError } from '../errors.js'
 import { MessageType, Response } from '../protocol/chord.js'
-import { ErrorCode } from '../protocol/constants.js'
+import { FETCH_PAGE_BYTES, MAX_RECORDS_PER_MESSAGE } from '../protocol/constants.js'
+import { errorCodeOf } from '../protocol/error-codes.js'
 import { frameStream } from '../protocol/framing.js'
+import { toWireRecord, toWireSummary } from './wire-records.js'
+import { wireBytes } from './ring-id.js'
 import { decodeRequest } from '../protocol/validate.js'
 import { ringIdOf } from './ring-id.js'
 import type { WirePeers } from './wire-peers.js'
-import type { ChordRpcHandler, NodeRef } from '../chord/rpc.js'
+import type { ChordRpcHandler, NodeRef, RecordRpcHandler } from '../chord/rpc.js'
+import type { ChordRecord } from '../storage/store.js'
 import type { ValidRequest } from '../protocol/validate.js'
 import type { ComponentLogger, Connection, Logger, PeerId, Stream } from '@libp2p/interface'
 
@@ -25,7 +30,7 @@ export interface RequestServerComponents {
 }
 
 export interface RequestServerInit {
-  handler: ChordRpcHandler
+  handler: ChordRpcHandler & RecordRpcHandler
   wirePeers: WirePeers
   /** ms a stream may go without a complete request before it is reset */
   idleTimeout: number
@@ -94,8 +99,8 @@ export class RequestServer {
     try {
       return { type, ...await this.dispatch(request, from, remotePeer) }
     } catch (err) {
-      this.log.error('failed to answer %s from %p - %e', type, remotePeer, err)
-      return { type, status: Response.Status.ERROR, errorCode: ErrorCode.INTERNAL }
+      this.log('failed to answer %s from %p - %e', type, remotePeer, err)
+      return { type, status: Response.Status.ERROR, errorCode: errorCodeOf(err) }
     }
   }
 
@@ -119,6 +124,43 @@ export class RequestServer {
       case MessageType.LEAVING:
         handler.onLeaving(from, await wirePeers.decodeNeighbours(request.neighbours, remotePeer))
         return {}
+      case MessageType.STORE:
+        await handler.onStoreRecords(from, request.records)
+        return {}
+      case MessageType.FETCH:
+        return fetchPage(await handler.onFetchRecords(from, request.key), request.after)
+      case MessageType.RANGE_DIGEST: {
+        const { count, hash } = await handler.onRangeDigest(from, request.start, request.end)
+        return { count, digest: wireBytes(hash) }
+      }
+      case MessageType.RANGE_SUMMARIES:
+        return { summaries: (await handler.onRangeSummaries(from, request.start, request.end)).map(toWireSummary) }
     }
   }
+}
+
+/** One page of a key's records, in id order, after the id `after`, within the page budget */
+function fetchPage (records: ChordRecord[], after?: Uint8Array): Partial<Response> {
+  const afterHex = after == null ? '' : toHex(after)
+  const remaining = records
+    .map(record => ({ record, hex: toHex(record.id) }))
+    .filter(({ hex }) => hex > afterHex)
+    .sort((a, b) => (a.hex < b.hex ? -1 : 1))
+  const page: ChordRecord[] = []
+  let bytes = 0
+  for (const { record } of remaining) {
+    if (page.length === MAX_RECORDS_PER_MESSAGE || (page.length > 0 && bytes + record.value.byteLength > FETCH_PAGE_BYTES)) {
+      break
+    }
+    page.push(record)
+    bytes += record.value.byteLength
+  }
+  return {
+    records: page.map(toWireRecord),
+    more: page.length < remaining.length
+  }
+}
+
+function toHex (bytes: Uint8Array): string {
+  return uint8ArrayToString(bytes, 'base16')
 }

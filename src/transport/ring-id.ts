@@ -12,6 +12,13 @@ export function ringIdOf (peerId: PeerId): RingId {
 
 /** A ring id as the wire carries it: 32 bytes, big-endian */
 export function ringIdToWire (id: RingId): Uint8Array<ArrayBuffer> {
-  // ringIdToBytes returns a fresh array, so it is backed by an ArrayBuffer as the codec's type asks
-  return ringIdToBytes(id) as Uint8Array<ArrayBuffer>
+  return wireBytes(ringIdToBytes(id))
+}
+
+/**
+ * Bytes typed as the generated codecs ask (backed by an ArrayBuffer). Everything this project
+ * hands the codecs is: nothing here allocates a SharedArrayBuffer.
+ */
+export function wireBytes (bytes: Uint8Array): Uint8Array<ArrayBuffer> {
+  return bytes as Uint8Array<ArrayBuffer>
 }

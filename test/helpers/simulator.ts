@@ -7,7 +7,7 @@
 import { Replication } from '../../src/chord/replication.js'
 import { ChordRing } from '../../src/chord/ring.js'
 import { openLevelStore } from '../../src/storage/level-store.js'
-import { MAX_TTL } from '../../src/storage/constants.js'
+import { DEFAULT_TTL_POLICY } from '../../src/storage/ttl.js'
 import { hashToRingId, inHalfOpenInterval } from '../../src/chord/id.js'
 import type { RingId } from '../../src/chord/id.js'
 import type { ChordRpc, FindSuccessorReply, Neighbours, NodeRef, RecordRpc } from '../../src/chord/rpc.js'
@@ -54,7 +54,7 @@ export class Simulator {
     })
     if (this.withRecords) {
       const store = await openLevelStore()
-      replication = new Replication({ ring, rpc: this.recordRpcFor(self), store, maxTtlMs: MAX_TTL })
+      replication = new Replication({ ring, rpc: this.recordRpcFor(self), store, ttl: DEFAULT_TTL_POLICY })
       this.records.set(name, { store, replication })
     }
     this.rings.set(name, ring)
@@ -184,7 +184,7 @@ export class Simulator {
       return this.ringOf(to.peer)
     }
     return {
-      getNeighbours: async (to): Promise<Neighbours> => copy(target(to).onGetNeighbours()),
+      getNeighbours: async (to): Promise<Neighbours> => copy(target(to).onGetNeighbours(self)),
       notify: async (to): Promise<void> => { target(to).onNotify(self) },
       findSuccessor: async (to, id): Promise<FindSuccessorReply> => copy(target(to).onFindSuccessor(self, id)),
       leaving: async (to, neighbours): Promise<void> => { target(to).onLeaving(self, copy(neighbours)) },

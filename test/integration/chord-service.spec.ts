@@ -1,5 +1,7 @@
 import { strict as assert } from 'node:assert'
-import { InvalidMessageError, NotStartedError, RemoteError, RequestTimeoutError } from '../../src/errors.js'
+import { equals } from 'uint8arrays/equals'
+import { createRecord } from '../../src/storage/store.js'
+import { InvalidMessageError, NotStartedError, QuotaExceededError, RemoteError, RequestTimeoutError, TooLargeError } from '../../src/errors.js'
 import { MessageType, Request, Response } from '../../src/protocol/chord.js'
 import { MAX_MESSAGE_SIZE, PROTOCOL } from '../../src/protocol/constants.js'
 import { frameStream } from '../../src/protocol/framing.js'
@@ -8,23 +10,26 @@ import { createChordLibp2p } from '../../src/transport/libp2p.js'
 import { ringIdOf, ringIdToWire } from '../../src/transport/ring-id.js'
 import { waitFor } from '../helpers/wait-for.js'
 import type { RingId } from '../../src/chord/id.js'
-import type { ChordRpcHandler, FindSuccessorReply, Neighbours, NodeRef } from '../../src/chord/rpc.js'
+import type { ChordRpcHandler, FindSuccessorReply, Neighbours, NodeRef, RecordRpcHandler } from '../../src/chord/rpc.js'
+import type { ChordRecord, RangeDigest, RecordSummary } from '../../src/storage/store.js'
 import type { Peer } from '../../src/protocol/chord.js'
 import type { ChordServiceInit } from '../../src/transport/chord-service.js'
 import type { ChordLibp2p } from '../../src/transport/libp2p.js'
 import type { PeerId, Stream } from '@libp2p/interface'
 
 interface Call {
-  method: keyof ChordRpcHandler
+  method: keyof (ChordRpcHandler & RecordRpcHandler)
   from: NodeRef
   arg?: unknown
 }
 
 /** Answers with whatever the test put in it, and remembers who asked what */
-class FakeHandler implements ChordRpcHandler {
+class FakeHandler implements ChordRpcHandler, RecordRpcHandler {
   calls: Call[] = []
   neighbours: Neighbours = { successors: [] }
   reply: FindSuccessorReply = { done: false, closer: [] }
+  records: ChordRecord[] = []
+  digest: RangeDigest = { count: 0, hash: new Uint8Array(32) }
   failWith?: Error
 
   onGetNeighbours (from: NodeRef): Neighbours {
@@ -43,6 +48,26 @@ class FakeHandler implements ChordRpcHandler {
 
   onLeaving (from: NodeRef, neighbours: Neighbours): void {
     this.record({ method: 'onLeaving', from, arg: neighbours })
+  }
+
+  async onStoreRecords (from: NodeRef, records: ChordRecord[]): Promise<void> {
+    this.record({ method: 'onStoreRecords', from, arg: records })
+    this.records.push(...records)
+  }
+
+  async onFetchRecords (from: NodeRef, key: Uint8Array): Promise<ChordRecord[]> {
+    this.record({ method: 'onFetchRecords', from, arg: key })
+    return this.records.filter(r => equals(r.key, key))
+  }
+
+  async onRangeDigest (from: NodeRef, start: RingId, until: RingId): Promise<RangeDigest> {
+    this.record({ method: 'onRangeDigest', from, arg: [start, until] })
+    return this.digest
+  }
+
+  async onRangeSummaries (from: NodeRef, start: RingId, until: RingId): Promise<RecordSummary[]> {
+    this.record({ method: 'onRangeSummaries', from, arg: [start, until] })
+    return this.records.map(({ key, id, expiresAt }) => ({ key, id, expiresAt }))
   }
 
   private record (call: Call): void {
@@ -238,6 +263,63 @@ describe('ChordService over libp2p (TCP on 127.0.0.1)', function () {
         assert.deepEqual(reply, { done: true, successors: [c.ref] })
       }
       assert.deepEqual(b.handler.calls.map(call => call.arg).sort((x, y) => Number(x) - Number(y)), Array.from({ length: 50 }, (_, i) => BigInt(i)))
+    })
+  })
+
+  describe('record messages', () => {
+    const key = new Uint8Array(32).fill(7)
+    const recordOf = (i: number, size = 16): ChordRecord =>
+      createRecord(key, new Uint8Array(size).fill(i % 256).map((b, j) => (j === 0 ? i & 0xff : j === 1 ? i >> 8 : b)), 1_000_000_000_000 + i)
+
+    /** Records compared by content: decoded bytes may be Buffers, which deepEqual tells apart */
+    const plain = (records: Array<Partial<ChordRecord>>): unknown[] => records.map(r => ({
+      key: Buffer.from(r.key ?? []).toString('hex'),
+      value: Buffer.from(r.value ?? []).toString('hex'),
+      id: Buffer.from(r.id ?? []).toString('hex'),
+      expiresAt: r.expiresAt
+    }))
+
+    it('stores records on the remote, which computes their ids itself', async () => {
+      const [a, b] = await Promise.all([startNode(), startNode()])
+      await connect(a.libp2p, b.libp2p)
+      const records = [recordOf(1), recordOf(2)]
+      await a.service.storeRecords(b.ref, records)
+      assert.deepEqual(plain(b.handler.records), plain(records))
+      assert.deepEqual(b.handler.calls.at(-1)?.from, a.ref)
+    })
+
+    it('fetches a key larger than one message page by page', async () => {
+      const [a, b] = await Promise.all([startNode(), startNode()])
+      await connect(a.libp2p, b.libp2p)
+      // 40 values of 60 KiB: about 2.4 MiB, several FETCH_PAGE_BYTES pages
+      b.handler.records = Array.from({ length: 40 }, (_, i) => recordOf(i, 60 * 1024))
+      const fetched = await a.service.fetchRecords(b.ref, key)
+      assert.equal(fetched.length, 40)
+      assert.ok(b.handler.calls.filter(c => c.method === 'onFetchRecords').length >= 4)
+      const byId = (x: ChordRecord, y: ChordRecord): number => Buffer.compare(x.id, y.id)
+      assert.deepEqual(plain(fetched.sort(byId)), plain([...b.handler.records].sort(byId)))
+    })
+
+    it('carries range digests and summaries', async () => {
+      const [a, b] = await Promise.all([startNode(), startNode()])
+      await connect(a.libp2p, b.libp2p)
+      b.handler.digest = { count: 2, hash: new Uint8Array(32).fill(9) }
+      const digest = await a.service.rangeDigest(b.ref, 5n, 6n)
+      assert.equal(digest.count, 2)
+      assert.ok(equals(digest.hash, b.handler.digest.hash))
+      assert.deepEqual(b.handler.calls.at(-1)?.arg, [5n, 6n])
+      b.handler.records = [recordOf(3)]
+      assert.deepEqual(plain(await a.service.rangeSummaries(b.ref, 1n, 1n)),
+        plain(b.handler.records.map(({ key, id, expiresAt }) => ({ key, id, expiresAt }))))
+    })
+
+    it('gives the caller the remote\'s typed error: a full store is a QuotaExceededError', async () => {
+      const [a, b] = await Promise.all([startNode(), startNode()])
+      await connect(a.libp2p, b.libp2p)
+      b.handler.failWith = new QuotaExceededError('full')
+      await assert.rejects(a.service.storeRecords(b.ref, [recordOf(1)]), QuotaExceededError)
+      b.handler.failWith = new TooLargeError('too many')
+      await assert.rejects(a.service.rangeSummaries(b.ref, 1n, 2n), TooLargeError)
     })
   })
 

@@ -1,0 +1,30 @@
+/**
+ * Typed errors across the wire: a handler's error becomes an ERROR status with a code, and the
+ * caller gets the same class back, so a full remote store is a `QuotaExceededError` to the writer
+ * as it would be locally.
+ */
+import { InvalidRecordError, QuotaExceededError, RateLimitedError, RemoteError, TooLargeError } from '../errors.js'
+import { ErrorCode } from './constants.js'
+
+const CLASSES = [
+  [ErrorCode.QUOTA_EXCEEDED, QuotaExceededError],
+  [ErrorCode.INVALID_RECORD, InvalidRecordError],
+  [ErrorCode.RATE_LIMITED, RateLimitedError],
+  [ErrorCode.TOO_LARGE, TooLargeError]
+] as const
+
+/** The code that tells the caller what went wrong, without leaking internal details */
+export function errorCodeOf (err: unknown): string {
+  for (const [code, ErrorClass] of CLASSES) {
+    if (err instanceof ErrorClass) {
+      return code
+    }
+  }
+  return ErrorCode.INTERNAL
+}
+
+/** The error a caller sees for an ERROR answer; unknown codes are a plain `RemoteError` */
+export function errorFromCode (code: string, message: string): Error {
+  const ErrorClass = CLASSES.find(([known]) => known === code)?.[1] ?? RemoteError
+  return new ErrorClass(`${message}: ${code}`)
+}

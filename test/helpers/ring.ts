@@ -1,0 +1,81 @@
+/**
+ * Real libp2p rings on 127.0.0.1 for integration tests: start N nodes that join one at a time
+ * through different existing nodes, and check the ring against the sorted list of ring ids.
+ */
+import { createChordNode } from '../../src/index.js'
+import { waitFor } from './wait-for.js'
+import type { ChordNode, ChordNodeOptions } from '../../src/index.js'
+
+/** Maintenance intervals short enough for tests to converge in a second or two */
+export const FAST_TIMERS = {
+  stabilizeIntervalMs: 100,
+  fixFingersIntervalMs: 50,
+  checkPredecessorIntervalMs: 200,
+  antiEntropyIntervalMs: 500,
+  sweepIntervalMs: 500
+}
+
+export function nodeOptions (options: ChordNodeOptions = {}): ChordNodeOptions {
+  return {
+    listen: ['/ip4/127.0.0.1/tcp/0'],
+    requestTimeoutMs: 2000,
+    ...options,
+    timers: { ...FAST_TIMERS, ...options.timers }
+  }
+}
+
+export function addressOf (node: ChordNode): string {
+  return node.getMultiaddrs()[0].toString()
+}
+
+/** Start one node that joins through `entry` (or starts a ring without one) */
+export async function startNode (entry?: ChordNode, options: ChordNodeOptions = {}): Promise<ChordNode> {
+  return createChordNode(nodeOptions({ bootstrap: entry == null ? [] : [addressOf(entry)], ...options }))
+}
+
+/** Start `count` nodes, each joining through a different earlier node, and wait until the ring is consistent */
+export async function startRing (count: number, options: ChordNodeOptions = {}): Promise<ChordNode[]> {
+  const nodes: ChordNode[] = [await startNode(undefined, options)]
+  for (let i = 1; i < count; i++) {
+    nodes.push(await startNode(nodes[(i * 7) % nodes.length], options))
+  }
+  await waitForConsistentRing(nodes)
+  return nodes
+}
+
+/** Every node's successor and predecessor are its true neighbours in the sorted list of ring ids */
+export function ringIsConsistent (nodes: ChordNode[]): boolean {
+  const sorted = [...nodes].sort((a, b) => (a.ring.self.id < b.ring.self.id ? -1 : 1))
+  return sorted.every((node, i) => {
+    const next = sorted[(i + 1) % sorted.length]
+    const previous = sorted[(i - 1 + sorted.length) % sorted.length]
+    if (sorted.length === 1) {
+      return node.ring.table.getSuccessors().length === 0
+    }
+    return node.ring.table.successor.peer === next.ring.self.peer &&
+      node.ring.table.predecessor?.peer === previous.ring.self.peer
+  })
+}
+
+export async function waitForConsistentRing (nodes: ChordNode[], timeoutMs = 30_000): Promise<number> {
+  return waitFor(() => ringIsConsistent(nodes), `a consistent ring of ${nodes.length}`, timeoutMs)
+}
+
+/** The node that owns a ring position according to the sorted list of ring ids */
+export function expectedOwner (nodes: ChordNode[], position: bigint): ChordNode {
+  const sorted = [...nodes].sort((a, b) => (a.ring.self.id < b.ring.self.id ? -1 : 1))
+  return sorted.find(n => n.ring.self.id >= position) ?? sorted[0]
+}
+
+/**
+ * A crash as far as the ring can tell: connections drop without a goodbye and nothing answers.
+ * The node object is stopped later (its stop() then finds nobody to hand records to).
+ */
+export async function crash (node: ChordNode): Promise<void> {
+  node.ring.stop()
+  await node.libp2p.stop()
+}
+
+export async function stopAll (nodes: ChordNode[]): Promise<void> {
+  await Promise.allSettled(nodes.map(async node => node.stop()))
+}
