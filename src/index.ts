@@ -1,0 +1,24 @@
+/**
+ * libp2p-chord: a Chord distributed hash table on libp2p, with an end-to-end encrypted mailbox.
+ * Everything public is exported here; nothing else is part of the API.
+ */
+export { createChordNode, ChordNode } from './node.js'
+export type { ChordNodeOptions, ChordNodeTimers, PutOptions, PutResult, LookupAnswer } from './node.js'
+
+export { createIdentity, importIdentity, parseAddress } from './mailbox/crypto.js'
+export type { Identity } from './mailbox/crypto.js'
+
+export {
+  ChordError,
+  InvalidMessageError,
+  InvalidOptionsError,
+  InvalidRecordError,
+  LookupFailedError,
+  QuotaExceededError,
+  RateLimitedError,
+  RequestTimeoutError,
+  RemoteError,
+  NotStartedError,
+  BootstrapFailedError,
+  VerificationError
+} from './errors.js'

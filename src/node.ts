@@ -1,0 +1,265 @@
+/**
+ * ChordNode: a libp2p node, its place on the ring, its record store and replication, wired
+ * together. Thin on purpose: each part lives in its own module and is tested there.
+ */
+import { peerIdFromString } from '@libp2p/peer-id'
+import { Replication } from './chord/replication.js'
+import { ChordRing } from './chord/ring.js'
+import { ringIdFromBytes, ringIdToHex, sha256 } from './chord/id.js'
+import { InvalidOptionsError, NotStartedError } from './errors.js'
+import { openNodeDatabase } from './storage/database.js'
+import { openLevelStore } from './storage/level-store.js'
+import { loadOrCreatePrivateKey } from './storage/node-identity.js'
+import { createRecord } from './storage/store.js'
+import { DEFAULT_TTL_POLICY, expiresAtFor } from './storage/ttl.js'
+import { joinThroughBootstrap, parseBootstrapAddresses } from './transport/bootstrap.js'
+import { ChordService } from './transport/chord-service.js'
+import { createChordLibp2p } from './transport/libp2p.js'
+import { ringIdOf } from './transport/ring-id.js'
+import type { RingTimers } from './chord/ring.js'
+import type { NodeRef } from './chord/rpc.js'
+import type { NodeDatabase } from './storage/database.js'
+import type { RecordStore, StoreLimits } from './storage/store.js'
+import type { TtlPolicy } from './storage/ttl.js'
+import type { ChordLibp2p, ChordLibp2pOptions } from './transport/libp2p.js'
+import type { PeerId, PrivateKey } from '@libp2p/interface'
+import type { Multiaddr } from '@multiformats/multiaddr'
+
+/** ms allowed to dial one bootstrap peer */
+const BOOTSTRAP_DIAL_TIMEOUT = 10_000
+
+/** ms a graceful stop may spend handing records to the successor before it leaves anyway */
+const HANDOFF_ON_STOP_TIMEOUT = 10_000
+
+export interface ChordNodeTimers extends RingTimers {
+  antiEntropyIntervalMs?: number
+  sweepIntervalMs?: number
+}
+
+export interface ChordNodeOptions {
+  /** multiaddrs to listen on; Node default: 0.0.0.0 TCP and WebSockets; browser default: none */
+  listen?: string[]
+  /** ring nodes to join through; none: start a new ring */
+  bootstrap?: string[]
+  /** LevelDB directory for identity and records; omitted: in memory, nothing persists */
+  dataDir?: string
+  /** replication factor r */
+  replicas?: number
+  /** use the ring without holding a position in it */
+  clientMode?: boolean
+  /** the node's libp2p identity; default: the one kept in `dataDir`, or a new one */
+  privateKey?: PrivateKey
+  /** record lifetimes: the default for puts without a TTL, and the cap on what any peer may ask for */
+  ttl?: Partial<TtlPolicy>
+  /** storage quotas */
+  storeLimits?: Partial<StoreLimits>
+  /** maintenance intervals (tests and simulations shorten them) */
+  timers?: ChordNodeTimers
+  /** lower-level libp2p settings: extra transports, connection gater, DNS resolver */
+  libp2p?: Pick<ChordLibp2pOptions, 'transports' | 'connectionGater' | 'dns'>
+  /** ms allowed for each request to another node */
+  requestTimeoutMs?: number
+}
+
+export interface PutOptions {
+  /** how long the record lives, ms; capped by the node's maximum */
+  ttlMs?: number
+  signal?: AbortSignal
+}
+
+export interface PutResult {
+  /** replicas that acknowledged the write (durably stored), the primary included */
+  replicas: number
+}
+
+export interface LookupAnswer {
+  peerId: PeerId
+  /** hex ring position of the responsible node */
+  ringId: string
+  hops: number
+}
+
+export interface ChordNodeComponents {
+  libp2p: ChordLibp2p
+  database: NodeDatabase
+  store: RecordStore
+  ring: ChordRing
+  service: ChordService
+  replication: Replication
+  ttl: TtlPolicy
+}
+
+export class ChordNode {
+  readonly libp2p: ChordLibp2p
+  readonly ring: ChordRing
+  readonly store: RecordStore
+  private readonly database: NodeDatabase
+  private readonly service: ChordService
+  private readonly replication: Replication
+  private readonly ttl: TtlPolicy
+  private running = true
+
+  constructor (components: ChordNodeComponents) {
+    this.libp2p = components.libp2p
+    this.database = components.database
+    this.store = components.store
+    this.ring = components.ring
+    this.service = components.service
+    this.replication = components.replication
+    this.ttl = components.ttl
+  }
+
+  get peerId (): PeerId {
+    return this.libp2p.peerId
+  }
+
+  /** hex string of this node's 256-bit ring position */
+  get ringId (): string {
+    return ringIdToHex(this.ring.self.id)
+  }
+
+  getMultiaddrs (): Multiaddr[] {
+    return this.libp2p.getMultiaddrs()
+  }
+
+  /** Store `value` under `key` on the key's replica set; resolves once durably written there */
+  async put (key: string | Uint8Array, value: Uint8Array, options: PutOptions = {}): Promise<PutResult> {
+    this.assertRunning()
+    const expiresAt = expiresAtFor(options.ttlMs, Date.now(), this.ttl)
+    const record = createRecord(keyPosition(key), value, expiresAt)
+    return this.replication.put([record], { signal: options.signal })
+  }
+
+  /** Every live value stored under `key` (a set: each value once) */
+  async get (key: string | Uint8Array, options: { signal?: AbortSignal } = {}): Promise<Uint8Array[]> {
+    this.assertRunning()
+    const records = await this.replication.get(keyPosition(key), options)
+    return records.map(r => r.value)
+  }
+
+  /** The node responsible for `key` */
+  async lookup (key: string | Uint8Array, options: { signal?: AbortSignal } = {}): Promise<LookupAnswer> {
+    this.assertRunning()
+    const { successors, hops } = await this.ring.lookup(ringIdFromBytes(keyPosition(key)), options)
+    const owner = successors[0]
+    return { peerId: peerIdFromString(owner.peer), ringId: ringIdToHex(owner.id), hops }
+  }
+
+  /** Leave gracefully: hand records to the successor, tell the neighbours, then shut down */
+  async stop (): Promise<void> {
+    if (!this.running) {
+      return
+    }
+    this.running = false
+    this.ring.stop()
+    this.replication.stop()
+    if (!this.ring.clientMode) {
+      await this.replication.handoffOnLeave({ signal: AbortSignal.timeout(HANDOFF_ON_STOP_TIMEOUT) }).catch(() => {})
+      await this.ring.leave()
+    }
+    await this.service.stop()
+    await this.libp2p.stop()
+    await this.store.close()
+    await this.database.close()
+  }
+
+  private assertRunning (): void {
+    if (!this.running) {
+      throw new NotStartedError('the node has been stopped')
+    }
+  }
+}
+
+/** Start a node and join the ring (or start a new one when no bootstrap address is given) */
+export async function createChordNode (options: ChordNodeOptions = {}): Promise<ChordNode> {
+  const bootstrap = options.bootstrap ?? []
+  parseBootstrapAddresses(bootstrap)
+  const ttl = resolveTtl(options.ttl)
+  const database = await openNodeDatabase(options.dataDir)
+  try {
+    const privateKey = options.privateKey ?? await loadOrCreatePrivateKey(database)
+    const store = await openLevelStore({ database, limits: options.storeLimits })
+    const libp2p = await createChordLibp2p({ ...options.libp2p, privateKey, listen: options.listen })
+    const self: NodeRef = { id: ringIdOf(libp2p.peerId), peer: libp2p.peerId.toString() }
+    const log = libp2p.logger.forComponent('libp2p-chord:node')
+
+    // the ring and the service refer to each other: the service answers through the ring, the
+    // ring calls out through the service
+    let ring: ChordRing | undefined
+    let replication: Replication | undefined
+    const service = new ChordService(libp2p, {
+      handler: {
+        onGetNeighbours: from => started(ring).onGetNeighbours(from),
+        onNotify: from => { started(ring).onNotify(from) },
+        onFindSuccessor: (from, id) => started(ring).onFindSuccessor(from, id),
+        onLeaving: (from, neighbours) => { started(ring).onLeaving(from, neighbours) },
+        onStoreRecords: async (from, records) => started(replication).onStoreRecords(from, records),
+        onFetchRecords: async (from, key) => started(replication).onFetchRecords(from, key),
+        onRangeDigest: async (from, start, until) => started(replication).onRangeDigest(from, start, until),
+        onRangeSummaries: async (from, start, until) => started(replication).onRangeSummaries(from, start, until)
+      },
+      requestTimeout: options.requestTimeoutMs
+    })
+    const onError = (err: unknown): void => { log.error('maintenance failed - %e', err) }
+    ring = new ChordRing({
+      self,
+      rpc: service,
+      replicas: options.replicas,
+      clientMode: options.clientMode,
+      ...options.timers,
+      onNeighboursChanged: () => { replication?.neighboursChanged().catch(onError) },
+      onError
+    })
+    replication = new Replication({
+      ring,
+      rpc: service,
+      store,
+      ttl,
+      antiEntropyIntervalMs: options.timers?.antiEntropyIntervalMs,
+      sweepIntervalMs: options.timers?.sweepIntervalMs,
+      onError
+    })
+    await service.start()
+
+    if (bootstrap.length > 0) {
+      const joining = ring
+      await joinThroughBootstrap(libp2p, {
+        addresses: bootstrap,
+        dialTimeout: BOOTSTRAP_DIAL_TIMEOUT,
+        join: async entry => joining.join(entry)
+      })
+    }
+    ring.start()
+    replication.start()
+    return new ChordNode({ libp2p, database, store, ring, service, replication, ttl })
+  } catch (err) {
+    await database.close().catch(() => {})
+    throw err
+  }
+}
+
+function started<T> (part: T | undefined): T {
+  if (part == null) {
+    throw new NotStartedError('the node is still starting')
+  }
+  return part
+}
+
+function resolveTtl (given: Partial<TtlPolicy> = {}): TtlPolicy {
+  const ttl = { ...DEFAULT_TTL_POLICY, ...given }
+  for (const [name, value] of Object.entries(ttl)) {
+    if (!Number.isSafeInteger(value) || value <= 0) {
+      throw new InvalidOptionsError(`ttl.${name} must be a positive integer number of ms`)
+    }
+  }
+  if (ttl.defaultTtl > ttl.maxTtl) {
+    throw new InvalidOptionsError('ttl.defaultTtl must not exceed ttl.maxTtl')
+  }
+  return ttl
+}
+
+/** The ring position of a user key: sha256 of its bytes (strings as UTF-8) */
+export function keyPosition (key: string | Uint8Array): Uint8Array {
+  const bytes = typeof key === 'string' ? new TextEncoder().encode(key) : key
+  return sha256(bytes)
+}
