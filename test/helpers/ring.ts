@@ -43,18 +43,32 @@ export async function startRing (count: number, options: ChordNodeOptions = {}):
   return nodes
 }
 
-/** Every node's successor and predecessor are its true neighbours in the sorted list of ring ids */
+export function sortedByRingId (nodes: ChordNode[]): ChordNode[] {
+  return [...nodes].sort((a, b) => (a.ring.self.id < b.ring.self.id ? -1 : 1))
+}
+
+/**
+ * Every node's predecessor and whole successor list are its true neighbours in the sorted list
+ * of ring ids (so replica sets are settled too)
+ */
 export function ringIsConsistent (nodes: ChordNode[]): boolean {
-  const sorted = [...nodes].sort((a, b) => (a.ring.self.id < b.ring.self.id ? -1 : 1))
+  const sorted = sortedByRingId(nodes)
   return sorted.every((node, i) => {
-    const next = sorted[(i + 1) % sorted.length]
+    const { table } = node.ring
     const previous = sorted[(i - 1 + sorted.length) % sorted.length]
-    if (sorted.length === 1) {
-      return node.ring.table.getSuccessors().length === 0
-    }
-    return node.ring.table.successor.peer === next.ring.self.peer &&
-      node.ring.table.predecessor?.peer === previous.ring.self.peer
+    const expected = Array.from({ length: Math.min(table.successorListLength, sorted.length - 1) },
+      (_, k) => sorted[(i + 1 + k) % sorted.length].ring.self.peer)
+    const successorsOk = table.getSuccessors().map(s => s.peer).join() === expected.join()
+    const predecessorOk = sorted.length === 1 || table.predecessor?.peer === previous.ring.self.peer
+    return successorsOk && predecessorOk
   })
+}
+
+/** The true replica set of a key: its owner and the nodes after it, by the sorted list of ring ids */
+export function expectedReplicas (nodes: ChordNode[], position: bigint, replicas: number): ChordNode[] {
+  const sorted = sortedByRingId(nodes)
+  const owner = sorted.indexOf(expectedOwner(nodes, position))
+  return Array.from({ length: Math.min(replicas, sorted.length) }, (_, k) => sorted[(owner + k) % sorted.length])
 }
 
 export async function waitForConsistentRing (nodes: ChordNode[], timeoutMs = 30_000): Promise<number> {
@@ -63,7 +77,7 @@ export async function waitForConsistentRing (nodes: ChordNode[], timeoutMs = 30_
 
 /** The node that owns a ring position according to the sorted list of ring ids */
 export function expectedOwner (nodes: ChordNode[], position: bigint): ChordNode {
-  const sorted = [...nodes].sort((a, b) => (a.ring.self.id < b.ring.self.id ? -1 : 1))
+  const sorted = sortedByRingId(nodes)
   return sorted.find(n => n.ring.self.id >= position) ?? sorted[0]
 }
 
