@@ -34,6 +34,8 @@ export class Simulator {
   readonly records = new Map<string, SimRecords>()
   /** remote calls made, of every kind (for cost measurements) */
   messages = 0
+  /** remote calls made, by method */
+  readonly messagesByKind = new Map<string, number>()
   private readonly replicas?: number
   private readonly withRecords: boolean
 
@@ -158,37 +160,38 @@ export class Simulator {
     return predecessor == null || inHalfOpenInterval(id, predecessor.id, node.id)
   }
 
-  private reach (self: NodeRef, to: NodeRef): void {
+  private reach (self: NodeRef, to: NodeRef, kind: string): void {
     this.messages++
+    this.messagesByKind.set(kind, (this.messagesByKind.get(kind) ?? 0) + 1)
     if (!this.alive.has(self.peer) || !this.alive.has(to.peer)) {
       throw new NodeDownError(`${to.peer} is down`)
     }
   }
 
   private recordRpcFor (self: NodeRef): RecordRpc {
-    const target = (to: NodeRef): Replication => {
-      this.reach(self, to)
+    const target = (to: NodeRef, kind: string): Replication => {
+      this.reach(self, to, kind)
       return this.recordsOf(to.peer).replication
     }
     return {
-      storeRecords: async (to, records) => { await target(to).onStoreRecords(self, copy(records)) },
-      fetchRecords: async (to, key) => copy(await target(to).onFetchRecords(self, key)),
-      rangeDigest: async (to, from, until) => copy(await target(to).onRangeDigest(self, from, until)),
-      rangeSummaries: async (to, from, until) => copy(await target(to).onRangeSummaries(self, from, until))
+      storeRecords: async (to, records) => { await target(to, 'storeRecords').onStoreRecords(self, copy(records)) },
+      fetchRecords: async (to, key) => copy(await target(to, 'fetchRecords').onFetchRecords(self, key)),
+      rangeDigest: async (to, from, until) => copy(await target(to, 'rangeDigest').onRangeDigest(self, from, until)),
+      rangeSummaries: async (to, from, until) => copy(await target(to, 'rangeSummaries').onRangeSummaries(self, from, until))
     }
   }
 
   private rpcFor (self: NodeRef): ChordRpc {
-    const target = (to: NodeRef): ChordRing => {
-      this.reach(self, to)
+    const target = (to: NodeRef, kind: string): ChordRing => {
+      this.reach(self, to, kind)
       return this.ringOf(to.peer)
     }
     return {
-      getNeighbours: async (to): Promise<Neighbours> => copy(target(to).onGetNeighbours(self)),
-      notify: async (to): Promise<void> => { target(to).onNotify(self) },
-      findSuccessor: async (to, id): Promise<FindSuccessorReply> => copy(target(to).onFindSuccessor(self, id)),
-      leaving: async (to, neighbours): Promise<void> => { target(to).onLeaving(self, copy(neighbours)) },
-      ping: async (to): Promise<void> => { target(to) }
+      getNeighbours: async (to): Promise<Neighbours> => copy(target(to, 'getNeighbours').onGetNeighbours(self)),
+      notify: async (to): Promise<void> => { target(to, 'notify').onNotify(self) },
+      findSuccessor: async (to, id): Promise<FindSuccessorReply> => copy(target(to, 'findSuccessor').onFindSuccessor(self, id)),
+      leaving: async (to, neighbours): Promise<void> => { target(to, 'leaving').onLeaving(self, copy(neighbours)) },
+      ping: async (to): Promise<void> => { target(to, 'ping') }
     }
   }
 }

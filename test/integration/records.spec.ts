@@ -172,6 +172,19 @@ describe('records on a ring of real nodes', function () {
     })
   }
 
+  it('hands a joining node the records it is now a replica of', async () => {
+    nodes = await startRing(6)
+    const keys = Array.from({ length: 150 }, (_, i) => `handoff-${i}`)
+    await putAll(nodes[0], keys)
+    const newcomer = await startNode(nodes[2])
+    nodes.push(newcomer)
+    await waitForConsistentRing(nodes)
+    const mine = keys.filter(key => expectedReplicas(nodes, ringIdFromBytes(keyPosition(key)), 3).includes(newcomer))
+    assert.ok(mine.length > 0)
+    await waitFor(async () => (await Promise.all(mine.map(async key => newcomer.store.get(keyPosition(key))))).every(r => r.length === 1),
+    `the newcomer to hold its ${mine.length} records`, 10_000)
+  })
+
   it('expires records: get stops returning them and the sweep removes them from disk', async () => {
     nodes = await startRing(4)
     await nodes[0].put('short-lived', text('soon gone'), { ttlMs: 400 })
