@@ -1,13 +1,16 @@
 /**
  * The libp2p node a ring member runs on: Noise-authenticated, Yamux-multiplexed connections over
- * TCP and WebSockets, with identify (peers learn each other's listen addresses) and ping.
+ * TCP and WebSockets, with identify (peers learn each other's listen addresses), ping and, unless
+ * turned off, peer exchange (/chord/px/1.0.0).
  */
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { identify } from '@libp2p/identify'
 import { ping } from '@libp2p/ping'
 import { createLibp2p } from 'libp2p'
+import { peerExchange } from './peer-exchange.js'
 import { DEFAULT_LISTEN_ADDRESSES, defaultTransports } from './platform-defaults.js'
+import type { PeerExchange, PeerExchangeInit } from './peer-exchange.js'
 import type { Identify } from '@libp2p/identify'
 import type { ConnectionGater, Libp2p, PrivateKey } from '@libp2p/interface'
 import type { Ping } from '@libp2p/ping'
@@ -38,12 +41,18 @@ export interface ChordLibp2pOptions {
   connectionGater?: ConnectionGater
   /** resolves /dnsaddr and /dns* addresses; tests inject a fake resolver */
   dns?: Libp2pOptions['dns']
+  /**
+   * Answer and ask /chord/px/1.0.0 peer exchange, with these settings when an object is given;
+   * default on. A client-mode node, which holds no ring position, turns it off.
+   */
+  peerExchange?: boolean | PeerExchangeInit
 }
 
-export type ChordLibp2p = Libp2p<{ identify: Identify, ping: Ping }>
+export type ChordLibp2p = Libp2p<{ identify: Identify, ping: Ping, peerExchange?: PeerExchange }>
 
 /** Creates and starts the node */
 export async function createChordLibp2p (options: ChordLibp2pOptions = {}): Promise<ChordLibp2p> {
+  const exchangePeers = options.peerExchange ?? true
   return createLibp2p({
     privateKey: options.privateKey,
     addresses: {
@@ -60,7 +69,8 @@ export async function createChordLibp2p (options: ChordLibp2pOptions = {}): Prom
     dns: options.dns,
     services: {
       identify: identify(),
-      ping: ping()
+      ping: ping(),
+      ...(exchangePeers === false ? {} : { peerExchange: peerExchange(exchangePeers === true ? {} : exchangePeers) })
     }
   })
 }
