@@ -317,7 +317,8 @@ describe('peer exchange (/chord/px/1.0.0)', function () {
   })
 
   it('asks a connected peer every interval, by itself', async () => {
-    const hub = await startNode()
+    // rounds come every ~100 ms here; the hub must not refuse them before the late peer arrives
+    const hub = await startNode({ peerExchange: { requestsPerMinute: 1000 } })
     const asker = await startNode({ peerExchange: { interval: 100 } })
     await connect(asker, hub)
     // the hub learns of a ring node only after the asker's first round
