@@ -5,6 +5,9 @@
 export { createChordNode, ChordNode } from './node.js'
 export type { ChordNodeOptions, ChordNodeTimers, PutOptions, PutResult, LookupAnswer } from './node.js'
 
+export { browserConnectionGater } from './transport/browser-connection-gater.js'
+export type { BrowserConnectionGaterInit } from './transport/browser-connection-gater.js'
+
 export { createIdentity, importIdentity, parseAddress } from './mailbox/crypto.js'
 export type { Identity } from './mailbox/crypto.js'
 

@@ -15,6 +15,7 @@ import { DEFAULT_TTL_POLICY, expiresAtFor } from './storage/ttl.js'
 import { joinThroughBootstrap, parseBootstrapAddresses } from './transport/bootstrap.js'
 import { ChordService } from './transport/chord-service.js'
 import { createChordLibp2p } from './transport/libp2p.js'
+import { DEFAULT_CLIENT_MODE } from './transport/platform-defaults.js'
 import { ringIdOf } from './transport/ring-id.js'
 import type { RingTimers } from './chord/ring.js'
 import type { NodeRef } from './chord/rpc.js'
@@ -45,7 +46,10 @@ export interface ChordNodeOptions {
   dataDir?: string
   /** replication factor r */
   replicas?: number
-  /** use the ring without holding a position in it */
+  /**
+   * use the ring without holding a position in it (needs `bootstrap`); default: false on Node,
+   * true in a browser, which cannot accept connections
+   */
   clientMode?: boolean
   /** the node's libp2p identity; default: the one kept in `dataDir`, or a new one */
   privateKey?: PrivateKey
@@ -174,6 +178,10 @@ export class ChordNode {
 export async function createChordNode (options: ChordNodeOptions = {}): Promise<ChordNode> {
   const bootstrap = options.bootstrap ?? []
   parseBootstrapAddresses(bootstrap)
+  const clientMode = options.clientMode ?? DEFAULT_CLIENT_MODE
+  if (clientMode && bootstrap.length === 0) {
+    throw new InvalidOptionsError('a client-mode node uses a ring but cannot start one: give it bootstrap addresses')
+  }
   const ttl = resolveTtl(options.ttl)
   const database = await openNodeDatabase(options.dataDir)
   try {
@@ -205,7 +213,7 @@ export async function createChordNode (options: ChordNodeOptions = {}): Promise<
       self,
       rpc: service,
       replicas: options.replicas,
-      clientMode: options.clientMode,
+      clientMode,
       ...options.timers,
       onNeighboursChanged: () => { replication?.neighboursChanged().catch(onError) },
       onError

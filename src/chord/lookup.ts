@@ -22,7 +22,8 @@ export interface LookupResult {
 export function answerFindSuccessor (table: RoutingTable, id: RingId): FindSuccessorReply {
   const successors = table.getSuccessors()
   if (successors.length === 0) {
-    return { done: true, successors: [table.self] }
+    // a ring of one owns every id; a client that has lost its successors knows nobody to name
+    return table.clientMode ? { done: false, closer: [] } : { done: true, successors: [table.self] }
   }
   if (inHalfOpenInterval(id, table.self.id, successors[0].id)) {
     return { done: true, successors: [...successors] }

@@ -51,7 +51,10 @@ export class ChordRing implements ChordRpcHandler {
     }
     this.clientMode = init.clientMode ?? false
     this.replicas = replicas
-    this.table = new RoutingTable(init.self, { successorListLength: Math.max(replicas, MIN_SUCCESSOR_LIST_LENGTH) })
+    this.table = new RoutingTable(init.self, {
+      successorListLength: Math.max(replicas, MIN_SUCCESSOR_LIST_LENGTH),
+      clientMode: this.clientMode
+    })
     this.lookupEngine = new Lookup(this.table, init.rpc, {
       onNodeFailed: node => { this.table.removeFinger(node.peer) }
     })

@@ -9,11 +9,14 @@ import type { NodeRef } from './rpc.js'
 export interface RoutingTableInit {
   /** how many successors to keep (at least the replication factor) */
   successorListLength: number
+  /** a client uses the ring without holding a position: its own id only says where its lookups start */
+  clientMode?: boolean
 }
 
 export class RoutingTable {
   readonly self: NodeRef
   readonly successorListLength: number
+  readonly clientMode: boolean
   private successors: NodeRef[] = []
   private predecessorRef: NodeRef | undefined
   private readonly fingers: Array<NodeRef | undefined> = new Array(ID_BITS).fill(undefined)
@@ -21,6 +24,7 @@ export class RoutingTable {
   constructor (self: NodeRef, init: RoutingTableInit) {
     this.self = self
     this.successorListLength = init.successorListLength
+    this.clientMode = init.clientMode ?? false
   }
 
   /** The first successor, or ourselves when we know of nobody (a ring of one) */
@@ -110,8 +114,11 @@ export class RoutingTable {
     }
   }
 
-  /** Whether we are responsible for `id`: it lies in (predecessor, self] */
+  /** Whether we are responsible for `id`: it lies in (predecessor, self]; a client is responsible for nothing */
   isResponsibleFor (id: RingId): boolean {
+    if (this.clientMode) {
+      return false
+    }
     if (this.predecessorRef == null) {
       return this.successors.length === 0
     }

@@ -21,6 +21,13 @@ export interface SimulatorInit {
   replicas?: number
   /** give every node a record store (in memory) and replication */
   records?: boolean
+  /** told of every remote call, before it is made (tests watch who sends what) */
+  onMessage?(from: NodeRef, to: NodeRef, kind: string): void
+}
+
+export interface SimNodeOptions {
+  /** use the ring without holding a position in it */
+  clientMode?: boolean
 }
 
 export interface SimRecords {
@@ -38,20 +45,23 @@ export class Simulator {
   readonly messagesByKind = new Map<string, number>()
   private readonly replicas?: number
   private readonly withRecords: boolean
+  private readonly onMessage: (from: NodeRef, to: NodeRef, kind: string) => void
 
   constructor (init: SimulatorInit = {}) {
     this.replicas = init.replicas
     this.withRecords = init.records ?? false
+    this.onMessage = init.onMessage ?? (() => {})
   }
 
   /** Add a node named `name`; it is not part of any ring until it joins */
-  async addNode (name: string): Promise<ChordRing> {
+  async addNode (name: string, options: SimNodeOptions = {}): Promise<ChordRing> {
     const self: NodeRef = { id: hashToRingId(new TextEncoder().encode(name)), peer: name }
     let replication: Replication | undefined
     const ring = new ChordRing({
       self,
       rpc: this.rpcFor(self),
       replicas: this.replicas,
+      clientMode: options.clientMode,
       onNeighboursChanged: () => { void replication?.neighboursChanged() }
     })
     if (this.withRecords) {
@@ -130,9 +140,9 @@ export class Simulator {
     throw new Error(`condition not reached within ${maxRounds} rounds`)
   }
 
-  /** Live node ids in ring order: the oracle every answer is checked against */
+  /** Live ring members' ids in ring order (clients hold no position): the oracle every answer is checked against */
   sortedLiveIds (): NodeRef[] {
-    return this.liveRings().map(r => r.self).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+    return this.liveRings().filter(r => !r.clientMode).map(r => r.self).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
   }
 
   /** The live node that owns `id` according to the sorted list of ring ids */
@@ -163,6 +173,7 @@ export class Simulator {
   private reach (self: NodeRef, to: NodeRef, kind: string): void {
     this.messages++
     this.messagesByKind.set(kind, (this.messagesByKind.get(kind) ?? 0) + 1)
+    this.onMessage(self, to, kind)
     if (!this.alive.has(self.peer) || !this.alive.has(to.peer)) {
       throw new NodeDownError(`${to.peer} is down`)
     }
