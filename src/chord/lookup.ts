@@ -26,7 +26,7 @@ export function answerFindSuccessor (table: RoutingTable, id: RingId): FindSucce
     return table.clientMode ? { done: false, closer: [] } : { done: true, successors: [table.self] }
   }
   if (inHalfOpenInterval(id, table.self.id, successors[0].id)) {
-    return { done: true, successors: [...successors] }
+    return { done: true, successors: followersOfSelf(table) }
   }
   if (table.isResponsibleFor(id)) {
     return { done: true, successors: [table.self, ...successors].slice(0, table.successorListLength) }
@@ -37,6 +37,16 @@ export function answerFindSuccessor (table: RoutingTable, id: RingId): FindSucce
     return { done: true, successors: [...successors] }
   }
   return { done: false, closer }
+}
+
+/**
+ * The nodes after us, nearest first. A successor list shorter than its length holds the whole
+ * rest of the ring (it was cut where it came back round to us), so we follow its last node: in a
+ * ring smaller than the replica set, we are part of every replica set.
+ */
+function followersOfSelf (table: RoutingTable): NodeRef[] {
+  const successors = [...table.getSuccessors()]
+  return !table.clientMode && successors.length < table.successorListLength ? [...successors, table.self] : successors
 }
 
 export interface LookupInit {

@@ -58,7 +58,13 @@ describe('routing table', () => {
 
   it('answers from the successor list when the id falls before the first successor', () => {
     const table = new RoutingTable(node(0n), { successorListLength: 3 })
+    table.setSuccessors([node(10n), node(20n), node(30n)])
+    assert.deepEqual(answerFindSuccessor(table, 5n), { done: true, successors: [node(10n), node(20n), node(30n)] })
+  })
+
+  it('counts itself in the replica set of a ring smaller than its successor list', () => {
+    const table = new RoutingTable(node(0n), { successorListLength: 3 })
     table.setSuccessors([node(10n), node(20n)])
-    assert.deepEqual(answerFindSuccessor(table, 5n), { done: true, successors: [node(10n), node(20n)] })
+    assert.deepEqual(answerFindSuccessor(table, 5n), { done: true, successors: [node(10n), node(20n), node(0n)] })
   })
 })
