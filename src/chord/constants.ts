@@ -68,3 +68,10 @@ export const MAX_RECORDS_PER_STORE = 1024
  * store; the bound only stops a lying peer from keeping us splitting for ever.
  */
 export const MAX_SYNC_DEPTH = 24
+
+/**
+ * Owner ranges one rehoming round moves records into (one lookup and up to r range syncs each).
+ * A settled ring has none to move; after two rings merge a node may hold records of many, and
+ * the rest wait for the next round, so that a round stays short.
+ */
+export const MAX_REHOMED_RANGES_PER_ROUND = 32
