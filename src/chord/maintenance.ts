@@ -10,10 +10,11 @@
  *
  * Each loop is a method that does one round, so the simulator can drive rounds without timers.
  */
+import { LookupFailedError } from '../errors.js'
 import { inHalfOpenInterval, inOpenInterval } from './id.js'
 import type { Lookup } from './lookup.js'
 import type { RoutingTable } from './routing-table.js'
-import type { ChordRpc, Neighbours, NodeRef } from './rpc.js'
+import type { ChordRpc, Neighbours, NodeRef, RpcOptions } from './rpc.js'
 
 export interface MaintenanceInit {
   /** client nodes use the ring without holding a position: they never notify anyone */
@@ -43,11 +44,45 @@ export class Maintenance {
     this.onNodeFailed = init.onNodeFailed ?? (() => {})
   }
 
-  /** Join the ring that `entry` belongs to: find our successor through it, then stabilize at once */
-  async join (entry: NodeRef): Promise<void> {
-    const { successors } = await this.lookup.findSuccessorVia(entry, this.table.self.id)
-    this.changeNeighbours(() => { this.table.setSuccessors(successors) })
+  /**
+   * Join the ring that `entry` belongs to: find our successor through it, then stabilize at once.
+   * Rejects unless we end up with a successor, so a failed join never passes for a ring of one.
+   */
+  async join (entry: NodeRef, options: RpcOptions = {}): Promise<void> {
+    const { self } = this.table
+    const { successors } = await this.lookup.findSuccessorVia(entry, self.id, options)
+    // a ring that still counts us (we restarted before it noticed, or it joined us while we were
+    // still trying to join it) names us first; the nodes after us are our successors, and when it
+    // names nobody else, the entry itself, which just answered, is a start stabilize corrects
+    const others = successors[0]?.peer === self.peer ? successors.slice(1) : successors
+    this.changeNeighbours(() => { this.table.setSuccessors(others.length > 0 ? others : [entry]) })
     await this.stabilize()
+    if (this.table.getSuccessors().length === 0) {
+      throw new LookupFailedError(`joining through ${entry.peer} left no live successor`)
+    }
+  }
+
+  /**
+   * Partition healing: look ourselves up through `entry`, a node off our successor path. If it
+   * names a node between us and our successor, the ring has split (or we missed a join): that
+   * node becomes our successor once it answers, the stabilize that follows notifies it, and the
+   * ordinary rounds merge the two rings from there. Resolves to whether the successor changed.
+   */
+  async healThrough (entry: NodeRef, options: RpcOptions = {}): Promise<boolean> {
+    const { self } = this.table
+    const { successors } = await this.lookup.findSuccessorVia(entry, self.id, options)
+    const found = successors.find(node => node.peer !== self.peer)
+    if (found == null || !this.isCloserThanSuccessor(found)) {
+      return false
+    }
+    // only a live node may become our successor (Zave's first trap)
+    await this.rpc.ping(found, options)
+    if (!this.isCloserThanSuccessor(found)) {
+      return false
+    }
+    this.changeNeighbours(() => { this.table.setSuccessors([found, ...this.table.getSuccessors()]) })
+    await this.stabilize()
+    return true
   }
 
   /**
@@ -208,6 +243,11 @@ export class Maintenance {
         this.nodeFailed(node)
       }
     }
+  }
+
+  /** `node` lies between us and our successor (anywhere but us, when we have none) */
+  private isCloserThanSuccessor (node: NodeRef): boolean {
+    return inOpenInterval(node.id, this.table.self.id, this.table.successor.id)
   }
 
   private nodeFailed (node: NodeRef): void {

@@ -89,8 +89,13 @@ export class ChordRing implements ChordRpcHandler {
     }
   }
 
-  async join (entry: NodeRef): Promise<void> {
-    await this.maintenance.join(entry)
+  async join (entry: NodeRef, options?: RpcOptions): Promise<void> {
+    await this.maintenance.join(entry, options)
+  }
+
+  /** Look ourselves up through a node off our successor path; adopt the closer successor it names, if any */
+  async healThrough (entry: NodeRef, options?: RpcOptions): Promise<boolean> {
+    return this.maintenance.healThrough(entry, options)
   }
 
   async leave (): Promise<void> {
