@@ -55,6 +55,11 @@ export class BootstrapFailedError extends ChordError {
   static name = 'BootstrapFailedError'
 }
 
+/** The node is still trying to join its ring: it serves no reads or writes until it has */
+export class NotJoinedError extends ChordError {
+  static name = 'NotJoinedError'
+}
+
 /** Options passed to a public function were invalid */
 export class InvalidOptionsError extends ChordError {
   static name = 'InvalidOptionsError'

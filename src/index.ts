@@ -3,7 +3,7 @@
  * Everything public is exported here; nothing else is part of the API.
  */
 export { createChordNode, ChordNode } from './node.js'
-export type { ChordNodeOptions, ChordNodeTimers, PutOptions, PutResult, LookupAnswer } from './node.js'
+export type { ChordNodeOptions, ChordNodeTimers, NodeStatus, PutOptions, PutResult, LookupAnswer } from './node.js'
 
 export { browserConnectionGater } from './transport/browser-connection-gater.js'
 export type { BrowserConnectionGaterInit } from './transport/browser-connection-gater.js'
@@ -22,6 +22,7 @@ export {
   RequestTimeoutError,
   RemoteError,
   NotStartedError,
+  NotJoinedError,
   BootstrapFailedError,
   VerificationError
 } from './errors.js'

@@ -3,18 +3,22 @@
  * together. Thin on purpose: each part lives in its own module and is tested there.
  */
 import { peerIdFromString } from '@libp2p/peer-id'
+import { Rehoming } from './chord/rehoming.js'
 import { Replication } from './chord/replication.js'
 import { ChordRing } from './chord/ring.js'
 import { ringIdFromBytes, ringIdToHex, sha256 } from './chord/id.js'
-import { InvalidOptionsError, NotStartedError } from './errors.js'
+import { InvalidOptionsError, NotJoinedError, NotStartedError } from './errors.js'
 import { openNodeDatabase } from './storage/database.js'
 import { openLevelStore } from './storage/level-store.js'
 import { loadOrCreatePrivateKey } from './storage/node-identity.js'
+import { openPeerCache } from './storage/peer-cache.js'
 import { createRecord } from './storage/store.js'
 import { DEFAULT_TTL_POLICY, expiresAtFor } from './storage/ttl.js'
-import { joinThroughBootstrap, parseBootstrapAddresses } from './transport/bootstrap.js'
+import { JOIN_ATTEMPT_TIMEOUT, JOIN_TIMEOUT, addressesOfOthers, joinRing, parseBootstrapAddresses } from './transport/bootstrap.js'
 import { ChordService } from './transport/chord-service.js'
 import { createChordLibp2p } from './transport/libp2p.js'
+import { PartitionHealer } from './transport/partition-healer.js'
+import { PeerCacheKeeper } from './transport/peer-cache-keeper.js'
 import { DEFAULT_CLIENT_MODE } from './transport/platform-defaults.js'
 import { ringIdOf } from './transport/ring-id.js'
 import type { RingTimers } from './chord/ring.js'
@@ -22,12 +26,10 @@ import type { NodeRef } from './chord/rpc.js'
 import type { NodeDatabase } from './storage/database.js'
 import type { RecordStore, StoreLimits } from './storage/store.js'
 import type { TtlPolicy } from './storage/ttl.js'
+import type { JoinInit } from './transport/bootstrap.js'
 import type { ChordLibp2p, ChordLibp2pOptions } from './transport/libp2p.js'
 import type { PeerId, PrivateKey } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
-
-/** ms allowed to dial one bootstrap peer */
-const BOOTSTRAP_DIAL_TIMEOUT = 10_000
 
 /** ms a graceful stop may spend handing records to the successor before it leaves anyway */
 const HANDOFF_ON_STOP_TIMEOUT = 10_000
@@ -35,13 +37,41 @@ const HANDOFF_ON_STOP_TIMEOUT = 10_000
 export interface ChordNodeTimers extends RingTimers {
   antiEntropyIntervalMs?: number
   sweepIntervalMs?: number
+  /** mean ms between two partition-healing rounds */
+  healIntervalMs?: number
+  /** ms between two saves of the peer cache */
+  peerCacheSaveIntervalMs?: number
 }
+
+/**
+ * - `joining`: still trying to reach the ring (only with `joinInBackground`); reads and writes
+ *   throw `NotJoinedError`
+ * - `joined`: part of a ring with other nodes
+ * - `alone`: a ring of one: started without anyone to join, or every other node is gone
+ * - `stopped`
+ */
+export type NodeStatus = 'joining' | 'joined' | 'alone' | 'stopped'
 
 export interface ChordNodeOptions {
   /** multiaddrs to listen on; Node default: 0.0.0.0 TCP and WebSockets; browser default: none */
   listen?: string[]
-  /** ring nodes to join through; none: start a new ring */
+  /**
+   * ring nodes to join through (`/dnsaddr/…` too); none: start a new ring, unless peers cached
+   * from an earlier run answer
+   */
   bootstrap?: string[]
+  /**
+   * ms to keep trying the bootstrap addresses and cached peers before `createChordNode` rejects
+   * with `BootstrapFailedError`; default JOIN_TIMEOUT
+   */
+  joinTimeoutMs?: number
+  /** ms for one attempt to join through one peer (dial, lookup, stabilize); default JOIN_ATTEMPT_TIMEOUT */
+  joinAttemptTimeoutMs?: number
+  /**
+   * resolve at once and keep trying to join in the background, for as long as it takes, instead
+   * of rejecting after `joinTimeoutMs`; `status` says 'joining' until then
+   */
+  joinInBackground?: boolean
   /** LevelDB directory for identity and records; omitted: in memory, nothing persists */
   dataDir?: string
   /** replication factor r */
@@ -91,6 +121,16 @@ export interface ChordNodeComponents {
   service: ChordService
   replication: Replication
   ttl: TtlPolicy
+  peerCache: PeerCacheKeeper
+  /** ring members only: client-mode nodes hold no position and no records */
+  healer?: PartitionHealer
+  rehoming?: Rehoming
+}
+
+/** How a node finds its ring: whom to try, for how long, and whether failing is fatal */
+export interface JoinPlan extends Omit<JoinInit, 'join' | 'signal' | 'log'> {
+  /** reject when no candidate answers (bootstrap addresses given); otherwise start alone */
+  required: boolean
 }
 
 export class ChordNode {
@@ -101,7 +141,12 @@ export class ChordNode {
   private readonly service: ChordService
   private readonly replication: Replication
   private readonly ttl: TtlPolicy
+  private readonly peerCache: PeerCacheKeeper
+  private readonly healer?: PartitionHealer
+  private readonly rehoming?: Rehoming
   private running = true
+  /** set while joining; aborting it ends the join */
+  private joining?: AbortController
 
   constructor (components: ChordNodeComponents) {
     this.libp2p = components.libp2p
@@ -111,6 +156,19 @@ export class ChordNode {
     this.service = components.service
     this.replication = components.replication
     this.ttl = components.ttl
+    this.peerCache = components.peerCache
+    this.healer = components.healer
+    this.rehoming = components.rehoming
+  }
+
+  get status (): NodeStatus {
+    if (!this.running) {
+      return 'stopped'
+    }
+    if (this.joining != null) {
+      return 'joining'
+    }
+    return this.ring.table.getSuccessors().length > 0 ? 'joined' : 'alone'
   }
 
   get peerId (): PeerId {
@@ -128,7 +186,7 @@ export class ChordNode {
 
   /** Store `value` under `key` on the key's replica set; resolves once durably written there */
   async put (key: string | Uint8Array, value: Uint8Array, options: PutOptions = {}): Promise<PutResult> {
-    this.assertRunning()
+    this.assertMember()
     const expiresAt = expiresAtFor(options.ttlMs, Date.now(), this.ttl)
     const record = createRecord(keyPosition(key), value, expiresAt)
     return this.replication.put([record], { signal: options.signal })
@@ -136,17 +194,49 @@ export class ChordNode {
 
   /** Every live value stored under `key` (a set: each value once) */
   async get (key: string | Uint8Array, options: { signal?: AbortSignal } = {}): Promise<Uint8Array[]> {
-    this.assertRunning()
+    this.assertMember()
     const records = await this.replication.get(keyPosition(key), options)
     return records.map(r => r.value)
   }
 
   /** The node responsible for `key` */
   async lookup (key: string | Uint8Array, options: { signal?: AbortSignal } = {}): Promise<LookupAnswer> {
-    this.assertRunning()
+    this.assertMember()
     const { successors, hops } = await this.ring.lookup(ringIdFromBytes(keyPosition(key)), options)
     const owner = successors[0]
     return { peerId: peerIdFromString(owner.peer), ringId: ringIdToHex(owner.id), hops }
+  }
+
+  /**
+   * Join the ring as the plan says (no plan: start a new ring), then start maintenance.
+   * `createChordNode` calls this once.
+   *
+   * @throws BootstrapFailedError when the plan requires a ring and none answered in time
+   */
+  async start (plan?: JoinPlan): Promise<void> {
+    if (plan != null) {
+      const joining = new AbortController()
+      this.joining = joining
+      const log = this.libp2p.logger.forComponent('libp2p-chord:join')
+      try {
+        await joinRing(this.libp2p, { ...plan, signal: joining.signal, log, join: async (entry, options) => this.ring.join(entry, options) })
+      } catch (err) {
+        if (plan.required || joining.signal.aborted) {
+          throw err
+        }
+        log('no cached peer answered; starting a new ring - %e', err)
+      } finally {
+        this.joining = undefined
+      }
+    }
+    if (!this.running) {
+      return
+    }
+    this.ring.start()
+    this.replication.start()
+    this.rehoming?.start()
+    this.healer?.start()
+    this.peerCache.start()
   }
 
   /** Leave gracefully: hand records to the successor, tell the neighbours, then shut down */
@@ -155,8 +245,13 @@ export class ChordNode {
       return
     }
     this.running = false
+    this.joining?.abort(new NotStartedError('the node was stopped while joining'))
+    this.healer?.stop()
+    this.rehoming?.stop()
     this.ring.stop()
     this.replication.stop()
+    // while the peer store still holds the neighbours' addresses
+    await this.peerCache.stop().catch(() => {})
     if (!this.ring.clientMode) {
       await this.replication.handoffOnLeave({ signal: AbortSignal.timeout(HANDOFF_ON_STOP_TIMEOUT) }).catch(() => {})
       await this.ring.leave()
@@ -167,9 +262,13 @@ export class ChordNode {
     await this.database.close()
   }
 
-  private assertRunning (): void {
+  /** Reads and writes go to the ring: never to a node that is still looking for it */
+  private assertMember (): void {
     if (!this.running) {
       throw new NotStartedError('the node has been stopped')
+    }
+    if (this.joining != null) {
+      throw new NotJoinedError('the node has not joined the ring yet')
     }
   }
 }
@@ -177,13 +276,16 @@ export class ChordNode {
 /** Start a node and join the ring (or start a new one when no bootstrap address is given) */
 export async function createChordNode (options: ChordNodeOptions = {}): Promise<ChordNode> {
   const bootstrap = options.bootstrap ?? []
-  parseBootstrapAddresses(bootstrap)
+  const bootstrapAddresses = parseBootstrapAddresses(bootstrap)
+  const joinTimeout = positiveMs('joinTimeoutMs', options.joinTimeoutMs ?? JOIN_TIMEOUT)
+  const attemptTimeout = positiveMs('joinAttemptTimeoutMs', options.joinAttemptTimeoutMs ?? JOIN_ATTEMPT_TIMEOUT)
   const clientMode = options.clientMode ?? DEFAULT_CLIENT_MODE
   if (clientMode && bootstrap.length === 0) {
     throw new InvalidOptionsError('a client-mode node uses a ring but cannot start one: give it bootstrap addresses')
   }
   const ttl = resolveTtl(options.ttl)
   const database = await openNodeDatabase(options.dataDir)
+  let node: ChordNode | undefined
   try {
     const privateKey = options.privateKey ?? await loadOrCreatePrivateKey(database)
     const store = await openLevelStore({ database, limits: options.storeLimits })
@@ -229,21 +331,74 @@ export async function createChordNode (options: ChordNodeOptions = {}): Promise<
     })
     await service.start()
 
-    if (bootstrap.length > 0) {
-      const joining = ring
-      await joinThroughBootstrap(libp2p, {
-        addresses: bootstrap,
-        dialTimeout: BOOTSTRAP_DIAL_TIMEOUT,
-        join: async entry => joining.join(entry)
-      })
+    const member = ring
+    const peerCache = new PeerCacheKeeper(libp2p, {
+      cache: await openPeerCache(database),
+      ringNodes: () => member.table.knownNodes(),
+      intervalMs: options.timers?.peerCacheSaveIntervalMs
+    })
+    await peerCache.restoreAddresses()
+    const entries = addressesOfOthers(bootstrapAddresses, libp2p.peerId)
+    node = new ChordNode({
+      libp2p,
+      database,
+      store,
+      ring,
+      service,
+      replication,
+      ttl,
+      peerCache,
+      healer: clientMode
+        ? undefined
+        : new PartitionHealer(libp2p, {
+          ring,
+          bootstrap: entries,
+          cachedPeers: () => peerCache.cachedPeers(),
+          intervalMs: options.timers?.healIntervalMs,
+          attemptTimeout
+        }),
+      rehoming: clientMode
+        ? undefined
+        : new Rehoming({ ring, rpc: service, replication, store, intervalMs: options.timers?.antiEntropyIntervalMs, onError })
+    })
+
+    const plan = joinPlan(entries, peerCache.cachedPeers(), {
+      timeout: options.joinInBackground === true ? Infinity : joinTimeout,
+      attemptTimeout
+    })
+    if (options.joinInBackground === true) {
+      const started = node
+      node.start(plan).catch(err => { if (started.status !== 'stopped') log.error('joining failed - %e', err) })
+    } else {
+      await node.start(plan)
     }
-    ring.start()
-    replication.start()
-    return new ChordNode({ libp2p, database, store, ring, service, replication, ttl })
+    return node
   } catch (err) {
-    await database.close().catch(() => {})
+    await (node?.stop() ?? database.close()).catch(() => {})
     throw err
   }
+}
+
+/**
+ * With bootstrap addresses, joining is required: they are tried first, then the cached peers.
+ * Without, a node that knows peers from an earlier run tries them once, and otherwise starts a
+ * new ring; a node that knows nobody starts one at once.
+ */
+function joinPlan (bootstrap: Multiaddr[], cachedPeers: PeerId[], limits: { timeout: number, attemptTimeout: number }): JoinPlan | undefined {
+  if (bootstrap.length > 0) {
+    return { bootstrap, cachedPeers, required: true, ...limits }
+  }
+  if (cachedPeers.length > 0) {
+    return { bootstrap, cachedPeers, required: false, rounds: 1, ...limits }
+  }
+  return undefined
+}
+
+function positiveMs (name: string, value: number): number {
+  if (!(Number.isSafeInteger(value) && value > 0)) {
+    throw new InvalidOptionsError(`${name} must be a positive integer number of ms`)
+  }
+  return value
 }
 
 function started<T> (part: T | undefined): T {

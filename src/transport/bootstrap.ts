@@ -1,21 +1,43 @@
 /**
- * Joining the ring through bootstrap peers: dial each address in turn until one connects and
- * answers a lookup of our own position.
+ * Joining the ring through whatever is still reachable.
+ *
+ * A round tries the bootstrap addresses in a new random order (so that nodes started together
+ * spread over the list instead of all asking its first entry), then the peers remembered from
+ * earlier runs, most recently seen first. Each attempt (dial, then find our successor through
+ * that peer and stabilize) has its own deadline, so an address that swallows packets costs no
+ * more than that. When a whole round fails, the next one starts after an exponential backoff
+ * with jitter; at the join's deadline it gives up with a `BootstrapFailedError`. It never ends
+ * in a ring of one: the join succeeds only when we hold a live successor.
  */
 import { multiaddr } from '@multiformats/multiaddr'
+import pRetry from 'p-retry'
+import { minute, second } from '../chord/constants.js'
 import { BootstrapFailedError, InvalidOptionsError } from '../errors.js'
-import { ringIdOf } from './ring-id.js'
+import { describeEntry, reachEntry } from './entry-candidate.js'
+import { shuffled } from './random-order.js'
+import type { EntryCandidate, EntryDialer } from './entry-candidate.js'
 import type { NodeRef } from '../chord/rpc.js'
-import type { Libp2p } from '@libp2p/interface'
+import type { AbortOptions, Logger, PeerId } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
-export interface BootstrapInit {
-  addresses: string[]
-  /** joins the ring through an entry node; rejects if that node did not answer */
-  join(entry: NodeRef): Promise<void>
-  /** ms allowed for each dial */
-  dialTimeout: number
-}
+/** How long `createChordNode` keeps trying before it rejects: a few rounds through a short list */
+export const JOIN_TIMEOUT = 1 * minute
+
+/**
+ * One attempt: dial (Noise and Yamux included), one lookup and one stabilize round. A live peer
+ * answers all of that in well under a second even across continents; an address that accepts
+ * and then stays silent is abandoned after this long.
+ */
+export const JOIN_ATTEMPT_TIMEOUT = 5 * second
+
+/** Pause after the first failed round; each later pause doubles (JOIN_RETRY_FACTOR) */
+export const JOIN_RETRY_MIN_DELAY = 1 * second
+
+/** Longest pause between rounds, reached when a node keeps trying in the background */
+export const JOIN_RETRY_MAX_DELAY = 1 * minute
+
+/** Growth of the pause from one round to the next */
+export const JOIN_RETRY_FACTOR = 2
 
 /** Parse bootstrap addresses up front, so a typo is a clear error rather than a silent skip */
 export function parseBootstrapAddresses (addresses: string[]): Multiaddr[] {
@@ -28,17 +50,101 @@ export function parseBootstrapAddresses (addresses: string[]): Multiaddr[] {
   })
 }
 
-export async function joinThroughBootstrap (libp2p: Libp2p, init: BootstrapInit): Promise<NodeRef> {
-  const failures: string[] = []
-  for (const address of parseBootstrapAddresses(init.addresses)) {
-    try {
-      const connection = await libp2p.dial(address, { signal: AbortSignal.timeout(init.dialTimeout) })
-      const entry: NodeRef = { id: ringIdOf(connection.remotePeer), peer: connection.remotePeer.toString() }
-      await init.join(entry)
-      return entry
-    } catch (err) {
-      failures.push(`${address.toString()}: ${(err as Error).message}`)
-    }
+/**
+ * The addresses that do not name us: operators often give every seed node the same list, and
+ * a seed cannot join through itself.
+ */
+export function addressesOfOthers (addresses: Multiaddr[], self: PeerId): Multiaddr[] {
+  return addresses.filter(address => address.getComponents().findLast(c => c.name === 'p2p')?.value !== self.toString())
+}
+
+export interface JoinInit {
+  /** tried first in every round, each round in a new random order */
+  bootstrap: Multiaddr[]
+  /** tried after the bootstrap list, in this order (most recently seen first) */
+  cachedPeers: PeerId[]
+  /** join through the node that answered; rejects when the join did not take */
+  join(entry: NodeRef, options: AbortOptions): Promise<void>
+  /** ms for one attempt, dial and join; default JOIN_ATTEMPT_TIMEOUT */
+  attemptTimeout?: number
+  /** ms before giving up, Infinity to keep trying until `signal` aborts; default JOIN_TIMEOUT */
+  timeout?: number
+  /** rounds before giving up; default: as many as the timeout allows */
+  rounds?: number
+  /** ms of the pause after the first failed round; default JOIN_RETRY_MIN_DELAY */
+  minRetryDelay?: number
+  /** ms of the longest pause; default JOIN_RETRY_MAX_DELAY */
+  maxRetryDelay?: number
+  /** aborts the join: the node is stopping */
+  signal?: AbortSignal
+  log?: Logger
+}
+
+/**
+ * Join through the first candidate that answers; resolves to that entry node.
+ *
+ * @throws BootstrapFailedError when no candidate answered before the deadline or the last round
+ * @throws the reason of `signal` when it aborted
+ */
+export async function joinRing (dialer: EntryDialer, init: JoinInit): Promise<NodeRef> {
+  const attemptTimeout = init.attemptTimeout ?? JOIN_ATTEMPT_TIMEOUT
+  const timeout = init.timeout ?? JOIN_TIMEOUT
+  const rounds = init.rounds ?? Infinity
+  const log = init.log
+  if (init.bootstrap.length + init.cachedPeers.length === 0) {
+    throw new BootstrapFailedError('no bootstrap address and no cached peer to join through')
   }
-  throw new BootstrapFailedError(`could not join through any bootstrap peer (${failures.join('; ')})`)
+
+  const signals = [init.signal, Number.isFinite(timeout) ? AbortSignal.timeout(timeout) : undefined]
+  const signal = AbortSignal.any(signals.filter(s => s != null))
+  // the last error of each candidate, for the message when all of them failed
+  const failures = new Map<string, string>()
+
+  const attempt = async (candidate: EntryCandidate): Promise<NodeRef> => {
+    const options = { signal: AbortSignal.any([signal, AbortSignal.timeout(attemptTimeout)]) }
+    const entry = await reachEntry(dialer, candidate, options)
+    await init.join(entry, options)
+    return entry
+  }
+
+  const round = async (): Promise<NodeRef> => {
+    const candidates: EntryCandidate[] = [
+      ...shuffled(init.bootstrap).map(address => ({ address })),
+      ...init.cachedPeers.map(peerId => ({ peerId }))
+    ]
+    for (const candidate of candidates) {
+      signal.throwIfAborted()
+      try {
+        const entry = await attempt(candidate)
+        log?.('joined the ring through %s', describeEntry(candidate))
+        return entry
+      } catch (err: any) {
+        failures.set(describeEntry(candidate), err.message ?? String(err))
+        log?.('could not join through %s - %e', describeEntry(candidate), err)
+      }
+    }
+    throw new BootstrapFailedError(`none of ${candidates.length} candidates answered`)
+  }
+
+  try {
+    return await pRetry(round, {
+      retries: rounds - 1,
+      minTimeout: init.minRetryDelay ?? JOIN_RETRY_MIN_DELAY,
+      maxTimeout: init.maxRetryDelay ?? JOIN_RETRY_MAX_DELAY,
+      factor: JOIN_RETRY_FACTOR,
+      // each pause is drawn from [delay, 2·delay), so nodes that failed together retry apart
+      randomize: true,
+      signal,
+      onFailedAttempt: ({ attemptNumber, retryDelay }) => {
+        log?.('join round %d failed; next round in %d ms', attemptNumber, retryDelay)
+      }
+    })
+  } catch (err) {
+    if (init.signal?.aborted === true) {
+      throw init.signal.reason
+    }
+    const within = Number.isFinite(timeout) ? ` within ${timeout} ms` : ''
+    const tried = [...failures].map(([candidate, reason]) => `${candidate}: ${reason}`).join('; ')
+    throw new BootstrapFailedError(`could not join the ring${within} through ${init.bootstrap.length} bootstrap addresses and ${init.cachedPeers.length} cached peers (${tried})`, { cause: err })
+  }
 }

@@ -1,0 +1,141 @@
+import assert from 'node:assert/strict'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { multiaddr } from '@multiformats/multiaddr'
+import { PROTOCOL } from '../../src/protocol/constants.js'
+import { HEAL_INTERVAL_JITTER, PartitionHealer } from '../../src/transport/partition-healer.js'
+import { ringIdOf } from '../../src/transport/ring-id.js'
+import { silentLogger } from '../helpers/logger.js'
+import { waitFor } from '../helpers/wait-for.js'
+import type { NodeRef } from '../../src/chord/rpc.js'
+import type { PartitionHealerComponents, PartitionHealerInit } from '../../src/transport/partition-healer.js'
+import type { AbortOptions, Peer, PeerId, PeerStore } from '@libp2p/interface'
+import type { Multiaddr } from '@multiformats/multiaddr'
+
+async function newPeerId (): Promise<PeerId> {
+  return peerIdFromPrivateKey(await generateKeyPair('Ed25519'))
+}
+
+function nodeRef (peerId: PeerId): NodeRef {
+  return { id: ringIdOf(peerId), peer: peerId.toString() }
+}
+
+function storedPeer (peerId: PeerId, protocols: string[]): Peer {
+  return { id: peerId, addresses: [{ multiaddr: multiaddr('/ip4/127.0.0.1/tcp/1'), isCertified: false }], protocols } as unknown as Peer
+}
+
+/** A node that knows some peers; every dial reaches the peer named (or the one behind an address) */
+class World {
+  readonly self: PeerId
+  readonly stored: Peer[] = []
+  readonly behindAddress = new Map<string, PeerId>()
+  readonly healedThrough: string[] = []
+  tableNodes: PeerId[] = []
+  cached: PeerId[] = []
+  bootstrap: Multiaddr[] = []
+  hang = false
+
+  constructor (self: PeerId) {
+    this.self = self
+  }
+
+  components (): PartitionHealerComponents {
+    return {
+      peerId: this.self,
+      logger: silentLogger(),
+      peerStore: {
+        all: async (query: { filters?: Array<(peer: Peer) => boolean> } = {}) =>
+          this.stored.filter(peer => (query.filters ?? []).every(filter => filter(peer)))
+      } as unknown as PeerStore,
+      dial: async (target: Multiaddr | PeerId, options: AbortOptions = {}) => {
+        if (this.hang) {
+          return new Promise((_resolve, reject) => {
+            options.signal?.addEventListener('abort', () => { reject(options.signal?.reason) }, { once: true })
+          })
+        }
+        const remotePeer = 'getComponents' in target ? this.behindAddress.get(target.toString()) : target
+        if (remotePeer == null) {
+          throw new Error('ECONNREFUSED')
+        }
+        return { remotePeer }
+      }
+    }
+  }
+
+  init (overrides: Partial<PartitionHealerInit> = {}): PartitionHealerInit {
+    return {
+      ring: {
+        table: { knownNodes: () => this.tableNodes.map(nodeRef) },
+        healThrough: async (entry: NodeRef) => {
+          this.healedThrough.push(entry.peer)
+          return false
+        }
+      } as unknown as PartitionHealerInit['ring'],
+      bootstrap: this.bootstrap,
+      cachedPeers: () => this.cached,
+      ...overrides
+    }
+  }
+}
+
+describe('the partition healer', function () {
+  this.timeout(30_000)
+  let healer: PartitionHealer | undefined
+
+  afterEach(() => {
+    healer?.stop()
+    healer = undefined
+  })
+
+  it('looks itself up only through peers off its routing table: cached, in the peer store, or bootstrap', async () => {
+    const world = new World(await newPeerId())
+    const [successor, finger, cached, exchanged, ringPeer, otherProtocol, behindBootstrap, bootstrapInTable] =
+      await Promise.all(Array.from({ length: 8 }, newPeerId))
+    world.tableNodes = [successor, finger, bootstrapInTable]
+    world.cached = [cached, successor, world.self]
+    // learned through peer exchange: protocols not known until we connect
+    world.stored.push(storedPeer(exchanged, []), storedPeer(ringPeer, [PROTOCOL]), storedPeer(otherProtocol, ['/other/1.0.0']), storedPeer(finger, [PROTOCOL]))
+    const unnamed = multiaddr('/ip4/127.0.0.1/tcp/4001')
+    world.behindAddress.set(unnamed.toString(), behindBootstrap)
+    world.bootstrap = [unnamed, multiaddr(`/ip4/127.0.0.1/tcp/4002/p2p/${bootstrapInTable}`)]
+
+    healer = new PartitionHealer(world.components(), world.init())
+    for (let i = 0; i < 100; i++) {
+      await healer.healOnce()
+    }
+    const expected = [cached, exchanged, ringPeer, behindBootstrap].map(String).sort()
+    assert.deepEqual([...new Set(world.healedThrough)].sort(), expected)
+  })
+
+  it('does nothing when every peer it knows is in its routing table', async () => {
+    const world = new World(await newPeerId())
+    const successor = await newPeerId()
+    world.tableNodes = [successor]
+    world.cached = [successor]
+    healer = new PartitionHealer(world.components(), world.init())
+    assert.equal(await healer.healOnce(), false)
+    assert.deepEqual(world.healedThrough, [])
+  })
+
+  it('gives up on a peer that does not answer within the attempt timeout', async () => {
+    const world = new World(await newPeerId())
+    world.cached = [await newPeerId()]
+    world.hang = true
+    healer = new PartitionHealer(world.components(), world.init({ attemptTimeout: 200 }))
+    const started = Date.now()
+    await assert.rejects(healer.healOnce())
+    const took = Date.now() - started
+    assert.ok(took >= 190 && took < 500, `gave up after ${took} ms`)
+  })
+
+  it('runs a round every interval ± HEAL_INTERVAL_JITTER once started', async () => {
+    const world = new World(await newPeerId())
+    world.cached = [await newPeerId()]
+    const intervalMs = 40
+    healer = new PartitionHealer(world.components(), world.init({ intervalMs }))
+    healer.start()
+    const took = await waitFor(() => world.healedThrough.length >= 5, 'five rounds', 1_000)
+    const [shortest, longest] = [intervalMs * (1 - HEAL_INTERVAL_JITTER), intervalMs * (1 + HEAL_INTERVAL_JITTER)]
+    assert.ok(took >= 5 * shortest - 5 && took <= 5 * longest + 100, `five rounds took ${took} ms`)
+  })
+})
