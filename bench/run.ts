@@ -1,0 +1,75 @@
+/**
+ * `npm run bench [-- --only <name>[,<name>…]] [-- --quick]`
+ *
+ * Runs the benchmarks one after another in this process, prints each one's tables and writes its
+ * numbers, with a description of the machine, to bench/results/<name>.json.
+ */
+import { mkdir, writeFile } from 'node:fs/promises'
+import { parseArgs } from 'node:util'
+import { hopsSimulated } from './hops-simulated.js'
+import { describeMachine } from './harness/machine.js'
+import { formatTable } from './harness/table.js'
+import type { Benchmark } from './harness/benchmark.js'
+
+const BENCHMARKS: Benchmark[] = [hopsSimulated]
+
+const RESULTS_DIR = new URL('./results/', import.meta.url)
+
+const usage = `usage: npm run bench -- [--only <name>[,<name>...]] [--quick]
+  --only <names>  run only these benchmarks: ${BENCHMARKS.map(b => b.name).join(', ')}
+  --quick         a smoke run: small networks, few samples (a minute or two)
+  --help          this text`
+
+const { values } = parseArgs({
+  options: {
+    only: { type: 'string', multiple: true },
+    quick: { type: 'boolean', default: false },
+    help: { type: 'boolean', default: false }
+  },
+  strict: true
+})
+
+if (values.help) {
+  console.log(usage)
+  process.exit(0)
+}
+
+const wanted = new Set((values.only ?? []).flatMap(names => names.split(',')).map(name => name.trim()).filter(name => name !== ''))
+const unknown = [...wanted].filter(name => !BENCHMARKS.some(b => b.name === name))
+if (unknown.length > 0) {
+  console.error(`unknown benchmark: ${unknown.join(', ')}\n${usage}`)
+  process.exit(2)
+}
+const selected = BENCHMARKS.filter(b => wanted.size === 0 || wanted.has(b.name))
+
+await mkdir(RESULTS_DIR, { recursive: true })
+let failed = 0
+for (const benchmark of selected) {
+  const started = performance.now()
+  const machine = describeMachine()
+  console.log(`\n== ${benchmark.name}: ${benchmark.description}${values.quick ? ' (quick)' : ''}\n`)
+  try {
+    const report = await benchmark.run({
+      quick: values.quick,
+      progress: message => { console.error(`  [${benchmark.name}] ${message}`) }
+    })
+    const seconds = (performance.now() - started) / 1000
+    for (const table of report.tables) {
+      console.log(`${formatTable(table)}\n`)
+    }
+    console.log(`(${seconds.toFixed(0)} s)`)
+    const file = new URL(`${benchmark.name}.json`, RESULTS_DIR)
+    await writeFile(file, JSON.stringify({
+      benchmark: benchmark.name,
+      quick: values.quick,
+      finishedAt: new Date().toISOString(),
+      seconds,
+      machine,
+      results: report.results
+    }, null, 2) + '\n')
+  } catch (err) {
+    failed++
+    console.error(`${benchmark.name} failed:`, err)
+  }
+}
+process.exit(failed === 0 ? 0 : 1)
