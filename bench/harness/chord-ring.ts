@@ -1,0 +1,91 @@
+/**
+ * A ring of real chord nodes on 127.0.0.1, converged before anything is timed: consistent
+ * successors and predecessors (the test helper's check) and every finger pointing at the true
+ * successor of its start. The nodes run the production maintenance timers, so what a benchmark
+ * measures includes the background traffic a deployed ring has, not the tests' tenfold faster one.
+ */
+import { FAST_TIMERS, startRing, stopAll } from '../../test/helpers/ring.js'
+import { waitFor } from '../../test/helpers/wait-for.js'
+import type { ChordNode, ChordNodeTimers } from '../../src/index.js'
+
+/**
+ * Every timer the test helper shortens, unset again, so that each node falls back to its own
+ * production default (whatever timers the helper comes to shorten)
+ */
+export const PRODUCTION_TIMERS: ChordNodeTimers = Object.fromEntries(Object.keys(FAST_TIMERS).map(name => [name, undefined]))
+
+/** ms for every finger table to become exact after that (one finger per node per second) */
+const FINGERS_TIMEOUT = 90_000
+
+/** ms between checks of the finger tables: each check walks every finger of every node */
+const FINGER_CHECK_INTERVAL = 250
+
+export interface ChordRingInit {
+  size: number
+  replicas?: number
+  /** ms to leave the ring alone once converged */
+  settleMs: number
+  progress?(message: string): void
+}
+
+export interface ChordBenchRing {
+  nodes: ChordNode[]
+  /** ms from the first node's start to a consistent ring */
+  consistentMs: number
+  /** ms from the first node's start to exact finger tables */
+  convergedMs: number
+  stop(): Promise<void>
+}
+
+export async function startConvergedRing (init: ChordRingInit): Promise<ChordBenchRing> {
+  const started = Date.now()
+  const nodes = await startRing(init.size, { timers: PRODUCTION_TIMERS, replicas: init.replicas })
+  const stop = async (): Promise<void> => { await stopAll(nodes) }
+  try {
+    const consistentMs = Date.now() - started
+    let lastCheck = 0
+    await waitFor(() => {
+      if (Date.now() - lastCheck < FINGER_CHECK_INTERVAL) {
+        return false
+      }
+      lastCheck = Date.now()
+      return fingersAreExact(nodes)
+    }, 'exact finger tables', FINGERS_TIMEOUT)
+    const convergedMs = Date.now() - started
+    init.progress?.(`chord: ${init.size} nodes consistent in ${(consistentMs / 1000).toFixed(1)} s, fingers exact in ${(convergedMs / 1000).toFixed(1)} s; settling ${init.settleMs / 1000} s`)
+    await new Promise(resolve => setTimeout(resolve, init.settleMs))
+    return { nodes, consistentMs, convergedMs, stop }
+  } catch (err) {
+    await stop()
+    throw err
+  }
+}
+
+/** Every node's finger i names the first node at or after self + 2^i (none when that is itself) */
+export function fingersAreExact (nodes: ChordNode[]): boolean {
+  const sorted = nodes.map(node => node.ring.self).sort((a, b) => (a.id < b.id ? -1 : 1))
+  const successorOf = (id: bigint): string => {
+    let low = 0
+    let high = sorted.length
+    while (low < high) {
+      const middle = (low + high) >> 1
+      if (sorted[middle].id < id) {
+        low = middle + 1
+      } else {
+        high = middle
+      }
+    }
+    return sorted[low % sorted.length].peer
+  }
+  return nodes.every(node => {
+    const { table } = node.ring
+    for (let i = 0; i < table.fingerCount; i++) {
+      const expected = successorOf(table.fingerStart(i))
+      const finger = table.getFinger(i)?.peer
+      if (finger !== (expected === table.self.peer ? undefined : expected)) {
+        return false
+      }
+    }
+    return true
+  })
+}

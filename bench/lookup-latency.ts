@@ -1,0 +1,323 @@
+/**
+ * Lookup latency on loopback: a ring of real chord nodes against networks of `@libp2p/kad-dht`
+ * nodes built the same way, in the same process, measured interleaved (see harness/measure.ts).
+ *
+ * Chord: `node.lookup(key)` from random nodes, each answer checked against the sorted ring. Two
+ * floors, both between nodes that are already connected: the transport's (a 64-byte echo on an
+ * open stream, harness/echo.ts) and the ring protocol's (one FIND_SUCCESSOR on a pooled stream,
+ * sent straight to the node that owns the position). A lookup of h hops cannot beat h × either.
+ * Kad-dht: `getClosestPeers(key)`, the query every kad-dht operation starts with.
+ */
+import { EventTypes } from '@libp2p/kad-dht'
+import { ringIdFromBytes } from '../src/chord/id.js'
+import { keyPosition } from '../src/node.js'
+import { expectedOwner } from '../test/helpers/ring.js'
+import { seededRandom } from '../test/helpers/simulator.js'
+import { startConvergedRing } from './harness/chord-ring.js'
+import { EchoClient, serveEcho } from './harness/echo.js'
+import { idleCpuMsPerSecond } from './harness/cpu-time.js'
+import { startKadNetwork } from './harness/kad-network.js'
+import { timeInterleaved } from './harness/measure.js'
+import { mean } from './harness/stats.js'
+import type { Benchmark, BenchmarkContext, BenchmarkReport, Table } from './harness/benchmark.js'
+import type { KadNode } from './harness/kad-network.js'
+import type { SeriesSpec } from './harness/measure.js'
+import type { Summary } from './harness/stats.js'
+import type { ChordNode } from '../src/index.js'
+
+interface Plan {
+  chordNodes: number
+  /** one phase per kad-dht network size; the chord ring is measured again in each */
+  kadNodes: number[]
+  /** per phase */
+  chordLookups: number
+  floorRoundTrips: number
+  kadLookups: number
+  blocks: number
+  chordWarmup: number
+  kadWarmup: number
+  chordSettleMs: number
+  kadSettleMs: number
+}
+
+const FULL: Plan = {
+  chordNodes: 32,
+  kadNodes: [20, 32],
+  chordLookups: 500,
+  floorRoundTrips: 500,
+  kadLookups: 250,
+  blocks: 10,
+  chordWarmup: 300,
+  kadWarmup: 20,
+  chordSettleMs: 5000,
+  kadSettleMs: 20_000
+}
+
+const QUICK: Plan = {
+  chordNodes: 12,
+  kadNodes: [10],
+  chordLookups: 100,
+  floorRoundTrips: 100,
+  kadLookups: 20,
+  blocks: 4,
+  chordWarmup: 30,
+  kadWarmup: 3,
+  chordSettleMs: 1000,
+  kadSettleMs: 3000
+}
+
+/** ms of quiet to learn what the chord ring alone burns in the background */
+const IDLE_CPU_SAMPLE = 5000
+
+/** Calls timed to price the core's answer to one FIND_SUCCESSOR, transport excluded */
+const ANSWER_COST_CALLS = 20_000
+
+const SEED = 0x1007
+
+interface LookupSeries {
+  nodes: number
+  latencyMs: Summary
+  /** requests sent per lookup: FIND_SUCCESSOR for chord, kad-dht's SEND_QUERY events */
+  requestsPerLookup: number
+  /** process CPU per lookup beyond the idle background */
+  cpuMsPerLookup: number
+}
+
+interface RoundTrips {
+  latencyMs: Summary
+  cpuMsPerRoundTrip: number
+  /** mean lookup hops × the round trip's p50 */
+  hopsTimesP50Ms: number
+}
+
+interface Phase {
+  chord: LookupSeries & { meanHops: number, wrongOwners: number }
+  floors: {
+    echo: RoundTrips
+    findSuccessor: RoundTrips
+  }
+  kad: LookupSeries
+  idleCpuMsPerSecond: number
+  ratios: {
+    /** lookup p50 ÷ (mean hops × echo p50): the design's target */
+    chordMedianOverEchoFloor: number
+    /** lookup p50 ÷ (mean hops × FIND_SUCCESSOR p50) */
+    chordMedianOverFindSuccessorFloor: number
+    kadMedianOverChordMedian: number
+    kadCpuOverChordCpu: number
+  }
+}
+
+export const lookupLatency: Benchmark = {
+  name: 'lookup-latency',
+  description: 'lookup latency of a real chord ring vs kad-dht getClosestPeers on 127.0.0.1',
+  async run (context: BenchmarkContext): Promise<BenchmarkReport> {
+    const plan = context.quick ? QUICK : FULL
+    const ring = await startConvergedRing({ size: plan.chordNodes, settleMs: plan.chordSettleMs, progress: context.progress })
+    try {
+      await Promise.all(ring.nodes.map(async node => serveEcho(node.libp2p)))
+      const chordIdleCpuMsPerSecond = await idleCpuMsPerSecond(IDLE_CPU_SAMPLE)
+      const phases: Phase[] = []
+      for (const size of plan.kadNodes) {
+        const network = await startKadNetwork({ size, settleMs: plan.kadSettleMs, progress: context.progress })
+        try {
+          phases.push(await measurePhase(ring.nodes, network.nodes, plan, context))
+        } finally {
+          await network.stop()
+        }
+      }
+      const answerCost = answerCostUs(ring.nodes[0])
+      return {
+        tables: tablesFor(phases, answerCost, chordIdleCpuMsPerSecond),
+        results: { chordNodes: plan.chordNodes, chordConvergedMs: ring.convergedMs, chordIdleCpuMsPerSecond, answerCostUs: answerCost, phases }
+      }
+    } finally {
+      await ring.stop()
+    }
+  }
+}
+
+async function measurePhase (chordNodes: ChordNode[], kadNodes: KadNode[], plan: Plan, context: BenchmarkContext): Promise<Phase> {
+  const random = seededRandom(SEED + kadNodes.length)
+  const pairs = connectedPairs(chordNodes, random)
+  const { series: [chord, findSuccessor, echo, kad], idleCpuMsPerSecond } = await timeInterleaved(plan.blocks, [
+    chordLookups(chordNodes, plan, random),
+    findSuccessorRoundTrips(pairs, plan),
+    echoRoundTrips(pairs, plan),
+    kadLookups(kadNodes, plan, random)
+  ])
+
+  const meanHops = mean(chord.outcomes.map(o => o.hops))
+  const wrongOwners = chord.outcomes.filter(o => o.owner !== expectedOwner(chordNodes, ringIdFromBytes(keyPosition(o.key))).peerId.toString()).length
+  const roundTrips = (series: typeof echo): RoundTrips => ({
+    latencyMs: series.latencyMs,
+    cpuMsPerRoundTrip: series.cpuMsPerOperation,
+    hopsTimesP50Ms: meanHops * series.latencyMs.p50
+  })
+  const floors = { echo: roundTrips(echo), findSuccessor: roundTrips(findSuccessor) }
+  const kadRequests = mean(kad.outcomes)
+  context.progress(`kad-dht N=${kadNodes.length}: getClosestPeers p50 ${kad.latencyMs.p50.toFixed(1)} ms; chord lookup p50 ${chord.latencyMs.p50.toFixed(2)} ms`)
+  return {
+    chord: {
+      nodes: chordNodes.length,
+      latencyMs: chord.latencyMs,
+      meanHops,
+      wrongOwners,
+      // an iterative lookup sends one FIND_SUCCESSOR per hop (and one more per node that failed)
+      requestsPerLookup: meanHops,
+      cpuMsPerLookup: chord.cpuMsPerOperation
+    },
+    floors,
+    kad: {
+      nodes: kadNodes.length,
+      latencyMs: kad.latencyMs,
+      requestsPerLookup: kadRequests,
+      cpuMsPerLookup: kad.cpuMsPerOperation
+    },
+    idleCpuMsPerSecond,
+    ratios: {
+      chordMedianOverEchoFloor: chord.latencyMs.p50 / floors.echo.hopsTimesP50Ms,
+      chordMedianOverFindSuccessorFloor: chord.latencyMs.p50 / floors.findSuccessor.hopsTimesP50Ms,
+      kadMedianOverChordMedian: kad.latencyMs.p50 / chord.latencyMs.p50,
+      kadCpuOverChordCpu: kad.cpuMsPerOperation / chord.cpuMsPerOperation
+    }
+  }
+}
+
+function chordLookups (nodes: ChordNode[], plan: Plan, random: () => number): SeriesSpec<{ hops: number, owner: string, key: string }> {
+  return {
+    name: 'chord lookup',
+    count: plan.chordLookups,
+    warmup: plan.chordWarmup,
+    operation: async index => {
+      const key = `lookup-${random()}-${index}`
+      const answer = await nodes[Math.floor(random() * nodes.length)].lookup(key)
+      return { hops: answer.hops, owner: answer.peerId.toString(), key }
+    }
+  }
+}
+
+interface Pair {
+  from: ChordNode
+  to: ChordNode
+}
+
+/** Every (node, ring peer it is connected to), in random order */
+function connectedPairs (nodes: ChordNode[], random: () => number): Pair[] {
+  const byPeer = new Map(nodes.map(node => [node.peerId.toString(), node]))
+  const pairs = nodes.flatMap(from => from.libp2p.getPeers()
+    .map(peer => byPeer.get(peer.toString()))
+    .filter(to => to != null)
+    .map(to => ({ from, to })))
+  for (let i = pairs.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [pairs[i], pairs[j]] = [pairs[j], pairs[i]]
+  }
+  return pairs
+}
+
+/** A FIND_SUCCESSOR for the asked peer's own position: it answers at once, one request/response */
+function findSuccessorRoundTrips (pairs: Pair[], plan: Plan): SeriesSpec<void> {
+  return {
+    name: 'chord FIND_SUCCESSOR round trip',
+    count: plan.floorRoundTrips,
+    // every pair once, so that each has its pooled stream open
+    warmup: pairs.length,
+    operation: async index => {
+      const { from, to } = pairs[index % pairs.length]
+      const { hops } = await from.ring.lookupVia(to.ring.self, to.ring.self.id)
+      if (hops !== 1) {
+        throw new Error(`asking ${to.ring.self.peer} for its own position took ${hops} hops`)
+      }
+    }
+  }
+}
+
+function echoRoundTrips (pairs: Pair[], plan: Plan): SeriesSpec<void> {
+  const clients = new Map<ChordNode, EchoClient>()
+  const clientOf = (node: ChordNode): EchoClient => {
+    let client = clients.get(node)
+    if (client == null) {
+      client = new EchoClient(node.libp2p)
+      clients.set(node, client)
+    }
+    return client
+  }
+  return {
+    name: 'echo round trip',
+    count: plan.floorRoundTrips,
+    warmup: pairs.length,
+    operation: async index => {
+      const { from, to } = pairs[index % pairs.length]
+      await clientOf(from).roundTrip(to.peerId)
+    }
+  }
+}
+
+function kadLookups (nodes: KadNode[], plan: Plan, random: () => number): SeriesSpec<number> {
+  return {
+    name: 'kad-dht getClosestPeers',
+    count: plan.kadLookups,
+    warmup: plan.kadWarmup,
+    operation: async index => {
+      const node = nodes[Math.floor(random() * nodes.length)]
+      let requests = 0
+      for await (const event of node.services.dht.getClosestPeers(keyPosition(`lookup-${random()}-${index}`))) {
+        if (event.type === EventTypes.SEND_QUERY) {
+          requests++
+        }
+      }
+      return requests
+    }
+  }
+}
+
+/** µs the ring core spends answering one FIND_SUCCESSOR for a random position, transport excluded */
+function answerCostUs (node: ChordNode): number {
+  const ids = Array.from({ length: 1000 }, (_, i) => ringIdFromBytes(keyPosition(`answer-${i}`)))
+  const started = performance.now()
+  for (let i = 0; i < ANSWER_COST_CALLS; i++) {
+    node.ring.onFindSuccessor(node.ring.self, ids[i % ids.length])
+  }
+  return (performance.now() - started) * 1000 / ANSWER_COST_CALLS
+}
+
+function roundTripCell ({ latencyMs, cpuMsPerRoundTrip }: RoundTrips): string {
+  return `${[latencyMs.p50, latencyMs.p90, latencyMs.p99].map(ms => ms.toFixed(3)).join(' / ')} (${cpuMsPerRoundTrip.toFixed(3)})`
+}
+
+function tablesFor (phases: Phase[], answerCost: number, chordIdleCpuMsPerSecond: number): Table[] {
+  const row = (name: string, r: LookupSeries, hops: number | string): Array<string | number> => [
+    name, r.nodes, r.latencyMs.count, r.latencyMs.p50, r.latencyMs.p90, r.latencyMs.p99, hops, r.requestsPerLookup, r.cpuMsPerLookup
+  ]
+  return [
+    {
+      title: 'Lookup latency on 127.0.0.1, ms (one lookup at a time, from random nodes; chord and kad-dht interleaved)',
+      columns: ['phase', 'DHT', 'N', 'lookups', 'p50', 'p90', 'p99', 'mean hops', 'requests/lookup', 'CPU ms/lookup'],
+      rows: phases.flatMap((phase, i) => [
+        [`${i + 1}`, ...row('chord lookup()', phase.chord, phase.chord.meanHops)],
+        [`${i + 1}`, ...row('kad-dht getClosestPeers()', phase.kad, '-')]
+      ]),
+      notes: [
+        ...phases.map((phase, i) => `phase ${i + 1}: chord answers differing from the sorted ring: ${phase.chord.wrongOwners} of ${phase.chord.latencyMs.count}; idle CPU of both networks ${phase.idleCpuMsPerSecond.toFixed(0)} ms/s`),
+        `idle CPU of the chord ring alone: ${chordIdleCpuMsPerSecond.toFixed(0)} ms/s (production maintenance timers)`,
+        'CPU ms/lookup: the whole process (every node of the network) per lookup, beyond the idle background rate'
+      ]
+    },
+    {
+      title: 'Chord against its floor and against kad-dht',
+      columns: ['phase', 'measure', 'value', 'target'],
+      rows: [
+        ...phases.flatMap((phase, i) => [
+          [`${i + 1}`, '64-byte echo on an open stream, p50 / p90 / p99 ms (CPU ms)', roundTripCell(phase.floors.echo), '0.14–0.30 p50'],
+          [`${i + 1}`, 'FIND_SUCCESSOR on a pooled stream, p50 / p90 / p99 ms (CPU ms)', roundTripCell(phase.floors.findSuccessor), ''],
+          [`${i + 1}`, 'chord lookup p50 ÷ (mean hops × echo p50)', phase.ratios.chordMedianOverEchoFloor, '≤ 2'],
+          [`${i + 1}`, 'chord lookup p50 ÷ (mean hops × FIND_SUCCESSOR p50)', phase.ratios.chordMedianOverFindSuccessorFloor, ''],
+          [`${i + 1}`, `kad-dht p50 (N=${phase.kad.nodes}) ÷ chord p50 (N=${phase.chord.nodes})`, phase.ratios.kadMedianOverChordMedian, '≥ 20'],
+          [`${i + 1}`, `kad-dht CPU per lookup (N=${phase.kad.nodes}) ÷ chord's`, phase.ratios.kadCpuOverChordCpu, '']
+        ]),
+        ['', 'ring core CPU to answer one FIND_SUCCESSOR (no transport), µs', answerCost, '']
+      ]
+    }
+  ]
+}
