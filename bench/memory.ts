@@ -1,0 +1,252 @@
+/**
+ * Memory of a standalone node idle in a ring of 32: every node its own process (the example CLI
+ * behind `npm start`, with a LevelDB data directory), joined through earlier nodes on 127.0.0.1.
+ * Once every node's successor is right, as seen by lookups from an observer outside the ring, the
+ * observer leaves, the ring is left alone to settle, and the kernel's resident set size of each
+ * process is sampled.
+ *
+ * Half the nodes run the TypeScript source through tsx, exactly as `npm start` does; the other half
+ * run the same CLI compiled to JavaScript on plain Node, as a built deployment would. Two baseline
+ * processes show what Node alone and Node + tsx + the library's imports take before any node starts.
+ */
+import { spawn } from 'node:child_process'
+import { mkdtemp, rm } from 'node:fs/promises'
+import os from 'node:os'
+import { join } from 'node:path'
+import { RING_SIZE } from '../src/chord/id.js'
+import { createChordNode } from '../src/index.js'
+import { waitFor } from '../test/helpers/wait-for.js'
+import { REPOSITORY_ROOT, compileEntry } from './harness/compile.js'
+import { readProcessMemory } from './harness/process-memory.js'
+import { startStandaloneNode, stopProcesses } from './harness/standalone-nodes.js'
+import { summarize } from './harness/stats.js'
+import type { Benchmark, BenchmarkContext, BenchmarkReport, Table } from './harness/benchmark.js'
+import type { Launcher, StandaloneNode } from './harness/standalone-nodes.js'
+import type { Summary } from './harness/stats.js'
+import type { ChordNode } from '../src/index.js'
+import type { ChildProcess } from 'node:child_process'
+
+interface Plan {
+  nodes: number
+  /** ms the ring is left alone after it is consistent, before sampling */
+  settleMs: number
+  samples: number
+  sampleIntervalMs: number
+}
+
+const FULL: Plan = { nodes: 32, settleMs: 60_000, samples: 5, sampleIntervalMs: 3000 }
+const QUICK: Plan = { nodes: 6, settleMs: 5000, samples: 2, sampleIntervalMs: 1000 }
+
+/** The design's target for an idle standalone node */
+const TARGET_RSS_BYTES = 100e6
+
+const EXAMPLE = 'examples/standalone-node.ts'
+const COMPILED_DIR = join(REPOSITORY_ROOT, 'bench', 'results', 'standalone-build')
+
+/** ms for one node process to start and print its address (tsx compiles the sources first) */
+const START_TIMEOUT = 120_000
+
+/** ms for every successor to be right once all nodes are up (stabilize runs once a second) */
+const CONSISTENT_TIMEOUT = 180_000
+
+/** ms between the observer's checks of the ring */
+const CHECK_INTERVAL = 2000
+
+/** ms a node is given to leave gracefully before it is killed */
+const STOP_GRACE = 10_000
+
+/** Earlier nodes each new node is given as bootstrap addresses */
+const BOOTSTRAP_ADDRESSES = 3
+
+/** How long a baseline process is left before it is sampled */
+const BASELINE_SETTLE = 5000
+
+interface LauncherResult {
+  launcher: string
+  nodes: number
+  rssBytes: Summary
+  peakRssBytes: Summary
+}
+
+export const memory: Benchmark = {
+  name: 'memory',
+  description: 'RSS of standalone node processes idle in a ring of 32 on 127.0.0.1',
+  async run (context: BenchmarkContext): Promise<BenchmarkReport> {
+    const plan = context.quick ? QUICK : FULL
+    context.progress('compiling the standalone node to JavaScript')
+    const compiled = await compileEntry(EXAMPLE, COMPILED_DIR)
+    const launchers: Launcher[] = [
+      { name: 'tsx (npm start)', command: process.execPath, args: ['--import', 'tsx', EXAMPLE] },
+      { name: 'compiled JS', command: process.execPath, args: [compiled] }
+    ]
+
+    const dataRoot = await mkdtemp(join(os.tmpdir(), 'chord-memory-'))
+    const children: ChildProcess[] = []
+    const killAll = (): void => { for (const child of children) { child.kill('SIGKILL') } }
+    const onSignal = (): void => { killAll(); process.exit(130) }
+    process.once('exit', killAll)
+    process.once('SIGINT', onSignal)
+    process.once('SIGTERM', onSignal)
+    try {
+      const baselines = await measureBaselines(children)
+      const nodes = await startRing(plan, launchers, dataRoot, children, context)
+      const convergedMs = await waitUntilConsistent(nodes, context)
+      context.progress(`ring of ${nodes.length} processes consistent; settling ${plan.settleMs / 1000} s`)
+      await new Promise(resolve => setTimeout(resolve, plan.settleMs))
+      const perNode = await sample(nodes, plan)
+      const byLauncher = launchers.map(launcher => summarizeLauncher(launcher.name, nodes, perNode))
+      return {
+        tables: [tableFor(byLauncher, baselines, nodes.length)],
+        results: {
+          nodes: nodes.length,
+          settleMs: plan.settleMs,
+          convergedMs,
+          targetRssBytes: TARGET_RSS_BYTES,
+          byLauncher,
+          baselines,
+          perNode: nodes.map((node, i) => ({ launcher: node.launcher, peerId: node.peerId, ...perNode[i] }))
+        }
+      }
+    } finally {
+      await stopProcesses(children, STOP_GRACE)
+      process.removeListener('exit', killAll)
+      process.removeListener('SIGINT', onSignal)
+      process.removeListener('SIGTERM', onSignal)
+      await rm(dataRoot, { recursive: true, force: true })
+    }
+  }
+}
+
+/** Start the nodes one at a time, alternating launchers, each joining through earlier nodes */
+async function startRing (plan: Plan, launchers: Launcher[], dataRoot: string, children: ChildProcess[], context: BenchmarkContext): Promise<StandaloneNode[]> {
+  const nodes: StandaloneNode[] = []
+  for (let i = 0; i < plan.nodes; i++) {
+    const earlier = [...new Set([i - 1, Math.floor(i / 2), 0])].filter(j => j >= 0 && j < i).slice(0, BOOTSTRAP_ADDRESSES)
+    const node = await startStandaloneNode(launchers[i % launchers.length], {
+      dataDir: join(dataRoot, `node-${i}`),
+      bootstrap: earlier.map(j => nodes[j].address),
+      startTimeoutMs: START_TIMEOUT,
+      cwd: REPOSITORY_ROOT
+    })
+    children.push(node.child)
+    nodes.push(node)
+    if ((i + 1) % 8 === 0) {
+      context.progress(`${i + 1} of ${plan.nodes} node processes started`)
+    }
+  }
+  return nodes
+}
+
+/**
+ * Wait until a lookup of the position just after each node finds that node's true successor: every
+ * successor pointer on the ring is then right. The observer is a client-mode node (it takes no ring
+ * position) and leaves before anything is sampled.
+ */
+async function waitUntilConsistent (nodes: StandaloneNode[], context: BenchmarkContext): Promise<number> {
+  const sorted = [...nodes].sort((a, b) => (a.ringId < b.ringId ? -1 : 1))
+  const observer = await createChordNode({
+    listen: ['/ip4/127.0.0.1/tcp/0'],
+    bootstrap: nodes.slice(0, BOOTSTRAP_ADDRESSES).map(node => node.address),
+    clientMode: true
+  })
+  try {
+    let lastCheck = 0
+    return await waitFor(async () => {
+      if (Date.now() - lastCheck < CHECK_INTERVAL) {
+        return false
+      }
+      lastCheck = Date.now()
+      const wrong = await wrongSuccessors(observer, sorted)
+      context.progress(`successors not yet right: ${wrong} of ${sorted.length}`)
+      return wrong === 0
+    }, 'every successor right', CONSISTENT_TIMEOUT)
+  } finally {
+    await observer.stop()
+  }
+}
+
+async function wrongSuccessors (observer: ChordNode, sorted: StandaloneNode[]): Promise<number> {
+  let wrong = 0
+  for (const [i, node] of sorted.entries()) {
+    const next = sorted[(i + 1) % sorted.length]
+    try {
+      const { successors } = await observer.ring.lookup((node.ringId + 1n) % RING_SIZE)
+      if (successors[0]?.peer !== next.peerId) {
+        wrong++
+      }
+    } catch {
+      wrong++
+    }
+  }
+  return wrong
+}
+
+interface NodeMemory {
+  /** median of the samples */
+  rssBytes: number
+  peakRssBytes: number
+}
+
+async function sample (nodes: StandaloneNode[], plan: Plan): Promise<NodeMemory[]> {
+  const samples: number[][] = nodes.map(() => [])
+  for (let s = 0; s < plan.samples; s++) {
+    if (s > 0) {
+      await new Promise(resolve => setTimeout(resolve, plan.sampleIntervalMs))
+    }
+    for (const [i, node] of nodes.entries()) {
+      samples[i].push((await readProcessMemory(node.pid)).rssBytes)
+    }
+  }
+  return Promise.all(nodes.map(async (node, i) => ({
+    rssBytes: summarize(samples[i]).p50,
+    peakRssBytes: (await readProcessMemory(node.pid)).peakRssBytes
+  })))
+}
+
+function summarizeLauncher (launcher: string, nodes: StandaloneNode[], perNode: NodeMemory[]): LauncherResult {
+  const mine = perNode.filter((_, i) => nodes[i].launcher === launcher)
+  return {
+    launcher,
+    nodes: mine.length,
+    rssBytes: summarize(mine.map(m => m.rssBytes)),
+    peakRssBytes: summarize(mine.map(m => m.peakRssBytes))
+  }
+}
+
+interface Baseline {
+  what: string
+  rssBytes: number
+}
+
+/** What a process takes before any node starts: Node alone, and Node + tsx + the library's imports */
+async function measureBaselines (children: ChildProcess[]): Promise<Baseline[]> {
+  const idle = 'setInterval(() => {}, 1000)'
+  const programs = [
+    { what: 'Node, nothing loaded', args: ['-e', idle] },
+    { what: 'Node + tsx + the library imported', args: ['--import', 'tsx', '--input-type=module', '-e', `await import('./src/index.ts'); ${idle}`] }
+  ]
+  const started = programs.map(program => {
+    const child = spawn(process.execPath, program.args, { cwd: REPOSITORY_ROOT, stdio: 'ignore' })
+    children.push(child)
+    return { what: program.what, child }
+  })
+  await new Promise(resolve => setTimeout(resolve, BASELINE_SETTLE))
+  const baselines = await Promise.all(started.map(async ({ what, child }) => ({ what, rssBytes: (await readProcessMemory(child.pid ?? -1)).rssBytes })))
+  await stopProcesses(started.map(s => s.child), STOP_GRACE)
+  return baselines
+}
+
+function tableFor (byLauncher: LauncherResult[], baselines: Baseline[], ringSize: number): Table {
+  const mb = (bytes: number): number => bytes / 1e6
+  return {
+    title: `Resident memory of standalone node processes idle in a ring of ${ringSize}, MB (10^6 bytes)`,
+    columns: ['process', 'nodes', 'RSS p50', 'RSS max', 'peak RSS max', 'target'],
+    rows: [
+      ...byLauncher.map(r => [r.launcher, r.nodes, mb(r.rssBytes.p50), mb(r.rssBytes.max), mb(r.peakRssBytes.max), `< ${mb(TARGET_RSS_BYTES)}`]),
+      ...baselines.map(b => [`baseline: ${b.what}`, 1, mb(b.rssBytes), '', '', ''])
+    ],
+    notes: [
+      'RSS: VmRSS from /proc, median of the samples per node; peak RSS: VmHWM (the most the process ever held, start-up included)'
+    ]
+  }
+}
