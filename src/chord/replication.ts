@@ -34,8 +34,28 @@ export interface ReplicationInit {
   ttl: TtlPolicy
   antiEntropyIntervalMs?: number
   sweepIntervalMs?: number
+  /** told what each anti-entropy round compared and repaired: metrics listen */
+  onAntiEntropyRound?(round: AntiEntropyRound): void
   now?(): number
   onError?(err: unknown): void
+}
+
+/** What one anti-entropy round did */
+export interface AntiEntropyRound {
+  /** replicas the range was compared with */
+  replicas: number
+  /** of those, the ones the comparison failed with (they did not answer, or refused) */
+  failed: number
+  /** records sent to replicas that lacked them */
+  recordsSent: number
+  /** records fetched from replicas because we lacked them */
+  recordsFetched: number
+}
+
+/** Records one range comparison sent and fetched */
+export interface RangeRepairs {
+  sent: number
+  fetched: number
 }
 
 export interface PutOutcome {
@@ -49,6 +69,7 @@ export class Replication implements RecordRpcHandler {
   private readonly store: RecordStore
   private readonly ttl: TtlPolicy
   private readonly now: () => number
+  private readonly onAntiEntropyRound: (round: AntiEntropyRound) => void
   private readonly loops: Periodic[]
   /** the predecessor we last handed records to */
   private handedOffTo?: string
@@ -58,6 +79,7 @@ export class Replication implements RecordRpcHandler {
     this.rpc = init.rpc
     this.store = init.store
     this.ttl = init.ttl
+    this.onAntiEntropyRound = init.onAntiEntropyRound ?? (() => {})
     this.now = init.now ?? Date.now
     const timer = (task: () => Promise<unknown>, intervalMs: number): Periodic =>
       new Periodic(async () => { await task() }, { intervalMs, jitter: TIMER_JITTER, onError: init.onError })
@@ -132,9 +154,18 @@ export class Replication implements RecordRpcHandler {
       return
     }
     const replicas = table.getSuccessors().slice(0, this.ring.replicas - 1)
+    const round: AntiEntropyRound = { replicas: replicas.length, failed: 0, recordsSent: 0, recordsFetched: 0 }
     for (const replica of replicas) {
-      await this.syncRange(replica, predecessor.id, table.self.id, 'both').catch(() => {})
+      try {
+        const { sent, fetched } = await this.syncRange(replica, predecessor.id, table.self.id, 'both')
+        round.recordsSent += sent
+        round.recordsFetched += fetched
+      } catch {
+        // that replica is compared again next round
+        round.failed++
+      }
     }
+    this.onAntiEntropyRound(round)
   }
 
   /**
@@ -164,24 +195,24 @@ export class Replication implements RecordRpcHandler {
   /**
    * Make `peer`'s copy of (from, until] match ours: compare digests; where they differ, halve the
    * range until each half is small enough to list, then send what `peer` lacks ('push') and, for
-   * 'both', fetch what we lack.
+   * 'both', fetch what we lack. Resolves to how many records went each way.
    */
-  async syncRange (peer: NodeRef, from: RingId, until: RingId, mode: 'push' | 'both', depth = 0): Promise<void> {
+  async syncRange (peer: NodeRef, from: RingId, until: RingId, mode: 'push' | 'both', depth = 0): Promise<RangeRepairs> {
     const now = this.now()
     const [local, remote] = await Promise.all([
       this.store.digest(from, until, { now }),
       this.rpc.rangeDigest(peer, from, until)
     ])
     if (local.count === remote.count && equals(local.hash, remote.hash)) {
-      return
+      return { sent: 0, fetched: 0 }
     }
     const tooMany = local.count > MAX_SUMMARIES_PER_REPLY || remote.count > MAX_SUMMARIES_PER_REPLY
     if (tooMany && depth < MAX_SYNC_DEPTH) {
       const span = from === until ? RING_SIZE : distance(from, until)
       const middle = (from + span / 2n) % RING_SIZE
-      await this.syncRange(peer, from, middle, mode, depth + 1)
-      await this.syncRange(peer, middle, until, mode, depth + 1)
-      return
+      const low = await this.syncRange(peer, from, middle, mode, depth + 1)
+      const high = await this.syncRange(peer, middle, until, mode, depth + 1)
+      return { sent: low.sent + high.sent, fetched: low.fetched + high.fetched }
     }
 
     const theirs = await this.rpc.rangeSummaries(peer, from, until)
@@ -193,15 +224,18 @@ export class Replication implements RecordRpcHandler {
     const ourIds = new Set(ours.map(summaryKey))
 
     const missingThere = ours.filter(s => !theirIds.has(summaryKey(s)))
-    await this.sendAll(peer, this.recordsFor(missingThere, now))
+    const sent = await this.sendAll(peer, this.recordsFor(missingThere, now))
 
+    let fetched = 0
     if (mode === 'both') {
       const missingHere = theirs.filter(s => !ourIds.has(summaryKey(s)))
       for (const key of distinctKeys(missingHere)) {
         const records = await this.rpc.fetchRecords(peer, key)
         await this.acceptRecords(records)
+        fetched += records.length
       }
     }
+    return { sent, fetched }
   }
 
   async onStoreRecords (_from: NodeRef, records: ChordRecord[]): Promise<void> {
@@ -261,10 +295,11 @@ export class Replication implements RecordRpcHandler {
     }
   }
 
-  /** Send records in batches that stay within the message limits */
-  private async sendAll (peer: NodeRef, records: AsyncIterable<ChordRecord>, options: RpcOptions = {}): Promise<void> {
+  /** Send records in batches that stay within the message limits; resolves to how many were sent */
+  private async sendAll (peer: NodeRef, records: AsyncIterable<ChordRecord>, options: RpcOptions = {}): Promise<number> {
     let batch: ChordRecord[] = []
     let bytes = 0
+    let sent = 0
     for await (const record of records) {
       if (batch.length === MAX_RECORDS_PER_STORE || (batch.length > 0 && bytes + record.value.byteLength > MAX_STORE_BATCH_BYTES)) {
         await this.rpc.storeRecords(peer, batch, options)
@@ -273,10 +308,12 @@ export class Replication implements RecordRpcHandler {
       }
       batch.push(record)
       bytes += record.value.byteLength
+      sent++
     }
     if (batch.length > 0) {
       await this.rpc.storeRecords(peer, batch, options)
     }
+    return sent
   }
 }
 

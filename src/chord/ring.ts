@@ -26,6 +26,11 @@ export interface RingTimers {
   checkPredecessorIntervalMs?: number
 }
 
+/** How one lookup went, as `ChordRing.lookup` reports it */
+export type LookupOutcome =
+  | { ok: true, hops: number, durationMs: number }
+  | { ok: false, durationMs: number }
+
 export interface RingInit extends RingTimers {
   self: NodeRef
   rpc: ChordRpc
@@ -33,6 +38,8 @@ export interface RingInit extends RingTimers {
   replicas?: number
   clientMode?: boolean
   onNeighboursChanged?(): void
+  /** told how each `lookup` went (the node's own and replication's, not the fingers' refresh): metrics listen */
+  onLookup?(outcome: LookupOutcome): void
   onError?(err: unknown): void
 }
 
@@ -40,9 +47,13 @@ export class ChordRing implements ChordRpcHandler {
   readonly table: RoutingTable
   readonly clientMode: boolean
   readonly replicas: number
+  readonly stabilizeIntervalMs: number
   private readonly lookupEngine: Lookup
   private readonly maintenance: Maintenance
   private readonly loops: Periodic[]
+  private readonly onLookup: (outcome: LookupOutcome) => void
+  private stabilizedAt?: number
+  private startedAt?: number
 
   constructor (init: RingInit) {
     const replicas = init.replicas ?? DEFAULT_REPLICAS
@@ -51,6 +62,8 @@ export class ChordRing implements ChordRpcHandler {
     }
     this.clientMode = init.clientMode ?? false
     this.replicas = replicas
+    this.stabilizeIntervalMs = init.stabilizeIntervalMs ?? DEFAULT_STABILIZE_INTERVAL
+    this.onLookup = init.onLookup ?? (() => {})
     this.table = new RoutingTable(init.self, {
       successorListLength: Math.max(replicas, MIN_SUCCESSOR_LIST_LENGTH),
       clientMode: this.clientMode
@@ -65,7 +78,7 @@ export class ChordRing implements ChordRpcHandler {
     const timer = (task: () => Promise<void>, intervalMs: number): Periodic =>
       new Periodic(task, { intervalMs, jitter: TIMER_JITTER, onError: init.onError })
     this.loops = [
-      timer(async () => this.maintenance.stabilize(), init.stabilizeIntervalMs ?? DEFAULT_STABILIZE_INTERVAL),
+      timer(async () => this.stabilize(), this.stabilizeIntervalMs),
       timer(async () => this.maintenance.fixFingers(), init.fixFingersIntervalMs ?? DEFAULT_FIX_FINGERS_INTERVAL),
       timer(async () => this.maintenance.checkPredecessor(), init.checkPredecessorIntervalMs ?? DEFAULT_CHECK_PREDECESSOR_INTERVAL)
     ]
@@ -75,8 +88,19 @@ export class ChordRing implements ChordRpcHandler {
     return this.table.self
   }
 
+  /** When the last stabilize round finished (ms since the epoch), so a stalled ring can be told from a quiet one */
+  get lastStabilizedAt (): number | undefined {
+    return this.stabilizedAt
+  }
+
+  /** When the maintenance timers were last started (ms since the epoch); undefined until then */
+  get maintenanceStartedAt (): number | undefined {
+    return this.startedAt
+  }
+
   /** Start the maintenance timers */
   start (): void {
+    this.startedAt = Date.now()
     for (const loop of this.loops) {
       loop.start()
     }
@@ -103,7 +127,15 @@ export class ChordRing implements ChordRpcHandler {
   }
 
   async lookup (id: RingId, options?: RpcOptions): Promise<LookupResult> {
-    return this.lookupEngine.findSuccessor(id, options)
+    const started = performance.now()
+    try {
+      const result = await this.lookupEngine.findSuccessor(id, options)
+      this.onLookup({ ok: true, hops: result.hops, durationMs: performance.now() - started })
+      return result
+    } catch (err) {
+      this.onLookup({ ok: false, durationMs: performance.now() - started })
+      throw err
+    }
   }
 
   async lookupVia (entry: NodeRef, id: RingId, options?: RpcOptions): Promise<LookupResult> {
@@ -113,12 +145,13 @@ export class ChordRing implements ChordRpcHandler {
   /** One round of each maintenance task, in order; the simulator drives the ring with this */
   async maintain (): Promise<void> {
     await this.maintenance.checkPredecessor()
-    await this.maintenance.stabilize()
+    await this.stabilize()
     await this.maintenance.fixFingers()
   }
 
   async stabilize (): Promise<void> {
     await this.maintenance.stabilize()
+    this.stabilizedAt = Date.now()
   }
 
   async fixFingers (): Promise<void> {
