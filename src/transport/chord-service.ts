@@ -27,6 +27,7 @@ import { WirePeers } from './wire-peers.js'
 import { toWireRecord } from './wire-records.js'
 import type { StreamPoolComponents } from './stream-pool.js'
 import type { WirePeersComponents } from './wire-peers.js'
+import type { ObservedRequest, RequestOutcome } from './observed-request.js'
 import type { RingId } from '../chord/id.js'
 import type { ChordRpc, ChordRpcHandler, FindSuccessorReply, Neighbours, NodeRef, RecordRpc, RecordRpcHandler, RpcOptions } from '../chord/rpc.js'
 import type { ChordRecord, RangeDigest, RecordSummary } from '../storage/store.js'
@@ -53,6 +54,10 @@ export interface ChordServiceInit {
   maxOutboundStreams?: number
   /** default MAX_POOLED_STREAMS_PER_PEER */
   maxPooledStreamsPerPeer?: number
+  /** told how each request we sent went (requests to ourselves never reach the wire, nor this) */
+  onRequestSent?(request: ObservedRequest): void
+  /** told how each request we answered went */
+  onRequestServed?(request: ObservedRequest): void
 }
 
 type RequestMessage = Partial<Request> & Pick<Request, 'type'>
@@ -65,6 +70,7 @@ export class ChordService implements ChordRpc, RecordRpc, Startable {
   private readonly wirePeers: WirePeers
   private readonly server: RequestServer
   private readonly requestTimeout: number
+  private readonly onRequestSent: (request: ObservedRequest) => void
   private readonly maxInboundStreams: number
   private readonly maxOutboundStreams: number
   private readonly maxPooledStreamsPerPeer: number
@@ -80,9 +86,11 @@ export class ChordService implements ChordRpc, RecordRpc, Startable {
     this.server = new RequestServer(components, {
       handler: init.handler,
       wirePeers: this.wirePeers,
-      idleTimeout: init.streamIdleTimeout ?? STREAM_IDLE_TIMEOUT
+      idleTimeout: init.streamIdleTimeout ?? STREAM_IDLE_TIMEOUT,
+      onServed: init.onRequestServed
     })
     this.requestTimeout = init.requestTimeout ?? REQUEST_TIMEOUT
+    this.onRequestSent = init.onRequestSent ?? (() => {})
     this.maxInboundStreams = init.maxInboundStreams ?? MAX_INBOUND_STREAMS
     this.maxOutboundStreams = init.maxOutboundStreams ?? MAX_OUTBOUND_STREAMS
     this.maxPooledStreamsPerPeer = init.maxPooledStreamsPerPeer ?? MAX_POOLED_STREAMS_PER_PEER
@@ -237,6 +245,10 @@ export class ChordService implements ChordRpc, RecordRpc, Startable {
       deadline.abort(new RequestTimeoutError(`${request.type} to ${to.peer} got no answer within ${this.requestTimeout} ms`))
     }, this.requestTimeout)
     const signal = options.signal == null ? deadline.signal : AbortSignal.any([deadline.signal, options.signal])
+    const started = performance.now()
+    const observe = (outcome: RequestOutcome): void => {
+      this.onRequestSent({ type: request.type, outcome, durationMs: performance.now() - started })
+    }
 
     let response: Response
     try {
@@ -250,16 +262,20 @@ export class ChordService implements ChordRpc, RecordRpc, Startable {
       }
       pool.release(pooled)
     } catch (err) {
+      const timedOut = deadline.signal.aborted
+      observe(timedOut ? 'timeout' : 'failed')
       // whatever form the abort took on its way up, a missed deadline is a RequestTimeoutError
-      throw deadline.signal.aborted ? deadline.signal.reason : err
+      throw timedOut ? deadline.signal.reason : err
     } finally {
       clearTimeout(timer)
     }
 
     if (response.status === Response.Status.ERROR) {
+      observe('error')
       this.log('%s to %p failed remotely: %s', request.type, peerId, response.errorCode)
       throw errorFromCode(response.errorCode ?? '', `${request.type} failed on ${to.peer}`)
     }
+    observe('ok')
     return { response, peerId }
   }
 

@@ -20,6 +20,7 @@ import { wireBytes } from './ring-id.js'
 import { decodeRequest } from '../protocol/validate.js'
 import { ringIdOf } from './ring-id.js'
 import type { WirePeers } from './wire-peers.js'
+import type { ObservedRequest, RequestOutcome } from './observed-request.js'
 import type { ChordRpcHandler, NodeRef, RecordRpcHandler } from '../chord/rpc.js'
 import type { ChordRecord } from '../storage/store.js'
 import type { ValidRequest } from '../protocol/validate.js'
@@ -34,6 +35,8 @@ export interface RequestServerInit {
   wirePeers: WirePeers
   /** ms a stream may go without a complete request before it is reset */
   idleTimeout: number
+  /** told how each request we answered went */
+  onServed?(request: ObservedRequest): void
 }
 
 export class RequestServer {
@@ -96,9 +99,16 @@ export class RequestServer {
 
   private async answer (request: ValidRequest, from: NodeRef, remotePeer: PeerId): Promise<Partial<Response>> {
     const { type } = request
+    const started = performance.now()
+    const observe = (outcome: RequestOutcome): void => {
+      this.init.onServed?.({ type, outcome, durationMs: performance.now() - started })
+    }
     try {
-      return { type, ...await this.dispatch(request, from, remotePeer) }
+      const response = { type, ...await this.dispatch(request, from, remotePeer) }
+      observe('ok')
+      return response
     } catch (err) {
+      observe('error')
       this.log('failed to answer %s from %p - %e', type, remotePeer, err)
       return { type, status: Response.Status.ERROR, errorCode: errorCodeOf(err) }
     }
