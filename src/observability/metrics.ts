@@ -1,0 +1,181 @@
+/**
+ * Prometheus metrics of one node, on the node's own registry: several nodes may run in one
+ * process, and each must report only itself.
+ *
+ * Counters and histograms are fed by what the parts report as they work (lookups from the ring,
+ * requests from the service, anti-entropy rounds from replication, puts and gets from the node).
+ * Gauges read the node's state when scraped, so they cost nothing in between.
+ *
+ * prom-client needs Node built-ins, so a browser build swaps this module for `metrics.browser.ts`
+ * through the package's `browser` field.
+ */
+import { Counter, Gauge, Histogram, Registry } from 'prom-client'
+import { ringIdToHex } from '../chord/id.js'
+import { HOP_BUCKETS, LATENCY_BUCKETS, REPLICA_BUCKETS } from './constants.js'
+import type { AntiEntropyRound, PutOutcome } from '../chord/replication.js'
+import type { ChordRing, LookupOutcome } from '../chord/ring.js'
+import type { RecordStore } from '../storage/store.js'
+import type { ObservedRequest } from '../transport/observed-request.js'
+import type { Libp2p } from '@libp2p/interface'
+
+/** What the gauges read at each scrape */
+export interface NodeMetricsComponents {
+  ring: Pick<ChordRing, 'self' | 'table' | 'lastStabilizedAt'>
+  store: Pick<RecordStore, 'stats'>
+  libp2p: Pick<Libp2p, 'getConnections'>
+}
+
+/** What a node reports to its metrics, and how they are read out */
+export interface NodeMetrics {
+  lookupFinished(outcome: LookupOutcome): void
+  requestSent(request: ObservedRequest): void
+  requestServed(request: ObservedRequest): void
+  antiEntropyRound(round: AntiEntropyRound): void
+  /** Runs a put, counting its outcome, its duration and the replicas that acknowledged it */
+  observePut<T extends PutOutcome>(put: () => Promise<T>): Promise<T>
+  /** Runs a get, counting its outcome and duration */
+  observeGet<T>(get: () => Promise<T>): Promise<T>
+  /** Every metric in the Prometheus text format (version 0.0.4) */
+  expose(): Promise<string>
+}
+
+export function createNodeMetrics (components: NodeMetricsComponents): NodeMetrics {
+  return new PrometheusNodeMetrics(components)
+}
+
+type Outcome = 'ok' | 'failed'
+const OUTCOMES: Array<{ outcome: Outcome }> = [{ outcome: 'ok' }, { outcome: 'failed' }]
+
+class PrometheusNodeMetrics implements NodeMetrics {
+  private readonly registry = new Registry()
+  private readonly lookups: Counter<'outcome'>
+  private readonly lookupHops: Histogram
+  private readonly lookupDuration: Histogram
+  private readonly requestsSent: Counter<'type' | 'outcome'>
+  private readonly sentDuration: Histogram<'type'>
+  private readonly requestsServed: Counter<'type' | 'outcome'>
+  private readonly servedDuration: Histogram<'type'>
+  private readonly puts: Counter<'outcome'>
+  private readonly putDuration: Histogram
+  private readonly putReplicas: Histogram
+  private readonly gets: Counter<'outcome'>
+  private readonly getDuration: Histogram
+  private readonly antiEntropyRounds: Counter
+  private readonly antiEntropyFailures: Counter
+  private readonly recordsRepaired: Counter<'direction'>
+
+  constructor (components: NodeMetricsComponents) {
+    const registers = [this.registry]
+    const counter = <L extends string = never>(name: string, help: string, labelNames: L[] = [], series: Array<Record<L, string>> = []): Counter<L> => {
+      const metric = new Counter({ name, help, labelNames, registers })
+      // series known in advance exist from the first scrape, so rates over them work at once
+      for (const labels of series) {
+        metric.inc(labels, 0)
+      }
+      return metric
+    }
+    const histogram = <L extends string = never>(name: string, help: string, buckets: number[], labelNames: L[] = []): Histogram<L> =>
+      new Histogram({ name, help, buckets, labelNames, registers })
+    const gauge = (name: string, help: string, read: () => number): void => {
+      const metric: Gauge = new Gauge({ name, help, registers, collect: () => { metric.set(read()) } })
+    }
+
+    this.lookups = counter('chord_lookups_total', 'Lookups of a key\'s successor (for users and for replication), by outcome', ['outcome'], OUTCOMES)
+    this.lookupHops = histogram('chord_lookup_hops', 'Remote nodes that answered during each successful lookup', HOP_BUCKETS)
+    this.lookupDuration = histogram('chord_lookup_duration_seconds', 'Time each lookup took, failed ones included', LATENCY_BUCKETS)
+
+    this.requestsSent = counter('chord_rpc_requests_sent_total', '/chord/1.0.0 requests sent, by message type and outcome (ok, error, timeout, failed)', ['type', 'outcome'])
+    this.sentDuration = histogram('chord_rpc_sent_duration_seconds', 'Time from sending a request to its answer or failure, by message type', LATENCY_BUCKETS, ['type'])
+    this.requestsServed = counter('chord_rpc_requests_served_total', '/chord/1.0.0 requests answered, by message type and outcome (ok, error)', ['type', 'outcome'])
+    this.servedDuration = histogram('chord_rpc_served_duration_seconds', 'Time spent answering a request, by message type', LATENCY_BUCKETS, ['type'])
+
+    this.puts = counter('chord_puts_total', 'put() calls, by outcome', ['outcome'], OUTCOMES)
+    this.putDuration = histogram('chord_put_duration_seconds', 'Time each put() took, failed ones included', LATENCY_BUCKETS)
+    this.putReplicas = histogram('chord_put_replicas_acknowledged', 'Replicas that durably stored each successful put()', REPLICA_BUCKETS)
+    this.gets = counter('chord_gets_total', 'get() calls, by outcome', ['outcome'], OUTCOMES)
+    this.getDuration = histogram('chord_get_duration_seconds', 'Time each get() took, failed ones included', LATENCY_BUCKETS)
+
+    this.antiEntropyRounds = counter('chord_anti_entropy_rounds_total', 'Anti-entropy rounds run as primary of a range (a node without a predecessor skips them)')
+    this.antiEntropyFailures = counter('chord_anti_entropy_replica_failures_total', 'Replica comparisons that failed: the replica did not answer, or refused')
+    this.recordsRepaired = counter('chord_anti_entropy_records_repaired_total', 'Records sent to replicas that lacked them, or fetched because this node lacked them', ['direction'], [{ direction: 'sent' }, { direction: 'fetched' }])
+
+    const { ring, store, libp2p } = components
+    const { table } = ring
+    gauge('chord_store_records', 'Records in the store, expired ones not yet swept included', () => store.stats().records)
+    gauge('chord_store_bytes', 'Bytes the store\'s quotas count: values plus a fixed overhead per record', () => store.stats().bytes)
+    gauge('chord_successor_list_length', 'Nodes in the successor list', () => table.getSuccessors().length)
+    gauge('chord_successor_list_capacity', 'Nodes the successor list holds once the ring is large enough', () => table.successorListLength)
+    gauge('chord_has_predecessor', '1 when the predecessor is known, else 0', () => (table.predecessor == null ? 0 : 1))
+    gauge('chord_fingers_filled', `Finger table entries that name a node, of ${table.fingerCount}`, () => filledFingers(ring))
+    gauge('chord_last_stabilize_timestamp_seconds', 'When the last stabilize round finished, seconds since the epoch; 0 before the first', () => (ring.lastStabilizedAt ?? 0) / 1000)
+    gauge('chord_libp2p_connections', 'Open libp2p connections', () => libp2p.getConnections().length)
+
+    new Gauge({ name: 'chord_node_info', help: 'Always 1, labelled with the node\'s PeerId and ring position', labelNames: ['peer_id', 'ring_id'], registers })
+      .set({ peer_id: ring.self.peer, ring_id: ringIdToHex(ring.self.id) }, 1)
+  }
+
+  lookupFinished (outcome: LookupOutcome): void {
+    this.lookupDuration.observe(outcome.durationMs / 1000)
+    if (outcome.ok) {
+      this.lookups.inc({ outcome: 'ok' })
+      this.lookupHops.observe(outcome.hops)
+    } else {
+      this.lookups.inc({ outcome: 'failed' })
+    }
+  }
+
+  requestSent ({ type, outcome, durationMs }: ObservedRequest): void {
+    this.requestsSent.inc({ type, outcome })
+    this.sentDuration.observe({ type }, durationMs / 1000)
+  }
+
+  requestServed ({ type, outcome, durationMs }: ObservedRequest): void {
+    this.requestsServed.inc({ type, outcome })
+    this.servedDuration.observe({ type }, durationMs / 1000)
+  }
+
+  antiEntropyRound (round: AntiEntropyRound): void {
+    this.antiEntropyRounds.inc()
+    this.antiEntropyFailures.inc(round.failed)
+    this.recordsRepaired.inc({ direction: 'sent' }, round.recordsSent)
+    this.recordsRepaired.inc({ direction: 'fetched' }, round.recordsFetched)
+  }
+
+  async observePut<T extends PutOutcome>(put: () => Promise<T>): Promise<T> {
+    const result = await timed(this.puts, this.putDuration, put)
+    this.putReplicas.observe(result.replicas)
+    return result
+  }
+
+  async observeGet<T>(get: () => Promise<T>): Promise<T> {
+    return timed(this.gets, this.getDuration, get)
+  }
+
+  async expose (): Promise<string> {
+    return this.registry.metrics()
+  }
+}
+
+/** Runs `work`, counting its outcome and observing its duration in seconds */
+async function timed<T> (count: Counter<'outcome'>, duration: Histogram, work: () => Promise<T>): Promise<T> {
+  const stopTimer = duration.startTimer()
+  let outcome: Outcome = 'failed'
+  try {
+    const result = await work()
+    outcome = 'ok'
+    return result
+  } finally {
+    stopTimer()
+    count.inc({ outcome })
+  }
+}
+
+function filledFingers (ring: Pick<ChordRing, 'table'>): number {
+  let filled = 0
+  for (let i = 0; i < ring.table.fingerCount; i++) {
+    if (ring.table.getFinger(i) != null) {
+      filled++
+    }
+  }
+  return filled
+}

@@ -1,0 +1,153 @@
+import assert from 'node:assert/strict'
+import { RoutingTable } from '../../src/chord/routing-table.js'
+import { MessageType } from '../../src/protocol/chord.js'
+import * as nodeMetrics from '../../src/observability/metrics.js'
+import * as browserMetrics from '../../src/observability/metrics.browser.js'
+import { hasMetric, metricSum } from '../helpers/prometheus.js'
+import type { NodeRef } from '../../src/chord/rpc.js'
+import type { NodeMetrics, NodeMetricsComponents } from '../../src/observability/metrics.js'
+import type { StoreStats } from '../../src/storage/store.js'
+
+const node = (id: bigint): NodeRef => ({ id, peer: `p${id}` })
+
+interface World {
+  metrics: NodeMetrics
+  table: RoutingTable
+  stats: StoreStats
+  ring: { lastStabilizedAt?: number }
+  connections: number
+}
+
+/** Metrics over a routing table, a store's counters and a connection count the test sets */
+function world (): World {
+  const table = new RoutingTable(node(10n), { successorListLength: 8 })
+  const state: Omit<World, 'metrics'> = { table, stats: { records: 0, bytes: 0 }, ring: {}, connections: 0 }
+  const components: NodeMetricsComponents = {
+    ring: {
+      self: table.self,
+      table,
+      get lastStabilizedAt () { return state.ring.lastStabilizedAt }
+    },
+    store: { stats: () => state.stats },
+    libp2p: { getConnections: () => new Array(state.connections) }
+  }
+  return Object.assign(state, { metrics: nodeMetrics.createNodeMetrics(components) })
+}
+
+describe('node metrics', () => {
+  it('counts lookups by outcome, with their hops and durations', async () => {
+    const { metrics } = world()
+    metrics.lookupFinished({ ok: true, hops: 2, durationMs: 3 })
+    metrics.lookupFinished({ ok: true, hops: 4, durationMs: 5 })
+    metrics.lookupFinished({ ok: false, durationMs: 2000 })
+    const text = await metrics.expose()
+    assert.equal(metricSum(text, 'chord_lookups_total', { outcome: 'ok' }), 2)
+    assert.equal(metricSum(text, 'chord_lookups_total', { outcome: 'failed' }), 1)
+    assert.equal(metricSum(text, 'chord_lookup_hops_count'), 2)
+    assert.equal(metricSum(text, 'chord_lookup_hops_sum'), 6)
+    assert.equal(metricSum(text, 'chord_lookup_hops_bucket', { le: '2' }), 1)
+    assert.equal(metricSum(text, 'chord_lookup_duration_seconds_count'), 3)
+    assert.ok(Math.abs(metricSum(text, 'chord_lookup_duration_seconds_sum') - 2.008) < 1e-9)
+  })
+
+  it('counts requests sent and served by message type and outcome', async () => {
+    const { metrics } = world()
+    metrics.requestSent({ type: MessageType.FIND_SUCCESSOR, outcome: 'ok', durationMs: 1 })
+    metrics.requestSent({ type: MessageType.FIND_SUCCESSOR, outcome: 'timeout', durationMs: 5000 })
+    metrics.requestSent({ type: MessageType.PING, outcome: 'failed', durationMs: 1 })
+    metrics.requestServed({ type: MessageType.STORE, outcome: 'error', durationMs: 1 })
+    const text = await metrics.expose()
+    assert.equal(metricSum(text, 'chord_rpc_requests_sent_total', { type: 'FIND_SUCCESSOR', outcome: 'ok' }), 1)
+    assert.equal(metricSum(text, 'chord_rpc_requests_sent_total', { type: 'FIND_SUCCESSOR', outcome: 'timeout' }), 1)
+    assert.equal(metricSum(text, 'chord_rpc_requests_sent_total', { type: 'PING', outcome: 'failed' }), 1)
+    assert.equal(metricSum(text, 'chord_rpc_sent_duration_seconds_count', { type: 'FIND_SUCCESSOR' }), 2)
+    assert.equal(metricSum(text, 'chord_rpc_requests_served_total', { type: 'STORE', outcome: 'error' }), 1)
+    assert.equal(metricSum(text, 'chord_rpc_served_duration_seconds_count', { type: 'STORE' }), 1)
+  })
+
+  it('times puts and gets, counting failures and the replicas that acknowledged', async () => {
+    const { metrics } = world()
+    assert.deepEqual(await metrics.observePut(async () => ({ replicas: 3 })), { replicas: 3 })
+    await metrics.observePut(async () => ({ replicas: 2 }))
+    await assert.rejects(metrics.observePut(async () => { throw new Error('no replica') }))
+    assert.deepEqual(await metrics.observeGet(async () => ['a']), ['a'])
+    const text = await metrics.expose()
+    assert.equal(metricSum(text, 'chord_puts_total', { outcome: 'ok' }), 2)
+    assert.equal(metricSum(text, 'chord_puts_total', { outcome: 'failed' }), 1)
+    assert.equal(metricSum(text, 'chord_put_duration_seconds_count'), 3)
+    assert.equal(metricSum(text, 'chord_put_replicas_acknowledged_sum'), 5)
+    assert.equal(metricSum(text, 'chord_put_replicas_acknowledged_bucket', { le: '2' }), 1)
+    assert.equal(metricSum(text, 'chord_gets_total', { outcome: 'ok' }), 1)
+    assert.equal(metricSum(text, 'chord_gets_total', { outcome: 'failed' }), 0)
+  })
+
+  it('counts anti-entropy rounds, failed comparisons and repaired records', async () => {
+    const { metrics } = world()
+    metrics.antiEntropyRound({ replicas: 2, failed: 1, recordsSent: 3, recordsFetched: 1 })
+    metrics.antiEntropyRound({ replicas: 2, failed: 0, recordsSent: 0, recordsFetched: 0 })
+    const text = await metrics.expose()
+    assert.equal(metricSum(text, 'chord_anti_entropy_rounds_total'), 2)
+    assert.equal(metricSum(text, 'chord_anti_entropy_replica_failures_total'), 1)
+    assert.equal(metricSum(text, 'chord_anti_entropy_records_repaired_total', { direction: 'sent' }), 3)
+    assert.equal(metricSum(text, 'chord_anti_entropy_records_repaired_total', { direction: 'fetched' }), 1)
+  })
+
+  it('reads the store, the ring and the connections afresh at every scrape', async () => {
+    const w = world()
+    let text = await w.metrics.expose()
+    assert.equal(metricSum(text, 'chord_successor_list_length'), 0)
+    assert.equal(metricSum(text, 'chord_has_predecessor'), 0)
+    assert.equal(metricSum(text, 'chord_last_stabilize_timestamp_seconds'), 0)
+
+    w.table.setSuccessors([node(20n), node(30n)])
+    w.table.setPredecessor(node(30n))
+    w.table.setFinger(0, node(20n))
+    w.table.setFinger(5, node(30n))
+    w.stats = { records: 7, bytes: 1234 }
+    w.ring.lastStabilizedAt = 1_700_000_000_500
+    w.connections = 2
+    text = await w.metrics.expose()
+    assert.equal(metricSum(text, 'chord_successor_list_length'), 2)
+    assert.equal(metricSum(text, 'chord_successor_list_capacity'), 8)
+    assert.equal(metricSum(text, 'chord_has_predecessor'), 1)
+    assert.equal(metricSum(text, 'chord_fingers_filled'), 2)
+    assert.equal(metricSum(text, 'chord_store_records'), 7)
+    assert.equal(metricSum(text, 'chord_store_bytes'), 1234)
+    assert.equal(metricSum(text, 'chord_last_stabilize_timestamp_seconds'), 1_700_000_000.5)
+    assert.equal(metricSum(text, 'chord_libp2p_connections'), 2)
+    assert.equal(metricSum(text, 'chord_node_info', { peer_id: 'p10' }), 1)
+  })
+
+  it('keeps each node\'s metrics apart, though several run in one process', async () => {
+    const first = world()
+    const second = world()
+    first.metrics.lookupFinished({ ok: true, hops: 1, durationMs: 1 })
+    assert.equal(metricSum(await first.metrics.expose(), 'chord_lookups_total', { outcome: 'ok' }), 1)
+    assert.equal(metricSum(await second.metrics.expose(), 'chord_lookups_total', { outcome: 'ok' }), 0)
+  })
+
+  it('names every metric with the chord_ prefix and a unit or _total where it has one', async () => {
+    const text = await world().metrics.expose()
+    const names = [...text.matchAll(/^# TYPE (\S+) (\S+)$/gm)].map(([, name, type]) => ({ name, type }))
+    assert.ok(names.length > 0)
+    for (const { name, type } of names) {
+      assert.match(name, /^chord_/)
+      if (type === 'counter') {
+        assert.match(name, /_total$/)
+      }
+      assert.doesNotMatch(name, /_ms$|_milliseconds/, `${name}: Prometheus durations are in seconds`)
+    }
+    assert.ok(hasMetric(text, 'chord_lookup_duration_seconds'))
+  })
+
+  it('has a browser stand-in with the same exports, which records nothing and exposes nothing', async () => {
+    // a compile-time check that the browser build's module can replace the Node one
+    const swapped: typeof nodeMetrics = browserMetrics
+    const { table } = world()
+    const metrics = swapped.createNodeMetrics({ ring: { self: table.self, table, lastStabilizedAt: undefined }, store: { stats: () => ({ records: 0, bytes: 0 }) }, libp2p: { getConnections: () => [] } })
+    metrics.lookupFinished({ ok: true, hops: 1, durationMs: 1 })
+    assert.deepEqual(await metrics.observePut(async () => ({ replicas: 2 })), { replicas: 2 })
+    await assert.rejects(metrics.observeGet(async () => { throw new Error('no replica') }), /no replica/)
+    assert.equal(await metrics.expose(), '')
+  })
+})
