@@ -8,6 +8,8 @@ export type { ChordNodeOptions, ChordNodeTimers, NodeStatus, PutOptions, PutResu
 export { browserConnectionGater } from './transport/browser-connection-gater.js'
 export type { BrowserConnectionGaterInit } from './transport/browser-connection-gater.js'
 
+export type { CheckResult, HealthChecks, HealthReport, HealthStatus } from './observability/health.js'
+
 export { createIdentity, importIdentity, parseAddress } from './mailbox/crypto.js'
 export type { Identity } from './mailbox/crypto.js'
 

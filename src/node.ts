@@ -8,6 +8,8 @@ import { Replication } from './chord/replication.js'
 import { ChordRing } from './chord/ring.js'
 import { ringIdFromBytes, ringIdToHex, sha256 } from './chord/id.js'
 import { InvalidOptionsError, NotJoinedError, NotStartedError } from './errors.js'
+import { HealthCheck } from './observability/health.js'
+import { createNodeMetrics } from './observability/metrics.js'
 import { openNodeDatabase } from './storage/database.js'
 import { openLevelStore } from './storage/level-store.js'
 import { loadOrCreatePrivateKey } from './storage/node-identity.js'
@@ -23,6 +25,8 @@ import { DEFAULT_CLIENT_MODE } from './transport/platform-defaults.js'
 import { ringIdOf } from './transport/ring-id.js'
 import type { RingTimers } from './chord/ring.js'
 import type { NodeRef } from './chord/rpc.js'
+import type { HealthReport } from './observability/health.js'
+import type { NodeMetrics } from './observability/metrics.js'
 import type { NodeDatabase } from './storage/database.js'
 import type { RecordStore, StoreLimits } from './storage/store.js'
 import type { TtlPolicy } from './storage/ttl.js'
@@ -120,6 +124,7 @@ export interface ChordNodeComponents {
   ring: ChordRing
   service: ChordService
   replication: Replication
+  metrics: NodeMetrics
   ttl: TtlPolicy
   peerCache: PeerCacheKeeper
   /** ring members only: client-mode nodes hold no position and no records */
@@ -141,6 +146,8 @@ export class ChordNode {
   private readonly service: ChordService
   private readonly replication: Replication
   private readonly ttl: TtlPolicy
+  private readonly nodeMetrics: NodeMetrics
+  private readonly healthCheck: HealthCheck
   private readonly peerCache: PeerCacheKeeper
   private readonly healer?: PartitionHealer
   private readonly rehoming?: Rehoming
@@ -156,6 +163,8 @@ export class ChordNode {
     this.service = components.service
     this.replication = components.replication
     this.ttl = components.ttl
+    this.nodeMetrics = components.metrics
+    this.healthCheck = new HealthCheck({ libp2p: this.libp2p, ring: this.ring, rpc: this.service, store: this.store, status: () => this.status })
     this.peerCache = components.peerCache
     this.healer = components.healer
     this.rehoming = components.rehoming
@@ -184,18 +193,28 @@ export class ChordNode {
     return this.libp2p.getMultiaddrs()
   }
 
+  /** This node's metrics in the Prometheus text format (empty in a browser) */
+  async metrics (): Promise<string> {
+    return this.nodeMetrics.expose()
+  }
+
+  /** A deep health check: whether the node still does its part of the ring, check by check */
+  async health (): Promise<HealthReport> {
+    return this.healthCheck.check()
+  }
+
   /** Store `value` under `key` on the key's replica set; resolves once durably written there */
   async put (key: string | Uint8Array, value: Uint8Array, options: PutOptions = {}): Promise<PutResult> {
     this.assertMember()
     const expiresAt = expiresAtFor(options.ttlMs, Date.now(), this.ttl)
     const record = createRecord(keyPosition(key), value, expiresAt)
-    return this.replication.put([record], { signal: options.signal })
+    return this.nodeMetrics.observePut(async () => this.replication.put([record], { signal: options.signal }))
   }
 
   /** Every live value stored under `key` (a set: each value once) */
   async get (key: string | Uint8Array, options: { signal?: AbortSignal } = {}): Promise<Uint8Array[]> {
     this.assertMember()
-    const records = await this.replication.get(keyPosition(key), options)
+    const records = await this.nodeMetrics.observeGet(async () => this.replication.get(keyPosition(key), options))
     return records.map(r => r.value)
   }
 
@@ -297,6 +316,7 @@ export async function createChordNode (options: ChordNodeOptions = {}): Promise<
     // ring calls out through the service
     let ring: ChordRing | undefined
     let replication: Replication | undefined
+    let metrics: NodeMetrics | undefined
     const service = new ChordService(libp2p, {
       handler: {
         onGetNeighbours: from => started(ring).onGetNeighbours(from),
@@ -308,7 +328,9 @@ export async function createChordNode (options: ChordNodeOptions = {}): Promise<
         onRangeDigest: async (from, start, until) => started(replication).onRangeDigest(from, start, until),
         onRangeSummaries: async (from, start, until) => started(replication).onRangeSummaries(from, start, until)
       },
-      requestTimeout: options.requestTimeoutMs
+      requestTimeout: options.requestTimeoutMs,
+      onRequestSent: request => { metrics?.requestSent(request) },
+      onRequestServed: request => { metrics?.requestServed(request) }
     })
     const onError = (err: unknown): void => { log.error('maintenance failed - %e', err) }
     ring = new ChordRing({
@@ -318,8 +340,10 @@ export async function createChordNode (options: ChordNodeOptions = {}): Promise<
       clientMode,
       ...options.timers,
       onNeighboursChanged: () => { replication?.neighboursChanged().catch(onError) },
+      onLookup: outcome => { metrics?.lookupFinished(outcome) },
       onError
     })
+    metrics = createNodeMetrics({ ring, store, libp2p })
     replication = new Replication({
       ring,
       rpc: service,
@@ -327,6 +351,7 @@ export async function createChordNode (options: ChordNodeOptions = {}): Promise<
       ttl,
       antiEntropyIntervalMs: options.timers?.antiEntropyIntervalMs,
       sweepIntervalMs: options.timers?.sweepIntervalMs,
+      onAntiEntropyRound: round => { metrics?.antiEntropyRound(round) },
       onError
     })
     await service.start()
@@ -346,6 +371,7 @@ export async function createChordNode (options: ChordNodeOptions = {}): Promise<
       ring,
       service,
       replication,
+      metrics,
       ttl,
       peerCache,
       healer: clientMode

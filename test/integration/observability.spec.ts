@@ -1,0 +1,184 @@
+import assert from 'node:assert/strict'
+import { connect } from 'node:net'
+import { ringIdFromBytes } from '../../src/chord/id.js'
+import { InvalidOptionsError } from '../../src/errors.js'
+import { keyPosition } from '../../src/node.js'
+import { parseHostPort, startObservabilityServer } from '../../src/observability/http.js'
+import { hasMetric, metricSum } from '../helpers/prometheus.js'
+import { crash, expectedOwner, sortedByRingId, startNode, startRing, stopAll, waitForConsistentRing } from '../helpers/ring.js'
+import { waitFor } from '../helpers/wait-for.js'
+import type { ChordNode } from '../../src/index.js'
+import type { ObservabilityServer, ObservedNode } from '../../src/observability/http.js'
+
+const text = (s: string): Uint8Array => new TextEncoder().encode(s)
+
+/** The sum of one metric over every node's exposition */
+async function ringSum (nodes: ChordNode[], name: string, labels?: Record<string, string>): Promise<number> {
+  const expositions = await Promise.all(nodes.map(async node => node.metrics()))
+  return expositions.reduce((sum, exposition) => sum + metricSum(exposition, name, labels), 0)
+}
+
+async function allHealthy (nodes: ChordNode[]): Promise<boolean> {
+  const reports = await Promise.all(nodes.map(async node => node.health()))
+  return reports.every(report => report.status === 'ok')
+}
+
+describe('metrics and health of real nodes', function () {
+  this.timeout(120_000)
+  let nodes: ChordNode[] = []
+
+  afterEach(async () => {
+    await stopAll(nodes)
+    nodes = []
+  })
+
+  it('counts lookups, puts and gets, the requests they cause, and what the nodes hold', async () => {
+    nodes = await startRing(4)
+    const [asker] = nodes
+    for (let i = 0; i < 5; i++) {
+      await asker.lookup(`key ${i}`)
+    }
+    for (let i = 0; i < 3; i++) {
+      assert.equal((await asker.put(`key ${i}`, text(`value ${i}`))).replicas, 3)
+    }
+    await asker.get('key 0')
+    await asker.get('key 1')
+
+    const exposition = await asker.metrics()
+    // every put and get looks its key up first
+    assert.ok(metricSum(exposition, 'chord_lookups_total', { outcome: 'ok' }) >= 10)
+    assert.equal(metricSum(exposition, 'chord_lookups_total', { outcome: 'failed' }), 0)
+    assert.ok(metricSum(exposition, 'chord_lookup_hops_count') >= 10)
+    assert.equal(metricSum(exposition, 'chord_puts_total', { outcome: 'ok' }), 3)
+    assert.equal(metricSum(exposition, 'chord_put_replicas_acknowledged_sum'), 9)
+    assert.equal(metricSum(exposition, 'chord_gets_total', { outcome: 'ok' }), 2)
+    // at least two of each put's three replicas are other nodes
+    assert.ok(metricSum(exposition, 'chord_rpc_requests_sent_total', { type: 'STORE', outcome: 'ok' }) >= 6)
+    assert.ok(metricSum(exposition, 'chord_rpc_requests_sent_total', { type: 'GET_NEIGHBOURS', outcome: 'ok' }) > 0)
+    assert.ok(await ringSum(nodes, 'chord_rpc_requests_served_total', { type: 'STORE', outcome: 'ok' }) >= 6)
+
+    assert.equal(await ringSum(nodes, 'chord_store_records'), 9)
+    for (const node of nodes) {
+      const own = await node.metrics()
+      assert.equal(metricSum(own, 'chord_successor_list_length'), 3)
+      assert.equal(metricSum(own, 'chord_has_predecessor'), 1)
+      assert.ok(metricSum(own, 'chord_libp2p_connections') >= 1)
+      assert.equal(metricSum(own, 'chord_node_info', { peer_id: node.peerId.toString(), ring_id: node.ringId }), 1)
+    }
+  })
+
+  it('counts anti-entropy rounds and the records they repair', async () => {
+    nodes = await startRing(4)
+    await nodes[0].put('repair me', text('value'))
+    const position = keyPosition('repair me')
+    const owner = expectedOwner(nodes, ringIdFromBytes(position))
+    const replica = nodes.find(node => node !== owner && node.store.stats().records > 0)
+    assert.ok(replica != null)
+    const [record] = await replica.store.get(position)
+    await replica.store.delete(position, [record.id])
+
+    // a round is reported once every replica has been compared, a moment after the refill
+    const repairedByOwner = async (): Promise<number> =>
+      metricSum(await owner.metrics(), 'chord_anti_entropy_records_repaired_total', { direction: 'sent' })
+    await waitFor(async () => (await replica.store.get(position)).length === 1 && await repairedByOwner() >= 1,
+      'the owner\'s anti-entropy to refill the wiped replica', 30_000)
+    assert.ok(metricSum(await owner.metrics(), 'chord_anti_entropy_rounds_total') > 0)
+  })
+
+  it('is healthy on a settled ring, reports a crashed successor, and is healthy again once the ring heals', async () => {
+    nodes = await startRing(4)
+    await waitFor(async () => allHealthy(nodes), 'every node to report ok', 30_000)
+
+    const [watcher, successor] = sortedByRingId(nodes)
+    // hold the watcher's repair rounds, so the dead successor is still its successor when asked
+    watcher.ring.stop()
+    await crash(successor)
+    const report = await watcher.health()
+    assert.notEqual(report.status, 'ok')
+    assert.equal(report.checks.successor.status, 'degraded')
+    assert.equal(report.checks.successor.peer, successor.peerId.toString())
+
+    watcher.ring.start()
+    const survivors = nodes.filter(node => node !== successor)
+    await waitForConsistentRing(survivors)
+    await waitFor(async () => allHealthy(survivors), 'every survivor to report ok again', 30_000)
+  })
+})
+
+describe('the metrics and health HTTP server', function () {
+  this.timeout(60_000)
+  let nodes: ChordNode[] = []
+  let server: ObservabilityServer | undefined
+
+  afterEach(async () => {
+    await server?.close()
+    server = undefined
+    await stopAll(nodes)
+    nodes = []
+  })
+
+  it('serves /metrics and /health, answers HEAD, and refuses other paths and methods', async () => {
+    const node = await startNode()
+    nodes = [node]
+    server = await startObservabilityServer(node, { host: '127.0.0.1', port: 0 })
+
+    const metrics = await fetch(`${server.url}/metrics`)
+    assert.equal(metrics.status, 200)
+    assert.equal(metrics.headers.get('content-type'), 'text/plain; version=0.0.4; charset=utf-8')
+    assert.ok(hasMetric(await metrics.text(), 'chord_node_info'))
+
+    const health = await fetch(`${server.url}/health`)
+    assert.equal(health.status, 200)
+    const report = await health.json()
+    // a ring of one works, but replicates nothing
+    assert.equal(report.status, 'degraded')
+    assert.equal(report.checks.join.state, 'alone')
+
+    const head = await fetch(`${server.url}/metrics`, { method: 'HEAD' })
+    assert.equal(head.status, 200)
+    assert.equal(await head.text(), '')
+    assert.equal((await fetch(`${server.url}/`)).status, 404)
+    const post = await fetch(`${server.url}/metrics`, { method: 'POST', body: 'x' })
+    assert.equal(post.status, 405)
+    assert.equal(post.headers.get('allow'), 'GET, HEAD')
+
+    await node.stop()
+    const failing = await fetch(`${server.url}/health`)
+    assert.equal(failing.status, 503)
+    assert.equal((await failing.json()).status, 'failing')
+  })
+
+  it('drops a client that trickles its request head', async () => {
+    const node: ObservedNode = {
+      metrics: async () => '',
+      health: async () => { throw new Error('never asked') }
+    }
+    const headersTimeoutMs = 200
+    server = await startObservabilityServer(node, { host: '127.0.0.1', port: 0, headersTimeoutMs })
+    const socket = connect(Number(new URL(server.url).port), '127.0.0.1')
+    let received = ''
+    let closed = false
+    socket.on('data', chunk => { received += String(chunk) })
+    socket.on('error', () => {})
+    socket.on('close', () => { closed = true })
+    socket.write('GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n')
+    // one more header line now and then, never the blank line that ends the head
+    const trickle = setInterval(() => { socket.write('X-Slow: 1\r\n') }, headersTimeoutMs / 4)
+    try {
+      await waitFor(() => closed, 'the server to drop the slow client', 10 * headersTimeoutMs)
+    } finally {
+      clearInterval(trickle)
+      socket.destroy()
+    }
+    assert.match(received, /^HTTP\/1\.1 408/)
+  })
+
+  it('reads its listen address as host:port, with IPv6 hosts in brackets', () => {
+    assert.deepEqual(parseHostPort('127.0.0.1:9464'), { host: '127.0.0.1', port: 9464 })
+    assert.deepEqual(parseHostPort('[::1]:0'), { host: '::1', port: 0 })
+    assert.deepEqual(parseHostPort('localhost:80'), { host: 'localhost', port: 80 })
+    for (const bad of ['9464', '127.0.0.1', '::1:9464', '127.0.0.1:99999', 'host:port', '']) {
+      assert.throws(() => parseHostPort(bad), InvalidOptionsError, bad)
+    }
+  })
+})
