@@ -74,3 +74,8 @@ export class VerificationError extends ChordError {
 export class TooLargeError extends ChordError {
   static name = 'TooLargeError'
 }
+
+/** The asker is not allowed to do this (e.g. read a mailbox it neither owns nor replicates) */
+export class ForbiddenError extends ChordError {
+  static name = 'ForbiddenError'
+}

@@ -10,8 +10,10 @@ export type { BrowserConnectionGaterInit } from './transport/browser-connection-
 
 export type { CheckResult, HealthChecks, HealthReport, HealthStatus } from './observability/health.js'
 
-export { createIdentity, importIdentity, parseAddress } from './mailbox/crypto.js'
+export { createIdentity, importIdentity, parseAddress, PublicKey } from './mailbox/crypto.js'
 export type { Identity } from './mailbox/crypto.js'
+export type { Mailbox, SendOptions, SendResult, SubscribeOptions } from './mailbox/mailbox.js'
+export type { MailboxMessage, Subscription } from './mailbox/subscription.js'
 
 export {
   ChordError,
@@ -26,5 +28,7 @@ export {
   NotStartedError,
   NotJoinedError,
   BootstrapFailedError,
-  VerificationError
+  VerificationError,
+  ForbiddenError,
+  TooLargeError
 } from './errors.js'

@@ -18,6 +18,7 @@ import { createRecord } from './storage/store.js'
 import { DEFAULT_TTL_POLICY, expiresAtFor } from './storage/ttl.js'
 import { JOIN_ATTEMPT_TIMEOUT, JOIN_TIMEOUT, addressesOfOthers, joinRing, parseBootstrapAddresses } from './transport/bootstrap.js'
 import { ChordService } from './transport/chord-service.js'
+import { MailboxService } from './transport/mailbox-service.js'
 import { createChordLibp2p } from './transport/libp2p.js'
 import { PartitionHealer } from './transport/partition-healer.js'
 import { PeerCacheKeeper } from './transport/peer-cache-keeper.js'
@@ -33,6 +34,7 @@ import type { TtlPolicy } from './storage/ttl.js'
 import type { JoinInit } from './transport/bootstrap.js'
 import type { ChordLibp2p, ChordLibp2pOptions } from './transport/libp2p.js'
 import type { PeerId, PrivateKey } from '@libp2p/interface'
+import type { Mailbox } from './mailbox/mailbox.js'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
 /** ms a graceful stop may spend handing records to the successor before it leaves anyway */
@@ -41,6 +43,8 @@ const HANDOFF_ON_STOP_TIMEOUT = 10_000
 export interface ChordNodeTimers extends RingTimers {
   antiEntropyIntervalMs?: number
   sweepIntervalMs?: number
+  /** ms between checks that a mailbox subscription is with the node responsible for it */
+  subscriptionCheckIntervalMs?: number
   /** mean ms between two partition-healing rounds */
   healIntervalMs?: number
   /** ms between two saves of the peer cache */
@@ -125,6 +129,7 @@ export interface ChordNodeComponents {
   service: ChordService
   replication: Replication
   metrics: NodeMetrics
+  mailboxService: MailboxService
   ttl: TtlPolicy
   peerCache: PeerCacheKeeper
   /** ring members only: client-mode nodes hold no position and no records */
@@ -145,6 +150,7 @@ export class ChordNode {
   private readonly database: NodeDatabase
   private readonly service: ChordService
   private readonly replication: Replication
+  private readonly mailboxService: MailboxService
   private readonly ttl: TtlPolicy
   private readonly nodeMetrics: NodeMetrics
   private readonly healthCheck: HealthCheck
@@ -162,6 +168,7 @@ export class ChordNode {
     this.ring = components.ring
     this.service = components.service
     this.replication = components.replication
+    this.mailboxService = components.mailboxService
     this.ttl = components.ttl
     this.nodeMetrics = components.metrics
     this.healthCheck = new HealthCheck({ libp2p: this.libp2p, ring: this.ring, rpc: this.service, store: this.store, status: () => this.status })
@@ -182,6 +189,16 @@ export class ChordNode {
 
   get peerId (): PeerId {
     return this.libp2p.peerId
+  }
+
+  /** The end-to-end encrypted mailbox: send, subscribe, ack */
+  get mailbox (): Mailbox {
+    return this.mailboxService.mailbox
+  }
+
+  /** The envelopes this node holds for others (ciphertext): for operators and tests to inspect */
+  get mailboxStore (): RecordStore {
+    return this.mailboxService.store
   }
 
   /** hex string of this node's 256-bit ring position */
@@ -253,6 +270,7 @@ export class ChordNode {
     }
     this.ring.start()
     this.replication.start()
+    await this.mailboxService.start(!this.ring.clientMode)
     this.rehoming?.start()
     this.healer?.start()
     this.peerCache.start()
@@ -272,9 +290,12 @@ export class ChordNode {
     // while the peer store still holds the neighbours' addresses
     await this.peerCache.stop().catch(() => {})
     if (!this.ring.clientMode) {
-      await this.replication.handoffOnLeave({ signal: AbortSignal.timeout(HANDOFF_ON_STOP_TIMEOUT) }).catch(() => {})
+      const signal = AbortSignal.timeout(HANDOFF_ON_STOP_TIMEOUT)
+      await this.replication.handoffOnLeave({ signal }).catch(() => {})
+      await this.mailboxService.handoffOnLeave({ signal }).catch(() => {})
       await this.ring.leave()
     }
+    await this.mailboxService.stop()
     await this.service.stop()
     await this.libp2p.stop()
     await this.store.close()
@@ -317,6 +338,7 @@ export async function createChordNode (options: ChordNodeOptions = {}): Promise<
     let ring: ChordRing | undefined
     let replication: Replication | undefined
     let metrics: NodeMetrics | undefined
+    let mailboxService: MailboxService | undefined
     const service = new ChordService(libp2p, {
       handler: {
         onGetNeighbours: from => started(ring).onGetNeighbours(from),
@@ -328,6 +350,7 @@ export async function createChordNode (options: ChordNodeOptions = {}): Promise<
         onRangeDigest: async (from, start, until) => started(replication).onRangeDigest(from, start, until),
         onRangeSummaries: async (from, start, until) => started(replication).onRangeSummaries(from, start, until)
       },
+      mailbox: lateBound(() => mailboxService?.records),
       requestTimeout: options.requestTimeoutMs,
       onRequestSent: request => { metrics?.requestSent(request) },
       onRequestServed: request => { metrics?.requestServed(request) }
@@ -339,7 +362,10 @@ export async function createChordNode (options: ChordNodeOptions = {}): Promise<
       replicas: options.replicas,
       clientMode,
       ...options.timers,
-      onNeighboursChanged: () => { replication?.neighboursChanged().catch(onError) },
+      onNeighboursChanged: () => {
+        replication?.neighboursChanged().catch(onError)
+        mailboxService?.neighboursChanged().catch(onError)
+      },
       onLookup: outcome => { metrics?.lookupFinished(outcome) },
       onError
     })
@@ -352,6 +378,17 @@ export async function createChordNode (options: ChordNodeOptions = {}): Promise<
       antiEntropyIntervalMs: options.timers?.antiEntropyIntervalMs,
       sweepIntervalMs: options.timers?.sweepIntervalMs,
       onAntiEntropyRound: round => { metrics?.antiEntropyRound(round) },
+      onError
+    })
+    mailboxService = await MailboxService.create(libp2p, {
+      database,
+      ring,
+      rpc: service.mailboxRpc(),
+      ttl,
+      storeLimits: options.storeLimits,
+      antiEntropyIntervalMs: options.timers?.antiEntropyIntervalMs,
+      sweepIntervalMs: options.timers?.sweepIntervalMs,
+      subscriptionCheckIntervalMs: options.timers?.subscriptionCheckIntervalMs,
       onError
     })
     await service.start()
@@ -372,6 +409,7 @@ export async function createChordNode (options: ChordNodeOptions = {}): Promise<
       service,
       replication,
       metrics,
+      mailboxService,
       ttl,
       peerCache,
       healer: clientMode
@@ -425,6 +463,20 @@ function positiveMs (name: string, value: number): number {
     throw new InvalidOptionsError(`${name} must be a positive integer number of ms`)
   }
   return value
+}
+
+/**
+ * Stands in for an object that exists only once the node is built: every method call is passed
+ * to it then (and throws NotStartedError before)
+ */
+function lateBound<T extends object> (target: () => T | undefined): T {
+  return new Proxy({} as T, {
+    get: (_empty, name) => {
+      const object = started(target()) as Record<string | symbol, unknown>
+      const value = object[name]
+      return typeof value === 'function' ? value.bind(object) : value
+    }
+  })
 }
 
 function started<T> (part: T | undefined): T {

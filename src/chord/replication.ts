@@ -32,6 +32,13 @@ export interface ReplicationInit {
   store: RecordStore
   /** record lifetimes; `maxTtl` cuts what any peer may ask us to keep */
   ttl: TtlPolicy
+  /**
+   * Drops records this store must not take (e.g. ones their owner deleted); applied to every
+   * write, ours and peers', repairs included
+   */
+  admit?(records: ChordRecord[]): Promise<ChordRecord[]>
+  /** told about records stored here for the first time (push delivery listens) */
+  onRecordsAdded?(records: ChordRecord[]): void
   antiEntropyIntervalMs?: number
   sweepIntervalMs?: number
   /** told what each anti-entropy round compared and repaired: metrics listen */
@@ -71,6 +78,8 @@ export class Replication implements RecordRpcHandler {
   private readonly now: () => number
   private readonly onAntiEntropyRound: (round: AntiEntropyRound) => void
   private readonly loops: Periodic[]
+  private readonly admit: (records: ChordRecord[]) => Promise<ChordRecord[]>
+  private readonly onRecordsAdded: (records: ChordRecord[]) => void
   /** the predecessor we last handed records to */
   private handedOffTo?: string
 
@@ -81,6 +90,8 @@ export class Replication implements RecordRpcHandler {
     this.ttl = init.ttl
     this.onAntiEntropyRound = init.onAntiEntropyRound ?? (() => {})
     this.now = init.now ?? Date.now
+    this.admit = init.admit ?? (async records => records)
+    this.onRecordsAdded = init.onRecordsAdded ?? (() => {})
     const timer = (task: () => Promise<unknown>, intervalMs: number): Periodic =>
       new Periodic(async () => { await task() }, { intervalMs, jitter: TIMER_JITTER, onError: init.onError })
     this.loops = [
@@ -264,8 +275,15 @@ export class Replication implements RecordRpcHandler {
   /** Store records from a peer (or our own put): lifetimes are cut to our maximum */
   private async acceptRecords (records: ChordRecord[]): Promise<void> {
     const now = this.now()
-    const capped = records.map(r => ({ ...r, expiresAt: capExpiresAt(r.expiresAt, now, this.ttl) }))
-    await this.store.put(capped, { now })
+    const admitted = await this.admit(records)
+    if (admitted.length === 0) {
+      return
+    }
+    const capped = admitted.map(r => ({ ...r, expiresAt: capExpiresAt(r.expiresAt, now, this.ttl) }))
+    const { added } = await this.store.put(capped, { now })
+    if (added.length > 0) {
+      this.onRecordsAdded(added)
+    }
   }
 
   private async storeOn (node: NodeRef, records: ChordRecord[], options?: RpcOptions): Promise<void> {

@@ -78,3 +78,25 @@ export interface RecordRpcHandler {
   onRangeDigest(from: NodeRef, start: RingId, until: RingId): Promise<RangeDigest>
   onRangeSummaries(from: NodeRef, start: RingId, until: RingId): Promise<RecordSummary[]>
 }
+
+/**
+ * A deletion of records under a key, authorised by the key's owner (a mailbox acknowledgement).
+ * Every replica checks the signature itself; nobody relays a deletion on trust.
+ */
+export interface SignedDeletion {
+  key: Uint8Array
+  ids: Uint8Array[]
+  /** the owner's canonical public key */
+  owner: Uint8Array
+  /** ms since the epoch, when the owner signed */
+  signedAt: number
+  signature: Uint8Array
+}
+
+export interface DeletionRpc {
+  deleteRecords(to: NodeRef, deletion: SignedDeletion, options?: RpcOptions): Promise<void>
+}
+
+export interface DeletionRpcHandler {
+  onDeleteRecords(from: NodeRef, deletion: SignedDeletion): Promise<void>
+}

@@ -119,3 +119,22 @@ export const USER_SIGNATURE_LABEL = 'libp2p-chord/user-signature/v1'
 export const MESSAGE_SIGNATURE_LABEL = 'libp2p-chord/envelope-signature/v1'
 /** HKDF info for an envelope's AEAD key and nonce */
 export const ENVELOPE_KEY_LABEL = 'libp2p-chord/envelope-key/v1'
+
+/**
+ * Envelope ids a subscription remembers to drop duplicates (a session move, a retried send, a
+ * replica that missed an acknowledgement). Far more than a mailbox holds at once (the store
+ * caps a key at 1,024 records); 64 bytes each.
+ */
+export const MAX_SEEN_IDS = 10_000
+
+/** How long an envelope waits for its recipient when the sender asks for nothing else: a week */
+export const DEFAULT_MESSAGE_TTL = 7 * 24 * 60 * 60 * 1000
+
+/** How often a subscription checks that it is still with the node responsible for the mailbox */
+export const SUBSCRIPTION_CHECK_INTERVAL = 2000
+
+/** Attempts a send makes after the first fails for a transient reason (no route, a timeout) */
+export const SEND_RETRIES = 4
+
+/** Delay before the first retry of a send, ms; it doubles (with jitter) each time */
+export const SEND_RETRY_MIN_DELAY = 100

@@ -13,7 +13,8 @@ export enum MessageType {
   STORE = 'STORE',
   FETCH = 'FETCH',
   RANGE_DIGEST = 'RANGE_DIGEST',
-  RANGE_SUMMARIES = 'RANGE_SUMMARIES'
+  RANGE_SUMMARIES = 'RANGE_SUMMARIES',
+  DELETE = 'DELETE'
 }
 
 enum __MessageTypeValues {
@@ -26,12 +27,29 @@ enum __MessageTypeValues {
   STORE = 6,
   FETCH = 7,
   RANGE_DIGEST = 8,
-  RANGE_SUMMARIES = 9
+  RANGE_SUMMARIES = 9,
+  DELETE = 10
 }
 
 export namespace MessageType {
   export const codec = (): Codec<MessageType> => {
     return enumeration<MessageType>(__MessageTypeValues)
+  }
+}
+
+export enum Namespace {
+  RECORDS = 'RECORDS',
+  MAILBOX = 'MAILBOX'
+}
+
+enum __NamespaceValues {
+  RECORDS = 0,
+  MAILBOX = 1
+}
+
+export namespace Namespace {
+  export const codec = (): Codec<Namespace> => {
+    return enumeration<Namespace>(__NamespaceValues)
   }
 }
 
@@ -628,6 +646,11 @@ export interface Request {
   after?: Uint8Array<ArrayBuffer>
   rangeStart?: Uint8Array<ArrayBuffer>
   rangeEnd?: Uint8Array<ArrayBuffer>
+  namespace: Namespace
+  owner?: Uint8Array<ArrayBuffer>
+  ids: Uint8Array<ArrayBuffer>[]
+  signedAt?: number
+  signature?: Uint8Array<ArrayBuffer>
 }
 
 export namespace Request {
@@ -682,13 +705,42 @@ export namespace Request {
           w.bytes(obj.rangeEnd)
         }
 
+        if (obj.namespace != null && __NamespaceValues[obj.namespace] !== 0) {
+          w.uint32(72)
+          Namespace.codec().encode(obj.namespace, w)
+        }
+
+        if (obj.owner != null) {
+          w.uint32(82)
+          w.bytes(obj.owner)
+        }
+
+        if (obj.ids != null && obj.ids.length > 0) {
+          for (const value of obj.ids) {
+            w.uint32(90)
+            w.bytes(value)
+          }
+        }
+
+        if (obj.signedAt != null) {
+          w.uint32(96)
+          w.uint64Number(obj.signedAt)
+        }
+
+        if (obj.signature != null) {
+          w.uint32(106)
+          w.bytes(obj.signature)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
       }, (reader, length, opts = {}) => {
         const obj: any = {
           type: MessageType.UNKNOWN,
-          records: []
+          records: [],
+          namespace: Namespace.RECORDS,
+          ids: []
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -737,6 +789,30 @@ export namespace Request {
               obj.rangeEnd = reader.bytes()
               break
             }
+            case 9: {
+              obj.namespace = Namespace.codec().decode(reader)
+              break
+            }
+            case 10: {
+              obj.owner = reader.bytes()
+              break
+            }
+            case 11: {
+              if (opts.limits?.ids != null && obj.ids.length === opts.limits.ids) {
+                throw new MaxLengthError('Decode error - repeated field "ids" had too many elements')
+              }
+
+              obj.ids.push(reader.bytes())
+              break
+            }
+            case 12: {
+              obj.signedAt = reader.uint64Number()
+              break
+            }
+            case 13: {
+              obj.signature = reader.bytes()
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -747,7 +823,8 @@ export namespace Request {
         return obj
       }, function * (reader, length, prefix, opts = {}) {
         const obj = {
-          records: 0
+          records: 0,
+          ids: 0
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -819,6 +896,49 @@ export namespace Request {
             case 8: {
               yield {
                 field: `${prefix}.rangeEnd`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 9: {
+              yield {
+                field: `${prefix}.namespace`,
+                value: Namespace.codec().decode(reader)
+              }
+              break
+            }
+            case 10: {
+              yield {
+                field: `${prefix}.owner`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 11: {
+              if (opts.limits?.ids != null && obj.ids === opts.limits.ids) {
+                throw new MaxLengthError('Streaming decode error - repeated field "ids" had too many elements')
+              }
+
+              yield {
+                field: `${prefix}.ids[]`,
+                index: obj.ids,
+                value: reader.bytes()
+              }
+
+              obj.ids++
+
+              break
+            }
+            case 12: {
+              yield {
+                field: `${prefix}.signedAt`,
+                value: reader.uint64Number()
+              }
+              break
+            }
+            case 13: {
+              yield {
+                field: `${prefix}.signature`,
                 value: reader.bytes()
               }
               break
@@ -917,6 +1037,32 @@ export namespace Request {
     value: Uint8Array<ArrayBuffer>
   }
 
+  export interface RequestNamespaceFieldEvent {
+    field: '$.namespace'
+    value: Namespace
+  }
+
+  export interface RequestOwnerFieldEvent {
+    field: '$.owner'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface RequestIdsFieldEvent {
+    field: '$.ids[]'
+    index: number
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface RequestSignedAtFieldEvent {
+    field: '$.signedAt'
+    value: number
+  }
+
+  export interface RequestSignatureFieldEvent {
+    field: '$.signature'
+    value: Uint8Array<ArrayBuffer>
+  }
+
   export function encode (obj: Partial<Request>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, Request.codec())
   }
@@ -925,7 +1071,7 @@ export namespace Request {
     return decodeMessage(buf, Request.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Request>): Generator<RequestTypeFieldEvent | RequestTargetFieldEvent | RequestNeighboursPredecessorPeerIdFieldEvent | RequestNeighboursPredecessorRingIdFieldEvent | RequestNeighboursPredecessorAddrsFieldEvent | RequestNeighboursSuccessorsPeerIdFieldEvent | RequestNeighboursSuccessorsRingIdFieldEvent | RequestNeighboursSuccessorsAddrsFieldEvent | RequestRecordsKeyFieldEvent | RequestRecordsValueFieldEvent | RequestRecordsExpiresAtFieldEvent | RequestKeyFieldEvent | RequestAfterFieldEvent | RequestRangeStartFieldEvent | RequestRangeEndFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Request>): Generator<RequestTypeFieldEvent | RequestTargetFieldEvent | RequestNeighboursPredecessorPeerIdFieldEvent | RequestNeighboursPredecessorRingIdFieldEvent | RequestNeighboursPredecessorAddrsFieldEvent | RequestNeighboursSuccessorsPeerIdFieldEvent | RequestNeighboursSuccessorsRingIdFieldEvent | RequestNeighboursSuccessorsAddrsFieldEvent | RequestRecordsKeyFieldEvent | RequestRecordsValueFieldEvent | RequestRecordsExpiresAtFieldEvent | RequestKeyFieldEvent | RequestAfterFieldEvent | RequestRangeStartFieldEvent | RequestRangeEndFieldEvent | RequestNamespaceFieldEvent | RequestOwnerFieldEvent | RequestIdsFieldEvent | RequestSignedAtFieldEvent | RequestSignatureFieldEvent> {
     return streamMessage(buf, Request.codec(), opts)
   }
 }

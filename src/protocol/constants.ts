@@ -96,6 +96,15 @@ export const MAX_SUMMARIES_PER_MESSAGE = 1024
  */
 export const FETCH_PAGE_BYTES = MAX_MESSAGE_SIZE / 2
 
+/** Record ids one DELETE may name: a mailbox acknowledges at most a page of messages at once */
+export const MAX_IDS_PER_DELETE = 1024
+
+/** Largest owner public key a DELETE may carry (a mailbox key is 65 bytes) */
+export const MAX_OWNER_KEY_BYTES = 128
+
+/** Largest owner signature a DELETE may carry (Ed25519's is 64 bytes) */
+export const MAX_SIGNATURE_BYTES = 128
+
 /** Error codes an ERROR response may carry; a receiver must accept unknown codes too */
 export const ErrorCode = {
   /** the handler failed while answering */
@@ -107,5 +116,9 @@ export const ErrorCode = {
   /** the asker sent more than its share; ask again later */
   RATE_LIMITED: 'RATE_LIMITED',
   /** the answer would be larger than one message may carry; ask for less */
-  TOO_LARGE: 'TOO_LARGE'
+  TOO_LARGE: 'TOO_LARGE',
+  /** the asker may not do this (e.g. read a mailbox it does not own or replicate) */
+  FORBIDDEN: 'FORBIDDEN',
+  /** a signature did not verify; nothing was changed */
+  BAD_SIGNATURE: 'BAD_SIGNATURE'
 } as const

@@ -3,14 +3,16 @@
  * caller gets the same class back, so a full remote store is a `QuotaExceededError` to the writer
  * as it would be locally.
  */
-import { InvalidRecordError, QuotaExceededError, RateLimitedError, RemoteError, TooLargeError } from '../errors.js'
+import { ForbiddenError, InvalidRecordError, QuotaExceededError, RateLimitedError, RemoteError, TooLargeError, VerificationError } from '../errors.js'
 import { ErrorCode } from './constants.js'
 
 const CLASSES = [
   [ErrorCode.QUOTA_EXCEEDED, QuotaExceededError],
   [ErrorCode.INVALID_RECORD, InvalidRecordError],
   [ErrorCode.RATE_LIMITED, RateLimitedError],
-  [ErrorCode.TOO_LARGE, TooLargeError]
+  [ErrorCode.TOO_LARGE, TooLargeError],
+  [ErrorCode.FORBIDDEN, ForbiddenError],
+  [ErrorCode.BAD_SIGNATURE, VerificationError]
 ] as const
 
 /** The code that tells the caller what went wrong, without leaking internal details */

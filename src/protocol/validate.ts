@@ -9,8 +9,11 @@ import * as Digest from 'multiformats/hashes/digest'
 import { ringIdFromBytes, sha256 } from '../chord/id.js'
 import { InvalidMessageError } from '../errors.js'
 import { MAX_VALUE_SIZE } from '../storage/constants.js'
-import { MessageType, Request, Response } from './chord.js'
+import { MessageType, Namespace, Request, Response } from './chord.js'
 import {
+  MAX_IDS_PER_DELETE,
+  MAX_OWNER_KEY_BYTES,
+  MAX_SIGNATURE_BYTES,
   MAX_RECORDS_PER_MESSAGE,
   MAX_SUMMARIES_PER_MESSAGE,
   MAX_ADDR_BYTES,
@@ -23,6 +26,7 @@ import {
 } from './constants.js'
 import type { Neighbours, Peer, Record as WireRecord, RecordSummary as WireSummary } from './chord.js'
 import type { RingId } from '../chord/id.js'
+import type { SignedDeletion } from '../chord/rpc.js'
 import type { ChordRecord, RecordSummary } from '../storage/store.js'
 import type { PeerId } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
@@ -33,9 +37,10 @@ export type ValidRequest =
   | { type: MessageType.PING | MessageType.GET_NEIGHBOURS | MessageType.NOTIFY }
   | { type: MessageType.FIND_SUCCESSOR, target: RingId }
   | { type: MessageType.LEAVING, neighbours: Neighbours }
-  | { type: MessageType.STORE, records: ChordRecord[] }
-  | { type: MessageType.FETCH, key: Uint8Array, after?: Uint8Array }
-  | { type: MessageType.RANGE_DIGEST | MessageType.RANGE_SUMMARIES, start: RingId, end: RingId }
+  | { type: MessageType.STORE, namespace: Namespace, records: ChordRecord[] }
+  | { type: MessageType.FETCH, namespace: Namespace, key: Uint8Array, after?: Uint8Array }
+  | { type: MessageType.RANGE_DIGEST | MessageType.RANGE_SUMMARIES, namespace: Namespace, start: RingId, end: RingId }
+  | { type: MessageType.DELETE, namespace: Namespace, deletion: SignedDeletion }
 
 /** A wire peer entry whose fields all decoded; its ring id is as claimed, not yet checked */
 export interface DecodedPeer {
@@ -50,8 +55,9 @@ const NEIGHBOURS_LIMITS = { successors: MAX_PEERS_PER_MESSAGE }
 export function decodeRequest (bytes: Uint8Array | Uint8ArrayList): ValidRequest {
   checkSize(bytes)
   const request = decode(() => Request.decode(bytes, {
-    limits: { neighbours: NEIGHBOURS_LIMITS, records: MAX_RECORDS_PER_MESSAGE }
+    limits: { neighbours: NEIGHBOURS_LIMITS, records: MAX_RECORDS_PER_MESSAGE, ids: MAX_IDS_PER_DELETE }
   }))
+  const namespace = request.namespace ?? Namespace.RECORDS
 
   switch (request.type) {
     case MessageType.PING:
@@ -69,10 +75,11 @@ export function decodeRequest (bytes: Uint8Array | Uint8ArrayList): ValidRequest
       if (request.records.length === 0) {
         throw new InvalidMessageError('STORE without records')
       }
-      return { type: request.type, records: request.records.map(decodeRecord) }
+      return { type: request.type, namespace, records: request.records.map(decodeRecord) }
     case MessageType.FETCH:
       return {
         type: request.type,
+        namespace,
         key: requireRingIdBytes(request.key, 'key'),
         after: request.after == null ? undefined : requireRingIdBytes(request.after, 'after')
       }
@@ -80,9 +87,12 @@ export function decodeRequest (bytes: Uint8Array | Uint8ArrayList): ValidRequest
     case MessageType.RANGE_SUMMARIES:
       return {
         type: request.type,
+        namespace,
         start: ringIdFromBytes(requireRingIdBytes(request.rangeStart, 'rangeStart')),
         end: ringIdFromBytes(requireRingIdBytes(request.rangeEnd, 'rangeEnd'))
       }
+    case MessageType.DELETE:
+      return { type: request.type, namespace, deletion: decodeDeletion(request) }
     default:
       throw new InvalidMessageError(`request type ${request.type} is not supported`)
   }
@@ -141,6 +151,26 @@ export function decodeSummary (summary: WireSummary): RecordSummary {
     key: requireRingIdBytes(summary.key, 'summary key'),
     id: requireRingIdBytes(summary.id, 'summary id'),
     expiresAt: requireTime(summary.expiresAt)
+  }
+}
+
+function decodeDeletion (request: Request): SignedDeletion {
+  const { owner, signature, signedAt } = request
+  if (owner == null || owner.byteLength === 0 || owner.byteLength > MAX_OWNER_KEY_BYTES) {
+    throw new InvalidMessageError(`DELETE needs an owner key of 1–${MAX_OWNER_KEY_BYTES} bytes`)
+  }
+  if (signature == null || signature.byteLength === 0 || signature.byteLength > MAX_SIGNATURE_BYTES) {
+    throw new InvalidMessageError(`DELETE needs a signature of 1–${MAX_SIGNATURE_BYTES} bytes`)
+  }
+  if (request.ids.length === 0) {
+    throw new InvalidMessageError('DELETE names no record')
+  }
+  return {
+    key: requireRingIdBytes(request.key, 'key'),
+    ids: request.ids.map(id => requireRingIdBytes(id, 'id')),
+    owner,
+    signedAt: requireTime(signedAt ?? -1),
+    signature
   }
 }
 

@@ -7,6 +7,8 @@
  *   expiry   index by expiry time, for sweeping              (record store)
  *   meta     the node's private key, the store's counters
  *   peers    peers seen recently, for rejoining without bootstrap
+ *   mailbox  mailbox envelopes: a record store of their own, with the same sublevels
+ *   tombstones  ids of envelopes their owner acknowledged (deleted), until they would have expired
  *
  * On Node a directory holds a LevelDB (`classic-level`); in a browser bundle `level` resolves to
  * IndexedDB (`browser-level`) and the directory name names the IndexedDB database; without a
@@ -23,7 +25,11 @@ export const SUBLEVELS = {
   headers: 'headers',
   expiry: 'expiry',
   meta: 'meta',
-  peers: 'peers'
+  peers: 'peers',
+  /** a second record store (same layout, nested) for mailbox envelopes, kept apart from plain records */
+  mailbox: 'mailbox',
+  /** ids of acknowledged mailbox envelopes, so no copy of them is taken in again */
+  tombstones: 'tombstones'
 } as const
 
 export async function openNodeDatabase (dataDir?: string): Promise<NodeDatabase> {

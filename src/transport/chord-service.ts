@@ -8,7 +8,7 @@
 import { peerIdFromString } from '@libp2p/peer-id'
 import { equals } from 'uint8arrays/equals'
 import { InvalidMessageError, NotStartedError, RequestTimeoutError } from '../errors.js'
-import { MessageType, Request, Response } from '../protocol/chord.js'
+import { MessageType, Namespace, Request, Response } from '../protocol/chord.js'
 import {
   MAX_INBOUND_STREAMS,
   MAX_OUTBOUND_STREAMS,
@@ -29,7 +29,10 @@ import type { StreamPoolComponents } from './stream-pool.js'
 import type { WirePeersComponents } from './wire-peers.js'
 import type { ObservedRequest, RequestOutcome } from './observed-request.js'
 import type { RingId } from '../chord/id.js'
-import type { ChordRpc, ChordRpcHandler, FindSuccessorReply, Neighbours, NodeRef, RecordRpc, RecordRpcHandler, RpcOptions } from '../chord/rpc.js'
+import type {
+  ChordRpc, ChordRpcHandler, DeletionRpc, DeletionRpcHandler, FindSuccessorReply, Neighbours, NodeRef, RecordRpc,
+  RecordRpcHandler, RpcOptions, SignedDeletion
+} from '../chord/rpc.js'
 import type { ChordRecord, RangeDigest, RecordSummary } from '../storage/store.js'
 import type { AbortOptions, Logger, PeerId, Startable, StreamHandler, StreamHandlerOptions } from '@libp2p/interface'
 
@@ -42,6 +45,8 @@ export interface ChordServiceComponents extends StreamPoolComponents, WirePeersC
 export interface ChordServiceInit {
   /** answers other nodes' requests: the ring core and its replication */
   handler: ChordRpcHandler & RecordRpcHandler
+  /** answers record requests in the mailbox namespace; without it they are refused */
+  mailbox?: RecordRpcHandler & DeletionRpcHandler
   /** ms, default REQUEST_TIMEOUT */
   requestTimeout?: number
   /** ms, default STREAM_IDLE_TIMEOUT */
@@ -65,6 +70,7 @@ type RequestMessage = Partial<Request> & Pick<Request, 'type'>
 export class ChordService implements ChordRpc, RecordRpc, Startable {
   private readonly components: ChordServiceComponents
   private readonly handler: ChordRpcHandler & RecordRpcHandler
+  private readonly mailboxHandler?: RecordRpcHandler & DeletionRpcHandler
   private readonly log: Logger
   private readonly self: NodeRef
   private readonly wirePeers: WirePeers
@@ -83,8 +89,10 @@ export class ChordService implements ChordRpc, RecordRpc, Startable {
     this.log = components.logger.forComponent('libp2p-chord:transport:chord-service')
     this.self = { id: ringIdOf(components.peerId), peer: components.peerId.toString() }
     this.wirePeers = new WirePeers(components)
+    this.mailboxHandler = init.mailbox
     this.server = new RequestServer(components, {
       handler: init.handler,
+      mailbox: init.mailbox,
       wirePeers: this.wirePeers,
       idleTimeout: init.streamIdleTimeout ?? STREAM_IDLE_TIMEOUT,
       onServed: init.onRequestServed
@@ -173,23 +181,60 @@ export class ChordService implements ChordRpc, RecordRpc, Startable {
   }
 
   async storeRecords (to: NodeRef, records: ChordRecord[], options?: RpcOptions): Promise<void> {
+    await this.storeIn(Namespace.RECORDS, to, records, options)
+  }
+
+  async fetchRecords (to: NodeRef, key: Uint8Array, options?: RpcOptions): Promise<ChordRecord[]> {
+    return this.fetchFrom(Namespace.RECORDS, to, key, options)
+  }
+
+  async rangeDigest (to: NodeRef, from: RingId, until: RingId, options?: RpcOptions): Promise<RangeDigest> {
+    return this.digestIn(Namespace.RECORDS, to, from, until, options)
+  }
+
+  async rangeSummaries (to: NodeRef, from: RingId, until: RingId, options?: RpcOptions): Promise<RecordSummary[]> {
+    return this.summariesIn(Namespace.RECORDS, to, from, until, options)
+  }
+
+  /** The same record messages, addressed to other nodes' mailbox stores, plus owner-signed deletes */
+  mailboxRpc (): RecordRpc & DeletionRpc {
+    const ns = Namespace.MAILBOX
+    return {
+      storeRecords: async (to, records, options) => this.storeIn(ns, to, records, options),
+      fetchRecords: async (to, key, options) => this.fetchFrom(ns, to, key, options),
+      rangeDigest: async (to, from, until, options) => this.digestIn(ns, to, from, until, options),
+      rangeSummaries: async (to, from, until, options) => this.summariesIn(ns, to, from, until, options),
+      deleteRecords: async (to, deletion, options) => this.deleteIn(ns, to, deletion, options)
+    }
+  }
+
+  private recordHandler (namespace: Namespace): RecordRpcHandler {
+    const handler = namespace === Namespace.RECORDS ? this.handler : this.mailboxHandler
+    if (handler == null) {
+      throw new NotStartedError('this node keeps no mailboxes')
+    }
+    return handler
+  }
+
+  private async storeIn (namespace: Namespace, to: NodeRef, records: ChordRecord[], options?: RpcOptions): Promise<void> {
     if (this.isSelf(to)) {
-      await this.handler.onStoreRecords(this.self, structuredClone(records))
+      await this.recordHandler(namespace).onStoreRecords(this.self, structuredClone(records))
       return
     }
-    await this.exchange(to, { type: MessageType.STORE, records: records.map(toWireRecord) }, options)
+    await this.exchange(to, { type: MessageType.STORE, namespace, records: records.map(toWireRecord) }, options)
   }
 
   /** Every live record of a key, fetched page by page */
-  async fetchRecords (to: NodeRef, key: Uint8Array, options?: RpcOptions): Promise<ChordRecord[]> {
+  private async fetchFrom (namespace: Namespace, to: NodeRef, key: Uint8Array, options?: RpcOptions): Promise<ChordRecord[]> {
     if (this.isSelf(to)) {
-      return structuredClone(await this.handler.onFetchRecords(this.self, key))
+      return structuredClone(await this.recordHandler(namespace).onFetchRecords(this.self, key))
     }
     const records: ChordRecord[] = []
     let after: Uint8Array | undefined
     while (true) {
       const { response } = await this.exchange(to, {
         type: MessageType.FETCH,
+        namespace,
         key: wireBytes(key),
         after: after == null ? undefined : wireBytes(after)
       }, options)
@@ -205,12 +250,13 @@ export class ChordService implements ChordRpc, RecordRpc, Startable {
     }
   }
 
-  async rangeDigest (to: NodeRef, from: RingId, until: RingId, options?: RpcOptions): Promise<RangeDigest> {
+  private async digestIn (namespace: Namespace, to: NodeRef, from: RingId, until: RingId, options?: RpcOptions): Promise<RangeDigest> {
     if (this.isSelf(to)) {
-      return this.handler.onRangeDigest(this.self, from, until)
+      return this.recordHandler(namespace).onRangeDigest(this.self, from, until)
     }
     const { response } = await this.exchange(to, {
       type: MessageType.RANGE_DIGEST,
+      namespace,
       rangeStart: ringIdToWire(from),
       rangeEnd: ringIdToWire(until)
     }, options)
@@ -218,16 +264,36 @@ export class ChordService implements ChordRpc, RecordRpc, Startable {
     return { count: response.count ?? 0, hash: response.digest ?? new Uint8Array() }
   }
 
-  async rangeSummaries (to: NodeRef, from: RingId, until: RingId, options?: RpcOptions): Promise<RecordSummary[]> {
+  private async summariesIn (namespace: Namespace, to: NodeRef, from: RingId, until: RingId, options?: RpcOptions): Promise<RecordSummary[]> {
     if (this.isSelf(to)) {
-      return this.handler.onRangeSummaries(this.self, from, until)
+      return this.recordHandler(namespace).onRangeSummaries(this.self, from, until)
     }
     const { response } = await this.exchange(to, {
       type: MessageType.RANGE_SUMMARIES,
+      namespace,
       rangeStart: ringIdToWire(from),
       rangeEnd: ringIdToWire(until)
     }, options)
     return response.summaries.map(decodeSummary)
+  }
+
+  private async deleteIn (namespace: Namespace, to: NodeRef, deletion: SignedDeletion, options?: RpcOptions): Promise<void> {
+    if (this.isSelf(to)) {
+      if (this.mailboxHandler == null) {
+        throw new NotStartedError('this node keeps no mailboxes')
+      }
+      await this.mailboxHandler.onDeleteRecords(this.self, structuredClone(deletion))
+      return
+    }
+    await this.exchange(to, {
+      type: MessageType.DELETE,
+      namespace,
+      key: wireBytes(deletion.key),
+      ids: deletion.ids.map(wireBytes),
+      owner: wireBytes(deletion.owner),
+      signedAt: deletion.signedAt,
+      signature: wireBytes(deletion.signature)
+    }, options)
   }
 
   /**

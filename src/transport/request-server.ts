@@ -10,8 +10,8 @@
 import { TimeoutError } from '@libp2p/interface'
 import { UnexpectedEOFError } from '@libp2p/utils'
 import { toString as uint8ArrayToString } from 'uint8arrays/to-string'
-import { NotStartedError } from '../errors.js'
-import { MessageType, Response } from '../protocol/chord.js'
+import { ForbiddenError, NotStartedError } from '../errors.js'
+import { MessageType, Namespace, Response } from '../protocol/chord.js'
 import { FETCH_PAGE_BYTES, MAX_RECORDS_PER_MESSAGE } from '../protocol/constants.js'
 import { errorCodeOf } from '../protocol/error-codes.js'
 import { frameStream } from '../protocol/framing.js'
@@ -21,7 +21,7 @@ import { decodeRequest } from '../protocol/validate.js'
 import { ringIdOf } from './ring-id.js'
 import type { WirePeers } from './wire-peers.js'
 import type { ObservedRequest, RequestOutcome } from './observed-request.js'
-import type { ChordRpcHandler, NodeRef, RecordRpcHandler } from '../chord/rpc.js'
+import type { ChordRpcHandler, DeletionRpcHandler, NodeRef, RecordRpcHandler } from '../chord/rpc.js'
 import type { ChordRecord } from '../storage/store.js'
 import type { ValidRequest } from '../protocol/validate.js'
 import type { ComponentLogger, Connection, Logger, PeerId, Stream } from '@libp2p/interface'
@@ -32,6 +32,8 @@ export interface RequestServerComponents {
 
 export interface RequestServerInit {
   handler: ChordRpcHandler & RecordRpcHandler
+  /** the mailbox namespace's record store; without it, mailbox requests are refused */
+  mailbox?: RecordRpcHandler & DeletionRpcHandler
   wirePeers: WirePeers
   /** ms a stream may go without a complete request before it is reset */
   idleTimeout: number
@@ -135,17 +137,33 @@ export class RequestServer {
         handler.onLeaving(from, await wirePeers.decodeNeighbours(request.neighbours, remotePeer))
         return {}
       case MessageType.STORE:
-        await handler.onStoreRecords(from, request.records)
+        await this.recordsOf(request.namespace).onStoreRecords(from, request.records)
         return {}
       case MessageType.FETCH:
-        return fetchPage(await handler.onFetchRecords(from, request.key), request.after)
+        return fetchPage(await this.recordsOf(request.namespace).onFetchRecords(from, request.key), request.after)
       case MessageType.RANGE_DIGEST: {
-        const { count, hash } = await handler.onRangeDigest(from, request.start, request.end)
+        const { count, hash } = await this.recordsOf(request.namespace).onRangeDigest(from, request.start, request.end)
         return { count, digest: wireBytes(hash) }
       }
       case MessageType.RANGE_SUMMARIES:
-        return { summaries: (await handler.onRangeSummaries(from, request.start, request.end)).map(toWireSummary) }
+        return { summaries: (await this.recordsOf(request.namespace).onRangeSummaries(from, request.start, request.end)).map(toWireSummary) }
+      case MessageType.DELETE:
+        if (request.namespace !== Namespace.MAILBOX || this.init.mailbox == null) {
+          throw new ForbiddenError('only mailbox records are deleted, by their owner')
+        }
+        await this.init.mailbox.onDeleteRecords(from, request.deletion)
+        return {}
     }
+  }
+
+  private recordsOf (namespace: Namespace): RecordRpcHandler {
+    if (namespace === Namespace.RECORDS) {
+      return this.init.handler
+    }
+    if (this.init.mailbox == null) {
+      throw new ForbiddenError('this node keeps no mailboxes')
+    }
+    return this.init.mailbox
   }
 }
 

@@ -12,7 +12,8 @@ export const FAST_TIMERS = {
   fixFingersIntervalMs: 50,
   checkPredecessorIntervalMs: 200,
   antiEntropyIntervalMs: 500,
-  sweepIntervalMs: 500
+  sweepIntervalMs: 500,
+  subscriptionCheckIntervalMs: 100
 }
 
 export function nodeOptions (options: ChordNodeOptions = {}): ChordNodeOptions {

@@ -1,0 +1,139 @@
+/**
+ * The end-to-end encrypted mailbox: send, subscribe, acknowledge. Envelopes are records in the
+ * mailbox namespace under the recipient's mailbox key, replicated like any record; the nodes
+ * holding them see ciphertext only.
+ */
+import pRetry from 'p-retry'
+import { fromString as fromHex } from 'uint8arrays/from-string'
+import { toString as toHex } from 'uint8arrays/to-string'
+import { ringIdFromBytes } from '../chord/id.js'
+import { ForbiddenError, InvalidOptionsError, InvalidRecordError, QuotaExceededError, VerificationError } from '../errors.js'
+import { createRecord } from '../storage/store.js'
+import { expiresAtFor } from '../storage/ttl.js'
+import { DEFAULT_MESSAGE_TTL, SEND_RETRIES, SEND_RETRY_MIN_DELAY, SUBSCRIPTION_CHECK_INTERVAL } from './constants.js'
+import { signDeletion } from './proofs.js'
+import { PublicKey, mailboxKey, parseAddress } from './public-key.js'
+import { envelopeId, seal } from './seal.js'
+import { Subscription } from './subscription.js'
+import type { Identity } from './identity.js'
+import type { MailboxMessage, OpenSession } from './subscription.js'
+import type { Replication } from '../chord/replication.js'
+import type { ChordRing } from '../chord/ring.js'
+import type { DeletionRpc } from '../chord/rpc.js'
+import type { TtlPolicy } from '../storage/ttl.js'
+
+export interface MailboxInit {
+  ring: ChordRing
+  /** replication of the mailbox namespace */
+  replication: Replication
+  deletions: DeletionRpc
+  openSession: OpenSession
+  ttl: TtlPolicy
+  subscriptionCheckIntervalMs?: number
+  onError?(err: unknown): void
+}
+
+export interface SendOptions {
+  /** how long the envelope waits for the recipient, ms (default a week, capped by the nodes' maximum) */
+  ttlMs?: number
+  signal?: AbortSignal
+}
+
+export interface SendResult {
+  /** hex id of the envelope, as the recipient will see it */
+  id: string
+  /** replicas that stored it durably */
+  replicas: number
+}
+
+export interface SubscribeOptions {
+  /** told about envelopes that would not open and callbacks that threw */
+  onError?(err: unknown): void
+}
+
+/** Errors that another attempt would only repeat */
+const PERMANENT_ERRORS = [QuotaExceededError, InvalidRecordError, InvalidOptionsError, ForbiddenError, VerificationError]
+
+export class Mailbox {
+  private readonly init: MailboxInit
+  private readonly subscriptions = new Set<Subscription>()
+
+  constructor (init: MailboxInit) {
+    this.init = init
+  }
+
+  /**
+   * Seal `plaintext` for `recipient` and store it on the recipient's mailbox replicas. Resolves
+   * once it is durably stored; retries transient failures with backoff. A retry stores the same
+   * envelope again, which the replicas keep once: the recipient gets one message.
+   */
+  async send (sender: Identity, recipient: string | PublicKey, plaintext: Uint8Array, options: SendOptions = {}): Promise<SendResult> {
+    const to = typeof recipient === 'string' ? parseAddress(recipient) : recipient
+    const envelope = await seal(sender, to, plaintext)
+    const now = Date.now()
+    const ttl = { ...this.init.ttl, defaultTtl: Math.min(DEFAULT_MESSAGE_TTL, this.init.ttl.maxTtl) }
+    const record = createRecord(mailboxKey(to), envelope, expiresAtFor(options.ttlMs, now, ttl))
+    const { replicas } = await pRetry(async () => this.init.replication.put([record], { signal: options.signal }), {
+      retries: SEND_RETRIES,
+      minTimeout: SEND_RETRY_MIN_DELAY,
+      randomize: true,
+      signal: options.signal,
+      shouldRetry: ({ error }) => !PERMANENT_ERRORS.some(E => error instanceof E)
+    })
+    return { id: toHex(envelopeId(envelope), 'base16'), replicas }
+  }
+
+  /**
+   * Receive the messages waiting in `identity`'s mailbox, then each new one as it arrives.
+   * Resolves once the node responsible for the mailbox accepted the proof of ownership.
+   */
+  async subscribe (identity: Identity, onMessage: (message: MailboxMessage) => void | Promise<void>, options: SubscribeOptions = {}): Promise<Subscription> {
+    const key = mailboxKey(identity.publicKey)
+    const subscription = new Subscription({
+      identity,
+      onMessage,
+      openSession: this.init.openSession,
+      findOwner: async () => (await this.init.ring.lookup(ringIdFromBytes(key))).successors[0],
+      checkIntervalMs: this.init.subscriptionCheckIntervalMs ?? SUBSCRIPTION_CHECK_INTERVAL,
+      onError: options.onError ?? this.init.onError
+    })
+    await subscription.start()
+    this.subscriptions.add(subscription)
+    return subscription
+  }
+
+  /**
+   * Delete messages from every replica of `identity`'s mailbox. Only the owner can: each replica
+   * checks the owner's signature. Resolves with how many replicas deleted them.
+   */
+  async ack (identity: Identity, ids: Array<string | Uint8Array>): Promise<{ replicas: number }> {
+    if (ids.length === 0) {
+      return { replicas: 0 }
+    }
+    const deletion = await signDeletion(identity, ids.map(toIdBytes), Date.now())
+    const replicas = await this.init.replication.replicaSet(deletion.key)
+    const results = await Promise.allSettled(replicas.map(async node => this.init.deletions.deleteRecords(node, deletion)))
+    const deleted = results.filter(r => r.status === 'fulfilled').length
+    if (deleted === 0) {
+      const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')
+      throw failure?.reason ?? new Error('no replica took the acknowledgement')
+    }
+    return { replicas: deleted }
+  }
+
+  /** Close every subscription (the node is stopping) */
+  async close (): Promise<void> {
+    await Promise.all([...this.subscriptions].map(async s => s.close()))
+    this.subscriptions.clear()
+  }
+}
+
+function toIdBytes (id: string | Uint8Array): Uint8Array {
+  if (typeof id !== 'string') {
+    return id
+  }
+  if (!/^[0-9a-f]{64}$/.test(id)) {
+    throw new InvalidOptionsError('a message id is 64 lowercase hexadecimal digits')
+  }
+  return fromHex(id, 'base16')
+}

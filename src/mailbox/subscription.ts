@@ -1,0 +1,184 @@
+/**
+ * A mailbox owner's live subscription: it keeps one session open with the node responsible for
+ * the mailbox, moves to the new one when responsibility moves (opening the new session before
+ * closing the old, so nothing is missed in between), opens each envelope, drops duplicates by id
+ * and hands messages to the callback one at a time.
+ */
+import { toString as toHex } from 'uint8arrays/to-string'
+import { Periodic } from '../chord/periodic.js'
+import { TIMER_JITTER } from '../chord/constants.js'
+import { MAX_SEEN_IDS } from './constants.js'
+import { envelopeId, open } from './seal.js'
+import type { Identity } from './identity.js'
+import type { PublicKey } from './public-key.js'
+import type { NodeRef } from '../chord/rpc.js'
+
+/** A message as the recipient sees it */
+export interface MailboxMessage {
+  /** hex id of the envelope: what `ack` takes */
+  id: string
+  /** the sender's verified address */
+  from: string
+  /** the sender's verified public key */
+  sender: PublicKey
+  plaintext: Uint8Array
+  /** ms since the epoch, as the sender's clock said */
+  sentAt: number
+}
+
+export interface MailboxSessionHandlers {
+  /** a page of envelopes; `caughtUp` marks the end of those that were waiting */
+  onEnvelopes(envelopes: Uint8Array[], caughtUp: boolean): Promise<void>
+  /** the session ended (the node went away, or refused) */
+  onClose(err?: Error): void
+}
+
+export interface MailboxSession {
+  readonly node: NodeRef
+  close(): Promise<void>
+}
+
+export type OpenSession = (node: NodeRef, identity: Identity, handlers: MailboxSessionHandlers) => Promise<MailboxSession>
+
+export interface SubscriptionInit {
+  identity: Identity
+  onMessage(message: MailboxMessage): void | Promise<void>
+  openSession: OpenSession
+  /** the node now responsible for the mailbox */
+  findOwner(): Promise<NodeRef>
+  /** how often to check that the subscription is still with the responsible node */
+  checkIntervalMs: number
+  /** told about envelopes that would not open and callbacks that threw */
+  onError?(err: unknown): void
+}
+
+export class Subscription {
+  private readonly init: SubscriptionInit
+  private readonly seen = new Set<string>()
+  private readonly check: Periodic
+  private session?: MailboxSession
+  private delivering: Promise<void> = Promise.resolve()
+  private moving?: Promise<void>
+  private closed = false
+
+  constructor (init: SubscriptionInit) {
+    this.init = init
+    this.check = new Periodic(async () => this.follow(), {
+      intervalMs: init.checkIntervalMs,
+      jitter: TIMER_JITTER,
+      onError: init.onError
+    })
+  }
+
+  /** The node the subscription is with now */
+  get node (): NodeRef | undefined {
+    return this.session?.node
+  }
+
+  /** Subscribe at the responsible node; rejects if it cannot be reached or refuses */
+  async start (): Promise<void> {
+    await this.follow()
+    this.check.start()
+  }
+
+  async close (): Promise<void> {
+    this.closed = true
+    this.check.stop()
+    await this.moving?.catch(() => {})
+    await this.session?.close()
+    this.session = undefined
+    await this.delivering
+  }
+
+  /** Move to the responsible node if the session is elsewhere or gone; one move at a time */
+  private async follow (): Promise<void> {
+    this.moving ??= this.move().finally(() => { this.moving = undefined })
+    await this.moving
+  }
+
+  private async move (): Promise<void> {
+    const owner = await this.init.findOwner()
+    if (this.closed || this.session?.node.peer === owner.peer) {
+      return
+    }
+    const next = await this.init.openSession(owner, this.init.identity, this.handlersFor(owner))
+    if (this.closed) {
+      await next.close()
+      return
+    }
+    const previous = this.session
+    this.session = next
+    await previous?.close()
+  }
+
+  private handlersFor (node: NodeRef): MailboxSessionHandlers {
+    // until the node says caughtUp, envelopes are the backlog: collected, then delivered in send order
+    let backlog: MailboxMessage[] | undefined = []
+    return {
+      onEnvelopes: async (envelopes, caughtUp) => {
+        const messages = await this.openAll(envelopes)
+        if (backlog == null) {
+          this.deliver(messages)
+          return
+        }
+        backlog.push(...messages)
+        if (caughtUp) {
+          this.deliver(backlog.sort((a, b) => a.sentAt - b.sentAt))
+          backlog = undefined
+        }
+      },
+      onClose: () => {
+        if (this.session?.node.peer === node.peer) {
+          this.session = undefined
+          // reconnect at once rather than at the next check
+          if (!this.closed) {
+            this.follow().catch(err => this.init.onError?.(err))
+          }
+        }
+      }
+    }
+  }
+
+  /** Open new envelopes; ones seen before (another session, a retried send) are dropped */
+  private async openAll (envelopes: Uint8Array[]): Promise<MailboxMessage[]> {
+    const messages: MailboxMessage[] = []
+    for (const envelope of envelopes) {
+      const id = toHex(envelopeId(envelope), 'base16')
+      if (this.seen.has(id)) {
+        continue
+      }
+      this.remember(id)
+      try {
+        const opened = await open(this.init.identity, envelope)
+        messages.push({ id, from: opened.from.address, sender: opened.from, plaintext: opened.plaintext, sentAt: opened.sentAt })
+      } catch (err) {
+        // not for us, or tampered with: never shown to the user
+        this.init.onError?.(err)
+      }
+    }
+    return messages
+  }
+
+  private deliver (messages: MailboxMessage[]): void {
+    this.delivering = this.delivering.then(async () => {
+      for (const message of messages) {
+        try {
+          await this.init.onMessage(message)
+        } catch (err) {
+          this.init.onError?.(err)
+        }
+      }
+    })
+  }
+
+  /** Remember an id, forgetting the oldest beyond MAX_SEEN_IDS (a Set iterates in insertion order) */
+  private remember (id: string): void {
+    this.seen.add(id)
+    if (this.seen.size > MAX_SEEN_IDS) {
+      const oldest = this.seen.values().next().value
+      if (oldest != null) {
+        this.seen.delete(oldest)
+      }
+    }
+  }
+}

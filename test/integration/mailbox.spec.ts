@@ -1,0 +1,267 @@
+import assert from 'node:assert/strict'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { inHalfOpenInterval, ringIdFromBytes } from '../../src/chord/id.js'
+import { ForbiddenError, InvalidOptionsError, VerificationError, createIdentity } from '../../src/index.js'
+import { MAX_PLAINTEXT_SIZE } from '../../src/mailbox/constants.js'
+import { signDeletion } from '../../src/mailbox/proofs.js'
+import { mailboxKey } from '../../src/mailbox/public-key.js'
+import { createRecord } from '../../src/storage/store.js'
+import { ChordService } from '../../src/transport/chord-service.js'
+import { createChordLibp2p } from '../../src/transport/libp2p.js'
+import { openMailboxSession } from '../../src/transport/mailbox-session.js'
+import { ringIdOf } from '../../src/transport/ring-id.js'
+import { expectedOwner, expectedReplicas, startNode, startRing, stopAll, waitForConsistentRing } from '../helpers/ring.js'
+import { waitFor } from '../helpers/wait-for.js'
+import type { ChordNode, Identity } from '../../src/index.js'
+import type { NodeRef } from '../../src/chord/rpc.js'
+import type { MailboxMessage } from '../../src/mailbox/subscription.js'
+import type { ChordLibp2p } from '../../src/transport/libp2p.js'
+
+const text = (s: string): Uint8Array => new TextEncoder().encode(s)
+const read = (m: MailboxMessage): string => new TextDecoder().decode(m.plaintext)
+const refOf = (node: ChordNode): NodeRef => ({ id: node.ring.self.id, peer: node.peerId.toString() })
+
+/** Every envelope a node holds for others, raw */
+async function heldEnvelopes (node: ChordNode): Promise<Uint8Array[]> {
+  const values: Uint8Array[] = []
+  for await (const record of node.mailboxStore.range(0n, 0n)) {
+    values.push(record.value)
+  }
+  return values
+}
+
+function contains (haystack: Uint8Array, needle: Uint8Array): boolean {
+  outer: for (let i = 0; i + needle.byteLength <= haystack.byteLength; i++) {
+    for (let j = 0; j < needle.byteLength; j++) {
+      if (haystack[i + j] !== needle[j]) {
+        continue outer
+      }
+    }
+    return true
+  }
+  return false
+}
+
+describe('the end-to-end encrypted mailbox on a ring of real nodes', function () {
+  this.timeout(180_000)
+  let nodes: ChordNode[] = []
+  let strangers: Array<{ libp2p: ChordLibp2p, service: ChordService }> = []
+  let alice: Identity
+  let bob: Identity
+
+  beforeEach(async () => {
+    alice = await createIdentity()
+    bob = await createIdentity()
+  })
+
+  afterEach(async () => {
+    await Promise.allSettled(strangers.map(async ({ libp2p, service }) => { await service.stop(); await libp2p.stop() }))
+    strangers = []
+    await stopAll(nodes)
+    nodes = []
+  })
+
+  /** A libp2p peer outside the ring that speaks /chord/1.0.0 by itself: what an attacker runs */
+  async function stranger (): Promise<ChordService> {
+    const libp2p = await createChordLibp2p({ listen: ['/ip4/127.0.0.1/tcp/0'] })
+    const refuse = async (): Promise<never> => { throw new Error('not a ring node') }
+    const service = new ChordService(libp2p, {
+      handler: {
+        onGetNeighbours: () => ({ successors: [] }),
+        onNotify: () => {},
+        onFindSuccessor: () => ({ done: false, closer: [] }),
+        onLeaving: () => {},
+        onStoreRecords: refuse,
+        onFetchRecords: refuse,
+        onRangeDigest: refuse,
+        onRangeSummaries: refuse
+      }
+    })
+    await service.start()
+    for (const node of nodes) {
+      await libp2p.dial(node.getMultiaddrs()[0])
+    }
+    strangers.push({ libp2p, service })
+    return service
+  }
+
+  function mailboxOwner (identity: Identity): ChordNode {
+    return expectedOwner(nodes, ringIdFromBytes(mailboxKey(identity.publicKey)))
+  }
+
+  it('delivers a message from Alice to Bob, subscribed through another node, with Alice as verified sender', async () => {
+    nodes = await startRing(8)
+    const received: MailboxMessage[] = []
+    const sub = await nodes[5].mailbox.subscribe(bob, message => { received.push(message) })
+    const sent = await nodes[1].mailbox.send(alice, bob.address, text('hi Bob'))
+    assert.ok(sent.replicas >= 1)
+    await waitFor(() => received.length === 1, 'the message to arrive')
+    assert.equal(read(received[0]), 'hi Bob')
+    assert.equal(received[0].from, alice.address)
+    assert.equal(received[0].id, sent.id)
+    await sub.close()
+  })
+
+  it('delivers what was sent while Bob was away when he subscribes: once each, in send order per sender', async () => {
+    nodes = await startRing(6)
+    const carol = await createIdentity()
+    for (let i = 0; i < 5; i++) {
+      await nodes[0].mailbox.send(alice, bob.address, text(`alice ${i}`))
+      await nodes[3].mailbox.send(carol, bob.address, text(`carol ${i}`))
+    }
+    const received: MailboxMessage[] = []
+    const sub = await nodes[4].mailbox.subscribe(bob, message => { received.push(message) })
+    await waitFor(() => received.length === 10, 'the ten waiting messages')
+    for (const sender of [alice, carol]) {
+      const name = sender === alice ? 'alice' : 'carol'
+      assert.deepEqual(received.filter(m => m.from === sender.address).map(read), [0, 1, 2, 3, 4].map(i => `${name} ${i}`))
+    }
+    assert.equal(new Set(received.map(m => m.id)).size, 10)
+    await sub.close()
+  })
+
+  it('delivers every message exactly once while the mailbox node leaves and another joins in its place', async () => {
+    nodes = await startRing(8)
+    const received: MailboxMessage[] = []
+    const sub = await nodes[0].mailbox.subscribe(bob, message => { received.push(message) })
+    const key = ringIdFromBytes(mailboxKey(bob.publicKey))
+
+    for (let i = 0; i < 200; i++) {
+      if (i === 60) {
+        // the node holding Bob's mailbox leaves
+        const owner = mailboxOwner(bob)
+        assert.notEqual(owner, nodes[0], 'the sender and subscriber stay')
+        nodes.splice(nodes.indexOf(owner), 1)
+        await owner.stop()
+      }
+      if (i === 120) {
+        // a node joins at a position that makes it responsible for Bob's mailbox
+        const sorted = [...nodes].sort((a, b) => (a.ring.self.id < b.ring.self.id ? -1 : 1))
+        const owner = mailboxOwner(bob)
+        const predecessor = sorted[(sorted.indexOf(owner) - 1 + sorted.length) % sorted.length]
+        let privateKey = await generateKeyPair('Ed25519')
+        while (!inHalfOpenInterval(ringIdOf(peerIdFromPrivateKey(privateKey)), predecessor.ring.self.id, key)) {
+          privateKey = await generateKeyPair('Ed25519')
+        }
+        nodes.push(await startNode(nodes[1], { privateKey }))
+      }
+      await nodes[2].mailbox.send(alice, bob.address, text(`message ${i}`))
+    }
+    await waitForConsistentRing(nodes)
+    await waitFor(() => received.length >= 200, 'all 200 messages', 30_000)
+    assert.equal(received.length, 200, 'no message twice')
+    assert.deepEqual(new Set(received.map(read)), new Set(Array.from({ length: 200 }, (_, i) => `message ${i}`)))
+    assert.equal(sub.node?.peer, mailboxOwner(bob).peerId.toString(), 'the subscription followed the mailbox')
+    await sub.close()
+  })
+
+  it('deletes acknowledged envelopes from every replica', async () => {
+    nodes = await startRing(6)
+    const received: MailboxMessage[] = []
+    const sub = await nodes[1].mailbox.subscribe(bob, async message => {
+      received.push(message)
+      await nodes[1].mailbox.ack(bob, [message.id])
+    })
+    for (let i = 0; i < 3; i++) {
+      await nodes[2].mailbox.send(alice, bob.address, text(`to be acknowledged ${i}`))
+    }
+    await waitFor(() => received.length === 3, 'three messages')
+    const key = mailboxKey(bob.publicKey)
+    const replicas = expectedReplicas(nodes, ringIdFromBytes(key), 3)
+    await waitFor(async () => (await Promise.all(replicas.map(async n => n.mailboxStore.get(key)))).every(r => r.length === 0),
+      'every replica to drop the envelopes')
+    await sub.close()
+  })
+
+  it('refuses to subscribe with a key that is not the mailbox owner\'s, and a replayed challenge answer', async () => {
+    nodes = await startRing(4)
+    const eve = await createIdentity()
+    const owner = mailboxOwner(bob)
+    // Eve claims Bob's mailbox but can only sign as herself
+    const eveAsBob: Identity = { ...eve, publicKey: bob.publicKey, address: bob.address, fingerprint: bob.fingerprint, sign: eve.sign.bind(eve), export: eve.export.bind(eve) }
+    const noop = { onEnvelopes: async () => {}, onClose: () => {} }
+    await assert.rejects(openMailboxSession(nodes[0].libp2p, refOf(owner), eveAsBob, noop), VerificationError)
+
+    // a real answer replayed against a new challenge: a recording identity keeps Bob's signature
+    let recorded: Uint8Array | undefined
+    const recorder: Identity = { ...bob, publicKey: bob.publicKey, sign: async (bytes, context) => { recorded = await bob.sign(bytes, context); return recorded }, export: bob.export.bind(bob) }
+    const session = await openMailboxSession(nodes[0].libp2p, refOf(owner), recorder, noop)
+    await session.close()
+    assert.ok(recorded != null)
+    const replayer: Identity = { ...bob, publicKey: bob.publicKey, sign: async () => recorded as Uint8Array, export: bob.export.bind(bob) }
+    await assert.rejects(openMailboxSession(nodes[0].libp2p, refOf(owner), replayer, noop), VerificationError)
+  })
+
+  it('lets nobody but the owner delete or list a mailbox', async () => {
+    nodes = await startRing(4)
+    await nodes[0].mailbox.send(alice, bob.address, text('private'))
+    const key = mailboxKey(bob.publicKey)
+    const [replica] = expectedReplicas(nodes, ringIdFromBytes(key), 1)
+    const [held] = await replica.mailboxStore.get(key)
+    const eve = await createIdentity()
+    const attacker = await stranger()
+
+    // Eve signs a deletion of Bob's envelope with her own key, or names Bob as owner
+    const asEve = await signDeletion(eve, [held.id], Date.now())
+    await assert.rejects(attacker.mailboxRpc().deleteRecords(refOf(replica), { ...asEve, key }), ForbiddenError)
+    await assert.rejects(attacker.mailboxRpc().deleteRecords(refOf(replica), { ...asEve, key, owner: bob.publicKey.bytes }), VerificationError)
+    // and cannot list it
+    await assert.rejects(attacker.mailboxRpc().fetchRecords(refOf(replica), key), ForbiddenError)
+    await assert.rejects(attacker.mailboxRpc().rangeSummaries(refOf(replica), 0n, 1n), ForbiddenError)
+    assert.equal((await replica.mailboxStore.get(key)).length, 1, 'nothing changed')
+  })
+
+  it('refuses oversized messages, and never shows Bob a tampered envelope', async () => {
+    nodes = await startRing(4)
+    await assert.rejects(nodes[0].mailbox.send(alice, bob.address, new Uint8Array(MAX_PLAINTEXT_SIZE + 1)), InvalidOptionsError)
+
+    const attacker = await stranger()
+    const key = mailboxKey(bob.publicKey)
+    const genuine = await nodes[0].mailbox.send(alice, bob.address, text('genuine'))
+    const [replica] = expectedReplicas(nodes, ringIdFromBytes(key), 1)
+    const [held] = await replica.mailboxStore.get(key)
+    const tampered = held.value.slice()
+    tampered[tampered.byteLength - 5] ^= 1
+    await attacker.mailboxRpc().storeRecords(refOf(replica), [createRecord(key, tampered, Date.now() + 60_000)])
+    const oversized = createRecord(key, new Uint8Array(64 * 1024 + 1), Date.now() + 60_000)
+    await assert.rejects(attacker.mailboxRpc().storeRecords(refOf(replica), [oversized]))
+
+    const received: MailboxMessage[] = []
+    const errors: unknown[] = []
+    const sub = await nodes[2].mailbox.subscribe(bob, message => { received.push(message) }, { onError: err => errors.push(err) })
+    await waitFor(() => received.length === 1 && errors.length === 1, 'the genuine message and the tampered one refused')
+    assert.equal(received[0].id, genuine.id)
+    assert.ok(errors[0] instanceof VerificationError)
+    await sub.close()
+  })
+
+  it('shows node operators no plaintext and no sender key', async () => {
+    nodes = await startRing(4)
+    const secret = text('the secret plan')
+    await nodes[0].mailbox.send(alice, bob.address, secret)
+    let envelopes = 0
+    for (const node of nodes) {
+      for (const value of await heldEnvelopes(node)) {
+        envelopes++
+        assert.equal(contains(value, secret), false)
+        assert.equal(contains(value, alice.publicKey.bytes), false)
+        assert.equal(contains(value, alice.publicKey.signingKey), false)
+      }
+    }
+    assert.equal(envelopes, 3)
+  })
+
+  it('lets an unacknowledged envelope expire with its TTL', async () => {
+    nodes = await startRing(4)
+    await nodes[0].mailbox.send(alice, bob.address, text('ephemeral'), { ttlMs: 300 })
+    const key = mailboxKey(bob.publicKey)
+    await waitFor(async () => (await Promise.all(nodes.map(async n => n.mailboxStore.get(key)))).every(r => r.length === 0),
+      'the envelope to expire everywhere', 5000)
+    await waitFor(() => nodes.every(n => n.mailboxStore.stats().records === 0), 'the sweep to remove it from disk', 5000)
+    const received: MailboxMessage[] = []
+    const sub = await nodes[1].mailbox.subscribe(bob, message => { received.push(message) })
+    assert.equal(received.length, 0)
+    await sub.close()
+  })
+})
