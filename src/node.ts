@@ -329,7 +329,8 @@ export async function createChordNode (options: ChordNodeOptions = {}): Promise<
   try {
     const privateKey = options.privateKey ?? await loadOrCreatePrivateKey(database)
     const store = await openLevelStore({ database, limits: options.storeLimits })
-    const libp2p = await createChordLibp2p({ ...options.libp2p, privateKey, listen: options.listen })
+    // a client holds no ring position, so it has no ring peers of its own to offer in peer exchange
+    const libp2p = await createChordLibp2p({ ...options.libp2p, privateKey, listen: options.listen, peerExchange: !clientMode })
     const self: NodeRef = { id: ringIdOf(libp2p.peerId), peer: libp2p.peerId.toString() }
     const log = libp2p.logger.forComponent('libp2p-chord:node')
 
