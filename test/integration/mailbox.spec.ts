@@ -178,19 +178,21 @@ describe('the end-to-end encrypted mailbox on a ring of real nodes', function ()
     nodes = await startRing(4)
     const eve = await createIdentity()
     const owner = mailboxOwner(bob)
+    // the subscriber dials the owner from another node
+    const client = nodes.find(n => n !== owner) as ChordNode
     // Eve claims Bob's mailbox but can only sign as herself
     const eveAsBob: Identity = { ...eve, publicKey: bob.publicKey, address: bob.address, fingerprint: bob.fingerprint, sign: eve.sign.bind(eve), export: eve.export.bind(eve) }
     const noop = { onEnvelopes: async () => {}, onClose: () => {} }
-    await assert.rejects(openMailboxSession(nodes[0].libp2p, refOf(owner), eveAsBob, noop), VerificationError)
+    await assert.rejects(openMailboxSession(client.libp2p, refOf(owner), eveAsBob, noop), VerificationError)
 
     // a real answer replayed against a new challenge: a recording identity keeps Bob's signature
     let recorded: Uint8Array | undefined
     const recorder: Identity = { ...bob, publicKey: bob.publicKey, sign: async (bytes, context) => { recorded = await bob.sign(bytes, context); return recorded }, export: bob.export.bind(bob) }
-    const session = await openMailboxSession(nodes[0].libp2p, refOf(owner), recorder, noop)
+    const session = await openMailboxSession(client.libp2p, refOf(owner), recorder, noop)
     await session.close()
     assert.ok(recorded != null)
     const replayer: Identity = { ...bob, publicKey: bob.publicKey, sign: async () => recorded as Uint8Array, export: bob.export.bind(bob) }
-    await assert.rejects(openMailboxSession(nodes[0].libp2p, refOf(owner), replayer, noop), VerificationError)
+    await assert.rejects(openMailboxSession(client.libp2p, refOf(owner), replayer, noop), VerificationError)
   })
 
   it('lets nobody but the owner delete or list a mailbox', async () => {
