@@ -34,13 +34,16 @@ export async function startNode (entry?: ChordNode, options: ChordNodeOptions = 
   return createChordNode(nodeOptions({ bootstrap: entry == null ? [] : [addressOf(entry)], ...options }))
 }
 
-/** Start `count` nodes, each joining through a different earlier node, and wait until the ring is consistent */
-export async function startRing (count: number, options: ChordNodeOptions = {}): Promise<ChordNode[]> {
+/**
+ * Start `count` nodes, each joining through a different earlier node, and wait until the ring is
+ * consistent (within `consistentTimeoutMs`, default that of waitForConsistentRing)
+ */
+export async function startRing (count: number, options: ChordNodeOptions = {}, consistentTimeoutMs?: number): Promise<ChordNode[]> {
   const nodes: ChordNode[] = [await startNode(undefined, options)]
   for (let i = 1; i < count; i++) {
     nodes.push(await startNode(nodes[(i * 7) % nodes.length], options))
   }
-  await waitForConsistentRing(nodes)
+  await waitForConsistentRing(nodes, consistentTimeoutMs)
   return nodes
 }
 

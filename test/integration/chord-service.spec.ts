@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert'
+import { encode as encodeVarint } from 'uint8-varint'
 import { equals } from 'uint8arrays/equals'
 import { createRecord } from '../../src/storage/store.js'
 import { InvalidMessageError, NotStartedError, QuotaExceededError, RemoteError, RequestTimeoutError, TooLargeError } from '../../src/errors.js'
@@ -103,15 +104,6 @@ function chordStreams (libp2p: ChordLibp2p, peer: PeerId): Stream[] {
   return libp2p.getConnections(peer).flatMap(connection => connection.streams).filter(stream => stream.protocol === PROTOCOL)
 }
 
-function varint (value: number): Uint8Array {
-  const out: number[] = []
-  while (value >= 0x80) {
-    out.push((value & 0x7f) | 0x80)
-    value = Math.floor(value / 0x80)
-  }
-  out.push(value)
-  return Uint8Array.from(out)
-}
 
 describe('ChordService over libp2p (TCP on 127.0.0.1)', function () {
   this.timeout(20_000)
@@ -525,7 +517,7 @@ describe('ChordService over libp2p (TCP on 127.0.0.1)', function () {
       await connect(a.libp2p, b.libp2p)
 
       const stream = await openRawStream(mallory, b.libp2p)
-      stream.send(varint(MAX_MESSAGE_SIZE + 1))
+      stream.send(encodeVarint(MAX_MESSAGE_SIZE + 1))
 
       await waitFor(() => stream.status !== 'open', 'the oversized stream to be reset')
       await a.service.notify(b.ref)

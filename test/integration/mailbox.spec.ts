@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import { containsBytes } from '../helpers/bytes.js'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { inHalfOpenInterval, ringIdFromBytes } from '../../src/chord/id.js'
@@ -31,17 +32,6 @@ async function heldEnvelopes (node: ChordNode): Promise<Uint8Array[]> {
   return values
 }
 
-function contains (haystack: Uint8Array, needle: Uint8Array): boolean {
-  outer: for (let i = 0; i + needle.byteLength <= haystack.byteLength; i++) {
-    for (let j = 0; j < needle.byteLength; j++) {
-      if (haystack[i + j] !== needle[j]) {
-        continue outer
-      }
-    }
-    return true
-  }
-  return false
-}
 
 describe('the end-to-end encrypted mailbox on a ring of real nodes', function () {
   this.timeout(180_000)
@@ -246,9 +236,9 @@ describe('the end-to-end encrypted mailbox on a ring of real nodes', function ()
     for (const node of nodes) {
       for (const value of await heldEnvelopes(node)) {
         envelopes++
-        assert.equal(contains(value, secret), false)
-        assert.equal(contains(value, alice.publicKey.bytes), false)
-        assert.equal(contains(value, alice.publicKey.signingKey), false)
+        assert.equal(containsBytes(value, secret), false)
+        assert.equal(containsBytes(value, alice.publicKey.bytes), false)
+        assert.equal(containsBytes(value, alice.publicKey.signingKey), false)
       }
     }
     assert.equal(envelopes, 3)

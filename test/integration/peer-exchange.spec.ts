@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert'
+import { encode as encodeVarint } from 'uint8-varint'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { PeerRecord, RecordEnvelope } from '@libp2p/peer-record'
@@ -81,7 +82,7 @@ describe('peer exchange (/chord/px/1.0.0)', function () {
 
   function framedResponse (response: Partial<PxResponse>): Uint8Array {
     const body = PxResponse.encode(response)
-    return Uint8Array.from([...varint(body.byteLength), ...body])
+    return Uint8Array.from([...encodeVarint(body.byteLength), ...body])
   }
 
   it('lets a node connected to one peer of a 16-node ring learn at least 8 others, with dialable addresses', async () => {
@@ -193,7 +194,7 @@ describe('peer exchange (/chord/px/1.0.0)', function () {
   })
 
   it(`ignores an answer framed over MAX_PX_RESPONSE_SIZE (${MAX_PX_RESPONSE_SIZE} bytes) before reading it`, async () => {
-    const liar = await startLiar(() => [varint(MAX_PX_RESPONSE_SIZE + 1), new Uint8Array(1024)])
+    const liar = await startLiar(() => [encodeVarint(MAX_PX_RESPONSE_SIZE + 1), new Uint8Array(1024)])
     const { asker, honest, known } = await askerWithHonestPeer()
     await connect(asker, liar)
 
@@ -372,15 +373,6 @@ function tamper (envelope: Uint8Array<ArrayBuffer>): Uint8Array<ArrayBuffer> {
   return copy
 }
 
-function varint (n: number): Uint8Array {
-  const bytes: number[] = []
-  while (n >= 0x80) {
-    bytes.push((n & 0x7f) | 0x80)
-    n = Math.floor(n / 128)
-  }
-  bytes.push(n)
-  return Uint8Array.from(bytes)
-}
 
 function isShut (stream: Stream): boolean {
   return stream.status === 'reset' || stream.status === 'aborted' || stream.status === 'closed'

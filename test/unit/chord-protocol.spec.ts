@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert'
+import { encode as encodeVarint } from 'uint8-varint'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { streamPair } from '@libp2p/utils'
@@ -55,15 +56,6 @@ function addrOfLength (length: number): Uint8Array<ArrayBuffer> {
   return bytes
 }
 
-function varint (value: number): Uint8Array {
-  const out: number[] = []
-  while (value >= 0x80) {
-    out.push((value & 0x7f) | 0x80)
-    value = Math.floor(value / 0x80)
-  }
-  out.push(value)
-  return Uint8Array.from(out)
-}
 
 function isInvalidMessage (err: unknown): boolean {
   return err instanceof InvalidMessageError
@@ -282,7 +274,7 @@ describe('/chord/1.0.0 wire format', () => {
     it('refuses a length prefix over MAX_MESSAGE_SIZE before the body arrives', async () => {
       const [outbound, inbound] = await streamPair()
       const received = frameStream(inbound).read()
-      outbound.send(varint(MAX_MESSAGE_SIZE + 1))
+      outbound.send(encodeVarint(MAX_MESSAGE_SIZE + 1))
       await assert.rejects(received, (err: Error) => err.name === 'InvalidDataLengthError')
     })
   })

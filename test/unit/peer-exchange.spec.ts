@@ -1,4 +1,6 @@
 import { strict as assert } from 'node:assert'
+import { silentLogger } from '../helpers/logger.js'
+import { encode as encodeVarint } from 'uint8-varint'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { PeerRecord, RecordEnvelope } from '@libp2p/peer-record'
@@ -21,7 +23,7 @@ import { PxRequest, PxResponse } from '../../src/protocol/px.js'
 import { decodePeerId } from '../../src/protocol/validate.js'
 import { PxResponder } from '../../src/transport/px-responder.js'
 import type { PxPeer } from '../../src/protocol/px.js'
-import type { ComponentLogger, Connection, Logger, Peer, PeerId, PeerQuery, PeerStore, PrivateKey } from '@libp2p/interface'
+import type { Connection, Peer, PeerId, PeerQuery, PeerStore, PrivateKey } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
 interface Identity {
@@ -64,22 +66,13 @@ function padTo (message: Uint8Array, size: number): Uint8Array<ArrayBuffer> {
   const tag = 0x7a // field 15, wire type 2 (bytes)
   for (let lengthBytes = 1; lengthBytes <= 3; lengthBytes++) {
     const filler = size - message.byteLength - 1 - lengthBytes
-    if (filler >= 0 && varint(filler).byteLength === lengthBytes) {
-      return Uint8Array.from([...message, tag, ...varint(filler), ...new Uint8Array(filler)])
+    if (filler >= 0 && encodeVarint(filler).byteLength === lengthBytes) {
+      return Uint8Array.from([...message, tag, ...encodeVarint(filler), ...new Uint8Array(filler)])
     }
   }
   throw new Error(`cannot pad ${message.byteLength} bytes to ${size}`)
 }
 
-function varint (n: number): Uint8Array {
-  const bytes: number[] = []
-  while (n >= 0x80) {
-    bytes.push((n & 0x7f) | 0x80)
-    n = Math.floor(n / 128)
-  }
-  bytes.push(n)
-  return Uint8Array.from(bytes)
-}
 
 async function rejects (entry: PxPeer): Promise<void> {
   await assert.rejects(validatePxPeer(entry), InvalidMessageError)
@@ -374,9 +367,4 @@ describe('PxResponder', () => {
 /** The peer id an entry names, as a string */
 function nameOf (entry: PxPeer): string {
   return decodePeerId(entry.peerId).toString()
-}
-
-function silentLogger (): ComponentLogger {
-  const log = Object.assign(() => {}, { error: () => {}, trace: () => {}, newScope: () => log, enabled: false }) as unknown as Logger
-  return { forComponent: () => log }
 }
