@@ -1,9 +1,7 @@
 /**
  * Settings of the ring core, with the reason for each default.
  */
-export const millisecond = 1
-export const second = 1000 * millisecond
-export const minute = 60 * second
+import { second, minute } from '../units.js'
 
 /** Successor-list length when none is given: r = 3 replicas need at least 3 successors */
 export const DEFAULT_REPLICAS = 3

@@ -2,8 +2,7 @@
  * Sizes, versions and domain-separation labels of the mailbox's cryptography, with the reason
  * for each. docs/security.md describes the formats they shape.
  */
-
-export const KiB = 1024
+import { KiB } from '../units.js'
 
 /* ---- keys ---- */
 

@@ -2,7 +2,8 @@
  * Limits of the metrics and the health check, and of the HTTP server that exposes them, with the
  * reason for each.
  */
-import { MAX_LOOKUP_HOPS, MAX_SUCCESSORS, second } from '../chord/constants.js'
+import { MAX_LOOKUP_HOPS, MAX_SUCCESSORS } from '../chord/constants.js'
+import { second } from '../units.js'
 
 /**
  * Latency buckets, seconds: a request over an open loopback stream takes 0.14–0.3 ms and a request

@@ -2,12 +2,8 @@
  * Names, sizes and deadlines of the /chord/1.0.0 protocol. Every limit a peer can run into is here,
  * with its unit and the reason for its value; docs/protocol.md lists them for implementers.
  */
+import { second, minute, MiB } from '../units.js'
 import { ID_BYTES } from '../chord/id.js'
-
-export const second = 1000
-export const minute = 60 * second
-export const KiB = 1024
-export const MiB = 1024 * KiB
 
 export const PROTOCOL = '/chord/1.0.0'
 

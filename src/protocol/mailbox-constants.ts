@@ -2,7 +2,7 @@
  * Names, sizes and deadlines of /chord/mailbox/1.0.0 (docs/protocol.md lists them for implementers).
  */
 import { MAX_ENVELOPE_SIZE } from '../mailbox/constants.js'
-import { KiB, second } from './constants.js'
+import { KiB, second } from '../units.js'
 
 export const MAILBOX_PROTOCOL = '/chord/mailbox/1.0.0'
 

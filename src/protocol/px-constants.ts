@@ -3,7 +3,7 @@
  * entries share with /chord/1.0.0 (peer id, address size and count) come from constants.ts;
  * docs/protocol.md lists them all for implementers.
  */
-import { KiB, minute, second } from './constants.js'
+import { KiB, minute, second } from '../units.js'
 
 export const PX_PROTOCOL = '/chord/px/1.0.0'
 

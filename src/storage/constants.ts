@@ -4,14 +4,7 @@
  * Every limit here protects a node from what other peers may ask it to keep: a Chord node stores
  * records for whoever's key lands in its arc, so without caps one peer could fill its disk.
  */
-export const millisecond = 1
-export const second = 1000 * millisecond
-export const minute = 60 * second
-export const hour = 60 * minute
-export const day = 24 * hour
-
-export const KiB = 1024
-export const MiB = 1024 * KiB
+import { day, KiB, MiB } from '../units.js'
 
 /**
  * Largest value a record may hold. A chat message with its envelope (ephemeral key, nonce, sender

@@ -11,7 +11,7 @@
  */
 import { multiaddr } from '@multiformats/multiaddr'
 import pRetry from 'p-retry'
-import { minute, second } from '../chord/constants.js'
+import { minute, second } from '../units.js'
 import { BootstrapFailedError, InvalidOptionsError } from '../errors.js'
 import { describeEntry, reachEntry } from './entry-candidate.js'
 import { shuffled } from './random-order.js'

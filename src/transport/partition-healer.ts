@@ -8,7 +8,7 @@
  * network lets them reach each other, every round has a fair chance of picking a node of the
  * other ring; across all the nodes of both rings, one of them soon does.
  */
-import { minute } from '../chord/constants.js'
+import { minute } from '../units.js'
 import { Periodic } from '../chord/periodic.js'
 import { PROTOCOL } from '../protocol/constants.js'
 import { JOIN_ATTEMPT_TIMEOUT } from './bootstrap.js'

@@ -11,7 +11,8 @@
  */
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
-import { TIMER_JITTER, minute } from '../chord/constants.js'
+import { TIMER_JITTER } from '../chord/constants.js'
+import { minute } from '../units.js'
 import { Periodic } from '../chord/periodic.js'
 import { PROTOCOL } from '../protocol/constants.js'
 import { MAX_CACHED_PEERS } from '../storage/constants.js'

@@ -7,7 +7,8 @@ import { PeerRecord, RecordEnvelope } from '@libp2p/peer-record'
 import { streamPair } from '@libp2p/utils'
 import { multiaddr } from '@multiformats/multiaddr'
 import { InvalidMessageError } from '../../src/errors.js'
-import { MAX_ADDR_BYTES, MAX_ADDRS_PER_PEER, MAX_PEER_ID_BYTES, minute, PROTOCOL as CHORD_PROTOCOL } from '../../src/protocol/constants.js'
+import { MAX_ADDR_BYTES, MAX_ADDRS_PER_PEER, MAX_PEER_ID_BYTES, PROTOCOL as CHORD_PROTOCOL } from '../../src/protocol/constants.js'
+import { minute } from '../../src/units.js'
 import { frameStream } from '../../src/protocol/framing.js'
 import {
   MAX_PX_PEERS,

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { InvalidOptionsError } from '../../src/errors.js'
-import { DEFAULT_TTL, MAX_TTL, minute } from '../../src/storage/constants.js'
+import { DEFAULT_TTL, MAX_TTL } from '../../src/storage/constants.js'
+import { minute } from '../../src/units.js'
 import { capExpiresAt, expiresAtFor } from '../../src/storage/ttl.js'
 
 const NOW = 1_700_000_000_000
