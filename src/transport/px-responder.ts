@@ -14,6 +14,7 @@ import { frameStream } from '../protocol/framing.js'
 import { MAX_PX_REQUEST_SIZE, MAX_SIGNED_PEER_RECORD_BYTES } from '../protocol/px-constants.js'
 import { decodePxRequest } from '../protocol/px-validate.js'
 import { PxResponse } from '../protocol/px.js'
+import { randomOrder } from './random-order.js'
 import type { PxPeer } from '../protocol/px.js'
 import type { ComponentLogger, Connection, Logger, Peer, PeerId, PeerStore, Stream } from '@libp2p/interface'
 
@@ -119,14 +120,4 @@ function toWire (peer: Peer): PxPeer | undefined {
     .filter(bytes => bytes.byteLength <= MAX_ADDR_BYTES)
     .slice(0, MAX_ADDRS_PER_PEER)
   return addrs.length === 0 ? undefined : { peerId, addrs }
-}
-
-/** The items in a uniformly random order, shuffled lazily (Fisher–Yates) so a short read costs little */
-function * randomOrder<T> (items: T[]): Generator<T> {
-  const pool = [...items]
-  for (let i = 0; i < pool.length; i++) {
-    const j = i + Math.floor(Math.random() * (pool.length - i))
-    ;[pool[i], pool[j]] = [pool[j], pool[i]]
-    yield pool[i]
-  }
 }

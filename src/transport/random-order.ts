@@ -1,9 +1,14 @@
-/** A copy of `items` in a uniformly random order (Fisher–Yates) */
-export function shuffled<T> (items: readonly T[]): T[] {
-  const copy = [...items]
-  for (let i = copy.length - 1; i > 0; i--) {
-    const j = Math.floor(Math.random() * (i + 1))
-    ;[copy[i], copy[j]] = [copy[j], copy[i]]
+/** The items in a uniformly random order, shuffled lazily (Fisher–Yates) so a short read costs little */
+export function * randomOrder<T> (items: readonly T[]): Generator<T> {
+  const pool = [...items]
+  for (let i = 0; i < pool.length; i++) {
+    const j = i + Math.floor(Math.random() * (pool.length - i))
+    ;[pool[i], pool[j]] = [pool[j], pool[i]]
+    yield pool[i]
   }
-  return copy
+}
+
+/** A copy of `items` in a uniformly random order */
+export function shuffled<T> (items: readonly T[]): T[] {
+  return [...randomOrder(items)]
 }
