@@ -206,8 +206,10 @@ export class ChordNode {
     return ringIdToHex(this.ring.self.id)
   }
 
+  /** Where this node can be dialled, each address once (libp2p may list one twice, e.g. as listened-on and observed) */
   getMultiaddrs (): Multiaddr[] {
-    return this.libp2p.getMultiaddrs()
+    const unique = new Map(this.libp2p.getMultiaddrs().map(addr => [addr.toString(), addr]))
+    return [...unique.values()]
   }
 
   /** This node's metrics in the Prometheus text format (empty in a browser) */
