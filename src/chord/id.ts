@@ -82,3 +82,8 @@ export function inHalfOpenInterval (x: RingId, a: RingId, b: RingId): boolean {
   const dx = distance(a, x)
   return dx > 0n && dx <= distance(a, b)
 }
+
+/** Orders ring ids (or distances) numerically, for sorting */
+export function compareIds (a: RingId, b: RingId): number {
+  return a < b ? -1 : a > b ? 1 : 0
+}

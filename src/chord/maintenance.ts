@@ -11,7 +11,7 @@
  * Each loop is a method that does one round, so the simulator can drive rounds without timers.
  */
 import { LookupFailedError } from '../errors.js'
-import { inHalfOpenInterval, inOpenInterval } from './id.js'
+import { compareIds, distance, inHalfOpenInterval, inOpenInterval } from './id.js'
 import type { Lookup } from './lookup.js'
 import type { RoutingTable } from './routing-table.js'
 import type { ChordRpc, Neighbours, NodeRef, RpcOptions } from './rpc.js'
@@ -51,10 +51,9 @@ export class Maintenance {
   async join (entry: NodeRef, options: RpcOptions = {}): Promise<void> {
     const { self } = this.table
     const { successors } = await this.lookup.findSuccessorVia(entry, self.id, options)
-    // a ring that still counts us (we restarted before it noticed, or it joined us while we were
-    // still trying to join it) names us first; the nodes after us are our successors, and when it
-    // names nobody else, the entry itself, which just answered, is a start stabilize corrects
-    const others = successors[0]?.peer === self.peer ? successors.slice(1) : successors
+    // when the ring names nobody but us, the entry itself, which just answered, is a start
+    // stabilize corrects
+    const others = othersAfterSelf(successors, self)
     this.changeNeighbours(() => { this.table.setSuccessors(others.length > 0 ? others : [entry]) })
     await this.stabilize()
     if (this.table.getSuccessors().length === 0) {
@@ -121,6 +120,11 @@ export class Maintenance {
         } catch {
           // a dead predecessor of our successor must not become our successor (Zave's first trap)
         }
+      }
+      if (table.successor.peer !== successor.peer) {
+        // the successor changed while we asked (a node left, or healing adopted a closer one):
+        // what we learnt is about the old one, so the next round starts again
+        return
       }
       this.changeNeighbours(() => { table.setSuccessors([next, ...list]) })
 
@@ -230,17 +234,37 @@ export class Maintenance {
   }
 
   /**
-   * Every successor is gone. Find our place again through any node we still know; if none
+   * Every successor is gone. Our new successor is the first live node clockwise from us: ask the
+   * ring (a lookup of our own id through any node we still know names the nodes after us), then
+   * try those and every node we know, nearest first, until one answers. The rest of the ring may
+   * still list the same dead nodes after us, so the lookup alone can lead back to them. If nobody
    * answers we are alone until someone notifies us.
    */
   private async recoverSuccessor (): Promise<void> {
-    for (const node of this.table.knownNodes()) {
+    const { table } = this
+    const known = table.knownNodes()
+    const named: NodeRef[] = []
+    for (const node of known) {
       try {
-        const { successors } = await this.lookup.findSuccessorVia(node, this.table.self.id)
-        this.changeNeighbours(() => { this.table.setSuccessors(successors) })
-        return
+        named.push(...othersAfterSelf((await this.lookup.findSuccessorVia(node, table.self.id)).successors, table.self))
+        break
       } catch {
         this.nodeFailed(node)
+      }
+    }
+    const byDistance = (a: NodeRef, b: NodeRef): number => compareIds(distance(table.self.id, a.id), distance(table.self.id, b.id))
+    const tried = new Set<string>()
+    for (const candidate of [...named, ...known.sort(byDistance)]) {
+      if (tried.has(candidate.peer) || candidate.peer === table.self.peer) {
+        continue
+      }
+      tried.add(candidate.peer)
+      try {
+        await this.rpc.ping(candidate)
+        this.changeNeighbours(() => { table.setSuccessors([candidate]) })
+        return
+      } catch {
+        this.nodeFailed(candidate)
       }
     }
   }
@@ -267,4 +291,13 @@ export class Maintenance {
 
 function neighbourhoodKey (table: RoutingTable): string {
   return `${table.predecessor?.peer ?? ''}|${table.getSuccessors().map(s => s.peer).join(',')}`
+}
+
+/**
+ * The nodes a lookup of our own id names after us. A ring that still counts us (we restarted
+ * before it noticed, or lost our successors but not our place) names us first: the nodes after
+ * us are our successors.
+ */
+function othersAfterSelf (successors: NodeRef[], self: NodeRef): NodeRef[] {
+  return successors[0]?.peer === self.peer ? successors.slice(1) : successors
 }

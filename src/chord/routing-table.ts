@@ -2,7 +2,7 @@
  * The ring's pure state: successor list, predecessor and fingers. No I/O and no timers, so every
  * rule can be tested exactly; `maintenance.ts` decides when the state changes.
  */
-import { ID_BITS, addPowerOfTwo, distance, inHalfOpenInterval, inOpenInterval } from './id.js'
+import { compareIds, ID_BITS, addPowerOfTwo, distance, inHalfOpenInterval, inOpenInterval } from './id.js'
 import type { RingId } from './id.js'
 import type { NodeRef } from './rpc.js'
 
@@ -131,7 +131,7 @@ export class RoutingTable {
    */
   closestPreceding (id: RingId, count: number): NodeRef[] {
     const candidates = this.knownNodes().filter(n => inOpenInterval(n.id, this.self.id, id))
-    candidates.sort((a, b) => compare(distance(a.id, id), distance(b.id, id)))
+    candidates.sort((a, b) => compareIds(distance(a.id, id), distance(b.id, id)))
     return candidates.slice(0, count)
   }
 
@@ -145,8 +145,4 @@ export class RoutingTable {
     }
     return [...byPeer.values()]
   }
-}
-
-function compare (a: bigint, b: bigint): number {
-  return a < b ? -1 : a > b ? 1 : 0
 }
