@@ -12,7 +12,7 @@ import { ChordService } from '../../src/transport/chord-service.js'
 import { createChordLibp2p } from '../../src/transport/libp2p.js'
 import { openMailboxSession } from '../../src/transport/mailbox-session.js'
 import { ringIdOf } from '../../src/transport/ring-id.js'
-import { expectedOwner, expectedReplicas, startNode, startRing, stopAll, waitForConsistentRing } from '../helpers/ring.js'
+import { expectedOwner, expectedReplicas, sortedByRingId, startNode, startRing, stopAll, waitForConsistentRing } from '../helpers/ring.js'
 import { waitFor } from '../helpers/wait-for.js'
 import type { ChordNode, Identity } from '../../src/index.js'
 import type { NodeRef } from '../../src/chord/rpc.js'
@@ -127,7 +127,7 @@ describe('the end-to-end encrypted mailbox on a ring of real nodes', function ()
       }
       if (i === 120) {
         // a node joins at a position that makes it responsible for Bob's mailbox
-        const sorted = [...nodes].sort((a, b) => (a.ring.self.id < b.ring.self.id ? -1 : 1))
+        const sorted = sortedByRingId(nodes)
         const owner = mailboxOwner(bob)
         const predecessor = sorted[(sorted.indexOf(owner) - 1 + sorted.length) % sorted.length]
         let privateKey = await generateKeyPair('Ed25519')

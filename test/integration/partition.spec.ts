@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
-import { ringIsConsistent, startNode, stopAll, waitForConsistentRing } from '../helpers/ring.js'
+import { ringIsConsistent, sortedByRingId, startNode, stopAll, waitForConsistentRing } from '../helpers/ring.js'
 import { waitFor } from '../helpers/wait-for.js'
 import type { ChordNode } from '../../src/index.js'
 import type { ConnectionGater, PeerId } from '@libp2p/interface'
@@ -101,7 +101,7 @@ describe('healing a partitioned ring', function () {
     it(`merges halves split as ${split.shape} into one ring where every record written on either side during the split is readable`, async () => {
       const partition = new Partition()
       const ring = await startGatedRing(partition)
-      const sorted = [...ring].sort((a, b) => (a.ring.self.id < b.ring.self.id ? -1 : 1))
+      const sorted = sortedByRingId(ring)
       const sides = split.sides(sorted)
       await partition.split(sides)
       const apart = await waitFor(() => sides.every(side => ringIsConsistent(side)), 'each half to be a ring of its own', 60_000)
