@@ -14,6 +14,12 @@ import type { ChordNode, ChordNodeTimers } from '../../src/index.js'
  */
 export const PRODUCTION_TIMERS: ChordNodeTimers = Object.fromEntries(Object.keys(FAST_TIMERS).map(name => [name, undefined]))
 
+/**
+ * ms for the ring to become consistent once every node has joined. Stabilize runs once a second,
+ * and on a loaded machine a ring of 32 has been seen to need more than half a minute.
+ */
+const CONSISTENT_TIMEOUT = 120_000
+
 /** ms for every finger table to become exact after that (one finger per node per second) */
 const FINGERS_TIMEOUT = 90_000
 
@@ -39,7 +45,7 @@ export interface ChordBenchRing {
 
 export async function startConvergedRing (init: ChordRingInit): Promise<ChordBenchRing> {
   const started = Date.now()
-  const nodes = await startRing(init.size, { timers: PRODUCTION_TIMERS, replicas: init.replicas })
+  const nodes = await startRing(init.size, { timers: PRODUCTION_TIMERS, replicas: init.replicas }, CONSISTENT_TIMEOUT)
   const stop = async (): Promise<void> => { await stopAll(nodes) }
   try {
     const consistentMs = Date.now() - started
