@@ -18,9 +18,9 @@ import { EchoClient, serveEcho } from './harness/echo.js'
 import { idleCpuMsPerSecond } from './harness/cpu-time.js'
 import { startKadNetwork } from './harness/kad-network.js'
 import { timeInterleaved } from './harness/measure.js'
-import { mean } from './harness/stats.js'
+import { mean, summarize } from './harness/stats.js'
 import type { Benchmark, BenchmarkContext, BenchmarkReport, Table } from './harness/benchmark.js'
-import type { KadNode } from './harness/kad-network.js'
+import type { KadNetwork, KadNode } from './harness/kad-network.js'
 import type { SeriesSpec } from './harness/measure.js'
 import type { Summary } from './harness/stats.js'
 import type { ChordNode } from '../src/index.js'
@@ -96,7 +96,7 @@ interface Phase {
     echo: RoundTrips
     findSuccessor: RoundTrips
   }
-  kad: LookupSeries
+  kad: LookupSeries & { routingTablePeers: Summary }
   idleCpuMsPerSecond: number
   ratios: {
     /** lookup p50 ÷ (mean hops × echo p50): the design's target */
@@ -121,7 +121,7 @@ export const lookupLatency: Benchmark = {
       for (const size of plan.kadNodes) {
         const network = await startKadNetwork({ size, settleMs: plan.kadSettleMs, progress: context.progress })
         try {
-          phases.push(await measurePhase(ring.nodes, network.nodes, plan, context))
+          phases.push(await measurePhase(ring.nodes, network, plan, context))
         } finally {
           await network.stop()
         }
@@ -137,7 +137,8 @@ export const lookupLatency: Benchmark = {
   }
 }
 
-async function measurePhase (chordNodes: ChordNode[], kadNodes: KadNode[], plan: Plan, context: BenchmarkContext): Promise<Phase> {
+async function measurePhase (chordNodes: ChordNode[], network: KadNetwork, plan: Plan, context: BenchmarkContext): Promise<Phase> {
+  const kadNodes = network.nodes
   const random = seededRandom(SEED + kadNodes.length)
   const pairs = connectedPairs(chordNodes, random)
   const { series: [chord, findSuccessor, echo, kad], idleCpuMsPerSecond } = await timeInterleaved(plan.blocks, [
@@ -172,7 +173,8 @@ async function measurePhase (chordNodes: ChordNode[], kadNodes: KadNode[], plan:
       nodes: kadNodes.length,
       latencyMs: kad.latencyMs,
       requestsPerLookup: kadRequests,
-      cpuMsPerLookup: kad.cpuMsPerOperation
+      cpuMsPerLookup: kad.cpuMsPerOperation,
+      routingTablePeers: summarize(network.routingTableSizes)
     },
     idleCpuMsPerSecond,
     ratios: {
@@ -300,6 +302,7 @@ function tablesFor (phases: Phase[], answerCost: number, chordIdleCpuMsPerSecond
       ]),
       notes: [
         ...phases.map((phase, i) => `phase ${i + 1}: chord answers differing from the sorted ring: ${phase.chord.wrongOwners} of ${phase.chord.latencyMs.count}; idle CPU of both networks ${phase.idleCpuMsPerSecond.toFixed(0)} ms/s`),
+        ...phases.map((phase, i) => `phase ${i + 1}: kad-dht routing tables held ${phase.kad.routingTablePeers.min}–${phase.kad.routingTablePeers.max} peers (median ${phase.kad.routingTablePeers.p50}) of ${phase.kad.nodes - 1}`),
         `idle CPU of the chord ring alone: ${chordIdleCpuMsPerSecond.toFixed(0)} ms/s (production maintenance timers)`,
         'CPU ms/lookup: the whole process (every node of the network) per lookup, beyond the idle background rate'
       ]

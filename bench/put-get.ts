@@ -10,7 +10,7 @@ import { seededRandom } from '../test/helpers/simulator.js'
 import { startConvergedRing } from './harness/chord-ring.js'
 import { KAD_NAMESPACE, startKadNetwork } from './harness/kad-network.js'
 import { timeInterleaved } from './harness/measure.js'
-import { mean } from './harness/stats.js'
+import { mean, summarize } from './harness/stats.js'
 import type { Benchmark, BenchmarkContext, BenchmarkReport } from './harness/benchmark.js'
 import type { KadNode } from './harness/kad-network.js'
 import type { SeriesSpec } from './harness/measure.js'
@@ -107,7 +107,7 @@ export const putGet: Benchmark = {
               'CPU ms/op: the whole process (every node of the network) per operation, beyond the idle background rate'
             ]
           }],
-          results: { valueBytes: VALUE_BYTES, replicas: plan.replicas, chord, kad, idleCpuMsPerSecond }
+          results: { valueBytes: VALUE_BYTES, replicas: plan.replicas, chord, kad, kadRoutingTablePeers: summarize(network.routingTableSizes), idleCpuMsPerSecond }
         }
       } finally {
         await network.stop()

@@ -28,10 +28,15 @@ export const KAD_NAMESPACE = 'bench'
 /** Earlier nodes each new node dials: enough for the network to find itself through kad queries */
 const BOOTSTRAP_DIALS = 3
 
-/** A node's routing table is "filled" when it holds this fraction of the other nodes */
-const FILLED_ROUTING_TABLE = 0.9
+/**
+ * Routing tables count as formed when each holds at least this fraction of the other nodes and
+ * none has grown for ROUTING_TABLES_STABLE ms. Kad-dht's k-buckets need not take in everyone: at
+ * 32 nodes some tables stop at half the network.
+ */
+const MIN_ROUTING_TABLE_SHARE = 0.5
+const ROUTING_TABLES_STABLE = 3000
 
-/** ms to wait for routing tables to fill */
+/** ms to wait for routing tables to form */
 const ROUTING_TABLE_TIMEOUT = 60_000
 
 export interface KadNetworkInit {
@@ -43,8 +48,10 @@ export interface KadNetworkInit {
 
 export interface KadNetwork {
   nodes: KadNode[]
-  /** ms from the first node's start to filled routing tables */
+  /** ms from the first node's start to formed routing tables */
   formedMs: number
+  /** peers in each node's routing table once settled */
+  routingTableSizes: number[]
   stop(): Promise<void>
 }
 
@@ -59,17 +66,31 @@ export async function startKadNetwork (init: KadNetworkInit): Promise<KadNetwork
       await Promise.all([...earlier].slice(0, BOOTSTRAP_DIALS).map(async j => node.dial(nodes[j].getMultiaddrs()[0])))
       nodes.push(node)
     }
-    const wanted = Math.floor((init.size - 1) * FILLED_ROUTING_TABLE)
-    await waitFor(() => nodes.every(node => routingTableSize(node) >= wanted),
-      `kad-dht routing tables of ${wanted} peers`, ROUTING_TABLE_TIMEOUT)
+    await waitForRoutingTables(nodes)
     const formedMs = Date.now() - started
-    init.progress?.(`kad-dht: ${init.size} nodes formed in ${(formedMs / 1000).toFixed(1)} s; settling ${init.settleMs / 1000} s`)
+    const sizes = nodes.map(routingTableSize).sort((a, b) => a - b)
+    init.progress?.(`kad-dht: ${init.size} nodes formed in ${(formedMs / 1000).toFixed(1)} s (routing tables ${sizes[0]}–${sizes[sizes.length - 1]} peers); settling ${init.settleMs / 1000} s`)
     await new Promise(resolve => setTimeout(resolve, init.settleMs))
-    return { nodes, formedMs, stop }
+    return { nodes, formedMs, routingTableSizes: nodes.map(routingTableSize), stop }
   } catch (err) {
     await stop()
     throw err
   }
+}
+
+async function waitForRoutingTables (nodes: KadNode[]): Promise<void> {
+  const wanted = Math.ceil((nodes.length - 1) * MIN_ROUTING_TABLE_SHARE)
+  let total = -1
+  let unchangedSince = Date.now()
+  await waitFor(() => {
+    const sizes = nodes.map(routingTableSize)
+    const sum = sizes.reduce((a, b) => a + b, 0)
+    if (sum !== total) {
+      total = sum
+      unchangedSince = Date.now()
+    }
+    return sizes.every(size => size >= wanted) && Date.now() - unchangedSince >= ROUTING_TABLES_STABLE
+  }, `kad-dht routing tables of at least ${wanted} peers, unchanged for ${ROUTING_TABLES_STABLE} ms`, ROUTING_TABLE_TIMEOUT)
 }
 
 async function createKadNode (): Promise<KadNode> {
