@@ -5,19 +5,23 @@
  * observer leaves, the ring is left alone to settle, and the kernel's resident set size of each
  * process is sampled.
  *
- * Half the nodes run the TypeScript source through tsx, exactly as `npm start` does; the other half
- * run the same CLI compiled to JavaScript on plain Node, as a built deployment would. Two baseline
- * processes show what Node alone and Node + tsx + the library's imports take before any node starts.
+ * A third of the nodes run the TypeScript source through tsx, exactly as `npm start` does; a third
+ * run the same CLI compiled to JavaScript on plain Node, as a built deployment would; the last third
+ * run the compiled CLI with V8's young generation capped (--max-semi-space-size=1), to show how much
+ * of the footprint is garbage waiting for a scavenge. Baseline processes show what Node alone and
+ * Node with the library's imports take before any node starts. Each node's CPU use while idle is
+ * measured over the settling time.
  */
 import { spawn } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
 import os from 'node:os'
 import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import { RING_SIZE } from '../src/chord/id.js'
 import { createChordNode } from '../src/index.js'
 import { waitFor } from '../test/helpers/wait-for.js'
 import { REPOSITORY_ROOT, compileEntry } from './harness/compile.js'
-import { readProcessMemory } from './harness/process-memory.js'
+import { readProcessCpuMs, readProcessMemory } from './harness/process-stats.js'
 import { startStandaloneNode, stopProcesses } from './harness/standalone-nodes.js'
 import { summarize } from './harness/stats.js'
 import type { Benchmark, BenchmarkContext, BenchmarkReport, Table } from './harness/benchmark.js'
@@ -66,6 +70,7 @@ interface LauncherResult {
   nodes: number
   rssBytes: Summary
   peakRssBytes: Summary
+  idleCpuMsPerSecond: Summary
 }
 
 export const memory: Benchmark = {
@@ -77,7 +82,8 @@ export const memory: Benchmark = {
     const compiled = await compileEntry(EXAMPLE, COMPILED_DIR)
     const launchers: Launcher[] = [
       { name: 'tsx (npm start)', command: process.execPath, args: ['--import', 'tsx', EXAMPLE] },
-      { name: 'compiled JS', command: process.execPath, args: [compiled] }
+      { name: 'compiled JS', command: process.execPath, args: [compiled] },
+      { name: 'compiled JS, --max-semi-space-size=1', command: process.execPath, args: ['--max-semi-space-size=1', compiled] }
     ]
 
     const dataRoot = await mkdtemp(join(os.tmpdir(), 'chord-memory-'))
@@ -92,8 +98,9 @@ export const memory: Benchmark = {
       const nodes = await startRing(plan, launchers, dataRoot, children, context)
       const convergedMs = await waitUntilConsistent(nodes, context)
       context.progress(`ring of ${nodes.length} processes consistent; settling ${plan.settleMs / 1000} s`)
+      const idleFrom = await cpuReadings(nodes)
       await new Promise(resolve => setTimeout(resolve, plan.settleMs))
-      const perNode = await sample(nodes, plan)
+      const perNode = await sample(nodes, plan, idleFrom)
       const byLauncher = launchers.map(launcher => summarizeLauncher(launcher.name, nodes, perNode))
       return {
         tables: [tableFor(byLauncher, baselines, nodes.length)],
@@ -185,9 +192,20 @@ interface NodeMemory {
   /** median of the samples */
   rssBytes: number
   peakRssBytes: number
+  /** CPU used per second from the start of settling to the last sample */
+  idleCpuMsPerSecond: number
 }
 
-async function sample (nodes: StandaloneNode[], plan: Plan): Promise<NodeMemory[]> {
+interface CpuReading {
+  cpuMs: number
+  at: number
+}
+
+async function cpuReadings (nodes: StandaloneNode[]): Promise<CpuReading[]> {
+  return Promise.all(nodes.map(async node => ({ cpuMs: await readProcessCpuMs(node.pid), at: performance.now() })))
+}
+
+async function sample (nodes: StandaloneNode[], plan: Plan, idleFrom: CpuReading[]): Promise<NodeMemory[]> {
   const samples: number[][] = nodes.map(() => [])
   for (let s = 0; s < plan.samples; s++) {
     if (s > 0) {
@@ -197,9 +215,11 @@ async function sample (nodes: StandaloneNode[], plan: Plan): Promise<NodeMemory[
       samples[i].push((await readProcessMemory(node.pid)).rssBytes)
     }
   }
+  const idleTo = await cpuReadings(nodes)
   return Promise.all(nodes.map(async (node, i) => ({
     rssBytes: summarize(samples[i]).p50,
-    peakRssBytes: (await readProcessMemory(node.pid)).peakRssBytes
+    peakRssBytes: (await readProcessMemory(node.pid)).peakRssBytes,
+    idleCpuMsPerSecond: (idleTo[i].cpuMs - idleFrom[i].cpuMs) / ((idleTo[i].at - idleFrom[i].at) / 1000)
   })))
 }
 
@@ -209,7 +229,8 @@ function summarizeLauncher (launcher: string, nodes: StandaloneNode[], perNode: 
     launcher,
     nodes: mine.length,
     rssBytes: summarize(mine.map(m => m.rssBytes)),
-    peakRssBytes: summarize(mine.map(m => m.peakRssBytes))
+    peakRssBytes: summarize(mine.map(m => m.peakRssBytes)),
+    idleCpuMsPerSecond: summarize(mine.map(m => m.idleCpuMsPerSecond))
   }
 }
 
@@ -218,12 +239,14 @@ interface Baseline {
   rssBytes: number
 }
 
-/** What a process takes before any node starts: Node alone, and Node + tsx + the library's imports */
+/** What a process takes before any node starts: Node alone, and Node with the library imported (through tsx, and compiled) */
 async function measureBaselines (children: ChildProcess[]): Promise<Baseline[]> {
   const idle = 'setInterval(() => {}, 1000)'
+  const compiledLibrary = pathToFileURL(join(COMPILED_DIR, 'src', 'index.js')).href
   const programs = [
     { what: 'Node, nothing loaded', args: ['-e', idle] },
-    { what: 'Node + tsx + the library imported', args: ['--import', 'tsx', '--input-type=module', '-e', `await import('./src/index.ts'); ${idle}`] }
+    { what: 'Node + tsx + the library imported', args: ['--import', 'tsx', '--input-type=module', '-e', `await import('./src/index.ts'); ${idle}`] },
+    { what: 'Node + the compiled library imported', args: ['--input-type=module', '-e', `await import('${compiledLibrary}'); ${idle}`] }
   ]
   const started = programs.map(program => {
     const child = spawn(process.execPath, program.args, { cwd: REPOSITORY_ROOT, stdio: 'ignore' })
@@ -240,13 +263,14 @@ function tableFor (byLauncher: LauncherResult[], baselines: Baseline[], ringSize
   const mb = (bytes: number): number => bytes / 1e6
   return {
     title: `Resident memory of standalone node processes idle in a ring of ${ringSize}, MB (10^6 bytes)`,
-    columns: ['process', 'nodes', 'RSS p50', 'RSS max', 'peak RSS max', 'target'],
+    columns: ['process', 'nodes', 'RSS p50', 'RSS max', 'peak RSS max', 'target', 'idle CPU ms/s p50'],
     rows: [
-      ...byLauncher.map(r => [r.launcher, r.nodes, mb(r.rssBytes.p50), mb(r.rssBytes.max), mb(r.peakRssBytes.max), `< ${mb(TARGET_RSS_BYTES)}`]),
-      ...baselines.map(b => [`baseline: ${b.what}`, 1, mb(b.rssBytes), '', '', ''])
+      ...byLauncher.map(r => [r.launcher, r.nodes, mb(r.rssBytes.p50), mb(r.rssBytes.max), mb(r.peakRssBytes.max), `< ${mb(TARGET_RSS_BYTES)}`, r.idleCpuMsPerSecond.p50]),
+      ...baselines.map(b => [`baseline: ${b.what}`, 1, mb(b.rssBytes), '', '', '', ''])
     ],
     notes: [
-      'RSS: VmRSS from /proc, median of the samples per node; peak RSS: VmHWM (the most the process ever held, start-up included)'
+      'RSS: VmRSS from /proc, median of the samples per node; peak RSS: VmHWM (the most the process ever held, start-up included)',
+      'idle CPU: user + system time of the process per second of settling, from /proc/<pid>/stat'
     ]
   }
 }
