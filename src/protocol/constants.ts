@@ -101,6 +101,71 @@ export const MAX_OWNER_KEY_BYTES = 128
 /** Largest owner signature a DELETE may carry (Ed25519's is 64 bytes) */
 export const MAX_SIGNATURE_BYTES = 128
 
+/*
+ * Per-peer request limits. Each remote peer has budgets that refill every RATE_LIMIT_WINDOW; a
+ * request its budgets cannot pay for is answered RATE_LIMITED without reaching the ring, and the
+ * stream stays usable. They sit well above what a busy ring sends (measured in a ring of 8 under
+ * load, one peer never spent a tenth of any budget in a window; docs/protocol.md has the figures)
+ * and stop one peer from taking far more than its share of a node's CPU and disk.
+ */
+
+/**
+ * The window in which each budget below is counted, from a peer's first request in it. Long
+ * enough that bursts (a lookup-heavy client's, a handoff's) average out; a peer that spends its
+ * whole budget at once waits at most this long.
+ */
+export const RATE_LIMIT_WINDOW = 10 * second
+
+/**
+ * PING, GET_NEIGHBOURS, NOTIFY, FIND_SUCCESSOR and LEAVING one peer may send per window: 2,000 a
+ * second. A ring neighbour sends a few a second (stabilize, fix fingers, predecessor checks); the
+ * first hop of every lookup a node makes goes to one of its fingers, and a lookup-heavy node or
+ * client sends hundreds a second to the busiest one (one node makes at most ~500 lookups a second
+ * per core: each costs it 2–4.5 ms of CPU). Answering one costs ~11 µs of ring work plus encoding.
+ */
+export const MAX_RING_REQUESTS_PER_WINDOW = 20_000
+
+/**
+ * FETCH, RANGE_DIGEST and RANGE_SUMMARIES one peer may send per window: 2,000 a second.
+ * Anti-entropy sends them back to back, one FETCH per key a replica lacks, so a replica far
+ * behind asks at round-trip speed (about 1,000 a second on loopback); gets send one FETCH page per
+ * replica. Each may read many records from disk, which is what this bounds.
+ */
+export const MAX_READ_REQUESTS_PER_WINDOW = 20_000
+
+/**
+ * Records one peer may STORE per window: 256 full batches (MAX_RECORDS_PER_MESSAGE each). A node
+ * handing over or repairing a range sends batches back to back, as fast as we store them, and one
+ * writer was measured getting ~8,500 small records a second into LevelDB, a third of this
+ * (26,000 a second); replica writes of puts and mailbox sends are one record each.
+ */
+export const MAX_STORED_RECORDS_PER_WINDOW = 256 * MAX_RECORDS_PER_MESSAGE
+
+/**
+ * Bytes of record values one peer may STORE per window: a whole default store (256 MiB), so that
+ * a neighbour handing us everything it holds (a graceful stop allows it 10 s) or anti-entropy
+ * refilling an empty replica is never refused. The store's quotas, not this, keep a peer from
+ * filling the disk; this bounds what it can make us hash, check and fsync (~26 MiB/s, about what
+ * LevelDB takes from one writer of 8 KiB values, and more than most links carry).
+ */
+export const MAX_STORED_BYTES_PER_WINDOW = 256 * MiB
+
+/**
+ * Record ids one peer may DELETE per window. Owners acknowledge messages as they read them, often
+ * one id per DELETE, and each DELETE costs a signature check (~1.5 ms); 2,048 let a node's users
+ * acknowledge two full mailboxes (MAX_RECORDS_PER_KEY, 1,024 each) one message at a time in one
+ * window, while one peer's deletions cost at most ~3 s of CPU per window.
+ */
+export const MAX_DELETED_IDS_PER_WINDOW = 2048
+
+/**
+ * Peers whose budgets are remembered at once (each budget, a few hundred bytes per peer). Budgets
+ * are forgotten when their window ends, so only peers active in the last window count: libp2p
+ * keeps at most 300 connections, so a node reaches this only when thousands of identities churn
+ * through within one window, and then the budget remembered longest is forgotten.
+ */
+export const MAX_RATE_LIMITED_PEERS = 4096
+
 /** Error codes an ERROR response may carry; a receiver must accept unknown codes too */
 export const ErrorCode = {
   /** the handler failed while answering */

@@ -28,6 +28,7 @@ import { toWireRecord } from './wire-records.js'
 import type { StreamPoolComponents } from './stream-pool.js'
 import type { WirePeersComponents } from './wire-peers.js'
 import type { ObservedRequest, RequestOutcome } from './observed-request.js'
+import type { RequestLimits } from '../limits/request-limiter.js'
 import type { RingId } from '../chord/id.js'
 import type {
   ChordRpc, ChordRpcHandler, DeletionRpc, DeletionRpcHandler, FindSuccessorReply, Neighbours, NodeRef, RecordRpc,
@@ -59,6 +60,8 @@ export interface ChordServiceInit {
   maxOutboundStreams?: number
   /** default MAX_POOLED_STREAMS_PER_PEER */
   maxPooledStreamsPerPeer?: number
+  /** per-peer limits on the requests we answer; each one left out is its default (DEFAULT_REQUEST_LIMITS) */
+  requestLimits?: Partial<RequestLimits>
   /** told how each request we sent went (requests to ourselves never reach the wire, nor this) */
   onRequestSent?(request: ObservedRequest): void
   /** told how each request we answered went */
@@ -95,6 +98,7 @@ export class ChordService implements ChordRpc, RecordRpc, Startable {
       mailbox: init.mailbox,
       wirePeers: this.wirePeers,
       idleTimeout: init.streamIdleTimeout ?? STREAM_IDLE_TIMEOUT,
+      limits: init.requestLimits,
       onServed: init.onRequestServed
     })
     this.requestTimeout = init.requestTimeout ?? REQUEST_TIMEOUT

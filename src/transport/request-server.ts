@@ -5,7 +5,8 @@
  * Who asked is the connection's remote peer, authenticated by Noise; nothing in a message can
  * change that. A frame that is oversized, truncated, undecodable or invalid resets the stream
  * before anything reaches the ring. A handler that throws is answered with an ERROR status, so the
- * caller gets a typed error rather than a silence.
+ * caller gets a typed error rather than a silence. Each request is charged to the asking peer's
+ * rate limits first; one over them is answered RATE_LIMITED and never reaches the ring.
  */
 import { TimeoutError } from '@libp2p/interface'
 import { UnexpectedEOFError } from '@libp2p/utils'
@@ -15,6 +16,7 @@ import { MessageType, Namespace, Response } from '../protocol/chord.js'
 import { FETCH_PAGE_BYTES, MAX_RECORDS_PER_MESSAGE } from '../protocol/constants.js'
 import { errorCodeOf } from '../protocol/error-codes.js'
 import { frameStream } from '../protocol/framing.js'
+import { RequestLimiter } from '../limits/request-limiter.js'
 import { toWireRecord, toWireSummary } from './wire-records.js'
 import { wireBytes } from './ring-id.js'
 import { decodeRequest } from '../protocol/validate.js'
@@ -23,6 +25,7 @@ import type { WirePeers } from './wire-peers.js'
 import type { ObservedRequest, RequestOutcome } from './observed-request.js'
 import type { ChordRpcHandler, DeletionRpcHandler, NodeRef, RecordRpcHandler } from '../chord/rpc.js'
 import type { ChordRecord } from '../storage/store.js'
+import type { RequestLimits } from '../limits/request-limiter.js'
 import type { ValidRequest } from '../protocol/validate.js'
 import type { ComponentLogger, Connection, Logger, PeerId, Stream } from '@libp2p/interface'
 
@@ -37,6 +40,8 @@ export interface RequestServerInit {
   wirePeers: WirePeers
   /** ms a stream may go without a complete request before it is reset */
   idleTimeout: number
+  /** per-peer rate limits; each one left out is its default (DEFAULT_REQUEST_LIMITS) */
+  limits?: Partial<RequestLimits>
   /** told how each request we answered went */
   onServed?(request: ObservedRequest): void
 }
@@ -45,10 +50,12 @@ export class RequestServer {
   private readonly init: RequestServerInit
   private readonly log: Logger
   private readonly serving = new Set<Stream>()
+  private readonly limiter: RequestLimiter
 
   constructor (components: RequestServerComponents, init: RequestServerInit) {
     this.init = init
     this.log = components.logger.forComponent('libp2p-chord:transport:request-server')
+    this.limiter = new RequestLimiter(init.limits)
   }
 
   /** Serve requests on `stream` until the remote closes it, goes idle or breaks the protocol */
@@ -106,6 +113,8 @@ export class RequestServer {
       this.init.onServed?.({ type, outcome, durationMs: performance.now() - started })
     }
     try {
+      // throws RateLimitedError, answered like any handler error, before the handler runs
+      this.limiter.admit(from.peer, request)
       const response = { type, ...await this.dispatch(request, from, remotePeer) }
       observe('ok')
       return response

@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert'
 import { encode as encodeVarint } from 'uint8-varint'
 import { equals } from 'uint8arrays/equals'
 import { createRecord } from '../../src/storage/store.js'
-import { InvalidMessageError, NotStartedError, QuotaExceededError, RemoteError, RequestTimeoutError, TooLargeError } from '../../src/errors.js'
+import { InvalidMessageError, NotStartedError, QuotaExceededError, RateLimitedError, RemoteError, RequestTimeoutError, TooLargeError } from '../../src/errors.js'
 import { MessageType, Request, Response } from '../../src/protocol/chord.js'
 import { MAX_MESSAGE_SIZE, PROTOCOL } from '../../src/protocol/constants.js'
 import { frameStream } from '../../src/protocol/framing.js'
@@ -11,7 +11,7 @@ import { createChordLibp2p } from '../../src/transport/libp2p.js'
 import { ringIdOf, ringIdToWire } from '../../src/transport/ring-id.js'
 import { waitFor } from '../helpers/wait-for.js'
 import type { RingId } from '../../src/chord/id.js'
-import type { ChordRpcHandler, FindSuccessorReply, Neighbours, NodeRef, RecordRpcHandler } from '../../src/chord/rpc.js'
+import type { ChordRpcHandler, DeletionRpcHandler, FindSuccessorReply, Neighbours, NodeRef, RecordRpcHandler, SignedDeletion } from '../../src/chord/rpc.js'
 import type { ChordRecord, RangeDigest, RecordSummary } from '../../src/storage/store.js'
 import type { Peer } from '../../src/protocol/chord.js'
 import type { ChordServiceInit } from '../../src/transport/chord-service.js'
@@ -76,6 +76,15 @@ class FakeHandler implements ChordRpcHandler, RecordRpcHandler {
     if (this.failWith != null) {
       throw this.failWith
     }
+  }
+}
+
+/** A mailbox namespace that takes every deletion without checking it */
+class FakeMailbox extends FakeHandler implements DeletionRpcHandler {
+  deletions: Array<{ from: NodeRef, deletion: SignedDeletion }> = []
+
+  async onDeleteRecords (from: NodeRef, deletion: SignedDeletion): Promise<void> {
+    this.deletions.push({ from, deletion })
   }
 }
 
@@ -545,6 +554,144 @@ describe('ChordService over libp2p (TCP on 127.0.0.1)', function () {
       }
       assert.deepEqual(streams.map(stream => stream.status), ['open', 'open'])
       assert.equal(chordStreams(b.libp2p, mallory.peerId).length, 2)
+    })
+  })
+
+  describe('per-peer rate limits', () => {
+    /** long enough that no budget refills while a test runs */
+    const windowMs = 60_000
+
+    /** Settles every call and sorts the outcomes: how many succeeded, and that the rest were rate limited */
+    async function flood (calls: Array<() => Promise<unknown>>): Promise<{ ok: number, limited: number }> {
+      const results = await Promise.allSettled(calls.map(async call => call()))
+      const failures = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected')
+      for (const failure of failures) {
+        assert.ok(failure.reason instanceof RateLimitedError, `expected RateLimitedError, got ${failure.reason}`)
+      }
+      return { ok: results.length - failures.length, limited: failures.length }
+    }
+
+    const callsFrom = (node: ChordNode, handler: FakeHandler): Call[] => handler.calls.filter(call => call.from.peer === node.ref.peer)
+
+    it('answers a flood of ring requests RATE_LIMITED past the budget, without the handler, and keeps serving other peers', async () => {
+      const [a, b, c] = await Promise.all([startNode(), startNode({ requestLimits: { ringRequests: 5, windowMs } }), startNode()])
+      await connect(a.libp2p, b.libp2p)
+      await connect(c.libp2p, b.libp2p)
+
+      assert.deepEqual(await flood(Array.from({ length: 20 }, (_, i) => async () => a.service.findSuccessor(b.ref, BigInt(i)))), { ok: 5, limited: 15 })
+      for (const call of [
+        async () => a.service.ping(b.ref),
+        async () => a.service.notify(b.ref),
+        async () => a.service.getNeighbours(b.ref),
+        async () => a.service.leaving(b.ref, { successors: [] })
+      ]) {
+        await assert.rejects(call(), RateLimitedError)
+      }
+      assert.equal(callsFrom(a, b.handler).length, 5)
+
+      await c.service.notify(b.ref)
+      await c.service.getNeighbours(b.ref)
+      assert.deepEqual(callsFrom(c, b.handler).map(call => call.method), ['onNotify', 'onGetNeighbours'])
+    })
+
+    it('keeps the stream of a refused request in use', async () => {
+      const [a, b] = await Promise.all([startNode(), startNode({ requestLimits: { ringRequests: 1, windowMs } })])
+      await connect(a.libp2p, b.libp2p)
+      await a.service.ping(b.ref)
+      const [stream] = chordStreams(a.libp2p, b.libp2p.peerId)
+
+      await assert.rejects(a.service.ping(b.ref), RateLimitedError)
+      // reads have a budget of their own
+      await a.service.rangeDigest(b.ref, 1n, 2n)
+
+      assert.deepEqual(chordStreams(a.libp2p, b.libp2p.peerId).map(s => s.id), [stream.id])
+    })
+
+    it('answers a flood of reads RATE_LIMITED past the budget, whatever their kind', async () => {
+      const [a, b, c] = await Promise.all([startNode(), startNode({ requestLimits: { readRequests: 6, windowMs } }), startNode()])
+      await connect(a.libp2p, b.libp2p)
+      await connect(c.libp2p, b.libp2p)
+      const key = new Uint8Array(32).fill(1)
+
+      const reads = Array.from({ length: 10 }, () => [
+        async () => a.service.fetchRecords(b.ref, key),
+        async () => a.service.rangeDigest(b.ref, 1n, 2n),
+        async () => a.service.rangeSummaries(b.ref, 1n, 2n)
+      ]).flat()
+      assert.deepEqual(await flood(reads), { ok: 6, limited: 24 })
+      assert.equal(callsFrom(a, b.handler).length, 6)
+      // the ring budget is apart
+      await a.service.notify(b.ref)
+
+      await c.service.fetchRecords(b.ref, key)
+      assert.deepEqual(callsFrom(c, b.handler).map(call => call.method), ['onFetchRecords'])
+    })
+
+    it('counts STORE in records and in bytes, and refuses a batch whole', async () => {
+      const [a, b, c] = await Promise.all([startNode(), startNode({ requestLimits: { storedRecords: 10, storedBytes: 1000, windowMs } }), startNode()])
+      await connect(a.libp2p, b.libp2p)
+      await connect(c.libp2p, b.libp2p)
+      const key = new Uint8Array(32).fill(2)
+      const records = (count: number, size: number, from = 0): ChordRecord[] =>
+        Array.from({ length: count }, (_, i) => createRecord(key, new Uint8Array(size).fill(from + i + 1), Date.now() + 60_000))
+
+      await a.service.storeRecords(b.ref, records(8, 10))
+      // 8 + 3 records is over 10: nothing of the batch is stored
+      await assert.rejects(a.service.storeRecords(b.ref, records(3, 10, 8)), RateLimitedError)
+      assert.equal(b.handler.records.length, 8)
+      // the refused batch charged nothing
+      await a.service.storeRecords(b.ref, records(2, 10, 8))
+      assert.equal(b.handler.records.length, 10)
+      await assert.rejects(a.service.storeRecords(b.ref, records(1, 1, 10)), RateLimitedError)
+
+      // bytes: 1,000 in one record, then one byte more
+      await c.service.storeRecords(b.ref, records(1, 1000, 20))
+      await assert.rejects(c.service.storeRecords(b.ref, records(1, 1, 21)), RateLimitedError)
+      assert.equal(callsFrom(c, b.handler).length, 1)
+    })
+
+    it('counts DELETE in ids', async () => {
+      const a = await startNode()
+      const c = await startNode()
+      const mailbox = new FakeMailbox()
+      const b = await startNode({ mailbox, requestLimits: { deletedIds: 4, windowMs } })
+      await connect(a.libp2p, b.libp2p)
+      await connect(c.libp2p, b.libp2p)
+      const deletion = (ids: number): SignedDeletion => ({
+        key: new Uint8Array(32).fill(3),
+        ids: Array.from({ length: ids }, (_, i) => new Uint8Array(32).fill(i)),
+        owner: new Uint8Array(65).fill(1),
+        signedAt: Date.now(),
+        signature: new Uint8Array(64).fill(2)
+      })
+
+      await a.service.mailboxRpc().deleteRecords(b.ref, deletion(3))
+      await assert.rejects(a.service.mailboxRpc().deleteRecords(b.ref, deletion(2)), RateLimitedError)
+      await a.service.mailboxRpc().deleteRecords(b.ref, deletion(1))
+      await assert.rejects(a.service.mailboxRpc().deleteRecords(b.ref, deletion(1)), RateLimitedError)
+      await c.service.mailboxRpc().deleteRecords(b.ref, deletion(4))
+
+      assert.deepEqual(mailbox.deletions.map(({ from, deletion }) => [from.peer, deletion.ids.length]),
+        [[a.ref.peer, 3], [a.ref.peer, 1], [c.ref.peer, 4]])
+    })
+
+    it('refills a peer\'s budget when its window ends', async () => {
+      const [a, b] = await Promise.all([startNode(), startNode({ requestLimits: { ringRequests: 2, windowMs: 300 } })])
+      await connect(a.libp2p, b.libp2p)
+
+      const started = Date.now()
+      await a.service.notify(b.ref)
+      await a.service.notify(b.ref)
+      await assert.rejects(a.service.notify(b.ref), RateLimitedError)
+      await waitFor(async () => a.service.notify(b.ref).then(() => true, (err: Error) => {
+        if (err instanceof RateLimitedError) {
+          return false
+        }
+        throw err
+      }), 'the budget to refill')
+
+      assert.ok(Date.now() - started >= 290, `refilled after ${Date.now() - started} ms`)
+      assert.equal(callsFrom(a, b.handler).length, 3)
     })
   })
 })

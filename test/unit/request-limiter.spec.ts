@@ -1,0 +1,170 @@
+import { strict as assert } from 'node:assert'
+import { mock } from 'node:test'
+import { RateLimitedError } from '../../src/errors.js'
+import { DEFAULT_REQUEST_LIMITS, RequestLimiter } from '../../src/limits/request-limiter.js'
+import { MessageType, Namespace } from '../../src/protocol/chord.js'
+import {
+  MAX_DELETED_IDS_PER_WINDOW,
+  MAX_IDS_PER_DELETE,
+  MAX_RATE_LIMITED_PEERS,
+  MAX_READ_REQUESTS_PER_WINDOW,
+  MAX_RECORDS_PER_MESSAGE,
+  MAX_RING_REQUESTS_PER_WINDOW,
+  MAX_STORED_BYTES_PER_WINDOW,
+  MAX_STORED_RECORDS_PER_WINDOW,
+  RATE_LIMIT_WINDOW
+} from '../../src/protocol/constants.js'
+import { MAX_VALUE_SIZE } from '../../src/storage/constants.js'
+import type { ValidRequest } from '../../src/protocol/validate.js'
+import type { ChordRecord } from '../../src/storage/store.js'
+
+const ping: ValidRequest = { type: MessageType.PING }
+const fetch: ValidRequest = { type: MessageType.FETCH, namespace: Namespace.RECORDS, key: new Uint8Array(32) }
+
+/** A STORE of `count` records whose values are `valueBytes` long (one shared buffer: only lengths count) */
+function store (count: number, valueBytes = 1): ValidRequest {
+  const value = new Uint8Array(valueBytes)
+  const record: ChordRecord = { key: new Uint8Array(32), value, id: new Uint8Array(32), expiresAt: 0 }
+  return { type: MessageType.STORE, namespace: Namespace.RECORDS, records: Array.from({ length: count }, () => record) }
+}
+
+function del (ids: number): ValidRequest {
+  return {
+    type: MessageType.DELETE,
+    namespace: Namespace.MAILBOX,
+    deletion: { key: new Uint8Array(32), ids: Array.from({ length: ids }, () => new Uint8Array(32)), owner: new Uint8Array(65), signedAt: 0, signature: new Uint8Array(64) }
+  }
+}
+
+/** Admits `request` `times` times, then asserts the next one is refused */
+function exhaust (limiter: RequestLimiter, peer: string, request: ValidRequest, times: number): void {
+  for (let i = 0; i < times; i++) {
+    limiter.admit(peer, request)
+  }
+  assert.throws(() => { limiter.admit(peer, request) }, RateLimitedError)
+}
+
+describe('RequestLimiter', () => {
+  // the limiter counts with Date and setTimeout: a mocked clock crosses its windows at once
+  beforeEach(() => { mock.timers.enable({ apis: ['Date', 'setTimeout'], now: 1_000_000 }) })
+  afterEach(() => { mock.timers.reset() })
+
+  describe('defaults', () => {
+    it('uses the named constants', () => {
+      assert.deepEqual(new RequestLimiter().limits, DEFAULT_REQUEST_LIMITS)
+      assert.deepEqual(DEFAULT_REQUEST_LIMITS, {
+        windowMs: RATE_LIMIT_WINDOW,
+        ringRequests: MAX_RING_REQUESTS_PER_WINDOW,
+        readRequests: MAX_READ_REQUESTS_PER_WINDOW,
+        storedRecords: MAX_STORED_RECORDS_PER_WINDOW,
+        storedBytes: MAX_STORED_BYTES_PER_WINDOW,
+        deletedIds: MAX_DELETED_IDS_PER_WINDOW,
+        maxPeers: MAX_RATE_LIMITED_PEERS
+      })
+    })
+
+    it('refuses ring requests past MAX_RING_REQUESTS_PER_WINDOW', () => {
+      exhaust(new RequestLimiter(), 'a', ping, MAX_RING_REQUESTS_PER_WINDOW)
+    })
+
+    it('refuses reads past MAX_READ_REQUESTS_PER_WINDOW', () => {
+      exhaust(new RequestLimiter(), 'a', fetch, MAX_READ_REQUESTS_PER_WINDOW)
+    })
+
+    it('refuses stored records past MAX_STORED_RECORDS_PER_WINDOW', () => {
+      exhaust(new RequestLimiter(), 'a', store(MAX_RECORDS_PER_MESSAGE), MAX_STORED_RECORDS_PER_WINDOW / MAX_RECORDS_PER_MESSAGE)
+    })
+
+    it('refuses stored bytes past MAX_STORED_BYTES_PER_WINDOW', () => {
+      // 16 values of 64 KiB: 1 MiB a STORE, few records, so only the byte budget runs out
+      const batch = store(16, MAX_VALUE_SIZE)
+      exhaust(new RequestLimiter(), 'a', batch, MAX_STORED_BYTES_PER_WINDOW / (16 * MAX_VALUE_SIZE))
+    })
+
+    it('refuses deleted ids past MAX_DELETED_IDS_PER_WINDOW', () => {
+      exhaust(new RequestLimiter(), 'a', del(MAX_IDS_PER_DELETE), MAX_DELETED_IDS_PER_WINDOW / MAX_IDS_PER_DELETE)
+    })
+
+    it('refills after RATE_LIMIT_WINDOW, not before', () => {
+      const limiter = new RequestLimiter()
+      exhaust(limiter, 'a', ping, MAX_RING_REQUESTS_PER_WINDOW)
+      mock.timers.tick(RATE_LIMIT_WINDOW - 1)
+      assert.throws(() => { limiter.admit('a', ping) }, RateLimitedError)
+      mock.timers.tick(1)
+      exhaust(limiter, 'a', ping, MAX_RING_REQUESTS_PER_WINDOW)
+    })
+
+    it('remembers at most MAX_RATE_LIMITED_PEERS peers, forgetting the one remembered longest', () => {
+      const limiter = new RequestLimiter()
+      const batch = del(MAX_IDS_PER_DELETE)
+      for (let i = 0; i < MAX_RATE_LIMITED_PEERS; i++) {
+        limiter.admit(`peer-${i}`, batch)
+      }
+      assert.equal(limiter.trackedPeers, MAX_RATE_LIMITED_PEERS)
+      limiter.admit('peer-0', batch)
+      assert.throws(() => { limiter.admit('peer-0', batch) }, RateLimitedError)
+
+      limiter.admit('newcomer', batch)
+
+      assert.equal(limiter.trackedPeers, MAX_RATE_LIMITED_PEERS)
+      // the others' windows are intact; peer-0 was forgotten, so its window starts again
+      assert.throws(() => { limiter.admit('peer-1', del(MAX_DELETED_IDS_PER_WINDOW - MAX_IDS_PER_DELETE + 1)) }, RateLimitedError)
+      exhaust(limiter, 'peer-0', batch, MAX_DELETED_IDS_PER_WINDOW / MAX_IDS_PER_DELETE)
+    })
+
+    it('leaves a busy ring neighbour far below the ring budget: maintenance plus hundreds of lookups a second', () => {
+      // stabilize (GET_NEIGHBOURS + NOTIFY) and fix fingers once a second, a predecessor check every
+      // 2 s, and the first hop of 500 lookups a second (about what one core can start)
+      const perSecond = 2 + 1 + 0.5 + 500
+      assert.ok(perSecond * RATE_LIMIT_WINDOW / 1000 * 3 < MAX_RING_REQUESTS_PER_WINDOW)
+    })
+
+    it('lets a whole default store through in one window, in handoff batches', () => {
+      const limiter = new RequestLimiter()
+      // handoff batches: up to 1,024 records or 512 KiB of values each
+      const batch = store(8, MAX_VALUE_SIZE)
+      for (let bytes = 0; bytes < MAX_STORED_BYTES_PER_WINDOW; bytes += 8 * MAX_VALUE_SIZE) {
+        limiter.admit('neighbour', batch)
+      }
+    })
+  })
+
+  describe('accounting', () => {
+    it('counts each budget apart: a peer out of ring requests may still read, store and delete', () => {
+      const limiter = new RequestLimiter({ ringRequests: 2, readRequests: 1, storedRecords: 1, deletedIds: 1 })
+      exhaust(limiter, 'a', ping, 2)
+      limiter.admit('a', fetch)
+      limiter.admit('a', store(1))
+      limiter.admit('a', del(1))
+      for (const request of [fetch, store(1), del(1)]) {
+        assert.throws(() => { limiter.admit('a', request) }, RateLimitedError)
+      }
+    })
+
+    it('counts each peer apart', () => {
+      const limiter = new RequestLimiter({ ringRequests: 3 })
+      exhaust(limiter, 'a', ping, 3)
+      exhaust(limiter, 'b', ping, 3)
+    })
+
+    it('charges nothing for a refused request: a batch too large for what is left leaves room for smaller ones', () => {
+      const limiter = new RequestLimiter({ storedRecords: 10, storedBytes: 100 })
+      limiter.admit('a', store(8, 1))
+      assert.throws(() => { limiter.admit('a', store(5, 1)) }, RateLimitedError)
+      // the records would fit but the bytes would not: neither budget is charged
+      assert.throws(() => { limiter.admit('a', store(2, 50)) }, RateLimitedError)
+      limiter.admit('a', store(2, 46))
+      assert.throws(() => { limiter.admit('a', store(1, 1)) }, RateLimitedError)
+    })
+
+    it('forgets a peer whose window ended', () => {
+      const limiter = new RequestLimiter({ windowMs: 500 })
+      limiter.admit('a', ping)
+      limiter.admit('b', ping)
+      limiter.admit('b', store(1))
+      assert.equal(limiter.trackedPeers, 2)
+      mock.timers.tick(500)
+      assert.equal(limiter.trackedPeers, 0)
+    })
+  })
+})
