@@ -1,9 +1,21 @@
 import assert from 'node:assert/strict'
+import { randomBytes } from '@noble/hashes/utils.js'
+import { RateLimitedError, RemoteError } from '../../src/errors.js'
 import { createIdentity } from '../../src/index.js'
+import { MAX_ENVELOPE_SIZE } from '../../src/mailbox/constants.js'
+import { answerChallenge } from '../../src/mailbox/proofs.js'
 import { mailboxKey } from '../../src/mailbox/public-key.js'
 import { seal } from '../../src/mailbox/seal.js'
 import { MailboxEvent, MailboxRequest } from '../../src/protocol/mailbox.js'
-import { MAILBOX_PROTOCOL, MAX_MAILBOX_EVENT_SIZE } from '../../src/protocol/mailbox-constants.js'
+import {
+  MAILBOX_PROTOCOL,
+  MAX_INBOUND_MAILBOX_STREAMS,
+  MAX_MAILBOX_EVENT_SIZE,
+  MAX_PENDING_PUSH_BYTES,
+  MAX_SUBSCRIPTIONS_PER_PEER,
+  MailboxErrorCode,
+  PUSH_WRITE_TIMEOUT
+} from '../../src/protocol/mailbox-constants.js'
 import { frameStream } from '../../src/protocol/framing.js'
 import { openLevelStore } from '../../src/storage/level-store.js'
 import { createRecord } from '../../src/storage/store.js'
@@ -16,6 +28,9 @@ import type { NodeRef } from '../../src/chord/rpc.js'
 import type { Identity } from '../../src/index.js'
 import type { LevelRecordStore } from '../../src/storage/level-store.js'
 import type { ChordLibp2p } from '../../src/transport/libp2p.js'
+import type { MailboxServerInit } from '../../src/transport/mailbox-server.js'
+import type { FramedStream } from '../../src/protocol/framing.js'
+import type { Stream } from '@libp2p/interface'
 
 describe('/chord/mailbox/1.0.0 subscriptions', function () {
   this.timeout(30_000)
@@ -76,10 +91,205 @@ describe('/chord/mailbox/1.0.0 subscriptions', function () {
     await sessions[1].close()
   })
 
-  it('refuses subscribers beyond the per-mailbox limit', async () => {
+  it('refuses subscribers beyond the per-mailbox limit, telling them why', async () => {
     const noop = { onEnvelopes: async () => {}, onClose: () => {} }
     const open = await Promise.all([0, 1].map(async () => openMailboxSession(client, nodeRef, bob, noop)))
-    await assert.rejects(openMailboxSession(client, nodeRef, bob, noop))
+    // the ERROR event arrives before the stream ends, rather than a reset
+    await assert.rejects(openMailboxSession(client, nodeRef, bob, noop),
+      (err: Error) => err instanceof RemoteError && err.message.includes(MailboxErrorCode.TOO_MANY_SUBSCRIBERS))
     await Promise.all(open.map(async s => s.close()))
+  })
+
+  describe('per-peer and push limits', () => {
+    const noop = { onEnvelopes: async () => {}, onClose: () => {} }
+    let other: ChordLibp2p
+
+    beforeEach(async () => {
+      other = await createChordLibp2p({ listen: ['/ip4/127.0.0.1/tcp/0'] })
+      await other.dial(node.getMultiaddrs()[0])
+    })
+
+    afterEach(async () => {
+      await other.stop()
+    })
+
+    /** Replace the server with one built with `init` */
+    async function restartServer (init: Partial<MailboxServerInit>): Promise<void> {
+      await server.stop()
+      server = new MailboxServer(node, { store, ...init })
+      await server.start()
+    }
+
+    /** Push one envelope of `bytes` random bytes to `owner`'s subscribers, as a store would */
+    function push (owner: Identity, bytes = MAX_ENVELOPE_SIZE): void {
+      server.deliver([createRecord(mailboxKey(owner.publicKey), randomBytes(bytes), Date.now() + 60_000)])
+    }
+
+    interface RawSubscriber {
+      stream: Stream
+      framed: FramedStream
+    }
+
+    /** A subscription made by hand, proven and caught up; the caller decides whether it reads on */
+    async function subscribeRaw (owner: Identity, from: ChordLibp2p = client): Promise<RawSubscriber> {
+      const stream = await from.dialProtocol(node.peerId, MAILBOX_PROTOCOL)
+      const framed = frameStream(stream, MAX_MAILBOX_EVENT_SIZE)
+      await framed.write(MailboxRequest.encode({ type: MailboxRequest.Type.SUBSCRIBE, owner: wireBytes(owner.publicKey.bytes) }))
+      const challenge = MailboxEvent.decode(await framed.read())
+      assert.ok(challenge.nonce != null)
+      const signature = await answerChallenge(owner, node.peerId.toMultihash().bytes, challenge.nonce)
+      await framed.write(MailboxRequest.encode({ type: MailboxRequest.Type.PROVE, signature: wireBytes(signature) }))
+      const backlog = MailboxEvent.decode(await framed.read())
+      assert.equal(backlog.caughtUp, true)
+      return { stream, framed }
+    }
+
+    /** The node's side of `client`'s mailbox streams */
+    function serverStreams (from: ChordLibp2p = client): Stream[] {
+      return node.getConnections(from.peerId).flatMap(c => c.streams).filter(s => s.protocol === MAILBOX_PROTOCOL)
+    }
+
+    /** A session that counts the bytes it receives and whether it was dropped */
+    async function countingSession (owner: Identity, from: ChordLibp2p): Promise<{ bytes: () => number, closed: () => boolean }> {
+      let bytes = 0
+      let closed = false
+      await openMailboxSession(from, nodeRef, owner, {
+        onEnvelopes: async envelopes => { bytes += envelopes.reduce((sum, e) => sum + e.byteLength, 0) },
+        onClose: () => { closed = true }
+      })
+      return { bytes: () => bytes, closed: () => closed }
+    }
+
+    it('refuses a peer past maxSubscriptionsPerPeer with RateLimitedError, and no other peer', async () => {
+      await restartServer({ maxSubscriptionsPerPeer: 2 })
+      const [carol, dave] = await Promise.all([createIdentity(), createIdentity()])
+      const sessions = [await openMailboxSession(client, nodeRef, bob, noop), await openMailboxSession(client, nodeRef, carol, noop)]
+
+      await assert.rejects(openMailboxSession(client, nodeRef, dave, noop), RateLimitedError)
+      const others = await openMailboxSession(other, nodeRef, dave, noop)
+
+      // a subscription that ends frees its place
+      await sessions[1].close()
+      await waitFor(async () => openMailboxSession(client, nodeRef, dave, noop).then(() => true, (err: Error) => {
+        if (err instanceof RateLimitedError) {
+          return false
+        }
+        throw err
+      }), 'the client to get its place back')
+      await others.close()
+    })
+
+    it('refuses a peer past MAX_SUBSCRIPTIONS_PER_PEER even over a second connection', async () => {
+      // each connection carries MAX_INBOUND_MAILBOX_STREAMS, so only a second one can try for more
+      assert.equal(MAX_SUBSCRIPTIONS_PER_PEER, MAX_INBOUND_MAILBOX_STREAMS)
+      await restartServer({})
+      const owners = await Promise.all(Array.from({ length: MAX_SUBSCRIPTIONS_PER_PEER + 1 }, async () => createIdentity()))
+      for (const owner of owners.slice(0, MAX_SUBSCRIPTIONS_PER_PEER)) {
+        await openMailboxSession(client, nodeRef, owner, noop)
+      }
+      const second = await client.dial(node.getMultiaddrs()[0], { force: true })
+      assert.equal(client.getConnections(node.peerId).length, 2)
+      const overSecond = { dialProtocol: async (_peer: unknown, protocol: string) => second.newStream(protocol) }
+
+      await assert.rejects(openMailboxSession(overSecond, nodeRef, owners[MAX_SUBSCRIPTIONS_PER_PEER], noop), RateLimitedError)
+      await openMailboxSession(other, nodeRef, owners[MAX_SUBSCRIPTIONS_PER_PEER], noop)
+    })
+
+    it('drops a subscriber that stops reading once its pushes pass maxPendingPushBytes, while another keeps receiving', async () => {
+      await restartServer({ maxPendingPushBytes: 4 * MAX_ENVELOPE_SIZE })
+      const stalled = await subscribeRaw(bob)
+      // stop taking data: the muxer stops granting the node room to send
+      stalled.stream.pause()
+      const reader = await countingSession(bob, other)
+
+      let pushed = 0
+      // pushes pile up once the stalled stream's window is full; well before 100 of them (6.4 MiB)
+      await waitFor(async () => {
+        if (stalled.stream.status === 'open' && pushed < 100) {
+          push(bob)
+          pushed++
+          await waitFor(() => reader.bytes() === pushed * MAX_ENVELOPE_SIZE, 'the reading subscriber to keep up')
+        }
+        return stalled.stream.status !== 'open'
+      }, 'the stalled subscriber to be dropped', 10_000)
+
+      assert.ok(pushed < 100, `dropped after ${pushed} pushes`)
+      await waitFor(() => serverStreams(client).length === 0, 'the node to let go of the stream')
+      push(bob)
+      await waitFor(() => reader.bytes() === (pushed + 1) * MAX_ENVELOPE_SIZE, 'the reading subscriber to get the next push')
+      assert.equal(reader.closed(), false)
+    })
+
+    it('takes a burst of MAX_PENDING_PUSH_BYTES at once, and drops the subscriber past it', async () => {
+      await restartServer({})
+      const reader = await countingSession(bob, client)
+      const burst = MAX_PENDING_PUSH_BYTES / MAX_ENVELOPE_SIZE
+
+      // all queued before anything is written
+      for (let i = 0; i < burst; i++) {
+        push(bob)
+      }
+      await waitFor(() => reader.bytes() === MAX_PENDING_PUSH_BYTES, 'the whole burst to arrive')
+      assert.equal(reader.closed(), false)
+
+      for (let i = 0; i <= burst; i++) {
+        push(bob)
+      }
+      await waitFor(() => reader.closed(), 'the subscriber to be dropped')
+      await waitFor(() => serverStreams(client).length === 0, 'the node to let go of the stream')
+    })
+
+    it('drops a subscriber whose write takes longer than pushWriteTimeout', async () => {
+      await restartServer({ pushWriteTimeout: 300, maxPendingPushBytes: 64 * MAX_ENVELOPE_SIZE })
+      const stalled = await subscribeRaw(bob)
+      stalled.stream.pause()
+      const reader = await countingSession(bob, other)
+
+      const blocked = await pushUntilBlocked(bob, reader, stalled)
+      const started = Date.now()
+      await waitFor(() => stalled.stream.status !== 'open', 'the stalled subscriber to be dropped')
+
+      assert.ok(Date.now() - started < 300 + 2000, `dropped after ${Date.now() - started} ms`)
+      await waitFor(() => serverStreams(client).length === 0, 'the node to let go of the stream')
+      assert.equal(reader.bytes(), blocked * MAX_ENVELOPE_SIZE)
+    })
+
+    it('drops a subscriber whose write takes longer than PUSH_WRITE_TIMEOUT, not sooner', async function () {
+      this.timeout(PUSH_WRITE_TIMEOUT + 30_000)
+      await restartServer({})
+      const stalled = await subscribeRaw(bob)
+      stalled.stream.pause()
+      const reader = await countingSession(bob, other)
+
+      await pushUntilBlocked(bob, reader, stalled)
+      const blockedAt = Date.now()
+      await waitFor(() => stalled.stream.status !== 'open', 'the stalled subscriber to be dropped', PUSH_WRITE_TIMEOUT + 10_000)
+
+      const waited = Date.now() - blockedAt
+      assert.ok(waited >= PUSH_WRITE_TIMEOUT - 1000 && waited < PUSH_WRITE_TIMEOUT + 5000, `dropped after ${waited} ms`)
+    })
+
+    /**
+     * Push envelopes to `owner`, each once `reader` has it, until the node's write to the paused
+     * subscriber waits for room; resolves to how many were pushed. Only that one write is
+     * pending then, far below any push limit, so only a timeout can drop the subscriber.
+     */
+    async function pushUntilBlocked (owner: Identity, reader: { bytes: () => number }, stalled: RawSubscriber): Promise<number> {
+      // the muxer's window grows to at most 16 MiB
+      const limit = 16 * MAX_PENDING_PUSH_BYTES / MAX_ENVELOPE_SIZE + 1
+      let pushed = 0
+      await waitFor(async () => {
+        // a short write deadline may already have dropped it
+        if (serverStreams(client).some(s => s.writeBufferLength > 0) || stalled.stream.status !== 'open') {
+          return true
+        }
+        assert.ok(pushed < limit, 'the stalled stream took every push')
+        push(owner)
+        pushed++
+        await waitFor(() => reader.bytes() === pushed * MAX_ENVELOPE_SIZE, 'the reading subscriber to keep up')
+        return false
+      }, 'a write to the stalled subscriber to wait for room')
+      return pushed
+    }
   })
 })
