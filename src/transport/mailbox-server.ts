@@ -187,6 +187,10 @@ export class MailboxServer implements Startable {
       this.send(subscriber, waiting.map(r => r.value), true)
       // the client sends nothing more; its closing the stream ends the subscription
       await framed.read().catch(() => {})
+      // close our side too, or the stream stays half open and holds one of the connection's
+      // MAX_INBOUND_MAILBOX_STREAMS; a subscriber still owed a write gets pushWriteTimeout
+      this.unregister(subscriber)
+      await stream.close({ signal: AbortSignal.timeout(pushWriteTimeout) })
     } catch (err: any) {
       if (err instanceof Refusal) {
         this.log('refused a subscription from %p with %s - %e', connection.remotePeer, err.code, err)

@@ -91,6 +91,18 @@ describe('/chord/mailbox/1.0.0 subscriptions', function () {
     await sessions[1].close()
   })
 
+  it('lets go of a subscription stream the owner closed: a client can subscribe and close again and again', async () => {
+    const noop = { onEnvelopes: async () => {}, onClose: () => {} }
+    const mailboxStreams = (from: ChordLibp2p, to: ChordLibp2p): Stream[] =>
+      from.getConnections(to.peerId).flatMap(c => c.streams).filter(s => s.protocol === MAILBOX_PROTOCOL)
+    // more rounds than one connection may hold mailbox streams
+    for (let i = 0; i < 2 * MAX_INBOUND_MAILBOX_STREAMS; i++) {
+      const session = await openMailboxSession(client, nodeRef, bob, noop)
+      await session.close()
+    }
+    await waitFor(() => mailboxStreams(node, client).length === 0 && mailboxStreams(client, node).length === 0, 'both sides to close every stream')
+  })
+
   it('refuses subscribers beyond the per-mailbox limit, telling them why', async () => {
     const noop = { onEnvelopes: async () => {}, onClose: () => {} }
     const open = await Promise.all([0, 1].map(async () => openMailboxSession(client, nodeRef, bob, noop)))
