@@ -105,7 +105,7 @@ export const MAX_SIGNATURE_BYTES = 128
  * Per-peer request limits. Each remote peer has budgets that refill every RATE_LIMIT_WINDOW; a
  * request its budgets cannot pay for is answered RATE_LIMITED without reaching the ring, and the
  * stream stays usable. They sit well above what a busy ring sends (measured in a ring of 8 under
- * load, one peer never spent a tenth of any budget in a window; docs/protocol.md has the figures)
+ * load, one peer never spent a tenth of any budget in a window; docs/security.md has the figures)
  * and stop one peer from taking far more than its share of a node's CPU and disk.
  */
 
