@@ -68,6 +68,13 @@ export const MAX_RECORDS_PER_STORE = 1024
 export const MAX_SYNC_DEPTH = 24
 
 /**
+ * Requests one range comparison may make (digests, lists, fetches). A store of a million records
+ * compares in about 2,000 halvings; a peer whose answers keep us going longer is lying or broken,
+ * and the comparison ends with TooLargeError.
+ */
+export const MAX_SYNC_REQUESTS = 4096
+
+/**
  * Owner ranges one rehoming round moves records into (one lookup and up to r range syncs each).
  * A settled ring has none to move; after two rings merge a node may hold records of many, and
  * the rest wait for the next round, so that a round stays short.

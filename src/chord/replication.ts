@@ -6,7 +6,7 @@
  * only what differs.
  */
 import { equals } from 'uint8arrays/equals'
-import { QuotaExceededError } from '../errors.js'
+import { TooLargeError } from '../errors.js'
 import { toString as toHex } from 'uint8arrays/to-string'
 import {
   DEFAULT_ANTI_ENTROPY_INTERVAL,
@@ -15,6 +15,7 @@ import {
   MAX_STORE_BATCH_BYTES,
   MAX_SUMMARIES_PER_REPLY,
   MAX_SYNC_DEPTH,
+  MAX_SYNC_REQUESTS,
   TIMER_JITTER
 } from './constants.js'
 import { RING_SIZE, distance, ringIdFromBytes } from './id.js'
@@ -39,6 +40,12 @@ export interface ReplicationInit {
   admit?(records: ChordRecord[]): Promise<ChordRecord[]>
   /** told about records stored here for the first time (push delivery listens) */
   onRecordsAdded?(records: ChordRecord[]): void
+  /**
+   * 'both' (default): the primary also fetches what its replicas hold and it lacks (it lists
+   * their records). 'push': it only sends, for namespaces that let nobody list their records; a
+   * primary that lost records then gets them back through handoff when it rejoins.
+   */
+  antiEntropyMode?: 'both' | 'push'
   antiEntropyIntervalMs?: number
   sweepIntervalMs?: number
   /** told what each anti-entropy round compared and repaired: metrics listen */
@@ -80,6 +87,7 @@ export class Replication implements RecordRpcHandler {
   private readonly loops: Periodic[]
   private readonly admit: (records: ChordRecord[]) => Promise<ChordRecord[]>
   private readonly onRecordsAdded: (records: ChordRecord[]) => void
+  private readonly antiEntropyMode: 'both' | 'push'
   /** the predecessor we last handed records to */
   private handedOffTo?: string
 
@@ -92,6 +100,7 @@ export class Replication implements RecordRpcHandler {
     this.now = init.now ?? Date.now
     this.admit = init.admit ?? (async records => records)
     this.onRecordsAdded = init.onRecordsAdded ?? (() => {})
+    this.antiEntropyMode = init.antiEntropyMode ?? 'both'
     const timer = (task: () => Promise<unknown>, intervalMs: number): Periodic =>
       new Periodic(async () => { await task() }, { intervalMs, jitter: TIMER_JITTER, onError: init.onError })
     this.loops = [
@@ -168,7 +177,7 @@ export class Replication implements RecordRpcHandler {
     const round: AntiEntropyRound = { replicas: replicas.length, failed: 0, recordsSent: 0, recordsFetched: 0 }
     for (const replica of replicas) {
       try {
-        const { sent, fetched } = await this.syncRange(replica, predecessor.id, table.self.id, 'both')
+        const { sent, fetched } = await this.syncRange(replica, predecessor.id, table.self.id, this.antiEntropyMode)
         round.recordsSent += sent
         round.recordsFetched += fetched
       } catch {
@@ -189,8 +198,9 @@ export class Replication implements RecordRpcHandler {
     if (predecessor == null || predecessor.peer === this.handedOffTo) {
       return
     }
-    this.handedOffTo = predecessor.peer
     await this.syncRange(predecessor, this.ring.self.id, predecessor.id, 'push')
+    // only now: a handoff that failed is tried again at the next change or anti-entropy round
+    this.handedOffTo = predecessor.peer
   }
 
   /** Before a graceful stop: everything we hold goes to our successor, which takes our range over */
@@ -208,7 +218,17 @@ export class Replication implements RecordRpcHandler {
    * range until each half is small enough to list, then send what `peer` lacks ('push') and, for
    * 'both', fetch what we lack. Resolves to how many records went each way.
    */
-  async syncRange (peer: NodeRef, from: RingId, until: RingId, mode: 'push' | 'both', depth = 0): Promise<RangeRepairs> {
+  async syncRange (peer: NodeRef, from: RingId, until: RingId, mode: 'push' | 'both'): Promise<RangeRepairs> {
+    return this.compare(peer, from, until, mode, { requests: MAX_SYNC_REQUESTS }, 0)
+  }
+
+  /**
+   * One step of `syncRange`. Splitting is decided on our own count (a peer's count could be a lie
+   * to keep us splitting) except where we must list theirs, and every request spends from a
+   * budget shared by the whole comparison.
+   */
+  private async compare (peer: NodeRef, from: RingId, until: RingId, mode: 'push' | 'both', budget: { requests: number }, depth: number): Promise<RangeRepairs> {
+    spend(budget)
     const now = this.now()
     const [local, remote] = await Promise.all([
       this.store.digest(from, until, { now }),
@@ -217,15 +237,22 @@ export class Replication implements RecordRpcHandler {
     if (local.count === remote.count && equals(local.hash, remote.hash)) {
       return { sent: 0, fetched: 0 }
     }
-    const tooMany = local.count > MAX_SUMMARIES_PER_REPLY || remote.count > MAX_SUMMARIES_PER_REPLY
+    const mustList = mode === 'both' && remote.count > 0
+    const tooMany = local.count > MAX_SUMMARIES_PER_REPLY || (mustList && remote.count > MAX_SUMMARIES_PER_REPLY)
     if (tooMany && depth < MAX_SYNC_DEPTH) {
       const span = from === until ? RING_SIZE : distance(from, until)
       const middle = (from + span / 2n) % RING_SIZE
-      const low = await this.syncRange(peer, from, middle, mode, depth + 1)
-      const high = await this.syncRange(peer, middle, until, mode, depth + 1)
+      const low = await this.compare(peer, from, middle, mode, budget, depth + 1)
+      const high = await this.compare(peer, middle, until, mode, budget, depth + 1)
       return { sent: low.sent + high.sent, fetched: low.fetched + high.fetched }
     }
+    if (mode === 'push') {
+      // without their list, send all we hold here; they keep what they lack and drop the rest.
+      // Push never asks to list a peer's records, which a namespace may refuse (mailboxes do)
+      return { sent: await this.sendAll(peer, this.store.range(from, until, { now })), fetched: 0 }
+    }
 
+    spend(budget)
     const theirs = await this.rpc.rangeSummaries(peer, from, until)
     const theirIds = new Set(theirs.map(summaryKey))
     const ours: RecordSummary[] = []
@@ -238,13 +265,12 @@ export class Replication implements RecordRpcHandler {
     const sent = await this.sendAll(peer, this.recordsFor(missingThere, now))
 
     let fetched = 0
-    if (mode === 'both') {
-      const missingHere = theirs.filter(s => !ourIds.has(summaryKey(s)))
-      for (const key of distinctKeys(missingHere)) {
-        const records = await this.rpc.fetchRecords(peer, key)
-        await this.acceptRecords(records)
-        fetched += records.length
-      }
+    const missingHere = theirs.filter(s => !ourIds.has(summaryKey(s)))
+    for (const key of distinctKeys(missingHere)) {
+      spend(budget)
+      const records = await this.rpc.fetchRecords(peer, key)
+      await this.acceptRecords(records)
+      fetched += records.length
     }
     return { sent, fetched }
   }
@@ -265,7 +291,7 @@ export class Replication implements RecordRpcHandler {
     const summaries: RecordSummary[] = []
     for await (const summary of this.store.summaries(start, until, { now: this.now() })) {
       if (summaries.length === MAX_SUMMARIES_PER_REPLY) {
-        throw new QuotaExceededError(`more than ${MAX_SUMMARIES_PER_REPLY} records in the range: ask for a smaller one`)
+        throw new TooLargeError(`more than ${MAX_SUMMARIES_PER_REPLY} records in the range: ask for a smaller one`)
       }
       summaries.push(summary)
     }
@@ -345,4 +371,12 @@ function distinctKeys (summaries: RecordSummary[]): Uint8Array[] {
     byHex.set(toHex(summary.key, 'base16'), summary.key)
   }
   return [...byHex.values()]
+}
+
+/** Count one request against a comparison's budget */
+function spend (budget: { requests: number }): void {
+  if (budget.requests <= 0) {
+    throw new TooLargeError(`a range comparison needs more than ${MAX_SYNC_REQUESTS} requests`)
+  }
+  budget.requests--
 }

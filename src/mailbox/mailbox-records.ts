@@ -1,19 +1,16 @@
 /**
  * The mailbox namespace's rules, applied by every node to what other nodes ask of its mailbox
- * store. Envelopes are ciphertext, but who writes to whom and how much is still worth hiding, so
- * reading is narrower than for plain records:
+ * store. Envelopes are ciphertext, but who writes to whom and how much is still worth hiding:
  *
  * - STORE: only well-formed envelopes; ids their owner deleted are dropped (replication's admit)
- * - FETCH: only a ring node we know (our predecessor, successors or fingers) that lies between
- *   the key and us — the key's primary or a replica before us, repairing a replica set we are
- *   in. Owners read through a subscription instead.
- * - RANGE_SUMMARIES: only a ring node we know asking about the range that ends at itself (a
- *   primary's anti-entropy)
+ * - FETCH and RANGE_SUMMARIES: nobody but the node itself. The owner reads through its
+ *   subscription; replicas are repaired by push (anti-entropy and handoff in 'push' mode, which
+ *   never list a peer's records)
  * - RANGE_DIGEST: anyone; a hash says nothing
  * - DELETE: only with the owner's signature, checked here, by every replica
  */
 import { ForbiddenError, InvalidRecordError } from '../errors.js'
-import { distance, ringIdFromBytes } from '../chord/id.js'
+import { toString as toHex } from 'uint8arrays/to-string'
 import { verifyDeletion } from './proofs.js'
 import { decodeEnvelope } from './seal.js'
 import type { Tombstones } from './tombstones.js'
@@ -21,16 +18,12 @@ import type { RingId } from '../chord/id.js'
 import type { Replication } from '../chord/replication.js'
 import type { DeletionRpcHandler, NodeRef, RecordRpcHandler, SignedDeletion } from '../chord/rpc.js'
 import type { ChordRecord, RangeDigest, RecordStore, RecordSummary } from '../storage/store.js'
-import type { TtlPolicy } from '../storage/ttl.js'
-import type { RoutingTable } from '../chord/routing-table.js'
 
 export interface MailboxRecordsInit {
-  /** our view of the ring: who we are and whom we know */
-  table: RoutingTable
+  self: NodeRef
   replication: Replication
   store: RecordStore
   tombstones: Tombstones
-  ttl: TtlPolicy
   now?(): number
 }
 
@@ -55,11 +48,7 @@ export class MailboxRecords implements RecordRpcHandler, DeletionRpcHandler {
   }
 
   async onFetchRecords (from: NodeRef, key: Uint8Array): Promise<ChordRecord[]> {
-    const position = ringIdFromBytes(key)
-    const { self } = this.init.table
-    if (!this.isSelfOrKnown(from) || (from.peer !== self.peer && distance(position, from.id) >= distance(position, self.id))) {
-      throw new ForbiddenError('only the nodes replicating a mailbox may read it; its owner subscribes')
-    }
+    this.onlySelf(from, 'a mailbox is read by its owner, through a subscription')
     return this.init.replication.onFetchRecords(from, key)
   }
 
@@ -68,22 +57,30 @@ export class MailboxRecords implements RecordRpcHandler, DeletionRpcHandler {
   }
 
   async onRangeSummaries (from: NodeRef, start: RingId, until: RingId): Promise<RecordSummary[]> {
-    if (!this.isSelfOrKnown(from) || (from.peer !== this.init.table.self.peer && from.id !== until)) {
-      throw new ForbiddenError('only the primary of a range may list it')
-    }
+    this.onlySelf(from, 'nobody lists the mailboxes of a node')
     return this.init.replication.onRangeSummaries(from, start, until)
   }
 
-  private isSelfOrKnown (node: NodeRef): boolean {
-    const { table } = this.init
-    return node.peer === table.self.peer || table.knownNodes().some(known => known.peer === node.peer)
+  private onlySelf (from: NodeRef, why: string): void {
+    if (from.peer !== this.init.self.peer) {
+      throw new ForbiddenError(why)
+    }
   }
 
-  /** Delete acknowledged envelopes: the owner's signature is checked here, whoever relayed it */
+  /**
+   * Delete acknowledged envelopes: the owner's signature is checked here, whoever relayed it.
+   * Only envelopes this node holds are tombstoned (until they would have expired), so an owner
+   * can neither name other mailboxes' envelopes nor fill the tombstones with ids that never were.
+   */
   async onDeleteRecords (_from: NodeRef, deletion: SignedDeletion): Promise<void> {
     await verifyDeletion(deletion)
-    const now = this.now()
-    await this.init.tombstones.add(deletion.ids, now + this.init.ttl.maxTtl, now)
-    await this.init.store.delete(deletion.key, deletion.ids)
+    const named = new Set(deletion.ids.map(id => toHex(id, 'base16')))
+    const held = (await this.init.store.get(deletion.key, { now: this.now() })).filter(r => named.has(toHex(r.id, 'base16')))
+    if (held.length === 0) {
+      return
+    }
+    // tombstones first: if we crash in between, the envelope stays deleted for good
+    await this.init.tombstones.add(held, this.now())
+    await this.init.store.delete(deletion.key, held.map(r => r.id))
   }
 }

@@ -1,7 +1,8 @@
 /**
- * Ids of mailbox envelopes their owner acknowledged. A replica that was away when the deletion
- * went round may still hold a copy and offer it back (anti-entropy, handoff); the tombstone makes
- * every other node refuse it. A tombstone lives as long as the envelope could have, then is swept.
+ * Mailbox envelopes their owner acknowledged, by mailbox key and id. A replica that was away
+ * when the deletion went round may still hold a copy and offer it back (anti-entropy, handoff);
+ * the tombstone makes every other node refuse it. A tombstone lives as long as its envelope
+ * would have, then is swept.
  */
 import { toString as toHex } from 'uint8arrays/to-string'
 import { QuotaExceededError } from '../errors.js'
@@ -11,9 +12,8 @@ import type { ChordRecord } from '../storage/store.js'
 import type { AbstractBatchOptions, AbstractSublevel } from 'abstract-level'
 
 /**
- * Tombstones kept at most (about 50 bytes each, so a few MiB). Only owners create them, a page of
- * ids at a time; the cap stops one owner from filling a node's disk with deletions of ids that
- * never existed.
+ * Tombstones kept at most (about 150 bytes each, so about 15 MiB). Only envelopes a node holds
+ * are tombstoned, so their number follows the mailbox store's own quotas; this is a last bound.
  */
 export const MAX_TOMBSTONES = 100_000
 
@@ -40,24 +40,24 @@ export class Tombstones {
     return this.live.size
   }
 
-  /** Remember `ids` as deleted until `expiresAt`; durable before it resolves */
-  async add (ids: Uint8Array[], expiresAt: number, now: number): Promise<void> {
-    const fresh = ids.map(id => toHex(id, 'base16')).filter(id => !this.live.has(id))
+  /** Remember `records` as deleted until they would have expired; durable before it resolves */
+  async add (records: ChordRecord[], now: number): Promise<void> {
+    const fresh = records.filter(record => !this.live.has(tombstoneKey(record)))
     if (this.live.size + fresh.length > MAX_TOMBSTONES) {
       await this.sweep(now)
     }
     if (this.live.size + fresh.length > MAX_TOMBSTONES) {
       throw new QuotaExceededError(`more than ${MAX_TOMBSTONES} deletions are remembered`)
     }
-    await this.ids.batch(fresh.map(id => ({ type: 'put', key: id, value: expiresAt })), DURABLE as AbstractBatchOptions<string, number>)
-    for (const id of fresh) {
-      this.live.set(id, expiresAt)
+    await this.ids.batch(fresh.map(record => ({ type: 'put', key: tombstoneKey(record), value: record.expiresAt })), DURABLE as AbstractBatchOptions<string, number>)
+    for (const record of fresh) {
+      this.live.set(tombstoneKey(record), record.expiresAt)
     }
   }
 
-  /** The records whose ids were not deleted */
+  /** The records that were not deleted */
   admit (records: ChordRecord[]): ChordRecord[] {
-    return records.filter(record => !this.live.has(toHex(record.id, 'base16')))
+    return records.filter(record => !this.live.has(tombstoneKey(record)))
   }
 
   /** Forget tombstones whose envelopes would have expired by now */
@@ -68,4 +68,9 @@ export class Tombstones {
       this.live.delete(id)
     }
   }
+}
+
+/** A tombstone names one envelope of one mailbox: deleting in one mailbox never touches another */
+function tombstoneKey (record: { key: Uint8Array, id: Uint8Array }): string {
+  return toHex(record.key, 'base16') + toHex(record.id, 'base16')
 }

@@ -52,11 +52,13 @@ export class MailboxService {
       ttl: init.ttl,
       admit: async records => tombstones.admit(records),
       onRecordsAdded: records => { this.server.deliver(records) },
+      // nobody may list a node's mailboxes, so repairs only ever send
+      antiEntropyMode: 'push',
       antiEntropyIntervalMs: init.antiEntropyIntervalMs,
       sweepIntervalMs: init.sweepIntervalMs,
       onError: init.onError
     })
-    this.records = new MailboxRecords({ table: init.ring.table, replication: this.replication, store, tombstones, ttl: init.ttl })
+    this.records = new MailboxRecords({ self: init.ring.self, replication: this.replication, store, tombstones })
     this.mailbox = new Mailbox({
       ring: init.ring,
       replication: this.replication,

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { containsBytes } from '../helpers/bytes.js'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
-import { inHalfOpenInterval, ringIdFromBytes } from '../../src/chord/id.js'
+import { inOpenInterval, ringIdFromBytes } from '../../src/chord/id.js'
 import { ForbiddenError, InvalidOptionsError, VerificationError, createIdentity } from '../../src/index.js'
 import { MAX_PLAINTEXT_SIZE } from '../../src/mailbox/constants.js'
 import { signDeletion } from '../../src/mailbox/proofs.js'
@@ -12,12 +12,13 @@ import { ChordService } from '../../src/transport/chord-service.js'
 import { createChordLibp2p } from '../../src/transport/libp2p.js'
 import { openMailboxSession } from '../../src/transport/mailbox-session.js'
 import { ringIdOf } from '../../src/transport/ring-id.js'
-import { expectedOwner, expectedReplicas, sortedByRingId, startNode, startRing, stopAll, waitForConsistentRing } from '../helpers/ring.js'
+import { expectedOwner, expectedReplicas, startNode, startRing, stopAll, waitForConsistentRing } from '../helpers/ring.js'
 import { waitFor } from '../helpers/wait-for.js'
 import type { ChordNode, Identity } from '../../src/index.js'
 import type { NodeRef } from '../../src/chord/rpc.js'
 import type { MailboxMessage } from '../../src/mailbox/subscription.js'
 import type { ChordLibp2p } from '../../src/transport/libp2p.js'
+import type { PrivateKey } from '@libp2p/interface'
 
 const text = (s: string): Uint8Array => new TextEncoder().encode(s)
 const read = (m: MailboxMessage): string => new TextDecoder().decode(m.plaintext)
@@ -76,6 +77,19 @@ describe('the end-to-end encrypted mailbox on a ring of real nodes', function ()
     return service
   }
 
+  /** A node key whose ring position makes it the new owner of `position`: in [position, owner) */
+  async function keyOwning (position: bigint): Promise<PrivateKey> {
+    const owner = expectedOwner(nodes, position)
+    // the arc is about 1/N of the ring, so a few dozen tries find one
+    for (let attempt = 0; attempt < 10_000; attempt++) {
+      const privateKey = await generateKeyPair('Ed25519')
+      if (inOpenInterval(ringIdOf(peerIdFromPrivateKey(privateKey)), position - 1n, owner.ring.self.id)) {
+        return privateKey
+      }
+    }
+    throw new Error(`no key found between the mailbox and ${owner.ringId}`)
+  }
+
   function mailboxOwner (identity: Identity): ChordNode {
     return expectedOwner(nodes, ringIdFromBytes(mailboxKey(identity.publicKey)))
   }
@@ -116,25 +130,20 @@ describe('the end-to-end encrypted mailbox on a ring of real nodes', function ()
     const received: MailboxMessage[] = []
     const sub = await nodes[0].mailbox.subscribe(bob, message => { received.push(message) })
     const key = ringIdFromBytes(mailboxKey(bob.publicKey))
+    let newOwner: ChordNode | undefined
 
     for (let i = 0; i < 200; i++) {
       if (i === 60) {
         // the node holding Bob's mailbox leaves
         const owner = mailboxOwner(bob)
-        assert.notEqual(owner, nodes[0], 'the sender and subscriber stay')
+        assert.notEqual(owner.peerId.toString(), nodes[0].peerId.toString(), 'the subscriber\'s node stays')
         nodes.splice(nodes.indexOf(owner), 1)
         await owner.stop()
       }
       if (i === 120) {
         // a node joins at a position that makes it responsible for Bob's mailbox
-        const sorted = sortedByRingId(nodes)
-        const owner = mailboxOwner(bob)
-        const predecessor = sorted[(sorted.indexOf(owner) - 1 + sorted.length) % sorted.length]
-        let privateKey = await generateKeyPair('Ed25519')
-        while (!inHalfOpenInterval(ringIdOf(peerIdFromPrivateKey(privateKey)), predecessor.ring.self.id, key)) {
-          privateKey = await generateKeyPair('Ed25519')
-        }
-        nodes.push(await startNode(nodes[1], { privateKey }))
+        newOwner = await startNode(nodes[1], { privateKey: await keyOwning(key) })
+        nodes.push(newOwner)
       }
       await nodes[2].mailbox.send(alice, bob.address, text(`message ${i}`))
     }
@@ -142,7 +151,26 @@ describe('the end-to-end encrypted mailbox on a ring of real nodes', function ()
     await waitFor(() => received.length >= 200, 'all 200 messages', 30_000)
     assert.equal(received.length, 200, 'no message twice')
     assert.deepEqual(new Set(received.map(read)), new Set(Array.from({ length: 200 }, (_, i) => `message ${i}`)))
-    assert.equal(sub.node?.peer, mailboxOwner(bob).peerId.toString(), 'the subscription followed the mailbox')
+    assert.equal(mailboxOwner(bob).peerId.toString(), newOwner?.peerId.toString(), 'the newcomer holds the mailbox')
+    await waitFor(() => sub.node?.peer === newOwner?.peerId.toString(), 'the subscription to follow the mailbox')
+    await sub.close()
+  })
+
+  it('hands the envelopes waiting in a mailbox to a node that joins in front of it', async () => {
+    nodes = await startRing(6)
+    for (let i = 0; i < 5; i++) {
+      await nodes[0].mailbox.send(alice, bob.address, text(`waiting ${i}`))
+    }
+    const newcomer = await startNode(nodes[1], { privateKey: await keyOwning(ringIdFromBytes(mailboxKey(bob.publicKey))) })
+    nodes.push(newcomer)
+    await waitForConsistentRing(nodes)
+    assert.equal(mailboxOwner(bob).peerId.toString(), newcomer.peerId.toString())
+    const key = mailboxKey(bob.publicKey)
+    await waitFor(async () => (await newcomer.mailboxStore.get(key)).length === 5, 'the newcomer to hold the five envelopes')
+    const received: MailboxMessage[] = []
+    const sub = await nodes[3].mailbox.subscribe(bob, message => { received.push(message) })
+    assert.equal(sub.node?.peer, newcomer.peerId.toString())
+    await waitFor(() => received.length === 5, 'the five messages')
     await sub.close()
   })
 
@@ -198,6 +226,10 @@ describe('the end-to-end encrypted mailbox on a ring of real nodes', function ()
     const asEve = await signDeletion(eve, [held.id], Date.now())
     await assert.rejects(attacker.mailboxRpc().deleteRecords(refOf(replica), { ...asEve, key }), ForbiddenError)
     await assert.rejects(attacker.mailboxRpc().deleteRecords(refOf(replica), { ...asEve, key, owner: bob.publicKey.bytes }), VerificationError)
+    // Mallory deletes "in her own mailbox" naming Bob's envelope: nothing of Bob's is touched
+    const mallory = await createIdentity()
+    await attacker.mailboxRpc().deleteRecords(refOf(replica), await signDeletion(mallory, [held.id], Date.now()))
+    await attacker.mailboxRpc().storeRecords(refOf(replica), [held])
     // and cannot list it
     await assert.rejects(attacker.mailboxRpc().fetchRecords(refOf(replica), key), ForbiddenError)
     await assert.rejects(attacker.mailboxRpc().rangeSummaries(refOf(replica), 0n, 1n), ForbiddenError)
