@@ -3,7 +3,7 @@
  * it does not hold by the deadline. Tests wait for outcomes, never for fixed times. Resolves to
  * the time it took, for tests that report it.
  */
-export async function waitFor (condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 5000): Promise<number> {
+export async function waitFor (condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 20_000): Promise<number> {
   const started = Date.now()
   while (!(await condition())) {
     if (Date.now() - started > timeoutMs) {

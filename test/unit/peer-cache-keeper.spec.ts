@@ -117,7 +117,7 @@ describe('the peer cache keeper', () => {
 
     keeper = new PeerCacheKeeper(libp2p, { cache, ringNodes: () => ring.map(nodeRef), intervalMs: 50 })
     keeper.start()
-    await waitFor(() => cache.size === 1, 'the first periodic save', 1_000)
+    await waitFor(() => cache.size === 1, 'the first periodic save', 10_000)
     ring.push(second)
     await keeper.stop()
     assert.equal(cache.size, 2)
