@@ -37,7 +37,7 @@ import type { PeerId, PrivateKey } from '@libp2p/interface'
 import type { Mailbox } from './mailbox/mailbox.js'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
-/** ms a graceful stop may spend handing records to the successor before it leaves anyway */
+/** ms a graceful stop may spend handing each store (records, envelopes) to the successor before it leaves anyway */
 const HANDOFF_ON_STOP_TIMEOUT = 10_000
 
 export interface ChordNodeTimers extends RingTimers {
@@ -292,9 +292,9 @@ export class ChordNode {
     // while the peer store still holds the neighbours' addresses
     await this.peerCache.stop().catch(() => {})
     if (!this.ring.clientMode) {
-      const signal = AbortSignal.timeout(HANDOFF_ON_STOP_TIMEOUT)
-      await this.replication.handoffOnLeave({ signal }).catch(() => {})
-      await this.mailboxService.handoffOnLeave({ signal }).catch(() => {})
+      // each store gets its own budget, so a slow record handoff cannot starve the envelopes'
+      await this.replication.handoffOnLeave({ signal: AbortSignal.timeout(HANDOFF_ON_STOP_TIMEOUT) }).catch(() => {})
+      await this.mailboxService.handoffOnLeave({ signal: AbortSignal.timeout(HANDOFF_ON_STOP_TIMEOUT) }).catch(() => {})
       await this.ring.leave()
     }
     await this.mailboxService.stop()

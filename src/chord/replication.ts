@@ -6,7 +6,7 @@
  * only what differs.
  */
 import { equals } from 'uint8arrays/equals'
-import { TooLargeError } from '../errors.js'
+import { LookupFailedError, TooLargeError } from '../errors.js'
 import { toString as toHex } from 'uint8arrays/to-string'
 import {
   DEFAULT_ANTI_ENTROPY_INTERVAL,
@@ -137,7 +137,7 @@ export class Replication implements RecordRpcHandler {
     const acknowledged = results.filter(r => r.status === 'fulfilled').length
     if (acknowledged === 0) {
       const first = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')
-      throw first?.reason ?? new Error('no replica acknowledged the write')
+      throw first?.reason ?? new LookupFailedError('the key has no replica to write to')
     }
     return { replicas: acknowledged }
   }
@@ -158,7 +158,7 @@ export class Replication implements RecordRpcHandler {
     }
     if (answered === 0) {
       const first = answers.find((r): r is PromiseRejectedResult => r.status === 'rejected')
-      throw first?.reason ?? new Error('no replica answered')
+      throw first?.reason ?? new LookupFailedError('the key has no replica to read from')
     }
     return [...byId.values()]
   }

@@ -7,7 +7,7 @@ import pRetry from 'p-retry'
 import { fromString as fromHex } from 'uint8arrays/from-string'
 import { toString as toHex } from 'uint8arrays/to-string'
 import { ringIdFromBytes } from '../chord/id.js'
-import { ForbiddenError, InvalidOptionsError, InvalidRecordError, QuotaExceededError, VerificationError } from '../errors.js'
+import { ForbiddenError, InvalidOptionsError, InvalidRecordError, LookupFailedError, QuotaExceededError, VerificationError } from '../errors.js'
 import { createRecord } from '../storage/store.js'
 import { expiresAtFor } from '../storage/ttl.js'
 import { DEFAULT_MESSAGE_TTL, SEND_RETRIES, SEND_RETRY_MIN_DELAY, SUBSCRIPTION_CHECK_INTERVAL } from './constants.js'
@@ -116,7 +116,7 @@ export class Mailbox {
     const deleted = results.filter(r => r.status === 'fulfilled').length
     if (deleted === 0) {
       const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')
-      throw failure?.reason ?? new Error('no replica took the acknowledgement')
+      throw failure?.reason ?? new LookupFailedError('the mailbox has no replica to acknowledge to')
     }
     return { replicas: deleted }
   }

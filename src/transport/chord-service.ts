@@ -7,6 +7,8 @@
  */
 import { peerIdFromString } from '@libp2p/peer-id'
 import { equals } from 'uint8arrays/equals'
+import { toString as uint8ArrayToString } from 'uint8arrays/to-string'
+import { MAX_RECORDS_PER_KEY } from '../storage/constants.js'
 import { InvalidMessageError, NotStartedError, RequestTimeoutError } from '../errors.js'
 import { MessageType, Namespace, Request, Response } from '../protocol/chord.js'
 import {
@@ -246,7 +248,16 @@ export class ChordService implements ChordRpc, RecordRpc, Startable {
       if (page.some(record => !equals(record.key, key))) {
         throw new InvalidMessageError(`${to.peer} answered FETCH with records of another key`)
       }
+      // pages come in id order after `after`: one that does not move forward would have us ask for ever
+      const ids = page.map(record => uint8ArrayToString(record.id, 'base16'))
+      const start = after == null ? '' : uint8ArrayToString(after, 'base16')
+      if (ids.some((id, i) => id <= (i === 0 ? start : ids[i - 1]))) {
+        throw new InvalidMessageError(`${to.peer} answered FETCH with a page out of order`)
+      }
       records.push(...page)
+      if (records.length > MAX_RECORDS_PER_KEY) {
+        throw new InvalidMessageError(`${to.peer} answered FETCH with more than ${MAX_RECORDS_PER_KEY} records for one key`)
+      }
       if (!response.more || page.length === 0) {
         return records
       }

@@ -7,6 +7,7 @@ import { MessageType, Request, Response } from '../../src/protocol/chord.js'
 import { MAX_MESSAGE_SIZE, PROTOCOL } from '../../src/protocol/constants.js'
 import { frameStream } from '../../src/protocol/framing.js'
 import { ChordService } from '../../src/transport/chord-service.js'
+import { toWireRecord } from '../../src/transport/wire-records.js'
 import { createChordLibp2p } from '../../src/transport/libp2p.js'
 import { ringIdOf, ringIdToWire } from '../../src/transport/ring-id.js'
 import { waitFor } from '../helpers/wait-for.js'
@@ -312,6 +313,16 @@ describe('ChordService over libp2p (TCP on 127.0.0.1)', function () {
       b.handler.records = [recordOf(3)]
       assert.deepEqual(plain(await a.service.rangeSummaries(b.ref, 1n, 1n)),
         plain(b.handler.records.map(({ key, id, expiresAt }) => ({ key, id, expiresAt }))))
+    })
+
+    it('refuses FETCH pages that do not move forward, so a lying peer cannot keep it asking', async () => {
+      const a = await startNode()
+      const page = [recordOf(1), recordOf(2)].sort((x, y) => Buffer.compare(x.id, y.id)).map(toWireRecord)
+      // always the same page, always "more"
+      const server = await startRawServer(() => ({ status: Response.Status.OK, records: page, more: true }))
+      await connect(a.libp2p, server.libp2p)
+      await assert.rejects(a.service.fetchRecords(refOf(server.libp2p.peerId), key), InvalidMessageError)
+      assert.equal(server.requests.length, 2)
     })
 
     it('gives the caller the remote\'s typed error: a full store is a QuotaExceededError', async () => {
