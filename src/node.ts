@@ -328,11 +328,12 @@ export async function createChordNode (options: ChordNodeOptions = {}): Promise<
   const ttl = resolveTtl(options.ttl)
   const database = await openNodeDatabase(options.dataDir)
   let node: ChordNode | undefined
+  let libp2p: ChordLibp2p | undefined
   try {
     const privateKey = options.privateKey ?? await loadOrCreatePrivateKey(database)
     const store = await openLevelStore({ database, limits: options.storeLimits })
     // a client holds no ring position, so it has no ring peers of its own to offer in peer exchange
-    const libp2p = await createChordLibp2p({ ...options.libp2p, privateKey, listen: options.listen, peerExchange: !clientMode })
+    libp2p = await createChordLibp2p({ ...options.libp2p, privateKey, listen: options.listen, peerExchange: !clientMode })
     const self: NodeRef = { id: ringIdOf(libp2p.peerId), peer: libp2p.peerId.toString() }
     const log = libp2p.logger.forComponent('libp2p-chord:node')
 
@@ -441,7 +442,13 @@ export async function createChordNode (options: ChordNodeOptions = {}): Promise<
     }
     return node
   } catch (err) {
-    await (node?.stop() ?? database.close()).catch(() => {})
+    // whatever was built is taken down again: a failed start leaves nothing listening or open
+    if (node != null) {
+      await node.stop().catch(() => {})
+    } else {
+      await Promise.resolve(libp2p?.stop()).catch(() => {})
+      await database.close().catch(() => {})
+    }
     throw err
   }
 }
