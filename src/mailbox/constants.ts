@@ -137,3 +137,9 @@ export const SEND_RETRIES = 4
 
 /** Delay before the first retry of a send, ms; it doubles (with jitter) each time */
 export const SEND_RETRY_MIN_DELAY = 100
+
+/** Attempts `subscribe` makes after the first fails for a transient reason (the node just died) */
+export const SUBSCRIBE_RETRIES = 4
+
+/** Delay before the first retry of a subscribe, ms; it doubles (with jitter) each time */
+export const SUBSCRIBE_RETRY_MIN_DELAY = 200

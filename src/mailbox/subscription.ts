@@ -4,10 +4,12 @@
  * closing the old, so nothing is missed in between), opens each envelope, drops duplicates by id
  * and hands messages to the callback one at a time.
  */
+import pRetry from 'p-retry'
 import { toString as toHex } from 'uint8arrays/to-string'
 import { Periodic } from '../chord/periodic.js'
 import { TIMER_JITTER } from '../chord/constants.js'
-import { MAX_SEEN_IDS } from './constants.js'
+import { RateLimitedError, VerificationError } from '../errors.js'
+import { MAX_SEEN_IDS, SUBSCRIBE_RETRIES, SUBSCRIBE_RETRY_MIN_DELAY } from './constants.js'
 import { envelopeId, open } from './seal.js'
 import type { Identity } from './identity.js'
 import type { PublicKey } from './public-key.js'
@@ -76,8 +78,18 @@ export class Subscription {
   }
 
   /** Subscribe at the responsible node; rejects if it cannot be reached or refuses */
+  /**
+   * Subscribe at the responsible node, retrying with backoff for a moment: right after that node
+   * fails the ring may still name it until stabilize notices, and the next answer is the right one.
+   * A refusal (a bad proof, too many subscribers) is final.
+   */
   async start (): Promise<void> {
-    await this.follow()
+    await pRetry(async () => this.follow(), {
+      retries: SUBSCRIBE_RETRIES,
+      minTimeout: SUBSCRIBE_RETRY_MIN_DELAY,
+      randomize: true,
+      shouldRetry: ({ error }) => !(error instanceof VerificationError || error instanceof RateLimitedError)
+    })
     this.check.start()
   }
 

@@ -12,7 +12,7 @@ import { ChordService } from '../../src/transport/chord-service.js'
 import { createChordLibp2p } from '../../src/transport/libp2p.js'
 import { openMailboxSession } from '../../src/transport/mailbox-session.js'
 import { ringIdOf } from '../../src/transport/ring-id.js'
-import { expectedOwner, expectedReplicas, startNode, startRing, stopAll, waitForConsistentRing } from '../helpers/ring.js'
+import { crash, expectedOwner, expectedReplicas, startNode, startRing, stopAll, waitForConsistentRing } from '../helpers/ring.js'
 import { waitFor } from '../helpers/wait-for.js'
 import type { ChordNode, Identity } from '../../src/index.js'
 import type { NodeRef } from '../../src/chord/rpc.js'
@@ -172,6 +172,20 @@ describe('the end-to-end encrypted mailbox on a ring of real nodes', function ()
     assert.equal(sub.node?.peer, newcomer.peerId.toString())
     await waitFor(() => received.length === 5, 'the five messages')
     await sub.close()
+  })
+
+  it('subscribes even right after the mailbox node crashed, once the ring names its successor', async () => {
+    nodes = await startRing(6)
+    await nodes[0].mailbox.send(alice, bob.address, text('still here'))
+    const owner = mailboxOwner(bob)
+    nodes.splice(nodes.indexOf(owner), 1)
+    await crash(owner)
+    const received: MailboxMessage[] = []
+    const sub = await nodes[0].mailbox.subscribe(bob, message => { received.push(message) })
+    await waitFor(() => received.length === 1, 'the waiting message from a replica')
+    assert.equal(sub.node?.peer, mailboxOwner(bob).peerId.toString())
+    await sub.close()
+    await owner.stop()
   })
 
   it('deletes acknowledged envelopes from every replica', async () => {
