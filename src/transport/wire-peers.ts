@@ -5,6 +5,9 @@
  */
 import { CODE_P2P } from '@multiformats/multiaddr'
 import { peerIdFromString } from '@libp2p/peer-id'
+import { LRUCache } from 'lru-cache'
+import { toString as uint8ArrayToString } from 'uint8arrays/to-string'
+import { second } from '../units.js'
 import { InvalidMessageError } from '../errors.js'
 import { MAX_ADDR_BYTES, MAX_ADDRS_PER_PEER, MAX_PEERS_PER_MESSAGE } from '../protocol/constants.js'
 import { validatePeer } from '../protocol/validate.js'
@@ -23,9 +26,29 @@ export interface WirePeersComponents {
   getConnections(peerId?: PeerId): Connection[]
 }
 
+/**
+ * Peers whose wire form (PeerId bytes and known addresses) is kept ready, and whose received
+ * addresses are not merged into the peer store again. Every lookup step and stabilize round
+ * sends and receives the same few neighbours and fingers; reading and writing the peer store for
+ * each entry of each message cost more than the round trip itself.
+ */
+export const WIRE_PEER_CACHE_SIZE = 1024
+
+/** How long a cached wire form or a merged address set is trusted before the peer store is asked again */
+export const WIRE_PEER_CACHE_TTL = 30 * second
+
+interface WireForm {
+  peerId: Uint8Array<ArrayBuffer>
+  addrs: Array<Uint8Array<ArrayBuffer>>
+}
+
 export class WirePeers {
   private readonly components: WirePeersComponents
   private readonly log: Logger
+  /** peer → its wire form, as last read from the peer store (or our own addresses) */
+  private readonly outgoing = new LRUCache<string, WireForm>({ max: WIRE_PEER_CACHE_SIZE, ttl: WIRE_PEER_CACHE_TTL })
+  /** peer → the address set last merged into the peer store for it */
+  private readonly merged = new LRUCache<string, string>({ max: WIRE_PEER_CACHE_SIZE, ttl: WIRE_PEER_CACHE_TTL })
 
   constructor (components: WirePeersComponents) {
     this.components = components
@@ -60,7 +83,14 @@ export class WirePeers {
           throw new InvalidMessageError(`ring id of ${peerId} is not the hash of its peer id`)
         }
         if (multiaddrs.length > 0 && !this.isSelfOrConnected(peerId)) {
-          merges.push(this.rememberAddresses(peerId, multiaddrs))
+          const addressSet = entry.addrs.map(bytes => uint8ArrayToString(bytes, 'base64')).sort().join()
+          const name = peerId.toString()
+          if (this.merged.get(name) !== addressSet) {
+            this.merged.set(name, addressSet)
+            // the next message naming this peer carries what the peer store now holds
+            this.outgoing.delete(name)
+            merges.push(this.rememberAddresses(peerId, multiaddrs))
+          }
         }
         nodes.push({ id: ringId, peer: peerId.toString() })
       } catch (err) {
@@ -78,12 +108,13 @@ export class WirePeers {
   }
 
   private async encodeOne (node: NodeRef): Promise<WirePeer> {
-    const peerId = peerIdFromString(node.peer)
-    return {
-      peerId: peerId.toMultihash().bytes,
-      ringId: ringIdToWire(node.id),
-      addrs: await this.addressesOf(peerId)
+    let form = this.outgoing.get(node.peer)
+    if (form == null) {
+      const peerId = peerIdFromString(node.peer)
+      form = { peerId: peerId.toMultihash().bytes, addrs: await this.addressesOf(peerId) }
+      this.outgoing.set(node.peer, form)
     }
+    return { peerId: form.peerId, ringId: ringIdToWire(node.id), addrs: form.addrs }
   }
 
   private async addressesOf (peerId: PeerId): Promise<Array<Uint8Array<ArrayBuffer>>> {
