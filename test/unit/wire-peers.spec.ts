@@ -1,0 +1,80 @@
+import assert from 'node:assert/strict'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { multiaddr } from '@multiformats/multiaddr'
+import { ringIdOf, ringIdToWire } from '../../src/transport/ring-id.js'
+import { WIRE_PEER_CACHE_SIZE, WirePeers } from '../../src/transport/wire-peers.js'
+import { silentLogger } from '../helpers/logger.js'
+import type { Peer as WirePeer } from '../../src/protocol/chord.js'
+import type { PeerId, PeerStore } from '@libp2p/interface'
+
+/** A peer store that only counts what is asked of it */
+function countingPeerStore (): { store: PeerStore, merges: string[], reads: string[] } {
+  const merges: string[] = []
+  const reads: string[] = []
+  const store = {
+    merge: async (peerId: PeerId) => { merges.push(peerId.toString()) },
+    get: async (peerId: PeerId) => {
+      reads.push(peerId.toString())
+      return { addresses: [{ multiaddr: multiaddr('/ip4/127.0.0.1/tcp/4001'), isCertified: false }] }
+    }
+  } as unknown as PeerStore
+  return { store, merges, reads }
+}
+
+async function newPeerId (): Promise<PeerId> {
+  return peerIdFromPrivateKey(await generateKeyPair('Ed25519'))
+}
+
+function entryFor (peerId: PeerId, port: number): WirePeer {
+  return { peerId: peerId.toMultihash().bytes, ringId: ringIdToWire(ringIdOf(peerId)), addrs: [multiaddr(`/ip4/127.0.0.1/tcp/${port}`).bytes] }
+}
+
+describe('wire peers', () => {
+  let self: PeerId
+  let sender: PeerId
+
+  beforeEach(async () => {
+    self = await newPeerId()
+    sender = await newPeerId()
+  })
+
+  function wirePeers (store: PeerStore): WirePeers {
+    return new WirePeers({ peerId: self, peerStore: store, logger: silentLogger(), getMultiaddrs: () => [], getConnections: () => [] })
+  }
+
+  it('merges a peer\'s addresses into the peer store once, and again only when they change', async () => {
+    const { store, merges } = countingPeerStore()
+    const peers = wirePeers(store)
+    const other = await newPeerId()
+    await peers.decode([entryFor(other, 4001)], sender)
+    await peers.decode([entryFor(other, 4001)], sender)
+    assert.equal(merges.length, 1)
+    await peers.decode([entryFor(other, 4002)], sender)
+    assert.equal(merges.length, 2)
+  })
+
+  it('reads a peer\'s addresses from the peer store once for many messages', async () => {
+    const { store, reads } = countingPeerStore()
+    const peers = wirePeers(store)
+    const other = await newPeerId()
+    const node = { id: ringIdOf(other), peer: other.toString() }
+    for (let i = 0; i < 10; i++) {
+      const [entry] = await peers.encode([node])
+      assert.equal(entry.addrs.length, 1)
+    }
+    assert.equal(reads.length, 1)
+  })
+
+  it('keeps at most WIRE_PEER_CACHE_SIZE peers: the oldest is read again', async () => {
+    const { store, reads } = countingPeerStore()
+    const peers = wirePeers(store)
+    const ids = await Promise.all(Array.from({ length: WIRE_PEER_CACHE_SIZE + 1 }, newPeerId))
+    for (const id of ids) {
+      await peers.encode([{ id: ringIdOf(id), peer: id.toString() }])
+    }
+    assert.equal(reads.length, WIRE_PEER_CACHE_SIZE + 1)
+    await peers.encode([{ id: ringIdOf(ids[0]), peer: ids[0].toString() }])
+    assert.equal(reads.length, WIRE_PEER_CACHE_SIZE + 2)
+  })
+})
