@@ -8,14 +8,23 @@
  *
  * Besides latency, each series gets the CPU the process spent on it: CPU used during its blocks,
  * less the idle background rate (maintenance timers of every network in the process) measured
- * before the first block.
+ * before the first block. The heap is collected before every block, so that a block pays for the
+ * garbage collection of its own garbage and not for what the block before it left behind.
  */
+import v8 from 'node:v8'
+import vm from 'node:vm'
 import { cpuMsSince, cpuNow, idleCpuMsPerSecond } from './cpu-time.js'
 import { summarize } from './stats.js'
 import type { Summary } from './stats.js'
 
 /** ms of quiet before timing, to learn the background CPU rate */
 const IDLE_CPU_SAMPLE = 3000
+
+/** A full garbage collection on demand, without having to start Node with --expose-gc */
+function collectGarbageFunction (): () => void {
+  v8.setFlagsFromString('--expose-gc')
+  return vm.runInNewContext('gc')
+}
 
 export interface SeriesSpec<T> {
   name: string
@@ -52,6 +61,8 @@ export async function timeInterleaved<T extends unknown[]> (blocks: number, spec
       await spec.operation(spec.count + i)
     }
   }
+  const collectGarbage = collectGarbageFunction()
+  collectGarbage()
   const idleRate = await idleCpuMsPerSecond(IDLE_CPU_SAMPLE)
 
   const progress = specs.map(() => ({ latencies: [] as number[], outcomes: [] as unknown[], cpuMs: 0, wallMs: 0 }))
@@ -59,6 +70,7 @@ export async function timeInterleaved<T extends unknown[]> (blocks: number, spec
     for (const [s, spec] of specs.entries()) {
       const state = progress[s]
       const until = Math.round(spec.count * (block + 1) / blocks)
+      collectGarbage()
       const cpuStart = cpuNow()
       const began = performance.now()
       for (let i = state.outcomes.length; i < until; i++) {
