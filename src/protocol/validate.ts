@@ -183,18 +183,20 @@ function requireTime (ms: number): number {
 
 /** Checks one peer entry; the caller decides whether a bad entry spoils the whole message */
 export function validatePeer (peer: Peer): DecodedPeer {
-  const peerId = decodePeerId(peer.peerId)
-  const ringId = ringIdFromBytes(requireRingIdBytes(peer.ringId, 'ringId'))
+  return { ...validatePeerIdentity(peer), multiaddrs: validatePeerAddresses(peer) }
+}
 
+/** The entry's peer id and claimed ring id, decoded (the claim is not yet checked against the id) */
+export function validatePeerIdentity (peer: Peer): { peerId: PeerId, ringId: RingId } {
+  return { peerId: decodePeerId(peer.peerId), ringId: ringIdFromBytes(requireRingIdBytes(peer.ringId, 'ringId')) }
+}
+
+/** The entry's addresses: at most MAX_ADDRS_PER_PEER, each a valid multiaddr */
+export function validatePeerAddresses (peer: Peer): Multiaddr[] {
   if (peer.addrs.length > MAX_ADDRS_PER_PEER) {
     throw new InvalidMessageError(`a peer may carry at most ${MAX_ADDRS_PER_PEER} addresses`)
   }
-
-  return {
-    peerId,
-    ringId,
-    multiaddrs: peer.addrs.map(decodeMultiaddr)
-  }
+  return peer.addrs.map(decodeMultiaddr)
 }
 
 /** A peer id from its 1–MAX_PEER_ID_BYTES multihash bytes; only ids derived from a public key are accepted */

@@ -10,7 +10,7 @@ import { toString as uint8ArrayToString } from 'uint8arrays/to-string'
 import { second } from '../units.js'
 import { InvalidMessageError } from '../errors.js'
 import { MAX_ADDR_BYTES, MAX_ADDRS_PER_PEER, MAX_PEERS_PER_MESSAGE } from '../protocol/constants.js'
-import { validatePeer } from '../protocol/validate.js'
+import { validatePeerAddresses, validatePeerIdentity } from '../protocol/validate.js'
 import { ringIdOf, ringIdToWire } from './ring-id.js'
 import type { Neighbours, NodeRef } from '../chord/rpc.js'
 import type { Neighbours as WireNeighbours, Peer as WirePeer } from '../protocol/chord.js'
@@ -47,8 +47,10 @@ export class WirePeers {
   private readonly log: Logger
   /** peer → its wire form, as last read from the peer store (or our own addresses) */
   private readonly outgoing = new LRUCache<string, WireForm>({ max: WIRE_PEER_CACHE_SIZE, ttl: WIRE_PEER_CACHE_TTL })
-  /** peer → the address set last merged into the peer store for it */
-  private readonly merged = new LRUCache<string, string>({ max: WIRE_PEER_CACHE_SIZE, ttl: WIRE_PEER_CACHE_TTL })
+  /** an entry's peer id and ring id bytes → the node they were checked to be */
+  private readonly incoming = new LRUCache<string, { peerId: PeerId, node: NodeRef }>({ max: WIRE_PEER_CACHE_SIZE })
+  /** peer → the address set last received for it, checked (and merged into the peer store) */
+  private readonly addressSets = new LRUCache<string, string>({ max: WIRE_PEER_CACHE_SIZE, ttl: WIRE_PEER_CACHE_TTL })
 
   constructor (components: WirePeersComponents) {
     this.components = components
@@ -78,21 +80,20 @@ export class WirePeers {
 
     for (const entry of entries) {
       try {
-        const { peerId, ringId, multiaddrs } = validatePeer(entry)
-        if (ringId !== ringIdOf(peerId)) {
-          throw new InvalidMessageError(`ring id of ${peerId} is not the hash of its peer id`)
-        }
-        if (multiaddrs.length > 0 && !this.isSelfOrConnected(peerId)) {
-          const addressSet = entry.addrs.map(bytes => uint8ArrayToString(bytes, 'base64')).sort().join()
-          const name = peerId.toString()
-          if (this.merged.get(name) !== addressSet) {
-            this.merged.set(name, addressSet)
+        const { peerId, node } = this.identityOf(entry)
+        const addressSet = entry.addrs.map(bytes => uint8ArrayToString(bytes, 'base64')).sort().join()
+        if (this.addressSets.get(node.peer) !== addressSet) {
+          // a new set is checked (a bad one drops the entry) and, unless we are connected to the
+          // peer (identify keeps its addresses current), stored so that we can dial it
+          const multiaddrs = validatePeerAddresses(entry)
+          this.addressSets.set(node.peer, addressSet)
+          if (multiaddrs.length > 0 && !this.isSelfOrConnected(peerId)) {
             // the next message naming this peer carries what the peer store now holds
-            this.outgoing.delete(name)
+            this.outgoing.delete(node.peer)
             merges.push(this.rememberAddresses(peerId, multiaddrs))
           }
         }
-        nodes.push({ id: ringId, peer: peerId.toString() })
+        nodes.push(node)
       } catch (err) {
         this.log('dropped a peer entry from %p - %e', sender, err)
       }
@@ -100,6 +101,26 @@ export class WirePeers {
 
     await Promise.all(merges)
     return nodes
+  }
+
+  /**
+   * The entry's node, if its claimed ring id is the hash of its peer id. Decoding a peer id
+   * (a public key) and hashing it cost more than the rest of a lookup step, so identities already
+   * checked are remembered by their exact bytes.
+   */
+  private identityOf (entry: WirePeer): { peerId: PeerId, node: NodeRef } {
+    const bytes = uint8ArrayToString(entry.peerId, 'base64') + uint8ArrayToString(entry.ringId, 'base64')
+    const known = this.incoming.get(bytes)
+    if (known != null) {
+      return known
+    }
+    const { peerId, ringId } = validatePeerIdentity(entry)
+    if (ringId !== ringIdOf(peerId)) {
+      throw new InvalidMessageError(`ring id of ${peerId} is not the hash of its peer id`)
+    }
+    const checked = { peerId, node: { id: ringId, peer: peerId.toString() } }
+    this.incoming.set(bytes, checked)
+    return checked
   }
 
   async decodeNeighbours (neighbours: WireNeighbours, sender: PeerId): Promise<Neighbours> {

@@ -54,6 +54,18 @@ describe('wire peers', () => {
     assert.equal(merges.length, 2)
   })
 
+  it('still drops a spoofed ring id or a bad address set for a peer it has checked before', async () => {
+    const { store } = countingPeerStore()
+    const peers = wirePeers(store)
+    const other = await newPeerId()
+    assert.equal((await peers.decode([entryFor(other, 4001)], sender)).length, 1)
+    const spoofed = { ...entryFor(other, 4001), ringId: ringIdToWire(ringIdOf(sender)) }
+    assert.deepEqual(await peers.decode([spoofed], sender), [])
+    const garbage = { ...entryFor(other, 4001), addrs: [Uint8Array.from([0xff, 0xff, 0xff])] }
+    assert.deepEqual(await peers.decode([garbage], sender), [])
+    assert.equal((await peers.decode([entryFor(other, 4001)], sender)).length, 1)
+  })
+
   it('reads a peer\'s addresses from the peer store once for many messages', async () => {
     const { store, reads } = countingPeerStore()
     const peers = wirePeers(store)
