@@ -46,7 +46,7 @@ const FULL: Plan = {
   chordLookups: 500,
   floorRoundTrips: 500,
   kadLookups: 250,
-  blocks: 10,
+  blocks: 20,
   chordWarmup: 300,
   kadWarmup: 20,
   chordSettleMs: 5000,

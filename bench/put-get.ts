@@ -36,7 +36,7 @@ const FULL: Plan = {
   replicas: 3,
   chordOperations: 300,
   kadOperations: 120,
-  blocks: 10,
+  blocks: 20,
   chordWarmup: 50,
   kadWarmup: 10,
   chordSettleMs: 5000,

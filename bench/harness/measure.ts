@@ -7,24 +7,16 @@
  * happened to run at that moment.
  *
  * Besides latency, each series gets the CPU the process spent on it: CPU used during its blocks,
- * less the idle background rate (maintenance timers of every network in the process) measured
- * before the first block. The heap is collected before every block, so that a block pays for the
- * garbage collection of its own garbage and not for what the block before it left behind.
+ * less the background rate (maintenance timers of every network in the process, their garbage
+ * collection). The background comes in bursts, so it is sampled the same way as the series: an
+ * idle window in every round of blocks, not once at the start.
  */
-import v8 from 'node:v8'
-import vm from 'node:vm'
-import { cpuMsSince, cpuNow, idleCpuMsPerSecond } from './cpu-time.js'
+import { cpuMsSince, cpuNow } from './cpu-time.js'
 import { summarize } from './stats.js'
 import type { Summary } from './stats.js'
 
-/** ms of quiet before timing, to learn the background CPU rate */
-const IDLE_CPU_SAMPLE = 3000
-
-/** A full garbage collection on demand, without having to start Node with --expose-gc */
-function collectGarbageFunction (): () => void {
-  v8.setFlagsFromString('--expose-gc')
-  return vm.runInNewContext('gc')
-}
+/** ms of doing nothing in each round of blocks, to sample the background CPU rate */
+const IDLE_WINDOW = 500
 
 export interface SeriesSpec<T> {
   name: string
@@ -40,7 +32,7 @@ export interface Series<T> {
   latencyMs: Summary
   /** what each timed operation returned, in order */
   outcomes: T[]
-  /** process CPU per operation beyond the idle background rate */
+  /** process CPU per operation beyond the background rate */
   cpuMsPerOperation: number
   /** ms of wall-clock time spent in this series' blocks */
   wallMs: number
@@ -48,12 +40,30 @@ export interface Series<T> {
 
 export interface InterleavedSeries<T extends unknown[]> {
   series: { [K in keyof T]: Series<T[K]> }
-  /** process CPU per second with every network idle */
+  /** process CPU per second while no operation ran, over all idle windows */
   idleCpuMsPerSecond: number
 }
 
+interface Tally {
+  cpuMs: number
+  wallMs: number
+}
+
+/** Run `body` and add the CPU and wall-clock time it took to `tally` */
+async function tallied<R> (tally: Tally, body: () => Promise<R>): Promise<R> {
+  const cpuStart = cpuNow()
+  const began = performance.now()
+  try {
+    return await body()
+  } finally {
+    tally.wallMs += performance.now() - began
+    tally.cpuMs += cpuMsSince(cpuStart)
+  }
+}
+
 /**
- * Run `specs` in `blocks` rounds; in each round every spec runs its next count/blocks operations.
+ * Run `specs` in `blocks` rounds; in each round every spec runs its next count/blocks operations,
+ * and the process sits idle for a moment.
  */
 export async function timeInterleaved<T extends unknown[]> (blocks: number, specs: { [K in keyof T]: SeriesSpec<T[K]> }): Promise<InterleavedSeries<T>> {
   for (const spec of specs) {
@@ -61,36 +71,33 @@ export async function timeInterleaved<T extends unknown[]> (blocks: number, spec
       await spec.operation(spec.count + i)
     }
   }
-  const collectGarbage = collectGarbageFunction()
-  collectGarbage()
-  const idleRate = await idleCpuMsPerSecond(IDLE_CPU_SAMPLE)
 
-  const progress = specs.map(() => ({ latencies: [] as number[], outcomes: [] as unknown[], cpuMs: 0, wallMs: 0 }))
+  const idle: Tally = { cpuMs: 0, wallMs: 0 }
+  const progress = specs.map(() => ({ latencies: [] as number[], outcomes: [] as unknown[], tally: { cpuMs: 0, wallMs: 0 } }))
   for (let block = 0; block < blocks; block++) {
+    await tallied(idle, async () => new Promise(resolve => setTimeout(resolve, IDLE_WINDOW)))
     for (const [s, spec] of specs.entries()) {
-      const state = progress[s]
+      const { latencies, outcomes, tally } = progress[s]
       const until = Math.round(spec.count * (block + 1) / blocks)
-      collectGarbage()
-      const cpuStart = cpuNow()
-      const began = performance.now()
-      for (let i = state.outcomes.length; i < until; i++) {
-        const started = performance.now()
-        state.outcomes.push(await spec.operation(i))
-        state.latencies.push(performance.now() - started)
-      }
-      state.wallMs += performance.now() - began
-      state.cpuMs += cpuMsSince(cpuStart)
+      await tallied(tally, async () => {
+        for (let i = outcomes.length; i < until; i++) {
+          const started = performance.now()
+          outcomes.push(await spec.operation(i))
+          latencies.push(performance.now() - started)
+        }
+      })
     }
   }
 
+  const idleRate = idle.cpuMs / (idle.wallMs / 1000)
   const series = specs.map((spec, s) => {
-    const { latencies, outcomes, cpuMs, wallMs } = progress[s]
+    const { latencies, outcomes, tally } = progress[s]
     return {
       name: spec.name,
       latencyMs: summarize(latencies),
       outcomes,
-      cpuMsPerOperation: (cpuMs - idleRate * wallMs / 1000) / spec.count,
-      wallMs
+      cpuMsPerOperation: (tally.cpuMs - idleRate * tally.wallMs / 1000) / spec.count,
+      wallMs: tally.wallMs
     }
   })
   return { series: series as InterleavedSeries<T>['series'], idleCpuMsPerSecond: idleRate }
