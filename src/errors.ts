@@ -79,3 +79,11 @@ export class TooLargeError extends ChordError {
 export class ForbiddenError extends ChordError {
   static name = 'ForbiddenError'
 }
+
+/**
+ * An Error for whatever was thrown. Some transports reject with non-Error values (an `Event`
+ * when a socket fails); retry helpers and callers expect an Error.
+ */
+export function asError (thrown: unknown): Error {
+  return thrown instanceof Error ? thrown : new RemoteError(`failed: ${String(thrown)}`, { cause: thrown })
+}

@@ -7,7 +7,7 @@ import pRetry from 'p-retry'
 import { fromString as fromHex } from 'uint8arrays/from-string'
 import { toString as toHex } from 'uint8arrays/to-string'
 import { ringIdFromBytes } from '../chord/id.js'
-import { ForbiddenError, InvalidOptionsError, InvalidRecordError, LookupFailedError, QuotaExceededError, VerificationError } from '../errors.js'
+import { ForbiddenError, InvalidOptionsError, InvalidRecordError, LookupFailedError, QuotaExceededError, VerificationError, asError } from '../errors.js'
 import { createRecord } from '../storage/store.js'
 import { expiresAtFor } from '../storage/ttl.js'
 import { DEFAULT_MESSAGE_TTL, SEND_RETRIES, SEND_RETRY_MIN_DELAY, SUBSCRIPTION_CHECK_INTERVAL } from './constants.js'
@@ -73,7 +73,8 @@ export class Mailbox {
     const now = Date.now()
     const ttl = { ...this.init.ttl, defaultTtl: Math.min(DEFAULT_MESSAGE_TTL, this.init.ttl.maxTtl) }
     const record = createRecord(mailboxKey(to), envelope, expiresAtFor(options.ttlMs, now, ttl))
-    const { replicas } = await pRetry(async () => this.init.replication.put([record], { signal: options.signal }), {
+    const put = async (): Promise<{ replicas: number }> => this.init.replication.put([record], { signal: options.signal }).catch(err => { throw asError(err) })
+    const { replicas } = await pRetry(put, {
       retries: SEND_RETRIES,
       minTimeout: SEND_RETRY_MIN_DELAY,
       randomize: true,

@@ -8,7 +8,7 @@ import pRetry from 'p-retry'
 import { toString as toHex } from 'uint8arrays/to-string'
 import { Periodic } from '../chord/periodic.js'
 import { TIMER_JITTER } from '../chord/constants.js'
-import { RateLimitedError, VerificationError } from '../errors.js'
+import { RateLimitedError, VerificationError, asError } from '../errors.js'
 import { MAX_SEEN_IDS, SUBSCRIBE_RETRIES, SUBSCRIBE_RETRY_MIN_DELAY } from './constants.js'
 import { envelopeId, open } from './seal.js'
 import type { Identity } from './identity.js'
@@ -84,7 +84,7 @@ export class Subscription {
    * A refusal (a bad proof, too many subscribers) is final.
    */
   async start (): Promise<void> {
-    await pRetry(async () => this.follow(), {
+    await pRetry(async () => this.follow().catch(err => { throw asError(err) }), {
       retries: SUBSCRIBE_RETRIES,
       minTimeout: SUBSCRIBE_RETRY_MIN_DELAY,
       randomize: true,
