@@ -30,14 +30,15 @@ const BOOTSTRAP_DIALS = 3
 
 /**
  * Routing tables count as formed when none has changed for ROUTING_TABLES_STABLE ms and each holds
- * at least this fraction of the other nodes. Kad-dht's k-buckets need not take in everyone: at 32
- * nodes some tables stop below half the network, so stability is the test and the share only a
- * floor against a network that never connected.
+ * at least this fraction of the other nodes. Kad-dht's k-buckets need not take in everyone (at 32
+ * nodes a table can settle below half the network) and on a loaded machine they keep shifting as
+ * peers are evicted and re-added, so after ROUTING_TABLE_TIMEOUT the network is used as it is,
+ * provided every table holds that share.
  */
 const MIN_ROUTING_TABLE_SHARE = 0.25
 const ROUTING_TABLES_STABLE = 5000
 
-/** ms to wait for routing tables to form */
+/** ms to wait for the routing tables to stop changing */
 const ROUTING_TABLE_TIMEOUT = 60_000
 
 export interface KadNetworkInit {
@@ -67,7 +68,7 @@ export async function startKadNetwork (init: KadNetworkInit): Promise<KadNetwork
       await Promise.all([...earlier].slice(0, BOOTSTRAP_DIALS).map(async j => node.dial(nodes[j].getMultiaddrs()[0])))
       nodes.push(node)
     }
-    await waitForRoutingTables(nodes)
+    await waitForRoutingTables(nodes, init.progress)
     const formedMs = Date.now() - started
     const sizes = nodes.map(routingTableSize).sort((a, b) => a - b)
     init.progress?.(`kad-dht: ${init.size} nodes formed in ${(formedMs / 1000).toFixed(1)} s (routing tables ${sizes[0]}–${sizes[sizes.length - 1]} peers); settling ${init.settleMs / 1000} s`)
@@ -79,19 +80,27 @@ export async function startKadNetwork (init: KadNetworkInit): Promise<KadNetwork
   }
 }
 
-async function waitForRoutingTables (nodes: KadNode[]): Promise<void> {
+async function waitForRoutingTables (nodes: KadNode[], progress?: (message: string) => void): Promise<void> {
   const wanted = Math.ceil((nodes.length - 1) * MIN_ROUTING_TABLE_SHARE)
+  const sizes = (): number[] => nodes.map(routingTableSize)
+  const largeEnough = (): boolean => sizes().every(size => size >= wanted)
   let total = -1
   let unchangedSince = Date.now()
-  await waitFor(() => {
-    const sizes = nodes.map(routingTableSize)
-    const sum = sizes.reduce((a, b) => a + b, 0)
-    if (sum !== total) {
-      total = sum
-      unchangedSince = Date.now()
+  try {
+    await waitFor(() => {
+      const sum = sizes().reduce((a, b) => a + b, 0)
+      if (sum !== total) {
+        total = sum
+        unchangedSince = Date.now()
+      }
+      return largeEnough() && Date.now() - unchangedSince >= ROUTING_TABLES_STABLE
+    }, `kad-dht routing tables of at least ${wanted} peers, unchanged for ${ROUTING_TABLES_STABLE} ms`, ROUTING_TABLE_TIMEOUT)
+  } catch (err) {
+    if (!largeEnough()) {
+      throw err
     }
-    return sizes.every(size => size >= wanted) && Date.now() - unchangedSince >= ROUTING_TABLES_STABLE
-  }, `kad-dht routing tables of at least ${wanted} peers, unchanged for ${ROUTING_TABLES_STABLE} ms`, ROUTING_TABLE_TIMEOUT)
+    progress?.(`kad-dht: routing tables still changing after ${ROUTING_TABLE_TIMEOUT / 1000} s; using the network as it is`)
+  }
 }
 
 async function createKadNode (): Promise<KadNode> {
