@@ -20,6 +20,8 @@ export class RoutingTable {
   private successors: NodeRef[] = []
   private predecessorRef: NodeRef | undefined
   private readonly fingers: Array<NodeRef | undefined> = new Array(ID_BITS).fill(undefined)
+  /** knownNodes(), until the table changes */
+  private distinctNodes?: NodeRef[]
 
   constructor (self: NodeRef, init: RoutingTableInit) {
     this.self = self
@@ -62,10 +64,12 @@ export class RoutingTable {
       }
     }
     this.successors = list
+    this.distinctNodes = undefined
   }
 
   setPredecessor (node: NodeRef | undefined): void {
     this.predecessorRef = node?.peer === this.self.peer ? undefined : node
+    this.distinctNodes = undefined
   }
 
   get fingerCount (): number {
@@ -83,6 +87,7 @@ export class RoutingTable {
 
   setFinger (index: number, node: NodeRef | undefined): void {
     this.fingers[index] = node?.peer === this.self.peer ? undefined : node
+    this.distinctNodes = undefined
   }
 
   /** Forget a node everywhere (it failed or left). Returns whether it was known. */
@@ -102,6 +107,7 @@ export class RoutingTable {
         known = true
       }
     }
+    this.distinctNodes = undefined
     return known
   }
 
@@ -112,6 +118,7 @@ export class RoutingTable {
         this.fingers[i] = undefined
       }
     }
+    this.distinctNodes = undefined
   }
 
   /** Whether we are responsible for `id`: it lies in (predecessor, self]; a client is responsible for nothing */
@@ -135,14 +142,20 @@ export class RoutingTable {
     return candidates.slice(0, count)
   }
 
-  /** Every distinct node in the table */
+  /**
+   * Every distinct node in the table. Every lookup answer asks for it, and the 256 finger slots
+   * hold few distinct nodes, so it is kept until the table changes rather than rebuilt each time.
+   */
   knownNodes (): NodeRef[] {
-    const byPeer = new Map<string, NodeRef>()
-    for (const node of [...this.successors, ...this.fingers, this.predecessorRef]) {
-      if (node != null && !byPeer.has(node.peer)) {
-        byPeer.set(node.peer, node)
+    if (this.distinctNodes == null) {
+      const byPeer = new Map<string, NodeRef>()
+      for (const node of [...this.successors, ...this.fingers, this.predecessorRef]) {
+        if (node != null && !byPeer.has(node.peer)) {
+          byPeer.set(node.peer, node)
+        }
       }
+      this.distinctNodes = [...byPeer.values()]
     }
-    return [...byPeer.values()]
+    return [...this.distinctNodes]
   }
 }
