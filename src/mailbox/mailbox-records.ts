@@ -24,6 +24,8 @@ export interface MailboxRecordsInit {
   replication: Replication
   store: RecordStore
   tombstones: Tombstones
+  /** the longest an envelope may live: how long a tombstone for one we never held is kept */
+  maxTtl: number
   now?(): number
 }
 
@@ -69,18 +71,25 @@ export class MailboxRecords implements RecordRpcHandler, DeletionRpcHandler {
 
   /**
    * Delete acknowledged envelopes: the owner's signature is checked here, whoever relayed it.
-   * Only envelopes this node holds are tombstoned (until they would have expired), so an owner
-   * can neither name other mailboxes' envelopes nor fill the tombstones with ids that never were.
+   * Envelopes this node holds are tombstoned until they would have expired. Ids it does not hold
+   * (the acknowledgement overtook the envelope's own write here) are tombstoned too, as far as the
+   * mailbox's allowance goes, so that a late write cannot bring them back; an owner can neither
+   * name other mailboxes' envelopes nor crowd out other mailboxes' tombstones.
    */
   async onDeleteRecords (_from: NodeRef, deletion: SignedDeletion): Promise<void> {
     await verifyDeletion(deletion)
+    const now = this.now()
     const named = new Set(deletion.ids.map(id => toHex(id, 'base16')))
-    const held = (await this.init.store.get(deletion.key, { now: this.now() })).filter(r => named.has(toHex(r.id, 'base16')))
-    if (held.length === 0) {
-      return
-    }
+    const held = (await this.init.store.get(deletion.key, { now })).filter(r => named.has(toHex(r.id, 'base16')))
+    const heldIds = new Set(held.map(r => toHex(r.id, 'base16')))
+    const unheld = deletion.ids
+      .filter(id => !heldIds.has(toHex(id, 'base16')))
+      .map(id => ({ key: deletion.key, id, expiresAt: now + this.init.maxTtl }))
     // tombstones first: if we crash in between, the envelope stays deleted for good
-    await this.init.tombstones.add(held, this.now())
-    await this.init.store.delete(deletion.key, held.map(r => r.id))
+    await this.init.tombstones.add(held, now)
+    await this.init.tombstones.addIfRoom(unheld)
+    if (held.length > 0) {
+      await this.init.store.delete(deletion.key, held.map(r => r.id))
+    }
   }
 }

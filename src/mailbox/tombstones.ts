@@ -17,11 +17,20 @@ import type { AbstractBatchOptions, AbstractSublevel } from 'abstract-level'
  */
 export const MAX_TOMBSTONES = 100_000
 
+/**
+ * Tombstones one mailbox may hold for envelopes the node did not have when their deletion came
+ * (an acknowledgement can overtake the envelope's own write to a replica). As many as a mailbox
+ * can hold envelopes; past it such ids are not remembered, so no owner can crowd out others.
+ */
+export const MAX_UNHELD_TOMBSTONES_PER_MAILBOX = 1024
+
 type TombstoneSublevel = AbstractSublevel<NodeDatabase, string | Uint8Array, string, number>
 
 export class Tombstones {
   private readonly ids: TombstoneSublevel
   private readonly live = new Map<string, number>()
+  /** mailbox key (hex) → its tombstones */
+  private readonly perMailbox = new Map<string, number>()
 
   private constructor (ids: TombstoneSublevel) {
     this.ids = ids
@@ -31,7 +40,7 @@ export class Tombstones {
   static async open (database: NodeDatabase): Promise<Tombstones> {
     const tombstones = new Tombstones(database.sublevel<string, number>(SUBLEVELS.tombstones, { valueEncoding: 'json' }))
     for await (const [id, expiresAt] of tombstones.ids.iterator()) {
-      tombstones.live.set(id, expiresAt)
+      tombstones.remember(id, expiresAt)
     }
     return tombstones
   }
@@ -40,8 +49,8 @@ export class Tombstones {
     return this.live.size
   }
 
-  /** Remember `records` as deleted until they would have expired; durable before it resolves */
-  async add (records: ChordRecord[], now: number): Promise<void> {
+  /** Remember envelopes this node held as deleted until they would have expired; durable before it resolves */
+  async add (records: Tombstone[], now: number): Promise<void> {
     const fresh = records.filter(record => !this.live.has(tombstoneKey(record)))
     if (this.live.size + fresh.length > MAX_TOMBSTONES) {
       await this.sweep(now)
@@ -49,10 +58,23 @@ export class Tombstones {
     if (this.live.size + fresh.length > MAX_TOMBSTONES) {
       throw new QuotaExceededError(`more than ${MAX_TOMBSTONES} deletions are remembered`)
     }
-    await this.ids.batch(fresh.map(record => ({ type: 'put', key: tombstoneKey(record), value: record.expiresAt })), DURABLE as AbstractBatchOptions<string, number>)
-    for (const record of fresh) {
-      this.live.set(tombstoneKey(record), record.expiresAt)
+    await this.write(fresh)
+  }
+
+  /**
+   * Remember ids deleted before their envelope reached this node, as far as the mailbox's
+   * allowance (MAX_UNHELD_TOMBSTONES_PER_MAILBOX) and the total cap leave room; the rest are let go
+   */
+  async addIfRoom (records: Tombstone[]): Promise<void> {
+    const fresh: Tombstone[] = []
+    for (const record of records) {
+      const mailbox = toHex(record.key, 'base16')
+      const used = (this.perMailbox.get(mailbox) ?? 0) + fresh.filter(r => toHex(r.key, 'base16') === mailbox).length
+      if (!this.live.has(tombstoneKey(record)) && used < MAX_UNHELD_TOMBSTONES_PER_MAILBOX && this.live.size + fresh.length < MAX_TOMBSTONES) {
+        fresh.push(record)
+      }
     }
+    await this.write(fresh)
   }
 
   /** The records that were not deleted */
@@ -66,9 +88,35 @@ export class Tombstones {
     await this.ids.batch(expired.map(id => ({ type: 'del', key: id })))
     for (const id of expired) {
       this.live.delete(id)
+      const mailbox = id.slice(0, MAILBOX_HEX_LENGTH)
+      this.perMailbox.set(mailbox, (this.perMailbox.get(mailbox) ?? 1) - 1)
+      if (this.perMailbox.get(mailbox) === 0) {
+        this.perMailbox.delete(mailbox)
+      }
     }
   }
+
+  private async write (records: Tombstone[]): Promise<void> {
+    await this.ids.batch(records.map(record => ({ type: 'put', key: tombstoneKey(record), value: record.expiresAt })), DURABLE as AbstractBatchOptions<string, number>)
+    for (const record of records) {
+      this.remember(tombstoneKey(record), record.expiresAt)
+    }
+  }
+
+  private remember (id: string, expiresAt: number): void {
+    if (!this.live.has(id)) {
+      const mailbox = id.slice(0, MAILBOX_HEX_LENGTH)
+      this.perMailbox.set(mailbox, (this.perMailbox.get(mailbox) ?? 0) + 1)
+    }
+    this.live.set(id, expiresAt)
+  }
 }
+
+/** What a tombstone remembers: which envelope of which mailbox, until when */
+export type Tombstone = Pick<ChordRecord, 'key' | 'id' | 'expiresAt'>
+
+/** A mailbox key in hex: the first part of a tombstone's key */
+const MAILBOX_HEX_LENGTH = 64
 
 /** A tombstone names one envelope of one mailbox: deleting in one mailbox never touches another */
 function tombstoneKey (record: { key: Uint8Array, id: Uint8Array }): string {

@@ -58,7 +58,7 @@ export class MailboxService {
       sweepIntervalMs: init.sweepIntervalMs,
       onError: init.onError
     })
-    this.records = new MailboxRecords({ self: init.ring.self, replication: this.replication, store, tombstones })
+    this.records = new MailboxRecords({ self: init.ring.self, replication: this.replication, store, tombstones, maxTtl: init.ttl.maxTtl })
     this.mailbox = new Mailbox({
       ring: init.ring,
       replication: this.replication,
