@@ -96,7 +96,9 @@ export class Mailbox {
       openSession: this.init.openSession,
       findOwner: async () => (await this.init.ring.lookup(ringIdFromBytes(key))).successors[0],
       checkIntervalMs: this.init.subscriptionCheckIntervalMs ?? SUBSCRIPTION_CHECK_INTERVAL,
-      onError: options.onError ?? this.init.onError
+      onError: options.onError ?? this.init.onError,
+      // a closed subscription is the caller's to forget, not ours to keep
+      onClosed: () => { this.subscriptions.delete(subscription) }
     })
     await subscription.start()
     this.subscriptions.add(subscription)

@@ -52,6 +52,8 @@ export interface SubscriptionInit {
   checkIntervalMs: number
   /** told about envelopes that would not open and callbacks that threw */
   onError?(err: unknown): void
+  /** told once the subscription is closed */
+  onClosed?(): void
 }
 
 export class Subscription {
@@ -95,6 +97,7 @@ export class Subscription {
 
   async close (): Promise<void> {
     this.closed = true
+    this.init.onClosed?.()
     this.check.stop()
     await this.moving?.catch(() => {})
     await this.session?.close()
