@@ -9,10 +9,10 @@
  * Kad-dht: `getClosestPeers(key)`, the query every kad-dht operation starts with.
  */
 import { EventTypes } from '@libp2p/kad-dht'
-import { ringIdFromBytes } from '../src/chord/id.js'
-import { keyPosition } from '../src/node.js'
+import { ringIdFromBytes, keyPosition } from '../src/chord/id.js'
 import { expectedOwner } from '../test/helpers/ring.js'
 import { seededRandom } from '../test/helpers/simulator.js'
+import { internalsOf } from '../src/testing.js'
 import { startConvergedRing } from './harness/chord-ring.js'
 import { EchoClient, serveEcho } from './harness/echo.js'
 import { idleCpuMsPerSecond } from './harness/cpu-time.js'
@@ -227,9 +227,9 @@ function findSuccessorRoundTrips (pairs: Pair[], plan: Plan): SeriesSpec<void> {
     warmup: pairs.length,
     operation: async index => {
       const { from, to } = pairs[index % pairs.length]
-      const { hops } = await from.ring.lookupVia(to.ring.self, to.ring.self.id)
+      const { hops } = await internalsOf(from).ring.lookupVia(internalsOf(to).ring.self, internalsOf(to).ring.self.id)
       if (hops !== 1) {
-        throw new Error(`asking ${to.ring.self.peer} for its own position took ${hops} hops`)
+        throw new Error(`asking ${internalsOf(to).ring.self.peer} for its own position took ${hops} hops`)
       }
     }
   }
@@ -279,7 +279,7 @@ function answerCostUs (node: ChordNode): number {
   const ids = Array.from({ length: 1000 }, (_, i) => ringIdFromBytes(keyPosition(`answer-${i}`)))
   const started = performance.now()
   for (let i = 0; i < ANSWER_COST_CALLS; i++) {
-    node.ring.onFindSuccessor(node.ring.self, ids[i % ids.length])
+    internalsOf(node).ring.onFindSuccessor(internalsOf(node).ring.self, ids[i % ids.length])
   }
   return (performance.now() - started) * 1000 / ANSWER_COST_CALLS
 }

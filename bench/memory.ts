@@ -18,6 +18,7 @@ import os from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { RING_SIZE } from '../src/chord/id.js'
+import { internalsOf } from '../src/testing.js'
 import { createChordNode } from '../src/index.js'
 import { waitFor } from '../test/helpers/wait-for.js'
 import { REPOSITORY_ROOT, compileEntry } from './harness/compile.js'
@@ -177,7 +178,7 @@ async function wrongSuccessors (observer: ChordNode, sorted: StandaloneNode[]): 
   for (const [i, node] of sorted.entries()) {
     const next = sorted[(i + 1) % sorted.length]
     try {
-      const { successors } = await observer.ring.lookup((node.ringId + 1n) % RING_SIZE)
+      const { successors } = await internalsOf(observer).ring.lookup((node.ringId + 1n) % RING_SIZE)
       if (successors[0]?.peer !== next.peerId) {
         wrong++
       }

@@ -51,6 +51,8 @@ if (values.demo) {
   await say('@bob hello Bob, it is Alice')
   await say('@alice hi Alice! loud and clear')
   const deadline = Date.now() + 10_000
+  // `received` grows in the subscriptions' callbacks
+  // eslint-disable-next-line no-unmodified-loop-condition
   while (received < 2 && Date.now() < deadline) {
     await new Promise(resolve => setTimeout(resolve, 20))
   }

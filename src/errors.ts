@@ -87,3 +87,8 @@ export class ForbiddenError extends ChordError {
 export function asError (thrown: unknown): Error {
   return thrown instanceof Error ? thrown : new RemoteError(`failed: ${String(thrown)}`, { cause: thrown })
 }
+
+/** The JavaScript runtime lacks what libp2p needs (Node.js older than 22, an old browser) */
+export class UnsupportedRuntimeError extends ChordError {
+  static name = 'UnsupportedRuntimeError'
+}

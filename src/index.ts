@@ -2,18 +2,32 @@
  * libp2p-chord: a Chord distributed hash table on libp2p, with an end-to-end encrypted mailbox.
  * Everything public is exported here; nothing else is part of the API.
  */
-export { createChordNode, ChordNode } from './node.js'
-export type { ChordNodeOptions, ChordNodeTimers, NodeStatus, PutOptions, PutResult, LookupAnswer } from './node.js'
+import './runtime-check.js'
 
-export { browserConnectionGater } from './transport/browser-connection-gater.js'
-export type { BrowserConnectionGaterInit } from './transport/browser-connection-gater.js'
+// the ring and the mailbox as libp2p services, for an application's own libp2p node
+export { chord, ChordService } from './services/chord.js'
+export type { PutOptions, PutResult, LookupAnswer } from './services/chord.js'
+export type { ChordInit, ChordTimers } from './services/chord-init.js'
+export { chordMailbox, ChordMailbox } from './mailbox/service.js'
+export type { ChordMailboxInit } from './mailbox/service.js'
+export { peerExchange, PeerExchange } from './peer-exchange/peer-exchange.js'
+export type { PeerExchangeInit, ExchangedPeer } from './peer-exchange/peer-exchange.js'
+export type { NodeStatus } from './membership/join.js'
+
+// the convenience form: a libp2p node built with those services
+export { createChordNode, ChordNode } from './node/chord-node.js'
+export type { ChordNodeOptions, ChordNodeTimers, ChordNodeServices } from './node/chord-node.js'
+export { browserConnectionGater } from './node/browser-connection-gater.js'
+export type { BrowserConnectionGaterInit } from './node/browser-connection-gater.js'
 
 export type { CheckResult, HealthChecks, HealthReport, HealthStatus } from './observability/health.js'
 
 export { createIdentity, importIdentity, parseAddress, PublicKey } from './mailbox/crypto.js'
 export type { Identity } from './mailbox/crypto.js'
-export type { Mailbox, SendOptions, SendResult, SubscribeOptions } from './mailbox/mailbox.js'
+export type { SendOptions, SendResult, SubscribeOptions } from './mailbox/mailbox.js'
 export type { MailboxMessage, Subscription } from './mailbox/subscription.js'
+/** The mailbox's calls (send, subscribe, ack): what `node.mailbox` and `services.mailbox` are */
+export type { ChordMailbox as Mailbox } from './mailbox/service.js'
 
 export {
   ChordError,
@@ -30,5 +44,6 @@ export {
   BootstrapFailedError,
   VerificationError,
   ForbiddenError,
-  TooLargeError
+  TooLargeError,
+  UnsupportedRuntimeError
 } from './errors.js'

@@ -6,6 +6,7 @@
  */
 import { FAST_TIMERS, startRing, stopAll } from '../../test/helpers/ring.js'
 import { waitFor } from '../../test/helpers/wait-for.js'
+import { internalsOf } from '../../src/testing.js'
 import type { ChordNode, ChordNodeTimers } from '../../src/index.js'
 
 /**
@@ -69,7 +70,7 @@ export async function startConvergedRing (init: ChordRingInit): Promise<ChordBen
 
 /** Every node's finger i names the first node at or after self + 2^i (none when that is itself) */
 export function fingersAreExact (nodes: ChordNode[]): boolean {
-  const sorted = nodes.map(node => node.ring.self).sort((a, b) => (a.id < b.id ? -1 : 1))
+  const sorted = nodes.map(node => internalsOf(node).ring.self).sort((a, b) => (a.id < b.id ? -1 : 1))
   const successorOf = (id: bigint): string => {
     let low = 0
     let high = sorted.length
@@ -84,7 +85,7 @@ export function fingersAreExact (nodes: ChordNode[]): boolean {
     return sorted[low % sorted.length].peer
   }
   return nodes.every(node => {
-    const { table } = node.ring
+    const { table } = internalsOf(node).ring
     for (let i = 0; i < table.fingerCount; i++) {
       const expected = successorOf(table.fingerStart(i))
       const finger = table.getFinger(i)?.peer

@@ -1,7 +1,7 @@
 /**
  * Settings of the ring core, with the reason for each default.
  */
-import { second, minute } from '../units.js'
+import { day, second, minute } from '../units.js'
 
 /** Successor-list length when none is given: r = 3 replicas need at least 3 successors */
 export const DEFAULT_REPLICAS = 3
@@ -80,3 +80,15 @@ export const MAX_SYNC_REQUESTS = 4096
  * the rest wait for the next round, so that a round stays short.
  */
 export const MAX_REHOMED_RANGES_PER_ROUND = 32
+
+/**
+ * Lifetime of a record whose writer asked for none: two days, as kad-dht keeps records
+ * (48 h), so that a value outlives a writer's short absence without lingering for ever.
+ */
+export const DEFAULT_TTL = 2 * day
+
+/**
+ * Longest lifetime anyone may ask for. A message must be able to wait for a recipient who is away
+ * for a while (a holiday), but not occupy other people's disks indefinitely.
+ */
+export const MAX_TTL = 14 * day

@@ -87,3 +87,9 @@ export function inHalfOpenInterval (x: RingId, a: RingId, b: RingId): boolean {
 export function compareIds (a: RingId, b: RingId): number {
   return a < b ? -1 : a > b ? 1 : 0
 }
+
+/** The ring position of a user key: sha256 of its bytes (strings as UTF-8) */
+export function keyPosition (key: string | Uint8Array): Uint8Array {
+  const bytes = typeof key === 'string' ? new TextEncoder().encode(key) : key
+  return sha256(bytes)
+}

@@ -6,8 +6,8 @@
  * only what differs.
  */
 import { equals } from 'uint8arrays/equals'
-import { LookupFailedError, TooLargeError } from '../errors.js'
 import { toString as toHex } from 'uint8arrays/to-string'
+import { LookupFailedError, TooLargeError } from '../errors.js'
 import {
   DEFAULT_ANTI_ENTROPY_INTERVAL,
   DEFAULT_SWEEP_INTERVAL,
@@ -20,12 +20,12 @@ import {
 } from './constants.js'
 import { RING_SIZE, distance, ringIdFromBytes } from './id.js'
 import { Periodic } from './periodic.js'
+import { capExpiresAt } from './ttl.js'
 import type { RingId } from './id.js'
 import type { ChordRing } from './ring.js'
 import type { NodeRef, RecordRpc, RecordRpcHandler, RpcOptions } from './rpc.js'
-import { capExpiresAt } from '../storage/ttl.js'
-import type { ChordRecord, RangeDigest, RecordStore, RecordSummary } from '../storage/store.js'
-import type { TtlPolicy } from '../storage/ttl.js'
+import type { ChordRecord, RangeDigest, RecordStore, RecordSummary } from './record.js'
+import type { TtlPolicy } from './ttl.js'
 
 export interface ReplicationInit {
   ring: ChordRing

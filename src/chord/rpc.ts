@@ -1,14 +1,15 @@
 /**
  * The only way the ring core reaches other nodes.
  *
- * `ChordRpc` is what the core calls (outbound); `ChordRpcHandler` is what the core answers
- * (inbound). The libp2p implementation lives in `src/transport/`; the simulator in `test/helpers`
- * implements both in-process. Any rejection from a `ChordRpc` method means "that node did not
+ * `RingRpc` is what the core calls (outbound): the ring's own messages, and the record messages of
+ * each namespace; `ChordRpcHandler` and `RecordRpcHandler` are what the core answers (inbound).
+ * The libp2p implementation lives in `src/transport/`; the simulator in `test/helpers` implements
+ * both in-process. Any rejection from a `ChordRpc` method means "that node did not
  * answer correctly in time": the core treats it as a failure of that node, never as a reason to
  * change its own state beyond routing around it.
  */
 import type { RingId } from './id.js'
-import type { ChordRecord, RangeDigest, RecordSummary } from '../storage/store.js'
+import type { ChordRecord, RangeDigest, RecordSummary } from './record.js'
 
 /** A node on the ring: its position and an opaque transport address (a PeerId string on libp2p) */
 export interface NodeRef {
@@ -100,3 +101,17 @@ export interface DeletionRpc {
 export interface DeletionRpcHandler {
   onDeleteRecords(from: NodeRef, deletion: SignedDeletion): Promise<void>
 }
+
+/**
+ * The record namespaces a ring keeps apart, each with its own store and rules: plain records
+ * (`put`/`get`), and mailbox envelopes
+ */
+export type NamespaceName = 'records' | 'mailbox'
+
+/** What a transport gives the core: the ring's messages, and the record messages of each namespace */
+export interface RingRpc extends ChordRpc {
+  namespace(name: NamespaceName): RecordRpc & DeletionRpc
+}
+
+/** What a namespace answers to other nodes: its records, and owner-signed deletes where it has them */
+export type NamespaceHandler = RecordRpcHandler & Partial<DeletionRpcHandler>

@@ -7,20 +7,21 @@ import pRetry from 'p-retry'
 import { fromString as fromHex } from 'uint8arrays/from-string'
 import { toString as toHex } from 'uint8arrays/to-string'
 import { ringIdFromBytes } from '../chord/id.js'
-import { ForbiddenError, InvalidOptionsError, InvalidRecordError, LookupFailedError, QuotaExceededError, VerificationError, asError } from '../errors.js'
-import { createRecord } from '../storage/store.js'
-import { expiresAtFor } from '../storage/ttl.js'
+import { ForbiddenError, InvalidOptionsError, InvalidRecordError, LookupFailedError, NotStartedError, QuotaExceededError, VerificationError, asError } from '../errors.js'
+import { createRecord } from '../chord/record.js'
+import { expiresAtFor } from '../chord/ttl.js'
 import { DEFAULT_MESSAGE_TTL, SEND_RETRIES, SEND_RETRY_MIN_DELAY, SUBSCRIPTION_CHECK_INTERVAL } from './constants.js'
 import { signDeletion } from './proofs.js'
-import { PublicKey, mailboxKey, parseAddress } from './public-key.js'
+import { mailboxKey, parseAddress } from './public-key.js'
 import { envelopeId, seal } from './seal.js'
 import { Subscription } from './subscription.js'
+import type { PublicKey } from './public-key.js'
 import type { Identity } from './identity.js'
 import type { MailboxMessage, OpenSession } from './subscription.js'
 import type { Replication } from '../chord/replication.js'
 import type { ChordRing } from '../chord/ring.js'
 import type { DeletionRpc } from '../chord/rpc.js'
-import type { TtlPolicy } from '../storage/ttl.js'
+import type { TtlPolicy } from '../chord/ttl.js'
 
 export interface MailboxInit {
   ring: ChordRing
@@ -56,7 +57,9 @@ const PERMANENT_ERRORS = [QuotaExceededError, InvalidRecordError, InvalidOptions
 
 export class Mailbox {
   private readonly init: MailboxInit
+  /** every subscription not closed yet, those still starting included */
   private readonly subscriptions = new Set<Subscription>()
+  private closed = false
 
   constructor (init: MailboxInit) {
     this.init = init
@@ -89,6 +92,9 @@ export class Mailbox {
    * Resolves once the node responsible for the mailbox accepted the proof of ownership.
    */
   async subscribe (identity: Identity, onMessage: (message: MailboxMessage) => void | Promise<void>, options: SubscribeOptions = {}): Promise<Subscription> {
+    if (this.closed) {
+      throw new NotStartedError('the mailbox has stopped')
+    }
     const key = mailboxKey(identity.publicKey)
     const subscription = new Subscription({
       identity,
@@ -100,8 +106,14 @@ export class Mailbox {
       // a closed subscription is the caller's to forget, not ours to keep
       onClosed: () => { this.subscriptions.delete(subscription) }
     })
-    await subscription.start()
+    // kept from the start: a node that stops while this one is still starting must close it too
     this.subscriptions.add(subscription)
+    try {
+      await subscription.start()
+    } catch (err) {
+      await subscription.close()
+      throw err
+    }
     return subscription
   }
 
@@ -124,8 +136,9 @@ export class Mailbox {
     return { replicas: deleted }
   }
 
-  /** Close every subscription (the node is stopping) */
+  /** Close every subscription, and take no new one (the node is stopping) */
   async close (): Promise<void> {
+    this.closed = true
     await Promise.all([...this.subscriptions].map(async s => s.close()))
     this.subscriptions.clear()
   }

@@ -22,11 +22,11 @@ import { hkdf } from '@noble/hashes/hkdf.js'
 import { sha256 } from '@noble/hashes/sha2.js'
 import { equalBytes } from '@noble/curves/utils.js'
 import { InvalidMessageError, InvalidOptionsError, VerificationError } from '../errors.js'
+import { Envelope, Sealed } from '../protocol/generated/envelope.js'
 import {
   AEAD_KEY_LENGTH, AEAD_NONCE_LENGTH, AEAD_TAG_LENGTH, CURVE_KEY_LENGTH, ENVELOPE_KEY_LABEL, ENVELOPE_VERSION, MAX_ENVELOPE_SIZE,
   MAX_PLAINTEXT_SIZE, MAX_SENT_AT, MESSAGE_SIGNATURE_LABEL, SIGNATURE_LENGTH
 } from './constants.js'
-import { Envelope, Sealed } from './envelope.js'
 import { keyAgreement, signTranscript, verifyTranscript } from './identity.js'
 import { pad, paddedSizeForContent, paddedSizeForEnvelope, unpad } from './padding.js'
 import { PublicKey, parseAddress } from './public-key.js'

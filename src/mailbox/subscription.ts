@@ -8,7 +8,7 @@ import pRetry from 'p-retry'
 import { toString as toHex } from 'uint8arrays/to-string'
 import { Periodic } from '../chord/periodic.js'
 import { TIMER_JITTER } from '../chord/constants.js'
-import { RateLimitedError, VerificationError, asError } from '../errors.js'
+import { NotStartedError, RateLimitedError, VerificationError, asError } from '../errors.js'
 import { MAX_SEEN_IDS, SUBSCRIBE_RETRIES, SUBSCRIBE_RETRY_MIN_DELAY } from './constants.js'
 import { envelopeId, open } from './seal.js'
 import type { Identity } from './identity.js'
@@ -79,7 +79,6 @@ export class Subscription {
     return this.session?.node
   }
 
-  /** Subscribe at the responsible node; rejects if it cannot be reached or refuses */
   /**
    * Subscribe at the responsible node, retrying with backoff for a moment: right after that node
    * fails the ring may still name it until stabilize notices, and the next answer is the right one.
@@ -90,8 +89,12 @@ export class Subscription {
       retries: SUBSCRIBE_RETRIES,
       minTimeout: SUBSCRIBE_RETRY_MIN_DELAY,
       randomize: true,
-      shouldRetry: ({ error }) => !(error instanceof VerificationError || error instanceof RateLimitedError)
+      shouldRetry: ({ error }) => !(error instanceof VerificationError || error instanceof RateLimitedError || this.closed)
     })
+    if (this.closed) {
+      // closed while it started: the session it opened was closed with it, and nothing may run on
+      throw new NotStartedError('the subscription was closed while it started')
+    }
     this.check.start()
   }
 

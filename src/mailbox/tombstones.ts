@@ -8,7 +8,7 @@ import { toString as toHex } from 'uint8arrays/to-string'
 import { QuotaExceededError } from '../errors.js'
 import { DURABLE, SUBLEVELS } from '../storage/database.js'
 import type { NodeDatabase } from '../storage/database.js'
-import type { ChordRecord } from '../storage/store.js'
+import type { ChordRecord } from '../chord/record.js'
 import type { AbstractBatchOptions, AbstractSublevel } from 'abstract-level'
 
 /**
@@ -32,17 +32,16 @@ export class Tombstones {
   /** mailbox key (hex) → its tombstones */
   private readonly perMailbox = new Map<string, number>()
 
-  private constructor (ids: TombstoneSublevel) {
-    this.ids = ids
+  /** The tombstones kept in `database`; none is known until `open` has read them */
+  constructor (database: NodeDatabase) {
+    this.ids = database.sublevel<string, number>(SUBLEVELS.tombstones, { valueEncoding: 'json' })
   }
 
-  /** Opens the tombstones kept in `database`, all of them read into memory (they are few and small) */
-  static async open (database: NodeDatabase): Promise<Tombstones> {
-    const tombstones = new Tombstones(database.sublevel<string, number>(SUBLEVELS.tombstones, { valueEncoding: 'json' }))
-    for await (const [id, expiresAt] of tombstones.ids.iterator()) {
-      tombstones.remember(id, expiresAt)
+  /** Read every tombstone into memory (they are few and small) */
+  async open (): Promise<void> {
+    for await (const [id, expiresAt] of this.ids.iterator()) {
+      this.remember(id, expiresAt)
     }
-    return tombstones
   }
 
   get size (): number {

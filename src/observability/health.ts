@@ -14,8 +14,8 @@ import {
 } from './constants.js'
 import type { ChordRing } from '../chord/ring.js'
 import type { ChordRpc } from '../chord/rpc.js'
-import type { NodeStatus } from '../node.js'
-import type { RecordStore, StoreStats } from '../storage/store.js'
+import type { NodeStatus } from '../membership/join.js'
+import type { RecordStore, StoreStats } from '../chord/record.js'
 import type { Libp2p } from '@libp2p/interface'
 
 export type HealthStatus = 'ok' | 'degraded' | 'failing'

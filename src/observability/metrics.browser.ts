@@ -3,10 +3,11 @@
  * prom-client needs Node built-ins, and nobody scrapes a page, so a browser node keeps no
  * metrics and exposes none. It exports the same names as `metrics.ts`.
  */
-import type { NodeMetrics, NodeMetricsComponents } from './metrics.js'
+import type { NodeMetrics } from './metrics.js'
 
-export function createNodeMetrics (_components: NodeMetricsComponents): NodeMetrics {
+export function createNodeMetrics (): NodeMetrics {
   return {
+    watch: () => {},
     lookupFinished: () => {},
     requestSent: () => {},
     requestServed: () => {},

@@ -14,19 +14,25 @@ import { ringIdToHex } from '../chord/id.js'
 import { HOP_BUCKETS, LATENCY_BUCKETS, REPLICA_BUCKETS } from './constants.js'
 import type { AntiEntropyRound, PutOutcome } from '../chord/replication.js'
 import type { ChordRing, LookupOutcome } from '../chord/ring.js'
-import type { RecordStore } from '../storage/store.js'
+import type { RecordStore } from '../chord/record.js'
 import type { ObservedRequest } from '../transport/observed-request.js'
 import type { Libp2p } from '@libp2p/interface'
 
 /** What the gauges read at each scrape */
-export interface NodeMetricsComponents {
+export interface WatchedNode {
   ring: Pick<ChordRing, 'self' | 'table' | 'lastStabilizedAt'>
   store: Pick<RecordStore, 'stats'>
   libp2p: Pick<Libp2p, 'getConnections'>
 }
 
-/** What a node reports to its metrics, and how they are read out */
+/**
+ * What a node reports to its metrics, and how they are read out. The counters are fed by the
+ * parts as they work, so the metrics exist before the parts; the gauges that read the parts'
+ * state are added once they exist (`watch`).
+ */
 export interface NodeMetrics {
+  /** Add the gauges that read the node's state at each scrape (once) */
+  watch(node: WatchedNode): void
   lookupFinished(outcome: LookupOutcome): void
   requestSent(request: ObservedRequest): void
   requestServed(request: ObservedRequest): void
@@ -39,8 +45,8 @@ export interface NodeMetrics {
   expose(): Promise<string>
 }
 
-export function createNodeMetrics (components: NodeMetricsComponents): NodeMetrics {
-  return new PrometheusNodeMetrics(components)
+export function createNodeMetrics (): NodeMetrics {
+  return new PrometheusNodeMetrics()
 }
 
 type Outcome = 'ok' | 'failed'
@@ -64,7 +70,7 @@ class PrometheusNodeMetrics implements NodeMetrics {
   private readonly antiEntropyFailures: Counter
   private readonly recordsRepaired: Counter<'direction'>
 
-  constructor (components: NodeMetricsComponents) {
+  constructor () {
     const registers = [this.registry]
     const counter = <L extends string = never>(name: string, help: string, labelNames: L[] = [], series: Array<Record<L, string>> = []): Counter<L> => {
       const metric = new Counter({ name, help, labelNames, registers })
@@ -76,10 +82,6 @@ class PrometheusNodeMetrics implements NodeMetrics {
     }
     const histogram = <L extends string = never>(name: string, help: string, buckets: number[], labelNames: L[] = []): Histogram<L> =>
       new Histogram({ name, help, buckets, labelNames, registers })
-    const gauge = (name: string, help: string, read: () => number): void => {
-      const metric: Gauge = new Gauge({ name, help, registers, collect: () => { metric.set(read()) } })
-    }
-
     this.lookups = counter('chord_lookups_total', 'Lookups of a key\'s successor (for users and for replication), by outcome', ['outcome'], OUTCOMES)
     this.lookupHops = histogram('chord_lookup_hops', 'Remote nodes that answered during each successful lookup', HOP_BUCKETS)
     this.lookupDuration = histogram('chord_lookup_duration_seconds', 'Time each lookup took, failed ones included', LATENCY_BUCKETS)
@@ -98,8 +100,14 @@ class PrometheusNodeMetrics implements NodeMetrics {
     this.antiEntropyRounds = counter('chord_anti_entropy_rounds_total', 'Anti-entropy rounds run as primary of a range (a node without a predecessor skips them)')
     this.antiEntropyFailures = counter('chord_anti_entropy_replica_failures_total', 'Replica comparisons that failed: the replica did not answer, or refused')
     this.recordsRepaired = counter('chord_anti_entropy_records_repaired_total', 'Records sent to replicas that lacked them, or fetched because this node lacked them', ['direction'], [{ direction: 'sent' }, { direction: 'fetched' }])
+  }
 
-    const { ring, store, libp2p } = components
+  watch (node: WatchedNode): void {
+    const registers = [this.registry]
+    const gauge = (name: string, help: string, read: () => number): void => {
+      const metric: Gauge = new Gauge({ name, help, registers, collect: () => { metric.set(read()) } })
+    }
+    const { ring, store, libp2p } = node
     const { table } = ring
     gauge('chord_store_records', 'Records in the store, expired ones not yet swept included', () => store.stats().records)
     gauge('chord_store_bytes', 'Bytes the store\'s quotas count: values plus a fixed overhead per record', () => store.stats().bytes)

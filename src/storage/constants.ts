@@ -4,7 +4,7 @@
  * Every limit here protects a node from what other peers may ask it to keep: a Chord node stores
  * records for whoever's key lands in its arc, so without caps one peer could fill its disk.
  */
-import { day, KiB, MiB } from '../units.js'
+import { KiB, MiB } from '../units.js'
 
 /**
  * Largest value a record may hold. A chat message with its envelope (ephemeral key, nonce, sender
@@ -31,18 +31,6 @@ export const MAX_BYTES_PER_KEY = 8 * MiB
  * or a browser's IndexedDB quota; operators with more disk raise it.
  */
 export const MAX_TOTAL_BYTES = 256 * MiB
-
-/**
- * Lifetime of a record whose writer asked for none: two days, as kad-dht keeps records
- * (48 h), so that a value outlives a writer's short absence without lingering for ever.
- */
-export const DEFAULT_TTL = 2 * day
-
-/**
- * Longest lifetime anyone may ask for. A message must be able to wait for a recipient who is away
- * for a while (a holiday), but not occupy other people's disks indefinitely.
- */
-export const MAX_TTL = 14 * day
 
 /**
  * Peers remembered between runs to rejoin the ring without the bootstrap list. A few hundred

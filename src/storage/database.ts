@@ -14,6 +14,7 @@
  * IndexedDB (`browser-level`) and the directory name names the IndexedDB database; without a
  * directory everything lives in memory and nothing survives the process.
  */
+import { Level } from 'level'
 import { MemoryLevel } from 'memory-level'
 import type { AbstractLevel } from 'abstract-level'
 
@@ -32,17 +33,19 @@ export const SUBLEVELS = {
   tombstones: 'tombstones'
 } as const
 
+/**
+ * The node's database, on disk in `dataDir` or in memory without one. `level` opens a database
+ * by itself on the next tick and queues what is asked of it meanwhile; `open()` waits for that,
+ * and is where an unusable directory (locked by another node, not writable) shows.
+ */
+export function createNodeDatabase (dataDir?: string): NodeDatabase {
+  // 'view' keeps Node's Buffer out of browser bundles
+  return dataDir == null ? new MemoryLevel({ storeEncoding: 'view' }) : new Level(dataDir)
+}
+
+/** A node database, opened */
 export async function openNodeDatabase (dataDir?: string): Promise<NodeDatabase> {
-  if (dataDir == null) {
-    // 'view' keeps Node's Buffer out of browser bundles
-    const db: NodeDatabase = new MemoryLevel({ storeEncoding: 'view' })
-    await db.open()
-    return db
-  }
-  // Loaded only when a directory is given, so an in-memory node never loads LevelDB's native
-  // binding, and a bundler resolves `level` to its browser build
-  const { Level } = await import('level')
-  const db: NodeDatabase = new Level(dataDir)
+  const db = createNodeDatabase(dataDir)
   await db.open()
   return db
 }

@@ -9,19 +9,21 @@
  */
 import { sha256 } from '@noble/hashes/sha2.js'
 import { NotStartedError, QuotaExceededError } from '../errors.js'
+import { validateId, validateKey, validateRecord } from '../chord/record.js'
 import { RANGE_READ_BATCH, SWEEP_BATCH_SIZE } from './constants.js'
-import { DURABLE, SUBLEVELS, openNodeDatabase } from './database.js'
+import { DURABLE, SUBLEVELS, createNodeDatabase } from './database.js'
 import {
   STATS_KEY, encodeHeader, encodeStats, encodeValueLength, expiredBound, expiryKey, keyBounds,
   lastKeyAt, parseExpiryKey, parseHeader, parseRecordKey, parseStats, parseValueLength, plainBytes,
   recordKey, storedSize
 } from './record-layout.js'
-import { resolveStoreLimits, validateId, validateKey, validateRecord } from './store.js'
+import { resolveStoreLimits } from './store-limits.js'
 import type { NodeDatabase } from './database.js'
 import type { RecordHeader } from './record-layout.js'
+import type { StoreLimits } from './store-limits.js'
 import type {
-  AtTime, ChordRecord, PutResult, RangeDigest, RecordStore, RecordSummary, StoreLimits, StoreStats
-} from './store.js'
+  AtTime, ChordRecord, StorePutResult as PutResult, RangeDigest, RecordStore, RecordSummary, StoreStats
+} from '../chord/record.js'
 import type { RingId } from '../chord/id.js'
 import type { AbstractBatchOperation, AbstractBatchOptions, AbstractSublevel } from 'abstract-level'
 
@@ -42,17 +44,20 @@ export type OpenLevelStoreOptions = LevelStoreInit & (
   | { dataDir?: string }
 )
 
+/** A store, opened: in a database of the node's, or in one of its own */
 export async function openLevelStore (options: OpenLevelStoreOptions = {}): Promise<LevelRecordStore> {
-  if ('database' in options) {
-    return await LevelRecordStore.open(options.database, options, false)
-  }
-  const database = await openNodeDatabase(options.dataDir)
+  const owned = !('database' in options)
+  const database = 'database' in options ? options.database : createNodeDatabase(options.dataDir)
+  const store = new LevelRecordStore(database, options, owned)
   try {
-    return await LevelRecordStore.open(database, options, true)
+    await store.open()
   } catch (err) {
-    await database.close()
+    if (owned) {
+      await database.close()
+    }
     throw err
   }
+  return store
 }
 
 interface StoredHeader {
@@ -65,26 +70,25 @@ export class LevelRecordStore implements RecordStore {
   private readonly headers: Sublevel<Uint8Array>
   private readonly expiry: Sublevel<Uint8Array>
   private readonly meta: Sublevel<string>
+  private readonly database: NodeDatabase
+  private readonly limits: StoreLimits
+  private readonly ownsDatabase: boolean
   private counts: StoreStats = { records: 0, bytes: 0 }
   /** the tail of the write queue; never rejects, so one failed write does not block the next */
   private writes: Promise<unknown> = Promise.resolve()
-  private closed = false
+  /** serving only once `open` has read the counters, and until `close` */
+  private state: 'new' | 'open' | 'closed' = 'new'
 
-  /** `ownsDatabase`: close the database when the store is closed */
-  static async open (database: NodeDatabase, init: LevelStoreInit = {}, ownsDatabase = false): Promise<LevelRecordStore> {
-    const store = new LevelRecordStore(database, resolveStoreLimits(init.limits), ownsDatabase)
-    const saved = await store.meta.get(STATS_KEY)
-    if (saved != null) {
-      store.counts = parseStats(saved)
-    }
-    return store
-  }
-
-  private constructor (
-    private readonly database: NodeDatabase,
-    private readonly limits: StoreLimits,
-    private readonly ownsDatabase: boolean
-  ) {
+  /**
+   * A store in `database`, usable once `open` resolved. `ownsDatabase`: close the database when
+   * the store is closed.
+   *
+   * @throws InvalidOptionsError when a limit is not a positive integer
+   */
+  constructor (database: NodeDatabase, init: LevelStoreInit = {}, ownsDatabase = false) {
+    this.database = database
+    this.limits = resolveStoreLimits(init.limits)
+    this.ownsDatabase = ownsDatabase
     const binary = { keyEncoding: 'view', valueEncoding: 'view' }
     this.records = database.sublevel<Uint8Array, Uint8Array>(SUBLEVELS.records, binary)
     this.headers = database.sublevel<Uint8Array, Uint8Array>(SUBLEVELS.headers, binary)
@@ -196,15 +200,22 @@ export class LevelRecordStore implements RecordStore {
     }
   }
 
+  /** Read the persisted counters; the store serves nothing before */
+  async open (): Promise<void> {
+    const saved = await this.meta.get(STATS_KEY)
+    this.counts = saved == null ? { records: 0, bytes: 0 } : parseStats(saved)
+    this.state = 'open'
+  }
+
   stats (): StoreStats {
     return { ...this.counts }
   }
 
   async close (): Promise<void> {
-    if (this.closed) {
+    if (this.state === 'closed') {
       return
     }
-    this.closed = true
+    this.state = 'closed'
     await this.writes
     if (this.ownsDatabase) {
       await this.database.close()
@@ -375,8 +386,8 @@ export class LevelRecordStore implements RecordStore {
   }
 
   private assertOpen (): void {
-    if (this.closed) {
-      throw new NotStartedError('the record store is closed')
+    if (this.state !== 'open') {
+      throw new NotStartedError(`the record store is ${this.state === 'new' ? 'not open yet' : 'closed'}`)
     }
   }
 }

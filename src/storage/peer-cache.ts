@@ -36,42 +36,42 @@ interface Entry {
 type PeerSublevel = AbstractSublevel<NodeDatabase, string | Uint8Array, string, Entry>
 type Operation = AbstractBatchOperation<PeerSublevel, string, Entry>
 
-export async function openPeerCache (database: NodeDatabase, init: PeerCacheInit = {}): Promise<PeerCache> {
-  return await PeerCache.open(database, init)
-}
-
 export class PeerCache {
-  static async open (database: NodeDatabase, init: PeerCacheInit = {}): Promise<PeerCache> {
-    const maxPeers = init.maxPeers ?? MAX_CACHED_PEERS
-    const maxAddrsPerPeer = init.maxAddrsPerPeer ?? MAX_ADDRS_PER_CACHED_PEER
-    for (const [name, value] of Object.entries({ maxPeers, maxAddrsPerPeer })) {
+  private readonly entries = new Map<string, Entry>()
+  private readonly peers: PeerSublevel
+  private readonly maxPeers: number
+  private readonly maxAddrsPerPeer: number
+
+  /**
+   * The cache kept in `database`; empty until `open` has read it.
+   *
+   * @throws InvalidOptionsError when a bound is not a positive integer
+   */
+  constructor (database: NodeDatabase, init: PeerCacheInit = {}) {
+    this.maxPeers = init.maxPeers ?? MAX_CACHED_PEERS
+    this.maxAddrsPerPeer = init.maxAddrsPerPeer ?? MAX_ADDRS_PER_CACHED_PEER
+    for (const [name, value] of Object.entries({ maxPeers: this.maxPeers, maxAddrsPerPeer: this.maxAddrsPerPeer })) {
       if (!Number.isSafeInteger(value) || value <= 0) {
         throw new InvalidOptionsError(`${name} must be a positive integer, got ${value}`)
       }
     }
-    const peers: PeerSublevel = database.sublevel<string, Entry>(SUBLEVELS.peers, { valueEncoding: 'json' })
-    const cache = new PeerCache(peers, maxPeers, maxAddrsPerPeer)
+    this.peers = database.sublevel<string, Entry>(SUBLEVELS.peers, { valueEncoding: 'json' })
+  }
+
+  /** Read the cache into memory, dropping entries that are damaged or beyond the bound */
+  async open (): Promise<void> {
     const ops: Operation[] = []
-    for await (const [peerId, entry] of peers.iterator()) {
+    for await (const [peerId, entry] of this.peers.iterator()) {
       if (isEntry(entry)) {
-        cache.entries.set(peerId, entry)
+        this.entries.set(peerId, entry)
       } else {
         // written by something else or damaged: of no use for dialling
         ops.push({ type: 'del', key: peerId })
       }
     }
     // the bound may have been lowered since the cache was written
-    await cache.write(ops)
-    return cache
+    await this.write(ops)
   }
-
-  private readonly entries = new Map<string, Entry>()
-
-  private constructor (
-    private readonly peers: PeerSublevel,
-    private readonly maxPeers: number,
-    private readonly maxAddrsPerPeer: number
-  ) {}
 
   get size (): number {
     return this.entries.size
@@ -130,4 +130,11 @@ function isEntry (value: unknown): value is Entry {
   return entry != null && typeof entry === 'object' &&
     Array.isArray(entry.addrs) && entry.addrs.every(addr => typeof addr === 'string') &&
     Number.isFinite(entry.lastSeen)
+}
+
+/** A peer cache, opened */
+export async function openPeerCache (database: NodeDatabase, init: PeerCacheInit = {}): Promise<PeerCache> {
+  const cache = new PeerCache(database, init)
+  await cache.open()
+  return cache
 }

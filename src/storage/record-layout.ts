@@ -14,7 +14,7 @@
  */
 import { ID_BYTES, ringIdToBytes } from '../chord/id.js'
 import type { RingId } from '../chord/id.js'
-import type { StoreStats } from './store.js'
+import type { StoreStats } from '../chord/record.js'
 
 const U64_BYTES = 8
 const U32_BYTES = 4

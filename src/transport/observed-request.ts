@@ -2,7 +2,7 @@
  * How one /chord/1.0.0 request went, as its sender or the node answering it saw it. The service
  * reports these to whoever watches it (metrics), so the transport itself stays free of them.
  */
-import type { MessageType } from '../protocol/chord.js'
+import type { MessageType } from '../protocol/generated/chord.js'
 
 /**
  * - `ok`: answered

@@ -27,6 +27,8 @@ export interface StreamPoolInit {
   maxIdleStreamsPerPeer: number
   /** ms an idle stream is kept before it is closed */
   idleTimeout: number
+  /** bytes of the largest frame read or written on a stream */
+  maxMessageSize: number
 }
 
 /** A stream lent to one caller for one request: give it back with `release` or `discard` */
@@ -55,12 +57,16 @@ export class StreamPool {
   private readonly init: StreamPoolInit
   private readonly log: Logger
   private readonly peers = new Map<string, PeerStreams>()
-  private running = true
+  private running = false
 
   constructor (components: StreamPoolComponents, init: StreamPoolInit) {
     this.components = components
     this.init = init
     this.log = components.logger.forComponent('libp2p-chord:transport:stream-pool')
+  }
+
+  start (): void {
+    this.running = true
   }
 
   /** An idle stream to `peer` if there is one, else a new one; waits while the peer's cap is reached */
@@ -100,7 +106,8 @@ export class StreamPool {
     const streams = this.streamsOf(key)
 
     if (!this.running || !isReusable(pooled.stream) || streams.idle.length >= this.init.maxIdleStreamsPerPeer) {
-      this.close(pooled)
+      // close() never rejects: a stream that cannot close gracefully is reset
+      void this.close(pooled)
     } else {
       this.keepIdle(key, streams, pooled)
     }
@@ -135,7 +142,7 @@ export class StreamPool {
     const connection = await this.components.dial(peer, options)
     const stream = await connection.newStream(this.init.protocol, { signal: options.signal })
     this.log.trace('opened stream %s to %p', stream.id, peer)
-    return { peer, stream, framed: frameStream(stream) }
+    return { peer, stream, framed: frameStream(stream, this.init.maxMessageSize) }
   }
 
   private takeIdle (streams: PeerStreams): PooledStream | undefined {

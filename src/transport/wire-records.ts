@@ -3,8 +3,8 @@
  * src/protocol/validate.ts; the id is never sent, the receiver computes it.
  */
 import { wireBytes } from './ring-id.js'
-import type { Record as WireRecord, RecordSummary as WireSummary } from '../protocol/chord.js'
-import type { ChordRecord, RecordSummary } from '../storage/store.js'
+import type { Record as WireRecord, RecordSummary as WireSummary } from '../protocol/generated/chord.js'
+import type { ChordRecord, RecordSummary } from '../chord/record.js'
 
 export function toWireRecord (record: ChordRecord): WireRecord {
   return { key: wireBytes(record.key), value: wireBytes(record.value), expiresAt: record.expiresAt }

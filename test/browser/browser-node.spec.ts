@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import { BROWSER_EXAMPLE_DIR, buildBrowserBundle } from '../../examples/browser/build.js'
 import { launchChromium } from '../helpers/chromium.js'
 import { servePages } from '../helpers/page-server.js'
-import { startRing, stopAll } from '../helpers/ring.js'
+import { startRing, stopAll, ringOf } from '../helpers/ring.js'
 import type { ChordNode } from '../../src/index.js'
 import type { PageServer } from '../helpers/page-server.js'
 import type { Browser, Page } from 'playwright-core'
@@ -119,7 +119,7 @@ describe('browser node (Chromium)', function () {
     assert.ok(connected.length > 0, 'the browser node is connected to the ring')
 
     for (const node of ring) {
-      const known = node.ring.table.knownNodes().map(ref => ref.peer)
+      const known = ringOf(node).table.knownNodes().map(ref => ref.peer)
       assert.ok(!known.includes(browserPeer), `${node.peerId.toString()} routes through the browser node`)
     }
   })

@@ -3,8 +3,10 @@
  * through different existing nodes, and check the ring against the sorted list of ring ids.
  */
 import { createChordNode } from '../../src/index.js'
+import { internalsOf } from '../../src/testing.js'
 import { waitFor } from './wait-for.js'
 import type { ChordNode, ChordNodeOptions } from '../../src/index.js'
+import type { ChordRing } from '../../src/chord/ring.js'
 
 /** Maintenance intervals short enough for tests to converge in a second or two */
 export const FAST_TIMERS = {
@@ -47,8 +49,13 @@ export async function startRing (count: number, options: ChordNodeOptions = {}, 
   return nodes
 }
 
+/** The ring core of a node: its routing table, lookups and maintenance */
+export function ringOf (node: ChordNode): ChordRing {
+  return internalsOf(node).ring
+}
+
 export function sortedByRingId (nodes: ChordNode[]): ChordNode[] {
-  return [...nodes].sort((a, b) => (a.ring.self.id < b.ring.self.id ? -1 : 1))
+  return [...nodes].sort((a, b) => (ringOf(a).self.id < ringOf(b).self.id ? -1 : 1))
 }
 
 /**
@@ -58,12 +65,12 @@ export function sortedByRingId (nodes: ChordNode[]): ChordNode[] {
 export function ringIsConsistent (nodes: ChordNode[]): boolean {
   const sorted = sortedByRingId(nodes)
   return sorted.every((node, i) => {
-    const { table } = node.ring
+    const { table } = ringOf(node)
     const previous = sorted[(i - 1 + sorted.length) % sorted.length]
     const expected = Array.from({ length: Math.min(table.successorListLength, sorted.length - 1) },
-      (_, k) => sorted[(i + 1 + k) % sorted.length].ring.self.peer)
+      (_, k) => ringOf(sorted[(i + 1 + k) % sorted.length]).self.peer)
     const successorsOk = table.getSuccessors().map(s => s.peer).join() === expected.join()
-    const predecessorOk = sorted.length === 1 || table.predecessor?.peer === previous.ring.self.peer
+    const predecessorOk = sorted.length === 1 || table.predecessor?.peer === ringOf(previous).self.peer
     return successorsOk && predecessorOk
   })
 }
@@ -82,15 +89,19 @@ export async function waitForConsistentRing (nodes: ChordNode[], timeoutMs = 30_
 /** The node that owns a ring position according to the sorted list of ring ids */
 export function expectedOwner (nodes: ChordNode[], position: bigint): ChordNode {
   const sorted = sortedByRingId(nodes)
-  return sorted.find(n => n.ring.self.id >= position) ?? sorted[0]
+  return sorted.find(n => ringOf(n).self.id >= position) ?? sorted[0]
 }
 
 /**
  * A crash as far as the ring can tell: connections drop without a goodbye and nothing answers.
- * The node object is stopped later (its stop() then finds nobody to hand records to).
+ * The node forgets its neighbours first, so stopping libp2p hands nothing over and tells nobody.
  */
 export async function crash (node: ChordNode): Promise<void> {
-  node.ring.stop()
+  const { core } = internalsOf(node)
+  core.stop()
+  for (const neighbour of core.ring.table.knownNodes()) {
+    core.ring.table.removeNode(neighbour.peer)
+  }
   await node.libp2p.stop()
 }
 

@@ -1,17 +1,19 @@
 /**
- * An in-process network of ring cores with no libp2p: each node's `ChordRpc` calls the target's
- * handler directly. Thousands of nodes fit in one process, so properties that need a large ring
+ * An in-process network of ring nodes with no libp2p: each node is the same composition a real
+ * node runs (`RingNode`: ring, replication, rehoming), and its `RingRpc` calls the target's
+ * handlers directly. Thousands of nodes fit in one process, so properties that need a large ring
  * (O(log N) routing, healing after mass failure) can be shown exactly. Rounds are driven by hand,
  * so a test reads "after k rounds", not "after k seconds".
  */
-import { Replication } from '../../src/chord/replication.js'
-import { ChordRing } from '../../src/chord/ring.js'
-import { openLevelStore } from '../../src/storage/level-store.js'
-import { DEFAULT_TTL_POLICY } from '../../src/storage/ttl.js'
 import { hashToRingId, inHalfOpenInterval } from '../../src/chord/id.js'
+import { RingNode } from '../../src/chord/ring-node.js'
+import { DEFAULT_TTL_POLICY } from '../../src/chord/ttl.js'
+import { openLevelStore } from '../../src/storage/level-store.js'
 import type { RingId } from '../../src/chord/id.js'
-import type { ChordRpc, FindSuccessorReply, Neighbours, NodeRef, RecordRpc } from '../../src/chord/rpc.js'
-import type { RecordStore } from '../../src/storage/store.js'
+import type { RecordStore } from '../../src/chord/record.js'
+import type { Replication } from '../../src/chord/replication.js'
+import type { ChordRing } from '../../src/chord/ring.js'
+import type { DeletionRpc, FindSuccessorReply, NamespaceName, Neighbours, NodeRef, RecordRpc, RingRpc } from '../../src/chord/rpc.js'
 
 export class NodeDownError extends Error {
   name = 'NodeDownError'
@@ -19,8 +21,6 @@ export class NodeDownError extends Error {
 
 export interface SimulatorInit {
   replicas?: number
-  /** give every node a record store (in memory) and replication */
-  records?: boolean
   /** told of every remote call, before it is made (tests watch who sends what) */
   onMessage?(from: NodeRef, to: NodeRef, kind: string): void
 }
@@ -36,6 +36,7 @@ export interface SimRecords {
 }
 
 export class Simulator {
+  readonly nodes = new Map<string, RingNode>()
   readonly rings = new Map<string, ChordRing>()
   readonly alive = new Set<string>()
   readonly records = new Map<string, SimRecords>()
@@ -44,34 +45,30 @@ export class Simulator {
   /** remote calls made, by method */
   readonly messagesByKind = new Map<string, number>()
   private readonly replicas?: number
-  private readonly withRecords: boolean
   private readonly onMessage: (from: NodeRef, to: NodeRef, kind: string) => void
 
   constructor (init: SimulatorInit = {}) {
     this.replicas = init.replicas
-    this.withRecords = init.records ?? false
     this.onMessage = init.onMessage ?? (() => {})
   }
 
   /** Add a node named `name`; it is not part of any ring until it joins */
   async addNode (name: string, options: SimNodeOptions = {}): Promise<ChordRing> {
     const self: NodeRef = { id: hashToRingId(new TextEncoder().encode(name)), peer: name }
-    let replication: Replication | undefined
-    const ring = new ChordRing({
+    const store = await openLevelStore()
+    const node = new RingNode({
       self,
       rpc: this.rpcFor(self),
+      store,
+      ttl: DEFAULT_TTL_POLICY,
       replicas: this.replicas,
-      clientMode: options.clientMode,
-      onNeighboursChanged: () => { void replication?.neighboursChanged() }
+      clientMode: options.clientMode
     })
-    if (this.withRecords) {
-      const store = await openLevelStore()
-      replication = new Replication({ ring, rpc: this.recordRpcFor(self), store, ttl: DEFAULT_TTL_POLICY })
-      this.records.set(name, { store, replication })
-    }
-    this.rings.set(name, ring)
+    this.nodes.set(name, node)
+    this.records.set(name, { store, replication: node.records })
+    this.rings.set(name, node.ring)
     this.alive.add(name)
-    return ring
+    return node.ring
   }
 
   recordsOf (name: string): SimRecords {
@@ -102,8 +99,7 @@ export class Simulator {
 
   /** A graceful leave: the node hands its records over, tells its neighbours, then stops answering */
   async leave (name: string): Promise<void> {
-    await this.records.get(name)?.replication.handoffOnLeave()
-    await this.rings.get(name)?.leave()
+    await this.nodes.get(name)?.leave(LEAVE_HANDOFF_TIMEOUT)
     this.alive.delete(name)
   }
 
@@ -179,25 +175,35 @@ export class Simulator {
     }
   }
 
-  private recordRpcFor (self: NodeRef): RecordRpc {
-    const target = (to: NodeRef, kind: string): Replication => {
+  private namespaceRpcFor (self: NodeRef, name: NamespaceName): RecordRpc & DeletionRpc {
+    const target = (to: NodeRef, kind: string): NonNullable<ReturnType<RingNode['handlerOf']>> => {
       this.reach(self, to, kind)
-      return this.recordsOf(to.peer).replication
+      const handler = this.nodes.get(to.peer)?.handlerOf(name)
+      if (handler == null) {
+        throw new Error(`${to.peer} keeps no ${name}`)
+      }
+      return handler
     }
     return {
       storeRecords: async (to, records) => { await target(to, 'storeRecords').onStoreRecords(self, copy(records)) },
       fetchRecords: async (to, key) => copy(await target(to, 'fetchRecords').onFetchRecords(self, key)),
       rangeDigest: async (to, from, until) => copy(await target(to, 'rangeDigest').onRangeDigest(self, from, until)),
-      rangeSummaries: async (to, from, until) => copy(await target(to, 'rangeSummaries').onRangeSummaries(self, from, until))
+      rangeSummaries: async (to, from, until) => copy(await target(to, 'rangeSummaries').onRangeSummaries(self, from, until)),
+      deleteRecords: async (to, deletion) => { await target(to, 'deleteRecords').onDeleteRecords?.(self, copy(deletion)) }
     }
   }
 
-  private rpcFor (self: NodeRef): ChordRpc {
+  private rpcFor (self: NodeRef): RingRpc {
     const target = (to: NodeRef, kind: string): ChordRing => {
       this.reach(self, to, kind)
       return this.ringOf(to.peer)
     }
+    const namespaces = {
+      records: this.namespaceRpcFor(self, 'records'),
+      mailbox: this.namespaceRpcFor(self, 'mailbox')
+    }
     return {
+      namespace: name => namespaces[name],
       getNeighbours: async (to): Promise<Neighbours> => copy(target(to, 'getNeighbours').onGetNeighbours(self)),
       notify: async (to): Promise<void> => { target(to, 'notify').onNotify(self) },
       findSuccessor: async (to, id): Promise<FindSuccessorReply> => copy(target(to, 'findSuccessor').onFindSuccessor(self, id)),
@@ -206,6 +212,9 @@ export class Simulator {
     }
   }
 }
+
+/** ms a leaving node may spend handing each namespace over (in memory, it never needs long) */
+const LEAVE_HANDOFF_TIMEOUT = 10_000
 
 /** Replies cross a "network": the caller must never share the callee's arrays */
 function copy<T> (value: T): T {

@@ -1,8 +1,8 @@
 import { strict as assert } from 'node:assert'
 import { memory } from '@libp2p/memory'
-import { createChordLibp2p, INBOUND_CONNECTIONS_PER_SECOND_PER_IP } from '../../src/transport/libp2p.js'
+import { createChordLibp2p, INBOUND_CONNECTIONS_PER_SECOND_PER_IP } from '../../src/node/libp2p.js'
 import { waitFor } from '../helpers/wait-for.js'
-import type { ChordLibp2p, ChordLibp2pOptions } from '../../src/transport/libp2p.js'
+import type { ChordLibp2p, ChordLibp2pOptions } from '../../src/node/libp2p.js'
 
 describe('createChordLibp2p', function () {
   this.timeout(30_000)

@@ -6,7 +6,7 @@ import { MAX_ENVELOPE_SIZE } from '../../src/mailbox/constants.js'
 import { answerChallenge } from '../../src/mailbox/proofs.js'
 import { mailboxKey } from '../../src/mailbox/public-key.js'
 import { seal } from '../../src/mailbox/seal.js'
-import { MailboxEvent, MailboxRequest } from '../../src/protocol/mailbox.js'
+import { MailboxEvent, MailboxRequest } from '../../src/protocol/generated/mailbox.js'
 import {
   MAILBOX_PROTOCOL,
   MAX_INBOUND_MAILBOX_STREAMS,
@@ -15,20 +15,20 @@ import {
   MAX_SUBSCRIPTIONS_PER_PEER,
   MailboxErrorCode,
   PUSH_WRITE_TIMEOUT
-} from '../../src/protocol/mailbox-constants.js'
+} from '../../src/mailbox/protocol-constants.js'
 import { frameStream } from '../../src/protocol/framing.js'
 import { openLevelStore } from '../../src/storage/level-store.js'
-import { createRecord } from '../../src/storage/store.js'
-import { createChordLibp2p } from '../../src/transport/libp2p.js'
-import { MailboxServer } from '../../src/transport/mailbox-server.js'
-import { openMailboxSession } from '../../src/transport/mailbox-session.js'
+import { createRecord } from '../../src/chord/record.js'
+import { createChordLibp2p } from '../../src/node/libp2p.js'
+import { MailboxServer } from '../../src/mailbox/server.js'
+import { openMailboxSession } from '../../src/mailbox/session.js'
 import { ringIdOf, wireBytes } from '../../src/transport/ring-id.js'
 import { waitFor } from '../helpers/wait-for.js'
 import type { NodeRef } from '../../src/chord/rpc.js'
 import type { Identity } from '../../src/index.js'
 import type { LevelRecordStore } from '../../src/storage/level-store.js'
-import type { ChordLibp2p } from '../../src/transport/libp2p.js'
-import type { MailboxServerInit } from '../../src/transport/mailbox-server.js'
+import type { ChordLibp2p } from '../../src/node/libp2p.js'
+import type { MailboxServerInit } from '../../src/mailbox/server.js'
 import type { FramedStream } from '../../src/protocol/framing.js'
 import type { Stream } from '@libp2p/interface'
 

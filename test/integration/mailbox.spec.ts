@@ -1,43 +1,43 @@
 import assert from 'node:assert/strict'
-import { containsBytes } from '../helpers/bytes.js'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { containsBytes } from '../helpers/bytes.js'
 import { inOpenInterval, ringIdFromBytes } from '../../src/chord/id.js'
-import { ForbiddenError, InvalidOptionsError, VerificationError, createIdentity } from '../../src/index.js'
+import { ForbiddenError, InvalidOptionsError, NotStartedError, VerificationError, createIdentity } from '../../src/index.js'
 import { MAX_PLAINTEXT_SIZE } from '../../src/mailbox/constants.js'
 import { signDeletion } from '../../src/mailbox/proofs.js'
 import { mailboxKey } from '../../src/mailbox/public-key.js'
-import { createRecord } from '../../src/storage/store.js'
-import { ChordService } from '../../src/transport/chord-service.js'
-import { createChordLibp2p } from '../../src/transport/libp2p.js'
-import { openMailboxSession } from '../../src/transport/mailbox-session.js'
+import { createRecord } from '../../src/chord/record.js'
+import { TransportUnderTest } from '../helpers/transport.js'
+import { createChordLibp2p } from '../../src/node/libp2p.js'
+import { openMailboxSession } from '../../src/mailbox/session.js'
 import { ringIdOf } from '../../src/transport/ring-id.js'
-import { crash, expectedOwner, expectedReplicas, startNode, startRing, stopAll, waitForConsistentRing } from '../helpers/ring.js'
+import { crash, expectedOwner, expectedReplicas, startNode, startRing, stopAll, waitForConsistentRing, ringOf } from '../helpers/ring.js'
 import { waitFor } from '../helpers/wait-for.js'
+import { internalsOf } from '../../src/testing.js'
 import type { ChordNode, Identity } from '../../src/index.js'
 import type { NodeRef } from '../../src/chord/rpc.js'
 import type { MailboxMessage } from '../../src/mailbox/subscription.js'
-import type { ChordLibp2p } from '../../src/transport/libp2p.js'
+import type { ChordLibp2p } from '../../src/node/libp2p.js'
 import type { PrivateKey } from '@libp2p/interface'
 
 const text = (s: string): Uint8Array => new TextEncoder().encode(s)
 const read = (m: MailboxMessage): string => new TextDecoder().decode(m.plaintext)
-const refOf = (node: ChordNode): NodeRef => ({ id: node.ring.self.id, peer: node.peerId.toString() })
+const refOf = (node: ChordNode): NodeRef => ({ id: ringOf(node).self.id, peer: node.peerId.toString() })
 
 /** Every envelope a node holds for others, raw */
 async function heldEnvelopes (node: ChordNode): Promise<Uint8Array[]> {
   const values: Uint8Array[] = []
-  for await (const record of node.mailboxStore.range(0n, 0n)) {
+  for await (const record of internalsOf(node).mailboxStore.range(0n, 0n)) {
     values.push(record.value)
   }
   return values
 }
 
-
 describe('the end-to-end encrypted mailbox on a ring of real nodes', function () {
   this.timeout(180_000)
   let nodes: ChordNode[] = []
-  let strangers: Array<{ libp2p: ChordLibp2p, service: ChordService }> = []
+  let strangers: Array<{ libp2p: ChordLibp2p, service: TransportUnderTest }> = []
   let alice: Identity
   let bob: Identity
 
@@ -54,10 +54,10 @@ describe('the end-to-end encrypted mailbox on a ring of real nodes', function ()
   })
 
   /** A libp2p peer outside the ring that speaks /chord/1.0.0 by itself: what an attacker runs */
-  async function stranger (): Promise<ChordService> {
+  async function stranger (): Promise<TransportUnderTest> {
     const libp2p = await createChordLibp2p({ listen: ['/ip4/127.0.0.1/tcp/0'] })
     const refuse = async (): Promise<never> => { throw new Error('not a ring node') }
-    const service = new ChordService(libp2p, {
+    const service = new TransportUnderTest(libp2p, {
       handler: {
         onGetNeighbours: () => ({ successors: [] }),
         onNotify: () => {},
@@ -83,7 +83,7 @@ describe('the end-to-end encrypted mailbox on a ring of real nodes', function ()
     // the arc is about 1/N of the ring, so a few dozen tries find one
     for (let attempt = 0; attempt < 10_000; attempt++) {
       const privateKey = await generateKeyPair('Ed25519')
-      if (inOpenInterval(ringIdOf(peerIdFromPrivateKey(privateKey)), position - 1n, owner.ring.self.id)) {
+      if (inOpenInterval(ringIdOf(peerIdFromPrivateKey(privateKey)), position - 1n, ringOf(owner).self.id)) {
         return privateKey
       }
     }
@@ -105,6 +105,20 @@ describe('the end-to-end encrypted mailbox on a ring of real nodes', function ()
     assert.equal(received[0].from, alice.address)
     assert.equal(received[0].id, sent.id)
     await sub.close()
+  })
+
+  it('closes a subscription still starting when its node stops, and takes no new one', async () => {
+    nodes = await startRing(3)
+    const received: MailboxMessage[] = []
+    const starting = nodes[1].mailbox.subscribe(bob, message => { received.push(message) })
+    const outcome = starting.then(sub => sub, (err: Error) => err)
+    await nodes[1].stop()
+    // either it was refused because the node stopped, or it had started and was closed with the node
+    const settled = await outcome
+    if (settled instanceof Error) {
+      assert.ok(settled instanceof NotStartedError, `${settled.name}: ${settled.message}`)
+    }
+    await assert.rejects(nodes[1].mailbox.subscribe(bob, message => { received.push(message) }), NotStartedError)
   })
 
   it('delivers what was sent while Bob was away when he subscribes: once each, in send order per sender', async () => {
@@ -168,7 +182,7 @@ describe('the end-to-end encrypted mailbox on a ring of real nodes', function ()
     await waitForConsistentRing(nodes)
     assert.equal(mailboxOwner(bob).peerId.toString(), newcomer.peerId.toString())
     const key = mailboxKey(bob.publicKey)
-    await waitFor(async () => (await newcomer.mailboxStore.get(key)).length === 5, 'the newcomer to hold the five envelopes')
+    await waitFor(async () => (await internalsOf(newcomer).mailboxStore.get(key)).length === 5, 'the newcomer to hold the five envelopes')
     const received: MailboxMessage[] = []
     const sub = await nodes[3].mailbox.subscribe(bob, message => { received.push(message) })
     assert.equal(sub.node?.peer, newcomer.peerId.toString())
@@ -203,7 +217,7 @@ describe('the end-to-end encrypted mailbox on a ring of real nodes', function ()
     await waitFor(() => received.length === 3, 'three messages')
     const key = mailboxKey(bob.publicKey)
     const replicas = expectedReplicas(nodes, ringIdFromBytes(key), 3)
-    await waitFor(async () => (await Promise.all(replicas.map(async n => n.mailboxStore.get(key)))).every(r => r.length === 0),
+    await waitFor(async () => (await Promise.all(replicas.map(async n => internalsOf(n).mailboxStore.get(key)))).every(r => r.length === 0),
       'every replica to drop the envelopes')
     await sub.close()
   })
@@ -234,7 +248,7 @@ describe('the end-to-end encrypted mailbox on a ring of real nodes', function ()
     await nodes[0].mailbox.send(alice, bob.address, text('private'))
     const key = mailboxKey(bob.publicKey)
     const [replica] = expectedReplicas(nodes, ringIdFromBytes(key), 1)
-    const [held] = await replica.mailboxStore.get(key)
+    const [held] = await internalsOf(replica).mailboxStore.get(key)
     const eve = await createIdentity()
     const attacker = await stranger()
 
@@ -249,7 +263,7 @@ describe('the end-to-end encrypted mailbox on a ring of real nodes', function ()
     // and cannot list it
     await assert.rejects(attacker.mailboxRpc().fetchRecords(refOf(replica), key), ForbiddenError)
     await assert.rejects(attacker.mailboxRpc().rangeSummaries(refOf(replica), 0n, 1n), ForbiddenError)
-    assert.equal((await replica.mailboxStore.get(key)).length, 1, 'nothing changed')
+    assert.equal((await internalsOf(replica).mailboxStore.get(key)).length, 1, 'nothing changed')
   })
 
   it('refuses oversized messages, and never shows Bob a tampered envelope', async () => {
@@ -260,7 +274,7 @@ describe('the end-to-end encrypted mailbox on a ring of real nodes', function ()
     const key = mailboxKey(bob.publicKey)
     const genuine = await nodes[0].mailbox.send(alice, bob.address, text('genuine'))
     const [replica] = expectedReplicas(nodes, ringIdFromBytes(key), 1)
-    const [held] = await replica.mailboxStore.get(key)
+    const [held] = await internalsOf(replica).mailboxStore.get(key)
     const tampered = held.value.slice()
     tampered[tampered.byteLength - 5] ^= 1
     await attacker.mailboxRpc().storeRecords(refOf(replica), [createRecord(key, tampered, Date.now() + 60_000)])
@@ -296,9 +310,9 @@ describe('the end-to-end encrypted mailbox on a ring of real nodes', function ()
     nodes = await startRing(4)
     await nodes[0].mailbox.send(alice, bob.address, text('ephemeral'), { ttlMs: 300 })
     const key = mailboxKey(bob.publicKey)
-    await waitFor(async () => (await Promise.all(nodes.map(async n => n.mailboxStore.get(key)))).every(r => r.length === 0),
+    await waitFor(async () => (await Promise.all(nodes.map(async n => internalsOf(n).mailboxStore.get(key)))).every(r => r.length === 0),
       'the envelope to expire everywhere', 5000)
-    await waitFor(() => nodes.every(n => n.mailboxStore.stats().records === 0), 'the sweep to remove it from disk', 5000)
+    await waitFor(() => nodes.every(n => internalsOf(n).mailboxStore.stats().records === 0), 'the sweep to remove it from disk', 5000)
     const received: MailboxMessage[] = []
     const sub = await nodes[1].mailbox.subscribe(bob, message => { received.push(message) })
     assert.equal(received.length, 0)

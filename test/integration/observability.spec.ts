@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict'
 import { connect } from 'node:net'
-import { ringIdFromBytes } from '../../src/chord/id.js'
+import { ringIdFromBytes, keyPosition } from '../../src/chord/id.js'
 import { InvalidOptionsError } from '../../src/errors.js'
-import { keyPosition } from '../../src/node.js'
 import { parseHostPort, startObservabilityServer } from '../../src/observability/http.js'
 import { hasMetric, metricSum } from '../helpers/prometheus.js'
-import { crash, expectedOwner, sortedByRingId, startNode, startRing, stopAll, waitForConsistentRing } from '../helpers/ring.js'
+import { crash, expectedOwner, sortedByRingId, startNode, startRing, stopAll, waitForConsistentRing, ringOf } from '../helpers/ring.js'
 import { waitFor } from '../helpers/wait-for.js'
+import { internalsOf } from '../../src/testing.js'
 import type { ChordNode } from '../../src/index.js'
 import type { ObservabilityServer, ObservedNode } from '../../src/observability/http.js'
 
@@ -72,15 +72,15 @@ describe('metrics and health of real nodes', function () {
     await nodes[0].put('repair me', text('value'))
     const position = keyPosition('repair me')
     const owner = expectedOwner(nodes, ringIdFromBytes(position))
-    const replica = nodes.find(node => node !== owner && node.store.stats().records > 0)
+    const replica = nodes.find(node => node !== owner && internalsOf(node).store.stats().records > 0)
     assert.ok(replica != null)
-    const [record] = await replica.store.get(position)
-    await replica.store.delete(position, [record.id])
+    const [record] = await internalsOf(replica).store.get(position)
+    await internalsOf(replica).store.delete(position, [record.id])
 
     // a round is reported once every replica has been compared, a moment after the refill
     const repairedByOwner = async (): Promise<number> =>
       metricSum(await owner.metrics(), 'chord_anti_entropy_records_repaired_total', { direction: 'sent' })
-    await waitFor(async () => (await replica.store.get(position)).length === 1 && await repairedByOwner() >= 1,
+    await waitFor(async () => (await internalsOf(replica).store.get(position)).length === 1 && await repairedByOwner() >= 1,
       'the owner\'s anti-entropy to refill the wiped replica', 30_000)
     assert.ok(metricSum(await owner.metrics(), 'chord_anti_entropy_rounds_total') > 0)
   })
@@ -91,14 +91,14 @@ describe('metrics and health of real nodes', function () {
 
     const [watcher, successor] = sortedByRingId(nodes)
     // hold the watcher's repair rounds, so the dead successor is still its successor when asked
-    watcher.ring.stop()
+    ringOf(watcher).stop()
     await crash(successor)
     const report = await watcher.health()
     assert.notEqual(report.status, 'ok')
     assert.equal(report.checks.successor.status, 'degraded')
     assert.equal(report.checks.successor.peer, successor.peerId.toString())
 
-    watcher.ring.start()
+    ringOf(watcher).start()
     const survivors = nodes.filter(node => node !== successor)
     await waitForConsistentRing(survivors)
     await waitFor(async () => allHealthy(survivors), 'every survivor to report ok again', 30_000)

@@ -5,7 +5,7 @@ import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { PeerRecord, RecordEnvelope } from '@libp2p/peer-record'
 import { multiaddr } from '@multiformats/multiaddr'
 import { InvalidMessageError, RateLimitedError, RequestTimeoutError } from '../../src/errors.js'
-import { PROTOCOL as CHORD_PROTOCOL } from '../../src/protocol/constants.js'
+import { PROTOCOL as CHORD_PROTOCOL } from '../../src/transport/constants.js'
 import { frameStream } from '../../src/protocol/framing.js'
 import {
   MAX_PX_PEERS,
@@ -14,13 +14,13 @@ import {
   PX_MAX_STREAMS_PER_CONNECTION,
   PX_PROTOCOL,
   PX_REQUESTS_PER_MINUTE
-} from '../../src/protocol/px-constants.js'
-import { PxRequest, PxResponse } from '../../src/protocol/px.js'
-import { createChordLibp2p } from '../../src/transport/libp2p.js'
+} from '../../src/peer-exchange/constants.js'
+import { PxRequest, PxResponse } from '../../src/protocol/generated/px.js'
+import { createChordLibp2p } from '../../src/node/libp2p.js'
 import { waitFor } from '../helpers/wait-for.js'
-import type { PxPeer } from '../../src/protocol/px.js'
-import type { PeerExchange } from '../../src/transport/peer-exchange.js'
-import type { ChordLibp2p, ChordLibp2pOptions } from '../../src/transport/libp2p.js'
+import type { PxPeer } from '../../src/protocol/generated/px.js'
+import type { PeerExchange } from '../../src/peer-exchange/peer-exchange.js'
+import type { ChordLibp2p, ChordLibp2pOptions } from '../../src/node/libp2p.js'
 import type { PeerId, PrivateKey, Stream } from '@libp2p/interface'
 
 const LOOPBACK = ['/ip4/127.0.0.1/tcp/0']
@@ -254,7 +254,7 @@ describe('peer exchange (/chord/px/1.0.0)', function () {
     assert.deepEqual(announced, [good.peerId.toString()])
   })
 
-  it(`rejects with RequestTimeoutError when the peer does not answer within requestTimeout`, async () => {
+  it('rejects with RequestTimeoutError when the peer does not answer within requestTimeout', async () => {
     const silent = await startNode({ peerExchange: false })
     await silent.handle(PX_PROTOCOL, () => {})
     const asker = await startNode({ peerExchange: { requestTimeout: 200 } })
@@ -280,7 +280,7 @@ describe('peer exchange (/chord/px/1.0.0)', function () {
     await connect(asker, responder)
 
     const stream = await asker.dialProtocol(responder.peerId, PX_PROTOCOL)
-    await frameStream(stream).write(new Uint8Array(MAX_PX_REQUEST_SIZE + 1))
+    await frameStream(stream, MAX_PX_REQUEST_SIZE * 2).write(new Uint8Array(MAX_PX_REQUEST_SIZE + 1))
     await waitFor(() => isShut(stream), 'the responder to reset the stream', 5000)
   })
 
@@ -372,7 +372,6 @@ function tamper (envelope: Uint8Array<ArrayBuffer>): Uint8Array<ArrayBuffer> {
   copy[copy.length - 1] ^= 0xff
   return copy
 }
-
 
 function isShut (stream: Stream): boolean {
   return stream.status === 'reset' || stream.status === 'aborted' || stream.status === 'closed'

@@ -7,11 +7,11 @@ import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { createChordNode, QuotaExceededError } from '../../src/index.js'
-import { keyPosition } from '../../src/node.js'
-import { ringIdFromBytes } from '../../src/chord/id.js'
+import { keyPosition, ringIdFromBytes } from '../../src/chord/id.js'
 import { seededRandom } from '../helpers/simulator.js'
 import { crash, expectedReplicas, nodeOptions, startNode, startRing, stopAll, waitForConsistentRing } from '../helpers/ring.js'
 import { waitFor } from '../helpers/wait-for.js'
+import { internalsOf } from '../../src/testing.js'
 import type { ChordNode } from '../../src/index.js'
 
 const WRITER = fileURLToPath(new URL('../fixtures/node-writer.ts', import.meta.url))
@@ -22,7 +22,7 @@ const decoded = (values: Uint8Array[]): string[] => values.map(v => new TextDeco
 async function holders (nodes: ChordNode[], key: string): Promise<string[]> {
   const found: string[] = []
   for (const node of nodes) {
-    if ((await node.store.get(keyPosition(key))).length > 0) {
+    if ((await internalsOf(node).store.get(keyPosition(key))).length > 0) {
       found.push(node.peerId.toString())
     }
   }
@@ -181,7 +181,7 @@ describe('records on a ring of real nodes', function () {
     await waitForConsistentRing(nodes)
     const mine = keys.filter(key => expectedReplicas(nodes, ringIdFromBytes(keyPosition(key)), 3).includes(newcomer))
     assert.ok(mine.length > 0)
-    await waitFor(async () => (await Promise.all(mine.map(async key => newcomer.store.get(keyPosition(key))))).every(r => r.length === 1),
+    await waitFor(async () => (await Promise.all(mine.map(async key => internalsOf(newcomer).store.get(keyPosition(key))))).every(r => r.length === 1),
     `the newcomer to hold its ${mine.length} records`, 10_000)
   })
 
@@ -190,7 +190,7 @@ describe('records on a ring of real nodes', function () {
     await nodes[0].put('short-lived', text('soon gone'), { ttlMs: 400 })
     await nodes[0].put('long-lived', text('stays'))
     // stats count what is on disk, expired or not: only the sweep brings them down to the live copies
-    const onDisk = (): number => nodes.reduce((sum, n) => sum + n.store.stats().records, 0)
+    const onDisk = (): number => nodes.reduce((sum, n) => sum + internalsOf(n).store.stats().records, 0)
     assert.equal(onDisk(), 6)
     assert.deepEqual(decoded(await nodes[1].get('short-lived')), ['soon gone'])
     await waitFor(async () => (await nodes[1].get('short-lived')).length === 0, 'the record to expire', 5000)
@@ -207,7 +207,7 @@ describe('records on a ring of real nodes', function () {
     const keys = Array.from({ length: 100 }, (_, i) => `wiped-${i}`)
     await putAll(nodes[1], keys)
     const victim = nodes.pop() as ChordNode
-    const held = victim.store.stats().records
+    const held = internalsOf(victim).store.stats().records
     assert.ok(held > 0, 'the victim held some records')
     await crash(victim)
     await victim.stop()
@@ -216,8 +216,8 @@ describe('records on a ring of real nodes', function () {
     const reborn = await startNode(nodes[0], { privateKey })
     nodes.push(reborn)
     assert.equal(reborn.peerId.toString(), victim.peerId.toString())
-    const took = await waitFor(() => reborn.store.stats().records >= held, 'the wiped replica to be refilled', 20_000)
-    console.log(`      refilled ${reborn.store.stats().records} records in ${took} ms`)
+    const took = await waitFor(() => internalsOf(reborn).store.stats().records >= held, 'the wiped replica to be refilled', 20_000)
+    console.log(`      refilled ${internalsOf(reborn).store.stats().records} records in ${took} ms`)
   })
 
   it('refuses writes over the per-key and total quotas with QuotaExceededError, keeping earlier records', async () => {

@@ -1,8 +1,6 @@
 import assert from 'node:assert/strict'
-import { hashToRingId } from '../../src/chord/id.js'
-import { keyPosition } from '../../src/node.js'
-import { ringIdFromBytes } from '../../src/chord/id.js'
-import { crash, expectedOwner, sortedByRingId, startNode, startRing, stopAll, waitForConsistentRing } from '../helpers/ring.js'
+import { hashToRingId, keyPosition, ringIdFromBytes } from '../../src/chord/id.js'
+import { crash, expectedOwner, sortedByRingId, startNode, startRing, stopAll, waitForConsistentRing, ringOf } from '../helpers/ring.js'
 import { waitFor } from '../helpers/wait-for.js'
 import type { ChordNode } from '../../src/index.js'
 
@@ -35,7 +33,7 @@ describe('a ring of real libp2p nodes on 127.0.0.1', function () {
     let current = nodes[0]
     for (let i = 0; i < nodes.length; i++) {
       visited.add(current.peerId.toString())
-      const next = nodes.find(n => n.ring.self.peer === current.ring.table.successor.peer)
+      const next = nodes.find(n => ringOf(n).self.peer === ringOf(current).table.successor.peer)
       assert.ok(next, 'every successor is a ring member')
       current = next
     }
@@ -44,8 +42,9 @@ describe('a ring of real libp2p nodes on 127.0.0.1', function () {
 
     // pred(succ(n)) = n
     for (const node of nodes) {
-      const successor = nodes.find(n => n.ring.self.peer === node.ring.table.successor.peer)
-      assert.equal(successor?.ring.table.predecessor?.peer, node.ring.self.peer)
+      const successor = nodes.find(n => ringOf(n).self.peer === ringOf(node).table.successor.peer)
+      assert.ok(successor != null)
+      assert.equal(ringOf(successor).table.predecessor?.peer, ringOf(node).self.peer)
     }
 
     assert.equal(await wrongLookups(nodes, 200), 0)
@@ -83,8 +82,8 @@ describe('a ring of real libp2p nodes on 127.0.0.1', function () {
     await leaver.stop()
     // the neighbours were told before stop() returned: no stabilize round or failure detection
     // was needed for them to point at each other
-    assert.equal(before.ring.table.successor.peer, after.ring.self.peer)
-    assert.equal(after.ring.table.predecessor?.peer, before.ring.self.peer)
+    assert.equal(ringOf(before).table.successor.peer, ringOf(after).self.peer)
+    assert.equal(ringOf(after).table.predecessor?.peer, ringOf(before).self.peer)
     await waitForConsistentRing(nodes)
   })
 

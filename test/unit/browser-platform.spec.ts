@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict'
 import { multiaddr } from '@multiformats/multiaddr'
 import { browserConnectionGater } from '../../src/index.js'
-import * as browserDefaults from '../../src/transport/platform-defaults.browser.js'
-import * as nodeDefaults from '../../src/transport/platform-defaults.js'
+import * as browserDefaults from '../../src/services/platform-defaults.browser.js'
+import * as nodeDefaults from '../../src/services/platform-defaults.js'
 
 function dialable (gater: ReturnType<typeof browserConnectionGater>, address: string): boolean {
   return gater.denyDialMultiaddr?.(multiaddr(address)) !== true

@@ -6,7 +6,7 @@ import { streamPair } from '@libp2p/utils'
 import { multiaddr } from '@multiformats/multiaddr'
 import { Uint8ArrayList } from 'uint8arraylist'
 import { InvalidMessageError } from '../../src/errors.js'
-import { MessageType, Request, Response } from '../../src/protocol/chord.js'
+import { MessageType, Request, Response } from '../../src/protocol/generated/chord.js'
 import {
   MAX_ADDR_BYTES,
   MAX_ADDRS_PER_PEER,
@@ -19,11 +19,11 @@ import {
   POOLED_STREAM_IDLE_TIMEOUT,
   RING_ID_BYTES,
   STREAM_IDLE_TIMEOUT
-} from '../../src/protocol/constants.js'
+} from '../../src/transport/constants.js'
 import { frameStream } from '../../src/protocol/framing.js'
-import { decodeRequest, decodeResponse, validatePeer } from '../../src/protocol/validate.js'
+import { decodeRequest, decodeResponse, validatePeer } from '../../src/transport/validate.js'
 import { ringIdOf, ringIdToWire } from '../../src/transport/ring-id.js'
-import type { Peer } from '../../src/protocol/chord.js'
+import type { Peer } from '../../src/protocol/generated/chord.js'
 import type { PeerId } from '@libp2p/interface'
 
 async function newPeerId (): Promise<PeerId> {
@@ -55,7 +55,6 @@ function addrOfLength (length: number): Uint8Array<ArrayBuffer> {
   assert.equal(bytes.byteLength, length)
   return bytes
 }
-
 
 function isInvalidMessage (err: unknown): boolean {
   return err instanceof InvalidMessageError
@@ -266,14 +265,14 @@ describe('/chord/1.0.0 wire format', () => {
     it('reads a frame of MAX_MESSAGE_SIZE bytes', async () => {
       const [outbound, inbound] = await streamPair()
       const body = bytesOf(MAX_MESSAGE_SIZE)
-      const received = frameStream(inbound).read()
-      await frameStream(outbound).write(body)
+      const received = frameStream(inbound, MAX_MESSAGE_SIZE).read()
+      await frameStream(outbound, MAX_MESSAGE_SIZE).write(body)
       assert.equal((await received).byteLength, MAX_MESSAGE_SIZE)
     })
 
     it('refuses a length prefix over MAX_MESSAGE_SIZE before the body arrives', async () => {
       const [outbound, inbound] = await streamPair()
-      const received = frameStream(inbound).read()
+      const received = frameStream(inbound, MAX_MESSAGE_SIZE).read()
       outbound.send(encodeVarint(MAX_MESSAGE_SIZE + 1))
       await assert.rejects(received, (err: Error) => err.name === 'InvalidDataLengthError')
     })

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { hashToRingId, ringIdToBytes } from '../../src/chord/id.js'
 import { InvalidOptionsError, LookupFailedError, createChordNode } from '../../src/index.js'
-import { createRecord } from '../../src/storage/store.js'
+import { createRecord } from '../../src/chord/record.js'
 import { Simulator, seededRandom } from '../helpers/simulator.js'
 import type { ChordRing } from '../../src/chord/ring.js'
 
@@ -24,7 +24,6 @@ describe('client mode', function () {
     const random = seededRandom(31)
     const sentByClient = new Map<string, number>()
     const sim = new Simulator({
-      records: true,
       onMessage: (from, _to, kind) => {
         if (from.peer === CLIENT) {
           sentByClient.set(kind, (sentByClient.get(kind) ?? 0) + 1)

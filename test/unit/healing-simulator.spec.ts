@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict'
 import { equals } from 'uint8arrays/equals'
 import { distance, hashToRingId, inOpenInterval, ringIdToBytes } from '../../src/chord/id.js'
-import { createRecord } from '../../src/storage/store.js'
+import { createRecord } from '../../src/chord/record.js'
 import { Rehoming } from '../../src/chord/rehoming.js'
 import { NodeDownError, Simulator, seededRandom } from '../helpers/simulator.js'
 import type { ChordRing } from '../../src/chord/ring.js'
-import type { ChordRecord } from '../../src/storage/store.js'
+import type { ChordRecord } from '../../src/chord/record.js'
 
 const HOUR = 3_600_000
 
@@ -20,7 +20,7 @@ function recordFor (name: string): ChordRecord {
  */
 async function twoRings (sizeA: number, sizeB: number, seed: number): Promise<{ sim: Simulator, random: () => number, a: string[], b: string[] }> {
   const random = seededRandom(seed)
-  const sim = new Simulator({ records: true })
+  const sim = new Simulator()
   await sim.grow(sizeA, random, 'a')
   await sim.roundsUntil(() => sim.isConsistent(), 200)
   const a = [...sim.alive]

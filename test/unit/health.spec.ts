@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict'
+import { multiaddr } from '@multiformats/multiaddr'
 import { RequestTimeoutError } from '../../src/errors.js'
 import { RoutingTable } from '../../src/chord/routing-table.js'
-import { multiaddr } from '@multiformats/multiaddr'
 import { HealthCheck } from '../../src/observability/health.js'
 import type { NodeRef } from '../../src/chord/rpc.js'
-import type { NodeStatus } from '../../src/node.js'
+import type { NodeStatus } from '../../src/membership/join.js'
 import type { HealthComponents, HealthInit, HealthReport } from '../../src/observability/health.js'
-import type { PutResult } from '../../src/storage/store.js'
+import type { StorePutResult as PutResult } from '../../src/chord/record.js'
 
 const node = (id: bigint): NodeRef => ({ id, peer: `p${id}` })
 const INTERVAL = 1000

@@ -9,10 +9,12 @@ import { hour } from '../../src/units.js'
 import { SUBLEVELS, openNodeDatabase } from '../../src/storage/database.js'
 import { openLevelStore } from '../../src/storage/level-store.js'
 import { storedSize } from '../../src/storage/record-layout.js'
-import { createRecord, resolveStoreLimits } from '../../src/storage/store.js'
+import { createRecord } from '../../src/chord/record.js'
+import { resolveStoreLimits } from '../../src/storage/store-limits.js'
 import type { NodeDatabase } from '../../src/storage/database.js'
 import type { LevelRecordStore } from '../../src/storage/level-store.js'
-import type { ChordRecord, StoreLimits } from '../../src/storage/store.js'
+import type { ChordRecord } from '../../src/chord/record.js'
+import type { StoreLimits } from '../../src/storage/store-limits.js'
 
 const NOW = 1_700_000_000_000
 const LATER = NOW + hour

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
-import { containsBytes } from '../helpers/bytes.js'
 import { x25519 } from '@noble/curves/ed25519.js'
 import { sha256 } from '@noble/hashes/sha2.js'
+import { containsBytes } from '../helpers/bytes.js'
 import { InvalidMessageError, InvalidOptionsError, VerificationError } from '../../src/errors.js'
 import {
   ENVELOPE_SIZES, MAX_ENVELOPE_SIZE, MAX_PLAINTEXT_SIZE, MAX_SENT_AT, MESSAGE_SIGNATURE_LABEL
@@ -9,14 +9,13 @@ import {
 import {
   PublicKey, createIdentity, decodeEnvelope, envelopeId, open, seal
 } from '../../src/mailbox/crypto.js'
-import { Envelope } from '../../src/mailbox/envelope.js'
+import { Envelope } from '../../src/protocol/generated/envelope.js'
 import { pad, unpad } from '../../src/mailbox/padding.js'
 import { decryptSealed, encryptSealed, sealWith } from '../../src/mailbox/seal.js'
 import { transcript, uint64 } from '../../src/mailbox/transcript.js'
 import type { Identity } from '../../src/mailbox/crypto.js'
 
 const text = (s: string): Uint8Array => new TextEncoder().encode(s)
-
 
 describe('mailbox envelopes', () => {
   let alice: Identity

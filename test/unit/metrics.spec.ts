@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict'
 import { RoutingTable } from '../../src/chord/routing-table.js'
-import { MessageType } from '../../src/protocol/chord.js'
+import { MessageType } from '../../src/protocol/generated/chord.js'
 import * as nodeMetrics from '../../src/observability/metrics.js'
 import * as browserMetrics from '../../src/observability/metrics.browser.js'
 import { hasMetric, metricSum } from '../helpers/prometheus.js'
 import type { NodeRef } from '../../src/chord/rpc.js'
-import type { NodeMetrics, NodeMetricsComponents } from '../../src/observability/metrics.js'
-import type { StoreStats } from '../../src/storage/store.js'
+import type { NodeMetrics, WatchedNode } from '../../src/observability/metrics.js'
+import type { StoreStats } from '../../src/chord/record.js'
 
 const node = (id: bigint): NodeRef => ({ id, peer: `p${id}` })
 
@@ -22,7 +22,7 @@ interface World {
 function world (): World {
   const table = new RoutingTable(node(10n), { successorListLength: 8 })
   const state: Omit<World, 'metrics'> = { table, stats: { records: 0, bytes: 0 }, ring: {}, connections: 0 }
-  const components: NodeMetricsComponents = {
+  const watched: WatchedNode = {
     ring: {
       self: table.self,
       table,
@@ -31,7 +31,9 @@ function world (): World {
     store: { stats: () => state.stats },
     libp2p: { getConnections: () => new Array(state.connections) }
   }
-  return Object.assign(state, { metrics: nodeMetrics.createNodeMetrics(components) })
+  const metrics = nodeMetrics.createNodeMetrics()
+  metrics.watch(watched)
+  return Object.assign(state, { metrics })
 }
 
 describe('node metrics', () => {
@@ -144,7 +146,8 @@ describe('node metrics', () => {
     // a compile-time check that the browser build's module can replace the Node one
     const swapped: typeof nodeMetrics = browserMetrics
     const { table } = world()
-    const metrics = swapped.createNodeMetrics({ ring: { self: table.self, table, lastStabilizedAt: undefined }, store: { stats: () => ({ records: 0, bytes: 0 }) }, libp2p: { getConnections: () => [] } })
+    const metrics = swapped.createNodeMetrics()
+    metrics.watch({ ring: { self: table.self, table, lastStabilizedAt: undefined }, store: { stats: () => ({ records: 0, bytes: 0 }) }, libp2p: { getConnections: () => [] } })
     metrics.lookupFinished({ ok: true, hops: 1, durationMs: 1 })
     assert.deepEqual(await metrics.observePut(async () => ({ replicas: 2 })), { replicas: 2 })
     await assert.rejects(metrics.observeGet(async () => { throw new Error('no replica') }), /no replica/)

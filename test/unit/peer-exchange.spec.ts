@@ -1,13 +1,13 @@
 import { strict as assert } from 'node:assert'
-import { silentLogger } from '../helpers/logger.js'
 import { encode as encodeVarint } from 'uint8-varint'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { PeerRecord, RecordEnvelope } from '@libp2p/peer-record'
 import { streamPair } from '@libp2p/utils'
 import { multiaddr } from '@multiformats/multiaddr'
+import { silentLogger } from '../helpers/logger.js'
 import { InvalidMessageError } from '../../src/errors.js'
-import { MAX_ADDR_BYTES, MAX_ADDRS_PER_PEER, MAX_PEER_ID_BYTES, PROTOCOL as CHORD_PROTOCOL } from '../../src/protocol/constants.js'
+import { MAX_ADDR_BYTES, MAX_ADDRS_PER_PEER, MAX_PEER_ID_BYTES, PROTOCOL as CHORD_PROTOCOL } from '../../src/transport/constants.js'
 import { minute } from '../../src/units.js'
 import { frameStream } from '../../src/protocol/framing.js'
 import {
@@ -18,12 +18,12 @@ import {
   PX_INTERVAL,
   PX_INTERVAL_JITTER,
   PX_REQUESTS_PER_MINUTE
-} from '../../src/protocol/px-constants.js'
-import { decodePxRequest, decodePxResponse, validatePxPeer } from '../../src/protocol/px-validate.js'
-import { PxRequest, PxResponse } from '../../src/protocol/px.js'
-import { decodePeerId } from '../../src/protocol/validate.js'
-import { PxResponder } from '../../src/transport/px-responder.js'
-import type { PxPeer } from '../../src/protocol/px.js'
+} from '../../src/peer-exchange/constants.js'
+import { decodePxRequest, decodePxResponse, validatePxPeer } from '../../src/peer-exchange/validate.js'
+import { PxRequest, PxResponse } from '../../src/protocol/generated/px.js'
+import { decodePeerId } from '../../src/transport/validate.js'
+import { PxResponder } from '../../src/peer-exchange/responder.js'
+import type { PxPeer } from '../../src/protocol/generated/px.js'
 import type { Connection, Peer, PeerId, PeerQuery, PeerStore, PrivateKey } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
@@ -73,7 +73,6 @@ function padTo (message: Uint8Array, size: number): Uint8Array<ArrayBuffer> {
   }
   throw new Error(`cannot pad ${message.byteLength} bytes to ${size}`)
 }
-
 
 async function rejects (entry: PxPeer): Promise<void> {
   await assert.rejects(validatePxPeer(entry), InvalidMessageError)

@@ -2,16 +2,16 @@ import assert from 'node:assert/strict'
 import { equals } from 'uint8arrays/equals'
 import { hashToRingId, ringIdFromBytes, ringIdToBytes } from '../../src/chord/id.js'
 import { Rehoming } from '../../src/chord/rehoming.js'
-import { createRecord } from '../../src/storage/store.js'
+import { createRecord } from '../../src/chord/record.js'
 import { NodeDownError, Simulator, seededRandom } from '../helpers/simulator.js'
 import type { ChordRing } from '../../src/chord/ring.js'
-import type { ChordRecord } from '../../src/storage/store.js'
+import type { ChordRecord } from '../../src/chord/record.js'
 
 const HOUR = 3_600_000
 const REPLICAS = 3
 
 async function settledRing (size: number, seed: number): Promise<Simulator> {
-  const sim = new Simulator({ replicas: REPLICAS, records: true })
+  const sim = new Simulator({ replicas: REPLICAS })
   await sim.grow(size, seededRandom(seed))
   await sim.roundsUntil(() => sim.isConsistent(), 200)
   return sim

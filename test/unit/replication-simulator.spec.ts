@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict'
 import { equals } from 'uint8arrays/equals'
 import { hashToRingId, ringIdFromBytes, ringIdToBytes } from '../../src/chord/id.js'
-import { createRecord } from '../../src/storage/store.js'
-import { MessageType, Request, Response } from '../../src/protocol/chord.js'
+import { createRecord } from '../../src/chord/record.js'
+import { MessageType, Request, Response } from '../../src/protocol/generated/chord.js'
 import { Simulator, seededRandom } from '../helpers/simulator.js'
-import type { ChordRecord } from '../../src/storage/store.js'
+import type { ChordRecord } from '../../src/chord/record.js'
 
 const HOUR = 3_600_000
 
@@ -15,7 +15,7 @@ function recordFor (n: number): ChordRecord {
 
 async function ringWithRecords (size: number, seed: number, replicas: number): Promise<{ sim: Simulator, random: () => number }> {
   const random = seededRandom(seed)
-  const sim = new Simulator({ replicas, records: true })
+  const sim = new Simulator({ replicas })
   await sim.grow(size, random)
   await sim.roundsUntil(() => sim.isConsistent(), 100)
   for (let i = 0; i < 20; i++) {

@@ -1,8 +1,8 @@
 import { strict as assert } from 'node:assert'
 import { mock } from 'node:test'
 import { RateLimitedError } from '../../src/errors.js'
-import { DEFAULT_REQUEST_LIMITS, RequestLimiter } from '../../src/limits/request-limiter.js'
-import { MessageType, Namespace } from '../../src/protocol/chord.js'
+import { DEFAULT_REQUEST_LIMITS, RequestLimiter } from '../../src/transport/request-limits.js'
+import { MessageType } from '../../src/protocol/generated/chord.js'
 import {
   MAX_DELETED_IDS_PER_WINDOW,
   MAX_IDS_PER_DELETE,
@@ -13,25 +13,25 @@ import {
   MAX_STORED_BYTES_PER_WINDOW,
   MAX_STORED_RECORDS_PER_WINDOW,
   RATE_LIMIT_WINDOW
-} from '../../src/protocol/constants.js'
+} from '../../src/transport/constants.js'
 import { MAX_VALUE_SIZE } from '../../src/storage/constants.js'
-import type { ValidRequest } from '../../src/protocol/validate.js'
-import type { ChordRecord } from '../../src/storage/store.js'
+import type { ValidRequest } from '../../src/transport/validate.js'
+import type { ChordRecord } from '../../src/chord/record.js'
 
 const ping: ValidRequest = { type: MessageType.PING }
-const fetch: ValidRequest = { type: MessageType.FETCH, namespace: Namespace.RECORDS, key: new Uint8Array(32) }
+const fetch: ValidRequest = { type: MessageType.FETCH, namespace: 'records', key: new Uint8Array(32) }
 
 /** A STORE of `count` records whose values are `valueBytes` long (one shared buffer: only lengths count) */
 function store (count: number, valueBytes = 1): ValidRequest {
   const value = new Uint8Array(valueBytes)
   const record: ChordRecord = { key: new Uint8Array(32), value, id: new Uint8Array(32), expiresAt: 0 }
-  return { type: MessageType.STORE, namespace: Namespace.RECORDS, records: Array.from({ length: count }, () => record) }
+  return { type: MessageType.STORE, namespace: 'records', records: Array.from({ length: count }, () => record) }
 }
 
 function del (ids: number): ValidRequest {
   return {
     type: MessageType.DELETE,
-    namespace: Namespace.MAILBOX,
+    namespace: 'mailbox',
     deletion: { key: new Uint8Array(32), ids: Array.from({ length: ids }, () => new Uint8Array(32)), owner: new Uint8Array(65), signedAt: 0, signature: new Uint8Array(64) }
   }
 }

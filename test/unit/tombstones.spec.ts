@@ -1,8 +1,14 @@
 import assert from 'node:assert/strict'
 import { MAX_UNHELD_TOMBSTONES_PER_MAILBOX, Tombstones } from '../../src/mailbox/tombstones.js'
 import { openNodeDatabase } from '../../src/storage/database.js'
-import { createRecord } from '../../src/storage/store.js'
+import { createRecord } from '../../src/chord/record.js'
 import type { NodeDatabase } from '../../src/storage/database.js'
+
+async function openTombstones (database: NodeDatabase): Promise<Tombstones> {
+  const tombstones = new Tombstones(database)
+  await tombstones.open()
+  return tombstones
+}
 
 const mailboxA = new Uint8Array(32).fill(1)
 const mailboxB = new Uint8Array(32).fill(2)
@@ -24,7 +30,7 @@ describe('mailbox tombstones', () => {
   })
 
   it('refuses a deleted envelope in its own mailbox only', async () => {
-    const tombstones = await Tombstones.open(database)
+    const tombstones = await openTombstones(database)
     const deleted = envelopeIn(mailboxA, 1)
     await tombstones.add([deleted], Date.now())
     assert.deepEqual(tombstones.admit([deleted]), [])
@@ -34,7 +40,7 @@ describe('mailbox tombstones', () => {
   })
 
   it('remembers ids deleted before their envelope arrived, up to MAX_UNHELD_TOMBSTONES_PER_MAILBOX per mailbox', async () => {
-    const tombstones = await Tombstones.open(database)
+    const tombstones = await openTombstones(database)
     const early = Array.from({ length: MAX_UNHELD_TOMBSTONES_PER_MAILBOX + 1 }, (_, i) => envelopeIn(mailboxA, i))
     await tombstones.addIfRoom(early)
     assert.equal(tombstones.size, MAX_UNHELD_TOMBSTONES_PER_MAILBOX)
@@ -45,9 +51,9 @@ describe('mailbox tombstones', () => {
   })
 
   it('survives a reopen and forgets what has expired', async () => {
-    const tombstones = await Tombstones.open(database)
+    const tombstones = await openTombstones(database)
     await tombstones.add([envelopeIn(mailboxA, 1), createRecord(mailboxA, new Uint8Array([9]), 1000)], 0)
-    const reopened = await Tombstones.open(database)
+    const reopened = await openTombstones(database)
     assert.equal(reopened.size, 2)
     await reopened.sweep(2000)
     assert.equal(reopened.size, 1)

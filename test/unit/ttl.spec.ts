@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict'
 import { InvalidOptionsError } from '../../src/errors.js'
-import { DEFAULT_TTL, MAX_TTL } from '../../src/storage/constants.js'
+import { DEFAULT_TTL, MAX_TTL } from '../../src/chord/constants.js'
 import { minute } from '../../src/units.js'
-import { capExpiresAt, expiresAtFor } from '../../src/storage/ttl.js'
+import { capExpiresAt, expiresAtFor } from '../../src/chord/ttl.js'
 
 const NOW = 1_700_000_000_000
 

@@ -5,7 +5,7 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { ringIdOf, ringIdToWire } from '../../src/transport/ring-id.js'
 import { WIRE_PEER_CACHE_SIZE, WirePeers } from '../../src/transport/wire-peers.js'
 import { silentLogger } from '../helpers/logger.js'
-import type { Peer as WirePeer } from '../../src/protocol/chord.js'
+import type { Peer as WirePeer } from '../../src/protocol/generated/chord.js'
 import type { PeerId, PeerStore } from '@libp2p/interface'
 
 /** A peer store that only counts what is asked of it */

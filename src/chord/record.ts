@@ -1,0 +1,132 @@
+/**
+ * Records and the store the core keeps them in: the port that `src/storage/` implements.
+ *
+ * A key holds a *set* of records, each identified by the hash of its value, so storing the same
+ * value twice is one record. Every record expires; an expired record is never returned, and is
+ * removed from disk by `sweepExpired` (or when its key is next written).
+ */
+import { equals } from 'uint8arrays/equals'
+import { InvalidRecordError } from '../errors.js'
+import { ID_BYTES, sha256 } from './id.js'
+import type { RingId } from './id.js'
+
+export interface ChordRecord {
+  /** the ring position of the user's key: sha256(user key bytes), 32 bytes */
+  key: Uint8Array
+  value: Uint8Array
+  /** sha256(value), 32 bytes */
+  id: Uint8Array
+  /** ms since the epoch; the record is live while `now < expiresAt` */
+  expiresAt: number
+}
+
+/** What anti-entropy exchanges about a record before deciding to send its value */
+export interface RecordSummary {
+  key: Uint8Array
+  id: Uint8Array
+  expiresAt: number
+}
+
+/** A fingerprint of the live records in a ring interval: equal sets give equal digests */
+export interface RangeDigest {
+  count: number
+  /** sha256 over key ‖ id of every record, in ring order from the start of the interval */
+  hash: Uint8Array
+}
+
+export interface StorePutResult {
+  /** stored for the first time */
+  added: ChordRecord[]
+  /** already present (its expiry was extended if the new one was later) */
+  existing: ChordRecord[]
+  /** had expired before the put: not stored */
+  expired: ChordRecord[]
+}
+
+export interface StoreStats {
+  /** records on disk, including expired ones not yet swept */
+  records: number
+  /** bytes the quotas count: values plus a fixed per-record overhead */
+  bytes: number
+}
+
+/** The current time, injectable so that expiry can be tested without waiting */
+export interface AtTime {
+  /** ms since the epoch; default `Date.now()` */
+  now?: number
+}
+
+export interface RecordStore {
+  /**
+   * Store records in one atomic batch that is on disk when the promise resolves. If any quota
+   * would be exceeded, throws `QuotaExceededError` and writes nothing; records already expired
+   * are skipped and reported, not an error (they may have expired in transit).
+   */
+  put(records: ChordRecord[], options?: AtTime): Promise<StorePutResult>
+
+  /** The live records of a key (a 32-byte ring position) */
+  get(key: Uint8Array, options?: AtTime): Promise<ChordRecord[]>
+
+  /**
+   * Live records whose key lies in the ring interval (from, to], in ring order starting after
+   * `from`; `from === to` is the whole ring.
+   */
+  range(from: RingId, to: RingId, options?: AtTime): AsyncIterable<ChordRecord>
+
+  /** Like `range` without reading values: what anti-entropy compares */
+  summaries(from: RingId, to: RingId, options?: AtTime): AsyncIterable<RecordSummary>
+
+  /** Digest of the live records in (from, to] */
+  digest(from: RingId, to: RingId, options?: AtTime): Promise<RangeDigest>
+
+  /** Remove records of a key by id, durably; resolves to how many were present */
+  delete(key: Uint8Array, ids: Uint8Array[]): Promise<number>
+
+  /** Remove every expired record from disk; resolves to how many were removed */
+  sweepExpired(options?: AtTime): Promise<number>
+
+  stats(): StoreStats
+
+  close(): Promise<void>
+}
+
+/** A record for `value` under the ring position `key`, with its id computed */
+export function createRecord (key: Uint8Array, value: Uint8Array, expiresAt: number): ChordRecord {
+  validateKey(key)
+  validateExpiry(expiresAt)
+  return { key, value, id: sha256(value), expiresAt }
+}
+
+/**
+ * Checks what a store relies on: fixed-length key and id, an id that really is the value's hash
+ * (otherwise one value could shadow another in the set), and a representable expiry.
+ */
+export function validateRecord (record: ChordRecord): void {
+  validateKey(record.key)
+  validateId(record.id)
+  validateExpiry(record.expiresAt)
+  if (!equals(sha256(record.value), record.id)) {
+    throw new InvalidRecordError('a record id must be the sha256 of its value')
+  }
+}
+
+/** A record key is a ring position: exactly 32 bytes */
+export function validateKey (key: Uint8Array): void {
+  if (key.byteLength !== ID_BYTES) {
+    throw new InvalidRecordError(`a record key is ${ID_BYTES} bytes, got ${key.byteLength}`)
+  }
+}
+
+/** A record id is a sha256: exactly 32 bytes */
+export function validateId (id: Uint8Array): void {
+  if (id.byteLength !== ID_BYTES) {
+    throw new InvalidRecordError(`a record id is ${ID_BYTES} bytes, got ${id.byteLength}`)
+  }
+}
+
+/** Expiry is ms since the epoch: a non-negative integer that the on-disk layout can hold */
+export function validateExpiry (expiresAt: number): void {
+  if (!Number.isSafeInteger(expiresAt) || expiresAt < 0) {
+    throw new InvalidRecordError(`expiresAt must be a non-negative integer, got ${expiresAt}`)
+  }
+}

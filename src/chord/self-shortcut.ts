@@ -1,0 +1,99 @@
+/**
+ * A node is part of its own replica sets, and a lookup may name it: a call the core addresses to
+ * itself is answered by its own handlers, never sent to the transport (a libp2p node cannot dial
+ * itself). Answers are copied, as if they had crossed the wire, so caller and callee never share
+ * state.
+ */
+import type {
+  ChordRpcHandler, DeletionRpc, FindSuccessorReply, NamespaceHandler, NamespaceName, Neighbours, NodeRef, RecordRpc, RingRpc, RpcOptions
+} from './rpc.js'
+import type { RingId } from './id.js'
+import type { ChordRecord, RangeDigest, RecordSummary } from './record.js'
+
+/** The node's own answers: its ring, and the namespaces it keeps */
+export interface LocalNode {
+  readonly ringHandler: ChordRpcHandler
+  handlerOf(name: NamespaceName): NamespaceHandler | undefined
+}
+
+export class SelfShortcut implements RingRpc {
+  private readonly namespaces = new Map<NamespaceName, RecordRpc & DeletionRpc>()
+
+  constructor (private readonly rpc: RingRpc, private readonly self: NodeRef, private readonly local: LocalNode) {}
+
+  async getNeighbours (to: NodeRef, options?: RpcOptions): Promise<Neighbours> {
+    return this.isSelf(to) ? structuredClone(this.local.ringHandler.onGetNeighbours(this.self)) : this.rpc.getNeighbours(to, options)
+  }
+
+  async notify (to: NodeRef, options?: RpcOptions): Promise<void> {
+    if (this.isSelf(to)) {
+      this.local.ringHandler.onNotify(this.self)
+      return
+    }
+    await this.rpc.notify(to, options)
+  }
+
+  async findSuccessor (to: NodeRef, id: RingId, options?: RpcOptions): Promise<FindSuccessorReply> {
+    return this.isSelf(to) ? structuredClone(this.local.ringHandler.onFindSuccessor(this.self, id)) : this.rpc.findSuccessor(to, id, options)
+  }
+
+  async leaving (to: NodeRef, neighbours: Neighbours, options?: RpcOptions): Promise<void> {
+    if (this.isSelf(to)) {
+      this.local.ringHandler.onLeaving(this.self, structuredClone(neighbours))
+      return
+    }
+    await this.rpc.leaving(to, neighbours, options)
+  }
+
+  async ping (to: NodeRef, options?: RpcOptions): Promise<void> {
+    if (!this.isSelf(to)) {
+      await this.rpc.ping(to, options)
+    }
+  }
+
+  namespace (name: NamespaceName): RecordRpc & DeletionRpc {
+    let rpc = this.namespaces.get(name)
+    if (rpc == null) {
+      rpc = this.namespaceRpc(name)
+      this.namespaces.set(name, rpc)
+    }
+    return rpc
+  }
+
+  private namespaceRpc (name: NamespaceName): RecordRpc & DeletionRpc {
+    const remote = this.rpc.namespace(name)
+    const local = (): NamespaceHandler => {
+      const handler = this.local.handlerOf(name)
+      if (handler == null) {
+        throw new Error(`this node keeps no ${name}`)
+      }
+      return handler
+    }
+    return {
+      storeRecords: async (to: NodeRef, records: ChordRecord[], options?: RpcOptions): Promise<void> => {
+        await (this.isSelf(to) ? local().onStoreRecords(this.self, structuredClone(records)) : remote.storeRecords(to, records, options))
+      },
+      fetchRecords: async (to: NodeRef, key: Uint8Array, options?: RpcOptions): Promise<ChordRecord[]> =>
+        this.isSelf(to) ? structuredClone(await local().onFetchRecords(this.self, key)) : remote.fetchRecords(to, key, options),
+      rangeDigest: async (to: NodeRef, from: RingId, until: RingId, options?: RpcOptions): Promise<RangeDigest> =>
+        this.isSelf(to) ? local().onRangeDigest(this.self, from, until) : remote.rangeDigest(to, from, until, options),
+      rangeSummaries: async (to: NodeRef, from: RingId, until: RingId, options?: RpcOptions): Promise<RecordSummary[]> =>
+        this.isSelf(to) ? local().onRangeSummaries(this.self, from, until) : remote.rangeSummaries(to, from, until, options),
+      deleteRecords: async (to, deletion, options) => {
+        if (!this.isSelf(to)) {
+          await remote.deleteRecords(to, deletion, options)
+          return
+        }
+        const handler = local()
+        if (handler.onDeleteRecords == null) {
+          throw new Error(`${name} are not deleted, they expire`)
+        }
+        await handler.onDeleteRecords(this.self, structuredClone(deletion))
+      }
+    }
+  }
+
+  private isSelf (node: NodeRef): boolean {
+    return node.peer === this.self.peer
+  }
+}

@@ -1,0 +1,50 @@
+/**
+ * Several named budgets per remote peer, charged together: a piece of work that costs points of
+ * more than one budget (a STORE costs records and bytes) is refused whole with
+ * `RateLimitedError` if any of them cannot pay, and then charges nothing, so a batch too large
+ * for what is left does not use up the room for smaller work.
+ */
+import { RateLimitedError } from '../errors.js'
+import { PeerBudget } from './peer-budget.js'
+
+export interface PeerBudgetsInit {
+  /** ms of one counting window, shared by every budget */
+  windowMs: number
+  /** peers remembered at once, per budget */
+  maxPeers: number
+}
+
+export class PeerBudgets<Name extends string> {
+  private readonly points: Readonly<Record<Name, number>>
+  private readonly windowMs: number
+  private readonly budgets: Record<Name, PeerBudget>
+
+  constructor (points: Record<Name, number>, init: PeerBudgetsInit) {
+    this.points = { ...points }
+    this.windowMs = init.windowMs
+    this.budgets = Object.fromEntries(Object.entries<number>(points).map(([name, budget]) =>
+      [name, new PeerBudget({ points: budget, windowMs: init.windowMs, maxPeers: init.maxPeers })])) as Record<Name, PeerBudget>
+  }
+
+  /**
+   * Charge `costs` to `peer`'s budgets.
+   *
+   * @throws RateLimitedError when one of them cannot pay; then nothing is charged
+   */
+  admit (peer: string, costs: Array<[Name, number]>): void {
+    for (const [name, cost] of costs) {
+      const left = this.budgets[name].remaining(peer)
+      if (cost > left) {
+        throw new RateLimitedError(`${name}: ${cost} asked, ${left} of ${this.points[name]} left in this ${this.windowMs} ms window`)
+      }
+    }
+    for (const [name, cost] of costs) {
+      this.budgets[name].spend(peer, cost)
+    }
+  }
+
+  /** Peers whose budgets are remembered now (the most over all budgets) */
+  get trackedPeers (): number {
+    return Math.max(...Object.values<PeerBudget>(this.budgets).map(budget => budget.trackedPeers))
+  }
+}

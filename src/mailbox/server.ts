@@ -1,0 +1,352 @@
+/**
+ * The node side of /chord/mailbox/1.0.0: proves that a subscriber owns the mailbox (a fresh,
+ * single-use challenge per stream, signed with the owner's key), sends it every envelope waiting
+ * there, then pushes each new one the moment it is stored.
+ *
+ * Subscribers of one mailbox are independent: each has its own stream and challenge, and one
+ * closing (or failing to prove) never affects another.
+ *
+ * Limits: subscriptions per mailbox, per remote peer and per node; a refused subscriber gets an
+ * ERROR event before its stream ends. A subscriber that lets more than `maxPendingPushBytes` of
+ * pushed envelopes pile up, or does not take a page within `pushWriteTimeout`, is dropped: the
+ * envelopes stay stored, and it gets them with the backlog when it subscribes again.
+ */
+import { randomBytes } from '@noble/hashes/utils.js'
+import { toString as toHex } from 'uint8arrays/to-string'
+import { RateLimitedError } from '../errors.js'
+import { MailboxEvent, MailboxRequest } from '../protocol/generated/mailbox.js'
+import { frameStream } from '../protocol/framing.js'
+import { ringIdOf, wireBytes } from '../transport/ring-id.js'
+import { PublicKey, mailboxKey } from './public-key.js'
+import { verifyChallengeAnswer } from './proofs.js'
+import {
+  CHALLENGE_NONCE_BYTES,
+  ENVELOPES_PAGE_BYTES,
+  MAILBOX_PROTOCOL,
+  MAX_ENVELOPES_PER_EVENT,
+  MAX_INBOUND_MAILBOX_STREAMS,
+  MAX_MAILBOX_REQUEST_SIZE,
+  MAX_PENDING_PUSH_BYTES,
+  MAX_SUBSCRIBERS_PER_MAILBOX,
+  MAX_SUBSCRIPTIONS,
+  MAX_SUBSCRIPTIONS_PER_PEER,
+  MailboxErrorCode,
+  PUSH_WRITE_TIMEOUT,
+  SUBSCRIBE_HANDSHAKE_TIMEOUT
+} from './protocol-constants.js'
+import type { MailboxSession, MailboxSessionHandlers } from './subscription.js'
+import type { FramedStream } from '../protocol/framing.js'
+import type { ChordRecord, RecordStore } from '../chord/record.js'
+import type { AbortOptions, ComponentLogger, Connection, Logger, PeerId, Startable, Stream, StreamHandler, StreamHandlerOptions } from '@libp2p/interface'
+
+export interface MailboxServerComponents {
+  peerId: PeerId
+  logger: ComponentLogger
+  handle(protocol: string, handler: StreamHandler, options?: StreamHandlerOptions): Promise<void>
+  unhandle(protocol: string, options?: AbortOptions): Promise<void>
+}
+
+export interface MailboxServerInit {
+  /** the mailbox record store */
+  store: RecordStore
+  /** ms allowed for SUBSCRIBE → CHALLENGE → PROVE */
+  handshakeTimeout?: number
+  maxSubscribersPerMailbox?: number
+  maxSubscriptions?: number
+  /** default MAX_SUBSCRIPTIONS_PER_PEER */
+  maxSubscriptionsPerPeer?: number
+  /** bytes, default MAX_PENDING_PUSH_BYTES */
+  maxPendingPushBytes?: number
+  /** ms, default PUSH_WRITE_TIMEOUT */
+  pushWriteTimeout?: number
+}
+
+/** Where a subscription's envelopes go: a remote owner's stream, or an owner on this very node */
+interface Subscriber {
+  /** the mailbox key, hex */
+  key: string
+  /**
+   * the remote peer that subscribed; none for an owner on this node, whose callback is its own
+   * business, so the push limits do not apply to it
+   */
+  peer?: string
+  write(envelopes: Uint8Array[], caughtUp: boolean): Promise<void>
+  /** close its stream, or tell its local owner; called once it is unregistered */
+  end(err: Error): void
+  /** pushes go out one after another, never interleaved with the backlog */
+  sending: Promise<void>
+  /** bytes of pushed envelopes queued and not yet written */
+  pendingPushBytes: number
+  ended: boolean
+}
+
+/** A subscription refused with an ERROR event carrying `code` */
+class Refusal extends Error {
+  readonly code: string
+
+  constructor (code: string, message: string, options?: ErrorOptions) {
+    super(message, options)
+    this.code = code
+  }
+}
+
+export class MailboxServer implements Startable {
+  private readonly components: MailboxServerComponents
+  private readonly init: MailboxServerInit
+  private readonly log: Logger
+  /** mailbox key (hex) → its proven subscribers */
+  private readonly subscribers = new Map<string, Set<Subscriber>>()
+  /** remote peer → how many proven subscriptions it holds */
+  private readonly subscriptionsByPeer = new Map<string, number>()
+  private subscriptions = 0
+
+  constructor (components: MailboxServerComponents, init: MailboxServerInit) {
+    this.components = components
+    this.init = init
+    this.log = components.logger.forComponent('libp2p-chord:transport:mailbox-server')
+  }
+
+  async start (): Promise<void> {
+    await this.components.handle(MAILBOX_PROTOCOL, async (stream, connection) => this.serve(stream, connection), {
+      maxInboundStreams: MAX_INBOUND_MAILBOX_STREAMS
+    })
+  }
+
+  async stop (): Promise<void> {
+    await this.components.unhandle(MAILBOX_PROTOCOL)
+    for (const set of [...this.subscribers.values()]) {
+      for (const subscriber of [...set]) {
+        this.drop(subscriber, new Error('the node stopped'))
+      }
+    }
+  }
+
+  /** New envelopes were stored: push them to the subscribers of their mailboxes */
+  deliver (records: ChordRecord[]): void {
+    const byMailbox = new Map<string, Uint8Array[]>()
+    for (const record of records) {
+      const key = toHex(record.key, 'base16')
+      if (this.subscribers.has(key)) {
+        byMailbox.set(key, [...(byMailbox.get(key) ?? []), record.value])
+      }
+    }
+    for (const [key, envelopes] of byMailbox) {
+      for (const subscriber of this.subscribers.get(key) ?? []) {
+        this.send(subscriber, envelopes, false)
+      }
+    }
+  }
+
+  /**
+   * A subscription of an owner whose identity is on this node (it needs no proof): what
+   * /chord/mailbox/1.0.0 would do, without a stream to ourselves
+   */
+  async subscribeLocally (owner: PublicKey, handlers: MailboxSessionHandlers): Promise<MailboxSession> {
+    const subscriber: Subscriber = {
+      key: toHex(mailboxKey(owner), 'base16'),
+      write: async (envelopes, caughtUp) => handlers.onEnvelopes(envelopes, caughtUp),
+      end: err => { handlers.onClose(err) },
+      sending: Promise.resolve(),
+      pendingPushBytes: 0,
+      ended: false
+    }
+    try {
+      this.register(subscriber)
+    } catch (err: any) {
+      throw new RateLimitedError(err.message)
+    }
+    const waiting = await this.init.store.get(mailboxKey(owner))
+    this.send(subscriber, waiting.map(r => r.value), true)
+    await subscriber.sending
+    return {
+      node: { id: ringIdOf(this.components.peerId), peer: this.components.peerId.toString() },
+      close: async () => { this.unregister(subscriber) }
+    }
+  }
+
+  private async serve (stream: Stream, connection: Connection): Promise<void> {
+    const framed = frameStream(stream, MAX_MAILBOX_REQUEST_SIZE)
+    let subscriber: Subscriber | undefined
+    try {
+      const owner = await this.prove(framed)
+      const pushWriteTimeout = this.init.pushWriteTimeout ?? PUSH_WRITE_TIMEOUT
+      subscriber = {
+        key: toHex(mailboxKey(owner), 'base16'),
+        peer: connection.remotePeer.toString(),
+        write: async (envelopes, caughtUp) => {
+          const event = MailboxEvent.encode({ type: MailboxEvent.Type.ENVELOPES, envelopes: envelopes.map(wireBytes), caughtUp })
+          await framed.write(event, { signal: AbortSignal.timeout(pushWriteTimeout) })
+        },
+        end: err => { stream.abort(err) },
+        sending: Promise.resolve(),
+        pendingPushBytes: 0,
+        ended: false
+      }
+      this.register(subscriber)
+      const waiting = await this.init.store.get(mailboxKey(owner))
+      this.send(subscriber, waiting.map(r => r.value), true)
+      // the client sends nothing more; its closing the stream ends the subscription
+      await framed.read().catch(() => {})
+      // close our side too, or the stream stays half open and holds one of the connection's
+      // MAX_INBOUND_MAILBOX_STREAMS; a subscriber still owed a write gets pushWriteTimeout
+      this.unregister(subscriber)
+      await stream.close({ signal: AbortSignal.timeout(pushWriteTimeout) })
+    } catch (err: any) {
+      if (err instanceof Refusal) {
+        this.log('refused a subscription from %p with %s - %e', connection.remotePeer, err.code, err)
+        await this.refuse(framed, stream, err.code)
+      } else {
+        this.log('mailbox subscription ended - %e', err)
+        stream.abort(err)
+      }
+    } finally {
+      if (subscriber != null) {
+        this.unregister(subscriber)
+      }
+    }
+  }
+
+  /**
+   * SUBSCRIBE → CHALLENGE → PROVE; resolves to the proven owner
+   *
+   * @throws Refusal when the owner broke the protocol or did not prove ownership
+   */
+  private async prove (framed: FramedStream): Promise<PublicKey> {
+    const signal = AbortSignal.timeout(this.init.handshakeTimeout ?? SUBSCRIBE_HANDSHAKE_TIMEOUT)
+    const subscribe = MailboxRequest.decode(await framed.read({ signal }))
+    if (subscribe.type !== MailboxRequest.Type.SUBSCRIBE || subscribe.owner == null) {
+      throw new Refusal(MailboxErrorCode.BAD_REQUEST, 'expected SUBSCRIBE with an owner key')
+    }
+    let owner: PublicKey
+    try {
+      owner = PublicKey.fromBytes(subscribe.owner)
+    } catch (err) {
+      throw new Refusal(MailboxErrorCode.BAD_REQUEST, 'the owner key does not decode', { cause: err })
+    }
+
+    const nonce = randomBytes(CHALLENGE_NONCE_BYTES)
+    await framed.write(MailboxEvent.encode({ type: MailboxEvent.Type.CHALLENGE, nonce: wireBytes(nonce), envelopes: [], caughtUp: false }), { signal })
+    const prove = MailboxRequest.decode(await framed.read({ signal }))
+    if (prove.type !== MailboxRequest.Type.PROVE || prove.signature == null) {
+      throw new Refusal(MailboxErrorCode.BAD_REQUEST, 'expected PROVE with a signature')
+    }
+    try {
+      await verifyChallengeAnswer(owner, this.components.peerId.toMultihash().bytes, nonce, prove.signature)
+    } catch (err) {
+      throw new Refusal(MailboxErrorCode.BAD_SIGNATURE, 'the challenge answer does not verify', { cause: err })
+    }
+    return owner
+  }
+
+  /** @throws Refusal past the per-mailbox, per-peer or total limit */
+  private register (subscriber: Subscriber): void {
+    const set = this.subscribers.get(subscriber.key) ?? new Set()
+    if (set.size >= (this.init.maxSubscribersPerMailbox ?? MAX_SUBSCRIBERS_PER_MAILBOX) ||
+      this.subscriptions >= (this.init.maxSubscriptions ?? MAX_SUBSCRIPTIONS)) {
+      throw new Refusal(MailboxErrorCode.TOO_MANY_SUBSCRIBERS, 'too many subscriptions')
+    }
+    const ofPeer = subscriber.peer == null ? 0 : this.subscriptionsByPeer.get(subscriber.peer) ?? 0
+    if (subscriber.peer != null && ofPeer >= (this.init.maxSubscriptionsPerPeer ?? MAX_SUBSCRIPTIONS_PER_PEER)) {
+      throw new Refusal(MailboxErrorCode.RATE_LIMITED, `${subscriber.peer} holds ${ofPeer} subscriptions already`)
+    }
+    set.add(subscriber)
+    this.subscribers.set(subscriber.key, set)
+    this.subscriptions++
+    if (subscriber.peer != null) {
+      this.subscriptionsByPeer.set(subscriber.peer, ofPeer + 1)
+    }
+  }
+
+  /** Returns whether it was registered */
+  private unregister (subscriber: Subscriber): boolean {
+    const set = this.subscribers.get(subscriber.key)
+    if (set?.delete(subscriber) !== true) {
+      return false
+    }
+    subscriber.ended = true
+    this.subscriptions--
+    if (set.size === 0) {
+      this.subscribers.delete(subscriber.key)
+    }
+    if (subscriber.peer != null) {
+      const left = (this.subscriptionsByPeer.get(subscriber.peer) ?? 1) - 1
+      if (left === 0) {
+        this.subscriptionsByPeer.delete(subscriber.peer)
+      } else {
+        this.subscriptionsByPeer.set(subscriber.peer, left)
+      }
+    }
+    return true
+  }
+
+  /** Unregister a subscriber and end it (close its stream, or tell its local owner) */
+  private drop (subscriber: Subscriber, err: Error): void {
+    if (this.unregister(subscriber)) {
+      subscriber.end(err)
+    }
+  }
+
+  /**
+   * Queue envelopes for one subscriber, in pages. A remote subscriber that lets pushes pile up
+   * past the limit, or cannot be written to, is dropped.
+   */
+  private send (subscriber: Subscriber, envelopes: Uint8Array[], backlog: boolean): void {
+    const maxPending = this.init.maxPendingPushBytes ?? MAX_PENDING_PUSH_BYTES
+    // the backlog does not count: the store's per-key quota bounds it
+    const pushBytes = backlog ? 0 : bytesOf(envelopes)
+    if (subscriber.peer != null && subscriber.pendingPushBytes + pushBytes > maxPending) {
+      this.log('dropping a subscriber of %p with more than %d bytes of envelopes queued', subscriber.peer, maxPending)
+      this.drop(subscriber, new Error(`more than ${maxPending} bytes of envelopes waited for the subscriber to read them`))
+      return
+    }
+    subscriber.pendingPushBytes += pushBytes
+    subscriber.sending = subscriber.sending.then(async () => {
+      for (const page of pages(envelopes)) {
+        if (subscriber.ended) {
+          return
+        }
+        const slice = envelopes.slice(page.start, page.end)
+        await subscriber.write(slice, backlog && page.end === envelopes.length)
+        if (!backlog) {
+          subscriber.pendingPushBytes -= bytesOf(slice)
+        }
+      }
+    }).catch(err => {
+      this.log('dropping a subscriber that could not be written to - %e', err)
+      this.drop(subscriber, err)
+    })
+  }
+
+  /** Tell a refused subscriber why, then end the stream gracefully so that the event reaches it */
+  private async refuse (framed: FramedStream, stream: Stream, errorCode: string): Promise<void> {
+    const signal = AbortSignal.timeout(this.init.handshakeTimeout ?? SUBSCRIBE_HANDSHAKE_TIMEOUT)
+    try {
+      await framed.write(MailboxEvent.encode({ type: MailboxEvent.Type.ERROR, errorCode, envelopes: [], caughtUp: false }), { signal })
+      await stream.close({ signal })
+    } catch (err: any) {
+      stream.abort(err)
+    }
+  }
+}
+
+function bytesOf (envelopes: Uint8Array[]): number {
+  return envelopes.reduce((bytes, envelope) => bytes + envelope.byteLength, 0)
+}
+
+/** Index ranges of envelopes that fit one message each; an empty list is one empty page (it still says caughtUp) */
+function pages (envelopes: Uint8Array[]): Array<{ start: number, end: number }> {
+  const result: Array<{ start: number, end: number }> = []
+  let start = 0
+  let bytes = 0
+  for (let i = 0; i < envelopes.length; i++) {
+    const size = envelopes[i].byteLength
+    if (i > start && (i - start === MAX_ENVELOPES_PER_EVENT || bytes + size > ENVELOPES_PAGE_BYTES)) {
+      result.push({ start, end: i })
+      start = i
+      bytes = 0
+    }
+    bytes += size
+  }
+  result.push({ start, end: envelopes.length })
+  return result
+}

@@ -1,0 +1,148 @@
+/**
+ * The end-to-end encrypted mailbox as a libp2p service: `chordMailbox()` goes into the same
+ * `services` as `chord()`, which it builds on (its ring, its database, its RPC).
+ *
+ * Built when libp2p builds it, after the chord service: the mailbox store (apart from plain
+ * records) and its tombstones, the subscription server, the mailbox namespace on the ring (its
+ * replication, started, handed off and stopped with the ring's, and its access rules), and the
+ * `send` / `subscribe` / `ack` that applications call.
+ */
+import { serviceCapabilities, serviceDependencies } from '@libp2p/interface'
+import { InvalidOptionsError } from '../errors.js'
+import { CHORD_CAPABILITY, chordInternals } from '../services/internals.js'
+import { SUBLEVELS } from '../storage/database.js'
+import { LevelRecordStore } from '../storage/level-store.js'
+import { Mailbox } from './mailbox.js'
+import { MailboxRules } from './namespace-rules.js'
+import { MailboxServer } from './server.js'
+import { openMailboxSession } from './session.js'
+import { Tombstones } from './tombstones.js'
+import type { Identity } from './identity.js'
+import type { SendOptions, SendResult, SubscribeOptions } from './mailbox.js'
+import type { PublicKey } from './public-key.js'
+import type { MailboxMessage, Subscription } from './subscription.js'
+import type { RecordStore } from '../chord/record.js'
+import type { HasChordInternals } from '../services/internals.js'
+import type { NodeDatabase } from '../storage/database.js'
+import type { Logger, Startable } from '@libp2p/interface'
+
+/** Where tests find the mailbox's parts; `index.ts` does not export it */
+export const mailboxInternals = Symbol('libp2p-chord:mailbox-internals')
+
+/** What the mailbox service declares it provides (libp2p's `serviceCapabilities`) */
+export const MAILBOX_CAPABILITY = '@libp2p-chord/mailbox'
+
+export interface ChordMailboxInit {
+  /** the name the chord service has in libp2p's `services`; default 'chord' */
+  chordService?: string
+  /** ms between checks that a subscription is with the node responsible for its mailbox */
+  subscriptionCheckIntervalMs?: number
+}
+
+/** The libp2p components the mailbox uses: the chord service, by its name among the services */
+export type ChordMailboxComponents = Record<string, unknown>
+
+export class ChordMailbox implements Startable {
+  readonly [Symbol.toStringTag] = 'libp2p-chord:mailbox'
+  readonly [serviceCapabilities]: string[] = [MAILBOX_CAPABILITY]
+  readonly [serviceDependencies]: string[] = [CHORD_CAPABILITY]
+
+  private readonly log: Logger
+  private readonly store: LevelRecordStore
+  private readonly tombstones: Tombstones
+  private readonly server: MailboxServer
+  private readonly mailbox: Mailbox
+
+  constructor (components: ChordMailboxComponents, init: ChordMailboxInit = {}) {
+    const { core, database, settings, view } = chordServiceOf(components, init.chordService ?? 'chord')[chordInternals]
+    this.log = view.logger.forComponent('libp2p-chord:mailbox')
+    const self = core.self
+
+    this.store = new LevelRecordStore(database.sublevel(SUBLEVELS.mailbox) as unknown as NodeDatabase, { limits: settings.storeLimits })
+    this.tombstones = new Tombstones(database)
+    this.server = new MailboxServer(view, { store: this.store })
+    const { replication } = core.addNamespace('mailbox', {
+      store: this.store,
+      admit: async records => this.tombstones.admit(records),
+      onRecordsAdded: records => { this.server.deliver(records) },
+      // nobody may list a node's mailboxes, so repairs only ever send
+      antiEntropyMode: 'push',
+      rules: replication => new MailboxRules({ self, replication, store: this.store, tombstones: this.tombstones, maxTtl: settings.ttl.maxTtl })
+    })
+    this.mailbox = new Mailbox({
+      ring: core.ring,
+      replication,
+      deletions: core.namespaceRpc('mailbox'),
+      openSession: async (node, identity, handlers) => node.peer === self.peer
+        ? this.server.subscribeLocally(identity.publicKey, handlers)
+        : openMailboxSession(view, node, identity, handlers),
+      ttl: settings.ttl,
+      subscriptionCheckIntervalMs: init.subscriptionCheckIntervalMs,
+      onError: err => { this.log.error('mailbox task failed - %e', err) }
+    })
+  }
+
+  /**
+   * Seal `plaintext` for `recipient` and store it on the recipient's mailbox replicas; resolves
+   * once it is durably stored there
+   */
+  async send (sender: Identity, recipient: string | PublicKey, plaintext: Uint8Array, options?: SendOptions): Promise<SendResult> {
+    return this.mailbox.send(sender, recipient, plaintext, options)
+  }
+
+  /** Receive the messages waiting in `identity`'s mailbox, then each new one as it arrives */
+  async subscribe (identity: Identity, onMessage: (message: MailboxMessage) => void | Promise<void>, options?: SubscribeOptions): Promise<Subscription> {
+    return this.mailbox.subscribe(identity, onMessage, options)
+  }
+
+  /** Delete messages from every replica of `identity`'s mailbox (only its owner can) */
+  async ack (identity: Identity, ids: Array<string | Uint8Array>): Promise<{ replicas: number }> {
+    return this.mailbox.ack(identity, ids)
+  }
+
+  /** The envelopes this node holds for others (ciphertext), for tests; not public API */
+  get [mailboxInternals] (): { store: RecordStore } {
+    return { store: this.store }
+  }
+
+  async start (): Promise<void> {
+    await this.store.open()
+    await this.tombstones.open()
+    await this.server.start()
+  }
+
+  /** Close subscriptions while their connections are still open */
+  async beforeStop (): Promise<void> {
+    await this.mailbox.close()
+  }
+
+  async stop (): Promise<void> {
+    await this.server.stop()
+    await this.tombstones.sweep(Date.now()).catch(err => { this.log.error('sweeping tombstones failed - %e', err) })
+    await this.store.close()
+  }
+}
+
+function chordServiceOf (components: ChordMailboxComponents, name: string): HasChordInternals {
+  let service: unknown
+  try {
+    service = components[name]
+  } catch {
+    // libp2p's components throw for a service that is not there
+  }
+  if (service == null || typeof service !== 'object' || !(chordInternals in service)) {
+    throw new InvalidOptionsError(`chordMailbox() builds on the chord() service: add it to libp2p's services as "${name}" (or name it with chordService)`)
+  }
+  return service as HasChordInternals
+}
+
+/**
+ * The mailbox as a libp2p service, next to `chord()`:
+ *
+ * ```ts
+ * services: { identify: identify(), chord: chord({ bootstrap }), mailbox: chordMailbox() }
+ * ```
+ */
+export function chordMailbox (init: ChordMailboxInit = {}): (components: ChordMailboxComponents) => ChordMailbox {
+  return (components) => new ChordMailbox(components, init)
+}

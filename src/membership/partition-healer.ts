@@ -1,0 +1,125 @@
+/**
+ * Partition healing, the half that needs libp2p: every so often (a randomized interval) pick one
+ * peer that the routing table does not hold, from the peer cache, the peer store (peers learned
+ * through peer exchange and lookups) or the bootstrap list, connect to it, and let the ring look
+ * itself up through it (`ChordRing.healThrough`, which decides whether the rings had split).
+ *
+ * Two rings that formed apart hold none of each other's nodes in their tables, so once the
+ * network lets them reach each other, every round has a fair chance of picking a node of the
+ * other ring; across all the nodes of both rings, one of them soon does.
+ */
+import { minute } from '../units.js'
+import { Periodic } from '../chord/periodic.js'
+import { PROTOCOL } from '../transport/constants.js'
+import { JOIN_ATTEMPT_TIMEOUT } from './join.js'
+import { describeEntry, reachEntry } from './entry-candidate.js'
+import type { EntryCandidate, EntryDialer } from './entry-candidate.js'
+import type { ChordRing } from '../chord/ring.js'
+import type { ComponentLogger, Logger, PeerId, PeerStore } from '@libp2p/interface'
+import type { Multiaddr } from '@multiformats/multiaddr'
+
+/**
+ * Mean time between two healing rounds. A split ring keeps working on each side, so merging
+ * within a minute or two is enough, and a round costs one lookup (about log2(N) requests).
+ */
+export const HEAL_INTERVAL = 1 * minute
+
+/**
+ * Each interval is drawn from HEAL_INTERVAL ± this fraction of it: wide, so that the nodes of a
+ * ring spread their rounds and the rings are probed all through the interval, not in bursts.
+ */
+export const HEAL_INTERVAL_JITTER = 0.5
+
+/** What the healer needs from libp2p; a libp2p node satisfies it */
+export interface PartitionHealerComponents extends EntryDialer {
+  peerId: PeerId
+  peerStore: PeerStore
+  logger: ComponentLogger
+}
+
+export interface PartitionHealerInit {
+  ring: Pick<ChordRing, 'healThrough' | 'table'>
+  bootstrap: Multiaddr[]
+  cachedPeers(): PeerId[]
+  /** mean ms between rounds; default HEAL_INTERVAL */
+  intervalMs?: number
+  /** ms for one round's dial and lookup; default JOIN_ATTEMPT_TIMEOUT */
+  attemptTimeout?: number
+}
+
+export class PartitionHealer {
+  private readonly components: PartitionHealerComponents
+  private readonly init: PartitionHealerInit
+  private readonly log: Logger
+  private readonly loop: Periodic
+  private shutdown = new AbortController()
+
+  constructor (components: PartitionHealerComponents, init: PartitionHealerInit) {
+    this.components = components
+    this.init = init
+    this.log = components.logger.forComponent('libp2p-chord:healing')
+    this.loop = new Periodic(async () => { await this.healOnce() }, {
+      intervalMs: init.intervalMs ?? HEAL_INTERVAL,
+      jitter: HEAL_INTERVAL_JITTER,
+      // the peer picked is often down or cut off: that is what this loop is for
+      onError: err => { this.log('healing round failed - %e', err) }
+    })
+  }
+
+  start (): void {
+    this.shutdown = new AbortController()
+    this.loop.start()
+  }
+
+  stop (): void {
+    this.loop.stop()
+    this.shutdown.abort()
+  }
+
+  /** One round through one random candidate; resolves to whether our successor changed */
+  async healOnce (): Promise<boolean> {
+    const candidates = await this.candidates()
+    if (candidates.length === 0) {
+      return false
+    }
+    const candidate = candidates[Math.floor(Math.random() * candidates.length)]
+    const options = { signal: AbortSignal.any([this.shutdown.signal, AbortSignal.timeout(this.init.attemptTimeout ?? JOIN_ATTEMPT_TIMEOUT)]) }
+    const entry = await reachEntry(this.components, candidate, options)
+    if (entry.peer === this.components.peerId.toString()) {
+      return false
+    }
+    const healed = await this.init.ring.healThrough(entry, options)
+    if (healed) {
+      this.log('%s knew a closer successor: the ring had split, merging', describeEntry(candidate))
+    }
+    return healed
+  }
+
+  /** Peers and bootstrap addresses off our routing table: cached, in the peer store, or configured */
+  private async candidates (): Promise<EntryCandidate[]> {
+    const self = this.components.peerId.toString()
+    const known = new Set([self, ...this.init.ring.table.knownNodes().map(node => node.peer)])
+    const peers = new Map<string, PeerId>()
+    for (const peerId of this.init.cachedPeers()) {
+      peers.set(peerId.toString(), peerId)
+    }
+    // peers learned through peer exchange have no protocols recorded until we connect to them
+    const stored = await this.components.peerStore.all({
+      filters: [peer => peer.addresses.length > 0 && (peer.protocols.length === 0 || peer.protocols.includes(PROTOCOL))]
+    })
+    for (const peer of stored) {
+      peers.set(peer.id.toString(), peer.id)
+    }
+
+    const candidates: EntryCandidate[] = [...peers]
+      .filter(([peer]) => !known.has(peer))
+      .map(([, peerId]) => ({ peerId }))
+    for (const address of this.init.bootstrap) {
+      const peer = address.getComponents().findLast(c => c.name === 'p2p')?.value
+      if (peer == null || !known.has(peer)) {
+        candidates.push({ address })
+      }
+    }
+    return candidates
+  }
+}

@@ -1,0 +1,158 @@
+/**
+ * `createChordNode`: the convenience form. It builds a libp2p node with the ring's services
+ * (`chord()`, `chordMailbox()`, peer exchange) and waits until it has joined; `ChordNode` is a
+ * thin handle on that node. Everything it does, an application can do with the services in its
+ * own libp2p node.
+ */
+import { chordMailbox } from '../mailbox/service.js'
+import { chord } from '../services/chord.js'
+import { resolveChordInit } from '../services/chord-init.js'
+import { loadOrCreatePrivateKey } from '../storage/node-identity.js'
+import { openNodeDatabase } from '../storage/database.js'
+import { createChordLibp2p } from './libp2p.js'
+import type { ChordLibp2p, ChordLibp2pOptions } from './libp2p.js'
+import type { ChordMailbox } from '../mailbox/service.js'
+import type { NodeStatus } from '../membership/join.js'
+import type { HealthReport } from '../observability/health.js'
+import type { ChordService, LookupAnswer, PutOptions, PutResult } from '../services/chord.js'
+import type { ChordInit, ChordTimers } from '../services/chord-init.js'
+import type { PeerId, PrivateKey } from '@libp2p/interface'
+import type { Multiaddr } from '@multiformats/multiaddr'
+
+export interface ChordNodeTimers extends ChordTimers {
+  /** ms between checks that a mailbox subscription is with the node responsible for it */
+  subscriptionCheckIntervalMs?: number
+}
+
+export interface ChordNodeOptions extends ChordInit {
+  /** multiaddrs to listen on; Node default: 0.0.0.0 TCP and WebSockets; browser default: none */
+  listen?: string[]
+  /**
+   * resolve at once and keep trying to join in the background, for as long as it takes, instead
+   * of rejecting after `joinTimeoutMs`; `status` says 'joining' until then
+   */
+  joinInBackground?: boolean
+  /** the node's libp2p identity; default: the one kept in `dataDir`, or a new one */
+  privateKey?: PrivateKey
+  /** maintenance intervals (tests and simulations shorten them) */
+  timers?: ChordNodeTimers
+  /** lower-level libp2p settings: extra transports, connection gater, DNS resolver */
+  libp2p?: Pick<ChordLibp2pOptions, 'transports' | 'connectionGater' | 'dns'>
+}
+
+/** The services a `ChordNode`'s libp2p node runs besides identify, ping and peer exchange */
+export interface ChordNodeServices extends Record<string, unknown> {
+  chord: ChordService
+  mailbox: ChordMailbox
+}
+
+export class ChordNode {
+  /** The libp2p node, with the ring's services in `libp2p.services` */
+  readonly libp2p: ChordLibp2p<ChordNodeServices>
+
+  constructor (libp2p: ChordLibp2p<ChordNodeServices>) {
+    this.libp2p = libp2p
+  }
+
+  get peerId (): PeerId {
+    return this.libp2p.peerId
+  }
+
+  /** hex string of this node's 256-bit ring position */
+  get ringId (): string {
+    return this.libp2p.services.chord.ringId
+  }
+
+  get status (): NodeStatus {
+    return this.libp2p.services.chord.status
+  }
+
+  /** The end-to-end encrypted mailbox: send, subscribe, ack */
+  get mailbox (): ChordMailbox {
+    return this.libp2p.services.mailbox
+  }
+
+  /** Where this node can be dialled, each address once (libp2p may list one twice, e.g. as listened-on and observed) */
+  getMultiaddrs (): Multiaddr[] {
+    const unique = new Map(this.libp2p.getMultiaddrs().map(addr => [addr.toString(), addr]))
+    return [...unique.values()]
+  }
+
+  /** This node's metrics in the Prometheus text format (empty in a browser) */
+  async metrics (): Promise<string> {
+    return this.libp2p.services.chord.metrics()
+  }
+
+  /** A deep health check: whether the node still does its part of the ring, check by check */
+  async health (): Promise<HealthReport> {
+    return this.libp2p.services.chord.health()
+  }
+
+  /** Store `value` under `key` on the key's replica set; resolves once durably written there */
+  async put (key: string | Uint8Array, value: Uint8Array, options?: PutOptions): Promise<PutResult> {
+    return this.libp2p.services.chord.put(key, value, options)
+  }
+
+  /** Every live value stored under `key` (a set: each value once) */
+  async get (key: string | Uint8Array, options?: { signal?: AbortSignal }): Promise<Uint8Array[]> {
+    return this.libp2p.services.chord.get(key, options)
+  }
+
+  /** The node responsible for `key` */
+  async lookup (key: string | Uint8Array, options?: { signal?: AbortSignal }): Promise<LookupAnswer> {
+    return this.libp2p.services.chord.lookup(key, options)
+  }
+
+  /** Leave gracefully: hand records to the successor, tell the neighbours, then shut down */
+  async stop (): Promise<void> {
+    await this.libp2p.stop()
+  }
+}
+
+/**
+ * Start a node and join the ring (or start a new one when no bootstrap address is given).
+ *
+ * @throws InvalidOptionsError naming the option, before anything listens
+ * @throws BootstrapFailedError when no bootstrap address answered within `joinTimeoutMs`
+ */
+export async function createChordNode (options: ChordNodeOptions = {}): Promise<ChordNode> {
+  const { listen, joinInBackground, privateKey, libp2p: libp2pOptions, timers = {}, ...init } = options
+  const { subscriptionCheckIntervalMs, ...chordTimers } = timers
+  const chordInit: ChordInit = { ...init, timers: chordTimers, ...(joinInBackground === true ? { joinTimeoutMs: Infinity } : {}) }
+  // checked here too, so that nothing is opened for a node that cannot start
+  const { clientMode } = resolveChordInit(chordInit)
+  const libp2p = await createChordLibp2p<ChordNodeServices>({
+    ...libp2pOptions,
+    privateKey: privateKey ?? await keptPrivateKey(init.dataDir),
+    listen,
+    // a client holds no ring position, so it has no ring peers of its own to offer in peer exchange
+    peerExchange: !clientMode
+  }, {
+    chord: chord(chordInit),
+    mailbox: chordMailbox({ subscriptionCheckIntervalMs })
+  })
+  const node = new ChordNode(libp2p)
+  if (joinInBackground !== true) {
+    try {
+      await libp2p.services.chord.joined()
+    } catch (err) {
+      // whatever was built is taken down again: a failed start leaves nothing listening or open
+      await Promise.resolve(libp2p.stop()).catch(() => {})
+      throw err
+    }
+  }
+  return node
+}
+
+/** The identity kept in `dataDir` (made and kept there the first time); none without a dataDir */
+async function keptPrivateKey (dataDir?: string): Promise<PrivateKey | undefined> {
+  if (dataDir == null) {
+    return undefined
+  }
+  const database = await openNodeDatabase(dataDir)
+  try {
+    return await loadOrCreatePrivateKey(database)
+  } finally {
+    await database.close()
+  }
+}

@@ -1,0 +1,306 @@
+/**
+ * Peer exchange, /chord/px/1.0.0, as a libp2p service: it answers other nodes' requests (see
+ * `PxResponder`) and, as a `PeerDiscovery` module, asks a connected peer for ring nodes it knows,
+ * once as soon as there is a peer to ask and then every PX_INTERVAL or so. Each valid peer that is
+ * news (unknown, or with addresses we did not have) is announced as a `peer` event; libp2p keeps
+ * its addresses. Nothing here dials a discovered peer: the ring decides whom to connect to.
+ *
+ * Modelled on Waku's peer exchange (RFC 34), with libp2p signed peer records in place of ENRs.
+ */
+import { peerDiscoverySymbol, serviceCapabilities, serviceDependencies } from '@libp2p/interface'
+import { InvalidDataLengthError, InvalidDataLengthLengthError, InvalidMessageLengthError } from '@libp2p/utils'
+import { TypedEventEmitter } from 'main-event'
+import { InvalidMessageError, InvalidOptionsError, NotStartedError, RateLimitedError, RequestTimeoutError } from '../errors.js'
+import { frameStream } from '../protocol/framing.js'
+import { PxRequest, PxResponse } from '../protocol/generated/px.js'
+import {
+  MAX_PX_PEERS,
+  MAX_PX_RESPONSE_SIZE,
+  PX_INTERVAL,
+  PX_INTERVAL_JITTER,
+  PX_MAX_STREAMS_PER_CONNECTION,
+  PX_PROTOCOL,
+  PX_REQUEST_TIMEOUT,
+  PX_REQUESTS_PER_MINUTE,
+  PX_SERVE_TIMEOUT
+} from './constants.js'
+import { decodePxResponse, validatePxPeer } from './validate.js'
+import { PxResponder } from './responder.js'
+import type { ExchangedPeer } from './validate.js'
+import type { PxPeer } from '../protocol/generated/px.js'
+import type { PxResponderComponents } from './responder.js'
+import type {
+  AbortOptions,
+  Connection,
+  Logger,
+  PeerDiscovery,
+  PeerDiscoveryEvents,
+  PeerId,
+  Startable,
+  Stream,
+  StreamHandler,
+  StreamHandlerOptions,
+  Topology
+} from '@libp2p/interface'
+
+export type { ExchangedPeer } from './validate.js'
+
+/** What the service needs from libp2p; libp2p's components satisfy it */
+export interface PeerExchangeComponents extends PxResponderComponents {
+  registrar: {
+    handle(protocol: string, handler: StreamHandler, options?: StreamHandlerOptions): Promise<void>
+    unhandle(protocol: string, options?: AbortOptions): Promise<void>
+    register(protocol: string, topology: Topology): Promise<string>
+    unregister(id: string): void
+  }
+  connectionManager: {
+    getConnections(peerId?: PeerId): Connection[]
+    openStream(peer: PeerId, protocol: string, options?: AbortOptions): Promise<Stream>
+  }
+}
+
+export interface PeerExchangeInit {
+  /** ms between two rounds, each drawn within ± PX_INTERVAL_JITTER of it; default PX_INTERVAL */
+  interval?: number
+  /** ms, default PX_REQUEST_TIMEOUT */
+  requestTimeout?: number
+  /** ms, default PX_SERVE_TIMEOUT */
+  serveTimeout?: number
+  /** requests answered per remote peer per minute; default PX_REQUESTS_PER_MINUTE */
+  requestsPerMinute?: number
+}
+
+export class PeerExchange extends TypedEventEmitter<PeerDiscoveryEvents> implements PeerDiscovery, Startable {
+  readonly [peerDiscoverySymbol] = this
+  readonly [serviceCapabilities]: string[] = ['@libp2p/peer-discovery']
+  // which peers speak which protocols, both for sampling and for choosing whom to ask
+  readonly [serviceDependencies]: string[] = ['@libp2p/identify']
+  readonly [Symbol.toStringTag] = 'libp2p-chord:peer-exchange'
+
+  private readonly components: PeerExchangeComponents
+  private readonly log: Logger
+  private readonly responder: PxResponder
+  private readonly interval: number
+  private readonly requestTimeout: number
+  private shutdown?: AbortController
+  private topologyId?: string
+  private roundTimer?: ReturnType<typeof setTimeout>
+  private roundInFlight = false
+  private hasLearnedPeers = false
+
+  constructor (components: PeerExchangeComponents, init: PeerExchangeInit = {}) {
+    super()
+    this.components = components
+    this.log = components.logger.forComponent('libp2p-chord:px')
+    this.responder = new PxResponder(components, {
+      requestsPerMinute: init.requestsPerMinute ?? PX_REQUESTS_PER_MINUTE,
+      serveTimeout: init.serveTimeout ?? PX_SERVE_TIMEOUT
+    })
+    this.interval = init.interval ?? PX_INTERVAL
+    this.requestTimeout = init.requestTimeout ?? PX_REQUEST_TIMEOUT
+  }
+
+  async start (): Promise<void> {
+    const shutdown = new AbortController()
+    this.shutdown = shutdown
+    await this.components.registrar.handle(PX_PROTOCOL, async (stream, connection) => this.responder.serve(stream, connection), {
+      maxInboundStreams: PX_MAX_STREAMS_PER_CONNECTION,
+      // libp2p applies the registered handler's outbound limit to the streams we open
+      maxOutboundStreams: PX_MAX_STREAMS_PER_CONNECTION
+    })
+    this.topologyId = await this.components.registrar.register(PX_PROTOCOL, {
+      onConnect: (peerId) => {
+        // a node that knows nobody yet asks the first peer that can tell it, not minutes later
+        if (!this.hasLearnedPeers) {
+          void this.runRound(shutdown, peerId)
+        }
+      }
+    })
+    this.scheduleRound(shutdown)
+  }
+
+  async stop (): Promise<void> {
+    this.shutdown?.abort(new NotStartedError('peer exchange stopped'))
+    this.shutdown = undefined
+    clearTimeout(this.roundTimer)
+    if (this.topologyId != null) {
+      this.components.registrar.unregister(this.topologyId)
+      this.topologyId = undefined
+    }
+    await this.components.registrar.unhandle(PX_PROTOCOL)
+  }
+
+  /**
+   * Asks `peerId` for up to `count` ring nodes and returns the ones that passed validation. Those
+   * that are news are announced as `peer` events (and their signed records kept) before it
+   * returns. Opens a connection if there is none: the caller chose this peer.
+   *
+   * @throws InvalidOptionsError if count is not an integer in 1..MAX_PX_PEERS
+   * @throws RateLimitedError if the peer refused because we asked too often
+   * @throws RequestTimeoutError if the peer did not answer within the request timeout
+   * @throws InvalidMessageError if the answer as a whole broke the protocol
+   */
+  async exchange (peerId: PeerId, count: number = MAX_PX_PEERS, options: AbortOptions = {}): Promise<ExchangedPeer[]> {
+    if (!Number.isInteger(count) || count < 1 || count > MAX_PX_PEERS) {
+      throw new InvalidOptionsError(`count must be an integer from 1 to ${MAX_PX_PEERS}`)
+    }
+    if (this.shutdown == null) {
+      throw new NotStartedError('peer exchange is not started')
+    }
+
+    const response = await this.request(peerId, count, this.shutdown.signal, options)
+    if (response.status === PxResponse.Status.RATE_LIMITED) {
+      throw new RateLimitedError(`${peerId} refused to answer: asked too often`)
+    }
+
+    const peers = await this.validEntries(response.peers, peerId)
+    await this.announce(peers)
+    return peers
+  }
+
+  /** One request and its answer on a new stream, within the request timeout */
+  private async request (peerId: PeerId, count: number, shutdown: AbortSignal, options: AbortOptions): Promise<PxResponse> {
+    const deadline = new AbortController()
+    const timer = setTimeout(() => {
+      deadline.abort(new RequestTimeoutError(`${peerId} sent no peer exchange answer within ${this.requestTimeout} ms`))
+    }, this.requestTimeout)
+    const signal = AbortSignal.any([deadline.signal, shutdown, ...(options.signal == null ? [] : [options.signal])])
+
+    let stream: Stream | undefined
+    try {
+      stream = await this.components.connectionManager.openStream(peerId, PX_PROTOCOL, { signal })
+      const framed = frameStream(stream, MAX_PX_RESPONSE_SIZE)
+      await framed.write(PxRequest.encode({ numPeers: count }), { signal })
+      const response = decodePxResponse(await framed.read({ signal }), count)
+      await stream.close({ signal })
+      return response
+    } catch (err: any) {
+      stream?.abort(err)
+      // whatever form the abort took on its way up, a missed deadline is a RequestTimeoutError
+      if (deadline.signal.aborted) {
+        throw deadline.signal.reason
+      }
+      if (isFramingError(err)) {
+        throw new InvalidMessageError(`${peerId} sent a frame that is not a peer exchange answer`, { cause: err })
+      }
+      throw err
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+
+  /** The entries that check out, each peer once, never us or the responder itself */
+  private async validEntries (entries: PxPeer[], responder: PeerId): Promise<ExchangedPeer[]> {
+    const seen = new Set([this.components.peerId.toString(), responder.toString()])
+    const peers: ExchangedPeer[] = []
+
+    for (const entry of entries) {
+      try {
+        const peer = await validatePxPeer(entry)
+        const key = peer.id.toString()
+        if (seen.has(key)) {
+          this.log('skipped an entry for %p from %p: ourselves, the responder or a repeat', peer.id, responder)
+          continue
+        }
+        seen.add(key)
+        peers.push(peer)
+      } catch (err) {
+        this.log('dropped a peer entry from %p - %e', responder, err)
+      }
+    }
+    return peers
+  }
+
+  private async announce (peers: ExchangedPeer[]): Promise<void> {
+    for (const peer of peers) {
+      try {
+        if (!await this.isNews(peer)) {
+          continue
+        }
+        if (peer.signedPeerRecord != null) {
+          // kept as signed, so that our own answers pass it on with its provenance intact
+          await this.components.peerStore.consumePeerRecord(peer.signedPeerRecord, { expectedPeer: peer.id })
+        }
+        this.safeDispatchEvent('peer', { detail: { id: peer.id, multiaddrs: peer.multiaddrs } })
+      } catch (err) {
+        this.log.error('could not announce %p - %e', peer.id, err)
+      }
+    }
+  }
+
+  /** Unknown to the peer store, or known without some of these addresses */
+  private async isNews (peer: ExchangedPeer): Promise<boolean> {
+    try {
+      const known = new Set((await this.components.peerStore.get(peer.id)).addresses.map(address => address.multiaddr.toString()))
+      return peer.multiaddrs.some(ma => !known.has(ma.toString()))
+    } catch (err: any) {
+      if (err.name === 'NotFoundError') {
+        return true
+      }
+      throw err
+    }
+  }
+
+  private scheduleRound (shutdown: AbortController): void {
+    const spread = this.interval * PX_INTERVAL_JITTER
+    const delay = this.interval - spread + Math.random() * 2 * spread
+    this.roundTimer = setTimeout(() => {
+      void this.runRound(shutdown).finally(() => {
+        if (!shutdown.signal.aborted) {
+          this.scheduleRound(shutdown)
+        }
+      })
+    }, delay)
+  }
+
+  /** One exchange with `peerId`, or with a random connected peer that speaks peer exchange */
+  private async runRound (shutdown: AbortController, peerId?: PeerId): Promise<void> {
+    if (this.roundInFlight || shutdown.signal.aborted) {
+      return
+    }
+    this.roundInFlight = true
+    try {
+      const peer = peerId ?? await this.pickConnectedPeer()
+      if (peer == null) {
+        this.log('no connected peer speaks %s; nobody to ask this round', PX_PROTOCOL)
+        return
+      }
+      const peers = await this.exchange(peer)
+      this.log('%p told us of %d peers', peer, peers.length)
+      this.hasLearnedPeers ||= peers.length > 0
+    } catch (err) {
+      this.log('peer exchange round failed - %e', err)
+    } finally {
+      this.roundInFlight = false
+    }
+  }
+
+  private async pickConnectedPeer (): Promise<PeerId | undefined> {
+    const candidates = new Map<string, PeerId>()
+    for (const connection of this.components.connectionManager.getConnections()) {
+      // a limited (relayed) connection is not for protocols like this one
+      if (connection.limits == null) {
+        candidates.set(connection.remotePeer.toString(), connection.remotePeer)
+      }
+    }
+
+    const speakers: PeerId[] = []
+    for (const peerId of candidates.values()) {
+      const protocols = await this.components.peerStore.get(peerId).then(peer => peer.protocols, (): string[] => [])
+      if (protocols.includes(PX_PROTOCOL)) {
+        speakers.push(peerId)
+      }
+    }
+    return speakers[Math.floor(Math.random() * speakers.length)]
+  }
+}
+
+/** A length prefix that is malformed or announces more than MAX_PX_RESPONSE_SIZE */
+function isFramingError (err: unknown): boolean {
+  return err instanceof InvalidDataLengthError || err instanceof InvalidDataLengthLengthError || err instanceof InvalidMessageLengthError
+}
+
+/** The service factory for libp2p's `services` */
+export function peerExchange (init: PeerExchangeInit = {}): (components: PeerExchangeComponents) => PeerExchange {
+  return (components) => new PeerExchange(components, init)
+}

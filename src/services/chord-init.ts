@@ -1,0 +1,116 @@
+/**
+ * The settings of the `chord()` service, and their checks. Every setting is checked when the
+ * service factory is called, before libp2p is even created, so a wrong one never leaves a node
+ * listening; each failure is an `InvalidOptionsError` that names the setting.
+ */
+import { MAX_SUCCESSORS, DEFAULT_REPLICAS } from '../chord/constants.js'
+import { resolveTtlPolicy } from '../chord/ttl.js'
+import { InvalidOptionsError } from '../errors.js'
+import { JOIN_ATTEMPT_TIMEOUT, JOIN_TIMEOUT, parseBootstrapAddresses } from '../membership/join.js'
+import { resolveStoreLimits } from '../storage/store-limits.js'
+import { REQUEST_TIMEOUT } from '../transport/constants.js'
+import { DEFAULT_CLIENT_MODE } from './platform-defaults.js'
+import type { CoreTimers } from '../chord/ring-node.js'
+import type { TtlPolicy } from '../chord/ttl.js'
+import type { StoreLimits } from '../storage/store-limits.js'
+import type { Multiaddr } from '@multiformats/multiaddr'
+
+export interface ChordTimers extends CoreTimers {
+  /** mean ms between two partition-healing rounds */
+  healIntervalMs?: number
+  /** ms between two saves of the peer cache */
+  peerCacheSaveIntervalMs?: number
+}
+
+export interface ChordInit {
+  /**
+   * ring nodes to join through (`/dnsaddr/…` too); none: start a new ring, unless peers cached
+   * from an earlier run answer
+   */
+  bootstrap?: string[]
+  /** LevelDB directory for records and the peer cache; omitted: in memory, nothing persists */
+  dataDir?: string
+  /** replication factor r, 1 to MAX_SUCCESSORS; default DEFAULT_REPLICAS */
+  replicas?: number
+  /**
+   * use the ring without holding a position in it (needs `bootstrap`); default: false on Node,
+   * true in a browser, which cannot accept connections
+   */
+  clientMode?: boolean
+  /**
+   * ms after which `joined()` rejects with `BootstrapFailedError` when no bootstrap address or
+   * cached peer answered (the service keeps trying in the background); `Infinity`: `joined()`
+   * waits as long as it takes. Default JOIN_TIMEOUT
+   */
+  joinTimeoutMs?: number
+  /** ms for one attempt to join through one peer (dial, lookup, stabilize); default JOIN_ATTEMPT_TIMEOUT */
+  joinAttemptTimeoutMs?: number
+  /** record lifetimes: the default for puts without a TTL, and the cap on what any peer may ask for */
+  ttl?: Partial<TtlPolicy>
+  /** storage quotas */
+  storeLimits?: Partial<StoreLimits>
+  /** maintenance intervals (tests and simulations shorten them) */
+  timers?: ChordTimers
+  /** ms allowed for each request to another node; default REQUEST_TIMEOUT */
+  requestTimeoutMs?: number
+}
+
+/** The settings once checked, with every default filled in */
+export interface ChordSettings {
+  bootstrap: Multiaddr[]
+  dataDir?: string
+  replicas: number
+  clientMode: boolean
+  joinTimeoutMs: number
+  joinAttemptTimeoutMs: number
+  ttl: TtlPolicy
+  storeLimits: StoreLimits
+  timers: ChordTimers
+  requestTimeoutMs: number
+}
+
+/**
+ * @throws InvalidOptionsError naming the first setting that is wrong
+ */
+export function resolveChordInit (init: ChordInit = {}): ChordSettings {
+  if (init.bootstrap != null && !Array.isArray(init.bootstrap)) {
+    throw new InvalidOptionsError('bootstrap must be an array of multiaddr strings')
+  }
+  const bootstrap = parseBootstrapAddresses(init.bootstrap ?? [])
+  const clientMode = init.clientMode ?? DEFAULT_CLIENT_MODE
+  if (clientMode && bootstrap.length === 0) {
+    throw new InvalidOptionsError('a client-mode node uses a ring but cannot start one: give it bootstrap addresses')
+  }
+  const replicas = init.replicas ?? DEFAULT_REPLICAS
+  if (!Number.isInteger(replicas) || replicas < 1 || replicas > MAX_SUCCESSORS) {
+    throw new InvalidOptionsError(`replicas must be an integer from 1 to ${MAX_SUCCESSORS}, got ${String(init.replicas)}`)
+  }
+  if (init.dataDir != null && (typeof init.dataDir !== 'string' || init.dataDir === '')) {
+    throw new InvalidOptionsError('dataDir must be a non-empty directory path')
+  }
+  const timers: ChordTimers = { ...init.timers }
+  for (const [name, value] of Object.entries(timers)) {
+    positiveMs(`timers.${name}`, value)
+  }
+  return {
+    bootstrap,
+    dataDir: init.dataDir,
+    replicas,
+    clientMode,
+    joinTimeoutMs: positiveMs('joinTimeoutMs', init.joinTimeoutMs ?? JOIN_TIMEOUT, { infinite: true }),
+    joinAttemptTimeoutMs: positiveMs('joinAttemptTimeoutMs', init.joinAttemptTimeoutMs ?? JOIN_ATTEMPT_TIMEOUT),
+    ttl: resolveTtlPolicy(init.ttl),
+    storeLimits: resolveStoreLimits(init.storeLimits),
+    timers,
+    requestTimeoutMs: positiveMs('requestTimeoutMs', init.requestTimeoutMs ?? REQUEST_TIMEOUT)
+  }
+}
+
+/** A duration setting: a positive integer number of ms (or Infinity where it may wait for ever) */
+export function positiveMs (name: string, value: unknown, options: { infinite?: boolean } = {}): number {
+  const ok = typeof value === 'number' && ((Number.isSafeInteger(value) && value > 0) || (options.infinite === true && value === Infinity))
+  if (!ok) {
+    throw new InvalidOptionsError(`${name} must be a positive integer number of ms${options.infinite === true ? ' or Infinity' : ''}, got ${String(value)}`)
+  }
+  return value
+}

@@ -1,0 +1,342 @@
+/**
+ * The ring as a libp2p service: `chord(init)` goes into an application's own libp2p `services`,
+ * as `kadDHT()` does, and the node takes a position on a Chord ring (or uses one, as a client).
+ *
+ * Parts are built in dependency order when libp2p builds the service: the outbound RPC client,
+ * then the ring core with its replication (`RingNode`), then the inbound request server that
+ * answers through the core; then what runs beside them (join, partition healing, the peer cache,
+ * metrics, health). Nothing is bound late. libp2p then drives the life cycle:
+ *
+ *   beforeStart  open the database and the stores (where a locked or unwritable dataDir shows)
+ *   start        register /chord/1.0.0
+ *   afterStart   join the ring in the background; `joined()` tells how it went
+ *   beforeStop   leave gracefully, while connections are still open: every namespace hands its
+ *                records to the successor, then the neighbours are told
+ *   stop         stop answering
+ *   afterStop    close the database, once every service that keeps records in it has stopped
+ */
+import { peerIdFromString } from '@libp2p/peer-id'
+import { serviceCapabilities, serviceDependencies } from '@libp2p/interface'
+import { MAX_VALUE_SIZE } from '../storage/constants.js'
+import { keyPosition, ringIdFromBytes, ringIdToHex } from '../chord/id.js'
+import { createRecord } from '../chord/record.js'
+import { RingNode } from '../chord/ring-node.js'
+import { expiresAtFor } from '../chord/ttl.js'
+import { NotJoinedError, NotStartedError, TooLargeError } from '../errors.js'
+import { addressesOfOthers, joinPlan, joinRing } from '../membership/join.js'
+import { PartitionHealer } from '../membership/partition-healer.js'
+import { PeerCacheKeeper } from '../membership/peer-cache-keeper.js'
+import { HealthCheck } from '../observability/health.js'
+import { createNodeMetrics } from '../observability/metrics.js'
+import { createNodeDatabase } from '../storage/database.js'
+import { LevelRecordStore } from '../storage/level-store.js'
+import { PeerCache } from '../storage/peer-cache.js'
+import { RequestServer } from '../transport/request-server.js'
+import { ringIdOf } from '../transport/ring-id.js'
+import { RpcClient } from '../transport/rpc-client.js'
+import { WirePeers } from '../transport/wire-peers.js'
+import { resolveChordInit } from './chord-init.js'
+import { nodeView } from './components.js'
+import { CHORD_CAPABILITY, chordInternals } from './internals.js'
+import type { ChordInit, ChordSettings } from './chord-init.js'
+import type { ChordComponents, NodeView } from './components.js'
+import type { ChordInternals } from './internals.js'
+import type { NodeRef } from '../chord/rpc.js'
+import type { NodeStatus, JoinPlan } from '../membership/join.js'
+import type { HealthReport } from '../observability/health.js'
+import type { NodeMetrics } from '../observability/metrics.js'
+import type { NodeDatabase } from '../storage/database.js'
+import type { Logger, PeerId, Startable } from '@libp2p/interface'
+
+/** ms a graceful stop may spend handing each namespace's records to the successor before it leaves anyway */
+export const HANDOFF_ON_STOP_TIMEOUT = 10_000
+
+export interface PutOptions {
+  /** how long the record lives, ms; capped by the node's maximum */
+  ttlMs?: number
+  signal?: AbortSignal
+}
+
+export interface PutResult {
+  /** replicas that acknowledged the write (durably stored), the primary included */
+  replicas: number
+}
+
+export interface LookupAnswer {
+  peerId: PeerId
+  /** hex ring position of the responsible node */
+  ringId: string
+  hops: number
+}
+
+export class ChordService implements Startable {
+  readonly [Symbol.toStringTag] = 'libp2p-chord:chord'
+  readonly [serviceCapabilities]: string[] = [CHORD_CAPABILITY]
+  // identify tells us which peers speak /chord/1.0.0 and where they listen
+  readonly [serviceDependencies]: string[] = ['@libp2p/identify']
+
+  private readonly settings: ChordSettings
+  private readonly view: NodeView
+  private readonly log: Logger
+  private readonly database: NodeDatabase
+  private readonly store: LevelRecordStore
+  private readonly peerCache: PeerCache
+  private readonly metricsSink: NodeMetrics
+  private readonly rpc: RpcClient
+  private readonly core: RingNode
+  private readonly server: RequestServer
+  private readonly peerCacheKeeper: PeerCacheKeeper
+  private readonly healer?: PartitionHealer
+  private readonly healthCheck: HealthCheck
+  private readonly joinedOutcome: PromiseWithResolvers<void>
+  private running = false
+  /** set while joining; aborting it ends the join */
+  private joining?: AbortController
+
+  constructor (components: ChordComponents, settings: ChordSettings) {
+    this.settings = settings
+    this.view = nodeView(components)
+    this.log = components.logger.forComponent('libp2p-chord:chord')
+    const self: NodeRef = { id: ringIdOf(components.peerId), peer: components.peerId.toString() }
+    const onError = (err: unknown): void => { this.log.error('maintenance failed - %e', err) }
+
+    this.database = createNodeDatabase(settings.dataDir)
+    this.store = new LevelRecordStore(this.database, { limits: settings.storeLimits })
+    this.peerCache = new PeerCache(this.database)
+    this.metricsSink = createNodeMetrics()
+
+    const wirePeers = new WirePeers(this.view)
+    this.rpc = new RpcClient(this.view, {
+      wirePeers,
+      requestTimeout: settings.requestTimeoutMs,
+      onRequestSent: request => { this.metricsSink.requestSent(request) }
+    })
+    this.core = new RingNode({
+      self,
+      rpc: this.rpc,
+      store: this.store,
+      ttl: settings.ttl,
+      replicas: settings.replicas,
+      clientMode: settings.clientMode,
+      timers: settings.timers,
+      onLookup: outcome => { this.metricsSink.lookupFinished(outcome) },
+      onAntiEntropyRound: round => { this.metricsSink.antiEntropyRound(round) },
+      onError
+    })
+    this.server = new RequestServer(this.view, {
+      node: this.core,
+      wirePeers,
+      onServed: request => { this.metricsSink.requestServed(request) }
+    })
+
+    this.peerCacheKeeper = new PeerCacheKeeper(this.view, {
+      cache: this.peerCache,
+      ringNodes: () => this.core.ring.table.knownNodes(),
+      intervalMs: settings.timers.peerCacheSaveIntervalMs
+    })
+    this.healer = settings.clientMode
+      ? undefined
+      : new PartitionHealer(this.view, {
+        ring: this.core.ring,
+        bootstrap: this.othersToJoin(),
+        cachedPeers: () => this.peerCacheKeeper.cachedPeers(),
+        intervalMs: settings.timers.healIntervalMs,
+        attemptTimeout: settings.joinAttemptTimeoutMs
+      })
+    const running = (): boolean => this.running
+    this.healthCheck = new HealthCheck({
+      libp2p: { get status () { return running() ? 'started' : 'stopped' }, getMultiaddrs: () => this.view.getMultiaddrs() },
+      ring: this.core.ring,
+      rpc: this.rpc,
+      store: this.store,
+      status: () => this.status
+    })
+    this.metricsSink.watch({ ring: this.core.ring, store: this.store, libp2p: this.view })
+
+    this.joinedOutcome = Promise.withResolvers<void>()
+    // a caller who never asks `joined()` must not see an unhandled rejection
+    this.joinedOutcome.promise.catch(() => {})
+  }
+
+  /** This node's ring position: sha256 of its PeerId, in hex */
+  get ringId (): string {
+    return ringIdToHex(this.core.self.id)
+  }
+
+  get status (): NodeStatus {
+    if (!this.running) {
+      return 'stopped'
+    }
+    if (this.joining != null) {
+      return 'joining'
+    }
+    return this.core.ring.table.getSuccessors().length > 0 ? 'joined' : 'alone'
+  }
+
+  /**
+   * Resolves once the node is part of a ring, or alone when it had nobody to join.
+   *
+   * @throws BootstrapFailedError when bootstrap addresses were given and none answered within
+   *   `joinTimeoutMs` (the service goes on trying in the background)
+   * @throws NotStartedError when the node stopped before it joined
+   */
+  async joined (): Promise<void> {
+    await this.joinedOutcome.promise
+  }
+
+  /** Store `value` under `key` on the key's replica set; resolves once durably written there */
+  async put (key: string | Uint8Array, value: Uint8Array, options: PutOptions = {}): Promise<PutResult> {
+    this.assertMember()
+    const maxValueSize = Math.min(MAX_VALUE_SIZE, this.settings.storeLimits.maxValueSize)
+    if (value.byteLength > maxValueSize) {
+      throw new TooLargeError(`a value is at most ${maxValueSize} bytes, this one is ${value.byteLength}`)
+    }
+    const expiresAt = expiresAtFor(options.ttlMs, Date.now(), this.settings.ttl)
+    const record = createRecord(keyPosition(key), value, expiresAt)
+    return this.metricsSink.observePut(async () => this.core.records.put([record], { signal: options.signal }))
+  }
+
+  /** Every live value stored under `key` (a set: each value once) */
+  async get (key: string | Uint8Array, options: { signal?: AbortSignal } = {}): Promise<Uint8Array[]> {
+    this.assertMember()
+    const records = await this.metricsSink.observeGet(async () => this.core.records.get(keyPosition(key), options))
+    return records.map(r => r.value)
+  }
+
+  /** The node responsible for `key` */
+  async lookup (key: string | Uint8Array, options: { signal?: AbortSignal } = {}): Promise<LookupAnswer> {
+    this.assertMember()
+    const { successors, hops } = await this.core.ring.lookup(ringIdFromBytes(keyPosition(key)), options)
+    const owner = successors[0]
+    return { peerId: peerIdFromString(owner.peer), ringId: ringIdToHex(owner.id), hops }
+  }
+
+  /** This node's metrics in the Prometheus text format (empty in a browser) */
+  async metrics (): Promise<string> {
+    return this.metricsSink.expose()
+  }
+
+  /** A deep health check: whether the node still does its part of the ring, check by check */
+  async health (): Promise<HealthReport> {
+    return this.healthCheck.check()
+  }
+
+  /** The parts, for the mailbox service and for tests; not part of the public API */
+  get [chordInternals] (): ChordInternals {
+    return { core: this.core, database: this.database, store: this.store, settings: this.settings, view: this.view, metrics: this.metricsSink }
+  }
+
+  async beforeStart (): Promise<void> {
+    await this.database.open()
+    await this.store.open()
+    await this.peerCache.open()
+  }
+
+  async start (): Promise<void> {
+    this.rpc.start()
+    await this.server.start()
+    this.running = true
+  }
+
+  async afterStart (): Promise<void> {
+    await this.peerCacheKeeper.restoreAddresses()
+    const plan = joinPlan(this.othersToJoin(), this.peerCacheKeeper.cachedPeers(), {
+      timeout: this.settings.joinTimeoutMs,
+      attemptTimeout: this.settings.joinAttemptTimeoutMs
+    })
+    // libp2p starts listening in its own afterStart: the join runs beside it, not before it
+    void this.join(plan)
+  }
+
+  async beforeStop (): Promise<void> {
+    this.running = false
+    this.joining?.abort(new NotStartedError('the node was stopped while joining'))
+    this.joinedOutcome.reject(new NotStartedError('the node was stopped before it joined a ring'))
+    this.healer?.stop()
+    this.core.stop()
+    // while the peer store still holds the neighbours' addresses
+    await this.peerCacheKeeper.stop().catch(err => { this.log.error('saving the peer cache failed - %e', err) })
+    await this.core.leave(HANDOFF_ON_STOP_TIMEOUT)
+  }
+
+  async stop (): Promise<void> {
+    this.running = false
+    await this.server.stop()
+    await this.rpc.stop()
+  }
+
+  async afterStop (): Promise<void> {
+    await this.store.close()
+    await this.database.close()
+  }
+
+  /**
+   * Join as the plan says (none: start a new ring), then start maintenance. A required join that
+   * misses its deadline rejects `joined()` and goes on in the background, as long as it takes.
+   */
+  private async join (plan?: JoinPlan): Promise<void> {
+    if (plan != null) {
+      try {
+        await this.joinThrough(plan)
+      } catch (err) {
+        if (!this.running) {
+          return
+        }
+        if (plan.required) {
+          this.joinedOutcome.reject(err)
+          this.log.error('could not join within %d ms; still trying - %e', this.settings.joinTimeoutMs, err)
+          await this.joinThrough({ ...plan, timeout: Infinity }).catch(err => { this.log('stopped trying to join - %e', err) })
+        } else {
+          this.log('no cached peer answered; starting a new ring - %e', err)
+        }
+      }
+    }
+    if (!this.running) {
+      return
+    }
+    this.core.start()
+    this.healer?.start()
+    this.peerCacheKeeper.start()
+    this.joinedOutcome.resolve()
+  }
+
+  private async joinThrough (plan: JoinPlan): Promise<void> {
+    const joining = new AbortController()
+    this.joining = joining
+    try {
+      await joinRing(this.view, { ...plan, signal: joining.signal, log: this.log, join: async (entry, options) => this.core.join(entry, options) })
+    } finally {
+      this.joining = undefined
+    }
+  }
+
+  /** The bootstrap addresses that do not name this node */
+  private othersToJoin (): ReturnType<typeof addressesOfOthers> {
+    return addressesOfOthers(this.settings.bootstrap, this.view.peerId)
+  }
+
+  /** Reads and writes go to the ring: never to a node that is still looking for it */
+  private assertMember (): void {
+    if (!this.running) {
+      throw new NotStartedError('the node is not running')
+    }
+    if (this.joining != null) {
+      throw new NotJoinedError('the node has not joined the ring yet')
+    }
+  }
+}
+
+/**
+ * The ring as a libp2p service, for an application's own node:
+ *
+ * ```ts
+ * const node = await createLibp2p({ …, services: { identify: identify(), chord: chord({ bootstrap }) } })
+ * await node.services.chord.joined()
+ * ```
+ *
+ * @throws InvalidOptionsError at once, naming the setting, when `init` is wrong
+ */
+export function chord (init: ChordInit = {}): (components: ChordComponents) => ChordService {
+  const settings = resolveChordInit(init)
+  return (components) => new ChordService(components, settings)
+}

@@ -1,0 +1,49 @@
+/**
+ * The libp2p components the ring's services use, as libp2p hands them to every service, and the
+ * node-shaped view of them that the parts take. The parts ask for `dial`, `handle`,
+ * `getConnections` … as a libp2p node offers them, so a test can build any part with a plain
+ * libp2p node; a service builds them from its components through `nodeView`.
+ */
+import type {
+  AbortOptions, ComponentLogger, Connection, PeerId, PeerStore, PrivateKey, Stream, StreamHandler, StreamHandlerOptions
+} from '@libp2p/interface'
+import type { AddressManager, ConnectionManager, Registrar } from '@libp2p/interface-internal'
+import type { Multiaddr } from '@multiformats/multiaddr'
+
+export interface ChordComponents {
+  peerId: PeerId
+  privateKey: PrivateKey
+  logger: ComponentLogger
+  peerStore: PeerStore
+  registrar: Registrar
+  connectionManager: ConnectionManager
+  addressManager: AddressManager
+}
+
+/** libp2p's node methods the parts use */
+export interface NodeView {
+  peerId: PeerId
+  logger: ComponentLogger
+  peerStore: PeerStore
+  dial(peer: PeerId | Multiaddr, options?: AbortOptions): Promise<Connection>
+  dialProtocol(peer: PeerId, protocol: string, options?: AbortOptions): Promise<Stream>
+  handle(protocol: string, handler: StreamHandler, options?: StreamHandlerOptions): Promise<void>
+  unhandle(protocol: string, options?: AbortOptions): Promise<void>
+  getMultiaddrs(): Multiaddr[]
+  getConnections(peerId?: PeerId): Connection[]
+}
+
+export function nodeView (components: ChordComponents): NodeView {
+  const { peerId, logger, peerStore, registrar, connectionManager, addressManager } = components
+  return {
+    peerId,
+    logger,
+    peerStore,
+    dial: async (peer, options) => connectionManager.openConnection(peer, options),
+    dialProtocol: async (peer, protocol, options) => connectionManager.openStream(peer, protocol, options),
+    handle: async (protocol, handler, options) => registrar.handle(protocol, handler, options),
+    unhandle: async (protocol, options) => registrar.unhandle(protocol, options),
+    getMultiaddrs: () => addressManager.getAddresses(),
+    getConnections: peer => connectionManager.getConnections(peer)
+  }
+}

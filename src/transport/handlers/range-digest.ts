@@ -1,0 +1,17 @@
+/**
+ * RANGE_DIGEST: a count and hash of the live records in a ring interval (anti-entropy's first step).
+ */
+import { wireBytes } from '../ring-id.js'
+import { namespaceHandler } from './served-node.js'
+import type { Asker, RequestHandler, RequestHandlersInit } from './handler.js'
+import type { RangeDigestRequest } from '../validate.js'
+import type { Response } from '../../protocol/generated/chord.js'
+
+export class RangeDigestHandler implements RequestHandler<RangeDigestRequest> {
+  constructor (private readonly init: Pick<RequestHandlersInit, 'node'>) {}
+
+  async handle (from: Asker, request: RangeDigestRequest): Promise<Partial<Response>> {
+    const { count, hash } = await namespaceHandler(this.init.node, request.namespace).onRangeDigest(from.node, request.start, request.end)
+    return { count, digest: wireBytes(hash) }
+  }
+}

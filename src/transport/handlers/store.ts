@@ -1,0 +1,16 @@
+/**
+ * STORE: records for the namespace's store, taken under its rules (quotas, validity, tombstones).
+ */
+import { namespaceHandler } from './served-node.js'
+import type { Asker, RequestHandler, RequestHandlersInit } from './handler.js'
+import type { StoreRequest } from '../validate.js'
+import type { Response } from '../../protocol/generated/chord.js'
+
+export class StoreHandler implements RequestHandler<StoreRequest> {
+  constructor (private readonly init: Pick<RequestHandlersInit, 'node'>) {}
+
+  async handle (from: Asker, request: StoreRequest): Promise<Partial<Response>> {
+    await namespaceHandler(this.init.node, request.namespace).onStoreRecords(from.node, request.records)
+    return {}
+  }
+}

@@ -1,0 +1,253 @@
+/**
+ * The ring's outbound RPC over libp2p: it implements the core's `RingRpc` with `/chord/1.0.0`
+ * requests, each one exchange on a pooled stream under a deadline. The listening side is
+ * `request-server.ts`.
+ *
+ * Calls never short-cut to this node: the core answers itself where it has to (replication
+ * writes its own copy, the mailbox deletes its own), so this client needs nothing of the node it
+ * serves and is built before it.
+ */
+import { peerIdFromString } from '@libp2p/peer-id'
+import { equals } from 'uint8arrays/equals'
+import { toString as uint8ArrayToString } from 'uint8arrays/to-string'
+import { InvalidMessageError, NotStartedError, RequestTimeoutError } from '../errors.js'
+import { MessageType, Request, Response } from '../protocol/generated/chord.js'
+import { MAX_RECORDS_PER_KEY } from '../storage/constants.js'
+import {
+  MAX_MESSAGE_SIZE,
+  MAX_OUTBOUND_STREAMS,
+  MAX_POOLED_STREAMS_PER_PEER,
+  POOLED_STREAM_IDLE_TIMEOUT,
+  PROTOCOL,
+  REQUEST_TIMEOUT
+} from './constants.js'
+import { errorFromCode } from './error-codes.js'
+import { namespaceToWire } from './namespaces.js'
+import { ringIdToWire, wireBytes } from './ring-id.js'
+import { StreamPool } from './stream-pool.js'
+import { decodeRecord, decodeResponse, decodeSummary } from './validate.js'
+import { toWireRecord } from './wire-records.js'
+import type { Namespace } from '../protocol/generated/chord.js'
+import type { ObservedRequest, RequestOutcome } from './observed-request.js'
+import type { StreamPoolComponents } from './stream-pool.js'
+import type { WirePeers } from './wire-peers.js'
+import type { RingId } from '../chord/id.js'
+import type { ChordRecord, RangeDigest, RecordSummary } from '../chord/record.js'
+import type {
+  DeletionRpc, FindSuccessorReply, NamespaceName, Neighbours, NodeRef, RecordRpc, RingRpc, RpcOptions, SignedDeletion
+} from '../chord/rpc.js'
+import type { Logger, PeerId, Startable } from '@libp2p/interface'
+
+export interface RpcClientInit {
+  /** checks and stores the peers named in answers; shared with the request server */
+  wirePeers: WirePeers
+  /** ms, default REQUEST_TIMEOUT */
+  requestTimeout?: number
+  /** ms, default POOLED_STREAM_IDLE_TIMEOUT */
+  pooledStreamIdleTimeout?: number
+  /** default MAX_OUTBOUND_STREAMS */
+  maxOutboundStreams?: number
+  /** default MAX_POOLED_STREAMS_PER_PEER */
+  maxPooledStreamsPerPeer?: number
+  /** told how each request we sent went */
+  onRequestSent?(request: ObservedRequest): void
+}
+
+type RequestMessage = Partial<Request> & Pick<Request, 'type'>
+
+export class RpcClient implements RingRpc, Startable {
+  private readonly log: Logger
+  private readonly wirePeers: WirePeers
+  private readonly pool: StreamPool
+  private readonly requestTimeout: number
+  private readonly onRequestSent: (request: ObservedRequest) => void
+  private readonly namespaces: Record<NamespaceName, NamespaceRpc>
+  private running = false
+
+  constructor (components: StreamPoolComponents, init: RpcClientInit) {
+    this.log = components.logger.forComponent('libp2p-chord:transport:rpc-client')
+    this.wirePeers = init.wirePeers
+    this.pool = new StreamPool(components, {
+      protocol: PROTOCOL,
+      maxStreamsPerPeer: init.maxOutboundStreams ?? MAX_OUTBOUND_STREAMS,
+      maxIdleStreamsPerPeer: init.maxPooledStreamsPerPeer ?? MAX_POOLED_STREAMS_PER_PEER,
+      idleTimeout: init.pooledStreamIdleTimeout ?? POOLED_STREAM_IDLE_TIMEOUT,
+      maxMessageSize: MAX_MESSAGE_SIZE
+    })
+    this.requestTimeout = init.requestTimeout ?? REQUEST_TIMEOUT
+    this.onRequestSent = init.onRequestSent ?? (() => {})
+    const exchange = this.exchange.bind(this)
+    this.namespaces = {
+      records: new NamespaceRpc(namespaceToWire('records'), exchange),
+      mailbox: new NamespaceRpc(namespaceToWire('mailbox'), exchange)
+    }
+  }
+
+  start (): void {
+    this.pool.start()
+    this.running = true
+  }
+
+  async stop (): Promise<void> {
+    this.running = false
+    await this.pool.stop()
+  }
+
+  namespace (name: NamespaceName): RecordRpc & DeletionRpc {
+    return this.namespaces[name]
+  }
+
+  async getNeighbours (to: NodeRef, options?: RpcOptions): Promise<Neighbours> {
+    const { response, peerId } = await this.exchange(to, { type: MessageType.GET_NEIGHBOURS }, options)
+    // decodeResponse made sure an OK answer carries neighbours
+    return this.wirePeers.decodeNeighbours(response.neighbours ?? { successors: [] }, peerId)
+  }
+
+  async notify (to: NodeRef, options?: RpcOptions): Promise<void> {
+    await this.exchange(to, { type: MessageType.NOTIFY }, options)
+  }
+
+  async findSuccessor (to: NodeRef, id: RingId, options?: RpcOptions): Promise<FindSuccessorReply> {
+    const { response, peerId } = await this.exchange(to, { type: MessageType.FIND_SUCCESSOR, target: ringIdToWire(id) }, options)
+    const peers = await this.wirePeers.decode(response.peers, peerId)
+    if (!response.done) {
+      return { done: false, closer: peers }
+    }
+    if (peers.length === 0) {
+      throw new InvalidMessageError(`${to.peer} named only invalid successors`)
+    }
+    return { done: true, successors: peers }
+  }
+
+  async leaving (to: NodeRef, neighbours: Neighbours, options?: RpcOptions): Promise<void> {
+    await this.exchange(to, { type: MessageType.LEAVING, neighbours: await this.wirePeers.encodeNeighbours(neighbours) }, options)
+  }
+
+  async ping (to: NodeRef, options?: RpcOptions): Promise<void> {
+    await this.exchange(to, { type: MessageType.PING }, options)
+  }
+
+  /**
+   * One request and its response on a pooled stream, within the request deadline. An ERROR answer
+   * is thrown as the typed error its code names; the stream stays usable. Any other failure resets
+   * the stream.
+   */
+  private async exchange (to: NodeRef, request: RequestMessage, options: RpcOptions = {}): Promise<Exchanged> {
+    if (!this.running) {
+      throw new NotStartedError('the chord service is not started')
+    }
+    const peerId = peerIdFromString(to.peer)
+    const deadline = new AbortController()
+    const timer = setTimeout(() => {
+      deadline.abort(new RequestTimeoutError(`${request.type} to ${to.peer} got no answer within ${this.requestTimeout} ms`))
+    }, this.requestTimeout)
+    const signal = options.signal == null ? deadline.signal : AbortSignal.any([deadline.signal, options.signal])
+    const started = performance.now()
+    const observe = (outcome: RequestOutcome): void => {
+      this.onRequestSent({ type: request.type, outcome, durationMs: performance.now() - started })
+    }
+
+    let response: Response
+    try {
+      const pooled = await this.pool.acquire(peerId, { signal })
+      try {
+        await pooled.framed.write(Request.encode(request), { signal })
+        response = decodeResponse(await pooled.framed.read({ signal }), request.type)
+      } catch (err: any) {
+        this.pool.discard(pooled, err)
+        throw err
+      }
+      this.pool.release(pooled)
+    } catch (err) {
+      const timedOut = deadline.signal.aborted
+      observe(timedOut ? 'timeout' : 'failed')
+      // whatever form the abort took on its way up, a missed deadline is a RequestTimeoutError
+      throw timedOut ? deadline.signal.reason : err
+    } finally {
+      clearTimeout(timer)
+    }
+
+    if (response.status === Response.Status.ERROR) {
+      observe('error')
+      this.log('%s to %p failed remotely: %s', request.type, peerId, response.errorCode)
+      throw errorFromCode(response.errorCode ?? '', `${request.type} failed on ${to.peer}`)
+    }
+    observe('ok')
+    return { response, peerId }
+  }
+}
+
+interface Exchanged {
+  response: Response
+  peerId: PeerId
+}
+
+type Exchange = (to: NodeRef, request: RequestMessage, options?: RpcOptions) => Promise<Exchanged>
+
+/** The record messages, addressed to one namespace of other nodes' stores */
+class NamespaceRpc implements RecordRpc, DeletionRpc {
+  constructor (private readonly namespace: Namespace, private readonly exchange: Exchange) {}
+
+  async storeRecords (to: NodeRef, records: ChordRecord[], options?: RpcOptions): Promise<void> {
+    await this.exchange(to, { type: MessageType.STORE, namespace: this.namespace, records: records.map(toWireRecord) }, options)
+  }
+
+  /** Every live record of a key, fetched page by page */
+  async fetchRecords (to: NodeRef, key: Uint8Array, options?: RpcOptions): Promise<ChordRecord[]> {
+    const records: ChordRecord[] = []
+    let after: Uint8Array | undefined
+    while (true) {
+      const { response } = await this.exchange(to, {
+        type: MessageType.FETCH,
+        namespace: this.namespace,
+        key: wireBytes(key),
+        after: after == null ? undefined : wireBytes(after)
+      }, options)
+      const page = response.records.map(decodeRecord)
+      if (page.some(record => !equals(record.key, key))) {
+        throw new InvalidMessageError(`${to.peer} answered FETCH with records of another key`)
+      }
+      // pages come in id order after `after`: one that does not move forward would have us ask for ever
+      const ids = page.map(record => uint8ArrayToString(record.id, 'base16'))
+      const start = after == null ? '' : uint8ArrayToString(after, 'base16')
+      if (ids.some((id, i) => id <= (i === 0 ? start : ids[i - 1]))) {
+        throw new InvalidMessageError(`${to.peer} answered FETCH with a page out of order`)
+      }
+      records.push(...page)
+      if (records.length > MAX_RECORDS_PER_KEY) {
+        throw new InvalidMessageError(`${to.peer} answered FETCH with more than ${MAX_RECORDS_PER_KEY} records for one key`)
+      }
+      if (!response.more || page.length === 0) {
+        return records
+      }
+      after = page[page.length - 1].id
+    }
+  }
+
+  async rangeDigest (to: NodeRef, from: RingId, until: RingId, options?: RpcOptions): Promise<RangeDigest> {
+    const { response } = await this.exchange(to, this.rangeRequest(MessageType.RANGE_DIGEST, from, until), options)
+    // decodeResponse made sure an OK answer carries both
+    return { count: response.count ?? 0, hash: response.digest ?? new Uint8Array() }
+  }
+
+  async rangeSummaries (to: NodeRef, from: RingId, until: RingId, options?: RpcOptions): Promise<RecordSummary[]> {
+    const { response } = await this.exchange(to, this.rangeRequest(MessageType.RANGE_SUMMARIES, from, until), options)
+    return response.summaries.map(decodeSummary)
+  }
+
+  async deleteRecords (to: NodeRef, deletion: SignedDeletion, options?: RpcOptions): Promise<void> {
+    await this.exchange(to, {
+      type: MessageType.DELETE,
+      namespace: this.namespace,
+      key: wireBytes(deletion.key),
+      ids: deletion.ids.map(wireBytes),
+      owner: wireBytes(deletion.owner),
+      signedAt: deletion.signedAt,
+      signature: wireBytes(deletion.signature)
+    }, options)
+  }
+
+  private rangeRequest (type: MessageType.RANGE_DIGEST | MessageType.RANGE_SUMMARIES, from: RingId, until: RingId): RequestMessage {
+    return { type, namespace: this.namespace, rangeStart: ringIdToWire(from), rangeEnd: ringIdToWire(until) }
+  }
+}

@@ -1,0 +1,257 @@
+/**
+ * Decoding and validation of /chord/1.0.0 messages: everything protobuf cannot say about them
+ * (required fields, lengths, counts, which type carries which field) is checked here, before any
+ * of it reaches the ring. Every failure is an `InvalidMessageError`.
+ */
+import { peerIdFromMultihash } from '@libp2p/peer-id'
+import { multiaddr } from '@multiformats/multiaddr'
+import * as Digest from 'multiformats/hashes/digest'
+import { ringIdFromBytes, sha256 } from '../chord/id.js'
+import { InvalidMessageError } from '../errors.js'
+import { MessageType, Request, Response } from '../protocol/generated/chord.js'
+import { MAX_VALUE_SIZE } from '../storage/constants.js'
+import {
+  MAX_IDS_PER_DELETE,
+  MAX_OWNER_KEY_BYTES,
+  MAX_SIGNATURE_BYTES,
+  MAX_RECORDS_PER_MESSAGE,
+  MAX_SUMMARIES_PER_MESSAGE,
+  MAX_ADDR_BYTES,
+  MAX_ADDRS_PER_PEER,
+  MAX_ERROR_CODE_LENGTH,
+  MAX_MESSAGE_SIZE,
+  MAX_PEER_ID_BYTES,
+  MAX_PEERS_PER_MESSAGE,
+  RING_ID_BYTES
+} from './constants.js'
+import { namespaceFromWire } from './namespaces.js'
+import type { RingId } from '../chord/id.js'
+import type { ChordRecord, RecordSummary } from '../chord/record.js'
+import type { NamespaceName, SignedDeletion } from '../chord/rpc.js'
+import type { Neighbours, Peer, Record as WireRecord, RecordSummary as WireSummary } from '../protocol/generated/chord.js'
+import type { PeerId } from '@libp2p/interface'
+import type { Multiaddr } from '@multiformats/multiaddr'
+import type { Uint8ArrayList } from 'uint8arraylist'
+
+export interface PingRequest { type: MessageType.PING }
+export interface GetNeighboursRequest { type: MessageType.GET_NEIGHBOURS }
+export interface NotifyRequest { type: MessageType.NOTIFY }
+export interface FindSuccessorRequest { type: MessageType.FIND_SUCCESSOR, target: RingId }
+export interface LeavingRequest { type: MessageType.LEAVING, neighbours: Neighbours }
+export interface StoreRequest { type: MessageType.STORE, namespace: NamespaceName, records: ChordRecord[] }
+export interface FetchRequest { type: MessageType.FETCH, namespace: NamespaceName, key: Uint8Array, after?: Uint8Array }
+export interface RangeDigestRequest { type: MessageType.RANGE_DIGEST, namespace: NamespaceName, start: RingId, end: RingId }
+export interface RangeSummariesRequest { type: MessageType.RANGE_SUMMARIES, namespace: NamespaceName, start: RingId, end: RingId }
+export interface DeleteRequest { type: MessageType.DELETE, namespace: NamespaceName, deletion: SignedDeletion }
+
+/** A request whose fields are all present and well-formed for its type */
+export type ValidRequest =
+  | PingRequest | GetNeighboursRequest | NotifyRequest | FindSuccessorRequest | LeavingRequest
+  | StoreRequest | FetchRequest | RangeDigestRequest | RangeSummariesRequest | DeleteRequest
+
+/** A wire peer entry whose fields all decoded; its ring id is as claimed, not yet checked */
+export interface DecodedPeer {
+  peerId: PeerId
+  ringId: RingId
+  multiaddrs: Multiaddr[]
+}
+
+// enforced while decoding, so an oversized list is refused before it is built
+const NEIGHBOURS_LIMITS = { successors: MAX_PEERS_PER_MESSAGE }
+
+export function decodeRequest (bytes: Uint8Array | Uint8ArrayList): ValidRequest {
+  checkSize(bytes)
+  const request = decode(() => Request.decode(bytes, {
+    limits: { neighbours: NEIGHBOURS_LIMITS, records: MAX_RECORDS_PER_MESSAGE, ids: MAX_IDS_PER_DELETE }
+  }))
+  switch (request.type) {
+    case MessageType.PING:
+    case MessageType.GET_NEIGHBOURS:
+    case MessageType.NOTIFY:
+      return { type: request.type }
+    case MessageType.FIND_SUCCESSOR:
+      return { type: request.type, target: ringIdFromBytes(requireRingIdBytes(request.target, 'target')) }
+    case MessageType.LEAVING:
+      if (request.neighbours == null) {
+        throw new InvalidMessageError('LEAVING without neighbours')
+      }
+      return { type: request.type, neighbours: request.neighbours }
+    case MessageType.STORE:
+      if (request.records.length === 0) {
+        throw new InvalidMessageError('STORE without records')
+      }
+      return { type: request.type, namespace: namespaceFromWire(request.namespace), records: request.records.map(decodeRecord) }
+    case MessageType.FETCH:
+      return {
+        type: request.type,
+        namespace: namespaceFromWire(request.namespace),
+        key: requireRingIdBytes(request.key, 'key'),
+        after: request.after == null ? undefined : requireRingIdBytes(request.after, 'after')
+      }
+    case MessageType.RANGE_DIGEST:
+    case MessageType.RANGE_SUMMARIES:
+      return {
+        type: request.type,
+        namespace: namespaceFromWire(request.namespace),
+        start: ringIdFromBytes(requireRingIdBytes(request.rangeStart, 'rangeStart')),
+        end: ringIdFromBytes(requireRingIdBytes(request.rangeEnd, 'rangeEnd'))
+      }
+    case MessageType.DELETE:
+      return { type: request.type, namespace: namespaceFromWire(request.namespace), deletion: decodeDeletion(request) }
+    default:
+      throw new InvalidMessageError(`request type ${request.type} is not supported`)
+  }
+}
+
+/** Decodes the answer to a request of type `expected` */
+export function decodeResponse (bytes: Uint8Array | Uint8ArrayList, expected: MessageType): Response {
+  checkSize(bytes)
+  const response = decode(() => Response.decode(bytes, {
+    limits: {
+      neighbours: NEIGHBOURS_LIMITS,
+      peers: MAX_PEERS_PER_MESSAGE,
+      records: MAX_RECORDS_PER_MESSAGE,
+      summaries: MAX_SUMMARIES_PER_MESSAGE
+    }
+  }))
+
+  if (response.type !== expected) {
+    throw new InvalidMessageError(`expected a ${expected} response, got ${response.type}`)
+  }
+
+  if (response.status === Response.Status.ERROR) {
+    const code = response.errorCode ?? ''
+    if (code.length === 0 || code.length > MAX_ERROR_CODE_LENGTH) {
+      throw new InvalidMessageError(`error code must be 1–${MAX_ERROR_CODE_LENGTH} characters`)
+    }
+    return response
+  }
+
+  if (expected === MessageType.GET_NEIGHBOURS && response.neighbours == null) {
+    throw new InvalidMessageError('GET_NEIGHBOURS response without neighbours')
+  }
+
+  if (expected === MessageType.FIND_SUCCESSOR && response.done && response.peers.length === 0) {
+    throw new InvalidMessageError('FIND_SUCCESSOR response is done but names no successor')
+  }
+
+  if (expected === MessageType.RANGE_DIGEST && (response.count == null || response.digest?.byteLength !== RING_ID_BYTES)) {
+    throw new InvalidMessageError(`RANGE_DIGEST response needs a count and a ${RING_ID_BYTES}-byte digest`)
+  }
+
+  return response
+}
+
+/** A wire record as the store takes it: key and value checked, id computed here, never trusted */
+export function decodeRecord (record: WireRecord): ChordRecord {
+  const key = requireRingIdBytes(record.key, 'record key')
+  if (record.value.byteLength > MAX_VALUE_SIZE) {
+    throw new InvalidMessageError(`a record value is at most ${MAX_VALUE_SIZE} bytes`)
+  }
+  return { key, value: record.value, id: sha256(record.value), expiresAt: requireTime(record.expiresAt) }
+}
+
+export function decodeSummary (summary: WireSummary): RecordSummary {
+  return {
+    key: requireRingIdBytes(summary.key, 'summary key'),
+    id: requireRingIdBytes(summary.id, 'summary id'),
+    expiresAt: requireTime(summary.expiresAt)
+  }
+}
+
+function decodeDeletion (request: Request): SignedDeletion {
+  const { owner, signature, signedAt } = request
+  if (owner == null || owner.byteLength === 0 || owner.byteLength > MAX_OWNER_KEY_BYTES) {
+    throw new InvalidMessageError(`DELETE needs an owner key of 1–${MAX_OWNER_KEY_BYTES} bytes`)
+  }
+  if (signature == null || signature.byteLength === 0 || signature.byteLength > MAX_SIGNATURE_BYTES) {
+    throw new InvalidMessageError(`DELETE needs a signature of 1–${MAX_SIGNATURE_BYTES} bytes`)
+  }
+  if (request.ids.length === 0) {
+    throw new InvalidMessageError('DELETE names no record')
+  }
+  return {
+    key: requireRingIdBytes(request.key, 'key'),
+    ids: request.ids.map(id => requireRingIdBytes(id, 'id')),
+    owner,
+    signedAt: requireTime(signedAt ?? -1),
+    signature
+  }
+}
+
+function requireTime (ms: number): number {
+  if (!Number.isSafeInteger(ms) || ms < 0) {
+    throw new InvalidMessageError('a time must be a non-negative integer number of ms')
+  }
+  return ms
+}
+
+/** Checks one peer entry; the caller decides whether a bad entry spoils the whole message */
+export function validatePeer (peer: Peer): DecodedPeer {
+  return { ...validatePeerIdentity(peer), multiaddrs: validatePeerAddresses(peer) }
+}
+
+/** The entry's peer id and claimed ring id, decoded (the claim is not yet checked against the id) */
+export function validatePeerIdentity (peer: Peer): { peerId: PeerId, ringId: RingId } {
+  return { peerId: decodePeerId(peer.peerId), ringId: ringIdFromBytes(requireRingIdBytes(peer.ringId, 'ringId')) }
+}
+
+/** The entry's addresses: at most MAX_ADDRS_PER_PEER, each a valid multiaddr */
+export function validatePeerAddresses (peer: Peer): Multiaddr[] {
+  if (peer.addrs.length > MAX_ADDRS_PER_PEER) {
+    throw new InvalidMessageError(`a peer may carry at most ${MAX_ADDRS_PER_PEER} addresses`)
+  }
+  return peer.addrs.map(decodeMultiaddr)
+}
+
+/** A peer id from its 1–MAX_PEER_ID_BYTES multihash bytes; only ids derived from a public key are accepted */
+export function decodePeerId (bytes: Uint8Array): PeerId {
+  if (bytes.byteLength === 0 || bytes.byteLength > MAX_PEER_ID_BYTES) {
+    throw new InvalidMessageError(`peer id must be 1–${MAX_PEER_ID_BYTES} bytes`)
+  }
+  let peerId: PeerId
+  try {
+    peerId = peerIdFromMultihash(Digest.decode(bytes))
+  } catch (err) {
+    throw new InvalidMessageError('peer id is not a valid multihash', { cause: err })
+  }
+  // a URL "peer id" names no key, so no node can authenticate as it
+  if (peerId.type === 'url') {
+    throw new InvalidMessageError('peer id is not derived from a public key')
+  }
+  return peerId
+}
+
+/** One binary multiaddr of 1–MAX_ADDR_BYTES bytes */
+export function decodeMultiaddr (bytes: Uint8Array): Multiaddr {
+  if (bytes.byteLength === 0 || bytes.byteLength > MAX_ADDR_BYTES) {
+    throw new InvalidMessageError(`an address must be 1–${MAX_ADDR_BYTES} bytes`)
+  }
+  try {
+    return multiaddr(bytes)
+  } catch (err) {
+    throw new InvalidMessageError('address is not a valid multiaddr', { cause: err })
+  }
+}
+
+function requireRingIdBytes (bytes: Uint8Array | undefined, field: string): Uint8Array {
+  if (bytes?.byteLength !== RING_ID_BYTES) {
+    throw new InvalidMessageError(`${field} must be ${RING_ID_BYTES} bytes`)
+  }
+  return bytes
+}
+
+function checkSize (bytes: Uint8Array | Uint8ArrayList): void {
+  // the framing refuses larger frames before reading them; this guards any other path
+  if (bytes.byteLength > MAX_MESSAGE_SIZE) {
+    throw new InvalidMessageError(`message is larger than ${MAX_MESSAGE_SIZE} bytes`)
+  }
+}
+
+function decode<T> (fn: () => T): T {
+  try {
+    return fn()
+  } catch (err) {
+    throw new InvalidMessageError('message is not valid protobuf for /chord/1.0.0', { cause: err })
+  }
+}

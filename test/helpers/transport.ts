@@ -1,0 +1,95 @@
+/**
+ * The /chord/1.0.0 transport alone, for tests: an RPC client and a request server on one libp2p
+ * node, answering through handlers the test supplies instead of a ring.
+ */
+import { RequestServer } from '../../src/transport/request-server.js'
+import { RpcClient } from '../../src/transport/rpc-client.js'
+import { WirePeers } from '../../src/transport/wire-peers.js'
+import type { RingId } from '../../src/chord/id.js'
+import type { ChordRecord, RangeDigest, RecordSummary } from '../../src/chord/record.js'
+import type {
+  ChordRpcHandler, DeletionRpc, FindSuccessorReply, NamespaceHandler, NamespaceName, Neighbours, NodeRef, RecordRpc, RecordRpcHandler, RpcOptions
+} from '../../src/chord/rpc.js'
+import type { RequestServerInit } from '../../src/transport/request-server.js'
+import type { RpcClientInit } from '../../src/transport/rpc-client.js'
+import type { ChordLibp2p } from '../../src/node/libp2p.js'
+
+export interface TransportInit extends Omit<RpcClientInit, 'wirePeers'>, Pick<RequestServerInit, 'maxInboundStreams' | 'maxOutboundStreams'> {
+  /** answers ring requests and plain-record requests */
+  handler: ChordRpcHandler & RecordRpcHandler
+  /** answers requests in the mailbox namespace; without it they are refused */
+  mailbox?: NamespaceHandler
+  /** ms, the server's idle timeout */
+  streamIdleTimeout?: number
+  requestLimits?: RequestServerInit['limits']
+}
+
+export class TransportUnderTest {
+  private readonly client: RpcClient
+  private readonly server: RequestServer
+
+  constructor (libp2p: ChordLibp2p, init: TransportInit) {
+    const wirePeers = new WirePeers(libp2p)
+    this.client = new RpcClient(libp2p, { ...init, wirePeers })
+    const namespaces: Partial<Record<NamespaceName, NamespaceHandler>> = { records: init.handler, mailbox: init.mailbox }
+    this.server = new RequestServer(libp2p, {
+      node: { ringHandler: init.handler, handlerOf: name => namespaces[name] },
+      wirePeers,
+      idleTimeout: init.streamIdleTimeout,
+      maxInboundStreams: init.maxInboundStreams,
+      maxOutboundStreams: init.maxOutboundStreams,
+      limits: init.requestLimits
+    })
+  }
+
+  async start (): Promise<void> {
+    this.client.start()
+    await this.server.start()
+  }
+
+  async stop (): Promise<void> {
+    await this.server.stop()
+    await this.client.stop()
+  }
+
+  async getNeighbours (to: NodeRef, options?: RpcOptions): Promise<Neighbours> {
+    return this.client.getNeighbours(to, options)
+  }
+
+  async notify (to: NodeRef, options?: RpcOptions): Promise<void> {
+    await this.client.notify(to, options)
+  }
+
+  async findSuccessor (to: NodeRef, id: RingId, options?: RpcOptions): Promise<FindSuccessorReply> {
+    return this.client.findSuccessor(to, id, options)
+  }
+
+  async leaving (to: NodeRef, neighbours: Neighbours, options?: RpcOptions): Promise<void> {
+    await this.client.leaving(to, neighbours, options)
+  }
+
+  async ping (to: NodeRef, options?: RpcOptions): Promise<void> {
+    await this.client.ping(to, options)
+  }
+
+  async storeRecords (to: NodeRef, records: ChordRecord[], options?: RpcOptions): Promise<void> {
+    await this.client.namespace('records').storeRecords(to, records, options)
+  }
+
+  async fetchRecords (to: NodeRef, key: Uint8Array, options?: RpcOptions): Promise<ChordRecord[]> {
+    return this.client.namespace('records').fetchRecords(to, key, options)
+  }
+
+  async rangeDigest (to: NodeRef, from: RingId, until: RingId, options?: RpcOptions): Promise<RangeDigest> {
+    return this.client.namespace('records').rangeDigest(to, from, until, options)
+  }
+
+  async rangeSummaries (to: NodeRef, from: RingId, until: RingId, options?: RpcOptions): Promise<RecordSummary[]> {
+    return this.client.namespace('records').rangeSummaries(to, from, until, options)
+  }
+
+  /** The record messages addressed to other nodes' mailbox stores, with owner-signed deletes */
+  mailboxRpc (): RecordRpc & DeletionRpc {
+    return this.client.namespace('mailbox')
+  }
+}

@@ -1,0 +1,167 @@
+/**
+ * The ring embedded the libp2p way: an application's own libp2p node, with kad-dht of its own,
+ * adds `chord()` and `chordMailbox()` to its services and joins a ring of `createChordNode` nodes.
+ */
+import assert from 'node:assert/strict'
+import { createServer } from 'node:net'
+import { noise } from '@chainsafe/libp2p-noise'
+import { yamux } from '@chainsafe/libp2p-yamux'
+import { identify } from '@libp2p/identify'
+import { kadDHT, removePublicAddressesMapper } from '@libp2p/kad-dht'
+import { ping } from '@libp2p/ping'
+import { tcp } from '@libp2p/tcp'
+import { createLibp2p } from 'libp2p'
+import { InvalidOptionsError, chord, chordMailbox, createChordNode, createIdentity } from '../../src/index.js'
+import { addressOf, nodeOptions, startRing, stopAll, waitForConsistentRing } from '../helpers/ring.js'
+import { waitFor } from '../helpers/wait-for.js'
+import type { ChordMailbox, ChordNode, ChordService, MailboxMessage } from '../../src/index.js'
+import type { Identify } from '@libp2p/identify'
+import type { KadDHT } from '@libp2p/kad-dht'
+import type { Libp2p } from '@libp2p/interface'
+import type { AddressInfo } from 'node:net'
+
+type AppNode = Libp2p<{ identify: Identify, dht: KadDHT, chord: ChordService, mailbox: ChordMailbox }>
+
+const text = (bytes: Uint8Array): string => new TextDecoder().decode(bytes)
+const bytes = (value: string): Uint8Array => new TextEncoder().encode(value)
+
+/** An application's node: its own transports and kad-dht, with the ring's services added */
+async function startAppNode (bootstrap: string): Promise<AppNode> {
+  const { timers, requestTimeoutMs } = nodeOptions()
+  return createLibp2p({
+    addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
+    transports: [tcp()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    connectionManager: { inboundConnectionThreshold: 100 },
+    services: {
+      identify: identify(),
+      ping: ping(),
+      // on loopback kad-dht needs server mode and a mapper that keeps private addresses
+      dht: kadDHT({ clientMode: false, peerInfoMapper: removePublicAddressesMapper }),
+      chord: chord({ bootstrap: [bootstrap], timers, requestTimeoutMs }),
+      mailbox: chordMailbox({ subscriptionCheckIntervalMs: timers?.subscriptionCheckIntervalMs })
+    }
+  })
+}
+
+/** The peers one getClosestPeers query names, as strings */
+async function closestPeers (app: AppNode, key: Uint8Array): Promise<string[]> {
+  const found: string[] = []
+  for await (const event of app.services.dht.getClosestPeers(key, { signal: AbortSignal.timeout(10_000) })) {
+    if (event.name === 'PEER_RESPONSE') {
+      found.push(event.from.toString(), ...event.closer.map(peer => peer.id.toString()))
+    } else if (event.name === 'FINAL_PEER') {
+      found.push(event.peer.id.toString())
+    }
+  }
+  return found
+}
+
+describe('chord() and chordMailbox() as services in an application\'s libp2p node', function () {
+  this.timeout(60_000)
+
+  let ring: ChordNode[] = []
+  let apps: AppNode[] = []
+
+  before(async () => {
+    ring = await startRing(3)
+    apps = [await startAppNode(addressOf(ring[0])), await startAppNode(addressOf(ring[1]))]
+    await Promise.all(apps.map(async app => app.services.chord.joined()))
+  })
+
+  after(async () => {
+    await Promise.allSettled(apps.map(async app => app.stop()))
+    await stopAll(ring)
+  })
+
+  it('joins the ring of createChordNode nodes and takes its place in it', async () => {
+    assert.equal(apps[0].services.chord.status, 'joined')
+    assert.match(apps[0].services.chord.ringId, /^[0-9a-f]{64}$/)
+    // the ring helpers see the embedded nodes as ring members like any other
+    await waitForConsistentRing([...ring, ...apps.map(app => ({ libp2p: app }) as unknown as ChordNode)])
+  })
+
+  it('writes through the service what a createChordNode node reads, and the reverse', async () => {
+    const { replicas } = await apps[0].services.chord.put('from-the-app', bytes('hello ring'), { ttlMs: 60_000 })
+    assert.equal(replicas, 3)
+    assert.deepEqual((await ring[2].get('from-the-app')).map(text), ['hello ring'])
+
+    await ring[1].put('from-the-ring', bytes('hello app'))
+    assert.deepEqual((await apps[0].services.chord.get('from-the-ring')).map(text), ['hello app'])
+
+    const owner = await apps[1].services.chord.lookup('from-the-ring')
+    assert.equal(owner.peerId.toString(), (await ring[0].lookup('from-the-ring')).peerId.toString())
+  })
+
+  it('keeps kad-dht working beside it: getClosestPeers finds the other application node', async () => {
+    await apps[0].dial(apps[1].getMultiaddrs()[0])
+    const target = apps[1].peerId.toString()
+    // kad-dht adds a peer to its routing table once identify has told it the peer speaks kad
+    await waitFor(async () => (await closestPeers(apps[0], apps[1].peerId.toMultihash().bytes)).includes(target),
+      'getClosestPeers to find the other application node')
+  })
+
+  it('sends a mailbox message from the service that a subscriber on a createChordNode node receives', async () => {
+    const [alice, bob] = await Promise.all([createIdentity(), createIdentity()])
+    const received: MailboxMessage[] = []
+    const subscription = await ring[2].mailbox.subscribe(bob, async message => {
+      received.push(message)
+      await ring[2].mailbox.ack(bob, [message.id])
+    })
+    try {
+      const { id } = await apps[0].services.mailbox.send(alice, bob.address, bytes('hi Bob, from an app'))
+      await waitFor(() => received.length > 0, 'the message to reach Bob')
+      assert.equal(received[0].id, id)
+      assert.equal(received[0].from, alice.address)
+      assert.equal(text(received[0].plaintext), 'hi Bob, from an app')
+    } finally {
+      await subscription.close()
+    }
+  })
+
+  it('leaves the ring gracefully when the application stops its libp2p node', async () => {
+    const leaving = apps.pop() as AppNode
+    await leaving.services.chord.put('handed-over', bytes('still here'))
+    await leaving.stop()
+    assert.equal(leaving.services.chord.status, 'stopped')
+    await waitForConsistentRing([...ring, ...apps.map(app => ({ libp2p: app }) as unknown as ChordNode)])
+    assert.deepEqual((await ring[0].get('handed-over')).map(text), ['still here'])
+  })
+})
+
+describe('chord() options', () => {
+  it('refuses invalid options with InvalidOptionsError naming the option, before anything is built', () => {
+    assert.throws(() => chord({ replicas: 0 }), (err: Error) => err instanceof InvalidOptionsError && /replicas/.test(err.message))
+    assert.throws(() => chord({ bootstrap: ['not a multiaddr'] }), (err: Error) => err instanceof InvalidOptionsError && /bootstrap/.test(err.message))
+    assert.throws(() => chord({ requestTimeoutMs: -1 }), (err: Error) => err instanceof InvalidOptionsError && /requestTimeoutMs/.test(err.message))
+    assert.throws(() => chord({ timers: { stabilizeIntervalMs: 0 } }), (err: Error) => err instanceof InvalidOptionsError && /timers\.stabilizeIntervalMs/.test(err.message))
+    assert.throws(() => chord({ storeLimits: { maxValueSize: 0 } }), (err: Error) => err instanceof InvalidOptionsError && /maxValueSize/.test(err.message))
+    assert.throws(() => chord({ clientMode: true }), (err: Error) => err instanceof InvalidOptionsError && /bootstrap/.test(err.message))
+  })
+
+  it('refuses a mailbox without the chord service, naming what to add', async () => {
+    await assert.rejects(createLibp2p({
+      transports: [tcp()],
+      connectionEncrypters: [noise()],
+      streamMuxers: [yamux()],
+      services: { identify: identify(), mailbox: chordMailbox() }
+    }), (err: Error) => err instanceof InvalidOptionsError && /chord\(\)/.test(err.message))
+  })
+})
+
+describe('createChordNode options', () => {
+  it('refuses replicas: 0 with InvalidOptionsError before it listens on anything', async () => {
+    const probe = createServer()
+    await new Promise<void>(resolve => probe.listen(0, '127.0.0.1', resolve))
+    const { port } = probe.address() as AddressInfo
+    await new Promise(resolve => probe.close(resolve))
+
+    await assert.rejects(createChordNode({ listen: [`/ip4/127.0.0.1/tcp/${port}`], replicas: 0 }),
+      (err: Error) => err instanceof InvalidOptionsError && /replicas/.test(err.message))
+    // the port is still free: nothing was started
+    const again = createServer()
+    await new Promise<void>((resolve, reject) => { again.once('error', reject); again.listen(port, '127.0.0.1', resolve) })
+    await new Promise(resolve => again.close(resolve))
+  })
+})
