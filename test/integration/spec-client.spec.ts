@@ -26,6 +26,7 @@ import { createLibp2p } from 'libp2p'
 import { base58btc } from 'multiformats/bases/base58'
 import * as varint from 'uint8-varint'
 import { createIdentity } from '../../src/index.js'
+import { internalsOf } from '../../src/testing.js'
 import { expectedReplicas, startRing, stopAll } from '../helpers/ring.js'
 import type { ChordNode } from '../../src/index.js'
 import type { Libp2p, Stream } from '@libp2p/interface'
@@ -517,7 +518,7 @@ describe('a client written from the spec alone', function () {
       assert.equal(bytesToHex(message.sender), bytesToHex(alice.publicKey.bytes))
       assert.ok(Math.abs(message.sentAt - Date.now()) < 60_000)
       for (const replica of expected) {
-        const held = await replica.mailboxStore.get(mailboxKey)
+        const held = await internalsOf(replica).mailboxStore.get(mailboxKey)
         assert.ok(held.some(r => bytesToHex(r.id) === message.id), `replica ${replica.peerId} holds the envelope before the ack`)
       }
 
@@ -528,7 +529,7 @@ describe('a client written from the spec alone', function () {
         assert.equal(num(response, 2), 0, `DELETE on ${replica.peerId} answered ${new TextDecoder().decode(bytes(response, 3))}`)
       }
       for (const node of nodes) {
-        const held = await node.mailboxStore.get(mailboxKey)
+        const held = await internalsOf(node).mailboxStore.get(mailboxKey)
         assert.ok(!held.some(r => bytesToHex(r.id) === message.id), `node ${node.peerId} no longer holds the envelope`)
       }
 
