@@ -6,7 +6,7 @@
  * this device stays too, so switching never loses a secret key.
  */
 import { openDB } from 'idb'
-import type { StoredIdentity } from './identity-vault.js'
+import type { StoredIdentity } from '../shared/identity-vault.js'
 import type { DBSchema, IDBPDatabase } from 'idb'
 
 export const CHAT_DB_NAME = 'libp2p-chord-chat'

@@ -5,10 +5,10 @@
 import QRCode from 'qrcode'
 import { getSetting, saveIdentity, setSetting } from './chat-db.js'
 import { contactLink } from './contact-link.js'
-import { identityFileText, openIdentity, parseIdentityFile, storeIdentity, InvalidIdentityFileError, WrongPassphraseError } from './identity-vault.js'
+import { identityFileText, openIdentity, parseIdentityFile, storeIdentity, InvalidIdentityFileError, WrongPassphraseError } from '../shared/identity-vault.js'
 import { describeError, requireElement, showNotice } from './page.js'
 import type { ChatDb } from './chat-db.js'
-import type { StoredIdentity } from './identity-vault.js'
+import type { StoredIdentity } from '../shared/identity-vault.js'
 import type { Identity } from '../../src/index.js'
 
 /** Shortest passphrase accepted: a passphrase guessed offline is only as strong as it is long */

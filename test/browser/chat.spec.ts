@@ -4,6 +4,9 @@
  * its own IndexedDB, like two devices) chatting through the ring.
  */
 import assert from 'node:assert/strict'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { createChordNode, createIdentity, parseAddress } from '../../src/index.js'
 import { ringIdFromBytes } from '../../src/chord/id.js'
 import { mailboxKey } from '../../src/mailbox/public-key.js'
@@ -12,6 +15,7 @@ import {
   sendMessage, serveChatPage, waitForState, waitJoined
 } from '../helpers/chat-page.js'
 import { launchChromium } from '../helpers/chromium.js'
+import { spawnTerminalChat } from '../helpers/terminal-chat.js'
 import { addressOf, crash, expectedOwner, nodeOptions, startRing, stopAll } from '../helpers/ring.js'
 import { waitFor } from '../helpers/wait-for.js'
 import type { ChatSite } from '../helpers/chat-page.js'
@@ -184,6 +188,36 @@ describe('chat page (Chromium)', function () {
       await message(alice, 'in', 'Hello Alice, from Node').waitFor({ timeout: MESSAGE_DEADLINE })
     } finally {
       await node.stop()
+    }
+  })
+
+  it('exchanges messages with the terminal chat, driven through a pseudo-terminal', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'chord-terminal-chat-'))
+    const terminal = spawnTerminalChat(['--bootstrap', addressOf(ring[0]), '--identity', join(dir, 'me.json')])
+    try {
+      const [, terminalAddress] = await terminal.waitFor(/address: +(chord:\S+)/)
+      await terminal.waitFor(/joined the ring as a client/)
+
+      await addContact(alice, terminalAddress, 'Terminal')
+      terminal.type(`/add page ${aliceAddress}`)
+      await terminal.waitFor(/added page .*talking to page/)
+      terminal.type('hello from the terminal')
+      await terminal.waitFor(/✓ stored for page on \d replicas?/)
+      await message(alice, 'in', 'hello from the terminal').waitFor({ timeout: MESSAGE_DEADLINE })
+
+      // a line arrives while the user is typing: it is printed above the prompt, which comes back with the typing
+      terminal.write('half a line')
+      await terminal.waitFor(/half a line/)
+      await sendMessage(alice, 'hello terminal, from the page')
+      await terminal.waitFor(/\] page: hello terminal, from the page\r?\n(.*\r?\n)*?page> half a line/)
+
+      terminal.type('') // finish the half line: it goes to the page
+      await message(alice, 'in', 'half a line').waitFor({ timeout: MESSAGE_DEADLINE })
+      terminal.type('/quit')
+      assert.equal(await terminal.exited, 0)
+    } finally {
+      terminal.kill()
+      await rm(dir, { recursive: true, force: true })
     }
   })
 

@@ -1,9 +1,10 @@
 /**
- * How the page keeps the user's identity: the bytes `Identity.export()` returns, either as they
- * are or sealed with a passphrase, and the file format of an exported identity.
+ * How the chat examples keep the user's identity: the bytes `Identity.export()` returns, either
+ * as they are or sealed with a passphrase, and the file format of an exported identity. The page
+ * and the terminal chat share it, so an identity file moves between them.
  *
  * A passphrase is stretched with PBKDF2-SHA256 and the identity sealed with AES-GCM, both from
- * the browser's WebCrypto: nothing here implements a primitive.
+ * WebCrypto (the browser's, or Node's `globalThis.crypto`): nothing here implements a primitive.
  */
 import { fromString, toString } from 'uint8arrays'
 import { importIdentity } from '../../src/index.js'
