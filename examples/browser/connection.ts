@@ -55,6 +55,7 @@ export class ChatConnection {
   private state: ConnectionState = 'starting'
   private watchdog?: ReturnType<typeof setInterval>
   private unhealthySince?: number
+  private shownConnections = 0
   private reconnecting?: Promise<void>
   private readonly waiters = new Set<() => void>()
 
@@ -135,7 +136,8 @@ export class ChatConnection {
     }
     this.current = { node, subscription }
     this.unhealthySince = undefined
-    this.setState('joined', `joined the ring as a client (${node.libp2p.getConnections().length} connections)`)
+    this.shownConnections = node.libp2p.getConnections().length
+    this.setState('joined', connectedText(this.shownConnections))
     this.watchdog = setInterval(() => { this.check() }, HEALTH_CHECK_INTERVAL)
   }
 
@@ -146,9 +148,10 @@ export class ChatConnection {
     }
     const connections = node.libp2p.getConnections().length
     if (node.status === 'joined' && connections > 0) {
-      if (this.unhealthySince != null) {
+      if (this.unhealthySince != null || connections !== this.shownConnections) {
         this.unhealthySince = undefined
-        this.setState('joined', `joined the ring as a client (${connections} connections)`)
+        this.shownConnections = connections
+        this.setState('joined', connectedText(connections))
       }
       return
     }
@@ -213,4 +216,8 @@ export class ChatConnection {
       wake()
     }
   }
+}
+
+function connectedText (connections: number): string {
+  return `connected · ${connections} ring node${connections === 1 ? '' : 's'}`
 }

@@ -4,7 +4,7 @@
  * its own IndexedDB, like two devices) chatting through the ring.
  */
 import assert from 'node:assert/strict'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createChordNode, createIdentity, parseAddress } from '../../src/index.js'
@@ -91,14 +91,25 @@ describe('chat page (Chromium)', function () {
 
   it('A adds B by address and sends; B sees it in real time from a new contact; B replies and A sees it', async () => {
     await addContact(alice, bobAddress, 'Bob')
-    const sentAt = Date.now()
+    // Bob's page notes when Alice's entry appears: the message has been received and stored
+    await bob.evaluate(address => {
+      const w = window as unknown as { arrivedAt?: number }
+      new MutationObserver((_, observer) => {
+        if (document.querySelector(`[data-contact="${address}"]`) != null) {
+          w.arrivedAt = Date.now()
+          observer.disconnect()
+        }
+      }).observe(document.body, { childList: true, subtree: true })
+    }, aliceAddress)
     const hello = await sendMessage(alice, 'Hello Bob, it is Alice')
-    assert.equal(await hello.getAttribute('data-state') !== null, true)
 
     // Bob never added Alice: she appears as a new contact, and the message is in her conversation
+    await bob.waitForFunction(() => (window as unknown as { arrivedAt?: number }).arrivedAt != null, undefined, { timeout: MESSAGE_DEADLINE })
+    const arrivedAt = await bob.evaluate(() => (window as unknown as { arrivedAt: number }).arrivedAt)
+    const writtenAt = Number(await hello.getAttribute('data-at'))
+    console.log(`      page to page: ${arrivedAt - writtenAt} ms from Send in one page to the stored message in the other`)
     await openConversation(bob, aliceAddress)
     await message(bob, 'in', 'Hello Bob, it is Alice').waitFor({ timeout: MESSAGE_DEADLINE })
-    console.log(`      page to page: ${Date.now() - sentAt} ms from the click on Send to the message in the other page`)
     assert.match(await bob.locator(`[data-contact="${aliceAddress}"]`).textContent() ?? '', /New contact/)
 
     await sendMessage(bob, 'Hi Alice! Loud and clear')
@@ -217,6 +228,62 @@ describe('chat page (Chromium)', function () {
       assert.equal(await terminal.exited, 0)
     } finally {
       terminal.kill()
+      await rm(dir, { recursive: true, force: true })
+    }
+  })
+
+  it('takes screenshots of a conversation, on a desktop and on a phone', async () => {
+    assert.ok(site != null && browser != null)
+    const desktopContext = await browser.newContext({ viewport: { width: 1200, height: 760 } })
+    const phoneContext = await browser.newContext({ viewport: { width: 375, height: 720 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true })
+    contexts.push(desktopContext, phoneContext)
+    const desktop = await desktopContext.newPage()
+    const phone = await phoneContext.newPage()
+    recordLog(desktop, 'desktop', pageLog)
+    recordLog(phone, 'phone', pageLog)
+    const url = site.url(ring.slice(0, 2))
+    const [{ address: aliceAt }, { address: bobAt }] = await Promise.all([openChat(desktop, url), openChat(phone, url)])
+
+    // Bob opens Alice's contact link on his phone: he has her, named as her link says
+    await desktop.fill('#my-name', 'Alice')
+    await desktop.locator('#my-name').dispatchEvent('change')
+    await desktop.waitForFunction(() => document.querySelector('#my-link')?.getAttribute('href')?.includes('name=Alice') === true)
+    const link = await desktop.locator('#my-link').getAttribute('href') ?? ''
+    await phone.goto(link)
+    await waitJoined(phone)
+    await phone.locator(`[data-contact="${aliceAt}"]`).filter({ hasText: 'Alice' }).waitFor({ state: 'attached', timeout: MESSAGE_DEADLINE })
+    await phone.locator('#message-input').waitFor({ state: 'visible', timeout: MESSAGE_DEADLINE })
+
+    const conversation: Array<[Page, Page, string]> = [
+      [phone, desktop, 'Hi Alice, I opened your link on my phone.'],
+      [desktop, phone, 'Hi Bob! Your fingerprint matches the one you read out to me.'],
+      [phone, desktop, 'Great. Lunch on Friday?'],
+      [desktop, phone, 'Friday works. The usual place at 12:30?'],
+      [phone, desktop, 'Perfect, see you there']
+    ]
+    for (const [i, [from, to, text]] of conversation.entries()) {
+      const bubble = await sendMessage(from, text)
+      await waitForState(bubble, 'stored')
+      if (i === 0) {
+        // Alice names the new contact who wrote to her
+        await openConversation(desktop, bobAt)
+        await desktop.fill('#peer-name', 'Bob')
+        await desktop.locator('#peer-name').dispatchEvent('change')
+      }
+      await message(to, 'in', text).waitFor({ timeout: MESSAGE_DEADLINE })
+    }
+    await desktop.locator(`[data-contact="${bobAt}"]`).filter({ hasText: 'Bob' }).waitFor({ timeout: MESSAGE_DEADLINE })
+    await desktop.locator('#message-input').fill('See you!')
+
+    const dir = process.env.CHAT_SCREENSHOTS ?? await mkdtemp(join(tmpdir(), 'chord-chat-shots-'))
+    const shots = { desktop: join(dir, 'chat-desktop.png'), phone: join(dir, 'chat-phone.png') }
+    await desktop.screenshot({ path: shots.desktop })
+    await phone.screenshot({ path: shots.phone })
+    for (const file of Object.values(shots)) {
+      const png = await readFile(file)
+      assert.ok(png.subarray(1, 4).toString() === 'PNG' && png.byteLength > 10_000, `${file} is a picture`)
+    }
+    if (process.env.CHAT_SCREENSHOTS == null) {
       await rm(dir, { recursive: true, force: true })
     }
   })

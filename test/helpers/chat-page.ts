@@ -83,11 +83,16 @@ export async function addContact (page: Page, address: string, name?: string): P
     await page.fill('#contact-name', name)
   }
   await page.click('#add-contact')
-  await page.locator(`[data-contact="${address}"]`).waitFor({ timeout: MESSAGE_DEADLINE })
+  // attached, not visible: on a phone the list gives way to the conversation
+  await page.locator(`[data-contact="${address}"]`).waitFor({ state: 'attached', timeout: MESSAGE_DEADLINE })
   await page.locator('#message-input').waitFor({ state: 'visible', timeout: MESSAGE_DEADLINE })
 }
 
 export async function openConversation (page: Page, address: string): Promise<void> {
+  // on a phone an open conversation hides the list: go back to it first
+  if (await page.locator('#back').isVisible()) {
+    await page.click('#back')
+  }
   await page.locator(`[data-contact="${address}"]`).click({ timeout: MESSAGE_DEADLINE })
   await page.locator('#message-input').waitFor({ state: 'visible', timeout: MESSAGE_DEADLINE })
 }
