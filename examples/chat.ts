@@ -1,17 +1,61 @@
 /**
- * Two people chatting end to end over a small local ring: `npm run chat`.
+ * The terminal chat: `npm run chat -- --bootstrap <multiaddr> [--identity <file>]`.
  *
- * Starts three ring nodes on 127.0.0.1, gives Alice an identity on the first and Bob one on the
- * last, and reads lines from the terminal: `@bob hello` is sent by Alice to Bob, `@alice hi` by
- * Bob to Alice. Each side prints what it receives with the sender's fingerprint, which two real
- * people would compare out of band. `--demo` plays a short scripted exchange and exits.
+ * With `--bootstrap` (repeatable) it joins that ring as a client and chats as the identity kept
+ * in the file (examples/terminal-chat.ts).
+ *
+ * Without it, it is a demo of two people chatting end to end over a small local ring: it starts
+ * three ring nodes on 127.0.0.1, gives Alice an identity on the first and Bob one on the last,
+ * and reads lines from the terminal: `@bob hello` is sent by Alice to Bob, `@alice hi` by Bob to
+ * Alice. Each side prints what it receives with the sender's fingerprint, which two real people
+ * would compare out of band. `--demo` plays a short scripted exchange and exits.
  */
 import { createInterface } from 'node:readline/promises'
 import { parseArgs } from 'node:util'
 import { createChordNode, createIdentity } from '../src/index.js'
+import { PASSPHRASE_VARIABLE, runTerminalChat } from './terminal-chat.js'
 import type { ChordNode, Identity, MailboxMessage } from '../src/index.js'
 
-const { values } = parseArgs({ options: { demo: { type: 'boolean', default: false } } })
+const DEFAULT_IDENTITY_FILE = './chat-identity.json'
+
+const usage = `usage: npm run chat -- --bootstrap <multiaddr> [--identity <file>]
+       npm run chat [-- --demo]
+  --bootstrap <multiaddr>  a ring node to join through (repeatable)
+  --identity <file>        your identity (made on first use; default ${DEFAULT_IDENTITY_FILE}); a file
+                           protected by a passphrase is opened with $${PASSPHRASE_VARIABLE}
+  --demo                   without --bootstrap: a scripted exchange on a local ring, then exit
+  --help                   this text`
+
+let values
+try {
+  values = parseArgs({
+    options: {
+      demo: { type: 'boolean', default: false },
+      bootstrap: { type: 'string', multiple: true },
+      identity: { type: 'string', default: DEFAULT_IDENTITY_FILE },
+      help: { type: 'boolean', default: false }
+    },
+    strict: true
+  }).values
+} catch (err) {
+  console.error(`${(err as Error).message}\n${usage}`)
+  process.exit(2)
+}
+if (values.help) {
+  console.log(usage)
+  process.exit(0)
+}
+
+if (values.bootstrap != null && values.bootstrap.length > 0) {
+  try {
+    await runTerminalChat({ bootstrap: values.bootstrap, identityFile: values.identity, input: process.stdin, output: process.stdout })
+    process.exit(0)
+  } catch (err) {
+    // a message, not a stack trace: what went wrong is in its name and text
+    console.error(`chat: ${(err as Error).name}: ${(err as Error).message}`)
+    process.exit(1)
+  }
+}
 
 const listen = ['/ip4/127.0.0.1/tcp/0']
 const first = await createChordNode({ listen })

@@ -25,6 +25,9 @@ export type { CheckResult, HealthChecks, HealthReport, HealthStatus } from './ob
 export { createIdentity, importIdentity, parseAddress, PublicKey } from './mailbox/crypto.js'
 export type { Identity } from './mailbox/crypto.js'
 export type { SendOptions, SendResult, SubscribeOptions } from './mailbox/mailbox.js'
+export type { DeliveryReceipt } from './mailbox/receipts.js'
+/** The largest plaintext one message may carry, bytes */
+export { MAX_PLAINTEXT_SIZE } from './mailbox/constants.js'
 export type { MailboxMessage, Subscription } from './mailbox/subscription.js'
 /** The mailbox's calls (send, subscribe, ack): what `node.mailbox` and `services.mailbox` are */
 export type { ChordMailbox as Mailbox } from './mailbox/service.js'

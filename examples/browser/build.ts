@@ -55,7 +55,7 @@ function externalImports (metafile: Metafile): string[] {
 }
 
 /** Serve the example directory, with the bundle built afresh for each page load */
-async function serveBrowserExample (host: string, port: number): Promise<string> {
+export async function serveBrowserExample (host: string, port: number): Promise<string> {
   const builder = await context(bundleOptions(DEFAULT_BUNDLE_PATH))
   await builder.serve({ servedir: BROWSER_EXAMPLE_DIR, host, port })
   return `http://${host}:${port}/`

@@ -9,6 +9,9 @@ import { KiB } from '../units.js'
 /** Ed25519 public keys and X25519 public keys are both 32 bytes */
 export const CURVE_KEY_LENGTH = 32
 
+/** An envelope's id is the sha256 of its bytes */
+export const ID_LENGTH = 32
+
 /** Both secret keys (Ed25519 seed, X25519 scalar) are 32 random bytes */
 export const SECRET_KEY_LENGTH = 32
 
@@ -116,6 +119,8 @@ export const IDENTITY_EXPORT_LABEL = 'libp2p-chord/identity-export/v1'
 export const USER_SIGNATURE_LABEL = 'libp2p-chord/user-signature/v1'
 /** The sender's signature inside a sealed message */
 export const MESSAGE_SIGNATURE_LABEL = 'libp2p-chord/envelope-signature/v1'
+/** Signs a delivery receipt: a different label, so no message signature can pass for a receipt's */
+export const RECEIPT_SIGNATURE_LABEL = 'libp2p-chord/receipt-signature/v1'
 /** HKDF info for an envelope's AEAD key and nonce */
 export const ENVELOPE_KEY_LABEL = 'libp2p-chord/envelope-key/v1'
 

@@ -13,10 +13,13 @@ import { expiresAtFor } from '../chord/ttl.js'
 import { DEFAULT_MESSAGE_TTL, SEND_RETRIES, SEND_RETRY_MIN_DELAY, SUBSCRIPTION_CHECK_INTERVAL } from './constants.js'
 import { signDeletion } from './proofs.js'
 import { mailboxKey, parseAddress } from './public-key.js'
+import { encodeReceipt } from './receipts.js'
 import { envelopeId, seal } from './seal.js'
 import { Subscription } from './subscription.js'
 import type { PublicKey } from './public-key.js'
 import type { Identity } from './identity.js'
+import type { DeliveryReceipt } from './receipts.js'
+import type { SealedKind } from './seal.js'
 import type { MailboxMessage, OpenSession } from './subscription.js'
 import type { Replication } from '../chord/replication.js'
 import type { ChordRing } from '../chord/ring.js'
@@ -48,6 +51,13 @@ export interface SendResult {
 }
 
 export interface SubscribeOptions {
+  /**
+   * answer each message the callback took (it resolved) with a sealed delivery receipt to its
+   * sender; default true
+   */
+  receipts?: boolean
+  /** told when a message this identity sent has arrived: its recipient's receipt */
+  onReceipt?(receipt: DeliveryReceipt): void | Promise<void>
   /** told about envelopes that would not open and callbacks that threw */
   onError?(err: unknown): void
 }
@@ -60,6 +70,8 @@ export class Mailbox {
   /** every subscription not closed yet, those still starting included */
   private readonly subscriptions = new Set<Subscription>()
   private closed = false
+  /** aborted when the mailbox closes: sends still retrying then (receipts, above all) give up */
+  private readonly shutdown = new AbortController()
 
   constructor (init: MailboxInit) {
     this.init = init
@@ -71,17 +83,22 @@ export class Mailbox {
    * envelope again, which the replicas keep once: the recipient gets one message.
    */
   async send (sender: Identity, recipient: string | PublicKey, plaintext: Uint8Array, options: SendOptions = {}): Promise<SendResult> {
+    return this.sendSealed(sender, recipient, plaintext, 'message', options)
+  }
+
+  private async sendSealed (sender: Identity, recipient: string | PublicKey, plaintext: Uint8Array, kind: SealedKind, options: SendOptions): Promise<SendResult> {
     const to = typeof recipient === 'string' ? parseAddress(recipient) : recipient
-    const envelope = await seal(sender, to, plaintext)
+    const envelope = await seal(sender, to, plaintext, { kind })
     const now = Date.now()
     const ttl = { ...this.init.ttl, defaultTtl: Math.min(DEFAULT_MESSAGE_TTL, this.init.ttl.maxTtl) }
     const record = createRecord(mailboxKey(to), envelope, expiresAtFor(options.ttlMs, now, ttl))
-    const put = async (): Promise<{ replicas: number }> => this.init.replication.put([record], { signal: options.signal }).catch(err => { throw asError(err) })
+    const signal = options.signal == null ? this.shutdown.signal : AbortSignal.any([options.signal, this.shutdown.signal])
+    const put = async (): Promise<{ replicas: number }> => this.init.replication.put([record], { signal }).catch(err => { throw asError(err) })
     const { replicas } = await pRetry(put, {
       retries: SEND_RETRIES,
       minTimeout: SEND_RETRY_MIN_DELAY,
       randomize: true,
-      signal: options.signal,
+      signal,
       shouldRetry: ({ error }) => !PERMANENT_ERRORS.some(E => error instanceof E)
     })
     return { id: toHex(envelopeId(envelope), 'base16'), replicas }
@@ -102,6 +119,11 @@ export class Mailbox {
       openSession: this.init.openSession,
       findOwner: async () => (await this.init.ring.lookup(ringIdFromBytes(key))).successors[0],
       checkIntervalMs: this.init.subscriptionCheckIntervalMs ?? SUBSCRIPTION_CHECK_INTERVAL,
+      sendReceipt: options.receipts === false
+        ? undefined
+        : async message => this.sendSealed(identity, message.sender, encodeReceipt(fromHex(message.id, 'base16'), Date.now()), 'receipt', {}),
+      onReceipt: options.onReceipt,
+      acknowledge: async ids => this.ack(identity, ids),
       onError: options.onError ?? this.init.onError,
       // a closed subscription is the caller's to forget, not ours to keep
       onClosed: () => { this.subscriptions.delete(subscription) }
@@ -139,6 +161,7 @@ export class Mailbox {
   /** Close every subscription, and take no new one (the node is stopping) */
   async close (): Promise<void> {
     this.closed = true
+    this.shutdown.abort(new NotStartedError('the mailbox has stopped'))
     await Promise.all([...this.subscriptions].map(async s => s.close()))
     this.subscriptions.clear()
   }

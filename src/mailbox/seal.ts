@@ -25,7 +25,7 @@ import { InvalidMessageError, InvalidOptionsError, VerificationError } from '../
 import { Envelope, Sealed } from '../protocol/generated/envelope.js'
 import {
   AEAD_KEY_LENGTH, AEAD_NONCE_LENGTH, AEAD_TAG_LENGTH, CURVE_KEY_LENGTH, ENVELOPE_KEY_LABEL, ENVELOPE_VERSION, MAX_ENVELOPE_SIZE,
-  MAX_PLAINTEXT_SIZE, MAX_SENT_AT, MESSAGE_SIGNATURE_LABEL, SIGNATURE_LENGTH
+  MAX_PLAINTEXT_SIZE, MAX_SENT_AT, MESSAGE_SIGNATURE_LABEL, RECEIPT_SIGNATURE_LABEL, SIGNATURE_LENGTH
 } from './constants.js'
 import { keyAgreement, signTranscript, verifyTranscript } from './identity.js'
 import { pad, paddedSizeForContent, paddedSizeForEnvelope, unpad } from './padding.js'
@@ -33,9 +33,14 @@ import { PublicKey, parseAddress } from './public-key.js'
 import { transcript, uint64 } from './transcript.js'
 import type { Identity } from './identity.js'
 
+/** What a sealed message carries: the application's message, or a delivery receipt */
+export type SealedKind = 'message' | 'receipt'
+
 export interface SealOptions {
   /** When the message was written, ms since the Unix epoch; defaults to now */
   sentAt?: number
+  /** default 'message' */
+  kind?: SealedKind
 }
 
 export interface OpenedMessage {
@@ -46,6 +51,8 @@ export interface OpenedMessage {
   plaintext: Uint8Array
   /** When the sender says it sealed the message (the sender's clock) */
   sentAt: number
+  /** what the plaintext is: a message, or a receipt (`decodeReceipt` reads it) */
+  kind: SealedKind
 }
 
 /** An X25519 key pair used for one message */
@@ -61,7 +68,7 @@ export interface EphemeralKeyPair {
  * larger than MAX_PLAINTEXT_SIZE, or sentAt is not an integer in [0, MAX_SENT_AT]
  */
 export async function seal (sender: Identity, recipient: PublicKey | string, plaintext: Uint8Array, options: SealOptions = {}): Promise<Uint8Array> {
-  return sealWith(sender, toPublicKey(recipient), plaintext, options.sentAt ?? Date.now(), x25519.keygen())
+  return sealWith(sender, toPublicKey(recipient), plaintext, options.sentAt ?? Date.now(), x25519.keygen(), options.kind)
 }
 
 /**
@@ -74,11 +81,12 @@ export async function seal (sender: Identity, recipient: PublicKey | string, pla
 export async function open (recipient: Identity, envelope: Uint8Array): Promise<OpenedMessage> {
   const { ephemeralKey, sealed } = decryptSealed(recipient, envelope)
   const from = checkSealed(sealed)
+  const kind = kindOf(sealed.kind)
   const signed = signedParts(from, recipient.publicKey, ephemeralKey, sealed.sentAt, sealed.body)
-  if (!verifyTranscript(from, sealed.signature, MESSAGE_SIGNATURE_LABEL, ...signed)) {
+  if (!verifyTranscript(from, sealed.signature, SIGNATURE_LABELS[kind], ...signed)) {
     throw new VerificationError('the sender\'s signature does not verify for this recipient')
   }
-  return { id: envelopeId(envelope), from, plaintext: sealed.body, sentAt: sealed.sentAt }
+  return { id: envelopeId(envelope), from, plaintext: sealed.body, sentAt: sealed.sentAt, kind }
 }
 
 /** The id of the record that holds an envelope: sha256 of its bytes */
@@ -121,7 +129,7 @@ export function decodeEnvelope (bytes: Uint8Array): Envelope {
 // messages; the package's public surface is crypto.ts.
 
 /** `seal()` with a given sentAt and ephemeral key pair */
-export function sealWith (sender: Identity, recipient: PublicKey, plaintext: Uint8Array, sentAt: number, ephemeral: EphemeralKeyPair): Uint8Array {
+export function sealWith (sender: Identity, recipient: PublicKey, plaintext: Uint8Array, sentAt: number, ephemeral: EphemeralKeyPair, kind: SealedKind = 'message'): Uint8Array {
   if (!(plaintext instanceof Uint8Array)) {
     throw new InvalidOptionsError('the plaintext is bytes')
   }
@@ -132,9 +140,9 @@ export function sealWith (sender: Identity, recipient: PublicKey, plaintext: Uin
     throw new InvalidOptionsError(`sentAt is an integer number of milliseconds in [0, ${MAX_SENT_AT}]`)
   }
   const signed = signedParts(sender.publicKey, recipient, ephemeral.publicKey, sentAt, plaintext)
-  const signature = signTranscript(sender, MESSAGE_SIGNATURE_LABEL, ...signed)
+  const signature = signTranscript(sender, SIGNATURE_LABELS[kind], ...signed)
   // body: a copy, because the generated codec's types ask for an ArrayBuffer-backed array
-  return encryptSealed(recipient, ephemeral, { sender: sender.publicKey.bytes, sentAt, body: plaintext.slice(), signature })
+  return encryptSealed(recipient, ephemeral, { sender: sender.publicKey.bytes, sentAt, body: plaintext.slice(), signature, kind: WIRE_KINDS[kind] })
 }
 
 /** Pads, encrypts and wraps a Sealed message for `recipient`, as is (no check of its signature) */
@@ -201,6 +209,22 @@ function checkSealed (sealed: Sealed): PublicKey {
     throw new InvalidMessageError(`sentAt is an integer in [0, ${MAX_SENT_AT}]`)
   }
   return PublicKey.fromBytes(sealed.sender)
+}
+
+/** Each kind is signed under a label of its own: a message's signature never verifies as a receipt's */
+const SIGNATURE_LABELS: Record<SealedKind, string> = { message: MESSAGE_SIGNATURE_LABEL, receipt: RECEIPT_SIGNATURE_LABEL }
+
+const WIRE_KINDS: Record<SealedKind, Sealed.Kind> = { message: Sealed.Kind.MESSAGE, receipt: Sealed.Kind.RECEIPT }
+
+function kindOf (kind: Sealed.Kind): SealedKind {
+  switch (kind) {
+    case Sealed.Kind.MESSAGE:
+      return 'message'
+    case Sealed.Kind.RECEIPT:
+      return 'receipt'
+    default:
+      throw new InvalidMessageError(`a sealed message of unknown kind ${String(kind)}`)
+  }
 }
 
 /** What the sender signs: who from, who to, under which ephemeral key, when, what */

@@ -10,9 +10,11 @@ import { Periodic } from '../chord/periodic.js'
 import { TIMER_JITTER } from '../chord/constants.js'
 import { NotStartedError, RateLimitedError, VerificationError, asError } from '../errors.js'
 import { MAX_SEEN_IDS, SUBSCRIBE_RETRIES, SUBSCRIBE_RETRY_MIN_DELAY } from './constants.js'
+import { decodeReceipt } from './receipts.js'
 import { envelopeId, open } from './seal.js'
 import type { Identity } from './identity.js'
 import type { PublicKey } from './public-key.js'
+import type { DeliveryReceipt } from './receipts.js'
 import type { NodeRef } from '../chord/rpc.js'
 
 /** A message as the recipient sees it */
@@ -50,11 +52,22 @@ export interface SubscriptionInit {
   findOwner(): Promise<NodeRef>
   /** how often to check that the subscription is still with the responsible node */
   checkIntervalMs: number
+  /** seal a delivery receipt for a message the application has taken; absent: none are sent */
+  sendReceipt?(message: MailboxMessage): Promise<unknown>
+  /** told of the receipts for messages this identity sent (they never reach onMessage) */
+  onReceipt?(receipt: DeliveryReceipt): void | Promise<void>
+  /** delete envelopes from the mailbox: receipts, once handed over */
+  acknowledge(ids: string[]): Promise<unknown>
   /** told about envelopes that would not open and callbacks that threw */
   onError?(err: unknown): void
   /** told once the subscription is closed */
   onClosed?(): void
 }
+
+/** What an opened envelope turned out to be */
+type Opened =
+  | { kind: 'message', message: MailboxMessage }
+  | { kind: 'receipt', id: string, receipt: DeliveryReceipt }
 
 export class Subscription {
   private readonly init: SubscriptionInit
@@ -131,17 +144,17 @@ export class Subscription {
 
   private handlersFor (node: NodeRef): MailboxSessionHandlers {
     // until the node says caughtUp, envelopes are the backlog: collected, then delivered in send order
-    let backlog: MailboxMessage[] | undefined = []
+    let backlog: Opened[] | undefined = []
     return {
       onEnvelopes: async (envelopes, caughtUp) => {
-        const messages = await this.openAll(envelopes)
+        const opened = await this.openAll(envelopes)
         if (backlog == null) {
-          this.deliver(messages)
+          this.deliver(opened)
           return
         }
-        backlog.push(...messages)
+        backlog.push(...opened)
         if (caughtUp) {
-          this.deliver(backlog.sort((a, b) => a.sentAt - b.sentAt))
+          this.deliver(backlog.sort((a, b) => sentAtOf(a) - sentAtOf(b)))
           backlog = undefined
         }
       },
@@ -158,8 +171,8 @@ export class Subscription {
   }
 
   /** Open new envelopes; ones seen before (another session, a retried send) are dropped */
-  private async openAll (envelopes: Uint8Array[]): Promise<MailboxMessage[]> {
-    const messages: MailboxMessage[] = []
+  private async openAll (envelopes: Uint8Array[]): Promise<Opened[]> {
+    const opened: Opened[] = []
     for (const envelope of envelopes) {
       const id = toHex(envelopeId(envelope), 'base16')
       if (this.seen.has(id)) {
@@ -167,21 +180,33 @@ export class Subscription {
       }
       this.remember(id)
       try {
-        const opened = await open(this.init.identity, envelope)
-        messages.push({ id, from: opened.from.address, sender: opened.from, plaintext: opened.plaintext, sentAt: opened.sentAt })
+        const { from, plaintext, sentAt, kind } = await open(this.init.identity, envelope)
+        opened.push(kind === 'receipt'
+          ? { kind, id, receipt: decodeReceipt(plaintext, from.address) }
+          : { kind, message: { id, from: from.address, sender: from, plaintext, sentAt } })
       } catch (err) {
         // not for us, or tampered with: never shown to the user
         this.init.onError?.(err)
       }
     }
-    return messages
+    return opened
   }
 
-  private deliver (messages: MailboxMessage[]): void {
+  /**
+   * Hand messages and receipts to the application, one at a time. A message it took (its
+   * callback resolved) is answered with a receipt; a receipt, once handed over, is deleted.
+   */
+  private deliver (opened: Opened[]): void {
     this.delivering = this.delivering.then(async () => {
-      for (const message of messages) {
+      for (const item of opened) {
         try {
-          await this.init.onMessage(message)
+          if (item.kind === 'message') {
+            await this.init.onMessage(item.message)
+            this.init.sendReceipt?.(item.message).catch(err => this.init.onError?.(err))
+          } else {
+            await this.init.onReceipt?.(item.receipt)
+            this.init.acknowledge([item.id]).catch(err => this.init.onError?.(err))
+          }
         } catch (err) {
           this.init.onError?.(err)
         }
@@ -199,4 +224,9 @@ export class Subscription {
       }
     }
   }
+}
+
+/** Backlog order: messages by when they were sent; receipts, which carry no send time here, first */
+function sentAtOf (opened: Opened): number {
+  return opened.kind === 'message' ? opened.message.sentAt : 0
 }

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import { toString as uint8ArrayToString } from 'uint8arrays/to-string'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { containsBytes } from '../helpers/bytes.js'
@@ -15,7 +16,7 @@ import { ringIdOf } from '../../src/transport/ring-id.js'
 import { crash, expectedOwner, expectedReplicas, startNode, startRing, stopAll, waitForConsistentRing, ringOf } from '../helpers/ring.js'
 import { waitFor } from '../helpers/wait-for.js'
 import { internalsOf } from '../../src/testing.js'
-import type { ChordNode, Identity } from '../../src/index.js'
+import type { ChordNode, Identity, DeliveryReceipt } from '../../src/index.js'
 import type { NodeRef } from '../../src/chord/rpc.js'
 import type { MailboxMessage } from '../../src/mailbox/subscription.js'
 import type { ChordLibp2p } from '../../src/node/libp2p.js'
@@ -33,6 +34,8 @@ async function heldEnvelopes (node: ChordNode): Promise<Uint8Array[]> {
   }
   return values
 }
+
+const toHex = (bytes: Uint8Array): string => uint8ArrayToString(bytes, 'base16')
 
 describe('the end-to-end encrypted mailbox on a ring of real nodes', function () {
   this.timeout(180_000)
@@ -119,6 +122,46 @@ describe('the end-to-end encrypted mailbox on a ring of real nodes', function ()
       assert.ok(settled instanceof NotStartedError, `${settled.name}: ${settled.message}`)
     }
     await assert.rejects(nodes[1].mailbox.subscribe(bob, message => { received.push(message) }), NotStartedError)
+  })
+
+  it('tells the sender its message arrived with a sealed receipt, once Bob\'s callback took it, and deletes the receipt once handed over', async () => {
+    nodes = await startRing(5)
+    const receipts: DeliveryReceipt[] = []
+    const toAlice: MailboxMessage[] = []
+    const aliceSub = await nodes[0].mailbox.subscribe(alice, message => { toAlice.push(message) }, { onReceipt: receipt => { receipts.push(receipt) } })
+    const bobSub = await nodes[3].mailbox.subscribe(bob, async message => { await nodes[3].mailbox.ack(bob, [message.id]) })
+    const sent = await nodes[1].mailbox.send(alice, bob.address, text('did you get this?'))
+
+    await waitFor(() => receipts.length === 1, 'Bob\'s receipt to reach Alice')
+    assert.equal(receipts[0].id, sent.id)
+    assert.equal(receipts[0].from, bob.address)
+    assert.ok(Math.abs(receipts[0].receivedAt - Date.now()) < 60_000)
+    assert.deepEqual(toAlice, [], 'a receipt is never a message')
+    const aliceMailbox = mailboxKey(alice.publicKey)
+    await waitFor(async () => (await Promise.all(nodes.map(async node => internalsOf(node).mailboxStore.get(aliceMailbox)))).every(held => held.length === 0),
+      'the receipt to be deleted from Alice\'s mailbox once handed over')
+    await Promise.all([aliceSub.close(), bobSub.close()])
+  })
+
+  it('sends no receipt for a subscription that turned them off, nor for a message whose callback threw', async () => {
+    nodes = await startRing(3)
+    const receipts: DeliveryReceipt[] = []
+    const aliceSub = await nodes[0].mailbox.subscribe(alice, () => {}, { onReceipt: receipt => { receipts.push(receipt) } })
+    const quiet: MailboxMessage[] = []
+    const bobSub = await nodes[2].mailbox.subscribe(bob, message => { quiet.push(message) }, { receipts: false })
+    const carol = await createIdentity()
+    const failed: unknown[] = []
+    const carolSub = await nodes[1].mailbox.subscribe(carol, () => { throw new Error('the app could not keep it') }, { onError: err => { failed.push(err) } })
+
+    await nodes[1].mailbox.send(alice, bob.address, text('no receipt please'))
+    await nodes[1].mailbox.send(alice, carol.address, text('this one fails'))
+    await waitFor(() => quiet.length === 1 && failed.length === 1, 'both messages to be handed to the callbacks')
+    // a receipt, had one been sent, would be on Alice's replicas by the time a later message is
+    const control = await nodes[2].mailbox.send(bob, alice.address, text('a later message'))
+    await waitFor(async () => (await Promise.all(nodes.map(async node => internalsOf(node).mailboxStore.get(mailboxKey(alice.publicKey)))))
+      .some(held => held.some(record => toHex(record.id) === control.id)), 'the later message to be stored')
+    assert.deepEqual(receipts, [])
+    await Promise.all([aliceSub.close(), bobSub.close(), carolSub.close()])
   })
 
   it('delivers what was sent while Bob was away when he subscribes: once each, in send order per sender', async () => {

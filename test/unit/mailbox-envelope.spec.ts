@@ -9,7 +9,8 @@ import {
 import {
   PublicKey, createIdentity, decodeEnvelope, envelopeId, open, seal
 } from '../../src/mailbox/crypto.js'
-import { Envelope } from '../../src/protocol/generated/envelope.js'
+import { Envelope, Receipt, Sealed } from '../../src/protocol/generated/envelope.js'
+import { decodeReceipt, encodeReceipt } from '../../src/mailbox/receipts.js'
 import { pad, unpad } from '../../src/mailbox/padding.js'
 import { decryptSealed, encryptSealed, sealWith } from '../../src/mailbox/seal.js'
 import { transcript, uint64 } from '../../src/mailbox/transcript.js'
@@ -139,6 +140,29 @@ describe('mailbox envelopes', () => {
   })
 
   describe('what a node sees', () => {
+    it('seals a receipt as a kind of its own, which opens as a receipt and never as a message', async () => {
+      const body = encodeReceipt(new Uint8Array(32).fill(9), 1_700_000_000_123)
+      const envelope = await seal(bob, alice.address, body, { kind: 'receipt' })
+      const opened = await open(alice, envelope)
+      assert.equal(opened.kind, 'receipt')
+      assert.deepEqual(decodeReceipt(opened.plaintext, opened.from.address), { id: '09'.repeat(32), from: bob.address, receivedAt: 1_700_000_000_123 })
+      assert.equal((await open(alice, await seal(bob, alice.address, body))).kind, 'message')
+    })
+
+    it('rejects a message re-labelled as a receipt (or the reverse): each kind is signed under its own label', async () => {
+      const ephemeral = { secretKey: x25519.utils.randomSecretKey(), publicKey: new Uint8Array(32) as Uint8Array<ArrayBuffer> }
+      ephemeral.publicKey = x25519.getPublicKey(ephemeral.secretKey) as Uint8Array<ArrayBuffer>
+      const message = sealWith(alice, bob.publicKey, text('hi'), 1_700_000_000_000, ephemeral)
+      const { sealed } = decryptSealed(bob, message)
+      const relabelled = encryptSealed(bob.publicKey, ephemeral, { ...sealed, kind: Sealed.Kind.RECEIPT })
+      await assert.rejects(open(bob, relabelled), VerificationError)
+    })
+
+    it('refuses a receipt body that does not name a message id', () => {
+      assert.throws(() => decodeReceipt(text('not a receipt'), alice.address), InvalidMessageError)
+      assert.throws(() => decodeReceipt(Receipt.encode({ messageId: new Uint8Array(31), receivedAt: 1 }), alice.address), InvalidMessageError)
+    })
+
     it('pads plaintexts of different lengths in one bucket to the same envelope size', async () => {
       const sizes = await Promise.all([0, 1, 100, 313].map(async length =>
         (await seal(alice, bob.publicKey, new Uint8Array(length))).byteLength))

@@ -1,0 +1,353 @@
+/**
+ * The chat itself: contacts, conversations and the composer, kept in IndexedDB and fed by the
+ * page's connection to the ring. Everything another person controls (names, messages) reaches
+ * the page as text, never as markup.
+ */
+import { parseAddress } from '../../src/index.js'
+import {
+  addIncoming, conversation, deleteMessage, getContact, getMessage, keepEarlyReceipt, listContacts,
+  outgoingByEnvelope, putContact, putMessage, takeEarlyReceipt, unfinishedSends
+} from './chat-db.js'
+import { InvalidContactError, parseContactInput } from './contact-link.js'
+import { clearNotice, describeError, element, requireElement, showNotice } from './page.js'
+import type { ChatDb, ChatMessage, Contact, OutgoingState } from './chat-db.js'
+import type { ContactRef } from './contact-link.js'
+import type { DeliveryReceipt, Identity, MailboxMessage, SendResult } from '../../src/index.js'
+
+export interface ChatTransport {
+  send(recipient: string, plaintext: Uint8Array): Promise<SendResult>
+  ack(ids: string[]): Promise<void>
+}
+
+const STATE_MARKS: Record<OutgoingState, { mark: string, title: string }> = {
+  sending: { mark: '…', title: 'sending' },
+  stored: { mark: '✓', title: 'stored in the recipient\'s mailbox' },
+  delivered: { mark: '✓✓', title: 'delivered to the recipient\'s device' },
+  failed: { mark: '!', title: 'not sent' }
+}
+
+/** A contact who wrote first is listed under this name until the user names them */
+const UNKNOWN_CONTACT_NAME = 'New contact'
+
+const AVATAR_COLOURS = ['#2f6fed', '#7a5af8', '#0e9384', '#dd2590', '#e04f16', '#4e5ba6', '#099250', '#c11574']
+
+export class ChatApp {
+  private readonly db: ChatDb
+  private readonly transport: ChatTransport
+  private readonly owner: string
+  private openContact?: string
+  private readonly rendered = new Map<string, HTMLLIElement>()
+
+  private readonly app = requireElement('#app', HTMLElement)
+  private readonly contactsList = requireElement('#contacts', HTMLUListElement)
+  private readonly messagesList = requireElement('#messages', HTMLOListElement)
+  private readonly composer = requireElement('#composer', HTMLFormElement)
+  private readonly input = requireElement('#message-input', HTMLTextAreaElement)
+  private readonly header = requireElement('#conversation-header', HTMLElement)
+  private readonly peerName = requireElement('#peer-name', HTMLInputElement)
+
+  constructor (db: ChatDb, me: Identity, transport: ChatTransport) {
+    this.db = db
+    this.owner = me.address
+    this.transport = transport
+  }
+
+  /** Wire the controls and show the stored contacts */
+  async mount (): Promise<void> {
+    const addForm = requireElement('#add-contact-form', HTMLFormElement)
+    const addressInput = requireElement('#contact-address', HTMLInputElement)
+    const nameInput = requireElement('#contact-name', HTMLInputElement)
+    addForm.addEventListener('submit', event => {
+      event.preventDefault()
+      let ref: ContactRef
+      try {
+        ref = parseContactInput(addressInput.value)
+      } catch (err) {
+        // what was typed stays in the field, to be corrected
+        showNotice(err instanceof InvalidContactError ? err.message : describeError(err))
+        return
+      }
+      const name = nameInput.value.trim() === '' ? ref.name : nameInput.value.trim()
+      this.addContact({ address: ref.address, name }).then(added => {
+        if (added) {
+          addressInput.value = ''
+          nameInput.value = ''
+        }
+      }, err => { showNotice(describeError(err)) })
+    })
+
+    this.composer.addEventListener('submit', event => {
+      event.preventDefault()
+      void this.sendText()
+    })
+    this.input.addEventListener('keydown', event => {
+      // Enter sends, Shift+Enter starts a new line, as in every chat
+      if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
+        event.preventDefault()
+        void this.sendText()
+      }
+    })
+    requireElement('#back', HTMLButtonElement).addEventListener('click', () => { this.closeConversation() })
+    this.peerName.addEventListener('change', () => { void this.renameOpenContact(this.peerName.value) })
+
+    // a message the page could not finish sending before it closed is not known to be stored
+    for (const message of await unfinishedSends(this.db, this.owner)) {
+      await putMessage(this.db, { ...message, state: 'failed', error: 'the page closed before it was stored' })
+    }
+    await this.renderContacts()
+  }
+
+  /**
+   * Add (or rename) a contact and open the conversation with them. Resolves to whether it was
+   * added; a bad address is reported to the user, not thrown.
+   */
+  async addContact (ref: ContactRef): Promise<boolean> {
+    if (ref.address === this.owner) {
+      showNotice('That is your own address: give it to others so that they can add you.')
+      return false
+    }
+    const known = await getContact(this.db, this.owner, ref.address)
+    const contact: Contact = known == null
+      ? { owner: this.owner, address: ref.address, name: ref.name ?? shortName(ref.address), fingerprint: fingerprintOf(ref.address), addedAt: Date.now(), unknown: false, lastAt: Date.now(), unread: 0 }
+      : { ...known, name: ref.name ?? known.name, unknown: false }
+    await putContact(this.db, contact)
+    clearNotice()
+    await this.openConversation(contact.address)
+    return true
+  }
+
+  /** A message from the mailbox: stored (once), shown, then acknowledged */
+  async receive (message: MailboxMessage): Promise<void> {
+    let contact = await getContact(this.db, this.owner, message.from)
+    if (contact == null) {
+      contact = { owner: this.owner, address: message.from, name: UNKNOWN_CONTACT_NAME, fingerprint: message.sender.fingerprint, addedAt: Date.now(), unknown: true, lastAt: 0, unread: 0 }
+    }
+    const stored: ChatMessage = {
+      key: message.id,
+      owner: this.owner,
+      contact: message.from,
+      direction: 'in',
+      text: new TextDecoder().decode(message.plaintext),
+      at: message.sentAt
+    }
+    const isNew = await addIncoming(this.db, stored)
+    if (isNew) {
+      const reading = this.openContact === message.from && document.visibilityState === 'visible'
+      await putContact(this.db, { ...contact, lastAt: Math.max(contact.lastAt, Date.now()), unread: reading ? 0 : contact.unread + 1 })
+      if (this.openContact === message.from) {
+        this.renderMessage(stored)
+      }
+      await this.renderContacts()
+    }
+    // stored: the replicas may delete it (a failed ack only means it comes again, and is dropped above)
+    this.transport.ack([message.id]).catch(() => {})
+  }
+
+  /** A receipt from a recipient: the message it names is delivered */
+  async receipt (receipt: DeliveryReceipt): Promise<void> {
+    const message = await outgoingByEnvelope(this.db, receipt.id)
+    if (message == null) {
+      // send() has not resolved yet, so the id is not stored: the receipt waits for it
+      await keepEarlyReceipt(this.db, receipt)
+      return
+    }
+    if (message.contact !== receipt.from) {
+      return
+    }
+    await this.updateMessage({ ...message, state: 'delivered' })
+  }
+
+  private async sendText (): Promise<void> {
+    const contact = this.openContact
+    const text = this.input.value
+    if (contact == null || text.trim() === '') {
+      return
+    }
+    const message: ChatMessage = {
+      key: crypto.randomUUID(),
+      owner: this.owner,
+      contact,
+      direction: 'out',
+      text,
+      at: Date.now(),
+      state: 'sending'
+    }
+    await putMessage(this.db, message)
+    this.renderMessage(message)
+    this.input.value = ''
+    await this.touchContact(contact)
+    await this.deliver(message)
+  }
+
+  private async deliver (message: ChatMessage): Promise<void> {
+    let result: SendResult
+    try {
+      result = await this.transport.send(message.contact, new TextEncoder().encode(message.text))
+    } catch (err) {
+      if ((err as Error).name === 'InvalidOptionsError') {
+        // the message itself is refused (too long): it goes back to the composer, nothing is lost
+        await deleteMessage(this.db, message.key)
+        this.rendered.get(message.key)?.remove()
+        this.rendered.delete(message.key)
+        if (this.input.value === '') {
+          this.input.value = message.text
+        }
+        showNotice(`This message was not sent: ${(err as Error).message}. Shorten it and send it again.`)
+        return
+      }
+      await this.updateMessage({ ...message, state: 'failed', error: describeError(err) })
+      return
+    }
+    const early = await takeEarlyReceipt(this.db, result.id)
+    const delivered = early != null && early.from === message.contact
+    await this.updateMessage({ ...message, envelopeId: result.id, state: delivered ? 'delivered' : 'stored', error: undefined })
+  }
+
+  private async retry (key: string): Promise<void> {
+    const message = await getMessage(this.db, key)
+    if (message?.state !== 'failed') {
+      return
+    }
+    const sending = { ...message, state: 'sending' as const, error: undefined }
+    await this.updateMessage(sending)
+    await this.deliver(sending)
+  }
+
+  /** Store a changed message and redraw it, unless a later state already replaced it */
+  private async updateMessage (message: ChatMessage): Promise<void> {
+    const stored = await getMessage(this.db, message.key)
+    if (stored?.state === 'delivered' && message.state !== 'delivered') {
+      return
+    }
+    await putMessage(this.db, message)
+    const old = this.rendered.get(message.key)
+    if (old != null) {
+      const fresh = this.messageElement(message)
+      old.replaceWith(fresh)
+      this.rendered.set(message.key, fresh)
+    }
+  }
+
+  private async openConversation (address: string): Promise<void> {
+    const contact = await getContact(this.db, this.owner, address)
+    if (contact == null) {
+      return
+    }
+    this.openContact = address
+    if (contact.unread > 0) {
+      await putContact(this.db, { ...contact, unread: 0 })
+    }
+    this.app.classList.add('conversation-open')
+    this.header.hidden = false
+    this.composer.hidden = false
+    this.messagesList.hidden = false
+    requireElement('#no-conversation', HTMLElement).hidden = true
+    this.peerName.value = contact.name
+    requireElement('#peer-fingerprint', HTMLElement).textContent = contact.fingerprint
+    this.messagesList.replaceChildren()
+    this.rendered.clear()
+    for (const message of await conversation(this.db, this.owner, address)) {
+      this.renderMessage(message)
+    }
+    await this.renderContacts()
+    this.input.focus()
+  }
+
+  private closeConversation (): void {
+    this.openContact = undefined
+    this.app.classList.remove('conversation-open')
+    void this.renderContacts()
+  }
+
+  private async renameOpenContact (name: string): Promise<void> {
+    const address = this.openContact
+    const trimmed = name.trim()
+    if (address == null || trimmed === '') {
+      return
+    }
+    const contact = await getContact(this.db, this.owner, address)
+    if (contact != null) {
+      await putContact(this.db, { ...contact, name: trimmed, unknown: false })
+      await this.renderContacts()
+    }
+  }
+
+  private async touchContact (address: string): Promise<void> {
+    const contact = await getContact(this.db, this.owner, address)
+    if (contact != null) {
+      await putContact(this.db, { ...contact, lastAt: Date.now() })
+      await this.renderContacts()
+    }
+  }
+
+  private async renderContacts (): Promise<void> {
+    const contacts = await listContacts(this.db, this.owner)
+    if (contacts.length === 0) {
+      this.contactsList.replaceChildren(element('li', { class: 'empty' }, 'No contacts yet. Paste someone\'s address or open their contact link.'))
+      return
+    }
+    this.contactsList.replaceChildren(...contacts.map(contact => {
+      const button = element('button', { type: 'button', class: 'contact', 'data-contact': contact.address, 'aria-current': String(contact.address === this.openContact) },
+        element('span', { class: 'avatar', style: `background:${colourOf(contact.address)}` }, initialOf(contact.name)),
+        element('span', { class: 'name' }, contact.name, ...(contact.unknown ? [element('span', { class: 'tag' }, 'new')] : [])),
+        element('span', { class: 'fingerprint' }, contact.fingerprint),
+        ...(contact.unread > 0 && contact.address !== this.openContact ? [element('span', { class: 'badge' }, String(contact.unread))] : [])
+      )
+      button.addEventListener('click', () => { void this.openConversation(contact.address) })
+      return element('li', {}, button)
+    }))
+  }
+
+  private renderMessage (message: ChatMessage): void {
+    const li = this.messageElement(message)
+    const old = this.rendered.get(message.key)
+    if (old != null) {
+      old.replaceWith(li)
+    } else {
+      // keep the list in time order: a late incoming message goes before newer ones
+      const after = [...this.rendered.values()].find(other => Number(other.dataset.at) > message.at)
+      this.messagesList.insertBefore(li, after ?? null)
+    }
+    this.rendered.set(message.key, li)
+    li.scrollIntoView({ block: 'end' })
+  }
+
+  private messageElement (message: ChatMessage): HTMLLIElement {
+    const time = new Date(message.at)
+    const footer = element('footer', {}, element('time', { datetime: time.toISOString() }, time.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })))
+    const attributes: Record<string, string> = { 'data-message': '', 'data-direction': message.direction, 'data-at': String(message.at) }
+    if (message.direction === 'out' && message.state != null) {
+      attributes['data-state'] = message.state
+      const { mark, title } = STATE_MARKS[message.state]
+      footer.append(element('span', { class: 'state', title: message.error == null ? title : `${title}: ${message.error}` }, mark))
+      if (message.state === 'failed') {
+        const retry = element('button', { type: 'button', class: 'retry' }, 'Retry')
+        retry.addEventListener('click', () => { void this.retry(message.key) })
+        footer.append(retry)
+      }
+    }
+    return element('li', attributes, element('p', { class: 'text' }, message.text), footer)
+  }
+}
+
+/** Contacts are only ever added from addresses that parsed (parseContactInput checked this one) */
+function fingerprintOf (address: string): string {
+  return parseAddress(address).fingerprint
+}
+
+/** A name for a contact added without one: the start of their address */
+function shortName (address: string): string {
+  return `${address.slice(0, 12)}…`
+}
+
+function initialOf (name: string): string {
+  return [...name.trim()][0]?.toUpperCase() ?? '?'
+}
+
+function colourOf (address: string): string {
+  let hash = 0
+  for (const char of address) {
+    hash = (hash * 31 + char.charCodeAt(0)) >>> 0
+  }
+  return AVATAR_COLOURS[hash % AVATAR_COLOURS.length]
+}
