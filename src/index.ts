@@ -4,6 +4,7 @@
  */
 export { createChordNode, ChordNode } from './node.js'
 export type { ChordNodeOptions, ChordNodeTimers, NodeStatus, PutOptions, PutResult, LookupAnswer } from './node.js'
+export type { JoinProgressEvent } from './transport/bootstrap.js'
 
 export { browserConnectionGater } from './transport/browser-connection-gater.js'
 export type { BrowserConnectionGaterInit } from './transport/browser-connection-gater.js'

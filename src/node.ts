@@ -10,6 +10,7 @@ import { ringIdFromBytes, ringIdToHex, sha256 } from './chord/id.js'
 import { InvalidOptionsError, NotJoinedError, NotStartedError } from './errors.js'
 import { HealthCheck } from './observability/health.js'
 import { createNodeMetrics } from './observability/metrics.js'
+import { exportDatabase } from './storage/backup.js'
 import { openNodeDatabase } from './storage/database.js'
 import { openLevelStore } from './storage/level-store.js'
 import { loadOrCreatePrivateKey } from './storage/node-identity.js'
@@ -31,7 +32,7 @@ import type { NodeMetrics } from './observability/metrics.js'
 import type { NodeDatabase } from './storage/database.js'
 import type { RecordStore, StoreLimits } from './storage/store.js'
 import type { TtlPolicy } from './storage/ttl.js'
-import type { JoinInit } from './transport/bootstrap.js'
+import type { JoinInit, JoinProgressEvent } from './transport/bootstrap.js'
 import type { ChordLibp2p, ChordLibp2pOptions } from './transport/libp2p.js'
 import type { PeerId, PrivateKey } from '@libp2p/interface'
 import type { Mailbox } from './mailbox/mailbox.js'
@@ -101,6 +102,8 @@ export interface ChordNodeOptions {
   libp2p?: Pick<ChordLibp2pOptions, 'transports' | 'connectionGater' | 'dns'>
   /** ms allowed for each request to another node */
   requestTimeoutMs?: number
+  /** told about each join attempt as it happens, e.g. to print `trying <addr> (2/5)…` */
+  onJoinProgress?(event: JoinProgressEvent): void
 }
 
 export interface PutOptions {
@@ -304,6 +307,15 @@ export class ChordNode {
     await this.database.close()
   }
 
+  /**
+   * A consistent snapshot of everything this node keeps (identity, records, envelopes, peer
+   * cache), as the lines of a backup (`storage/backup.ts`), taken at the first read while the
+   * node goes on working. Restore it into an empty database with `importDatabase`.
+   */
+  backup (options: { signal?: AbortSignal } = {}): AsyncGenerator<string> {
+    return exportDatabase(this.database, options)
+  }
+
   /** Reads and writes go to the ring: never to a node that is still looking for it */
   private assertMember (): void {
     if (!this.running) {
@@ -432,7 +444,8 @@ export async function createChordNode (options: ChordNodeOptions = {}): Promise<
 
     const plan = joinPlan(entries, peerCache.cachedPeers(), {
       timeout: options.joinInBackground === true ? Infinity : joinTimeout,
-      attemptTimeout
+      attemptTimeout,
+      onProgress: options.onJoinProgress
     })
     if (options.joinInBackground === true) {
       const started = node
@@ -458,7 +471,7 @@ export async function createChordNode (options: ChordNodeOptions = {}): Promise<
  * Without, a node that knows peers from an earlier run tries them once, and otherwise starts a
  * new ring; a node that knows nobody starts one at once.
  */
-function joinPlan (bootstrap: Multiaddr[], cachedPeers: PeerId[], limits: { timeout: number, attemptTimeout: number }): JoinPlan | undefined {
+function joinPlan (bootstrap: Multiaddr[], cachedPeers: PeerId[], limits: Pick<JoinPlan, 'timeout' | 'attemptTimeout' | 'onProgress'>): JoinPlan | undefined {
   if (bootstrap.length > 0) {
     return { bootstrap, cachedPeers, required: true, ...limits }
   }
