@@ -4,10 +4,12 @@
  */
 import prettyBytes from 'bytes'
 import prettyMs from 'ms'
-import { DEFAULT_ADMIN, DEFAULT_DATA_DIR, DEFAULT_SHUTDOWN_TIMEOUT } from './constants.js'
+import { DEFAULT_ADMIN, DEFAULT_SHUTDOWN_TIMEOUT } from './constants.js'
 import * as defaults from './defaults.js'
 import { UsageError } from './errors.js'
-import { duration, hostPort, multiaddrValue, oneOf, positiveInteger, size } from './values.js'
+import { multiaddr } from '@multiformats/multiaddr'
+import { CONFIG, DATA_DIR, PROCESS, STORAGE, VERBOSE } from './common-settings.js'
+import { InvalidValue, duration, hostPort, oneOf, positiveInteger, size } from './values.js'
 import type { SettingSpec } from './settings.js'
 import type { HostPort } from './values.js'
 import type { ChordNodeOptions } from '../index.js'
@@ -19,14 +21,25 @@ export type LogFormat = typeof LOG_FORMATS[number]
 export type LogLevel = typeof LOG_LEVELS[number]
 
 const NETWORK = 'Network:'
-const STORAGE = 'Storage and limits:'
 const TIMERS = 'Timers:'
 const SERVING = 'Serving:'
-const PROCESS = 'Process:'
 
 const showMs = (value: number): string => prettyMs(value, { long: false })
 /** 1024-based, as the limits are: 64KiB, 256MiB */
 const showBytes = (value: number): string => (prettyBytes.format(value, { unitSeparator: '' }) ?? String(value)).replace(/([KMGT])B$/, '$1iB')
+
+/** A multiaddr; a `host:port` gets the multiaddr it probably meant as the example */
+export function multiaddrValue (text: string): Multiaddr {
+  try {
+    return multiaddr(text.trim())
+  } catch {
+    const hp = /^(\d{1,3}(?:\.\d{1,3}){3}):(\d{1,5})$/.exec(text.trim())
+    const example = hp == null
+      ? '/ip4/0.0.0.0/tcp/4001 or /dns4/seed.example.org/tcp/4001/p2p/12D3Koo…'
+      : `/ip4/${hp[1]}/tcp/${hp[2]} (or /ip4/${hp[1]}/tcp/${hp[2]}/ws for WebSockets)`
+    throw new InvalidValue(`a multiaddr, e.g. ${example}`)
+  }
+}
 
 /** `admin` also takes `off`, and only a loopback host: it carries identities (`send`) and backups */
 function adminAddress (text: string): HostPort | 'off' {
@@ -36,12 +49,7 @@ function adminAddress (text: string): HostPort | 'off' {
   return hostPort(text)
 }
 
-const CONFIG = { flag: '--config <file>', env: 'CHORD_CONFIG', group: PROCESS, convert: (text: string) => text, help: 'read settings from this JSON file (keys as the flags in camelCase: "dataDir", "listen", …); flags and environment variables win over it' } as const satisfies SettingSpec
-const DATA_DIR = { flag: '--data-dir <dir>', env: 'CHORD_DATA_DIR', group: STORAGE, convert: (text: string) => text, defaultText: DEFAULT_DATA_DIR, defaultValue: DEFAULT_DATA_DIR, help: 'the node\'s LevelDB directory: identity, records, envelopes, peer cache, and the admin API\'s address and token' } as const satisfies SettingSpec
-const VERBOSE = { flag: '--verbose', env: 'CHORD_VERBOSE', group: PROCESS, help: 'print stack traces with errors' } as const satisfies SettingSpec
 
-/** Settings shared by every command: where the config file is, which node, how much to say */
-export const COMMON_SETTINGS = [DATA_DIR, CONFIG, VERBOSE] as const
 
 export const NODE_SETTINGS = [
   { flag: '--listen <multiaddr>', env: 'CHORD_LISTEN', group: NETWORK, convert: multiaddrValue, repeatable: true, defaultText: 'every interface, TCP and WebSockets, ports chosen by the system', help: 'where to accept connections (repeatable), e.g. /ip4/0.0.0.0/tcp/4001 and /ip4/0.0.0.0/tcp/4002/ws; give fixed ports to a node others bootstrap from' },

@@ -6,24 +6,15 @@
 import { Command, CommanderError } from 'commander'
 import { closest } from 'fastest-levenshtein'
 import { CliError, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError, oneLine } from './errors.js'
-import { COMMON_SETTINGS, NODE_SETTINGS, checkNodeSettings } from './node-settings.js'
+import { CLIENT_SETTINGS, COMMON_SETTINGS, IDENTITY, JSON_OUTPUT, TTL } from './common-settings.js'
 import { addSettings, readConfigFile, resolveSettings } from './settings.js'
-import { duration } from './values.js'
 import { packageVersion } from './version.js'
 import type { Logger } from './log.js'
 import type { NodeSettings } from './node-settings.js'
 import type { SettingSpec } from './settings.js'
 
-const CLIENT = 'Client:'
-
-/** Options of the client commands, each with its environment variable and config key too */
-const TTL = { flag: '--ttl <duration>', env: 'CHORD_TTL', group: CLIENT, convert: duration, defaultText: 'the node\'s default', help: 'how long the record or message lives (e.g. 10m, 2d)' } as const satisfies SettingSpec
-const JSON_OUTPUT = { flag: '--json', env: 'CHORD_JSON', group: CLIENT, help: 'print the answer as JSON' } as const satisfies SettingSpec
-const IDENTITY = { flag: '--identity <file>', env: 'CHORD_IDENTITY', group: CLIENT, convert: (text: string) => text, help: 'the sender\'s identity file (chord-node identity create)' } as const satisfies SettingSpec
-const CLIENT_SETTINGS = [TTL, JSON_OUTPUT, IDENTITY] as const
-
-/** Every setting any command takes: what a config file may hold */
-const ALL_SETTINGS: readonly SettingSpec[] = [...NODE_SETTINGS, ...CLIENT_SETTINGS]
+/** Commands that use a running node, or none: they never load the node's settings */
+const CLIENT_COMMANDS = ['put', 'get', 'lookup', 'publish', 'resolve', 'send', 'status', 'identity', 'backup', 'restore']
 
 /** Unknown flags people try, with what they are looking for */
 const FLAG_HINTS: Record<string, string> = {
@@ -52,7 +43,9 @@ const processIo: ProgramIo = {
 export async function main (argv: string[], io: ProgramIo = processIo): Promise<number | undefined> {
   let result: number | undefined = EXIT_OK
   let verbose = argv.includes('--verbose')
-  const program = buildProgram(io, {
+  // the node's settings cost a tenth of a second to load: only `run` (and help) needs them
+  const nodeSettings = CLIENT_COMMANDS.includes(argv[2]) ? undefined : await import('./node-settings.js')
+  const program = buildProgram(io, nodeSettings?.NODE_SETTINGS ?? [], {
     setResult: code => { result = code },
     setVerbose: value => { verbose = value }
   })
@@ -64,14 +57,14 @@ export async function main (argv: string[], io: ProgramIo = processIo): Promise<
     await program.parseAsync(argv)
     return result
   } catch (err) {
-    return report(err, io, verbose, helpFor(program, argv.slice(2)))
+    return report(err, io, verbose, helpFor(program, argv.slice(2)), [...CLIENT_SETTINGS, ...COMMON_SETTINGS, ...nodeSettings?.NODE_SETTINGS ?? []])
   }
 }
 
 /** Where to read more: the help of the command the arguments name, or the program's */
 function helpFor (program: Command, args: string[]): string {
   const names = program.commands.map(command => command.name())
-  const command = args.find(arg => !arg.startsWith('-'))
+  const command = args[0]
   return command != null && names.includes(command) ? `chord-node ${command} --help` : 'chord-node --help'
 }
 
@@ -80,7 +73,7 @@ interface Outcome {
   setVerbose(verbose: boolean): void
 }
 
-function buildProgram (io: ProgramIo, outcome: Outcome): Command {
+function buildProgram (io: ProgramIo, nodeSettings: readonly SettingSpec[], outcome: Outcome): Command {
   const program = new Command('chord-node')
     .description('A libp2p-chord ring node, and a client for a running one')
     .version(packageVersion(), '--version', 'print the version')
@@ -97,7 +90,9 @@ Exit codes: 0 done; 1 failed at run time (try again once the cause is fixed); 2 
   const settingsOf = async (command: Command, specs: readonly SettingSpec[]): Promise<Record<string, any>> => {
     const own = resolveSettings(command, COMMON_SETTINGS)
     outcome.setVerbose(own.verbose === true)
-    const config = typeof own.config === 'string' ? await readConfigFile(own.config, ALL_SETTINGS) : undefined
+    // a config file is checked whole by `run`; a client command reads what it knows of it
+    const strict = nodeSettings.length > 0
+    const config = typeof own.config === 'string' ? await readConfigFile(own.config, [...nodeSettings, ...CLIENT_SETTINGS], strict) : undefined
     const settings = resolveSettings(command, specs, config)
     outcome.setVerbose(settings.verbose === true)
     return settings
@@ -111,9 +106,10 @@ Exit codes: 0 done; 1 failed at run time (try again once the cause is fixed); 2 
   const clientCommand = (name: string, description: string, specs: readonly SettingSpec[]): Command =>
     addSettings(program.command(name).description(description), [...COMMON_SETTINGS, ...specs])
 
-  addSettings(program.command('run', { isDefault: true }).description('run a ring node until SIGTERM or SIGINT (the default command)'), NODE_SETTINGS)
+  addSettings(program.command('run', { isDefault: true }).description('run a ring node until SIGTERM or SIGINT (the default command)'), nodeSettings)
     .action(async (_options, command: Command) => {
-      const settings = await settingsOf(command, NODE_SETTINGS) as NodeSettings
+      const { checkNodeSettings } = await import('./node-settings.js')
+      const settings = await settingsOf(command, nodeSettings) as NodeSettings
       checkNodeSettings(settings)
       const { createLogger } = await import('./log.js')
       const log = await createLogger({ format: settings.logFormat, level: settings.logLevel })
@@ -235,12 +231,12 @@ function checkCommandName (program: Command, args: string[]): UsageError | undef
 }
 
 /** The one line for a failure, and its exit code */
-function report (err: unknown, io: ProgramIo, verbose: boolean, help: string): number {
+function report (err: unknown, io: ProgramIo, verbose: boolean, help: string, specs: readonly SettingSpec[]): number {
   if (err instanceof CommanderError) {
     if (err.exitCode === 0) {
       return EXIT_OK
     }
-    io.stderr(`chord-node: ${commanderMessage(err)} (${help} lists every option)\n`)
+    io.stderr(`chord-node: ${commanderMessage(err, specs)} (${help} lists every option)\n`)
     return EXIT_USAGE
   }
   const exitCode = err instanceof CliError ? err.exitCode : EXIT_FAILURE
@@ -268,13 +264,17 @@ function logFailure (log: Logger, err: unknown, settings: NodeSettings, io: Prog
 }
 
 /** Commander's message, on one line, with our own suggestion for an unknown option */
-function commanderMessage (err: CommanderError): string {
+function commanderMessage (err: CommanderError, specs: readonly SettingSpec[]): string {
   const text = oneLine(err.message.replace(/^error: /, ''))
   if (err.code === 'commander.unknownOption') {
     const flag = (/'([^']+)'/.exec(text)?.[1] ?? '').split('=')[0]
-    const known = [...NODE_SETTINGS, ...CLIENT_SETTINGS].map(spec => spec.flag.split(' ')[0])
+    const known = specs.map(spec => spec.flag.split(' ')[0])
     const hint = FLAG_HINTS[flag] ?? `did you mean ${closest(flag, known)}?`
     return `unknown option ${flag}; ${hint}`
+  }
+  if (err.code === 'commander.excessArguments') {
+    const extra = /got \d+: (.*)\.$/.exec(text)?.[1] ?? ''
+    return `unexpected arguments (${extra}); a command comes first, before its options, e.g. chord-node get mykey --data-dir /var/lib/chord`
   }
   return text
 }

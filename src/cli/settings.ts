@@ -61,8 +61,11 @@ function splitList (text: string): string[] {
 
 export type ConfigFile = { path: string, values: Record<string, unknown> }
 
-/** Read a JSON config file: an object whose keys are setting names (`"dataDir"`, `"listen"`, …) */
-export async function readConfigFile (path: string, specs: readonly SettingSpec[]): Promise<ConfigFile> {
+/**
+ * Read a JSON config file: an object whose keys are setting names (`"dataDir"`, `"listen"`, …).
+ * `strict`: a key that names no setting is an error (with the closest name as a suggestion).
+ */
+export async function readConfigFile (path: string, specs: readonly SettingSpec[], strict = true): Promise<ConfigFile> {
   let text: string
   try {
     const content = await readFile(path)
@@ -86,7 +89,7 @@ export async function readConfigFile (path: string, specs: readonly SettingSpec[
     throw new UsageError(`--config ${path}: must hold one JSON object such as {"dataDir": "/var/lib/chord"}`)
   }
   const keys = specs.map(settingKey).filter(key => key !== 'config')
-  for (const key of Object.keys(values)) {
+  for (const key of strict ? Object.keys(values) : []) {
     if (!keys.includes(key)) {
       throw new UsageError(`--config ${path}: unknown setting "${key}"; did you mean "${closest(key, keys)}"?`)
     }

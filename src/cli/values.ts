@@ -5,8 +5,6 @@
  */
 import bytes from 'bytes'
 import ms from 'ms'
-import { multiaddr } from '@multiformats/multiaddr'
-import type { Multiaddr } from '@multiformats/multiaddr'
 
 /** The text cannot be the value the setting needs */
 export class InvalidValue extends Error {
@@ -64,19 +62,6 @@ export function hostPort (text: string): HostPort {
     throw new InvalidValue('host:port, e.g. 127.0.0.1:9464 or [::1]:9464')
   }
   return { host: match[1] ?? match[2], port }
-}
-
-/** A multiaddr; a `host:port` gets the multiaddr it probably meant as the example */
-export function multiaddrValue (text: string): Multiaddr {
-  try {
-    return multiaddr(text.trim())
-  } catch {
-    const hp = /^(\d{1,3}(?:\.\d{1,3}){3}):(\d{1,5})$/.exec(text.trim())
-    const example = hp == null
-      ? '/ip4/0.0.0.0/tcp/4001 or /dns4/seed.example.org/tcp/4001/p2p/12D3Koo…'
-      : `/ip4/${hp[1]}/tcp/${hp[2]} (or /ip4/${hp[1]}/tcp/${hp[2]}/ws for WebSockets)`
-    throw new InvalidValue(`a multiaddr, e.g. ${example}`)
-  }
 }
 
 export function oneOf<T extends string> (choices: readonly T[]): (text: string) => T {
