@@ -43,9 +43,17 @@ export async function runNode (settings: NodeSettings, log: Logger): Promise<Run
   let node: ChordNode | undefined
   let observability: ObservabilityServer | undefined
   let admin: AdminServer | undefined
-  const closeServers = async (): Promise<void> => {
+  // only a node that wrote admin.json removes it: a node refused a data dir in use must not
+  // take the running node's file away
+  let wroteAdminFile = false
+  const closeAdmin = async (): Promise<void> => {
     await admin?.close().catch(() => {})
-    await removeAdminFile(settings.dataDir).catch(() => {})
+    if (wroteAdminFile) {
+      await removeAdminFile(settings.dataDir).catch(() => {})
+    }
+  }
+  const closeServers = async (): Promise<void> => {
+    await closeAdmin()
     await observability?.close().catch(() => {})
   }
 
@@ -55,8 +63,7 @@ export async function runNode (settings: NodeSettings, log: Logger): Promise<Run
     log,
     stop: async () => {
       // stop taking work first: nothing new may start while the node hands off
-      await admin?.close().catch(() => {})
-      await removeAdminFile(settings.dataDir).catch(() => {})
+      await closeAdmin()
       if (node == null) {
         log.info('stopped before joining the ring')
       } else {
@@ -102,6 +109,7 @@ export async function runNode (settings: NodeSettings, log: Logger): Promise<Run
     }
     if (admin != null) {
       await writeAdminFile(settings.dataDir, { url: admin.url, token, pid: process.pid })
+      wroteAdminFile = true
       log.info({ url: admin.url }, `admin API: ${admin.url} (token in ${settings.dataDir}/admin.json)`)
     }
     if (node.status === 'joined') {
