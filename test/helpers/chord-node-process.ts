@@ -81,9 +81,13 @@ export async function runChordNode (args: string[], options: { env?: NodeJS.Proc
   }, options.timeoutMs, options.stdin)
 }
 
-/** The environment without CHORD_* variables of whoever runs the tests */
+/**
+ * The environment an operator's shell would give: without CHORD_* variables of whoever runs the
+ * tests, and without NODE_OPTIONS (a test runner's TypeScript loader has no place in a compiled
+ * program)
+ */
 export function cleanEnv (): NodeJS.ProcessEnv {
-  return Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('CHORD_')))
+  return Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('CHORD_') && name !== 'NODE_OPTIONS'))
 }
 
 /** One JSON log line of a node */
