@@ -34,7 +34,7 @@ export async function backup (dataDir: string, out: string): Promise<BackupResul
   let closeDatabase = async (): Promise<void> => {}
   try {
     const client = await AdminClient.forDataDir(dataDir)
-    source = Readable.fromWeb((await client.stream('/v1/backup')) as any)
+    source = await client.stream('/v1/backup')
   } catch (err) {
     if (!(err instanceof NodeUnreachableError)) {
       throw err
