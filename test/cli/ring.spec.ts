@@ -11,13 +11,13 @@ import { spawn } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createChordNode, createIdentity } from '../../src/index.js'
+import { ChordNode, createChordNode, createIdentity } from '../../src/index.js'
 import { FAST_TIMERS } from '../helpers/ring.js'
 import { waitFor } from '../helpers/wait-for.js'
 import {
   FAST_TIMER_FLAGS, NodeProcess, REPO_ROOT, cleanEnv, ensureBuilt, killAll, runChordNode, startChordNode
 } from '../helpers/chord-node-process.js'
-import type { ChordNode, MailboxMessage } from '../../src/index.js'
+import type { MailboxMessage } from '../../src/index.js'
 
 /** SIGTERM to exit: the node's handoff takes tens of ms on loopback; 10 s leaves room for a busy machine */
 const STOP_DEADLINE_MS = 10_000
@@ -131,6 +131,25 @@ describe('chord-node processes on loopback', function () {
     await waitFor(() => received.length > 0, 'the message to reach the subscriber', 20_000)
     assert.equal(new TextDecoder().decode(received[0].plaintext), 'hi bob, from the command line')
     assert.equal(received[0].from, aliceAddress)
+  })
+
+  it('publishes and resolves owned records where the library has them, and says it cannot where it has not', async () => {
+    const aliceFile = join(dir, 'alice.identity')
+    const shown = await runChordNode(['identity', 'show', '--identity', aliceFile])
+    assert.equal(shown.code, 0, shown.stderr)
+    const address = /^address: +(\S+)$/m.exec(shown.stdout)?.[1] ?? ''
+    const published = await runChordNode(['publish', '--data-dir', nodes[0].dataDir, '--identity', aliceFile, 'profile', 'alice at home'])
+    const resolved = await runChordNode(['resolve', '--data-dir', nodes[1].dataDir, address, 'profile'])
+    if (typeof (ChordNode.prototype as any).publish === 'function') {
+      assert.equal(published.code, 0, published.stderr)
+      assert.equal(resolved.code, 0, resolved.stderr)
+      assert.equal(resolved.stdout, 'alice at home\n')
+    } else {
+      for (const result of [published, resolved]) {
+        assert.equal(result.code, 1)
+        assert.match(result.stderr, /^chord-node: this node's libp2p-chord has no owned records \((publish|resolve)\); upgrade the node\n$/)
+      }
+    }
   })
 
   it('on SIGTERM exits 0 within the deadline, and its records are readable from the others at once', async () => {
