@@ -3,6 +3,7 @@
  * Everything public is exported here; nothing else is part of the API.
  */
 import './runtime-check.js'
+export type { JoinProgressEvent } from './membership/join.js'
 
 // the ring and the mailbox as libp2p services, for an application's own libp2p node
 export { chord, ChordService } from './services/chord.js'

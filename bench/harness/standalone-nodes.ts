@@ -43,6 +43,8 @@ export async function startStandaloneNode (launcher: Launcher, init: StandaloneN
   let output = ''
   let errors = ''
   child.stderr?.on('data', (chunk: Buffer) => { errors = (errors + chunk.toString()).slice(-4000) })
+  // chord-node logs to stderr, each line after a timestamp and level
+  const read = (chunk: Buffer): string => { output += chunk.toString(); return output }
   try {
     const identity = await new Promise<{ peerId: string, ringId: bigint, address: string }>((resolve, reject) => {
       const timer = setTimeout(() => { reject(new Error(`no address from ${launcher.name} node within ${init.startTimeoutMs} ms`)) }, init.startTimeoutMs)
@@ -50,16 +52,18 @@ export async function startStandaloneNode (launcher: Launcher, init: StandaloneN
         clearTimeout(timer)
         reject(new Error(`${launcher.name} node exited with ${code} before it started: ${errors}`))
       })
-      child.stdout?.on('data', (chunk: Buffer) => {
-        output += chunk.toString()
-        const peerId = /^peer id:\s+(\S+)$/m.exec(output)?.[1]
-        const ringId = /^ring id:\s+([0-9a-f]+)$/m.exec(output)?.[1]
-        const address = /^listening on (\S+)$/m.exec(output)?.[1]
+      const onData = (chunk: Buffer): void => {
+        const text = read(chunk)
+        const peerId = /peer id:\s+(\S+)$/m.exec(text)?.[1]
+        const ringId = /ring id:\s+([0-9a-f]+)$/m.exec(text)?.[1]
+        const address = /listening on (\S+)$/m.exec(text)?.[1]
         if (peerId != null && ringId != null && address != null) {
           clearTimeout(timer)
           resolve({ peerId, ringId: ringIdFromHex(ringId), address })
         }
-      })
+      }
+      child.stdout?.on('data', onData)
+      child.stderr?.on('data', onData)
     })
     return { launcher: launcher.name, child, pid: child.pid ?? -1, ...identity }
   } catch (err) {

@@ -12,7 +12,7 @@
 import { multiaddr } from '@multiformats/multiaddr'
 import pRetry from 'p-retry'
 import { minute, second } from '../units.js'
-import { BootstrapFailedError, InvalidOptionsError } from '../errors.js'
+import { BootstrapFailedError, InvalidOptionsError, asError } from '../errors.js'
 import { shuffled } from '../random-order.js'
 import { describeEntry, reachEntry } from './entry-candidate.js'
 import type { EntryCandidate, EntryDialer } from './entry-candidate.js'
@@ -58,6 +58,20 @@ export function addressesOfOthers (addresses: Multiaddr[], self: PeerId): Multia
   return addresses.filter(address => address.getComponents().findLast(c => c.name === 'p2p')?.value !== self.toString())
 }
 
+/**
+ * What joining is doing, for people watching a node start (e.g. `trying <addr> (2/5)…`):
+ *
+ * - `attempt`: trying `candidate`, the `index`-th (from 1) of `total` in round `round`
+ * - `attempt-failed`: that attempt failed with `error`
+ * - `round-failed`: no candidate of round `round` answered; the next round starts in `retryInMs`
+ * - `joined`: joined through `candidate`
+ */
+export type JoinProgressEvent =
+  | { type: 'attempt', candidate: string, index: number, total: number, round: number }
+  | { type: 'attempt-failed', candidate: string, index: number, total: number, round: number, error: Error }
+  | { type: 'round-failed', round: number, retryInMs: number }
+  | { type: 'joined', candidate: string }
+
 export interface JoinInit {
   /** tried first in every round, each round in a new random order */
   bootstrap: Multiaddr[]
@@ -78,6 +92,8 @@ export interface JoinInit {
   /** aborts the join: the node is stopping */
   signal?: AbortSignal
   log?: Logger
+  /** told about each attempt and round as it happens */
+  onProgress?(event: JoinProgressEvent): void
 }
 
 /**
@@ -107,20 +123,26 @@ export async function joinRing (dialer: EntryDialer, init: JoinInit): Promise<No
     return entry
   }
 
+  let roundNumber = 0
   const round = async (): Promise<NodeRef> => {
+    const current = ++roundNumber
     const candidates: EntryCandidate[] = [
       ...shuffled(init.bootstrap).map(address => ({ address })),
       ...init.cachedPeers.map(peerId => ({ peerId }))
     ]
-    for (const candidate of candidates) {
+    for (const [i, candidate] of candidates.entries()) {
       signal.throwIfAborted()
+      const step = { candidate: describeEntry(candidate), index: i + 1, total: candidates.length, round: current }
+      init.onProgress?.({ type: 'attempt', ...step })
       try {
         const entry = await attempt(candidate)
         log?.('joined the ring through %s', describeEntry(candidate))
+        init.onProgress?.({ type: 'joined', candidate: step.candidate })
         return entry
       } catch (err: any) {
         failures.set(describeEntry(candidate), err.message ?? String(err))
         log?.('could not join through %s - %e', describeEntry(candidate), err)
+        init.onProgress?.({ type: 'attempt-failed', ...step, error: asError(err) })
       }
     }
     throw new BootstrapFailedError(`none of ${candidates.length} candidates answered`)
@@ -137,6 +159,7 @@ export async function joinRing (dialer: EntryDialer, init: JoinInit): Promise<No
       signal,
       onFailedAttempt: ({ attemptNumber, retryDelay }) => {
         log?.('join round %d failed; next round in %d ms', attemptNumber, retryDelay)
+        init.onProgress?.({ type: 'round-failed', round: attemptNumber, retryInMs: retryDelay })
       }
     })
   } catch (err) {
@@ -169,7 +192,7 @@ export interface JoinPlan extends Omit<JoinInit, 'join' | 'signal' | 'log'> {
  * Without, a node that knows peers from an earlier run tries them once, and otherwise starts a
  * new ring; a node that knows nobody starts one at once (undefined).
  */
-export function joinPlan (bootstrap: Multiaddr[], cachedPeers: PeerId[], limits: { timeout: number, attemptTimeout: number }): JoinPlan | undefined {
+export function joinPlan (bootstrap: Multiaddr[], cachedPeers: PeerId[], limits: Pick<JoinPlan, 'timeout' | 'attemptTimeout' | 'onProgress'>): JoinPlan | undefined {
   if (bootstrap.length > 0) {
     return { bootstrap, cachedPeers, required: true, ...limits }
   }

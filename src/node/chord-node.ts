@@ -78,6 +78,11 @@ export class ChordNode {
     return [...unique.values()]
   }
 
+  /** About how many nodes the ring has, as this node can tell (see `ChordService.estimatedRingSize`) */
+  estimatedRingSize (): number {
+    return this.libp2p.services.chord.estimatedRingSize()
+  }
+
   /** This node's metrics in the Prometheus text format (empty in a browser) */
   async metrics (): Promise<string> {
     return this.libp2p.services.chord.metrics()
@@ -101,6 +106,11 @@ export class ChordNode {
   /** The node responsible for `key` */
   async lookup (key: string | Uint8Array, options?: { signal?: AbortSignal }): Promise<LookupAnswer> {
     return this.libp2p.services.chord.lookup(key, options)
+  }
+
+  /** A consistent snapshot of everything the node keeps, as the lines of a backup (see `ChordService.backup`) */
+  backup (options?: { signal?: AbortSignal }): AsyncGenerator<string> {
+    return this.libp2p.services.chord.backup(options)
   }
 
   /** Leave gracefully: hand records to the successor, tell the neighbours, then shut down */

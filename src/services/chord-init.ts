@@ -12,6 +12,7 @@ import { REQUEST_TIMEOUT } from '../transport/constants.js'
 import { DEFAULT_CLIENT_MODE } from './platform-defaults.js'
 import type { CoreTimers } from '../chord/ring-node.js'
 import type { TtlPolicy } from '../chord/ttl.js'
+import type { JoinProgressEvent } from '../membership/join.js'
 import type { StoreLimits } from '../storage/store-limits.js'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
@@ -53,6 +54,8 @@ export interface ChordInit {
   timers?: ChordTimers
   /** ms allowed for each request to another node; default REQUEST_TIMEOUT */
   requestTimeoutMs?: number
+  /** told about each join attempt as it happens, e.g. to print `trying <addr> (2/5)…` */
+  onJoinProgress?(event: JoinProgressEvent): void
 }
 
 /** The settings once checked, with every default filled in */
@@ -67,6 +70,7 @@ export interface ChordSettings {
   storeLimits: StoreLimits
   timers: ChordTimers
   requestTimeoutMs: number
+  onJoinProgress?(event: JoinProgressEvent): void
 }
 
 /**
@@ -102,7 +106,8 @@ export function resolveChordInit (init: ChordInit = {}): ChordSettings {
     ttl: resolveTtlPolicy(init.ttl),
     storeLimits: resolveStoreLimits(init.storeLimits),
     timers,
-    requestTimeoutMs: positiveMs('requestTimeoutMs', init.requestTimeoutMs ?? REQUEST_TIMEOUT)
+    requestTimeoutMs: positiveMs('requestTimeoutMs', init.requestTimeoutMs ?? REQUEST_TIMEOUT),
+    onJoinProgress: init.onJoinProgress
   }
 }
 

@@ -21,6 +21,7 @@ import { MAX_VALUE_SIZE } from '../storage/constants.js'
 import { keyPosition, ringIdFromBytes, ringIdToHex } from '../chord/id.js'
 import { createRecord } from '../chord/record.js'
 import { RingNode } from '../chord/ring-node.js'
+import { estimateRingSize } from '../chord/ring-size.js'
 import { expiresAtFor } from '../chord/ttl.js'
 import { NotJoinedError, NotStartedError, TooLargeError } from '../errors.js'
 import { addressesOfOthers, joinPlan, joinRing } from '../membership/join.js'
@@ -28,6 +29,7 @@ import { PartitionHealer } from '../membership/partition-healer.js'
 import { PeerCacheKeeper } from '../membership/peer-cache-keeper.js'
 import { HealthCheck } from '../observability/health.js'
 import { createNodeMetrics } from '../observability/metrics.js'
+import { exportDatabase } from '../storage/backup.js'
 import { createNodeDatabase } from '../storage/database.js'
 import { LevelRecordStore } from '../storage/level-store.js'
 import { PeerCache } from '../storage/peer-cache.js'
@@ -211,6 +213,15 @@ export class ChordService implements Startable {
     return { peerId: peerIdFromString(owner.peer), ringId: ringIdToHex(owner.id), hops }
   }
 
+  /**
+   * About how many nodes the ring has, as this node can tell: exactly while its successor list
+   * holds the whole rest of the ring, else from how densely its successors sit after it
+   */
+  estimatedRingSize (): number {
+    const { table, self } = this.core.ring
+    return estimateRingSize(self.id, table.getSuccessors(), table.successorListLength)
+  }
+
   /** This node's metrics in the Prometheus text format (empty in a browser) */
   async metrics (): Promise<string> {
     return this.metricsSink.expose()
@@ -219,6 +230,16 @@ export class ChordService implements Startable {
   /** A deep health check: whether the node still does its part of the ring, check by check */
   async health (): Promise<HealthReport> {
     return this.healthCheck.check()
+  }
+
+  /**
+   * A consistent snapshot of everything this node keeps (records, envelopes, tombstones, peer
+   * cache, and the node identity where the database holds one), as the lines of a backup
+   * (`storage/backup.ts`), read from one snapshot while the node goes on working. Restore it into
+   * an empty data directory with `chord-node restore`.
+   */
+  backup (options: { signal?: AbortSignal } = {}): AsyncGenerator<string> {
+    return exportDatabase(this.database, options)
   }
 
   /** The parts, for the mailbox service and for tests; not part of the public API */
@@ -242,7 +263,8 @@ export class ChordService implements Startable {
     await this.peerCacheKeeper.restoreAddresses()
     const plan = joinPlan(this.othersToJoin(), this.peerCacheKeeper.cachedPeers(), {
       timeout: this.settings.joinTimeoutMs,
-      attemptTimeout: this.settings.joinAttemptTimeoutMs
+      attemptTimeout: this.settings.joinAttemptTimeoutMs,
+      onProgress: this.settings.onJoinProgress
     })
     // libp2p starts listening in its own afterStart: the join runs beside it, not before it
     void this.join(plan)

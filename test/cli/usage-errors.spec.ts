@@ -1,0 +1,167 @@
+/**
+ * What a person sees when a node cannot start: one line naming the flag or path and what to do,
+ * exit 2 for usage errors and 1 for failures at run time, no stack trace. One test per mistake
+ * operators make, run as they would run it.
+ */
+import assert from 'node:assert/strict'
+import { chmod, mkdir, mkdtemp, rm } from 'node:fs/promises'
+import { createServer as createHttpServer } from 'node:http'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { ensureBuilt, killAll, runChordNode, startChordNode } from '../helpers/chord-node-process.js'
+import type { NodeProcess, ProcessResult } from '../helpers/chord-node-process.js'
+import type { AddressInfo, Server } from 'node:net'
+
+/** A user who owns nothing here, for the unwritable directory when the tests run as root */
+const NOBODY = 65534
+
+/** What every failure shares: its exit code, exactly one error line, no stack trace */
+function assertOneLine (result: ProcessResult, exitCode: number, pattern: RegExp): string {
+  assert.equal(result.code, exitCode, `exit code; stderr: ${result.stderr}`)
+  assert.doesNotMatch(result.stderr, /^\s+at /m, 'no stack trace')
+  const errors = result.stderr.split('\n').filter(line => /^chord-node: |FATAL: /.test(line))
+  assert.equal(errors.length, 1, `one error line in: ${result.stderr}`)
+  assert.match(errors[0], pattern)
+  return errors[0]
+}
+
+async function listening (server: Server | ReturnType<typeof createHttpServer>): Promise<number> {
+  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
+  return (server.address() as AddressInfo).port
+}
+
+/** A port nothing listens on: bound, read, released */
+async function closedPort (): Promise<number> {
+  const server = createServer()
+  const port = await listening(server)
+  await new Promise(resolve => server.close(resolve))
+  return port
+}
+
+describe('chord-node start-up errors', function () {
+  this.timeout(60_000)
+  let dir: string
+  let running: NodeProcess | undefined
+  let runningAddress: string
+
+  before(async function () {
+    this.timeout(300_000)
+    await ensureBuilt()
+    dir = await mkdtemp(join(tmpdir(), 'chord-cli-errors-'))
+    running = startChordNode(join(dir, 'running'), ['--listen', '/ip4/127.0.0.1/tcp/0'])
+    runningAddress = (await running.started()).address
+  })
+
+  after(async () => {
+    await killAll([running])
+    await rm(dir, { recursive: true, force: true })
+  })
+
+  it('--listen 127.0.0.1:4042 (not a multiaddr): exit 2, naming the flag and the multiaddr meant', async () => {
+    const result = await runChordNode(['--listen', '127.0.0.1:4042', '--data-dir', join(dir, 'a')])
+    const line = assertOneLine(result, 2, /--listen "127\.0\.0\.1:4042"/)
+    assert.match(line, /\/ip4\/127\.0\.0\.1\/tcp\/4042/)
+  })
+
+  it('--replicas abc: exit 2, naming the flag and what it takes', async () => {
+    const result = await runChordNode(['--replicas', 'abc', '--data-dir', join(dir, 'a')])
+    assertOneLine(result, 2, /^chord-node: --replicas "abc": expected a positive integer/)
+  })
+
+  it('a bad value from the environment names the variable', async () => {
+    const result = await runChordNode(['--data-dir', join(dir, 'a')], { env: { CHORD_REPLICAS: 'abc' } })
+    assertOneLine(result, 2, /^chord-node: CHORD_REPLICAS="abc": expected a positive integer/)
+  })
+
+  it('--port (no such flag): exit 2, pointing to where the port goes', async () => {
+    const result = await runChordNode(['--port', '4001'])
+    assertOneLine(result, 2, /^chord-node: unknown option --port; the port is part of --listen/)
+  })
+
+  it('a mistyped flag: exit 2, suggesting the closest one', async () => {
+    const result = await runChordNode(['--bootstap', '/ip4/127.0.0.1/tcp/1'])
+    assertOneLine(result, 2, /^chord-node: unknown option --bootstap; did you mean --bootstrap\?/)
+  })
+
+  it('a data dir this user cannot write: exit 1, naming the path', async () => {
+    const parent = join(dir, 'read-only')
+    await mkdir(parent)
+    await chmod(dir, 0o755)
+    await chmod(parent, 0o555)
+    // root writes anywhere: as root, run the node as a user without rights here
+    const asRoot = process.getuid?.() === 0
+    const result = await runChordNode(['--data-dir', join(parent, 'data'), '--listen', '/ip4/127.0.0.1/tcp/0'], asRoot ? { uid: NOBODY, gid: NOBODY } : {})
+    assertOneLine(result, 1, /--data-dir .*read-only\/data: not writable by this user/)
+  })
+
+  it('a data dir in use by a running node: exit 1, saying so', async () => {
+    const result = await runChordNode(['--data-dir', running!.dataDir, '--listen', '/ip4/127.0.0.1/tcp/0'])
+    assertOneLine(result, 1, /--data-dir .* is in use by another running node/)
+    assert.equal(running!.exitStatus, undefined, 'the running node is untouched')
+  })
+
+  it('a listen port in use: exit 1 before joining, naming the address and port', async () => {
+    const holder = createServer()
+    const port = await listening(holder)
+    try {
+      const result = await runChordNode(['--data-dir', join(dir, 'b'), '--listen', `/ip4/127.0.0.1/tcp/${port}`, '--bootstrap', runningAddress])
+      assertOneLine(result, 1, new RegExp(`--listen /ip4/127\\.0\\.0\\.1/tcp/${port}: port ${port} is already in use`))
+      assert.doesNotMatch(result.stderr, /trying /, 'it did not start joining')
+    } finally {
+      holder.close()
+    }
+  })
+
+  it('--http on a busy port: exit 1 without ever joining the ring', async () => {
+    const holder = createServer()
+    const port = await listening(holder)
+    try {
+      const result = await runChordNode(['--data-dir', join(dir, 'c'), '--listen', '/ip4/127.0.0.1/tcp/0', '--http', `127.0.0.1:${port}`, '--bootstrap', runningAddress])
+      assertOneLine(result, 1, new RegExp(`--http 127\\.0\\.0\\.1:${port}: port ${port} is already in use`))
+      assert.doesNotMatch(result.stderr, /trying |joined/, 'it did not start joining')
+      const status = await running!.call('/v1/status')
+      assert.equal(status.ringSize, 1, 'the ring never saw it')
+    } finally {
+      holder.close()
+    }
+  })
+
+  it('dead and wrong bootstrap addresses: a progress line per attempt, then one line, exit 1', async () => {
+    const dead = await closedPort()
+    // something that answers, but is no ring node
+    const web = createHttpServer((_request, response) => { response.end('hello') })
+    const wrong = await listening(web)
+    try {
+      const result = await runChordNode([
+        '--data-dir', join(dir, 'd'), '--listen', '/ip4/127.0.0.1/tcp/0',
+        '--bootstrap', `/ip4/127.0.0.1/tcp/${dead}`, '--bootstrap', `/ip4/127.0.0.1/tcp/${wrong}`,
+        '--join-timeout', '3s', '--join-attempt-timeout', '500ms'
+      ])
+      assert.match(result.stderr, new RegExp(`trying /ip4/127\\.0\\.0\\.1/tcp/(${dead}|${wrong}) \\(1/2\\)…`))
+      assert.match(result.stderr, new RegExp(`trying /ip4/127\\.0\\.0\\.1/tcp/(${dead}|${wrong}) \\(2/2\\)…`))
+      assert.match(result.stderr, /nobody answered in round 1; next round in/)
+      const line = assertOneLine(result, 1, /could not join the ring within 3 seconds: tried /)
+      // each address with why it failed (refused, or cut off by the deadline on a busy machine)
+      assert.match(line, new RegExp(`tcp/${dead} \\(`))
+      assert.match(line, new RegExp(`tcp/${wrong} \\(`))
+      assert.ok(result.durationMs < 10_000, `gave up after ${result.durationMs} ms`)
+    } finally {
+      web.close()
+    }
+  })
+
+  it('a config file with a misspelt setting: exit 2, suggesting the right name', async () => {
+    const { writeFile } = await import('node:fs/promises')
+    const file = join(dir, 'chord.json')
+    await writeFile(file, JSON.stringify({ dataDIr: '/var/lib/chord' }))
+    const result = await runChordNode(['--config', file])
+    assertOneLine(result, 2, /--config .*chord\.json: unknown setting "dataDIr"; did you mean "dataDir"\?/)
+  })
+
+  it('prints the stack with --verbose', async () => {
+    const result = await runChordNode(['--data-dir', running!.dataDir, '--listen', '/ip4/127.0.0.1/tcp/0', '--verbose'])
+    assert.equal(result.code, 1)
+    assert.match(result.stderr, /^\s+at /m)
+  })
+})
