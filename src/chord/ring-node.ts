@@ -8,6 +8,7 @@
  * (the mailbox) adds its namespace before the node starts, and from then on its replication is
  * started, stopped, told of neighbour changes and handed off on leave with the others.
  */
+import { NotStartedError } from '../errors.js'
 import { Rehoming } from './rehoming.js'
 import { Replication } from './replication.js'
 import { ChordRing } from './ring.js'
@@ -72,6 +73,8 @@ export class RingNode {
   private readonly namespaces = new Map<NamespaceName, KeptNamespace>()
   private readonly rehoming?: Rehoming
   private readonly onError: (err: unknown) => void
+  /** set once a graceful leave began: records handed away must not be taken back */
+  private departing = false
 
   constructor (init: RingNodeInit) {
     this.init = init
@@ -131,9 +134,9 @@ export class RingNode {
       onAntiEntropyRound,
       onError: this.init.onError
     })
-    const kept = { replication, handler: init.rules(replication) }
-    this.namespaces.set(name, kept)
-    return kept
+    const handler = init.rules(replication)
+    this.namespaces.set(name, { replication, handler: this.refusingWhileLeaving(handler) })
+    return { replication, handler }
   }
 
   /** The record messages of a namespace, to other nodes (and to this one, answered here) */
@@ -180,10 +183,32 @@ export class RingNode {
     if (this.ring.clientMode) {
       return
     }
+    this.departing = true
     for (const { replication } of this.namespaces.values()) {
       await replication.handoffOnLeave({ signal: AbortSignal.timeout(handoffTimeoutMs) }).catch(this.onError)
     }
     await this.ring.leave()
+  }
+
+  /**
+   * A leaving node takes no records: what it hands its successor must stay there. Until its
+   * neighbours hear that it leaves, the ring still names it as the owner of its range, and a
+   * repair (rehoming, anti-entropy) on the successor would send those records straight back to a
+   * node about to be gone.
+   */
+  private refusingWhileLeaving (handler: NamespaceHandler): NamespaceHandler {
+    return {
+      onStoreRecords: async (from, records) => {
+        if (this.departing) {
+          throw new NotStartedError('this node is leaving the ring: it takes no records')
+        }
+        await handler.onStoreRecords(from, records)
+      },
+      onFetchRecords: async (from, key) => handler.onFetchRecords(from, key),
+      onRangeDigest: async (from, start, until) => handler.onRangeDigest(from, start, until),
+      onRangeSummaries: async (from, start, until) => handler.onRangeSummaries(from, start, until),
+      onDeleteRecords: handler.onDeleteRecords == null ? undefined : async (from, deletion) => handler.onDeleteRecords?.(from, deletion)
+    }
   }
 
   private neighboursChanged (): void {

@@ -51,7 +51,10 @@ function adminAddress (text: string): HostPort | 'off' {
 
 export const NODE_SETTINGS = [
   { flag: '--listen <multiaddr>', env: 'CHORD_LISTEN', group: NETWORK, convert: multiaddrValue, repeatable: true, defaultText: 'every interface, TCP and WebSockets, ports chosen by the system', help: 'where to accept connections (repeatable), e.g. /ip4/0.0.0.0/tcp/4001 and /ip4/0.0.0.0/tcp/4002/ws; give fixed ports to a node others bootstrap from' },
-  { flag: '--announce <multiaddr>', env: 'CHORD_ANNOUNCE', group: NETWORK, convert: multiaddrValue, repeatable: true, defaultText: 'the listen addresses', help: 'addresses to tell other nodes instead of the listen addresses (repeatable), e.g. behind NAT or in a container' },
+  { flag: '--announce <multiaddr>', env: 'CHORD_ANNOUNCE', group: NETWORK, convert: multiaddrValue, repeatable: true, defaultText: 'the listen addresses', help: 'addresses to tell other nodes instead of the listen addresses (repeatable), e.g. /dns4/chat.example.org/tcp/443/tls/ws behind a TLS proxy, or behind NAT' },
+  { flag: '--append-announce <multiaddr>', env: 'CHORD_APPEND_ANNOUNCE', group: NETWORK, convert: multiaddrValue, repeatable: true, defaultText: 'none', help: 'addresses to tell other nodes besides the listen addresses (repeatable)' },
+  { flag: '--tls-cert <file>', env: 'CHORD_TLS_CERT', group: NETWORK, convert: (text: string) => text, defaultText: 'none', help: 'PEM certificate (chain) for WebSockets over TLS: listen on e.g. /ip4/0.0.0.0/tcp/443/tls/ws' },
+  { flag: '--tls-key <file>', env: 'CHORD_TLS_KEY', group: NETWORK, convert: (text: string) => text, defaultText: 'none', help: 'PEM private key of --tls-cert' },
   { flag: '--bootstrap <multiaddr>', env: 'CHORD_BOOTSTRAP', group: NETWORK, convert: multiaddrValue, repeatable: true, defaultText: 'none: start a new ring, or rejoin through peers cached in the data dir', help: 'a ring node to join through (repeatable), /dnsaddr/… included' },
   { flag: '--replicas <r>', env: 'CHORD_REPLICAS', group: NETWORK, convert: positiveInteger, defaultText: String(defaults.DEFAULT_REPLICAS), help: 'replication factor; every node of a ring should use the same' },
   { flag: '--join-timeout <duration>', env: 'CHORD_JOIN_TIMEOUT', group: NETWORK, convert: duration, defaultText: showMs(defaults.JOIN_TIMEOUT), help: 'give up joining after this long and exit 1' },
@@ -91,6 +94,9 @@ export interface NodeSettings {
   verbose: boolean
   listen?: Multiaddr[]
   announce?: Multiaddr[]
+  appendAnnounce?: Multiaddr[]
+  tlsCert?: string
+  tlsKey?: string
   bootstrap?: Multiaddr[]
   replicas?: number
   joinTimeout?: number
@@ -117,12 +123,6 @@ export interface NodeSettings {
   shutdownTimeout: number
 }
 
-/**
- * The library does not take `announce` yet. When `ChordNodeOptions` gains it, this line stops
- * compiling: set it to true, and `--announce` is passed on.
- */
-const ANNOUNCE_SUPPORTED = false satisfies ('announce' extends keyof ChordNodeOptions ? true : false)
-
 /** Loopback hosts the admin API may listen on */
 const LOOPBACK_HOSTS = ['127.0.0.1', 'localhost', '::1']
 
@@ -131,8 +131,12 @@ export function checkNodeSettings (settings: NodeSettings): void {
   if (settings.admin !== 'off' && !LOOPBACK_HOSTS.includes(settings.admin.host) && !settings.admin.host.startsWith('127.')) {
     throw new UsageError(`--admin ${settings.admin.host}:${settings.admin.port}: the admin API listens on loopback only (it takes identities and hands out backups); use 127.0.0.1:<port>, or off`)
   }
-  if (settings.announce != null && !ANNOUNCE_SUPPORTED) {
-    throw new UsageError('--announce: this build of libp2p-chord cannot announce other addresses yet; leave it out')
+  if ((settings.tlsCert == null) !== (settings.tlsKey == null)) {
+    throw new UsageError(`${settings.tlsCert == null ? '--tls-key' : '--tls-cert'} needs ${settings.tlsCert == null ? '--tls-cert' : '--tls-key'} too: give the certificate and its key`)
+  }
+  const secure = (settings.listen ?? []).filter(address => /\/(tls\/ws|wss)(\/|$)/.test(address.toString()))
+  if (secure.length > 0 && settings.tlsCert == null) {
+    throw new UsageError(`--listen ${secure[0].toString()} serves WebSockets over TLS: give --tls-cert and --tls-key, or listen on /ws behind a TLS proxy and --announce its address`)
   }
   if (settings.defaultTtl != null && settings.maxTtl != null && settings.defaultTtl > settings.maxTtl) {
     throw new UsageError(`--default-ttl ${showMs(settings.defaultTtl)} is longer than --max-ttl ${showMs(settings.maxTtl)}; lower it or raise --max-ttl`)
@@ -145,9 +149,11 @@ export function chordNodeOptions (settings: NodeSettings): ChordNodeOptions {
     const entries = Object.entries(object).filter(([, value]) => value != null)
     return entries.length === 0 ? undefined : Object.fromEntries(entries) as T
   }
-  const options: ChordNodeOptions & { announce?: string[] } = {
+  const options: ChordNodeOptions = {
     dataDir: settings.dataDir,
     listen: settings.listen?.map(String),
+    announce: settings.announce?.map(String),
+    appendAnnounce: settings.appendAnnounce?.map(String),
     bootstrap: settings.bootstrap?.map(String) ?? [],
     replicas: settings.replicas,
     joinTimeoutMs: settings.joinTimeout,
@@ -170,9 +176,6 @@ export function chordNodeOptions (settings: NodeSettings): ChordNodeOptions {
       healIntervalMs: settings.healInterval,
       peerCacheSaveIntervalMs: settings.peerCacheSaveInterval
     })
-  }
-  if (settings.announce != null) {
-    options.announce = settings.announce.map(String)
   }
   return options
 }

@@ -6,6 +6,7 @@
  * then serve until SIGTERM or SIGINT, when the node hands its records off, leaves and exits 0.
  * A failure at any step is one line naming what to fix; nothing is left running.
  */
+import { readFile } from 'node:fs/promises'
 import prettyMs from 'ms'
 import { newAdminToken, removeAdminFile, writeAdminFile } from './admin-file.js'
 import {
@@ -94,7 +95,7 @@ export async function runNode (settings: NodeSettings, log: Logger): Promise<Run
     if (bootstrapping) {
       log.info(`joining the ring through ${settings.bootstrap?.length} bootstrap address(es)`)
     }
-    node = await createChordNode({ ...chordNodeOptions(settings), onJoinProgress: progress.onEvent })
+    node = await createChordNode({ ...chordNodeOptions(settings), tls: await tlsCredentials(settings), onJoinProgress: progress.onEvent })
       .catch(err => { throw explainStartFailure(err, settings, progress) })
 
     log.info({ peerId: node.peerId.toString() }, `peer id:  ${node.peerId.toString()}`)
@@ -203,4 +204,15 @@ function explainStartFailure (err: unknown, settings: NodeSettings, progress: Jo
     return new UsageError((err as Error).message, { cause: err })
   }
   return err
+}
+
+/** The certificate and key the settings name, read from their files */
+async function tlsCredentials (settings: NodeSettings): Promise<{ cert: string, key: string } | undefined> {
+  if (settings.tlsCert == null || settings.tlsKey == null) {
+    return undefined
+  }
+  const read = async (flag: string, file: string): Promise<string> => readFile(file, 'utf8').catch((err: NodeJS.ErrnoException) => {
+    throw new UsageError(`${flag} ${file}: cannot read it (${err.code ?? err.message}); give the path of a PEM file`)
+  })
+  return { cert: await read('--tls-cert', settings.tlsCert), key: await read('--tls-key', settings.tlsKey) }
 }

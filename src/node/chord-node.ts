@@ -16,6 +16,7 @@ import type { NodeStatus } from '../membership/join.js'
 import type { HealthReport } from '../observability/health.js'
 import type { ChordService, LookupAnswer, PutOptions, PutResult } from '../services/chord.js'
 import type { ChordInit, ChordTimers } from '../services/chord-init.js'
+import type { TlsCredentials } from '../services/platform-defaults.js'
 import type { PeerId, PrivateKey } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
@@ -27,6 +28,15 @@ export interface ChordNodeTimers extends ChordTimers {
 export interface ChordNodeOptions extends ChordInit {
   /** multiaddrs to listen on; Node default: 0.0.0.0 TCP and WebSockets; browser default: none */
   listen?: string[]
+  /**
+   * addresses to advertise instead of the listen addresses (to the ring, in peer exchange and
+   * identify), e.g. `/dns4/chat.example.org/tcp/443/tls/ws` behind a TLS-terminating proxy
+   */
+  announce?: string[]
+  /** addresses to advertise in addition to the listen addresses */
+  appendAnnounce?: string[]
+  /** certificate and key (PEM) to serve WebSockets over TLS on `/tls/ws` listen addresses */
+  tls?: TlsCredentials
   /**
    * resolve at once and keep trying to join in the background, for as long as it takes, instead
    * of rejecting after `joinTimeoutMs`; `status` says 'joining' until then
@@ -126,7 +136,7 @@ export class ChordNode {
  * @throws BootstrapFailedError when no bootstrap address answered within `joinTimeoutMs`
  */
 export async function createChordNode (options: ChordNodeOptions = {}): Promise<ChordNode> {
-  const { listen, joinInBackground, privateKey, libp2p: libp2pOptions, timers = {}, ...init } = options
+  const { listen, announce, appendAnnounce, tls, joinInBackground, privateKey, libp2p: libp2pOptions, timers = {}, ...init } = options
   const { subscriptionCheckIntervalMs, ...chordTimers } = timers
   const chordInit: ChordInit = { ...init, timers: chordTimers, ...(joinInBackground === true ? { joinTimeoutMs: Infinity } : {}) }
   // checked here too, so that nothing is opened for a node that cannot start
@@ -135,6 +145,9 @@ export async function createChordNode (options: ChordNodeOptions = {}): Promise<
     ...libp2pOptions,
     privateKey: privateKey ?? await keptPrivateKey(init.dataDir),
     listen,
+    announce,
+    appendAnnounce,
+    tls,
     // a client holds no ring position, so it has no ring peers of its own to offer in peer exchange
     peerExchange: !clientMode
   }, {

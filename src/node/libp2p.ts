@@ -9,9 +9,13 @@ import { yamux } from '@chainsafe/libp2p-yamux'
 import { identify } from '@libp2p/identify'
 import { ping } from '@libp2p/ping'
 import { createLibp2p } from 'libp2p'
+import { multiaddr } from '@multiformats/multiaddr'
 import { peerExchange } from '../peer-exchange/peer-exchange.js'
+import { InvalidOptionsError } from '../errors.js'
 import { DEFAULT_LISTEN_ADDRESSES, defaultTransports } from '../services/platform-defaults.js'
 import type { PeerExchange, PeerExchangeInit } from '../peer-exchange/peer-exchange.js'
+import type { TlsCredentials } from '../services/platform-defaults.js'
+import type { Multiaddr } from '@multiformats/multiaddr'
 import type { Identify } from '@libp2p/identify'
 import type { ConnectionGater, Libp2p, PrivateKey } from '@libp2p/interface'
 import type { Ping } from '@libp2p/ping'
@@ -36,6 +40,15 @@ export interface ChordLibp2pOptions {
   privateKey?: PrivateKey
   /** multiaddrs to listen on; default DEFAULT_LISTEN_ADDRESSES (browsers pass []) */
   listen?: string[]
+  /**
+   * the addresses to advertise instead of the listen addresses (to the ring, in peer exchange and
+   * identify): a public `/dns4/…/tcp/443/tls/ws` behind a TLS-terminating proxy, a NAT's address
+   */
+  announce?: string[]
+  /** addresses to advertise in addition to the listen addresses */
+  appendAnnounce?: string[]
+  /** certificate and key to serve WebSockets over TLS on `/tls/ws` (or `/wss`) listen addresses */
+  tls?: TlsCredentials
   /** transports in addition to the defaults, e.g. `memory()` in tests */
   transports?: Libp2pOptions['transports']
   /** decides which peers and addresses may connect (tests cut partitions with it) */
@@ -64,12 +77,18 @@ export async function createChordLibp2p<Services extends Record<string, unknown>
   services?: ServiceFactoryMap<Services>
 ): Promise<ChordLibp2p<Services>> {
   const exchangePeers = options.peerExchange ?? true
+  const listen = multiaddrsOf('listen', options.listen ?? DEFAULT_LISTEN_ADDRESSES)
+  if (options.tls == null && listen.some(isSecureWebSocket)) {
+    throw new InvalidOptionsError(`listen: ${listen.filter(isSecureWebSocket).join(', ')} serves WebSockets over TLS and needs a certificate: give tls { cert, key } (or listen on /ws behind a TLS-terminating proxy and announce its address)`)
+  }
   return createLibp2p({
     privateKey: options.privateKey,
     addresses: {
-      listen: options.listen ?? DEFAULT_LISTEN_ADDRESSES
+      listen: listen.map(String),
+      announce: multiaddrsOf('announce', options.announce ?? []).map(String),
+      appendAnnounce: multiaddrsOf('appendAnnounce', options.appendAnnounce ?? []).map(String)
     },
-    transports: [...defaultTransports(), ...(options.transports ?? [])],
+    transports: [...defaultTransports(options.tls), ...(options.transports ?? [])],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     connectionGater: options.connectionGater,
@@ -85,4 +104,28 @@ export async function createChordLibp2p<Services extends Record<string, unknown>
       ...services
     } as ServiceFactoryMap<BaseServices & Services>
   })
+}
+
+/**
+ * The addresses an option names, each checked to be a multiaddr
+ *
+ * @throws InvalidOptionsError naming the option and the address
+ */
+function multiaddrsOf (option: string, addresses: string[]): Multiaddr[] {
+  if (!Array.isArray(addresses)) {
+    throw new InvalidOptionsError(`${option} must be an array of multiaddr strings`)
+  }
+  return addresses.map(address => {
+    try {
+      return multiaddr(address)
+    } catch (err) {
+      throw new InvalidOptionsError(`${option}: ${JSON.stringify(address)} is not a multiaddr (e.g. /ip4/203.0.113.7/tcp/4001)`, { cause: err })
+    }
+  })
+}
+
+/** WebSockets over TLS, as the WebSockets transport listens on them: `/tls/ws` or `/wss` */
+function isSecureWebSocket (address: Multiaddr): boolean {
+  const names = address.getComponents().map(component => component.name)
+  return names.includes('wss') || (names.includes('tls') && names.includes('ws'))
 }

@@ -12,6 +12,12 @@ export const DEFAULT_LISTEN_ADDRESSES: string[] = []
 /** Nobody can dial a page, so it could not answer for a ring position: it uses the ring as a client */
 export const DEFAULT_CLIENT_MODE: boolean = true
 
-export function defaultTransports (): NonNullable<Libp2pOptions['transports']> {
+/** A certificate and its key (PEM) for serving WebSockets over TLS: a page serves nothing */
+export interface TlsCredentials {
+  cert: string | Uint8Array
+  key: string | Uint8Array
+}
+
+export function defaultTransports (_tls?: TlsCredentials): NonNullable<Libp2pOptions['transports']> {
   return [webSockets()]
 }

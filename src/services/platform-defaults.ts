@@ -14,6 +14,16 @@ export const DEFAULT_LISTEN_ADDRESSES = ['/ip4/0.0.0.0/tcp/0', '/ip4/0.0.0.0/tcp
 /** A process that can listen can hold a ring position */
 export const DEFAULT_CLIENT_MODE: boolean = false
 
-export function defaultTransports (): NonNullable<Libp2pOptions['transports']> {
-  return [tcp(), webSockets()]
+/** A certificate and its key (PEM) for serving WebSockets over TLS (`/tls/ws`, `/wss`) */
+export interface TlsCredentials {
+  cert: string | Uint8Array
+  key: string | Uint8Array
+}
+
+export function defaultTransports (tls?: TlsCredentials): NonNullable<Libp2pOptions['transports']> {
+  return [tcp(), webSockets(tls == null ? {} : { https: { cert: toPem(tls.cert), key: toPem(tls.key) } })]
+}
+
+function toPem (value: string | Uint8Array): string | Buffer {
+  return typeof value === 'string' ? value : Buffer.from(value)
 }

@@ -16,6 +16,7 @@ import {
 } from '../helpers/chat-page.js'
 import { launchChromium } from '../helpers/chromium.js'
 import { spawnTerminalChat } from '../helpers/terminal-chat.js'
+import { selfSignedCertificate, startTlsProxy } from '../helpers/tls-proxy.js'
 import { addressOf, crash, expectedOwner, nodeOptions, startRing, stopAll } from '../helpers/ring.js'
 import { waitFor } from '../helpers/wait-for.js'
 import type { ChatSite } from '../helpers/chat-page.js'
@@ -272,8 +273,57 @@ describe('chat page (Chromium)', function () {
     await waitJoined(elsewhere)
   })
 
-  // needs the nodes' `announce` option, which the library does not have yet
-  it('chats with a page whose only bootstrap is a node announcing /wss behind a TLS proxy')
+  it('chats with a page whose only bootstrap is a node announcing /wss behind a TLS proxy', async () => {
+    assert.ok(site != null && browser != null)
+    // the node listens on plain WebSockets; the proxy in front of it speaks TLS, and the node
+    // tells the ring (and the page, through identify) the proxy's address
+    let wsPort = 0
+    const proxy = await startTlsProxy(() => wsPort)
+    const announced = `/ip4/127.0.0.1/tcp/${proxy.port}/tls/ws`
+    const proxied = await createChordNode(nodeOptions({ listen: ['/ip4/127.0.0.1/tcp/0', '/ip4/127.0.0.1/tcp/0/ws'], appendAnnounce: [announced], bootstrap: [addressOf(ring[0])] }))
+    ring.push(proxied)
+    try {
+      wsPort = Number(proxied.getMultiaddrs().find(ma => ma.toString().endsWith(`/ws/p2p/${proxied.peerId.toString()}`) && !ma.toString().includes('/tls/'))?.toString().split('/')[4])
+      assert.ok(wsPort > 0)
+      assert.ok(proxied.getMultiaddrs().some(ma => ma.toString().startsWith(announced)), 'the node advertises the proxy\'s address')
+
+      // the test browser is told to trust the proxy's self-signed certificate
+      const context = await browser.newContext({ ignoreHTTPSErrors: true })
+      contexts.push(context)
+      const carol = await context.newPage()
+      recordLog(carol, 'carol (wss)', pageLog)
+      const bootstrap = `${announced}/p2p/${proxied.peerId.toString()}`
+      const { address: carolAddress } = await openChat(carol, `${site.origin}/?bootstrap=${encodeURIComponent(bootstrap)}`)
+
+      await addContact(carol, bobAddress, 'Bob')
+      await sendMessage(carol, 'Hello Bob, through a TLS proxy')
+      await openConversation(bob, carolAddress)
+      await message(bob, 'in', 'Hello Bob, through a TLS proxy').waitFor({ timeout: MESSAGE_DEADLINE })
+      await sendMessage(bob, 'Hi Carol, received')
+      await message(carol, 'in', 'Hi Carol, received').waitFor({ timeout: MESSAGE_DEADLINE })
+    } finally {
+      await proxy.close()
+    }
+  })
+
+  it('joins through a node that serves /tls/ws itself, with its own certificate', async () => {
+    assert.ok(site != null && browser != null)
+    const tls = await selfSignedCertificate()
+    const secure = await createChordNode(nodeOptions({ listen: ['/ip4/127.0.0.1/tcp/0', '/ip4/127.0.0.1/tcp/0/tls/ws'], tls, bootstrap: [addressOf(ring[0])] }))
+    ring.push(secure)
+    const address = secure.getMultiaddrs().find(ma => ma.toString().includes('/tls/ws/'))
+    assert.ok(address != null, `no /tls/ws address among ${secure.getMultiaddrs().join(', ')}`)
+
+    const context = await browser.newContext({ ignoreHTTPSErrors: true })
+    contexts.push(context)
+    const erin = await context.newPage()
+    recordLog(erin, 'erin (tls/ws)', pageLog)
+    const { address: erinAddress } = await openChat(erin, `${site.origin}/?bootstrap=${encodeURIComponent(address.toString())}`)
+    await addContact(erin, bobAddress, 'Bob')
+    await sendMessage(erin, 'Hello Bob, over a node\'s own TLS')
+    await openConversation(bob, erinAddress)
+    await message(bob, 'in', 'Hello Bob, over a node\'s own TLS').waitFor({ timeout: MESSAGE_DEADLINE })
+  })
 
   it('takes screenshots of a conversation, on a desktop and on a phone', async () => {
     assert.ok(site != null && browser != null)

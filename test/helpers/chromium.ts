@@ -52,7 +52,9 @@ export async function chromiumLaunch (): Promise<ChromiumLaunch> {
   return { executablePath: await sparticuz.executablePath(), args: [...new Set([...args, ...COMMON_ARGS])] }
 }
 
-export async function launchChromium (): Promise<Browser> {
+/** `trustedKeys`: SPKI sha256 hashes (base64) of certificates the browser accepts though no CA signed them */
+export async function launchChromium (options: { trustedKeys?: string[] } = {}): Promise<Browser> {
   const { executablePath, args } = await chromiumLaunch()
-  return chromium.launch({ executablePath, args, headless: true })
+  const trust = options.trustedKeys == null ? [] : [`--ignore-certificate-errors-spki-list=${options.trustedKeys.join(',')}`]
+  return chromium.launch({ executablePath, args: [...args, ...trust], headless: true })
 }

@@ -76,6 +76,42 @@ describe('replication (simulated network)', function () {
     assert.equal(await readableEverywhere(sim, records), records.length)
   })
 
+  it('a leaving node takes no records back while it hands its own away, so a repair on its successor cannot undo the handoff', async () => {
+    // the Simulator's onMessage hook runs before each call: when the leaving node hands a record
+    // to its successor, the successor (whose ring still names the leaver as the owner) tries to
+    // push that record straight back, as a rehoming round would
+    let leaver = ''
+    const pushedBack: Array<Promise<void>> = []
+    const random = seededRandom(17)
+    const sim: Simulator = new Simulator({
+      replicas: 1,
+      onMessage: (from, to, kind) => {
+        if (from.peer === leaver && kind === 'storeRecords' && pushedBack.length === 0) {
+          const handed = [...owned]
+          pushedBack.push(sim.nodes.get(leaver)?.handlerOf('records')?.onStoreRecords(to, handed) ?? Promise.resolve())
+        }
+      }
+    })
+    const owned: ChordRecord[] = []
+    await sim.grow(8, random)
+    await sim.roundsUntil(() => sim.isConsistent(), 100)
+    const node = sim.liveRings()[3]
+    leaver = node.self.peer
+    for (let i = 0; owned.length < 3 && i < 1000; i++) {
+      const record = recordFor(i)
+      if (sim.expectedOwner(ringIdFromBytes(record.key)).peer === leaver) {
+        owned.push(record)
+      }
+    }
+    await sim.recordsOf(leaver).replication.put(owned)
+
+    await sim.leave(leaver)
+    assert.equal(pushedBack.length, 1, 'the successor tried to push the records back during the handoff')
+    await assert.rejects(pushedBack[0], (err: Error) => err.name === 'NotStartedError')
+    await sim.roundsUntil(() => sim.isConsistent(), 100)
+    assert.equal(await readableEverywhere(sim, owned), owned.length)
+  })
+
   it('after half the nodes die at once, loses only records whose whole replica set died', async () => {
     for (const replicas of [3, 7]) {
       const { sim, random } = await ringWithRecords(16, 13 + replicas, replicas)
