@@ -176,7 +176,8 @@ export class ChordService implements Startable {
   }
 
   /**
-   * Resolves once the node is part of a ring, or alone when it had nobody to join.
+   * Resolves once the node is part of a ring, or alone when it had nobody to join. After libp2p
+   * stopped and started the node again, it is about the join of the new start.
    *
    * @throws BootstrapFailedError when bootstrap addresses were given and none answered within
    *   `joinTimeoutMs` (the service goes on trying in the background)
