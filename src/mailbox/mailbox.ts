@@ -71,7 +71,7 @@ export class Mailbox {
   private readonly subscriptions = new Set<Subscription>()
   private closed = false
   /** aborted when the mailbox closes: sends still retrying then (receipts, above all) give up */
-  private readonly shutdown = new AbortController()
+  private shutdown = new AbortController()
 
   constructor (init: MailboxInit) {
     this.init = init
@@ -156,6 +156,14 @@ export class Mailbox {
       throw failure?.reason ?? new LookupFailedError('the mailbox has no replica to acknowledge to')
     }
     return { replicas: deleted }
+  }
+
+  /** Take subscriptions and sends again after `close` (the node started again) */
+  reopen (): void {
+    if (this.closed) {
+      this.closed = false
+      this.shutdown = new AbortController()
+    }
   }
 
   /** Close every subscription, and take no new one (the node is stopping) */

@@ -109,6 +109,8 @@ export class ChordMailbox implements Startable {
     await this.store.open()
     await this.tombstones.open()
     await this.server.start()
+    // a node stopped and started again serves its users again
+    this.mailbox.reopen()
   }
 
   /** Close subscriptions while their connections are still open */

@@ -39,6 +39,8 @@ export class Tombstones {
 
   /** Read every tombstone into memory (they are few and small) */
   async open (): Promise<void> {
+    // closed with the database, not reopened with it (see LevelRecordStore.open)
+    await this.ids.open()
     for await (const [id, expiresAt] of this.ids.iterator()) {
       this.remember(id, expiresAt)
     }

@@ -45,8 +45,9 @@ export const PX_SERVE_TIMEOUT = 10 * second
 
 /**
  * Requests a responder answers per remote peer per minute; more are refused with RATE_LIMITED. A
- * well-behaved peer asks once per PX_INTERVAL (plus once when it connects), so this leaves room
- * for reconnects while an answer, which scans the peer store, stays cheap to refuse.
+ * well-behaved peer asks once per PX_INTERVAL (plus once when it connects, or when it starts
+ * while connected), so this leaves room for reconnects while an answer, which scans the peer
+ * store, stays cheap to refuse.
  */
 export const PX_REQUESTS_PER_MINUTE = 4
 

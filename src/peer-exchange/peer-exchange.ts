@@ -1,9 +1,14 @@
 /**
  * Peer exchange, /chord/px/1.0.0, as a libp2p service: it answers other nodes' requests (see
  * `PxResponder`) and, as a `PeerDiscovery` module, asks a connected peer for ring nodes it knows,
- * once as soon as there is a peer to ask and then every PX_INTERVAL or so. Each valid peer that is
- * news (unknown, or with addresses we did not have) is announced as a `peer` event; libp2p keeps
- * its addresses. Nothing here dials a discovered peer: the ring decides whom to connect to.
+ * once as soon as there is a peer to ask (one already connected at start, else the first that
+ * connects) and then every PX_INTERVAL or so. Each valid peer that is news (unknown, or with
+ * addresses we did not have) is announced as a `peer` event; libp2p keeps its addresses. Nothing
+ * here dials a discovered peer: the ring decides whom to connect to.
+ *
+ * It behaves as libp2p's peer-discovery compliance suite asks: `start()` on a started service and
+ * `stop()` on a stopped one change nothing, and once `stop()` has returned no round, timer or
+ * exchange of the run it ended is left, and no `peer` event comes.
  *
  * Modelled on Waku's peer exchange (RFC 34), with libp2p signed peer records in place of ENRs.
  */
@@ -82,10 +87,8 @@ export class PeerExchange extends TypedEventEmitter<PeerDiscoveryEvents> impleme
   private readonly responder: PxResponder
   private readonly interval: number
   private readonly requestTimeout: number
-  private shutdown?: AbortController
-  private topologyId?: string
-  private roundTimer?: ReturnType<typeof setTimeout>
-  private roundInFlight = false
+  /** set from start() to stop() */
+  private run?: Run
   private hasLearnedPeers = false
 
   constructor (components: PeerExchangeComponents, init: PeerExchangeInit = {}) {
@@ -101,33 +104,76 @@ export class PeerExchange extends TypedEventEmitter<PeerDiscoveryEvents> impleme
   }
 
   async start (): Promise<void> {
-    const shutdown = new AbortController()
-    this.shutdown = shutdown
-    await this.components.registrar.handle(PX_PROTOCOL, async (stream, connection) => this.responder.serve(stream, connection), {
+    if (this.run != null) {
+      // started already (or starting): a second handler would be refused, a second loop leak
+      await this.run.registered
+      return
+    }
+    const run = new Run()
+    this.run = run
+    run.registered = this.register(run)
+    try {
+      await run.registered
+    } catch (err) {
+      if (this.run === run) {
+        this.run = undefined
+      }
+      await this.unregister(run)
+      throw err
+    }
+    if (run.shutdown.signal.aborted) {
+      return
+    }
+    this.scheduleRound(run)
+    // the registrar reports only connections opened from now on: a peer we are already connected
+    // to is asked now, not a whole interval later
+    this.startRound(run)
+  }
+
+  async stop (): Promise<void> {
+    const run = this.run
+    if (run == null) {
+      return
+    }
+    this.run = undefined
+    // from here on nothing of this run announces a peer, schedules a round or asks anyone
+    run.shutdown.abort(new NotStartedError('peer exchange stopped'))
+    clearTimeout(run.roundTimer)
+    // a start still under way finishes registering, so that everything it registered is undone
+    await run.registered.catch(() => {})
+    await this.unregister(run)
+    // the round under way, aborted above, has wound down once this resolves
+    await run.round
+  }
+
+  private async register (run: Run): Promise<void> {
+    const { registrar } = this.components
+    await registrar.handle(PX_PROTOCOL, async (stream, connection) => this.responder.serve(stream, connection, { signal: run.shutdown.signal }), {
       maxInboundStreams: PX_MAX_STREAMS_PER_CONNECTION,
       // libp2p applies the registered handler's outbound limit to the streams we open
       maxOutboundStreams: PX_MAX_STREAMS_PER_CONNECTION
     })
-    this.topologyId = await this.components.registrar.register(PX_PROTOCOL, {
+    run.handled = true
+    run.topologyId = await registrar.register(PX_PROTOCOL, {
       onConnect: (peerId) => {
         // a node that knows nobody yet asks the first peer that can tell it, not minutes later
         if (!this.hasLearnedPeers) {
-          void this.runRound(shutdown, peerId)
+          this.startRound(run, peerId)
         }
       }
     })
-    this.scheduleRound(shutdown)
   }
 
-  async stop (): Promise<void> {
-    this.shutdown?.abort(new NotStartedError('peer exchange stopped'))
-    this.shutdown = undefined
-    clearTimeout(this.roundTimer)
-    if (this.topologyId != null) {
-      this.components.registrar.unregister(this.topologyId)
-      this.topologyId = undefined
+  /** Undoes what `register` did, as far as it got */
+  private async unregister (run: Run): Promise<void> {
+    if (run.topologyId != null) {
+      this.components.registrar.unregister(run.topologyId)
+      run.topologyId = undefined
     }
-    await this.components.registrar.unhandle(PX_PROTOCOL)
+    if (run.handled) {
+      run.handled = false
+      await this.components.registrar.unhandle(PX_PROTOCOL)
+    }
   }
 
   /**
@@ -139,22 +185,28 @@ export class PeerExchange extends TypedEventEmitter<PeerDiscoveryEvents> impleme
    * @throws RateLimitedError if the peer refused because we asked too often
    * @throws RequestTimeoutError if the peer did not answer within the request timeout
    * @throws InvalidMessageError if the answer as a whole broke the protocol
+   * @throws NotStartedError if the service is not started, or stops before the exchange ends (then
+   *   nothing more of the answer is announced)
    */
   async exchange (peerId: PeerId, count: number = MAX_PX_PEERS, options: AbortOptions = {}): Promise<ExchangedPeer[]> {
     if (!Number.isInteger(count) || count < 1 || count > MAX_PX_PEERS) {
       throw new InvalidOptionsError(`count must be an integer from 1 to ${MAX_PX_PEERS}`)
     }
-    if (this.shutdown == null) {
+    if (this.run == null) {
       throw new NotStartedError('peer exchange is not started')
     }
+    return this.exchangeWithin(this.run.shutdown.signal, peerId, count, options)
+  }
 
-    const response = await this.request(peerId, count, this.shutdown.signal, options)
+  /** `exchange`, cut short by `shutdown`: it rejects with the reason and announces nothing more */
+  private async exchangeWithin (shutdown: AbortSignal, peerId: PeerId, count: number, options: AbortOptions = {}): Promise<ExchangedPeer[]> {
+    const response = await this.request(peerId, count, shutdown, options)
     if (response.status === PxResponse.Status.RATE_LIMITED) {
       throw new RateLimitedError(`${peerId} refused to answer: asked too often`)
     }
 
     const peers = await this.validEntries(response.peers, peerId)
-    await this.announce(peers)
+    await this.announce(peers, shutdown)
     return peers
   }
 
@@ -211,20 +263,32 @@ export class PeerExchange extends TypedEventEmitter<PeerDiscoveryEvents> impleme
     return peers
   }
 
-  private async announce (peers: ExchangedPeer[]): Promise<void> {
+  private async announce (peers: ExchangedPeer[], shutdown: AbortSignal): Promise<void> {
     for (const peer of peers) {
-      try {
-        if (!await this.isNews(peer)) {
-          continue
-        }
-        if (peer.signedPeerRecord != null) {
-          // kept as signed, so that our own answers pass it on with its provenance intact
-          await this.components.peerStore.consumePeerRecord(peer.signedPeerRecord, { expectedPeer: peer.id })
-        }
-        this.safeDispatchEvent('peer', { detail: { id: peer.id, multiaddrs: peer.multiaddrs } })
-      } catch (err) {
-        this.log.error('could not announce %p - %e', peer.id, err)
+      // stop() may come at any await of this loop: after it, nothing is stored or announced
+      shutdown.throwIfAborted()
+      if (!await this.keepIfNews(peer)) {
+        continue
       }
+      shutdown.throwIfAborted()
+      this.safeDispatchEvent('peer', { detail: { id: peer.id, multiaddrs: peer.multiaddrs } })
+    }
+  }
+
+  /** Whether `peer` is news; if so, its signed record is kept */
+  private async keepIfNews (peer: ExchangedPeer): Promise<boolean> {
+    try {
+      if (!await this.isNews(peer)) {
+        return false
+      }
+      if (peer.signedPeerRecord != null) {
+        // kept as signed, so that our own answers pass it on with its provenance intact
+        await this.components.peerStore.consumePeerRecord(peer.signedPeerRecord, { expectedPeer: peer.id })
+      }
+      return true
+    } catch (err) {
+      this.log.error('could not announce %p - %e', peer.id, err)
+      return false
     }
   }
 
@@ -241,37 +305,41 @@ export class PeerExchange extends TypedEventEmitter<PeerDiscoveryEvents> impleme
     }
   }
 
-  private scheduleRound (shutdown: AbortController): void {
+  private scheduleRound (run: Run): void {
     const spread = this.interval * PX_INTERVAL_JITTER
     const delay = this.interval - spread + Math.random() * 2 * spread
-    this.roundTimer = setTimeout(() => {
-      void this.runRound(shutdown).finally(() => {
-        if (!shutdown.signal.aborted) {
-          this.scheduleRound(shutdown)
+    run.roundTimer = setTimeout(() => {
+      this.startRound(run)
+      // the next interval counts from the end of this round (or of the one that was under way)
+      void (run.round ?? Promise.resolve()).then(() => {
+        if (!run.shutdown.signal.aborted) {
+          this.scheduleRound(run)
         }
       })
     }, delay)
   }
 
-  /** One exchange with `peerId`, or with a random connected peer that speaks peer exchange */
-  private async runRound (shutdown: AbortController, peerId?: PeerId): Promise<void> {
-    if (this.roundInFlight || shutdown.signal.aborted) {
+  /** Starts a round unless one is under way or the run is over */
+  private startRound (run: Run, peerId?: PeerId): void {
+    if (run.round != null || run.shutdown.signal.aborted) {
       return
     }
-    this.roundInFlight = true
+    run.round = this.runRound(run.shutdown.signal, peerId).finally(() => { run.round = undefined })
+  }
+
+  /** One exchange with `peerId`, or with a random connected peer that speaks peer exchange; never rejects */
+  private async runRound (shutdown: AbortSignal, peerId?: PeerId): Promise<void> {
     try {
       const peer = peerId ?? await this.pickConnectedPeer()
       if (peer == null) {
         this.log('no connected peer speaks %s; nobody to ask this round', PX_PROTOCOL)
         return
       }
-      const peers = await this.exchange(peer)
+      const peers = await this.exchangeWithin(shutdown, peer, MAX_PX_PEERS)
       this.log('%p told us of %d peers', peer, peers.length)
       this.hasLearnedPeers ||= peers.length > 0
     } catch (err) {
       this.log('peer exchange round failed - %e', err)
-    } finally {
-      this.roundInFlight = false
     }
   }
 
@@ -293,6 +361,19 @@ export class PeerExchange extends TypedEventEmitter<PeerDiscoveryEvents> impleme
     }
     return speakers[Math.floor(Math.random() * speakers.length)]
   }
+}
+
+/** What one run of the service, from `start()` to `stop()`, registered and has under way */
+class Run {
+  /** aborted by stop(): ends this run's rounds, exchanges and answers */
+  readonly shutdown = new AbortController()
+  /** settles once start() has registered the handler and the topology */
+  registered: Promise<void> = Promise.resolve()
+  handled = false
+  topologyId?: string
+  roundTimer?: ReturnType<typeof setTimeout>
+  /** the round under way, at most one at a time */
+  round?: Promise<void>
 }
 
 /** A length prefix that is malformed or announces more than MAX_PX_RESPONSE_SIZE */

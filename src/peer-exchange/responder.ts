@@ -16,7 +16,7 @@ import { randomOrder } from '../random-order.js'
 import { MAX_PX_REQUEST_SIZE, MAX_SIGNED_PEER_RECORD_BYTES } from './constants.js'
 import { decodePxRequest } from './validate.js'
 import type { PxPeer } from '../protocol/generated/px.js'
-import type { ComponentLogger, Connection, Logger, Peer, PeerId, PeerStore, Stream } from '@libp2p/interface'
+import type { AbortOptions, ComponentLogger, Connection, Logger, Peer, PeerId, PeerStore, Stream } from '@libp2p/interface'
 
 export interface PxResponderComponents {
   peerId: PeerId
@@ -44,11 +44,14 @@ export class PxResponder {
     this.limiter = new RateLimiter({ points: init.requestsPerMinute, duration: 60 })
   }
 
-  /** Answer the one request on `stream`, then close it; a stream that breaks the protocol is reset */
-  async serve (stream: Stream, connection: Connection): Promise<void> {
+  /**
+   * Answer the one request on `stream`, then close it; a stream that breaks the protocol, or is
+   * still unanswered when `options.signal` aborts (the service stopped), is reset
+   */
+  async serve (stream: Stream, connection: Connection, options: AbortOptions = {}): Promise<void> {
     const requester = connection.remotePeer
     const framed = frameStream(stream, MAX_PX_REQUEST_SIZE)
-    const signal = AbortSignal.timeout(this.init.serveTimeout)
+    const signal = AbortSignal.any([AbortSignal.timeout(this.init.serveTimeout), ...(options.signal == null ? [] : [options.signal])])
 
     try {
       const numPeers = decodePxRequest(await framed.read({ signal }))

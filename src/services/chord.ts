@@ -90,7 +90,9 @@ export class ChordService implements Startable {
   private readonly peerCacheKeeper: PeerCacheKeeper
   private readonly healer?: PartitionHealer
   private readonly healthCheck: HealthCheck
-  private readonly joinedOutcome: PromiseWithResolvers<void>
+  /** how this start's join went; a node started again gets a new one */
+  private joinedOutcome: PromiseWithResolvers<void>
+  private stoppedOnce = false
   private running = false
   /** set while joining; aborting it ends the join */
   private joining?: AbortController
@@ -155,9 +157,7 @@ export class ChordService implements Startable {
     })
     this.metricsSink.watch({ ring: this.core.ring, store: this.store, libp2p: this.view })
 
-    this.joinedOutcome = Promise.withResolvers<void>()
-    // a caller who never asks `joined()` must not see an unhandled rejection
-    this.joinedOutcome.promise.catch(() => {})
+    this.joinedOutcome = joinOutcome()
   }
 
   /** This node's ring position: sha256 of its PeerId, in hex */
@@ -176,7 +176,8 @@ export class ChordService implements Startable {
   }
 
   /**
-   * Resolves once the node is part of a ring, or alone when it had nobody to join.
+   * Resolves once the node is part of a ring, or alone when it had nobody to join. After libp2p
+   * stopped and started the node again, it is about the join of the new start.
    *
    * @throws BootstrapFailedError when bootstrap addresses were given and none answered within
    *   `joinTimeoutMs` (the service goes on trying in the background)
@@ -248,6 +249,10 @@ export class ChordService implements Startable {
   }
 
   async beforeStart (): Promise<void> {
+    if (this.stoppedOnce) {
+      // started again: joined() tells how this join goes, not how the last one went
+      this.joinedOutcome = joinOutcome()
+    }
     await this.database.open()
     await this.store.open()
     await this.peerCache.open()
@@ -272,6 +277,7 @@ export class ChordService implements Startable {
 
   async beforeStop (): Promise<void> {
     this.running = false
+    this.stoppedOnce = true
     this.joining?.abort(new NotStartedError('the node was stopped while joining'))
     this.joinedOutcome.reject(new NotStartedError('the node was stopped before it joined a ring'))
     this.healer?.stop()
@@ -297,6 +303,8 @@ export class ChordService implements Startable {
    * misses its deadline rejects `joined()` and goes on in the background, as long as it takes.
    */
   private async join (plan?: JoinPlan): Promise<void> {
+    // this start's outcome, even if the node has been stopped and started again meanwhile
+    const outcome = this.joinedOutcome
     if (plan != null) {
       try {
         await this.joinThrough(plan)
@@ -305,7 +313,7 @@ export class ChordService implements Startable {
           return
         }
         if (plan.required) {
-          this.joinedOutcome.reject(err)
+          outcome.reject(err)
           this.log.error('could not join within %d ms; still trying - %e', this.settings.joinTimeoutMs, err)
           await this.joinThrough({ ...plan, timeout: Infinity }).catch(err => { this.log('stopped trying to join - %e', err) })
         } else {
@@ -319,7 +327,7 @@ export class ChordService implements Startable {
     this.core.start()
     this.healer?.start()
     this.peerCacheKeeper.start()
-    this.joinedOutcome.resolve()
+    outcome.resolve()
   }
 
   private async joinThrough (plan: JoinPlan): Promise<void> {
@@ -346,6 +354,13 @@ export class ChordService implements Startable {
       throw new NotJoinedError('the node has not joined the ring yet')
     }
   }
+}
+
+/** A join's outcome; a caller who never asks `joined()` must not see an unhandled rejection */
+function joinOutcome (): PromiseWithResolvers<void> {
+  const outcome = Promise.withResolvers<void>()
+  outcome.promise.catch(() => {})
+  return outcome
 }
 
 /**

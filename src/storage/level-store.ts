@@ -202,6 +202,10 @@ export class LevelRecordStore implements RecordStore {
 
   /** Read the persisted counters; the store serves nothing before */
   async open (): Promise<void> {
+    // a sublevel closes with its database but does not reopen with it: after a stop and a
+    // start (the database closed and opened again) each one is opened here
+    await this.database.open()
+    await Promise.all([this.records, this.headers, this.expiry, this.meta].map(async sublevel => sublevel.open()))
     const saved = await this.meta.get(STATS_KEY)
     this.counts = saved == null ? { records: 0, bytes: 0 } : parseStats(saved)
     this.state = 'open'

@@ -60,6 +60,8 @@ export class PeerCache {
 
   /** Read the cache into memory, dropping entries that are damaged or beyond the bound */
   async open (): Promise<void> {
+    // closed with the database, not reopened with it (see LevelRecordStore.open)
+    await this.peers.open()
     const ops: Operation[] = []
     for await (const [peerId, entry] of this.peers.iterator()) {
       if (isEntry(entry)) {

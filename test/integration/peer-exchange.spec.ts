@@ -17,18 +17,20 @@ import {
 } from '../../src/peer-exchange/constants.js'
 import { PxRequest, PxResponse } from '../../src/protocol/generated/px.js'
 import { createChordLibp2p } from '../../src/node/libp2p.js'
+import { peerExchange } from '../../src/peer-exchange/peer-exchange.js'
+import { captureComponents } from '../helpers/libp2p-components.js'
 import { waitFor } from '../helpers/wait-for.js'
 import type { PxPeer } from '../../src/protocol/generated/px.js'
-import type { PeerExchange } from '../../src/peer-exchange/peer-exchange.js'
+import type { PeerExchange, PeerExchangeComponents } from '../../src/peer-exchange/peer-exchange.js'
 import type { ChordLibp2p, ChordLibp2pOptions } from '../../src/node/libp2p.js'
-import type { PeerId, PrivateKey, Stream } from '@libp2p/interface'
+import type { Libp2p, PeerId, PrivateKey, Stream } from '@libp2p/interface'
 
 const LOOPBACK = ['/ip4/127.0.0.1/tcp/0']
 
 describe('peer exchange (/chord/px/1.0.0)', function () {
   this.timeout(60_000)
 
-  let nodes: ChordLibp2p[] = []
+  let nodes: Array<Pick<Libp2p, 'stop'>> = []
 
   afterEach(async () => {
     await Promise.all(nodes.map(async node => node.stop()))
@@ -50,7 +52,7 @@ describe('peer exchange (/chord/px/1.0.0)', function () {
     return service
   }
 
-  async function connect (from: ChordLibp2p, to: ChordLibp2p): Promise<void> {
+  async function connect (from: Pick<Libp2p, 'dial'>, to: Pick<Libp2p, 'getMultiaddrs'>): Promise<void> {
     await from.dial(to.getMultiaddrs()[0])
   }
 
@@ -315,6 +317,30 @@ describe('peer exchange (/chord/px/1.0.0)', function () {
 
     assert.equal(response.status, PxResponse.Status.OK)
     assert.equal(response.peers.length, MAX_PX_PEERS)
+  })
+
+  it('asks a peer that was already connected when it started, at once', async () => {
+    const hub = await startNode()
+    const known = await startNode({ peerExchange: false })
+    await connect(known, hub)
+    await waitUntilKnownAsChordPeers(hub, [known])
+    // a node whose peer exchange is built from its components but started only once it is connected
+    const capture = captureComponents<PeerExchangeComponents>()
+    const asker = await createChordLibp2p({ listen: LOOPBACK, peerExchange: false }, { components: capture.factory })
+    nodes.push(asker)
+    await connect(asker, hub)
+    await waitFor(async () => (await asker.peerStore.get(hub.peerId)).protocols.includes(PX_PROTOCOL), 'the asker to identify the hub', 10_000)
+    const discovery = peerExchange()(capture.components)
+    const announced = new Set<string>()
+    discovery.addEventListener('peer', event => { announced.add(event.detail.id.toString()) })
+
+    await discovery.start()
+    try {
+      // the first timed round is minutes away: only an ask at start can bring the peer this soon
+      await waitFor(() => announced.has(known.peerId.toString()), 'the peer the hub knows to be announced', 10_000)
+    } finally {
+      await discovery.stop()
+    }
   })
 
   it('asks a connected peer every interval, by itself', async () => {

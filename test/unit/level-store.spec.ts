@@ -369,6 +369,19 @@ for (const backend of ['memory', 'disk'] as const) {
         // the shared database stays open for its other users
         assert.equal(database.status, 'open')
       })
+
+      it('serves again when the same store and database are opened after being closed (a node started again)', async () => {
+        await store.put([record(1n, 'a')], { now: NOW })
+        await store.close()
+        await database.close()
+
+        await database.open()
+        await store.open()
+
+        assert.deepEqual(text(await store.get(ringIdToBytes(1n), { now: NOW })), ['a'])
+        await store.put([record(2n, 'bb')], { now: NOW })
+        assert.deepEqual(store.stats(), { records: 2, bytes: storedSize(1) + storedSize(2) })
+      })
     })
   })
 }
