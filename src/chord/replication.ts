@@ -50,6 +50,8 @@ export interface ReplicationInit {
   sweepIntervalMs?: number
   /** told what each anti-entropy round compared and repaired: metrics listen */
   onAntiEntropyRound?(round: AntiEntropyRound): void
+  /** told how many expired records each sweep removed: metrics listen */
+  onSwept?(count: number): void
   now?(): number
   onError?(err: unknown): void
 }
@@ -105,7 +107,7 @@ export class Replication implements RecordRpcHandler {
       new Periodic(async () => { await task() }, { intervalMs, jitter: TIMER_JITTER, onError: init.onError })
     this.loops = [
       timer(async () => this.antiEntropy(), init.antiEntropyIntervalMs ?? DEFAULT_ANTI_ENTROPY_INTERVAL),
-      timer(async () => this.store.sweepExpired({ now: this.now() }), init.sweepIntervalMs ?? DEFAULT_SWEEP_INTERVAL)
+      timer(async () => { init.onSwept?.(await this.store.sweepExpired({ now: this.now() })) }, init.sweepIntervalMs ?? DEFAULT_SWEEP_INTERVAL)
     ]
   }
 

@@ -53,6 +53,8 @@ export interface NamespaceInit<Handler extends NamespaceHandler = NamespaceHandl
   onRecordsAdded?(records: ChordRecord[]): void
   /** 'push' for namespaces whose records nobody may list (see Replication) */
   antiEntropyMode?: 'both' | 'push'
+  /** told how many expired records each sweep removed */
+  onSwept?(count: number): void
   /** the namespace's rules for other nodes' requests, around its replication */
   rules(replication: Replication): Handler
 }
@@ -129,6 +131,7 @@ export class RingNode {
       admit: init.admit,
       onRecordsAdded: init.onRecordsAdded,
       antiEntropyMode: init.antiEntropyMode,
+      onSwept: init.onSwept,
       antiEntropyIntervalMs: this.init.timers?.antiEntropyIntervalMs,
       sweepIntervalMs: this.init.timers?.sweepIntervalMs,
       onAntiEntropyRound,

@@ -26,6 +26,8 @@ export interface MailboxRulesInit {
   tombstones: Tombstones
   /** the longest an envelope may live: how long a tombstone for one we never held is kept */
   maxTtl: number
+  /** told how many envelopes each acknowledgement deleted here (metrics listen) */
+  onAcknowledged?(count: number): void
   now?(): number
 }
 
@@ -90,6 +92,7 @@ export class MailboxRules implements RecordRpcHandler, DeletionRpcHandler {
     await this.init.tombstones.addIfRoom(unheld)
     if (held.length > 0) {
       await this.init.store.delete(deletion.key, held.map(r => r.id))
+      this.init.onAcknowledged?.(held.length)
     }
   }
 }

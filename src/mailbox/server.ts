@@ -59,6 +59,10 @@ export interface MailboxServerInit {
   maxPendingPushBytes?: number
   /** ms, default PUSH_WRITE_TIMEOUT */
   pushWriteTimeout?: number
+  /** told how many envelopes each page written to a subscriber held (metrics listen) */
+  onPushed?(count: number): void
+  /** told of each subscription refused, by its error code (metrics listen) */
+  onRefused?(code: string): void
 }
 
 /** Where a subscription's envelopes go: a remote owner's stream, or an owner on this very node */
@@ -119,6 +123,11 @@ export class MailboxServer implements Startable {
         this.drop(subscriber, new Error('the node stopped'))
       }
     }
+  }
+
+  /** Live subscriptions this node serves, local owners' included */
+  get subscriptionCount (): number {
+    return this.subscriptions
   }
 
   /** New envelopes were stored: push them to the subscribers of their mailboxes */
@@ -194,6 +203,7 @@ export class MailboxServer implements Startable {
     } catch (err: any) {
       if (err instanceof Refusal) {
         this.log('refused a subscription from %p with %s - %e', connection.remotePeer, err.code, err)
+        this.init.onRefused?.(err.code)
         await this.refuse(framed, stream, err.code)
       } else {
         this.log('mailbox subscription ended - %e', err)
@@ -307,6 +317,7 @@ export class MailboxServer implements Startable {
         }
         const slice = envelopes.slice(page.start, page.end)
         await subscriber.write(slice, backlog && page.end === envelopes.length)
+        this.init.onPushed?.(slice.length)
         if (!backlog) {
           subscriber.pendingPushBytes -= bytesOf(slice)
         }

@@ -54,21 +54,37 @@ export class ChordMailbox implements Startable {
   private readonly mailbox: Mailbox
 
   constructor (components: ChordMailboxComponents, init: ChordMailboxInit = {}) {
-    const { core, database, settings, view } = chordServiceOf(components, init.chordService ?? 'chord')[chordInternals]
+    const { core, database, settings, view, metrics } = chordServiceOf(components, init.chordService ?? 'chord')[chordInternals]
     this.log = view.logger.forComponent('libp2p-chord:mailbox')
     const self = core.self
 
     this.store = new LevelRecordStore(database.sublevel(SUBLEVELS.mailbox) as unknown as NodeDatabase, { limits: settings.storeLimits })
     this.tombstones = new Tombstones(database)
-    this.server = new MailboxServer(view, { store: this.store })
+    this.server = new MailboxServer(view, {
+      store: this.store,
+      onPushed: count => { metrics.mailbox.pushed(count) },
+      onRefused: code => { metrics.mailbox.refused(code) }
+    })
     const { replication } = core.addNamespace('mailbox', {
       store: this.store,
       admit: async records => this.tombstones.admit(records),
-      onRecordsAdded: records => { this.server.deliver(records) },
+      onRecordsAdded: records => {
+        metrics.mailbox.stored(records.length)
+        this.server.deliver(records)
+      },
+      onSwept: count => { metrics.mailbox.expired(count) },
       // nobody may list a node's mailboxes, so repairs only ever send
       antiEntropyMode: 'push',
-      rules: replication => new MailboxRules({ self, replication, store: this.store, tombstones: this.tombstones, maxTtl: settings.ttl.maxTtl })
+      rules: replication => new MailboxRules({
+        self,
+        replication,
+        store: this.store,
+        tombstones: this.tombstones,
+        maxTtl: settings.ttl.maxTtl,
+        onAcknowledged: count => { metrics.mailbox.acknowledged(count) }
+      })
     })
+    metrics.watchMailbox({ store: this.store, subscriptions: () => this.server.subscriptionCount })
     this.mailbox = new Mailbox({
       ring: core.ring,
       replication,

@@ -37,6 +37,9 @@ export interface PartitionHealerComponents extends EntryDialer {
   logger: ComponentLogger
 }
 
+/** How one healing round went: merged (a closer successor was found), unchanged, or failed */
+export type HealingOutcome = 'merged' | 'unchanged' | 'failed'
+
 export interface PartitionHealerInit {
   ring: Pick<ChordRing, 'healThrough' | 'table'>
   bootstrap: Multiaddr[]
@@ -45,6 +48,8 @@ export interface PartitionHealerInit {
   intervalMs?: number
   /** ms for one round's dial and lookup; default JOIN_ATTEMPT_TIMEOUT */
   attemptTimeout?: number
+  /** told how each round went (metrics listen) */
+  onRound?(outcome: HealingOutcome): void
 }
 
 export class PartitionHealer {
@@ -58,7 +63,14 @@ export class PartitionHealer {
     this.components = components
     this.init = init
     this.log = components.logger.forComponent('libp2p-chord:healing')
-    this.loop = new Periodic(async () => { await this.healOnce() }, {
+    this.loop = new Periodic(async () => {
+      try {
+        this.init.onRound?.(await this.healOnce() ? 'merged' : 'unchanged')
+      } catch (err) {
+        this.init.onRound?.('failed')
+        throw err
+      }
+    }, {
       intervalMs: init.intervalMs ?? HEAL_INTERVAL,
       jitter: HEAL_INTERVAL_JITTER,
       // the peer picked is often down or cut off: that is what this loop is for

@@ -8,6 +8,10 @@ import type { NodeMetrics } from './metrics.js'
 export function createNodeMetrics (): NodeMetrics {
   return {
     watch: () => {},
+    watchMailbox: () => {},
+    mailbox: { stored: () => {}, pushed: () => {}, acknowledged: () => {}, expired: () => {}, refused: () => {} },
+    healingRound: () => {},
+    peerExchangeRound: () => {},
     lookupFinished: () => {},
     requestSent: () => {},
     requestServed: () => {},

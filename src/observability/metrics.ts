@@ -15,6 +15,7 @@ import { HOP_BUCKETS, LATENCY_BUCKETS, REPLICA_BUCKETS } from './constants.js'
 import type { AntiEntropyRound, PutOutcome } from '../chord/replication.js'
 import type { ChordRing, LookupOutcome } from '../chord/ring.js'
 import type { RecordStore } from '../chord/record.js'
+import type { HealingOutcome } from '../membership/partition-healer.js'
 import type { ObservedRequest } from '../transport/observed-request.js'
 import type { Libp2p } from '@libp2p/interface'
 
@@ -23,6 +24,33 @@ export interface WatchedNode {
   ring: Pick<ChordRing, 'self' | 'table' | 'lastStabilizedAt'>
   store: Pick<RecordStore, 'stats'>
   libp2p: Pick<Libp2p, 'getConnections'>
+  /** about how many nodes the ring has, from the spacing of the successors */
+  ringSize(): number
+}
+
+/** What the mailbox gauges read at each scrape */
+export interface WatchedMailbox {
+  /** the envelopes this node holds for others */
+  store: Pick<RecordStore, 'stats'>
+  /** live subscriptions this node serves */
+  subscriptions(): number
+}
+
+/** Why a subscription was refused, as the mailbox protocol's error codes say */
+export type SubscriptionRefusal = 'BAD_REQUEST' | 'BAD_SIGNATURE' | 'TOO_MANY_SUBSCRIBERS' | 'RATE_LIMITED' | string
+
+/** What the mailbox reports as it works */
+export interface MailboxMetrics {
+  /** envelopes stored here for the first time (sends, replication, handoff) */
+  stored(count: number): void
+  /** envelopes written to a subscriber */
+  pushed(count: number): void
+  /** envelopes deleted on their owner's signed acknowledgement */
+  acknowledged(count: number): void
+  /** envelopes removed because their TTL ran out */
+  expired(count: number): void
+  /** a subscription this node refused */
+  refused(reason: SubscriptionRefusal): void
 }
 
 /**
@@ -33,6 +61,12 @@ export interface WatchedNode {
 export interface NodeMetrics {
   /** Add the gauges that read the node's state at each scrape (once) */
   watch(node: WatchedNode): void
+  /** Add the mailbox's gauges (once, by the mailbox service) */
+  watchMailbox(mailbox: WatchedMailbox): void
+  readonly mailbox: MailboxMetrics
+  healingRound(outcome: HealingOutcome): void
+  /** one peer exchange round: whether the asked peer answered, and how many new peers it named */
+  peerExchangeRound(ok: boolean, learned: number): void
   lookupFinished(outcome: LookupOutcome): void
   requestSent(request: ObservedRequest): void
   requestServed(request: ObservedRequest): void
@@ -51,6 +85,8 @@ export function createNodeMetrics (): NodeMetrics {
 
 type Outcome = 'ok' | 'failed'
 const OUTCOMES: Array<{ outcome: Outcome }> = [{ outcome: 'ok' }, { outcome: 'failed' }]
+const HEALING_OUTCOMES: HealingOutcome[] = ['merged', 'unchanged', 'failed']
+const ENVELOPE_EVENTS = ['stored', 'pushed', 'acknowledged', 'expired'] as const
 
 class PrometheusNodeMetrics implements NodeMetrics {
   private readonly registry = new Registry()
@@ -69,6 +105,12 @@ class PrometheusNodeMetrics implements NodeMetrics {
   private readonly antiEntropyRounds: Counter
   private readonly antiEntropyFailures: Counter
   private readonly recordsRepaired: Counter<'direction'>
+  private readonly healingRounds: Counter<'outcome'>
+  private readonly pxRounds: Counter<'outcome'>
+  private readonly pxPeersLearned: Counter
+  private readonly envelopes: Counter<'event'>
+  private readonly refusals: Counter<'reason'>
+  readonly mailbox: MailboxMetrics
 
   constructor () {
     const registers = [this.registry]
@@ -100,6 +142,40 @@ class PrometheusNodeMetrics implements NodeMetrics {
     this.antiEntropyRounds = counter('chord_anti_entropy_rounds_total', 'Anti-entropy rounds run as primary of a range (a node without a predecessor skips them)')
     this.antiEntropyFailures = counter('chord_anti_entropy_replica_failures_total', 'Replica comparisons that failed: the replica did not answer, or refused')
     this.recordsRepaired = counter('chord_anti_entropy_records_repaired_total', 'Records sent to replicas that lacked them, or fetched because this node lacked them', ['direction'], [{ direction: 'sent' }, { direction: 'fetched' }])
+
+    this.healingRounds = counter('chord_healing_rounds_total', 'Partition-healing rounds: merged (a closer successor was found through a node off the successor path), unchanged, or failed (the peer picked did not answer)', ['outcome'], HEALING_OUTCOMES.map(outcome => ({ outcome })))
+    this.pxRounds = counter('chord_peer_exchange_rounds_total', 'Peer exchange requests this node made, by whether the peer answered', ['outcome'], OUTCOMES)
+    this.pxPeersLearned = counter('chord_peer_exchange_peers_learned_total', 'Peers learned through peer exchange that the peer store did not know (or knew without those addresses)')
+
+    this.envelopes = counter('chord_mailbox_envelopes_total', 'Mailbox envelopes, by what happened to them: stored here for the first time, pushed to a subscriber, acknowledged (deleted by their owner), expired (TTL)', ['event'], ENVELOPE_EVENTS.map(event => ({ event })))
+    this.refusals = counter('chord_mailbox_subscriptions_refused_total', 'Subscriptions refused, by the mailbox protocol\'s error code', ['reason'])
+    const envelopes = (event: typeof ENVELOPE_EVENTS[number]) => (count: number): void => { this.envelopes.inc({ event }, count) }
+    this.mailbox = {
+      stored: envelopes('stored'),
+      pushed: envelopes('pushed'),
+      acknowledged: envelopes('acknowledged'),
+      expired: envelopes('expired'),
+      refused: reason => { this.refusals.inc({ reason }) }
+    }
+  }
+
+  watchMailbox (mailbox: WatchedMailbox): void {
+    const registers = [this.registry]
+    const gauge = (name: string, help: string, read: () => number): void => {
+      const metric: Gauge = new Gauge({ name, help, registers, collect: () => { metric.set(read()) } })
+    }
+    gauge('chord_mailbox_subscriptions', 'Live mailbox subscriptions this node serves', () => mailbox.subscriptions())
+    gauge('chord_mailbox_store_envelopes', 'Envelopes this node holds for others, expired ones not yet swept included', () => mailbox.store.stats().records)
+    gauge('chord_mailbox_store_bytes', 'Bytes the mailbox store\'s quotas count', () => mailbox.store.stats().bytes)
+  }
+
+  healingRound (outcome: HealingOutcome): void {
+    this.healingRounds.inc({ outcome })
+  }
+
+  peerExchangeRound (ok: boolean, learned: number): void {
+    this.pxRounds.inc({ outcome: ok ? 'ok' : 'failed' })
+    this.pxPeersLearned.inc(learned)
   }
 
   watch (node: WatchedNode): void {
@@ -117,6 +193,7 @@ class PrometheusNodeMetrics implements NodeMetrics {
     gauge('chord_fingers_filled', `Finger table entries that name a node, of ${table.fingerCount}`, () => filledFingers(ring))
     gauge('chord_last_stabilize_timestamp_seconds', 'When the last stabilize round finished, seconds since the epoch; 0 before the first', () => (ring.lastStabilizedAt ?? 0) / 1000)
     gauge('chord_libp2p_connections', 'Open libp2p connections', () => libp2p.getConnections().length)
+    gauge('chord_ring_size_estimate', 'About how many nodes the ring has, as this node can tell: exact while its successor list holds the whole rest of the ring, else from how densely its successors sit after it', () => node.ringSize())
 
     new Gauge({ name: 'chord_node_info', help: 'Always 1, labelled with the node\'s PeerId and ring position', labelNames: ['peer_id', 'ring_id'], registers })
       .set({ peer_id: ring.self.peer, ring_id: ringIdToHex(ring.self.id) }, 1)

@@ -75,7 +75,20 @@ export interface PeerExchangeInit {
   requestsPerMinute?: number
 }
 
-export class PeerExchange extends TypedEventEmitter<PeerDiscoveryEvents> implements PeerDiscovery, Startable {
+/** How one round of asking went: the `exchange` event, for whoever counts them (metrics) */
+export interface ExchangeRound {
+  peer: PeerId
+  /** the peer answered with a valid response */
+  ok: boolean
+  /** peers that were news: announced as `peer` events */
+  learned: number
+}
+
+export interface PeerExchangeEvents extends PeerDiscoveryEvents {
+  exchange: CustomEvent<ExchangeRound>
+}
+
+export class PeerExchange extends TypedEventEmitter<PeerExchangeEvents> implements PeerDiscovery, Startable {
   readonly [peerDiscoverySymbol] = this
   readonly [serviceCapabilities]: string[] = ['@libp2p/peer-discovery']
   // which peers speak which protocols, both for sampling and for choosing whom to ask
@@ -195,19 +208,19 @@ export class PeerExchange extends TypedEventEmitter<PeerDiscoveryEvents> impleme
     if (this.run == null) {
       throw new NotStartedError('peer exchange is not started')
     }
-    return this.exchangeWithin(this.run.shutdown.signal, peerId, count, options)
+    return (await this.exchangeWithin(this.run.shutdown.signal, peerId, count, options)).peers
   }
 
   /** `exchange`, cut short by `shutdown`: it rejects with the reason and announces nothing more */
-  private async exchangeWithin (shutdown: AbortSignal, peerId: PeerId, count: number, options: AbortOptions = {}): Promise<ExchangedPeer[]> {
+  /** The valid peers of one answer, and how many of them were news */
+  private async exchangeWithin (shutdown: AbortSignal, peerId: PeerId, count: number, options: AbortOptions = {}): Promise<{ peers: ExchangedPeer[], learned: number }> {
     const response = await this.request(peerId, count, shutdown, options)
     if (response.status === PxResponse.Status.RATE_LIMITED) {
       throw new RateLimitedError(`${peerId} refused to answer: asked too often`)
     }
 
     const peers = await this.validEntries(response.peers, peerId)
-    await this.announce(peers, shutdown)
-    return peers
+    return { peers, learned: await this.announce(peers, shutdown) }
   }
 
   /** One request and its answer on a new stream, within the request timeout */
@@ -263,7 +276,9 @@ export class PeerExchange extends TypedEventEmitter<PeerDiscoveryEvents> impleme
     return peers
   }
 
-  private async announce (peers: ExchangedPeer[], shutdown: AbortSignal): Promise<void> {
+  /** Announce the peers that are news; resolves to how many were */
+  private async announce (peers: ExchangedPeer[], shutdown: AbortSignal): Promise<number> {
+    let announced = 0
     for (const peer of peers) {
       // stop() may come at any await of this loop: after it, nothing is stored or announced
       shutdown.throwIfAborted()
@@ -272,7 +287,9 @@ export class PeerExchange extends TypedEventEmitter<PeerDiscoveryEvents> impleme
       }
       shutdown.throwIfAborted()
       this.safeDispatchEvent('peer', { detail: { id: peer.id, multiaddrs: peer.multiaddrs } })
+      announced++
     }
+    return announced
   }
 
   /** Whether `peer` is news; if so, its signed record is kept */
@@ -335,9 +352,17 @@ export class PeerExchange extends TypedEventEmitter<PeerDiscoveryEvents> impleme
         this.log('no connected peer speaks %s; nobody to ask this round', PX_PROTOCOL)
         return
       }
-      const peers = await this.exchangeWithin(shutdown, peer, MAX_PX_PEERS)
-      this.log('%p told us of %d peers', peer, peers.length)
-      this.hasLearnedPeers ||= peers.length > 0
+      try {
+        const { peers, learned } = await this.exchangeWithin(shutdown, peer, MAX_PX_PEERS)
+        this.log('%p told us of %d peers', peer, peers.length)
+        this.hasLearnedPeers ||= peers.length > 0
+        this.safeDispatchEvent('exchange', { detail: { peer, ok: true, learned } })
+      } catch (err) {
+        if (!shutdown.aborted) {
+          this.safeDispatchEvent('exchange', { detail: { peer, ok: false, learned: 0 } })
+        }
+        throw err
+      }
     } catch (err) {
       this.log('peer exchange round failed - %e', err)
     }

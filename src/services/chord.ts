@@ -38,7 +38,7 @@ import { ringIdOf } from '../transport/ring-id.js'
 import { RpcClient } from '../transport/rpc-client.js'
 import { WirePeers } from '../transport/wire-peers.js'
 import { resolveChordInit } from './chord-init.js'
-import { nodeView } from './components.js'
+import { nodeView, peerExchangeOf } from './components.js'
 import { CHORD_CAPABILITY, chordInternals } from './internals.js'
 import type { ChordInit, ChordSettings } from './chord-init.js'
 import type { ChordComponents, NodeView } from './components.js'
@@ -145,7 +145,8 @@ export class ChordService implements Startable {
         bootstrap: this.othersToJoin(),
         cachedPeers: () => this.peerCacheKeeper.cachedPeers(),
         intervalMs: settings.timers.healIntervalMs,
-        attemptTimeout: settings.joinAttemptTimeoutMs
+        attemptTimeout: settings.joinAttemptTimeoutMs,
+        onRound: outcome => { this.metricsSink.healingRound(outcome) }
       })
     const running = (): boolean => this.running
     this.healthCheck = new HealthCheck({
@@ -155,7 +156,9 @@ export class ChordService implements Startable {
       store: this.store,
       status: () => this.status
     })
-    this.metricsSink.watch({ ring: this.core.ring, store: this.store, libp2p: this.view })
+    this.metricsSink.watch({ ring: this.core.ring, store: this.store, libp2p: this.view, ringSize: () => this.estimatedRingSize() })
+    // the node's peer exchange, when it runs ours, is counted with the node's other metrics
+    peerExchangeOf(components)?.addEventListener('exchange', ({ detail }) => { this.metricsSink.peerExchangeRound(detail.ok, detail.learned) })
 
     this.joinedOutcome = joinOutcome()
   }

@@ -4,6 +4,7 @@
  * `getConnections` … as a libp2p node offers them, so a test can build any part with a plain
  * libp2p node; a service builds them from its components through `nodeView`.
  */
+import { PeerExchange } from '../peer-exchange/peer-exchange.js'
 import type {
   AbortOptions, ComponentLogger, Connection, PeerId, PeerStore, PrivateKey, Stream, StreamHandler, StreamHandlerOptions
 } from '@libp2p/interface'
@@ -45,5 +46,19 @@ export function nodeView (components: ChordComponents): NodeView {
     unhandle: async (protocol, options) => registrar.unhandle(protocol, options),
     getMultiaddrs: () => addressManager.getAddresses(),
     getConnections: peer => connectionManager.getConnections(peer)
+  }
+}
+
+/**
+ * The node's peer exchange service, when it runs this package's under the name `peerExchange`
+ * (as `createChordNode` does); undefined otherwise
+ */
+export function peerExchangeOf (components: ChordComponents): PeerExchange | undefined {
+  try {
+    const service = (components as unknown as Record<string, unknown>).peerExchange
+    return service instanceof PeerExchange ? service : undefined
+  } catch {
+    // libp2p's components throw for a service the node does not run
+    return undefined
   }
 }

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { connect } from 'node:net'
 import { ringIdFromBytes, keyPosition } from '../../src/chord/id.js'
 import { InvalidOptionsError } from '../../src/errors.js'
+import { createIdentity } from '../../src/index.js'
 import { parseHostPort, startObservabilityServer } from '../../src/observability/http.js'
 import { hasMetric, metricSum } from '../helpers/prometheus.js'
 import { crash, expectedOwner, sortedByRingId, startNode, startRing, stopAll, waitForConsistentRing, ringOf } from '../helpers/ring.js'
@@ -65,6 +66,25 @@ describe('metrics and health of real nodes', function () {
       assert.ok(metricSum(own, 'chord_libp2p_connections') >= 1)
       assert.equal(metricSum(own, 'chord_node_info', { peer_id: node.peerId.toString(), ring_id: node.ringId }), 1)
     }
+  })
+
+  it('counts mailbox envelopes stored, pushed and acknowledged, live subscriptions, and estimates the ring size', async () => {
+    nodes = await startRing(4)
+    const [alice, bob] = await Promise.all([createIdentity(), createIdentity()])
+    const subscription = await nodes[1].mailbox.subscribe(bob, async message => { await nodes[1].mailbox.ack(bob, [message.id]) }, { receipts: false })
+    assert.equal(await ringSum(nodes, 'chord_mailbox_subscriptions'), 1)
+    await nodes[2].mailbox.send(alice, bob.address, text('counted'))
+
+    // three replicas store it, the mailbox's node pushes it, and every replica deletes it on the ack
+    await waitFor(async () => await ringSum(nodes, 'chord_mailbox_envelopes_total', { event: 'acknowledged' }) === 3, 'the ack on the three replicas')
+    assert.equal(await ringSum(nodes, 'chord_mailbox_envelopes_total', { event: 'stored' }), 3)
+    assert.equal(await ringSum(nodes, 'chord_mailbox_envelopes_total', { event: 'pushed' }), 1)
+    assert.equal(await ringSum(nodes, 'chord_mailbox_store_envelopes'), 0)
+    for (const node of nodes) {
+      assert.equal(metricSum(await node.metrics(), 'chord_ring_size_estimate'), 4)
+    }
+    await subscription.close()
+    assert.equal(await ringSum(nodes, 'chord_mailbox_subscriptions'), 0)
   })
 
   it('counts anti-entropy rounds and the records they repair', async () => {

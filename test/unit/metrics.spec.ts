@@ -16,12 +16,13 @@ interface World {
   stats: StoreStats
   ring: { lastStabilizedAt?: number }
   connections: number
+  ringSize: number
 }
 
 /** Metrics over a routing table, a store's counters and a connection count the test sets */
 function world (): World {
   const table = new RoutingTable(node(10n), { successorListLength: 8 })
-  const state: Omit<World, 'metrics'> = { table, stats: { records: 0, bytes: 0 }, ring: {}, connections: 0 }
+  const state: Omit<World, 'metrics'> = { table, stats: { records: 0, bytes: 0 }, ring: {}, connections: 0, ringSize: 1 }
   const watched: WatchedNode = {
     ring: {
       self: table.self,
@@ -29,7 +30,8 @@ function world (): World {
       get lastStabilizedAt () { return state.ring.lastStabilizedAt }
     },
     store: { stats: () => state.stats },
-    libp2p: { getConnections: () => new Array(state.connections) }
+    libp2p: { getConnections: () => new Array(state.connections) },
+    ringSize: () => state.ringSize
   }
   const metrics = nodeMetrics.createNodeMetrics()
   metrics.watch(watched)
@@ -120,6 +122,47 @@ describe('node metrics', () => {
     assert.equal(metricSum(text, 'chord_node_info', { peer_id: 'p10' }), 1)
   })
 
+  it('counts what happens to mailbox envelopes, refused subscriptions, and reads the mailbox afresh at every scrape', async () => {
+    const { metrics } = world()
+    const mailbox = { stats: { records: 0, bytes: 0 }, subscriptions: 0 }
+    metrics.watchMailbox({ store: { stats: () => mailbox.stats }, subscriptions: () => mailbox.subscriptions })
+    metrics.mailbox.stored(3)
+    metrics.mailbox.pushed(2)
+    metrics.mailbox.acknowledged(1)
+    metrics.mailbox.expired(4)
+    metrics.mailbox.refused('BAD_SIGNATURE')
+    metrics.mailbox.refused('BAD_SIGNATURE')
+    mailbox.stats = { records: 5, bytes: 900 }
+    mailbox.subscriptions = 7
+
+    const text = await metrics.expose()
+    for (const [event, count] of [['stored', 3], ['pushed', 2], ['acknowledged', 1], ['expired', 4]] as const) {
+      assert.equal(metricSum(text, 'chord_mailbox_envelopes_total', { event }), count, event)
+    }
+    assert.equal(metricSum(text, 'chord_mailbox_subscriptions_refused_total', { reason: 'BAD_SIGNATURE' }), 2)
+    assert.equal(metricSum(text, 'chord_mailbox_subscriptions'), 7)
+    assert.equal(metricSum(text, 'chord_mailbox_store_envelopes'), 5)
+    assert.equal(metricSum(text, 'chord_mailbox_store_bytes'), 900)
+  })
+
+  it('counts healing and peer exchange rounds, and shows the estimated ring size', async () => {
+    const state = world()
+    state.metrics.healingRound('merged')
+    state.metrics.healingRound('unchanged')
+    state.metrics.healingRound('unchanged')
+    state.metrics.healingRound('failed')
+    state.metrics.peerExchangeRound(true, 5)
+    state.metrics.peerExchangeRound(false, 0)
+    state.ringSize = 42
+
+    const text = await state.metrics.expose()
+    assert.deepEqual(['merged', 'unchanged', 'failed'].map(outcome => metricSum(text, 'chord_healing_rounds_total', { outcome })), [1, 2, 1])
+    assert.equal(metricSum(text, 'chord_peer_exchange_rounds_total', { outcome: 'ok' }), 1)
+    assert.equal(metricSum(text, 'chord_peer_exchange_rounds_total', { outcome: 'failed' }), 1)
+    assert.equal(metricSum(text, 'chord_peer_exchange_peers_learned_total'), 5)
+    assert.equal(metricSum(text, 'chord_ring_size_estimate'), 42)
+  })
+
   it('keeps each node\'s metrics apart, though several run in one process', async () => {
     const first = world()
     const second = world()
@@ -147,7 +190,7 @@ describe('node metrics', () => {
     const swapped: typeof nodeMetrics = browserMetrics
     const { table } = world()
     const metrics = swapped.createNodeMetrics()
-    metrics.watch({ ring: { self: table.self, table, lastStabilizedAt: undefined }, store: { stats: () => ({ records: 0, bytes: 0 }) }, libp2p: { getConnections: () => [] } })
+    metrics.watch({ ring: { self: table.self, table, lastStabilizedAt: undefined }, store: { stats: () => ({ records: 0, bytes: 0 }) }, libp2p: { getConnections: () => [] }, ringSize: () => 1 })
     metrics.lookupFinished({ ok: true, hops: 1, durationMs: 1 })
     assert.deepEqual(await metrics.observePut(async () => ({ replicas: 2 })), { replicas: 2 })
     await assert.rejects(metrics.observeGet(async () => { throw new Error('no replica') }), /no replica/)
