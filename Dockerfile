@@ -27,6 +27,7 @@ WORKDIR /app
 COPY --from=build /app/package.json ./package.json
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist/src ./dist/src
+COPY --from=build /app/dist/chord-node.mjs ./dist/chord-node.mjs
 # the data directory exists in the image, owned by the node's user, so a volume mounted there is too
 COPY --from=build --chown=node:node /app/docker-data /home/node/chord-data
 USER node
@@ -36,5 +37,5 @@ STOPSIGNAL SIGTERM
 HEALTHCHECK --interval=30s --timeout=5s --start-period=90s \
   CMD ["node", "-e", "fetch('http://127.0.0.1:9464/health').then(r => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 # node itself is PID 1 (no shell, no npm in between): it gets the SIGTERM and leaves the ring
-ENTRYPOINT ["node", "/app/dist/src/cli/main.js"]
+ENTRYPOINT ["node", "/app/dist/chord-node.mjs"]
 CMD ["run"]

@@ -1,16 +1,15 @@
 /**
- * Memory of a standalone node idle in a ring of 32: every node its own process (the example CLI
- * behind `npm start`, with a LevelDB data directory), joined through earlier nodes on 127.0.0.1.
- * Once every node's successor is right, as seen by lookups from an observer outside the ring, the
- * observer leaves, the ring is left alone to settle, and the kernel's resident set size of each
- * process is sampled.
+ * Memory of a standalone node idle in a ring of 32: every node its own `chord-node run` process
+ * (the compiled bin that `npm start` and operators run, on plain Node, with a LevelDB data
+ * directory), joined through earlier nodes on 127.0.0.1. Once every node's successor is right, as
+ * seen by lookups from an observer outside the ring, the observer leaves, the ring is left alone
+ * to settle, and the kernel's resident set size of each process is sampled.
  *
- * A third of the nodes run the TypeScript source through tsx, exactly as `npm start` does; a third
- * run the same CLI compiled to JavaScript on plain Node, as a built deployment would; the last third
- * run the compiled CLI with V8's young generation capped (--max-semi-space-size=1), to show how much
- * of the footprint is garbage waiting for a scavenge. Baseline processes show what Node alone and
- * Node with the library's imports take before any node starts. Each node's CPU use while idle is
- * measured over the settling time.
+ * Half of the nodes run the bin (the bundled dist/chord-node.mjs); the other half the same
+ * program unbundled (tsc's dist/src/cli/main.js), to show what bundling saves. Half of each serve
+ * /metrics and /health (--http).
+ * Baseline processes show what Node alone and Node with the library's imports take before any
+ * node starts. Each node's CPU use while idle is measured over the settling time.
  */
 import { spawn } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
@@ -21,7 +20,7 @@ import { RING_SIZE } from '../src/chord/id.js'
 import { internalsOf } from '../src/testing.js'
 import { createChordNode } from '../src/index.js'
 import { waitFor } from '../test/helpers/wait-for.js'
-import { REPOSITORY_ROOT, compileEntry } from './harness/compile.js'
+import { REPOSITORY_ROOT, buildPackage } from './harness/compile.js'
 import { readProcessCpuMs, readProcessMemory } from './harness/process-stats.js'
 import { startStandaloneNode, stopProcesses } from './harness/standalone-nodes.js'
 import { summarize } from './harness/stats.js'
@@ -45,10 +44,12 @@ const QUICK: Plan = { nodes: 6, settleMs: 5000, samples: 2, sampleIntervalMs: 10
 /** The design's target for an idle standalone node */
 const TARGET_RSS_BYTES = 100e6
 
-const EXAMPLE = 'examples/standalone-node.ts'
-const COMPILED_DIR = join(REPOSITORY_ROOT, 'bench', 'results', 'standalone-build')
+/** The bin, as `npm run build` (and `npm install`, through prepare) leaves it */
+const BIN = join(REPOSITORY_ROOT, 'dist', 'chord-node.mjs')
+/** The same program unbundled: tsc's output, one file per module */
+const UNBUNDLED = join(REPOSITORY_ROOT, 'dist', 'src', 'cli', 'main.js')
 
-/** ms for one node process to start and print its address (tsx compiles the sources first) */
+/** ms for one node process to start and print its address */
 const START_TIMEOUT = 120_000
 
 /** ms for every successor to be right once all nodes are up (stabilize runs once a second) */
@@ -79,12 +80,14 @@ export const memory: Benchmark = {
   description: 'RSS of standalone node processes idle in a ring of 32 on 127.0.0.1',
   async run (context: BenchmarkContext): Promise<BenchmarkReport> {
     const plan = context.quick ? QUICK : FULL
-    context.progress('compiling the standalone node to JavaScript')
-    const compiled = await compileEntry(EXAMPLE, COMPILED_DIR)
+    context.progress('building the package (npm run build)')
+    await buildPackage()
+    const http = ['--http', '127.0.0.1:0']
     const launchers: Launcher[] = [
-      { name: 'tsx (npm start)', command: process.execPath, args: ['--import', 'tsx', EXAMPLE] },
-      { name: 'compiled JS', command: process.execPath, args: [compiled] },
-      { name: 'compiled JS, --max-semi-space-size=1', command: process.execPath, args: ['--max-semi-space-size=1', compiled] }
+      { name: 'chord-node run (dist/chord-node.mjs)', command: process.execPath, args: [BIN, 'run', '--admin', 'off'] },
+      { name: 'chord-node run --http', command: process.execPath, args: [BIN, 'run', '--admin', 'off', ...http] },
+      { name: 'unbundled: dist/src/cli/main.js run', command: process.execPath, args: [UNBUNDLED, 'run', '--admin', 'off'] },
+      { name: 'unbundled, --http', command: process.execPath, args: [UNBUNDLED, 'run', '--admin', 'off', ...http] }
     ]
 
     const dataRoot = await mkdtemp(join(os.tmpdir(), 'chord-memory-'))
@@ -243,11 +246,12 @@ interface Baseline {
 /** What a process takes before any node starts: Node alone, and Node with the library imported (through tsx, and compiled) */
 async function measureBaselines (children: ChildProcess[]): Promise<Baseline[]> {
   const idle = 'setInterval(() => {}, 1000)'
-  const compiledLibrary = pathToFileURL(join(COMPILED_DIR, 'src', 'index.js')).href
+  const compiledLibrary = pathToFileURL(join(REPOSITORY_ROOT, 'dist', 'src', 'index.js')).href
   const programs = [
     { what: 'Node, nothing loaded', args: ['-e', idle] },
-    { what: 'Node + tsx + the library imported', args: ['--import', 'tsx', '--input-type=module', '-e', `await import('./src/index.ts'); ${idle}`] },
-    { what: 'Node + the compiled library imported', args: ['--input-type=module', '-e', `await import('${compiledLibrary}'); ${idle}`] }
+    { what: 'Node + the compiled library imported', args: ['--input-type=module', '-e', `await import('${compiledLibrary}'); ${idle}`] },
+    { what: 'Node + libp2p alone imported', args: ['--input-type=module', '-e', `await import('libp2p'); ${idle}`] },
+    { what: 'Node + prom-client alone imported', args: ['--input-type=module', '-e', `await import('prom-client'); ${idle}`] }
   ]
   const started = programs.map(program => {
     const child = spawn(process.execPath, program.args, { cwd: REPOSITORY_ROOT, stdio: 'ignore' })

@@ -40,6 +40,26 @@ export const TIMER_JITTER = 0.2
  */
 export const MAX_LOOKUP_HOPS = 48
 
+/**
+ * Whether a client asks a ring node to run its lookups (one round trip, and only nodes it is
+ * connected to anyway) rather than walking the ring itself. A browser pays a WebSocket, TLS and
+ * Noise handshake for every new node it dials; see docs/browser.md for the measurement.
+ */
+export const DEFAULT_DELEGATE_LOOKUPS = true
+
+/**
+ * Ring nodes a client asks in turn to run one lookup before it walks the ring itself: its nearest
+ * successors, each a node it keeps a connection to
+ */
+export const MAX_LOOKUP_DELEGATES = 3
+
+/**
+ * How long a client walks the ring itself after every delegate failed a lookup, before it asks
+ * them again: delegates that refuse (or are overloaded) must not cost each lookup three failed
+ * requests first
+ */
+export const DELEGATION_PAUSE = 1 * minute
+
 /** Alternatives a node returns besides its best next hop, so the asker can route around failures */
 export const CLOSER_NODES_PER_REPLY = 4
 

@@ -5,7 +5,7 @@
  * finger costs a timeout, not the lookup.
  */
 import { LookupFailedError } from '../errors.js'
-import { CLOSER_NODES_PER_REPLY, MAX_LOOKUP_HOPS } from './constants.js'
+import { CLOSER_NODES_PER_REPLY, DELEGATION_PAUSE, MAX_LOOKUP_DELEGATES, MAX_LOOKUP_HOPS } from './constants.js'
 import { distance, inHalfOpenInterval, inOpenInterval } from './id.js'
 import type { RingId } from './id.js'
 import type { RoutingTable } from './routing-table.js'
@@ -51,6 +51,8 @@ function followersOfSelf (table: RoutingTable): NodeRef[] {
 
 export interface LookupInit {
   maxHops?: number
+  /** ask a known ring node to run each lookup (a client's way), walking the ring only if none can */
+  delegate?: boolean
   /** told when a node did not answer, so the table can stop routing through it */
   onNodeFailed?(node: NodeRef): void
 }
@@ -60,11 +62,15 @@ export class Lookup {
   private readonly rpc: ChordRpc
   private readonly maxHops: number
   private readonly onNodeFailed: (node: NodeRef) => void
+  private readonly delegate: boolean
+  /** ms since the epoch before which no delegate is asked: the last ones all failed */
+  private delegationPausedUntil = 0
 
   constructor (table: RoutingTable, rpc: ChordRpc, init: LookupInit = {}) {
     this.table = table
     this.rpc = rpc
     this.maxHops = init.maxHops ?? MAX_LOOKUP_HOPS
+    this.delegate = init.delegate ?? false
     this.onNodeFailed = init.onNodeFailed ?? (() => {})
   }
 
@@ -74,8 +80,37 @@ export class Lookup {
     if (first.done) {
       return { successors: first.successors, hops: 0 }
     }
+    if (this.delegate && Date.now() >= this.delegationPausedUntil) {
+      const delegated = await this.delegated(id, options)
+      if (delegated != null) {
+        return delegated
+      }
+      // every delegate failed (old nodes, overloaded ones): walk the ring for a while
+      this.delegationPausedUntil = Date.now() + DELEGATION_PAUSE
+    }
     // every preceding node we know is a fallback, not just the few a remote reply would carry
     return this.route(id, this.table.closestPreceding(id, Infinity), options)
+  }
+
+  /**
+   * The successor of `id` as a ring node we know answers it, our successors first (the nodes a
+   * client is connected to); undefined when none of them can
+   */
+  private async delegated (id: RingId, options: RpcOptions): Promise<LookupResult | undefined> {
+    for (const node of this.table.getSuccessors().slice(0, MAX_LOOKUP_DELEGATES)) {
+      try {
+        const successors = await this.rpc.delegateLookup(node, id, options)
+        if (successors.length > 0) {
+          return { successors, hops: 1 }
+        }
+      } catch (err) {
+        if (options.signal?.aborted === true) {
+          throw err
+        }
+        this.onNodeFailed(node)
+      }
+    }
+    return undefined
   }
 
   /** The successor of `id`, asking `entry` first (joining, or looking through a peer outside our path) */

@@ -36,6 +36,8 @@ export interface RingNodeInit {
   replicas?: number
   /** use the ring without holding a position: no replication, no rehoming, no notify */
   clientMode?: boolean
+  /** a client asks a ring node to run its lookups; default DEFAULT_DELEGATE_LOOKUPS */
+  delegateLookups?: boolean
   timers?: CoreTimers
   /** told how each lookup went (metrics listen) */
   onLookup?(outcome: LookupOutcome): void
@@ -87,6 +89,7 @@ export class RingNode {
       rpc: this.rpc,
       replicas: init.replicas,
       clientMode: init.clientMode,
+      delegateLookups: init.delegateLookups,
       ...init.timers,
       onNeighboursChanged: () => { this.neighboursChanged() },
       onLookup: init.onLookup,

@@ -3,8 +3,10 @@
  * the maintenance rounds on timers, and the answers to other nodes' requests. Transport-agnostic:
  * it reaches other nodes only through a `ChordRpc`.
  */
+import { ForbiddenError } from '../errors.js'
 import {
   DEFAULT_CHECK_PREDECESSOR_INTERVAL,
+  DEFAULT_DELEGATE_LOOKUPS,
   DEFAULT_FIX_FINGERS_INTERVAL,
   DEFAULT_REPLICAS,
   DEFAULT_STABILIZE_INTERVAL,
@@ -37,6 +39,11 @@ export interface RingInit extends RingTimers {
   /** replication factor r; the successor list is at least this long */
   replicas?: number
   clientMode?: boolean
+  /**
+   * a client asks a ring node it knows to run each lookup for it (one request) instead of asking
+   * node after node itself; default DEFAULT_DELEGATE_LOOKUPS. Ignored by ring members.
+   */
+  delegateLookups?: boolean
   onNeighboursChanged?(): void
   /** told how each `lookup` went (the node's own and replication's, not the fingers' refresh): metrics listen */
   onLookup?(outcome: LookupOutcome): void
@@ -69,6 +76,7 @@ export class ChordRing implements ChordRpcHandler {
       clientMode: this.clientMode
     })
     this.lookupEngine = new Lookup(this.table, init.rpc, {
+      delegate: this.clientMode && (init.delegateLookups ?? DEFAULT_DELEGATE_LOOKUPS),
       onNodeFailed: node => { this.table.removeFinger(node.peer) }
     })
     this.maintenance = new Maintenance(this.table, init.rpc, this.lookupEngine, {
@@ -178,5 +186,13 @@ export class ChordRing implements ChordRpcHandler {
 
   onLeaving (from: NodeRef, neighbours: Neighbours): void {
     this.maintenance.onLeaving(from, neighbours)
+  }
+
+  async onDelegatedLookup (_from: NodeRef, id: RingId): Promise<NodeRef[]> {
+    if (this.clientMode) {
+      throw new ForbiddenError('a client holds no ring position: it runs no lookups for others')
+    }
+    const { successors } = await this.lookupEngine.findSuccessor(id)
+    return successors
   }
 }

@@ -48,6 +48,11 @@ export interface ChordRpc {
   leaving(to: NodeRef, neighbours: Neighbours, options?: RpcOptions): Promise<void>
   /** liveness check */
   ping(to: NodeRef, options?: RpcOptions): Promise<void>
+  /**
+   * ask `to`, a ring member, to run a whole lookup of `id` and answer the id's successors (the
+   * owner first): what a client does that should not dial every node on the way
+   */
+  delegateLookup(to: NodeRef, id: RingId, options?: RpcOptions): Promise<NodeRef[]>
 }
 
 /** What a node answers; `from` is the sender as authenticated by the transport */
@@ -56,6 +61,8 @@ export interface ChordRpcHandler {
   onNotify(from: NodeRef): void
   onFindSuccessor(from: NodeRef, id: RingId): FindSuccessorReply
   onLeaving(from: NodeRef, neighbours: Neighbours): void
+  /** run a lookup for `from`; a client holds no position and refuses */
+  onDelegatedLookup(from: NodeRef, id: RingId): Promise<NodeRef[]>
 }
 
 /**

@@ -51,6 +51,10 @@ export class SelfShortcut implements RingRpc {
     }
   }
 
+  async delegateLookup (to: NodeRef, id: RingId, options?: RpcOptions): Promise<NodeRef[]> {
+    return this.isSelf(to) ? structuredClone(await this.local.ringHandler.onDelegatedLookup(this.self, id)) : this.rpc.delegateLookup(to, id, options)
+  }
+
   namespace (name: NamespaceName): RecordRpc & DeletionRpc {
     let rpc = this.namespaces.get(name)
     if (rpc == null) {

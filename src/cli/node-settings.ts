@@ -152,8 +152,8 @@ export function chordNodeOptions (settings: NodeSettings): ChordNodeOptions {
   const options: ChordNodeOptions = {
     dataDir: settings.dataDir,
     listen: settings.listen?.map(String),
-    announce: settings.announce?.map(String),
-    appendAnnounce: settings.appendAnnounce?.map(String),
+    ...(settings.announce == null ? {} : { announce: settings.announce.map(String) }),
+    ...(settings.appendAnnounce == null ? {} : { appendAnnounce: settings.appendAnnounce.map(String) }),
     bootstrap: settings.bootstrap?.map(String) ?? [],
     replicas: settings.replicas,
     joinTimeoutMs: settings.joinTimeout,

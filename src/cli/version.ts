@@ -1,11 +1,12 @@
 /**
- * This package's version, for `--version` and the status report. package.json sits two folders
- * above this file when run from source (src/cli) and three when compiled (dist/src/cli).
+ * This package's version, for `--version` and the status report. package.json sits one folder
+ * above the bundled bin (dist/chord-node.mjs), two above this file run from source (src/cli) and
+ * three when compiled (dist/src/cli).
  */
 import { readFileSync } from 'node:fs'
 
-/** Folders above this file to look in for package.json: src/cli, then dist/src/cli */
-const PACKAGE_JSON_CANDIDATES = ['../../package.json', '../../../package.json']
+/** Where to look for package.json, from: the bundled bin, src/cli, dist/src/cli */
+const PACKAGE_JSON_CANDIDATES = ['../package.json', '../../package.json', '../../../package.json']
 
 export function packageVersion (): string {
   for (const candidate of PACKAGE_JSON_CANDIDATES) {

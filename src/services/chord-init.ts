@@ -46,6 +46,11 @@ export interface ChordInit {
   joinTimeoutMs?: number
   /** ms for one attempt to join through one peer (dial, lookup, stabilize); default JOIN_ATTEMPT_TIMEOUT */
   joinAttemptTimeoutMs?: number
+  /**
+   * a client asks a ring node it is connected to to run each lookup, instead of dialling node
+   * after node (what a browser wants); default DEFAULT_DELEGATE_LOOKUPS. Ring members ignore it
+   */
+  delegateLookups?: boolean
   /** record lifetimes: the default for puts without a TTL, and the cap on what any peer may ask for */
   ttl?: Partial<TtlPolicy>
   /** storage quotas */
@@ -64,6 +69,7 @@ export interface ChordSettings {
   dataDir?: string
   replicas: number
   clientMode: boolean
+  delegateLookups?: boolean
   joinTimeoutMs: number
   joinAttemptTimeoutMs: number
   ttl: TtlPolicy
@@ -101,6 +107,7 @@ export function resolveChordInit (init: ChordInit = {}): ChordSettings {
     dataDir: init.dataDir,
     replicas,
     clientMode,
+    delegateLookups: init.delegateLookups,
     joinTimeoutMs: positiveMs('joinTimeoutMs', init.joinTimeoutMs ?? JOIN_TIMEOUT, { infinite: true }),
     joinAttemptTimeoutMs: positiveMs('joinAttemptTimeoutMs', init.joinAttemptTimeoutMs ?? JOIN_ATTEMPT_TIMEOUT),
     ttl: resolveTtlPolicy(init.ttl),

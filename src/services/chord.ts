@@ -122,6 +122,7 @@ export class ChordService implements Startable {
       ttl: settings.ttl,
       replicas: settings.replicas,
       clientMode: settings.clientMode,
+      delegateLookups: settings.delegateLookups,
       timers: settings.timers,
       onLookup: outcome => { this.metricsSink.lookupFinished(outcome) },
       onAntiEntropyRound: round => { this.metricsSink.antiEntropyRound(round) },

@@ -110,6 +110,13 @@ export const MAX_SIGNATURE_BYTES = 128
  */
 
 /**
+ * What one LOOKUP costs the asker's ring-request budget: the node runs a whole lookup for it, about
+ * ½·log2 N requests in a ring of N (6 at 10,000 nodes) plus fallbacks around dead nodes, so a client
+ * that delegates its lookups pays about what it would pay walking the ring itself.
+ */
+export const LOOKUP_REQUEST_COST = 8
+
+/**
  * The window in which each budget below is counted, from a peer's first request in it. Long
  * enough that bursts (a lookup-heavy client's, a handoff's) average out; a peer that spends its
  * whole budget at once waits at most this long.

@@ -12,6 +12,7 @@ import {
   MAX_RING_REQUESTS_PER_WINDOW,
   MAX_STORED_BYTES_PER_WINDOW,
   MAX_STORED_RECORDS_PER_WINDOW,
+  LOOKUP_REQUEST_COST,
   RATE_LIMIT_WINDOW
 } from './constants.js'
 import type { ValidRequest } from './validate.js'
@@ -79,6 +80,9 @@ function costsOf (request: ValidRequest): Array<[Budget, number]> {
     case MessageType.FIND_SUCCESSOR:
     case MessageType.LEAVING:
       return [['ringRequests', 1]]
+    case MessageType.LOOKUP:
+      // a whole lookup: as many requests as the node itself sends for it, at most
+      return [['ringRequests', LOOKUP_REQUEST_COST]]
     case MessageType.FETCH:
     case MessageType.RANGE_DIGEST:
     case MessageType.RANGE_SUMMARIES:

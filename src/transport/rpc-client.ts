@@ -127,6 +127,15 @@ export class RpcClient implements RingRpc, Startable {
     await this.exchange(to, { type: MessageType.PING }, options)
   }
 
+  async delegateLookup (to: NodeRef, id: RingId, options?: RpcOptions): Promise<NodeRef[]> {
+    const { response, peerId } = await this.exchange(to, { type: MessageType.LOOKUP, target: ringIdToWire(id) }, options)
+    const successors = await this.wirePeers.decode(response.peers, peerId)
+    if (successors.length === 0) {
+      throw new InvalidMessageError(`${to.peer} answered a LOOKUP with no valid successor`)
+    }
+    return successors
+  }
+
   /**
    * One request and its response on a pooled stream, within the request deadline. An ERROR answer
    * is thrown as the typed error its code names; the stream stays usable. Any other failure resets

@@ -37,6 +37,7 @@ export interface PingRequest { type: MessageType.PING }
 export interface GetNeighboursRequest { type: MessageType.GET_NEIGHBOURS }
 export interface NotifyRequest { type: MessageType.NOTIFY }
 export interface FindSuccessorRequest { type: MessageType.FIND_SUCCESSOR, target: RingId }
+export interface LookupRequest { type: MessageType.LOOKUP, target: RingId }
 export interface LeavingRequest { type: MessageType.LEAVING, neighbours: Neighbours }
 export interface StoreRequest { type: MessageType.STORE, namespace: NamespaceName, records: ChordRecord[] }
 export interface FetchRequest { type: MessageType.FETCH, namespace: NamespaceName, key: Uint8Array, after?: Uint8Array }
@@ -46,7 +47,7 @@ export interface DeleteRequest { type: MessageType.DELETE, namespace: NamespaceN
 
 /** A request whose fields are all present and well-formed for its type */
 export type ValidRequest =
-  | PingRequest | GetNeighboursRequest | NotifyRequest | FindSuccessorRequest | LeavingRequest
+  | PingRequest | GetNeighboursRequest | NotifyRequest | FindSuccessorRequest | LookupRequest | LeavingRequest
   | StoreRequest | FetchRequest | RangeDigestRequest | RangeSummariesRequest | DeleteRequest
 
 /** A wire peer entry whose fields all decoded; its ring id is as claimed, not yet checked */
@@ -70,6 +71,7 @@ export function decodeRequest (bytes: Uint8Array | Uint8ArrayList): ValidRequest
     case MessageType.NOTIFY:
       return { type: request.type }
     case MessageType.FIND_SUCCESSOR:
+    case MessageType.LOOKUP:
       return { type: request.type, target: ringIdFromBytes(requireRingIdBytes(request.target, 'target')) }
     case MessageType.LEAVING:
       if (request.neighbours == null) {
@@ -133,6 +135,10 @@ export function decodeResponse (bytes: Uint8Array | Uint8ArrayList, expected: Me
 
   if (expected === MessageType.FIND_SUCCESSOR && response.done && response.peers.length === 0) {
     throw new InvalidMessageError('FIND_SUCCESSOR response is done but names no successor')
+  }
+
+  if (expected === MessageType.LOOKUP && (!response.done || response.peers.length === 0)) {
+    throw new InvalidMessageError('a LOOKUP response names the target\'s successors, done')
   }
 
   if (expected === MessageType.RANGE_DIGEST && (response.count == null || response.digest?.byteLength !== RING_ID_BYTES)) {

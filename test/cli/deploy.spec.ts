@@ -135,7 +135,7 @@ describe('deployment files', function () {
       }, DOCKER_BUILD_TIMEOUT_MS)
       assert.equal(build.code, 0, `${build.stdout}\n${build.stderr}`)
       console.log(`      docker-build.sh: ${Math.round(build.durationMs / 1000)} s`)
-      for (const built of ['dist/src/cli/main.js', 'examples/browser/dist/bundle.js', 'docker-data']) {
+      for (const built of ['dist/chord-node.mjs', 'examples/browser/dist/bundle.js', 'docker-data']) {
         await stat(join(dir, built))
       }
       await assert.rejects(stat(join(dir, 'node_modules/typescript')), { code: 'ENOENT' }, 'development packages are pruned')
@@ -199,7 +199,7 @@ describe('deployment files', function () {
       const env = Object.fromEntries([...text.matchAll(/^Environment=(CHORD_[A-Z_]+)=(.*)$/gm)].map(([, name, value]) => [name, value]))
       const settings = settingsFrom(env)
       assert.equal(settings.logFormat, 'json')
-      assert.match(text, /^ExecStart=\/usr\/bin\/node \/opt\/libp2p-chord\/dist\/src\/cli\/main\.js run$/m)
+      assert.match(text, /^ExecStart=\/usr\/bin\/node \/opt\/libp2p-chord\/dist\/chord-node\.mjs run$/m)
       assert.match(text, /^RestartPreventExitStatus=2$/m, 'a usage error is not restarted')
       const timeout = Number(/^TimeoutStopSec=(\d+)$/m.exec(text)?.[1])
       assert.ok(timeout * 1000 > (settings.shutdownTimeout), 'systemd waits longer than the node takes to leave')

@@ -1,6 +1,6 @@
 /**
- * `chord-node` as an operator runs it: the compiled program (dist/src/cli/main.js) under plain
- * Node, in its own process. `ensureBuilt()` compiles it once per test run; `startChordNode()`
+ * `chord-node` as an operator runs it: the built program (dist/chord-node.mjs, the package's bin)
+ * under plain Node, in its own process. `ensureBuilt()` builds it once per test run; `startChordNode()`
  * starts a long-lived node (JSON logs, so the test reads its addresses from them);
  * `runChordNode()` runs a one-shot command to its end.
  */
@@ -12,7 +12,7 @@ import { waitFor } from './wait-for.js'
 import type { ChildProcess, SpawnOptions } from 'node:child_process'
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url))
-export const BIN = fileURLToPath(new URL('../../dist/src/cli/main.js', import.meta.url))
+export const BIN = fileURLToPath(new URL('../../dist/chord-node.mjs', import.meta.url))
 
 /** The longest a build may take on a busy 2-core machine */
 export const BUILD_TIMEOUT_MS = 240_000
@@ -30,13 +30,16 @@ export const FAST_TIMER_FLAGS = [
 
 let built: Promise<void> | undefined
 
-/** Compile the package (tsc, as `npm run build` does), once per test process */
+/** Build the package as `npm run build` does (tsc, then the bin's bundle), once per test process */
 export async function ensureBuilt (): Promise<void> {
   built ??= (async () => {
     const tsc = fileURLToPath(new URL('../../node_modules/typescript/bin/tsc', import.meta.url))
-    const result = await runProcess(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { cwd: REPO_ROOT }, BUILD_TIMEOUT_MS)
-    if (result.code !== 0) {
-      throw new Error(`the build failed (${result.code}): ${result.stdout}${result.stderr}`)
+    const steps = [[tsc, '-p', 'tsconfig.build.json'], ['--import', 'tsx', 'scripts/build-bin.ts']]
+    for (const args of steps) {
+      const result = await runProcess(process.execPath, args, { cwd: REPO_ROOT }, BUILD_TIMEOUT_MS)
+      if (result.code !== 0) {
+        throw new Error(`the build failed (${result.code}): ${result.stdout}${result.stderr}`)
+      }
     }
   })()
   return built

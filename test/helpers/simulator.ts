@@ -28,6 +28,8 @@ export interface SimulatorInit {
 export interface SimNodeOptions {
   /** use the ring without holding a position in it */
   clientMode?: boolean
+  /** a client asks a ring node to run its lookups (the default) or walks the ring itself */
+  delegateLookups?: boolean
 }
 
 export interface SimRecords {
@@ -62,7 +64,8 @@ export class Simulator {
       store,
       ttl: DEFAULT_TTL_POLICY,
       replicas: this.replicas,
-      clientMode: options.clientMode
+      clientMode: options.clientMode,
+      delegateLookups: options.delegateLookups
     })
     this.nodes.set(name, node)
     this.records.set(name, { store, replication: node.records })
@@ -208,7 +211,8 @@ export class Simulator {
       notify: async (to): Promise<void> => { target(to, 'notify').onNotify(self) },
       findSuccessor: async (to, id): Promise<FindSuccessorReply> => copy(target(to, 'findSuccessor').onFindSuccessor(self, id)),
       leaving: async (to, neighbours): Promise<void> => { target(to, 'leaving').onLeaving(self, copy(neighbours)) },
-      ping: async (to): Promise<void> => { target(to, 'ping') }
+      ping: async (to): Promise<void> => { target(to, 'ping') },
+      delegateLookup: async (to, id) => copy(await target(to, 'delegateLookup').onDelegatedLookup(self, id))
     }
   }
 }

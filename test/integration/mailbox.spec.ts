@@ -66,6 +66,7 @@ describe('the end-to-end encrypted mailbox on a ring of real nodes', function ()
         onNotify: () => {},
         onFindSuccessor: () => ({ done: false, closer: [] }),
         onLeaving: () => {},
+        onDelegatedLookup: refuse,
         onStoreRecords: refuse,
         onFetchRecords: refuse,
         onRangeDigest: refuse,

@@ -52,6 +52,11 @@ class FakeHandler implements ChordRpcHandler, RecordRpcHandler {
     this.record({ method: 'onLeaving', from, arg: neighbours })
   }
 
+  async onDelegatedLookup (from: NodeRef, id: RingId): Promise<NodeRef[]> {
+    this.record({ method: 'onDelegatedLookup', from, arg: id })
+    return this.reply.done ? this.reply.successors : []
+  }
+
   async onStoreRecords (from: NodeRef, records: ChordRecord[]): Promise<void> {
     this.record({ method: 'onStoreRecords', from, arg: records })
     this.records.push(...records)

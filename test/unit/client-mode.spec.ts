@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict'
 import { hashToRingId, ringIdToBytes } from '../../src/chord/id.js'
-import { InvalidOptionsError, LookupFailedError, createChordNode } from '../../src/index.js'
+import { ForbiddenError, InvalidOptionsError, LookupFailedError, createChordNode } from '../../src/index.js'
 import { createRecord } from '../../src/chord/record.js'
+import { MAX_LOOKUP_DELEGATES } from '../../src/chord/constants.js'
 import { Simulator, seededRandom } from '../helpers/simulator.js'
 import type { ChordRing } from '../../src/chord/ring.js'
 
@@ -57,6 +58,62 @@ describe('client mode', function () {
     assert.deepEqual(await sim.recordsOf(CLIENT).store.get(key), [], 'the client keeps no records')
     const member = sim.recordsOf(sim.expectedOwner(hashToRingId(key)).peer)
     assert.equal((await member.replication.get(key)).length, 1)
+  })
+
+  it('asks a ring node to run each lookup (one request), and walks the ring itself when its delegates fail', async () => {
+    const random = seededRandom(7)
+    let counting = false
+    let delegatesFail = false
+    const sent = new Map<string, number>()
+    const sim = new Simulator({
+      onMessage: (from, _to, kind) => {
+        if (counting && from.peer === CLIENT) {
+          sent.set(kind, (sent.get(kind) ?? 0) + 1)
+        }
+        if (delegatesFail && kind === 'delegateLookup') {
+          throw new Error('this ring node runs no lookups for others')
+        }
+      }
+    })
+    await sim.grow(RING_SIZE, random)
+    await sim.roundsUntil(() => sim.isConsistent(), 100)
+    const client = await sim.addNode(CLIENT, { clientMode: true })
+    await client.join(sim.liveRings()[0].self)
+    await sim.round()
+
+    const ids = Array.from({ length: 20 }, (_, k) => hashToRingId(new TextEncoder().encode(`key-${k}`)))
+    counting = true
+    for (const id of ids) {
+      const { successors, hops } = await client.lookup(id)
+      assert.equal(successors[0].peer, sim.expectedOwner(id).peer)
+      assert.ok(hops <= 1)
+    }
+    counting = false
+    // ids the client owns no closer knowledge of are each one request to a delegate, never a walk
+    assert.ok((sent.get('delegateLookup') ?? 0) <= ids.length)
+    assert.equal(sent.get('findSuccessor') ?? 0, 0, 'the client walked the ring itself')
+
+    // its delegates refuse (an older node, an overloaded one): it finds the owner node by node
+    delegatesFail = true
+    sent.clear()
+    counting = true
+    for (const id of ids.slice(0, 5)) {
+      assert.equal((await client.lookup(id)).successors[0].peer, sim.expectedOwner(id).peer)
+    }
+    assert.ok((sent.get('findSuccessor') ?? 0) > 0, 'the client fell back to walking the ring')
+    assert.ok((sent.get('delegateLookup') ?? 0) <= MAX_LOOKUP_DELEGATES, 'once every delegate failed, the next lookups do not ask them again at once')
+  })
+
+  it('runs lookups for clients as a ring member, and refuses to as a client', async () => {
+    const sim = new Simulator()
+    await sim.grow(4, seededRandom(3))
+    await sim.roundsUntil(() => sim.isConsistent(), 100)
+    const client = await sim.addNode(CLIENT, { clientMode: true })
+    await client.join(sim.liveRings()[0].self)
+    const id = hashToRingId(new TextEncoder().encode('some key'))
+    const member = sim.liveRings()[1]
+    assert.equal((await member.onDelegatedLookup(client.self, id))[0].peer, sim.expectedOwner(id).peer)
+    await assert.rejects(client.onDelegatedLookup(member.self, id), ForbiddenError)
   })
 
   it('names nobody, itself included, while it knows no ring node', async () => {

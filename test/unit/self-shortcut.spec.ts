@@ -26,6 +26,7 @@ function transport (sent: string[]): RingRpc {
     findSuccessor: async to => { refuse(to, 'findSuccessor'); return { done: false, closer: [] } },
     leaving: async to => { refuse(to, 'leaving') },
     ping: async to => { refuse(to, 'ping') },
+    delegateLookup: async to => { refuse(to, 'delegateLookup'); return [] },
     namespace: () => namespace
   }
 }
@@ -37,7 +38,8 @@ describe('calls a node addresses to itself', () => {
       onGetNeighbours: () => ({ successors: [other] }),
       onNotify: () => {},
       onFindSuccessor: (from, id) => { asked.push({ from, id }); return { done: true, successors: [self] } },
-      onLeaving: () => {}
+      onLeaving: () => {},
+      onDelegatedLookup: async () => [self]
     }
     const sent: string[] = []
     const rpc = new SelfShortcut(transport(sent), self, { ringHandler: ring, handlerOf: () => undefined })

@@ -17,7 +17,8 @@ export enum MessageType {
   FETCH = 'FETCH',
   RANGE_DIGEST = 'RANGE_DIGEST',
   RANGE_SUMMARIES = 'RANGE_SUMMARIES',
-  DELETE = 'DELETE'
+  DELETE = 'DELETE',
+  LOOKUP = 'LOOKUP'
 }
 
 enum __MessageTypeValues {
@@ -31,7 +32,8 @@ enum __MessageTypeValues {
   FETCH = 7,
   RANGE_DIGEST = 8,
   RANGE_SUMMARIES = 9,
-  DELETE = 10
+  DELETE = 10,
+  LOOKUP = 11
 }
 
 export namespace MessageType {

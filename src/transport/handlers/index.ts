@@ -8,6 +8,7 @@ import { FetchHandler } from './fetch.js'
 import { FindSuccessorHandler } from './find-successor.js'
 import { GetNeighboursHandler } from './get-neighbours.js'
 import { LeavingHandler } from './leaving.js'
+import { LookupHandler } from './lookup.js'
 import { NotifyHandler } from './notify.js'
 import { PingHandler } from './ping.js'
 import { RangeDigestHandler } from './range-digest.js'
@@ -26,6 +27,7 @@ export function createRequestHandlers (init: RequestHandlersInit): RequestHandle
     [MessageType.GET_NEIGHBOURS]: new GetNeighboursHandler(init),
     [MessageType.NOTIFY]: new NotifyHandler(init),
     [MessageType.FIND_SUCCESSOR]: new FindSuccessorHandler(init),
+    [MessageType.LOOKUP]: new LookupHandler(init),
     [MessageType.LEAVING]: new LeavingHandler(init),
     [MessageType.STORE]: new StoreHandler(init),
     [MessageType.FETCH]: new FetchHandler(init),
