@@ -37,5 +37,5 @@ STOPSIGNAL SIGTERM
 HEALTHCHECK --interval=30s --timeout=5s --start-period=90s \
   CMD ["node", "-e", "fetch('http://127.0.0.1:9464/health').then(r => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 # node itself is PID 1 (no shell, no npm in between): it gets the SIGTERM and leaves the ring
-ENTRYPOINT ["node", "/app/dist/chord-node.mjs"]
+ENTRYPOINT ["node", "--max-semi-space-size=1", "/app/dist/chord-node.mjs"]
 CMD ["run"]

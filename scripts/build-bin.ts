@@ -13,6 +13,7 @@ import { build } from 'esbuild'
 
 const root = join(fileURLToPath(new URL('.', import.meta.url)), '..')
 
+
 await build({
   entryPoints: [join(root, 'dist', 'src', 'cli', 'main.js')],
   outfile: join(root, 'dist', 'chord-node.mjs'),
@@ -24,6 +25,7 @@ await build({
   // a native addon cannot be bundled: classic-level is loaded from node_modules as it is
   external: ['classic-level'],
   // some dependencies are CommonJS and call require(): give the bundle one
+  // (esbuild keeps the entry's own first line, `#!/usr/bin/env -S node --max-semi-space-size=1`)
   banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
   logLevel: 'warning'
 })

@@ -199,7 +199,7 @@ describe('deployment files', function () {
       const env = Object.fromEntries([...text.matchAll(/^Environment=(CHORD_[A-Z_]+)=(.*)$/gm)].map(([, name, value]) => [name, value]))
       const settings = settingsFrom(env)
       assert.equal(settings.logFormat, 'json')
-      assert.match(text, /^ExecStart=\/usr\/bin\/node \/opt\/libp2p-chord\/dist\/chord-node\.mjs run$/m)
+      assert.match(text, /^ExecStart=\/usr\/bin\/node --max-semi-space-size=1 \/opt\/libp2p-chord\/dist\/chord-node\.mjs run$/m)
       assert.match(text, /^RestartPreventExitStatus=2$/m, 'a usage error is not restarted')
       const timeout = Number(/^TimeoutStopSec=(\d+)$/m.exec(text)?.[1])
       assert.ok(timeout * 1000 > (settings.shutdownTimeout), 'systemd waits longer than the node takes to leave')
