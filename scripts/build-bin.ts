@@ -13,7 +13,6 @@ import { build } from 'esbuild'
 
 const root = join(fileURLToPath(new URL('.', import.meta.url)), '..')
 
-
 await build({
   entryPoints: [join(root, 'dist', 'src', 'cli', 'main.js')],
   outfile: join(root, 'dist', 'chord-node.mjs'),

@@ -14,13 +14,14 @@
  * where the checksum is the first bytes of a labelled sha256 of what precedes it. The export is
  * the secret itself, unencrypted: store it as you would a password.
  */
-import { ed25519, x25519 } from '@noble/curves/ed25519.js'
+import { randomBytes } from '@noble/hashes/utils.js'
 import { equalBytes } from '@noble/curves/utils.js'
 import { InvalidOptionsError } from '../errors.js'
 import {
   IDENTITY_EXPORT_CHECKSUM_LENGTH, IDENTITY_EXPORT_LABEL, IDENTITY_EXPORT_LENGTH, IDENTITY_EXPORT_VERSION,
   SECRET_KEY_LENGTH, SIGNATURE_LENGTH, USER_SIGNATURE_LABEL
 } from './constants.js'
+import { ed25519, x25519 } from './primitives.js'
 import { PublicKey } from './public-key.js'
 import { labelledHash, transcript, utf8 } from './transcript.js'
 
@@ -81,8 +82,8 @@ class LocalIdentity implements Identity {
 /** A new identity with fresh random keys */
 export async function createIdentity (): Promise<Identity> {
   return fromSecrets({
-    signing: ed25519.utils.randomSecretKey(),
-    agreement: x25519.utils.randomSecretKey()
+    signing: randomBytes(SECRET_KEY_LENGTH),
+    agreement: randomBytes(SECRET_KEY_LENGTH)
   })
 }
 
@@ -123,13 +124,13 @@ export function verifyTranscript (publicKey: PublicKey, signature: Uint8Array, l
   if (signature.byteLength !== SIGNATURE_LENGTH) {
     return false
   }
-  return ed25519.verify(signature, transcript(label, ...parts), publicKey.signingKey, { zip215: false })
+  return ed25519.verify(signature, transcript(label, ...parts), publicKey.signingKey)
 }
 
 /**
  * X25519 shared secret between the identity's key agreement key and `otherKey`.
  *
- * @throws Error (from noble) if `otherKey` is of low order, which would make the secret zero
+ * @throws Error if `otherKey` is of low order, which would make the secret zero
  */
 export function keyAgreement (identity: Identity, otherKey: Uint8Array): Uint8Array {
   return x25519.getSharedSecret(secretsOf(identity).agreement, otherKey)

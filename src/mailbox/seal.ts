@@ -16,10 +16,8 @@
  * decrypts nothing. Who sent a message is only inside the ciphertext, and is believed only once
  * its signature verifies.
  */
-import { x25519 } from '@noble/curves/ed25519.js'
-import { chacha20poly1305 } from '@noble/ciphers/chacha.js'
-import { hkdf } from '@noble/hashes/hkdf.js'
 import { sha256 } from '@noble/hashes/sha2.js'
+import { randomBytes } from '@noble/hashes/utils.js'
 import { equalBytes } from '@noble/curves/utils.js'
 import { InvalidMessageError, InvalidOptionsError, VerificationError } from '../errors.js'
 import { Envelope, Sealed } from '../protocol/generated/envelope.js'
@@ -29,6 +27,7 @@ import {
 } from './constants.js'
 import { keyAgreement, signTranscript, verifyTranscript } from './identity.js'
 import { pad, paddedSizeForContent, paddedSizeForEnvelope, unpad } from './padding.js'
+import { chachaDecrypt, chachaEncrypt, hkdfSha256, x25519 } from './primitives.js'
 import { PublicKey, parseAddress } from './public-key.js'
 import { transcript, uint64 } from './transcript.js'
 import type { Identity } from './identity.js'
@@ -68,7 +67,8 @@ export interface EphemeralKeyPair {
  * larger than MAX_PLAINTEXT_SIZE, or sentAt is not an integer in [0, MAX_SENT_AT]
  */
 export async function seal (sender: Identity, recipient: PublicKey | string, plaintext: Uint8Array, options: SealOptions = {}): Promise<Uint8Array> {
-  return sealWith(sender, toPublicKey(recipient), plaintext, options.sentAt ?? Date.now(), x25519.keygen(), options.kind)
+  const secretKey = randomBytes(CURVE_KEY_LENGTH)
+  return sealWith(sender, toPublicKey(recipient), plaintext, options.sentAt ?? Date.now(), { secretKey, publicKey: x25519.getPublicKey(secretKey) }, options.kind)
 }
 
 /**
@@ -159,7 +159,7 @@ export function encryptSealed (recipient: PublicKey, ephemeral: EphemeralKeyPair
     throw new InvalidOptionsError('the recipient\'s key agreement key is of low order: nothing can be sealed to it', { cause: err })
   }
   const { key, nonce } = messageKeys(shared, ephemeral.publicKey, recipient)
-  const ciphertext = chacha20poly1305(key, nonce).encrypt(pad(encoded, paddedSize))
+  const ciphertext = chachaEncrypt(key, nonce, pad(encoded, paddedSize))
   return Envelope.encode({ version: ENVELOPE_VERSION, ephemeralKey: ephemeral.publicKey, ciphertext })
 }
 
@@ -189,7 +189,7 @@ export function decryptSealed (recipient: Identity, bytes: Uint8Array): { epheme
   const { key, nonce } = messageKeys(shared, envelope.ephemeralKey, recipient.publicKey)
   let padded: Uint8Array
   try {
-    padded = chacha20poly1305(key, nonce).decrypt(envelope.ciphertext)
+    padded = chachaDecrypt(key, nonce, envelope.ciphertext)
   } catch (err) {
     throw new VerificationError('the envelope does not decrypt with this key: it was sealed for someone else or altered', { cause: err })
   }
@@ -234,7 +234,7 @@ function signedParts (sender: PublicKey, recipient: PublicKey, ephemeralKey: Uin
 
 function messageKeys (shared: Uint8Array, ephemeralKey: Uint8Array, recipient: PublicKey): { key: Uint8Array, nonce: Uint8Array } {
   const info = transcript(ENVELOPE_KEY_LABEL, ephemeralKey, recipient.bytes)
-  const okm = hkdf(sha256, shared, undefined, info, AEAD_KEY_LENGTH + AEAD_NONCE_LENGTH)
+  const okm = hkdfSha256(shared, info, AEAD_KEY_LENGTH + AEAD_NONCE_LENGTH)
   return { key: okm.subarray(0, AEAD_KEY_LENGTH), nonce: okm.subarray(AEAD_KEY_LENGTH) }
 }
 
