@@ -107,7 +107,10 @@ export class Replication implements RecordRpcHandler {
       new Periodic(async () => { await task() }, { intervalMs, jitter: TIMER_JITTER, onError: init.onError })
     this.loops = [
       timer(async () => this.antiEntropy(), init.antiEntropyIntervalMs ?? DEFAULT_ANTI_ENTROPY_INTERVAL),
-      timer(async () => { init.onSwept?.(await this.store.sweepExpired({ now: this.now() })) }, init.sweepIntervalMs ?? DEFAULT_SWEEP_INTERVAL)
+      timer(async () => {
+        const swept = await this.store.sweepExpired({ now: this.now() })
+        init.onSwept?.(swept)
+      }, init.sweepIntervalMs ?? DEFAULT_SWEEP_INTERVAL)
     ]
   }
 

@@ -65,7 +65,9 @@ export class PartitionHealer {
     this.log = components.logger.forComponent('libp2p-chord:healing')
     this.loop = new Periodic(async () => {
       try {
-        this.init.onRound?.(await this.healOnce() ? 'merged' : 'unchanged')
+        // healed first: an optional call whose function is missing would not evaluate its argument
+        const healed = await this.healOnce()
+        this.init.onRound?.(healed ? 'merged' : 'unchanged')
       } catch (err) {
         this.init.onRound?.('failed')
         throw err

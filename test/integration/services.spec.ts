@@ -140,6 +140,10 @@ describe('chord() options', () => {
     assert.throws(() => chord({ clientMode: true }), (err: Error) => err instanceof InvalidOptionsError && /bootstrap/.test(err.message))
   })
 
+  it('takes a timer left undefined as its default, as one left out', () => {
+    assert.equal(typeof chord({ timers: { stabilizeIntervalMs: undefined, fixFingersIntervalMs: 500 } }), 'function')
+  })
+
   it('refuses a mailbox without the chord service, naming what to add', async () => {
     await assert.rejects(createLibp2p({
       transports: [tcp()],
