@@ -281,7 +281,6 @@ describe('chat page (Chromium)', function () {
     const proxy = await startTlsProxy(() => wsPort)
     const announced = `/ip4/127.0.0.1/tcp/${proxy.port}/tls/ws`
     const proxied = await createChordNode(nodeOptions({ listen: ['/ip4/127.0.0.1/tcp/0', '/ip4/127.0.0.1/tcp/0/ws'], appendAnnounce: [announced], bootstrap: [addressOf(ring[0])] }))
-    ring.push(proxied)
     try {
       wsPort = Number(proxied.getMultiaddrs().find(ma => ma.toString().endsWith(`/ws/p2p/${proxied.peerId.toString()}`) && !ma.toString().includes('/tls/'))?.toString().split('/')[4])
       assert.ok(wsPort > 0)
@@ -302,6 +301,9 @@ describe('chat page (Chromium)', function () {
       await sendMessage(bob, 'Hi Carol, received')
       await message(carol, 'in', 'Hi Carol, received').waitFor({ timeout: MESSAGE_DEADLINE })
     } finally {
+      // the pages of the other tests cannot dial the proxy's address (its certificate is trusted
+      // here only): the node leaves the ring, and takes nothing of it along
+      await proxied.stop()
       await proxy.close()
     }
   })
@@ -310,19 +312,23 @@ describe('chat page (Chromium)', function () {
     assert.ok(site != null && browser != null)
     const tls = await selfSignedCertificate()
     const secure = await createChordNode(nodeOptions({ listen: ['/ip4/127.0.0.1/tcp/0', '/ip4/127.0.0.1/tcp/0/tls/ws'], tls, bootstrap: [addressOf(ring[0])] }))
-    ring.push(secure)
-    const address = secure.getMultiaddrs().find(ma => ma.toString().includes('/tls/ws/'))
-    assert.ok(address != null, `no /tls/ws address among ${secure.getMultiaddrs().join(', ')}`)
+    try {
+      const address = secure.getMultiaddrs().find(ma => ma.toString().includes('/tls/ws/'))
+      assert.ok(address != null, `no /tls/ws address among ${secure.getMultiaddrs().join(', ')}`)
 
-    const context = await browser.newContext({ ignoreHTTPSErrors: true })
-    contexts.push(context)
-    const erin = await context.newPage()
-    recordLog(erin, 'erin (tls/ws)', pageLog)
-    const { address: erinAddress } = await openChat(erin, `${site.origin}/?bootstrap=${encodeURIComponent(address.toString())}`)
-    await addContact(erin, bobAddress, 'Bob')
-    await sendMessage(erin, 'Hello Bob, over a node\'s own TLS')
-    await openConversation(bob, erinAddress)
-    await message(bob, 'in', 'Hello Bob, over a node\'s own TLS').waitFor({ timeout: MESSAGE_DEADLINE })
+      const context = await browser.newContext({ ignoreHTTPSErrors: true })
+      contexts.push(context)
+      const erin = await context.newPage()
+      recordLog(erin, 'erin (tls/ws)', pageLog)
+      const { address: erinAddress } = await openChat(erin, `${site.origin}/?bootstrap=${encodeURIComponent(address.toString())}`)
+      await addContact(erin, bobAddress, 'Bob')
+      await sendMessage(erin, 'Hello Bob, over a node\'s own TLS')
+      await openConversation(bob, erinAddress)
+      await message(bob, 'in', 'Hello Bob, over a node\'s own TLS').waitFor({ timeout: MESSAGE_DEADLINE })
+    } finally {
+      // the other tests' pages cannot dial it (its certificate is trusted here only): it leaves
+      await secure.stop()
+    }
   })
 
   it('takes screenshots of a conversation, on a desktop and on a phone', async () => {
