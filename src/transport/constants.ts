@@ -181,5 +181,10 @@ export const ErrorCode = {
   /** the asker may not do this (e.g. read a mailbox it does not own or replicate) */
   FORBIDDEN: 'FORBIDDEN',
   /** a signature did not verify; nothing was changed */
-  BAD_SIGNATURE: 'BAD_SIGNATURE'
+  BAD_SIGNATURE: 'BAD_SIGNATURE',
+  /**
+   * a field decoded but breaks the rules of what it names (an owner key that is not a canonical
+   * public key, an owned record that does not parse); nothing was changed
+   */
+  INVALID_ARGUMENT: 'INVALID_ARGUMENT'
 } as const
