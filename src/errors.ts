@@ -30,9 +30,24 @@ export class InvalidRecordError extends ChordError {
   static name = 'InvalidRecordError'
 }
 
-/** A peer sent more than its share; the request was refused without being processed */
+export interface RateLimitedErrorOptions extends ErrorOptions {
+  /** ms after which the same request may be accepted, when the refusing side said */
+  retryAfterMs?: number
+}
+
+/**
+ * A peer sent more than its share; the request was refused without being processed. When the
+ * refusing node said how long its budget (or the mailbox's acceptance rate) needs to refill,
+ * `retryAfterMs` holds it.
+ */
 export class RateLimitedError extends ChordError {
   static name = 'RateLimitedError'
+  readonly retryAfterMs?: number
+
+  constructor (message: string, options: RateLimitedErrorOptions = {}) {
+    super(message, options)
+    this.retryAfterMs = options.retryAfterMs
+  }
 }
 
 /** A remote node did not answer within the request deadline */

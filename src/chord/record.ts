@@ -41,6 +41,8 @@ export interface StorePutResult {
   existing: ChordRecord[]
   /** had expired before the put: not stored */
   expired: ChordRecord[]
+  /** bytes the quotas count that the put added to the store: what it cost the disk */
+  writtenBytes: number
 }
 
 export interface StoreStats {

@@ -23,7 +23,7 @@ import { Periodic } from './periodic.js'
 import { capExpiresAt } from './ttl.js'
 import type { RingId } from './id.js'
 import type { ChordRing } from './ring.js'
-import type { NodeRef, RecordRpc, RecordRpcHandler, RpcOptions } from './rpc.js'
+import type { NodeRef, RecordRpc, RecordRpcHandler, RpcOptions, StoreReceipt } from './rpc.js'
 import type { ChordRecord, RangeDigest, RecordStore, RecordSummary } from './record.js'
 import type { TtlPolicy } from './ttl.js'
 
@@ -275,8 +275,8 @@ export class Replication implements RecordRpcHandler {
     return { sent, fetched }
   }
 
-  async onStoreRecords (_from: NodeRef, records: ChordRecord[]): Promise<void> {
-    await this.acceptRecords(records)
+  async onStoreRecords (_from: NodeRef, records: ChordRecord[]): Promise<StoreReceipt> {
+    return this.acceptRecords(records)
   }
 
   async onFetchRecords (_from: NodeRef, key: Uint8Array): Promise<ChordRecord[]> {
@@ -299,17 +299,18 @@ export class Replication implements RecordRpcHandler {
   }
 
   /** Store records from a peer (or our own put): lifetimes are cut to our maximum */
-  private async acceptRecords (records: ChordRecord[]): Promise<void> {
+  private async acceptRecords (records: ChordRecord[]): Promise<StoreReceipt> {
     const now = this.now()
     const admitted = await this.admit(records)
     if (admitted.length === 0) {
-      return
+      return { writtenBytes: 0 }
     }
     const capped = admitted.map(r => ({ ...r, expiresAt: capExpiresAt(r.expiresAt, now, this.ttl) }))
-    const { added } = await this.store.put(capped, { now })
+    const { added, writtenBytes } = await this.store.put(capped, { now })
     if (added.length > 0) {
       this.onRecordsAdded(added)
     }
+    return { writtenBytes }
   }
 
   private async storeOn (node: NodeRef, records: ChordRecord[], options?: RpcOptions): Promise<void> {

@@ -202,7 +202,7 @@ export class RingNode {
         if (this.departing) {
           throw new NotStartedError('this node is leaving the ring: it takes no records')
         }
-        await handler.onStoreRecords(from, records)
+        return handler.onStoreRecords(from, records)
       },
       onFetchRecords: async (from, key) => handler.onFetchRecords(from, key),
       onRangeDigest: async (from, start, until) => handler.onRangeDigest(from, start, until),

@@ -73,8 +73,14 @@ export interface RecordRpc {
   rangeSummaries(to: NodeRef, from: RingId, until: RingId, options?: RpcOptions): Promise<RecordSummary[]>
 }
 
+/** What a STORE cost the node that took it, so the sender's budgets can be charged with it */
+export interface StoreReceipt {
+  /** bytes the store wrote (0 when every record was there already, or refused) */
+  writtenBytes: number
+}
+
 export interface RecordRpcHandler {
-  onStoreRecords(from: NodeRef, records: ChordRecord[]): Promise<void>
+  onStoreRecords(from: NodeRef, records: ChordRecord[]): Promise<StoreReceipt | void>
   onFetchRecords(from: NodeRef, key: Uint8Array): Promise<ChordRecord[]>
   onRangeDigest(from: NodeRef, start: RingId, until: RingId): Promise<RangeDigest>
   onRangeSummaries(from: NodeRef, start: RingId, until: RingId): Promise<RecordSummary[]>

@@ -16,7 +16,7 @@ import { decodeEnvelope } from './seal.js'
 import type { Tombstones } from './tombstones.js'
 import type { RingId } from '../chord/id.js'
 import type { Replication } from '../chord/replication.js'
-import type { DeletionRpcHandler, NodeRef, RecordRpcHandler, SignedDeletion } from '../chord/rpc.js'
+import type { DeletionRpcHandler, NodeRef, RecordRpcHandler, SignedDeletion, StoreReceipt } from '../chord/rpc.js'
 import type { ChordRecord, RangeDigest, RecordStore, RecordSummary } from '../chord/record.js'
 
 export interface MailboxRulesInit {
@@ -38,7 +38,7 @@ export class MailboxRules implements RecordRpcHandler, DeletionRpcHandler {
     this.now = init.now ?? Date.now
   }
 
-  async onStoreRecords (from: NodeRef, records: ChordRecord[]): Promise<void> {
+  async onStoreRecords (from: NodeRef, records: ChordRecord[]): Promise<StoreReceipt> {
     for (const record of records) {
       try {
         decodeEnvelope(record.value)
@@ -46,7 +46,7 @@ export class MailboxRules implements RecordRpcHandler, DeletionRpcHandler {
         throw new InvalidRecordError('a mailbox record must be a sealed envelope', { cause: err })
       }
     }
-    await this.init.replication.onStoreRecords(from, records)
+    return this.init.replication.onStoreRecords(from, records)
   }
 
   async onFetchRecords (from: NodeRef, key: Uint8Array): Promise<ChordRecord[]> {

@@ -54,13 +54,13 @@ export class ChordMailbox implements Startable {
   private readonly mailbox: Mailbox
 
   constructor (components: ChordMailboxComponents, init: ChordMailboxInit = {}) {
-    const { core, database, settings, view } = chordServiceOf(components, init.chordService ?? 'chord')[chordInternals]
+    const { core, database, settings, view, limiter } = chordServiceOf(components, init.chordService ?? 'chord')[chordInternals]
     this.log = view.logger.forComponent('libp2p-chord:mailbox')
     const self = core.self
 
     this.store = new LevelRecordStore(database.sublevel(SUBLEVELS.mailbox) as unknown as NodeDatabase, { limits: settings.storeLimits })
     this.tombstones = new Tombstones(database)
-    this.server = new MailboxServer(view, { store: this.store })
+    this.server = new MailboxServer(view, { store: this.store, admitSignatureCheck: peer => { limiter.admitSignatureCheck(peer) } })
     const { replication } = core.addNamespace('mailbox', {
       store: this.store,
       admit: async records => this.tombstones.admit(records),

@@ -33,6 +33,7 @@ import { exportDatabase } from '../storage/backup.js'
 import { createNodeDatabase } from '../storage/database.js'
 import { LevelRecordStore } from '../storage/level-store.js'
 import { PeerCache } from '../storage/peer-cache.js'
+import { RequestLimiter } from '../transport/request-limits.js'
 import { RequestServer } from '../transport/request-server.js'
 import { ringIdOf } from '../transport/ring-id.js'
 import { RpcClient } from '../transport/rpc-client.js'
@@ -87,6 +88,8 @@ export class ChordService implements Startable {
   private readonly rpc: RpcClient
   private readonly core: RingNode
   private readonly server: RequestServer
+  /** every remote peer's budgets, shared by the protocols of the node */
+  private readonly limiter: RequestLimiter
   private readonly peerCacheKeeper: PeerCacheKeeper
   private readonly healer?: PartitionHealer
   private readonly healthCheck: HealthCheck
@@ -127,9 +130,11 @@ export class ChordService implements Startable {
       onAntiEntropyRound: round => { this.metricsSink.antiEntropyRound(round) },
       onError
     })
+    this.limiter = new RequestLimiter(settings.requestLimits)
     this.server = new RequestServer(this.view, {
       node: this.core,
       wirePeers,
+      limiter: this.limiter,
       onServed: request => { this.metricsSink.requestServed(request) }
     })
 
@@ -245,7 +250,7 @@ export class ChordService implements Startable {
 
   /** The parts, for the mailbox service and for tests; not part of the public API */
   get [chordInternals] (): ChordInternals {
-    return { core: this.core, database: this.database, store: this.store, settings: this.settings, view: this.view, metrics: this.metricsSink }
+    return { core: this.core, database: this.database, store: this.store, settings: this.settings, view: this.view, metrics: this.metricsSink, limiter: this.limiter }
   }
 
   async beforeStart (): Promise<void> {

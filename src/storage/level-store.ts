@@ -227,7 +227,7 @@ export class LevelRecordStore implements RecordStore {
   }
 
   private async writeRecords (records: ChordRecord[], now: number, mayFreeSpace: boolean): Promise<PutResult> {
-    const result: PutResult = { added: [], existing: [], expired: [] }
+    const result: PutResult = { added: [], existing: [], expired: [], writtenBytes: 0 }
     const ops: Operation[] = []
     const change = { records: 0, bytes: 0 }
 
@@ -288,6 +288,7 @@ export class LevelRecordStore implements RecordStore {
 
     if (ops.length > 0) {
       await this.commit(ops, change)
+      result.writtenBytes = result.added.reduce((bytes, record) => bytes + storedSize(record.value.byteLength), 0)
     }
     return result
   }

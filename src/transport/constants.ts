@@ -2,7 +2,7 @@
  * Names, sizes and deadlines of the /chord/1.0.0 protocol. Every limit a peer can run into is here,
  * with its unit and the reason for its value; docs/protocol.md lists them for implementers.
  */
-import { second, minute, MiB } from '../units.js'
+import { second, minute, KiB, MiB } from '../units.js'
 import { ID_BYTES } from '../chord/id.js'
 
 export const PROTOCOL = '/chord/1.0.0'
@@ -157,6 +157,41 @@ export const MAX_STORED_BYTES_PER_WINDOW = 256 * MiB
  * window, while one peer's deletions cost at most ~3 s of CPU per window.
  */
 export const MAX_DELETED_IDS_PER_WINDOW = 2048
+
+/**
+ * Signature verifications one peer may make us do per window: 25 a second. Each Ed25519
+ * verification costs ~1–1.5 ms of CPU (a DELETE's owner signature, an owned record's signature, a
+ * mailbox subscriber's proof), so one peer's checks take at most ~4% of a core, and a handful of
+ * identities cannot take the node's CPU from everyone else. A DELETE costs one check however many
+ * ids it names; an owner acknowledging messages one by one sends one per message it reads, about
+ * one a second at most.
+ */
+export const MAX_SIGNATURE_CHECKS_PER_WINDOW = 256
+
+/**
+ * Records one peer may make us read per window to answer FETCH, RANGE_DIGEST and RANGE_SUMMARIES
+ * (charged after the answer, by what it went through; a peer whose budget is spent gets no more
+ * reads until its window ends). A digest hashes every record header in its range, so one request
+ * over the whole ring reads the whole store: at ~1–2 µs a header, this is 1–2 s of work per window
+ * at most, per peer. A replica's anti-entropy comparison reads its range a few times per round,
+ * well within it for stores of a few hundred thousand records.
+ */
+export const MAX_SCANNED_RECORDS_PER_WINDOW = 1_048_576
+
+/**
+ * Bytes one peer may make us write to disk per window (charged after each STORE, by the stored
+ * size of the records it added, plus WRITE_BATCH_COST for the synced batch). Records a STORE
+ * repeats, or that we refuse, cost nothing here. A neighbour handing over a whole default store
+ * (256 MiB) gets it written within four windows, and no peer takes more than ~6.4 MiB/s of our disk.
+ */
+export const MAX_WRITTEN_BYTES_PER_WINDOW = 64 * MiB
+
+/**
+ * What one synced write batch costs the disk besides its bytes, counted against
+ * MAX_WRITTEN_BYTES_PER_WINDOW: at least a page and an fsync, so a flood of one-record STOREs is
+ * not free.
+ */
+export const WRITE_BATCH_COST = 4 * KiB
 
 /**
  * Peers whose budgets are remembered at once (each budget, a few hundred bytes per peer). Budgets

@@ -27,8 +27,14 @@ export function errorCodeOf (err: unknown): string {
   return ErrorCode.INTERNAL
 }
 
-/** The error a caller sees for an ERROR answer; unknown codes are a plain `RemoteError` */
-export function errorFromCode (code: string, message: string): Error {
+/**
+ * The error a caller sees for an ERROR answer; unknown codes are a plain `RemoteError`. A
+ * `RATE_LIMITED` answer's `retryAfterMs` comes with its `RateLimitedError`.
+ */
+export function errorFromCode (code: string, message: string, retryAfterMs?: number): Error {
+  if (code === ErrorCode.RATE_LIMITED) {
+    return new RateLimitedError(`${message}: ${code}`, { retryAfterMs })
+  }
   const ErrorClass = CLASSES.find(([known]) => known === code)?.[1] ?? RemoteError
   return new ErrorClass(`${message}: ${code}`)
 }

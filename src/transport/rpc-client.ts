@@ -170,7 +170,7 @@ export class RpcClient implements RingRpc, Startable {
     if (response.status === Response.Status.ERROR) {
       observe('error')
       this.log('%s to %p failed remotely: %s', request.type, peerId, response.errorCode)
-      throw errorFromCode(response.errorCode ?? '', `${request.type} failed on ${to.peer}`)
+      throw errorFromCode(response.errorCode ?? '', `${request.type} failed on ${to.peer}`, response.retryAfterMs)
     }
     observe('ok')
     return { response, peerId }

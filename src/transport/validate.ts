@@ -124,6 +124,9 @@ export function decodeResponse (bytes: Uint8Array | Uint8ArrayList, expected: Me
     if (code.length === 0 || code.length > MAX_ERROR_CODE_LENGTH) {
       throw new InvalidMessageError(`error code must be 1–${MAX_ERROR_CODE_LENGTH} characters`)
     }
+    if (response.retryAfterMs != null) {
+      requireTime(response.retryAfterMs)
+    }
     return response
   }
 

@@ -1091,6 +1091,7 @@ export interface Response {
   count?: number
   digest?: Uint8Array<ArrayBuffer>
   summaries: RecordSummary[]
+  retryAfterMs?: number
 }
 
 export namespace Response {
@@ -1180,6 +1181,11 @@ export namespace Response {
           }
         }
 
+        if (obj.retryAfterMs != null) {
+          w.uint32(96)
+          w.uint64Number(obj.retryAfterMs)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -1262,6 +1268,10 @@ export namespace Response {
               obj.summaries.push(RecordSummary.codec().decode(reader, reader.uint32(), {
                 limits: opts.limits?.summaries$
               }))
+              break
+            }
+            case 12: {
+              obj.retryAfterMs = reader.uint64Number()
               break
             }
             default: {
@@ -1393,6 +1403,13 @@ export namespace Response {
 
               obj.summaries++
 
+              break
+            }
+            case 12: {
+              yield {
+                field: `${prefix}.retryAfterMs`,
+                value: reader.uint64Number()
+              }
               break
             }
             default: {
@@ -1530,6 +1547,11 @@ export namespace Response {
     index: number
   }
 
+  export interface ResponseRetryAfterMsFieldEvent {
+    field: '$.retryAfterMs'
+    value: number
+  }
+
   export function encode (obj: Partial<Response>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, Response.codec())
   }
@@ -1538,7 +1560,7 @@ export namespace Response {
     return decodeMessage(buf, Response.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Response>): Generator<ResponseTypeFieldEvent | ResponseStatusFieldEvent | ResponseErrorCodeFieldEvent | ResponseNeighboursPredecessorPeerIdFieldEvent | ResponseNeighboursPredecessorRingIdFieldEvent | ResponseNeighboursPredecessorAddrsFieldEvent | ResponseNeighboursSuccessorsPeerIdFieldEvent | ResponseNeighboursSuccessorsRingIdFieldEvent | ResponseNeighboursSuccessorsAddrsFieldEvent | ResponseDoneFieldEvent | ResponsePeersPeerIdFieldEvent | ResponsePeersRingIdFieldEvent | ResponsePeersAddrsFieldEvent | ResponseRecordsKeyFieldEvent | ResponseRecordsValueFieldEvent | ResponseRecordsExpiresAtFieldEvent | ResponseMoreFieldEvent | ResponseCountFieldEvent | ResponseDigestFieldEvent | ResponseSummariesKeyFieldEvent | ResponseSummariesIdFieldEvent | ResponseSummariesExpiresAtFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Response>): Generator<ResponseTypeFieldEvent | ResponseStatusFieldEvent | ResponseErrorCodeFieldEvent | ResponseNeighboursPredecessorPeerIdFieldEvent | ResponseNeighboursPredecessorRingIdFieldEvent | ResponseNeighboursPredecessorAddrsFieldEvent | ResponseNeighboursSuccessorsPeerIdFieldEvent | ResponseNeighboursSuccessorsRingIdFieldEvent | ResponseNeighboursSuccessorsAddrsFieldEvent | ResponseDoneFieldEvent | ResponsePeersPeerIdFieldEvent | ResponsePeersRingIdFieldEvent | ResponsePeersAddrsFieldEvent | ResponseRecordsKeyFieldEvent | ResponseRecordsValueFieldEvent | ResponseRecordsExpiresAtFieldEvent | ResponseMoreFieldEvent | ResponseCountFieldEvent | ResponseDigestFieldEvent | ResponseSummariesKeyFieldEvent | ResponseSummariesIdFieldEvent | ResponseSummariesExpiresAtFieldEvent | ResponseRetryAfterMsFieldEvent> {
     return streamMessage(buf, Response.codec(), opts)
   }
 }
