@@ -58,13 +58,23 @@ export interface AtTime {
   now?: number
 }
 
+export interface StorePutOptions extends AtTime {
+  /**
+   * Who the records are stored for (8 bytes naming a remote peer): what they add counts against
+   * that writer's share of each key and of the store. None for the node's own writes and its ring
+   * neighbours', which are not counted.
+   */
+  writer?: Uint8Array
+}
+
 export interface RecordStore {
   /**
    * Store records in one atomic batch that is on disk when the promise resolves. If any quota
-   * would be exceeded, throws `QuotaExceededError` and writes nothing; records already expired
-   * are skipped and reported, not an error (they may have expired in transit).
+   * would be exceeded (the writer's share included), throws `QuotaExceededError` and writes
+   * nothing; records already expired are skipped and reported, not an error (they may have
+   * expired in transit).
    */
-  put(records: ChordRecord[], options?: AtTime): Promise<StorePutResult>
+  put(records: ChordRecord[], options?: StorePutOptions): Promise<StorePutResult>
 
   /** The live records of a key (a 32-byte ring position) */
   get(key: Uint8Array, options?: AtTime): Promise<ChordRecord[]>

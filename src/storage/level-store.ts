@@ -8,21 +8,21 @@
  * lock: LevelDB iterators read a snapshot.
  */
 import { sha256 } from '@noble/hashes/sha2.js'
-import { NotStartedError, QuotaExceededError } from '../errors.js'
+import { InvalidRecordError, NotStartedError, QuotaExceededError } from '../errors.js'
 import { validateId, validateKey, validateRecord } from '../chord/record.js'
 import { RANGE_READ_BATCH, SWEEP_BATCH_SIZE } from './constants.js'
 import { DURABLE, SUBLEVELS, createNodeDatabase } from './database.js'
 import {
-  STATS_KEY, encodeHeader, encodeStats, encodeValueLength, expiredBound, expiryKey, keyBounds,
-  lastKeyAt, parseExpiryKey, parseHeader, parseRecordKey, parseStats, parseValueLength, plainBytes,
-  recordKey, storedSize
+  STATS_KEY, WRITER_BYTES, encodeExpiryValue, encodeHeader, encodeStats, expiredBound, expiryKey, keyBounds,
+  lastKeyAt, parseExpiryKey, parseExpiryValue, parseHeader, parseRecordKey, parseStats, plainBytes,
+  recordKey, storedSize, writerStatsKey
 } from './record-layout.js'
 import { resolveStoreLimits } from './store-limits.js'
 import type { NodeDatabase } from './database.js'
 import type { RecordHeader } from './record-layout.js'
 import type { StoreLimits } from './store-limits.js'
 import type {
-  AtTime, ChordRecord, StorePutResult as PutResult, RangeDigest, RecordStore, RecordSummary, StoreStats
+  AtTime, ChordRecord, StorePutOptions, StorePutResult as PutResult, RangeDigest, RecordStore, RecordSummary, StoreStats
 } from '../chord/record.js'
 import type { RingId } from '../chord/id.js'
 import type { AbstractBatchOperation, AbstractBatchOptions, AbstractSublevel } from 'abstract-level'
@@ -65,6 +65,15 @@ interface StoredHeader {
   header: RecordHeader
 }
 
+/** How a write changes the counters: the store's, and each writer's (by writer in hex) */
+interface Change extends StoreStats {
+  writers: Map<string, StoreStats>
+}
+
+function noChange (): Change {
+  return { records: 0, bytes: 0, writers: new Map() }
+}
+
 export class LevelRecordStore implements RecordStore {
   private readonly records: Sublevel<Uint8Array>
   private readonly headers: Sublevel<Uint8Array>
@@ -96,7 +105,7 @@ export class LevelRecordStore implements RecordStore {
     this.meta = database.sublevel<string, Uint8Array>(SUBLEVELS.meta, { valueEncoding: 'view' })
   }
 
-  async put (records: ChordRecord[], options: AtTime = {}): Promise<PutResult> {
+  async put (records: ChordRecord[], options: StorePutOptions = {}): Promise<PutResult> {
     this.assertOpen()
     const now = options.now ?? Date.now()
     for (const record of records) {
@@ -105,7 +114,18 @@ export class LevelRecordStore implements RecordStore {
         throw new QuotaExceededError(`a value of ${record.value.byteLength} bytes is over the limit of ${this.limits.maxValueSize}`)
       }
     }
-    return await this.exclusive(async () => await this.writeRecords(records, now, true))
+    const writer = options.writer
+    if (writer != null && writer.byteLength !== WRITER_BYTES) {
+      throw new InvalidRecordError(`a writer is named by ${WRITER_BYTES} bytes, got ${writer.byteLength}`)
+    }
+    return await this.exclusive(async () => await this.writeRecords(records, now, true, writer))
+  }
+
+  /** Records and bytes `writer` holds in this store (what counts against its share) */
+  async writerStats (writer: Uint8Array): Promise<StoreStats> {
+    this.assertOpen()
+    const saved = await this.meta.get(writerStatsKey(hex(writer)))
+    return saved == null ? { records: 0, bytes: 0 } : parseStats(saved)
   }
 
   async get (key: Uint8Array, options: AtTime = {}): Promise<ChordRecord[]> {
@@ -171,7 +191,7 @@ export class LevelRecordStore implements RecordStore {
       const keys = [...unique.values()]
       const headers = await this.headers.getMany(keys)
       const ops: Operation[] = []
-      const change = { records: 0, bytes: 0 }
+      const change = noChange()
       let removed = 0
       headers.forEach((stored, i) => {
         if (stored != null) {
@@ -226,10 +246,11 @@ export class LevelRecordStore implements RecordStore {
     }
   }
 
-  private async writeRecords (records: ChordRecord[], now: number, mayFreeSpace: boolean): Promise<PutResult> {
+  private async writeRecords (records: ChordRecord[], now: number, mayFreeSpace: boolean, writer?: Uint8Array): Promise<PutResult> {
     const result: PutResult = { added: [], existing: [], expired: [], writtenBytes: 0 }
     const ops: Operation[] = []
-    const change = { records: 0, bytes: 0 }
+    const change = noChange()
+    const writerHex = writer == null ? undefined : hex(writer)
 
     const groups = groupByKey(records)
     const storedByKey = await Promise.all(groups.map(async ({ key }) => await this.readHeaders(key)))
@@ -237,10 +258,16 @@ export class LevelRecordStore implements RecordStore {
       const stored = storedByKey[i]
       let liveRecords = 0
       let liveBytes = 0
+      let writerRecords = 0
+      let writerBytes = 0
       for (const { id, header } of stored.values()) {
         if (header.expiresAt > now) {
           liveRecords++
           liveBytes += storedSize(header.valueLength)
+          if (writerHex != null && header.writer != null && hex(header.writer) === writerHex) {
+            writerRecords++
+            writerBytes += storedSize(header.valueLength)
+          }
         } else {
           // the key is being written anyway: drop its dead records in the same batch
           this.removeOps(ops, recordKey(key, id), header, change)
@@ -260,7 +287,7 @@ export class LevelRecordStore implements RecordStore {
           }
         } else {
           result.added.push(record)
-          this.addOps(ops, record)
+          this.addOps(ops, record, writer)
           addedRecords++
           addedBytes += storedSize(record.value.byteLength)
         }
@@ -273,17 +300,33 @@ export class LevelRecordStore implements RecordStore {
         if (liveBytes + addedBytes > this.limits.maxBytesPerKey) {
           throw new QuotaExceededError(`key ${shortHex(key)} would hold ${liveBytes + addedBytes} bytes, over the limit of ${this.limits.maxBytesPerKey}`)
         }
+        if (writerHex != null && writerRecords + addedRecords > this.limits.maxRecordsPerWriterPerKey) {
+          throw new QuotaExceededError(`one writer would hold ${writerRecords + addedRecords} records of key ${shortHex(key)}, over its share of ${this.limits.maxRecordsPerWriterPerKey}`)
+        }
+        if (writerHex != null && writerBytes + addedBytes > this.limits.maxBytesPerWriterPerKey) {
+          throw new QuotaExceededError(`one writer would hold ${writerBytes + addedBytes} bytes of key ${shortHex(key)}, over its share of ${this.limits.maxBytesPerWriterPerKey}`)
+        }
       }
       change.records += addedRecords
       change.bytes += addedBytes
+      if (writerHex != null) {
+        addWriterChange(change, writerHex, addedRecords, addedBytes)
+      }
     }
 
     if (result.added.length > 0 && this.counts.bytes + change.bytes > this.limits.maxTotalBytes) {
       // expired records elsewhere may be what fills the store: sweep them, then plan again
       if (mayFreeSpace && await this.sweepAllLocked(now) > 0) {
-        return await this.writeRecords(records, now, false)
+        return await this.writeRecords(records, now, false, writer)
       }
       throw new QuotaExceededError(`the store would hold ${this.counts.bytes + change.bytes} bytes, over the limit of ${this.limits.maxTotalBytes}`)
+    }
+    if (writer != null && writerHex != null && result.added.length > 0) {
+      const held = await this.writerStats(writer)
+      const wouldHold = held.bytes + (change.writers.get(writerHex)?.bytes ?? 0)
+      if (wouldHold > this.limits.maxBytesPerWriter) {
+        throw new QuotaExceededError(`one writer would hold ${wouldHold} bytes of the store, over its share of ${this.limits.maxBytesPerWriter}`)
+      }
     }
 
     if (ops.length > 0) {
@@ -332,11 +375,11 @@ export class LevelRecordStore implements RecordStore {
 
   private async sweepBatch (now: number): Promise<number> {
     const ops: Operation[] = []
-    const change = { records: 0, bytes: 0 }
+    const change = noChange()
     let removed = 0
     for await (const [stored, value] of this.expiry.iterator({ lt: expiredBound(now), limit: SWEEP_BATCH_SIZE })) {
       const { expiresAt, recordKey } = parseExpiryKey(stored)
-      this.removeOps(ops, recordKey, { expiresAt, valueLength: parseValueLength(value) }, change)
+      this.removeOps(ops, recordKey, { expiresAt, ...parseExpiryValue(value) }, change)
       removed++
     }
     if (removed > 0) {
@@ -345,26 +388,26 @@ export class LevelRecordStore implements RecordStore {
     return removed
   }
 
-  private addOps (ops: Operation[], record: ChordRecord): void {
+  private addOps (ops: Operation[], record: ChordRecord, writer?: Uint8Array): void {
     const stored = recordKey(record.key, record.id)
-    const header = { expiresAt: record.expiresAt, valueLength: record.value.byteLength }
+    const header = { expiresAt: record.expiresAt, valueLength: record.value.byteLength, writer }
     ops.push(
       { type: 'put', sublevel: this.records, key: stored, value: record.value },
       { type: 'put', sublevel: this.headers, key: stored, value: encodeHeader(header) },
-      { type: 'put', sublevel: this.expiry, key: expiryKey(record.expiresAt, record.key, record.id), value: encodeValueLength(header.valueLength) }
+      { type: 'put', sublevel: this.expiry, key: expiryKey(record.expiresAt, record.key, record.id), value: encodeExpiryValue(header.valueLength, writer) }
     )
   }
 
   private extendOps (ops: Operation[], record: ChordRecord, old: RecordHeader): void {
-    const header = { expiresAt: record.expiresAt, valueLength: old.valueLength }
+    const header = { expiresAt: record.expiresAt, valueLength: old.valueLength, writer: old.writer }
     ops.push(
       { type: 'put', sublevel: this.headers, key: recordKey(record.key, record.id), value: encodeHeader(header) },
       { type: 'del', sublevel: this.expiry, key: expiryKey(old.expiresAt, record.key, record.id) },
-      { type: 'put', sublevel: this.expiry, key: expiryKey(record.expiresAt, record.key, record.id), value: encodeValueLength(old.valueLength) }
+      { type: 'put', sublevel: this.expiry, key: expiryKey(record.expiresAt, record.key, record.id), value: encodeExpiryValue(old.valueLength, old.writer) }
     )
   }
 
-  private removeOps (ops: Operation[], stored: Uint8Array, header: RecordHeader, change: StoreStats): void {
+  private removeOps (ops: Operation[], stored: Uint8Array, header: RecordHeader, change: Change): void {
     const { key, id } = parseRecordKey(stored)
     ops.push(
       { type: 'del', sublevel: this.records, key: stored },
@@ -373,12 +416,26 @@ export class LevelRecordStore implements RecordStore {
     )
     change.records--
     change.bytes -= storedSize(header.valueLength)
+    if (header.writer != null) {
+      addWriterChange(change, hex(header.writer), -1, -storedSize(header.valueLength))
+    }
   }
 
-  /** apply a batch and the counters it changes, atomically and durably */
-  private async commit (ops: Operation[], change: StoreStats): Promise<void> {
+  /** apply a batch and the counters it changes (the store's, each writer's), atomically and durably */
+  private async commit (ops: Operation[], change: Change): Promise<void> {
     const next = { records: this.counts.records + change.records, bytes: this.counts.bytes + change.bytes }
     ops.push({ type: 'put', sublevel: this.meta, key: STATS_KEY, value: encodeStats(next) })
+    const writers = [...change.writers]
+    if (writers.length > 0) {
+      const saved = await this.meta.getMany(writers.map(([writer]) => writerStatsKey(writer)))
+      writers.forEach(([writer, delta], i) => {
+        const before = saved[i] == null ? { records: 0, bytes: 0 } : parseStats(saved[i])
+        const after = { records: before.records + delta.records, bytes: before.bytes + delta.bytes }
+        ops.push(after.records > 0 && after.bytes > 0
+          ? { type: 'put', sublevel: this.meta, key: writerStatsKey(writer), value: encodeStats(after) }
+          : { type: 'del', sublevel: this.meta, key: writerStatsKey(writer) })
+      })
+    }
     await this.database.batch<BinaryKey, Uint8Array>(ops, DURABLE_BATCH)
     this.counts = next
   }
@@ -395,6 +452,11 @@ export class LevelRecordStore implements RecordStore {
       throw new NotStartedError(`the record store is ${this.state === 'new' ? 'not open yet' : 'closed'}`)
     }
   }
+}
+
+function addWriterChange (change: Change, writer: string, records: number, bytes: number): void {
+  const counted = change.writers.get(writer) ?? { records: 0, bytes: 0 }
+  change.writers.set(writer, { records: counted.records + records, bytes: counted.bytes + bytes })
 }
 
 /** records grouped by key, one per id (the latest expiry wins when a batch repeats a record) */
