@@ -7,7 +7,7 @@
  */
 import { equals } from 'uint8arrays/equals'
 import { toString as toHex } from 'uint8arrays/to-string'
-import { LookupFailedError, TooLargeError } from '../errors.js'
+import { ForbiddenError, LookupFailedError, TooLargeError } from '../errors.js'
 import {
   DEFAULT_ANTI_ENTROPY_INTERVAL,
   DEFAULT_SWEEP_INTERVAL,
@@ -24,13 +24,21 @@ import { capExpiresAt } from './ttl.js'
 import type { RingId } from './id.js'
 import type { ChordRing } from './ring.js'
 import type { NodeRef, RecordRpc, RecordRpcHandler, RpcOptions, StoreReceipt } from './rpc.js'
-import type { ChordRecord, RangeDigest, RecordStore, RecordSummary } from './record.js'
+import { writerTag } from './record.js'
+import type { ChordRecord, RangeDigest, RecordStore, RecordSummary, StorePutOptions } from './record.js'
+import type { ReplicaRange } from './replica-range.js'
 import type { TtlPolicy } from './ttl.js'
 
 export interface ReplicationInit {
   ring: ChordRing
   rpc: RecordRpc
   store: RecordStore
+  /**
+   * which keys this node takes a STORE for, and which peers are its ring neighbours (their
+   * repairs keep the writers they carry); without it every key is taken and every remote peer is
+   * the writer of what it sends
+   */
+  range?: Pick<ReplicaRange, 'admits' | 'isNeighbour'>
   /** record lifetimes; `maxTtl` cuts what any peer may ask us to keep */
   ttl: TtlPolicy
   /**
@@ -81,6 +89,7 @@ export class Replication implements RecordRpcHandler {
   private readonly ring: ChordRing
   private readonly rpc: RecordRpc
   private readonly store: RecordStore
+  private readonly range?: Pick<ReplicaRange, 'admits' | 'isNeighbour'>
   private readonly ttl: TtlPolicy
   private readonly now: () => number
   private readonly onAntiEntropyRound: (round: AntiEntropyRound) => void
@@ -95,6 +104,7 @@ export class Replication implements RecordRpcHandler {
     this.ring = init.ring
     this.rpc = init.rpc
     this.store = init.store
+    this.range = init.range
     this.ttl = init.ttl
     this.onAntiEntropyRound = init.onAntiEntropyRound ?? (() => {})
     this.now = init.now ?? Date.now
@@ -210,7 +220,7 @@ export class Replication implements RecordRpcHandler {
       return
     }
     const self = this.ring.self.id
-    await this.sendAll(successor, this.store.range(self, self, { now: this.now() }), options)
+    await this.sendAll(successor, this.store.range(self, self, { now: this.now(), withWriters: true }), options)
   }
 
   /**
@@ -249,7 +259,7 @@ export class Replication implements RecordRpcHandler {
     if (mode === 'push') {
       // without their list, send all we hold here; they keep what they lack and drop the rest.
       // Push never asks to list a peer's records, which a namespace may refuse (mailboxes do)
-      return { sent: await this.sendAll(peer, this.store.range(from, until, { now })), fetched: 0 }
+      return { sent: await this.sendAll(peer, this.store.range(from, until, { now, withWriters: true })), fetched: 0 }
     }
 
     spend(budget)
@@ -269,18 +279,35 @@ export class Replication implements RecordRpcHandler {
     for (const key of distinctKeys(missingHere)) {
       spend(budget)
       const records = await this.rpc.fetchRecords(peer, key)
-      await this.acceptRecords(records)
+      // a replica's records, with the writers it counts them for: one writer's excess is left out
+      await this.acceptRecords(records, { overShare: 'skip' })
       fetched += records.length
     }
     return { sent, fetched }
   }
 
-  async onStoreRecords (_from: NodeRef, records: ChordRecord[]): Promise<StoreReceipt> {
-    return this.acceptRecords(records)
+  /**
+   * Records another node (or this one) sends us. Only keys we keep are taken (a STORE of none of
+   * them is refused with ForbiddenError); a stranger is their writer, whatever they say, and
+   * holds at most its share of each key and of the store (QuotaExceededError past it); a ring
+   * neighbour's repairs and handoffs count for the writers they carry, and a record over its
+   * writer's share is left out rather than holding up the rest.
+   */
+  async onStoreRecords (from: NodeRef, records: ChordRecord[]): Promise<StoreReceipt> {
+    if (from.peer === this.ring.self.peer) {
+      return this.acceptRecords(records)
+    }
+    const kept = this.range == null ? records : records.filter(record => this.range?.admits(record.key))
+    if (kept.length === 0) {
+      throw new ForbiddenError(`none of the ${records.length} records is of a key this node keeps`)
+    }
+    const neighbour = this.range?.isNeighbour(from.peer) === true
+    return this.acceptRecords(kept, neighbour ? { overShare: 'skip' } : { writer: writerTag(from) })
   }
 
-  async onFetchRecords (_from: NodeRef, key: Uint8Array): Promise<ChordRecord[]> {
-    return this.store.get(key, { now: this.now() })
+  /** A key's live records; a ring neighbour (repairing its copy) gets the writer each is counted for */
+  async onFetchRecords (from: NodeRef, key: Uint8Array): Promise<ChordRecord[]> {
+    return this.store.get(key, { now: this.now(), withWriters: this.range?.isNeighbour(from.peer) === true })
   }
 
   async onRangeDigest (_from: NodeRef, start: RingId, until: RingId): Promise<RangeDigest> {
@@ -299,14 +326,14 @@ export class Replication implements RecordRpcHandler {
   }
 
   /** Store records from a peer (or our own put): lifetimes are cut to our maximum */
-  private async acceptRecords (records: ChordRecord[]): Promise<StoreReceipt> {
+  private async acceptRecords (records: ChordRecord[], options: Omit<StorePutOptions, 'now'> = {}): Promise<StoreReceipt> {
     const now = this.now()
     const admitted = await this.admit(records)
     if (admitted.length === 0) {
       return { writtenBytes: 0 }
     }
     const capped = admitted.map(r => ({ ...r, expiresAt: capExpiresAt(r.expiresAt, now, this.ttl) }))
-    const { added, writtenBytes } = await this.store.put(capped, { now })
+    const { added, writtenBytes } = await this.store.put(capped, { ...options, now })
     if (added.length > 0) {
       this.onRecordsAdded(added)
     }
@@ -332,7 +359,7 @@ export class Replication implements RecordRpcHandler {
   private async * recordsFor (summaries: RecordSummary[], now: number): AsyncIterable<ChordRecord> {
     for (const key of distinctKeys(summaries)) {
       const wanted = new Set(summaries.filter(s => equals(s.key, key)).map(summaryKey))
-      for (const record of await this.store.get(key, { now })) {
+      for (const record of await this.store.get(key, { now, withWriters: true })) {
         if (wanted.has(summaryKey(record))) {
           yield record
         }

@@ -10,6 +10,7 @@
  */
 import { NotStartedError } from '../errors.js'
 import { Rehoming } from './rehoming.js'
+import { ReplicaRange } from './replica-range.js'
 import { Replication } from './replication.js'
 import { ChordRing } from './ring.js'
 import { SelfShortcut } from './self-shortcut.js'
@@ -65,6 +66,8 @@ export interface KeptNamespace<Handler extends NamespaceHandler = NamespaceHandl
 
 export class RingNode {
   readonly ring: ChordRing
+  /** which keys this node takes a STORE for, and who its ring neighbours are */
+  readonly replicaRange: ReplicaRange
   /** replication of plain records */
   readonly records: Replication
   private readonly init: RingNodeInit
@@ -88,6 +91,12 @@ export class RingNode {
       ...init.timers,
       onNeighboursChanged: () => { this.neighboursChanged() },
       onLookup: init.onLookup,
+      onError: init.onError
+    })
+    this.replicaRange = new ReplicaRange({
+      ring: this.ring,
+      rpc: this.rpc,
+      intervalMs: init.timers?.antiEntropyIntervalMs,
       onError: init.onError
     })
     // plain records take whatever the store's quotas allow
@@ -125,6 +134,7 @@ export class RingNode {
       ring: this.ring,
       rpc: this.rpc.namespace(name),
       store: init.store,
+      range: this.replicaRange,
       ttl: this.init.ttl,
       admit: init.admit,
       onRecordsAdded: init.onRecordsAdded,
@@ -158,6 +168,7 @@ export class RingNode {
   start (): void {
     this.ring.start()
     if (!this.ring.clientMode) {
+      this.replicaRange.start()
       for (const { replication } of this.namespaces.values()) {
         replication.start()
       }
@@ -167,6 +178,7 @@ export class RingNode {
 
   /** Stop every loop (`leave` first, for a graceful exit) */
   stop (): void {
+    this.replicaRange.stop()
     this.rehoming?.stop()
     this.ring.stop()
     for (const { replication } of this.namespaces.values()) {
@@ -212,6 +224,7 @@ export class RingNode {
   }
 
   private neighboursChanged (): void {
+    this.replicaRange.refreshSoon()
     for (const { replication } of this.namespaces.values()) {
       replication.neighboursChanged().catch(this.onError)
     }

@@ -7,6 +7,7 @@ import { MAX_SUCCESSORS, DEFAULT_REPLICAS } from '../chord/constants.js'
 import { resolveTtlPolicy } from '../chord/ttl.js'
 import { InvalidOptionsError } from '../errors.js'
 import { JOIN_ATTEMPT_TIMEOUT, JOIN_TIMEOUT, parseBootstrapAddresses } from '../membership/join.js'
+import { MAX_TOTAL_BYTES_IN_MEMORY } from '../storage/constants.js'
 import { resolveStoreLimits } from '../storage/store-limits.js'
 import { REQUEST_TIMEOUT } from '../transport/constants.js'
 import { DEFAULT_REQUEST_LIMITS } from '../transport/request-limits.js'
@@ -109,7 +110,8 @@ export function resolveChordInit (init: ChordInit = {}): ChordSettings {
     joinTimeoutMs: positiveMs('joinTimeoutMs', init.joinTimeoutMs ?? JOIN_TIMEOUT, { infinite: true }),
     joinAttemptTimeoutMs: positiveMs('joinAttemptTimeoutMs', init.joinAttemptTimeoutMs ?? JOIN_ATTEMPT_TIMEOUT),
     ttl: resolveTtlPolicy(init.ttl),
-    storeLimits: resolveStoreLimits(init.storeLimits),
+    // a store in memory is the process's memory: its default is smaller
+    storeLimits: resolveStoreLimits({ ...(init.dataDir == null ? { maxTotalBytes: MAX_TOTAL_BYTES_IN_MEMORY } : {}), ...init.storeLimits }),
     timers,
     requestTimeoutMs: positiveMs('requestTimeoutMs', init.requestTimeoutMs ?? REQUEST_TIMEOUT),
     requestLimits: resolveRequestLimits(init.requestLimits),

@@ -22,7 +22,7 @@ import type { NodeDatabase } from './database.js'
 import type { RecordHeader } from './record-layout.js'
 import type { StoreLimits } from './store-limits.js'
 import type {
-  AtTime, ChordRecord, StorePutOptions, StorePutResult as PutResult, RangeDigest, RecordStore, RecordSummary, StoreStats
+  AtTime, ChordRecord, StorePutOptions, StorePutResult as PutResult, StoreReadOptions, RangeDigest, RecordStore, RecordSummary, StoreStats
 } from '../chord/record.js'
 import type { RingId } from '../chord/id.js'
 import type { AbstractBatchOperation, AbstractBatchOptions, AbstractSublevel } from 'abstract-level'
@@ -114,11 +114,12 @@ export class LevelRecordStore implements RecordStore {
         throw new QuotaExceededError(`a value of ${record.value.byteLength} bytes is over the limit of ${this.limits.maxValueSize}`)
       }
     }
-    const writer = options.writer
-    if (writer != null && writer.byteLength !== WRITER_BYTES) {
-      throw new InvalidRecordError(`a writer is named by ${WRITER_BYTES} bytes, got ${writer.byteLength}`)
+    for (const writer of [options.writer, ...records.map(record => record.writer)]) {
+      if (writer != null && writer.byteLength !== WRITER_BYTES) {
+        throw new InvalidRecordError(`a writer is named by ${WRITER_BYTES} bytes, got ${writer.byteLength}`)
+      }
     }
-    return await this.exclusive(async () => await this.writeRecords(records, now, true, writer))
+    return await this.exclusive(async () => await this.writeRecords(records, now, true, options))
   }
 
   /** Records and bytes `writer` holds in this store (what counts against its share) */
@@ -128,24 +129,26 @@ export class LevelRecordStore implements RecordStore {
     return saved == null ? { records: 0, bytes: 0 } : parseStats(saved)
   }
 
-  async get (key: Uint8Array, options: AtTime = {}): Promise<ChordRecord[]> {
+  async get (key: Uint8Array, options: StoreReadOptions = {}): Promise<ChordRecord[]> {
     this.assertOpen()
     validateKey(key)
     const now = options.now ?? Date.now()
-    const live: RecordSummary[] = []
+    const live: Array<RecordSummary & Pick<ChordRecord, 'writer'>> = []
     for (const { id, header } of (await this.readHeaders(key)).values()) {
       if (header.expiresAt > now) {
-        live.push({ key, id, expiresAt: header.expiresAt })
+        live.push(options.withWriters === true && header.writer != null
+          ? { key, id, expiresAt: header.expiresAt, writer: header.writer }
+          : { key, id, expiresAt: header.expiresAt })
       }
     }
     return await this.withValues(live)
   }
 
-  async * range (from: RingId, to: RingId, options: AtTime = {}): AsyncGenerator<ChordRecord> {
+  async * range (from: RingId, to: RingId, options: StoreReadOptions = {}): AsyncGenerator<ChordRecord> {
     this.assertOpen()
-    let batch: RecordSummary[] = []
-    for await (const summary of this.summaries(from, to, options)) {
-      batch.push(summary)
+    let batch: Array<RecordSummary & Pick<ChordRecord, 'writer'>> = []
+    for await (const summary of this.liveHeaders(from, to, options)) {
+      batch.push(options.withWriters === true && summary.writer != null ? summary : { key: summary.key, id: summary.id, expiresAt: summary.expiresAt })
       if (batch.length === RANGE_READ_BATCH) {
         yield * await this.withValues(batch)
         batch = []
@@ -155,6 +158,13 @@ export class LevelRecordStore implements RecordStore {
   }
 
   async * summaries (from: RingId, to: RingId, options: AtTime = {}): AsyncGenerator<RecordSummary> {
+    for await (const { key, id, expiresAt } of this.liveHeaders(from, to, options)) {
+      yield { key, id, expiresAt }
+    }
+  }
+
+  /** The live records of (from, to] without their values, each with its writer */
+  private async * liveHeaders (from: RingId, to: RingId, options: AtTime = {}): AsyncGenerator<RecordSummary & { writer?: Uint8Array }> {
     this.assertOpen()
     const now = options.now ?? Date.now()
     const start = lastKeyAt(from)
@@ -165,7 +175,7 @@ export class LevelRecordStore implements RecordStore {
       for await (const [stored, value] of this.headers.iterator(span)) {
         const header = parseHeader(value)
         if (header.expiresAt > now) {
-          yield { ...parseRecordKey(stored), expiresAt: header.expiresAt }
+          yield { ...parseRecordKey(stored), expiresAt: header.expiresAt, writer: header.writer }
         }
       }
     }
@@ -246,11 +256,31 @@ export class LevelRecordStore implements RecordStore {
     }
   }
 
-  private async writeRecords (records: ChordRecord[], now: number, mayFreeSpace: boolean, writer?: Uint8Array): Promise<PutResult> {
-    const result: PutResult = { added: [], existing: [], expired: [], writtenBytes: 0 }
+  private async writeRecords (records: ChordRecord[], now: number, mayFreeSpace: boolean, options: StorePutOptions): Promise<PutResult> {
+    const result: PutResult = { added: [], existing: [], expired: [], overShare: [], writtenBytes: 0 }
     const ops: Operation[] = []
     const change = noChange()
-    const writerHex = writer == null ? undefined : hex(writer)
+    const skipOverShare = options.overShare === 'skip'
+    /** a record's writer: the one the put names for all, else the one it carries */
+    const writerOf = (record: ChordRecord): Uint8Array | undefined => options.writer ?? record.writer
+
+    // what each writer of the batch holds in the whole store now
+    const writers = new Map<string, StoreStats>()
+    for (const record of records) {
+      const writer = writerOf(record)
+      if (writer != null) {
+        writers.set(hex(writer), { records: 0, bytes: 0 })
+      }
+    }
+    if (writers.size > 0) {
+      const saved = await this.meta.getMany([...writers.keys()].map(writerStatsKey))
+      ;[...writers.keys()].forEach((writer, i) => {
+        const stats = saved[i]
+        if (stats != null) {
+          writers.set(writer, parseStats(stats))
+        }
+      })
+    }
 
     const groups = groupByKey(records)
     const storedByKey = await Promise.all(groups.map(async ({ key }) => await this.readHeaders(key)))
@@ -258,15 +288,14 @@ export class LevelRecordStore implements RecordStore {
       const stored = storedByKey[i]
       let liveRecords = 0
       let liveBytes = 0
-      let writerRecords = 0
-      let writerBytes = 0
+      /** each writer's live records and bytes under this key */
+      const ofKey = new Map<string, StoreStats>()
       for (const { id, header } of stored.values()) {
         if (header.expiresAt > now) {
           liveRecords++
           liveBytes += storedSize(header.valueLength)
-          if (writerHex != null && header.writer != null && hex(header.writer) === writerHex) {
-            writerRecords++
-            writerBytes += storedSize(header.valueLength)
+          if (header.writer != null) {
+            addTo(ofKey, hex(header.writer), 1, storedSize(header.valueLength))
           }
         } else {
           // the key is being written anyway: drop its dead records in the same batch
@@ -286,10 +315,25 @@ export class LevelRecordStore implements RecordStore {
             this.extendOps(ops, record, old)
           }
         } else {
+          const size = storedSize(record.value.byteLength)
+          const writer = writerOf(record)
+          if (writer != null) {
+            const refusal = this.overShare(hex(writer), key, ofKey, writers, size)
+            if (refusal != null) {
+              if (skipOverShare) {
+                result.overShare.push(record)
+                continue
+              }
+              throw new QuotaExceededError(refusal)
+            }
+            addTo(ofKey, hex(writer), 1, size)
+            addTo(writers, hex(writer), 1, size)
+            addWriterChange(change, hex(writer), 1, size)
+          }
           result.added.push(record)
           this.addOps(ops, record, writer)
           addedRecords++
-          addedBytes += storedSize(record.value.byteLength)
+          addedBytes += size
         }
       }
 
@@ -300,33 +344,17 @@ export class LevelRecordStore implements RecordStore {
         if (liveBytes + addedBytes > this.limits.maxBytesPerKey) {
           throw new QuotaExceededError(`key ${shortHex(key)} would hold ${liveBytes + addedBytes} bytes, over the limit of ${this.limits.maxBytesPerKey}`)
         }
-        if (writerHex != null && writerRecords + addedRecords > this.limits.maxRecordsPerWriterPerKey) {
-          throw new QuotaExceededError(`one writer would hold ${writerRecords + addedRecords} records of key ${shortHex(key)}, over its share of ${this.limits.maxRecordsPerWriterPerKey}`)
-        }
-        if (writerHex != null && writerBytes + addedBytes > this.limits.maxBytesPerWriterPerKey) {
-          throw new QuotaExceededError(`one writer would hold ${writerBytes + addedBytes} bytes of key ${shortHex(key)}, over its share of ${this.limits.maxBytesPerWriterPerKey}`)
-        }
       }
       change.records += addedRecords
       change.bytes += addedBytes
-      if (writerHex != null) {
-        addWriterChange(change, writerHex, addedRecords, addedBytes)
-      }
     }
 
     if (result.added.length > 0 && this.counts.bytes + change.bytes > this.limits.maxTotalBytes) {
       // expired records elsewhere may be what fills the store: sweep them, then plan again
       if (mayFreeSpace && await this.sweepAllLocked(now) > 0) {
-        return await this.writeRecords(records, now, false, writer)
+        return await this.writeRecords(records, now, false, options)
       }
       throw new QuotaExceededError(`the store would hold ${this.counts.bytes + change.bytes} bytes, over the limit of ${this.limits.maxTotalBytes}`)
-    }
-    if (writer != null && writerHex != null && result.added.length > 0) {
-      const held = await this.writerStats(writer)
-      const wouldHold = held.bytes + (change.writers.get(writerHex)?.bytes ?? 0)
-      if (wouldHold > this.limits.maxBytesPerWriter) {
-        throw new QuotaExceededError(`one writer would hold ${wouldHold} bytes of the store, over its share of ${this.limits.maxBytesPerWriter}`)
-      }
     }
 
     if (ops.length > 0) {
@@ -334,6 +362,22 @@ export class LevelRecordStore implements RecordStore {
       result.writtenBytes = result.added.reduce((bytes, record) => bytes + storedSize(record.value.byteLength), 0)
     }
     return result
+  }
+
+  /** Why one more record of `size` bytes would take `writer` past its share (of the key, of the store); undefined if it would not */
+  private overShare (writer: string, key: Uint8Array, ofKey: Map<string, StoreStats>, ofStore: Map<string, StoreStats>, size: number): string | undefined {
+    const inKey = ofKey.get(writer) ?? { records: 0, bytes: 0 }
+    if (inKey.records + 1 > this.limits.maxRecordsPerWriterPerKey) {
+      return `one writer would hold ${inKey.records + 1} records of key ${shortHex(key)}, over its share of ${this.limits.maxRecordsPerWriterPerKey}`
+    }
+    if (inKey.bytes + size > this.limits.maxBytesPerWriterPerKey) {
+      return `one writer would hold ${inKey.bytes + size} bytes of key ${shortHex(key)}, over its share of ${this.limits.maxBytesPerWriterPerKey}`
+    }
+    const inStore = ofStore.get(writer) ?? { records: 0, bytes: 0 }
+    if (inStore.bytes + size > this.limits.maxBytesPerWriter) {
+      return `one writer would hold ${inStore.bytes + size} bytes of the store, over its share of ${this.limits.maxBytesPerWriter}`
+    }
+    return undefined
   }
 
   /** every stored header of a key, by id in hex */
@@ -347,7 +391,7 @@ export class LevelRecordStore implements RecordStore {
   }
 
   /** the records for these summaries, skipping any deleted since the summary was read */
-  private async withValues (summaries: RecordSummary[]): Promise<ChordRecord[]> {
+  private async withValues (summaries: Array<RecordSummary & Pick<ChordRecord, 'writer'>>): Promise<ChordRecord[]> {
     if (summaries.length === 0) {
       return []
     }
@@ -455,8 +499,12 @@ export class LevelRecordStore implements RecordStore {
 }
 
 function addWriterChange (change: Change, writer: string, records: number, bytes: number): void {
-  const counted = change.writers.get(writer) ?? { records: 0, bytes: 0 }
-  change.writers.set(writer, { records: counted.records + records, bytes: counted.bytes + bytes })
+  addTo(change.writers, writer, records, bytes)
+}
+
+function addTo (counts: Map<string, StoreStats>, writer: string, records: number, bytes: number): void {
+  const counted = counts.get(writer) ?? { records: 0, bytes: 0 }
+  counts.set(writer, { records: counted.records + records, bytes: counted.bytes + bytes })
 }
 
 /** records grouped by key, one per id (the latest expiry wins when a batch repeats a record) */

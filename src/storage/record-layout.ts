@@ -21,6 +21,7 @@
  * form before writers were counted), and both forms are read.
  */
 import { ID_BYTES, ringIdToBytes } from '../chord/id.js'
+import { WRITER_BYTES } from '../chord/record.js'
 import type { RingId } from '../chord/id.js'
 import type { StoreStats } from '../chord/record.js'
 
@@ -33,8 +34,7 @@ export const STATS_KEY = 'record-stats'
 
 const HEADER_BYTES = U64_BYTES + U32_BYTES
 
-/** Bytes of the writer tag a record stored for another peer carries */
-export const WRITER_BYTES = 8
+export { WRITER_BYTES }
 
 /** The meta key under which a writer's totals are kept */
 export function writerStatsKey (writer: string): string {

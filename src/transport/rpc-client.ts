@@ -26,7 +26,7 @@ import { namespaceToWire } from './namespaces.js'
 import { ringIdToWire, wireBytes } from './ring-id.js'
 import { StreamPool } from './stream-pool.js'
 import { decodeRecord, decodeResponse, decodeSummary } from './validate.js'
-import { toWireRecord } from './wire-records.js'
+import { toStoredWireRecord } from './wire-records.js'
 import type { Namespace } from '../protocol/generated/chord.js'
 import type { ObservedRequest, RequestOutcome } from './observed-request.js'
 import type { StreamPoolComponents } from './stream-pool.js'
@@ -189,7 +189,7 @@ class NamespaceRpc implements RecordRpc, DeletionRpc {
   constructor (private readonly namespace: Namespace, private readonly exchange: Exchange) {}
 
   async storeRecords (to: NodeRef, records: ChordRecord[], options?: RpcOptions): Promise<void> {
-    await this.exchange(to, { type: MessageType.STORE, namespace: this.namespace, records: records.map(toWireRecord) }, options)
+    await this.exchange(to, { type: MessageType.STORE, namespace: this.namespace, records: records.map(toStoredWireRecord) }, options)
   }
 
   /** Every live record of a key, fetched page by page */

@@ -7,6 +7,7 @@ import { peerIdFromMultihash } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import * as Digest from 'multiformats/hashes/digest'
 import { ringIdFromBytes, sha256 } from '../chord/id.js'
+import { WRITER_BYTES } from '../chord/record.js'
 import { InvalidMessageError } from '../errors.js'
 import { MessageType, Request, Response } from '../protocol/generated/chord.js'
 import { MAX_VALUE_SIZE } from '../storage/constants.js'
@@ -151,7 +152,14 @@ export function decodeRecord (record: WireRecord): ChordRecord {
   if (record.value.byteLength > MAX_VALUE_SIZE) {
     throw new InvalidMessageError(`a record value is at most ${MAX_VALUE_SIZE} bytes`)
   }
-  return { key, value: record.value, id: sha256(record.value), expiresAt: requireTime(record.expiresAt) }
+  const decoded: ChordRecord = { key, value: record.value, id: sha256(record.value), expiresAt: requireTime(record.expiresAt) }
+  if (record.writer != null) {
+    if (record.writer.byteLength !== WRITER_BYTES) {
+      throw new InvalidMessageError(`a record's writer is ${WRITER_BYTES} bytes`)
+    }
+    decoded.writer = record.writer
+  }
+  return decoded
 }
 
 export function decodeSummary (summary: WireSummary): RecordSummary {

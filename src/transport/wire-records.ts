@@ -6,8 +6,17 @@ import { wireBytes } from './ring-id.js'
 import type { Record as WireRecord, RecordSummary as WireSummary } from '../protocol/generated/chord.js'
 import type { ChordRecord, RecordSummary } from '../chord/record.js'
 
+/** A record on the wire, without its writer: who wrote a record is nobody else's business */
 export function toWireRecord (record: ChordRecord): WireRecord {
   return { key: wireBytes(record.key), value: wireBytes(record.value), expiresAt: record.expiresAt }
+}
+
+/**
+ * A record with the writer it is counted for, if it has one: in a STORE, and in a FETCH answer to
+ * a ring neighbour (what the namespace answers a stranger has no writer)
+ */
+export function toStoredWireRecord (record: ChordRecord): WireRecord {
+  return record.writer == null ? toWireRecord(record) : { ...toWireRecord(record), writer: wireBytes(record.writer) }
 }
 
 export function toWireSummary (summary: RecordSummary): WireSummary {

@@ -3,7 +3,7 @@
  */
 import { toString as uint8ArrayToString } from 'uint8arrays/to-string'
 import { FETCH_PAGE_BYTES, MAX_RECORDS_PER_MESSAGE } from '../constants.js'
-import { toWireRecord } from '../wire-records.js'
+import { toStoredWireRecord } from '../wire-records.js'
 import { namespaceHandler } from './served-node.js'
 import type { Asker, RequestHandler, RequestHandlersInit } from './handler.js'
 import type { WorkDone } from '../request-limits.js'
@@ -37,7 +37,8 @@ function fetchPage (records: ChordRecord[], after?: Uint8Array): Partial<Respons
     bytes += record.value.byteLength
   }
   return {
-    records: page.map(toWireRecord),
+    // the namespace gave writers only to a ring neighbour
+    records: page.map(toStoredWireRecord),
     more: page.length < remaining.length
   }
 }
