@@ -113,7 +113,7 @@ class Victim {
 
 describe('a STORE flood from one identity', function () {
   this.timeout(180_000)
-  let nodes: ChordNode[] = []
+  const nodes: ChordNode[] = []
   let victim: Victim
   let mallory: ChordLibp2p
   let dir: string
@@ -285,4 +285,3 @@ describe('a STORE flood from one identity', function () {
     assert.ok(taken <= limits.maxBytesPerWriter)
   })
 })
-
