@@ -9,8 +9,8 @@ export type { JoinProgressEvent } from './membership/join.js'
 export { chord, ChordService } from './services/chord.js'
 export type { PutOptions, PutResult, LookupAnswer } from './services/chord.js'
 export type { ChordInit, ChordTimers } from './services/chord-init.js'
-export { chordMailbox, ChordMailbox } from './mailbox/service.js'
-export type { ChordMailboxInit } from './mailbox/service.js'
+export { chordMailbox, ChordMailbox } from './services/mailbox.js'
+export type { ChordMailboxInit } from './services/mailbox.js'
 export { peerExchange, PeerExchange } from './peer-exchange/peer-exchange.js'
 export type { PeerExchangeInit, ExchangedPeer } from './peer-exchange/peer-exchange.js'
 export type { NodeStatus } from './membership/join.js'
@@ -31,7 +31,7 @@ export type { DeliveryReceipt } from './mailbox/receipts.js'
 export { MAX_PLAINTEXT_SIZE } from './mailbox/constants.js'
 export type { MailboxMessage, Subscription } from './mailbox/subscription.js'
 /** The mailbox's calls (send, subscribe, ack): what `node.mailbox` and `services.mailbox` are */
-export type { ChordMailbox as Mailbox } from './mailbox/service.js'
+export type { ChordMailbox as Mailbox } from './services/mailbox.js'
 
 export {
   ChordError,

@@ -4,14 +4,14 @@
  * thin handle on that node. Everything it does, an application can do with the services in its
  * own libp2p node.
  */
-import { chordMailbox } from '../mailbox/service.js'
+import { chordMailbox } from '../services/mailbox.js'
 import { chord } from '../services/chord.js'
 import { resolveChordInit } from '../services/chord-init.js'
 import { loadOrCreatePrivateKey } from '../storage/node-identity.js'
 import { openNodeDatabase } from '../storage/database.js'
 import { createChordLibp2p } from './libp2p.js'
 import type { ChordLibp2p, ChordLibp2pOptions } from './libp2p.js'
-import type { ChordMailbox } from '../mailbox/service.js'
+import type { ChordMailbox } from '../services/mailbox.js'
 import type { NodeStatus } from '../membership/join.js'
 import type { HealthReport } from '../observability/health.js'
 import type { ChordService, LookupAnswer, PutOptions, PutResult } from '../services/chord.js'
