@@ -85,6 +85,14 @@ export class VerificationError extends ChordError {
   static name = 'VerificationError'
 }
 
+/**
+ * An owned record older than the one a replica holds (a lower seq, or the same seq with other
+ * content): it was refused, nothing changed. Publish again: the new record gets a higher seq.
+ */
+export class StaleRecordError extends ChordError {
+  static name = 'StaleRecordError'
+}
+
 /** An answer would exceed what one message may carry; ask for less (e.g. a smaller range) */
 export class TooLargeError extends ChordError {
   static name = 'TooLargeError'

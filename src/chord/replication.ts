@@ -45,7 +45,14 @@ export interface ReplicationInit {
    * Drops records this store must not take (e.g. ones their owner deleted); applied to every
    * write, ours and peers', repairs included
    */
-  admit?(records: ChordRecord[]): Promise<ChordRecord[]>
+  admit?(records: ChordRecord[]): Promise<ChordRecord[] | Admission>
+  /**
+   * Write one batch at a time, so that `admit` sees the store as the write it allows will find it
+   * (a namespace whose admission reads the store: owned records keep only the newest)
+   */
+  serializeWrites?: boolean
+  /** records per STORE this namespace sends; default MAX_RECORDS_PER_STORE */
+  maxRecordsPerStore?: number
   /** told about records stored here for the first time (push delivery listens) */
   onRecordsAdded?(records: ChordRecord[]): void
   /**
@@ -60,6 +67,13 @@ export interface ReplicationInit {
   onAntiEntropyRound?(round: AntiEntropyRound): void
   now?(): number
   onError?(err: unknown): void
+}
+
+/** What a namespace lets in of a batch, and what that makes obsolete */
+export interface Admission {
+  records: ChordRecord[]
+  /** records of the store the admitted ones supersede: deleted once those are stored */
+  superseded?: Array<{ key: Uint8Array, ids: Uint8Array[] }>
 }
 
 /** What one anti-entropy round did */
@@ -94,7 +108,10 @@ export class Replication implements RecordRpcHandler {
   private readonly now: () => number
   private readonly onAntiEntropyRound: (round: AntiEntropyRound) => void
   private readonly loops: Periodic[]
-  private readonly admit: (records: ChordRecord[]) => Promise<ChordRecord[]>
+  private readonly admit: (records: ChordRecord[]) => Promise<ChordRecord[] | Admission>
+  private readonly maxRecordsPerStore: number
+  /** the tail of the write queue, when writes are serialized */
+  private writes?: Promise<unknown>
   private readonly onRecordsAdded: (records: ChordRecord[]) => void
   private readonly antiEntropyMode: 'both' | 'push'
   /** the predecessor we last handed records to */
@@ -109,6 +126,8 @@ export class Replication implements RecordRpcHandler {
     this.onAntiEntropyRound = init.onAntiEntropyRound ?? (() => {})
     this.now = init.now ?? Date.now
     this.admit = init.admit ?? (async records => records)
+    this.maxRecordsPerStore = init.maxRecordsPerStore ?? MAX_RECORDS_PER_STORE
+    this.writes = init.serializeWrites === true ? Promise.resolve() : undefined
     this.onRecordsAdded = init.onRecordsAdded ?? (() => {})
     this.antiEntropyMode = init.antiEntropyMode ?? 'both'
     const timer = (task: () => Promise<unknown>, intervalMs: number): Periodic =>
@@ -327,13 +346,26 @@ export class Replication implements RecordRpcHandler {
 
   /** Store records from a peer (or our own put): lifetimes are cut to our maximum */
   private async acceptRecords (records: ChordRecord[], options: Omit<StorePutOptions, 'now'> = {}): Promise<StoreReceipt> {
+    if (this.writes == null) {
+      return this.writeAdmitted(records, options)
+    }
+    const write = this.writes.then(async () => this.writeAdmitted(records, options))
+    this.writes = write.catch(() => {})
+    return write
+  }
+
+  private async writeAdmitted (records: ChordRecord[], options: Omit<StorePutOptions, 'now'>): Promise<StoreReceipt> {
     const now = this.now()
-    const admitted = await this.admit(records)
+    const admission = await this.admit(records)
+    const { records: admitted, superseded = [] } = Array.isArray(admission) ? { records: admission } : admission
     if (admitted.length === 0) {
       return { writtenBytes: 0 }
     }
     const capped = admitted.map(r => ({ ...r, expiresAt: capExpiresAt(r.expiresAt, now, this.ttl) }))
     const { added, writtenBytes } = await this.store.put(capped, { ...options, now })
+    for (const { key, ids } of superseded) {
+      await this.store.delete(key, ids)
+    }
     if (added.length > 0) {
       this.onRecordsAdded(added)
     }
@@ -373,7 +405,7 @@ export class Replication implements RecordRpcHandler {
     let bytes = 0
     let sent = 0
     for await (const record of records) {
-      if (batch.length === MAX_RECORDS_PER_STORE || (batch.length > 0 && bytes + record.value.byteLength > MAX_STORE_BATCH_BYTES)) {
+      if (batch.length === this.maxRecordsPerStore || (batch.length > 0 && bytes + record.value.byteLength > MAX_STORE_BATCH_BYTES)) {
         await this.rpc.storeRecords(peer, batch, options)
         batch = []
         bytes = 0

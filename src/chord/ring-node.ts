@@ -15,7 +15,7 @@ import { Replication } from './replication.js'
 import { ChordRing } from './ring.js'
 import { SelfShortcut } from './self-shortcut.js'
 import type { RecordStore, ChordRecord } from './record.js'
-import type { AntiEntropyRound } from './replication.js'
+import type { Admission, AntiEntropyRound } from './replication.js'
 import type { LookupOutcome, RingTimers } from './ring.js'
 import type { ChordRpcHandler, DeletionRpc, NamespaceHandler, NamespaceName, NodeRef, RecordRpc, RingRpc, RpcOptions } from './rpc.js'
 import type { TtlPolicy } from './ttl.js'
@@ -49,7 +49,11 @@ export interface RingNodeInit {
 export interface NamespaceInit<Handler extends NamespaceHandler = NamespaceHandler> {
   store: RecordStore
   /** drops records this namespace must not take in (e.g. ones their owner deleted) */
-  admit?(records: ChordRecord[]): Promise<ChordRecord[]>
+  admit?(records: ChordRecord[]): Promise<ChordRecord[] | Admission>
+  /** write one batch at a time, so that `admit` sees what the store will hold (see Replication) */
+  serializeWrites?: boolean
+  /** records per STORE this namespace sends */
+  maxRecordsPerStore?: number
   /** told about records stored here for the first time */
   onRecordsAdded?(records: ChordRecord[]): void
   /** 'push' for namespaces whose records nobody may list (see Replication) */
@@ -137,6 +141,8 @@ export class RingNode {
       range: this.replicaRange,
       ttl: this.init.ttl,
       admit: init.admit,
+      serializeWrites: init.serializeWrites,
+      maxRecordsPerStore: init.maxRecordsPerStore,
       onRecordsAdded: init.onRecordsAdded,
       antiEntropyMode: init.antiEntropyMode,
       antiEntropyIntervalMs: this.init.timers?.antiEntropyIntervalMs,

@@ -110,9 +110,9 @@ export interface DeletionRpcHandler {
 
 /**
  * The record namespaces a ring keeps apart, each with its own store and rules: plain records
- * (`put`/`get`), and mailbox envelopes
+ * (`put`/`get`), mailbox envelopes, and owned records (`publish`/`resolve`)
  */
-export type NamespaceName = 'records' | 'mailbox'
+export type NamespaceName = 'records' | 'mailbox' | 'owned'
 
 /** What a transport gives the core: the ring's messages, and the record messages of each namespace */
 export interface RingRpc extends ChordRpc {

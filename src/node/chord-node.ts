@@ -17,6 +17,9 @@ import type { HealthReport } from '../observability/health.js'
 import type { ChordService, LookupAnswer, PutOptions, PutResult } from '../services/chord.js'
 import type { ChordInit, ChordTimers } from '../services/chord-init.js'
 import type { TlsCredentials } from '../services/platform-defaults.js'
+import type { Identity } from '../mailbox/identity.js'
+import type { PublicKey } from '../mailbox/public-key.js'
+import type { PublishOptions, PublishResult, ResolvedRecord } from '../owned/owned-records.js'
 import type { PeerId, PrivateKey } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
@@ -111,6 +114,19 @@ export class ChordNode {
   /** Every live value stored under `key` (a set: each value once) */
   async get (key: string | Uint8Array, options?: { signal?: AbortSignal }): Promise<Uint8Array[]> {
     return this.libp2p.services.chord.get(key, options)
+  }
+
+  /**
+   * Publish `value` as `identity`'s record `name` (an owned record: only that identity can write
+   * it): resolves to its seq and how many replicas stored it
+   */
+  async publish (identity: Identity, name: string, value: Uint8Array, options?: PublishOptions): Promise<PublishResult> {
+    return this.libp2p.services.chord.publish(identity, name, value, options)
+  }
+
+  /** The newest record `address` published under `name`; undefined if none */
+  async resolve (address: string | PublicKey, name: string, options?: { signal?: AbortSignal }): Promise<ResolvedRecord | undefined> {
+    return this.libp2p.services.chord.resolve(address, name, options)
   }
 
   /** The node responsible for `key` */

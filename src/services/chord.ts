@@ -30,7 +30,10 @@ import { PeerCacheKeeper } from '../membership/peer-cache-keeper.js'
 import { HealthCheck } from '../observability/health.js'
 import { createNodeMetrics } from '../observability/metrics.js'
 import { exportDatabase } from '../storage/backup.js'
-import { createNodeDatabase } from '../storage/database.js'
+import { SUBLEVELS, createNodeDatabase } from '../storage/database.js'
+import { OwnedRecords } from '../owned/owned-records.js'
+import { OwnedAdmission } from '../owned/rules.js'
+import { MAX_OWNED_RECORDS_PER_STORE } from '../owned/constants.js'
 import { LevelRecordStore } from '../storage/level-store.js'
 import { PeerCache } from '../storage/peer-cache.js'
 import { RequestLimiter } from '../transport/request-limits.js'
@@ -49,6 +52,9 @@ import type { NodeStatus, JoinPlan } from '../membership/join.js'
 import type { HealthReport } from '../observability/health.js'
 import type { NodeMetrics } from '../observability/metrics.js'
 import type { NodeDatabase } from '../storage/database.js'
+import type { Identity } from '../mailbox/identity.js'
+import type { PublicKey } from '../mailbox/public-key.js'
+import type { PublishOptions, PublishResult, ResolvedRecord } from '../owned/owned-records.js'
 import type { Logger, PeerId, Startable } from '@libp2p/interface'
 
 /** ms a graceful stop may spend handing each namespace's records to the successor before it leaves anyway */
@@ -83,6 +89,9 @@ export class ChordService implements Startable {
   private readonly log: Logger
   private readonly database: NodeDatabase
   private readonly store: LevelRecordStore
+  /** owned records, apart from plain ones */
+  private readonly ownedStore: LevelRecordStore
+  private readonly owned: OwnedRecords
   private readonly peerCache: PeerCache
   private readonly metricsSink: NodeMetrics
   private readonly rpc: RpcClient
@@ -109,6 +118,7 @@ export class ChordService implements Startable {
 
     this.database = createNodeDatabase(settings.dataDir)
     this.store = new LevelRecordStore(this.database, { limits: settings.storeLimits })
+    this.ownedStore = new LevelRecordStore(this.database.sublevel(SUBLEVELS.owned) as unknown as NodeDatabase, { limits: settings.storeLimits })
     this.peerCache = new PeerCache(this.database)
     this.metricsSink = createNodeMetrics()
 
@@ -131,6 +141,16 @@ export class ChordService implements Startable {
       onError
     })
     this.limiter = new RequestLimiter(settings.requestLimits)
+    const admission = new OwnedAdmission(this.ownedStore)
+    const { replication: ownedReplication } = this.core.addNamespace('owned', {
+      store: this.ownedStore,
+      admit: async records => admission.admit(records),
+      // admission reads what the store holds: one batch at a time
+      serializeWrites: true,
+      maxRecordsPerStore: MAX_OWNED_RECORDS_PER_STORE,
+      rules: replication => replication
+    })
+    this.owned = new OwnedRecords({ replication: ownedReplication, ttl: settings.ttl })
     this.server = new RequestServer(this.view, {
       node: this.core,
       wirePeers,
@@ -211,6 +231,22 @@ export class ChordService implements Startable {
     return records.map(r => r.value)
   }
 
+  /**
+   * Publish `value` as `identity`'s record `name`: signed by its key, with a seq above every earlier
+   * one, on the record's replicas. Only that key can write it, and no one can delete it (it
+   * expires); `resolve` finds the newest. A plain `put` is an open set anyone may add to.
+   */
+  async publish (identity: Identity, name: string, value: Uint8Array, options: PublishOptions = {}): Promise<PublishResult> {
+    this.assertMember()
+    return this.owned.publish(identity, name, value, options)
+  }
+
+  /** The newest record `address` published under `name`, its signature checked; undefined if none */
+  async resolve (address: string | PublicKey, name: string, options: { signal?: AbortSignal } = {}): Promise<ResolvedRecord | undefined> {
+    this.assertMember()
+    return this.owned.resolve(address, name, options)
+  }
+
   /** The node responsible for `key` */
   async lookup (key: string | Uint8Array, options: { signal?: AbortSignal } = {}): Promise<LookupAnswer> {
     this.assertMember()
@@ -250,7 +286,7 @@ export class ChordService implements Startable {
 
   /** The parts, for the mailbox service and for tests; not part of the public API */
   get [chordInternals] (): ChordInternals {
-    return { core: this.core, database: this.database, store: this.store, settings: this.settings, view: this.view, metrics: this.metricsSink, limiter: this.limiter }
+    return { core: this.core, database: this.database, store: this.store, ownedStore: this.ownedStore, settings: this.settings, view: this.view, metrics: this.metricsSink, limiter: this.limiter }
   }
 
   async beforeStart (): Promise<void> {
@@ -260,6 +296,7 @@ export class ChordService implements Startable {
     }
     await this.database.open()
     await this.store.open()
+    await this.ownedStore.open()
     await this.peerCache.open()
   }
 
@@ -299,6 +336,7 @@ export class ChordService implements Startable {
   }
 
   async afterStop (): Promise<void> {
+    await this.ownedStore.close()
     await this.store.close()
     await this.database.close()
   }

@@ -22,6 +22,8 @@ export interface ChordInternals {
   database: NodeDatabase
   /** the store of plain records */
   store: RecordStore
+  /** the store of owned records */
+  ownedStore: RecordStore
   settings: ChordSettings
   /** the libp2p components as the parts take them */
   view: NodeView

@@ -83,6 +83,15 @@ export const MAX_POOLED_STREAMS_PER_PEER = 4
  */
 export const MAX_RECORDS_PER_MESSAGE = 1024
 
+/**
+ * Records one STORE may carry in the OWNED namespace. A replica checks the signature of each one
+ * it does not hold yet (~1–1.5 ms each), and a peer's signature checks are budgeted per window
+ * (MAX_SIGNATURE_CHECKS_PER_WINDOW): batches this small keep one STORE's checks far inside a
+ * peer's budget, so a repair is never refused for its size, and a STORE of forged records costs
+ * at most this many checks.
+ */
+export const MAX_OWNED_RECORDS_PER_STORE = 64
+
 /** Summaries in one RANGE_SUMMARIES answer (72 bytes each on the wire, so ~74 KiB) */
 export const MAX_SUMMARIES_PER_MESSAGE = 1024
 
@@ -221,5 +230,7 @@ export const ErrorCode = {
    * a field decoded but breaks the rules of what it names (an owner key that is not a canonical
    * public key, an owned record that does not parse); nothing was changed
    */
-  INVALID_ARGUMENT: 'INVALID_ARGUMENT'
+  INVALID_ARGUMENT: 'INVALID_ARGUMENT',
+  /** an owned record older than the one the node holds; nothing was changed */
+  STALE: 'STALE'
 } as const

@@ -5,7 +5,8 @@
  * - ring maintenance and lookups count requests, reads count requests;
  * - STORE counts the records and bytes it carries (hashing and checking them), and afterwards the
  *   bytes it made the store write (disk);
- * - DELETE counts the ids it names and one signature check;
+ * - DELETE counts the ids it names and one signature check; a STORE of owned records one check
+ *   per record;
  * - FETCH, RANGE_DIGEST and RANGE_SUMMARIES count, afterwards, the records they read.
  *
  * Costs known only once the work is done are charged after it, and may overdraw a budget; a
@@ -139,7 +140,9 @@ function costsOf (request: ValidRequest): { costs: Array<[Budget, number]>, afte
       return {
         costs: [
           ['storedRecords', request.records.length],
-          ['storedBytes', request.records.reduce((bytes, record) => bytes + record.value.byteLength, 0)]
+          ['storedBytes', request.records.reduce((bytes, record) => bytes + record.value.byteLength, 0)],
+          // each owned record may cost a signature check (at most MAX_OWNED_RECORDS_PER_STORE)
+          ...(request.namespace === 'owned' ? [['signatureChecks', request.records.length] as [Budget, number]] : [])
         ],
         after: ['writtenBytes']
       }

@@ -79,7 +79,8 @@ export class RpcClient implements RingRpc, Startable {
     const exchange = this.exchange.bind(this)
     this.namespaces = {
       records: new NamespaceRpc(namespaceToWire('records'), exchange),
-      mailbox: new NamespaceRpc(namespaceToWire('mailbox'), exchange)
+      mailbox: new NamespaceRpc(namespaceToWire('mailbox'), exchange),
+      owned: new NamespaceRpc(namespaceToWire('owned'), exchange)
     }
   }
 

@@ -13,6 +13,7 @@ import { MessageType, Request, Response } from '../protocol/generated/chord.js'
 import { MAX_VALUE_SIZE } from '../storage/constants.js'
 import {
   MAX_IDS_PER_DELETE,
+  MAX_OWNED_RECORDS_PER_STORE,
   MAX_OWNER_KEY_BYTES,
   MAX_SIGNATURE_BYTES,
   MAX_RECORDS_PER_MESSAGE,
@@ -77,11 +78,16 @@ export function decodeRequest (bytes: Uint8Array | Uint8ArrayList): ValidRequest
         throw new InvalidMessageError('LEAVING without neighbours')
       }
       return { type: request.type, neighbours: request.neighbours }
-    case MessageType.STORE:
+    case MessageType.STORE: {
       if (request.records.length === 0) {
         throw new InvalidMessageError('STORE without records')
       }
-      return { type: request.type, namespace: namespaceFromWire(request.namespace), records: request.records.map(decodeRecord) }
+      const namespace = namespaceFromWire(request.namespace)
+      if (namespace === 'owned' && request.records.length > MAX_OWNED_RECORDS_PER_STORE) {
+        throw new InvalidMessageError(`a STORE of owned records carries at most ${MAX_OWNED_RECORDS_PER_STORE}`)
+      }
+      return { type: request.type, namespace, records: request.records.map(decodeRecord) }
+    }
     case MessageType.FETCH:
       return {
         type: request.type,

@@ -42,12 +42,14 @@ export namespace MessageType {
 
 export enum Namespace {
   RECORDS = 'RECORDS',
-  MAILBOX = 'MAILBOX'
+  MAILBOX = 'MAILBOX',
+  OWNED = 'OWNED'
 }
 
 enum __NamespaceValues {
   RECORDS = 0,
-  MAILBOX = 1
+  MAILBOX = 1,
+  OWNED = 2
 }
 
 export namespace Namespace {
