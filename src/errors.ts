@@ -33,6 +33,8 @@ export class InvalidRecordError extends ChordError {
 export interface RateLimitedErrorOptions extends ErrorOptions {
   /** ms after which the same request may be accepted, when the refusing side said */
   retryAfterMs?: number
+  /** a mailbox under pressure takes an envelope at once with a proof-of-work stamp of this many bits */
+  stampDifficulty?: number
 }
 
 /**
@@ -43,10 +45,12 @@ export interface RateLimitedErrorOptions extends ErrorOptions {
 export class RateLimitedError extends ChordError {
   static name = 'RateLimitedError'
   readonly retryAfterMs?: number
+  readonly stampDifficulty?: number
 
   constructor (message: string, options: RateLimitedErrorOptions = {}) {
     super(message, options)
     this.retryAfterMs = options.retryAfterMs
+    this.stampDifficulty = options.stampDifficulty
   }
 }
 

@@ -33,6 +33,11 @@ export interface ChordRecord {
    * to one another), so a copy counts for the writer wherever it lands; a stranger never sees it.
    */
   writer?: Uint8Array
+  /**
+   * A proof of work that travels with the record in a STORE and is never stored: what a mailbox
+   * under pressure may ask of a sender (see mailbox/stamp.ts)
+   */
+  stamp?: Uint8Array
 }
 
 /** What anti-entropy exchanges about a record before deciding to send its value */

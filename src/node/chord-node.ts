@@ -11,7 +11,7 @@ import { loadOrCreatePrivateKey } from '../storage/node-identity.js'
 import { openNodeDatabase } from '../storage/database.js'
 import { createChordLibp2p } from './libp2p.js'
 import type { ChordLibp2p, ChordLibp2pOptions } from './libp2p.js'
-import type { ChordMailbox } from '../services/mailbox.js'
+import type { ChordMailbox, ChordMailboxInit } from '../services/mailbox.js'
 import type { NodeStatus } from '../membership/join.js'
 import type { HealthReport } from '../observability/health.js'
 import type { ChordService, LookupAnswer, PutOptions, PutResult } from '../services/chord.js'
@@ -49,6 +49,8 @@ export interface ChordNodeOptions extends ChordInit {
   privateKey?: PrivateKey
   /** maintenance intervals (tests and simulations shorten them) */
   timers?: ChordNodeTimers
+  /** the mailbox's settings: the stamp it asks of envelopes past a mailbox's acceptance rates, and those rates */
+  mailbox?: Pick<ChordMailboxInit, 'stampDifficulty' | 'acceptance'>
   /** lower-level libp2p settings: extra transports, connection gater, DNS resolver */
   libp2p?: Pick<ChordLibp2pOptions, 'transports' | 'connectionGater' | 'dns'>
 }
@@ -152,7 +154,7 @@ export class ChordNode {
  * @throws BootstrapFailedError when no bootstrap address answered within `joinTimeoutMs`
  */
 export async function createChordNode (options: ChordNodeOptions = {}): Promise<ChordNode> {
-  const { listen, announce, appendAnnounce, tls, joinInBackground, privateKey, libp2p: libp2pOptions, timers = {}, ...init } = options
+  const { listen, announce, appendAnnounce, tls, joinInBackground, privateKey, libp2p: libp2pOptions, timers = {}, mailbox = {}, ...init } = options
   const { subscriptionCheckIntervalMs, ...chordTimers } = timers
   const chordInit: ChordInit = { ...init, timers: chordTimers, ...(joinInBackground === true ? { joinTimeoutMs: Infinity } : {}) }
   // checked here too, so that nothing is opened for a node that cannot start
@@ -168,7 +170,7 @@ export async function createChordNode (options: ChordNodeOptions = {}): Promise<
     peerExchange: !clientMode
   }, {
     chord: chord(chordInit),
-    mailbox: chordMailbox({ subscriptionCheckIntervalMs })
+    mailbox: chordMailbox({ ...mailbox, subscriptionCheckIntervalMs })
   })
   const node = new ChordNode(libp2p)
   if (joinInBackground !== true) {

@@ -92,6 +92,12 @@ export const MAX_RECORDS_PER_MESSAGE = 1024
  */
 export const MAX_OWNED_RECORDS_PER_STORE = 64
 
+/** Bytes of a record's proof-of-work stamp (a mailbox's is 8) */
+export const MAX_STAMP_BYTES = 32
+
+/** The most leading zero bits a RATE_LIMITED answer may ask a stamp for: a sha256 has 256 */
+export const MAX_STAMP_DIFFICULTY_ASKED = 256
+
 /** Summaries in one RANGE_SUMMARIES answer (72 bytes each on the wire, so ~74 KiB) */
 export const MAX_SUMMARIES_PER_MESSAGE = 1024
 

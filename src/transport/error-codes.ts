@@ -30,11 +30,11 @@ export function errorCodeOf (err: unknown): string {
 
 /**
  * The error a caller sees for an ERROR answer; unknown codes are a plain `RemoteError`. A
- * `RATE_LIMITED` answer's `retryAfterMs` comes with its `RateLimitedError`.
+ * `RATE_LIMITED` answer's `retryAfterMs` and `stampDifficulty` come with its `RateLimitedError`.
  */
-export function errorFromCode (code: string, message: string, retryAfterMs?: number): Error {
+export function errorFromCode (code: string, message: string, details: { retryAfterMs?: number, stampDifficulty?: number } = {}): Error {
   if (code === ErrorCode.RATE_LIMITED) {
-    return new RateLimitedError(`${message}: ${code}`, { retryAfterMs })
+    return new RateLimitedError(`${message}: ${code}`, details)
   }
   const ErrorClass = CLASSES.find(([known]) => known === code)?.[1] ?? RemoteError
   return new ErrorClass(`${message}: ${code}`)

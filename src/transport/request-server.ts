@@ -171,7 +171,8 @@ export class RequestServer implements Startable {
         type,
         status: Response.Status.ERROR,
         errorCode: errorCodeOf(err),
-        retryAfterMs: err instanceof RateLimitedError ? err.retryAfterMs : undefined
+        retryAfterMs: err instanceof RateLimitedError ? err.retryAfterMs : undefined,
+        stampDifficulty: err instanceof RateLimitedError ? err.stampDifficulty : undefined
       }
     }
   }

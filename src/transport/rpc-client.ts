@@ -171,7 +171,7 @@ export class RpcClient implements RingRpc, Startable {
     if (response.status === Response.Status.ERROR) {
       observe('error')
       this.log('%s to %p failed remotely: %s', request.type, peerId, response.errorCode)
-      throw errorFromCode(response.errorCode ?? '', `${request.type} failed on ${to.peer}`, response.retryAfterMs)
+      throw errorFromCode(response.errorCode ?? '', `${request.type} failed on ${to.peer}`, { retryAfterMs: response.retryAfterMs, stampDifficulty: response.stampDifficulty })
     }
     observe('ok')
     return { response, peerId }

@@ -14,6 +14,8 @@ import { MAX_VALUE_SIZE } from '../storage/constants.js'
 import {
   MAX_IDS_PER_DELETE,
   MAX_OWNED_RECORDS_PER_STORE,
+  MAX_STAMP_BYTES,
+  MAX_STAMP_DIFFICULTY_ASKED,
   MAX_OWNER_KEY_BYTES,
   MAX_SIGNATURE_BYTES,
   MAX_RECORDS_PER_MESSAGE,
@@ -134,6 +136,9 @@ export function decodeResponse (bytes: Uint8Array | Uint8ArrayList, expected: Me
     if (response.retryAfterMs != null) {
       requireTime(response.retryAfterMs)
     }
+    if (response.stampDifficulty != null && response.stampDifficulty > MAX_STAMP_DIFFICULTY_ASKED) {
+      throw new InvalidMessageError(`a stamp difficulty is at most ${MAX_STAMP_DIFFICULTY_ASKED}`)
+    }
     return response
   }
 
@@ -164,6 +169,12 @@ export function decodeRecord (record: WireRecord): ChordRecord {
       throw new InvalidMessageError(`a record's writer is ${WRITER_BYTES} bytes`)
     }
     decoded.writer = record.writer
+  }
+  if (record.stamp != null) {
+    if (record.stamp.byteLength === 0 || record.stamp.byteLength > MAX_STAMP_BYTES) {
+      throw new InvalidMessageError(`a record's stamp is 1 to ${MAX_STAMP_BYTES} bytes`)
+    }
+    decoded.stamp = record.stamp
   }
   return decoded
 }

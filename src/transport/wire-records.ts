@@ -13,10 +13,18 @@ export function toWireRecord (record: ChordRecord): WireRecord {
 
 /**
  * A record with the writer it is counted for, if it has one: in a STORE, and in a FETCH answer to
- * a ring neighbour (what the namespace answers a stranger has no writer)
+ * a ring neighbour (what the namespace answers a stranger has no writer); and with its stamp, if
+ * a sender made one for a STORE
  */
 export function toStoredWireRecord (record: ChordRecord): WireRecord {
-  return record.writer == null ? toWireRecord(record) : { ...toWireRecord(record), writer: wireBytes(record.writer) }
+  const wire = toWireRecord(record)
+  if (record.writer != null) {
+    wire.writer = wireBytes(record.writer)
+  }
+  if (record.stamp != null) {
+    wire.stamp = wireBytes(record.stamp)
+  }
+  return wire
 }
 
 export function toWireSummary (summary: RecordSummary): WireSummary {

@@ -63,6 +63,7 @@ export interface Record {
   value: Uint8Array<ArrayBuffer>
   expiresAt: number
   writer?: Uint8Array<ArrayBuffer>
+  stamp?: Uint8Array<ArrayBuffer>
 }
 
 export namespace Record {
@@ -95,6 +96,11 @@ export namespace Record {
           w.bytes(obj.writer)
         }
 
+        if (obj.stamp != null) {
+          w.uint32(42)
+          w.bytes(obj.stamp)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -125,6 +131,10 @@ export namespace Record {
             }
             case 4: {
               obj.writer = reader.bytes()
+              break
+            }
+            case 5: {
+              obj.stamp = reader.bytes()
               break
             }
             default: {
@@ -170,6 +180,13 @@ export namespace Record {
               }
               break
             }
+            case 5: {
+              yield {
+                field: `${prefix}.stamp`,
+                value: reader.bytes()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -202,6 +219,11 @@ export namespace Record {
     value: Uint8Array<ArrayBuffer>
   }
 
+  export interface RecordStampFieldEvent {
+    field: '$.stamp'
+    value: Uint8Array<ArrayBuffer>
+  }
+
   export function encode (obj: Partial<Record>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, Record.codec())
   }
@@ -210,7 +232,7 @@ export namespace Record {
     return decodeMessage(buf, Record.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Record>): Generator<RecordKeyFieldEvent | RecordValueFieldEvent | RecordExpiresAtFieldEvent | RecordWriterFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Record>): Generator<RecordKeyFieldEvent | RecordValueFieldEvent | RecordExpiresAtFieldEvent | RecordWriterFieldEvent | RecordStampFieldEvent> {
     return streamMessage(buf, Record.codec(), opts)
   }
 }
@@ -1050,6 +1072,12 @@ export namespace Request {
     index: number
   }
 
+  export interface RequestRecordsStampFieldEvent {
+    field: '$.records[].stamp'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
   export interface RequestKeyFieldEvent {
     field: '$.key'
     value: Uint8Array<ArrayBuffer>
@@ -1104,7 +1132,7 @@ export namespace Request {
     return decodeMessage(buf, Request.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Request>): Generator<RequestTypeFieldEvent | RequestTargetFieldEvent | RequestNeighboursPredecessorPeerIdFieldEvent | RequestNeighboursPredecessorRingIdFieldEvent | RequestNeighboursPredecessorAddrsFieldEvent | RequestNeighboursSuccessorsPeerIdFieldEvent | RequestNeighboursSuccessorsRingIdFieldEvent | RequestNeighboursSuccessorsAddrsFieldEvent | RequestRecordsKeyFieldEvent | RequestRecordsValueFieldEvent | RequestRecordsExpiresAtFieldEvent | RequestRecordsWriterFieldEvent | RequestKeyFieldEvent | RequestAfterFieldEvent | RequestRangeStartFieldEvent | RequestRangeEndFieldEvent | RequestNamespaceFieldEvent | RequestOwnerFieldEvent | RequestIdsFieldEvent | RequestSignedAtFieldEvent | RequestSignatureFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Request>): Generator<RequestTypeFieldEvent | RequestTargetFieldEvent | RequestNeighboursPredecessorPeerIdFieldEvent | RequestNeighboursPredecessorRingIdFieldEvent | RequestNeighboursPredecessorAddrsFieldEvent | RequestNeighboursSuccessorsPeerIdFieldEvent | RequestNeighboursSuccessorsRingIdFieldEvent | RequestNeighboursSuccessorsAddrsFieldEvent | RequestRecordsKeyFieldEvent | RequestRecordsValueFieldEvent | RequestRecordsExpiresAtFieldEvent | RequestRecordsWriterFieldEvent | RequestRecordsStampFieldEvent | RequestKeyFieldEvent | RequestAfterFieldEvent | RequestRangeStartFieldEvent | RequestRangeEndFieldEvent | RequestNamespaceFieldEvent | RequestOwnerFieldEvent | RequestIdsFieldEvent | RequestSignedAtFieldEvent | RequestSignatureFieldEvent> {
     return streamMessage(buf, Request.codec(), opts)
   }
 }
@@ -1122,6 +1150,7 @@ export interface Response {
   digest?: Uint8Array<ArrayBuffer>
   summaries: RecordSummary[]
   retryAfterMs?: number
+  stampDifficulty?: number
 }
 
 export namespace Response {
@@ -1216,6 +1245,11 @@ export namespace Response {
           w.uint64Number(obj.retryAfterMs)
         }
 
+        if (obj.stampDifficulty != null) {
+          w.uint32(104)
+          w.uint32(obj.stampDifficulty)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -1302,6 +1336,10 @@ export namespace Response {
             }
             case 12: {
               obj.retryAfterMs = reader.uint64Number()
+              break
+            }
+            case 13: {
+              obj.stampDifficulty = reader.uint32()
               break
             }
             default: {
@@ -1442,6 +1480,13 @@ export namespace Response {
               }
               break
             }
+            case 13: {
+              yield {
+                field: `${prefix}.stampDifficulty`,
+                value: reader.uint32()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -1550,6 +1595,12 @@ export namespace Response {
     index: number
   }
 
+  export interface ResponseRecordsStampFieldEvent {
+    field: '$.records[].stamp'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
   export interface ResponseMoreFieldEvent {
     field: '$.more'
     value: boolean
@@ -1588,6 +1639,11 @@ export namespace Response {
     value: number
   }
 
+  export interface ResponseStampDifficultyFieldEvent {
+    field: '$.stampDifficulty'
+    value: number
+  }
+
   export function encode (obj: Partial<Response>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, Response.codec())
   }
@@ -1596,7 +1652,7 @@ export namespace Response {
     return decodeMessage(buf, Response.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Response>): Generator<ResponseTypeFieldEvent | ResponseStatusFieldEvent | ResponseErrorCodeFieldEvent | ResponseNeighboursPredecessorPeerIdFieldEvent | ResponseNeighboursPredecessorRingIdFieldEvent | ResponseNeighboursPredecessorAddrsFieldEvent | ResponseNeighboursSuccessorsPeerIdFieldEvent | ResponseNeighboursSuccessorsRingIdFieldEvent | ResponseNeighboursSuccessorsAddrsFieldEvent | ResponseDoneFieldEvent | ResponsePeersPeerIdFieldEvent | ResponsePeersRingIdFieldEvent | ResponsePeersAddrsFieldEvent | ResponseRecordsKeyFieldEvent | ResponseRecordsValueFieldEvent | ResponseRecordsExpiresAtFieldEvent | ResponseRecordsWriterFieldEvent | ResponseMoreFieldEvent | ResponseCountFieldEvent | ResponseDigestFieldEvent | ResponseSummariesKeyFieldEvent | ResponseSummariesIdFieldEvent | ResponseSummariesExpiresAtFieldEvent | ResponseRetryAfterMsFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Response>): Generator<ResponseTypeFieldEvent | ResponseStatusFieldEvent | ResponseErrorCodeFieldEvent | ResponseNeighboursPredecessorPeerIdFieldEvent | ResponseNeighboursPredecessorRingIdFieldEvent | ResponseNeighboursPredecessorAddrsFieldEvent | ResponseNeighboursSuccessorsPeerIdFieldEvent | ResponseNeighboursSuccessorsRingIdFieldEvent | ResponseNeighboursSuccessorsAddrsFieldEvent | ResponseDoneFieldEvent | ResponsePeersPeerIdFieldEvent | ResponsePeersRingIdFieldEvent | ResponsePeersAddrsFieldEvent | ResponseRecordsKeyFieldEvent | ResponseRecordsValueFieldEvent | ResponseRecordsExpiresAtFieldEvent | ResponseRecordsWriterFieldEvent | ResponseRecordsStampFieldEvent | ResponseMoreFieldEvent | ResponseCountFieldEvent | ResponseDigestFieldEvent | ResponseSummariesKeyFieldEvent | ResponseSummariesIdFieldEvent | ResponseSummariesExpiresAtFieldEvent | ResponseRetryAfterMsFieldEvent | ResponseStampDifficultyFieldEvent> {
     return streamMessage(buf, Response.codec(), opts)
   }
 }
