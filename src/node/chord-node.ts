@@ -51,6 +51,8 @@ export interface ChordNodeOptions extends ChordInit {
   timers?: ChordNodeTimers
   /** the mailbox's settings: the stamp it asks of envelopes past a mailbox's acceptance rates, and those rates */
   mailbox?: Pick<ChordMailboxInit, 'stampDifficulty' | 'acceptance'>
+  /** caps on inbound connections per address and subnet, and the slots strangers cannot take */
+  connectionLimits?: ChordLibp2pOptions['connectionLimits']
   /** lower-level libp2p settings: extra transports, connection gater, DNS resolver */
   libp2p?: Pick<ChordLibp2pOptions, 'transports' | 'connectionGater' | 'dns'>
 }
@@ -154,13 +156,14 @@ export class ChordNode {
  * @throws BootstrapFailedError when no bootstrap address answered within `joinTimeoutMs`
  */
 export async function createChordNode (options: ChordNodeOptions = {}): Promise<ChordNode> {
-  const { listen, announce, appendAnnounce, tls, joinInBackground, privateKey, libp2p: libp2pOptions, timers = {}, mailbox = {}, ...init } = options
+  const { listen, announce, appendAnnounce, tls, joinInBackground, privateKey, libp2p: libp2pOptions, timers = {}, mailbox = {}, connectionLimits, ...init } = options
   const { subscriptionCheckIntervalMs, ...chordTimers } = timers
   const chordInit: ChordInit = { ...init, timers: chordTimers, ...(joinInBackground === true ? { joinTimeoutMs: Infinity } : {}) }
   // checked here too, so that nothing is opened for a node that cannot start
   const { clientMode } = resolveChordInit(chordInit)
   const libp2p = await createChordLibp2p<ChordNodeServices>({
     ...libp2pOptions,
+    connectionLimits,
     privateKey: privateKey ?? await keptPrivateKey(init.dataDir),
     listen,
     announce,

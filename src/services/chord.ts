@@ -27,6 +27,7 @@ import { NotJoinedError, NotStartedError, TooLargeError } from '../errors.js'
 import { addressesOfOthers, joinPlan, joinRing } from '../membership/join.js'
 import { PartitionHealer } from '../membership/partition-healer.js'
 import { PeerCacheKeeper } from '../membership/peer-cache-keeper.js'
+import { RingPeerTags } from '../membership/ring-peer-tags.js'
 import { HealthCheck } from '../observability/health.js'
 import { createNodeMetrics } from '../observability/metrics.js'
 import { exportDatabase } from '../storage/backup.js'
@@ -100,6 +101,7 @@ export class ChordService implements Startable {
   /** every remote peer's budgets, shared by the protocols of the node */
   private readonly limiter: RequestLimiter
   private readonly peerCacheKeeper: PeerCacheKeeper
+  private readonly ringPeerTags: RingPeerTags
   private readonly healer?: PartitionHealer
   private readonly healthCheck: HealthCheck
   /** how this start's join went; a node started again gets a new one */
@@ -163,6 +165,7 @@ export class ChordService implements Startable {
       ringNodes: () => this.core.ring.table.knownNodes(),
       intervalMs: settings.timers.peerCacheSaveIntervalMs
     })
+    this.ringPeerTags = new RingPeerTags(components, { ringNodes: () => this.core.ring.table.knownNodes() })
     this.healer = settings.clientMode
       ? undefined
       : new PartitionHealer(this.view, {
@@ -324,6 +327,7 @@ export class ChordService implements Startable {
     this.joinedOutcome.reject(new NotStartedError('the node was stopped before it joined a ring'))
     this.healer?.stop()
     this.core.stop()
+    await this.ringPeerTags.stop().catch(err => { this.log.error('untagging ring peers failed - %e', err) })
     // while the peer store still holds the neighbours' addresses
     await this.peerCacheKeeper.stop().catch(err => { this.log.error('saving the peer cache failed - %e', err) })
     await this.core.leave(HANDOFF_ON_STOP_TIMEOUT)
@@ -368,6 +372,7 @@ export class ChordService implements Startable {
       return
     }
     this.core.start()
+    this.ringPeerTags.start()
     this.healer?.start()
     this.peerCacheKeeper.start()
     outcome.resolve()
