@@ -20,6 +20,12 @@ export type { NodeStatus } from './membership/join.js'
 export { createChordNode, ChordNode } from './node/chord-node.js'
 export type { ChordNodeOptions, ChordNodeTimers, ChordNodeServices } from './node/chord-node.js'
 export { browserConnectionGater } from './node/browser-connection-gater.js'
+// what createChordNode's libp2p node runs to keep strangers from taking its connections, for an
+// application's own node: the guard as a service, the caps in its connection gater
+export { connectionGuard, ConnectionGuard } from './node/connection-guard.js'
+export type { ConnectionGuardInit } from './node/connection-guard.js'
+export { InboundConnectionLimits, withConnectionLimits } from './node/connection-limits.js'
+export type { ConnectionLimits } from './node/connection-limits.js'
 export type { BrowserConnectionGaterInit } from './node/browser-connection-gater.js'
 
 export type { CheckResult, HealthChecks, HealthReport, HealthStatus } from './observability/health.js'
