@@ -8,6 +8,7 @@ import { strict as assert } from 'node:assert'
 import { connect } from 'node:net'
 import { startObservabilityServer } from '../../src/observability/http.js'
 import { HTTP_MAX_SOCKETS_PER_IP } from '../../src/observability/constants.js'
+import { waitFor } from '../helpers/wait-for.js'
 import type { ObservabilityServer, ObservedNode } from '../../src/observability/http.js'
 import type { Socket } from 'node:net'
 
@@ -37,10 +38,12 @@ describe('the metrics and health endpoint while strangers hold its sockets', fun
 
   /**
    * Each stranger holds a socket open, sending the start of a request head and nothing more, and
-   * opens a new one as soon as it is closed, until `until`. Resolves to how many sockets were opened.
+   * opens a new one as soon as it is closed, until `until`. `done` resolves to how many sockets
+   * were opened; `connected()` tells how many connected so far.
    */
-  async function hold (port: number, sources: string[], until: number): Promise<number> {
+  function hold (port: number, sources: string[], until: number): { done: Promise<number>, connected(): number } {
     let opened = 0
+    let connected = 0
     const open = (source: string): void => {
       if (Date.now() >= until) {
         return
@@ -48,7 +51,10 @@ describe('the metrics and health endpoint while strangers hold its sockets', fun
       opened++
       const socket = connect({ host: '127.0.0.1', port, localAddress: source })
       sockets.add(socket)
-      socket.on('connect', () => { socket.write('GET /metrics HTTP/1.1\r\n') })
+      socket.on('connect', () => {
+        connected++
+        socket.write('GET /metrics HTTP/1.1\r\n')
+      })
       socket.on('error', () => {})
       socket.on('close', () => {
         sockets.delete(socket)
@@ -57,7 +63,10 @@ describe('the metrics and health endpoint while strangers hold its sockets', fun
       })
     }
     sources.forEach(open)
-    return new Promise(resolve => setTimeout(() => { resolve(opened) }, until - Date.now()))
+    return {
+      done: new Promise(resolve => setTimeout(() => { resolve(opened) }, until - Date.now())),
+      connected: () => connected
+    }
   }
 
   /** GET /health over and over until `until`; each answer's time, ms (Infinity for none) */
@@ -82,10 +91,9 @@ describe('the metrics and health endpoint while strangers hold its sockets', fun
       const port = Number(new URL(server.url).port)
       const until = Date.now() + ATTACK_MS
       const holding = hold(port, Array.from({ length: STRANGERS }, (_, i) => sourceOf(i)), until)
-      // once they hold their sockets
-      await new Promise(resolve => setTimeout(resolve, 500))
+      await waitFor(() => holding.connected() >= STRANGERS, 'the strangers to hold their sockets', ATTACK_MS / 2)
       const times = await scrape(server.url, until)
-      const opened = await holding
+      const opened = await holding.done
       const worst = Math.max(...times)
       console.log(`      strangers opened ${opened} sockets; ${times.length} scrapes, the slowest answered in ${worst.toFixed(1)} ms`)
       assert.ok(times.length >= 10)
@@ -96,17 +104,22 @@ describe('the metrics and health endpoint while strangers hold its sockets', fun
   it(`refuses more than HTTP_MAX_SOCKETS_PER_IP (${HTTP_MAX_SOCKETS_PER_IP}) sockets from one address`, async () => {
     server = await startObservabilityServer(node, { host: '127.0.0.1', port: 0 })
     const port = Number(new URL(server.url).port)
-    const closed: boolean[] = []
-    await Promise.all(Array.from({ length: HTTP_MAX_SOCKETS_PER_IP + 2 }, async (_, i) => {
+    let closed = 0
+    const mine = Array.from({ length: HTTP_MAX_SOCKETS_PER_IP + 2 }, () => {
       const socket = connect({ host: '127.0.0.1', port, localAddress: '127.3.10.1' })
       sockets.add(socket)
       socket.on('error', () => {})
-      await new Promise(resolve => socket.once('connect', resolve))
-      closed[i] = await new Promise<boolean>(resolve => {
-        socket.once('close', () => { resolve(true) })
-        setTimeout(() => { resolve(false) }, 500)
-      })
-    }))
-    assert.equal(closed.filter(Boolean).length, 2)
+      socket.once('close', () => { closed++ })
+      return socket
+    })
+    await waitFor(() => closed === 2 && mine.every(socket => socket.readyState !== 'opening'), 'two sockets to be refused')
+    // the others are served: a request on each is answered
+    const open = mine.filter(socket => !socket.destroyed && socket.readyState === 'open')
+    assert.equal(open.length, HTTP_MAX_SOCKETS_PER_IP)
+    const answered = await Promise.all(open.map(async socket => new Promise<string>(resolve => {
+      socket.once('data', chunk => { resolve(String(chunk).split('\r\n')[0]) })
+      socket.write('GET /health HTTP/1.1\r\nHost: x\r\n\r\n')
+    })))
+    assert.deepEqual(answered, open.map(() => 'HTTP/1.1 200 OK'))
   })
 })
