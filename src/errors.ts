@@ -30,9 +30,28 @@ export class InvalidRecordError extends ChordError {
   static name = 'InvalidRecordError'
 }
 
-/** A peer sent more than its share; the request was refused without being processed */
+export interface RateLimitedErrorOptions extends ErrorOptions {
+  /** ms after which the same request may be accepted, when the refusing side said */
+  retryAfterMs?: number
+  /** a mailbox under pressure takes an envelope at once with a proof-of-work stamp of this many bits */
+  stampDifficulty?: number
+}
+
+/**
+ * A peer sent more than its share; the request was refused without being processed. When the
+ * refusing node said how long its budget (or the mailbox's acceptance rate) needs to refill,
+ * `retryAfterMs` holds it.
+ */
 export class RateLimitedError extends ChordError {
   static name = 'RateLimitedError'
+  readonly retryAfterMs?: number
+  readonly stampDifficulty?: number
+
+  constructor (message: string, options: RateLimitedErrorOptions = {}) {
+    super(message, options)
+    this.retryAfterMs = options.retryAfterMs
+    this.stampDifficulty = options.stampDifficulty
+  }
 }
 
 /** A remote node did not answer within the request deadline */
@@ -68,6 +87,14 @@ export class InvalidOptionsError extends ChordError {
 /** A signature, challenge or ciphertext failed verification */
 export class VerificationError extends ChordError {
   static name = 'VerificationError'
+}
+
+/**
+ * An owned record older than the one a replica holds (a lower seq, or the same seq with other
+ * content): it was refused, nothing changed. Publish again: the new record gets a higher seq.
+ */
+export class StaleRecordError extends ChordError {
+  static name = 'StaleRecordError'
 }
 
 /** An answer would exceed what one message may carry; ask for less (e.g. a smaller range) */

@@ -8,9 +8,10 @@ export type { JoinProgressEvent } from './membership/join.js'
 // the ring and the mailbox as libp2p services, for an application's own libp2p node
 export { chord, ChordService } from './services/chord.js'
 export type { PutOptions, PutResult, LookupAnswer } from './services/chord.js'
+export type { PublishOptions, PublishResult, ResolvedRecord } from './owned/owned-records.js'
 export type { ChordInit, ChordTimers } from './services/chord-init.js'
-export { chordMailbox, ChordMailbox } from './mailbox/service.js'
-export type { ChordMailboxInit } from './mailbox/service.js'
+export { chordMailbox, ChordMailbox } from './services/mailbox.js'
+export type { ChordMailboxInit } from './services/mailbox.js'
 export { peerExchange, PeerExchange } from './peer-exchange/peer-exchange.js'
 export type { PeerExchangeInit, ExchangedPeer } from './peer-exchange/peer-exchange.js'
 export type { NodeStatus } from './membership/join.js'
@@ -19,6 +20,12 @@ export type { NodeStatus } from './membership/join.js'
 export { createChordNode, ChordNode } from './node/chord-node.js'
 export type { ChordNodeOptions, ChordNodeTimers, ChordNodeServices } from './node/chord-node.js'
 export { browserConnectionGater } from './node/browser-connection-gater.js'
+// what createChordNode's libp2p node runs to keep strangers from taking its connections, for an
+// application's own node: the guard as a service, the caps in its connection gater
+export { connectionGuard, ConnectionGuard } from './node/connection-guard.js'
+export type { ConnectionGuardInit } from './node/connection-guard.js'
+export { InboundConnectionLimits, withConnectionLimits } from './node/connection-limits.js'
+export type { ConnectionLimits } from './node/connection-limits.js'
 export type { BrowserConnectionGaterInit } from './node/browser-connection-gater.js'
 
 export type { CheckResult, HealthChecks, HealthReport, HealthStatus } from './observability/health.js'
@@ -31,7 +38,7 @@ export type { DeliveryReceipt } from './mailbox/receipts.js'
 export { MAX_PLAINTEXT_SIZE } from './mailbox/constants.js'
 export type { MailboxMessage, Subscription } from './mailbox/subscription.js'
 /** The mailbox's calls (send, subscribe, ack): what `node.mailbox` and `services.mailbox` are */
-export type { ChordMailbox as Mailbox } from './mailbox/service.js'
+export type { ChordMailbox as Mailbox } from './services/mailbox.js'
 
 export {
   ChordError,
@@ -49,5 +56,6 @@ export {
   VerificationError,
   ForbiddenError,
   TooLargeError,
+  StaleRecordError,
   UnsupportedRuntimeError
 } from './errors.js'

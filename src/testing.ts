@@ -2,12 +2,12 @@
  * A test-only entry point: the parts of a running node that tests and benchmarks inspect (its
  * ring, its stores). `index.ts` does not export it, and nothing here is public API.
  */
-import { mailboxInternals } from './mailbox/service.js'
+import { mailboxInternals } from './services/mailbox.js'
 import { chordInternals } from './services/internals.js'
 import type { RecordStore } from './chord/record.js'
 import type { RingNode } from './chord/ring-node.js'
 import type { ChordRing } from './chord/ring.js'
-import type { ChordMailbox } from './mailbox/service.js'
+import type { ChordMailbox } from './services/mailbox.js'
 import type { ChordService } from './services/chord.js'
 import type { ChordInternals } from './services/internals.js'
 

@@ -102,6 +102,15 @@ export const MAX_SYNC_REQUESTS = 4096
 export const MAX_REHOMED_RANGES_PER_ROUND = 32
 
 /**
+ * Predecessors beyond the replica set whose keys a node still takes a STORE for (see
+ * replica-range.ts). A join in front of us, or a death not noticed yet, shifts a node's view of
+ * its predecessor chain by one node until the ring settles, and handoffs and repairs under way
+ * then must still land: two such changes at once are covered. A node thus takes keys of
+ * r + 2 ranges, (r + 2)/N of the ring, instead of the r/N it keeps.
+ */
+export const REPLICA_RANGE_GRACE_NODES = 2
+
+/**
  * Lifetime of a record whose writer asked for none: two days, as kad-dht keeps records
  * (48 h), so that a value outlives a writer's short absence without lingering for ever.
  */

@@ -7,8 +7,16 @@
  */
 import { equals } from 'uint8arrays/equals'
 import { InvalidRecordError } from '../errors.js'
-import { ID_BYTES, sha256 } from './id.js'
+import { ID_BYTES, ringIdToBytes, sha256 } from './id.js'
 import type { RingId } from './id.js'
+
+/** Bytes that name a record's writer: the first bytes of the writer's ring id (sha256 of its PeerId) */
+export const WRITER_BYTES = 8
+
+/** The writer tag of a remote node: what its share of a node's keys and store is counted under */
+export function writerTag (node: { id: RingId }): Uint8Array {
+  return ringIdToBytes(node.id).subarray(0, WRITER_BYTES)
+}
 
 export interface ChordRecord {
   /** the ring position of the user's key: sha256(user key bytes), 32 bytes */
@@ -18,6 +26,18 @@ export interface ChordRecord {
   id: Uint8Array
   /** ms since the epoch; the record is live while `now < expiresAt` */
   expiresAt: number
+  /**
+   * Who the record was stored for, as the node holding it counts it (8 bytes naming a remote
+   * peer; none for records a node wrote itself): what its share of keys and stores is charged
+   * with. Ring neighbours pass it on with the records they replicate (STORE, and FETCH answers
+   * to one another), so a copy counts for the writer wherever it lands; a stranger never sees it.
+   */
+  writer?: Uint8Array
+  /**
+   * A proof of work that travels with the record in a STORE and is never stored: what a mailbox
+   * under pressure may ask of a sender (see mailbox/stamp.ts)
+   */
+  stamp?: Uint8Array
 }
 
 /** What anti-entropy exchanges about a record before deciding to send its value */
@@ -41,6 +61,10 @@ export interface StorePutResult {
   existing: ChordRecord[]
   /** had expired before the put: not stored */
   expired: ChordRecord[]
+  /** over their writer's share, left out (with `overShare: 'skip'`) */
+  overShare: ChordRecord[]
+  /** bytes the quotas count that the put added to the store: what it cost the disk */
+  writtenBytes: number
 }
 
 export interface StoreStats {
@@ -56,22 +80,42 @@ export interface AtTime {
   now?: number
 }
 
+export interface StorePutOptions extends AtTime {
+  /**
+   * Who the records are stored for (8 bytes naming a remote peer), whatever writer they carry:
+   * what they add counts against that writer's share of each key and of the store. Without it,
+   * each record counts for the writer it carries, if any (a neighbour's repair).
+   */
+  writer?: Uint8Array
+  /**
+   * 'refuse' (default): a record over its writer's share refuses the whole batch. 'skip': it is
+   * left out and the rest stored (repairs, where one writer's excess must not hold up others' records)
+   */
+  overShare?: 'refuse' | 'skip'
+}
+
+export interface StoreReadOptions extends AtTime {
+  /** give each record the writer it is counted for (to pass on to a neighbour); default: not */
+  withWriters?: boolean
+}
+
 export interface RecordStore {
   /**
    * Store records in one atomic batch that is on disk when the promise resolves. If any quota
-   * would be exceeded, throws `QuotaExceededError` and writes nothing; records already expired
-   * are skipped and reported, not an error (they may have expired in transit).
+   * would be exceeded (the writer's share included), throws `QuotaExceededError` and writes
+   * nothing; records already expired are skipped and reported, not an error (they may have
+   * expired in transit).
    */
-  put(records: ChordRecord[], options?: AtTime): Promise<StorePutResult>
+  put(records: ChordRecord[], options?: StorePutOptions): Promise<StorePutResult>
 
   /** The live records of a key (a 32-byte ring position) */
-  get(key: Uint8Array, options?: AtTime): Promise<ChordRecord[]>
+  get(key: Uint8Array, options?: StoreReadOptions): Promise<ChordRecord[]>
 
   /**
    * Live records whose key lies in the ring interval (from, to], in ring order starting after
    * `from`; `from === to` is the whole ring.
    */
-  range(from: RingId, to: RingId, options?: AtTime): AsyncIterable<ChordRecord>
+  range(from: RingId, to: RingId, options?: StoreReadOptions): AsyncIterable<ChordRecord>
 
   /** Like `range` without reading values: what anti-entropy compares */
   summaries(from: RingId, to: RingId, options?: AtTime): AsyncIterable<RecordSummary>

@@ -7,7 +7,7 @@
  */
 import { equals } from 'uint8arrays/equals'
 import { toString as toHex } from 'uint8arrays/to-string'
-import { LookupFailedError, TooLargeError } from '../errors.js'
+import { ForbiddenError, LookupFailedError, TooLargeError } from '../errors.js'
 import {
   DEFAULT_ANTI_ENTROPY_INTERVAL,
   DEFAULT_SWEEP_INTERVAL,
@@ -21,23 +21,38 @@ import {
 import { RING_SIZE, distance, ringIdFromBytes } from './id.js'
 import { Periodic } from './periodic.js'
 import { capExpiresAt } from './ttl.js'
+import { writerTag } from './record.js'
 import type { RingId } from './id.js'
 import type { ChordRing } from './ring.js'
-import type { NodeRef, RecordRpc, RecordRpcHandler, RpcOptions } from './rpc.js'
-import type { ChordRecord, RangeDigest, RecordStore, RecordSummary } from './record.js'
+import type { NodeRef, RecordRpc, RecordRpcHandler, RpcOptions, StoreReceipt } from './rpc.js'
+import type { ChordRecord, RangeDigest, RecordStore, RecordSummary, StorePutOptions } from './record.js'
+import type { ReplicaRange } from './replica-range.js'
 import type { TtlPolicy } from './ttl.js'
 
 export interface ReplicationInit {
   ring: ChordRing
   rpc: RecordRpc
   store: RecordStore
+  /**
+   * which keys this node takes a STORE for, and which peers are its ring neighbours (their
+   * repairs keep the writers they carry); without it every key is taken and every remote peer is
+   * the writer of what it sends
+   */
+  range?: Pick<ReplicaRange, 'admits' | 'isNeighbour'>
   /** record lifetimes; `maxTtl` cuts what any peer may ask us to keep */
   ttl: TtlPolicy
   /**
    * Drops records this store must not take (e.g. ones their owner deleted); applied to every
    * write, ours and peers', repairs included
    */
-  admit?(records: ChordRecord[]): Promise<ChordRecord[]>
+  admit?(records: ChordRecord[]): Promise<ChordRecord[] | Admission>
+  /**
+   * Write one batch at a time, so that `admit` sees the store as the write it allows will find it
+   * (a namespace whose admission reads the store: owned records keep only the newest)
+   */
+  serializeWrites?: boolean
+  /** records per STORE this namespace sends; default MAX_RECORDS_PER_STORE */
+  maxRecordsPerStore?: number
   /** told about records stored here for the first time (push delivery listens) */
   onRecordsAdded?(records: ChordRecord[]): void
   /**
@@ -54,6 +69,13 @@ export interface ReplicationInit {
   onSwept?(count: number): void
   now?(): number
   onError?(err: unknown): void
+}
+
+/** What a namespace lets in of a batch, and what that makes obsolete */
+export interface Admission {
+  records: ChordRecord[]
+  /** records of the store the admitted ones supersede: deleted once those are stored */
+  superseded?: Array<{ key: Uint8Array, ids: Uint8Array[] }>
 }
 
 /** What one anti-entropy round did */
@@ -83,11 +105,15 @@ export class Replication implements RecordRpcHandler {
   private readonly ring: ChordRing
   private readonly rpc: RecordRpc
   private readonly store: RecordStore
+  private readonly range?: Pick<ReplicaRange, 'admits' | 'isNeighbour'>
   private readonly ttl: TtlPolicy
   private readonly now: () => number
   private readonly onAntiEntropyRound: (round: AntiEntropyRound) => void
   private readonly loops: Periodic[]
-  private readonly admit: (records: ChordRecord[]) => Promise<ChordRecord[]>
+  private readonly admit: (records: ChordRecord[]) => Promise<ChordRecord[] | Admission>
+  private readonly maxRecordsPerStore: number
+  /** the tail of the write queue, when writes are serialized */
+  private writes?: Promise<unknown>
   private readonly onRecordsAdded: (records: ChordRecord[]) => void
   private readonly antiEntropyMode: 'both' | 'push'
   /** the predecessor we last handed records to */
@@ -97,10 +123,13 @@ export class Replication implements RecordRpcHandler {
     this.ring = init.ring
     this.rpc = init.rpc
     this.store = init.store
+    this.range = init.range
     this.ttl = init.ttl
     this.onAntiEntropyRound = init.onAntiEntropyRound ?? (() => {})
     this.now = init.now ?? Date.now
     this.admit = init.admit ?? (async records => records)
+    this.maxRecordsPerStore = init.maxRecordsPerStore ?? MAX_RECORDS_PER_STORE
+    this.writes = init.serializeWrites === true ? Promise.resolve() : undefined
     this.onRecordsAdded = init.onRecordsAdded ?? (() => {})
     this.antiEntropyMode = init.antiEntropyMode ?? 'both'
     const timer = (task: () => Promise<unknown>, intervalMs: number): Periodic =>
@@ -215,7 +244,7 @@ export class Replication implements RecordRpcHandler {
       return
     }
     const self = this.ring.self.id
-    await this.sendAll(successor, this.store.range(self, self, { now: this.now() }), options)
+    await this.sendAll(successor, this.store.range(self, self, { now: this.now(), withWriters: true }), options)
   }
 
   /**
@@ -254,7 +283,7 @@ export class Replication implements RecordRpcHandler {
     if (mode === 'push') {
       // without their list, send all we hold here; they keep what they lack and drop the rest.
       // Push never asks to list a peer's records, which a namespace may refuse (mailboxes do)
-      return { sent: await this.sendAll(peer, this.store.range(from, until, { now })), fetched: 0 }
+      return { sent: await this.sendAll(peer, this.store.range(from, until, { now, withWriters: true })), fetched: 0 }
     }
 
     spend(budget)
@@ -274,18 +303,35 @@ export class Replication implements RecordRpcHandler {
     for (const key of distinctKeys(missingHere)) {
       spend(budget)
       const records = await this.rpc.fetchRecords(peer, key)
-      await this.acceptRecords(records)
+      // a replica's records, with the writers it counts them for: one writer's excess is left out
+      await this.acceptRecords(records, { overShare: 'skip' })
       fetched += records.length
     }
     return { sent, fetched }
   }
 
-  async onStoreRecords (_from: NodeRef, records: ChordRecord[]): Promise<void> {
-    await this.acceptRecords(records)
+  /**
+   * Records another node (or this one) sends us. Only keys we keep are taken (a STORE of none of
+   * them is refused with ForbiddenError); a stranger is their writer, whatever they say, and
+   * holds at most its share of each key and of the store (QuotaExceededError past it); a ring
+   * neighbour's repairs and handoffs count for the writers they carry, and a record over its
+   * writer's share is left out rather than holding up the rest.
+   */
+  async onStoreRecords (from: NodeRef, records: ChordRecord[]): Promise<StoreReceipt> {
+    if (from.peer === this.ring.self.peer) {
+      return this.acceptRecords(records)
+    }
+    const kept = this.range == null ? records : records.filter(record => this.range?.admits(record.key))
+    if (kept.length === 0) {
+      throw new ForbiddenError(`none of the ${records.length} records is of a key this node keeps`)
+    }
+    const neighbour = this.range?.isNeighbour(from.peer) === true
+    return this.acceptRecords(kept, neighbour ? { overShare: 'skip' } : { writer: writerTag(from) })
   }
 
-  async onFetchRecords (_from: NodeRef, key: Uint8Array): Promise<ChordRecord[]> {
-    return this.store.get(key, { now: this.now() })
+  /** A key's live records; a ring neighbour (repairing its copy) gets the writer each is counted for */
+  async onFetchRecords (from: NodeRef, key: Uint8Array): Promise<ChordRecord[]> {
+    return this.store.get(key, { now: this.now(), withWriters: this.range?.isNeighbour(from.peer) === true })
   }
 
   async onRangeDigest (_from: NodeRef, start: RingId, until: RingId): Promise<RangeDigest> {
@@ -304,17 +350,31 @@ export class Replication implements RecordRpcHandler {
   }
 
   /** Store records from a peer (or our own put): lifetimes are cut to our maximum */
-  private async acceptRecords (records: ChordRecord[]): Promise<void> {
+  private async acceptRecords (records: ChordRecord[], options: Omit<StorePutOptions, 'now'> = {}): Promise<StoreReceipt> {
+    if (this.writes == null) {
+      return this.writeAdmitted(records, options)
+    }
+    const write = this.writes.then(async () => this.writeAdmitted(records, options))
+    this.writes = write.catch(() => {})
+    return write
+  }
+
+  private async writeAdmitted (records: ChordRecord[], options: Omit<StorePutOptions, 'now'>): Promise<StoreReceipt> {
     const now = this.now()
-    const admitted = await this.admit(records)
+    const admission = await this.admit(records)
+    const { records: admitted, superseded = [] } = Array.isArray(admission) ? { records: admission } : admission
     if (admitted.length === 0) {
-      return
+      return { writtenBytes: 0 }
     }
     const capped = admitted.map(r => ({ ...r, expiresAt: capExpiresAt(r.expiresAt, now, this.ttl) }))
-    const { added } = await this.store.put(capped, { now })
+    const { added, writtenBytes } = await this.store.put(capped, { ...options, now })
+    for (const { key, ids } of superseded) {
+      await this.store.delete(key, ids)
+    }
     if (added.length > 0) {
       this.onRecordsAdded(added)
     }
+    return { writtenBytes }
   }
 
   private async storeOn (node: NodeRef, records: ChordRecord[], options?: RpcOptions): Promise<void> {
@@ -336,7 +396,7 @@ export class Replication implements RecordRpcHandler {
   private async * recordsFor (summaries: RecordSummary[], now: number): AsyncIterable<ChordRecord> {
     for (const key of distinctKeys(summaries)) {
       const wanted = new Set(summaries.filter(s => equals(s.key, key)).map(summaryKey))
-      for (const record of await this.store.get(key, { now })) {
+      for (const record of await this.store.get(key, { now, withWriters: true })) {
         if (wanted.has(summaryKey(record))) {
           yield record
         }
@@ -350,7 +410,7 @@ export class Replication implements RecordRpcHandler {
     let bytes = 0
     let sent = 0
     for await (const record of records) {
-      if (batch.length === MAX_RECORDS_PER_STORE || (batch.length > 0 && bytes + record.value.byteLength > MAX_STORE_BATCH_BYTES)) {
+      if (batch.length === this.maxRecordsPerStore || (batch.length > 0 && bytes + record.value.byteLength > MAX_STORE_BATCH_BYTES)) {
         await this.rpc.storeRecords(peer, batch, options)
         batch = []
         bytes = 0

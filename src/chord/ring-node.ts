@@ -10,11 +10,12 @@
  */
 import { NotStartedError } from '../errors.js'
 import { Rehoming } from './rehoming.js'
+import { ReplicaRange } from './replica-range.js'
 import { Replication } from './replication.js'
 import { ChordRing } from './ring.js'
 import { SelfShortcut } from './self-shortcut.js'
 import type { RecordStore, ChordRecord } from './record.js'
-import type { AntiEntropyRound } from './replication.js'
+import type { Admission, AntiEntropyRound } from './replication.js'
 import type { LookupOutcome, RingTimers } from './ring.js'
 import type { ChordRpcHandler, DeletionRpc, NamespaceHandler, NamespaceName, NodeRef, RecordRpc, RingRpc, RpcOptions } from './rpc.js'
 import type { TtlPolicy } from './ttl.js'
@@ -50,7 +51,11 @@ export interface RingNodeInit {
 export interface NamespaceInit<Handler extends NamespaceHandler = NamespaceHandler> {
   store: RecordStore
   /** drops records this namespace must not take in (e.g. ones their owner deleted) */
-  admit?(records: ChordRecord[]): Promise<ChordRecord[]>
+  admit?(records: ChordRecord[]): Promise<ChordRecord[] | Admission>
+  /** write one batch at a time, so that `admit` sees what the store will hold (see Replication) */
+  serializeWrites?: boolean
+  /** records per STORE this namespace sends */
+  maxRecordsPerStore?: number
   /** told about records stored here for the first time */
   onRecordsAdded?(records: ChordRecord[]): void
   /** 'push' for namespaces whose records nobody may list (see Replication) */
@@ -69,6 +74,8 @@ export interface KeptNamespace<Handler extends NamespaceHandler = NamespaceHandl
 
 export class RingNode {
   readonly ring: ChordRing
+  /** which keys this node takes a STORE for, and who its ring neighbours are */
+  readonly replicaRange: ReplicaRange
   /** replication of plain records */
   readonly records: Replication
   private readonly init: RingNodeInit
@@ -93,6 +100,12 @@ export class RingNode {
       ...init.timers,
       onNeighboursChanged: () => { this.neighboursChanged() },
       onLookup: init.onLookup,
+      onError: init.onError
+    })
+    this.replicaRange = new ReplicaRange({
+      ring: this.ring,
+      rpc: this.rpc,
+      intervalMs: init.timers?.antiEntropyIntervalMs,
       onError: init.onError
     })
     // plain records take whatever the store's quotas allow
@@ -130,8 +143,11 @@ export class RingNode {
       ring: this.ring,
       rpc: this.rpc.namespace(name),
       store: init.store,
+      range: this.replicaRange,
       ttl: this.init.ttl,
       admit: init.admit,
+      serializeWrites: init.serializeWrites,
+      maxRecordsPerStore: init.maxRecordsPerStore,
       onRecordsAdded: init.onRecordsAdded,
       antiEntropyMode: init.antiEntropyMode,
       onSwept: init.onSwept,
@@ -164,6 +180,7 @@ export class RingNode {
   start (): void {
     this.ring.start()
     if (!this.ring.clientMode) {
+      this.replicaRange.start()
       for (const { replication } of this.namespaces.values()) {
         replication.start()
       }
@@ -173,6 +190,7 @@ export class RingNode {
 
   /** Stop every loop (`leave` first, for a graceful exit) */
   stop (): void {
+    this.replicaRange.stop()
     this.rehoming?.stop()
     this.ring.stop()
     for (const { replication } of this.namespaces.values()) {
@@ -208,7 +226,7 @@ export class RingNode {
         if (this.departing) {
           throw new NotStartedError('this node is leaving the ring: it takes no records')
         }
-        await handler.onStoreRecords(from, records)
+        return handler.onStoreRecords(from, records)
       },
       onFetchRecords: async (from, key) => handler.onFetchRecords(from, key),
       onRangeDigest: async (from, start, until) => handler.onRangeDigest(from, start, until),
@@ -218,6 +236,7 @@ export class RingNode {
   }
 
   private neighboursChanged (): void {
+    this.replicaRange.refreshSoon()
     for (const { replication } of this.namespaces.values()) {
       replication.neighboursChanged().catch(this.onError)
     }

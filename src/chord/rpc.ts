@@ -80,8 +80,14 @@ export interface RecordRpc {
   rangeSummaries(to: NodeRef, from: RingId, until: RingId, options?: RpcOptions): Promise<RecordSummary[]>
 }
 
+/** What a STORE cost the node that took it, so the sender's budgets can be charged with it */
+export interface StoreReceipt {
+  /** bytes the store wrote (0 when every record was there already, or refused) */
+  writtenBytes: number
+}
+
 export interface RecordRpcHandler {
-  onStoreRecords(from: NodeRef, records: ChordRecord[]): Promise<void>
+  onStoreRecords(from: NodeRef, records: ChordRecord[]): Promise<StoreReceipt | void>
   onFetchRecords(from: NodeRef, key: Uint8Array): Promise<ChordRecord[]>
   onRangeDigest(from: NodeRef, start: RingId, until: RingId): Promise<RangeDigest>
   onRangeSummaries(from: NodeRef, start: RingId, until: RingId): Promise<RecordSummary[]>
@@ -111,9 +117,9 @@ export interface DeletionRpcHandler {
 
 /**
  * The record namespaces a ring keeps apart, each with its own store and rules: plain records
- * (`put`/`get`), and mailbox envelopes
+ * (`put`/`get`), mailbox envelopes, and owned records (`publish`/`resolve`)
  */
-export type NamespaceName = 'records' | 'mailbox'
+export type NamespaceName = 'records' | 'mailbox' | 'owned'
 
 /** What a transport gives the core: the ring's messages, and the record messages of each namespace */
 export interface RingRpc extends ChordRpc {

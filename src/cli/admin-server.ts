@@ -33,14 +33,8 @@ import type { Logger } from './log.js'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 
-/** Owned records: the library gains `publish` and `resolve`; until then the API answers 501 */
-interface OwnedRecords {
-  publish?(identity: Identity, name: string, value: Uint8Array, options: { ttlMs?: number }): Promise<{ seq: number | bigint, replicas: number }>
-  resolve?(address: string, name: string): Promise<{ value: Uint8Array, seq: number | bigint, publishedAt: number | Date } | undefined>
-}
-
 /** What the admin API uses of a node */
-export type AdminNode = Pick<ChordNode, 'put' | 'get' | 'lookup' | 'mailbox' | 'backup'> & OwnedRecords
+export type AdminNode = Pick<ChordNode, 'put' | 'get' | 'lookup' | 'mailbox' | 'backup' | 'publish' | 'resolve'>
 
 export interface AdminServerInit {
   host: string
@@ -229,9 +223,6 @@ async function identity (body: Record<string, unknown>): Promise<Identity> {
 
 const toBase64 = (bytes: Uint8Array): string => Buffer.from(bytes).toString('base64')
 
-/** A number or bigint as JSON can carry it */
-const plain = (value: number | bigint): number | string => typeof value === 'bigint' ? value.toString() : value
-
 type Route = (node: AdminNode, body: Record<string, unknown>) => Promise<unknown>
 
 const ROUTES: Record<string, Route> = {
@@ -243,29 +234,13 @@ const ROUTES: Record<string, Route> = {
   },
   '/v1/send': async (node, body) => node.mailbox.send(await identity(body), text(body, 'to'), base64(body, 'message'), optionalTtl(body)),
   '/v1/publish': async (node, body) => {
-    if (typeof node.publish !== 'function') {
-      throw notSupported('publish')
-    }
     const { seq, replicas } = await node.publish(await identity(body), text(body, 'name'), base64(body, 'value'), optionalTtl(body))
-    return { seq: plain(seq), replicas }
+    return { seq, replicas }
   },
   '/v1/resolve': async (node, body) => {
-    if (typeof node.resolve !== 'function') {
-      throw notSupported('resolve')
-    }
     const found = await node.resolve(text(body, 'address'), text(body, 'name'))
-    if (found == null) {
-      return {}
-    }
-    const publishedAt = found.publishedAt instanceof Date ? found.publishedAt.getTime() : found.publishedAt
-    return { value: toBase64(found.value), seq: plain(found.seq), publishedAt }
+    return found == null ? {} : { value: toBase64(found.value), seq: found.seq, publishedAt: found.publishedAt }
   }
-}
-
-function notSupported (what: string): BadRequest {
-  const err = new BadRequest(`this node's libp2p-chord has no owned records (${what}); upgrade the node`, 501)
-  err.name = 'NotSupportedError'
-  return err
 }
 
 async function sendBackup (init: AdminServerInit, node: AdminNode, response: ServerResponse): Promise<void> {

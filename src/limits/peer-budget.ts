@@ -41,7 +41,12 @@ export class PeerBudget {
     return Math.max(this.points - used.consumedPoints, 0)
   }
 
-  /** Charge `points` to `peer`; the caller checked `remaining` first */
+  /** ms until `peer`'s window ends and its budget is whole again (0 when it has no window open) */
+  msBeforeRefill (peer: string): number {
+    return Math.max(this.limiter.get(peer)?.msBeforeNext ?? 0, 0)
+  }
+
+  /** Charge `points` to `peer` (which may overdraw it: work already done is charged in full) */
   spend (peer: string, points: number): void {
     const tracked = this.limiter.memoryStorage.storage
     if (!tracked.has(peer) && tracked.size >= this.maxPeers) {

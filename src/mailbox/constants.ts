@@ -123,6 +123,48 @@ export const MESSAGE_SIGNATURE_LABEL = 'libp2p-chord/envelope-signature/v1'
 export const RECEIPT_SIGNATURE_LABEL = 'libp2p-chord/receipt-signature/v1'
 /** HKDF info for an envelope's AEAD key and nonce */
 export const ENVELOPE_KEY_LABEL = 'libp2p-chord/envelope-key/v1'
+/** The hash a proof-of-work stamp is checked with, bound to one envelope in one mailbox */
+export const STAMP_LABEL = 'libp2p-chord/envelope-stamp/v1'
+
+/* ---- accepting envelopes ---- */
+
+/**
+ * The window in which a mailbox's acceptance rates are counted (on each node that keeps it, for
+ * envelopes sent to it directly; a replica's repairs are not counted). A minute: long enough for
+ * a burst of chat to average out.
+ */
+export const MAILBOX_ACCEPT_WINDOW = 60_000
+
+/**
+ * New envelopes one mailbox takes per window from all senders together: about 17 a second, far
+ * more than a person reads, and as many as the mailbox holds at once (MAX_RECORDS_PER_KEY). Beyond
+ * it the mailbox is under pressure, and a node that asks for stamps (a non-zero stamp difficulty)
+ * takes only stamped envelopes until the window ends.
+ */
+export const MAX_ENVELOPES_PER_MAILBOX_PER_WINDOW = 1024
+
+/**
+ * New envelopes one sending peer may put in one mailbox per window: an eighth of the mailbox's
+ * rate (the share one writer has of everything, WRITER_SHARE), so that one sender, or one node
+ * relaying for many, cannot use up a mailbox's rate and shut the others out; still a burst of a
+ * hundred-odd messages from one chat partner a minute.
+ */
+export const MAX_ENVELOPES_PER_SENDER_PER_WINDOW = MAX_ENVELOPES_PER_MAILBOX_PER_WINDOW / 8
+
+/** Mailboxes (and mailbox–sender pairs) whose rates are remembered at once: the one remembered longest is forgotten past it */
+export const MAX_RATED_MAILBOXES = 4096
+
+/** Bytes of a stamp's nonce */
+export const STAMP_BYTES = 8
+
+/**
+ * The most work a node may ask of a stamp, and a sender agrees to do: 2^24 sha256 is a few
+ * seconds in JavaScript. A node's setting is from 0 (never asks) to this.
+ */
+export const MAX_STAMP_DIFFICULTY = 24
+
+/** A node's default stamp difficulty: 0, it never asks for one (an operator turns it on) */
+export const DEFAULT_STAMP_DIFFICULTY = 0
 
 /**
  * Envelope ids a subscription remembers to drop duplicates (a session move, a retried send, a

@@ -7,10 +7,11 @@ import pRetry from 'p-retry'
 import { fromString as fromHex } from 'uint8arrays/from-string'
 import { toString as toHex } from 'uint8arrays/to-string'
 import { ringIdFromBytes } from '../chord/id.js'
-import { ForbiddenError, InvalidOptionsError, InvalidRecordError, LookupFailedError, NotStartedError, QuotaExceededError, VerificationError, asError } from '../errors.js'
+import { ForbiddenError, InvalidOptionsError, InvalidRecordError, LookupFailedError, NotStartedError, QuotaExceededError, RateLimitedError, VerificationError, asError } from '../errors.js'
 import { createRecord } from '../chord/record.js'
 import { expiresAtFor } from '../chord/ttl.js'
-import { DEFAULT_MESSAGE_TTL, SEND_RETRIES, SEND_RETRY_MIN_DELAY, SUBSCRIPTION_CHECK_INTERVAL } from './constants.js'
+import { DEFAULT_MESSAGE_TTL, MAX_STAMP_DIFFICULTY, SEND_RETRIES, SEND_RETRY_MIN_DELAY, SUBSCRIPTION_CHECK_INTERVAL } from './constants.js'
+import { makeStamp } from './stamp.js'
 import { signDeletion } from './proofs.js'
 import { mailboxKey, parseAddress } from './public-key.js'
 import { encodeReceipt } from './receipts.js'
@@ -62,8 +63,11 @@ export interface SubscribeOptions {
   onError?(err: unknown): void
 }
 
-/** Errors that another attempt would only repeat */
-const PERMANENT_ERRORS = [QuotaExceededError, InvalidRecordError, InvalidOptionsError, ForbiddenError, VerificationError]
+/**
+ * Errors that another attempt would only repeat; a RateLimitedError carries when to try again,
+ * which is the caller's to decide
+ */
+const PERMANENT_ERRORS = [QuotaExceededError, InvalidRecordError, InvalidOptionsError, ForbiddenError, VerificationError, RateLimitedError]
 
 export class Mailbox {
   private readonly init: MailboxInit
@@ -93,7 +97,20 @@ export class Mailbox {
     const ttl = { ...this.init.ttl, defaultTtl: Math.min(DEFAULT_MESSAGE_TTL, this.init.ttl.maxTtl) }
     const record = createRecord(mailboxKey(to), envelope, expiresAtFor(options.ttlMs, now, ttl))
     const signal = options.signal == null ? this.shutdown.signal : AbortSignal.any([options.signal, this.shutdown.signal])
-    const put = async (): Promise<{ replicas: number }> => this.init.replication.put([record], { signal }).catch(err => { throw asError(err) })
+    let stamp: Uint8Array | undefined
+    const put = async (): Promise<{ replicas: number }> => {
+      try {
+        return await this.init.replication.put([stamp == null ? record : { ...record, stamp }], { signal })
+      } catch (err) {
+        // a mailbox under pressure that takes a stamped envelope at once: pay for it, once
+        const difficulty = err instanceof RateLimitedError ? err.stampDifficulty : undefined
+        if (stamp != null || difficulty == null || difficulty < 1 || difficulty > MAX_STAMP_DIFFICULTY) {
+          throw asError(err)
+        }
+        stamp = await makeStamp(record.key, record.id, difficulty, { signal })
+        return await this.init.replication.put([{ ...record, stamp }], { signal }).catch(err => { throw asError(err) })
+      }
+    }
     const { replicas } = await pRetry(put, {
       retries: SEND_RETRIES,
       minTimeout: SEND_RETRY_MIN_DELAY,

@@ -2,7 +2,12 @@
  * The mailbox namespace's rules, applied by every node to what other nodes ask of its mailbox
  * store. Envelopes are ciphertext, but who writes to whom and how much is still worth hiding:
  *
- * - STORE: only well-formed envelopes; ids their owner deleted are dropped (replication's admit)
+ * - STORE: only well-formed envelopes; ids their owner deleted are dropped (replication's admit).
+ *   Envelopes new to the node, sent by a peer that is not a ring neighbour (a neighbour's are
+ *   repairs), count against two acceptance rates of the mailbox per window: all senders' together,
+ *   and each sender's (an eighth of it). Past either, the mailbox is under pressure: the STORE is
+ *   refused RATE_LIMITED with when to come back, and, if the node asks for stamps, with the
+ *   difficulty of a proof-of-work stamp that lets an envelope in at once (mailbox/stamp.ts)
  * - FETCH and RANGE_SUMMARIES: nobody but the node itself. The owner reads through its
  *   subscription; replicas are repaired by push (anti-entropy and handoff in 'push' mode, which
  *   never list a peer's records)
@@ -10,13 +15,19 @@
  * - DELETE: only with the owner's signature, checked here, by every replica
  */
 import { toString as toHex } from 'uint8arrays/to-string'
-import { ForbiddenError, InvalidRecordError } from '../errors.js'
+import { ForbiddenError, InvalidRecordError, RateLimitedError } from '../errors.js'
+import { PeerBudget } from '../limits/peer-budget.js'
+import {
+  DEFAULT_STAMP_DIFFICULTY, MAILBOX_ACCEPT_WINDOW, MAX_ENVELOPES_PER_MAILBOX_PER_WINDOW, MAX_ENVELOPES_PER_SENDER_PER_WINDOW,
+  MAX_RATED_MAILBOXES
+} from './constants.js'
+import { stampWork } from './stamp.js'
 import { verifyDeletion } from './proofs.js'
 import { decodeEnvelope } from './seal.js'
 import type { Tombstones } from './tombstones.js'
 import type { RingId } from '../chord/id.js'
 import type { Replication } from '../chord/replication.js'
-import type { DeletionRpcHandler, NodeRef, RecordRpcHandler, SignedDeletion } from '../chord/rpc.js'
+import type { DeletionRpcHandler, NodeRef, RecordRpcHandler, SignedDeletion, StoreReceipt } from '../chord/rpc.js'
 import type { ChordRecord, RangeDigest, RecordStore, RecordSummary } from '../chord/record.js'
 
 export interface MailboxRulesInit {
@@ -28,19 +39,50 @@ export interface MailboxRulesInit {
   maxTtl: number
   /** told how many envelopes each acknowledgement deleted here (metrics listen) */
   onAcknowledged?(count: number): void
+  /** whether a peer is one of our ring neighbours, whose STOREs are repairs (not counted) */
+  isNeighbour?(peer: string): boolean
+  /** leading zero bits of the stamp asked of an envelope past the rates; 0: none asked */
+  stampDifficulty?: number
+  /** the acceptance rates; each left out is its default */
+  acceptance?: Partial<MailboxAcceptance>
   now?(): number
+}
+
+/** How fast a mailbox takes new envelopes from senders (see the constants for the defaults) */
+export interface MailboxAcceptance {
+  /** ms of a counting window */
+  windowMs: number
+  /** new envelopes per mailbox per window, all senders together */
+  perMailbox: number
+  /** new envelopes per mailbox per window from one sending peer */
+  perSender: number
+}
+
+export const DEFAULT_MAILBOX_ACCEPTANCE: Readonly<MailboxAcceptance> = {
+  windowMs: MAILBOX_ACCEPT_WINDOW,
+  perMailbox: MAX_ENVELOPES_PER_MAILBOX_PER_WINDOW,
+  perSender: MAX_ENVELOPES_PER_SENDER_PER_WINDOW
 }
 
 export class MailboxRules implements RecordRpcHandler, DeletionRpcHandler {
   private readonly init: MailboxRulesInit
   private readonly now: () => number
+  private readonly stampDifficulty: number
+  /** new envelopes taken per mailbox (hex) in its current window */
+  private readonly mailboxRate: PeerBudget
+  /** new envelopes taken per mailbox and sender in its current window */
+  private readonly senderRate: PeerBudget
 
   constructor (init: MailboxRulesInit) {
     this.init = init
     this.now = init.now ?? Date.now
+    this.stampDifficulty = init.stampDifficulty ?? DEFAULT_STAMP_DIFFICULTY
+    const { windowMs, perMailbox, perSender } = { ...DEFAULT_MAILBOX_ACCEPTANCE, ...init.acceptance }
+    this.mailboxRate = new PeerBudget({ points: perMailbox, windowMs, maxPeers: MAX_RATED_MAILBOXES })
+    this.senderRate = new PeerBudget({ points: perSender, windowMs, maxPeers: MAX_RATED_MAILBOXES })
   }
 
-  async onStoreRecords (from: NodeRef, records: ChordRecord[]): Promise<void> {
+  async onStoreRecords (from: NodeRef, records: ChordRecord[]): Promise<StoreReceipt> {
     for (const record of records) {
       try {
         decodeEnvelope(record.value)
@@ -48,7 +90,58 @@ export class MailboxRules implements RecordRpcHandler, DeletionRpcHandler {
         throw new InvalidRecordError('a mailbox record must be a sealed envelope', { cause: err })
       }
     }
-    await this.init.replication.onStoreRecords(from, records)
+    if (from.peer === this.init.self.peer || this.init.isNeighbour?.(from.peer) === true) {
+      return this.init.replication.onStoreRecords(from, records)
+    }
+    const counted = await this.countedByMailbox(records)
+    for (const [mailbox, count] of counted) {
+      this.checkRates(mailbox, from.peer, count)
+    }
+    // charged before the write, so that STOREs in flight together cannot all pass one check
+    for (const [mailbox, count] of counted) {
+      this.mailboxRate.spend(mailbox, count)
+      this.senderRate.spend(`${mailbox}/${from.peer}`, count)
+    }
+    return this.init.replication.onStoreRecords(from, records)
+  }
+
+  /**
+   * Per mailbox (hex), the envelopes of a sender's STORE that its rates must pay for: those the
+   * node does not hold yet and that carry no stamp of the work asked
+   */
+  private async countedByMailbox (records: ChordRecord[]): Promise<Map<string, number>> {
+    const counted = new Map<string, number>()
+    const held = new Map<string, Set<string>>()
+    for (const record of this.init.tombstones.admit(records)) {
+      const mailbox = toHex(record.key, 'base16')
+      let ids = held.get(mailbox)
+      if (ids == null) {
+        ids = new Set((await this.init.store.get(record.key, { now: this.now() })).map(r => toHex(r.id, 'base16')))
+        held.set(mailbox, ids)
+      }
+      const paid = this.stampDifficulty > 0 && record.stamp != null && stampWork(record.key, record.id, record.stamp) >= this.stampDifficulty
+      if (!ids.has(toHex(record.id, 'base16')) && !paid) {
+        counted.set(mailbox, (counted.get(mailbox) ?? 0) + 1)
+      }
+    }
+    return counted
+  }
+
+  /** @throws RateLimitedError when the mailbox, or this sender's share of it, cannot take `count` more this window */
+  private checkRates (mailbox: string, sender: string, count: number): void {
+    const pair = `${mailbox}/${sender}`
+    const short = this.mailboxRate.remaining(mailbox) < count
+      ? { what: 'the mailbox takes no more envelopes', waitMs: this.mailboxRate.msBeforeRefill(mailbox) }
+      : this.senderRate.remaining(pair) < count
+        ? { what: 'this sender has sent its share of the mailbox', waitMs: this.senderRate.msBeforeRefill(pair) }
+        : undefined
+    if (short != null) {
+      const stamp = this.stampDifficulty > 0 ? ` unless stamped with ${this.stampDifficulty} bits of work` : ''
+      throw new RateLimitedError(`${short.what} this window${stamp}`, {
+        retryAfterMs: short.waitMs,
+        stampDifficulty: this.stampDifficulty > 0 ? this.stampDifficulty : undefined
+      })
+    }
   }
 
   async onFetchRecords (from: NodeRef, key: Uint8Array): Promise<ChordRecord[]> {

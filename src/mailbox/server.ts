@@ -63,6 +63,12 @@ export interface MailboxServerInit {
   onPushed?(count: number): void
   /** told of each subscription refused, by its error code (metrics listen) */
   onRefused?(code: string): void
+  /**
+   * charges the remote peer one signature check before its PROVE is verified, and throws
+   * RateLimitedError when its checks are spent (the node's per-peer budget, shared with
+   * /chord/1.0.0); default: no budget
+   */
+  admitSignatureCheck?(peer: string): void
 }
 
 /** Where a subscription's envelopes go: a remote owner's stream, or an owner on this very node */
@@ -177,7 +183,7 @@ export class MailboxServer implements Startable {
     const framed = frameStream(stream, MAX_MAILBOX_REQUEST_SIZE)
     let subscriber: Subscriber | undefined
     try {
-      const owner = await this.prove(framed)
+      const owner = await this.prove(framed, connection.remotePeer.toString())
       const pushWriteTimeout = this.init.pushWriteTimeout ?? PUSH_WRITE_TIMEOUT
       subscriber = {
         key: toHex(mailboxKey(owner), 'base16'),
@@ -221,7 +227,7 @@ export class MailboxServer implements Startable {
    *
    * @throws Refusal when the owner broke the protocol or did not prove ownership
    */
-  private async prove (framed: FramedStream): Promise<PublicKey> {
+  private async prove (framed: FramedStream, peer: string): Promise<PublicKey> {
     const signal = AbortSignal.timeout(this.init.handshakeTimeout ?? SUBSCRIBE_HANDSHAKE_TIMEOUT)
     const subscribe = MailboxRequest.decode(await framed.read({ signal }))
     if (subscribe.type !== MailboxRequest.Type.SUBSCRIBE || subscribe.owner == null) {
@@ -239,6 +245,11 @@ export class MailboxServer implements Startable {
     const prove = MailboxRequest.decode(await framed.read({ signal }))
     if (prove.type !== MailboxRequest.Type.PROVE || prove.signature == null) {
       throw new Refusal(MailboxErrorCode.BAD_REQUEST, 'expected PROVE with a signature')
+    }
+    try {
+      this.init.admitSignatureCheck?.(peer)
+    } catch (err) {
+      throw new Refusal(MailboxErrorCode.RATE_LIMITED, `${peer} spent its signature checks`, { cause: err })
     }
     try {
       await verifyChallengeAnswer(owner, this.components.peerId.toMultihash().bytes, nonce, prove.signature)

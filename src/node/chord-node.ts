@@ -4,19 +4,22 @@
  * thin handle on that node. Everything it does, an application can do with the services in its
  * own libp2p node.
  */
-import { chordMailbox } from '../mailbox/service.js'
+import { chordMailbox } from '../services/mailbox.js'
 import { chord } from '../services/chord.js'
 import { resolveChordInit } from '../services/chord-init.js'
 import { loadOrCreatePrivateKey } from '../storage/node-identity.js'
 import { openNodeDatabase } from '../storage/database.js'
 import { createChordLibp2p } from './libp2p.js'
 import type { ChordLibp2p, ChordLibp2pOptions } from './libp2p.js'
-import type { ChordMailbox } from '../mailbox/service.js'
+import type { ChordMailbox, ChordMailboxInit } from '../services/mailbox.js'
 import type { NodeStatus } from '../membership/join.js'
 import type { HealthReport } from '../observability/health.js'
 import type { ChordService, LookupAnswer, PutOptions, PutResult } from '../services/chord.js'
 import type { ChordInit, ChordTimers } from '../services/chord-init.js'
 import type { TlsCredentials } from '../services/platform-defaults.js'
+import type { Identity } from '../mailbox/identity.js'
+import type { PublicKey } from '../mailbox/public-key.js'
+import type { PublishOptions, PublishResult, ResolvedRecord } from '../owned/owned-records.js'
 import type { PeerId, PrivateKey } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
@@ -46,6 +49,10 @@ export interface ChordNodeOptions extends ChordInit {
   privateKey?: PrivateKey
   /** maintenance intervals (tests and simulations shorten them) */
   timers?: ChordNodeTimers
+  /** the mailbox's settings: the stamp it asks of envelopes past a mailbox's acceptance rates, and those rates */
+  mailbox?: Pick<ChordMailboxInit, 'stampDifficulty' | 'acceptance'>
+  /** caps on inbound connections per address and subnet, and the slots strangers cannot take */
+  connectionLimits?: ChordLibp2pOptions['connectionLimits']
   /** lower-level libp2p settings: extra transports, connection gater, DNS resolver */
   libp2p?: Pick<ChordLibp2pOptions, 'transports' | 'connectionGater' | 'dns'>
 }
@@ -113,6 +120,19 @@ export class ChordNode {
     return this.libp2p.services.chord.get(key, options)
   }
 
+  /**
+   * Publish `value` as `identity`'s record `name` (an owned record: only that identity can write
+   * it): resolves to its seq and how many replicas stored it
+   */
+  async publish (identity: Identity, name: string, value: Uint8Array, options?: PublishOptions): Promise<PublishResult> {
+    return this.libp2p.services.chord.publish(identity, name, value, options)
+  }
+
+  /** The newest record `address` published under `name`; undefined if none */
+  async resolve (address: string | PublicKey, name: string, options?: { signal?: AbortSignal }): Promise<ResolvedRecord | undefined> {
+    return this.libp2p.services.chord.resolve(address, name, options)
+  }
+
   /** The node responsible for `key` */
   async lookup (key: string | Uint8Array, options?: { signal?: AbortSignal }): Promise<LookupAnswer> {
     return this.libp2p.services.chord.lookup(key, options)
@@ -136,13 +156,14 @@ export class ChordNode {
  * @throws BootstrapFailedError when no bootstrap address answered within `joinTimeoutMs`
  */
 export async function createChordNode (options: ChordNodeOptions = {}): Promise<ChordNode> {
-  const { listen, announce, appendAnnounce, tls, joinInBackground, privateKey, libp2p: libp2pOptions, timers = {}, ...init } = options
+  const { listen, announce, appendAnnounce, tls, joinInBackground, privateKey, libp2p: libp2pOptions, timers = {}, mailbox = {}, connectionLimits, ...init } = options
   const { subscriptionCheckIntervalMs, ...chordTimers } = timers
   const chordInit: ChordInit = { ...init, timers: chordTimers, ...(joinInBackground === true ? { joinTimeoutMs: Infinity } : {}) }
   // checked here too, so that nothing is opened for a node that cannot start
   const { clientMode } = resolveChordInit(chordInit)
   const libp2p = await createChordLibp2p<ChordNodeServices>({
     ...libp2pOptions,
+    connectionLimits,
     privateKey: privateKey ?? await keptPrivateKey(init.dataDir),
     listen,
     announce,
@@ -152,7 +173,7 @@ export async function createChordNode (options: ChordNodeOptions = {}): Promise<
     peerExchange: !clientMode
   }, {
     chord: chord(chordInit),
-    mailbox: chordMailbox({ subscriptionCheckIntervalMs })
+    mailbox: chordMailbox({ ...mailbox, subscriptionCheckIntervalMs })
   })
   const node = new ChordNode(libp2p)
   if (joinInBackground !== true) {

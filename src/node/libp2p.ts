@@ -13,6 +13,11 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { peerExchange } from '../peer-exchange/peer-exchange.js'
 import { InvalidOptionsError } from '../errors.js'
 import { DEFAULT_LISTEN_ADDRESSES, defaultTransports } from '../services/platform-defaults.js'
+import { connectionGuard } from './connection-guard.js'
+import { InboundConnectionLimits, withConnectionLimits } from './connection-limits.js'
+import { MAX_CONNECTIONS, RESERVED_RING_SLOTS } from './constants.js'
+import type { ConnectionGuard } from './connection-guard.js'
+import type { ConnectionLimits } from './connection-limits.js'
 import type { PeerExchange, PeerExchangeInit } from '../peer-exchange/peer-exchange.js'
 import type { TlsCredentials } from '../services/platform-defaults.js'
 import type { Multiaddr } from '@multiformats/multiaddr'
@@ -51,8 +56,10 @@ export interface ChordLibp2pOptions {
   tls?: TlsCredentials
   /** transports in addition to the defaults, e.g. `memory()` in tests */
   transports?: Libp2pOptions['transports']
-  /** decides which peers and addresses may connect (tests cut partitions with it) */
+  /** decides which peers and addresses may connect (tests cut partitions with it); the connection limits apply first */
   connectionGater?: ConnectionGater
+  /** caps on inbound connections per address and subnet, and the slots strangers cannot take; each left out is its default */
+  connectionLimits?: Partial<ConnectionLimits>
   /** resolves /dnsaddr and /dns* addresses; tests inject a fake resolver */
   dns?: Libp2pOptions['dns']
   /**
@@ -66,6 +73,7 @@ export interface ChordLibp2pOptions {
 export interface BaseServices {
   identify: Identify
   ping: Ping
+  connectionGuard: ConnectionGuard
   peerExchange?: PeerExchange
 }
 
@@ -81,6 +89,11 @@ export async function createChordLibp2p<Services extends Record<string, unknown>
   if (options.tls == null && listen.some(isSecureWebSocket)) {
     throw new InvalidOptionsError(`listen: ${listen.filter(isSecureWebSocket).join(', ')} serves WebSockets over TLS and needs a certificate: give tls { cert, key } (or listen on /ws behind a TLS-terminating proxy and announce its address)`)
   }
+  const limits = new InboundConnectionLimits(options.connectionLimits)
+  const reservedRingSlots = options.connectionLimits?.reservedRingSlots ?? RESERVED_RING_SLOTS
+  if (!Number.isSafeInteger(reservedRingSlots) || reservedRingSlots < 0 || reservedRingSlots >= MAX_CONNECTIONS) {
+    throw new InvalidOptionsError(`connectionLimits.reservedRingSlots must be an integer from 0 to ${MAX_CONNECTIONS - 1}, got ${String(reservedRingSlots)}`)
+  }
   return createLibp2p({
     privateKey: options.privateKey,
     addresses: {
@@ -91,8 +104,9 @@ export async function createChordLibp2p<Services extends Record<string, unknown>
     transports: [...defaultTransports(options.tls), ...(options.transports ?? [])],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
-    connectionGater: options.connectionGater,
+    connectionGater: withConnectionLimits(limits, options.connectionGater),
     connectionManager: {
+      maxConnections: MAX_CONNECTIONS,
       inboundConnectionThreshold: INBOUND_CONNECTIONS_PER_SECOND_PER_IP,
       maxIncomingPendingConnections: MAX_INCOMING_PENDING_CONNECTIONS
     },
@@ -100,6 +114,7 @@ export async function createChordLibp2p<Services extends Record<string, unknown>
     services: {
       identify: identify(),
       ping: ping(),
+      connectionGuard: connectionGuard({ reservedRingSlots }),
       ...(exchangePeers === false ? {} : { peerExchange: peerExchange(exchangePeers === true ? {} : exchangePeers) }),
       ...services
     } as ServiceFactoryMap<BaseServices & Services>

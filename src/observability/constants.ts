@@ -58,3 +58,9 @@ export const HTTP_MAX_HEADER_SIZE = 8 * 1024
 
 /** Most sockets open at once: a node has a handful of scrapers and probes, not crowds */
 export const HTTP_MAX_CONNECTIONS = 64
+
+/**
+ * Sockets one IP address may hold open at once: a scraper and a probe need one or two; more is a
+ * host holding sockets so that others cannot have them.
+ */
+export const HTTP_MAX_SOCKETS_PER_IP = 8

@@ -9,7 +9,12 @@
  *
  * It listens where operators point it, possibly beyond loopback, so it keeps the limits every
  * listener of a node keeps: small request heads, a deadline for the head (a client that trickles
- * headers is cut off) and for the whole request, and few sockets.
+ * headers is cut off) and for the whole request, and few sockets. Sockets are counted by the
+ * server itself rather than refused past a total (Node's `maxConnections`), so that strangers
+ * holding them cannot lock a scraper out: one address holds at most HTTP_MAX_SOCKETS_PER_IP, and
+ * when HTTP_MAX_CONNECTIONS are open a new socket takes the place of the oldest one that is not
+ * being answered (an idle or trickling one), so a scraper that sends its request at once is
+ * always served.
  */
 import { createServer } from 'node:http'
 import { prometheusContentType } from 'prom-client'
@@ -19,11 +24,12 @@ import {
   HTTP_KEEP_ALIVE_TIMEOUT,
   HTTP_MAX_CONNECTIONS,
   HTTP_MAX_HEADER_SIZE,
+  HTTP_MAX_SOCKETS_PER_IP,
   HTTP_REQUEST_TIMEOUT,
   HTTP_TIMEOUT_CHECK_INTERVAL
 } from './constants.js'
 import type { HealthReport } from './health.js'
-import type { AddressInfo } from 'node:net'
+import type { AddressInfo, Socket } from 'node:net'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 
 /** What the server reads on each request; a `ChordNode` is one */
@@ -63,7 +69,9 @@ export async function startObservabilityServer (node: ObservedNode, init: Observ
     maxHeaderSize: HTTP_MAX_HEADER_SIZE
   }, (request, response) => { void respond(node, request, response) })
   server.keepAliveTimeout = HTTP_KEEP_ALIVE_TIMEOUT
-  server.maxConnections = HTTP_MAX_CONNECTIONS
+  const sockets = new SocketSlots(HTTP_MAX_CONNECTIONS, HTTP_MAX_SOCKETS_PER_IP)
+  server.on('connection', (socket: Socket) => { sockets.admit(socket) })
+  server.on('request', (request: IncomingMessage, response: ServerResponse) => { sockets.answering(request.socket, response) })
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
@@ -79,6 +87,63 @@ export async function startObservabilityServer (node: ObservedNode, init: Observ
       const closed = new Promise<void>(resolve => { server.close(() => { resolve() }) })
       server.closeAllConnections()
       await closed
+    }
+  }
+}
+
+/**
+ * The server's sockets: at most `perIp` from one address, and at most `total` in all, a new one
+ * taking the place of the oldest that is not being answered
+ */
+class SocketSlots {
+  /** open sockets, oldest first, with the requests being answered on each */
+  private readonly open = new Map<Socket, { ip: string, answering: number }>()
+  private readonly byIp = new Map<string, number>()
+
+  constructor (private readonly total: number, private readonly perIp: number) {}
+
+  admit (socket: Socket): void {
+    const ip = socket.remoteAddress ?? ''
+    if ((this.byIp.get(ip) ?? 0) >= this.perIp) {
+      socket.destroy()
+      return
+    }
+    if (this.open.size >= this.total) {
+      const idle = [...this.open].find(([, state]) => state.answering === 0)?.[0]
+      if (idle == null) {
+        // every socket is being answered: they free themselves within the request timeout
+        socket.destroy()
+        return
+      }
+      idle.destroy()
+      this.forget(idle)
+    }
+    this.open.set(socket, { ip, answering: 0 })
+    this.byIp.set(ip, (this.byIp.get(ip) ?? 0) + 1)
+    socket.once('close', () => { this.forget(socket) })
+  }
+
+  /** A request on `socket` is being answered until `response` is done */
+  answering (socket: Socket, response: ServerResponse): void {
+    const state = this.open.get(socket)
+    if (state == null) {
+      return
+    }
+    state.answering++
+    response.once('close', () => { state.answering-- })
+  }
+
+  private forget (socket: Socket): void {
+    const state = this.open.get(socket)
+    if (state == null) {
+      return
+    }
+    this.open.delete(socket)
+    const left = (this.byIp.get(state.ip) ?? 1) - 1
+    if (left === 0) {
+      this.byIp.delete(state.ip)
+    } else {
+      this.byIp.set(state.ip, left)
     }
   }
 }

@@ -15,6 +15,12 @@ export const PX_PROTOCOL = '/chord/px/1.0.0'
 export const MAX_PX_PEERS = 16
 
 /**
+ * The largest `numPeers` a request may carry: the field is a uint32 on the wire. A larger number
+ * (which a uint32 reader would silently cut to its low 32 bits) makes the request invalid.
+ */
+export const MAX_PX_NUM_PEERS = 2 ** 32 - 1
+
+/**
  * Bytes of one signed peer record envelope. An Ed25519 record with a few addresses takes about
  * 200; RSA keys and signatures add up to about 1 KiB, and MAX_ADDRS_PER_PEER addresses of
  * MAX_ADDR_BYTES take 2.5 KiB. A peer whose record is larger is sent with plain addresses.

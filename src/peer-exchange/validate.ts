@@ -12,7 +12,7 @@ import { InvalidMessageError } from '../errors.js'
 import { MAX_ADDR_BYTES, MAX_ADDRS_PER_PEER } from '../transport/constants.js'
 import { PxRequest, PxResponse } from '../protocol/generated/px.js'
 import { decodeMultiaddr, decodePeerId } from '../transport/validate.js'
-import { MAX_PX_PEERS, MAX_PX_REQUEST_SIZE, MAX_PX_RESPONSE_SIZE, MAX_SIGNED_PEER_RECORD_BYTES } from './constants.js'
+import { MAX_PX_NUM_PEERS, MAX_PX_PEERS, MAX_PX_REQUEST_SIZE, MAX_PX_RESPONSE_SIZE, MAX_SIGNED_PEER_RECORD_BYTES } from './constants.js'
 import type { PxPeer } from '../protocol/generated/px.js'
 import type { PeerId, PeerInfo } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
@@ -24,12 +24,16 @@ export interface ExchangedPeer extends PeerInfo {
   signedPeerRecord?: Uint8Array
 }
 
-/** How many peers the request asks for: at least one, and more than MAX_PX_PEERS counts as MAX_PX_PEERS */
+/**
+ * How many peers the request asks for: 1 to MAX_PX_NUM_PEERS (a uint32), and more than
+ * MAX_PX_PEERS counts as MAX_PX_PEERS. A number beyond uint32 (2^32 + 1, or -1 written as a
+ * 64-bit varint) is refused rather than cut to its low bits.
+ */
 export function decodePxRequest (bytes: Uint8Array | Uint8ArrayList): number {
   checkSize(bytes, MAX_PX_REQUEST_SIZE)
   const { numPeers } = decode(() => PxRequest.decode(bytes))
-  if (numPeers === 0) {
-    throw new InvalidMessageError('a request must ask for at least one peer')
+  if (!Number.isSafeInteger(numPeers) || numPeers < 1 || numPeers > MAX_PX_NUM_PEERS) {
+    throw new InvalidMessageError(`a request asks for 1 to ${MAX_PX_NUM_PEERS} peers, not ${numPeers}`)
   }
   return Math.min(numPeers, MAX_PX_PEERS)
 }

@@ -7,13 +7,16 @@ import { MAX_SUCCESSORS, DEFAULT_REPLICAS } from '../chord/constants.js'
 import { resolveTtlPolicy } from '../chord/ttl.js'
 import { InvalidOptionsError } from '../errors.js'
 import { JOIN_ATTEMPT_TIMEOUT, JOIN_TIMEOUT, parseBootstrapAddresses } from '../membership/join.js'
+import { MAX_TOTAL_BYTES_IN_MEMORY } from '../storage/constants.js'
 import { resolveStoreLimits } from '../storage/store-limits.js'
 import { REQUEST_TIMEOUT } from '../transport/constants.js'
+import { DEFAULT_REQUEST_LIMITS } from '../transport/request-limits.js'
 import { DEFAULT_CLIENT_MODE } from './platform-defaults.js'
 import type { CoreTimers } from '../chord/ring-node.js'
 import type { TtlPolicy } from '../chord/ttl.js'
 import type { JoinProgressEvent } from '../membership/join.js'
 import type { StoreLimits } from '../storage/store-limits.js'
+import type { RequestLimits } from '../transport/request-limits.js'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
 export interface ChordTimers extends CoreTimers {
@@ -59,6 +62,8 @@ export interface ChordInit {
   timers?: ChordTimers
   /** ms allowed for each request to another node; default REQUEST_TIMEOUT */
   requestTimeoutMs?: number
+  /** per-peer budgets of /chord/1.0.0 (and signature checks on every protocol); each left out is its default */
+  requestLimits?: Partial<RequestLimits>
   /** told about each join attempt as it happens, e.g. to print `trying <addr> (2/5)…` */
   onJoinProgress?(event: JoinProgressEvent): void
 }
@@ -76,6 +81,7 @@ export interface ChordSettings {
   storeLimits: StoreLimits
   timers: ChordTimers
   requestTimeoutMs: number
+  requestLimits: RequestLimits
   onJoinProgress?(event: JoinProgressEvent): void
 }
 
@@ -112,11 +118,24 @@ export function resolveChordInit (init: ChordInit = {}): ChordSettings {
     joinTimeoutMs: positiveMs('joinTimeoutMs', init.joinTimeoutMs ?? JOIN_TIMEOUT, { infinite: true }),
     joinAttemptTimeoutMs: positiveMs('joinAttemptTimeoutMs', init.joinAttemptTimeoutMs ?? JOIN_ATTEMPT_TIMEOUT),
     ttl: resolveTtlPolicy(init.ttl),
-    storeLimits: resolveStoreLimits(init.storeLimits),
+    // a store in memory is the process's memory: its default is smaller
+    storeLimits: resolveStoreLimits({ ...(init.dataDir == null ? { maxTotalBytes: MAX_TOTAL_BYTES_IN_MEMORY } : {}), ...init.storeLimits }),
     timers,
     requestTimeoutMs: positiveMs('requestTimeoutMs', init.requestTimeoutMs ?? REQUEST_TIMEOUT),
+    requestLimits: resolveRequestLimits(init.requestLimits),
     onJoinProgress: init.onJoinProgress
   }
+}
+
+/** The default budgets with the given overrides, each checked to be a positive integer */
+function resolveRequestLimits (given: Partial<RequestLimits> = {}): RequestLimits {
+  const limits = { ...DEFAULT_REQUEST_LIMITS, ...given }
+  for (const [name, value] of Object.entries(limits)) {
+    if (!Number.isSafeInteger(value) || value <= 0) {
+      throw new InvalidOptionsError(`requestLimits.${name} must be a positive integer, got ${String(value)}`)
+    }
+  }
+  return limits
 }
 
 /** A duration setting: a positive integer number of ms (or Infinity where it may wait for ever) */

@@ -27,12 +27,17 @@ import { NotJoinedError, NotStartedError, TooLargeError } from '../errors.js'
 import { addressesOfOthers, joinPlan, joinRing } from '../membership/join.js'
 import { PartitionHealer } from '../membership/partition-healer.js'
 import { PeerCacheKeeper } from '../membership/peer-cache-keeper.js'
+import { RingPeerTags } from '../membership/ring-peer-tags.js'
 import { HealthCheck } from '../observability/health.js'
 import { createNodeMetrics } from '../observability/metrics.js'
 import { exportDatabase } from '../storage/backup.js'
-import { createNodeDatabase } from '../storage/database.js'
+import { SUBLEVELS, createNodeDatabase } from '../storage/database.js'
+import { OwnedRecords } from '../owned/owned-records.js'
+import { OwnedAdmission } from '../owned/rules.js'
+import { MAX_OWNED_RECORDS_PER_STORE } from '../owned/constants.js'
 import { LevelRecordStore } from '../storage/level-store.js'
 import { PeerCache } from '../storage/peer-cache.js'
+import { RequestLimiter } from '../transport/request-limits.js'
 import { RequestServer } from '../transport/request-server.js'
 import { ringIdOf } from '../transport/ring-id.js'
 import { RpcClient } from '../transport/rpc-client.js'
@@ -48,6 +53,9 @@ import type { NodeStatus, JoinPlan } from '../membership/join.js'
 import type { HealthReport } from '../observability/health.js'
 import type { NodeMetrics } from '../observability/metrics.js'
 import type { NodeDatabase } from '../storage/database.js'
+import type { Identity } from '../mailbox/identity.js'
+import type { PublicKey } from '../mailbox/public-key.js'
+import type { PublishOptions, PublishResult, ResolvedRecord } from '../owned/owned-records.js'
 import type { Logger, PeerId, Startable } from '@libp2p/interface'
 
 /** ms a graceful stop may spend handing each namespace's records to the successor before it leaves anyway */
@@ -82,12 +90,18 @@ export class ChordService implements Startable {
   private readonly log: Logger
   private readonly database: NodeDatabase
   private readonly store: LevelRecordStore
+  /** owned records, apart from plain ones */
+  private readonly ownedStore: LevelRecordStore
+  private readonly owned: OwnedRecords
   private readonly peerCache: PeerCache
   private readonly metricsSink: NodeMetrics
   private readonly rpc: RpcClient
   private readonly core: RingNode
   private readonly server: RequestServer
+  /** every remote peer's budgets, shared by the protocols of the node */
+  private readonly limiter: RequestLimiter
   private readonly peerCacheKeeper: PeerCacheKeeper
+  private readonly ringPeerTags: RingPeerTags
   private readonly healer?: PartitionHealer
   private readonly healthCheck: HealthCheck
   /** how this start's join went; a node started again gets a new one */
@@ -106,6 +120,7 @@ export class ChordService implements Startable {
 
     this.database = createNodeDatabase(settings.dataDir)
     this.store = new LevelRecordStore(this.database, { limits: settings.storeLimits })
+    this.ownedStore = new LevelRecordStore(this.database.sublevel(SUBLEVELS.owned) as unknown as NodeDatabase, { limits: settings.storeLimits })
     this.peerCache = new PeerCache(this.database)
     this.metricsSink = createNodeMetrics()
 
@@ -128,9 +143,21 @@ export class ChordService implements Startable {
       onAntiEntropyRound: round => { this.metricsSink.antiEntropyRound(round) },
       onError
     })
+    this.limiter = new RequestLimiter(settings.requestLimits)
+    const admission = new OwnedAdmission(this.ownedStore)
+    const { replication: ownedReplication } = this.core.addNamespace('owned', {
+      store: this.ownedStore,
+      admit: async records => admission.admit(records),
+      // admission reads what the store holds: one batch at a time
+      serializeWrites: true,
+      maxRecordsPerStore: MAX_OWNED_RECORDS_PER_STORE,
+      rules: replication => replication
+    })
+    this.owned = new OwnedRecords({ replication: ownedReplication, ttl: settings.ttl })
     this.server = new RequestServer(this.view, {
       node: this.core,
       wirePeers,
+      limiter: this.limiter,
       onServed: request => { this.metricsSink.requestServed(request) }
     })
 
@@ -139,6 +166,7 @@ export class ChordService implements Startable {
       ringNodes: () => this.core.ring.table.knownNodes(),
       intervalMs: settings.timers.peerCacheSaveIntervalMs
     })
+    this.ringPeerTags = new RingPeerTags(components, { ringNodes: () => this.core.ring.table.knownNodes() })
     this.healer = settings.clientMode
       ? undefined
       : new PartitionHealer(this.view, {
@@ -210,6 +238,22 @@ export class ChordService implements Startable {
     return records.map(r => r.value)
   }
 
+  /**
+   * Publish `value` as `identity`'s record `name`: signed by its key, with a seq above every earlier
+   * one, on the record's replicas. Only that key can write it, and no one can delete it (it
+   * expires); `resolve` finds the newest. A plain `put` is an open set anyone may add to.
+   */
+  async publish (identity: Identity, name: string, value: Uint8Array, options: PublishOptions = {}): Promise<PublishResult> {
+    this.assertMember()
+    return this.owned.publish(identity, name, value, options)
+  }
+
+  /** The newest record `address` published under `name`, its signature checked; undefined if none */
+  async resolve (address: string | PublicKey, name: string, options: { signal?: AbortSignal } = {}): Promise<ResolvedRecord | undefined> {
+    this.assertMember()
+    return this.owned.resolve(address, name, options)
+  }
+
   /** The node responsible for `key` */
   async lookup (key: string | Uint8Array, options: { signal?: AbortSignal } = {}): Promise<LookupAnswer> {
     this.assertMember()
@@ -249,7 +293,7 @@ export class ChordService implements Startable {
 
   /** The parts, for the mailbox service and for tests; not part of the public API */
   get [chordInternals] (): ChordInternals {
-    return { core: this.core, database: this.database, store: this.store, settings: this.settings, view: this.view, metrics: this.metricsSink }
+    return { core: this.core, database: this.database, store: this.store, ownedStore: this.ownedStore, settings: this.settings, view: this.view, metrics: this.metricsSink, limiter: this.limiter }
   }
 
   async beforeStart (): Promise<void> {
@@ -259,6 +303,7 @@ export class ChordService implements Startable {
     }
     await this.database.open()
     await this.store.open()
+    await this.ownedStore.open()
     await this.peerCache.open()
   }
 
@@ -286,6 +331,7 @@ export class ChordService implements Startable {
     this.joinedOutcome.reject(new NotStartedError('the node was stopped before it joined a ring'))
     this.healer?.stop()
     this.core.stop()
+    await this.ringPeerTags.stop().catch(err => { this.log.error('untagging ring peers failed - %e', err) })
     // while the peer store still holds the neighbours' addresses
     await this.peerCacheKeeper.stop().catch(err => { this.log.error('saving the peer cache failed - %e', err) })
     await this.core.leave(HANDOFF_ON_STOP_TIMEOUT)
@@ -298,6 +344,7 @@ export class ChordService implements Startable {
   }
 
   async afterStop (): Promise<void> {
+    await this.ownedStore.close()
     await this.store.close()
     await this.database.close()
   }
@@ -329,6 +376,7 @@ export class ChordService implements Startable {
       return
     }
     this.core.start()
+    this.ringPeerTags.start()
     this.healer?.start()
     this.peerCacheKeeper.start()
     outcome.resolve()

@@ -8,6 +8,7 @@ import type { RecordStore } from '../chord/record.js'
 import type { RingNode } from '../chord/ring-node.js'
 import type { NodeMetrics } from '../observability/metrics.js'
 import type { NodeDatabase } from '../storage/database.js'
+import type { RequestLimiter } from '../transport/request-limits.js'
 
 export const chordInternals = Symbol('libp2p-chord:internals')
 
@@ -21,10 +22,14 @@ export interface ChordInternals {
   database: NodeDatabase
   /** the store of plain records */
   store: RecordStore
+  /** the store of owned records */
+  ownedStore: RecordStore
   settings: ChordSettings
   /** the libp2p components as the parts take them */
   view: NodeView
   metrics: NodeMetrics
+  /** every remote peer's budgets: what a service charges costly work of another protocol to */
+  limiter: RequestLimiter
 }
 
 export interface HasChordInternals {

@@ -33,6 +33,35 @@ export const MAX_BYTES_PER_KEY = 8 * MiB
 export const MAX_TOTAL_BYTES = 256 * MiB
 
 /**
+ * Most bytes the store holds by default when it is in memory (a node without a data directory):
+ * its records are then the process's memory, so the default is a quarter of the on-disk one. A
+ * flood of STOREs measured 143 → 445 MB RSS on such a node with the on-disk default; each of the
+ * node's two stores (records, mailbox) now holds at most this, and one writer an eighth of it.
+ */
+export const MAX_TOTAL_BYTES_IN_MEMORY = 64 * MiB
+
+/**
+ * The share of each quota (a key's records and bytes, the store's bytes) that one writer may
+ * hold: a remote peer the node stores records for, other than its ring neighbours, which hand it
+ * what it replicates. With an eighth, one peer (or one identity of many) can take at most an
+ * eighth of a node's disk or of a mailbox, whatever it sends; eight of them can fill one, which is
+ * what the optional proof-of-work on ring ids and envelope stamps make expensive.
+ */
+export const WRITER_SHARE = 1 / 8
+
+/**
+ * Least records one writer may hold under one key, whatever the key's quota: a store configured
+ * with tiny quotas (tests, browsers) still takes a few values of a key from one writer.
+ */
+export const MIN_WRITER_RECORDS_PER_KEY = 16
+
+/** Least bytes one writer may hold under one key: one value of the largest size */
+export const MIN_WRITER_BYTES_PER_KEY = MAX_VALUE_SIZE + 256
+
+/** Least bytes one writer may hold in the store: a few dozen of the largest values */
+export const MIN_WRITER_BYTES = 2 * MiB
+
+/**
  * Peers remembered between runs to rejoin the ring without the bootstrap list. A few hundred
  * make it very likely that some are still up after a long downtime, while the cache stays a
  * few tens of kilobytes.

@@ -9,6 +9,7 @@
  *   peers    peers seen recently, for rejoining without bootstrap
  *   mailbox  mailbox envelopes: a record store of their own, with the same sublevels
  *   tombstones  ids of envelopes their owner acknowledged (deleted), until they would have expired
+ *   owned    owned records: a record store of their own, with the same sublevels
  *
  * On Node a directory holds a LevelDB (`classic-level`); in a browser bundle `level` resolves to
  * IndexedDB (`browser-level`) and the directory name names the IndexedDB database; without a
@@ -30,7 +31,9 @@ export const SUBLEVELS = {
   /** a second record store (same layout, nested) for mailbox envelopes, kept apart from plain records */
   mailbox: 'mailbox',
   /** ids of acknowledged mailbox envelopes, so no copy of them is taken in again */
-  tombstones: 'tombstones'
+  tombstones: 'tombstones',
+  /** owned records (publish/resolve): a record store of their own, with the same sublevels */
+  owned: 'owned'
 } as const
 
 /**

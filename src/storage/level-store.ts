@@ -8,21 +8,21 @@
  * lock: LevelDB iterators read a snapshot.
  */
 import { sha256 } from '@noble/hashes/sha2.js'
-import { NotStartedError, QuotaExceededError } from '../errors.js'
+import { InvalidRecordError, NotStartedError, QuotaExceededError } from '../errors.js'
 import { validateId, validateKey, validateRecord } from '../chord/record.js'
 import { RANGE_READ_BATCH, SWEEP_BATCH_SIZE } from './constants.js'
 import { DURABLE, SUBLEVELS, createNodeDatabase } from './database.js'
 import {
-  STATS_KEY, encodeHeader, encodeStats, encodeValueLength, expiredBound, expiryKey, keyBounds,
-  lastKeyAt, parseExpiryKey, parseHeader, parseRecordKey, parseStats, parseValueLength, plainBytes,
-  recordKey, storedSize
+  STATS_KEY, WRITER_BYTES, encodeExpiryValue, encodeHeader, encodeStats, expiredBound, expiryKey, keyBounds,
+  lastKeyAt, parseExpiryKey, parseExpiryValue, parseHeader, parseRecordKey, parseStats, plainBytes,
+  recordKey, storedSize, writerStatsKey
 } from './record-layout.js'
 import { resolveStoreLimits } from './store-limits.js'
 import type { NodeDatabase } from './database.js'
 import type { RecordHeader } from './record-layout.js'
 import type { StoreLimits } from './store-limits.js'
 import type {
-  AtTime, ChordRecord, StorePutResult as PutResult, RangeDigest, RecordStore, RecordSummary, StoreStats
+  AtTime, ChordRecord, StorePutOptions, StorePutResult as PutResult, StoreReadOptions, RangeDigest, RecordStore, RecordSummary, StoreStats
 } from '../chord/record.js'
 import type { RingId } from '../chord/id.js'
 import type { AbstractBatchOperation, AbstractBatchOptions, AbstractSublevel } from 'abstract-level'
@@ -65,6 +65,15 @@ interface StoredHeader {
   header: RecordHeader
 }
 
+/** How a write changes the counters: the store's, and each writer's (by writer in hex) */
+interface Change extends StoreStats {
+  writers: Map<string, StoreStats>
+}
+
+function noChange (): Change {
+  return { records: 0, bytes: 0, writers: new Map() }
+}
+
 export class LevelRecordStore implements RecordStore {
   private readonly records: Sublevel<Uint8Array>
   private readonly headers: Sublevel<Uint8Array>
@@ -96,7 +105,7 @@ export class LevelRecordStore implements RecordStore {
     this.meta = database.sublevel<string, Uint8Array>(SUBLEVELS.meta, { valueEncoding: 'view' })
   }
 
-  async put (records: ChordRecord[], options: AtTime = {}): Promise<PutResult> {
+  async put (records: ChordRecord[], options: StorePutOptions = {}): Promise<PutResult> {
     this.assertOpen()
     const now = options.now ?? Date.now()
     for (const record of records) {
@@ -105,27 +114,41 @@ export class LevelRecordStore implements RecordStore {
         throw new QuotaExceededError(`a value of ${record.value.byteLength} bytes is over the limit of ${this.limits.maxValueSize}`)
       }
     }
-    return await this.exclusive(async () => await this.writeRecords(records, now, true))
+    for (const writer of [options.writer, ...records.map(record => record.writer)]) {
+      if (writer != null && writer.byteLength !== WRITER_BYTES) {
+        throw new InvalidRecordError(`a writer is named by ${WRITER_BYTES} bytes, got ${writer.byteLength}`)
+      }
+    }
+    return await this.exclusive(async () => await this.writeRecords(records, now, true, options))
   }
 
-  async get (key: Uint8Array, options: AtTime = {}): Promise<ChordRecord[]> {
+  /** Records and bytes `writer` holds in this store (what counts against its share) */
+  async writerStats (writer: Uint8Array): Promise<StoreStats> {
+    this.assertOpen()
+    const saved = await this.meta.get(writerStatsKey(hex(writer)))
+    return saved == null ? { records: 0, bytes: 0 } : parseStats(saved)
+  }
+
+  async get (key: Uint8Array, options: StoreReadOptions = {}): Promise<ChordRecord[]> {
     this.assertOpen()
     validateKey(key)
     const now = options.now ?? Date.now()
-    const live: RecordSummary[] = []
+    const live: Array<RecordSummary & Pick<ChordRecord, 'writer'>> = []
     for (const { id, header } of (await this.readHeaders(key)).values()) {
       if (header.expiresAt > now) {
-        live.push({ key, id, expiresAt: header.expiresAt })
+        live.push(options.withWriters === true && header.writer != null
+          ? { key, id, expiresAt: header.expiresAt, writer: header.writer }
+          : { key, id, expiresAt: header.expiresAt })
       }
     }
     return await this.withValues(live)
   }
 
-  async * range (from: RingId, to: RingId, options: AtTime = {}): AsyncGenerator<ChordRecord> {
+  async * range (from: RingId, to: RingId, options: StoreReadOptions = {}): AsyncGenerator<ChordRecord> {
     this.assertOpen()
-    let batch: RecordSummary[] = []
-    for await (const summary of this.summaries(from, to, options)) {
-      batch.push(summary)
+    let batch: Array<RecordSummary & Pick<ChordRecord, 'writer'>> = []
+    for await (const summary of this.liveHeaders(from, to, options)) {
+      batch.push(options.withWriters === true && summary.writer != null ? summary : { key: summary.key, id: summary.id, expiresAt: summary.expiresAt })
       if (batch.length === RANGE_READ_BATCH) {
         yield * await this.withValues(batch)
         batch = []
@@ -135,6 +158,13 @@ export class LevelRecordStore implements RecordStore {
   }
 
   async * summaries (from: RingId, to: RingId, options: AtTime = {}): AsyncGenerator<RecordSummary> {
+    for await (const { key, id, expiresAt } of this.liveHeaders(from, to, options)) {
+      yield { key, id, expiresAt }
+    }
+  }
+
+  /** The live records of (from, to] without their values, each with its writer */
+  private async * liveHeaders (from: RingId, to: RingId, options: AtTime = {}): AsyncGenerator<RecordSummary & { writer?: Uint8Array }> {
     this.assertOpen()
     const now = options.now ?? Date.now()
     const start = lastKeyAt(from)
@@ -145,7 +175,7 @@ export class LevelRecordStore implements RecordStore {
       for await (const [stored, value] of this.headers.iterator(span)) {
         const header = parseHeader(value)
         if (header.expiresAt > now) {
-          yield { ...parseRecordKey(stored), expiresAt: header.expiresAt }
+          yield { ...parseRecordKey(stored), expiresAt: header.expiresAt, writer: header.writer }
         }
       }
     }
@@ -171,7 +201,7 @@ export class LevelRecordStore implements RecordStore {
       const keys = [...unique.values()]
       const headers = await this.headers.getMany(keys)
       const ops: Operation[] = []
-      const change = { records: 0, bytes: 0 }
+      const change = noChange()
       let removed = 0
       headers.forEach((stored, i) => {
         if (stored != null) {
@@ -226,10 +256,31 @@ export class LevelRecordStore implements RecordStore {
     }
   }
 
-  private async writeRecords (records: ChordRecord[], now: number, mayFreeSpace: boolean): Promise<PutResult> {
-    const result: PutResult = { added: [], existing: [], expired: [] }
+  private async writeRecords (records: ChordRecord[], now: number, mayFreeSpace: boolean, options: StorePutOptions): Promise<PutResult> {
+    const result: PutResult = { added: [], existing: [], expired: [], overShare: [], writtenBytes: 0 }
     const ops: Operation[] = []
-    const change = { records: 0, bytes: 0 }
+    const change = noChange()
+    const skipOverShare = options.overShare === 'skip'
+    /** a record's writer: the one the put names for all, else the one it carries */
+    const writerOf = (record: ChordRecord): Uint8Array | undefined => options.writer ?? record.writer
+
+    // what each writer of the batch holds in the whole store now
+    const writers = new Map<string, StoreStats>()
+    for (const record of records) {
+      const writer = writerOf(record)
+      if (writer != null) {
+        writers.set(hex(writer), { records: 0, bytes: 0 })
+      }
+    }
+    if (writers.size > 0) {
+      const saved = await this.meta.getMany([...writers.keys()].map(writerStatsKey))
+      ;[...writers.keys()].forEach((writer, i) => {
+        const stats = saved[i]
+        if (stats != null) {
+          writers.set(writer, parseStats(stats))
+        }
+      })
+    }
 
     const groups = groupByKey(records)
     const storedByKey = await Promise.all(groups.map(async ({ key }) => await this.readHeaders(key)))
@@ -237,10 +288,15 @@ export class LevelRecordStore implements RecordStore {
       const stored = storedByKey[i]
       let liveRecords = 0
       let liveBytes = 0
+      /** each writer's live records and bytes under this key */
+      const ofKey = new Map<string, StoreStats>()
       for (const { id, header } of stored.values()) {
         if (header.expiresAt > now) {
           liveRecords++
           liveBytes += storedSize(header.valueLength)
+          if (header.writer != null) {
+            addTo(ofKey, hex(header.writer), 1, storedSize(header.valueLength))
+          }
         } else {
           // the key is being written anyway: drop its dead records in the same batch
           this.removeOps(ops, recordKey(key, id), header, change)
@@ -259,10 +315,25 @@ export class LevelRecordStore implements RecordStore {
             this.extendOps(ops, record, old)
           }
         } else {
+          const size = storedSize(record.value.byteLength)
+          const writer = writerOf(record)
+          if (writer != null) {
+            const refusal = this.overShare(hex(writer), key, ofKey, writers, size)
+            if (refusal != null) {
+              if (skipOverShare) {
+                result.overShare.push(record)
+                continue
+              }
+              throw new QuotaExceededError(refusal)
+            }
+            addTo(ofKey, hex(writer), 1, size)
+            addTo(writers, hex(writer), 1, size)
+            addWriterChange(change, hex(writer), 1, size)
+          }
           result.added.push(record)
-          this.addOps(ops, record)
+          this.addOps(ops, record, writer)
           addedRecords++
-          addedBytes += storedSize(record.value.byteLength)
+          addedBytes += size
         }
       }
 
@@ -281,15 +352,32 @@ export class LevelRecordStore implements RecordStore {
     if (result.added.length > 0 && this.counts.bytes + change.bytes > this.limits.maxTotalBytes) {
       // expired records elsewhere may be what fills the store: sweep them, then plan again
       if (mayFreeSpace && await this.sweepAllLocked(now) > 0) {
-        return await this.writeRecords(records, now, false)
+        return await this.writeRecords(records, now, false, options)
       }
       throw new QuotaExceededError(`the store would hold ${this.counts.bytes + change.bytes} bytes, over the limit of ${this.limits.maxTotalBytes}`)
     }
 
     if (ops.length > 0) {
       await this.commit(ops, change)
+      result.writtenBytes = result.added.reduce((bytes, record) => bytes + storedSize(record.value.byteLength), 0)
     }
     return result
+  }
+
+  /** Why one more record of `size` bytes would take `writer` past its share (of the key, of the store); undefined if it would not */
+  private overShare (writer: string, key: Uint8Array, ofKey: Map<string, StoreStats>, ofStore: Map<string, StoreStats>, size: number): string | undefined {
+    const inKey = ofKey.get(writer) ?? { records: 0, bytes: 0 }
+    if (inKey.records + 1 > this.limits.maxRecordsPerWriterPerKey) {
+      return `one writer would hold ${inKey.records + 1} records of key ${shortHex(key)}, over its share of ${this.limits.maxRecordsPerWriterPerKey}`
+    }
+    if (inKey.bytes + size > this.limits.maxBytesPerWriterPerKey) {
+      return `one writer would hold ${inKey.bytes + size} bytes of key ${shortHex(key)}, over its share of ${this.limits.maxBytesPerWriterPerKey}`
+    }
+    const inStore = ofStore.get(writer) ?? { records: 0, bytes: 0 }
+    if (inStore.bytes + size > this.limits.maxBytesPerWriter) {
+      return `one writer would hold ${inStore.bytes + size} bytes of the store, over its share of ${this.limits.maxBytesPerWriter}`
+    }
+    return undefined
   }
 
   /** every stored header of a key, by id in hex */
@@ -303,7 +391,7 @@ export class LevelRecordStore implements RecordStore {
   }
 
   /** the records for these summaries, skipping any deleted since the summary was read */
-  private async withValues (summaries: RecordSummary[]): Promise<ChordRecord[]> {
+  private async withValues (summaries: Array<RecordSummary & Pick<ChordRecord, 'writer'>>): Promise<ChordRecord[]> {
     if (summaries.length === 0) {
       return []
     }
@@ -331,11 +419,11 @@ export class LevelRecordStore implements RecordStore {
 
   private async sweepBatch (now: number): Promise<number> {
     const ops: Operation[] = []
-    const change = { records: 0, bytes: 0 }
+    const change = noChange()
     let removed = 0
     for await (const [stored, value] of this.expiry.iterator({ lt: expiredBound(now), limit: SWEEP_BATCH_SIZE })) {
       const { expiresAt, recordKey } = parseExpiryKey(stored)
-      this.removeOps(ops, recordKey, { expiresAt, valueLength: parseValueLength(value) }, change)
+      this.removeOps(ops, recordKey, { expiresAt, ...parseExpiryValue(value) }, change)
       removed++
     }
     if (removed > 0) {
@@ -344,26 +432,26 @@ export class LevelRecordStore implements RecordStore {
     return removed
   }
 
-  private addOps (ops: Operation[], record: ChordRecord): void {
+  private addOps (ops: Operation[], record: ChordRecord, writer?: Uint8Array): void {
     const stored = recordKey(record.key, record.id)
-    const header = { expiresAt: record.expiresAt, valueLength: record.value.byteLength }
+    const header = { expiresAt: record.expiresAt, valueLength: record.value.byteLength, writer }
     ops.push(
       { type: 'put', sublevel: this.records, key: stored, value: record.value },
       { type: 'put', sublevel: this.headers, key: stored, value: encodeHeader(header) },
-      { type: 'put', sublevel: this.expiry, key: expiryKey(record.expiresAt, record.key, record.id), value: encodeValueLength(header.valueLength) }
+      { type: 'put', sublevel: this.expiry, key: expiryKey(record.expiresAt, record.key, record.id), value: encodeExpiryValue(header.valueLength, writer) }
     )
   }
 
   private extendOps (ops: Operation[], record: ChordRecord, old: RecordHeader): void {
-    const header = { expiresAt: record.expiresAt, valueLength: old.valueLength }
+    const header = { expiresAt: record.expiresAt, valueLength: old.valueLength, writer: old.writer }
     ops.push(
       { type: 'put', sublevel: this.headers, key: recordKey(record.key, record.id), value: encodeHeader(header) },
       { type: 'del', sublevel: this.expiry, key: expiryKey(old.expiresAt, record.key, record.id) },
-      { type: 'put', sublevel: this.expiry, key: expiryKey(record.expiresAt, record.key, record.id), value: encodeValueLength(old.valueLength) }
+      { type: 'put', sublevel: this.expiry, key: expiryKey(record.expiresAt, record.key, record.id), value: encodeExpiryValue(old.valueLength, old.writer) }
     )
   }
 
-  private removeOps (ops: Operation[], stored: Uint8Array, header: RecordHeader, change: StoreStats): void {
+  private removeOps (ops: Operation[], stored: Uint8Array, header: RecordHeader, change: Change): void {
     const { key, id } = parseRecordKey(stored)
     ops.push(
       { type: 'del', sublevel: this.records, key: stored },
@@ -372,12 +460,26 @@ export class LevelRecordStore implements RecordStore {
     )
     change.records--
     change.bytes -= storedSize(header.valueLength)
+    if (header.writer != null) {
+      addWriterChange(change, hex(header.writer), -1, -storedSize(header.valueLength))
+    }
   }
 
-  /** apply a batch and the counters it changes, atomically and durably */
-  private async commit (ops: Operation[], change: StoreStats): Promise<void> {
+  /** apply a batch and the counters it changes (the store's, each writer's), atomically and durably */
+  private async commit (ops: Operation[], change: Change): Promise<void> {
     const next = { records: this.counts.records + change.records, bytes: this.counts.bytes + change.bytes }
     ops.push({ type: 'put', sublevel: this.meta, key: STATS_KEY, value: encodeStats(next) })
+    const writers = [...change.writers]
+    if (writers.length > 0) {
+      const saved = await this.meta.getMany(writers.map(([writer]) => writerStatsKey(writer)))
+      writers.forEach(([writer, delta], i) => {
+        const before = saved[i] == null ? { records: 0, bytes: 0 } : parseStats(saved[i])
+        const after = { records: before.records + delta.records, bytes: before.bytes + delta.bytes }
+        ops.push(after.records > 0 && after.bytes > 0
+          ? { type: 'put', sublevel: this.meta, key: writerStatsKey(writer), value: encodeStats(after) }
+          : { type: 'del', sublevel: this.meta, key: writerStatsKey(writer) })
+      })
+    }
     await this.database.batch<BinaryKey, Uint8Array>(ops, DURABLE_BATCH)
     this.counts = next
   }
@@ -394,6 +496,15 @@ export class LevelRecordStore implements RecordStore {
       throw new NotStartedError(`the record store is ${this.state === 'new' ? 'not open yet' : 'closed'}`)
     }
   }
+}
+
+function addWriterChange (change: Change, writer: string, records: number, bytes: number): void {
+  addTo(change.writers, writer, records, bytes)
+}
+
+function addTo (counts: Map<string, StoreStats>, writer: string, records: number, bytes: number): void {
+  const counted = counts.get(writer) ?? { records: 0, bytes: 0 }
+  counts.set(writer, { records: counted.records + records, bytes: counted.bytes + bytes })
 }
 
 /** records grouped by key, one per id (the latest expiry wins when a batch repeats a record) */

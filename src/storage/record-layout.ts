@@ -4,15 +4,24 @@
  * "everything expired by now" is one iterator range rather than a scan.
  *
  *   records  position(32) ‖ id(32)                  →  value
- *   headers  position(32) ‖ id(32)                  →  expiresAt(u64) ‖ value length(u32)
- *   expiry   expiresAt(u64) ‖ position(32) ‖ id(32)  →  value length(u32)
+ *   headers  position(32) ‖ id(32)                  →  expiresAt(u64) ‖ value length(u32) [‖ writer(8)]
+ *   expiry   expiresAt(u64) ‖ position(32) ‖ id(32)  →  value length(u32) [‖ writer(8)]
  *   meta     "record-stats"                         →  records(u64) ‖ bytes(u64)
+ *   meta     "writer/" ‖ writer in hex              →  records(u64) ‖ bytes(u64)
  *
  * Headers are apart from values so that quota checks, anti-entropy summaries and digests read a
  * few bytes per record instead of every value. The expiry index repeats the value length so a
  * sweep can keep the byte count without reading what it deletes. All integers are big-endian.
+ *
+ * A record stored for another peer (not the node itself, nor a ring neighbour replicating to it)
+ * carries its writer: 8 bytes naming that peer, so that each writer's share of a key and of the
+ * store can be counted and capped. The expiry index repeats it, and the writer's totals are kept
+ * in `meta`, updated in the same batch as the records, so a sweep or a deletion gives a writer its
+ * share back without reading headers. Records without a writer have the shorter values (the only
+ * form before writers were counted), and both forms are read.
  */
 import { ID_BYTES, ringIdToBytes } from '../chord/id.js'
+import { WRITER_BYTES } from '../chord/record.js'
 import type { RingId } from '../chord/id.js'
 import type { StoreStats } from '../chord/record.js'
 
@@ -24,6 +33,13 @@ const EXPIRY_KEY_BYTES = U64_BYTES + RECORD_KEY_BYTES
 export const STATS_KEY = 'record-stats'
 
 const HEADER_BYTES = U64_BYTES + U32_BYTES
+
+export { WRITER_BYTES }
+
+/** The meta key under which a writer's totals are kept */
+export function writerStatsKey (writer: string): string {
+  return `writer/${writer}`
+}
 
 /**
  * What a record costs on disk besides its value: its three keys and the index values. Counted
@@ -49,17 +65,26 @@ export function parseRecordKey (bytes: Uint8Array): { key: Uint8Array, id: Uint8
 export interface RecordHeader {
   expiresAt: number
   valueLength: number
+  /** who the record was stored for, WRITER_BYTES; none for the node's own and its neighbours' */
+  writer?: Uint8Array
 }
 
 export function encodeHeader (header: RecordHeader): Uint8Array {
-  const out = new Uint8Array(HEADER_BYTES)
+  const out = new Uint8Array(HEADER_BYTES + (header.writer == null ? 0 : WRITER_BYTES))
   writeU64(out, 0, header.expiresAt)
   new DataView(out.buffer).setUint32(U64_BYTES, header.valueLength)
+  if (header.writer != null) {
+    out.set(header.writer, HEADER_BYTES)
+  }
   return out
 }
 
 export function parseHeader (bytes: Uint8Array): RecordHeader {
-  return { expiresAt: readU64(bytes, 0), valueLength: readU32(bytes, U64_BYTES) }
+  const header: RecordHeader = { expiresAt: readU64(bytes, 0), valueLength: readU32(bytes, U64_BYTES) }
+  if (bytes.byteLength >= HEADER_BYTES + WRITER_BYTES) {
+    header.writer = view(bytes, HEADER_BYTES, HEADER_BYTES + WRITER_BYTES)
+  }
+  return header
 }
 
 export function expiryKey (expiresAt: number, position: Uint8Array, id: Uint8Array): Uint8Array {
@@ -74,14 +99,19 @@ export function parseExpiryKey (bytes: Uint8Array): { expiresAt: number, recordK
   return { expiresAt: readU64(bytes, 0), recordKey: view(bytes, U64_BYTES, EXPIRY_KEY_BYTES) }
 }
 
-export function encodeValueLength (length: number): Uint8Array {
-  const out = new Uint8Array(U32_BYTES)
+/** The expiry index's value: the record's value length and, if it has one, its writer */
+export function encodeExpiryValue (length: number, writer?: Uint8Array): Uint8Array {
+  const out = new Uint8Array(U32_BYTES + (writer == null ? 0 : WRITER_BYTES))
   new DataView(out.buffer).setUint32(0, length)
+  if (writer != null) {
+    out.set(writer, U32_BYTES)
+  }
   return out
 }
 
-export function parseValueLength (bytes: Uint8Array): number {
-  return readU32(bytes, 0)
+export function parseExpiryValue (bytes: Uint8Array): { valueLength: number, writer?: Uint8Array } {
+  const valueLength = readU32(bytes, 0)
+  return bytes.byteLength >= U32_BYTES + WRITER_BYTES ? { valueLength, writer: view(bytes, U32_BYTES, U32_BYTES + WRITER_BYTES) } : { valueLength }
 }
 
 /** The exclusive upper bound of expiry keys for records expired at `now` (expiresAt <= now) */

@@ -2,7 +2,7 @@
  * Names, sizes and deadlines of the /chord/1.0.0 protocol. Every limit a peer can run into is here,
  * with its unit and the reason for its value; docs/protocol.md lists them for implementers.
  */
-import { second, minute, MiB } from '../units.js'
+import { second, minute, KiB, MiB } from '../units.js'
 import { ID_BYTES } from '../chord/id.js'
 
 export const PROTOCOL = '/chord/1.0.0'
@@ -82,6 +82,21 @@ export const MAX_POOLED_STREAMS_PER_PEER = 4
  * byte budget below is what usually ends a batch; this bounds the count of tiny records.
  */
 export const MAX_RECORDS_PER_MESSAGE = 1024
+
+/**
+ * Records one STORE may carry in the OWNED namespace. A replica checks the signature of each one
+ * it does not hold yet (~1–1.5 ms each), and a peer's signature checks are budgeted per window
+ * (MAX_SIGNATURE_CHECKS_PER_WINDOW): batches this small keep one STORE's checks far inside a
+ * peer's budget, so a repair is never refused for its size, and a STORE of forged records costs
+ * at most this many checks.
+ */
+export const MAX_OWNED_RECORDS_PER_STORE = 64
+
+/** Bytes of a record's proof-of-work stamp (a mailbox's is 8) */
+export const MAX_STAMP_BYTES = 32
+
+/** The most leading zero bits a RATE_LIMITED answer may ask a stamp for: a sha256 has 256 */
+export const MAX_STAMP_DIFFICULTY_ASKED = 256
 
 /** Summaries in one RANGE_SUMMARIES answer (72 bytes each on the wire, so ~74 KiB) */
 export const MAX_SUMMARIES_PER_MESSAGE = 1024
@@ -166,6 +181,41 @@ export const MAX_STORED_BYTES_PER_WINDOW = 256 * MiB
 export const MAX_DELETED_IDS_PER_WINDOW = 2048
 
 /**
+ * Signature verifications one peer may make us do per window: 25 a second. Each Ed25519
+ * verification costs ~1–1.5 ms of CPU (a DELETE's owner signature, an owned record's signature, a
+ * mailbox subscriber's proof), so one peer's checks take at most ~4% of a core, and a handful of
+ * identities cannot take the node's CPU from everyone else. A DELETE costs one check however many
+ * ids it names; an owner acknowledging messages one by one sends one per message it reads, about
+ * one a second at most.
+ */
+export const MAX_SIGNATURE_CHECKS_PER_WINDOW = 256
+
+/**
+ * Records one peer may make us read per window to answer FETCH, RANGE_DIGEST and RANGE_SUMMARIES
+ * (charged after the answer, by what it went through; a peer whose budget is spent gets no more
+ * reads until its window ends). A digest hashes every record header in its range, so one request
+ * over the whole ring reads the whole store: at ~1–2 µs a header, this is 1–2 s of work per window
+ * at most, per peer. A replica's anti-entropy comparison reads its range a few times per round,
+ * well within it for stores of a few hundred thousand records.
+ */
+export const MAX_SCANNED_RECORDS_PER_WINDOW = 1_048_576
+
+/**
+ * Bytes one peer may make us write to disk per window (charged after each STORE, by the stored
+ * size of the records it added, plus WRITE_BATCH_COST for the synced batch). Records a STORE
+ * repeats, or that we refuse, cost nothing here. A neighbour handing over a whole default store
+ * (256 MiB) gets it written within four windows, and no peer takes more than ~6.4 MiB/s of our disk.
+ */
+export const MAX_WRITTEN_BYTES_PER_WINDOW = 64 * MiB
+
+/**
+ * What one synced write batch costs the disk besides its bytes, counted against
+ * MAX_WRITTEN_BYTES_PER_WINDOW: at least a page and an fsync, so a flood of one-record STOREs is
+ * not free.
+ */
+export const WRITE_BATCH_COST = 4 * KiB
+
+/**
  * Peers whose budgets are remembered at once (each budget, a few hundred bytes per peer). Budgets
  * are forgotten when their window ends, so only peers active in the last window count: libp2p
  * keeps at most 300 connections, so a node reaches this only when thousands of identities churn
@@ -188,5 +238,12 @@ export const ErrorCode = {
   /** the asker may not do this (e.g. read a mailbox it does not own or replicate) */
   FORBIDDEN: 'FORBIDDEN',
   /** a signature did not verify; nothing was changed */
-  BAD_SIGNATURE: 'BAD_SIGNATURE'
+  BAD_SIGNATURE: 'BAD_SIGNATURE',
+  /**
+   * a field decoded but breaks the rules of what it names (an owner key that is not a canonical
+   * public key, an owned record that does not parse); nothing was changed
+   */
+  INVALID_ARGUMENT: 'INVALID_ARGUMENT',
+  /** an owned record older than the one the node holds; nothing was changed */
+  STALE: 'STALE'
 } as const

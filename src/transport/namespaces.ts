@@ -7,7 +7,8 @@ import type { NamespaceName } from '../chord/rpc.js'
 
 const TO_WIRE: Record<NamespaceName, Namespace> = {
   records: Namespace.RECORDS,
-  mailbox: Namespace.MAILBOX
+  mailbox: Namespace.MAILBOX,
+  owned: Namespace.OWNED
 }
 
 export function namespaceToWire (name: NamespaceName): Namespace {
@@ -21,6 +22,8 @@ export function namespaceFromWire (namespace: Namespace | undefined): NamespaceN
       return 'records'
     case Namespace.MAILBOX:
       return 'mailbox'
+    case Namespace.OWNED:
+      return 'owned'
     default:
       throw new InvalidMessageError(`namespace ${String(namespace)} is not supported`)
   }

@@ -1,7 +1,16 @@
 /**
  * Per-peer rate limits of /chord/1.0.0. Every request is charged to the asking peer's budgets
- * before it is answered: ring maintenance and lookups count requests, reads count requests,
- * STORE counts records and bytes of values, DELETE counts ids.
+ * before it is answered, by what it costs the node rather than by its count where the two differ:
+ *
+ * - ring maintenance and lookups count requests, reads count requests;
+ * - STORE counts the records and bytes it carries (hashing and checking them), and afterwards the
+ *   bytes it made the store write (disk);
+ * - DELETE counts the ids it names and one signature check; a STORE of owned records one check
+ *   per record;
+ * - FETCH, RANGE_DIGEST and RANGE_SUMMARIES count, afterwards, the records they read.
+ *
+ * Costs known only once the work is done are charged after it, and may overdraw a budget; a
+ * request that draws on a spent budget is refused until the peer's window ends.
  */
 import { PeerBudgets } from '../limits/peer-budgets.js'
 import { MessageType } from '../protocol/generated/chord.js'
@@ -10,12 +19,18 @@ import {
   MAX_RATE_LIMITED_PEERS,
   MAX_READ_REQUESTS_PER_WINDOW,
   MAX_RING_REQUESTS_PER_WINDOW,
+  MAX_SCANNED_RECORDS_PER_WINDOW,
+  MAX_SIGNATURE_CHECKS_PER_WINDOW,
   MAX_STORED_BYTES_PER_WINDOW,
   MAX_STORED_RECORDS_PER_WINDOW,
   LOOKUP_REQUEST_COST,
-  RATE_LIMIT_WINDOW
+  MAX_SUMMARIES_PER_MESSAGE,
+  MAX_WRITTEN_BYTES_PER_WINDOW,
+  RATE_LIMIT_WINDOW,
+  WRITE_BATCH_COST
 } from './constants.js'
 import type { ValidRequest } from './validate.js'
+import type { Response } from '../protocol/generated/chord.js'
 
 export interface RequestLimits {
   /** ms of one counting window */
@@ -24,12 +39,18 @@ export interface RequestLimits {
   ringRequests: number
   /** FETCH, RANGE_DIGEST, RANGE_SUMMARIES per peer per window */
   readRequests: number
+  /** records read to answer FETCH, RANGE_DIGEST, RANGE_SUMMARIES per peer per window */
+  scannedRecords: number
   /** records in STOREs per peer per window */
   storedRecords: number
   /** bytes of record values in STOREs per peer per window */
   storedBytes: number
+  /** bytes STOREs made the store write per peer per window */
+  writtenBytes: number
   /** ids in DELETEs per peer per window */
   deletedIds: number
+  /** signature verifications per peer per window (DELETE, owned records, mailbox proofs) */
+  signatureChecks: number
   /** peers remembered at once, per budget */
   maxPeers: number
 }
@@ -38,13 +59,24 @@ export const DEFAULT_REQUEST_LIMITS: Readonly<RequestLimits> = {
   windowMs: RATE_LIMIT_WINDOW,
   ringRequests: MAX_RING_REQUESTS_PER_WINDOW,
   readRequests: MAX_READ_REQUESTS_PER_WINDOW,
+  scannedRecords: MAX_SCANNED_RECORDS_PER_WINDOW,
   storedRecords: MAX_STORED_RECORDS_PER_WINDOW,
   storedBytes: MAX_STORED_BYTES_PER_WINDOW,
+  writtenBytes: MAX_WRITTEN_BYTES_PER_WINDOW,
   deletedIds: MAX_DELETED_IDS_PER_WINDOW,
+  signatureChecks: MAX_SIGNATURE_CHECKS_PER_WINDOW,
   maxPeers: MAX_RATE_LIMITED_PEERS
 }
 
-type Budget = 'ringRequests' | 'readRequests' | 'storedRecords' | 'storedBytes' | 'deletedIds'
+export type Budget = 'ringRequests' | 'readRequests' | 'scannedRecords' | 'storedRecords' | 'storedBytes' | 'writtenBytes' | 'deletedIds' | 'signatureChecks'
+
+/** What a handler reports it did, for the costs charged after it */
+export interface WorkDone {
+  /** bytes the store wrote */
+  writtenBytes?: number
+  /** records read to answer (where the response does not tell) */
+  scannedRecords?: number
+}
 
 export class RequestLimiter {
   readonly limits: Readonly<RequestLimits>
@@ -59,10 +91,31 @@ export class RequestLimiter {
   /**
    * Charge `request` to `peer`'s budgets.
    *
-   * @throws RateLimitedError when one of them cannot pay for it; then nothing is charged
+   * @throws RateLimitedError when one of them cannot pay for it (or one it will be charged to
+   *   afterwards is spent); then nothing is charged
    */
-  admit (peer: string, request: ValidRequest): void {
-    this.budgets.admit(peer, costsOf(request))
+  admit (peer: string, request: ValidRequest, extra: Array<[Budget, number]> = []): void {
+    const { costs, after } = costsOf(request)
+    this.budgets.admit(peer, [...costs, ...extra], after)
+  }
+
+  /** Charge what answering `request` turned out to cost, from its response and what the handler did */
+  charge (peer: string, request: ValidRequest, response: Partial<Response> | undefined, done: WorkDone = {}): void {
+    this.budgets.charge(peer, costsAfter(request, response, done))
+  }
+
+  /** Charge signature checks made outside /chord/1.0.0 (a mailbox subscriber's proof) */
+  chargeSignatureChecks (peer: string, checks: number): void {
+    this.budgets.charge(peer, [['signatureChecks', checks]])
+  }
+
+  /**
+   * Admit a signature check made outside /chord/1.0.0.
+   *
+   * @throws RateLimitedError when the peer's checks for this window are spent
+   */
+  admitSignatureCheck (peer: string): void {
+    this.budgets.admit(peer, [['signatureChecks', 1]])
   }
 
   /** Peers whose budgets are remembered now (the most over all budgets) */
@@ -71,28 +124,53 @@ export class RequestLimiter {
   }
 }
 
-/** What a request costs, budget by budget */
-function costsOf (request: ValidRequest): Array<[Budget, number]> {
+/** What a request costs before it is answered, and the budgets it is charged to afterwards */
+function costsOf (request: ValidRequest): { costs: Array<[Budget, number]>, after: Budget[] } {
   switch (request.type) {
     case MessageType.PING:
     case MessageType.GET_NEIGHBOURS:
     case MessageType.NOTIFY:
     case MessageType.FIND_SUCCESSOR:
     case MessageType.LEAVING:
-      return [['ringRequests', 1]]
+      return { costs: [['ringRequests', 1]], after: [] }
     case MessageType.LOOKUP:
       // a whole lookup: as many requests as the node itself sends for it, at most
-      return [['ringRequests', LOOKUP_REQUEST_COST]]
+      return { costs: [['ringRequests', LOOKUP_REQUEST_COST]], after: [] }
     case MessageType.FETCH:
     case MessageType.RANGE_DIGEST:
     case MessageType.RANGE_SUMMARIES:
-      return [['readRequests', 1]]
+      return { costs: [['readRequests', 1]], after: ['scannedRecords'] }
     case MessageType.STORE:
-      return [
-        ['storedRecords', request.records.length],
-        ['storedBytes', request.records.reduce((bytes, record) => bytes + record.value.byteLength, 0)]
-      ]
+      return {
+        costs: [
+          ['storedRecords', request.records.length],
+          ['storedBytes', request.records.reduce((bytes, record) => bytes + record.value.byteLength, 0)],
+          // each owned record may cost a signature check (at most MAX_OWNED_RECORDS_PER_STORE)
+          ...(request.namespace === 'owned' ? [['signatureChecks', request.records.length] as [Budget, number]] : [])
+        ],
+        after: ['writtenBytes']
+      }
     case MessageType.DELETE:
-      return [['deletedIds', request.deletion.ids.length]]
+      return { costs: [['deletedIds', request.deletion.ids.length], ['signatureChecks', 1]], after: [] }
+  }
+}
+
+/** What answering a request turned out to cost */
+function costsAfter (request: ValidRequest, response: Partial<Response> | undefined, done: WorkDone): Array<[Budget, number]> {
+  switch (request.type) {
+    case MessageType.FETCH:
+      // every record of the key is read to cut a page from them
+      return [['scannedRecords', done.scannedRecords ?? response?.records?.length ?? 0]]
+    case MessageType.RANGE_DIGEST:
+      return [['scannedRecords', response?.count ?? 0]]
+    case MessageType.RANGE_SUMMARIES:
+      // an interval too large to list was read up to the point it was found too large
+      return [['scannedRecords', response == null ? MAX_SUMMARIES_PER_MESSAGE : response.summaries?.length ?? 0]]
+    case MessageType.STORE: {
+      const written = done.writtenBytes ?? 0
+      return [['writtenBytes', written > 0 ? written + WRITE_BATCH_COST : 0]]
+    }
+    default:
+      return []
   }
 }

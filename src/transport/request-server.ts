@@ -11,8 +11,9 @@
  */
 import { TimeoutError } from '@libp2p/interface'
 import { UnexpectedEOFError } from '@libp2p/utils'
-import { NotStartedError } from '../errors.js'
-import { Response } from '../protocol/generated/chord.js'
+import { NotStartedError, RateLimitedError } from '../errors.js'
+import { MessageType, Response } from '../protocol/generated/chord.js'
+import { KeyedQueue } from '../limits/keyed-queue.js'
 import { frameStream } from '../protocol/framing.js'
 import { MAX_INBOUND_STREAMS, MAX_MESSAGE_SIZE, MAX_OUTBOUND_STREAMS, PROTOCOL, STREAM_IDLE_TIMEOUT } from './constants.js'
 import { errorCodeOf } from './error-codes.js'
@@ -24,7 +25,7 @@ import type { Asker, RequestHandler } from './handlers/handler.js'
 import type { RequestHandlers } from './handlers/index.js'
 import type { ServedNode } from './handlers/served-node.js'
 import type { ObservedRequest, RequestOutcome } from './observed-request.js'
-import type { RequestLimits } from './request-limits.js'
+import type { RequestLimits, WorkDone } from './request-limits.js'
 import type { ValidRequest } from './validate.js'
 import type { WirePeers } from './wire-peers.js'
 import type { AbortOptions, ComponentLogger, Connection, Logger, Startable, Stream, StreamHandler, StreamHandlerOptions } from '@libp2p/interface'
@@ -48,6 +49,11 @@ export interface RequestServerInit {
   maxOutboundStreams?: number
   /** per-peer rate limits; each one left out is its default (DEFAULT_REQUEST_LIMITS) */
   limits?: Partial<RequestLimits>
+  /**
+   * the per-peer budgets to charge, shared with other servers of the node (a mailbox subscriber's
+   * proof draws on the same signature checks); default: budgets of its own, by `limits`
+   */
+  limiter?: RequestLimiter
   /** told how each request we answered went */
   onServed?(request: ObservedRequest): void
 }
@@ -58,6 +64,7 @@ export class RequestServer implements Startable {
   private readonly log: Logger
   private readonly serving = new Set<Stream>()
   private readonly limiter: RequestLimiter
+  private readonly scans = new KeyedQueue()
   private readonly handlers: RequestHandlers
   private readonly idleTimeout: number
 
@@ -65,7 +72,7 @@ export class RequestServer implements Startable {
     this.components = components
     this.init = init
     this.log = components.logger.forComponent('libp2p-chord:transport:request-server')
-    this.limiter = new RequestLimiter(init.limits)
+    this.limiter = init.limiter ?? new RequestLimiter(init.limits)
     this.handlers = createRequestHandlers({ node: init.node, wirePeers: init.wirePeers })
     this.idleTimeout = init.idleTimeout ?? STREAM_IDLE_TIMEOUT
   }
@@ -127,22 +134,46 @@ export class RequestServer implements Startable {
   }
 
   private async answer (request: ValidRequest, from: Asker): Promise<Partial<Response>> {
+    if (request.type === MessageType.RANGE_DIGEST || request.type === MessageType.RANGE_SUMMARIES) {
+      // a scan's cost is known only once it is done: one peer's scans run one at a time, so that
+      // each is admitted knowing what the one before cost, and a peer overdraws its budget by one
+      // scan at most, not by as many as it keeps in flight
+      return this.scans.run(from.node.peer, async () => this.answerNow(request, from))
+    }
+    return this.answerNow(request, from)
+  }
+
+  private async answerNow (request: ValidRequest, from: Asker): Promise<Partial<Response>> {
     const { type } = request
     const started = performance.now()
     const observe = (outcome: RequestOutcome): void => {
       this.init.onServed?.({ type, outcome, durationMs: performance.now() - started })
     }
+    let admitted = false
+    const done: WorkDone = {}
     try {
       // throws RateLimitedError, answered like any handler error, before the handler runs
       this.limiter.admit(from.node.peer, request)
+      admitted = true
       const handler = this.handlers[type] as RequestHandler
-      const response = { type, ...await handler.handle(from, request) }
+      const response = { type, ...await handler.handle(from, request, done) }
+      this.limiter.charge(from.node.peer, request, response, done)
       observe('ok')
       return response
     } catch (err) {
+      if (admitted) {
+        // the work done before the handler failed is paid for too
+        this.limiter.charge(from.node.peer, request, undefined, done)
+      }
       observe('error')
       this.log('failed to answer %s from %p - %e', type, from.peerId, err)
-      return { type, status: Response.Status.ERROR, errorCode: errorCodeOf(err) }
+      return {
+        type,
+        status: Response.Status.ERROR,
+        errorCode: errorCodeOf(err),
+        retryAfterMs: err instanceof RateLimitedError ? err.retryAfterMs : undefined,
+        stampDifficulty: err instanceof RateLimitedError ? err.stampDifficulty : undefined
+      }
     }
   }
 }

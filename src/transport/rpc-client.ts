@@ -26,7 +26,7 @@ import { namespaceToWire } from './namespaces.js'
 import { ringIdToWire, wireBytes } from './ring-id.js'
 import { StreamPool } from './stream-pool.js'
 import { decodeRecord, decodeResponse, decodeSummary } from './validate.js'
-import { toWireRecord } from './wire-records.js'
+import { toStoredWireRecord } from './wire-records.js'
 import type { Namespace } from '../protocol/generated/chord.js'
 import type { ObservedRequest, RequestOutcome } from './observed-request.js'
 import type { StreamPoolComponents } from './stream-pool.js'
@@ -79,7 +79,8 @@ export class RpcClient implements RingRpc, Startable {
     const exchange = this.exchange.bind(this)
     this.namespaces = {
       records: new NamespaceRpc(namespaceToWire('records'), exchange),
-      mailbox: new NamespaceRpc(namespaceToWire('mailbox'), exchange)
+      mailbox: new NamespaceRpc(namespaceToWire('mailbox'), exchange),
+      owned: new NamespaceRpc(namespaceToWire('owned'), exchange)
     }
   }
 
@@ -179,7 +180,7 @@ export class RpcClient implements RingRpc, Startable {
     if (response.status === Response.Status.ERROR) {
       observe('error')
       this.log('%s to %p failed remotely: %s', request.type, peerId, response.errorCode)
-      throw errorFromCode(response.errorCode ?? '', `${request.type} failed on ${to.peer}`)
+      throw errorFromCode(response.errorCode ?? '', `${request.type} failed on ${to.peer}`, { retryAfterMs: response.retryAfterMs, stampDifficulty: response.stampDifficulty })
     }
     observe('ok')
     return { response, peerId }
@@ -198,7 +199,7 @@ class NamespaceRpc implements RecordRpc, DeletionRpc {
   constructor (private readonly namespace: Namespace, private readonly exchange: Exchange) {}
 
   async storeRecords (to: NodeRef, records: ChordRecord[], options?: RpcOptions): Promise<void> {
-    await this.exchange(to, { type: MessageType.STORE, namespace: this.namespace, records: records.map(toWireRecord) }, options)
+    await this.exchange(to, { type: MessageType.STORE, namespace: this.namespace, records: records.map(toStoredWireRecord) }, options)
   }
 
   /** Every live record of a key, fetched page by page */

@@ -7,11 +7,15 @@ import { peerIdFromMultihash } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import * as Digest from 'multiformats/hashes/digest'
 import { ringIdFromBytes, sha256 } from '../chord/id.js'
+import { WRITER_BYTES } from '../chord/record.js'
 import { InvalidMessageError } from '../errors.js'
 import { MessageType, Request, Response } from '../protocol/generated/chord.js'
 import { MAX_VALUE_SIZE } from '../storage/constants.js'
 import {
   MAX_IDS_PER_DELETE,
+  MAX_OWNED_RECORDS_PER_STORE,
+  MAX_STAMP_BYTES,
+  MAX_STAMP_DIFFICULTY_ASKED,
   MAX_OWNER_KEY_BYTES,
   MAX_SIGNATURE_BYTES,
   MAX_RECORDS_PER_MESSAGE,
@@ -78,11 +82,16 @@ export function decodeRequest (bytes: Uint8Array | Uint8ArrayList): ValidRequest
         throw new InvalidMessageError('LEAVING without neighbours')
       }
       return { type: request.type, neighbours: request.neighbours }
-    case MessageType.STORE:
+    case MessageType.STORE: {
       if (request.records.length === 0) {
         throw new InvalidMessageError('STORE without records')
       }
-      return { type: request.type, namespace: namespaceFromWire(request.namespace), records: request.records.map(decodeRecord) }
+      const namespace = namespaceFromWire(request.namespace)
+      if (namespace === 'owned' && request.records.length > MAX_OWNED_RECORDS_PER_STORE) {
+        throw new InvalidMessageError(`a STORE of owned records carries at most ${MAX_OWNED_RECORDS_PER_STORE}`)
+      }
+      return { type: request.type, namespace, records: request.records.map(decodeRecord) }
+    }
     case MessageType.FETCH:
       return {
         type: request.type,
@@ -126,6 +135,12 @@ export function decodeResponse (bytes: Uint8Array | Uint8ArrayList, expected: Me
     if (code.length === 0 || code.length > MAX_ERROR_CODE_LENGTH) {
       throw new InvalidMessageError(`error code must be 1–${MAX_ERROR_CODE_LENGTH} characters`)
     }
+    if (response.retryAfterMs != null) {
+      requireTime(response.retryAfterMs)
+    }
+    if (response.stampDifficulty != null && response.stampDifficulty > MAX_STAMP_DIFFICULTY_ASKED) {
+      throw new InvalidMessageError(`a stamp difficulty is at most ${MAX_STAMP_DIFFICULTY_ASKED}`)
+    }
     return response
   }
 
@@ -154,7 +169,20 @@ export function decodeRecord (record: WireRecord): ChordRecord {
   if (record.value.byteLength > MAX_VALUE_SIZE) {
     throw new InvalidMessageError(`a record value is at most ${MAX_VALUE_SIZE} bytes`)
   }
-  return { key, value: record.value, id: sha256(record.value), expiresAt: requireTime(record.expiresAt) }
+  const decoded: ChordRecord = { key, value: record.value, id: sha256(record.value), expiresAt: requireTime(record.expiresAt) }
+  if (record.writer != null) {
+    if (record.writer.byteLength !== WRITER_BYTES) {
+      throw new InvalidMessageError(`a record's writer is ${WRITER_BYTES} bytes`)
+    }
+    decoded.writer = record.writer
+  }
+  if (record.stamp != null) {
+    if (record.stamp.byteLength === 0 || record.stamp.byteLength > MAX_STAMP_BYTES) {
+      throw new InvalidMessageError(`a record's stamp is 1 to ${MAX_STAMP_BYTES} bytes`)
+    }
+    decoded.stamp = record.stamp
+  }
+  return decoded
 }
 
 export function decodeSummary (summary: WireSummary): RecordSummary {

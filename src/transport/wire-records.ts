@@ -6,8 +6,25 @@ import { wireBytes } from './ring-id.js'
 import type { Record as WireRecord, RecordSummary as WireSummary } from '../protocol/generated/chord.js'
 import type { ChordRecord, RecordSummary } from '../chord/record.js'
 
+/** A record on the wire, without its writer: who wrote a record is nobody else's business */
 export function toWireRecord (record: ChordRecord): WireRecord {
   return { key: wireBytes(record.key), value: wireBytes(record.value), expiresAt: record.expiresAt }
+}
+
+/**
+ * A record with the writer it is counted for, if it has one: in a STORE, and in a FETCH answer to
+ * a ring neighbour (what the namespace answers a stranger has no writer); and with its stamp, if
+ * a sender made one for a STORE
+ */
+export function toStoredWireRecord (record: ChordRecord): WireRecord {
+  const wire = toWireRecord(record)
+  if (record.writer != null) {
+    wire.writer = wireBytes(record.writer)
+  }
+  if (record.stamp != null) {
+    wire.stamp = wireBytes(record.stamp)
+  }
+  return wire
 }
 
 export function toWireSummary (summary: RecordSummary): WireSummary {

@@ -203,7 +203,8 @@ export class Simulator {
     }
     const namespaces = {
       records: this.namespaceRpcFor(self, 'records'),
-      mailbox: this.namespaceRpcFor(self, 'mailbox')
+      mailbox: this.namespaceRpcFor(self, 'mailbox'),
+      owned: this.namespaceRpcFor(self, 'owned')
     }
     return {
       namespace: name => namespaces[name],

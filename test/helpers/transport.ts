@@ -88,6 +88,11 @@ export class TransportUnderTest {
     return this.client.namespace('records').rangeSummaries(to, from, until, options)
   }
 
+  /** The record messages addressed to other nodes' stores of a namespace */
+  namespaceRpc (name: NamespaceName): RecordRpc & DeletionRpc {
+    return this.client.namespace(name)
+  }
+
   /** The record messages addressed to other nodes' mailbox stores, with owner-signed deletes */
   mailboxRpc (): RecordRpc & DeletionRpc {
     return this.client.namespace('mailbox')

@@ -191,6 +191,25 @@ describe('/chord/mailbox/1.0.0 subscriptions', function () {
       await others.close()
     })
 
+    it('charges each proof to the peer\'s signature checks, and refuses a peer whose checks are spent, before verifying', async () => {
+      const charged: string[] = []
+      await restartServer({
+        admitSignatureCheck: peer => {
+          if (peer === client.peerId.toString() && charged.filter(p => p === peer).length === 2) {
+            throw new RateLimitedError('spent')
+          }
+          charged.push(peer)
+        }
+      })
+      const [carol, dave] = await Promise.all([createIdentity(), createIdentity()])
+      await openMailboxSession(client, nodeRef, bob, noop)
+      await openMailboxSession(client, nodeRef, carol, noop)
+
+      await assert.rejects(openMailboxSession(client, nodeRef, dave, noop), RateLimitedError)
+      await openMailboxSession(other, nodeRef, dave, noop)
+      assert.deepEqual(charged, [client.peerId.toString(), client.peerId.toString(), other.peerId.toString()])
+    })
+
     it('refuses a peer past MAX_SUBSCRIPTIONS_PER_PEER even over a second connection', async () => {
       // each connection carries MAX_INBOUND_MAILBOX_STREAMS, so only a second one can try for more
       assert.equal(MAX_SUBSCRIPTIONS_PER_PEER, MAX_INBOUND_MAILBOX_STREAMS)

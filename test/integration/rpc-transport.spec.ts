@@ -601,6 +601,15 @@ describe('the /chord/1.0.0 transport over libp2p (TCP on 127.0.0.1)', function (
       assert.deepEqual(callsFrom(c, b.handler).map(call => call.method), ['onNotify', 'onGetNeighbours'])
     })
 
+    it('tells a refused caller when its budget refills', async () => {
+      const [a, b] = await Promise.all([startNode(), startNode({ requestLimits: { ringRequests: 1, windowMs } })])
+      await connect(a.libp2p, b.libp2p)
+      await a.service.ping(b.ref)
+
+      await assert.rejects(a.service.ping(b.ref), (err: RateLimitedError) =>
+        err instanceof RateLimitedError && err.retryAfterMs != null && err.retryAfterMs > 0 && err.retryAfterMs <= windowMs)
+    })
+
     it('keeps the stream of a refused request in use', async () => {
       const [a, b] = await Promise.all([startNode(), startNode({ requestLimits: { ringRequests: 1, windowMs } })])
       await connect(a.libp2p, b.libp2p)

@@ -6,7 +6,7 @@ import { streamPair } from '@libp2p/utils'
 import { multiaddr } from '@multiformats/multiaddr'
 import { Uint8ArrayList } from 'uint8arraylist'
 import { InvalidMessageError } from '../../src/errors.js'
-import { MessageType, Request, Response } from '../../src/protocol/generated/chord.js'
+import { MessageType, Namespace, Request, Response } from '../../src/protocol/generated/chord.js'
 import {
   MAX_ADDR_BYTES,
   MAX_ADDRS_PER_PEER,
@@ -14,6 +14,9 @@ import {
   MAX_INBOUND_STREAMS,
   MAX_MESSAGE_SIZE,
   MAX_OUTBOUND_STREAMS,
+  MAX_OWNED_RECORDS_PER_STORE,
+  MAX_STAMP_BYTES,
+  MAX_STAMP_DIFFICULTY_ASKED,
   MAX_PEER_ID_BYTES,
   MAX_PEERS_PER_MESSAGE,
   POOLED_STREAM_IDLE_TIMEOUT,
@@ -147,6 +150,23 @@ describe('/chord/1.0.0 wire format', () => {
       assert.throws(() => decodeRequest(request(MAX_PEERS_PER_MESSAGE + 1)), isInvalidMessage)
     })
 
+    it('rejects a STORE of more than MAX_OWNED_RECORDS_PER_STORE owned records, and none in other namespaces for that', () => {
+      const record = { key: new Uint8Array(32), value: new Uint8Array(1), expiresAt: 1 }
+      const store = (namespace: Namespace, count: number): Uint8Array => Request.encode({ type: MessageType.STORE, namespace, records: Array.from({ length: count }, () => record) })
+      assert.equal(decodeRequest(store(Namespace.OWNED, MAX_OWNED_RECORDS_PER_STORE)).type, MessageType.STORE)
+      assert.throws(() => decodeRequest(store(Namespace.OWNED, MAX_OWNED_RECORDS_PER_STORE + 1)), InvalidMessageError)
+      assert.equal(decodeRequest(store(Namespace.RECORDS, MAX_OWNED_RECORDS_PER_STORE + 1)).type, MessageType.STORE)
+    })
+
+    it('rejects a record whose writer is not 8 bytes, or whose stamp is empty or over MAX_STAMP_BYTES', () => {
+      const store = (extra: { writer?: Uint8Array<ArrayBuffer>, stamp?: Uint8Array<ArrayBuffer> }): Uint8Array =>
+        Request.encode({ type: MessageType.STORE, records: [{ key: new Uint8Array(32), value: new Uint8Array(1), expiresAt: 1, ...extra }] })
+      assert.equal(decodeRequest(store({ writer: new Uint8Array(8), stamp: new Uint8Array(MAX_STAMP_BYTES) })).type, MessageType.STORE)
+      assert.throws(() => decodeRequest(store({ writer: new Uint8Array(7) })), InvalidMessageError)
+      assert.throws(() => decodeRequest(store({ stamp: new Uint8Array(0) })), InvalidMessageError)
+      assert.throws(() => decodeRequest(store({ stamp: new Uint8Array(MAX_STAMP_BYTES + 1) })), InvalidMessageError)
+    })
+
     it('rejects a message over MAX_MESSAGE_SIZE', () => {
       const padded = new Uint8ArrayList(Request.encode({ type: MessageType.PING }), new Uint8Array(MAX_MESSAGE_SIZE))
       assert.throws(() => decodeRequest(padded), isInvalidMessage)
@@ -164,6 +184,15 @@ describe('/chord/1.0.0 wire format', () => {
       assert.throws(() => decodeResponse(error(''), MessageType.PING), isInvalidMessage)
       assert.equal(decodeResponse(error('E'.repeat(MAX_ERROR_CODE_LENGTH)), MessageType.PING).errorCode?.length, MAX_ERROR_CODE_LENGTH)
       assert.throws(() => decodeResponse(error('E'.repeat(MAX_ERROR_CODE_LENGTH + 1)), MessageType.PING), isInvalidMessage)
+    })
+
+    it('rejects a RATE_LIMITED answer asking a stamp of more than MAX_STAMP_DIFFICULTY_ASKED bits, or a retryAfterMs past 2^53', () => {
+      const limited = (fields: Partial<Response>): Uint8Array => Response.encode({ type: MessageType.STORE, status: Response.Status.ERROR, errorCode: 'RATE_LIMITED', ...fields })
+      assert.equal(decodeResponse(limited({ retryAfterMs: 1000, stampDifficulty: MAX_STAMP_DIFFICULTY_ASKED }), MessageType.STORE).retryAfterMs, 1000)
+      assert.throws(() => decodeResponse(limited({ stampDifficulty: MAX_STAMP_DIFFICULTY_ASKED + 1 }), MessageType.STORE), InvalidMessageError)
+      // field 12 written by hand: 2^53 is past what the encoder writes
+      const tooLate = Uint8Array.from([...limited({}), 0x60, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x10])
+      assert.throws(() => decodeResponse(tooLate, MessageType.STORE), InvalidMessageError)
     })
 
     it('rejects an unknown status', () => {
@@ -195,6 +224,23 @@ describe('/chord/1.0.0 wire format', () => {
         neighbours: { successors: Array.from({ length: MAX_PEERS_PER_MESSAGE + 1 }, () => wirePeer(bob)) }
       })
       assert.throws(() => decodeResponse(response, MessageType.GET_NEIGHBOURS), isInvalidMessage)
+    })
+
+    it('rejects a STORE of more than MAX_OWNED_RECORDS_PER_STORE owned records, and none in other namespaces for that', () => {
+      const record = { key: new Uint8Array(32), value: new Uint8Array(1), expiresAt: 1 }
+      const store = (namespace: Namespace, count: number): Uint8Array => Request.encode({ type: MessageType.STORE, namespace, records: Array.from({ length: count }, () => record) })
+      assert.equal(decodeRequest(store(Namespace.OWNED, MAX_OWNED_RECORDS_PER_STORE)).type, MessageType.STORE)
+      assert.throws(() => decodeRequest(store(Namespace.OWNED, MAX_OWNED_RECORDS_PER_STORE + 1)), InvalidMessageError)
+      assert.equal(decodeRequest(store(Namespace.RECORDS, MAX_OWNED_RECORDS_PER_STORE + 1)).type, MessageType.STORE)
+    })
+
+    it('rejects a record whose writer is not 8 bytes, or whose stamp is empty or over MAX_STAMP_BYTES', () => {
+      const store = (extra: { writer?: Uint8Array<ArrayBuffer>, stamp?: Uint8Array<ArrayBuffer> }): Uint8Array =>
+        Request.encode({ type: MessageType.STORE, records: [{ key: new Uint8Array(32), value: new Uint8Array(1), expiresAt: 1, ...extra }] })
+      assert.equal(decodeRequest(store({ writer: new Uint8Array(8), stamp: new Uint8Array(MAX_STAMP_BYTES) })).type, MessageType.STORE)
+      assert.throws(() => decodeRequest(store({ writer: new Uint8Array(7) })), InvalidMessageError)
+      assert.throws(() => decodeRequest(store({ stamp: new Uint8Array(0) })), InvalidMessageError)
+      assert.throws(() => decodeRequest(store({ stamp: new Uint8Array(MAX_STAMP_BYTES + 1) })), InvalidMessageError)
     })
 
     it('rejects a message over MAX_MESSAGE_SIZE', () => {

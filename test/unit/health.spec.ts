@@ -10,7 +10,7 @@ import type { StorePutResult as PutResult } from '../../src/chord/record.js'
 
 const node = (id: bigint): NodeRef => ({ id, peer: `p${id}` })
 const INTERVAL = 1000
-const NOTHING_WRITTEN: PutResult = { added: [], existing: [], expired: [] }
+const NOTHING_WRITTEN: PutResult = { added: [], existing: [], expired: [], overShare: [], writtenBytes: 0 }
 
 /**
  * A node of a settled ring of three (10, 20, 30), seen from 10, whose parts all work; each test

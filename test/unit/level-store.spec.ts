@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { RING_SIZE, ringIdFromBytes, ringIdToBytes } from '../../src/chord/id.js'
 import { InvalidOptionsError, InvalidRecordError, NotStartedError, QuotaExceededError } from '../../src/errors.js'
-import { MAX_BYTES_PER_KEY, MAX_RECORDS_PER_KEY, MAX_VALUE_SIZE, SWEEP_BATCH_SIZE } from '../../src/storage/constants.js'
+import { MAX_BYTES_PER_KEY, MAX_RECORDS_PER_KEY, MAX_TOTAL_BYTES, MAX_VALUE_SIZE, MIN_WRITER_BYTES, MIN_WRITER_RECORDS_PER_KEY, SWEEP_BATCH_SIZE, WRITER_SHARE } from '../../src/storage/constants.js'
 import { hour } from '../../src/units.js'
 import { SUBLEVELS, openNodeDatabase } from '../../src/storage/database.js'
 import { openLevelStore } from '../../src/storage/level-store.js'
@@ -333,6 +333,65 @@ for (const backend of ['memory', 'disk'] as const) {
         assert.equal(await rawCount(SUBLEVELS.records), 2)
       })
 
+      describe('writers\' shares', () => {
+        const alice = new Uint8Array(8).fill(0xa1)
+        const bob = new Uint8Array(8).fill(0xb0)
+
+        it('refuses a writer more than maxRecordsPerWriterPerKey records of a key, and nobody else', async () => {
+          await reopen({ maxRecordsPerWriterPerKey: 2 })
+          await store.put([record(1n, 'a1'), record(1n, 'a2')], { now: NOW, writer: alice })
+          await assert.rejects(store.put([record(1n, 'a3')], { now: NOW, writer: alice }), QuotaExceededError)
+          // the same writer under another key, another writer, the node's own writes
+          await store.put([record(2n, 'a3')], { now: NOW, writer: alice })
+          await store.put([record(1n, 'b1'), record(1n, 'b2')], { now: NOW, writer: bob })
+          await store.put([record(1n, 'own 1'), record(1n, 'own 2'), record(1n, 'own 3')], { now: NOW })
+          assert.equal((await store.get(ringIdToBytes(1n), { now: NOW })).length, 7)
+          // a record already there costs nothing, whoever sends it again
+          await store.put([record(1n, 'a1')], { now: NOW, writer: alice })
+        })
+
+        it('refuses a writer more than maxBytesPerWriterPerKey bytes of a key', async () => {
+          await reopen({ maxBytesPerWriterPerKey: storedSize(10) * 2 })
+          await store.put([record(1n, '0123456789')], { now: NOW, writer: alice })
+          await assert.rejects(store.put([record(1n, '0123456789x')], { now: NOW, writer: alice }), QuotaExceededError)
+          await store.put([record(1n, 'abcdefghij')], { now: NOW, writer: alice })
+        })
+
+        it('refuses a writer more than maxBytesPerWriter bytes of the store, and gives its share back as its records go', async () => {
+          await reopen({ maxBytesPerWriter: storedSize(2) * 3 })
+          await store.put([record(1n, 'a1'), record(2n, 'a2')], { now: NOW, writer: alice })
+          await store.put([record(3n, 'a3', NOW + 10)], { now: NOW, writer: alice })
+          assert.deepEqual(await store.writerStats(alice), { records: 3, bytes: storedSize(2) * 3 })
+          await assert.rejects(store.put([record(4n, 'a4')], { now: NOW, writer: alice }), QuotaExceededError)
+          await store.put([record(4n, 'b4')], { now: NOW, writer: bob })
+
+          // deleted, and expired and swept: both give the writer its room back
+          await store.delete(ringIdToBytes(1n), [record(1n, 'a1').id])
+          await store.put([record(4n, 'a4')], { now: NOW, writer: alice })
+          await store.sweepExpired({ now: NOW + 10 })
+          assert.deepEqual(await store.writerStats(alice), { records: 2, bytes: storedSize(2) * 2 })
+          await store.put([record(5n, 'a5')], { now: NOW + 10, writer: alice })
+          assert.deepEqual(await store.writerStats(bob), { records: 1, bytes: storedSize(2) })
+        })
+
+        it('keeps a record\'s writer through an expiry extension (and, on disk, the writer\'s totals across a reopen)', async () => {
+          await reopen({ maxBytesPerWriter: storedSize(2) * 2 })
+          await store.put([record(1n, 'a1'), record(2n, 'a2')], { now: NOW, writer: alice })
+          // extended by a neighbour (no writer): still alice's
+          await store.put([record(1n, 'a1', LATER + 1000)], { now: NOW })
+          if (backend === 'disk') {
+            await reopen({ maxBytesPerWriter: storedSize(2) * 2 })
+          }
+          await assert.rejects(store.put([record(3n, 'a3')], { now: NOW, writer: alice }), QuotaExceededError)
+          await store.delete(ringIdToBytes(1n), [record(1n, 'a1').id])
+          await store.put([record(3n, 'a3')], { now: NOW, writer: alice })
+        })
+
+        it('refuses a writer named by other than 8 bytes', async () => {
+          await assert.rejects(store.put([record(1n, 'x')], { now: NOW, writer: new Uint8Array(7) }), InvalidRecordError)
+        })
+      })
+
       it('rejects limits that are not positive integers', () => {
         assert.throws(() => resolveStoreLimits({ maxTotalBytes: 0 }), InvalidOptionsError)
         assert.throws(() => resolveStoreLimits({ maxValueSize: 1.5 }), InvalidOptionsError)
@@ -411,6 +470,20 @@ describe('level record store default limits', () => {
   it(`takes up to MAX_RECORDS_PER_KEY (${MAX_RECORDS_PER_KEY}) records under a key`, async () => {
     await store.put(Array.from({ length: MAX_RECORDS_PER_KEY }, (_, i) => sized(1n, 4, i)), { now: NOW })
     await assert.rejects(store.put([sized(1n, 4, MAX_RECORDS_PER_KEY)], { now: NOW }), QuotaExceededError)
+  })
+
+  it(`takes WRITER_SHARE (${WRITER_SHARE}) of each quota from one writer: ${Math.ceil(MAX_RECORDS_PER_KEY * WRITER_SHARE)} records of a key, ${Math.ceil(MAX_TOTAL_BYTES * WRITER_SHARE)} bytes of the store`, async () => {
+    const writer = new Uint8Array(8).fill(1)
+    const share = MAX_RECORDS_PER_KEY * WRITER_SHARE
+    assert.equal(resolveStoreLimits().maxRecordsPerWriterPerKey, share)
+    assert.equal(resolveStoreLimits().maxBytesPerWriterPerKey, MAX_BYTES_PER_KEY * WRITER_SHARE)
+    assert.equal(resolveStoreLimits().maxBytesPerWriter, MAX_TOTAL_BYTES * WRITER_SHARE)
+    await store.put(Array.from({ length: share }, (_, i) => sized(1n, 4, i)), { now: NOW, writer })
+    await assert.rejects(store.put([sized(1n, 4, share)], { now: NOW, writer }), QuotaExceededError)
+    // a store of a few KiB still takes a few values of a key, and a few MiB, from one writer
+    const small = resolveStoreLimits({ maxRecordsPerKey: 3, maxTotalBytes: 4096 })
+    assert.equal(small.maxRecordsPerWriterPerKey, MIN_WRITER_RECORDS_PER_KEY)
+    assert.equal(small.maxBytesPerWriter, MIN_WRITER_BYTES)
   })
 
   it(`takes up to MAX_BYTES_PER_KEY (${MAX_BYTES_PER_KEY} bytes) under a key`, async () => {

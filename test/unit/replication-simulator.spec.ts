@@ -81,7 +81,7 @@ describe('replication (simulated network)', function () {
     // to its successor, the successor (whose ring still names the leaver as the owner) tries to
     // push that record straight back, as a rehoming round would
     let leaver = ''
-    const pushedBack: Array<Promise<void>> = []
+    const pushedBack: Array<Promise<unknown>> = []
     const random = seededRandom(17)
     const sim: Simulator = new Simulator({
       replicas: 1,

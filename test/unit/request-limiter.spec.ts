@@ -10,9 +10,13 @@ import {
   MAX_READ_REQUESTS_PER_WINDOW,
   MAX_RECORDS_PER_MESSAGE,
   MAX_RING_REQUESTS_PER_WINDOW,
+  MAX_SCANNED_RECORDS_PER_WINDOW,
+  MAX_SIGNATURE_CHECKS_PER_WINDOW,
   MAX_STORED_BYTES_PER_WINDOW,
   MAX_STORED_RECORDS_PER_WINDOW,
-  RATE_LIMIT_WINDOW
+  MAX_WRITTEN_BYTES_PER_WINDOW,
+  RATE_LIMIT_WINDOW,
+  WRITE_BATCH_COST
 } from '../../src/transport/constants.js'
 import { MAX_VALUE_SIZE } from '../../src/storage/constants.js'
 import type { ValidRequest } from '../../src/transport/validate.js'
@@ -56,11 +60,57 @@ describe('RequestLimiter', () => {
         windowMs: RATE_LIMIT_WINDOW,
         ringRequests: MAX_RING_REQUESTS_PER_WINDOW,
         readRequests: MAX_READ_REQUESTS_PER_WINDOW,
+        scannedRecords: MAX_SCANNED_RECORDS_PER_WINDOW,
         storedRecords: MAX_STORED_RECORDS_PER_WINDOW,
         storedBytes: MAX_STORED_BYTES_PER_WINDOW,
+        writtenBytes: MAX_WRITTEN_BYTES_PER_WINDOW,
         deletedIds: MAX_DELETED_IDS_PER_WINDOW,
+        signatureChecks: MAX_SIGNATURE_CHECKS_PER_WINDOW,
         maxPeers: MAX_RATE_LIMITED_PEERS
       })
+    })
+
+    it('refuses DELETEs past MAX_SIGNATURE_CHECKS_PER_WINDOW, one check each however few ids they name', () => {
+      assert.ok(MAX_SIGNATURE_CHECKS_PER_WINDOW < MAX_DELETED_IDS_PER_WINDOW)
+      exhaust(new RequestLimiter(), 'a', del(1), MAX_SIGNATURE_CHECKS_PER_WINDOW)
+    })
+
+    it('refuses reads once MAX_SCANNED_RECORDS_PER_WINDOW records were read for a peer, charged after each answer', () => {
+      const limiter = new RequestLimiter()
+      const digest: ValidRequest = { type: MessageType.RANGE_DIGEST, namespace: 'records', start: 0n, end: 0n }
+      limiter.admit('a', digest)
+      limiter.charge('a', digest, { count: MAX_SCANNED_RECORDS_PER_WINDOW - 1 })
+      limiter.admit('a', digest)
+      // the answer that spends the budget may overdraw it: the work was done
+      limiter.charge('a', digest, { count: 10 })
+      assert.throws(() => { limiter.admit('a', digest) }, RateLimitedError)
+      assert.throws(() => { limiter.admit('a', fetch) }, RateLimitedError)
+      // other budgets are untouched
+      limiter.admit('a', ping)
+    })
+
+    it('refuses STOREs once MAX_WRITTEN_BYTES_PER_WINDOW were written for a peer, each batch costing WRITE_BATCH_COST more', () => {
+      const limiter = new RequestLimiter()
+      const batch = store(1)
+      const writes = MAX_WRITTEN_BYTES_PER_WINDOW / (1024 + WRITE_BATCH_COST)
+      for (let i = 0; i < writes; i++) {
+        limiter.admit('a', batch)
+        limiter.charge('a', batch, {}, { writtenBytes: 1024 })
+      }
+      assert.throws(() => { limiter.admit('a', batch) }, RateLimitedError)
+      // a STORE that wrote nothing (every record there already, or refused) costs the disk nothing
+      const other = new RequestLimiter({ writtenBytes: 1 })
+      for (let i = 0; i < 10; i++) {
+        other.admit('b', batch)
+        other.charge('b', batch, {}, { writtenBytes: 0 })
+      }
+    })
+
+    it('tells a refused peer when its budget refills', () => {
+      const limiter = new RequestLimiter({ ringRequests: 1 })
+      limiter.admit('a', ping)
+      mock.timers.tick(4_000)
+      assert.throws(() => { limiter.admit('a', ping) }, (err: RateLimitedError) => err.retryAfterMs === RATE_LIMIT_WINDOW - 4_000)
     })
 
     it('refuses ring requests past MAX_RING_REQUESTS_PER_WINDOW', () => {

@@ -13,7 +13,7 @@ import { bytesToHex } from '@noble/hashes/utils.js'
 import { streamPair } from '@libp2p/utils'
 import { fromHex, fromJson, loadVectors } from '../vectors/json.js'
 import {
-  DELETE_CONTEXT, Envelope, MAX_MAILBOX_EVENT_SIZE, MAX_MAILBOX_REQUEST_SIZE, MAX_MESSAGE_SIZE, MAX_PX_REQUEST_SIZE,
+  DELETE_CONTEXT, Envelope, OWNED_KEY_LABEL, OWNED_RECORD_CONTEXT, decodeOwnedRecord, ownedKey, ownedTranscript, signOwnedRecord, verifyOwnedRecord, MAX_MAILBOX_EVENT_SIZE, MAX_MAILBOX_REQUEST_SIZE, MAX_MESSAGE_SIZE, MAX_PX_REQUEST_SIZE,
   MAX_PX_RESPONSE_SIZE, MailboxEvent, MailboxRequest, PxRequest, PxResponse, Request, Response, SUBSCRIBE_CONTEXT,
   answerChallenge, decodeEnvelope, decodePxRequest, decodePxResponse, decodeRequest, decodeResponse, envelopeId,
   frameStream, importIdentity, keyPosition, labelledHash, mailboxKey, open, paddedSizeFor, parseAddress, ringIdFromBytes,
@@ -30,6 +30,7 @@ const envelopeVectors = loadVectors('envelopes.json')
 const signatures = loadVectors('signatures.json')
 const ring = loadVectors('ring.json')
 const messages = loadVectors('messages.json')
+const owned = loadVectors('owned.json').records as any[]
 
 async function identityNamed (name: string): Promise<Identity> {
   const vector = identities.find(v => v.name === name)
@@ -153,6 +154,28 @@ describe('test vectors', () => {
     })
   })
 
+  describe('owned.json', () => {
+    for (const vector of owned) {
+      it(`signs ${vector.owner}'s record "${vector.nameText}" to exactly these bytes, under its key, and checks it as a replica does`, async () => {
+        const owner = await identityNamed(vector.owner)
+        const name = fromHex(vector.name)
+        assert.equal(vector.keyLabel, OWNED_KEY_LABEL)
+        assert.equal(vector.context, OWNED_RECORD_CONTEXT)
+        assert.equal(hex(transcript(OWNED_KEY_LABEL, owner.publicKey.bytes, name)), vector.keyTranscript)
+        assert.equal(hex(ownedKey(owner.publicKey, name)), vector.key)
+        assert.equal(hex(sha256(fromHex(vector.keyTranscript))), vector.key)
+        const fields = { name, seq: vector.seq, publishedAt: vector.publishedAt, expiresAt: vector.expiresAt, value: fromHex(vector.value) }
+        assert.equal(hex(ownedTranscript(owner.publicKey, fields)), vector.recordTranscript)
+        assert.equal(hex(await signOwnedRecord(owner, fields)), vector.record)
+        assert.equal(hex(sha256(fromHex(vector.record))), vector.id)
+        const decoded = decodeOwnedRecord(fromHex(vector.record))
+        assert.equal(hex(decoded.signature), vector.signature)
+        await verifyOwnedRecord(decoded)
+        assert.ok(ed25519.verify(decoded.signature, fromHex(vector.signedBytes), owner.publicKey.signingKey, { zip215: false }))
+      })
+    }
+  })
+
   describe('ring.json', () => {
     it('places each node at sha256 of its PeerId bytes', () => {
       for (const node of ring.nodes) {
@@ -223,6 +246,8 @@ describe('test vectors', () => {
       const digest = chord.find(v => v.fields.type === 'RANGE_DIGEST' && v.message === 'Response').fields
       const only = envelopeVectors.envelopes[0]
       assert.equal(digest.digest, hex(sha256(fromHex(signatures.delete.mailboxKey + only.id))))
+      const store = chord.find(v => v.fields.type === 'STORE' && v.fields.namespace === 'OWNED').fields
+      assert.deepEqual([store.records[0].key, store.records[0].value], [owned[0].key, owned[0].record])
     })
   })
 })

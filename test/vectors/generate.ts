@@ -18,9 +18,9 @@ import * as varint from 'uint8-varint'
 import {
   ADDRESS_CHECKSUM_LABEL, DELETE_CONTEXT, ENVELOPE_KEY_LABEL, ENVELOPE_SIZES, Envelope, IDENTITY_EXPORT_LABEL,
   MAILBOX_KEY_LABEL, MESSAGE_SIGNATURE_LABEL, MailboxEvent, MailboxRequest, PxRequest, PxResponse, Request, Response,
-  SUBSCRIBE_CONTEXT, Sealed, USER_SIGNATURE_LABEL, answerChallenge, createRecord, envelopeId, importIdentity,
-  keyPosition, labelledHash, mailboxKey, openLevelStore, paddedSizeFor, ringIdFromBytes, ringIdOf, sealWith,
-  signDeletion, transcript, uint64, unpad, utf8
+  OWNED_KEY_LABEL, OWNED_RECORD_CONTEXT, OwnedRecord, SUBSCRIBE_CONTEXT, Sealed, USER_SIGNATURE_LABEL, answerChallenge,
+  createRecord, envelopeId, importIdentity, keyPosition, labelledHash, mailboxKey, openLevelStore, ownedKey, ownedTranscript,
+  paddedSizeFor, ringIdFromBytes, ringIdOf, sealWith, signDeletion, signOwnedRecord, transcript, uint64, unpad, utf8
 } from './library.js'
 import { fromJson } from './json.js'
 import type { Identity } from './library.js'
@@ -245,6 +245,35 @@ async function main (): Promise<void> {
     }
   })
 
+  /* owned.json */
+  const ownedName = utf8('profile')
+  const ownedFields = { name: ownedName, seq: SENT_AT, publishedAt: SENT_AT, expiresAt: EXPIRES_AT, value: utf8('Alice, at home, chord:…') }
+  const ownedKeyBytes = ownedKey(alice.identity.publicKey, ownedName)
+  const ownedSigned = ownedTranscript(alice.identity.publicKey, ownedFields)
+  const ownedValue = await signOwnedRecord(alice.identity, ownedFields)
+  const ownedRecord = OwnedRecord.decode(ownedValue)
+  await write('owned.json', {
+    description: 'An owned record: alice\'s record "profile", its key, the bytes she signs and the record as a replica stores it (docs/protocol.md, "Owned records").',
+    records: [{
+      owner: 'alice',
+      name: hex(ownedName),
+      nameText: 'profile',
+      keyLabel: OWNED_KEY_LABEL,
+      keyTranscript: hex(transcript(OWNED_KEY_LABEL, alice.identity.publicKey.bytes, ownedName)),
+      key: hex(ownedKeyBytes),
+      seq: ownedFields.seq,
+      publishedAt: ownedFields.publishedAt,
+      expiresAt: ownedFields.expiresAt,
+      value: hex(ownedFields.value),
+      context: OWNED_RECORD_CONTEXT,
+      recordTranscript: hex(ownedSigned),
+      signedBytes: hex(transcript(USER_SIGNATURE_LABEL, utf8(OWNED_RECORD_CONTEXT), ownedSigned)),
+      signature: hex(ownedRecord.signature),
+      record: hex(ownedValue),
+      id: hex(sha256(ownedValue))
+    }]
+  })
+
   /* ring.json */
   const keys = [
     { name: 'the text key "hello" (UTF-8)', key: utf8('hello') },
@@ -320,7 +349,11 @@ async function main (): Promise<void> {
       signature: hex(deletion.signature)
     }),
     res('DELETE answer', { type: 'DELETE' }),
-    res('ERROR answer to a DELETE whose signature does not verify', { type: 'DELETE', status: 'ERROR', errorCode: 'BAD_SIGNATURE' })
+    res('ERROR answer to a DELETE whose signature does not verify', { type: 'DELETE', status: 'ERROR', errorCode: 'BAD_SIGNATURE' }),
+    req('STORE of alice\'s owned record "profile" (owned.json)', { type: 'STORE', namespace: 'OWNED', records: [{ key: hex(ownedKeyBytes), value: hex(ownedValue), expiresAt: EXPIRES_AT }] },
+      'a replica takes the lifetime the owner signed (owned.json, expiresAt), whatever the Record says'),
+    res('ERROR answer to a STORE of an owned record older than the one held', { type: 'STORE', status: 'ERROR', errorCode: 'STALE' }),
+    res('ERROR answer RATE_LIMITED, with when to ask again', { type: 'STORE', status: 'ERROR', errorCode: 'RATE_LIMITED', retryAfterMs: 4200 })
   ]
 
   const record = await RecordEnvelope.seal(new PeerRecord({ peerId: n2.peerId, multiaddrs: [multiaddr(n2.addr)], seqNumber: BigInt(SENT_AT) }), n2.privateKey)

@@ -29,6 +29,10 @@ export { MAX_MESSAGE_SIZE, PROTOCOL } from '../../src/transport/constants.js'
 export { MAILBOX_PROTOCOL, MAX_MAILBOX_EVENT_SIZE, MAX_MAILBOX_REQUEST_SIZE } from '../../src/mailbox/protocol-constants.js'
 export { MAX_PX_REQUEST_SIZE, MAX_PX_RESPONSE_SIZE, PX_PROTOCOL } from '../../src/peer-exchange/constants.js'
 
+export { OWNED_KEY_LABEL, OWNED_RECORD_CONTEXT } from '../../src/owned/constants.js'
+export { decodeOwnedRecord, ownedKey, ownedTranscript, signOwnedRecord, verifyOwnedRecord } from '../../src/owned/record.js'
+export { OwnedRecord } from '../../src/protocol/generated/owned.js'
+
 export { ringIdOf } from '../../src/transport/ring-id.js'
 export { keyPosition, ringIdFromBytes, ringIdToHex } from '../../src/chord/id.js'
 export { openLevelStore } from '../../src/storage/level-store.js'

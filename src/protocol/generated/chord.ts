@@ -44,12 +44,14 @@ export namespace MessageType {
 
 export enum Namespace {
   RECORDS = 'RECORDS',
-  MAILBOX = 'MAILBOX'
+  MAILBOX = 'MAILBOX',
+  OWNED = 'OWNED'
 }
 
 enum __NamespaceValues {
   RECORDS = 0,
-  MAILBOX = 1
+  MAILBOX = 1,
+  OWNED = 2
 }
 
 export namespace Namespace {
@@ -62,6 +64,8 @@ export interface Record {
   key: Uint8Array<ArrayBuffer>
   value: Uint8Array<ArrayBuffer>
   expiresAt: number
+  writer?: Uint8Array<ArrayBuffer>
+  stamp?: Uint8Array<ArrayBuffer>
 }
 
 export namespace Record {
@@ -87,6 +91,16 @@ export namespace Record {
         if ((obj.expiresAt != null && obj.expiresAt !== 0)) {
           w.uint32(24)
           w.uint64Number(obj.expiresAt)
+        }
+
+        if (obj.writer != null) {
+          w.uint32(34)
+          w.bytes(obj.writer)
+        }
+
+        if (obj.stamp != null) {
+          w.uint32(42)
+          w.bytes(obj.stamp)
         }
 
         if (opts.lengthDelimited !== false) {
@@ -115,6 +129,14 @@ export namespace Record {
             }
             case 3: {
               obj.expiresAt = reader.uint64Number()
+              break
+            }
+            case 4: {
+              obj.writer = reader.bytes()
+              break
+            }
+            case 5: {
+              obj.stamp = reader.bytes()
               break
             }
             default: {
@@ -153,6 +175,20 @@ export namespace Record {
               }
               break
             }
+            case 4: {
+              yield {
+                field: `${prefix}.writer`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 5: {
+              yield {
+                field: `${prefix}.stamp`,
+                value: reader.bytes()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -180,6 +216,16 @@ export namespace Record {
     value: number
   }
 
+  export interface RecordWriterFieldEvent {
+    field: '$.writer'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface RecordStampFieldEvent {
+    field: '$.stamp'
+    value: Uint8Array<ArrayBuffer>
+  }
+
   export function encode (obj: Partial<Record>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, Record.codec())
   }
@@ -188,7 +234,7 @@ export namespace Record {
     return decodeMessage(buf, Record.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Record>): Generator<RecordKeyFieldEvent | RecordValueFieldEvent | RecordExpiresAtFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Record>): Generator<RecordKeyFieldEvent | RecordValueFieldEvent | RecordExpiresAtFieldEvent | RecordWriterFieldEvent | RecordStampFieldEvent> {
     return streamMessage(buf, Record.codec(), opts)
   }
 }
@@ -1022,6 +1068,18 @@ export namespace Request {
     index: number
   }
 
+  export interface RequestRecordsWriterFieldEvent {
+    field: '$.records[].writer'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
+  export interface RequestRecordsStampFieldEvent {
+    field: '$.records[].stamp'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
   export interface RequestKeyFieldEvent {
     field: '$.key'
     value: Uint8Array<ArrayBuffer>
@@ -1076,7 +1134,7 @@ export namespace Request {
     return decodeMessage(buf, Request.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Request>): Generator<RequestTypeFieldEvent | RequestTargetFieldEvent | RequestNeighboursPredecessorPeerIdFieldEvent | RequestNeighboursPredecessorRingIdFieldEvent | RequestNeighboursPredecessorAddrsFieldEvent | RequestNeighboursSuccessorsPeerIdFieldEvent | RequestNeighboursSuccessorsRingIdFieldEvent | RequestNeighboursSuccessorsAddrsFieldEvent | RequestRecordsKeyFieldEvent | RequestRecordsValueFieldEvent | RequestRecordsExpiresAtFieldEvent | RequestKeyFieldEvent | RequestAfterFieldEvent | RequestRangeStartFieldEvent | RequestRangeEndFieldEvent | RequestNamespaceFieldEvent | RequestOwnerFieldEvent | RequestIdsFieldEvent | RequestSignedAtFieldEvent | RequestSignatureFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Request>): Generator<RequestTypeFieldEvent | RequestTargetFieldEvent | RequestNeighboursPredecessorPeerIdFieldEvent | RequestNeighboursPredecessorRingIdFieldEvent | RequestNeighboursPredecessorAddrsFieldEvent | RequestNeighboursSuccessorsPeerIdFieldEvent | RequestNeighboursSuccessorsRingIdFieldEvent | RequestNeighboursSuccessorsAddrsFieldEvent | RequestRecordsKeyFieldEvent | RequestRecordsValueFieldEvent | RequestRecordsExpiresAtFieldEvent | RequestRecordsWriterFieldEvent | RequestRecordsStampFieldEvent | RequestKeyFieldEvent | RequestAfterFieldEvent | RequestRangeStartFieldEvent | RequestRangeEndFieldEvent | RequestNamespaceFieldEvent | RequestOwnerFieldEvent | RequestIdsFieldEvent | RequestSignedAtFieldEvent | RequestSignatureFieldEvent> {
     return streamMessage(buf, Request.codec(), opts)
   }
 }
@@ -1093,6 +1151,8 @@ export interface Response {
   count?: number
   digest?: Uint8Array<ArrayBuffer>
   summaries: RecordSummary[]
+  retryAfterMs?: number
+  stampDifficulty?: number
 }
 
 export namespace Response {
@@ -1182,6 +1242,16 @@ export namespace Response {
           }
         }
 
+        if (obj.retryAfterMs != null) {
+          w.uint32(96)
+          w.uint64Number(obj.retryAfterMs)
+        }
+
+        if (obj.stampDifficulty != null) {
+          w.uint32(104)
+          w.uint32(obj.stampDifficulty)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -1264,6 +1334,14 @@ export namespace Response {
               obj.summaries.push(RecordSummary.codec().decode(reader, reader.uint32(), {
                 limits: opts.limits?.summaries$
               }))
+              break
+            }
+            case 12: {
+              obj.retryAfterMs = reader.uint64Number()
+              break
+            }
+            case 13: {
+              obj.stampDifficulty = reader.uint32()
               break
             }
             default: {
@@ -1397,6 +1475,20 @@ export namespace Response {
 
               break
             }
+            case 12: {
+              yield {
+                field: `${prefix}.retryAfterMs`,
+                value: reader.uint64Number()
+              }
+              break
+            }
+            case 13: {
+              yield {
+                field: `${prefix}.stampDifficulty`,
+                value: reader.uint32()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -1499,6 +1591,18 @@ export namespace Response {
     index: number
   }
 
+  export interface ResponseRecordsWriterFieldEvent {
+    field: '$.records[].writer'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
+  export interface ResponseRecordsStampFieldEvent {
+    field: '$.records[].stamp'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
   export interface ResponseMoreFieldEvent {
     field: '$.more'
     value: boolean
@@ -1532,6 +1636,16 @@ export namespace Response {
     index: number
   }
 
+  export interface ResponseRetryAfterMsFieldEvent {
+    field: '$.retryAfterMs'
+    value: number
+  }
+
+  export interface ResponseStampDifficultyFieldEvent {
+    field: '$.stampDifficulty'
+    value: number
+  }
+
   export function encode (obj: Partial<Response>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, Response.codec())
   }
@@ -1540,7 +1654,7 @@ export namespace Response {
     return decodeMessage(buf, Response.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Response>): Generator<ResponseTypeFieldEvent | ResponseStatusFieldEvent | ResponseErrorCodeFieldEvent | ResponseNeighboursPredecessorPeerIdFieldEvent | ResponseNeighboursPredecessorRingIdFieldEvent | ResponseNeighboursPredecessorAddrsFieldEvent | ResponseNeighboursSuccessorsPeerIdFieldEvent | ResponseNeighboursSuccessorsRingIdFieldEvent | ResponseNeighboursSuccessorsAddrsFieldEvent | ResponseDoneFieldEvent | ResponsePeersPeerIdFieldEvent | ResponsePeersRingIdFieldEvent | ResponsePeersAddrsFieldEvent | ResponseRecordsKeyFieldEvent | ResponseRecordsValueFieldEvent | ResponseRecordsExpiresAtFieldEvent | ResponseMoreFieldEvent | ResponseCountFieldEvent | ResponseDigestFieldEvent | ResponseSummariesKeyFieldEvent | ResponseSummariesIdFieldEvent | ResponseSummariesExpiresAtFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Response>): Generator<ResponseTypeFieldEvent | ResponseStatusFieldEvent | ResponseErrorCodeFieldEvent | ResponseNeighboursPredecessorPeerIdFieldEvent | ResponseNeighboursPredecessorRingIdFieldEvent | ResponseNeighboursPredecessorAddrsFieldEvent | ResponseNeighboursSuccessorsPeerIdFieldEvent | ResponseNeighboursSuccessorsRingIdFieldEvent | ResponseNeighboursSuccessorsAddrsFieldEvent | ResponseDoneFieldEvent | ResponsePeersPeerIdFieldEvent | ResponsePeersRingIdFieldEvent | ResponsePeersAddrsFieldEvent | ResponseRecordsKeyFieldEvent | ResponseRecordsValueFieldEvent | ResponseRecordsExpiresAtFieldEvent | ResponseRecordsWriterFieldEvent | ResponseRecordsStampFieldEvent | ResponseMoreFieldEvent | ResponseCountFieldEvent | ResponseDigestFieldEvent | ResponseSummariesKeyFieldEvent | ResponseSummariesIdFieldEvent | ResponseSummariesExpiresAtFieldEvent | ResponseRetryAfterMsFieldEvent | ResponseStampDifficultyFieldEvent> {
     return streamMessage(buf, Response.codec(), opts)
   }
 }

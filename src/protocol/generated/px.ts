@@ -22,7 +22,7 @@ export namespace PxRequest {
 
         if ((obj.numPeers != null && obj.numPeers !== 0)) {
           w.uint32(8)
-          w.uint32(obj.numPeers)
+          w.uint64Number(obj.numPeers)
         }
 
         if (opts.lengthDelimited !== false) {
@@ -40,7 +40,7 @@ export namespace PxRequest {
 
           switch (tag >>> 3) {
             case 1: {
-              obj.numPeers = reader.uint32()
+              obj.numPeers = reader.uint64Number()
               break
             }
             default: {
@@ -61,7 +61,7 @@ export namespace PxRequest {
             case 1: {
               yield {
                 field: `${prefix}.numPeers`,
-                value: reader.uint32()
+                value: reader.uint64Number()
               }
               break
             }

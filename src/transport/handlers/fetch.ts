@@ -3,9 +3,10 @@
  */
 import { toString as uint8ArrayToString } from 'uint8arrays/to-string'
 import { FETCH_PAGE_BYTES, MAX_RECORDS_PER_MESSAGE } from '../constants.js'
-import { toWireRecord } from '../wire-records.js'
+import { toStoredWireRecord } from '../wire-records.js'
 import { namespaceHandler } from './served-node.js'
 import type { Asker, RequestHandler, RequestHandlersInit } from './handler.js'
+import type { WorkDone } from '../request-limits.js'
 import type { FetchRequest } from '../validate.js'
 import type { ChordRecord } from '../../chord/record.js'
 import type { Response } from '../../protocol/generated/chord.js'
@@ -13,8 +14,9 @@ import type { Response } from '../../protocol/generated/chord.js'
 export class FetchHandler implements RequestHandler<FetchRequest> {
   constructor (private readonly init: Pick<RequestHandlersInit, 'node'>) {}
 
-  async handle (from: Asker, request: FetchRequest): Promise<Partial<Response>> {
+  async handle (from: Asker, request: FetchRequest, done: WorkDone): Promise<Partial<Response>> {
     const records = await namespaceHandler(this.init.node, request.namespace).onFetchRecords(from.node, request.key)
+    done.scannedRecords = records.length
     return fetchPage(records, request.after)
   }
 }
@@ -35,7 +37,8 @@ function fetchPage (records: ChordRecord[], after?: Uint8Array): Partial<Respons
     bytes += record.value.byteLength
   }
   return {
-    records: page.map(toWireRecord),
+    // the namespace gave writers only to a ring neighbour
+    records: page.map(toStoredWireRecord),
     more: page.length < remaining.length
   }
 }

@@ -9,20 +9,22 @@
  */
 import { serviceCapabilities, serviceDependencies } from '@libp2p/interface'
 import { InvalidOptionsError } from '../errors.js'
-import { CHORD_CAPABILITY, chordInternals } from '../services/internals.js'
 import { SUBLEVELS } from '../storage/database.js'
 import { LevelRecordStore } from '../storage/level-store.js'
-import { Mailbox } from './mailbox.js'
-import { MailboxRules } from './namespace-rules.js'
-import { MailboxServer } from './server.js'
-import { openMailboxSession } from './session.js'
-import { Tombstones } from './tombstones.js'
-import type { Identity } from './identity.js'
-import type { SendOptions, SendResult, SubscribeOptions } from './mailbox.js'
-import type { PublicKey } from './public-key.js'
-import type { MailboxMessage, Subscription } from './subscription.js'
+import { Mailbox } from '../mailbox/mailbox.js'
+import { DEFAULT_STAMP_DIFFICULTY, MAX_STAMP_DIFFICULTY } from '../mailbox/constants.js'
+import { DEFAULT_MAILBOX_ACCEPTANCE, MailboxRules } from '../mailbox/namespace-rules.js'
+import { MailboxServer } from '../mailbox/server.js'
+import { openMailboxSession } from '../mailbox/session.js'
+import { Tombstones } from '../mailbox/tombstones.js'
+import { CHORD_CAPABILITY, chordInternals } from './internals.js'
+import type { Identity } from '../mailbox/identity.js'
+import type { SendOptions, SendResult, SubscribeOptions } from '../mailbox/mailbox.js'
+import type { MailboxAcceptance } from '../mailbox/namespace-rules.js'
+import type { PublicKey } from '../mailbox/public-key.js'
+import type { MailboxMessage, Subscription } from '../mailbox/subscription.js'
 import type { RecordStore } from '../chord/record.js'
-import type { HasChordInternals } from '../services/internals.js'
+import type { HasChordInternals } from './internals.js'
 import type { NodeDatabase } from '../storage/database.js'
 import type { Logger, Startable } from '@libp2p/interface'
 
@@ -37,6 +39,14 @@ export interface ChordMailboxInit {
   chordService?: string
   /** ms between checks that a subscription is with the node responsible for its mailbox */
   subscriptionCheckIntervalMs?: number
+  /**
+   * leading zero bits of the proof-of-work stamp this node asks of an envelope sent to a mailbox
+   * past its acceptance rates, 0 to MAX_STAMP_DIFFICULTY; 0 (the default): it asks none and
+   * refuses such envelopes until the window ends
+   */
+  stampDifficulty?: number
+  /** how fast a mailbox takes new envelopes from senders; each left out is its default */
+  acceptance?: Partial<MailboxAcceptance>
 }
 
 /** The libp2p components the mailbox uses: the chord service, by its name among the services */
@@ -54,7 +64,8 @@ export class ChordMailbox implements Startable {
   private readonly mailbox: Mailbox
 
   constructor (components: ChordMailboxComponents, init: ChordMailboxInit = {}) {
-    const { core, database, settings, view, metrics } = chordServiceOf(components, init.chordService ?? 'chord')[chordInternals]
+    const { core, database, settings, view, metrics, limiter } = chordServiceOf(components, init.chordService ?? 'chord')[chordInternals]
+    const { stampDifficulty, acceptance } = checkedMailboxInit(init)
     this.log = view.logger.forComponent('libp2p-chord:mailbox')
     const self = core.self
 
@@ -62,6 +73,7 @@ export class ChordMailbox implements Startable {
     this.tombstones = new Tombstones(database)
     this.server = new MailboxServer(view, {
       store: this.store,
+      admitSignatureCheck: peer => { limiter.admitSignatureCheck(peer) },
       onPushed: count => { metrics.mailbox.pushed(count) },
       onRefused: code => { metrics.mailbox.refused(code) }
     })
@@ -81,7 +93,10 @@ export class ChordMailbox implements Startable {
         store: this.store,
         tombstones: this.tombstones,
         maxTtl: settings.ttl.maxTtl,
-        onAcknowledged: count => { metrics.mailbox.acknowledged(count) }
+        onAcknowledged: count => { metrics.mailbox.acknowledged(count) },
+        isNeighbour: peer => core.replicaRange.isNeighbour(peer),
+        stampDifficulty,
+        acceptance
       })
     })
     metrics.watchMailbox({ store: this.store, subscriptions: () => this.server.subscriptionCount })
@@ -139,6 +154,23 @@ export class ChordMailbox implements Startable {
     await this.tombstones.sweep(Date.now()).catch(err => { this.log.error('sweeping tombstones failed - %e', err) })
     await this.store.close()
   }
+}
+
+/**
+ * @throws InvalidOptionsError naming the setting that is wrong
+ */
+function checkedMailboxInit (init: ChordMailboxInit): { stampDifficulty: number, acceptance: MailboxAcceptance } {
+  const stampDifficulty = init.stampDifficulty ?? DEFAULT_STAMP_DIFFICULTY
+  if (!Number.isInteger(stampDifficulty) || stampDifficulty < 0 || stampDifficulty > MAX_STAMP_DIFFICULTY) {
+    throw new InvalidOptionsError(`stampDifficulty must be an integer from 0 to ${MAX_STAMP_DIFFICULTY}, got ${String(init.stampDifficulty)}`)
+  }
+  const acceptance = { ...DEFAULT_MAILBOX_ACCEPTANCE, ...init.acceptance }
+  for (const [name, value] of Object.entries(acceptance)) {
+    if (!Number.isSafeInteger(value) || value <= 0) {
+      throw new InvalidOptionsError(`acceptance.${name} must be a positive integer, got ${String(value)}`)
+    }
+  }
+  return { stampDifficulty, acceptance }
 }
 
 function chordServiceOf (components: ChordMailboxComponents, name: string): HasChordInternals {

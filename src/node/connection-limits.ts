@@ -1,0 +1,121 @@
+/**
+ * Caps on the inbound connections one IP address, and one subnet (an IPv4 /24, an IPv6 /48), may
+ * hold open at once, applied by libp2p's connection gater before the Noise handshake (so a
+ * refused connection costs us nothing but the accept). Addresses in `uncapped` (by default the
+ * loopback networks) are not counted. Each connection is counted while its socket is open.
+ */
+import { IpNet, isIPv4mappedIPv6, iPv4FromIPv6, ipToString } from '@chainsafe/netmask'
+import { getNetConfig, isNetworkAddress } from '@libp2p/utils'
+import { InvalidOptionsError } from '../errors.js'
+import {
+  DEFAULT_UNCAPPED_NETWORKS, IPV4_SUBNET_BITS, IPV6_SUBNET_BITS, MAX_INBOUND_CONNECTIONS_PER_IP,
+  MAX_INBOUND_CONNECTIONS_PER_IPV4_SUBNET, MAX_INBOUND_CONNECTIONS_PER_IPV6_SUBNET
+} from './constants.js'
+import type { ConnectionGater, MultiaddrConnection } from '@libp2p/interface'
+import type { Multiaddr } from '@multiformats/multiaddr'
+
+export interface ConnectionLimits {
+  /** inbound connections open at once from one IP address; default MAX_INBOUND_CONNECTIONS_PER_IP */
+  maxInboundPerIp: number
+  /** from one IPv4 /24; default MAX_INBOUND_CONNECTIONS_PER_IPV4_SUBNET */
+  maxInboundPerIpv4Subnet: number
+  /** from one IPv6 /48; default MAX_INBOUND_CONNECTIONS_PER_IPV6_SUBNET */
+  maxInboundPerIpv6Subnet: number
+  /** networks (CIDR) not counted; default DEFAULT_UNCAPPED_NETWORKS (loopback) */
+  uncapped: string[]
+  /** connections that strangers (peers no ring neighbour) cannot take; default RESERVED_RING_SLOTS */
+  reservedRingSlots: number
+}
+
+export const DEFAULT_CONNECTION_LIMITS: Readonly<Omit<ConnectionLimits, 'reservedRingSlots'>> = {
+  maxInboundPerIp: MAX_INBOUND_CONNECTIONS_PER_IP,
+  maxInboundPerIpv4Subnet: MAX_INBOUND_CONNECTIONS_PER_IPV4_SUBNET,
+  maxInboundPerIpv6Subnet: MAX_INBOUND_CONNECTIONS_PER_IPV6_SUBNET,
+  uncapped: DEFAULT_UNCAPPED_NETWORKS
+}
+
+/** Where a connection comes from, as the caps count it: its address and its subnet; undefined for non-IP transports */
+export function sourceOf (address: Multiaddr): { ip: string, subnet: string, v4: boolean } | undefined {
+  if (!isNetworkAddress(address)) {
+    return undefined
+  }
+  let host = getNetConfig(address).host
+  let v4 = getNetConfig(address).type === 'ip4'
+  if (!v4 && isIPv4mappedIPv6(new IpNet(host, 128).network)) {
+    // a dual-stack socket reports IPv4 peers as ::ffff:a.b.c.d: they are IPv4 peers
+    host = ipToString(iPv4FromIPv6(new IpNet(host, 128).network))
+    v4 = true
+  }
+  return { ip: host, subnet: new IpNet(host, v4 ? IPV4_SUBNET_BITS : IPV6_SUBNET_BITS).toString(), v4 }
+}
+
+/** The caps, as a connection gater; counts are kept per address and subnet while sockets are open */
+export class InboundConnectionLimits implements Pick<ConnectionGater, 'denyInboundConnection'> {
+  private readonly limits: Omit<ConnectionLimits, 'reservedRingSlots'>
+  private readonly uncapped: IpNet[]
+  private readonly open = new Map<string, number>()
+
+  /** @throws InvalidOptionsError for a limit that is not a positive integer, or a network that is not a CIDR */
+  constructor (limits: Partial<ConnectionLimits> = {}) {
+    this.limits = { ...DEFAULT_CONNECTION_LIMITS, ...limits }
+    for (const name of ['maxInboundPerIp', 'maxInboundPerIpv4Subnet', 'maxInboundPerIpv6Subnet'] as const) {
+      const value = this.limits[name]
+      if (!Number.isSafeInteger(value) || value <= 0) {
+        throw new InvalidOptionsError(`connectionLimits.${name} must be a positive integer, got ${String(value)}`)
+      }
+    }
+    this.uncapped = this.limits.uncapped.map(cidr => {
+      try {
+        return new IpNet(cidr)
+      } catch (err) {
+        throw new InvalidOptionsError(`connectionLimits.uncapped: ${JSON.stringify(cidr)} is not a network in CIDR form (e.g. 10.0.0.0/8)`, { cause: err })
+      }
+    })
+  }
+
+  /** Refuses a connection past its address's or subnet's cap; counts it (until its socket closes) otherwise */
+  denyInboundConnection = (maConn: MultiaddrConnection): boolean => {
+    const source = sourceOf(maConn.remoteAddr)
+    if (source == null || this.uncapped.some(net => net.contains(source.ip))) {
+      return false
+    }
+    const ipKey = `ip ${source.ip}`
+    const subnetKey = `subnet ${source.subnet}`
+    const subnetCap = source.v4 ? this.limits.maxInboundPerIpv4Subnet : this.limits.maxInboundPerIpv6Subnet
+    if ((this.open.get(ipKey) ?? 0) >= this.limits.maxInboundPerIp || (this.open.get(subnetKey) ?? 0) >= subnetCap) {
+      return true
+    }
+    this.count(ipKey, 1)
+    this.count(subnetKey, 1)
+    maConn.addEventListener('close', () => {
+      this.count(ipKey, -1)
+      this.count(subnetKey, -1)
+    }, { once: true })
+    return false
+  }
+
+  /** Inbound connections counted now, from one address or subnet (for tests and metrics) */
+  openFrom (what: { ip: string } | { subnet: string }): number {
+    return this.open.get('ip' in what ? `ip ${what.ip}` : `subnet ${what.subnet}`) ?? 0
+  }
+
+  private count (key: string, change: number): void {
+    const next = (this.open.get(key) ?? 0) + change
+    if (next <= 0) {
+      this.open.delete(key)
+    } else {
+      this.open.set(key, next)
+    }
+  }
+}
+
+/**
+ * A gater that refuses what either refuses: `limits` for inbound connections, then whatever the
+ * application's own gater says (which sees only what the limits let through)
+ */
+export function withConnectionLimits (limits: InboundConnectionLimits, gater: ConnectionGater = {}): ConnectionGater {
+  return {
+    ...gater,
+    denyInboundConnection: async maConn => (await gater.denyInboundConnection?.(maConn)) === true || limits.denyInboundConnection(maConn)
+  }
+}

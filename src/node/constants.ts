@@ -1,0 +1,52 @@
+/**
+ * Connection limits of the libp2p node a ring member runs on, with the reason for each value.
+ * Every connection costs a node memory (~0.2–0.4 MiB) and a Noise handshake; these keep strangers
+ * from taking the connections the ring needs.
+ */
+import { second } from '../units.js'
+
+/** Connections open at once, inbound and outbound (libp2p's own default) */
+export const MAX_CONNECTIONS = 300
+
+/**
+ * Connections that peers which are not ring neighbours of the node (its successors, predecessor
+ * and fingers, tagged in the peer store) cannot take: strangers hold at most MAX_CONNECTIONS less
+ * these. A node's routing table names ~8 successors, a predecessor and ~log2(N) fingers (30 at a
+ * million nodes), so 64 leaves room for all of them and for the ring's churn.
+ */
+export const RESERVED_RING_SLOTS = 64
+
+/**
+ * Inbound connections open at once from one IP address. A ring node needs one connection to
+ * another; a host behind a NAT with a few clients, a few more. More is one host taking many
+ * identities' worth of connections.
+ */
+export const MAX_INBOUND_CONNECTIONS_PER_IP = 16
+
+/** Inbound connections open at once from one IPv4 /24: a hosting provider's or an office's block */
+export const MAX_INBOUND_CONNECTIONS_PER_IPV4_SUBNET = 64
+
+/** Inbound connections open at once from one IPv6 /48: what one site is usually given */
+export const MAX_INBOUND_CONNECTIONS_PER_IPV6_SUBNET = 64
+
+/** The prefix length the per-subnet cap groups IPv4 addresses by */
+export const IPV4_SUBNET_BITS = 24
+
+/** The prefix length the per-subnet cap groups IPv6 addresses by */
+export const IPV6_SUBNET_BITS = 48
+
+/**
+ * Addresses the per-address and per-subnet caps do not count by default: the node's own host.
+ * Connections from loopback come from its operator's tools, and from every other node of a ring
+ * run on one machine (tests, benchmarks), which would all share one address.
+ */
+export const DEFAULT_UNCAPPED_NETWORKS = ['127.0.0.0/8', '::1/128']
+
+/**
+ * How long a new connection from a stranger is spared when an older one must make room: long
+ * enough for a joining node to find its place through us (a join attempt takes a few seconds).
+ */
+export const NEWCOMER_GRACE = 30 * second
+
+/** How long closing a stranger's connection to make room may take before it is reset */
+export const EVICTION_CLOSE_TIMEOUT = 1 * second

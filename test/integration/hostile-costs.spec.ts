@@ -1,0 +1,130 @@
+/**
+ * Costly requests cost their sender: a flood of DELETEs whose signatures do not verify, and of
+ * whole-ring RANGE_DIGESTs, is paid from per-peer budgets counted in signature checks and records
+ * scanned, not in requests, so four identities cannot make a node spend its CPU on them.
+ */
+import { strict as assert } from 'node:assert'
+import { randomBytes } from '@noble/hashes/utils.js'
+import { createIdentity } from '../../src/index.js'
+import { signDeletion } from '../../src/mailbox/proofs.js'
+import { frameStream } from '../../src/protocol/framing.js'
+import { MessageType, Namespace, Request, Response } from '../../src/protocol/generated/chord.js'
+import { ErrorCode, MAX_MESSAGE_SIZE, MAX_SIGNATURE_CHECKS_PER_WINDOW, PROTOCOL } from '../../src/transport/constants.js'
+import { createChordLibp2p } from '../../src/node/libp2p.js'
+import { wireBytes } from '../../src/transport/ring-id.js'
+import { startRing, stopAll } from '../helpers/ring.js'
+import type { ChordNode } from '../../src/index.js'
+import type { ChordLibp2p } from '../../src/node/libp2p.js'
+
+const ATTACKERS = 4
+/** how long each flood lasts; shorter than one budget window (RATE_LIMIT_WINDOW, 10 s) */
+const FLOOD_MS = 6_000
+/** requests each attacker keeps in flight */
+const IN_FLIGHT = 8
+/**
+ * records one peer may have the nodes scan per window: lower than the default
+ * (MAX_SCANNED_RECORDS_PER_WINDOW) so that a flood from this one process overdraws it for sure
+ */
+const SCAN_BUDGET = 20_000
+
+function percentile (values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]
+}
+
+describe('costly requests against a node', function () {
+  this.timeout(120_000)
+  let nodes: ChordNode[] = []
+  let attackers: ChordLibp2p[] = []
+
+  before(async () => {
+    nodes = await startRing(3, { requestLimits: { scannedRecords: SCAN_BUDGET } })
+    attackers = await Promise.all(Array.from({ length: ATTACKERS }, async () => createChordLibp2p({ listen: [], peerExchange: false })))
+  })
+
+  after(async () => {
+    await Promise.all(attackers.map(async attacker => attacker.stop()))
+    await stopAll(nodes)
+  })
+
+  /**
+   * Every attacker sends `request` as fast as the victim answers, IN_FLIGHT at a time, for
+   * FLOOD_MS; resolves to the answers by error code (OK for none). Bounded: it stops by itself.
+   */
+  async function flood (victim: ChordNode, request: () => Uint8Array, onAnswer?: (response: Response) => void): Promise<Map<string, number>> {
+    const answers = new Map<string, number>()
+    const until = Date.now() + FLOOD_MS
+    await Promise.all(attackers.map(async attacker => {
+      await attacker.dial(victim.getMultiaddrs()[0])
+      await Promise.all(Array.from({ length: IN_FLIGHT }, async () => {
+        const framed = frameStream(await attacker.dialProtocol(victim.peerId, PROTOCOL), MAX_MESSAGE_SIZE)
+        while (Date.now() < until) {
+          await framed.write(request())
+          const response = Response.decode(await framed.read())
+          const code = response.errorCode ?? 'OK'
+          answers.set(code, (answers.get(code) ?? 0) + 1)
+          onAnswer?.(response)
+        }
+      }))
+    }))
+    return answers
+  }
+
+  /** Honest gets from another node while `during` runs: their latencies, ms */
+  async function honestGets (reader: ChordNode, during: Promise<unknown>): Promise<number[]> {
+    const latencies: number[] = []
+    const state = { done: false }
+    void during.finally(() => { state.done = true })
+    while (!state.done) {
+      const started = performance.now()
+      await reader.get('a key somebody reads')
+      latencies.push(performance.now() - started)
+    }
+    return latencies
+  }
+
+  it('pays DELETEs with bad signatures from a budget of signature checks, per peer', async () => {
+    const [victim, reader] = nodes
+    await nodes[2].put('a key somebody reads', new TextEncoder().encode('value'))
+    const baseline = await honestGets(reader, new Promise(resolve => setTimeout(resolve, 1_000)))
+
+    const bob = await createIdentity()
+    const deletion = await signDeletion(bob, [new Uint8Array(32).fill(1)], Date.now())
+    // a well-formed DELETE of bob's mailbox whose signature is not bob's: it costs a verification
+    const forged = (): Uint8Array => Request.encode({
+      type: MessageType.DELETE,
+      namespace: Namespace.MAILBOX,
+      key: wireBytes(deletion.key),
+      ids: deletion.ids.map(wireBytes),
+      owner: wireBytes(deletion.owner),
+      signedAt: deletion.signedAt,
+      signature: wireBytes(randomBytes(64))
+    })
+    const flooding = flood(victim, forged)
+    const during = await honestGets(reader, flooding)
+    const answers = await flooding
+
+    const checked = answers.get(ErrorCode.BAD_SIGNATURE) ?? 0
+    console.log(`      ${checked} signature checks in ${FLOOD_MS} ms for ${ATTACKERS} identities, ${answers.get(ErrorCode.RATE_LIMITED) ?? 0} refused RATE_LIMITED; ` +
+      `honest get p95 ${percentile(baseline, 0.95).toFixed(1)} ms before, ${percentile(during, 0.95).toFixed(1)} ms during (${during.length} gets)`)
+    assert.ok(checked > 0, 'the attackers got their checks')
+    assert.ok(checked <= ATTACKERS * MAX_SIGNATURE_CHECKS_PER_WINDOW, `${checked} checks, over ${ATTACKERS} × ${MAX_SIGNATURE_CHECKS_PER_WINDOW}`)
+    assert.deepEqual([...answers.keys()].sort(), [ErrorCode.BAD_SIGNATURE, ErrorCode.RATE_LIMITED].sort())
+  })
+
+  it('pays whole-ring RANGE_DIGESTs from a budget of records scanned, per peer', async () => {
+    const victim = nodes[1]
+    for (let i = 0; i < 400; i++) {
+      await nodes[0].put(`record ${i}`, new TextEncoder().encode(`value ${i}`))
+    }
+    const whole = new Uint8Array(32)
+    const digest = (): Uint8Array => Request.encode({ type: MessageType.RANGE_DIGEST, rangeStart: wireBytes(whole), rangeEnd: wireBytes(whole) })
+    let scanned = 0
+    const answers = await flood(victim, digest, response => { scanned += response.count ?? 0 })
+
+    console.log(`      ${scanned} records scanned in ${FLOOD_MS} ms for ${ATTACKERS} identities (${answers.get('OK') ?? 0} digests answered, ${answers.get(ErrorCode.RATE_LIMITED) ?? 0} refused)`)
+    assert.ok(scanned > 0)
+    // a peer overdraws its budget by one scan at most: its scans run one at a time
+    assert.ok(scanned <= ATTACKERS * (SCAN_BUDGET + 500), `${scanned} records scanned, over ${ATTACKERS} × ${SCAN_BUDGET} and one scan each`)
+  })
+})

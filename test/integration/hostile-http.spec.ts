@@ -1,0 +1,125 @@
+/**
+ * Strangers hold sockets to a node's metrics and health endpoint, and open new ones as soon as
+ * theirs close; an honest scraper still gets every answer within a second. The strangers connect
+ * from loopback addresses of their own (127.3.0.0/16, routed to the loopback interface on Linux
+ * with no setup), the scraper from 127.0.0.1.
+ */
+import { strict as assert } from 'node:assert'
+import { connect } from 'node:net'
+import { startObservabilityServer } from '../../src/observability/http.js'
+import { HTTP_MAX_SOCKETS_PER_IP } from '../../src/observability/constants.js'
+import { waitFor } from '../helpers/wait-for.js'
+import type { ObservabilityServer, ObservedNode } from '../../src/observability/http.js'
+import type { Socket } from 'node:net'
+
+const STRANGERS = 200
+/** how long the strangers keep at it, and the scraper scrapes */
+const ATTACK_MS = 6_000
+/** the longest an answer may take */
+const ANSWER_WITHIN_MS = 1_000
+
+const node: ObservedNode = {
+  metrics: async () => '# a few metrics\n',
+  health: async () => ({ status: 'ok', checks: {} } as unknown as Awaited<ReturnType<ObservedNode['health']>>)
+}
+
+describe('the metrics and health endpoint while strangers hold its sockets', function () {
+  this.timeout(60_000)
+  let server: ObservabilityServer | undefined
+  const sockets = new Set<Socket>()
+
+  afterEach(async () => {
+    for (const socket of sockets) {
+      socket.destroy()
+    }
+    sockets.clear()
+    await server?.close()
+  })
+
+  /**
+   * Each stranger holds a socket open, sending the start of a request head and nothing more, and
+   * opens a new one as soon as it is closed, until `until`. `done` resolves to how many sockets
+   * were opened; `connected()` tells how many connected so far.
+   */
+  function hold (port: number, sources: string[], until: number): { done: Promise<number>, connected(): number } {
+    let opened = 0
+    let connected = 0
+    const open = (source: string): void => {
+      if (Date.now() >= until) {
+        return
+      }
+      opened++
+      const socket = connect({ host: '127.0.0.1', port, localAddress: source })
+      sockets.add(socket)
+      socket.on('connect', () => {
+        connected++
+        socket.write('GET /metrics HTTP/1.1\r\n')
+      })
+      socket.on('error', () => {})
+      socket.on('close', () => {
+        sockets.delete(socket)
+        // re-open, but not in a tight loop
+        setTimeout(() => { open(source) }, 50)
+      })
+    }
+    sources.forEach(open)
+    return {
+      done: new Promise(resolve => setTimeout(() => { resolve(opened) }, until - Date.now())),
+      connected: () => connected
+    }
+  }
+
+  /** GET /health over and over until `until`; each answer's time, ms (Infinity for none) */
+  async function scrape (url: string, until: number): Promise<number[]> {
+    const times: number[] = []
+    while (Date.now() < until) {
+      const started = performance.now()
+      const answered = await fetch(`${url}/health`, { signal: AbortSignal.timeout(3 * ANSWER_WITHIN_MS) })
+        .then(async response => { await response.text(); return response.status === 200 }, () => false)
+      times.push(answered ? performance.now() - started : Infinity)
+      await new Promise(resolve => setTimeout(resolve, 100))
+    }
+    return times
+  }
+
+  for (const [what, sourceOf] of [
+    ['one address each', (i: number) => `127.3.${Math.floor(i / 250)}.${1 + (i % 250)}`],
+    ['a few addresses', (i: number) => `127.3.9.${1 + (i % 5)}`]
+  ] as const) {
+    it(`answers a /health scraper within a second while ${STRANGERS} sockets are held by strangers from ${what}`, async () => {
+      server = await startObservabilityServer(node, { host: '127.0.0.1', port: 0 })
+      const port = Number(new URL(server.url).port)
+      const until = Date.now() + ATTACK_MS
+      const holding = hold(port, Array.from({ length: STRANGERS }, (_, i) => sourceOf(i)), until)
+      await waitFor(() => holding.connected() >= STRANGERS, 'the strangers to hold their sockets', ATTACK_MS / 2)
+      const times = await scrape(server.url, until)
+      const opened = await holding.done
+      const worst = Math.max(...times)
+      console.log(`      strangers opened ${opened} sockets; ${times.length} scrapes, the slowest answered in ${worst.toFixed(1)} ms`)
+      assert.ok(times.length >= 10)
+      assert.ok(worst < ANSWER_WITHIN_MS, `a scrape took ${worst} ms`)
+    })
+  }
+
+  it(`refuses more than HTTP_MAX_SOCKETS_PER_IP (${HTTP_MAX_SOCKETS_PER_IP}) sockets from one address`, async () => {
+    server = await startObservabilityServer(node, { host: '127.0.0.1', port: 0 })
+    const port = Number(new URL(server.url).port)
+    let closed = 0
+    const mine = Array.from({ length: HTTP_MAX_SOCKETS_PER_IP + 2 }, () => {
+      const socket = connect({ host: '127.0.0.1', port, localAddress: '127.3.10.1' })
+      sockets.add(socket)
+      socket.on('error', () => {})
+      socket.once('close', () => { closed++ })
+      return socket
+    })
+    await waitFor(() => closed === 2 && mine.every(socket => socket.readyState !== 'opening'), 'two sockets to be refused')
+    // the others are served: a request on each is answered
+    const open = mine.filter(socket => !socket.destroyed && socket.readyState === 'open')
+    assert.equal(open.length, HTTP_MAX_SOCKETS_PER_IP)
+    const answered = await Promise.all(open.map(async socket => new Promise<string>(resolve => {
+      socket.once('data', chunk => { resolve(String(chunk).split('\r\n')[0]) })
+      socket.write('GET /health HTTP/1.1\r\nHost: x\r\n\r\n')
+    })))
+    assert.deepEqual(answered, open.map(() => 'HTTP/1.1 200 OK'))
+  })
+})

@@ -1,0 +1,109 @@
+/**
+ * How fast a mailbox takes envelopes from senders that are not its node's ring neighbours: each
+ * sender an eighth of the mailbox's rate, all of them the whole rate, and past it, envelopes that
+ * carry a stamp of the work the node asks.
+ */
+import assert from 'node:assert/strict'
+import { createRecord } from '../../src/chord/record.js'
+import { RateLimitedError } from '../../src/errors.js'
+import { createIdentity } from '../../src/index.js'
+import { MAX_ENVELOPES_PER_MAILBOX_PER_WINDOW, MAX_ENVELOPES_PER_SENDER_PER_WINDOW, MAX_STAMP_DIFFICULTY, MAILBOX_ACCEPT_WINDOW, STAMP_BYTES } from '../../src/mailbox/constants.js'
+import { MailboxRules } from '../../src/mailbox/namespace-rules.js'
+import { mailboxKey } from '../../src/mailbox/public-key.js'
+import { seal } from '../../src/mailbox/seal.js'
+import { makeStamp, stampWork } from '../../src/mailbox/stamp.js'
+import { Tombstones } from '../../src/mailbox/tombstones.js'
+import { openNodeDatabase } from '../../src/storage/database.js'
+import { openLevelStore } from '../../src/storage/level-store.js'
+import type { MailboxRulesInit } from '../../src/mailbox/namespace-rules.js'
+import type { ChordRecord } from '../../src/chord/record.js'
+import type { Replication } from '../../src/chord/replication.js'
+import type { NodeRef } from '../../src/chord/rpc.js'
+import type { Identity } from '../../src/index.js'
+import type { LevelRecordStore } from '../../src/storage/level-store.js'
+
+const self: NodeRef = { id: 1n, peer: 'self' }
+const neighbour: NodeRef = { id: 2n, peer: 'neighbour' }
+const sender = (i: number): NodeRef => ({ id: BigInt(100 + i), peer: `sender ${i}` })
+
+describe('a mailbox\'s acceptance rates', function () {
+  this.timeout(60_000)
+  let store: LevelRecordStore
+  let bob: Identity
+  let alice: Identity
+  let envelopes: Uint8Array[]
+
+  before(async () => {
+    bob = await createIdentity()
+    alice = await createIdentity()
+    envelopes = await Promise.all(Array.from({ length: MAX_ENVELOPES_PER_MAILBOX_PER_WINDOW + 2 }, async (_, i) => seal(alice, bob.publicKey, new TextEncoder().encode(`m${i}`))))
+  })
+
+  async function rules (options: Pick<MailboxRulesInit, 'stampDifficulty' | 'acceptance'> = {}): Promise<MailboxRules> {
+    store = await openLevelStore()
+    const tombstones = new Tombstones(await openNodeDatabase())
+    await tombstones.open()
+    const replication = { onStoreRecords: async (_from: NodeRef, records: ChordRecord[]) => store.put(records) } as unknown as Replication
+    return new MailboxRules({ self, replication, store, tombstones, maxTtl: 3_600_000, isNeighbour: peer => peer === neighbour.peer, ...options })
+  }
+
+  afterEach(async () => { await store.close() })
+
+  const recordOf = (i: number): ChordRecord => createRecord(mailboxKey(bob.publicKey), envelopes[i], Date.now() + 60_000)
+
+  it(`takes MAX_ENVELOPES_PER_SENDER_PER_WINDOW (${MAX_ENVELOPES_PER_SENDER_PER_WINDOW}) from one sender and MAX_ENVELOPES_PER_MAILBOX_PER_WINDOW (${MAX_ENVELOPES_PER_MAILBOX_PER_WINDOW}) from all, then refuses with when to retry`, async () => {
+    const mailbox = await rules()
+    let next = 0
+    const senders = MAX_ENVELOPES_PER_MAILBOX_PER_WINDOW / MAX_ENVELOPES_PER_SENDER_PER_WINDOW
+    for (let s = 0; s < senders; s++) {
+      for (let i = 0; i < MAX_ENVELOPES_PER_SENDER_PER_WINDOW; i++) {
+        await mailbox.onStoreRecords(sender(s), [recordOf(next++)])
+      }
+      if (s === 0) {
+        await assert.rejects(mailbox.onStoreRecords(sender(0), [recordOf(next)]), (err: RateLimitedError) =>
+          err instanceof RateLimitedError && err.retryAfterMs != null && err.retryAfterMs > 0 && err.retryAfterMs <= MAILBOX_ACCEPT_WINDOW && err.stampDifficulty == null)
+      }
+    }
+    // the mailbox's whole rate is spent: a new sender is refused too
+    await assert.rejects(mailbox.onStoreRecords(sender(senders), [recordOf(next)]), RateLimitedError)
+    // an envelope it holds already costs nothing
+    await mailbox.onStoreRecords(sender(senders), [recordOf(0)])
+  })
+
+  it('does not count a ring neighbour\'s repairs, nor the node\'s own writes', async () => {
+    const mailbox = await rules({ acceptance: { perMailbox: 2, perSender: 1 } })
+    await mailbox.onStoreRecords(sender(0), [recordOf(0)])
+    await mailbox.onStoreRecords(sender(1), [recordOf(1)])
+    await assert.rejects(mailbox.onStoreRecords(sender(2), [recordOf(2)]), RateLimitedError)
+    await mailbox.onStoreRecords(neighbour, [recordOf(3), recordOf(4)])
+    await mailbox.onStoreRecords(self, [recordOf(5)])
+  })
+
+  it('takes an envelope stamped with the work it asks once the rate is spent, and only that', async () => {
+    const mailbox = await rules({ stampDifficulty: 6 })
+    for (let i = 0; i < MAX_ENVELOPES_PER_SENDER_PER_WINDOW; i++) {
+      await mailbox.onStoreRecords(sender(0), [recordOf(i)])
+    }
+    const unpaid = recordOf(MAX_ENVELOPES_PER_SENDER_PER_WINDOW)
+    await assert.rejects(mailbox.onStoreRecords(sender(0), [unpaid]), (err: RateLimitedError) => err instanceof RateLimitedError && err.stampDifficulty === 6)
+    const stamp = await makeStamp(unpaid.key, unpaid.id, 6)
+    assert.ok(stampWork(unpaid.key, unpaid.id, stamp) >= 6)
+    // bound to its envelope: the same stamp on another is (almost surely) worth less
+    const other = recordOf(MAX_ENVELOPES_PER_SENDER_PER_WINDOW + 1)
+    if (stampWork(other.key, other.id, stamp) < 6) {
+      await assert.rejects(mailbox.onStoreRecords(sender(0), [{ ...other, stamp }]), RateLimitedError)
+    }
+    await mailbox.onStoreRecords(sender(0), [{ ...unpaid, stamp }])
+  })
+
+  it(`makes stamps of 1 to MAX_STAMP_DIFFICULTY (${MAX_STAMP_DIFFICULTY}) bits, of STAMP_BYTES (${STAMP_BYTES}) bytes`, async () => {
+    const key = new Uint8Array(32).fill(1)
+    const id = new Uint8Array(32).fill(2)
+    const stamp = await makeStamp(key, id, 10)
+    assert.equal(stamp.byteLength, STAMP_BYTES)
+    assert.ok(stampWork(key, id, stamp) >= 10)
+    assert.equal(stampWork(key, id, new Uint8Array(STAMP_BYTES + 1)), 0)
+    await assert.rejects(makeStamp(key, id, MAX_STAMP_DIFFICULTY + 1))
+    await assert.rejects(makeStamp(key, id, 0))
+  })
+})

@@ -1,0 +1,130 @@
+/**
+ * Which keys a node takes a STORE for: those of its r + REPLICA_RANGE_GRACE_NODES predecessors'
+ * ranges, learnt by walking the predecessor chain, checked against what its own table knows.
+ */
+import assert from 'node:assert/strict'
+import { ringIdToBytes } from '../../src/chord/id.js'
+import { REPLICA_RANGE_GRACE_NODES } from '../../src/chord/constants.js'
+import { ReplicaRange } from '../../src/chord/replica-range.js'
+import { createRecord } from '../../src/chord/record.js'
+import { ForbiddenError } from '../../src/errors.js'
+import { Simulator, seededRandom } from '../helpers/simulator.js'
+import type { ChordRing } from '../../src/chord/ring.js'
+import type { Neighbours, NodeRef } from '../../src/chord/rpc.js'
+
+const REPLICAS = 3
+
+async function settledRing (size: number, seed: number): Promise<Simulator> {
+  const sim = new Simulator({ replicas: REPLICAS })
+  await sim.grow(size, seededRandom(seed))
+  await sim.roundsUntil(() => sim.isConsistent(), 200)
+  for (let i = 0; i < 40; i++) {
+    await sim.round()
+  }
+  return sim
+}
+
+/** What `to` answers GET_NEIGHBOURS with, in the simulator */
+function neighboursOf (sim: Simulator, asker: ChordRing): (to: NodeRef) => Promise<Neighbours> {
+  return async to => structuredClone(sim.ringOf(to.peer).onGetNeighbours(asker.self))
+}
+
+/** The node `k` places before `name` in the ring (k = 1: its predecessor) */
+function predecessorAt (sim: Simulator, name: string, k: number): NodeRef {
+  const sorted = sim.sortedLiveIds()
+  const at = sorted.findIndex(n => n.peer === name)
+  return sorted[(at - k + sorted.length * 2) % sorted.length]
+}
+
+describe('the keys a node takes a STORE for', () => {
+  it('are those of its r + grace predecessors\' ranges, and its neighbours are that chain and its successors', async () => {
+    const sim = await settledRing(16, 5)
+    const name = sim.sortedLiveIds()[7].peer
+    const ring = sim.ringOf(name)
+    const range = new ReplicaRange({ ring, rpc: { getNeighbours: neighboursOf(sim, ring) } })
+    // until the chain is walked, every key is taken
+    assert.equal(range.known, false)
+    assert.equal(range.admits(ringIdToBytes(ring.self.id + 1n)), true)
+
+    await range.refresh()
+    assert.equal(range.known, true)
+    const lowest = predecessorAt(sim, name, REPLICAS + REPLICA_RANGE_GRACE_NODES)
+    const beyond = predecessorAt(sim, name, REPLICAS + REPLICA_RANGE_GRACE_NODES + 1)
+    assert.equal(range.admits(ringIdToBytes(ring.self.id)), true)
+    assert.equal(range.admits(ringIdToBytes(lowest.id + 1n)), true)
+    assert.equal(range.admits(ringIdToBytes(lowest.id)), false)
+    assert.equal(range.admits(ringIdToBytes(beyond.id)), false)
+    assert.equal(range.admits(ringIdToBytes(ring.self.id + 1n)), false)
+
+    for (let k = 1; k <= REPLICAS + REPLICA_RANGE_GRACE_NODES; k++) {
+      assert.equal(range.isNeighbour(predecessorAt(sim, name, k).peer), true, `predecessor ${k}`)
+      assert.equal(range.isNeighbour(predecessorAt(sim, name, -k).peer), true, `successor ${k}`)
+    }
+    assert.equal(range.isNeighbour(beyond.peer), false)
+  })
+
+  it('takes every key in a ring of r + grace nodes or fewer, where every node keeps them all', async () => {
+    const sim = await settledRing(REPLICAS + REPLICA_RANGE_GRACE_NODES, 6)
+    const ring = sim.liveRings()[0]
+    const range = new ReplicaRange({ ring, rpc: { getNeighbours: neighboursOf(sim, ring) } })
+    await range.refresh()
+    assert.equal(range.known, true)
+    assert.equal(range.admits(ringIdToBytes(ring.self.id + 1n)), true)
+  })
+
+  it('does not let a predecessor that lies about its own predecessor widen the range past the nodes it knows', async () => {
+    const sim = await settledRing(16, 7)
+    const name = sim.sortedLiveIds()[3].peer
+    const ring = sim.ringOf(name)
+    const truthful = neighboursOf(sim, ring)
+    const first = predecessorAt(sim, name, 1)
+    // the predecessor names as its own predecessor our successor: the whole ring but one range
+    const liar = async (to: NodeRef): Promise<Neighbours> => to.peer === first.peer
+      ? { predecessor: ring.table.successor, successors: [ring.self] }
+      : truthful(to)
+    const range = new ReplicaRange({ ring, rpc: { getNeighbours: liar } })
+    await range.refresh()
+    // the nearest node our own table knows between the claim and the liar is taken instead, and
+    // the walk goes on from it: the lie widens the range by the stretch of ring we know nothing
+    // of (here from p2 to where our successors and fingers reach), not to the whole ring
+    const claimed = ring.table.successor
+    assert.equal(range.admits(ringIdToBytes(claimed.id)), false)
+    for (const successor of ring.table.getSuccessors().slice(0, 4)) {
+      assert.equal(range.admits(ringIdToBytes(successor.id)), false, 'a successor of ours')
+    }
+    const truthfulRange = new ReplicaRange({ ring, rpc: { getNeighbours: truthful } })
+    await truthfulRange.refresh()
+    assert.equal(truthfulRange.admits(ringIdToBytes(predecessorAt(sim, name, 8).id)), false)
+  })
+
+  it('takes nobody\'s keys on a client', async () => {
+    const sim = await settledRing(8, 8)
+    const client = await sim.addNode('client', { clientMode: true })
+    await client.join(sim.liveRings()[0].self)
+    const range = new ReplicaRange({ ring: client, rpc: { getNeighbours: neighboursOf(sim, client) } })
+    await range.refresh()
+    assert.equal(range.admits(ringIdToBytes(0n)), false)
+  })
+
+  it('is what a node\'s STOREs are held to: records of other keys are left out, a STORE of only those refused', async () => {
+    const sim = await settledRing(16, 9)
+    const name = sim.sortedLiveIds()[5].peer
+    const node = sim.nodes.get(name)
+    assert.ok(node != null)
+    await node.replicaRange.refresh()
+    const stranger: NodeRef = { id: 1n, peer: 'a stranger' }
+    const ours = createRecord(ringIdToBytes(node.self.id), new Uint8Array([1]), Date.now() + 60_000)
+    const theirs = createRecord(ringIdToBytes(node.self.id + 1n), new Uint8Array([2]), Date.now() + 60_000)
+    const handler = node.handlerOf('records')
+    assert.ok(handler != null)
+
+    await assert.rejects(handler.onStoreRecords(stranger, [theirs]), ForbiddenError)
+    await handler.onStoreRecords(stranger, [ours, theirs])
+    const { store } = sim.recordsOf(name)
+    assert.equal((await store.get(ours.key)).length, 1)
+    assert.equal((await store.get(theirs.key)).length, 0)
+    // a node's own writes are its own business
+    await handler.onStoreRecords(node.self, [theirs])
+    assert.equal((await store.get(theirs.key)).length, 1)
+  })
+})
