@@ -13,6 +13,7 @@
 import { ed25519 } from '@noble/curves/ed25519.js'
 import { bytesToHex } from '@noble/hashes/utils.js'
 import { bytesToNumberLE, equalBytes } from '@noble/curves/utils.js'
+import { LRUCache } from 'lru-cache'
 import { InvalidMessageError, InvalidOptionsError } from '../errors.js'
 import { decodeAddress, encodeAddress } from './address.js'
 import {
@@ -23,6 +24,10 @@ import { labelledHash } from './transcript.js'
 
 /** The prime 2^255 - 19 of both curves' field: an X25519 key is canonical when below it */
 const FIELD_PRIME = ed25519.Point.CURVE().p
+
+/** Keys decoded and checked, by their bytes: checking an Ed25519 point costs more than sealing to it */
+export const DECODED_KEY_CACHE_SIZE = 1024
+const decoded = new LRUCache<string, PublicKey>({ max: DECODED_KEY_CACHE_SIZE })
 
 export class PublicKey {
   /** The canonical encoding; do not modify */
@@ -50,10 +55,17 @@ export class PublicKey {
     if (bytes[0] !== PUBLIC_KEY_VERSION) {
       throw new InvalidMessageError(`unknown public key version ${bytes[0]}`)
     }
+    const hex = bytesToHex(bytes)
+    const known = decoded.get(hex)
+    if (known != null) {
+      return known
+    }
     const copy = bytes.slice()
     checkSigningKey(signingKeyOf(copy))
     checkAgreementKey(agreementKeyOf(copy))
-    return new PublicKey(copy)
+    const key = new PublicKey(copy)
+    decoded.set(hex, key)
+    return key
   }
 
   /**

@@ -383,7 +383,8 @@ export class LevelRecordStore implements RecordStore {
   /** every stored header of a key, by id in hex */
   private async readHeaders (key: Uint8Array): Promise<Map<string, StoredHeader>> {
     const stored = new Map<string, StoredHeader>()
-    for await (const [storedKey, value] of this.headers.iterator(keyBounds(key))) {
+    // all() reads in batches: a key's records are few, and one await per record costs more than they do
+    for (const [storedKey, value] of await this.headers.iterator(keyBounds(key)).all()) {
       const { id } = parseRecordKey(storedKey)
       stored.set(hex(id), { id, header: parseHeader(value) })
     }

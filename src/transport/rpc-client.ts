@@ -8,6 +8,7 @@
  * serves and is built before it.
  */
 import { peerIdFromString } from '@libp2p/peer-id'
+import { LRUCache } from 'lru-cache'
 import { equals } from 'uint8arrays/equals'
 import { toString as uint8ArrayToString } from 'uint8arrays/to-string'
 import { InvalidMessageError, NotStartedError, RequestTimeoutError } from '../errors.js'
@@ -25,6 +26,7 @@ import { errorFromCode } from './error-codes.js'
 import { namespaceToWire } from './namespaces.js'
 import { ringIdToWire, wireBytes } from './ring-id.js'
 import { StreamPool } from './stream-pool.js'
+import { WIRE_PEER_CACHE_SIZE } from './wire-peers.js'
 import { decodeRecord, decodeResponse, decodeSummary } from './validate.js'
 import { toStoredWireRecord } from './wire-records.js'
 import type { Namespace } from '../protocol/generated/chord.js'
@@ -62,6 +64,8 @@ export class RpcClient implements RingRpc, Startable {
   private readonly requestTimeout: number
   private readonly onRequestSent: (request: ObservedRequest) => void
   private readonly namespaces: Record<NamespaceName, NamespaceRpc>
+  /** parsed once per peer: parsing a PeerId costs more than the request's own encoding */
+  private readonly peerIds = new LRUCache<string, PeerId>({ max: WIRE_PEER_CACHE_SIZE })
   private running = false
 
   constructor (components: StreamPoolComponents, init: RpcClientInit) {
@@ -142,11 +146,20 @@ export class RpcClient implements RingRpc, Startable {
    * is thrown as the typed error its code names; the stream stays usable. Any other failure resets
    * the stream.
    */
+  private peerIdOf (peer: string): PeerId {
+    let peerId = this.peerIds.get(peer)
+    if (peerId == null) {
+      peerId = peerIdFromString(peer)
+      this.peerIds.set(peer, peerId)
+    }
+    return peerId
+  }
+
   private async exchange (to: NodeRef, request: RequestMessage, options: RpcOptions = {}): Promise<Exchanged> {
     if (!this.running) {
       throw new NotStartedError('the chord service is not started')
     }
-    const peerId = peerIdFromString(to.peer)
+    const peerId = this.peerIdOf(to.peer)
     const deadline = new AbortController()
     const timer = setTimeout(() => {
       deadline.abort(new RequestTimeoutError(`${request.type} to ${to.peer} got no answer within ${this.requestTimeout} ms`))

@@ -7,6 +7,7 @@ import { IDENTITY_EXPORT_LENGTH, MAX_ADDRESS_LENGTH, PUBLIC_KEY_LENGTH } from '.
 import {
   PublicKey, createIdentity, importIdentity, mailboxKey, open, parseAddress, seal, verifySignature
 } from '../../src/mailbox/crypto.js'
+import { DECODED_KEY_CACHE_SIZE } from '../../src/mailbox/public-key.js'
 import type { Identity } from '../../src/mailbox/crypto.js'
 
 const text = (s: string): Uint8Array => new TextEncoder().encode(s)
@@ -124,6 +125,17 @@ describe('mailbox identity', () => {
       ]) {
         assert.throws(() => parseAddress(encodeAddress(bytes)), InvalidOptionsError)
         assert.throws(() => PublicKey.fromBytes(bytes), InvalidMessageError)
+        // refused again: a key that failed its checks is never kept as decoded
+        assert.throws(() => PublicKey.fromBytes(bytes), InvalidMessageError)
+      }
+    })
+
+    it('decodes correctly past the cache of decoded keys, and after its first keys were dropped', async () => {
+      const keys = await Promise.all(Array.from({ length: DECODED_KEY_CACHE_SIZE + 8 }, async () => (await createIdentity()).publicKey))
+      for (const key of [...keys, ...keys.slice(0, 8)]) {
+        const decoded = PublicKey.fromBytes(key.bytes)
+        assert.ok(decoded.equals(key))
+        assert.equal(decoded.address, key.address)
       }
     })
   })
