@@ -92,7 +92,8 @@ export function resolveChordInit (init: ChordInit = {}): ChordSettings {
   if (init.dataDir != null && (typeof init.dataDir !== 'string' || init.dataDir === '')) {
     throw new InvalidOptionsError('dataDir must be a non-empty directory path')
   }
-  const timers: ChordTimers = { ...init.timers }
+  // a timer given as undefined is one left out: it keeps its default
+  const timers: ChordTimers = Object.fromEntries(Object.entries(init.timers ?? {}).filter(([, value]) => value !== undefined))
   for (const [name, value] of Object.entries(timers)) {
     positiveMs(`timers.${name}`, value)
   }
