@@ -36,8 +36,8 @@ export interface ChordNodeOptions extends ChordInit {
   privateKey?: PrivateKey
   /** maintenance intervals (tests and simulations shorten them) */
   timers?: ChordNodeTimers
-  /** lower-level libp2p settings: extra transports, connection gater, DNS resolver */
-  libp2p?: Pick<ChordLibp2pOptions, 'transports' | 'connectionGater' | 'dns'>
+  /** lower-level libp2p settings: extra transports, connection gater, DNS resolver, connection monitor */
+  libp2p?: Pick<ChordLibp2pOptions, 'transports' | 'connectionGater' | 'dns' | 'connectionMonitor'>
 }
 
 /** The services a `ChordNode`'s libp2p node runs besides identify, ping and peer exchange */
