@@ -19,8 +19,10 @@ import type { ChordRpcHandler, DeletionRpc, NamespaceHandler, NamespaceName, Nod
 import type { TtlPolicy } from './ttl.js'
 
 export interface CoreTimers extends RingTimers {
-  /** ms between anti-entropy rounds (and rehoming rounds) */
+  /** ms between anti-entropy rounds (and rehoming rounds) while neighbours change or rounds repair something */
   antiEntropyIntervalMs?: number
+  /** ms between them once nothing does (see RingTimers for the default) */
+  antiEntropyMaxIntervalMs?: number
   /** ms between sweeps of expired records */
   sweepIntervalMs?: number
 }
@@ -97,6 +99,7 @@ export class RingNode {
         replication: this.records,
         store: init.store,
         intervalMs: init.timers?.antiEntropyIntervalMs,
+        maxIntervalMs: init.timers?.antiEntropyMaxIntervalMs,
         onError: init.onError
       })
   }
@@ -127,6 +130,7 @@ export class RingNode {
       onRecordsAdded: init.onRecordsAdded,
       antiEntropyMode: init.antiEntropyMode,
       antiEntropyIntervalMs: this.init.timers?.antiEntropyIntervalMs,
+      antiEntropyMaxIntervalMs: this.init.timers?.antiEntropyMaxIntervalMs,
       sweepIntervalMs: this.init.timers?.sweepIntervalMs,
       onAntiEntropyRound,
       onError: this.init.onError
@@ -190,5 +194,6 @@ export class RingNode {
     for (const { replication } of this.namespaces.values()) {
       replication.neighboursChanged().catch(this.onError)
     }
+    this.rehoming?.wake()
   }
 }

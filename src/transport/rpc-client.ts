@@ -34,7 +34,7 @@ import type { WirePeers } from './wire-peers.js'
 import type { RingId } from '../chord/id.js'
 import type { ChordRecord, RangeDigest, RecordSummary } from '../chord/record.js'
 import type {
-  DeletionRpc, FindSuccessorReply, NamespaceName, Neighbours, NodeRef, RecordRpc, RingRpc, RpcOptions, SignedDeletion
+  DeletionRpc, FindSuccessorReply, NamespaceName, Neighbours, NeighboursReply, NodeRef, PingOptions, PingReply, RecordRpc, RingRpc, RpcOptions, SignedDeletion
 } from '../chord/rpc.js'
 import type { Logger, PeerId, Startable } from '@libp2p/interface'
 
@@ -97,10 +97,11 @@ export class RpcClient implements RingRpc, Startable {
     return this.namespaces[name]
   }
 
-  async getNeighbours (to: NodeRef, options?: RpcOptions): Promise<Neighbours> {
+  async getNeighbours (to: NodeRef, options?: RpcOptions): Promise<NeighboursReply> {
     const { response, peerId } = await this.exchange(to, { type: MessageType.GET_NEIGHBOURS }, options)
     // decodeResponse made sure an OK answer carries neighbours
-    return this.wirePeers.decodeNeighbours(response.neighbours ?? { successors: [] }, peerId)
+    const neighbours = await this.wirePeers.decodeNeighbours(response.neighbours ?? { successors: [] }, peerId)
+    return response.neighboursDigest == null ? neighbours : { ...neighbours, digest: response.neighboursDigest }
   }
 
   async notify (to: NodeRef, options?: RpcOptions): Promise<void> {
@@ -123,8 +124,9 @@ export class RpcClient implements RingRpc, Startable {
     await this.exchange(to, { type: MessageType.LEAVING, neighbours: await this.wirePeers.encodeNeighbours(neighbours) }, options)
   }
 
-  async ping (to: NodeRef, options?: RpcOptions): Promise<void> {
-    await this.exchange(to, { type: MessageType.PING }, options)
+  async ping (to: NodeRef, options?: PingOptions): Promise<PingReply> {
+    const { response } = await this.exchange(to, { type: MessageType.PING, neighboursDigest: options?.neighboursDigest }, options)
+    return response.neighboursDigest == null ? {} : { neighboursDigest: response.neighboursDigest }
   }
 
   /**

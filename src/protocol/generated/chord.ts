@@ -654,6 +654,7 @@ export interface Request {
   ids: Uint8Array<ArrayBuffer>[]
   signedAt?: number
   signature?: Uint8Array<ArrayBuffer>
+  neighboursDigest?: number
 }
 
 export namespace Request {
@@ -735,6 +736,11 @@ export namespace Request {
           w.bytes(obj.signature)
         }
 
+        if (obj.neighboursDigest != null) {
+          w.uint32(112)
+          w.uint32(obj.neighboursDigest)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -814,6 +820,10 @@ export namespace Request {
             }
             case 13: {
               obj.signature = reader.bytes()
+              break
+            }
+            case 14: {
+              obj.neighboursDigest = reader.uint32()
               break
             }
             default: {
@@ -946,6 +956,13 @@ export namespace Request {
               }
               break
             }
+            case 14: {
+              yield {
+                field: `${prefix}.neighboursDigest`,
+                value: reader.uint32()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -1066,6 +1083,11 @@ export namespace Request {
     value: Uint8Array<ArrayBuffer>
   }
 
+  export interface RequestNeighboursDigestFieldEvent {
+    field: '$.neighboursDigest'
+    value: number
+  }
+
   export function encode (obj: Partial<Request>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, Request.codec())
   }
@@ -1074,7 +1096,7 @@ export namespace Request {
     return decodeMessage(buf, Request.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Request>): Generator<RequestTypeFieldEvent | RequestTargetFieldEvent | RequestNeighboursPredecessorPeerIdFieldEvent | RequestNeighboursPredecessorRingIdFieldEvent | RequestNeighboursPredecessorAddrsFieldEvent | RequestNeighboursSuccessorsPeerIdFieldEvent | RequestNeighboursSuccessorsRingIdFieldEvent | RequestNeighboursSuccessorsAddrsFieldEvent | RequestRecordsKeyFieldEvent | RequestRecordsValueFieldEvent | RequestRecordsExpiresAtFieldEvent | RequestKeyFieldEvent | RequestAfterFieldEvent | RequestRangeStartFieldEvent | RequestRangeEndFieldEvent | RequestNamespaceFieldEvent | RequestOwnerFieldEvent | RequestIdsFieldEvent | RequestSignedAtFieldEvent | RequestSignatureFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Request>): Generator<RequestTypeFieldEvent | RequestTargetFieldEvent | RequestNeighboursPredecessorPeerIdFieldEvent | RequestNeighboursPredecessorRingIdFieldEvent | RequestNeighboursPredecessorAddrsFieldEvent | RequestNeighboursSuccessorsPeerIdFieldEvent | RequestNeighboursSuccessorsRingIdFieldEvent | RequestNeighboursSuccessorsAddrsFieldEvent | RequestRecordsKeyFieldEvent | RequestRecordsValueFieldEvent | RequestRecordsExpiresAtFieldEvent | RequestKeyFieldEvent | RequestAfterFieldEvent | RequestRangeStartFieldEvent | RequestRangeEndFieldEvent | RequestNamespaceFieldEvent | RequestOwnerFieldEvent | RequestIdsFieldEvent | RequestSignedAtFieldEvent | RequestSignatureFieldEvent | RequestNeighboursDigestFieldEvent> {
     return streamMessage(buf, Request.codec(), opts)
   }
 }
@@ -1091,6 +1113,7 @@ export interface Response {
   count?: number
   digest?: Uint8Array<ArrayBuffer>
   summaries: RecordSummary[]
+  neighboursDigest?: number
 }
 
 export namespace Response {
@@ -1180,6 +1203,11 @@ export namespace Response {
           }
         }
 
+        if (obj.neighboursDigest != null) {
+          w.uint32(96)
+          w.uint32(obj.neighboursDigest)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -1262,6 +1290,10 @@ export namespace Response {
               obj.summaries.push(RecordSummary.codec().decode(reader, reader.uint32(), {
                 limits: opts.limits?.summaries$
               }))
+              break
+            }
+            case 12: {
+              obj.neighboursDigest = reader.uint32()
               break
             }
             default: {
@@ -1393,6 +1425,13 @@ export namespace Response {
 
               obj.summaries++
 
+              break
+            }
+            case 12: {
+              yield {
+                field: `${prefix}.neighboursDigest`,
+                value: reader.uint32()
+              }
               break
             }
             default: {
@@ -1530,6 +1569,11 @@ export namespace Response {
     index: number
   }
 
+  export interface ResponseNeighboursDigestFieldEvent {
+    field: '$.neighboursDigest'
+    value: number
+  }
+
   export function encode (obj: Partial<Response>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, Response.codec())
   }
@@ -1538,7 +1582,7 @@ export namespace Response {
     return decodeMessage(buf, Response.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Response>): Generator<ResponseTypeFieldEvent | ResponseStatusFieldEvent | ResponseErrorCodeFieldEvent | ResponseNeighboursPredecessorPeerIdFieldEvent | ResponseNeighboursPredecessorRingIdFieldEvent | ResponseNeighboursPredecessorAddrsFieldEvent | ResponseNeighboursSuccessorsPeerIdFieldEvent | ResponseNeighboursSuccessorsRingIdFieldEvent | ResponseNeighboursSuccessorsAddrsFieldEvent | ResponseDoneFieldEvent | ResponsePeersPeerIdFieldEvent | ResponsePeersRingIdFieldEvent | ResponsePeersAddrsFieldEvent | ResponseRecordsKeyFieldEvent | ResponseRecordsValueFieldEvent | ResponseRecordsExpiresAtFieldEvent | ResponseMoreFieldEvent | ResponseCountFieldEvent | ResponseDigestFieldEvent | ResponseSummariesKeyFieldEvent | ResponseSummariesIdFieldEvent | ResponseSummariesExpiresAtFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Response>): Generator<ResponseTypeFieldEvent | ResponseStatusFieldEvent | ResponseErrorCodeFieldEvent | ResponseNeighboursPredecessorPeerIdFieldEvent | ResponseNeighboursPredecessorRingIdFieldEvent | ResponseNeighboursPredecessorAddrsFieldEvent | ResponseNeighboursSuccessorsPeerIdFieldEvent | ResponseNeighboursSuccessorsRingIdFieldEvent | ResponseNeighboursSuccessorsAddrsFieldEvent | ResponseDoneFieldEvent | ResponsePeersPeerIdFieldEvent | ResponsePeersRingIdFieldEvent | ResponsePeersAddrsFieldEvent | ResponseRecordsKeyFieldEvent | ResponseRecordsValueFieldEvent | ResponseRecordsExpiresAtFieldEvent | ResponseMoreFieldEvent | ResponseCountFieldEvent | ResponseDigestFieldEvent | ResponseSummariesKeyFieldEvent | ResponseSummariesIdFieldEvent | ResponseSummariesExpiresAtFieldEvent | ResponseNeighboursDigestFieldEvent> {
     return streamMessage(buf, Response.codec(), opts)
   }
 }
