@@ -17,8 +17,10 @@ import type { StoreLimits } from '../storage/store-limits.js'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
 export interface ChordTimers extends CoreTimers {
-  /** mean ms between two partition-healing rounds */
+  /** mean ms between two partition-healing rounds after a failure */
   healIntervalMs?: number
+  /** mean ms between two partition-healing rounds once nothing fails (see RingTimers for the default) */
+  healMaxIntervalMs?: number
   /** ms between two saves of the peer cache */
   peerCacheSaveIntervalMs?: number
 }

@@ -143,6 +143,7 @@ export class ChordService implements Startable {
         bootstrap: this.othersToJoin(),
         cachedPeers: () => this.peerCacheKeeper.cachedPeers(),
         intervalMs: settings.timers.healIntervalMs,
+        maxIntervalMs: settings.timers.healMaxIntervalMs,
         attemptTimeout: settings.joinAttemptTimeoutMs
       })
     const running = (): boolean => this.running
