@@ -58,6 +58,14 @@ export const DEFAULT_CHECK_PREDECESSOR_INTERVAL = 2 * second
 export const DEFAULT_CHECK_PREDECESSOR_MAX_INTERVAL = 60 * second
 
 /**
+ * Rounds a woken loop runs at its short interval, finding nothing, before it starts to back off.
+ * Changes come in bursts (nodes joining together, a ring closing round a failure), and one quiet
+ * round in the middle of one is often just the next part on its way: in a burst of joins, backing
+ * off at the first quiet round left rings of 16 settling in 8–11 s instead of 3–4.
+ */
+export const QUIET_ROUNDS_BEFORE_BACKOFF = 3
+
+/**
  * The successor is pinged every this many short stabilize intervals (3 s by default), unless a
  * stabilize round heard from it since the last check. The answer carries the digest of its
  * neighbours: a different one than stabilize last copied, or no answer, starts a stabilize round

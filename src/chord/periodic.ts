@@ -16,6 +16,12 @@ export interface PeriodicInit {
   maxIntervalMs?: number
   /** the interval grows by this factor after each quiet run; default 2 */
   backoffFactor?: number
+  /**
+   * quiet runs at the short interval after a wake (or the start) before the interval starts to
+   * grow: changes come in bursts, and the first quiet run after one often only means the next
+   * part of it has not arrived yet; default 0
+   */
+  quietRunsBeforeBackoff?: number
   /** fraction of the interval by which each delay may vary, e.g. 0.2 for ±20% */
   jitter: number
   /** a run that throws is logged here and the loop goes on */
@@ -41,6 +47,9 @@ export class Periodic {
   private readonly init: PeriodicInit
   private readonly maxIntervalMs: number
   private readonly backoffFactor: number
+  private readonly quietRunsBeforeBackoff: number
+  /** quiet runs since the last wake */
+  private quietRuns = 0
   private timer?: ReturnType<typeof setTimeout>
   /** when the pending timer fires, ms since the epoch */
   private dueAt = 0
@@ -59,6 +68,7 @@ export class Periodic {
     this.init = init
     this.maxIntervalMs = Math.max(init.intervalMs, init.maxIntervalMs ?? init.intervalMs)
     this.backoffFactor = init.backoffFactor ?? DEFAULT_BACKOFF_FACTOR
+    this.quietRunsBeforeBackoff = init.quietRunsBeforeBackoff ?? 0
     this.currentMs = init.intervalMs
     this.recentDelays = [init.intervalMs, init.intervalMs]
   }
@@ -82,6 +92,7 @@ export class Periodic {
     }
     this.running = true
     this.currentMs = this.init.intervalMs
+    this.quietRuns = 0
     this.schedule(this.jittered(this.currentMs))
   }
 
@@ -97,6 +108,7 @@ export class Periodic {
    */
   wake (options: { immediately?: boolean } = {}): void {
     this.currentMs = this.init.intervalMs
+    this.quietRuns = 0
     if (!this.running) {
       return
     }
@@ -132,7 +144,8 @@ export class Periodic {
         this.inRun = false
         if (this.wokenDuringRun) {
           this.currentMs = this.init.intervalMs
-        } else {
+          this.quietRuns = 0
+        } else if (++this.quietRuns > this.quietRunsBeforeBackoff) {
           this.currentMs = Math.min(this.maxIntervalMs, this.currentMs * this.backoffFactor)
         }
         this.schedule(this.rerun ? 0 : this.jittered(this.currentMs))

@@ -13,6 +13,7 @@ import {
   DEFAULT_STABILIZE_MAX_INTERVAL,
   MAX_SUCCESSORS,
   MIN_SUCCESSOR_LIST_LENGTH,
+  QUIET_ROUNDS_BEFORE_BACKOFF,
   SUCCESSOR_CHECK_ROUNDS,
   TIMER_JITTER
 } from './constants.js'
@@ -79,8 +80,8 @@ export class ChordRing implements ChordRpcHandler {
   private readonly rpc: ChordRpc
   /** the loops run (between start and stop) */
   private running = false
-  /** the predecessors our last change was told to, and whether a telling is queued */
-  private toldPredecessor?: NodeRef
+  /** every predecessor we had since our neighbours were last told of a change, and whether a telling is queued */
+  private readonly toTell = new Map<string, NodeRef>()
   private tellingQueued = false
   private stabilizedAt?: number
   private startedAt?: number
@@ -110,7 +111,7 @@ export class ChordRing implements ChordRpcHandler {
       onActivity: activity => { this.activity(activity) }
     })
     const timer = (task: () => Promise<void>, intervals: { intervalMs: number, maxIntervalMs: number }): Periodic =>
-      new Periodic(task, { ...intervals, jitter: TIMER_JITTER, onError: init.onError })
+      new Periodic(task, { ...intervals, quietRunsBeforeBackoff: QUIET_ROUNDS_BEFORE_BACKOFF, jitter: TIMER_JITTER, onError: init.onError })
     const stabilize = adaptiveInterval(init.stabilizeIntervalMs, init.stabilizeMaxIntervalMs, { shortMs: DEFAULT_STABILIZE_INTERVAL, longMs: DEFAULT_STABILIZE_MAX_INTERVAL })
     this.stabilizeLoop = timer(async () => this.stabilize(), stabilize)
     this.fingersLoop = timer(async () => this.maintenance.fixFingers(),
@@ -309,21 +310,30 @@ export class ChordRing implements ChordRpcHandler {
    * once; a node whose loops do not run (the simulator drives rounds by hand) tells nobody.
    */
   private tellPredecessors (): void {
-    if (!this.running || this.clientMode || this.tellingQueued) {
+    if (!this.running || this.clientMode) {
+      return
+    }
+    const predecessor = this.table.predecessor
+    if (predecessor != null) {
+      this.toTell.set(predecessor.peer, predecessor)
+    }
+    if (this.tellingQueued) {
       return
     }
     this.tellingQueued = true
     setTimeout(() => {
       this.tellingQueued = false
+      const targets = [...this.toTell.values()]
+      this.toTell.clear()
+      const current = this.table.predecessor
       if (!this.running) {
         return
       }
-      const current = this.table.predecessor
-      const previous = this.toldPredecessor
-      this.toldPredecessor = current
+      // the current predecessor is told again at the next change, whoever replaces it
+      if (current != null) {
+        this.toTell.set(current.peer, current)
+      }
       const digest = this.maintenance.neighboursDigest()
-      const targets = [current, previous].filter((node, i, all): node is NodeRef =>
-        node != null && all.findIndex(other => other?.peer === node.peer) === i)
       for (const node of targets) {
         // a predecessor that does not answer is the predecessor check's business
         this.rpc.ping(node, { neighboursDigest: digest }).catch(() => {})

@@ -10,7 +10,7 @@ async function settle (): Promise<void> {
 }
 
 /** A loop whose runs are recorded at the mocked clock's time; `during` runs inside each run */
-function recordedLoop (init: { intervalMs: number, maxIntervalMs?: number }, during: (loop: Periodic) => void = () => {}): { loop: Periodic, runs: number[] } {
+function recordedLoop (init: { intervalMs: number, maxIntervalMs?: number, quietRunsBeforeBackoff?: number }, during: (loop: Periodic) => void = () => {}): { loop: Periodic, runs: number[] } {
   const runs: number[] = []
   const loop: Periodic = new Periodic(async () => {
     runs.push(Date.now())
@@ -54,6 +54,17 @@ describe('periodic loops', () => {
     await advance(3_200)
     assert.deepEqual(runs, [100, 300, 700, 1_500, 2_300, 3_100])
     assert.equal(loop.intervalMs, 800)
+  })
+
+  it('runs quietRunsBeforeBackoff quiet runs at the short interval after a start or a wake before backing off', async () => {
+    const { loop, runs } = recordedLoop({ intervalMs: 100, maxIntervalMs: 800, quietRunsBeforeBackoff: 2 })
+    loops.push(loop)
+    loop.start()
+    await advance(1_000)
+    assert.deepEqual(runs, [100, 200, 300, 500, 900])
+    loop.wake()
+    await advance(1_000)
+    assert.deepEqual(runs.slice(5), [1_100, 1_200, 1_300, 1_500, 1_900])
   })
 
   it('is woken back to the short interval, cutting a long wait short', async () => {
