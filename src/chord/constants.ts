@@ -66,8 +66,9 @@ export const DEFAULT_CHECK_PREDECESSOR_MAX_INTERVAL = 60 * second
 export const QUIET_ROUNDS_BEFORE_BACKOFF = 3
 
 /**
- * The successor is pinged every this many short stabilize intervals (3 s by default), unless a
- * stabilize round heard from it since the last check. The answer carries the digest of its
+ * The successor is pinged at least every this many short stabilize intervals (3 s by default; the
+ * check's own interval is shorter by the timer jitter, 2.5 s), unless a stabilize round heard
+ * from it since the last check. The answer carries the digest of its
  * neighbours: a different one than stabilize last copied, or no answer, starts a stabilize round
  * at once. So a dead successor is found within three rounds of the short interval however far
  * stabilize has backed off, and a change travels back along the successor lists one such check

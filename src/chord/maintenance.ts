@@ -251,6 +251,23 @@ export class Maintenance {
   }
 
   /**
+   * The connection to `peer` closed: if it is our successor or predecessor it may have gone.
+   * Resolves to which it was, so the ring can check at once; a predecessor that closed is
+   * pinged at the next check, whatever it sent before.
+   */
+  disconnected (peer: string): { successor: boolean, predecessor: boolean } {
+    const successor = this.table.getSuccessors()[0]?.peer === peer
+    const predecessor = this.table.predecessor?.peer === peer
+    if (predecessor) {
+      this.heardFromPredecessor = undefined
+    }
+    if (successor) {
+      this.successorAnswered = undefined
+    }
+    return { successor, predecessor }
+  }
+
+  /**
    * Our successor pinged us with its neighbours digest: its neighbours changed. If they are not
    * the ones we copied, the ring is told, and stabilizes now.
    */

@@ -40,7 +40,7 @@ export interface RingTimers {
   fixFingersMaxIntervalMs?: number
   checkPredecessorIntervalMs?: number
   checkPredecessorMaxIntervalMs?: number
-  /** between two pings of the successor; default SUCCESSOR_CHECK_ROUNDS short stabilize intervals */
+  /** between two pings of the successor; default: at most SUCCESSOR_CHECK_ROUNDS short stabilize intervals, jitter included (2.5 s) */
   successorCheckIntervalMs?: number
 }
 
@@ -118,7 +118,8 @@ export class ChordRing implements ChordRpcHandler {
       adaptiveInterval(init.fixFingersIntervalMs, init.fixFingersMaxIntervalMs, { shortMs: DEFAULT_FIX_FINGERS_INTERVAL, longMs: DEFAULT_FIX_FINGERS_MAX_INTERVAL }))
     this.predecessorLoop = timer(async () => this.maintenance.checkPredecessor(),
       adaptiveInterval(init.checkPredecessorIntervalMs, init.checkPredecessorMaxIntervalMs, { shortMs: DEFAULT_CHECK_PREDECESSOR_INTERVAL, longMs: DEFAULT_CHECK_PREDECESSOR_MAX_INTERVAL }))
-    const successorCheckMs = init.successorCheckIntervalMs ?? SUCCESSOR_CHECK_ROUNDS * stabilize.intervalMs
+    // the latest a jittered check can come is still within SUCCESSOR_CHECK_ROUNDS short rounds
+    const successorCheckMs = init.successorCheckIntervalMs ?? Math.round(SUCCESSOR_CHECK_ROUNDS * stabilize.intervalMs / (1 + TIMER_JITTER))
     this.successorLoop = timer(async () => this.checkSuccessor(), { intervalMs: successorCheckMs, maxIntervalMs: successorCheckMs })
     this.loops = [this.stabilizeLoop, this.fingersLoop, this.predecessorLoop, this.successorLoop]
   }
@@ -143,11 +144,19 @@ export class ChordRing implements ChordRpcHandler {
   }
 
   /**
-   * Something outside the core saw the ring change around this node (e.g. the connection to a
-   * neighbour closed): check the neighbours at once.
+   * The transport lost its last connection to `peer` (a node that crashes or stops closes its
+   * connections): if that is our successor or predecessor, check it now rather than at the next
+   * successor or predecessor check. A node that went away without closing anything is found by
+   * those checks.
    */
-  wake (): void {
-    this.activity('failure')
+  disconnected (peer: string): void {
+    const { successor, predecessor } = this.maintenance.disconnected(peer)
+    if (successor) {
+      this.successorLoop.wake({ immediately: true })
+    }
+    if (predecessor) {
+      this.predecessorLoop.wake({ immediately: true })
+    }
   }
 
   get self (): NodeRef {

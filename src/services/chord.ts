@@ -48,7 +48,7 @@ import type { NodeStatus, JoinPlan } from '../membership/join.js'
 import type { HealthReport } from '../observability/health.js'
 import type { NodeMetrics } from '../observability/metrics.js'
 import type { NodeDatabase } from '../storage/database.js'
-import type { Logger, PeerId, Startable } from '@libp2p/interface'
+import type { Connection, Logger, PeerId, Startable } from '@libp2p/interface'
 
 /** ms a graceful stop may spend handing each namespace's records to the successor before it leaves anyway */
 export const HANDOFF_ON_STOP_TIMEOUT = 10_000
@@ -78,6 +78,7 @@ export class ChordService implements Startable {
   readonly [serviceDependencies]: string[] = ['@libp2p/identify']
 
   private readonly settings: ChordSettings
+  private readonly components: ChordComponents
   private readonly view: NodeView
   private readonly log: Logger
   private readonly database: NodeDatabase
@@ -97,6 +98,7 @@ export class ChordService implements Startable {
 
   constructor (components: ChordComponents, settings: ChordSettings) {
     this.settings = settings
+    this.components = components
     this.view = nodeView(components)
     this.log = components.logger.forComponent('libp2p-chord:chord')
     const self: NodeRef = { id: ringIdOf(components.peerId), peer: components.peerId.toString() }
@@ -257,6 +259,7 @@ export class ChordService implements Startable {
   async start (): Promise<void> {
     this.rpc.start()
     await this.server.start()
+    this.components.events.addEventListener('connection:close', this.onConnectionClose)
     this.running = true
   }
 
@@ -284,6 +287,7 @@ export class ChordService implements Startable {
 
   async stop (): Promise<void> {
     this.running = false
+    this.components.events.removeEventListener('connection:close', this.onConnectionClose)
     await this.server.stop()
     await this.rpc.stop()
   }
@@ -330,6 +334,14 @@ export class ChordService implements Startable {
       await joinRing(this.view, { ...plan, signal: joining.signal, log: this.log, join: async (entry, options) => this.core.join(entry, options) })
     } finally {
       this.joining = undefined
+    }
+  }
+
+  /** A node that crashes or stops closes its connections: the ring checks that neighbour at once */
+  private readonly onConnectionClose = (event: CustomEvent<Connection>): void => {
+    const peer = event.detail.remotePeer
+    if (this.running && this.view.getConnections(peer).length === 0) {
+      this.core.ring.disconnected(peer.toString())
     }
   }
 

@@ -5,10 +5,11 @@
  * libp2p node; a service builds them from its components through `nodeView`.
  */
 import type {
-  AbortOptions, ComponentLogger, Connection, PeerId, PeerStore, PrivateKey, Stream, StreamHandler, StreamHandlerOptions
+  AbortOptions, ComponentLogger, Connection, Libp2pEvents, PeerId, PeerStore, PrivateKey, Stream, StreamHandler, StreamHandlerOptions
 } from '@libp2p/interface'
 import type { AddressManager, ConnectionManager, Registrar } from '@libp2p/interface-internal'
 import type { Multiaddr } from '@multiformats/multiaddr'
+import type { TypedEventTarget } from 'main-event'
 
 export interface ChordComponents {
   peerId: PeerId
@@ -18,6 +19,8 @@ export interface ChordComponents {
   registrar: Registrar
   connectionManager: ConnectionManager
   addressManager: AddressManager
+  /** libp2p's events: the ring hears of closed connections to its neighbours */
+  events: TypedEventTarget<Libp2pEvents>
 }
 
 /** libp2p's node methods the parts use */

@@ -25,6 +25,21 @@ const BACKING_OFF: ChordNodeTimers = {
  */
 const BACKED_OFF_MS = 3_200
 
+/**
+ * A short stabilize interval, rounds a minute apart once backed off, and successor checks too far
+ * apart to matter: the only way to find a crashed successor quickly is the closed connection
+ */
+const NO_SUCCESSOR_CHECKS: ChordNodeTimers = { ...BACKING_OFF, stabilizeIntervalMs: 250, successorCheckIntervalMs: 60_000 }
+
+/**
+ * The stabilize interval the watching node must have backed off to: it has just run a round, and
+ * the next comes no sooner than this less the jitter (6.4 s), far beyond DETECTION_DEADLINE
+ */
+const WATCHER_BACKED_OFF_MS = 8_000
+
+/** The target for finding a failed successor: three stabilize rounds of the production short interval */
+const DETECTION_DEADLINE = 3_000
+
 /** ms the ring's other tests give a ring of 10–16 to take a joining node in (ring.spec.ts) */
 const JOIN_DEADLINE = 30_000
 
@@ -103,6 +118,21 @@ describe('adaptive maintenance on real nodes', function () {
     const closed = await waitForConsistentRing(nodes, LEAVE_DEADLINE)
     console.log(`      and was consistent ${closed} ms after a graceful stop`)
     assert.ok(await lookupsAllCorrect(nodes, 10))
+  })
+
+  it('finds a successor that crashed at once, though backed off: its connections closed', async () => {
+    nodes = await startRing(6, { timers: NO_SUCCESSOR_CHECKS })
+    const [watcher, victim] = sortedByRingId(nodes)
+    await waitFor(() => ringOf(watcher).maintenanceIntervals.stabilize >= WATCHER_BACKED_OFF_MS, 'the watcher to back off', 30_000)
+
+    nodes = nodes.filter(node => node !== victim)
+    const crashed = Date.now()
+    const crashing = crash(victim)
+    const victimPeer = ringOf(victim).self.peer
+    const took = await waitFor(() => ringOf(watcher).table.successor.peer !== victimPeer, 'the watcher to move past its crashed successor', DETECTION_DEADLINE)
+    await crashing
+    console.log(`      moved past its crashed successor after ${took} ms (${Date.now() - crashed} ms including the crash)`)
+    await waitForConsistentRing(nodes, CRASH_DEADLINE)
   })
 
   it('answers every lookup correctly after 64 nodes join in a burst, in one process', async () => {
