@@ -177,6 +177,11 @@ export class ChordRing implements ChordRpcHandler {
   start (): void {
     this.startedAt = Date.now()
     this.running = true
+    // the predecessor the join left us is told when our neighbours first change
+    const predecessor = this.table.predecessor
+    if (predecessor != null) {
+      this.toTell.set(predecessor.peer, predecessor)
+    }
     for (const loop of this.loops) {
       loop.start()
     }

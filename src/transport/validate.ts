@@ -66,7 +66,7 @@ export function decodeRequest (bytes: Uint8Array | Uint8ArrayList): ValidRequest
   }))
   switch (request.type) {
     case MessageType.PING:
-      return { type: request.type, neighboursDigest: request.neighboursDigest }
+      return request.neighboursDigest == null ? { type: request.type } : { type: request.type, neighboursDigest: request.neighboursDigest }
     case MessageType.GET_NEIGHBOURS:
     case MessageType.NOTIFY:
       return { type: request.type }
