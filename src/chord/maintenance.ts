@@ -13,7 +13,7 @@
  * run its loops fast while things change and back them off while nothing does.
  */
 import { LookupFailedError } from '../errors.js'
-import { CLOSER_NODES_REMEMBERED } from './constants.js'
+import { CLOSER_NODES_REMEMBERED, STABILIZE_STEPS_PER_ROUND } from './constants.js'
 import { compareIds, distance, inHalfOpenInterval, inOpenInterval } from './id.js'
 import type { Lookup } from './lookup.js'
 import type { RoutingTable } from './routing-table.js'
@@ -140,15 +140,21 @@ export class Maintenance {
         continue
       }
 
+      // the successor's predecessor comes between us: adopt it if it answers, and ask it in turn,
+      // so that a node that many others joined in front of finds its place in one round
       let next = successor
       let nextNeighbours = neighbours
-      const candidate = neighbours.predecessor
-      if (candidate != null && inOpenInterval(candidate.id, table.self.id, successor.id)) {
+      for (let step = 0; step < STABILIZE_STEPS_PER_ROUND; step++) {
+        const candidate = nextNeighbours.predecessor
+        if (candidate == null || !inOpenInterval(candidate.id, table.self.id, next.id)) {
+          break
+        }
         try {
           nextNeighbours = await this.rpc.getNeighbours(candidate)
           next = candidate
         } catch {
           // a dead predecessor of our successor must not become our successor (Zave's first trap)
+          break
         }
       }
       if (table.successor.peer !== successor.peer) {
