@@ -36,7 +36,7 @@ import type { ChordRecord, RangeDigest, RecordSummary } from '../chord/record.js
 import type {
   DeletionRpc, FindSuccessorReply, NamespaceName, Neighbours, NeighboursReply, NodeRef, PingOptions, PingReply, RecordRpc, RingRpc, RpcOptions, SignedDeletion
 } from '../chord/rpc.js'
-import type { Logger, PeerId, Startable } from '@libp2p/interface'
+import type { Connection, Logger, PeerId, Startable } from '@libp2p/interface'
 
 export interface RpcClientInit {
   /** checks and stores the peers named in answers; shared with the request server */
@@ -157,6 +157,9 @@ export class RpcClient implements RingRpc, Startable {
         response = decodeResponse(await pooled.framed.read({ signal }), request.type)
       } catch (err: any) {
         this.pool.discard(pooled, err)
+        if (deadline.signal.aborted) {
+          this.closeIfIdle(pooled.connection, peerId)
+        }
         throw err
       }
       this.pool.release(pooled)
@@ -176,6 +179,21 @@ export class RpcClient implements RingRpc, Startable {
     }
     observe('ok')
     return { response, peerId }
+  }
+
+  /**
+   * A request timed out and nothing else runs on its connection: close the connection, so that
+   * the next request to the peer dials afresh. A peer that went away without closing it (its
+   * machine died, its link went down) leaves a connection that libp2p would go on handing out
+   * until TCP gives up on it, a quarter of an hour later; if the peer came back in the meantime,
+   * it stays unreachable until then. A connection that carries other streams is kept: something
+   * on it still works, or waits, and closing it would cut that off.
+   */
+  private closeIfIdle (connection: Connection, peerId: PeerId): void {
+    if (connection.status === 'open' && connection.streams.every(stream => stream.status !== 'open')) {
+      this.log('closing the connection to %p on which a request timed out: nothing else runs on it', peerId)
+      connection.abort(new RequestTimeoutError('a request timed out on this connection and nothing else runs on it'))
+    }
   }
 }
 

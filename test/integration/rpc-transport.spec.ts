@@ -468,6 +468,25 @@ describe('the /chord/1.0.0 transport over libp2p (TCP on 127.0.0.1)', function (
       await waitFor(() => chordStreams(a.libp2p, server.libp2p.peerId).length === 0, 'the timed-out stream to be reset')
     })
 
+    it('closes a connection a request timed out on when nothing else runs on it, so that the next request dials afresh', async () => {
+      const a = await startNode({ requestTimeout: 300 })
+      const server = await startRawServer(() => undefined)
+      const serverRef = refOf(server.libp2p.peerId)
+
+      // something else open on the connection: it stays
+      const other = await openRawStream(a.libp2p, server.libp2p)
+      const busy = a.libp2p.getConnections(server.libp2p.peerId)[0]
+      await assert.rejects(a.service.ping(serverRef), RequestTimeoutError)
+      assert.equal(busy.status, 'open')
+
+      other.abort(new Error('done with it'))
+      await assert.rejects(a.service.ping(serverRef), RequestTimeoutError)
+      await waitFor(() => busy.status !== 'open', 'the idle connection to close')
+      // the next request dials a new connection
+      await assert.rejects(a.service.ping(serverRef), RequestTimeoutError)
+      assert.equal(server.requests.length, 3)
+    })
+
     it('rejects with the caller\'s reason when the caller aborts', async () => {
       const a = await startNode()
       const server = await startRawServer(() => undefined)
