@@ -6,8 +6,10 @@
  * maintenance loop pinned to its short interval and libp2p's connection monitor at its own 10 s
  * default (what a node ran before maintenance adapted):
  *
- *   1. burst: a few seed nodes, then all the others at once, each joining through a seed; the
- *      time until a lookup of random keys from every node names the true owner each time;
+ *   1. burst: a few seed nodes, then all the others at once, each joining through a seed (and
+ *      trying again in the background when an attempt times out, as it does when a hundred nodes
+ *      share one core); the time until every node has joined, and until a lookup of random keys
+ *      from every node names the true owner each time;
  *   2. quiet: once the ring is consistent and has been left alone for a while, the process's CPU
  *      time and the bytes on its sockets, per node and second, and the requests each node sends;
  *   3. failure detection: a node crashes; the time until its predecessor has moved past it (a new
@@ -18,7 +20,7 @@
 import { DEFAULT_ANTI_ENTROPY_INTERVAL, DEFAULT_CHECK_PREDECESSOR_INTERVAL, DEFAULT_FIX_FINGERS_INTERVAL, DEFAULT_STABILIZE_INTERVAL } from '../src/chord/constants.js'
 import { HEAL_INTERVAL } from '../src/membership/partition-healer.js'
 import { minute, second } from '../src/units.js'
-import { crash, lookupsAllCorrect, ringIsConsistent, ringOf, sortedByRingId, startBurst, startNode, stopAll } from '../test/helpers/ring.js'
+import { crash, lookupsAllCorrect, ringIsConsistent, ringOf, sortedByRingId, startNode, stopAll } from '../test/helpers/ring.js'
 import { seededRandom } from '../test/helpers/simulator.js'
 import { waitFor } from '../test/helpers/wait-for.js'
 import { PRODUCTION_TIMERS } from './harness/chord-ring.js'
@@ -127,7 +129,7 @@ interface Rates {
 interface RunResult {
   arm: string
   nodes: number
-  burst: { joinedMs: number, correctMs?: number, consistentMs?: number }
+  burst: { joinedMs?: number, correctMs?: number, consistentMs?: number }
   quiet: Rates & { intervalsMs: { stabilize: number, fixFingers: number, checkPredecessor: number } }
   detectionMs: Summary & { missed: number }
   churn: Rates & { crashes: number, joins: number, consistentAgainMs?: number, correctAfter: boolean }
@@ -141,31 +143,49 @@ export const maintenanceCost: Benchmark = {
     const traffic = new SocketTraffic()
     traffic.start()
     const results: RunResult[] = []
+    const failures: Array<{ arm: string, nodes: number, error: string }> = []
     try {
       for (const size of plan.sizes) {
         for (const arm of ARMS) {
           context.progress(`${arm.name}, ${size} nodes`)
-          results.push(await runOne(arm, size, plan, traffic, context))
+          try {
+            results.push(await runOne(arm, size, plan, traffic, context))
+          } catch (err) {
+            // the other runs still count; this one is reported as failed
+            context.progress(`  failed: ${String(err)}`)
+            failures.push({ arm: arm.name, nodes: size, error: String(err) })
+          }
         }
       }
     } finally {
       traffic.stop()
     }
-    return { tables: tablesOf(results, plan), results: { plan, runs: results } }
+    const tables = tablesOf(results, plan)
+    if (failures.length > 0) {
+      tables.push({ title: 'Runs that failed', columns: ['maintenance', 'nodes', 'error'], rows: failures.map(f => [f.arm, f.nodes, f.error]) })
+    }
+    return { tables, results: { plan, runs: results, failures } }
   }
 }
 
 async function runOne (arm: Arm, size: number, plan: Plan, traffic: SocketTraffic, context: BenchmarkContext): Promise<RunResult> {
   const random = seededRandom(size)
   const started = Date.now()
-  let nodes = await startBurst(size, plan.seeds, arm.options)
-  const seeds = new Set(nodes.slice(0, plan.seeds))
+  let nodes: ChordNode[] = []
   try {
-    const joinedMs = Date.now() - started
+    for (let i = 0; i < plan.seeds; i++) {
+      nodes.push(await startNode(nodes[i - 1], arm.options))
+    }
+    const seeded = [...nodes]
+    const seeds = new Set(seeded)
+    nodes.push(...await Promise.all(Array.from({ length: size - plan.seeds }, async (_, i) =>
+      startNode(seeded[i % seeded.length], { ...arm.options, joinInBackground: true }))))
+    const allJoined = await timeUntil(() => nodes.every(node => node.status === 'joined'), started + plan.burstDeadlineMs, 100)
+    const joinedMs = allJoined == null ? undefined : Date.now() - started
     const sinceStart = (ms: number | undefined): number | undefined => (ms == null ? undefined : Date.now() - started)
     const correctMs = sinceStart(await timeUntil(async () => lookupsAllCorrect(nodes, CHECK_KEYS), started + plan.burstDeadlineMs, CHECK_PAUSE))
     const consistentMs = sinceStart(await timeUntil(() => ringIsConsistent(nodes), started + plan.burstDeadlineMs + plan.consistentDeadlineMs, 250))
-    context.progress(`  joined in ${seconds(joinedMs)}, lookups correct after ${seconds(correctMs)}, consistent after ${seconds(consistentMs)}; settling ${seconds(plan.settleMs)}`)
+    context.progress(`  all joined after ${seconds(joinedMs)}, lookups correct after ${seconds(correctMs)}, consistent after ${seconds(consistentMs)}; settling ${seconds(plan.settleMs)}`)
 
     await sleep(plan.settleMs)
     const quietWindow = await measure(nodes, traffic, async () => { await sleep(plan.quietMs) })
@@ -344,7 +364,7 @@ function tablesOf (results: RunResult[], plan: Plan): Table[] {
     title: `Burst join: ${plan.seeds} seeds, then every other node at once (target: every lookup correct within ${TARGET_BURST_CORRECT_MS / 1000} s)`,
     columns: ['maintenance', 'nodes', 'all joined s', 'every lookup correct s', 'target', 'every successor list exact s'],
     rows: results.map(r => [
-      r.arm, r.nodes, r.burst.joinedMs / 1000,
+      r.arm, r.nodes, r.burst.joinedMs == null ? `> ${plan.burstDeadlineMs / 1000}` : r.burst.joinedMs / 1000,
       r.burst.correctMs == null ? `> ${plan.burstDeadlineMs / 1000}` : r.burst.correctMs / 1000,
       mark(r.burst.correctMs != null && r.burst.correctMs <= TARGET_BURST_CORRECT_MS),
       r.burst.consistentMs == null ? 'not within the deadline' : r.burst.consistentMs / 1000
