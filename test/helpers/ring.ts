@@ -57,26 +57,23 @@ export async function startRing (count: number, options: ChordNodeOptions = {}, 
 
 /**
  * Start `seeds` nodes one after another, then the other `count - seeds` all at once, each
- * joining through one of the seeds: a burst of joins, as when many nodes start together. Resolves
- * once every node has joined (the ring is not settled yet).
+ * joining through one of the seeds: a burst of joins, as when many nodes start together. Each
+ * keeps trying in the background when an attempt times out (as attempts do when all of them
+ * share one busy core). Resolves once every node has joined (the ring is not settled yet).
  */
-export async function startBurst (count: number, seeds: number, options: ChordNodeOptions = {}): Promise<ChordNode[]> {
+export async function startBurst (count: number, seeds: number, options: ChordNodeOptions = {}, joinDeadlineMs = 120_000): Promise<ChordNode[]> {
   const nodes = [await startNode(undefined, options)]
   for (let i = 1; i < Math.min(seeds, count); i++) {
     nodes.push(await startNode(nodes[i - 1], options))
   }
   const seeded = [...nodes]
-  const results = await Promise.allSettled(Array.from({ length: count - nodes.length }, async (_, i) =>
-    startNode(seeded[i % seeded.length], options)))
-  for (const result of results) {
-    if (result.status === 'fulfilled') {
-      nodes.push(result.value)
-    }
-  }
-  const failed = results.find((result): result is PromiseRejectedResult => result.status === 'rejected')
-  if (failed != null) {
+  nodes.push(...await Promise.all(Array.from({ length: count - nodes.length }, async (_, i) =>
+    startNode(seeded[i % seeded.length], { ...options, joinInBackground: true }))))
+  try {
+    await waitFor(() => nodes.every(node => node.status === 'joined'), `all ${count} nodes to join`, joinDeadlineMs)
+  } catch (err) {
     await stopAll(nodes)
-    throw failed.reason
+    throw err
   }
   return nodes
 }

@@ -69,12 +69,11 @@ const REALISTIC: ChordNodeTimers = {
 const REQUEST_TIMEOUT_MS = 5_000
 
 /**
- * ms, once the last of 64 nodes joined in a burst, for every lookup to be correct. Concurrent
- * joins through a few seeds settle the way a linked list is sorted, one stabilize round at a
- * time (34 rounds in the simulator for 60 joiners through 4 seeds); here it took 18–25 s on a
- * loaded machine.
+ * ms from the first of 64 nodes starting, all but four of them at once, until every lookup is
+ * correct: the issue's bound for 100 nodes. Here it took 25–50 s on a loaded machine, most of it
+ * the joins themselves (60 libp2p nodes starting and dialling on one core).
  */
-const BURST_DEADLINE = 60_000
+const BURST_DEADLINE = 120_000
 
 async function waitUntilBackedOff (nodes: ChordNode[]): Promise<void> {
   await waitFor(() => nodes.every(node => ringOf(node).maintenanceIntervals.stabilize >= BACKED_OFF_MS), 'every node to back off', 30_000)
@@ -137,7 +136,7 @@ describe('adaptive maintenance on real nodes', function () {
 
   it('answers every lookup correctly after 64 nodes join in a burst, in one process', async () => {
     const started = Date.now()
-    nodes = await startBurst(64, 4, { timers: REALISTIC, requestTimeoutMs: REQUEST_TIMEOUT_MS })
+    nodes = await startBurst(64, 4, { timers: REALISTIC, requestTimeoutMs: REQUEST_TIMEOUT_MS }, BURST_DEADLINE)
     const joined = Date.now() - started
     let lastCheck = 0
     await waitFor(async () => {
@@ -147,7 +146,7 @@ describe('adaptive maintenance on real nodes', function () {
       }
       lastCheck = Date.now()
       return await lookupsAllCorrect(nodes, 3)
-    }, 'every lookup to name the true owner', BURST_DEADLINE)
+    }, 'every lookup to name the true owner', BURST_DEADLINE - joined)
     const correct = Date.now() - started
     assert.ok(await lookupsAllCorrect(nodes, 20))
     const consistent = await waitForConsistentRing(nodes, BURST_DEADLINE)
