@@ -10,13 +10,14 @@ import { hopsSimulated } from './hops-simulated.js'
 import { lookupLatency } from './lookup-latency.js'
 import { mailboxDelivery } from './mailbox-delivery.js'
 import { clientLookups } from './client-lookups.js'
+import { maintenanceCost } from './maintenance-cost.js'
 import { memory } from './memory.js'
 import { putGet } from './put-get.js'
 import { describeMachine } from './harness/machine.js'
 import { formatTable } from './harness/table.js'
 import type { Benchmark } from './harness/benchmark.js'
 
-const BENCHMARKS: Benchmark[] = [hopsSimulated, lookupLatency, putGet, mailboxDelivery, clientLookups, memory]
+const BENCHMARKS: Benchmark[] = [hopsSimulated, lookupLatency, putGet, mailboxDelivery, clientLookups, memory, maintenanceCost]
 
 const RESULTS_DIR = new URL('./results/', import.meta.url)
 

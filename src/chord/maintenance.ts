@@ -9,12 +9,25 @@
  *   is dead.
  *
  * Each loop is a method that does one round, so the simulator can drive rounds without timers.
+ * Rounds report what they learn about the ring changing (`RingActivity`), so that the ring can
+ * run its loops fast while things change and back them off while nothing does.
  */
 import { LookupFailedError } from '../errors.js'
+import { CLOSER_NODES_REMEMBERED, STABILIZE_STEPS_PER_ROUND } from './constants.js'
 import { compareIds, distance, inHalfOpenInterval, inOpenInterval } from './id.js'
 import type { Lookup } from './lookup.js'
 import type { RoutingTable } from './routing-table.js'
-import type { ChordRpc, Neighbours, NodeRef, RpcOptions } from './rpc.js'
+import type { ChordRpc, Neighbours, NeighboursReply, NodeRef, RpcOptions } from './rpc.js'
+
+/**
+ * What a round learnt about the ring changing:
+ * - `neighbours`: our predecessor or successor list changed
+ * - `failure`: a node did not answer (and was dropped where we held it)
+ * - `fingers`: a finger refresh found a different node than the table held
+ * - `closer-node`: a node between us and our successor sent us a request (it may just have joined)
+ * - `successor-changed`: our successor's neighbours are not the ones we copied
+ */
+export type RingActivity = 'neighbours' | 'failure' | 'fingers' | 'closer-node' | 'successor-changed'
 
 export interface MaintenanceInit {
   /** client nodes use the ring without holding a position: they never notify anyone */
@@ -23,6 +36,14 @@ export interface MaintenanceInit {
   onNeighboursChanged?(): void
   /** told when a node is found dead, so other components can drop it too */
   onNodeFailed?(node: NodeRef): void
+  /** told what each round learnt about the ring changing */
+  onActivity?(activity: RingActivity): void
+}
+
+/** The neighbours of our successor as we last copied them, by the digest it sent */
+interface CopiedNeighbours {
+  peer: string
+  digest?: number
 }
 
 export class Maintenance {
@@ -32,8 +53,16 @@ export class Maintenance {
   private readonly clientMode: boolean
   private readonly onNeighboursChanged: () => void
   private readonly onNodeFailed: (node: NodeRef) => void
+  private readonly onActivity: (activity: RingActivity) => void
   private nextFinger = 0
   private predecessorCheck?: Promise<void>
+  /** the predecessor sent us a request since the last predecessor check: it is alive */
+  private heardFromPredecessor?: string
+  /** the successor answered a stabilize round since the last successor check */
+  private successorAnswered?: string
+  private copied?: CopiedNeighbours
+  /** nodes between us and our successor that already woke stabilize (see CLOSER_NODES_REMEMBERED) */
+  private readonly closerNodesSeen = new Set<string>()
 
   constructor (table: RoutingTable, rpc: ChordRpc, lookup: Lookup, init: MaintenanceInit = {}) {
     this.table = table
@@ -42,6 +71,7 @@ export class Maintenance {
     this.clientMode = init.clientMode ?? false
     this.onNeighboursChanged = init.onNeighboursChanged ?? (() => {})
     this.onNodeFailed = init.onNodeFailed ?? (() => {})
+    this.onActivity = init.onActivity ?? (() => {})
   }
 
   /**
@@ -102,7 +132,7 @@ export class Maintenance {
 
     while (table.getSuccessors().length > 0) {
       const successor = table.successor
-      let neighbours: Neighbours
+      let neighbours: NeighboursReply
       try {
         neighbours = await this.rpc.getNeighbours(successor)
       } catch {
@@ -110,15 +140,21 @@ export class Maintenance {
         continue
       }
 
+      // the successor's predecessor comes between us: adopt it if it answers, and ask it in turn,
+      // so that a node that many others joined in front of finds its place in one round
       let next = successor
-      let list = neighbours.successors
-      const candidate = neighbours.predecessor
-      if (candidate != null && inOpenInterval(candidate.id, table.self.id, successor.id)) {
+      let nextNeighbours = neighbours
+      for (let step = 0; step < STABILIZE_STEPS_PER_ROUND; step++) {
+        const candidate = nextNeighbours.predecessor
+        if (candidate == null || !inOpenInterval(candidate.id, table.self.id, next.id)) {
+          break
+        }
         try {
-          list = (await this.rpc.getNeighbours(candidate)).successors
+          nextNeighbours = await this.rpc.getNeighbours(candidate)
           next = candidate
         } catch {
           // a dead predecessor of our successor must not become our successor (Zave's first trap)
+          break
         }
       }
       if (table.successor.peer !== successor.peer) {
@@ -126,9 +162,12 @@ export class Maintenance {
         // what we learnt is about the old one, so the next round starts again
         return
       }
-      this.changeNeighbours(() => { table.setSuccessors([next, ...list]) })
+      this.changeNeighbours(() => { table.setSuccessors([next, ...nextNeighbours.successors]) })
+      this.copied = { peer: next.peer, digest: nextNeighbours.digest }
+      this.successorAnswered = next.peer
 
-      if (!this.clientMode) {
+      // a successor that already counts us as its predecessor would change nothing on a notify
+      if (!this.clientMode && nextNeighbours.predecessor?.peer !== table.self.peer) {
         try {
           await this.rpc.notify(next)
         } catch {
@@ -147,22 +186,36 @@ export class Maintenance {
     const { successors } = await this.lookup.findSuccessor(table.fingerStart(index))
     const node = successors[0]
     let next = index
+    let changed = false
+    const set = (i: number, finger: NodeRef | undefined): void => {
+      const before = table.getFinger(i)?.peer
+      table.setFinger(i, finger)
+      changed ||= table.getFinger(i)?.peer !== before
+    }
     while (next < table.fingerCount && inHalfOpenInterval(table.fingerStart(next), table.self.id, node.id)) {
-      table.setFinger(next, node)
+      set(next, node)
       next++
     }
     if (next === index) {
       // the node found does not follow the finger's start (we are its only node): leave it empty
-      table.setFinger(index, undefined)
+      set(index, undefined)
       next++
     }
     this.nextFinger = next % table.fingerCount
+    if (changed) {
+      this.onActivity('fingers')
+    }
   }
 
-  /** Ping the predecessor; forget it if it does not answer */
+  /**
+   * Ping the predecessor; forget it if it does not answer. A predecessor that sent us a request
+   * since the last check is alive, and is not asked.
+   */
   async checkPredecessor (): Promise<void> {
     const predecessor = this.table.predecessor
-    if (predecessor == null) {
+    const heard = this.heardFromPredecessor
+    this.heardFromPredecessor = undefined
+    if (predecessor == null || heard === predecessor.peer) {
       return
     }
     try {
@@ -172,6 +225,97 @@ export class Maintenance {
         this.nodeFailed(predecessor)
       }
     }
+  }
+
+  /**
+   * Between stabilize rounds: ping the successor, unless a round heard from it since the last
+   * check. No answer drops it (the list shifts, as in stabilize) and a changed neighbour digest
+   * means our copy of its neighbours is stale: either way the ring is told, and stabilizes now.
+   */
+  async checkSuccessor (): Promise<void> {
+    const { table } = this
+    const answered = this.successorAnswered
+    this.successorAnswered = undefined
+    const successor = table.getSuccessors()[0]
+    if (successor == null || answered === successor.peer) {
+      return
+    }
+    let digest: number | undefined
+    try {
+      digest = (await this.rpc.ping(successor)).neighboursDigest
+    } catch {
+      if (table.getSuccessors()[0]?.peer === successor.peer) {
+        this.nodeFailed(successor)
+      }
+      return
+    }
+    // a node that sends no digest cannot tell us; its changes wait for the next stabilize round
+    const copied = this.copied
+    if (digest != null && (copied?.peer !== successor.peer || copied.digest !== digest)) {
+      this.onActivity('successor-changed')
+    }
+  }
+
+  /**
+   * The connection to `peer` closed: if it is our successor or predecessor it may have gone.
+   * Resolves to which it was, so the ring can check at once; a predecessor that closed is
+   * pinged at the next check, whatever it sent before.
+   */
+  disconnected (peer: string): { successor: boolean, predecessor: boolean } {
+    const successor = this.table.getSuccessors()[0]?.peer === peer
+    const predecessor = this.table.predecessor?.peer === peer
+    if (predecessor) {
+      this.heardFromPredecessor = undefined
+    }
+    if (successor) {
+      this.successorAnswered = undefined
+    }
+    return { successor, predecessor }
+  }
+
+  /**
+   * Our successor pinged us with its neighbours digest: its neighbours changed. If they are not
+   * the ones we copied, the ring is told, and stabilizes now.
+   */
+  onSuccessorDigest (from: NodeRef, digest: number): void {
+    const copied = this.copied
+    if (from.peer === this.table.getSuccessors()[0]?.peer && (copied?.peer !== from.peer || copied.digest !== digest)) {
+      this.onActivity('successor-changed')
+    }
+  }
+
+  /**
+   * Any request from another node: a predecessor that asks is alive, and a node between us and
+   * our successor that asks has most likely just joined there (its lookup of its own id ends
+   * with us), so stabilize should look for it soon.
+   */
+  heardFrom (from: NodeRef): void {
+    const { table } = this
+    if (from.peer === table.self.peer) {
+      return
+    }
+    if (from.peer === table.predecessor?.peer) {
+      this.heardFromPredecessor = from.peer
+    }
+    if (table.getSuccessors().length > 0 && inOpenInterval(from.id, table.self.id, table.successor.id) && !this.closerNodesSeen.has(from.peer)) {
+      if (this.closerNodesSeen.size >= CLOSER_NODES_REMEMBERED) {
+        const oldest = this.closerNodesSeen.values().next().value
+        if (oldest != null) {
+          this.closerNodesSeen.delete(oldest)
+        }
+      }
+      this.closerNodesSeen.add(from.peer)
+      this.onActivity('closer-node')
+    }
+  }
+
+  /**
+   * A digest of our predecessor and successor list: it changes whenever they do, so a node that
+   * copied them can ask with a ping whether they still hold (FNV-1a over their peer ids; a
+   * collision only delays a change to the next stabilize round).
+   */
+  neighboursDigest (): number {
+    return fnv1a(neighbourhoodKey(this.table))
   }
 
   /** A node says it is our predecessor */
@@ -229,6 +373,7 @@ export class Maintenance {
       if (this.table.predecessor?.peer === current.peer) {
         this.onNodeFailed(current)
         this.changeNeighbours(() => { this.table.setPredecessor(candidate) })
+        this.onActivity('failure')
       }
     }
   }
@@ -277,20 +422,53 @@ export class Maintenance {
   private nodeFailed (node: NodeRef): void {
     this.changeNeighbours(() => { this.table.removeNode(node.peer) })
     this.onNodeFailed(node)
+    this.onActivity('failure')
   }
 
-  /** Run a change and tell the listener if the successor list or predecessor moved */
+  /** Run a change and tell the listeners if the successor list or predecessor moved */
   private changeNeighbours (change: () => void): void {
     const before = neighbourhoodKey(this.table)
     change()
     if (neighbourhoodKey(this.table) !== before) {
+      this.fingersFromSuccessors()
       this.onNeighboursChanged()
+      this.onActivity('neighbours')
+    }
+  }
+
+  /**
+   * The fingers whose start falls among our successors are the successors themselves: set them
+   * from the list, so that a change of neighbours costs no lookups. The fingers beyond the list
+   * are fix-fingers' business.
+   */
+  private fingersFromSuccessors (): void {
+    const { table } = this
+    const successors = table.getSuccessors()
+    let k = 0
+    for (let i = 0; i < table.fingerCount && k < successors.length; i++) {
+      const start = table.fingerStart(i)
+      while (k < successors.length && !inHalfOpenInterval(start, k === 0 ? table.self.id : successors[k - 1].id, successors[k].id)) {
+        k++
+      }
+      if (k < successors.length) {
+        table.setFinger(i, successors[k])
+      }
     }
   }
 }
 
 function neighbourhoodKey (table: RoutingTable): string {
   return `${table.predecessor?.peer ?? ''}|${table.getSuccessors().map(s => s.peer).join(',')}`
+}
+
+/** 32-bit FNV-1a over the UTF-16 code units of `text` */
+function fnv1a (text: string): number {
+  let hash = 0x811c9dc5
+  for (let i = 0; i < text.length; i++) {
+    hash ^= text.charCodeAt(i)
+    hash = Math.imul(hash, 0x01000193)
+  }
+  return hash >>> 0
 }
 
 /**

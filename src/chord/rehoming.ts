@@ -14,9 +14,9 @@
  * requests and an empty scan. Whenever the ring disagrees with our view (the lookup names us as
  * a replica), the records stay and the round ends.
  */
-import { DEFAULT_ANTI_ENTROPY_INTERVAL, MAX_REHOMED_RANGES_PER_ROUND, TIMER_JITTER } from './constants.js'
+import { DEFAULT_ANTI_ENTROPY_INTERVAL, DEFAULT_ANTI_ENTROPY_MAX_INTERVAL, MAX_REHOMED_RANGES_PER_ROUND, TIMER_JITTER } from './constants.js'
 import { inHalfOpenInterval, ringIdFromBytes } from './id.js'
-import { Periodic } from './periodic.js'
+import { Periodic, adaptiveInterval } from './periodic.js'
 import type { RingId } from './id.js'
 import type { Replication } from './replication.js'
 import type { ChordRing } from './ring.js'
@@ -28,8 +28,13 @@ export interface RehomingInit {
   rpc: Pick<ChordRpc, 'getNeighbours'>
   replication: Pick<Replication, 'syncRange'>
   store: RecordStore
-  /** ms between rounds; default DEFAULT_ANTI_ENTROPY_INTERVAL, since it repairs what anti-entropy cannot see */
+  /**
+   * ms between rounds while the neighbours change or rounds move records; default
+   * DEFAULT_ANTI_ENTROPY_INTERVAL, since it repairs what anti-entropy cannot see
+   */
   intervalMs?: number
+  /** ms between rounds once nothing does; default the same multiple of `intervalMs` as the anti-entropy defaults */
+  maxIntervalMs?: number
   /** default MAX_REHOMED_RANGES_PER_ROUND */
   maxRangesPerRound?: number
   now?(): number
@@ -52,8 +57,13 @@ export class Rehoming {
     this.store = init.store
     this.maxRangesPerRound = init.maxRangesPerRound ?? MAX_REHOMED_RANGES_PER_ROUND
     this.now = init.now ?? Date.now
-    this.loop = new Periodic(async () => { await this.rehome() }, {
-      intervalMs: init.intervalMs ?? DEFAULT_ANTI_ENTROPY_INTERVAL,
+    this.loop = new Periodic(async () => {
+      if (await this.rehome() > 0) {
+        // records were misplaced: there may be more, after a merge
+        this.loop.wake()
+      }
+    }, {
+      ...adaptiveInterval(init.intervalMs, init.maxIntervalMs, { shortMs: DEFAULT_ANTI_ENTROPY_INTERVAL, longMs: DEFAULT_ANTI_ENTROPY_MAX_INTERVAL }),
       jitter: TIMER_JITTER,
       onError: init.onError
     })
@@ -65,6 +75,11 @@ export class Rehoming {
 
   stop (): void {
     this.loop.stop()
+  }
+
+  /** The neighbours changed: records may have to move, so look soon and often again */
+  wake (): void {
+    this.loop.wake()
   }
 
   /** One round; resolves to how many records were moved away */

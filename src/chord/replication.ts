@@ -10,6 +10,7 @@ import { toString as toHex } from 'uint8arrays/to-string'
 import { ForbiddenError, LookupFailedError, TooLargeError } from '../errors.js'
 import {
   DEFAULT_ANTI_ENTROPY_INTERVAL,
+  DEFAULT_ANTI_ENTROPY_MAX_INTERVAL,
   DEFAULT_SWEEP_INTERVAL,
   MAX_RECORDS_PER_STORE,
   MAX_STORE_BATCH_BYTES,
@@ -19,7 +20,7 @@ import {
   TIMER_JITTER
 } from './constants.js'
 import { RING_SIZE, distance, ringIdFromBytes } from './id.js'
-import { Periodic } from './periodic.js'
+import { Periodic, adaptiveInterval } from './periodic.js'
 import { capExpiresAt } from './ttl.js'
 import { writerTag } from './record.js'
 import type { RingId } from './id.js'
@@ -61,7 +62,10 @@ export interface ReplicationInit {
    * primary that lost records then gets them back through handoff when it rejoins.
    */
   antiEntropyMode?: 'both' | 'push'
+  /** ms between anti-entropy rounds while neighbours change or rounds repair something */
   antiEntropyIntervalMs?: number
+  /** ms between them once nothing does; default the same multiple of the short one as the defaults */
+  antiEntropyMaxIntervalMs?: number
   sweepIntervalMs?: number
   /** told what each anti-entropy round compared and repaired: metrics listen */
   onAntiEntropyRound?(round: AntiEntropyRound): void
@@ -109,6 +113,7 @@ export class Replication implements RecordRpcHandler {
   private readonly ttl: TtlPolicy
   private readonly now: () => number
   private readonly onAntiEntropyRound: (round: AntiEntropyRound) => void
+  private readonly antiEntropyLoop: Periodic
   private readonly loops: Periodic[]
   private readonly admit: (records: ChordRecord[]) => Promise<ChordRecord[] | Admission>
   private readonly maxRecordsPerStore: number
@@ -132,15 +137,26 @@ export class Replication implements RecordRpcHandler {
     this.writes = init.serializeWrites === true ? Promise.resolve() : undefined
     this.onRecordsAdded = init.onRecordsAdded ?? (() => {})
     this.antiEntropyMode = init.antiEntropyMode ?? 'both'
-    const timer = (task: () => Promise<unknown>, intervalMs: number): Periodic =>
-      new Periodic(async () => { await task() }, { intervalMs, jitter: TIMER_JITTER, onError: init.onError })
-    this.loops = [
-      timer(async () => this.antiEntropy(), init.antiEntropyIntervalMs ?? DEFAULT_ANTI_ENTROPY_INTERVAL),
-      timer(async () => {
-        const swept = await this.store.sweepExpired({ now: this.now() })
-        init.onSwept?.(swept)
-      }, init.sweepIntervalMs ?? DEFAULT_SWEEP_INTERVAL)
-    ]
+    this.antiEntropyLoop = new Periodic(async () => {
+      const round = await this.antiEntropy()
+      if (round != null && round.failed + round.recordsSent + round.recordsFetched > 0) {
+        // replicas differ or did not answer: compare again soon
+        this.antiEntropyLoop.wake()
+      }
+    }, {
+      ...adaptiveInterval(init.antiEntropyIntervalMs, init.antiEntropyMaxIntervalMs, { shortMs: DEFAULT_ANTI_ENTROPY_INTERVAL, longMs: DEFAULT_ANTI_ENTROPY_MAX_INTERVAL }),
+      jitter: TIMER_JITTER,
+      onError: init.onError
+    })
+    const sweep = new Periodic(async () => {
+      const swept = await this.store.sweepExpired({ now: this.now() })
+      init.onSwept?.(swept)
+    }, {
+      intervalMs: init.sweepIntervalMs ?? DEFAULT_SWEEP_INTERVAL,
+      jitter: TIMER_JITTER,
+      onError: init.onError
+    })
+    this.loops = [this.antiEntropyLoop, sweep]
   }
 
   start (): void {
@@ -169,6 +185,10 @@ export class Replication implements RecordRpcHandler {
     const replicas = await this.replicaSet(records[0].key, options)
     const results = await Promise.allSettled(replicas.map(async node => this.storeOn(node, records, options)))
     const acknowledged = results.filter(r => r.status === 'fulfilled').length
+    if (acknowledged < results.length) {
+      // a replica went without: if it is one of ours, the next rounds give it what it lacks
+      this.antiEntropyLoop.wake()
+    }
     if (acknowledged === 0) {
       const first = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')
       throw first?.reason ?? new LookupFailedError('the key has no replica to write to')
@@ -199,13 +219,13 @@ export class Replication implements RecordRpcHandler {
 
   /**
    * One anti-entropy round: as primary of (predecessor, self], compare the range with each of
-   * the next r - 1 nodes and repair both ways.
+   * the next r - 1 nodes and repair both ways. Resolves to what it did (nothing without a predecessor).
    */
-  async antiEntropy (): Promise<void> {
+  async antiEntropy (): Promise<AntiEntropyRound | undefined> {
     const { table } = this.ring
     const predecessor = table.predecessor
     if (predecessor == null) {
-      return
+      return undefined
     }
     const replicas = table.getSuccessors().slice(0, this.ring.replicas - 1)
     const round: AntiEntropyRound = { replicas: replicas.length, failed: 0, recordsSent: 0, recordsFetched: 0 }
@@ -220,6 +240,7 @@ export class Replication implements RecordRpcHandler {
       }
     }
     this.onAntiEntropyRound(round)
+    return round
   }
 
   /**
@@ -228,6 +249,8 @@ export class Replication implements RecordRpcHandler {
    * replicate for the nodes before it: give it what it lacks of everything outside our new range.
    */
   async neighboursChanged (): Promise<void> {
+    // new neighbours may lack records, or hold ones we lack
+    this.antiEntropyLoop.wake()
     const predecessor = this.ring.table.predecessor
     if (predecessor == null || predecessor.peer === this.handedOffTo) {
       return

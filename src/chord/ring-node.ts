@@ -21,8 +21,10 @@ import type { ChordRpcHandler, DeletionRpc, NamespaceHandler, NamespaceName, Nod
 import type { TtlPolicy } from './ttl.js'
 
 export interface CoreTimers extends RingTimers {
-  /** ms between anti-entropy rounds (and rehoming rounds) */
+  /** ms between anti-entropy rounds (and rehoming rounds) while neighbours change or rounds repair something */
   antiEntropyIntervalMs?: number
+  /** ms between them once nothing does (see RingTimers for the default) */
+  antiEntropyMaxIntervalMs?: number
   /** ms between sweeps of expired records */
   sweepIntervalMs?: number
 }
@@ -118,6 +120,7 @@ export class RingNode {
         replication: this.records,
         store: init.store,
         intervalMs: init.timers?.antiEntropyIntervalMs,
+        maxIntervalMs: init.timers?.antiEntropyMaxIntervalMs,
         onError: init.onError
       })
   }
@@ -152,6 +155,7 @@ export class RingNode {
       antiEntropyMode: init.antiEntropyMode,
       onSwept: init.onSwept,
       antiEntropyIntervalMs: this.init.timers?.antiEntropyIntervalMs,
+      antiEntropyMaxIntervalMs: this.init.timers?.antiEntropyMaxIntervalMs,
       sweepIntervalMs: this.init.timers?.sweepIntervalMs,
       onAntiEntropyRound,
       onError: this.init.onError
@@ -240,5 +244,6 @@ export class RingNode {
     for (const { replication } of this.namespaces.values()) {
       replication.neighboursChanged().catch(this.onError)
     }
+    this.rehoming?.wake()
   }
 }

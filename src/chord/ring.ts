@@ -7,25 +7,43 @@ import { ForbiddenError } from '../errors.js'
 import {
   DEFAULT_CHECK_PREDECESSOR_INTERVAL,
   DEFAULT_DELEGATE_LOOKUPS,
+  DEFAULT_CHECK_PREDECESSOR_MAX_INTERVAL,
   DEFAULT_FIX_FINGERS_INTERVAL,
+  DEFAULT_FIX_FINGERS_MAX_INTERVAL,
   DEFAULT_REPLICAS,
   DEFAULT_STABILIZE_INTERVAL,
+  DEFAULT_STABILIZE_MAX_INTERVAL,
   MAX_SUCCESSORS,
   MIN_SUCCESSOR_LIST_LENGTH,
+  QUIET_ROUNDS_BEFORE_BACKOFF,
+  SUCCESSOR_CHECK_ROUNDS,
   TIMER_JITTER
 } from './constants.js'
 import { Lookup, answerFindSuccessor } from './lookup.js'
 import { Maintenance } from './maintenance.js'
-import { Periodic } from './periodic.js'
+import { Periodic, adaptiveInterval } from './periodic.js'
 import { RoutingTable } from './routing-table.js'
 import type { RingId } from './id.js'
 import type { LookupResult } from './lookup.js'
-import type { ChordRpc, ChordRpcHandler, FindSuccessorReply, Neighbours, NodeRef, RpcOptions } from './rpc.js'
+import type { RingActivity } from './maintenance.js'
+import type { ChordRpc, ChordRpcHandler, FindSuccessorReply, Neighbours, NeighboursReply, NodeRef, PingReply, RpcOptions } from './rpc.js'
 
+/**
+ * The maintenance intervals, ms. Each adaptive loop has a short interval, used while the ring
+ * around the node changes, and a long one it backs off to while nothing does; a long interval left
+ * out is the same multiple of the short one as the defaults (so shortening the short interval
+ * shortens both, as tests and simulations want). A long interval equal to the short one pins the
+ * loop to a fixed interval.
+ */
 export interface RingTimers {
   stabilizeIntervalMs?: number
+  stabilizeMaxIntervalMs?: number
   fixFingersIntervalMs?: number
+  fixFingersMaxIntervalMs?: number
   checkPredecessorIntervalMs?: number
+  checkPredecessorMaxIntervalMs?: number
+  /** between two pings of the successor; default: at most SUCCESSOR_CHECK_ROUNDS short stabilize intervals, jitter included (2.5 s) */
+  successorCheckIntervalMs?: number
 }
 
 /** How one lookup went, as `ChordRing.lookup` reports it */
@@ -50,15 +68,28 @@ export interface RingInit extends RingTimers {
   onError?(err: unknown): void
 }
 
+/** Told what the ring learns about changes around it (healing listens for failures) */
+export type RingActivityListener = (activity: RingActivity) => void
+
 export class ChordRing implements ChordRpcHandler {
   readonly table: RoutingTable
   readonly clientMode: boolean
   readonly replicas: number
-  readonly stabilizeIntervalMs: number
   private readonly lookupEngine: Lookup
   private readonly maintenance: Maintenance
+  private readonly stabilizeLoop: Periodic
+  private readonly fingersLoop: Periodic
+  private readonly predecessorLoop: Periodic
+  private readonly successorLoop: Periodic
   private readonly loops: Periodic[]
   private readonly onLookup: (outcome: LookupOutcome) => void
+  private readonly activityListeners = new Set<RingActivityListener>()
+  private readonly rpc: ChordRpc
+  /** the loops run (between start and stop) */
+  private running = false
+  /** every predecessor we had since our neighbours were last told of a change, and whether a telling is queued */
+  private readonly toTell = new Map<string, NodeRef>()
+  private tellingQueued = false
   private stabilizedAt?: number
   private startedAt?: number
 
@@ -69,27 +100,71 @@ export class ChordRing implements ChordRpcHandler {
     }
     this.clientMode = init.clientMode ?? false
     this.replicas = replicas
-    this.stabilizeIntervalMs = init.stabilizeIntervalMs ?? DEFAULT_STABILIZE_INTERVAL
     this.onLookup = init.onLookup ?? (() => {})
+    this.rpc = init.rpc
     this.table = new RoutingTable(init.self, {
       successorListLength: Math.max(replicas, MIN_SUCCESSOR_LIST_LENGTH),
       clientMode: this.clientMode
     })
     this.lookupEngine = new Lookup(this.table, init.rpc, {
       delegate: this.clientMode && (init.delegateLookups ?? DEFAULT_DELEGATE_LOOKUPS),
-      onNodeFailed: node => { this.table.removeFinger(node.peer) }
+      onNodeFailed: node => {
+        this.table.removeFinger(node.peer)
+        this.activity('failure')
+      }
     })
     this.maintenance = new Maintenance(this.table, init.rpc, this.lookupEngine, {
       clientMode: this.clientMode,
-      onNeighboursChanged: init.onNeighboursChanged
+      onNeighboursChanged: init.onNeighboursChanged,
+      onActivity: activity => { this.activity(activity) }
     })
-    const timer = (task: () => Promise<void>, intervalMs: number): Periodic =>
-      new Periodic(task, { intervalMs, jitter: TIMER_JITTER, onError: init.onError })
-    this.loops = [
-      timer(async () => this.stabilize(), this.stabilizeIntervalMs),
-      timer(async () => this.maintenance.fixFingers(), init.fixFingersIntervalMs ?? DEFAULT_FIX_FINGERS_INTERVAL),
-      timer(async () => this.maintenance.checkPredecessor(), init.checkPredecessorIntervalMs ?? DEFAULT_CHECK_PREDECESSOR_INTERVAL)
-    ]
+    const timer = (task: () => Promise<void>, intervals: { intervalMs: number, maxIntervalMs: number }): Periodic =>
+      new Periodic(task, { ...intervals, quietRunsBeforeBackoff: QUIET_ROUNDS_BEFORE_BACKOFF, jitter: TIMER_JITTER, onError: init.onError })
+    const stabilize = adaptiveInterval(init.stabilizeIntervalMs, init.stabilizeMaxIntervalMs, { shortMs: DEFAULT_STABILIZE_INTERVAL, longMs: DEFAULT_STABILIZE_MAX_INTERVAL })
+    this.stabilizeLoop = timer(async () => this.stabilize(), stabilize)
+    this.fingersLoop = timer(async () => this.maintenance.fixFingers(),
+      adaptiveInterval(init.fixFingersIntervalMs, init.fixFingersMaxIntervalMs, { shortMs: DEFAULT_FIX_FINGERS_INTERVAL, longMs: DEFAULT_FIX_FINGERS_MAX_INTERVAL }))
+    this.predecessorLoop = timer(async () => this.maintenance.checkPredecessor(),
+      adaptiveInterval(init.checkPredecessorIntervalMs, init.checkPredecessorMaxIntervalMs, { shortMs: DEFAULT_CHECK_PREDECESSOR_INTERVAL, longMs: DEFAULT_CHECK_PREDECESSOR_MAX_INTERVAL }))
+    // the latest a jittered check can come is still within SUCCESSOR_CHECK_ROUNDS short rounds
+    const successorCheckMs = init.successorCheckIntervalMs ?? Math.round(SUCCESSOR_CHECK_ROUNDS * stabilize.intervalMs / (1 + TIMER_JITTER))
+    this.successorLoop = timer(async () => this.checkSuccessor(), { intervalMs: successorCheckMs, maxIntervalMs: successorCheckMs })
+    this.loops = [this.stabilizeLoop, this.fingersLoop, this.predecessorLoop, this.successorLoop]
+  }
+
+  /**
+   * ms between stabilize rounds at the moment (backed off while nothing changes), from which the
+   * health check tells a late round from a quiet ring
+   */
+  get stabilizeIntervalMs (): number {
+    return this.stabilizeLoop.expectedGapMs
+  }
+
+  /** The intervals the maintenance loops work at now, ms */
+  get maintenanceIntervals (): { stabilize: number, fixFingers: number, checkPredecessor: number } {
+    return { stabilize: this.stabilizeLoop.intervalMs, fixFingers: this.fingersLoop.intervalMs, checkPredecessor: this.predecessorLoop.intervalMs }
+  }
+
+  /** Be told what the ring learns about changes around it; returns the function that stops it */
+  watchActivity (listener: RingActivityListener): () => void {
+    this.activityListeners.add(listener)
+    return () => { this.activityListeners.delete(listener) }
+  }
+
+  /**
+   * The transport lost its last connection to `peer` (a node that crashes or stops closes its
+   * connections): if that is our successor or predecessor, check it now rather than at the next
+   * successor or predecessor check. A node that went away without closing anything is found by
+   * those checks.
+   */
+  disconnected (peer: string): void {
+    const { successor, predecessor } = this.maintenance.disconnected(peer)
+    if (successor) {
+      this.successorLoop.wake({ immediately: true })
+    }
+    if (predecessor) {
+      this.predecessorLoop.wake({ immediately: true })
+    }
   }
 
   get self (): NodeRef {
@@ -109,6 +184,12 @@ export class ChordRing implements ChordRpcHandler {
   /** Start the maintenance timers */
   start (): void {
     this.startedAt = Date.now()
+    this.running = true
+    // the predecessor the join left us is told when our neighbours first change
+    const predecessor = this.table.predecessor
+    if (predecessor != null) {
+      this.toTell.set(predecessor.peer, predecessor)
+    }
     for (const loop of this.loops) {
       loop.start()
     }
@@ -116,6 +197,7 @@ export class ChordRing implements ChordRpcHandler {
 
   /** Stop the timers; call `leave()` first for a graceful exit */
   stop (): void {
+    this.running = false
     for (const loop of this.loops) {
       loop.stop()
     }
@@ -150,7 +232,10 @@ export class ChordRing implements ChordRpcHandler {
     return this.lookupEngine.findSuccessorVia(entry, id, options)
   }
 
-  /** One round of each maintenance task, in order; the simulator drives the ring with this */
+  /**
+   * One round of each maintenance task, in order, whatever the loops' intervals; the simulator
+   * drives the ring with this
+   */
   async maintain (): Promise<void> {
     await this.maintenance.checkPredecessor()
     await this.stabilize()
@@ -166,21 +251,37 @@ export class ChordRing implements ChordRpcHandler {
     await this.maintenance.fixFingers()
   }
 
+  /** Ping the successor unless a stabilize round heard from it since the last check (see Maintenance.checkSuccessor) */
+  async checkSuccessor (): Promise<void> {
+    await this.maintenance.checkSuccessor()
+  }
+
   getNeighbours (): Neighbours {
     return { predecessor: this.table.predecessor, successors: [...this.table.getSuccessors()] }
   }
 
-  onGetNeighbours (_from: NodeRef): Neighbours {
-    return this.getNeighbours()
+  onPing (from: NodeRef, neighboursDigest?: number): PingReply {
+    this.heardFrom(from)
+    if (neighboursDigest != null && !this.clientMode) {
+      this.maintenance.onSuccessorDigest(from, neighboursDigest)
+    }
+    return { neighboursDigest: this.maintenance.neighboursDigest() }
+  }
+
+  onGetNeighbours (from: NodeRef): NeighboursReply {
+    this.heardFrom(from)
+    return { ...this.getNeighbours(), digest: this.maintenance.neighboursDigest() }
   }
 
   onNotify (from: NodeRef): void {
+    this.heardFrom(from)
     if (!this.clientMode) {
       this.maintenance.onNotify(from)
     }
   }
 
-  onFindSuccessor (_from: NodeRef, id: RingId): FindSuccessorReply {
+  onFindSuccessor (from: NodeRef, id: RingId): FindSuccessorReply {
+    this.heardFrom(from)
     return answerFindSuccessor(this.table, id)
   }
 
@@ -194,5 +295,79 @@ export class ChordRing implements ChordRpcHandler {
     }
     const { successors } = await this.lookupEngine.findSuccessor(id)
     return successors
+  }
+
+  private heardFrom (from: NodeRef): void {
+    if (!this.clientMode) {
+      this.maintenance.heardFrom(from)
+    }
+  }
+
+  /** Speed the loops up that a change concerns, and tell the listeners */
+  private activity (activity: RingActivity): void {
+    switch (activity) {
+      case 'neighbours':
+        // the fingers among the successors were set from the new list; the rest did not move
+        this.stabilizeLoop.wake()
+        this.predecessorLoop.wake()
+        this.tellPredecessors()
+        break
+      case 'failure':
+        this.stabilizeLoop.wake({ immediately: true })
+        this.fingersLoop.wake()
+        this.predecessorLoop.wake()
+        break
+      case 'fingers':
+        this.fingersLoop.wake()
+        break
+      case 'closer-node':
+        this.stabilizeLoop.wake()
+        break
+      case 'successor-changed':
+        this.stabilizeLoop.wake({ immediately: true })
+        break
+    }
+    for (const listener of this.activityListeners) {
+      listener(activity)
+    }
+  }
+
+  /**
+   * Our neighbours changed: ping our predecessor with their new digest, so that it copies them
+   * now rather than at its next successor check, and a change travels back along the successor
+   * lists at the speed of the network. A predecessor that just changed hears it too (it may not
+   * know yet that a node came between us). Changes in the same turn of the event loop are told
+   * once; a node whose loops do not run (the simulator drives rounds by hand) tells nobody.
+   */
+  private tellPredecessors (): void {
+    if (!this.running || this.clientMode) {
+      return
+    }
+    const predecessor = this.table.predecessor
+    if (predecessor != null) {
+      this.toTell.set(predecessor.peer, predecessor)
+    }
+    if (this.tellingQueued) {
+      return
+    }
+    this.tellingQueued = true
+    setTimeout(() => {
+      this.tellingQueued = false
+      const targets = [...this.toTell.values()]
+      this.toTell.clear()
+      const current = this.table.predecessor
+      if (!this.running) {
+        return
+      }
+      // the current predecessor is told again at the next change, whoever replaces it
+      if (current != null) {
+        this.toTell.set(current.peer, current)
+      }
+      const digest = this.maintenance.neighboursDigest()
+      for (const node of targets) {
+        // a predecessor that does not answer is the predecessor check's business
+        this.rpc.ping(node, { neighboursDigest: digest }).catch(() => {})
+      }
+    }, 0)
   }
 }

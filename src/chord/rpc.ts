@@ -24,6 +24,20 @@ export interface Neighbours {
 }
 
 /**
+ * A node's neighbours as it answers for them, with their digest: a number that changes whenever
+ * its predecessor or successor list does, so that a node that copied them can later ask, with a
+ * ping, whether they are still the same. Absent from nodes that do not compute it.
+ */
+export interface NeighboursReply extends Neighbours {
+  digest?: number
+}
+
+/** What a node answers a ping with: the digest of its neighbours (see `NeighboursReply`), when it has one */
+export interface PingReply {
+  neighboursDigest?: number
+}
+
+/**
  * One step of an iterative lookup, answered by the node asked:
  * - `done`: `successors[0]` is responsible for the id; the rest are the nodes that follow it
  *   (the id's replica set);
@@ -38,16 +52,24 @@ export interface RpcOptions {
   signal?: AbortSignal
 }
 
+export interface PingOptions extends RpcOptions {
+  /**
+   * Our own neighbours digest, when we ping our predecessor because our neighbours changed: it
+   * compares it with the one it copied from us, and stabilizes at once if they differ
+   */
+  neighboursDigest?: number
+}
+
 export interface ChordRpc {
   /** the remote's predecessor and successor list (stabilize) */
-  getNeighbours(to: NodeRef, options?: RpcOptions): Promise<Neighbours>
+  getNeighbours(to: NodeRef, options?: RpcOptions): Promise<NeighboursReply>
   /** tell `to` that we believe we are its predecessor; who "we" are comes from the authenticated connection */
   notify(to: NodeRef, options?: RpcOptions): Promise<void>
   findSuccessor(to: NodeRef, id: RingId, options?: RpcOptions): Promise<FindSuccessorReply>
   /** we are leaving gracefully: here are our neighbours so `to` can close the ring at once */
   leaving(to: NodeRef, neighbours: Neighbours, options?: RpcOptions): Promise<void>
-  /** liveness check */
-  ping(to: NodeRef, options?: RpcOptions): Promise<void>
+  /** liveness check; the answer says whether the remote's neighbours changed since we copied them */
+  ping(to: NodeRef, options?: PingOptions): Promise<PingReply>
   /**
    * ask `to`, a ring member, to run a whole lookup of `id` and answer the id's successors (the
    * owner first): what a client does that should not dial every node on the way
@@ -57,7 +79,9 @@ export interface ChordRpc {
 
 /** What a node answers; `from` is the sender as authenticated by the transport */
 export interface ChordRpcHandler {
-  onGetNeighbours(from: NodeRef): Neighbours
+  /** `neighboursDigest`: the sender's, when it tells us that its neighbours changed (see PingOptions) */
+  onPing(from: NodeRef, neighboursDigest?: number): PingReply
+  onGetNeighbours(from: NodeRef): NeighboursReply
   onNotify(from: NodeRef): void
   onFindSuccessor(from: NodeRef, id: RingId): FindSuccessorReply
   onLeaving(from: NodeRef, neighbours: Neighbours): void

@@ -5,7 +5,8 @@
  * state.
  */
 import type {
-  ChordRpcHandler, DeletionRpc, FindSuccessorReply, NamespaceHandler, NamespaceName, Neighbours, NodeRef, RecordRpc, RingRpc, RpcOptions
+  ChordRpcHandler, DeletionRpc, FindSuccessorReply, NamespaceHandler, NamespaceName, Neighbours, NeighboursReply, NodeRef, PingOptions, PingReply, RecordRpc,
+  RingRpc, RpcOptions
 } from './rpc.js'
 import type { RingId } from './id.js'
 import type { ChordRecord, RangeDigest, RecordSummary } from './record.js'
@@ -21,7 +22,7 @@ export class SelfShortcut implements RingRpc {
 
   constructor (private readonly rpc: RingRpc, private readonly self: NodeRef, private readonly local: LocalNode) {}
 
-  async getNeighbours (to: NodeRef, options?: RpcOptions): Promise<Neighbours> {
+  async getNeighbours (to: NodeRef, options?: RpcOptions): Promise<NeighboursReply> {
     return this.isSelf(to) ? structuredClone(this.local.ringHandler.onGetNeighbours(this.self)) : this.rpc.getNeighbours(to, options)
   }
 
@@ -45,10 +46,8 @@ export class SelfShortcut implements RingRpc {
     await this.rpc.leaving(to, neighbours, options)
   }
 
-  async ping (to: NodeRef, options?: RpcOptions): Promise<void> {
-    if (!this.isSelf(to)) {
-      await this.rpc.ping(to, options)
-    }
+  async ping (to: NodeRef, options?: PingOptions): Promise<PingReply> {
+    return this.isSelf(to) ? this.local.ringHandler.onPing(this.self, options?.neighboursDigest) : this.rpc.ping(to, options)
   }
 
   async delegateLookup (to: NodeRef, id: RingId, options?: RpcOptions): Promise<NodeRef[]> {

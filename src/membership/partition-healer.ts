@@ -9,7 +9,7 @@
  * other ring; across all the nodes of both rings, one of them soon does.
  */
 import { minute } from '../units.js'
-import { Periodic } from '../chord/periodic.js'
+import { Periodic, adaptiveInterval } from '../chord/periodic.js'
 import { PROTOCOL } from '../transport/constants.js'
 import { JOIN_ATTEMPT_TIMEOUT } from './join.js'
 import { describeEntry, reachEntry } from './entry-candidate.js'
@@ -19,10 +19,20 @@ import type { ComponentLogger, Logger, PeerId, PeerStore } from '@libp2p/interfa
 import type { Multiaddr } from '@multiformats/multiaddr'
 
 /**
- * Mean time between two healing rounds. A split ring keeps working on each side, so merging
- * within a minute or two is enough, and a round costs one lookup (about log2(N) requests).
+ * Mean time between two healing rounds after the ring around the node saw a failure (a split
+ * shows itself as failures: nodes across it stop answering). A split ring keeps working on each
+ * side, so merging within a minute or two is enough, and a round costs a connection to a peer off
+ * the routing table and one lookup (about log2(N) requests).
  */
 export const HEAL_INTERVAL = 1 * minute
+
+/**
+ * Mean time between rounds once the ring has seen no failure for a while: the interval doubles
+ * after each round that merged nothing, up to this. Two rings that formed apart without any
+ * failure (a node that started alone because its bootstrap list was down) still merge, within
+ * minutes.
+ */
+export const HEAL_MAX_INTERVAL = 5 * minute
 
 /**
  * Each interval is drawn from HEAL_INTERVAL ± this fraction of it: wide, so that the nodes of a
@@ -41,11 +51,13 @@ export interface PartitionHealerComponents extends EntryDialer {
 export type HealingOutcome = 'merged' | 'unchanged' | 'failed'
 
 export interface PartitionHealerInit {
-  ring: Pick<ChordRing, 'healThrough' | 'table'>
+  ring: Pick<ChordRing, 'healThrough' | 'table' | 'watchActivity'>
   bootstrap: Multiaddr[]
   cachedPeers(): PeerId[]
-  /** mean ms between rounds; default HEAL_INTERVAL */
+  /** mean ms between rounds after a failure; default HEAL_INTERVAL */
   intervalMs?: number
+  /** mean ms between rounds once nothing fails; default the same multiple of `intervalMs` as HEAL_MAX_INTERVAL of HEAL_INTERVAL */
+  maxIntervalMs?: number
   /** ms for one round's dial and lookup; default JOIN_ATTEMPT_TIMEOUT */
   attemptTimeout?: number
   /** told how each round went (metrics listen) */
@@ -58,6 +70,7 @@ export class PartitionHealer {
   private readonly log: Logger
   private readonly loop: Periodic
   private shutdown = new AbortController()
+  private unwatch?: () => void
 
   constructor (components: PartitionHealerComponents, init: PartitionHealerInit) {
     this.components = components
@@ -68,12 +81,16 @@ export class PartitionHealer {
         // healed first: an optional call whose function is missing would not evaluate its argument
         const healed = await this.healOnce()
         this.init.onRound?.(healed ? 'merged' : 'unchanged')
+        if (healed) {
+          // a merge is under way: look again soon
+          this.loop.wake()
+        }
       } catch (err) {
         this.init.onRound?.('failed')
         throw err
       }
     }, {
-      intervalMs: init.intervalMs ?? HEAL_INTERVAL,
+      ...adaptiveInterval(init.intervalMs, init.maxIntervalMs, { shortMs: HEAL_INTERVAL, longMs: HEAL_MAX_INTERVAL }),
       jitter: HEAL_INTERVAL_JITTER,
       // the peer picked is often down or cut off: that is what this loop is for
       onError: err => { this.log('healing round failed - %e', err) }
@@ -83,11 +100,22 @@ export class PartitionHealer {
   start (): void {
     this.shutdown = new AbortController()
     this.loop.start()
+    this.unwatch = this.init.ring.watchActivity(activity => {
+      if (activity === 'failure') {
+        this.loop.wake()
+      }
+    })
   }
 
   stop (): void {
+    this.unwatch?.()
     this.loop.stop()
     this.shutdown.abort()
+  }
+
+  /** ms between rounds at the moment (backed off while nothing fails) */
+  get intervalMs (): number {
+    return this.loop.intervalMs
   }
 
   /** One round through one random candidate; resolves to whether our successor changed */

@@ -53,8 +53,8 @@ export interface ChordNodeOptions extends ChordInit {
   mailbox?: Pick<ChordMailboxInit, 'stampDifficulty' | 'acceptance'>
   /** caps on inbound connections per address and subnet, and the slots strangers cannot take */
   connectionLimits?: ChordLibp2pOptions['connectionLimits']
-  /** lower-level libp2p settings: extra transports, connection gater, DNS resolver */
-  libp2p?: Pick<ChordLibp2pOptions, 'transports' | 'connectionGater' | 'dns'>
+  /** lower-level libp2p settings: extra transports, connection gater, DNS resolver, connection monitor */
+  libp2p?: Pick<ChordLibp2pOptions, 'transports' | 'connectionGater' | 'dns' | 'connectionMonitor'>
 }
 
 /** The services a `ChordNode`'s libp2p node runs besides identify, ping and peer exchange */

@@ -40,6 +40,21 @@ export const INBOUND_CONNECTIONS_PER_SECOND_PER_IP = 100
  */
 export const MAX_INCOMING_PENDING_CONNECTIONS = 32
 
+/**
+ * libp2p's connection monitor, off unless asked for. It pings every open connection (by default
+ * every 10 s, on a new stream each time) and closes those that stop answering. A ring node keeps
+ * a connection to each of its fingers and neighbours and to the nodes that have it as theirs
+ * (about 20 in a quiet ring of 32, over 50 in one of 128), so at 10 s it cost a quiet node more
+ * CPU (4 ms a second) and traffic (1 KB a second) than all of ring maintenance, and still half a
+ * millisecond a second at 5 minutes in a ring of 128. What it is for is done without it: the ring
+ * finds dead neighbours by its own checks and deadlines, and a /chord request that times out on a
+ * connection that carries nothing else closes it, so that the next request to that peer dials
+ * afresh (transport/rpc-client.ts); connections nobody uses are closed by TCP once Yamux's
+ * keep-alive pings go unanswered (its retransmission timeout, about a quarter of an hour).
+ * `createChordNode({ libp2p: { connectionMonitor: {} } })` turns it back on.
+ */
+export const CONNECTION_MONITOR = { enabled: false }
+
 export interface ChordLibp2pOptions {
   /** the node's identity; a new Ed25519 key when omitted */
   privateKey?: PrivateKey
@@ -62,6 +77,8 @@ export interface ChordLibp2pOptions {
   connectionLimits?: Partial<ConnectionLimits>
   /** resolves /dnsaddr and /dns* addresses; tests inject a fake resolver */
   dns?: Libp2pOptions['dns']
+  /** libp2p's connection monitor; default CONNECTION_MONITOR (off) */
+  connectionMonitor?: Libp2pOptions['connectionMonitor']
   /**
    * Answer and ask /chord/px/1.0.0 peer exchange, with these settings when an object is given;
    * default on. A client-mode node, which holds no ring position, turns it off.
@@ -111,6 +128,7 @@ export async function createChordLibp2p<Services extends Record<string, unknown>
       maxIncomingPendingConnections: MAX_INCOMING_PENDING_CONNECTIONS
     },
     dns: options.dns,
+    connectionMonitor: options.connectionMonitor ?? CONNECTION_MONITOR,
     services: {
       identify: identify(),
       ping: ping(),

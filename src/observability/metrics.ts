@@ -21,7 +21,7 @@ import type { Libp2p } from '@libp2p/interface'
 
 /** What the gauges read at each scrape */
 export interface WatchedNode {
-  ring: Pick<ChordRing, 'self' | 'table' | 'lastStabilizedAt'>
+  ring: Pick<ChordRing, 'self' | 'table' | 'lastStabilizedAt' | 'maintenanceIntervals'>
   store: Pick<RecordStore, 'stats'>
   libp2p: Pick<Libp2p, 'getConnections'>
   /** about how many nodes the ring has, from the spacing of the successors */
@@ -194,6 +194,17 @@ class PrometheusNodeMetrics implements NodeMetrics {
     gauge('chord_last_stabilize_timestamp_seconds', 'When the last stabilize round finished, seconds since the epoch; 0 before the first', () => (ring.lastStabilizedAt ?? 0) / 1000)
     gauge('chord_libp2p_connections', 'Open libp2p connections', () => libp2p.getConnections().length)
     gauge('chord_ring_size_estimate', 'About how many nodes the ring has, as this node can tell: exact while its successor list holds the whole rest of the ring, else from how densely its successors sit after it', () => node.ringSize())
+    const intervals: Gauge<'loop'> = new Gauge({
+      name: 'chord_maintenance_interval_seconds',
+      help: 'The interval each maintenance loop works at now: its short one while the ring around the node changes, longer while nothing does',
+      labelNames: ['loop'],
+      registers,
+      collect: () => {
+        for (const [loop, ms] of Object.entries(ring.maintenanceIntervals)) {
+          intervals.set({ loop }, ms / 1000)
+        }
+      }
+    })
 
     new Gauge({ name: 'chord_node_info', help: 'Always 1, labelled with the node\'s PeerId and ring position', labelNames: ['peer_id', 'ring_id'], registers })
       .set({ peer_id: ring.self.peer, ring_id: ringIdToHex(ring.self.id) }, 1)

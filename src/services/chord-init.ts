@@ -20,8 +20,10 @@ import type { RequestLimits } from '../transport/request-limits.js'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
 export interface ChordTimers extends CoreTimers {
-  /** mean ms between two partition-healing rounds */
+  /** mean ms between two partition-healing rounds after a failure */
   healIntervalMs?: number
+  /** mean ms between two partition-healing rounds once nothing fails (see RingTimers for the default) */
+  healMaxIntervalMs?: number
   /** ms between two saves of the peer cache */
   peerCacheSaveIntervalMs?: number
 }
@@ -104,7 +106,7 @@ export function resolveChordInit (init: ChordInit = {}): ChordSettings {
   if (init.dataDir != null && (typeof init.dataDir !== 'string' || init.dataDir === '')) {
     throw new InvalidOptionsError('dataDir must be a non-empty directory path')
   }
-  // a timer left undefined is the default, as one left out
+  // a timer given as undefined is one left out: it keeps its default
   const timers: ChordTimers = Object.fromEntries(Object.entries(init.timers ?? {}).filter(([, value]) => value !== undefined))
   for (const [name, value] of Object.entries(timers)) {
     positiveMs(`timers.${name}`, value)

@@ -56,7 +56,7 @@ import type { NodeDatabase } from '../storage/database.js'
 import type { Identity } from '../mailbox/identity.js'
 import type { PublicKey } from '../mailbox/public-key.js'
 import type { PublishOptions, PublishResult, ResolvedRecord } from '../owned/owned-records.js'
-import type { Logger, PeerId, Startable } from '@libp2p/interface'
+import type { Connection, Logger, PeerId, Startable } from '@libp2p/interface'
 
 /** ms a graceful stop may spend handing each namespace's records to the successor before it leaves anyway */
 export const HANDOFF_ON_STOP_TIMEOUT = 10_000
@@ -86,6 +86,7 @@ export class ChordService implements Startable {
   readonly [serviceDependencies]: string[] = ['@libp2p/identify']
 
   private readonly settings: ChordSettings
+  private readonly components: ChordComponents
   private readonly view: NodeView
   private readonly log: Logger
   private readonly database: NodeDatabase
@@ -113,6 +114,7 @@ export class ChordService implements Startable {
 
   constructor (components: ChordComponents, settings: ChordSettings) {
     this.settings = settings
+    this.components = components
     this.view = nodeView(components)
     this.log = components.logger.forComponent('libp2p-chord:chord')
     const self: NodeRef = { id: ringIdOf(components.peerId), peer: components.peerId.toString() }
@@ -174,6 +176,7 @@ export class ChordService implements Startable {
         bootstrap: this.othersToJoin(),
         cachedPeers: () => this.peerCacheKeeper.cachedPeers(),
         intervalMs: settings.timers.healIntervalMs,
+        maxIntervalMs: settings.timers.healMaxIntervalMs,
         attemptTimeout: settings.joinAttemptTimeoutMs,
         onRound: outcome => { this.metricsSink.healingRound(outcome) }
       })
@@ -310,6 +313,7 @@ export class ChordService implements Startable {
   async start (): Promise<void> {
     this.rpc.start()
     await this.server.start()
+    this.components.events.addEventListener('connection:close', this.onConnectionClose)
     this.running = true
   }
 
@@ -339,6 +343,7 @@ export class ChordService implements Startable {
 
   async stop (): Promise<void> {
     this.running = false
+    this.components.events.removeEventListener('connection:close', this.onConnectionClose)
     await this.server.stop()
     await this.rpc.stop()
   }
@@ -389,6 +394,14 @@ export class ChordService implements Startable {
       await joinRing(this.view, { ...plan, signal: joining.signal, log: this.log, join: async (entry, options) => this.core.join(entry, options) })
     } finally {
       this.joining = undefined
+    }
+  }
+
+  /** A node that crashes or stops closes its connections: the ring checks that neighbour at once */
+  private readonly onConnectionClose = (event: CustomEvent<Connection>): void => {
+    const peer = event.detail.remotePeer
+    if (this.running && this.view.getConnections(peer).length === 0) {
+      this.core.ring.disconnected(peer.toString())
     }
   }
 

@@ -6,10 +6,11 @@
  */
 import { PeerExchange } from '../peer-exchange/peer-exchange.js'
 import type {
-  AbortOptions, ComponentLogger, Connection, PeerId, PeerStore, PrivateKey, Stream, StreamHandler, StreamHandlerOptions
+  AbortOptions, ComponentLogger, Connection, Libp2pEvents, PeerId, PeerStore, PrivateKey, Stream, StreamHandler, StreamHandlerOptions
 } from '@libp2p/interface'
 import type { AddressManager, ConnectionManager, Registrar } from '@libp2p/interface-internal'
 import type { Multiaddr } from '@multiformats/multiaddr'
+import type { TypedEventTarget } from 'main-event'
 
 export interface ChordComponents {
   peerId: PeerId
@@ -19,6 +20,8 @@ export interface ChordComponents {
   registrar: Registrar
   connectionManager: ConnectionManager
   addressManager: AddressManager
+  /** libp2p's events: the ring hears of closed connections to its neighbours */
+  events: TypedEventTarget<Libp2pEvents>
 }
 
 /** libp2p's node methods the parts use */

@@ -36,9 +36,9 @@ import type { WirePeers } from './wire-peers.js'
 import type { RingId } from '../chord/id.js'
 import type { ChordRecord, RangeDigest, RecordSummary } from '../chord/record.js'
 import type {
-  DeletionRpc, FindSuccessorReply, NamespaceName, Neighbours, NodeRef, RecordRpc, RingRpc, RpcOptions, SignedDeletion
+  DeletionRpc, FindSuccessorReply, NamespaceName, Neighbours, NeighboursReply, NodeRef, PingOptions, PingReply, RecordRpc, RingRpc, RpcOptions, SignedDeletion
 } from '../chord/rpc.js'
-import type { Logger, PeerId, Startable } from '@libp2p/interface'
+import type { Connection, Logger, PeerId, Startable } from '@libp2p/interface'
 
 export interface RpcClientInit {
   /** checks and stores the peers named in answers; shared with the request server */
@@ -102,10 +102,11 @@ export class RpcClient implements RingRpc, Startable {
     return this.namespaces[name]
   }
 
-  async getNeighbours (to: NodeRef, options?: RpcOptions): Promise<Neighbours> {
+  async getNeighbours (to: NodeRef, options?: RpcOptions): Promise<NeighboursReply> {
     const { response, peerId } = await this.exchange(to, { type: MessageType.GET_NEIGHBOURS }, options)
     // decodeResponse made sure an OK answer carries neighbours
-    return this.wirePeers.decodeNeighbours(response.neighbours ?? { successors: [] }, peerId)
+    const neighbours = await this.wirePeers.decodeNeighbours(response.neighbours ?? { successors: [] }, peerId)
+    return response.neighboursDigest == null ? neighbours : { ...neighbours, digest: response.neighboursDigest }
   }
 
   async notify (to: NodeRef, options?: RpcOptions): Promise<void> {
@@ -128,8 +129,9 @@ export class RpcClient implements RingRpc, Startable {
     await this.exchange(to, { type: MessageType.LEAVING, neighbours: await this.wirePeers.encodeNeighbours(neighbours) }, options)
   }
 
-  async ping (to: NodeRef, options?: RpcOptions): Promise<void> {
-    await this.exchange(to, { type: MessageType.PING }, options)
+  async ping (to: NodeRef, options?: PingOptions): Promise<PingReply> {
+    const { response } = await this.exchange(to, { type: MessageType.PING, neighboursDigest: options?.neighboursDigest }, options)
+    return response.neighboursDigest == null ? {} : { neighboursDigest: response.neighboursDigest }
   }
 
   async delegateLookup (to: NodeRef, id: RingId, options?: RpcOptions): Promise<NodeRef[]> {
@@ -178,6 +180,9 @@ export class RpcClient implements RingRpc, Startable {
         response = decodeResponse(await pooled.framed.read({ signal }), request.type)
       } catch (err: any) {
         this.pool.discard(pooled, err)
+        if (deadline.signal.aborted) {
+          this.closeIfIdle(pooled.connection, peerId)
+        }
         throw err
       }
       this.pool.release(pooled)
@@ -197,6 +202,21 @@ export class RpcClient implements RingRpc, Startable {
     }
     observe('ok')
     return { response, peerId }
+  }
+
+  /**
+   * A request timed out and nothing else runs on its connection: close the connection, so that
+   * the next request to the peer dials afresh. A peer that went away without closing it (its
+   * machine died, its link went down) leaves a connection that libp2p would go on handing out
+   * until TCP gives up on it, a quarter of an hour later; if the peer came back in the meantime,
+   * it stays unreachable until then. A connection that carries other streams is kept: something
+   * on it still works, or waits, and closing it would cut that off.
+   */
+  private closeIfIdle (connection: Connection, peerId: PeerId): void {
+    if (connection.status === 'open' && connection.streams.every(stream => stream.status !== 'open')) {
+      this.log('closing the connection to %p on which a request timed out: nothing else runs on it', peerId)
+      connection.abort(new RequestTimeoutError('a request timed out on this connection and nothing else runs on it'))
+    }
   }
 }
 

@@ -34,6 +34,8 @@ export interface StreamPoolInit {
 /** A stream lent to one caller for one request: give it back with `release` or `discard` */
 export interface PooledStream {
   readonly peer: PeerId
+  /** the connection the stream runs on */
+  readonly connection: Connection
   readonly stream: Stream
   readonly framed: FramedStream
 }
@@ -142,7 +144,7 @@ export class StreamPool {
     const connection = await this.components.dial(peer, options)
     const stream = await connection.newStream(this.init.protocol, { signal: options.signal })
     this.log.trace('opened stream %s to %p', stream.id, peer)
-    return { peer, stream, framed: frameStream(stream, this.init.maxMessageSize) }
+    return { peer, connection, stream, framed: frameStream(stream, this.init.maxMessageSize) }
   }
 
   private takeIdle (streams: PeerStreams): PooledStream | undefined {

@@ -37,7 +37,7 @@ import type { PeerId } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { Uint8ArrayList } from 'uint8arraylist'
 
-export interface PingRequest { type: MessageType.PING }
+export interface PingRequest { type: MessageType.PING, neighboursDigest?: number }
 export interface GetNeighboursRequest { type: MessageType.GET_NEIGHBOURS }
 export interface NotifyRequest { type: MessageType.NOTIFY }
 export interface FindSuccessorRequest { type: MessageType.FIND_SUCCESSOR, target: RingId }
@@ -71,6 +71,7 @@ export function decodeRequest (bytes: Uint8Array | Uint8ArrayList): ValidRequest
   }))
   switch (request.type) {
     case MessageType.PING:
+      return request.neighboursDigest == null ? { type: request.type } : { type: request.type, neighboursDigest: request.neighboursDigest }
     case MessageType.GET_NEIGHBOURS:
     case MessageType.NOTIFY:
       return { type: request.type }

@@ -2,13 +2,19 @@
  * Real libp2p rings on 127.0.0.1 for integration tests: start N nodes that join one at a time
  * through different existing nodes, and check the ring against the sorted list of ring ids.
  */
+import { keyPosition, ringIdFromBytes } from '../../src/chord/id.js'
 import { createChordNode } from '../../src/index.js'
 import { internalsOf } from '../../src/testing.js'
 import { waitFor } from './wait-for.js'
 import type { ChordNode, ChordNodeOptions } from '../../src/index.js'
 import type { ChordRing } from '../../src/chord/ring.js'
 
-/** Maintenance intervals short enough for tests to converge in a second or two */
+/**
+ * Maintenance intervals short enough for tests to converge in a second or two. These are the
+ * short intervals of the adaptive loops; the long ones they back off to while nothing changes
+ * are the same multiple of them as the defaults' (stabilize: 3 s), and the successor is checked
+ * every three stabilize intervals (300 ms).
+ */
 export const FAST_TIMERS = {
   stabilizeIntervalMs: 100,
   fixFingersIntervalMs: 50,
@@ -47,6 +53,49 @@ export async function startRing (count: number, options: ChordNodeOptions = {}, 
   }
   await waitForConsistentRing(nodes, consistentTimeoutMs)
   return nodes
+}
+
+/**
+ * Start `seeds` nodes one after another, then the other `count - seeds` all at once, each
+ * joining through one of the seeds: a burst of joins, as when many nodes start together. Each
+ * keeps trying in the background when an attempt times out (as attempts do when all of them
+ * share one busy core). Resolves once every node has joined (the ring is not settled yet).
+ */
+export async function startBurst (count: number, seeds: number, options: ChordNodeOptions = {}, joinDeadlineMs = 120_000): Promise<ChordNode[]> {
+  const nodes = [await startNode(undefined, options)]
+  for (let i = 1; i < Math.min(seeds, count); i++) {
+    nodes.push(await startNode(nodes[i - 1], options))
+  }
+  const seeded = [...nodes]
+  nodes.push(...await Promise.all(Array.from({ length: count - nodes.length }, async (_, i) =>
+    startNode(seeded[i % seeded.length], { ...options, joinInBackground: true }))))
+  try {
+    await waitFor(() => nodes.every(node => node.status === 'joined'), `all ${count} nodes to join`, joinDeadlineMs)
+  } catch (err) {
+    await stopAll(nodes)
+    throw err
+  }
+  return nodes
+}
+
+/**
+ * Whether a lookup of each of `keys` random positions, asked of every node, names the position's
+ * true owner (by the sorted list of ring ids); a lookup that fails counts as wrong. Lookups go
+ * one at a time and the check ends at the first wrong one, so that checking a ring that is not
+ * there yet adds little load to it.
+ */
+export async function lookupsAllCorrect (nodes: ChordNode[], keys: number): Promise<boolean> {
+  for (let k = 0; k < keys; k++) {
+    const key = `key-${k}-${Math.random()}`
+    const owner = expectedOwner(nodes, ringIdFromBytes(keyPosition(key))).peerId
+    for (const node of nodes) {
+      const answer = await node.lookup(key).catch(() => undefined)
+      if (answer?.peerId.equals(owner) !== true) {
+        return false
+      }
+    }
+  }
+  return true
 }
 
 /** The ring core of a node: its routing table, lookups and maintenance */

@@ -13,7 +13,7 @@ import type { RingId } from '../../src/chord/id.js'
 import type { RecordStore } from '../../src/chord/record.js'
 import type { Replication } from '../../src/chord/replication.js'
 import type { ChordRing } from '../../src/chord/ring.js'
-import type { DeletionRpc, FindSuccessorReply, NamespaceName, Neighbours, NodeRef, RecordRpc, RingRpc } from '../../src/chord/rpc.js'
+import type { DeletionRpc, FindSuccessorReply, NamespaceName, NeighboursReply, NodeRef, PingReply, RecordRpc, RingRpc } from '../../src/chord/rpc.js'
 
 export class NodeDownError extends Error {
   name = 'NodeDownError'
@@ -208,11 +208,11 @@ export class Simulator {
     }
     return {
       namespace: name => namespaces[name],
-      getNeighbours: async (to): Promise<Neighbours> => copy(target(to, 'getNeighbours').onGetNeighbours(self)),
+      getNeighbours: async (to): Promise<NeighboursReply> => copy(target(to, 'getNeighbours').onGetNeighbours(self)),
       notify: async (to): Promise<void> => { target(to, 'notify').onNotify(self) },
       findSuccessor: async (to, id): Promise<FindSuccessorReply> => copy(target(to, 'findSuccessor').onFindSuccessor(self, id)),
       leaving: async (to, neighbours): Promise<void> => { target(to, 'leaving').onLeaving(self, copy(neighbours)) },
-      ping: async (to): Promise<void> => { target(to, 'ping') },
+      ping: async (to, options): Promise<PingReply> => copy(target(to, 'ping').onPing(self, options?.neighboursDigest)),
       delegateLookup: async (to, id) => copy(await target(to, 'delegateLookup').onDelegatedLookup(self, id))
     }
   }

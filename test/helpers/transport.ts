@@ -8,7 +8,8 @@ import { WirePeers } from '../../src/transport/wire-peers.js'
 import type { RingId } from '../../src/chord/id.js'
 import type { ChordRecord, RangeDigest, RecordSummary } from '../../src/chord/record.js'
 import type {
-  ChordRpcHandler, DeletionRpc, FindSuccessorReply, NamespaceHandler, NamespaceName, Neighbours, NodeRef, RecordRpc, RecordRpcHandler, RpcOptions
+  ChordRpcHandler, DeletionRpc, FindSuccessorReply, NamespaceHandler, NamespaceName, Neighbours, NeighboursReply, NodeRef, PingOptions, PingReply, RecordRpc,
+  RecordRpcHandler, RpcOptions
 } from '../../src/chord/rpc.js'
 import type { RequestServerInit } from '../../src/transport/request-server.js'
 import type { RpcClientInit } from '../../src/transport/rpc-client.js'
@@ -52,7 +53,7 @@ export class TransportUnderTest {
     await this.client.stop()
   }
 
-  async getNeighbours (to: NodeRef, options?: RpcOptions): Promise<Neighbours> {
+  async getNeighbours (to: NodeRef, options?: RpcOptions): Promise<NeighboursReply> {
     return this.client.getNeighbours(to, options)
   }
 
@@ -68,8 +69,8 @@ export class TransportUnderTest {
     await this.client.leaving(to, neighbours, options)
   }
 
-  async ping (to: NodeRef, options?: RpcOptions): Promise<void> {
-    await this.client.ping(to, options)
+  async ping (to: NodeRef, options?: PingOptions): Promise<PingReply> {
+    return this.client.ping(to, options)
   }
 
   async storeRecords (to: NodeRef, records: ChordRecord[], options?: RpcOptions): Promise<void> {

@@ -62,6 +62,7 @@ describe('the end-to-end encrypted mailbox on a ring of real nodes', function ()
     const refuse = async (): Promise<never> => { throw new Error('not a ring node') }
     const service = new TransportUnderTest(libp2p, {
       handler: {
+        onPing: () => ({}),
         onGetNeighbours: () => ({ successors: [] }),
         onNotify: () => {},
         onFindSuccessor: () => ({ done: false, closer: [] }),

@@ -35,6 +35,7 @@ const ANSWERS_NOTHING: ChordRpcHandler & RecordRpcHandler = {
   onFindSuccessor: () => ({ done: false, closer: [] }),
   onDelegatedLookup: async () => [],
   onLeaving: () => {},
+  onPing: () => ({}),
   onStoreRecords: async () => {},
   onFetchRecords: async () => [],
   onRangeDigest: async () => ({ count: 0, hash: new Uint8Array(32) }),

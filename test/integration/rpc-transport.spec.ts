@@ -12,7 +12,7 @@ import { createChordLibp2p } from '../../src/node/libp2p.js'
 import { ringIdOf, ringIdToWire } from '../../src/transport/ring-id.js'
 import { waitFor } from '../helpers/wait-for.js'
 import type { RingId } from '../../src/chord/id.js'
-import type { ChordRpcHandler, DeletionRpcHandler, FindSuccessorReply, Neighbours, NodeRef, RecordRpcHandler, SignedDeletion } from '../../src/chord/rpc.js'
+import type { ChordRpcHandler, DeletionRpcHandler, FindSuccessorReply, Neighbours, NeighboursReply, NodeRef, PingReply, RecordRpcHandler, SignedDeletion } from '../../src/chord/rpc.js'
 import type { ChordRecord, RangeDigest, RecordSummary } from '../../src/chord/record.js'
 import type { Peer } from '../../src/protocol/generated/chord.js'
 import type { TransportInit } from '../helpers/transport.js'
@@ -28,13 +28,22 @@ interface Call {
 /** Answers with whatever the test put in it, and remembers who asked what */
 class FakeHandler implements ChordRpcHandler, RecordRpcHandler {
   calls: Call[] = []
-  neighbours: Neighbours = { successors: [] }
+  neighbours: NeighboursReply = { successors: [] }
   reply: FindSuccessorReply = { done: false, closer: [] }
   records: ChordRecord[] = []
   digest: RangeDigest = { count: 0, hash: new Uint8Array(32) }
   failWith?: Error
 
-  onGetNeighbours (from: NodeRef): Neighbours {
+  /** what onPing answers; the digests pings brought, by sender */
+  pingReply: PingReply = {}
+  readonly digestsHeard: Array<{ from: NodeRef, digest?: number }> = []
+
+  onPing (from: NodeRef, neighboursDigest?: number): PingReply {
+    this.digestsHeard.push({ from, digest: neighboursDigest })
+    return this.pingReply
+  }
+
+  onGetNeighbours (from: NodeRef): NeighboursReply {
     this.record({ method: 'onGetNeighbours', from })
     return this.neighbours
   }
@@ -219,6 +228,26 @@ describe('the /chord/1.0.0 transport over libp2p (TCP on 127.0.0.1)', function (
       assert.deepEqual(b.handler.calls.at(-1), { method: 'onLeaving', from: a.ref, arg: leavingWith })
 
       await a.service.ping(b.ref)
+    })
+
+    it('carries neighbour digests: in PING and GET_NEIGHBOURS answers, and in a PING from a successor', async () => {
+      const [a, b] = await Promise.all([startNode(), startNode()])
+      await connect(a.libp2p, b.libp2p)
+
+      assert.deepEqual(await a.service.ping(b.ref), {}, 'a node that sends no digest')
+      b.handler.pingReply = { neighboursDigest: 0xfeedf00d }
+      assert.deepEqual(await a.service.ping(b.ref), { neighboursDigest: 0xfeedf00d })
+      b.handler.neighbours = { successors: [a.ref], digest: 7 }
+      assert.deepEqual(await a.service.getNeighbours(b.ref), { predecessor: undefined, successors: [a.ref], digest: 7 })
+
+      await a.service.ping(b.ref, { neighboursDigest: 0 })
+      await a.service.ping(b.ref, { neighboursDigest: 2 ** 32 - 1 })
+      assert.deepEqual(b.handler.digestsHeard, [
+        { from: a.ref, digest: undefined },
+        { from: a.ref, digest: undefined },
+        { from: a.ref, digest: 0 },
+        { from: a.ref, digest: 2 ** 32 - 1 }
+      ])
     })
 
     it('tells the handler who asked as the connection authenticated them', async () => {
@@ -442,6 +471,25 @@ describe('the /chord/1.0.0 transport over libp2p (TCP on 127.0.0.1)', function (
       assert.ok(elapsed >= 290 && elapsed < 2_300, `took ${elapsed} ms`)
       // the stream that timed out is reset, not reused
       await waitFor(() => chordStreams(a.libp2p, server.libp2p.peerId).length === 0, 'the timed-out stream to be reset')
+    })
+
+    it('closes a connection a request timed out on when nothing else runs on it, so that the next request dials afresh', async () => {
+      const a = await startNode({ requestTimeout: 300 })
+      const server = await startRawServer(() => undefined)
+      const serverRef = refOf(server.libp2p.peerId)
+
+      // something else open on the connection: it stays
+      const other = await openRawStream(a.libp2p, server.libp2p)
+      const busy = a.libp2p.getConnections(server.libp2p.peerId)[0]
+      await assert.rejects(a.service.ping(serverRef), RequestTimeoutError)
+      assert.equal(busy.status, 'open')
+
+      other.abort(new Error('done with it'))
+      await assert.rejects(a.service.ping(serverRef), RequestTimeoutError)
+      await waitFor(() => busy.status !== 'open', 'the idle connection to close')
+      // the next request dials a new connection
+      await assert.rejects(a.service.ping(serverRef), RequestTimeoutError)
+      assert.equal(server.requests.length, 3)
     })
 
     it('rejects with the caller\'s reason when the caller aborts', async () => {

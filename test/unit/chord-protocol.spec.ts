@@ -84,6 +84,8 @@ describe('/chord/1.0.0 wire format', () => {
       )
       const neighbours = { predecessor: wirePeer(alice), successors: [wirePeer(bob), wirePeer(alice, { addrs: [] })] }
       assert.deepEqual(decodeRequest(Request.encode({ type: MessageType.LEAVING, neighbours })), { type: MessageType.LEAVING, neighbours })
+      // a successor telling its predecessor that its neighbours changed
+      assert.deepEqual(decodeRequest(Request.encode({ type: MessageType.PING, neighboursDigest: 0xffffffff })), { type: MessageType.PING, neighboursDigest: 0xffffffff })
     })
 
     it('carries every response field', () => {
@@ -91,6 +93,10 @@ describe('/chord/1.0.0 wire format', () => {
       const gotNeighbours = decodeResponse(Response.encode({ type: MessageType.GET_NEIGHBOURS, neighbours }), MessageType.GET_NEIGHBOURS)
       assert.deepEqual(gotNeighbours.neighbours, neighbours)
       assert.equal(gotNeighbours.status, Response.Status.OK)
+      assert.equal(gotNeighbours.neighboursDigest, undefined)
+      const withDigest = decodeResponse(Response.encode({ type: MessageType.GET_NEIGHBOURS, neighbours, neighboursDigest: 12 }), MessageType.GET_NEIGHBOURS)
+      assert.equal(withDigest.neighboursDigest, 12)
+      assert.equal(decodeResponse(Response.encode({ type: MessageType.PING, neighboursDigest: 0 }), MessageType.PING).neighboursDigest, 0)
 
       const found = decodeResponse(Response.encode({ type: MessageType.FIND_SUCCESSOR, done: true, peers: [wirePeer(bob)] }), MessageType.FIND_SUCCESSOR)
       assert.equal(found.done, true)

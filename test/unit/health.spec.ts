@@ -27,7 +27,7 @@ function healthyNode (): HealthComponents & { table: RoutingTable, pings: NodeRe
     state: 'joined',
     libp2p: { status: 'started', getMultiaddrs: () => [multiaddr('/ip4/127.0.0.1/tcp/4001')] },
     ring: { table, clientMode: false, stabilizeIntervalMs: INTERVAL, lastStabilizedAt: Date.now(), maintenanceStartedAt: Date.now() - 5000 },
-    rpc: { ping: async to => { pings.push(to) } },
+    rpc: { ping: async to => { pings.push(to); return {} } },
     store: { stats: () => ({ records: 2, bytes: 300 }), put: async () => NOTHING_WRITTEN },
     status: () => world.state
   }

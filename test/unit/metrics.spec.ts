@@ -14,7 +14,7 @@ interface World {
   metrics: NodeMetrics
   table: RoutingTable
   stats: StoreStats
-  ring: { lastStabilizedAt?: number }
+  ring: { lastStabilizedAt?: number, intervals: { stabilize: number, fixFingers: number, checkPredecessor: number } }
   connections: number
   ringSize: number
 }
@@ -22,12 +22,19 @@ interface World {
 /** Metrics over a routing table, a store's counters and a connection count the test sets */
 function world (): World {
   const table = new RoutingTable(node(10n), { successorListLength: 8 })
-  const state: Omit<World, 'metrics'> = { table, stats: { records: 0, bytes: 0 }, ring: {}, connections: 0, ringSize: 1 }
+  const state: Omit<World, 'metrics'> = {
+    table,
+    stats: { records: 0, bytes: 0 },
+    ring: { intervals: { stabilize: 1000, fixFingers: 1000, checkPredecessor: 2000 } },
+    connections: 0,
+    ringSize: 1
+  }
   const watched: WatchedNode = {
     ring: {
       self: table.self,
       table,
-      get lastStabilizedAt () { return state.ring.lastStabilizedAt }
+      get lastStabilizedAt () { return state.ring.lastStabilizedAt },
+      get maintenanceIntervals () { return state.ring.intervals }
     },
     store: { stats: () => state.stats },
     libp2p: { getConnections: () => new Array(state.connections) },
@@ -163,6 +170,18 @@ describe('node metrics', () => {
     assert.equal(metricSum(text, 'chord_ring_size_estimate'), 42)
   })
 
+  it('reports the interval each maintenance loop works at, as it backs off', async () => {
+    const w = world()
+    let text = await w.metrics.expose()
+    assert.equal(metricSum(text, 'chord_maintenance_interval_seconds', { loop: 'stabilize' }), 1)
+    assert.equal(metricSum(text, 'chord_maintenance_interval_seconds', { loop: 'checkPredecessor' }), 2)
+    w.ring.intervals = { stabilize: 30_000, fixFingers: 16_000, checkPredecessor: 60_000 }
+    text = await w.metrics.expose()
+    assert.equal(metricSum(text, 'chord_maintenance_interval_seconds', { loop: 'stabilize' }), 30)
+    assert.equal(metricSum(text, 'chord_maintenance_interval_seconds', { loop: 'fixFingers' }), 16)
+    assert.equal(metricSum(text, 'chord_maintenance_interval_seconds', { loop: 'checkPredecessor' }), 60)
+  })
+
   it('keeps each node\'s metrics apart, though several run in one process', async () => {
     const first = world()
     const second = world()
@@ -190,7 +209,7 @@ describe('node metrics', () => {
     const swapped: typeof nodeMetrics = browserMetrics
     const { table } = world()
     const metrics = swapped.createNodeMetrics()
-    metrics.watch({ ring: { self: table.self, table, lastStabilizedAt: undefined }, store: { stats: () => ({ records: 0, bytes: 0 }) }, libp2p: { getConnections: () => [] }, ringSize: () => 1 })
+    metrics.watch({ ring: { self: table.self, table, lastStabilizedAt: undefined, maintenanceIntervals: { stabilize: 1000, fixFingers: 1000, checkPredecessor: 2000 } }, store: { stats: () => ({ records: 0, bytes: 0 }) }, libp2p: { getConnections: () => [] }, ringSize: () => 1 })
     metrics.lookupFinished({ ok: true, hops: 1, durationMs: 1 })
     assert.deepEqual(await metrics.observePut(async () => ({ replicas: 2 })), { replicas: 2 })
     await assert.rejects(metrics.observeGet(async () => { throw new Error('no replica') }), /no replica/)

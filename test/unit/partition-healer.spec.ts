@@ -7,6 +7,7 @@ import { HEAL_INTERVAL_JITTER, PartitionHealer } from '../../src/membership/part
 import { ringIdOf } from '../../src/transport/ring-id.js'
 import { silentLogger } from '../helpers/logger.js'
 import { waitFor } from '../helpers/wait-for.js'
+import type { RingActivityListener } from '../../src/chord/ring.js'
 import type { NodeRef } from '../../src/chord/rpc.js'
 import type { PartitionHealerComponents, PartitionHealerInit } from '../../src/membership/partition-healer.js'
 import type { AbortOptions, Peer, PeerId, PeerStore } from '@libp2p/interface'
@@ -30,6 +31,7 @@ class World {
   readonly stored: Peer[] = []
   readonly behindAddress = new Map<string, PeerId>()
   readonly healedThrough: string[] = []
+  readonly activityListeners = new Set<RingActivityListener>()
   tableNodes: PeerId[] = []
   cached: PeerId[] = []
   bootstrap: Multiaddr[] = []
@@ -69,6 +71,10 @@ class World {
         healThrough: async (entry: NodeRef) => {
           this.healedThrough.push(entry.peer)
           return false
+        },
+        watchActivity: (listener: RingActivityListener) => {
+          this.activityListeners.add(listener)
+          return () => { this.activityListeners.delete(listener) }
         }
       } as unknown as PartitionHealerInit['ring'],
       bootstrap: this.bootstrap,
@@ -139,5 +145,30 @@ describe('the partition healer', function () {
     // the healer's doing, so only the lower bound is asserted
     const shortest = intervalMs * (1 - HEAL_INTERVAL_JITTER)
     assert.ok(took >= 5 * shortest - 5, `five rounds took ${took} ms`)
+  })
+
+  it('backs off while the ring sees no failure, and is back at the short interval as soon as it sees one', async () => {
+    const world = new World(await newPeerId())
+    world.cached = [await newPeerId()]
+    const intervalMs = 10
+    const maxIntervalMs = 2_000
+    healer = new PartitionHealer(world.components(), world.init({ intervalMs, maxIntervalMs }))
+    healer.start()
+    const backedOff = healer
+    await waitFor(() => backedOff.intervalMs === maxIntervalMs, 'the long interval', 20_000)
+    const rounds = world.healedThrough.length
+
+    // a neighbour change is no reason to look for another ring; a failure is
+    for (const listener of world.activityListeners) {
+      listener('neighbours')
+    }
+    assert.equal(healer.intervalMs, maxIntervalMs)
+    for (const listener of world.activityListeners) {
+      listener('failure')
+    }
+    assert.equal(healer.intervalMs, intervalMs)
+    const took = await waitFor(() => world.healedThrough.length > rounds, 'a round after the failure', 10_000)
+    // the backed-off wait would have lasted at least this long
+    assert.ok(took < maxIntervalMs * (1 - HEAL_INTERVAL_JITTER), `the next round came ${took} ms after the failure`)
   })
 })

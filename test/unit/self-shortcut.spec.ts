@@ -25,7 +25,7 @@ function transport (sent: string[]): RingRpc {
     notify: async to => { refuse(to, 'notify') },
     findSuccessor: async to => { refuse(to, 'findSuccessor'); return { done: false, closer: [] } },
     leaving: async to => { refuse(to, 'leaving') },
-    ping: async to => { refuse(to, 'ping') },
+    ping: async to => { refuse(to, 'ping'); return {} },
     delegateLookup: async to => { refuse(to, 'delegateLookup'); return [] },
     namespace: () => namespace
   }
@@ -35,6 +35,7 @@ describe('calls a node addresses to itself', () => {
   it('answers requests addressed to itself without the network', async () => {
     const asked: Array<{ from: NodeRef, id: bigint }> = []
     const ring: ChordRpcHandler = {
+      onPing: () => ({}),
       onGetNeighbours: () => ({ successors: [other] }),
       onNotify: () => {},
       onFindSuccessor: (from, id) => { asked.push({ from, id }); return { done: true, successors: [self] } },

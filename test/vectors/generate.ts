@@ -318,6 +318,8 @@ async function main (): Promise<void> {
   const chord = [
     req('PING request', { type: 'PING' }),
     res('PING answer', { type: 'PING' }, 'status OK is the default, so an OK answer without fields is just its type'),
+    req('PING request from a successor whose neighbours changed', { type: 'PING', neighboursDigest: 3735928559 }, 'its new neighbours digest, field 14'),
+    res('PING answer with the neighbours digest', { type: 'PING', neighboursDigest: 305419896 }, 'field 12; a node that computes no digest leaves it out'),
     req('NOTIFY request', { type: 'NOTIFY' }),
     req('GET_NEIGHBOURS request', { type: 'GET_NEIGHBOURS' }),
     res('GET_NEIGHBOURS answer', { type: 'GET_NEIGHBOURS', neighbours: { predecessor: wirePeer(n3), successors: [wirePeer(n2)] } },

@@ -1,5 +1,6 @@
 /**
- * GET_NEIGHBOURS: our predecessor and successor list, what a stabilize round asks its successor.
+ * GET_NEIGHBOURS: our predecessor and successor list, what a stabilize round asks its successor,
+ * with their digest (see PING).
  */
 import type { Asker, RequestHandler, RequestHandlersInit } from './handler.js'
 import type { GetNeighboursRequest } from '../validate.js'
@@ -9,7 +10,7 @@ export class GetNeighboursHandler implements RequestHandler<GetNeighboursRequest
   constructor (private readonly init: RequestHandlersInit) {}
 
   async handle (from: Asker, _request: GetNeighboursRequest): Promise<Partial<Response>> {
-    const neighbours = this.init.node.ringHandler.onGetNeighbours(from.node)
-    return { neighbours: await this.init.wirePeers.encodeNeighbours(neighbours) }
+    const { digest, ...neighbours } = this.init.node.ringHandler.onGetNeighbours(from.node)
+    return { neighbours: await this.init.wirePeers.encodeNeighbours(neighbours), neighboursDigest: digest }
   }
 }

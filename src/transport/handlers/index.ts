@@ -23,7 +23,7 @@ export type RequestHandlers = {
 
 export function createRequestHandlers (init: RequestHandlersInit): RequestHandlers {
   return {
-    [MessageType.PING]: new PingHandler(),
+    [MessageType.PING]: new PingHandler(init),
     [MessageType.GET_NEIGHBOURS]: new GetNeighboursHandler(init),
     [MessageType.NOTIFY]: new NotifyHandler(init),
     [MessageType.FIND_SUCCESSOR]: new FindSuccessorHandler(init),
