@@ -78,7 +78,8 @@ const request: fc.Arbitrary<Request> = fc.record({
   owner: fc.option(sized(65), { nil: undefined }),
   ids: fc.array(sized(32), { maxLength: 3 }),
   signedAt: fc.option(time, { nil: undefined }),
-  signature: fc.option(sized(64), { nil: undefined })
+  signature: fc.option(sized(64), { nil: undefined }),
+  neighboursDigest: fc.option(fc.integer({ min: 0, max: 2 ** 32 - 1 }), { nil: undefined })
 })
 
 const pxRequest: fc.Arbitrary<PxRequest> = fc.record({ numPeers: fc.oneof(fc.integer({ min: 0, max: 40 }), fc.nat(), fc.constant(2 ** 32 - 1)) })
