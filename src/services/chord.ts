@@ -56,7 +56,7 @@ import type { NodeDatabase } from '../storage/database.js'
 import type { Identity } from '../mailbox/identity.js'
 import type { PublicKey } from '../mailbox/public-key.js'
 import type { PublishOptions, PublishResult, ResolvedRecord } from '../owned/owned-records.js'
-import type { Connection, Logger, PeerId, Startable } from '@libp2p/interface'
+import type { Connection, Logger, Peer, PeerId, PeerUpdate, Startable } from '@libp2p/interface'
 
 /** ms a graceful stop may spend handing each namespace's records to the successor before it leaves anyway */
 export const HANDOFF_ON_STOP_TIMEOUT = 10_000
@@ -97,6 +97,7 @@ export class ChordService implements Startable {
   private readonly peerCache: PeerCache
   private readonly metricsSink: NodeMetrics
   private readonly rpc: RpcClient
+  private readonly wirePeers: WirePeers
   private readonly core: RingNode
   private readonly server: RequestServer
   /** every remote peer's budgets, shared by the protocols of the node */
@@ -126,9 +127,9 @@ export class ChordService implements Startable {
     this.peerCache = new PeerCache(this.database)
     this.metricsSink = createNodeMetrics()
 
-    const wirePeers = new WirePeers(this.view)
+    this.wirePeers = new WirePeers(this.view)
     this.rpc = new RpcClient(this.view, {
-      wirePeers,
+      wirePeers: this.wirePeers,
       requestTimeout: settings.requestTimeoutMs,
       onRequestSent: request => { this.metricsSink.requestSent(request) }
     })
@@ -158,7 +159,7 @@ export class ChordService implements Startable {
     this.owned = new OwnedRecords({ replication: ownedReplication, ttl: settings.ttl })
     this.server = new RequestServer(this.view, {
       node: this.core,
-      wirePeers,
+      wirePeers: this.wirePeers,
       limiter: this.limiter,
       onServed: request => { this.metricsSink.requestServed(request) }
     })
@@ -314,6 +315,7 @@ export class ChordService implements Startable {
     this.rpc.start()
     await this.server.start()
     this.components.events.addEventListener('connection:close', this.onConnectionClose)
+    this.components.events.addEventListener('peer:update', this.onPeerUpdate)
     this.running = true
   }
 
@@ -344,6 +346,7 @@ export class ChordService implements Startable {
   async stop (): Promise<void> {
     this.running = false
     this.components.events.removeEventListener('connection:close', this.onConnectionClose)
+    this.components.events.removeEventListener('peer:update', this.onPeerUpdate)
     await this.server.stop()
     await this.rpc.stop()
   }
@@ -405,6 +408,14 @@ export class ChordService implements Startable {
     }
   }
 
+  private readonly onPeerUpdate = (event: CustomEvent<PeerUpdate>): void => {
+    const { peer, previous } = event.detail
+    // tags change every second; only a change of addresses concerns the wire
+    if (addressList(peer) !== addressList(previous)) {
+      this.wirePeers.addressesChanged(peer.id)
+    }
+  }
+
   /** The bootstrap addresses that do not name this node */
   private othersToJoin (): ReturnType<typeof addressesOfOthers> {
     return addressesOfOthers(this.settings.bootstrap, this.view.peerId)
@@ -441,4 +452,9 @@ function joinOutcome (): PromiseWithResolvers<void> {
 export function chord (init: ChordInit = {}): (components: ChordComponents) => ChordService {
   const settings = resolveChordInit(init)
   return (components) => new ChordService(components, settings)
+}
+
+/** A peer's addresses as one comparable string */
+function addressList (peer?: Peer): string {
+  return peer?.addresses.map(address => address.multiaddr.toString()).join() ?? ''
 }

@@ -123,6 +123,15 @@ export class WirePeers {
     return checked
   }
 
+  /**
+   * The peer store's addresses of `peer` changed (it restarted on another port, identify told us
+   * more): the next message naming it carries the new ones rather than a copy up to
+   * WIRE_PEER_CACHE_TTL old, which would send others to dial where it no longer listens
+   */
+  addressesChanged (peer: PeerId): void {
+    this.outgoing.delete(peer.toString())
+  }
+
   async decodeNeighbours (neighbours: WireNeighbours, sender: PeerId): Promise<Neighbours> {
     const [predecessor] = neighbours.predecessor == null ? [] : await this.decode([neighbours.predecessor], sender)
     return { predecessor, successors: await this.decode(neighbours.successors, sender) }

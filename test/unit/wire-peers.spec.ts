@@ -78,6 +78,23 @@ describe('wire peers', () => {
     assert.equal(reads.length, 1)
   })
 
+  it('names a peer with the addresses it has now once they change, not with the copy it kept', async () => {
+    let port = 4001
+    const store = {
+      get: async () => ({ addresses: [{ multiaddr: multiaddr(`/ip4/127.0.0.1/tcp/${port}`), isCertified: false }] })
+    } as unknown as PeerStore
+    const peers = wirePeers(store)
+    const other = await newPeerId()
+    const node = { id: ringIdOf(other), peer: other.toString() }
+    const portNamed = async (): Promise<string> => multiaddr((await peers.encode([node]))[0].addrs[0]).toString()
+    assert.equal(await portNamed(), '/ip4/127.0.0.1/tcp/4001')
+    // the peer restarted on another port and identify stored it
+    port = 4002
+    assert.equal(await portNamed(), '/ip4/127.0.0.1/tcp/4001', 'the kept copy, until told')
+    peers.addressesChanged(other)
+    assert.equal(await portNamed(), '/ip4/127.0.0.1/tcp/4002')
+  })
+
   it('keeps at most WIRE_PEER_CACHE_SIZE peers: the oldest is read again', async () => {
     const { store, reads } = countingPeerStore()
     const peers = wirePeers(store)
