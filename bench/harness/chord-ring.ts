@@ -21,8 +21,11 @@ export const PRODUCTION_TIMERS: ChordNodeTimers = Object.fromEntries(Object.keys
  */
 const CONSISTENT_TIMEOUT = 120_000
 
-/** ms for every finger table to become exact after that (one finger per node per second) */
-const FINGERS_TIMEOUT = 90_000
+/**
+ * ms for every finger table to become exact after that: one finger (and those that name the same
+ * node) per round, the rounds backing off towards one every 30 s while the ring is quiet
+ */
+const FINGERS_TIMEOUT = 240_000
 
 /** ms between checks of the finger tables: each check walks every finger of every node */
 const FINGER_CHECK_INTERVAL = 250
