@@ -155,6 +155,13 @@ describe('chord() options', () => {
 })
 
 describe('createChordNode options', () => {
+  it('refuses mailbox subscription limits that are not positive integers, naming them', async () => {
+    for (const mailbox of [{ maxSubscriptions: 0 }, { maxSubscriptionsPerPeer: 1.5 }]) {
+      await assert.rejects(createChordNode({ listen: ['/ip4/127.0.0.1/tcp/0'], mailbox }),
+        (err: Error) => err instanceof InvalidOptionsError && new RegExp(Object.keys(mailbox)[0]).test(err.message))
+    }
+  })
+
   it('refuses replicas: 0 with InvalidOptionsError before it listens on anything', async () => {
     const probe = createServer()
     await new Promise<void>(resolve => probe.listen(0, '127.0.0.1', resolve))
