@@ -47,6 +47,8 @@ interface Plan {
   subscriptionSteps: number[]
   /** subscriptions each subscriber peer holds */
   perPeer: number
+  /** users each on a peer (and connection) of their own, measured first, within the default connection limits */
+  usersAsPeers: number
   /** msg/s sent to random subscribers at each step */
   steadyRate: number
   /** msg/s offered at the largest step */
@@ -61,6 +63,7 @@ interface Plan {
 const FULL: Plan = {
   subscriptionSteps: [2500, 5000, 10_000, 15_000],
   perPeer: 250,
+  usersAsPeers: 200,
   steadyRate: 100,
   messageRates: [100, 200, 400, 800],
   recordRates: [250, 500, 1000, 2000],
@@ -70,6 +73,7 @@ const FULL: Plan = {
 const QUICK: Plan = {
   subscriptionSteps: [250, 500],
   perPeer: 125,
+  usersAsPeers: 20,
   steadyRate: 50,
   messageRates: [50, 100],
   recordRates: [100, 200],
@@ -114,10 +118,18 @@ export const capacity: Benchmark = {
     const clients: ChordNode[] = []
     try {
       const baseline = await readProcessMemory(node.pid)
-      for (let i = 0; i < plan.loadClients; i++) {
-        clients.push(await createChordNode({ clientMode: true, listen: [], bootstrap: [node.address.toString()], timers: PRODUCTION_TIMERS }))
-      }
+      const loadClients = new LoadClients(clients, node.address.toString())
+      await loadClients.start(plan.loadClients)
       const messages = new MessageLoad(clients, await createIdentity(), id => subscribers.find(s => s.received.has(id))?.received.get(id))
+
+      // what a user costs the node when each is a device of its own: a connection and a subscription
+      context.progress(`subscribing ${plan.usersAsPeers} owners each through a peer of its own`)
+      const beforeUsers = await readProcessMemory(node.pid)
+      const users = await subscribeMany({ node, peers: plan.usersAsPeers, perPeer: 1 })
+      await waitFor(async () => await node.subscriptions() === plan.usersAsPeers, `the node to count ${plan.usersAsPeers} subscriptions`, 60_000)
+      const rssPerUserAsPeerBytes = ((await readProcessMemory(node.pid)).rssBytes - beforeUsers.rssBytes) / plan.usersAsPeers
+      await users.stop()
+      await waitFor(async () => await node.subscriptions() === 0, 'the node to let go of them', 60_000)
 
       const steps: SubscriptionStep[] = []
       for (const target of plan.subscriptionSteps) {
@@ -131,6 +143,7 @@ export const capacity: Benchmark = {
         await waitFor(async () => await node.subscriptions() === identities.length, `the node to count ${identities.length} subscriptions`, 60_000)
         const idleCpu = await node.cpuPercentOver(async () => sleep(IDLE_SAMPLE_MS))
         context.progress(`${plan.steadyRate} msg/s for ${plan.phaseSeconds} s to ${identities.length} subscribers`)
+        await loadClients.replaceLost()
         const load = await node.measure(async () => offerLoad(plan.steadyRate, plan.phaseSeconds, async () => messages.sendTo(pick(identities))))
         const memory = await readProcessMemory(node.pid)
         steps.push({
@@ -149,6 +162,7 @@ export const capacity: Benchmark = {
       const messageRuns: RateRun[] = []
       for (const rate of plan.messageRates) {
         context.progress(`messages: ${rate} msg/s for ${plan.phaseSeconds} s to ${identities.length} subscribers`)
+        await loadClients.replaceLost()
         messageRuns.push(await node.measure(async () => offerLoad(rate, plan.phaseSeconds, async () => messages.sendTo(pick(identities)))))
       }
 
@@ -157,14 +171,16 @@ export const capacity: Benchmark = {
       const getRuns: RateRun[] = []
       for (const rate of plan.recordRates) {
         context.progress(`records: ${rate} puts/s for ${plan.phaseSeconds} s`)
+        await loadClients.replaceLost()
         putRuns.push(await node.measure(async () => offerLoad(rate, plan.phaseSeconds, async () => records.put())))
       }
       for (const rate of plan.recordRates) {
         context.progress(`records: ${rate} gets/s for ${plan.phaseSeconds} s`)
+        await loadClients.replaceLost()
         getRuns.push(await node.measure(async () => offerLoad(rate, plan.phaseSeconds, async () => records.get())))
       }
       const dropped = subscribers.reduce((sum, s) => sum + s.closed, 0)
-      return report(plan, { baselineRssBytes: baseline.rssBytes, steps, messageRuns, putRuns, getRuns, dropped })
+      return report(plan, { baselineRssBytes: baseline.rssBytes, rssPerUserAsPeerBytes, steps, messageRuns, putRuns, getRuns, dropped, loadClientsReplaced: loadClients.replaced })
     } finally {
       await Promise.allSettled(subscribers.map(async s => s.stop()))
       await Promise.allSettled(clients.map(async client => client.stop()))
@@ -212,11 +228,14 @@ interface SubscriptionStep extends RateRun {
 
 interface Results {
   baselineRssBytes: number
+  rssPerUserAsPeerBytes: number
   steps: SubscriptionStep[]
   messageRuns: RateRun[]
   putRuns: RateRun[]
   getRuns: RateRun[]
   dropped: number
+  /** load clients that lost their way to the node and were started again */
+  loadClientsReplaced: number
 }
 
 function report (plan: Plan, results: Results): BenchmarkReport {
@@ -238,6 +257,7 @@ function report (plan: Plan, results: Results): BenchmarkReport {
       ]),
       notes: [
         `node RSS before any load: ${mb(results.baselineRssBytes).toFixed(0)} MB; RSS per subscription: the growth since then over the subscriptions held`,
+        `a user on a peer of its own (a connection and a subscription, ${plan.usersAsPeers} of them): ${(results.rssPerUserAsPeerBytes / 1000).toFixed(0)} KB of node RSS each`,
         `target: ${TARGET_SUBSCRIPTIONS} subscriptions, each message pushed within ${TARGET_PUSH_MS} ms at ${TARGET_RATE} msg/s: ${atTarget == null ? 'not reached in this plan' : targetMet ? 'met' : 'missed'}`,
         `kept up: no message lost or left unsent, p99 ≤ ${TARGET_PUSH_MS} ms, at least ${KEPT_UP_SHARE * 100}% of the offered rate done`,
         'node CPU: the node under test\'s process; load CPU: this process (subscribers and load clients, sealing each message); % of one core',
@@ -247,7 +267,7 @@ function report (plan: Plan, results: Results): BenchmarkReport {
       title: `messages sent and pushed, ${results.steps[results.steps.length - 1]?.subscriptions ?? 0} subscribers (ms from send() to push)`,
       columns: rateColumns,
       rows: rateRows(results.messageRuns),
-      notes: [`degrades from: ${degradesFrom(results.messageRuns)}; subscriptions dropped by the node over the whole run: ${results.dropped}`, perCore(results.messageRuns, 'message'), commonestFailure(results.messageRuns)]
+      notes: [`degrades from: ${degradesFrom(results.messageRuns)}; subscriptions dropped by the node over the whole run: ${results.dropped}; load clients that lost the ring and were started again: ${results.loadClientsReplaced}`, perCore(results.messageRuns, 'message'), commonestFailure(results.messageRuns)]
     }, {
       title: `plain records put (${RECORD_VALUE_BYTES} B values), ms per put`,
       columns: rateColumns,
@@ -292,6 +312,39 @@ function keptUp (run: RateRun): boolean {
 function degradesFrom (runs: RateRun[]): string {
   const first = runs.find(run => !keptUp(run))
   return first == null ? `not within the rates offered (up to ${runs[runs.length - 1]?.offeredRate ?? 0}/s)` : `${first.offeredRate}/s`
+}
+
+/**
+ * The client-mode nodes that send messages and put and get records. A client knows the ring only
+ * through the node; when the node's answers time out under load, the client forgets it and, having
+ * no other way in, fails every lookup from then on. Before each load, such a client is replaced
+ * by a new one (and counted), so that one overloaded moment does not fail every later load.
+ */
+class LoadClients {
+  replaced = 0
+
+  constructor (private readonly clients: ChordNode[], private readonly bootstrap: string) {}
+
+  async start (count: number): Promise<void> {
+    for (let i = 0; i < count; i++) {
+      this.clients.push(await this.client())
+    }
+  }
+
+  async replaceLost (): Promise<void> {
+    for (const [i, client] of this.clients.entries()) {
+      const lost = await client.lookup(randomBytes(32), { signal: AbortSignal.timeout(OPERATION_DEADLINE) }).then(() => false, () => true)
+      if (lost) {
+        await client.stop()
+        this.clients[i] = await this.client()
+        this.replaced++
+      }
+    }
+  }
+
+  private async client (): Promise<ChordNode> {
+    return createChordNode({ clientMode: true, listen: [], bootstrap: [this.bootstrap], timers: PRODUCTION_TIMERS })
+  }
 }
 
 /** Mailbox messages from the load clients in turn, each resolving once its recipient got the push */
@@ -340,6 +393,9 @@ class RecordLoad {
   }
 
   async get (): Promise<number> {
+    if (this.keys.length === 0) {
+      throw new Error('no put succeeded, so there is nothing to get')
+    }
     const key = this.keys[this.got++ % this.keys.length]
     const started = performance.now()
     const values = await this.client().get(key, { signal: AbortSignal.timeout(OPERATION_DEADLINE) })
@@ -434,7 +490,7 @@ async function startNodeUnderTest (settings: Pick<ChordNodeOptions, 'dataDir' | 
         nodeCpuPercent: nodeCpuMs / wallMs * 100,
         nodeRssBytes: (await readProcessMemory(pid)).rssBytes,
         loadCpuPercent: cpuMsSince(loadCpuStart) / wallMs * 100,
-        nodeCpuMsPerOperation: nodeCpuMs / result.done,
+        nodeCpuMsPerOperation: result.done === 0 ? Number.NaN : nodeCpuMs / result.done,
         loadAverage: os.loadavg()[0]
       }
     },
