@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util'
 import { hopsSimulated } from './hops-simulated.js'
 import { lookupLatency } from './lookup-latency.js'
 import { mailboxDelivery } from './mailbox-delivery.js'
+import { capacity } from './capacity.js'
 import { clientLookups } from './client-lookups.js'
 import { maintenanceCost } from './maintenance-cost.js'
 import { memory } from './memory.js'
@@ -17,7 +18,7 @@ import { describeMachine } from './harness/machine.js'
 import { formatTable } from './harness/table.js'
 import type { Benchmark } from './harness/benchmark.js'
 
-const BENCHMARKS: Benchmark[] = [hopsSimulated, lookupLatency, putGet, mailboxDelivery, clientLookups, memory, maintenanceCost]
+const BENCHMARKS: Benchmark[] = [hopsSimulated, lookupLatency, putGet, mailboxDelivery, clientLookups, memory, maintenanceCost, capacity]
 
 const RESULTS_DIR = new URL('./results/', import.meta.url)
 

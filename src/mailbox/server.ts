@@ -52,8 +52,12 @@ export interface MailboxServerInit {
   /** ms allowed for SUBSCRIBE → CHALLENGE → PROVE */
   handshakeTimeout?: number
   maxSubscribersPerMailbox?: number
+  /** default MAX_SUBSCRIPTIONS */
   maxSubscriptions?: number
-  /** default MAX_SUBSCRIPTIONS_PER_PEER */
+  /**
+   * default MAX_SUBSCRIPTIONS_PER_PEER; above MAX_INBOUND_MAILBOX_STREAMS, a connection may open
+   * this many mailbox streams and one more (see inboundStreamsFor)
+   */
   maxSubscriptionsPerPeer?: number
   /** bytes, default MAX_PENDING_PUSH_BYTES */
   maxPendingPushBytes?: number
@@ -118,7 +122,7 @@ export class MailboxServer implements Startable {
 
   async start (): Promise<void> {
     await this.components.handle(MAILBOX_PROTOCOL, async (stream, connection) => this.serve(stream, connection), {
-      maxInboundStreams: MAX_INBOUND_MAILBOX_STREAMS
+      maxInboundStreams: inboundStreamsFor(this.init.maxSubscriptionsPerPeer ?? MAX_SUBSCRIPTIONS_PER_PEER)
     })
   }
 
@@ -349,6 +353,16 @@ export class MailboxServer implements Startable {
       stream.abort(err)
     }
   }
+}
+
+/**
+ * Mailbox streams one connection may open: MAX_INBOUND_MAILBOX_STREAMS, or for a per-peer limit
+ * raised above it (a gateway carrying many owners), enough to reach that limit over one
+ * connection and one more, so that the stream past it is refused with RATE_LIMITED rather than
+ * reset by libp2p
+ */
+function inboundStreamsFor (maxSubscriptionsPerPeer: number): number {
+  return maxSubscriptionsPerPeer > MAX_INBOUND_MAILBOX_STREAMS ? maxSubscriptionsPerPeer + 1 : MAX_INBOUND_MAILBOX_STREAMS
 }
 
 function bytesOf (envelopes: Uint8Array[]): number {

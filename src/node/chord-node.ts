@@ -49,8 +49,11 @@ export interface ChordNodeOptions extends ChordInit {
   privateKey?: PrivateKey
   /** maintenance intervals (tests and simulations shorten them) */
   timers?: ChordNodeTimers
-  /** the mailbox's settings: the stamp it asks of envelopes past a mailbox's acceptance rates, and those rates */
-  mailbox?: Pick<ChordMailboxInit, 'stampDifficulty' | 'acceptance'>
+  /**
+   * the mailbox's settings: the stamp it asks of envelopes past a mailbox's acceptance rates, and
+   * those rates; the live subscriptions it serves, in all and per remote peer
+   */
+  mailbox?: Pick<ChordMailboxInit, 'stampDifficulty' | 'acceptance' | 'maxSubscriptions' | 'maxSubscriptionsPerPeer'>
   /** caps on inbound connections per address and subnet, and the slots strangers cannot take */
   connectionLimits?: ChordLibp2pOptions['connectionLimits']
   /** lower-level libp2p settings: extra transports, connection gater, DNS resolver, connection monitor */

@@ -25,9 +25,15 @@ export interface ConnectionLimits {
   uncapped: string[]
   /** connections that strangers (peers no ring neighbour) cannot take; default RESERVED_RING_SLOTS */
   reservedRingSlots: number
+  /**
+   * connections open at once, either direction; default MAX_CONNECTIONS. Each user whose mailbox
+   * the node serves holds one, so a node meant for more users than that needs more
+   * (docs/operations.md: capacity planning)
+   */
+  maxConnections: number
 }
 
-export const DEFAULT_CONNECTION_LIMITS: Readonly<Omit<ConnectionLimits, 'reservedRingSlots'>> = {
+export const DEFAULT_CONNECTION_LIMITS: Readonly<Omit<ConnectionLimits, 'reservedRingSlots' | 'maxConnections'>> = {
   maxInboundPerIp: MAX_INBOUND_CONNECTIONS_PER_IP,
   maxInboundPerIpv4Subnet: MAX_INBOUND_CONNECTIONS_PER_IPV4_SUBNET,
   maxInboundPerIpv6Subnet: MAX_INBOUND_CONNECTIONS_PER_IPV6_SUBNET,
@@ -51,7 +57,7 @@ export function sourceOf (address: Multiaddr): { ip: string, subnet: string, v4:
 
 /** The caps, as a connection gater; counts are kept per address and subnet while sockets are open */
 export class InboundConnectionLimits implements Pick<ConnectionGater, 'denyInboundConnection'> {
-  private readonly limits: Omit<ConnectionLimits, 'reservedRingSlots'>
+  private readonly limits: Omit<ConnectionLimits, 'reservedRingSlots' | 'maxConnections'>
   private readonly uncapped: IpNet[]
   private readonly open = new Map<string, number>()
 

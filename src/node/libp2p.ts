@@ -107,9 +107,13 @@ export async function createChordLibp2p<Services extends Record<string, unknown>
     throw new InvalidOptionsError(`listen: ${listen.filter(isSecureWebSocket).join(', ')} serves WebSockets over TLS and needs a certificate: give tls { cert, key } (or listen on /ws behind a TLS-terminating proxy and announce its address)`)
   }
   const limits = new InboundConnectionLimits(options.connectionLimits)
+  const maxConnections = options.connectionLimits?.maxConnections ?? MAX_CONNECTIONS
+  if (!Number.isSafeInteger(maxConnections) || maxConnections < 2) {
+    throw new InvalidOptionsError(`connectionLimits.maxConnections must be an integer of at least 2, got ${String(maxConnections)}`)
+  }
   const reservedRingSlots = options.connectionLimits?.reservedRingSlots ?? RESERVED_RING_SLOTS
-  if (!Number.isSafeInteger(reservedRingSlots) || reservedRingSlots < 0 || reservedRingSlots >= MAX_CONNECTIONS) {
-    throw new InvalidOptionsError(`connectionLimits.reservedRingSlots must be an integer from 0 to ${MAX_CONNECTIONS - 1}, got ${String(reservedRingSlots)}`)
+  if (!Number.isSafeInteger(reservedRingSlots) || reservedRingSlots < 0 || reservedRingSlots >= maxConnections) {
+    throw new InvalidOptionsError(`connectionLimits.reservedRingSlots must be an integer from 0 to ${maxConnections - 1}, got ${String(reservedRingSlots)}`)
   }
   return createLibp2p({
     privateKey: options.privateKey,
@@ -123,7 +127,7 @@ export async function createChordLibp2p<Services extends Record<string, unknown>
     streamMuxers: [yamux()],
     connectionGater: withConnectionLimits(limits, options.connectionGater),
     connectionManager: {
-      maxConnections: MAX_CONNECTIONS,
+      maxConnections,
       inboundConnectionThreshold: INBOUND_CONNECTIONS_PER_SECOND_PER_IP,
       maxIncomingPendingConnections: MAX_INCOMING_PENDING_CONNECTIONS
     },

@@ -15,6 +15,7 @@ import { Mailbox } from '../mailbox/mailbox.js'
 import { DEFAULT_STAMP_DIFFICULTY, MAX_STAMP_DIFFICULTY } from '../mailbox/constants.js'
 import { DEFAULT_MAILBOX_ACCEPTANCE, MailboxRules } from '../mailbox/namespace-rules.js'
 import { MailboxServer } from '../mailbox/server.js'
+import { MAX_SUBSCRIPTIONS, MAX_SUBSCRIPTIONS_PER_PEER } from '../mailbox/protocol-constants.js'
 import { openMailboxSession } from '../mailbox/session.js'
 import { Tombstones } from '../mailbox/tombstones.js'
 import { CHORD_CAPABILITY, chordInternals } from './internals.js'
@@ -47,6 +48,18 @@ export interface ChordMailboxInit {
   stampDifficulty?: number
   /** how fast a mailbox takes new envelopes from senders; each left out is its default */
   acceptance?: Partial<MailboxAcceptance>
+  /**
+   * live subscriptions this node serves at once, local owners' included; default
+   * MAX_SUBSCRIPTIONS (docs/operations.md: capacity planning)
+   */
+  maxSubscriptions?: number
+  /**
+   * live subscriptions one remote peer may hold here (each its own stream, so a connection may
+   * open as many mailbox streams); default MAX_SUBSCRIPTIONS_PER_PEER. Raise it only for peers
+   * that carry many users' subscriptions, such as a gateway: it is what keeps one stranger from
+   * taking every slot
+   */
+  maxSubscriptionsPerPeer?: number
 }
 
 /** The libp2p components the mailbox uses: the chord service, by its name among the services */
@@ -65,7 +78,7 @@ export class ChordMailbox implements Startable {
 
   constructor (components: ChordMailboxComponents, init: ChordMailboxInit = {}) {
     const { core, database, settings, view, metrics, limiter } = chordServiceOf(components, init.chordService ?? 'chord')[chordInternals]
-    const { stampDifficulty, acceptance } = checkedMailboxInit(init)
+    const { stampDifficulty, acceptance, maxSubscriptions, maxSubscriptionsPerPeer } = checkedMailboxInit(init)
     this.log = view.logger.forComponent('libp2p-chord:mailbox')
     const self = core.self
 
@@ -73,6 +86,8 @@ export class ChordMailbox implements Startable {
     this.tombstones = new Tombstones(database)
     this.server = new MailboxServer(view, {
       store: this.store,
+      maxSubscriptions,
+      maxSubscriptionsPerPeer,
       admitSignatureCheck: peer => { limiter.admitSignatureCheck(peer) },
       onPushed: count => { metrics.mailbox.pushed(count) },
       onRefused: code => { metrics.mailbox.refused(code) }
@@ -131,9 +146,9 @@ export class ChordMailbox implements Startable {
     return this.mailbox.ack(identity, ids)
   }
 
-  /** The envelopes this node holds for others (ciphertext), for tests; not public API */
-  get [mailboxInternals] (): { store: RecordStore } {
-    return { store: this.store }
+  /** The envelopes this node holds for others (ciphertext) and the live subscriptions it serves, for tests; not public API */
+  get [mailboxInternals] (): { store: RecordStore, subscriptionCount: number } {
+    return { store: this.store, subscriptionCount: this.server.subscriptionCount }
   }
 
   async start (): Promise<void> {
@@ -159,7 +174,7 @@ export class ChordMailbox implements Startable {
 /**
  * @throws InvalidOptionsError naming the setting that is wrong
  */
-function checkedMailboxInit (init: ChordMailboxInit): { stampDifficulty: number, acceptance: MailboxAcceptance } {
+function checkedMailboxInit (init: ChordMailboxInit): { stampDifficulty: number, acceptance: MailboxAcceptance, maxSubscriptions: number, maxSubscriptionsPerPeer: number } {
   const stampDifficulty = init.stampDifficulty ?? DEFAULT_STAMP_DIFFICULTY
   if (!Number.isInteger(stampDifficulty) || stampDifficulty < 0 || stampDifficulty > MAX_STAMP_DIFFICULTY) {
     throw new InvalidOptionsError(`stampDifficulty must be an integer from 0 to ${MAX_STAMP_DIFFICULTY}, got ${String(init.stampDifficulty)}`)
@@ -170,7 +185,14 @@ function checkedMailboxInit (init: ChordMailboxInit): { stampDifficulty: number,
       throw new InvalidOptionsError(`acceptance.${name} must be a positive integer, got ${String(value)}`)
     }
   }
-  return { stampDifficulty, acceptance }
+  const maxSubscriptions = init.maxSubscriptions ?? MAX_SUBSCRIPTIONS
+  const maxSubscriptionsPerPeer = init.maxSubscriptionsPerPeer ?? MAX_SUBSCRIPTIONS_PER_PEER
+  for (const [name, value] of Object.entries({ maxSubscriptions, maxSubscriptionsPerPeer })) {
+    if (!Number.isSafeInteger(value) || value <= 0) {
+      throw new InvalidOptionsError(`${name} must be a positive integer, got ${String(value)}`)
+    }
+  }
+  return { stampDifficulty, acceptance, maxSubscriptions, maxSubscriptionsPerPeer }
 }
 
 function chordServiceOf (components: ChordMailboxComponents, name: string): HasChordInternals {

@@ -191,6 +191,32 @@ describe('/chord/mailbox/1.0.0 subscriptions', function () {
       await others.close()
     })
 
+    it('refuses a subscription past maxSubscriptions with TOO_MANY_SUBSCRIBERS, from any peer, until one closes', async () => {
+      await restartServer({ maxSubscriptions: 2 })
+      const [carol, dave] = await Promise.all([createIdentity(), createIdentity()])
+      const first = await openMailboxSession(client, nodeRef, bob, noop)
+      await openMailboxSession(other, nodeRef, carol, noop)
+
+      await assert.rejects(openMailboxSession(other, nodeRef, dave, noop), (err: Error) => err instanceof RemoteError && !(err instanceof RateLimitedError))
+      await first.close()
+      await waitFor(async () => openMailboxSession(other, nodeRef, dave, noop).then(() => true, () => false), 'a place to free up')
+    })
+
+    it('lets a peer hold a raised maxSubscriptionsPerPeer over one connection, and refuses the next with RateLimitedError, not a reset', async () => {
+      const perPeer = MAX_INBOUND_MAILBOX_STREAMS + 4
+      await restartServer({ maxSubscriptionsPerPeer: perPeer })
+      const owners = await Promise.all(Array.from({ length: perPeer + 1 }, async () => createIdentity()))
+      const connection = client.getConnections(node.peerId)[0]
+      const overOne = { dialProtocol: async (_peer: unknown, protocol: string) => connection.newStream(protocol, { maxOutboundStreams: perPeer + 1 }) }
+      for (const owner of owners.slice(0, perPeer)) {
+        await openMailboxSession(overOne, nodeRef, owner, noop)
+      }
+      assert.equal(client.getConnections(node.peerId).length, 1)
+
+      await assert.rejects(openMailboxSession(overOne, nodeRef, owners[perPeer], noop), RateLimitedError)
+      await openMailboxSession(other, nodeRef, owners[perPeer], noop)
+    })
+
     it('charges each proof to the peer\'s signature checks, and refuses a peer whose checks are spent, before verifying', async () => {
       const charged: string[] = []
       await restartServer({

@@ -12,6 +12,7 @@ import { ping } from '@libp2p/ping'
 import { tcp } from '@libp2p/tcp'
 import { createLibp2p } from 'libp2p'
 import { InvalidOptionsError, chord, chordMailbox, createChordNode, createIdentity } from '../../src/index.js'
+import { RESERVED_RING_SLOTS } from '../../src/node/constants.js'
 import { addressOf, nodeOptions, startRing, stopAll, waitForConsistentRing } from '../helpers/ring.js'
 import { waitFor } from '../helpers/wait-for.js'
 import type { ChordMailbox, ChordNode, ChordService, MailboxMessage } from '../../src/index.js'
@@ -155,6 +156,26 @@ describe('chord() options', () => {
 })
 
 describe('createChordNode options', () => {
+  it('takes connectionLimits.maxConnections for strangers past the reserved ring slots, and refuses one that leaves none', async () => {
+    await assert.rejects(createChordNode({ listen: ['/ip4/127.0.0.1/tcp/0'], connectionLimits: { maxConnections: RESERVED_RING_SLOTS } }),
+      (err: Error) => err instanceof InvalidOptionsError && /reservedRingSlots/.test(err.message))
+    await assert.rejects(createChordNode({ listen: ['/ip4/127.0.0.1/tcp/0'], connectionLimits: { maxConnections: 1.5 } }),
+      (err: Error) => err instanceof InvalidOptionsError && /maxConnections/.test(err.message))
+    const node = await createChordNode({ listen: ['/ip4/127.0.0.1/tcp/0'], connectionLimits: { maxConnections: 1200 } })
+    try {
+      assert.equal(node.libp2p.services.connectionGuard.strangerLimit, 1200 - RESERVED_RING_SLOTS)
+    } finally {
+      await node.stop()
+    }
+  })
+
+  it('refuses mailbox subscription limits that are not positive integers, naming them', async () => {
+    for (const mailbox of [{ maxSubscriptions: 0 }, { maxSubscriptionsPerPeer: 1.5 }]) {
+      await assert.rejects(createChordNode({ listen: ['/ip4/127.0.0.1/tcp/0'], mailbox }),
+        (err: Error) => err instanceof InvalidOptionsError && new RegExp(Object.keys(mailbox)[0]).test(err.message))
+    }
+  })
+
   it('refuses replicas: 0 with InvalidOptionsError before it listens on anything', async () => {
     const probe = createServer()
     await new Promise<void>(resolve => probe.listen(0, '127.0.0.1', resolve))
