@@ -25,8 +25,8 @@ import { errorFromCode } from './error-codes.js'
 import { namespaceToWire } from './namespaces.js'
 import { ringIdToWire, wireBytes } from './ring-id.js'
 import { StreamPool } from './stream-pool.js'
-import { decodeRecord, decodeResponse, decodeSummary } from './validate.js'
-import { toStoredWireRecord } from './wire-records.js'
+import { decodeRecord, decodeResponse, decodeStoreOutcome, decodeSummary } from './validate.js'
+import { toStoredWireRecord, toWireDeletion } from './wire-records.js'
 import type { Namespace } from '../protocol/generated/chord.js'
 import type { ObservedRequest, RequestOutcome } from './observed-request.js'
 import type { StreamPoolComponents } from './stream-pool.js'
@@ -34,7 +34,7 @@ import type { WirePeers } from './wire-peers.js'
 import type { RingId } from '../chord/id.js'
 import type { ChordRecord, RangeDigest, RecordSummary } from '../chord/record.js'
 import type {
-  DeletionRpc, FindSuccessorReply, NamespaceName, Neighbours, NodeRef, RecordRpc, RingRpc, RpcOptions, SignedDeletion
+  DeletionRpc, FindSuccessorReply, NamespaceName, Neighbours, NodeRef, RecordRpc, RingRpc, RpcOptions, SignedDeletion, StoreAck, StoreOptions
 } from '../chord/rpc.js'
 import type { Logger, PeerId, Startable } from '@libp2p/interface'
 
@@ -198,8 +198,14 @@ type Exchange = (to: NodeRef, request: RequestMessage, options?: RpcOptions) => 
 class NamespaceRpc implements RecordRpc, DeletionRpc {
   constructor (private readonly namespace: Namespace, private readonly exchange: Exchange) {}
 
-  async storeRecords (to: NodeRef, records: ChordRecord[], options?: RpcOptions): Promise<void> {
-    await this.exchange(to, { type: MessageType.STORE, namespace: this.namespace, records: records.map(toStoredWireRecord) }, options)
+  async storeRecords (to: NodeRef, records: ChordRecord[], options: StoreOptions = {}): Promise<StoreAck> {
+    const { response } = await this.exchange(to, {
+      type: MessageType.STORE,
+      namespace: this.namespace,
+      records: records.map(toStoredWireRecord),
+      deletions: (options.deletions ?? []).map(toWireDeletion)
+    }, options)
+    return decodeStoreOutcome(response.stored, records.length)
   }
 
   /** Every live record of a key, fetched page by page */
@@ -246,15 +252,7 @@ class NamespaceRpc implements RecordRpc, DeletionRpc {
   }
 
   async deleteRecords (to: NodeRef, deletion: SignedDeletion, options?: RpcOptions): Promise<void> {
-    await this.exchange(to, {
-      type: MessageType.DELETE,
-      namespace: this.namespace,
-      key: wireBytes(deletion.key),
-      ids: deletion.ids.map(wireBytes),
-      owner: wireBytes(deletion.owner),
-      signedAt: deletion.signedAt,
-      signature: wireBytes(deletion.signature)
-    }, options)
+    await this.exchange(to, { type: MessageType.DELETE, namespace: this.namespace, ...toWireDeletion(deletion) }, options)
   }
 
   private rangeRequest (type: MessageType.RANGE_DIGEST | MessageType.RANGE_SUMMARIES, from: RingId, until: RingId): RequestMessage {

@@ -8,7 +8,7 @@ import { WirePeers } from '../../src/transport/wire-peers.js'
 import type { RingId } from '../../src/chord/id.js'
 import type { ChordRecord, RangeDigest, RecordSummary } from '../../src/chord/record.js'
 import type {
-  ChordRpcHandler, DeletionRpc, FindSuccessorReply, NamespaceHandler, NamespaceName, Neighbours, NodeRef, RecordRpc, RecordRpcHandler, RpcOptions
+  ChordRpcHandler, DeletionRpc, FindSuccessorReply, NamespaceHandler, NamespaceName, Neighbours, NodeRef, RecordRpc, RecordRpcHandler, RpcOptions, StoreAck, StoreOptions
 } from '../../src/chord/rpc.js'
 import type { RequestServerInit } from '../../src/transport/request-server.js'
 import type { RpcClientInit } from '../../src/transport/rpc-client.js'
@@ -72,8 +72,8 @@ export class TransportUnderTest {
     await this.client.ping(to, options)
   }
 
-  async storeRecords (to: NodeRef, records: ChordRecord[], options?: RpcOptions): Promise<void> {
-    await this.client.namespace('records').storeRecords(to, records, options)
+  async storeRecords (to: NodeRef, records: ChordRecord[], options?: StoreOptions): Promise<StoreAck> {
+    return this.client.namespace('records').storeRecords(to, records, options)
   }
 
   async fetchRecords (to: NodeRef, key: Uint8Array, options?: RpcOptions): Promise<ChordRecord[]> {
