@@ -24,7 +24,7 @@ import { capExpiresAt } from './ttl.js'
 import { writerTag } from './record.js'
 import type { RingId } from './id.js'
 import type { ChordRing } from './ring.js'
-import type { NodeRef, RecordRpc, RecordRpcHandler, RpcOptions, StoreAck, StoreOptions, StoreReceipt } from './rpc.js'
+import type { NodeRef, RecordRpc, RecordRpcHandler, RpcOptions, SignedDeletion, StoreAck, StoreOptions, StoreReceipt } from './rpc.js'
 import type { ChordRecord, RangeDigest, RecordStore, RecordSummary, StorePutOptions } from './record.js'
 import type { ReplicaRange } from './replica-range.js'
 import type { TtlPolicy } from './ttl.js'
@@ -61,6 +61,13 @@ export interface ReplicationInit {
    * primary that lost records then gets them back through handoff when it rejoins.
    */
   antiEntropyMode?: 'both' | 'push'
+  /**
+   * Owner-signed deletions of records in (from, until], handed on with every repair of that range
+   * (a namespace whose owners delete records: a replica that missed a deletion drops what it names)
+   */
+  deletionsIn?(from: RingId, until: RingId): SignedDeletion[]
+  /** owner-signed deletions a node answered one of our STOREs with: the namespace checks and applies them */
+  takeDeletions?(deletions: SignedDeletion[]): Promise<void>
   antiEntropyIntervalMs?: number
   sweepIntervalMs?: number
   /** told what each anti-entropy round compared and repaired: metrics listen */
@@ -116,6 +123,8 @@ export class Replication implements RecordRpcHandler {
   private writes?: Promise<unknown>
   private readonly onRecordsAdded: (records: ChordRecord[]) => void
   private readonly antiEntropyMode: 'both' | 'push'
+  private readonly deletionsIn: (from: RingId, until: RingId) => SignedDeletion[]
+  private readonly takeDeletions: (deletions: SignedDeletion[]) => Promise<void>
   /** the predecessor we last handed records to */
   private handedOffTo?: string
 
@@ -132,6 +141,8 @@ export class Replication implements RecordRpcHandler {
     this.writes = init.serializeWrites === true ? Promise.resolve() : undefined
     this.onRecordsAdded = init.onRecordsAdded ?? (() => {})
     this.antiEntropyMode = init.antiEntropyMode ?? 'both'
+    this.deletionsIn = init.deletionsIn ?? (() => [])
+    this.takeDeletions = init.takeDeletions ?? (async () => {})
     const timer = (task: () => Promise<unknown>, intervalMs: number): Periodic =>
       new Periodic(async () => { await task() }, { intervalMs, jitter: TIMER_JITTER, onError: init.onError })
     this.loops = [
@@ -305,8 +316,10 @@ export class Replication implements RecordRpcHandler {
     }
     if (mode === 'push') {
       // without their list, send all we hold here; they keep what they lack and drop the rest.
-      // Push never asks to list a peer's records, which a namespace may refuse (mailboxes do)
-      return { sent: await this.sendAll(peer, this.store.range(from, until, { now, withWriters: true }), budget.options), fetched: 0 }
+      // Push never asks to list a peer's records, which a namespace may refuse (mailboxes do).
+      // The range's deletions go too: what they hold and we do not may be what their owner deleted
+      const options = { ...budget.options, deletions: this.deletionsIn(from, until) }
+      return { sent: await this.sendAll(peer, this.store.range(from, until, { now, withWriters: true }), options), fetched: 0 }
     }
 
     spend(budget)
@@ -423,11 +436,16 @@ export class Replication implements RecordRpcHandler {
     return records.filter((_, i) => !declined.has(i))
   }
 
+  /** Store records on `node` (ourselves included); deletions it answers with are applied here too */
   private async storeOn (node: NodeRef, records: ChordRecord[], options?: StoreOptions): Promise<StoreAck> {
     if (node.peer === this.ring.self.peer) {
       return { declined: receiptFor(records, await this.acceptRecords(records), []).declined, deletions: [] }
     }
-    return this.rpc.storeRecords(node, records, options)
+    const ack = await this.rpc.storeRecords(node, records, options)
+    if (ack.deletions.length > 0) {
+      await this.takeDeletions(ack.deletions)
+    }
+    return ack
   }
 
   private async fetchFrom (node: NodeRef, key: Uint8Array, options?: RpcOptions): Promise<ChordRecord[]> {
@@ -467,12 +485,20 @@ export class Replication implements RecordRpcHandler {
     }
   }
 
-  /** Send records in batches that stay within the message limits; resolves to how many were sent */
-  private async sendAll (peer: NodeRef, records: AsyncIterable<ChordRecord>, options: RpcOptions = {}): Promise<number> {
+  /**
+   * Send records in batches that stay within the message limits, the first carrying the
+   * deletions (alone, when there is no record); resolves to how many records were sent
+   */
+  private async sendAll (peer: NodeRef, records: AsyncIterable<ChordRecord>, options: StoreOptions = {}): Promise<number> {
     let sent = 0
+    let deletions = options.deletions ?? []
     for await (const batch of this.batches(records)) {
-      await this.rpc.storeRecords(peer, batch, options)
+      await this.storeOn(peer, batch, { ...options, deletions })
+      deletions = []
       sent += batch.length
+    }
+    if (deletions.length > 0) {
+      await this.storeOn(peer, [], { ...options, deletions })
     }
     return sent
   }

@@ -17,7 +17,8 @@ import { SelfShortcut } from './self-shortcut.js'
 import type { RecordStore, ChordRecord } from './record.js'
 import type { Admission, AntiEntropyRound } from './replication.js'
 import type { LookupOutcome, RingTimers } from './ring.js'
-import type { ChordRpcHandler, DeletionRpc, NamespaceHandler, NamespaceName, NodeRef, RecordRpc, RingRpc, RpcOptions } from './rpc.js'
+import type { RingId } from './id.js'
+import type { ChordRpcHandler, DeletionRpc, NamespaceHandler, NamespaceName, NodeRef, RecordRpc, RingRpc, RpcOptions, SignedDeletion } from './rpc.js'
 import type { TtlPolicy } from './ttl.js'
 
 export interface CoreTimers extends RingTimers {
@@ -60,6 +61,10 @@ export interface NamespaceInit<Handler extends NamespaceHandler = NamespaceHandl
   onRecordsAdded?(records: ChordRecord[]): void
   /** 'push' for namespaces whose records nobody may list (see Replication) */
   antiEntropyMode?: 'both' | 'push'
+  /** owner-signed deletions of a range, handed on with its repairs (see Replication) */
+  deletionsIn?(from: RingId, until: RingId): SignedDeletion[]
+  /** checks and applies owner-signed deletions a node answered our STORE with (see Replication) */
+  takeDeletions?(deletions: SignedDeletion[]): Promise<void>
   /** told how many expired records each sweep removed */
   onSwept?(count: number): void
   /** the namespace's rules for other nodes' requests, around its replication */
@@ -145,6 +150,8 @@ export class RingNode {
       maxRecordsPerStore: init.maxRecordsPerStore,
       onRecordsAdded: init.onRecordsAdded,
       antiEntropyMode: init.antiEntropyMode,
+      deletionsIn: init.deletionsIn,
+      takeDeletions: init.takeDeletions,
       onSwept: init.onSwept,
       antiEntropyIntervalMs: this.init.timers?.antiEntropyIntervalMs,
       sweepIntervalMs: this.init.timers?.sweepIntervalMs,
