@@ -40,6 +40,8 @@ export interface ChurnRun {
   /** nodes that left and joined */
   left: number
   joined: number
+  /** joins that did not complete (on a loaded machine a join can time out) */
+  joinsFailed: number
 }
 
 /**
@@ -54,7 +56,7 @@ export async function deliverUnderChurn (nodes: ChordNode[], plan: ChurnPlan): P
     deliveries.set(message.id, (deliveries.get(message.id) ?? 0) + 1)
   })
   const live = new Set(nodes)
-  const run: ChurnRun = { sent: 0, acknowledged: 0, delivered: 0, duplicates: 0, left: 0, joined: 0 }
+  const run: ChurnRun = { sent: 0, acknowledged: 0, delivered: 0, duplicates: 0, left: 0, joined: 0, joinsFailed: 0 }
   const acknowledged: string[] = []
   // read by the churn loop, set once the sends are done
   const state = { sending: true }
@@ -75,10 +77,14 @@ export async function deliverUnderChurn (nodes: ChordNode[], plan: ChurnPlan): P
         await (plan.leave === 'crash' && plan.crash != null ? plan.crash(node) : node.stop()).catch(() => {})
         run.left++
       } else {
-        const node = await startNode(nodes[0], plan.nodeOptions)
-        nodes.push(node)
-        live.add(node)
-        run.joined++
+        try {
+          const node = await startNode(nodes[0], plan.nodeOptions)
+          nodes.push(node)
+          live.add(node)
+          run.joined++
+        } catch {
+          run.joinsFailed++
+        }
       }
     }
   }
