@@ -23,7 +23,8 @@ import type { NodeRef, SignedDeletion } from '../../src/chord/rpc.js'
 import type { NodeDatabase } from '../../src/storage/database.js'
 import type { LevelRecordStore } from '../../src/storage/level-store.js'
 
-const LATER = Date.now() + 60_000
+/** A time an hour after now: read when used, since a whole suite may run between import and test */
+const later = (): number => Date.now() + 3_600_000
 
 /** A deletion as the store keeps it; its signature is not checked here */
 function deletionOf (key: Uint8Array, ids: number, fill = 1): SignedDeletion {
@@ -55,7 +56,7 @@ describe('kept deletions', () => {
   it('keeps a deletion until its envelopes would have expired, across a reopen', async () => {
     const kept = await openKept()
     await kept.keep(deletionOf(mailbox(1), 2), 1000, 0)
-    await kept.keep(deletionOf(mailbox(2), 1, 2), LATER, 0)
+    await kept.keep(deletionOf(mailbox(2), 1, 2), later(), 0)
     // one kept already, and one that has expired, are not kept again
     await kept.keep(deletionOf(mailbox(1), 2), 1000, 0)
     await kept.keep(deletionOf(mailbox(3), 1, 3), 10, 20)
@@ -71,9 +72,9 @@ describe('kept deletions', () => {
     const one = deletionOf(mailbox(1), 1)
     const size = 32 + 65 + 64 + 32
     const kept = await openKept(2 * size)
-    await kept.keep(one, LATER, 0)
-    await kept.keep(deletionOf(mailbox(2), 1, 2), LATER, 0)
-    await kept.keep(deletionOf(mailbox(3), 1, 3), LATER, 0)
+    await kept.keep(one, later(), 0)
+    await kept.keep(deletionOf(mailbox(2), 1, 2), later(), 0)
+    await kept.keep(deletionOf(mailbox(3), 1, 3), later(), 0)
     assert.deepEqual([kept.size, kept.bytes], [2, 2 * size])
     assert.ok(MAX_KEPT_DELETION_BYTES / size > 80_000, 'the default keeps some 80,000 single acknowledgements')
   })
@@ -82,7 +83,7 @@ describe('kept deletions', () => {
     const kept = await openKept()
     const many = Array.from({ length: MAX_DELETIONS_PER_STORE + 1 }, (_, i) => deletionOf(mailbox(1), 1, i + 1))
     for (const deletion of many) {
-      await kept.keep(deletion, LATER, 0)
+      await kept.keep(deletion, later(), 0)
     }
     const position = ringIdFromBytes(mailbox(1))
     assert.equal(kept.inRange(position - 1n, position).length, MAX_DELETIONS_PER_STORE)
@@ -90,8 +91,8 @@ describe('kept deletions', () => {
     assert.equal(kept.naming(many.map(d => ({ key: d.key, id: d.ids[0] }))).length, MAX_DELETIONS_PER_STORE)
 
     const wide = await openKept()
-    await wide.keep(deletionOf(mailbox(2), MAX_DELETION_IDS_PER_STORE, 7), LATER, 0)
-    await wide.keep(deletionOf(mailbox(2), 1, 8), LATER, 0)
+    await wide.keep(deletionOf(mailbox(2), MAX_DELETION_IDS_PER_STORE, 7), later(), 0)
+    await wide.keep(deletionOf(mailbox(2), 1, 8), later(), 0)
     const ids = wide.inRange(ringIdFromBytes(mailbox(2)) - 1n, ringIdFromBytes(mailbox(2))).reduce((sum, d) => sum + d.ids.length, 0)
     assert.ok(ids <= MAX_DELETION_IDS_PER_STORE)
   })
@@ -126,7 +127,7 @@ describe('a mailbox STORE that carries deletions', function () {
     const { rules: mailboxRules, kept } = await rules()
     const [alice, bob] = await Promise.all([createIdentity(), createIdentity()])
     const key = mailboxKey(bob.publicKey)
-    const envelope = createRecord(key, await seal(alice, bob.publicKey, new TextEncoder().encode('hi')), LATER)
+    const envelope = createRecord(key, await seal(alice, bob.publicKey, new TextEncoder().encode('hi')), later())
     await mailboxRules.onStoreRecords(neighbour, [envelope])
     const deletion = await signDeletion(bob, [envelope.id], Date.now())
 
