@@ -8,6 +8,7 @@ import { mkdir, writeFile } from 'node:fs/promises'
 import { parseArgs } from 'node:util'
 import { hopsSimulated } from './hops-simulated.js'
 import { lookupLatency } from './lookup-latency.js'
+import { mailboxChurn } from './mailbox-churn.js'
 import { mailboxDelivery } from './mailbox-delivery.js'
 import { capacity } from './capacity.js'
 import { clientLookups } from './client-lookups.js'
@@ -18,7 +19,7 @@ import { describeMachine } from './harness/machine.js'
 import { formatTable } from './harness/table.js'
 import type { Benchmark } from './harness/benchmark.js'
 
-const BENCHMARKS: Benchmark[] = [hopsSimulated, lookupLatency, putGet, mailboxDelivery, clientLookups, memory, maintenanceCost, capacity]
+const BENCHMARKS: Benchmark[] = [hopsSimulated, lookupLatency, putGet, mailboxDelivery, mailboxChurn, clientLookups, memory, maintenanceCost, capacity]
 
 const RESULTS_DIR = new URL('./results/', import.meta.url)
 

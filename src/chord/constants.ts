@@ -156,6 +156,20 @@ export const MAX_STORE_BATCH_BYTES = 512 * 1024
 export const MAX_RECORDS_PER_STORE = 1024
 
 /**
+ * Owner-signed deletions sent in one STORE (a repair carries those of the range it repairs, a
+ * STORE's answer those of the records it dropped as deleted). The receiver checks the signature
+ * of each one new to it (~1–1.5 ms), and one peer's checks are budgeted per window: sixteen keep
+ * one STORE's checks far inside that budget.
+ */
+export const MAX_DELETIONS_PER_STORE = 16
+
+/**
+ * Ids the deletions of one STORE name together: one full acknowledgement (a DELETE names at most
+ * 1,024), so that a STORE of deletions stays far below the message limit (32 KiB of ids).
+ */
+export const MAX_DELETION_IDS_PER_STORE = 1024
+
+/**
  * How many times a range may be halved while comparing. 2^24 sub-ranges is far beyond any real
  * store; the bound only stops a lying peer from keeping us splitting for ever.
  */

@@ -3,8 +3,8 @@
  * which peers are its ring neighbours (whose repairs and handoffs it takes on trust).
  *
  * A node is one of the r replicas of every key in (p_r, self], where p_r is its r-th
- * predecessor. It learns its predecessors by asking each predecessor for its own (as rehoming
- * does), `REPLICA_RANGE_GRACE_NODES` further than r: the grace margin. A node that joined in
+ * predecessor. It learns its predecessors by asking each predecessor for its own (rehoming reads
+ * the chain from here), `REPLICA_RANGE_GRACE_NODES` further than r: the grace margin. A node that joined in
  * front of us, or one that died and is not noticed yet, shifts our view of the chain by a node
  * for a while, and handoffs and repairs under way then must still land; so we keep
  * (p_(r+g), self]. Each predecessor a peer names is checked against the nodes our own routing
@@ -88,6 +88,15 @@ export class ReplicaRange {
       return true
     }
     return inHalfOpenInterval(ringIdFromBytes(key), this.from, this.ring.self.id)
+  }
+
+  /**
+   * Our k-th predecessor (k ≥ 1) as last walked, each checked against our own routing table;
+   * undefined until the chain has been walked, past the r + g it walks, or when the ring holds no
+   * more than k nodes besides us
+   */
+  predecessor (k: number): NodeRef | undefined {
+    return k >= 1 ? this.chain?.[k - 1] : undefined
   }
 
   /**

@@ -7,7 +7,7 @@
  */
 import { equals } from 'uint8arrays/equals'
 import { toString as toHex } from 'uint8arrays/to-string'
-import { ForbiddenError, LookupFailedError, TooLargeError } from '../errors.js'
+import { ForbiddenError, LookupFailedError, StaleRecordError, TooLargeError } from '../errors.js'
 import {
   DEFAULT_ANTI_ENTROPY_INTERVAL,
   DEFAULT_ANTI_ENTROPY_MAX_INTERVAL,
@@ -25,7 +25,7 @@ import { capExpiresAt } from './ttl.js'
 import { writerTag } from './record.js'
 import type { RingId } from './id.js'
 import type { ChordRing } from './ring.js'
-import type { NodeRef, RecordRpc, RecordRpcHandler, RpcOptions, StoreReceipt } from './rpc.js'
+import type { NodeRef, RecordRpc, RecordRpcHandler, RpcOptions, SignedDeletion, StoreAck, StoreOptions, StoreReceipt } from './rpc.js'
 import type { ChordRecord, RangeDigest, RecordStore, RecordSummary, StorePutOptions } from './record.js'
 import type { ReplicaRange } from './replica-range.js'
 import type { TtlPolicy } from './ttl.js'
@@ -39,7 +39,7 @@ export interface ReplicationInit {
    * repairs keep the writers they carry); without it every key is taken and every remote peer is
    * the writer of what it sends
    */
-  range?: Pick<ReplicaRange, 'admits' | 'isNeighbour'>
+  range?: Pick<ReplicaRange, 'admits' | 'isNeighbour' | 'predecessor'>
   /** record lifetimes; `maxTtl` cuts what any peer may ask us to keep */
   ttl: TtlPolicy
   /**
@@ -63,6 +63,13 @@ export interface ReplicationInit {
    */
   antiEntropyMode?: 'both' | 'push'
   /** ms between anti-entropy rounds while neighbours change or rounds repair something */
+  /**
+   * Owner-signed deletions of records in (from, until], handed on with every repair of that range
+   * (a namespace whose owners delete records: a replica that missed a deletion drops what it names)
+   */
+  deletionsIn?(from: RingId, until: RingId): SignedDeletion[]
+  /** owner-signed deletions a node answered one of our STOREs with: the namespace checks and applies them */
+  takeDeletions?(deletions: SignedDeletion[]): Promise<void>
   antiEntropyIntervalMs?: number
   /** ms between them once nothing does; default the same multiple of the short one as the defaults */
   antiEntropyMaxIntervalMs?: number
@@ -109,7 +116,7 @@ export class Replication implements RecordRpcHandler {
   private readonly ring: ChordRing
   private readonly rpc: RecordRpc
   private readonly store: RecordStore
-  private readonly range?: Pick<ReplicaRange, 'admits' | 'isNeighbour'>
+  private readonly range?: Pick<ReplicaRange, 'admits' | 'isNeighbour' | 'predecessor'>
   private readonly ttl: TtlPolicy
   private readonly now: () => number
   private readonly onAntiEntropyRound: (round: AntiEntropyRound) => void
@@ -121,6 +128,8 @@ export class Replication implements RecordRpcHandler {
   private writes?: Promise<unknown>
   private readonly onRecordsAdded: (records: ChordRecord[]) => void
   private readonly antiEntropyMode: 'both' | 'push'
+  private readonly deletionsIn: (from: RingId, until: RingId) => SignedDeletion[]
+  private readonly takeDeletions: (deletions: SignedDeletion[]) => Promise<void>
   /** the predecessor we last handed records to */
   private handedOffTo?: string
 
@@ -137,6 +146,8 @@ export class Replication implements RecordRpcHandler {
     this.writes = init.serializeWrites === true ? Promise.resolve() : undefined
     this.onRecordsAdded = init.onRecordsAdded ?? (() => {})
     this.antiEntropyMode = init.antiEntropyMode ?? 'both'
+    this.deletionsIn = init.deletionsIn ?? (() => [])
+    this.takeDeletions = init.takeDeletions ?? (async () => {})
     this.antiEntropyLoop = new Periodic(async () => {
       const round = await this.antiEntropy()
       if (round != null && round.failed + round.recordsSent + round.recordsFetched > 0) {
@@ -260,14 +271,37 @@ export class Replication implements RecordRpcHandler {
     this.handedOffTo = predecessor.peer
   }
 
-  /** Before a graceful stop: everything we hold goes to our successor, which takes our range over */
+  /**
+   * Before a graceful stop: each range we replicate goes to the node that becomes its new
+   * replica. Once we are gone the j-th successor is the r-th replica of the range of our
+   * (r - j)-th predecessor, (p_(r-j+1), p_(r-j)] (p_0 being us); the successor, which takes our
+   * range over, is compared over all we replicate, (p_r, self]. Each is a push where digests
+   * differ, so what a successor holds already costs one digest. Until our predecessors are known,
+   * the successor gets everything we hold.
+   */
   async handoffOnLeave (options: RpcOptions = {}): Promise<void> {
-    const successor = this.ring.table.successor
-    if (successor.peer === this.ring.self.peer) {
+    const { self, table, replicas } = this.ring
+    const successors = table.getSuccessors().filter(node => node.peer !== self.peer)
+    if (successors.length === 0) {
       return
     }
-    const self = this.ring.self.id
-    await this.sendAll(successor, this.store.range(self, self, { now: this.now(), withWriters: true }), options)
+    const predecessor = (k: number): NodeRef | undefined => k === 0 ? self : this.range?.predecessor(k)
+    const replicatedFrom = predecessor(replicas)
+    if (replicatedFrom == null) {
+      await this.sendAll(successors[0], this.store.range(self.id, self.id, { now: this.now(), withWriters: true }), options)
+      return
+    }
+    const handoffs = successors.slice(0, replicas).map(async (successor, i) => {
+      const j = i + 1
+      const [start, end] = j === 1 ? [replicatedFrom, self] : [predecessor(replicas - j + 1), predecessor(replicas - j)]
+      if (start != null && end != null) {
+        await this.syncRange(successor, start.id, end.id, 'push', options)
+      }
+    })
+    const [first] = await Promise.allSettled(handoffs)
+    if (first.status === 'rejected') {
+      throw first.reason
+    }
   }
 
   /**
@@ -275,8 +309,8 @@ export class Replication implements RecordRpcHandler {
    * range until each half is small enough to list, then send what `peer` lacks ('push') and, for
    * 'both', fetch what we lack. Resolves to how many records went each way.
    */
-  async syncRange (peer: NodeRef, from: RingId, until: RingId, mode: 'push' | 'both'): Promise<RangeRepairs> {
-    return this.compare(peer, from, until, mode, { requests: MAX_SYNC_REQUESTS }, 0)
+  async syncRange (peer: NodeRef, from: RingId, until: RingId, mode: 'push' | 'both', options: RpcOptions = {}): Promise<RangeRepairs> {
+    return this.compare(peer, from, until, mode, { requests: MAX_SYNC_REQUESTS, options }, 0)
   }
 
   /**
@@ -284,12 +318,12 @@ export class Replication implements RecordRpcHandler {
    * to keep us splitting) except where we must list theirs, and every request spends from a
    * budget shared by the whole comparison.
    */
-  private async compare (peer: NodeRef, from: RingId, until: RingId, mode: 'push' | 'both', budget: { requests: number }, depth: number): Promise<RangeRepairs> {
+  private async compare (peer: NodeRef, from: RingId, until: RingId, mode: 'push' | 'both', budget: SyncBudget, depth: number): Promise<RangeRepairs> {
     spend(budget)
     const now = this.now()
     const [local, remote] = await Promise.all([
       this.store.digest(from, until, { now }),
-      this.rpc.rangeDigest(peer, from, until)
+      this.rpc.rangeDigest(peer, from, until, budget.options)
     ])
     if (local.count === remote.count && equals(local.hash, remote.hash)) {
       return { sent: 0, fetched: 0 }
@@ -305,12 +339,14 @@ export class Replication implements RecordRpcHandler {
     }
     if (mode === 'push') {
       // without their list, send all we hold here; they keep what they lack and drop the rest.
-      // Push never asks to list a peer's records, which a namespace may refuse (mailboxes do)
-      return { sent: await this.sendAll(peer, this.store.range(from, until, { now, withWriters: true })), fetched: 0 }
+      // Push never asks to list a peer's records, which a namespace may refuse (mailboxes do).
+      // The range's deletions go too: what they hold and we do not may be what their owner deleted
+      const options = { ...budget.options, deletions: this.deletionsIn(from, until) }
+      return { sent: await this.sendAll(peer, this.store.range(from, until, { now, withWriters: true }), options), fetched: 0 }
     }
 
     spend(budget)
-    const theirs = await this.rpc.rangeSummaries(peer, from, until)
+    const theirs = await this.rpc.rangeSummaries(peer, from, until, budget.options)
     const theirIds = new Set(theirs.map(summaryKey))
     const ours: RecordSummary[] = []
     for await (const summary of this.store.summaries(from, until, { now })) {
@@ -319,13 +355,13 @@ export class Replication implements RecordRpcHandler {
     const ourIds = new Set(ours.map(summaryKey))
 
     const missingThere = ours.filter(s => !theirIds.has(summaryKey(s)))
-    const sent = await this.sendAll(peer, this.recordsFor(missingThere, now))
+    const sent = await this.sendAll(peer, this.recordsFor(missingThere, now), budget.options)
 
     let fetched = 0
     const missingHere = theirs.filter(s => !ourIds.has(summaryKey(s)))
     for (const key of distinctKeys(missingHere)) {
       spend(budget)
-      const records = await this.rpc.fetchRecords(peer, key)
+      const records = await this.rpc.fetchRecords(peer, key, budget.options)
       // a replica's records, with the writers it counts them for: one writer's excess is left out
       await this.acceptRecords(records, { overShare: 'skip' })
       fetched += records.length
@@ -342,14 +378,15 @@ export class Replication implements RecordRpcHandler {
    */
   async onStoreRecords (from: NodeRef, records: ChordRecord[]): Promise<StoreReceipt> {
     if (from.peer === this.ring.self.peer) {
-      return this.acceptRecords(records)
+      return receiptFor(records, await this.acceptRecords(records), [])
     }
     const kept = this.range == null ? records : records.filter(record => this.range?.admits(record.key))
     if (kept.length === 0) {
       throw new ForbiddenError(`none of the ${records.length} records is of a key this node keeps`)
     }
     const neighbour = this.range?.isNeighbour(from.peer) === true
-    return this.acceptRecords(kept, neighbour ? { overShare: 'skip' } : { writer: writerTag(from) })
+    const written = await this.acceptRecords(kept, neighbour ? { overShare: 'skip' } : { writer: writerTag(from) })
+    return receiptFor(records, written, records.filter(record => !kept.includes(record)))
   }
 
   /** A key's live records; a ring neighbour (repairing its copy) gets the writer each is counted for */
@@ -373,7 +410,7 @@ export class Replication implements RecordRpcHandler {
   }
 
   /** Store records from a peer (or our own put): lifetimes are cut to our maximum */
-  private async acceptRecords (records: ChordRecord[], options: Omit<StorePutOptions, 'now'> = {}): Promise<StoreReceipt> {
+  private async acceptRecords (records: ChordRecord[], options: Omit<StorePutOptions, 'now'> = {}): Promise<Written> {
     if (this.writes == null) {
       return this.writeAdmitted(records, options)
     }
@@ -382,30 +419,56 @@ export class Replication implements RecordRpcHandler {
     return write
   }
 
-  private async writeAdmitted (records: ChordRecord[], options: Omit<StorePutOptions, 'now'>): Promise<StoreReceipt> {
+  private async writeAdmitted (records: ChordRecord[], options: Omit<StorePutOptions, 'now'>): Promise<Written> {
     const now = this.now()
     const admission = await this.admit(records)
     const { records: admitted, superseded = [] } = Array.isArray(admission) ? { records: admission } : admission
     if (admitted.length === 0) {
-      return { writtenBytes: 0 }
+      return { writtenBytes: 0, overShare: [] }
     }
     const capped = admitted.map(r => ({ ...r, expiresAt: capExpiresAt(r.expiresAt, now, this.ttl) }))
-    const { added, writtenBytes } = await this.store.put(capped, { ...options, now })
+    const { added, overShare, writtenBytes } = await this.store.put(capped, { ...options, now })
     for (const { key, ids } of superseded) {
       await this.store.delete(key, ids)
     }
     if (added.length > 0) {
       this.onRecordsAdded(added)
     }
-    return { writtenBytes }
+    return { writtenBytes, overShare }
   }
 
-  private async storeOn (node: NodeRef, records: ChordRecord[], options?: RpcOptions): Promise<void> {
-    if (node.peer === this.ring.self.peer) {
-      await this.acceptRecords(records)
-    } else {
-      await this.rpc.storeRecords(node, records, options)
+  /**
+   * Store one batch on `node` (ourselves included); resolves to the records of it that the node
+   * said it holds or let go for good (see StoreAck), none when it did not say
+   */
+  async storeConfirmed (node: NodeRef, records: ChordRecord[], options?: StoreOptions): Promise<ChordRecord[]> {
+    let ack: StoreAck
+    try {
+      ack = await this.storeOn(node, records, options)
+    } catch (err) {
+      if (err instanceof StaleRecordError) {
+        // every record is older than the one the node holds: nobody needs them
+        return records
+      }
+      throw err
     }
+    if (ack.declined == null) {
+      return []
+    }
+    const declined = new Set(ack.declined)
+    return records.filter((_, i) => !declined.has(i))
+  }
+
+  /** Store records on `node` (ourselves included); deletions it answers with are applied here too */
+  private async storeOn (node: NodeRef, records: ChordRecord[], options?: StoreOptions): Promise<StoreAck> {
+    if (node.peer === this.ring.self.peer) {
+      return { declined: receiptFor(records, await this.acceptRecords(records), []).declined, deletions: [] }
+    }
+    const ack = await this.rpc.storeRecords(node, records, options)
+    if (ack.deletions.length > 0) {
+      await this.takeDeletions(ack.deletions)
+    }
+    return ack
   }
 
   private async fetchFrom (node: NodeRef, key: Uint8Array, options?: RpcOptions): Promise<ChordRecord[]> {
@@ -427,26 +490,54 @@ export class Replication implements RecordRpcHandler {
     }
   }
 
-  /** Send records in batches that stay within the message limits; resolves to how many were sent */
-  private async sendAll (peer: NodeRef, records: AsyncIterable<ChordRecord>, options: RpcOptions = {}): Promise<number> {
+  /** Records in batches that each fit one STORE of this namespace (its record count, the batch's bytes) */
+  async * batches (records: AsyncIterable<ChordRecord>): AsyncGenerator<ChordRecord[]> {
     let batch: ChordRecord[] = []
     let bytes = 0
-    let sent = 0
     for await (const record of records) {
       if (batch.length === this.maxRecordsPerStore || (batch.length > 0 && bytes + record.value.byteLength > MAX_STORE_BATCH_BYTES)) {
-        await this.rpc.storeRecords(peer, batch, options)
+        yield batch
         batch = []
         bytes = 0
       }
       batch.push(record)
       bytes += record.value.byteLength
-      sent++
     }
     if (batch.length > 0) {
-      await this.rpc.storeRecords(peer, batch, options)
+      yield batch
+    }
+  }
+
+  /**
+   * Send records in batches that stay within the message limits, the first carrying the
+   * deletions (alone, when there is no record); resolves to how many records were sent
+   */
+  private async sendAll (peer: NodeRef, records: AsyncIterable<ChordRecord>, options: StoreOptions = {}): Promise<number> {
+    let sent = 0
+    let deletions = options.deletions ?? []
+    for await (const batch of this.batches(records)) {
+      await this.storeOn(peer, batch, { ...options, deletions })
+      deletions = []
+      sent += batch.length
+    }
+    if (deletions.length > 0) {
+      await this.storeOn(peer, [], { ...options, deletions })
     }
     return sent
   }
+}
+
+/** What a write of records did: the bytes it cost, and the records left out over their writer's share */
+interface Written {
+  writtenBytes: number
+  overShare: ChordRecord[]
+}
+
+/** The answer to a STORE of `records`: declined are those outside our range and those over their writer's share */
+function receiptFor (records: ChordRecord[], written: Written, outside: ChordRecord[]): StoreReceipt {
+  const turnedAway = new Set([...outside, ...written.overShare].map(summaryKey))
+  const declined = records.flatMap((record, i) => turnedAway.has(summaryKey(record)) ? [i] : [])
+  return { writtenBytes: written.writtenBytes, declined }
 }
 
 function summaryKey (summary: { key: Uint8Array, id: Uint8Array }): string {
@@ -461,8 +552,14 @@ function distinctKeys (summaries: RecordSummary[]): Uint8Array[] {
   return [...byHex.values()]
 }
 
+/** What one range comparison may still ask of the peer, and under which deadline */
+interface SyncBudget {
+  requests: number
+  options: RpcOptions
+}
+
 /** Count one request against a comparison's budget */
-function spend (budget: { requests: number }): void {
+function spend (budget: SyncBudget): void {
   if (budget.requests <= 0) {
     throw new TooLargeError(`a range comparison needs more than ${MAX_SYNC_REQUESTS} requests`)
   }

@@ -1,12 +1,12 @@
 /**
  * One ring member's core, composed in dependency order: the ring (routing state, lookups and the
- * maintenance loops), then the replication of each record namespace, then rehoming. It is
+ * maintenance loops), then the replication of each record namespace and its rehoming. It is
  * transport-agnostic: the libp2p service and the simulator build their nodes with it alike, each
  * handing it its own `RingRpc`, and each answering other nodes through `handlerOf`.
  *
  * Plain records are the `records` namespace, built in; a feature that keeps records of its own
- * (the mailbox) adds its namespace before the node starts, and from then on its replication is
- * started, stopped, told of neighbour changes and handed off on leave with the others.
+ * (the mailbox) adds its namespace before the node starts, and from then on its replication and
+ * rehoming are started, stopped, told of neighbour changes and handed off on leave with the others.
  */
 import { NotStartedError } from '../errors.js'
 import { Rehoming } from './rehoming.js'
@@ -17,7 +17,8 @@ import { SelfShortcut } from './self-shortcut.js'
 import type { RecordStore, ChordRecord } from './record.js'
 import type { Admission, AntiEntropyRound } from './replication.js'
 import type { LookupOutcome, RingTimers } from './ring.js'
-import type { ChordRpcHandler, DeletionRpc, NamespaceHandler, NamespaceName, NodeRef, RecordRpc, RingRpc, RpcOptions } from './rpc.js'
+import type { RingId } from './id.js'
+import type { ChordRpcHandler, DeletionRpc, NamespaceHandler, NamespaceName, NodeRef, RecordRpc, RingRpc, RpcOptions, SignedDeletion } from './rpc.js'
 import type { TtlPolicy } from './ttl.js'
 
 export interface CoreTimers extends RingTimers {
@@ -62,6 +63,10 @@ export interface NamespaceInit<Handler extends NamespaceHandler = NamespaceHandl
   onRecordsAdded?(records: ChordRecord[]): void
   /** 'push' for namespaces whose records nobody may list (see Replication) */
   antiEntropyMode?: 'both' | 'push'
+  /** owner-signed deletions of a range, handed on with its repairs (see Replication) */
+  deletionsIn?(from: RingId, until: RingId): SignedDeletion[]
+  /** checks and applies owner-signed deletions a node answered our STORE with (see Replication) */
+  takeDeletions?(deletions: SignedDeletion[]): Promise<void>
   /** told how many expired records each sweep removed */
   onSwept?(count: number): void
   /** the namespace's rules for other nodes' requests, around its replication */
@@ -74,6 +79,12 @@ export interface KeptNamespace<Handler extends NamespaceHandler = NamespaceHandl
   handler: Handler
 }
 
+/** What the node runs for each namespace it keeps */
+interface NamespaceParts extends KeptNamespace {
+  /** none on a client, which keeps no records */
+  rehoming?: Rehoming
+}
+
 export class RingNode {
   readonly ring: ChordRing
   /** which keys this node takes a STORE for, and who its ring neighbours are */
@@ -83,8 +94,7 @@ export class RingNode {
   private readonly init: RingNodeInit
   /** the transport, with calls to this node answered here */
   private readonly rpc: RingRpc
-  private readonly namespaces = new Map<NamespaceName, KeptNamespace>()
-  private readonly rehoming?: Rehoming
+  private readonly namespaces = new Map<NamespaceName, NamespaceParts>()
   private readonly onError: (err: unknown) => void
   /** set once a graceful leave began: records handed away must not be taken back */
   private departing = false
@@ -112,17 +122,6 @@ export class RingNode {
     })
     // plain records take whatever the store's quotas allow
     this.records = this.addNamespace('records', { store: init.store, rules: replication => replication }, init.onAntiEntropyRound).replication
-    this.rehoming = this.ring.clientMode
-      ? undefined
-      : new Rehoming({
-        ring: this.ring,
-        rpc: this.rpc,
-        replication: this.records,
-        store: init.store,
-        intervalMs: init.timers?.antiEntropyIntervalMs,
-        maxIntervalMs: init.timers?.antiEntropyMaxIntervalMs,
-        onError: init.onError
-      })
   }
 
   get self (): NodeRef {
@@ -153,6 +152,8 @@ export class RingNode {
       maxRecordsPerStore: init.maxRecordsPerStore,
       onRecordsAdded: init.onRecordsAdded,
       antiEntropyMode: init.antiEntropyMode,
+      deletionsIn: init.deletionsIn,
+      takeDeletions: init.takeDeletions,
       onSwept: init.onSwept,
       antiEntropyIntervalMs: this.init.timers?.antiEntropyIntervalMs,
       antiEntropyMaxIntervalMs: this.init.timers?.antiEntropyMaxIntervalMs,
@@ -161,8 +162,28 @@ export class RingNode {
       onError: this.init.onError
     })
     const handler = init.rules(replication)
-    this.namespaces.set(name, { replication, handler: this.refusingWhileLeaving(handler) })
+    const rehoming = this.ring.clientMode
+      ? undefined
+      : new Rehoming({
+        ring: this.ring,
+        range: this.replicaRange,
+        replication,
+        store: init.store,
+        intervalMs: this.init.timers?.antiEntropyIntervalMs,
+        maxIntervalMs: this.init.timers?.antiEntropyMaxIntervalMs,
+        onError: this.init.onError
+      })
+    this.namespaces.set(name, { replication, handler: this.refusingWhileLeaving(handler), rehoming })
     return { replication, handler }
+  }
+
+  /** One rehoming round of every namespace; resolves to how many records moved away (for tests and tools) */
+  async rehome (): Promise<number> {
+    let moved = 0
+    for (const { rehoming } of this.namespaces.values()) {
+      moved += await rehoming?.rehome() ?? 0
+    }
+    return moved
   }
 
   /** The record messages of a namespace, to other nodes (and to this one, answered here) */
@@ -185,19 +206,19 @@ export class RingNode {
     this.ring.start()
     if (!this.ring.clientMode) {
       this.replicaRange.start()
-      for (const { replication } of this.namespaces.values()) {
+      for (const { replication, rehoming } of this.namespaces.values()) {
         replication.start()
+        rehoming?.start()
       }
     }
-    this.rehoming?.start()
   }
 
   /** Stop every loop (`leave` first, for a graceful exit) */
   stop (): void {
     this.replicaRange.stop()
-    this.rehoming?.stop()
     this.ring.stop()
-    for (const { replication } of this.namespaces.values()) {
+    for (const { replication, rehoming } of this.namespaces.values()) {
+      rehoming?.stop()
       replication.stop()
     }
   }
@@ -226,11 +247,11 @@ export class RingNode {
    */
   private refusingWhileLeaving (handler: NamespaceHandler): NamespaceHandler {
     return {
-      onStoreRecords: async (from, records) => {
+      onStoreRecords: async (from, records, deletions) => {
         if (this.departing) {
           throw new NotStartedError('this node is leaving the ring: it takes no records')
         }
-        return handler.onStoreRecords(from, records)
+        return handler.onStoreRecords(from, records, deletions)
       },
       onFetchRecords: async (from, key) => handler.onFetchRecords(from, key),
       onRangeDigest: async (from, start, until) => handler.onRangeDigest(from, start, until),
@@ -244,6 +265,8 @@ export class RingNode {
     for (const { replication } of this.namespaces.values()) {
       replication.neighboursChanged().catch(this.onError)
     }
-    this.rehoming?.wake()
+    for (const { rehoming } of this.namespaces.values()) {
+      rehoming?.wake()
+    }
   }
 }

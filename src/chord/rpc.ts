@@ -94,8 +94,12 @@ export interface ChordRpcHandler {
  * can be tested alone; the libp2p service implements both over one protocol.
  */
 export interface RecordRpc {
-  /** store records on `to`; rejects if it refused them (quota, invalid record) */
-  storeRecords(to: NodeRef, records: ChordRecord[], options?: RpcOptions): Promise<void>
+  /**
+   * store records on `to` (and hand it owner-signed deletions, in namespaces that have them);
+   * rejects if it refused the whole STORE (quota, invalid record), else resolves to what it did
+   * not take
+   */
+  storeRecords(to: NodeRef, records: ChordRecord[], options?: StoreOptions): Promise<StoreAck>
   /** the live records `to` holds under one key */
   fetchRecords(to: NodeRef, key: Uint8Array, options?: RpcOptions): Promise<ChordRecord[]>
   /** a digest of what `to` holds in the ring interval (from, until] */
@@ -104,14 +108,52 @@ export interface RecordRpc {
   rangeSummaries(to: NodeRef, from: RingId, until: RingId, options?: RpcOptions): Promise<RecordSummary[]>
 }
 
-/** What a STORE cost the node that took it, so the sender's budgets can be charged with it */
+export interface StoreOptions extends RpcOptions {
+  /**
+   * Owner-signed deletions sent with the records (a namespace whose owners delete records: the
+   * mailbox's acknowledgements), so that a replica that was away when they went round drops what
+   * they name. The receiver checks each signature itself.
+   */
+  deletions?: SignedDeletion[]
+}
+
+/**
+ * What a node answered to a STORE it took. A record leaves a node only once every node of its new
+ * replica set said it holds it: the ack says which records it did not take.
+ */
+export interface StoreAck {
+  /**
+   * Indexes (into the records sent) of the records the node turned away and would have to be
+   * sent again: keys outside the range it keeps, records over their writer's share. Records it
+   * drops because nobody needs them (expired, deleted by their owner, superseded) are not
+   * declined. Undefined when the node did not say (a node of an earlier version): then none of the
+   * records is known to be held.
+   */
+  declined?: number[]
+  /** owner-signed deletions that name records of the STORE: their owner deleted them, the sender may too */
+  deletions: SignedDeletion[]
+}
+
+/** What a STORE did on the node that took it: its answer, and what it cost (the sender's budgets are charged with it) */
 export interface StoreReceipt {
   /** bytes the store wrote (0 when every record was there already, or refused) */
   writtenBytes: number
+  /** indexes of the records declined (see StoreAck) */
+  declined: number[]
+  /** owner-signed deletions of records of the STORE, for the sender (see StoreAck) */
+  deletions?: SignedDeletion[]
+  /** owner signatures the STORE's deletions made the node check */
+  signatureChecks?: number
+}
+
+/** What the sender of a STORE hears of its receipt; a handler that answers none tells nothing of the records */
+export function storeAckOf (receipt: StoreReceipt | void): StoreAck {
+  return receipt == null ? { deletions: [] } : { declined: receipt.declined, deletions: receipt.deletions ?? [] }
 }
 
 export interface RecordRpcHandler {
-  onStoreRecords(from: NodeRef, records: ChordRecord[]): Promise<StoreReceipt | void>
+  /** `deletions`: owner-signed deletions that came with the records (namespaces that take them) */
+  onStoreRecords(from: NodeRef, records: ChordRecord[], deletions?: SignedDeletion[]): Promise<StoreReceipt | void>
   onFetchRecords(from: NodeRef, key: Uint8Array): Promise<ChordRecord[]>
   onRangeDigest(from: NodeRef, start: RingId, until: RingId): Promise<RangeDigest>
   onRangeSummaries(from: NodeRef, start: RingId, until: RingId): Promise<RecordSummary[]>

@@ -4,9 +4,10 @@
  * itself). Answers are copied, as if they had crossed the wire, so caller and callee never share
  * state.
  */
+import { storeAckOf } from './rpc.js'
 import type {
   ChordRpcHandler, DeletionRpc, FindSuccessorReply, NamespaceHandler, NamespaceName, Neighbours, NeighboursReply, NodeRef, PingOptions, PingReply, RecordRpc,
-  RingRpc, RpcOptions
+  RingRpc, RpcOptions, StoreAck, StoreOptions
 } from './rpc.js'
 import type { RingId } from './id.js'
 import type { ChordRecord, RangeDigest, RecordSummary } from './record.js'
@@ -73,9 +74,9 @@ export class SelfShortcut implements RingRpc {
       return handler
     }
     return {
-      storeRecords: async (to: NodeRef, records: ChordRecord[], options?: RpcOptions): Promise<void> => {
-        await (this.isSelf(to) ? local().onStoreRecords(this.self, structuredClone(records)) : remote.storeRecords(to, records, options))
-      },
+      storeRecords: async (to: NodeRef, records: ChordRecord[], options?: StoreOptions): Promise<StoreAck> => this.isSelf(to)
+        ? structuredClone(storeAckOf(await local().onStoreRecords(this.self, structuredClone(records), structuredClone(options?.deletions))))
+        : remote.storeRecords(to, records, options),
       fetchRecords: async (to: NodeRef, key: Uint8Array, options?: RpcOptions): Promise<ChordRecord[]> =>
         this.isSelf(to) ? structuredClone(await local().onFetchRecords(this.self, key)) : remote.fetchRecords(to, key, options),
       rangeDigest: async (to: NodeRef, from: RingId, until: RingId, options?: RpcOptions): Promise<RangeDigest> =>

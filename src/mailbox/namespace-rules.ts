@@ -2,7 +2,11 @@
  * The mailbox namespace's rules, applied by every node to what other nodes ask of its mailbox
  * store. Envelopes are ciphertext, but who writes to whom and how much is still worth hiding:
  *
- * - STORE: only well-formed envelopes; ids their owner deleted are dropped (replication's admit).
+ * - STORE: only well-formed envelopes; ids their owner deleted are dropped (replication's admit),
+ *   and the answer hands back the owner-signed deletions of those, so that the sender drops them
+ *   too. A STORE may carry such deletions itself (a repair hands on those of its range): each one
+ *   new to the node is checked, then applied like a DELETE; one that does not verify refuses the
+ *   STORE before anything is applied.
  *   Envelopes new to the node, sent by a peer that is not a ring neighbour (a neighbour's are
  *   repairs), count against two acceptance rates of the mailbox per window: all senders' together,
  *   and each sender's (an eighth of it). Past either, the mailbox is under pressure: the STORE is
@@ -24,6 +28,7 @@ import {
 import { stampWork } from './stamp.js'
 import { verifyDeletion } from './proofs.js'
 import { decodeEnvelope } from './seal.js'
+import type { KeptDeletions } from './kept-deletions.js'
 import type { Tombstones } from './tombstones.js'
 import type { RingId } from '../chord/id.js'
 import type { Replication } from '../chord/replication.js'
@@ -35,6 +40,8 @@ export interface MailboxRulesInit {
   replication: Replication
   store: RecordStore
   tombstones: Tombstones
+  /** the signed acknowledgements behind the tombstones, handed on to replicas */
+  kept: KeptDeletions
   /** the longest an envelope may live: how long a tombstone for one we never held is kept */
   maxTtl: number
   /** told how many envelopes each acknowledgement deleted here (metrics listen) */
@@ -82,7 +89,7 @@ export class MailboxRules implements RecordRpcHandler, DeletionRpcHandler {
     this.senderRate = new PeerBudget({ points: perSender, windowMs, maxPeers: MAX_RATED_MAILBOXES })
   }
 
-  async onStoreRecords (from: NodeRef, records: ChordRecord[]): Promise<StoreReceipt> {
+  async onStoreRecords (from: NodeRef, records: ChordRecord[], deletions: SignedDeletion[] = []): Promise<StoreReceipt> {
     for (const record of records) {
       try {
         decodeEnvelope(record.value)
@@ -90,6 +97,37 @@ export class MailboxRules implements RecordRpcHandler, DeletionRpcHandler {
         throw new InvalidRecordError('a mailbox record must be a sealed envelope', { cause: err })
       }
     }
+    const signatureChecks = await this.takeDeletions(deletions, 'refuse')
+    const receipt = records.length === 0 ? { writtenBytes: 0, declined: [] } : await this.storeEnvelopes(from, records)
+    return { ...receipt, deletions: this.init.kept.naming(records), signatureChecks }
+  }
+
+  /**
+   * Owner-signed deletions that came with a STORE or its answer: each one not applied here yet is
+   * checked, then applied like a DELETE. Resolves to how many signatures were checked. A deletion
+   * that does not verify refuses them all before any is applied ('refuse': a STORE), or is left
+   * out ('skip': a peer's answer to our own STORE).
+   */
+  async takeDeletions (deletions: SignedDeletion[], invalid: 'refuse' | 'skip'): Promise<number> {
+    const fresh = deletions.filter(deletion => !this.init.tombstones.covers(deletion))
+    const valid: SignedDeletion[] = []
+    for (const deletion of fresh) {
+      try {
+        await verifyDeletion(deletion)
+        valid.push(deletion)
+      } catch (err) {
+        if (invalid === 'refuse') {
+          throw err
+        }
+      }
+    }
+    for (const deletion of valid) {
+      await this.apply(deletion)
+    }
+    return fresh.length
+  }
+
+  private async storeEnvelopes (from: NodeRef, records: ChordRecord[]): Promise<StoreReceipt> {
     if (from.peer === this.init.self.peer || this.init.isNeighbour?.(from.peer) === true) {
       return this.init.replication.onStoreRecords(from, records)
     }
@@ -173,6 +211,14 @@ export class MailboxRules implements RecordRpcHandler, DeletionRpcHandler {
    */
   async onDeleteRecords (_from: NodeRef, deletion: SignedDeletion): Promise<void> {
     await verifyDeletion(deletion)
+    await this.apply(deletion)
+  }
+
+  /**
+   * Apply a deletion whose signature was checked, and keep it as long as its tombstones, to hand
+   * on to replicas that missed it
+   */
+  private async apply (deletion: SignedDeletion): Promise<void> {
     const now = this.now()
     const named = new Set(deletion.ids.map(id => toHex(id, 'base16')))
     const held = (await this.init.store.get(deletion.key, { now })).filter(r => named.has(toHex(r.id, 'base16')))
@@ -186,6 +232,10 @@ export class MailboxRules implements RecordRpcHandler, DeletionRpcHandler {
     if (held.length > 0) {
       await this.init.store.delete(deletion.key, held.map(r => r.id))
       this.init.onAcknowledged?.(held.length)
+    }
+    const expiresAt = this.init.tombstones.lastExpiryOf(deletion)
+    if (expiresAt != null) {
+      await this.init.kept.keep(deletion, expiresAt, now)
     }
   }
 }

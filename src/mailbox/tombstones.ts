@@ -83,6 +83,17 @@ export class Tombstones {
     return records.filter(record => !this.live.has(tombstoneKey(record)))
   }
 
+  /** Whether every envelope a deletion names is tombstoned here already (then it changes nothing) */
+  covers (deletion: { key: Uint8Array, ids: Uint8Array[] }): boolean {
+    return deletion.ids.every(id => this.live.has(tombstoneKey({ key: deletion.key, id })))
+  }
+
+  /** When the last tombstone of the envelopes a deletion names expires; undefined when none is tombstoned */
+  lastExpiryOf (deletion: { key: Uint8Array, ids: Uint8Array[] }): number | undefined {
+    const expiries = deletion.ids.flatMap(id => this.live.get(tombstoneKey({ key: deletion.key, id })) ?? [])
+    return expiries.length === 0 ? undefined : Math.max(...expiries)
+  }
+
   /** Forget tombstones whose envelopes would have expired by now */
   async sweep (now: number): Promise<void> {
     const expired = [...this.live].filter(([, expiresAt]) => expiresAt <= now).map(([id]) => id)

@@ -17,6 +17,7 @@ import { DEFAULT_MAILBOX_ACCEPTANCE, MailboxRules } from '../mailbox/namespace-r
 import { MailboxServer } from '../mailbox/server.js'
 import { MAX_SUBSCRIPTIONS, MAX_SUBSCRIPTIONS_PER_PEER } from '../mailbox/protocol-constants.js'
 import { openMailboxSession } from '../mailbox/session.js'
+import { KeptDeletions } from '../mailbox/kept-deletions.js'
 import { Tombstones } from '../mailbox/tombstones.js'
 import { CHORD_CAPABILITY, chordInternals } from './internals.js'
 import type { Identity } from '../mailbox/identity.js'
@@ -73,6 +74,7 @@ export class ChordMailbox implements Startable {
   private readonly log: Logger
   private readonly store: LevelRecordStore
   private readonly tombstones: Tombstones
+  private readonly kept: KeptDeletions
   private readonly server: MailboxServer
   private readonly mailbox: Mailbox
 
@@ -84,6 +86,7 @@ export class ChordMailbox implements Startable {
 
     this.store = new LevelRecordStore(database.sublevel(SUBLEVELS.mailbox) as unknown as NodeDatabase, { limits: settings.storeLimits })
     this.tombstones = new Tombstones(database)
+    this.kept = new KeptDeletions(database)
     this.server = new MailboxServer(view, {
       store: this.store,
       maxSubscriptions,
@@ -92,7 +95,7 @@ export class ChordMailbox implements Startable {
       onPushed: count => { metrics.mailbox.pushed(count) },
       onRefused: code => { metrics.mailbox.refused(code) }
     })
-    const { replication } = core.addNamespace('mailbox', {
+    const { replication, handler: rules } = core.addNamespace('mailbox', {
       store: this.store,
       admit: async records => this.tombstones.admit(records),
       onRecordsAdded: records => {
@@ -102,11 +105,15 @@ export class ChordMailbox implements Startable {
       onSwept: count => { metrics.mailbox.expired(count) },
       // nobody may list a node's mailboxes, so repairs only ever send
       antiEntropyMode: 'push',
+      // acknowledgements reach the replicas that missed them with each repair
+      deletionsIn: (from, until) => this.kept.inRange(from, until),
+      takeDeletions: async deletions => { await rules.takeDeletions(deletions, 'skip') },
       rules: replication => new MailboxRules({
         self,
         replication,
         store: this.store,
         tombstones: this.tombstones,
+        kept: this.kept,
         maxTtl: settings.ttl.maxTtl,
         onAcknowledged: count => { metrics.mailbox.acknowledged(count) },
         isNeighbour: peer => core.replicaRange.isNeighbour(peer),
@@ -154,6 +161,7 @@ export class ChordMailbox implements Startable {
   async start (): Promise<void> {
     await this.store.open()
     await this.tombstones.open()
+    await this.kept.open()
     await this.server.start()
     // a node stopped and started again serves its users again
     this.mailbox.reopen()
@@ -167,6 +175,7 @@ export class ChordMailbox implements Startable {
   async stop (): Promise<void> {
     await this.server.stop()
     await this.tombstones.sweep(Date.now()).catch(err => { this.log.error('sweeping tombstones failed - %e', err) })
+    await this.kept.sweep(Date.now()).catch(err => { this.log.error('sweeping kept deletions failed - %e', err) })
     await this.store.close()
   }
 }

@@ -9,6 +9,7 @@
  *   peers    peers seen recently, for rejoining without bootstrap
  *   mailbox  mailbox envelopes: a record store of their own, with the same sublevels
  *   tombstones  ids of envelopes their owner acknowledged (deleted), until they would have expired
+ *   deletions   the owner-signed acknowledgements behind those tombstones, handed on to replicas
  *   owned    owned records: a record store of their own, with the same sublevels
  *
  * On Node a directory holds a LevelDB (`classic-level`); in a browser bundle `level` resolves to
@@ -32,6 +33,8 @@ export const SUBLEVELS = {
   mailbox: 'mailbox',
   /** ids of acknowledged mailbox envelopes, so no copy of them is taken in again */
   tombstones: 'tombstones',
+  /** the owner-signed acknowledgements behind the tombstones, to hand on to replicas that missed them */
+  deletions: 'deletions',
   /** owned records (publish/resolve): a record store of their own, with the same sublevels */
   owned: 'owned'
 } as const

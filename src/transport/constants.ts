@@ -3,6 +3,7 @@
  * with its unit and the reason for its value; docs/protocol.md lists them for implementers.
  */
 import { second, minute, KiB, MiB } from '../units.js'
+import { MAX_DELETIONS_PER_STORE, MAX_DELETION_IDS_PER_STORE } from '../chord/constants.js'
 import { ID_BYTES } from '../chord/id.js'
 
 export const PROTOCOL = '/chord/1.0.0'
@@ -109,6 +110,12 @@ export const FETCH_PAGE_BYTES = MAX_MESSAGE_SIZE / 2
 
 /** Record ids one DELETE may name: a mailbox acknowledges at most a page of messages at once */
 export const MAX_IDS_PER_DELETE = 1024
+
+/** Owner-signed deletions one STORE or its answer may carry (see the core's MAX_DELETIONS_PER_STORE) */
+export const MAX_DELETIONS_PER_MESSAGE = MAX_DELETIONS_PER_STORE
+
+/** Ids the deletions of one STORE or its answer may name together: as many as one DELETE */
+export const MAX_DELETION_IDS_PER_MESSAGE = MAX_DELETION_IDS_PER_STORE
 
 /** Largest owner public key a DELETE may carry (a mailbox key is 65 bytes) */
 export const MAX_OWNER_KEY_BYTES = 128

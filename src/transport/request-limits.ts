@@ -4,7 +4,8 @@
  *
  * - ring maintenance and lookups count requests, reads count requests;
  * - STORE counts the records and bytes it carries (hashing and checking them), and afterwards the
- *   bytes it made the store write (disk);
+ *   bytes it made the store write (disk) and the owner signatures of its deletions that were new
+ *   to the node and had to be checked;
  * - DELETE counts the ids it names and one signature check; a STORE of owned records one check
  *   per record;
  * - FETCH, RANGE_DIGEST and RANGE_SUMMARIES count, afterwards, the records they read.
@@ -76,6 +77,8 @@ export interface WorkDone {
   writtenBytes?: number
   /** records read to answer (where the response does not tell) */
   scannedRecords?: number
+  /** signatures checked (a STORE's deletions new to the node) */
+  signatureChecks?: number
 }
 
 export class RequestLimiter {
@@ -148,7 +151,8 @@ function costsOf (request: ValidRequest): { costs: Array<[Budget, number]>, afte
           // each owned record may cost a signature check (at most MAX_OWNED_RECORDS_PER_STORE)
           ...(request.namespace === 'owned' ? [['signatureChecks', request.records.length] as [Budget, number]] : [])
         ],
-        after: ['writtenBytes']
+        // deletions are checked only when new to the node: charged afterwards, refused once spent
+        after: request.deletions.length > 0 ? ['writtenBytes', 'signatureChecks'] : ['writtenBytes']
       }
     case MessageType.DELETE:
       return { costs: [['deletedIds', request.deletion.ids.length], ['signatureChecks', 1]], after: [] }
@@ -168,7 +172,7 @@ function costsAfter (request: ValidRequest, response: Partial<Response> | undefi
       return [['scannedRecords', response == null ? MAX_SUMMARIES_PER_MESSAGE : response.summaries?.length ?? 0]]
     case MessageType.STORE: {
       const written = done.writtenBytes ?? 0
-      return [['writtenBytes', written > 0 ? written + WRITE_BATCH_COST : 0]]
+      return [['writtenBytes', written > 0 ? written + WRITE_BATCH_COST : 0], ['signatureChecks', done.signatureChecks ?? 0]]
     }
     default:
       return []

@@ -27,8 +27,8 @@ import { namespaceToWire } from './namespaces.js'
 import { ringIdToWire, wireBytes } from './ring-id.js'
 import { StreamPool } from './stream-pool.js'
 import { WIRE_PEER_CACHE_SIZE } from './wire-peers.js'
-import { decodeRecord, decodeResponse, decodeSummary } from './validate.js'
-import { toStoredWireRecord } from './wire-records.js'
+import { decodeRecord, decodeResponse, decodeStoreOutcome, decodeSummary } from './validate.js'
+import { toStoredWireRecord, toWireDeletion } from './wire-records.js'
 import type { Namespace } from '../protocol/generated/chord.js'
 import type { ObservedRequest, RequestOutcome } from './observed-request.js'
 import type { StreamPoolComponents } from './stream-pool.js'
@@ -36,7 +36,8 @@ import type { WirePeers } from './wire-peers.js'
 import type { RingId } from '../chord/id.js'
 import type { ChordRecord, RangeDigest, RecordSummary } from '../chord/record.js'
 import type {
-  DeletionRpc, FindSuccessorReply, NamespaceName, Neighbours, NeighboursReply, NodeRef, PingOptions, PingReply, RecordRpc, RingRpc, RpcOptions, SignedDeletion
+  DeletionRpc, FindSuccessorReply, NamespaceName, Neighbours, NeighboursReply, NodeRef, PingOptions, PingReply, RecordRpc, RingRpc, RpcOptions, SignedDeletion,
+  StoreAck, StoreOptions
 } from '../chord/rpc.js'
 import type { Connection, Logger, PeerId, Startable } from '@libp2p/interface'
 
@@ -231,8 +232,14 @@ type Exchange = (to: NodeRef, request: RequestMessage, options?: RpcOptions) => 
 class NamespaceRpc implements RecordRpc, DeletionRpc {
   constructor (private readonly namespace: Namespace, private readonly exchange: Exchange) {}
 
-  async storeRecords (to: NodeRef, records: ChordRecord[], options?: RpcOptions): Promise<void> {
-    await this.exchange(to, { type: MessageType.STORE, namespace: this.namespace, records: records.map(toStoredWireRecord) }, options)
+  async storeRecords (to: NodeRef, records: ChordRecord[], options: StoreOptions = {}): Promise<StoreAck> {
+    const { response } = await this.exchange(to, {
+      type: MessageType.STORE,
+      namespace: this.namespace,
+      records: records.map(toStoredWireRecord),
+      deletions: (options.deletions ?? []).map(toWireDeletion)
+    }, options)
+    return decodeStoreOutcome(response.stored, records.length)
   }
 
   /** Every live record of a key, fetched page by page */
@@ -279,15 +286,7 @@ class NamespaceRpc implements RecordRpc, DeletionRpc {
   }
 
   async deleteRecords (to: NodeRef, deletion: SignedDeletion, options?: RpcOptions): Promise<void> {
-    await this.exchange(to, {
-      type: MessageType.DELETE,
-      namespace: this.namespace,
-      key: wireBytes(deletion.key),
-      ids: deletion.ids.map(wireBytes),
-      owner: wireBytes(deletion.owner),
-      signedAt: deletion.signedAt,
-      signature: wireBytes(deletion.signature)
-    }, options)
+    await this.exchange(to, { type: MessageType.DELETE, namespace: this.namespace, ...toWireDeletion(deletion) }, options)
   }
 
   private rangeRequest (type: MessageType.RANGE_DIGEST | MessageType.RANGE_SUMMARIES, from: RingId, until: RingId): RequestMessage {

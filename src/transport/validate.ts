@@ -12,6 +12,8 @@ import { InvalidMessageError } from '../errors.js'
 import { MessageType, Request, Response } from '../protocol/generated/chord.js'
 import { MAX_VALUE_SIZE } from '../storage/constants.js'
 import {
+  MAX_DELETIONS_PER_MESSAGE,
+  MAX_DELETION_IDS_PER_MESSAGE,
   MAX_IDS_PER_DELETE,
   MAX_OWNED_RECORDS_PER_STORE,
   MAX_STAMP_BYTES,
@@ -31,8 +33,8 @@ import {
 import { namespaceFromWire } from './namespaces.js'
 import type { RingId } from '../chord/id.js'
 import type { ChordRecord, RecordSummary } from '../chord/record.js'
-import type { NamespaceName, SignedDeletion } from '../chord/rpc.js'
-import type { Neighbours, Peer, Record as WireRecord, RecordSummary as WireSummary } from '../protocol/generated/chord.js'
+import type { NamespaceName, SignedDeletion, StoreAck } from '../chord/rpc.js'
+import type { Deletion as WireDeletion, Neighbours, Peer, Record as WireRecord, RecordSummary as WireSummary, StoreOutcome } from '../protocol/generated/chord.js'
 import type { PeerId } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { Uint8ArrayList } from 'uint8arraylist'
@@ -43,7 +45,7 @@ export interface NotifyRequest { type: MessageType.NOTIFY }
 export interface FindSuccessorRequest { type: MessageType.FIND_SUCCESSOR, target: RingId }
 export interface LookupRequest { type: MessageType.LOOKUP, target: RingId }
 export interface LeavingRequest { type: MessageType.LEAVING, neighbours: Neighbours }
-export interface StoreRequest { type: MessageType.STORE, namespace: NamespaceName, records: ChordRecord[] }
+export interface StoreRequest { type: MessageType.STORE, namespace: NamespaceName, records: ChordRecord[], deletions: SignedDeletion[] }
 export interface FetchRequest { type: MessageType.FETCH, namespace: NamespaceName, key: Uint8Array, after?: Uint8Array }
 export interface RangeDigestRequest { type: MessageType.RANGE_DIGEST, namespace: NamespaceName, start: RingId, end: RingId }
 export interface RangeSummariesRequest { type: MessageType.RANGE_SUMMARIES, namespace: NamespaceName, start: RingId, end: RingId }
@@ -63,11 +65,18 @@ export interface DecodedPeer {
 
 // enforced while decoding, so an oversized list is refused before it is built
 const NEIGHBOURS_LIMITS = { successors: MAX_PEERS_PER_MESSAGE }
+const DELETION_LIMITS = { ids: MAX_IDS_PER_DELETE }
 
 export function decodeRequest (bytes: Uint8Array | Uint8ArrayList): ValidRequest {
   checkSize(bytes)
   const request = decode(() => Request.decode(bytes, {
-    limits: { neighbours: NEIGHBOURS_LIMITS, records: MAX_RECORDS_PER_MESSAGE, ids: MAX_IDS_PER_DELETE }
+    limits: {
+      neighbours: NEIGHBOURS_LIMITS,
+      records: MAX_RECORDS_PER_MESSAGE,
+      ids: MAX_IDS_PER_DELETE,
+      deletions: MAX_DELETIONS_PER_MESSAGE,
+      deletions$: DELETION_LIMITS
+    }
   }))
   switch (request.type) {
     case MessageType.PING:
@@ -84,14 +93,17 @@ export function decodeRequest (bytes: Uint8Array | Uint8ArrayList): ValidRequest
       }
       return { type: request.type, neighbours: request.neighbours }
     case MessageType.STORE: {
-      if (request.records.length === 0) {
-        throw new InvalidMessageError('STORE without records')
-      }
       const namespace = namespaceFromWire(request.namespace)
+      if (request.deletions.length > 0 && namespace !== 'mailbox') {
+        throw new InvalidMessageError('only a STORE in MAILBOX carries deletions')
+      }
+      if (request.records.length === 0 && request.deletions.length === 0) {
+        throw new InvalidMessageError('STORE without records or deletions')
+      }
       if (namespace === 'owned' && request.records.length > MAX_OWNED_RECORDS_PER_STORE) {
         throw new InvalidMessageError(`a STORE of owned records carries at most ${MAX_OWNED_RECORDS_PER_STORE}`)
       }
-      return { type: request.type, namespace, records: request.records.map(decodeRecord) }
+      return { type: request.type, namespace, records: request.records.map(decodeRecord), deletions: decodeDeletions(request.deletions) }
     }
     case MessageType.FETCH:
       return {
@@ -109,7 +121,7 @@ export function decodeRequest (bytes: Uint8Array | Uint8ArrayList): ValidRequest
         end: ringIdFromBytes(requireRingIdBytes(request.rangeEnd, 'rangeEnd'))
       }
     case MessageType.DELETE:
-      return { type: request.type, namespace: namespaceFromWire(request.namespace), deletion: decodeDeletion(request) }
+      return { type: request.type, namespace: namespaceFromWire(request.namespace), deletion: decodeDeletion(request, 'DELETE') }
     default:
       throw new InvalidMessageError(`request type ${request.type} is not supported`)
   }
@@ -123,7 +135,8 @@ export function decodeResponse (bytes: Uint8Array | Uint8ArrayList, expected: Me
       neighbours: NEIGHBOURS_LIMITS,
       peers: MAX_PEERS_PER_MESSAGE,
       records: MAX_RECORDS_PER_MESSAGE,
-      summaries: MAX_SUMMARIES_PER_MESSAGE
+      summaries: MAX_SUMMARIES_PER_MESSAGE,
+      stored: { declined: MAX_RECORDS_PER_MESSAGE, deletions: MAX_DELETIONS_PER_MESSAGE, deletions$: DELETION_LIMITS }
     }
   }))
 
@@ -164,6 +177,20 @@ export function decodeResponse (bytes: Uint8Array | Uint8ArrayList, expected: Me
   return response
 }
 
+/**
+ * What a node says it did with the `sent` records of a STORE: declined indexes must name records
+ * sent, once each. A node that said nothing (an earlier version) declined nothing it told of.
+ */
+export function decodeStoreOutcome (stored: StoreOutcome | undefined, sent: number): StoreAck {
+  if (stored == null) {
+    return { deletions: [] }
+  }
+  if (stored.declined.some(index => index >= sent) || new Set(stored.declined).size !== stored.declined.length) {
+    throw new InvalidMessageError(`a STORE's answer declines each of the ${sent} records sent at most once`)
+  }
+  return { declined: stored.declined, deletions: decodeDeletions(stored.deletions) }
+}
+
 /** A wire record as the store takes it: key and value checked, id computed here, never trusted */
 export function decodeRecord (record: WireRecord): ChordRecord {
   const key = requireRingIdBytes(record.key, 'record key')
@@ -194,24 +221,41 @@ export function decodeSummary (summary: WireSummary): RecordSummary {
   }
 }
 
-function decodeDeletion (request: Request): SignedDeletion {
-  const { owner, signature, signedAt } = request
+/** The fields of an owner-signed deletion, whether a DELETE's or a `Deletion` message's */
+type DeletionFields = Pick<Request, 'key' | 'ids' | 'owner' | 'signedAt' | 'signature'>
+
+function decodeDeletion (fields: DeletionFields, what: string): SignedDeletion {
+  const { owner, signature, signedAt } = fields
   if (owner == null || owner.byteLength === 0 || owner.byteLength > MAX_OWNER_KEY_BYTES) {
-    throw new InvalidMessageError(`DELETE needs an owner key of 1–${MAX_OWNER_KEY_BYTES} bytes`)
+    throw new InvalidMessageError(`${what} needs an owner key of 1–${MAX_OWNER_KEY_BYTES} bytes`)
   }
   if (signature == null || signature.byteLength === 0 || signature.byteLength > MAX_SIGNATURE_BYTES) {
-    throw new InvalidMessageError(`DELETE needs a signature of 1–${MAX_SIGNATURE_BYTES} bytes`)
+    throw new InvalidMessageError(`${what} needs a signature of 1–${MAX_SIGNATURE_BYTES} bytes`)
   }
-  if (request.ids.length === 0) {
-    throw new InvalidMessageError('DELETE names no record')
+  if (fields.ids.length === 0) {
+    throw new InvalidMessageError(`${what} names no record`)
   }
   return {
-    key: requireRingIdBytes(request.key, 'key'),
-    ids: request.ids.map(id => requireRingIdBytes(id, 'id')),
+    key: requireRingIdBytes(fields.key, 'key'),
+    ids: fields.ids.map(id => requireRingIdBytes(id, 'id')),
     owner,
     signedAt: requireTime(signedAt ?? -1),
     signature
   }
+}
+
+/**
+ * The deletions a STORE or its answer carries: each as strict as a DELETE, at most
+ * MAX_DELETIONS_PER_MESSAGE of them (checked while decoding) naming at most
+ * MAX_DELETION_IDS_PER_MESSAGE ids together
+ */
+export function decodeDeletions (deletions: WireDeletion[]): SignedDeletion[] {
+  const decoded = deletions.map(deletion => decodeDeletion(deletion, 'a deletion'))
+  const ids = decoded.reduce((count, deletion) => count + deletion.ids.length, 0)
+  if (ids > MAX_DELETION_IDS_PER_MESSAGE) {
+    throw new InvalidMessageError(`the deletions of one message name at most ${MAX_DELETION_IDS_PER_MESSAGE} ids`)
+  }
+  return decoded
 }
 
 function requireTime (ms: number): number {

@@ -1,10 +1,11 @@
 /**
- * Records and summaries as the wire carries them. Decoding (with validation) is in
- * src/protocol/validate.ts; the id is never sent, the receiver computes it.
+ * Records, summaries and owner-signed deletions as the wire carries them. Decoding (with
+ * validation) is in validate.ts; a record's id is never sent, the receiver computes it.
  */
 import { wireBytes } from './ring-id.js'
-import type { Record as WireRecord, RecordSummary as WireSummary } from '../protocol/generated/chord.js'
+import type { Deletion as WireDeletion, Record as WireRecord, RecordSummary as WireSummary } from '../protocol/generated/chord.js'
 import type { ChordRecord, RecordSummary } from '../chord/record.js'
+import type { SignedDeletion } from '../chord/rpc.js'
 
 /** A record on the wire, without its writer: who wrote a record is nobody else's business */
 export function toWireRecord (record: ChordRecord): WireRecord {
@@ -29,4 +30,15 @@ export function toStoredWireRecord (record: ChordRecord): WireRecord {
 
 export function toWireSummary (summary: RecordSummary): WireSummary {
   return { key: wireBytes(summary.key), id: wireBytes(summary.id), expiresAt: summary.expiresAt }
+}
+
+/** A deletion's fields, as a DELETE carries them and as a `Deletion` message does */
+export function toWireDeletion (deletion: SignedDeletion): WireDeletion {
+  return {
+    key: wireBytes(deletion.key),
+    ids: deletion.ids.map(wireBytes),
+    owner: wireBytes(deletion.owner),
+    signedAt: deletion.signedAt,
+    signature: wireBytes(deletion.signature)
+  }
 }

@@ -7,6 +7,7 @@
  */
 import { hashToRingId, inHalfOpenInterval } from '../../src/chord/id.js'
 import { RingNode } from '../../src/chord/ring-node.js'
+import { storeAckOf } from '../../src/chord/rpc.js'
 import { DEFAULT_TTL_POLICY } from '../../src/chord/ttl.js'
 import { openLevelStore } from '../../src/storage/level-store.js'
 import type { RingId } from '../../src/chord/id.js'
@@ -128,6 +129,19 @@ export class Simulator {
     await Promise.all(this.liveRings().map(async ring => this.recordsOf(ring.self.peer).replication.antiEntropy().catch(() => {})))
   }
 
+  /**
+   * One rehoming round on every live ring member, each after walking its predecessor chain (the
+   * walk a real node runs on its own timer); resolves to how many records moved
+   */
+  async rehomeRound (): Promise<number> {
+    const members = this.liveRings().filter(ring => !ring.clientMode).map(ring => this.nodes.get(ring.self.peer))
+    const moved = await Promise.all(members.map(async node => {
+      await node?.replicaRange.refresh().catch(() => {})
+      return node?.rehome().catch(() => 0) ?? 0
+    }))
+    return moved.reduce((sum, count) => sum + count, 0)
+  }
+
   /** Run rounds until `condition` holds; fail after `maxRounds` */
   async roundsUntil (condition: () => boolean, maxRounds: number): Promise<number> {
     for (let rounds = 0; rounds <= maxRounds; rounds++) {
@@ -188,7 +202,7 @@ export class Simulator {
       return handler
     }
     return {
-      storeRecords: async (to, records) => { await target(to, 'storeRecords').onStoreRecords(self, copy(records)) },
+      storeRecords: async (to, records, options) => copy(storeAckOf(await target(to, 'storeRecords').onStoreRecords(self, copy(records), copy(options?.deletions)))),
       fetchRecords: async (to, key) => copy(await target(to, 'fetchRecords').onFetchRecords(self, key)),
       rangeDigest: async (to, from, until) => copy(await target(to, 'rangeDigest').onRangeDigest(self, from, until)),
       rangeSummaries: async (to, from, until) => copy(await target(to, 'rangeSummaries').onRangeSummaries(self, from, until)),

@@ -9,7 +9,7 @@ import type { RingId } from '../../src/chord/id.js'
 import type { ChordRecord, RangeDigest, RecordSummary } from '../../src/chord/record.js'
 import type {
   ChordRpcHandler, DeletionRpc, FindSuccessorReply, NamespaceHandler, NamespaceName, Neighbours, NeighboursReply, NodeRef, PingOptions, PingReply, RecordRpc,
-  RecordRpcHandler, RpcOptions
+  RecordRpcHandler, RpcOptions, StoreAck, StoreOptions
 } from '../../src/chord/rpc.js'
 import type { RequestServerInit } from '../../src/transport/request-server.js'
 import type { RpcClientInit } from '../../src/transport/rpc-client.js'
@@ -73,8 +73,8 @@ export class TransportUnderTest {
     return this.client.ping(to, options)
   }
 
-  async storeRecords (to: NodeRef, records: ChordRecord[], options?: RpcOptions): Promise<void> {
-    await this.client.namespace('records').storeRecords(to, records, options)
+  async storeRecords (to: NodeRef, records: ChordRecord[], options?: StoreOptions): Promise<StoreAck> {
+    return this.client.namespace('records').storeRecords(to, records, options)
   }
 
   async fetchRecords (to: NodeRef, key: Uint8Array, options?: RpcOptions): Promise<ChordRecord[]> {

@@ -65,6 +65,14 @@ const record = fc.record({
   stamp: fc.option(sized(8), { nil: undefined })
 })
 
+const deletion = fc.record({
+  key: sized(32),
+  ids: fc.array(sized(32), { maxLength: 3 }),
+  owner: sized(65),
+  signedAt: time,
+  signature: sized(64)
+})
+
 const request: fc.Arbitrary<Request> = fc.record({
   type: fc.constantFrom(...membersOf<MessageType>(MessageType)),
   target: fc.option(sized(32), { nil: undefined }),
@@ -79,7 +87,8 @@ const request: fc.Arbitrary<Request> = fc.record({
   ids: fc.array(sized(32), { maxLength: 3 }),
   signedAt: fc.option(time, { nil: undefined }),
   signature: fc.option(sized(64), { nil: undefined }),
-  neighboursDigest: fc.option(fc.integer({ min: 0, max: 2 ** 32 - 1 }), { nil: undefined })
+  neighboursDigest: fc.option(fc.integer({ min: 0, max: 2 ** 32 - 1 }), { nil: undefined }),
+  deletions: fc.array(deletion, { maxLength: 2 })
 })
 
 const pxRequest: fc.Arbitrary<PxRequest> = fc.record({ numPeers: fc.oneof(fc.integer({ min: 0, max: 40 }), fc.nat(), fc.constant(2 ** 32 - 1)) })

@@ -1,50 +1,8 @@
 import assert from 'node:assert/strict'
-import { generateKeyPair } from '@libp2p/crypto/keys'
-import { peerIdFromPrivateKey } from '@libp2p/peer-id'
-import { ringIsConsistent, sortedByRingId, startNode, stopAll, waitForConsistentRing } from '../helpers/ring.js'
+import { Partition, startGatedRing } from '../helpers/partition.js'
+import { ringIsConsistent, sortedByRingId, stopAll, waitForConsistentRing } from '../helpers/ring.js'
 import { waitFor } from '../helpers/wait-for.js'
 import type { ChordNode } from '../../src/index.js'
-import type { ConnectionGater, PeerId } from '@libp2p/interface'
-
-/** Healing every ~300 ms: a test split ends and merges within a few seconds */
-const TIMERS = { healIntervalMs: 300, peerCacheSaveIntervalMs: 500 }
-
-/**
- * A network split the test switches on and off: while it is on, no connection forms between
- * peers on different sides. Each node gets a gater that asks it.
- */
-class Partition {
-  private readonly sideOf = new Map<string, string>()
-  private on = false
-
-  gaterFor (self: PeerId): ConnectionGater {
-    const denied = (remote: PeerId): boolean => this.separates(self, remote)
-    return {
-      denyDialPeer: denied,
-      denyInboundEncryptedConnection: denied,
-      denyOutboundEncryptedConnection: denied
-    }
-  }
-
-  /** Cut the network between the sides and drop the connections that cross it */
-  async split (sides: ChordNode[][]): Promise<void> {
-    sides.forEach((side, i) => { side.forEach(node => this.sideOf.set(node.peerId.toString(), String(i))) })
-    this.on = true
-    const everyone = sides.flat()
-    await Promise.all(everyone.flatMap(node => everyone
-      .filter(other => this.separates(node.peerId, other.peerId))
-      .map(async other => node.libp2p.hangUp(other.peerId))))
-  }
-
-  heal (): void {
-    this.on = false
-  }
-
-  private separates (a: PeerId, b: PeerId): boolean {
-    const [sideA, sideB] = [this.sideOf.get(a.toString()), this.sideOf.get(b.toString())]
-    return this.on && sideA != null && sideB != null && sideA !== sideB
-  }
-}
 
 /** Whether every node reads back every value written (nodes ask in parallel) */
 async function readableEverywhere (nodes: ChordNode[], written: Map<string, Uint8Array[]>): Promise<boolean> {
@@ -69,23 +27,6 @@ describe('healing a partitioned ring', function () {
     nodes = []
   })
 
-  /** Start 12 nodes, each with a gater that asks `partition` */
-  async function startGatedRing (partition: Partition): Promise<ChordNode[]> {
-    const ring: ChordNode[] = []
-    nodes = ring
-    for (let i = 0; i < 12; i++) {
-      const privateKey = await generateKeyPair('Ed25519')
-      const entry = i === 0 ? undefined : ring[(i * 7) % ring.length]
-      ring.push(await startNode(entry, {
-        privateKey,
-        timers: TIMERS,
-        libp2p: { connectionGater: partition.gaterFor(peerIdFromPrivateKey(privateKey)) }
-      }))
-    }
-    await waitForConsistentRing(ring)
-    return ring
-  }
-
   const splits: Array<{ shape: string, sides: (sorted: ChordNode[]) => ChordNode[][] }> = [{
     // every node loses its successor and its predecessor
     shape: 'every other node in ring order',
@@ -100,7 +41,7 @@ describe('healing a partitioned ring', function () {
   for (const split of splits) {
     it(`merges halves split as ${split.shape} into one ring where every record written on either side during the split is readable`, async () => {
       const partition = new Partition()
-      const ring = await startGatedRing(partition)
+      const ring = await startGatedRing(partition, 12, nodes)
       const sorted = sortedByRingId(ring)
       const sides = split.sides(sorted)
       await partition.split(sides)

@@ -10,6 +10,8 @@ import { MessageType, Namespace, Request, Response } from '../../src/protocol/ge
 import {
   MAX_ADDR_BYTES,
   MAX_ADDRS_PER_PEER,
+  MAX_DELETIONS_PER_MESSAGE,
+  MAX_DELETION_IDS_PER_MESSAGE,
   MAX_ERROR_CODE_LENGTH,
   MAX_INBOUND_STREAMS,
   MAX_MESSAGE_SIZE,
@@ -24,9 +26,9 @@ import {
   STREAM_IDLE_TIMEOUT
 } from '../../src/transport/constants.js'
 import { frameStream } from '../../src/protocol/framing.js'
-import { decodeRequest, decodeResponse, validatePeer } from '../../src/transport/validate.js'
+import { decodeRequest, decodeResponse, decodeStoreOutcome, validatePeer } from '../../src/transport/validate.js'
 import { ringIdOf, ringIdToWire } from '../../src/transport/ring-id.js'
-import type { Peer } from '../../src/protocol/generated/chord.js'
+import type { Deletion, Peer } from '../../src/protocol/generated/chord.js'
 import type { PeerId } from '@libp2p/interface'
 
 async function newPeerId (): Promise<PeerId> {
@@ -173,6 +175,20 @@ describe('/chord/1.0.0 wire format', () => {
       assert.throws(() => decodeRequest(store({ stamp: new Uint8Array(MAX_STAMP_BYTES + 1) })), InvalidMessageError)
     })
 
+    it('takes deletions only in a mailbox STORE, at most MAX_DELETIONS_PER_MESSAGE naming MAX_DELETION_IDS_PER_MESSAGE ids together', () => {
+      const deletion = (ids: number): Deletion => ({ key: bytesOf(32), ids: Array.from({ length: ids }, (_, i) => bytesOf(32, i % 256)), owner: bytesOf(65), signedAt: 1, signature: bytesOf(64) })
+      const store = (deletions: Deletion[], namespace = Namespace.MAILBOX): Uint8Array => Request.encode({ type: MessageType.STORE, namespace, deletions })
+      const perDeletion = MAX_DELETION_IDS_PER_MESSAGE / MAX_DELETIONS_PER_MESSAGE
+      const full = Array.from({ length: MAX_DELETIONS_PER_MESSAGE }, () => deletion(perDeletion))
+      const decoded = decodeRequest(store(full))
+      assert.equal(decoded.type === MessageType.STORE && decoded.deletions.length, MAX_DELETIONS_PER_MESSAGE, 'deletions alone, without a record')
+      assert.throws(() => decodeRequest(store([...full, deletion(1)])), isInvalidMessage)
+      assert.throws(() => decodeRequest(store([...full.slice(1), deletion(perDeletion + 1)])), isInvalidMessage)
+      assert.throws(() => decodeRequest(store([deletion(1)], Namespace.RECORDS)), isInvalidMessage)
+      assert.throws(() => decodeRequest(store([deletion(0)])), isInvalidMessage)
+      assert.throws(() => decodeRequest(store([{ ...deletion(1), signature: new Uint8Array(0) }])), isInvalidMessage)
+    })
+
     it('rejects a message over MAX_MESSAGE_SIZE', () => {
       const padded = new Uint8ArrayList(Request.encode({ type: MessageType.PING }), new Uint8Array(MAX_MESSAGE_SIZE))
       assert.throws(() => decodeRequest(padded), isInvalidMessage)
@@ -199,6 +215,15 @@ describe('/chord/1.0.0 wire format', () => {
       // field 12 written by hand: 2^53 is past what the encoder writes
       const tooLate = Uint8Array.from([...limited({}), 0x60, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x10])
       assert.throws(() => decodeResponse(tooLate, MessageType.STORE), InvalidMessageError)
+    })
+
+    it('rejects a STORE answer that declines a record it was not sent, or one twice', () => {
+      const stored = (declined: number[]): Uint8Array => Response.encode({ type: MessageType.STORE, stored: { declined, deletions: [] } })
+      assert.deepEqual(decodeStoreOutcome(decodeResponse(stored([0, 2]), MessageType.STORE).stored, 3), { declined: [0, 2], deletions: [] })
+      assert.throws(() => decodeStoreOutcome(decodeResponse(stored([3]), MessageType.STORE).stored, 3), isInvalidMessage)
+      assert.throws(() => decodeStoreOutcome(decodeResponse(stored([1, 1]), MessageType.STORE).stored, 3), isInvalidMessage)
+      // an answer of an earlier version says nothing of the records
+      assert.deepEqual(decodeStoreOutcome(decodeResponse(Response.encode({ type: MessageType.STORE }), MessageType.STORE).stored, 3), { deletions: [] })
     })
 
     it('rejects an unknown status', () => {

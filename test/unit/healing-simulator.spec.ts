@@ -2,8 +2,7 @@ import assert from 'node:assert/strict'
 import { equals } from 'uint8arrays/equals'
 import { distance, hashToRingId, inOpenInterval, ringIdToBytes } from '../../src/chord/id.js'
 import { createRecord } from '../../src/chord/record.js'
-import { Rehoming } from '../../src/chord/rehoming.js'
-import { NodeDownError, Simulator, seededRandom } from '../helpers/simulator.js'
+import { Simulator, seededRandom } from '../helpers/simulator.js'
 import type { ChordRing } from '../../src/chord/ring.js'
 import type { ChordRecord } from '../../src/chord/record.js'
 
@@ -45,24 +44,6 @@ async function healRound (sim: Simulator, random: () => number): Promise<number>
     return ring.healThrough(entry.self).catch(() => false)
   }))
   return results.filter(Boolean).length
-}
-
-/** A node's rehoming pass, reaching other nodes through the simulated network */
-function rehomingFor (sim: Simulator, ring: ChordRing): Rehoming {
-  const { store, replication } = sim.recordsOf(ring.self.peer)
-  return new Rehoming({
-    ring,
-    replication,
-    store,
-    rpc: {
-      getNeighbours: async to => {
-        if (!sim.alive.has(to.peer)) {
-          throw new NodeDownError(`${to.peer} is down`)
-        }
-        return structuredClone(sim.ringOf(to.peer).onGetNeighbours(ring.self))
-      }
-    }
-  })
 }
 
 function successorsOf (ring: ChordRing): string[] {
@@ -138,9 +119,8 @@ describe('partition healing in the ring core (simulated network)', function () {
 
     // handoff ran as predecessors changed; rehoming brings home what landed beyond the new
     // replica sets, and anti-entropy evens out the replicas
-    const rehoming = sim.liveRings().map(ring => rehomingFor(sim, ring))
     for (let i = 0; i < 2; i++) {
-      await Promise.all(rehoming.map(async r => r.rehome()))
+      await sim.rehomeRound()
       await sim.antiEntropyRound()
     }
     for (const ring of sim.liveRings()) {

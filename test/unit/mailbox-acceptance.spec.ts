@@ -12,6 +12,7 @@ import { MailboxRules } from '../../src/mailbox/namespace-rules.js'
 import { mailboxKey } from '../../src/mailbox/public-key.js'
 import { seal } from '../../src/mailbox/seal.js'
 import { makeStamp, stampWork } from '../../src/mailbox/stamp.js'
+import { KeptDeletions } from '../../src/mailbox/kept-deletions.js'
 import { Tombstones } from '../../src/mailbox/tombstones.js'
 import { openNodeDatabase } from '../../src/storage/database.js'
 import { openLevelStore } from '../../src/storage/level-store.js'
@@ -41,10 +42,13 @@ describe('a mailbox\'s acceptance rates', function () {
 
   async function rules (options: Pick<MailboxRulesInit, 'stampDifficulty' | 'acceptance'> = {}): Promise<MailboxRules> {
     store = await openLevelStore()
-    const tombstones = new Tombstones(await openNodeDatabase())
+    const database = await openNodeDatabase()
+    const tombstones = new Tombstones(database)
     await tombstones.open()
+    const kept = new KeptDeletions(database)
+    await kept.open()
     const replication = { onStoreRecords: async (_from: NodeRef, records: ChordRecord[]) => store.put(records) } as unknown as Replication
-    return new MailboxRules({ self, replication, store, tombstones, maxTtl: 3_600_000, isNeighbour: peer => peer === neighbour.peer, ...options })
+    return new MailboxRules({ self, replication, store, tombstones, kept, maxTtl: 3_600_000, isNeighbour: peer => peer === neighbour.peer, ...options })
   }
 
   afterEach(async () => { await store.close() })

@@ -29,7 +29,7 @@ const fetch: ValidRequest = { type: MessageType.FETCH, namespace: 'records', key
 function store (count: number, valueBytes = 1): ValidRequest {
   const value = new Uint8Array(valueBytes)
   const record: ChordRecord = { key: new Uint8Array(32), value, id: new Uint8Array(32), expiresAt: 0 }
-  return { type: MessageType.STORE, namespace: 'records', records: Array.from({ length: count }, () => record) }
+  return { type: MessageType.STORE, namespace: 'records', records: Array.from({ length: count }, () => record), deletions: [] }
 }
 
 function del (ids: number): ValidRequest {

@@ -14,7 +14,7 @@ function transport (sent: string[]): RingRpc {
     }
   }
   const namespace = {
-    storeRecords: async (to: NodeRef) => { refuse(to, 'storeRecords') },
+    storeRecords: async (to: NodeRef) => { refuse(to, 'storeRecords'); return { deletions: [] } },
     fetchRecords: async (to: NodeRef) => { refuse(to, 'fetchRecords'); return [] },
     rangeDigest: async (to: NodeRef) => { refuse(to, 'rangeDigest'); return { count: 0, hash: new Uint8Array(32) } },
     rangeSummaries: async (to: NodeRef) => { refuse(to, 'rangeSummaries'); return [] },

@@ -351,6 +351,18 @@ async function main (): Promise<void> {
       signature: hex(deletion.signature)
     }),
     res('DELETE answer', { type: 'DELETE' }),
+    req('STORE in MAILBOX handing on bob\'s acknowledgement, with no record (a repair of the range)', {
+      type: 'STORE',
+      namespace: 'MAILBOX',
+      deletions: [{ key: hex(bobMailbox), ids: [id1, id2].map(hex), owner: hex(bob.identity.publicKey.bytes), signedAt: SIGNED_AT, signature: hex(deletion.signature) }]
+    }, 'each Deletion is checked as the DELETE above; field 40 of Request'),
+    res('STORE answer: the second record turned away, the first dropped as deleted by bob', {
+      type: 'STORE',
+      stored: {
+        declined: [1],
+        deletions: [{ key: hex(bobMailbox), ids: [id1, id2].map(hex), owner: hex(bob.identity.publicKey.bytes), signedAt: SIGNED_AT, signature: hex(deletion.signature) }]
+      }
+    }, 'field 40 of Response; an earlier node leaves it out'),
     res('ERROR answer to a DELETE whose signature does not verify', { type: 'DELETE', status: 'ERROR', errorCode: 'BAD_SIGNATURE' }),
     req('STORE of alice\'s owned record "profile" (owned.json)', { type: 'STORE', namespace: 'OWNED', records: [{ key: hex(ownedKeyBytes), value: hex(ownedValue), expiresAt: EXPIRES_AT }] },
       'a replica takes the lifetime the owner signed (owned.json, expiresAt), whatever the Record says'),

@@ -688,6 +688,382 @@ export namespace Neighbours {
   }
 }
 
+export interface Deletion {
+  key: Uint8Array<ArrayBuffer>
+  ids: Uint8Array<ArrayBuffer>[]
+  owner: Uint8Array<ArrayBuffer>
+  signedAt: number
+  signature: Uint8Array<ArrayBuffer>
+}
+
+export namespace Deletion {
+  let _codec: Codec<Deletion>
+
+  export const codec = (): Codec<Deletion> => {
+    if (_codec == null) {
+      _codec = message<Deletion>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.key != null && obj.key.byteLength > 0)) {
+          w.uint32(10)
+          w.bytes(obj.key)
+        }
+
+        if (obj.ids != null && obj.ids.length > 0) {
+          for (const value of obj.ids) {
+            w.uint32(18)
+            w.bytes(value)
+          }
+        }
+
+        if ((obj.owner != null && obj.owner.byteLength > 0)) {
+          w.uint32(26)
+          w.bytes(obj.owner)
+        }
+
+        if ((obj.signedAt != null && obj.signedAt !== 0)) {
+          w.uint32(32)
+          w.uint64Number(obj.signedAt)
+        }
+
+        if ((obj.signature != null && obj.signature.byteLength > 0)) {
+          w.uint32(42)
+          w.bytes(obj.signature)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          key: uint8ArrayAlloc(0),
+          ids: [],
+          owner: uint8ArrayAlloc(0),
+          signedAt: 0,
+          signature: uint8ArrayAlloc(0)
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.key = reader.bytes()
+              break
+            }
+            case 2: {
+              if (opts.limits?.ids != null && obj.ids.length === opts.limits.ids) {
+                throw new MaxLengthError('Decode error - repeated field "ids" had too many elements')
+              }
+
+              obj.ids.push(reader.bytes())
+              break
+            }
+            case 3: {
+              obj.owner = reader.bytes()
+              break
+            }
+            case 4: {
+              obj.signedAt = reader.uint64Number()
+              break
+            }
+            case 5: {
+              obj.signature = reader.bytes()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const obj = {
+          ids: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.key`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 2: {
+              if (opts.limits?.ids != null && obj.ids === opts.limits.ids) {
+                throw new MaxLengthError('Streaming decode error - repeated field "ids" had too many elements')
+              }
+
+              yield {
+                field: `${prefix}.ids[]`,
+                index: obj.ids,
+                value: reader.bytes()
+              }
+
+              obj.ids++
+
+              break
+            }
+            case 3: {
+              yield {
+                field: `${prefix}.owner`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 4: {
+              yield {
+                field: `${prefix}.signedAt`,
+                value: reader.uint64Number()
+              }
+              break
+            }
+            case 5: {
+              yield {
+                field: `${prefix}.signature`,
+                value: reader.bytes()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface DeletionKeyFieldEvent {
+    field: '$.key'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface DeletionIdsFieldEvent {
+    field: '$.ids[]'
+    index: number
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface DeletionOwnerFieldEvent {
+    field: '$.owner'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface DeletionSignedAtFieldEvent {
+    field: '$.signedAt'
+    value: number
+  }
+
+  export interface DeletionSignatureFieldEvent {
+    field: '$.signature'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export function encode (obj: Partial<Deletion>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, Deletion.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Deletion>): Deletion {
+    return decodeMessage(buf, Deletion.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Deletion>): Generator<DeletionKeyFieldEvent | DeletionIdsFieldEvent | DeletionOwnerFieldEvent | DeletionSignedAtFieldEvent | DeletionSignatureFieldEvent> {
+    return streamMessage(buf, Deletion.codec(), opts)
+  }
+}
+
+export interface StoreOutcome {
+  declined: number[]
+  deletions: Deletion[]
+}
+
+export namespace StoreOutcome {
+  let _codec: Codec<StoreOutcome>
+
+  export const codec = (): Codec<StoreOutcome> => {
+    if (_codec == null) {
+      _codec = message<StoreOutcome>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if (obj.declined != null && obj.declined.length > 0) {
+          for (const value of obj.declined) {
+            w.uint32(8)
+            w.uint32(value)
+          }
+        }
+
+        if (obj.deletions != null && obj.deletions.length > 0) {
+          for (const value of obj.deletions) {
+            w.uint32(18)
+            Deletion.codec().encode(value, w)
+          }
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          declined: [],
+          deletions: []
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              if (opts.limits?.declined != null && obj.declined.length === opts.limits.declined) {
+                throw new MaxLengthError('Decode error - repeated field "declined" had too many elements')
+              }
+
+              obj.declined.push(reader.uint32())
+              break
+            }
+            case 2: {
+              if (opts.limits?.deletions != null && obj.deletions.length === opts.limits.deletions) {
+                throw new MaxLengthError('Decode error - repeated field "deletions" had too many elements')
+              }
+
+              obj.deletions.push(Deletion.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.deletions$
+              }))
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const obj = {
+          declined: 0,
+          deletions: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              if (opts.limits?.declined != null && obj.declined === opts.limits.declined) {
+                throw new MaxLengthError('Streaming decode error - repeated field "declined" had too many elements')
+              }
+
+              yield {
+                field: `${prefix}.declined[]`,
+                index: obj.declined,
+                value: reader.uint32()
+              }
+
+              obj.declined++
+
+              break
+            }
+            case 2: {
+              if (opts.limits?.deletions != null && obj.deletions === opts.limits.deletions) {
+                throw new MaxLengthError('Streaming decode error - repeated field "deletions" had too many elements')
+              }
+
+              for (const evt of Deletion.codec().stream(reader, reader.uint32(), `${prefix}.deletions[]`, {
+                limits: opts.limits?.deletions$
+              })) {
+                yield {
+                  ...evt,
+                  index: obj.deletions
+                }
+              }
+
+              obj.deletions++
+
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface StoreOutcomeDeclinedFieldEvent {
+    field: '$.declined[]'
+    index: number
+    value: number
+  }
+
+  export interface StoreOutcomeDeletionsKeyFieldEvent {
+    field: '$.deletions[].key'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
+  export interface StoreOutcomeDeletionsIdsFieldEvent {
+    field: '$.deletions[].ids[]'
+    index: number
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface StoreOutcomeDeletionsOwnerFieldEvent {
+    field: '$.deletions[].owner'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
+  export interface StoreOutcomeDeletionsSignedAtFieldEvent {
+    field: '$.deletions[].signedAt'
+    value: number
+    index: number
+  }
+
+  export interface StoreOutcomeDeletionsSignatureFieldEvent {
+    field: '$.deletions[].signature'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
+  export function encode (obj: Partial<StoreOutcome>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, StoreOutcome.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<StoreOutcome>): StoreOutcome {
+    return decodeMessage(buf, StoreOutcome.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<StoreOutcome>): Generator<StoreOutcomeDeclinedFieldEvent | StoreOutcomeDeletionsKeyFieldEvent | StoreOutcomeDeletionsIdsFieldEvent | StoreOutcomeDeletionsOwnerFieldEvent | StoreOutcomeDeletionsSignedAtFieldEvent | StoreOutcomeDeletionsSignatureFieldEvent> {
+    return streamMessage(buf, StoreOutcome.codec(), opts)
+  }
+}
+
 export interface Request {
   type: MessageType
   target?: Uint8Array<ArrayBuffer>
@@ -703,6 +1079,7 @@ export interface Request {
   signedAt?: number
   signature?: Uint8Array<ArrayBuffer>
   neighboursDigest?: number
+  deletions: Deletion[]
 }
 
 export namespace Request {
@@ -789,6 +1166,13 @@ export namespace Request {
           w.uint32(obj.neighboursDigest)
         }
 
+        if (obj.deletions != null && obj.deletions.length > 0) {
+          for (const value of obj.deletions) {
+            w.uint32(322)
+            Deletion.codec().encode(value, w)
+          }
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -797,7 +1181,8 @@ export namespace Request {
           type: MessageType.UNKNOWN,
           records: [],
           namespace: Namespace.RECORDS,
-          ids: []
+          ids: [],
+          deletions: []
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -874,6 +1259,16 @@ export namespace Request {
               obj.neighboursDigest = reader.uint32()
               break
             }
+            case 40: {
+              if (opts.limits?.deletions != null && obj.deletions.length === opts.limits.deletions) {
+                throw new MaxLengthError('Decode error - repeated field "deletions" had too many elements')
+              }
+
+              obj.deletions.push(Deletion.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.deletions$
+              }))
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -885,7 +1280,8 @@ export namespace Request {
       }, function * (reader, length, prefix, opts = {}) {
         const obj = {
           records: 0,
-          ids: 0
+          ids: 0,
+          deletions: 0
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -1009,6 +1405,24 @@ export namespace Request {
                 field: `${prefix}.neighboursDigest`,
                 value: reader.uint32()
               }
+              break
+            }
+            case 40: {
+              if (opts.limits?.deletions != null && obj.deletions === opts.limits.deletions) {
+                throw new MaxLengthError('Streaming decode error - repeated field "deletions" had too many elements')
+              }
+
+              for (const evt of Deletion.codec().stream(reader, reader.uint32(), `${prefix}.deletions[]`, {
+                limits: opts.limits?.deletions$
+              })) {
+                yield {
+                  ...evt,
+                  index: obj.deletions
+                }
+              }
+
+              obj.deletions++
+
               break
             }
             default: {
@@ -1148,6 +1562,36 @@ export namespace Request {
     value: number
   }
 
+  export interface RequestDeletionsKeyFieldEvent {
+    field: '$.deletions[].key'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
+  export interface RequestDeletionsIdsFieldEvent {
+    field: '$.deletions[].ids[]'
+    index: number
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface RequestDeletionsOwnerFieldEvent {
+    field: '$.deletions[].owner'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
+  export interface RequestDeletionsSignedAtFieldEvent {
+    field: '$.deletions[].signedAt'
+    value: number
+    index: number
+  }
+
+  export interface RequestDeletionsSignatureFieldEvent {
+    field: '$.deletions[].signature'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
   export function encode (obj: Partial<Request>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, Request.codec())
   }
@@ -1156,7 +1600,7 @@ export namespace Request {
     return decodeMessage(buf, Request.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Request>): Generator<RequestTypeFieldEvent | RequestTargetFieldEvent | RequestNeighboursPredecessorPeerIdFieldEvent | RequestNeighboursPredecessorRingIdFieldEvent | RequestNeighboursPredecessorAddrsFieldEvent | RequestNeighboursSuccessorsPeerIdFieldEvent | RequestNeighboursSuccessorsRingIdFieldEvent | RequestNeighboursSuccessorsAddrsFieldEvent | RequestRecordsKeyFieldEvent | RequestRecordsValueFieldEvent | RequestRecordsExpiresAtFieldEvent | RequestRecordsWriterFieldEvent | RequestRecordsStampFieldEvent | RequestKeyFieldEvent | RequestAfterFieldEvent | RequestRangeStartFieldEvent | RequestRangeEndFieldEvent | RequestNamespaceFieldEvent | RequestOwnerFieldEvent | RequestIdsFieldEvent | RequestSignedAtFieldEvent | RequestSignatureFieldEvent | RequestNeighboursDigestFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Request>): Generator<RequestTypeFieldEvent | RequestTargetFieldEvent | RequestNeighboursPredecessorPeerIdFieldEvent | RequestNeighboursPredecessorRingIdFieldEvent | RequestNeighboursPredecessorAddrsFieldEvent | RequestNeighboursSuccessorsPeerIdFieldEvent | RequestNeighboursSuccessorsRingIdFieldEvent | RequestNeighboursSuccessorsAddrsFieldEvent | RequestRecordsKeyFieldEvent | RequestRecordsValueFieldEvent | RequestRecordsExpiresAtFieldEvent | RequestRecordsWriterFieldEvent | RequestRecordsStampFieldEvent | RequestKeyFieldEvent | RequestAfterFieldEvent | RequestRangeStartFieldEvent | RequestRangeEndFieldEvent | RequestNamespaceFieldEvent | RequestOwnerFieldEvent | RequestIdsFieldEvent | RequestSignedAtFieldEvent | RequestSignatureFieldEvent | RequestNeighboursDigestFieldEvent | RequestDeletionsKeyFieldEvent | RequestDeletionsIdsFieldEvent | RequestDeletionsOwnerFieldEvent | RequestDeletionsSignedAtFieldEvent | RequestDeletionsSignatureFieldEvent> {
     return streamMessage(buf, Request.codec(), opts)
   }
 }
@@ -1176,6 +1620,7 @@ export interface Response {
   retryAfterMs?: number
   stampDifficulty?: number
   neighboursDigest?: number
+  stored?: StoreOutcome
 }
 
 export namespace Response {
@@ -1280,6 +1725,11 @@ export namespace Response {
           w.uint32(obj.neighboursDigest)
         }
 
+        if (obj.stored != null) {
+          w.uint32(322)
+          StoreOutcome.codec().encode(obj.stored, w)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -1374,6 +1824,12 @@ export namespace Response {
             }
             case 14: {
               obj.neighboursDigest = reader.uint32()
+              break
+            }
+            case 40: {
+              obj.stored = StoreOutcome.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.stored
+              })
               break
             }
             default: {
@@ -1526,6 +1982,13 @@ export namespace Response {
                 field: `${prefix}.neighboursDigest`,
                 value: reader.uint32()
               }
+              break
+            }
+            case 40: {
+              yield * StoreOutcome.codec().stream(reader, reader.uint32(), `${prefix}.stored`, {
+                limits: opts.limits?.stored
+              })
+
               break
             }
             default: {
@@ -1690,6 +2153,42 @@ export namespace Response {
     value: number
   }
 
+  export interface ResponseStoredDeclinedFieldEvent {
+    field: '$.stored.declined[]'
+    index: number
+    value: number
+  }
+
+  export interface ResponseStoredDeletionsKeyFieldEvent {
+    field: '$.stored.deletions[].key'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
+  export interface ResponseStoredDeletionsIdsFieldEvent {
+    field: '$.stored.deletions[].ids[]'
+    index: number
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface ResponseStoredDeletionsOwnerFieldEvent {
+    field: '$.stored.deletions[].owner'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
+  export interface ResponseStoredDeletionsSignedAtFieldEvent {
+    field: '$.stored.deletions[].signedAt'
+    value: number
+    index: number
+  }
+
+  export interface ResponseStoredDeletionsSignatureFieldEvent {
+    field: '$.stored.deletions[].signature'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
   export function encode (obj: Partial<Response>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, Response.codec())
   }
@@ -1698,7 +2197,7 @@ export namespace Response {
     return decodeMessage(buf, Response.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Response>): Generator<ResponseTypeFieldEvent | ResponseStatusFieldEvent | ResponseErrorCodeFieldEvent | ResponseNeighboursPredecessorPeerIdFieldEvent | ResponseNeighboursPredecessorRingIdFieldEvent | ResponseNeighboursPredecessorAddrsFieldEvent | ResponseNeighboursSuccessorsPeerIdFieldEvent | ResponseNeighboursSuccessorsRingIdFieldEvent | ResponseNeighboursSuccessorsAddrsFieldEvent | ResponseDoneFieldEvent | ResponsePeersPeerIdFieldEvent | ResponsePeersRingIdFieldEvent | ResponsePeersAddrsFieldEvent | ResponseRecordsKeyFieldEvent | ResponseRecordsValueFieldEvent | ResponseRecordsExpiresAtFieldEvent | ResponseRecordsWriterFieldEvent | ResponseRecordsStampFieldEvent | ResponseMoreFieldEvent | ResponseCountFieldEvent | ResponseDigestFieldEvent | ResponseSummariesKeyFieldEvent | ResponseSummariesIdFieldEvent | ResponseSummariesExpiresAtFieldEvent | ResponseRetryAfterMsFieldEvent | ResponseStampDifficultyFieldEvent | ResponseNeighboursDigestFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Response>): Generator<ResponseTypeFieldEvent | ResponseStatusFieldEvent | ResponseErrorCodeFieldEvent | ResponseNeighboursPredecessorPeerIdFieldEvent | ResponseNeighboursPredecessorRingIdFieldEvent | ResponseNeighboursPredecessorAddrsFieldEvent | ResponseNeighboursSuccessorsPeerIdFieldEvent | ResponseNeighboursSuccessorsRingIdFieldEvent | ResponseNeighboursSuccessorsAddrsFieldEvent | ResponseDoneFieldEvent | ResponsePeersPeerIdFieldEvent | ResponsePeersRingIdFieldEvent | ResponsePeersAddrsFieldEvent | ResponseRecordsKeyFieldEvent | ResponseRecordsValueFieldEvent | ResponseRecordsExpiresAtFieldEvent | ResponseRecordsWriterFieldEvent | ResponseRecordsStampFieldEvent | ResponseMoreFieldEvent | ResponseCountFieldEvent | ResponseDigestFieldEvent | ResponseSummariesKeyFieldEvent | ResponseSummariesIdFieldEvent | ResponseSummariesExpiresAtFieldEvent | ResponseRetryAfterMsFieldEvent | ResponseStampDifficultyFieldEvent | ResponseNeighboursDigestFieldEvent | ResponseStoredDeclinedFieldEvent | ResponseStoredDeletionsKeyFieldEvent | ResponseStoredDeletionsIdsFieldEvent | ResponseStoredDeletionsOwnerFieldEvent | ResponseStoredDeletionsSignedAtFieldEvent | ResponseStoredDeletionsSignatureFieldEvent> {
     return streamMessage(buf, Response.codec(), opts)
   }
 }

@@ -1,6 +1,9 @@
 /**
- * STORE: records for the namespace's store, taken under its rules (quotas, validity, tombstones).
+ * STORE: records (and, in the mailbox, owner-signed deletions) for the namespace's store, taken
+ * under its rules (quotas, validity, tombstones). The answer says which records were turned away,
+ * and hands back the deletions of those dropped as deleted.
  */
+import { toWireDeletion } from '../wire-records.js'
 import { namespaceHandler } from './served-node.js'
 import type { Asker, RequestHandler, RequestHandlersInit } from './handler.js'
 import type { WorkDone } from '../request-limits.js'
@@ -11,8 +14,9 @@ export class StoreHandler implements RequestHandler<StoreRequest> {
   constructor (private readonly init: Pick<RequestHandlersInit, 'node'>) {}
 
   async handle (from: Asker, request: StoreRequest, done: WorkDone): Promise<Partial<Response>> {
-    const receipt = await namespaceHandler(this.init.node, request.namespace).onStoreRecords(from.node, request.records)
+    const receipt = await namespaceHandler(this.init.node, request.namespace).onStoreRecords(from.node, request.records, request.deletions)
     done.writtenBytes = receipt?.writtenBytes ?? 0
-    return {}
+    done.signatureChecks = receipt?.signatureChecks ?? 0
+    return receipt == null ? {} : { stored: { declined: receipt.declined, deletions: (receipt.deletions ?? []).map(toWireDeletion) } }
   }
 }
