@@ -7,6 +7,7 @@
 import { mkdir, writeFile } from 'node:fs/promises'
 import { parseArgs } from 'node:util'
 import { hopsSimulated } from './hops-simulated.js'
+import { idMint } from './id-mint.js'
 import { lookupLatency } from './lookup-latency.js'
 import { mailboxDelivery } from './mailbox-delivery.js'
 import { clientLookups } from './client-lookups.js'
@@ -16,7 +17,7 @@ import { describeMachine } from './harness/machine.js'
 import { formatTable } from './harness/table.js'
 import type { Benchmark } from './harness/benchmark.js'
 
-const BENCHMARKS: Benchmark[] = [hopsSimulated, lookupLatency, putGet, mailboxDelivery, clientLookups, memory]
+const BENCHMARKS: Benchmark[] = [hopsSimulated, lookupLatency, putGet, mailboxDelivery, clientLookups, memory, idMint]
 
 const RESULTS_DIR = new URL('./results/', import.meta.url)
 

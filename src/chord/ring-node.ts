@@ -16,7 +16,8 @@ import { ChordRing } from './ring.js'
 import { SelfShortcut } from './self-shortcut.js'
 import type { RecordStore, ChordRecord } from './record.js'
 import type { Admission, AntiEntropyRound } from './replication.js'
-import type { LookupOutcome, RingTimers } from './ring.js'
+import type { PositionRules } from './position-rules.js'
+import type { LookupOutcome, RingDiversity, RingTimers } from './ring.js'
 import type { ChordRpcHandler, DeletionRpc, NamespaceHandler, NamespaceName, NodeRef, RecordRpc, RingRpc, RpcOptions } from './rpc.js'
 import type { TtlPolicy } from './ttl.js'
 
@@ -39,6 +40,10 @@ export interface RingNodeInit {
   clientMode?: boolean
   /** a client asks a ring node to run its lookups; default DEFAULT_DELEGATE_LOOKUPS */
   delegateLookups?: boolean
+  /** the network's rules for ring positions; default: every node is admitted */
+  positions?: PositionRules
+  /** the subnet cap of the routing state; default: none */
+  diversity?: RingDiversity
   timers?: CoreTimers
   /** told how each lookup went (metrics listen) */
   onLookup?(outcome: LookupOutcome): void
@@ -90,13 +95,15 @@ export class RingNode {
   constructor (init: RingNodeInit) {
     this.init = init
     this.onError = init.onError ?? (() => {})
-    this.rpc = new SelfShortcut(init.rpc, init.self, this)
+    this.rpc = new SelfShortcut(init.rpc, this)
     this.ring = new ChordRing({
       self: init.self,
       rpc: this.rpc,
       replicas: init.replicas,
       clientMode: init.clientMode,
       delegateLookups: init.delegateLookups,
+      positions: init.positions,
+      diversity: init.diversity,
       ...init.timers,
       onNeighboursChanged: () => { this.neighboursChanged() },
       onLookup: init.onLookup,

@@ -9,6 +9,7 @@ import {
   DEFAULT_DELEGATE_LOOKUPS,
   DEFAULT_FIX_FINGERS_INTERVAL,
   DEFAULT_REPLICAS,
+  DEFAULT_RING_PEERS_PER_SUBNET,
   DEFAULT_STABILIZE_INTERVAL,
   MAX_SUCCESSORS,
   MIN_SUCCESSOR_LIST_LENGTH,
@@ -18,8 +19,10 @@ import { Lookup, answerFindSuccessor } from './lookup.js'
 import { Maintenance } from './maintenance.js'
 import { Periodic } from './periodic.js'
 import { RoutingTable } from './routing-table.js'
+import { SubnetCap } from './subnet-cap.js'
 import type { RingId } from './id.js'
 import type { LookupResult } from './lookup.js'
+import type { PositionRules } from './position-rules.js'
 import type { ChordRpc, ChordRpcHandler, FindSuccessorReply, Neighbours, NodeRef, RpcOptions } from './rpc.js'
 
 export interface RingTimers {
@@ -44,10 +47,21 @@ export interface RingInit extends RingTimers {
    * node after node itself; default DEFAULT_DELEGATE_LOOKUPS. Ignored by ring members.
    */
   delegateLookups?: boolean
+  /** the network's rules for ring positions: only nodes they admit enter the routing table; default: every node */
+  positions?: PositionRules
+  /** the subnet cap of the routing state; default: none */
+  diversity?: RingDiversity
   onNeighboursChanged?(): void
   /** told how each `lookup` went (the node's own and replication's, not the fingers' refresh): metrics listen */
   onLookup?(outcome: LookupOutcome): void
   onError?(err: unknown): void
+}
+
+/** How many nodes of one subnet the routing state holds, and how a node's subnet is known */
+export interface RingDiversity {
+  /** default DEFAULT_RING_PEERS_PER_SUBNET; never below the replication factor */
+  maxPerSubnet?: number
+  subnetOf(node: NodeRef): string | undefined
 }
 
 export class ChordRing implements ChordRpcHandler {
@@ -71,9 +85,16 @@ export class ChordRing implements ChordRpcHandler {
     this.replicas = replicas
     this.stabilizeIntervalMs = init.stabilizeIntervalMs ?? DEFAULT_STABILIZE_INTERVAL
     this.onLookup = init.onLookup ?? (() => {})
+    const positions = init.positions
+    const diversity = init.diversity
     this.table = new RoutingTable(init.self, {
       successorListLength: Math.max(replicas, MIN_SUCCESSOR_LIST_LENGTH),
-      clientMode: this.clientMode
+      clientMode: this.clientMode,
+      admits: positions == null ? undefined : node => positions.admits(node),
+      // a key's replicas are its r true successors, whatever their addresses: the cap never goes below r
+      subnetCap: diversity == null
+        ? undefined
+        : new SubnetCap({ maxPerSubnet: Math.max(diversity.maxPerSubnet ?? DEFAULT_RING_PEERS_PER_SUBNET, replicas), subnetOf: diversity.subnetOf })
     })
     this.lookupEngine = new Lookup(this.table, init.rpc, {
       delegate: this.clientMode && (init.delegateLookups ?? DEFAULT_DELEGATE_LOOKUPS),
@@ -121,6 +142,16 @@ export class ChordRing implements ChordRpcHandler {
     }
   }
 
+  /**
+   * Sit at `self`, a position of this node (one it kept from an earlier run); before joining only
+   *
+   * @throws Error once the routing table holds anyone
+   */
+  takePosition (self: NodeRef): void {
+    this.table.moveTo(self)
+  }
+
+  /** Join the ring `entry` belongs to */
   async join (entry: NodeRef, options?: RpcOptions): Promise<void> {
     await this.maintenance.join(entry, options)
   }

@@ -20,6 +20,7 @@ import { serviceCapabilities, serviceDependencies } from '@libp2p/interface'
 import { MAX_VALUE_SIZE } from '../storage/constants.js'
 import { keyPosition, ringIdFromBytes, ringIdToHex } from '../chord/id.js'
 import { createRecord } from '../chord/record.js'
+import { PositionRules } from '../chord/position-rules.js'
 import { RingNode } from '../chord/ring-node.js'
 import { estimateRingSize } from '../chord/ring-size.js'
 import { expiresAtFor } from '../chord/ttl.js'
@@ -37,9 +38,10 @@ import { OwnedAdmission } from '../owned/rules.js'
 import { MAX_OWNED_RECORDS_PER_STORE } from '../owned/constants.js'
 import { LevelRecordStore } from '../storage/level-store.js'
 import { PeerCache } from '../storage/peer-cache.js'
+import { loadOrMintPositionNonce } from '../storage/position-nonce.js'
 import { RequestLimiter } from '../transport/request-limits.js'
 import { RequestServer } from '../transport/request-server.js'
-import { ringIdOf } from '../transport/ring-id.js'
+import { positionIdentityOf, positionOf, ringIdOf } from '../transport/ring-id.js'
 import { RpcClient } from '../transport/rpc-client.js'
 import { WirePeers } from '../transport/wire-peers.js'
 import { resolveChordInit } from './chord-init.js'
@@ -138,6 +140,8 @@ export class ChordService implements Startable {
       replicas: settings.replicas,
       clientMode: settings.clientMode,
       delegateLookups: settings.delegateLookups,
+      positions: settings.idDifficulty === 0 ? undefined : new PositionRules({ difficulty: settings.idDifficulty, identityOf: positionIdentityOf }),
+      diversity: { maxPerSubnet: settings.ringPeersPerSubnet, subnetOf: node => wirePeers.subnetOf(node.peer) },
       timers: settings.timers,
       onLookup: outcome => { this.metricsSink.lookupFinished(outcome) },
       onAntiEntropyRound: round => { this.metricsSink.antiEntropyRound(round) },
@@ -192,7 +196,7 @@ export class ChordService implements Startable {
     this.joinedOutcome = joinOutcome()
   }
 
-  /** This node's ring position: sha256 of its PeerId, in hex */
+  /** This node's ring position, in hex: sha256 of its PeerId, or the position its nonce pays for (`idDifficulty`) */
   get ringId (): string {
     return ringIdToHex(this.core.self.id)
   }
@@ -268,7 +272,7 @@ export class ChordService implements Startable {
    */
   estimatedRingSize (): number {
     const { table, self } = this.core.ring
-    return estimateRingSize(self.id, table.getSuccessors(), table.successorListLength)
+    return estimateRingSize(self.id, table.getSuccessors(), table.holdsWholeRing)
   }
 
   /** This node's metrics in the Prometheus text format (empty in a browser) */
@@ -305,6 +309,23 @@ export class ChordService implements Startable {
     await this.store.open()
     await this.ownedStore.open()
     await this.peerCache.open()
+    await this.takePaidPosition()
+  }
+
+  /**
+   * In a network whose positions cost work, sit at the position this node's nonce pays for:
+   * the one kept in the database, or a new one minted now (about 2^idDifficulty hashes)
+   */
+  private async takePaidPosition (): Promise<void> {
+    const { idDifficulty } = this.settings
+    if (idDifficulty === 0 || this.core.self.proof != null) {
+      return
+    }
+    const peerId = this.view.peerId
+    const nonce = await loadOrMintPositionNonce(this.database, peerId.toMultihash().bytes, idDifficulty)
+    const proof = { nonce, choice: 0 }
+    this.core.ring.takePosition({ id: positionOf(peerId, proof), peer: peerId.toString(), proof })
+    this.log('minted ring position %s for difficulty %d', this.ringId, idDifficulty)
   }
 
   async start (): Promise<void> {

@@ -23,7 +23,7 @@ import {
 } from './constants.js'
 import { errorFromCode } from './error-codes.js'
 import { namespaceToWire } from './namespaces.js'
-import { ringIdToWire, wireBytes } from './ring-id.js'
+import { proofToWire, ringIdToWire, wireBytes } from './ring-id.js'
 import { StreamPool } from './stream-pool.js'
 import { decodeRecord, decodeResponse, decodeSummary } from './validate.js'
 import { toStoredWireRecord } from './wire-records.js'
@@ -104,8 +104,9 @@ export class RpcClient implements RingRpc, Startable {
     return this.wirePeers.decodeNeighbours(response.neighbours ?? { successors: [] }, peerId)
   }
 
-  async notify (to: NodeRef, options?: RpcOptions): Promise<void> {
-    await this.exchange(to, { type: MessageType.NOTIFY }, options)
+  async notify (to: NodeRef, self: NodeRef, options?: RpcOptions): Promise<void> {
+    // who we are is the connection's; where we sit, the proof of our position (none: the plain one)
+    await this.exchange(to, { type: MessageType.NOTIFY, ...proofToWire(self.proof) }, options)
   }
 
   async findSuccessor (to: NodeRef, id: RingId, options?: RpcOptions): Promise<FindSuccessorReply> {

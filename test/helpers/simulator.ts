@@ -209,7 +209,7 @@ export class Simulator {
     return {
       namespace: name => namespaces[name],
       getNeighbours: async (to): Promise<Neighbours> => copy(target(to, 'getNeighbours').onGetNeighbours(self)),
-      notify: async (to): Promise<void> => { target(to, 'notify').onNotify(self) },
+      notify: async (to, from): Promise<void> => { target(to, 'notify').onNotify(copy(from)) },
       findSuccessor: async (to, id): Promise<FindSuccessorReply> => copy(target(to, 'findSuccessor').onFindSuccessor(self, id)),
       leaving: async (to, neighbours): Promise<void> => { target(to, 'leaving').onLeaving(self, copy(neighbours)) },
       ping: async (to): Promise<void> => { target(to, 'ping') },

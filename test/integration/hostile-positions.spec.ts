@@ -3,13 +3,17 @@
  * is a key anyone can make in microseconds: an attacker makes keys until one lands just before
  * its victim, joins, NOTIFYs, and is adopted as the victim's predecessor at once, which hands it
  * every record the victim holds outside its new, narrower range.
+ *
+ * In a network with `idDifficulty`, the same cheap position is refused everywhere: never a
+ * successor, the predecessor or a finger, never a neighbour whose handoffs are taken as a replica's.
  */
 import assert from 'node:assert/strict'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { inOpenInterval } from '../../src/chord/id.js'
+import { PositionRules } from '../../src/chord/position-rules.js'
 import { internalsOf } from '../../src/testing.js'
-import { ringIdOf } from '../../src/transport/ring-id.js'
+import { positionIdentityOf, ringIdOf } from '../../src/transport/ring-id.js'
 import { ringOf, sortedByRingId, startNode, startRing, stopAll } from '../helpers/ring.js'
 import { waitFor } from '../helpers/wait-for.js'
 import type { ChordNode } from '../../src/index.js'
@@ -58,5 +62,41 @@ describe('a ring position chosen by making keys', function () {
     const taken = internalsOf(attacker).store.stats().records
     console.log(`      ${tries} keys made; adopted as predecessor; ${taken} of the victim's ${victimRecords} records handed over`)
     assert.ok(taken > 0)
+  })
+
+  it('is refused everywhere in a network whose positions cost work', async () => {
+    const idDifficulty = 8
+    nodes = await startRing(4, { replicas: 2, idDifficulty })
+    const rules = new PositionRules({ difficulty: idDifficulty, identityOf: positionIdentityOf })
+    for (const node of nodes) {
+      assert.ok(ringOf(node).self.proof != null && rules.admits(ringOf(node).self), 'every honest node sits at a paid position')
+    }
+    const keys = Array.from({ length: 40 }, (_, i) => `record-${i}`)
+    for (const key of keys) {
+      await nodes[0].put(key, text(`value of ${key}`))
+    }
+    const [before, victim] = sortedByRingId(nodes)
+    const { privateKey } = await keyBetween(ringOf(before).self.id, ringOf(victim).self.id)
+    // the attacker's own settings charge nothing: it sits at its plain position and NOTIFYs from there
+    const attacker = await startNode(victim, { privateKey, replicas: 2 })
+    nodes.push(attacker)
+    const attackerPeer = attacker.peerId.toString()
+    assert.ok(!rules.admits(ringOf(attacker).self))
+
+    // the attacker has found its place before the victim and NOTIFYed it through several stabilize rounds
+    await waitFor(() => ringOf(attacker).table.successor.peer === victim.peerId.toString(), 'the attacker to take the victim as its successor')
+    const since = Date.now()
+    await waitFor(() => (ringOf(attacker).lastStabilizedAt ?? 0) > since + 5 * ringOf(attacker).stabilizeIntervalMs, 'several stabilize rounds of the attacker')
+    for (const node of nodes.slice(0, 4)) {
+      const { table } = ringOf(node)
+      assert.notEqual(table.predecessor?.peer, attackerPeer, 'never a predecessor')
+      assert.ok(!table.getSuccessors().some(s => s.peer === attackerPeer), 'never a successor')
+      for (let i = 0; i < table.fingerCount; i++) {
+        assert.notEqual(table.getFinger(i)?.peer, attackerPeer, 'never a finger')
+      }
+      assert.ok(!internalsOf(node).core.replicaRange.isNeighbour(attackerPeer), 'never a neighbour whose handoffs are a replica\'s')
+    }
+    assert.equal(ringOf(victim).table.predecessor?.peer, before.peerId.toString(), 'the victim keeps its true predecessor')
+    assert.equal(internalsOf(attacker).store.stats().records, 0, 'no record was handed over')
   })
 })

@@ -34,6 +34,7 @@ export { decodeOwnedRecord, ownedKey, ownedTranscript, signOwnedRecord, verifyOw
 export { OwnedRecord } from '../../src/protocol/generated/owned.js'
 
 export { ringIdOf } from '../../src/transport/ring-id.js'
+export { POSITION_PUZZLE_LABEL, mintNonce, positionId, puzzleWork } from '../../src/chord/ring-position.js'
 export { keyPosition, ringIdFromBytes, ringIdToHex } from '../../src/chord/id.js'
 export { openLevelStore } from '../../src/storage/level-store.js'
 export { createRecord } from '../../src/chord/record.js'

@@ -378,6 +378,8 @@ export interface Peer {
   peerId: Uint8Array<ArrayBuffer>
   ringId: Uint8Array<ArrayBuffer>
   addrs: Uint8Array<ArrayBuffer>[]
+  positionNonce?: Uint8Array<ArrayBuffer>
+  positionChoice?: number
 }
 
 export namespace Peer {
@@ -405,6 +407,16 @@ export namespace Peer {
             w.uint32(26)
             w.bytes(value)
           }
+        }
+
+        if (obj.positionNonce != null) {
+          w.uint32(242)
+          w.bytes(obj.positionNonce)
+        }
+
+        if (obj.positionChoice != null) {
+          w.uint32(248)
+          w.uint32(obj.positionChoice)
         }
 
         if (opts.lengthDelimited !== false) {
@@ -437,6 +449,14 @@ export namespace Peer {
               }
 
               obj.addrs.push(reader.bytes())
+              break
+            }
+            case 30: {
+              obj.positionNonce = reader.bytes()
+              break
+            }
+            case 31: {
+              obj.positionChoice = reader.uint32()
               break
             }
             default: {
@@ -487,6 +507,20 @@ export namespace Peer {
 
               break
             }
+            case 30: {
+              yield {
+                field: `${prefix}.positionNonce`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 31: {
+              yield {
+                field: `${prefix}.positionChoice`,
+                value: reader.uint32()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -515,6 +549,16 @@ export namespace Peer {
     value: Uint8Array<ArrayBuffer>
   }
 
+  export interface PeerPositionNonceFieldEvent {
+    field: '$.positionNonce'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface PeerPositionChoiceFieldEvent {
+    field: '$.positionChoice'
+    value: number
+  }
+
   export function encode (obj: Partial<Peer>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, Peer.codec())
   }
@@ -523,7 +567,7 @@ export namespace Peer {
     return decodeMessage(buf, Peer.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Peer>): Generator<PeerPeerIdFieldEvent | PeerRingIdFieldEvent | PeerAddrsFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Peer>): Generator<PeerPeerIdFieldEvent | PeerRingIdFieldEvent | PeerAddrsFieldEvent | PeerPositionNonceFieldEvent | PeerPositionChoiceFieldEvent> {
     return streamMessage(buf, Peer.codec(), opts)
   }
 }
@@ -657,6 +701,16 @@ export namespace Neighbours {
     value: Uint8Array<ArrayBuffer>
   }
 
+  export interface NeighboursPredecessorPositionNonceFieldEvent {
+    field: '$.predecessor.positionNonce'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface NeighboursPredecessorPositionChoiceFieldEvent {
+    field: '$.predecessor.positionChoice'
+    value: number
+  }
+
   export interface NeighboursSuccessorsPeerIdFieldEvent {
     field: '$.successors[].peerId'
     value: Uint8Array<ArrayBuffer>
@@ -675,6 +729,18 @@ export namespace Neighbours {
     value: Uint8Array<ArrayBuffer>
   }
 
+  export interface NeighboursSuccessorsPositionNonceFieldEvent {
+    field: '$.successors[].positionNonce'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
+  export interface NeighboursSuccessorsPositionChoiceFieldEvent {
+    field: '$.successors[].positionChoice'
+    value: number
+    index: number
+  }
+
   export function encode (obj: Partial<Neighbours>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, Neighbours.codec())
   }
@@ -683,7 +749,7 @@ export namespace Neighbours {
     return decodeMessage(buf, Neighbours.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Neighbours>): Generator<NeighboursPredecessorPeerIdFieldEvent | NeighboursPredecessorRingIdFieldEvent | NeighboursPredecessorAddrsFieldEvent | NeighboursSuccessorsPeerIdFieldEvent | NeighboursSuccessorsRingIdFieldEvent | NeighboursSuccessorsAddrsFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Neighbours>): Generator<NeighboursPredecessorPeerIdFieldEvent | NeighboursPredecessorRingIdFieldEvent | NeighboursPredecessorAddrsFieldEvent | NeighboursPredecessorPositionNonceFieldEvent | NeighboursPredecessorPositionChoiceFieldEvent | NeighboursSuccessorsPeerIdFieldEvent | NeighboursSuccessorsRingIdFieldEvent | NeighboursSuccessorsAddrsFieldEvent | NeighboursSuccessorsPositionNonceFieldEvent | NeighboursSuccessorsPositionChoiceFieldEvent> {
     return streamMessage(buf, Neighbours.codec(), opts)
   }
 }
@@ -702,6 +768,8 @@ export interface Request {
   ids: Uint8Array<ArrayBuffer>[]
   signedAt?: number
   signature?: Uint8Array<ArrayBuffer>
+  positionNonce?: Uint8Array<ArrayBuffer>
+  positionChoice?: number
 }
 
 export namespace Request {
@@ -783,6 +851,16 @@ export namespace Request {
           w.bytes(obj.signature)
         }
 
+        if (obj.positionNonce != null) {
+          w.uint32(242)
+          w.bytes(obj.positionNonce)
+        }
+
+        if (obj.positionChoice != null) {
+          w.uint32(248)
+          w.uint32(obj.positionChoice)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -862,6 +940,14 @@ export namespace Request {
             }
             case 13: {
               obj.signature = reader.bytes()
+              break
+            }
+            case 30: {
+              obj.positionNonce = reader.bytes()
+              break
+            }
+            case 31: {
+              obj.positionChoice = reader.uint32()
               break
             }
             default: {
@@ -994,6 +1080,20 @@ export namespace Request {
               }
               break
             }
+            case 30: {
+              yield {
+                field: `${prefix}.positionNonce`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 31: {
+              yield {
+                field: `${prefix}.positionChoice`,
+                value: reader.uint32()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -1032,6 +1132,16 @@ export namespace Request {
     value: Uint8Array<ArrayBuffer>
   }
 
+  export interface RequestNeighboursPredecessorPositionNonceFieldEvent {
+    field: '$.neighbours.predecessor.positionNonce'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface RequestNeighboursPredecessorPositionChoiceFieldEvent {
+    field: '$.neighbours.predecessor.positionChoice'
+    value: number
+  }
+
   export interface RequestNeighboursSuccessorsPeerIdFieldEvent {
     field: '$.neighbours.successors[].peerId'
     value: Uint8Array<ArrayBuffer>
@@ -1048,6 +1158,18 @@ export namespace Request {
     field: '$.neighbours.successors[].addrs[]'
     index: number
     value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface RequestNeighboursSuccessorsPositionNonceFieldEvent {
+    field: '$.neighbours.successors[].positionNonce'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
+  export interface RequestNeighboursSuccessorsPositionChoiceFieldEvent {
+    field: '$.neighbours.successors[].positionChoice'
+    value: number
+    index: number
   }
 
   export interface RequestRecordsKeyFieldEvent {
@@ -1126,6 +1248,16 @@ export namespace Request {
     value: Uint8Array<ArrayBuffer>
   }
 
+  export interface RequestPositionNonceFieldEvent {
+    field: '$.positionNonce'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface RequestPositionChoiceFieldEvent {
+    field: '$.positionChoice'
+    value: number
+  }
+
   export function encode (obj: Partial<Request>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, Request.codec())
   }
@@ -1134,7 +1266,7 @@ export namespace Request {
     return decodeMessage(buf, Request.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Request>): Generator<RequestTypeFieldEvent | RequestTargetFieldEvent | RequestNeighboursPredecessorPeerIdFieldEvent | RequestNeighboursPredecessorRingIdFieldEvent | RequestNeighboursPredecessorAddrsFieldEvent | RequestNeighboursSuccessorsPeerIdFieldEvent | RequestNeighboursSuccessorsRingIdFieldEvent | RequestNeighboursSuccessorsAddrsFieldEvent | RequestRecordsKeyFieldEvent | RequestRecordsValueFieldEvent | RequestRecordsExpiresAtFieldEvent | RequestRecordsWriterFieldEvent | RequestRecordsStampFieldEvent | RequestKeyFieldEvent | RequestAfterFieldEvent | RequestRangeStartFieldEvent | RequestRangeEndFieldEvent | RequestNamespaceFieldEvent | RequestOwnerFieldEvent | RequestIdsFieldEvent | RequestSignedAtFieldEvent | RequestSignatureFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Request>): Generator<RequestTypeFieldEvent | RequestTargetFieldEvent | RequestNeighboursPredecessorPeerIdFieldEvent | RequestNeighboursPredecessorRingIdFieldEvent | RequestNeighboursPredecessorAddrsFieldEvent | RequestNeighboursPredecessorPositionNonceFieldEvent | RequestNeighboursPredecessorPositionChoiceFieldEvent | RequestNeighboursSuccessorsPeerIdFieldEvent | RequestNeighboursSuccessorsRingIdFieldEvent | RequestNeighboursSuccessorsAddrsFieldEvent | RequestNeighboursSuccessorsPositionNonceFieldEvent | RequestNeighboursSuccessorsPositionChoiceFieldEvent | RequestRecordsKeyFieldEvent | RequestRecordsValueFieldEvent | RequestRecordsExpiresAtFieldEvent | RequestRecordsWriterFieldEvent | RequestRecordsStampFieldEvent | RequestKeyFieldEvent | RequestAfterFieldEvent | RequestRangeStartFieldEvent | RequestRangeEndFieldEvent | RequestNamespaceFieldEvent | RequestOwnerFieldEvent | RequestIdsFieldEvent | RequestSignedAtFieldEvent | RequestSignatureFieldEvent | RequestPositionNonceFieldEvent | RequestPositionChoiceFieldEvent> {
     return streamMessage(buf, Request.codec(), opts)
   }
 }
@@ -1532,6 +1664,16 @@ export namespace Response {
     value: Uint8Array<ArrayBuffer>
   }
 
+  export interface ResponseNeighboursPredecessorPositionNonceFieldEvent {
+    field: '$.neighbours.predecessor.positionNonce'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface ResponseNeighboursPredecessorPositionChoiceFieldEvent {
+    field: '$.neighbours.predecessor.positionChoice'
+    value: number
+  }
+
   export interface ResponseNeighboursSuccessorsPeerIdFieldEvent {
     field: '$.neighbours.successors[].peerId'
     value: Uint8Array<ArrayBuffer>
@@ -1548,6 +1690,18 @@ export namespace Response {
     field: '$.neighbours.successors[].addrs[]'
     index: number
     value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface ResponseNeighboursSuccessorsPositionNonceFieldEvent {
+    field: '$.neighbours.successors[].positionNonce'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
+  export interface ResponseNeighboursSuccessorsPositionChoiceFieldEvent {
+    field: '$.neighbours.successors[].positionChoice'
+    value: number
+    index: number
   }
 
   export interface ResponseDoneFieldEvent {
@@ -1571,6 +1725,18 @@ export namespace Response {
     field: '$.peers[].addrs[]'
     index: number
     value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface ResponsePeersPositionNonceFieldEvent {
+    field: '$.peers[].positionNonce'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
+  export interface ResponsePeersPositionChoiceFieldEvent {
+    field: '$.peers[].positionChoice'
+    value: number
+    index: number
   }
 
   export interface ResponseRecordsKeyFieldEvent {
@@ -1654,7 +1820,7 @@ export namespace Response {
     return decodeMessage(buf, Response.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Response>): Generator<ResponseTypeFieldEvent | ResponseStatusFieldEvent | ResponseErrorCodeFieldEvent | ResponseNeighboursPredecessorPeerIdFieldEvent | ResponseNeighboursPredecessorRingIdFieldEvent | ResponseNeighboursPredecessorAddrsFieldEvent | ResponseNeighboursSuccessorsPeerIdFieldEvent | ResponseNeighboursSuccessorsRingIdFieldEvent | ResponseNeighboursSuccessorsAddrsFieldEvent | ResponseDoneFieldEvent | ResponsePeersPeerIdFieldEvent | ResponsePeersRingIdFieldEvent | ResponsePeersAddrsFieldEvent | ResponseRecordsKeyFieldEvent | ResponseRecordsValueFieldEvent | ResponseRecordsExpiresAtFieldEvent | ResponseRecordsWriterFieldEvent | ResponseRecordsStampFieldEvent | ResponseMoreFieldEvent | ResponseCountFieldEvent | ResponseDigestFieldEvent | ResponseSummariesKeyFieldEvent | ResponseSummariesIdFieldEvent | ResponseSummariesExpiresAtFieldEvent | ResponseRetryAfterMsFieldEvent | ResponseStampDifficultyFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Response>): Generator<ResponseTypeFieldEvent | ResponseStatusFieldEvent | ResponseErrorCodeFieldEvent | ResponseNeighboursPredecessorPeerIdFieldEvent | ResponseNeighboursPredecessorRingIdFieldEvent | ResponseNeighboursPredecessorAddrsFieldEvent | ResponseNeighboursPredecessorPositionNonceFieldEvent | ResponseNeighboursPredecessorPositionChoiceFieldEvent | ResponseNeighboursSuccessorsPeerIdFieldEvent | ResponseNeighboursSuccessorsRingIdFieldEvent | ResponseNeighboursSuccessorsAddrsFieldEvent | ResponseNeighboursSuccessorsPositionNonceFieldEvent | ResponseNeighboursSuccessorsPositionChoiceFieldEvent | ResponseDoneFieldEvent | ResponsePeersPeerIdFieldEvent | ResponsePeersRingIdFieldEvent | ResponsePeersAddrsFieldEvent | ResponsePeersPositionNonceFieldEvent | ResponsePeersPositionChoiceFieldEvent | ResponseRecordsKeyFieldEvent | ResponseRecordsValueFieldEvent | ResponseRecordsExpiresAtFieldEvent | ResponseRecordsWriterFieldEvent | ResponseRecordsStampFieldEvent | ResponseMoreFieldEvent | ResponseCountFieldEvent | ResponseDigestFieldEvent | ResponseSummariesKeyFieldEvent | ResponseSummariesIdFieldEvent | ResponseSummariesExpiresAtFieldEvent | ResponseRetryAfterMsFieldEvent | ResponseStampDifficultyFieldEvent> {
     return streamMessage(buf, Response.codec(), opts)
   }
 }
