@@ -17,8 +17,8 @@ import { SelfShortcut } from './self-shortcut.js'
 import type { RecordStore, ChordRecord } from './record.js'
 import type { Admission, AntiEntropyRound } from './replication.js'
 import type { PositionRules } from './position-rules.js'
-import type { LookupOutcome, RingDiversity, RingTimers } from './ring.js'
-import type { ChordRpcHandler, DeletionRpc, NamespaceHandler, NamespaceName, NodeRef, RecordRpc, RingRpc, RpcOptions } from './rpc.js'
+import type { JoinOptions, LookupOutcome, RingDiversity, RingTimers } from './ring.js'
+import type { ChordRpcHandler, DeletionRpc, NamespaceHandler, NamespaceName, NodeRef, RecordRpc, RingRpc } from './rpc.js'
 import type { TtlPolicy } from './ttl.js'
 
 export interface CoreTimers extends RingTimers {
@@ -178,8 +178,8 @@ export class RingNode {
     return this.namespaces.get(name)?.handler
   }
 
-  /** Join the ring through `entry` (which must answer) */
-  async join (entry: NodeRef, options?: RpcOptions): Promise<void> {
+  /** Join the ring through `entry` (which must answer), first choosing among `options.candidates` if given */
+  async join (entry: NodeRef, options?: JoinOptions): Promise<void> {
     await this.ring.join(entry, options)
   }
 

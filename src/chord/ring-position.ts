@@ -14,8 +14,8 @@
  * least d zero bits and its choice is below c. The puzzle binds the work to the identity, and the
  * position hashes the nonce once more so that positions spread evenly over the ring (a position
  * that had to begin with d zero bits would crowd into 2^-d of it). Minting costs about 2^d hashes,
- * checking two; the c choices one nonce opens would let a joining node pick, without paying again,
- * the candidate that evens the load (every network has c = 1 today). With no nonce and choice 0 a node sits where
+ * checking two; the c choices one nonce opens let a joining node pick, without paying again, the
+ * candidate that evens the load (position-choice.ts). With no nonce and choice 0 a node sits where
  * nodes that predate positions do, so a network of difficulty 0 and one choice is unchanged.
  */
 import { findNonce, leadingZeroBits } from './proof-of-work.js'
@@ -65,4 +65,12 @@ export async function mintNonce (identity: Uint8Array, difficulty: number, optio
     return new Uint8Array(0)
   }
   return findNonce(nonce => puzzleWork(identity, nonce), difficulty, options)
+}
+
+/** The `choices` candidate positions one nonce opens for `identity`, choice 0 first */
+export function candidatePositions (identity: Uint8Array, nonce: Uint8Array, choices: number): Array<{ id: RingId, proof: PositionProof }> {
+  return Array.from({ length: choices }, (_, choice) => {
+    const proof = { nonce, choice }
+    return { id: positionId(identity, proof), proof }
+  })
 }

@@ -18,6 +18,7 @@ import {
 import { Lookup, answerFindSuccessor } from './lookup.js'
 import { Maintenance } from './maintenance.js'
 import { Periodic } from './periodic.js'
+import { choosePosition } from './position-choice.js'
 import { RoutingTable } from './routing-table.js'
 import { SubnetCap } from './subnet-cap.js'
 import type { RingId } from './id.js'
@@ -64,11 +65,21 @@ export interface RingDiversity {
   subnetOf(node: NodeRef): string | undefined
 }
 
+/** How a node joins: through which node, and where it may sit */
+export interface JoinOptions extends RpcOptions {
+  /**
+   * positions the node may take (its own, each valid), when it has not taken one yet: it looks
+   * each up through the entry and takes the one that splits the widest gap (position-choice.ts)
+   */
+  candidates?: NodeRef[]
+}
+
 export class ChordRing implements ChordRpcHandler {
   readonly table: RoutingTable
   readonly clientMode: boolean
   readonly replicas: number
   readonly stabilizeIntervalMs: number
+  private readonly rpc: ChordRpc
   private readonly lookupEngine: Lookup
   private readonly maintenance: Maintenance
   private readonly loops: Periodic[]
@@ -85,6 +96,7 @@ export class ChordRing implements ChordRpcHandler {
     this.replicas = replicas
     this.stabilizeIntervalMs = init.stabilizeIntervalMs ?? DEFAULT_STABILIZE_INTERVAL
     this.onLookup = init.onLookup ?? (() => {})
+    this.rpc = init.rpc
     const positions = init.positions
     const diversity = init.diversity
     this.table = new RoutingTable(init.self, {
@@ -151,14 +163,48 @@ export class ChordRing implements ChordRpcHandler {
     this.table.moveTo(self)
   }
 
-  /** Join the ring `entry` belongs to */
-  async join (entry: NodeRef, options?: RpcOptions): Promise<void> {
-    await this.maintenance.join(entry, options)
+  /**
+   * Join the ring `entry` belongs to. Given candidate positions, and while it knows nobody yet,
+   * the node first takes the one that splits the widest gap; `self` then says which it took.
+   */
+  async join (entry: NodeRef, options: JoinOptions = {}): Promise<void> {
+    const { candidates, ...rpcOptions } = options
+    entry = await this.placed(entry, rpcOptions)
+    if (candidates != null && candidates.length > 0 && this.table.knownNodes().length === 0) {
+      this.table.moveTo(candidates.length === 1
+        ? candidates[0]
+        : await choosePosition({
+          candidates,
+          successorsOf: async id => (await this.lookupEngine.findSuccessorVia(entry, id, rpcOptions)).successors,
+          predecessorOf: async node => (await this.rpc.getNeighbours(node, rpcOptions)).predecessor
+        }))
+    }
+    await this.maintenance.join(entry, rpcOptions)
   }
 
   /** Look ourselves up through a node off our successor path; adopt the closer successor it names, if any */
   async healThrough (entry: NodeRef, options?: RpcOptions): Promise<boolean> {
-    return this.maintenance.healThrough(entry, options)
+    return this.maintenance.healThrough(await this.placed(entry, options), options)
+  }
+
+  /**
+   * Where `entry` sits. A node reached by its PeerId alone (a bootstrap address, a cached peer)
+   * comes with its plain position; in a network of paid positions it sits elsewhere, and a lookup
+   * that started from the wrong place would take the nodes it names for a step backwards. Its
+   * first successor names it, with its proof, as its predecessor. Failing that, the plain
+   * position stands: the lookup may then take an extra hop or fail and be tried again.
+   */
+  private async placed (entry: NodeRef, options?: RpcOptions): Promise<NodeRef> {
+    if (entry.peer === this.self.peer || this.table.admits(entry)) {
+      return entry
+    }
+    try {
+      const next = (await this.rpc.getNeighbours(entry, options)).successors.find(node => node.peer !== entry.peer)
+      const named = next == null ? undefined : (await this.rpc.getNeighbours(next, options)).predecessor
+      return named?.peer === entry.peer && this.table.admits(named) ? named : entry
+    } catch {
+      return entry
+    }
   }
 
   async leave (): Promise<void> {

@@ -3,7 +3,9 @@
  * service factory is called, before libp2p is even created, so a wrong one never leaves a node
  * listening; each failure is an `InvalidOptionsError` that names the setting.
  */
-import { MAX_SUCCESSORS, DEFAULT_ID_DIFFICULTY, DEFAULT_REPLICAS, DEFAULT_RING_PEERS_PER_SUBNET, MAX_ID_DIFFICULTY } from '../chord/constants.js'
+import {
+  MAX_SUCCESSORS, DEFAULT_ID_CHOICES, DEFAULT_ID_DIFFICULTY, DEFAULT_REPLICAS, DEFAULT_RING_PEERS_PER_SUBNET, MAX_ID_CHOICES, MAX_ID_DIFFICULTY
+} from '../chord/constants.js'
 import { resolveTtlPolicy } from '../chord/ttl.js'
 import { InvalidOptionsError } from '../errors.js'
 import { JOIN_ATTEMPT_TIMEOUT, JOIN_TIMEOUT, parseBootstrapAddresses } from '../membership/join.js'
@@ -73,6 +75,13 @@ export interface ChordInit {
    */
   idDifficulty?: number
   /**
+   * candidate positions one nonce opens, 1 to MAX_ID_CHOICES; the same on every node of a network.
+   * A node joining for the first time looks each up and takes the one that splits the widest gap
+   * (even load: docs/architecture.md, "Even load"), then keeps its choice. Default
+   * DEFAULT_ID_CHOICES (1: no choice)
+   */
+  idChoices?: number
+  /**
    * most nodes of one IPv4 /24 or IPv6 /48 in the successor list, and among the fingers (never
    * below `replicas`); loopback addresses are not counted. Default DEFAULT_RING_PEERS_PER_SUBNET;
    * `Infinity`: no cap
@@ -96,6 +105,7 @@ export interface ChordSettings {
   requestLimits: RequestLimits
   onJoinProgress?(event: JoinProgressEvent): void
   idDifficulty: number
+  idChoices: number
   ringPeersPerSubnet: number
 }
 
@@ -139,6 +149,7 @@ export function resolveChordInit (init: ChordInit = {}): ChordSettings {
     requestLimits: resolveRequestLimits(init.requestLimits),
     onJoinProgress: init.onJoinProgress,
     idDifficulty: resolveIdDifficulty(init.idDifficulty),
+    idChoices: resolveIdChoices(init.idChoices),
     ringPeersPerSubnet: resolveRingPeersPerSubnet(init.ringPeersPerSubnet)
   }
 }
@@ -146,6 +157,13 @@ export function resolveChordInit (init: ChordInit = {}): ChordSettings {
 function resolveIdDifficulty (given: unknown = DEFAULT_ID_DIFFICULTY): number {
   if (typeof given !== 'number' || !Number.isInteger(given) || given < 0 || given > MAX_ID_DIFFICULTY) {
     throw new InvalidOptionsError(`idDifficulty must be an integer from 0 to ${MAX_ID_DIFFICULTY} bits, got ${String(given)}`)
+  }
+  return given
+}
+
+function resolveIdChoices (given: unknown = DEFAULT_ID_CHOICES): number {
+  if (typeof given !== 'number' || !Number.isInteger(given) || given < 1 || given > MAX_ID_CHOICES) {
+    throw new InvalidOptionsError(`idChoices must be an integer from 1 to ${MAX_ID_CHOICES}, got ${String(given)}`)
   }
   return given
 }

@@ -92,8 +92,9 @@ describe('chord-node settings', () => {
     assert.equal(options.idDifficulty, undefined)
     assert.equal('announce' in options, false)
 
-    const network = chordNodeOptions(await settingsFor(['--id-difficulty', '20', '--ring-peers-per-subnet', '4']))
+    const network = chordNodeOptions(await settingsFor(['--id-difficulty', '20', '--id-choices', '8', '--ring-peers-per-subnet', '4']))
     assert.equal(network.idDifficulty, 20)
+    assert.equal(network.idChoices, 8)
     assert.equal(network.ringPeersPerSubnet, 4)
     assert.equal(chordNodeOptions(await settingsFor([], { CHORD_ID_DIFFICULTY: '0' })).idDifficulty, 0)
     await assert.rejects(settingsFor(['--id-difficulty', '-1']), /--id-difficulty/)

@@ -11,7 +11,7 @@ import { kadDHT, removePublicAddressesMapper } from '@libp2p/kad-dht'
 import { ping } from '@libp2p/ping'
 import { tcp } from '@libp2p/tcp'
 import { createLibp2p } from 'libp2p'
-import { MAX_ID_DIFFICULTY } from '../../src/chord/constants.js'
+import { MAX_ID_CHOICES, MAX_ID_DIFFICULTY } from '../../src/chord/constants.js'
 import { InvalidOptionsError, chord, chordMailbox, createChordNode, createIdentity } from '../../src/index.js'
 import { addressOf, nodeOptions, startRing, stopAll, waitForConsistentRing } from '../helpers/ring.js'
 import { waitFor } from '../helpers/wait-for.js'
@@ -142,6 +142,9 @@ describe('chord() options', () => {
     assert.throws(() => chord({ idDifficulty: MAX_ID_DIFFICULTY + 1 }), (err: Error) => err instanceof InvalidOptionsError && /idDifficulty/.test(err.message))
     assert.throws(() => chord({ idDifficulty: 1.5 }), (err: Error) => err instanceof InvalidOptionsError && /idDifficulty/.test(err.message))
     assert.equal(typeof chord({ idDifficulty: MAX_ID_DIFFICULTY }), 'function')
+    assert.throws(() => chord({ idChoices: 0 }), (err: Error) => err instanceof InvalidOptionsError && /idChoices/.test(err.message))
+    assert.throws(() => chord({ idChoices: MAX_ID_CHOICES + 1 }), (err: Error) => err instanceof InvalidOptionsError && /idChoices/.test(err.message))
+    assert.equal(typeof chord({ idChoices: MAX_ID_CHOICES }), 'function')
     assert.throws(() => chord({ ringPeersPerSubnet: 0 }), (err: Error) => err instanceof InvalidOptionsError && /ringPeersPerSubnet/.test(err.message))
     assert.equal(typeof chord({ ringPeersPerSubnet: Infinity }), 'function')
   })
