@@ -7,6 +7,8 @@
 import { mkdir, writeFile } from 'node:fs/promises'
 import { parseArgs } from 'node:util'
 import { hopsSimulated } from './hops-simulated.js'
+import { evenLoad } from './even-load.js'
+import { idMint } from './id-mint.js'
 import { lookupLatency } from './lookup-latency.js'
 import { mailboxChurn } from './mailbox-churn.js'
 import { mailboxDelivery } from './mailbox-delivery.js'
@@ -19,7 +21,7 @@ import { describeMachine } from './harness/machine.js'
 import { formatTable } from './harness/table.js'
 import type { Benchmark } from './harness/benchmark.js'
 
-const BENCHMARKS: Benchmark[] = [hopsSimulated, lookupLatency, putGet, mailboxDelivery, mailboxChurn, clientLookups, memory, maintenanceCost, capacity]
+const BENCHMARKS: Benchmark[] = [hopsSimulated, lookupLatency, putGet, mailboxDelivery, mailboxChurn, clientLookups, memory, maintenanceCost, capacity, idMint, evenLoad]
 
 const RESULTS_DIR = new URL('./results/', import.meta.url)
 

@@ -209,3 +209,38 @@ export const DEFAULT_TTL = 2 * day
  * for a while (a holiday), but not occupy other people's disks indefinitely.
  */
 export const MAX_TTL = 14 * day
+
+/**
+ * Leading zero bits a ring position's puzzle must show (ring-position.ts), unless the network sets
+ * another: 0, positions cost nothing and every node sits at its plain id, sha256(PeerId), as
+ * nodes that predate positions do.
+ */
+export const DEFAULT_ID_DIFFICULTY = 0
+
+/**
+ * The most a network may ask: about 2^32 hashes for every node that joins, over an hour of one
+ * core at ~1.5 µs a hash (docs/security.md has the measured table). Beyond it, honest joiners
+ * would wait longer than anyone waits for a node to start.
+ */
+export const MAX_ID_DIFFICULTY = 32
+
+/** Candidate positions one nonce opens (ring-position.ts): 1, the position is choice 0 */
+export const DEFAULT_ID_CHOICES = 1
+
+/**
+ * The most candidate positions one nonce may open, and so the bound on a choice on the wire. Each
+ * is one more place an attacker may choose from for the price of one puzzle.
+ */
+export const MAX_ID_CHOICES = 32
+
+/**
+ * Nodes of one subnet (an IPv4 /24, an IPv6 /48) a node keeps in its successor list, and distinct
+ * nodes of one subnet among its fingers, unless set. As many as the replica set needs (a key's r
+ * replicas are its r true successors whatever their addresses: the cap never goes below r), and
+ * no more: a successor list of 8 then always reaches 5 nodes outside any one block, so a host or
+ * hosting block that goes away, or turns hostile, cannot take a node's whole view of the ring.
+ */
+export const DEFAULT_RING_PEERS_PER_SUBNET = 3
+
+/** Ring positions whose check (two hashes) is remembered, so that a stabilize round costs no hashing */
+export const POSITION_CACHE_SIZE = 4096

@@ -40,13 +40,13 @@ export function answerFindSuccessor (table: RoutingTable, id: RingId): FindSucce
 }
 
 /**
- * The nodes after us, nearest first. A successor list shorter than its length holds the whole
- * rest of the ring (it was cut where it came back round to us), so we follow its last node: in a
+ * The nodes after us, nearest first. A successor list that holds the whole rest of the ring (it
+ * was cut where it came back round to us, leaving nobody out) is followed by us: in a
  * ring smaller than the replica set, we are part of every replica set.
  */
 function followersOfSelf (table: RoutingTable): NodeRef[] {
   const successors = [...table.getSuccessors()]
-  return !table.clientMode && successors.length < table.successorListLength ? [...successors, table.self] : successors
+  return !table.clientMode && table.holdsWholeRing ? [...successors, table.self] : successors
 }
 
 export interface LookupInit {

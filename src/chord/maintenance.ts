@@ -101,7 +101,7 @@ export class Maintenance {
     const { self } = this.table
     const { successors } = await this.lookup.findSuccessorVia(entry, self.id, options)
     const found = successors.find(node => node.peer !== self.peer)
-    if (found == null || !this.isCloserThanSuccessor(found)) {
+    if (found == null || !this.table.admits(found) || !this.isCloserThanSuccessor(found)) {
       return false
     }
     // only a live node may become our successor (Zave's first trap)
@@ -146,7 +146,8 @@ export class Maintenance {
       let nextNeighbours = neighbours
       for (let step = 0; step < STABILIZE_STEPS_PER_ROUND; step++) {
         const candidate = nextNeighbours.predecessor
-        if (candidate == null || !inOpenInterval(candidate.id, table.self.id, next.id)) {
+        // a position the network's rules refuse is never our successor, wherever it claims to be
+        if (candidate == null || !table.admits(candidate) || !inOpenInterval(candidate.id, table.self.id, next.id)) {
           break
         }
         try {
@@ -169,7 +170,7 @@ export class Maintenance {
       // a successor that already counts us as its predecessor would change nothing on a notify
       if (!this.clientMode && nextNeighbours.predecessor?.peer !== table.self.peer) {
         try {
-          await this.rpc.notify(next)
+          await this.rpc.notify(next, table.self)
         } catch {
           // it answered a moment ago; the next round finds out if it is gone
         }
@@ -321,7 +322,8 @@ export class Maintenance {
   /** A node says it is our predecessor */
   onNotify (from: NodeRef): void {
     const { table } = this
-    if (from.peer === table.self.peer) {
+    if (!table.admits(from)) {
+      // ourselves, or a position the network's rules refuse: never our predecessor
       return
     }
     const current = table.predecessor
@@ -400,7 +402,7 @@ export class Maintenance {
     const byDistance = (a: NodeRef, b: NodeRef): number => compareIds(distance(table.self.id, a.id), distance(table.self.id, b.id))
     const tried = new Set<string>()
     for (const candidate of [...named, ...known.sort(byDistance)]) {
-      if (tried.has(candidate.peer) || candidate.peer === table.self.peer) {
+      if (tried.has(candidate.peer) || !table.admits(candidate)) {
         continue
       }
       tried.add(candidate.peer)

@@ -131,8 +131,9 @@ export class ReplicaRange {
     while (chain.length < this.length) {
       const last = chain[chain.length - 1]
       const named = (await this.rpc.getNeighbours(last)).predecessor
-      if (named == null) {
-        // a gap we cannot see past: keep the walk we had, or take every key until the next one
+      if (named == null || (named.peer !== self.peer && !this.ring.table.admits(named))) {
+        // a gap we cannot see past (or a position the network's rules refuse, which is no ring
+        // member): keep the walk we had, or take every key until the next one
         return
       }
       const next = this.closestKnownBefore(last, named)

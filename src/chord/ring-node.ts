@@ -16,9 +16,10 @@ import { ChordRing } from './ring.js'
 import { SelfShortcut } from './self-shortcut.js'
 import type { RecordStore, ChordRecord } from './record.js'
 import type { Admission, AntiEntropyRound } from './replication.js'
-import type { LookupOutcome, RingTimers } from './ring.js'
+import type { PositionRules } from './position-rules.js'
+import type { JoinOptions, LookupOutcome, RingDiversity, RingTimers } from './ring.js'
 import type { RingId } from './id.js'
-import type { ChordRpcHandler, DeletionRpc, NamespaceHandler, NamespaceName, NodeRef, RecordRpc, RingRpc, RpcOptions, SignedDeletion } from './rpc.js'
+import type { ChordRpcHandler, DeletionRpc, NamespaceHandler, NamespaceName, NodeRef, RecordRpc, RingRpc, SignedDeletion } from './rpc.js'
 import type { TtlPolicy } from './ttl.js'
 
 export interface CoreTimers extends RingTimers {
@@ -42,6 +43,10 @@ export interface RingNodeInit {
   clientMode?: boolean
   /** a client asks a ring node to run its lookups; default DEFAULT_DELEGATE_LOOKUPS */
   delegateLookups?: boolean
+  /** the network's rules for ring positions; default: every node is admitted */
+  positions?: PositionRules
+  /** the subnet cap of the routing state; default: none */
+  diversity?: RingDiversity
   timers?: CoreTimers
   /** told how each lookup went (metrics listen) */
   onLookup?(outcome: LookupOutcome): void
@@ -102,13 +107,15 @@ export class RingNode {
   constructor (init: RingNodeInit) {
     this.init = init
     this.onError = init.onError ?? (() => {})
-    this.rpc = new SelfShortcut(init.rpc, init.self, this)
+    this.rpc = new SelfShortcut(init.rpc, this)
     this.ring = new ChordRing({
       self: init.self,
       rpc: this.rpc,
       replicas: init.replicas,
       clientMode: init.clientMode,
       delegateLookups: init.delegateLookups,
+      positions: init.positions,
+      diversity: init.diversity,
       ...init.timers,
       onNeighboursChanged: () => { this.neighboursChanged() },
       onLookup: init.onLookup,
@@ -196,8 +203,8 @@ export class RingNode {
     return this.namespaces.get(name)?.handler
   }
 
-  /** Join the ring through `entry` (which must answer) */
-  async join (entry: NodeRef, options?: RpcOptions): Promise<void> {
+  /** Join the ring through `entry` (which must answer), first choosing among `options.candidates` if given */
+  async join (entry: NodeRef, options?: JoinOptions): Promise<void> {
     await this.ring.join(entry, options)
   }
 

@@ -1,14 +1,14 @@
 /**
- * How many nodes the ring has, as one node can tell: exactly, when its successor list is not full
- * (it then knows every other node); otherwise from how densely its successors sit after it.
+ * How many nodes the ring has, as one node can tell: exactly, when its successor list holds the
+ * whole rest of the ring; otherwise from how densely its successors sit after it.
  * k successors spread over a fraction d / 2^256 of the ring put about k · 2^256 / d nodes on it.
  */
 import { RING_SIZE } from './id.js'
 import type { NodeRef } from './rpc.js'
 
-export function estimateRingSize (self: bigint, successors: readonly NodeRef[], successorListLength: number): number {
+export function estimateRingSize (self: bigint, successors: readonly NodeRef[], holdsWholeRing: boolean): number {
   const others = new Set(successors.map(s => s.peer)).size
-  if (others < successorListLength) {
+  if (holdsWholeRing || others === 0) {
     return others + 1
   }
   const last = successors[successors.length - 1].id

@@ -11,6 +11,7 @@ import {
   DEFAULT_FIX_FINGERS_INTERVAL,
   DEFAULT_FIX_FINGERS_MAX_INTERVAL,
   DEFAULT_REPLICAS,
+  DEFAULT_RING_PEERS_PER_SUBNET,
   DEFAULT_STABILIZE_INTERVAL,
   DEFAULT_STABILIZE_MAX_INTERVAL,
   MAX_SUCCESSORS,
@@ -22,11 +23,14 @@ import {
 import { Lookup, answerFindSuccessor } from './lookup.js'
 import { Maintenance } from './maintenance.js'
 import { Periodic, adaptiveInterval } from './periodic.js'
+import { choosePosition } from './position-choice.js'
 import { RoutingTable } from './routing-table.js'
+import { SubnetCap } from './subnet-cap.js'
 import type { RingId } from './id.js'
 import type { LookupResult } from './lookup.js'
 import type { RingActivity } from './maintenance.js'
 import type { ChordRpc, ChordRpcHandler, FindSuccessorReply, Neighbours, NeighboursReply, NodeRef, PingReply, RpcOptions } from './rpc.js'
+import type { PositionRules } from './position-rules.js'
 
 /**
  * The maintenance intervals, ms. Each adaptive loop has a short interval, used while the ring
@@ -62,6 +66,10 @@ export interface RingInit extends RingTimers {
    * node after node itself; default DEFAULT_DELEGATE_LOOKUPS. Ignored by ring members.
    */
   delegateLookups?: boolean
+  /** the network's rules for ring positions: only nodes they admit enter the routing table; default: every node */
+  positions?: PositionRules
+  /** the subnet cap of the routing state; default: none */
+  diversity?: RingDiversity
   onNeighboursChanged?(): void
   /** told how each `lookup` went (the node's own and replication's, not the fingers' refresh): metrics listen */
   onLookup?(outcome: LookupOutcome): void
@@ -70,6 +78,22 @@ export interface RingInit extends RingTimers {
 
 /** Told what the ring learns about changes around it (healing listens for failures) */
 export type RingActivityListener = (activity: RingActivity) => void
+
+/** How many nodes of one subnet the routing state holds, and how a node's subnet is known */
+export interface RingDiversity {
+  /** default DEFAULT_RING_PEERS_PER_SUBNET; never below the replication factor */
+  maxPerSubnet?: number
+  subnetOf(node: NodeRef): string | undefined
+}
+
+/** How a node joins: through which node, and where it may sit */
+export interface JoinOptions extends RpcOptions {
+  /**
+   * positions the node may take (its own, each valid), when it has not taken one yet: it looks
+   * each up through the entry and takes the one that splits the widest gap (position-choice.ts)
+   */
+  candidates?: NodeRef[]
+}
 
 export class ChordRing implements ChordRpcHandler {
   readonly table: RoutingTable
@@ -102,9 +126,16 @@ export class ChordRing implements ChordRpcHandler {
     this.replicas = replicas
     this.onLookup = init.onLookup ?? (() => {})
     this.rpc = init.rpc
+    const positions = init.positions
+    const diversity = init.diversity
     this.table = new RoutingTable(init.self, {
       successorListLength: Math.max(replicas, MIN_SUCCESSOR_LIST_LENGTH),
-      clientMode: this.clientMode
+      clientMode: this.clientMode,
+      admits: positions == null ? undefined : node => positions.admits(node),
+      // a key's replicas are its r true successors, whatever their addresses: the cap never goes below r
+      subnetCap: diversity == null
+        ? undefined
+        : new SubnetCap({ maxPerSubnet: Math.max(diversity.maxPerSubnet ?? DEFAULT_RING_PEERS_PER_SUBNET, replicas), subnetOf: diversity.subnetOf })
     })
     this.lookupEngine = new Lookup(this.table, init.rpc, {
       delegate: this.clientMode && (init.delegateLookups ?? DEFAULT_DELEGATE_LOOKUPS),
@@ -203,13 +234,57 @@ export class ChordRing implements ChordRpcHandler {
     }
   }
 
-  async join (entry: NodeRef, options?: RpcOptions): Promise<void> {
-    await this.maintenance.join(entry, options)
+  /**
+   * Sit at `self`, a position of this node (one it kept from an earlier run); before joining only
+   *
+   * @throws Error once the routing table holds anyone
+   */
+  takePosition (self: NodeRef): void {
+    this.table.moveTo(self)
+  }
+
+  /**
+   * Join the ring `entry` belongs to. Given candidate positions, and while it knows nobody yet,
+   * the node first takes the one that splits the widest gap; `self` then says which it took.
+   */
+  async join (entry: NodeRef, options: JoinOptions = {}): Promise<void> {
+    const { candidates, ...rpcOptions } = options
+    entry = await this.placed(entry, rpcOptions)
+    if (candidates != null && candidates.length > 0 && this.table.knownNodes().length === 0) {
+      this.table.moveTo(candidates.length === 1
+        ? candidates[0]
+        : await choosePosition({
+          candidates,
+          successorsOf: async id => (await this.lookupEngine.findSuccessorVia(entry, id, rpcOptions)).successors,
+          predecessorOf: async node => (await this.rpc.getNeighbours(node, rpcOptions)).predecessor
+        }))
+    }
+    await this.maintenance.join(entry, rpcOptions)
   }
 
   /** Look ourselves up through a node off our successor path; adopt the closer successor it names, if any */
   async healThrough (entry: NodeRef, options?: RpcOptions): Promise<boolean> {
-    return this.maintenance.healThrough(entry, options)
+    return this.maintenance.healThrough(await this.placed(entry, options), options)
+  }
+
+  /**
+   * Where `entry` sits. A node reached by its PeerId alone (a bootstrap address, a cached peer)
+   * comes with its plain position; in a network of paid positions it sits elsewhere, and a lookup
+   * that started from the wrong place would take the nodes it names for a step backwards. Its
+   * first successor names it, with its proof, as its predecessor. Failing that, the plain
+   * position stands: the lookup may then take an extra hop or fail and be tried again.
+   */
+  private async placed (entry: NodeRef, options?: RpcOptions): Promise<NodeRef> {
+    if (entry.peer === this.self.peer || this.table.admits(entry)) {
+      return entry
+    }
+    try {
+      const next = (await this.rpc.getNeighbours(entry, options)).successors.find(node => node.peer !== entry.peer)
+      const named = next == null ? undefined : (await this.rpc.getNeighbours(next, options)).predecessor
+      return named?.peer === entry.peer && this.table.admits(named) ? named : entry
+    } catch {
+      return entry
+    }
   }
 
   async leave (): Promise<void> {

@@ -5,28 +5,75 @@
 import { compareIds, ID_BITS, addPowerOfTwo, distance, inHalfOpenInterval, inOpenInterval } from './id.js'
 import type { RingId } from './id.js'
 import type { NodeRef } from './rpc.js'
+import type { SubnetCap } from './subnet-cap.js'
 
 export interface RoutingTableInit {
   /** how many successors to keep (at least the replication factor) */
   successorListLength: number
   /** a client uses the ring without holding a position: its own id only says where its lookups start */
   clientMode?: boolean
+  /**
+   * whether a node may enter the table at all: its ring position is valid (position-rules.ts).
+   * A node refused is never a successor, the predecessor or a finger. Default: every node
+   */
+  admits?(node: NodeRef): boolean
+  /** how many nodes of one subnet the successor list and the fingers hold; default: no cap */
+  subnetCap?: SubnetCap
 }
 
 export class RoutingTable {
-  readonly self: NodeRef
+  private selfRef: NodeRef
   readonly successorListLength: number
   readonly clientMode: boolean
+  private readonly admitted: (node: NodeRef) => boolean
+  private readonly subnetCap?: SubnetCap
   private successors: NodeRef[] = []
+  /** whether the successor list holds the whole rest of the ring (it came back round to us, leaving nobody out) */
+  private wholeRing = true
   private predecessorRef: NodeRef | undefined
   private readonly fingers: Array<NodeRef | undefined> = new Array(ID_BITS).fill(undefined)
   /** knownNodes(), until the table changes */
   private distinctNodes?: NodeRef[]
 
   constructor (self: NodeRef, init: RoutingTableInit) {
-    this.self = self
+    this.selfRef = self
     this.successorListLength = init.successorListLength
     this.clientMode = init.clientMode ?? false
+    this.admitted = init.admits ?? (() => true)
+    this.subnetCap = init.subnetCap
+  }
+
+  /** This node: its position and name */
+  get self (): NodeRef {
+    return this.selfRef
+  }
+
+  /**
+   * Take another position of this node (the one its nonce pays for, once it is minted or read
+   * back). Only an empty table may move: entries and their intervals were worked out from the old
+   * position.
+   *
+   * @throws Error when the table holds anyone, or `self` is another peer
+   */
+  moveTo (self: NodeRef): void {
+    if (self.peer !== this.selfRef.peer || this.knownNodes().length > 0) {
+      throw new Error('only an empty table moves, and only to a position of its own node')
+    }
+    this.selfRef = self
+  }
+
+  /** Whether `node` may enter the table: its ring position is valid */
+  admits (node: NodeRef): boolean {
+    return node.peer !== this.selfRef.peer && this.admitted(node)
+  }
+
+  /**
+   * Whether the successor list holds every other node of the ring: it is shorter than its length
+   * and nobody was left out for the subnet cap. Then we follow our last successor, and belong to
+   * the replica sets of a ring smaller than them.
+   */
+  get holdsWholeRing (): boolean {
+    return this.wholeRing && this.successors.length < this.successorListLength
   }
 
   /** The first successor, or ourselves when we know of nobody (a ring of one) */
@@ -45,30 +92,42 @@ export class RoutingTable {
   /**
    * Replace the successor list with `nodes`, given nearest first (typically our successor
    * followed by its own list). The list is cut where it comes back round to us, since what
-   * follows is our own list again; duplicates are dropped and the length capped.
+   * follows is our own list again; duplicates and nodes the table does not admit are dropped, a
+   * node whose subnet holds its share of the list already is passed over, and the length capped.
    */
   setSuccessors (nodes: readonly NodeRef[]): void {
     const list: NodeRef[] = []
     const seen = new Set<string>()
+    let passedOver = false
     for (const node of nodes) {
-      if (node.peer === this.self.peer) {
+      if (node.peer === this.selfRef.peer) {
         break
       }
-      if (seen.has(node.peer)) {
+      if (seen.has(node.peer) || !this.admits(node)) {
         continue
       }
       seen.add(node.peer)
+      if (this.subnetCap != null && !this.subnetCap.fits(node, list)) {
+        passedOver = true
+        continue
+      }
       list.push(node)
       if (list.length === this.successorListLength) {
         break
       }
     }
     this.successors = list
+    this.wholeRing = !passedOver
     this.distinctNodes = undefined
   }
 
+  /** Set the predecessor (ourselves: none); a node the table does not admit leaves it as it was */
   setPredecessor (node: NodeRef | undefined): void {
-    this.predecessorRef = node?.peer === this.self.peer ? undefined : node
+    const predecessor = node?.peer === this.selfRef.peer ? undefined : node
+    if (predecessor != null && !this.admits(predecessor)) {
+      return
+    }
+    this.predecessorRef = predecessor
     this.distinctNodes = undefined
   }
 
@@ -78,16 +137,29 @@ export class RoutingTable {
 
   /** The start of finger `index`: self + 2^index */
   fingerStart (index: number): RingId {
-    return addPowerOfTwo(this.self.id, index)
+    return addPowerOfTwo(this.selfRef.id, index)
   }
 
   getFinger (index: number): NodeRef | undefined {
     return this.fingers[index]
   }
 
+  /** Set a finger; a node the table does not admit, or whose subnet holds its share of the fingers already, leaves it empty */
   setFinger (index: number, node: NodeRef | undefined): void {
-    this.fingers[index] = node?.peer === this.self.peer ? undefined : node
+    const usable = node != null && this.admits(node) && (this.subnetCap?.fits(node, this.distinctFingers()) ?? true)
+    this.fingers[index] = usable ? node : undefined
     this.distinctNodes = undefined
+  }
+
+  /** The distinct nodes of the finger table */
+  private distinctFingers (): NodeRef[] {
+    const byPeer = new Map<string, NodeRef>()
+    for (const finger of this.fingers) {
+      if (finger != null) {
+        byPeer.set(finger.peer, finger)
+      }
+    }
+    return [...byPeer.values()]
   }
 
   /** Forget a node everywhere (it failed or left). Returns whether it was known. */
@@ -129,7 +201,7 @@ export class RoutingTable {
     if (this.predecessorRef == null) {
       return this.successors.length === 0
     }
-    return inHalfOpenInterval(id, this.predecessorRef.id, this.self.id)
+    return inHalfOpenInterval(id, this.predecessorRef.id, this.selfRef.id)
   }
 
   /**
@@ -137,7 +209,7 @@ export class RoutingTable {
    * lookup, with fallbacks.
    */
   closestPreceding (id: RingId, count: number): NodeRef[] {
-    const candidates = this.knownNodes().filter(n => inOpenInterval(n.id, this.self.id, id))
+    const candidates = this.knownNodes().filter(n => inOpenInterval(n.id, this.selfRef.id, id))
     candidates.sort((a, b) => compareIds(distance(a.id, id), distance(b.id, id)))
     return candidates.slice(0, count)
   }

@@ -10,11 +10,14 @@
  */
 import type { RingId } from './id.js'
 import type { ChordRecord, RangeDigest, RecordSummary } from './record.js'
+import type { PositionProof } from './ring-position.js'
 
 /** A node on the ring: its position and an opaque transport address (a PeerId string on libp2p) */
 export interface NodeRef {
   readonly id: RingId
   readonly peer: string
+  /** how the node's position was minted (ring-position.ts); none for the plain position sha256(identity) */
+  readonly proof?: PositionProof
 }
 
 export interface Neighbours {
@@ -63,8 +66,11 @@ export interface PingOptions extends RpcOptions {
 export interface ChordRpc {
   /** the remote's predecessor and successor list (stabilize) */
   getNeighbours(to: NodeRef, options?: RpcOptions): Promise<NeighboursReply>
-  /** tell `to` that we believe we are its predecessor; who "we" are comes from the authenticated connection */
-  notify(to: NodeRef, options?: RpcOptions): Promise<void>
+  /**
+   * tell `to` that `self` (we) believes it is its predecessor. Who "we" are comes from the
+   * authenticated connection; `self` adds the proof of our position, which `to` checks against it
+   */
+  notify(to: NodeRef, self: NodeRef, options?: RpcOptions): Promise<void>
   findSuccessor(to: NodeRef, id: RingId, options?: RpcOptions): Promise<FindSuccessorReply>
   /** we are leaving gracefully: here are our neighbours so `to` can close the ring at once */
   leaving(to: NodeRef, neighbours: Neighbours, options?: RpcOptions): Promise<void>

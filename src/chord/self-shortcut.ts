@@ -14,6 +14,8 @@ import type { ChordRecord, RangeDigest, RecordSummary } from './record.js'
 
 /** The node's own answers: its ring, and the namespaces it keeps */
 export interface LocalNode {
+  /** the node, at its current position */
+  readonly self: NodeRef
   readonly ringHandler: ChordRpcHandler
   handlerOf(name: NamespaceName): NamespaceHandler | undefined
 }
@@ -21,18 +23,22 @@ export interface LocalNode {
 export class SelfShortcut implements RingRpc {
   private readonly namespaces = new Map<NamespaceName, RecordRpc & DeletionRpc>()
 
-  constructor (private readonly rpc: RingRpc, private readonly self: NodeRef, private readonly local: LocalNode) {}
+  constructor (private readonly rpc: RingRpc, private readonly local: LocalNode) {}
+
+  private get self (): NodeRef {
+    return this.local.self
+  }
 
   async getNeighbours (to: NodeRef, options?: RpcOptions): Promise<NeighboursReply> {
     return this.isSelf(to) ? structuredClone(this.local.ringHandler.onGetNeighbours(this.self)) : this.rpc.getNeighbours(to, options)
   }
 
-  async notify (to: NodeRef, options?: RpcOptions): Promise<void> {
+  async notify (to: NodeRef, self: NodeRef, options?: RpcOptions): Promise<void> {
     if (this.isSelf(to)) {
-      this.local.ringHandler.onNotify(this.self)
+      this.local.ringHandler.onNotify(self)
       return
     }
-    await this.rpc.notify(to, options)
+    await this.rpc.notify(to, self, options)
   }
 
   async findSuccessor (to: NodeRef, id: RingId, options?: RpcOptions): Promise<FindSuccessorReply> {

@@ -9,7 +9,7 @@ import { DEFAULT_ADMIN, DEFAULT_SHUTDOWN_TIMEOUT } from './constants.js'
 import * as defaults from './defaults.js'
 import { UsageError } from './errors.js'
 import { CONFIG, DATA_DIR, PROCESS, STORAGE, VERBOSE } from './common-settings.js'
-import { InvalidValue, duration, hostPort, oneOf, positiveInteger, size } from './values.js'
+import { InvalidValue, duration, hostPort, nonNegativeInteger, oneOf, positiveInteger, size } from './values.js'
 import type { SettingSpec } from './settings.js'
 import type { HostPort } from './values.js'
 import type { ChordNodeOptions } from '../index.js'
@@ -57,6 +57,9 @@ export const NODE_SETTINGS = [
   { flag: '--tls-key <file>', env: 'CHORD_TLS_KEY', group: NETWORK, convert: (text: string) => text, defaultText: 'none', help: 'PEM private key of --tls-cert' },
   { flag: '--bootstrap <multiaddr>', env: 'CHORD_BOOTSTRAP', group: NETWORK, convert: multiaddrValue, repeatable: true, defaultText: 'none: start a new ring, or rejoin through peers cached in the data dir', help: 'a ring node to join through (repeatable), /dnsaddr/… included' },
   { flag: '--replicas <r>', env: 'CHORD_REPLICAS', group: NETWORK, convert: positiveInteger, defaultText: String(defaults.DEFAULT_REPLICAS), help: 'replication factor; every node of a ring should use the same' },
+  { flag: '--id-difficulty <bits>', env: 'CHORD_ID_DIFFICULTY', group: NETWORK, convert: nonNegativeInteger, defaultText: `${defaults.DEFAULT_ID_DIFFICULTY} (positions cost nothing)`, help: 'leading zero bits the puzzle of every ring position must have (about 2^bits hashes to start a node the first time; the nonce is kept in the data dir); every node of a ring must use the same' },
+  { flag: '--id-choices <k>', env: 'CHORD_ID_CHOICES', group: NETWORK, convert: positiveInteger, defaultText: `${defaults.DEFAULT_ID_CHOICES} (no choice)`, help: 'candidate positions a new node looks up, taking the one that splits the widest gap (evens the load; kept in the data dir); every node of a ring must use the same' },
+  { flag: '--ring-peers-per-subnet <n>', env: 'CHORD_RING_PEERS_PER_SUBNET', group: NETWORK, convert: positiveInteger, defaultText: String(defaults.DEFAULT_RING_PEERS_PER_SUBNET), help: 'most nodes of one IPv4 /24 or IPv6 /48 in the successor list and among the fingers (never below --replicas; loopback is not counted)' },
   { flag: '--join-timeout <duration>', env: 'CHORD_JOIN_TIMEOUT', group: NETWORK, convert: duration, defaultText: showMs(defaults.JOIN_TIMEOUT), help: 'give up joining after this long and exit 1' },
   { flag: '--join-attempt-timeout <duration>', env: 'CHORD_JOIN_ATTEMPT_TIMEOUT', group: NETWORK, convert: duration, defaultText: showMs(defaults.JOIN_ATTEMPT_TIMEOUT), help: 'time for one attempt to join through one address' },
   { flag: '--request-timeout <duration>', env: 'CHORD_REQUEST_TIMEOUT', group: NETWORK, convert: duration, defaultText: showMs(defaults.REQUEST_TIMEOUT), help: 'deadline of each request to another node' },
@@ -99,6 +102,9 @@ export interface NodeSettings {
   tlsKey?: string
   bootstrap?: Multiaddr[]
   replicas?: number
+  idDifficulty?: number
+  idChoices?: number
+  ringPeersPerSubnet?: number
   joinTimeout?: number
   joinAttemptTimeout?: number
   requestTimeout?: number
@@ -156,6 +162,9 @@ export function chordNodeOptions (settings: NodeSettings): ChordNodeOptions {
     ...(settings.appendAnnounce == null ? {} : { appendAnnounce: settings.appendAnnounce.map(String) }),
     bootstrap: settings.bootstrap?.map(String) ?? [],
     replicas: settings.replicas,
+    idDifficulty: settings.idDifficulty,
+    idChoices: settings.idChoices,
+    ringPeersPerSubnet: settings.ringPeersPerSubnet,
     joinTimeoutMs: settings.joinTimeout,
     joinAttemptTimeoutMs: settings.joinAttemptTimeout,
     requestTimeoutMs: settings.requestTimeout,

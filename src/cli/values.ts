@@ -26,6 +26,15 @@ export function positiveInteger (text: string): number {
   return value
 }
 
+/** A whole number, 0 included (a number of bits, say) */
+export function nonNegativeInteger (text: string): number {
+  const value = Number(text.trim())
+  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(value)) {
+    throw new InvalidValue('a whole number, e.g. 0 or 16')
+  }
+  return value
+}
+
 /** A duration: `500ms`, `5s`, `10m`, `2h`, `14d`, or a bare number of milliseconds; resolves to ms */
 export function duration (text: string): number {
   const trimmed = text.trim()

@@ -10,10 +10,10 @@
  */
 import { base58btc } from 'multiformats/bases/base58'
 import { InvalidOptionsError } from '../errors.js'
+import { labelledHash } from '../chord/transcript.js'
 import {
   ADDRESS_CHECKSUM_LABEL, ADDRESS_CHECKSUM_LENGTH, ADDRESS_PREFIX, MAX_ADDRESS_LENGTH, PUBLIC_KEY_LENGTH
 } from './constants.js'
-import { labelledHash } from './transcript.js'
 
 /** Text form of canonical public key bytes */
 export function encodeAddress (publicKeyBytes: Uint8Array): string {

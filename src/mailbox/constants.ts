@@ -3,6 +3,7 @@
  * for each. docs/security.md describes the formats they shape.
  */
 import { KiB } from '../units.js'
+import { NONCE_BYTES } from '../chord/proof-of-work.js'
 
 /* ---- keys ---- */
 
@@ -154,8 +155,8 @@ export const MAX_ENVELOPES_PER_SENDER_PER_WINDOW = MAX_ENVELOPES_PER_MAILBOX_PER
 /** Mailboxes (and mailbox–sender pairs) whose rates are remembered at once: the one remembered longest is forgotten past it */
 export const MAX_RATED_MAILBOXES = 4096
 
-/** Bytes of a stamp's nonce */
-export const STAMP_BYTES = 8
+/** Bytes of a stamp's nonce: the counter proof-of-work searches make */
+export const STAMP_BYTES = NONCE_BYTES
 
 /**
  * The most work a node may ask of a stamp, and a sender agrees to do: 2^24 sha256 is a few

@@ -6,9 +6,9 @@
  */
 import { equals } from 'uint8arrays/equals'
 import { ForbiddenError, VerificationError } from '../errors.js'
+import { transcript, uint64 } from '../chord/transcript.js'
 import { verifySignature } from './identity.js'
 import { PublicKey, mailboxKey } from './public-key.js'
-import { transcript, uint64 } from './transcript.js'
 import type { Identity } from './identity.js'
 import type { SignedDeletion } from '../chord/rpc.js'
 

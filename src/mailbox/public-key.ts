@@ -15,12 +15,12 @@ import { bytesToHex } from '@noble/hashes/utils.js'
 import { bytesToNumberLE, equalBytes } from '@noble/curves/utils.js'
 import { LRUCache } from 'lru-cache'
 import { InvalidMessageError, InvalidOptionsError } from '../errors.js'
+import { labelledHash } from '../chord/transcript.js'
 import { decodeAddress, encodeAddress } from './address.js'
 import {
   CURVE_KEY_LENGTH, FINGERPRINT_BYTES, FINGERPRINT_GROUP_LENGTH, FINGERPRINT_LABEL, MAILBOX_KEY_LABEL,
   PUBLIC_KEY_LENGTH, PUBLIC_KEY_VERSION
 } from './constants.js'
-import { labelledHash } from './transcript.js'
 
 /** The prime 2^255 - 19 of both curves' field: an X25519 key is canonical when below it */
 const FIELD_PRIME = ed25519.Point.CURVE().p

@@ -21,6 +21,7 @@ import { randomBytes } from '@noble/hashes/utils.js'
 import { equalBytes } from '@noble/curves/utils.js'
 import { InvalidMessageError, InvalidOptionsError, VerificationError } from '../errors.js'
 import { Envelope, Sealed } from '../protocol/generated/envelope.js'
+import { transcript, uint64 } from '../chord/transcript.js'
 import {
   AEAD_KEY_LENGTH, AEAD_NONCE_LENGTH, AEAD_TAG_LENGTH, CURVE_KEY_LENGTH, ENVELOPE_KEY_LABEL, ENVELOPE_VERSION, MAX_ENVELOPE_SIZE,
   MAX_PLAINTEXT_SIZE, MAX_SENT_AT, MESSAGE_SIGNATURE_LABEL, RECEIPT_SIGNATURE_LABEL, SIGNATURE_LENGTH
@@ -29,7 +30,6 @@ import { keyAgreement, signTranscript, verifyTranscript } from './identity.js'
 import { pad, paddedSizeForContent, paddedSizeForEnvelope, unpad } from './padding.js'
 import { chachaDecrypt, chachaEncrypt, hkdfSha256, x25519 } from './primitives.js'
 import { PublicKey, parseAddress } from './public-key.js'
-import { transcript, uint64 } from './transcript.js'
 import type { Identity } from './identity.js'
 
 /** What a sealed message carries: the application's message, or a delivery receipt */

@@ -10,8 +10,9 @@
  * about 2^difficulty.
  */
 import { InvalidOptionsError } from '../errors.js'
+import { findNonce, leadingZeroBits } from '../chord/proof-of-work.js'
+import { labelledHash } from '../chord/transcript.js'
 import { MAX_STAMP_DIFFICULTY, STAMP_BYTES, STAMP_LABEL } from './constants.js'
-import { labelledHash } from './transcript.js'
 
 /** The leading zero bits of the stamp's hash: how much work it proves (0 for a stamp of the wrong size) */
 export function stampWork (mailboxKey: Uint8Array, envelopeId: Uint8Array, stamp: Uint8Array): number {
@@ -31,31 +32,5 @@ export async function makeStamp (mailboxKey: Uint8Array, envelopeId: Uint8Array,
   if (!Number.isInteger(difficulty) || difficulty < 1 || difficulty > MAX_STAMP_DIFFICULTY) {
     throw new InvalidOptionsError(`a stamp's difficulty is 1 to ${MAX_STAMP_DIFFICULTY} bits, got ${difficulty}`)
   }
-  const stamp = new Uint8Array(STAMP_BYTES)
-  const view = new DataView(stamp.buffer)
-  for (let nonce = 0; ; nonce++) {
-    view.setBigUint64(0, BigInt(nonce))
-    if (stampWork(mailboxKey, envelopeId, stamp) >= difficulty) {
-      return stamp
-    }
-    if (nonce % STAMP_HASHES_PER_TURN === STAMP_HASHES_PER_TURN - 1) {
-      options.signal?.throwIfAborted()
-      await new Promise(resolve => setTimeout(resolve, 0))
-    }
-  }
-}
-
-/** Hashes tried between two turns of the event loop (a few milliseconds' worth) */
-const STAMP_HASHES_PER_TURN = 4096
-
-function leadingZeroBits (bytes: Uint8Array): number {
-  let bits = 0
-  for (const byte of bytes) {
-    if (byte === 0) {
-      bits += 8
-      continue
-    }
-    return bits + Math.clz32(byte) - 24
-  }
-  return bits
+  return findNonce(stamp => stampWork(mailboxKey, envelopeId, stamp), difficulty, options)
 }

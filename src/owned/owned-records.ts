@@ -11,7 +11,7 @@
  * returns the newest.
  */
 import { equals } from 'uint8arrays/equals'
-import { utf8 } from '../mailbox/transcript.js'
+import { utf8 } from '../chord/transcript.js'
 import { InvalidOptionsError, TooLargeError } from '../errors.js'
 import { createRecord } from '../chord/record.js'
 import { expiresAtFor } from '../chord/ttl.js'

@@ -3,7 +3,9 @@
  * service factory is called, before libp2p is even created, so a wrong one never leaves a node
  * listening; each failure is an `InvalidOptionsError` that names the setting.
  */
-import { MAX_SUCCESSORS, DEFAULT_REPLICAS } from '../chord/constants.js'
+import {
+  MAX_SUCCESSORS, DEFAULT_ID_CHOICES, DEFAULT_ID_DIFFICULTY, DEFAULT_REPLICAS, DEFAULT_RING_PEERS_PER_SUBNET, MAX_ID_CHOICES, MAX_ID_DIFFICULTY
+} from '../chord/constants.js'
 import { resolveTtlPolicy } from '../chord/ttl.js'
 import { InvalidOptionsError } from '../errors.js'
 import { JOIN_ATTEMPT_TIMEOUT, JOIN_TIMEOUT, parseBootstrapAddresses } from '../membership/join.js'
@@ -68,6 +70,25 @@ export interface ChordInit {
   requestLimits?: Partial<RequestLimits>
   /** told about each join attempt as it happens, e.g. to print `trying <addr> (2/5)…` */
   onJoinProgress?(event: JoinProgressEvent): void
+  /**
+   * leading zero bits the puzzle of every ring position must have (docs/security.md, "Ring
+   * positions"), 0 to MAX_ID_DIFFICULTY; the same on every node of a network. 0, the default:
+   * positions cost nothing and every node sits at sha256(PeerId)
+   */
+  idDifficulty?: number
+  /**
+   * candidate positions one nonce opens, 1 to MAX_ID_CHOICES; the same on every node of a network.
+   * A node joining for the first time looks each up and takes the one that splits the widest gap
+   * (even load: docs/architecture.md, "Even load"), then keeps its choice. Default
+   * DEFAULT_ID_CHOICES (1: no choice)
+   */
+  idChoices?: number
+  /**
+   * most nodes of one IPv4 /24 or IPv6 /48 in the successor list, and among the fingers (never
+   * below `replicas`); loopback addresses are not counted. Default DEFAULT_RING_PEERS_PER_SUBNET;
+   * `Infinity`: no cap
+   */
+  ringPeersPerSubnet?: number
 }
 
 /** The settings once checked, with every default filled in */
@@ -85,6 +106,9 @@ export interface ChordSettings {
   requestTimeoutMs: number
   requestLimits: RequestLimits
   onJoinProgress?(event: JoinProgressEvent): void
+  idDifficulty: number
+  idChoices: number
+  ringPeersPerSubnet: number
 }
 
 /**
@@ -125,8 +149,32 @@ export function resolveChordInit (init: ChordInit = {}): ChordSettings {
     timers,
     requestTimeoutMs: positiveMs('requestTimeoutMs', init.requestTimeoutMs ?? REQUEST_TIMEOUT),
     requestLimits: resolveRequestLimits(init.requestLimits),
-    onJoinProgress: init.onJoinProgress
+    onJoinProgress: init.onJoinProgress,
+    idDifficulty: resolveIdDifficulty(init.idDifficulty),
+    idChoices: resolveIdChoices(init.idChoices),
+    ringPeersPerSubnet: resolveRingPeersPerSubnet(init.ringPeersPerSubnet)
   }
+}
+
+function resolveIdDifficulty (given: unknown = DEFAULT_ID_DIFFICULTY): number {
+  if (typeof given !== 'number' || !Number.isInteger(given) || given < 0 || given > MAX_ID_DIFFICULTY) {
+    throw new InvalidOptionsError(`idDifficulty must be an integer from 0 to ${MAX_ID_DIFFICULTY} bits, got ${String(given)}`)
+  }
+  return given
+}
+
+function resolveIdChoices (given: unknown = DEFAULT_ID_CHOICES): number {
+  if (typeof given !== 'number' || !Number.isInteger(given) || given < 1 || given > MAX_ID_CHOICES) {
+    throw new InvalidOptionsError(`idChoices must be an integer from 1 to ${MAX_ID_CHOICES}, got ${String(given)}`)
+  }
+  return given
+}
+
+function resolveRingPeersPerSubnet (given: unknown = DEFAULT_RING_PEERS_PER_SUBNET): number {
+  if (typeof given !== 'number' || (given !== Infinity && (!Number.isSafeInteger(given) || given < 1))) {
+    throw new InvalidOptionsError(`ringPeersPerSubnet must be a positive integer or Infinity, got ${String(given)}`)
+  }
+  return given
 }
 
 /** The default budgets with the given overrides, each checked to be a positive integer */

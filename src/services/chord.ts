@@ -20,7 +20,9 @@ import { serviceCapabilities, serviceDependencies } from '@libp2p/interface'
 import { MAX_VALUE_SIZE } from '../storage/constants.js'
 import { keyPosition, ringIdFromBytes, ringIdToHex } from '../chord/id.js'
 import { createRecord } from '../chord/record.js'
+import { PositionRules } from '../chord/position-rules.js'
 import { RingNode } from '../chord/ring-node.js'
+import { candidatePositions } from '../chord/ring-position.js'
 import { estimateRingSize } from '../chord/ring-size.js'
 import { expiresAtFor } from '../chord/ttl.js'
 import { NotJoinedError, NotStartedError, TooLargeError } from '../errors.js'
@@ -37,9 +39,10 @@ import { OwnedAdmission } from '../owned/rules.js'
 import { MAX_OWNED_RECORDS_PER_STORE } from '../owned/constants.js'
 import { LevelRecordStore } from '../storage/level-store.js'
 import { PeerCache } from '../storage/peer-cache.js'
+import { loadOrMintPositionNonce, loadPositionChoice, savePositionChoice } from '../storage/position-nonce.js'
 import { RequestLimiter } from '../transport/request-limits.js'
 import { RequestServer } from '../transport/request-server.js'
-import { ringIdOf } from '../transport/ring-id.js'
+import { positionIdentityOf, ringIdOf } from '../transport/ring-id.js'
 import { RpcClient } from '../transport/rpc-client.js'
 import { WirePeers } from '../transport/wire-peers.js'
 import { resolveChordInit } from './chord-init.js'
@@ -56,7 +59,7 @@ import type { NodeDatabase } from '../storage/database.js'
 import type { Identity } from '../mailbox/identity.js'
 import type { PublicKey } from '../mailbox/public-key.js'
 import type { PublishOptions, PublishResult, ResolvedRecord } from '../owned/owned-records.js'
-import type { Connection, Logger, Peer, PeerId, PeerUpdate, Startable } from '@libp2p/interface'
+import type { AbortOptions, Connection, Logger, Peer, PeerId, PeerUpdate, Startable } from '@libp2p/interface'
 
 /** ms a graceful stop may spend handing each namespace's records to the successor before it leaves anyway */
 export const HANDOFF_ON_STOP_TIMEOUT = 10_000
@@ -112,6 +115,8 @@ export class ChordService implements Startable {
   private running = false
   /** set while joining; aborting it ends the join */
   private joining?: AbortController
+  /** the positions this node may choose among at its first join; none once it has chosen */
+  private positionCandidates?: NodeRef[]
 
   constructor (components: ChordComponents, settings: ChordSettings) {
     this.settings = settings
@@ -141,6 +146,10 @@ export class ChordService implements Startable {
       replicas: settings.replicas,
       clientMode: settings.clientMode,
       delegateLookups: settings.delegateLookups,
+      positions: settings.idDifficulty === 0 && settings.idChoices === 1
+        ? undefined
+        : new PositionRules({ difficulty: settings.idDifficulty, choices: settings.idChoices, identityOf: positionIdentityOf }),
+      diversity: { maxPerSubnet: settings.ringPeersPerSubnet, subnetOf: node => this.wirePeers.subnetOf(node.peer) },
       timers: settings.timers,
       onLookup: outcome => { this.metricsSink.lookupFinished(outcome) },
       onAntiEntropyRound: round => { this.metricsSink.antiEntropyRound(round) },
@@ -196,7 +205,7 @@ export class ChordService implements Startable {
     this.joinedOutcome = joinOutcome()
   }
 
-  /** This node's ring position: sha256 of its PeerId, in hex */
+  /** This node's ring position, in hex: sha256 of its PeerId, or the position its nonce pays for (`idDifficulty`) */
   get ringId (): string {
     return ringIdToHex(this.core.self.id)
   }
@@ -272,7 +281,7 @@ export class ChordService implements Startable {
    */
   estimatedRingSize (): number {
     const { table, self } = this.core.ring
-    return estimateRingSize(self.id, table.getSuccessors(), table.successorListLength)
+    return estimateRingSize(self.id, table.getSuccessors(), table.holdsWholeRing)
   }
 
   /** This node's metrics in the Prometheus text format (empty in a browser) */
@@ -309,6 +318,30 @@ export class ChordService implements Startable {
     await this.store.open()
     await this.ownedStore.open()
     await this.peerCache.open()
+    await this.takeKeptPosition()
+  }
+
+  /**
+   * In a network whose positions cost work or offer a choice, sit at this node's position: the
+   * nonce kept in the database, or one minted now (about 2^idDifficulty hashes), with the choice
+   * kept from the first join. A node that has not chosen yet sits at choice 0 and chooses when it
+   * joins (`positionCandidates`).
+   */
+  private async takeKeptPosition (): Promise<void> {
+    const { idDifficulty, idChoices, clientMode } = this.settings
+    // a client holds no position: it has nothing to pay for
+    if ((idDifficulty === 0 && idChoices === 1) || clientMode || this.core.self.proof != null) {
+      return
+    }
+    const peerId = this.view.peerId
+    const identity = peerId.toMultihash().bytes
+    const nonce = await loadOrMintPositionNonce(this.database, identity, idDifficulty)
+    const kept = await loadPositionChoice(this.database)
+    const choice = kept != null && kept < idChoices ? kept : 0
+    const candidates = candidatePositions(identity, nonce, idChoices).map(({ id, proof }) => ({ id, peer: peerId.toString(), proof }))
+    this.core.ring.takePosition(candidates[choice])
+    this.positionCandidates = kept == null && idChoices > 1 ? candidates : undefined
+    this.log('ring position %s (difficulty %d, choice %d of %d)', this.ringId, idDifficulty, choice, idChoices)
   }
 
   async start (): Promise<void> {
@@ -394,7 +427,7 @@ export class ChordService implements Startable {
     const joining = new AbortController()
     this.joining = joining
     try {
-      await joinRing(this.view, { ...plan, signal: joining.signal, log: this.log, join: async (entry, options) => this.core.join(entry, options) })
+      await joinRing(this.view, { ...plan, signal: joining.signal, log: this.log, join: async (entry, options) => this.joinAt(entry, options) })
     } finally {
       this.joining = undefined
     }
@@ -413,6 +446,16 @@ export class ChordService implements Startable {
     // tags change every second; only a change of addresses concerns the wire
     if (addressList(peer) !== addressList(previous)) {
       this.wirePeers.addressesChanged(peer.id)
+    }
+  }
+
+  /** Join through `entry`, choosing this node's position first if it has not yet, and keep the choice */
+  private async joinAt (entry: NodeRef, options: AbortOptions): Promise<void> {
+    const candidates = this.positionCandidates
+    await this.core.join(entry, { ...options, candidates })
+    if (candidates != null) {
+      await savePositionChoice(this.database, this.core.self.proof?.choice ?? 0)
+      this.positionCandidates = undefined
     }
   }
 

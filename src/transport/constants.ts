@@ -23,6 +23,12 @@ export const MAX_PEER_ID_BYTES = 64
  */
 export const MAX_ADDR_BYTES = 320
 
+/**
+ * Bytes of a ring position's nonce (chord/ring-position.ts). This implementation mints 8-byte
+ * counters; the rest is room for other implementations' nonces.
+ */
+export const MAX_POSITION_NONCE_BYTES = 32
+
 /** Multiaddrs per peer entry: a node listening on TCP and WebSockets over IPv4 and IPv6 has 4 */
 export const MAX_ADDRS_PER_PEER = 8
 

@@ -24,7 +24,7 @@ import {
 } from './constants.js'
 import { errorFromCode } from './error-codes.js'
 import { namespaceToWire } from './namespaces.js'
-import { ringIdToWire, wireBytes } from './ring-id.js'
+import { proofToWire, ringIdToWire, wireBytes } from './ring-id.js'
 import { StreamPool } from './stream-pool.js'
 import { WIRE_PEER_CACHE_SIZE } from './wire-peers.js'
 import { decodeRecord, decodeResponse, decodeStoreOutcome, decodeSummary } from './validate.js'
@@ -110,8 +110,9 @@ export class RpcClient implements RingRpc, Startable {
     return response.neighboursDigest == null ? neighbours : { ...neighbours, digest: response.neighboursDigest }
   }
 
-  async notify (to: NodeRef, options?: RpcOptions): Promise<void> {
-    await this.exchange(to, { type: MessageType.NOTIFY }, options)
+  async notify (to: NodeRef, self: NodeRef, options?: RpcOptions): Promise<void> {
+    // who we are is the connection's; where we sit, the proof of our position (none: the plain one)
+    await this.exchange(to, { type: MessageType.NOTIFY, ...proofToWire(self.proof) }, options)
   }
 
   async findSuccessor (to: NodeRef, id: RingId, options?: RpcOptions): Promise<FindSuccessorReply> {

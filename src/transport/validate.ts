@@ -8,6 +8,8 @@ import { multiaddr } from '@multiformats/multiaddr'
 import * as Digest from 'multiformats/hashes/digest'
 import { ringIdFromBytes, sha256 } from '../chord/id.js'
 import { WRITER_BYTES } from '../chord/record.js'
+import { MAX_ID_CHOICES } from '../chord/constants.js'
+import { PLAIN_POSITION } from '../chord/ring-position.js'
 import { InvalidMessageError } from '../errors.js'
 import { MessageType, Request, Response } from '../protocol/generated/chord.js'
 import { MAX_VALUE_SIZE } from '../storage/constants.js'
@@ -28,11 +30,13 @@ import {
   MAX_MESSAGE_SIZE,
   MAX_PEER_ID_BYTES,
   MAX_PEERS_PER_MESSAGE,
+  MAX_POSITION_NONCE_BYTES,
   RING_ID_BYTES
 } from './constants.js'
 import { namespaceFromWire } from './namespaces.js'
 import type { RingId } from '../chord/id.js'
 import type { ChordRecord, RecordSummary } from '../chord/record.js'
+import type { PositionProof } from '../chord/ring-position.js'
 import type { NamespaceName, SignedDeletion, StoreAck } from '../chord/rpc.js'
 import type { Deletion as WireDeletion, Neighbours, Peer, Record as WireRecord, RecordSummary as WireSummary, StoreOutcome } from '../protocol/generated/chord.js'
 import type { PeerId } from '@libp2p/interface'
@@ -41,7 +45,8 @@ import type { Uint8ArrayList } from 'uint8arraylist'
 
 export interface PingRequest { type: MessageType.PING, neighboursDigest?: number }
 export interface GetNeighboursRequest { type: MessageType.GET_NEIGHBOURS }
-export interface NotifyRequest { type: MessageType.NOTIFY }
+/** NOTIFY: the proof of the asker's position (the plain position's when the asker sent none) */
+export interface NotifyRequest { type: MessageType.NOTIFY, proof: PositionProof }
 export interface FindSuccessorRequest { type: MessageType.FIND_SUCCESSOR, target: RingId }
 export interface LookupRequest { type: MessageType.LOOKUP, target: RingId }
 export interface LeavingRequest { type: MessageType.LEAVING, neighbours: Neighbours }
@@ -60,6 +65,7 @@ export type ValidRequest =
 export interface DecodedPeer {
   peerId: PeerId
   ringId: RingId
+  proof: PositionProof
   multiaddrs: Multiaddr[]
 }
 
@@ -82,8 +88,9 @@ export function decodeRequest (bytes: Uint8Array | Uint8ArrayList): ValidRequest
     case MessageType.PING:
       return request.neighboursDigest == null ? { type: request.type } : { type: request.type, neighboursDigest: request.neighboursDigest }
     case MessageType.GET_NEIGHBOURS:
-    case MessageType.NOTIFY:
       return { type: request.type }
+    case MessageType.NOTIFY:
+      return { type: request.type, proof: validatePositionProof(request) }
     case MessageType.FIND_SUCCESSOR:
     case MessageType.LOOKUP:
       return { type: request.type, target: ringIdFromBytes(requireRingIdBytes(request.target, 'target')) }
@@ -270,9 +277,29 @@ export function validatePeer (peer: Peer): DecodedPeer {
   return { ...validatePeerIdentity(peer), multiaddrs: validatePeerAddresses(peer) }
 }
 
-/** The entry's peer id and claimed ring id, decoded (the claim is not yet checked against the id) */
-export function validatePeerIdentity (peer: Peer): { peerId: PeerId, ringId: RingId } {
-  return { peerId: decodePeerId(peer.peerId), ringId: ringIdFromBytes(requireRingIdBytes(peer.ringId, 'ringId')) }
+/** The entry's peer id, claimed ring id and position proof, decoded (the claim is not yet checked against the id) */
+export function validatePeerIdentity (peer: Peer): { peerId: PeerId, ringId: RingId, proof: PositionProof } {
+  return {
+    peerId: decodePeerId(peer.peerId),
+    ringId: ringIdFromBytes(requireRingIdBytes(peer.ringId, 'ringId')),
+    proof: validatePositionProof(peer)
+  }
+}
+
+/**
+ * How a position was minted: a nonce of 1–MAX_POSITION_NONCE_BYTES bytes and a choice below
+ * MAX_ID_CHOICES, each absent for the plain position. Whether the proof pays the network's
+ * difficulty is the ring's to judge (chord/position-rules.ts).
+ */
+export function validatePositionProof (fields: { positionNonce?: Uint8Array, positionChoice?: number }): PositionProof {
+  const { positionNonce: nonce, positionChoice: choice = 0 } = fields
+  if (nonce != null && (nonce.byteLength === 0 || nonce.byteLength > MAX_POSITION_NONCE_BYTES)) {
+    throw new InvalidMessageError(`a position nonce is 1 to ${MAX_POSITION_NONCE_BYTES} bytes`)
+  }
+  if (!Number.isInteger(choice) || choice < 0 || choice >= MAX_ID_CHOICES) {
+    throw new InvalidMessageError(`a position choice is below ${MAX_ID_CHOICES}`)
+  }
+  return nonce == null && choice === 0 ? PLAIN_POSITION : { nonce: nonce ?? new Uint8Array(0), choice }
 }
 
 /** The entry's addresses: at most MAX_ADDRS_PER_PEER, each a valid multiaddr */

@@ -1,7 +1,9 @@
 /**
  * Ring nodes as they cross the wire: a `NodeRef` leaves with the addresses this node knows for
- * it, and a received entry becomes a `NodeRef` only if its claimed ring id is the hash of its
- * PeerId. Entries that fail are dropped one by one, so one bad entry does not cost the message.
+ * it and the proof of its position, and a received entry becomes a `NodeRef` only if its claimed
+ * ring id is the position its PeerId and proof give. Entries that fail are dropped one by one, so
+ * one bad entry does not cost the message. Whether a proof pays the network's difficulty is the
+ * ring's to judge, before it adopts the node (chord/position-rules.ts).
  */
 import { CODE_P2P } from '@multiformats/multiaddr'
 import { peerIdFromString } from '@libp2p/peer-id'
@@ -9,9 +11,11 @@ import { LRUCache } from 'lru-cache'
 import { toString as uint8ArrayToString } from 'uint8arrays/to-string'
 import { second } from '../units.js'
 import { InvalidMessageError } from '../errors.js'
+import { isPlain } from '../chord/ring-position.js'
 import { MAX_ADDR_BYTES, MAX_ADDRS_PER_PEER, MAX_PEERS_PER_MESSAGE } from './constants.js'
 import { validatePeerAddresses, validatePeerIdentity } from './validate.js'
-import { ringIdOf, ringIdToWire } from './ring-id.js'
+import { positionOf, proofToWire, ringIdToWire } from './ring-id.js'
+import { subnetOf } from './subnet.js'
 import type { Neighbours, NodeRef } from '../chord/rpc.js'
 import type { Neighbours as WireNeighbours, Peer as WirePeer } from '../protocol/generated/chord.js'
 import type { ComponentLogger, Connection, Logger, PeerId, PeerStore } from '@libp2p/interface'
@@ -51,6 +55,8 @@ export class WirePeers {
   private readonly incoming = new LRUCache<string, { peerId: PeerId, node: NodeRef }>({ max: WIRE_PEER_CACHE_SIZE })
   /** peer → the address set last received for it, checked (and merged into the peer store) */
   private readonly addressSets = new LRUCache<string, string>({ max: WIRE_PEER_CACHE_SIZE, ttl: WIRE_PEER_CACHE_TTL })
+  /** peer → the subnet of the addresses last received for it ('' for none counted) */
+  private readonly receivedSubnets = new LRUCache<string, string>({ max: WIRE_PEER_CACHE_SIZE })
 
   constructor (components: WirePeersComponents) {
     this.components = components
@@ -87,6 +93,7 @@ export class WirePeers {
           // peer (identify keeps its addresses current), stored so that we can dial it
           const multiaddrs = validatePeerAddresses(entry)
           this.addressSets.set(node.peer, addressSet)
+          this.receivedSubnets.set(node.peer, subnetOf(multiaddrs) ?? '')
           if (multiaddrs.length > 0 && !this.isSelfOrConnected(peerId)) {
             // the next message naming this peer carries what the peer store now holds
             this.outgoing.delete(node.peer)
@@ -104,21 +111,22 @@ export class WirePeers {
   }
 
   /**
-   * The entry's node, if its claimed ring id is the hash of its peer id. Decoding a peer id
-   * (a public key) and hashing it cost more than the rest of a lookup step, so identities already
-   * checked are remembered by their exact bytes.
+   * The entry's node, if its claimed ring id is the position its peer id and proof give. Decoding
+   * a peer id (a public key) and hashing it cost more than the rest of a lookup step, so identities
+   * already checked are remembered by their exact bytes.
    */
   private identityOf (entry: WirePeer): { peerId: PeerId, node: NodeRef } {
-    const bytes = uint8ArrayToString(entry.peerId, 'base64') + uint8ArrayToString(entry.ringId, 'base64')
+    const bytes = [entry.peerId, entry.ringId, entry.positionNonce ?? new Uint8Array(0)].map(b => uint8ArrayToString(b, 'base64')).join(' ') +
+      ` ${entry.positionChoice ?? 0}`
     const known = this.incoming.get(bytes)
     if (known != null) {
       return known
     }
-    const { peerId, ringId } = validatePeerIdentity(entry)
-    if (ringId !== ringIdOf(peerId)) {
-      throw new InvalidMessageError(`ring id of ${peerId} is not the hash of its peer id`)
+    const { peerId, ringId, proof } = validatePeerIdentity(entry)
+    if (ringId !== positionOf(peerId, proof)) {
+      throw new InvalidMessageError(`ring id of ${peerId} is not the position its peer id and proof give`)
     }
-    const checked = { peerId, node: { id: ringId, peer: peerId.toString() } }
+    const checked = { peerId, node: isPlain(proof) ? { id: ringId, peer: peerId.toString() } : { id: ringId, peer: peerId.toString(), proof } }
     this.incoming.set(bytes, checked)
     return checked
   }
@@ -130,6 +138,22 @@ export class WirePeers {
    */
   addressesChanged (peer: PeerId): void {
     this.outgoing.delete(peer.toString())
+  }
+
+  /**
+   * The subnet `peer` is in, for the routing state's diversity cap: that of the connection we have
+   * with it (its address is the one the peer really uses), else that of the addresses last received
+   * for it; undefined when neither is counted (loopback, no IP) or the peer is unknown
+   */
+  subnetOf (peer: string): string | undefined {
+    let connected: Multiaddr[] = []
+    try {
+      connected = this.components.getConnections(peerIdFromString(peer)).map(connection => connection.remoteAddr)
+    } catch {
+      // not a peer id: nothing to count
+    }
+    const received = this.receivedSubnets.get(peer)
+    return subnetOf(connected) ?? (received === '' ? undefined : received)
   }
 
   async decodeNeighbours (neighbours: WireNeighbours, sender: PeerId): Promise<Neighbours> {
@@ -144,7 +168,7 @@ export class WirePeers {
       form = { peerId: peerId.toMultihash().bytes, addrs: await this.addressesOf(peerId) }
       this.outgoing.set(node.peer, form)
     }
-    return { peerId: form.peerId, ringId: ringIdToWire(node.id), addrs: form.addrs }
+    return { peerId: form.peerId, ringId: ringIdToWire(node.id), addrs: form.addrs, ...proofToWire(node.proof) }
   }
 
   private async addressesOf (peerId: PeerId): Promise<Array<Uint8Array<ArrayBuffer>>> {

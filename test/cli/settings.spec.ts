@@ -89,7 +89,15 @@ describe('chord-node settings', () => {
     assert.deepEqual(options.ttl, { maxTtl: 7 * 24 * 3600 * 1000 })
     assert.equal(options.requestTimeoutMs, 3000)
     assert.equal(options.replicas, undefined)
+    assert.equal(options.idDifficulty, undefined)
     assert.equal('announce' in options, false)
+
+    const network = chordNodeOptions(await settingsFor(['--id-difficulty', '20', '--id-choices', '8', '--ring-peers-per-subnet', '4']))
+    assert.equal(network.idDifficulty, 20)
+    assert.equal(network.idChoices, 8)
+    assert.equal(network.ringPeersPerSubnet, 4)
+    assert.equal(chordNodeOptions(await settingsFor([], { CHORD_ID_DIFFICULTY: '0' })).idDifficulty, 0)
+    await assert.rejects(settingsFor(['--id-difficulty', '-1']), /--id-difficulty/)
   })
 
   it('names the config entry whose value is wrong', async () => {
@@ -121,11 +129,13 @@ describe('chord-node settings', () => {
   it('estimates the ring size exactly when it knows every node, and from successor spacing otherwise', () => {
     const ring = 2n ** 256n
     const ref = (id: bigint, i: number): { id: bigint, peer: string } => ({ id, peer: `peer-${i}` })
-    assert.equal(estimateRingSize(0n, [ref(10n, 1), ref(20n, 2)], 8), 3)
-    assert.equal(estimateRingSize(0n, [], 8), 1)
+    assert.equal(estimateRingSize(0n, [ref(10n, 1), ref(20n, 2)], true), 3)
+    assert.equal(estimateRingSize(0n, [], true), 1)
     // 8 successors spread evenly over a sixteenth of the ring: about 128 nodes
     const spread = Array.from({ length: 8 }, (_, i) => ref((ring / 128n) * BigInt(i + 1), i))
-    assert.equal(estimateRingSize(0n, spread, 8), 128)
+    assert.equal(estimateRingSize(0n, spread, false), 128)
+    // a list the subnet cap kept short is no whole ring: its spacing still tells
+    assert.equal(estimateRingSize(0n, spread.slice(0, 4), false), 128)
   })
 })
 

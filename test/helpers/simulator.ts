@@ -8,9 +8,11 @@
 import { hashToRingId, inHalfOpenInterval } from '../../src/chord/id.js'
 import { RingNode } from '../../src/chord/ring-node.js'
 import { storeAckOf } from '../../src/chord/rpc.js'
+import { candidatePositions } from '../../src/chord/ring-position.js'
 import { DEFAULT_TTL_POLICY } from '../../src/chord/ttl.js'
 import { openLevelStore } from '../../src/storage/level-store.js'
 import type { RingId } from '../../src/chord/id.js'
+import type { PositionRules } from '../../src/chord/position-rules.js'
 import type { RecordStore } from '../../src/chord/record.js'
 import type { Replication } from '../../src/chord/replication.js'
 import type { ChordRing } from '../../src/chord/ring.js'
@@ -22,6 +24,11 @@ export class NodeDownError extends Error {
 
 export interface SimulatorInit {
   replicas?: number
+  /**
+   * the network's rules for positions: nodes are admitted by them, and a node that joins through
+   * `grow` chooses among the `choices` candidates of its name (an empty nonce: difficulty 0)
+   */
+  positions?: PositionRules
   /** told of every remote call, before it is made (tests watch who sends what) */
   onMessage?(from: NodeRef, to: NodeRef, kind: string): void
 }
@@ -48,10 +55,12 @@ export class Simulator {
   /** remote calls made, by method */
   readonly messagesByKind = new Map<string, number>()
   private readonly replicas?: number
+  private readonly positions?: PositionRules
   private readonly onMessage: (from: NodeRef, to: NodeRef, kind: string) => void
 
   constructor (init: SimulatorInit = {}) {
     this.replicas = init.replicas
+    this.positions = init.positions
     this.onMessage = init.onMessage ?? (() => {})
   }
 
@@ -66,7 +75,8 @@ export class Simulator {
       ttl: DEFAULT_TTL_POLICY,
       replicas: this.replicas,
       clientMode: options.clientMode,
-      delegateLookups: options.delegateLookups
+      delegateLookups: options.delegateLookups,
+      positions: this.positions
     })
     this.nodes.set(name, node)
     this.records.set(name, { store, replication: node.records })
@@ -91,9 +101,18 @@ export class Simulator {
       const ring = await this.addNode(`${prefix}-${start + i}`)
       if (members.length > 0) {
         const entry = members[Math.floor(random() * members.length)]
-        await ring.join(entry.self)
+        await ring.join(entry.self, { candidates: this.candidatesOf(ring.self.peer) })
       }
     }
+  }
+
+  /** The positions a node named `name` may choose among, when the network lets it choose */
+  private candidatesOf (name: string): NodeRef[] | undefined {
+    if (this.positions == null || this.positions.choices === 1) {
+      return undefined
+    }
+    return candidatePositions(new TextEncoder().encode(name), new Uint8Array(0), this.positions.choices)
+      .map(({ id, proof }) => ({ id, peer: name, proof }))
   }
 
   /** Kill a node: it stops answering, without a goodbye */
@@ -223,7 +242,7 @@ export class Simulator {
     return {
       namespace: name => namespaces[name],
       getNeighbours: async (to): Promise<NeighboursReply> => copy(target(to, 'getNeighbours').onGetNeighbours(self)),
-      notify: async (to): Promise<void> => { target(to, 'notify').onNotify(self) },
+      notify: async (to, from): Promise<void> => { target(to, 'notify').onNotify(copy(from)) },
       findSuccessor: async (to, id): Promise<FindSuccessorReply> => copy(target(to, 'findSuccessor').onFindSuccessor(self, id)),
       leaving: async (to, neighbours): Promise<void> => { target(to, 'leaving').onLeaving(self, copy(neighbours)) },
       ping: async (to, options): Promise<PingReply> => copy(target(to, 'ping').onPing(self, options?.neighboursDigest)),

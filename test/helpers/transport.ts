@@ -57,8 +57,8 @@ export class TransportUnderTest {
     return this.client.getNeighbours(to, options)
   }
 
-  async notify (to: NodeRef, options?: RpcOptions): Promise<void> {
-    await this.client.notify(to, options)
+  async notify (to: NodeRef, self: NodeRef, options?: RpcOptions): Promise<void> {
+    await this.client.notify(to, self, options)
   }
 
   async findSuccessor (to: NodeRef, id: RingId, options?: RpcOptions): Promise<FindSuccessorReply> {

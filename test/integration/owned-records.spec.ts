@@ -13,7 +13,7 @@ import { createIdentity, ForbiddenError, InvalidRecordError, StaleRecordError, V
 import { OWNED_RECORD_CONTEXT } from '../../src/owned/constants.js'
 import { decodeOwnedRecord, ownedKey, ownedTranscript, signOwnedRecord } from '../../src/owned/record.js'
 import { OwnedRecord as WireOwnedRecord } from '../../src/protocol/generated/owned.js'
-import { utf8 } from '../../src/mailbox/transcript.js'
+import { utf8 } from '../../src/chord/transcript.js'
 import { createChordLibp2p } from '../../src/node/libp2p.js'
 import { internalsOf } from '../../src/testing.js'
 import { ringIdOf, wireBytes } from '../../src/transport/ring-id.js'

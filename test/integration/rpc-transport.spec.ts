@@ -212,7 +212,7 @@ describe('the /chord/1.0.0 transport over libp2p (TCP on 127.0.0.1)', function (
       b.handler.neighbours = { successors: [] }
       assert.deepEqual(await a.service.getNeighbours(b.ref), { predecessor: undefined, successors: [] })
 
-      await a.service.notify(b.ref)
+      await a.service.notify(b.ref, a.ref)
       assert.equal(b.handler.calls.at(-1)?.method, 'onNotify')
 
       const target = ringIdOf(c.libp2p.peerId) - 1n
@@ -255,8 +255,8 @@ describe('the /chord/1.0.0 transport over libp2p (TCP on 127.0.0.1)', function (
       await connect(a.libp2p, b.libp2p)
       await connect(c.libp2p, b.libp2p)
 
-      await a.service.notify(b.ref)
-      await c.service.notify(b.ref)
+      await a.service.notify(b.ref, a.ref)
+      await c.service.notify(b.ref, c.ref)
 
       assert.deepEqual(b.handler.calls.map(call => call.from), [a.ref, c.ref])
       assert.equal(a.ref.id, ringIdOf(a.libp2p.peerId))
@@ -384,9 +384,9 @@ describe('the /chord/1.0.0 transport over libp2p (TCP on 127.0.0.1)', function (
       const [stream] = chordStreams(a.libp2p, b.libp2p.peerId)
 
       b.handler.failWith = new Error('handler broke')
-      await assert.rejects(a.service.notify(b.ref), RemoteError)
+      await assert.rejects(a.service.notify(b.ref, a.ref), RemoteError)
       b.handler.failWith = undefined
-      await a.service.notify(b.ref)
+      await a.service.notify(b.ref, a.ref)
 
       assert.deepEqual(chordStreams(a.libp2p, b.libp2p.peerId).map(s => s.id), [stream.id])
     })
@@ -571,7 +571,7 @@ describe('the /chord/1.0.0 transport over libp2p (TCP on 127.0.0.1)', function (
       await frameStream(stream, MAX_MESSAGE_SIZE).write(Uint8Array.from([0x0a, 0x05, 0x01]))
 
       await waitFor(() => stream.status !== 'open', 'the garbage stream to be reset')
-      await a.service.notify(b.ref)
+      await a.service.notify(b.ref, a.ref)
       assert.deepEqual(b.handler.calls.map(call => call.from.peer), [a.ref.peer])
     })
 
@@ -584,7 +584,7 @@ describe('the /chord/1.0.0 transport over libp2p (TCP on 127.0.0.1)', function (
       stream.send(encodeVarint(MAX_MESSAGE_SIZE + 1))
 
       await waitFor(() => stream.status !== 'open', 'the oversized stream to be reset')
-      await a.service.notify(b.ref)
+      await a.service.notify(b.ref, a.ref)
       assert.deepEqual(b.handler.calls.map(call => call.from.peer), [a.ref.peer])
     })
 
@@ -636,7 +636,7 @@ describe('the /chord/1.0.0 transport over libp2p (TCP on 127.0.0.1)', function (
       assert.deepEqual(await flood(Array.from({ length: 20 }, (_, i) => async () => a.service.findSuccessor(b.ref, BigInt(i)))), { ok: 5, limited: 15 })
       for (const call of [
         async () => a.service.ping(b.ref),
-        async () => a.service.notify(b.ref),
+        async () => a.service.notify(b.ref, a.ref),
         async () => a.service.getNeighbours(b.ref),
         async () => a.service.leaving(b.ref, { successors: [] })
       ]) {
@@ -644,7 +644,7 @@ describe('the /chord/1.0.0 transport over libp2p (TCP on 127.0.0.1)', function (
       }
       assert.equal(callsFrom(a, b.handler).length, 5)
 
-      await c.service.notify(b.ref)
+      await c.service.notify(b.ref, c.ref)
       await c.service.getNeighbours(b.ref)
       assert.deepEqual(callsFrom(c, b.handler).map(call => call.method), ['onNotify', 'onGetNeighbours'])
     })
@@ -685,7 +685,7 @@ describe('the /chord/1.0.0 transport over libp2p (TCP on 127.0.0.1)', function (
       assert.deepEqual(await flood(reads), { ok: 6, limited: 24 })
       assert.equal(callsFrom(a, b.handler).length, 6)
       // the ring budget is apart
-      await a.service.notify(b.ref)
+      await a.service.notify(b.ref, a.ref)
 
       await c.service.fetchRecords(b.ref, key)
       assert.deepEqual(callsFrom(c, b.handler).map(call => call.method), ['onFetchRecords'])
@@ -744,10 +744,10 @@ describe('the /chord/1.0.0 transport over libp2p (TCP on 127.0.0.1)', function (
       await connect(a.libp2p, b.libp2p)
 
       const started = Date.now()
-      await a.service.notify(b.ref)
-      await a.service.notify(b.ref)
-      await assert.rejects(a.service.notify(b.ref), RateLimitedError)
-      await waitFor(async () => a.service.notify(b.ref).then(() => true, (err: Error) => {
+      await a.service.notify(b.ref, a.ref)
+      await a.service.notify(b.ref, a.ref)
+      await assert.rejects(a.service.notify(b.ref, a.ref), RateLimitedError)
+      await waitFor(async () => a.service.notify(b.ref, a.ref).then(() => true, (err: Error) => {
         if (err instanceof RateLimitedError) {
           return false
         }

@@ -11,6 +11,7 @@ import { kadDHT, removePublicAddressesMapper } from '@libp2p/kad-dht'
 import { ping } from '@libp2p/ping'
 import { tcp } from '@libp2p/tcp'
 import { createLibp2p } from 'libp2p'
+import { MAX_ID_CHOICES, MAX_ID_DIFFICULTY } from '../../src/chord/constants.js'
 import { InvalidOptionsError, chord, chordMailbox, createChordNode, createIdentity } from '../../src/index.js'
 import { RESERVED_RING_SLOTS } from '../../src/node/constants.js'
 import { addressOf, nodeOptions, startRing, stopAll, waitForConsistentRing } from '../helpers/ring.js'
@@ -139,6 +140,14 @@ describe('chord() options', () => {
     assert.throws(() => chord({ timers: { stabilizeIntervalMs: 0 } }), (err: Error) => err instanceof InvalidOptionsError && /timers\.stabilizeIntervalMs/.test(err.message))
     assert.throws(() => chord({ storeLimits: { maxValueSize: 0 } }), (err: Error) => err instanceof InvalidOptionsError && /maxValueSize/.test(err.message))
     assert.throws(() => chord({ clientMode: true }), (err: Error) => err instanceof InvalidOptionsError && /bootstrap/.test(err.message))
+    assert.throws(() => chord({ idDifficulty: MAX_ID_DIFFICULTY + 1 }), (err: Error) => err instanceof InvalidOptionsError && /idDifficulty/.test(err.message))
+    assert.throws(() => chord({ idDifficulty: 1.5 }), (err: Error) => err instanceof InvalidOptionsError && /idDifficulty/.test(err.message))
+    assert.equal(typeof chord({ idDifficulty: MAX_ID_DIFFICULTY }), 'function')
+    assert.throws(() => chord({ idChoices: 0 }), (err: Error) => err instanceof InvalidOptionsError && /idChoices/.test(err.message))
+    assert.throws(() => chord({ idChoices: MAX_ID_CHOICES + 1 }), (err: Error) => err instanceof InvalidOptionsError && /idChoices/.test(err.message))
+    assert.equal(typeof chord({ idChoices: MAX_ID_CHOICES }), 'function')
+    assert.throws(() => chord({ ringPeersPerSubnet: 0 }), (err: Error) => err instanceof InvalidOptionsError && /ringPeersPerSubnet/.test(err.message))
+    assert.equal(typeof chord({ ringPeersPerSubnet: Infinity }), 'function')
   })
 
   it('takes a timer left undefined as its default, as one left out', () => {

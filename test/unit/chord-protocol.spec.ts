@@ -5,6 +5,7 @@ import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { streamPair } from '@libp2p/utils'
 import { multiaddr } from '@multiformats/multiaddr'
 import { Uint8ArrayList } from 'uint8arraylist'
+import { PLAIN_POSITION } from '../../src/chord/ring-position.js'
 import { InvalidMessageError } from '../../src/errors.js'
 import { MessageType, Namespace, Request, Response } from '../../src/protocol/generated/chord.js'
 import {
@@ -21,6 +22,7 @@ import {
   MAX_STAMP_DIFFICULTY_ASKED,
   MAX_PEER_ID_BYTES,
   MAX_PEERS_PER_MESSAGE,
+  MAX_POSITION_NONCE_BYTES,
   POOLED_STREAM_IDLE_TIMEOUT,
   RING_ID_BYTES,
   STREAM_IDLE_TIMEOUT
@@ -77,9 +79,17 @@ describe('/chord/1.0.0 wire format', () => {
   describe('codec round trip', () => {
     it('carries every request type with its fields', () => {
       const target = ringIdOf(bob)
-      for (const type of [MessageType.PING, MessageType.GET_NEIGHBOURS, MessageType.NOTIFY]) {
+      for (const type of [MessageType.PING, MessageType.GET_NEIGHBOURS]) {
         assert.deepEqual(decodeRequest(Request.encode({ type })), { type })
       }
+      // a NOTIFY without a proof is from the plain position, as NOTIFYs from nodes before ring positions are
+      assert.deepEqual(decodeRequest(Request.encode({ type: MessageType.NOTIFY })), { type: MessageType.NOTIFY, proof: PLAIN_POSITION })
+      const nonce = new Uint8Array([0, 0, 0, 0, 0, 0, 1, 2])
+      assert.deepEqual(
+        decodeRequest(Request.encode({ type: MessageType.NOTIFY, positionNonce: nonce, positionChoice: 3 })),
+        { type: MessageType.NOTIFY, proof: { nonce, choice: 3 } }
+      )
+      assert.throws(() => decodeRequest(Request.encode({ type: MessageType.NOTIFY, positionNonce: new Uint8Array(MAX_POSITION_NONCE_BYTES + 1) })), isInvalidMessage)
       assert.deepEqual(
         decodeRequest(Request.encode({ type: MessageType.FIND_SUCCESSOR, target: ringIdToWire(target) })),
         { type: MessageType.FIND_SUCCESSOR, target }

@@ -13,7 +13,7 @@ import { Envelope, Receipt, Sealed } from '../../src/protocol/generated/envelope
 import { decodeReceipt, encodeReceipt } from '../../src/mailbox/receipts.js'
 import { pad, unpad } from '../../src/mailbox/padding.js'
 import { decryptSealed, encryptSealed, sealWith } from '../../src/mailbox/seal.js'
-import { transcript, uint64 } from '../../src/mailbox/transcript.js'
+import { transcript, uint64 } from '../../src/chord/transcript.js'
 import type { Identity } from '../../src/mailbox/crypto.js'
 
 const text = (s: string): Uint8Array => new TextEncoder().encode(s)

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { SelfShortcut } from '../../src/chord/self-shortcut.js'
-import type { ChordRpcHandler, NamespaceHandler, NodeRef, RingRpc } from '../../src/chord/rpc.js'
+import type { ChordRpcHandler, NamespaceHandler, NamespaceName, NodeRef, RingRpc } from '../../src/chord/rpc.js'
 
 const self: NodeRef = { id: 1n, peer: 'self' }
 const other: NodeRef = { id: 2n, peer: 'other' }
@@ -43,7 +43,7 @@ describe('calls a node addresses to itself', () => {
       onDelegatedLookup: async () => [self]
     }
     const sent: string[] = []
-    const rpc = new SelfShortcut(transport(sent), self, { ringHandler: ring, handlerOf: () => undefined })
+    const rpc = new SelfShortcut(transport(sent), { self, ringHandler: ring, handlerOf: () => undefined })
 
     assert.deepEqual(await rpc.findSuccessor(self, 42n), { done: true, successors: [self] })
     assert.deepEqual(asked, [{ from: self, id: 42n }])
@@ -63,7 +63,7 @@ describe('calls a node addresses to itself', () => {
       onRangeSummaries: async () => []
     }
     const sent: string[] = []
-    const rpc = new SelfShortcut(transport(sent), self, { ringHandler: {} as ChordRpcHandler, handlerOf: name => name === 'records' ? records : undefined })
+    const rpc = new SelfShortcut(transport(sent), { self, ringHandler: {} as ChordRpcHandler, handlerOf: (name: NamespaceName) => name === 'records' ? records : undefined })
     const batch = [{ key: new Uint8Array(32), value: new Uint8Array([1]), id: new Uint8Array(32), expiresAt: 1 }]
 
     await rpc.namespace('records').storeRecords(self, batch)

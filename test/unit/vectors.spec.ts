@@ -16,8 +16,8 @@ import {
   DELETE_CONTEXT, Envelope, OWNED_KEY_LABEL, OWNED_RECORD_CONTEXT, decodeOwnedRecord, ownedKey, ownedTranscript, signOwnedRecord, verifyOwnedRecord, MAX_MAILBOX_EVENT_SIZE, MAX_MAILBOX_REQUEST_SIZE, MAX_MESSAGE_SIZE, MAX_PX_REQUEST_SIZE,
   MAX_PX_RESPONSE_SIZE, MailboxEvent, MailboxRequest, PxRequest, PxResponse, Request, Response, SUBSCRIBE_CONTEXT,
   answerChallenge, decodeEnvelope, decodePxRequest, decodePxResponse, decodeRequest, decodeResponse, envelopeId,
-  frameStream, importIdentity, keyPosition, labelledHash, mailboxKey, open, paddedSizeFor, parseAddress, ringIdFromBytes,
-  ringIdOf, ringIdToHex, sealWith, signDeletion, transcript, unpad, validatePxPeer, verifyChallengeAnswer,
+  POSITION_PUZZLE_LABEL, frameStream, importIdentity, keyPosition, labelledHash, mailboxKey, open, paddedSizeFor, parseAddress,
+  positionId, puzzleWork, ringIdFromBytes, ringIdOf, ringIdToHex, sealWith, signDeletion, transcript, unpad, validatePxPeer, verifyChallengeAnswer,
   verifyDeletion, verifySignature
 } from '../vectors/library.js'
 import type { Identity } from '../vectors/library.js'
@@ -182,6 +182,20 @@ describe('test vectors', () => {
         const peerId = peerIdFromString(node.peerId)
         assert.equal(hex(peerId.toMultihash().bytes), node.peerIdBytes)
         assert.equal(ringIdToHex(ringIdOf(peerId)), node.ringId)
+      }
+    })
+
+    it('places each node with a nonce where its paid position is, and checks the puzzle', () => {
+      for (const paid of ring.paidPositions) {
+        const node = ring.nodes.find((n: { name: string }) => n.name === paid.node)
+        const identity = fromHex(node.peerIdBytes)
+        const nonce = fromHex(paid.nonce)
+        assert.equal(hex(labelledHash(POSITION_PUZZLE_LABEL, identity, nonce)), paid.puzzle)
+        assert.equal(puzzleWork(identity, nonce), paid.puzzleWork)
+        assert.ok(paid.puzzleWork >= paid.difficulty)
+        for (const { choice, ringId } of paid.positions) {
+          assert.equal(ringIdToHex(positionId(identity, { nonce, choice })), ringId)
+        }
       }
     })
 

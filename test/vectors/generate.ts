@@ -18,9 +18,9 @@ import * as varint from 'uint8-varint'
 import {
   ADDRESS_CHECKSUM_LABEL, DELETE_CONTEXT, ENVELOPE_KEY_LABEL, ENVELOPE_SIZES, Envelope, IDENTITY_EXPORT_LABEL,
   MAILBOX_KEY_LABEL, MESSAGE_SIGNATURE_LABEL, MailboxEvent, MailboxRequest, PxRequest, PxResponse, Request, Response,
-  OWNED_KEY_LABEL, OWNED_RECORD_CONTEXT, OwnedRecord, SUBSCRIBE_CONTEXT, Sealed, USER_SIGNATURE_LABEL, answerChallenge,
-  createRecord, envelopeId, importIdentity, keyPosition, labelledHash, mailboxKey, openLevelStore, ownedKey, ownedTranscript,
-  paddedSizeFor, ringIdFromBytes, ringIdOf, sealWith, signDeletion, signOwnedRecord, transcript, uint64, unpad, utf8
+  OWNED_KEY_LABEL, OWNED_RECORD_CONTEXT, OwnedRecord, POSITION_PUZZLE_LABEL, SUBSCRIBE_CONTEXT, Sealed, USER_SIGNATURE_LABEL, answerChallenge,
+  createRecord, envelopeId, importIdentity, keyPosition, labelledHash, mailboxKey, mintNonce, openLevelStore, ownedKey, ownedTranscript,
+  paddedSizeFor, positionId, puzzleWork, ringIdFromBytes, ringIdOf, ringIdToHex, sealWith, signDeletion, signOwnedRecord, transcript, uint64, unpad, utf8
 } from './library.js'
 import { fromJson } from './json.js'
 import type { Identity } from './library.js'
@@ -275,13 +275,15 @@ async function main (): Promise<void> {
   })
 
   /* ring.json */
+  // a difficulty high enough that the first nonces fail it, low enough to mint at once
+  const PAID_POSITION_DIFFICULTY = 10
   const keys = [
     { name: 'the text key "hello" (UTF-8)', key: utf8('hello') },
     { name: 'the empty key', key: new Uint8Array(0) },
     { name: 'a binary key', key: Uint8Array.from([0, 1, 2, 3, 0xff]) }
   ]
   await write('ring.json', {
-    description: 'Ring positions: a node\'s ring id is sha256 of its PeerId multihash bytes; a record key\'s position is sha256 of the key bytes; a mailbox key is its own position (docs/protocol.md, "Ring positions").',
+    description: 'Ring positions: a node\'s ring id is sha256 of its PeerId multihash bytes; a record key\'s position is sha256 of the key bytes; a mailbox key is its own position; in a network with idDifficulty, a node\'s paid position is sha256(transcript(POSITION_LABEL, peerIdBytes, nonce, uint64(choice))), valid when sha256(transcript(POSITION_PUZZLE_LABEL, peerIdBytes, nonce)) has idDifficulty leading zero bits (docs/protocol.md, "Ring positions").',
     nodes: [n1, n2, n3].map(node => ({
       name: node.name,
       ed25519Seed: hex(node.seed),
@@ -290,7 +292,19 @@ async function main (): Promise<void> {
       ringId: hex(ringIdBytes(node))
     })),
     keys: keys.map(({ name, key }) => ({ name, key: hex(key), position: hex(keyPosition(key)) })),
-    mailboxes: [alice, bob].map(({ name, identity }) => ({ owner: name, mailboxKey: hex(mailboxKey(identity.publicKey)), position: hex(mailboxKey(identity.publicKey)) }))
+    mailboxes: [alice, bob].map(({ name, identity }) => ({ owner: name, mailboxKey: hex(mailboxKey(identity.publicKey)), position: hex(mailboxKey(identity.publicKey)) })),
+    paidPositions: await Promise.all([n1, n2].map(async node => {
+      const identity = peerBytes(node)
+      const nonce = await mintNonce(identity, PAID_POSITION_DIFFICULTY)
+      return {
+        node: node.name,
+        difficulty: PAID_POSITION_DIFFICULTY,
+        nonce: hex(nonce),
+        puzzle: hex(labelledHash(POSITION_PUZZLE_LABEL, identity, nonce)),
+        puzzleWork: puzzleWork(identity, nonce),
+        positions: [0, 1].map(choice => ({ choice, ringId: ringIdToHex(positionId(identity, { nonce, choice })) }))
+      }
+    }))
   })
   // the ring ids above come from the code too
   for (const node of [n1, n2, n3]) {

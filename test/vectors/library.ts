@@ -9,7 +9,7 @@ export type { Identity } from '../../src/mailbox/identity.js'
 export { PublicKey, mailboxKey, parseAddress } from '../../src/mailbox/public-key.js'
 export { decodeEnvelope, envelopeId, open, sealWith } from '../../src/mailbox/seal.js'
 export { Envelope, Sealed } from '../../src/protocol/generated/envelope.js'
-export { labelledHash, transcript, uint64, utf8 } from '../../src/mailbox/transcript.js'
+export { labelledHash, transcript, uint64, utf8 } from '../../src/chord/transcript.js'
 export { pad, paddedSizeFor, unpad } from '../../src/mailbox/padding.js'
 export {
   DELETE_CONTEXT, SUBSCRIBE_CONTEXT, answerChallenge, signDeletion, verifyChallengeAnswer, verifyDeletion
@@ -34,6 +34,7 @@ export { decodeOwnedRecord, ownedKey, ownedTranscript, signOwnedRecord, verifyOw
 export { OwnedRecord } from '../../src/protocol/generated/owned.js'
 
 export { ringIdOf } from '../../src/transport/ring-id.js'
+export { POSITION_PUZZLE_LABEL, mintNonce, positionId, puzzleWork } from '../../src/chord/ring-position.js'
 export { keyPosition, ringIdFromBytes, ringIdToHex } from '../../src/chord/id.js'
 export { openLevelStore } from '../../src/storage/level-store.js'
 export { createRecord } from '../../src/chord/record.js'

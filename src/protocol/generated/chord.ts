@@ -378,6 +378,8 @@ export interface Peer {
   peerId: Uint8Array<ArrayBuffer>
   ringId: Uint8Array<ArrayBuffer>
   addrs: Uint8Array<ArrayBuffer>[]
+  positionNonce?: Uint8Array<ArrayBuffer>
+  positionChoice?: number
 }
 
 export namespace Peer {
@@ -405,6 +407,16 @@ export namespace Peer {
             w.uint32(26)
             w.bytes(value)
           }
+        }
+
+        if (obj.positionNonce != null) {
+          w.uint32(242)
+          w.bytes(obj.positionNonce)
+        }
+
+        if (obj.positionChoice != null) {
+          w.uint32(248)
+          w.uint32(obj.positionChoice)
         }
 
         if (opts.lengthDelimited !== false) {
@@ -437,6 +449,14 @@ export namespace Peer {
               }
 
               obj.addrs.push(reader.bytes())
+              break
+            }
+            case 30: {
+              obj.positionNonce = reader.bytes()
+              break
+            }
+            case 31: {
+              obj.positionChoice = reader.uint32()
               break
             }
             default: {
@@ -487,6 +507,20 @@ export namespace Peer {
 
               break
             }
+            case 30: {
+              yield {
+                field: `${prefix}.positionNonce`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 31: {
+              yield {
+                field: `${prefix}.positionChoice`,
+                value: reader.uint32()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -515,6 +549,16 @@ export namespace Peer {
     value: Uint8Array<ArrayBuffer>
   }
 
+  export interface PeerPositionNonceFieldEvent {
+    field: '$.positionNonce'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface PeerPositionChoiceFieldEvent {
+    field: '$.positionChoice'
+    value: number
+  }
+
   export function encode (obj: Partial<Peer>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, Peer.codec())
   }
@@ -523,7 +567,7 @@ export namespace Peer {
     return decodeMessage(buf, Peer.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Peer>): Generator<PeerPeerIdFieldEvent | PeerRingIdFieldEvent | PeerAddrsFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Peer>): Generator<PeerPeerIdFieldEvent | PeerRingIdFieldEvent | PeerAddrsFieldEvent | PeerPositionNonceFieldEvent | PeerPositionChoiceFieldEvent> {
     return streamMessage(buf, Peer.codec(), opts)
   }
 }
@@ -657,6 +701,16 @@ export namespace Neighbours {
     value: Uint8Array<ArrayBuffer>
   }
 
+  export interface NeighboursPredecessorPositionNonceFieldEvent {
+    field: '$.predecessor.positionNonce'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface NeighboursPredecessorPositionChoiceFieldEvent {
+    field: '$.predecessor.positionChoice'
+    value: number
+  }
+
   export interface NeighboursSuccessorsPeerIdFieldEvent {
     field: '$.successors[].peerId'
     value: Uint8Array<ArrayBuffer>
@@ -675,6 +729,18 @@ export namespace Neighbours {
     value: Uint8Array<ArrayBuffer>
   }
 
+  export interface NeighboursSuccessorsPositionNonceFieldEvent {
+    field: '$.successors[].positionNonce'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
+  export interface NeighboursSuccessorsPositionChoiceFieldEvent {
+    field: '$.successors[].positionChoice'
+    value: number
+    index: number
+  }
+
   export function encode (obj: Partial<Neighbours>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, Neighbours.codec())
   }
@@ -683,7 +749,7 @@ export namespace Neighbours {
     return decodeMessage(buf, Neighbours.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Neighbours>): Generator<NeighboursPredecessorPeerIdFieldEvent | NeighboursPredecessorRingIdFieldEvent | NeighboursPredecessorAddrsFieldEvent | NeighboursSuccessorsPeerIdFieldEvent | NeighboursSuccessorsRingIdFieldEvent | NeighboursSuccessorsAddrsFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Neighbours>): Generator<NeighboursPredecessorPeerIdFieldEvent | NeighboursPredecessorRingIdFieldEvent | NeighboursPredecessorAddrsFieldEvent | NeighboursPredecessorPositionNonceFieldEvent | NeighboursPredecessorPositionChoiceFieldEvent | NeighboursSuccessorsPeerIdFieldEvent | NeighboursSuccessorsRingIdFieldEvent | NeighboursSuccessorsAddrsFieldEvent | NeighboursSuccessorsPositionNonceFieldEvent | NeighboursSuccessorsPositionChoiceFieldEvent> {
     return streamMessage(buf, Neighbours.codec(), opts)
   }
 }
@@ -1079,6 +1145,8 @@ export interface Request {
   signedAt?: number
   signature?: Uint8Array<ArrayBuffer>
   neighboursDigest?: number
+  positionNonce?: Uint8Array<ArrayBuffer>
+  positionChoice?: number
   deletions: Deletion[]
 }
 
@@ -1164,6 +1232,16 @@ export namespace Request {
         if (obj.neighboursDigest != null) {
           w.uint32(112)
           w.uint32(obj.neighboursDigest)
+        }
+
+        if (obj.positionNonce != null) {
+          w.uint32(242)
+          w.bytes(obj.positionNonce)
+        }
+
+        if (obj.positionChoice != null) {
+          w.uint32(248)
+          w.uint32(obj.positionChoice)
         }
 
         if (obj.deletions != null && obj.deletions.length > 0) {
@@ -1257,6 +1335,14 @@ export namespace Request {
             }
             case 14: {
               obj.neighboursDigest = reader.uint32()
+              break
+            }
+            case 30: {
+              obj.positionNonce = reader.bytes()
+              break
+            }
+            case 31: {
+              obj.positionChoice = reader.uint32()
               break
             }
             case 40: {
@@ -1407,6 +1493,20 @@ export namespace Request {
               }
               break
             }
+            case 30: {
+              yield {
+                field: `${prefix}.positionNonce`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 31: {
+              yield {
+                field: `${prefix}.positionChoice`,
+                value: reader.uint32()
+              }
+              break
+            }
             case 40: {
               if (opts.limits?.deletions != null && obj.deletions === opts.limits.deletions) {
                 throw new MaxLengthError('Streaming decode error - repeated field "deletions" had too many elements')
@@ -1463,6 +1563,16 @@ export namespace Request {
     value: Uint8Array<ArrayBuffer>
   }
 
+  export interface RequestNeighboursPredecessorPositionNonceFieldEvent {
+    field: '$.neighbours.predecessor.positionNonce'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface RequestNeighboursPredecessorPositionChoiceFieldEvent {
+    field: '$.neighbours.predecessor.positionChoice'
+    value: number
+  }
+
   export interface RequestNeighboursSuccessorsPeerIdFieldEvent {
     field: '$.neighbours.successors[].peerId'
     value: Uint8Array<ArrayBuffer>
@@ -1479,6 +1589,18 @@ export namespace Request {
     field: '$.neighbours.successors[].addrs[]'
     index: number
     value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface RequestNeighboursSuccessorsPositionNonceFieldEvent {
+    field: '$.neighbours.successors[].positionNonce'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
+  export interface RequestNeighboursSuccessorsPositionChoiceFieldEvent {
+    field: '$.neighbours.successors[].positionChoice'
+    value: number
+    index: number
   }
 
   export interface RequestRecordsKeyFieldEvent {
@@ -1562,6 +1684,16 @@ export namespace Request {
     value: number
   }
 
+  export interface RequestPositionNonceFieldEvent {
+    field: '$.positionNonce'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface RequestPositionChoiceFieldEvent {
+    field: '$.positionChoice'
+    value: number
+  }
+
   export interface RequestDeletionsKeyFieldEvent {
     field: '$.deletions[].key'
     value: Uint8Array<ArrayBuffer>
@@ -1600,7 +1732,7 @@ export namespace Request {
     return decodeMessage(buf, Request.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Request>): Generator<RequestTypeFieldEvent | RequestTargetFieldEvent | RequestNeighboursPredecessorPeerIdFieldEvent | RequestNeighboursPredecessorRingIdFieldEvent | RequestNeighboursPredecessorAddrsFieldEvent | RequestNeighboursSuccessorsPeerIdFieldEvent | RequestNeighboursSuccessorsRingIdFieldEvent | RequestNeighboursSuccessorsAddrsFieldEvent | RequestRecordsKeyFieldEvent | RequestRecordsValueFieldEvent | RequestRecordsExpiresAtFieldEvent | RequestRecordsWriterFieldEvent | RequestRecordsStampFieldEvent | RequestKeyFieldEvent | RequestAfterFieldEvent | RequestRangeStartFieldEvent | RequestRangeEndFieldEvent | RequestNamespaceFieldEvent | RequestOwnerFieldEvent | RequestIdsFieldEvent | RequestSignedAtFieldEvent | RequestSignatureFieldEvent | RequestNeighboursDigestFieldEvent | RequestDeletionsKeyFieldEvent | RequestDeletionsIdsFieldEvent | RequestDeletionsOwnerFieldEvent | RequestDeletionsSignedAtFieldEvent | RequestDeletionsSignatureFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Request>): Generator<RequestTypeFieldEvent | RequestTargetFieldEvent | RequestNeighboursPredecessorPeerIdFieldEvent | RequestNeighboursPredecessorRingIdFieldEvent | RequestNeighboursPredecessorAddrsFieldEvent | RequestNeighboursPredecessorPositionNonceFieldEvent | RequestNeighboursPredecessorPositionChoiceFieldEvent | RequestNeighboursSuccessorsPeerIdFieldEvent | RequestNeighboursSuccessorsRingIdFieldEvent | RequestNeighboursSuccessorsAddrsFieldEvent | RequestNeighboursSuccessorsPositionNonceFieldEvent | RequestNeighboursSuccessorsPositionChoiceFieldEvent | RequestRecordsKeyFieldEvent | RequestRecordsValueFieldEvent | RequestRecordsExpiresAtFieldEvent | RequestRecordsWriterFieldEvent | RequestRecordsStampFieldEvent | RequestKeyFieldEvent | RequestAfterFieldEvent | RequestRangeStartFieldEvent | RequestRangeEndFieldEvent | RequestNamespaceFieldEvent | RequestOwnerFieldEvent | RequestIdsFieldEvent | RequestSignedAtFieldEvent | RequestSignatureFieldEvent | RequestNeighboursDigestFieldEvent | RequestPositionNonceFieldEvent | RequestPositionChoiceFieldEvent | RequestDeletionsKeyFieldEvent | RequestDeletionsIdsFieldEvent | RequestDeletionsOwnerFieldEvent | RequestDeletionsSignedAtFieldEvent | RequestDeletionsSignatureFieldEvent> {
     return streamMessage(buf, Request.codec(), opts)
   }
 }
@@ -2034,6 +2166,16 @@ export namespace Response {
     value: Uint8Array<ArrayBuffer>
   }
 
+  export interface ResponseNeighboursPredecessorPositionNonceFieldEvent {
+    field: '$.neighbours.predecessor.positionNonce'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface ResponseNeighboursPredecessorPositionChoiceFieldEvent {
+    field: '$.neighbours.predecessor.positionChoice'
+    value: number
+  }
+
   export interface ResponseNeighboursSuccessorsPeerIdFieldEvent {
     field: '$.neighbours.successors[].peerId'
     value: Uint8Array<ArrayBuffer>
@@ -2050,6 +2192,18 @@ export namespace Response {
     field: '$.neighbours.successors[].addrs[]'
     index: number
     value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface ResponseNeighboursSuccessorsPositionNonceFieldEvent {
+    field: '$.neighbours.successors[].positionNonce'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
+  export interface ResponseNeighboursSuccessorsPositionChoiceFieldEvent {
+    field: '$.neighbours.successors[].positionChoice'
+    value: number
+    index: number
   }
 
   export interface ResponseDoneFieldEvent {
@@ -2073,6 +2227,18 @@ export namespace Response {
     field: '$.peers[].addrs[]'
     index: number
     value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface ResponsePeersPositionNonceFieldEvent {
+    field: '$.peers[].positionNonce'
+    value: Uint8Array<ArrayBuffer>
+    index: number
+  }
+
+  export interface ResponsePeersPositionChoiceFieldEvent {
+    field: '$.peers[].positionChoice'
+    value: number
+    index: number
   }
 
   export interface ResponseRecordsKeyFieldEvent {
@@ -2197,7 +2363,7 @@ export namespace Response {
     return decodeMessage(buf, Response.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Response>): Generator<ResponseTypeFieldEvent | ResponseStatusFieldEvent | ResponseErrorCodeFieldEvent | ResponseNeighboursPredecessorPeerIdFieldEvent | ResponseNeighboursPredecessorRingIdFieldEvent | ResponseNeighboursPredecessorAddrsFieldEvent | ResponseNeighboursSuccessorsPeerIdFieldEvent | ResponseNeighboursSuccessorsRingIdFieldEvent | ResponseNeighboursSuccessorsAddrsFieldEvent | ResponseDoneFieldEvent | ResponsePeersPeerIdFieldEvent | ResponsePeersRingIdFieldEvent | ResponsePeersAddrsFieldEvent | ResponseRecordsKeyFieldEvent | ResponseRecordsValueFieldEvent | ResponseRecordsExpiresAtFieldEvent | ResponseRecordsWriterFieldEvent | ResponseRecordsStampFieldEvent | ResponseMoreFieldEvent | ResponseCountFieldEvent | ResponseDigestFieldEvent | ResponseSummariesKeyFieldEvent | ResponseSummariesIdFieldEvent | ResponseSummariesExpiresAtFieldEvent | ResponseRetryAfterMsFieldEvent | ResponseStampDifficultyFieldEvent | ResponseNeighboursDigestFieldEvent | ResponseStoredDeclinedFieldEvent | ResponseStoredDeletionsKeyFieldEvent | ResponseStoredDeletionsIdsFieldEvent | ResponseStoredDeletionsOwnerFieldEvent | ResponseStoredDeletionsSignedAtFieldEvent | ResponseStoredDeletionsSignatureFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Response>): Generator<ResponseTypeFieldEvent | ResponseStatusFieldEvent | ResponseErrorCodeFieldEvent | ResponseNeighboursPredecessorPeerIdFieldEvent | ResponseNeighboursPredecessorRingIdFieldEvent | ResponseNeighboursPredecessorAddrsFieldEvent | ResponseNeighboursPredecessorPositionNonceFieldEvent | ResponseNeighboursPredecessorPositionChoiceFieldEvent | ResponseNeighboursSuccessorsPeerIdFieldEvent | ResponseNeighboursSuccessorsRingIdFieldEvent | ResponseNeighboursSuccessorsAddrsFieldEvent | ResponseNeighboursSuccessorsPositionNonceFieldEvent | ResponseNeighboursSuccessorsPositionChoiceFieldEvent | ResponseDoneFieldEvent | ResponsePeersPeerIdFieldEvent | ResponsePeersRingIdFieldEvent | ResponsePeersAddrsFieldEvent | ResponsePeersPositionNonceFieldEvent | ResponsePeersPositionChoiceFieldEvent | ResponseRecordsKeyFieldEvent | ResponseRecordsValueFieldEvent | ResponseRecordsExpiresAtFieldEvent | ResponseRecordsWriterFieldEvent | ResponseRecordsStampFieldEvent | ResponseMoreFieldEvent | ResponseCountFieldEvent | ResponseDigestFieldEvent | ResponseSummariesKeyFieldEvent | ResponseSummariesIdFieldEvent | ResponseSummariesExpiresAtFieldEvent | ResponseRetryAfterMsFieldEvent | ResponseStampDifficultyFieldEvent | ResponseNeighboursDigestFieldEvent | ResponseStoredDeclinedFieldEvent | ResponseStoredDeletionsKeyFieldEvent | ResponseStoredDeletionsIdsFieldEvent | ResponseStoredDeletionsOwnerFieldEvent | ResponseStoredDeletionsSignedAtFieldEvent | ResponseStoredDeletionsSignatureFieldEvent> {
     return streamMessage(buf, Response.codec(), opts)
   }
 }
