@@ -50,11 +50,6 @@ export class GroupChain {
     return [...this.states]
   }
 
-  /** The state of `version` among those kept */
-  at (version: number): GroupState | undefined {
-    return this.states.find(state => state.version === version)
-  }
-
   /**
    * Offer a state that `sender` sent; `relayed` when the sender is one of this person's own
    * devices, whose relays are believed as they are.

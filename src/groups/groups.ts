@@ -207,8 +207,10 @@ export class Groups {
   }
 
   /**
-   * Whether `sender` may send a message to the group under `version`: a member of that version's
-   * state or of the current one; one not known yet waits
+   * Whether `sender` may send a message to the group under `version`: a member of the current
+   * state may; a message under a version not known here yet waits for it (it may be the change
+   * that made the sender a member). A member removed since is refused whatever version it names,
+   * so old versions are no way back in.
    *
    * @throws ForbiddenError when the sender is not a member
    */
@@ -217,8 +219,7 @@ export class Groups {
     if (chain == null) {
       return 'wait'
     }
-    const then = chain.at(version)
-    if ((then != null && isMember(then, sender)) || isMember(chain.current, sender)) {
+    if (isMember(chain.current, sender)) {
       return 'deliver'
     }
     if (version > chain.current.version) {
