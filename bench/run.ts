@@ -12,11 +12,12 @@ import { mailboxDelivery } from './mailbox-delivery.js'
 import { clientLookups } from './client-lookups.js'
 import { memory } from './memory.js'
 import { putGet } from './put-get.js'
+import { groupFanout } from './group-fanout.js'
 import { describeMachine } from './harness/machine.js'
 import { formatTable } from './harness/table.js'
 import type { Benchmark } from './harness/benchmark.js'
 
-const BENCHMARKS: Benchmark[] = [hopsSimulated, lookupLatency, putGet, mailboxDelivery, clientLookups, memory]
+const BENCHMARKS: Benchmark[] = [hopsSimulated, lookupLatency, putGet, mailboxDelivery, groupFanout, clientLookups, memory]
 
 const RESULTS_DIR = new URL('./results/', import.meta.url)
 

@@ -8,6 +8,9 @@ import { waitFor } from '../helpers/wait-for.js'
 import type { Account, ChatClient, ChatMessage, ChatOptions, ChordNode, DeliveryState, Identity } from '../../src/index.js'
 import type { PublicKey } from '../../src/mailbox/public-key.js'
 
+/** ms a step may take on a loaded machine before the test fails */
+const DEADLINE = 60_000
+
 const text = (s: string): Uint8Array => new TextEncoder().encode(s)
 const read = (m: ChatMessage): string => new TextDecoder().decode(m.plaintext)
 
@@ -100,31 +103,31 @@ describe('a person with several devices', function () {
     assert.ok(toAlice.every(e => e.id != null && e.error == null))
     assert.deepEqual({ members: sent.delivery.members, devices: sent.delivery.devices }, { members: 1, devices: 2 })
 
-    await waitFor(() => phoneBox.messages.length === 1, 'the phone to get Bob\'s message')
+    await waitFor(() => phoneBox.messages.length === 1, 'the phone to get Bob\'s message', DEADLINE)
     assert.equal(phoneBox.messages[0].from, bob.address)
     await phone.ack([phoneBox.messages[0].id])
-    await waitFor(async () => await heldFor(nodes, alice.publicKey) === 0, 'the phone\'s copy to be deleted')
+    await waitFor(async () => await heldFor(nodes, alice.publicKey) === 0, 'the phone\'s copy to be deleted', DEADLINE)
     assert.equal(await heldFor(nodes, laptop.device.publicKey), 1, 'the laptop\'s copy stays')
 
     const laptopBox = inbox()
     const laptopChat = await open(nodes[3], laptop, laptopBox)
-    await waitFor(() => laptopBox.messages.length === 1, 'the laptop, back, to get Bob\'s message')
+    await waitFor(() => laptopBox.messages.length === 1, 'the laptop, back, to get Bob\'s message', DEADLINE)
     assert.equal(read(laptopBox.messages[0]), 'hi Alice, on every device')
     assert.equal(laptopBox.messages[0].from, bob.address)
     assert.equal(laptopBox.messages[0].outgoing, false)
 
     // the phone's receipt arrived at once, the laptop's once it came back: 2 of 2
-    await waitFor(() => bobChat.delivery(sent.id)?.devicesDelivered === 2, 'both of Alice\'s devices to be counted delivered')
+    await waitFor(() => bobChat.delivery(sent.id)?.devicesDelivered === 2, 'both of Alice\'s devices to be counted delivered', DEADLINE)
     assert.equal(bobChat.delivery(sent.id)?.membersDelivered, 1)
     assert.ok(bobBox.deliveries.some(state => state.id === sent.id && state.devicesDelivered === 1), 'told at 1 of 2 first')
 
     // what Alice sends from the laptop comes from Alice, and her phone shows it as sent
     const reply = await laptopChat.send(bob.address, text('got it, from my laptop'))
     assert.ok(reply.envelopes.some(e => e.person === alice.address && e.device === alice.address), 'a copy for the phone')
-    await waitFor(() => bobBox.messages.length === 1, 'Bob to get the reply')
+    await waitFor(() => bobBox.messages.length === 1, 'Bob to get the reply', DEADLINE)
     assert.deepEqual({ from: bobBox.messages[0].from, device: bobBox.messages[0].device, text: read(bobBox.messages[0]) },
       { from: alice.address, device: laptop.device.address, text: 'got it, from my laptop' })
-    await waitFor(() => phoneBox.messages.length === 2, 'the phone to get the copy')
+    await waitFor(() => phoneBox.messages.length === 2, 'the phone to get the copy', DEADLINE)
     assert.deepEqual({ outgoing: phoneBox.messages[1].outgoing, to: phoneBox.messages[1].to, text: read(phoneBox.messages[1]) },
       { outgoing: true, to: bob.address, text: 'got it, from my laptop' })
     assert.deepEqual([phoneBox.errors, bobBox.errors, laptopBox.errors], [[], [], []])
@@ -141,9 +144,9 @@ describe('a person with several devices', function () {
     const bobChat = await open(nodes[2], bob, bobBox)
 
     await bobChat.send(alice.address, text('before'))
-    await waitFor(() => laptopBox.messages.length === 1 && phoneBox.messages.length === 1, 'both devices to get the first message')
+    await waitFor(() => laptopBox.messages.length === 1 && phoneBox.messages.length === 1, 'both devices to get the first message', DEADLINE)
     await laptopChat.ack([laptopBox.messages[0].id])
-    await waitFor(async () => await heldFor(nodes, laptop.device.publicKey) === 0, 'the laptop\'s mailbox to be empty')
+    await waitFor(async () => await heldFor(nodes, laptop.device.publicKey) === 0, 'the laptop\'s mailbox to be empty', DEADLINE)
 
     const left = await phone.devices.remove(laptop.device.address)
     assert.deepEqual(left.map(d => d.address), [alice.address])
@@ -151,13 +154,13 @@ describe('a person with several devices', function () {
 
     const after = await bobChat.send(alice.address, text('after'))
     assert.deepEqual(after.envelopes.filter(e => e.person === alice.address).map(e => e.device), [alice.address], 'sealed to the phone alone')
-    await waitFor(() => phoneBox.messages.length === 2, 'the phone to get the second message')
+    await waitFor(() => phoneBox.messages.length === 2, 'the phone to get the second message', DEADLINE)
     assert.equal(await heldFor(nodes, laptop.device.publicKey), 0, 'nothing waits in the removed laptop\'s mailbox')
     assert.deepEqual(texts(laptopBox), ['before'])
 
     // the removed laptop still has its keys, but speaks for Alice no more: Bob refuses it
     await laptopChat.send(bob.address, text('still me?'))
-    await waitFor(() => bobBox.errors.some(err => err instanceof VerificationError), 'Bob to refuse the removed device')
+    await waitFor(() => bobBox.errors.some(err => err instanceof VerificationError), 'Bob to refuse the removed device', DEADLINE)
     assert.deepEqual(bobBox.messages, [])
   })
 

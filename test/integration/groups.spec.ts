@@ -6,6 +6,9 @@ import { startRing, stopAll } from '../helpers/ring.js'
 import { waitFor } from '../helpers/wait-for.js'
 import type { ChatClient, ChatMessage, ChordNode, GroupInfo, Identity } from '../../src/index.js'
 
+/** ms a step may take on a loaded machine before the test fails */
+const DEADLINE = 60_000
+
 const text = (s: string): Uint8Array => new TextEncoder().encode(s)
 const read = (m: ChatMessage): string => new TextDecoder().decode(m.plaintext)
 
@@ -52,7 +55,7 @@ describe('groups: every message sealed to each current member\'s devices', funct
 
   /** Wait until each of `who` holds the group at `version`, alike */
   async function agreed (who: Member[], id: string, version: number): Promise<GroupInfo[]> {
-    await waitFor(() => who.every(m => m.chat.groups.get(id)?.version === version), `${who.length} members to hold version ${version}`)
+    await waitFor(() => who.every(m => m.chat.groups.get(id)?.version === version), `${who.length} members to hold version ${version}`, DEADLINE)
     return who.map(m => m.chat.groups.get(id) as GroupInfo)
   }
 
@@ -76,9 +79,11 @@ describe('groups: every message sealed to each current member\'s devices', funct
       const sent = await member.chat.groups.send(id, text(`hello from ${i}`))
       assert.equal(sent.delivery.members, 4)
     }
-    await admin.chat.groups.send(id, text('end of round one'))
-    await waitFor(() => five.slice(1).every(m => inGroup(m, id).includes('end of round one')), 'everyone to get the last message')
-    await waitFor(() => five.every((m, i) => inGroup(m, id).length === (i === 0 ? 4 : 5)), 'everyone to get every message')
+    const last = await admin.chat.groups.send(id, text('end of round one'))
+    await waitFor(() => five.slice(1).every(m => inGroup(m, id).includes('end of round one')), 'everyone to get the last message', DEADLINE)
+    await waitFor(() => five.every((m, i) => inGroup(m, id).length === (i === 0 ? 4 : 5)), 'everyone to get every message', DEADLINE)
+    await waitFor(() => admin.chat.delivery(last.id)?.devicesDelivered === 4, 'the admin to count the last message delivered to 4 of 4', DEADLINE)
+    assert.equal(admin.chat.delivery(last.id)?.membersDelivered, 4)
     for (const [i, member] of five.entries()) {
       const expected = five.map((_, j) => `hello from ${j}`).filter((_, j) => j !== i)
       assert.deepEqual(inGroup(member, id).filter(t => t.startsWith('hello')).sort(), expected.sort(), `member ${i} got each message once`)
@@ -95,7 +100,7 @@ describe('groups: every message sealed to each current member\'s devices', funct
     const secret = 'after the removal'
     const sent = await four[1].chat.groups.send(id, text(secret))
     assert.ok(sent.envelopes.every(e => e.person !== removed.identity.address), 'nothing sealed to the removed member')
-    await waitFor(() => four.filter((_, i) => i !== 1).every(m => inGroup(m, id).includes(secret)), 'the four to get it')
+    await waitFor(() => four.filter((_, i) => i !== 1).every(m => inGroup(m, id).includes(secret)), 'the four to get it', DEADLINE)
 
     // with its old keys, the removed member opens no envelope anywhere on the ring
     const opened: string[] = []
@@ -114,8 +119,8 @@ describe('groups: every message sealed to each current member\'s devices', funct
     await agreed([...four, late], id, 3)
     assert.deepEqual(late.chat.groups.get(id)?.members, [...four, late].map(m => m.identity.address))
     await four[2].chat.groups.send(id, text('welcome'))
-    await waitFor(() => inGroup(late, id).includes('welcome'), 'the new member to get the welcome')
-    await waitFor(() => [0, 1, 3].every(i => inGroup(four[i], id).includes('welcome')), 'the others to get the welcome')
+    await waitFor(() => inGroup(late, id).includes('welcome'), 'the new member to get the welcome', DEADLINE)
+    await waitFor(() => [0, 1, 3].every(i => inGroup(four[i], id).includes('welcome')), 'the others to get the welcome', DEADLINE)
     assert.deepEqual(inGroup(late, id), ['welcome'], 'nothing from before it joined')
     assert.equal(removed.chat.groups.get(id)?.version, 2, 'the removed member hears of no later change')
     assert.ok(!inGroup(removed, id).includes('welcome'))
