@@ -51,7 +51,10 @@ export interface ChatMessage extends MailboxMessage {
 export interface ChatOptions {
   /** each message, direct or to a group, and each copy of one this person sent from another device */
   onMessage(message: ChatMessage): void | Promise<void>
-  /** how a message this device sent stands, each time a receipt comes */
+  /**
+   * how a message this device sent stands, each time a receipt changes it after its send resolved
+   * (receipts that came back sooner are counted in the send's result)
+   */
   onDelivery?(state: DeliveryState): void | Promise<void>
   /** a group's state changed (made, joined, renamed, members or admins changed, left) */
   onGroupChange?(group: GroupInfo): void | Promise<void>

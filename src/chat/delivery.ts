@@ -3,7 +3,8 @@
  * recipient) have come back with a receipt, counted per device and per person, "delivered to 7
  * of 9". Kept in the chat's store, so a page reloaded still counts the receipts that come later.
  */
-import { MAX_TRACKED_MESSAGES } from './constants.js'
+import { LRUCache } from 'lru-cache'
+import { MAX_EARLY_RECEIPTS, MAX_TRACKED_MESSAGES } from './constants.js'
 import type { ChatStore } from './chat-store.js'
 import type { EnvelopeOutcome } from '../mailbox/mailbox.js'
 import type { DeliveryReceipt } from '../mailbox/receipts.js'
@@ -57,6 +58,8 @@ export class DeliveryTracker {
   private readonly messages = new Map<string, TrackedMessage>()
   /** envelope id → message id */
   private readonly envelopes = new Map<string, string>()
+  /** envelope id → the device whose receipt came before the send resolved */
+  private readonly early = new LRUCache<string, string>({ max: MAX_EARLY_RECEIPTS })
 
   /**
    * @param prefix the store keys' prefix, so that one store holds several accounts
@@ -75,7 +78,15 @@ export class DeliveryTracker {
   async track (message: { id: string, group?: string, to?: string, sentAt: number }, outcomes: EnvelopeOutcome[]): Promise<DeliveryState> {
     const tracked: TrackedMessage = {
       ...message,
-      envelopes: outcomes.filter(outcome => outcome.person !== this.self).map(({ person, device, id }) => ({ person, device, id }))
+      envelopes: outcomes.filter(outcome => outcome.person !== this.self).map(({ person, device, id }) => ({
+        person,
+        device,
+        id,
+        delivered: id != null && device != null && this.early.get(id) === device ? true : undefined
+      }))
+    }
+    for (const envelope of tracked.envelopes) {
+      this.early.delete(envelope.id ?? '')
     }
     for (const forgotten of this.remember(tracked)) {
       await this.store.delete(this.key(forgotten))
@@ -84,11 +95,18 @@ export class DeliveryTracker {
     return stateOf(tracked)
   }
 
-  /** Count a receipt; resolves to the message's new state, or undefined for a receipt of nothing followed */
+  /**
+   * Count a receipt; resolves to the message's new state, or undefined for a receipt of nothing
+   * followed (yet: one for an envelope whose send has not resolved is counted when it has)
+   */
   async receipt (receipt: DeliveryReceipt): Promise<DeliveryState | undefined> {
     const message = this.messages.get(this.envelopes.get(receipt.id) ?? '')
-    const envelope = message?.envelopes.find(e => e.id === receipt.id && e.device === receipt.from)
-    if (message == null || envelope == null || envelope.delivered === true) {
+    if (message == null) {
+      this.early.set(receipt.id, receipt.from)
+      return undefined
+    }
+    const envelope = message.envelopes.find(e => e.id === receipt.id && e.device === receipt.from)
+    if (envelope == null || envelope.delivered === true) {
       return undefined
     }
     envelope.delivered = true
