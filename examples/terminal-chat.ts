@@ -1,13 +1,15 @@
 /**
  * The terminal chat on any ring: a client-mode node joined through `--bootstrap`, the user's
- * identity kept in a file (the same format the chat page exports and imports), contacts kept next
- * to it, and a readline prompt that incoming lines never break.
+ * identity kept in a file (the same format the chat page exports and imports), contacts, groups
+ * and delivery counts kept next to it, and a readline prompt that incoming lines never break.
+ * It runs the library's chat (`mailbox.chat`): messages reach every device of their recipient,
+ * and it lists this person's devices and links new ones.
  */
 import { readFile, rename, writeFile } from 'node:fs/promises'
 import { createInterface, clearLine, cursorTo } from 'node:readline'
 import { createChordNode, createIdentity, parseAddress } from '../src/index.js'
 import { identityFileText, openIdentity, parseIdentityFile, storeIdentity } from './shared/identity-vault.js'
-import type { DeliveryReceipt, SubscribeOptions, ChordNode, Identity, MailboxMessage, Subscription } from '../src/index.js'
+import type { ChatClient, ChatMessage, ChatStore, ChordNode, DeliveryState, GroupInfo, Identity } from '../src/index.js'
 
 /** Read the passphrase of a protected identity file from this environment variable */
 export const PASSPHRASE_VARIABLE = 'CHORD_CHAT_PASSPHRASE'
@@ -28,7 +30,14 @@ interface Contacts {
 const HELP = `commands:
   /add <name> <address>   add a contact (or rename one); an address starts with chord:
   /to <name>              talk to that contact: lines that are not commands go to them
+  /to #<group>            talk to that group
   /contacts               list contacts
+  /group <name> <contact>…  make a group of you and these contacts, and talk to it
+  /groups                 list your groups
+  /invite <contact>       add a contact to the group you talk to (admins)
+  /devices                list your devices
+  /link                   show a link for a new device; /yes or /no when it asks
+  /unlink <fingerprint>   remove a device (the first digits of its fingerprint)
   /me                     your address and fingerprint
   /quit                   leave (Ctrl-D too)`
 
@@ -37,7 +46,7 @@ export async function runTerminalChat (options: TerminalChatOptions): Promise<vo
   const { identity, created } = await loadOrCreateIdentity(options.identityFile)
   const contactsFile = `${options.identityFile}.contacts.json`
   const contacts: Contacts = await readJson(contactsFile) ?? {}
-  /** envelope id → contact name, for the receipts to come */
+  /** message id → contact or group name, for the receipts to come */
   const sent = new Map<string, string>()
   let current: string | undefined
 
@@ -59,37 +68,69 @@ export async function runTerminalChat (options: TerminalChatOptions): Promise<vo
 
   const node: ChordNode = await createChordNode({ bootstrap: options.bootstrap, clientMode: true })
   const nameOf = (address: string): string | undefined => Object.entries(contacts).find(([, a]) => a === address)?.[0]
-  const subscribeOptions: SubscribeOptions = {
+  const groupName = (group: GroupInfo): string => `#${group.name.replaceAll(/\s+/g, '-')}`
+  /** a link request waiting for /yes or /no */
+  let answerLink: ((yes: boolean) => void) | undefined
+  const chat: ChatClient = await node.mailbox.chat(identity, {
+    store: fileChatStore(`${options.identityFile}.chat.json`),
     onError: err => { say(`! ${(err as Error).message}`) },
-    onReceipt: (receipt: DeliveryReceipt) => {
-      const name = sent.get(receipt.id) ?? nameOf(receipt.from) ?? 'someone'
-      say(`  ✓✓ delivered to ${name} (${receipt.id.slice(0, 8)})`)
+    onDelivery: (state: DeliveryState) => { sayDelivered(sent.get(state.id) ?? 'someone', state) },
+    onGroupChange: (group: GroupInfo) => {
+      say(group.member ? `* group ${groupName(group)}: ${group.members.map(m => m === identity.address ? 'you' : nameOf(m) ?? m.slice(0, 14)).join(', ')}` : `* you are no longer in ${groupName(group)}`)
+    },
+    onMessage: async (message: ChatMessage) => {
+      let name = nameOf(message.from)
+      if (name == null && message.from !== identity.address) {
+        name = uniqueName(contacts, `new-${message.sender.fingerprint.slice(0, 4)}`)
+        contacts[name] = message.from
+        await saveJson(contactsFile, contacts)
+        say(`* ${name} (${message.sender.fingerprint}) wrote to you for the first time: /add <name> ${message.from} to name them`)
+      }
+      const time = new Date(message.sentAt).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })
+      const group = message.group == null ? undefined : chat.groups.get(message.group)
+      const where = group == null ? '' : ` in ${groupName(group)}`
+      const who = message.outgoing ? `you (another device)${message.to == null ? '' : ` to ${nameOf(message.to) ?? message.to}`}` : name
+      say(`[${time}] ${who}${where}: ${new TextDecoder().decode(message.plaintext)}`)
+      await chat.ack([message.id])
     }
-  }
-  const subscription: Subscription = await node.mailbox.subscribe(identity, async (message: MailboxMessage) => {
-    let name = nameOf(message.from)
-    if (name == null) {
-      name = uniqueName(contacts, `new-${message.sender.fingerprint.slice(0, 4)}`)
-      contacts[name] = message.from
-      await saveJson(contactsFile, contacts)
-      say(`* ${name} (${message.sender.fingerprint}) wrote to you for the first time: /add <name> ${message.from} to name them`)
-    }
-    const time = new Date(message.sentAt).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })
-    say(`[${time}] ${name}: ${new TextDecoder().decode(message.plaintext)}`)
-    await node.mailbox.ack(identity, [message.id])
-  }, subscribeOptions)
+  })
   output.write(`joined the ring as a client (${node.libp2p.getConnections().length} connections). /help lists the commands.\n`)
 
+  const sayDelivered = (name: string, state: DeliveryState): void => {
+    if (state.devicesDelivered > 0) {
+      say(`  ✓✓ delivered to ${name}: ${state.group == null ? '' : `${state.membersDelivered} of ${state.members} members, `}${state.devicesDelivered} of ${state.devices} devices`)
+    }
+  }
+
+  const groupNamed = (name: string): GroupInfo | undefined => chat.groups.list().find(group => groupName(group) === name)
+
   const send = async (name: string, text: string): Promise<void> => {
-    const address = contacts[name]
+    const plaintext = new TextEncoder().encode(text)
     say(`  … sending to ${name}`)
     try {
-      const { id, replicas } = await node.mailbox.send(identity, address, new TextEncoder().encode(text))
+      const group = groupNamed(name)
+      const { id, envelopes, delivery } = group != null ? await chat.groups.send(group.id, plaintext) : await chat.send(contacts[name], plaintext)
       sent.set(id, name)
-      say(`  ✓ stored for ${name} on ${replicas} replica${replicas === 1 ? '' : 's'} (${id.slice(0, 8)})`)
+      const stored = envelopes.filter(envelope => envelope.error == null && envelope.person !== identity.address)
+      const replicas = Math.min(...stored.map(envelope => envelope.replicas))
+      say(`  ✓ stored for ${name} on ${replicas} replica${replicas === 1 ? '' : 's'} (${id.slice(0, 8)}) · ${stored.length} device${stored.length === 1 ? '' : 's'}`)
+      // receipts that came back before the send resolved are counted in its result
+      sayDelivered(name, delivery)
     } catch (err) {
       say(`! not sent to ${name}: ${(err as Error).message}`)
     }
+  }
+
+  const link = async (): Promise<void> => {
+    const offer = await chat.devices.offerLink({
+      onRequest: async device => new Promise<boolean>(resolve => {
+        say(`* "${device.name}" asks to be your device; its fingerprint is ${device.fingerprint}. /yes to link it, /no to refuse`)
+        answerLink = resolve
+      })
+    })
+    say(`on the new device, link with:\n${offer.link}`)
+    offer.done.then(device => { say(`* "${device.name}" is linked`) }, err => { say(`! not linked: ${(err as Error).message}`) })
+      .finally(() => { answerLink = undefined })
   }
 
   const talkTo = (name: string): void => {
@@ -145,12 +186,76 @@ export async function runTerminalChat (options: TerminalChatOptions): Promise<vo
       }
       case '/to': {
         const [name] = args
+        if (name?.startsWith('#') === true) {
+          if (groupNamed(name) == null) {
+            say(`! no group named ${name}: /groups lists them`)
+            return true
+          }
+          talkTo(name)
+          say(`talking to ${name}`)
+          return true
+        }
         if (name == null || contacts[name] == null) {
           say(`! no contact named ${name ?? '(none)'}: /contacts lists them`)
           return true
         }
         talkTo(name)
         say(`talking to ${name}`)
+        return true
+      }
+      case '/groups': {
+        const groups = chat.groups.list().filter(group => group.member)
+        say(groups.length === 0 ? 'no groups yet: /group <name> <contact>…' : groups.map(group => `${groupName(group) === current ? '*' : ' '} ${groupName(group)}  ${group.members.length} members${group.admin ? ', you are an admin' : ''}`).join('\n'))
+        return true
+      }
+      case '/group': {
+        const [name, ...members] = args
+        const unknown = members.filter(member => contacts[member] == null)
+        if (name == null || members.length === 0 || unknown.length > 0) {
+          say(unknown.length > 0 ? `! no contact named ${unknown.join(', ')}` : 'usage: /group <name> <contact>…')
+          return true
+        }
+        const { group } = await chat.groups.create(name, members.map(member => contacts[member]))
+        talkTo(groupName(group))
+        say(`talking to ${groupName(group)}`)
+        return true
+      }
+      case '/invite': {
+        const group = current == null ? undefined : groupNamed(current)
+        const [member] = args
+        if (group == null || member == null || contacts[member] == null) {
+          say('usage: /invite <contact>, while talking to a group')
+          return true
+        }
+        await chat.groups.add(group.id, contacts[member])
+        return true
+      }
+      case '/devices': {
+        const devices = await chat.devices.list()
+        say(devices.map(device => `  ${device.name === '' ? (device.address === identity.address ? 'this terminal' : 'unnamed') : device.name}  ${device.fingerprint}`).join('\n'))
+        return true
+      }
+      case '/link':
+        await link()
+        return true
+      case '/yes':
+      case '/no':
+        if (answerLink == null) {
+          say('! no device is asking to be linked')
+          return true
+        }
+        answerLink(command === '/yes')
+        answerLink = undefined
+        return true
+      case '/unlink': {
+        const [prefix] = args
+        const device = (await chat.devices.list()).find(d => prefix != null && d.address !== identity.address && d.fingerprint.replaceAll(' ', '').startsWith(prefix.replaceAll(' ', '')))
+        if (device == null) {
+          say('usage: /unlink <the first digits of a device\'s fingerprint>, from /devices')
+          return true
+        }
+        await chat.devices.remove(device.address)
+        say(`removed ${device.name === '' ? device.fingerprint : device.name}: nothing is sealed to it any more`)
         return true
       }
       default:
@@ -176,7 +281,7 @@ export async function runTerminalChat (options: TerminalChatOptions): Promise<vo
   }
   terminal.close()
   output.write('leaving…\n')
-  await subscription.close()
+  await chat.close()
   await node.stop()
 }
 
@@ -198,6 +303,28 @@ async function loadOrCreateIdentity (file: string): Promise<{ identity: Identity
     throw new Error(`${file} is protected by a passphrase: set ${PASSPHRASE_VARIABLE}`)
   }
   return { identity: await openIdentity(stored, process.env[PASSPHRASE_VARIABLE]), created: false }
+}
+
+/** The chat's groups and delivery counts, in one JSON file written whole on each change */
+function fileChatStore (file: string): ChatStore {
+  let values: Record<string, string> | undefined
+  /** one write at a time: they share the temporary file */
+  let writing = Promise.resolve()
+  const loaded = async (): Promise<Record<string, string>> => {
+    values ??= await readJson<Record<string, string>>(file) ?? {}
+    return values
+  }
+  const change = async (edit: (all: Record<string, string>) => void): Promise<void> => {
+    edit(await loaded())
+    writing = writing.then(async () => saveJson(file, values))
+    await writing
+  }
+  return {
+    get: async key => (await loaded())[key],
+    set: async (key, value) => change(all => { all[key] = value }),
+    delete: async key => change(all => { delete all[key] }),
+    entries: async prefix => Object.entries(await loaded()).filter(([key]) => key.startsWith(prefix))
+  }
 }
 
 function uniqueName (contacts: Contacts, base: string): string {

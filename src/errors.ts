@@ -107,6 +107,11 @@ export class ForbiddenError extends ChordError {
   static name = 'ForbiddenError'
 }
 
+/** A device was not linked: the device holding the identity refused it, or the offer was cancelled */
+export class LinkRefusedError extends ChordError {
+  static name = 'LinkRefusedError'
+}
+
 /**
  * An Error for whatever was thrown. Some transports reject with non-Error values (an `Event`
  * when a socket fails); retry helpers and callers expect an Error.

@@ -32,13 +32,26 @@ export type { CheckResult, HealthChecks, HealthReport, HealthStatus } from './ob
 
 export { createIdentity, importIdentity, parseAddress, PublicKey } from './mailbox/crypto.js'
 export type { Identity } from './mailbox/crypto.js'
-export type { SendOptions, SendResult, SubscribeOptions } from './mailbox/mailbox.js'
+export type { EnvelopeOutcome, SendOptions, SendResult, SubscribeOptions } from './mailbox/mailbox.js'
 export type { DeliveryReceipt } from './mailbox/receipts.js'
 /** The largest plaintext one message may carry, bytes */
 export { MAX_PLAINTEXT_SIZE } from './mailbox/constants.js'
 export type { MailboxMessage, Subscription } from './mailbox/subscription.js'
 /** The mailbox's calls (send, subscribe, ack): what `node.mailbox` and `services.mailbox` are */
 export type { ChordMailbox as Mailbox } from './services/mailbox.js'
+
+// a person's chat across their devices, and groups (`mailbox.chat`, `mailbox.requestLink`)
+export { accountOf, linkedAccount } from './devices/account.js'
+export type { Account } from './devices/account.js'
+export type { DeviceInfo } from './devices/device-list.js'
+export type { LinkOffer, LinkOfferOptions, LinkRequestOptions, PendingLink } from './devices/linking.js'
+export { MAX_DEVICES } from './devices/constants.js'
+export type { ChatClient, ChatDevices, ChatGroups, ChatMessage, ChatOptions, ChatSendResult } from './chat/chat-client.js'
+export type { ChatStore } from './chat/chat-store.js'
+export { MemoryChatStore } from './chat/chat-store.js'
+export type { DeliveryState, RecipientDelivery } from './chat/delivery.js'
+export type { GroupChangeResult, GroupInfo } from './groups/groups.js'
+export { MAX_GROUP_MEMBERS } from './groups/constants.js'
 
 export {
   ChordError,
@@ -55,6 +68,7 @@ export {
   BootstrapFailedError,
   VerificationError,
   ForbiddenError,
+  LinkRefusedError,
   TooLargeError,
   StaleRecordError,
   UnsupportedRuntimeError

@@ -1,28 +1,37 @@
 /**
- * The chat itself: contacts, conversations and the composer, kept in IndexedDB and fed by the
- * page's connection to the ring. Everything another person controls (names, messages) reaches
+ * The chat itself: contacts, groups, conversations and the composer, kept in IndexedDB and fed by
+ * the page's connection to the ring. Everything another person controls (names, messages) reaches
  * the page as text, never as markup.
  */
 import { parseAddress } from '../../src/index.js'
 import {
-  addIncoming, conversation, deleteMessage, getContact, getMessage, keepEarlyReceipt, listContacts,
-  outgoingByEnvelope, putContact, putMessage, takeEarlyReceipt, unfinishedSends
+  addIncoming, conversation, deleteMessage, getContact, getMessage, listContacts,
+  outgoingByEnvelope, putContact, putMessage, unfinishedSends
 } from './chat-db.js'
 import { InvalidContactError, parseContactInput } from './contact-link.js'
 import { clearNotice, describeError, element, requireElement, showNotice } from './page.js'
 import type { ChatDb, ChatMessage, Contact, OutgoingState } from './chat-db.js'
 import type { ContactRef } from './contact-link.js'
-import type { DeliveryReceipt, Identity, MailboxMessage, SendResult } from '../../src/index.js'
+import type { ChatMessage as ReceivedMessage, ChatSendResult, DeliveryState, GroupInfo } from '../../src/index.js'
 
 export interface ChatTransport {
-  send(recipient: string, plaintext: Uint8Array): Promise<SendResult>
+  send(recipient: string, plaintext: Uint8Array): Promise<ChatSendResult>
+  sendToGroup(group: string, plaintext: Uint8Array): Promise<ChatSendResult>
+  createGroup(name: string, members: string[]): Promise<GroupInfo>
+  addToGroup(group: string, member: string): Promise<void>
+  renameGroup(group: string, name: string): Promise<void>
+  /** how a sent message stands now, by the id send resolved with */
+  delivery(id: string): DeliveryState | undefined
   ack(ids: string[]): Promise<void>
 }
+
+/** A group's conversation is kept as a contact with this address prefix and the group's id */
+const GROUP_PREFIX = 'group:'
 
 const STATE_MARKS: Record<OutgoingState, { mark: string, title: string }> = {
   sending: { mark: '…', title: 'sending' },
   stored: { mark: '✓', title: 'stored in the recipient\'s mailbox' },
-  delivered: { mark: '✓✓', title: 'delivered to the recipient\'s device' },
+  delivered: { mark: '✓✓', title: 'delivered to every device of the recipients' },
   failed: { mark: '!', title: 'not sent' }
 }
 
@@ -37,18 +46,22 @@ export class ChatApp {
   private readonly owner: string
   private openContact?: string
   private readonly rendered = new Map<string, HTMLLIElement>()
+  private readonly groups = new Map<string, GroupInfo>()
 
   private readonly app = requireElement('#app', HTMLElement)
   private readonly contactsList = requireElement('#contacts', HTMLUListElement)
+  private readonly groupsList = requireElement('#groups', HTMLUListElement)
+  private readonly groupAddForm = requireElement('#group-add-form', HTMLFormElement)
   private readonly messagesList = requireElement('#messages', HTMLOListElement)
   private readonly composer = requireElement('#composer', HTMLFormElement)
   private readonly input = requireElement('#message-input', HTMLTextAreaElement)
   private readonly header = requireElement('#conversation-header', HTMLElement)
   private readonly peerName = requireElement('#peer-name', HTMLInputElement)
 
-  constructor (db: ChatDb, me: Identity, transport: ChatTransport) {
+  /** @param owner the address the page's conversations are kept under (the page's identity) */
+  constructor (db: ChatDb, owner: string, transport: ChatTransport) {
     this.db = db
-    this.owner = me.address
+    this.owner = owner
     this.transport = transport
   }
 
@@ -87,6 +100,27 @@ export class ChatApp {
         void this.sendText()
       }
     })
+    const groupForm = requireElement('#new-group-form', HTMLFormElement)
+    groupForm.addEventListener('submit', event => {
+      event.preventDefault()
+      const name = requireElement('#group-name', HTMLInputElement)
+      const members = requireElement('#group-members', HTMLInputElement)
+      this.transport.createGroup(name.value, members.value.split(/[\s,]+/).filter(address => address !== '')).then(async group => {
+        name.value = ''
+        members.value = ''
+        await this.groupChanged(group)
+        await this.openConversation(GROUP_PREFIX + group.id)
+      }, err => { showNotice(describeError(err)) })
+    })
+    this.groupAddForm.addEventListener('submit', event => {
+      event.preventDefault()
+      const input = requireElement('#group-add-address', HTMLInputElement)
+      const group = this.openGroup()
+      if (group == null) {
+        return
+      }
+      this.transport.addToGroup(group.id, input.value.trim()).then(() => { input.value = '' }, err => { showNotice(describeError(err)) })
+    })
     requireElement('#back', HTMLButtonElement).addEventListener('click', () => { this.closeConversation() })
     this.peerName.addEventListener('change', () => { void this.renameOpenContact(this.peerName.value) })
 
@@ -116,25 +150,33 @@ export class ChatApp {
     return true
   }
 
-  /** A message from the mailbox: stored (once), shown, then acknowledged */
-  async receive (message: MailboxMessage): Promise<void> {
-    let contact = await getContact(this.db, this.owner, message.from)
+  /**
+   * A message from the chat: stored (once), shown, then acknowledged. It may be to a group, or a
+   * copy of one this person sent from another device.
+   */
+  async receive (message: ReceivedMessage): Promise<void> {
+    const address = message.group != null ? GROUP_PREFIX + message.group : message.outgoing ? (message.to ?? message.from) : message.from
+    let contact = await getContact(this.db, this.owner, address)
     if (contact == null) {
-      contact = { owner: this.owner, address: message.from, name: UNKNOWN_CONTACT_NAME, fingerprint: message.sender.fingerprint, addedAt: Date.now(), unknown: true, lastAt: 0, unread: 0 }
+      contact = message.group != null || message.outgoing
+        ? { owner: this.owner, address, name: message.group != null ? 'Group' : shortName(address), fingerprint: message.group != null ? '' : fingerprintOf(address), addedAt: Date.now(), unknown: false, lastAt: 0, unread: 0 }
+        : { owner: this.owner, address, name: UNKNOWN_CONTACT_NAME, fingerprint: message.sender.fingerprint, addedAt: Date.now(), unknown: true, lastAt: 0, unread: 0 }
     }
     const stored: ChatMessage = {
       key: message.id,
       owner: this.owner,
-      contact: message.from,
-      direction: 'in',
+      contact: address,
+      direction: message.outgoing ? 'out' : 'in',
       text: new TextDecoder().decode(message.plaintext),
-      at: message.sentAt
+      at: message.sentAt,
+      ...(message.outgoing ? { state: 'stored' as const, progress: 'sent from your other device' } : {}),
+      ...(message.group != null && !message.outgoing ? { author: message.from } : {})
     }
     const isNew = await addIncoming(this.db, stored)
     if (isNew) {
-      const reading = this.openContact === message.from && document.visibilityState === 'visible'
-      await putContact(this.db, { ...contact, lastAt: Math.max(contact.lastAt, Date.now()), unread: reading ? 0 : contact.unread + 1 })
-      if (this.openContact === message.from) {
+      const reading = this.openContact === address && document.visibilityState === 'visible'
+      await putContact(this.db, { ...contact, lastAt: Math.max(contact.lastAt, Date.now()), unread: reading || message.outgoing ? contact.unread : contact.unread + 1 })
+      if (this.openContact === address) {
         this.renderMessage(stored)
       }
       await this.renderContacts()
@@ -143,18 +185,26 @@ export class ChatApp {
     this.transport.ack([message.id]).catch(() => {})
   }
 
-  /** A receipt from a recipient: the message it names is delivered */
-  async receipt (receipt: DeliveryReceipt): Promise<void> {
-    const message = await outgoingByEnvelope(this.db, receipt.id)
-    if (message == null) {
-      // send() has not resolved yet, so the id is not stored: the receipt waits for it
-      await keepEarlyReceipt(this.db, receipt)
-      return
+  /** How a message this page sent stands: delivered once every device of every recipient has it */
+  async delivery (state: DeliveryState): Promise<void> {
+    const message = await outgoingByEnvelope(this.db, state.id)
+    if (message != null) {
+      await this.updateMessage(withDelivery(message, state))
     }
-    if (message.contact !== receipt.from) {
-      return
+    // else send() has not resolved yet: deliver() reads the state once it has
+  }
+
+  /** A group was made, joined or changed: its conversation is kept as a contact */
+  async groupChanged (group: GroupInfo): Promise<void> {
+    this.groups.set(group.id, group)
+    const address = GROUP_PREFIX + group.id
+    const known = await getContact(this.db, this.owner, address)
+    const fingerprint = group.member ? `${group.members.length} members` : 'you are no longer a member'
+    await putContact(this.db, { owner: this.owner, address, name: group.name, fingerprint, addedAt: known?.addedAt ?? Date.now(), unknown: false, lastAt: known?.lastAt ?? Date.now(), unread: known?.unread ?? 0 })
+    if (this.openContact === address) {
+      this.showHeader(await getContact(this.db, this.owner, address))
     }
-    await this.updateMessage({ ...message, state: 'delivered' })
+    await this.renderContacts()
   }
 
   private async sendText (): Promise<void> {
@@ -180,9 +230,12 @@ export class ChatApp {
   }
 
   private async deliver (message: ChatMessage): Promise<void> {
-    let result: SendResult
+    let result: ChatSendResult
     try {
-      result = await this.transport.send(message.contact, new TextEncoder().encode(message.text))
+      const plaintext = new TextEncoder().encode(message.text)
+      result = message.contact.startsWith(GROUP_PREFIX)
+        ? await this.transport.sendToGroup(message.contact.slice(GROUP_PREFIX.length), plaintext)
+        : await this.transport.send(message.contact, plaintext)
     } catch (err) {
       if ((err as Error).name === 'InvalidOptionsError') {
         // the message itself is refused (too long): it goes back to the composer, nothing is lost
@@ -198,9 +251,8 @@ export class ChatApp {
       await this.updateMessage({ ...message, state: 'failed', error: describeError(err) })
       return
     }
-    const early = await takeEarlyReceipt(this.db, result.id)
-    const delivered = early != null && early.from === message.contact
-    await this.updateMessage({ ...message, envelopeId: result.id, state: delivered ? 'delivered' : 'stored', error: undefined })
+    // receipts that came before send() resolved are counted in the state read now
+    await this.updateMessage(withDelivery({ ...message, envelopeId: result.id, error: undefined }, this.transport.delivery(result.id) ?? result.delivery))
   }
 
   private async retry (key: string): Promise<void> {
@@ -242,8 +294,7 @@ export class ChatApp {
     this.composer.hidden = false
     this.messagesList.hidden = false
     requireElement('#no-conversation', HTMLElement).hidden = true
-    this.peerName.value = contact.name
-    requireElement('#peer-fingerprint', HTMLElement).textContent = contact.fingerprint
+    this.showHeader(contact)
     this.messagesList.replaceChildren()
     this.rendered.clear()
     for (const message of await conversation(this.db, this.owner, address)) {
@@ -251,6 +302,24 @@ export class ChatApp {
     }
     await this.renderContacts()
     this.input.focus()
+  }
+
+  private showHeader (contact: Contact | undefined): void {
+    if (contact == null) {
+      return
+    }
+    this.peerName.value = contact.name
+    const group = this.openGroup()
+    requireElement('#peer-fingerprint', HTMLElement).textContent = group == null
+      ? contact.fingerprint
+      : `${contact.fingerprint}: ${group.members.map(member => member === this.owner ? 'you' : shortName(member)).join(', ')}`
+    this.peerName.readOnly = group != null && !group.admin
+    this.groupAddForm.hidden = group?.admin !== true
+  }
+
+  /** The group whose conversation is open */
+  private openGroup (): GroupInfo | undefined {
+    return this.openContact?.startsWith(GROUP_PREFIX) === true ? this.groups.get(this.openContact.slice(GROUP_PREFIX.length)) : undefined
   }
 
   private closeConversation (): void {
@@ -263,6 +332,11 @@ export class ChatApp {
     const address = this.openContact
     const trimmed = name.trim()
     if (address == null || trimmed === '') {
+      return
+    }
+    const group = this.openGroup()
+    if (group != null) {
+      this.transport.renameGroup(group.id, trimmed).catch(err => { showNotice(describeError(err)) })
       return
     }
     const contact = await getContact(this.db, this.owner, address)
@@ -281,21 +355,26 @@ export class ChatApp {
   }
 
   private async renderContacts (): Promise<void> {
-    const contacts = await listContacts(this.db, this.owner)
-    if (contacts.length === 0) {
-      this.contactsList.replaceChildren(element('li', { class: 'empty' }, 'No contacts yet. Paste someone\'s address or open their contact link.'))
-      return
-    }
-    this.contactsList.replaceChildren(...contacts.map(contact => {
-      const button = element('button', { type: 'button', class: 'contact', 'data-contact': contact.address, 'aria-current': String(contact.address === this.openContact) },
-        element('span', { class: 'avatar', style: `background:${colourOf(contact.address)}` }, initialOf(contact.name)),
-        element('span', { class: 'name' }, contact.name, ...(contact.unknown ? [element('span', { class: 'tag' }, 'new')] : [])),
-        element('span', { class: 'fingerprint' }, contact.fingerprint),
-        ...(contact.unread > 0 && contact.address !== this.openContact ? [element('span', { class: 'badge' }, String(contact.unread))] : [])
-      )
-      button.addEventListener('click', () => { void this.openConversation(contact.address) })
-      return element('li', {}, button)
-    }))
+    const all = await listContacts(this.db, this.owner)
+    const contacts = all.filter(contact => !contact.address.startsWith(GROUP_PREFIX))
+    const groups = all.filter(contact => contact.address.startsWith(GROUP_PREFIX))
+    this.contactsList.replaceChildren(...(contacts.length === 0
+      ? [element('li', { class: 'empty' }, 'No contacts yet. Paste someone\'s address or open their contact link.')]
+      : contacts.map(contact => this.contactItem(contact))))
+    this.groupsList.replaceChildren(...(groups.length === 0
+      ? [element('li', { class: 'empty' }, 'No groups yet.')]
+      : groups.map(contact => this.contactItem(contact))))
+  }
+
+  private contactItem (contact: Contact): HTMLLIElement {
+    const button = element('button', { type: 'button', class: 'contact', 'data-contact': contact.address, 'aria-current': String(contact.address === this.openContact) },
+      element('span', { class: 'avatar', style: `background:${colourOf(contact.address)}` }, initialOf(contact.name)),
+      element('span', { class: 'name' }, contact.name, ...(contact.unknown ? [element('span', { class: 'tag' }, 'new')] : [])),
+      element('span', { class: 'fingerprint' }, contact.fingerprint),
+      ...(contact.unread > 0 && contact.address !== this.openContact ? [element('span', { class: 'badge' }, String(contact.unread))] : [])
+    )
+    button.addEventListener('click', () => { void this.openConversation(contact.address) })
+    return element('li', {}, button)
   }
 
   private renderMessage (message: ChatMessage): void {
@@ -319,15 +398,26 @@ export class ChatApp {
     if (message.direction === 'out' && message.state != null) {
       attributes['data-state'] = message.state
       const { mark, title } = STATE_MARKS[message.state]
-      footer.append(element('span', { class: 'state', title: message.error == null ? title : `${title}: ${message.error}` }, mark))
+      const detail = message.error ?? message.progress
+      footer.append(element('span', { class: 'state', title: detail == null ? title : `${title}: ${detail}` }, mark))
       if (message.state === 'failed') {
         const retry = element('button', { type: 'button', class: 'retry' }, 'Retry')
         retry.addEventListener('click', () => { void this.retry(message.key) })
         footer.append(retry)
       }
     }
-    return element('li', attributes, element('p', { class: 'text' }, message.text), footer)
+    const author = message.author == null ? [] : [element('span', { class: 'author' }, shortName(message.author))]
+    return element('li', attributes, ...author, element('p', { class: 'text' }, message.text), footer)
   }
+}
+
+/** A sent message with its delivery: delivered once every recipient device has it */
+function withDelivery (message: ChatMessage, state: DeliveryState): ChatMessage {
+  const delivered = state.devices > 0 && state.devicesDelivered === state.devices
+  const progress = state.group == null
+    ? `delivered to ${state.devicesDelivered} of ${state.devices} devices`
+    : `delivered to ${state.membersDelivered} of ${state.members} members (${state.devicesDelivered} of ${state.devices} devices)`
+  return { ...message, state: delivered ? 'delivered' : 'stored', progress }
 }
 
 /** Contacts are only ever added from addresses that parsed (parseContactInput checked this one) */

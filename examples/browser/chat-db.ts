@@ -1,5 +1,6 @@
 /**
- * The chat's IndexedDB database: identities, contacts, messages and early receipts.
+ * The chat's IndexedDB database: identities, contacts, messages, and settings (the library chat's
+ * groups and delivery counts among them).
  *
  * Contacts and messages belong to the identity that holds them (`owner`, an address), so
  * importing another identity keeps the first one's conversations; every identity ever used on
@@ -7,6 +8,7 @@
  */
 import { openDB } from 'idb'
 import type { StoredIdentity } from '../shared/identity-vault.js'
+import type { ChatStore } from '../../src/index.js'
 import type { DBSchema, IDBPDatabase } from 'idb'
 
 export const CHAT_DB_NAME = 'libp2p-chord-chat'
@@ -43,8 +45,12 @@ export interface ChatMessage {
   at: number
   /** outgoing only */
   state?: OutgoingState
-  /** outgoing only: the id send() returned, which receipts name */
+  /** outgoing only: the id send() returned, which delivery states name */
   envelopeId?: string
+  /** outgoing only: how far it got, "delivered to 2 of 3 devices" */
+  progress?: string
+  /** incoming group messages: who wrote it (an address) */
+  author?: string
   /** outgoing only: why it failed */
   error?: string
 }
@@ -65,6 +71,7 @@ interface ChatSchema extends DBSchema {
     value: ChatMessage
     indexes: { conversation: [string, string, number], envelope: string, state: string }
   }
+  /** receipts that came before send() resolved, from before the library counted delivery; unused, kept in the schema of version 1 */
   receipts: { key: string, value: EarlyReceipt }
 }
 
@@ -162,18 +169,22 @@ export async function unfinishedSends (db: ChatDb, owner: string): Promise<ChatM
   return sending.filter(m => m.owner === owner)
 }
 
-/* ---- receipts that came early ---- */
+/* ---- the library chat's own store ---- */
 
-export async function keepEarlyReceipt (db: ChatDb, receipt: EarlyReceipt): Promise<void> {
-  await db.put('receipts', receipt)
-}
+/** Where the library's chat keeps groups and delivery counts: the settings store, under this prefix */
+const CHAT_STORE_PREFIX = 'chat-store:'
 
-export async function takeEarlyReceipt (db: ChatDb, id: string): Promise<EarlyReceipt | undefined> {
-  const tx = db.transaction('receipts', 'readwrite')
-  const receipt = await tx.store.get(id)
-  if (receipt != null) {
-    await tx.store.delete(id)
+/** The library chat's store (its groups, the delivery of sent messages) in this database */
+export function chatStoreIn (db: ChatDb): ChatStore {
+  return {
+    get: async key => db.get('settings', CHAT_STORE_PREFIX + key),
+    set: async (key, value) => { await db.put('settings', value, CHAT_STORE_PREFIX + key) },
+    delete: async key => { await db.delete('settings', CHAT_STORE_PREFIX + key) },
+    entries: async prefix => {
+      const from = CHAT_STORE_PREFIX + prefix
+      const range = IDBKeyRange.bound(from, `${from}\uffff`)
+      const [keys, values] = await Promise.all([db.getAllKeys('settings', range), db.getAll('settings', range)])
+      return keys.map((key, i): [string, string] => [String(key).slice(CHAT_STORE_PREFIX.length), values[i]])
+    }
   }
-  await tx.done
-  return receipt
 }

@@ -1,5 +1,5 @@
 /**
- * The page's link to the ring: a client-mode node, the user's mailbox subscription on it, and a
+ * The page's link to the ring: a client-mode node, the user's chat (its device's mailbox) on it, and a
  * watchdog that starts both again when the node has lost the ring.
  *
  * The library already moves a subscription when the node holding it fails, and a client's
@@ -9,7 +9,7 @@
  * it learnt after it joined.
  */
 import { browserConnectionGater, createChordNode } from '../../src/index.js'
-import type { SubscribeOptions, DeliveryReceipt, ChordNode, Identity, MailboxMessage, SendResult, Subscription } from '../../src/index.js'
+import type { Account, LinkRequestOptions, PendingLink, ChatClient, ChatMessage, ChatSendResult, ChatStore, ChordNode, DeliveryState, GroupInfo, Identity } from '../../src/index.js'
 
 /** ms between two checks that the node still has the ring */
 export const HEALTH_CHECK_INTERVAL = 1000
@@ -31,13 +31,17 @@ export type ConnectionState = 'starting' | 'joined' | 'reconnecting' | 'stopped'
 
 export interface ChatConnectionInit {
   bootstrap: string[]
-  identity: Identity
+  /** the identity, or a linked device's account */
+  account: Identity | Account
+  /** where the chat keeps its groups and delivery counts */
+  store: ChatStore
   /** let the node dial loopback `/ws` (a page served from this machine) */
   allowLoopback: boolean
   /** IndexedDB name of the node's own database (its PeerId and peer cache) */
   dataDir: string
-  onMessage(message: MailboxMessage): Promise<void>
-  onReceipt(receipt: DeliveryReceipt): void
+  onMessage(message: ChatMessage): Promise<void>
+  onDelivery(state: DeliveryState): void
+  onGroupChange(group: GroupInfo): void
   onState(state: ConnectionState, detail: string): void
   onError(err: unknown): void
 }
@@ -50,7 +54,7 @@ export class NotConnectedError extends Error {
 
 export class ChatConnection {
   private readonly init: ChatConnectionInit
-  private current?: { node: ChordNode, subscription: Subscription }
+  private currentParts?: { node: ChordNode, chat: ChatClient }
   private state: ConnectionState = 'starting'
   private watchdog?: ReturnType<typeof setInterval>
   private unhealthySince?: number
@@ -63,7 +67,12 @@ export class ChatConnection {
   }
 
   get node (): ChordNode | undefined {
-    return this.current?.node
+    return this.currentParts?.node
+  }
+
+  /** The chat on the node joined, if the page is joined */
+  get joinedChat (): ChatClient | undefined {
+    return this.currentParts?.chat
   }
 
   /** Join and subscribe; keeps trying (with backoff) until it has, or until stop() */
@@ -79,17 +88,37 @@ export class ChatConnection {
     await this.disconnect()
   }
 
-  /** Send `plaintext` to `recipient`, waiting (a while) for the ring if the page is reconnecting */
-  async send (recipient: string, plaintext: Uint8Array): Promise<SendResult> {
-    const node = await this.joinedNode(SEND_WAIT_FOR_RING)
-    return node.mailbox.send(this.init.identity, recipient, plaintext)
+  /** The chat on the node joined, waiting (a while) for the ring if the page is reconnecting */
+  async chat (): Promise<ChatClient> {
+    await this.joinedNode(SEND_WAIT_FOR_RING)
+    const chat = this.currentParts?.chat
+    if (chat == null) {
+      throw new NotConnectedError('not connected to the ring')
+    }
+    return chat
   }
 
-  /** Delete received messages from the mailbox's replicas */
+  /**
+   * Ask, from this page's keys, to be linked to the person of a link offer. The page's own chat
+   * closes first: what the person's device sends after the grant (its groups) is for the linked
+   * chat the page opens next, and the chat of the page's own identity would refuse it.
+   */
+  async requestLink (link: string, options: LinkRequestOptions): Promise<PendingLink> {
+    const node = await this.joinedNode(SEND_WAIT_FOR_RING)
+    await this.currentParts?.chat.close()
+    return node.mailbox.requestLink(link, options)
+  }
+
+  /** Send `plaintext` to every device of `recipient` */
+  async send (recipient: string, plaintext: Uint8Array): Promise<ChatSendResult> {
+    return (await this.chat()).send(recipient, plaintext)
+  }
+
+  /** Delete received messages from this device's mailbox replicas */
   async ack (ids: string[]): Promise<void> {
-    const node = this.current?.node
-    if (node != null && this.state === 'joined') {
-      await node.mailbox.ack(this.init.identity, ids)
+    const chat = this.currentParts?.chat
+    if (chat != null && this.state === 'joined') {
+      await chat.ack(ids)
     }
   }
 
@@ -122,18 +151,20 @@ export class ChatConnection {
       await node.stop()
       return
     }
-    let subscription: Subscription
+    let chat: ChatClient
     try {
-      const options: SubscribeOptions = {
-        onError: err => { this.init.onError(err) },
-        onReceipt: receipt => { this.init.onReceipt(receipt) }
-      }
-      subscription = await node.mailbox.subscribe(this.init.identity, async message => this.init.onMessage(message), options)
+      chat = await node.mailbox.chat(this.init.account, {
+        store: this.init.store,
+        onMessage: async message => this.init.onMessage(message),
+        onDelivery: state => { this.init.onDelivery(state) },
+        onGroupChange: group => { this.init.onGroupChange(group) },
+        onError: err => { this.init.onError(err) }
+      })
     } catch (err) {
       await node.stop().catch(() => {})
       throw err
     }
-    this.current = { node, subscription }
+    this.currentParts = { node, chat }
     this.unhealthySince = undefined
     this.shownConnections = node.libp2p.getConnections().length
     this.setState('joined', connectedText(this.shownConnections))
@@ -141,7 +172,7 @@ export class ChatConnection {
   }
 
   private check (): void {
-    const node = this.current?.node
+    const node = this.currentParts?.node
     if (node == null || this.reconnecting != null) {
       return
     }
@@ -170,16 +201,16 @@ export class ChatConnection {
   }
 
   private async disconnect (): Promise<void> {
-    const current = this.current
-    this.current = undefined
-    await current?.subscription.close().catch(err => { this.init.onError(err) })
+    const current = this.currentParts
+    this.currentParts = undefined
+    await current?.chat.close().catch(err => { this.init.onError(err) })
     await current?.node.stop().catch(err => { this.init.onError(err) })
   }
 
   private async joinedNode (timeoutMs: number): Promise<ChordNode> {
     const deadline = Date.now() + timeoutMs
     while (true) {
-      const node = this.current?.node
+      const node = this.currentParts?.node
       if (this.state === 'joined' && node != null) {
         return node
       }

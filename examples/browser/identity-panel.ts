@@ -18,6 +18,8 @@ export interface IdentityPanelInit {
   db: ChatDb
   identity: Identity
   stored: StoredIdentity
+  /** on a linked device: the person it speaks for, whose address others write to */
+  person?: { address: string, fingerprint: string }
   /** the page's URL, whose bootstrap list goes into my contact link */
   page: URL
   /** another identity became the current one: the page starts again with it */
@@ -26,9 +28,10 @@ export interface IdentityPanelInit {
 
 export async function mountIdentityPanel (init: IdentityPanelInit): Promise<void> {
   const { db, identity } = init
+  const me = init.person ?? identity
   let stored = init.stored
-  requireElement('#my-address', HTMLElement).textContent = identity.address
-  requireElement('#my-fingerprint', HTMLElement).textContent = identity.fingerprint
+  requireElement('#my-address', HTMLElement).textContent = me.address
+  requireElement('#my-fingerprint', HTMLElement).textContent = me.fingerprint
 
   const nameSetting = `link-name:${identity.address}`
   const nameInput = requireElement('#my-name', HTMLInputElement)
@@ -36,7 +39,7 @@ export async function mountIdentityPanel (init: IdentityPanelInit): Promise<void
   const link = requireElement('#my-link', HTMLAnchorElement)
   const qr = requireElement('#my-qr', HTMLElement)
   const showLink = async (): Promise<void> => {
-    const href = contactLink(init.page, identity.address, nameInput.value)
+    const href = contactLink(init.page, me.address, nameInput.value)
     link.href = href
     // the generator's own SVG markup; the link text it encodes is ours
     qr.innerHTML = await QRCode.toString(href, { type: 'svg', errorCorrectionLevel: 'M', margin: 1, color: { dark: '#1d2129', light: '#ffffff' } })
@@ -47,7 +50,7 @@ export async function mountIdentityPanel (init: IdentityPanelInit): Promise<void
     void setSetting(db, nameSetting, nameInput.value.trim()).then(showLink)
   })
 
-  requireElement('#copy-address', HTMLButtonElement).addEventListener('click', () => { copy(identity.address, 'Your address is copied.') })
+  requireElement('#copy-address', HTMLButtonElement).addEventListener('click', () => { copy(me.address, 'Your address is copied.') })
   requireElement('#copy-link', HTMLButtonElement).addEventListener('click', () => { copy(link.href, 'Your contact link is copied.') })
   // on a desktop the panel is open; on a phone the conversation list comes first
   requireElement('#me', HTMLDetailsElement).open = matchMedia('(min-width: 721px)').matches

@@ -4,19 +4,20 @@
  * unlocked with its passphrase when it has one), and runs the chat on the user's mailbox.
  * `#contact=<address>&name=<name>` in the URL (a contact link) adds that contact.
  */
-import { createIdentity } from '../../src/index.js'
+import { createIdentity, linkedAccount } from '../../src/index.js'
 import { WrongPassphraseError, openIdentity, storeIdentity } from '../shared/identity-vault.js'
 import { ChatApp } from './chat-app.js'
-import { currentIdentity, openChatDb, saveIdentity } from './chat-db.js'
+import { chatStoreIn, currentIdentity, getSetting, openChatDb, saveIdentity } from './chat-db.js'
 import { ChatConnection } from './connection.js'
 import { InvalidContactError, contactInFragment } from './contact-link.js'
+import { linkedSetting, mountDevicesPanel } from './devices-panel.js'
 import { mountIdentityPanel } from './identity-panel.js'
 import { describeError, requireElement, showNotice } from './page.js'
 import { mountRecordsPanel } from './records-panel.js'
 import type { ChatDb } from './chat-db.js'
 import type { ConnectionState } from './connection.js'
 import type { StoredIdentity } from '../shared/identity-vault.js'
-import type { Identity } from '../../src/index.js'
+import type { ChatClient, Identity } from '../../src/index.js'
 
 type PageState = ConnectionState | 'locked' | 'failed'
 
@@ -88,21 +89,44 @@ async function main (): Promise<void> {
   const bootstrap = page.searchParams.getAll('bootstrap')
   const db = await openChatDb()
   const { identity, stored } = await loadIdentity(db)
+  // a page linked to an identity another device holds speaks for that person with its own keys
+  const linkedTo = await getSetting(db, linkedSetting(identity))
+  const account = linkedTo == null ? identity : linkedAccount(linkedTo, identity)
 
   // the app's sends go through the connection made below, once the page knows a ring to join
   // eslint-disable-next-line prefer-const
   let connection: ChatConnection | undefined
-  const app = new ChatApp(db, identity, {
-    send: async (recipient, plaintext) => {
-      if (connection == null) {
-        throw new Error('this page has no ring to send through')
-      }
-      return connection.send(recipient, plaintext)
-    },
+  const chat = async (): Promise<ChatClient> => {
+    if (connection == null) {
+      throw new Error('this page has no ring to send through')
+    }
+    return connection.chat()
+  }
+  const app = new ChatApp(db, identity.address, {
+    send: async (recipient, plaintext) => (await chat()).send(recipient, plaintext),
+    sendToGroup: async (group, plaintext) => (await chat()).groups.send(group, plaintext),
+    createGroup: async (name, members) => (await (await chat()).groups.create(name, members)).group,
+    addToGroup: async (group, member) => { await (await chat()).groups.add(group, member) },
+    renameGroup: async (group, name) => { await (await chat()).groups.rename(group, name) },
+    delivery: id => connection?.joinedChat?.delivery(id),
     ack: async ids => connection?.ack(ids)
   })
   requireElement('#app', HTMLElement).hidden = false
-  await mountIdentityPanel({ db, identity, stored, page, onSwitched: () => { location.replace(page.pathname + page.search) } })
+  const person = linkedTo == null ? undefined : { address: account.address, fingerprint: account.fingerprint }
+  await mountIdentityPanel({ db, identity, stored, person, page, onSwitched: () => { location.replace(page.pathname + page.search) } })
+  const devices = mountDevicesPanel({
+    db,
+    identity,
+    linkedTo,
+    chat,
+    requestLink: async (link, options) => {
+      if (connection == null) {
+        throw new Error('this page has no ring to link through')
+      }
+      return connection.requestLink(link, options)
+    },
+    onLinked: () => { location.replace(page.pathname + page.search) }
+  })
   await app.mount()
 
   // a contact link: add the contact it names, then take it out of the address bar; a link pasted
@@ -129,11 +153,13 @@ async function main (): Promise<void> {
   }
   connection = new ChatConnection({
     bootstrap,
-    identity,
+    account,
+    store: chatStoreIn(db),
     allowLoopback: servedFromLoopback(),
     dataDir: NODE_DATA_DIR,
     onMessage: async message => app.receive(message),
-    onReceipt: receipt => { app.receipt(receipt).catch(err => { console.error('receipt not recorded', err) }) },
+    onDelivery: state => { app.delivery(state).catch(err => { console.error('delivery not recorded', err) }) },
+    onGroupChange: group => { app.groupChanged(group).catch(err => { console.error('group not recorded', err) }) },
     onState: (state, detail) => {
       showState(state, detail)
       const node = connection?.node
@@ -150,6 +176,7 @@ async function main (): Promise<void> {
   addEventListener('pagehide', () => { void running.stop() })
   mountRecordsPanel(() => running.node, requireElement('#records', HTMLElement))
   await running.start()
+  await devices.refresh().catch(err => { console.warn(describeError(err)) })
 }
 
 // whatever escapes is shown as one line, never as a stack trace

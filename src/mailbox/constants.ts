@@ -122,10 +122,17 @@ export const USER_SIGNATURE_LABEL = 'libp2p-chord/user-signature/v1'
 export const MESSAGE_SIGNATURE_LABEL = 'libp2p-chord/envelope-signature/v1'
 /** Signs a delivery receipt: a different label, so no message signature can pass for a receipt's */
 export const RECEIPT_SIGNATURE_LABEL = 'libp2p-chord/receipt-signature/v1'
+/** Signs a frame of the devices and groups layer: no message or receipt signature passes for one */
+export const FRAME_SIGNATURE_LABEL = 'libp2p-chord/frame-signature/v1'
 /** HKDF info for an envelope's AEAD key and nonce */
 export const ENVELOPE_KEY_LABEL = 'libp2p-chord/envelope-key/v1'
 /** The hash a proof-of-work stamp is checked with, bound to one envelope in one mailbox */
 export const STAMP_LABEL = 'libp2p-chord/envelope-stamp/v1'
+
+/* ---- frames ---- */
+
+/** A group's id: 16 random bytes, so that two groups never share one (2^64 groups before a collision is likely) */
+export const GROUP_ID_LENGTH = 16
 
 /* ---- accepting envelopes ---- */
 

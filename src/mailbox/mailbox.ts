@@ -45,10 +45,28 @@ export interface SendOptions {
 }
 
 export interface SendResult {
-  /** hex id of the envelope, as the recipient will see it */
+  /**
+   * hex id of the envelope, as the recipient will see it; sent to a person with several devices,
+   * the envelope of the first device that stored it (`envelopes` has each one's)
+   */
   id: string
   /** replicas that stored it durably */
   replicas: number
+  /** sent to a person: how each envelope fared, one per device of the recipient and of the sender */
+  envelopes?: EnvelopeOutcome[]
+}
+
+/** How one envelope of a message sent to people fared: stored (with its id), or not (with why) */
+export interface EnvelopeOutcome {
+  /** the person's address */
+  person: string
+  /** the device's address; absent when the person's device list could not be read */
+  device?: string
+  /** hex id of the envelope, as that device will see it */
+  id?: string
+  /** replicas that stored it durably */
+  replicas: number
+  error?: Error
 }
 
 export interface SubscribeOptions {
@@ -61,6 +79,12 @@ export interface SubscribeOptions {
   onReceipt?(receipt: DeliveryReceipt): void | Promise<void>
   /** told about envelopes that would not open and callbacks that threw */
   onError?(err: unknown): void
+}
+
+/** What the devices and groups layer adds to a subscription: it takes the frames */
+export interface FrameSubscribeOptions extends SubscribeOptions {
+  /** resolves to whether the frame was a message the application took (it is answered with a receipt) */
+  onFrame?(frame: MailboxMessage): Promise<boolean>
 }
 
 /**
@@ -88,6 +112,16 @@ export class Mailbox {
    */
   async send (sender: Identity, recipient: string | PublicKey, plaintext: Uint8Array, options: SendOptions = {}): Promise<SendResult> {
     return this.sendSealed(sender, recipient, plaintext, 'message', options)
+  }
+
+  /** Tell the sender of `message` (the device that sealed it) that `identity`'s application took it */
+  async sendReceipt (identity: Identity, message: MailboxMessage): Promise<SendResult> {
+    return this.sendSealed(identity, message.sender, encodeReceipt(fromHex(message.id, 'base16'), Date.now()), 'receipt', {})
+  }
+
+  /** Seal a frame of the devices and groups layer (ChatFrame bytes) for one device, and store it as `send` does */
+  async sendFrame (sender: Identity, recipient: PublicKey, frame: Uint8Array, options: SendOptions = {}): Promise<SendResult> {
+    return this.sendSealed(sender, recipient, frame, 'frame', options)
   }
 
   private async sendSealed (sender: Identity, recipient: string | PublicKey, plaintext: Uint8Array, kind: SealedKind, options: SendOptions): Promise<SendResult> {
@@ -125,7 +159,7 @@ export class Mailbox {
    * Receive the messages waiting in `identity`'s mailbox, then each new one as it arrives.
    * Resolves once the node responsible for the mailbox accepted the proof of ownership.
    */
-  async subscribe (identity: Identity, onMessage: (message: MailboxMessage) => void | Promise<void>, options: SubscribeOptions = {}): Promise<Subscription> {
+  async subscribe (identity: Identity, onMessage: (message: MailboxMessage) => void | Promise<void>, options: FrameSubscribeOptions = {}): Promise<Subscription> {
     if (this.closed) {
       throw new NotStartedError('the mailbox has stopped')
     }
@@ -136,10 +170,9 @@ export class Mailbox {
       openSession: this.init.openSession,
       findOwner: async () => (await this.init.ring.lookup(ringIdFromBytes(key))).successors[0],
       checkIntervalMs: this.init.subscriptionCheckIntervalMs ?? SUBSCRIPTION_CHECK_INTERVAL,
-      sendReceipt: options.receipts === false
-        ? undefined
-        : async message => this.sendSealed(identity, message.sender, encodeReceipt(fromHex(message.id, 'base16'), Date.now()), 'receipt', {}),
+      sendReceipt: options.receipts === false ? undefined : async message => this.sendReceipt(identity, message),
       onReceipt: options.onReceipt,
+      onFrame: options.onFrame,
       acknowledge: async ids => this.ack(identity, ids),
       onError: options.onError ?? this.init.onError,
       // a closed subscription is the caller's to forget, not ours to keep

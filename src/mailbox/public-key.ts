@@ -118,6 +118,21 @@ export function parseAddress (text: string): PublicKey {
 }
 
 /**
+ * The public key a caller means, given as an address or as the key itself
+ *
+ * @throws InvalidOptionsError for anything else, or an address that does not parse
+ */
+export function publicKeyOf (person: string | PublicKey): PublicKey {
+  if (person instanceof PublicKey) {
+    return person
+  }
+  if (typeof person === 'string') {
+    return parseAddress(person)
+  }
+  throw new InvalidOptionsError('a person is named by address or public key')
+}
+
+/**
  * The DHT key of a user's mailbox (32 bytes): a labelled sha256 of the canonical public key bytes.
  * The label keeps mailbox keys apart from every other use of the same key bytes.
  */

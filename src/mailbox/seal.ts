@@ -24,7 +24,7 @@ import { Envelope, Sealed } from '../protocol/generated/envelope.js'
 import { transcript, uint64 } from '../chord/transcript.js'
 import {
   AEAD_KEY_LENGTH, AEAD_NONCE_LENGTH, AEAD_TAG_LENGTH, CURVE_KEY_LENGTH, ENVELOPE_KEY_LABEL, ENVELOPE_VERSION, MAX_ENVELOPE_SIZE,
-  MAX_PLAINTEXT_SIZE, MAX_SENT_AT, MESSAGE_SIGNATURE_LABEL, RECEIPT_SIGNATURE_LABEL, SIGNATURE_LENGTH
+  FRAME_SIGNATURE_LABEL, MAX_PLAINTEXT_SIZE, MAX_SENT_AT, MESSAGE_SIGNATURE_LABEL, RECEIPT_SIGNATURE_LABEL, SIGNATURE_LENGTH
 } from './constants.js'
 import { keyAgreement, signTranscript, verifyTranscript } from './identity.js'
 import { pad, paddedSizeForContent, paddedSizeForEnvelope, unpad } from './padding.js'
@@ -32,8 +32,11 @@ import { chachaDecrypt, chachaEncrypt, hkdfSha256, x25519 } from './primitives.j
 import { PublicKey, parseAddress } from './public-key.js'
 import type { Identity } from './identity.js'
 
-/** What a sealed message carries: the application's message, or a delivery receipt */
-export type SealedKind = 'message' | 'receipt'
+/**
+ * What a sealed message carries: the application's message, a delivery receipt, or a frame of
+ * the devices and groups layer (a ChatFrame)
+ */
+export type SealedKind = 'message' | 'receipt' | 'frame'
 
 export interface SealOptions {
   /** When the message was written, ms since the Unix epoch; defaults to now */
@@ -212,9 +215,9 @@ function checkSealed (sealed: Sealed): PublicKey {
 }
 
 /** Each kind is signed under a label of its own: a message's signature never verifies as a receipt's */
-const SIGNATURE_LABELS: Record<SealedKind, string> = { message: MESSAGE_SIGNATURE_LABEL, receipt: RECEIPT_SIGNATURE_LABEL }
+const SIGNATURE_LABELS: Record<SealedKind, string> = { message: MESSAGE_SIGNATURE_LABEL, receipt: RECEIPT_SIGNATURE_LABEL, frame: FRAME_SIGNATURE_LABEL }
 
-const WIRE_KINDS: Record<SealedKind, Sealed.Kind> = { message: Sealed.Kind.MESSAGE, receipt: Sealed.Kind.RECEIPT }
+const WIRE_KINDS: Record<SealedKind, Sealed.Kind> = { message: Sealed.Kind.MESSAGE, receipt: Sealed.Kind.RECEIPT, frame: Sealed.Kind.FRAME }
 
 function kindOf (kind: Sealed.Kind): SealedKind {
   switch (kind) {
@@ -222,6 +225,8 @@ function kindOf (kind: Sealed.Kind): SealedKind {
       return 'message'
     case Sealed.Kind.RECEIPT:
       return 'receipt'
+    case Sealed.Kind.FRAME:
+      return 'frame'
     default:
       throw new InvalidMessageError(`a sealed message of unknown kind ${String(kind)}`)
   }

@@ -8,7 +8,7 @@ import pRetry from 'p-retry'
 import { toString as toHex } from 'uint8arrays/to-string'
 import { Periodic } from '../chord/periodic.js'
 import { TIMER_JITTER } from '../chord/constants.js'
-import { NotStartedError, RateLimitedError, VerificationError, asError } from '../errors.js'
+import { InvalidMessageError, NotStartedError, RateLimitedError, VerificationError, asError } from '../errors.js'
 import { MAX_SEEN_IDS, SUBSCRIBE_RETRIES, SUBSCRIBE_RETRY_MIN_DELAY } from './constants.js'
 import { decodeReceipt } from './receipts.js'
 import { envelopeId, open } from './seal.js'
@@ -56,6 +56,12 @@ export interface SubscriptionInit {
   sendReceipt?(message: MailboxMessage): Promise<unknown>
   /** told of the receipts for messages this identity sent (they never reach onMessage) */
   onReceipt?(receipt: DeliveryReceipt): void | Promise<void>
+  /**
+   * told of each frame of the devices and groups layer (its body in `plaintext`); resolves to
+   * whether it was a message the application took, which is answered with a receipt. Absent:
+   * frames are not understood, and reported to onError
+   */
+  onFrame?(frame: MailboxMessage): Promise<boolean>
   /** delete envelopes from the mailbox: receipts, once handed over */
   acknowledge(ids: string[]): Promise<unknown>
   /** told about envelopes that would not open and callbacks that threw */
@@ -67,6 +73,7 @@ export interface SubscriptionInit {
 /** What an opened envelope turned out to be */
 type Opened =
   | { kind: 'message', message: MailboxMessage }
+  | { kind: 'frame', message: MailboxMessage }
   | { kind: 'receipt', id: string, receipt: DeliveryReceipt }
 
 export class Subscription {
@@ -181,6 +188,9 @@ export class Subscription {
       this.remember(id)
       try {
         const { from, plaintext, sentAt, kind } = await open(this.init.identity, envelope)
+        if (kind === 'frame' && this.init.onFrame == null) {
+          throw new InvalidMessageError('a frame of the devices and groups layer, which this subscription does not take')
+        }
         opened.push(kind === 'receipt'
           ? { kind, id, receipt: decodeReceipt(plaintext, from.address) }
           : { kind, message: { id, from: from.address, sender: from, plaintext, sentAt } })
@@ -203,6 +213,10 @@ export class Subscription {
           if (item.kind === 'message') {
             await this.init.onMessage(item.message)
             this.init.sendReceipt?.(item.message).catch(err => this.init.onError?.(err))
+          } else if (item.kind === 'frame') {
+            if (await this.init.onFrame?.(item.message) === true) {
+              this.init.sendReceipt?.(item.message).catch(err => this.init.onError?.(err))
+            }
           } else {
             await this.init.onReceipt?.(item.receipt)
             this.init.acknowledge([item.id]).catch(err => this.init.onError?.(err))
@@ -226,7 +240,7 @@ export class Subscription {
   }
 }
 
-/** Backlog order: messages by when they were sent; receipts, which carry no send time here, first */
+/** Backlog order: messages and frames by when they were sent; receipts, which carry no send time here, first */
 function sentAtOf (opened: Opened): number {
-  return opened.kind === 'message' ? opened.message.sentAt : 0
+  return opened.kind === 'receipt' ? 0 : opened.message.sentAt
 }

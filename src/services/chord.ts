@@ -306,7 +306,7 @@ export class ChordService implements Startable {
 
   /** The parts, for the mailbox service and for tests; not part of the public API */
   get [chordInternals] (): ChordInternals {
-    return { core: this.core, database: this.database, store: this.store, ownedStore: this.ownedStore, settings: this.settings, view: this.view, metrics: this.metricsSink, limiter: this.limiter }
+    return { core: this.core, database: this.database, store: this.store, ownedStore: this.ownedStore, owned: this.owned, settings: this.settings, view: this.view, metrics: this.metricsSink, limiter: this.limiter }
   }
 
   async beforeStart (): Promise<void> {

@@ -6,6 +6,7 @@ import type { ChordSettings } from './chord-init.js'
 import type { NodeView } from './components.js'
 import type { RecordStore } from '../chord/record.js'
 import type { RingNode } from '../chord/ring-node.js'
+import type { OwnedRecords } from '../owned/owned-records.js'
 import type { NodeMetrics } from '../observability/metrics.js'
 import type { NodeDatabase } from '../storage/database.js'
 import type { RequestLimiter } from '../transport/request-limits.js'
@@ -24,6 +25,8 @@ export interface ChordInternals {
   store: RecordStore
   /** the store of owned records */
   ownedStore: RecordStore
+  /** publish and resolve of owned records (the mailbox keeps device lists there) */
+  owned: OwnedRecords
   settings: ChordSettings
   /** the libp2p components as the parts take them */
   view: NodeView

@@ -9,6 +9,11 @@
  */
 import { serviceCapabilities, serviceDependencies } from '@libp2p/interface'
 import { InvalidOptionsError } from '../errors.js'
+import { ChatClient } from '../chat/chat-client.js'
+import { toAccount } from '../devices/account.js'
+import { DeviceLists } from '../devices/device-lists.js'
+import { DeviceFanOut } from '../devices/fan-out.js'
+import { requestLink } from '../devices/linking.js'
 import { SUBLEVELS } from '../storage/database.js'
 import { LevelRecordStore } from '../storage/level-store.js'
 import { Mailbox } from '../mailbox/mailbox.js'
@@ -19,7 +24,12 @@ import { MAX_SUBSCRIPTIONS, MAX_SUBSCRIPTIONS_PER_PEER } from '../mailbox/protoc
 import { openMailboxSession } from '../mailbox/session.js'
 import { KeptDeletions } from '../mailbox/kept-deletions.js'
 import { Tombstones } from '../mailbox/tombstones.js'
+import { publicKeyOf } from '../mailbox/public-key.js'
 import { CHORD_CAPABILITY, chordInternals } from './internals.js'
+import type { ChatOptions } from '../chat/chat-client.js'
+import type { Account } from '../devices/account.js'
+import type { DeviceInfo } from '../devices/device-list.js'
+import type { LinkRequestOptions, PendingLink } from '../devices/linking.js'
 import type { Identity } from '../mailbox/identity.js'
 import type { SendOptions, SendResult, SubscribeOptions } from '../mailbox/mailbox.js'
 import type { MailboxAcceptance } from '../mailbox/namespace-rules.js'
@@ -77,9 +87,13 @@ export class ChordMailbox implements Startable {
   private readonly kept: KeptDeletions
   private readonly server: MailboxServer
   private readonly mailbox: Mailbox
+  private readonly lists: DeviceLists
+  private readonly fanOut: DeviceFanOut
+  /** chats open on this node, closed with it */
+  private readonly chats = new Set<ChatClient>()
 
   constructor (components: ChordMailboxComponents, init: ChordMailboxInit = {}) {
-    const { core, database, settings, view, metrics, limiter } = chordServiceOf(components, init.chordService ?? 'chord')[chordInternals]
+    const { core, database, settings, view, metrics, limiter, owned } = chordServiceOf(components, init.chordService ?? 'chord')[chordInternals]
     const { stampDifficulty, acceptance, maxSubscriptions, maxSubscriptionsPerPeer } = checkedMailboxInit(init)
     this.log = view.logger.forComponent('libp2p-chord:mailbox')
     const self = core.self
@@ -133,6 +147,16 @@ export class ChordMailbox implements Startable {
       subscriptionCheckIntervalMs: init.subscriptionCheckIntervalMs,
       onError: err => { this.log.error('mailbox task failed - %e', err) }
     })
+    this.lists = new DeviceLists({
+      resolve: async (person, name, options) => owned.resolve(person, name, options),
+      publish: async (identity, name, value, options) => owned.publish(identity, name, value, options)
+    })
+    this.fanOut = new DeviceFanOut({
+      lists: this.lists,
+      sendSealed: async (sender, device, body, kind, options) => kind === 'frame'
+        ? this.mailbox.sendFrame(sender, device, body, options)
+        : this.mailbox.send(sender, device, body, options)
+    })
   }
 
   /**
@@ -153,6 +177,46 @@ export class ChordMailbox implements Startable {
     return this.mailbox.ack(identity, ids)
   }
 
+  /**
+   * Open a person's chat on this device: direct messages and groups, sent to every device of each
+   * recipient (and copied to this person's other devices), delivery counted per device. Give the
+   * identity on the device that holds it, or the account a link granted on a linked device.
+   * Resolves once this device's mailbox is subscribed.
+   */
+  async chat (account: Identity | Account, options: ChatOptions): Promise<ChatClient> {
+    const chat: ChatClient = new ChatClient({
+      account: toAccount(account),
+      mailbox: this.mailbox,
+      lists: this.lists,
+      fanOut: this.fanOut,
+      options,
+      onClose: () => this.chats.delete(chat)
+    })
+    await chat.start()
+    this.chats.add(chat)
+    return chat
+  }
+
+  /**
+   * On a new device: ask to be linked to the person of a link offer (`chord-link:…`, shown by the
+   * device that holds their identity). `account` resolves once that device confirmed; open the
+   * chat with it.
+   */
+  async requestLink (link: string, options?: LinkRequestOptions): Promise<PendingLink> {
+    return requestLink({
+      subscribe: async (identity, onMessage, subscribeOptions) => this.mailbox.subscribe(identity, onMessage, subscribeOptions),
+      sendFrame: async (sender, recipient, frame) => this.mailbox.sendFrame(sender, recipient, frame),
+      ack: async (identity, ids) => this.mailbox.ack(identity, ids),
+      lists: this.lists,
+      onError: err => { this.log.error('device link failed - %e', err) }
+    }, link, options)
+  }
+
+  /** A person's devices as the ring holds them now: their own key first */
+  async devices (person: string | PublicKey): Promise<DeviceInfo[]> {
+    return this.lists.of(publicKeyOf(person))
+  }
+
   /** The envelopes this node holds for others (ciphertext) and the live subscriptions it serves, for tests; not public API */
   get [mailboxInternals] (): { store: RecordStore, subscriptionCount: number } {
     return { store: this.store, subscriptionCount: this.server.subscriptionCount }
@@ -169,6 +233,7 @@ export class ChordMailbox implements Startable {
 
   /** Close subscriptions while their connections are still open */
   async beforeStop (): Promise<void> {
+    await Promise.all([...this.chats].map(async chat => chat.close()))
     await this.mailbox.close()
   }
 

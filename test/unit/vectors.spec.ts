@@ -18,7 +18,8 @@ import {
   answerChallenge, decodeEnvelope, decodePxRequest, decodePxResponse, decodeRequest, decodeResponse, envelopeId,
   POSITION_PUZZLE_LABEL, frameStream, importIdentity, keyPosition, labelledHash, mailboxKey, open, paddedSizeFor, parseAddress,
   positionId, puzzleWork, ringIdFromBytes, ringIdOf, ringIdToHex, sealWith, signDeletion, transcript, unpad, validatePxPeer, verifyChallengeAnswer,
-  verifyDeletion, verifySignature
+  verifyDeletion, verifySignature,
+  decodeDeviceList, decodeFrame, decodeGroupState, decodeLink, encodeDeviceList, DEVICE_LIST_NAME, FRAME_SIGNATURE_LABEL, GROUP_STATE_LABEL, LINK_CHECKSUM_LABEL
 } from '../vectors/library.js'
 import type { Identity } from '../vectors/library.js'
 
@@ -31,6 +32,7 @@ const signatures = loadVectors('signatures.json')
 const ring = loadVectors('ring.json')
 const messages = loadVectors('messages.json')
 const owned = loadVectors('owned.json').records as any[]
+const chat = loadVectors('chat.json')
 
 async function identityNamed (name: string): Promise<Identity> {
   const vector = identities.find(v => v.name === name)
@@ -174,6 +176,45 @@ describe('test vectors', () => {
         assert.ok(ed25519.verify(decoded.signature, fromHex(vector.signedBytes), owner.publicKey.signingKey, { zip215: false }))
       })
     }
+  })
+
+  describe('chat.json', () => {
+    it('reads alice\'s device list, and encodes it to the same bytes', async () => {
+      const [alice, bob] = await Promise.all([identityNamed('alice'), identityNamed('bob')])
+      assert.equal(chat.deviceList.recordName, DEVICE_LIST_NAME)
+      const devices = decodeDeviceList(alice.publicKey, fromHex(chat.deviceList.value))
+      assert.deepEqual(devices.map(d => [bytesToHex(d.publicKey.bytes), d.name, d.addedAt]), chat.deviceList.devices.map((d: any) => [d.key, d.name, d.addedAt]))
+      assert.ok(devices[1].publicKey.equals(bob.publicKey))
+      assert.equal(bytesToHex(encodeDeviceList(alice.publicKey, devices)), chat.deviceList.value)
+    })
+
+    it('reads the link offer to alice and bob\'s keys', async () => {
+      const [alice, bob] = await Promise.all([identityNamed('alice'), identityNamed('bob')])
+      assert.equal(chat.linkOffer.checksumLabel, LINK_CHECKSUM_LABEL)
+      const link = decodeLink(chat.linkOffer.text)
+      assert.ok(link.person.equals(alice.publicKey) && link.linkKey.equals(bob.publicKey))
+    })
+
+    it('takes the group state in its canonical bytes, with its labelled hash', async () => {
+      const alice = await identityNamed('alice')
+      const state = decodeGroupState(fromHex(chat.groupState.bytes))
+      assert.equal(chat.groupState.hashLabel, GROUP_STATE_LABEL)
+      assert.equal(bytesToHex(labelledHash(GROUP_STATE_LABEL, fromHex(chat.groupState.bytes))), chat.groupState.hash)
+      assert.equal(bytesToHex(state.hash), chat.groupState.hash)
+      assert.deepEqual([state.name, state.version, state.members.length], ['climbing', 1, 2])
+      assert.ok(state.admins[0].equals(alice.publicKey))
+    })
+
+    it('opens the frame envelope as bob: kind frame, from alice, a group message', async () => {
+      const [alice, bob] = await Promise.all([identityNamed('alice'), identityNamed('bob')])
+      assert.equal(chat.frame.signatureLabel, FRAME_SIGNATURE_LABEL)
+      const opened = await open(bob, fromHex(chat.frame.envelope))
+      assert.equal(opened.kind, 'frame')
+      assert.ok(opened.from.equals(alice.publicKey))
+      assert.equal(bytesToHex(opened.plaintext), chat.frame.frame)
+      const frame = decodeFrame(opened.plaintext)
+      assert.equal(frame.content.type, 'group-message')
+    })
   })
 
   describe('ring.json', () => {

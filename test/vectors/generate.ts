@@ -20,7 +20,8 @@ import {
   MAILBOX_KEY_LABEL, MESSAGE_SIGNATURE_LABEL, MailboxEvent, MailboxRequest, PxRequest, PxResponse, Request, Response,
   OWNED_KEY_LABEL, OWNED_RECORD_CONTEXT, OwnedRecord, POSITION_PUZZLE_LABEL, SUBSCRIBE_CONTEXT, Sealed, USER_SIGNATURE_LABEL, answerChallenge,
   createRecord, envelopeId, importIdentity, keyPosition, labelledHash, mailboxKey, mintNonce, openLevelStore, ownedKey, ownedTranscript,
-  paddedSizeFor, positionId, puzzleWork, ringIdFromBytes, ringIdOf, ringIdToHex, sealWith, signDeletion, signOwnedRecord, transcript, uint64, unpad, utf8
+  paddedSizeFor, positionId, puzzleWork, ringIdFromBytes, ringIdOf, ringIdToHex, sealWith, signDeletion, signOwnedRecord, transcript, uint64, unpad, utf8,
+  DEVICE_LIST_NAME, FRAME_SIGNATURE_LABEL, GROUP_STATE_LABEL, LINK_CHECKSUM_LABEL, deviceInfo, encodeDeviceList, encodeFrame, encodeLink, makeGroupState
 } from './library.js'
 import { fromJson } from './json.js'
 import type { Identity } from './library.js'
@@ -272,6 +273,42 @@ async function main (): Promise<void> {
       record: hex(ownedValue),
       id: hex(sha256(ownedValue))
     }]
+  })
+
+  /* chat.json */
+  const devices = [deviceInfo(alice.identity.publicKey, '', 0), deviceInfo(bob.identity.publicKey, 'laptop', SENT_AT)]
+  const groupState = makeGroupState({
+    id: fixed('group id').subarray(0, 16),
+    version: 1,
+    previous: new Uint8Array(0),
+    name: 'climbing',
+    members: [alice.identity.publicKey, bob.identity.publicKey],
+    admins: [alice.identity.publicKey],
+    changedBy: alice.identity.publicKey,
+    changedAt: SENT_AT
+  })
+  const frame = encodeFrame({ content: { type: 'group-message', groupId: groupState.id, version: 1, body: utf8('Saturday?') } })
+  const frameEphemeral = fixed('ephemeral x25519 secret for a frame')
+  const frameEnvelope = sealWith(alice.identity, bob.identity.publicKey, frame, SENT_AT, { secretKey: frameEphemeral, publicKey: Uint8Array.from(x25519.getPublicKey(frameEphemeral)) }, 'frame')
+  await write('chat.json', {
+    description: 'Devices and groups (docs/protocol.md, "Devices and groups"): alice\'s device list naming bob\'s key as her laptop, a link offer for alice with bob\'s key as the link key, a group state, and a group message frame sealed from alice to bob.',
+    deviceList: {
+      person: 'alice',
+      recordName: DEVICE_LIST_NAME,
+      devices: devices.map(d => ({ key: hex(d.publicKey.bytes), name: d.name, addedAt: d.addedAt })),
+      value: hex(encodeDeviceList(alice.identity.publicKey, devices))
+    },
+    linkOffer: { person: 'alice', linkKey: 'bob', checksumLabel: LINK_CHECKSUM_LABEL, text: encodeLink({ person: alice.identity.publicKey, linkKey: bob.identity.publicKey }) },
+    groupState: { hashLabel: GROUP_STATE_LABEL, bytes: hex(groupState.bytes), hash: hex(groupState.hash) },
+    frame: {
+      sender: 'alice',
+      recipient: 'bob',
+      sentAt: SENT_AT,
+      signatureLabel: FRAME_SIGNATURE_LABEL,
+      ephemeralSecret: hex(frameEphemeral),
+      frame: hex(frame),
+      envelope: hex(frameEnvelope)
+    }
   })
 
   /* ring.json */

@@ -38,3 +38,11 @@ export { POSITION_PUZZLE_LABEL, mintNonce, positionId, puzzleWork } from '../../
 export { keyPosition, ringIdFromBytes, ringIdToHex } from '../../src/chord/id.js'
 export { openLevelStore } from '../../src/storage/level-store.js'
 export { createRecord } from '../../src/chord/record.js'
+
+export { FRAME_SIGNATURE_LABEL } from '../../src/mailbox/constants.js'
+export { decodeFrame, encodeFrame } from '../../src/mailbox/frames.js'
+export { decodeDeviceList, deviceInfo, encodeDeviceList } from '../../src/devices/device-list.js'
+export { DEVICE_LIST_NAME, LINK_CHECKSUM_LABEL } from '../../src/devices/constants.js'
+export { decodeLink, encodeLink } from '../../src/devices/link-text.js'
+export { GROUP_STATE_LABEL } from '../../src/groups/constants.js'
+export { decodeGroupState, makeGroupState } from '../../src/groups/group-state.js'

@@ -152,12 +152,14 @@ export interface Sealed {
 export namespace Sealed {
   export enum Kind {
     MESSAGE = 'MESSAGE',
-    RECEIPT = 'RECEIPT'
+    RECEIPT = 'RECEIPT',
+    FRAME = 'FRAME'
   }
 
   enum __KindValues {
     MESSAGE = 0,
-    RECEIPT = 1
+    RECEIPT = 1,
+    FRAME = 2
   }
 
   export namespace Kind {

@@ -1,0 +1,371 @@
+/**
+ * A person's chat on one of their devices: direct messages and groups, sent to every device of
+ * every recipient and copied to the person's own other devices; receipts counted per person and
+ * device; the person's device list, and linking a new device from the one that holds the identity.
+ *
+ * It subscribes to this device's mailbox and takes what arrives there: plain messages (from the
+ * devices that hold their senders' identities), and frames, whose sending device is checked
+ * against its person's device list before anything is believed.
+ */
+import { randomBytes } from '@noble/hashes/utils.js'
+import { fromString as fromHex } from 'uint8arrays/from-string'
+import { toString as toHex } from 'uint8arrays/to-string'
+import { Periodic } from '../chord/periodic.js'
+import { TIMER_JITTER } from '../chord/constants.js'
+import { ForbiddenError, InvalidMessageError, InvalidOptionsError, LookupFailedError, VerificationError } from '../errors.js'
+import { DEVICE_LIST_CHECK_INTERVAL } from '../devices/constants.js'
+import { sendDirect } from '../devices/direct.js'
+import { verifiedSender } from '../devices/frame-sender.js'
+import { offerLink } from '../devices/linking.js'
+import { MAX_GROUP_MEMBERS, MAX_GROUP_RECEIPT_MEMBERS, MAX_PENDING_GROUP_MESSAGES } from '../groups/constants.js'
+import { Groups } from '../groups/groups.js'
+import { decodeFrame } from '../mailbox/frames.js'
+import { publicKeyOf } from '../mailbox/public-key.js'
+import { MemoryChatStore } from './chat-store.js'
+import { DeliveryTracker } from './delivery.js'
+import type { ChatStore } from './chat-store.js'
+import type { DeliveryState } from './delivery.js'
+import type { Account } from '../devices/account.js'
+import type { DeviceInfo } from '../devices/device-list.js'
+import type { DeviceLists } from '../devices/device-lists.js'
+import type { DeviceFanOut } from '../devices/fan-out.js'
+import type { FrameSender } from '../devices/frame-sender.js'
+import type { LinkOffer, LinkOfferOptions, LinkingInit } from '../devices/linking.js'
+import type { GroupChangeResult, GroupInfo, GroupStore } from '../groups/groups.js'
+import type { Frame, FrameContent } from '../mailbox/frames.js'
+import type { EnvelopeOutcome, Mailbox, SendOptions } from '../mailbox/mailbox.js'
+import type { PublicKey } from '../mailbox/public-key.js'
+import type { MailboxMessage, Subscription } from '../mailbox/subscription.js'
+
+/** A message as a chat shows it */
+export interface ChatMessage extends MailboxMessage {
+  /** the address of the device that sent it (the sender's own, or one of their linked devices) */
+  device: string
+  /** the group it was sent to (its id), for a group message */
+  group?: string
+  /** sent by this person from another of their devices: true, and `to` names the recipient of a direct one */
+  outgoing: boolean
+  to?: string
+}
+
+export interface ChatOptions {
+  /** each message, direct or to a group, and each copy of one this person sent from another device */
+  onMessage(message: ChatMessage): void | Promise<void>
+  /**
+   * how a message this device sent stands, each time a receipt changes it after its send resolved
+   * (receipts that came back sooner are counted in the send's result)
+   */
+  onDelivery?(state: DeliveryState): void | Promise<void>
+  /** a group's state changed (made, joined, renamed, members or admins changed, left) */
+  onGroupChange?(group: GroupInfo): void | Promise<void>
+  onError?(err: unknown): void
+  /** where groups and delivery state are kept; default: memory */
+  store?: ChatStore
+  /** answer messages with delivery receipts (default true; never in groups over MAX_GROUP_RECEIPT_MEMBERS) */
+  receipts?: boolean
+}
+
+/** What a send resolves with */
+export interface ChatSendResult {
+  /** the message's id: what delivery states name */
+  id: string
+  delivery: DeliveryState
+  envelopes: EnvelopeOutcome[]
+}
+
+export interface ChatClientInit {
+  account: Account
+  mailbox: Pick<Mailbox, 'subscribe' | 'sendFrame' | 'ack' | 'sendReceipt'>
+  lists: DeviceLists
+  fanOut: DeviceFanOut
+  options: ChatOptions
+  /** told when the chat closes */
+  onClose?(): void
+}
+
+/** Bytes of a message id */
+const MESSAGE_ID_BYTES = 16
+
+interface WaitingMessage {
+  message: MailboxMessage
+  sender: FrameSender
+  content: Extract<FrameContent, { type: 'group-message' }>
+}
+
+export class ChatClient {
+  readonly account: Account
+  private readonly init: ChatClientInit
+  private readonly options: ChatOptions
+  private readonly store: ChatStore
+  private readonly prefix: string
+  private readonly tracker: DeliveryTracker
+  private readonly groupsOf: Groups
+  private readonly republish?: Periodic
+  private readonly waiting: WaitingMessage[] = []
+  private subscription?: Subscription
+
+  constructor (init: ChatClientInit) {
+    this.init = init
+    this.account = init.account
+    this.options = init.options
+    this.store = init.options.store ?? new MemoryChatStore()
+    // one store may hold several accounts' chats
+    this.prefix = `${this.account.device.address}/`
+    this.tracker = new DeliveryTracker(this.store, this.prefix, this.account.address)
+    this.groupsOf = new Groups({
+      account: this.account,
+      fanOut: init.fanOut,
+      store: this.groupStore(),
+      onChange: async group => this.options.onGroupChange?.(group),
+      onError: this.options.onError
+    })
+    const identity = this.account.identity
+    if (identity != null) {
+      this.republish = new Periodic(async () => { await init.lists.republishIfOld(identity) }, {
+        intervalMs: DEVICE_LIST_CHECK_INTERVAL,
+        jitter: TIMER_JITTER,
+        onError: this.options.onError
+      })
+    }
+  }
+
+  /** Load what the store holds and subscribe to this device's mailbox */
+  async start (): Promise<void> {
+    if (typeof this.options?.onMessage !== 'function') {
+      throw new InvalidOptionsError('a chat needs onMessage')
+    }
+    await this.tracker.load()
+    await this.groupsOf.load()
+    this.subscription = await this.init.mailbox.subscribe(this.account.device, async message => {
+      await this.options.onMessage({ ...message, device: message.from, outgoing: false })
+    }, {
+      receipts: this.options.receipts,
+      onError: this.options.onError,
+      onReceipt: async receipt => {
+        const state = await this.tracker.receipt(receipt)
+        if (state != null) {
+          await this.options.onDelivery?.(state)
+        }
+      },
+      onFrame: async frame => this.takeFrame(frame)
+    })
+    if (this.republish != null && this.account.identity != null) {
+      this.init.lists.republishIfOld(this.account.identity).catch(err => this.options.onError?.(err))
+      this.republish.start()
+    }
+  }
+
+  async close (): Promise<void> {
+    this.republish?.stop()
+    this.init.onClose?.()
+    await this.subscription?.close()
+  }
+
+  /**
+   * Send `plaintext` to `recipient`: to every device on their list, with a copy to this person's
+   * other devices
+   *
+   * @throws the first failure when the message reached none of the recipient's devices
+   */
+  async send (recipient: string | PublicKey, plaintext: Uint8Array, options: SendOptions = {}): Promise<ChatSendResult> {
+    const to = publicKeyOf(recipient)
+    const envelopes = await sendDirect(this.init.fanOut, this.account, to, plaintext, options)
+    const delivery = await this.tracker.track({ id: newMessageId(), to: to.address, sentAt: Date.now() }, envelopes)
+    return { id: delivery.id, delivery, envelopes }
+  }
+
+  /** Delete messages this device received from its mailbox (the other devices keep their copies) */
+  async ack (ids: Array<string | Uint8Array>): Promise<{ replicas: number }> {
+    return this.init.mailbox.ack(this.account.device, ids)
+  }
+
+  /** The messages' delivery as last counted, by the id send resolved with */
+  delivery (id: string): DeliveryState | undefined {
+    return this.tracker.state(id)
+  }
+
+  /** This person's groups: make them, change them (as admin), send to them */
+  get groups (): ChatGroups {
+    const groups = this.groupsOf
+    return {
+      list: () => groups.list(),
+      get: id => groups.get(id),
+      create: async (name, members, options) => groups.create(name, members, options),
+      add: async (id, member, options) => groups.change(id, { type: 'add', member: publicKeyOf(member) }, options),
+      remove: async (id, member, options) => groups.change(id, { type: 'remove', member: publicKeyOf(member) }, options),
+      rename: async (id, name, options) => groups.change(id, { type: 'rename', name }, options),
+      setAdmin: async (id, member, admin, options) => groups.change(id, { type: 'admin', member: publicKeyOf(member), admin }, options),
+      send: async (id, plaintext, options) => this.sendToGroup(id, plaintext, options)
+    }
+  }
+
+  /** This person's devices: the list, linking a new one and removing one (on the device that holds the identity) */
+  get devices (): ChatDevices {
+    return {
+      list: async () => this.init.lists.of(this.account.publicKey),
+      offerLink: async options => offerLink(this.linking(), this.identity(), options),
+      remove: async device => this.init.lists.remove(this.identity(), publicKeyOf(device))
+    }
+  }
+
+  private async sendToGroup (id: string, plaintext: Uint8Array, options: SendOptions = {}): Promise<ChatSendResult> {
+    const { deliveries } = this.groupsOf.messageTo(id, plaintext)
+    const envelopes = await this.init.fanOut.send(this.account, deliveries, options)
+    const others = envelopes.filter(envelope => envelope.person !== this.account.address)
+    if (others.length > 0 && others.every(envelope => envelope.error != null)) {
+      throw others[0].error ?? new LookupFailedError('the message reached no member\'s device')
+    }
+    const delivery = await this.tracker.track({ id: newMessageId(), group: id, sentAt: Date.now() }, envelopes)
+    return { id: delivery.id, delivery, envelopes }
+  }
+
+  /** A frame from this device's mailbox; resolves to whether it was a message to answer with a receipt */
+  private async takeFrame (message: MailboxMessage): Promise<boolean> {
+    try {
+      const frame = decodeFrame(message.plaintext)
+      const sender = await verifiedSender(this.init.lists, message.sender, frame)
+      return await this.route(message, frame, sender)
+    } catch (err) {
+      if (err instanceof InvalidMessageError || err instanceof VerificationError || err instanceof ForbiddenError) {
+        // refused for good: nobody will show it, so it need not wait in the mailbox
+        await this.init.mailbox.ack(this.account.device, [message.id]).catch(() => {})
+      }
+      throw err
+    }
+  }
+
+  private async route (message: MailboxMessage, frame: Frame, sender: FrameSender): Promise<boolean> {
+    const { content } = frame
+    const mine = sender.person.equals(this.account.publicKey)
+    const base = { ...message, from: sender.person.address, sender: sender.person, device: sender.device.address }
+    switch (content.type) {
+      case 'direct':
+        await this.options.onMessage({ ...base, plaintext: content.body, outgoing: mine })
+        return !mine
+      case 'sent':
+        if (!mine) {
+          throw new VerificationError('a copy of a sent message comes from one\'s own devices only')
+        }
+        await this.options.onMessage({ ...base, plaintext: content.body, outgoing: true, to: content.to.address })
+        return false
+      case 'group-message': {
+        const group = toHex(content.groupId, 'base16')
+        if (this.groupsOf.admit(sender.person, group, content.version) === 'wait') {
+          this.waiting.push({ message, sender, content })
+          this.waiting.splice(0, this.waiting.length - MAX_PENDING_GROUP_MESSAGES)
+          return false
+        }
+        return this.showGroupMessage(message, sender, content)
+      }
+      case 'group-update': {
+        const changed = await this.groupsOf.receiveState(sender, content.state)
+        await this.init.mailbox.ack(this.account.device, [message.id])
+        if (changed != null) {
+          await this.showWaiting()
+        }
+        return false
+      }
+      case 'link-request':
+      case 'link-grant':
+        // the link's own subscription took it (or it came too late): nothing for the chat
+        await this.init.mailbox.ack(this.account.device, [message.id])
+        return false
+    }
+  }
+
+  private async showGroupMessage (message: MailboxMessage, sender: FrameSender, content: WaitingMessage['content']): Promise<boolean> {
+    const group = toHex(content.groupId, 'base16')
+    const mine = sender.person.equals(this.account.publicKey)
+    await this.options.onMessage({
+      ...message,
+      from: sender.person.address,
+      sender: sender.person,
+      device: sender.device.address,
+      plaintext: content.body,
+      group,
+      outgoing: mine
+    })
+    const members = this.groupsOf.get(group)?.members.length ?? MAX_GROUP_MEMBERS
+    return !mine && this.options.receipts !== false && members <= MAX_GROUP_RECEIPT_MEMBERS
+  }
+
+  /** Messages that waited for a group state: shown (and answered) now if it explains them */
+  private async showWaiting (): Promise<void> {
+    for (const item of [...this.waiting]) {
+      try {
+        const group = toHex(item.content.groupId, 'base16')
+        if (this.groupsOf.admit(item.sender.person, group, item.content.version) === 'wait') {
+          continue
+        }
+        this.waiting.splice(this.waiting.indexOf(item), 1)
+        if (await this.showGroupMessage(item.message, item.sender, item.content)) {
+          this.init.mailbox.sendReceipt(this.account.device, item.message).catch(err => this.options.onError?.(err))
+        }
+      } catch (err) {
+        this.waiting.splice(this.waiting.indexOf(item), 1)
+        await this.init.mailbox.ack(this.account.device, [item.message.id]).catch(() => {})
+        this.options.onError?.(err)
+      }
+    }
+  }
+
+  private linking (): LinkingInit {
+    return {
+      subscribe: async (identity, onMessage, options) => this.init.mailbox.subscribe(identity, onMessage, options),
+      sendFrame: async (sender, recipient, frame) => this.init.mailbox.sendFrame(sender, recipient, frame),
+      ack: async (identity, ids) => this.init.mailbox.ack(identity, ids),
+      lists: this.init.lists,
+      onError: this.options.onError,
+      // the new device learns this person's groups from here: the states, relayed by its own person
+      onLinked: async (identity, device) => {
+        for (const state of this.groupsOf.currentStates()) {
+          const frame = this.groupsOf.frame({ type: 'group-update', state: state.bytes })
+          await this.init.mailbox.sendFrame(identity, device.publicKey, frame)
+        }
+      }
+    }
+  }
+
+  private identity (): NonNullable<Account['identity']> {
+    if (this.account.identity == null) {
+      throw new ForbiddenError('only the device that holds the identity changes its device list')
+    }
+    return this.account.identity
+  }
+
+  private groupStore (): GroupStore {
+    const key = `${this.prefix}group/`
+    return {
+      load: async () => (await this.store.entries(key)).map(([, value]) => (JSON.parse(value) as string[]).map(hex => fromHex(hex, 'base16'))),
+      save: async (id, states) => { await this.store.set(key + id, JSON.stringify(states.map(state => toHex(state, 'base16')))) }
+    }
+  }
+}
+
+/** A chat's groups */
+export interface ChatGroups {
+  list(): GroupInfo[]
+  get(id: string): GroupInfo | undefined
+  /** make a group of this person (its admin) and `members`; they see it at once */
+  create(name: string, members: Array<string | PublicKey>, options?: SendOptions): Promise<GroupChangeResult>
+  add(id: string, member: string | PublicKey, options?: SendOptions): Promise<GroupChangeResult>
+  remove(id: string, member: string | PublicKey, options?: SendOptions): Promise<GroupChangeResult>
+  rename(id: string, name: string, options?: SendOptions): Promise<GroupChangeResult>
+  setAdmin(id: string, member: string | PublicKey, admin: boolean, options?: SendOptions): Promise<GroupChangeResult>
+  /** send to every member's devices (and this person's other devices) */
+  send(id: string, plaintext: Uint8Array, options?: SendOptions): Promise<ChatSendResult>
+}
+
+/** A chat's view of its person's devices */
+export interface ChatDevices {
+  /** the person's devices as the ring holds them now */
+  list(): Promise<DeviceInfo[]>
+  /** offer to link a new device (on the device that holds the identity) */
+  offerLink(options: LinkOfferOptions): Promise<LinkOffer>
+  /** take a device off the list (on the device that holds the identity); resolves to the list left */
+  remove(device: string | PublicKey): Promise<DeviceInfo[]>
+}
+
+function newMessageId (): string {
+  return toHex(randomBytes(MESSAGE_ID_BYTES), 'base16')
+}

@@ -1,0 +1,357 @@
+/**
+ * A person's groups, as one of their devices holds them: each group's chain of states (kept in
+ * the application's store), the changes this device's admin makes, and who may send to a group.
+ *
+ * Every change and every message goes to every member by pairwise fan-out: sealed to each device
+ * of each member (docs/security.md, "Groups", says why). A change goes to the members before and
+ * after it, so a removed member learns it is out, and nobody else learns anything.
+ */
+import { randomBytes } from '@noble/hashes/utils.js'
+import { toString as toHex } from 'uint8arrays/to-string'
+import { ForbiddenError, InvalidOptionsError } from '../errors.js'
+import { KeyedQueue } from '../limits/keyed-queue.js'
+import { encodeFrame } from '../mailbox/frames.js'
+import { publicKeyOf } from '../mailbox/public-key.js'
+import { utf8 } from '../chord/transcript.js'
+import { GROUP_ID_LENGTH, MAX_GROUP_MEMBERS, MAX_GROUP_NAME_BYTES } from './constants.js'
+import { GroupChain } from './group-chain.js'
+import { decodeGroupState, isAdmin, isMember, makeGroupState } from './group-state.js'
+import type { GroupState } from './group-state.js'
+import type { PublicKey } from '../mailbox/public-key.js'
+import type { Account } from '../devices/account.js'
+import type { DeviceFanOut, PersonDelivery } from '../devices/fan-out.js'
+import type { EnvelopeOutcome } from '../mailbox/mailbox.js'
+import type { FrameSender } from '../devices/frame-sender.js'
+import type { FrameContent } from '../mailbox/frames.js'
+
+/** A group as the application sees it */
+export interface GroupInfo {
+  /** 32 hexadecimal digits */
+  id: string
+  name: string
+  /** how many changes made it what it is: 1 when created */
+  version: number
+  /** the members' addresses, the creator first */
+  members: string[]
+  admins: string[]
+  /** whether this person is a member (false once removed) */
+  member: boolean
+  /** whether this person is an admin */
+  admin: boolean
+  /** the admin who made the last change, and when (that admin's clock) */
+  changedBy: string
+  changedAt: number
+}
+
+/** A change an admin makes to a group */
+export type GroupChange =
+  | { type: 'add', member: PublicKey }
+  | { type: 'remove', member: PublicKey }
+  | { type: 'rename', name: string }
+  | { type: 'admin', member: PublicKey, admin: boolean }
+
+export interface GroupChangeResult {
+  group: GroupInfo
+  /** the new state's envelopes, one per device of every member before and after the change */
+  envelopes: EnvelopeOutcome[]
+}
+
+/** Where a device keeps its groups (the application's storage) */
+export interface GroupStore {
+  /** every group's states as saved, oldest first */
+  load(): Promise<Uint8Array[][]>
+  save(id: string, states: Uint8Array[]): Promise<void>
+}
+
+/** Whether a group message may be shown now, or waits for the state that explains it */
+export type Admission = 'deliver' | 'wait'
+
+export interface GroupsInit {
+  account: Account
+  fanOut: Pick<DeviceFanOut, 'send'>
+  store: GroupStore
+  /** told of every group whose state changed, this device's changes included */
+  onChange?(group: GroupInfo): void | Promise<void>
+  onError?(err: unknown): void
+  now?(): number
+}
+
+export class Groups {
+  private readonly init: GroupsInit
+  private readonly account: Account
+  private readonly now: () => number
+  private readonly chains = new Map<string, GroupChain>()
+  /** the change behind each state this device made (by hash), to make again if it loses a fork */
+  private readonly made = new Map<string, GroupChange>()
+  /** one change at a time per group */
+  private readonly changes = new KeyedQueue()
+
+  constructor (init: GroupsInit) {
+    this.init = init
+    this.account = init.account
+    this.now = init.now ?? Date.now
+  }
+
+  /** Read the groups the store holds */
+  async load (): Promise<void> {
+    for (const saved of await this.init.store.load()) {
+      try {
+        const chain = new GroupChain(saved.map(decodeGroupState))
+        this.chains.set(chain.current.idText, chain)
+      } catch (err) {
+        this.init.onError?.(err)
+      }
+    }
+  }
+
+  list (): GroupInfo[] {
+    return [...this.chains.values()].map(chain => this.info(chain.current))
+  }
+
+  get (id: string): GroupInfo | undefined {
+    const chain = this.chains.get(id)
+    return chain == null ? undefined : this.info(chain.current)
+  }
+
+  /** Every group's current state, as a new device of this person is brought them */
+  currentStates (): GroupState[] {
+    return [...this.chains.values()].map(chain => chain.current)
+  }
+
+  /**
+   * Make a group of this person (its first admin) and `members`, and tell them
+   *
+   * @throws InvalidOptionsError for a bad name or address, or more than MAX_GROUP_MEMBERS members
+   */
+  async create (name: string, members: Array<string | PublicKey>, options: { signal?: AbortSignal } = {}): Promise<GroupChangeResult> {
+    const me = this.account.publicKey
+    const everyone = [me, ...members.map(publicKeyOf)].filter((person, i, all) => all.findIndex(other => other.equals(person)) === i)
+    checkMemberCount(everyone.length)
+    const state = makeGroupState({
+      id: randomBytes(GROUP_ID_LENGTH),
+      version: 1,
+      previous: new Uint8Array(0),
+      name: checkedGroupName(name),
+      members: everyone,
+      admins: [me],
+      changedBy: me,
+      changedAt: this.now()
+    })
+    const chain = new GroupChain([state])
+    this.chains.set(state.idText, chain)
+    await this.saved(chain)
+    return { group: this.info(state), envelopes: await this.announce(state, state.members, options) }
+  }
+
+  /**
+   * Change a group as its admin: a new state one version on, sent to the members before and after
+   *
+   * @throws ForbiddenError unless this person is an admin of the group
+   * @throws InvalidOptionsError for a change that changes nothing or leaves the group without an admin
+   */
+  async change (id: string, change: GroupChange, options: { signal?: AbortSignal } = {}): Promise<GroupChangeResult> {
+    return this.changes.run(id, async () => {
+      const chain = this.chainOf(id)
+      const before = chain.current
+      if (!isAdmin(before, this.account.publicKey)) {
+        throw new ForbiddenError('only a group\'s admins change it')
+      }
+      const state = makeGroupState({ ...applied(before, change), version: before.version + 1, previous: before.hash, changedBy: this.account.publicKey, changedAt: this.now() })
+      chain.offer(state, this.account.publicKey, false)
+      this.made.set(toHex(state.hash, 'base16'), change)
+      await this.saved(chain)
+      const told = [...before.members, ...state.members.filter(member => !isMember(before, member))]
+      return { group: this.info(state), envelopes: await this.announce(state, told, options) }
+    })
+  }
+
+  /**
+   * What a message to the group is: a frame for every member's devices (this person's own other
+   * devices included, which show it as sent), under the current state
+   *
+   * @throws ForbiddenError when this person is not a member
+   */
+  messageTo (id: string, body: Uint8Array): { state: GroupState, deliveries: PersonDelivery[] } {
+    const state = this.chainOf(id).current
+    if (!isMember(state, this.account.publicKey)) {
+      throw new ForbiddenError('only a group\'s members send to it')
+    }
+    const frame = this.frame({ type: 'group-message', groupId: state.id, version: state.version, body })
+    return { state, deliveries: state.members.map(person => ({ person, kind: 'frame', body: frame })) }
+  }
+
+  /**
+   * Take a state that `sender` sent: a change of a group this device knows, an invitation to a
+   * new one (from an admin of it, naming this person), or a state relayed by this person's own
+   * other device. Resolves to the group if its state changed.
+   *
+   * @throws InvalidMessageError for a state that breaks the format or the chain's rules
+   * @throws ForbiddenError for a group this person is not in, from someone else
+   */
+  async receiveState (sender: FrameSender, bytes: Uint8Array): Promise<GroupInfo | undefined> {
+    const state = decodeGroupState(bytes)
+    const relayed = sender.person.equals(this.account.publicKey)
+    return this.changes.run(state.idText, async () => {
+      const chain = this.chains.get(state.idText)
+      if (chain == null) {
+        return this.joined(state, sender, relayed)
+      }
+      const { changed, dropped } = chain.offer(state, sender.person, relayed)
+      if (!changed) {
+        return undefined
+      }
+      await this.saved(chain)
+      this.remakeLost(state.idText, dropped)
+      return this.info(chain.current)
+    })
+  }
+
+  /**
+   * Whether `sender` may send a message to the group under `version`: a member of the current
+   * state may; a message under a version not known here yet waits for it (it may be the change
+   * that made the sender a member). A member removed since is refused whatever version it names,
+   * so old versions are no way back in.
+   *
+   * @throws ForbiddenError when the sender is not a member
+   */
+  admit (sender: PublicKey, groupId: string, version: number): Admission {
+    const chain = this.chains.get(groupId)
+    if (chain == null) {
+      return 'wait'
+    }
+    if (isMember(chain.current, sender)) {
+      return 'deliver'
+    }
+    if (version > chain.current.version) {
+      return 'wait'
+    }
+    throw new ForbiddenError(`${sender.fingerprint} is not a member of group ${groupId}`)
+  }
+
+  /** A frame from this device, naming its person when the device is not the person's own key */
+  frame (content: FrameContent): Uint8Array {
+    const speaksFor = this.account.device.publicKey.equals(this.account.publicKey) ? undefined : this.account.publicKey
+    return encodeFrame({ person: speaksFor, content })
+  }
+
+  private async joined (state: GroupState, sender: FrameSender, relayed: boolean): Promise<GroupInfo> {
+    const invited = isMember(state, this.account.publicKey) && isAdmin(state, sender.person) && sender.person.equals(state.changedBy)
+    if (!relayed && !invited) {
+      throw new ForbiddenError('a group is joined by an admin\'s invitation naming this person')
+    }
+    const chain = new GroupChain([state])
+    this.chains.set(state.idText, chain)
+    await this.saved(chain)
+    return this.info(state)
+  }
+
+  /** This device's changes that lost a fork are made again on the state that won */
+  private remakeLost (id: string, dropped: GroupState[]): void {
+    for (const lost of dropped) {
+      const change = this.made.get(toHex(lost.hash, 'base16'))
+      if (change == null) {
+        continue
+      }
+      this.change(id, change).catch(err => {
+        // the winner may already have made it (a member added by both), or made it moot
+        if (!(err instanceof InvalidOptionsError)) {
+          this.init.onError?.(err)
+        }
+      })
+    }
+  }
+
+  private async announce (state: GroupState, people: PublicKey[], options: { signal?: AbortSignal }): Promise<EnvelopeOutcome[]> {
+    const frame = this.frame({ type: 'group-update', state: state.bytes })
+    return this.init.fanOut.send(this.account, people.map(person => ({ person, kind: 'frame', body: frame })), options)
+  }
+
+  private async saved (chain: GroupChain): Promise<void> {
+    await this.init.store.save(chain.current.idText, chain.history.map(state => state.bytes))
+    await this.init.onChange?.(this.info(chain.current))
+  }
+
+  private chainOf (id: string): GroupChain {
+    const chain = this.chains.get(id)
+    if (chain == null) {
+      throw new InvalidOptionsError(`no group ${id} is known here`)
+    }
+    return chain
+  }
+
+  private info (state: GroupState): GroupInfo {
+    const me = this.account.publicKey
+    return {
+      id: state.idText,
+      name: state.name,
+      version: state.version,
+      members: state.members.map(member => member.address),
+      admins: state.admins.map(admin => admin.address),
+      member: isMember(state, me),
+      admin: isAdmin(state, me),
+      changedBy: state.changedBy.address,
+      changedAt: state.changedAt
+    }
+  }
+}
+
+/** The members, admins and name a change makes of `state` */
+function applied (state: GroupState, change: GroupChange): Pick<GroupState, 'id' | 'name' | 'members' | 'admins'> {
+  const { id, name, members, admins } = state
+  switch (change.type) {
+    case 'add':
+      if (isMember(state, change.member)) {
+        throw new InvalidOptionsError('they are a member already')
+      }
+      checkMemberCount(members.length + 1)
+      return { id, name, members: [...members, change.member], admins }
+    case 'remove': {
+      if (!isMember(state, change.member)) {
+        throw new InvalidOptionsError('they are not a member')
+      }
+      const left = admins.filter(admin => !admin.equals(change.member))
+      if (left.length === 0) {
+        throw new InvalidOptionsError('a group keeps at least one admin: make another member admin first')
+      }
+      return { id, name, members: members.filter(member => !member.equals(change.member)), admins: left }
+    }
+    case 'rename': {
+      const renamed = checkedGroupName(change.name)
+      if (renamed === name) {
+        throw new InvalidOptionsError('the group has that name already')
+      }
+      return { id, name: renamed, members, admins }
+    }
+    case 'admin': {
+      if (!isMember(state, change.member)) {
+        throw new InvalidOptionsError('only a member can be an admin')
+      }
+      if (isAdmin(state, change.member) === change.admin) {
+        throw new InvalidOptionsError(change.admin ? 'they are an admin already' : 'they are not an admin')
+      }
+      const next = change.admin ? [...admins, change.member] : admins.filter(admin => !admin.equals(change.member))
+      if (next.length === 0) {
+        throw new InvalidOptionsError('a group keeps at least one admin')
+      }
+      return { id, name, members, admins: next }
+    }
+  }
+}
+
+function checkMemberCount (count: number): void {
+  if (count > MAX_GROUP_MEMBERS) {
+    throw new InvalidOptionsError(`a group has at most ${MAX_GROUP_MEMBERS} members`)
+  }
+}
+
+function checkedGroupName (name: unknown): string {
+  if (typeof name !== 'string') {
+    throw new InvalidOptionsError('a group name is a string')
+  }
+  const trimmed = name.trim()
+  const bytes = utf8(trimmed).byteLength
+  if (bytes === 0 || bytes > MAX_GROUP_NAME_BYTES) {
+    throw new InvalidOptionsError(`a group name is 1 to ${MAX_GROUP_NAME_BYTES} bytes of UTF-8`)
+  }
+  return trimmed
+}
