@@ -67,6 +67,9 @@ const OPERATION_DEADLINE = 30_000
 /** ms for a ring's successors and fingers to settle once every node has joined */
 const CONVERGE_TIMEOUT = 240_000
 
+/** ms a node may take to join: a join is a few round trips of up to 300 ms each, on a machine that may be busy */
+const JOIN_TIMEOUT = 180_000
+
 /** ms between checks of the finger tables (each check walks every finger of every node) */
 const FINGER_CHECK_INTERVAL = 1000
 
@@ -243,6 +246,7 @@ export async function startChordRing (network: WideAreaNetwork, context: Benchma
   const create = async (index: number, bootstrap: string[]): Promise<ChordNode> => createChordNode({
     listen: [network.addressOf('chord', index)],
     bootstrap,
+    joinTimeoutMs: JOIN_TIMEOUT,
     libp2p: { transports: [network.transport(index)] }
   })
   try {
