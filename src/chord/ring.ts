@@ -20,7 +20,7 @@ import { Periodic } from './periodic.js'
 import { RoutingTable } from './routing-table.js'
 import type { RingId } from './id.js'
 import type { LookupResult } from './lookup.js'
-import type { ChordRpc, ChordRpcHandler, FindSuccessorReply, Neighbours, NodeRef, RpcOptions } from './rpc.js'
+import type { ChordRpc, ChordRpcHandler, FindSuccessorOptions, FindSuccessorReply, Neighbours, NodeRef, RpcOptions } from './rpc.js'
 
 export interface RingTimers {
   stabilizeIntervalMs?: number
@@ -134,7 +134,7 @@ export class ChordRing implements ChordRpcHandler {
     await this.maintenance.leave()
   }
 
-  async lookup (id: RingId, options?: RpcOptions): Promise<LookupResult> {
+  async lookup (id: RingId, options?: FindSuccessorOptions): Promise<LookupResult> {
     const started = performance.now()
     try {
       const result = await this.lookupEngine.findSuccessor(id, options)

@@ -38,12 +38,20 @@ export interface RpcOptions {
   signal?: AbortSignal
 }
 
+export interface FindSuccessorOptions extends RpcOptions {
+  /**
+   * how many of the id's successors a done answer needs to carry (at least 1); default: all the
+   * answering node keeps. Each one is a peer entry with its addresses to encode, send and check
+   */
+  successorCount?: number
+}
+
 export interface ChordRpc {
   /** the remote's predecessor and successor list (stabilize) */
   getNeighbours(to: NodeRef, options?: RpcOptions): Promise<Neighbours>
   /** tell `to` that we believe we are its predecessor; who "we" are comes from the authenticated connection */
   notify(to: NodeRef, options?: RpcOptions): Promise<void>
-  findSuccessor(to: NodeRef, id: RingId, options?: RpcOptions): Promise<FindSuccessorReply>
+  findSuccessor(to: NodeRef, id: RingId, options?: FindSuccessorOptions): Promise<FindSuccessorReply>
   /** we are leaving gracefully: here are our neighbours so `to` can close the ring at once */
   leaving(to: NodeRef, neighbours: Neighbours, options?: RpcOptions): Promise<void>
   /** liveness check */

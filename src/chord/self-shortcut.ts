@@ -5,7 +5,7 @@
  * state.
  */
 import type {
-  ChordRpcHandler, DeletionRpc, FindSuccessorReply, NamespaceHandler, NamespaceName, Neighbours, NodeRef, RecordRpc, RingRpc, RpcOptions
+  ChordRpcHandler, DeletionRpc, FindSuccessorOptions, FindSuccessorReply, NamespaceHandler, NamespaceName, Neighbours, NodeRef, RecordRpc, RingRpc, RpcOptions
 } from './rpc.js'
 import type { RingId } from './id.js'
 import type { ChordRecord, RangeDigest, RecordSummary } from './record.js'
@@ -33,7 +33,7 @@ export class SelfShortcut implements RingRpc {
     await this.rpc.notify(to, options)
   }
 
-  async findSuccessor (to: NodeRef, id: RingId, options?: RpcOptions): Promise<FindSuccessorReply> {
+  async findSuccessor (to: NodeRef, id: RingId, options?: FindSuccessorOptions): Promise<FindSuccessorReply> {
     return this.isSelf(to) ? structuredClone(this.local.ringHandler.onFindSuccessor(this.self, id)) : this.rpc.findSuccessor(to, id, options)
   }
 

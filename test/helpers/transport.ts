@@ -8,7 +8,7 @@ import { WirePeers } from '../../src/transport/wire-peers.js'
 import type { RingId } from '../../src/chord/id.js'
 import type { ChordRecord, RangeDigest, RecordSummary } from '../../src/chord/record.js'
 import type {
-  ChordRpcHandler, DeletionRpc, FindSuccessorReply, NamespaceHandler, NamespaceName, Neighbours, NodeRef, RecordRpc, RecordRpcHandler, RpcOptions
+  ChordRpcHandler, DeletionRpc, FindSuccessorOptions, FindSuccessorReply, NamespaceHandler, NamespaceName, Neighbours, NodeRef, RecordRpc, RecordRpcHandler, RpcOptions
 } from '../../src/chord/rpc.js'
 import type { RequestServerInit } from '../../src/transport/request-server.js'
 import type { RpcClientInit } from '../../src/transport/rpc-client.js'
@@ -60,7 +60,7 @@ export class TransportUnderTest {
     await this.client.notify(to, options)
   }
 
-  async findSuccessor (to: NodeRef, id: RingId, options?: RpcOptions): Promise<FindSuccessorReply> {
+  async findSuccessor (to: NodeRef, id: RingId, options?: FindSuccessorOptions): Promise<FindSuccessorReply> {
     return this.client.findSuccessor(to, id, options)
   }
 

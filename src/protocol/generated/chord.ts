@@ -702,6 +702,7 @@ export interface Request {
   ids: Uint8Array<ArrayBuffer>[]
   signedAt?: number
   signature?: Uint8Array<ArrayBuffer>
+  successorCount?: number
 }
 
 export namespace Request {
@@ -783,6 +784,11 @@ export namespace Request {
           w.bytes(obj.signature)
         }
 
+        if (obj.successorCount != null) {
+          w.uint32(160)
+          w.uint32(obj.successorCount)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -862,6 +868,10 @@ export namespace Request {
             }
             case 13: {
               obj.signature = reader.bytes()
+              break
+            }
+            case 20: {
+              obj.successorCount = reader.uint32()
               break
             }
             default: {
@@ -991,6 +1001,13 @@ export namespace Request {
               yield {
                 field: `${prefix}.signature`,
                 value: reader.bytes()
+              }
+              break
+            }
+            case 20: {
+              yield {
+                field: `${prefix}.successorCount`,
+                value: reader.uint32()
               }
               break
             }
@@ -1126,6 +1143,11 @@ export namespace Request {
     value: Uint8Array<ArrayBuffer>
   }
 
+  export interface RequestSuccessorCountFieldEvent {
+    field: '$.successorCount'
+    value: number
+  }
+
   export function encode (obj: Partial<Request>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, Request.codec())
   }
@@ -1134,7 +1156,7 @@ export namespace Request {
     return decodeMessage(buf, Request.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Request>): Generator<RequestTypeFieldEvent | RequestTargetFieldEvent | RequestNeighboursPredecessorPeerIdFieldEvent | RequestNeighboursPredecessorRingIdFieldEvent | RequestNeighboursPredecessorAddrsFieldEvent | RequestNeighboursSuccessorsPeerIdFieldEvent | RequestNeighboursSuccessorsRingIdFieldEvent | RequestNeighboursSuccessorsAddrsFieldEvent | RequestRecordsKeyFieldEvent | RequestRecordsValueFieldEvent | RequestRecordsExpiresAtFieldEvent | RequestRecordsWriterFieldEvent | RequestRecordsStampFieldEvent | RequestKeyFieldEvent | RequestAfterFieldEvent | RequestRangeStartFieldEvent | RequestRangeEndFieldEvent | RequestNamespaceFieldEvent | RequestOwnerFieldEvent | RequestIdsFieldEvent | RequestSignedAtFieldEvent | RequestSignatureFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Request>): Generator<RequestTypeFieldEvent | RequestTargetFieldEvent | RequestNeighboursPredecessorPeerIdFieldEvent | RequestNeighboursPredecessorRingIdFieldEvent | RequestNeighboursPredecessorAddrsFieldEvent | RequestNeighboursSuccessorsPeerIdFieldEvent | RequestNeighboursSuccessorsRingIdFieldEvent | RequestNeighboursSuccessorsAddrsFieldEvent | RequestRecordsKeyFieldEvent | RequestRecordsValueFieldEvent | RequestRecordsExpiresAtFieldEvent | RequestRecordsWriterFieldEvent | RequestRecordsStampFieldEvent | RequestKeyFieldEvent | RequestAfterFieldEvent | RequestRangeStartFieldEvent | RequestRangeEndFieldEvent | RequestNamespaceFieldEvent | RequestOwnerFieldEvent | RequestIdsFieldEvent | RequestSignedAtFieldEvent | RequestSignatureFieldEvent | RequestSuccessorCountFieldEvent> {
     return streamMessage(buf, Request.codec(), opts)
   }
 }
