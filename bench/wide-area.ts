@@ -68,13 +68,16 @@ const OPERATION_DEADLINE = 30_000
 const CONVERGE_TIMEOUT = 240_000
 
 /** ms a node may take to join: a join is a few round trips of up to 300 ms each, on a machine that may be busy */
-const JOIN_TIMEOUT = 180_000
+const JOIN_TIMEOUT = 120_000
 
 /** ms between checks of the finger tables (each check walks every finger of every node) */
 const FINGER_CHECK_INTERVAL = 1000
 
 /** Nodes that join at once while a ring is built: joins over slow links take a few round trips each */
-const JOIN_BATCH = 8
+const JOIN_BATCH = 4
+
+/** Bootstrap addresses each joining node is given */
+const JOIN_ENTRIES = 3
 
 /** ms the kad-dht network is left alone once its routing tables stopped changing */
 const KAD_SETTLE = 10_000
@@ -253,8 +256,9 @@ export async function startChordRing (network: WideAreaNetwork, context: Benchma
     nodes.push(await create(0, []))
     while (nodes.length < network.size) {
       const batch = Array.from({ length: Math.min(JOIN_BATCH, network.size - nodes.length) }, (_, k) => nodes.length + k)
-      const entries = batch.map(() => nodes[Math.floor(random() * nodes.length)].getMultiaddrs()[0].toString())
-      nodes.push(...await Promise.all(batch.map(async (index, k) => create(index, [entries[k]]))))
+      // each node is given a few entries, tried in turn: one join in a batch can stall on a busy machine
+      const entries = batch.map(() => Array.from({ length: JOIN_ENTRIES }, () => nodes[Math.floor(random() * nodes.length)].getMultiaddrs()[0].toString()))
+      nodes.push(...await Promise.all(batch.map(async (index, k) => create(index, entries[k]))))
     }
     context.progress(`chord N=${network.size}: every node joined; waiting for the ring to settle`)
     await waitForConsistentRing(nodes, CONVERGE_TIMEOUT)
