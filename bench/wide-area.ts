@@ -198,7 +198,7 @@ async function measureChord (network: WideAreaNetwork, plan: WideAreaPlan, conte
       const node = pick(nodes)
       const key = `wide-area-lookup-${i}-${random()}`
       const result = await timed(async signal => {
-        const { successors, hops } = await internalsOf(node).ring.lookup(ringIdFromBytes(keyPosition(key)), { signal })
+        const { successors, hops } = await internalsOf(node).ring.lookup(ringIdFromBytes(keyPosition(key)), { signal, successorCount: 1 })
         const expected = expectedOwner(nodes, ringIdFromBytes(keyPosition(key))).peerId.toString()
         return { hops, wrong: successors[0].peer !== expected }
       })
