@@ -18,23 +18,29 @@ import { maintenanceCost } from './maintenance-cost.js'
 import { memory } from './memory.js'
 import { putGet } from './put-get.js'
 import { groupFanout } from './group-fanout.js'
+import { wideArea } from './wide-area.js'
 import { describeMachine } from './harness/machine.js'
 import { formatTable } from './harness/table.js'
 import type { Benchmark } from './harness/benchmark.js'
 
-const BENCHMARKS: Benchmark[] = [hopsSimulated, lookupLatency, putGet, mailboxDelivery, mailboxChurn, groupFanout, clientLookups, memory, maintenanceCost, capacity, idMint, evenLoad]
+const BENCHMARKS: Benchmark[] = [hopsSimulated, lookupLatency, putGet, mailboxDelivery, mailboxChurn, groupFanout, clientLookups, wideArea, memory, maintenanceCost, capacity, idMint, evenLoad]
 
 const RESULTS_DIR = new URL('./results/', import.meta.url)
 
-const usage = `usage: npm run bench -- [--only <name>[,<name>...]] [--quick]
+const usage = `usage: npm run bench -- [--only <name>[,<name>...]] [--quick] [--sizes <n>[,<n>...]] [--samples <n>]
   --only <names>  run only these benchmarks: ${BENCHMARKS.map(b => b.name).join(', ')}
   --quick         a smoke run: small networks, few samples (a minute or two)
+  --sizes <list>  network sizes, for wide-area (default 64,128)
+  --samples <n>   chord lookups timed per size, for wide-area (default 40; kad-dht lookups
+                  a quarter of that, other operations half; the full setting is --samples 200)
   --help          this text`
 
 const { values } = parseArgs({
   options: {
     only: { type: 'string', multiple: true },
     quick: { type: 'boolean', default: false },
+    sizes: { type: 'string' },
+    samples: { type: 'string' },
     help: { type: 'boolean', default: false }
   },
   strict: true
@@ -51,6 +57,12 @@ if (unknown.length > 0) {
   console.error(`unknown benchmark: ${unknown.join(', ')}\n${usage}`)
   process.exit(2)
 }
+const sizes = values.sizes?.split(',').map(Number)
+const samples = values.samples == null ? undefined : Number(values.samples)
+if (sizes?.some(n => !Number.isSafeInteger(n) || n < 2) === true || (samples != null && (!Number.isSafeInteger(samples) || samples < 1))) {
+  console.error(`--sizes takes whole numbers of at least 2, --samples a positive whole number\n${usage}`)
+  process.exit(2)
+}
 const selected = BENCHMARKS.filter(b => wanted.size === 0 || wanted.has(b.name))
 
 await mkdir(RESULTS_DIR, { recursive: true })
@@ -62,6 +74,8 @@ for (const benchmark of selected) {
   try {
     const report = await benchmark.run({
       quick: values.quick,
+      sizes,
+      samples,
       progress: message => { console.error(`  [${benchmark.name}] ${message}`) }
     })
     const seconds = (performance.now() - started) / 1000

@@ -6,6 +6,10 @@
 export interface BenchmarkContext {
   /** a smoke run: smaller networks and fewer samples, for checking that the benchmark works */
   quick: boolean
+  /** network sizes to build, for the benchmarks that take them (`--sizes`) */
+  sizes?: number[]
+  /** samples per measured operation, for the benchmarks that take them (`--samples`) */
+  samples?: number
   /** a progress line on stderr; tables go to stdout */
   progress(message: string): void
 }

@@ -9,7 +9,7 @@
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { identify } from '@libp2p/identify'
-import { kadDHT, removePublicAddressesMapper } from '@libp2p/kad-dht'
+import { kadDHT, passthroughMapper, removePublicAddressesMapper } from '@libp2p/kad-dht'
 import { ping } from '@libp2p/ping'
 import { createLibp2p } from 'libp2p'
 import { INBOUND_CONNECTIONS_PER_SECOND_PER_IP, MAX_INCOMING_PENDING_CONNECTIONS } from '../../src/node/libp2p.js'
@@ -18,6 +18,7 @@ import { waitFor } from '../../test/helpers/wait-for.js'
 import type { Identify } from '@libp2p/identify'
 import type { KadDHT, SingleKadDHT } from '@libp2p/kad-dht'
 import type { Libp2p } from '@libp2p/interface'
+import type { Libp2pOptions } from 'libp2p'
 import type { Ping } from '@libp2p/ping'
 
 export type KadNode = Libp2p<{ identify: Identify, ping: Ping, dht: KadDHT }>
@@ -41,8 +42,19 @@ const ROUTING_TABLES_STABLE = 5000
 /** ms to wait for the routing tables to stop changing */
 const ROUTING_TABLE_TIMEOUT = 60_000
 
+/** ms a joining node's self-lookup may take */
+const SELF_LOOKUP_TIMEOUT = 30_000
+
+/** Where node `index` listens and over what, when not TCP on 127.0.0.1 */
+export interface KadLinks {
+  listen(index: number): string[]
+  transports(index: number): NonNullable<Libp2pOptions['transports']>
+}
+
 export interface KadNetworkInit {
   size: number
+  /** default: TCP on 127.0.0.1 */
+  links?: KadLinks
   /** ms to leave the network alone after the routing tables filled (kad-dht settles slowly) */
   settleMs: number
   progress?(message: string): void
@@ -63,11 +75,12 @@ export async function startKadNetwork (init: KadNetworkInit): Promise<KadNetwork
   const started = Date.now()
   try {
     for (let i = 0; i < init.size; i++) {
-      const node = await createKadNode()
+      const node = await createKadNode(i, init.links)
       const earlier = new Set([i - 1, Math.floor(i / 2), (i * 7) % Math.max(i, 1)].filter(j => j >= 0 && j < i))
       await Promise.all([...earlier].slice(0, BOOTSTRAP_DIALS).map(async j => node.dial(nodes[j].getMultiaddrs()[0])))
       nodes.push(node)
     }
+    await fillSmallRoutingTables(nodes)
     await waitForRoutingTables(nodes, init.progress)
     const formedMs = Date.now() - started
     const sizes = nodes.map(routingTableSize).sort((a, b) => a - b)
@@ -78,6 +91,20 @@ export async function startKadNetwork (init: KadNetworkInit): Promise<KadNetwork
     await stop()
     throw err
   }
+}
+
+/**
+ * A self-lookup from each node whose table is still small, as a kad-dht node does when it joins:
+ * over slow links the periodic self-query of the last nodes to start can end before their
+ * bootstrap peers answered, and leave them with little more than those peers until the next one.
+ */
+async function fillSmallRoutingTables (nodes: KadNode[]): Promise<void> {
+  const wanted = Math.ceil((nodes.length - 1) * MIN_ROUTING_TABLE_SHARE)
+  await Promise.allSettled(nodes.filter(node => routingTableSize(node) < wanted).map(async node => {
+    for await (const event of node.services.dht.getClosestPeers(node.peerId.toMultihash().bytes, { signal: AbortSignal.timeout(SELF_LOOKUP_TIMEOUT) })) {
+      void event
+    }
+  }))
 }
 
 async function waitForRoutingTables (nodes: KadNode[], progress?: (message: string) => void): Promise<void> {
@@ -97,16 +124,18 @@ async function waitForRoutingTables (nodes: KadNode[], progress?: (message: stri
     }, `kad-dht routing tables of at least ${wanted} peers, unchanged for ${ROUTING_TABLES_STABLE} ms`, ROUTING_TABLE_TIMEOUT)
   } catch (err) {
     if (!largeEnough()) {
+      const now = sizes().sort((a, b) => a - b)
+      progress?.(`kad-dht: routing tables ${now[0]}–${now[now.length - 1]} peers (median ${now[Math.floor(now.length / 2)]}) after ${ROUTING_TABLE_TIMEOUT / 1000} s`)
       throw err
     }
     progress?.(`kad-dht: routing tables still changing after ${ROUTING_TABLE_TIMEOUT / 1000} s; using the network as it is`)
   }
 }
 
-async function createKadNode (): Promise<KadNode> {
+async function createKadNode (index: number, links?: KadLinks): Promise<KadNode> {
   return createLibp2p({
-    addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
-    transports: defaultTransports(),
+    addresses: { listen: links?.listen(index) ?? ['/ip4/127.0.0.1/tcp/0'] },
+    transports: [...defaultTransports(), ...(links?.transports(index) ?? [])],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     connectionManager: {
@@ -118,7 +147,8 @@ async function createKadNode (): Promise<KadNode> {
       ping: ping(),
       dht: kadDHT({
         clientMode: false,
-        peerInfoMapper: removePublicAddressesMapper,
+        // in-process links have no IP addresses to filter
+        peerInfoMapper: links == null ? removePublicAddressesMapper : passthroughMapper,
         validators: { [KAD_NAMESPACE]: async () => {} },
         selectors: { [KAD_NAMESPACE]: () => 0 }
       })

@@ -9,7 +9,7 @@ import { CLOSER_NODES_PER_REPLY, DELEGATION_PAUSE, MAX_LOOKUP_DELEGATES, MAX_LOO
 import { distance, inHalfOpenInterval, inOpenInterval } from './id.js'
 import type { RingId } from './id.js'
 import type { RoutingTable } from './routing-table.js'
-import type { ChordRpc, FindSuccessorReply, NodeRef, RpcOptions } from './rpc.js'
+import type { ChordRpc, FindSuccessorOptions, FindSuccessorReply, NodeRef, RpcOptions } from './rpc.js'
 
 export interface LookupResult {
   /** the node responsible for the id, followed by the nodes after it (the id's replica set) */
@@ -74,8 +74,11 @@ export class Lookup {
     this.onNodeFailed = init.onNodeFailed ?? (() => {})
   }
 
-  /** The successor of `id`, starting from our own routing table */
-  async findSuccessor (id: RingId, options: RpcOptions = {}): Promise<LookupResult> {
+  /**
+   * The successor of `id`, starting from our own routing table. With `successorCount`, the
+   * answer may hold only that many of the id's successors (the owner first)
+   */
+  async findSuccessor (id: RingId, options: FindSuccessorOptions = {}): Promise<LookupResult> {
     const first = answerFindSuccessor(this.table, id)
     if (first.done) {
       return { successors: first.successors, hops: 0 }
@@ -118,7 +121,7 @@ export class Lookup {
     return this.route(id, [entry], options)
   }
 
-  private async route (id: RingId, start: NodeRef[], options: RpcOptions): Promise<LookupResult> {
+  private async route (id: RingId, start: NodeRef[], options: FindSuccessorOptions): Promise<LookupResult> {
     const candidates = new Map<string, NodeRef>()
     const asked = new Set<string>([this.table.self.peer])
     const addCandidates = (nodes: NodeRef[]): void => {

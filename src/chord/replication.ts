@@ -184,7 +184,7 @@ export class Replication implements RecordRpcHandler {
 
   /** The key's replica set: the first r nodes of its lookup result */
   async replicaSet (key: Uint8Array, options?: RpcOptions): Promise<NodeRef[]> {
-    const { successors } = await this.ring.lookup(ringIdFromBytes(key), options)
+    const { successors } = await this.ring.lookup(ringIdFromBytes(key), { ...options, successorCount: this.ring.replicas })
     return successors.slice(0, this.ring.replicas)
   }
 

@@ -29,7 +29,7 @@ import { SubnetCap } from './subnet-cap.js'
 import type { RingId } from './id.js'
 import type { LookupResult } from './lookup.js'
 import type { RingActivity } from './maintenance.js'
-import type { ChordRpc, ChordRpcHandler, FindSuccessorReply, Neighbours, NeighboursReply, NodeRef, PingReply, RpcOptions } from './rpc.js'
+import type { ChordRpc, ChordRpcHandler, FindSuccessorOptions, FindSuccessorReply, Neighbours, NeighboursReply, NodeRef, PingReply, RpcOptions } from './rpc.js'
 import type { PositionRules } from './position-rules.js'
 
 /**
@@ -291,7 +291,7 @@ export class ChordRing implements ChordRpcHandler {
     await this.maintenance.leave()
   }
 
-  async lookup (id: RingId, options?: RpcOptions): Promise<LookupResult> {
+  async lookup (id: RingId, options?: FindSuccessorOptions): Promise<LookupResult> {
     const started = performance.now()
     try {
       const result = await this.lookupEngine.findSuccessor(id, options)

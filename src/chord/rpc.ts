@@ -63,6 +63,14 @@ export interface PingOptions extends RpcOptions {
   neighboursDigest?: number
 }
 
+export interface FindSuccessorOptions extends RpcOptions {
+  /**
+   * how many of the id's successors a done answer needs to carry (at least 1); default: all the
+   * answering node keeps. Each one is a peer entry with its addresses to encode, send and check
+   */
+  successorCount?: number
+}
+
 export interface ChordRpc {
   /** the remote's predecessor and successor list (stabilize) */
   getNeighbours(to: NodeRef, options?: RpcOptions): Promise<NeighboursReply>
@@ -71,7 +79,7 @@ export interface ChordRpc {
    * authenticated connection; `self` adds the proof of our position, which `to` checks against it
    */
   notify(to: NodeRef, self: NodeRef, options?: RpcOptions): Promise<void>
-  findSuccessor(to: NodeRef, id: RingId, options?: RpcOptions): Promise<FindSuccessorReply>
+  findSuccessor(to: NodeRef, id: RingId, options?: FindSuccessorOptions): Promise<FindSuccessorReply>
   /** we are leaving gracefully: here are our neighbours so `to` can close the ring at once */
   leaving(to: NodeRef, neighbours: Neighbours, options?: RpcOptions): Promise<void>
   /** liveness check; the answer says whether the remote's neighbours changed since we copied them */

@@ -6,7 +6,7 @@
  */
 import { storeAckOf } from './rpc.js'
 import type {
-  ChordRpcHandler, DeletionRpc, FindSuccessorReply, NamespaceHandler, NamespaceName, Neighbours, NeighboursReply, NodeRef, PingOptions, PingReply, RecordRpc,
+  ChordRpcHandler, DeletionRpc, FindSuccessorOptions, FindSuccessorReply, NamespaceHandler, NamespaceName, Neighbours, NeighboursReply, NodeRef, PingOptions, PingReply, RecordRpc,
   RingRpc, RpcOptions, StoreAck, StoreOptions
 } from './rpc.js'
 import type { RingId } from './id.js'
@@ -41,7 +41,7 @@ export class SelfShortcut implements RingRpc {
     await this.rpc.notify(to, self, options)
   }
 
-  async findSuccessor (to: NodeRef, id: RingId, options?: RpcOptions): Promise<FindSuccessorReply> {
+  async findSuccessor (to: NodeRef, id: RingId, options?: FindSuccessorOptions): Promise<FindSuccessorReply> {
     return this.isSelf(to) ? structuredClone(this.local.ringHandler.onFindSuccessor(this.self, id)) : this.rpc.findSuccessor(to, id, options)
   }
 

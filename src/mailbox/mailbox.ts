@@ -168,7 +168,7 @@ export class Mailbox {
       identity,
       onMessage,
       openSession: this.init.openSession,
-      findOwner: async () => (await this.init.ring.lookup(ringIdFromBytes(key))).successors[0],
+      findOwner: async () => (await this.init.ring.lookup(ringIdFromBytes(key), { successorCount: 1 })).successors[0],
       checkIntervalMs: this.init.subscriptionCheckIntervalMs ?? SUBSCRIPTION_CHECK_INTERVAL,
       sendReceipt: options.receipts === false ? undefined : async message => this.sendReceipt(identity, message),
       onReceipt: options.onReceipt,

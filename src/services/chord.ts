@@ -270,7 +270,7 @@ export class ChordService implements Startable {
   /** The node responsible for `key` */
   async lookup (key: string | Uint8Array, options: { signal?: AbortSignal } = {}): Promise<LookupAnswer> {
     this.assertMember()
-    const { successors, hops } = await this.core.ring.lookup(ringIdFromBytes(keyPosition(key)), options)
+    const { successors, hops } = await this.core.ring.lookup(ringIdFromBytes(keyPosition(key)), { ...options, successorCount: 1 })
     const owner = successors[0]
     return { peerId: peerIdFromString(owner.peer), ringId: ringIdToHex(owner.id), hops }
   }

@@ -36,7 +36,7 @@ import type { WirePeers } from './wire-peers.js'
 import type { RingId } from '../chord/id.js'
 import type { ChordRecord, RangeDigest, RecordSummary } from '../chord/record.js'
 import type {
-  DeletionRpc, FindSuccessorReply, NamespaceName, Neighbours, NeighboursReply, NodeRef, PingOptions, PingReply, RecordRpc, RingRpc, RpcOptions, SignedDeletion,
+  DeletionRpc, FindSuccessorOptions, FindSuccessorReply, NamespaceName, Neighbours, NeighboursReply, NodeRef, PingOptions, PingReply, RecordRpc, RingRpc, RpcOptions, SignedDeletion,
   StoreAck, StoreOptions
 } from '../chord/rpc.js'
 import type { Connection, Logger, PeerId, Startable } from '@libp2p/interface'
@@ -115,8 +115,9 @@ export class RpcClient implements RingRpc, Startable {
     await this.exchange(to, { type: MessageType.NOTIFY, ...proofToWire(self.proof) }, options)
   }
 
-  async findSuccessor (to: NodeRef, id: RingId, options?: RpcOptions): Promise<FindSuccessorReply> {
-    const { response, peerId } = await this.exchange(to, { type: MessageType.FIND_SUCCESSOR, target: ringIdToWire(id) }, options)
+  async findSuccessor (to: NodeRef, id: RingId, options?: FindSuccessorOptions): Promise<FindSuccessorReply> {
+    const request = { type: MessageType.FIND_SUCCESSOR, target: ringIdToWire(id), successorCount: options?.successorCount }
+    const { response, peerId } = await this.exchange(to, request, options)
     const peers = await this.wirePeers.decode(response.peers, peerId)
     if (!response.done) {
       return { done: false, closer: peers }

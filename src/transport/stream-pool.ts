@@ -142,7 +142,7 @@ export class StreamPool {
 
   private async open (peer: PeerId, options: AbortOptions): Promise<PooledStream> {
     const connection = await this.components.dial(peer, options)
-    const stream = await connection.newStream(this.init.protocol, { signal: options.signal })
+    const stream = await connection.newStream(this.init.protocol, { signal: options.signal, negotiateFully: false })
     this.log.trace('opened stream %s to %p', stream.id, peer)
     return { peer, connection, stream, framed: frameStream(stream, this.init.maxMessageSize) }
   }

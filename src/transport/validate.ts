@@ -47,7 +47,8 @@ export interface PingRequest { type: MessageType.PING, neighboursDigest?: number
 export interface GetNeighboursRequest { type: MessageType.GET_NEIGHBOURS }
 /** NOTIFY: the proof of the asker's position (the plain position's when the asker sent none) */
 export interface NotifyRequest { type: MessageType.NOTIFY, proof: PositionProof }
-export interface FindSuccessorRequest { type: MessageType.FIND_SUCCESSOR, target: RingId }
+/** `successorCount`: how many successors a done answer carries at most (absent: the whole list) */
+export interface FindSuccessorRequest { type: MessageType.FIND_SUCCESSOR, target: RingId, successorCount?: number }
 export interface LookupRequest { type: MessageType.LOOKUP, target: RingId }
 export interface LeavingRequest { type: MessageType.LEAVING, neighbours: Neighbours }
 export interface StoreRequest { type: MessageType.STORE, namespace: NamespaceName, records: ChordRecord[], deletions: SignedDeletion[] }
@@ -91,7 +92,16 @@ export function decodeRequest (bytes: Uint8Array | Uint8ArrayList): ValidRequest
       return { type: request.type }
     case MessageType.NOTIFY:
       return { type: request.type, proof: validatePositionProof(request) }
-    case MessageType.FIND_SUCCESSOR:
+    case MessageType.FIND_SUCCESSOR: {
+      const target = ringIdFromBytes(requireRingIdBytes(request.target, 'target'))
+      if (request.successorCount == null) {
+        return { type: request.type, target }
+      }
+      if (request.successorCount < 1) {
+        throw new InvalidMessageError('a FIND_SUCCESSOR asks for at least one successor')
+      }
+      return { type: request.type, target, successorCount: request.successorCount }
+    }
     case MessageType.LOOKUP:
       return { type: request.type, target: ringIdFromBytes(requireRingIdBytes(request.target, 'target')) }
     case MessageType.LEAVING:

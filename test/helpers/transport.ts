@@ -8,7 +8,7 @@ import { WirePeers } from '../../src/transport/wire-peers.js'
 import type { RingId } from '../../src/chord/id.js'
 import type { ChordRecord, RangeDigest, RecordSummary } from '../../src/chord/record.js'
 import type {
-  ChordRpcHandler, DeletionRpc, FindSuccessorReply, NamespaceHandler, NamespaceName, Neighbours, NeighboursReply, NodeRef, PingOptions, PingReply, RecordRpc,
+  ChordRpcHandler, DeletionRpc, FindSuccessorOptions, FindSuccessorReply, NamespaceHandler, NamespaceName, Neighbours, NeighboursReply, NodeRef, PingOptions, PingReply, RecordRpc,
   RecordRpcHandler, RpcOptions, StoreAck, StoreOptions
 } from '../../src/chord/rpc.js'
 import type { RequestServerInit } from '../../src/transport/request-server.js'
@@ -61,7 +61,7 @@ export class TransportUnderTest {
     await this.client.notify(to, self, options)
   }
 
-  async findSuccessor (to: NodeRef, id: RingId, options?: RpcOptions): Promise<FindSuccessorReply> {
+  async findSuccessor (to: NodeRef, id: RingId, options?: FindSuccessorOptions): Promise<FindSuccessorReply> {
     return this.client.findSuccessor(to, id, options)
   }
 

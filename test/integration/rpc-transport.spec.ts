@@ -220,8 +220,12 @@ describe('the /chord/1.0.0 transport over libp2p (TCP on 127.0.0.1)', function (
       assert.deepEqual(await a.service.findSuccessor(b.ref, target), b.handler.reply)
       assert.equal(b.handler.calls.at(-1)?.arg, target)
 
-      b.handler.reply = { done: false, closer: [c.ref] }
+      assert.deepEqual(await a.service.findSuccessor(b.ref, target, { successorCount: 1 }), { done: true, successors: [c.ref] })
+
+      b.handler.reply = { done: false, closer: [c.ref, a.ref] }
       assert.deepEqual(await a.service.findSuccessor(b.ref, target), b.handler.reply)
+      // successorCount trims successors only, never the closer nodes to try next
+      assert.deepEqual(await a.service.findSuccessor(b.ref, target, { successorCount: 1 }), b.handler.reply)
 
       const leavingWith: Neighbours = { predecessor: c.ref, successors: [b.ref, c.ref] }
       await a.service.leaving(b.ref, leavingWith)

@@ -94,6 +94,10 @@ describe('/chord/1.0.0 wire format', () => {
         decodeRequest(Request.encode({ type: MessageType.FIND_SUCCESSOR, target: ringIdToWire(target) })),
         { type: MessageType.FIND_SUCCESSOR, target }
       )
+      assert.deepEqual(
+        decodeRequest(Request.encode({ type: MessageType.FIND_SUCCESSOR, target: ringIdToWire(target), successorCount: 3 })),
+        { type: MessageType.FIND_SUCCESSOR, target, successorCount: 3 }
+      )
       const neighbours = { predecessor: wirePeer(alice), successors: [wirePeer(bob), wirePeer(alice, { addrs: [] })] }
       assert.deepEqual(decodeRequest(Request.encode({ type: MessageType.LEAVING, neighbours })), { type: MessageType.LEAVING, neighbours })
       // a successor telling its predecessor that its neighbours changed
@@ -153,6 +157,11 @@ describe('/chord/1.0.0 wire format', () => {
       for (const length of [RING_ID_BYTES - 1, RING_ID_BYTES + 1]) {
         assert.throws(() => decodeRequest(Request.encode({ type: MessageType.FIND_SUCCESSOR, target: bytesOf(length) })), isInvalidMessage)
       }
+    })
+
+    it('rejects a FIND_SUCCESSOR that asks for no successors', () => {
+      const target = ringIdToWire(ringIdOf(bob))
+      assert.throws(() => decodeRequest(Request.encode({ type: MessageType.FIND_SUCCESSOR, target, successorCount: 0 })), isInvalidMessage)
     })
 
     it('rejects LEAVING without neighbours', () => {

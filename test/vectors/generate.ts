@@ -377,6 +377,8 @@ async function main (): Promise<void> {
       `addrs are binary multiaddrs: ${n3.addr}, ${n2.addr}`),
     req('LEAVING request', { type: 'LEAVING', neighbours: { predecessor: wirePeer(n3), successors: [wirePeer(n2)] } }),
     req('FIND_SUCCESSOR request for bob\'s mailbox', { type: 'FIND_SUCCESSOR', target: hex(bobMailbox) }),
+    req('FIND_SUCCESSOR request for the owner of bob\'s mailbox alone', { type: 'FIND_SUCCESSOR', target: hex(bobMailbox), successorCount: 1 },
+      'a done answer carries at most successorCount successors; without the field, the whole list'),
     res('FIND_SUCCESSOR answer: done, the successors', { type: 'FIND_SUCCESSOR', done: true, peers: [wirePeer(n1), wirePeer(n2), wirePeer(n3)] },
       'peers[0] is the node responsible for the target; the replica set is the first r entries'),
     res('FIND_SUCCESSOR answer: not done, closer nodes', { type: 'FIND_SUCCESSOR', peers: [wirePeer(n3)] }, 'done = false is the default and not written'),

@@ -1145,6 +1145,7 @@ export interface Request {
   signedAt?: number
   signature?: Uint8Array<ArrayBuffer>
   neighboursDigest?: number
+  successorCount?: number
   positionNonce?: Uint8Array<ArrayBuffer>
   positionChoice?: number
   deletions: Deletion[]
@@ -1232,6 +1233,11 @@ export namespace Request {
         if (obj.neighboursDigest != null) {
           w.uint32(112)
           w.uint32(obj.neighboursDigest)
+        }
+
+        if (obj.successorCount != null) {
+          w.uint32(160)
+          w.uint32(obj.successorCount)
         }
 
         if (obj.positionNonce != null) {
@@ -1335,6 +1341,10 @@ export namespace Request {
             }
             case 14: {
               obj.neighboursDigest = reader.uint32()
+              break
+            }
+            case 20: {
+              obj.successorCount = reader.uint32()
               break
             }
             case 30: {
@@ -1489,6 +1499,13 @@ export namespace Request {
             case 14: {
               yield {
                 field: `${prefix}.neighboursDigest`,
+                value: reader.uint32()
+              }
+              break
+            }
+            case 20: {
+              yield {
+                field: `${prefix}.successorCount`,
                 value: reader.uint32()
               }
               break
@@ -1684,6 +1701,11 @@ export namespace Request {
     value: number
   }
 
+  export interface RequestSuccessorCountFieldEvent {
+    field: '$.successorCount'
+    value: number
+  }
+
   export interface RequestPositionNonceFieldEvent {
     field: '$.positionNonce'
     value: Uint8Array<ArrayBuffer>
@@ -1732,7 +1754,7 @@ export namespace Request {
     return decodeMessage(buf, Request.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Request>): Generator<RequestTypeFieldEvent | RequestTargetFieldEvent | RequestNeighboursPredecessorPeerIdFieldEvent | RequestNeighboursPredecessorRingIdFieldEvent | RequestNeighboursPredecessorAddrsFieldEvent | RequestNeighboursPredecessorPositionNonceFieldEvent | RequestNeighboursPredecessorPositionChoiceFieldEvent | RequestNeighboursSuccessorsPeerIdFieldEvent | RequestNeighboursSuccessorsRingIdFieldEvent | RequestNeighboursSuccessorsAddrsFieldEvent | RequestNeighboursSuccessorsPositionNonceFieldEvent | RequestNeighboursSuccessorsPositionChoiceFieldEvent | RequestRecordsKeyFieldEvent | RequestRecordsValueFieldEvent | RequestRecordsExpiresAtFieldEvent | RequestRecordsWriterFieldEvent | RequestRecordsStampFieldEvent | RequestKeyFieldEvent | RequestAfterFieldEvent | RequestRangeStartFieldEvent | RequestRangeEndFieldEvent | RequestNamespaceFieldEvent | RequestOwnerFieldEvent | RequestIdsFieldEvent | RequestSignedAtFieldEvent | RequestSignatureFieldEvent | RequestNeighboursDigestFieldEvent | RequestPositionNonceFieldEvent | RequestPositionChoiceFieldEvent | RequestDeletionsKeyFieldEvent | RequestDeletionsIdsFieldEvent | RequestDeletionsOwnerFieldEvent | RequestDeletionsSignedAtFieldEvent | RequestDeletionsSignatureFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Request>): Generator<RequestTypeFieldEvent | RequestTargetFieldEvent | RequestNeighboursPredecessorPeerIdFieldEvent | RequestNeighboursPredecessorRingIdFieldEvent | RequestNeighboursPredecessorAddrsFieldEvent | RequestNeighboursPredecessorPositionNonceFieldEvent | RequestNeighboursPredecessorPositionChoiceFieldEvent | RequestNeighboursSuccessorsPeerIdFieldEvent | RequestNeighboursSuccessorsRingIdFieldEvent | RequestNeighboursSuccessorsAddrsFieldEvent | RequestNeighboursSuccessorsPositionNonceFieldEvent | RequestNeighboursSuccessorsPositionChoiceFieldEvent | RequestRecordsKeyFieldEvent | RequestRecordsValueFieldEvent | RequestRecordsExpiresAtFieldEvent | RequestRecordsWriterFieldEvent | RequestRecordsStampFieldEvent | RequestKeyFieldEvent | RequestAfterFieldEvent | RequestRangeStartFieldEvent | RequestRangeEndFieldEvent | RequestNamespaceFieldEvent | RequestOwnerFieldEvent | RequestIdsFieldEvent | RequestSignedAtFieldEvent | RequestSignatureFieldEvent | RequestNeighboursDigestFieldEvent | RequestSuccessorCountFieldEvent | RequestPositionNonceFieldEvent | RequestPositionChoiceFieldEvent | RequestDeletionsKeyFieldEvent | RequestDeletionsIdsFieldEvent | RequestDeletionsOwnerFieldEvent | RequestDeletionsSignedAtFieldEvent | RequestDeletionsSignatureFieldEvent> {
     return streamMessage(buf, Request.codec(), opts)
   }
 }
