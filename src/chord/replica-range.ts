@@ -44,6 +44,8 @@ export class ReplicaRange {
   private from?: RingId
   private walking?: Promise<void>
   private running = false
+  /** walks after a change of neighbours under way */
+  private settling = 0
 
   constructor (init: ReplicaRangeInit) {
     this.ring = init.ring
@@ -72,10 +74,21 @@ export class ReplicaRange {
     this.loop.stop()
   }
 
-  /** The neighbours changed: walk the chain again (once at a time), if running */
+  /**
+   * The neighbours changed: walk the chain again (once at a time), if running. Until that walk
+   * ends every key is taken: the chain walked before the change may name nodes that are gone or
+   * cut off (after a split, the other side's), and writes to the replica sets lookups name now
+   * must land meanwhile.
+   */
   refreshSoon (): void {
     if (this.running) {
-      void this.refresh().catch(() => {})
+      this.settling++
+      // a walk under way began before the change: what it learns may be stale, so walk again after it
+      const settle = async (): Promise<void> => {
+        await this.walking?.catch(() => {})
+        await this.refresh()
+      }
+      void settle().catch(() => {}).finally(() => { this.settling-- })
     }
   }
 
@@ -84,7 +97,7 @@ export class ReplicaRange {
     if (this.ring.clientMode) {
       return false
     }
-    if (this.chain == null || this.from == null) {
+    if (this.chain == null || this.from == null || this.settling > 0) {
       return true
     }
     return inHalfOpenInterval(ringIdFromBytes(key), this.from, this.ring.self.id)
@@ -128,15 +141,32 @@ export class ReplicaRange {
     }
     const chain: NodeRef[] = [first]
     const seen = new Set([self.peer, first.peer])
+    /** the node named before the last one of the chain, when our table put another in its place */
+    let namedInstead: NodeRef | undefined
     while (chain.length < this.length) {
       const last = chain[chain.length - 1]
-      const named = (await this.rpc.getNeighbours(last)).predecessor
+      let named: NodeRef | undefined
+      try {
+        named = (await this.rpc.getNeighbours(last)).predecessor
+      } catch (err) {
+        if (namedInstead == null || seen.has(namedInstead.peer)) {
+          throw err
+        }
+        // the node our table knew between does not answer (dead, or cut off by a partition, as
+        // fingers across it are until they are next fixed): the one its successor named stands
+        seen.delete(last.peer)
+        chain[chain.length - 1] = namedInstead
+        seen.add(namedInstead.peer)
+        namedInstead = undefined
+        continue
+      }
       if (named == null || (named.peer !== self.peer && !this.ring.table.admits(named))) {
         // a gap we cannot see past (or a position the network's rules refuse, which is no ring
         // member): keep the walk we had, or take every key until the next one
         return
       }
       const next = this.closestKnownBefore(last, named)
+      namedInstead = next === named ? undefined : named
       if (seen.has(next.peer)) {
         // round the ring in fewer than r + g steps: we keep every key
         this.chain = chain

@@ -9,6 +9,7 @@ import { ReplicaRange } from '../../src/chord/replica-range.js'
 import { createRecord } from '../../src/chord/record.js'
 import { ForbiddenError } from '../../src/errors.js'
 import { Simulator, seededRandom } from '../helpers/simulator.js'
+import { waitFor } from '../helpers/wait-for.js'
 import type { ChordRing } from '../../src/chord/ring.js'
 import type { Neighbours, NodeRef } from '../../src/chord/rpc.js'
 
@@ -126,5 +127,70 @@ describe('the keys a node takes a STORE for', () => {
     // a node's own writes are its own business
     await handler.onStoreRecords(node.self, [theirs])
     assert.equal((await store.get(theirs.key)).length, 1)
+  })
+
+  it('walks on past a node its table knows between that does not answer, to the one that was named', async () => {
+    const sim = await settledRing(16, 8)
+    const name = sim.sortedLiveIds()[5].peer
+    const ring = sim.ringOf(name)
+    const truthful = neighboursOf(sim, ring)
+    // the second predecessor is known to our table but cut off: it answers nobody
+    const cutOff = predecessorAt(sim, name, 2)
+    const range = new ReplicaRange({
+      ring,
+      rpc: {
+        getNeighbours: async to => {
+          if (to.peer === cutOff.peer) {
+            throw new Error('cut off')
+          }
+          const answer = await truthful(to)
+          // the first predecessor names the one before the cut-off node, as it would once it left
+          return answer.predecessor?.peer === cutOff.peer ? { ...answer, predecessor: predecessorAt(sim, name, 3) } : answer
+        }
+      }
+    })
+    ring.table.setFinger(0, cutOff)
+    ring.table.setFinger(1, cutOff)
+    assert.ok(ring.table.knownNodes().some(node => node.peer === cutOff.peer), 'the table knows the cut-off node')
+
+    await range.refresh()
+    assert.equal(range.predecessor(1)?.peer, predecessorAt(sim, name, 1).peer)
+    assert.equal(range.predecessor(2)?.peer, predecessorAt(sim, name, 3).peer, 'the named node stands in for the one that did not answer')
+  })
+
+  it('takes every key while it walks again after its neighbours changed, and holds to the walk once it is done', async () => {
+    const sim = await settledRing(16, 9)
+    const name = sim.sortedLiveIds()[9].peer
+    const ring = sim.ringOf(name)
+    const truthful = neighboursOf(sim, ring)
+    /** the walk waits here until the test lets it go on */
+    const gate: { release?: () => void } = {}
+    const letGo = (): void => { gate.release?.() }
+    const range = new ReplicaRange({
+      ring,
+      rpc: {
+        getNeighbours: async to => {
+          if (gate.release == null) {
+            await new Promise<void>(resolve => { gate.release = resolve })
+          }
+          return truthful(to)
+        }
+      }
+    })
+    const walked = range.refresh()
+    await waitFor(() => gate.release != null, 'the first walk to ask', 5000)
+    letGo()
+    await walked
+    const outside = ringIdToBytes(ring.self.id + 1n)
+    assert.equal(range.admits(outside), false)
+
+    gate.release = undefined
+    range.start()
+    // start walks again as a change of neighbours does: until it is done, every key is taken
+    assert.equal(range.admits(outside), true)
+    await waitFor(() => gate.release != null, 'the walk after the change to ask', 5000)
+    letGo()
+    await waitFor(() => !range.admits(outside), 'the range to hold again once the walk is done', 5000)
+    range.stop()
   })
 })
