@@ -210,6 +210,8 @@ export class RingNode {
 
   /** Start the maintenance loops; a ring member also starts replication and rehoming */
   start (): void {
+    // a node started again after a graceful leave takes records once more
+    this.departing = false
     this.ring.start()
     if (!this.ring.clientMode) {
       this.replicaRange.start()

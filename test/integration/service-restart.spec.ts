@@ -81,6 +81,12 @@ describe('chord() and chordMailbox() in a libp2p node stopped and started again'
     assert.equal(replicas, 3)
     assert.deepEqual((await ring[1].get('after-the-restart')).map(text), ['hello again'])
     assert.deepEqual((await app.services.chord.get('before-the-restart')).map(text), ['kept'])
+    // the others' writes land on it again: it took none while it was leaving, and must after
+    // starting again (of 8 keys, it is a replica of some but for odds of 4^-8)
+    for (let i = 0; i < 8; i++) {
+      const { replicas } = await ring[1].put(`from-the-ring-${i}`, bytes('to every replica'))
+      assert.equal(replicas, 3, `put ${i} reached every replica`)
+    }
   })
 
   it('sends mail again, and receives it on a subscription made after the restart', async () => {
