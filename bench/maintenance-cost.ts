@@ -145,7 +145,7 @@ export const maintenanceCost: Benchmark = {
     const results: RunResult[] = []
     const failures: Array<{ arm: string, nodes: number, error: string }> = []
     try {
-      for (const size of plan.sizes) {
+      for (const size of context.sizes ?? plan.sizes) {
         for (const arm of ARMS) {
           context.progress(`${arm.name}, ${size} nodes`)
           try {

@@ -30,7 +30,7 @@ const RESULTS_DIR = new URL('./results/', import.meta.url)
 const usage = `usage: npm run bench -- [--only <name>[,<name>...]] [--quick] [--sizes <n>[,<n>...]] [--samples <n>]
   --only <names>  run only these benchmarks: ${BENCHMARKS.map(b => b.name).join(', ')}
   --quick         a smoke run: small networks, few samples (a minute or two)
-  --sizes <list>  network sizes, for wide-area (default 64,128)
+  --sizes <list>  network sizes, for wide-area (default 64,128) and maintenance-cost (default 32,128)
   --samples <n>   chord lookups timed per size, for wide-area (default 40; kad-dht lookups
                   a quarter of that, other operations half; the full setting is --samples 200)
   --help          this text`

@@ -20,6 +20,16 @@ export class LookupFailedError extends ChordError {
   static name = 'LookupFailedError'
 }
 
+/**
+ * A lookup's answer could not be confirmed: the node it named as the key's owner, and every node
+ * nearer the key that could have owned it, either did not answer or disagreed. A lookup fails
+ * with this rather than return an owner it could not check (a subclass of LookupFailedError, so
+ * code that retries failed lookups retries these too).
+ */
+export class LookupVerificationError extends LookupFailedError {
+  static name = 'LookupVerificationError'
+}
+
 /** A storage limit (per key, total, per mailbox) would be exceeded: nothing was written */
 export class QuotaExceededError extends ChordError {
   static name = 'QuotaExceededError'

@@ -59,6 +59,7 @@ export {
   InvalidOptionsError,
   InvalidRecordError,
   LookupFailedError,
+  LookupVerificationError,
   QuotaExceededError,
   RateLimitedError,
   RequestTimeoutError,

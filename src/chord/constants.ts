@@ -105,6 +105,19 @@ export const TIMER_JITTER = 0.2
 export const MAX_LOOKUP_HOPS = 48
 
 /**
+ * Whether a lookup confirms the owner it was told before it answers (see `Lookup.verify`): one
+ * more round trip, to the owner, and no wrong owner from a node that lies about who owns a key
+ */
+export const DEFAULT_VERIFY_LOOKUPS = true
+
+/**
+ * Upper bound on the nodes one verification asks. The named owner is asked first and, while a node
+ * nearer the key turns up (in our table or as the asked node's predecessor), the nearer one; an
+ * honest neighbourhood settles it in one or two, and a lie that would need more fails the lookup.
+ */
+export const MAX_VERIFY_STEPS = 8
+
+/**
  * Whether a client asks a ring node to run its lookups (one round trip, and only nodes it is
  * connected to anyway) rather than walking the ring itself. A browser pays a WebSocket, TLS and
  * Noise handshake for every new node it dials; see docs/browser.md for the measurement.

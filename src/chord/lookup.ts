@@ -4,18 +4,20 @@
  * closer". A node that fails is skipped and the next-closest candidate is asked, so one dead
  * finger costs a timeout, not the lookup.
  */
-import { LookupFailedError } from '../errors.js'
-import { CLOSER_NODES_PER_REPLY, DELEGATION_PAUSE, MAX_LOOKUP_DELEGATES, MAX_LOOKUP_HOPS } from './constants.js'
+import { LookupFailedError, LookupVerificationError } from '../errors.js'
+import { CLOSER_NODES_PER_REPLY, DELEGATION_PAUSE, MAX_LOOKUP_DELEGATES, MAX_LOOKUP_HOPS, MAX_VERIFY_STEPS } from './constants.js'
 import { distance, inHalfOpenInterval, inOpenInterval } from './id.js'
 import type { RingId } from './id.js'
 import type { RoutingTable } from './routing-table.js'
-import type { ChordRpc, FindSuccessorOptions, FindSuccessorReply, NodeRef, RpcOptions } from './rpc.js'
+import type { ChordRpc, FindSuccessorOptions, FindSuccessorReply, Neighbours, NodeRef, RpcOptions } from './rpc.js'
 
 export interface LookupResult {
   /** the node responsible for the id, followed by the nodes after it (the id's replica set) */
   successors: NodeRef[]
   /** how many remote nodes answered on the way */
   hops: number
+  /** how many nodes answered to confirm the owner (a verified lookup's extra round trips, one when nobody lied) */
+  checks?: number
 }
 
 /** One lookup step answered from a routing table: ours for the first step, any node's in a handler */
@@ -136,7 +138,8 @@ export class Lookup {
     let failures = 0
 
     while (hops + failures < this.maxHops) {
-      const next = closestTo(candidates.values(), id)
+      // the node that most closely precedes the id
+      const next = least(candidates.values(), node => distance(node.id, id))
       if (next == null) {
         break
       }
@@ -156,7 +159,9 @@ export class Lookup {
       }
       hops++
       if (reply.done) {
-        if (reply.successors.length > 0) {
+        // the node asked claims to precede the id with the owner next after it: an owner on the
+        // wrong side of the id is stale or a lie, and the route goes on without it
+        if (reply.successors.length > 0 && inHalfOpenInterval(id, next.id, reply.successors[0].id)) {
           return { successors: reply.successors, hops }
         }
         continue
@@ -168,12 +173,77 @@ export class Lookup {
   }
 }
 
-/** The node that most closely precedes `id` (smallest clockwise distance to it) */
-function closestTo (nodes: Iterable<NodeRef>, id: RingId): NodeRef | undefined {
+/**
+ * Confirms the owner a lookup was told, or finds the true one, by asking the nodes themselves.
+ * The owner of an id is the first live node at or after it, so any node nearer the id than the
+ * named owner refutes the answer if it answers. Candidates are the named owner and the nodes named
+ * after it, and every node our table knows between the id and the named owner; each node asked
+ * names its predecessor, a candidate too when it lies between the id and that node. The nearest
+ * candidate that answers is the owner, and its replica set is the one it names itself.
+ *
+ * A node that answers lookups with a wrong owner is caught as long as the nodes between the id and
+ * the owner it names tell the truth about their own predecessors (what stabilize runs on, and what
+ * a node cannot lie about without breaking the ring around itself).
+ */
+export async function verifyOwner (table: RoutingTable, rpc: ChordRpc, id: RingId, answer: LookupResult, init: VerifyInit = {}): Promise<LookupResult> {
+  const named = answer.successors
+  if (named.length === 0) {
+    throw new LookupVerificationError(`the lookup of ${id.toString(16)} named no owner`)
+  }
+  const nearness = (node: NodeRef): RingId => distance(id, node.id)
+  const asked = new Set<string>([table.self.peer])
+  const candidates = new Map<string, NodeRef>()
+  const consider = (node: NodeRef | undefined): void => {
+    if (node != null && !asked.has(node.peer)) {
+      candidates.set(node.peer, node)
+    }
+  }
+  named.forEach(consider)
+  table.knownNodes().filter(node => nearness(node) < nearness(named[0])).forEach(consider)
+
+  let owner: { node: NodeRef, neighbours: Neighbours } | undefined
+  let answered = 0
+  for (let step = 0; step < MAX_VERIFY_STEPS; step++) {
+    const next = least(candidates.values(), nearness)
+    if (next == null || (owner != null && nearness(next) >= nearness(owner.node))) {
+      break
+    }
+    candidates.delete(next.peer)
+    asked.add(next.peer)
+    try {
+      const neighbours = await rpc.getNeighbours(next, init)
+      answered++
+      owner = { node: next, neighbours }
+      if (neighbours.predecessor != null && nearness(neighbours.predecessor) < nearness(next)) {
+        consider(neighbours.predecessor)
+      }
+    } catch (err) {
+      if (init.signal?.aborted === true) {
+        throw err
+      }
+      init.onNodeFailed?.(next)
+    }
+  }
+
+  const nearer = least(candidates.values(), nearness)
+  if (owner == null || (nearer != null && nearness(nearer) < nearness(owner.node))) {
+    throw new LookupVerificationError(`the owner of ${id.toString(16)} could not be confirmed: ${owner == null ? 'no candidate answered' : `nodes nearer than ${owner.node.peer} were left unasked after ${MAX_VERIFY_STEPS}`}`)
+  }
+  const followers = owner.neighbours.successors.filter(node => node.peer !== owner?.node.peer)
+  return { successors: [owner.node, ...followers], hops: answer.hops, checks: answered }
+}
+
+export interface VerifyInit extends RpcOptions {
+  /** told when a node did not answer, so the table can stop routing through it */
+  onNodeFailed?(node: NodeRef): void
+}
+
+/** The node of least `measure` (a clockwise distance to or from an id) */
+function least (nodes: Iterable<NodeRef>, measure: (node: NodeRef) => RingId): NodeRef | undefined {
   let best: NodeRef | undefined
   let bestDistance = 0n
   for (const node of nodes) {
-    const d = distance(node.id, id)
+    const d = measure(node)
     if (best == null || d < bestDistance) {
       best = node
       bestDistance = d

@@ -106,12 +106,14 @@ export class Rehoming {
         break
       }
       const set = await this.replicaSetOf(first)
-      if (set == null) {
-        break
-      }
       // every record from `first` up to its owner lies in the owner's range: one replica set
       const end = inHalfOpenInterval(set.owner.id, from, until) ? set.owner.id : until
-      moved += await this.moveRange(from, end, set.replicas)
+      if (set.replicas != null) {
+        moved += await this.moveRange(from, end, set.replicas)
+      } else if (end === until) {
+        break
+      }
+      // a range that cannot move now stays, and does not hold up the ranges after it
       from = end
     }
     return moved
@@ -119,15 +121,15 @@ export class Rehoming {
 
   /**
    * The replica set of a position, by lookup: its owner and r distinct nodes, none of them us.
-   * Undefined when the ring disagrees with our view (it names us) or names fewer than r nodes:
-   * then nothing may leave.
+   * No replicas when the ring disagrees with our view (it names us) or names fewer than r nodes:
+   * then nothing of the owner's range may leave.
    */
-  private async replicaSetOf (position: RingId): Promise<{ owner: NodeRef, replicas: NodeRef[] } | undefined> {
+  private async replicaSetOf (position: RingId): Promise<{ owner: NodeRef, replicas?: NodeRef[] }> {
     const { successors } = await this.ring.lookup(position)
     const replicas = successors.slice(0, this.ring.replicas)
     const distinct = new Set(replicas.map(node => node.peer))
     if (distinct.size < this.ring.replicas || distinct.has(this.ring.self.peer)) {
-      return undefined
+      return { owner: replicas[0] }
     }
     return { owner: replicas[0], replicas }
   }
@@ -142,7 +144,8 @@ export class Rehoming {
       // every replica gets the whole batch, whatever another one turned away
       let confirmed: ChordRecord[] = batch
       for (const replica of replicas) {
-        const held = new Set(await this.replication.storeConfirmed(replica, batch))
+        // a replica that fails holds nothing we know of: the records stay, and the round goes on to the next range
+        const held = new Set(await this.replication.storeConfirmed(replica, batch).catch(() => []))
         confirmed = confirmed.filter(record => held.has(record))
       }
       moved += await this.deleteHere(confirmed)

@@ -43,6 +43,8 @@ export interface RingNodeInit {
   clientMode?: boolean
   /** a client asks a ring node to run its lookups; default DEFAULT_DELEGATE_LOOKUPS */
   delegateLookups?: boolean
+  /** confirm the owner each lookup is told; default DEFAULT_VERIFY_LOOKUPS */
+  verifyLookups?: boolean
   /** the network's rules for ring positions; default: every node is admitted */
   positions?: PositionRules
   /** the subnet cap of the routing state; default: none */
@@ -114,6 +116,7 @@ export class RingNode {
       replicas: init.replicas,
       clientMode: init.clientMode,
       delegateLookups: init.delegateLookups,
+      verifyLookups: init.verifyLookups,
       positions: init.positions,
       diversity: init.diversity,
       ...init.timers,

@@ -14,13 +14,14 @@ import {
   DEFAULT_RING_PEERS_PER_SUBNET,
   DEFAULT_STABILIZE_INTERVAL,
   DEFAULT_STABILIZE_MAX_INTERVAL,
+  DEFAULT_VERIFY_LOOKUPS,
   MAX_SUCCESSORS,
   MIN_SUCCESSOR_LIST_LENGTH,
   QUIET_ROUNDS_BEFORE_BACKOFF,
   SUCCESSOR_CHECK_ROUNDS,
   TIMER_JITTER
 } from './constants.js'
-import { Lookup, answerFindSuccessor } from './lookup.js'
+import { Lookup, answerFindSuccessor, verifyOwner } from './lookup.js'
 import { Maintenance } from './maintenance.js'
 import { Periodic, adaptiveInterval } from './periodic.js'
 import { choosePosition } from './position-choice.js'
@@ -66,6 +67,8 @@ export interface RingInit extends RingTimers {
    * node after node itself; default DEFAULT_DELEGATE_LOOKUPS. Ignored by ring members.
    */
   delegateLookups?: boolean
+  /** confirm the owner each `lookup` is told with the owner itself (see `verifyOwner`); default DEFAULT_VERIFY_LOOKUPS */
+  verifyLookups?: boolean
   /** the network's rules for ring positions: only nodes they admit enter the routing table; default: every node */
   positions?: PositionRules
   /** the subnet cap of the routing state; default: none */
@@ -109,6 +112,7 @@ export class ChordRing implements ChordRpcHandler {
   private readonly onLookup: (outcome: LookupOutcome) => void
   private readonly activityListeners = new Set<RingActivityListener>()
   private readonly rpc: ChordRpc
+  private readonly verifyLookups: boolean
   /** the loops run (between start and stop) */
   private running = false
   /** every predecessor we had since our neighbours were last told of a change, and whether a telling is queued */
@@ -126,6 +130,7 @@ export class ChordRing implements ChordRpcHandler {
     this.replicas = replicas
     this.onLookup = init.onLookup ?? (() => {})
     this.rpc = init.rpc
+    this.verifyLookups = init.verifyLookups ?? DEFAULT_VERIFY_LOOKUPS
     const positions = init.positions
     const diversity = init.diversity
     this.table = new RoutingTable(init.self, {
@@ -139,10 +144,7 @@ export class ChordRing implements ChordRpcHandler {
     })
     this.lookupEngine = new Lookup(this.table, init.rpc, {
       delegate: this.clientMode && (init.delegateLookups ?? DEFAULT_DELEGATE_LOOKUPS),
-      onNodeFailed: node => {
-        this.table.removeFinger(node.peer)
-        this.activity('failure')
-      }
+      onNodeFailed: node => { this.nodeFailed(node) }
     })
     this.maintenance = new Maintenance(this.table, init.rpc, this.lookupEngine, {
       clientMode: this.clientMode,
@@ -294,7 +296,12 @@ export class ChordRing implements ChordRpcHandler {
   async lookup (id: RingId, options?: FindSuccessorOptions): Promise<LookupResult> {
     const started = performance.now()
     try {
-      const result = await this.lookupEngine.findSuccessor(id, options)
+      const found = await this.lookupEngine.findSuccessor(id, options)
+      // an answer from our own table needs no one else's word
+      const checked = this.verifyLookups && found.hops > 0
+        ? await verifyOwner(this.table, this.rpc, id, found, { ...options, onNodeFailed: node => { this.nodeFailed(node) } })
+        : found
+      const result = { ...checked, successors: checked.successors.slice(0, options?.successorCount ?? Infinity) }
       this.onLookup({ ok: true, hops: result.hops, durationMs: performance.now() - started })
       return result
     } catch (err) {
@@ -370,6 +377,12 @@ export class ChordRing implements ChordRpcHandler {
     }
     const { successors } = await this.lookupEngine.findSuccessor(id)
     return successors
+  }
+
+  /** A node we asked did not answer: lookups stop routing through it, and maintenance speeds up to find out more */
+  private nodeFailed (node: NodeRef): void {
+    this.table.removeFinger(node.peer)
+    this.activity('failure')
   }
 
   private heardFrom (from: NodeRef): void {

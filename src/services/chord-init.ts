@@ -58,6 +58,12 @@ export interface ChordInit {
    * after node (what a browser wants); default DEFAULT_DELEGATE_LOOKUPS. Ring members ignore it
    */
   delegateLookups?: boolean
+  /**
+   * confirm the owner each lookup is told by asking the owner itself (and the nodes nearer the key,
+   * when it disagrees) before answering: one more round trip per lookup, and no wrong owner from a
+   * node that lies about who owns a key. Default DEFAULT_VERIFY_LOOKUPS
+   */
+  verifyLookups?: boolean
   /** record lifetimes: the default for puts without a TTL, and the cap on what any peer may ask for */
   ttl?: Partial<TtlPolicy>
   /** storage quotas */
@@ -98,6 +104,7 @@ export interface ChordSettings {
   replicas: number
   clientMode: boolean
   delegateLookups?: boolean
+  verifyLookups?: boolean
   joinTimeoutMs: number
   joinAttemptTimeoutMs: number
   ttl: TtlPolicy
@@ -141,6 +148,7 @@ export function resolveChordInit (init: ChordInit = {}): ChordSettings {
     replicas,
     clientMode,
     delegateLookups: init.delegateLookups,
+    verifyLookups: init.verifyLookups,
     joinTimeoutMs: positiveMs('joinTimeoutMs', init.joinTimeoutMs ?? JOIN_TIMEOUT, { infinite: true }),
     joinAttemptTimeoutMs: positiveMs('joinAttemptTimeoutMs', init.joinAttemptTimeoutMs ?? JOIN_ATTEMPT_TIMEOUT),
     ttl: resolveTtlPolicy(init.ttl),

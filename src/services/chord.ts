@@ -146,6 +146,7 @@ export class ChordService implements Startable {
       replicas: settings.replicas,
       clientMode: settings.clientMode,
       delegateLookups: settings.delegateLookups,
+      verifyLookups: settings.verifyLookups,
       positions: settings.idDifficulty === 0 && settings.idChoices === 1
         ? undefined
         : new PositionRules({ difficulty: settings.idDifficulty, choices: settings.idChoices, identityOf: positionIdentityOf }),

@@ -31,6 +31,8 @@ export interface SimulatorInit {
   positions?: PositionRules
   /** told of every remote call, before it is made (tests watch who sends what) */
   onMessage?(from: NodeRef, to: NodeRef, kind: string): void
+  /** every node confirms its lookups' owners (the library's default); false shows what an unchecked lookup returns */
+  verifyLookups?: boolean
 }
 
 export interface SimNodeOptions {
@@ -56,11 +58,13 @@ export class Simulator {
   readonly messagesByKind = new Map<string, number>()
   private readonly replicas?: number
   private readonly positions?: PositionRules
+  private readonly verifyLookups?: boolean
   private readonly onMessage: (from: NodeRef, to: NodeRef, kind: string) => void
 
   constructor (init: SimulatorInit = {}) {
     this.replicas = init.replicas
     this.positions = init.positions
+    this.verifyLookups = init.verifyLookups
     this.onMessage = init.onMessage ?? (() => {})
   }
 
@@ -76,7 +80,8 @@ export class Simulator {
       replicas: this.replicas,
       clientMode: options.clientMode,
       delegateLookups: options.delegateLookups,
-      positions: this.positions
+      positions: this.positions,
+      verifyLookups: this.verifyLookups
     })
     this.nodes.set(name, node)
     this.records.set(name, { store, replication: node.records })

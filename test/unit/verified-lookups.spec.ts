@@ -1,0 +1,158 @@
+import assert from 'node:assert/strict'
+import { LookupVerificationError } from '../../src/errors.js'
+import { MAX_VERIFY_STEPS } from '../../src/chord/constants.js'
+import { distance, hashToRingId } from '../../src/chord/id.js'
+import { verifyOwner } from '../../src/chord/lookup.js'
+import { RoutingTable } from '../../src/chord/routing-table.js'
+import { Simulator, seededRandom } from '../helpers/simulator.js'
+import type { RingId } from '../../src/chord/id.js'
+import type { ChordRpc, FindSuccessorReply, NodeRef } from '../../src/chord/rpc.js'
+
+/**
+ * Ways a node answers FIND_SUCCESSOR with a wrong owner, each naming a real, live node: one that
+ * follows the id (so the owner sits on the right side of it, as an honest answer's would)
+ */
+type Lie = (id: RingId, sorted: NodeRef[], liars: NodeRef[]) => NodeRef
+
+/** the node two places after the true owner: a plausible, slightly stale answer */
+const twoPastTheOwner: Lie = (id, sorted) => sorted[(ownerIndex(id, sorted) + 2) % sorted.length]
+/** the first accomplice after the id */
+const anAccomplice: Lie = (id, _sorted, liars) => [...liars].sort((a, b) => (distance(id, a.id) < distance(id, b.id) ? -1 : 1))[0]
+/** the node just before the id: a lie a careless check would take, since it names a live ring member */
+const thePredecessor: Lie = (id, sorted) => sorted[(ownerIndex(id, sorted) - 1 + sorted.length) % sorted.length]
+
+function ownerIndex (id: RingId, sorted: NodeRef[]): number {
+  const index = sorted.findIndex(node => node.id >= id)
+  return index === -1 ? 0 : index
+}
+
+const RING_SIZE = 16
+const KEYS = 300
+
+/** A 16-node simulated ring in which 3 nodes answer every FIND_SUCCESSOR with a wrong owner */
+async function ringWithLiars (verifyLookups: boolean, seed: number): Promise<{ sim: Simulator, liars: NodeRef[], random: () => number }> {
+  const random = seededRandom(seed)
+  const sim = new Simulator({ verifyLookups })
+  await sim.grow(RING_SIZE, random)
+  await sim.roundsUntil(() => sim.isConsistent(), 200)
+  for (let i = 0; i < 3 * Math.ceil(Math.log2(RING_SIZE)); i++) {
+    await sim.round()
+  }
+  const sorted = sim.sortedLiveIds()
+  const liars = [sorted[2], sorted[7], sorted[12]]
+  const lies = [twoPastTheOwner, anAccomplice, thePredecessor]
+  liars.forEach((liar, i) => {
+    const ring = sim.ringOf(liar.peer)
+    // the lie is told to others; the liar's own maintenance keeps working, so it stays in the ring
+    ring.onFindSuccessor = (_from, id): FindSuccessorReply => {
+      const owner = lies[i](id, sorted, liars)
+      const at = sorted.findIndex(node => node.peer === owner.peer)
+      return { done: true, successors: [0, 1, 2].map(k => sorted[(at + k) % sorted.length]) }
+    }
+  })
+  return { sim, liars, random }
+}
+
+/** Lookups of random keys from the honest nodes: how many named the true owner, a wrong one, or failed typed */
+async function lookupsFromHonestNodes (sim: Simulator, liars: NodeRef[], random: () => number): Promise<{ right: number, wrong: number, refused: number }> {
+  const honest = sim.liveRings().filter(ring => !liars.some(liar => liar.peer === ring.self.peer))
+  const counts = { right: 0, wrong: 0, refused: 0 }
+  for (let k = 0; k < KEYS; k++) {
+    const id = hashToRingId(new TextEncoder().encode(`key-${k}-${random()}`))
+    const from = honest[Math.floor(random() * honest.length)]
+    try {
+      const { successors } = await from.lookup(id)
+      counts[successors[0].peer === sim.expectedOwner(id).peer ? 'right' : 'wrong']++
+    } catch (err) {
+      assert.ok(err instanceof LookupVerificationError, `a lookup failed untyped: ${String(err)}`)
+      counts.refused++
+    }
+  }
+  return counts
+}
+
+describe('verified lookups (simulated network)', function () {
+  this.timeout(120_000)
+
+  it('unchecked, 3 lying nodes of 16 make lookups name wrong owners (the attack works)', async () => {
+    const { sim, liars, random } = await ringWithLiars(false, 31)
+    const { wrong } = await lookupsFromHonestNodes(sim, liars, random)
+    assert.ok(wrong > 0, 'no lookup went through a liar: the attack is not exercised')
+  })
+
+  it('checked, every lookup names the true owner or fails with LookupVerificationError, and none names a wrong owner', async () => {
+    const { sim, liars, random } = await ringWithLiars(true, 31)
+    const { right, wrong, refused } = await lookupsFromHonestNodes(sim, liars, random)
+    assert.equal(wrong, 0)
+    // the liars are outnumbered: nearly every lookup finds its owner (a refusal is allowed, not a wrong answer)
+    assert.ok(right >= KEYS * 0.95, `only ${right} of ${KEYS} lookups found their owner (${refused} refused)`)
+  })
+
+  it('checked, the replica set is the one the owner names, not the one the liar sent', async () => {
+    const { sim, liars, random } = await ringWithLiars(true, 32)
+    const sorted = sim.sortedLiveIds()
+    const honest = sim.liveRings().filter(ring => !liars.some(liar => liar.peer === ring.self.peer))
+    for (let k = 0; k < 100; k++) {
+      const id = hashToRingId(new TextEncoder().encode(`replicas-${k}`))
+      const at = ownerIndex(id, sorted)
+      const { successors } = await honest[Math.floor(random() * honest.length)].lookup(id, { successorCount: 3 })
+      assert.deepEqual(successors.map(node => node.peer), [0, 1, 2].map(i => sorted[(at + i) % sorted.length].peer))
+    }
+  })
+
+  it('a named owner that does not answer gives way to the next node, which confirms itself', async () => {
+    const { sim, liars } = await ringWithLiars(true, 33)
+    const sorted = sim.sortedLiveIds()
+    const honest = (node: NodeRef): boolean => !liars.some(liar => liar.peer === node.peer)
+    // an honest owner, and an honest asker on the far side of the ring: the answer comes from afar and is checked
+    const at = sorted.findIndex((node, i) => honest(node) && honest(sorted[(i + RING_SIZE / 2) % RING_SIZE]))
+    const id = sorted[at].id
+    sim.kill(sorted[at].peer)
+    const result = await sim.ringOf(sorted[(at + RING_SIZE / 2) % RING_SIZE].peer).lookup(id)
+    assert.ok(result.hops > 0)
+    assert.equal(result.successors[0].peer, sorted[(at + 1) % RING_SIZE].peer)
+    assert.equal(result.successors[0].peer, sim.expectedOwner(id).peer)
+  })
+})
+
+describe('verifyOwner', () => {
+  const node = (id: bigint): NodeRef => ({ id, peer: `n${id}` })
+  /** nodes at 100, 200, …: each one's predecessor is the one before it */
+  const chain = (length: number): NodeRef[] => Array.from({ length }, (_, i) => node(BigInt(100 * (i + 1))))
+  const rpcOver = (nodes: NodeRef[]): ChordRpc => ({
+    getNeighbours: async (to: NodeRef) => {
+      const at = nodes.findIndex(n => n.peer === to.peer)
+      return { predecessor: at > 0 ? nodes[at - 1] : node(1n), successors: nodes.slice(at + 1) }
+    }
+  } as unknown as ChordRpc)
+
+  it(`walks back through up to ${MAX_VERIFY_STEPS} nodes to the true owner`, async () => {
+    const nodes = chain(MAX_VERIFY_STEPS)
+    const table = new RoutingTable(node(0n), { successorListLength: 8 })
+    const named = nodes[nodes.length - 1]
+    const result = await verifyOwner(table, rpcOver(nodes), 50n, { successors: [named], hops: 3 })
+    assert.equal(result.successors[0].peer, nodes[0].peer)
+    assert.equal(result.checks, MAX_VERIFY_STEPS)
+  })
+
+  it(`fails with LookupVerificationError when the owner is more than ${MAX_VERIFY_STEPS} nodes back`, async () => {
+    const nodes = chain(MAX_VERIFY_STEPS + 1)
+    const table = new RoutingTable(node(0n), { successorListLength: 8 })
+    await assert.rejects(verifyOwner(table, rpcOver(nodes), 50n, { successors: [nodes[nodes.length - 1]], hops: 3 }), LookupVerificationError)
+  })
+
+  it('asks a node the table knows nearer the key than the named owner, and takes it', async () => {
+    const nodes = chain(20)
+    const table = new RoutingTable(node(0n), { successorListLength: 8 })
+    table.setFinger(5, nodes[0])
+    const result = await verifyOwner(table, rpcOver(nodes), 50n, { successors: [nodes[19]], hops: 3 })
+    assert.equal(result.successors[0].peer, nodes[0].peer)
+    assert.equal(result.checks, 1)
+  })
+
+  it('fails with LookupVerificationError when no candidate answers', async () => {
+    const table = new RoutingTable(node(0n), { successorListLength: 8 })
+    const down = { getNeighbours: async () => { throw new Error('down') } } as unknown as ChordRpc
+    await assert.rejects(verifyOwner(table, down, 50n, { successors: [node(100n), node(200n)], hops: 2 }), LookupVerificationError)
+  })
+})
