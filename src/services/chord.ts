@@ -79,7 +79,10 @@ export interface LookupAnswer {
   peerId: PeerId
   /** hex ring position of the responsible node */
   ringId: string
+  /** nodes that answered on the lookup's route */
   hops: number
+  /** nodes that answered to confirm the owner (one when nobody lied; 0 for an answer from this node's own table) */
+  checks: number
 }
 
 export class ChordService implements Startable {
@@ -271,9 +274,9 @@ export class ChordService implements Startable {
   /** The node responsible for `key` */
   async lookup (key: string | Uint8Array, options: { signal?: AbortSignal } = {}): Promise<LookupAnswer> {
     this.assertMember()
-    const { successors, hops } = await this.core.ring.lookup(ringIdFromBytes(keyPosition(key)), { ...options, successorCount: 1 })
+    const { successors, hops, checks } = await this.core.ring.lookup(ringIdFromBytes(keyPosition(key)), { ...options, successorCount: 1 })
     const owner = successors[0]
-    return { peerId: peerIdFromString(owner.peer), ringId: ringIdToHex(owner.id), hops }
+    return { peerId: peerIdFromString(owner.peer), ringId: ringIdToHex(owner.id), hops, checks: checks ?? 0 }
   }
 
   /**
