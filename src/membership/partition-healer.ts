@@ -62,6 +62,12 @@ export interface PartitionHealerInit {
   attemptTimeout?: number
   /** told how each round went (metrics listen) */
   onRound?(outcome: HealingOutcome): void
+  /**
+   * a client's healer: it holds no position a split could cut off, so it looks for the ring only
+   * once it knows no ring node at all (every one it knew failed), and then through every peer and
+   * bootstrap address it knows of, until one answers
+   */
+  onlyWhenAlone?: boolean
 }
 
 export class PartitionHealer {
@@ -120,6 +126,9 @@ export class PartitionHealer {
 
   /** One round through one random candidate; resolves to whether our successor changed */
   async healOnce (): Promise<boolean> {
+    if (this.init.onlyWhenAlone === true && this.init.ring.table.getSuccessors().length > 0) {
+      return false
+    }
     const candidates = await this.candidates()
     if (candidates.length === 0) {
       return false

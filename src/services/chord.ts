@@ -110,7 +110,7 @@ export class ChordService implements Startable {
   private readonly limiter: RequestLimiter
   private readonly peerCacheKeeper: PeerCacheKeeper
   private readonly ringPeerTags: RingPeerTags
-  private readonly healer?: PartitionHealer
+  private readonly healer: PartitionHealer
   private readonly healthCheck: HealthCheck
   /** how this start's join went; a node started again gets a new one */
   private joinedOutcome: PromiseWithResolvers<void>
@@ -183,17 +183,17 @@ export class ChordService implements Startable {
       intervalMs: settings.timers.peerCacheSaveIntervalMs
     })
     this.ringPeerTags = new RingPeerTags(components, { ringNodes: () => this.core.ring.table.knownNodes() })
-    this.healer = settings.clientMode
-      ? undefined
-      : new PartitionHealer(this.view, {
-        ring: this.core.ring,
-        bootstrap: this.othersToJoin(),
-        cachedPeers: () => this.peerCacheKeeper.cachedPeers(),
-        intervalMs: settings.timers.healIntervalMs,
-        maxIntervalMs: settings.timers.healMaxIntervalMs,
-        attemptTimeout: settings.joinAttemptTimeoutMs,
-        onRound: outcome => { this.metricsSink.healingRound(outcome) }
-      })
+    this.healer = new PartitionHealer(this.view, {
+      ring: this.core.ring,
+      bootstrap: this.othersToJoin(),
+      cachedPeers: () => this.peerCacheKeeper.cachedPeers(),
+      intervalMs: settings.timers.healIntervalMs,
+      maxIntervalMs: settings.timers.healMaxIntervalMs,
+      attemptTimeout: settings.joinAttemptTimeoutMs,
+      // a client that lost every ring node it knew finds the ring again through them
+      onlyWhenAlone: settings.clientMode,
+      onRound: outcome => { this.metricsSink.healingRound(outcome) }
+    })
     const running = (): boolean => this.running
     this.healthCheck = new HealthCheck({
       libp2p: { get status () { return running() ? 'started' : 'stopped' }, getMultiaddrs: () => this.view.getMultiaddrs() },
@@ -372,7 +372,7 @@ export class ChordService implements Startable {
     this.stoppedOnce = true
     this.joining?.abort(new NotStartedError('the node was stopped while joining'))
     this.joinedOutcome.reject(new NotStartedError('the node was stopped before it joined a ring'))
-    this.healer?.stop()
+    this.healer.stop()
     this.core.stop()
     await this.ringPeerTags.stop().catch(err => { this.log.error('untagging ring peers failed - %e', err) })
     // while the peer store still holds the neighbours' addresses
@@ -422,7 +422,7 @@ export class ChordService implements Startable {
     }
     this.core.start()
     this.ringPeerTags.start()
-    this.healer?.start()
+    this.healer.start()
     this.peerCacheKeeper.start()
     outcome.resolve()
   }

@@ -157,6 +157,28 @@ describe('joining through redundant bootstrap addresses', function () {
     await node.put('k', new Uint8Array([1]))
   })
 
+  it('a client that lost every ring node it knew finds the ring again when its bootstrap node comes back', async () => {
+    const port = await freePort()
+    const dir = await dataDir()
+    const listen = [`/ip4/127.0.0.1/tcp/${port}`]
+    const ringNode = await start({ listen, dataDir: dir })
+    const client = await start({ clientMode: true, bootstrap: [addressOf(ringNode)], timers: { healIntervalMs: 300 } })
+    assert.ok((await client.lookup('k')).peerId.equals(ringNode.peerId))
+
+    // the whole ring goes away: the client's lookups fail once it has dropped the node
+    await ringNode.stop()
+    nodes.splice(nodes.indexOf(ringNode), 1)
+    await waitFor(async () => client.lookup('k').then(() => false, () => true), 'the client to notice the ring is gone', 20_000)
+
+    // the same node, from its data dir, on its address
+    const back = await start({ listen, dataDir: dir })
+    assert.ok(back.peerId.equals(ringNode.peerId))
+    const took = await waitFor(async () => client.lookup('k').then(answer => answer.peerId.equals(back.peerId), () => false), 'the client to find the ring again', 20_000)
+    console.log(`      the client found the ring again ${took} ms after its node came back`)
+    await client.put('k', new Uint8Array([1]))
+    assert.deepEqual((await client.get('k')).map(value => [...value]), [[1]])
+  })
+
   it('forms one ring when two nodes that list each other start at the same time', async () => {
     const [portA, portB] = [await freePort(), await freePort()]
     const pair = await Promise.all([

@@ -67,7 +67,7 @@ class World {
   init (overrides: Partial<PartitionHealerInit> = {}): PartitionHealerInit {
     return {
       ring: {
-        table: { knownNodes: () => this.tableNodes.map(nodeRef) },
+        table: { knownNodes: () => this.tableNodes.map(nodeRef), getSuccessors: () => this.tableNodes.map(nodeRef) },
         healThrough: async (entry: NodeRef) => {
           this.healedThrough.push(entry.peer)
           return false
@@ -121,6 +121,19 @@ describe('the partition healer', function () {
     healer = new PartitionHealer(world.components(), world.init())
     assert.equal(await healer.healOnce(), false)
     assert.deepEqual(world.healedThrough, [])
+  })
+
+  it('for a client, looks only once it knows no ring node, then through the peers it knew', async () => {
+    const world = new World(await newPeerId())
+    const [successor, cached] = await Promise.all([newPeerId(), newPeerId()])
+    world.tableNodes = [successor]
+    world.cached = [cached]
+    healer = new PartitionHealer(world.components(), world.init({ onlyWhenAlone: true }))
+    assert.equal(await healer.healOnce(), false)
+    assert.deepEqual(world.healedThrough, [], 'a client that knows a ring node dials nobody')
+    world.tableNodes = []
+    await healer.healOnce()
+    assert.deepEqual(world.healedThrough, [cached.toString()])
   })
 
   it('gives up on a peer that does not answer within the attempt timeout', async () => {
