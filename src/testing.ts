@@ -15,6 +15,8 @@ export interface NodeInternals extends ChordInternals {
   ring: ChordRing
   /** the envelopes the node holds for others, when it runs the mailbox */
   mailboxStore: RecordStore
+  /** tombstones and kept deletions of acknowledged envelopes the node holds, when it runs the mailbox */
+  acknowledgementsKept: number
 }
 
 /** Anything that runs the ring's services: a `ChordNode`, or a libp2p node with them */
@@ -33,12 +35,19 @@ export function internalsOf (node: WithServices): NodeInternals {
     ...internals,
     ring: internals.core.ring,
     get mailboxStore (): RecordStore {
-      if (services.mailbox == null) {
-        throw new Error('the node runs no mailbox service')
-      }
-      return services.mailbox[mailboxInternals].store
+      return mailboxOf(services).store
+    },
+    get acknowledgementsKept (): number {
+      return mailboxOf(services).acknowledgementsKept
     }
   }
+}
+
+function mailboxOf (services: NonNullable<WithServices['services']>): ChordMailbox[typeof mailboxInternals] {
+  if (services.mailbox == null) {
+    throw new Error('the node runs no mailbox service')
+  }
+  return services.mailbox[mailboxInternals]
 }
 
 export type { RingNode }

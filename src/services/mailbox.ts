@@ -116,7 +116,11 @@ export class ChordMailbox implements Startable {
         metrics.mailbox.stored(records.length)
         this.server.deliver(records)
       },
-      onSwept: count => { metrics.mailbox.expired(count) },
+      onSwept: count => {
+        metrics.mailbox.expired(count)
+        // an acknowledgement is kept only as long as the envelopes it names could come back
+        void this.sweepAcknowledgements()
+      },
       // nobody may list a node's mailboxes, so repairs only ever send
       antiEntropyMode: 'push',
       // acknowledgements reach the replicas that missed them with each repair
@@ -218,8 +222,8 @@ export class ChordMailbox implements Startable {
   }
 
   /** The envelopes this node holds for others (ciphertext) and the live subscriptions it serves, for tests; not public API */
-  get [mailboxInternals] (): { store: RecordStore, subscriptionCount: number } {
-    return { store: this.store, subscriptionCount: this.server.subscriptionCount }
+  get [mailboxInternals] (): { store: RecordStore, subscriptionCount: number, acknowledgementsKept: number } {
+    return { store: this.store, subscriptionCount: this.server.subscriptionCount, acknowledgementsKept: this.tombstones.size + this.kept.size }
   }
 
   async start (): Promise<void> {
@@ -239,9 +243,15 @@ export class ChordMailbox implements Startable {
 
   async stop (): Promise<void> {
     await this.server.stop()
-    await this.tombstones.sweep(Date.now()).catch(err => { this.log.error('sweeping tombstones failed - %e', err) })
-    await this.kept.sweep(Date.now()).catch(err => { this.log.error('sweeping kept deletions failed - %e', err) })
+    await this.sweepAcknowledgements()
     await this.store.close()
+  }
+
+  /** Forget the tombstones and kept deletions whose envelopes would all have expired by now */
+  private async sweepAcknowledgements (): Promise<void> {
+    const now = Date.now()
+    await this.tombstones.sweep(now).catch(err => { this.log.error('sweeping tombstones failed - %e', err) })
+    await this.kept.sweep(now).catch(err => { this.log.error('sweeping kept deletions failed - %e', err) })
   }
 }
 

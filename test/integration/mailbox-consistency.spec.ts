@@ -74,6 +74,20 @@ describe('a mailbox consistent across downtime and splits', function () {
     }
   })
 
+  it('forgets the acknowledgement of a message once the message would have expired, while running', async () => {
+    nodes = await startRing(4)
+    const [alice, bob] = await Promise.all([createIdentity(), createIdentity()])
+    const ttlMs = 2_000
+    const sent = await nodes[0].mailbox.send(alice, bob.address, text('short-lived'), { ttlMs })
+    const { replicas } = await nodes[1].mailbox.ack(bob, [sent.id])
+    assert.ok(replicas >= 2)
+    const kept = (): number => nodes.reduce((sum, node) => sum + internalsOf(node).acknowledgementsKept, 0)
+    assert.ok(kept() > 0, 'the replicas keep the acknowledgement')
+    // swept on the sweep timer (500 ms in tests), not only when a node stops
+    const took = await waitFor(() => kept() === 0, 'every acknowledgement to be forgotten', ttlMs + 20_000)
+    console.log(`      acknowledgements forgotten ${took} ms after the ack (TTL ${ttlMs} ms)`)
+  })
+
   it('delivers once each the messages sent on both sides of a split, and keeps them on their replica set after the merge', async () => {
     const partition = new Partition()
     const ring = await startGatedRing(partition, 12, nodes)
