@@ -118,12 +118,16 @@ export class Lookup {
     return undefined
   }
 
-  /** The successor of `id`, asking `entry` first (joining, or looking through a peer outside our path) */
+  /**
+   * The successor of `id`, asking `entry` first (joining, or looking through a peer outside our
+   * path). The entry's position may be a guess (a bootstrap address names no paid position), so
+   * its answer is not held to it.
+   */
   async findSuccessorVia (entry: NodeRef, id: RingId, options: RpcOptions = {}): Promise<LookupResult> {
-    return this.route(id, [entry], options)
+    return this.route(id, [entry], options, entry.peer)
   }
 
-  private async route (id: RingId, start: NodeRef[], options: FindSuccessorOptions): Promise<LookupResult> {
+  private async route (id: RingId, start: NodeRef[], options: FindSuccessorOptions, unplaced?: string): Promise<LookupResult> {
     const candidates = new Map<string, NodeRef>()
     const asked = new Set<string>([this.table.self.peer])
     const addCandidates = (nodes: NodeRef[]): void => {
@@ -161,7 +165,7 @@ export class Lookup {
       if (reply.done) {
         // the node asked claims to precede the id with the owner next after it: an owner on the
         // wrong side of the id is stale or a lie, and the route goes on without it
-        if (reply.successors.length > 0 && inHalfOpenInterval(id, next.id, reply.successors[0].id)) {
+        if (reply.successors.length > 0 && (next.peer === unplaced || inHalfOpenInterval(id, next.id, reply.successors[0].id))) {
           return { successors: reply.successors, hops }
         }
         continue
@@ -193,8 +197,9 @@ export async function verifyOwner (table: RoutingTable, rpc: ChordRpc, id: RingI
   const nearness = (node: NodeRef): RingId => distance(id, node.id)
   const asked = new Set<string>([table.self.peer])
   const candidates = new Map<string, NodeRef>()
+  // a node at a position the network's rules refuse owns nothing, whoever names it
   const consider = (node: NodeRef | undefined): void => {
-    if (node != null && !asked.has(node.peer)) {
+    if (node != null && !asked.has(node.peer) && table.admits(node)) {
       candidates.set(node.peer, node)
     }
   }
@@ -230,7 +235,8 @@ export async function verifyOwner (table: RoutingTable, rpc: ChordRpc, id: RingI
     throw new LookupVerificationError(`the owner of ${id.toString(16)} could not be confirmed: ${owner == null ? 'no candidate answered' : `nodes nearer than ${owner.node.peer} were left unasked after ${MAX_VERIFY_STEPS}`}`)
   }
   const followers = owner.neighbours.successors.filter(node => node.peer !== owner?.node.peer)
-  return { successors: [owner.node, ...followers], hops: answer.hops, checks: answered }
+  // as long a list as an answer from the ring would be
+  return { successors: [owner.node, ...followers].slice(0, table.successorListLength), hops: answer.hops, checks: answered }
 }
 
 export interface VerifyInit extends RpcOptions {

@@ -150,6 +150,14 @@ describe('verifyOwner', () => {
     assert.equal(result.checks, 1)
   })
 
+  it('never takes a node at a position the network refuses, whoever names it', async () => {
+    const nodes = chain(3)
+    // the node nearest the key sits at a position the rules refuse (an unpaid one, say)
+    const table = new RoutingTable(node(0n), { successorListLength: 8, admits: candidate => candidate.peer !== nodes[0].peer })
+    const result = await verifyOwner(table, rpcOver(nodes), 50n, { successors: [nodes[0], nodes[1]], hops: 2 })
+    assert.equal(result.successors[0].peer, nodes[1].peer)
+  })
+
   it('fails with LookupVerificationError when no candidate answers', async () => {
     const table = new RoutingTable(node(0n), { successorListLength: 8 })
     const down = { getNeighbours: async () => { throw new Error('down') } } as unknown as ChordRpc
