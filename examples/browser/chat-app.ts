@@ -19,6 +19,8 @@ export interface ChatTransport {
   sendToGroup(group: string, plaintext: Uint8Array): Promise<ChatSendResult>
   createGroup(name: string, members: string[]): Promise<GroupInfo>
   addToGroup(group: string, member: string): Promise<void>
+  removeFromGroup(group: string, member: string): Promise<void>
+  setGroupAdmin(group: string, member: string, admin: boolean): Promise<void>
   renameGroup(group: string, name: string): Promise<void>
   /** how a sent message stands now, by the id send resolved with */
   delivery(id: string): DeliveryState | undefined
@@ -47,6 +49,8 @@ export class ChatApp {
   private openContact?: string
   private readonly rendered = new Map<string, HTMLLIElement>()
   private readonly groups = new Map<string, GroupInfo>()
+  /** the names this person gave their contacts, by address: how group members and authors are shown */
+  private readonly names = new Map<string, string>()
 
   private readonly app = requireElement('#app', HTMLElement)
   private readonly contactsList = requireElement('#contacts', HTMLUListElement)
@@ -57,6 +61,8 @@ export class ChatApp {
   private readonly input = requireElement('#message-input', HTMLTextAreaElement)
   private readonly header = requireElement('#conversation-header', HTMLElement)
   private readonly peerName = requireElement('#peer-name', HTMLInputElement)
+  private readonly peerFingerprint = requireElement('#peer-fingerprint', HTMLElement)
+  private readonly memberPanel = requireElement('#group-member-panel', HTMLDetailsElement)
 
   /** @param owner the address the page's conversations are kept under (the page's identity) */
   constructor (db: ChatDb, owner: string, transport: ChatTransport) {
@@ -310,11 +316,45 @@ export class ChatApp {
     }
     this.peerName.value = contact.name
     const group = this.openGroup()
-    requireElement('#peer-fingerprint', HTMLElement).textContent = group == null
-      ? contact.fingerprint
-      : `${contact.fingerprint}: ${group.members.map(member => member === this.owner ? 'you' : shortName(member)).join(', ')}`
+    this.peerFingerprint.hidden = group != null
+    this.peerFingerprint.textContent = contact.fingerprint
+    this.memberPanel.hidden = group == null
+    if (group != null) {
+      this.showMembers(group)
+    }
     this.peerName.readOnly = group != null && !group.admin
     this.groupAddForm.hidden = group?.admin !== true
+  }
+
+  /** A group's members, by the names this person gave them; an admin may remove them and make them admins */
+  private showMembers (group: GroupInfo): void {
+    requireElement('#group-members-summary', HTMLElement).textContent = group.member
+      ? `${group.members.length} members: ${group.members.map(member => this.nameOf(member)).join(', ')}`
+      : 'you are no longer a member'
+    requireElement('#group-member-list', HTMLUListElement).replaceChildren(...group.members.map(member => {
+      const admin = group.admins.includes(member)
+      const controls: HTMLElement[] = []
+      if (group.admin && member !== this.owner) {
+        const toggle = element('button', { type: 'button', class: 'member-admin' }, admin ? 'Not admin' : 'Make admin')
+        toggle.addEventListener('click', () => {
+          this.transport.setGroupAdmin(group.id, member, !admin).catch(err => { showNotice(describeError(err)) })
+        })
+        const remove = element('button', { type: 'button', class: 'member-remove' }, 'Remove')
+        remove.addEventListener('click', () => {
+          this.transport.removeFromGroup(group.id, member).catch(err => { showNotice(describeError(err)) })
+        })
+        controls.push(toggle, remove)
+      }
+      return element('li', { 'data-member': member },
+        element('span', { class: 'name', title: member }, this.nameOf(member)),
+        ...(admin ? [element('span', { class: 'tag' }, 'admin')] : []),
+        ...controls)
+    }))
+  }
+
+  /** How a person is shown: the name given to them as a contact, else the start of their address */
+  private nameOf (address: string): string {
+    return address === this.owner ? 'you' : this.names.get(address) ?? shortName(address)
   }
 
   /** The group whose conversation is open */
@@ -357,6 +397,10 @@ export class ChatApp {
   private async renderContacts (): Promise<void> {
     const all = await listContacts(this.db, this.owner)
     const contacts = all.filter(contact => !contact.address.startsWith(GROUP_PREFIX))
+    this.names.clear()
+    for (const contact of contacts.filter(contact => !contact.unknown)) {
+      this.names.set(contact.address, contact.name)
+    }
     const groups = all.filter(contact => contact.address.startsWith(GROUP_PREFIX))
     this.contactsList.replaceChildren(...(contacts.length === 0
       ? [element('li', { class: 'empty' }, 'No contacts yet. Paste someone\'s address or open their contact link.')]
@@ -406,7 +450,7 @@ export class ChatApp {
         footer.append(retry)
       }
     }
-    const author = message.author == null ? [] : [element('span', { class: 'author' }, shortName(message.author))]
+    const author = message.author == null ? [] : [element('span', { class: 'author', title: message.author }, this.nameOf(message.author))]
     return element('li', attributes, ...author, element('p', { class: 'text' }, message.text), footer)
   }
 }

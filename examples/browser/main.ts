@@ -107,6 +107,8 @@ async function main (): Promise<void> {
     sendToGroup: async (group, plaintext) => (await chat()).groups.send(group, plaintext),
     createGroup: async (name, members) => (await (await chat()).groups.create(name, members)).group,
     addToGroup: async (group, member) => { await (await chat()).groups.add(group, member) },
+    removeFromGroup: async (group, member) => { await (await chat()).groups.remove(group, member) },
+    setGroupAdmin: async (group, member, admin) => { await (await chat()).groups.setAdmin(group, member, admin) },
     renameGroup: async (group, name) => { await (await chat()).groups.rename(group, name) },
     delivery: id => connection?.joinedChat?.delivery(id),
     ack: async ids => connection?.ack(ids)

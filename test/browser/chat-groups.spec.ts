@@ -88,6 +88,8 @@ describe('chat page: groups and devices (Chromium)', function () {
   let bob: Page
   let aliceAddress: string
   let bobAddress: string
+  let carolAddress: string
+  let groupKey: string
 
   it('two pages and a Node.js member chat in one group, each seeing every message', async () => {
     assert.ok(site != null)
@@ -97,6 +99,7 @@ describe('chat page: groups and devices (Chromium)', function () {
     [{ address: aliceAddress }, { address: bobAddress }] = await Promise.all([openChat(alice, url), openChat(bob, url)])
     carolNode = await createChordNode(nodeOptions({ bootstrap: [addressOf(ring[2])], clientMode: true }))
     const carol = await createIdentity()
+    carolAddress = carol.address
     const carolMessages: ChatMessage[] = []
     carolChat = await carolNode.mailbox.chat(carol, { onMessage: m => { carolMessages.push(m) } })
 
@@ -107,6 +110,7 @@ describe('chat page: groups and devices (Chromium)', function () {
     const entry = alice.locator('#groups [data-contact^="group:"]')
     await entry.waitFor({ timeout: MESSAGE_DEADLINE })
     const conversationKey = await entry.getAttribute('data-contact') ?? ''
+    groupKey = conversationKey
     const id = conversationKey.slice('group:'.length)
     await bob.locator(`#groups [data-contact="${conversationKey}"]`).filter({ hasText: 'Saturday climbing' }).waitFor({ timeout: MESSAGE_DEADLINE })
     await waitFor(() => carolChat?.groups.get(id)?.members.length === 3, 'Carol in Node.js to hold the group', MESSAGE_DEADLINE)
@@ -178,5 +182,31 @@ describe('chat page: groups and devices (Chromium)', function () {
       throw new Error(`${(err as Error).message}; the bubble says "${await sent.locator('.state').getAttribute('title')}"`, { cause: err })
     })
     assert.match(await sent.locator('.state').getAttribute('title') ?? '', /delivered to 2 of 2 devices/)
+  })
+
+  it('an admin sees the members by name, makes one an admin and removes another from the page', async () => {
+    const id = groupKey.slice('group:'.length)
+    // Alice names Bob as her contact: the group shows him by that name, in its members and on his messages
+    await addContact(alice, bobAddress, 'Bob')
+    await openConversation(alice, groupKey)
+    await alice.locator('[data-message] .author').filter({ hasText: 'Bob' }).first().waitFor({ timeout: MESSAGE_DEADLINE })
+    await alice.click('#group-member-panel summary')
+    const row = (member: string): ReturnType<Page['locator']> => alice.locator(`#group-member-list [data-member="${member}"]`)
+    await row(bobAddress).locator('.name').filter({ hasText: 'Bob' }).waitFor({ timeout: MESSAGE_DEADLINE })
+    assert.equal(await row(aliceAddress).locator('.tag').textContent(), 'admin')
+
+    // Bob is made an admin: his page offers him the group's controls
+    await row(bobAddress).locator('.member-admin').click()
+    await row(bobAddress).locator('.tag').filter({ hasText: 'admin' }).waitFor({ timeout: MESSAGE_DEADLINE })
+    await openConversation(bob, groupKey)
+    await bob.locator('#group-add-form').waitFor({ state: 'visible', timeout: MESSAGE_DEADLINE })
+    await waitFor(() => carolChat?.groups.get(id)?.admins.includes(bobAddress) === true, 'Carol to hold Bob as an admin', MESSAGE_DEADLINE)
+
+    // Carol is removed: her Node.js chat learns it, and the pages list two members
+    await row(carolAddress).locator('.member-remove').click()
+    await waitFor(() => carolChat?.groups.get(id)?.member === false, 'Carol to learn she was removed', MESSAGE_DEADLINE)
+    await waitFor(async () => await alice.locator('#group-member-list li').count() === 2, 'Alice\'s page to list two members', MESSAGE_DEADLINE)
+    await waitFor(async () => (await bob.locator('#group-member-panel summary').textContent() ?? '').startsWith('2 members'), 'Bob\'s page to list two members', MESSAGE_DEADLINE)
+    await screenshot(alice, 'chat-group-members.png')
   })
 })
