@@ -26,6 +26,7 @@ import { readProcessCpuMs, readProcessMemory } from './harness/process-stats.js'
 import { startStandaloneNode, stopProcesses } from './harness/standalone-nodes.js'
 import { summarize } from './harness/stats.js'
 import type { Benchmark, BenchmarkContext, BenchmarkReport, Table } from './harness/benchmark.js'
+import type { ProcessMemory } from './harness/process-stats.js'
 import type { Launcher, StandaloneNode } from './harness/standalone-nodes.js'
 import type { Summary } from './harness/stats.js'
 import type { ChordNode } from '../src/index.js'
@@ -72,6 +73,8 @@ interface LauncherResult {
   launcher: string
   nodes: number
   rssBytes: Summary
+  /** of the RSS, the file pages the processes share (the Node binary's) */
+  fileRssBytes: Summary
   peakRssBytes: Summary
   idleCpuMsPerSecond: Summary
 }
@@ -198,6 +201,8 @@ async function wrongSuccessors (observer: ChordNode, sorted: StandaloneNode[]): 
 interface NodeMemory {
   /** median of the samples */
   rssBytes: number
+  /** median of the samples: of the RSS, file pages shared between processes */
+  fileRssBytes: number
   peakRssBytes: number
   /** CPU used per second from the start of settling to the last sample */
   idleCpuMsPerSecond: number
@@ -213,18 +218,19 @@ async function cpuReadings (nodes: StandaloneNode[]): Promise<CpuReading[]> {
 }
 
 async function sample (nodes: StandaloneNode[], plan: Plan, idleFrom: CpuReading[]): Promise<NodeMemory[]> {
-  const samples: number[][] = nodes.map(() => [])
+  const samples: ProcessMemory[][] = nodes.map(() => [])
   for (let s = 0; s < plan.samples; s++) {
     if (s > 0) {
       await new Promise(resolve => setTimeout(resolve, plan.sampleIntervalMs))
     }
     for (const [i, node] of nodes.entries()) {
-      samples[i].push((await readProcessMemory(node.pid)).rssBytes)
+      samples[i].push(await readProcessMemory(node.pid))
     }
   }
   const idleTo = await cpuReadings(nodes)
   return Promise.all(nodes.map(async (node, i) => ({
-    rssBytes: summarize(samples[i]).p50,
+    rssBytes: summarize(samples[i].map(m => m.rssBytes)).p50,
+    fileRssBytes: summarize(samples[i].map(m => m.fileRssBytes)).p50,
     peakRssBytes: (await readProcessMemory(node.pid)).peakRssBytes,
     idleCpuMsPerSecond: (idleTo[i].cpuMs - idleFrom[i].cpuMs) / ((idleTo[i].at - idleFrom[i].at) / 1000)
   })))
@@ -236,6 +242,7 @@ function summarizeLauncher (launcher: string, nodes: StandaloneNode[], perNode: 
     launcher,
     nodes: mine.length,
     rssBytes: summarize(mine.map(m => m.rssBytes)),
+    fileRssBytes: summarize(mine.map(m => m.fileRssBytes)),
     peakRssBytes: summarize(mine.map(m => m.peakRssBytes)),
     idleCpuMsPerSecond: summarize(mine.map(m => m.idleCpuMsPerSecond))
   }
@@ -244,6 +251,7 @@ function summarizeLauncher (launcher: string, nodes: StandaloneNode[], perNode: 
 interface Baseline {
   what: string
   rssBytes: number
+  fileRssBytes: number
 }
 
 /** What a process takes before any node starts: Node alone, and Node with the library imported (through tsx, and compiled) */
@@ -262,7 +270,10 @@ async function measureBaselines (children: ChildProcess[]): Promise<Baseline[]> 
     return { what: program.what, child }
   })
   await new Promise(resolve => setTimeout(resolve, BASELINE_SETTLE))
-  const baselines = await Promise.all(started.map(async ({ what, child }) => ({ what, rssBytes: (await readProcessMemory(child.pid ?? -1)).rssBytes })))
+  const baselines = await Promise.all(started.map(async ({ what, child }) => {
+    const { rssBytes, fileRssBytes } = await readProcessMemory(child.pid ?? -1)
+    return { what, rssBytes, fileRssBytes }
+  }))
   await stopProcesses(started.map(s => s.child), STOP_GRACE)
   return baselines
 }
@@ -271,13 +282,14 @@ function tableFor (byLauncher: LauncherResult[], baselines: Baseline[], ringSize
   const mb = (bytes: number): number => bytes / 1e6
   return {
     title: `Resident memory of standalone node processes idle in a ring of ${ringSize}, MB (10^6 bytes)`,
-    columns: ['process', 'nodes', 'RSS p50', 'RSS max', 'peak RSS max', 'target', 'idle CPU ms/s p50'],
+    columns: ['process', 'nodes', 'RSS p50', 'RSS max', 'peak RSS max', 'of it shared file pages p50', 'target', 'idle CPU ms/s p50'],
     rows: [
-      ...byLauncher.map(r => [r.launcher, r.nodes, mb(r.rssBytes.p50), mb(r.rssBytes.max), mb(r.peakRssBytes.max), `< ${mb(TARGET_RSS_BYTES)}`, r.idleCpuMsPerSecond.p50]),
-      ...baselines.map(b => [`baseline: ${b.what}`, 1, mb(b.rssBytes), '', '', '', ''])
+      ...byLauncher.map(r => [r.launcher, r.nodes, mb(r.rssBytes.p50), mb(r.rssBytes.max), mb(r.peakRssBytes.max), mb(r.fileRssBytes.p50), `< ${mb(TARGET_RSS_BYTES)}`, r.idleCpuMsPerSecond.p50]),
+      ...baselines.map(b => [`baseline: ${b.what}`, 1, mb(b.rssBytes), '', '', mb(b.fileRssBytes), '', ''])
     ],
     notes: [
       'RSS: VmRSS from /proc, median of the samples per node; peak RSS: VmHWM (the most the process ever held, start-up included)',
+      'shared file pages: RssFile, the Node binary\'s code and read-only data the process has touched; the kernel keeps one copy for every process on the machine',
       'idle CPU: user + system time of the process per second of settling, from /proc/<pid>/stat'
     ]
   }

@@ -8,11 +8,20 @@ import { readFile } from 'node:fs/promises'
 export interface ProcessMemory {
   rssBytes: number
   peakRssBytes: number
+  /**
+   * the part of the RSS that is file pages (the Node binary's code and read-only data above all):
+   * clean pages the kernel shares between every process that maps the same file
+   */
+  fileRssBytes: number
 }
 
 export async function readProcessMemory (pid: number): Promise<ProcessMemory> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8')
-  return { rssBytes: statusKiB(status, 'VmRSS') * 1024, peakRssBytes: statusKiB(status, 'VmHWM') * 1024 }
+  return {
+    rssBytes: statusKiB(status, 'VmRSS') * 1024,
+    peakRssBytes: statusKiB(status, 'VmHWM') * 1024,
+    fileRssBytes: statusKiB(status, 'RssFile') * 1024
+  }
 }
 
 /** ms of CPU (user + system) the process has used since it started */

@@ -7,7 +7,7 @@
  */
 import { equals } from 'uint8arrays/equals'
 import { toString as toHex } from 'uint8arrays/to-string'
-import { ForbiddenError, LookupFailedError, StaleRecordError, TooLargeError } from '../errors.js'
+import { ForbiddenError, InvalidRecordError, LookupFailedError, QuotaExceededError, RateLimitedError, StaleRecordError, TooLargeError, VerificationError } from '../errors.js'
 import {
   DEFAULT_ANTI_ENTROPY_INTERVAL,
   DEFAULT_ANTI_ENTROPY_MAX_INTERVAL,
@@ -190,7 +190,8 @@ export class Replication implements RecordRpcHandler {
 
   /**
    * Write records (all under one key) to every replica. Resolves with how many acknowledged;
-   * rejects only when none did (with the first replica's error, e.g. QuotaExceededError).
+   * rejects only when none did: with the first refusal (e.g. QuotaExceededError, RateLimitedError)
+   * if a replica refused, else with the first replica's failure.
    */
   async put (records: ChordRecord[], options?: RpcOptions): Promise<PutOutcome> {
     const replicas = await this.replicaSet(records[0].key, options)
@@ -201,8 +202,10 @@ export class Replication implements RecordRpcHandler {
       this.antiEntropyLoop.wake()
     }
     if (acknowledged === 0) {
-      const first = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')
-      throw first?.reason ?? new LookupFailedError('the key has no replica to write to')
+      const errors = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map(r => r.reason)
+      // a replica that could not be reached says nothing about the records; one that refused
+      // them says why, and whether another attempt can help
+      throw errors.find(isRefusal) ?? errors[0] ?? new LookupFailedError('the key has no replica to write to')
     }
     return { replicas: acknowledged }
   }
@@ -538,6 +541,13 @@ function receiptFor (records: ChordRecord[], written: Written, outside: ChordRec
   const turnedAway = new Set([...outside, ...written.overShare].map(summaryKey))
   const declined = records.flatMap((record, i) => turnedAway.has(summaryKey(record)) ? [i] : [])
   return { writtenBytes: written.writtenBytes, declined }
+}
+
+/** The errors a replica refuses a write with, as it would refuse it locally */
+const REFUSALS = [RateLimitedError, QuotaExceededError, InvalidRecordError, TooLargeError, ForbiddenError, VerificationError, StaleRecordError]
+
+function isRefusal (err: unknown): boolean {
+  return REFUSALS.some(Refusal => err instanceof Refusal)
 }
 
 function summaryKey (summary: { key: Uint8Array, id: Uint8Array }): string {

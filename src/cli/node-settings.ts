@@ -168,6 +168,8 @@ export function chordNodeOptions (settings: NodeSettings): ChordNodeOptions {
     joinTimeoutMs: settings.joinTimeout,
     joinAttemptTimeoutMs: settings.joinAttemptTimeout,
     requestTimeoutMs: settings.requestTimeout,
+    // a node nobody scrapes does without prom-client and its memory
+    metrics: settings.http != null,
     storeLimits: defined({
       maxValueSize: settings.maxValueSize,
       maxRecordsPerKey: settings.maxRecordsPerKey,

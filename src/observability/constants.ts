@@ -6,6 +6,12 @@ import { MAX_LOOKUP_HOPS, MAX_SUCCESSORS } from '../chord/constants.js'
 import { second } from '../units.js'
 
 /**
+ * Whether a node keeps Prometheus metrics unless told otherwise: a library user's node answers
+ * `metrics()` as it always has; `chord-node` keeps them only when it serves them (`--http`)
+ */
+export const DEFAULT_METRICS = true
+
+/**
  * Latency buckets, seconds: a request over an open loopback stream takes 0.14–0.3 ms and a request
  * deadline is 5 s, so the buckets run from half a millisecond to beyond the deadline.
  */

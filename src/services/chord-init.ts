@@ -13,6 +13,7 @@ import { MAX_TOTAL_BYTES_IN_MEMORY } from '../storage/constants.js'
 import { resolveStoreLimits } from '../storage/store-limits.js'
 import { REQUEST_TIMEOUT } from '../transport/constants.js'
 import { DEFAULT_REQUEST_LIMITS } from '../transport/request-limits.js'
+import { DEFAULT_METRICS } from '../observability/constants.js'
 import { DEFAULT_CLIENT_MODE } from './platform-defaults.js'
 import type { CoreTimers } from '../chord/ring-node.js'
 import type { TtlPolicy } from '../chord/ttl.js'
@@ -95,6 +96,11 @@ export interface ChordInit {
    * `Infinity`: no cap
    */
   ringPeersPerSubnet?: number
+  /**
+   * keep Prometheus metrics, read with `metrics()`; false: `metrics()` answers empty and
+   * prom-client is never loaded (a node nobody scrapes saves its memory). Default DEFAULT_METRICS
+   */
+  metrics?: boolean
 }
 
 /** The settings once checked, with every default filled in */
@@ -116,6 +122,7 @@ export interface ChordSettings {
   idDifficulty: number
   idChoices: number
   ringPeersPerSubnet: number
+  metrics: boolean
 }
 
 /**
@@ -160,7 +167,8 @@ export function resolveChordInit (init: ChordInit = {}): ChordSettings {
     onJoinProgress: init.onJoinProgress,
     idDifficulty: resolveIdDifficulty(init.idDifficulty),
     idChoices: resolveIdChoices(init.idChoices),
-    ringPeersPerSubnet: resolveRingPeersPerSubnet(init.ringPeersPerSubnet)
+    ringPeersPerSubnet: resolveRingPeersPerSubnet(init.ringPeersPerSubnet),
+    metrics: init.metrics ?? DEFAULT_METRICS
   }
 }
 

@@ -31,7 +31,7 @@ import { PartitionHealer } from '../membership/partition-healer.js'
 import { PeerCacheKeeper } from '../membership/peer-cache-keeper.js'
 import { RingPeerTags } from '../membership/ring-peer-tags.js'
 import { HealthCheck } from '../observability/health.js'
-import { createNodeMetrics } from '../observability/metrics.js'
+import { DeferredNodeMetrics } from '../observability/deferred-metrics.js'
 import { exportDatabase } from '../storage/backup.js'
 import { SUBLEVELS, createNodeDatabase } from '../storage/database.js'
 import { OwnedRecords } from '../owned/owned-records.js'
@@ -54,7 +54,6 @@ import type { ChordInternals } from './internals.js'
 import type { NodeRef } from '../chord/rpc.js'
 import type { NodeStatus, JoinPlan } from '../membership/join.js'
 import type { HealthReport } from '../observability/health.js'
-import type { NodeMetrics } from '../observability/metrics.js'
 import type { NodeDatabase } from '../storage/database.js'
 import type { Identity } from '../mailbox/identity.js'
 import type { PublicKey } from '../mailbox/public-key.js'
@@ -101,7 +100,7 @@ export class ChordService implements Startable {
   private readonly ownedStore: LevelRecordStore
   private readonly owned: OwnedRecords
   private readonly peerCache: PeerCache
-  private readonly metricsSink: NodeMetrics
+  private readonly metricsSink = new DeferredNodeMetrics()
   private readonly rpc: RpcClient
   private readonly wirePeers: WirePeers
   private readonly core: RingNode
@@ -133,7 +132,6 @@ export class ChordService implements Startable {
     this.store = new LevelRecordStore(this.database, { limits: settings.storeLimits })
     this.ownedStore = new LevelRecordStore(this.database.sublevel(SUBLEVELS.owned) as unknown as NodeDatabase, { limits: settings.storeLimits })
     this.peerCache = new PeerCache(this.database)
-    this.metricsSink = createNodeMetrics()
 
     this.wirePeers = new WirePeers(this.view)
     this.rpc = new RpcClient(this.view, {
@@ -288,7 +286,7 @@ export class ChordService implements Startable {
     return estimateRingSize(self.id, table.getSuccessors(), table.holdsWholeRing)
   }
 
-  /** This node's metrics in the Prometheus text format (empty in a browser) */
+  /** This node's metrics in the Prometheus text format (empty in a browser, in a node started with `metrics: false`, and before the node starts) */
   async metrics (): Promise<string> {
     return this.metricsSink.expose()
   }
@@ -323,6 +321,9 @@ export class ChordService implements Startable {
     await this.ownedStore.open()
     await this.peerCache.open()
     await this.takeKeptPosition()
+    if (this.settings.metrics) {
+      await this.metricsSink.load()
+    }
   }
 
   /**

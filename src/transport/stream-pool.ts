@@ -142,7 +142,19 @@ export class StreamPool {
 
   private async open (peer: PeerId, options: AbortOptions): Promise<PooledStream> {
     const connection = await this.components.dial(peer, options)
-    const stream = await connection.newStream(this.init.protocol, { signal: options.signal, negotiateFully: false })
+    let stream: Stream
+    try {
+      stream = await connection.newStream(this.init.protocol, { signal: options.signal, negotiateFully: false })
+    } catch (err: any) {
+      if (connection.status === 'open' && err.name === 'ConnectionClosedError') {
+        // its muxer closed while its socket stays up: libp2p lists such a connection as open and
+        // dials hand it out again until TCP gives up on the socket; closing it makes the next
+        // request dial afresh
+        this.log('closing the connection to %p: it can open no stream', peer)
+        connection.abort(err)
+      }
+      throw err
+    }
     this.log.trace('opened stream %s to %p', stream.id, peer)
     return { peer, connection, stream, framed: frameStream(stream, this.init.maxMessageSize) }
   }

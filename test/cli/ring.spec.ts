@@ -12,6 +12,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ChordNode, createChordNode, createIdentity } from '../../src/index.js'
+import { hasMetric } from '../helpers/prometheus.js'
 import { FAST_TIMERS } from '../helpers/ring.js'
 import { waitFor } from '../helpers/wait-for.js'
 import {
@@ -79,6 +80,9 @@ describe('chord-node processes on loopback', function () {
     await waitFor(async () => (await Promise.all(urls.map(health))).every(status => status === 200), 'every node healthy', 20_000)
     const last = nodes[2].lines.find(line => line.msg.startsWith('joined a ring of'))
     assert.equal(last?.ringSize, 3, 'the third node saw a ring of three when it joined')
+    // a node that serves /metrics keeps the node's own metrics (one without --http loads none)
+    const metrics = await (await fetch(`${urls[0]}/metrics`)).text()
+    assert.ok(hasMetric(metrics, 'chord_lookups_total') && hasMetric(metrics, 'process_cpu_seconds_total'), metrics.slice(0, 500))
   })
 
   it('puts through one node and gets through another', async () => {

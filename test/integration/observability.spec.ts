@@ -106,6 +106,12 @@ describe('metrics and health of real nodes', function () {
     assert.ok(metricSum(await owner.metrics(), 'chord_anti_entropy_rounds_total') > 0)
   })
 
+  it('keeps no metrics in a node started without them, which works as any other', async () => {
+    nodes = [await startNode(undefined, { metrics: false })]
+    assert.equal((await nodes[0].put('key', new TextEncoder().encode('value'))).replicas, 1)
+    assert.equal(await nodes[0].metrics(), '')
+  })
+
   it('is healthy on a settled ring, reports a crashed successor, and is healthy again once the ring heals', async () => {
     nodes = await startRing(4)
     await waitFor(async () => allHealthy(nodes), 'every node to report ok', 30_000)

@@ -3,6 +3,7 @@ import { RoutingTable } from '../../src/chord/routing-table.js'
 import { MessageType } from '../../src/protocol/generated/chord.js'
 import * as nodeMetrics from '../../src/observability/metrics.js'
 import * as browserMetrics from '../../src/observability/metrics.browser.js'
+import { DeferredNodeMetrics } from '../../src/observability/deferred-metrics.js'
 import { hasMetric, metricSum } from '../helpers/prometheus.js'
 import type { NodeRef } from '../../src/chord/rpc.js'
 import type { NodeMetrics, WatchedNode } from '../../src/observability/metrics.js'
@@ -180,6 +181,25 @@ describe('node metrics', () => {
     assert.equal(metricSum(text, 'chord_maintenance_interval_seconds', { loop: 'stabilize' }), 30)
     assert.equal(metricSum(text, 'chord_maintenance_interval_seconds', { loop: 'fixFingers' }), 16)
     assert.equal(metricSum(text, 'chord_maintenance_interval_seconds', { loop: 'checkPredecessor' }), 60)
+  })
+
+  it('loads the metrics only when asked (a node keeping none never imports prom-client), watching what it was given before', async () => {
+    const { table } = world()
+    const metrics = new DeferredNodeMetrics()
+    metrics.watch({ ring: { self: table.self, table, lastStabilizedAt: undefined, maintenanceIntervals: { stabilize: 1000, fixFingers: 1000, checkPredecessor: 2000 } }, store: { stats: () => ({ records: 7, bytes: 0 }) }, libp2p: { getConnections: () => [] }, ringSize: () => 1 })
+    metrics.watchMailbox({ store: { stats: () => ({ records: 3, bytes: 0 }) }, subscriptions: () => 2 })
+    metrics.lookupFinished({ ok: true, hops: 1, durationMs: 1 })
+    assert.equal(await metrics.expose(), '', 'nothing is kept before the metrics load')
+
+    await metrics.load()
+    await metrics.load()
+    metrics.lookupFinished({ ok: true, hops: 2, durationMs: 1 })
+    metrics.mailbox.stored(4)
+    const text = await metrics.expose()
+    assert.equal(metricSum(text, 'chord_lookups_total', { outcome: 'ok' }), 1)
+    assert.equal(metricSum(text, 'chord_store_records'), 7)
+    assert.equal(metricSum(text, 'chord_mailbox_subscriptions'), 2)
+    assert.equal(metricSum(text, 'chord_mailbox_envelopes_total', { event: 'stored' }), 4)
   })
 
   it('keeps each node\'s metrics apart, though several run in one process', async () => {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { equals } from 'uint8arrays/equals'
 import { hashToRingId, ringIdFromBytes, ringIdToBytes } from '../../src/chord/id.js'
 import { createRecord } from '../../src/chord/record.js'
+import { RateLimitedError } from '../../src/errors.js'
 import { MessageType, Request, Response } from '../../src/protocol/generated/chord.js'
 import { Simulator, seededRandom } from '../helpers/simulator.js'
 import type { ChordRecord } from '../../src/chord/record.js'
@@ -58,6 +59,40 @@ describe('replication (simulated network)', function () {
     assert.deepEqual(holders.sort(), expectedReplicas(sim, record, 3).sort())
     const values = await sim.recordsOf(sim.liveRings()[5].self.peer).replication.get(record.key)
     assert.deepEqual(values.map(r => new TextDecoder().decode(r.value)), ['value-1'])
+  })
+
+  it('a put no replica stored rejects with a replica\'s refusal rather than another\'s failure to answer', async () => {
+    // the Simulator's onMessage hook runs before each call: a store a replica is to fail throws there
+    const failing = new Map<string, Error>()
+    const sim = new Simulator({
+      replicas: 3,
+      onMessage: (_from, to, kind) => {
+        const err = failing.get(to.peer)
+        if (kind === 'storeRecords' && err != null) {
+          throw err
+        }
+      }
+    })
+    await sim.grow(6, seededRandom(23))
+    await sim.roundsUntil(() => sim.isConsistent(), 100)
+    const record = recordFor(1)
+    const replicas = expectedReplicas(sim, record, 3)
+    const [first, ...others] = replicas
+    const writer = sim.recordsOf(sim.liveRings().find(ring => !replicas.includes(ring.self.peer))?.self.peer ?? '').replication
+    const unreachable = (): Error => Object.assign(new Error('the connection is closed'), { name: 'ConnectionClosedError' })
+
+    // the first replica in order cannot be reached; the others refuse the writer, over its share
+    failing.set(first, unreachable())
+    for (const peer of others) {
+      failing.set(peer, new RateLimitedError('over its share', { retryAfterMs: 1000 }))
+    }
+    await assert.rejects(writer.put([record]), (err: Error) => err instanceof RateLimitedError && err.retryAfterMs === 1000)
+
+    // none refused: the first failure is all there is to tell
+    for (const peer of others) {
+      failing.set(peer, unreachable())
+    }
+    await assert.rejects(writer.put([record]), { name: 'ConnectionClosedError' })
   })
 
   it('keeps every record readable while a third of the nodes leave one at a time', async () => {
