@@ -18,6 +18,8 @@ export interface LookupResult {
   hops: number
   /** how many nodes answered to confirm the owner (a verified lookup's extra round trips, one when nobody lied) */
   checks?: number
+  /** the owner the route named, when the check found a nearer live node instead: a stale (or false) answer it corrected */
+  correctedFrom?: NodeRef
 }
 
 /** One lookup step answered from a routing table: ours for the first step, any node's in a handler */
@@ -230,7 +232,8 @@ export async function verifyOwner (table: RoutingTable, rpc: ChordRpc, id: RingI
     throw new LookupVerificationError(`the owner of ${id.toString(16)} could not be confirmed: ${owner == null ? 'no candidate answered' : `nodes nearer than ${owner.node.peer} were left unasked after ${MAX_VERIFY_STEPS}`}`)
   }
   const followers = owner.neighbours.successors.filter(node => node.peer !== owner?.node.peer)
-  return { successors: [owner.node, ...followers], hops: answer.hops, checks: answered }
+  const corrected = owner.node.peer === named[0].peer ? {} : { correctedFrom: named[0] }
+  return { successors: [owner.node, ...followers], hops: answer.hops, checks: answered, ...corrected }
 }
 
 export interface VerifyInit extends RpcOptions {
