@@ -6,6 +6,7 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises'
 import { parseArgs } from 'node:util'
+import { churnSimulated } from './churn-simulated.js'
 import { hopsSimulated } from './hops-simulated.js'
 import { evenLoad } from './even-load.js'
 import { idMint } from './id-mint.js'
@@ -23,7 +24,7 @@ import { describeMachine } from './harness/machine.js'
 import { formatTable } from './harness/table.js'
 import type { Benchmark } from './harness/benchmark.js'
 
-const BENCHMARKS: Benchmark[] = [hopsSimulated, lookupLatency, putGet, mailboxDelivery, mailboxChurn, groupFanout, clientLookups, wideArea, memory, maintenanceCost, capacity, idMint, evenLoad]
+const BENCHMARKS: Benchmark[] = [hopsSimulated, churnSimulated, lookupLatency, putGet, mailboxDelivery, mailboxChurn, groupFanout, clientLookups, wideArea, memory, maintenanceCost, capacity, idMint, evenLoad]
 
 const RESULTS_DIR = new URL('./results/', import.meta.url)
 
