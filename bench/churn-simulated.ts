@@ -269,7 +269,7 @@ const percent = (fraction: number): string => `${(100 * fraction).toFixed(2)}%`
 function churnTable (title: string, rows: ChurnRow[], setting: ChurnSetting): Table {
   return {
     title,
-    columns: ['R /s', 'fails per 30 s', 'paper (est.)', 'failed', 'wrong owner', 'unconfirmed', 'no route', 'corrected', 'mean hops', 'timeouts/lookup', 'lookups', 'nodes end', 'rounds to consistent'],
+    columns: ['R /s', 'fails per 30 s', 'paper est. (500 nodes)', 'failed', 'wrong owner', 'unconfirmed', 'no route', 'corrected', 'mean hops', 'timeouts/lookup', 'lookups', 'nodes end', 'rounds to consistent'],
     rows: rows.map(r => [
       r.rate, r.failuresPerStabilization, percent(r.paperEstimate), percent(r.lookups.failedFraction),
       r.lookups.wrongOwner, r.lookups.unconfirmed, r.lookups.noRoute, r.lookups.corrected,
@@ -279,7 +279,7 @@ function churnTable (title: string, rows: ChurnRow[], setting: ChurnSetting): Ta
       `each node runs a maintenance round every ${PAPER_MAINTENANCE_INTERVAL.minS}–${PAPER_MAINTENANCE_INTERVAL.maxS} s (uniform, 30 s mean); ${setting.lookupsPerSecond} lookups/s; ${setting.warmUpS} s of churn before ${setting.measureS} s measured`,
       'failed = did not name the key\'s current successor: wrong owner + unconfirmed (LookupVerificationError) + no route (LookupFailedError)',
       'corrected = named the right owner only because the owner check replaced the one the route named',
-      'paper (est.) = the paper\'s own rough model, 5 hops × R·30 failures / 500 nodes; its measured figure is "slightly worse"'
+      'paper est. = the paper\'s own rough model, 5 hops × R·30 failures / 500 nodes; its measured figure is "slightly worse"'
     ]
   }
 }

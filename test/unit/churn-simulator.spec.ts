@@ -7,8 +7,8 @@ const NODES = 300
 
 /**
  * Joins and failures per simulated second, each: a node's expected lifetime is NODES / RATE =
- * 1,000 s, and about 9 nodes fail between two maintenance rounds of a node (every 30 s on
- * average), as at R = 0.15 in the Chord paper's 500-node experiment
+ * 1,000 s, and 9 nodes (3% of the ring) fail between two maintenance rounds of a node (every 30 s
+ * on average), as at R = 0.5 in the Chord paper's 500-node experiment, beyond its highest rate
  */
 const RATE = 0.3
 
@@ -20,11 +20,11 @@ const MEASURED_S = 300
 
 /**
  * Most lookups that fail under churn meet a node that failed since the last maintenance round
- * of the node before it. The Chord paper's own estimate for this churn (5 hops × 9 failures /
- * 500 nodes) is 9%; this core fails 1–2%. The bound leaves room for other seeds
- * without letting a broken lookup or repair path through.
+ * of the node before it. The Chord paper's own rough estimate for this churn (4 hops × 9 failures
+ * / 300 nodes) is 12%; this core fails 1–3% over seeds 1–5 and 11. The bound leaves room for
+ * other seeds without letting a broken lookup or repair path through.
  */
-const MAX_FAILED_FRACTION = 0.04
+const MAX_FAILED_FRACTION = 0.06
 
 /** Maintenance rounds (every node once) the ring may take to be consistent once churn stops */
 const MAX_ROUNDS_TO_CONSISTENT = 3
