@@ -67,7 +67,7 @@ interface FailureSetting {
 
 const FULL = {
   paperSize: { nodes: PAPER_NODES, rates: PAPER_RATES, rateScale: 1, lookupsPerSecond: 4, warmUpS: 120, measureS: 1800, freshRingPerRate: true },
-  large: { nodes: 10_000, rates: PAPER_RATES, rateScale: 10_000 / PAPER_NODES, lookupsPerSecond: 10, warmUpS: 120, measureS: 300, freshRingPerRate: false },
+  large: { nodes: 10_000, rates: PAPER_RATES, rateScale: 10_000 / PAPER_NODES, lookupsPerSecond: 10, warmUpS: 90, measureS: 240, freshRingPerRate: false },
   failures: { nodes: 10_000, fractions: [0.05, 0.10, 0.20, 0.30, 0.40, 0.50], lookups: 2000 }
 } satisfies { paperSize: ChurnSetting, large: ChurnSetting, failures: FailureSetting }
 
