@@ -1,23 +1,21 @@
 /**
- * The Chord paper's two failure experiments, run on the real ring core through the simulator and
- * reported next to the paper's figures (Stoica et al., "Chord: A Scalable Peer-to-peer Lookup
- * Service for Internet Applications", SIGCOMM 2001, §6.4–6.5; IEEE/ACM ToN 2003, §V):
- *
- * - Lookups during churn: nodes join and fail as Poisson processes at R per second each, every
- *   node runs its maintenance round at randomized intervals averaging 30 s, lookups of random
- *   keys arrive at a steady rate; a lookup fails unless it names the key's current successor.
- *   At the paper's size (500 nodes, R = 0.05 … 0.40) and at 10,000 nodes with the same node
- *   lifetime (R scaled by 10,000 / 500).
- * - Simultaneous failures: a fraction p of a settled 10,000-node ring fails at once; lookups right
- *   after (no repair yet), then after the ring is consistent again.
+ * The Chord paper's "lookups during stabilization" experiment, run on the real ring core through
+ * the simulator and reported next to the paper's figures (Stoica et al., "Chord: A Scalable
+ * Peer-to-peer Lookup Service for Internet Applications", SIGCOMM 2001, §6.5; IEEE/ACM ToN 2003,
+ * §V): nodes join and fail as Poisson processes at R per second each, every node runs its
+ * maintenance round at randomized intervals averaging 30 s, lookups of random keys arrive at a
+ * steady rate; a lookup fails unless it names the key's current successor. At the paper's size
+ * (500 nodes, R = 0.05 … 0.40) and at 10,000 nodes with the same node lifetime (R scaled by
+ * 10,000 / 500). The paper's other failure experiment is failures-simulated.ts.
  */
-import { buildSettledRing, fixEveryFinger } from '../test/helpers/settled-ring.js'
-import { ChurnProcess, TrueRing, emptyTally, failedLookups, judgeLookup, randomKey, PAPER_MAINTENANCE_INTERVAL } from '../test/helpers/simulated-churn.js'
+import { buildSettledRing } from '../test/helpers/settled-ring.js'
+import { ChurnProcess, emptyTally, PAPER_MAINTENANCE_INTERVAL } from '../test/helpers/simulated-churn.js'
 import { seededRandom } from '../test/helpers/simulator.js'
-import { summarize } from './harness/stats.js'
+import { percent, summarizeTally } from './harness/lookup-tally.js'
 import type { Benchmark, BenchmarkContext, BenchmarkReport, Table } from './harness/benchmark.js'
+import type { TallySummary } from './harness/lookup-tally.js'
 import type { RingBuild } from '../test/helpers/settled-ring.js'
-import type { ChurnCounts, ChurnRates, LookupTally } from '../test/helpers/simulated-churn.js'
+import type { ChurnCounts, ChurnRates } from '../test/helpers/simulated-churn.js'
 import type { Simulator } from '../test/helpers/simulator.js'
 
 const SEED = 0xc4a2
@@ -40,10 +38,7 @@ function paperEstimate (rate: number): number {
   return 5 * rate * PAPER_STABILIZE_S / PAPER_NODES
 }
 
-/**
- * Maintenance rounds a ring may take to be consistent again once churn stops, or after a mass
- * failure, before the run is declared broken (a settled 10,000-node ring needs a handful)
- */
+/** Maintenance rounds a ring may take to be consistent again once churn stops, before the run is declared broken */
 const MAX_REPAIR_ROUNDS = 60
 
 interface ChurnSetting {
@@ -54,41 +49,17 @@ interface ChurnSetting {
   lookupsPerSecond: number
   warmUpS: number
   measureS: number
-  /** a fresh ring for every rate (cheap at 500 nodes), or one ring carried from rate to rate */
-  freshRingPerRate: boolean
-}
-
-interface FailureSetting {
-  nodes: number
-  fractions: number[]
-  /** lookups right after the failure, and of the recorded keys after repair */
-  lookups: number
 }
 
 const FULL = {
-  paperSize: { nodes: PAPER_NODES, rates: PAPER_RATES, rateScale: 1, lookupsPerSecond: 4, warmUpS: 120, measureS: 1800, freshRingPerRate: true },
-  large: { nodes: 10_000, rates: PAPER_RATES, rateScale: 10_000 / PAPER_NODES, lookupsPerSecond: 10, warmUpS: 90, measureS: 240, freshRingPerRate: false },
-  failures: { nodes: 10_000, fractions: [0.05, 0.10, 0.20, 0.30, 0.40, 0.50], lookups: 2000 }
-} satisfies { paperSize: ChurnSetting, large: ChurnSetting, failures: FailureSetting }
+  paperSize: { nodes: PAPER_NODES, rates: PAPER_RATES, rateScale: 1, lookupsPerSecond: 4, warmUpS: 120, measureS: 1800 },
+  large: { nodes: 10_000, rates: [0.05, 0.10, 0.20, 0.40], rateScale: 10_000 / PAPER_NODES, lookupsPerSecond: 10, warmUpS: 90, measureS: 240 }
+} satisfies Record<string, ChurnSetting>
 
 const QUICK = {
-  paperSize: { nodes: PAPER_NODES, rates: [0.10, 0.40], rateScale: 1, lookupsPerSecond: 4, warmUpS: 60, measureS: 300, freshRingPerRate: true },
-  large: { nodes: 1000, rates: [0.10, 0.40], rateScale: 1000 / PAPER_NODES, lookupsPerSecond: 4, warmUpS: 60, measureS: 120, freshRingPerRate: false },
-  failures: { nodes: 1000, fractions: [0.10, 0.30], lookups: 500 }
-} satisfies { paperSize: ChurnSetting, large: ChurnSetting, failures: FailureSetting }
-
-interface TallySummary {
-  lookups: number
-  failed: number
-  failedFraction: number
-  wrongOwner: number
-  unconfirmed: number
-  noRoute: number
-  corrected: number
-  meanHops: number
-  p99Hops: number
-  timeoutsPerLookup: number
-}
+  paperSize: { nodes: PAPER_NODES, rates: [0.10, 0.40], rateScale: 1, lookupsPerSecond: 4, warmUpS: 60, measureS: 300 },
+  large: { nodes: 1000, rates: [0.10, 0.40], rateScale: 1000 / PAPER_NODES, lookupsPerSecond: 4, warmUpS: 60, measureS: 120 }
+} satisfies Record<string, ChurnSetting>
 
 interface ChurnRow {
   rate: number
@@ -105,45 +76,28 @@ interface ChurnRow {
   cpuMs: number
 }
 
-interface FailureRow {
-  fraction: number
-  failedNodes: number
-  /** right after the failure, before any maintenance round */
-  beforeRepair: TallySummary
-  roundsToConsistent: number
-  /** recorded keys whose owner before the failure died: the paper's failed lookups (no replication) */
-  ownerDiedFraction: number
-  /** recorded keys whose whole replica set died: what is lost with r replicas */
-  replicaSetDiedFraction: number
-  /** lookups of the recorded keys once the ring is consistent again, judged against the ring as it is */
-  afterRepair: TallySummary
-}
-
 export const churnSimulated: Benchmark = {
   name: 'churn-simulated',
-  description: 'the Chord paper\'s failure experiments (lookups during churn, simultaneous failures) on simulated rings of 500 and 10,000 nodes',
+  description: 'the Chord paper\'s lookups during churn (joins and failures at R per second) on simulated rings of 500 and 10,000 nodes',
   async run (context: BenchmarkContext): Promise<BenchmarkReport> {
     const settings = context.quick ? QUICK : FULL
     const paperSize = await churnAtRates(settings.paperSize, context)
-    const { sim, build } = await settledRing(settings.failures.nodes, seededRandom(SEED + settings.failures.nodes), context)
-    const failures = await simultaneousFailures(sim, settings.failures, seededRandom(SEED + 1), context)
+    const { sim, build } = await settledRing(settings.large.nodes, seededRandom(SEED + settings.large.nodes), context)
     const large = await churnAtRates(settings.large, context, sim)
     return {
       tables: [
         churnTable(`Lookups during churn, ${settings.paperSize.nodes} nodes (the paper's size): joins and failures at R per second each`, paperSize, settings.paperSize),
-        churnTable(`Lookups during churn, ${settings.large.nodes.toLocaleString('en')} nodes: R × ${settings.large.rateScale} per second each (the same node lifetime as R at 500 nodes)`, large, settings.large),
-        failureTable(settings.failures, failures)
+        churnTable(`Lookups during churn, ${settings.large.nodes.toLocaleString('en')} nodes: R × ${settings.large.rateScale} per second each (the same node lifetime as R at 500 nodes)`, large, settings.large)
       ],
       results: {
         model: {
           maintenanceIntervalS: PAPER_MAINTENANCE_INTERVAL,
           maintenanceRound: 'checkPredecessor, stabilize (successor list), fixFingers (one finger and the run of fingers it also covers)',
-          paperSource: 'Stoica et al., SIGCOMM 2001 §6.4–6.5 (Figures 11, 12); IEEE/ACM ToN 2003 §V'
+          paperSource: 'Stoica et al., SIGCOMM 2001 §6.5 (Figure 12); IEEE/ACM ToN 2003 §V'
         },
         settings,
         paperSize,
-        large: { build, rows: large },
-        simultaneousFailures: { nodes: settings.failures.nodes, build, rows: failures }
+        large: { build, rows: large }
       }
     }
   }
@@ -193,79 +147,6 @@ async function churnAtRate (sim: Simulator, rate: number, setting: ChurnSetting,
   }
 }
 
-/**
- * For each fraction: fail it at once on the settled ring, look up right away, repair, look up the
- * recorded keys again; then bring the failed nodes back and settle the ring for the next fraction
- * (the same ring each time, as the paper fails a fraction of one network)
- */
-async function simultaneousFailures (sim: Simulator, setting: FailureSetting, random: () => number, context: BenchmarkContext): Promise<FailureRow[]> {
-  const rows: FailureRow[] = []
-  for (const fraction of setting.fractions) {
-    const before = new TrueRing(sim.sortedLiveIds())
-    const replicas = sim.liveRings()[0].replicas
-    const keys = Array.from({ length: setting.lookups }, () => randomKey(random))
-    const replicaSets = keys.map(id => before.successorsOf(id, replicas))
-
-    const names = [...sim.alive]
-    const victims = new Set<string>()
-    while (victims.size < Math.round(fraction * names.length)) {
-      victims.add(names[Math.floor(random() * names.length)])
-    }
-    for (const name of victims) {
-      sim.kill(name)
-    }
-    const after = new TrueRing(sim.sortedLiveIds())
-    const survivors = sim.liveRings()
-    const pick = (): ReturnType<Simulator['ringOf']> => survivors[Math.floor(random() * survivors.length)]
-
-    const beforeRepair = emptyTally()
-    for (let i = 0; i < setting.lookups; i++) {
-      await judgeLookup(sim, pick(), randomKey(random), after, beforeRepair)
-    }
-    const roundsToConsistent = await sim.roundsUntil(() => sim.isConsistent(), MAX_REPAIR_ROUNDS)
-    const afterRepair = emptyTally()
-    for (const id of keys) {
-      await judgeLookup(sim, pick(), id, after, afterRepair)
-    }
-    rows.push({
-      fraction,
-      failedNodes: victims.size,
-      beforeRepair: summarizeTally(beforeRepair),
-      roundsToConsistent,
-      ownerDiedFraction: replicaSets.filter(set => victims.has(set[0].peer)).length / keys.length,
-      replicaSetDiedFraction: replicaSets.filter(set => set.every(node => victims.has(node.peer))).length / keys.length,
-      afterRepair: summarizeTally(afterRepair)
-    })
-    context.progress(`N=${setting.nodes} p=${fraction}: ${(100 * rows[rows.length - 1].beforeRepair.failedFraction).toFixed(2)}% failed before repair, consistent after ${roundsToConsistent} rounds`)
-
-    for (const name of victims) {
-      sim.revive(name)
-    }
-    await sim.roundsUntil(() => sim.isConsistent(), MAX_REPAIR_ROUNDS)
-    await fixEveryFinger(sim)
-  }
-  return rows
-}
-
-function summarizeTally (tally: LookupTally): TallySummary {
-  const hops = summarize(tally.hops)
-  const failed = failedLookups(tally)
-  return {
-    lookups: tally.lookups,
-    failed,
-    failedFraction: failed / tally.lookups,
-    wrongOwner: tally.wrongOwner,
-    unconfirmed: tally.unconfirmed,
-    noRoute: tally.noRoute,
-    corrected: tally.corrected,
-    meanHops: hops.mean,
-    p99Hops: hops.p99,
-    timeoutsPerLookup: tally.timeouts / tally.lookups
-  }
-}
-
-const percent = (fraction: number): string => `${(100 * fraction).toFixed(2)}%`
-
 function churnTable (title: string, rows: ChurnRow[], setting: ChurnSetting): Table {
   return {
     title,
@@ -280,24 +161,6 @@ function churnTable (title: string, rows: ChurnRow[], setting: ChurnSetting): Ta
       'failed = did not name the key\'s current successor: wrong owner + unconfirmed (LookupVerificationError) + no route (LookupFailedError)',
       'corrected = named the right owner only because the owner check replaced the one the route named',
       'paper est. = the paper\'s own rough model, 5 hops × R·30 failures / 500 nodes; its measured figure is "slightly worse"'
-    ]
-  }
-}
-
-function failureTable (setting: FailureSetting, rows: FailureRow[]): Table {
-  return {
-    title: `Simultaneous failures, ${setting.nodes.toLocaleString('en')} nodes: a fraction p fails at once`,
-    columns: ['p', 'paper: ≈ p', 'owner died', 'replica set died', 'failed before repair', 'corrected', 'mean hops', 'timeouts/lookup', 'rounds to consistent', 'failed after repair'],
-    rows: rows.map(r => [
-      r.fraction, percent(r.fraction), percent(r.ownerDiedFraction), percent(r.replicaSetDiedFraction),
-      percent(r.beforeRepair.failedFraction), r.beforeRepair.corrected, r.beforeRepair.meanHops, r.beforeRepair.timeoutsPerLookup,
-      r.roundsToConsistent, percent(r.afterRepair.failedFraction)
-    ]),
-    notes: [
-      `${setting.lookups} lookups of random keys right after the failure (no maintenance yet), then of ${setting.lookups} keys recorded before it once the ring is consistent`,
-      'paper: the fraction of keys whose lookup does not find the node responsible before the failure is "almost exactly p" (no replication)',
-      'owner died = our count of that same quantity; replica set died = keys whose every replica (r = 3) failed, what replication loses',
-      'failed before/after repair = did not name the key\'s current successor (wrong owner, unconfirmed or no route)'
     ]
   }
 }
