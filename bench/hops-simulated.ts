@@ -4,23 +4,13 @@
  * single machine can run as libp2p nodes, against the bound ½·log2 N + 1.
  */
 import { hashToRingId } from '../src/chord/id.js'
-import { Simulator, seededRandom } from '../test/helpers/simulator.js'
+import { buildSettledRing } from '../test/helpers/settled-ring.js'
+import { seededRandom } from '../test/helpers/simulator.js'
 import { summarize } from './harness/stats.js'
+import type { RingBuild } from '../test/helpers/settled-ring.js'
+import type { Simulator } from '../test/helpers/simulator.js'
 import type { Benchmark, BenchmarkContext, BenchmarkReport } from './harness/benchmark.js'
 import type { Summary } from './harness/stats.js'
-
-/** Each batch of joins adds this fraction of the ring, so a ring of N is built in about log(N) batches */
-const GROWTH_PER_BATCH = 0.25
-
-/** Rounds a batch of joins may take to become one consistent ring before the build is declared broken */
-const MAX_ROUNDS_PER_BATCH = 100
-
-/**
- * Finger-fixing rounds run on the complete ring before measuring, beyond log2(N). One round
- * refreshes one distinct finger per node and a node has about log2(N) + 1 distinct fingers, so
- * log2(N) + 2 rounds take every node once through its whole finger table.
- */
-const EXTRA_FINGER_ROUNDS = 2
 
 const SEED = 0x0c40d
 
@@ -35,7 +25,7 @@ const QUICK: RingSize[] = [{ nodes: 1000, lookups: 1000 }]
 interface SimulatedRingResult {
   nodes: number
   bound: number
-  build: { ms: number, batches: number, rounds: number, cpuMs: number }
+  build: RingBuild
   lookups: number
   wrongOwners: number
   hops: Summary
@@ -95,30 +85,8 @@ async function measureRing (size: RingSize, context: BenchmarkContext): Promise<
   }
 }
 
-/**
- * Grow a ring to `nodes` in batches, each a quarter of the ring so far, running maintenance rounds
- * after each batch until the ring is consistent again; then let every finger table fill.
- */
-async function buildRing (nodes: number, random: () => number, context: BenchmarkContext): Promise<{ sim: Simulator, build: SimulatedRingResult['build'] }> {
-  const sim = new Simulator()
-  const started = performance.now()
-  const cpuStart = process.cpuUsage()
-  let batches = 0
-  let rounds = 0
-  while (sim.rings.size < nodes) {
-    const batch = Math.min(nodes - sim.rings.size, Math.max(1, Math.ceil(sim.rings.size * GROWTH_PER_BATCH)))
-    await sim.grow(batch, random)
-    rounds += await sim.roundsUntil(() => sim.isConsistent(), MAX_ROUNDS_PER_BATCH)
-    batches++
-  }
-  // the ring is consistent: only the fingers still need work, so these rounds skip stabilizing
-  const fingerRounds = Math.ceil(Math.log2(nodes)) + EXTRA_FINGER_ROUNDS
-  for (let i = 0; i < fingerRounds; i++) {
-    await Promise.all(sim.liveRings().map(async ring => ring.fixFingers().catch(() => {})))
-  }
-  rounds += fingerRounds
-  const cpu = process.cpuUsage(cpuStart)
-  const ms = performance.now() - started
-  context.progress(`N=${nodes}: built in ${(ms / 1000).toFixed(1)} s, ${batches} batches, ${rounds} rounds`)
-  return { sim, build: { ms, batches, rounds, cpuMs: (cpu.user + cpu.system) / 1000 } }
+async function buildRing (nodes: number, random: () => number, context: BenchmarkContext): Promise<{ sim: Simulator, build: RingBuild }> {
+  const { sim, build } = await buildSettledRing(nodes, random)
+  context.progress(`N=${nodes}: built in ${(build.ms / 1000).toFixed(1)} s, ${build.batches} batches, ${build.rounds} rounds`)
+  return { sim, build }
 }

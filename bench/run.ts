@@ -6,8 +6,10 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises'
 import { parseArgs } from 'node:util'
+import { churnSimulated } from './churn-simulated.js'
 import { hopsSimulated } from './hops-simulated.js'
 import { evenLoad } from './even-load.js'
+import { failuresSimulated } from './failures-simulated.js'
 import { idMint } from './id-mint.js'
 import { lookupLatency } from './lookup-latency.js'
 import { mailboxChurn } from './mailbox-churn.js'
@@ -23,7 +25,7 @@ import { describeMachine } from './harness/machine.js'
 import { formatTable } from './harness/table.js'
 import type { Benchmark } from './harness/benchmark.js'
 
-const BENCHMARKS: Benchmark[] = [hopsSimulated, lookupLatency, putGet, mailboxDelivery, mailboxChurn, groupFanout, clientLookups, wideArea, memory, maintenanceCost, capacity, idMint, evenLoad]
+const BENCHMARKS: Benchmark[] = [hopsSimulated, churnSimulated, failuresSimulated, lookupLatency, putGet, mailboxDelivery, mailboxChurn, groupFanout, clientLookups, wideArea, memory, maintenanceCost, capacity, idMint, evenLoad]
 
 const RESULTS_DIR = new URL('./results/', import.meta.url)
 

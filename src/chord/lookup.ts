@@ -18,6 +18,8 @@ export interface LookupResult {
   hops: number
   /** how many nodes answered to confirm the owner (a verified lookup's extra round trips, one when nobody lied) */
   checks?: number
+  /** the owner the route named, when the check found a nearer live node instead: a stale (or false) answer it corrected */
+  correctedFrom?: NodeRef
 }
 
 /** One lookup step answered from a routing table: ours for the first step, any node's in a handler */
@@ -94,7 +96,7 @@ export class Lookup {
       this.delegationPausedUntil = Date.now() + DELEGATION_PAUSE
     }
     // every preceding node we know is a fallback, not just the few a remote reply would carry
-    return this.route(id, this.table.closestPreceding(id, Infinity), options)
+    return this.route(id, this.table.closestPreceding(id, Infinity), options, this.table.self)
   }
 
   /**
@@ -124,12 +126,18 @@ export class Lookup {
    * its answer is not held to it.
    */
   async findSuccessorVia (entry: NodeRef, id: RingId, options: RpcOptions = {}): Promise<LookupResult> {
-    return this.route(id, [entry], options, entry.peer)
+    return this.route(id, [entry], options, undefined, entry.peer)
   }
 
-  private async route (id: RingId, start: NodeRef[], options: FindSuccessorOptions, unplaced?: string): Promise<LookupResult> {
+  /**
+   * Ask node after node, nearest the id first. `origin`, when the start came from its routing
+   * table, is where the route stands before anyone answered (see `pastTheDead`); `unplaced`, a
+   * node whose position is a guess, whose answer is not held to it
+   */
+  private async route (id: RingId, start: NodeRef[], options: FindSuccessorOptions, origin?: NodeRef, unplaced?: string): Promise<LookupResult> {
     const candidates = new Map<string, NodeRef>()
     const asked = new Set<string>([this.table.self.peer])
+    const failed = new Set<string>()
     const addCandidates = (nodes: NodeRef[]): void => {
       for (const node of nodes) {
         if (!asked.has(node.peer)) {
@@ -140,10 +148,27 @@ export class Lookup {
     addCandidates(start)
     let hops = 0
     let failures = 0
+    // the node nearest before the id that answered, or the origin
+    let nearest = origin
+    let fellBack = false
 
     while (hops + failures < this.maxHops) {
       // the node that most closely precedes the id
       const next = least(candidates.values(), node => distance(node.id, id))
+      // nothing left nearer the id than the nearest node that answered: the way on through it
+      // failed, and going back to nodes farther away would only lead to it again, node by node
+      if (!fellBack && nearest != null && (next == null || distance(next.id, id) > distance(nearest.id, id))) {
+        fellBack = true
+        const past = await this.pastTheDead(id, nearest, failed, options)
+        if (past != null && 'successors' in past) {
+          return { successors: past.successors, hops: hops + past.hops }
+        }
+        if (past != null) {
+          hops += past.hops
+          addCandidates(past.closer)
+          continue
+        }
+      }
       if (next == null) {
         break
       }
@@ -158,10 +183,14 @@ export class Lookup {
           throw err
         }
         failures++
+        failed.add(next.peer)
         this.onNodeFailed(next)
         continue
       }
       hops++
+      if (nearest == null || distance(next.id, id) < distance(nearest.id, id)) {
+        nearest = next
+      }
       if (reply.done) {
         // the node asked claims to precede the id with the owner next after it: an owner on the
         // wrong side of the id is stale or a lie, and the route goes on without it
@@ -174,6 +203,58 @@ export class Lookup {
       addCandidates(reply.closer.filter(n => inOpenInterval(n.id, next.id, id)))
     }
     throw new LookupFailedError(`no route to the successor of ${id.toString(16)} after ${hops} hops and ${failures} failures`)
+  }
+
+  /**
+   * Every node named between `nearest` and the id failed: the id's predecessor died, and
+   * `nearest`, before it, has not noticed yet, so it keeps naming the dead node as the way on. Its
+   * successor list reaches past the dead, as Chord's lookups fall back on the successor list when
+   * the closest preceding node fails: a live successor before the id is the way on (`closer`);
+   * if none is left, the first of them after the id that answers is the owner. Undefined when
+   * `nearest` names nobody who answers.
+   */
+  private async pastTheDead (id: RingId, nearest: NodeRef, failed: Set<string>, options: RpcOptions): Promise<{ closer: NodeRef[], hops: number } | { successors: NodeRef[], hops: number } | undefined> {
+    let successors: readonly NodeRef[]
+    let hops = 0
+    if (nearest.peer === this.table.self.peer) {
+      // a client's successors follow a position it does not hold: they say nothing of the id's owner
+      if (this.table.clientMode) {
+        return undefined
+      }
+      successors = this.table.getSuccessors()
+    } else {
+      try {
+        successors = (await this.rpc.getNeighbours(nearest, options)).successors
+        hops++
+      } catch (err) {
+        if (options.signal?.aborted === true) {
+          throw err
+        }
+        return undefined
+      }
+    }
+    const alive = successors.filter(node => !failed.has(node.peer))
+    const closer = alive.filter(node => inOpenInterval(node.id, nearest.id, id))
+    if (closer.some(node => node.peer !== this.table.self.peer)) {
+      return { closer, hops }
+    }
+    const beyond = alive.filter(node => !inOpenInterval(node.id, nearest.id, id))
+    for (const [i, node] of beyond.entries()) {
+      try {
+        // we answer for ourselves
+        if (node.peer !== this.table.self.peer) {
+          await this.rpc.ping(node, options)
+          hops++
+        }
+        return { successors: beyond.slice(i), hops }
+      } catch (err) {
+        if (options.signal?.aborted === true) {
+          throw err
+        }
+        this.onNodeFailed(node)
+      }
+    }
+    return undefined
   }
 }
 
@@ -235,8 +316,9 @@ export async function verifyOwner (table: RoutingTable, rpc: ChordRpc, id: RingI
     throw new LookupVerificationError(`the owner of ${id.toString(16)} could not be confirmed: ${owner == null ? 'no candidate answered' : `nodes nearer than ${owner.node.peer} were left unasked after ${MAX_VERIFY_STEPS}`}`)
   }
   const followers = owner.neighbours.successors.filter(node => node.peer !== owner?.node.peer)
+  const corrected = owner.node.peer === named[0].peer ? {} : { correctedFrom: named[0] }
   // as long a list as an answer from the ring would be
-  return { successors: [owner.node, ...followers].slice(0, table.successorListLength), hops: answer.hops, checks: answered }
+  return { successors: [owner.node, ...followers].slice(0, table.successorListLength), hops: answer.hops, checks: answered, ...corrected }
 }
 
 export interface VerifyInit extends RpcOptions {

@@ -56,6 +56,8 @@ export class Simulator {
   messages = 0
   /** remote calls made, by method */
   readonly messagesByKind = new Map<string, number>()
+  /** remote calls whose target was down: each would be a timeout on a real network */
+  timeouts = 0
   private readonly replicas?: number
   private readonly positions?: PositionRules
   private readonly verifyLookups?: boolean
@@ -123,6 +125,13 @@ export class Simulator {
   /** Kill a node: it stops answering, without a goodbye */
   kill (name: string): void {
     this.alive.delete(name)
+  }
+
+  /** A killed node answers again, with the state it had when it was killed (a partition heals) */
+  revive (name: string): void {
+    if (this.nodes.has(name)) {
+      this.alive.add(name)
+    }
   }
 
   /** A graceful leave: the node hands its records over, tells its neighbours, then stops answering */
@@ -211,6 +220,9 @@ export class Simulator {
     this.messages++
     this.messagesByKind.set(kind, (this.messagesByKind.get(kind) ?? 0) + 1)
     this.onMessage(self, to, kind)
+    if (!this.alive.has(to.peer)) {
+      this.timeouts++
+    }
     if (!this.alive.has(self.peer) || !this.alive.has(to.peer)) {
       throw new NodeDownError(`${to.peer} is down`)
     }

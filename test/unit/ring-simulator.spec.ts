@@ -103,6 +103,23 @@ describe('ring core (simulated network)', function () {
     assert.equal(wrong, 0)
   })
 
+  it('finds the owner of a key whose predecessor has just died, before any node has noticed', async () => {
+    const { sim, random } = await buildRing(40, 7)
+    const sorted = sim.sortedLiveIds()
+    // two nodes in a row die: the node before them still names the first as its successor
+    const [before, dead1, dead2, owner] = [sorted[9], sorted[10], sorted[11], sorted[12]]
+    sim.kill(dead1.peer)
+    sim.kill(dead2.peer)
+    const rings = sim.liveRings()
+    for (let k = 0; k < 50; k++) {
+      // a key owned by `owner` now, which `before` would still route to the dead
+      const id = dead2.id + BigInt(k + 1) * ((owner.id - dead2.id) / 51n)
+      const from = k === 0 ? sim.ringOf(before.peer) : rings[Math.floor(random() * rings.length)]
+      const { successors } = await from.lookup(id)
+      assert.equal(successors[0].peer, owner.peer)
+    }
+  })
+
   it('a joining node is adopted only by the nodes it should be between', async () => {
     const { sim, random } = await buildRing(12, 5)
     await sim.grow(1, random, 'late')
