@@ -179,7 +179,10 @@ export class ChordService implements Startable {
       ringNodes: () => this.core.ring.table.knownNodes(),
       intervalMs: settings.timers.peerCacheSaveIntervalMs
     })
-    this.ringPeerTags = new RingPeerTags(components, { ringNodes: () => this.core.ring.table.knownNodes() })
+    this.ringPeerTags = new RingPeerTags(components, {
+      ringNodes: () => this.core.ring.table.knownNodes(),
+      connect: async peer => { await this.view.dial(peerIdFromString(peer)) }
+    })
     this.healer = settings.clientMode
       ? undefined
       : new PartitionHealer(this.view, {
@@ -346,7 +349,7 @@ export class ChordService implements Startable {
   }
 
   async start (): Promise<void> {
-    this.rpc.start()
+    await this.rpc.start()
     await this.server.start()
     this.components.events.addEventListener('connection:close', this.onConnectionClose)
     this.components.events.addEventListener('peer:update', this.onPeerUpdate)
