@@ -44,6 +44,7 @@ import { RequestLimiter } from '../transport/request-limits.js'
 import { RequestServer } from '../transport/request-server.js'
 import { positionIdentityOf, ringIdOf } from '../transport/ring-id.js'
 import { RpcClient } from '../transport/rpc-client.js'
+import { RoundTripTimes } from '../chord/round-trip-times.js'
 import { WirePeers } from '../transport/wire-peers.js'
 import { resolveChordInit } from './chord-init.js'
 import { nodeView, peerExchangeOf } from './components.js'
@@ -100,6 +101,8 @@ export class ChordService implements Startable {
   private readonly peerCache: PeerCache
   private readonly metricsSink: NodeMetrics
   private readonly rpc: RpcClient
+  /** round trips to other nodes, from our own requests: fingers prefer near nodes */
+  private readonly roundTrips = new RoundTripTimes()
   private readonly wirePeers: WirePeers
   private readonly core: RingNode
   private readonly server: RequestServer
@@ -136,7 +139,8 @@ export class ChordService implements Startable {
     this.rpc = new RpcClient(this.view, {
       wirePeers: this.wirePeers,
       requestTimeout: settings.requestTimeoutMs,
-      onRequestSent: request => { this.metricsSink.requestSent(request) }
+      onRequestSent: request => { this.metricsSink.requestSent(request) },
+      onRoundTrip: (peer, ms) => { this.roundTrips.observe(peer, ms) }
     })
     this.core = new RingNode({
       self,
@@ -151,6 +155,7 @@ export class ChordService implements Startable {
         ? undefined
         : new PositionRules({ difficulty: settings.idDifficulty, choices: settings.idChoices, identityOf: positionIdentityOf }),
       diversity: { maxPerSubnet: settings.ringPeersPerSubnet, subnetOf: node => this.wirePeers.subnetOf(node.peer) },
+      roundTripOf: peer => this.roundTrips.estimate(peer),
       timers: settings.timers,
       onLookup: outcome => { this.metricsSink.lookupFinished(outcome) },
       onAntiEntropyRound: round => { this.metricsSink.antiEntropyRound(round) },

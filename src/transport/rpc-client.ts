@@ -60,6 +60,11 @@ export interface RpcClientInit {
   maxPooledStreamsPerPeer?: number
   /** told how each request we sent went */
   onRequestSent?(request: ObservedRequest): void
+  /**
+   * told how long a ring request (one answered from memory, not a store) took from its sending to
+   * its answer, without dialling or opening a stream: a round-trip sample for that peer
+   */
+  onRoundTrip?(peer: string, ms: number): void
 }
 
 type RequestMessage = Partial<Request> & Pick<Request, 'type'>
@@ -70,6 +75,7 @@ export class RpcClient implements RingRpc, Startable {
   private readonly pool: StreamPool
   private readonly requestTimeout: number
   private readonly onRequestSent: (request: ObservedRequest) => void
+  private readonly onRoundTrip: (peer: string, ms: number) => void
   private readonly namespaces: Record<NamespaceName, NamespaceRpc>
   /** parsed once per peer: parsing a PeerId costs more than the request's own encoding */
   private readonly peerIds = new LRUCache<string, PeerId>({ max: WIRE_PEER_CACHE_SIZE })
@@ -92,6 +98,7 @@ export class RpcClient implements RingRpc, Startable {
     })
     this.requestTimeout = init.requestTimeout ?? REQUEST_TIMEOUT
     this.onRequestSent = init.onRequestSent ?? (() => {})
+    this.onRoundTrip = init.onRoundTrip ?? (() => {})
     const exchange = this.exchange.bind(this)
     this.namespaces = {
       records: new NamespaceRpc(namespaceToWire('records'), exchange),
@@ -204,8 +211,12 @@ export class RpcClient implements RingRpc, Startable {
     try {
       const pooled = await this.pool.acquire(peerId, { signal })
       try {
+        const sentAt = performance.now()
         await pooled.framed.write(Request.encode(request), { signal })
         response = decodeResponse(await pooled.framed.read({ signal }), request.type)
+        if (request.namespace == null) {
+          this.onRoundTrip(to.peer, performance.now() - sentAt)
+        }
       } catch (err: any) {
         this.pool.discard(pooled, err)
         if (deadline.signal.aborted) {
