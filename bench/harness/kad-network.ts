@@ -101,6 +101,11 @@ export async function startKadNetwork (init: KadNetworkInit): Promise<KadNetwork
 async function fillSmallRoutingTables (nodes: KadNode[]): Promise<void> {
   const wanted = Math.ceil((nodes.length - 1) * MIN_ROUTING_TABLE_SHARE)
   await Promise.allSettled(nodes.filter(node => routingTableSize(node) < wanted).map(async node => {
+    // a node whose bootstrap peers left it out of their answers: connect it to others directly
+    // (kad-dht takes every connected peer that speaks its protocol into its table)
+    const others = nodes.filter(other => other !== node)
+    await Promise.allSettled(Array.from({ length: wanted }, (_, k) => others[(nodes.indexOf(node) * 7 + k * 13) % others.length])
+      .map(async other => node.dial(other.getMultiaddrs()[0])))
     for await (const event of node.services.dht.getClosestPeers(node.peerId.toMultihash().bytes, { signal: AbortSignal.timeout(SELF_LOOKUP_TIMEOUT) })) {
       void event
     }
@@ -123,6 +128,10 @@ async function waitForRoutingTables (nodes: KadNode[], progress?: (message: stri
       return largeEnough() && Date.now() - unchangedSince >= ROUTING_TABLES_STABLE
     }, `kad-dht routing tables of at least ${wanted} peers, unchanged for ${ROUTING_TABLES_STABLE} ms`, ROUTING_TABLE_TIMEOUT)
   } catch (err) {
+    if (!largeEnough()) {
+      // over slow links a late node's self-lookup can end before its peers answered: one more
+      await fillSmallRoutingTables(nodes)
+    }
     if (!largeEnough()) {
       const now = sizes().sort((a, b) => a - b)
       progress?.(`kad-dht: routing tables ${now[0]}–${now[now.length - 1]} peers (median ${now[Math.floor(now.length / 2)]}) after ${ROUTING_TABLE_TIMEOUT / 1000} s`)

@@ -257,3 +257,13 @@ export const DEFAULT_RING_PEERS_PER_SUBNET = 3
 
 /** Ring positions whose check (two hashes) is remembered, so that a stabilize round costs no hashing */
 export const POSITION_CACHE_SIZE = 4096
+
+/**
+ * The weight of a new round-trip sample in a peer's estimate: TCP's smoothing of its round-trip
+ * time (RFC 6298, alpha = 1/8), which follows a link that changes while one slow answer (a busy
+ * peer, a lost packet) moves the estimate little.
+ */
+export const ROUND_TRIP_SMOOTHING = 1 / 8
+
+/** Peers whose round-trip estimate is kept, the least recently heard from forgotten first: a routing table and the nodes lookups meet */
+export const MAX_ROUND_TRIP_PEERS = 1024

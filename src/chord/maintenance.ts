@@ -14,6 +14,7 @@
  */
 import { LookupFailedError } from '../errors.js'
 import { CLOSER_NODES_REMEMBERED, STABILIZE_STEPS_PER_ROUND } from './constants.js'
+import { chooseFinger } from './finger-choice.js'
 import { compareIds, distance, inHalfOpenInterval, inOpenInterval } from './id.js'
 import type { Lookup } from './lookup.js'
 import type { RoutingTable } from './routing-table.js'
@@ -38,6 +39,8 @@ export interface MaintenanceInit {
   onNodeFailed?(node: NodeRef): void
   /** told what each round learnt about the ring changing */
   onActivity?(activity: RingActivity): void
+  /** ms, the estimated round trip to a peer, if known: fingers prefer near nodes (finger-choice.ts); default: none known */
+  roundTripOf?(peer: string): number | undefined
 }
 
 /** The neighbours of our successor as we last copied them, by the digest it sent */
@@ -54,6 +57,7 @@ export class Maintenance {
   private readonly onNeighboursChanged: () => void
   private readonly onNodeFailed: (node: NodeRef) => void
   private readonly onActivity: (activity: RingActivity) => void
+  private readonly roundTripOf: (peer: string) => number | undefined
   private nextFinger = 0
   private predecessorCheck?: Promise<void>
   /** the predecessor sent us a request since the last predecessor check: it is alive */
@@ -72,6 +76,7 @@ export class Maintenance {
     this.onNeighboursChanged = init.onNeighboursChanged ?? (() => {})
     this.onNodeFailed = init.onNodeFailed ?? (() => {})
     this.onActivity = init.onActivity ?? (() => {})
+    this.roundTripOf = init.roundTripOf ?? (() => undefined)
   }
 
   /**
@@ -184,8 +189,9 @@ export class Maintenance {
   async fixFingers (): Promise<void> {
     const { table } = this
     const index = this.nextFinger
-    const { successors } = await this.lookup.findSuccessor(table.fingerStart(index))
-    const node = successors[0]
+    const start = table.fingerStart(index)
+    const { successors } = await this.lookup.findSuccessor(start)
+    const node = chooseFinger(start, 1n << BigInt(index), successors, this.roundTripOf)
     let next = index
     let changed = false
     const set = (i: number, finger: NodeRef | undefined): void => {

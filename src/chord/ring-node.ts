@@ -49,6 +49,8 @@ export interface RingNodeInit {
   positions?: PositionRules
   /** the subnet cap of the routing state; default: none */
   diversity?: RingDiversity
+  /** ms, the estimated round trip to a peer, if known: fingers prefer near nodes; default: none known */
+  roundTripOf?(peer: string): number | undefined
   timers?: CoreTimers
   /** told how each lookup went (metrics listen) */
   onLookup?(outcome: LookupOutcome): void
@@ -119,6 +121,7 @@ export class RingNode {
       verifyLookups: init.verifyLookups,
       positions: init.positions,
       diversity: init.diversity,
+      roundTripOf: init.roundTripOf,
       ...init.timers,
       onNeighboursChanged: () => { this.neighboursChanged() },
       onLookup: init.onLookup,

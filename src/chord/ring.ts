@@ -29,7 +29,7 @@ import { RoutingTable } from './routing-table.js'
 import { SubnetCap } from './subnet-cap.js'
 import type { RingId } from './id.js'
 import type { LookupResult } from './lookup.js'
-import type { RingActivity } from './maintenance.js'
+import type { MaintenanceInit, RingActivity } from './maintenance.js'
 import type { ChordRpc, ChordRpcHandler, FindSuccessorOptions, FindSuccessorReply, Neighbours, NeighboursReply, NodeRef, PingReply, RpcOptions } from './rpc.js'
 import type { PositionRules } from './position-rules.js'
 
@@ -56,7 +56,7 @@ export type LookupOutcome =
   | { ok: true, hops: number, durationMs: number }
   | { ok: false, durationMs: number }
 
-export interface RingInit extends RingTimers {
+export interface RingInit extends RingTimers, Pick<MaintenanceInit, 'roundTripOf'> {
   self: NodeRef
   rpc: ChordRpc
   /** replication factor r; the successor list is at least this long */
@@ -149,7 +149,8 @@ export class ChordRing implements ChordRpcHandler {
     this.maintenance = new Maintenance(this.table, init.rpc, this.lookupEngine, {
       clientMode: this.clientMode,
       onNeighboursChanged: init.onNeighboursChanged,
-      onActivity: activity => { this.activity(activity) }
+      onActivity: activity => { this.activity(activity) },
+      roundTripOf: init.roundTripOf
     })
     const timer = (task: () => Promise<void>, intervals: { intervalMs: number, maxIntervalMs: number }): Periodic =>
       new Periodic(task, { ...intervals, quietRunsBeforeBackoff: QUIET_ROUNDS_BEFORE_BACKOFF, jitter: TIMER_JITTER, onError: init.onError })

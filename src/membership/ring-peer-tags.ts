@@ -6,6 +6,9 @@
  *
  * The neighbours are every node of the routing table: successors, predecessor and fingers. The
  * set is compared with the tagged one on a timer, and a node that left the table loses its tag.
+ * A node that enters the table is connected to at once (`connect`), not on the first lookup
+ * through it: on a wide-area link a new connection costs several round trips (TCP, Noise, Yamux,
+ * stream negotiation) that a lookup would otherwise pay.
  */
 import { peerIdFromString } from '@libp2p/peer-id'
 import { TIMER_JITTER } from '../chord/constants.js'
@@ -33,11 +36,14 @@ export interface RingPeerTagsInit {
   ringNodes(): NodeRef[]
   /** ms between two comparisons; default RING_PEER_TAG_INTERVAL */
   intervalMs?: number
+  /** opens a connection to a node that entered the table (one already open is reused); default: none */
+  connect?(peer: string): Promise<void>
 }
 
 export class RingPeerTags {
   private readonly components: RingPeerTagsComponents
   private readonly ringNodes: () => NodeRef[]
+  private readonly connect: (peer: string) => Promise<void>
   private readonly log: Logger
   private readonly loop: Periodic
   /** peers tagged by us, as PeerId strings */
@@ -46,6 +52,7 @@ export class RingPeerTags {
   constructor (components: RingPeerTagsComponents, init: RingPeerTagsInit) {
     this.components = components
     this.ringNodes = init.ringNodes
+    this.connect = init.connect ?? (async () => {})
     this.log = components.logger.forComponent('libp2p-chord:ring-peer-tags')
     this.loop = new Periodic(async () => { await this.sync() }, {
       intervalMs: init.intervalMs ?? RING_PEER_TAG_INTERVAL,
@@ -78,6 +85,8 @@ export class RingPeerTags {
       await this.components.peerStore.merge(peerIdFromString(peer), { tags: { [RING_PEER_TAG]: tag ? { value: RING_PEER_TAG_VALUE } : undefined } })
       if (tag) {
         this.tagged.add(peer)
+        // a node that does not answer is the ring's to notice (its checks and deadlines), not ours
+        this.connect(peer).catch(err => { this.log('could not connect to ring node %s - %e', peer, err) })
       } else {
         this.tagged.delete(peer)
       }

@@ -44,6 +44,7 @@ import { RequestLimiter } from '../transport/request-limits.js'
 import { RequestServer } from '../transport/request-server.js'
 import { positionIdentityOf, ringIdOf } from '../transport/ring-id.js'
 import { RpcClient } from '../transport/rpc-client.js'
+import { RoundTripTimes } from '../chord/round-trip-times.js'
 import { WirePeers } from '../transport/wire-peers.js'
 import { resolveChordInit } from './chord-init.js'
 import { nodeView, peerExchangeOf } from './components.js'
@@ -102,6 +103,8 @@ export class ChordService implements Startable {
   private readonly peerCache: PeerCache
   private readonly metricsSink = new DeferredNodeMetrics()
   private readonly rpc: RpcClient
+  /** round trips to other nodes, from our own requests: fingers prefer near nodes */
+  private readonly roundTrips = new RoundTripTimes()
   private readonly wirePeers: WirePeers
   private readonly core: RingNode
   private readonly server: RequestServer
@@ -137,7 +140,8 @@ export class ChordService implements Startable {
     this.rpc = new RpcClient(this.view, {
       wirePeers: this.wirePeers,
       requestTimeout: settings.requestTimeoutMs,
-      onRequestSent: request => { this.metricsSink.requestSent(request) }
+      onRequestSent: request => { this.metricsSink.requestSent(request) },
+      onRoundTrip: (peer, ms) => { this.roundTrips.observe(peer, ms) }
     })
     this.core = new RingNode({
       self,
@@ -152,6 +156,7 @@ export class ChordService implements Startable {
         ? undefined
         : new PositionRules({ difficulty: settings.idDifficulty, choices: settings.idChoices, identityOf: positionIdentityOf }),
       diversity: { maxPerSubnet: settings.ringPeersPerSubnet, subnetOf: node => this.wirePeers.subnetOf(node.peer) },
+      roundTripOf: peer => this.roundTrips.estimate(peer),
       timers: settings.timers,
       onLookup: outcome => { this.metricsSink.lookupFinished(outcome) },
       onAntiEntropyRound: round => { this.metricsSink.antiEntropyRound(round) },
@@ -180,7 +185,10 @@ export class ChordService implements Startable {
       ringNodes: () => this.core.ring.table.knownNodes(),
       intervalMs: settings.timers.peerCacheSaveIntervalMs
     })
-    this.ringPeerTags = new RingPeerTags(components, { ringNodes: () => this.core.ring.table.knownNodes() })
+    this.ringPeerTags = new RingPeerTags(components, {
+      ringNodes: () => this.core.ring.table.knownNodes(),
+      connect: async peer => { await this.view.dial(peerIdFromString(peer)) }
+    })
     this.healer = new PartitionHealer(this.view, {
       ring: this.core.ring,
       bootstrap: this.othersToJoin(),
@@ -350,7 +358,7 @@ export class ChordService implements Startable {
   }
 
   async start (): Promise<void> {
-    this.rpc.start()
+    await this.rpc.start()
     await this.server.start()
     this.components.events.addEventListener('connection:close', this.onConnectionClose)
     this.components.events.addEventListener('peer:update', this.onPeerUpdate)

@@ -6,7 +6,7 @@
  */
 import { PeerExchange } from '../peer-exchange/peer-exchange.js'
 import type {
-  AbortOptions, ComponentLogger, Connection, Libp2pEvents, PeerId, PeerStore, PrivateKey, Stream, StreamHandler, StreamHandlerOptions
+  AbortOptions, ComponentLogger, Connection, Libp2pEvents, PeerId, PeerStore, PrivateKey, Stream, StreamHandler, StreamHandlerOptions, Topology
 } from '@libp2p/interface'
 import type { AddressManager, ConnectionManager, Registrar } from '@libp2p/interface-internal'
 import type { Multiaddr } from '@multiformats/multiaddr'
@@ -33,6 +33,8 @@ export interface NodeView {
   dialProtocol(peer: PeerId, protocol: string, options?: AbortOptions): Promise<Stream>
   handle(protocol: string, handler: StreamHandler, options?: StreamHandlerOptions): Promise<void>
   unhandle(protocol: string, options?: AbortOptions): Promise<void>
+  register(protocol: string, topology: Topology): Promise<string>
+  unregister(id: string): void
   getMultiaddrs(): Multiaddr[]
   getConnections(peerId?: PeerId): Connection[]
 }
@@ -47,6 +49,8 @@ export function nodeView (components: ChordComponents): NodeView {
     dialProtocol: async (peer, protocol, options) => connectionManager.openStream(peer, protocol, options),
     handle: async (protocol, handler, options) => registrar.handle(protocol, handler, options),
     unhandle: async (protocol, options) => registrar.unhandle(protocol, options),
+    register: async (protocol, topology) => registrar.register(protocol, topology),
+    unregister: id => { registrar.unregister(id) },
     getMultiaddrs: () => addressManager.getAddresses(),
     getConnections: peer => connectionManager.getConnections(peer)
   }

@@ -39,7 +39,13 @@ import type {
   DeletionRpc, FindSuccessorOptions, FindSuccessorReply, NamespaceName, Neighbours, NeighboursReply, NodeRef, PingOptions, PingReply, RecordRpc, RingRpc, RpcOptions, SignedDeletion,
   StoreAck, StoreOptions
 } from '../chord/rpc.js'
-import type { Connection, Logger, PeerId, Startable } from '@libp2p/interface'
+import type { Connection, Logger, PeerId, Startable, Stream, Topology } from '@libp2p/interface'
+
+/** What the client needs of libp2p: dialling, and being told which peers speaking /chord are connected */
+export interface RpcClientComponents extends StreamPoolComponents {
+  register(protocol: string, topology: Topology): Promise<string>
+  unregister(id: string): void
+}
 
 export interface RpcClientInit {
   /** checks and stores the peers named in answers; shared with the request server */
@@ -54,6 +60,11 @@ export interface RpcClientInit {
   maxPooledStreamsPerPeer?: number
   /** told how each request we sent went */
   onRequestSent?(request: ObservedRequest): void
+  /**
+   * told how long a ring request (one answered from memory, not a store) took from its sending to
+   * its answer, without dialling or opening a stream: a round-trip sample for that peer
+   */
+  onRoundTrip?(peer: string, ms: number): void
 }
 
 type RequestMessage = Partial<Request> & Pick<Request, 'type'>
@@ -64,12 +75,17 @@ export class RpcClient implements RingRpc, Startable {
   private readonly pool: StreamPool
   private readonly requestTimeout: number
   private readonly onRequestSent: (request: ObservedRequest) => void
+  private readonly onRoundTrip: (peer: string, ms: number) => void
   private readonly namespaces: Record<NamespaceName, NamespaceRpc>
   /** parsed once per peer: parsing a PeerId costs more than the request's own encoding */
   private readonly peerIds = new LRUCache<string, PeerId>({ max: WIRE_PEER_CACHE_SIZE })
+  private readonly components: RpcClientComponents
+  /** the registration that keeps streams to connected /chord peers warm */
+  private topologyId?: string
   private running = false
 
-  constructor (components: StreamPoolComponents, init: RpcClientInit) {
+  constructor (components: RpcClientComponents, init: RpcClientInit) {
+    this.components = components
     this.log = components.logger.forComponent('libp2p-chord:transport:rpc-client')
     this.wirePeers = init.wirePeers
     this.pool = new StreamPool(components, {
@@ -77,10 +93,12 @@ export class RpcClient implements RingRpc, Startable {
       maxStreamsPerPeer: init.maxOutboundStreams ?? MAX_OUTBOUND_STREAMS,
       maxIdleStreamsPerPeer: init.maxPooledStreamsPerPeer ?? MAX_POOLED_STREAMS_PER_PEER,
       idleTimeout: init.pooledStreamIdleTimeout ?? POOLED_STREAM_IDLE_TIMEOUT,
-      maxMessageSize: MAX_MESSAGE_SIZE
+      maxMessageSize: MAX_MESSAGE_SIZE,
+      openTimeout: init.requestTimeout ?? REQUEST_TIMEOUT
     })
     this.requestTimeout = init.requestTimeout ?? REQUEST_TIMEOUT
     this.onRequestSent = init.onRequestSent ?? (() => {})
+    this.onRoundTrip = init.onRoundTrip ?? (() => {})
     const exchange = this.exchange.bind(this)
     this.namespaces = {
       records: new NamespaceRpc(namespaceToWire('records'), exchange),
@@ -89,13 +107,27 @@ export class RpcClient implements RingRpc, Startable {
     }
   }
 
-  start (): void {
+  /**
+   * Start, and keep a stream ready to every connected peer that speaks /chord: a request to a
+   * node we are connected to then costs one round trip, not two (see stream-pool.ts). The peers
+   * of a lookup's later steps are often connected already (they hold us in their tables, or we
+   * them), but rarely have an idle stream left from an earlier request.
+   */
+  async start (): Promise<void> {
     this.pool.start()
     this.running = true
+    this.topologyId = await this.components.register(PROTOCOL, {
+      onConnect: peer => { this.pool.keepWarm(peer) },
+      onDisconnect: peer => { this.pool.stopWarming(peer) }
+    })
   }
 
   async stop (): Promise<void> {
     this.running = false
+    if (this.topologyId != null) {
+      this.components.unregister(this.topologyId)
+      this.topologyId = undefined
+    }
     await this.pool.stop()
   }
 
@@ -179,8 +211,12 @@ export class RpcClient implements RingRpc, Startable {
     try {
       const pooled = await this.pool.acquire(peerId, { signal })
       try {
+        const sentAt = performance.now()
         await pooled.framed.write(Request.encode(request), { signal })
         response = decodeResponse(await pooled.framed.read({ signal }), request.type)
+        if (request.namespace == null) {
+          this.onRoundTrip(to.peer, performance.now() - sentAt)
+        }
       } catch (err: any) {
         this.pool.discard(pooled, err)
         if (deadline.signal.aborted) {
@@ -213,10 +249,14 @@ export class RpcClient implements RingRpc, Startable {
    * machine died, its link went down) leaves a connection that libp2p would go on handing out
    * until TCP gives up on it, a quarter of an hour later; if the peer came back in the meantime,
    * it stays unreachable until then. A connection that carries other streams is kept: something
-   * on it still works, or waits, and closing it would cut that off.
+   * on it still works, or waits, and closing it would cut that off. The /chord streams kept ready
+   * carry nothing: our idle ones, and the peer's inbound ones (which a peer keeps to us as we keep
+   * ours to it).
    */
   private closeIfIdle (connection: Connection, peerId: PeerId): void {
-    if (connection.status === 'open' && connection.streams.every(stream => stream.status !== 'open')) {
+    const carriesNothing = (stream: Stream): boolean => stream.status !== 'open' || this.pool.isIdle(stream) ||
+      (stream.direction === 'inbound' && stream.protocol === PROTOCOL)
+    if (connection.status === 'open' && connection.streams.every(carriesNothing)) {
       this.log('closing the connection to %p on which a request timed out: nothing else runs on it', peerId)
       connection.abort(new RequestTimeoutError('a request timed out on this connection and nothing else runs on it'))
     }

@@ -7,6 +7,12 @@
  * per stream, strictly request → response, so no request ids are needed. A stream whose request
  * failed or timed out is in an unknown state (a late answer may still arrive) and is reset, never
  * reused.
+ *
+ * Opening a stream costs a round trip of its own: libp2p waits for multistream-select's answer
+ * before the first request can go (libp2p 3.3 ignores `negotiateFully: false`). On a wide-area
+ * link that doubles a request to a peer we are connected to but have no idle stream with. So a
+ * peer kept warm (`keepWarm`, while it is connected) always has one idle stream ready: one is
+ * opened off any request's path, and one whose idle timeout ends is replaced by a fresh one.
  */
 import { NotStartedError } from '../errors.js'
 import { frameStream } from '../protocol/framing.js'
@@ -29,6 +35,8 @@ export interface StreamPoolInit {
   idleTimeout: number
   /** bytes of the largest frame read or written on a stream */
   maxMessageSize: number
+  /** ms a stream opened for a warm peer may take to open */
+  openTimeout: number
 }
 
 /** A stream lent to one caller for one request: give it back with `release` or `discard` */
@@ -59,6 +67,10 @@ export class StreamPool {
   private readonly init: StreamPoolInit
   private readonly log: Logger
   private readonly peers = new Map<string, PeerStreams>()
+  /** peers that keep one idle stream ready, as PeerId strings */
+  private readonly warm = new Set<string>()
+  /** the streams idle in the pool, to tell them from streams that carry something */
+  private readonly idleStreams = new WeakSet<Stream>()
   private running = false
 
   constructor (components: StreamPoolComponents, init: StreamPoolInit) {
@@ -102,6 +114,21 @@ export class StreamPool {
     }
   }
 
+  /** Keep one idle stream to `peer` ready from now on, until `stopWarming`: call it while the peer is connected */
+  keepWarm (peer: PeerId): void {
+    this.warm.add(peer.toString())
+    this.refill(peer)
+  }
+
+  stopWarming (peer: PeerId): void {
+    this.warm.delete(peer.toString())
+  }
+
+  /** Whether `stream` is one of ours, idle: it carries nothing */
+  isIdle (stream: Stream): boolean {
+    return this.idleStreams.has(stream)
+  }
+
   /** The request on this stream completed: keep the stream for the next one */
   release (pooled: PooledStream): void {
     const key = pooled.peer.toString()
@@ -126,6 +153,7 @@ export class StreamPool {
   /** Close every idle stream; streams in use are closed when they come back */
   async stop (): Promise<void> {
     this.running = false
+    this.warm.clear()
     const closing: Array<Promise<void>> = []
 
     for (const streams of this.peers.values()) {
@@ -159,6 +187,17 @@ export class StreamPool {
     return { peer, connection, stream, framed: frameStream(stream, this.init.maxMessageSize) }
   }
 
+  /** Open a stream to a warm peer that has none idle and none in use, off any request's path */
+  private refill (peer: PeerId): void {
+    const streams = this.peers.get(peer.toString())
+    if (!this.running || !this.warm.has(peer.toString()) || (streams != null && (streams.idle.length > 0 || streams.inUse > 0))) {
+      return
+    }
+    this.acquire(peer, { signal: AbortSignal.timeout(this.init.openTimeout) })
+      .then(pooled => { this.release(pooled) })
+      .catch(err => { this.log('could not open a ready stream to %p - %e', peer, err) })
+  }
+
   private takeIdle (streams: PeerStreams): PooledStream | undefined {
     // the most recently used stream first: the others may then reach their idle timeout
     for (let idle = streams.idle.pop(); idle != null; idle = streams.idle.pop()) {
@@ -178,6 +217,8 @@ export class StreamPool {
         this.log.trace('closing stream %s to %p: idle', pooled.stream.id, pooled.peer)
         this.drop(key, streams, idle)
         void this.close(pooled)
+        // a fresh one takes its place: the listener resets a stream silent for twice the idle timeout
+        this.refill(pooled.peer)
       }, this.init.idleTimeout),
       onClose: () => {
         this.drop(key, streams, idle)
@@ -186,6 +227,7 @@ export class StreamPool {
     // a stream the remote closes or resets while idle leaves the pool at once
     pooled.stream.addEventListener('close', idle.onClose)
     streams.idle.push(idle)
+    this.idleStreams.add(pooled.stream)
   }
 
   private drop (key: string, streams: PeerStreams, idle: IdleStream): void {
@@ -199,6 +241,7 @@ export class StreamPool {
 
   private forget (idle: IdleStream): void {
     clearTimeout(idle.timer)
+    this.idleStreams.delete(idle.pooled.stream)
     idle.pooled.stream.removeEventListener('close', idle.onClose)
   }
 

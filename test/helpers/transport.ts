@@ -44,7 +44,7 @@ export class TransportUnderTest {
   }
 
   async start (): Promise<void> {
-    this.client.start()
+    await this.client.start()
     await this.server.start()
   }
 

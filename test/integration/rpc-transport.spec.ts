@@ -124,8 +124,10 @@ function wirePeerOf (libp2p: ChordLibp2p, overrides: Partial<Peer> = {}): Peer {
 }
 
 /** Streams of /chord/1.0.0 that `libp2p` has open with `peer`, either direction */
-function chordStreams (libp2p: ChordLibp2p, peer: PeerId): Stream[] {
-  return libp2p.getConnections(peer).flatMap(connection => connection.streams).filter(stream => stream.protocol === PROTOCOL)
+/** The /chord streams between `libp2p` and `peer`: those it opened (outbound), or those the peer opened */
+function chordStreams (libp2p: ChordLibp2p, peer: PeerId, direction: 'inbound' | 'outbound' = 'outbound'): Stream[] {
+  return libp2p.getConnections(peer).flatMap(connection => connection.streams)
+    .filter(stream => stream.protocol === PROTOCOL && stream.direction === direction)
 }
 
 describe('the /chord/1.0.0 transport over libp2p (TCP on 127.0.0.1)', function () {
@@ -133,12 +135,15 @@ describe('the /chord/1.0.0 transport over libp2p (TCP on 127.0.0.1)', function (
 
   let libp2ps: ChordLibp2p[] = []
   let services: TransportUnderTest[] = []
+  /** the libp2p nodes that run a client, and so keep a stream ready to each connected /chord peer */
+  const clients = new Set<ChordLibp2p>()
 
   afterEach(async () => {
     await Promise.all(services.map(async service => service.stop()))
     await Promise.all(libp2ps.map(async libp2p => libp2p.stop()))
     libp2ps = []
     services = []
+    clients.clear()
   })
 
   async function startLibp2p (): Promise<ChordLibp2p> {
@@ -153,11 +158,14 @@ describe('the /chord/1.0.0 transport over libp2p (TCP on 127.0.0.1)', function (
     const service = new TransportUnderTest(libp2p, { handler, ...init })
     await service.start()
     services.push(service)
+    clients.add(libp2p)
     return { libp2p, service, handler, ref: refOf(libp2p.peerId) }
   }
 
+  /** Connect, and wait for the streams each client keeps ready to the other to open */
   async function connect (from: ChordLibp2p, to: ChordLibp2p): Promise<void> {
     await from.dial(to.getMultiaddrs()[0])
+    await waitFor(() => [[from, to], [to, from]].every(([a, b]) => !clients.has(a) || chordStreams(a, b.peerId).length > 0), 'the ready streams to open')
   }
 
   interface RawServer {
@@ -196,7 +204,7 @@ describe('the /chord/1.0.0 transport over libp2p (TCP on 127.0.0.1)', function (
 
   /** A stream to `to` opened by hand, outside any ChordService */
   async function openRawStream (from: ChordLibp2p, to: ChordLibp2p): Promise<Stream> {
-    await connect(from, to)
+    await from.dial(to.getMultiaddrs()[0])
     return from.dialProtocol(to.peerId, PROTOCOL)
   }
 
@@ -378,7 +386,23 @@ describe('the /chord/1.0.0 transport over libp2p (TCP on 127.0.0.1)', function (
       }
 
       assert.equal(seen.size, 1)
-      assert.equal(chordStreams(b.libp2p, a.libp2p.peerId).length, 1)
+      assert.equal(chordStreams(b.libp2p, a.libp2p.peerId, 'inbound').length, 1)
+    })
+
+    it('keeps a stream ready to each connected peer that speaks /chord, before any request, on both sides', async () => {
+      const [a, b] = await Promise.all([startNode(), startNode()])
+      const server = await startRawServer(() => ({}))
+      await a.libp2p.dial(b.libp2p.getMultiaddrs()[0])
+      await a.libp2p.dial(server.libp2p.getMultiaddrs()[0])
+
+      await waitFor(() => chordStreams(a.libp2p, b.libp2p.peerId).length === 1 && chordStreams(b.libp2p, a.libp2p.peerId).length === 1 &&
+        chordStreams(a.libp2p, server.libp2p.peerId).length === 1, 'a ready stream each way')
+      const [ready] = chordStreams(a.libp2p, server.libp2p.peerId)
+      assert.equal(server.requests.length, 0)
+
+      await a.service.ping(refOf(server.libp2p.peerId))
+      assert.deepEqual(chordStreams(a.libp2p, server.libp2p.peerId).map(s => s.id), [ready.id])
+      assert.equal(server.mostStreams, 1)
     })
 
     it('keeps using a stream after the remote answered with an error', async () => {
@@ -428,14 +452,19 @@ describe('the /chord/1.0.0 transport over libp2p (TCP on 127.0.0.1)', function (
       await waitFor(() => chordStreams(a.libp2p, b.libp2p.peerId).length === 2, 'surplus streams to close')
     })
 
-    it('closes a pooled stream after pooledStreamIdleTimeout', async () => {
-      const [a, b] = await Promise.all([startNode({ pooledStreamIdleTimeout: 100 }), startNode()])
+    it('closes pooled streams after pooledStreamIdleTimeout, and opens a fresh one in place of the ready one', async () => {
+      const [a, b] = await Promise.all([startNode({ pooledStreamIdleTimeout: 300 }), startNode()])
       await connect(a.libp2p, b.libp2p)
+      const before = new Set(chordStreams(a.libp2p, b.libp2p.peerId).map(s => s.id))
 
-      await a.service.ping(b.ref)
-      assert.equal(chordStreams(a.libp2p, b.libp2p.peerId).length, 1)
+      await Promise.all(Array.from({ length: 3 }, async () => a.service.ping(b.ref)))
+      chordStreams(a.libp2p, b.libp2p.peerId).forEach(s => before.add(s.id))
+      assert.ok(before.size > 1)
 
-      await waitFor(() => chordStreams(a.libp2p, b.libp2p.peerId).length === 0 && chordStreams(b.libp2p, a.libp2p.peerId).length === 0, 'the idle stream to close on both sides')
+      await waitFor(() => {
+        const streams = chordStreams(a.libp2p, b.libp2p.peerId)
+        return streams.length === 1 && !before.has(streams[0].id) && chordStreams(b.libp2p, a.libp2p.peerId, 'inbound').length === 1
+      }, 'the idle streams to close on both sides, and one fresh stream to open')
     })
 
     it('closes its pooled streams when stopped', async () => {
@@ -612,7 +641,7 @@ describe('the /chord/1.0.0 transport over libp2p (TCP on 127.0.0.1)', function (
         await waitFor(() => third.status !== 'open', 'the third stream to be refused')
       }
       assert.deepEqual(streams.map(stream => stream.status), ['open', 'open'])
-      assert.equal(chordStreams(b.libp2p, mallory.peerId).length, 2)
+      assert.equal(chordStreams(b.libp2p, mallory.peerId, 'inbound').length, 2)
     })
   })
 

@@ -34,7 +34,7 @@ describe('stream pool', () => {
         }
         return open
       }
-    }, { protocol: '/test/1.0.0', maxStreamsPerPeer: 4, maxIdleStreamsPerPeer: 1, idleTimeout: 1000, maxMessageSize: 1024 })
+    }, { protocol: '/test/1.0.0', maxStreamsPerPeer: 4, maxIdleStreamsPerPeer: 1, idleTimeout: 1000, openTimeout: 1000, maxMessageSize: 1024 })
     pool.start()
 
     await assert.rejects(pool.acquire(peer), { name: 'ConnectionClosedError' })
