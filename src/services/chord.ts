@@ -187,7 +187,8 @@ export class ChordService implements Startable {
     })
     this.ringPeerTags = new RingPeerTags(components, {
       ringNodes: () => this.core.ring.table.knownNodes(),
-      connect: async peer => { await this.view.dial(peerIdFromString(peer)) }
+      // a client delegates its lookups to the nodes it is connected to: it dials no others ahead
+      connect: settings.clientMode ? undefined : async peer => { await this.view.dial(peerIdFromString(peer)) }
     })
     this.healer = new PartitionHealer(this.view, {
       ring: this.core.ring,
