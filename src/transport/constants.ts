@@ -59,12 +59,22 @@ export const REQUEST_TIMEOUT = 5 * second
 /**
  * An inbound stream on which no complete request arrives for this long is reset. It is twice the
  * dialer's POOLED_STREAM_IDLE_TIMEOUT, so the dialer normally closes idle streams first and never
- * picks a stream the listener is about to reset.
+ * picks a stream the listener is about to reset. Long, because every ring node keeps one idle
+ * stream ready to each connected /chord peer (stream-pool.ts) and renewing it costs a stream's
+ * set-up and teardown, about eight Yamux frames: renewed every 30 s, that was half the frames a
+ * quiet ring sent. A silent stream costs its listener a few KB; what a peer can make it buffer is
+ * bounded by ANSWER_TIMEOUT, not by this.
  */
-export const STREAM_IDLE_TIMEOUT = minute
+export const STREAM_IDLE_TIMEOUT = 10 * minute
 
 /** A pooled outbound stream unused for this long is closed: it frees the slot on the remote */
-export const POOLED_STREAM_IDLE_TIMEOUT = 30 * second
+export const POOLED_STREAM_IDLE_TIMEOUT = 5 * minute
+
+/**
+ * ms the listener may take to answer a request and write the answer out: a peer that never reads
+ * its answers cannot hold a stream, and the answer buffered on it, for the idle timeout
+ */
+export const ANSWER_TIMEOUT = minute
 
 /**
  * Inbound /chord streams per connection. Must be at least a peer's MAX_OUTBOUND_STREAMS, or that

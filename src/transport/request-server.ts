@@ -15,7 +15,7 @@ import { NotStartedError, RateLimitedError } from '../errors.js'
 import { MessageType, Response } from '../protocol/generated/chord.js'
 import { KeyedQueue } from '../limits/keyed-queue.js'
 import { frameStream } from '../protocol/framing.js'
-import { MAX_INBOUND_STREAMS, MAX_MESSAGE_SIZE, MAX_OUTBOUND_STREAMS, PROTOCOL, STREAM_IDLE_TIMEOUT } from './constants.js'
+import { ANSWER_TIMEOUT, MAX_INBOUND_STREAMS, MAX_MESSAGE_SIZE, MAX_OUTBOUND_STREAMS, PROTOCOL, STREAM_IDLE_TIMEOUT } from './constants.js'
 import { errorCodeOf } from './error-codes.js'
 import { createRequestHandlers } from './handlers/index.js'
 import { RequestLimiter } from './request-limits.js'
@@ -43,6 +43,8 @@ export interface RequestServerInit {
   wirePeers: WirePeers
   /** ms a stream may go without a complete request before it is reset; default STREAM_IDLE_TIMEOUT */
   idleTimeout?: number
+  /** ms to answer a request and write the answer before the stream is reset; default ANSWER_TIMEOUT */
+  answerTimeout?: number
   /** default MAX_INBOUND_STREAMS */
   maxInboundStreams?: number
   /** streams we open to one peer; libp2p applies the registered handler's limit to them. Default MAX_OUTBOUND_STREAMS */
@@ -67,6 +69,7 @@ export class RequestServer implements Startable {
   private readonly scans = new KeyedQueue()
   private readonly handlers: RequestHandlers
   private readonly idleTimeout: number
+  private readonly answerTimeout: number
 
   constructor (components: RequestServerComponents, init: RequestServerInit) {
     this.components = components
@@ -75,6 +78,7 @@ export class RequestServer implements Startable {
     this.limiter = init.limiter ?? new RequestLimiter(init.limits)
     this.handlers = createRequestHandlers({ node: init.node, wirePeers: init.wirePeers })
     this.idleTimeout = init.idleTimeout ?? STREAM_IDLE_TIMEOUT
+    this.answerTimeout = init.answerTimeout ?? ANSWER_TIMEOUT
   }
 
   async start (): Promise<void> {
@@ -100,7 +104,10 @@ export class RequestServer implements Startable {
     const onIdle = (): void => {
       stream.abort(new TimeoutError(`no request within ${this.idleTimeout} ms`))
     }
-    let idleTimer = setTimeout(onIdle, this.idleTimeout)
+    const onSlowAnswer = (): void => {
+      stream.abort(new TimeoutError(`the answer was not written within ${this.answerTimeout} ms`))
+    }
+    let timer = setTimeout(onIdle, this.idleTimeout)
     this.serving.add(stream)
 
     try {
@@ -117,18 +124,20 @@ export class RequestServer implements Startable {
         }
 
         const request = decodeRequest(frame)
-        clearTimeout(idleTimer)
-        idleTimer = setTimeout(onIdle, this.idleTimeout)
+        clearTimeout(timer)
+        timer = setTimeout(onSlowAnswer, this.answerTimeout)
 
         const response = await this.answer(request, from)
         await framed.write(Response.encode(response))
+        clearTimeout(timer)
+        timer = setTimeout(onIdle, this.idleTimeout)
       }
       await stream.close()
     } catch (err: any) {
       this.log('resetting stream %s from %p - %e', stream.id, peerId, err)
       stream.abort(err)
     } finally {
-      clearTimeout(idleTimer)
+      clearTimeout(timer)
       this.serving.delete(stream)
     }
   }

@@ -22,6 +22,8 @@ export interface TransportInit extends Omit<RpcClientInit, 'wirePeers'>, Pick<Re
   mailbox?: NamespaceHandler
   /** ms, the server's idle timeout */
   streamIdleTimeout?: number
+  /** ms, the server's answer timeout */
+  answerTimeout?: number
   requestLimits?: RequestServerInit['limits']
 }
 
@@ -37,6 +39,7 @@ export class TransportUnderTest {
       node: { ringHandler: init.handler, handlerOf: name => namespaces[name] },
       wirePeers,
       idleTimeout: init.streamIdleTimeout,
+      answerTimeout: init.answerTimeout,
       maxInboundStreams: init.maxInboundStreams,
       maxOutboundStreams: init.maxOutboundStreams,
       limits: init.requestLimits

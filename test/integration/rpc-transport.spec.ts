@@ -33,6 +33,8 @@ class FakeHandler implements ChordRpcHandler, RecordRpcHandler {
   records: ChordRecord[] = []
   digest: RangeDigest = { count: 0, hash: new Uint8Array(32) }
   failWith?: Error
+  /** a FETCH is answered once this settles */
+  fetchAnsweredAfter?: Promise<void>
 
   /** what onPing answers; the digests pings brought, by sender */
   pingReply: PingReply = {}
@@ -73,6 +75,7 @@ class FakeHandler implements ChordRpcHandler, RecordRpcHandler {
 
   async onFetchRecords (from: NodeRef, key: Uint8Array): Promise<ChordRecord[]> {
     this.record({ method: 'onFetchRecords', from, arg: key })
+    await this.fetchAnsweredAfter
     return this.records.filter(r => equals(r.key, key))
   }
 
@@ -628,6 +631,30 @@ describe('the /chord/1.0.0 transport over libp2p (TCP on 127.0.0.1)', function (
       const stream = await openRawStream(mallory, b.libp2p)
 
       await waitFor(() => stream.status !== 'open', 'the silent stream to be reset')
+    })
+
+    it('resets a stream whose answer is not written within answerTimeout, however long the idle timeout', async () => {
+      const b = await startNode({ streamIdleTimeout: 60_000, answerTimeout: 200 })
+      b.handler.fetchAnsweredAfter = new Promise(() => {})
+      const mallory = await startLibp2p()
+
+      const stream = await openRawStream(mallory, b.libp2p)
+      await frameStream(stream, MAX_MESSAGE_SIZE).write(Request.encode({ type: MessageType.FETCH, key: new Uint8Array(32).fill(1) }))
+
+      await waitFor(() => stream.status !== 'open', 'the stream to be reset once its answer is overdue')
+      assert.equal(b.handler.calls.filter(call => call.method === 'onFetchRecords').length, 1, 'the request was being answered')
+    })
+
+    it('keeps a stream that answered open past answerTimeout while it waits for the next request', async () => {
+      const [a, b] = await Promise.all([startNode(), startNode({ answerTimeout: 200 })])
+      await connect(a.libp2p, b.libp2p)
+      await a.service.ping(b.ref)
+      const ready = chordStreams(a.libp2p, b.libp2p.peerId)
+      const since = Date.now()
+      await waitFor(() => Date.now() - since > 600, 'three answer timeouts to pass')
+      assert.deepEqual(chordStreams(a.libp2p, b.libp2p.peerId).map(stream => stream.id), ready.map(stream => stream.id))
+      await a.service.ping(b.ref)
+      assert.deepEqual(chordStreams(a.libp2p, b.libp2p.peerId).map(stream => stream.id), ready.map(stream => stream.id), 'the next request reused it')
     })
 
     it('accepts at most maxInboundStreams streams per connection', async () => {
