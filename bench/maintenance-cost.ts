@@ -19,6 +19,7 @@
  */
 import { DEFAULT_ANTI_ENTROPY_INTERVAL, DEFAULT_CHECK_PREDECESSOR_INTERVAL, DEFAULT_FIX_FINGERS_INTERVAL, DEFAULT_STABILIZE_INTERVAL } from '../src/chord/constants.js'
 import { HEAL_INTERVAL } from '../src/membership/partition-healer.js'
+import { POOLED_STREAM_IDLE_TIMEOUT } from '../src/transport/constants.js'
 import { minute, second } from '../src/units.js'
 import { crash, lookupsAllCorrect, ringIsConsistent, ringOf, sortedByRingId, startNode, stopAll } from '../test/helpers/ring.js'
 import { seededRandom } from '../test/helpers/simulator.js'
@@ -42,6 +43,7 @@ interface Plan {
   consistentDeadlineMs: number
   /** ms the consistent ring is left alone before the quiet window */
   settleMs: number
+  /** ms measured; the full plan's spans a renewal of every ready stream, which comes once per POOLED_STREAM_IDLE_TIMEOUT */
   quietMs: number
   /** crashes whose detection is timed */
   detections: number
@@ -56,7 +58,7 @@ const FULL: Plan = {
   burstDeadlineMs: 4 * minute,
   consistentDeadlineMs: 2 * minute,
   settleMs: 2 * minute,
-  quietMs: 1 * minute,
+  quietMs: POOLED_STREAM_IDLE_TIMEOUT,
   detections: 4,
   churnMs: 1 * minute,
   churnEveryMs: 5 * second
