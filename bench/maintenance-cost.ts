@@ -132,7 +132,7 @@ interface RunResult {
   arm: string
   nodes: number
   burst: { joinedMs?: number, correctMs?: number, consistentMs?: number }
-  quiet: Rates & { intervalsMs: { stabilize: number, fixFingers: number, checkPredecessor: number } }
+  quiet: Rates & { connectionsPerNode: number, intervalsMs: { stabilize: number, fixFingers: number, checkPredecessor: number } }
   detectionMs: Summary & { missed: number }
   churn: Rates & { crashes: number, joins: number, consistentAgainMs?: number, correctAfter: boolean }
 }
@@ -195,6 +195,7 @@ async function runOne (arm: Arm, size: number, plan: Plan, traffic: SocketTraffi
     const median = (values: number[]): number => summarize(values).p50
     const quiet = {
       ...quietWindow,
+      connectionsPerNode: nodes.reduce((sum, node) => sum + node.libp2p.getConnections().length, 0) / nodes.length,
       intervalsMs: {
         stabilize: median(intervals.map(i => i.stabilize)),
         fixFingers: median(intervals.map(i => i.fixFingers)),
@@ -345,14 +346,15 @@ function tablesOf (results: RunResult[], plan: Plan): Table[] {
   const mark = (ok: boolean): string => (ok ? '✔' : '✘')
   return [{
     title: `Quiet ring: per node, after ${plan.settleMs / 1000} s of quiet, over ${plan.quietMs / 1000} s (targets: ≤ ${TARGET_CPU_MS_PER_SECOND} ms/s CPU, ≤ ${TARGET_BYTES_PER_SECOND} B/s)`,
-    columns: ['maintenance', 'nodes', 'CPU ms/s', 'sent B/s', 'received B/s', 'targets', 'requests sent /s', 'stabilize / fingers / predecessor interval s'],
+    columns: ['maintenance', 'nodes', 'CPU ms/s', 'sent B/s', 'received B/s', 'targets', 'connections', 'requests sent /s', 'stabilize / fingers / predecessor interval s'],
     rows: results.map(r => [
       r.arm, r.nodes, r.quiet.cpuMsPerNodeSecond, r.quiet.sentBytesPerNodeSecond, r.quiet.receivedBytesPerNodeSecond,
       mark(r.quiet.cpuMsPerNodeSecond <= TARGET_CPU_MS_PER_SECOND && r.quiet.sentBytesPerNodeSecond <= TARGET_BYTES_PER_SECOND && r.quiet.receivedBytesPerNodeSecond <= TARGET_BYTES_PER_SECOND),
+      r.quiet.connectionsPerNode.toFixed(1),
       requestsColumn(r.quiet),
       [r.quiet.intervalsMs.stabilize, r.quiet.intervalsMs.fixFingers, r.quiet.intervalsMs.checkPredecessor].map(ms => (ms / 1000).toFixed(1)).join(' / ')
     ]),
-    notes: ['CPU: this process\'s user + system time over the node count; bytes: every TCP socket of the process (Noise and Yamux framing included)']
+    notes: ['CPU: this process\'s user + system time over the node count; bytes: every TCP socket of the process (Noise and Yamux framing included); connections: open per node at the end, each carrying Yamux keep-alive pings both ways every 30 s']
   }, {
     title: `Churn: per node, a crash and a join every ${plan.churnEveryMs / 1000} s for ${plan.churnMs / 1000} s`,
     columns: ['maintenance', 'nodes', 'crashes', 'joins', 'CPU ms/s', 'sent B/s', 'received B/s', 'consistent again after s', 'lookups correct after', 'requests sent /s'],
