@@ -68,11 +68,11 @@ export const STABILIZE_STEPS_PER_ROUND = 8
 
 /**
  * The same bound for a node that lost every successor at once, until it is back in its place. It
- * walks back from the nearest live node it still knew: a finger, and the fingers beyond the
- * successor list lie 16, 32, 64 … nodes ahead, so after half of a ring failed the walk was 20–60
- * nodes (seven rounds at 8 a step). 64 steps bring it home in one round in most cases; a node
- * stranded farther out jumps closer by lookups (Maintenance.nearerThanWalking). Each step is one
- * GET_NEIGHBOURS, and only such a node takes them.
+ * walks back from the nearest live node it still knew, a finger, and the fingers beyond the
+ * successor list lie about 16, 32, 64 … nodes ahead: in a ring of 400 that lost half its nodes,
+ * one such walk was 53 nodes, seven rounds at 8. 64 steps bring it home in one round in most
+ * cases; a node stranded farther out jumps closer by lookups (Maintenance.nearerThanWalking).
+ * Each step is one GET_NEIGHBOURS, and only such a node takes them.
  */
 export const STRANDED_STEPS_PER_ROUND = 64
 
