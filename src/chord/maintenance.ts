@@ -161,7 +161,7 @@ export class Maintenance {
       let placed = false
       // a node that lost every successor walks back from wherever it could start (see STRANDED_STEPS_PER_ROUND)
       const steps = this.strandedAfter == null ? STABILIZE_STEPS_PER_ROUND : STRANDED_STEPS_PER_ROUND
-      for (let step = 0; step < steps && !placed; step++) {
+      for (let step = 0; step < steps; step++) {
         const candidate = nextNeighbours.predecessor
         // a position the network's rules refuse is never our successor, wherever it claims to be
         if (candidate == null || !table.admits(candidate) || !inOpenInterval(candidate.id, table.self.id, next.id)) {
@@ -174,6 +174,7 @@ export class Maintenance {
         } catch {
           // a dead predecessor of our successor must not become our successor (Zave's first trap)
           placed = true
+          break
         }
       }
       const nearer = placed ? undefined : await this.nearerThanWalking(next)
