@@ -67,6 +67,16 @@ export const DEFAULT_CHECK_PREDECESSOR_MAX_INTERVAL = 60 * second
 export const STABILIZE_STEPS_PER_ROUND = 8
 
 /**
+ * The same bound for a node that lost every successor at once, until it is back in its place. It
+ * walks back from the nearest live node it still knew, a finger, and the fingers beyond the
+ * successor list lie about 16, 32, 64 … nodes ahead: in a ring of 400 that lost half its nodes,
+ * one such walk was 53 nodes, seven rounds at 8. 64 steps bring it home in one round in most
+ * cases; a node stranded farther out jumps closer by lookups (Maintenance.nearerThanWalking).
+ * Each step is one GET_NEIGHBOURS, and only such a node takes them.
+ */
+export const STRANDED_STEPS_PER_ROUND = 64
+
+/**
  * Rounds a woken loop runs at its short interval, finding nothing, before it starts to back off.
  * Changes come in bursts (nodes joining together, a ring closing round a failure), and one quiet
  * round in the middle of one is often just the next part on its way: in a burst of joins, backing

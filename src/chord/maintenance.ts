@@ -13,11 +13,12 @@
  * run its loops fast while things change and back them off while nothing does.
  */
 import { LookupFailedError } from '../errors.js'
-import { CLOSER_NODES_REMEMBERED, STABILIZE_STEPS_PER_ROUND } from './constants.js'
+import { CLOSER_NODES_REMEMBERED, STABILIZE_STEPS_PER_ROUND, STRANDED_STEPS_PER_ROUND } from './constants.js'
 import { chooseFinger } from './finger-choice.js'
 import { compareIds, distance, inHalfOpenInterval, inOpenInterval } from './id.js'
 import type { Lookup } from './lookup.js'
 import type { RoutingTable } from './routing-table.js'
+import type { RingId } from './id.js'
 import type { ChordRpc, Neighbours, NeighboursReply, NodeRef, RpcOptions } from './rpc.js'
 
 /**
@@ -65,6 +66,11 @@ export class Maintenance {
   /** the successor answered a stabilize round since the last successor check */
   private successorAnswered?: string
   private copied?: CopiedNeighbours
+  /**
+   * the farthest successor we lost when every successor died, while stabilize has not yet walked
+   * back to our place: our place lies after it (see `nearerThanWalking`)
+   */
+  private strandedAfter?: NodeRef
   /** nodes between us and our successor that already woke stabilize (see CLOSER_NODES_REMEMBERED) */
   private readonly closerNodesSeen = new Set<string>()
 
@@ -135,6 +141,7 @@ export class Maintenance {
       this.changeNeighbours(() => { table.setSuccessors([predecessor]) })
     }
 
+    const lost: NodeRef[] = []
     while (table.getSuccessors().length > 0) {
       const successor = table.successor
       let neighbours: NeighboursReply
@@ -142,6 +149,7 @@ export class Maintenance {
         neighbours = await this.rpc.getNeighbours(successor)
       } catch {
         this.nodeFailed(successor)
+        lost.push(successor)
         continue
       }
 
@@ -149,10 +157,15 @@ export class Maintenance {
       // so that a node that many others joined in front of finds its place in one round
       let next = successor
       let nextNeighbours = neighbours
-      for (let step = 0; step < STABILIZE_STEPS_PER_ROUND; step++) {
+      // placed: the walk came to a node whose predecessor is not between us and it
+      let placed = false
+      // a node that lost every successor walks back from wherever it could start (see STRANDED_STEPS_PER_ROUND)
+      const steps = this.strandedAfter == null ? STABILIZE_STEPS_PER_ROUND : STRANDED_STEPS_PER_ROUND
+      for (let step = 0; step < steps; step++) {
         const candidate = nextNeighbours.predecessor
         // a position the network's rules refuse is never our successor, wherever it claims to be
         if (candidate == null || !table.admits(candidate) || !inOpenInterval(candidate.id, table.self.id, next.id)) {
+          placed = true
           break
         }
         try {
@@ -160,12 +173,21 @@ export class Maintenance {
           next = candidate
         } catch {
           // a dead predecessor of our successor must not become our successor (Zave's first trap)
+          placed = true
           break
         }
       }
+      const nearer = placed ? undefined : await this.nearerThanWalking(next)
       if (table.successor.peer !== successor.peer) {
         // the successor changed while we asked (a node left, or healing adopted a closer one):
         // what we learnt is about the old one, so the next round starts again
+        return
+      }
+      if (placed) {
+        this.strandedAfter = undefined
+      }
+      if (nearer != null) {
+        this.changeNeighbours(() => { table.setSuccessors([nearer]) })
         return
       }
       this.changeNeighbours(() => { table.setSuccessors([next, ...nextNeighbours.successors]) })
@@ -182,7 +204,7 @@ export class Maintenance {
       }
       return
     }
-    await this.recoverSuccessor()
+    await this.recoverSuccessor(lost)
   }
 
   /** Refresh one finger (and every finger that shares its node); a full table takes about log2(N) rounds */
@@ -387,13 +409,15 @@ export class Maintenance {
   }
 
   /**
-   * Every successor is gone. Our new successor is the first live node clockwise from us: ask the
-   * ring (a lookup of our own id through any node we still know names the nodes after us), then
-   * try those and every node we know, nearest first, until one answers. The rest of the ring may
-   * still list the same dead nodes after us, so the lookup alone can lead back to them. If nobody
-   * answers we are alone until someone notifies us.
+   * Every successor is gone (`lost`, nearest first). Our new successor is the first live node
+   * clockwise from us; any live node after us is a start from which stabilize walks back to it, so
+   * the nearest one that answers is taken, among the nodes a lookup of our own id through a node we
+   * still know names after us, and every node we know (fingers, predecessor). The nodes before us
+   * still list our dead successors, and a node as lost as we are may name a node far away, so the
+   * lookup's answer is a candidate beside the others, not the last word. If nobody answers we are
+   * alone until someone notifies us.
    */
-  private async recoverSuccessor (): Promise<void> {
+  private async recoverSuccessor (lost: readonly NodeRef[]): Promise<void> {
     const { table } = this
     const known = table.knownNodes()
     const named: NodeRef[] = []
@@ -402,24 +426,73 @@ export class Maintenance {
         named.push(...othersAfterSelf((await this.lookup.findSuccessorVia(node, table.self.id)).successors, table.self))
         break
       } catch {
-        this.nodeFailed(node)
+        // a lookup that failed says nothing of the node it started at: the pings below find out
       }
     }
+    const found = await this.nearestLive([...named, ...known], new Set(lost.map(node => node.peer)))
+    if (found != null) {
+      this.changeNeighbours(() => { table.setSuccessors([found]) })
+      this.strandedAfter = lost[lost.length - 1]
+    }
+  }
+
+  /** The node nearest after us among `candidates` that answers a ping, asking none of `tried` (nor any twice) */
+  private async nearestLive (candidates: NodeRef[], tried: Set<string>): Promise<NodeRef | undefined> {
+    const { table } = this
     const byDistance = (a: NodeRef, b: NodeRef): number => compareIds(distance(table.self.id, a.id), distance(table.self.id, b.id))
-    const tried = new Set<string>()
-    for (const candidate of [...named, ...known.sort(byDistance)]) {
+    for (const candidate of candidates.sort(byDistance)) {
       if (tried.has(candidate.peer) || !table.admits(candidate)) {
         continue
       }
       tried.add(candidate.peer)
       try {
         await this.rpc.ping(candidate)
-        this.changeNeighbours(() => { table.setSuccessors([candidate]) })
-        return
+        return candidate
       } catch {
         this.nodeFailed(candidate)
       }
     }
+    return undefined
+  }
+
+  /**
+   * After every successor died, the nearest live node we knew can be far from our place (all our
+   * fingers died too, and only our predecessor was left: a whole ring away), and walking back
+   * STRANDED_STEPS_PER_ROUND nodes a round would take rounds in proportion to the ring. While such
+   * a walk is unfinished at `next`, the owners of points ever farther past the dead (our finger
+   * starts beyond the last successor we lost, each twice as far) are looked up through `next`,
+   * whose part of the ring is whole: the first that names a live node before `next` brings us near
+   * our place. A point just past the dead has no live predecessor but us, and a route that comes
+   * to the nodes before us is told our own successor list, so the points go on past such answers.
+   */
+  private async nearerThanWalking (next: NodeRef): Promise<NodeRef | undefined> {
+    const dead = this.strandedAfter
+    if (dead == null) {
+      return undefined
+    }
+    const { table } = this
+    const from = (id: RingId): RingId => distance(table.self.id, id)
+    for (let i = 0; i < table.fingerCount; i++) {
+      const start = table.fingerStart(i)
+      if (from(start) <= from(dead.id)) {
+        continue
+      }
+      if (from(start) >= from(next.id)) {
+        return undefined
+      }
+      let owner: NodeRef | undefined
+      try {
+        owner = othersAfterSelf((await this.lookup.findSuccessorVia(next, start)).successors, table.self)[0]
+      } catch {
+        // the route met only the dead: a point farther on may get past them
+        continue
+      }
+      // a route that came to the nodes before us was told our own successor list: farther on, it may not
+      if (owner != null && from(owner.id) < from(next.id)) {
+        return await this.nearestLive([owner], new Set())
+      }
+    }
+    return undefined
   }
 
   /** `node` lies between us and our successor (anywhere but us, when we have none) */
