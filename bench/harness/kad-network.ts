@@ -44,6 +44,12 @@ const ROUTING_TABLES_STABLE = 5000
 /** ms to wait for the routing tables to stop changing */
 const ROUTING_TABLE_TIMEOUT = 60_000
 
+/**
+ * ms a dial to a bootstrap peer may take: five or so round trips of up to 300 ms over wide-area
+ * links, on a machine busy with a hundred nodes; one of a node's dials that succeeds is enough
+ */
+const BOOTSTRAP_DIAL_TIMEOUT = 30_000
+
 /** ms a joining node's self-lookup may take */
 const SELF_LOOKUP_TIMEOUT = 30_000
 
@@ -79,7 +85,12 @@ export async function startKadNetwork (init: KadNetworkInit): Promise<KadNetwork
     for (let i = 0; i < init.size; i++) {
       const node = await createKadNode(i, init.links)
       const earlier = new Set([i - 1, Math.floor(i / 2), (i * 7) % Math.max(i, 1)].filter(j => j >= 0 && j < i))
-      await Promise.all([...earlier].slice(0, BOOTSTRAP_DIALS).map(async j => node.dial(nodes[j].getMultiaddrs()[0])))
+      const dials = await Promise.allSettled([...earlier].slice(0, BOOTSTRAP_DIALS)
+        .map(async j => node.dial(nodes[j].getMultiaddrs()[0], { signal: AbortSignal.timeout(BOOTSTRAP_DIAL_TIMEOUT) })))
+      const failed = dials.filter((dial): dial is PromiseRejectedResult => dial.status === 'rejected')
+      if (failed.length === dials.length && failed.length > 0) {
+        throw failed[0].reason
+      }
       nodes.push(node)
     }
     await fillSmallRoutingTables(nodes)
