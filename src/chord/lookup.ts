@@ -25,10 +25,30 @@ export interface LookupResult {
 /** One lookup step answered from a routing table: ours for the first step, any node's in a handler */
 export function answerFindSuccessor (table: RoutingTable, id: RingId): FindSuccessorReply {
   const successors = table.getSuccessors()
-  if (successors.length === 0) {
-    // a ring of one owns every id; a client that has lost its successors knows nobody to name
-    return table.clientMode ? { done: false, closer: [] } : { done: true, successors: [table.self] }
+  if (successors.length > 0) {
+    return answerWithSuccessors(table, id, successors)
   }
+  // a client that has lost its successors knows nobody to name
+  if (table.clientMode) {
+    return { done: false, closer: [] }
+  }
+  // a node that lost every successor (while it finds its place again) takes the nearest node it
+  // knows after itself for one, rather than claim every id to whoever asks; a ring of one owns all
+  const nearest = table.nearestFollower()
+  if (nearest == null) {
+    return { done: true, successors: [table.self] }
+  }
+  if (inHalfOpenInterval(id, table.self.id, nearest.id)) {
+    return { done: true, successors: [nearest] }
+  }
+  const predecessor = table.predecessor
+  if (predecessor != null && inHalfOpenInterval(id, predecessor.id, table.self.id)) {
+    return { done: true, successors: [table.self, nearest] }
+  }
+  return { done: false, closer: table.closestPreceding(id, CLOSER_NODES_PER_REPLY) }
+}
+
+function answerWithSuccessors (table: RoutingTable, id: RingId, successors: readonly NodeRef[]): FindSuccessorReply {
   if (inHalfOpenInterval(id, table.self.id, successors[0].id)) {
     return { done: true, successors: followersOfSelf(table) }
   }

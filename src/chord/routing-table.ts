@@ -214,6 +214,17 @@ export class RoutingTable {
     return candidates.slice(0, count)
   }
 
+  /** The known node nearest after us: what stands in for a successor while the successor list is empty */
+  nearestFollower (): NodeRef | undefined {
+    let nearest: NodeRef | undefined
+    for (const node of this.knownNodes()) {
+      if (nearest == null || distance(this.selfRef.id, node.id) < distance(this.selfRef.id, nearest.id)) {
+        nearest = node
+      }
+    }
+    return nearest
+  }
+
   /**
    * Every distinct node in the table. Every lookup answer asks for it, and the 256 finger slots
    * hold few distinct nodes, so it is kept until the table changes rather than rebuilt each time.

@@ -67,4 +67,25 @@ describe('routing table', () => {
     table.setSuccessors([node(10n), node(20n)])
     assert.deepEqual(answerFindSuccessor(table, 5n), { done: true, successors: [node(10n), node(20n), node(0n)] })
   })
+
+  it('takes the nearest node it knows for its successor once it has lost every successor, and claims no other id', () => {
+    const table = new RoutingTable(node(100n), { successorListLength: 3 })
+    table.setPredecessor(node(50n))
+    table.setFinger(6, node(200n))
+    table.setFinger(7, node(400n))
+    assert.equal(table.nearestFollower()?.id, 200n)
+    assert.deepEqual(answerFindSuccessor(table, 75n), { done: true, successors: [node(100n), node(200n)] })
+    assert.deepEqual(answerFindSuccessor(table, 150n), { done: true, successors: [node(200n)] })
+    assert.deepEqual(answerFindSuccessor(table, 300n), { done: false, closer: [node(200n)] })
+  })
+
+  it('claims no id but its own range without a predecessor, and in a ring of two names the other node', () => {
+    const stranded = new RoutingTable(node(100n), { successorListLength: 3 })
+    stranded.setFinger(6, node(200n))
+    assert.deepEqual(answerFindSuccessor(stranded, 75n), { done: false, closer: [node(200n)] })
+    const pair = new RoutingTable(node(100n), { successorListLength: 3 })
+    pair.setPredecessor(node(50n))
+    assert.deepEqual(answerFindSuccessor(pair, 30n), { done: true, successors: [node(50n)] })
+    assert.deepEqual(answerFindSuccessor(pair, 75n), { done: true, successors: [node(100n), node(50n)] })
+  })
 })
