@@ -88,6 +88,21 @@ describe('a conversation: the sender remembers the mailbox\'s owner (real nodes)
     await waitFor(() => received.length === 2, 'both messages', PROMPT_DELIVERY)
     assert.deepEqual(received.map(read).sort(), ['first', 'second'])
     await sub.close()
+
+    // the public lookup uses the cache only when asked, and says so
+    // a key the sender's own table does not answer for (most of them, in a ring of ten)
+    let key = 0
+    while ((await sender.lookup(`key ${key}`)).hops === 0 && key < 100) {
+      key++
+    }
+    const plain = await sender.lookup(`key ${key}`)
+    assert.ok(plain.hops > 0)
+    assert.equal(plain.cached, undefined)
+    const cached = await sender.lookup(`key ${key}`, { useOwnerCache: true })
+    assert.equal(cached.cached, true)
+    assert.equal(cached.hops, 0)
+    assert.equal(cached.checks, 0)
+    assert.ok(cached.peerId.equals(plain.peerId))
   })
 
   it('a node that joins inside the remembered range gets the next envelope from the send itself, and pushes it to the recipient', async () => {
