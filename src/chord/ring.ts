@@ -65,7 +65,7 @@ export interface RingLookupOptions extends FindSuccessorOptions {
 
 /** How one lookup went, as `ChordRing.lookup` reports it */
 export type LookupOutcome =
-  | { ok: true, hops: number, durationMs: number }
+  | { ok: true, hops: number, durationMs: number, cached?: true }
   | { ok: false, durationMs: number }
 
 export interface RingInit extends RingTimers, Pick<MaintenanceInit, 'roundTripOf'> {
@@ -319,11 +319,12 @@ export class ChordRing implements ChordRpcHandler {
    */
   async lookup (id: RingId, ringOptions: RingLookupOptions = {}): Promise<LookupResult> {
     const { useOwnerCache = false, ...options } = ringOptions
+    const started = performance.now()
     const cached = useOwnerCache ? this.owners.find(id) : undefined
     if (cached != null) {
+      this.onLookup({ ok: true, hops: 0, durationMs: performance.now() - started, cached: true })
       return { successors: cached.slice(0, options.successorCount ?? Infinity), hops: 0, cached: true }
     }
-    const started = performance.now()
     try {
       const found = await this.lookupEngine.findSuccessor(id, options)
       // an answer from our own table needs no one else's word
