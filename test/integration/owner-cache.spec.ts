@@ -1,17 +1,13 @@
 import assert from 'node:assert/strict'
-import { generateKeyPair } from '@libp2p/crypto/keys'
-import { peerIdFromPrivateKey } from '@libp2p/peer-id'
-import { inOpenInterval, ringIdFromBytes } from '../../src/chord/id.js'
+import { ringIdFromBytes } from '../../src/chord/id.js'
 import { createIdentity } from '../../src/index.js'
 import { mailboxKey } from '../../src/mailbox/public-key.js'
-import { ringIdOf } from '../../src/transport/ring-id.js'
 import { internalsOf } from '../../src/testing.js'
-import { crash, expectedOwner, ringOf, sortedByRingId, startNode, startRing, stopAll, waitForConsistentRing } from '../helpers/ring.js'
+import { crash, expectedOwner, keyOwning, ringOf, sortedByRingId, startNode, startRing, stopAll, waitForConsistentRing } from '../helpers/ring.js'
 import { waitFor } from '../helpers/wait-for.js'
 import type { ChordNode, Identity } from '../../src/index.js'
 import type { RingId } from '../../src/chord/id.js'
 import type { MailboxMessage } from '../../src/mailbox/subscription.js'
-import type { PrivateKey } from '@libp2p/interface'
 
 const text = (s: string): Uint8Array => new TextEncoder().encode(s)
 const read = (m: MailboxMessage): string => new TextDecoder().decode(m.plaintext)
@@ -44,37 +40,28 @@ describe('a conversation: the sender remembers the mailbox\'s owner (real nodes)
     return sorted[(owner + distance) % sorted.length]
   }
 
-  /** A node key whose ring position makes it the new owner of `position`: in [position, owner) */
-  async function keyOwning (position: RingId): Promise<PrivateKey> {
-    const owner = expectedOwner(nodes, position)
-    for (let attempt = 0; attempt < 10_000; attempt++) {
-      const privateKey = await generateKeyPair('Ed25519')
-      if (inOpenInterval(ringIdOf(peerIdFromPrivateKey(privateKey)), position - 1n, ringOf(owner).self.id)) {
-        return privateKey
-      }
-    }
-    throw new Error('no key found between the mailbox and its owner')
-  }
-
   it('a second send to the same mailbox makes no lookup request, and both messages arrive', async () => {
     nodes = await startRing(10)
     const position = positionOf(bob)
     const owner = expectedOwner(nodes, position)
     const sender = nodeAfterOwner(bob, 6)
-    // every FIND_SUCCESSOR for the mailbox, from anyone, and every GET_NEIGHBOURS the sender asks of the owner (a lookup's check)
+    // the sender's lookup requests for the mailbox: each FIND_SUCCESSOR of it (the subscriber's
+    // node looks it up too, to follow the mailbox), and each GET_NEIGHBOURS asked of the owner (a
+    // lookup's check; the sender's own maintenance asks its neighbours, six nodes away)
+    const fromSender = (peer: string): boolean => peer === sender.peerId.toString()
     let lookupRequests = 0
     for (const node of nodes) {
       const ring = ringOf(node)
       const findSuccessor = ring.onFindSuccessor.bind(ring)
       ring.onFindSuccessor = (from, id) => {
-        lookupRequests += id === position ? 1 : 0
+        lookupRequests += id === position && fromSender(from.peer) ? 1 : 0
         return findSuccessor(from, id)
       }
     }
     const ownerRing = ringOf(owner)
     const getNeighbours = ownerRing.onGetNeighbours.bind(ownerRing)
     ownerRing.onGetNeighbours = from => {
-      lookupRequests += from.peer === sender.peerId.toString() ? 1 : 0
+      lookupRequests += fromSender(from.peer) ? 1 : 0
       return getNeighbours(from)
     }
     const received: MailboxMessage[] = []
@@ -121,7 +108,7 @@ describe('a conversation: the sender remembers the mailbox\'s owner (real nodes)
     const oldPredecessor = ringOf(oldOwner).table.predecessor
     assert.ok(oldPredecessor != null)
 
-    const newcomer = await startNode(nodes[0], { privateKey: await keyOwning(position) })
+    const newcomer = await startNode(nodes[0], { privateKey: await keyOwning(nodes, position) })
     nodes.push(newcomer)
     await waitForConsistentRing(nodes)
     assert.equal(expectedOwner(nodes, position), newcomer)
