@@ -31,7 +31,6 @@ import { SubnetCap } from './subnet-cap.js'
 import type { RingId } from './id.js'
 import type { LookupResult } from './lookup.js'
 import type { MaintenanceInit, RingActivity } from './maintenance.js'
-import type { OwnerCacheInit } from './owner-cache.js'
 import type { ChordRpc, ChordRpcHandler, FindSuccessorOptions, FindSuccessorReply, Neighbours, NeighboursReply, NodeRef, PingReply, RpcOptions } from './rpc.js'
 import type { PositionRules } from './position-rules.js'
 
@@ -83,8 +82,6 @@ export interface RingInit extends RingTimers, Pick<MaintenanceInit, 'roundTripOf
   verifyLookups?: boolean
   /** the network's rules for ring positions: only nodes they admit enter the routing table; default: every node */
   positions?: PositionRules
-  /** the owner cache's bounds; default OWNER_CACHE_SIZE entries for OWNER_CACHE_TTL */
-  ownerCache?: OwnerCacheInit
   /** the subnet cap of the routing state; default: none */
   diversity?: RingDiversity
   onNeighboursChanged?(): void
@@ -147,7 +144,7 @@ export class ChordRing implements ChordRpcHandler {
     this.onLookup = init.onLookup ?? (() => {})
     this.rpc = init.rpc
     this.verifyLookups = init.verifyLookups ?? DEFAULT_VERIFY_LOOKUPS
-    this.owners = new OwnerCache(init.ownerCache)
+    this.owners = new OwnerCache()
     const positions = init.positions
     const diversity = init.diversity
     this.table = new RoutingTable(init.self, {
