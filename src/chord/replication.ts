@@ -210,10 +210,10 @@ export class Replication implements RecordRpcHandler {
       const results = await Promise.allSettled(nodes.map(act))
       nodes.forEach((node, i) => settled.set(node.peer, results[i]))
     }
-    const cached = found.successors.slice(0, this.ring.replicas)
-    await reach(cached)
-    if (found.cached !== true || !isStale(cached, settled, ownsKey)) {
-      return cached.map(node => settled.get(node.peer) as PromiseSettledResult<T>)
+    const first = found.successors.slice(0, this.ring.replicas)
+    await reach(first)
+    if (found.cached !== true || !isStale(first, settled, ownsKey)) {
+      return first.map(node => settled.get(node.peer) as PromiseSettledResult<T>)
     }
     this.ring.owners.forget(id)
     const replicas = await this.replicaSet(key, rpcOptions)
