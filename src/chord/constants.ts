@@ -128,7 +128,7 @@ export const OWNER_CACHE_SIZE = 1024
  * How long a remembered owner is used without a new lookup: the pace of a conversation. Every
  * STORE answer tells whether the owner still owns the key, so a join inside the range is caught
  * at the next write; the limit bounds how stale the rest of the replica set (the followers, whose
- * changes no answer reports) and the reads that use it may get.
+ * changes no answer reports) may get, and how long an owner that lies in its answers is believed.
  */
 export const OWNER_CACHE_TTL = 30 * second
 

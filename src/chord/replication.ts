@@ -246,9 +246,14 @@ export class Replication implements RecordRpcHandler {
     return { replicas: acknowledged }
   }
 
-  /** Every live value under the key, from every replica that answers (a union: replicas may lag) */
+  /**
+   * Every live value under the key, from every replica that answers (a union: replicas may lag).
+   * Always looked up, never from the owner cache: a FETCH answer says nothing of who owns the key,
+   * so a read of a stale set (after a merge, a set with none of the true replicas) could not tell
+   */
   async get (key: Uint8Array, options?: RpcOptions): Promise<ChordRecord[]> {
-    const answers = await this.reachReplicas(key, async node => this.fetchFrom(node, key, options), options)
+    const replicas = await this.replicaSet(key, options)
+    const answers = await Promise.allSettled(replicas.map(async node => this.fetchFrom(node, key, options)))
     const byId = new Map<string, ChordRecord>()
     let answered = 0
     for (const answer of answers) {
