@@ -189,19 +189,20 @@ export class Replication implements RecordRpcHandler {
   }
 
   /**
-   * Run `act` on each node of the key's replica set, and settle each (one per node of the set).
-   * The set comes from the owner cache when it has the key, and the answers tell whether it was
-   * stale: a node that did not answer, one that refused the key as not its own (ForbiddenError), or
-   * an owner whose answer shows the key is no longer its own (`ownsKey` false) drops the entry,
-   * and `act` runs again on the nodes of the set a real lookup finds that it has not reached yet.
-   * A stale entry so costs the lookup it would have saved, after the round it spent.
+   * Run `act` (a write) on each node of the key's replica set, and settle each (one per node of the
+   * set). The set comes from the owner cache when it has the key, and the answers tell whether it
+   * was stale: a node that did not answer, one that refused the key as not its own
+   * (ForbiddenError), or an owner whose answer shows the key is no longer its own (`ownsKey`
+   * false) drops the entry, and `act` runs again on the nodes of the set a real lookup finds that
+   * it has not reached yet. A stale entry so costs the lookup it would have saved, after the round
+   * it spent. Only a write whose answer names the owner's range can use it (`put`: a STORE's).
    *
    * The hard case is a node that joined inside the cached range: the old owner still takes the
    * write (it stays a replica), but the key and the recipient's session have moved to the
    * newcomer, which would get the write only from a repair. The old owner's answer names its new
    * predecessor, so the write reaches the newcomer one lookup later (see StoreAck.predecessor).
    */
-  async reachReplicas<T> (key: Uint8Array, act: (node: NodeRef) => Promise<T>, options: RpcOptions & { ownsKey?(owner: NodeRef, answer: T): boolean } = {}): Promise<Array<PromiseSettledResult<T>>> {
+  async reachReplicas<T> (key: Uint8Array, act: (node: NodeRef) => Promise<T>, options: RpcOptions & { ownsKey(owner: NodeRef, answer: T): boolean }): Promise<Array<PromiseSettledResult<T>>> {
     const { ownsKey, ...rpcOptions } = options
     const id = ringIdFromBytes(key)
     const found = await this.ring.lookup(id, { ...rpcOptions, successorCount: this.ring.replicas, useOwnerCache: true })
@@ -589,13 +590,13 @@ function receiptFor (records: ChordRecord[], written: Written, outside: ChordRec
  * refused the key as not its own, or an owner that answered it no longer owns the key. Other
  * refusals (rates, quotas) come from nodes that keep the key and would only be repeated.
  */
-function isStale<T> (replicas: NodeRef[], settled: Map<string, PromiseSettledResult<T>>, ownsKey?: (owner: NodeRef, answer: T) => boolean): boolean {
+function isStale<T> (replicas: NodeRef[], settled: Map<string, PromiseSettledResult<T>>, ownsKey: (owner: NodeRef, answer: T) => boolean): boolean {
   const unreached = replicas.some(node => {
     const result = settled.get(node.peer)
     return result?.status === 'rejected' && (!isRefusal(result.reason) || result.reason instanceof ForbiddenError)
   })
   const owner = settled.get(replicas[0]?.peer)
-  return unreached || (ownsKey != null && owner?.status === 'fulfilled' && !ownsKey(replicas[0], owner.value))
+  return unreached || (owner?.status === 'fulfilled' && !ownsKey(replicas[0], owner.value))
 }
 
 /** The errors a replica refuses a write with, as it would refuse it locally */
