@@ -7,7 +7,7 @@ export type { JoinProgressEvent } from './membership/join.js'
 
 // the ring and the mailbox as libp2p services, for an application's own libp2p node
 export { chord, ChordService } from './services/chord.js'
-export type { PutOptions, PutResult, LookupAnswer } from './services/chord.js'
+export type { PutOptions, PutResult, LookupAnswer, LookupOptions } from './services/chord.js'
 export type { PublishOptions, PublishResult, ResolvedRecord } from './owned/owned-records.js'
 export type { ChordInit, ChordTimers } from './services/chord-init.js'
 export { chordMailbox, ChordMailbox } from './services/mailbox.js'

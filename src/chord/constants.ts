@@ -128,6 +128,21 @@ export const DEFAULT_VERIFY_LOOKUPS = true
 export const MAX_VERIFY_STEPS = 8
 
 /**
+ * Key ranges whose verified owner a node remembers (`owner-cache.ts`). A conversation writes to
+ * a few mailboxes again and again; a node that serves many users still keeps each entry small (the
+ * range and its replica set), so a thousand cost well under a megabyte.
+ */
+export const OWNER_CACHE_SIZE = 1024
+
+/**
+ * How long a remembered owner is used without a new lookup: the pace of a conversation. Every
+ * STORE answer tells whether the owner still owns the key, so a join inside the range is caught
+ * at the next write; the limit bounds how stale the rest of the replica set (the followers, whose
+ * changes no answer reports) may get, and how long an owner that lies in its answers is believed.
+ */
+export const OWNER_CACHE_TTL = 30 * second
+
+/**
  * Whether a client asks a ring node to run its lookups (one round trip, and only nodes it is
  * connected to anyway) rather than walking the ring itself. A browser pays a WebSocket, TLS and
  * Noise handshake for every new node it dials; see docs/browser.md for the measurement.

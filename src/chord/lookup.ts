@@ -20,6 +20,10 @@ export interface LookupResult {
   checks?: number
   /** the owner the route named, when the check found a nearer live node instead: a stale (or false) answer it corrected */
   correctedFrom?: NodeRef
+  /** a checked answer: the owner's predecessor, as the owner named it (the owner answers for the ids after it) */
+  ownerPredecessor?: NodeRef
+  /** true when the answer came from the owner cache (no node was asked: hops 0) */
+  cached?: true
 }
 
 /** One lookup step answered from a routing table: ours for the first step, any node's in a handler */
@@ -337,8 +341,9 @@ export async function verifyOwner (table: RoutingTable, rpc: ChordRpc, id: RingI
   }
   const followers = owner.neighbours.successors.filter(node => node.peer !== owner?.node.peer)
   const corrected = owner.node.peer === named[0].peer ? {} : { correctedFrom: named[0] }
+  const predecessor = owner.neighbours.predecessor == null ? {} : { ownerPredecessor: owner.neighbours.predecessor }
   // as long a list as an answer from the ring would be
-  return { successors: [owner.node, ...followers].slice(0, table.successorListLength), hops: answer.hops, checks: answered, ...corrected }
+  return { successors: [owner.node, ...followers].slice(0, table.successorListLength), hops: answer.hops, checks: answered, ...corrected, ...predecessor }
 }
 
 export interface VerifyInit extends RpcOptions {

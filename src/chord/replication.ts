@@ -19,7 +19,7 @@ import {
   MAX_SYNC_REQUESTS,
   TIMER_JITTER
 } from './constants.js'
-import { RING_SIZE, distance, ringIdFromBytes } from './id.js'
+import { RING_SIZE, distance, inHalfOpenInterval, ringIdFromBytes } from './id.js'
 import { Periodic, adaptiveInterval } from './periodic.js'
 import { capExpiresAt } from './ttl.js'
 import { writerTag } from './record.js'
@@ -182,10 +182,44 @@ export class Replication implements RecordRpcHandler {
     }
   }
 
-  /** The key's replica set: the first r nodes of its lookup result */
+  /** The key's replica set: the first r nodes of its lookup result (looked up, never cached) */
   async replicaSet (key: Uint8Array, options?: RpcOptions): Promise<NodeRef[]> {
     const { successors } = await this.ring.lookup(ringIdFromBytes(key), { ...options, successorCount: this.ring.replicas })
     return successors.slice(0, this.ring.replicas)
+  }
+
+  /**
+   * Run `act` (a write) on each node of the key's replica set, and settle each (one per node of the
+   * set). The set comes from the owner cache when it has the key, and the answers tell whether it
+   * was stale: a node that did not answer, one that refused the key as not its own
+   * (ForbiddenError), or an owner whose answer shows the key is no longer its own (`ownsKey`
+   * false) drops the entry, and `act` runs again on the nodes of the set a real lookup finds that
+   * it has not reached yet. A stale entry so costs the lookup it would have saved, after the round
+   * it spent. Only a write whose answer names the owner's range can use it (`put`: a STORE's).
+   *
+   * The hard case is a node that joined inside the cached range: the old owner still takes the
+   * write (it stays a replica), but the key and the recipient's session have moved to the
+   * newcomer, which would get the write only from a repair. The old owner's answer names its new
+   * predecessor, so the write reaches the newcomer one lookup later (see StoreAck.predecessor).
+   */
+  async reachReplicas<T> (key: Uint8Array, act: (node: NodeRef) => Promise<T>, options: RpcOptions & { ownsKey(owner: NodeRef, answer: T): boolean }): Promise<Array<PromiseSettledResult<T>>> {
+    const { ownsKey, ...rpcOptions } = options
+    const id = ringIdFromBytes(key)
+    const found = await this.ring.lookup(id, { ...rpcOptions, successorCount: this.ring.replicas, useOwnerCache: true })
+    const settled = new Map<string, PromiseSettledResult<T>>()
+    const reach = async (nodes: NodeRef[]): Promise<void> => {
+      const results = await Promise.allSettled(nodes.map(act))
+      nodes.forEach((node, i) => settled.set(node.peer, results[i]))
+    }
+    const first = found.successors.slice(0, this.ring.replicas)
+    await reach(first)
+    if (found.cached !== true || !isStale(first, settled, ownsKey)) {
+      return first.map(node => settled.get(node.peer) as PromiseSettledResult<T>)
+    }
+    this.ring.owners.forget(id)
+    const replicas = await this.replicaSet(key, rpcOptions)
+    await reach(replicas.filter(node => settled.get(node.peer)?.status !== 'fulfilled'))
+    return replicas.map(node => settled.get(node.peer) as PromiseSettledResult<T>)
   }
 
   /**
@@ -194,8 +228,11 @@ export class Replication implements RecordRpcHandler {
    * if a replica refused, else with the first replica's failure.
    */
   async put (records: ChordRecord[], options?: RpcOptions): Promise<PutOutcome> {
-    const replicas = await this.replicaSet(records[0].key, options)
-    const results = await Promise.allSettled(replicas.map(async node => this.storeOn(node, records, options)))
+    const id = ringIdFromBytes(records[0].key)
+    const results = await this.reachReplicas(records[0].key, async node => this.storeOn(node, records, options), {
+      ...options,
+      ownsKey: (owner, ack) => ack.predecessor != null && inHalfOpenInterval(id, ack.predecessor, owner.id)
+    })
     const acknowledged = results.filter(r => r.status === 'fulfilled').length
     if (acknowledged < results.length) {
       // a replica went without: if it is one of ours, the next rounds give it what it lacks
@@ -210,7 +247,11 @@ export class Replication implements RecordRpcHandler {
     return { replicas: acknowledged }
   }
 
-  /** Every live value under the key, from every replica that answers (a union: replicas may lag) */
+  /**
+   * Every live value under the key, from every replica that answers (a union: replicas may lag).
+   * Always looked up, never from the owner cache: a FETCH answer says nothing of who owns the key,
+   * so a read of a stale set (after a merge, a set with none of the true replicas) could not tell
+   */
   async get (key: Uint8Array, options?: RpcOptions): Promise<ChordRecord[]> {
     const replicas = await this.replicaSet(key, options)
     const answers = await Promise.allSettled(replicas.map(async node => this.fetchFrom(node, key, options)))
@@ -465,7 +506,8 @@ export class Replication implements RecordRpcHandler {
   /** Store records on `node` (ourselves included); deletions it answers with are applied here too */
   private async storeOn (node: NodeRef, records: ChordRecord[], options?: StoreOptions): Promise<StoreAck> {
     if (node.peer === this.ring.self.peer) {
-      return { declined: receiptFor(records, await this.acceptRecords(records), []).declined, deletions: [] }
+      const predecessor = this.ring.table.predecessor
+      return { declined: receiptFor(records, await this.acceptRecords(records), []).declined, deletions: [], ...(predecessor == null ? {} : { predecessor: predecessor.id }) }
     }
     const ack = await this.rpc.storeRecords(node, records, options)
     if (ack.deletions.length > 0) {
@@ -541,6 +583,20 @@ function receiptFor (records: ChordRecord[], written: Written, outside: ChordRec
   const turnedAway = new Set([...outside, ...written.overShare].map(summaryKey))
   const declined = records.flatMap((record, i) => turnedAway.has(summaryKey(record)) ? [i] : [])
   return { writtenBytes: written.writtenBytes, declined }
+}
+
+/**
+ * Whether the answers of a cached replica set show it stale: a node that did not answer, or that
+ * refused the key as not its own, or an owner that answered it no longer owns the key. Other
+ * refusals (rates, quotas) come from nodes that keep the key and would only be repeated.
+ */
+function isStale<T> (replicas: NodeRef[], settled: Map<string, PromiseSettledResult<T>>, ownsKey: (owner: NodeRef, answer: T) => boolean): boolean {
+  const unreached = replicas.some(node => {
+    const result = settled.get(node.peer)
+    return result?.status === 'rejected' && (!isRefusal(result.reason) || result.reason instanceof ForbiddenError)
+  })
+  const owner = settled.get(replicas[0]?.peer)
+  return unreached || (owner?.status === 'fulfilled' && !ownsKey(replicas[0], owner.value))
 }
 
 /** The errors a replica refuses a write with, as it would refuse it locally */

@@ -186,7 +186,7 @@ export class RingNode {
         maxIntervalMs: this.init.timers?.antiEntropyMaxIntervalMs,
         onError: this.init.onError
       })
-    this.namespaces.set(name, { replication, handler: this.refusingWhileLeaving(handler), rehoming })
+    this.namespaces.set(name, { replication, handler: this.served(handler), rehoming })
     return { replication, handler }
   }
 
@@ -258,15 +258,18 @@ export class RingNode {
    * A leaving node takes no records: what it hands its successor must stay there. Until its
    * neighbours hear that it leaves, the ring still names it as the owner of its range, and a
    * repair (rehoming, anti-entropy) on the successor would send those records straight back to a
-   * node about to be gone.
+   * node about to be gone. Each STORE's answer names our predecessor (see StoreAck).
    */
-  private refusingWhileLeaving (handler: NamespaceHandler): NamespaceHandler {
+  private served (handler: NamespaceHandler): NamespaceHandler {
     return {
       onStoreRecords: async (from, records, deletions) => {
         if (this.departing) {
           throw new NotStartedError('this node is leaving the ring: it takes no records')
         }
-        return handler.onStoreRecords(from, records, deletions)
+        const receipt = await handler.onStoreRecords(from, records, deletions)
+        // where our range begins, so that a writer that skipped the lookup learns whether the key is still ours
+        const predecessor = this.ring.table.predecessor
+        return receipt == null || predecessor == null ? receipt : { ...receipt, predecessor: predecessor.id }
       },
       onFetchRecords: async (from, key) => handler.onFetchRecords(from, key),
       onRangeDigest: async (from, start, until) => handler.onRangeDigest(from, start, until),

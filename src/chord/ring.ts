@@ -23,6 +23,7 @@ import {
 } from './constants.js'
 import { Lookup, answerFindSuccessor, verifyOwner } from './lookup.js'
 import { Maintenance } from './maintenance.js'
+import { OwnerCache } from './owner-cache.js'
 import { Periodic, adaptiveInterval } from './periodic.js'
 import { choosePosition } from './position-choice.js'
 import { RoutingTable } from './routing-table.js'
@@ -51,9 +52,19 @@ export interface RingTimers {
   successorCheckIntervalMs?: number
 }
 
+export interface RingLookupOptions extends FindSuccessorOptions {
+  /**
+   * answer from the owner cache when it covers the id (`cached: true`, hops 0), else look the id
+   * up. Only for writes and reads that can tell a stale owner from the answers they get
+   * (`Replication.reachReplicas`); never for the ring's own maintenance, which must see the ring
+   * as it is
+   */
+  useOwnerCache?: boolean
+}
+
 /** How one lookup went, as `ChordRing.lookup` reports it */
 export type LookupOutcome =
-  | { ok: true, hops: number, durationMs: number }
+  | { ok: true, hops: number, durationMs: number, cached?: true }
   | { ok: false, durationMs: number }
 
 export interface RingInit extends RingTimers, Pick<MaintenanceInit, 'roundTripOf'> {
@@ -102,6 +113,8 @@ export class ChordRing implements ChordRpcHandler {
   readonly table: RoutingTable
   readonly clientMode: boolean
   readonly replicas: number
+  /** the owners verified lookups found, by ring range (filled by `lookup`, used on request) */
+  readonly owners: OwnerCache
   private readonly lookupEngine: Lookup
   private readonly maintenance: Maintenance
   private readonly stabilizeLoop: Periodic
@@ -131,6 +144,7 @@ export class ChordRing implements ChordRpcHandler {
     this.onLookup = init.onLookup ?? (() => {})
     this.rpc = init.rpc
     this.verifyLookups = init.verifyLookups ?? DEFAULT_VERIFY_LOOKUPS
+    this.owners = new OwnerCache()
     const positions = init.positions
     const diversity = init.diversity
     this.table = new RoutingTable(init.self, {
@@ -232,6 +246,8 @@ export class ChordRing implements ChordRpcHandler {
   /** Stop the timers; call `leave()` first for a graceful exit */
   stop (): void {
     this.running = false
+    // a node started again must not trust what it saw of the ring before
+    this.owners.clear()
     for (const loop of this.loops) {
       loop.stop()
     }
@@ -294,14 +310,27 @@ export class ChordRing implements ChordRpcHandler {
     await this.maintenance.leave()
   }
 
-  async lookup (id: RingId, options?: FindSuccessorOptions): Promise<LookupResult> {
+  /**
+   * The successor of `id` and the nodes after it. Every answer the owner confirmed is remembered
+   * in the owner cache; `useOwnerCache` answers from it (see RingLookupOptions)
+   */
+  async lookup (id: RingId, ringOptions: RingLookupOptions = {}): Promise<LookupResult> {
+    const { useOwnerCache = false, ...options } = ringOptions
     const started = performance.now()
+    const cached = useOwnerCache ? this.owners.find(id) : undefined
+    if (cached != null) {
+      this.onLookup({ ok: true, hops: 0, durationMs: performance.now() - started, cached: true })
+      return { successors: cached.slice(0, options.successorCount ?? Infinity), hops: 0, cached: true }
+    }
     try {
       const found = await this.lookupEngine.findSuccessor(id, options)
       // an answer from our own table needs no one else's word
       const checked = this.verifyLookups && found.hops > 0
         ? await verifyOwner(this.table, this.rpc, id, found, { ...options, onNodeFailed: node => { this.nodeFailed(node) } })
         : found
+      if (checked.checks != null && checked.ownerPredecessor != null) {
+        this.owners.remember(id, checked.ownerPredecessor, checked.successors)
+      }
       const result = { ...checked, successors: checked.successors.slice(0, options?.successorCount ?? Infinity) }
       this.onLookup({ ok: true, hops: result.hops, durationMs: performance.now() - started })
       return result

@@ -146,6 +146,12 @@ export interface StoreAck {
   declined?: number[]
   /** owner-signed deletions that name records of the STORE: their owner deleted them, the sender may too */
   deletions: SignedDeletion[]
+  /**
+   * The answering node's predecessor as it knows it: the node owns the ids of (predecessor, itself].
+   * A writer that skipped the lookup (owner cache) learns from it whether the node still owns the
+   * key. Undefined when the node knows none or did not say (a node of an earlier version).
+   */
+  predecessor?: RingId
 }
 
 /** What a STORE did on the node that took it: its answer, and what it cost (the sender's budgets are charged with it) */
@@ -158,11 +164,17 @@ export interface StoreReceipt {
   deletions?: SignedDeletion[]
   /** owner signatures the STORE's deletions made the node check */
   signatureChecks?: number
+  /** the node's predecessor (see StoreAck) */
+  predecessor?: RingId
 }
 
 /** What the sender of a STORE hears of its receipt; a handler that answers none tells nothing of the records */
 export function storeAckOf (receipt: StoreReceipt | void): StoreAck {
-  return receipt == null ? { deletions: [] } : { declined: receipt.declined, deletions: receipt.deletions ?? [] }
+  if (receipt == null) {
+    return { deletions: [] }
+  }
+  const predecessor = receipt.predecessor == null ? {} : { predecessor: receipt.predecessor }
+  return { declined: receipt.declined, deletions: receipt.deletions ?? [], ...predecessor }
 }
 
 export interface RecordRpcHandler {

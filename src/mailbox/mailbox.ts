@@ -198,6 +198,8 @@ export class Mailbox {
       return { replicas: 0 }
     }
     const deletion = await signDeletion(identity, ids.map(toIdBytes), Date.now())
+    // looked up, never from the owner cache: a DELETE's answer cannot tell a stale set, and an ack
+    // sent the moment a message is pushed would race the sender's STOREs to the other replicas
     const replicas = await this.init.replication.replicaSet(deletion.key)
     const results = await Promise.allSettled(replicas.map(async node => this.init.deletions.deleteRecords(node, deletion)))
     const deleted = results.filter(r => r.status === 'fulfilled').length

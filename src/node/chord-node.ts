@@ -14,7 +14,7 @@ import type { ChordLibp2p, ChordLibp2pOptions } from './libp2p.js'
 import type { ChordMailbox, ChordMailboxInit } from '../services/mailbox.js'
 import type { NodeStatus } from '../membership/join.js'
 import type { HealthReport } from '../observability/health.js'
-import type { ChordService, LookupAnswer, PutOptions, PutResult } from '../services/chord.js'
+import type { ChordService, LookupAnswer, LookupOptions, PutOptions, PutResult } from '../services/chord.js'
 import type { ChordInit, ChordTimers } from '../services/chord-init.js'
 import type { TlsCredentials } from '../services/platform-defaults.js'
 import type { Identity } from '../mailbox/identity.js'
@@ -137,7 +137,7 @@ export class ChordNode {
   }
 
   /** The node responsible for `key` */
-  async lookup (key: string | Uint8Array, options?: { signal?: AbortSignal }): Promise<LookupAnswer> {
+  async lookup (key: string | Uint8Array, options?: LookupOptions): Promise<LookupAnswer> {
     return this.libp2p.services.chord.lookup(key, options)
   }
 

@@ -91,6 +91,7 @@ const ENVELOPE_EVENTS = ['stored', 'pushed', 'acknowledged', 'expired'] as const
 class PrometheusNodeMetrics implements NodeMetrics {
   private readonly registry = new Registry()
   private readonly lookups: Counter<'outcome'>
+  private readonly cachedLookups: Counter
   private readonly lookupHops: Histogram
   private readonly lookupDuration: Histogram
   private readonly requestsSent: Counter<'type' | 'outcome'>
@@ -125,6 +126,7 @@ class PrometheusNodeMetrics implements NodeMetrics {
     const histogram = <L extends string = never>(name: string, help: string, buckets: number[], labelNames: L[] = []): Histogram<L> =>
       new Histogram({ name, help, buckets, labelNames, registers })
     this.lookups = counter('chord_lookups_total', 'Lookups of a key\'s successor (for users and for replication), by outcome', ['outcome'], OUTCOMES)
+    this.cachedLookups = counter('chord_lookups_cached_total', 'Lookups answered from the owner cache, no node asked (counted in chord_lookups_total too)')
     this.lookupHops = histogram('chord_lookup_hops', 'Remote nodes that answered during each successful lookup', HOP_BUCKETS)
     this.lookupDuration = histogram('chord_lookup_duration_seconds', 'Time each lookup took, failed ones included', LATENCY_BUCKETS)
 
@@ -215,6 +217,9 @@ class PrometheusNodeMetrics implements NodeMetrics {
     if (outcome.ok) {
       this.lookups.inc({ outcome: 'ok' })
       this.lookupHops.observe(outcome.hops)
+      if (outcome.cached === true) {
+        this.cachedLookups.inc()
+      }
     } else {
       this.lookups.inc({ outcome: 'failed' })
     }

@@ -81,8 +81,21 @@ export interface LookupAnswer {
   ringId: string
   /** nodes that answered on the lookup's route */
   hops: number
-  /** nodes that answered to confirm the owner (one when nobody lied; 0 for an answer from this node's own table) */
+  /** nodes that answered to confirm the owner (one when nobody lied; 0 for an answer from this node's own table or its owner cache) */
   checks: number
+  /** true when the answer came from the owner cache (asked with `useOwnerCache`): no node was asked, hops 0 */
+  cached?: true
+}
+
+export interface LookupOptions {
+  signal?: AbortSignal
+  /**
+   * answer from the owners this node's verified lookups found in the last OWNER_CACHE_TTL, when
+   * one covers the key (no request at all), else look the key up. Default false: the answer is
+   * the ring's as it is now. An answer from the cache may be up to OWNER_CACHE_TTL old: a node that
+   * joined or failed since is not known to it
+   */
+  useOwnerCache?: boolean
 }
 
 export class ChordService implements Startable {
@@ -279,11 +292,11 @@ export class ChordService implements Startable {
   }
 
   /** The node responsible for `key` */
-  async lookup (key: string | Uint8Array, options: { signal?: AbortSignal } = {}): Promise<LookupAnswer> {
+  async lookup (key: string | Uint8Array, options: LookupOptions = {}): Promise<LookupAnswer> {
     this.assertMember()
-    const { successors, hops, checks } = await this.core.ring.lookup(ringIdFromBytes(keyPosition(key)), { ...options, successorCount: 1 })
+    const { successors, hops, checks, cached } = await this.core.ring.lookup(ringIdFromBytes(keyPosition(key)), { ...options, successorCount: 1 })
     const owner = successors[0]
-    return { peerId: peerIdFromString(owner.peer), ringId: ringIdToHex(owner.id), hops, checks: checks ?? 0 }
+    return { peerId: peerIdFromString(owner.peer), ringId: ringIdToHex(owner.id), hops, checks: checks ?? 0, ...(cached === true ? { cached } : {}) }
   }
 
   /**

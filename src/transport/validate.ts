@@ -205,7 +205,8 @@ export function decodeStoreOutcome (stored: StoreOutcome | undefined, sent: numb
   if (stored.declined.some(index => index >= sent) || new Set(stored.declined).size !== stored.declined.length) {
     throw new InvalidMessageError(`a STORE's answer declines each of the ${sent} records sent at most once`)
   }
-  return { declined: stored.declined, deletions: decodeDeletions(stored.deletions) }
+  const predecessor = stored.predecessor == null ? {} : { predecessor: ringIdFromBytes(requireRingIdBytes(stored.predecessor, 'predecessor')) }
+  return { declined: stored.declined, deletions: decodeDeletions(stored.deletions), ...predecessor }
 }
 
 /** A wire record as the store takes it: key and value checked, id computed here, never trusted */

@@ -2,12 +2,16 @@
  * Real libp2p rings on 127.0.0.1 for integration tests: start N nodes that join one at a time
  * through different existing nodes, and check the ring against the sorted list of ring ids.
  */
-import { keyPosition, ringIdFromBytes } from '../../src/chord/id.js'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { inOpenInterval, keyPosition, ringIdFromBytes } from '../../src/chord/id.js'
 import { createChordNode } from '../../src/index.js'
 import { internalsOf } from '../../src/testing.js'
+import { ringIdOf } from '../../src/transport/ring-id.js'
 import { waitFor } from './wait-for.js'
 import type { ChordNode, ChordNodeOptions } from '../../src/index.js'
 import type { ChordRing } from '../../src/chord/ring.js'
+import type { PrivateKey } from '@libp2p/interface'
 
 /**
  * Maintenance intervals short enough for tests to converge in a second or two. These are the
@@ -139,6 +143,19 @@ export async function waitForConsistentRing (nodes: ChordNode[], timeoutMs = 30_
 export function expectedOwner (nodes: ChordNode[], position: bigint): ChordNode {
   const sorted = sortedByRingId(nodes)
   return sorted.find(n => ringOf(n).self.id >= position) ?? sorted[0]
+}
+
+/** A node key whose ring position makes a node started with it the new owner of `position`: in [position, owner) */
+export async function keyOwning (nodes: ChordNode[], position: bigint): Promise<PrivateKey> {
+  const owner = expectedOwner(nodes, position)
+  // the arc is about 1/N of the ring, so a few dozen tries find one
+  for (let attempt = 0; attempt < 10_000; attempt++) {
+    const privateKey = await generateKeyPair('Ed25519')
+    if (inOpenInterval(ringIdOf(peerIdFromPrivateKey(privateKey)), position - 1n, ringOf(owner).self.id)) {
+      return privateKey
+    }
+  }
+  throw new Error(`no key found between ${position.toString(16)} and its owner ${owner.ringId}`)
 }
 
 /**

@@ -1,9 +1,7 @@
 import assert from 'node:assert/strict'
 import { toString as uint8ArrayToString } from 'uint8arrays/to-string'
-import { generateKeyPair } from '@libp2p/crypto/keys'
-import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { containsBytes } from '../helpers/bytes.js'
-import { inOpenInterval, ringIdFromBytes } from '../../src/chord/id.js'
+import { ringIdFromBytes } from '../../src/chord/id.js'
 import { ForbiddenError, InvalidOptionsError, NotStartedError, VerificationError, createIdentity } from '../../src/index.js'
 import { MAX_PLAINTEXT_SIZE } from '../../src/mailbox/constants.js'
 import { signDeletion } from '../../src/mailbox/proofs.js'
@@ -12,15 +10,13 @@ import { createRecord } from '../../src/chord/record.js'
 import { TransportUnderTest } from '../helpers/transport.js'
 import { createChordLibp2p } from '../../src/node/libp2p.js'
 import { openMailboxSession } from '../../src/mailbox/session.js'
-import { ringIdOf } from '../../src/transport/ring-id.js'
-import { crash, expectedOwner, expectedReplicas, startNode, startRing, stopAll, waitForConsistentRing, ringOf } from '../helpers/ring.js'
+import { crash, expectedOwner, expectedReplicas, keyOwning, startNode, startRing, stopAll, waitForConsistentRing, ringOf } from '../helpers/ring.js'
 import { waitFor } from '../helpers/wait-for.js'
 import { internalsOf } from '../../src/testing.js'
 import type { ChordNode, Identity, DeliveryReceipt } from '../../src/index.js'
 import type { NodeRef } from '../../src/chord/rpc.js'
 import type { MailboxMessage } from '../../src/mailbox/subscription.js'
 import type { ChordLibp2p } from '../../src/node/libp2p.js'
-import type { PrivateKey } from '@libp2p/interface'
 
 const text = (s: string): Uint8Array => new TextEncoder().encode(s)
 const read = (m: MailboxMessage): string => new TextDecoder().decode(m.plaintext)
@@ -80,19 +76,6 @@ describe('the end-to-end encrypted mailbox on a ring of real nodes', function ()
     }
     strangers.push({ libp2p, service })
     return service
-  }
-
-  /** A node key whose ring position makes it the new owner of `position`: in [position, owner) */
-  async function keyOwning (position: bigint): Promise<PrivateKey> {
-    const owner = expectedOwner(nodes, position)
-    // the arc is about 1/N of the ring, so a few dozen tries find one
-    for (let attempt = 0; attempt < 10_000; attempt++) {
-      const privateKey = await generateKeyPair('Ed25519')
-      if (inOpenInterval(ringIdOf(peerIdFromPrivateKey(privateKey)), position - 1n, ringOf(owner).self.id)) {
-        return privateKey
-      }
-    }
-    throw new Error(`no key found between the mailbox and ${owner.ringId}`)
   }
 
   function mailboxOwner (identity: Identity): ChordNode {
@@ -203,7 +186,7 @@ describe('the end-to-end encrypted mailbox on a ring of real nodes', function ()
       }
       if (i === 120) {
         // a node joins at a position that makes it responsible for Bob's mailbox
-        newOwner = await startNode(nodes[1], { privateKey: await keyOwning(key) })
+        newOwner = await startNode(nodes[1], { privateKey: await keyOwning(nodes, key) })
         nodes.push(newOwner)
       }
       await nodes[2].mailbox.send(alice, bob.address, text(`message ${i}`))
@@ -222,7 +205,7 @@ describe('the end-to-end encrypted mailbox on a ring of real nodes', function ()
     for (let i = 0; i < 5; i++) {
       await nodes[0].mailbox.send(alice, bob.address, text(`waiting ${i}`))
     }
-    const newcomer = await startNode(nodes[1], { privateKey: await keyOwning(ringIdFromBytes(mailboxKey(bob.publicKey))) })
+    const newcomer = await startNode(nodes[1], { privateKey: await keyOwning(nodes, ringIdFromBytes(mailboxKey(bob.publicKey))) })
     nodes.push(newcomer)
     await waitForConsistentRing(nodes)
     assert.equal(mailboxOwner(bob).peerId.toString(), newcomer.peerId.toString())

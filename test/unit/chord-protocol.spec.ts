@@ -27,6 +27,7 @@ import {
   RING_ID_BYTES,
   STREAM_IDLE_TIMEOUT
 } from '../../src/transport/constants.js'
+import { ringIdFromBytes } from '../../src/chord/id.js'
 import { frameStream } from '../../src/protocol/framing.js'
 import { decodeRequest, decodeResponse, decodeStoreOutcome, validatePeer } from '../../src/transport/validate.js'
 import { ringIdOf, ringIdToWire } from '../../src/transport/ring-id.js'
@@ -243,6 +244,14 @@ describe('/chord/1.0.0 wire format', () => {
       assert.throws(() => decodeStoreOutcome(decodeResponse(stored([1, 1]), MessageType.STORE).stored, 3), isInvalidMessage)
       // an answer of an earlier version says nothing of the records
       assert.deepEqual(decodeStoreOutcome(decodeResponse(Response.encode({ type: MessageType.STORE }), MessageType.STORE).stored, 3), { deletions: [] })
+    })
+
+    it('takes a STORE answer\'s predecessor only as a 32-byte ring id', () => {
+      const stored = (predecessor: Uint8Array): Uint8Array => Response.encode({ type: MessageType.STORE, stored: { declined: [], deletions: [], predecessor: predecessor as Uint8Array<ArrayBuffer> } })
+      const id = new Uint8Array(RING_ID_BYTES).fill(7)
+      assert.equal(decodeStoreOutcome(decodeResponse(stored(id), MessageType.STORE).stored, 1).predecessor, ringIdFromBytes(id))
+      assert.throws(() => decodeStoreOutcome(decodeResponse(stored(new Uint8Array(RING_ID_BYTES - 1)), MessageType.STORE).stored, 1), isInvalidMessage)
+      assert.throws(() => decodeStoreOutcome(decodeResponse(stored(new Uint8Array(RING_ID_BYTES + 1)), MessageType.STORE).stored, 1), isInvalidMessage)
     })
 
     it('rejects an unknown status', () => {

@@ -62,6 +62,15 @@ describe('node metrics', () => {
     assert.ok(Math.abs(metricSum(text, 'chord_lookup_duration_seconds_sum') - 2.008) < 1e-9)
   })
 
+  it('counts the lookups the owner cache answered, among all lookups', async () => {
+    const { metrics } = world()
+    metrics.lookupFinished({ ok: true, hops: 2, durationMs: 3 })
+    metrics.lookupFinished({ ok: true, hops: 0, durationMs: 0, cached: true })
+    const text = await metrics.expose()
+    assert.equal(metricSum(text, 'chord_lookups_total', { outcome: 'ok' }), 2)
+    assert.equal(metricSum(text, 'chord_lookups_cached_total'), 1)
+  })
+
   it('counts requests sent and served by message type and outcome', async () => {
     const { metrics } = world()
     metrics.requestSent({ type: MessageType.FIND_SUCCESSOR, outcome: 'ok', durationMs: 1 })

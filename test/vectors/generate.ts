@@ -416,6 +416,10 @@ async function main (): Promise<void> {
         deletions: [{ key: hex(bobMailbox), ids: [id1, id2].map(hex), owner: hex(bob.identity.publicKey.bytes), signedAt: SIGNED_AT, signature: hex(deletion.signature) }]
       }
     }, 'field 40 of Response; an earlier node leaves it out'),
+    res('STORE answer from a node whose predecessor is node 3: it owns the keys after node 3\'s ring id, up to its own', {
+      type: 'STORE',
+      stored: { declined: [], deletions: [], predecessor: hex(ringIdBytes(n3)) }
+    }, 'StoreOutcome field 3, 32 bytes; absent from nodes that know no predecessor and from earlier nodes, which a writer then does not take as the owner'),
     res('ERROR answer to a DELETE whose signature does not verify', { type: 'DELETE', status: 'ERROR', errorCode: 'BAD_SIGNATURE' }),
     req('STORE of alice\'s owned record "profile" (owned.json)', { type: 'STORE', namespace: 'OWNED', records: [{ key: hex(ownedKeyBytes), value: hex(ownedValue), expiresAt: EXPIRES_AT }] },
       'a replica takes the lifetime the owner signed (owned.json, expiresAt), whatever the Record says'),

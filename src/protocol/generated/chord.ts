@@ -957,6 +957,7 @@ export namespace Deletion {
 export interface StoreOutcome {
   declined: number[]
   deletions: Deletion[]
+  predecessor?: Uint8Array<ArrayBuffer>
 }
 
 export namespace StoreOutcome {
@@ -981,6 +982,11 @@ export namespace StoreOutcome {
             w.uint32(18)
             Deletion.codec().encode(value, w)
           }
+        }
+
+        if (obj.predecessor != null) {
+          w.uint32(26)
+          w.bytes(obj.predecessor)
         }
 
         if (opts.lengthDelimited !== false) {
@@ -1014,6 +1020,10 @@ export namespace StoreOutcome {
               obj.deletions.push(Deletion.codec().decode(reader, reader.uint32(), {
                 limits: opts.limits?.deletions$
               }))
+              break
+            }
+            case 3: {
+              obj.predecessor = reader.bytes()
               break
             }
             default: {
@@ -1069,6 +1079,13 @@ export namespace StoreOutcome {
 
               break
             }
+            case 3: {
+              yield {
+                field: `${prefix}.predecessor`,
+                value: reader.bytes()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -1117,6 +1134,11 @@ export namespace StoreOutcome {
     index: number
   }
 
+  export interface StoreOutcomePredecessorFieldEvent {
+    field: '$.predecessor'
+    value: Uint8Array<ArrayBuffer>
+  }
+
   export function encode (obj: Partial<StoreOutcome>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, StoreOutcome.codec())
   }
@@ -1125,7 +1147,7 @@ export namespace StoreOutcome {
     return decodeMessage(buf, StoreOutcome.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<StoreOutcome>): Generator<StoreOutcomeDeclinedFieldEvent | StoreOutcomeDeletionsKeyFieldEvent | StoreOutcomeDeletionsIdsFieldEvent | StoreOutcomeDeletionsOwnerFieldEvent | StoreOutcomeDeletionsSignedAtFieldEvent | StoreOutcomeDeletionsSignatureFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<StoreOutcome>): Generator<StoreOutcomeDeclinedFieldEvent | StoreOutcomeDeletionsKeyFieldEvent | StoreOutcomeDeletionsIdsFieldEvent | StoreOutcomeDeletionsOwnerFieldEvent | StoreOutcomeDeletionsSignedAtFieldEvent | StoreOutcomeDeletionsSignatureFieldEvent | StoreOutcomePredecessorFieldEvent> {
     return streamMessage(buf, StoreOutcome.codec(), opts)
   }
 }
@@ -2377,6 +2399,11 @@ export namespace Response {
     index: number
   }
 
+  export interface ResponseStoredPredecessorFieldEvent {
+    field: '$.stored.predecessor'
+    value: Uint8Array<ArrayBuffer>
+  }
+
   export function encode (obj: Partial<Response>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, Response.codec())
   }
@@ -2385,7 +2412,7 @@ export namespace Response {
     return decodeMessage(buf, Response.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Response>): Generator<ResponseTypeFieldEvent | ResponseStatusFieldEvent | ResponseErrorCodeFieldEvent | ResponseNeighboursPredecessorPeerIdFieldEvent | ResponseNeighboursPredecessorRingIdFieldEvent | ResponseNeighboursPredecessorAddrsFieldEvent | ResponseNeighboursPredecessorPositionNonceFieldEvent | ResponseNeighboursPredecessorPositionChoiceFieldEvent | ResponseNeighboursSuccessorsPeerIdFieldEvent | ResponseNeighboursSuccessorsRingIdFieldEvent | ResponseNeighboursSuccessorsAddrsFieldEvent | ResponseNeighboursSuccessorsPositionNonceFieldEvent | ResponseNeighboursSuccessorsPositionChoiceFieldEvent | ResponseDoneFieldEvent | ResponsePeersPeerIdFieldEvent | ResponsePeersRingIdFieldEvent | ResponsePeersAddrsFieldEvent | ResponsePeersPositionNonceFieldEvent | ResponsePeersPositionChoiceFieldEvent | ResponseRecordsKeyFieldEvent | ResponseRecordsValueFieldEvent | ResponseRecordsExpiresAtFieldEvent | ResponseRecordsWriterFieldEvent | ResponseRecordsStampFieldEvent | ResponseMoreFieldEvent | ResponseCountFieldEvent | ResponseDigestFieldEvent | ResponseSummariesKeyFieldEvent | ResponseSummariesIdFieldEvent | ResponseSummariesExpiresAtFieldEvent | ResponseRetryAfterMsFieldEvent | ResponseStampDifficultyFieldEvent | ResponseNeighboursDigestFieldEvent | ResponseStoredDeclinedFieldEvent | ResponseStoredDeletionsKeyFieldEvent | ResponseStoredDeletionsIdsFieldEvent | ResponseStoredDeletionsOwnerFieldEvent | ResponseStoredDeletionsSignedAtFieldEvent | ResponseStoredDeletionsSignatureFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Response>): Generator<ResponseTypeFieldEvent | ResponseStatusFieldEvent | ResponseErrorCodeFieldEvent | ResponseNeighboursPredecessorPeerIdFieldEvent | ResponseNeighboursPredecessorRingIdFieldEvent | ResponseNeighboursPredecessorAddrsFieldEvent | ResponseNeighboursPredecessorPositionNonceFieldEvent | ResponseNeighboursPredecessorPositionChoiceFieldEvent | ResponseNeighboursSuccessorsPeerIdFieldEvent | ResponseNeighboursSuccessorsRingIdFieldEvent | ResponseNeighboursSuccessorsAddrsFieldEvent | ResponseNeighboursSuccessorsPositionNonceFieldEvent | ResponseNeighboursSuccessorsPositionChoiceFieldEvent | ResponseDoneFieldEvent | ResponsePeersPeerIdFieldEvent | ResponsePeersRingIdFieldEvent | ResponsePeersAddrsFieldEvent | ResponsePeersPositionNonceFieldEvent | ResponsePeersPositionChoiceFieldEvent | ResponseRecordsKeyFieldEvent | ResponseRecordsValueFieldEvent | ResponseRecordsExpiresAtFieldEvent | ResponseRecordsWriterFieldEvent | ResponseRecordsStampFieldEvent | ResponseMoreFieldEvent | ResponseCountFieldEvent | ResponseDigestFieldEvent | ResponseSummariesKeyFieldEvent | ResponseSummariesIdFieldEvent | ResponseSummariesExpiresAtFieldEvent | ResponseRetryAfterMsFieldEvent | ResponseStampDifficultyFieldEvent | ResponseNeighboursDigestFieldEvent | ResponseStoredDeclinedFieldEvent | ResponseStoredDeletionsKeyFieldEvent | ResponseStoredDeletionsIdsFieldEvent | ResponseStoredDeletionsOwnerFieldEvent | ResponseStoredDeletionsSignedAtFieldEvent | ResponseStoredDeletionsSignatureFieldEvent | ResponseStoredPredecessorFieldEvent> {
     return streamMessage(buf, Response.codec(), opts)
   }
 }

@@ -1,8 +1,10 @@
 /**
  * STORE: records (and, in the mailbox, owner-signed deletions) for the namespace's store, taken
  * under its rules (quotas, validity, tombstones). The answer says which records were turned away,
- * and hands back the deletions of those dropped as deleted.
+ * hands back the deletions of those dropped as deleted, and names the node's predecessor (where
+ * the keys it owns begin).
  */
+import { ringIdToWire } from '../ring-id.js'
 import { toWireDeletion } from '../wire-records.js'
 import { namespaceHandler } from './served-node.js'
 import type { Asker, RequestHandler, RequestHandlersInit } from './handler.js'
@@ -17,6 +19,10 @@ export class StoreHandler implements RequestHandler<StoreRequest> {
     const receipt = await namespaceHandler(this.init.node, request.namespace).onStoreRecords(from.node, request.records, request.deletions)
     done.writtenBytes = receipt?.writtenBytes ?? 0
     done.signatureChecks = receipt?.signatureChecks ?? 0
-    return receipt == null ? {} : { stored: { declined: receipt.declined, deletions: (receipt.deletions ?? []).map(toWireDeletion) } }
+    if (receipt == null) {
+      return {}
+    }
+    const predecessor = receipt.predecessor == null ? {} : { predecessor: ringIdToWire(receipt.predecessor) }
+    return { stored: { declined: receipt.declined, deletions: (receipt.deletions ?? []).map(toWireDeletion), ...predecessor } }
   }
 }
