@@ -208,5 +208,8 @@ describe('chat page: groups and devices (Chromium)', function () {
     await waitFor(async () => await alice.locator('#group-member-list li').count() === 2, 'Alice\'s page to list two members', MESSAGE_DEADLINE)
     await waitFor(async () => (await bob.locator('#group-member-panel summary').textContent() ?? '').startsWith('2 members'), 'Bob\'s page to list two members', MESSAGE_DEADLINE)
     await screenshot(alice, 'chat-group-members.png')
+    // the same list on a phone's width: the panel sits in the conversation's header
+    await alice.setViewportSize({ width: 375, height: 720 })
+    await screenshot(alice, 'chat-group-members-phone.png')
   })
 })
