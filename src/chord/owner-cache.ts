@@ -5,7 +5,7 @@
  * the owner is responsible for every id of (predecessor, owner], and its successor list is the
  * replica set of each of them. Entries are few (an LRU of OWNER_CACHE_SIZE) and short-lived
  * (OWNER_CACHE_TTL); whoever uses one must be ready to find it stale (see
- * `Replication.reachReplicas`), and a node that failed or refused drops it.
+ * `Replication.storeOnReplicas`), and a node that failed or refused drops it.
  */
 import { OWNER_CACHE_SIZE, OWNER_CACHE_TTL } from './constants.js'
 import { inHalfOpenInterval } from './id.js'

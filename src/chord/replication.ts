@@ -189,37 +189,37 @@ export class Replication implements RecordRpcHandler {
   }
 
   /**
-   * Run `act` (a write) on each node of the key's replica set, and settle each (one per node of the
+   * STORE `records` on each node of their key's replica set, and settle each (one per node of the
    * set). The set comes from the owner cache when it has the key, and the answers tell whether it
    * was stale: a node that did not answer, one that refused the key as not its own
-   * (ForbiddenError), or an owner whose answer shows the key is no longer its own (`ownsKey`
-   * false) drops the entry, and `act` runs again on the nodes of the set a real lookup finds that
-   * it has not reached yet. A stale entry so costs the lookup it would have saved, after the round
-   * it spent. Only a write whose answer names the owner's range can use it (`put`: a STORE's).
+   * (ForbiddenError), or an owner whose answer shows the key is no longer its own (the predecessor
+   * it names) drops the entry, and the records go to the nodes of the set a real lookup finds that
+   * they have not reached yet. A stale entry so costs the lookup it would have saved, after the
+   * round it spent. Reads and deletions do not use the cache: their answers name no range.
    *
    * The hard case is a node that joined inside the cached range: the old owner still takes the
    * write (it stays a replica), but the key and the recipient's session have moved to the
    * newcomer, which would get the write only from a repair. The old owner's answer names its new
    * predecessor, so the write reaches the newcomer one lookup later (see StoreAck.predecessor).
    */
-  async reachReplicas<T> (key: Uint8Array, act: (node: NodeRef) => Promise<T>, options: RpcOptions & { ownsKey(owner: NodeRef, answer: T): boolean }): Promise<Array<PromiseSettledResult<T>>> {
-    const { ownsKey, ...rpcOptions } = options
+  private async storeOnReplicas (records: ChordRecord[], options?: RpcOptions): Promise<Array<PromiseSettledResult<StoreAck>>> {
+    const key = records[0].key
     const id = ringIdFromBytes(key)
-    const found = await this.ring.lookup(id, { ...rpcOptions, successorCount: this.ring.replicas, useOwnerCache: true })
-    const settled = new Map<string, PromiseSettledResult<T>>()
+    const found = await this.ring.lookup(id, { ...options, successorCount: this.ring.replicas, useOwnerCache: true })
+    const settled = new Map<string, PromiseSettledResult<StoreAck>>()
     const reach = async (nodes: NodeRef[]): Promise<void> => {
-      const results = await Promise.allSettled(nodes.map(act))
+      const results = await Promise.allSettled(nodes.map(async node => this.storeOn(node, records, options)))
       nodes.forEach((node, i) => settled.set(node.peer, results[i]))
     }
     const first = found.successors.slice(0, this.ring.replicas)
     await reach(first)
-    if (found.cached !== true || !isStale(first, settled, ownsKey)) {
-      return first.map(node => settled.get(node.peer) as PromiseSettledResult<T>)
+    if (found.cached !== true || !isStale(id, first, settled)) {
+      return first.map(node => settled.get(node.peer) as PromiseSettledResult<StoreAck>)
     }
     this.ring.owners.forget(id)
-    const replicas = await this.replicaSet(key, rpcOptions)
+    const replicas = await this.replicaSet(key, options)
     await reach(replicas.filter(node => settled.get(node.peer)?.status !== 'fulfilled'))
-    return replicas.map(node => settled.get(node.peer) as PromiseSettledResult<T>)
+    return replicas.map(node => settled.get(node.peer) as PromiseSettledResult<StoreAck>)
   }
 
   /**
@@ -228,11 +228,7 @@ export class Replication implements RecordRpcHandler {
    * if a replica refused, else with the first replica's failure.
    */
   async put (records: ChordRecord[], options?: RpcOptions): Promise<PutOutcome> {
-    const id = ringIdFromBytes(records[0].key)
-    const results = await this.reachReplicas(records[0].key, async node => this.storeOn(node, records, options), {
-      ...options,
-      ownsKey: (owner, ack) => ack.predecessor != null && inHalfOpenInterval(id, ack.predecessor, owner.id)
-    })
+    const results = await this.storeOnReplicas(records, options)
     const acknowledged = results.filter(r => r.status === 'fulfilled').length
     if (acknowledged < results.length) {
       // a replica went without: if it is one of ours, the next rounds give it what it lacks
@@ -586,17 +582,19 @@ function receiptFor (records: ChordRecord[], written: Written, outside: ChordRec
 }
 
 /**
- * Whether the answers of a cached replica set show it stale: a node that did not answer, or that
- * refused the key as not its own, or an owner that answered it no longer owns the key. Other
- * refusals (rates, quotas) come from nodes that keep the key and would only be repeated.
+ * Whether the STORE answers of a cached replica set show it stale: a node that did not answer, or
+ * that refused the key as not its own, or an owner whose answer places `id` outside its range
+ * (or names no range). Other refusals (rates, quotas) come from nodes that keep the key and would
+ * only be repeated.
  */
-function isStale<T> (replicas: NodeRef[], settled: Map<string, PromiseSettledResult<T>>, ownsKey: (owner: NodeRef, answer: T) => boolean): boolean {
+function isStale (id: RingId, replicas: NodeRef[], settled: Map<string, PromiseSettledResult<StoreAck>>): boolean {
   const unreached = replicas.some(node => {
     const result = settled.get(node.peer)
     return result?.status === 'rejected' && (!isRefusal(result.reason) || result.reason instanceof ForbiddenError)
   })
   const owner = settled.get(replicas[0]?.peer)
-  return unreached || (owner?.status === 'fulfilled' && !ownsKey(replicas[0], owner.value))
+  const ownsKey = (ack: StoreAck): boolean => ack.predecessor != null && inHalfOpenInterval(id, ack.predecessor, replicas[0].id)
+  return unreached || (owner?.status === 'fulfilled' && !ownsKey(owner.value))
 }
 
 /** The errors a replica refuses a write with, as it would refuse it locally */

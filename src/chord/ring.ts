@@ -56,7 +56,7 @@ export interface RingLookupOptions extends FindSuccessorOptions {
   /**
    * answer from the owner cache when it covers the id (`cached: true`, hops 0), else look the id
    * up. Only for writes and reads that can tell a stale owner from the answers they get
-   * (`Replication.reachReplicas`); never for the ring's own maintenance, which must see the ring
+   * (`Replication.storeOnReplicas`); never for the ring's own maintenance, which must see the ring
    * as it is
    */
   useOwnerCache?: boolean
