@@ -7,6 +7,7 @@
 import { strict as assert } from 'node:assert'
 import { connect } from 'node:net'
 import { setTimeout as delay } from 'node:timers/promises'
+import { Worker } from 'node:worker_threads'
 import { startObservabilityServer } from '../../src/observability/http.js'
 import { HTTP_MAX_SOCKETS_PER_IP } from '../../src/observability/constants.js'
 import { waitFor } from '../helpers/wait-for.js'
@@ -21,6 +22,37 @@ const ANSWER_WITHIN_MS = 1_000
 /** ms between two scrapes of the test's scraper: ten a second, far more often than Prometheus asks */
 const SCRAPE_EVERY_MS = 100
 
+/**
+ * The strangers' thread (plain JavaScript, run with `eval`): it reports how many sockets are
+ * connected as they connect, and how many it opened in all once the attack is over.
+ */
+const STRANGERS_THREAD = `
+const { connect } = require('node:net')
+const { parentPort, workerData } = require('node:worker_threads')
+const { port, sources, until } = workerData
+let opened = 0
+let connected = 0
+const open = source => {
+  if (Date.now() >= until) {
+    return
+  }
+  opened++
+  const socket = connect({ host: '127.0.0.1', port, localAddress: source })
+  socket.on('connect', () => {
+    parentPort.postMessage({ connected: ++connected })
+    socket.write('GET /metrics HTTP/1.1\\r\\n')
+  })
+  socket.on('error', () => {})
+  // re-open, but not in a tight loop
+  socket.on('close', () => { setTimeout(() => { open(source) }, 50) })
+}
+sources.forEach(open)
+setTimeout(() => {
+  parentPort.postMessage({ opened })
+  process.exit(0)
+}, until - Date.now())
+`
+
 const node: ObservedNode = {
   metrics: async () => '# a few metrics\n',
   health: async () => ({ status: 'ok', checks: {} } as unknown as Awaited<ReturnType<ObservedNode['health']>>)
@@ -30,46 +62,39 @@ describe('the metrics and health endpoint while strangers hold its sockets', fun
   this.timeout(60_000)
   let server: ObservabilityServer | undefined
   const sockets = new Set<Socket>()
+  const strangers = new Set<Worker>()
 
   afterEach(async () => {
     for (const socket of sockets) {
       socket.destroy()
     }
     sockets.clear()
+    await Promise.all([...strangers].map(async worker => worker.terminate()))
+    strangers.clear()
     await server?.close()
   })
 
   /**
    * Each stranger holds a socket open, sending the start of a request head and nothing more, and
-   * opens a new one as soon as it is closed, until `until`. `done` resolves to how many sockets
-   * were opened; `connected()` tells how many connected so far.
+   * opens a new one as soon as it is closed, until `until`. The strangers run on a thread of their
+   * own, as they would on hosts of their own: the node's event loop serves them, it does not also
+   * play them. `done` resolves to how many sockets were opened; `connected()` tells how many
+   * connected so far.
    */
   function hold (port: number, sources: string[], until: number): { done: Promise<number>, connected(): number } {
-    let opened = 0
+    const worker = new Worker(STRANGERS_THREAD, { eval: true, workerData: { port, sources, until } })
+    strangers.add(worker)
     let connected = 0
-    const open = (source: string): void => {
-      if (Date.now() >= until) {
-        return
-      }
-      opened++
-      const socket = connect({ host: '127.0.0.1', port, localAddress: source })
-      sockets.add(socket)
-      socket.on('connect', () => {
-        connected++
-        socket.write('GET /metrics HTTP/1.1\r\n')
+    const done = new Promise<number>((resolve, reject) => {
+      worker.on('message', (message: { connected?: number, opened?: number }) => {
+        connected = message.connected ?? connected
+        if (message.opened !== undefined) {
+          resolve(message.opened)
+        }
       })
-      socket.on('error', () => {})
-      socket.on('close', () => {
-        sockets.delete(socket)
-        // re-open, but not in a tight loop
-        setTimeout(() => { open(source) }, 50)
-      })
-    }
-    sources.forEach(open)
-    return {
-      done: new Promise(resolve => setTimeout(() => { resolve(opened) }, until - Date.now())),
-      connected: () => connected
-    }
+      worker.once('error', reject)
+    })
+    return { done, connected: () => connected }
   }
 
   /** GET /health every SCRAPE_EVERY_MS until `until`; each answer's time, ms (Infinity for none) */
