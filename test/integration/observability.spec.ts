@@ -115,10 +115,16 @@ describe('metrics and health of real nodes', function () {
   it('is healthy on a settled ring, reports a crashed successor, and is healthy again once the ring heals', async () => {
     nodes = await startRing(4)
     await waitFor(async () => allHealthy(nodes), 'every node to report ok', 30_000)
+    // settled, so that no repair round still under way changes the watcher's successor after it stops
+    await waitForConsistentRing(nodes)
 
-    const [watcher, successor] = sortedByRingId(nodes)
+    const [watcher] = sortedByRingId(nodes)
     // hold the watcher's repair rounds, so the dead successor is still its successor when asked
     ringOf(watcher).stop()
+    // the node the watcher holds for its successor, whether or not the ring has finished settling
+    const successorPeer = ringOf(watcher).table.getSuccessors()[0].peer
+    const successor = nodes.find(node => node.peerId.toString() === successorPeer)
+    assert.ok(successor != null)
     await crash(successor)
     const report = await watcher.health()
     assert.notEqual(report.status, 'ok')
