@@ -205,20 +205,42 @@ export class Replication implements RecordRpcHandler {
   private async storeOnReplicas (records: ChordRecord[], options?: RpcOptions): Promise<Array<PromiseSettledResult<StoreAck>>> {
     const key = records[0].key
     const id = ringIdFromBytes(key)
-    const found = await this.ring.lookup(id, { ...options, successorCount: this.ring.replicas, useOwnerCache: true })
-    const settled = new Map<string, PromiseSettledResult<StoreAck>>()
-    const reach = async (nodes: NodeRef[]): Promise<void> => {
-      const results = await Promise.allSettled(nodes.map(async node => this.storeOn(node, records, options)))
-      nodes.forEach((node, i) => settled.set(node.peer, results[i]))
+    const stores = new Map<string, Promise<PromiseSettledResult<StoreAck>>>()
+    // one STORE per node, however many times it is named
+    const storeOnce = async (node: NodeRef): Promise<PromiseSettledResult<StoreAck>> => {
+      let store = stores.get(node.peer)
+      if (store == null) {
+        store = this.storeOn(node, records, options).then(value => ({ status: 'fulfilled', value }), reason => ({ status: 'rejected', reason }))
+        stores.set(node.peer, store)
+      }
+      return store
     }
+    const reach = async (nodes: NodeRef[]): Promise<Map<string, PromiseSettledResult<StoreAck>>> =>
+      new Map(await Promise.all(nodes.map(async node => [node.peer, await storeOnce(node)] as const)))
+    const found = await this.ring.lookup(id, {
+      ...options,
+      successorCount: this.ring.replicas,
+      useOwnerCache: true,
+      // the records leave for the nodes the route named while the named owner is asked to confirm
+      // itself: the check and the STOREs share their round trips (and their new connections).
+      // Only the confirmed set's answers count; a node named wrongly has a copy it should not (it
+      // refuses one outside its range), nothing more
+      onNamed: named => { void reach(named) }
+    })
     const first = found.successors.slice(0, this.ring.replicas)
-    await reach(first)
+    let settled = await reach(first)
     if (found.cached !== true || !isStale(id, first, settled)) {
       return first.map(node => settled.get(node.peer) as PromiseSettledResult<StoreAck>)
     }
     this.ring.owners.forget(id)
     const replicas = await this.replicaSet(key, options)
-    await reach(replicas.filter(node => settled.get(node.peer)?.status !== 'fulfilled'))
+    // the stale set's nodes that took the records keep their answers; the rest are asked again
+    for (const [peer, result] of settled) {
+      if (result.status !== 'fulfilled') {
+        stores.delete(peer)
+      }
+    }
+    settled = await reach(replicas)
     return replicas.map(node => settled.get(node.peer) as PromiseSettledResult<StoreAck>)
   }
 

@@ -60,6 +60,12 @@ export interface RingLookupOptions extends FindSuccessorOptions {
    * as it is
    */
   useOwnerCache?: boolean
+  /**
+   * told the owner and the nodes after it as the route named them, before the owner is asked to
+   * confirm them (a verified lookup's last round trip): a write can be on its way to them meanwhile.
+   * Not called when nothing is left to confirm (an answer from our own table or the owner cache)
+   */
+  onNamed?(successors: NodeRef[]): void
 }
 
 /** How one lookup went, as `ChordRing.lookup` reports it */
@@ -316,7 +322,7 @@ export class ChordRing implements ChordRpcHandler {
    * in the owner cache; `useOwnerCache` answers from it (see RingLookupOptions)
    */
   async lookup (id: RingId, ringOptions: RingLookupOptions = {}): Promise<LookupResult> {
-    const { useOwnerCache = false, ...options } = ringOptions
+    const { useOwnerCache = false, onNamed, ...options } = ringOptions
     const started = performance.now()
     const cached = useOwnerCache ? this.owners.find(id) : undefined
     if (cached != null) {
@@ -326,7 +332,11 @@ export class ChordRing implements ChordRpcHandler {
     try {
       const found = await this.lookupEngine.findSuccessor(id, options)
       // an answer from our own table needs no one else's word
-      const checked = this.verifyLookups && found.hops > 0
+      const verifying = this.verifyLookups && found.hops > 0
+      if (verifying) {
+        onNamed?.(found.successors.slice(0, options.successorCount ?? Infinity))
+      }
+      const checked = verifying
         ? await verifyOwner(this.table, this.rpc, id, found, { ...options, onNodeFailed: node => { this.nodeFailed(node) } })
         : found
       if (checked.checks != null && checked.ownerPredecessor != null) {

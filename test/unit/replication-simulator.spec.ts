@@ -61,6 +61,26 @@ describe('replication (simulated network)', function () {
     assert.deepEqual(values.map(r => new TextDecoder().decode(r.value)), ['value-1'])
   })
 
+  it('sends the records to the replicas the route named while the owner is asked to confirm itself, not after', async () => {
+    const messages: Array<{ from: string, to: string, kind: string }> = []
+    const random = seededRandom(12)
+    const sim = new Simulator({ replicas: 3, onMessage: (from, to, kind) => { messages.push({ from: from.peer, to: to.peer, kind }) } })
+    await sim.grow(16, random)
+    await sim.roundsUntil(() => sim.isConsistent(), 100)
+    const sorted = sim.sortedLiveIds()
+    const writer = sorted[0]
+    // a key half the ring away, whose owner the writer's own table does not name
+    const owner = sorted[8]
+    const record = createRecord(ringIdToBytes(owner.id), new TextEncoder().encode('far'), Date.now() + HOUR)
+    messages.length = 0
+    const { replicas } = await sim.recordsOf(writer.peer).replication.put([record])
+    assert.equal(replicas, 3)
+    const toOwner = messages.filter(m => m.from === writer.peer && m.to === owner.peer).map(m => m.kind)
+    // the check (GET_NEIGHBOURS) runs: the owner was named by another node, and is not yet answered for
+    assert.ok(toOwner.includes('getNeighbours'), `the writer asked the owner ${toOwner.join(', ')}`)
+    assert.ok(toOwner.indexOf('storeRecords') < toOwner.indexOf('getNeighbours'), `the writer asked the owner ${toOwner.join(', ')}`)
+  })
+
   it('a put no replica stored rejects with a replica\'s refusal rather than another\'s failure to answer', async () => {
     // the Simulator's onMessage hook runs before each call: a store a replica is to fail throws there
     const failing = new Map<string, Error>()

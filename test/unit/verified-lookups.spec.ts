@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict'
 import { LookupVerificationError } from '../../src/errors.js'
 import { MAX_VERIFY_STEPS } from '../../src/chord/constants.js'
-import { distance, hashToRingId } from '../../src/chord/id.js'
+import { distance, hashToRingId, ringIdFromBytes, ringIdToBytes } from '../../src/chord/id.js'
+import { createRecord } from '../../src/chord/record.js'
 import { verifyOwner } from '../../src/chord/lookup.js'
 import { RoutingTable } from '../../src/chord/routing-table.js'
 import { Simulator, seededRandom } from '../helpers/simulator.js'
@@ -98,6 +99,33 @@ describe('verified lookups (simulated network)', function () {
       const { successors } = await honest[Math.floor(random() * honest.length)].lookup(id, { successorCount: 3 })
       assert.deepEqual(successors.map(node => node.peer), [0, 1, 2].map(i => sorted[(at + i) % sorted.length].peer))
     }
+  })
+
+  it('checked, a put counts only the replicas the owner names, and reaches every one of them, whatever the liar named', async () => {
+    const { sim, liars, random } = await ringWithLiars(true, 34)
+    const sorted = sim.sortedLiveIds()
+    const honest = sim.liveRings().filter(ring => !liars.some(liar => liar.peer === ring.self.peer))
+    let throughALiar = 0
+    for (let k = 0; k < 40; k++) {
+      const record = createRecord(ringIdToBytes(hashToRingId(new TextEncoder().encode(`put-${k}`))), new Uint8Array([k]), Date.now() + 3_600_000)
+      const at = ownerIndex(ringIdFromBytes(record.key), sorted)
+      const trueReplicas = [0, 1, 2].map(i => sorted[(at + i) % sorted.length].peer)
+      const writer = honest[Math.floor(random() * honest.length)].self.peer
+      const named: string[][] = []
+      const ring = sim.ringOf(writer)
+      const lookup = ring.lookup.bind(ring)
+      ring.lookup = async (id, options) => lookup(id, { ...options, onNamed: nodes => { named.push(nodes.map(node => node.peer)); options?.onNamed?.(nodes) } })
+      const { replicas } = await sim.recordsOf(writer).replication.put([record])
+      ring.lookup = lookup
+      if (named.some(set => set.join() !== trueReplicas.join())) {
+        throughALiar++
+      }
+      assert.equal(replicas, 3)
+      for (const peer of trueReplicas) {
+        assert.equal((await sim.recordsOf(peer).store.get(record.key)).length, 1, `${peer}, a true replica, lacks the record`)
+      }
+    }
+    assert.ok(throughALiar > 0, 'no put was routed through a liar: the attack is not exercised')
   })
 
   it('a named owner that does not answer gives way to the next node, which confirms itself', async () => {
