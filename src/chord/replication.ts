@@ -20,6 +20,7 @@ import {
   TIMER_JITTER
 } from './constants.js'
 import { RING_SIZE, distance, inHalfOpenInterval, ringIdFromBytes } from './id.js'
+import { OncePerNode } from './once-per-node.js'
 import { Periodic, adaptiveInterval } from './periodic.js'
 import { capExpiresAt } from './ttl.js'
 import { writerTag } from './record.js'
@@ -205,18 +206,7 @@ export class Replication implements RecordRpcHandler {
   private async storeOnReplicas (records: ChordRecord[], options?: RpcOptions): Promise<Array<PromiseSettledResult<StoreAck>>> {
     const key = records[0].key
     const id = ringIdFromBytes(key)
-    const stores = new Map<string, Promise<PromiseSettledResult<StoreAck>>>()
-    // one STORE per node, however many times it is named
-    const storeOnce = async (node: NodeRef): Promise<PromiseSettledResult<StoreAck>> => {
-      let store = stores.get(node.peer)
-      if (store == null) {
-        store = this.storeOn(node, records, options).then(value => ({ status: 'fulfilled', value }), reason => ({ status: 'rejected', reason }))
-        stores.set(node.peer, store)
-      }
-      return store
-    }
-    const reach = async (nodes: NodeRef[]): Promise<Map<string, PromiseSettledResult<StoreAck>>> =>
-      new Map(await Promise.all(nodes.map(async node => [node.peer, await storeOnce(node)] as const)))
+    const stores = new OncePerNode(async node => this.storeOn(node, records, options))
     const found = await this.ring.lookup(id, {
       ...options,
       successorCount: this.ring.replicas,
@@ -225,23 +215,19 @@ export class Replication implements RecordRpcHandler {
       // itself: the check and the STOREs share their round trips (and their new connections).
       // Only the confirmed set's answers count; a node named wrongly has a copy it should not (it
       // refuses one outside its range), nothing more
-      onNamed: named => { void reach(named) }
+      onNamed: named => { stores.start(named) }
     })
     const first = found.successors.slice(0, this.ring.replicas)
-    let settled = await reach(first)
+    const settled = await stores.settle(first)
     if (found.cached !== true || !isStale(id, first, settled)) {
       return first.map(node => settled.get(node.peer) as PromiseSettledResult<StoreAck>)
     }
     this.ring.owners.forget(id)
     const replicas = await this.replicaSet(key, options)
-    // the stale set's nodes that took the records keep their answers; the rest are asked again
-    for (const [peer, result] of settled) {
-      if (result.status !== 'fulfilled') {
-        stores.delete(peer)
-      }
-    }
-    settled = await reach(replicas)
-    return replicas.map(node => settled.get(node.peer) as PromiseSettledResult<StoreAck>)
+    // the nodes of the stale set that took the records keep their answers; the rest are asked again
+    stores.forgetFailures()
+    const again = await stores.settle(replicas)
+    return replicas.map(node => again.get(node.peer) as PromiseSettledResult<StoreAck>)
   }
 
   /**
@@ -271,8 +257,13 @@ export class Replication implements RecordRpcHandler {
    * so a read of a stale set (after a merge, a set with none of the true replicas) could not tell
    */
   async get (key: Uint8Array, options?: RpcOptions): Promise<ChordRecord[]> {
-    const replicas = await this.replicaSet(key, options)
-    const answers = await Promise.allSettled(replicas.map(async node => this.fetchFrom(node, key, options)))
+    const fetches = new OncePerNode(async node => this.fetchFrom(node, key, options))
+    // the nodes the route named are asked while their owner confirms them; only the confirmed
+    // set's answers are read, and a node of it the route did not name is asked afterwards
+    const { successors } = await this.ring.lookup(ringIdFromBytes(key), { ...options, successorCount: this.ring.replicas, onNamed: named => { fetches.start(named) } })
+    const replicas = successors.slice(0, this.ring.replicas)
+    const settled = await fetches.settle(replicas)
+    const answers = replicas.map(node => settled.get(node.peer) as PromiseSettledResult<ChordRecord[]>)
     const byId = new Map<string, ChordRecord>()
     let answered = 0
     for (const answer of answers) {

@@ -81,6 +81,24 @@ describe('replication (simulated network)', function () {
     assert.ok(toOwner.indexOf('storeRecords') < toOwner.indexOf('getNeighbours'), `the writer asked the owner ${toOwner.join(', ')}`)
   })
 
+  it('a get asks the replicas the route named while the owner is asked to confirm itself, not after', async () => {
+    const messages: Array<{ from: string, to: string, kind: string }> = []
+    const random = seededRandom(13)
+    const sim = new Simulator({ replicas: 3, onMessage: (from, to, kind) => { messages.push({ from: from.peer, to: to.peer, kind }) } })
+    await sim.grow(16, random)
+    await sim.roundsUntil(() => sim.isConsistent(), 100)
+    const sorted = sim.sortedLiveIds()
+    const owner = sorted[8]
+    const record = createRecord(ringIdToBytes(owner.id), new TextEncoder().encode('far'), Date.now() + HOUR)
+    await sim.recordsOf(owner.peer).replication.put([record])
+    messages.length = 0
+    const values = await sim.recordsOf(sorted[0].peer).replication.get(record.key)
+    assert.deepEqual(values.map(r => new TextDecoder().decode(r.value)), ['far'])
+    const toOwner = messages.filter(m => m.from === sorted[0].peer && m.to === owner.peer).map(m => m.kind)
+    assert.ok(toOwner.includes('getNeighbours'), `the reader asked the owner ${toOwner.join(', ')}`)
+    assert.ok(toOwner.indexOf('fetchRecords') < toOwner.indexOf('getNeighbours'), `the reader asked the owner ${toOwner.join(', ')}`)
+  })
+
   it('a put no replica stored rejects with a replica\'s refusal rather than another\'s failure to answer', async () => {
     // the Simulator's onMessage hook runs before each call: a store a replica is to fail throws there
     const failing = new Map<string, Error>()

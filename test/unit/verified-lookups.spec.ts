@@ -128,6 +128,34 @@ describe('verified lookups (simulated network)', function () {
     assert.ok(throughALiar > 0, 'no put was routed through a liar: the attack is not exercised')
   })
 
+  it('checked, a get reads only the replicas the owner names: what a liar\'s accomplice holds is not returned', async () => {
+    const { sim, liars, random } = await ringWithLiars(true, 35)
+    const sorted = sim.sortedLiveIds()
+    const honest = sim.liveRings().filter(ring => !liars.some(liar => liar.peer === ring.self.peer))
+    let throughALiar = 0
+    for (let k = 0; k < 40; k++) {
+      const key = ringIdToBytes(hashToRingId(new TextEncoder().encode(`get-${k}`)))
+      const at = ownerIndex(ringIdFromBytes(key), sorted)
+      const trueReplicas = new Set([0, 1, 2].map(i => sorted[(at + i) % sorted.length].peer))
+      // every node outside the key's replica set holds a forged value under it, written into its store directly
+      for (const node of sorted.filter(node => !trueReplicas.has(node.peer))) {
+        await sim.recordsOf(node.peer).store.put([createRecord(key, new TextEncoder().encode('forged'), Date.now() + 3_600_000)])
+      }
+      await sim.recordsOf(sorted[at].peer).replication.put([createRecord(key, new TextEncoder().encode('true'), Date.now() + 3_600_000)])
+      const reader = honest[Math.floor(random() * honest.length)]
+      const named: string[][] = []
+      const lookup = reader.lookup.bind(reader)
+      reader.lookup = async (id, options) => lookup(id, { ...options, onNamed: nodes => { named.push(nodes.map(node => node.peer)); options?.onNamed?.(nodes) } })
+      const values = await sim.recordsOf(reader.self.peer).replication.get(key)
+      reader.lookup = lookup
+      if (named.some(set => set.some(peer => !trueReplicas.has(peer)))) {
+        throughALiar++
+      }
+      assert.deepEqual(values.map(r => new TextDecoder().decode(r.value)), ['true'])
+    }
+    assert.ok(throughALiar > 0, 'no get was routed through a liar: the attack is not exercised')
+  })
+
   it('a named owner that does not answer gives way to the next node, which confirms itself', async () => {
     const { sim, liars } = await ringWithLiars(true, 33)
     const sorted = sim.sortedLiveIds()
