@@ -21,20 +21,23 @@ import { memory } from './memory.js'
 import { putGet } from './put-get.js'
 import { groupFanout } from './group-fanout.js'
 import { wideArea } from './wide-area.js'
+import { wideAreaPaired } from './wide-area-paired.js'
 import { describeMachine } from './harness/machine.js'
 import { formatTable } from './harness/table.js'
 import type { Benchmark } from './harness/benchmark.js'
 
-const BENCHMARKS: Benchmark[] = [hopsSimulated, churnSimulated, failuresSimulated, lookupLatency, putGet, mailboxDelivery, mailboxChurn, groupFanout, clientLookups, wideArea, memory, maintenanceCost, capacity, idMint, evenLoad]
+const BENCHMARKS: Benchmark[] = [hopsSimulated, churnSimulated, failuresSimulated, lookupLatency, putGet, mailboxDelivery, mailboxChurn, groupFanout, clientLookups, wideArea, wideAreaPaired, memory, maintenanceCost, capacity, idMint, evenLoad]
 
 const RESULTS_DIR = new URL('./results/', import.meta.url)
 
 const usage = `usage: npm run bench -- [--only <name>[,<name>...]] [--quick] [--sizes <n>[,<n>...]] [--samples <n>]
   --only <names>  run only these benchmarks: ${BENCHMARKS.map(b => b.name).join(', ')}
   --quick         a smoke run: small networks, few samples (a minute or two)
-  --sizes <list>  network sizes, for wide-area (default 64,128) and maintenance-cost (default 32,128)
+  --sizes <list>  network sizes, for wide-area (default 64,128), wide-area-paired (the first;
+                  default 128) and maintenance-cost (default 32,128)
   --samples <n>   chord lookups timed per size, for wide-area (default 40; kad-dht lookups
-                  a quarter of that, other operations half; the full setting is --samples 200)
+                  a quarter of that, other operations half; the full setting is --samples 200),
+                  and pairs per operation for wide-area-paired (default 30)
   --help          this text`
 
 const { values } = parseArgs({

@@ -166,14 +166,6 @@ export const DELEGATION_PAUSE = 1 * minute
 export const CLOSER_NODES_PER_REPLY = 4
 
 /**
- * How much farther from the key a lookup's next hop may be when the asker is connected to it and
- * not to the nearest candidate. Each hop about halves the distance left, so a node 4 times
- * farther costs about two more hops of one round trip each, where a new connection costs three
- * or more before its first request (TCP's handshake, multistream-select for Noise, Noise's own).
- */
-export const CONNECTED_DETOUR_FACTOR = 4
-
-/**
  * How often a primary compares its range with its replicas after its neighbours changed or a
  * round found something to repair; a round with nothing to repair costs one digest per replica
  */

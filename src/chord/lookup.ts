@@ -5,7 +5,7 @@
  * finger costs a timeout, not the lookup.
  */
 import { LookupFailedError, LookupVerificationError } from '../errors.js'
-import { CLOSER_NODES_PER_REPLY, CONNECTED_DETOUR_FACTOR, DELEGATION_PAUSE, MAX_LOOKUP_DELEGATES, MAX_LOOKUP_HOPS, MAX_VERIFY_STEPS } from './constants.js'
+import { CLOSER_NODES_PER_REPLY, DELEGATION_PAUSE, MAX_LOOKUP_DELEGATES, MAX_LOOKUP_HOPS, MAX_VERIFY_STEPS } from './constants.js'
 import { distance, inHalfOpenInterval, inOpenInterval } from './id.js'
 import type { RingId } from './id.js'
 import type { RoutingTable } from './routing-table.js'
@@ -83,12 +83,6 @@ export interface LookupInit {
   delegate?: boolean
   /** told when a node did not answer, so the table can stop routing through it */
   onNodeFailed?(node: NodeRef): void
-  /**
-   * whether a request to `peer` goes over a connection we already have: a step prefers such a
-   * node when it is nearly as near the id (see `nextHop`); default: every node is, and the
-   * nearest is always asked
-   */
-  isConnected?(peer: string): boolean
 }
 
 export class Lookup {
@@ -97,7 +91,6 @@ export class Lookup {
   private readonly maxHops: number
   private readonly onNodeFailed: (node: NodeRef) => void
   private readonly delegate: boolean
-  private readonly isConnected: (peer: string) => boolean
   /** ms since the epoch before which no delegate is asked: the last ones all failed */
   private delegationPausedUntil = 0
 
@@ -107,7 +100,6 @@ export class Lookup {
     this.maxHops = init.maxHops ?? MAX_LOOKUP_HOPS
     this.delegate = init.delegate ?? false
     this.onNodeFailed = init.onNodeFailed ?? (() => {})
-    this.isConnected = init.isConnected ?? (() => true)
   }
 
   /**
@@ -185,7 +177,8 @@ export class Lookup {
     let fellBack = false
 
     while (hops + failures < this.maxHops) {
-      const next = this.nextHop(candidates, id, nearest)
+      // the node that most closely precedes the id
+      const next = least(candidates.values(), node => distance(node.id, id))
       // nothing left nearer the id than the nearest node that answered: the way on through it
       // failed, and going back to nodes farther away would only lead to it again, node by node
       if (!fellBack && nearest != null && (next == null || distance(next.id, id) > distance(nearest.id, id))) {
@@ -234,29 +227,6 @@ export class Lookup {
       addCandidates(reply.closer.filter(n => inOpenInterval(n.id, next.id, id)))
     }
     throw new LookupFailedError(`no route to the successor of ${id.toString(16)} after ${hops} hops and ${failures} failures`)
-  }
-
-  /**
-   * The candidate to ask next: the node that most closely precedes the id, unless we are not
-   * connected to it and are to one up to CONNECTED_DETOUR_FACTOR times as far from the id that
-   * still brings the route nearer than `nearest`, the nearest node that answered. A hop over an
-   * open connection costs one round trip; a new connection costs several before it carries one.
-   */
-  private nextHop (candidates: Map<string, NodeRef>, id: RingId, nearest: NodeRef | undefined): NodeRef | undefined {
-    const best = least(candidates.values(), node => distance(node.id, id))
-    if (best == null || this.isConnected(best.peer)) {
-      return best
-    }
-    const within = distance(best.id, id) * BigInt(CONNECTED_DETOUR_FACTOR)
-    const progress = nearest == null ? undefined : distance(nearest.id, id)
-    let detour: NodeRef | undefined
-    for (const node of candidates.values()) {
-      const d = distance(node.id, id)
-      if (d <= within && (progress == null || d < progress) && (detour == null || d < distance(detour.id, id)) && this.isConnected(node.peer)) {
-        detour = node
-      }
-    }
-    return detour ?? best
   }
 
   /**

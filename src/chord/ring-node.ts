@@ -51,8 +51,6 @@ export interface RingNodeInit {
   diversity?: RingDiversity
   /** ms, the estimated round trip to a peer, if known: fingers prefer near nodes; default: none known */
   roundTripOf?(peer: string): number | undefined
-  /** whether a request to a peer needs no new connection: lookups prefer such nodes; default: every node does */
-  isConnected?(peer: string): boolean
   timers?: CoreTimers
   /** told how each lookup went (metrics listen) */
   onLookup?(outcome: LookupOutcome): void
@@ -124,7 +122,6 @@ export class RingNode {
       positions: init.positions,
       diversity: init.diversity,
       roundTripOf: init.roundTripOf,
-      isConnected: init.isConnected,
       ...init.timers,
       onNeighboursChanged: () => { this.neighboursChanged() },
       onLookup: init.onLookup,

@@ -29,7 +29,7 @@ import { choosePosition } from './position-choice.js'
 import { RoutingTable } from './routing-table.js'
 import { SubnetCap } from './subnet-cap.js'
 import type { RingId } from './id.js'
-import type { LookupInit, LookupResult } from './lookup.js'
+import type { LookupResult } from './lookup.js'
 import type { MaintenanceInit, RingActivity } from './maintenance.js'
 import type { ChordRpc, ChordRpcHandler, FindSuccessorOptions, FindSuccessorReply, Neighbours, NeighboursReply, NodeRef, PingReply, RpcOptions } from './rpc.js'
 import type { PositionRules } from './position-rules.js'
@@ -73,7 +73,7 @@ export type LookupOutcome =
   | { ok: true, hops: number, durationMs: number, cached?: true }
   | { ok: false, durationMs: number }
 
-export interface RingInit extends RingTimers, Pick<MaintenanceInit, 'roundTripOf'>, Pick<LookupInit, 'isConnected'> {
+export interface RingInit extends RingTimers, Pick<MaintenanceInit, 'roundTripOf'> {
   self: NodeRef
   rpc: ChordRpc
   /** replication factor r; the successor list is at least this long */
@@ -164,8 +164,7 @@ export class ChordRing implements ChordRpcHandler {
     })
     this.lookupEngine = new Lookup(this.table, init.rpc, {
       delegate: this.clientMode && (init.delegateLookups ?? DEFAULT_DELEGATE_LOOKUPS),
-      onNodeFailed: node => { this.nodeFailed(node) },
-      isConnected: init.isConnected
+      onNodeFailed: node => { this.nodeFailed(node) }
     })
     this.maintenance = new Maintenance(this.table, init.rpc, this.lookupEngine, {
       clientMode: this.clientMode,

@@ -170,7 +170,6 @@ export class ChordService implements Startable {
         : new PositionRules({ difficulty: settings.idDifficulty, choices: settings.idChoices, identityOf: positionIdentityOf }),
       diversity: { maxPerSubnet: settings.ringPeersPerSubnet, subnetOf: node => this.wirePeers.subnetOf(node.peer) },
       roundTripOf: peer => this.roundTrips.estimate(peer),
-      isConnected: peer => this.rpc.isConnected(peer),
       timers: settings.timers,
       onLookup: outcome => { this.metricsSink.lookupFinished(outcome) },
       onAntiEntropyRound: round => { this.metricsSink.antiEntropyRound(round) },

@@ -131,11 +131,6 @@ export class RpcClient implements RingRpc, Startable {
     await this.pool.stop()
   }
 
-  /** Whether we are connected to `peer` (a PeerId string) and it speaks /chord: a request to it opens no connection */
-  isConnected (peer: string): boolean {
-    return this.pool.isWarm(peer)
-  }
-
   namespace (name: NamespaceName): RecordRpc & DeletionRpc {
     return this.namespaces[name]
   }

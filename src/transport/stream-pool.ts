@@ -124,11 +124,6 @@ export class StreamPool {
     this.warm.delete(peer.toString())
   }
 
-  /** Whether one idle stream to `peer` (a PeerId string) is kept ready: it is connected */
-  isWarm (peer: string): boolean {
-    return this.warm.has(peer)
-  }
-
   /** Whether `stream` is one of ours, idle: it carries nothing */
   isIdle (stream: Stream): boolean {
     return this.idleStreams.has(stream)

@@ -56,10 +56,6 @@ export class TransportUnderTest {
     await this.client.stop()
   }
 
-  isConnected (peer: string): boolean {
-    return this.client.isConnected(peer)
-  }
-
   async getNeighbours (to: NodeRef, options?: RpcOptions): Promise<NeighboursReply> {
     return this.client.getNeighbours(to, options)
   }

@@ -408,16 +408,6 @@ describe('the /chord/1.0.0 transport over libp2p (TCP on 127.0.0.1)', function (
       assert.equal(server.mostStreams, 1)
     })
 
-    it('tells a lookup which peers it is connected to: from the connection until it closes', async () => {
-      const [a, b] = await Promise.all([startNode(), startNode()])
-      const peer = b.libp2p.peerId.toString()
-      assert.equal(a.service.isConnected(peer), false)
-      await connect(a.libp2p, b.libp2p)
-      assert.equal(a.service.isConnected(peer), true)
-      await a.libp2p.hangUp(b.libp2p.peerId)
-      await waitFor(() => !a.service.isConnected(peer), 'the closed connection to be noticed')
-    })
-
     it('keeps using a stream after the remote answered with an error', async () => {
       const [a, b] = await Promise.all([startNode(), startNode()])
       await connect(a.libp2p, b.libp2p)
