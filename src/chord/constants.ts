@@ -237,6 +237,15 @@ export const MAX_REHOMED_RANGES_PER_ROUND = 32
 export const REPLICA_RANGE_GRACE_NODES = 2
 
 /**
+ * Least time between two walks of the predecessor chain that STOREs of keys outside the range
+ * as last walked ask for (see `ReplicaRange.recheck`). A chain can go stale where none of a node's
+ * own neighbours changed (after a split, its r-th predecessor is cut off), and the first STORE it
+ * would turn away is worth a walk; a stranger sending such STOREs on purpose gets one walk (r + 2
+ * requests to our predecessors) in this time, however many it sends.
+ */
+export const REPLICA_RANGE_RECHECK_INTERVAL = 5 * second
+
+/**
  * Lifetime of a record whose writer asked for none: two days, as kad-dht keeps records
  * (48 h), so that a value outlives a writer's short absence without lingering for ever.
  */

@@ -16,7 +16,7 @@
  * a ring of r + g nodes or fewer (where every node keeps every key), every key is taken. A
  * client keeps nobody's keys.
  */
-import { TIMER_JITTER, DEFAULT_ANTI_ENTROPY_INTERVAL, REPLICA_RANGE_GRACE_NODES } from './constants.js'
+import { TIMER_JITTER, DEFAULT_ANTI_ENTROPY_INTERVAL, REPLICA_RANGE_GRACE_NODES, REPLICA_RANGE_RECHECK_INTERVAL } from './constants.js'
 import { distance, inHalfOpenInterval, inOpenInterval, ringIdFromBytes } from './id.js'
 import { Periodic } from './periodic.js'
 import type { RingId } from './id.js'
@@ -30,6 +30,8 @@ export interface ReplicaRangeInit {
   graceNodes?: number
   /** ms between walks of the predecessor chain; default DEFAULT_ANTI_ENTROPY_INTERVAL */
   intervalMs?: number
+  /** least ms between two walks that `recheck` asks for; default REPLICA_RANGE_RECHECK_INTERVAL */
+  recheckIntervalMs?: number
   onError?(err: unknown): void
 }
 
@@ -46,11 +48,15 @@ export class ReplicaRange {
   private running = false
   /** walks after a change of neighbours under way */
   private settling = 0
+  private readonly recheckInterval: number
+  /** when `recheck` last walked the chain, ms since the epoch */
+  private recheckedAt = Number.NEGATIVE_INFINITY
 
   constructor (init: ReplicaRangeInit) {
     this.ring = init.ring
     this.rpc = init.rpc
     this.length = init.ring.replicas + (init.graceNodes ?? REPLICA_RANGE_GRACE_NODES)
+    this.recheckInterval = init.recheckIntervalMs ?? REPLICA_RANGE_RECHECK_INTERVAL
     this.loop = new Periodic(async () => { await this.refresh() }, {
       intervalMs: init.intervalMs ?? DEFAULT_ANTI_ENTROPY_INTERVAL,
       jitter: TIMER_JITTER,
@@ -101,6 +107,22 @@ export class ReplicaRange {
       return true
     }
     return inHalfOpenInterval(ringIdFromBytes(key), this.from, this.ring.self.id)
+  }
+
+  /**
+   * A STORE brings a key outside the range as last walked: walk the chain again first, unless a
+   * recheck walked it less than the recheck interval ago. The chain can be stale where none of our
+   * own neighbours changed: after a split, a node whose predecessor stayed put but whose r-th
+   * predecessor was cut off keeps that node for its range's lower end, and turned away writes for
+   * keys it now replicates until its next periodic walk. Resolves to whether it walked.
+   */
+  async recheck (): Promise<boolean> {
+    if (!this.running || Date.now() - this.recheckedAt < this.recheckInterval) {
+      return false
+    }
+    this.recheckedAt = Date.now()
+    await this.refresh().catch(() => {})
+    return true
   }
 
   /**

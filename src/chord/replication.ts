@@ -40,7 +40,7 @@ export interface ReplicationInit {
    * repairs keep the writers they carry); without it every key is taken and every remote peer is
    * the writer of what it sends
    */
-  range?: Pick<ReplicaRange, 'admits' | 'isNeighbour' | 'predecessor'>
+  range?: Pick<ReplicaRange, 'admits' | 'recheck' | 'isNeighbour' | 'predecessor'>
   /** record lifetimes; `maxTtl` cuts what any peer may ask us to keep */
   ttl: TtlPolicy
   /**
@@ -117,7 +117,7 @@ export class Replication implements RecordRpcHandler {
   private readonly ring: ChordRing
   private readonly rpc: RecordRpc
   private readonly store: RecordStore
-  private readonly range?: Pick<ReplicaRange, 'admits' | 'isNeighbour' | 'predecessor'>
+  private readonly range?: Pick<ReplicaRange, 'admits' | 'recheck' | 'isNeighbour' | 'predecessor'>
   private readonly ttl: TtlPolicy
   private readonly now: () => number
   private readonly onAntiEntropyRound: (round: AntiEntropyRound) => void
@@ -433,13 +433,26 @@ export class Replication implements RecordRpcHandler {
     if (from.peer === this.ring.self.peer) {
       return receiptFor(records, await this.acceptRecords(records), [])
     }
-    const kept = this.range == null ? records : records.filter(record => this.range?.admits(record.key))
+    const kept = await this.keysWeKeep(records)
     if (kept.length === 0) {
       throw new ForbiddenError(`none of the ${records.length} records is of a key this node keeps`)
     }
     const neighbour = this.range?.isNeighbour(from.peer) === true
     const written = await this.acceptRecords(kept, neighbour ? { overShare: 'skip' } : { writer: writerTag(from) })
     return receiptFor(records, written, records.filter(record => !kept.includes(record)))
+  }
+
+  /** The records of keys we keep, by our replica range, walked again first if it would turn some away */
+  private async keysWeKeep (records: ChordRecord[]): Promise<ChordRecord[]> {
+    const range = this.range
+    if (range == null) {
+      return records
+    }
+    const kept = records.filter(record => range.admits(record.key))
+    if (kept.length === records.length || !await range.recheck()) {
+      return kept
+    }
+    return records.filter(record => range.admits(record.key))
   }
 
   /** A key's live records; a ring neighbour (repairing its copy) gets the writer each is counted for */

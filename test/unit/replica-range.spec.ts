@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict'
 import { ringIdToBytes } from '../../src/chord/id.js'
-import { REPLICA_RANGE_GRACE_NODES } from '../../src/chord/constants.js'
+import { REPLICA_RANGE_GRACE_NODES, REPLICA_RANGE_RECHECK_INTERVAL } from '../../src/chord/constants.js'
 import { ReplicaRange } from '../../src/chord/replica-range.js'
 import { createRecord } from '../../src/chord/record.js'
 import { ForbiddenError } from '../../src/errors.js'
@@ -191,6 +191,36 @@ describe('the keys a node takes a STORE for', () => {
     await waitFor(() => gate.release != null, 'the walk after the change to ask', 5000)
     letGo()
     await waitFor(() => !range.admits(outside), 'the range to hold again once the walk is done', 5000)
+    range.stop()
+  })
+  it(`walks again when a STORE brings a key just outside a stale chain, at most once per REPLICA_RANGE_RECHECK_INTERVAL (${REPLICA_RANGE_RECHECK_INTERVAL} ms)`, async () => {
+    const sim = await settledRing(16, 8)
+    const name = sim.sortedLiveIds()[7].peer
+    const ring = sim.ringOf(name)
+    let asked = 0
+    const ask = neighboursOf(sim, ring)
+    const range = new ReplicaRange({ ring, rpc: { getNeighbours: async to => { asked++; return ask(to) } } })
+    range.start()
+    await waitFor(() => range.known, 'the first walk')
+    const lowest = predecessorAt(sim, name, REPLICAS + REPLICA_RANGE_GRACE_NODES)
+    const key = ringIdToBytes(lowest.id)
+    assert.equal(range.admits(key), false)
+
+    // the third predecessor dies and the ring mends around it; this node's own neighbours stay
+    // as they were, so nothing tells its range that its lower end moved back one node
+    sim.kill(predecessorAt(sim, name, 3).peer)
+    await sim.roundsUntil(() => sim.isConsistent(), 100)
+    assert.equal(range.admits(key), false, 'the chain as last walked')
+
+    const before = asked
+    assert.equal(await range.recheck(), true)
+    assert.equal(range.admits(key), true, 'the key the dead node\'s range handed on')
+    assert.equal(asked - before, REPLICAS + REPLICA_RANGE_GRACE_NODES - 1)
+    // a stranger's STOREs asking again and again get no walk until the interval has passed
+    for (let i = 0; i < 10; i++) {
+      assert.equal(await range.recheck(), false)
+    }
+    assert.equal(asked - before, REPLICAS + REPLICA_RANGE_GRACE_NODES - 1)
     range.stop()
   })
 })
