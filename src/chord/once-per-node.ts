@@ -21,9 +21,9 @@ export class OncePerNode<T> {
     }
   }
 
-  /** How the work went on each of `nodes`, by PeerId, starting it on any it has not started on */
-  async settle (nodes: readonly NodeRef[]): Promise<Map<string, PromiseSettledResult<T>>> {
-    return new Map(await Promise.all(nodes.map(async node => [node.peer, await this.run(node)] as const)))
+  /** How the work went on each of `nodes`, in their order, starting it on any it has not started on */
+  async settle (nodes: readonly NodeRef[]): Promise<Array<PromiseSettledResult<T>>> {
+    return Promise.all(nodes.map(async node => this.run(node)))
   }
 
   /** Forget the nodes the work failed on, so that the next `settle` tries them again */

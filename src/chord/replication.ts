@@ -220,14 +220,13 @@ export class Replication implements RecordRpcHandler {
     const first = found.successors.slice(0, this.ring.replicas)
     const settled = await stores.settle(first)
     if (found.cached !== true || !isStale(id, first, settled)) {
-      return first.map(node => settled.get(node.peer) as PromiseSettledResult<StoreAck>)
+      return settled
     }
     this.ring.owners.forget(id)
     const replicas = await this.replicaSet(key, options)
     // the nodes of the stale set that took the records keep their answers; the rest are asked again
     stores.forgetFailures()
-    const again = await stores.settle(replicas)
-    return replicas.map(node => again.get(node.peer) as PromiseSettledResult<StoreAck>)
+    return stores.settle(replicas)
   }
 
   /**
@@ -261,9 +260,7 @@ export class Replication implements RecordRpcHandler {
     // the nodes the route named are asked while their owner confirms them; only the confirmed
     // set's answers are read, and a node of it the route did not name is asked afterwards
     const { successors } = await this.ring.lookup(ringIdFromBytes(key), { ...options, successorCount: this.ring.replicas, onNamed: named => { fetches.start(named) } })
-    const replicas = successors.slice(0, this.ring.replicas)
-    const settled = await fetches.settle(replicas)
-    const answers = replicas.map(node => settled.get(node.peer) as PromiseSettledResult<ChordRecord[]>)
+    const answers = await fetches.settle(successors.slice(0, this.ring.replicas))
     const byId = new Map<string, ChordRecord>()
     let answered = 0
     for (const answer of answers) {
@@ -608,17 +605,14 @@ function receiptFor (records: ChordRecord[], written: Written, outside: ChordRec
 }
 
 /**
- * Whether the STORE answers of a cached replica set show it stale: a node that did not answer, or
+ * Whether the STORE answers of a cached replica set (`settled`, in the order of `replicas`) show it stale: a node that did not answer, or
  * that refused the key as not its own, or an owner whose answer places `id` outside its range
  * (or names no range). Other refusals (rates, quotas) come from nodes that keep the key and would
  * only be repeated.
  */
-function isStale (id: RingId, replicas: NodeRef[], settled: Map<string, PromiseSettledResult<StoreAck>>): boolean {
-  const unreached = replicas.some(node => {
-    const result = settled.get(node.peer)
-    return result?.status === 'rejected' && (!isRefusal(result.reason) || result.reason instanceof ForbiddenError)
-  })
-  const owner = settled.get(replicas[0]?.peer)
+function isStale (id: RingId, replicas: NodeRef[], settled: Array<PromiseSettledResult<StoreAck>>): boolean {
+  const unreached = settled.some(result => result.status === 'rejected' && (!isRefusal(result.reason) || result.reason instanceof ForbiddenError))
+  const owner = settled[0]
   const ownsKey = (ack: StoreAck): boolean => ack.predecessor != null && inHalfOpenInterval(id, ack.predecessor, replicas[0].id)
   return unreached || (owner?.status === 'fulfilled' && !ownsKey(owner.value))
 }

@@ -6,6 +6,7 @@ import { RateLimitedError } from '../../src/errors.js'
 import { MessageType, Request, Response } from '../../src/protocol/generated/chord.js'
 import { Simulator, seededRandom } from '../helpers/simulator.js'
 import type { ChordRecord } from '../../src/chord/record.js'
+import type { NodeRef } from '../../src/chord/rpc.js'
 
 const HOUR = 3_600_000
 
@@ -41,6 +42,24 @@ async function readableEverywhere (sim: Simulator, records: ChordRecord[]): Prom
   return readable
 }
 
+interface Message { from: string, to: string, kind: string }
+
+/**
+ * A settled ring of 16 whose remote calls are written down from now on, a node of it, and a record
+ * under a key half the ring away from that node, whose owner the node's own table does not name
+ */
+async function farKeyOnWatchedRing (seed: number): Promise<{ sim: Simulator, messages: Message[], writer: NodeRef, owner: NodeRef, record: ChordRecord }> {
+  const messages: Message[] = []
+  const sim = new Simulator({ replicas: 3, onMessage: (from, to, kind) => { messages.push({ from: from.peer, to: to.peer, kind }) } })
+  await sim.grow(16, seededRandom(seed))
+  await sim.roundsUntil(() => sim.isConsistent(), 100)
+  const sorted = sim.sortedLiveIds()
+  const owner = sorted[8]
+  const record = createRecord(ringIdToBytes(owner.id), new TextEncoder().encode('far'), Date.now() + HOUR)
+  messages.length = 0
+  return { sim, messages, writer: sorted[0], owner, record }
+}
+
 describe('replication (simulated network)', function () {
   this.timeout(120_000)
 
@@ -62,17 +81,7 @@ describe('replication (simulated network)', function () {
   })
 
   it('sends the records to the replicas the route named while the owner is asked to confirm itself, not after', async () => {
-    const messages: Array<{ from: string, to: string, kind: string }> = []
-    const random = seededRandom(12)
-    const sim = new Simulator({ replicas: 3, onMessage: (from, to, kind) => { messages.push({ from: from.peer, to: to.peer, kind }) } })
-    await sim.grow(16, random)
-    await sim.roundsUntil(() => sim.isConsistent(), 100)
-    const sorted = sim.sortedLiveIds()
-    const writer = sorted[0]
-    // a key half the ring away, whose owner the writer's own table does not name
-    const owner = sorted[8]
-    const record = createRecord(ringIdToBytes(owner.id), new TextEncoder().encode('far'), Date.now() + HOUR)
-    messages.length = 0
+    const { sim, messages, writer, owner, record } = await farKeyOnWatchedRing(12)
     const { replicas } = await sim.recordsOf(writer.peer).replication.put([record])
     assert.equal(replicas, 3)
     const toOwner = messages.filter(m => m.from === writer.peer && m.to === owner.peer).map(m => m.kind)
@@ -82,19 +91,12 @@ describe('replication (simulated network)', function () {
   })
 
   it('a get asks the replicas the route named while the owner is asked to confirm itself, not after', async () => {
-    const messages: Array<{ from: string, to: string, kind: string }> = []
-    const random = seededRandom(13)
-    const sim = new Simulator({ replicas: 3, onMessage: (from, to, kind) => { messages.push({ from: from.peer, to: to.peer, kind }) } })
-    await sim.grow(16, random)
-    await sim.roundsUntil(() => sim.isConsistent(), 100)
-    const sorted = sim.sortedLiveIds()
-    const owner = sorted[8]
-    const record = createRecord(ringIdToBytes(owner.id), new TextEncoder().encode('far'), Date.now() + HOUR)
+    const { sim, messages, writer: reader, owner, record } = await farKeyOnWatchedRing(13)
     await sim.recordsOf(owner.peer).replication.put([record])
     messages.length = 0
-    const values = await sim.recordsOf(sorted[0].peer).replication.get(record.key)
+    const values = await sim.recordsOf(reader.peer).replication.get(record.key)
     assert.deepEqual(values.map(r => new TextDecoder().decode(r.value)), ['far'])
-    const toOwner = messages.filter(m => m.from === sorted[0].peer && m.to === owner.peer).map(m => m.kind)
+    const toOwner = messages.filter(m => m.from === reader.peer && m.to === owner.peer).map(m => m.kind)
     assert.ok(toOwner.includes('getNeighbours'), `the reader asked the owner ${toOwner.join(', ')}`)
     assert.ok(toOwner.indexOf('fetchRecords') < toOwner.indexOf('getNeighbours'), `the reader asked the owner ${toOwner.join(', ')}`)
   })

@@ -7,6 +7,7 @@ import { verifyOwner } from '../../src/chord/lookup.js'
 import { RoutingTable } from '../../src/chord/routing-table.js'
 import { Simulator, seededRandom } from '../helpers/simulator.js'
 import type { RingId } from '../../src/chord/id.js'
+import type { ChordRing } from '../../src/chord/ring.js'
 import type { ChordRpc, FindSuccessorReply, NodeRef } from '../../src/chord/rpc.js'
 
 /**
@@ -72,6 +73,18 @@ async function lookupsFromHonestNodes (sim: Simulator, liars: NodeRef[], random:
   return counts
 }
 
+/** What `work` returns, and the replica sets the routes of `ring`'s lookups named meanwhile (before each check) */
+async function withNamedSets<T> (ring: ChordRing, work: () => Promise<T>): Promise<{ result: T, named: string[][] }> {
+  const named: string[][] = []
+  const lookup = ring.lookup.bind(ring)
+  ring.lookup = async (id, options) => lookup(id, { ...options, onNamed: nodes => { named.push(nodes.map(node => node.peer)); options?.onNamed?.(nodes) } })
+  try {
+    return { result: await work(), named }
+  } finally {
+    ring.lookup = lookup
+  }
+}
+
 describe('verified lookups (simulated network)', function () {
   this.timeout(120_000)
 
@@ -111,12 +124,7 @@ describe('verified lookups (simulated network)', function () {
       const at = ownerIndex(ringIdFromBytes(record.key), sorted)
       const trueReplicas = [0, 1, 2].map(i => sorted[(at + i) % sorted.length].peer)
       const writer = honest[Math.floor(random() * honest.length)].self.peer
-      const named: string[][] = []
-      const ring = sim.ringOf(writer)
-      const lookup = ring.lookup.bind(ring)
-      ring.lookup = async (id, options) => lookup(id, { ...options, onNamed: nodes => { named.push(nodes.map(node => node.peer)); options?.onNamed?.(nodes) } })
-      const { replicas } = await sim.recordsOf(writer).replication.put([record])
-      ring.lookup = lookup
+      const { result: { replicas }, named } = await withNamedSets(sim.ringOf(writer), async () => sim.recordsOf(writer).replication.put([record]))
       if (named.some(set => set.join() !== trueReplicas.join())) {
         throughALiar++
       }
@@ -143,11 +151,7 @@ describe('verified lookups (simulated network)', function () {
       }
       await sim.recordsOf(sorted[at].peer).replication.put([createRecord(key, new TextEncoder().encode('true'), Date.now() + 3_600_000)])
       const reader = honest[Math.floor(random() * honest.length)]
-      const named: string[][] = []
-      const lookup = reader.lookup.bind(reader)
-      reader.lookup = async (id, options) => lookup(id, { ...options, onNamed: nodes => { named.push(nodes.map(node => node.peer)); options?.onNamed?.(nodes) } })
-      const values = await sim.recordsOf(reader.self.peer).replication.get(key)
-      reader.lookup = lookup
+      const { result: values, named } = await withNamedSets(reader, async () => sim.recordsOf(reader.self.peer).replication.get(key))
       if (named.some(set => set.some(peer => !trueReplicas.has(peer)))) {
         throughALiar++
       }
