@@ -211,11 +211,12 @@ export class Replication implements RecordRpcHandler {
       ...options,
       successorCount: this.ring.replicas,
       useOwnerCache: true,
-      // the records leave for the nodes the route named while the named owner is asked to confirm
-      // itself: the check and the STOREs share their round trips (and their new connections).
-      // Only the confirmed set's answers count; a node named wrongly has a copy it should not (it
-      // refuses one outside its range), nothing more
-      onNamed: named => { stores.start(named) }
+      // the records leave for the named owner while it is asked to confirm itself: the check and
+      // the STORE share their round trips (and the new connection), and the owner pushes a
+      // mailbox envelope as soon as it stores it. Only the confirmed set's answers count. The
+      // followers wait for the check: a wrongly named follower in range would take a copy it
+      // should not, and count it against the writer's share there
+      onNamed: named => { stores.start(named.slice(0, 1)) }
     })
     const first = found.successors.slice(0, this.ring.replicas)
     const settled = await stores.settle(first)
