@@ -210,13 +210,7 @@ export class Replication implements RecordRpcHandler {
     const found = await this.ring.lookup(id, {
       ...options,
       successorCount: this.ring.replicas,
-      useOwnerCache: true,
-      // the records leave for the named owner while it is asked to confirm itself: the check and
-      // the STORE share their round trips (and the new connection), and the owner pushes a
-      // mailbox envelope as soon as it stores it. Only the confirmed set's answers count. The
-      // followers wait for the check: a wrongly named follower in range would take a copy it
-      // should not, and count it against the writer's share there
-      onNamed: named => { stores.start(named.slice(0, 1)) }
+      useOwnerCache: true
     })
     const first = found.successors.slice(0, this.ring.replicas)
     const settled = await stores.settle(first)
