@@ -146,6 +146,22 @@ export class ReplicaRange {
     return table.getSuccessors().slice(0, this.length).some(node => node.peer === peer)
   }
 
+  /**
+   * The keys `peer` is the primary of and we replicate, (its predecessor, peer], when it is one
+   * of our predecessors as last walked (and not the farthest, whose own predecessor we have not
+   * walked); undefined for any other peer and until the chain has been walked
+   */
+  rangeReplicatedFor (peer: string): { from: RingId, until: RingId } | undefined {
+    const chain = this.chain ?? []
+    const index = chain.findIndex(node => node.peer === peer)
+    if (index < 0) {
+      return undefined
+    }
+    // round the ring in fewer than r + g steps: the chain's farthest node precedes us as well
+    const before = chain[index + 1] ?? (this.from == null ? this.ring.self : undefined)
+    return before == null ? undefined : { from: before.id, until: chain[index].id }
+  }
+
   /** Walk the predecessor chain now; one walk at a time */
   async refresh (): Promise<void> {
     this.walking ??= this.walk().finally(() => { this.walking = undefined })

@@ -40,7 +40,7 @@ export interface ReplicationInit {
    * repairs keep the writers they carry); without it every key is taken and every remote peer is
    * the writer of what it sends
    */
-  range?: Pick<ReplicaRange, 'admits' | 'recheck' | 'isNeighbour' | 'predecessor'>
+  range?: Pick<ReplicaRange, 'admits' | 'recheck' | 'isNeighbour' | 'predecessor' | 'rangeReplicatedFor'>
   /** record lifetimes; `maxTtl` cuts what any peer may ask us to keep */
   ttl: TtlPolicy
   /**
@@ -57,12 +57,6 @@ export interface ReplicationInit {
   maxRecordsPerStore?: number
   /** told about records stored here for the first time (push delivery listens) */
   onRecordsAdded?(records: ChordRecord[]): void
-  /**
-   * 'both' (default): the primary also fetches what its replicas hold and it lacks (it lists
-   * their records). 'push': it only sends, for namespaces that let nobody list their records; a
-   * primary that lost records then gets them back through handoff when it rejoins.
-   */
-  antiEntropyMode?: 'both' | 'push'
   /** ms between anti-entropy rounds while neighbours change or rounds repair something */
   /**
    * Owner-signed deletions of records in (from, until], handed on with every repair of that range
@@ -117,7 +111,7 @@ export class Replication implements RecordRpcHandler {
   private readonly ring: ChordRing
   private readonly rpc: RecordRpc
   private readonly store: RecordStore
-  private readonly range?: Pick<ReplicaRange, 'admits' | 'recheck' | 'isNeighbour' | 'predecessor'>
+  private readonly range?: Pick<ReplicaRange, 'admits' | 'recheck' | 'isNeighbour' | 'predecessor' | 'rangeReplicatedFor'>
   private readonly ttl: TtlPolicy
   private readonly now: () => number
   private readonly onAntiEntropyRound: (round: AntiEntropyRound) => void
@@ -128,7 +122,6 @@ export class Replication implements RecordRpcHandler {
   /** the tail of the write queue, when writes are serialized */
   private writes?: Promise<unknown>
   private readonly onRecordsAdded: (records: ChordRecord[]) => void
-  private readonly antiEntropyMode: 'both' | 'push'
   private readonly deletionsIn: (from: RingId, until: RingId) => SignedDeletion[]
   private readonly takeDeletions: (deletions: SignedDeletion[]) => Promise<void>
   /** the predecessor we last handed records to */
@@ -146,7 +139,6 @@ export class Replication implements RecordRpcHandler {
     this.maxRecordsPerStore = init.maxRecordsPerStore ?? MAX_RECORDS_PER_STORE
     this.writes = init.serializeWrites === true ? Promise.resolve() : undefined
     this.onRecordsAdded = init.onRecordsAdded ?? (() => {})
-    this.antiEntropyMode = init.antiEntropyMode ?? 'both'
     this.deletionsIn = init.deletionsIn ?? (() => [])
     this.takeDeletions = init.takeDeletions ?? (async () => {})
     this.antiEntropyLoop = new Periodic(async () => {
@@ -287,7 +279,7 @@ export class Replication implements RecordRpcHandler {
     const round: AntiEntropyRound = { replicas: replicas.length, failed: 0, recordsSent: 0, recordsFetched: 0 }
     for (const replica of replicas) {
       try {
-        const { sent, fetched } = await this.syncRange(replica, predecessor.id, table.self.id, this.antiEntropyMode)
+        const { sent, fetched } = await this.syncRange(replica, predecessor.id, table.self.id, 'both')
         round.recordsSent += sent
         round.recordsFetched += fetched
       } catch {
@@ -382,11 +374,12 @@ export class Replication implements RecordRpcHandler {
       const high = await this.compare(peer, middle, until, mode, budget, depth + 1)
       return { sent: low.sent + high.sent, fetched: low.fetched + high.fetched }
     }
+    // the range's deletions go with what we send: what they hold and we do not may be what its
+    // owner deleted
+    const options = { ...budget.options, deletions: this.deletionsIn(from, until) }
     if (mode === 'push') {
       // without their list, send all we hold here; they keep what they lack and drop the rest.
-      // Push never asks to list a peer's records, which a namespace may refuse (mailboxes do).
-      // The range's deletions go too: what they hold and we do not may be what their owner deleted
-      const options = { ...budget.options, deletions: this.deletionsIn(from, until) }
+      // Push never asks to list a peer's records, which a namespace may refuse
       return { sent: await this.sendAll(peer, this.store.range(from, until, { now, withWriters: true }), options), fetched: 0 }
     }
 
@@ -400,7 +393,7 @@ export class Replication implements RecordRpcHandler {
     const ourIds = new Set(ours.map(summaryKey))
 
     const missingThere = ours.filter(s => !theirIds.has(summaryKey(s)))
-    const sent = await this.sendAll(peer, this.recordsFor(missingThere, now), budget.options)
+    const sent = await this.sendAll(peer, this.recordsFor(missingThere, now), options)
 
     let fetched = 0
     const missingHere = theirs.filter(s => !ourIds.has(summaryKey(s)))
@@ -445,6 +438,27 @@ export class Replication implements RecordRpcHandler {
       return kept
     }
     return records.filter(record => range.admits(record.key))
+  }
+
+  /**
+   * Whether (start, until] lies within the keys `peer` is the primary of and we replicate for it:
+   * what a namespace that lets nobody list its records still shows the one node repairing its own
+   * copy of them (anti-entropy in 'both' mode). Without a replica range, every peer is one.
+   */
+  replicatesFor (peer: string, start: RingId, until: RingId): boolean {
+    if (this.range == null) {
+      return true
+    }
+    const primary = this.range.rangeReplicatedFor(peer)
+    if (primary == null) {
+      return false
+    }
+    if (primary.from === primary.until) {
+      return true
+    }
+    const span = distance(primary.from, primary.until)
+    const [startAt, untilAt] = [distance(primary.from, start), distance(primary.from, until)]
+    return start !== until && startAt < untilAt && untilAt <= span
   }
 
   /** A key's live records; a ring neighbour (repairing its copy) gets the writer each is counted for */

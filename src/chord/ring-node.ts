@@ -70,8 +70,6 @@ export interface NamespaceInit<Handler extends NamespaceHandler = NamespaceHandl
   maxRecordsPerStore?: number
   /** told about records stored here for the first time */
   onRecordsAdded?(records: ChordRecord[]): void
-  /** 'push' for namespaces whose records nobody may list (see Replication) */
-  antiEntropyMode?: 'both' | 'push'
   /** owner-signed deletions of a range, handed on with its repairs (see Replication) */
   deletionsIn?(from: RingId, until: RingId): SignedDeletion[]
   /** checks and applies owner-signed deletions a node answered our STORE with (see Replication) */
@@ -164,7 +162,6 @@ export class RingNode {
       serializeWrites: init.serializeWrites,
       maxRecordsPerStore: init.maxRecordsPerStore,
       onRecordsAdded: init.onRecordsAdded,
-      antiEntropyMode: init.antiEntropyMode,
       deletionsIn: init.deletionsIn,
       takeDeletions: init.takeDeletions,
       onSwept: init.onSwept,

@@ -12,15 +12,16 @@
  *   and each sender's (an eighth of it). Past either, the mailbox is under pressure: the STORE is
  *   refused RATE_LIMITED with when to come back, and, if the node asks for stamps, with the
  *   difficulty of a proof-of-work stamp that lets an envelope in at once (mailbox/stamp.ts)
- * - FETCH and RANGE_SUMMARIES: nobody but the node itself. The owner reads through its
- *   subscription; replicas are repaired by push (anti-entropy and handoff in 'push' mode, which
- *   never list a peer's records)
+ * - FETCH and RANGE_SUMMARIES: the node itself, and the primary of the keys asked about if this
+ *   node is one of its replicas (anti-entropy: it lists and fetches only what it keeps itself, and
+ *   gets back what it lost). Nobody else: the owner reads through its subscription
  * - RANGE_DIGEST: anyone; a hash says nothing
  * - DELETE: only with the owner's signature, checked here, by every replica
  */
 import { toString as toHex } from 'uint8arrays/to-string'
 import { ForbiddenError, InvalidRecordError, RateLimitedError } from '../errors.js'
 import { PeerBudget } from '../limits/peer-budget.js'
+import { RING_SIZE, ringIdFromBytes } from '../chord/id.js'
 import {
   DEFAULT_STAMP_DIFFICULTY, MAILBOX_ACCEPT_WINDOW, MAX_ENVELOPES_PER_MAILBOX_PER_WINDOW, MAX_ENVELOPES_PER_SENDER_PER_WINDOW,
   MAX_RATED_MAILBOXES
@@ -183,7 +184,8 @@ export class MailboxRules implements RecordRpcHandler, DeletionRpcHandler {
   }
 
   async onFetchRecords (from: NodeRef, key: Uint8Array): Promise<ChordRecord[]> {
-    this.onlySelf(from, 'a mailbox is read by its owner, through a subscription')
+    const id = ringIdFromBytes(key)
+    this.onlySelfOrPrimary(from, (id - 1n + RING_SIZE) % RING_SIZE, id, 'a mailbox is read by its owner, through a subscription')
     return this.init.replication.onFetchRecords(from, key)
   }
 
@@ -192,12 +194,13 @@ export class MailboxRules implements RecordRpcHandler, DeletionRpcHandler {
   }
 
   async onRangeSummaries (from: NodeRef, start: RingId, until: RingId): Promise<RecordSummary[]> {
-    this.onlySelf(from, 'nobody lists the mailboxes of a node')
+    this.onlySelfOrPrimary(from, start, until, 'nobody lists the mailboxes of a node')
     return this.init.replication.onRangeSummaries(from, start, until)
   }
 
-  private onlySelf (from: NodeRef, why: string): void {
-    if (from.peer !== this.init.self.peer) {
+  /** Refuses `from` unless it is this node or the primary, replicated here, of the keys (start, until] */
+  private onlySelfOrPrimary (from: NodeRef, start: RingId, until: RingId, why: string): void {
+    if (from.peer !== this.init.self.peer && !this.init.replication.replicatesFor(from.peer, start, until)) {
       throw new ForbiddenError(why)
     }
   }

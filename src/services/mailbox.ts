@@ -121,8 +121,6 @@ export class ChordMailbox implements Startable {
         // an acknowledgement is kept only as long as the envelopes it names could come back
         void this.sweepAcknowledgements()
       },
-      // nobody may list a node's mailboxes, so repairs only ever send
-      antiEntropyMode: 'push',
       // acknowledgements reach the replicas that missed them with each repair
       deletionsIn: (from, until) => this.kept.inRange(from, until),
       takeDeletions: async deletions => { await rules.takeDeletions(deletions, 'skip') },

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { toString as uint8ArrayToString } from 'uint8arrays/to-string'
 import { containsBytes } from '../helpers/bytes.js'
-import { ringIdFromBytes } from '../../src/chord/id.js'
+import { ringIdFromBytes, ringIdToBytes } from '../../src/chord/id.js'
 import { ForbiddenError, InvalidOptionsError, NotStartedError, VerificationError, createIdentity } from '../../src/index.js'
 import { MAX_PLAINTEXT_SIZE } from '../../src/mailbox/constants.js'
 import { signDeletion } from '../../src/mailbox/proofs.js'
@@ -10,13 +10,14 @@ import { createRecord } from '../../src/chord/record.js'
 import { TransportUnderTest } from '../helpers/transport.js'
 import { createChordLibp2p } from '../../src/node/libp2p.js'
 import { openMailboxSession } from '../../src/mailbox/session.js'
-import { crash, expectedOwner, expectedReplicas, keyOwning, startNode, startRing, stopAll, waitForConsistentRing, ringOf } from '../helpers/ring.js'
+import { crash, expectedOwner, expectedReplicas, keyOwning, sortedByRingId, startNode, startRing, stopAll, waitForConsistentRing, ringOf } from '../helpers/ring.js'
 import { waitFor } from '../helpers/wait-for.js'
 import { internalsOf } from '../../src/testing.js'
 import type { ChordNode, Identity, DeliveryReceipt } from '../../src/index.js'
 import type { NodeRef } from '../../src/chord/rpc.js'
 import type { MailboxMessage } from '../../src/mailbox/subscription.js'
 import type { ChordLibp2p } from '../../src/node/libp2p.js'
+import type { ChordInternals } from '../../src/services/internals.js'
 
 const text = (s: string): Uint8Array => new TextEncoder().encode(s)
 const read = (m: MailboxMessage): string => new TextDecoder().decode(m.plaintext)
@@ -248,6 +249,45 @@ describe('the end-to-end encrypted mailbox on a ring of real nodes', function ()
     await waitFor(async () => (await Promise.all(replicas.map(async n => internalsOf(n).mailboxStore.get(key)))).every(r => r.length === 0),
       'every replica to drop the envelopes')
     await sub.close()
+  })
+
+  it('gives a primary that lost envelopes the copies its replicas kept, and pushes them to its subscriber', async () => {
+    nodes = await startRing(6)
+    for (let i = 0; i < 3; i++) {
+      await nodes[0].mailbox.send(alice, bob.address, text(`kept elsewhere ${i}`))
+    }
+    const key = mailboxKey(bob.publicKey)
+    const owner = mailboxOwner(bob)
+    const store = internalsOf(owner).mailboxStore
+    // the primary loses its copies (a disk restored from an old backup, a node new in the place)
+    await store.delete(key, (await store.get(key)).map(record => record.id))
+    const received: MailboxMessage[] = []
+    const sub = await nodes.find(n => n !== owner)?.mailbox.subscribe(bob, message => { received.push(message) })
+    assert.equal(sub?.node?.peer, owner.peerId.toString())
+    await waitFor(() => received.length === 3, 'the three messages, from the primary once repaired')
+    assert.deepEqual(received.map(read).sort(), [0, 1, 2].map(i => `kept elsewhere ${i}`))
+    await sub?.close()
+  })
+
+  it('lists and hands out a range\'s envelopes only to its primary, and only where this node replicates it', async () => {
+    nodes = await startRing(8)
+    await nodes[0].mailbox.send(alice, bob.address, text('listed to its primary only'))
+    const sorted = sortedByRingId(nodes)
+    const at = (i: number): ChordNode => sorted[(i + sorted.length) % sorted.length]
+    // the replica asked, its predecessor (a primary it replicates) and that one's, its successor
+    const [before, primary, replica, after] = [at(0), at(1), at(2), at(3)]
+    const rpcOf = (node: ChordNode): ReturnType<ChordInternals['core']['namespaceRpc']> => internalsOf(node).core.namespaceRpc('mailbox')
+    const idOf = (node: ChordNode): bigint => ringOf(node).self.id
+    const primaryKey = ringIdToBytes(idOf(primary))
+    // once the replica has walked its predecessors, the primary may list and fetch its own range there
+    await waitFor(async () => Array.isArray(await rpcOf(primary).rangeSummaries(refOf(replica), idOf(before), idOf(primary)).catch(() => undefined)),
+      'the replica to list the primary\'s range to it')
+    assert.ok(Array.isArray(await rpcOf(primary).fetchRecords(refOf(replica), primaryKey)))
+    // but not the replica's own range, nor may the replica's successor list or fetch anything there
+    await assert.rejects(rpcOf(primary).rangeSummaries(refOf(replica), idOf(primary), idOf(replica)), ForbiddenError)
+    await assert.rejects(rpcOf(primary).fetchRecords(refOf(replica), ringIdToBytes(idOf(replica))), ForbiddenError)
+    await assert.rejects(rpcOf(after).rangeSummaries(refOf(replica), idOf(before), idOf(primary)), ForbiddenError)
+    await assert.rejects(rpcOf(after).fetchRecords(refOf(replica), primaryKey), ForbiddenError)
   })
 
   it('refuses to subscribe with a key that is not the mailbox owner\'s, and a replayed challenge answer', async () => {

@@ -64,6 +64,23 @@ describe('the keys a node takes a STORE for', () => {
     assert.equal(range.isNeighbour(beyond.peer), false)
   })
 
+  it('names the range each walked predecessor is the primary of, and none for other peers', async () => {
+    const sim = await settledRing(16, 5)
+    const name = sim.sortedLiveIds()[7].peer
+    const ring = sim.ringOf(name)
+    const range = new ReplicaRange({ ring, rpc: { getNeighbours: neighboursOf(sim, ring) } })
+    assert.equal(range.rangeReplicatedFor(predecessorAt(sim, name, 1).peer), undefined, 'nothing until walked')
+    await range.refresh()
+    for (let k = 1; k < REPLICAS + REPLICA_RANGE_GRACE_NODES; k++) {
+      assert.deepEqual(range.rangeReplicatedFor(predecessorAt(sim, name, k).peer),
+        { from: predecessorAt(sim, name, k + 1).id, until: predecessorAt(sim, name, k).id }, `predecessor ${k}`)
+    }
+    // the farthest walked, whose own predecessor is not known; a successor; ourselves
+    assert.equal(range.rangeReplicatedFor(predecessorAt(sim, name, REPLICAS + REPLICA_RANGE_GRACE_NODES).peer), undefined)
+    assert.equal(range.rangeReplicatedFor(predecessorAt(sim, name, -1).peer), undefined)
+    assert.equal(range.rangeReplicatedFor(name), undefined)
+  })
+
   it('takes every key in a ring of r + grace nodes or fewer, where every node keeps them all', async () => {
     const sim = await settledRing(REPLICAS + REPLICA_RANGE_GRACE_NODES, 6)
     const ring = sim.liveRings()[0]
