@@ -10,7 +10,7 @@
 import assert from 'node:assert/strict'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
-import { inOpenInterval } from '../../src/chord/id.js'
+import { distance, inOpenInterval } from '../../src/chord/id.js'
 import { PositionRules } from '../../src/chord/position-rules.js'
 import { internalsOf } from '../../src/testing.js'
 import { positionIdentityOf, ringIdOf } from '../../src/transport/ring-id.js'
@@ -35,6 +35,21 @@ async function keyBetween (after: bigint, before: bigint): Promise<{ privateKey:
   throw new Error(`no key of ${MAX_KEYS_TRIED} landed in the interval`)
 }
 
+/**
+ * The victim whose gap before it is the ring's widest, and the node before that gap: a quarter of
+ * the ring or more in a ring of four, so a few keys land there (the narrowest gap of four random
+ * positions can be too small for MAX_KEYS_TRIED keys)
+ */
+function widestGap (nodes: ChordNode[]): [before: ChordNode, victim: ChordNode] {
+  const sorted = sortedByRingId(nodes)
+  const gaps = sorted.map((victim, i) => {
+    const before = sorted[(i - 1 + sorted.length) % sorted.length]
+    return { before, victim, width: distance(ringOf(before).self.id, ringOf(victim).self.id) }
+  })
+  const widest = gaps.reduce((a, b) => (b.width > a.width ? b : a))
+  return [widest.before, widest.victim]
+}
+
 describe('a ring position chosen by making keys', function () {
   this.timeout(120_000)
   let nodes: ChordNode[] = []
@@ -50,7 +65,7 @@ describe('a ring position chosen by making keys', function () {
     for (const key of keys) {
       await nodes[0].put(key, text(`value of ${key}`))
     }
-    const [before, victim] = sortedByRingId(nodes)
+    const [before, victim] = widestGap(nodes)
     const victimRecords = internalsOf(victim).store.stats().records
 
     const { privateKey, tries } = await keyBetween(ringOf(before).self.id, ringOf(victim).self.id)
@@ -75,7 +90,7 @@ describe('a ring position chosen by making keys', function () {
     for (const key of keys) {
       await nodes[0].put(key, text(`value of ${key}`))
     }
-    const [before, victim] = sortedByRingId(nodes)
+    const [before, victim] = widestGap(nodes)
     const { privateKey } = await keyBetween(ringOf(before).self.id, ringOf(victim).self.id)
     // the attacker's own settings charge nothing: it sits at its plain position and NOTIFYs from
     // there. It joins through the node before its place, which names the victim as its successor

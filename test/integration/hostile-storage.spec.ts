@@ -221,9 +221,14 @@ describe('a STORE flood from one identity', function () {
   })
 
   it('is held to the writer\'s share for keys the victim replicates, there and where its copies go; others\' records stay, honest writes go on, memory stays bounded', async () => {
-    // honest records the victim replicates, written before the flood
-    const honest = Array.from({ length: 40 }, (_, i) => `honest ${i}`).filter(key => replicasOf(keyPosition(key), REPLICAS).includes(victim.peerId))
-    assert.ok(honest.length > 0)
+    // honest records the victim replicates, written before the flood: the first 8 keys in its range
+    // (a fixed list of keys can miss a small range entirely)
+    const honest: string[] = []
+    for (let i = 0; honest.length < 8; i++) {
+      if (replicasOf(keyPosition(`honest ${i}`), REPLICAS).includes(victim.peerId)) {
+        honest.push(`honest ${i}`)
+      }
+    }
     for (const key of honest) {
       const { replicas } = await nodes[0].put(key, new TextEncoder().encode(`value of ${key}`))
       assert.equal(replicas, REPLICAS)

@@ -139,7 +139,8 @@ describe('joining through bootstrap addresses and cached peers', function () {
     const err = await joinRing(dialer, init({ bootstrap: [address(1), address(2)], cachedPeers: [cached], timeout: 1_000 })).catch(e => e)
     const took = Date.now() - started
     assert.ok(err instanceof BootstrapFailedError, String(err))
-    assert.ok(took >= 1_000 && took < 3_000, `gave up after ${took} ms`)
+    // a timer may fire a millisecond early by the wall clock
+    assert.ok(took >= 1_000 - 5 && took < 3_000, `gave up after ${took} ms`)
     for (const name of [address(1).toString(), address(2).toString(), cached.toString()]) {
       assert.ok(err.message.includes(name), `the error does not name ${name}`)
     }
