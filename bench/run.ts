@@ -37,7 +37,7 @@ const usage = `usage: npm run bench -- [--only <name>[,<name>...]] [--quick] [--
                   default 128) and maintenance-cost (default 32,128)
   --samples <n>   chord lookups timed per size, for wide-area (default 40; kad-dht lookups
                   a quarter of that, other operations half; the full setting is --samples 200),
-                  and pairs per operation for wide-area-paired (default 30)
+                  and pairs of gets for wide-area-paired (default 30)
   --help          this text`
 
 const { values } = parseArgs({
