@@ -14,6 +14,7 @@ import { idMint } from './id-mint.js'
 import { lookupLatency } from './lookup-latency.js'
 import { mailboxChurn } from './mailbox-churn.js'
 import { mailboxDelivery } from './mailbox-delivery.js'
+import { ownerCache } from './owner-cache.js'
 import { capacity } from './capacity.js'
 import { clientLookups } from './client-lookups.js'
 import { maintenanceCost } from './maintenance-cost.js'
@@ -26,7 +27,7 @@ import { describeMachine } from './harness/machine.js'
 import { formatTable } from './harness/table.js'
 import type { Benchmark } from './harness/benchmark.js'
 
-const BENCHMARKS: Benchmark[] = [hopsSimulated, churnSimulated, failuresSimulated, lookupLatency, putGet, mailboxDelivery, mailboxChurn, groupFanout, clientLookups, wideArea, wideAreaPaired, memory, maintenanceCost, capacity, idMint, evenLoad]
+const BENCHMARKS: Benchmark[] = [hopsSimulated, churnSimulated, failuresSimulated, lookupLatency, putGet, mailboxDelivery, mailboxChurn, groupFanout, clientLookups, wideArea, wideAreaPaired, memory, maintenanceCost, capacity, idMint, evenLoad, ownerCache]
 
 const RESULTS_DIR = new URL('./results/', import.meta.url)
 

@@ -28,12 +28,19 @@ interface OwnerEntry {
   expiresAt: number
 }
 
+/**
+ * The entries' ranges never overlap (a new one replaces those it overlaps), so each id lies in at
+ * most one, found by binary search among the ranges ordered by their upper end: a node that serves
+ * many users keeps a thousand entries and reads them on every send.
+ */
 export class OwnerCache {
   private readonly maxEntries: number
   private readonly ttlMs: number
   private readonly now: () => number
   /** by the owner's peer, least recently used first (a Map keeps insertion order) */
   private readonly entries = new Map<string, OwnerEntry>()
+  /** the same entries in ring order of their owners */
+  private readonly byOwner: OwnerEntry[] = []
 
   constructor (init: OwnerCacheInit = {}) {
     this.maxEntries = init.maxEntries ?? OWNER_CACHE_SIZE
@@ -47,17 +54,18 @@ export class OwnerCache {
 
   /** The owner of `id` and the nodes after it, as the live entry whose range holds `id` has them */
   find (id: RingId): NodeRef[] | undefined {
-    const now = this.now()
-    for (const [peer, entry] of this.entries) {
-      if (entry.expiresAt <= now) {
-        this.entries.delete(peer)
-      } else if (inHalfOpenInterval(id, entry.from, entry.successors[0].id)) {
-        this.entries.delete(peer)
-        this.entries.set(peer, entry)
-        return [...entry.successors]
-      }
+    const entry = this.holding(id)
+    if (entry == null) {
+      return undefined
     }
-    return undefined
+    if (entry.expiresAt <= this.now()) {
+      this.remove(entry)
+      return undefined
+    }
+    const peer = entry.successors[0].peer
+    this.entries.delete(peer)
+    this.entries.set(peer, entry)
+    return [...entry.successors]
   }
 
   /**
@@ -71,32 +79,72 @@ export class OwnerCache {
     if (owner == null || predecessor.peer === owner.peer || !inHalfOpenInterval(id, predecessor.id, owner.id)) {
       return
     }
-    for (const [peer, entry] of this.entries) {
-      if (overlap(entry.from, entry.successors[0].id, predecessor.id, owner.id)) {
-        this.entries.delete(peer)
-      }
-    }
-    this.entries.set(owner.peer, { from: predecessor.id, successors: [...successors], expiresAt: this.now() + this.ttlMs })
-    for (const peer of this.entries.keys()) {
-      if (this.entries.size <= this.maxEntries) {
+    // the ranges that overlap (predecessor, owner]: those whose owner lies in it, then the next,
+    // which may reach back into it
+    while (this.byOwner.length > 0) {
+      const entry = this.byOwner[this.firstAtOrAfter(predecessor.id + 1n) % this.byOwner.length]
+      if (!overlap(entry.from, ownerIdOf(entry), predecessor.id, owner.id)) {
         break
       }
-      this.entries.delete(peer)
+      this.remove(entry)
+    }
+    this.remove(this.entries.get(owner.peer))
+    const entry = { from: predecessor.id, successors: [...successors], expiresAt: this.now() + this.ttlMs }
+    this.entries.set(owner.peer, entry)
+    this.byOwner.splice(this.firstAtOrAfter(owner.id), 0, entry)
+    while (this.entries.size > this.maxEntries) {
+      this.remove(this.entries.values().next().value)
     }
   }
 
   /** Forget the entry whose range holds `id`: one of its nodes failed, refused, or no longer owns it */
   forget (id: RingId): void {
-    for (const [peer, entry] of this.entries) {
-      if (inHalfOpenInterval(id, entry.from, entry.successors[0].id)) {
-        this.entries.delete(peer)
-      }
-    }
+    this.remove(this.holding(id))
   }
 
   clear (): void {
     this.entries.clear()
+    this.byOwner.length = 0
   }
+
+  /** The entry whose range holds `id`, live or not: the first owner at or after it, round the ring */
+  private holding (id: RingId): OwnerEntry | undefined {
+    if (this.byOwner.length === 0) {
+      return undefined
+    }
+    const entry = this.byOwner[this.firstAtOrAfter(id) % this.byOwner.length]
+    return inHalfOpenInterval(id, entry.from, ownerIdOf(entry)) ? entry : undefined
+  }
+
+  /** Index of the first entry whose owner is at or after `id` (the length when none is) */
+  private firstAtOrAfter (id: RingId): number {
+    let low = 0
+    let high = this.byOwner.length
+    while (low < high) {
+      const middle = (low + high) >>> 1
+      if (ownerIdOf(this.byOwner[middle]) < id) {
+        low = middle + 1
+      } else {
+        high = middle
+      }
+    }
+    return low
+  }
+
+  private remove (entry: OwnerEntry | undefined): void {
+    if (entry == null) {
+      return
+    }
+    this.entries.delete(entry.successors[0].peer)
+    const at = this.firstAtOrAfter(ownerIdOf(entry))
+    if (this.byOwner[at] === entry) {
+      this.byOwner.splice(at, 1)
+    }
+  }
+}
+
+function ownerIdOf (entry: OwnerEntry): RingId {
+  return entry.successors[0].id
 }
 
 /** Whether the ring ranges (a, b] and (c, d] share an id */

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
+import fc from 'fast-check'
 import { OWNER_CACHE_SIZE, OWNER_CACHE_TTL } from '../../src/chord/constants.js'
-import { RING_SIZE, hashToRingId, ringIdFromBytes, ringIdToBytes } from '../../src/chord/id.js'
+import { RING_SIZE, hashToRingId, inHalfOpenInterval, ringIdFromBytes, ringIdToBytes } from '../../src/chord/id.js'
 import { answerFindSuccessor } from '../../src/chord/lookup.js'
 import { OwnerCache } from '../../src/chord/owner-cache.js'
 import { createRecord } from '../../src/chord/record.js'
@@ -10,6 +11,52 @@ import type { ChordRing } from '../../src/chord/ring.js'
 import type { NodeRef } from '../../src/chord/rpc.js'
 
 const node = (id: RingId, peer = `n${id}`): NodeRef => ({ id, peer })
+
+/** The owner cache as a scan of every entry: what the indexed one must answer alike */
+class ScanningOwnerCache {
+  private readonly entries = new Map<string, { from: RingId, successors: NodeRef[], expiresAt: number }>()
+
+  constructor (private readonly maxEntries: number) {}
+
+  find (id: RingId, now: number): NodeRef[] | undefined {
+    for (const [peer, entry] of this.entries) {
+      if (inHalfOpenInterval(id, entry.from, entry.successors[0].id)) {
+        this.entries.delete(peer)
+        if (entry.expiresAt <= now) {
+          return undefined
+        }
+        this.entries.set(peer, entry)
+        return [...entry.successors]
+      }
+    }
+    return undefined
+  }
+
+  remember (id: RingId, predecessor: NodeRef, successors: NodeRef[], now: number): void {
+    const owner = successors[0]
+    if (predecessor.peer === owner.peer || !inHalfOpenInterval(id, predecessor.id, owner.id)) {
+      return
+    }
+    const overlaps = (a: RingId, b: RingId): boolean => inHalfOpenInterval(b, predecessor.id, owner.id) || inHalfOpenInterval(owner.id, a, b)
+    for (const [peer, entry] of this.entries) {
+      if (peer === owner.peer || overlaps(entry.from, entry.successors[0].id)) {
+        this.entries.delete(peer)
+      }
+    }
+    this.entries.set(owner.peer, { from: predecessor.id, successors: [...successors], expiresAt: now + OWNER_CACHE_TTL })
+    while (this.entries.size > this.maxEntries) {
+      this.entries.delete(this.entries.keys().next().value as string)
+    }
+  }
+
+  forget (id: RingId): void {
+    for (const [peer, entry] of this.entries) {
+      if (inHalfOpenInterval(id, entry.from, entry.successors[0].id)) {
+        this.entries.delete(peer)
+      }
+    }
+  }
+}
 
 describe('owner cache', () => {
   describe('ranges', () => {
@@ -51,6 +98,53 @@ describe('owner cache', () => {
       assert.equal(cache.size, 1)
       assert.equal(cache.find(150n)?.[0].peer, 'n180')
       assert.equal(cache.find(190n), undefined, 'the old, wider range is gone')
+    })
+  })
+
+  describe('lookups among many entries', () => {
+    it('a range that spans several remembered ones replaces them all', () => {
+      const cache = new OwnerCache()
+      cache.remember(150n, node(100n), [node(200n)])
+      cache.remember(250n, node(200n), [node(300n)])
+      cache.remember(350n, node(300n), [node(400n)])
+      cache.remember(450n, node(400n), [node(500n)])
+      // the nodes at 200 and 300 left: 400 owns (100, 400]
+      cache.remember(150n, node(100n), [node(400n, 'n400 again')])
+      assert.equal(cache.size, 2)
+      assert.equal(cache.find(250n)?.[0].peer, 'n400 again')
+      assert.equal(cache.find(450n)?.[0].peer, 'n500')
+    })
+
+    it('answers as a scan of every entry would, whatever is remembered, found and forgotten', () => {
+      // ids on a small stretch of the ring and past its top, so that ranges wrap round zero
+      const ids = [...Array.from({ length: 12 }, (_, i) => BigInt(i * 10)), ...Array.from({ length: 4 }, (_, i) => RING_SIZE - BigInt(40 - i * 10))]
+      const id = fc.constantFrom(...ids)
+      const operation = fc.oneof(
+        fc.record({ op: fc.constant('remember' as const), from: id, owner: id, offset: fc.nat(9) }),
+        fc.record({ op: fc.constant('find' as const), at: id, offset: fc.nat(9) }),
+        fc.record({ op: fc.constant('forget' as const), at: id }),
+        fc.record({ op: fc.constant('tick' as const), ms: fc.nat(OWNER_CACHE_TTL) })
+      )
+      fc.assert(fc.property(fc.array(operation, { maxLength: 60 }), operations => {
+        let now = 0
+        const cache = new OwnerCache({ maxEntries: 4, now: () => now })
+        const model = new ScanningOwnerCache(4)
+        for (const step of operations) {
+          if (step.op === 'remember') {
+            const key = (step.from + 1n + BigInt(step.offset)) % RING_SIZE
+            cache.remember(key, node(step.from), [node(step.owner)])
+            model.remember(key, node(step.from), [node(step.owner)], now)
+          } else if (step.op === 'find') {
+            const key = (step.at + BigInt(step.offset)) % RING_SIZE
+            assert.deepEqual(cache.find(key), model.find(key, now))
+          } else if (step.op === 'forget') {
+            cache.forget(step.at)
+            model.forget(step.at)
+          } else {
+            now += step.ms
+          }
+        }
+      }), { seed: 0x0c4c4e, numRuns: 500 })
     })
   })
 
