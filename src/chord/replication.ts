@@ -57,7 +57,6 @@ export interface ReplicationInit {
   maxRecordsPerStore?: number
   /** told about records stored here for the first time (push delivery listens) */
   onRecordsAdded?(records: ChordRecord[]): void
-  /** ms between anti-entropy rounds while neighbours change or rounds repair something */
   /**
    * Owner-signed deletions of records in (from, until], handed on with every repair of that range
    * (a namespace whose owners delete records: a replica that missed a deletion drops what it names)
@@ -65,6 +64,7 @@ export interface ReplicationInit {
   deletionsIn?(from: RingId, until: RingId): SignedDeletion[]
   /** owner-signed deletions a node answered one of our STOREs with: the namespace checks and applies them */
   takeDeletions?(deletions: SignedDeletion[]): Promise<void>
+  /** ms between anti-entropy rounds while neighbours change or rounds repair something */
   antiEntropyIntervalMs?: number
   /** ms between them once nothing does; default the same multiple of the short one as the defaults */
   antiEntropyMaxIntervalMs?: number
@@ -453,12 +453,9 @@ export class Replication implements RecordRpcHandler {
     if (primary == null) {
       return false
     }
-    if (primary.from === primary.until) {
-      return true
-    }
-    const span = distance(primary.from, primary.until)
-    const [startAt, untilAt] = [distance(primary.from, start), distance(primary.from, until)]
-    return start !== until && startAt < untilAt && untilAt <= span
+    // measured from the range's lower end; an empty or whole-ring interval (start = until) never fits
+    const untilAt = distance(primary.from, until)
+    return distance(primary.from, start) < untilAt && untilAt <= distance(primary.from, primary.until)
   }
 
   /** A key's live records; a ring neighbour (repairing its copy) gets the writer each is counted for */
