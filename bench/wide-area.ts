@@ -14,9 +14,10 @@
  *   the node's owner cache.
  *
  * Each operation runs alone, from a random node (seeded), so its time is the path's round trips.
- * Lookups alternate between verified ones (the default: the named owner is asked for its
- * neighbours, one more round trip) and the route alone, on the same ring, so that what
- * verification costs on these links shows; each counts the connections it had to open.
+ * Lookups take turns between three kinds on the same ring: verified as the library does it (a
+ * recursive request first, answered by the owner's signed statement), verified walking the ring
+ * (the asker asks each node, then the named owner, itself), and the route alone, so that what
+ * each costs on these links shows; each counts the connections it had to open.
  * Chord's answers are checked against the sorted ring; the Chord paper's Internet prototype
  * (180 nodes, median lookup 180–285 ms) is the published point of comparison.
  */
@@ -41,7 +42,7 @@ import type { Connection } from '@libp2p/interface'
 export interface WideAreaPlan {
   /** network sizes, each measured for chord and for kad-dht */
   sizes: number[]
-  /** chord lookups per size, of each kind (verified, and the route alone) */
+  /** chord lookups per size, of each kind (verified, verified walking the ring, the route alone) */
   lookups: number
   /** kad-dht getClosestPeers per size: each takes seconds over these links, so fewer */
   kadLookups: number
@@ -120,6 +121,8 @@ interface LookupSeries {
   checks: Summary
   /** connections the asking node opened during a lookup */
   newConnections: Summary
+  /** lookups the owner answered recursively (the rest walked the ring) */
+  recursive: number
   wrongOwners: number
   failedLookups: number
 }
@@ -127,7 +130,9 @@ interface LookupSeries {
 interface ChordResults extends LookupSeries {
   nodes: number
   convergedMs: number
-  /** lookups without verification, run alternately with the verified ones */
+  /** verified lookups that walk the ring themselves (no recursive request), run in turn with the others */
+  iterative: LookupSeries
+  /** lookups without verification, run in turn with the verified ones */
   routeOnly: LookupSeries
   putMs: Summary
   failedPuts: number
@@ -171,6 +176,8 @@ interface SizeResults {
     lookupOverKad: number
     /** chord lookup p50 ÷ (mean round trips (hops + checks) × median RTT): at most 1.2 meets the target */
     lookupOverHopsTimesRtt: number
+    /** the same for verified lookups that walk the ring */
+    iterativeOverHopsTimesRtt: number
     /** the same for the route alone (no verification) */
     routeOverHopsTimesRtt: number
     /** 3 × the median one-way delay + 20 ms */
@@ -200,6 +207,7 @@ export const wideArea: Benchmark = {
         targets: {
           lookupOverKad: chord.lookupMs.p50 / kad.getClosestPeersMs.p50,
           lookupOverHopsTimesRtt: chord.lookupMs.p50 / ((chord.hops.mean + chord.checks.mean) * medianRttMs),
+          iterativeOverHopsTimesRtt: chord.iterative.lookupMs.p50 / ((chord.iterative.hops.mean + chord.iterative.checks.mean) * medianRttMs),
           routeOverHopsTimesRtt: chord.routeOnly.lookupMs.p50 / (chord.routeOnly.hops.mean * medianRttMs),
           sendToCallbackBudgetMs: 3 * oneWayMs.p50 + 20
         }
@@ -232,18 +240,18 @@ async function measureChord (network: WideAreaNetwork, plan: WideAreaPlan, conte
   try {
     const convergedMs = Date.now() - started
 
-    const verified: LookupSample[] = []
-    const routeOnly: LookupSample[] = []
-    for (let i = 0; i < WARMUP + 2 * plan.lookups; i++) {
-      const verify = i % 2 === 0
-      const sample = await measureLookup(pick(nodes), nodes, `wide-area-lookup-${i}-${random()}`, verify)
+    const samples: Record<LookupKind, LookupSample[]> = { recursive: [], iterative: [], route: [] }
+    for (let i = 0; i < WARMUP + LOOKUP_KINDS.length * plan.lookups; i++) {
+      const kind = LOOKUP_KINDS[i % LOOKUP_KINDS.length]
+      const sample = await measureLookup(pick(nodes), nodes, `wide-area-lookup-${i}-${random()}`, kind)
       if (i >= WARMUP) {
-        (verify ? verified : routeOnly).push(sample)
+        samples[kind].push(sample)
       }
     }
-    const lookups = lookupSeries(verified)
-    const routes = lookupSeries(routeOnly)
-    context.progress(`chord N=${size}: lookup p50 ${lookups.lookupMs.p50.toFixed(0)} ms (${lookups.hops.mean.toFixed(2)} hops + ${lookups.checks.mean.toFixed(2)} checks), route alone p50 ${routes.lookupMs.p50.toFixed(0)} ms (${routes.hops.mean.toFixed(2)} hops)`)
+    const lookups = lookupSeries(samples.recursive)
+    const iterative = lookupSeries(samples.iterative)
+    const routes = lookupSeries(samples.route)
+    context.progress(`chord N=${size}: lookup p50 ${lookups.lookupMs.p50.toFixed(0)} ms (${lookups.hops.mean.toFixed(2)} hops + ${lookups.checks.mean.toFixed(2)} checks, ${lookups.recursive} recursive), walking the ring ${iterative.lookupMs.p50.toFixed(0)} ms (${iterative.hops.mean.toFixed(2)} hops + ${iterative.checks.mean.toFixed(2)} checks), route alone p50 ${routes.lookupMs.p50.toFixed(0)} ms (${routes.hops.mean.toFixed(2)} hops)`)
 
     const value = new Uint8Array(VALUE_BYTES).fill(1)
     const puts: Timed[] = []
@@ -262,6 +270,7 @@ async function measureChord (network: WideAreaNetwork, plan: WideAreaPlan, conte
       nodes: size,
       convergedMs,
       ...lookups,
+      iterative,
       routeOnly: routes,
       putMs: summarize(puts.filter(p => p.ok).map(p => p.ms)),
       failedPuts: puts.length - puts.filter(p => p.ok).length,
@@ -278,15 +287,24 @@ async function measureChord (network: WideAreaNetwork, plan: WideAreaPlan, conte
   }
 }
 
-type LookupSample = Timed<{ hops: number, checks: number, newConnections: number, wrong: boolean }>
+type LookupSample = Timed<{ hops: number, checks: number, newConnections: number, wrong: boolean, recursive: boolean }>
 
 /**
- * One lookup from `node`, verified or the route alone. Verification is the ring's own setting,
- * switched for this lookup so that both kinds run on one ring under the same load.
+ * What a lookup is measured as: verified as the library does it (recursive first), verified
+ * walking the ring itself, or the route alone
  */
-async function measureLookup (node: ChordNode, nodes: ChordNode[], key: string, verify: boolean): Promise<LookupSample> {
-  const ring = internalsOf(node).ring
-  ;(ring as unknown as { verifyLookups: boolean }).verifyLookups = verify
+type LookupKind = 'recursive' | 'iterative' | 'route'
+
+const LOOKUP_KINDS: LookupKind[] = ['recursive', 'iterative', 'route']
+
+/**
+ * One lookup from `node`, of one kind. The kind is the ring's own settings, switched for this
+ * lookup so that every kind runs on one ring under the same load.
+ */
+async function measureLookup (node: ChordNode, nodes: ChordNode[], key: string, kind: LookupKind): Promise<LookupSample> {
+  const ring = internalsOf(node).ring as unknown as { verifyLookups: boolean, recursiveLookups: boolean }
+  ring.verifyLookups = kind !== 'route'
+  ring.recursiveLookups = kind === 'recursive'
   let newConnections = 0
   const onOpen = (event: CustomEvent<Connection>): void => {
     if (event.detail.direction === 'outbound') {
@@ -297,12 +315,13 @@ async function measureLookup (node: ChordNode, nodes: ChordNode[], key: string, 
   try {
     return await timed(async signal => {
       const id = ringIdFromBytes(keyPosition(key))
-      const { successors, hops, checks } = await ring.lookup(id, { signal, successorCount: 1 })
-      return { hops, checks: checks ?? 0, newConnections, wrong: successors[0].peer !== expectedOwner(nodes, id).peerId.toString() }
+      const { successors, hops, checks, recursive } = await internalsOf(node).ring.lookup(id, { signal, successorCount: 1 })
+      return { hops, checks: checks ?? 0, newConnections, wrong: successors[0].peer !== expectedOwner(nodes, id).peerId.toString(), recursive: recursive === true }
     })
   } finally {
     node.libp2p.removeEventListener('connection:open', onOpen)
-    ;(ring as unknown as { verifyLookups: boolean }).verifyLookups = true
+    ring.verifyLookups = true
+    ring.recursiveLookups = true
   }
 }
 
@@ -314,6 +333,7 @@ function lookupSeries (samples: LookupSample[]): LookupSeries {
     hops: of(o => o.hops),
     checks: of(o => o.checks),
     newConnections: of(o => o.newConnections),
+    recursive: answered.filter(l => l.outcome?.recursive === true).length,
     wrongOwners: answered.filter(l => l.outcome?.wrong === true).length,
     failedLookups: samples.length - answered.length
   }
@@ -560,7 +580,8 @@ function tablesFor (results: SizeResults[]): Table[] {
       title: 'Wide-area links (one-way 10–150 ms per pair): latency ms, one operation at a time from random nodes',
       columns: ['N', 'DHT', 'operation', 'count', 'p50', 'p90', 'p99', 'hops / requests', 'p50 ÷ median RTT'],
       rows: results.flatMap(r => [
-        [r.nodes, 'chord', 'lookup() verified', ...cells(r.chord.lookupMs), `${r.chord.hops.mean.toFixed(2)} hops + ${r.chord.checks.mean.toFixed(2)} checks, ${r.chord.newConnections.mean.toFixed(2)} new conn.`, r.chord.lookupMs.p50 / r.medianRttMs],
+        [r.nodes, 'chord', 'lookup() verified', ...cells(r.chord.lookupMs), `${r.chord.hops.mean.toFixed(2)} hops + ${r.chord.checks.mean.toFixed(2)} checks, ${r.chord.newConnections.mean.toFixed(2)} new conn., ${r.chord.recursive} recursive`, r.chord.lookupMs.p50 / r.medianRttMs],
+        [r.nodes, 'chord', 'lookup() verified, walking the ring', ...cells(r.chord.iterative.lookupMs), `${r.chord.iterative.hops.mean.toFixed(2)} hops + ${r.chord.iterative.checks.mean.toFixed(2)} checks, ${r.chord.iterative.newConnections.mean.toFixed(2)} new conn.`, r.chord.iterative.lookupMs.p50 / r.medianRttMs],
         [r.nodes, 'chord', 'lookup() route alone', ...cells(r.chord.routeOnly.lookupMs), `${r.chord.routeOnly.hops.mean.toFixed(2)} hops, ${r.chord.routeOnly.newConnections.mean.toFixed(2)} new conn.`, r.chord.routeOnly.lookupMs.p50 / r.medianRttMs],
         [r.nodes, 'kad-dht', 'getClosestPeers()', ...cells(r.kad.getClosestPeersMs), `${r.kad.getClosestPeersRequests.mean.toFixed(1)} req`, r.kad.getClosestPeersMs.p50 / r.medianRttMs],
         [r.nodes, 'kad-dht', 'findPeer()', ...cells(r.kad.findPeerMs), `${r.kad.findPeerRequests.mean.toFixed(1)} req`, r.kad.findPeerMs.p50 / r.medianRttMs],
@@ -574,7 +595,7 @@ function tablesFor (results: SizeResults[]): Table[] {
       ]),
       notes: results.flatMap(r => [
         `N=${r.nodes}: one-way delay p50 ${r.oneWayMs.p50} ms (${r.oneWayMs.min}–${r.oneWayMs.max}), median RTT ${r.medianRttMs} ms; chord ring settled in ${(r.chord.convergedMs / 1000).toFixed(0)} s, kad-dht tables in ${(r.kad.formedMs / 1000).toFixed(0)} s`,
-        `N=${r.nodes}: chord wrong owners ${r.chord.wrongOwners + r.chord.routeOnly.wrongOwners}, failed lookups ${r.chord.failedLookups + r.chord.routeOnly.failedLookups}, failed puts ${r.chord.failedPuts}, missed gets ${r.chord.missedGets}, lost messages ${r.chord.lostMessages}; kad-dht failed lookups ${r.kad.failedLookups}, findPeers ${r.kad.failedFindPeers}, puts ${r.kad.failedPuts}, missed gets ${r.kad.missedGets}`
+        `N=${r.nodes}: chord wrong owners ${r.chord.wrongOwners + r.chord.iterative.wrongOwners + r.chord.routeOnly.wrongOwners}, failed lookups ${r.chord.failedLookups + r.chord.iterative.failedLookups + r.chord.routeOnly.failedLookups}, failed puts ${r.chord.failedPuts}, missed gets ${r.chord.missedGets}, lost messages ${r.chord.lostMessages}; kad-dht failed lookups ${r.kad.failedLookups}, findPeers ${r.kad.failedFindPeers}, puts ${r.kad.failedPuts}, missed gets ${r.kad.missedGets}`
       ]).concat(results.filter(r => r.kad.notFormed != null).map(r => `N=${r.nodes}: kad-dht not measured: ${r.kad.notFormed ?? ''}`))
         .concat(['Chord paper, 180-node Internet prototype: median lookup 180–285 ms'])
     },
@@ -584,6 +605,7 @@ function tablesFor (results: SizeResults[]): Table[] {
       rows: results.flatMap(r => [
         [r.nodes, 'chord lookup p50 ÷ kad-dht getClosestPeers p50', r.targets.lookupOverKad, '< 1'],
         [r.nodes, 'chord lookup p50 ÷ ((mean hops + checks) × median RTT)', r.targets.lookupOverHopsTimesRtt, '≤ 1.2'],
+        [r.nodes, 'the same, walking the ring', r.targets.iterativeOverHopsTimesRtt, '≤ 1.2'],
         [r.nodes, 'chord route alone p50 ÷ (mean hops × median RTT)', r.targets.routeOverHopsTimesRtt, '≤ 1.2'],
         [r.nodes, 'mailbox send → callback p50, ms', r.chord.sendToCallbackMs.p50, `≤ ${r.targets.sendToCallbackBudgetMs} (3 × median one-way + 20)`],
         [r.nodes, 'conversation, next sends → callback p50, ms', r.chord.conversationNextMs.p50, `≤ ${r.targets.sendToCallbackBudgetMs} (3 × median one-way + 20)`]
