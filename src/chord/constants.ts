@@ -121,6 +121,13 @@ export const MAX_LOOKUP_HOPS = 48
 export const DEFAULT_VERIFY_LOOKUPS = true
 
 /**
+ * Whether a verified lookup is first tried recursively (recursive-lookup.ts): one request the
+ * ring passes on over connections its nodes hold, answered by the owner's signed statement, where
+ * the iterative lookup dials node after node
+ */
+export const DEFAULT_RECURSIVE_LOOKUPS = true
+
+/**
  * Upper bound on the nodes one verification asks. The named owner is asked first and, while a node
  * nearer the key turns up (in our table or as the asked node's predecessor), the nearer one; an
  * honest neighbourhood settles it in one or two, and a lie that would need more fails the lookup.

@@ -24,6 +24,8 @@ export interface LookupResult {
   ownerPredecessor?: NodeRef
   /** true when the answer came from the owner cache (no node was asked: hops 0) */
   cached?: true
+  /** true when the owner answered a recursive lookup itself (recursive-lookup.ts): `hops` counts the nodes it went through, the owner included */
+  recursive?: true
 }
 
 /** One lookup step answered from a routing table: ours for the first step, any node's in a handler */

@@ -45,6 +45,8 @@ export interface RingNodeInit {
   delegateLookups?: boolean
   /** confirm the owner each lookup is told; default DEFAULT_VERIFY_LOOKUPS */
   verifyLookups?: boolean
+  /** try each verified lookup as a recursive one first (see recursive-lookup.ts); default DEFAULT_RECURSIVE_LOOKUPS */
+  recursiveLookups?: boolean
   /** the network's rules for ring positions; default: every node is admitted */
   positions?: PositionRules
   /** the subnet cap of the routing state; default: none */
@@ -117,6 +119,7 @@ export class RingNode {
       clientMode: init.clientMode,
       delegateLookups: init.delegateLookups,
       verifyLookups: init.verifyLookups,
+      recursiveLookups: init.recursiveLookups,
       positions: init.positions,
       diversity: init.diversity,
       roundTripOf: init.roundTripOf,

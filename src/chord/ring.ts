@@ -15,6 +15,7 @@ import {
   DEFAULT_STABILIZE_INTERVAL,
   DEFAULT_STABILIZE_MAX_INTERVAL,
   DEFAULT_VERIFY_LOOKUPS,
+  DEFAULT_RECURSIVE_LOOKUPS,
   MAX_SUCCESSORS,
   MIN_SUCCESSOR_LIST_LENGTH,
   QUIET_ROUNDS_BEFORE_BACKOFF,
@@ -22,6 +23,7 @@ import {
   TIMER_JITTER
 } from './constants.js'
 import { Lookup, answerFindSuccessor, verifyOwner } from './lookup.js'
+import { findOwnerRecursively, stepTowardsOwner } from './recursive-lookup.js'
 import { Maintenance } from './maintenance.js'
 import { OwnerCache } from './owner-cache.js'
 import { Periodic, adaptiveInterval } from './periodic.js'
@@ -31,7 +33,7 @@ import { SubnetCap } from './subnet-cap.js'
 import type { RingId } from './id.js'
 import type { LookupResult } from './lookup.js'
 import type { MaintenanceInit, RingActivity } from './maintenance.js'
-import type { ChordRpc, ChordRpcHandler, FindSuccessorOptions, FindSuccessorReply, Neighbours, NeighboursReply, NodeRef, PingReply, RpcOptions } from './rpc.js'
+import type { ChordRpc, ChordRpcHandler, FindOwnerStep, FindSuccessorOptions, FindSuccessorReply, Neighbours, NeighboursReply, NodeRef, PingReply, RpcOptions } from './rpc.js'
 import type { PositionRules } from './position-rules.js'
 
 /**
@@ -63,7 +65,8 @@ export interface RingLookupOptions extends FindSuccessorOptions {
   /**
    * told the owner and the nodes after it as the route named them, before the owner is asked to
    * confirm them (a verified lookup's last round trip): a write can be on its way to them meanwhile.
-   * Not called when nothing is left to confirm (an answer from our own table or the owner cache)
+   * Not called when nothing is left to confirm (an answer from our own table or the owner cache,
+   * or the owner's own statement to a recursive lookup)
    */
   onNamed?(successors: NodeRef[]): void
 }
@@ -86,6 +89,8 @@ export interface RingInit extends RingTimers, Pick<MaintenanceInit, 'roundTripOf
   delegateLookups?: boolean
   /** confirm the owner each `lookup` is told with the owner itself (see `verifyOwner`); default DEFAULT_VERIFY_LOOKUPS */
   verifyLookups?: boolean
+  /** try each verified lookup as a recursive one first (see recursive-lookup.ts); default DEFAULT_RECURSIVE_LOOKUPS */
+  recursiveLookups?: boolean
   /** the network's rules for ring positions: only nodes they admit enter the routing table; default: every node */
   positions?: PositionRules
   /** the subnet cap of the routing state; default: none */
@@ -132,6 +137,7 @@ export class ChordRing implements ChordRpcHandler {
   private readonly activityListeners = new Set<RingActivityListener>()
   private readonly rpc: ChordRpc
   private readonly verifyLookups: boolean
+  private readonly recursiveLookups: boolean
   /** the loops run (between start and stop) */
   private running = false
   /** every predecessor we had since our neighbours were last told of a change, and whether a telling is queued */
@@ -150,6 +156,7 @@ export class ChordRing implements ChordRpcHandler {
     this.onLookup = init.onLookup ?? (() => {})
     this.rpc = init.rpc
     this.verifyLookups = init.verifyLookups ?? DEFAULT_VERIFY_LOOKUPS
+    this.recursiveLookups = init.recursiveLookups ?? DEFAULT_RECURSIVE_LOOKUPS
     this.owners = new OwnerCache()
     const positions = init.positions
     const diversity = init.diversity
@@ -329,15 +336,8 @@ export class ChordRing implements ChordRpcHandler {
       return { successors: cached.slice(0, options.successorCount ?? Infinity), hops: 0, cached: true }
     }
     try {
-      const found = await this.lookupEngine.findSuccessor(id, options)
-      // an answer from our own table needs no one else's word
-      const verifying = this.verifyLookups && found.hops > 0
-      if (verifying) {
-        onNamed?.(found.successors.slice(0, options.successorCount ?? Infinity))
-      }
-      const checked = verifying
-        ? await verifyOwner(this.table, this.rpc, id, found, { ...options, onNodeFailed: node => { this.nodeFailed(node) } })
-        : found
+      const recursive = this.verifyLookups && this.recursiveLookups ? await findOwnerRecursively(this.table, this.rpc, id, options) : undefined
+      const checked = recursive ?? await this.walkedLookup(id, options, onNamed)
       if (checked.checks != null && checked.ownerPredecessor != null) {
         this.owners.remember(id, checked.ownerPredecessor, checked.successors)
       }
@@ -348,6 +348,17 @@ export class ChordRing implements ChordRpcHandler {
       this.onLookup({ ok: false, durationMs: performance.now() - started })
       throw err
     }
+  }
+
+  /** The iterative lookup, its answer checked with the owner unless our own table gave it */
+  private async walkedLookup (id: RingId, options: FindSuccessorOptions, onNamed?: (named: NodeRef[]) => void): Promise<LookupResult> {
+    const found = await this.lookupEngine.findSuccessor(id, options)
+    // an answer from our own table needs no one else's word
+    if (!this.verifyLookups || found.hops === 0) {
+      return found
+    }
+    onNamed?.(found.successors.slice(0, options.successorCount ?? Infinity))
+    return verifyOwner(this.table, this.rpc, id, found, { ...options, onNodeFailed: node => { this.nodeFailed(node) } })
   }
 
   async lookupVia (entry: NodeRef, id: RingId, options?: RpcOptions): Promise<LookupResult> {
@@ -409,6 +420,11 @@ export class ChordRing implements ChordRpcHandler {
 
   onLeaving (from: NodeRef, neighbours: Neighbours): void {
     this.maintenance.onLeaving(from, neighbours)
+  }
+
+  onFindOwner (from: NodeRef, id: RingId): FindOwnerStep {
+    this.heardFrom(from)
+    return stepTowardsOwner(this.table, id)
   }
 
   async onDelegatedLookup (_from: NodeRef, id: RingId): Promise<NodeRef[]> {

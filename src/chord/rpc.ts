@@ -51,6 +51,23 @@ export type FindSuccessorReply =
   | { done: true, successors: NodeRef[] }
   | { done: false, closer: NodeRef[] }
 
+/**
+ * What the owner of an id says of itself, answering a recursive lookup (`findOwner`): its
+ * neighbours, which the transport vouches the owner itself stated for this request (on libp2p,
+ * signed with its key for the asker's nonce), however many nodes relayed them.
+ */
+export interface OwnerStatement {
+  owner: NodeRef
+  neighbours: Neighbours
+  /** how many nodes the request went through, the owner included: a measure, vouched for by no one */
+  hops: number
+}
+
+/** What a node does with a recursive lookup: it owns the id and answers with its neighbours, or passes it on to `next` */
+export type FindOwnerStep =
+  | { owner: NodeRef, neighbours: Neighbours }
+  | { next: NodeRef }
+
 export interface RpcOptions {
   signal?: AbortSignal
 }
@@ -89,6 +106,12 @@ export interface ChordRpc {
    * owner first): what a client does that should not dial every node on the way
    */
   delegateLookup(to: NodeRef, id: RingId, options?: RpcOptions): Promise<NodeRef[]>
+  /**
+   * a recursive lookup: `to`, and each node after it, passes the request to the node of its own
+   * table nearest before `id` until the owner answers for itself. Rejects when the owner's
+   * statement does not check out (or no node could take the request further)
+   */
+  findOwner(to: NodeRef, id: RingId, options?: RpcOptions): Promise<OwnerStatement>
 }
 
 /** What a node answers; `from` is the sender as authenticated by the transport */
@@ -101,6 +124,11 @@ export interface ChordRpcHandler {
   onLeaving(from: NodeRef, neighbours: Neighbours): void
   /** run a lookup for `from`; a client holds no position and refuses */
   onDelegatedLookup(from: NodeRef, id: RingId): Promise<NodeRef[]>
+  /**
+   * a recursive lookup reached us: we own `id` (our neighbours answer) or name the node to pass it
+   * to; throws when we can do neither (a client, a node that knows no predecessor and no way on)
+   */
+  onFindOwner(from: NodeRef, id: RingId): FindOwnerStep
 }
 
 /**

@@ -6,7 +6,7 @@
  */
 import { storeAckOf } from './rpc.js'
 import type {
-  ChordRpcHandler, DeletionRpc, FindSuccessorOptions, FindSuccessorReply, NamespaceHandler, NamespaceName, Neighbours, NeighboursReply, NodeRef, PingOptions, PingReply, RecordRpc,
+  ChordRpcHandler, DeletionRpc, FindSuccessorOptions, FindSuccessorReply, NamespaceHandler, NamespaceName, Neighbours, NeighboursReply, NodeRef, OwnerStatement, PingOptions, PingReply, RecordRpc,
   RingRpc, RpcOptions, StoreAck, StoreOptions
 } from './rpc.js'
 import type { RingId } from './id.js'
@@ -59,6 +59,19 @@ export class SelfShortcut implements RingRpc {
 
   async delegateLookup (to: NodeRef, id: RingId, options?: RpcOptions): Promise<NodeRef[]> {
     return this.isSelf(to) ? structuredClone(await this.local.ringHandler.onDelegatedLookup(this.self, id)) : this.rpc.delegateLookup(to, id, options)
+  }
+
+  /** A recursive lookup that reaches us is answered, or passed on, as if it had come from the wire */
+  async findOwner (to: NodeRef, id: RingId, options?: RpcOptions): Promise<OwnerStatement> {
+    if (!this.isSelf(to)) {
+      return this.rpc.findOwner(to, id, options)
+    }
+    const step = this.local.ringHandler.onFindOwner(this.self, id)
+    if ('owner' in step) {
+      return { owner: step.owner, neighbours: structuredClone(step.neighbours), hops: 1 }
+    }
+    const passed = await this.findOwner(step.next, id, options)
+    return { ...passed, hops: passed.hops + 1 }
   }
 
   namespace (name: NamespaceName): RecordRpc & DeletionRpc {

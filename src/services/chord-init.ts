@@ -65,6 +65,12 @@ export interface ChordInit {
    * node that lies about who owns a key. Default DEFAULT_VERIFY_LOOKUPS
    */
   verifyLookups?: boolean
+  /**
+   * a verified lookup first sends one recursive request (FIND_OWNER) through the nodes' own
+   * connections, which the owner answers with a signed statement, and walks the ring itself only
+   * if that fails: on wide-area links, fewer new connections. Default DEFAULT_RECURSIVE_LOOKUPS
+   */
+  recursiveLookups?: boolean
   /** record lifetimes: the default for puts without a TTL, and the cap on what any peer may ask for */
   ttl?: Partial<TtlPolicy>
   /** storage quotas */
@@ -111,6 +117,7 @@ export interface ChordSettings {
   clientMode: boolean
   delegateLookups?: boolean
   verifyLookups?: boolean
+  recursiveLookups?: boolean
   joinTimeoutMs: number
   joinAttemptTimeoutMs: number
   ttl: TtlPolicy
@@ -156,6 +163,7 @@ export function resolveChordInit (init: ChordInit = {}): ChordSettings {
     clientMode,
     delegateLookups: init.delegateLookups,
     verifyLookups: init.verifyLookups,
+    recursiveLookups: init.recursiveLookups,
     joinTimeoutMs: positiveMs('joinTimeoutMs', init.joinTimeoutMs ?? JOIN_TIMEOUT, { infinite: true }),
     joinAttemptTimeoutMs: positiveMs('joinAttemptTimeoutMs', init.joinAttemptTimeoutMs ?? JOIN_ATTEMPT_TIMEOUT),
     ttl: resolveTtlPolicy(init.ttl),

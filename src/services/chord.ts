@@ -165,6 +165,7 @@ export class ChordService implements Startable {
       clientMode: settings.clientMode,
       delegateLookups: settings.delegateLookups,
       verifyLookups: settings.verifyLookups,
+      recursiveLookups: settings.recursiveLookups,
       positions: settings.idDifficulty === 0 && settings.idChoices === 1
         ? undefined
         : new PositionRules({ difficulty: settings.idDifficulty, choices: settings.idChoices, identityOf: positionIdentityOf }),
@@ -190,6 +191,7 @@ export class ChordService implements Startable {
       node: this.core,
       wirePeers: this.wirePeers,
       limiter: this.limiter,
+      findOwner: { privateKey: components.privateKey, forwarder: this.rpc },
       onServed: request => { this.metricsSink.requestServed(request) }
     })
 

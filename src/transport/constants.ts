@@ -155,6 +155,30 @@ export const MAX_SIGNATURE_BYTES = 128
 export const LOOKUP_REQUEST_COST = 8
 
 /**
+ * What one FIND_OWNER costs the asker's ring-request budget: a request the node passes on (one it
+ * sends), or answers with a signature (an Ed25519 signing, about as dear as a few requests)
+ */
+export const FIND_OWNER_REQUEST_COST = 2
+
+/**
+ * FIND_OWNERs one node passes on per window, whoever sent them: 200 a second. Each one it passes
+ * on is charged to its own budget at the next node, so without a cap of its own, strangers sending
+ * it recursive lookups could spend that budget and have its maintenance refused. Over the cap it
+ * answers RATE_LIMITED, and the asker walks the ring itself.
+ */
+export const MAX_FORWARDED_LOOKUPS_PER_WINDOW = 2_000
+
+/** Bytes of a FIND_OWNER's nonce: the owner signs it, so its statement answers this request alone */
+export const OWNER_NONCE_BYTES = 16
+
+/**
+ * How many times a FIND_OWNER may be passed on. A lookup in a ring of 10,000 takes about 7 steps
+ * (½·log2 N + 1), and each step must bring it nearer its target, so this allows for stale tables
+ * while bounding what one request can make the ring do.
+ */
+export const MAX_OWNER_ROUTE_HOPS = 24
+
+/**
  * The window in which each budget below is counted, from a peer's first request in it. Long
  * enough that bursts (a lookup-heavy client's, a handoff's) average out; a peer that spends its
  * whole budget at once waits at most this long.
@@ -268,5 +292,7 @@ export const ErrorCode = {
    */
   INVALID_ARGUMENT: 'INVALID_ARGUMENT',
   /** an owned record older than the one the node holds; nothing was changed */
-  STALE: 'STALE'
+  STALE: 'STALE',
+  /** a FIND_OWNER could go no further: its hops were spent, or a node on the way could not place its target */
+  NO_ROUTE: 'NO_ROUTE'
 } as const

@@ -3,7 +3,7 @@
  * caller gets the same class back, so a full remote store is a `QuotaExceededError` to the writer
  * as it would be locally.
  */
-import { ForbiddenError, InvalidMessageError, InvalidRecordError, QuotaExceededError, RateLimitedError, RemoteError, StaleRecordError, TooLargeError, VerificationError } from '../errors.js'
+import { ForbiddenError, InvalidMessageError, InvalidRecordError, LookupFailedError, QuotaExceededError, RateLimitedError, RemoteError, StaleRecordError, TooLargeError, VerificationError } from '../errors.js'
 import { ErrorCode } from './constants.js'
 
 const CLASSES = [
@@ -15,7 +15,8 @@ const CLASSES = [
   [ErrorCode.BAD_SIGNATURE, VerificationError],
   // the request broke the protocol's rules: the caller gets the error it would get for a bad answer
   [ErrorCode.INVALID_ARGUMENT, InvalidMessageError],
-  [ErrorCode.STALE, StaleRecordError]
+  [ErrorCode.STALE, StaleRecordError],
+  [ErrorCode.NO_ROUTE, LookupFailedError]
 ] as const
 
 /** The code that tells the caller what went wrong, without leaking internal details */

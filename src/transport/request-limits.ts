@@ -25,6 +25,7 @@ import {
   MAX_STORED_BYTES_PER_WINDOW,
   MAX_STORED_RECORDS_PER_WINDOW,
   LOOKUP_REQUEST_COST,
+  FIND_OWNER_REQUEST_COST,
   MAX_SUMMARIES_PER_MESSAGE,
   MAX_WRITTEN_BYTES_PER_WINDOW,
   RATE_LIMIT_WINDOW,
@@ -136,6 +137,9 @@ function costsOf (request: ValidRequest): { costs: Array<[Budget, number]>, afte
     case MessageType.FIND_SUCCESSOR:
     case MessageType.LEAVING:
       return { costs: [['ringRequests', 1]], after: [] }
+    case MessageType.FIND_OWNER:
+      // a request passed on, or a signature
+      return { costs: [['ringRequests', FIND_OWNER_REQUEST_COST]], after: [] }
     case MessageType.LOOKUP:
       // a whole lookup: as many requests as the node itself sends for it, at most
       return { costs: [['ringRequests', LOOKUP_REQUEST_COST]], after: [] }

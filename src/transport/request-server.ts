@@ -21,7 +21,7 @@ import { createRequestHandlers } from './handlers/index.js'
 import { RequestLimiter } from './request-limits.js'
 import { ringIdOf } from './ring-id.js'
 import { decodeRequest } from './validate.js'
-import type { Asker, RequestHandler } from './handlers/handler.js'
+import type { Asker, FindOwnerInit, RequestHandler } from './handlers/handler.js'
 import type { RequestHandlers } from './handlers/index.js'
 import type { ServedNode } from './handlers/served-node.js'
 import type { ObservedRequest, RequestOutcome } from './observed-request.js'
@@ -56,6 +56,8 @@ export interface RequestServerInit {
    * proof draws on the same signature checks); default: budgets of its own, by `limits`
    */
   limiter?: RequestLimiter
+  /** what recursive lookups need (our key, the client that passes requests on); without it, FIND_OWNER is refused */
+  findOwner?: FindOwnerInit
   /** told how each request we answered went */
   onServed?(request: ObservedRequest): void
 }
@@ -76,7 +78,7 @@ export class RequestServer implements Startable {
     this.init = init
     this.log = components.logger.forComponent('libp2p-chord:transport:request-server')
     this.limiter = init.limiter ?? new RequestLimiter(init.limits)
-    this.handlers = createRequestHandlers({ node: init.node, wirePeers: init.wirePeers })
+    this.handlers = createRequestHandlers({ node: init.node, wirePeers: init.wirePeers, findOwner: init.findOwner })
     this.idleTimeout = init.idleTimeout ?? STREAM_IDLE_TIMEOUT
     this.answerTimeout = init.answerTimeout ?? ANSWER_TIMEOUT
   }

@@ -8,6 +8,7 @@
  * serves and is built before it.
  */
 import { peerIdFromString } from '@libp2p/peer-id'
+import { randomBytes } from '@noble/hashes/utils.js'
 import { LRUCache } from 'lru-cache'
 import { equals } from 'uint8arrays/equals'
 import { toString as uint8ArrayToString } from 'uint8arrays/to-string'
@@ -16,6 +17,8 @@ import { MessageType, Request, Response } from '../protocol/generated/chord.js'
 import { MAX_RECORDS_PER_KEY } from '../storage/constants.js'
 import {
   MAX_MESSAGE_SIZE,
+  MAX_OWNER_ROUTE_HOPS,
+  OWNER_NONCE_BYTES,
   MAX_OUTBOUND_STREAMS,
   MAX_POOLED_STREAMS_PER_PEER,
   POOLED_STREAM_IDLE_TIMEOUT,
@@ -24,19 +27,21 @@ import {
 } from './constants.js'
 import { errorFromCode } from './error-codes.js'
 import { namespaceToWire } from './namespaces.js'
+import { checkOwnerStatement } from './owner-statement.js'
 import { proofToWire, ringIdToWire, wireBytes } from './ring-id.js'
 import { StreamPool } from './stream-pool.js'
 import { WIRE_PEER_CACHE_SIZE } from './wire-peers.js'
 import { decodeRecord, decodeResponse, decodeStoreOutcome, decodeSummary } from './validate.js'
 import { toStoredWireRecord, toWireDeletion } from './wire-records.js'
-import type { Namespace } from '../protocol/generated/chord.js'
+import type { Namespace, OwnerStatement as WireOwnerStatement } from '../protocol/generated/chord.js'
+import type { FindOwnerRequest } from './validate.js'
 import type { ObservedRequest, RequestOutcome } from './observed-request.js'
 import type { StreamPoolComponents } from './stream-pool.js'
 import type { WirePeers } from './wire-peers.js'
 import type { RingId } from '../chord/id.js'
 import type { ChordRecord, RangeDigest, RecordSummary } from '../chord/record.js'
 import type {
-  DeletionRpc, FindSuccessorOptions, FindSuccessorReply, NamespaceName, Neighbours, NeighboursReply, NodeRef, PingOptions, PingReply, RecordRpc, RingRpc, RpcOptions, SignedDeletion,
+  DeletionRpc, FindSuccessorOptions, FindSuccessorReply, NamespaceName, Neighbours, NeighboursReply, NodeRef, OwnerStatement, PingOptions, PingReply, RecordRpc, RingRpc, RpcOptions, SignedDeletion,
   StoreAck, StoreOptions
 } from '../chord/rpc.js'
 import type { Connection, Logger, PeerId, Startable, Stream, Topology } from '@libp2p/interface'
@@ -68,6 +73,9 @@ export interface RpcClientInit {
 }
 
 type RequestMessage = Partial<Request> & Pick<Request, 'type'>
+
+/** Requests the asked node answers by asking others: their time says nothing of the round trip to it */
+const RELAYED = new Set([MessageType.LOOKUP, MessageType.FIND_OWNER])
 
 export class RpcClient implements RingRpc, Startable {
   private readonly log: Logger
@@ -169,6 +177,28 @@ export class RpcClient implements RingRpc, Startable {
     return response.neighboursDigest == null ? {} : { neighboursDigest: response.neighboursDigest }
   }
 
+  async findOwner (to: NodeRef, id: RingId, options?: RpcOptions): Promise<OwnerStatement> {
+    const nonce = randomBytes(OWNER_NONCE_BYTES)
+    const target = ringIdToWire(id)
+    const { response, peerId } = await this.exchange(to, { type: MessageType.FIND_OWNER, target, nonce, hopsLeft: MAX_OWNER_ROUTE_HOPS }, options)
+    // decodeResponse made sure an OK answer carries a statement and its hops
+    return checkOwnerStatement(this.wirePeers, response.ownerStatement as WireOwnerStatement, nonce, target, response.hops ?? 1, peerId)
+  }
+
+  /**
+   * Pass a FIND_OWNER we do not own on to `to`, one hop fewer left: the answer is the owner's
+   * statement as it came, for the asker to check (we cannot: the nonce is the asker's)
+   */
+  async passOn (to: NodeRef, request: FindOwnerRequest, options?: RpcOptions): Promise<{ ownerStatement: WireOwnerStatement, hops: number }> {
+    const { response } = await this.exchange(to, {
+      type: MessageType.FIND_OWNER,
+      target: ringIdToWire(request.target),
+      nonce: wireBytes(request.nonce),
+      hopsLeft: request.hopsLeft - 1
+    }, options)
+    return { ownerStatement: response.ownerStatement as WireOwnerStatement, hops: response.hops ?? 1 }
+  }
+
   async delegateLookup (to: NodeRef, id: RingId, options?: RpcOptions): Promise<NodeRef[]> {
     const { response, peerId } = await this.exchange(to, { type: MessageType.LOOKUP, target: ringIdToWire(id) }, options)
     const successors = await this.wirePeers.decode(response.peers, peerId)
@@ -214,7 +244,7 @@ export class RpcClient implements RingRpc, Startable {
         const sentAt = performance.now()
         await pooled.framed.write(Request.encode(request), { signal })
         response = decodeResponse(await pooled.framed.read({ signal }), request.type)
-        if (request.namespace == null) {
+        if (request.namespace == null && !RELAYED.has(request.type)) {
           this.onRoundTrip(to.peer, performance.now() - sentAt)
         }
       } catch (err: any) {

@@ -11,7 +11,7 @@ import { WRITER_BYTES } from '../chord/record.js'
 import { MAX_ID_CHOICES } from '../chord/constants.js'
 import { PLAIN_POSITION } from '../chord/ring-position.js'
 import { InvalidMessageError } from '../errors.js'
-import { MessageType, Request, Response } from '../protocol/generated/chord.js'
+import { MessageType, Neighbours as WireNeighboursCodec, Request, Response } from '../protocol/generated/chord.js'
 import { MAX_VALUE_SIZE } from '../storage/constants.js'
 import {
   MAX_DELETIONS_PER_MESSAGE,
@@ -31,6 +31,8 @@ import {
   MAX_PEER_ID_BYTES,
   MAX_PEERS_PER_MESSAGE,
   MAX_POSITION_NONCE_BYTES,
+  MAX_OWNER_ROUTE_HOPS,
+  OWNER_NONCE_BYTES,
   RING_ID_BYTES
 } from './constants.js'
 import { namespaceFromWire } from './namespaces.js'
@@ -50,6 +52,8 @@ export interface NotifyRequest { type: MessageType.NOTIFY, proof: PositionProof 
 /** `successorCount`: how many successors a done answer carries at most (absent: the whole list) */
 export interface FindSuccessorRequest { type: MessageType.FIND_SUCCESSOR, target: RingId, successorCount?: number }
 export interface LookupRequest { type: MessageType.LOOKUP, target: RingId }
+/** FIND_OWNER: `nonce` is the asker's, passed on unchanged; `hopsLeft`, how many more times it may be passed on */
+export interface FindOwnerRequest { type: MessageType.FIND_OWNER, target: RingId, nonce: Uint8Array, hopsLeft: number }
 export interface LeavingRequest { type: MessageType.LEAVING, neighbours: Neighbours }
 export interface StoreRequest { type: MessageType.STORE, namespace: NamespaceName, records: ChordRecord[], deletions: SignedDeletion[] }
 export interface FetchRequest { type: MessageType.FETCH, namespace: NamespaceName, key: Uint8Array, after?: Uint8Array }
@@ -59,7 +63,7 @@ export interface DeleteRequest { type: MessageType.DELETE, namespace: NamespaceN
 
 /** A request whose fields are all present and well-formed for its type */
 export type ValidRequest =
-  | PingRequest | GetNeighboursRequest | NotifyRequest | FindSuccessorRequest | LookupRequest | LeavingRequest
+  | PingRequest | GetNeighboursRequest | NotifyRequest | FindSuccessorRequest | LookupRequest | FindOwnerRequest | LeavingRequest
   | StoreRequest | FetchRequest | RangeDigestRequest | RangeSummariesRequest | DeleteRequest
 
 /** A wire peer entry whose fields all decoded; its ring id is as claimed, not yet checked */
@@ -104,6 +108,16 @@ export function decodeRequest (bytes: Uint8Array | Uint8ArrayList): ValidRequest
     }
     case MessageType.LOOKUP:
       return { type: request.type, target: ringIdFromBytes(requireRingIdBytes(request.target, 'target')) }
+    case MessageType.FIND_OWNER: {
+      const target = ringIdFromBytes(requireRingIdBytes(request.target, 'target'))
+      if (request.nonce?.byteLength !== OWNER_NONCE_BYTES) {
+        throw new InvalidMessageError(`a FIND_OWNER carries a ${OWNER_NONCE_BYTES}-byte nonce`)
+      }
+      if (request.hopsLeft == null || request.hopsLeft > MAX_OWNER_ROUTE_HOPS) {
+        throw new InvalidMessageError(`a FIND_OWNER may be passed on at most ${MAX_OWNER_ROUTE_HOPS} times`)
+      }
+      return { type: request.type, target, nonce: request.nonce, hopsLeft: request.hopsLeft }
+    }
     case MessageType.LEAVING:
       if (request.neighbours == null) {
         throw new InvalidMessageError('LEAVING without neighbours')
@@ -185,6 +199,19 @@ export function decodeResponse (bytes: Uint8Array | Uint8ArrayList, expected: Me
 
   if (expected === MessageType.LOOKUP && (!response.done || response.peers.length === 0)) {
     throw new InvalidMessageError('a LOOKUP response names the target\'s successors, done')
+  }
+
+  if (expected === MessageType.FIND_OWNER) {
+    const statement = response.ownerStatement
+    if (statement?.owner == null || statement.neighbours.byteLength === 0) {
+      throw new InvalidMessageError('a FIND_OWNER response carries the owner and its neighbours')
+    }
+    if (statement.signature.byteLength === 0 || statement.signature.byteLength > MAX_SIGNATURE_BYTES) {
+      throw new InvalidMessageError(`an owner statement needs a signature of 1–${MAX_SIGNATURE_BYTES} bytes`)
+    }
+    if (response.hops == null || response.hops < 1 || response.hops > MAX_OWNER_ROUTE_HOPS + 1) {
+      throw new InvalidMessageError(`a FIND_OWNER response went through 1–${MAX_OWNER_ROUTE_HOPS + 1} nodes`)
+    }
   }
 
   if (expected === MessageType.RANGE_DIGEST && (response.count == null || response.digest?.byteLength !== RING_ID_BYTES)) {
@@ -363,6 +390,11 @@ function checkSize (bytes: Uint8Array | Uint8ArrayList): void {
   if (bytes.byteLength > MAX_MESSAGE_SIZE) {
     throw new InvalidMessageError(`message is larger than ${MAX_MESSAGE_SIZE} bytes`)
   }
+}
+
+/** The neighbours an owner statement carries, as the bytes its owner signed */
+export function decodeStatedNeighbours (bytes: Uint8Array): Neighbours {
+  return decode(() => WireNeighboursCodec.decode(bytes, { limits: NEIGHBOURS_LIMITS }))
 }
 
 function decode<T> (fn: () => T): T {

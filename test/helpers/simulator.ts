@@ -10,13 +10,15 @@ import { RingNode } from '../../src/chord/ring-node.js'
 import { storeAckOf } from '../../src/chord/rpc.js'
 import { candidatePositions } from '../../src/chord/ring-position.js'
 import { DEFAULT_TTL_POLICY } from '../../src/chord/ttl.js'
+import { LookupFailedError } from '../../src/errors.js'
 import { openLevelStore } from '../../src/storage/level-store.js'
+import { MAX_OWNER_ROUTE_HOPS } from '../../src/transport/constants.js'
 import type { RingId } from '../../src/chord/id.js'
 import type { PositionRules } from '../../src/chord/position-rules.js'
 import type { RecordStore } from '../../src/chord/record.js'
 import type { Replication } from '../../src/chord/replication.js'
 import type { ChordRing } from '../../src/chord/ring.js'
-import type { DeletionRpc, FindSuccessorReply, NamespaceName, NeighboursReply, NodeRef, PingReply, RecordRpc, RingRpc } from '../../src/chord/rpc.js'
+import type { DeletionRpc, FindSuccessorReply, NamespaceName, NeighboursReply, NodeRef, OwnerStatement, PingReply, RecordRpc, RingRpc } from '../../src/chord/rpc.js'
 
 export class NodeDownError extends Error {
   name = 'NodeDownError'
@@ -33,6 +35,11 @@ export interface SimulatorInit {
   onMessage?(from: NodeRef, to: NodeRef, kind: string): void
   /** every node confirms its lookups' owners (the library's default); false shows what an unchecked lookup returns */
   verifyLookups?: boolean
+  /**
+   * verified lookups are tried recursively first (the library's default). Off unless asked for:
+   * the simulator's scenarios measure the iterative lookup and what maintenance makes of it
+   */
+  recursiveLookups?: boolean
 }
 
 export interface SimNodeOptions {
@@ -61,12 +68,14 @@ export class Simulator {
   private readonly replicas?: number
   private readonly positions?: PositionRules
   private readonly verifyLookups?: boolean
+  private readonly recursiveLookups: boolean
   private readonly onMessage: (from: NodeRef, to: NodeRef, kind: string) => void
 
   constructor (init: SimulatorInit = {}) {
     this.replicas = init.replicas
     this.positions = init.positions
     this.verifyLookups = init.verifyLookups
+    this.recursiveLookups = init.recursiveLookups ?? false
     this.onMessage = init.onMessage ?? (() => {})
   }
 
@@ -83,7 +92,8 @@ export class Simulator {
       clientMode: options.clientMode,
       delegateLookups: options.delegateLookups,
       positions: this.positions,
-      verifyLookups: this.verifyLookups
+      verifyLookups: this.verifyLookups,
+      recursiveLookups: this.recursiveLookups
     })
     this.nodes.set(name, node)
     this.records.set(name, { store, replication: node.records })
@@ -263,8 +273,29 @@ export class Simulator {
       findSuccessor: async (to, id): Promise<FindSuccessorReply> => copy(target(to, 'findSuccessor').onFindSuccessor(self, id)),
       leaving: async (to, neighbours): Promise<void> => { target(to, 'leaving').onLeaving(self, copy(neighbours)) },
       ping: async (to, options): Promise<PingReply> => copy(target(to, 'ping').onPing(self, options?.neighboursDigest)),
-      delegateLookup: async (to, id) => copy(await target(to, 'delegateLookup').onDelegatedLookup(self, id))
+      delegateLookup: async (to, id) => copy(await target(to, 'delegateLookup').onDelegatedLookup(self, id)),
+      findOwner: async (to, id) => this.findOwner(self, to, id)
     }
+  }
+
+  /**
+   * A recursive lookup passed from node to node, each one reached from the one before it, as
+   * FIND_OWNER goes on libp2p. The statement speaks for the node that made it, whatever that node
+   * names as the owner: on libp2p it is signed with that node's key
+   */
+  private findOwner (self: NodeRef, to: NodeRef, id: RingId): OwnerStatement {
+    let from = self
+    let at = to
+    for (let hops = 1; hops <= MAX_OWNER_ROUTE_HOPS + 1; hops++) {
+      this.reach(from, at, 'findOwner')
+      const step = this.ringOf(at.peer).onFindOwner(from, id)
+      if ('owner' in step) {
+        return copy({ owner: at, neighbours: step.neighbours, hops })
+      }
+      from = at
+      at = step.next
+    }
+    throw new LookupFailedError(`a recursive lookup of ${id.toString(16)} ran out of hops`)
   }
 }
 

@@ -9,11 +9,13 @@ import type { RingId } from '../../src/chord/id.js'
 import type { ChordRecord, RangeDigest, RecordSummary } from '../../src/chord/record.js'
 import type {
   ChordRpcHandler, DeletionRpc, FindSuccessorOptions, FindSuccessorReply, NamespaceHandler, NamespaceName, Neighbours, NeighboursReply, NodeRef, PingOptions, PingReply, RecordRpc,
-  RecordRpcHandler, RpcOptions, StoreAck, StoreOptions
+  OwnerStatement, RecordRpcHandler, RpcOptions, StoreAck, StoreOptions
 } from '../../src/chord/rpc.js'
+import type { FindOwnerInit } from '../../src/transport/handlers/handler.js'
 import type { RequestServerInit } from '../../src/transport/request-server.js'
 import type { RpcClientInit } from '../../src/transport/rpc-client.js'
 import type { ChordLibp2p } from '../../src/node/libp2p.js'
+import type { PrivateKey } from '@libp2p/interface'
 
 export interface TransportInit extends Omit<RpcClientInit, 'wirePeers'>, Pick<RequestServerInit, 'maxInboundStreams' | 'maxOutboundStreams'> {
   /** answers ring requests and plain-record requests */
@@ -25,6 +27,34 @@ export interface TransportInit extends Omit<RpcClientInit, 'wirePeers'>, Pick<Re
   /** ms, the server's answer timeout */
   answerTimeout?: number
   requestLimits?: RequestServerInit['limits']
+  /** the node's libp2p key: with it, the node takes part in recursive lookups (signs as an owner, passes requests on) */
+  privateKey?: PrivateKey
+  /** how the node passes FIND_OWNERs on, given the real way (a hostile relay); default the real way */
+  relay?(forwarder: FindOwnerInit['forwarder']): FindOwnerInit['forwarder']
+  /** FIND_OWNERs the node passes on per window; default MAX_FORWARDED_LOOKUPS_PER_WINDOW */
+  maxForwardedPerWindow?: number
+}
+
+/**
+ * Answers of a peer that is no ring node: it knows nobody, and refuses whatever would need more;
+ * `overrides` give the answers a test cares about
+ */
+export function strangerHandler (overrides: Partial<ChordRpcHandler & RecordRpcHandler> = {}): ChordRpcHandler & RecordRpcHandler {
+  const refuse = async (): Promise<never> => { throw new Error('not a ring node') }
+  return {
+    onPing: () => ({}),
+    onGetNeighbours: () => ({ successors: [] }),
+    onNotify: () => {},
+    onFindSuccessor: () => ({ done: false, closer: [] }),
+    onLeaving: () => {},
+    onDelegatedLookup: refuse,
+    onFindOwner: () => { throw new Error('not a ring node') },
+    onStoreRecords: refuse,
+    onFetchRecords: refuse,
+    onRangeDigest: refuse,
+    onRangeSummaries: refuse,
+    ...overrides
+  }
 }
 
 export class TransportUnderTest {
@@ -42,7 +72,10 @@ export class TransportUnderTest {
       answerTimeout: init.answerTimeout,
       maxInboundStreams: init.maxInboundStreams,
       maxOutboundStreams: init.maxOutboundStreams,
-      limits: init.requestLimits
+      limits: init.requestLimits,
+      findOwner: init.privateKey == null
+        ? undefined
+        : { privateKey: init.privateKey, forwarder: init.relay?.(this.client) ?? this.client, maxForwardedPerWindow: init.maxForwardedPerWindow }
     })
   }
 
@@ -66,6 +99,10 @@ export class TransportUnderTest {
 
   async findSuccessor (to: NodeRef, id: RingId, options?: FindSuccessorOptions): Promise<FindSuccessorReply> {
     return this.client.findSuccessor(to, id, options)
+  }
+
+  async findOwner (to: NodeRef, id: RingId, options?: RpcOptions): Promise<OwnerStatement> {
+    return this.client.findOwner(to, id, options)
   }
 
   async leaving (to: NodeRef, neighbours: Neighbours, options?: RpcOptions): Promise<void> {

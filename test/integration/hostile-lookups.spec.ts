@@ -20,9 +20,11 @@ const RING_SIZE = 16
 const KEYS = 40
 
 /**
- * Make `liar` answer every lookup step, and every delegated lookup, with a wrong owner: the live
- * ring member `offset` places after the true one (an owner on the right side of the key, as an
- * honest answer's is), followed by the nodes after it
+ * Make `liar` answer every lookup step, every delegated lookup and every recursive lookup that
+ * reaches it with a wrong owner: the live ring member `offset` places after the true one (an owner
+ * on the right side of the key, as an honest answer's is), followed by the nodes after it. Its
+ * recursive answer names that owner with a predecessor before the key, signed with the liar's
+ * own key (the only one it has)
  */
 function makeLiar (liar: ChordNode, ring: NodeRef[], offset: number): void {
   const wrongOwnerOf = (id: RingId): NodeRef[] => {
@@ -33,6 +35,10 @@ function makeLiar (liar: ChordNode, ring: NodeRef[], offset: number): void {
   const core = ringOf(liar)
   core.onFindSuccessor = (_from, id): FindSuccessorReply => ({ done: true, successors: wrongOwnerOf(id) })
   core.onDelegatedLookup = async (_from, id) => wrongOwnerOf(id)
+  core.onFindOwner = (_from, id) => {
+    const [owner, ...after] = wrongOwnerOf(id)
+    return { owner, neighbours: { predecessor: ring.findLast(node => node.id < id) ?? ring[ring.length - 1], successors: after } }
+  }
 }
 
 describe('nodes that answer lookups with wrong owners', function () {

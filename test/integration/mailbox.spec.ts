@@ -7,7 +7,7 @@ import { MAX_PLAINTEXT_SIZE } from '../../src/mailbox/constants.js'
 import { signDeletion } from '../../src/mailbox/proofs.js'
 import { mailboxKey } from '../../src/mailbox/public-key.js'
 import { createRecord } from '../../src/chord/record.js'
-import { TransportUnderTest } from '../helpers/transport.js'
+import { TransportUnderTest, strangerHandler } from '../helpers/transport.js'
 import { createChordLibp2p } from '../../src/node/libp2p.js'
 import { openMailboxSession } from '../../src/mailbox/session.js'
 import { crash, expectedOwner, expectedReplicas, keyOwning, sortedByRingId, startNode, startRing, stopAll, waitForConsistentRing, ringOf } from '../helpers/ring.js'
@@ -56,21 +56,7 @@ describe('the end-to-end encrypted mailbox on a ring of real nodes', function ()
   /** A libp2p peer outside the ring that speaks /chord/1.0.0 by itself: what an attacker runs */
   async function stranger (): Promise<TransportUnderTest> {
     const libp2p = await createChordLibp2p({ listen: ['/ip4/127.0.0.1/tcp/0'] })
-    const refuse = async (): Promise<never> => { throw new Error('not a ring node') }
-    const service = new TransportUnderTest(libp2p, {
-      handler: {
-        onPing: () => ({}),
-        onGetNeighbours: () => ({ successors: [] }),
-        onNotify: () => {},
-        onFindSuccessor: () => ({ done: false, closer: [] }),
-        onLeaving: () => {},
-        onDelegatedLookup: refuse,
-        onStoreRecords: refuse,
-        onFetchRecords: refuse,
-        onRangeDigest: refuse,
-        onRangeSummaries: refuse
-      }
-    })
+    const service = new TransportUnderTest(libp2p, { handler: strangerHandler() })
     await service.start()
     for (const node of nodes) {
       await libp2p.dial(node.getMultiaddrs()[0])

@@ -34,6 +34,7 @@ const ANSWERS_NOTHING: ChordRpcHandler & RecordRpcHandler = {
   onNotify: () => {},
   onFindSuccessor: () => ({ done: false, closer: [] }),
   onDelegatedLookup: async () => [],
+  onFindOwner: () => { throw new Error('Mallory passes no lookups on') },
   onLeaving: () => {},
   onPing: () => ({}),
   onStoreRecords: async () => {},

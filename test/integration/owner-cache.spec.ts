@@ -45,9 +45,9 @@ describe('a conversation: the sender remembers the mailbox\'s owner (real nodes)
     const position = positionOf(bob)
     const owner = expectedOwner(nodes, position)
     const sender = nodeAfterOwner(bob, 6)
-    // the sender's lookup requests for the mailbox: each FIND_SUCCESSOR of it (the subscriber's
-    // node looks it up too, to follow the mailbox), and each GET_NEIGHBOURS asked of the owner (a
-    // lookup's check; the sender's own maintenance asks its neighbours, six nodes away)
+    // the sender's lookup requests for the mailbox: each FIND_OWNER or FIND_SUCCESSOR of it (the
+    // subscriber's node looks it up too, to follow the mailbox), and each GET_NEIGHBOURS asked of
+    // the owner (a lookup's check; the sender's own maintenance asks its neighbours, six nodes away)
     const fromSender = (peer: string): boolean => peer === sender.peerId.toString()
     let lookupRequests = 0
     for (const node of nodes) {
@@ -56,6 +56,11 @@ describe('a conversation: the sender remembers the mailbox\'s owner (real nodes)
       ring.onFindSuccessor = (from, id) => {
         lookupRequests += id === position && fromSender(from.peer) ? 1 : 0
         return findSuccessor(from, id)
+      }
+      const findOwner = ring.onFindOwner.bind(ring)
+      ring.onFindOwner = (from, id) => {
+        lookupRequests += id === position && fromSender(from.peer) ? 1 : 0
+        return findOwner(from, id)
       }
     }
     const ownerRing = ringOf(owner)

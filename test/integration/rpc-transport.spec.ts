@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert'
 import { encode as encodeVarint } from 'uint8-varint'
 import { equals } from 'uint8arrays/equals'
 import { createRecord } from '../../src/chord/record.js'
-import { InvalidMessageError, NotStartedError, QuotaExceededError, RateLimitedError, RemoteError, RequestTimeoutError, TooLargeError } from '../../src/errors.js'
+import { InvalidMessageError, LookupFailedError, NotStartedError, QuotaExceededError, RateLimitedError, RemoteError, RequestTimeoutError, TooLargeError } from '../../src/errors.js'
 import { MessageType, Request, Response } from '../../src/protocol/generated/chord.js'
 import { MAX_MESSAGE_SIZE, PROTOCOL } from '../../src/transport/constants.js'
 import { frameStream } from '../../src/protocol/framing.js'
@@ -12,7 +12,7 @@ import { createChordLibp2p } from '../../src/node/libp2p.js'
 import { ringIdOf, ringIdToWire } from '../../src/transport/ring-id.js'
 import { waitFor } from '../helpers/wait-for.js'
 import type { RingId } from '../../src/chord/id.js'
-import type { ChordRpcHandler, DeletionRpcHandler, FindSuccessorReply, Neighbours, NeighboursReply, NodeRef, PingReply, RecordRpcHandler, SignedDeletion } from '../../src/chord/rpc.js'
+import type { ChordRpcHandler, DeletionRpcHandler, FindOwnerStep, FindSuccessorReply, Neighbours, NeighboursReply, NodeRef, PingReply, RecordRpcHandler, SignedDeletion } from '../../src/chord/rpc.js'
 import type { ChordRecord, RangeDigest, RecordSummary } from '../../src/chord/record.js'
 import type { Peer } from '../../src/protocol/generated/chord.js'
 import type { TransportInit } from '../helpers/transport.js'
@@ -61,6 +61,17 @@ class FakeHandler implements ChordRpcHandler, RecordRpcHandler {
 
   onLeaving (from: NodeRef, neighbours: Neighbours): void {
     this.record({ method: 'onLeaving', from, arg: neighbours })
+  }
+
+  /** what onFindOwner answers; none: it can take the request nowhere */
+  ownerStep?: FindOwnerStep
+
+  onFindOwner (from: NodeRef, id: RingId): FindOwnerStep {
+    this.record({ method: 'onFindOwner', from, arg: id })
+    if (this.ownerStep == null) {
+      throw new LookupFailedError('no way on')
+    }
+    return this.ownerStep
   }
 
   async onDelegatedLookup (from: NodeRef, id: RingId): Promise<NodeRef[]> {

@@ -27,6 +27,7 @@ function transport (sent: string[]): RingRpc {
     leaving: async to => { refuse(to, 'leaving') },
     ping: async to => { refuse(to, 'ping'); return {} },
     delegateLookup: async to => { refuse(to, 'delegateLookup'); return [] },
+    findOwner: async to => { refuse(to, 'findOwner'); return { owner: to, neighbours: { successors: [] }, hops: 1 } },
     namespace: () => namespace
   }
 }
@@ -40,7 +41,8 @@ describe('calls a node addresses to itself', () => {
       onNotify: () => {},
       onFindSuccessor: (from, id) => { asked.push({ from, id }); return { done: true, successors: [self] } },
       onLeaving: () => {},
-      onDelegatedLookup: async () => [self]
+      onDelegatedLookup: async () => [self],
+      onFindOwner: () => ({ owner: self, neighbours: { predecessor: other, successors: [other] } })
     }
     const sent: string[] = []
     const rpc = new SelfShortcut(transport(sent), { self, ringHandler: ring, handlerOf: () => undefined })

@@ -18,7 +18,8 @@ export enum MessageType {
   RANGE_DIGEST = 'RANGE_DIGEST',
   RANGE_SUMMARIES = 'RANGE_SUMMARIES',
   DELETE = 'DELETE',
-  LOOKUP = 'LOOKUP'
+  LOOKUP = 'LOOKUP',
+  FIND_OWNER = 'FIND_OWNER'
 }
 
 enum __MessageTypeValues {
@@ -33,7 +34,8 @@ enum __MessageTypeValues {
   RANGE_DIGEST = 8,
   RANGE_SUMMARIES = 9,
   DELETE = 10,
-  LOOKUP = 11
+  LOOKUP = 11,
+  FIND_OWNER = 16
 }
 
 export namespace MessageType {
@@ -1152,6 +1154,163 @@ export namespace StoreOutcome {
   }
 }
 
+export interface OwnerStatement {
+  owner?: Peer
+  neighbours: Uint8Array<ArrayBuffer>
+  signature: Uint8Array<ArrayBuffer>
+}
+
+export namespace OwnerStatement {
+  let _codec: Codec<OwnerStatement>
+
+  export const codec = (): Codec<OwnerStatement> => {
+    if (_codec == null) {
+      _codec = message<OwnerStatement>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if (obj.owner != null) {
+          w.uint32(10)
+          Peer.codec().encode(obj.owner, w)
+        }
+
+        if ((obj.neighbours != null && obj.neighbours.byteLength > 0)) {
+          w.uint32(18)
+          w.bytes(obj.neighbours)
+        }
+
+        if ((obj.signature != null && obj.signature.byteLength > 0)) {
+          w.uint32(26)
+          w.bytes(obj.signature)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          neighbours: uint8ArrayAlloc(0),
+          signature: uint8ArrayAlloc(0)
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.owner = Peer.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.owner
+              })
+              break
+            }
+            case 2: {
+              obj.neighbours = reader.bytes()
+              break
+            }
+            case 3: {
+              obj.signature = reader.bytes()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield * Peer.codec().stream(reader, reader.uint32(), `${prefix}.owner`, {
+                limits: opts.limits?.owner
+              })
+
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.neighbours`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 3: {
+              yield {
+                field: `${prefix}.signature`,
+                value: reader.bytes()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface OwnerStatementOwnerPeerIdFieldEvent {
+    field: '$.owner.peerId'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface OwnerStatementOwnerRingIdFieldEvent {
+    field: '$.owner.ringId'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface OwnerStatementOwnerAddrsFieldEvent {
+    field: '$.owner.addrs[]'
+    index: number
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface OwnerStatementOwnerPositionNonceFieldEvent {
+    field: '$.owner.positionNonce'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface OwnerStatementOwnerPositionChoiceFieldEvent {
+    field: '$.owner.positionChoice'
+    value: number
+  }
+
+  export interface OwnerStatementNeighboursFieldEvent {
+    field: '$.neighbours'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface OwnerStatementSignatureFieldEvent {
+    field: '$.signature'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export function encode (obj: Partial<OwnerStatement>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, OwnerStatement.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<OwnerStatement>): OwnerStatement {
+    return decodeMessage(buf, OwnerStatement.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<OwnerStatement>): Generator<OwnerStatementOwnerPeerIdFieldEvent | OwnerStatementOwnerRingIdFieldEvent | OwnerStatementOwnerAddrsFieldEvent | OwnerStatementOwnerPositionNonceFieldEvent | OwnerStatementOwnerPositionChoiceFieldEvent | OwnerStatementNeighboursFieldEvent | OwnerStatementSignatureFieldEvent> {
+    return streamMessage(buf, OwnerStatement.codec(), opts)
+  }
+}
+
 export interface Request {
   type: MessageType
   target?: Uint8Array<ArrayBuffer>
@@ -1171,6 +1330,8 @@ export interface Request {
   positionNonce?: Uint8Array<ArrayBuffer>
   positionChoice?: number
   deletions: Deletion[]
+  nonce?: Uint8Array<ArrayBuffer>
+  hopsLeft?: number
 }
 
 export namespace Request {
@@ -1279,6 +1440,16 @@ export namespace Request {
           }
         }
 
+        if (obj.nonce != null) {
+          w.uint32(330)
+          w.bytes(obj.nonce)
+        }
+
+        if (obj.hopsLeft != null) {
+          w.uint32(336)
+          w.uint32(obj.hopsLeft)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -1385,6 +1556,14 @@ export namespace Request {
               obj.deletions.push(Deletion.codec().decode(reader, reader.uint32(), {
                 limits: opts.limits?.deletions$
               }))
+              break
+            }
+            case 41: {
+              obj.nonce = reader.bytes()
+              break
+            }
+            case 42: {
+              obj.hopsLeft = reader.uint32()
               break
             }
             default: {
@@ -1562,6 +1741,20 @@ export namespace Request {
 
               obj.deletions++
 
+              break
+            }
+            case 41: {
+              yield {
+                field: `${prefix}.nonce`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 42: {
+              yield {
+                field: `${prefix}.hopsLeft`,
+                value: reader.uint32()
+              }
               break
             }
             default: {
@@ -1768,6 +1961,16 @@ export namespace Request {
     index: number
   }
 
+  export interface RequestNonceFieldEvent {
+    field: '$.nonce'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface RequestHopsLeftFieldEvent {
+    field: '$.hopsLeft'
+    value: number
+  }
+
   export function encode (obj: Partial<Request>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, Request.codec())
   }
@@ -1776,7 +1979,7 @@ export namespace Request {
     return decodeMessage(buf, Request.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Request>): Generator<RequestTypeFieldEvent | RequestTargetFieldEvent | RequestNeighboursPredecessorPeerIdFieldEvent | RequestNeighboursPredecessorRingIdFieldEvent | RequestNeighboursPredecessorAddrsFieldEvent | RequestNeighboursPredecessorPositionNonceFieldEvent | RequestNeighboursPredecessorPositionChoiceFieldEvent | RequestNeighboursSuccessorsPeerIdFieldEvent | RequestNeighboursSuccessorsRingIdFieldEvent | RequestNeighboursSuccessorsAddrsFieldEvent | RequestNeighboursSuccessorsPositionNonceFieldEvent | RequestNeighboursSuccessorsPositionChoiceFieldEvent | RequestRecordsKeyFieldEvent | RequestRecordsValueFieldEvent | RequestRecordsExpiresAtFieldEvent | RequestRecordsWriterFieldEvent | RequestRecordsStampFieldEvent | RequestKeyFieldEvent | RequestAfterFieldEvent | RequestRangeStartFieldEvent | RequestRangeEndFieldEvent | RequestNamespaceFieldEvent | RequestOwnerFieldEvent | RequestIdsFieldEvent | RequestSignedAtFieldEvent | RequestSignatureFieldEvent | RequestNeighboursDigestFieldEvent | RequestSuccessorCountFieldEvent | RequestPositionNonceFieldEvent | RequestPositionChoiceFieldEvent | RequestDeletionsKeyFieldEvent | RequestDeletionsIdsFieldEvent | RequestDeletionsOwnerFieldEvent | RequestDeletionsSignedAtFieldEvent | RequestDeletionsSignatureFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Request>): Generator<RequestTypeFieldEvent | RequestTargetFieldEvent | RequestNeighboursPredecessorPeerIdFieldEvent | RequestNeighboursPredecessorRingIdFieldEvent | RequestNeighboursPredecessorAddrsFieldEvent | RequestNeighboursPredecessorPositionNonceFieldEvent | RequestNeighboursPredecessorPositionChoiceFieldEvent | RequestNeighboursSuccessorsPeerIdFieldEvent | RequestNeighboursSuccessorsRingIdFieldEvent | RequestNeighboursSuccessorsAddrsFieldEvent | RequestNeighboursSuccessorsPositionNonceFieldEvent | RequestNeighboursSuccessorsPositionChoiceFieldEvent | RequestRecordsKeyFieldEvent | RequestRecordsValueFieldEvent | RequestRecordsExpiresAtFieldEvent | RequestRecordsWriterFieldEvent | RequestRecordsStampFieldEvent | RequestKeyFieldEvent | RequestAfterFieldEvent | RequestRangeStartFieldEvent | RequestRangeEndFieldEvent | RequestNamespaceFieldEvent | RequestOwnerFieldEvent | RequestIdsFieldEvent | RequestSignedAtFieldEvent | RequestSignatureFieldEvent | RequestNeighboursDigestFieldEvent | RequestSuccessorCountFieldEvent | RequestPositionNonceFieldEvent | RequestPositionChoiceFieldEvent | RequestDeletionsKeyFieldEvent | RequestDeletionsIdsFieldEvent | RequestDeletionsOwnerFieldEvent | RequestDeletionsSignedAtFieldEvent | RequestDeletionsSignatureFieldEvent | RequestNonceFieldEvent | RequestHopsLeftFieldEvent> {
     return streamMessage(buf, Request.codec(), opts)
   }
 }
@@ -1797,6 +2000,8 @@ export interface Response {
   stampDifficulty?: number
   neighboursDigest?: number
   stored?: StoreOutcome
+  ownerStatement?: OwnerStatement
+  hops?: number
 }
 
 export namespace Response {
@@ -1906,6 +2111,16 @@ export namespace Response {
           StoreOutcome.codec().encode(obj.stored, w)
         }
 
+        if (obj.ownerStatement != null) {
+          w.uint32(330)
+          OwnerStatement.codec().encode(obj.ownerStatement, w)
+        }
+
+        if (obj.hops != null) {
+          w.uint32(336)
+          w.uint32(obj.hops)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -2006,6 +2221,16 @@ export namespace Response {
               obj.stored = StoreOutcome.codec().decode(reader, reader.uint32(), {
                 limits: opts.limits?.stored
               })
+              break
+            }
+            case 41: {
+              obj.ownerStatement = OwnerStatement.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.ownerStatement
+              })
+              break
+            }
+            case 42: {
+              obj.hops = reader.uint32()
               break
             }
             default: {
@@ -2165,6 +2390,20 @@ export namespace Response {
                 limits: opts.limits?.stored
               })
 
+              break
+            }
+            case 41: {
+              yield * OwnerStatement.codec().stream(reader, reader.uint32(), `${prefix}.ownerStatement`, {
+                limits: opts.limits?.ownerStatement
+              })
+
+              break
+            }
+            case 42: {
+              yield {
+                field: `${prefix}.hops`,
+                value: reader.uint32()
+              }
               break
             }
             default: {
@@ -2404,6 +2643,47 @@ export namespace Response {
     value: Uint8Array<ArrayBuffer>
   }
 
+  export interface ResponseOwnerStatementOwnerPeerIdFieldEvent {
+    field: '$.ownerStatement.owner.peerId'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface ResponseOwnerStatementOwnerRingIdFieldEvent {
+    field: '$.ownerStatement.owner.ringId'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface ResponseOwnerStatementOwnerAddrsFieldEvent {
+    field: '$.ownerStatement.owner.addrs[]'
+    index: number
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface ResponseOwnerStatementOwnerPositionNonceFieldEvent {
+    field: '$.ownerStatement.owner.positionNonce'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface ResponseOwnerStatementOwnerPositionChoiceFieldEvent {
+    field: '$.ownerStatement.owner.positionChoice'
+    value: number
+  }
+
+  export interface ResponseOwnerStatementNeighboursFieldEvent {
+    field: '$.ownerStatement.neighbours'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface ResponseOwnerStatementSignatureFieldEvent {
+    field: '$.ownerStatement.signature'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface ResponseHopsFieldEvent {
+    field: '$.hops'
+    value: number
+  }
+
   export function encode (obj: Partial<Response>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, Response.codec())
   }
@@ -2412,7 +2692,7 @@ export namespace Response {
     return decodeMessage(buf, Response.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Response>): Generator<ResponseTypeFieldEvent | ResponseStatusFieldEvent | ResponseErrorCodeFieldEvent | ResponseNeighboursPredecessorPeerIdFieldEvent | ResponseNeighboursPredecessorRingIdFieldEvent | ResponseNeighboursPredecessorAddrsFieldEvent | ResponseNeighboursPredecessorPositionNonceFieldEvent | ResponseNeighboursPredecessorPositionChoiceFieldEvent | ResponseNeighboursSuccessorsPeerIdFieldEvent | ResponseNeighboursSuccessorsRingIdFieldEvent | ResponseNeighboursSuccessorsAddrsFieldEvent | ResponseNeighboursSuccessorsPositionNonceFieldEvent | ResponseNeighboursSuccessorsPositionChoiceFieldEvent | ResponseDoneFieldEvent | ResponsePeersPeerIdFieldEvent | ResponsePeersRingIdFieldEvent | ResponsePeersAddrsFieldEvent | ResponsePeersPositionNonceFieldEvent | ResponsePeersPositionChoiceFieldEvent | ResponseRecordsKeyFieldEvent | ResponseRecordsValueFieldEvent | ResponseRecordsExpiresAtFieldEvent | ResponseRecordsWriterFieldEvent | ResponseRecordsStampFieldEvent | ResponseMoreFieldEvent | ResponseCountFieldEvent | ResponseDigestFieldEvent | ResponseSummariesKeyFieldEvent | ResponseSummariesIdFieldEvent | ResponseSummariesExpiresAtFieldEvent | ResponseRetryAfterMsFieldEvent | ResponseStampDifficultyFieldEvent | ResponseNeighboursDigestFieldEvent | ResponseStoredDeclinedFieldEvent | ResponseStoredDeletionsKeyFieldEvent | ResponseStoredDeletionsIdsFieldEvent | ResponseStoredDeletionsOwnerFieldEvent | ResponseStoredDeletionsSignedAtFieldEvent | ResponseStoredDeletionsSignatureFieldEvent | ResponseStoredPredecessorFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Response>): Generator<ResponseTypeFieldEvent | ResponseStatusFieldEvent | ResponseErrorCodeFieldEvent | ResponseNeighboursPredecessorPeerIdFieldEvent | ResponseNeighboursPredecessorRingIdFieldEvent | ResponseNeighboursPredecessorAddrsFieldEvent | ResponseNeighboursPredecessorPositionNonceFieldEvent | ResponseNeighboursPredecessorPositionChoiceFieldEvent | ResponseNeighboursSuccessorsPeerIdFieldEvent | ResponseNeighboursSuccessorsRingIdFieldEvent | ResponseNeighboursSuccessorsAddrsFieldEvent | ResponseNeighboursSuccessorsPositionNonceFieldEvent | ResponseNeighboursSuccessorsPositionChoiceFieldEvent | ResponseDoneFieldEvent | ResponsePeersPeerIdFieldEvent | ResponsePeersRingIdFieldEvent | ResponsePeersAddrsFieldEvent | ResponsePeersPositionNonceFieldEvent | ResponsePeersPositionChoiceFieldEvent | ResponseRecordsKeyFieldEvent | ResponseRecordsValueFieldEvent | ResponseRecordsExpiresAtFieldEvent | ResponseRecordsWriterFieldEvent | ResponseRecordsStampFieldEvent | ResponseMoreFieldEvent | ResponseCountFieldEvent | ResponseDigestFieldEvent | ResponseSummariesKeyFieldEvent | ResponseSummariesIdFieldEvent | ResponseSummariesExpiresAtFieldEvent | ResponseRetryAfterMsFieldEvent | ResponseStampDifficultyFieldEvent | ResponseNeighboursDigestFieldEvent | ResponseStoredDeclinedFieldEvent | ResponseStoredDeletionsKeyFieldEvent | ResponseStoredDeletionsIdsFieldEvent | ResponseStoredDeletionsOwnerFieldEvent | ResponseStoredDeletionsSignedAtFieldEvent | ResponseStoredDeletionsSignatureFieldEvent | ResponseStoredPredecessorFieldEvent | ResponseOwnerStatementOwnerPeerIdFieldEvent | ResponseOwnerStatementOwnerRingIdFieldEvent | ResponseOwnerStatementOwnerAddrsFieldEvent | ResponseOwnerStatementOwnerPositionNonceFieldEvent | ResponseOwnerStatementOwnerPositionChoiceFieldEvent | ResponseOwnerStatementNeighboursFieldEvent | ResponseOwnerStatementSignatureFieldEvent | ResponseHopsFieldEvent> {
     return streamMessage(buf, Response.codec(), opts)
   }
 }

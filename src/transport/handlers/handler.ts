@@ -3,11 +3,11 @@
  */
 import type { ServedNode } from './served-node.js'
 import type { WorkDone } from '../request-limits.js'
-import type { ValidRequest } from '../validate.js'
+import type { FindOwnerRequest, ValidRequest } from '../validate.js'
 import type { WirePeers } from '../wire-peers.js'
-import type { NodeRef } from '../../chord/rpc.js'
-import type { Response } from '../../protocol/generated/chord.js'
-import type { PeerId } from '@libp2p/interface'
+import type { NodeRef, RpcOptions } from '../../chord/rpc.js'
+import type { OwnerStatement, Response } from '../../protocol/generated/chord.js'
+import type { PeerId, PrivateKey } from '@libp2p/interface'
 
 /** Who asked: the ring node of the connection's Noise-authenticated peer */
 export interface Asker {
@@ -27,4 +27,18 @@ export interface RequestHandler<Request extends ValidRequest = ValidRequest> {
 export interface RequestHandlersInit {
   node: ServedNode
   wirePeers: WirePeers
+  /** what recursive lookups need; without it, FIND_OWNER is refused (FORBIDDEN) */
+  findOwner?: FindOwnerInit
+}
+
+/** What a node needs to take part in recursive lookups (FIND_OWNER) */
+export interface FindOwnerInit {
+  /** our libp2p key: what we state as an owner is signed with it */
+  privateKey: PrivateKey
+  /** passes on the requests we do not own */
+  forwarder: {
+    passOn(to: NodeRef, request: FindOwnerRequest, options?: RpcOptions): Promise<{ ownerStatement: OwnerStatement, hops: number }>
+  }
+  /** FIND_OWNERs passed on per RATE_LIMIT_WINDOW, whoever sent them; default MAX_FORWARDED_LOOKUPS_PER_WINDOW */
+  maxForwardedPerWindow?: number
 }

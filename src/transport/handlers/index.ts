@@ -5,6 +5,7 @@
 import { MessageType } from '../../protocol/generated/chord.js'
 import { DeleteHandler } from './delete.js'
 import { FetchHandler } from './fetch.js'
+import { FindOwnerHandler } from './find-owner.js'
 import { FindSuccessorHandler } from './find-successor.js'
 import { GetNeighboursHandler } from './get-neighbours.js'
 import { LeavingHandler } from './leaving.js'
@@ -28,6 +29,7 @@ export function createRequestHandlers (init: RequestHandlersInit): RequestHandle
     [MessageType.NOTIFY]: new NotifyHandler(init),
     [MessageType.FIND_SUCCESSOR]: new FindSuccessorHandler(init),
     [MessageType.LOOKUP]: new LookupHandler(init),
+    [MessageType.FIND_OWNER]: new FindOwnerHandler(init),
     [MessageType.LEAVING]: new LeavingHandler(init),
     [MessageType.STORE]: new StoreHandler(init),
     [MessageType.FETCH]: new FetchHandler(init),

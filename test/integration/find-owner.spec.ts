@@ -1,0 +1,181 @@
+/**
+ * FIND_OWNER over libp2p (TCP on 127.0.0.1): a recursive lookup passed from node to node, answered
+ * by the owner's statement signed with its key for the asker's nonce. What a relay can do to the
+ * statement (change it, replay it, sign one for another node) is caught by the asker, and what a
+ * stranger can make a node do with the request (pass it on for ever, or without end) is bounded.
+ */
+import assert from 'node:assert/strict'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { ForbiddenError, LookupFailedError, RateLimitedError, VerificationError } from '../../src/errors.js'
+import { createChordLibp2p } from '../../src/node/libp2p.js'
+import { MessageType, Request, Response } from '../../src/protocol/generated/chord.js'
+import { frameStream } from '../../src/protocol/framing.js'
+import { FIND_OWNER_REQUEST_COST, MAX_MESSAGE_SIZE, MAX_OWNER_ROUTE_HOPS, OWNER_NONCE_BYTES, PROTOCOL } from '../../src/transport/constants.js'
+import { ringIdOf, ringIdToWire } from '../../src/transport/ring-id.js'
+import { TransportUnderTest, strangerHandler } from '../helpers/transport.js'
+import type { RingId } from '../../src/chord/id.js'
+import type { ChordRpcHandler, FindOwnerStep, NodeRef, RecordRpcHandler } from '../../src/chord/rpc.js'
+import type { ChordLibp2p } from '../../src/node/libp2p.js'
+import type { FindOwnerInit } from '../../src/transport/handlers/handler.js'
+import type { TransportInit } from '../helpers/transport.js'
+
+/** A node that answers nothing but recursive lookups, each with the step the test sets */
+function handlerTaking (steps: { step?: (from: NodeRef, id: RingId) => FindOwnerStep, asked: number }): ChordRpcHandler & RecordRpcHandler {
+  return strangerHandler({
+    onFindOwner: (from, id) => {
+      steps.asked++
+      if (steps.step == null) {
+        throw new LookupFailedError('no way on')
+      }
+      return steps.step(from, id)
+    }
+  })
+}
+
+interface TestNode {
+  libp2p: ChordLibp2p
+  service: TransportUnderTest
+  ref: NodeRef
+  steps: { step?: (from: NodeRef, id: RingId) => FindOwnerStep, asked: number }
+}
+
+describe('FIND_OWNER: recursive lookups over libp2p', function () {
+  this.timeout(30_000)
+  let started: TestNode[] = []
+
+  afterEach(async () => {
+    await Promise.all(started.map(async node => { await node.service.stop(); await node.libp2p.stop() }))
+    started = []
+  })
+
+  /** A node with its own key; `signs: false` leaves recursive lookups out of its transport */
+  async function startNode (init: Partial<TransportInit> & { signs?: boolean } = {}): Promise<TestNode> {
+    const { signs = true, ...transport } = init
+    const privateKey = await generateKeyPair('Ed25519')
+    const libp2p = await createChordLibp2p({ listen: ['/ip4/127.0.0.1/tcp/0'], privateKey })
+    const steps: TestNode['steps'] = { asked: 0 }
+    const service = new TransportUnderTest(libp2p, { handler: handlerTaking(steps), privateKey: signs ? privateKey : undefined, ...transport })
+    await service.start()
+    const node = { libp2p, service, ref: { id: ringIdOf(libp2p.peerId), peer: libp2p.peerId.toString() }, steps }
+    started.push(node)
+    return node
+  }
+
+  /** A ring of three by hand: `relay` passes every request to `owner`, which owns every id */
+  async function relayed (relayInit: Partial<TransportInit> = {}): Promise<{ asker: TestNode, relay: TestNode, owner: TestNode }> {
+    const [asker, relay, owner] = await Promise.all([startNode(), startNode(relayInit), startNode()])
+    await asker.libp2p.dial(relay.libp2p.getMultiaddrs()[0])
+    await relay.libp2p.dial(owner.libp2p.getMultiaddrs()[0])
+    relay.steps.step = () => ({ next: owner.ref })
+    owner.steps.step = () => ({ owner: owner.ref, neighbours: { predecessor: relay.ref, successors: [asker.ref, relay.ref] } })
+    return { asker, relay, owner }
+  }
+
+  /** A FIND_OWNER written by hand to `to`, and the answer read back (undefined: the stream was reset) */
+  async function rawFindOwner (from: TestNode, to: TestNode, fields: Partial<Request>): Promise<Response | undefined> {
+    const stream = await from.libp2p.dialProtocol(to.libp2p.peerId, PROTOCOL)
+    const framed = frameStream(stream, MAX_MESSAGE_SIZE)
+    await framed.write(Request.encode({ type: MessageType.FIND_OWNER, target: ringIdToWire(1n), nonce: new Uint8Array(OWNER_NONCE_BYTES), hopsLeft: 1, ...fields }))
+    try {
+      return Response.decode(await framed.read())
+    } catch {
+      return undefined
+    } finally {
+      stream.abort(new Error('done'))
+    }
+  }
+
+  it('brings the owner\'s statement back through a relay: the owner, its neighbours, the nodes it went through', async () => {
+    const { asker, relay, owner } = await relayed()
+    const statement = await asker.service.findOwner(relay.ref, 5n)
+    assert.deepEqual(statement, { owner: owner.ref, neighbours: { predecessor: relay.ref, successors: [asker.ref, relay.ref] }, hops: 2 })
+    assert.equal(relay.steps.asked, 1)
+    assert.equal(owner.steps.asked, 1)
+  })
+
+  it('a relay that changes the statement on its way is caught: VerificationError', async () => {
+    const { asker, relay } = await relayed({
+      relay: forwarder => ({
+        passOn: async (to, request, options) => {
+          const passed = await forwarder.passOn(to, request, options)
+          const neighbours = Uint8Array.from(passed.ownerStatement.neighbours)
+          neighbours[neighbours.length - 1] ^= 1
+          return { ...passed, ownerStatement: { ...passed.ownerStatement, neighbours } }
+        }
+      })
+    })
+    await assert.rejects(asker.service.findOwner(relay.ref, 5n), VerificationError)
+  })
+
+  it('a relay that answers with an earlier statement of the owner is caught: the nonce is not the asker\'s', async () => {
+    let kept: Awaited<ReturnType<FindOwnerInit['forwarder']['passOn']>> | undefined
+    const { asker, relay } = await relayed({
+      relay: forwarder => ({
+        passOn: async (to, request, options) => {
+          kept ??= await forwarder.passOn(to, request, options)
+          return kept
+        }
+      })
+    })
+    await asker.service.findOwner(relay.ref, 5n)
+    await assert.rejects(asker.service.findOwner(relay.ref, 5n), VerificationError)
+  })
+
+  it('a node that names another node as the owner signs with its own key, which the asker checks against the owner\'s: VerificationError', async () => {
+    const { asker, relay, owner } = await relayed()
+    relay.steps.step = () => ({ owner: owner.ref, neighbours: { predecessor: asker.ref, successors: [] } })
+    await assert.rejects(asker.service.findOwner(relay.ref, 5n), VerificationError)
+    assert.equal(owner.steps.asked, 0)
+  })
+
+  it('refuses a request that may be passed on more than MAX_OWNER_ROUTE_HOPS times, or carries a nonce of the wrong length: the stream is reset, nothing asked', async () => {
+    const [asker, node] = await Promise.all([startNode(), startNode()])
+    await asker.libp2p.dial(node.libp2p.getMultiaddrs()[0])
+    node.steps.step = () => ({ owner: node.ref, neighbours: { predecessor: asker.ref, successors: [] } })
+    assert.equal(await rawFindOwner(asker, node, { hopsLeft: MAX_OWNER_ROUTE_HOPS + 1 }), undefined)
+    assert.equal(await rawFindOwner(asker, node, { nonce: new Uint8Array(OWNER_NONCE_BYTES - 1) }), undefined)
+    assert.equal(node.steps.asked, 0)
+    // the limits themselves are accepted
+    assert.equal((await rawFindOwner(asker, node, { hopsLeft: MAX_OWNER_ROUTE_HOPS }))?.status, Response.Status.OK)
+  })
+
+  it('a request with no hops left that it does not own is answered NO_ROUTE, and goes no further', async () => {
+    const { asker, relay, owner } = await relayed()
+    const answer = await rawFindOwner(asker, relay, { hopsLeft: 0 })
+    assert.equal(answer?.status, Response.Status.ERROR)
+    assert.equal(answer?.errorCode, 'NO_ROUTE')
+    assert.equal(owner.steps.asked, 0)
+  })
+
+  it('two nodes that pass a request back and forth stop once its hops are spent: the asker gets a LookupFailedError', async () => {
+    const { asker, relay, owner } = await relayed()
+    await owner.libp2p.dial(relay.libp2p.getMultiaddrs()[0])
+    owner.steps.step = () => ({ next: relay.ref })
+    await assert.rejects(asker.service.findOwner(relay.ref, 5n), LookupFailedError)
+    assert.equal(relay.steps.asked + owner.steps.asked, MAX_OWNER_ROUTE_HOPS + 1)
+  })
+
+  it('passes on at most its forwarding budget per window, whoever asks: RATE_LIMITED after that', async () => {
+    const { asker, relay, owner } = await relayed({ maxForwardedPerWindow: 2 })
+    await asker.service.findOwner(relay.ref, 5n)
+    await asker.service.findOwner(relay.ref, 6n)
+    await assert.rejects(asker.service.findOwner(relay.ref, 7n), RateLimitedError)
+    assert.equal(owner.steps.asked, 2)
+  })
+
+  it('charges each request FIND_OWNER_REQUEST_COST of the asker\'s ring requests', async () => {
+    const [asker, node] = await Promise.all([startNode(), startNode({ requestLimits: { ringRequests: 2 * FIND_OWNER_REQUEST_COST } })])
+    await asker.libp2p.dial(node.libp2p.getMultiaddrs()[0])
+    node.steps.step = () => ({ owner: node.ref, neighbours: { predecessor: asker.ref, successors: [] } })
+    await asker.service.findOwner(node.ref, 5n)
+    await asker.service.findOwner(node.ref, 6n)
+    await assert.rejects(asker.service.findOwner(node.ref, 7n), RateLimitedError)
+  })
+
+  it('a node without a key to sign with takes no part: FORBIDDEN', async () => {
+    const [asker, node] = await Promise.all([startNode(), startNode({ signs: false })])
+    await asker.libp2p.dial(node.libp2p.getMultiaddrs()[0])
+    node.steps.step = () => ({ owner: node.ref, neighbours: { predecessor: asker.ref, successors: [] } })
+    await assert.rejects(asker.service.findOwner(node.ref, 5n), ForbiddenError)
+  })
+})

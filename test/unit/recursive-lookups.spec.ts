@@ -1,0 +1,196 @@
+/**
+ * Recursive lookups (chord/recursive-lookup.ts) on the simulated network: the request goes from
+ * node to node until the owner answers for itself, and the asker takes the answer only if it holds
+ * (else it walks the ring). On libp2p the owner signs its statement; the simulator gives the
+ * statement to the node that made it, whatever that node names, which is what the signature
+ * guarantees (test/integration/find-owner.spec.ts shows the signature's side).
+ */
+import assert from 'node:assert/strict'
+import { ForbiddenError, LookupFailedError, LookupVerificationError } from '../../src/errors.js'
+import { distance, hashToRingId } from '../../src/chord/id.js'
+import { stepTowardsOwner } from '../../src/chord/recursive-lookup.js'
+import { RoutingTable } from '../../src/chord/routing-table.js'
+import { Simulator, seededRandom } from '../helpers/simulator.js'
+import type { RingId } from '../../src/chord/id.js'
+import type { ChordRing } from '../../src/chord/ring.js'
+import type { FindOwnerStep, FindSuccessorReply, NodeRef } from '../../src/chord/rpc.js'
+
+const idOf = (text: string): RingId => hashToRingId(new TextEncoder().encode(text))
+
+async function settledRing (size: number, seed: number, init: { recursiveLookups?: boolean } = { recursiveLookups: true }): Promise<{ sim: Simulator, random: () => number }> {
+  const random = seededRandom(seed)
+  const sim = new Simulator(init)
+  await sim.grow(size, random)
+  await sim.roundsUntil(() => sim.isConsistent(), 300)
+  for (let i = 0; i < 3 * Math.ceil(Math.log2(size)); i++) {
+    await sim.round()
+  }
+  return { sim, random }
+}
+
+function pick<T> (items: T[], random: () => number): T {
+  return items[Math.floor(random() * items.length)]
+}
+
+describe('recursive lookups (simulated network)', function () {
+  this.timeout(120_000)
+
+  it('in a settled ring of 128, every lookup is answered by its owner through the nodes\' own tables, in about as many steps as walking the ring', async () => {
+    const { sim, random } = await settledRing(128, 41)
+    const rings = sim.liveRings()
+    let recursive = 0
+    let recursiveSteps = 0
+    let walkedSteps = 0
+    let remote = 0
+    for (let k = 0; k < 200; k++) {
+      const id = idOf(`recursive-${k}`)
+      const from = pick(rings, random)
+      const answer = await from.lookup(id)
+      assert.equal(answer.successors[0].peer, sim.expectedOwner(id).peer)
+      if (answer.hops === 0) {
+        continue
+      }
+      remote++
+      assert.equal(answer.recursive, true, 'a lookup in a settled ring walked the ring')
+      assert.equal(answer.ownerPredecessor?.peer, sim.sortedLiveIds().find((_node, i, sorted) => sorted[(i + 1) % sorted.length].peer === answer.successors[0].peer)?.peer)
+      recursive++
+      recursiveSteps += answer.hops
+      const walked = await (from as unknown as { walkedLookup: ChordRing['lookup'] }).walkedLookup(id, {})
+      walkedSteps += walked.hops + (walked.checks ?? 0)
+    }
+    assert.ok(remote > 150, `only ${remote} lookups left their node`)
+    assert.equal(recursive, remote)
+    // each walked step is one of the asker's round trips; each recursive one, a node passing it on
+    const perLookup = { recursive: recursiveSteps / remote, walked: walkedSteps / remote }
+    assert.ok(Math.abs(perLookup.recursive - perLookup.walked) <= 0.5, `recursive ${perLookup.recursive} steps against ${perLookup.walked} walking the ring`)
+  })
+
+  it('a replica set from a recursive lookup is the one the owner names', async () => {
+    const { sim, random } = await settledRing(32, 42)
+    const sorted = sim.sortedLiveIds()
+    for (let k = 0; k < 60; k++) {
+      const id = idOf(`replicas-${k}`)
+      const at = sorted.findIndex(node => node.peer === sim.expectedOwner(id).peer)
+      const { successors } = await pick(sim.liveRings(), random).lookup(id, { successorCount: 3 })
+      assert.deepEqual(successors.map(node => node.peer), [0, 1, 2].map(i => sorted[(at + i) % sorted.length].peer))
+    }
+  })
+
+  it('3 nodes of 16 that pass lookups on wrongly, round in circles, or claim ids they do not own: no lookup names a wrong owner', async () => {
+    const { sim, random } = await settledRing(16, 43)
+    const sorted = sim.sortedLiveIds()
+    const liars = [sorted[2], sorted[7], sorted[12]]
+    const ownerAt = (id: RingId): number => sorted.findIndex(node => node.peer === sim.expectedOwner(id).peer)
+    const lies: Array<(ring: ChordRing, from: NodeRef, id: RingId) => FindOwnerStep> = [
+      // the node two past the owner: it passes the request on the long way round
+      (_ring, _from, id) => ({ next: sorted[(ownerAt(id) + 2) % sorted.length] }),
+      // back where it came from, for ever: the hops run out
+      (_ring, from) => ({ next: from }),
+      // "I own it", with its true neighbours: the id is not between them
+      (ring) => ({ owner: ring.self, neighbours: { predecessor: ring.table.predecessor, successors: [...ring.table.getSuccessors()] } })
+    ]
+    let throughALiar = 0
+    liars.forEach((liar, i) => {
+      const ring = sim.ringOf(liar.peer)
+      ring.onFindOwner = (from, id) => { throughALiar++; return lies[i](ring, from, id) }
+      // the iterative lookup it falls back on meets the same liar telling the same kind of lie
+      ring.onFindSuccessor = (_from, id): FindSuccessorReply => ({ done: true, successors: [0, 1, 2].map(k => sorted[(ownerAt(id) + 2 + k) % sorted.length]) })
+    })
+    const honest = sim.liveRings().filter(ring => !liars.some(liar => liar.peer === ring.self.peer))
+    const counts = { right: 0, wrong: 0, refused: 0, recursive: 0 }
+    for (let k = 0; k < 200; k++) {
+      const id = idOf(`hostile-${k}-${random()}`)
+      try {
+        const answer = await pick(honest, random).lookup(id)
+        counts[answer.successors[0].peer === sim.expectedOwner(id).peer ? 'right' : 'wrong']++
+        counts.recursive += answer.recursive === true ? 1 : 0
+      } catch (err) {
+        assert.ok(err instanceof LookupVerificationError, `a lookup failed untyped: ${String(err)}`)
+        counts.refused++
+      }
+    }
+    assert.ok(throughALiar > 20, `only ${throughALiar} recursive lookups reached a liar: the attack is not exercised`)
+    assert.equal(counts.wrong, 0)
+    assert.ok(counts.right >= 190, `only ${counts.right} of 200 lookups found their owner (${counts.refused} refused)`)
+    // the liars cost the lookups that met them their recursive answer, not the others theirs
+    assert.ok(counts.recursive > 0.25 * counts.right && counts.recursive < counts.right, `${counts.recursive} of ${counts.right} answered recursively`)
+  })
+
+  it('a ring of 64 that lost a tenth of its nodes at once: lookups name the true owner or fail typed, and recursive answers come back as it heals', async () => {
+    const { sim, random } = await settledRing(64, 44)
+    const victims = sim.sortedLiveIds().filter((_node, i) => i % 10 === 3)
+    for (const victim of victims) {
+      sim.kill(victim.peer)
+    }
+    const lookups = async (): Promise<{ right: number, wrong: number, refused: number, recursive: number }> => {
+      const counts = { right: 0, wrong: 0, refused: 0, recursive: 0 }
+      for (let k = 0; k < 100; k++) {
+        const id = idOf(`churn-${k}-${random()}`)
+        try {
+          const answer = await pick(sim.liveRings(), random).lookup(id)
+          counts[answer.successors[0].peer === sim.expectedOwner(id).peer ? 'right' : 'wrong']++
+          counts.recursive += answer.recursive === true ? 1 : 0
+        } catch (err) {
+          assert.ok(err instanceof LookupFailedError, `a lookup failed untyped: ${String(err)}`)
+          counts.refused++
+        }
+      }
+      return counts
+    }
+    const before = await lookups()
+    assert.equal(before.wrong, 0, 'a lookup named a wrong owner before the ring healed')
+    await sim.roundsUntil(() => sim.isConsistent(), 300)
+    for (let i = 0; i < 2 * Math.ceil(Math.log2(64)); i++) {
+      await sim.round()
+    }
+    const after = await lookups()
+    assert.equal(after.wrong, 0)
+    assert.equal(after.refused, 0)
+    assert.ok(after.recursive >= 85, `only ${after.recursive} of 100 lookups were answered recursively once the ring healed`)
+  })
+
+  it('is not tried when switched off: lookups walk the ring as before', async () => {
+    const { sim, random } = await settledRing(16, 45, { recursiveLookups: false })
+    const asked: string[] = []
+    for (const ring of sim.liveRings()) {
+      const answer = ring.onFindOwner.bind(ring)
+      ring.onFindOwner = (from, id) => { asked.push(ring.self.peer); return answer(from, id) }
+    }
+    for (let k = 0; k < 30; k++) {
+      const id = idOf(`off-${k}`)
+      const answer = await pick(sim.liveRings(), random).lookup(id)
+      assert.equal(answer.successors[0].peer, sim.expectedOwner(id).peer)
+      assert.notEqual(answer.recursive, true)
+    }
+    assert.deepEqual(asked, [])
+  })
+})
+
+describe('one step of a recursive lookup', () => {
+  const self: NodeRef = { id: 100n, peer: 'self' }
+  const before: NodeRef = { id: 50n, peer: 'before' }
+  const after: NodeRef = { id: 200n, peer: 'after' }
+  const far: NodeRef = { id: 2n ** 200n, peer: 'far' }
+  const table = (clientMode = false): RoutingTable => new RoutingTable(self, { successorListLength: 8, clientMode })
+
+  it('answers as the owner with its neighbours when the id lies between its predecessor and itself', () => {
+    const t = table()
+    t.setSuccessors([after, far])
+    t.setPredecessor(before)
+    assert.deepEqual(stepTowardsOwner(t, 80n), { owner: self, neighbours: { predecessor: before, successors: [after, far] } })
+  })
+
+  it('passes the request to its successor when the id is the successor\'s, and to the nearest node before the id otherwise', () => {
+    const t = table()
+    t.setSuccessors([after, far])
+    t.setPredecessor(before)
+    assert.deepEqual(stepTowardsOwner(t, 150n), { next: after })
+    const step = stepTowardsOwner(t, 2n ** 201n)
+    assert.ok('next' in step && distance(step.next.id, 2n ** 201n) < distance(self.id, 2n ** 201n), 'the next node is not nearer the id')
+  })
+
+  it('refuses as a client, and fails when it would own the id but knows no predecessor to say from where', () => {
+    assert.throws(() => stepTowardsOwner(table(true), 80n), ForbiddenError)
+    assert.throws(() => stepTowardsOwner(table(), 80n), LookupFailedError)
+  })
+})
