@@ -73,7 +73,7 @@ export interface RingLookupOptions extends FindSuccessorOptions {
 
 /** How one lookup went, as `ChordRing.lookup` reports it */
 export type LookupOutcome =
-  | { ok: true, hops: number, durationMs: number, cached?: true }
+  | { ok: true, hops: number, durationMs: number, cached?: true, recursive?: true }
   | { ok: false, durationMs: number }
 
 export interface RingInit extends RingTimers, Pick<MaintenanceInit, 'roundTripOf'> {
@@ -342,7 +342,7 @@ export class ChordRing implements ChordRpcHandler {
         this.owners.remember(id, checked.ownerPredecessor, checked.successors)
       }
       const result = { ...checked, successors: checked.successors.slice(0, options?.successorCount ?? Infinity) }
-      this.onLookup({ ok: true, hops: result.hops, durationMs: performance.now() - started })
+      this.onLookup({ ok: true, hops: result.hops, durationMs: performance.now() - started, ...(result.recursive === true ? { recursive: true } : {}) })
       return result
     } catch (err) {
       this.onLookup({ ok: false, durationMs: performance.now() - started })

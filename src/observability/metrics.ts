@@ -92,6 +92,7 @@ class PrometheusNodeMetrics implements NodeMetrics {
   private readonly registry = new Registry()
   private readonly lookups: Counter<'outcome'>
   private readonly cachedLookups: Counter
+  private readonly recursiveLookups: Counter
   private readonly lookupHops: Histogram
   private readonly lookupDuration: Histogram
   private readonly requestsSent: Counter<'type' | 'outcome'>
@@ -127,6 +128,7 @@ class PrometheusNodeMetrics implements NodeMetrics {
       new Histogram({ name, help, buckets, labelNames, registers })
     this.lookups = counter('chord_lookups_total', 'Lookups of a key\'s successor (for users and for replication), by outcome', ['outcome'], OUTCOMES)
     this.cachedLookups = counter('chord_lookups_cached_total', 'Lookups answered from the owner cache, no node asked (counted in chord_lookups_total too)')
+    this.recursiveLookups = counter('chord_lookups_recursive_total', 'Lookups the owner answered through the ring (FIND_OWNER), not walked (counted in chord_lookups_total too)')
     this.lookupHops = histogram('chord_lookup_hops', 'Remote nodes that answered during each successful lookup', HOP_BUCKETS)
     this.lookupDuration = histogram('chord_lookup_duration_seconds', 'Time each lookup took, failed ones included', LATENCY_BUCKETS)
 
@@ -219,6 +221,9 @@ class PrometheusNodeMetrics implements NodeMetrics {
       this.lookupHops.observe(outcome.hops)
       if (outcome.cached === true) {
         this.cachedLookups.inc()
+      }
+      if (outcome.recursive === true) {
+        this.recursiveLookups.inc()
       }
     } else {
       this.lookups.inc({ outcome: 'failed' })

@@ -71,6 +71,15 @@ describe('node metrics', () => {
     assert.equal(metricSum(text, 'chord_lookups_cached_total'), 1)
   })
 
+  it('counts the lookups the owner answered recursively, among all lookups', async () => {
+    const { metrics } = world()
+    metrics.lookupFinished({ ok: true, hops: 3, durationMs: 3, recursive: true })
+    metrics.lookupFinished({ ok: true, hops: 2, durationMs: 3 })
+    const text = await metrics.expose()
+    assert.equal(metricSum(text, 'chord_lookups_total', { outcome: 'ok' }), 2)
+    assert.equal(metricSum(text, 'chord_lookups_recursive_total'), 1)
+  })
+
   it('counts requests sent and served by message type and outcome', async () => {
     const { metrics } = world()
     metrics.requestSent({ type: MessageType.FIND_SUCCESSOR, outcome: 'ok', durationMs: 1 })
