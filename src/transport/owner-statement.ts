@@ -17,10 +17,12 @@ import type { OwnerStatement as WireOwnerStatement } from '../protocol/generated
 import type { PeerId, PrivateKey } from '@libp2p/interface'
 
 /** Sets these signatures apart from anything else a node's key signs (Noise handshakes, peer records) */
-const DOMAIN = fromString('libp2p-chord/owner-statement/1')
+export const OWNER_STATEMENT_DOMAIN = 'libp2p-chord/owner-statement/1'
+
+const DOMAIN = fromString(OWNER_STATEMENT_DOMAIN)
 
 /** What the owner signs: the domain, the nonce and target (fixed lengths), then its encoded neighbours */
-function signedBytes (nonce: Uint8Array, target: Uint8Array, neighbours: Uint8Array): Uint8Array {
+export function signedBytes (nonce: Uint8Array, target: Uint8Array, neighbours: Uint8Array): Uint8Array {
   return concat([DOMAIN, nonce, target, neighbours])
 }
 

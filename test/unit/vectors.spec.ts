@@ -285,6 +285,18 @@ describe('test vectors', () => {
       })
     }
 
+    it('FIND_OWNER: the owner\'s signature covers the documented bytes, and a changed byte breaks it', () => {
+      const chord = messages['/chord/1.0.0'] as any[]
+      const request = chord.find(v => v.fields.type === 'FIND_OWNER' && v.message === 'Request').fields
+      const { ownerStatement } = chord.find(v => v.fields.type === 'FIND_OWNER' && v.message === 'Response').fields
+      // an Ed25519 PeerId inlines its key: the multihash ends with the 32 raw public key bytes
+      const publicKey = fromHex(ownerStatement.owner.peerId).subarray(-32)
+      const signed = new Uint8Array([...new TextEncoder().encode('libp2p-chord/owner-statement/1'), ...fromHex(request.nonce), ...fromHex(request.target), ...fromHex(ownerStatement.neighbours)])
+      assert.equal(ed25519.verify(fromHex(ownerStatement.signature), signed, publicKey), true)
+      signed[signed.length - 1] ^= 1
+      assert.equal(ed25519.verify(fromHex(ownerStatement.signature), signed, publicKey), false)
+    })
+
     it('carries the envelope, signatures and keys of the other vector files', () => {
       const chord = messages['/chord/1.0.0'] as any[]
       const mailbox = messages['/chord/mailbox/1.0.0'] as any[]
