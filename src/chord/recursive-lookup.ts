@@ -19,7 +19,7 @@ import { answerFindSuccessor } from './lookup.js'
 import type { RingId } from './id.js'
 import type { LookupResult } from './lookup.js'
 import type { RoutingTable } from './routing-table.js'
-import type { ChordRpc, FindOwnerStep, OwnerStatement, RpcOptions } from './rpc.js'
+import type { ChordRpc, FindOwnerStep, FindSuccessorOptions, OwnerStatement } from './rpc.js'
 
 /**
  * What this node does with a recursive lookup of `id`: answer as its owner, or pass it on to the
@@ -47,8 +47,9 @@ export function stepTowardsOwner (table: RoutingTable, id: RingId): FindOwnerSte
  * The owner of `id` and its successors, as the owner stated them to a recursive lookup through
  * the nearest node of our table; undefined when our own table answers (nothing to ask), or the
  * lookup failed, or the statement does not check out: then the caller walks the ring itself.
+ * With `successorCount`, the owner states at most that many of its successors (itself included)
  */
-export async function findOwnerRecursively (table: RoutingTable, rpc: ChordRpc, id: RingId, options: RpcOptions = {}): Promise<LookupResult | undefined> {
+export async function findOwnerRecursively (table: RoutingTable, rpc: ChordRpc, id: RingId, options: FindSuccessorOptions = {}): Promise<LookupResult | undefined> {
   const first = answerFindSuccessor(table, id)
   const via = first.done ? undefined : first.closer[0]
   if (via == null) {

@@ -336,7 +336,9 @@ export class ChordRing implements ChordRpcHandler {
       return { successors: cached.slice(0, options.successorCount ?? Infinity), hops: 0, cached: true }
     }
     try {
-      const recursive = this.verifyLookups && this.recursiveLookups ? await findOwnerRecursively(this.table, this.rpc, id, options) : undefined
+      // the owner cache answers writes of a replica set from what this answer holds
+      const stated = options.successorCount == null ? {} : { successorCount: Math.max(options.successorCount, this.replicas) }
+      const recursive = this.verifyLookups && this.recursiveLookups ? await findOwnerRecursively(this.table, this.rpc, id, { ...options, ...stated }) : undefined
       const checked = recursive ?? await this.walkedLookup(id, options, onNamed)
       if (checked.checks != null && checked.ownerPredecessor != null) {
         this.owners.remember(id, checked.ownerPredecessor, checked.successors)

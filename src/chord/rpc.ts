@@ -63,6 +63,12 @@ export interface OwnerStatement {
   hops: number
 }
 
+/** An owner's neighbours as it states them to a recursive lookup that asked for `successorCount` of its successors (itself included), copied */
+export function statedNeighbours (neighbours: Neighbours, successorCount?: number): Neighbours {
+  const successors = neighbours.successors.slice(0, successorCount == null ? undefined : Math.max(successorCount - 1, 0))
+  return structuredClone({ ...neighbours, successors })
+}
+
 /** What a node does with a recursive lookup: it owns the id and answers with its neighbours, or passes it on to `next` */
 export type FindOwnerStep =
   | { owner: NodeRef, neighbours: Neighbours }
@@ -111,7 +117,7 @@ export interface ChordRpc {
    * table nearest before `id` until the owner answers for itself. Rejects when the owner's
    * statement does not check out (or no node could take the request further)
    */
-  findOwner(to: NodeRef, id: RingId, options?: RpcOptions): Promise<OwnerStatement>
+  findOwner(to: NodeRef, id: RingId, options?: FindSuccessorOptions): Promise<OwnerStatement>
 }
 
 /** What a node answers; `from` is the sender as authenticated by the transport */

@@ -4,7 +4,7 @@
  * itself). Answers are copied, as if they had crossed the wire, so caller and callee never share
  * state.
  */
-import { storeAckOf } from './rpc.js'
+import { statedNeighbours, storeAckOf } from './rpc.js'
 import type {
   ChordRpcHandler, DeletionRpc, FindSuccessorOptions, FindSuccessorReply, NamespaceHandler, NamespaceName, Neighbours, NeighboursReply, NodeRef, OwnerStatement, PingOptions, PingReply, RecordRpc,
   RingRpc, RpcOptions, StoreAck, StoreOptions
@@ -62,13 +62,13 @@ export class SelfShortcut implements RingRpc {
   }
 
   /** A recursive lookup that reaches us is answered, or passed on, as if it had come from the wire */
-  async findOwner (to: NodeRef, id: RingId, options?: RpcOptions): Promise<OwnerStatement> {
+  async findOwner (to: NodeRef, id: RingId, options?: FindSuccessorOptions): Promise<OwnerStatement> {
     if (!this.isSelf(to)) {
       return this.rpc.findOwner(to, id, options)
     }
     const step = this.local.ringHandler.onFindOwner(this.self, id)
     if ('owner' in step) {
-      return { owner: step.owner, neighbours: structuredClone(step.neighbours), hops: 1 }
+      return { owner: step.owner, neighbours: statedNeighbours(step.neighbours, options?.successorCount), hops: 1 }
     }
     const passed = await this.findOwner(step.next, id, options)
     return { ...passed, hops: passed.hops + 1 }

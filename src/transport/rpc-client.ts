@@ -177,10 +177,11 @@ export class RpcClient implements RingRpc, Startable {
     return response.neighboursDigest == null ? {} : { neighboursDigest: response.neighboursDigest }
   }
 
-  async findOwner (to: NodeRef, id: RingId, options?: RpcOptions): Promise<OwnerStatement> {
+  async findOwner (to: NodeRef, id: RingId, options?: FindSuccessorOptions): Promise<OwnerStatement> {
     const nonce = randomBytes(OWNER_NONCE_BYTES)
     const target = ringIdToWire(id)
-    const { response, peerId } = await this.exchange(to, { type: MessageType.FIND_OWNER, target, nonce, hopsLeft: MAX_OWNER_ROUTE_HOPS }, options)
+    const request = { type: MessageType.FIND_OWNER, target, nonce, hopsLeft: MAX_OWNER_ROUTE_HOPS, successorCount: options?.successorCount }
+    const { response, peerId } = await this.exchange(to, request, options)
     // decodeResponse made sure an OK answer carries a statement and its hops
     return checkOwnerStatement(this.wirePeers, response.ownerStatement as WireOwnerStatement, nonce, target, response.hops ?? 1, peerId)
   }
@@ -194,7 +195,8 @@ export class RpcClient implements RingRpc, Startable {
       type: MessageType.FIND_OWNER,
       target: ringIdToWire(request.target),
       nonce: wireBytes(request.nonce),
-      hopsLeft: request.hopsLeft - 1
+      hopsLeft: request.hopsLeft - 1,
+      successorCount: request.successorCount
     }, options)
     return { ownerStatement: response.ownerStatement as WireOwnerStatement, hops: response.hops ?? 1 }
   }

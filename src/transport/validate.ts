@@ -52,8 +52,11 @@ export interface NotifyRequest { type: MessageType.NOTIFY, proof: PositionProof 
 /** `successorCount`: how many successors a done answer carries at most (absent: the whole list) */
 export interface FindSuccessorRequest { type: MessageType.FIND_SUCCESSOR, target: RingId, successorCount?: number }
 export interface LookupRequest { type: MessageType.LOOKUP, target: RingId }
-/** FIND_OWNER: `nonce` is the asker's, passed on unchanged; `hopsLeft`, how many more times it may be passed on */
-export interface FindOwnerRequest { type: MessageType.FIND_OWNER, target: RingId, nonce: Uint8Array, hopsLeft: number }
+/**
+ * FIND_OWNER: `nonce` is the asker's, passed on unchanged; `hopsLeft`, how many more times it may
+ * be passed on; `successorCount`, how many successors (the owner included) the owner states at most
+ */
+export interface FindOwnerRequest { type: MessageType.FIND_OWNER, target: RingId, nonce: Uint8Array, hopsLeft: number, successorCount?: number }
 export interface LeavingRequest { type: MessageType.LEAVING, neighbours: Neighbours }
 export interface StoreRequest { type: MessageType.STORE, namespace: NamespaceName, records: ChordRecord[], deletions: SignedDeletion[] }
 export interface FetchRequest { type: MessageType.FETCH, namespace: NamespaceName, key: Uint8Array, after?: Uint8Array }
@@ -116,7 +119,11 @@ export function decodeRequest (bytes: Uint8Array | Uint8ArrayList): ValidRequest
       if (request.hopsLeft == null || request.hopsLeft > MAX_OWNER_ROUTE_HOPS) {
         throw new InvalidMessageError(`a FIND_OWNER may be passed on at most ${MAX_OWNER_ROUTE_HOPS} times`)
       }
-      return { type: request.type, target, nonce: request.nonce, hopsLeft: request.hopsLeft }
+      if (request.successorCount != null && request.successorCount < 1) {
+        throw new InvalidMessageError('a FIND_OWNER asks for at least one successor')
+      }
+      const asked = request.successorCount == null ? {} : { successorCount: request.successorCount }
+      return { type: request.type, target, nonce: request.nonce, hopsLeft: request.hopsLeft, ...asked }
     }
     case MessageType.LEAVING:
       if (request.neighbours == null) {

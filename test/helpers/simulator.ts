@@ -7,7 +7,7 @@
  */
 import { hashToRingId, inHalfOpenInterval } from '../../src/chord/id.js'
 import { RingNode } from '../../src/chord/ring-node.js'
-import { storeAckOf } from '../../src/chord/rpc.js'
+import { statedNeighbours, storeAckOf } from '../../src/chord/rpc.js'
 import { candidatePositions } from '../../src/chord/ring-position.js'
 import { DEFAULT_TTL_POLICY } from '../../src/chord/ttl.js'
 import { LookupFailedError } from '../../src/errors.js'
@@ -274,7 +274,7 @@ export class Simulator {
       leaving: async (to, neighbours): Promise<void> => { target(to, 'leaving').onLeaving(self, copy(neighbours)) },
       ping: async (to, options): Promise<PingReply> => copy(target(to, 'ping').onPing(self, options?.neighboursDigest)),
       delegateLookup: async (to, id) => copy(await target(to, 'delegateLookup').onDelegatedLookup(self, id)),
-      findOwner: async (to, id) => this.findOwner(self, to, id)
+      findOwner: async (to, id, options) => this.findOwner(self, to, id, options?.successorCount)
     }
   }
 
@@ -283,14 +283,14 @@ export class Simulator {
    * FIND_OWNER goes on libp2p. The statement speaks for the node that made it, whatever that node
    * names as the owner: on libp2p it is signed with that node's key
    */
-  private findOwner (self: NodeRef, to: NodeRef, id: RingId): OwnerStatement {
+  private findOwner (self: NodeRef, to: NodeRef, id: RingId, successorCount?: number): OwnerStatement {
     let from = self
     let at = to
     for (let hops = 1; hops <= MAX_OWNER_ROUTE_HOPS + 1; hops++) {
       this.reach(from, at, 'findOwner')
       const step = this.ringOf(at.peer).onFindOwner(from, id)
       if ('owner' in step) {
-        return copy({ owner: at, neighbours: step.neighbours, hops })
+        return { owner: copy(at), neighbours: statedNeighbours(step.neighbours, successorCount), hops }
       }
       from = at
       at = step.next

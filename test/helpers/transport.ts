@@ -101,7 +101,7 @@ export class TransportUnderTest {
     return this.client.findSuccessor(to, id, options)
   }
 
-  async findOwner (to: NodeRef, id: RingId, options?: RpcOptions): Promise<OwnerStatement> {
+  async findOwner (to: NodeRef, id: RingId, options?: FindSuccessorOptions): Promise<OwnerStatement> {
     return this.client.findOwner(to, id, options)
   }
 

@@ -93,6 +93,16 @@ describe('FIND_OWNER: recursive lookups over libp2p', function () {
     assert.equal(owner.steps.asked, 1)
   })
 
+  it('states as many successors as the asker asked for, the owner counted: one more than that asked is left out', async () => {
+    const { asker, relay, owner } = await relayed()
+    const statement = await asker.service.findOwner(relay.ref, 5n, { successorCount: 2 })
+    assert.deepEqual(statement.neighbours, { predecessor: relay.ref, successors: [asker.ref] })
+    assert.equal(statement.owner.peer, owner.ref.peer)
+    // a request for none is invalid: the stream is reset, nothing asked
+    assert.equal(await rawFindOwner(asker, relay, { successorCount: 0 }), undefined)
+    assert.equal(relay.steps.asked, 1)
+  })
+
   it('a relay that changes the statement on its way is caught: VerificationError', async () => {
     const { asker, relay } = await relayed({
       relay: forwarder => ({

@@ -6,6 +6,7 @@
  * next node.
  */
 import { ForbiddenError, LookupFailedError, RateLimitedError } from '../../errors.js'
+import { statedNeighbours } from '../../chord/rpc.js'
 import { PeerBudget } from '../../limits/peer-budget.js'
 import { MAX_FORWARDED_LOOKUPS_PER_WINDOW, MAX_OWNER_ROUTE_HOPS, RATE_LIMIT_WINDOW } from '../constants.js'
 import { signOwnerStatement } from '../owner-statement.js'
@@ -31,7 +32,8 @@ export class FindOwnerHandler implements RequestHandler<FindOwnerRequest> {
     }
     const step = this.init.node.ringHandler.onFindOwner(from.node, request.target)
     if ('owner' in step) {
-      const statement = await signOwnerStatement(findOwner.privateKey, this.init.wirePeers, step.owner, step.neighbours, wireBytes(request.nonce), ringIdToWire(request.target))
+      const neighbours = statedNeighbours(step.neighbours, request.successorCount)
+      const statement = await signOwnerStatement(findOwner.privateKey, this.init.wirePeers, step.owner, neighbours, wireBytes(request.nonce), ringIdToWire(request.target))
       return { ownerStatement: statement, hops: 1 }
     }
     if (request.hopsLeft === 0) {
