@@ -429,6 +429,10 @@ export class ChordRing implements ChordRpcHandler {
     return stepTowardsOwner(this.table, id)
   }
 
+  onPassedOnUnanswered (node: NodeRef): void {
+    this.nodeFailed(node)
+  }
+
   async onDelegatedLookup (_from: NodeRef, id: RingId): Promise<NodeRef[]> {
     if (this.clientMode) {
       throw new ForbiddenError('a client holds no ring position: it runs no lookups for others')

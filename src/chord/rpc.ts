@@ -135,6 +135,8 @@ export interface ChordRpcHandler {
    * to; throws when we can do neither (a client, a node that knows no predecessor and no way on)
    */
   onFindOwner(from: NodeRef, id: RingId): FindOwnerStep
+  /** the node we passed a recursive lookup on to gave no answer in time: stop routing through it, as a lookup that asked it would */
+  onPassedOnUnanswered(node: NodeRef): void
 }
 
 /**

@@ -191,7 +191,7 @@ export class ChordService implements Startable {
       node: this.core,
       wirePeers: this.wirePeers,
       limiter: this.limiter,
-      findOwner: { privateKey: components.privateKey, forwarder: this.rpc },
+      findOwner: { privateKey: components.privateKey, forwarder: this.rpc, requestTimeout: settings.requestTimeoutMs },
       onServed: request => { this.metricsSink.requestServed(request) }
     })
 

@@ -49,6 +49,7 @@ export function strangerHandler (overrides: Partial<ChordRpcHandler & RecordRpcH
     onLeaving: () => {},
     onDelegatedLookup: refuse,
     onFindOwner: () => { throw new Error('not a ring node') },
+    onPassedOnUnanswered: () => {},
     onStoreRecords: refuse,
     onFetchRecords: refuse,
     onRangeDigest: refuse,
@@ -75,7 +76,7 @@ export class TransportUnderTest {
       limits: init.requestLimits,
       findOwner: init.privateKey == null
         ? undefined
-        : { privateKey: init.privateKey, forwarder: init.relay?.(this.client) ?? this.client, maxForwardedPerWindow: init.maxForwardedPerWindow }
+        : { privateKey: init.privateKey, forwarder: init.relay?.(this.client) ?? this.client, maxForwardedPerWindow: init.maxForwardedPerWindow, requestTimeout: init.requestTimeout }
     })
   }
 

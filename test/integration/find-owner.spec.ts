@@ -6,11 +6,12 @@
  */
 import assert from 'node:assert/strict'
 import { generateKeyPair } from '@libp2p/crypto/keys'
-import { ForbiddenError, LookupFailedError, RateLimitedError, VerificationError } from '../../src/errors.js'
+import { ForbiddenError, LookupFailedError, RateLimitedError, RemoteError, VerificationError } from '../../src/errors.js'
 import { createChordLibp2p } from '../../src/node/libp2p.js'
 import { MessageType, Request, Response } from '../../src/protocol/generated/chord.js'
 import { frameStream } from '../../src/protocol/framing.js'
-import { FIND_OWNER_REQUEST_COST, MAX_MESSAGE_SIZE, MAX_OWNER_ROUTE_HOPS, OWNER_NONCE_BYTES, PROTOCOL } from '../../src/transport/constants.js'
+import { FIND_OWNER_REQUEST_COST, MAX_MESSAGE_SIZE, MAX_OWNER_ROUTE_HOPS, OWNER_NONCE_BYTES, PROTOCOL, REQUEST_TIMEOUT } from '../../src/transport/constants.js'
+import { passOnTimeout } from '../../src/transport/handlers/find-owner.js'
 import { ringIdOf, ringIdToWire } from '../../src/transport/ring-id.js'
 import { TransportUnderTest, strangerHandler } from '../helpers/transport.js'
 import type { RingId } from '../../src/chord/id.js'
@@ -19,8 +20,17 @@ import type { ChordLibp2p } from '../../src/node/libp2p.js'
 import type { FindOwnerInit } from '../../src/transport/handlers/handler.js'
 import type { TransportInit } from '../helpers/transport.js'
 
+interface Steps {
+  /** what the node does with each recursive lookup; none: it can take it nowhere */
+  step?: (from: NodeRef, id: RingId) => FindOwnerStep
+  /** recursive lookups that reached it */
+  asked: number
+  /** the nodes it passed lookups on to that did not answer, as it told its ring */
+  unanswered: NodeRef[]
+}
+
 /** A node that answers nothing but recursive lookups, each with the step the test sets */
-function handlerTaking (steps: { step?: (from: NodeRef, id: RingId) => FindOwnerStep, asked: number }): ChordRpcHandler & RecordRpcHandler {
+function handlerTaking (steps: Steps): ChordRpcHandler & RecordRpcHandler {
   return strangerHandler({
     onFindOwner: (from, id) => {
       steps.asked++
@@ -28,7 +38,8 @@ function handlerTaking (steps: { step?: (from: NodeRef, id: RingId) => FindOwner
         throw new LookupFailedError('no way on')
       }
       return steps.step(from, id)
-    }
+    },
+    onPassedOnUnanswered: node => { steps.unanswered.push(node) }
   })
 }
 
@@ -36,7 +47,7 @@ interface TestNode {
   libp2p: ChordLibp2p
   service: TransportUnderTest
   ref: NodeRef
-  steps: { step?: (from: NodeRef, id: RingId) => FindOwnerStep, asked: number }
+  steps: Steps
 }
 
 describe('FIND_OWNER: recursive lookups over libp2p', function () {
@@ -53,7 +64,7 @@ describe('FIND_OWNER: recursive lookups over libp2p', function () {
     const { signs = true, ...transport } = init
     const privateKey = await generateKeyPair('Ed25519')
     const libp2p = await createChordLibp2p({ listen: ['/ip4/127.0.0.1/tcp/0'], privateKey })
-    const steps: TestNode['steps'] = { asked: 0 }
+    const steps: Steps = { asked: 0, unanswered: [] }
     const service = new TransportUnderTest(libp2p, { handler: handlerTaking(steps), privateKey: signs ? privateKey : undefined, ...transport })
     await service.start()
     const node = { libp2p, service, ref: { id: ringIdOf(libp2p.peerId), peer: libp2p.peerId.toString() }, steps }
@@ -163,6 +174,29 @@ describe('FIND_OWNER: recursive lookups over libp2p', function () {
     owner.steps.step = () => ({ next: relay.ref })
     await assert.rejects(asker.service.findOwner(relay.ref, 5n), LookupFailedError)
     assert.equal(relay.steps.asked + owner.steps.asked, MAX_OWNER_ROUTE_HOPS + 1)
+    // each answered, if with an error: nobody is taken out of anybody's routing
+    assert.deepEqual([...relay.steps.unanswered, ...owner.steps.unanswered], [])
+  })
+
+  it('a relay whose next node never answers gives up before its asker does, answers it, and stops routing through that node', async () => {
+    // both wait REQUEST_TIMEOUT for an answer; the relay waits a hop's share less for the node
+    // after it (requestTimeout × hopsLeft ÷ (MAX_OWNER_ROUTE_HOPS + 1)), 200 ms here
+    const [asker, relay] = await Promise.all([startNode(), startNode()])
+    const silent = await createChordLibp2p({ listen: ['/ip4/127.0.0.1/tcp/0'] })
+    await silent.handle(PROTOCOL, () => {})
+    try {
+      await asker.libp2p.dial(relay.libp2p.getMultiaddrs()[0])
+      await relay.libp2p.dial(silent.getMultiaddrs()[0])
+      const silentRef = { id: ringIdOf(silent.peerId), peer: silent.peerId.toString() }
+      relay.steps.step = () => ({ next: silentRef })
+      const started = performance.now()
+      await assert.rejects(asker.service.findOwner(relay.ref, 5n), RemoteError)
+      const waited = performance.now() - started
+      assert.ok(waited < REQUEST_TIMEOUT && waited >= passOnTimeout(REQUEST_TIMEOUT, MAX_OWNER_ROUTE_HOPS) - 5, `the asker heard back after ${waited.toFixed(0)} ms`)
+      assert.deepEqual(relay.steps.unanswered, [silentRef])
+    } finally {
+      await silent.stop()
+    }
   })
 
   it('passes on at most its forwarding budget per window, whoever asks: RATE_LIMITED after that', async () => {

@@ -35,6 +35,7 @@ const ANSWERS_NOTHING: ChordRpcHandler & RecordRpcHandler = {
   onFindSuccessor: () => ({ done: false, closer: [] }),
   onDelegatedLookup: async () => [],
   onFindOwner: () => { throw new Error('Mallory passes no lookups on') },
+  onPassedOnUnanswered: () => {},
   onLeaving: () => {},
   onPing: () => ({}),
   onStoreRecords: async () => {},

@@ -74,6 +74,10 @@ class FakeHandler implements ChordRpcHandler, RecordRpcHandler {
     return this.ownerStep
   }
 
+  onPassedOnUnanswered (node: NodeRef): void {
+    this.record({ method: 'onPassedOnUnanswered', from: node })
+  }
+
   async onDelegatedLookup (from: NodeRef, id: RingId): Promise<NodeRef[]> {
     this.record({ method: 'onDelegatedLookup', from, arg: id })
     return this.reply.done ? this.reply.successors : []

@@ -42,7 +42,8 @@ describe('calls a node addresses to itself', () => {
       onFindSuccessor: (from, id) => { asked.push({ from, id }); return { done: true, successors: [self] } },
       onLeaving: () => {},
       onDelegatedLookup: async () => [self],
-      onFindOwner: () => ({ owner: self, neighbours: { predecessor: other, successors: [other] } })
+      onFindOwner: () => ({ owner: self, neighbours: { predecessor: other, successors: [other] } }),
+      onPassedOnUnanswered: () => {}
     }
     const sent: string[] = []
     const rpc = new SelfShortcut(transport(sent), { self, ringHandler: ring, handlerOf: () => undefined })

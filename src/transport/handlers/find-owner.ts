@@ -5,13 +5,13 @@
  * many we pass on is capped whoever asks, since each one is charged to our own budget at the
  * next node.
  */
-import { ForbiddenError, LookupFailedError, RateLimitedError } from '../../errors.js'
+import { ChordError, ForbiddenError, LookupFailedError, RateLimitedError } from '../../errors.js'
 import { statedNeighbours } from '../../chord/rpc.js'
 import { PeerBudget } from '../../limits/peer-budget.js'
-import { MAX_FORWARDED_LOOKUPS_PER_WINDOW, MAX_OWNER_ROUTE_HOPS, RATE_LIMIT_WINDOW } from '../constants.js'
+import { MAX_FORWARDED_LOOKUPS_PER_WINDOW, MAX_OWNER_ROUTE_HOPS, RATE_LIMIT_WINDOW, REQUEST_TIMEOUT } from '../constants.js'
 import { signOwnerStatement } from '../owner-statement.js'
 import { ringIdToWire, wireBytes } from '../ring-id.js'
-import type { Asker, RequestHandler, RequestHandlersInit } from './handler.js'
+import type { Asker, FindOwnerInit, RequestHandler, RequestHandlersInit } from './handler.js'
 import type { Response } from '../../protocol/generated/chord.js'
 import type { FindOwnerRequest } from '../validate.js'
 
@@ -43,8 +43,28 @@ export class FindOwnerHandler implements RequestHandler<FindOwnerRequest> {
       throw new RateLimitedError(`this node passes on at most ${this.forwarded.points} lookups per ${RATE_LIMIT_WINDOW} ms`, { retryAfterMs: this.forwarded.msBeforeRefill(ALL) })
     }
     this.forwarded.spend(ALL, 1)
-    const passed = await findOwner.forwarder.passOn(step.next, request)
+    const deadline = AbortSignal.timeout(passOnTimeout(findOwner.requestTimeout ?? REQUEST_TIMEOUT, request.hopsLeft))
+    let passed: Awaited<ReturnType<FindOwnerInit['forwarder']['passOn']>>
+    try {
+      passed = await findOwner.forwarder.passOn(step.next, request, { signal: deadline })
+    } catch (err) {
+      // an answer that is an error came from a node that is there; no answer, or no connection, did not
+      if (deadline.aborted || !(err instanceof ChordError)) {
+        this.init.node.ringHandler.onPassedOnUnanswered(step.next)
+      }
+      throw err
+    }
     // a relay after us that overstates its count cannot push ours past what the asker accepts
     return { ownerStatement: passed.ownerStatement, hops: Math.min(passed.hops + 1, MAX_OWNER_ROUTE_HOPS + 1) }
   }
+}
+
+/**
+ * How long we wait for the node we pass a request on to: less the deeper the request is (the fewer
+ * hops it has left), by a step of a hop's share of the request timeout, so that when a node on the
+ * way does not answer, the node before it gives up first, says so to its own asker in time, and
+ * only it takes the silent node out of its routing
+ */
+export function passOnTimeout (requestTimeout: number, hopsLeft: number): number {
+  return requestTimeout * hopsLeft / (MAX_OWNER_ROUTE_HOPS + 1)
 }

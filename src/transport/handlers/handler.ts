@@ -41,4 +41,6 @@ export interface FindOwnerInit {
   }
   /** FIND_OWNERs passed on per RATE_LIMIT_WINDOW, whoever sent them; default MAX_FORWARDED_LOOKUPS_PER_WINDOW */
   maxForwardedPerWindow?: number
+  /** ms our own requests may take (see `passOnTimeout`); default REQUEST_TIMEOUT */
+  requestTimeout?: number
 }
