@@ -13,18 +13,18 @@
  * refutes it. Anything less (no answer, a statement that does not check out) and the asker walks
  * the ring itself, as before.
  */
-import { ForbiddenError, LookupFailedError } from '../errors.js'
+import { ChordError, ForbiddenError, LookupFailedError, RequestTimeoutError } from '../errors.js'
 import { distance, inHalfOpenInterval } from './id.js'
 import { answerFindSuccessor } from './lookup.js'
 import type { RingId } from './id.js'
 import type { LookupResult } from './lookup.js'
 import type { RoutingTable } from './routing-table.js'
-import type { ChordRpc, FindOwnerStep, FindSuccessorOptions, OwnerStatement } from './rpc.js'
+import type { ChordRpc, FindOwnerStep, FindSuccessorOptions, NodeRef, OwnerStatement } from './rpc.js'
 
 /**
  * What this node does with a recursive lookup of `id`: answer as its owner, or pass it on to the
- * node its table names (the id's successor, or the nearest node before the id). Every node it
- * passes the request to is nearer the id than itself, so a request cannot go round in circles.
+ * node its table names: the nearest node before the id, which is nearer the id than itself, or
+ * the id's successor as the last hop.
  */
 export function stepTowardsOwner (table: RoutingTable, id: RingId): FindOwnerStep {
   if (table.clientMode) {
@@ -40,7 +40,9 @@ export function stepTowardsOwner (table: RoutingTable, id: RingId): FindOwnerSte
     // we would be the owner, but without a predecessor we cannot say from where
     throw new LookupFailedError(`no way on towards ${id.toString(16)} from ${table.self.peer}`)
   }
-  return { next }
+  // the node we take to own the id answers, or says it does not: were it to pass the request on
+  // (it knows a newer predecessor, or none), it could come back to us, and round again
+  return answer.done ? { next, lastHop: true } : { next }
 }
 
 /**
@@ -49,7 +51,7 @@ export function stepTowardsOwner (table: RoutingTable, id: RingId): FindOwnerSte
  * lookup failed, or the statement does not check out: then the caller walks the ring itself.
  * With `successorCount`, the owner states at most that many of its successors (itself included)
  */
-export async function findOwnerRecursively (table: RoutingTable, rpc: ChordRpc, id: RingId, options: FindSuccessorOptions = {}): Promise<LookupResult | undefined> {
+export async function findOwnerRecursively (table: RoutingTable, rpc: ChordRpc, id: RingId, options: FindSuccessorOptions = {}, onNodeFailed?: (node: NodeRef) => void): Promise<LookupResult | undefined> {
   const first = answerFindSuccessor(table, id)
   const via = first.done ? undefined : first.closer[0]
   if (via == null) {
@@ -61,6 +63,11 @@ export async function findOwnerRecursively (table: RoutingTable, rpc: ChordRpc, 
   } catch (err) {
     if (options.signal?.aborted === true) {
       throw err
+    }
+    // an error answer came from a node that is there (the way failed further on); no answer did
+    // not, and the walk that follows should not wait for it again
+    if (err instanceof RequestTimeoutError || !(err instanceof ChordError)) {
+      onNodeFailed?.(via)
     }
     return undefined
   }

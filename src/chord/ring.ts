@@ -338,7 +338,9 @@ export class ChordRing implements ChordRpcHandler {
     try {
       // the owner cache answers writes of a replica set from what this answer holds
       const stated = options.successorCount == null ? {} : { successorCount: Math.max(options.successorCount, this.replicas) }
-      const recursive = this.verifyLookups && this.recursiveLookups ? await findOwnerRecursively(this.table, this.rpc, id, { ...options, ...stated }) : undefined
+      const recursive = this.verifyLookups && this.recursiveLookups
+        ? await findOwnerRecursively(this.table, this.rpc, id, { ...options, ...stated }, node => { this.nodeFailed(node) })
+        : undefined
       const checked = recursive ?? await this.walkedLookup(id, options, onNamed)
       if (checked.checks != null && checked.ownerPredecessor != null) {
         this.owners.remember(id, checked.ownerPredecessor, checked.successors)

@@ -72,7 +72,8 @@ export function statedNeighbours (neighbours: Neighbours, successorCount?: numbe
 /** What a node does with a recursive lookup: it owns the id and answers with its neighbours, or passes it on to `next` */
 export type FindOwnerStep =
   | { owner: NodeRef, neighbours: Neighbours }
-  | { next: NodeRef }
+  /** `lastHop`: `next` is the node we take to own the id (our successor): it must answer as the owner, not pass the request on */
+  | { next: NodeRef, lastHop?: true }
 
 export interface RpcOptions {
   signal?: AbortSignal

@@ -168,6 +168,28 @@ export const FIND_OWNER_REQUEST_COST = 2
  */
 export const MAX_FORWARDED_LOOKUPS_PER_WINDOW = 2_000
 
+/**
+ * FIND_OWNERs one node passes on per window for one asker: an eighth of all it passes on (25 a
+ * second), so that one stranger cannot spend the whole budget and send everyone else's recursive
+ * lookups the long way
+ */
+export const MAX_FORWARDED_LOOKUPS_PER_ASKER_PER_WINDOW = MAX_FORWARDED_LOOKUPS_PER_WINDOW / 8
+
+/**
+ * FIND_OWNERs one node has passed on to one next node and awaits answers for. Each holds one of
+ * its MAX_OUTBOUND_STREAMS streams to that node until the rest of the way answers (up to a request
+ * timeout when a node further on is silent): the cap leaves the rest to its own maintenance. Over
+ * it, the node answers RATE_LIMITED at once, and the asker walks the ring
+ */
+export const MAX_PASSED_ON_IN_FLIGHT_PER_PEER = 4
+
+/**
+ * The least a node waits for the node it passed a FIND_OWNER on to, however few hops the request
+ * has left: a few wide-area round trips, so that an asker cannot make it give up on a healthy node
+ * (and stop routing through it) by sending requests with almost no hops left
+ */
+export const MIN_PASS_ON_WAIT = 2 * second
+
 /** Bytes of a FIND_OWNER's nonce: the owner signs it, so its statement answers this request alone */
 export const OWNER_NONCE_BYTES = 16
 

@@ -1,16 +1,19 @@
 /**
- * The owner's statement that answers a recursive lookup (FIND_OWNER, docs/protocol.md): its
- * neighbours, signed with its libp2p key over the asker's nonce and the target. Whoever relays it,
- * the asker believes only what the owner signed for this one request; the relays can drop it or
- * delay it, not change it or answer with an old one.
+ * The owner's statement that answers a recursive lookup (FIND_OWNER, docs/protocol.md): its own
+ * peer entry and its neighbours, signed with its libp2p key over the asker's nonce and the target.
+ * Whoever relays it, the asker believes only what the owner signed for this one request; the
+ * relays can drop it or delay it, not change any of it (its position, its addresses, its
+ * neighbours) or answer with an old one. Nothing of it is used before the signature checks out.
  */
-import { peerIdFromString } from '@libp2p/peer-id'
+import { peerIdFromMultihash } from '@libp2p/peer-id'
+import * as Digest from 'multiformats/hashes/digest'
 import { concat } from 'uint8arrays/concat'
 import { fromString } from 'uint8arrays/from-string'
+import { sha256 } from '../chord/id.js'
 import { InvalidMessageError, VerificationError } from '../errors.js'
-import { Neighbours as NeighboursCodec } from '../protocol/generated/chord.js'
+import { Neighbours as NeighboursCodec, Peer as PeerCodec } from '../protocol/generated/chord.js'
 import { wireBytes } from './ring-id.js'
-import { decodeStatedNeighbours } from './validate.js'
+import { decodeStatedNeighbours, decodeStatedPeer } from './validate.js'
 import type { WirePeers } from './wire-peers.js'
 import type { NodeRef, Neighbours, OwnerStatement } from '../chord/rpc.js'
 import type { OwnerStatement as WireOwnerStatement } from '../protocol/generated/chord.js'
@@ -21,16 +24,28 @@ export const OWNER_STATEMENT_DOMAIN = 'libp2p-chord/owner-statement/1'
 
 const DOMAIN = fromString(OWNER_STATEMENT_DOMAIN)
 
-/** What the owner signs: the domain, the nonce and target (fixed lengths), then its encoded neighbours */
-export function signedBytes (nonce: Uint8Array, target: Uint8Array, neighbours: Uint8Array): Uint8Array {
-  return concat([DOMAIN, nonce, target, neighbours])
+/**
+ * What the owner signs: the domain, the nonce and target (fixed lengths), a hash of its own
+ * encoded peer entry (fixed length), then its encoded neighbours
+ */
+export function signedBytes (nonce: Uint8Array, target: Uint8Array, owner: Uint8Array, neighbours: Uint8Array): Uint8Array {
+  return concat([DOMAIN, nonce, target, sha256(owner), neighbours])
+}
+
+/** Keys whose PeerId carries them, so that an asker can check what they sign */
+const KEYS_IN_PEER_IDS = new Set(['Ed25519', 'secp256k1'])
+
+/** Whether an asker can check a statement signed with `privateKey` (its PeerId carries the public key) */
+export function canStateOwnership (privateKey: PrivateKey): boolean {
+  return KEYS_IN_PEER_IDS.has(privateKey.type)
 }
 
 /** Our statement as the owner of `target`, for the asker whose request carried `nonce` */
 export async function signOwnerStatement (privateKey: PrivateKey, wirePeers: WirePeers, self: NodeRef, neighbours: Neighbours, nonce: Uint8Array, target: Uint8Array): Promise<WireOwnerStatement> {
-  const [owner] = await wirePeers.encode([self])
+  const [entry] = await wirePeers.encode([self])
+  const owner = PeerCodec.encode(entry)
   const encoded = NeighboursCodec.encode(await wirePeers.encodeNeighbours(neighbours))
-  const signature = wireBytes(await privateKey.sign(signedBytes(nonce, target, encoded)))
+  const signature = wireBytes(await privateKey.sign(signedBytes(nonce, target, owner, encoded)))
   return { owner, neighbours: encoded, signature }
 }
 
@@ -42,16 +57,23 @@ export async function signOwnerStatement (privateKey: PrivateKey, wirePeers: Wir
  *   peer id holds no key to check with; VerificationError when the signature does not verify
  */
 export async function checkOwnerStatement (wirePeers: WirePeers, statement: WireOwnerStatement, nonce: Uint8Array, target: Uint8Array, hops: number, relayedBy: PeerId): Promise<OwnerStatement> {
-  const [owner] = statement.owner == null ? [] : await wirePeers.decode([statement.owner], relayedBy)
-  if (owner == null) {
-    throw new InvalidMessageError(`${relayedBy} relayed an owner statement whose owner entry is invalid`)
+  const entry = decodeStatedPeer(statement.owner)
+  let ownerId: PeerId
+  try {
+    ownerId = peerIdFromMultihash(Digest.decode(entry.peerId))
+  } catch (err) {
+    throw new InvalidMessageError(`${relayedBy} relayed an owner statement whose owner has no valid peer id`, { cause: err })
   }
-  const ownerId = peerIdFromString(owner.peer)
   if (ownerId.publicKey == null) {
-    throw new InvalidMessageError(`${owner.peer} has no key in its peer id to check its owner statement with`)
+    throw new InvalidMessageError(`${ownerId} has no key in its peer id to check its owner statement with`)
   }
-  if (!await ownerId.publicKey.verify(signedBytes(nonce, target, statement.neighbours), statement.signature)) {
-    throw new VerificationError(`the owner statement of ${owner.peer}, relayed by ${relayedBy}, is not signed by it`)
+  if (!await ownerId.publicKey.verify(signedBytes(nonce, target, statement.owner, statement.neighbours), statement.signature)) {
+    throw new VerificationError(`the owner statement of ${ownerId}, relayed by ${relayedBy}, is not signed by it`)
+  }
+  // signed by the owner: now its entry, and the addresses in it, may be taken in
+  const [owner] = await wirePeers.decode([entry], ownerId)
+  if (owner == null) {
+    throw new InvalidMessageError(`${ownerId} stated ownership with an invalid peer entry`)
   }
   const neighbours = await wirePeers.decodeNeighbours(decodeStatedNeighbours(statement.neighbours), ownerId)
   return { owner, neighbours, hops }

@@ -187,15 +187,16 @@ export class RpcClient implements RingRpc, Startable {
   }
 
   /**
-   * Pass a FIND_OWNER we do not own on to `to`, one hop fewer left: the answer is the owner's
-   * statement as it came, for the asker to check (we cannot: the nonce is the asker's)
+   * Pass a FIND_OWNER we do not own on to `to`, as given (the caller counts its hops down): the
+   * answer is the owner's statement as it came, for the asker to check (we cannot: the nonce is
+   * the asker's)
    */
   async passOn (to: NodeRef, request: FindOwnerRequest, options?: RpcOptions): Promise<{ ownerStatement: WireOwnerStatement, hops: number }> {
     const { response } = await this.exchange(to, {
       type: MessageType.FIND_OWNER,
       target: ringIdToWire(request.target),
       nonce: wireBytes(request.nonce),
-      hopsLeft: request.hopsLeft - 1,
+      hopsLeft: request.hopsLeft,
       successorCount: request.successorCount
     }, options)
     return { ownerStatement: response.ownerStatement as WireOwnerStatement, hops: response.hops ?? 1 }

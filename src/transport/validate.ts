@@ -11,7 +11,7 @@ import { WRITER_BYTES } from '../chord/record.js'
 import { MAX_ID_CHOICES } from '../chord/constants.js'
 import { PLAIN_POSITION } from '../chord/ring-position.js'
 import { InvalidMessageError } from '../errors.js'
-import { MessageType, Neighbours as WireNeighboursCodec, Request, Response } from '../protocol/generated/chord.js'
+import { MessageType, Neighbours as WireNeighboursCodec, Peer as WirePeerCodec, Request, Response } from '../protocol/generated/chord.js'
 import { MAX_VALUE_SIZE } from '../storage/constants.js'
 import {
   MAX_DELETIONS_PER_MESSAGE,
@@ -210,7 +210,7 @@ export function decodeResponse (bytes: Uint8Array | Uint8ArrayList, expected: Me
 
   if (expected === MessageType.FIND_OWNER) {
     const statement = response.ownerStatement
-    if (statement?.owner == null || statement.neighbours.byteLength === 0) {
+    if (statement == null || statement.owner.byteLength === 0 || statement.neighbours.byteLength === 0) {
       throw new InvalidMessageError('a FIND_OWNER response carries the owner and its neighbours')
     }
     if (statement.signature.byteLength === 0 || statement.signature.byteLength > MAX_SIGNATURE_BYTES) {
@@ -402,6 +402,11 @@ function checkSize (bytes: Uint8Array | Uint8ArrayList): void {
 /** The neighbours an owner statement carries, as the bytes its owner signed */
 export function decodeStatedNeighbours (bytes: Uint8Array): Neighbours {
   return decode(() => WireNeighboursCodec.decode(bytes, { limits: NEIGHBOURS_LIMITS }))
+}
+
+/** The owner's own entry an owner statement carries, as the bytes it signed */
+export function decodeStatedPeer (bytes: Uint8Array): Peer {
+  return decode(() => WirePeerCodec.decode(bytes))
 }
 
 function decode<T> (fn: () => T): T {

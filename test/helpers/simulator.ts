@@ -10,7 +10,7 @@ import { RingNode } from '../../src/chord/ring-node.js'
 import { statedNeighbours, storeAckOf } from '../../src/chord/rpc.js'
 import { candidatePositions } from '../../src/chord/ring-position.js'
 import { DEFAULT_TTL_POLICY } from '../../src/chord/ttl.js'
-import { LookupFailedError } from '../../src/errors.js'
+import { LookupFailedError, RemoteError } from '../../src/errors.js'
 import { openLevelStore } from '../../src/storage/level-store.js'
 import { MAX_OWNER_ROUTE_HOPS } from '../../src/transport/constants.js'
 import type { RingId } from '../../src/chord/id.js'
@@ -286,16 +286,29 @@ export class Simulator {
   private findOwner (self: NodeRef, to: NodeRef, id: RingId, successorCount?: number): OwnerStatement {
     let from = self
     let at = to
-    for (let hops = 1; hops <= MAX_OWNER_ROUTE_HOPS + 1; hops++) {
-      this.reach(from, at, 'findOwner')
+    let hopsLeft = MAX_OWNER_ROUTE_HOPS
+    for (let hops = 1; ; hops++) {
+      try {
+        this.reach(from, at, 'findOwner')
+      } catch (err) {
+        if (from === self) {
+          throw err
+        }
+        // the node before the silent one stops routing through it, and answers its asker with an error
+        this.ringOf(from.peer).onPassedOnUnanswered(at)
+        throw new RemoteError(`${from.peer} got no answer from ${at.peer}`, { cause: err })
+      }
       const step = this.ringOf(at.peer).onFindOwner(from, id)
       if ('owner' in step) {
         return { owner: copy(at), neighbours: statedNeighbours(step.neighbours, successorCount), hops }
       }
+      if (hopsLeft === 0) {
+        throw new LookupFailedError(`a recursive lookup of ${id.toString(16)} reached ${at.peer}, not its owner, with no hops left`)
+      }
+      hopsLeft = step.lastHop === true ? 0 : hopsLeft - 1
       from = at
       at = step.next
     }
-    throw new LookupFailedError(`a recursive lookup of ${id.toString(16)} ran out of hops`)
   }
 }
 

@@ -33,6 +33,8 @@ export interface TransportInit extends Omit<RpcClientInit, 'wirePeers'>, Pick<Re
   relay?(forwarder: FindOwnerInit['forwarder']): FindOwnerInit['forwarder']
   /** FIND_OWNERs the node passes on per window; default MAX_FORWARDED_LOOKUPS_PER_WINDOW */
   maxForwardedPerWindow?: number
+  /** FIND_OWNERs the node passes on per window for one asker; default MAX_FORWARDED_LOOKUPS_PER_ASKER_PER_WINDOW */
+  maxForwardedPerAskerPerWindow?: number
 }
 
 /**
@@ -76,7 +78,13 @@ export class TransportUnderTest {
       limits: init.requestLimits,
       findOwner: init.privateKey == null
         ? undefined
-        : { privateKey: init.privateKey, forwarder: init.relay?.(this.client) ?? this.client, maxForwardedPerWindow: init.maxForwardedPerWindow, requestTimeout: init.requestTimeout }
+        : {
+            privateKey: init.privateKey,
+            forwarder: init.relay?.(this.client) ?? this.client,
+            maxForwardedPerWindow: init.maxForwardedPerWindow,
+            maxForwardedPerAskerPerWindow: init.maxForwardedPerAskerPerWindow,
+            requestTimeout: init.requestTimeout
+          }
     })
   }
 

@@ -10,10 +10,13 @@ import { ForbiddenError, LookupFailedError, RateLimitedError, RemoteError, Verif
 import { createChordLibp2p } from '../../src/node/libp2p.js'
 import { MessageType, Request, Response } from '../../src/protocol/generated/chord.js'
 import { frameStream } from '../../src/protocol/framing.js'
-import { FIND_OWNER_REQUEST_COST, MAX_MESSAGE_SIZE, MAX_OWNER_ROUTE_HOPS, OWNER_NONCE_BYTES, PROTOCOL, REQUEST_TIMEOUT } from '../../src/transport/constants.js'
+import {
+  FIND_OWNER_REQUEST_COST, MAX_MESSAGE_SIZE, MAX_OWNER_ROUTE_HOPS, MAX_PASSED_ON_IN_FLIGHT_PER_PEER, OWNER_NONCE_BYTES, PROTOCOL, REQUEST_TIMEOUT
+} from '../../src/transport/constants.js'
 import { passOnTimeout } from '../../src/transport/handlers/find-owner.js'
 import { ringIdOf, ringIdToWire } from '../../src/transport/ring-id.js'
 import { TransportUnderTest, strangerHandler } from '../helpers/transport.js'
+import { waitFor } from '../helpers/wait-for.js'
 import type { RingId } from '../../src/chord/id.js'
 import type { ChordRpcHandler, FindOwnerStep, NodeRef, RecordRpcHandler } from '../../src/chord/rpc.js'
 import type { ChordLibp2p } from '../../src/node/libp2p.js'
@@ -114,19 +117,22 @@ describe('FIND_OWNER: recursive lookups over libp2p', function () {
     assert.equal(relay.steps.asked, 1)
   })
 
-  it('a relay that changes the statement on its way is caught: VerificationError', async () => {
-    const { asker, relay } = await relayed({
-      relay: forwarder => ({
-        passOn: async (to, request, options) => {
-          const passed = await forwarder.passOn(to, request, options)
-          const neighbours = Uint8Array.from(passed.ownerStatement.neighbours)
-          neighbours[neighbours.length - 1] ^= 1
-          return { ...passed, ownerStatement: { ...passed.ownerStatement, neighbours } }
-        }
+  for (const part of ['neighbours', 'owner'] as const) {
+    it(`a relay that changes the statement's ${part} on its way is caught: VerificationError`, async () => {
+      const { asker, relay } = await relayed({
+        relay: forwarder => ({
+          passOn: async (to, request, options) => {
+            const passed = await forwarder.passOn(to, request, options)
+            // the last byte of either is part of an address
+            const changed = Uint8Array.from(passed.ownerStatement[part])
+            changed[changed.length - 1] ^= 1
+            return { ...passed, ownerStatement: { ...passed.ownerStatement, [part]: changed } }
+          }
+        })
       })
+      await assert.rejects(asker.service.findOwner(relay.ref, 5n), VerificationError)
     })
-    await assert.rejects(asker.service.findOwner(relay.ref, 5n), VerificationError)
-  })
+  }
 
   it('a relay that answers with an earlier statement of the owner is caught: the nonce is not the asker\'s', async () => {
     let kept: Awaited<ReturnType<FindOwnerInit['forwarder']['passOn']>> | undefined
@@ -168,20 +174,35 @@ describe('FIND_OWNER: recursive lookups over libp2p', function () {
     assert.equal(owner.steps.asked, 0)
   })
 
-  it('two nodes that pass a request back and forth stop once its hops are spent: the asker gets a LookupFailedError', async () => {
+  it('passes a request on with one hop fewer left', async () => {
+    const passedOn: number[] = []
+    const { asker, relay } = await relayed({
+      relay: forwarder => ({
+        passOn: async (to, request, options) => {
+          passedOn.push(request.hopsLeft)
+          return forwarder.passOn(to, request, options)
+        }
+      })
+    })
+    await asker.service.findOwner(relay.ref, 5n)
+    assert.deepEqual(passedOn, [MAX_OWNER_ROUTE_HOPS - 1])
+  })
+
+  it('two nodes that pass a request back and forth are stopped by the cap on requests in flight between them: the asker gets RATE_LIMITED', async () => {
     const { asker, relay, owner } = await relayed()
     await owner.libp2p.dial(relay.libp2p.getMultiaddrs()[0])
     owner.steps.step = () => ({ next: relay.ref })
-    await assert.rejects(asker.service.findOwner(relay.ref, 5n), LookupFailedError)
-    assert.equal(relay.steps.asked + owner.steps.asked, MAX_OWNER_ROUTE_HOPS + 1)
+    await assert.rejects(asker.service.findOwner(relay.ref, 5n), RateLimitedError)
+    // the relay passes on MAX_PASSED_ON_IN_FLIGHT_PER_PEER, the other node as many, and the last one asked refuses
+    assert.equal(relay.steps.asked + owner.steps.asked, 2 * MAX_PASSED_ON_IN_FLIGHT_PER_PEER + 1)
     // each answered, if with an error: nobody is taken out of anybody's routing
     assert.deepEqual([...relay.steps.unanswered, ...owner.steps.unanswered], [])
   })
 
-  it('a relay whose next node never answers gives up before its asker does, answers it, and stops routing through that node', async () => {
-    // both wait REQUEST_TIMEOUT for an answer; the relay waits a hop's share less for the node
-    // after it (requestTimeout × hopsLeft ÷ (MAX_OWNER_ROUTE_HOPS + 1)), 200 ms here
-    const [asker, relay] = await Promise.all([startNode(), startNode()])
+  it('a relay whose next node never answers: at most MAX_PASSED_ON_IN_FLIGHT_PER_PEER wait on it, the rest are refused at once; it answers before its asker gives up, and stops routing through that node', async () => {
+    // the relay waits passOnTimeout(REQUEST_TIMEOUT, hops left) for the node after it; the asker
+    // waits longer here, so that what it hears is the relay's answer, whatever the machine's load
+    const [asker, relay] = await Promise.all([startNode({ requestTimeout: 2 * REQUEST_TIMEOUT }), startNode()])
     const silent = await createChordLibp2p({ listen: ['/ip4/127.0.0.1/tcp/0'] })
     await silent.handle(PROTOCOL, () => {})
     try {
@@ -190,10 +211,15 @@ describe('FIND_OWNER: recursive lookups over libp2p', function () {
       const silentRef = { id: ringIdOf(silent.peerId), peer: silent.peerId.toString() }
       relay.steps.step = () => ({ next: silentRef })
       const started = performance.now()
-      await assert.rejects(asker.service.findOwner(relay.ref, 5n), RemoteError)
+      const waiting = Array.from({ length: MAX_PASSED_ON_IN_FLIGHT_PER_PEER }, async (_, i) => asker.service.findOwner(relay.ref, BigInt(i + 1)))
+      await waitFor(() => relay.steps.asked === MAX_PASSED_ON_IN_FLIGHT_PER_PEER, 'the relay to pass the first ones on')
+      await assert.rejects(asker.service.findOwner(relay.ref, 99n), RateLimitedError)
+      for (const lookup of waiting) {
+        await assert.rejects(lookup, RemoteError)
+      }
       const waited = performance.now() - started
-      assert.ok(waited < REQUEST_TIMEOUT && waited >= passOnTimeout(REQUEST_TIMEOUT, MAX_OWNER_ROUTE_HOPS) - 5, `the asker heard back after ${waited.toFixed(0)} ms`)
-      assert.deepEqual(relay.steps.unanswered, [silentRef])
+      assert.ok(waited >= passOnTimeout(REQUEST_TIMEOUT, MAX_OWNER_ROUTE_HOPS) - 5 && waited < 2 * REQUEST_TIMEOUT, `the asker heard back after ${waited.toFixed(0)} ms`)
+      assert.deepEqual(relay.steps.unanswered, Array.from({ length: MAX_PASSED_ON_IN_FLIGHT_PER_PEER }, () => silentRef))
     } finally {
       await silent.stop()
     }
@@ -207,6 +233,26 @@ describe('FIND_OWNER: recursive lookups over libp2p', function () {
     assert.equal(owner.steps.asked, 2)
   })
 
+  it('passes on at most its share per asker: one asker over it is refused, another is not', async () => {
+    const { asker, relay, owner } = await relayed({ maxForwardedPerAskerPerWindow: 1 })
+    const other = await startNode()
+    await other.libp2p.dial(relay.libp2p.getMultiaddrs()[0])
+    await asker.service.findOwner(relay.ref, 5n)
+    await assert.rejects(asker.service.findOwner(relay.ref, 6n), RateLimitedError)
+    await other.service.findOwner(relay.ref, 7n)
+    assert.equal(owner.steps.asked, 2)
+  })
+
+  it('passes a request to the node it takes to own the target with no hops left: a node that disagrees cannot send it round again', async () => {
+    const { asker, relay, owner } = await relayed()
+    relay.steps.step = () => ({ next: owner.ref, lastHop: true })
+    // the owner knows better (a newer predecessor, say) and would pass it back
+    await owner.libp2p.dial(relay.libp2p.getMultiaddrs()[0])
+    owner.steps.step = () => ({ next: relay.ref })
+    await assert.rejects(asker.service.findOwner(relay.ref, 5n), LookupFailedError)
+    assert.deepEqual([relay.steps.asked, owner.steps.asked], [1, 1])
+  })
+
   it('charges each request FIND_OWNER_REQUEST_COST of the asker\'s ring requests', async () => {
     const [asker, node] = await Promise.all([startNode(), startNode({ requestLimits: { ringRequests: 2 * FIND_OWNER_REQUEST_COST } })])
     await asker.libp2p.dial(node.libp2p.getMultiaddrs()[0])
@@ -214,6 +260,21 @@ describe('FIND_OWNER: recursive lookups over libp2p', function () {
     await asker.service.findOwner(node.ref, 5n)
     await asker.service.findOwner(node.ref, 6n)
     await assert.rejects(asker.service.findOwner(node.ref, 7n), RateLimitedError)
+  })
+
+  it('a node whose key is not in its peer id (RSA) states no ownership, which nobody could check: FORBIDDEN', async () => {
+    const asker = await startNode()
+    const privateKey = await generateKeyPair('RSA', 2048)
+    const libp2p = await createChordLibp2p({ listen: ['/ip4/127.0.0.1/tcp/0'], privateKey })
+    const steps: Steps = { asked: 0, unanswered: [] }
+    const service = new TransportUnderTest(libp2p, { handler: handlerTaking(steps), privateKey })
+    await service.start()
+    const node = { libp2p, service, ref: { id: ringIdOf(libp2p.peerId), peer: libp2p.peerId.toString() }, steps }
+    started.push(node)
+    await asker.libp2p.dial(libp2p.getMultiaddrs()[0])
+    steps.step = () => ({ owner: node.ref, neighbours: { predecessor: asker.ref, successors: [] } })
+    await assert.rejects(asker.service.findOwner(node.ref, 5n), ForbiddenError)
+    assert.equal(steps.asked, 1)
   })
 
   it('a node without a key to sign with takes no part: FORBIDDEN', async () => {

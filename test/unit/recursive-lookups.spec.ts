@@ -6,14 +6,16 @@
  * guarantees (test/integration/find-owner.spec.ts shows the signature's side).
  */
 import assert from 'node:assert/strict'
-import { ForbiddenError, LookupFailedError, LookupVerificationError } from '../../src/errors.js'
+import { ForbiddenError, LookupFailedError, LookupVerificationError, RemoteError, RequestTimeoutError } from '../../src/errors.js'
 import { distance, hashToRingId } from '../../src/chord/id.js'
-import { stepTowardsOwner } from '../../src/chord/recursive-lookup.js'
+import { findOwnerRecursively, stepTowardsOwner } from '../../src/chord/recursive-lookup.js'
 import { RoutingTable } from '../../src/chord/routing-table.js'
+import { MAX_OWNER_ROUTE_HOPS, MIN_PASS_ON_WAIT, REQUEST_TIMEOUT } from '../../src/transport/constants.js'
+import { passOnTimeout } from '../../src/transport/handlers/find-owner.js'
 import { Simulator, seededRandom } from '../helpers/simulator.js'
 import type { RingId } from '../../src/chord/id.js'
 import type { ChordRing } from '../../src/chord/ring.js'
-import type { FindOwnerStep, FindSuccessorReply, NodeRef } from '../../src/chord/rpc.js'
+import type { ChordRpc, FindOwnerStep, FindSuccessorReply, NodeRef, OwnerStatement } from '../../src/chord/rpc.js'
 
 const idOf = (text: string): RingId => hashToRingId(new TextEncoder().encode(text))
 
@@ -149,6 +151,24 @@ describe('recursive lookups (simulated network)', function () {
     assert.ok(after.recursive >= 85, `only ${after.recursive} of 100 lookups were answered recursively once the ring healed`)
   })
 
+  it('a node that takes the id\'s successor to own it passes the request on as the last hop: a successor that disagrees does not send it round the ring', async () => {
+    const { sim, random } = await settledRing(64, 46)
+    const sorted = sim.sortedLiveIds()
+    // the owner has lost its predecessor (it died a moment ago): it owns nothing it can prove
+    const at = 20
+    const id = sorted[at - 1].id + 1n
+    const owner = sim.ringOf(sorted[at].peer)
+    owner.table.setPredecessor(undefined)
+    const from = sim.liveRings().filter(ring => ring !== owner && ring.self.peer !== sorted[at - 1].peer)
+    const before = sim.messagesByKind.get('findOwner') ?? 0
+    const answer = await pick(from, random).lookup(id)
+    const asked = (sim.messagesByKind.get('findOwner') ?? 0) - before
+    // the walk it falls back on finds the owner; the recursive attempt stopped at it
+    assert.equal(answer.successors[0].peer, owner.self.peer)
+    assert.notEqual(answer.recursive, true)
+    assert.ok(asked >= 1 && asked <= 8, `the recursive attempt went through ${asked} nodes`)
+  })
+
   it('is not tried when switched off: lookups walk the ring as before', async () => {
     const { sim, random } = await settledRing(16, 45, { recursiveLookups: false })
     const asked: string[] = []
@@ -180,17 +200,91 @@ describe('one step of a recursive lookup', () => {
     assert.deepEqual(stepTowardsOwner(t, 80n), { owner: self, neighbours: { predecessor: before, successors: [after, far] } })
   })
 
-  it('passes the request to its successor when the id is the successor\'s, and to the nearest node before the id otherwise', () => {
+  it('passes the request to its successor as the last hop when the id is the successor\'s, and to the nearest node before the id otherwise', () => {
     const t = table()
     t.setSuccessors([after, far])
     t.setPredecessor(before)
-    assert.deepEqual(stepTowardsOwner(t, 150n), { next: after })
+    assert.deepEqual(stepTowardsOwner(t, 150n), { next: after, lastHop: true })
     const step = stepTowardsOwner(t, 2n ** 201n)
     assert.ok('next' in step && distance(step.next.id, 2n ** 201n) < distance(self.id, 2n ** 201n), 'the next node is not nearer the id')
+    assert.equal('lastHop' in step, false)
   })
 
   it('refuses as a client, and fails when it would own the id but knows no predecessor to say from where', () => {
     assert.throws(() => stepTowardsOwner(table(true), 80n), ForbiddenError)
     assert.throws(() => stepTowardsOwner(table(), 80n), LookupFailedError)
+  })
+})
+
+describe('what a recursive lookup takes from an owner statement', () => {
+  const self: NodeRef = { id: 100n, peer: 'self' }
+  const successor: NodeRef = { id: 200n, peer: 'successor' }
+  const target = 1_000n
+  const owner: NodeRef = { id: 1_100n, peer: 'owner' }
+  const ownerPredecessor: NodeRef = { id: 900n, peer: 'owner-predecessor' }
+  const statement = (neighbours: Partial<OwnerStatement['neighbours']> = {}): OwnerStatement =>
+    ({ owner, neighbours: { predecessor: ownerPredecessor, successors: [{ id: 1_200n, peer: 'after-owner' }], ...neighbours }, hops: 3 })
+
+  /** A table whose nearest node before the target is its successor, which the lookup asks */
+  function tableOf (init: { admits?: (node: NodeRef) => boolean, knows?: NodeRef } = {}): RoutingTable {
+    const table = new RoutingTable(self, { successorListLength: 8, admits: init.admits })
+    table.setSuccessors([successor])
+    table.setPredecessor({ id: 50n, peer: 'predecessor' })
+    if (init.knows != null) {
+      // finger 9 covers [self + 512, self + 1024)
+      table.setFinger(9, init.knows)
+    }
+    return table
+  }
+
+  function answering (answer: () => Promise<OwnerStatement>, asked: NodeRef[] = []): ChordRpc {
+    return { findOwner: async (to: NodeRef) => { asked.push(to); return answer() } } as unknown as ChordRpc
+  }
+
+  it('takes a statement that holds: the owner, the successors it states, its predecessor, asked through the nearest node before the target', async () => {
+    const asked: NodeRef[] = []
+    const result = await findOwnerRecursively(tableOf(), answering(async () => statement(), asked), target)
+    assert.deepEqual(asked, [successor])
+    assert.deepEqual(result, { successors: [owner, { id: 1_200n, peer: 'after-owner' }], hops: 3, checks: 0, ownerPredecessor, recursive: true })
+  })
+
+  it('leaves to the walk a statement refuted by a node it knows between the target and the owner', async () => {
+    assert.equal(await findOwnerRecursively(tableOf({ knows: { id: 1_050n, peer: 'nearer' } }), answering(async () => statement()), target), undefined)
+  })
+
+  it('leaves to the walk a statement whose owner the network\'s rules refuse', async () => {
+    const table = tableOf({ admits: node => node.peer !== owner.peer })
+    assert.equal(await findOwnerRecursively(table, answering(async () => statement()), target), undefined)
+  })
+
+  it('leaves to the walk a statement whose predecessor does not leave the target to the owner, or that names none', async () => {
+    assert.equal(await findOwnerRecursively(tableOf(), answering(async () => statement({ predecessor: { id: 1_050n, peer: 'past-the-target' } })), target), undefined)
+    assert.equal(await findOwnerRecursively(tableOf(), answering(async () => statement({ predecessor: undefined })), target), undefined)
+  })
+
+  it('takes the node it asked out of its routing when it gave no answer, not when it answered with an error', async () => {
+    const failed: NodeRef[] = []
+    const onNodeFailed = (node: NodeRef): void => { failed.push(node) }
+    assert.equal(await findOwnerRecursively(tableOf(), answering(async () => { throw new RemoteError('a node further on failed') }), target, {}, onNodeFailed), undefined)
+    assert.deepEqual(failed, [])
+    assert.equal(await findOwnerRecursively(tableOf(), answering(async () => { throw new RequestTimeoutError('no answer') }), target, {}, onNodeFailed), undefined)
+    assert.deepEqual(failed, [successor])
+  })
+
+  it('gives up at once, with the caller\'s reason, when the caller aborts', async () => {
+    const controller = new AbortController()
+    controller.abort(new Error('the caller gave up'))
+    await assert.rejects(findOwnerRecursively(tableOf(), answering(async () => { throw new Error('aborted') }), target, { signal: controller.signal }), { message: 'aborted' })
+  })
+})
+
+describe('how long a relay waits for the node after it', () => {
+  it('less the deeper the request, by a hop\'s share of the request timeout, and never less than MIN_PASS_ON_WAIT', () => {
+    const first = passOnTimeout(REQUEST_TIMEOUT, MAX_OWNER_ROUTE_HOPS)
+    const second = passOnTimeout(REQUEST_TIMEOUT, MAX_OWNER_ROUTE_HOPS - 1)
+    assert.ok(first < REQUEST_TIMEOUT, 'the first relay waits as long as its asker')
+    assert.equal(first - second, REQUEST_TIMEOUT / (MAX_OWNER_ROUTE_HOPS + 1))
+    assert.equal(passOnTimeout(REQUEST_TIMEOUT, 1), MIN_PASS_ON_WAIT)
+    assert.equal(passOnTimeout(REQUEST_TIMEOUT, 0), MIN_PASS_ON_WAIT)
   })
 })

@@ -14,7 +14,7 @@ import { streamPair } from '@libp2p/utils'
 import { fromHex, fromJson, loadVectors } from '../vectors/json.js'
 import {
   DELETE_CONTEXT, Envelope, OWNED_KEY_LABEL, OWNED_RECORD_CONTEXT, decodeOwnedRecord, ownedKey, ownedTranscript, signOwnedRecord, verifyOwnedRecord, MAX_MAILBOX_EVENT_SIZE, MAX_MAILBOX_REQUEST_SIZE, MAX_MESSAGE_SIZE, MAX_PX_REQUEST_SIZE,
-  MAX_PX_RESPONSE_SIZE, MailboxEvent, MailboxRequest, PxRequest, PxResponse, Request, Response, SUBSCRIBE_CONTEXT,
+  MAX_PX_RESPONSE_SIZE, MailboxEvent, MailboxRequest, Peer, PxRequest, PxResponse, Request, Response, SUBSCRIBE_CONTEXT,
   answerChallenge, decodeEnvelope, decodePxRequest, decodePxResponse, decodeRequest, decodeResponse, envelopeId,
   POSITION_PUZZLE_LABEL, frameStream, importIdentity, keyPosition, labelledHash, mailboxKey, open, paddedSizeFor, parseAddress,
   positionId, puzzleWork, ringIdFromBytes, ringIdOf, ringIdToHex, sealWith, signDeletion, transcript, unpad, validatePxPeer, verifyChallengeAnswer,
@@ -289,9 +289,12 @@ describe('test vectors', () => {
       const chord = messages['/chord/1.0.0'] as any[]
       const request = chord.find(v => v.fields.type === 'FIND_OWNER' && v.message === 'Request').fields
       const { ownerStatement } = chord.find(v => v.fields.type === 'FIND_OWNER' && v.message === 'Response').fields
+      const owner = fromHex(ownerStatement.owner)
       // an Ed25519 PeerId inlines its key: the multihash ends with the 32 raw public key bytes
-      const publicKey = fromHex(ownerStatement.owner.peerId).subarray(-32)
-      const signed = new Uint8Array([...new TextEncoder().encode('libp2p-chord/owner-statement/1'), ...fromHex(request.nonce), ...fromHex(request.target), ...fromHex(ownerStatement.neighbours)])
+      const publicKey = Peer.decode(owner).peerId.subarray(-32)
+      const signed = new Uint8Array([
+        ...new TextEncoder().encode('libp2p-chord/owner-statement/1'), ...fromHex(request.nonce), ...fromHex(request.target), ...sha256(owner), ...fromHex(ownerStatement.neighbours)
+      ])
       assert.equal(ed25519.verify(fromHex(ownerStatement.signature), signed, publicKey), true)
       signed[signed.length - 1] ^= 1
       assert.equal(ed25519.verify(fromHex(ownerStatement.signature), signed, publicKey), false)

@@ -17,7 +17,7 @@ import { bytesToHex } from '@noble/hashes/utils.js'
 import * as varint from 'uint8-varint'
 import {
   ADDRESS_CHECKSUM_LABEL, DELETE_CONTEXT, ENVELOPE_KEY_LABEL, ENVELOPE_SIZES, Envelope, IDENTITY_EXPORT_LABEL,
-  MAILBOX_KEY_LABEL, MESSAGE_SIGNATURE_LABEL, MailboxEvent, MailboxRequest, Neighbours, PxRequest, PxResponse, Request, Response,
+  MAILBOX_KEY_LABEL, MESSAGE_SIGNATURE_LABEL, MailboxEvent, MailboxRequest, Neighbours, Peer, PxRequest, PxResponse, Request, Response,
   ownerStatementBytes,
   OWNED_KEY_LABEL, OWNED_RECORD_CONTEXT, OwnedRecord, POSITION_PUZZLE_LABEL, SUBSCRIBE_CONTEXT, Sealed, USER_SIGNATURE_LABEL, answerChallenge,
   createRecord, envelopeId, importIdentity, keyPosition, labelledHash, mailboxKey, mintNonce, openLevelStore, ownedKey, ownedTranscript,
@@ -365,10 +365,11 @@ async function main (): Promise<void> {
     throw new Error('the digest example should cover one record')
   }
 
-  // node 1 owns bob's mailbox for a FIND_OWNER: its neighbours, signed over the asker's nonce
+  // node 1 owns bob's mailbox for a FIND_OWNER: its entry and neighbours, signed over the asker's nonce
   const ownerNonce = fixed('FIND_OWNER nonce').subarray(0, 16)
+  const statedOwner = Peer.encode(fromJson(wirePeer(n1)) as Peer)
   const statedNeighbours = Neighbours.encode(fromJson({ predecessor: wirePeer(n3), successors: [wirePeer(n2)] }) as Neighbours)
-  const ownerSignature = await n1.privateKey.sign(ownerStatementBytes(ownerNonce, bobMailbox, statedNeighbours))
+  const ownerSignature = await n1.privateKey.sign(ownerStatementBytes(ownerNonce, bobMailbox, statedOwner, statedNeighbours))
 
   const req = (name: string, fields: Record<string, unknown>, notes?: string): MessageVector => vector(name, 'dialer', 'Request', m => Request.encode(m), fields, notes)
   const res = (name: string, fields: Record<string, unknown>, notes?: string): MessageVector => vector(name, 'listener', 'Response', m => Response.encode(m), fields, notes)
@@ -392,10 +393,11 @@ async function main (): Promise<void> {
       'the nonce is the asker\'s (16 random bytes); a node passing the request on sends it unchanged, with hopsLeft one less'),
     res('FIND_OWNER answer: node 1 owns the target', {
       type: 'FIND_OWNER',
-      ownerStatement: { owner: wirePeer(n1), neighbours: hex(statedNeighbours), signature: hex(ownerSignature) },
+      ownerStatement: { owner: hex(statedOwner), neighbours: hex(statedNeighbours), signature: hex(ownerSignature) },
       hops: 2
-    }, 'neighbours: the Neighbours message {predecessor: node 3, successors: [node 2]}, encoded; signature: node 1\'s Ed25519 key over ' +
-      '"libp2p-chord/owner-statement/1" ‖ the request\'s nonce ‖ target ‖ neighbours; hops (not signed): the request went through one node before the owner'),
+    }, 'owner: node 1\'s Peer entry, encoded; neighbours: the Neighbours message {predecessor: node 3, successors: [node 2]}, encoded; signature: node 1\'s ' +
+      'Ed25519 key over "libp2p-chord/owner-statement/1" ‖ the request\'s nonce ‖ target ‖ sha256(owner) ‖ neighbours; hops (not signed): the request went through ' +
+      'one node before the owner'),
     req('STORE of an envelope in bob\'s mailbox', { type: 'STORE', namespace: 'MAILBOX', records: [{ key: hex(bobMailbox), value: hex(envelope), expiresAt: EXPIRES_AT }] },
       'the record id, sha256(value), is never sent'),
     req('STORE of a plain record under the key "hello"', { type: 'STORE', records: [{ key: hex(helloPosition), value: hex(helloValue), expiresAt: EXPIRES_AT }] },

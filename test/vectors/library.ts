@@ -19,7 +19,7 @@ export {
   MAILBOX_KEY_LABEL, MESSAGE_SIGNATURE_LABEL, USER_SIGNATURE_LABEL
 } from '../../src/mailbox/constants.js'
 
-export { MessageType, Namespace, Neighbours, Request, Response } from '../../src/protocol/generated/chord.js'
+export { MessageType, Namespace, Neighbours, Peer, Request, Response } from '../../src/protocol/generated/chord.js'
 export { OWNER_STATEMENT_DOMAIN, signedBytes as ownerStatementBytes } from '../../src/transport/owner-statement.js'
 export { decodeRequest, decodeResponse } from '../../src/transport/validate.js'
 export { MailboxEvent, MailboxRequest } from '../../src/protocol/generated/mailbox.js'

@@ -1155,7 +1155,7 @@ export namespace StoreOutcome {
 }
 
 export interface OwnerStatement {
-  owner?: Peer
+  owner: Uint8Array<ArrayBuffer>
   neighbours: Uint8Array<ArrayBuffer>
   signature: Uint8Array<ArrayBuffer>
 }
@@ -1170,9 +1170,9 @@ export namespace OwnerStatement {
           w.fork()
         }
 
-        if (obj.owner != null) {
+        if ((obj.owner != null && obj.owner.byteLength > 0)) {
           w.uint32(10)
-          Peer.codec().encode(obj.owner, w)
+          w.bytes(obj.owner)
         }
 
         if ((obj.neighbours != null && obj.neighbours.byteLength > 0)) {
@@ -1190,6 +1190,7 @@ export namespace OwnerStatement {
         }
       }, (reader, length, opts = {}) => {
         const obj: any = {
+          owner: uint8ArrayAlloc(0),
           neighbours: uint8ArrayAlloc(0),
           signature: uint8ArrayAlloc(0)
         }
@@ -1201,9 +1202,7 @@ export namespace OwnerStatement {
 
           switch (tag >>> 3) {
             case 1: {
-              obj.owner = Peer.codec().decode(reader, reader.uint32(), {
-                limits: opts.limits?.owner
-              })
+              obj.owner = reader.bytes()
               break
             }
             case 2: {
@@ -1230,10 +1229,10 @@ export namespace OwnerStatement {
 
           switch (tag >>> 3) {
             case 1: {
-              yield * Peer.codec().stream(reader, reader.uint32(), `${prefix}.owner`, {
-                limits: opts.limits?.owner
-              })
-
+              yield {
+                field: `${prefix}.owner`,
+                value: reader.bytes()
+              }
               break
             }
             case 2: {
@@ -1262,30 +1261,9 @@ export namespace OwnerStatement {
     return _codec
   }
 
-  export interface OwnerStatementOwnerPeerIdFieldEvent {
-    field: '$.owner.peerId'
+  export interface OwnerStatementOwnerFieldEvent {
+    field: '$.owner'
     value: Uint8Array<ArrayBuffer>
-  }
-
-  export interface OwnerStatementOwnerRingIdFieldEvent {
-    field: '$.owner.ringId'
-    value: Uint8Array<ArrayBuffer>
-  }
-
-  export interface OwnerStatementOwnerAddrsFieldEvent {
-    field: '$.owner.addrs[]'
-    index: number
-    value: Uint8Array<ArrayBuffer>
-  }
-
-  export interface OwnerStatementOwnerPositionNonceFieldEvent {
-    field: '$.owner.positionNonce'
-    value: Uint8Array<ArrayBuffer>
-  }
-
-  export interface OwnerStatementOwnerPositionChoiceFieldEvent {
-    field: '$.owner.positionChoice'
-    value: number
   }
 
   export interface OwnerStatementNeighboursFieldEvent {
@@ -1306,7 +1284,7 @@ export namespace OwnerStatement {
     return decodeMessage(buf, OwnerStatement.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<OwnerStatement>): Generator<OwnerStatementOwnerPeerIdFieldEvent | OwnerStatementOwnerRingIdFieldEvent | OwnerStatementOwnerAddrsFieldEvent | OwnerStatementOwnerPositionNonceFieldEvent | OwnerStatementOwnerPositionChoiceFieldEvent | OwnerStatementNeighboursFieldEvent | OwnerStatementSignatureFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<OwnerStatement>): Generator<OwnerStatementOwnerFieldEvent | OwnerStatementNeighboursFieldEvent | OwnerStatementSignatureFieldEvent> {
     return streamMessage(buf, OwnerStatement.codec(), opts)
   }
 }
@@ -2643,30 +2621,9 @@ export namespace Response {
     value: Uint8Array<ArrayBuffer>
   }
 
-  export interface ResponseOwnerStatementOwnerPeerIdFieldEvent {
-    field: '$.ownerStatement.owner.peerId'
+  export interface ResponseOwnerStatementOwnerFieldEvent {
+    field: '$.ownerStatement.owner'
     value: Uint8Array<ArrayBuffer>
-  }
-
-  export interface ResponseOwnerStatementOwnerRingIdFieldEvent {
-    field: '$.ownerStatement.owner.ringId'
-    value: Uint8Array<ArrayBuffer>
-  }
-
-  export interface ResponseOwnerStatementOwnerAddrsFieldEvent {
-    field: '$.ownerStatement.owner.addrs[]'
-    index: number
-    value: Uint8Array<ArrayBuffer>
-  }
-
-  export interface ResponseOwnerStatementOwnerPositionNonceFieldEvent {
-    field: '$.ownerStatement.owner.positionNonce'
-    value: Uint8Array<ArrayBuffer>
-  }
-
-  export interface ResponseOwnerStatementOwnerPositionChoiceFieldEvent {
-    field: '$.ownerStatement.owner.positionChoice'
-    value: number
   }
 
   export interface ResponseOwnerStatementNeighboursFieldEvent {
@@ -2692,7 +2649,7 @@ export namespace Response {
     return decodeMessage(buf, Response.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Response>): Generator<ResponseTypeFieldEvent | ResponseStatusFieldEvent | ResponseErrorCodeFieldEvent | ResponseNeighboursPredecessorPeerIdFieldEvent | ResponseNeighboursPredecessorRingIdFieldEvent | ResponseNeighboursPredecessorAddrsFieldEvent | ResponseNeighboursPredecessorPositionNonceFieldEvent | ResponseNeighboursPredecessorPositionChoiceFieldEvent | ResponseNeighboursSuccessorsPeerIdFieldEvent | ResponseNeighboursSuccessorsRingIdFieldEvent | ResponseNeighboursSuccessorsAddrsFieldEvent | ResponseNeighboursSuccessorsPositionNonceFieldEvent | ResponseNeighboursSuccessorsPositionChoiceFieldEvent | ResponseDoneFieldEvent | ResponsePeersPeerIdFieldEvent | ResponsePeersRingIdFieldEvent | ResponsePeersAddrsFieldEvent | ResponsePeersPositionNonceFieldEvent | ResponsePeersPositionChoiceFieldEvent | ResponseRecordsKeyFieldEvent | ResponseRecordsValueFieldEvent | ResponseRecordsExpiresAtFieldEvent | ResponseRecordsWriterFieldEvent | ResponseRecordsStampFieldEvent | ResponseMoreFieldEvent | ResponseCountFieldEvent | ResponseDigestFieldEvent | ResponseSummariesKeyFieldEvent | ResponseSummariesIdFieldEvent | ResponseSummariesExpiresAtFieldEvent | ResponseRetryAfterMsFieldEvent | ResponseStampDifficultyFieldEvent | ResponseNeighboursDigestFieldEvent | ResponseStoredDeclinedFieldEvent | ResponseStoredDeletionsKeyFieldEvent | ResponseStoredDeletionsIdsFieldEvent | ResponseStoredDeletionsOwnerFieldEvent | ResponseStoredDeletionsSignedAtFieldEvent | ResponseStoredDeletionsSignatureFieldEvent | ResponseStoredPredecessorFieldEvent | ResponseOwnerStatementOwnerPeerIdFieldEvent | ResponseOwnerStatementOwnerRingIdFieldEvent | ResponseOwnerStatementOwnerAddrsFieldEvent | ResponseOwnerStatementOwnerPositionNonceFieldEvent | ResponseOwnerStatementOwnerPositionChoiceFieldEvent | ResponseOwnerStatementNeighboursFieldEvent | ResponseOwnerStatementSignatureFieldEvent | ResponseHopsFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Response>): Generator<ResponseTypeFieldEvent | ResponseStatusFieldEvent | ResponseErrorCodeFieldEvent | ResponseNeighboursPredecessorPeerIdFieldEvent | ResponseNeighboursPredecessorRingIdFieldEvent | ResponseNeighboursPredecessorAddrsFieldEvent | ResponseNeighboursPredecessorPositionNonceFieldEvent | ResponseNeighboursPredecessorPositionChoiceFieldEvent | ResponseNeighboursSuccessorsPeerIdFieldEvent | ResponseNeighboursSuccessorsRingIdFieldEvent | ResponseNeighboursSuccessorsAddrsFieldEvent | ResponseNeighboursSuccessorsPositionNonceFieldEvent | ResponseNeighboursSuccessorsPositionChoiceFieldEvent | ResponseDoneFieldEvent | ResponsePeersPeerIdFieldEvent | ResponsePeersRingIdFieldEvent | ResponsePeersAddrsFieldEvent | ResponsePeersPositionNonceFieldEvent | ResponsePeersPositionChoiceFieldEvent | ResponseRecordsKeyFieldEvent | ResponseRecordsValueFieldEvent | ResponseRecordsExpiresAtFieldEvent | ResponseRecordsWriterFieldEvent | ResponseRecordsStampFieldEvent | ResponseMoreFieldEvent | ResponseCountFieldEvent | ResponseDigestFieldEvent | ResponseSummariesKeyFieldEvent | ResponseSummariesIdFieldEvent | ResponseSummariesExpiresAtFieldEvent | ResponseRetryAfterMsFieldEvent | ResponseStampDifficultyFieldEvent | ResponseNeighboursDigestFieldEvent | ResponseStoredDeclinedFieldEvent | ResponseStoredDeletionsKeyFieldEvent | ResponseStoredDeletionsIdsFieldEvent | ResponseStoredDeletionsOwnerFieldEvent | ResponseStoredDeletionsSignedAtFieldEvent | ResponseStoredDeletionsSignatureFieldEvent | ResponseStoredPredecessorFieldEvent | ResponseOwnerStatementOwnerFieldEvent | ResponseOwnerStatementNeighboursFieldEvent | ResponseOwnerStatementSignatureFieldEvent | ResponseHopsFieldEvent> {
     return streamMessage(buf, Response.codec(), opts)
   }
 }

@@ -1,28 +1,47 @@
 /**
  * FIND_OWNER: a recursive lookup (chord/recursive-lookup.ts). The ring says whether we own the
  * target: then we answer with our neighbours, signed for the asker's nonce; else the request goes
- * on to the node our table names, one hop fewer left, and its answer comes back as it came. How
- * many we pass on is capped whoever asks, since each one is charged to our own budget at the
- * next node.
+ * on to the node our table names, one hop fewer left (none, when that node is the one we take to
+ * own it), and its answer comes back as it came.
+ *
+ * Each request we pass on is charged to our own budget at the next node and holds one of our
+ * streams to it until the rest of the way answers, so what we pass on is capped: per asker and in
+ * all per window, and in flight per next node (well under our streams to it, which our own
+ * maintenance needs too).
  */
 import { ChordError, ForbiddenError, LookupFailedError, RateLimitedError } from '../../errors.js'
 import { statedNeighbours } from '../../chord/rpc.js'
 import { PeerBudget } from '../../limits/peer-budget.js'
-import { MAX_FORWARDED_LOOKUPS_PER_WINDOW, MAX_OWNER_ROUTE_HOPS, RATE_LIMIT_WINDOW, REQUEST_TIMEOUT } from '../constants.js'
-import { signOwnerStatement } from '../owner-statement.js'
+import {
+  MAX_FORWARDED_LOOKUPS_PER_ASKER_PER_WINDOW,
+  MAX_FORWARDED_LOOKUPS_PER_WINDOW,
+  MAX_OWNER_ROUTE_HOPS,
+  MAX_PASSED_ON_IN_FLIGHT_PER_PEER,
+  MAX_RATE_LIMITED_PEERS,
+  MIN_PASS_ON_WAIT,
+  RATE_LIMIT_WINDOW,
+  REQUEST_TIMEOUT
+} from '../constants.js'
+import { canStateOwnership, signOwnerStatement } from '../owner-statement.js'
 import { ringIdToWire, wireBytes } from '../ring-id.js'
-import type { Asker, FindOwnerInit, RequestHandler, RequestHandlersInit } from './handler.js'
+import type { Asker, RequestHandler, RequestHandlersInit } from './handler.js'
+import type { NodeRef } from '../../chord/rpc.js'
 import type { Response } from '../../protocol/generated/chord.js'
 import type { FindOwnerRequest } from '../validate.js'
 
-/** The one key of the forwarding budget: it is the node's, not any asker's */
+/** The one key of the node-wide forwarding budget: it is the node's, not any asker's */
 const ALL = 'all'
 
 export class FindOwnerHandler implements RequestHandler<FindOwnerRequest> {
   private readonly forwarded: PeerBudget
+  private readonly forwardedFor: PeerBudget
+  /** requests passed on and not yet answered, by the node they went to */
+  private readonly inFlight = new Map<string, number>()
 
   constructor (private readonly init: RequestHandlersInit) {
-    this.forwarded = new PeerBudget({ points: init.findOwner?.maxForwardedPerWindow ?? MAX_FORWARDED_LOOKUPS_PER_WINDOW, windowMs: RATE_LIMIT_WINDOW, maxPeers: 1 })
+    const windowMs = RATE_LIMIT_WINDOW
+    this.forwarded = new PeerBudget({ points: init.findOwner?.maxForwardedPerWindow ?? MAX_FORWARDED_LOOKUPS_PER_WINDOW, windowMs, maxPeers: 1 })
+    this.forwardedFor = new PeerBudget({ points: init.findOwner?.maxForwardedPerAskerPerWindow ?? MAX_FORWARDED_LOOKUPS_PER_ASKER_PER_WINDOW, windowMs, maxPeers: MAX_RATE_LIMITED_PEERS })
   }
 
   async handle (from: Asker, request: FindOwnerRequest): Promise<Partial<Response>> {
@@ -32,30 +51,57 @@ export class FindOwnerHandler implements RequestHandler<FindOwnerRequest> {
     }
     const step = this.init.node.ringHandler.onFindOwner(from.node, request.target)
     if ('owner' in step) {
+      if (!canStateOwnership(findOwner.privateKey)) {
+        throw new ForbiddenError(`this node's ${findOwner.privateKey.type} key is not in its peer id: nobody could check what it states`)
+      }
       const neighbours = statedNeighbours(step.neighbours, request.successorCount)
       const statement = await signOwnerStatement(findOwner.privateKey, this.init.wirePeers, step.owner, neighbours, wireBytes(request.nonce), ringIdToWire(request.target))
       return { ownerStatement: statement, hops: 1 }
     }
     if (request.hopsLeft === 0) {
-      throw new LookupFailedError('a FIND_OWNER ran out of hops before it reached the owner')
+      throw new LookupFailedError('a FIND_OWNER reached a node that does not own its target with no hops left')
     }
-    if (this.forwarded.remaining(ALL) < 1) {
-      throw new RateLimitedError(`this node passes on at most ${this.forwarded.points} lookups per ${RATE_LIMIT_WINDOW} ms`, { retryAfterMs: this.forwarded.msBeforeRefill(ALL) })
-    }
+    this.admit(from.node.peer, step.next.peer)
     this.forwarded.spend(ALL, 1)
+    this.forwardedFor.spend(from.node.peer, 1)
+    this.inFlight.set(step.next.peer, (this.inFlight.get(step.next.peer) ?? 0) + 1)
     const deadline = AbortSignal.timeout(passOnTimeout(findOwner.requestTimeout ?? REQUEST_TIMEOUT, request.hopsLeft))
-    let passed: Awaited<ReturnType<FindOwnerInit['forwarder']['passOn']>>
     try {
-      passed = await findOwner.forwarder.passOn(step.next, request, { signal: deadline })
+      // the node we take to own the target must answer as its owner, not pass it on again
+      const passed = await findOwner.forwarder.passOn(step.next, { ...request, hopsLeft: step.lastHop === true ? 0 : request.hopsLeft - 1 }, { signal: deadline })
+      // a relay after us that overstates its count cannot push ours past what the asker accepts
+      return { ownerStatement: passed.ownerStatement, hops: Math.min(passed.hops + 1, MAX_OWNER_ROUTE_HOPS + 1) }
     } catch (err) {
       // an answer that is an error came from a node that is there; no answer, or no connection, did not
       if (deadline.aborted || !(err instanceof ChordError)) {
         this.init.node.ringHandler.onPassedOnUnanswered(step.next)
       }
       throw err
+    } finally {
+      this.leftFlight(step.next)
     }
-    // a relay after us that overstates its count cannot push ours past what the asker accepts
-    return { ownerStatement: passed.ownerStatement, hops: Math.min(passed.hops + 1, MAX_OWNER_ROUTE_HOPS + 1) }
+  }
+
+  /** @throws RateLimitedError when the asker's share, the node's budget or the requests in flight to `next` are spent */
+  private admit (asker: string, next: string): void {
+    if (this.forwardedFor.remaining(asker) < 1) {
+      throw new RateLimitedError(`this node passes on at most ${this.forwardedFor.points} lookups per asker per ${RATE_LIMIT_WINDOW} ms`, { retryAfterMs: this.forwardedFor.msBeforeRefill(asker) })
+    }
+    if (this.forwarded.remaining(ALL) < 1) {
+      throw new RateLimitedError(`this node passes on at most ${this.forwarded.points} lookups per ${RATE_LIMIT_WINDOW} ms`, { retryAfterMs: this.forwarded.msBeforeRefill(ALL) })
+    }
+    if ((this.inFlight.get(next) ?? 0) >= MAX_PASSED_ON_IN_FLIGHT_PER_PEER) {
+      throw new RateLimitedError(`this node has ${MAX_PASSED_ON_IN_FLIGHT_PER_PEER} lookups passed on to ${next} awaiting an answer already`)
+    }
+  }
+
+  private leftFlight (next: NodeRef): void {
+    const left = (this.inFlight.get(next.peer) ?? 1) - 1
+    if (left === 0) {
+      this.inFlight.delete(next.peer)
+    } else {
+      this.inFlight.set(next.peer, left)
+    }
   }
 }
 
@@ -63,8 +109,9 @@ export class FindOwnerHandler implements RequestHandler<FindOwnerRequest> {
  * How long we wait for the node we pass a request on to: less the deeper the request is (the fewer
  * hops it has left), by a step of a hop's share of the request timeout, so that when a node on the
  * way does not answer, the node before it gives up first, says so to its own asker in time, and
- * only it takes the silent node out of its routing
+ * only it takes the silent node out of its routing. Never less than MIN_PASS_ON_WAIT: an asker
+ * that sends few hops cannot make us give up on a healthy node at once
  */
 export function passOnTimeout (requestTimeout: number, hopsLeft: number): number {
-  return requestTimeout * hopsLeft / (MAX_OWNER_ROUTE_HOPS + 1)
+  return Math.max(MIN_PASS_ON_WAIT, requestTimeout * hopsLeft / (MAX_OWNER_ROUTE_HOPS + 1))
 }

@@ -41,6 +41,8 @@ export interface FindOwnerInit {
   }
   /** FIND_OWNERs passed on per RATE_LIMIT_WINDOW, whoever sent them; default MAX_FORWARDED_LOOKUPS_PER_WINDOW */
   maxForwardedPerWindow?: number
+  /** FIND_OWNERs passed on per RATE_LIMIT_WINDOW for one asker; default MAX_FORWARDED_LOOKUPS_PER_ASKER_PER_WINDOW */
+  maxForwardedPerAskerPerWindow?: number
   /** ms our own requests may take (see `passOnTimeout`); default REQUEST_TIMEOUT */
   requestTimeout?: number
 }
