@@ -79,12 +79,14 @@ export interface LookupAnswer {
   peerId: PeerId
   /** hex ring position of the responsible node */
   ringId: string
-  /** nodes that answered on the lookup's route */
+  /** nodes that answered on the lookup's route; for a recursive answer, the nodes the request went through, the owner included */
   hops: number
-  /** nodes that answered to confirm the owner (one when nobody lied; 0 for an answer from this node's own table or its owner cache) */
+  /** nodes that answered to confirm the owner (one when nobody lied; 0 for an answer from this node's own table or its owner cache, or a recursive one) */
   checks: number
   /** true when the answer came from the owner cache (asked with `useOwnerCache`): no node was asked, hops 0 */
   cached?: true
+  /** true when the owner answered through the ring (a recursive lookup, its statement signed for this node) */
+  recursive?: true
 }
 
 export interface LookupOptions {
@@ -296,9 +298,9 @@ export class ChordService implements Startable {
   /** The node responsible for `key` */
   async lookup (key: string | Uint8Array, options: LookupOptions = {}): Promise<LookupAnswer> {
     this.assertMember()
-    const { successors, hops, checks, cached } = await this.core.ring.lookup(ringIdFromBytes(keyPosition(key)), { ...options, successorCount: 1 })
+    const { successors, hops, checks, cached, recursive } = await this.core.ring.lookup(ringIdFromBytes(keyPosition(key)), { ...options, successorCount: 1 })
     const owner = successors[0]
-    return { peerId: peerIdFromString(owner.peer), ringId: ringIdToHex(owner.id), hops, checks: checks ?? 0, ...(cached === true ? { cached } : {}) }
+    return { peerId: peerIdFromString(owner.peer), ringId: ringIdToHex(owner.id), hops, checks: checks ?? 0, ...(cached === true ? { cached } : {}), ...(recursive === true ? { recursive } : {}) }
   }
 
   /**
