@@ -106,15 +106,16 @@ export class Lookup {
 
   /**
    * The successor of `id`, starting from our own routing table. With `successorCount`, the
-   * answer may hold only that many of the id's successors (the owner first)
+   * answer may hold only that many of the id's successors (the owner first). `unanswered`: nodes
+   * that just gave no answer (to this lookup's recursive attempt), not to be asked first again
    */
-  async findSuccessor (id: RingId, options: FindSuccessorOptions = {}): Promise<LookupResult> {
+  async findSuccessor (id: RingId, options: FindSuccessorOptions = {}, unanswered: ReadonlySet<string> = new Set()): Promise<LookupResult> {
     const first = answerFindSuccessor(this.table, id)
     if (first.done) {
       return { successors: first.successors, hops: 0 }
     }
     if (this.delegate && Date.now() >= this.delegationPausedUntil) {
-      const delegated = await this.delegated(id, options)
+      const delegated = await this.delegated(id, options, unanswered)
       if (delegated != null) {
         return delegated
       }
@@ -122,15 +123,15 @@ export class Lookup {
       this.delegationPausedUntil = Date.now() + DELEGATION_PAUSE
     }
     // every preceding node we know is a fallback, not just the few a remote reply would carry
-    return this.route(id, this.table.closestPreceding(id, Infinity), options, this.table.self)
+    return this.route(id, this.table.closestPreceding(id, Infinity), options, this.table.self, undefined, unanswered)
   }
 
   /**
    * The successor of `id` as a ring node we know answers it, our successors first (the nodes a
    * client is connected to); undefined when none of them can
    */
-  private async delegated (id: RingId, options: RpcOptions): Promise<LookupResult | undefined> {
-    for (const node of this.table.getSuccessors().slice(0, MAX_LOOKUP_DELEGATES)) {
+  private async delegated (id: RingId, options: RpcOptions, unanswered: ReadonlySet<string>): Promise<LookupResult | undefined> {
+    for (const node of this.table.getSuccessors().slice(0, MAX_LOOKUP_DELEGATES).filter(node => !unanswered.has(node.peer))) {
       try {
         const successors = await this.rpc.delegateLookup(node, id, options)
         if (successors.length > 0) {
@@ -158,12 +159,13 @@ export class Lookup {
   /**
    * Ask node after node, nearest the id first. `origin`, when the start came from its routing
    * table, is where the route stands before anyone answered (see `pastTheDead`); `unplaced`, a
-   * node whose position is a guess, whose answer is not held to it
+   * node whose position is a guess, whose answer is not held to it; `unanswered`, nodes taken to
+   * have failed already, whoever names them
    */
-  private async route (id: RingId, start: NodeRef[], options: FindSuccessorOptions, origin?: NodeRef, unplaced?: string): Promise<LookupResult> {
+  private async route (id: RingId, start: NodeRef[], options: FindSuccessorOptions, origin?: NodeRef, unplaced?: string, unanswered: ReadonlySet<string> = new Set()): Promise<LookupResult> {
     const candidates = new Map<string, NodeRef>()
-    const asked = new Set<string>([this.table.self.peer])
-    const failed = new Set<string>()
+    const asked = new Set<string>([this.table.self.peer, ...unanswered])
+    const failed = new Set<string>(unanswered)
     const addCandidates = (nodes: NodeRef[]): void => {
       for (const node of nodes) {
         if (!asked.has(node.peer)) {

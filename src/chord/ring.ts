@@ -338,10 +338,12 @@ export class ChordRing implements ChordRpcHandler {
     try {
       // the owner cache answers writes of a replica set from what this answer holds
       const stated = options.successorCount == null ? {} : { successorCount: Math.max(options.successorCount, this.replicas) }
+      // a node that did not answer the recursive attempt is not asked first again by the walk
+      const unanswered = new Set<string>()
       const recursive = this.verifyLookups && this.recursiveLookups
-        ? await findOwnerRecursively(this.table, this.rpc, id, { ...options, ...stated }, node => { this.nodeFailed(node) })
+        ? await findOwnerRecursively(this.table, this.rpc, id, { ...options, ...stated }, node => { unanswered.add(node.peer); this.nodeFailed(node) })
         : undefined
-      const checked = recursive ?? await this.walkedLookup(id, options, onNamed)
+      const checked = recursive ?? await this.walkedLookup(id, options, onNamed, unanswered)
       if (checked.checks != null && checked.ownerPredecessor != null) {
         this.owners.remember(id, checked.ownerPredecessor, checked.successors)
       }
@@ -355,8 +357,8 @@ export class ChordRing implements ChordRpcHandler {
   }
 
   /** The iterative lookup, its answer checked with the owner unless our own table gave it */
-  private async walkedLookup (id: RingId, options: FindSuccessorOptions, onNamed?: (named: NodeRef[]) => void): Promise<LookupResult> {
-    const found = await this.lookupEngine.findSuccessor(id, options)
+  private async walkedLookup (id: RingId, options: FindSuccessorOptions, onNamed?: (named: NodeRef[]) => void, unanswered?: ReadonlySet<string>): Promise<LookupResult> {
+    const found = await this.lookupEngine.findSuccessor(id, options, unanswered)
     // an answer from our own table needs no one else's word
     if (!this.verifyLookups || found.hops === 0) {
       return found

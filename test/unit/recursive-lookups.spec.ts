@@ -169,6 +169,20 @@ describe('recursive lookups (simulated network)', function () {
     assert.ok(asked >= 1 && asked <= 8, `the recursive attempt went through ${asked} nodes`)
   })
 
+  it('the node a recursive attempt went to and got no answer from is not asked first again by the walk after it', async () => {
+    const { sim } = await settledRing(32, 47)
+    const asker = sim.liveRings()[5]
+    const successors = asker.table.getSuccessors()
+    // an id the asker's second successor precedes most closely: the attempt goes to it, a successor
+    // (which, unlike a finger, a failure leaves in the table)
+    const id = successors[1].id + 1n
+    sim.kill(successors[1].peer)
+    const timeouts = sim.timeouts
+    const answer = await asker.lookup(id)
+    assert.equal(answer.successors[0].peer, sim.expectedOwner(id).peer)
+    assert.equal(sim.timeouts - timeouts, 1, 'the dead node was asked more than once')
+  })
+
   it('is not tried when switched off: lookups walk the ring as before', async () => {
     const { sim, random } = await settledRing(16, 45, { recursiveLookups: false })
     const asked: string[] = []
