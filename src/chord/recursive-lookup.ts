@@ -13,7 +13,7 @@
  * refutes it. Anything less (no answer, a statement that does not check out) and the asker walks
  * the ring itself, as before.
  */
-import { ChordError, ForbiddenError, LookupFailedError, RequestTimeoutError } from '../errors.js'
+import { ForbiddenError, LookupFailedError, RequestTimeoutError } from '../errors.js'
 import { distance, inHalfOpenInterval } from './id.js'
 import { answerFindSuccessor } from './lookup.js'
 import type { RingId } from './id.js'
@@ -64,9 +64,10 @@ export async function findOwnerRecursively (table: RoutingTable, rpc: ChordRpc, 
     if (options.signal?.aborted === true) {
       throw err
     }
-    // an error answer came from a node that is there (the way failed further on); no answer did
-    // not, and the walk that follows should not wait for it again
-    if (err instanceof RequestTimeoutError || !(err instanceof ChordError)) {
+    // no answer in time blames the node asked, and the walk that follows should not wait for it
+    // again; an error answer, a reset stream, a failed dial come from or about a node that is there
+    // (the way failed further on, it does not know FIND_OWNER) or is gone for maintenance to see
+    if (err instanceof RequestTimeoutError) {
       onNodeFailed?.(via)
     }
     return undefined

@@ -169,19 +169,21 @@ export const FIND_OWNER_REQUEST_COST = 2
 export const MAX_FORWARDED_LOOKUPS_PER_WINDOW = 2_000
 
 /**
- * FIND_OWNERs one node passes on per window for one asker: an eighth of all it passes on (25 a
+ * FIND_OWNERs one node passes on per window for one asker: a quarter of all it passes on (50 a
  * second), so that one stranger cannot spend the whole budget and send everyone else's recursive
- * lookups the long way
+ * lookups the long way. The asker is the node that sent the request, which may be a relay passing
+ * on others' lookups: a quarter leaves a busy link room
  */
-export const MAX_FORWARDED_LOOKUPS_PER_ASKER_PER_WINDOW = MAX_FORWARDED_LOOKUPS_PER_WINDOW / 8
+export const MAX_FORWARDED_LOOKUPS_PER_ASKER_PER_WINDOW = MAX_FORWARDED_LOOKUPS_PER_WINDOW / 4
 
 /**
  * FIND_OWNERs one node has passed on to one next node and awaits answers for. Each holds one of
  * its MAX_OUTBOUND_STREAMS streams to that node until the rest of the way answers (up to a request
- * timeout when a node further on is silent): the cap leaves the rest to its own maintenance. Over
- * it, the node answers RATE_LIMITED at once, and the asker walks the ring
+ * timeout when a node further on is silent): the cap leaves the other half to its own maintenance
+ * and writes, and lets a burst of lookups (a group message's fan-out) through. Over it, the node
+ * answers RATE_LIMITED at once, and the asker walks the ring
  */
-export const MAX_PASSED_ON_IN_FLIGHT_PER_PEER = 4
+export const MAX_PASSED_ON_IN_FLIGHT_PER_PEER = MAX_OUTBOUND_STREAMS / 2
 
 /**
  * The least a node waits for the node it passed a FIND_OWNER on to, however few hops the request

@@ -181,7 +181,10 @@ export class RpcClient implements RingRpc, Startable {
     const nonce = randomBytes(OWNER_NONCE_BYTES)
     const target = ringIdToWire(id)
     const request = { type: MessageType.FIND_OWNER, target, nonce, hopsLeft: MAX_OWNER_ROUTE_HOPS, successorCount: options?.successorCount }
-    const { response, peerId } = await this.exchange(to, request, options)
+    // the first node waits a hop's share of a request's time less than a request for the node after
+    // it (handlers/find-owner.ts); we wait a share more, which leaves room for our dial too
+    const timeout = this.requestTimeout * (MAX_OWNER_ROUTE_HOPS + 2) / (MAX_OWNER_ROUTE_HOPS + 1)
+    const { response, peerId } = await this.exchange(to, request, options, timeout)
     // decodeResponse made sure an OK answer carries a statement and its hops
     return checkOwnerStatement(this.wirePeers, response.ownerStatement as WireOwnerStatement, nonce, target, response.hops ?? 1, peerId)
   }
@@ -211,11 +214,6 @@ export class RpcClient implements RingRpc, Startable {
     return successors
   }
 
-  /**
-   * One request and its response on a pooled stream, within the request deadline. An ERROR answer
-   * is thrown as the typed error its code names; the stream stays usable. Any other failure resets
-   * the stream.
-   */
   private peerIdOf (peer: string): PeerId {
     let peerId = this.peerIds.get(peer)
     if (peerId == null) {
@@ -225,15 +223,20 @@ export class RpcClient implements RingRpc, Startable {
     return peerId
   }
 
-  private async exchange (to: NodeRef, request: RequestMessage, options: RpcOptions = {}): Promise<Exchanged> {
+  /**
+   * One request and its response on a pooled stream, within `timeout` (the request deadline). An
+   * ERROR answer is thrown as the typed error its code names; the stream stays usable. Any other
+   * failure resets the stream.
+   */
+  private async exchange (to: NodeRef, request: RequestMessage, options: RpcOptions = {}, timeout = this.requestTimeout): Promise<Exchanged> {
     if (!this.running) {
       throw new NotStartedError('the chord service is not started')
     }
     const peerId = this.peerIdOf(to.peer)
     const deadline = new AbortController()
     const timer = setTimeout(() => {
-      deadline.abort(new RequestTimeoutError(`${request.type} to ${to.peer} got no answer within ${this.requestTimeout} ms`))
-    }, this.requestTimeout)
+      deadline.abort(new RequestTimeoutError(`${request.type} to ${to.peer} got no answer within ${Math.round(timeout)} ms`))
+    }, timeout)
     const signal = options.signal == null ? deadline.signal : AbortSignal.any([deadline.signal, options.signal])
     const started = performance.now()
     const observe = (outcome: RequestOutcome): void => {

@@ -10,7 +10,7 @@ import { RingNode } from '../../src/chord/ring-node.js'
 import { statedNeighbours, storeAckOf } from '../../src/chord/rpc.js'
 import { candidatePositions } from '../../src/chord/ring-position.js'
 import { DEFAULT_TTL_POLICY } from '../../src/chord/ttl.js'
-import { LookupFailedError, RemoteError } from '../../src/errors.js'
+import { LookupFailedError, RemoteError, RequestTimeoutError } from '../../src/errors.js'
 import { openLevelStore } from '../../src/storage/level-store.js'
 import { MAX_OWNER_ROUTE_HOPS } from '../../src/transport/constants.js'
 import type { RingId } from '../../src/chord/id.js'
@@ -292,7 +292,8 @@ export class Simulator {
         this.reach(from, at, 'findOwner')
       } catch (err) {
         if (from === self) {
-          throw err
+          // on a network, a node that is down is a request that times out
+          throw new RequestTimeoutError(`${at.peer} is down`, { cause: err })
         }
         // the node before the silent one stops routing through it, and answers its asker with an error
         this.ringOf(from.peer).onPassedOnUnanswered(at)

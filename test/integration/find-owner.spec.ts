@@ -11,7 +11,7 @@ import { createChordLibp2p } from '../../src/node/libp2p.js'
 import { MessageType, Request, Response } from '../../src/protocol/generated/chord.js'
 import { frameStream } from '../../src/protocol/framing.js'
 import {
-  FIND_OWNER_REQUEST_COST, MAX_MESSAGE_SIZE, MAX_OWNER_ROUTE_HOPS, MAX_PASSED_ON_IN_FLIGHT_PER_PEER, OWNER_NONCE_BYTES, PROTOCOL, REQUEST_TIMEOUT
+  FIND_OWNER_REQUEST_COST, MAX_MESSAGE_SIZE, MAX_OWNER_ROUTE_HOPS, MAX_PASSED_ON_IN_FLIGHT_PER_PEER, MIN_PASS_ON_WAIT, OWNER_NONCE_BYTES, PROTOCOL, REQUEST_TIMEOUT
 } from '../../src/transport/constants.js'
 import { passOnTimeout } from '../../src/transport/handlers/find-owner.js'
 import { ringIdOf, ringIdToWire } from '../../src/transport/ring-id.js'
@@ -115,6 +115,18 @@ describe('FIND_OWNER: recursive lookups over libp2p', function () {
     // a request for none is invalid: the stream is reset, nothing asked
     assert.equal(await rawFindOwner(asker, relay, { successorCount: 0 }), undefined)
     assert.equal(relay.steps.asked, 1)
+  })
+
+  it('a relay that sends a signature of a length no key signs is caught: VerificationError', async () => {
+    const { asker, relay } = await relayed({
+      relay: forwarder => ({
+        passOn: async (to, request, options) => {
+          const passed = await forwarder.passOn(to, request, options)
+          return { ...passed, ownerStatement: { ...passed.ownerStatement, signature: new Uint8Array(65) } }
+        }
+      })
+    })
+    await assert.rejects(asker.service.findOwner(relay.ref, 5n), VerificationError)
   })
 
   for (const part of ['neighbours', 'owner'] as const) {
@@ -222,6 +234,30 @@ describe('FIND_OWNER: recursive lookups over libp2p', function () {
       assert.deepEqual(relay.steps.unanswered, Array.from({ length: MAX_PASSED_ON_IN_FLIGHT_PER_PEER }, () => silentRef))
     } finally {
       await silent.stop()
+    }
+  })
+
+  it('blames nobody for a node that resets the request (an earlier version), or for silence it waited only the floor for (a request with few hops left)', async () => {
+    const [asker, relay] = await Promise.all([startNode(), startNode()])
+    const resetting = await createChordLibp2p({ listen: ['/ip4/127.0.0.1/tcp/0'] })
+    await resetting.handle(PROTOCOL, stream => { stream.abort(new Error('unknown message')) })
+    const silent = await createChordLibp2p({ listen: ['/ip4/127.0.0.1/tcp/0'] })
+    await silent.handle(PROTOCOL, () => {})
+    try {
+      await asker.libp2p.dial(relay.libp2p.getMultiaddrs()[0])
+      await relay.libp2p.dial(resetting.getMultiaddrs()[0])
+      await relay.libp2p.dial(silent.getMultiaddrs()[0])
+      const refOf = (libp2p: ChordLibp2p): NodeRef => ({ id: ringIdOf(libp2p.peerId), peer: libp2p.peerId.toString() })
+      relay.steps.step = () => ({ next: refOf(resetting) })
+      await assert.rejects(asker.service.findOwner(relay.ref, 5n), RemoteError)
+      relay.steps.step = () => ({ next: refOf(silent) })
+      const started = performance.now()
+      const answer = await rawFindOwner(asker, relay, { hopsLeft: 1 })
+      assert.equal(answer?.status, Response.Status.ERROR)
+      assert.ok(performance.now() - started >= MIN_PASS_ON_WAIT - 5, 'the relay gave up before MIN_PASS_ON_WAIT')
+      assert.deepEqual(relay.steps.unanswered, [])
+    } finally {
+      await Promise.all([resetting.stop(), silent.stop()])
     }
   })
 

@@ -11,7 +11,7 @@ import { distance, hashToRingId } from '../../src/chord/id.js'
 import { findOwnerRecursively, stepTowardsOwner } from '../../src/chord/recursive-lookup.js'
 import { RoutingTable } from '../../src/chord/routing-table.js'
 import { MAX_OWNER_ROUTE_HOPS, MIN_PASS_ON_WAIT, REQUEST_TIMEOUT } from '../../src/transport/constants.js'
-import { passOnTimeout } from '../../src/transport/handlers/find-owner.js'
+import { passOnTimeout, silenceBlames } from '../../src/transport/handlers/find-owner.js'
 import { Simulator, seededRandom } from '../helpers/simulator.js'
 import type { RingId } from '../../src/chord/id.js'
 import type { ChordRing } from '../../src/chord/ring.js'
@@ -276,10 +276,12 @@ describe('what a recursive lookup takes from an owner statement', () => {
     assert.equal(await findOwnerRecursively(tableOf(), answering(async () => statement({ predecessor: undefined })), target), undefined)
   })
 
-  it('takes the node it asked out of its routing when it gave no answer, not when it answered with an error', async () => {
+  it('takes the node it asked out of its routing when it gave no answer in time, not when it answered with an error or reset the stream', async () => {
     const failed: NodeRef[] = []
     const onNodeFailed = (node: NodeRef): void => { failed.push(node) }
     assert.equal(await findOwnerRecursively(tableOf(), answering(async () => { throw new RemoteError('a node further on failed') }), target, {}, onNodeFailed), undefined)
+    // a node of an earlier version resets a stream that carries a message it does not know
+    assert.equal(await findOwnerRecursively(tableOf(), answering(async () => { throw new Error('the stream was reset') }), target, {}, onNodeFailed), undefined)
     assert.deepEqual(failed, [])
     assert.equal(await findOwnerRecursively(tableOf(), answering(async () => { throw new RequestTimeoutError('no answer') }), target, {}, onNodeFailed), undefined)
     assert.deepEqual(failed, [successor])
@@ -300,5 +302,12 @@ describe('how long a relay waits for the node after it', () => {
     assert.equal(first - second, REQUEST_TIMEOUT / (MAX_OWNER_ROUTE_HOPS + 1))
     assert.equal(passOnTimeout(REQUEST_TIMEOUT, 1), MIN_PASS_ON_WAIT)
     assert.equal(passOnTimeout(REQUEST_TIMEOUT, 0), MIN_PASS_ON_WAIT)
+  })
+
+  it('blames the silent node only when the wait was its share of a request\'s time, not the floor', () => {
+    assert.equal(silenceBlames(REQUEST_TIMEOUT, MAX_OWNER_ROUTE_HOPS), true)
+    assert.equal(silenceBlames(REQUEST_TIMEOUT, 1), false)
+    // a node with short request timeouts waits the floor at every depth, and blames nobody
+    assert.equal(silenceBlames(MIN_PASS_ON_WAIT, MAX_OWNER_ROUTE_HOPS), false)
   })
 })

@@ -9,7 +9,7 @@
  * all per window, and in flight per next node (well under our streams to it, which our own
  * maintenance needs too).
  */
-import { ChordError, ForbiddenError, LookupFailedError, RateLimitedError } from '../../errors.js'
+import { ForbiddenError, LookupFailedError, RateLimitedError, RequestTimeoutError } from '../../errors.js'
 import { statedNeighbours } from '../../chord/rpc.js'
 import { PeerBudget } from '../../limits/peer-budget.js'
 import {
@@ -65,15 +65,18 @@ export class FindOwnerHandler implements RequestHandler<FindOwnerRequest> {
     this.forwarded.spend(ALL, 1)
     this.forwardedFor.spend(from.node.peer, 1)
     this.inFlight.set(step.next.peer, (this.inFlight.get(step.next.peer) ?? 0) + 1)
-    const deadline = AbortSignal.timeout(passOnTimeout(findOwner.requestTimeout ?? REQUEST_TIMEOUT, request.hopsLeft))
+    const requestTimeout = findOwner.requestTimeout ?? REQUEST_TIMEOUT
+    const deadline = AbortSignal.timeout(passOnTimeout(requestTimeout, request.hopsLeft))
     try {
       // the node we take to own the target must answer as its owner, not pass it on again
       const passed = await findOwner.forwarder.passOn(step.next, { ...request, hopsLeft: step.lastHop === true ? 0 : request.hopsLeft - 1 }, { signal: deadline })
       // a relay after us that overstates its count cannot push ours past what the asker accepts
       return { ownerStatement: passed.ownerStatement, hops: Math.min(passed.hops + 1, MAX_OWNER_ROUTE_HOPS + 1) }
     } catch (err) {
-      // an answer that is an error came from a node that is there; no answer, or no connection, did not
-      if (deadline.aborted || !(err instanceof ChordError)) {
+      // only silence blames the next node (an error, a reset stream, a failed dial came from or
+      // about a node that is there, or is gone for the ring's maintenance to see), and only when
+      // the wait was its share of a request's time, not a floor an asker's few hops raised it to
+      if ((deadline.aborted || err instanceof RequestTimeoutError) && silenceBlames(requestTimeout, request.hopsLeft)) {
         this.init.node.ringHandler.onPassedOnUnanswered(step.next)
       }
       throw err
@@ -114,4 +117,14 @@ export class FindOwnerHandler implements RequestHandler<FindOwnerRequest> {
  */
 export function passOnTimeout (requestTimeout: number, hopsLeft: number): number {
   return Math.max(MIN_PASS_ON_WAIT, requestTimeout * hopsLeft / (MAX_OWNER_ROUTE_HOPS + 1))
+}
+
+/**
+ * Whether a node that did not answer within `passOnTimeout` is taken to have failed: only when the
+ * wait was the request's own share of time. A wait raised to MIN_PASS_ON_WAIT (few hops left) ends
+ * at the same moment at every node on the way, and the node before the silent one would not be
+ * the only one to give up: the others would blame nodes that are there
+ */
+export function silenceBlames (requestTimeout: number, hopsLeft: number): boolean {
+  return requestTimeout * hopsLeft / (MAX_OWNER_ROUTE_HOPS + 1) >= MIN_PASS_ON_WAIT
 }
