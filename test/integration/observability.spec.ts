@@ -8,7 +8,7 @@ import { hasMetric, metricSum } from '../helpers/prometheus.js'
 import { crash, expectedOwner, sortedByRingId, startNode, startRing, stopAll, waitForConsistentRing, ringOf } from '../helpers/ring.js'
 import { waitFor } from '../helpers/wait-for.js'
 import { internalsOf } from '../../src/testing.js'
-import type { ChordNode } from '../../src/index.js'
+import type { ChordNode, MailboxMessage } from '../../src/index.js'
 import type { ObservabilityServer, ObservedNode } from '../../src/observability/http.js'
 
 const text = (s: string): Uint8Array => new TextEncoder().encode(s)
@@ -71,13 +71,19 @@ describe('metrics and health of real nodes', function () {
   it('counts mailbox envelopes stored, pushed and acknowledged, live subscriptions, and estimates the ring size', async () => {
     nodes = await startRing(4)
     const [alice, bob] = await Promise.all([createIdentity(), createIdentity()])
-    const subscription = await nodes[1].mailbox.subscribe(bob, async message => { await nodes[1].mailbox.ack(bob, [message.id]) }, { receipts: false })
+    const received: MailboxMessage[] = []
+    const subscription = await nodes[1].mailbox.subscribe(bob, message => { received.push(message) }, { receipts: false })
     assert.equal(await ringSum(nodes, 'chord_mailbox_subscriptions'), 1)
+    // the send resolves once the three replicas answered its STOREs
     await nodes[2].mailbox.send(alice, bob.address, text('counted'))
-
-    // three replicas store it, the mailbox's node pushes it, and every replica deletes it on the ack
-    await waitFor(async () => await ringSum(nodes, 'chord_mailbox_envelopes_total', { event: 'acknowledged' }) === 3, 'the ack on the three replicas')
     assert.equal(await ringSum(nodes, 'chord_mailbox_envelopes_total', { event: 'stored' }), 3)
+    await waitFor(() => received.length === 1, 'the push')
+    // acknowledged once every replica holds it: an ack sent the moment the push arrives can reach a
+    // replica before the sender's STORE, which it then never stores (and so never deletes)
+    await nodes[1].mailbox.ack(bob, [received[0].id])
+
+    // the mailbox's node pushed it, and every replica deletes it on the ack
+    await waitFor(async () => await ringSum(nodes, 'chord_mailbox_envelopes_total', { event: 'acknowledged' }) === 3, 'the ack on the three replicas')
     assert.equal(await ringSum(nodes, 'chord_mailbox_envelopes_total', { event: 'pushed' }), 1)
     assert.equal(await ringSum(nodes, 'chord_mailbox_store_envelopes'), 0)
     for (const node of nodes) {
