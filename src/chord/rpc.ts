@@ -63,10 +63,9 @@ export interface OwnerStatement {
   hops: number
 }
 
-/** An owner's neighbours as it states them to a recursive lookup that asked for `successorCount` of its successors (itself included), copied */
+/** An owner's neighbours as it states them to a recursive lookup that asked for `successorCount` of its successors (itself included) */
 export function statedNeighbours (neighbours: Neighbours, successorCount?: number): Neighbours {
-  const successors = neighbours.successors.slice(0, successorCount == null ? undefined : Math.max(successorCount - 1, 0))
-  return structuredClone({ ...neighbours, successors })
+  return { ...neighbours, successors: neighbours.successors.slice(0, successorCount == null ? undefined : Math.max(successorCount - 1, 0)) }
 }
 
 /** What a node does with a recursive lookup: it owns the id and answers with its neighbours, or passes it on to `next` */

@@ -4,7 +4,7 @@
  * itself). Answers are copied, as if they had crossed the wire, so caller and callee never share
  * state.
  */
-import { statedNeighbours, storeAckOf } from './rpc.js'
+import { storeAckOf } from './rpc.js'
 import type {
   ChordRpcHandler, DeletionRpc, FindSuccessorOptions, FindSuccessorReply, NamespaceHandler, NamespaceName, Neighbours, NeighboursReply, NodeRef, OwnerStatement, PingOptions, PingReply, RecordRpc,
   RingRpc, RpcOptions, StoreAck, StoreOptions
@@ -61,17 +61,12 @@ export class SelfShortcut implements RingRpc {
     return this.isSelf(to) ? structuredClone(await this.local.ringHandler.onDelegatedLookup(this.self, id)) : this.rpc.delegateLookup(to, id, options)
   }
 
-  /** A recursive lookup that reaches us is answered, or passed on, as if it had come from the wire */
+  /**
+   * Never addressed to us: a recursive lookup starts from our own table at the nearest node before
+   * the id, which is another node (one our table answers for itself is not sent at all)
+   */
   async findOwner (to: NodeRef, id: RingId, options?: FindSuccessorOptions): Promise<OwnerStatement> {
-    if (!this.isSelf(to)) {
-      return this.rpc.findOwner(to, id, options)
-    }
-    const step = this.local.ringHandler.onFindOwner(this.self, id)
-    if ('owner' in step) {
-      return { owner: step.owner, neighbours: statedNeighbours(step.neighbours, options?.successorCount), hops: 1 }
-    }
-    const passed = await this.findOwner(step.next, id, options)
-    return { ...passed, hops: passed.hops + 1 }
+    return this.rpc.findOwner(to, id, options)
   }
 
   namespace (name: NamespaceName): RecordRpc & DeletionRpc {

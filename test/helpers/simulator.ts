@@ -301,7 +301,7 @@ export class Simulator {
       }
       const step = this.ringOf(at.peer).onFindOwner(from, id)
       if ('owner' in step) {
-        return { owner: copy(at), neighbours: statedNeighbours(step.neighbours, successorCount), hops }
+        return copy({ owner: at, neighbours: statedNeighbours(step.neighbours, successorCount), hops })
       }
       if (hopsLeft === 0) {
         throw new LookupFailedError(`a recursive lookup of ${id.toString(16)} reached ${at.peer}, not its owner, with no hops left`)
