@@ -112,6 +112,12 @@ export interface RecordStore {
   get(key: Uint8Array, options?: StoreReadOptions): Promise<ChordRecord[]>
 
   /**
+   * Which of `ids` a key holds live, without their values: what a check of a few ids needs,
+   * whatever else the key holds
+   */
+  held(key: Uint8Array, ids: Uint8Array[], options?: AtTime): Promise<RecordSummary[]>
+
+  /**
    * Live records whose key lies in the ring interval (from, to], in ring order starting after
    * `from`; `from === to` is the whole ring.
    */

@@ -149,18 +149,21 @@ export class MailboxRules implements RecordRpcHandler, DeletionRpcHandler {
    * node does not hold yet and that carry no stamp of the work asked
    */
   private async countedByMailbox (records: ChordRecord[]): Promise<Map<string, number>> {
-    const counted = new Map<string, number>()
-    const held = new Map<string, Set<string>>()
+    const byMailbox = new Map<string, ChordRecord[]>()
     for (const record of this.init.tombstones.admit(records)) {
       const mailbox = toHex(record.key, 'base16')
-      let ids = held.get(mailbox)
-      if (ids == null) {
-        ids = new Set((await this.init.store.get(record.key, { now: this.now() })).map(r => toHex(r.id, 'base16')))
-        held.set(mailbox, ids)
-      }
-      const paid = this.stampDifficulty > 0 && record.stamp != null && stampWork(record.key, record.id, record.stamp) >= this.stampDifficulty
-      if (!ids.has(toHex(record.id, 'base16')) && !paid) {
-        counted.set(mailbox, (counted.get(mailbox) ?? 0) + 1)
+      byMailbox.set(mailbox, [...(byMailbox.get(mailbox) ?? []), record])
+    }
+    const counted = new Map<string, number>()
+    for (const [mailbox, incoming] of byMailbox) {
+      const held = await this.init.store.held(incoming[0].key, incoming.map(record => record.id), { now: this.now() })
+      const heldIds = new Set(held.map(summary => toHex(summary.id, 'base16')))
+      const count = incoming.filter(record => {
+        const paid = this.stampDifficulty > 0 && record.stamp != null && stampWork(record.key, record.id, record.stamp) >= this.stampDifficulty
+        return !heldIds.has(toHex(record.id, 'base16')) && !paid
+      }).length
+      if (count > 0) {
+        counted.set(mailbox, count)
       }
     }
     return counted
@@ -223,8 +226,7 @@ export class MailboxRules implements RecordRpcHandler, DeletionRpcHandler {
    */
   private async apply (deletion: SignedDeletion): Promise<void> {
     const now = this.now()
-    const named = new Set(deletion.ids.map(id => toHex(id, 'base16')))
-    const held = (await this.init.store.get(deletion.key, { now })).filter(r => named.has(toHex(r.id, 'base16')))
+    const held = await this.init.store.held(deletion.key, deletion.ids, { now })
     const heldIds = new Set(held.map(r => toHex(r.id, 'base16')))
     const unheld = deletion.ids
       .filter(id => !heldIds.has(toHex(id, 'base16')))

@@ -78,6 +78,13 @@ export const MAX_ADDRS_PER_CACHED_PEER = 16
 export const SWEEP_BATCH_SIZE = 1000
 
 /**
+ * Entries of the key tallies a record store keeps (storage/key-tallies.ts): one per key, plus one
+ * per writer under it. A few thousand recently written keys, mailboxes with many senders
+ * included, in well under a megabyte.
+ */
+export const KEY_TALLY_ENTRIES = 8192
+
+/**
  * Records whose values are read together while iterating a range: amortizes the reads without
  * holding many values in memory while the consumer works through them.
  */

@@ -17,8 +17,10 @@ import {
   lastKeyAt, parseExpiryKey, parseExpiryValue, parseHeader, parseRecordKey, parseStats, plainBytes,
   recordKey, storedSize, writerStatsKey
 } from './record-layout.js'
+import { KeyTallies } from './key-tallies.js'
 import { resolveStoreLimits } from './store-limits.js'
 import type { NodeDatabase } from './database.js'
+import type { KeyTally } from './key-tallies.js'
 import type { RecordHeader } from './record-layout.js'
 import type { StoreLimits } from './store-limits.js'
 import type {
@@ -83,6 +85,8 @@ export class LevelRecordStore implements RecordStore {
   private readonly limits: StoreLimits
   private readonly ownsDatabase: boolean
   private counts: StoreStats = { records: 0, bytes: 0 }
+  /** the live tally of recently written keys, so that a put need not read all of its key's headers */
+  private readonly tallies = new KeyTallies()
   /** the tail of the write queue; never rejects, so one failed write does not block the next */
   private writes: Promise<unknown> = Promise.resolve()
   /** serving only once `open` has read the counters, and until `close` */
@@ -142,6 +146,24 @@ export class LevelRecordStore implements RecordStore {
       }
     }
     return await this.withValues(live)
+  }
+
+  /** Each of `ids` (once, however often named) that the key holds live */
+  async held (key: Uint8Array, ids: Uint8Array[], options: AtTime = {}): Promise<RecordSummary[]> {
+    this.assertOpen()
+    validateKey(key)
+    ids.forEach(validateId)
+    const now = options.now ?? Date.now()
+    const unique = [...new Map(ids.map(id => [hex(id), id])).values()]
+    const found = await this.headers.getMany(unique.map(id => recordKey(key, id)))
+    const live: RecordSummary[] = []
+    found.forEach((value, i) => {
+      const expiresAt = value == null ? undefined : parseHeader(value).expiresAt
+      if (expiresAt != null && expiresAt > now) {
+        live.push({ key, id: unique[i], expiresAt })
+      }
+    })
+    return live
   }
 
   async * range (from: RingId, to: RingId, options: StoreReadOptions = {}): AsyncGenerator<ChordRecord> {
@@ -238,6 +260,7 @@ export class LevelRecordStore implements RecordStore {
     await Promise.all([this.records, this.headers, this.expiry, this.meta].map(async sublevel => sublevel.open()))
     const saved = await this.meta.get(STATS_KEY)
     this.counts = saved == null ? { records: 0, bytes: 0 } : parseStats(saved)
+    this.tallies.clear()
     this.state = 'open'
   }
 
@@ -283,28 +306,21 @@ export class LevelRecordStore implements RecordStore {
     }
 
     const groups = groupByKey(records)
-    const storedByKey = await Promise.all(groups.map(async ({ key }) => await this.readHeaders(key)))
-    for (const [i, { key, incoming }] of groups.entries()) {
-      const stored = storedByKey[i]
-      let liveRecords = 0
-      let liveBytes = 0
-      /** each writer's live records and bytes under this key */
-      const ofKey = new Map<string, StoreStats>()
-      for (const { id, header } of stored.values()) {
-        if (header.expiresAt > now) {
-          liveRecords++
-          liveBytes += storedSize(header.valueLength)
-          if (header.writer != null) {
-            addTo(ofKey, hex(header.writer), 1, storedSize(header.valueLength))
-          }
-        } else {
-          // the key is being written anyway: drop its dead records in the same batch
-          this.removeOps(ops, recordKey(key, id), header, change)
-        }
+    const states = await Promise.all(groups.map(async group => await this.keyState(group, now)))
+    /** each key's tally, and what this batch adds to it: kept once the batch is committed */
+    const tallied: Array<{ key: string, tally: KeyTally, added: Map<string, StoreStats>, records: number, bytes: number, earliestExpiry: number }> = []
+    for (const [i, { key, keyHex, incoming }] of groups.entries()) {
+      const { stored, tally, dead } = states[i]
+      // the key is being written anyway: drop its dead records in the same batch
+      for (const { id, header } of dead) {
+        this.removeOps(ops, recordKey(key, id), header, change)
       }
 
       let addedRecords = 0
       let addedBytes = 0
+      let earliestExpiry = tally.earliestExpiry
+      /** what the batch adds to each writer's live records and bytes under this key */
+      const added = new Map<string, StoreStats>()
       for (const [idHex, record] of incoming) {
         const old = stored.get(idHex)?.header
         if (record.expiresAt <= now) {
@@ -318,7 +334,8 @@ export class LevelRecordStore implements RecordStore {
           const size = storedSize(record.value.byteLength)
           const writer = writerOf(record)
           if (writer != null) {
-            const refusal = this.overShare(hex(writer), key, ofKey, writers, size)
+            const writerHex = hex(writer)
+            const refusal = this.overShare(key, sum(tally.writers.get(writerHex), added.get(writerHex)), writers.get(writerHex), size)
             if (refusal != null) {
               if (skipOverShare) {
                 result.overShare.push(record)
@@ -326,27 +343,29 @@ export class LevelRecordStore implements RecordStore {
               }
               throw new QuotaExceededError(refusal)
             }
-            addTo(ofKey, hex(writer), 1, size)
-            addTo(writers, hex(writer), 1, size)
-            addWriterChange(change, hex(writer), 1, size)
+            addTo(added, writerHex, 1, size)
+            addTo(writers, writerHex, 1, size)
+            addWriterChange(change, writerHex, 1, size)
           }
           result.added.push(record)
           this.addOps(ops, record, writer)
           addedRecords++
           addedBytes += size
+          earliestExpiry = Math.min(earliestExpiry, record.expiresAt)
         }
       }
 
       if (addedRecords > 0) {
-        if (liveRecords + addedRecords > this.limits.maxRecordsPerKey) {
-          throw new QuotaExceededError(`key ${shortHex(key)} would hold ${liveRecords + addedRecords} records, over the limit of ${this.limits.maxRecordsPerKey}`)
+        if (tally.records + addedRecords > this.limits.maxRecordsPerKey) {
+          throw new QuotaExceededError(`key ${shortHex(key)} would hold ${tally.records + addedRecords} records, over the limit of ${this.limits.maxRecordsPerKey}`)
         }
-        if (liveBytes + addedBytes > this.limits.maxBytesPerKey) {
-          throw new QuotaExceededError(`key ${shortHex(key)} would hold ${liveBytes + addedBytes} bytes, over the limit of ${this.limits.maxBytesPerKey}`)
+        if (tally.bytes + addedBytes > this.limits.maxBytesPerKey) {
+          throw new QuotaExceededError(`key ${shortHex(key)} would hold ${tally.bytes + addedBytes} bytes, over the limit of ${this.limits.maxBytesPerKey}`)
         }
       }
       change.records += addedRecords
       change.bytes += addedBytes
+      tallied.push({ key: keyHex, tally, added, records: addedRecords, bytes: addedBytes, earliestExpiry })
     }
 
     if (result.added.length > 0 && this.counts.bytes + change.bytes > this.limits.maxTotalBytes) {
@@ -361,21 +380,67 @@ export class LevelRecordStore implements RecordStore {
       await this.commit(ops, change)
       result.writtenBytes = result.added.reduce((bytes, record) => bytes + storedSize(record.value.byteLength), 0)
     }
+    for (const { key, tally, added, records, bytes, earliestExpiry } of tallied) {
+      for (const [writer, stats] of added) {
+        tally.writers.set(writer, sum(tally.writers.get(writer), stats))
+      }
+      this.tallies.set(key, { records: tally.records + records, bytes: tally.bytes + bytes, writers: tally.writers, earliestExpiry })
+    }
     return result
   }
 
-  /** Why one more record of `size` bytes would take `writer` past its share (of the key, of the store); undefined if it would not */
-  private overShare (writer: string, key: Uint8Array, ofKey: Map<string, StoreStats>, ofStore: Map<string, StoreStats>, size: number): string | undefined {
-    const inKey = ofKey.get(writer) ?? { records: 0, bytes: 0 }
+  /**
+   * A key's headers as a put needs them, and its live tally. With a tally kept, only the headers
+   * of the incoming ids are read; otherwise (or should one of those have expired) all of the
+   * key's, and those expired come back as `dead`, for the put to drop.
+   */
+  private async keyState ({ key, keyHex, incoming }: KeyGroup, now: number): Promise<{ stored: Map<string, StoredHeader>, tally: KeyTally, dead: StoredHeader[] }> {
+    const kept = this.tallies.get(keyHex, now)
+    if (kept != null) {
+      const ids = [...incoming.values()].map(record => record.id)
+      const found = await this.headers.getMany(ids.map(id => recordKey(key, id)))
+      const stored = new Map<string, StoredHeader>()
+      found.forEach((value, i) => {
+        if (value != null) {
+          stored.set(hex(ids[i]), { id: ids[i], header: parseHeader(value) })
+        }
+      })
+      if ([...stored.values()].every(({ header }) => header.expiresAt > now)) {
+        return { stored, tally: kept, dead: [] }
+      }
+    }
+    const stored = await this.readHeaders(key)
+    const tally: KeyTally = { records: 0, bytes: 0, writers: new Map(), earliestExpiry: Number.POSITIVE_INFINITY }
+    const dead: StoredHeader[] = []
+    for (const entry of stored.values()) {
+      const { expiresAt, valueLength, writer } = entry.header
+      if (expiresAt > now) {
+        tally.records++
+        tally.bytes += storedSize(valueLength)
+        tally.earliestExpiry = Math.min(tally.earliestExpiry, expiresAt)
+        if (writer != null) {
+          addTo(tally.writers, hex(writer), 1, storedSize(valueLength))
+        }
+      } else {
+        dead.push(entry)
+      }
+    }
+    return { stored, tally, dead }
+  }
+
+  /**
+   * Why one more record of `size` bytes would take a writer holding `inKey` of the key and
+   * `inStore` of the store past its share; undefined if it would not
+   */
+  private overShare (key: Uint8Array, inKey: StoreStats, inStore: StoreStats | undefined, size: number): string | undefined {
     if (inKey.records + 1 > this.limits.maxRecordsPerWriterPerKey) {
       return `one writer would hold ${inKey.records + 1} records of key ${shortHex(key)}, over its share of ${this.limits.maxRecordsPerWriterPerKey}`
     }
     if (inKey.bytes + size > this.limits.maxBytesPerWriterPerKey) {
       return `one writer would hold ${inKey.bytes + size} bytes of key ${shortHex(key)}, over its share of ${this.limits.maxBytesPerWriterPerKey}`
     }
-    const inStore = ofStore.get(writer) ?? { records: 0, bytes: 0 }
-    if (inStore.bytes + size > this.limits.maxBytesPerWriter) {
-      return `one writer would hold ${inStore.bytes + size} bytes of the store, over its share of ${this.limits.maxBytesPerWriter}`
+    if ((inStore?.bytes ?? 0) + size > this.limits.maxBytesPerWriter) {
+      return `one writer would hold ${(inStore?.bytes ?? 0) + size} bytes of the store, over its share of ${this.limits.maxBytesPerWriter}`
     }
     return undefined
   }
@@ -454,6 +519,7 @@ export class LevelRecordStore implements RecordStore {
 
   private removeOps (ops: Operation[], stored: Uint8Array, header: RecordHeader, change: Change): void {
     const { key, id } = parseRecordKey(stored)
+    this.tallies.forget(hex(key))
     ops.push(
       { type: 'del', sublevel: this.records, key: stored },
       { type: 'del', sublevel: this.headers, key: stored },
@@ -504,18 +570,27 @@ function addWriterChange (change: Change, writer: string, records: number, bytes
 }
 
 function addTo (counts: Map<string, StoreStats>, writer: string, records: number, bytes: number): void {
-  const counted = counts.get(writer) ?? { records: 0, bytes: 0 }
-  counts.set(writer, { records: counted.records + records, bytes: counted.bytes + bytes })
+  counts.set(writer, sum(counts.get(writer), { records, bytes }))
+}
+
+function sum (a: StoreStats | undefined, b: StoreStats | undefined): StoreStats {
+  return { records: (a?.records ?? 0) + (b?.records ?? 0), bytes: (a?.bytes ?? 0) + (b?.bytes ?? 0) }
+}
+
+interface KeyGroup {
+  key: Uint8Array
+  keyHex: string
+  incoming: Map<string, ChordRecord>
 }
 
 /** records grouped by key, one per id (the latest expiry wins when a batch repeats a record) */
-function groupByKey (records: ChordRecord[]): Array<{ key: Uint8Array, incoming: Map<string, ChordRecord> }> {
-  const groups = new Map<string, { key: Uint8Array, incoming: Map<string, ChordRecord> }>()
+function groupByKey (records: ChordRecord[]): KeyGroup[] {
+  const groups = new Map<string, KeyGroup>()
   for (const record of records) {
     const keyHex = hex(record.key)
     let group = groups.get(keyHex)
     if (group == null) {
-      group = { key: record.key, incoming: new Map() }
+      group = { key: record.key, keyHex, incoming: new Map() }
       groups.set(keyHex, group)
     }
     const idHex = hex(record.id)

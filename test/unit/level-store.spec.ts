@@ -2,9 +2,10 @@ import assert from 'node:assert/strict'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import fc from 'fast-check'
 import { RING_SIZE, ringIdFromBytes, ringIdToBytes } from '../../src/chord/id.js'
 import { InvalidOptionsError, InvalidRecordError, NotStartedError, QuotaExceededError } from '../../src/errors.js'
-import { MAX_BYTES_PER_KEY, MAX_RECORDS_PER_KEY, MAX_TOTAL_BYTES, MAX_VALUE_SIZE, MIN_WRITER_BYTES, MIN_WRITER_RECORDS_PER_KEY, SWEEP_BATCH_SIZE, WRITER_SHARE } from '../../src/storage/constants.js'
+import { KEY_TALLY_ENTRIES, MAX_BYTES_PER_KEY, MAX_RECORDS_PER_KEY, MAX_TOTAL_BYTES, MAX_VALUE_SIZE, MIN_WRITER_BYTES, MIN_WRITER_RECORDS_PER_KEY, SWEEP_BATCH_SIZE, WRITER_SHARE } from '../../src/storage/constants.js'
 import { hour } from '../../src/units.js'
 import { SUBLEVELS, openNodeDatabase } from '../../src/storage/database.js'
 import { openLevelStore } from '../../src/storage/level-store.js'
@@ -106,6 +107,16 @@ for (const backend of ['memory', 'disk'] as const) {
         }
         assert.deepEqual(text(await store.get(ringIdToBytes(HIGH + 1n), { now: NOW })), ['d'])
         assert.deepEqual(await store.get(ringIdToBytes(2n), { now: NOW }), [])
+      })
+
+      it('says which of some ids a key holds live, each once, with its expiry', async () => {
+        await store.put([record(1n, 'a'), record(1n, 'b', NOW + 10), record(1n, 'c'), record(2n, 'd')], { now: NOW })
+        const ids = (values: string[]): Uint8Array[] => values.map(value => record(1n, value).id)
+        const held = await store.held(ringIdToBytes(1n), ids(['a', 'b', 'a', 'd', 'missing']), { now: NOW })
+        assert.deepEqual(held.map(summary => summary.id), ids(['a', 'b']))
+        assert.deepEqual(held.map(summary => summary.expiresAt), [LATER, NOW + 10])
+        assert.deepEqual((await store.held(ringIdToBytes(1n), ids(['a', 'b']), { now: NOW + 10 })).map(summary => summary.id), ids(['a']))
+        await assert.rejects(store.held(ringIdToBytes(1n), [new Uint8Array(3)]), InvalidRecordError)
       })
 
       it('refuses malformed records', async () => {
@@ -396,6 +407,76 @@ for (const backend of ['memory', 'disk'] as const) {
         assert.throws(() => resolveStoreLimits({ maxTotalBytes: 0 }), InvalidOptionsError)
         assert.throws(() => resolveStoreLimits({ maxValueSize: 1.5 }), InvalidOptionsError)
         assert.equal(resolveStoreLimits({ maxRecordsPerKey: 7 }).maxRecordsPerKey, 7)
+      })
+    })
+
+    describe('key tallies (what a put checks without reading its key\'s headers)', () => {
+      const writers = [new Uint8Array(8).fill(1), new Uint8Array(8).fill(2), undefined]
+      type Step =
+        | { op: 'put', key: number, value: number, writer: number, ttl: number }
+        | { op: 'delete', key: number, value: number }
+        | { op: 'sweep' }
+        | { op: 'wait', ms: number }
+      const step: fc.Arbitrary<Step> = fc.oneof(
+        { weight: 6, arbitrary: fc.record({ op: fc.constant('put' as const), key: fc.nat(1), value: fc.nat(7), writer: fc.nat(2), ttl: fc.integer({ min: 1, max: 60 }) }) },
+        { weight: 1, arbitrary: fc.record({ op: fc.constant('delete' as const), key: fc.nat(1), value: fc.nat(7) }) },
+        { weight: 1, arbitrary: fc.record({ op: fc.constant('sweep' as const) }) },
+        { weight: 2, arbitrary: fc.record({ op: fc.constant('wait' as const), ms: fc.integer({ min: 1, max: 15 }) }) }
+      )
+
+      it('takes and refuses exactly what a count of the key\'s live records would, through puts, expiries, deletions and sweeps', async () => {
+        const limits = { maxRecordsPerKey: 5, maxRecordsPerWriterPerKey: 3 }
+        await fc.assert(fc.asyncProperty(fc.array(step, { minLength: 20, maxLength: 60 }), async steps => {
+          await reopen(limits)
+          // on disk, the run before left its records
+          for (const key of [0n, 1n]) {
+            await store.delete(ringIdToBytes(key), Array.from({ length: 8 }, (_, value) => record(key, `v${value}`).id))
+          }
+          /** the model: each key's records by value, with expiry and writer */
+          const model = new Map<number, Map<number, { expiresAt: number, writer: number }>>([[0, new Map()], [1, new Map()]])
+          let now = NOW
+          for (const s of steps) {
+            if (s.op === 'wait') {
+              now += s.ms
+            } else if (s.op === 'sweep') {
+              await store.sweepExpired({ now })
+            } else if (s.op === 'delete') {
+              await store.delete(ringIdToBytes(BigInt(s.key)), [record(BigInt(s.key), `v${s.value}`).id])
+              model.get(s.key)?.delete(s.value)
+            } else {
+              const held = model.get(s.key) ?? new Map()
+              const live = [...held].filter(([, r]) => r.expiresAt > now)
+              const old = held.get(s.value)
+              const expiresAt = now + s.ttl
+              const fits = live.length < limits.maxRecordsPerKey &&
+                (writers[s.writer] == null || live.filter(([, r]) => r.writer === s.writer).length < limits.maxRecordsPerWriterPerKey)
+              const put = store.put([record(BigInt(s.key), `v${s.value}`, expiresAt)], { now, writer: writers[s.writer] })
+              if (old != null && old.expiresAt > now) {
+                await put
+                old.expiresAt = Math.max(old.expiresAt, expiresAt)
+              } else if (fits) {
+                await put
+                held.set(s.value, { expiresAt, writer: s.writer })
+              } else {
+                await assert.rejects(put, QuotaExceededError)
+              }
+            }
+            for (const [key, held] of model) {
+              const expected = [...held].filter(([, r]) => r.expiresAt > now).map(([value]) => `v${value}`).sort()
+              assert.deepEqual(text(await store.get(ringIdToBytes(BigInt(key)), { now })).sort(), expected)
+            }
+          }
+        }), { seed: 0x7a11e5, numRuns: backend === 'memory' ? 150 : 25 })
+      })
+
+      it(`counts a key right again once its tally is evicted (more than KEY_TALLY_ENTRIES, ${KEY_TALLY_ENTRIES}, keys written since)`, async () => {
+        await reopen({ maxRecordsPerKey: 2 })
+        await store.put([record(HIGH, 'a'), record(HIGH, 'b')], { now: NOW })
+        await store.put(Array.from({ length: KEY_TALLY_ENTRIES + 1 }, (_, i) => record(BigInt(i + 1), 'other')), { now: NOW })
+        await assert.rejects(store.put([record(HIGH, 'c')], { now: NOW }), QuotaExceededError)
+        await store.delete(ringIdToBytes(HIGH), [record(HIGH, 'a').id])
+        await store.put([record(HIGH, 'c')], { now: NOW })
+        await assert.rejects(store.put([record(HIGH, 'd')], { now: NOW }), QuotaExceededError)
       })
     })
 
