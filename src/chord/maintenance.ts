@@ -215,23 +215,16 @@ export class Maintenance {
     const { successors } = await this.lookup.findSuccessor(start)
     const node = chooseFinger(start, 1n << BigInt(index), successors, this.roundTripOf)
     let next = index
-    let changed = false
-    const set = (i: number, finger: NodeRef | undefined): void => {
-      const before = table.getFinger(i)?.peer
-      table.setFinger(i, finger)
-      changed ||= table.getFinger(i)?.peer !== before
-    }
     while (next < table.fingerCount && inHalfOpenInterval(table.fingerStart(next), table.self.id, node.id)) {
-      set(next, node)
       next++
     }
-    if (next === index) {
-      // the node found does not follow the finger's start (we are its only node): leave it empty
-      set(index, undefined)
-      next++
-    }
+    // the node found does not follow the finger's start (we are its only node): leave it empty
+    const finger = next === index ? undefined : node
+    next = Math.max(next, index + 1)
+    const before = Array.from({ length: next - index }, (_, i) => table.getFinger(index + i)?.peer)
+    table.setFingers(index, next, finger)
     this.nextFinger = next % table.fingerCount
-    if (changed) {
+    if (before.some((peer, i) => table.getFinger(index + i)?.peer !== peer)) {
       this.onActivity('fingers')
     }
   }
@@ -525,15 +518,25 @@ export class Maintenance {
   private fingersFromSuccessors (): void {
     const { table } = this
     const successors = table.getSuccessors()
+    // successor k takes the run of fingers from runStart on, until a start falls beyond it
     let k = 0
+    let runStart = 0
     for (let i = 0; i < table.fingerCount && k < successors.length; i++) {
       const start = table.fingerStart(i)
-      while (k < successors.length && !inHalfOpenInterval(start, k === 0 ? table.self.id : successors[k - 1].id, successors[k].id)) {
-        k++
+      let taker = k
+      while (taker < successors.length && !inHalfOpenInterval(start, taker === 0 ? table.self.id : successors[taker - 1].id, successors[taker].id)) {
+        taker++
       }
-      if (k < successors.length) {
-        table.setFinger(i, successors[k])
+      if (taker !== k) {
+        if (i > runStart) {
+          table.setFingers(runStart, i, successors[k])
+        }
+        runStart = i
+        k = taker
       }
+    }
+    if (k < successors.length) {
+      table.setFingers(runStart, table.fingerCount, successors[k])
     }
   }
 }

@@ -146,20 +146,29 @@ export class RoutingTable {
 
   /** Set a finger; a node the table does not admit, or whose subnet holds its share of the fingers already, leaves it empty */
   setFinger (index: number, node: NodeRef | undefined): void {
-    const usable = node != null && this.admits(node) && (this.subnetCap?.fits(node, this.distinctFingers()) ?? true)
-    this.fingers[index] = usable ? node : undefined
+    this.setFingers(index, index + 1, node)
+  }
+
+  /**
+   * Point fingers `from` to `to` - 1 at one node, as setFinger would each: the node is checked
+   * once, against the fingers outside the run (a round of fix-fingers or a change of successors
+   * sets runs of a few hundred fingers to the same few nodes)
+   */
+  setFingers (from: number, to: number, node: NodeRef | undefined): void {
+    const usable = node != null && this.admits(node) && (this.subnetCap?.fits(node, this.distinctFingers(from, to)) ?? true)
+    this.fingers.fill(usable ? node : undefined, from, to)
     this.distinctNodes = undefined
   }
 
-  /** The distinct nodes of the finger table */
-  private distinctFingers (): NodeRef[] {
-    const byPeer = new Map<string, NodeRef>()
-    for (const finger of this.fingers) {
-      if (finger != null) {
-        byPeer.set(finger.peer, finger)
+  /** The distinct nodes of the finger table outside fingers `from` to `to` - 1, found as they are asked for */
+  private * distinctFingers (from: number, to: number): Generator<NodeRef> {
+    const seen = new Set<string>()
+    for (const [index, finger] of this.fingers.entries()) {
+      if (finger != null && (index < from || index >= to) && !seen.has(finger.peer)) {
+        seen.add(finger.peer)
+        yield finger
       }
     }
-    return [...byPeer.values()]
   }
 
   /** Forget a node everywhere (it failed or left). Returns whether it was known. */

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { answerFindSuccessor } from '../../src/chord/lookup.js'
 import { RoutingTable } from '../../src/chord/routing-table.js'
+import { SubnetCap } from '../../src/chord/subnet-cap.js'
 import type { NodeRef } from '../../src/chord/rpc.js'
 
 const node = (id: bigint): NodeRef => ({ id, peer: `p${id}` })
@@ -24,6 +25,21 @@ describe('routing table', () => {
     table.setFinger(0, node(10n))
     assert.equal(table.predecessor, undefined)
     assert.equal(table.getFinger(0), undefined)
+  })
+
+  it('points a run of fingers at one node, checked against the fingers outside the run', () => {
+    let checks = 0
+    const subnetCap = new SubnetCap({ maxPerSubnet: 1, subnetOf: () => { checks++; return 'one subnet' } })
+    const table = new RoutingTable(node(0n), { successorListLength: 3, subnetCap })
+    table.setFingers(0, 200, node(20n))
+    assert.equal(checks, 1, 'the node is checked once for the whole run')
+    assert.deepEqual([0, 199].map(i => table.getFinger(i)?.id), [20n, 20n])
+    // another node of the same subnet: refused while node 20 keeps fingers outside its run
+    table.setFingers(0, 100, node(30n))
+    assert.deepEqual([0, 99, 100].map(i => table.getFinger(i)?.id), [undefined, undefined, 20n])
+    // and taken for a run that covers every finger node 20 held
+    table.setFingers(100, 200, node(30n))
+    assert.deepEqual([0, 100, 199].map(i => table.getFinger(i)?.id), [undefined, 30n, 30n])
   })
 
   it('is its own successor and owns every id when alone', () => {
