@@ -1,7 +1,7 @@
 /**
  * Settings of the ring core, with the reason for each default.
  */
-import { day, second, minute } from '../units.js'
+import { KiB, day, second, minute } from '../units.js'
 
 /** Successor-list length when none is given: r = 3 replicas need at least 3 successors */
 export const DEFAULT_REPLICAS = 3
@@ -199,6 +199,13 @@ export const MAX_STORE_BATCH_BYTES = 512 * 1024
 
 /** Records sent in one store message */
 export const MAX_RECORDS_PER_STORE = 1024
+
+/**
+ * Largest record value a recursive lookup carries to its key's owner (a write of one record that
+ * does not wait for a connection to the owner). Every node on the way passes it on, so only
+ * small values go: a chat message's envelope (512 B or 2 KiB), not a file's.
+ */
+export const MAX_CARRIED_VALUE_BYTES = 4 * KiB
 
 /**
  * Owner-signed deletions sent in one STORE (a repair carries those of the range it repairs, a

@@ -26,6 +26,8 @@ export interface LookupResult {
   cached?: true
   /** true when the owner answered a recursive lookup itself (recursive-lookup.ts): `hops` counts the nodes it went through, the owner included */
   recursive?: true
+  /** true when the owner (`successors[0]`) stored the record the lookup carried (RingLookupOptions.carry) */
+  carried?: true
 }
 
 /** One lookup step answered from a routing table: ours for the first step, any node's in a handler */

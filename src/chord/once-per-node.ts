@@ -26,6 +26,11 @@ export class OncePerNode<T> {
     return Promise.all(nodes.map(async node => this.run(node)))
   }
 
+  /** Take `value` for the work on `node`, done already by other means (it is not started there) */
+  done (node: NodeRef, value: T): void {
+    this.runs.set(node.peer, Promise.resolve({ status: 'fulfilled', value }))
+  }
+
   /** Forget the nodes the work failed on, so that the next `settle` tries them again */
   forgetFailures (): void {
     for (const peer of this.failed) {

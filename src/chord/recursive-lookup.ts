@@ -19,7 +19,7 @@ import { answerFindSuccessor } from './lookup.js'
 import type { RingId } from './id.js'
 import type { LookupResult } from './lookup.js'
 import type { RoutingTable } from './routing-table.js'
-import type { ChordRpc, FindOwnerStep, FindSuccessorOptions, NodeRef, OwnerStatement } from './rpc.js'
+import type { ChordRpc, FindOwnerOptions, FindOwnerStep, NodeRef, OwnerStatement } from './rpc.js'
 
 /**
  * What this node does with a recursive lookup of `id`: answer as its owner, or pass it on to the
@@ -49,9 +49,10 @@ export function stepTowardsOwner (table: RoutingTable, id: RingId): FindOwnerSte
  * The owner of `id` and its successors, as the owner stated them to a recursive lookup through
  * the nearest node of our table; undefined when our own table answers (nothing to ask), or the
  * lookup failed, or the statement does not check out: then the caller walks the ring itself.
- * With `successorCount`, the owner states at most that many of its successors (itself included)
+ * With `successorCount`, the owner states at most that many of its successors (itself included);
+ * with `carry`, the owner stores the record as it answers (`carried` says it did)
  */
-export async function findOwnerRecursively (table: RoutingTable, rpc: ChordRpc, id: RingId, options: FindSuccessorOptions = {}, onNodeFailed?: (node: NodeRef) => void): Promise<LookupResult | undefined> {
+export async function findOwnerRecursively (table: RoutingTable, rpc: ChordRpc, id: RingId, options: FindOwnerOptions = {}, onNodeFailed?: (node: NodeRef) => void): Promise<LookupResult | undefined> {
   const first = answerFindSuccessor(table, id)
   const via = first.done ? undefined : first.closer[0]
   if (via == null) {
@@ -80,7 +81,7 @@ export async function findOwnerRecursively (table: RoutingTable, rpc: ChordRpc, 
  * the id lies between its predecessor and itself, and no node we know lies nearer the id (we would
  * have to ask it, as `verifyOwner` does, and the iterative lookup will)
  */
-function confirmedOwner (table: RoutingTable, id: RingId, { owner, neighbours, hops }: OwnerStatement): LookupResult | undefined {
+function confirmedOwner (table: RoutingTable, id: RingId, { owner, neighbours, hops, stored }: OwnerStatement): LookupResult | undefined {
   const predecessor = neighbours.predecessor
   if (predecessor == null || !inHalfOpenInterval(id, predecessor.id, owner.id) || !table.admits(owner)) {
     return undefined
@@ -95,6 +96,7 @@ function confirmedOwner (table: RoutingTable, id: RingId, { owner, neighbours, h
     hops,
     checks: 0,
     ownerPredecessor: predecessor,
-    recursive: true
+    recursive: true,
+    ...(stored === true ? { carried: true } : {})
   }
 }

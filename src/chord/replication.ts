@@ -12,6 +12,7 @@ import {
   DEFAULT_ANTI_ENTROPY_INTERVAL,
   DEFAULT_ANTI_ENTROPY_MAX_INTERVAL,
   DEFAULT_SWEEP_INTERVAL,
+  MAX_CARRIED_VALUE_BYTES,
   MAX_RECORDS_PER_STORE,
   MAX_STORE_BATCH_BYTES,
   MAX_SUMMARIES_PER_REPLY,
@@ -26,13 +27,18 @@ import { capExpiresAt } from './ttl.js'
 import { writerTag } from './record.js'
 import type { RingId } from './id.js'
 import type { ChordRing } from './ring.js'
-import type { NodeRef, RecordRpc, RecordRpcHandler, RpcOptions, SignedDeletion, StoreAck, StoreOptions, StoreReceipt } from './rpc.js'
+import type { CarriedRecord, NamespaceName, NodeRef, RecordRpc, RecordRpcHandler, RpcOptions, SignedDeletion, StoreAck, StoreOptions, StoreReceipt } from './rpc.js'
 import type { ChordRecord, RangeDigest, RecordStore, RecordSummary, StorePutOptions } from './record.js'
 import type { ReplicaRange } from './replica-range.js'
 import type { TtlPolicy } from './ttl.js'
 
 export interface ReplicationInit {
   ring: ChordRing
+  /**
+   * the namespace replicated, as its records travel on the wire: with it, a write of one small
+   * record rides on the recursive lookup of its key (RingLookupOptions.carry)
+   */
+  namespace?: NamespaceName
   rpc: RecordRpc
   store: RecordStore
   /**
@@ -109,6 +115,7 @@ export interface PutOutcome {
 
 export class Replication implements RecordRpcHandler {
   private readonly ring: ChordRing
+  private readonly namespace?: NamespaceName
   private readonly rpc: RecordRpc
   private readonly store: RecordStore
   private readonly range?: Pick<ReplicaRange, 'admits' | 'recheck' | 'isNeighbour' | 'predecessor' | 'rangeReplicatedFor'>
@@ -129,6 +136,7 @@ export class Replication implements RecordRpcHandler {
 
   constructor (init: ReplicationInit) {
     this.ring = init.ring
+    this.namespace = init.namespace
     this.rpc = init.rpc
     this.store = init.store
     this.range = init.range
@@ -202,9 +210,15 @@ export class Replication implements RecordRpcHandler {
     const found = await this.ring.lookup(id, {
       ...options,
       successorCount: this.ring.replicas,
-      useOwnerCache: true
+      useOwnerCache: true,
+      carry: this.carried(records)
     })
     const first = found.successors.slice(0, this.ring.replicas)
+    if (found.carried === true) {
+      // the owner stored the record as it answered, as a STORE would have (one whose answer would
+      // have handed back deletions naming it is not taken so: the STORE then goes)
+      stores.done(first[0], { declined: [], deletions: [], predecessor: found.ownerPredecessor?.id })
+    }
     const settled = await stores.settle(first)
     if (found.cached !== true || !isStale(id, first, settled)) {
       return settled
@@ -214,6 +228,15 @@ export class Replication implements RecordRpcHandler {
     // the nodes of the stale set that took the records keep their answers; the rest are asked again
     stores.forgetFailures()
     return stores.settle(replicas)
+  }
+
+  /** What a write of `records` may carry on its lookup: one small record, in a namespace that says which it is */
+  private carried (records: ChordRecord[]): CarriedRecord | undefined {
+    const namespace = this.namespace
+    if (namespace == null || records.length !== 1 || records[0].value.byteLength > MAX_CARRIED_VALUE_BYTES) {
+      return undefined
+    }
+    return { namespace, record: records[0] }
   }
 
   /**

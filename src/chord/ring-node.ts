@@ -157,6 +157,7 @@ export class RingNode {
     }
     const replication = new Replication({
       ring: this.ring,
+      namespace: name,
       rpc: this.rpc.namespace(name),
       store: init.store,
       range: this.replicaRange,

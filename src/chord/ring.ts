@@ -33,7 +33,7 @@ import { SubnetCap } from './subnet-cap.js'
 import type { RingId } from './id.js'
 import type { LookupResult } from './lookup.js'
 import type { MaintenanceInit, RingActivity } from './maintenance.js'
-import type { ChordRpc, ChordRpcHandler, FindOwnerStep, FindSuccessorOptions, FindSuccessorReply, Neighbours, NeighboursReply, NodeRef, PingReply, RpcOptions } from './rpc.js'
+import type { CarriedRecord, ChordRpc, ChordRpcHandler, FindOwnerStep, FindSuccessorOptions, FindSuccessorReply, Neighbours, NeighboursReply, NodeRef, PingReply, RpcOptions } from './rpc.js'
 import type { PositionRules } from './position-rules.js'
 
 /**
@@ -69,11 +69,17 @@ export interface RingLookupOptions extends FindSuccessorOptions {
    * or the owner's own statement to a recursive lookup)
    */
   onNamed?(successors: NodeRef[]): void
+  /**
+   * a record of the id's key for the owner to store as it answers a recursive lookup (`carried`
+   * says it did): a write that need not wait for a connection to the owner. Not sent when the
+   * owner cache answers, or when the lookup walks the ring
+   */
+  carry?: CarriedRecord
 }
 
 /** How one lookup went, as `ChordRing.lookup` reports it */
 export type LookupOutcome =
-  | { ok: true, hops: number, durationMs: number, cached?: true, recursive?: true }
+  | { ok: true, hops: number, durationMs: number, cached?: true, recursive?: true, carried?: true }
   | { ok: false, durationMs: number }
 
 export interface RingInit extends RingTimers, Pick<MaintenanceInit, 'roundTripOf'> {
@@ -328,7 +334,7 @@ export class ChordRing implements ChordRpcHandler {
    * in the owner cache; `useOwnerCache` answers from it (see RingLookupOptions)
    */
   async lookup (id: RingId, ringOptions: RingLookupOptions = {}): Promise<LookupResult> {
-    const { useOwnerCache = false, onNamed, ...options } = ringOptions
+    const { useOwnerCache = false, onNamed, carry, ...options } = ringOptions
     const started = performance.now()
     const cached = useOwnerCache ? this.owners.find(id) : undefined
     if (cached != null) {
@@ -341,14 +347,20 @@ export class ChordRing implements ChordRpcHandler {
       // a node that did not answer the recursive attempt is not asked first again by the walk
       const unanswered = new Set<string>()
       const recursive = this.verifyLookups && this.recursiveLookups
-        ? await findOwnerRecursively(this.table, this.rpc, id, { ...options, ...stated }, node => { unanswered.add(node.peer); this.nodeFailed(node) })
+        ? await findOwnerRecursively(this.table, this.rpc, id, { ...options, ...stated, carry }, node => { unanswered.add(node.peer); this.nodeFailed(node) })
         : undefined
       const checked = recursive ?? await this.walkedLookup(id, options, onNamed, unanswered)
       if (checked.checks != null && checked.ownerPredecessor != null) {
         this.owners.remember(id, checked.ownerPredecessor, checked.successors)
       }
       const result = { ...checked, successors: checked.successors.slice(0, options?.successorCount ?? Infinity) }
-      this.onLookup({ ok: true, hops: result.hops, durationMs: performance.now() - started, ...(result.recursive === true ? { recursive: true } : {}) })
+      this.onLookup({
+        ok: true,
+        hops: result.hops,
+        durationMs: performance.now() - started,
+        ...(result.recursive === true ? { recursive: true } : {}),
+        ...(result.carried === true ? { carried: true } : {})
+      })
       return result
     } catch (err) {
       this.onLookup({ ok: false, durationMs: performance.now() - started })

@@ -61,6 +61,8 @@ export interface OwnerStatement {
   neighbours: Neighbours
   /** how many nodes the request went through, the owner included: a measure, vouched for by no one */
   hops: number
+  /** the owner stored the record the request carried (FindOwnerOptions.carry), as it vouches with the rest */
+  stored?: true
 }
 
 /** An owner's neighbours as it states them to a recursive lookup that asked for `successorCount` of its successors (itself included) */
@@ -94,6 +96,20 @@ export interface FindSuccessorOptions extends RpcOptions {
   successorCount?: number
 }
 
+/** A record a recursive lookup carries to the owner of its key (FindOwnerOptions.carry) */
+export interface CarriedRecord {
+  namespace: NamespaceName
+  record: ChordRecord
+}
+
+export interface FindOwnerOptions extends FindSuccessorOptions {
+  /**
+   * a record of the id's key for the owner to store as it answers, as if we had sent it a STORE:
+   * a write that does not wait for a connection to the owner (at most MAX_CARRIED_VALUE_BYTES)
+   */
+  carry?: CarriedRecord
+}
+
 export interface ChordRpc {
   /** the remote's predecessor and successor list (stabilize) */
   getNeighbours(to: NodeRef, options?: RpcOptions): Promise<NeighboursReply>
@@ -117,7 +133,7 @@ export interface ChordRpc {
    * table nearest before `id` until the owner answers for itself. Rejects when the owner's
    * statement does not check out (or no node could take the request further)
    */
-  findOwner(to: NodeRef, id: RingId, options?: FindSuccessorOptions): Promise<OwnerStatement>
+  findOwner(to: NodeRef, id: RingId, options?: FindOwnerOptions): Promise<OwnerStatement>
 }
 
 /** What a node answers; `from` is the sender as authenticated by the transport */

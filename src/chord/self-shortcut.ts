@@ -6,7 +6,7 @@
  */
 import { storeAckOf } from './rpc.js'
 import type {
-  ChordRpcHandler, DeletionRpc, FindSuccessorOptions, FindSuccessorReply, NamespaceHandler, NamespaceName, Neighbours, NeighboursReply, NodeRef, OwnerStatement, PingOptions, PingReply, RecordRpc,
+  ChordRpcHandler, DeletionRpc, FindOwnerOptions, FindSuccessorOptions, FindSuccessorReply, NamespaceHandler, NamespaceName, Neighbours, NeighboursReply, NodeRef, OwnerStatement, PingOptions, PingReply, RecordRpc,
   RingRpc, RpcOptions, StoreAck, StoreOptions
 } from './rpc.js'
 import type { RingId } from './id.js'
@@ -65,7 +65,7 @@ export class SelfShortcut implements RingRpc {
    * Never addressed to us: a recursive lookup starts from our own table at the nearest node before
    * the id, which is another node (one our table answers for itself is not sent at all)
    */
-  async findOwner (to: NodeRef, id: RingId, options?: FindSuccessorOptions): Promise<OwnerStatement> {
+  async findOwner (to: NodeRef, id: RingId, options?: FindOwnerOptions): Promise<OwnerStatement> {
     return this.rpc.findOwner(to, id, options)
   }
 

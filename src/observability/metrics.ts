@@ -93,6 +93,7 @@ class PrometheusNodeMetrics implements NodeMetrics {
   private readonly lookups: Counter<'outcome'>
   private readonly cachedLookups: Counter
   private readonly recursiveLookups: Counter
+  private readonly carriedLookups: Counter
   private readonly lookupHops: Histogram
   private readonly lookupDuration: Histogram
   private readonly requestsSent: Counter<'type' | 'outcome'>
@@ -129,6 +130,7 @@ class PrometheusNodeMetrics implements NodeMetrics {
     this.lookups = counter('chord_lookups_total', 'Lookups of a key\'s successor (for users and for replication), by outcome', ['outcome'], OUTCOMES)
     this.cachedLookups = counter('chord_lookups_cached_total', 'Lookups answered from the owner cache, no node asked (counted in chord_lookups_total too)')
     this.recursiveLookups = counter('chord_lookups_recursive_total', 'Lookups the owner answered through the ring (FIND_OWNER), not walked (counted in chord_lookups_total too)')
+    this.carriedLookups = counter('chord_lookups_carried_total', 'Recursive lookups whose owner stored the record they carried: writes that needed no STORE to the owner (counted in chord_lookups_recursive_total too)')
     this.lookupHops = histogram('chord_lookup_hops', 'Remote nodes that answered during each successful lookup', HOP_BUCKETS)
     this.lookupDuration = histogram('chord_lookup_duration_seconds', 'Time each lookup took, failed ones included', LATENCY_BUCKETS)
 
@@ -224,6 +226,9 @@ class PrometheusNodeMetrics implements NodeMetrics {
       }
       if (outcome.recursive === true) {
         this.recursiveLookups.inc()
+      }
+      if (outcome.carried === true) {
+        this.carriedLookups.inc()
       }
     } else {
       this.lookups.inc({ outcome: 'failed' })

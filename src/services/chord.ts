@@ -155,6 +155,7 @@ export class ChordService implements Startable {
     this.rpc = new RpcClient(this.view, {
       wirePeers: this.wirePeers,
       requestTimeout: settings.requestTimeoutMs,
+      privateKey: components.privateKey,
       onRequestSent: request => { this.metricsSink.requestSent(request) },
       onRoundTrip: (peer, ms) => { this.roundTrips.observe(peer, ms) }
     })

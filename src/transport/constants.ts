@@ -161,6 +161,13 @@ export const LOOKUP_REQUEST_COST = 8
 export const FIND_OWNER_REQUEST_COST = 2
 
 /**
+ * What a FIND_OWNER that carries a record costs on top, at every node: a longer message to pass
+ * on, and at the owner a check of the origin's signature. The record's own costs (a STORE's) are
+ * charged to its origin, once the signature shows who that is.
+ */
+export const CARRIED_RECORD_REQUEST_COST = 1
+
+/**
  * FIND_OWNERs one node passes on per window, whoever sent them: 200 a second. Each one it passes
  * on is charged to its own budget at the next node, so without a cap of its own, strangers sending
  * it recursive lookups could spend that budget and have its maintenance refused. Over the cap it

@@ -26,6 +26,7 @@ import {
   MAX_STORED_RECORDS_PER_WINDOW,
   LOOKUP_REQUEST_COST,
   FIND_OWNER_REQUEST_COST,
+  CARRIED_RECORD_REQUEST_COST,
   MAX_SUMMARIES_PER_MESSAGE,
   MAX_WRITTEN_BYTES_PER_WINDOW,
   RATE_LIMIT_WINDOW,
@@ -138,8 +139,8 @@ function costsOf (request: ValidRequest): { costs: Array<[Budget, number]>, afte
     case MessageType.LEAVING:
       return { costs: [['ringRequests', 1]], after: [] }
     case MessageType.FIND_OWNER:
-      // a request passed on, or a signature
-      return { costs: [['ringRequests', FIND_OWNER_REQUEST_COST]], after: [] }
+      // a request passed on, or a signature (and a check of the carried record's)
+      return { costs: [['ringRequests', FIND_OWNER_REQUEST_COST + (request.carried == null ? 0 : CARRIED_RECORD_REQUEST_COST)]], after: [] }
     case MessageType.LOOKUP:
       // a whole lookup: as many requests as the node itself sends for it, at most
       return { costs: [['ringRequests', LOOKUP_REQUEST_COST]], after: [] }

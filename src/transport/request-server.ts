@@ -78,7 +78,12 @@ export class RequestServer implements Startable {
     this.init = init
     this.log = components.logger.forComponent('libp2p-chord:transport:request-server')
     this.limiter = init.limiter ?? new RequestLimiter(init.limits)
-    this.handlers = createRequestHandlers({ node: init.node, wirePeers: init.wirePeers, findOwner: init.findOwner })
+    this.handlers = createRequestHandlers({
+      node: init.node,
+      wirePeers: init.wirePeers,
+      findOwner: init.findOwner,
+      storeFor: async (origin, request) => this.answerNow(request, origin)
+    })
     this.idleTimeout = init.idleTimeout ?? STREAM_IDLE_TIMEOUT
     this.answerTimeout = init.answerTimeout ?? ANSWER_TIMEOUT
   }

@@ -7,7 +7,7 @@
  * writes its own copy, the mailbox deletes its own), so this client needs nothing of the node it
  * serves and is built before it.
  */
-import { peerIdFromString } from '@libp2p/peer-id'
+import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
 import { randomBytes } from '@noble/hashes/utils.js'
 import { LRUCache } from 'lru-cache'
 import { equals } from 'uint8arrays/equals'
@@ -25,6 +25,7 @@ import {
   PROTOCOL,
   REQUEST_TIMEOUT
 } from './constants.js'
+import { signCarriedStore } from './carried-store.js'
 import { errorFromCode } from './error-codes.js'
 import { namespaceToWire } from './namespaces.js'
 import { checkOwnerStatement } from './owner-statement.js'
@@ -41,10 +42,10 @@ import type { WirePeers } from './wire-peers.js'
 import type { RingId } from '../chord/id.js'
 import type { ChordRecord, RangeDigest, RecordSummary } from '../chord/record.js'
 import type {
-  DeletionRpc, FindSuccessorOptions, FindSuccessorReply, NamespaceName, Neighbours, NeighboursReply, NodeRef, OwnerStatement, PingOptions, PingReply, RecordRpc, RingRpc, RpcOptions, SignedDeletion,
+  CarriedRecord, DeletionRpc, FindOwnerOptions, FindSuccessorOptions, FindSuccessorReply, NamespaceName, Neighbours, NeighboursReply, NodeRef, OwnerStatement, PingOptions, PingReply, RecordRpc, RingRpc, RpcOptions, SignedDeletion,
   StoreAck, StoreOptions
 } from '../chord/rpc.js'
-import type { Connection, Logger, PeerId, Startable, Stream, Topology } from '@libp2p/interface'
+import type { Connection, Logger, PeerId, PrivateKey, Startable, Stream, Topology } from '@libp2p/interface'
 
 /** What the client needs of libp2p: dialling, and being told which peers speaking /chord are connected */
 export interface RpcClientComponents extends StreamPoolComponents {
@@ -70,6 +71,11 @@ export interface RpcClientInit {
    * its answer, without dialling or opening a stream: a round-trip sample for that peer
    */
   onRoundTrip?(peer: string, ms: number): void
+  /**
+   * our libp2p key, to sign a record a recursive lookup carries to its owner
+   * (FindOwnerOptions.carry); without it, none is carried
+   */
+  privateKey?: PrivateKey
 }
 
 type RequestMessage = Partial<Request> & Pick<Request, 'type'>
@@ -82,6 +88,7 @@ export class RpcClient implements RingRpc, Startable {
   private readonly wirePeers: WirePeers
   private readonly pool: StreamPool
   private readonly requestTimeout: number
+  private readonly privateKey?: PrivateKey
   private readonly onRequestSent: (request: ObservedRequest) => void
   private readonly onRoundTrip: (peer: string, ms: number) => void
   private readonly namespaces: Record<NamespaceName, NamespaceRpc>
@@ -105,6 +112,7 @@ export class RpcClient implements RingRpc, Startable {
       openTimeout: init.requestTimeout ?? REQUEST_TIMEOUT
     })
     this.requestTimeout = init.requestTimeout ?? REQUEST_TIMEOUT
+    this.privateKey = init.privateKey
     this.onRequestSent = init.onRequestSent ?? (() => {})
     this.onRoundTrip = init.onRoundTrip ?? (() => {})
     const exchange = this.exchange.bind(this)
@@ -177,16 +185,35 @@ export class RpcClient implements RingRpc, Startable {
     return response.neighboursDigest == null ? {} : { neighboursDigest: response.neighboursDigest }
   }
 
-  async findOwner (to: NodeRef, id: RingId, options?: FindSuccessorOptions): Promise<OwnerStatement> {
+  async findOwner (to: NodeRef, id: RingId, options?: FindOwnerOptions): Promise<OwnerStatement> {
     const nonce = randomBytes(OWNER_NONCE_BYTES)
     const target = ringIdToWire(id)
-    const request = { type: MessageType.FIND_OWNER, target, nonce, hopsLeft: MAX_OWNER_ROUTE_HOPS, successorCount: options?.successorCount }
+    // without our key nobody could tell who wrote the record: it goes by STORE, as it would anyway
+    const carry = this.privateKey == null ? undefined : options?.carry
+    const request = {
+      type: MessageType.FIND_OWNER,
+      target,
+      nonce,
+      hopsLeft: MAX_OWNER_ROUTE_HOPS,
+      successorCount: options?.successorCount,
+      ...(carry == null ? {} : await this.carriedFields(this.privateKey as PrivateKey, nonce, carry))
+    }
     // the first node waits a hop's share of a request's time less than a request for the node after
     // it (handlers/find-owner.ts); we wait a share more, which leaves room for our dial too
     const timeout = this.requestTimeout * (MAX_OWNER_ROUTE_HOPS + 2) / (MAX_OWNER_ROUTE_HOPS + 1)
     const { response, peerId } = await this.exchange(to, request, options, timeout)
     // decodeResponse made sure an OK answer carries a statement and its hops
-    return checkOwnerStatement(this.wirePeers, response.ownerStatement as WireOwnerStatement, nonce, target, response.hops ?? 1, peerId)
+    return checkOwnerStatement(this.wirePeers, response.ownerStatement as WireOwnerStatement, nonce, target, response.hops ?? 1, peerId, carry?.record.id)
+  }
+
+  /** A FIND_OWNER's fields for a record it carries: the record, its namespace, and who signs for it */
+  private async carriedFields (privateKey: PrivateKey, nonce: Uint8Array, { namespace, record }: CarriedRecord): Promise<Partial<Request>> {
+    return {
+      namespace: namespaceToWire(namespace),
+      records: [toStoredWireRecord(record)],
+      origin: wireBytes(peerIdFromPrivateKey(privateKey).toMultihash().bytes),
+      originSignature: await signCarriedStore(privateKey, nonce, namespace, record)
+    }
   }
 
   /**
@@ -195,12 +222,16 @@ export class RpcClient implements RingRpc, Startable {
    * the asker's)
    */
   async passOn (to: NodeRef, request: FindOwnerRequest, options?: RpcOptions): Promise<{ ownerStatement: WireOwnerStatement, hops: number }> {
+    const { carried } = request
     const { response } = await this.exchange(to, {
       type: MessageType.FIND_OWNER,
       target: ringIdToWire(request.target),
       nonce: wireBytes(request.nonce),
       hopsLeft: request.hopsLeft,
-      successorCount: request.successorCount
+      successorCount: request.successorCount,
+      ...(carried == null
+        ? {}
+        : { namespace: namespaceToWire(carried.namespace), records: [toStoredWireRecord(carried.record)], origin: wireBytes(carried.origin.toMultihash().bytes), originSignature: wireBytes(carried.signature) })
     }, options)
     return { ownerStatement: response.ownerStatement as WireOwnerStatement, hops: response.hops ?? 1 }
   }

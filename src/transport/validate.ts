@@ -8,7 +8,7 @@ import { multiaddr } from '@multiformats/multiaddr'
 import * as Digest from 'multiformats/hashes/digest'
 import { ringIdFromBytes, sha256 } from '../chord/id.js'
 import { WRITER_BYTES } from '../chord/record.js'
-import { MAX_ID_CHOICES } from '../chord/constants.js'
+import { MAX_CARRIED_VALUE_BYTES, MAX_ID_CHOICES } from '../chord/constants.js'
 import { PLAIN_POSITION } from '../chord/ring-position.js'
 import { InvalidMessageError } from '../errors.js'
 import { MessageType, Neighbours as WireNeighboursCodec, Peer as WirePeerCodec, Request, Response } from '../protocol/generated/chord.js'
@@ -35,7 +35,9 @@ import {
   OWNER_NONCE_BYTES,
   RING_ID_BYTES
 } from './constants.js'
+import { carriedOrigin } from './carried-store.js'
 import { namespaceFromWire } from './namespaces.js'
+import type { CarriedStore } from './carried-store.js'
 import type { RingId } from '../chord/id.js'
 import type { ChordRecord, RecordSummary } from '../chord/record.js'
 import type { PositionProof } from '../chord/ring-position.js'
@@ -54,9 +56,10 @@ export interface FindSuccessorRequest { type: MessageType.FIND_SUCCESSOR, target
 export interface LookupRequest { type: MessageType.LOOKUP, target: RingId }
 /**
  * FIND_OWNER: `nonce` is the asker's, passed on unchanged; `hopsLeft`, how many more times it may
- * be passed on; `successorCount`, how many successors (the owner included) the owner states at most
+ * be passed on; `successorCount`, how many successors (the owner included) the owner states at most;
+ * `carried`, a record of the target's key for the owner to store, its signature not checked yet
  */
-export interface FindOwnerRequest { type: MessageType.FIND_OWNER, target: RingId, nonce: Uint8Array, hopsLeft: number, successorCount?: number }
+export interface FindOwnerRequest { type: MessageType.FIND_OWNER, target: RingId, nonce: Uint8Array, hopsLeft: number, successorCount?: number, carried?: CarriedStore }
 export interface LeavingRequest { type: MessageType.LEAVING, neighbours: Neighbours }
 export interface StoreRequest { type: MessageType.STORE, namespace: NamespaceName, records: ChordRecord[], deletions: SignedDeletion[] }
 export interface FetchRequest { type: MessageType.FETCH, namespace: NamespaceName, key: Uint8Array, after?: Uint8Array }
@@ -123,7 +126,8 @@ export function decodeRequest (bytes: Uint8Array | Uint8ArrayList): ValidRequest
         throw new InvalidMessageError('a FIND_OWNER asks for at least one successor')
       }
       const asked = request.successorCount == null ? {} : { successorCount: request.successorCount }
-      return { type: request.type, target, nonce: request.nonce, hopsLeft: request.hopsLeft, ...asked }
+      const carried = decodeCarried(request, target)
+      return { type: request.type, target, nonce: request.nonce, hopsLeft: request.hopsLeft, ...asked, ...(carried == null ? {} : { carried }) }
     }
     case MessageType.LEAVING:
       if (request.neighbours == null) {
@@ -163,6 +167,33 @@ export function decodeRequest (bytes: Uint8Array | Uint8ArrayList): ValidRequest
     default:
       throw new InvalidMessageError(`request type ${request.type} is not supported`)
   }
+}
+
+/** The record a FIND_OWNER carries, if any: one small record of the target's key, its origin and signature well-formed */
+function decodeCarried (request: Request, target: RingId): CarriedStore | undefined {
+  if (request.records.length === 0) {
+    if (request.origin != null || request.originSignature != null) {
+      throw new InvalidMessageError('a FIND_OWNER names an origin only with a record it carries')
+    }
+    return undefined
+  }
+  if (request.records.length > 1) {
+    throw new InvalidMessageError('a FIND_OWNER carries at most one record')
+  }
+  const record = decodeRecord(request.records[0])
+  if (record.value.byteLength > MAX_CARRIED_VALUE_BYTES) {
+    throw new InvalidMessageError(`a record carried by a FIND_OWNER is at most ${MAX_CARRIED_VALUE_BYTES} bytes`)
+  }
+  if (record.writer != null) {
+    throw new InvalidMessageError('a carried record names no writer: its origin is its writer')
+  }
+  if (ringIdFromBytes(record.key) !== target) {
+    throw new InvalidMessageError('a FIND_OWNER carries a record of the key it looks up, no other')
+  }
+  if (request.origin == null || request.originSignature == null || request.originSignature.byteLength === 0 || request.originSignature.byteLength > MAX_SIGNATURE_BYTES) {
+    throw new InvalidMessageError(`a carried record comes with its origin and a signature of 1–${MAX_SIGNATURE_BYTES} bytes`)
+  }
+  return { namespace: namespaceFromWire(request.namespace), record, origin: carriedOrigin(request.origin), signature: request.originSignature }
 }
 
 /** Decodes the answer to a request of type `expected` */
@@ -215,6 +246,9 @@ export function decodeResponse (bytes: Uint8Array | Uint8ArrayList, expected: Me
     }
     if (statement.signature.byteLength === 0 || statement.signature.byteLength > MAX_SIGNATURE_BYTES) {
       throw new InvalidMessageError(`an owner statement needs a signature of 1–${MAX_SIGNATURE_BYTES} bytes`)
+    }
+    if (statement.stored != null && statement.stored.byteLength !== RING_ID_BYTES) {
+      throw new InvalidMessageError(`an owner statement names a stored record by its ${RING_ID_BYTES}-byte id`)
     }
     if (response.hops == null || response.hops < 1 || response.hops > MAX_OWNER_ROUTE_HOPS + 1) {
       throw new InvalidMessageError(`a FIND_OWNER response went through 1–${MAX_OWNER_ROUTE_HOPS + 1} nodes`)

@@ -18,7 +18,7 @@ import type { PositionRules } from '../../src/chord/position-rules.js'
 import type { RecordStore } from '../../src/chord/record.js'
 import type { Replication } from '../../src/chord/replication.js'
 import type { ChordRing } from '../../src/chord/ring.js'
-import type { DeletionRpc, FindSuccessorReply, NamespaceName, NeighboursReply, NodeRef, OwnerStatement, PingReply, RecordRpc, RingRpc } from '../../src/chord/rpc.js'
+import type { CarriedRecord, DeletionRpc, FindSuccessorReply, NamespaceName, NeighboursReply, NodeRef, OwnerStatement, PingReply, RecordRpc, RingRpc } from '../../src/chord/rpc.js'
 
 export class NodeDownError extends Error {
   name = 'NodeDownError'
@@ -274,16 +274,17 @@ export class Simulator {
       leaving: async (to, neighbours): Promise<void> => { target(to, 'leaving').onLeaving(self, copy(neighbours)) },
       ping: async (to, options): Promise<PingReply> => copy(target(to, 'ping').onPing(self, options?.neighboursDigest)),
       delegateLookup: async (to, id) => copy(await target(to, 'delegateLookup').onDelegatedLookup(self, id)),
-      findOwner: async (to, id, options) => this.findOwner(self, to, id, options?.successorCount)
+      findOwner: async (to, id, options) => this.findOwner(self, to, id, options?.successorCount, options?.carry)
     }
   }
 
   /**
    * A recursive lookup passed from node to node, each one reached from the one before it, as
    * FIND_OWNER goes on libp2p. The statement speaks for the node that made it, whatever that node
-   * names as the owner: on libp2p it is signed with that node's key
+   * names as the owner: on libp2p it is signed with that node's key. A carried record is stored
+   * by the owner as the asker's STORE (on libp2p, signed by the asker)
    */
-  private findOwner (self: NodeRef, to: NodeRef, id: RingId, successorCount?: number): OwnerStatement {
+  private async findOwner (self: NodeRef, to: NodeRef, id: RingId, successorCount?: number, carry?: CarriedRecord): Promise<OwnerStatement> {
     let from = self
     let at = to
     let hopsLeft = MAX_OWNER_ROUTE_HOPS
@@ -301,7 +302,8 @@ export class Simulator {
       }
       const step = this.ringOf(at.peer).onFindOwner(from, id)
       if ('owner' in step) {
-        return copy({ owner: at, neighbours: statedNeighbours(step.neighbours, successorCount), hops })
+        const stored = carry == null ? false : await this.storeCarried(self, at, carry)
+        return copy({ owner: at, neighbours: statedNeighbours(step.neighbours, successorCount), hops, ...(stored ? { stored: true } : {}) })
       }
       if (hopsLeft === 0) {
         throw new LookupFailedError(`a recursive lookup of ${id.toString(16)} reached ${at.peer}, not its owner, with no hops left`)
@@ -309,6 +311,16 @@ export class Simulator {
       hopsLeft = step.lastHop === true ? 0 : hopsLeft - 1
       from = at
       at = step.next
+    }
+  }
+
+  /** Whether `owner` took the record `origin` carried to it, as a STORE of `origin`'s */
+  private async storeCarried (origin: NodeRef, owner: NodeRef, { namespace, record }: CarriedRecord): Promise<boolean> {
+    try {
+      const ack = storeAckOf(await this.nodes.get(owner.peer)?.handlerOf(namespace)?.onStoreRecords(origin, copy([record])))
+      return ack.declined?.length === 0
+    } catch {
+      return false
     }
   }
 }

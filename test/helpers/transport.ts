@@ -8,7 +8,7 @@ import { WirePeers } from '../../src/transport/wire-peers.js'
 import type { RingId } from '../../src/chord/id.js'
 import type { ChordRecord, RangeDigest, RecordSummary } from '../../src/chord/record.js'
 import type {
-  ChordRpcHandler, DeletionRpc, FindSuccessorOptions, FindSuccessorReply, NamespaceHandler, NamespaceName, Neighbours, NeighboursReply, NodeRef, PingOptions, PingReply, RecordRpc,
+  ChordRpcHandler, DeletionRpc, FindOwnerOptions, FindSuccessorOptions, FindSuccessorReply, NamespaceHandler, NamespaceName, Neighbours, NeighboursReply, NodeRef, PingOptions, PingReply, RecordRpc,
   OwnerStatement, RecordRpcHandler, RpcOptions, StoreAck, StoreOptions
 } from '../../src/chord/rpc.js'
 import type { FindOwnerInit } from '../../src/transport/handlers/handler.js'
@@ -110,7 +110,7 @@ export class TransportUnderTest {
     return this.client.findSuccessor(to, id, options)
   }
 
-  async findOwner (to: NodeRef, id: RingId, options?: FindSuccessorOptions): Promise<OwnerStatement> {
+  async findOwner (to: NodeRef, id: RingId, options?: FindOwnerOptions): Promise<OwnerStatement> {
     return this.client.findOwner(to, id, options)
   }
 

@@ -6,21 +6,29 @@
  */
 import assert from 'node:assert/strict'
 import { generateKeyPair } from '@libp2p/crypto/keys'
-import { ForbiddenError, LookupFailedError, RateLimitedError, RemoteError, VerificationError } from '../../src/errors.js'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { MAX_CARRIED_VALUE_BYTES } from '../../src/chord/constants.js'
+import { ringIdToBytes } from '../../src/chord/id.js'
+import { createRecord } from '../../src/chord/record.js'
+import { ForbiddenError, InvalidMessageError, LookupFailedError, RateLimitedError, RemoteError, VerificationError } from '../../src/errors.js'
 import { createChordLibp2p } from '../../src/node/libp2p.js'
 import { MessageType, Request, Response } from '../../src/protocol/generated/chord.js'
 import { frameStream } from '../../src/protocol/framing.js'
 import {
-  FIND_OWNER_REQUEST_COST, MAX_MESSAGE_SIZE, MAX_OWNER_ROUTE_HOPS, MAX_PASSED_ON_IN_FLIGHT_PER_PEER, MIN_PASS_ON_WAIT, OWNER_NONCE_BYTES, PROTOCOL, REQUEST_TIMEOUT
+  CARRIED_RECORD_REQUEST_COST, FIND_OWNER_REQUEST_COST, MAX_MESSAGE_SIZE, MAX_OWNER_ROUTE_HOPS, MAX_PASSED_ON_IN_FLIGHT_PER_PEER, MIN_PASS_ON_WAIT, OWNER_NONCE_BYTES, PROTOCOL, REQUEST_TIMEOUT
 } from '../../src/transport/constants.js'
+import { signCarriedStore } from '../../src/transport/carried-store.js'
 import { passOnTimeout } from '../../src/transport/handlers/find-owner.js'
-import { ringIdOf, ringIdToWire } from '../../src/transport/ring-id.js'
+import { ringIdOf, ringIdToWire, wireBytes } from '../../src/transport/ring-id.js'
+import { toStoredWireRecord } from '../../src/transport/wire-records.js'
 import { TransportUnderTest, strangerHandler } from '../helpers/transport.js'
 import { waitFor } from '../helpers/wait-for.js'
 import type { RingId } from '../../src/chord/id.js'
-import type { ChordRpcHandler, FindOwnerStep, NodeRef, RecordRpcHandler } from '../../src/chord/rpc.js'
+import type { ChordRecord } from '../../src/chord/record.js'
+import type { CarriedRecord, ChordRpcHandler, FindOwnerStep, NamespaceName, NodeRef, RecordRpcHandler } from '../../src/chord/rpc.js'
 import type { ChordLibp2p } from '../../src/node/libp2p.js'
 import type { FindOwnerInit } from '../../src/transport/handlers/handler.js'
+import type { FindOwnerRequest } from '../../src/transport/validate.js'
 import type { TransportInit } from '../helpers/transport.js'
 
 interface Steps {
@@ -30,6 +38,8 @@ interface Steps {
   asked: number
   /** the nodes it passed lookups on to that did not answer, as it told its ring */
   unanswered: NodeRef[]
+  /** the records it stored, and for whom */
+  stored: Array<{ from: string, record: ChordRecord }>
 }
 
 /** A node that answers nothing but recursive lookups, each with the step the test sets */
@@ -42,7 +52,11 @@ function handlerTaking (steps: Steps): ChordRpcHandler & RecordRpcHandler {
       }
       return steps.step(from, id)
     },
-    onPassedOnUnanswered: node => { steps.unanswered.push(node) }
+    onPassedOnUnanswered: node => { steps.unanswered.push(node) },
+    onStoreRecords: async (from, records) => {
+      steps.stored.push(...records.map(record => ({ from: from.peer, record })))
+      return { writtenBytes: records.length, declined: [] }
+    }
   })
 }
 
@@ -67,7 +81,7 @@ describe('FIND_OWNER: recursive lookups over libp2p', function () {
     const { signs = true, ...transport } = init
     const privateKey = await generateKeyPair('Ed25519')
     const libp2p = await createChordLibp2p({ listen: ['/ip4/127.0.0.1/tcp/0'], privateKey })
-    const steps: Steps = { asked: 0, unanswered: [] }
+    const steps: Steps = { asked: 0, unanswered: [], stored: [] }
     const service = new TransportUnderTest(libp2p, { handler: handlerTaking(steps), privateKey: signs ? privateKey : undefined, ...transport })
     await service.start()
     const node = { libp2p, service, ref: { id: ringIdOf(libp2p.peerId), peer: libp2p.peerId.toString() }, steps }
@@ -302,7 +316,7 @@ describe('FIND_OWNER: recursive lookups over libp2p', function () {
     const asker = await startNode()
     const privateKey = await generateKeyPair('RSA', 2048)
     const libp2p = await createChordLibp2p({ listen: ['/ip4/127.0.0.1/tcp/0'], privateKey })
-    const steps: Steps = { asked: 0, unanswered: [] }
+    const steps: Steps = { asked: 0, unanswered: [], stored: [] }
     const service = new TransportUnderTest(libp2p, { handler: handlerTaking(steps), privateKey })
     await service.start()
     const node = { libp2p, service, ref: { id: ringIdOf(libp2p.peerId), peer: libp2p.peerId.toString() }, steps }
@@ -318,5 +332,120 @@ describe('FIND_OWNER: recursive lookups over libp2p', function () {
     await asker.libp2p.dial(node.libp2p.getMultiaddrs()[0])
     node.steps.step = () => ({ owner: node.ref, neighbours: { predecessor: asker.ref, successors: [] } })
     await assert.rejects(asker.service.findOwner(node.ref, 5n), ForbiddenError)
+  })
+
+  describe('a record carried to the owner', () => {
+    const record = (value = 'hello', id = 5n): ChordRecord => createRecord(ringIdToBytes(id), new TextEncoder().encode(value), Date.now() + 60_000)
+    const carry = (r = record(), namespace: NamespaceName = 'records'): { carry: CarriedRecord } => ({ carry: { namespace, record: r } })
+
+    /** A relay that changes what it passes on */
+    function tampering (change: (request: FindOwnerRequest) => FindOwnerRequest): Partial<TransportInit> {
+      return { relay: forwarder => ({ passOn: async (to, request, options) => forwarder.passOn(to, change(request), options) }) }
+    }
+
+    it('is stored by the owner as its origin\'s STORE before it answers, which its statement says', async () => {
+      const { asker, relay, owner } = await relayed()
+      const statement = await asker.service.findOwner(relay.ref, 5n, carry())
+      assert.equal(statement.stored, true)
+      assert.deepEqual(owner.steps.stored.map(({ from, record }) => [from, new TextDecoder().decode(record.value)]), [[asker.ref.peer, 'hello']])
+      assert.deepEqual(relay.steps.stored, [])
+    })
+
+    it('a relay that changes the record, its expiry or its namespace, or names itself its origin, gets nothing stored: the owner states only ownership', async () => {
+      // each change, and the namespace the asker carries the record in (the owner keeps records alone)
+      const changes: Array<[(request: FindOwnerRequest, relay: TestNode) => FindOwnerRequest, NamespaceName]> = [
+        [request => ({ ...request, carried: request.carried == null ? undefined : { ...request.carried, record: record('changed') } }), 'records'],
+        [request => ({ ...request, carried: request.carried == null ? undefined : { ...request.carried, record: { ...request.carried.record, expiresAt: request.carried.record.expiresAt + 1 } } }), 'records'],
+        [request => ({ ...request, carried: request.carried == null ? undefined : { ...request.carried, namespace: 'records' } }), 'mailbox'],
+        [(request, relay) => ({ ...request, carried: request.carried == null ? undefined : { ...request.carried, origin: relay.libp2p.peerId } }), 'records']
+      ]
+      for (const [change, namespace] of changes) {
+        const named: { relay?: TestNode } = {}
+        const { asker, relay, owner } = await relayed(tampering(request => change(request, named.relay as TestNode)))
+        named.relay = relay
+        const statement = await asker.service.findOwner(relay.ref, 5n, carry(record(), namespace))
+        assert.equal(statement.stored, undefined)
+        assert.deepEqual(owner.steps.stored, [])
+      }
+    })
+
+    it('a relay that claims a record was stored, or hides that it was, is caught', async () => {
+      const hiding = await relayed({
+        relay: forwarder => ({
+          passOn: async (to, request, options) => {
+            const passed = await forwarder.passOn(to, request, options)
+            return { ...passed, ownerStatement: { ...passed.ownerStatement, stored: undefined } }
+          }
+        })
+      })
+      await assert.rejects(hiding.asker.service.findOwner(hiding.relay.ref, 5n, carry()), VerificationError)
+      assert.equal(hiding.owner.steps.stored.length, 1)
+      // a statement that stored a record the request did not carry: one of another request, or none
+      const claiming = await relayed({
+        relay: forwarder => ({
+          passOn: async (to, request, options) => {
+            const passed = await forwarder.passOn(to, request, options)
+            return { ...passed, ownerStatement: { ...passed.ownerStatement, stored: wireBytes(record().id) } }
+          }
+        })
+      })
+      await assert.rejects(claiming.asker.service.findOwner(claiming.relay.ref, 5n), InvalidMessageError)
+      await assert.rejects(claiming.asker.service.findOwner(claiming.relay.ref, 5n, carry(record('another'))), InvalidMessageError)
+    })
+
+    it('is charged to its origin\'s budgets, not to the relay\'s', async () => {
+      const [asker, relay] = await Promise.all([startNode(), startNode()])
+      const owner = await startNode({ requestLimits: { storedRecords: 1 } })
+      await asker.libp2p.dial(relay.libp2p.getMultiaddrs()[0])
+      await relay.libp2p.dial(owner.libp2p.getMultiaddrs()[0])
+      relay.steps.step = () => ({ next: owner.ref })
+      owner.steps.step = () => ({ owner: owner.ref, neighbours: { predecessor: relay.ref, successors: [] } })
+      assert.equal((await asker.service.findOwner(relay.ref, 5n, carry(record('first')))).stored, true)
+      // the asker's one record this window is spent: the next is not stored, the lookup still answered
+      assert.equal((await asker.service.findOwner(relay.ref, 5n, carry(record('second')))).stored, undefined)
+      // the relay's own budget is whole
+      await relay.service.storeRecords(owner.ref, [record('the relay\'s')])
+      assert.deepEqual(owner.steps.stored.map(({ from, record }) => [from, new TextDecoder().decode(record.value)]), [[asker.ref.peer, 'first'], [relay.ref.peer, 'the relay\'s']])
+    })
+
+    it(`refuses a record over MAX_CARRIED_VALUE_BYTES (${MAX_CARRIED_VALUE_BYTES}), two records, one of another key, one with a writer, or one without its origin's signature: the stream is reset, nothing asked`, async () => {
+      const [asker, node] = await Promise.all([startNode(), startNode()])
+      await asker.libp2p.dial(node.libp2p.getMultiaddrs()[0])
+      node.steps.step = () => ({ owner: node.ref, neighbours: { predecessor: asker.ref, successors: [] } })
+      const nonce = new Uint8Array(OWNER_NONCE_BYTES)
+      const privateKey = await generateKeyPair('Ed25519')
+      const fields = async (r: ChordRecord): Promise<Partial<Request>> => ({
+        target: wireBytes(r.key),
+        records: [toStoredWireRecord(r)],
+        origin: wireBytes(peerIdFromPrivateKey(privateKey).toMultihash().bytes),
+        originSignature: await signCarriedStore(privateKey, nonce, 'records', r)
+      })
+      const over = record('x'.repeat(MAX_CARRIED_VALUE_BYTES + 1))
+      const signed = await fields(record())
+      for (const request of [
+        await fields(over),
+        { ...signed, records: [toStoredWireRecord(record()), toStoredWireRecord(record('two'))] },
+        { ...signed, target: ringIdToWire(6n) },
+        { ...signed, records: [{ ...toStoredWireRecord(record()), writer: new Uint8Array(8) }] },
+        { ...signed, originSignature: undefined },
+        { ...signed, origin: undefined },
+        { ...signed, records: [] }
+      ]) {
+        assert.equal(await rawFindOwner(asker, node, request), undefined)
+      }
+      assert.equal(node.steps.asked, 0)
+      // at the limit, signed: stored
+      const atLimit = await rawFindOwner(asker, node, await fields(record('x'.repeat(MAX_CARRIED_VALUE_BYTES))))
+      assert.equal(atLimit?.ownerStatement?.stored?.byteLength, 32)
+      assert.equal(node.steps.stored.length, 1)
+    })
+
+    it(`costs the asker CARRIED_RECORD_REQUEST_COST (${CARRIED_RECORD_REQUEST_COST}) more of its ring requests`, async () => {
+      const [asker, node] = await Promise.all([startNode(), startNode({ requestLimits: { ringRequests: FIND_OWNER_REQUEST_COST + CARRIED_RECORD_REQUEST_COST } })])
+      await asker.libp2p.dial(node.libp2p.getMultiaddrs()[0])
+      node.steps.step = () => ({ owner: node.ref, neighbours: { predecessor: asker.ref, successors: [] } })
+      assert.equal((await asker.service.findOwner(node.ref, 5n, carry())).stored, true)
+      await assert.rejects(asker.service.findOwner(node.ref, 5n), RateLimitedError)
+    })
   })
 })

@@ -71,13 +71,15 @@ describe('node metrics', () => {
     assert.equal(metricSum(text, 'chord_lookups_cached_total'), 1)
   })
 
-  it('counts the lookups the owner answered recursively, among all lookups', async () => {
+  it('counts the lookups the owner answered recursively, among all lookups, and those whose record it stored', async () => {
     const { metrics } = world()
     metrics.lookupFinished({ ok: true, hops: 3, durationMs: 3, recursive: true })
+    metrics.lookupFinished({ ok: true, hops: 3, durationMs: 3, recursive: true, carried: true })
     metrics.lookupFinished({ ok: true, hops: 2, durationMs: 3 })
     const text = await metrics.expose()
-    assert.equal(metricSum(text, 'chord_lookups_total', { outcome: 'ok' }), 2)
-    assert.equal(metricSum(text, 'chord_lookups_recursive_total'), 1)
+    assert.equal(metricSum(text, 'chord_lookups_total', { outcome: 'ok' }), 3)
+    assert.equal(metricSum(text, 'chord_lookups_recursive_total'), 2)
+    assert.equal(metricSum(text, 'chord_lookups_carried_total'), 1)
   })
 
   it('counts requests sent and served by message type and outcome', async () => {

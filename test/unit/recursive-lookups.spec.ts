@@ -6,8 +6,11 @@
  * guarantees (test/integration/find-owner.spec.ts shows the signature's side).
  */
 import assert from 'node:assert/strict'
-import { ForbiddenError, LookupFailedError, LookupVerificationError, RemoteError, RequestTimeoutError } from '../../src/errors.js'
-import { distance, hashToRingId } from '../../src/chord/id.js'
+import { ForbiddenError, LookupFailedError, LookupVerificationError, QuotaExceededError, RemoteError, RequestTimeoutError } from '../../src/errors.js'
+import { MAX_CARRIED_VALUE_BYTES } from '../../src/chord/constants.js'
+import { distance, hashToRingId, ringIdToBytes } from '../../src/chord/id.js'
+import { answerFindSuccessor } from '../../src/chord/lookup.js'
+import { createRecord } from '../../src/chord/record.js'
 import { findOwnerRecursively, stepTowardsOwner } from '../../src/chord/recursive-lookup.js'
 import { RoutingTable } from '../../src/chord/routing-table.js'
 import { MAX_OWNER_ROUTE_HOPS, MIN_PASS_ON_WAIT, REQUEST_TIMEOUT } from '../../src/transport/constants.js'
@@ -291,6 +294,94 @@ describe('what a recursive lookup takes from an owner statement', () => {
     const controller = new AbortController()
     controller.abort(new Error('the caller gave up'))
     await assert.rejects(findOwnerRecursively(tableOf(), answering(async () => { throw new Error('aborted') }), target, { signal: controller.signal }), { message: 'aborted' })
+  })
+})
+
+describe('records carried to the owner (simulated network)', function () {
+  this.timeout(120_000)
+
+  /** Nodes holding the put's records, and the STOREs it sent */
+  async function putFrom (sim: Simulator, writer: ChordRing, value: Uint8Array, key: Uint8Array, count = 1): Promise<{ holders: string[], stores: number, replicas: number }> {
+    const records = Array.from({ length: count }, (_, i) => createRecord(key, Uint8Array.from([...value, i]), Date.now() + 60_000))
+    const before = sim.messagesByKind.get('storeRecords') ?? 0
+    const { replicas } = await sim.recordsOf(writer.self.peer).replication.put(records)
+    const stores = (sim.messagesByKind.get('storeRecords') ?? 0) - before
+    const holders: string[] = []
+    for (const ring of sim.liveRings()) {
+      if ((await sim.recordsOf(ring.self.peer).store.get(key)).length === count) {
+        holders.push(ring.self.peer)
+      }
+    }
+    return { holders, stores, replicas }
+  }
+
+  /** The key's owner and the r - 1 nodes after it */
+  function replicaSet (sim: Simulator, id: RingId): string[] {
+    const sorted = sim.sortedLiveIds()
+    const owner = sorted.findIndex(node => node.peer === sim.expectedOwner(id).peer)
+    return [0, 1, 2].map(i => sorted[(owner + i) % sorted.length].peer).sort()
+  }
+
+  it('a put of one small record rides on the recursive lookup: the owner takes it as the writer\'s STORE, the other replicas by STORE', async () => {
+    const { sim, random } = await settledRing(64, 47)
+    let carried = 0
+    for (let k = 0; k < 30; k++) {
+      const id = idOf(`carried-${k}`)
+      const writer = pick(sim.liveRings(), random)
+      const viaRing = answerFindSuccessor(writer.table, id).done === false
+      const { holders, stores, replicas } = await putFrom(sim, writer, new TextEncoder().encode(`value ${k}`), ringIdToBytes(id))
+      assert.deepEqual(holders.sort(), replicaSet(sim, id))
+      assert.equal(replicas, 3)
+      // the writer stores on itself without a STORE; the owner that took the carried record gets none
+      const uncarried = replicaSet(sim, id).includes(writer.self.peer) ? 2 : 3
+      if (viaRing && stores === uncarried - 1) {
+        carried++
+      } else {
+        assert.equal(stores, uncarried, `a put from ${viaRing ? 'a lookup through the ring' : 'its own table'} sent ${stores} STOREs`)
+      }
+    }
+    assert.ok(carried >= 10, `only ${carried} of 30 puts were carried to their owner`)
+  })
+
+  it(`a record over MAX_CARRIED_VALUE_BYTES (${MAX_CARRIED_VALUE_BYTES}), or a batch of records, goes to every replica by STORE`, async () => {
+    const { sim, random } = await settledRing(64, 53)
+    for (let k = 0; k < 10; k++) {
+      const id = idOf(`large-${k}`)
+      const writer = pick(sim.liveRings().filter(ring => answerFindSuccessor(ring.table, id).done === false && !replicaSet(sim, id).includes(ring.self.peer)), random)
+      // a byte over the limit (putFrom adds one to the value); or two small records
+      const { holders, stores } = k % 2 === 0
+        ? await putFrom(sim, writer, new Uint8Array(MAX_CARRIED_VALUE_BYTES).fill(k), ringIdToBytes(id))
+        : await putFrom(sim, writer, new Uint8Array(8).fill(k), ringIdToBytes(id), 2)
+      assert.deepEqual(holders.sort(), replicaSet(sim, id))
+      assert.equal(stores, 3)
+    }
+    // and exactly MAX_CARRIED_VALUE_BYTES is carried (putFrom adds one)
+    const id = idOf('at the limit')
+    const writer = pick(sim.liveRings().filter(ring => answerFindSuccessor(ring.table, id).done === false && !replicaSet(sim, id).includes(ring.self.peer)), random)
+    assert.equal((await putFrom(sim, writer, new Uint8Array(MAX_CARRIED_VALUE_BYTES - 1), ringIdToBytes(id))).stores, 2)
+  })
+
+  it('a record the owner refuses is sent again by STORE, which it refuses too: the put counts the other replicas', async () => {
+    const { sim, random } = await settledRing(32, 59)
+    const id = idOf('refused')
+    const owner = sim.expectedOwner(id)
+    const writer = pick(sim.liveRings().filter(ring => answerFindSuccessor(ring.table, id).done === false && !replicaSet(sim, id).includes(ring.self.peer)), random)
+    const handler = sim.nodes.get(owner.peer)?.handlerOf('records')
+    assert.ok(handler != null)
+    const refusing = handler.onStoreRecords.bind(handler)
+    let refused = 0
+    handler.onStoreRecords = async (from, records, deletions) => {
+      if (from.peer === writer.self.peer) {
+        refused++
+        throw new QuotaExceededError('the owner is full')
+      }
+      return refusing(from, records, deletions)
+    }
+    const { holders, stores, replicas } = await putFrom(sim, writer, new TextEncoder().encode('refused'), ringIdToBytes(id))
+    assert.equal(refused, 2, 'the carried record and the STORE after it')
+    assert.equal(stores, 3)
+    assert.equal(replicas, 2)
+    assert.deepEqual(holders.sort(), replicaSet(sim, id).filter(peer => peer !== owner.peer))
   })
 })
 

@@ -300,6 +300,32 @@ describe('test vectors', () => {
       assert.equal(ed25519.verify(fromHex(ownerStatement.signature), signed, publicKey), false)
     })
 
+    it('FIND_OWNER carrying a record: the origin\'s signature and the owner\'s stored statement cover the documented bytes', () => {
+      const chord = messages['/chord/1.0.0'] as any[]
+      const request = chord.find(v => v.fields.type === 'FIND_OWNER' && v.message === 'Request' && v.fields.records != null).fields
+      const { ownerStatement } = chord.find(v => v.fields.type === 'FIND_OWNER' && v.message === 'Response' && v.fields.ownerStatement.stored != null).fields
+      const [record] = request.records
+      const value = fromHex(record.value)
+      const expiresAt = new Uint8Array(8)
+      new DataView(expiresAt.buffer).setBigUint64(0, BigInt(record.expiresAt))
+      const carried = new Uint8Array([
+        ...new TextEncoder().encode('libp2p-chord/carried-store/1'), ...fromHex(request.nonce), 1, ...fromHex(record.key), ...sha256(value), ...expiresAt, 0
+      ])
+      const originKey = fromHex(request.origin).subarray(-32)
+      assert.equal(ed25519.verify(fromHex(request.originSignature), carried, originKey), true)
+      carried[carried.length - 1] ^= 1
+      assert.equal(ed25519.verify(fromHex(request.originSignature), carried, originKey), false)
+
+      assert.equal(ownerStatement.stored, hex(sha256(value)))
+      const owner = fromHex(ownerStatement.owner)
+      const stored = new Uint8Array([
+        ...new TextEncoder().encode('libp2p-chord/owner-statement-stored/1'), ...fromHex(request.nonce), ...fromHex(request.target), ...sha256(owner),
+        ...fromHex(ownerStatement.stored), ...fromHex(ownerStatement.neighbours)
+      ])
+      const ownerKey = Peer.decode(owner).peerId.subarray(-32)
+      assert.equal(ed25519.verify(fromHex(ownerStatement.signature), stored, ownerKey), true)
+    })
+
     it('carries the envelope, signatures and keys of the other vector files', () => {
       const chord = messages['/chord/1.0.0'] as any[]
       const mailbox = messages['/chord/mailbox/1.0.0'] as any[]

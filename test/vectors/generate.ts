@@ -18,7 +18,7 @@ import * as varint from 'uint8-varint'
 import {
   ADDRESS_CHECKSUM_LABEL, DELETE_CONTEXT, ENVELOPE_KEY_LABEL, ENVELOPE_SIZES, Envelope, IDENTITY_EXPORT_LABEL,
   MAILBOX_KEY_LABEL, MESSAGE_SIGNATURE_LABEL, MailboxEvent, MailboxRequest, Neighbours, Peer, PxRequest, PxResponse, Request, Response,
-  ownerStatementBytes,
+  carriedSignedBytes, ownerStatementBytes,
   OWNED_KEY_LABEL, OWNED_RECORD_CONTEXT, OwnedRecord, POSITION_PUZZLE_LABEL, SUBSCRIBE_CONTEXT, Sealed, USER_SIGNATURE_LABEL, answerChallenge,
   createRecord, envelopeId, importIdentity, keyPosition, labelledHash, mailboxKey, mintNonce, openLevelStore, ownedKey, ownedTranscript,
   paddedSizeFor, positionId, puzzleWork, ringIdFromBytes, ringIdOf, ringIdToHex, sealWith, signDeletion, signOwnedRecord, transcript, uint64, unpad, utf8,
@@ -370,6 +370,12 @@ async function main (): Promise<void> {
   const statedOwner = Peer.encode(fromJson(wirePeer(n1)) as Peer)
   const statedNeighbours = Neighbours.encode(fromJson({ predecessor: wirePeer(n3), successors: [wirePeer(n2)] }) as Neighbours)
   const ownerSignature = await n1.privateKey.sign(ownerStatementBytes(ownerNonce, bobMailbox, statedOwner, statedNeighbours))
+  // node 2 carries the envelope of envelopes.json[0] to the owner of bob's mailbox on its FIND_OWNER;
+  // node 1 stores it and says so
+  const carriedNonce = fixed('carrying FIND_OWNER nonce').subarray(0, 16)
+  const carried = createRecord(bobMailbox, envelope, EXPIRES_AT)
+  const originSignature = await n2.privateKey.sign(carriedSignedBytes(carriedNonce, 'mailbox', carried))
+  const storedSignature = await n1.privateKey.sign(ownerStatementBytes(carriedNonce, bobMailbox, statedOwner, statedNeighbours, carried.id))
 
   const req = (name: string, fields: Record<string, unknown>, notes?: string): MessageVector => vector(name, 'dialer', 'Request', m => Request.encode(m), fields, notes)
   const res = (name: string, fields: Record<string, unknown>, notes?: string): MessageVector => vector(name, 'listener', 'Response', m => Response.encode(m), fields, notes)
@@ -398,6 +404,22 @@ async function main (): Promise<void> {
     }, 'owner: node 1\'s Peer entry, encoded; neighbours: the Neighbours message {predecessor: node 3, successors: [node 2]}, encoded; signature: node 1\'s ' +
       'Ed25519 key over "libp2p-chord/owner-statement/1" ‖ the request\'s nonce ‖ target ‖ sha256(owner) ‖ neighbours; hops (not signed): the request went through ' +
       'one node before the owner'),
+    req('FIND_OWNER request carrying an envelope for bob\'s mailbox', {
+      type: 'FIND_OWNER',
+      target: hex(bobMailbox),
+      nonce: hex(carriedNonce),
+      hopsLeft: 24,
+      namespace: 'MAILBOX',
+      records: [{ key: hex(bobMailbox), value: hex(envelope), expiresAt: EXPIRES_AT }],
+      origin: hex(n2.peerId.toMultihash().bytes),
+      originSignature: hex(originSignature)
+    }, 'origin: node 2\'s peer id (multihash bytes); originSignature: node 2\'s Ed25519 key over "libp2p-chord/carried-store/1" ‖ nonce ‖ namespace (1 byte, MAILBOX = 1) ‖ ' +
+      'key ‖ id (sha256 of the value) ‖ expiresAt (8 bytes, big-endian) ‖ stamp length (1 byte, 0) ‖ stamp (none)'),
+    res('FIND_OWNER answer: node 1 owns the target and stored the carried envelope', {
+      type: 'FIND_OWNER',
+      ownerStatement: { owner: hex(statedOwner), neighbours: hex(statedNeighbours), signature: hex(storedSignature), stored: hex(carried.id) },
+      hops: 2
+    }, 'stored: the carried record\'s id; signature: node 1\'s Ed25519 key over "libp2p-chord/owner-statement-stored/1" ‖ nonce ‖ target ‖ sha256(owner) ‖ stored ‖ neighbours'),
     req('STORE of an envelope in bob\'s mailbox', { type: 'STORE', namespace: 'MAILBOX', records: [{ key: hex(bobMailbox), value: hex(envelope), expiresAt: EXPIRES_AT }] },
       'the record id, sha256(value), is never sent'),
     req('STORE of a plain record under the key "hello"', { type: 'STORE', records: [{ key: hex(helloPosition), value: hex(helloValue), expiresAt: EXPIRES_AT }] },

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs'
 
 /** Field names whose values are bytes (hex in the JSON) in any of the protocols' messages */
 const BYTES_FIELDS = new Set(['target', 'key', 'after', 'rangeStart', 'rangeEnd', 'owner', 'ids', 'signature', 'peerId',
-  'ringId', 'addrs', 'value', 'id', 'digest', 'nonce', 'envelopes', 'signedPeerRecord', 'neighbours'])
+  'ringId', 'addrs', 'value', 'id', 'digest', 'nonce', 'envelopes', 'signedPeerRecord', 'neighbours', 'origin', 'originSignature', 'stored'])
 
 /** The fields of a message vector (hex for bytes, enums by name) as the generated codecs take them */
 export function fromJson (value: unknown, field = ''): unknown {

@@ -20,7 +20,8 @@ export {
 } from '../../src/mailbox/constants.js'
 
 export { MessageType, Namespace, Neighbours, Peer, Request, Response } from '../../src/protocol/generated/chord.js'
-export { OWNER_STATEMENT_DOMAIN, signedBytes as ownerStatementBytes } from '../../src/transport/owner-statement.js'
+export { OWNER_STATEMENT_DOMAIN, OWNER_STATEMENT_STORED_DOMAIN, signedBytes as ownerStatementBytes } from '../../src/transport/owner-statement.js'
+export { CARRIED_STORE_DOMAIN, carriedSignedBytes } from '../../src/transport/carried-store.js'
 export { decodeRequest, decodeResponse } from '../../src/transport/validate.js'
 export { MailboxEvent, MailboxRequest } from '../../src/protocol/generated/mailbox.js'
 export { PxRequest, PxResponse } from '../../src/protocol/generated/px.js'

@@ -1158,6 +1158,7 @@ export interface OwnerStatement {
   owner: Uint8Array<ArrayBuffer>
   neighbours: Uint8Array<ArrayBuffer>
   signature: Uint8Array<ArrayBuffer>
+  stored?: Uint8Array<ArrayBuffer>
 }
 
 export namespace OwnerStatement {
@@ -1183,6 +1184,11 @@ export namespace OwnerStatement {
         if ((obj.signature != null && obj.signature.byteLength > 0)) {
           w.uint32(26)
           w.bytes(obj.signature)
+        }
+
+        if (obj.stored != null) {
+          w.uint32(34)
+          w.bytes(obj.stored)
         }
 
         if (opts.lengthDelimited !== false) {
@@ -1211,6 +1217,10 @@ export namespace OwnerStatement {
             }
             case 3: {
               obj.signature = reader.bytes()
+              break
+            }
+            case 4: {
+              obj.stored = reader.bytes()
               break
             }
             default: {
@@ -1249,6 +1259,13 @@ export namespace OwnerStatement {
               }
               break
             }
+            case 4: {
+              yield {
+                field: `${prefix}.stored`,
+                value: reader.bytes()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -1276,6 +1293,11 @@ export namespace OwnerStatement {
     value: Uint8Array<ArrayBuffer>
   }
 
+  export interface OwnerStatementStoredFieldEvent {
+    field: '$.stored'
+    value: Uint8Array<ArrayBuffer>
+  }
+
   export function encode (obj: Partial<OwnerStatement>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, OwnerStatement.codec())
   }
@@ -1284,7 +1306,7 @@ export namespace OwnerStatement {
     return decodeMessage(buf, OwnerStatement.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<OwnerStatement>): Generator<OwnerStatementOwnerFieldEvent | OwnerStatementNeighboursFieldEvent | OwnerStatementSignatureFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<OwnerStatement>): Generator<OwnerStatementOwnerFieldEvent | OwnerStatementNeighboursFieldEvent | OwnerStatementSignatureFieldEvent | OwnerStatementStoredFieldEvent> {
     return streamMessage(buf, OwnerStatement.codec(), opts)
   }
 }
@@ -1310,6 +1332,8 @@ export interface Request {
   deletions: Deletion[]
   nonce?: Uint8Array<ArrayBuffer>
   hopsLeft?: number
+  origin?: Uint8Array<ArrayBuffer>
+  originSignature?: Uint8Array<ArrayBuffer>
 }
 
 export namespace Request {
@@ -1428,6 +1452,16 @@ export namespace Request {
           w.uint32(obj.hopsLeft)
         }
 
+        if (obj.origin != null) {
+          w.uint32(346)
+          w.bytes(obj.origin)
+        }
+
+        if (obj.originSignature != null) {
+          w.uint32(354)
+          w.bytes(obj.originSignature)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -1542,6 +1576,14 @@ export namespace Request {
             }
             case 42: {
               obj.hopsLeft = reader.uint32()
+              break
+            }
+            case 43: {
+              obj.origin = reader.bytes()
+              break
+            }
+            case 44: {
+              obj.originSignature = reader.bytes()
               break
             }
             default: {
@@ -1732,6 +1774,20 @@ export namespace Request {
               yield {
                 field: `${prefix}.hopsLeft`,
                 value: reader.uint32()
+              }
+              break
+            }
+            case 43: {
+              yield {
+                field: `${prefix}.origin`,
+                value: reader.bytes()
+              }
+              break
+            }
+            case 44: {
+              yield {
+                field: `${prefix}.originSignature`,
+                value: reader.bytes()
               }
               break
             }
@@ -1949,6 +2005,16 @@ export namespace Request {
     value: number
   }
 
+  export interface RequestOriginFieldEvent {
+    field: '$.origin'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface RequestOriginSignatureFieldEvent {
+    field: '$.originSignature'
+    value: Uint8Array<ArrayBuffer>
+  }
+
   export function encode (obj: Partial<Request>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, Request.codec())
   }
@@ -1957,7 +2023,7 @@ export namespace Request {
     return decodeMessage(buf, Request.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Request>): Generator<RequestTypeFieldEvent | RequestTargetFieldEvent | RequestNeighboursPredecessorPeerIdFieldEvent | RequestNeighboursPredecessorRingIdFieldEvent | RequestNeighboursPredecessorAddrsFieldEvent | RequestNeighboursPredecessorPositionNonceFieldEvent | RequestNeighboursPredecessorPositionChoiceFieldEvent | RequestNeighboursSuccessorsPeerIdFieldEvent | RequestNeighboursSuccessorsRingIdFieldEvent | RequestNeighboursSuccessorsAddrsFieldEvent | RequestNeighboursSuccessorsPositionNonceFieldEvent | RequestNeighboursSuccessorsPositionChoiceFieldEvent | RequestRecordsKeyFieldEvent | RequestRecordsValueFieldEvent | RequestRecordsExpiresAtFieldEvent | RequestRecordsWriterFieldEvent | RequestRecordsStampFieldEvent | RequestKeyFieldEvent | RequestAfterFieldEvent | RequestRangeStartFieldEvent | RequestRangeEndFieldEvent | RequestNamespaceFieldEvent | RequestOwnerFieldEvent | RequestIdsFieldEvent | RequestSignedAtFieldEvent | RequestSignatureFieldEvent | RequestNeighboursDigestFieldEvent | RequestSuccessorCountFieldEvent | RequestPositionNonceFieldEvent | RequestPositionChoiceFieldEvent | RequestDeletionsKeyFieldEvent | RequestDeletionsIdsFieldEvent | RequestDeletionsOwnerFieldEvent | RequestDeletionsSignedAtFieldEvent | RequestDeletionsSignatureFieldEvent | RequestNonceFieldEvent | RequestHopsLeftFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Request>): Generator<RequestTypeFieldEvent | RequestTargetFieldEvent | RequestNeighboursPredecessorPeerIdFieldEvent | RequestNeighboursPredecessorRingIdFieldEvent | RequestNeighboursPredecessorAddrsFieldEvent | RequestNeighboursPredecessorPositionNonceFieldEvent | RequestNeighboursPredecessorPositionChoiceFieldEvent | RequestNeighboursSuccessorsPeerIdFieldEvent | RequestNeighboursSuccessorsRingIdFieldEvent | RequestNeighboursSuccessorsAddrsFieldEvent | RequestNeighboursSuccessorsPositionNonceFieldEvent | RequestNeighboursSuccessorsPositionChoiceFieldEvent | RequestRecordsKeyFieldEvent | RequestRecordsValueFieldEvent | RequestRecordsExpiresAtFieldEvent | RequestRecordsWriterFieldEvent | RequestRecordsStampFieldEvent | RequestKeyFieldEvent | RequestAfterFieldEvent | RequestRangeStartFieldEvent | RequestRangeEndFieldEvent | RequestNamespaceFieldEvent | RequestOwnerFieldEvent | RequestIdsFieldEvent | RequestSignedAtFieldEvent | RequestSignatureFieldEvent | RequestNeighboursDigestFieldEvent | RequestSuccessorCountFieldEvent | RequestPositionNonceFieldEvent | RequestPositionChoiceFieldEvent | RequestDeletionsKeyFieldEvent | RequestDeletionsIdsFieldEvent | RequestDeletionsOwnerFieldEvent | RequestDeletionsSignedAtFieldEvent | RequestDeletionsSignatureFieldEvent | RequestNonceFieldEvent | RequestHopsLeftFieldEvent | RequestOriginFieldEvent | RequestOriginSignatureFieldEvent> {
     return streamMessage(buf, Request.codec(), opts)
   }
 }
@@ -2636,6 +2702,11 @@ export namespace Response {
     value: Uint8Array<ArrayBuffer>
   }
 
+  export interface ResponseOwnerStatementStoredFieldEvent {
+    field: '$.ownerStatement.stored'
+    value: Uint8Array<ArrayBuffer>
+  }
+
   export interface ResponseHopsFieldEvent {
     field: '$.hops'
     value: number
@@ -2649,7 +2720,7 @@ export namespace Response {
     return decodeMessage(buf, Response.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Response>): Generator<ResponseTypeFieldEvent | ResponseStatusFieldEvent | ResponseErrorCodeFieldEvent | ResponseNeighboursPredecessorPeerIdFieldEvent | ResponseNeighboursPredecessorRingIdFieldEvent | ResponseNeighboursPredecessorAddrsFieldEvent | ResponseNeighboursPredecessorPositionNonceFieldEvent | ResponseNeighboursPredecessorPositionChoiceFieldEvent | ResponseNeighboursSuccessorsPeerIdFieldEvent | ResponseNeighboursSuccessorsRingIdFieldEvent | ResponseNeighboursSuccessorsAddrsFieldEvent | ResponseNeighboursSuccessorsPositionNonceFieldEvent | ResponseNeighboursSuccessorsPositionChoiceFieldEvent | ResponseDoneFieldEvent | ResponsePeersPeerIdFieldEvent | ResponsePeersRingIdFieldEvent | ResponsePeersAddrsFieldEvent | ResponsePeersPositionNonceFieldEvent | ResponsePeersPositionChoiceFieldEvent | ResponseRecordsKeyFieldEvent | ResponseRecordsValueFieldEvent | ResponseRecordsExpiresAtFieldEvent | ResponseRecordsWriterFieldEvent | ResponseRecordsStampFieldEvent | ResponseMoreFieldEvent | ResponseCountFieldEvent | ResponseDigestFieldEvent | ResponseSummariesKeyFieldEvent | ResponseSummariesIdFieldEvent | ResponseSummariesExpiresAtFieldEvent | ResponseRetryAfterMsFieldEvent | ResponseStampDifficultyFieldEvent | ResponseNeighboursDigestFieldEvent | ResponseStoredDeclinedFieldEvent | ResponseStoredDeletionsKeyFieldEvent | ResponseStoredDeletionsIdsFieldEvent | ResponseStoredDeletionsOwnerFieldEvent | ResponseStoredDeletionsSignedAtFieldEvent | ResponseStoredDeletionsSignatureFieldEvent | ResponseStoredPredecessorFieldEvent | ResponseOwnerStatementOwnerFieldEvent | ResponseOwnerStatementNeighboursFieldEvent | ResponseOwnerStatementSignatureFieldEvent | ResponseHopsFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Response>): Generator<ResponseTypeFieldEvent | ResponseStatusFieldEvent | ResponseErrorCodeFieldEvent | ResponseNeighboursPredecessorPeerIdFieldEvent | ResponseNeighboursPredecessorRingIdFieldEvent | ResponseNeighboursPredecessorAddrsFieldEvent | ResponseNeighboursPredecessorPositionNonceFieldEvent | ResponseNeighboursPredecessorPositionChoiceFieldEvent | ResponseNeighboursSuccessorsPeerIdFieldEvent | ResponseNeighboursSuccessorsRingIdFieldEvent | ResponseNeighboursSuccessorsAddrsFieldEvent | ResponseNeighboursSuccessorsPositionNonceFieldEvent | ResponseNeighboursSuccessorsPositionChoiceFieldEvent | ResponseDoneFieldEvent | ResponsePeersPeerIdFieldEvent | ResponsePeersRingIdFieldEvent | ResponsePeersAddrsFieldEvent | ResponsePeersPositionNonceFieldEvent | ResponsePeersPositionChoiceFieldEvent | ResponseRecordsKeyFieldEvent | ResponseRecordsValueFieldEvent | ResponseRecordsExpiresAtFieldEvent | ResponseRecordsWriterFieldEvent | ResponseRecordsStampFieldEvent | ResponseMoreFieldEvent | ResponseCountFieldEvent | ResponseDigestFieldEvent | ResponseSummariesKeyFieldEvent | ResponseSummariesIdFieldEvent | ResponseSummariesExpiresAtFieldEvent | ResponseRetryAfterMsFieldEvent | ResponseStampDifficultyFieldEvent | ResponseNeighboursDigestFieldEvent | ResponseStoredDeclinedFieldEvent | ResponseStoredDeletionsKeyFieldEvent | ResponseStoredDeletionsIdsFieldEvent | ResponseStoredDeletionsOwnerFieldEvent | ResponseStoredDeletionsSignedAtFieldEvent | ResponseStoredDeletionsSignatureFieldEvent | ResponseStoredPredecessorFieldEvent | ResponseOwnerStatementOwnerFieldEvent | ResponseOwnerStatementNeighboursFieldEvent | ResponseOwnerStatementSignatureFieldEvent | ResponseOwnerStatementStoredFieldEvent | ResponseHopsFieldEvent> {
     return streamMessage(buf, Response.codec(), opts)
   }
 }

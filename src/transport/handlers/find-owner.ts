@@ -2,7 +2,8 @@
  * FIND_OWNER: a recursive lookup (chord/recursive-lookup.ts). The ring says whether we own the
  * target: then we answer with our neighbours, signed for the asker's nonce; else the request goes
  * on to the node our table names, one hop fewer left (none, when that node is the one we take to
- * own it), and its answer comes back as it came.
+ * own it), and its answer comes back as it came. A request may carry a record of the target's
+ * key: the owner stores it as its origin's STORE before it answers, and says so in its statement.
  *
  * Each request we pass on is charged to our own budget at the next node and holds one of our
  * streams to it until the rest of the way answers, so what we pass on is capped: per asker and in
@@ -23,10 +24,12 @@ import {
   REQUEST_TIMEOUT
 } from '../constants.js'
 import { canStateOwnership, signOwnerStatement } from '../owner-statement.js'
-import { ringIdToWire, wireBytes } from '../ring-id.js'
+import { MessageType, Response } from '../../protocol/generated/chord.js'
+import { carriedStoreVerifies } from '../carried-store.js'
+import { ringIdOf, ringIdToWire, wireBytes } from '../ring-id.js'
 import type { Asker, RequestHandler, RequestHandlersInit } from './handler.js'
 import type { NodeRef } from '../../chord/rpc.js'
-import type { Response } from '../../protocol/generated/chord.js'
+import type { CarriedStore } from '../carried-store.js'
 import type { FindOwnerRequest } from '../validate.js'
 
 /** The one key of the node-wide forwarding budget: it is the node's, not any asker's */
@@ -55,7 +58,8 @@ export class FindOwnerHandler implements RequestHandler<FindOwnerRequest> {
         throw new ForbiddenError(`this node's ${findOwner.privateKey.type} key is not in its peer id: nobody could check what it states`)
       }
       const neighbours = statedNeighbours(step.neighbours, request.successorCount)
-      const statement = await signOwnerStatement(findOwner.privateKey, this.init.wirePeers, step.owner, neighbours, wireBytes(request.nonce), ringIdToWire(request.target))
+      const stored = request.carried == null ? undefined : await this.storeCarried(request.carried, request.nonce)
+      const statement = await signOwnerStatement(findOwner.privateKey, this.init.wirePeers, step.owner, neighbours, wireBytes(request.nonce), ringIdToWire(request.target), stored)
       return { ownerStatement: statement, hops: 1 }
     }
     if (request.hopsLeft === 0) {
@@ -83,6 +87,23 @@ export class FindOwnerHandler implements RequestHandler<FindOwnerRequest> {
     } finally {
       this.leftFlight(step.next)
     }
+  }
+
+  /**
+   * Store the record a request carried, as its origin's STORE (its budgets, its writer's share,
+   * the namespace's rules): the record's id once stored. Undefined when it was not, whyever (a
+   * signature that does not check out, a refusal), or when the STORE's answer would have said
+   * more than that it was taken (deletions that name it: its recipient deleted it already): the
+   * asker then sends that STORE itself, and learns it from the answer
+   */
+  private async storeCarried (carried: CarriedStore, nonce: Uint8Array): Promise<Uint8Array | undefined> {
+    if (this.init.storeFor == null || !await carriedStoreVerifies(carried, nonce)) {
+      return undefined
+    }
+    const origin: Asker = { node: { id: ringIdOf(carried.origin), peer: carried.origin.toString() }, peerId: carried.origin }
+    const answer = await this.init.storeFor(origin, { type: MessageType.STORE, namespace: carried.namespace, records: [carried.record], deletions: [] })
+    const taken = answer.status !== Response.Status.ERROR && answer.stored?.declined.length === 0 && answer.stored.deletions.length === 0
+    return taken ? carried.record.id : undefined
   }
 
   /** @throws RateLimitedError when the asker's share, the node's budget or the requests in flight to `next` are spent */

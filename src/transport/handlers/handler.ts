@@ -3,7 +3,7 @@
  */
 import type { ServedNode } from './served-node.js'
 import type { WorkDone } from '../request-limits.js'
-import type { FindOwnerRequest, ValidRequest } from '../validate.js'
+import type { FindOwnerRequest, StoreRequest, ValidRequest } from '../validate.js'
 import type { WirePeers } from '../wire-peers.js'
 import type { NodeRef, RpcOptions } from '../../chord/rpc.js'
 import type { OwnerStatement, Response } from '../../protocol/generated/chord.js'
@@ -29,6 +29,11 @@ export interface RequestHandlersInit {
   wirePeers: WirePeers
   /** what recursive lookups need; without it, FIND_OWNER is refused (FORBIDDEN) */
   findOwner?: FindOwnerInit
+  /**
+   * answers a STORE as if `origin` had sent it, charged to its budgets: how a record carried to us
+   * by a FIND_OWNER is taken. Without it, carried records are left to their own STORE
+   */
+  storeFor?(origin: Asker, request: StoreRequest): Promise<Partial<Response>>
 }
 
 /** What a node needs to take part in recursive lookups (FIND_OWNER) */
