@@ -27,7 +27,9 @@ import { capExpiresAt } from './ttl.js'
 import { writerTag } from './record.js'
 import type { RingId } from './id.js'
 import type { ChordRing } from './ring.js'
-import type { CarriedRecord, NamespaceName, NodeRef, RecordRpc, RecordRpcHandler, RpcOptions, SignedDeletion, StoreAck, StoreOptions, StoreReceipt } from './rpc.js'
+import type {
+  CarriedRecord, NamespaceName, NodeRef, RecordRpc, RecordRpcHandler, RpcOptions, SignedDeletion, StoreAck, StoreFromOptions, StoreOptions, StoreReceipt
+} from './rpc.js'
 import type { ChordRecord, RangeDigest, RecordStore, RecordSummary, StorePutOptions } from './record.js'
 import type { ReplicaRange } from './replica-range.js'
 import type { TtlPolicy } from './ttl.js'
@@ -437,7 +439,7 @@ export class Replication implements RecordRpcHandler {
    * neighbour's repairs and handoffs count for the writers they carry, and a record over its
    * writer's share is left out rather than holding up the rest.
    */
-  async onStoreRecords (from: NodeRef, records: ChordRecord[]): Promise<StoreReceipt> {
+  async onStoreRecords (from: NodeRef, records: ChordRecord[], _deletions?: SignedDeletion[], options?: StoreFromOptions): Promise<StoreReceipt> {
     if (from.peer === this.ring.self.peer) {
       return receiptFor(records, await this.acceptRecords(records), [])
     }
@@ -445,7 +447,7 @@ export class Replication implements RecordRpcHandler {
     if (kept.length === 0) {
       throw new ForbiddenError(`none of the ${records.length} records is of a key this node keeps`)
     }
-    const neighbour = this.range?.isNeighbour(from.peer) === true
+    const neighbour = options?.carriedFor == null && this.range?.isNeighbour(from.peer) === true
     const written = await this.acceptRecords(kept, neighbour ? { overShare: 'skip' } : { writer: writerTag(from) })
     return receiptFor(records, written, records.filter(record => !kept.includes(record)))
   }

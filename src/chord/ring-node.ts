@@ -263,11 +263,11 @@ export class RingNode {
    */
   private served (handler: NamespaceHandler): NamespaceHandler {
     return {
-      onStoreRecords: async (from, records, deletions) => {
+      onStoreRecords: async (from, records, deletions, options) => {
         if (this.departing) {
           throw new NotStartedError('this node is leaving the ring: it takes no records')
         }
-        const receipt = await handler.onStoreRecords(from, records, deletions)
+        const receipt = await handler.onStoreRecords(from, records, deletions, options)
         // where our range begins, so that a writer that skipped the lookup learns whether the key is still ours
         const predecessor = this.ring.table.predecessor
         return receipt == null || predecessor == null ? receipt : { ...receipt, predecessor: predecessor.id }

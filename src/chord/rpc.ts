@@ -229,9 +229,19 @@ export function storeAckOf (receipt: StoreReceipt | void): StoreAck {
   return { declined: receipt.declined, deletions: receipt.deletions ?? [], ...predecessor }
 }
 
+/** How records reached us, where it changes whose writes they count as */
+export interface StoreFromOptions {
+  /**
+   * the records came carried by a recursive lookup that `from` passed on to us, written and signed
+   * by this peer: they count as `from`'s own writes (never as a ring neighbour's repair), and
+   * where a namespace counts senders, as this peer's too
+   */
+  carriedFor?: string
+}
+
 export interface RecordRpcHandler {
   /** `deletions`: owner-signed deletions that came with the records (namespaces that take them) */
-  onStoreRecords(from: NodeRef, records: ChordRecord[], deletions?: SignedDeletion[]): Promise<StoreReceipt | void>
+  onStoreRecords(from: NodeRef, records: ChordRecord[], deletions?: SignedDeletion[], options?: StoreFromOptions): Promise<StoreReceipt | void>
   onFetchRecords(from: NodeRef, key: Uint8Array): Promise<ChordRecord[]>
   onRangeDigest(from: NodeRef, start: RingId, until: RingId): Promise<RangeDigest>
   onRangeSummaries(from: NodeRef, start: RingId, until: RingId): Promise<RecordSummary[]>

@@ -8,8 +8,9 @@
  *   new to the node is checked, then applied like a DELETE; one that does not verify refuses the
  *   STORE before anything is applied.
  *   Envelopes new to the node, sent by a peer that is not a ring neighbour (a neighbour's are
- *   repairs), count against two acceptance rates of the mailbox per window: all senders' together,
- *   and each sender's (an eighth of it). Past either, the mailbox is under pressure: the STORE is
+ *   repairs) or carried by a lookup a peer passed on (that peer's, neighbour or not, and their
+ *   signing writer's), count against two acceptance rates of the mailbox per window: all senders' together,
+ *   and each sender's (an eighth of it; a carried envelope, its relay's and its writer's). Past either, the mailbox is under pressure: the STORE is
  *   refused RATE_LIMITED with when to come back, and, if the node asks for stamps, with the
  *   difficulty of a proof-of-work stamp that lets an envelope in at once (mailbox/stamp.ts)
  * - FETCH and RANGE_SUMMARIES: the node itself, and the primary of the keys asked about if this
@@ -33,7 +34,7 @@ import type { KeptDeletions } from './kept-deletions.js'
 import type { Tombstones } from './tombstones.js'
 import type { RingId } from '../chord/id.js'
 import type { Replication } from '../chord/replication.js'
-import type { DeletionRpcHandler, NodeRef, RecordRpcHandler, SignedDeletion, StoreReceipt } from '../chord/rpc.js'
+import type { DeletionRpcHandler, NodeRef, RecordRpcHandler, SignedDeletion, StoreFromOptions, StoreReceipt } from '../chord/rpc.js'
 import type { ChordRecord, RangeDigest, RecordStore, RecordSummary } from '../chord/record.js'
 
 export interface MailboxRulesInit {
@@ -90,7 +91,7 @@ export class MailboxRules implements RecordRpcHandler, DeletionRpcHandler {
     this.senderRate = new PeerBudget({ points: perSender, windowMs, maxPeers: MAX_RATED_MAILBOXES })
   }
 
-  async onStoreRecords (from: NodeRef, records: ChordRecord[], deletions: SignedDeletion[] = []): Promise<StoreReceipt> {
+  async onStoreRecords (from: NodeRef, records: ChordRecord[], deletions: SignedDeletion[] = [], options?: StoreFromOptions): Promise<StoreReceipt> {
     for (const record of records) {
       try {
         decodeEnvelope(record.value)
@@ -99,7 +100,7 @@ export class MailboxRules implements RecordRpcHandler, DeletionRpcHandler {
       }
     }
     const signatureChecks = await this.takeDeletions(deletions, 'refuse')
-    const receipt = records.length === 0 ? { writtenBytes: 0, declined: [] } : await this.storeEnvelopes(from, records)
+    const receipt = records.length === 0 ? { writtenBytes: 0, declined: [] } : await this.storeEnvelopes(from, records, options)
     return { ...receipt, deletions: this.init.kept.naming(records), signatureChecks }
   }
 
@@ -128,20 +129,23 @@ export class MailboxRules implements RecordRpcHandler, DeletionRpcHandler {
     return fresh.length
   }
 
-  private async storeEnvelopes (from: NodeRef, records: ChordRecord[]): Promise<StoreReceipt> {
-    if (from.peer === this.init.self.peer || this.init.isNeighbour?.(from.peer) === true) {
+  private async storeEnvelopes (from: NodeRef, records: ChordRecord[], options?: StoreFromOptions): Promise<StoreReceipt> {
+    const carriedFor = options?.carriedFor
+    if (from.peer === this.init.self.peer || (carriedFor == null && this.init.isNeighbour?.(from.peer) === true)) {
       return this.init.replication.onStoreRecords(from, records)
     }
+    // a carried envelope is its relay's, and its writer's too: neither gets past its share by the other
+    const senders = carriedFor == null || carriedFor === from.peer ? [from.peer] : [from.peer, carriedFor]
     const counted = await this.countedByMailbox(records)
     for (const [mailbox, count] of counted) {
-      this.checkRates(mailbox, from.peer, count)
+      senders.forEach(sender => { this.checkRates(mailbox, sender, count) })
     }
     // charged before the write, so that STOREs in flight together cannot all pass one check
     for (const [mailbox, count] of counted) {
       this.mailboxRate.spend(mailbox, count)
-      this.senderRate.spend(`${mailbox}/${from.peer}`, count)
+      senders.forEach(sender => { this.senderRate.spend(`${mailbox}/${sender}`, count) })
     }
-    return this.init.replication.onStoreRecords(from, records)
+    return this.init.replication.onStoreRecords(from, records, [], options)
   }
 
   /**

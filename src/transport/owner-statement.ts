@@ -47,7 +47,7 @@ export function signedBytes (nonce: Uint8Array, target: Uint8Array, owner: Uint8
 /** Keys whose PeerId carries them, so that an asker can check what they sign */
 const KEYS_IN_PEER_IDS = new Set(['Ed25519', 'secp256k1'])
 
-/** Whether an asker can check a statement signed with `privateKey` (its PeerId carries the public key) */
+/** Whether others can check what `privateKey` signs, its PeerId carrying the public key: an owner's statement, a carried record */
 export function canStateOwnership (privateKey: PrivateKey): boolean {
   return KEYS_IN_PEER_IDS.has(privateKey.type)
 }

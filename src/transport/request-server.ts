@@ -82,7 +82,7 @@ export class RequestServer implements Startable {
       node: init.node,
       wirePeers: init.wirePeers,
       findOwner: init.findOwner,
-      storeFor: async (origin, request) => this.answerNow(request, origin)
+      storeFor: async (from, request) => this.answerNow(request, from)
     })
     this.idleTimeout = init.idleTimeout ?? STREAM_IDLE_TIMEOUT
     this.answerTimeout = init.answerTimeout ?? ANSWER_TIMEOUT

@@ -28,7 +28,7 @@ import {
 import { signCarriedStore } from './carried-store.js'
 import { errorFromCode } from './error-codes.js'
 import { namespaceToWire } from './namespaces.js'
-import { checkOwnerStatement } from './owner-statement.js'
+import { canStateOwnership, checkOwnerStatement } from './owner-statement.js'
 import { proofToWire, ringIdToWire, wireBytes } from './ring-id.js'
 import { StreamPool } from './stream-pool.js'
 import { WIRE_PEER_CACHE_SIZE } from './wire-peers.js'
@@ -188,8 +188,9 @@ export class RpcClient implements RingRpc, Startable {
   async findOwner (to: NodeRef, id: RingId, options?: FindOwnerOptions): Promise<OwnerStatement> {
     const nonce = randomBytes(OWNER_NONCE_BYTES)
     const target = ringIdToWire(id)
-    // without our key nobody could tell who wrote the record: it goes by STORE, as it would anyway
-    const carry = this.privateKey == null ? undefined : options?.carry
+    // without a key our peer id carries, nobody could check that the record is as we wrote it: it
+    // goes by STORE, as it would anyway
+    const carry = this.privateKey == null || !canStateOwnership(this.privateKey) ? undefined : options?.carry
     const request = {
       type: MessageType.FIND_OWNER,
       target,

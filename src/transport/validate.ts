@@ -61,7 +61,8 @@ export interface LookupRequest { type: MessageType.LOOKUP, target: RingId }
  */
 export interface FindOwnerRequest { type: MessageType.FIND_OWNER, target: RingId, nonce: Uint8Array, hopsLeft: number, successorCount?: number, carried?: CarriedStore }
 export interface LeavingRequest { type: MessageType.LEAVING, neighbours: Neighbours }
-export interface StoreRequest { type: MessageType.STORE, namespace: NamespaceName, records: ChordRecord[], deletions: SignedDeletion[] }
+/** `carriedFor`: never from the wire; the signing writer, when the records came carried by a FIND_OWNER (handlers/find-owner.ts) */
+export interface StoreRequest { type: MessageType.STORE, namespace: NamespaceName, records: ChordRecord[], deletions: SignedDeletion[], carriedFor?: string }
 export interface FetchRequest { type: MessageType.FETCH, namespace: NamespaceName, key: Uint8Array, after?: Uint8Array }
 export interface RangeDigestRequest { type: MessageType.RANGE_DIGEST, namespace: NamespaceName, start: RingId, end: RingId }
 export interface RangeSummariesRequest { type: MessageType.RANGE_SUMMARIES, namespace: NamespaceName, start: RingId, end: RingId }

@@ -282,7 +282,8 @@ export class Simulator {
    * A recursive lookup passed from node to node, each one reached from the one before it, as
    * FIND_OWNER goes on libp2p. The statement speaks for the node that made it, whatever that node
    * names as the owner: on libp2p it is signed with that node's key. A carried record is stored
-   * by the owner as the asker's STORE (on libp2p, signed by the asker)
+   * by the owner as a STORE from the node that handed it the request (on libp2p, signed by the
+   * asker so that no relay can change it)
    */
   private async findOwner (self: NodeRef, to: NodeRef, id: RingId, successorCount?: number, carry?: CarriedRecord): Promise<OwnerStatement> {
     let from = self
@@ -302,7 +303,7 @@ export class Simulator {
       }
       const step = this.ringOf(at.peer).onFindOwner(from, id)
       if ('owner' in step) {
-        const stored = carry == null ? false : await this.storeCarried(self, at, carry)
+        const stored = carry == null ? false : await this.storeCarried(self, from, at, carry)
         return copy({ owner: at, neighbours: statedNeighbours(step.neighbours, successorCount), hops, ...(stored ? { stored: true } : {}) })
       }
       if (hopsLeft === 0) {
@@ -314,11 +315,14 @@ export class Simulator {
     }
   }
 
-  /** Whether `owner` took the record `origin` carried to it, as a STORE of `origin`'s */
-  private async storeCarried (origin: NodeRef, owner: NodeRef, { namespace, record }: CarriedRecord): Promise<boolean> {
+  /**
+   * Whether `owner` took the record carried to it, as a STORE from `from`, the node that handed it
+   * the request, and one whose answer would have said no more (no deletions naming it)
+   */
+  private async storeCarried (origin: NodeRef, from: NodeRef, owner: NodeRef, { namespace, record }: CarriedRecord): Promise<boolean> {
     try {
-      const ack = storeAckOf(await this.nodes.get(owner.peer)?.handlerOf(namespace)?.onStoreRecords(origin, copy([record])))
-      return ack.declined?.length === 0
+      const ack = storeAckOf(await this.nodes.get(owner.peer)?.handlerOf(namespace)?.onStoreRecords(from, copy([record]), [], { carriedFor: origin.peer }))
+      return ack.declined?.length === 0 && ack.deletions.length === 0
     } catch {
       return false
     }

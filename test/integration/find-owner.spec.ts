@@ -343,12 +343,15 @@ describe('FIND_OWNER: recursive lookups over libp2p', function () {
       return { relay: forwarder => ({ passOn: async (to, request, options) => forwarder.passOn(to, change(request), options) }) }
     }
 
-    it('is stored by the owner as its origin\'s STORE before it answers, which its statement says', async () => {
+    it('is stored by the owner before it answers, as a STORE from the node that handed it over, which its statement says', async () => {
       const { asker, relay, owner } = await relayed()
       const statement = await asker.service.findOwner(relay.ref, 5n, carry())
       assert.equal(statement.stored, true)
-      assert.deepEqual(owner.steps.stored.map(({ from, record }) => [from, new TextDecoder().decode(record.value)]), [[asker.ref.peer, 'hello']])
+      assert.deepEqual(owner.steps.stored.map(({ from, record }) => [from, new TextDecoder().decode(record.value)]), [[relay.ref.peer, 'hello']])
       assert.deepEqual(relay.steps.stored, [])
+      // handed over by its origin itself: the origin's
+      assert.equal((await asker.service.findOwner(owner.ref, 5n, carry(record('direct')))).stored, true)
+      assert.deepEqual(owner.steps.stored[1].from, asker.ref.peer)
     })
 
     it('a relay that changes the record, its expiry or its namespace, or names itself its origin, gets nothing stored: the owner states only ownership', async () => {
@@ -393,19 +396,48 @@ describe('FIND_OWNER: recursive lookups over libp2p', function () {
       await assert.rejects(claiming.asker.service.findOwner(claiming.relay.ref, 5n, carry(record('another'))), InvalidMessageError)
     })
 
-    it('is charged to its origin\'s budgets, not to the relay\'s', async () => {
-      const [asker, relay] = await Promise.all([startNode(), startNode()])
-      const owner = await startNode({ requestLimits: { storedRecords: 1 } })
-      await asker.libp2p.dial(relay.libp2p.getMultiaddrs()[0])
+    it('is charged to the node that handed it over: origins, which cost nothing to make, buy no budget of their own', async () => {
+      const [relay, owner] = await Promise.all([startNode(), startNode({ requestLimits: { storedRecords: 2 } })])
       await relay.libp2p.dial(owner.libp2p.getMultiaddrs()[0])
       relay.steps.step = () => ({ next: owner.ref })
       owner.steps.step = () => ({ owner: owner.ref, neighbours: { predecessor: relay.ref, successors: [] } })
-      assert.equal((await asker.service.findOwner(relay.ref, 5n, carry(record('first')))).stored, true)
-      // the asker's one record this window is spent: the next is not stored, the lookup still answered
-      assert.equal((await asker.service.findOwner(relay.ref, 5n, carry(record('second')))).stored, undefined)
-      // the relay's own budget is whole
-      await relay.service.storeRecords(owner.ref, [record('the relay\'s')])
-      assert.deepEqual(owner.steps.stored.map(({ from, record }) => [from, new TextDecoder().decode(record.value)]), [[asker.ref.peer, 'first'], [relay.ref.peer, 'the relay\'s']])
+      // three askers, each a fresh identity, through the one relay
+      const askers = await Promise.all([startNode(), startNode(), startNode()])
+      const outcomes: Array<true | undefined> = []
+      for (const [i, asker] of askers.entries()) {
+        await asker.libp2p.dial(relay.libp2p.getMultiaddrs()[0])
+        outcomes.push((await asker.service.findOwner(relay.ref, 5n, carry(record(`from asker ${i}`)))).stored)
+      }
+      // the relay's two records this window: the third is not stored, its lookup still answered
+      assert.deepEqual(outcomes, [true, true, undefined])
+      assert.deepEqual(owner.steps.stored.map(({ from }) => from), [relay.ref.peer, relay.ref.peer])
+      // and the relay's own STORE meets the same spent budget
+      await assert.rejects(relay.service.storeRecords(owner.ref, [record('the relay\'s')]), RateLimitedError)
+    })
+
+    it('a relay that replays a carried request sends, in effect, a STORE of its own of a record held already; the asker is not fooled', async () => {
+      let kept: FindOwnerRequest | undefined
+      const { asker, relay, owner } = await relayed(tampering(request => { kept ??= request; return kept }))
+      assert.equal((await asker.service.findOwner(relay.ref, 5n, carry(record('once')))).stored, true)
+      // the relay sends the first request again in place of the second: the statement names a
+      // record the second did not carry (and is signed over another nonce)
+      await assert.rejects(asker.service.findOwner(relay.ref, 5n, carry(record('twice'))), InvalidMessageError)
+      assert.deepEqual(owner.steps.stored.map(({ from, record }) => [from, new TextDecoder().decode(record.value)]), [[relay.ref.peer, 'once'], [relay.ref.peer, 'once']])
+    })
+
+    it('an asker whose key is not in its peer id (RSA) carries nothing: its lookup is answered, its record left to a STORE', async () => {
+      const owner = await startNode()
+      const privateKey = await generateKeyPair('RSA', 2048)
+      const libp2p = await createChordLibp2p({ listen: ['/ip4/127.0.0.1/tcp/0'], privateKey })
+      const service = new TransportUnderTest(libp2p, { handler: strangerHandler(), privateKey })
+      await service.start()
+      started.push({ libp2p, service, ref: { id: ringIdOf(libp2p.peerId), peer: libp2p.peerId.toString() }, steps: { asked: 0, unanswered: [], stored: [] } })
+      await libp2p.dial(owner.libp2p.getMultiaddrs()[0])
+      owner.steps.step = () => ({ owner: owner.ref, neighbours: { predecessor: owner.ref, successors: [] } })
+      const statement = await service.findOwner(owner.ref, 5n, carry())
+      assert.equal(statement.owner.peer, owner.ref.peer)
+      assert.equal(statement.stored, undefined)
+      assert.deepEqual(owner.steps.stored, [])
     })
 
     it(`refuses a record over MAX_CARRIED_VALUE_BYTES (${MAX_CARRIED_VALUE_BYTES}), two records, one of another key, one with a writer, or one without its origin's signature: the stream is reset, nothing asked`, async () => {

@@ -83,6 +83,22 @@ describe('a mailbox\'s acceptance rates', function () {
     await mailbox.onStoreRecords(self, [recordOf(5)])
   })
 
+  it('counts an envelope carried through a relay against the relay\'s share and its writer\'s both, a neighbour relay\'s too', async () => {
+    const mailbox = await rules({ acceptance: { perMailbox: 8, perSender: 2 } })
+    // the writer sends one itself and one carried: its share is spent, however it sends
+    await mailbox.onStoreRecords(sender(0), [recordOf(0)])
+    await mailbox.onStoreRecords(sender(1), [recordOf(1)], [], { carriedFor: sender(0).peer })
+    await assert.rejects(mailbox.onStoreRecords(sender(2), [recordOf(2)], [], { carriedFor: sender(0).peer }), RateLimitedError)
+    await assert.rejects(mailbox.onStoreRecords(sender(0), [recordOf(2)]), RateLimitedError)
+    // fresh writers through one relay share the relay's: its one left, then none
+    await mailbox.onStoreRecords(sender(1), [recordOf(3)], [], { carriedFor: sender(3).peer })
+    await assert.rejects(mailbox.onStoreRecords(sender(1), [recordOf(4)], [], { carriedFor: sender(4).peer }), RateLimitedError)
+    // a ring neighbour that hands over a carried envelope is a sender, not a repair
+    await mailbox.onStoreRecords(neighbour, [recordOf(5)], [], { carriedFor: sender(5).peer })
+    await mailbox.onStoreRecords(neighbour, [recordOf(6)], [], { carriedFor: sender(6).peer })
+    await assert.rejects(mailbox.onStoreRecords(neighbour, [recordOf(7)], [], { carriedFor: sender(7).peer }), RateLimitedError)
+  })
+
   it('takes an envelope stamped with the work it asks once the rate is spent, and only that', async () => {
     const mailbox = await rules({ stampDifficulty: 6 })
     for (let i = 0; i < MAX_ENVELOPES_PER_SENDER_PER_WINDOW; i++) {

@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict'
 import { ForbiddenError, LookupFailedError, LookupVerificationError, QuotaExceededError, RemoteError, RequestTimeoutError } from '../../src/errors.js'
 import { MAX_CARRIED_VALUE_BYTES } from '../../src/chord/constants.js'
-import { distance, hashToRingId, ringIdToBytes } from '../../src/chord/id.js'
+import { distance, hashToRingId, ringIdFromBytes, ringIdToBytes } from '../../src/chord/id.js'
 import { answerFindSuccessor } from '../../src/chord/lookup.js'
 import { createRecord } from '../../src/chord/record.js'
 import { findOwnerRecursively, stepTowardsOwner } from '../../src/chord/recursive-lookup.js'
@@ -370,12 +370,12 @@ describe('records carried to the owner (simulated network)', function () {
     assert.ok(handler != null)
     const refusing = handler.onStoreRecords.bind(handler)
     let refused = 0
-    handler.onStoreRecords = async (from, records, deletions) => {
-      if (from.peer === writer.self.peer) {
+    handler.onStoreRecords = async (from, records, deletions, options) => {
+      if (ringIdFromBytes(records[0].key) === id) {
         refused++
         throw new QuotaExceededError('the owner is full')
       }
-      return refusing(from, records, deletions)
+      return refusing(from, records, deletions, options)
     }
     const { holders, stores, replicas } = await putFrom(sim, writer, new TextEncoder().encode('refused'), ringIdToBytes(id))
     assert.equal(refused, 2, 'the carried record and the STORE after it')

@@ -3,7 +3,8 @@
  * target: then we answer with our neighbours, signed for the asker's nonce; else the request goes
  * on to the node our table names, one hop fewer left (none, when that node is the one we take to
  * own it), and its answer comes back as it came. A request may carry a record of the target's
- * key: the owner stores it as its origin's STORE before it answers, and says so in its statement.
+ * key, signed by its origin: the owner stores it as a STORE from the node that handed it the
+ * request before it answers, and says so in its statement.
  *
  * Each request we pass on is charged to our own budget at the next node and holds one of our
  * streams to it until the rest of the way answers, so what we pass on is capped: per asker and in
@@ -26,7 +27,7 @@ import {
 import { canStateOwnership, signOwnerStatement } from '../owner-statement.js'
 import { MessageType, Response } from '../../protocol/generated/chord.js'
 import { carriedStoreVerifies } from '../carried-store.js'
-import { ringIdOf, ringIdToWire, wireBytes } from '../ring-id.js'
+import { ringIdToWire, wireBytes } from '../ring-id.js'
 import type { Asker, RequestHandler, RequestHandlersInit } from './handler.js'
 import type { NodeRef } from '../../chord/rpc.js'
 import type { CarriedStore } from '../carried-store.js'
@@ -58,7 +59,7 @@ export class FindOwnerHandler implements RequestHandler<FindOwnerRequest> {
         throw new ForbiddenError(`this node's ${findOwner.privateKey.type} key is not in its peer id: nobody could check what it states`)
       }
       const neighbours = statedNeighbours(step.neighbours, request.successorCount)
-      const stored = request.carried == null ? undefined : await this.storeCarried(request.carried, request.nonce)
+      const stored = request.carried == null ? undefined : await this.storeCarried(from, request.carried, request.nonce)
       const statement = await signOwnerStatement(findOwner.privateKey, this.init.wirePeers, step.owner, neighbours, wireBytes(request.nonce), ringIdToWire(request.target), stored)
       return { ownerStatement: statement, hops: 1 }
     }
@@ -90,18 +91,21 @@ export class FindOwnerHandler implements RequestHandler<FindOwnerRequest> {
   }
 
   /**
-   * Store the record a request carried, as its origin's STORE (its budgets, its writer's share,
-   * the namespace's rules): the record's id once stored. Undefined when it was not, whyever (a
-   * signature that does not check out, a refusal), or when the STORE's answer would have said
-   * more than that it was taken (deletions that name it: its recipient deleted it already): the
-   * asker then sends that STORE itself, and learns it from the answer
+   * Store the record a request carried, once its origin's signature shows it unchanged, as a STORE
+   * from `from`, the node that handed us the request (its budgets, its writer's share, the
+   * namespace's rules; never a neighbour's repair), and where the namespace counts senders (a
+   * mailbox), as the origin's too: a carried record can do nothing its relay could not do with a
+   * STORE of its own, nor its origin by a STORE of its own, and an origin's name, which costs
+   * nothing to make, buys no budget or share of its own. Resolves to the record's id once stored; undefined when it was
+   * not, whyever (a signature that does not check out, a refusal), or when the STORE's answer
+   * would have said more than that it was taken (deletions that name it: its recipient deleted it
+   * already): the asker then sends that STORE itself, and learns it from the answer
    */
-  private async storeCarried (carried: CarriedStore, nonce: Uint8Array): Promise<Uint8Array | undefined> {
+  private async storeCarried (from: Asker, carried: CarriedStore, nonce: Uint8Array): Promise<Uint8Array | undefined> {
     if (this.init.storeFor == null || !await carriedStoreVerifies(carried, nonce)) {
       return undefined
     }
-    const origin: Asker = { node: { id: ringIdOf(carried.origin), peer: carried.origin.toString() }, peerId: carried.origin }
-    const answer = await this.init.storeFor(origin, { type: MessageType.STORE, namespace: carried.namespace, records: [carried.record], deletions: [] })
+    const answer = await this.init.storeFor(from, { type: MessageType.STORE, namespace: carried.namespace, records: [carried.record], deletions: [], carriedFor: carried.origin.toString() })
     const taken = answer.status !== Response.Status.ERROR && answer.stored?.declined.length === 0 && answer.stored.deletions.length === 0
     return taken ? carried.record.id : undefined
   }

@@ -30,10 +30,10 @@ export interface RequestHandlersInit {
   /** what recursive lookups need; without it, FIND_OWNER is refused (FORBIDDEN) */
   findOwner?: FindOwnerInit
   /**
-   * answers a STORE as if `origin` had sent it, charged to its budgets: how a record carried to us
+   * answers a STORE as if `from` had sent it, charged to its budgets: how a record carried to us
    * by a FIND_OWNER is taken. Without it, carried records are left to their own STORE
    */
-  storeFor?(origin: Asker, request: StoreRequest): Promise<Partial<Response>>
+  storeFor?(from: Asker, request: StoreRequest): Promise<Partial<Response>>
 }
 
 /** What a node needs to take part in recursive lookups (FIND_OWNER) */

@@ -16,7 +16,7 @@ export class StoreHandler implements RequestHandler<StoreRequest> {
   constructor (private readonly init: Pick<RequestHandlersInit, 'node'>) {}
 
   async handle (from: Asker, request: StoreRequest, done: WorkDone): Promise<Partial<Response>> {
-    const receipt = await namespaceHandler(this.init.node, request.namespace).onStoreRecords(from.node, request.records, request.deletions)
+    const receipt = await namespaceHandler(this.init.node, request.namespace).onStoreRecords(from.node, request.records, request.deletions, { carriedFor: request.carriedFor })
     done.writtenBytes = receipt?.writtenBytes ?? 0
     done.signatureChecks = receipt?.signatureChecks ?? 0
     if (receipt == null) {
