@@ -199,6 +199,14 @@ export const MAX_PASSED_ON_IN_FLIGHT_PER_PEER = MAX_OUTBOUND_STREAMS / 2
  */
 export const MIN_PASS_ON_WAIT = 2 * second
 
+/**
+ * The longest an owner holds its answer to a FIND_OWNER for the write of the record it carries:
+ * half the least a relay waits for it (MIN_PASS_ON_WAIT), so that a slow disk (a write queued
+ * behind a large repair) costs the asker a STORE of its own, not its lookup. The write goes on;
+ * the asker's STORE of the same record is one record.
+ */
+export const CARRIED_STORE_WAIT = MIN_PASS_ON_WAIT / 2
+
 /** Bytes of a FIND_OWNER's nonce: the owner signs it, so its statement answers this request alone */
 export const OWNER_NONCE_BYTES = 16
 

@@ -35,6 +35,8 @@ export interface TransportInit extends Omit<RpcClientInit, 'wirePeers'>, Pick<Re
   maxForwardedPerWindow?: number
   /** FIND_OWNERs the node passes on per window for one asker; default MAX_FORWARDED_LOOKUPS_PER_ASKER_PER_WINDOW */
   maxForwardedPerAskerPerWindow?: number
+  /** ms an owner holds its answer for a carried record's write (FindOwnerInit) */
+  carriedStoreWait?: number
 }
 
 /**
@@ -83,7 +85,8 @@ export class TransportUnderTest {
             forwarder: init.relay?.(this.client) ?? this.client,
             maxForwardedPerWindow: init.maxForwardedPerWindow,
             maxForwardedPerAskerPerWindow: init.maxForwardedPerAskerPerWindow,
-            requestTimeout: init.requestTimeout
+            requestTimeout: init.requestTimeout,
+            carriedStoreWait: init.carriedStoreWait
           }
     })
   }

@@ -15,7 +15,7 @@ import { createChordLibp2p } from '../../src/node/libp2p.js'
 import { MessageType, Request, Response } from '../../src/protocol/generated/chord.js'
 import { frameStream } from '../../src/protocol/framing.js'
 import {
-  CARRIED_RECORD_REQUEST_COST, FIND_OWNER_REQUEST_COST, MAX_MESSAGE_SIZE, MAX_OWNER_ROUTE_HOPS, MAX_PASSED_ON_IN_FLIGHT_PER_PEER, MIN_PASS_ON_WAIT, OWNER_NONCE_BYTES, PROTOCOL, REQUEST_TIMEOUT
+  CARRIED_RECORD_REQUEST_COST, CARRIED_STORE_WAIT, FIND_OWNER_REQUEST_COST, MAX_MESSAGE_SIZE, MAX_OWNER_ROUTE_HOPS, MAX_PASSED_ON_IN_FLIGHT_PER_PEER, MIN_PASS_ON_WAIT, OWNER_NONCE_BYTES, PROTOCOL, REQUEST_TIMEOUT
 } from '../../src/transport/constants.js'
 import { signCarriedStore } from '../../src/transport/carried-store.js'
 import { passOnTimeout } from '../../src/transport/handlers/find-owner.js'
@@ -40,6 +40,8 @@ interface Steps {
   unanswered: NodeRef[]
   /** the records it stored, and for whom */
   stored: Array<{ from: string, record: ChordRecord }>
+  /** stores wait for this before they are done (a slow disk) */
+  storesWaitFor?: Promise<void>
 }
 
 /** A node that answers nothing but recursive lookups, each with the step the test sets */
@@ -54,6 +56,7 @@ function handlerTaking (steps: Steps): ChordRpcHandler & RecordRpcHandler {
     },
     onPassedOnUnanswered: node => { steps.unanswered.push(node) },
     onStoreRecords: async (from, records) => {
+      await steps.storesWaitFor
       steps.stored.push(...records.map(record => ({ from: from.peer, record })))
       return { writtenBytes: records.length, declined: [] }
     }
@@ -470,6 +473,24 @@ describe('FIND_OWNER: recursive lookups over libp2p', function () {
       const atLimit = await rawFindOwner(asker, node, await fields(record('x'.repeat(MAX_CARRIED_VALUE_BYTES))))
       assert.equal(atLimit?.ownerStatement?.stored?.byteLength, 32)
       assert.equal(node.steps.stored.length, 1)
+    })
+
+    it(`an owner whose write is slow answers without it once its wait is over (CARRIED_STORE_WAIT, ${CARRIED_STORE_WAIT} ms by default): the lookup stands, not saying stored, and the write goes on`, async () => {
+      const { asker, relay, owner } = await relayed()
+      const slow = await startNode({ carriedStoreWait: 200 })
+      await relay.libp2p.dial(slow.libp2p.getMultiaddrs()[0])
+      relay.steps.step = () => ({ next: slow.ref })
+      slow.steps.step = () => ({ owner: slow.ref, neighbours: { predecessor: relay.ref, successors: [owner.ref] } })
+      const written = Promise.withResolvers<void>()
+      // a write held up until the test lets it go
+      slow.steps.storesWaitFor = written.promise
+      const started = Date.now()
+      const statement = await asker.service.findOwner(relay.ref, 5n, carry())
+      assert.equal(statement.owner.peer, slow.ref.peer)
+      assert.equal(statement.stored, undefined)
+      assert.ok(Date.now() - started < MIN_PASS_ON_WAIT, `answered after ${Date.now() - started} ms`)
+      written.resolve()
+      await waitFor(() => slow.steps.stored.length === 1, 'the held-up write to finish')
     })
 
     it(`costs the asker CARRIED_RECORD_REQUEST_COST (${CARRIED_RECORD_REQUEST_COST}) more of its ring requests`, async () => {

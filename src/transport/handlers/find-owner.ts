@@ -15,6 +15,7 @@ import { ForbiddenError, LookupFailedError, RateLimitedError, RequestTimeoutErro
 import { statedNeighbours } from '../../chord/rpc.js'
 import { PeerBudget } from '../../limits/peer-budget.js'
 import {
+  CARRIED_STORE_WAIT,
   MAX_FORWARDED_LOOKUPS_PER_ASKER_PER_WINDOW,
   MAX_FORWARDED_LOOKUPS_PER_WINDOW,
   MAX_OWNER_ROUTE_HOPS,
@@ -59,7 +60,7 @@ export class FindOwnerHandler implements RequestHandler<FindOwnerRequest> {
         throw new ForbiddenError(`this node's ${findOwner.privateKey.type} key is not in its peer id: nobody could check what it states`)
       }
       const neighbours = statedNeighbours(step.neighbours, request.successorCount)
-      const stored = request.carried == null ? undefined : await this.storeCarried(from, request.carried, request.nonce)
+      const stored = request.carried == null ? undefined : await this.storeCarriedInTime(from, request.carried, request.nonce, findOwner.carriedStoreWait ?? CARRIED_STORE_WAIT)
       const statement = await signOwnerStatement(findOwner.privateKey, this.init.wirePeers, step.owner, neighbours, wireBytes(request.nonce), ringIdToWire(request.target), stored)
       return { ownerStatement: statement, hops: 1 }
     }
@@ -87,6 +88,17 @@ export class FindOwnerHandler implements RequestHandler<FindOwnerRequest> {
       throw err
     } finally {
       this.leftFlight(step.next)
+    }
+  }
+
+  /** What `storeCarried` resolves to within `waitMs`; undefined (not stored, as far as the asker is told) after that */
+  private async storeCarriedInTime (from: Asker, carried: CarriedStore, nonce: Uint8Array, waitMs: number): Promise<Uint8Array | undefined> {
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const late = new Promise<undefined>(resolve => { timer = setTimeout(resolve, waitMs, undefined) })
+    try {
+      return await Promise.race([this.storeCarried(from, carried, nonce).catch(() => undefined), late])
+    } finally {
+      clearTimeout(timer)
     }
   }
 

@@ -50,4 +50,6 @@ export interface FindOwnerInit {
   maxForwardedPerAskerPerWindow?: number
   /** ms our own requests may take (see `passOnTimeout`); default REQUEST_TIMEOUT */
   requestTimeout?: number
+  /** ms we hold an answer for the write of the record it carries; default CARRIED_STORE_WAIT */
+  carriedStoreWait?: number
 }
