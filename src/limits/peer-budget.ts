@@ -59,6 +59,17 @@ export class PeerBudget {
     this.limiter.penalty(peer, points)
   }
 
+  /**
+   * Give back up to `points` of what `peer` spent in its current window, for work that did not
+   * happen after all (a write refused once its rates were spent); nothing once the window ended
+   */
+  refund (peer: string, points: number): void {
+    const used = this.limiter.get(peer)
+    if (used != null && used.msBeforeNext > 0) {
+      this.limiter.reward(peer, Math.min(points, used.consumedPoints))
+    }
+  }
+
   /** Peers remembered now */
   get trackedPeers (): number {
     return this.limiter.memoryStorage.storage.size

@@ -141,11 +141,20 @@ export class MailboxRules implements RecordRpcHandler, DeletionRpcHandler {
       senders.forEach(sender => { this.checkRates(mailbox, sender, count) })
     }
     // charged before the write, so that STOREs in flight together cannot all pass one check
-    for (const [mailbox, count] of counted) {
-      this.mailboxRate.spend(mailbox, count)
-      senders.forEach(sender => { this.senderRate.spend(`${mailbox}/${sender}`, count) })
+    const charge = (spend: (budget: PeerBudget, key: string, points: number) => void): void => {
+      for (const [mailbox, count] of counted) {
+        spend(this.mailboxRate, mailbox, count)
+        senders.forEach(sender => { spend(this.senderRate, `${mailbox}/${sender}`, count) })
+      }
     }
-    return this.init.replication.onStoreRecords(from, records, [], options)
+    charge((budget, key, points) => { budget.spend(key, points) })
+    try {
+      return await this.init.replication.onStoreRecords(from, records, [], options)
+    } catch (err) {
+      // nothing was written: given back, so that a STORE after it (a carried envelope's fallback) pays once
+      charge((budget, key, points) => { budget.refund(key, points) })
+      throw err
+    }
   }
 
   /**

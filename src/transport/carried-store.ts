@@ -1,10 +1,10 @@
 /**
  * A record carried by a recursive lookup (FIND_OWNER) to its key's owner, which stores it as it
- * answers, as if the asker had sent it a STORE (docs/protocol.md, "Records carried to the
- * owner"). The request reaches the owner through other nodes, so the connection cannot say who
- * wrote the record: the asker signs it with its libp2p key, over its nonce, and the owner counts
- * it against the signer's budgets and shares. A relay can drop the record; it cannot change it,
- * move it to another namespace or key, or have it counted against anyone else.
+ * answers (docs/protocol.md, "Records carried to the owner"). The request reaches the owner
+ * through other nodes, so the asker signs the record with its libp2p key, over its nonce: a relay
+ * can drop it, not change it or move it to another namespace or key. The owner takes it as a
+ * STORE from the node that handed it over (whose budgets and shares pay for it; a signer's name
+ * costs nothing to make), and in a mailbox counts it against the signer as a sender too.
  */
 import { peerIdFromMultihash } from '@libp2p/peer-id'
 import * as Digest from 'multiformats/hashes/digest'

@@ -163,7 +163,7 @@ export const FIND_OWNER_REQUEST_COST = 2
 /**
  * What a FIND_OWNER that carries a record costs on top, at every node: a longer message to pass
  * on, and at the owner a check of the origin's signature. The record's own costs (a STORE's) are
- * charged to its origin, once the signature shows who that is.
+ * charged to the node that hands it to the owner, as a STORE of its own would be.
  */
 export const CARRIED_RECORD_REQUEST_COST = 1
 
@@ -206,6 +206,14 @@ export const MIN_PASS_ON_WAIT = 2 * second
  * the asker's STORE of the same record is one record.
  */
 export const CARRIED_STORE_WAIT = MIN_PASS_ON_WAIT / 2
+
+/**
+ * Carried records an owner writes at once. A write that outlasts CARRIED_STORE_WAIT goes on after
+ * the answer and holds no stream, so without a cap a slow disk could gather them from strangers
+ * without end; as many as one peer's streams to us. Past it, the owner answers without the record,
+ * and its asker STOREs it, over a stream of its own.
+ */
+export const MAX_CARRIED_WRITES_IN_FLIGHT = MAX_INBOUND_STREAMS
 
 /** Bytes of a FIND_OWNER's nonce: the owner signs it, so its statement answers this request alone */
 export const OWNER_NONCE_BYTES = 16

@@ -186,7 +186,7 @@ function decodeCarried (request: Request, target: RingId): CarriedStore | undefi
     throw new InvalidMessageError(`a record carried by a FIND_OWNER is at most ${MAX_CARRIED_VALUE_BYTES} bytes`)
   }
   if (record.writer != null) {
-    throw new InvalidMessageError('a carried record names no writer: its origin is its writer')
+    throw new InvalidMessageError('a carried record names no writer: the node that hands it to the owner is its writer')
   }
   if (ringIdFromBytes(record.key) !== target) {
     throw new InvalidMessageError('a FIND_OWNER carries a record of the key it looks up, no other')

@@ -15,7 +15,7 @@ import { createChordLibp2p } from '../../src/node/libp2p.js'
 import { MessageType, Request, Response } from '../../src/protocol/generated/chord.js'
 import { frameStream } from '../../src/protocol/framing.js'
 import {
-  CARRIED_RECORD_REQUEST_COST, CARRIED_STORE_WAIT, FIND_OWNER_REQUEST_COST, MAX_MESSAGE_SIZE, MAX_OWNER_ROUTE_HOPS, MAX_PASSED_ON_IN_FLIGHT_PER_PEER, MIN_PASS_ON_WAIT, OWNER_NONCE_BYTES, PROTOCOL, REQUEST_TIMEOUT
+  CARRIED_RECORD_REQUEST_COST, CARRIED_STORE_WAIT, FIND_OWNER_REQUEST_COST, MAX_CARRIED_WRITES_IN_FLIGHT, MAX_MESSAGE_SIZE, MAX_OWNER_ROUTE_HOPS, MAX_PASSED_ON_IN_FLIGHT_PER_PEER, MIN_PASS_ON_WAIT, OWNER_NONCE_BYTES, PROTOCOL, REQUEST_TIMEOUT
 } from '../../src/transport/constants.js'
 import { signCarriedStore } from '../../src/transport/carried-store.js'
 import { passOnTimeout } from '../../src/transport/handlers/find-owner.js'
@@ -42,6 +42,8 @@ interface Steps {
   stored: Array<{ from: string, record: ChordRecord }>
   /** stores wait for this before they are done (a slow disk) */
   storesWaitFor?: Promise<void>
+  /** stores begun, done or not */
+  storesBegun: number
 }
 
 /** A node that answers nothing but recursive lookups, each with the step the test sets */
@@ -56,6 +58,7 @@ function handlerTaking (steps: Steps): ChordRpcHandler & RecordRpcHandler {
     },
     onPassedOnUnanswered: node => { steps.unanswered.push(node) },
     onStoreRecords: async (from, records) => {
+      steps.storesBegun++
       await steps.storesWaitFor
       steps.stored.push(...records.map(record => ({ from: from.peer, record })))
       return { writtenBytes: records.length, declined: [] }
@@ -84,7 +87,7 @@ describe('FIND_OWNER: recursive lookups over libp2p', function () {
     const { signs = true, ...transport } = init
     const privateKey = await generateKeyPair('Ed25519')
     const libp2p = await createChordLibp2p({ listen: ['/ip4/127.0.0.1/tcp/0'], privateKey })
-    const steps: Steps = { asked: 0, unanswered: [], stored: [] }
+    const steps: Steps = { asked: 0, unanswered: [], stored: [], storesBegun: 0 }
     const service = new TransportUnderTest(libp2p, { handler: handlerTaking(steps), privateKey: signs ? privateKey : undefined, ...transport })
     await service.start()
     const node = { libp2p, service, ref: { id: ringIdOf(libp2p.peerId), peer: libp2p.peerId.toString() }, steps }
@@ -319,7 +322,7 @@ describe('FIND_OWNER: recursive lookups over libp2p', function () {
     const asker = await startNode()
     const privateKey = await generateKeyPair('RSA', 2048)
     const libp2p = await createChordLibp2p({ listen: ['/ip4/127.0.0.1/tcp/0'], privateKey })
-    const steps: Steps = { asked: 0, unanswered: [], stored: [] }
+    const steps: Steps = { asked: 0, unanswered: [], stored: [], storesBegun: 0 }
     const service = new TransportUnderTest(libp2p, { handler: handlerTaking(steps), privateKey })
     await service.start()
     const node = { libp2p, service, ref: { id: ringIdOf(libp2p.peerId), peer: libp2p.peerId.toString() }, steps }
@@ -434,7 +437,7 @@ describe('FIND_OWNER: recursive lookups over libp2p', function () {
       const libp2p = await createChordLibp2p({ listen: ['/ip4/127.0.0.1/tcp/0'], privateKey })
       const service = new TransportUnderTest(libp2p, { handler: strangerHandler(), privateKey })
       await service.start()
-      started.push({ libp2p, service, ref: { id: ringIdOf(libp2p.peerId), peer: libp2p.peerId.toString() }, steps: { asked: 0, unanswered: [], stored: [] } })
+      started.push({ libp2p, service, ref: { id: ringIdOf(libp2p.peerId), peer: libp2p.peerId.toString() }, steps: { asked: 0, unanswered: [], stored: [], storesBegun: 0 } })
       await libp2p.dial(owner.libp2p.getMultiaddrs()[0])
       owner.steps.step = () => ({ owner: owner.ref, neighbours: { predecessor: owner.ref, successors: [] } })
       const statement = await service.findOwner(owner.ref, 5n, carry())
@@ -491,6 +494,22 @@ describe('FIND_OWNER: recursive lookups over libp2p', function () {
       assert.ok(Date.now() - started < MIN_PASS_ON_WAIT, `answered after ${Date.now() - started} ms`)
       written.resolve()
       await waitFor(() => slow.steps.stored.length === 1, 'the held-up write to finish')
+    })
+
+    it(`writes at most MAX_CARRIED_WRITES_IN_FLIGHT (${MAX_CARRIED_WRITES_IN_FLIGHT}) carried records at once: past it, the owner answers without starting one`, async () => {
+      const [asker, owner] = await Promise.all([startNode(), startNode({ carriedStoreWait: 20 })])
+      await asker.libp2p.dial(owner.libp2p.getMultiaddrs()[0])
+      owner.steps.step = () => ({ owner: owner.ref, neighbours: { predecessor: asker.ref, successors: [] } })
+      const disk = Promise.withResolvers<void>()
+      owner.steps.storesWaitFor = disk.promise
+      for (let i = 0; i < MAX_CARRIED_WRITES_IN_FLIGHT + 2; i++) {
+        assert.equal((await asker.service.findOwner(owner.ref, 5n, carry(record(`slow ${i}`)))).stored, undefined)
+      }
+      assert.equal(owner.steps.storesBegun, MAX_CARRIED_WRITES_IN_FLIGHT)
+      // once the disk catches up, writes are taken again
+      disk.resolve()
+      await waitFor(() => owner.steps.stored.length === MAX_CARRIED_WRITES_IN_FLIGHT, 'the held-up writes to finish')
+      assert.equal((await asker.service.findOwner(owner.ref, 5n, carry(record('after')))).stored, true)
     })
 
     it(`costs the asker CARRIED_RECORD_REQUEST_COST (${CARRIED_RECORD_REQUEST_COST}) more of its ring requests`, async () => {

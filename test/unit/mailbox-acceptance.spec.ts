@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict'
 import { createRecord } from '../../src/chord/record.js'
-import { RateLimitedError } from '../../src/errors.js'
+import { QuotaExceededError, RateLimitedError } from '../../src/errors.js'
 import { createIdentity } from '../../src/index.js'
 import { MAX_ENVELOPES_PER_MAILBOX_PER_WINDOW, MAX_ENVELOPES_PER_SENDER_PER_WINDOW, MAX_STAMP_DIFFICULTY, MAILBOX_ACCEPT_WINDOW, STAMP_BYTES } from '../../src/mailbox/constants.js'
 import { MailboxRules } from '../../src/mailbox/namespace-rules.js'
@@ -97,6 +97,25 @@ describe('a mailbox\'s acceptance rates', function () {
     await mailbox.onStoreRecords(neighbour, [recordOf(5)], [], { carriedFor: sender(5).peer })
     await mailbox.onStoreRecords(neighbour, [recordOf(6)], [], { carriedFor: sender(6).peer })
     await assert.rejects(mailbox.onStoreRecords(neighbour, [recordOf(7)], [], { carriedFor: sender(7).peer }), RateLimitedError)
+  })
+
+  it('gives the rates back when the write after them is refused: the STORE that follows pays once', async () => {
+    const mailbox = await rules({ acceptance: { perMailbox: 8, perSender: 1 } })
+    // a store that refuses the next write (a writer past its share, a full disk)
+    const put = store.put.bind(store)
+    let refuse = true
+    store.put = async (...args) => {
+      if (refuse) {
+        refuse = false
+        throw new QuotaExceededError('full')
+      }
+      return put(...args)
+    }
+    await assert.rejects(mailbox.onStoreRecords(sender(0), [recordOf(0)], [], { carriedFor: sender(1).peer }), QuotaExceededError)
+    // the writer's one envelope this window, and the relay's, are theirs still
+    await mailbox.onStoreRecords(sender(1), [recordOf(0)])
+    await mailbox.onStoreRecords(sender(0), [recordOf(1)])
+    await assert.rejects(mailbox.onStoreRecords(sender(1), [recordOf(2)]), RateLimitedError)
   })
 
   it('takes an envelope stamped with the work it asks once the rate is spent, and only that', async () => {

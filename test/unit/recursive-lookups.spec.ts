@@ -10,7 +10,7 @@ import { ForbiddenError, LookupFailedError, LookupVerificationError, QuotaExceed
 import { MAX_CARRIED_VALUE_BYTES } from '../../src/chord/constants.js'
 import { distance, hashToRingId, ringIdFromBytes, ringIdToBytes } from '../../src/chord/id.js'
 import { answerFindSuccessor } from '../../src/chord/lookup.js'
-import { createRecord } from '../../src/chord/record.js'
+import { createRecord, writerTag } from '../../src/chord/record.js'
 import { findOwnerRecursively, stepTowardsOwner } from '../../src/chord/recursive-lookup.js'
 import { RoutingTable } from '../../src/chord/routing-table.js'
 import { MAX_OWNER_ROUTE_HOPS, MIN_PASS_ON_WAIT, REQUEST_TIMEOUT } from '../../src/transport/constants.js'
@@ -359,6 +359,22 @@ describe('records carried to the owner (simulated network)', function () {
     const id = idOf('at the limit')
     const writer = pick(sim.liveRings().filter(ring => answerFindSuccessor(ring.table, id).done === false && !replicaSet(sim, id).includes(ring.self.peer)), random)
     assert.equal((await putFrom(sim, writer, new Uint8Array(MAX_CARRIED_VALUE_BYTES - 1), ringIdToBytes(id))).stores, 2)
+  })
+
+  it('a record a ring neighbour hands over carried counts as that neighbour\'s write, not as a repair', async () => {
+    const { sim } = await settledRing(16, 61)
+    const sorted = sim.sortedLiveIds()
+    const [predecessor, owner] = [sorted[3], sorted[4]]
+    const handler = sim.nodes.get(owner.peer)?.handlerOf('records')
+    assert.ok(handler != null)
+    const store = sim.recordsOf(owner.peer).store
+    const carried = createRecord(ringIdToBytes(owner.id), new TextEncoder().encode('carried'), Date.now() + 60_000)
+    const repaired = createRecord(ringIdToBytes(owner.id), new TextEncoder().encode('repaired'), Date.now() + 60_000)
+    await handler.onStoreRecords(predecessor, [carried], [], { carriedFor: 'the writer' })
+    await handler.onStoreRecords(predecessor, [repaired])
+    const writers = new Map((await store.get(carried.key, { withWriters: true })).map(record => [new TextDecoder().decode(record.value), record.writer]))
+    assert.deepEqual(writers.get('carried'), writerTag(predecessor))
+    assert.equal(writers.get('repaired'), undefined)
   })
 
   it('a record the owner refuses is sent again by STORE, which it refuses too: the put counts the other replicas', async () => {

@@ -16,6 +16,7 @@ import { statedNeighbours } from '../../chord/rpc.js'
 import { PeerBudget } from '../../limits/peer-budget.js'
 import {
   CARRIED_STORE_WAIT,
+  MAX_CARRIED_WRITES_IN_FLIGHT,
   MAX_FORWARDED_LOOKUPS_PER_ASKER_PER_WINDOW,
   MAX_FORWARDED_LOOKUPS_PER_WINDOW,
   MAX_OWNER_ROUTE_HOPS,
@@ -42,6 +43,8 @@ export class FindOwnerHandler implements RequestHandler<FindOwnerRequest> {
   private readonly forwardedFor: PeerBudget
   /** requests passed on and not yet answered, by the node they went to */
   private readonly inFlight = new Map<string, number>()
+  /** carried records being written, answered or not */
+  private carriedWrites = 0
 
   constructor (private readonly init: RequestHandlersInit) {
     const windowMs = RATE_LIMIT_WINDOW
@@ -91,12 +94,20 @@ export class FindOwnerHandler implements RequestHandler<FindOwnerRequest> {
     }
   }
 
-  /** What `storeCarried` resolves to within `waitMs`; undefined (not stored, as far as the asker is told) after that */
+  /**
+   * What `storeCarried` resolves to within `waitMs`; undefined (not stored, as far as the asker is
+   * told) after that, or at once when MAX_CARRIED_WRITES_IN_FLIGHT are being written already
+   */
   private async storeCarriedInTime (from: Asker, carried: CarriedStore, nonce: Uint8Array, waitMs: number): Promise<Uint8Array | undefined> {
+    if (this.carriedWrites >= MAX_CARRIED_WRITES_IN_FLIGHT) {
+      return undefined
+    }
+    this.carriedWrites++
+    const write = this.storeCarried(from, carried, nonce).catch(() => undefined).finally(() => { this.carriedWrites-- })
     let timer: ReturnType<typeof setTimeout> | undefined
     const late = new Promise<undefined>(resolve => { timer = setTimeout(resolve, waitMs, undefined) })
     try {
-      return await Promise.race([this.storeCarried(from, carried, nonce).catch(() => undefined), late])
+      return await Promise.race([write, late])
     } finally {
       clearTimeout(timer)
     }
