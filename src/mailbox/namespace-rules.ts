@@ -9,8 +9,10 @@
  *   STORE before anything is applied.
  *   Envelopes new to the node, sent by a peer that is not a ring neighbour (a neighbour's are
  *   repairs) or carried by a lookup a peer passed on (that peer's, neighbour or not, and their
- *   signing writer's), count against two acceptance rates of the mailbox per window: all senders' together,
- *   and each sender's (an eighth of it; a carried envelope, its relay's and its writer's). Past either, the mailbox is under pressure: the STORE is
+ *   signing writer's), count against two acceptance rates of the mailbox per window: all senders'
+ *   together, and each sender's (an eighth of it; a carried envelope, its relay's and its
+ *   writer's). A write refused after that gives them back. Past either, the mailbox is under
+ *   pressure: the STORE is
  *   refused RATE_LIMITED with when to come back, and, if the node asks for stamps, with the
  *   difficulty of a proof-of-work stamp that lets an envelope in at once (mailbox/stamp.ts)
  * - FETCH and RANGE_SUMMARIES: the node itself, and the primary of the keys asked about if this
@@ -141,18 +143,16 @@ export class MailboxRules implements RecordRpcHandler, DeletionRpcHandler {
       senders.forEach(sender => { this.checkRates(mailbox, sender, count) })
     }
     // charged before the write, so that STOREs in flight together cannot all pass one check
-    const charge = (spend: (budget: PeerBudget, key: string, points: number) => void): void => {
-      for (const [mailbox, count] of counted) {
-        spend(this.mailboxRate, mailbox, count)
-        senders.forEach(sender => { spend(this.senderRate, `${mailbox}/${sender}`, count) })
-      }
-    }
-    charge((budget, key, points) => { budget.spend(key, points) })
+    const charges = [...counted].flatMap(([mailbox, count]) => [
+      { budget: this.mailboxRate, key: mailbox, count },
+      ...senders.map(sender => ({ budget: this.senderRate, key: `${mailbox}/${sender}`, count }))
+    ])
+    charges.forEach(({ budget, key, count }) => { budget.spend(key, count) })
     try {
       return await this.init.replication.onStoreRecords(from, records, [], options)
     } catch (err) {
       // nothing was written: given back, so that a STORE after it (a carried envelope's fallback) pays once
-      charge((budget, key, points) => { budget.refund(key, points) })
+      charges.forEach(({ budget, key, count }) => { budget.refund(key, count) })
       throw err
     }
   }
@@ -165,7 +165,9 @@ export class MailboxRules implements RecordRpcHandler, DeletionRpcHandler {
     const byMailbox = new Map<string, ChordRecord[]>()
     for (const record of this.init.tombstones.admit(records)) {
       const mailbox = toHex(record.key, 'base16')
-      byMailbox.set(mailbox, [...(byMailbox.get(mailbox) ?? []), record])
+      const incoming = byMailbox.get(mailbox) ?? []
+      incoming.push(record)
+      byMailbox.set(mailbox, incoming)
     }
     const counted = new Map<string, number>()
     for (const [mailbox, incoming] of byMailbox) {

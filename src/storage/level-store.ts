@@ -154,16 +154,9 @@ export class LevelRecordStore implements RecordStore {
     validateKey(key)
     ids.forEach(validateId)
     const now = options.now ?? Date.now()
-    const unique = [...new Map(ids.map(id => [hex(id), id])).values()]
-    const found = await this.headers.getMany(unique.map(id => recordKey(key, id)))
-    const live: RecordSummary[] = []
-    found.forEach((value, i) => {
-      const expiresAt = value == null ? undefined : parseHeader(value).expiresAt
-      if (expiresAt != null && expiresAt > now) {
-        live.push({ key, id: unique[i], expiresAt })
-      }
-    })
-    return live
+    return [...(await this.headersOf(key, ids)).values()]
+      .filter(({ header }) => header.expiresAt > now)
+      .map(({ id, header }) => ({ key, id, expiresAt: header.expiresAt }))
   }
 
   async * range (from: RingId, to: RingId, options: StoreReadOptions = {}): AsyncGenerator<ChordRecord> {
@@ -218,23 +211,17 @@ export class LevelRecordStore implements RecordStore {
     this.assertOpen()
     validateKey(key)
     ids.forEach(validateId)
-    const unique = new Map(ids.map(id => [hex(id), recordKey(key, id)]))
     return await this.exclusive(async () => {
-      const keys = [...unique.values()]
-      const headers = await this.headers.getMany(keys)
+      const stored = await this.headersOf(key, ids)
       const ops: Operation[] = []
       const change = noChange()
-      let removed = 0
-      headers.forEach((stored, i) => {
-        if (stored != null) {
-          this.removeOps(ops, keys[i], parseHeader(stored), change)
-          removed++
-        }
-      })
-      if (removed > 0) {
+      for (const { id, header } of stored.values()) {
+        this.removeOps(ops, recordKey(key, id), header, change)
+      }
+      if (stored.size > 0) {
         await this.commit(ops, change)
       }
-      return removed
+      return stored.size
     })
   }
 
@@ -397,14 +384,7 @@ export class LevelRecordStore implements RecordStore {
   private async keyState ({ key, keyHex, incoming }: KeyGroup, now: number): Promise<{ stored: Map<string, StoredHeader>, tally: KeyTally, dead: StoredHeader[] }> {
     const kept = this.tallies.get(keyHex, now)
     if (kept != null) {
-      const ids = [...incoming.values()].map(record => record.id)
-      const found = await this.headers.getMany(ids.map(id => recordKey(key, id)))
-      const stored = new Map<string, StoredHeader>()
-      found.forEach((value, i) => {
-        if (value != null) {
-          stored.set(hex(ids[i]), { id: ids[i], header: parseHeader(value) })
-        }
-      })
+      const stored = await this.headersOf(key, [...incoming.values()].map(record => record.id))
       if ([...stored.values()].every(({ header }) => header.expiresAt > now)) {
         return { stored, tally: kept, dead: [] }
       }
@@ -443,6 +423,20 @@ export class LevelRecordStore implements RecordStore {
       return `one writer would hold ${(inStore?.bytes ?? 0) + size} bytes of the store, over its share of ${this.limits.maxBytesPerWriter}`
     }
     return undefined
+  }
+
+  /** the stored headers of these ids of a key (each once, however often named), by id in hex */
+  private async headersOf (key: Uint8Array, ids: Uint8Array[]): Promise<Map<string, StoredHeader>> {
+    const unique = [...new Map(ids.map(id => [hex(id), id])).entries()]
+    const found = await this.headers.getMany(unique.map(([, id]) => recordKey(key, id)))
+    const stored = new Map<string, StoredHeader>()
+    found.forEach((value, i) => {
+      if (value != null) {
+        const [idHex, id] = unique[i]
+        stored.set(idHex, { id, header: parseHeader(value) })
+      }
+    })
+    return stored
   }
 
   /** every stored header of a key, by id in hex */

@@ -11,9 +11,12 @@ import * as Digest from 'multiformats/hashes/digest'
 import { concat } from 'uint8arrays/concat'
 import { fromString } from 'uint8arrays/from-string'
 import { InvalidMessageError } from '../errors.js'
+import { namespaceToWire } from './namespaces.js'
 import { wireBytes } from './ring-id.js'
+import { toStoredWireRecord } from './wire-records.js'
 import type { ChordRecord } from '../chord/record.js'
 import type { NamespaceName } from '../chord/rpc.js'
+import type { Request } from '../protocol/generated/chord.js'
 import type { PeerId, PrivateKey } from '@libp2p/interface'
 
 /** Sets these signatures apart from anything else a node's key signs */
@@ -66,6 +69,16 @@ export function carriedOrigin (bytes: Uint8Array): PeerId {
     throw new InvalidMessageError(`${origin} has no key in its peer id to check the record it carries with`)
   }
   return origin
+}
+
+/** A FIND_OWNER's fields for a carried record: the record, its namespace, who signed it and the signature */
+export function carriedStoreFields ({ namespace, record, origin, signature }: CarriedStore): Partial<Request> {
+  return {
+    namespace: namespaceToWire(namespace),
+    records: [toStoredWireRecord(record)],
+    origin: wireBytes(origin.toMultihash().bytes),
+    originSignature: wireBytes(signature)
+  }
 }
 
 /** Whether the origin signed the carried record for the request whose nonce is `nonce` */

@@ -25,7 +25,7 @@ import {
   PROTOCOL,
   REQUEST_TIMEOUT
 } from './constants.js'
-import { signCarriedStore } from './carried-store.js'
+import { carriedStoreFields, signCarriedStore } from './carried-store.js'
 import { errorFromCode } from './error-codes.js'
 import { namespaceToWire } from './namespaces.js'
 import { canStateOwnership, checkOwnerStatement } from './owner-statement.js'
@@ -190,14 +190,15 @@ export class RpcClient implements RingRpc, Startable {
     const target = ringIdToWire(id)
     // without a key our peer id carries, nobody could check that the record is as we wrote it: it
     // goes by STORE, as it would anyway
-    const carry = this.privateKey == null || !canStateOwnership(this.privateKey) ? undefined : options?.carry
+    const signer = this.privateKey != null && canStateOwnership(this.privateKey) ? this.privateKey : undefined
+    const carry = signer == null ? undefined : options?.carry
     const request = {
       type: MessageType.FIND_OWNER,
       target,
       nonce,
       hopsLeft: MAX_OWNER_ROUTE_HOPS,
       successorCount: options?.successorCount,
-      ...(carry == null ? {} : await this.carriedFields(this.privateKey as PrivateKey, nonce, carry))
+      ...(carry == null || signer == null ? {} : await this.carriedFields(signer, nonce, carry))
     }
     // the first node waits a hop's share of a request's time less than a request for the node after
     // it (handlers/find-owner.ts); we wait a share more, which leaves room for our dial too
@@ -209,12 +210,8 @@ export class RpcClient implements RingRpc, Startable {
 
   /** A FIND_OWNER's fields for a record it carries: the record, its namespace, and who signs for it */
   private async carriedFields (privateKey: PrivateKey, nonce: Uint8Array, { namespace, record }: CarriedRecord): Promise<Partial<Request>> {
-    return {
-      namespace: namespaceToWire(namespace),
-      records: [toStoredWireRecord(record)],
-      origin: wireBytes(peerIdFromPrivateKey(privateKey).toMultihash().bytes),
-      originSignature: await signCarriedStore(privateKey, nonce, namespace, record)
-    }
+    const signature = await signCarriedStore(privateKey, nonce, namespace, record)
+    return carriedStoreFields({ namespace, record, origin: peerIdFromPrivateKey(privateKey), signature })
   }
 
   /**
@@ -230,9 +227,7 @@ export class RpcClient implements RingRpc, Startable {
       nonce: wireBytes(request.nonce),
       hopsLeft: request.hopsLeft,
       successorCount: request.successorCount,
-      ...(carried == null
-        ? {}
-        : { namespace: namespaceToWire(carried.namespace), records: [toStoredWireRecord(carried.record)], origin: wireBytes(carried.origin.toMultihash().bytes), originSignature: wireBytes(carried.signature) })
+      ...(carried == null ? {} : carriedStoreFields(carried))
     }, options)
     return { ownerStatement: response.ownerStatement as WireOwnerStatement, hops: response.hops ?? 1 }
   }

@@ -119,10 +119,11 @@ export class FindOwnerHandler implements RequestHandler<FindOwnerRequest> {
    * namespace's rules; never a neighbour's repair), and where the namespace counts senders (a
    * mailbox), as the origin's too: a carried record can do nothing its relay could not do with a
    * STORE of its own, nor its origin by a STORE of its own, and an origin's name, which costs
-   * nothing to make, buys no budget or share of its own. Resolves to the record's id once stored; undefined when it was
-   * not, whyever (a signature that does not check out, a refusal), or when the STORE's answer
-   * would have said more than that it was taken (deletions that name it: its recipient deleted it
-   * already): the asker then sends that STORE itself, and learns it from the answer
+   * nothing to make, buys no budget or share of its own. Resolves to the record's id once stored;
+   * undefined when it was not, whyever (a signature that does not check out, a refusal), or when
+   * the STORE's answer would have said more than that it was taken (deletions that name it: its
+   * recipient deleted it already): the asker then sends that STORE itself, and learns it from the
+   * answer
    */
   private async storeCarried (from: Asker, carried: CarriedStore, nonce: Uint8Array): Promise<Uint8Array | undefined> {
     if (this.init.storeFor == null || !await carriedStoreVerifies(carried, nonce)) {
