@@ -56,3 +56,12 @@ export const MAX_CONFIG_FILE_BYTES = 256 * KiB
 
 /** Exit code of a process stopped at once by a second signal: 128 + the signal's number, by convention */
 export const SIGNAL_EXIT_BASE = 128
+
+/**
+ * A stop signal that comes again within this of the first is taken as the same one delivered
+ * twice, not as a person insisting: a terminal's Ctrl-C, and a supervisor stopping a whole
+ * service, reach every process of the group, and `npm start` passes on to the node what it gets,
+ * so the node sees each one twice within milliseconds. Once, and only this soon: sent again, the
+ * signal still exits at once
+ */
+export const REPEATED_SIGNAL_GRACE = 1 * second

@@ -56,6 +56,7 @@ describe('chord-node processes on loopback', function () {
   const urls: string[] = []
   let subscriber: ChordNode | undefined
   let npmStarted: NodeProcess | undefined
+  let interrupted: NodeProcess | undefined
 
   before(async function () {
     this.timeout(300_000)
@@ -73,7 +74,7 @@ describe('chord-node processes on loopback', function () {
 
   after(async () => {
     await subscriber?.stop()
-    await killAll([...nodes, npmStarted])
+    await killAll([...nodes, npmStarted, interrupted])
     await rm(dir, { recursive: true, force: true })
   })
 
@@ -214,6 +215,28 @@ describe('chord-node processes on loopback', function () {
     console.log(`      SIGTERM to npm start, to exit: ${durationMs} ms`)
     // npm waited for the node: no orphan is left running
     assert.equal(alive(nodePid), false, `the node (pid ${nodePid}) still runs after npm exited`)
+    await waitFor(async () => (await nodes[0].call('/v1/status')).ringSize === 2, 'the ring to be two nodes again', 5_000)
+  })
+
+  it('Ctrl-C on `npm start` leaves the ring gracefully: the signal npm passes on is not taken for a second one', async () => {
+    const { address } = await nodes[0].started()
+    const dataDir = join(dir, 'interrupted')
+    // a terminal's Ctrl-C reaches every process of the foreground group: npm, which passes it on, and the node
+    const child = spawn('npm', ['start', '--', '--data-dir', dataDir, '--log-format', 'json', ...RING_FLAGS, '--bootstrap', address], {
+      cwd: REPO_ROOT,
+      env: cleanEnv(),
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true
+    })
+    interrupted = new NodeProcess(child, dataDir)
+    await interrupted.started()
+    await waitFor(async () => (await nodes[0].call('/v1/status')).ringSize === 3, 'the npm-started node in the ring', 20_000)
+
+    const { code } = await interrupted.stop('SIGINT', 45_000, 'group')
+    assert.equal(code, 0, interrupted.describe())
+    assert.equal(interrupted.lines.filter(line => line.msg.startsWith('SIGINT: leaving the ring')).length, 1, interrupted.describe())
+    assert.ok(interrupted.lines.some(line => line.msg.startsWith('stopped in')), interrupted.describe())
+    assert.ok(!interrupted.lines.some(line => line.msg.startsWith('second SIGINT')), interrupted.describe())
     await waitFor(async () => (await nodes[0].call('/v1/status')).ringSize === 2, 'the ring to be two nodes again', 5_000)
   })
 })

@@ -180,17 +180,30 @@ export class NodeProcess {
     return [...this.lines.map(line => `${line.level}: ${line.msg}`), ...this.otherLines].join('\n')
   }
 
-  /** Send a signal and wait for the exit (SIGKILL at the deadline, which fails the caller's assertions) */
-  async stop (signal: NodeJS.Signals = 'SIGTERM', timeoutMs = 45_000): Promise<{ code: number | null, signal: NodeJS.Signals | null, durationMs: number }> {
+  /**
+   * Send a signal and wait for the exit (SIGKILL at the deadline, which fails the caller's
+   * assertions). To `group`, every process of the child's process group gets it, as a terminal's
+   * Ctrl-C or a supervisor stopping a whole service does (the child must lead its group: spawn it
+   * `detached`)
+   */
+  async stop (signal: NodeJS.Signals = 'SIGTERM', timeoutMs = 45_000, to: 'process' | 'group' = 'process'): Promise<{ code: number | null, signal: NodeJS.Signals | null, durationMs: number }> {
     if (this.exitStatus == null) {
       const sent = Date.now()
-      this.child.kill(signal)
-      const timer = setTimeout(() => { this.child.kill('SIGKILL') }, timeoutMs)
+      this.kill(signal, to)
+      const timer = setTimeout(() => { this.kill('SIGKILL', to) }, timeoutMs)
       const status = await this.exited
       clearTimeout(timer)
       return { code: status.code, signal: status.signal, durationMs: status.at - sent }
     }
     return { ...this.exitStatus, durationMs: 0 }
+  }
+
+  private kill (signal: NodeJS.Signals, to: 'process' | 'group'): void {
+    if (to === 'group') {
+      process.kill(-this.pid, signal)
+    } else {
+      this.child.kill(signal)
+    }
   }
 }
 
