@@ -18,11 +18,11 @@ import { randomBytes } from '@noble/hashes/utils.js'
 import { equalBytes } from '@noble/curves/utils.js'
 import { InvalidOptionsError } from '../errors.js'
 import { labelledHash, transcript, utf8 } from '../chord/transcript.js'
+import { ed25519, x25519 } from '../crypto/primitives.js'
 import {
   IDENTITY_EXPORT_CHECKSUM_LENGTH, IDENTITY_EXPORT_LABEL, IDENTITY_EXPORT_LENGTH, IDENTITY_EXPORT_VERSION,
   SECRET_KEY_LENGTH, SIGNATURE_LENGTH, USER_SIGNATURE_LABEL
 } from './constants.js'
-import { ed25519, x25519 } from './primitives.js'
 import { PublicKey } from './public-key.js'
 
 export interface Identity {

@@ -22,13 +22,13 @@ import { equalBytes } from '@noble/curves/utils.js'
 import { InvalidMessageError, InvalidOptionsError, VerificationError } from '../errors.js'
 import { Envelope, Sealed } from '../protocol/generated/envelope.js'
 import { transcript, uint64 } from '../chord/transcript.js'
+import { chachaDecrypt, chachaEncrypt, hkdfSha256, x25519 } from '../crypto/primitives.js'
 import {
   AEAD_KEY_LENGTH, AEAD_NONCE_LENGTH, AEAD_TAG_LENGTH, CURVE_KEY_LENGTH, ENVELOPE_KEY_LABEL, ENVELOPE_VERSION, MAX_ENVELOPE_SIZE,
   FRAME_SIGNATURE_LABEL, MAX_PLAINTEXT_SIZE, MAX_SENT_AT, MESSAGE_SIGNATURE_LABEL, RECEIPT_SIGNATURE_LABEL, SIGNATURE_LENGTH
 } from './constants.js'
 import { keyAgreement, signTranscript, verifyTranscript } from './identity.js'
 import { pad, paddedSizeForContent, paddedSizeForEnvelope, unpad } from './padding.js'
-import { chachaDecrypt, chachaEncrypt, hkdfSha256, x25519 } from './primitives.js'
 import { PublicKey, parseAddress } from './public-key.js'
 import type { Identity } from './identity.js'
 

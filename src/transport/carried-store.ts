@@ -12,6 +12,7 @@ import { concat } from 'uint8arrays/concat'
 import { fromString } from 'uint8arrays/from-string'
 import { InvalidMessageError } from '../errors.js'
 import { namespaceToWire } from './namespaces.js'
+import { nodeSignatureVerifies, signAsNode } from './node-signatures.js'
 import { wireBytes } from './ring-id.js'
 import { toStoredWireRecord } from './wire-records.js'
 import type { ChordRecord } from '../chord/record.js'
@@ -50,7 +51,7 @@ export function carriedSignedBytes (nonce: Uint8Array, namespace: NamespaceName,
 
 /** Our signature for carrying `record` on the FIND_OWNER whose nonce is `nonce` */
 export async function signCarriedStore (privateKey: PrivateKey, nonce: Uint8Array, namespace: NamespaceName, record: ChordRecord): Promise<Uint8Array<ArrayBuffer>> {
-  return wireBytes(await privateKey.sign(carriedSignedBytes(nonce, namespace, record)))
+  return wireBytes(await signAsNode(privateKey, carriedSignedBytes(nonce, namespace, record)))
 }
 
 /**
@@ -83,9 +84,6 @@ export function carriedStoreFields ({ namespace, record, origin, signature }: Ca
 
 /** Whether the origin signed the carried record for the request whose nonce is `nonce` */
 export async function carriedStoreVerifies (carried: CarriedStore, nonce: Uint8Array): Promise<boolean> {
-  try {
-    return await (carried.origin.publicKey?.verify(carriedSignedBytes(nonce, carried.namespace, carried.record), carried.signature) ?? false)
-  } catch {
-    return false
-  }
+  const key = carried.origin.publicKey
+  return key != null && await nodeSignatureVerifies(key, carriedSignedBytes(nonce, carried.namespace, carried.record), carried.signature)
 }

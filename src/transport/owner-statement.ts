@@ -17,6 +17,7 @@ import { fromString } from 'uint8arrays/from-string'
 import { sha256 } from '../chord/id.js'
 import { InvalidMessageError, VerificationError } from '../errors.js'
 import { Neighbours as NeighboursCodec, Peer as PeerCodec } from '../protocol/generated/chord.js'
+import { nodeSignatureVerifies, signAsNode } from './node-signatures.js'
 import { wireBytes } from './ring-id.js'
 import { decodeStatedNeighbours, decodeStatedPeer } from './validate.js'
 import type { WirePeers } from './wire-peers.js'
@@ -60,7 +61,7 @@ export async function signOwnerStatement (privateKey: PrivateKey, wirePeers: Wir
   const [entry] = await wirePeers.encode([self])
   const owner = PeerCodec.encode(entry)
   const encoded = NeighboursCodec.encode(await wirePeers.encodeNeighbours(neighbours))
-  const signature = wireBytes(await privateKey.sign(signedBytes(nonce, target, owner, encoded, stored)))
+  const signature = wireBytes(await signAsNode(privateKey, signedBytes(nonce, target, owner, encoded, stored)))
   return { owner, neighbours: encoded, signature, ...(stored == null ? {} : { stored: wireBytes(stored) }) }
 }
 
@@ -87,7 +88,7 @@ export async function checkOwnerStatement (wirePeers: WirePeers, statement: Wire
   if (ownerId.publicKey == null) {
     throw new InvalidMessageError(`${ownerId} has no key in its peer id to check its owner statement with`)
   }
-  if (!await verifies(ownerId, signedBytes(nonce, target, statement.owner, statement.neighbours, statement.stored), statement.signature)) {
+  if (!await nodeSignatureVerifies(ownerId.publicKey, signedBytes(nonce, target, statement.owner, statement.neighbours, statement.stored), statement.signature)) {
     throw new VerificationError(`the owner statement of ${ownerId}, relayed by ${relayedBy}, is not signed by it`)
   }
   // signed by the owner: now its entry, and the addresses in it, may be taken in
@@ -97,13 +98,4 @@ export async function checkOwnerStatement (wirePeers: WirePeers, statement: Wire
   }
   const neighbours = await wirePeers.decodeNeighbours(decodeStatedNeighbours(statement.neighbours), ownerId)
   return { owner, neighbours, hops, ...(statement.stored == null ? {} : { stored: true }) }
-}
-
-/** Whether `signature` is the owner's over `bytes`; a signature of a form its key cannot have (a wrong length) is not */
-async function verifies (owner: PeerId, bytes: Uint8Array, signature: Uint8Array): Promise<boolean> {
-  try {
-    return await (owner.publicKey?.verify(bytes, signature) ?? false)
-  } catch {
-    return false
-  }
 }

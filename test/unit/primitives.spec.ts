@@ -4,8 +4,8 @@
  */
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
-import * as native from '../../src/mailbox/primitives.js'
-import * as portable from '../../src/mailbox/primitives.browser.js'
+import * as native from '../../src/crypto/primitives.js'
+import * as portable from '../../src/crypto/primitives.browser.js'
 import { fromHex } from '../vectors/json.js'
 
 const vectors = (name: string): any => JSON.parse(readFileSync(new URL(`../vectors/${name}.json`, import.meta.url), 'utf8'))

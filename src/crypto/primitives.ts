@@ -1,6 +1,7 @@
 /**
- * The mailbox's cryptographic primitives on Node: its own `crypto` (OpenSSL) for Ed25519, X25519,
- * HKDF-SHA256 and ChaCha20-Poly1305. A browser build swaps this module for `primitives.browser.ts`
+ * The cryptographic primitives of the mailbox (sealing, identities) and of node-key signatures on
+ * a lookup's path (transport/node-signatures.ts), on Node: its own `crypto` (OpenSSL) for Ed25519,
+ * X25519, HKDF-SHA256 and ChaCha20-Poly1305. A browser build swaps this module for `primitives.browser.ts`
  * (the package's `browser` field), the same functions in pure JavaScript (@noble), where no
  * synchronous native primitive exists. Both give the same bytes for the same inputs (every one of
  * these is deterministic): the test vectors check both.
@@ -14,6 +15,9 @@
 import { createCipheriv, createDecipheriv, createPrivateKey, createPublicKey, diffieHellman, hkdfSync, sign as opensslSign, verify as opensslVerify } from 'node:crypto'
 import { LRUCache } from 'lru-cache'
 import type { KeyObject } from 'node:crypto'
+
+/** Whether these are the platform's native primitives (the browser build's are pure JavaScript) */
+export const NATIVE = true
 
 /** PKCS#8 and SPKI DER prefixes of a raw 32-byte Ed25519 / X25519 key (RFC 8410) */
 const ED25519_PKCS8_PREFIX = Uint8Array.from([0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20])

@@ -9,6 +9,9 @@ import { ed25519 as nobleEd25519, x25519 as nobleX25519 } from '@noble/curves/ed
 import { hkdf } from '@noble/hashes/hkdf.js'
 import { sha256 } from '@noble/hashes/sha2.js'
 
+/** Whether these are the platform's native primitives: not here */
+export const NATIVE = false
+
 export const ed25519 = {
   getPublicKey: (secretKey: Uint8Array): Uint8Array<ArrayBuffer> => nobleEd25519.getPublicKey(secretKey) as Uint8Array<ArrayBuffer>,
   sign: (message: Uint8Array, secretKey: Uint8Array): Uint8Array<ArrayBuffer> => nobleEd25519.sign(message, secretKey) as Uint8Array<ArrayBuffer>,
