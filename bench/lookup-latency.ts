@@ -2,10 +2,13 @@
  * Lookup latency on loopback: a ring of real chord nodes against networks of `@libp2p/kad-dht`
  * nodes built the same way, in the same process, measured interleaved (see harness/measure.ts).
  *
- * Chord: `node.lookup(key)` from random nodes, each answer checked against the sorted ring. Two
- * floors, both between nodes that are already connected: the transport's (a 64-byte echo on an
- * open stream, harness/echo.ts) and the ring protocol's (one FIND_SUCCESSOR on a pooled stream,
- * sent straight to the node that owns the position). A lookup of h hops cannot beat h × either.
+ * Chord: `node.lookup(key)` from random nodes, each answer checked against the sorted ring. Its
+ * floors, all between nodes that are already connected, as a ladder from the transport up to one
+ * step of a lookup: a 64-byte echo on an open stream (harness/echo.ts); a PING on a pooled stream
+ * (the ring protocol's request machinery with nothing to do); a FIND_SUCCESSOR asking for one
+ * successor, as `lookup()` does, and one asking for the whole list, both sent straight to the node
+ * that owns the position; a FIND_OWNER to that node (a recursive lookup's last step: the owner
+ * signs, the asker checks). A lookup of h hops cannot beat h × any of them.
  * Kad-dht: `getClosestPeers(key)`, the query every kad-dht operation starts with.
  */
 import { EventTypes } from '@libp2p/kad-dht'
@@ -90,12 +93,21 @@ interface RoundTrips {
   hopsTimesP50Ms: number
 }
 
+/** The floors, from the transport's up to a lookup step's */
+const FLOORS = ['echo', 'ping', 'findSuccessorOne', 'findSuccessor', 'findOwner'] as const
+type Floor = typeof FLOORS[number]
+
+const FLOOR_NAMES: Record<Floor, string> = {
+  echo: '64-byte echo on an open stream',
+  ping: 'PING on a pooled stream',
+  findSuccessorOne: 'FIND_SUCCESSOR for 1 successor',
+  findSuccessor: 'FIND_SUCCESSOR for the whole successor list',
+  findOwner: 'FIND_OWNER answered by the owner (signed), 1 successor'
+}
+
 interface Phase {
   chord: LookupSeries & { meanHops: number, meanRoundTrips: number, wrongOwners: number }
-  floors: {
-    echo: RoundTrips
-    findSuccessor: RoundTrips
-  }
+  floors: Record<Floor, RoundTrips>
   kad: LookupSeries & { routingTablePeers: Summary }
   idleCpuMsPerSecond: number
   ratios: {
@@ -103,6 +115,8 @@ interface Phase {
     chordMedianOverEchoFloor: number
     /** lookup p50 ÷ (mean round trips × FIND_SUCCESSOR p50) */
     chordMedianOverFindSuccessorFloor: number
+    /** lookup p50 ÷ (mean round trips × FIND_OWNER p50): what a recursive lookup adds to its steps */
+    chordMedianOverFindOwnerFloor: number
     kadMedianOverChordMedian: number
     kadCpuOverChordCpu: number
   }
@@ -141,23 +155,21 @@ async function measurePhase (chordNodes: ChordNode[], network: KadNetwork, plan:
   const kadNodes = network.nodes
   const random = seededRandom(SEED + kadNodes.length)
   const pairs = connectedPairs(chordNodes, random)
-  const { series: [chord, findSuccessor, echo, kad], idleCpuMsPerSecond } = await timeInterleaved(plan.blocks, [
+  const { series: [chord, kad, ...floorSeries], idleCpuMsPerSecond } = await timeInterleaved(plan.blocks, [
     chordLookups(chordNodes, plan, random),
-    findSuccessorRoundTrips(pairs, plan),
-    echoRoundTrips(pairs, plan),
-    kadLookups(kadNodes, plan, random)
+    kadLookups(kadNodes, plan, random),
+    ...FLOORS.map(floor => floorRoundTrips(floor, pairs, plan))
   ])
 
   const meanHops = mean(chord.outcomes.map(o => o.hops))
   // a lookup's sequential round trips: its route, then the check of the owner it was told
   const meanRoundTrips = mean(chord.outcomes.map(o => o.hops + o.checks))
   const wrongOwners = chord.outcomes.filter(o => o.owner !== expectedOwner(chordNodes, ringIdFromBytes(keyPosition(o.key))).peerId.toString()).length
-  const roundTrips = (series: typeof echo): RoundTrips => ({
-    latencyMs: series.latencyMs,
-    cpuMsPerRoundTrip: series.cpuMsPerOperation,
-    hopsTimesP50Ms: meanRoundTrips * series.latencyMs.p50
-  })
-  const floors = { echo: roundTrips(echo), findSuccessor: roundTrips(findSuccessor) }
+  const floors = Object.fromEntries(FLOORS.map((floor, i) => [floor, {
+    latencyMs: floorSeries[i].latencyMs,
+    cpuMsPerRoundTrip: floorSeries[i].cpuMsPerOperation,
+    hopsTimesP50Ms: meanRoundTrips * floorSeries[i].latencyMs.p50
+  }])) as Record<Floor, RoundTrips>
   const kadRequests = mean(kad.outcomes)
   context.progress(`kad-dht N=${kadNodes.length}: getClosestPeers p50 ${kad.latencyMs.p50.toFixed(1)} ms; chord lookup p50 ${chord.latencyMs.p50.toFixed(2)} ms`)
   return {
@@ -183,6 +195,7 @@ async function measurePhase (chordNodes: ChordNode[], network: KadNetwork, plan:
     ratios: {
       chordMedianOverEchoFloor: chord.latencyMs.p50 / floors.echo.hopsTimesP50Ms,
       chordMedianOverFindSuccessorFloor: chord.latencyMs.p50 / floors.findSuccessor.hopsTimesP50Ms,
+      chordMedianOverFindOwnerFloor: chord.latencyMs.p50 / floors.findOwner.hopsTimesP50Ms,
       kadMedianOverChordMedian: kad.latencyMs.p50 / chord.latencyMs.p50,
       kadCpuOverChordCpu: kad.cpuMsPerOperation / chord.cpuMsPerOperation
     }
@@ -221,41 +234,37 @@ function connectedPairs (nodes: ChordNode[], random: () => number): Pair[] {
   return pairs
 }
 
-/** A FIND_SUCCESSOR for the asked peer's own position: it answers at once, one request/response */
-function findSuccessorRoundTrips (pairs: Pair[], plan: Plan): SeriesSpec<void> {
-  return {
-    name: 'chord FIND_SUCCESSOR round trip',
-    count: plan.floorRoundTrips,
-    // every pair once, so that each has its pooled stream open
-    warmup: pairs.length,
-    operation: async index => {
-      const { from, to } = pairs[index % pairs.length]
-      const { hops } = await internalsOf(from).ring.lookupVia(internalsOf(to).ring.self, internalsOf(to).ring.self.id)
-      if (hops !== 1) {
-        throw new Error(`asking ${internalsOf(to).ring.self.peer} for its own position took ${hops} hops`)
-      }
-    }
-  }
-}
-
-function echoRoundTrips (pairs: Pair[], plan: Plan): SeriesSpec<void> {
-  const clients = new Map<ChordNode, EchoClient>()
-  const clientOf = (node: ChordNode): EchoClient => {
-    let client = clients.get(node)
+/**
+ * One round trip of `floor` over each pair in turn. The ring requests ask the peer for its own
+ * position, which it owns: it answers at once, one request and one response
+ */
+function floorRoundTrips (floor: Floor, pairs: Pair[], plan: Plan): SeriesSpec<void> {
+  const echoClients = new Map<ChordNode, EchoClient>()
+  const echoClientOf = (node: ChordNode): EchoClient => {
+    let client = echoClients.get(node)
     if (client == null) {
       client = new EchoClient(node.libp2p)
-      clients.set(node, client)
+      echoClients.set(node, client)
     }
     return client
   }
-  return {
-    name: 'echo round trip',
-    count: plan.floorRoundTrips,
-    warmup: pairs.length,
-    operation: async index => {
-      const { from, to } = pairs[index % pairs.length]
-      await clientOf(from).roundTrip(to.peerId)
+  const roundTrip = async ({ from, to }: Pair): Promise<void> => {
+    const { rpc } = internalsOf(from).ring
+    const self = internalsOf(to).ring.self
+    switch (floor) {
+      case 'echo': return echoClientOf(from).roundTrip(to.peerId)
+      case 'ping': return rpc.ping(self).then(() => {})
+      case 'findSuccessorOne': return rpc.findSuccessor(self, self.id, { successorCount: 1 }).then(() => {})
+      case 'findSuccessor': return rpc.findSuccessor(self, self.id).then(() => {})
+      case 'findOwner': return rpc.findOwner(self, self.id, { successorCount: 1 }).then(() => {})
     }
+  }
+  return {
+    name: FLOOR_NAMES[floor],
+    count: plan.floorRoundTrips,
+    // every pair once, so that each has its stream open
+    warmup: pairs.length,
+    operation: async index => { await roundTrip(pairs[index % pairs.length]) }
   }
 }
 
@@ -315,10 +324,10 @@ function tablesFor (phases: Phase[], answerCost: number, chordIdleCpuMsPerSecond
       columns: ['phase', 'measure', 'value', 'target'],
       rows: [
         ...phases.flatMap((phase, i) => [
-          [`${i + 1}`, '64-byte echo on an open stream, p50 / p90 / p99 ms (CPU ms)', roundTripCell(phase.floors.echo), '0.14–0.30 p50'],
-          [`${i + 1}`, 'FIND_SUCCESSOR on a pooled stream, p50 / p90 / p99 ms (CPU ms)', roundTripCell(phase.floors.findSuccessor), ''],
+          ...FLOORS.map(floor => [`${i + 1}`, `${FLOOR_NAMES[floor]}, p50 / p90 / p99 ms (CPU ms)`, roundTripCell(phase.floors[floor]), floor === 'echo' ? '0.14–0.30 p50' : '']),
           [`${i + 1}`, 'chord lookup p50 ÷ (mean round trips, hops and owner checks, × echo p50)', phase.ratios.chordMedianOverEchoFloor, '≤ 1.5'],
           [`${i + 1}`, 'chord lookup p50 ÷ (mean round trips × FIND_SUCCESSOR p50)', phase.ratios.chordMedianOverFindSuccessorFloor, ''],
+          [`${i + 1}`, 'chord lookup p50 ÷ (mean round trips × FIND_OWNER p50)', phase.ratios.chordMedianOverFindOwnerFloor, ''],
           [`${i + 1}`, `kad-dht p50 (N=${phase.kad.nodes}) ÷ chord p50 (N=${phase.chord.nodes})`, phase.ratios.kadMedianOverChordMedian, '≥ 20'],
           [`${i + 1}`, `kad-dht CPU per lookup (N=${phase.kad.nodes}) ÷ chord's`, phase.ratios.kadCpuOverChordCpu, '']
         ]),

@@ -141,7 +141,8 @@ export class ChordRing implements ChordRpcHandler {
   private readonly loops: Periodic[]
   private readonly onLookup: (outcome: LookupOutcome) => void
   private readonly activityListeners = new Set<RingActivityListener>()
-  private readonly rpc: ChordRpc
+  /** how we ask other nodes; readable for the benchmarks, which time single requests */
+  readonly rpc: ChordRpc
   private readonly verifyLookups: boolean
   private readonly recursiveLookups: boolean
   /** the loops run (between start and stop) */
@@ -377,10 +378,6 @@ export class ChordRing implements ChordRpcHandler {
     }
     onNamed?.(found.successors.slice(0, options.successorCount ?? Infinity))
     return verifyOwner(this.table, this.rpc, id, found, { ...options, onNodeFailed: node => { this.nodeFailed(node) } })
-  }
-
-  async lookupVia (entry: NodeRef, id: RingId, options?: RpcOptions): Promise<LookupResult> {
-    return this.lookupEngine.findSuccessorVia(entry, id, options)
   }
 
   /**
