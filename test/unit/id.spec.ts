@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import fc from 'fast-check'
 import {
   RING_SIZE, addPowerOfTwo, distance, hashToRingId, inHalfOpenInterval, inOpenInterval,
   ringIdFromBytes, ringIdFromHex, ringIdToBytes, ringIdToHex
@@ -13,6 +14,16 @@ describe('ring identifiers', () => {
       assert.equal(ringIdFromHex(ringIdToHex(id)), id)
       assert.equal(ringIdToHex(id).length, 64)
     }
+  })
+
+  it('reads and writes bytes big-endian, wherever in a buffer they sit', () => {
+    fc.assert(fc.property(fc.uint8Array({ minLength: 32, maxLength: 32 }), fc.nat(7), (bytes, offset) => {
+      const buffer = new Uint8Array(offset + 32 + 3)
+      buffer.set(bytes, offset)
+      const id = ringIdFromBytes(buffer.subarray(offset, offset + 32))
+      assert.equal(id, BigInt('0x' + Buffer.from(bytes).toString('hex')))
+      assert.deepEqual(ringIdToBytes(id), bytes)
+    }))
   })
 
   it('rejects ids of the wrong length', () => {
