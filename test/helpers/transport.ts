@@ -22,6 +22,8 @@ export interface TransportInit extends Omit<RpcClientInit, 'wirePeers'>, Pick<Re
   handler: ChordRpcHandler & RecordRpcHandler
   /** answers requests in the mailbox namespace; without it they are refused */
   mailbox?: NamespaceHandler
+  /** answers requests in the owned namespace; without it they are refused */
+  owned?: NamespaceHandler
   /** ms, the server's idle timeout */
   streamIdleTimeout?: number
   /** ms, the server's answer timeout */
@@ -69,7 +71,7 @@ export class TransportUnderTest {
   constructor (libp2p: ChordLibp2p, init: TransportInit) {
     const wirePeers = new WirePeers(libp2p)
     this.client = new RpcClient(libp2p, { ...init, wirePeers })
-    const namespaces: Partial<Record<NamespaceName, NamespaceHandler>> = { records: init.handler, mailbox: init.mailbox }
+    const namespaces: Partial<Record<NamespaceName, NamespaceHandler>> = { records: init.handler, mailbox: init.mailbox, owned: init.owned }
     this.server = new RequestServer(libp2p, {
       node: { ringHandler: init.handler, handlerOf: name => namespaces[name] },
       wirePeers,

@@ -13,6 +13,7 @@ import { expectedReplicas, ringOf, startRing, stopAll } from '../helpers/ring.js
 import { metricSum } from '../helpers/prometheus.js'
 import { waitFor } from '../helpers/wait-for.js'
 import { internalsOf } from '../../src/testing.js'
+import type { Replication } from '../../src/chord/replication.js'
 import type { ChordNode, Identity } from '../../src/index.js'
 import type { MailboxMessage } from '../../src/mailbox/subscription.js'
 
@@ -29,6 +30,22 @@ async function recipientFar (sender: ChordNode): Promise<Identity> {
 
 async function carried (node: ChordNode): Promise<number> {
   return metricSum(await node.metrics(), 'chord_lookups_carried_total')
+}
+
+async function recursive (node: ChordNode): Promise<number> {
+  return metricSum(await node.metrics(), 'chord_lookups_recursive_total')
+}
+
+/**
+ * The node's own replication of the mailbox namespace: the write a send makes (RingNode keeps it
+ * to itself), here for an envelope of the test's choosing
+ */
+function mailboxReplicationOf (node: ChordNode): Replication {
+  const mailbox = internalsOf(node).core['namespaces'].get('mailbox')
+  if (mailbox == null) {
+    throw new Error('the node keeps no mailbox')
+  }
+  return mailbox.replication
 }
 
 describe('writes carried to their owner on a ring of real nodes', function () {
@@ -65,5 +82,38 @@ describe('writes carried to their owner on a ring of real nodes', function () {
     } finally {
       await subscription.close()
     }
+  })
+
+  it('an envelope its recipient deleted already, carried again, is not claimed stored: the writer STOREs it itself, learns of the deletion, and the envelope stays deleted', async () => {
+    nodes = await startRing(16)
+    const sender = nodes[2]
+    const alice = await createIdentity()
+    const bob = await recipientFar(sender)
+    const key = mailboxKey(bob.publicKey)
+    const id = ringIdFromBytes(key)
+    const replicas = expectedReplicas(nodes, id, 3)
+    const held = async (): Promise<number[]> => Promise.all(replicas.map(async replica => (await internalsOf(replica).mailboxStore.get(key)).length))
+    const sent = await sender.mailbox.send(alice, bob.address, new TextEncoder().encode('read already'))
+    const [envelope] = await internalsOf(replicas[0]).mailboxStore.get(key)
+    // bob reads it and acknowledges it: every replica deletes it, and keeps his signed deletion
+    assert.equal((await nodes[9].mailbox.ack(bob, [sent.id])).replicas, 3)
+    assert.deepEqual(await held(), [0, 0, 0])
+
+    // the same envelope written again (a send tried again, say) by a node that has not heard of the
+    // deletion and whose own table does not give the mailbox's owner (the sender, unless a repair
+    // reached it meanwhile), its owner not cached: it rides on a recursive lookup
+    const writer = [sender, ...nodes].find(node => !replicas.includes(node) && internalsOf(node).acknowledgementsKept === 0 && !answerFindSuccessor(ringOf(node).table, id).done)
+    assert.ok(writer != null, 'no node to write from')
+    ringOf(writer).owners.forget(id)
+    const [lookedUp, carriedBefore] = [await recursive(writer), await carried(writer)]
+    const { replicas: answered } = await mailboxReplicationOf(writer).put([envelope])
+    assert.ok(await recursive(writer) > lookedUp, 'the write did not go by a recursive lookup')
+    // the owner's STORE answer named bob's deletion: its statement did not say stored...
+    assert.equal(await carried(writer), carriedBefore, 'the owner claimed it stored an envelope its recipient deleted')
+    // ...so the writer sent the STORE itself, every replica answered it, and with the deletion,
+    // which the writer checked and keeps now too (it need not send that envelope anywhere again)
+    assert.equal(answered, 3)
+    assert.ok(internalsOf(writer).acknowledgementsKept > 0, 'the writer did not learn of the deletion')
+    assert.deepEqual(await held(), [0, 0, 0])
   })
 })

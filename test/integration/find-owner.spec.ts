@@ -7,9 +7,25 @@
 import assert from 'node:assert/strict'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { toString as toHex } from 'uint8arrays/to-string'
 import { MAX_CARRIED_VALUE_BYTES } from '../../src/chord/constants.js'
-import { ringIdToBytes } from '../../src/chord/id.js'
+import { ringIdFromBytes, ringIdToBytes } from '../../src/chord/id.js'
 import { createRecord } from '../../src/chord/record.js'
+import { Replication } from '../../src/chord/replication.js'
+import { utf8 } from '../../src/chord/transcript.js'
+import { DEFAULT_TTL_POLICY } from '../../src/chord/ttl.js'
+import { createIdentity } from '../../src/index.js'
+import { KeptDeletions } from '../../src/mailbox/kept-deletions.js'
+import { MailboxRules } from '../../src/mailbox/namespace-rules.js'
+import { mailboxKey } from '../../src/mailbox/public-key.js'
+import { seal } from '../../src/mailbox/seal.js'
+import { makeStamp } from '../../src/mailbox/stamp.js'
+import { Tombstones } from '../../src/mailbox/tombstones.js'
+import { decodeOwnedRecord, ownedKey, signOwnedRecord } from '../../src/owned/record.js'
+import { OwnedAdmission } from '../../src/owned/rules.js'
+import { OwnedRecord as WireOwnedRecord } from '../../src/protocol/generated/owned.js'
+import { openNodeDatabase } from '../../src/storage/database.js'
+import { openLevelStore } from '../../src/storage/level-store.js'
 import { ForbiddenError, InvalidMessageError, LookupFailedError, RateLimitedError, RemoteError, VerificationError } from '../../src/errors.js'
 import { createChordLibp2p } from '../../src/node/libp2p.js'
 import { MessageType, Request, Response } from '../../src/protocol/generated/chord.js'
@@ -25,11 +41,24 @@ import { TransportUnderTest, strangerHandler } from '../helpers/transport.js'
 import { waitFor } from '../helpers/wait-for.js'
 import type { RingId } from '../../src/chord/id.js'
 import type { ChordRecord } from '../../src/chord/record.js'
-import type { CarriedRecord, ChordRpcHandler, FindOwnerStep, NamespaceName, NodeRef, RecordRpcHandler } from '../../src/chord/rpc.js'
+import type { ReplicationInit } from '../../src/chord/replication.js'
+import type { ChordRing } from '../../src/chord/ring.js'
+import type { CarriedRecord, ChordRpcHandler, FindOwnerStep, NamespaceName, NodeRef, RecordRpc, RecordRpcHandler } from '../../src/chord/rpc.js'
+import type { MailboxRulesInit } from '../../src/mailbox/namespace-rules.js'
 import type { ChordLibp2p } from '../../src/node/libp2p.js'
+import type { LevelRecordStore } from '../../src/storage/level-store.js'
 import type { FindOwnerInit } from '../../src/transport/handlers/handler.js'
 import type { FindOwnerRequest } from '../../src/transport/validate.js'
 import type { TransportInit } from '../helpers/transport.js'
+import type { PrivateKey } from '@libp2p/interface'
+
+/** Bits of work the mailbox below asks of a stamp: a few hundred hashes */
+const STAMP_DIFFICULTY = 8
+
+/** The bytes with the first bit of the first one flipped */
+const flipped = (bytes: Uint8Array): Uint8Array<ArrayBuffer> => Uint8Array.from(bytes, (byte, i) => i === 0 ? byte ^ 1 : byte)
+const text = (bytes: Uint8Array): string => new TextDecoder().decode(bytes)
+const hex = (bytes: Uint8Array): string => toHex(bytes, 'base16')
 
 interface Steps {
   /** what the node does with each recursive lookup; none: it can take it nowhere */
@@ -82,10 +111,9 @@ describe('FIND_OWNER: recursive lookups over libp2p', function () {
     started = []
   })
 
-  /** A node with its own key; `signs: false` leaves recursive lookups out of its transport */
+  /** A node with its own key (or the one given); `signs: false` leaves recursive lookups out of its transport */
   async function startNode (init: Partial<TransportInit> & { signs?: boolean } = {}): Promise<TestNode> {
-    const { signs = true, ...transport } = init
-    const privateKey = await generateKeyPair('Ed25519')
+    const { signs = true, privateKey = await generateKeyPair('Ed25519'), ...transport } = init
     const libp2p = await createChordLibp2p({ listen: ['/ip4/127.0.0.1/tcp/0'], privateKey })
     const steps: Steps = { asked: 0, unanswered: [], stored: [], storesBegun: 0 }
     const service = new TransportUnderTest(libp2p, { handler: handlerTaking(steps), privateKey: signs ? privateKey : undefined, ...transport })
@@ -96,8 +124,8 @@ describe('FIND_OWNER: recursive lookups over libp2p', function () {
   }
 
   /** A ring of three by hand: `relay` passes every request to `owner`, which owns every id */
-  async function relayed (relayInit: Partial<TransportInit> = {}): Promise<{ asker: TestNode, relay: TestNode, owner: TestNode }> {
-    const [asker, relay, owner] = await Promise.all([startNode(), startNode(relayInit), startNode()])
+  async function relayed (relayInit: Partial<TransportInit> = {}, ownerInit: Partial<TransportInit> = {}): Promise<{ asker: TestNode, relay: TestNode, owner: TestNode }> {
+    const [asker, relay, owner] = await Promise.all([startNode(), startNode(relayInit), startNode(ownerInit)])
     await asker.libp2p.dial(relay.libp2p.getMultiaddrs()[0])
     await relay.libp2p.dial(owner.libp2p.getMultiaddrs()[0])
     relay.steps.step = () => ({ next: owner.ref })
@@ -344,6 +372,49 @@ describe('FIND_OWNER: recursive lookups over libp2p', function () {
     const record = (value = 'hello', id = 5n): ChordRecord => createRecord(ringIdToBytes(id), new TextEncoder().encode(value), Date.now() + 60_000)
     const carry = (r = record(), namespace: NamespaceName = 'records'): { carry: CarriedRecord } => ({ carry: { namespace, record: r } })
 
+    /** Stores and databases of the namespaces the owners below keep, closed after each test */
+    let closing: Array<() => Promise<void>> = []
+
+    afterEach(async () => {
+      await Promise.all(closing.map(async close => close()))
+      closing = []
+    })
+
+    /**
+     * A key for an owner to come, and its replication of `namespace` as a ring node keeps it, into
+     * a store of its own: alone on its ring, it takes every key (nothing here makes it write to
+     * another node or look anything up)
+     */
+    async function replicaOf (namespace: NamespaceName, init: (store: LevelRecordStore) => Partial<ReplicationInit> = () => ({})): Promise<{ privateKey: PrivateKey, self: NodeRef, store: LevelRecordStore, replication: Replication }> {
+      const privateKey = await generateKeyPair('Ed25519')
+      const peerId = peerIdFromPrivateKey(privateKey)
+      const self = { id: ringIdOf(peerId), peer: peerId.toString() }
+      const store = await openLevelStore()
+      closing.push(async () => store.close())
+      const replication = new Replication({ ring: { self } as ChordRing, namespace, rpc: {} as RecordRpc, store, ttl: DEFAULT_TTL_POLICY, ...init(store) })
+      return { privateKey, self, store, replication }
+    }
+
+    /** A mailbox as a ring node keeps it (its rules, tombstones, kept deletions), and the records its replication let in */
+    async function keptMailbox (options: Pick<MailboxRulesInit, 'stampDifficulty' | 'acceptance'>): Promise<{ privateKey: PrivateKey, store: LevelRecordStore, rules: MailboxRules, admitted: ChordRecord[] }> {
+      const database = await openNodeDatabase()
+      closing.push(async () => database.close())
+      const tombstones = new Tombstones(database)
+      await tombstones.open()
+      const kept = new KeptDeletions(database)
+      await kept.open()
+      const admitted: ChordRecord[] = []
+      const { privateKey, self, store, replication } = await replicaOf('mailbox', () => ({
+        admit: async records => {
+          const taken = tombstones.admit(records)
+          admitted.push(...taken)
+          return taken
+        }
+      }))
+      const rules = new MailboxRules({ self, replication, store, tombstones, kept, maxTtl: DEFAULT_TTL_POLICY.maxTtl, ...options })
+      return { privateKey, store, rules, admitted }
+    }
+
     /** A relay that changes what it passes on */
     function tampering (change: (request: FindOwnerRequest) => FindOwnerRequest): Partial<TransportInit> {
       return { relay: forwarder => ({ passOn: async (to, request, options) => forwarder.passOn(to, change(request), options) }) }
@@ -510,6 +581,63 @@ describe('FIND_OWNER: recursive lookups over libp2p', function () {
       disk.resolve()
       await waitFor(() => owner.steps.stored.length === MAX_CARRIED_WRITES_IN_FLIGHT, 'the held-up writes to finish')
       assert.equal((await asker.service.findOwner(owner.ref, 5n, carry(record('after')))).stored, true)
+    })
+
+    it('carries a mailbox envelope\'s stamp as its origin signed it: past the mailbox\'s rates the stamp gets the envelope in, and a relay that strips or changes it gets nothing stored', async () => {
+      const mailbox = await keptMailbox({ stampDifficulty: STAMP_DIFFICULTY, acceptance: { perSender: 1 } })
+      let stampTo: 'keep' | 'strip' | 'change' = 'keep'
+      const { asker, relay } = await relayed(tampering(request => {
+        const carried = request.carried
+        if (carried?.record.stamp == null || stampTo === 'keep') {
+          return request
+        }
+        const stamp = stampTo === 'strip' ? undefined : flipped(carried.record.stamp)
+        return { ...request, carried: { ...carried, record: { ...carried.record, stamp } } }
+      }), { privateKey: mailbox.privateKey, mailbox: mailbox.rules })
+      const [alice, bob] = await Promise.all([createIdentity(), createIdentity()])
+      const key = mailboxKey(bob.publicKey)
+      const envelope = async (plaintext: string): Promise<ChordRecord> => createRecord(key, await seal(alice, bob.publicKey, new TextEncoder().encode(plaintext)), Date.now() + 60_000)
+      const carried = async (r: ChordRecord): Promise<true | undefined> => (await asker.service.findOwner(relay.ref, ringIdFromBytes(key), carry(r, 'mailbox'))).stored
+      const [first, second] = [await envelope('first'), await envelope('second')]
+      const stamped = { ...second, stamp: await makeStamp(key, second.id, STAMP_DIFFICULTY) }
+      // the mailbox would take any envelope yet: only the origin's signature keeps these out
+      for (const change of ['strip', 'change'] as const) {
+        stampTo = change
+        assert.equal(await carried(stamped), undefined, `a relay that could ${change} the stamp got the envelope stored`)
+      }
+      assert.equal(mailbox.admitted.length, 0)
+      stampTo = 'keep'
+      // one envelope spends the relay's share (and the asker's, its origin): past it, only the stamp lets one in
+      assert.equal(await carried(first), true)
+      assert.equal(await carried(second), undefined)
+      assert.equal(await carried(stamped), true)
+      // the owner's replica took it with the very stamp its sender made
+      assert.deepEqual(mailbox.admitted.map(r => [hex(r.id), r.stamp == null ? undefined : hex(r.stamp)]), [[hex(first.id), undefined], [hex(second.id), hex(stamped.stamp)]])
+      assert.equal((await mailbox.store.get(key)).length, 2)
+    })
+
+    it('carries a record of the owned namespace: the owner\'s replica stores it once its owner\'s signature checks out, as for any STORE, and one whose signature does not is not stored, the lookup answered all the same', async () => {
+      const owned = await replicaOf('owned', store => {
+        const admission = new OwnedAdmission(store)
+        return { admit: async records => admission.admit(records), serializeWrites: true }
+      })
+      const { asker, relay, owner } = await relayed({}, { privateKey: owned.privateKey, owned: owned.replication })
+      const bob = await createIdentity()
+      const name = utf8('status')
+      const key = ownedKey(bob.publicKey, name)
+      const expiresAt = Date.now() + 60_000
+      const published = async (seq: number, value: string): Promise<ChordRecord> => createRecord(key, await signOwnedRecord(bob, { name, seq, publishedAt: Date.now(), expiresAt, value: utf8(value) }), expiresAt)
+      const first = await published(1, 'here')
+      assert.equal((await asker.service.findOwner(relay.ref, ringIdFromBytes(key), carry(first, 'owned'))).stored, true)
+      // a newer one with its owner's signature spoilt (its origin's, over the record as it is, holds)
+      const wire = WireOwnedRecord.decode((await published(2, 'gone')).value)
+      const forged = createRecord(key, WireOwnedRecord.encode({ ...wire, signature: flipped(wire.signature) }), expiresAt)
+      const statement = await asker.service.findOwner(relay.ref, ringIdFromBytes(key), carry(forged, 'owned'))
+      assert.equal(statement.owner.peer, owner.ref.peer)
+      assert.equal(statement.stored, undefined)
+      // the owner holds bob's first record alone, in the owned namespace
+      assert.deepEqual((await owned.store.get(key)).map(r => text(decodeOwnedRecord(r.value).value)), ['here'])
+      assert.deepEqual(owner.steps.stored, [])
     })
 
     it(`costs the asker CARRIED_RECORD_REQUEST_COST (${CARRIED_RECORD_REQUEST_COST}) more of its ring requests`, async () => {
