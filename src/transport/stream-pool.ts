@@ -13,7 +13,14 @@
  * link that doubles a request to a peer we are connected to but have no idle stream with. So a
  * peer kept warm (`keepWarm`, while it is connected) always has one idle stream ready: one is
  * opened off any request's path, and one whose idle timeout ends is replaced by a fresh one.
+ *
+ * On a connection that has not yet taken a stream of ours, one stream opens first and the rest
+ * wait for it: until the remote's libp2p has finished setting the connection up, the streams
+ * opened on it queue as "early" streams, and past a few (yamux's `maxEarlyStreams`, 10 by
+ * default) the remote closes the whole connection. A burst of requests to a node just dialled
+ * would otherwise break the connection every request of the burst travels on.
  */
+import { raceSignal } from 'race-signal'
 import { NotStartedError } from '../errors.js'
 import { frameStream } from '../protocol/framing.js'
 import type { FramedStream } from '../protocol/framing.js'
@@ -71,6 +78,10 @@ export class StreamPool {
   private readonly warm = new Set<string>()
   /** the streams idle in the pool, to tell them from streams that carry something */
   private readonly idleStreams = new WeakSet<Stream>()
+  /** connections a stream of ours was opened on: the remote takes streams on them */
+  private readonly accepting = new WeakSet<Connection>()
+  /** the first stream being opened on a connection not yet accepting; settles either way */
+  private readonly firstOpens = new WeakMap<Connection, Promise<void>>()
   private running = false
 
   constructor (components: StreamPoolComponents, init: StreamPoolInit) {
@@ -172,7 +183,7 @@ export class StreamPool {
     const connection = await this.components.dial(peer, options)
     let stream: Stream
     try {
-      stream = await connection.newStream(this.init.protocol, { signal: options.signal, negotiateFully: false })
+      stream = await this.openOn(connection, options)
     } catch (err: any) {
       if (connection.status === 'open' && err.name === 'ConnectionClosedError') {
         // its muxer closed while its socket stays up: libp2p lists such a connection as open and
@@ -185,6 +196,21 @@ export class StreamPool {
     }
     this.log.trace('opened stream %s to %p', stream.id, peer)
     return { peer, connection, stream, framed: frameStream(stream, this.init.maxMessageSize) }
+  }
+
+  /** A new stream on `connection`, once the remote takes streams on it (see the module's comment) */
+  private async openOn (connection: Connection, options: AbortOptions): Promise<Stream> {
+    for (let first = this.firstOpens.get(connection); first != null && !this.accepting.has(connection); first = this.firstOpens.get(connection)) {
+      await raceSignal(first, options.signal)
+    }
+    const opening = connection.newStream(this.init.protocol, { signal: options.signal, negotiateFully: false })
+    if (this.accepting.has(connection)) {
+      return opening
+    }
+    const settled = opening.then(() => { this.accepting.add(connection) }, () => {})
+      .finally(() => { this.firstOpens.delete(connection) })
+    this.firstOpens.set(connection, settled)
+    return opening
   }
 
   /** Open a stream to a warm peer that has none idle and none in use, off any request's path */
