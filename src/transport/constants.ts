@@ -187,12 +187,26 @@ export const MAX_FORWARDED_LOOKUPS_PER_ASKER_PER_WINDOW = MAX_FORWARDED_LOOKUPS_
  * FIND_OWNERs one node has passed on to one next node and awaits answers for. Each holds one of
  * its MAX_OUTBOUND_STREAMS streams to that node until the rest of the way answers (up to a request
  * timeout when a node further on is silent): the cap leaves the other half to its own maintenance
- * and writes. Over it, the node answers RATE_LIMITED at once, and the asker walks the ring. Lookups
- * spread over many owners (a group message's fan-out) seldom meet it; many at once to one owner
- * do, through its predecessor (test/integration/lookup-bursts.spec.ts: of 288 at once in a ring of
- * 12, about 40% of those that asked the ring went recursively, the rest walked)
+ * and writes. More wait for one of these to answer (MAX_PASS_ON_QUEUE_WAIT)
  */
 export const MAX_PASSED_ON_IN_FLIGHT_PER_PEER = MAX_OUTBOUND_STREAMS / 2
+
+/**
+ * FIND_OWNERs that may wait for one of the MAX_PASSED_ON_IN_FLIGHT_PER_PEER to one next node:
+ * lookups spread over many owners (a group message's fan-out) seldom wait, but many at once to one
+ * owner all go through its predecessor. Each holds only the stream it came on (which the asker's
+ * own limits bound). Past this, the node answers RATE_LIMITED at once, and the asker walks the ring
+ */
+export const MAX_PASSED_ON_WAITING_PER_PEER = 4 * MAX_PASSED_ON_IN_FLIGHT_PER_PEER
+
+/**
+ * ms a FIND_OWNER waits for a place among those in flight to the next node before the node answers
+ * RATE_LIMITED and the asker walks the ring: many round trips on loopback or in a data centre, one
+ * or two on wide-area links. Long enough for a burst to one owner to pass; short enough that
+ * requests which never come back (two nodes passing one request back and forth, a silent node
+ * further on) turn the rest away soon
+ */
+export const MAX_PASS_ON_QUEUE_WAIT = second / 4
 
 /**
  * The least a node waits for the node it passed a FIND_OWNER on to, however few hops the request

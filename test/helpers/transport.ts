@@ -39,6 +39,8 @@ export interface TransportInit extends Omit<RpcClientInit, 'wirePeers'>, Pick<Re
   maxForwardedPerAskerPerWindow?: number
   /** ms an owner holds its answer for a carried record's write (FindOwnerInit) */
   carriedStoreWait?: number
+  /** ms a request waits for a place among those in flight to the next node (FindOwnerInit) */
+  passOnQueueWait?: number
 }
 
 /**
@@ -88,7 +90,8 @@ export class TransportUnderTest {
             maxForwardedPerWindow: init.maxForwardedPerWindow,
             maxForwardedPerAskerPerWindow: init.maxForwardedPerAskerPerWindow,
             requestTimeout: init.requestTimeout,
-            carriedStoreWait: init.carriedStoreWait
+            carriedStoreWait: init.carriedStoreWait,
+            passOnQueueWait: init.passOnQueueWait
           }
     })
   }

@@ -31,7 +31,7 @@ import { createChordLibp2p } from '../../src/node/libp2p.js'
 import { MessageType, Request, Response } from '../../src/protocol/generated/chord.js'
 import { frameStream } from '../../src/protocol/framing.js'
 import {
-  CARRIED_RECORD_REQUEST_COST, CARRIED_STORE_WAIT, FIND_OWNER_REQUEST_COST, MAX_CARRIED_WRITES_IN_FLIGHT, MAX_MESSAGE_SIZE, MAX_OWNER_ROUTE_HOPS, MAX_PASSED_ON_IN_FLIGHT_PER_PEER, MIN_PASS_ON_WAIT, OWNER_NONCE_BYTES, PROTOCOL, REQUEST_TIMEOUT
+  CARRIED_RECORD_REQUEST_COST, CARRIED_STORE_WAIT, FIND_OWNER_REQUEST_COST, MAX_CARRIED_WRITES_IN_FLIGHT, MAX_MESSAGE_SIZE, MAX_OWNER_ROUTE_HOPS, MAX_PASS_ON_QUEUE_WAIT, MAX_PASSED_ON_IN_FLIGHT_PER_PEER, MAX_PASSED_ON_WAITING_PER_PEER, MIN_PASS_ON_WAIT, OWNER_NONCE_BYTES, PROTOCOL, REQUEST_TIMEOUT
 } from '../../src/transport/constants.js'
 import { signCarriedStore } from '../../src/transport/carried-store.js'
 import { passOnTimeout } from '../../src/transport/handlers/find-owner.js'
@@ -253,13 +253,14 @@ describe('FIND_OWNER: recursive lookups over libp2p', function () {
     await owner.libp2p.dial(relay.libp2p.getMultiaddrs()[0])
     owner.steps.step = () => ({ next: relay.ref })
     await assert.rejects(asker.service.findOwner(relay.ref, 5n), RateLimitedError)
-    // the relay passes on MAX_PASSED_ON_IN_FLIGHT_PER_PEER, the other node as many, and the last one asked refuses
+    // the relay passes on MAX_PASSED_ON_IN_FLIGHT_PER_PEER, the other node as many, and the last one
+    // asked finds no place come free (each waits on the next) and refuses
     assert.equal(relay.steps.asked + owner.steps.asked, 2 * MAX_PASSED_ON_IN_FLIGHT_PER_PEER + 1)
     // each answered, if with an error: nobody is taken out of anybody's routing
     assert.deepEqual([...relay.steps.unanswered, ...owner.steps.unanswered], [])
   })
 
-  it('a relay whose next node never answers: at most MAX_PASSED_ON_IN_FLIGHT_PER_PEER wait on it, the rest are refused at once; it answers before its asker gives up, and stops routing through that node', async () => {
+  it('a relay whose next node never answers: at most MAX_PASSED_ON_IN_FLIGHT_PER_PEER wait on it, the rest wait MAX_PASS_ON_QUEUE_WAIT for a place and are refused; it answers before its asker gives up, and stops routing through that node', async () => {
     // the relay waits passOnTimeout(REQUEST_TIMEOUT, hops left) for the node after it; the asker
     // waits longer here, so that what it hears is the relay's answer, whatever the machine's load
     const [asker, relay] = await Promise.all([startNode({ requestTimeout: 2 * REQUEST_TIMEOUT }), startNode()])
@@ -273,13 +274,52 @@ describe('FIND_OWNER: recursive lookups over libp2p', function () {
       const started = performance.now()
       const waiting = Array.from({ length: MAX_PASSED_ON_IN_FLIGHT_PER_PEER }, async (_, i) => asker.service.findOwner(relay.ref, BigInt(i + 1)))
       await waitFor(() => relay.steps.asked === MAX_PASSED_ON_IN_FLIGHT_PER_PEER, 'the relay to pass the first ones on')
+      const queued = performance.now()
       await assert.rejects(asker.service.findOwner(relay.ref, 99n), RateLimitedError)
+      assert.ok(performance.now() - queued >= MAX_PASS_ON_QUEUE_WAIT - 5, 'refused before its wait for a place was up')
       for (const lookup of waiting) {
         await assert.rejects(lookup, RemoteError)
       }
       const waited = performance.now() - started
       assert.ok(waited >= passOnTimeout(REQUEST_TIMEOUT, MAX_OWNER_ROUTE_HOPS) - 5 && waited < 2 * REQUEST_TIMEOUT, `the asker heard back after ${waited.toFixed(0)} ms`)
       assert.deepEqual(relay.steps.unanswered, Array.from({ length: MAX_PASSED_ON_IN_FLIGHT_PER_PEER }, () => silentRef))
+    } finally {
+      await silent.stop()
+    }
+  })
+
+  it('a burst past MAX_PASSED_ON_IN_FLIGHT_PER_PEER to one next node waits for places and is answered', async () => {
+    // each request the relay passes on takes a while: the second half of the burst waits for the first
+    const slow: Partial<TransportInit> = {
+      passOnQueueWait: 10_000,
+      relay: forwarder => ({ passOn: async (to, request, options) => { await new Promise(resolve => setTimeout(resolve, 50)); return forwarder.passOn(to, request, options) } })
+    }
+    const { relay, owner } = await relayed(slow)
+    // three askers, each within its own streams to the relay
+    const askers = await Promise.all([startNode(), startNode(), startNode()])
+    await Promise.all(askers.map(async asker => asker.libp2p.dial(relay.libp2p.getMultiaddrs()[0])))
+    const burst = 2 * MAX_PASSED_ON_IN_FLIGHT_PER_PEER
+    const answered = await Promise.all(Array.from({ length: burst }, async (_, i) => askers[i % askers.length].service.findOwner(relay.ref, BigInt(i + 1))))
+    assert.ok(answered.every(statement => statement.owner.peer === owner.ref.peer))
+  })
+
+  it('refuses at once past MAX_PASSED_ON_WAITING_PER_PEER waiting for a place to one next node', async () => {
+    // waiting long: nothing leaves the queue but by the test's end
+    const relay = await startNode({ passOnQueueWait: 60_000 })
+    const silent = await createChordLibp2p({ listen: ['/ip4/127.0.0.1/tcp/0'] })
+    await silent.handle(PROTOCOL, () => {})
+    // each asker within its own streams to the relay
+    const askers = await Promise.all(Array.from({ length: 4 }, async () => startNode()))
+    try {
+      await relay.libp2p.dial(silent.getMultiaddrs()[0])
+      await Promise.all(askers.map(async asker => asker.libp2p.dial(relay.libp2p.getMultiaddrs()[0])))
+      relay.steps.step = () => ({ next: { id: ringIdOf(silent.peerId), peer: silent.peerId.toString() } })
+      const held = MAX_PASSED_ON_IN_FLIGHT_PER_PEER + MAX_PASSED_ON_WAITING_PER_PEER
+      const pending = Array.from({ length: held }, async (_, i) => askers[i % askers.length].service.findOwner(relay.ref, BigInt(i + 1)).catch(err => err))
+      await waitFor(() => relay.steps.asked === held, 'the relay to pass on or queue every one')
+      await assert.rejects(askers[0].service.findOwner(relay.ref, 99n), RateLimitedError)
+      assert.equal(relay.steps.asked, held + 1)
+      void pending
     } finally {
       await silent.stop()
     }

@@ -1,8 +1,9 @@
 /**
  * Many lookups at once on a ring of real nodes (TCP on 127.0.0.1): every one answers, with the
  * true owner. In a ring this small a burst concentrates on each owner's last hop, whose requests
- * in flight to the owner are capped (MAX_PASSED_ON_IN_FLIGHT_PER_PEER): past the cap the relay
- * refuses, and the asker walks the ring instead, which must answer as truly.
+ * in flight to the owner are capped (MAX_PASSED_ON_IN_FLIGHT_PER_PEER): past the cap a request waits
+ * briefly for a place (MAX_PASS_ON_QUEUE_WAIT), then the relay refuses, and the asker walks the
+ * ring instead, which must answer as truly.
  *
  * Most lookups of the burst dial nodes not yet connected, and send many requests at once on the
  * fresh connection: none of them may break it (see stream-pool.ts on early streams).

@@ -9,8 +9,9 @@
  * Each request we pass on is charged to our own budget at the next node and holds one of our
  * streams to it until the rest of the way answers, so what we pass on is capped: per asker and in
  * all per window, and in flight per next node (well under our streams to it, which our own
- * maintenance needs too).
+ * maintenance needs too), with a short wait for a place when those are taken.
  */
+import { Queue } from '@libp2p/utils'
 import { ForbiddenError, LookupFailedError, RateLimitedError, RequestTimeoutError } from '../../errors.js'
 import { statedNeighbours } from '../../chord/rpc.js'
 import { PeerBudget } from '../../limits/peer-budget.js'
@@ -20,7 +21,9 @@ import {
   MAX_FORWARDED_LOOKUPS_PER_ASKER_PER_WINDOW,
   MAX_FORWARDED_LOOKUPS_PER_WINDOW,
   MAX_OWNER_ROUTE_HOPS,
+  MAX_PASS_ON_QUEUE_WAIT,
   MAX_PASSED_ON_IN_FLIGHT_PER_PEER,
+  MAX_PASSED_ON_WAITING_PER_PEER,
   MAX_RATE_LIMITED_PEERS,
   MIN_PASS_ON_WAIT,
   RATE_LIMIT_WINDOW,
@@ -30,10 +33,12 @@ import { canStateOwnership, signOwnerStatement } from '../owner-statement.js'
 import { MessageType, Response } from '../../protocol/generated/chord.js'
 import { carriedStoreVerifies } from '../carried-store.js'
 import { ringIdToWire, wireBytes } from '../ring-id.js'
-import type { Asker, RequestHandler, RequestHandlersInit } from './handler.js'
-import type { NodeRef } from '../../chord/rpc.js'
+import type { Asker, FindOwnerInit, RequestHandler, RequestHandlersInit } from './handler.js'
 import type { CarriedStore } from '../carried-store.js'
 import type { FindOwnerRequest } from '../validate.js'
+
+/** What the next node's answer to a request we passed on brings back */
+type PassedOn = Awaited<ReturnType<FindOwnerInit['forwarder']['passOn']>>
 
 /** The one key of the node-wide forwarding budget: it is the node's, not any asker's */
 const ALL = 'all'
@@ -41,8 +46,8 @@ const ALL = 'all'
 export class FindOwnerHandler implements RequestHandler<FindOwnerRequest> {
   private readonly forwarded: PeerBudget
   private readonly forwardedFor: PeerBudget
-  /** requests passed on and not yet answered, by the node they went to */
-  private readonly inFlight = new Map<string, number>()
+  /** requests passed on and not yet answered, and those waiting to be, by the node they go to */
+  private readonly passing = new Map<string, Queue<PassedOn>>()
   /** carried records being written, answered or not */
   private carriedWrites = 0
 
@@ -71,27 +76,59 @@ export class FindOwnerHandler implements RequestHandler<FindOwnerRequest> {
       throw new LookupFailedError('a FIND_OWNER reached a node that does not own its target with no hops left')
     }
     this.admit(from.node.peer, step.next.peer)
+    const queue = this.queueTo(step.next.peer)
     this.forwarded.spend(ALL, 1)
     this.forwardedFor.spend(from.node.peer, 1)
-    this.inFlight.set(step.next.peer, (this.inFlight.get(step.next.peer) ?? 0) + 1)
     const requestTimeout = findOwner.requestTimeout ?? REQUEST_TIMEOUT
     const deadline = AbortSignal.timeout(passOnTimeout(requestTimeout, request.hopsLeft))
+    // waiting for a place ends after MAX_PASS_ON_QUEUE_WAIT or at the deadline; once passed on,
+    // the request ends as the next node's answer or the deadline ends it
+    const queueWait = findOwner.passOnQueueWait ?? MAX_PASS_ON_QUEUE_WAIT
+    const giveUp = new AbortController()
+    const waitTimer = setTimeout(() => {
+      giveUp.abort(new RateLimitedError(`this node's lookups passed on to ${step.next.peer} left no place within ${queueWait} ms`))
+    }, queueWait)
+    const onDeadline = (): void => { giveUp.abort(deadline.reason) }
+    deadline.addEventListener('abort', onDeadline, { once: true })
+    let passedOn = false
     try {
-      // the node we take to own the target must answer as its owner, not pass it on again
-      const passed = await findOwner.forwarder.passOn(step.next, { ...request, hopsLeft: step.lastHop === true ? 0 : request.hopsLeft - 1 }, { signal: deadline })
+      const passed = await queue.add(async () => {
+        clearTimeout(waitTimer)
+        deadline.removeEventListener('abort', onDeadline)
+        passedOn = true
+        // the node we take to own the target must answer as its owner, not pass it on again
+        return findOwner.forwarder.passOn(step.next, { ...request, hopsLeft: step.lastHop === true ? 0 : request.hopsLeft - 1 }, { signal: deadline })
+      }, { signal: giveUp.signal })
       // a relay after us that overstates its count cannot push ours past what the asker accepts
       return { ownerStatement: passed.ownerStatement, hops: Math.min(passed.hops + 1, MAX_OWNER_ROUTE_HOPS + 1) }
     } catch (err) {
       // only silence blames the next node (an error, a reset stream, a failed dial came from or
       // about a node that is there, or is gone for the ring's maintenance to see), and only when
       // the wait was its share of a request's time, not a floor an asker's few hops raised it to
-      if ((deadline.aborted || err instanceof RequestTimeoutError) && silenceBlames(requestTimeout, request.hopsLeft)) {
+      if (passedOn && (deadline.aborted || err instanceof RequestTimeoutError) && silenceBlames(requestTimeout, request.hopsLeft)) {
         this.init.node.ringHandler.onPassedOnUnanswered(step.next)
       }
       throw err
     } finally {
-      this.leftFlight(step.next)
+      clearTimeout(waitTimer)
+      deadline.removeEventListener('abort', onDeadline)
     }
+  }
+
+  /** The queue of requests passed on to `next`, at most MAX_PASSED_ON_IN_FLIGHT_PER_PEER at once; gone once idle */
+  private queueTo (next: string): Queue<PassedOn> {
+    let queue = this.passing.get(next)
+    if (queue == null) {
+      const made = new Queue<PassedOn>({ concurrency: MAX_PASSED_ON_IN_FLIGHT_PER_PEER })
+      made.addEventListener('idle', () => {
+        if (made.size === 0 && this.passing.get(next) === made) {
+          this.passing.delete(next)
+        }
+      })
+      this.passing.set(next, made)
+      queue = made
+    }
+    return queue
   }
 
   /**
@@ -134,7 +171,7 @@ export class FindOwnerHandler implements RequestHandler<FindOwnerRequest> {
     return taken ? carried.record.id : undefined
   }
 
-  /** @throws RateLimitedError when the asker's share, the node's budget or the requests in flight to `next` are spent */
+  /** @throws RateLimitedError when the asker's share, the node's budget or the places in flight to `next` and waiting for it are spent */
   private admit (asker: string, next: string): void {
     if (this.forwardedFor.remaining(asker) < 1) {
       throw new RateLimitedError(`this node passes on at most ${this.forwardedFor.points} lookups per asker per ${RATE_LIMIT_WINDOW} ms`, { retryAfterMs: this.forwardedFor.msBeforeRefill(asker) })
@@ -142,17 +179,8 @@ export class FindOwnerHandler implements RequestHandler<FindOwnerRequest> {
     if (this.forwarded.remaining(ALL) < 1) {
       throw new RateLimitedError(`this node passes on at most ${this.forwarded.points} lookups per ${RATE_LIMIT_WINDOW} ms`, { retryAfterMs: this.forwarded.msBeforeRefill(ALL) })
     }
-    if ((this.inFlight.get(next) ?? 0) >= MAX_PASSED_ON_IN_FLIGHT_PER_PEER) {
-      throw new RateLimitedError(`this node has ${MAX_PASSED_ON_IN_FLIGHT_PER_PEER} lookups passed on to ${next} awaiting an answer already`)
-    }
-  }
-
-  private leftFlight (next: NodeRef): void {
-    const left = (this.inFlight.get(next.peer) ?? 1) - 1
-    if (left === 0) {
-      this.inFlight.delete(next.peer)
-    } else {
-      this.inFlight.set(next.peer, left)
+    if ((this.passing.get(next)?.size ?? 0) >= MAX_PASSED_ON_IN_FLIGHT_PER_PEER + MAX_PASSED_ON_WAITING_PER_PEER) {
+      throw new RateLimitedError(`this node has ${MAX_PASSED_ON_IN_FLIGHT_PER_PEER} lookups passed on to ${next} awaiting an answer already, and ${MAX_PASSED_ON_WAITING_PER_PEER} waiting`)
     }
   }
 }

@@ -52,4 +52,6 @@ export interface FindOwnerInit {
   requestTimeout?: number
   /** ms we hold an answer for the write of the record it carries; default CARRIED_STORE_WAIT */
   carriedStoreWait?: number
+  /** ms a request waits for a place among those in flight to the next node; default MAX_PASS_ON_QUEUE_WAIT */
+  passOnQueueWait?: number
 }
