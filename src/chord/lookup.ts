@@ -289,6 +289,26 @@ export class Lookup {
 }
 
 /**
+ * The owner our successor list names for `id`, when the id lies between two of its nodes: the list
+ * holds consecutive nodes of the ring, so the later one owns the id unless a node joined between
+ * them since (or the list passed over a node of a full subnet), which `verifyOwner` finds: asked
+ * directly, the node names its predecessor. Undefined when the list does not span the id, when we
+ * own it, and for a client, whose list is not its own neighbourhood
+ */
+export function ownerInSuccessorList (table: RoutingTable, id: RingId): LookupResult | undefined {
+  if (table.clientMode || table.isResponsibleFor(id)) {
+    return undefined
+  }
+  const successors = table.getSuccessors()
+  for (let i = 0; i + 1 < successors.length; i++) {
+    if (inHalfOpenInterval(id, successors[i].id, successors[i + 1].id)) {
+      return { successors: successors.slice(i + 1), hops: 0 }
+    }
+  }
+  return undefined
+}
+
+/**
  * Confirms the owner a lookup was told, or finds the true one, by asking the nodes themselves.
  * The owner of an id is the first live node at or after it, so any node nearer the id than the
  * named owner refutes the answer if it answers. Candidates are the named owner and the nodes named

@@ -3,7 +3,7 @@
  * the maintenance rounds on timers, and the answers to other nodes' requests. Transport-agnostic:
  * it reaches other nodes only through a `ChordRpc`.
  */
-import { ForbiddenError } from '../errors.js'
+import { ForbiddenError, LookupVerificationError } from '../errors.js'
 import {
   DEFAULT_CHECK_PREDECESSOR_INTERVAL,
   DEFAULT_DELEGATE_LOOKUPS,
@@ -22,7 +22,7 @@ import {
   SUCCESSOR_CHECK_ROUNDS,
   TIMER_JITTER
 } from './constants.js'
-import { Lookup, answerFindSuccessor, verifyOwner } from './lookup.js'
+import { Lookup, answerFindSuccessor, ownerInSuccessorList, verifyOwner } from './lookup.js'
 import { findOwnerRecursively, stepTowardsOwner } from './recursive-lookup.js'
 import { Maintenance } from './maintenance.js'
 import { OwnerCache } from './owner-cache.js'
@@ -347,10 +347,13 @@ export class ChordRing implements ChordRpcHandler {
       const stated = options.successorCount == null ? {} : { successorCount: Math.max(options.successorCount, this.replicas) }
       // a node that did not answer the recursive attempt is not asked first again by the walk
       const unanswered = new Set<string>()
-      const recursive = this.verifyLookups && this.recursiveLookups
-        ? await findOwnerRecursively(this.table, this.rpc, id, { ...options, ...stated, carry }, node => { unanswered.add(node.peer); this.nodeFailed(node) })
-        : undefined
-      const checked = recursive ?? await this.walkedLookup(id, options, onNamed, unanswered)
+      // a record to carry goes with the request to the owner (recursive-lookup.ts), so a write
+      // asks the ring even when our successor list names the owner
+      const checked = (this.verifyLookups && carry == null ? await this.successorListLookup(id, options, onNamed) : undefined) ??
+        (this.verifyLookups && this.recursiveLookups
+          ? await findOwnerRecursively(this.table, this.rpc, id, { ...options, ...stated, carry }, node => { unanswered.add(node.peer); this.nodeFailed(node) })
+          : undefined) ??
+        await this.walkedLookup(id, options, onNamed, unanswered)
       if (checked.checks != null && checked.ownerPredecessor != null) {
         this.owners.remember(id, checked.ownerPredecessor, checked.successors)
       }
@@ -376,6 +379,33 @@ export class ChordRing implements ChordRpcHandler {
     if (!this.verifyLookups || found.hops === 0) {
       return found
     }
+    return this.confirm(id, found, options, onNamed)
+  }
+
+  /**
+   * An id between two nodes of our successor list: the later one is asked whether it owns it, one
+   * round trip to a node we are connected to, its answer its own, with no relay to trust and so no
+   * signature to make or check (a route or a recursive request through the earlier one costs two,
+   * and the signature). Undefined when the list does not span the id, or no node of it answered:
+   * then the ring is asked
+   */
+  private async successorListLookup (id: RingId, options: FindSuccessorOptions, onNamed?: (named: NodeRef[]) => void): Promise<LookupResult | undefined> {
+    const named = ownerInSuccessorList(this.table, id)
+    if (named == null) {
+      return undefined
+    }
+    try {
+      return await this.confirm(id, named, options, onNamed)
+    } catch (err) {
+      if (options.signal?.aborted === true || !(err instanceof LookupVerificationError)) {
+        throw err
+      }
+      return undefined
+    }
+  }
+
+  /** The owner `found` names, confirmed with the nodes themselves (`verifyOwner`); `onNamed` hears the named ones first */
+  private async confirm (id: RingId, found: LookupResult, options: FindSuccessorOptions, onNamed?: (named: NodeRef[]) => void): Promise<LookupResult> {
     onNamed?.(found.successors.slice(0, options.successorCount ?? Infinity))
     return verifyOwner(this.table, this.rpc, id, found, { ...options, onNodeFailed: node => { this.nodeFailed(node) } })
   }

@@ -79,7 +79,7 @@ export interface LookupAnswer {
   peerId: PeerId
   /** hex ring position of the responsible node */
   ringId: string
-  /** nodes that answered on the lookup's route; for a recursive answer, the nodes the request went through, the owner included */
+  /** nodes that answered on the lookup's route (0 when this node's own successor list named the owner); for a recursive answer, the nodes the request went through, the owner included */
   hops: number
   /** nodes that answered to confirm the owner (one when nobody lied; 0 for an answer from this node's own table or its owner cache, or a recursive one) */
   checks: number

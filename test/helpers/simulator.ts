@@ -338,6 +338,18 @@ function copy<T> (value: T): T {
 }
 
 /** A seeded pseudo-random generator (mulberry32), so every simulated scenario can be replayed */
+/** A simulated ring of `size` nodes, grown from `seed`, consistent and then settled for a few rounds more (fingers filled) */
+export async function settledSimulation (size: number, seed: number, init: SimulatorInit = {}): Promise<{ sim: Simulator, random: () => number }> {
+  const random = seededRandom(seed)
+  const sim = new Simulator(init)
+  await sim.grow(size, random)
+  await sim.roundsUntil(() => sim.isConsistent(), 300)
+  for (let i = 0; i < 3 * Math.ceil(Math.log2(size)); i++) {
+    await sim.round()
+  }
+  return { sim, random }
+}
+
 export function seededRandom (seed: number): () => number {
   let a = seed >>> 0
   return () => {

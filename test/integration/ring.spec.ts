@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import { hashToRingId, keyPosition, ringIdFromBytes } from '../../src/chord/id.js'
+import { ownerInSuccessorList } from '../../src/chord/lookup.js'
 import { crash, expectedOwner, sortedByRingId, startNode, startRing, stopAll, waitForConsistentRing, ringOf } from '../helpers/ring.js'
 import { waitFor } from '../helpers/wait-for.js'
 import type { ChordNode } from '../../src/index.js'
@@ -93,5 +94,23 @@ describe('a ring of real libp2p nodes on 127.0.0.1', function () {
     const owner = expectedOwner(nodes, hashToRingId(new TextEncoder().encode('some key')))
     assert.equal(answer.ringId, owner.ringId)
     assert.ok(answer.hops >= 0 && answer.hops <= 8)
+  })
+
+  it('a key between two of a node\'s successors is confirmed by its owner in one round trip, without a route or a signed statement', async () => {
+    nodes = await startRing(8)
+    let spanned = 0
+    for (let k = 0; k < 40; k++) {
+      const key = `spanned-${k}`
+      const position = ringIdFromBytes(keyPosition(key))
+      const owner = expectedOwner(nodes, position)
+      for (const node of nodes.filter(node => ownerInSuccessorList(ringOf(node).table, position) != null)) {
+        spanned++
+        const answer = await node.lookup(key)
+        assert.ok(answer.peerId.equals(owner.peerId))
+        assert.deepEqual({ hops: answer.hops, checks: answer.checks, recursive: answer.recursive }, { hops: 0, checks: 1, recursive: undefined })
+      }
+    }
+    // of a node's 8 gaps, 6 lie between two nodes of its list (the first is its own, the last after the list)
+    assert.ok(spanned > 100, `only ${spanned} of 320 lookups were of keys a successor list spans`)
   })
 })
