@@ -105,8 +105,43 @@ const FLOOR_NAMES: Record<Floor, string> = {
   findOwner: 'FIND_OWNER answered by the owner (signed), 1 successor'
 }
 
+/**
+ * How a lookup found its owner: its own table named it (no round trip), its successor list named
+ * it and the owner confirmed itself (one round trip, unsigned), or it asked the ring (a recursive
+ * request through the nodes' tables, or a walk, and the owner's word)
+ */
+const ROUTES = ['ownTable', 'ownerAsked', 'throughTheRing'] as const
+type Route = typeof ROUTES[number]
+
+const ROUTE_NAMES: Record<Route, string> = {
+  ownTable: 'its own table (hops 0, no check)',
+  ownerAsked: 'its successor list, the owner asked directly (hops 0, 1 check)',
+  throughTheRing: 'through the ring (hops > 0)'
+}
+
+interface RouteSeries {
+  share: number
+  latencyMs: Summary
+  meanRoundTrips: number
+  /** p50 ÷ (mean round trips × echo p50); NaN without round trips */
+  overEchoFloor: number
+}
+
+interface LookupOutcome {
+  hops: number
+  checks: number
+  owner: string
+  key: string
+  /** this lookup's own time */
+  ms: number
+}
+
+function routeOf ({ hops, checks }: LookupOutcome): Route {
+  return hops > 0 ? 'throughTheRing' : checks > 0 ? 'ownerAsked' : 'ownTable'
+}
+
 interface Phase {
-  chord: LookupSeries & { meanHops: number, meanRoundTrips: number, wrongOwners: number }
+  chord: LookupSeries & { meanHops: number, meanRoundTrips: number, wrongOwners: number, routes: Record<Route, RouteSeries> }
   floors: Record<Floor, RoundTrips>
   kad: LookupSeries & { routingTablePeers: Summary }
   idleCpuMsPerSecond: number
@@ -174,6 +209,12 @@ async function measurePhase (chordNodes: ChordNode[], network: KadNetwork, plan:
     cpuMsPerRoundTrip: floorSeries[name].cpuMsPerOperation,
     hopsTimesP50Ms: meanRoundTrips * floorSeries[name].latencyMs.p50
   }])) as Record<Floor, RoundTrips>
+  const routes = Object.fromEntries(ROUTES.map(route => {
+    const of = chord.outcomes.filter(o => routeOf(o) === route)
+    const latencyMs = summarize(of.map(o => o.ms))
+    const roundTrips = mean(of.map(o => o.hops + o.checks))
+    return [route, { share: of.length / chord.outcomes.length, latencyMs, meanRoundTrips: roundTrips, overEchoFloor: latencyMs.p50 / (roundTrips * echo.latencyMs.p50) }]
+  })) as Record<Route, RouteSeries>
   const kadRequests = mean(kad.outcomes)
   context.progress(`kad-dht N=${kadNodes.length}: getClosestPeers p50 ${kad.latencyMs.p50.toFixed(1)} ms; chord lookup p50 ${chord.latencyMs.p50.toFixed(2)} ms`)
   return {
@@ -183,6 +224,7 @@ async function measurePhase (chordNodes: ChordNode[], network: KadNetwork, plan:
       meanHops,
       meanRoundTrips,
       wrongOwners,
+      routes,
       // an iterative lookup sends one FIND_SUCCESSOR per hop (and one more per node that failed), then GET_NEIGHBOURS to check the owner
       requestsPerLookup: meanRoundTrips,
       cpuMsPerLookup: chord.cpuMsPerOperation
@@ -206,15 +248,16 @@ async function measurePhase (chordNodes: ChordNode[], network: KadNetwork, plan:
   }
 }
 
-function chordLookups (nodes: ChordNode[], plan: Plan, random: () => number): SeriesSpec<{ hops: number, checks: number, owner: string, key: string }> {
+function chordLookups (nodes: ChordNode[], plan: Plan, random: () => number): SeriesSpec<LookupOutcome> {
   return {
     name: 'chord lookup',
     count: plan.chordLookups,
     warmup: plan.chordWarmup,
     operation: async index => {
       const key = `lookup-${random()}-${index}`
+      const started = performance.now()
       const answer = await nodes[Math.floor(random() * nodes.length)].lookup(key)
-      return { hops: answer.hops, checks: answer.checks, owner: answer.peerId.toString(), key }
+      return { hops: answer.hops, checks: answer.checks, owner: answer.peerId.toString(), key, ms: performance.now() - started }
     }
   }
 }
@@ -337,6 +380,14 @@ function tablesFor (phases: Phase[], answerCost: number, chordIdleCpuMsPerSecond
         ]),
         ['', 'ring core CPU to answer one FIND_SUCCESSOR (no transport), µs', answerCost, '']
       ]
+    },
+    {
+      title: 'Chord lookups by how they found the owner (ms, each lookup timed on its own)',
+      columns: ['phase', 'owner named by', 'share', 'p50', 'p90', 'p99', 'mean round trips', 'p50 ÷ (round trips × echo p50)'],
+      rows: phases.flatMap((phase, i) => ROUTES.map(route => {
+        const r = phase.chord.routes[route]
+        return [`${i + 1}`, ROUTE_NAMES[route], `${(100 * r.share).toFixed(0)}%`, r.latencyMs.p50, r.latencyMs.p90, r.latencyMs.p99, r.meanRoundTrips, Number.isFinite(r.overEchoFloor) ? r.overEchoFloor : '-']
+      }))
     }
   ]
 }
