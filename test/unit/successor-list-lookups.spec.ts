@@ -15,20 +15,23 @@ import type { ChordRing } from '../../src/chord/ring.js'
 
 const idOf = (text: string): RingId => hashToRingId(new TextEncoder().encode(text))
 
-async function settledRing (size: number, seed: number): Promise<{ sim: Simulator, random: () => number }> {
-  return settledSimulation(size, seed, { recursiveLookups: true })
-}
+/** The rings these lookups run on: recursive, as a deployed ring's */
+const RING = { recursiveLookups: true }
 
-/** An id between the asker's successors `i` and `i + 1` (the first id of the form `${prefix}-k` there) */
-function idBetweenSuccessors (ring: ChordRing, i: number, prefix: string): RingId {
-  const successors = ring.table.getSuccessors()
+/** The first name of the form `${prefix}-k` whose id `fits` */
+function firstName (prefix: string, fits: (id: RingId) => boolean): string {
   for (let k = 0; k < 100_000; k++) {
-    const id = idOf(`${prefix}-${k}`)
-    if (inHalfOpenInterval(id, successors[i].id, successors[i + 1].id)) {
-      return id
+    if (fits(idOf(`${prefix}-${k}`))) {
+      return `${prefix}-${k}`
     }
   }
-  throw new Error(`no id between successors ${i} and ${i + 1}`)
+  throw new Error(`no name ${prefix}-k fits`)
+}
+
+/** An id between the asker's successors `i` and `i + 1` */
+function idBetweenSuccessors (ring: ChordRing, i: number, prefix: string): RingId {
+  const successors = ring.table.getSuccessors()
+  return idOf(firstName(prefix, id => inHalfOpenInterval(id, successors[i].id, successors[i + 1].id)))
 }
 
 /** Remote calls of each kind that `work` makes */
@@ -42,7 +45,7 @@ describe('lookups of ids the successor list spans (simulated network)', function
   this.timeout(60_000)
 
   it('names the true owner after one question to it: no route, no recursive request', async () => {
-    const { sim, random } = await settledRing(32, 51)
+    const { sim, random } = await settledSimulation(32, 51, RING)
     const sorted = sim.sortedLiveIds()
     let spanned = 0
     for (let k = 0; k < 200; k++) {
@@ -66,17 +69,12 @@ describe('lookups of ids the successor list spans (simulated network)', function
   })
 
   it('a node that joined between two of the list\'s nodes, which the asker has not heard of, is found: the named owner names it', async () => {
-    const { sim } = await settledRing(16, 52)
+    const { sim } = await settledSimulation(16, 52, RING)
     const asker = sim.liveRings()[0]
     const [before, after] = asker.table.getSuccessors().slice(2, 4)
     const id = idBetweenSuccessors(asker, 2, 'late')
     // a newcomer just before the id's named owner: it owns the id once that node takes it for its predecessor
-    let name = ''
-    for (let k = 0; name === ''; k++) {
-      if (inHalfOpenInterval(idOf(`newcomer-${k}`), id, after.id) && idOf(`newcomer-${k}`) !== after.id) {
-        name = `newcomer-${k}`
-      }
-    }
+    const name = firstName('newcomer', newcomerId => inHalfOpenInterval(newcomerId, id, after.id) && newcomerId !== after.id)
     const newcomer = await sim.addNode(name)
     await newcomer.join(before)
     await newcomer.stabilize()
@@ -90,7 +88,7 @@ describe('lookups of ids the successor list spans (simulated network)', function
   })
 
   it('a named owner that died gives way to the node after it, which owns the id now', async () => {
-    const { sim } = await settledRing(16, 53)
+    const { sim } = await settledSimulation(16, 53, RING)
     const asker = sim.liveRings()[0]
     const [, named, next] = asker.table.getSuccessors().slice(3, 6)
     const id = idBetweenSuccessors(asker, 3, 'dead-owner')
@@ -101,7 +99,7 @@ describe('lookups of ids the successor list spans (simulated network)', function
   })
 
   it('a lookup that carries a record asks the ring, so that the owner stores it as it answers', async () => {
-    const { sim } = await settledRing(16, 54)
+    const { sim } = await settledSimulation(16, 54, RING)
     const asker = sim.liveRings()[0]
     const id = idBetweenSuccessors(asker, 4, 'carried')
     const calls = await callsOf(sim, async () => asker.lookup(id, {
