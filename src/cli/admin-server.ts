@@ -25,13 +25,13 @@ import { createServer } from 'node:http'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { importIdentity } from '../index.js'
+import { listenHttp } from '../observability/listen-http.js'
 import {
   ADMIN_HEADERS_TIMEOUT, ADMIN_MAX_BODY_BYTES, ADMIN_MAX_CONNECTIONS, ADMIN_REQUEST_TIMEOUT
 } from './constants.js'
 import type { ChordNode, HealthReport, Identity } from '../index.js'
 import type { Logger } from './log.js'
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
 
 /** What the admin API uses of a node */
 export type AdminNode = Pick<ChordNode, 'put' | 'get' | 'lookup' | 'mailbox' | 'backup' | 'publish' | 'resolve'>
@@ -86,22 +86,7 @@ export async function startAdminServer (init: AdminServerInit): Promise<AdminSer
     void handle(init, expected, request, response)
   })
   server.maxConnections = ADMIN_MAX_CONNECTIONS
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(init.port, init.host, () => {
-      server.off('error', reject)
-      resolve()
-    })
-  })
-  const { address, port } = server.address() as AddressInfo
-  return {
-    url: `http://${address.includes(':') ? `[${address}]` : address}:${port}`,
-    close: async () => {
-      const closed = new Promise<void>(resolve => { server.close(() => { resolve() }) })
-      server.closeAllConnections()
-      await closed
-    }
-  }
+  return listenHttp(server, init.host, init.port)
 }
 
 function authorized (expected: Buffer, header: string | undefined): boolean {

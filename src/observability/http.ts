@@ -19,6 +19,7 @@
 import { createServer } from 'node:http'
 import { prometheusContentType } from 'prom-client'
 import { InvalidOptionsError } from '../errors.js'
+import { listenHttp } from './listen-http.js'
 import {
   HTTP_HEADERS_TIMEOUT,
   HTTP_KEEP_ALIVE_TIMEOUT,
@@ -29,7 +30,7 @@ import {
   HTTP_TIMEOUT_CHECK_INTERVAL
 } from './constants.js'
 import type { HealthReport } from './health.js'
-import type { AddressInfo, Socket } from 'node:net'
+import type { Socket } from 'node:net'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 
 /** What the server reads on each request; a `ChordNode` is one */
@@ -73,22 +74,7 @@ export async function startObservabilityServer (node: ObservedNode, init: Observ
   server.on('connection', (socket: Socket) => { sockets.admit(socket) })
   server.on('request', (request: IncomingMessage, response: ServerResponse) => { sockets.answering(request.socket, response) })
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(init.port, init.host, () => {
-      server.off('error', reject)
-      resolve()
-    })
-  })
-  const { address, port } = server.address() as AddressInfo
-  return {
-    url: `http://${address.includes(':') ? `[${address}]` : address}:${port}`,
-    close: async () => {
-      const closed = new Promise<void>(resolve => { server.close(() => { resolve() }) })
-      server.closeAllConnections()
-      await closed
-    }
-  }
+  return listenHttp(server, init.host, init.port)
 }
 
 /**
