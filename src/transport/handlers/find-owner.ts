@@ -11,9 +11,9 @@
  * all per window, and in flight per next node (well under our streams to it, which our own
  * maintenance needs too), with a short wait for a place when those are taken.
  */
-import { Queue } from '@libp2p/utils'
 import { ForbiddenError, LookupFailedError, RateLimitedError, RequestTimeoutError } from '../../errors.js'
 import { statedNeighbours } from '../../chord/rpc.js'
+import { KeyedSlots } from '../../limits/keyed-slots.js'
 import { PeerBudget } from '../../limits/peer-budget.js'
 import {
   CARRIED_STORE_WAIT,
@@ -33,12 +33,9 @@ import { canStateOwnership, signOwnerStatement } from '../owner-statement.js'
 import { MessageType, Response } from '../../protocol/generated/chord.js'
 import { carriedStoreVerifies } from '../carried-store.js'
 import { ringIdToWire, wireBytes } from '../ring-id.js'
-import type { Asker, FindOwnerInit, RequestHandler, RequestHandlersInit } from './handler.js'
+import type { Asker, RequestHandler, RequestHandlersInit } from './handler.js'
 import type { CarriedStore } from '../carried-store.js'
 import type { FindOwnerRequest } from '../validate.js'
-
-/** What the next node's answer to a request we passed on brings back */
-type PassedOn = Awaited<ReturnType<FindOwnerInit['forwarder']['passOn']>>
 
 /** The one key of the node-wide forwarding budget: it is the node's, not any asker's */
 const ALL = 'all'
@@ -47,7 +44,7 @@ export class FindOwnerHandler implements RequestHandler<FindOwnerRequest> {
   private readonly forwarded: PeerBudget
   private readonly forwardedFor: PeerBudget
   /** requests passed on and not yet answered, and those waiting to be, by the node they go to */
-  private readonly passing = new Map<string, Queue<PassedOn>>()
+  private readonly passing: KeyedSlots
   /** carried records being written, answered or not */
   private carriedWrites = 0
 
@@ -55,6 +52,12 @@ export class FindOwnerHandler implements RequestHandler<FindOwnerRequest> {
     const windowMs = RATE_LIMIT_WINDOW
     this.forwarded = new PeerBudget({ points: init.findOwner?.maxForwardedPerWindow ?? MAX_FORWARDED_LOOKUPS_PER_WINDOW, windowMs, maxPeers: 1 })
     this.forwardedFor = new PeerBudget({ points: init.findOwner?.maxForwardedPerAskerPerWindow ?? MAX_FORWARDED_LOOKUPS_PER_ASKER_PER_WINDOW, windowMs, maxPeers: MAX_RATE_LIMITED_PEERS })
+    const queueWait = init.findOwner?.passOnQueueWait ?? MAX_PASS_ON_QUEUE_WAIT
+    this.passing = new KeyedSlots({
+      places: MAX_PASSED_ON_IN_FLIGHT_PER_PEER,
+      maxWaitMs: queueWait,
+      tooLong: next => new RateLimitedError(`this node's lookups passed on to ${next} left no place within ${queueWait} ms`)
+    })
   }
 
   async handle (from: Asker, request: FindOwnerRequest): Promise<Partial<Response>> {
@@ -76,59 +79,36 @@ export class FindOwnerHandler implements RequestHandler<FindOwnerRequest> {
       throw new LookupFailedError('a FIND_OWNER reached a node that does not own its target with no hops left')
     }
     this.admit(from.node.peer, step.next.peer)
-    const queue = this.queueTo(step.next.peer)
     this.forwarded.spend(ALL, 1)
     this.forwardedFor.spend(from.node.peer, 1)
     const requestTimeout = findOwner.requestTimeout ?? REQUEST_TIMEOUT
-    const deadline = AbortSignal.timeout(passOnTimeout(requestTimeout, request.hopsLeft))
-    // waiting for a place ends after MAX_PASS_ON_QUEUE_WAIT or at the deadline; once passed on,
-    // the request ends as the next node's answer or the deadline ends it
-    const queueWait = findOwner.passOnQueueWait ?? MAX_PASS_ON_QUEUE_WAIT
-    const giveUp = new AbortController()
-    const waitTimer = setTimeout(() => {
-      giveUp.abort(new RateLimitedError(`this node's lookups passed on to ${step.next.peer} left no place within ${queueWait} ms`))
-    }, queueWait)
-    const onDeadline = (): void => { giveUp.abort(deadline.reason) }
-    deadline.addEventListener('abort', onDeadline, { once: true })
+    const waitMs = passOnTimeout(requestTimeout, request.hopsLeft)
+    // the whole of our part, the wait for a place included, ends at this deadline; its timer goes
+    // as soon as the answer comes (a relay passes on many lookups a second)
+    const deadline = new AbortController()
+    const timer = setTimeout(() => {
+      deadline.abort(new RequestTimeoutError(`${step.next.peer} did not answer a lookup passed on within ${Math.round(waitMs)} ms`))
+    }, waitMs)
     let passedOn = false
     try {
-      const passed = await queue.add(async () => {
-        clearTimeout(waitTimer)
-        deadline.removeEventListener('abort', onDeadline)
+      const passed = await this.passing.run(step.next.peer, async () => {
         passedOn = true
         // the node we take to own the target must answer as its owner, not pass it on again
-        return findOwner.forwarder.passOn(step.next, { ...request, hopsLeft: step.lastHop === true ? 0 : request.hopsLeft - 1 }, { signal: deadline })
-      }, { signal: giveUp.signal })
+        return findOwner.forwarder.passOn(step.next, { ...request, hopsLeft: step.lastHop === true ? 0 : request.hopsLeft - 1 }, { signal: deadline.signal })
+      }, { signal: deadline.signal })
       // a relay after us that overstates its count cannot push ours past what the asker accepts
       return { ownerStatement: passed.ownerStatement, hops: Math.min(passed.hops + 1, MAX_OWNER_ROUTE_HOPS + 1) }
     } catch (err) {
-      // only silence blames the next node (an error, a reset stream, a failed dial came from or
+      // only silence blames the next node (an error, a reset stream, a failed dial come from or
       // about a node that is there, or is gone for the ring's maintenance to see), and only when
       // the wait was its share of a request's time, not a floor an asker's few hops raised it to
-      if (passedOn && (deadline.aborted || err instanceof RequestTimeoutError) && silenceBlames(requestTimeout, request.hopsLeft)) {
+      if (passedOn && (deadline.signal.aborted || err instanceof RequestTimeoutError) && silenceBlames(requestTimeout, request.hopsLeft)) {
         this.init.node.ringHandler.onPassedOnUnanswered(step.next)
       }
       throw err
     } finally {
-      clearTimeout(waitTimer)
-      deadline.removeEventListener('abort', onDeadline)
+      clearTimeout(timer)
     }
-  }
-
-  /** The queue of requests passed on to `next`, at most MAX_PASSED_ON_IN_FLIGHT_PER_PEER at once; gone once idle */
-  private queueTo (next: string): Queue<PassedOn> {
-    let queue = this.passing.get(next)
-    if (queue == null) {
-      const made = new Queue<PassedOn>({ concurrency: MAX_PASSED_ON_IN_FLIGHT_PER_PEER })
-      made.addEventListener('idle', () => {
-        if (made.size === 0 && this.passing.get(next) === made) {
-          this.passing.delete(next)
-        }
-      })
-      this.passing.set(next, made)
-      queue = made
-    }
-    return queue
   }
 
   /**
@@ -179,7 +159,7 @@ export class FindOwnerHandler implements RequestHandler<FindOwnerRequest> {
     if (this.forwarded.remaining(ALL) < 1) {
       throw new RateLimitedError(`this node passes on at most ${this.forwarded.points} lookups per ${RATE_LIMIT_WINDOW} ms`, { retryAfterMs: this.forwarded.msBeforeRefill(ALL) })
     }
-    if ((this.passing.get(next)?.size ?? 0) >= MAX_PASSED_ON_IN_FLIGHT_PER_PEER + MAX_PASSED_ON_WAITING_PER_PEER) {
+    if (this.passing.size(next) >= MAX_PASSED_ON_IN_FLIGHT_PER_PEER + MAX_PASSED_ON_WAITING_PER_PEER) {
       throw new RateLimitedError(`this node has ${MAX_PASSED_ON_IN_FLIGHT_PER_PEER} lookups passed on to ${next} awaiting an answer already, and ${MAX_PASSED_ON_WAITING_PER_PEER} waiting`)
     }
   }
