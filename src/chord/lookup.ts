@@ -116,6 +116,9 @@ export class Lookup {
     if (first.done) {
       return { successors: first.successors, hops: 0 }
     }
+    if (this.table.clientMode && this.table.knownNodes().length === 0) {
+      throw new LookupFailedError('this client knows no ring node at the moment; it is looking for the ring again through the peers and bootstrap addresses it knows: try again shortly')
+    }
     if (this.delegate && Date.now() >= this.delegationPausedUntil) {
       const delegated = await this.delegated(id, options, unanswered)
       if (delegated != null) {

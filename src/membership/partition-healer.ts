@@ -8,8 +8,9 @@
  * network lets them reach each other, every round has a fair chance of picking a node of the
  * other ring; across all the nodes of both rings, one of them soon does.
  */
-import { minute } from '../units.js'
+import { minute, second } from '../units.js'
 import { Periodic, adaptiveInterval } from '../chord/periodic.js'
+import { shuffled } from '../random-order.js'
 import { PROTOCOL } from '../transport/constants.js'
 import { JOIN_ATTEMPT_TIMEOUT } from './join.js'
 import { describeEntry, reachEntry } from './entry-candidate.js'
@@ -40,6 +41,20 @@ export const HEAL_MAX_INTERVAL = 5 * minute
  */
 export const HEAL_INTERVAL_JITTER = 0.5
 
+/**
+ * A client's first round after it finds itself knowing no ring node. Until one answers it can do
+ * nothing at all (every lookup fails at once), so it does not wait a ring node's minute: its
+ * rounds come at this interval, doubling after each round that found nobody, up to HEAL_INTERVAL.
+ */
+export const REJOIN_INTERVAL = 1 * second
+
+/**
+ * Candidates a client that knows no ring node tries in one round, one after the other until one
+ * answers (a ring node tries one a round). Each costs at most the attempt timeout, so a round
+ * through a peer store full of departed peers stays bounded.
+ */
+export const REJOIN_CANDIDATES_PER_ROUND = 8
+
 /** What the healer needs from libp2p; a libp2p node satisfies it */
 export interface PartitionHealerComponents extends EntryDialer {
   peerId: PeerId
@@ -64,8 +79,9 @@ export interface PartitionHealerInit {
   onRound?(outcome: HealingOutcome): void
   /**
    * a client's healer: it holds no position a split could cut off, so it looks for the ring only
-   * once it knows no ring node at all (every one it knew failed), and then through every peer and
-   * bootstrap address it knows of, until one answers
+   * once it knows no ring node at all (every one it knew failed), and then at once, through up to
+   * REJOIN_CANDIDATES_PER_ROUND of the peers and bootstrap addresses it knows of until one
+   * answers, a round every REJOIN_INTERVAL (backing off) until one does
    */
   onlyWhenAlone?: boolean
 }
@@ -96,7 +112,9 @@ export class PartitionHealer {
         throw err
       }
     }, {
-      ...adaptiveInterval(init.intervalMs, init.maxIntervalMs, { shortMs: HEAL_INTERVAL, longMs: HEAL_MAX_INTERVAL }),
+      ...adaptiveInterval(init.intervalMs, init.maxIntervalMs, init.onlyWhenAlone === true
+        ? { shortMs: REJOIN_INTERVAL, longMs: HEAL_INTERVAL }
+        : { shortMs: HEAL_INTERVAL, longMs: HEAL_MAX_INTERVAL }),
       jitter: HEAL_INTERVAL_JITTER,
       // the peer picked is often down or cut off: that is what this loop is for
       onError: err => { this.log('healing round failed - %e', err) }
@@ -108,7 +126,8 @@ export class PartitionHealer {
     this.loop.start()
     this.unwatch = this.init.ring.watchActivity(activity => {
       if (activity === 'failure') {
-        this.loop.wake()
+        // a client that just lost its last ring node looks for another at once
+        this.loop.wake({ immediately: this.init.onlyWhenAlone === true && this.alone() })
       }
     })
   }
@@ -124,16 +143,37 @@ export class PartitionHealer {
     return this.loop.intervalMs
   }
 
-  /** One round through one random candidate; resolves to whether our successor changed */
+  /**
+   * One round: through one random candidate, or for a client that knows no ring node, through up
+   * to REJOIN_CANDIDATES_PER_ROUND of them until one answers. Resolves to whether our successor
+   * changed; rejects with the last failure when every candidate tried failed
+   */
   async healOnce (): Promise<boolean> {
-    if (this.init.onlyWhenAlone === true && this.init.ring.table.getSuccessors().length > 0) {
+    const client = this.init.onlyWhenAlone === true
+    if (client && !this.alone()) {
       return false
     }
-    const candidates = await this.candidates()
-    if (candidates.length === 0) {
-      return false
+    const candidates = shuffled(await this.candidates()).slice(0, client ? REJOIN_CANDIDATES_PER_ROUND : 1)
+    for (const [i, candidate] of candidates.entries()) {
+      try {
+        return await this.healThrough(candidate)
+      } catch (err) {
+        // the last failure is the round's; those before it only said to try the next candidate
+        if (i === candidates.length - 1 || this.shutdown.signal.aborted) {
+          throw err
+        }
+        this.log('could not find the ring through %s - %e', describeEntry(candidate), err)
+      }
     }
-    const candidate = candidates[Math.floor(Math.random() * candidates.length)]
+    return false
+  }
+
+  /** The routing table holds no ring node at all */
+  private alone (): boolean {
+    return this.init.ring.table.getSuccessors().length === 0
+  }
+
+  private async healThrough (candidate: EntryCandidate): Promise<boolean> {
     const options = { signal: AbortSignal.any([this.shutdown.signal, AbortSignal.timeout(this.init.attemptTimeout ?? JOIN_ATTEMPT_TIMEOUT)]) }
     const entry = await reachEntry(this.components, candidate, options)
     if (entry.peer === this.components.peerId.toString()) {

@@ -23,7 +23,10 @@ import type { RequestLimits } from '../transport/request-limits.js'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
 export interface ChordTimers extends CoreTimers {
-  /** mean ms between two partition-healing rounds after a failure */
+  /**
+   * mean ms between two partition-healing rounds after a failure; for a client, between its
+   * rounds while it knows no ring node (REJOIN_INTERVAL, doubling after each)
+   */
   healIntervalMs?: number
   /** mean ms between two partition-healing rounds once nothing fails (see RingTimers for the default) */
   healMaxIntervalMs?: number

@@ -3,7 +3,7 @@ import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { PROTOCOL } from '../../src/transport/constants.js'
-import { HEAL_INTERVAL_JITTER, PartitionHealer } from '../../src/membership/partition-healer.js'
+import { HEAL_INTERVAL, HEAL_INTERVAL_JITTER, PartitionHealer, REJOIN_CANDIDATES_PER_ROUND, REJOIN_INTERVAL } from '../../src/membership/partition-healer.js'
 import { ringIdOf } from '../../src/transport/ring-id.js'
 import { silentLogger } from '../helpers/logger.js'
 import { waitFor } from '../helpers/wait-for.js'
@@ -31,6 +31,10 @@ class World {
   readonly stored: Peer[] = []
   readonly behindAddress = new Map<string, PeerId>()
   readonly healedThrough: string[] = []
+  /** peers whose dials are refused */
+  readonly refusing = new Set<string>()
+  /** every peer dialled, in order */
+  readonly dialled: string[] = []
   readonly activityListeners = new Set<RingActivityListener>()
   tableNodes: PeerId[] = []
   cached: PeerId[] = []
@@ -56,7 +60,8 @@ class World {
           })
         }
         const remotePeer = 'getComponents' in target ? this.behindAddress.get(target.toString()) : target
-        if (remotePeer == null) {
+        this.dialled.push(String(remotePeer))
+        if (remotePeer == null || this.refusing.has(remotePeer.toString())) {
           throw new Error('ECONNREFUSED')
         }
         return { remotePeer }
@@ -134,6 +139,57 @@ describe('the partition healer', function () {
     world.tableNodes = []
     await healer.healOnce()
     assert.deepEqual(world.healedThrough, [cached.toString()])
+  })
+
+  it('as a ring node, tries one peer a round', async () => {
+    const world = new World(await newPeerId())
+    world.cached = await Promise.all(Array.from({ length: 3 }, newPeerId))
+    world.cached.forEach(peer => world.refusing.add(peer.toString()))
+    healer = new PartitionHealer(world.components(), world.init())
+    await assert.rejects(healer.healOnce(), /ECONNREFUSED/)
+    assert.equal(world.dialled.length, 1)
+  })
+
+  it(`as a client that knows no ring node, tries peers one after the other until one answers, at most ${REJOIN_CANDIDATES_PER_ROUND} a round`, async () => {
+    const world = new World(await newPeerId())
+    world.cached = await Promise.all(Array.from({ length: REJOIN_CANDIDATES_PER_ROUND + 4 }, newPeerId))
+    world.cached.forEach(peer => world.refusing.add(peer.toString()))
+    healer = new PartitionHealer(world.components(), world.init({ onlyWhenAlone: true }))
+    await assert.rejects(healer.healOnce(), /ECONNREFUSED/, 'the round fails with the last refusal')
+    assert.equal(new Set(world.dialled).size, REJOIN_CANDIDATES_PER_ROUND, 'a round stops at the limit')
+    assert.deepEqual(world.healedThrough, [])
+
+    // one of a few peers answers: the round goes on until it does, and stops there
+    world.dialled.length = 0
+    world.cached = world.cached.slice(0, 4)
+    const answering = world.cached[2]
+    world.refusing.delete(answering.toString())
+    await healer.healOnce()
+    assert.deepEqual(world.healedThrough, [answering.toString()])
+    assert.equal(world.dialled.at(-1), answering.toString())
+  })
+
+  it('as a client, looks for the ring at once when it loses its last ring node, then backs off from REJOIN_INTERVAL', async () => {
+    const world = new World(await newPeerId())
+    const [successor, cached] = await Promise.all([newPeerId(), newPeerId()])
+    world.tableNodes = [successor]
+    world.cached = [cached]
+    world.refusing.add(cached.toString())
+    // the defaults a deployed client runs with
+    const client = new PartitionHealer(world.components(), world.init({ onlyWhenAlone: true }))
+    healer = client
+    client.start()
+    assert.equal(client.intervalMs, REJOIN_INTERVAL)
+
+    world.tableNodes = []
+    for (const listener of world.activityListeners) {
+      listener('failure')
+    }
+    const first = await waitFor(() => world.dialled.length >= 1, 'a round at once', 10_000)
+    // far sooner than the shortest wait of a ring node's healer
+    assert.ok(first < HEAL_INTERVAL * (1 - HEAL_INTERVAL_JITTER), `the first round came after ${first} ms`)
+    await waitFor(() => client.intervalMs === 8 * REJOIN_INTERVAL, 'three rounds that found nobody', 15_000)
+    assert.equal(world.dialled.length, 3, 'one dial a round, the wait doubling after each')
   })
 
   it('gives up on a peer that does not answer within the attempt timeout', async () => {
