@@ -316,9 +316,10 @@ function degradesFrom (runs: RateRun[]): string {
 
 /**
  * The client-mode nodes that send messages and put and get records. A client knows the ring only
- * through the node; when the node's answers time out under load, the client forgets it and, having
- * no other way in, fails every lookup from then on. Before each load, such a client is replaced
- * by a new one (and counted), so that one overloaded moment does not fail every later load.
+ * through the node; when the node's answers time out under load, the client forgets it and fails
+ * its lookups until it finds the node again (at once, then a second later, doubling). Before each
+ * load, a client still lost is replaced by a new one (and counted), so that one overloaded moment
+ * does not fail the next load.
  */
 class LoadClients {
   replaced = 0

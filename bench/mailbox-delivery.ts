@@ -5,7 +5,10 @@
  * flight at a time, so the time is the path a chat message takes: seal, lookup, write to the
  * replicas, push from the mailbox's node, open. Twice: without delivery receipts (the path
  * alone), then with them (each message answered by a sealed receipt, which its sender's
- * subscription takes and deletes).
+ * subscription takes and deletes). Then as conversations: each recipient written to from one
+ * node, as a chat partner's device stays on its node, so that after the first message the
+ * sender's node knows the mailbox's owner (the owner cache) and a message is what the CPU target
+ * names: seal, store on 3 replicas, push, open.
  */
 import { createIdentity } from '../src/index.js'
 import { seededRandom } from '../test/helpers/simulator.js'
@@ -49,19 +52,19 @@ export const mailboxDelivery: Benchmark = {
       const runs: DeliveryRun[] = []
       // the yardstick before and after, as the machine's load changes under the run
       const verifyMicros = [ed25519VerifyMicros()]
-      for (const receipts of [false, true]) {
-        context.progress(`sending ${plan.warmup + plan.messages} messages, receipts ${receipts ? 'on' : 'off'}`)
-        runs.push(await deliver(ring.nodes, plan, receipts, idleMsPerSecond))
+      for (const mode of MODES) {
+        context.progress(`sending ${plan.warmup + plan.messages} messages, ${describe(mode)}`)
+        runs.push(await deliver(ring.nodes, plan, mode, idleMsPerSecond))
       }
       verifyMicros.push(ed25519VerifyMicros())
       return {
         tables: [{
           title: `mailbox delivery, ${plan.nodes} nodes, r = 3 (ms, send() call to callback)`,
-          columns: ['receipts', 'messages', 'p50', 'p90', 'p99', 'max', 'lost', 'CPU ms per message', 'target p50 / p99 / CPU'],
-          rows: runs.map(run => [run.receipts ? 'on' : 'off', run.latency.count, run.latency.p50.toFixed(2), run.latency.p90.toFixed(2), run.latency.p99.toFixed(2), run.latency.max.toFixed(1), run.lost, run.cpuMsPerMessageOwn.toFixed(2), '< 20 / < 100 / ≤ 3']),
+          columns: ['senders', 'receipts', 'messages', 'p50', 'p90', 'p99', 'max', 'lost', 'CPU ms per message', 'target p50 / p99 / CPU'],
+          rows: runs.map(run => [run.conversations ? 'one node per recipient' : 'a random node', run.receipts ? 'on' : 'off', run.latency.count, run.latency.p50.toFixed(2), run.latency.p90.toFixed(2), run.latency.p99.toFixed(2), run.latency.max.toFixed(1), run.lost, run.cpuMsPerMessageOwn.toFixed(2), '< 20 / < 100 / ≤ 3']),
           notes: [
             `CPU per message: the whole process's CPU during the messages, the ring's idle ${idleMsPerSecond.toFixed(0)} ms/s taken out, per message`,
-            `with the background: ${runs.map(run => `${run.cpuMsPerMessage.toFixed(2)} ms (receipts ${run.receipts ? 'on' : 'off'})`).join(', ')}`,
+            `with the background: ${runs.map(run => `${run.cpuMsPerMessage.toFixed(2)} ms (${describe(run)})`).join(', ')}`,
             `yardstick: one Ed25519 verification took ${verifyMicros.map(us => us.toFixed(0)).join(' and ')} µs of CPU before and after (a quiet modern core: about 50 µs)`
           ]
         }],
@@ -73,8 +76,24 @@ export const mailboxDelivery: Benchmark = {
   }
 }
 
-interface DeliveryRun {
+/** Who sends each message, and whether the recipients answer with receipts */
+interface DeliveryMode {
   receipts: boolean
+  /** each recipient written to from one node (that learns the mailbox's owner), not from any */
+  conversations: boolean
+}
+
+const MODES: DeliveryMode[] = [
+  { receipts: false, conversations: false },
+  { receipts: true, conversations: false },
+  { receipts: false, conversations: true }
+]
+
+function describe (mode: DeliveryMode): string {
+  return `${mode.conversations ? 'conversations' : 'random senders'}, receipts ${mode.receipts ? 'on' : 'off'}`
+}
+
+interface DeliveryRun extends DeliveryMode {
   latency: ReturnType<typeof summarize>
   lost: number
   cpuMsPerMessage: number
@@ -82,8 +101,9 @@ interface DeliveryRun {
 }
 
 /** Messages one at a time from random nodes to recipients subscribed through random nodes */
-async function deliver (nodes: ChordNode[], plan: Plan, receipts: boolean, idleMsPerSecond: number): Promise<DeliveryRun> {
-  const random = seededRandom(receipts ? 8 : 7)
+async function deliver (nodes: ChordNode[], plan: Plan, mode: DeliveryMode, idleMsPerSecond: number): Promise<DeliveryRun> {
+  const { receipts, conversations } = mode
+  const random = seededRandom(7 + MODES.indexOf(mode))
   const pick = <T>(items: T[]): T => items[Math.floor(random() * items.length)]
   const subscriptions: Subscription[] = []
   try {
@@ -95,6 +115,8 @@ async function deliver (nodes: ChordNode[], plan: Plan, receipts: boolean, idleM
     const deliveredAt = new Map<string, number>()
     const waiting = new Map<string, (at: number) => void>()
     const recipients: Identity[] = []
+    // in conversations, the one node each recipient is written to from
+    const partnerNodes: ChordNode[] = []
     for (let i = 0; i < plan.recipients; i++) {
       const recipient = await createIdentity()
       recipients.push(recipient)
@@ -107,6 +129,7 @@ async function deliver (nodes: ChordNode[], plan: Plan, receipts: boolean, idleM
           waiter(at)
         }
       }, { receipts }))
+      partnerNodes.push(pick(nodes))
     }
 
     const samples: number[] = []
@@ -114,8 +137,9 @@ async function deliver (nodes: ChordNode[], plan: Plan, receipts: boolean, idleM
     const cpuStart = cpuNow()
     let lost = 0
     for (let i = 0; i < plan.warmup + plan.messages; i++) {
-      const recipient = pick(recipients)
-      const from = pick(nodes)
+      const k = Math.floor(random() * recipients.length)
+      const recipient = recipients[k]
+      const from = conversations ? partnerNodes[k] : pick(nodes)
       const started = performance.now()
       const { id } = await from.mailbox.send(sender, recipient.address, MESSAGE)
       const at = deliveredAt.get(id) ?? await new Promise<number>(resolve => {
@@ -134,7 +158,7 @@ async function deliver (nodes: ChordNode[], plan: Plan, receipts: boolean, idleM
     const wallSeconds = (performance.now() - wallStart) / 1000
     const sent = plan.warmup + plan.messages
     return {
-      receipts,
+      ...mode,
       latency: summarize(samples),
       lost,
       cpuMsPerMessage: cpuMs / sent,
