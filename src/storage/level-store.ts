@@ -291,6 +291,8 @@ export class LevelRecordStore implements RecordStore {
         }
       })
     }
+    /** what each writer held before the batch: the commit's starting point (no write comes between, all are exclusive) */
+    const heldBefore = new Map(writers)
 
     const groups = groupByKey(records)
     const states = await Promise.all(groups.map(async group => await this.keyState(group, now)))
@@ -364,7 +366,7 @@ export class LevelRecordStore implements RecordStore {
     }
 
     if (ops.length > 0) {
-      await this.commit(ops, change)
+      await this.commit(ops, change, heldBefore)
       result.writtenBytes = result.added.reduce((bytes, record) => bytes + storedSize(record.value.byteLength), 0)
     }
     for (const { key, tally, added, records, bytes, earliestExpiry } of tallied) {
@@ -526,20 +528,24 @@ export class LevelRecordStore implements RecordStore {
     }
   }
 
-  /** apply a batch and the counters it changes (the store's, each writer's), atomically and durably */
-  private async commit (ops: Operation[], change: Change): Promise<void> {
+  /**
+   * apply a batch and the counters it changes (the store's, each writer's), atomically and
+   * durably; `known`: what some writers held before the batch, read already (the rest are read)
+   */
+  private async commit (ops: Operation[], change: Change, known: ReadonlyMap<string, StoreStats> = new Map()): Promise<void> {
     const next = { records: this.counts.records + change.records, bytes: this.counts.bytes + change.bytes }
     ops.push({ type: 'put', sublevel: this.meta, key: STATS_KEY, value: encodeStats(next) })
-    const writers = [...change.writers]
-    if (writers.length > 0) {
-      const saved = await this.meta.getMany(writers.map(([writer]) => writerStatsKey(writer)))
-      writers.forEach(([writer, delta], i) => {
-        const before = saved[i] == null ? { records: 0, bytes: 0 } : parseStats(saved[i])
-        const after = { records: before.records + delta.records, bytes: before.bytes + delta.bytes }
-        ops.push(after.records > 0 && after.bytes > 0
-          ? { type: 'put', sublevel: this.meta, key: writerStatsKey(writer), value: encodeStats(after) }
-          : { type: 'del', sublevel: this.meta, key: writerStatsKey(writer) })
-      })
+    const unknown = [...change.writers.keys()].filter(writer => !known.has(writer))
+    const saved = unknown.length === 0 ? [] : await this.meta.getMany(unknown.map(writerStatsKey))
+    const before = new Map(known)
+    unknown.forEach((writer, i) => {
+      before.set(writer, saved[i] == null ? { records: 0, bytes: 0 } : parseStats(saved[i]))
+    })
+    for (const [writer, delta] of change.writers) {
+      const after = sum(before.get(writer), delta)
+      ops.push(after.records > 0 && after.bytes > 0
+        ? { type: 'put', sublevel: this.meta, key: writerStatsKey(writer), value: encodeStats(after) }
+        : { type: 'del', sublevel: this.meta, key: writerStatsKey(writer) })
     }
     await this.database.batch<BinaryKey, Uint8Array>(ops, DURABLE_BATCH)
     this.counts = next
