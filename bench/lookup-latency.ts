@@ -17,12 +17,14 @@ import { expectedOwner } from '../test/helpers/ring.js'
 import { seededRandom } from '../test/helpers/simulator.js'
 import { internalsOf } from '../src/testing.js'
 import { startConvergedRing } from './harness/chord-ring.js'
+import { connectedPairs } from './harness/connected-pairs.js'
 import { EchoClient, serveEcho } from './harness/echo.js'
 import { idleCpuMsPerSecond } from './harness/cpu-time.js'
 import { startKadNetwork } from './harness/kad-network.js'
 import { timeInterleaved } from './harness/measure.js'
 import { mean, summarize } from './harness/stats.js'
 import type { Benchmark, BenchmarkContext, BenchmarkReport, Table } from './harness/benchmark.js'
+import type { Pair } from './harness/connected-pairs.js'
 import type { KadNetwork, KadNode } from './harness/kad-network.js'
 import type { SeriesSpec } from './harness/measure.js'
 import type { Summary } from './harness/stats.js'
@@ -260,25 +262,6 @@ function chordLookups (nodes: ChordNode[], plan: Plan, random: () => number): Se
       return { hops: answer.hops, checks: answer.checks, owner: answer.peerId.toString(), key, ms: performance.now() - started }
     }
   }
-}
-
-interface Pair {
-  from: ChordNode
-  to: ChordNode
-}
-
-/** Every (node, ring peer it is connected to), in random order */
-function connectedPairs (nodes: ChordNode[], random: () => number): Pair[] {
-  const byPeer = new Map(nodes.map(node => [node.peerId.toString(), node]))
-  const pairs = nodes.flatMap(from => from.libp2p.getPeers()
-    .map(peer => byPeer.get(peer.toString()))
-    .filter(to => to != null)
-    .map(to => ({ from, to })))
-  for (let i = pairs.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [pairs[i], pairs[j]] = [pairs[j], pairs[i]]
-  }
-  return pairs
 }
 
 /**

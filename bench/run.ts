@@ -21,6 +21,7 @@ import { maintenanceCost } from './maintenance-cost.js'
 import { memory } from './memory.js'
 import { putGet } from './put-get.js'
 import { storeWrites } from './store-writes.js'
+import { transportOverheads } from './transport-overheads.js'
 import { groupFanout } from './group-fanout.js'
 import { wideArea } from './wide-area.js'
 import { wideAreaPaired } from './wide-area-paired.js'
@@ -28,7 +29,7 @@ import { describeMachine } from './harness/machine.js'
 import { formatTable } from './harness/table.js'
 import type { Benchmark } from './harness/benchmark.js'
 
-const BENCHMARKS: Benchmark[] = [hopsSimulated, churnSimulated, failuresSimulated, lookupLatency, putGet, mailboxDelivery, mailboxChurn, groupFanout, clientLookups, wideArea, wideAreaPaired, memory, maintenanceCost, capacity, idMint, evenLoad, ownerCache, storeWrites]
+const BENCHMARKS: Benchmark[] = [hopsSimulated, churnSimulated, failuresSimulated, lookupLatency, putGet, mailboxDelivery, mailboxChurn, groupFanout, clientLookups, wideArea, wideAreaPaired, memory, maintenanceCost, capacity, idMint, evenLoad, ownerCache, storeWrites, transportOverheads]
 
 const RESULTS_DIR = new URL('./results/', import.meta.url)
 
