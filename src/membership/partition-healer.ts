@@ -93,6 +93,8 @@ export class PartitionHealer {
   private readonly loop: Periodic
   private shutdown = new AbortController()
   private unwatch?: () => void
+  /** a round is under way: the failures its own lookups report are not news of the ring */
+  private inRound = false
 
   constructor (components: PartitionHealerComponents, init: PartitionHealerInit) {
     this.components = components
@@ -125,7 +127,7 @@ export class PartitionHealer {
     this.shutdown = new AbortController()
     this.loop.start()
     this.unwatch = this.init.ring.watchActivity(activity => {
-      if (activity === 'failure') {
+      if (activity === 'failure' && !this.inRound) {
         // a client that just lost its last ring node looks for another at once
         this.loop.wake({ immediately: this.init.onlyWhenAlone === true && this.alone() })
       }
@@ -145,27 +147,42 @@ export class PartitionHealer {
 
   /**
    * One round: through one random candidate, or for a client that knows no ring node, through up
-   * to REJOIN_CANDIDATES_PER_ROUND of them until one answers. Resolves to whether our successor
-   * changed; rejects with the last failure when every candidate tried failed
+   * to REJOIN_CANDIDATES_PER_ROUND of them until it knows one. Resolves to whether our successor
+   * changed; rejects with the last failure when no candidate tried helped and one failed
    */
   async healOnce (): Promise<boolean> {
     const client = this.init.onlyWhenAlone === true
     if (client && !this.alone()) {
       return false
     }
-    const candidates = shuffled(await this.candidates()).slice(0, client ? REJOIN_CANDIDATES_PER_ROUND : 1)
-    for (const [i, candidate] of candidates.entries()) {
-      try {
-        return await this.healThrough(candidate)
-      } catch (err) {
-        // the last failure is the round's; those before it only said to try the next candidate
-        if (i === candidates.length - 1 || this.shutdown.signal.aborted) {
-          throw err
+    this.inRound = true
+    try {
+      const candidates = shuffled(await this.candidates()).slice(0, client ? REJOIN_CANDIDATES_PER_ROUND : 1)
+      let failure: unknown
+      for (const candidate of candidates) {
+        try {
+          const healed = await this.healThrough(candidate)
+          if (healed || !client || !this.alone()) {
+            return healed
+          }
+        } catch (err) {
+          if (this.shutdown.signal.aborted) {
+            throw err
+          }
+          if (failure != null) {
+            // only the last failure is the round's, and reported as such
+            this.log('could not find the ring through a candidate - %e', failure)
+          }
+          failure = err
         }
-        this.log('could not find the ring through %s - %e', describeEntry(candidate), err)
       }
+      if (failure != null) {
+        throw failure
+      }
+      return false
+    } finally {
+      this.inRound = false
     }
-    return false
   }
 
   /** The routing table holds no ring node at all */
