@@ -5,7 +5,7 @@
  * around zero; an interval whose two ends are equal is the whole ring (minus the end points where
  * the interval is open), which is what a ring of one node needs.
  */
-import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js'
+import { sha256 as platformSha256 } from '../crypto/primitives.js'
 
 export const ID_BITS = 256
 export const ID_BYTES = ID_BITS / 8
@@ -15,7 +15,7 @@ const MASK = RING_SIZE - 1n
 export type RingId = bigint
 
 export function sha256 (bytes: Uint8Array): Uint8Array {
-  return nobleSha256(bytes)
+  return platformSha256(bytes)
 }
 
 /** The ring position of arbitrary bytes: sha256 read as a big-endian integer */

@@ -1,16 +1,20 @@
 /**
  * The browser build's version of `primitives.ts` (swapped in through the package's `browser`
  * field): the same functions in pure JavaScript (@noble), since a page has no synchronous native
- * Ed25519, X25519 or ChaCha20-Poly1305 (WebCrypto's are asynchronous, and it has no ChaCha20 at
- * all). Same bytes for the same inputs as the Node version: the test vectors check both.
+ * Ed25519, X25519, SHA-256 or ChaCha20-Poly1305 (WebCrypto's are asynchronous, and it has no
+ * ChaCha20 at all). Same bytes for the same inputs as the Node version: the test vectors check both.
  */
 import { chacha20poly1305 } from '@noble/ciphers/chacha.js'
 import { ed25519 as nobleEd25519, x25519 as nobleX25519 } from '@noble/curves/ed25519.js'
 import { hkdf } from '@noble/hashes/hkdf.js'
-import { sha256 } from '@noble/hashes/sha2.js'
+import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js'
 
 /** Whether these are the platform's native primitives: not here */
 export const NATIVE = false
+
+export function sha256 (data: Uint8Array): Uint8Array<ArrayBuffer> {
+  return nobleSha256(data) as Uint8Array<ArrayBuffer>
+}
 
 export const ed25519 = {
   getPublicKey: (secretKey: Uint8Array): Uint8Array<ArrayBuffer> => nobleEd25519.getPublicKey(secretKey) as Uint8Array<ArrayBuffer>,
@@ -35,7 +39,7 @@ export const x25519 = {
 
 /** HKDF-SHA256 with an empty salt (RFC 5869: a hash-length run of zeros) */
 export function hkdfSha256 (secret: Uint8Array, info: Uint8Array, length: number): Uint8Array {
-  return hkdf(sha256, secret, undefined, info, length)
+  return hkdf(nobleSha256, secret, undefined, info, length)
 }
 
 /** ChaCha20-Poly1305 (RFC 8439), the 16-byte tag appended to the ciphertext */

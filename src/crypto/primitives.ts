@@ -1,7 +1,7 @@
 /**
- * The cryptographic primitives of the mailbox (sealing, identities) and of node-key signatures on
- * a lookup's path (transport/node-signatures.ts), on Node: its own `crypto` (OpenSSL) for Ed25519,
- * X25519, HKDF-SHA256 and ChaCha20-Poly1305. A browser build swaps this module for `primitives.browser.ts`
+ * The cryptographic primitives of the mailbox (sealing, identities), of node-key signatures on
+ * a lookup's path (transport/node-signatures.ts) and the ring's hash (positions, record ids), on
+ * Node: its own `crypto` (OpenSSL) for Ed25519, X25519, SHA-256, HKDF-SHA256 and ChaCha20-Poly1305. A browser build swaps this module for `primitives.browser.ts`
  * (the package's `browser` field), the same functions in pure JavaScript (@noble), where no
  * synchronous native primitive exists. Both give the same bytes for the same inputs (every one of
  * these is deterministic): the test vectors check both.
@@ -12,7 +12,7 @@
  * message), and dies with it (an ephemeral key, used once); public keys' objects are kept by
  * value, a bounded number of them.
  */
-import { createCipheriv, createDecipheriv, createPrivateKey, createPublicKey, diffieHellman, hkdfSync, sign as opensslSign, verify as opensslVerify } from 'node:crypto'
+import { createCipheriv, createDecipheriv, createHash, createPrivateKey, createPublicKey, diffieHellman, hkdfSync, sign as opensslSign, verify as opensslVerify } from 'node:crypto'
 import { LRUCache } from 'lru-cache'
 import type { KeyObject } from 'node:crypto'
 
@@ -55,10 +55,13 @@ function publicKey (prefix: Uint8Array, raw: Uint8Array): KeyObject {
   return key
 }
 
-/** The raw 32 bytes at the end of a public key's SPKI encoding */
+/** A public key's raw 32 bytes: its JWK's `x` (OpenSSL writes a JWK faster than an SPKI encoding) */
 function rawPublicKey (key: KeyObject): Uint8Array<ArrayBuffer> {
-  const der = key.export({ format: 'der', type: 'spki' })
-  return Uint8Array.from(der.subarray(der.byteLength - 32))
+  const { x } = key.export({ format: 'jwk' })
+  if (x == null) {
+    throw new Error(`a ${key.asymmetricKeyType ?? 'key'} public key without a JWK x`)
+  }
+  return Uint8Array.from(Buffer.from(x, 'base64url'))
 }
 
 export const ed25519 = {
@@ -92,6 +95,11 @@ export const x25519 = {
     }
     return Uint8Array.from(shared)
   }
+}
+
+/** SHA-256 (OpenSSL's: several times faster than JavaScript's on an envelope's kilobyte) */
+export function sha256 (data: Uint8Array): Uint8Array<ArrayBuffer> {
+  return Uint8Array.from(createHash('sha256').update(data).digest())
 }
 
 /** HKDF-SHA256 with an empty salt (RFC 5869: a hash-length run of zeros, which HMAC makes the same) */

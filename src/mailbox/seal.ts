@@ -16,13 +16,12 @@
  * decrypts nothing. Who sent a message is only inside the ciphertext, and is believed only once
  * its signature verifies.
  */
-import { sha256 } from '@noble/hashes/sha2.js'
 import { randomBytes } from '@noble/hashes/utils.js'
 import { equalBytes } from '@noble/curves/utils.js'
 import { InvalidMessageError, InvalidOptionsError, VerificationError } from '../errors.js'
 import { Envelope, Sealed } from '../protocol/generated/envelope.js'
 import { transcript, uint64 } from '../chord/transcript.js'
-import { chachaDecrypt, chachaEncrypt, hkdfSha256, x25519 } from '../crypto/primitives.js'
+import { chachaDecrypt, chachaEncrypt, hkdfSha256, sha256, x25519 } from '../crypto/primitives.js'
 import {
   AEAD_KEY_LENGTH, AEAD_NONCE_LENGTH, AEAD_TAG_LENGTH, CURVE_KEY_LENGTH, ENVELOPE_KEY_LABEL, ENVELOPE_VERSION, MAX_ENVELOPE_SIZE,
   FRAME_SIGNATURE_LABEL, MAX_PLAINTEXT_SIZE, MAX_SENT_AT, MESSAGE_SIGNATURE_LABEL, RECEIPT_SIGNATURE_LABEL, SIGNATURE_LENGTH

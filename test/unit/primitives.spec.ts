@@ -52,6 +52,14 @@ for (const [name, primitives] of [['native (Node crypto)', native], ['pure JavaS
       }
     })
 
+    it('hashes with SHA-256 as FIPS 180-2 says (its examples: "abc", the 448-bit message, a million "a"s)', () => {
+      const ascii = (text: string): Uint8Array => new TextEncoder().encode(text)
+      assert.equal(hex(primitives.sha256(ascii('abc'))), 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad')
+      assert.equal(hex(primitives.sha256(ascii('abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq'))), '248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1')
+      assert.equal(hex(primitives.sha256(ascii('a'.repeat(1_000_000)))), 'cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0')
+      assert.equal(hex(primitives.sha256(new Uint8Array(0))), 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855')
+    })
+
     it('refuses a tampered ciphertext, a wrong signature and a low-order key', () => {
       const key = new Uint8Array(32).fill(1)
       const nonce = new Uint8Array(12).fill(2)
@@ -85,6 +93,7 @@ describe('mailbox primitives, native against pure JavaScript', () => {
       assert.equal(hex(theirs), hex(portable.x25519.getPublicKey(other)))
       assert.equal(hex(native.x25519.getSharedSecret(secret, theirs)), hex(portable.x25519.getSharedSecret(secret, theirs)))
       assert.equal(hex(native.hkdfSha256(secret, message, 44)), hex(portable.hkdfSha256(secret, message, 44)))
+      assert.equal(hex(native.sha256(message)), hex(portable.sha256(message)))
       const sealed = native.chachaEncrypt(key, nonce, message)
       assert.equal(hex(sealed), hex(portable.chachaEncrypt(key, nonce, message)))
       assert.equal(hex(portable.chachaDecrypt(key, nonce, sealed)), hex(message))
