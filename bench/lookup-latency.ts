@@ -18,7 +18,7 @@ import { seededRandom } from '../test/helpers/simulator.js'
 import { internalsOf } from '../src/testing.js'
 import { startConvergedRing } from './harness/chord-ring.js'
 import { connectedPairs } from './harness/connected-pairs.js'
-import { EchoClient, serveEcho } from './harness/echo.js'
+import { EchoClients, serveEcho } from './harness/echo.js'
 import { idleCpuMsPerSecond } from './harness/cpu-time.js'
 import { startKadNetwork } from './harness/kad-network.js'
 import { timeInterleaved } from './harness/measure.js'
@@ -269,20 +269,12 @@ function chordLookups (nodes: ChordNode[], plan: Plan, random: () => number): Se
  * position, which it owns: it answers at once, one request and one response
  */
 function floorRoundTrips (floor: Floor, pairs: Pair[], plan: Plan): SeriesSpec<void> {
-  const echoClients = new Map<ChordNode, EchoClient>()
-  const echoClientOf = (node: ChordNode): EchoClient => {
-    let client = echoClients.get(node)
-    if (client == null) {
-      client = new EchoClient(node.libp2p)
-      echoClients.set(node, client)
-    }
-    return client
-  }
+  const echoClients = new EchoClients()
   const roundTrip = async ({ from, to }: Pair): Promise<void> => {
     const { rpc } = internalsOf(from).ring
     const self = internalsOf(to).ring.self
     switch (floor) {
-      case 'echo': return echoClientOf(from).roundTrip(to.peerId)
+      case 'echo': return echoClients.roundTrip(from.libp2p, to.peerId)
       case 'ping': return rpc.ping(self).then(() => {})
       case 'findSuccessorOne': return rpc.findSuccessor(self, self.id, { successorCount: 1 }).then(() => {})
       case 'findSuccessor': return rpc.findSuccessor(self, self.id).then(() => {})

@@ -25,7 +25,7 @@ import { seededRandom } from '../test/helpers/simulator.js'
 import { internalsOf } from '../src/testing.js'
 import { startConvergedRing } from './harness/chord-ring.js'
 import { connectedPairs } from './harness/connected-pairs.js'
-import { EchoClient, serveEcho } from './harness/echo.js'
+import { EchoClients, serveEcho } from './harness/echo.js'
 import { timeInterleaved } from './harness/measure.js'
 import type { Benchmark, BenchmarkContext, BenchmarkReport } from './harness/benchmark.js'
 import type { Pair } from './harness/connected-pairs.js'
@@ -115,15 +115,12 @@ export const transportOverheads: Benchmark = {
 }
 
 function seriesOf (operation: Operation, variant: Variant, nodes: ChordNode[], pairs: Pair[], plan: Plan, random: () => number, patches: TransportPatches): SeriesSpec<void> {
-  const echoClients = new Map<ChordNode, EchoClient>()
+  const echoClients = new EchoClients()
   const run = async (index: number): Promise<void> => {
     const { from, to } = pairs[index % pairs.length]
     switch (operation) {
-      case 'echo': {
-        const client = echoClients.get(from) ?? new EchoClient(from.libp2p)
-        echoClients.set(from, client)
-        return client.roundTrip(to.peerId)
-      }
+      case 'echo':
+        return echoClients.roundTrip(from.libp2p, to.peerId)
       case 'findSuccessor': {
         const owner = internalsOf(to).ring.self
         await internalsOf(from).ring.rpc.findSuccessor(owner, owner.id, { successorCount: 1 })

@@ -49,3 +49,17 @@ export class EchoClient {
     return framed
   }
 }
+
+/** Echo round trips from any node, each node's client made on first use */
+export class EchoClients {
+  private readonly clients = new Map<Libp2p, EchoClient>()
+
+  async roundTrip (from: Libp2p, to: PeerId): Promise<void> {
+    let client = this.clients.get(from)
+    if (client == null) {
+      client = new EchoClient(from)
+      this.clients.set(from, client)
+    }
+    await client.roundTrip(to)
+  }
+}

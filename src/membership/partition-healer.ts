@@ -10,7 +10,7 @@
  */
 import { minute, second } from '../units.js'
 import { Periodic, adaptiveInterval } from '../chord/periodic.js'
-import { shuffled } from '../random-order.js'
+import { randomOrder } from '../random-order.js'
 import { PROTOCOL } from '../transport/constants.js'
 import { JOIN_ATTEMPT_TIMEOUT } from './join.js'
 import { describeEntry, reachEntry } from './entry-candidate.js'
@@ -157,9 +157,13 @@ export class PartitionHealer {
     }
     this.inRound = true
     try {
-      const candidates = shuffled(await this.candidates()).slice(0, client ? REJOIN_CANDIDATES_PER_ROUND : 1)
+      const limit = client ? REJOIN_CANDIDATES_PER_ROUND : 1
+      let tried = 0
       let failure: unknown
-      for (const candidate of candidates) {
+      for (const candidate of randomOrder(await this.candidates())) {
+        if (tried++ === limit) {
+          break
+        }
         try {
           const healed = await this.healThrough(candidate)
           if (healed || !client || !this.alone()) {
