@@ -162,8 +162,9 @@ export const FIND_OWNER_REQUEST_COST = 2
 
 /**
  * What a FIND_OWNER that carries a record costs on top, at every node: a longer message to pass
- * on, and at the owner a check of the origin's signature. The record's own costs (a STORE's) are
- * charged to the node that hands it to the owner, as a STORE of its own would be.
+ * on. The owner's check of the origin's signature is a signature check
+ * (MAX_SIGNATURE_CHECKS_PER_WINDOW), and the record's own costs (a STORE's) are charged, both to
+ * the node that hands it to the owner, as a STORE of its own would be.
  */
 export const CARRIED_RECORD_REQUEST_COST = 1
 
@@ -291,9 +292,11 @@ export const MAX_STORED_BYTES_PER_WINDOW = 256 * MiB
 export const MAX_DELETED_IDS_PER_WINDOW = 2048
 
 /**
- * Signature verifications one peer may make us do per window: 25 a second. Each Ed25519
- * verification costs ~1–1.5 ms of CPU (a DELETE's owner signature, an owned record's signature, a
- * mailbox subscriber's proof), so one peer's checks take at most ~4% of a core, and a handful of
+ * Signature verifications one peer may make us do per window: 25 a second. Each costs up to
+ * ~1.5 ms of CPU (a DELETE's owner signature, an owned record's signature, a mailbox subscriber's
+ * proof, the origin's signature of a record carried for another node; Ed25519 through the
+ * platform's native code costs a tenth of that, a secp256k1 key the most), so one peer's checks
+ * take at most ~4% of a core, and a handful of
  * identities cannot take the node's CPU from everyone else. A DELETE costs one check however many
  * ids it names; an owner acknowledging messages one by one sends one per message it reads, about
  * one a second at most.

@@ -82,7 +82,8 @@ export class RequestServer implements Startable {
       node: init.node,
       wirePeers: init.wirePeers,
       findOwner: init.findOwner,
-      storeFor: async (from, request) => this.answerNow(request, from)
+      storeFor: async (from, request) => this.answerNow(request, from),
+      admitSignatureCheck: peer => { this.limiter.admitSignatureCheck(peer) }
     })
     this.idleTimeout = init.idleTimeout ?? STREAM_IDLE_TIMEOUT
     this.answerTimeout = init.answerTimeout ?? ANSWER_TIMEOUT

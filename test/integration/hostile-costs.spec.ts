@@ -4,6 +4,8 @@
  * scanned, not in requests, so four identities cannot make a node spend its CPU on them.
  */
 import { strict as assert } from 'node:assert'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { randomBytes } from '@noble/hashes/utils.js'
 import { createIdentity } from '../../src/index.js'
 import { signDeletion } from '../../src/mailbox/proofs.js'
@@ -11,7 +13,7 @@ import { frameStream } from '../../src/protocol/framing.js'
 import { MessageType, Namespace, Request, Response } from '../../src/protocol/generated/chord.js'
 import { ErrorCode, MAX_MESSAGE_SIZE, MAX_SIGNATURE_CHECKS_PER_WINDOW, PROTOCOL } from '../../src/transport/constants.js'
 import { createChordLibp2p } from '../../src/node/libp2p.js'
-import { wireBytes } from '../../src/transport/ring-id.js'
+import { ringIdOf, ringIdToWire, wireBytes } from '../../src/transport/ring-id.js'
 import { startRing, stopAll } from '../helpers/ring.js'
 import type { ChordNode } from '../../src/index.js'
 import type { ChordLibp2p } from '../../src/node/libp2p.js'
@@ -110,6 +112,46 @@ describe('costly requests against a node', function () {
     assert.ok(checked > 0, 'the attackers got their checks')
     assert.ok(checked <= ATTACKERS * MAX_SIGNATURE_CHECKS_PER_WINDOW, `${checked} checks, over ${ATTACKERS} × ${MAX_SIGNATURE_CHECKS_PER_WINDOW}`)
     assert.deepEqual([...answers.keys()].sort(), [ErrorCode.BAD_SIGNATURE, ErrorCode.RATE_LIMITED].sort())
+  })
+
+  it('pays the checks of records carried by FIND_OWNER from the same budget of signature checks', async () => {
+    const victim = nodes[2]
+    // an origin with a key whose checks are dear (secp256k1), and a signature it never made
+    const origin = peerIdFromPrivateKey(await generateKeyPair('secp256k1'))
+    const target = ringIdToWire(ringIdOf(victim.peerId))
+    const carrying = (): Uint8Array => Request.encode({
+      type: MessageType.FIND_OWNER,
+      target,
+      nonce: randomBytes(16),
+      hopsLeft: 3,
+      namespace: Namespace.RECORDS,
+      records: [{ key: target, value: randomBytes(10), expiresAt: Date.now() + 60_000 }],
+      origin: origin.toMultihash().bytes,
+      originSignature: randomBytes(64)
+    })
+    let stored = 0
+    const answers = await flood(victim, carrying, response => { stored += response.ownerStatement?.stored == null ? 0 : 1 })
+    // the lookups are answered; the records, whose signatures do not verify, are not taken
+    assert.ok((answers.get('OK') ?? 0) > ATTACKERS * MAX_SIGNATURE_CHECKS_PER_WINDOW, `only ${answers.get('OK') ?? 0} FIND_OWNERs answered`)
+    assert.equal(stored, 0)
+
+    // the flood spent each attacker's signature checks: a DELETE, one check more, is refused unchecked
+    const bob = await createIdentity()
+    const deletion = await signDeletion(bob, [new Uint8Array(32).fill(2)], Date.now())
+    const forged = Request.encode({
+      type: MessageType.DELETE,
+      namespace: Namespace.MAILBOX,
+      key: wireBytes(deletion.key),
+      ids: deletion.ids.map(wireBytes),
+      owner: wireBytes(deletion.owner),
+      signedAt: deletion.signedAt,
+      signature: wireBytes(randomBytes(64))
+    })
+    for (const attacker of attackers) {
+      const framed = frameStream(await attacker.dialProtocol(victim.peerId, PROTOCOL), MAX_MESSAGE_SIZE)
+      await framed.write(forged)
+      assert.equal(Response.decode(await framed.read()).errorCode, ErrorCode.RATE_LIMITED)
+    }
   })
 
   it('pays whole-ring RANGE_DIGESTs from a budget of records scanned, per peer', async () => {

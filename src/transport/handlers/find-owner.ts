@@ -143,7 +143,13 @@ export class FindOwnerHandler implements RequestHandler<FindOwnerRequest> {
    * answer
    */
   private async storeCarried (from: Asker, carried: CarriedStore, nonce: Uint8Array): Promise<Uint8Array | undefined> {
-    if (this.init.storeFor == null || !await carriedStoreVerifies(carried, nonce)) {
+    if (this.init.storeFor == null) {
+      return undefined
+    }
+    // a check a stranger could ask of us by the thousand: paid for as every other check is, and
+    // once the sender's checks are spent, the asker is told nothing was stored and STOREs it itself
+    this.init.admitSignatureCheck?.(from.node.peer)
+    if (!await carriedStoreVerifies(carried, nonce)) {
       return undefined
     }
     const answer = await this.init.storeFor(from, { type: MessageType.STORE, namespace: carried.namespace, records: [carried.record], deletions: [], carriedFor: carried.origin.toString() })

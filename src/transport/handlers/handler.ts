@@ -34,6 +34,11 @@ export interface RequestHandlersInit {
    * by a FIND_OWNER is taken. Without it, carried records are left to their own STORE
    */
   storeFor?(from: Asker, request: StoreRequest): Promise<Partial<Response>>
+  /**
+   * charges `peer` one signature check we are about to make for it (a carried record's origin's);
+   * throws RateLimitedError, and nothing is checked, when its checks for this window are spent
+   */
+  admitSignatureCheck?(peer: string): void
 }
 
 /** What a node needs to take part in recursive lookups (FIND_OWNER) */
