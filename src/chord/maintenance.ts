@@ -185,6 +185,7 @@ export class Maintenance {
       }
       if (placed) {
         this.strandedAfter = undefined
+        this.takePredecessorFrom(next, nextNeighbours)
       }
       if (nearer != null) {
         this.changeNeighbours(() => { table.setSuccessors([nearer]) })
@@ -486,6 +487,28 @@ export class Maintenance {
       }
     }
     return undefined
+  }
+
+  /**
+   * A node that knows no predecessor (it has just joined) owns nothing until its predecessor's own
+   * stabilize notifies it, so a lookup that reached it in the meantime found no owner. It takes the
+   * predecessor its successor names, or the successor itself when that was alone (a ring of two
+   * now). Taking one early is never worse than having none: a node nearer us that notifies
+   * replaces it, and one that is dead is dropped by the predecessor check. A successor that names
+   * us (it heard from us) or a node between us and it (a dead one stabilize would not take) tells
+   * us nothing of ours.
+   */
+  private takePredecessorFrom (successor: NodeRef, neighbours: NeighboursReply): void {
+    const { table } = this
+    if (this.clientMode || table.predecessor != null) {
+      return
+    }
+    const alone = neighbours.successors.every(node => node.peer === table.self.peer || node.peer === successor.peer)
+    const named = neighbours.predecessor ?? (alone ? successor : undefined)
+    if (named == null || named.peer === table.self.peer || !table.admits(named) || inOpenInterval(named.id, table.self.id, successor.id)) {
+      return
+    }
+    this.changeNeighbours(() => { table.setPredecessor(named) })
   }
 
   /** `node` lies between us and our successor (anywhere but us, when we have none) */

@@ -166,6 +166,22 @@ describe('ring core (simulated network)', function () {
     }
   })
 
+  it('a node owns its part of the ring as soon as its join resolves: it takes its successor\'s predecessor for its own', async () => {
+    // joining a ring of one, and a ring of 12, through a random node
+    for (const size of [1, 12]) {
+      const { sim, random } = await buildRing(size, 7)
+      await sim.grow(1, random, 'joiner')
+      const joiner = sim.ringOf(`joiner-${size}`)
+      const before = sim.liveRings().filter(ring => ring !== joiner).sort((a, b) => (a.self.id < b.self.id ? -1 : 1))
+      // the true predecessor: the last node before the joiner's id, going round
+      const predecessor = [...before].reverse().find(ring => ring.self.id < joiner.self.id) ?? before[before.length - 1]
+      assert.equal(joiner.table.predecessor?.peer, predecessor.self.peer, `joined a ring of ${size}`)
+      // a key the joiner owns now, looked up from the joiner before any other round
+      const { successors } = await joiner.lookup(joiner.self.id)
+      assert.equal(successors[0].peer, joiner.self.peer)
+    }
+  })
+
   it('a joining node is adopted only by the nodes it should be between', async () => {
     const { sim, random } = await buildRing(12, 5)
     await sim.grow(1, random, 'late')
