@@ -16,6 +16,15 @@ export class FrameLengthError extends Error {
   name = 'FrameLengthError'
 }
 
+export interface FrameStreamOptions {
+  /**
+   * Called when a read takes the first byte of a frame (once per frame): from then on the reader
+   * buffers the frame, so one that waits as long as it likes for a frame to begin can give the
+   * rest of it a deadline
+   */
+  onFrameStart?(): void
+}
+
 /**
  * Wraps a stream for reading and writing whole messages. Call it once per stream: the wrapper
  * buffers what it has received.
@@ -27,15 +36,19 @@ export class FrameLengthError extends Error {
  * a well-behaved peer never has more than one message in flight; a peer that sends more than one
  * maximal frame ahead overflows the buffer and the stream is reset.
  */
-export function frameStream (stream: Stream, maxMessageSize: number): FramedStream {
+export function frameStream (stream: Stream, maxMessageSize: number, options: FrameStreamOptions = {}): FramedStream {
   const maxLengthLength = varint.encodingLength(maxMessageSize)
   return lpStream(stream, {
     maxDataLength: maxMessageSize,
     maxLengthLength,
     maxBufferSize: maxMessageSize + maxLengthLength,
     lengthDecoder: (prefix: Uint8ArrayList): number => {
-      // the reader calls this once per byte until the varint ends (it retries on RangeError),
-      // and checks the prefix's length only after that: refuse a prefix already too long here
+      // the reader calls this once per byte until the varint ends (it retries on RangeError), so
+      // the first call is a frame's first byte
+      if (prefix.byteLength === 1) {
+        options.onFrameStart?.()
+      }
+      // it checks the prefix's length only once the varint ends: refuse a prefix already too long here
       if (prefix.byteLength > maxLengthLength) {
         throw new FrameLengthError(`a length prefix is at most ${maxLengthLength} bytes`)
       }

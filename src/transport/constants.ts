@@ -57,15 +57,29 @@ export const MAX_MESSAGE_SIZE = MiB
 export const REQUEST_TIMEOUT = 5 * second
 
 /**
- * An inbound stream on which no complete request arrives for this long is reset. It is twice the
- * dialer's POOLED_STREAM_IDLE_TIMEOUT, so the dialer normally closes idle streams first and never
- * picks a stream the listener is about to reset. Long, because every ring node keeps one idle
- * stream ready to each connected /chord peer (stream-pool.ts) and renewing it costs a stream's
- * set-up and teardown, about eight Yamux frames: renewed every 30 s, that was half the frames a
- * quiet ring sent. A silent stream costs its listener a few KB; what a peer can make it buffer is
- * bounded by ANSWER_TIMEOUT, not by this.
+ * An inbound stream on which no request begins for this long is reset. It is twice the dialer's
+ * POOLED_STREAM_IDLE_TIMEOUT, so the dialer normally closes idle streams first and never picks a
+ * stream the listener is about to reset. Long, because every ring node keeps one idle stream
+ * ready to each connected /chord peer (stream-pool.ts) and renewing it costs a stream's set-up
+ * and teardown, about eight Yamux frames: renewed every 30 s, that was half the frames a quiet
+ * ring sent. A silent stream costs its listener a few KB and holds nothing a peer sent: how long
+ * a request's bytes may sit in its buffer is bounded by REQUEST_READ_TIMEOUT (and ANSWER_TIMEOUT),
+ * and its answer by ANSWER_TIMEOUT, not by this.
  */
 export const STREAM_IDLE_TIMEOUT = 10 * minute
+
+/**
+ * ms an inbound request has to arrive whole once the listener has read its first byte (at once,
+ * while it waits for a request; bytes a peer sends ahead of its previous answer wait with that
+ * answer, within ANSWER_TIMEOUT). Until then, its bytes sit in the stream's buffer, up to
+ * MAX_MESSAGE_SIZE: under the idle timeout, a peer that began maximal requests and never finished
+ * them held a MiB per stream, MAX_INBOUND_STREAMS per connection, for 10 minutes. Our dialer gives
+ * a whole exchange REQUEST_TIMEOUT by default (a FIND_OWNER a few percent more), so twice that
+ * never cuts off a request its asker still waits for, and a maximal request arrives within it
+ * over any link faster than ~100 KiB/s. Holding memory now costs a peer its upload: to keep one
+ * connection's 32 MiB it must send it again every 10 s.
+ */
+export const REQUEST_READ_TIMEOUT = 2 * REQUEST_TIMEOUT
 
 /** A pooled outbound stream unused for this long is closed: it frees the slot on the remote */
 export const POOLED_STREAM_IDLE_TIMEOUT = 5 * minute

@@ -5,7 +5,9 @@
  *
  * Who asked is the connection's remote peer, authenticated by Noise; nothing in a message can
  * change that. A frame that is oversized, truncated, undecodable or invalid resets the stream
- * before anything reaches a handler. A handler that throws is answered with an ERROR status, so the
+ * before anything reaches a handler. A stream may wait long for a request to begin
+ * (STREAM_IDLE_TIMEOUT), but one that has begun must arrive whole within REQUEST_READ_TIMEOUT: its
+ * bytes are buffered until then. A handler that throws is answered with an ERROR status, so the
  * caller gets a typed error rather than a silence. Each request is charged to the asking peer's
  * rate limits first; one over them is answered RATE_LIMITED and never reaches a handler.
  */
@@ -15,7 +17,7 @@ import { NotStartedError, RateLimitedError } from '../errors.js'
 import { MessageType, Response } from '../protocol/generated/chord.js'
 import { KeyedQueue } from '../limits/keyed-queue.js'
 import { frameStream } from '../protocol/framing.js'
-import { ANSWER_TIMEOUT, MAX_INBOUND_STREAMS, MAX_MESSAGE_SIZE, MAX_OUTBOUND_STREAMS, PROTOCOL, STREAM_IDLE_TIMEOUT } from './constants.js'
+import { ANSWER_TIMEOUT, MAX_INBOUND_STREAMS, MAX_MESSAGE_SIZE, MAX_OUTBOUND_STREAMS, PROTOCOL, REQUEST_READ_TIMEOUT, STREAM_IDLE_TIMEOUT } from './constants.js'
 import { errorCodeOf } from './error-codes.js'
 import { createRequestHandlers } from './handlers/index.js'
 import { RequestLimiter } from './request-limits.js'
@@ -41,8 +43,10 @@ export interface RequestServerInit {
   /** the node that answers */
   node: ServedNode
   wirePeers: WirePeers
-  /** ms a stream may go without a complete request before it is reset; default STREAM_IDLE_TIMEOUT */
+  /** ms a stream may wait for a request to begin before it is reset; default STREAM_IDLE_TIMEOUT */
   idleTimeout?: number
+  /** ms from a request's first byte until the whole of it has arrived before the stream is reset; default REQUEST_READ_TIMEOUT */
+  readTimeout?: number
   /** ms to answer a request and write the answer before the stream is reset; default ANSWER_TIMEOUT */
   answerTimeout?: number
   /** default MAX_INBOUND_STREAMS */
@@ -71,6 +75,7 @@ export class RequestServer implements Startable {
   private readonly scans = new KeyedQueue()
   private readonly handlers: RequestHandlers
   private readonly idleTimeout: number
+  private readonly readTimeout: number
   private readonly answerTimeout: number
 
   constructor (components: RequestServerComponents, init: RequestServerInit) {
@@ -86,6 +91,7 @@ export class RequestServer implements Startable {
       admitSignatureCheck: peer => { this.limiter.admitSignatureCheck(peer) }
     })
     this.idleTimeout = init.idleTimeout ?? STREAM_IDLE_TIMEOUT
+    this.readTimeout = init.readTimeout ?? REQUEST_READ_TIMEOUT
     this.answerTimeout = init.answerTimeout ?? ANSWER_TIMEOUT
   }
 
@@ -108,14 +114,23 @@ export class RequestServer implements Startable {
   async serve (stream: Stream, connection: Connection): Promise<void> {
     const peerId = connection.remotePeer
     const from: Asker = { node: { id: ringIdOf(peerId), peer: peerId.toString() }, peerId }
-    const framed = frameStream(stream, MAX_MESSAGE_SIZE)
     const onIdle = (): void => {
       stream.abort(new TimeoutError(`no request within ${this.idleTimeout} ms`))
+    }
+    const onSlowRequest = (): void => {
+      stream.abort(new TimeoutError(`a request did not arrive whole within ${this.readTimeout} ms of its first byte`))
     }
     const onSlowAnswer = (): void => {
       stream.abort(new TimeoutError(`the answer was not written within ${this.answerTimeout} ms`))
     }
     let timer = setTimeout(onIdle, this.idleTimeout)
+    const framed = frameStream(stream, MAX_MESSAGE_SIZE, {
+      // a begun request is buffered until it is whole: it gets the short deadline, not the idle one
+      onFrameStart: () => {
+        clearTimeout(timer)
+        timer = setTimeout(onSlowRequest, this.readTimeout)
+      }
+    })
     this.serving.add(stream)
 
     try {

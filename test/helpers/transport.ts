@@ -26,6 +26,8 @@ export interface TransportInit extends Omit<RpcClientInit, 'wirePeers'>, Pick<Re
   owned?: NamespaceHandler
   /** ms, the server's idle timeout */
   streamIdleTimeout?: number
+  /** ms, the server's deadline for a begun request to arrive whole */
+  requestReadTimeout?: number
   /** ms, the server's answer timeout */
   answerTimeout?: number
   requestLimits?: RequestServerInit['limits']
@@ -78,6 +80,7 @@ export class TransportUnderTest {
       node: { ringHandler: init.handler, handlerOf: name => namespaces[name] },
       wirePeers,
       idleTimeout: init.streamIdleTimeout,
+      readTimeout: init.requestReadTimeout,
       answerTimeout: init.answerTimeout,
       maxInboundStreams: init.maxInboundStreams,
       maxOutboundStreams: init.maxOutboundStreams,

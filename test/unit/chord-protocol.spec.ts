@@ -24,6 +24,8 @@ import {
   MAX_PEERS_PER_MESSAGE,
   MAX_POSITION_NONCE_BYTES,
   POOLED_STREAM_IDLE_TIMEOUT,
+  REQUEST_READ_TIMEOUT,
+  REQUEST_TIMEOUT,
   RING_ID_BYTES,
   STREAM_IDLE_TIMEOUT
 } from '../../src/transport/constants.js'
@@ -31,6 +33,7 @@ import { ringIdFromBytes } from '../../src/chord/id.js'
 import { frameStream } from '../../src/protocol/framing.js'
 import { decodeRequest, decodeResponse, decodeStoreOutcome, validatePeer } from '../../src/transport/validate.js'
 import { ringIdOf, ringIdToWire } from '../../src/transport/ring-id.js'
+import { waitFor } from '../helpers/wait-for.js'
 import type { Deletion, Peer } from '../../src/protocol/generated/chord.js'
 import type { PeerId } from '@libp2p/interface'
 
@@ -361,6 +364,11 @@ describe('/chord/1.0.0 wire format', () => {
       assert.ok(POOLED_STREAM_IDLE_TIMEOUT < STREAM_IDLE_TIMEOUT)
     })
 
+    it('gives a begun request longer to arrive than its dialer waits for the answer, and less than an idle stream', () => {
+      assert.ok(REQUEST_TIMEOUT < REQUEST_READ_TIMEOUT)
+      assert.ok(REQUEST_READ_TIMEOUT < STREAM_IDLE_TIMEOUT)
+    })
+
     it('accepts as many inbound streams per connection as a peer may open', () => {
       assert.ok(MAX_OUTBOUND_STREAMS <= MAX_INBOUND_STREAMS)
     })
@@ -380,6 +388,28 @@ describe('/chord/1.0.0 wire format', () => {
       const received = frameStream(inbound, MAX_MESSAGE_SIZE).read()
       outbound.send(encodeVarint(MAX_MESSAGE_SIZE + 1))
       await assert.rejects(received, (err: Error) => err.name === 'InvalidDataLengthError')
+    })
+
+    it('tells onFrameStart once per frame, when its first byte arrives', async () => {
+      const [outbound, inbound] = await streamPair()
+      let started = 0
+      const framed = frameStream(inbound, MAX_MESSAGE_SIZE, { onFrameStart: () => { started++ } })
+      const body = bytesOf(300)
+      const prefix = encodeVarint(body.byteLength)
+      assert.equal(prefix.byteLength, 2)
+
+      const first = framed.read()
+      assert.equal(started, 0, 'a read waiting for a frame is no frame')
+      outbound.send(prefix.subarray(0, 1))
+      await waitFor(() => started === 1, 'the frame to start', 5_000)
+      outbound.send(prefix.subarray(1))
+      outbound.send(body)
+      assert.equal((await first).byteLength, body.byteLength)
+
+      const second = framed.read()
+      await frameStream(outbound, MAX_MESSAGE_SIZE).write(body)
+      assert.equal((await second).byteLength, body.byteLength)
+      assert.equal(started, 2)
     })
   })
 })
