@@ -227,8 +227,9 @@ export class MailboxRules implements RecordRpcHandler, DeletionRpcHandler {
    * Delete acknowledged envelopes: the owner's signature is checked here, whoever relayed it.
    * Envelopes this node holds are tombstoned until they would have expired. Ids it does not hold
    * (the acknowledgement overtook the envelope's own write here) are tombstoned too, as far as the
-   * mailbox's allowance goes, so that a late write cannot bring them back; an owner can neither
-   * name other mailboxes' envelopes nor crowd out other mailboxes' tombstones.
+   * mailbox's allowance and the node's for such ids go, so that a late write cannot bring them
+   * back; an owner can neither name other mailboxes' envelopes nor crowd out other mailboxes'
+   * tombstones, and made-up ids never crowd out those of held envelopes.
    */
   async onDeleteRecords (_from: NodeRef, deletion: SignedDeletion): Promise<void> {
     await verifyDeletion(deletion)

@@ -12,37 +12,60 @@ import type { ChordRecord } from '../chord/record.js'
 import type { AbstractBatchOptions, AbstractSublevel } from 'abstract-level'
 
 /**
- * Tombstones kept at most (about 150 bytes each, so about 15 MiB). Only envelopes a node holds
- * are tombstoned, so their number follows the mailbox store's own quotas; this is a last bound.
+ * Tombstones kept at most, held and unheld together (about 150 bytes each, so about 15 MiB).
+ * Envelopes a node held are tombstoned only as their owner acknowledges them, so their number
+ * follows the mailbox store's own quotas; this is a last bound.
  */
 export const MAX_TOMBSTONES = 100_000
 
 /**
  * Tombstones one mailbox may hold for envelopes the node did not have when their deletion came
  * (an acknowledgement can overtake the envelope's own write to a replica). As many as a mailbox
- * can hold envelopes; past it such ids are not remembered, so no owner can crowd out others.
+ * can hold envelopes; past it such ids are not remembered, so no owner takes the node's whole
+ * MAX_UNHELD_TOMBSTONES.
  */
 export const MAX_UNHELD_TOMBSTONES_PER_MAILBOX = 1024
 
-type TombstoneSublevel = AbstractSublevel<NodeDatabase, string | Uint8Array, string, number>
+/**
+ * Tombstones the node holds, all mailboxes together, for envelopes it did not have. Anyone can
+ * mint mailbox keys and sign deletions of made-up ids, so these get a tenth of MAX_TOMBSTONES and
+ * no more: they never crowd out the tombstones of envelopes the node really held. Past it such
+ * ids are let go; a late copy of one is dropped when a replica hands on its deletion.
+ */
+export const MAX_UNHELD_TOMBSTONES = MAX_TOMBSTONES / 10
+
+/**
+ * A tombstone as stored: a held envelope's is its expiry alone (as every tombstone was before
+ * unheld ones were told apart, so those read back as held), an unheld id's says so
+ */
+type StoredTombstone = number | { expiresAt: number, unheld: true }
+
+type TombstoneSublevel = AbstractSublevel<NodeDatabase, string | Uint8Array, string, StoredTombstone>
 
 export class Tombstones {
   private readonly ids: TombstoneSublevel
+  /** tombstone key → when it expires */
   private readonly live = new Map<string, number>()
-  /** mailbox key (hex) → its tombstones */
-  private readonly perMailbox = new Map<string, number>()
+  /** the keys of live tombstones for envelopes the node did not hold */
+  private readonly unheld = new Set<string>()
+  /** mailbox key (hex) → its unheld tombstones */
+  private readonly unheldPerMailbox = new Map<string, number>()
 
   /** The tombstones kept in `database`; none is known until `open` has read them */
   constructor (database: NodeDatabase) {
-    this.ids = database.sublevel<string, number>(SUBLEVELS.tombstones, { valueEncoding: 'json' })
+    this.ids = database.sublevel<string, StoredTombstone>(SUBLEVELS.tombstones, { valueEncoding: 'json' })
   }
 
   /** Read every tombstone into memory (they are few and small) */
   async open (): Promise<void> {
     // closed with the database, not reopened with it (see LevelRecordStore.open)
     await this.ids.open()
-    for await (const [id, expiresAt] of this.ids.iterator()) {
-      this.remember(id, expiresAt)
+    for await (const [id, stored] of this.ids.iterator()) {
+      if (typeof stored === 'number') {
+        this.remember(id, stored, false)
+      } else {
+        this.remember(id, stored.expiresAt, true)
+      }
     }
   }
 
@@ -52,45 +75,62 @@ export class Tombstones {
 
   /** Remember envelopes this node held as deleted until they would have expired; durable before it resolves */
   async add (records: Tombstone[], now: number): Promise<void> {
-    const fresh = records.filter(record => !this.live.has(tombstoneKey(record)))
-    if (this.live.size + fresh.length > MAX_TOMBSTONES) {
+    const fresh = new Map<string, number>()
+    for (const record of records) {
+      const id = tombstoneKey(toHex(record.key, 'base16'), record.id)
+      if (!this.live.has(id)) {
+        fresh.set(id, record.expiresAt)
+      }
+    }
+    if (this.live.size + fresh.size > MAX_TOMBSTONES) {
       await this.sweep(now)
     }
-    if (this.live.size + fresh.length > MAX_TOMBSTONES) {
+    if (this.live.size + fresh.size > MAX_TOMBSTONES) {
       throw new QuotaExceededError(`more than ${MAX_TOMBSTONES} deletions are remembered`)
     }
-    await this.write(fresh)
+    await this.write(fresh, false)
   }
 
   /**
    * Remember ids deleted before their envelope reached this node, as far as the mailbox's
-   * allowance (MAX_UNHELD_TOMBSTONES_PER_MAILBOX) and the total cap leave room; the rest are let go
+   * allowance (MAX_UNHELD_TOMBSTONES_PER_MAILBOX), the node's (MAX_UNHELD_TOMBSTONES) and the
+   * total cap leave room; the rest are let go
    */
   async addIfRoom (records: Tombstone[]): Promise<void> {
-    const fresh: Tombstone[] = []
+    const room = Math.min(MAX_UNHELD_TOMBSTONES - this.unheld.size, MAX_TOMBSTONES - this.live.size)
+    const fresh = new Map<string, number>()
+    /** mailbox key (hex) → its unheld tombstones, these included */
+    const used = new Map<string, number>()
     for (const record of records) {
+      if (fresh.size >= room) {
+        break
+      }
       const mailbox = toHex(record.key, 'base16')
-      const used = (this.perMailbox.get(mailbox) ?? 0) + fresh.filter(r => toHex(r.key, 'base16') === mailbox).length
-      if (!this.live.has(tombstoneKey(record)) && used < MAX_UNHELD_TOMBSTONES_PER_MAILBOX && this.live.size + fresh.length < MAX_TOMBSTONES) {
-        fresh.push(record)
+      const id = tombstoneKey(mailbox, record.id)
+      const count = used.get(mailbox) ?? this.unheldPerMailbox.get(mailbox) ?? 0
+      if (!this.live.has(id) && !fresh.has(id) && count < MAX_UNHELD_TOMBSTONES_PER_MAILBOX) {
+        fresh.set(id, record.expiresAt)
+        used.set(mailbox, count + 1)
       }
     }
-    await this.write(fresh)
+    await this.write(fresh, true)
   }
 
   /** The records that were not deleted */
   admit (records: ChordRecord[]): ChordRecord[] {
-    return records.filter(record => !this.live.has(tombstoneKey(record)))
+    return records.filter(record => !this.live.has(keyOf(record)))
   }
 
   /** Whether every envelope a deletion names is tombstoned here already (then it changes nothing) */
   covers (deletion: { key: Uint8Array, ids: Uint8Array[] }): boolean {
-    return deletion.ids.every(id => this.live.has(tombstoneKey({ key: deletion.key, id })))
+    const mailbox = toHex(deletion.key, 'base16')
+    return deletion.ids.every(id => this.live.has(tombstoneKey(mailbox, id)))
   }
 
   /** When the last tombstone of the envelopes a deletion names expires; undefined when none is tombstoned */
   lastExpiryOf (deletion: { key: Uint8Array, ids: Uint8Array[] }): number | undefined {
-    const expiries = deletion.ids.flatMap(id => this.live.get(tombstoneKey({ key: deletion.key, id })) ?? [])
+    const mailbox = toHex(deletion.key, 'base16')
+    const expiries = deletion.ids.flatMap(id => this.live.get(tombstoneKey(mailbox, id)) ?? [])
     return expiries.length === 0 ? undefined : Math.max(...expiries)
   }
 
@@ -100,27 +140,35 @@ export class Tombstones {
     await this.ids.batch(expired.map(id => ({ type: 'del', key: id })))
     for (const id of expired) {
       this.live.delete(id)
-      const mailbox = id.slice(0, MAILBOX_HEX_LENGTH)
-      this.perMailbox.set(mailbox, (this.perMailbox.get(mailbox) ?? 1) - 1)
-      if (this.perMailbox.get(mailbox) === 0) {
-        this.perMailbox.delete(mailbox)
+      if (this.unheld.delete(id)) {
+        const mailbox = id.slice(0, MAILBOX_HEX_LENGTH)
+        const left = (this.unheldPerMailbox.get(mailbox) ?? 1) - 1
+        if (left === 0) {
+          this.unheldPerMailbox.delete(mailbox)
+        } else {
+          this.unheldPerMailbox.set(mailbox, left)
+        }
       }
     }
   }
 
-  private async write (records: Tombstone[]): Promise<void> {
-    await this.ids.batch(records.map(record => ({ type: 'put', key: tombstoneKey(record), value: record.expiresAt })), DURABLE as AbstractBatchOptions<string, number>)
-    for (const record of records) {
-      this.remember(tombstoneKey(record), record.expiresAt)
+  /** Store new tombstones (keys not live yet) and remember them */
+  private async write (fresh: Map<string, number>, unheld: boolean): Promise<void> {
+    const stored = (expiresAt: number): StoredTombstone => unheld ? { expiresAt, unheld } : expiresAt
+    await this.ids.batch([...fresh].map(([id, expiresAt]) => ({ type: 'put', key: id, value: stored(expiresAt) })), DURABLE as AbstractBatchOptions<string, StoredTombstone>)
+    for (const [id, expiresAt] of fresh) {
+      this.remember(id, expiresAt, unheld)
     }
   }
 
-  private remember (id: string, expiresAt: number): void {
-    if (!this.live.has(id)) {
-      const mailbox = id.slice(0, MAILBOX_HEX_LENGTH)
-      this.perMailbox.set(mailbox, (this.perMailbox.get(mailbox) ?? 0) + 1)
-    }
+  /** Remember a tombstone not live yet */
+  private remember (id: string, expiresAt: number, unheld: boolean): void {
     this.live.set(id, expiresAt)
+    if (unheld) {
+      this.unheld.add(id)
+      const mailbox = id.slice(0, MAILBOX_HEX_LENGTH)
+      this.unheldPerMailbox.set(mailbox, (this.unheldPerMailbox.get(mailbox) ?? 0) + 1)
+    }
   }
 }
 
@@ -130,7 +178,15 @@ export type Tombstone = Pick<ChordRecord, 'key' | 'id' | 'expiresAt'>
 /** A mailbox key in hex: the first part of a tombstone's key */
 const MAILBOX_HEX_LENGTH = 64
 
-/** A tombstone names one envelope of one mailbox: deleting in one mailbox never touches another */
-function tombstoneKey (record: { key: Uint8Array, id: Uint8Array }): string {
-  return toHex(record.key, 'base16') + toHex(record.id, 'base16')
+/**
+ * A tombstone names one envelope of one mailbox (its key in hex, then the id): deleting in one
+ * mailbox never touches another
+ */
+function tombstoneKey (mailbox: string, id: Uint8Array): string {
+  return mailbox + toHex(id, 'base16')
+}
+
+/** The tombstone key of one envelope */
+function keyOf (record: { key: Uint8Array, id: Uint8Array }): string {
+  return tombstoneKey(toHex(record.key, 'base16'), record.id)
 }

@@ -2,12 +2,17 @@
  * One sender floods Bob's mailbox. It is refused past its share, with a typed RateLimitedError
  * that says when to come back, and Carol's message still reaches Bob. Where nodes ask for stamps,
  * a mailbox under pressure still takes an envelope that carries its proof of work, and senders
- * make one by themselves.
+ * make one by themselves. Strangers who delete made-up ids of mailboxes they mint take only the
+ * room kept for such ids: Bob's acknowledgement still deletes his message everywhere.
  */
 import { strict as assert } from 'node:assert'
+import { randomBytes } from 'node:crypto'
 import { createIdentity, RateLimitedError } from '../../src/index.js'
 import { MAX_ENVELOPES_PER_SENDER_PER_WINDOW } from '../../src/mailbox/constants.js'
 import { MAX_RECORDS_PER_KEY } from '../../src/storage/constants.js'
+import { MAX_IDS_PER_DELETE } from '../../src/transport/constants.js'
+import { signDeletion } from '../../src/mailbox/proofs.js'
+import { MAX_TOMBSTONES, MAX_UNHELD_TOMBSTONES, MAX_UNHELD_TOMBSTONES_PER_MAILBOX } from '../../src/mailbox/tombstones.js'
 import { mailboxKey } from '../../src/mailbox/public-key.js'
 import { seal } from '../../src/mailbox/seal.js'
 import { createRecord } from '../../src/chord/record.js'
@@ -134,6 +139,47 @@ describe('a flood of one sender into a mailbox', function () {
     const { replicas: stored } = await carols.mailbox.send(carol, bob.address, text('stamped hello'))
     assert.ok(stored > 0)
     await waitFor(() => received.some(m => read(m) === 'stamped hello'), 'Carol\'s stamped message to reach Bob')
+    await sub.close()
+  })
+})
+
+describe('strangers\' deletions of made-up ids', function () {
+  this.timeout(120_000)
+  let nodes: ChordNode[] = []
+
+  afterEach(async () => {
+    await stopAll(nodes)
+    nodes = []
+  })
+
+  it('take no more than the room a node keeps for ids it never held: Bob\'s acknowledgement still deletes his message everywhere', async () => {
+    // budgets high enough for one peer to stand for the many strangers such a flood takes
+    nodes = await startRing(4, { requestLimits: { deletedIds: 1e9, signatureChecks: 1e9 } })
+    const mallory = await startNode(nodes[0], { clientMode: true })
+    nodes.push(mallory)
+    const ring = nodes.slice(0, 4)
+    const rpc = internalsOf(mallory).core.namespaceRpc('mailbox')
+
+    // as many mailboxes as would fill MAX_TOMBSTONES, each deleting its own allowance of made-up ids on every node
+    const flood = Math.ceil(MAX_TOMBSTONES / MAX_UNHELD_TOMBSTONES_PER_MAILBOX)
+    for (let n = 0; n < flood; n++) {
+      const ids = Array.from({ length: MAX_IDS_PER_DELETE }, () => new Uint8Array(randomBytes(32)))
+      const deletion = await signDeletion(await createIdentity(), ids, Date.now())
+      await Promise.all(ring.map(async node => rpc.deleteRecords(internalsOf(node).ring.self, deletion)))
+    }
+    // tombstones within the room for unheld ids, and the deletions behind them
+    const kept = ring.map(node => internalsOf(node).acknowledgementsKept)
+    assert.ok(kept.every(count => count <= MAX_UNHELD_TOMBSTONES + flood), `kept ${kept.join(', ')}`)
+
+    const [bob, carol] = await Promise.all([createIdentity(), createIdentity()])
+    const received: MailboxMessage[] = []
+    const sub = await ring[0].mailbox.subscribe(bob, message => { received.push(message) })
+    await ring[1].mailbox.send(carol, bob.address, text('hi Bob'))
+    await waitFor(() => received.length > 0, 'Carol\'s message to reach Bob')
+    const { replicas } = await ring[0].mailbox.ack(bob, [received[0].id])
+    assert.equal(replicas, REPLICAS)
+    const left = await Promise.all(ring.map(async node => (await internalsOf(node).mailboxStore.get(mailboxKey(bob.publicKey))).length))
+    assert.deepEqual(left, [0, 0, 0, 0])
     await sub.close()
   })
 })

@@ -1,8 +1,27 @@
+/**
+ * Tombstones of acknowledged mailbox envelopes: each refuses its envelope in its own mailbox only,
+ * and ids deleted before their envelope came are remembered within a per-mailbox and a node-wide
+ * allowance of their own, which no stranger's deletions of made-up ids can get past.
+ */
 import assert from 'node:assert/strict'
-import { MAX_UNHELD_TOMBSTONES_PER_MAILBOX, Tombstones } from '../../src/mailbox/tombstones.js'
-import { openNodeDatabase } from '../../src/storage/database.js'
+import { toString as toHex } from 'uint8arrays/to-string'
 import { createRecord } from '../../src/chord/record.js'
+import { createIdentity } from '../../src/index.js'
+import { KeptDeletions } from '../../src/mailbox/kept-deletions.js'
+import { MailboxRules } from '../../src/mailbox/namespace-rules.js'
+import { signDeletion } from '../../src/mailbox/proofs.js'
+import { mailboxKey } from '../../src/mailbox/public-key.js'
+import { seal } from '../../src/mailbox/seal.js'
+import { MAX_TOMBSTONES, MAX_UNHELD_TOMBSTONES, MAX_UNHELD_TOMBSTONES_PER_MAILBOX, Tombstones } from '../../src/mailbox/tombstones.js'
+import { SUBLEVELS, openNodeDatabase } from '../../src/storage/database.js'
+import { openLevelStore } from '../../src/storage/level-store.js'
+import type { ChordRecord } from '../../src/chord/record.js'
+import type { Replication } from '../../src/chord/replication.js'
+import type { NodeRef } from '../../src/chord/rpc.js'
+import type { Identity } from '../../src/index.js'
+import type { Tombstone } from '../../src/mailbox/tombstones.js'
 import type { NodeDatabase } from '../../src/storage/database.js'
+import type { LevelRecordStore } from '../../src/storage/level-store.js'
 
 async function openTombstones (database: NodeDatabase): Promise<Tombstones> {
   const tombstones = new Tombstones(database)
@@ -12,11 +31,26 @@ async function openTombstones (database: NodeDatabase): Promise<Tombstones> {
 
 const mailboxA = new Uint8Array(32).fill(1)
 const mailboxB = new Uint8Array(32).fill(2)
-const LATER = Date.now() + 60_000
+/** An hour ahead: still ahead when a whole suite ran before these tests */
+const LATER = Date.now() + 3_600_000
 
 function envelopeIn (mailbox: Uint8Array, n: number): ReturnType<typeof createRecord> {
   return createRecord(mailbox, new TextEncoder().encode(`envelope ${n}`), LATER)
 }
+
+/** `count` made-up ids of made-up mailbox `n`, as a stranger's signed deletion names them */
+function madeUpIds (n: number, count: number, expiresAt = LATER): Tombstone[] {
+  const key = new Uint8Array(32).fill(0xee)
+  key[0] = n
+  return Array.from({ length: count }, (_, i) => {
+    const id = new Uint8Array(32)
+    new DataView(id.buffer).setUint16(0, i)
+    return { key, id, expiresAt }
+  })
+}
+
+/** Made-up mailboxes enough, each to its own allowance, to fill MAX_TOMBSTONES if nothing else held them back */
+const FLOODING_MAILBOXES = Math.ceil(MAX_TOMBSTONES / MAX_UNHELD_TOMBSTONES_PER_MAILBOX)
 
 describe('mailbox tombstones', () => {
   let database: NodeDatabase
@@ -41,13 +75,29 @@ describe('mailbox tombstones', () => {
 
   it('remembers ids deleted before their envelope arrived, up to MAX_UNHELD_TOMBSTONES_PER_MAILBOX per mailbox', async () => {
     const tombstones = await openTombstones(database)
+    // tombstones of envelopes it held take none of the allowance
+    await tombstones.add([envelopeIn(mailboxA, -1)], Date.now())
     const early = Array.from({ length: MAX_UNHELD_TOMBSTONES_PER_MAILBOX + 1 }, (_, i) => envelopeIn(mailboxA, i))
-    await tombstones.addIfRoom(early)
-    assert.equal(tombstones.size, MAX_UNHELD_TOMBSTONES_PER_MAILBOX)
+    // named twice in one deletion, an id is remembered once
+    await tombstones.addIfRoom([...early, early[0]])
+    assert.equal(tombstones.size, 1 + MAX_UNHELD_TOMBSTONES_PER_MAILBOX)
     assert.equal(tombstones.admit(early).length, 1, 'the one past the allowance is let go')
     // another mailbox has its own allowance
     await tombstones.addIfRoom([envelopeIn(mailboxB, 0)])
-    assert.equal(tombstones.size, MAX_UNHELD_TOMBSTONES_PER_MAILBOX + 1)
+    assert.equal(tombstones.size, 2 + MAX_UNHELD_TOMBSTONES_PER_MAILBOX)
+  })
+
+  it(`keeps no more than MAX_UNHELD_TOMBSTONES (${MAX_UNHELD_TOMBSTONES}) ids it never held, all mailboxes together, and still tombstones envelopes it held`, async () => {
+    assert.ok(MAX_UNHELD_TOMBSTONES <= MAX_TOMBSTONES / 10)
+    const tombstones = await openTombstones(database)
+    // strangers' deletions of made-up ids, from as many mailboxes as would fill MAX_TOMBSTONES
+    for (let n = 0; n < FLOODING_MAILBOXES; n++) {
+      await tombstones.addIfRoom(madeUpIds(n, MAX_UNHELD_TOMBSTONES_PER_MAILBOX))
+    }
+    assert.equal(tombstones.size, MAX_UNHELD_TOMBSTONES)
+    const held = envelopeIn(mailboxA, 1)
+    await tombstones.add([held], Date.now())
+    assert.deepEqual(tombstones.admit([held]), [])
   })
 
   it('survives a reopen and forgets what has expired', async () => {
@@ -57,5 +107,89 @@ describe('mailbox tombstones', () => {
     assert.equal(reopened.size, 2)
     await reopened.sweep(2000)
     assert.equal(reopened.size, 1)
+  })
+
+  it('counts the ids it never held, per mailbox and in all, across a reopen and a sweep', async () => {
+    const tombstones = await openTombstones(database)
+    // mailbox 0's expire first; the others fill the node's allowance
+    await tombstones.addIfRoom(madeUpIds(0, MAX_UNHELD_TOMBSTONES_PER_MAILBOX, 1000))
+    const mailboxes = Math.ceil(MAX_UNHELD_TOMBSTONES / MAX_UNHELD_TOMBSTONES_PER_MAILBOX)
+    for (let n = 1; n <= mailboxes; n++) {
+      await tombstones.addIfRoom(madeUpIds(n, MAX_UNHELD_TOMBSTONES_PER_MAILBOX))
+    }
+    await tombstones.add([envelopeIn(mailboxA, 1)], 0)
+
+    const reopened = await openTombstones(database)
+    assert.equal(reopened.size, MAX_UNHELD_TOMBSTONES + 1)
+    await reopened.addIfRoom(madeUpIds(200, 1))
+    assert.equal(reopened.size, MAX_UNHELD_TOMBSTONES + 1, 'the node\'s allowance is still spent')
+    await reopened.add([envelopeIn(mailboxA, 2)], 0)
+    assert.equal(reopened.size, MAX_UNHELD_TOMBSTONES + 2)
+
+    await reopened.sweep(2000)
+    assert.equal(reopened.size, MAX_UNHELD_TOMBSTONES - MAX_UNHELD_TOMBSTONES_PER_MAILBOX + 2)
+    // room for mailbox 0's ids again, none for more of mailbox 1's, whose allowance is spent
+    await reopened.addIfRoom(madeUpIds(1, MAX_UNHELD_TOMBSTONES_PER_MAILBOX + 1))
+    assert.equal(reopened.size, MAX_UNHELD_TOMBSTONES - MAX_UNHELD_TOMBSTONES_PER_MAILBOX + 2)
+    await reopened.addIfRoom(madeUpIds(0, MAX_UNHELD_TOMBSTONES_PER_MAILBOX + 1))
+    assert.equal(reopened.size, MAX_UNHELD_TOMBSTONES + 2)
+  })
+
+  it('reads a tombstone stored as its expiry alone, as every one was before unheld ids were told apart, as held', async () => {
+    const deleted = envelopeIn(mailboxA, 1)
+    const stored = database.sublevel<string, number>(SUBLEVELS.tombstones, { valueEncoding: 'json' })
+    await stored.put(toHex(deleted.key, 'base16') + toHex(deleted.id, 'base16'), deleted.expiresAt)
+    const tombstones = await openTombstones(database)
+    assert.deepEqual(tombstones.admit([deleted]), [])
+    // it took none of the mailbox's allowance for ids it never held
+    await tombstones.addIfRoom(Array.from({ length: MAX_UNHELD_TOMBSTONES_PER_MAILBOX }, (_, i) => envelopeIn(mailboxA, i + 2)))
+    assert.equal(tombstones.size, 1 + MAX_UNHELD_TOMBSTONES_PER_MAILBOX)
+  })
+})
+
+describe('a mailbox DELETE', function () {
+  this.timeout(60_000)
+  const self: NodeRef = { id: 1n, peer: 'self' }
+  const stranger: NodeRef = { id: 2n, peer: 'a stranger' }
+  let database: NodeDatabase
+  let store: LevelRecordStore
+
+  afterEach(async () => {
+    await store.close()
+    await database.close()
+  })
+
+  async function rules (): Promise<{ rules: MailboxRules, tombstones: Tombstones }> {
+    database = await openNodeDatabase()
+    store = await openLevelStore()
+    const tombstones = await openTombstones(database)
+    const kept = new KeptDeletions(database)
+    await kept.open()
+    const replication = {} as unknown as Replication
+    return { rules: new MailboxRules({ self, replication, store, tombstones, kept, maxTtl: 3_600_000 }), tombstones }
+  }
+
+  /** An envelope from Alice in Bob's mailbox, held by the node */
+  async function heldEnvelope (bob: Identity): Promise<ChordRecord> {
+    const alice = await createIdentity()
+    const envelope = createRecord(mailboxKey(bob.publicKey), await seal(alice, bob.publicKey, new TextEncoder().encode('hi')), LATER)
+    await store.put([envelope])
+    return envelope
+  }
+
+  it('takes an owner\'s acknowledgement after strangers deleted made-up ids of as many mailboxes as MAX_TOMBSTONES takes', async () => {
+    const { rules: mailboxRules, tombstones } = await rules()
+    for (let n = 0; n < FLOODING_MAILBOXES; n++) {
+      const mallory = await createIdentity()
+      const ids = madeUpIds(n, MAX_UNHELD_TOMBSTONES_PER_MAILBOX).map(tombstone => tombstone.id)
+      await mailboxRules.onDeleteRecords(stranger, await signDeletion(mallory, ids, Date.now()))
+    }
+    assert.equal(tombstones.size, MAX_UNHELD_TOMBSTONES)
+
+    const bob = await createIdentity()
+    const envelope = await heldEnvelope(bob)
+    await mailboxRules.onDeleteRecords(stranger, await signDeletion(bob, [envelope.id], Date.now()))
+    assert.deepEqual(await store.get(envelope.key), [])
+    assert.deepEqual(tombstones.admit([envelope]), [])
   })
 })
