@@ -452,8 +452,13 @@ export class Replication implements RecordRpcHandler {
     return receiptFor(records, written, records.filter(record => !kept.includes(record)))
   }
 
+  /** Whether this node keeps `key`, as a STORE of it would find (see keysWeKeep) */
+  async keeps (key: Uint8Array): Promise<boolean> {
+    return (await this.keysWeKeep([{ key }])).length > 0
+  }
+
   /** The records of keys we keep, by our replica range, walked again first if it would turn some away */
-  private async keysWeKeep (records: ChordRecord[]): Promise<ChordRecord[]> {
+  private async keysWeKeep<Keyed extends { key: Uint8Array }> (records: Keyed[]): Promise<Keyed[]> {
     const range = this.range
     if (range == null) {
       return records

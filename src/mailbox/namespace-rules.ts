@@ -226,10 +226,10 @@ export class MailboxRules implements RecordRpcHandler, DeletionRpcHandler {
   /**
    * Delete acknowledged envelopes: the owner's signature is checked here, whoever relayed it.
    * Envelopes this node holds are tombstoned until they would have expired. Ids it does not hold
-   * (the acknowledgement overtook the envelope's own write here) are tombstoned too, as far as the
-   * mailbox's allowance and the node's for such ids go, so that a late write cannot bring them
-   * back; an owner can neither name other mailboxes' envelopes nor crowd out other mailboxes'
-   * tombstones, and made-up ids never crowd out those of held envelopes.
+   * (the acknowledgement overtook the envelope's own write here) are tombstoned too, if the node
+   * keeps the mailbox, as far as the mailbox's allowance and the node's for such ids go, so that a
+   * late write cannot bring them back; an owner can neither name other mailboxes' envelopes nor
+   * crowd out other mailboxes' tombstones, and made-up ids never crowd out those of held envelopes.
    */
   async onDeleteRecords (_from: NodeRef, deletion: SignedDeletion): Promise<void> {
     await verifyDeletion(deletion)
@@ -249,7 +249,10 @@ export class MailboxRules implements RecordRpcHandler, DeletionRpcHandler {
       .map(id => ({ key: deletion.key, id, expiresAt: now + this.init.maxTtl }))
     // tombstones first: if we crash in between, the envelope stays deleted for good
     await this.init.tombstones.add(held, now)
-    await this.init.tombstones.addIfRoom(unheld)
+    // a STORE of a mailbox we do not keep is refused: ids of one would only take up room
+    if (unheld.length > 0 && await this.init.replication.keeps(deletion.key)) {
+      await this.init.tombstones.addIfRoom(unheld)
+    }
     if (held.length > 0) {
       await this.init.store.delete(deletion.key, held.map(r => r.id))
       this.init.onAcknowledged?.(held.length)

@@ -116,9 +116,10 @@ describe('a mailbox STORE that carries deletions', function () {
     const tombstones = new Tombstones(database)
     const kept = new KeptDeletions(database)
     await Promise.all([tombstones.open(), kept.open()])
-    // the replication a node runs: what the tombstones let in is written
+    // the replication a node runs: what the tombstones let in is written, and every mailbox is kept
     const replication = {
-      onStoreRecords: async (_from: NodeRef, records: ChordRecord[]) => ({ ...await store.put(tombstones.admit(records)), declined: [] })
+      onStoreRecords: async (_from: NodeRef, records: ChordRecord[]) => ({ ...await store.put(tombstones.admit(records)), declined: [] }),
+      keeps: async () => true
     } as unknown as Replication
     return { rules: new MailboxRules({ self, replication, store, tombstones, kept, maxTtl: 3_600_000, isNeighbour: peer => peer === neighbour.peer }), tombstones, kept }
   }

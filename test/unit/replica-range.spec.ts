@@ -124,7 +124,7 @@ describe('the keys a node takes a STORE for', () => {
     assert.equal(range.admits(ringIdToBytes(0n)), false)
   })
 
-  it('is what a node\'s STOREs are held to: records of other keys are left out, a STORE of only those refused', async () => {
+  it('is what a node\'s STOREs are held to: records of other keys are left out, a STORE of only those refused; what it says it keeps', async () => {
     const sim = await settledRing(16, 9)
     const name = sim.sortedLiveIds()[5].peer
     const node = sim.nodes.get(name)
@@ -138,7 +138,8 @@ describe('the keys a node takes a STORE for', () => {
 
     await assert.rejects(handler.onStoreRecords(stranger, [theirs]), ForbiddenError)
     await handler.onStoreRecords(stranger, [ours, theirs])
-    const { store } = sim.recordsOf(name)
+    const { store, replication } = sim.recordsOf(name)
+    assert.deepEqual([await replication.keeps(ours.key), await replication.keeps(theirs.key)], [true, false])
     assert.equal((await store.get(ours.key)).length, 1)
     assert.equal((await store.get(theirs.key)).length, 0)
     // a node's own writes are its own business

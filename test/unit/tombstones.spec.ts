@@ -1,7 +1,8 @@
 /**
  * Tombstones of acknowledged mailbox envelopes: each refuses its envelope in its own mailbox only,
- * and ids deleted before their envelope came are remembered within a per-mailbox and a node-wide
- * allowance of their own, which no stranger's deletions of made-up ids can get past.
+ * and ids deleted before their envelope came are remembered, for mailboxes the node keeps, within
+ * a per-mailbox and a node-wide allowance of their own, which no stranger's deletions of made-up
+ * ids can get past.
  */
 import assert from 'node:assert/strict'
 import { toString as toHex } from 'uint8arrays/to-string'
@@ -159,13 +160,14 @@ describe('a mailbox DELETE', function () {
     await database.close()
   })
 
-  async function rules (): Promise<{ rules: MailboxRules, tombstones: Tombstones }> {
+  /** The rules of a node that keeps the mailboxes `keeps` says it does */
+  async function rules (keeps: (key: Uint8Array) => boolean): Promise<{ rules: MailboxRules, tombstones: Tombstones }> {
     database = await openNodeDatabase()
     store = await openLevelStore()
     const tombstones = await openTombstones(database)
     const kept = new KeptDeletions(database)
     await kept.open()
-    const replication = {} as unknown as Replication
+    const replication = { keeps: async (key: Uint8Array) => keeps(key) } as unknown as Replication
     return { rules: new MailboxRules({ self, replication, store, tombstones, kept, maxTtl: 3_600_000 }), tombstones }
   }
 
@@ -178,7 +180,7 @@ describe('a mailbox DELETE', function () {
   }
 
   it('takes an owner\'s acknowledgement after strangers deleted made-up ids of as many mailboxes as MAX_TOMBSTONES takes', async () => {
-    const { rules: mailboxRules, tombstones } = await rules()
+    const { rules: mailboxRules, tombstones } = await rules(() => true)
     for (let n = 0; n < FLOODING_MAILBOXES; n++) {
       const mallory = await createIdentity()
       const ids = madeUpIds(n, MAX_UNHELD_TOMBSTONES_PER_MAILBOX).map(tombstone => tombstone.id)
@@ -190,6 +192,17 @@ describe('a mailbox DELETE', function () {
     const envelope = await heldEnvelope(bob)
     await mailboxRules.onDeleteRecords(stranger, await signDeletion(bob, [envelope.id], Date.now()))
     assert.deepEqual(await store.get(envelope.key), [])
+    assert.deepEqual(tombstones.admit([envelope]), [])
+  })
+
+  it('remembers no ids it never held of a mailbox the node does not keep, and still deletes what it holds', async () => {
+    const bob = await createIdentity()
+    const { rules: mailboxRules, tombstones } = await rules(() => false)
+    const envelope = await heldEnvelope(bob)
+    const early = new Uint8Array(32).fill(7)
+    await mailboxRules.onDeleteRecords(stranger, await signDeletion(bob, [envelope.id, early], Date.now()))
+    assert.deepEqual(await store.get(envelope.key), [])
+    assert.equal(tombstones.size, 1)
     assert.deepEqual(tombstones.admit([envelope]), [])
   })
 })
