@@ -463,6 +463,10 @@ export class ChordRing implements ChordRpcHandler {
     return answerFindSuccessor(this.table, id)
   }
 
+  isNeighbour (peer: string): boolean {
+    return this.table.predecessor?.peer === peer || this.table.getSuccessors().some(node => node.peer === peer)
+  }
+
   onLeaving (from: NodeRef, neighbours: Neighbours): void {
     this.maintenance.onLeaving(from, neighbours)
   }

@@ -144,6 +144,8 @@ export interface ChordRpcHandler {
   onNotify(from: NodeRef): void
   onFindSuccessor(from: NodeRef, id: RingId): FindSuccessorReply
   onLeaving(from: NodeRef, neighbours: Neighbours): void
+  /** whether `peer` is our predecessor or one of our successors: the only nodes whose LEAVING's neighbours we take in */
+  isNeighbour(peer: string): boolean
   /** run a lookup for `from`; a client holds no position and refuses */
   onDelegatedLookup(from: NodeRef, id: RingId): Promise<NodeRef[]>
   /**

@@ -57,6 +57,7 @@ export function strangerHandler (overrides: Partial<ChordRpcHandler & RecordRpcH
     onNotify: () => {},
     onFindSuccessor: () => ({ done: false, closer: [] }),
     onLeaving: () => {},
+    isNeighbour: () => false,
     onDelegatedLookup: refuse,
     onFindOwner: () => { throw new Error('not a ring node') },
     onPassedOnUnanswered: () => {},

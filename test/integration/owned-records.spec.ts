@@ -37,6 +37,7 @@ const ANSWERS_NOTHING: ChordRpcHandler & RecordRpcHandler = {
   onFindOwner: () => { throw new Error('Mallory passes no lookups on') },
   onPassedOnUnanswered: () => {},
   onLeaving: () => {},
+  isNeighbour: () => false,
   onPing: () => ({}),
   onStoreRecords: async () => {},
   onFetchRecords: async () => [],

@@ -63,6 +63,11 @@ class FakeHandler implements ChordRpcHandler, RecordRpcHandler {
     this.record({ method: 'onLeaving', from, arg: neighbours })
   }
 
+  /** every sender is a neighbour, so that what a LEAVING carries arrives whole */
+  isNeighbour (): boolean {
+    return true
+  }
+
   /** what onFindOwner answers; none: it can take the request nowhere */
   ownerStep?: FindOwnerStep
 

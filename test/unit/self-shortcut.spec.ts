@@ -41,6 +41,7 @@ describe('calls a node addresses to itself', () => {
       onNotify: () => {},
       onFindSuccessor: (from, id) => { asked.push({ from, id }); return { done: true, successors: [self] } },
       onLeaving: () => {},
+      isNeighbour: () => false,
       onDelegatedLookup: async () => [self],
       onFindOwner: () => ({ owner: self, neighbours: { predecessor: other, successors: [other] } }),
       onPassedOnUnanswered: () => {}
