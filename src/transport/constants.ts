@@ -183,6 +183,23 @@ export const FIND_OWNER_REQUEST_COST = 2
 export const CARRIED_RECORD_REQUEST_COST = 1
 
 /**
+ * LOOKUPs one node runs for clients per window, whoever sent them: 100 a second. Each sends about
+ * ½·log2 N requests of its own (plus fallbacks), charged to this node's budget at its fingers, so
+ * without a cap of its own, strangers delegating lookups to it could spend that budget and have
+ * its maintenance refused: at most a few thousand requests a window, far inside one peer's
+ * MAX_RING_REQUESTS_PER_WINDOW at any finger, beside what it passes on (MAX_FORWARDED_LOOKUPS_PER_WINDOW).
+ * Over the cap it answers RATE_LIMITED, and the client walks the ring itself for a while.
+ */
+export const MAX_DELEGATED_LOOKUPS_PER_WINDOW = 1_000
+
+/**
+ * LOOKUPs one node runs per window for one client: a quarter of all it runs (25 a second), so
+ * that one stranger cannot take them all. A person's client looks up a key for a first message
+ * or a subscription, a few a minute.
+ */
+export const MAX_DELEGATED_LOOKUPS_PER_ASKER_PER_WINDOW = MAX_DELEGATED_LOOKUPS_PER_WINDOW / 4
+
+/**
  * FIND_OWNERs one node passes on per window, whoever sent them: 200 a second. Each one it passes
  * on is charged to its own budget at the next node, so without a cap of its own, strangers sending
  * it recursive lookups could spend that budget and have its maintenance refused. Over the cap it

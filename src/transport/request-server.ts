@@ -23,7 +23,7 @@ import { createRequestHandlers } from './handlers/index.js'
 import { RequestLimiter } from './request-limits.js'
 import { ringIdOf } from './ring-id.js'
 import { decodeRequest } from './validate.js'
-import type { Asker, FindOwnerInit, RequestHandler } from './handlers/handler.js'
+import type { Asker, FindOwnerInit, RequestHandler, RequestHandlersInit } from './handlers/handler.js'
 import type { RequestHandlers } from './handlers/index.js'
 import type { ServedNode } from './handlers/served-node.js'
 import type { ObservedRequest, RequestOutcome } from './observed-request.js'
@@ -39,7 +39,7 @@ export interface RequestServerComponents {
   unhandle(protocol: string, options?: AbortOptions): Promise<void>
 }
 
-export interface RequestServerInit {
+export interface RequestServerInit extends Pick<RequestHandlersInit, 'maxDelegatedPerWindow' | 'maxDelegatedPerAskerPerWindow'> {
   /** the node that answers */
   node: ServedNode
   wirePeers: WirePeers
@@ -87,6 +87,8 @@ export class RequestServer implements Startable {
       node: init.node,
       wirePeers: init.wirePeers,
       findOwner: init.findOwner,
+      maxDelegatedPerWindow: init.maxDelegatedPerWindow,
+      maxDelegatedPerAskerPerWindow: init.maxDelegatedPerAskerPerWindow,
       storeFor: async (from, request) => this.answerNow(request, from),
       admitSignatureCheck: peer => { this.limiter.admitSignatureCheck(peer) }
     })

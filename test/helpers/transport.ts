@@ -17,7 +17,7 @@ import type { RpcClientInit } from '../../src/transport/rpc-client.js'
 import type { ChordLibp2p } from '../../src/node/libp2p.js'
 import type { PrivateKey } from '@libp2p/interface'
 
-export interface TransportInit extends Omit<RpcClientInit, 'wirePeers'>, Pick<RequestServerInit, 'maxInboundStreams' | 'maxOutboundStreams'> {
+export interface TransportInit extends Omit<RpcClientInit, 'wirePeers'>, Pick<RequestServerInit, 'maxInboundStreams' | 'maxOutboundStreams' | 'maxDelegatedPerWindow' | 'maxDelegatedPerAskerPerWindow'> {
   /** answers ring requests and plain-record requests */
   handler: ChordRpcHandler & RecordRpcHandler
   /** answers requests in the mailbox namespace; without it they are refused */
@@ -86,6 +86,8 @@ export class TransportUnderTest {
       maxInboundStreams: init.maxInboundStreams,
       maxOutboundStreams: init.maxOutboundStreams,
       limits: init.requestLimits,
+      maxDelegatedPerWindow: init.maxDelegatedPerWindow,
+      maxDelegatedPerAskerPerWindow: init.maxDelegatedPerAskerPerWindow,
       findOwner: init.privateKey == null
         ? undefined
         : {
@@ -124,6 +126,10 @@ export class TransportUnderTest {
 
   async findOwner (to: NodeRef, id: RingId, options?: FindOwnerOptions): Promise<OwnerStatement> {
     return this.client.findOwner(to, id, options)
+  }
+
+  async delegateLookup (to: NodeRef, id: RingId, options?: RpcOptions): Promise<NodeRef[]> {
+    return this.client.delegateLookup(to, id, options)
   }
 
   async leaving (to: NodeRef, neighbours: Neighbours, options?: RpcOptions): Promise<void> {

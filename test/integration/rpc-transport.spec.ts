@@ -578,6 +578,27 @@ describe('the /chord/1.0.0 transport over libp2p (TCP on 127.0.0.1)', function (
   })
 
   describe('hostile input', () => {
+    it('runs at most its budget of LOOKUPs per window, whoever asks: RATE_LIMITED after that, the lookup not run', async () => {
+      const [a, b] = await Promise.all([startNode(), startNode({ maxDelegatedPerWindow: 2 })])
+      b.handler.reply = { done: true, successors: [b.ref] }
+      await connect(a.libp2p, b.libp2p)
+      await a.service.delegateLookup(b.ref, 5n)
+      await a.service.delegateLookup(b.ref, 6n)
+      await assert.rejects(a.service.delegateLookup(b.ref, 7n), RateLimitedError)
+      assert.equal(b.handler.calls.filter(call => call.method === 'onDelegatedLookup').length, 2)
+    })
+
+    it('runs at most its share of LOOKUPs per asker: one asker over it is refused, another is not', async () => {
+      const [a, b, c] = await Promise.all([startNode(), startNode({ maxDelegatedPerAskerPerWindow: 1 }), startNode()])
+      b.handler.reply = { done: true, successors: [b.ref] }
+      await connect(a.libp2p, b.libp2p)
+      await connect(c.libp2p, b.libp2p)
+      await a.service.delegateLookup(b.ref, 5n)
+      await assert.rejects(a.service.delegateLookup(b.ref, 6n), RateLimitedError)
+      await c.service.delegateLookup(b.ref, 7n)
+      assert.deepEqual(b.handler.calls.filter(call => call.method === 'onDelegatedLookup').map(call => call.from), [a.ref, c.ref])
+    })
+
     it('drops peer entries whose ring id is not the hash of their peer id, and other bad entries', async () => {
       const [a, c] = await Promise.all([startNode(), startNode()])
       const d = await startLibp2p()

@@ -14,7 +14,7 @@
 import { ForbiddenError, LookupFailedError, RateLimitedError, RequestTimeoutError } from '../../errors.js'
 import { statedNeighbours } from '../../chord/rpc.js'
 import { KeyedSlots } from '../../limits/keyed-slots.js'
-import { PeerBudget } from '../../limits/peer-budget.js'
+import { SharedBudget } from '../../limits/shared-budget.js'
 import {
   CARRIED_STORE_WAIT,
   MAX_CARRIED_WRITES_IN_FLIGHT,
@@ -37,21 +37,21 @@ import type { Asker, RequestHandler, RequestHandlersInit } from './handler.js'
 import type { CarriedStore } from '../carried-store.js'
 import type { FindOwnerRequest } from '../validate.js'
 
-/** The one key of the node-wide forwarding budget: it is the node's, not any asker's */
-const ALL = 'all'
-
 export class FindOwnerHandler implements RequestHandler<FindOwnerRequest> {
-  private readonly forwarded: PeerBudget
-  private readonly forwardedFor: PeerBudget
+  private readonly forwarded: SharedBudget
   /** requests passed on and not yet answered, and those waiting to be, by the node they go to */
   private readonly passing: KeyedSlots
   /** carried records being written, answered or not */
   private carriedWrites = 0
 
   constructor (private readonly init: RequestHandlersInit) {
-    const windowMs = RATE_LIMIT_WINDOW
-    this.forwarded = new PeerBudget({ points: init.findOwner?.maxForwardedPerWindow ?? MAX_FORWARDED_LOOKUPS_PER_WINDOW, windowMs, maxPeers: 1 })
-    this.forwardedFor = new PeerBudget({ points: init.findOwner?.maxForwardedPerAskerPerWindow ?? MAX_FORWARDED_LOOKUPS_PER_ASKER_PER_WINDOW, windowMs, maxPeers: MAX_RATE_LIMITED_PEERS })
+    this.forwarded = new SharedBudget({
+      work: 'lookups passed on',
+      perWindow: init.findOwner?.maxForwardedPerWindow ?? MAX_FORWARDED_LOOKUPS_PER_WINDOW,
+      perAskerPerWindow: init.findOwner?.maxForwardedPerAskerPerWindow ?? MAX_FORWARDED_LOOKUPS_PER_ASKER_PER_WINDOW,
+      windowMs: RATE_LIMIT_WINDOW,
+      maxAskers: MAX_RATE_LIMITED_PEERS
+    })
     const queueWait = init.findOwner?.passOnQueueWait ?? MAX_PASS_ON_QUEUE_WAIT
     this.passing = new KeyedSlots({
       places: MAX_PASSED_ON_IN_FLIGHT_PER_PEER,
@@ -79,8 +79,7 @@ export class FindOwnerHandler implements RequestHandler<FindOwnerRequest> {
       throw new LookupFailedError('a FIND_OWNER reached a node that does not own its target with no hops left')
     }
     this.admit(from.node.peer, step.next.peer)
-    this.forwarded.spend(ALL, 1)
-    this.forwardedFor.spend(from.node.peer, 1)
+    this.forwarded.spend(from.node.peer)
     const requestTimeout = findOwner.requestTimeout ?? REQUEST_TIMEOUT
     const waitMs = passOnTimeout(requestTimeout, request.hopsLeft)
     // the whole of our part, the wait for a place included, ends at this deadline; its timer goes
@@ -159,12 +158,7 @@ export class FindOwnerHandler implements RequestHandler<FindOwnerRequest> {
 
   /** @throws RateLimitedError when the asker's share, the node's budget or the places in flight to `next` and waiting for it are spent */
   private admit (asker: string, next: string): void {
-    if (this.forwardedFor.remaining(asker) < 1) {
-      throw new RateLimitedError(`this node passes on at most ${this.forwardedFor.points} lookups per asker per ${RATE_LIMIT_WINDOW} ms`, { retryAfterMs: this.forwardedFor.msBeforeRefill(asker) })
-    }
-    if (this.forwarded.remaining(ALL) < 1) {
-      throw new RateLimitedError(`this node passes on at most ${this.forwarded.points} lookups per ${RATE_LIMIT_WINDOW} ms`, { retryAfterMs: this.forwarded.msBeforeRefill(ALL) })
-    }
+    this.forwarded.check(asker)
     if (this.passing.size(next) >= MAX_PASSED_ON_IN_FLIGHT_PER_PEER + MAX_PASSED_ON_WAITING_PER_PEER) {
       throw new RateLimitedError(`this node has ${MAX_PASSED_ON_IN_FLIGHT_PER_PEER} lookups passed on to ${next} awaiting an answer already, and ${MAX_PASSED_ON_WAITING_PER_PEER} waiting`)
     }

@@ -29,6 +29,10 @@ export interface RequestHandlersInit {
   wirePeers: WirePeers
   /** what recursive lookups need; without it, FIND_OWNER is refused (FORBIDDEN) */
   findOwner?: FindOwnerInit
+  /** LOOKUPs run per RATE_LIMIT_WINDOW, whoever sent them; default MAX_DELEGATED_LOOKUPS_PER_WINDOW */
+  maxDelegatedPerWindow?: number
+  /** LOOKUPs run per RATE_LIMIT_WINDOW for one asker; default MAX_DELEGATED_LOOKUPS_PER_ASKER_PER_WINDOW */
+  maxDelegatedPerAskerPerWindow?: number
   /**
    * answers a STORE as if `from` had sent it, charged to its budgets: how a record carried to us
    * by a FIND_OWNER is taken. Without it, carried records are left to their own STORE
