@@ -238,7 +238,11 @@ export class MailboxRules implements RecordRpcHandler, DeletionRpcHandler {
 
   /**
    * Apply a deletion whose signature was checked, and keep it as long as its tombstones, to hand
-   * on to replicas that missed it
+   * on to replicas that missed it: only when it deleted envelopes this node held, at least as many
+   * as it names that it did not. Mailbox keys and signatures cost nothing to make, so a deletion of
+   * made-up ids, or one signed afresh over ids deleted already, would otherwise take kept bytes
+   * (MAX_KEPT_DELETION_BYTES) again and again until no owner's acknowledgement is handed on; and
+   * an acknowledgement that overtook its envelopes here is handed on by the replicas that held them.
    */
   private async apply (deletion: SignedDeletion): Promise<void> {
     const now = this.now()
@@ -258,7 +262,7 @@ export class MailboxRules implements RecordRpcHandler, DeletionRpcHandler {
       this.init.onAcknowledged?.(held.length)
     }
     const expiresAt = this.init.tombstones.lastExpiryOf(deletion)
-    if (expiresAt != null) {
+    if (expiresAt != null && held.length > 0 && held.length >= unheld.length) {
       await this.init.kept.keep(deletion, expiresAt, now)
     }
   }

@@ -161,14 +161,14 @@ describe('a mailbox DELETE', function () {
   })
 
   /** The rules of a node that keeps the mailboxes `keeps` says it does */
-  async function rules (keeps: (key: Uint8Array) => boolean): Promise<{ rules: MailboxRules, tombstones: Tombstones }> {
+  async function rules (keeps: (key: Uint8Array) => boolean): Promise<{ rules: MailboxRules, tombstones: Tombstones, kept: KeptDeletions }> {
     database = await openNodeDatabase()
     store = await openLevelStore()
     const tombstones = await openTombstones(database)
     const kept = new KeptDeletions(database)
     await kept.open()
     const replication = { keeps: async (key: Uint8Array) => keeps(key) } as unknown as Replication
-    return { rules: new MailboxRules({ self, replication, store, tombstones, kept, maxTtl: 3_600_000 }), tombstones }
+    return { rules: new MailboxRules({ self, replication, store, tombstones, kept, maxTtl: 3_600_000 }), tombstones, kept }
   }
 
   /** An envelope from Alice in Bob's mailbox, held by the node */
@@ -193,6 +193,28 @@ describe('a mailbox DELETE', function () {
     await mailboxRules.onDeleteRecords(stranger, await signDeletion(bob, [envelope.id], Date.now()))
     assert.deepEqual(await store.get(envelope.key), [])
     assert.deepEqual(tombstones.admit([envelope]), [])
+  })
+
+  it('keeps for handing on only deletions of envelopes it held: made-up ids, or a fresh signature over ids deleted already, take none of MAX_KEPT_DELETION_BYTES', async () => {
+    const { rules: mailboxRules, kept } = await rules(() => true)
+    const mallory = await createIdentity()
+    const ids = madeUpIds(0, MAX_UNHELD_TOMBSTONES_PER_MAILBOX).map(tombstone => tombstone.id)
+    // each signature a deletion of its own: signed again and again, the same ids would fill the store
+    for (let i = 0; i < 5; i++) {
+      await mailboxRules.onDeleteRecords(stranger, await signDeletion(mallory, ids, Date.now() + i))
+    }
+    const bob = await createIdentity()
+    const envelope = await heldEnvelope(bob)
+    // mostly made-up ids beside one envelope held: the owner of a mailbox cannot buy room with it
+    await mailboxRules.onDeleteRecords(stranger, await signDeletion(bob, [envelope.id, ...ids.slice(0, 2)], Date.now()))
+    assert.equal(kept.size, 0)
+
+    const other = await heldEnvelope(bob)
+    const acknowledgement = await signDeletion(bob, [other.id], Date.now())
+    await mailboxRules.onDeleteRecords(stranger, acknowledgement)
+    await mailboxRules.onDeleteRecords(stranger, await signDeletion(bob, [other.id], Date.now() + 1))
+    assert.equal(kept.size, 1)
+    assert.deepEqual(kept.naming([other]), [acknowledgement])
   })
 
   it('remembers no ids it never held of a mailbox the node does not keep, and still deletes what it holds', async () => {
