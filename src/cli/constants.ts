@@ -51,6 +51,13 @@ export const CLIENT_TIMEOUT = 30 * second
  */
 export const DEFAULT_SHUTDOWN_TIMEOUT = 30 * second
 
+/**
+ * How alike a mistyped option or setting must be to a known one (the share of it left unedited)
+ * for that one to be suggested, as commander measures it. A less alike suggestion is no help:
+ * the closest of run's settings to "prot" is "http".
+ */
+export const MIN_SUGGESTION_SIMILARITY = 0.4
+
 /** The largest config file read: far beyond any real one, small enough to never be a problem */
 export const MAX_CONFIG_FILE_BYTES = 256 * KiB
 

@@ -5,6 +5,8 @@
  * it again will not help), 1 for failures at run time (a port in use, a ring that does not
  * answer, a node that refused). Stack traces are for `--verbose` only.
  */
+import { closest, distance } from 'fastest-levenshtein'
+import { MIN_SUGGESTION_SIMILARITY } from './constants.js'
 
 /** Exit code of a run that did what it was asked */
 export const EXIT_OK = 0
@@ -117,4 +119,20 @@ export function findNamed (err: unknown, name: string): Error | undefined {
 /** One line: newlines in wrapped messages would break the one-line promise */
 export function oneLine (text: string): string {
   return text.replace(/\s*\n\s*/g, ' ').trim()
+}
+
+/**
+ * The known name a mistyped one probably meant: the closest, when alike enough (leading dashes
+ * aside), so that `--bootstap` gets `--bootstrap` but `--json` nothing from a command whose
+ * options are all unlike it
+ */
+export function meantName (name: string, known: readonly string[]): string | undefined {
+  const bare = (text: string): string => text.replace(/^-+/, '')
+  const names = known.map(bare)
+  if (names.length === 0) {
+    return undefined
+  }
+  const best = closest(bare(name), names)
+  const length = Math.max(bare(name).length, best.length)
+  return (length - distance(bare(name), best)) / length > MIN_SUGGESTION_SIMILARITY ? known[names.indexOf(best)] : undefined
 }

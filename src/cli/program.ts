@@ -5,7 +5,7 @@
  */
 import { Command, CommanderError } from 'commander'
 import { closest } from 'fastest-levenshtein'
-import { CliError, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError, oneLine } from './errors.js'
+import { CliError, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError, meantName, oneLine } from './errors.js'
 import { CLIENT_SETTINGS, COMMON_SETTINGS, IDENTITY, JSON_OUTPUT, TTL } from './common-settings.js'
 import { addSettings, readConfigFile, resolveSettings } from './settings.js'
 import { packageVersion } from './version.js'
@@ -17,8 +17,8 @@ import type { AdminClient } from './admin-client.js'
 /** Commands that use a running node, or none: they never load the node's settings */
 const CLIENT_COMMANDS = ['put', 'get', 'lookup', 'publish', 'resolve', 'send', 'status', 'identity', 'backup', 'restore']
 
-/** Unknown flags people try, with what they are looking for */
-const FLAG_HINTS: Record<string, string> = {
+/** Flags people try on `run` (or mistype as), with the option they are looking for */
+const RUN_FLAG_HINTS: Record<string, string> = {
   '--port': 'the port is part of --listen, e.g. --listen /ip4/0.0.0.0/tcp/4001',
   '--host': 'the interface is part of --listen, e.g. --listen /ip4/127.0.0.1/tcp/4001',
   '--peer': 'did you mean --bootstrap?',
@@ -58,15 +58,17 @@ export async function main (argv: string[], io: ProgramIo = processIo): Promise<
     await program.parseAsync(argv)
     return result
   } catch (err) {
-    return report(err, io, verbose, helpFor(program, argv.slice(2)), [...CLIENT_SETTINGS, ...COMMON_SETTINGS, ...nodeSettings?.NODE_SETTINGS ?? []])
+    return report(err, io, verbose)
   }
 }
 
-/** Where to read more: the help of the command the arguments name, or the program's */
-function helpFor (program: Command, args: string[]): string {
-  const names = program.commands.map(command => command.name())
-  const command = args[0]
-  return command != null && names.includes(command) ? `chord-node ${command} --help` : 'chord-node --help'
+/** What commander refused, with the (sub)command whose command line it was */
+class RefusedCommandLine extends CommanderError {
+  readonly command: Command
+  constructor (command: Command, err: CommanderError) {
+    super(err.exitCode, err.code, err.message)
+    this.command = command
+  }
 }
 
 interface Outcome {
@@ -91,9 +93,10 @@ Exit codes: 0 done; 1 failed at run time (try again once the cause is fixed); 2 
   const settingsOf = async (command: Command, specs: readonly SettingSpec[]): Promise<Record<string, any>> => {
     const own = resolveSettings(command, COMMON_SETTINGS)
     outcome.setVerbose(own.verbose === true)
-    // a config file is checked whole by `run`; a client command reads what it knows of it
+    // a config file is checked whole by `run` (the client commands' settings may be in it too);
+    // a client command reads what it knows of it
     const strict = nodeSettings.length > 0
-    const config = typeof own.config === 'string' ? await readConfigFile(own.config, [...nodeSettings, ...CLIENT_SETTINGS], strict) : undefined
+    const config = typeof own.config === 'string' ? await readConfigFile(own.config, specs, { strict, shared: CLIENT_SETTINGS }) : undefined
     const settings = resolveSettings(command, specs, config)
     outcome.setVerbose(settings.verbose === true)
     return settings
@@ -206,7 +209,7 @@ Exit codes: 0 done; 1 failed at run time (try again once the cause is fixed); 2 
     })
 
   for (const command of [program, ...program.commands, ...identity.commands]) {
-    command.exitOverride().showSuggestionAfterError(false).configureOutput({ writeOut: io.stdout, writeErr: io.stderr, outputError: () => {} })
+    command.exitOverride(err => { throw new RefusedCommandLine(command, err) }).showSuggestionAfterError(false).configureOutput({ writeOut: io.stdout, writeErr: io.stderr, outputError: () => {} })
   }
   return program
 }
@@ -232,12 +235,12 @@ function checkCommandName (program: Command, args: string[]): UsageError | undef
 }
 
 /** The one line for a failure, and its exit code */
-function report (err: unknown, io: ProgramIo, verbose: boolean, help: string, specs: readonly SettingSpec[]): number {
-  if (err instanceof CommanderError) {
+function report (err: unknown, io: ProgramIo, verbose: boolean): number {
+  if (err instanceof RefusedCommandLine) {
     if (err.exitCode === 0) {
       return EXIT_OK
     }
-    io.stderr(`chord-node: ${commanderMessage(err, specs)} (${help} lists every option)\n`)
+    io.stderr(`chord-node: ${commanderMessage(err)} (${commandLine(err.command)} --help lists every option)\n`)
     return EXIT_USAGE
   }
   const exitCode = err instanceof CliError ? err.exitCode : EXIT_FAILURE
@@ -264,14 +267,20 @@ function logFailure (log: Logger, err: unknown, settings: NodeSettings, io: Prog
   return exitCode
 }
 
-/** Commander's message, on one line, with our own suggestion for an unknown option */
-function commanderMessage (err: CommanderError, specs: readonly SettingSpec[]): string {
+/** The words that run a command, e.g. `chord-node identity show` */
+function commandLine (command: Command): string {
+  return command.parent == null ? command.name() : `${commandLine(command.parent)} ${command.name()}`
+}
+
+/** Commander's message, on one line, with our own suggestion among the command's options for an unknown one */
+function commanderMessage (err: RefusedCommandLine): string {
   const text = oneLine(err.message.replace(/^error: /, ''))
   if (err.code === 'commander.unknownOption') {
     const flag = (/'([^']+)'/.exec(text)?.[1] ?? '').split('=')[0]
-    const known = specs.map(spec => spec.flag.split(' ')[0])
-    const hint = FLAG_HINTS[flag] ?? `did you mean ${closest(flag, known)}?`
-    return `unknown option ${flag}; ${hint}`
+    const hints = err.command.name() === 'run' ? RUN_FLAG_HINTS : {}
+    const meant = meantName(flag, [...err.command.options.flatMap(option => option.long ?? []), ...Object.keys(hints)])
+    const hint = meant == null ? undefined : hints[meant] ?? `did you mean ${meant}?`
+    return hint == null ? `unknown option ${flag}` : `unknown option ${flag}; ${hint}`
   }
   if (err.code === 'commander.excessArguments') {
     const extra = /got \d+: (.*)\.$/.exec(text)?.[1] ?? ''

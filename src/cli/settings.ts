@@ -9,9 +9,8 @@
  */
 import { readFile } from 'node:fs/promises'
 import { Option } from 'commander'
-import { closest } from 'fastest-levenshtein'
 import { MAX_CONFIG_FILE_BYTES } from './constants.js'
-import { UsageError } from './errors.js'
+import { UsageError, meantName } from './errors.js'
 import { InvalidValue, boolean } from './values.js'
 import type { Command } from 'commander'
 
@@ -63,9 +62,10 @@ export type ConfigFile = { path: string, values: Record<string, unknown> }
 
 /**
  * Read a JSON config file: an object whose keys are setting names (`"dataDir"`, `"listen"`, …).
- * `strict`: a key that names no setting is an error (with the closest name as a suggestion).
+ * `strict`: a key that names none of `specs` (the settings of the command run) nor of `shared`
+ * (other commands', which the same file may hold) is an error, suggesting the close one of `specs`.
  */
-export async function readConfigFile (path: string, specs: readonly SettingSpec[], strict = true): Promise<ConfigFile> {
+export async function readConfigFile (path: string, specs: readonly SettingSpec[], { strict = true, shared = [] }: { strict?: boolean, shared?: readonly SettingSpec[] } = {}): Promise<ConfigFile> {
   let text: string
   try {
     const content = await readFile(path)
@@ -89,9 +89,11 @@ export async function readConfigFile (path: string, specs: readonly SettingSpec[
     throw new UsageError(`--config ${path}: must hold one JSON object such as {"dataDir": "/var/lib/chord"}`)
   }
   const keys = specs.map(settingKey).filter(key => key !== 'config')
+  const known = [...keys, ...shared.map(settingKey)]
   for (const key of strict ? Object.keys(values) : []) {
-    if (!keys.includes(key)) {
-      throw new UsageError(`--config ${path}: unknown setting "${key}"; did you mean "${closest(key, keys)}"?`)
+    if (!known.includes(key)) {
+      const meant = meantName(key, keys)
+      throw new UsageError(`--config ${path}: unknown setting "${key}"; ${meant == null ? 'a setting\'s name is its flag in camelCase, e.g. "dataDir" for --data-dir' : `did you mean "${meant}"?`}`)
     }
   }
   return { path, values: values as Record<string, unknown> }

@@ -1,7 +1,7 @@
 /**
- * What a person sees when a node cannot start: one line naming the flag or path and what to do,
- * exit 2 for usage errors and 1 for failures at run time, no stack trace. One test per mistake
- * operators make, run as they would run it.
+ * What a person sees when a node cannot start or a command line is mistyped: one line naming the
+ * flag or path and what to do, exit 2 for usage errors and 1 for failures at run time, no stack
+ * trace. One test per mistake operators make, run as they would run it.
  */
 import assert from 'node:assert/strict'
 import { chmod, mkdir, mkdtemp, rm } from 'node:fs/promises'
@@ -83,6 +83,17 @@ describe('chord-node start-up errors', function () {
     assertOneLine(result, 2, /^chord-node: unknown option --bootstap; did you mean --bootstrap\?/)
   })
 
+  it('a mistyped flag is matched against the options of the command run, and the help named is that command\'s', async () => {
+    const run = await runChordNode(['run', '--prot', '9000'])
+    assertOneLine(run, 2, /^chord-node: unknown option --prot; the port is part of --listen, .*\(chord-node run --help lists every option\)$/)
+    const show = await runChordNode(['identity', 'show', '--identity', join(dir, 'me.json'), '--json'])
+    const line = assertOneLine(show, 2, /^chord-node: unknown option --json.*\(chord-node identity show --help lists every option\)$/)
+    assert.doesNotMatch(line, /did you mean/, 'identity show has no option close to --json')
+    // the hints are about a node's own options: a client command has no --listen
+    const get = await runChordNode(['get', 'mykey', '--port', '4001'])
+    assert.doesNotMatch(assertOneLine(get, 2, /^chord-node: unknown option --port/), /--listen/)
+  })
+
   it('a data dir this user cannot write: exit 1, naming the path', async () => {
     // root writes anywhere a mode allows nobody to: there, take a directory no one may create
     // anything in (sysfs refuses every mkdir), rather than run as another user, who may not even
@@ -159,6 +170,15 @@ describe('chord-node start-up errors', function () {
     await writeFile(file, JSON.stringify({ dataDIr: '/var/lib/chord' }))
     const result = await runChordNode(['--config', file])
     assertOneLine(result, 2, /--config .*chord\.json: unknown setting "dataDIr"; did you mean "dataDir"\?/)
+  })
+
+  it('a config file with a setting close to none of run\'s: exit 2, suggesting none of another command\'s', async () => {
+    const { writeFile } = await import('node:fs/promises')
+    const file = join(dir, 'prot.json')
+    await writeFile(file, JSON.stringify({ prot: 1 }))
+    const result = await runChordNode(['--config', file])
+    const line = assertOneLine(result, 2, /--config .*prot\.json: unknown setting "prot"; a setting's name is its flag in camelCase/)
+    assert.doesNotMatch(line, /did you mean/)
   })
 
   it('prints the stack with --verbose', async () => {
