@@ -4,6 +4,7 @@
  */
 import prettyBytes from 'bytes'
 import prettyMs from 'ms'
+import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { DEFAULT_ADMIN, DEFAULT_SHUTDOWN_TIMEOUT } from './constants.js'
 import * as defaults from './defaults.js'
@@ -28,10 +29,15 @@ const showMs = (value: number): string => prettyMs(value, { long: false })
 /** 1024-based, as the limits are: 64KiB, 256MiB */
 const showBytes = (value: number): string => (prettyBytes.format(value, { unitSeparator: '' }) ?? String(value)).replace(/([KMGT])B$/, '$1iB')
 
-/** A multiaddr; a `host:port` gets the multiaddr it probably meant as the example */
+/**
+ * A multiaddr whose /p2p/ parts are peer ids (multiaddr takes any text there, and every dial of
+ * it would fail until the join's deadline); a `host:port` gets the multiaddr it probably meant as
+ * the example
+ */
 export function multiaddrValue (text: string): Multiaddr {
+  let address: Multiaddr
   try {
-    return multiaddr(text.trim())
+    address = multiaddr(text.trim())
   } catch {
     const hp = /^(\d{1,3}(?:\.\d{1,3}){3}):(\d{1,5})$/.exec(text.trim())
     const example = hp == null
@@ -39,6 +45,16 @@ export function multiaddrValue (text: string): Multiaddr {
       : `/ip4/${hp[1]}/tcp/${hp[2]} (or /ip4/${hp[1]}/tcp/${hp[2]}/ws for WebSockets)`
     throw new InvalidValue(`a multiaddr, e.g. ${example}`)
   }
+  for (const { name, value } of address.getComponents()) {
+    if (name === 'p2p') {
+      try {
+        peerIdFromString(value ?? '')
+      } catch {
+        throw new InvalidValue('a peer id after /p2p/, such as the 12D3KooW… a node logs as its "peer id" when it starts')
+      }
+    }
+  }
+  return address
 }
 
 /** `admin` also takes `off`, and only a loopback host: it carries identities (`send`) and backups */

@@ -75,6 +75,21 @@ describe('chord-node settings', () => {
     assert.equal(defaults.logFormat, 'text')
   })
 
+  it('refuses a /p2p/ part that is no peer id, from the environment and the config file too', async () => {
+    const address = '/ip4/127.0.0.1/tcp/21001/p2p/notapeerid'
+    await assert.rejects(settingsFor([], { CHORD_BOOTSTRAP: address }), (err: Error) => {
+      assert.ok(err instanceof UsageError)
+      assert.match(err.message, /^CHORD_BOOTSTRAP=".*\/p2p\/notapeerid": expected a peer id after \/p2p\//)
+      return true
+    })
+    const file = join(dir, 'bootstrap.json')
+    await writeFile(file, JSON.stringify({ bootstrap: [address] }))
+    await assert.rejects(settingsFor([], {}, file), /bootstrap\.json: "bootstrap" is ".*\/p2p\/notapeerid": expected a peer id after \/p2p\//)
+    const peerId = peerIdFromPrivateKey(await generateKeyPair('Ed25519')).toString()
+    const settings = await settingsFor(['--bootstrap', `/ip4/127.0.0.1/tcp/21001/p2p/${peerId}`])
+    assert.deepEqual(settings.bootstrap?.map(String), [`/ip4/127.0.0.1/tcp/21001/p2p/${peerId}`])
+  })
+
   it('reads a switch from the environment as a boolean', async () => {
     assert.equal((await settingsFor([], { CHORD_VERBOSE: '0' })).verbose, false)
     assert.equal((await settingsFor([], { CHORD_VERBOSE: 'true' })).verbose, true)

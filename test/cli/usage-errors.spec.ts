@@ -63,6 +63,13 @@ describe('chord-node start-up errors', function () {
     assert.match(line, /\/ip4\/127\.0\.0\.1\/tcp\/4042/)
   })
 
+  it('--bootstrap with a /p2p/ part that is no peer id: exit 2 before joining, naming the flag', async () => {
+    const result = await runChordNode(['--bootstrap', '/ip4/127.0.0.1/tcp/21001/p2p/notapeerid', '--data-dir', join(dir, 'a'), '--listen', '/ip4/127.0.0.1/tcp/0'])
+    const line = assertOneLine(result, 2, /^chord-node: --bootstrap "\/ip4\/127\.0\.0\.1\/tcp\/21001\/p2p\/notapeerid": expected a peer id after \/p2p\//)
+    assert.match(line, /12D3KooW/, 'it shows what a peer id looks like')
+    assert.doesNotMatch(result.stderr, /trying /, 'it did not start joining')
+  })
+
   it('--replicas abc: exit 2, naming the flag and what it takes', async () => {
     const result = await runChordNode(['--replicas', 'abc', '--data-dir', join(dir, 'a')])
     assertOneLine(result, 2, /^chord-node: --replicas "abc": expected a positive integer/)
