@@ -3,7 +3,7 @@
  * next round starts; and, for the error at the end, the last reason of every address tried.
  */
 import prettyMs from 'ms'
-import { oneLine } from './errors.js'
+import { findNamed, oneLine } from './errors.js'
 import type { Logger } from './log.js'
 import type { JoinProgressEvent } from '../index.js'
 
@@ -11,6 +11,8 @@ export class JoinProgress {
   /** the last failure of each candidate tried */
   readonly failures = new Map<string, string>()
   private readonly log: Logger
+  /** the node stopped while joining: what the join says from then on is no news of the ring */
+  private stopped = false
 
   constructor (log: Logger) {
     this.log = log
@@ -22,12 +24,21 @@ export class JoinProgress {
         this.log.info({ candidate: event.candidate, attempt: event.index, of: event.total, round: event.round }, `trying ${event.candidate} (${event.index}/${event.total})…`)
         break
       case 'attempt-failed': {
+        // the stop cuts short the attempt under way (the library's join goes on in the
+        // background after its deadline): the candidate's last failure of its own stands
+        if (findNamed(event.error, 'NotStartedError') != null) {
+          this.stopped = true
+          break
+        }
         const reason = describeFailure(event.error)
         this.failures.set(event.candidate, reason)
         this.log.warn({ candidate: event.candidate, reason }, `${event.candidate}: ${reason}`)
         break
       }
       case 'round-failed':
+        if (this.stopped) {
+          break
+        }
         this.log.warn({ round: event.round, retryInMs: event.retryInMs }, `nobody answered in round ${event.round}; next round in ${prettyMs(event.retryInMs)}`)
         break
       case 'joined':

@@ -171,6 +171,13 @@ describe('chord-node start-up errors', function () {
     }
   })
 
+  it('a bootstrap address that refuses until the deadline: the last line names the refusal, not the stop that ended the join', async () => {
+    const dead = await closedPort()
+    const result = await runChordNode(['--data-dir', join(dir, 'f'), '--listen', '/ip4/127.0.0.1/tcp/0', '--bootstrap', `/ip4/127.0.0.1/tcp/${dead}`, '--join-timeout', '3s'])
+    const line = assertOneLine(result, 1, new RegExp(`could not join the ring within 3 seconds: tried /ip4/127\\.0\\.0\\.1/tcp/${dead} \\([^)]*ECONNREFUSED`))
+    assert.doesNotMatch(line, /stopped/)
+  })
+
   it('a config file with a misspelt setting: exit 2, suggesting the right name', async () => {
     const { writeFile } = await import('node:fs/promises')
     const file = join(dir, 'chord.json')
