@@ -11,8 +11,8 @@
  * would compare out of band. `--demo` plays a short scripted exchange and exits.
  */
 import { createInterface } from 'node:readline/promises'
-import { parseArgs } from 'node:util'
 import { createChordNode, createIdentity } from '../src/index.js'
+import { parseCommandLine } from './shared/command-line.js'
 import { PASSPHRASE_VARIABLE, runTerminalChat } from './terminal-chat.js'
 import type { ChordNode, Identity, MailboxMessage } from '../src/index.js'
 
@@ -26,25 +26,11 @@ const usage = `usage: npm run chat -- --bootstrap <multiaddr> [--identity <file>
   --demo                   without --bootstrap: a scripted exchange on a local ring, then exit
   --help                   this text`
 
-let values
-try {
-  values = parseArgs({
-    options: {
-      demo: { type: 'boolean', default: false },
-      bootstrap: { type: 'string', multiple: true },
-      identity: { type: 'string', default: DEFAULT_IDENTITY_FILE },
-      help: { type: 'boolean', default: false }
-    },
-    strict: true
-  }).values
-} catch (err) {
-  console.error(`${(err as Error).message}\n${usage}`)
-  process.exit(2)
-}
-if (values.help) {
-  console.log(usage)
-  process.exit(0)
-}
+const values = parseCommandLine('chat', usage, {
+  demo: { type: 'boolean', default: false },
+  bootstrap: { type: 'string', multiple: true },
+  identity: { type: 'string', default: DEFAULT_IDENTITY_FILE }
+})
 
 if (values.bootstrap != null && values.bootstrap.length > 0) {
   try {

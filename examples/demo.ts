@@ -6,27 +6,20 @@
  * windows of one browser profile share IndexedDB, hence one identity: use two profiles, or a
  * private window for the second person. Ctrl-C stops everything.
  */
-import { parseArgs } from 'node:util'
 import { createChordNode } from '../src/index.js'
 import { serveBrowserExample } from './browser/build.js'
+import { parseCommandLine } from './shared/command-line.js'
 import type { ChordNode } from '../src/index.js'
 
 const usage = `usage: npm run demo -- [--nodes <n>] [--port <port>]
   --nodes <n>      ring nodes to start (default 4)
-  --port <port>    port of the page on 127.0.0.1 (default 8000)`
+  --port <port>    port of the page on 127.0.0.1 (default 8000)
+  --help           this text`
 
-const { values } = parseArgs({
-  options: {
-    nodes: { type: 'string', default: '4' },
-    port: { type: 'string', default: '8000' },
-    help: { type: 'boolean', default: false }
-  },
-  strict: true
+const values = parseCommandLine('demo', usage, {
+  nodes: { type: 'string', default: '4' },
+  port: { type: 'string', default: '8000' }
 })
-if (values.help) {
-  console.log(usage)
-  process.exit(0)
-}
 const count = Number(values.nodes)
 const port = Number(values.port)
 if (!Number.isInteger(count) || count < 1 || !Number.isInteger(port) || port < 1 || port > 65535) {

@@ -11,8 +11,8 @@
  */
 import { dirname, join, relative } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
-import { parseArgs } from 'node:util'
 import { build, context } from 'esbuild'
+import { parseCommandLine } from '../shared/command-line.js'
 import type { BuildOptions, Metafile } from 'esbuild'
 
 export const BROWSER_EXAMPLE_DIR = dirname(fileURLToPath(import.meta.url))
@@ -62,12 +62,16 @@ export async function serveBrowserExample (host: string, port: number): Promise<
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const { values } = parseArgs({ options: { serve: { type: 'string' } }, strict: true })
+  const usage = `usage: npm run build:browser [-- --serve <host:port>]
+  without options        write the bundle, ${relative(process.cwd(), DEFAULT_BUNDLE_PATH)}
+  --serve <host:port>    serve the page instead, e.g. on 127.0.0.1:8000, rebuilding the bundle on each load
+  --help                 this text`
+  const values = parseCommandLine('build:browser', usage, { serve: { type: 'string' } })
   if (values.serve != null) {
     const hostAndPort = /^(.+):(\d+)$/.exec(values.serve)
     if (hostAndPort == null) {
-      console.error('--serve takes host:port, e.g. --serve 127.0.0.1:8000')
-      process.exit(1)
+      console.error('build:browser: --serve takes host:port, e.g. --serve 127.0.0.1:8000')
+      process.exit(2)
     }
     const url = await serveBrowserExample(hostAndPort[1], Number(hostAndPort[2]))
     console.log(`serving ${url} (add ?bootstrap=<a ring node's /ws multiaddr>); Ctrl-C stops`)
