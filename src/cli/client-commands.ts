@@ -4,7 +4,7 @@
  * scripts) and fails with a typed error the program turns into one line and an exit code.
  */
 import { text } from 'node:stream/consumers'
-import { NotFoundError } from './errors.js'
+import { NotFoundError, UsageError } from './errors.js'
 import { readIdentityFile } from './identity-file.js'
 import type { AdminClient } from './admin-client.js'
 import type { NodeStatusReport } from './admin-server.js'
@@ -32,6 +32,19 @@ function printable (base64: string): string {
     return new TextDecoder('utf-8', { fatal: true }).decode(bytes)
   } catch {
     return `base64:${base64}`
+  }
+}
+
+/**
+ * A recipient's or publisher's address, checked before any node is asked: a malformed one is a
+ * usage error, whatever the node would say
+ */
+export async function checkAddress (address: string): Promise<void> {
+  const { parseAddress } = await import('../mailbox/public-key.js')
+  try {
+    parseAddress(address)
+  } catch (err) {
+    throw new UsageError(`<address> "${address}" is not a chat address (${(err as Error).message}); an address is chord: and some 94 letters and digits, as chord-node identity show prints it`)
   }
 }
 

@@ -101,6 +101,18 @@ describe('chord-node start-up errors', function () {
     assert.doesNotMatch(assertOneLine(get, 2, /^chord-node: unknown option --port/), /--listen/)
   })
 
+  it('send or resolve to a malformed address: exit 2 before asking any node, saying what an address looks like', async () => {
+    const identity = join(dir, 'me.identity')
+    const created = await runChordNode(['identity', 'create', '--out', identity])
+    assert.equal(created.code, 0, created.stderr)
+    for (const dataDir of [running!.dataDir, join(dir, 'no-node-here')]) {
+      for (const args of [['send', 'chord:bogus', 'hi', '--identity', identity], ['resolve', 'chord:bogus', 'status']]) {
+        const result = await runChordNode([...args, '--data-dir', dataDir])
+        assertOneLine(result, 2, /^chord-node: <address> "chord:bogus" is not a chat address \(.*\); .*chord:.*as chord-node identity show prints it$/)
+      }
+    }
+  })
+
   it('a data dir this user cannot write: exit 1, naming the path', async () => {
     // root writes anywhere a mode allows nobody to: there, take a directory no one may create
     // anything in (sysfs refuses every mkdir), rather than run as another user, who may not even
