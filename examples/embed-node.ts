@@ -1,6 +1,6 @@
 /**
  * The smallest embedding: a two-node ring in one process, a record, and a message to oneself.
- * `npx tsx examples/embed.ts`
+ * `npx tsx examples/embed-node.ts`
  */
 import { createChordNode, createIdentity } from '../src/index.js'
 
