@@ -82,7 +82,8 @@ export interface DecodedPeer {
 }
 
 // enforced while decoding, so an oversized list is refused before it is built
-const NEIGHBOURS_LIMITS = { successors: MAX_PEERS_PER_MESSAGE }
+const PEER_LIMITS = { addrs: MAX_ADDRS_PER_PEER }
+const NEIGHBOURS_LIMITS = { predecessor: PEER_LIMITS, successors: MAX_PEERS_PER_MESSAGE, successors$: PEER_LIMITS }
 const DELETION_LIMITS = { ids: MAX_IDS_PER_DELETE }
 
 export function decodeRequest (bytes: Uint8Array | Uint8ArrayList): ValidRequest {
@@ -204,6 +205,7 @@ export function decodeResponse (bytes: Uint8Array | Uint8ArrayList, expected: Me
     limits: {
       neighbours: NEIGHBOURS_LIMITS,
       peers: MAX_PEERS_PER_MESSAGE,
+      peers$: PEER_LIMITS,
       records: MAX_RECORDS_PER_MESSAGE,
       summaries: MAX_SUMMARIES_PER_MESSAGE,
       stored: { declined: MAX_RECORDS_PER_MESSAGE, deletions: MAX_DELETIONS_PER_MESSAGE, deletions$: DELETION_LIMITS }
@@ -382,11 +384,8 @@ export function validatePositionProof (fields: { positionNonce?: Uint8Array, pos
   return nonce == null && choice === 0 ? PLAIN_POSITION : { nonce: nonce ?? new Uint8Array(0), choice }
 }
 
-/** The entry's addresses: at most MAX_ADDRS_PER_PEER, each a valid multiaddr */
+/** The entry's addresses, each a valid multiaddr (decoding let through at most MAX_ADDRS_PER_PEER) */
 export function validatePeerAddresses (peer: Peer): Multiaddr[] {
-  if (peer.addrs.length > MAX_ADDRS_PER_PEER) {
-    throw new InvalidMessageError(`a peer may carry at most ${MAX_ADDRS_PER_PEER} addresses`)
-  }
   return peer.addrs.map(decodeMultiaddr)
 }
 
@@ -441,7 +440,7 @@ export function decodeStatedNeighbours (bytes: Uint8Array): Neighbours {
 
 /** The owner's own entry an owner statement carries, as the bytes it signed */
 export function decodeStatedPeer (bytes: Uint8Array): Peer {
-  return decode(() => WirePeerCodec.decode(bytes))
+  return decode(() => WirePeerCodec.decode(bytes, { limits: PEER_LIMITS }))
 }
 
 function decode<T> (fn: () => T): T {

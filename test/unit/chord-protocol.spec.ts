@@ -7,7 +7,7 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { Uint8ArrayList } from 'uint8arraylist'
 import { PLAIN_POSITION } from '../../src/chord/ring-position.js'
 import { InvalidMessageError } from '../../src/errors.js'
-import { MessageType, Namespace, Request, Response } from '../../src/protocol/generated/chord.js'
+import { MessageType, Namespace, Neighbours as WireNeighbours, Peer as WirePeer, Request, Response } from '../../src/protocol/generated/chord.js'
 import {
   MAX_ADDR_BYTES,
   MAX_ADDRS_PER_PEER,
@@ -31,10 +31,10 @@ import {
 } from '../../src/transport/constants.js'
 import { ringIdFromBytes } from '../../src/chord/id.js'
 import { frameStream } from '../../src/protocol/framing.js'
-import { decodeRequest, decodeResponse, decodeStoreOutcome, validatePeer } from '../../src/transport/validate.js'
+import { decodeRequest, decodeResponse, decodeStatedNeighbours, decodeStatedPeer, decodeStoreOutcome, validatePeer } from '../../src/transport/validate.js'
 import { ringIdOf, ringIdToWire } from '../../src/transport/ring-id.js'
 import { waitFor } from '../helpers/wait-for.js'
-import type { Deletion, Peer } from '../../src/protocol/generated/chord.js'
+import type { Deletion, Neighbours, Peer } from '../../src/protocol/generated/chord.js'
 import type { PeerId } from '@libp2p/interface'
 
 async function newPeerId (): Promise<PeerId> {
@@ -69,6 +69,11 @@ function addrOfLength (length: number): Uint8Array<ArrayBuffer> {
 
 function isInvalidMessage (err: unknown): boolean {
   return err instanceof InvalidMessageError
+}
+
+/** Refused by the codec's limits, before the oversized list was built */
+function isRefusedWhileDecoding (err: unknown): boolean {
+  return err instanceof InvalidMessageError && (err.cause as Error | undefined)?.name === 'MaxLengthError'
 }
 
 describe('/chord/1.0.0 wire format', () => {
@@ -330,10 +335,28 @@ describe('/chord/1.0.0 wire format', () => {
       }
     })
 
-    it('rejects more than MAX_ADDRS_PER_PEER addresses', () => {
+    it('refuses, while decoding, a message with an entry of more than MAX_ADDRS_PER_PEER addresses, wherever the entry is', () => {
       const addrs = (count: number): Array<Uint8Array<ArrayBuffer>> => Array.from({ length: count }, (_, i) => multiaddr(`/ip4/127.0.0.1/tcp/${4000 + i}`).bytes)
-      assert.equal(validatePeer(wirePeer(alice, { addrs: addrs(MAX_ADDRS_PER_PEER) })).multiaddrs.length, MAX_ADDRS_PER_PEER)
-      assert.throws(() => validatePeer(wirePeer(alice, { addrs: addrs(MAX_ADDRS_PER_PEER + 1) })), isInvalidMessage)
+      const full = wirePeer(alice, { addrs: addrs(MAX_ADDRS_PER_PEER) })
+      const over = wirePeer(bob, { addrs: addrs(MAX_ADDRS_PER_PEER + 1) })
+      const leaving = (neighbours: Neighbours): Uint8Array => Request.encode({ type: MessageType.LEAVING, neighbours })
+      const found = (peers: Peer[]): Uint8Array => Response.encode({ type: MessageType.FIND_SUCCESSOR, done: true, peers })
+      const neighboursOf = (neighbours: Neighbours): Uint8Array => Response.encode({ type: MessageType.GET_NEIGHBOURS, neighbours })
+
+      assert.equal(validatePeer(full).multiaddrs.length, MAX_ADDRS_PER_PEER)
+      assert.deepEqual(decodeRequest(leaving({ predecessor: full, successors: [full] })), { type: MessageType.LEAVING, neighbours: { predecessor: full, successors: [full] } })
+      assert.deepEqual(decodeResponse(found([full]), MessageType.FIND_SUCCESSOR).peers, [full])
+      assert.deepEqual(decodeStatedPeer(WirePeer.encode(full)), full)
+      assert.deepEqual(decodeStatedNeighbours(WireNeighbours.encode({ predecessor: full, successors: [full] })), { predecessor: full, successors: [full] })
+
+      assert.throws(() => decodeRequest(leaving({ predecessor: over, successors: [] })), isRefusedWhileDecoding)
+      assert.throws(() => decodeRequest(leaving({ successors: [full, over] })), isRefusedWhileDecoding)
+      assert.throws(() => decodeResponse(found([full, over]), MessageType.FIND_SUCCESSOR), isRefusedWhileDecoding)
+      assert.throws(() => decodeResponse(neighboursOf({ predecessor: over, successors: [full] }), MessageType.GET_NEIGHBOURS), isRefusedWhileDecoding)
+      assert.throws(() => decodeResponse(neighboursOf({ successors: [over] }), MessageType.GET_NEIGHBOURS), isRefusedWhileDecoding)
+      assert.throws(() => decodeStatedPeer(WirePeer.encode(over)), isRefusedWhileDecoding)
+      assert.throws(() => decodeStatedNeighbours(WireNeighbours.encode({ predecessor: over, successors: [] })), isRefusedWhileDecoding)
+      assert.throws(() => decodeStatedNeighbours(WireNeighbours.encode({ successors: [over] })), isRefusedWhileDecoding)
     })
 
     it('rejects an address over MAX_ADDR_BYTES', () => {
