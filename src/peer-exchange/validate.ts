@@ -41,10 +41,12 @@ export function decodePxRequest (bytes: Uint8Array | Uint8ArrayList): number {
 /**
  * The answer to a request for `requested` peers. Its entries are not checked yet: one bad entry
  * costs only itself (see `validatePxPeer`), while a response that breaks these rules is discarded.
+ * The counts of entries and of each entry's addresses are checked while decoding, before the lists
+ * are built.
  */
 export function decodePxResponse (bytes: Uint8Array | Uint8ArrayList, requested: number): PxResponse {
   checkSize(bytes, MAX_PX_RESPONSE_SIZE)
-  const response = decode(() => PxResponse.decode(bytes, { limits: { peers: MAX_PX_PEERS } }))
+  const response = decode(() => PxResponse.decode(bytes, { limits: { peers: MAX_PX_PEERS, peers$: { addrs: MAX_ADDRS_PER_PEER } } }))
 
   if (response.peers.length > requested) {
     throw new InvalidMessageError(`asked for ${requested} peers, got ${response.peers.length}`)
@@ -56,9 +58,10 @@ export function decodePxResponse (bytes: Uint8Array | Uint8ArrayList, requested:
 }
 
 /**
- * Checks one peer entry and returns the peer with its addresses. A signed record must be signed
- * by the peer the entry names and be about that peer; plain addresses are taken as the responder
- * states them. Either way the peer must have at least one address.
+ * Checks one peer entry of a decoded response (so of at most MAX_ADDRS_PER_PEER plain addresses)
+ * and returns the peer with its addresses. A signed record must be signed by the peer the entry
+ * names and be about that peer; plain addresses are taken as the responder states them. Either
+ * way the peer must have at least one address.
  */
 export async function validatePxPeer (entry: PxPeer): Promise<ExchangedPeer> {
   const id = decodePeerId(entry.peerId)
@@ -71,9 +74,6 @@ export async function validatePxPeer (entry: PxPeer): Promise<ExchangedPeer> {
     return { id, multiaddrs, signedPeerRecord: entry.signedPeerRecord }
   }
 
-  if (entry.addrs.length > MAX_ADDRS_PER_PEER) {
-    throw new InvalidMessageError(`a peer may carry at most ${MAX_ADDRS_PER_PEER} addresses`)
-  }
   return { id, multiaddrs: checkAddresses(entry.addrs.map(decodeMultiaddr), id) }
 }
 
