@@ -6,6 +6,7 @@
  * A person who never published a list has one device: their own key. That is every identity made
  * before devices existed, and every identity that never linked a second device.
  */
+import { MaxLengthError } from 'protons-runtime'
 import { InvalidOptionsError, InvalidRecordError } from '../errors.js'
 import { PublicKey } from '../mailbox/public-key.js'
 import { utf8 } from '../chord/transcript.js'
@@ -60,12 +61,13 @@ export function encodeDeviceList (person: PublicKey, devices: DeviceInfo[]): Uin
 export function decodeDeviceList (person: PublicKey, bytes: Uint8Array): DeviceInfo[] {
   let list: DeviceList
   try {
-    list = DeviceList.decode(bytes)
+    // the count is checked while decoding, before the list is built
+    list = DeviceList.decode(bytes, { limits: { devices: MAX_DEVICES } })
   } catch (err) {
-    throw new InvalidRecordError('a device list is not protobuf', { cause: err })
+    throw new InvalidRecordError(err instanceof MaxLengthError ? `a device list names at most ${MAX_DEVICES} devices` : 'a device list is not protobuf', { cause: err })
   }
-  if (list.devices.length === 0 || list.devices.length > MAX_DEVICES) {
-    throw new InvalidRecordError(`a device list names 1 to ${MAX_DEVICES} devices, got ${list.devices.length}`)
+  if (list.devices.length === 0) {
+    throw new InvalidRecordError('a device list names at least one device')
   }
   const seen = new Set<string>()
   return list.devices.map((device, i) => {

@@ -7,6 +7,7 @@
  * bytes), so one state has one hash.
  */
 import { equalBytes } from '@noble/curves/utils.js'
+import { MaxLengthError } from 'protons-runtime'
 import { toString as toHex } from 'uint8arrays/to-string'
 import { InvalidMessageError } from '../errors.js'
 import { PublicKey } from '../mailbox/public-key.js'
@@ -74,9 +75,10 @@ export function makeGroupState (fields: GroupFields): GroupState {
 export function decodeGroupState (bytes: Uint8Array): GroupState {
   let wire: WireGroupState
   try {
-    wire = WireGroupState.decode(bytes)
+    // the counts are checked while decoding, before the lists are built; admins are some of the members
+    wire = WireGroupState.decode(bytes, { limits: { members: MAX_GROUP_MEMBERS, admins: MAX_GROUP_MEMBERS } })
   } catch (err) {
-    throw new InvalidMessageError('a group state is not protobuf', { cause: err })
+    throw new InvalidMessageError(err instanceof MaxLengthError ? `a group has at most ${MAX_GROUP_MEMBERS} members, and no more admins` : 'a group state is not protobuf', { cause: err })
   }
   if (!equalBytes(WireGroupState.encode(wire), bytes)) {
     throw new InvalidMessageError('a group state must be in its canonical encoding')
@@ -94,8 +96,8 @@ export function decodeGroupState (bytes: Uint8Array): GroupState {
   if (nameBytes === 0 || nameBytes > MAX_GROUP_NAME_BYTES) {
     throw new InvalidMessageError(`a group's name is 1 to ${MAX_GROUP_NAME_BYTES} bytes of UTF-8, got ${nameBytes}`)
   }
-  if (wire.members.length === 0 || wire.members.length > MAX_GROUP_MEMBERS) {
-    throw new InvalidMessageError(`a group has 1 to ${MAX_GROUP_MEMBERS} members, got ${wire.members.length}`)
+  if (wire.members.length === 0) {
+    throw new InvalidMessageError('a group has at least one member')
   }
   const members = wire.members.map(key => keyOf(key, 'member'))
   if (new Set(members.map(member => member.address)).size !== members.length) {

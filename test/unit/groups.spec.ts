@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict'
 import { accountOf } from '../../src/devices/account.js'
-import { MAX_GROUP_MEMBERS, MAX_GROUP_NAME_BYTES } from '../../src/groups/constants.js'
+import { GROUP_ID_LENGTH, MAX_GROUP_MEMBERS, MAX_GROUP_NAME_BYTES } from '../../src/groups/constants.js'
 import { Groups } from '../../src/groups/groups.js'
-import { ForbiddenError, InvalidOptionsError, createIdentity } from '../../src/index.js'
+import { ForbiddenError, InvalidMessageError, InvalidOptionsError, createIdentity } from '../../src/index.js'
+import { GroupState as WireGroupState } from '../../src/protocol/generated/chat.js'
 import type { PersonDelivery } from '../../src/devices/fan-out.js'
 import type { Identity } from '../../src/index.js'
 
@@ -42,5 +43,34 @@ describe('groups as one device holds them', () => {
     const { group } = await groups.create('x'.repeat(MAX_GROUP_NAME_BYTES), [member.address])
     await assert.rejects(groups.change(group.id, { type: 'remove', member: admin.publicKey }), InvalidOptionsError)
     await assert.rejects(groups.change(group.id, { type: 'admin', member: admin.publicKey, admin: false }), InvalidOptionsError)
+  })
+
+  it('refuses, while decoding, a state received with more than MAX_GROUP_MEMBERS members or admins, and keeps nothing of it', async () => {
+    const [admin, me] = await Promise.all([createIdentity(), createIdentity()])
+    const saves: number[] = []
+    const groups = new Groups({
+      account: accountOf(me),
+      fanOut: { send: async () => [] },
+      store: { load: async () => [], save: async () => { saves.push(1) } }
+    })
+    const state = (members: Array<Uint8Array<ArrayBuffer>>, admins: number[]): Uint8Array => WireGroupState.encode({
+      groupId: new Uint8Array(GROUP_ID_LENGTH).fill(1),
+      version: 1,
+      previous: new Uint8Array(0),
+      name: 'big',
+      members,
+      admins,
+      changedBy: admin.publicKey.bytes,
+      changedAt: 1
+    })
+    const sender = { person: admin.publicKey, device: admin.publicKey }
+    const overWhileDecoding = (err: Error): boolean => err instanceof InvalidMessageError && (err.cause as Error | undefined)?.name === 'MaxLengthError'
+    // the keys past the first two are never read: the count refuses the state first
+    const members = [admin.publicKey.bytes, me.publicKey.bytes, ...Array.from({ length: MAX_GROUP_MEMBERS - 1 }, (_, i) => Uint8Array.of(i))]
+    await assert.rejects(groups.receiveState(sender, state(members, [0])), overWhileDecoding)
+    await assert.rejects(groups.receiveState(sender, state(members.slice(0, 2), Array.from({ length: MAX_GROUP_MEMBERS + 1 }, (_, i) => i))), overWhileDecoding)
+    assert.deepEqual(groups.list(), [])
+    assert.deepEqual(saves, [])
+    assert.equal((await groups.receiveState(sender, state(members.slice(0, 2), [0])))?.members.length, 2, 'the same state within the limits is taken')
   })
 })
