@@ -14,15 +14,21 @@ import {
   MAX_DELETIONS_PER_MESSAGE,
   MAX_DELETION_IDS_PER_MESSAGE,
   MAX_ERROR_CODE_LENGTH,
+  MAX_IDS_PER_DELETE,
   MAX_INBOUND_STREAMS,
   MAX_MESSAGE_SIZE,
   MAX_OUTBOUND_STREAMS,
   MAX_OWNED_RECORDS_PER_STORE,
+  MAX_OWNER_KEY_BYTES,
+  MAX_RECORDS_PER_MESSAGE,
+  MAX_SIGNATURE_BYTES,
   MAX_STAMP_BYTES,
   MAX_STAMP_DIFFICULTY_ASKED,
+  MAX_SUMMARIES_PER_MESSAGE,
   MAX_PEER_ID_BYTES,
   MAX_PEERS_PER_MESSAGE,
   MAX_POSITION_NONCE_BYTES,
+  OWNER_NONCE_BYTES,
   POOLED_STREAM_IDLE_TIMEOUT,
   REQUEST_READ_TIMEOUT,
   REQUEST_TIMEOUT,
@@ -52,6 +58,11 @@ function wirePeer (peerId: PeerId, overrides: Partial<Peer> = {}): Peer {
 
 function bytesOf (length: number, fill = 1): Uint8Array<ArrayBuffer> {
   return new Uint8Array(length).fill(fill)
+}
+
+/** A well-formed owner-signed deletion of `ids` made-up ids (its signature is not checked here) */
+function deletionOf (ids: number): Deletion {
+  return { key: bytesOf(32), ids: Array.from({ length: ids }, (_, i) => bytesOf(32, i % 256)), owner: bytesOf(65), signedAt: 1, signature: bytesOf(64) }
 }
 
 /** A syntactically valid binary multiaddr of exactly `length` bytes: /dns4/<name>/tcp/4001 */
@@ -204,17 +215,64 @@ describe('/chord/1.0.0 wire format', () => {
     })
 
     it('takes deletions only in a mailbox STORE, at most MAX_DELETIONS_PER_MESSAGE naming MAX_DELETION_IDS_PER_MESSAGE ids together', () => {
-      const deletion = (ids: number): Deletion => ({ key: bytesOf(32), ids: Array.from({ length: ids }, (_, i) => bytesOf(32, i % 256)), owner: bytesOf(65), signedAt: 1, signature: bytesOf(64) })
       const store = (deletions: Deletion[], namespace = Namespace.MAILBOX): Uint8Array => Request.encode({ type: MessageType.STORE, namespace, deletions })
       const perDeletion = MAX_DELETION_IDS_PER_MESSAGE / MAX_DELETIONS_PER_MESSAGE
-      const full = Array.from({ length: MAX_DELETIONS_PER_MESSAGE }, () => deletion(perDeletion))
+      const full = Array.from({ length: MAX_DELETIONS_PER_MESSAGE }, () => deletionOf(perDeletion))
       const decoded = decodeRequest(store(full))
       assert.equal(decoded.type === MessageType.STORE && decoded.deletions.length, MAX_DELETIONS_PER_MESSAGE, 'deletions alone, without a record')
-      assert.throws(() => decodeRequest(store([...full, deletion(1)])), isInvalidMessage)
-      assert.throws(() => decodeRequest(store([...full.slice(1), deletion(perDeletion + 1)])), isInvalidMessage)
-      assert.throws(() => decodeRequest(store([deletion(1)], Namespace.RECORDS)), isInvalidMessage)
-      assert.throws(() => decodeRequest(store([deletion(0)])), isInvalidMessage)
-      assert.throws(() => decodeRequest(store([{ ...deletion(1), signature: new Uint8Array(0) }])), isInvalidMessage)
+      assert.throws(() => decodeRequest(store([...full, deletionOf(1)])), isInvalidMessage)
+      assert.throws(() => decodeRequest(store([...full.slice(1), deletionOf(perDeletion + 1)])), isInvalidMessage)
+      assert.throws(() => decodeRequest(store([deletionOf(1)], Namespace.RECORDS)), isInvalidMessage)
+      assert.throws(() => decodeRequest(store([deletionOf(0)])), isInvalidMessage)
+      assert.throws(() => decodeRequest(store([{ ...deletionOf(1), signature: new Uint8Array(0) }])), isInvalidMessage)
+    })
+
+    it('rejects, while decoding, a STORE of more than MAX_RECORDS_PER_MESSAGE records', () => {
+      const record = { key: new Uint8Array(32), value: new Uint8Array(1), expiresAt: 1 }
+      const store = (count: number): Uint8Array => Request.encode({ type: MessageType.STORE, records: Array.from({ length: count }, () => record) })
+      const decoded = decodeRequest(store(MAX_RECORDS_PER_MESSAGE))
+      assert.equal(decoded.type === MessageType.STORE && decoded.records.length, MAX_RECORDS_PER_MESSAGE)
+      assert.throws(() => decodeRequest(store(MAX_RECORDS_PER_MESSAGE + 1)), isRefusedWhileDecoding)
+    })
+
+    it('rejects, while decoding, a DELETE or a STORE\'s deletion naming more than MAX_IDS_PER_DELETE ids', () => {
+      const remove = (ids: number): Uint8Array => Request.encode({ type: MessageType.DELETE, namespace: Namespace.MAILBOX, ...deletionOf(ids) })
+      const store = (ids: number): Uint8Array => Request.encode({ type: MessageType.STORE, namespace: Namespace.MAILBOX, deletions: [deletionOf(ids)] })
+      const decoded = decodeRequest(remove(MAX_IDS_PER_DELETE))
+      assert.equal(decoded.type === MessageType.DELETE && decoded.deletion.ids.length, MAX_IDS_PER_DELETE)
+      assert.throws(() => decodeRequest(remove(MAX_IDS_PER_DELETE + 1)), isRefusedWhileDecoding)
+      assert.equal(decodeRequest(store(MAX_IDS_PER_DELETE)).type, MessageType.STORE)
+      assert.throws(() => decodeRequest(store(MAX_IDS_PER_DELETE + 1)), isRefusedWhileDecoding)
+    })
+
+    it('rejects a DELETE or a STORE\'s deletion whose owner key is empty or over MAX_OWNER_KEY_BYTES', () => {
+      const remove = (owner: Uint8Array<ArrayBuffer>): Uint8Array => Request.encode({ type: MessageType.DELETE, namespace: Namespace.MAILBOX, ...deletionOf(1), owner })
+      const store = (owner: Uint8Array<ArrayBuffer>): Uint8Array => Request.encode({ type: MessageType.STORE, namespace: Namespace.MAILBOX, deletions: [{ ...deletionOf(1), owner }] })
+      for (const encode of [remove, store]) {
+        assert.doesNotThrow(() => decodeRequest(encode(bytesOf(MAX_OWNER_KEY_BYTES))))
+        assert.throws(() => decodeRequest(encode(bytesOf(MAX_OWNER_KEY_BYTES + 1))), (err: Error) => isInvalidMessage(err) && err.message.includes(`owner key of 1–${MAX_OWNER_KEY_BYTES} bytes`))
+        assert.throws(() => decodeRequest(encode(new Uint8Array(0))), isInvalidMessage)
+      }
+    })
+
+    it('rejects a DELETE, a STORE\'s deletion or a carried record whose signature is empty or over MAX_SIGNATURE_BYTES', () => {
+      const target = bytesOf(RING_ID_BYTES, 7)
+      const remove = (signature: Uint8Array<ArrayBuffer>): Uint8Array => Request.encode({ type: MessageType.DELETE, namespace: Namespace.MAILBOX, ...deletionOf(1), signature })
+      const store = (signature: Uint8Array<ArrayBuffer>): Uint8Array => Request.encode({ type: MessageType.STORE, namespace: Namespace.MAILBOX, deletions: [{ ...deletionOf(1), signature }] })
+      const carried = (originSignature: Uint8Array<ArrayBuffer>): Uint8Array => Request.encode({
+        type: MessageType.FIND_OWNER,
+        target,
+        nonce: bytesOf(OWNER_NONCE_BYTES),
+        hopsLeft: 1,
+        records: [{ key: target, value: bytesOf(8), expiresAt: 1 }],
+        origin: alice.toMultihash().bytes,
+        originSignature
+      })
+      for (const encode of [remove, store, carried]) {
+        assert.doesNotThrow(() => decodeRequest(encode(bytesOf(MAX_SIGNATURE_BYTES))))
+        assert.throws(() => decodeRequest(encode(bytesOf(MAX_SIGNATURE_BYTES + 1))), (err: Error) => isInvalidMessage(err) && err.message.includes(`signature of 1–${MAX_SIGNATURE_BYTES} bytes`))
+        assert.throws(() => decodeRequest(encode(new Uint8Array(0))), isInvalidMessage)
+      }
     })
 
     it('rejects a message over MAX_MESSAGE_SIZE', () => {
@@ -260,6 +318,36 @@ describe('/chord/1.0.0 wire format', () => {
       assert.equal(decodeStoreOutcome(decodeResponse(stored(id), MessageType.STORE).stored, 1).predecessor, ringIdFromBytes(id))
       assert.throws(() => decodeStoreOutcome(decodeResponse(stored(new Uint8Array(RING_ID_BYTES - 1)), MessageType.STORE).stored, 1), isInvalidMessage)
       assert.throws(() => decodeStoreOutcome(decodeResponse(stored(new Uint8Array(RING_ID_BYTES + 1)), MessageType.STORE).stored, 1), isInvalidMessage)
+    })
+
+    it('rejects, while decoding, a FETCH answer of more than MAX_RECORDS_PER_MESSAGE records, or a STORE answer declining more', () => {
+      const record = { key: new Uint8Array(32), value: new Uint8Array(1), expiresAt: 1 }
+      const fetched = (count: number): Uint8Array => Response.encode({ type: MessageType.FETCH, records: Array.from({ length: count }, () => record) })
+      const stored = (count: number): Uint8Array => Response.encode({ type: MessageType.STORE, stored: { declined: Array.from({ length: count }, (_, i) => i), deletions: [] } })
+      assert.equal(decodeResponse(fetched(MAX_RECORDS_PER_MESSAGE), MessageType.FETCH).records.length, MAX_RECORDS_PER_MESSAGE)
+      assert.throws(() => decodeResponse(fetched(MAX_RECORDS_PER_MESSAGE + 1), MessageType.FETCH), isRefusedWhileDecoding)
+      assert.equal(decodeResponse(stored(MAX_RECORDS_PER_MESSAGE), MessageType.STORE).stored?.declined.length, MAX_RECORDS_PER_MESSAGE)
+      assert.throws(() => decodeResponse(stored(MAX_RECORDS_PER_MESSAGE + 1), MessageType.STORE), isRefusedWhileDecoding)
+    })
+
+    it('rejects, while decoding, a RANGE_SUMMARIES answer of more than MAX_SUMMARIES_PER_MESSAGE summaries', () => {
+      const summary = { key: new Uint8Array(32), id: new Uint8Array(32), expiresAt: 1 }
+      const summaries = (count: number): Uint8Array => Response.encode({ type: MessageType.RANGE_SUMMARIES, summaries: Array.from({ length: count }, () => summary) })
+      assert.equal(decodeResponse(summaries(MAX_SUMMARIES_PER_MESSAGE), MessageType.RANGE_SUMMARIES).summaries.length, MAX_SUMMARIES_PER_MESSAGE)
+      assert.throws(() => decodeResponse(summaries(MAX_SUMMARIES_PER_MESSAGE + 1), MessageType.RANGE_SUMMARIES), isRefusedWhileDecoding)
+    })
+
+    it('rejects an owner statement, or a STORE answer\'s deletion, whose signature is empty or over MAX_SIGNATURE_BYTES', () => {
+      const owner = WirePeer.encode(wirePeer(alice))
+      const neighbours = WireNeighbours.encode({ successors: [wirePeer(bob)] })
+      const found = (signature: Uint8Array<ArrayBuffer>): Uint8Array => Response.encode({ type: MessageType.FIND_OWNER, done: true, hops: 1, ownerStatement: { owner, neighbours, signature } })
+      assert.equal(decodeResponse(found(bytesOf(MAX_SIGNATURE_BYTES)), MessageType.FIND_OWNER).ownerStatement?.signature.byteLength, MAX_SIGNATURE_BYTES)
+      assert.throws(() => decodeResponse(found(bytesOf(MAX_SIGNATURE_BYTES + 1)), MessageType.FIND_OWNER), (err: Error) => isInvalidMessage(err) && err.message.includes(`signature of 1–${MAX_SIGNATURE_BYTES} bytes`))
+      assert.throws(() => decodeResponse(found(new Uint8Array(0)), MessageType.FIND_OWNER), isInvalidMessage)
+
+      const stored = (signature: Uint8Array<ArrayBuffer>): Uint8Array => Response.encode({ type: MessageType.STORE, stored: { declined: [], deletions: [{ ...deletionOf(1), signature }] } })
+      assert.equal(decodeStoreOutcome(decodeResponse(stored(bytesOf(MAX_SIGNATURE_BYTES)), MessageType.STORE).stored, 1).deletions.length, 1)
+      assert.throws(() => decodeStoreOutcome(decodeResponse(stored(bytesOf(MAX_SIGNATURE_BYTES + 1)), MessageType.STORE).stored, 1), isInvalidMessage)
     })
 
     it('rejects an unknown status', () => {
