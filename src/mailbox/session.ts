@@ -5,6 +5,7 @@
  * envelopes are the caller's business (src/mailbox/subscription.ts).
  */
 import { peerIdFromString } from '@libp2p/peer-id'
+import { MaxLengthError } from 'protons-runtime'
 import { InvalidMessageError, RemoteError } from '../errors.js'
 import { MailboxEvent, MailboxRequest } from '../protocol/generated/mailbox.js'
 import { errorFromCode } from '../transport/error-codes.js'
@@ -80,7 +81,14 @@ async function receive (framed: FramedStream, stream: Stream, handlers: MailboxS
 }
 
 async function readEvent (framed: FramedStream, signal?: AbortSignal): Promise<MailboxEvent> {
-  const event = MailboxEvent.decode(await framed.read({ signal }), { limits: { envelopes: MAX_ENVELOPES_PER_EVENT } })
+  const bytes = await framed.read({ signal })
+  let event: MailboxEvent
+  try {
+    // the count is checked while decoding, before the list is built
+    event = MailboxEvent.decode(bytes, { limits: { envelopes: MAX_ENVELOPES_PER_EVENT } })
+  } catch (err) {
+    throw new InvalidMessageError(err instanceof MaxLengthError ? `an ENVELOPES message carries at most ${MAX_ENVELOPES_PER_EVENT} envelopes` : 'a mailbox event is not protobuf', { cause: err })
+  }
   if (event.type === MailboxEvent.Type.ERROR) {
     throw errorFromCode(event.errorCode ?? '', 'the node refused the subscription')
   }
