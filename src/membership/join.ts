@@ -9,6 +9,7 @@
  * with jitter; at the join's deadline it gives up with a `BootstrapFailedError`. It never ends
  * in a ring of one: the join succeeds only when we hold a live successor.
  */
+import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import pRetry from 'p-retry'
 import { minute, second } from '../units.js'
@@ -39,14 +40,28 @@ export const JOIN_RETRY_MAX_DELAY = 1 * minute
 /** Growth of the pause from one round to the next */
 export const JOIN_RETRY_FACTOR = 2
 
-/** Parse bootstrap addresses up front, so a typo is a clear error rather than a silent skip */
+/**
+ * Parse bootstrap addresses up front, so a typo is a clear error rather than a silent skip, or
+ * (a peer id that is none) a join that retries until its deadline
+ */
 export function parseBootstrapAddresses (addresses: string[]): Multiaddr[] {
   return addresses.map(address => {
+    let parsed: Multiaddr
     try {
-      return multiaddr(address)
+      parsed = multiaddr(address)
     } catch (err) {
       throw new InvalidOptionsError(`invalid bootstrap address ${JSON.stringify(address)}`, { cause: err })
     }
+    for (const { name, value } of parsed.getComponents()) {
+      if (name === 'p2p') {
+        try {
+          peerIdFromString(value ?? '')
+        } catch (err) {
+          throw new InvalidOptionsError(`invalid bootstrap address ${JSON.stringify(address)}: ${JSON.stringify(value)} after /p2p/ is no peer id`, { cause: err })
+        }
+      }
+    }
+    return parsed
   })
 }
 

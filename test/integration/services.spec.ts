@@ -136,6 +136,7 @@ describe('chord() options', () => {
   it('refuses invalid options with InvalidOptionsError naming the option, before anything is built', () => {
     assert.throws(() => chord({ replicas: 0 }), (err: Error) => err instanceof InvalidOptionsError && /replicas/.test(err.message))
     assert.throws(() => chord({ bootstrap: ['not a multiaddr'] }), (err: Error) => err instanceof InvalidOptionsError && /bootstrap/.test(err.message))
+    assert.throws(() => chord({ bootstrap: ['/ip4/127.0.0.1/tcp/4001/p2p/notapeerid'] }), (err: Error) => err instanceof InvalidOptionsError && /bootstrap.*no peer id/.test(err.message))
     assert.throws(() => chord({ requestTimeoutMs: -1 }), (err: Error) => err instanceof InvalidOptionsError && /requestTimeoutMs/.test(err.message))
     assert.throws(() => chord({ timers: { stabilizeIntervalMs: 0 } }), (err: Error) => err instanceof InvalidOptionsError && /timers\.stabilizeIntervalMs/.test(err.message))
     assert.throws(() => chord({ storeLimits: { maxValueSize: 0 } }), (err: Error) => err instanceof InvalidOptionsError && /maxValueSize/.test(err.message))
