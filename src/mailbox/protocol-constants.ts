@@ -71,5 +71,11 @@ export const MailboxErrorCode = {
   TOO_MANY_SUBSCRIBERS: 'TOO_MANY_SUBSCRIBERS',
   /** the peer holds MAX_SUBSCRIPTIONS_PER_PEER already; the same code as /chord/1.0.0's, so it is a RateLimitedError to the client */
   RATE_LIMITED: 'RATE_LIMITED',
+  /**
+   * this node does not keep the mailbox, so a subscription here would only take a slot (mailbox
+   * keys cost nothing to make); the same code as /chord/1.0.0's, so it is a ForbiddenError to the
+   * client, which looks the mailbox's node up again
+   */
+  FORBIDDEN: 'FORBIDDEN',
   STOPPING: 'STOPPING'
 } as const

@@ -6,6 +6,9 @@
  * Subscribers of one mailbox are independent: each has its own stream and challenge, and one
  * closing (or failing to prove) never affects another.
  *
+ * Only mailboxes this node keeps (is a replica of) are served: a mailbox key costs nothing to
+ * make, and a subscription for one kept elsewhere would only take a slot.
+ *
  * Limits: subscriptions per mailbox, per remote peer and per node; a refused subscriber gets an
  * ERROR event before its stream ends. A subscriber that lets more than `maxPendingPushBytes` of
  * pushed envelopes pile up, or does not take a page within `pushWriteTimeout`, is dropped: the
@@ -49,6 +52,11 @@ export interface MailboxServerComponents {
 export interface MailboxServerInit {
   /** the mailbox record store */
   store: RecordStore
+  /**
+   * whether this node keeps the mailbox `key` (it is one of its replicas); a remote subscription
+   * to any other is refused FORBIDDEN. Default: every mailbox is kept
+   */
+  keeps?(key: Uint8Array): Promise<boolean>
   /** ms allowed for SUBSCRIBE → CHALLENGE → PROVE */
   handshakeTimeout?: number
   maxSubscribersPerMailbox?: number
@@ -229,7 +237,8 @@ export class MailboxServer implements Startable {
   /**
    * SUBSCRIBE → CHALLENGE → PROVE; resolves to the proven owner
    *
-   * @throws Refusal when the owner broke the protocol or did not prove ownership
+   * @throws Refusal when the owner broke the protocol, asked for a mailbox this node does not
+   *   keep, or did not prove ownership
    */
   private async prove (framed: FramedStream, peer: string): Promise<PublicKey> {
     const signal = AbortSignal.timeout(this.init.handshakeTimeout ?? SUBSCRIBE_HANDSHAKE_TIMEOUT)
@@ -242,6 +251,9 @@ export class MailboxServer implements Startable {
       owner = PublicKey.fromBytes(subscribe.owner)
     } catch (err) {
       throw new Refusal(MailboxErrorCode.BAD_REQUEST, 'the owner key does not decode', { cause: err })
+    }
+    if (await this.init.keeps?.(mailboxKey(owner)) === false) {
+      throw new Refusal(MailboxErrorCode.FORBIDDEN, 'this node does not keep the mailbox')
     }
 
     const nonce = randomBytes(CHALLENGE_NONCE_BYTES)

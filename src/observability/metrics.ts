@@ -37,7 +37,7 @@ export interface WatchedMailbox {
 }
 
 /** Why a subscription was refused, as the mailbox protocol's error codes say */
-export type SubscriptionRefusal = 'BAD_REQUEST' | 'BAD_SIGNATURE' | 'TOO_MANY_SUBSCRIBERS' | 'RATE_LIMITED' | string
+export type SubscriptionRefusal = 'BAD_REQUEST' | 'BAD_SIGNATURE' | 'FORBIDDEN' | 'TOO_MANY_SUBSCRIBERS' | 'RATE_LIMITED' | string
 
 /** What the mailbox reports as it works */
 export interface MailboxMetrics {

@@ -103,6 +103,7 @@ export class ChordMailbox implements Startable {
     this.kept = new KeptDeletions(database)
     this.server = new MailboxServer(view, {
       store: this.store,
+      keeps: async key => replication.keeps(key),
       maxSubscriptions,
       maxSubscriptionsPerPeer,
       admitSignatureCheck: peer => { limiter.admitSignatureCheck(peer) },
