@@ -81,6 +81,13 @@ export interface MailboxServerInit {
    * /chord/1.0.0); default: no budget
    */
   admitSignatureCheck?(peer: string): void
+  /**
+   * throws RateLimitedError when the remote peer's scanned records are spent: asked before its
+   * backlog is read (the node's per-peer budget, shared with /chord/1.0.0's reads); default: no budget
+   */
+  admitScan?(peer: string): void
+  /** charges the remote peer the records its backlog read took */
+  chargeScan?(peer: string, records: number): void
 }
 
 /** Where a subscription's envelopes go: a remote owner's stream, or an owner on this very node */
@@ -193,13 +200,14 @@ export class MailboxServer implements Startable {
 
   private async serve (stream: Stream, connection: Connection): Promise<void> {
     const framed = frameStream(stream, MAX_MAILBOX_REQUEST_SIZE)
+    const peer = connection.remotePeer.toString()
     let subscriber: Subscriber | undefined
     try {
-      const owner = await this.prove(framed, connection.remotePeer.toString())
+      const owner = await this.prove(framed, peer)
       const pushWriteTimeout = this.init.pushWriteTimeout ?? PUSH_WRITE_TIMEOUT
       subscriber = {
         key: toHex(mailboxKey(owner), 'base16'),
-        peer: connection.remotePeer.toString(),
+        peer,
         write: async (envelopes, caughtUp) => {
           const event = MailboxEvent.encode({ type: MailboxEvent.Type.ENVELOPES, envelopes: envelopes.map(wireBytes), caughtUp })
           await framed.write(event, { signal: AbortSignal.timeout(pushWriteTimeout) })
@@ -211,6 +219,7 @@ export class MailboxServer implements Startable {
       }
       this.register(subscriber)
       const waiting = await this.init.store.get(mailboxKey(owner))
+      this.init.chargeScan?.(peer, waiting.length)
       this.send(subscriber, waiting.map(r => r.value), true)
       // the client sends nothing more; its closing the stream ends the subscription
       await framed.read().catch(() => {})
@@ -255,6 +264,8 @@ export class MailboxServer implements Startable {
     if (await this.init.keeps?.(mailboxKey(owner)) === false) {
       throw new Refusal(MailboxErrorCode.FORBIDDEN, 'this node does not keep the mailbox')
     }
+    // refused before the proof is checked: it would come to nothing
+    this.admitScan(peer)
 
     const nonce = randomBytes(CHALLENGE_NONCE_BYTES)
     await framed.write(MailboxEvent.encode({ type: MailboxEvent.Type.CHALLENGE, nonce: wireBytes(nonce), envelopes: [], caughtUp: false }), { signal })
@@ -273,6 +284,15 @@ export class MailboxServer implements Startable {
       throw new Refusal(MailboxErrorCode.BAD_SIGNATURE, 'the challenge answer does not verify', { cause: err })
     }
     return owner
+  }
+
+  /** @throws Refusal when the peer may not make this node read a backlog now */
+  private admitScan (peer: string): void {
+    try {
+      this.init.admitScan?.(peer)
+    } catch (err) {
+      throw new Refusal(MailboxErrorCode.RATE_LIMITED, `${peer} spent its scanned records`, { cause: err })
+    }
   }
 
   /** @throws Refusal past the per-mailbox, per-peer or total limit */

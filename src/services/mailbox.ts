@@ -107,6 +107,8 @@ export class ChordMailbox implements Startable {
       maxSubscriptions,
       maxSubscriptionsPerPeer,
       admitSignatureCheck: peer => { limiter.admitSignatureCheck(peer) },
+      admitScan: peer => { limiter.admitScan(peer) },
+      chargeScan: (peer, records) => { limiter.chargeScannedRecords(peer, records) },
       onPushed: count => { metrics.mailbox.pushed(count) },
       onRefused: code => { metrics.mailbox.refused(code) }
     })

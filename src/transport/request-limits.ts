@@ -8,7 +8,8 @@
  *   to the node and had to be checked;
  * - DELETE counts the ids it names and one signature check; a STORE of owned records one check
  *   per record;
- * - FETCH, RANGE_DIGEST and RANGE_SUMMARIES count, afterwards, the records they read.
+ * - FETCH, RANGE_DIGEST and RANGE_SUMMARIES count, afterwards, the records they read, and so does
+ *   the backlog a mailbox subscription reads (/chord/mailbox/1.0.0).
  *
  * Costs known only once the work is done are charged after it, and may overdraw a budget; a
  * request that draws on a spent budget is refused until the peer's window ends.
@@ -121,6 +122,21 @@ export class RequestLimiter {
    */
   admitSignatureCheck (peer: string): void {
     this.budgets.admit(peer, [['signatureChecks', 1]])
+  }
+
+  /**
+   * Admit a read of records made outside /chord/1.0.0 (a mailbox subscription's backlog), to be
+   * charged with `chargeScannedRecords` once done.
+   *
+   * @throws RateLimitedError when the peer's scanned records for this window are spent
+   */
+  admitScan (peer: string): void {
+    this.budgets.admit(peer, [], ['scannedRecords'])
+  }
+
+  /** Charge records read outside /chord/1.0.0, whatever is left (the read is done) */
+  chargeScannedRecords (peer: string, records: number): void {
+    this.budgets.charge(peer, [['scannedRecords', records]])
   }
 
   /** Peers whose budgets are remembered now (the most over all budgets) */
