@@ -99,6 +99,25 @@ export interface StoreReadOptions extends AtTime {
   withWriters?: boolean
 }
 
+/** Which of a key's records one `page` holds */
+export interface StorePageOptions extends AtTime {
+  /** only ids after this one, in byte order (the previous page's `next`); default from the first */
+  after?: Uint8Array
+  /** most records */
+  maxRecords: number
+  /** most bytes of values, but for the page's first record, which is always taken */
+  maxBytes: number
+}
+
+/** One page of a key's records */
+export interface StorePage {
+  records: ChordRecord[]
+  /** the `after` of the next page; none when no live record follows */
+  next?: Uint8Array
+  /** records read to cut the page (every header of the key, values of the page only): its cost */
+  scanned: number
+}
+
 export interface RecordStore {
   /**
    * Store records in one atomic batch that is on disk when the promise resolves. If any quota
@@ -110,6 +129,12 @@ export interface RecordStore {
 
   /** The live records of a key (a 32-byte ring position) */
   get(key: Uint8Array, options?: StoreReadOptions): Promise<ChordRecord[]>
+
+  /**
+   * Some of a key's live records, in id order: what a reader takes that must not hold a whole
+   * key's values at once (a mailbox subscription's backlog, written to a slow reader)
+   */
+  page(key: Uint8Array, options: StorePageOptions): Promise<StorePage>
 
   /**
    * Which of `ids` a key holds live, without their values: what a check of a few ids needs,

@@ -45,12 +45,13 @@ export const MAX_SUBSCRIPTIONS = 4096
 export const MAX_SUBSCRIPTIONS_PER_PEER = 16
 
 /**
- * Bytes of new envelopes queued for one subscriber and not yet written to its stream. A reader
- * that keeps up has at most a page in flight (ENVELOPES_PAGE_BYTES); one that lets more than two
- * full pages pile up is dropped, so a slow or stalled reader cannot make the node buffer without
- * bound. The envelopes stay stored: a dropped owner gets them with the backlog when it
- * subscribes again. The backlog sent on subscribing does not count: the store's per-key quota
- * bounds it.
+ * Bytes of envelopes held for one subscriber and not yet written to its stream: new envelopes
+ * queued for it, and the page of its backlog being written (the backlog is read from the store a
+ * page at a time, so a full mailbox, MAX_BYTES_PER_KEY, is never held for a subscriber at once).
+ * A reader that keeps up has at most a page in flight (ENVELOPES_PAGE_BYTES); one that lets more
+ * than two full pages pile up is dropped, so a slow or stalled reader cannot make the node buffer
+ * without bound. The envelopes stay stored: a dropped owner gets them with the backlog when it
+ * subscribes again.
  */
 export const MAX_PENDING_PUSH_BYTES = 1 * MiB
 

@@ -10,9 +10,11 @@
  * make, and a subscription for one kept elsewhere would only take a slot.
  *
  * Limits: subscriptions per mailbox, per remote peer and per node; a refused subscriber gets an
- * ERROR event before its stream ends. A subscriber that lets more than `maxPendingPushBytes` of
- * pushed envelopes pile up, or does not take a page within `pushWriteTimeout`, is dropped: the
- * envelopes stay stored, and it gets them with the backlog when it subscribes again.
+ * ERROR event before its stream ends. The backlog is read from the store a page at a time, each
+ * just before it is written, so no subscriber has a whole mailbox held for it. A subscriber that
+ * lets more than `maxPendingPushBytes` of envelopes pile up (a page of the backlog and the pushes
+ * behind it), or does not take a page within `pushWriteTimeout`, is dropped: the envelopes stay
+ * stored, and it gets them with the backlog when it subscribes again.
  */
 import { randomBytes } from '@noble/hashes/utils.js'
 import { toString as toHex } from 'uint8arrays/to-string'
@@ -104,8 +106,8 @@ interface Subscriber {
   end(err: Error): void
   /** pushes go out one after another, never interleaved with the backlog */
   sending: Promise<void>
-  /** bytes of pushed envelopes queued and not yet written */
-  pendingPushBytes: number
+  /** bytes of envelopes read or queued for it and not yet written: a page of the backlog, pushes */
+  pendingBytes: number
   ended: boolean
 }
 
@@ -166,7 +168,7 @@ export class MailboxServer implements Startable {
     }
     for (const [key, envelopes] of byMailbox) {
       for (const subscriber of this.subscribers.get(key) ?? []) {
-        this.send(subscriber, envelopes, false)
+        this.push(subscriber, envelopes)
       }
     }
   }
@@ -181,7 +183,7 @@ export class MailboxServer implements Startable {
       write: async (envelopes, caughtUp) => handlers.onEnvelopes(envelopes, caughtUp),
       end: err => { handlers.onClose(err) },
       sending: Promise.resolve(),
-      pendingPushBytes: 0,
+      pendingBytes: 0,
       ended: false
     }
     try {
@@ -189,8 +191,7 @@ export class MailboxServer implements Startable {
     } catch (err: any) {
       throw new RateLimitedError(err.message)
     }
-    const waiting = await this.init.store.get(mailboxKey(owner))
-    this.send(subscriber, waiting.map(r => r.value), true)
+    this.sendBacklog(subscriber, mailboxKey(owner))
     await subscriber.sending
     return {
       node: { id: ringIdOf(this.components.peerId), peer: this.components.peerId.toString() },
@@ -214,13 +215,11 @@ export class MailboxServer implements Startable {
         },
         end: err => { stream.abort(err) },
         sending: Promise.resolve(),
-        pendingPushBytes: 0,
+        pendingBytes: 0,
         ended: false
       }
       this.register(subscriber)
-      const waiting = await this.init.store.get(mailboxKey(owner))
-      this.init.chargeScan?.(peer, waiting.length)
-      this.send(subscriber, waiting.map(r => r.value), true)
+      this.sendBacklog(subscriber, mailboxKey(owner))
       // the client sends nothing more; its closing the stream ends the subscription
       await framed.read().catch(() => {})
       // close our side too, or the stream stays half open and holds one of the connection's
@@ -344,35 +343,75 @@ export class MailboxServer implements Startable {
   }
 
   /**
-   * Queue envelopes for one subscriber, in pages. A remote subscriber that lets pushes pile up
-   * past the limit, or cannot be written to, is dropped.
+   * Queue the backlog: every envelope waiting in the mailbox, a page at a time, each read from
+   * the store (and charged to the peer's scanned records) just before it is written; the last
+   * page says caughtUp
    */
-  private send (subscriber: Subscriber, envelopes: Uint8Array[], backlog: boolean): void {
-    const maxPending = this.init.maxPendingPushBytes ?? MAX_PENDING_PUSH_BYTES
-    // the backlog does not count: the store's per-key quota bounds it
-    const pushBytes = backlog ? 0 : bytesOf(envelopes)
-    if (subscriber.peer != null && subscriber.pendingPushBytes + pushBytes > maxPending) {
-      this.log('dropping a subscriber of %p with more than %d bytes of envelopes queued', subscriber.peer, maxPending)
-      this.drop(subscriber, new Error(`more than ${maxPending} bytes of envelopes waited for the subscriber to read them`))
+  private sendBacklog (subscriber: Subscriber, key: Uint8Array): void {
+    this.queue(subscriber, async () => {
+      let after: Uint8Array | undefined
+      do {
+        const page = await this.init.store.page(key, { after, maxRecords: MAX_ENVELOPES_PER_EVENT, maxBytes: ENVELOPES_PAGE_BYTES })
+        if (subscriber.peer != null) {
+          this.init.chargeScan?.(subscriber.peer, page.scanned)
+        }
+        after = page.next
+        const envelopes = page.records.map(r => r.value)
+        // a page whose records were all deleted as it was read says nothing, unless it is the last
+        if ((envelopes.length > 0 || after == null) && this.hold(subscriber, bytesOf(envelopes))) {
+          await this.write(subscriber, envelopes, after == null)
+        }
+      } while (after != null && !subscriber.ended)
+    })
+  }
+
+  /** Queue new envelopes for one subscriber, in pages, behind the backlog and earlier pushes */
+  private push (subscriber: Subscriber, envelopes: Uint8Array[]): void {
+    if (!this.hold(subscriber, bytesOf(envelopes))) {
       return
     }
-    subscriber.pendingPushBytes += pushBytes
-    subscriber.sending = subscriber.sending.then(async () => {
+    this.queue(subscriber, async () => {
       for (const page of pages(envelopes)) {
         if (subscriber.ended) {
           return
         }
-        const slice = envelopes.slice(page.start, page.end)
-        await subscriber.write(slice, backlog && page.end === envelopes.length)
-        this.init.onPushed?.(slice.length)
-        if (!backlog) {
-          subscriber.pendingPushBytes -= bytesOf(slice)
-        }
+        await this.write(subscriber, envelopes.slice(page.start, page.end), false)
+      }
+    })
+  }
+
+  /** Run `task` once what is queued for the subscriber is written; one that cannot be written to is dropped */
+  private queue (subscriber: Subscriber, task: () => Promise<void>): void {
+    subscriber.sending = subscriber.sending.then(async () => {
+      if (!subscriber.ended) {
+        await task()
       }
     }).catch(err => {
       this.log('dropping a subscriber that could not be written to - %e', err)
       this.drop(subscriber, err)
     })
+  }
+
+  /**
+   * Count `bytes` of envelopes as waiting for the subscriber. A remote subscriber they would take
+   * past maxPendingPushBytes is dropped instead; returns whether it is still subscribed.
+   */
+  private hold (subscriber: Subscriber, bytes: number): boolean {
+    const maxPending = this.init.maxPendingPushBytes ?? MAX_PENDING_PUSH_BYTES
+    if (subscriber.peer != null && subscriber.pendingBytes + bytes > maxPending) {
+      this.log('dropping a subscriber of %p with more than %d bytes of envelopes queued', subscriber.peer, maxPending)
+      this.drop(subscriber, new Error(`more than ${maxPending} bytes of envelopes waited for the subscriber to read them`))
+      return false
+    }
+    subscriber.pendingBytes += bytes
+    return true
+  }
+
+  /** Write one page to the subscriber; its bytes no longer wait */
+  private async write (subscriber: Subscriber, envelopes: Uint8Array[], caughtUp: boolean): Promise<void> {
+    await subscriber.write(envelopes, caughtUp)
+    subscriber.pendingBytes -= bytesOf(envelopes)
+    this.init.onPushed?.(envelopes.length)
   }
 
   /** Tell a refused subscriber why, then end the stream gracefully so that the event reaches it */
@@ -401,7 +440,7 @@ function bytesOf (envelopes: Uint8Array[]): number {
   return envelopes.reduce((bytes, envelope) => bytes + envelope.byteLength, 0)
 }
 
-/** Index ranges of envelopes that fit one message each; an empty list is one empty page (it still says caughtUp) */
+/** Index ranges of envelopes that fit one message each */
 function pages (envelopes: Uint8Array[]): Array<{ start: number, end: number }> {
   const result: Array<{ start: number, end: number }> = []
   let start = 0

@@ -24,7 +24,7 @@ import type { KeyTally } from './key-tallies.js'
 import type { RecordHeader } from './record-layout.js'
 import type { StoreLimits } from './store-limits.js'
 import type {
-  AtTime, ChordRecord, StorePutOptions, StorePutResult as PutResult, StoreReadOptions, RangeDigest, RecordStore, RecordSummary, StoreStats
+  AtTime, ChordRecord, StorePage, StorePageOptions, StorePutOptions, StorePutResult as PutResult, StoreReadOptions, RangeDigest, RecordStore, RecordSummary, StoreStats
 } from '../chord/record.js'
 import type { RingId } from '../chord/id.js'
 import type { AbstractBatchOperation, AbstractBatchOptions, AbstractSublevel } from 'abstract-level'
@@ -146,6 +146,31 @@ export class LevelRecordStore implements RecordStore {
       }
     }
     return await this.withValues(live)
+  }
+
+  async page (key: Uint8Array, options: StorePageOptions): Promise<StorePage> {
+    this.assertOpen()
+    validateKey(key)
+    const now = options.now ?? Date.now()
+    const after = options.after == null ? '' : hex(options.after)
+    const headers = await this.readHeaders(key)
+    const following = [...headers.entries()]
+      .filter(([idHex, { header }]) => idHex > after && header.expiresAt > now)
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+    const chosen: RecordSummary[] = []
+    let bytes = 0
+    for (const [, { id, header }] of following) {
+      if (chosen.length === options.maxRecords || (chosen.length > 0 && bytes + header.valueLength > options.maxBytes)) {
+        break
+      }
+      chosen.push({ key, id, expiresAt: header.expiresAt })
+      bytes += header.valueLength
+    }
+    return {
+      records: await this.withValues(chosen),
+      next: chosen.length < following.length ? chosen[chosen.length - 1].id : undefined,
+      scanned: headers.size
+    }
   }
 
   /** Each of `ids` (once, however often named) that the key holds live */

@@ -25,6 +25,7 @@ import { openMailboxSession } from '../../src/mailbox/session.js'
 import { ringIdOf, wireBytes } from '../../src/transport/ring-id.js'
 import { waitFor } from '../helpers/wait-for.js'
 import type { NodeRef } from '../../src/chord/rpc.js'
+import type { ChordRecord } from '../../src/chord/record.js'
 import type { Identity } from '../../src/index.js'
 import type { LevelRecordStore } from '../../src/storage/level-store.js'
 import type { ChordLibp2p } from '../../src/node/libp2p.js'
@@ -294,6 +295,47 @@ describe('/chord/mailbox/1.0.0 subscriptions', function () {
       }
       await waitFor(() => reader.closed(), 'the subscriber to be dropped')
       await waitFor(() => serverStreams(client).length === 0, 'the node to let go of the stream')
+    })
+
+    it('holds at most maxPendingPushBytes of a backlog for a subscriber that does not read it, and drops it; the backlog stays stored', async () => {
+      const backlog = 100
+      const key = mailboxKey(bob.publicKey)
+      await store.put(Array.from({ length: backlog }, () => createRecord(key, randomBytes(MAX_ENVELOPE_SIZE), Date.now() + 60_000)))
+      let readBytes = 0
+      const reads: LevelRecordStore = new Proxy(store, {
+        get: (target, name) => {
+          const value = Reflect.get(target, name)
+          if (typeof value !== 'function') {
+            return value
+          }
+          return (...args: unknown[]) => {
+            const result = value.apply(target, args)
+            if (name === 'get' || name === 'page') {
+              void result.then((found: ChordRecord[] | { records: ChordRecord[] }) => {
+                readBytes += (Array.isArray(found) ? found : found.records).reduce((sum, record) => sum + record.value.byteLength, 0)
+              })
+            }
+            return result
+          }
+        }
+      })
+      let written = 0
+      await restartServer({ store: reads, pushWriteTimeout: 300, onPushed: count => { written += count * MAX_ENVELOPE_SIZE } })
+
+      // prove ownership, then take nothing more
+      const stream = await client.dialProtocol(node.peerId, MAILBOX_PROTOCOL)
+      const framed = frameStream(stream, MAX_MAILBOX_EVENT_SIZE)
+      await framed.write(MailboxRequest.encode({ type: MailboxRequest.Type.SUBSCRIBE, owner: wireBytes(bob.publicKey.bytes) }))
+      const challenge = MailboxEvent.decode(await framed.read())
+      assert.ok(challenge.nonce != null)
+      stream.pause()
+      await framed.write(MailboxRequest.encode({ type: MailboxRequest.Type.PROVE, signature: wireBytes(await answerChallenge(bob, node.peerId.toMultihash().bytes, challenge.nonce)) }))
+      // what the stream took sits in the transport's buffers; what the node holds itself is the rest
+      await waitFor(() => serverStreams(client).length === 0, 'the node to drop the subscriber')
+      assert.ok(readBytes - written <= MAX_PENDING_PUSH_BYTES, `${readBytes - written} bytes of the backlog read and not written when it was dropped`)
+      assert.equal((await store.get(key)).length, backlog)
+      const reader = await countingSession(bob, other)
+      await waitFor(() => reader.bytes() === backlog * MAX_ENVELOPE_SIZE, 'a subscriber that reads to get the whole backlog')
     })
 
     it('drops a subscriber whose write takes longer than pushWriteTimeout', async () => {

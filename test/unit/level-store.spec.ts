@@ -119,6 +119,27 @@ for (const backend of ['memory', 'disk'] as const) {
         await assert.rejects(store.held(ringIdToBytes(1n), [new Uint8Array(3)]), InvalidRecordError)
       })
 
+      it('pages a key\'s live records in id order, within a count and a byte budget (the first record whatever its size)', async () => {
+        const values = ['a', 'bb', 'ccc', 'dddd', 'eeeee', 'ffffff']
+        await store.put([...values.map(value => record(HIGH, value)), record(HIGH, 'expired', NOW + 10), record(HIGH + 1n, 'other key')], { now: NOW })
+        const key = ringIdToBytes(HIGH)
+        const inIdOrder = values.map(value => record(HIGH, value)).sort((a, b) => Buffer.compare(a.id, b.id))
+        const pages: string[][] = []
+        let after: Uint8Array | undefined
+        do {
+          const page = await store.page(key, { after, maxRecords: 2, maxBytes: 8, now: NOW + 10 })
+          assert.equal(page.scanned, values.length + 1, 'every header of the key is read')
+          pages.push(text(page.records))
+          after = page.next
+        } while (after != null)
+        assert.deepEqual(pages.flat(), text(inIdOrder))
+        assert.ok(pages.every(page => page.length >= 1 && page.length <= 2))
+        assert.ok(pages.every(page => page.length === 1 || page.join('').length <= 8))
+        const big = await store.page(key, { maxRecords: 10, maxBytes: 0, now: NOW })
+        assert.equal(big.records.length, 1, 'a first record over the byte budget still makes a page')
+        assert.deepEqual(await store.page(ringIdToBytes(2n), { maxRecords: 10, maxBytes: 100, now: NOW }), { records: [], next: undefined, scanned: 0 })
+      })
+
       it('refuses malformed records', async () => {
         const good = record(1n, 'a')
         await assert.rejects(store.put([{ ...good, id: new Uint8Array(32) }]), InvalidRecordError)
