@@ -4,6 +4,7 @@
  */
 import { KiB } from '../units.js'
 import { NONCE_BYTES } from '../chord/proof-of-work.js'
+import { MAX_BYTES_PER_KEY } from '../storage/constants.js'
 
 /* ---- keys ---- */
 
@@ -180,6 +181,17 @@ export const DEFAULT_STAMP_DIFFICULTY = 0
  * caps a key at 1,024 records); 64 bytes each.
  */
 export const MAX_SEEN_IDS = 10_000
+
+/**
+ * Bytes of envelopes a subscription holds that the application has not taken yet: a session's
+ * backlog, held until its node says it is complete (caughtUp) to be delivered in send order, and
+ * messages waiting for the callback. A full mailbox (the store's quota of a key, MAX_BYTES_PER_KEY)
+ * and as much again for envelopes pushed while it arrives. A node that sends more while catching
+ * up is not sending a backlog: the subscription hands over what it holds and subscribes again, as
+ * after any failure. Once caught up, the subscription reads no more from its node while this much
+ * waits for the application (a node that drops it for not reading is subscribed to again).
+ */
+export const MAX_UNDELIVERED_BYTES = 2 * MAX_BYTES_PER_KEY
 
 /** How long an envelope waits for its recipient when the sender asks for nothing else: a week */
 export const DEFAULT_MESSAGE_TTL = 7 * 24 * 60 * 60 * 1000

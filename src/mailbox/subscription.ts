@@ -3,13 +3,19 @@
  * the mailbox, moves to the new one when responsibility moves (opening the new session before
  * closing the old, so nothing is missed in between), opens each envelope, drops duplicates by id
  * and hands messages to the callback one at a time.
+ *
+ * A session's backlog is held until its node says it is complete, then delivered in send order.
+ * A session that ends first hands over what it held (its ids are already seen, so the next
+ * session would drop them); one whose node sends more than MAX_UNDELIVERED_BYTES without saying
+ * so is ended, as a node that fails is. Once caught up, a session reads on only while less than
+ * that waits for the application.
  */
 import pRetry from 'p-retry'
 import { toString as toHex } from 'uint8arrays/to-string'
 import { Periodic } from '../chord/periodic.js'
 import { TIMER_JITTER } from '../chord/constants.js'
 import { InvalidMessageError, NotStartedError, RateLimitedError, VerificationError, asError } from '../errors.js'
-import { MAX_SEEN_IDS, SUBSCRIBE_RETRIES, SUBSCRIBE_RETRY_MIN_DELAY } from './constants.js'
+import { MAX_SEEN_IDS, MAX_UNDELIVERED_BYTES, SUBSCRIBE_RETRIES, SUBSCRIBE_RETRY_MIN_DELAY } from './constants.js'
 import { decodeReceipt } from './receipts.js'
 import { envelopeId, open } from './seal.js'
 import type { Identity } from './identity.js'
@@ -71,17 +77,25 @@ export interface SubscriptionInit {
 }
 
 /** What an opened envelope turned out to be */
-type Opened =
+type Opened = (
   | { kind: 'message', message: MailboxMessage }
   | { kind: 'frame', message: MailboxMessage }
   | { kind: 'receipt', id: string, receipt: DeliveryReceipt }
+) & {
+  /** of the envelope: what holding it counts */
+  bytes: number
+}
 
 export class Subscription {
   private readonly init: SubscriptionInit
   private readonly seen = new Set<string>()
   private readonly check: Periodic
   private session?: MailboxSession
+  /** hands over what the current session holds of its backlog, once it ends */
+  private handOver?: () => void
   private delivering: Promise<void> = Promise.resolve()
+  /** bytes of envelopes opened and not yet taken by the application, backlogs held included */
+  private undelivered = 0
   private moving?: Promise<void>
   private closed = false
 
@@ -125,6 +139,7 @@ export class Subscription {
     await this.moving?.catch(() => {})
     await this.session?.close()
     this.session = undefined
+    this.handOver = undefined
     await this.delivering
   }
 
@@ -139,35 +154,61 @@ export class Subscription {
     if (this.closed || this.session?.node.peer === owner.peer) {
       return
     }
-    const next = await this.init.openSession(owner, this.init.identity, this.handlersFor(owner))
+    const { handlers, handOver } = this.handlersFor(owner)
+    const next = await this.init.openSession(owner, this.init.identity, handlers)
     if (this.closed) {
       await next.close()
       return
     }
     const previous = this.session
+    const handOverPrevious = this.handOver
     this.session = next
+    this.handOver = handOver
     await previous?.close()
+    handOverPrevious?.()
   }
 
-  private handlersFor (node: NodeRef): MailboxSessionHandlers {
+  /** The handlers of a session with `node`, and what hands over its backlog if it ends first (once) */
+  private handlersFor (node: NodeRef): { handlers: MailboxSessionHandlers, handOver: () => void } {
     // until the node says caughtUp, envelopes are the backlog: collected, then delivered in send order
     let backlog: Opened[] | undefined = []
-    return {
+    let backlogBytes = 0
+    const handOver = (): void => {
+      if (backlog != null) {
+        this.deliver(backlog.sort((a, b) => sentAtOf(a) - sentAtOf(b)))
+        backlog = undefined
+      }
+    }
+    const handlers: MailboxSessionHandlers = {
       onEnvelopes: async (envelopes, caughtUp) => {
         const opened = await this.openAll(envelopes)
+        const bytes = opened.reduce((sum, item) => sum + item.bytes, 0)
+        this.undelivered += bytes
         if (backlog == null) {
           this.deliver(opened)
+          // a node may send faster than the application takes messages: read on once it has caught up
+          while (this.undelivered > MAX_UNDELIVERED_BYTES && !this.closed) {
+            await this.delivering
+          }
           return
         }
         backlog.push(...opened)
+        backlogBytes += bytes
         if (caughtUp) {
-          this.deliver(backlog.sort((a, b) => sentAtOf(a) - sentAtOf(b)))
-          backlog = undefined
+          handOver()
+        } else if (backlogBytes > MAX_UNDELIVERED_BYTES) {
+          handOver()
+          const err = new InvalidMessageError(`${node.peer} sent more than ${MAX_UNDELIVERED_BYTES} bytes of envelopes without saying the backlog was complete`)
+          this.init.onError?.(err)
+          // the session ends, and the subscription moves on as after any failure
+          throw err
         }
       },
       onClose: () => {
+        handOver()
         if (this.session?.node.peer === node.peer) {
           this.session = undefined
+          this.handOver = undefined
           // reconnect at once rather than at the next check
           if (!this.closed) {
             this.follow().catch(err => this.init.onError?.(err))
@@ -175,6 +216,7 @@ export class Subscription {
         }
       }
     }
+    return { handlers, handOver }
   }
 
   /** Open new envelopes; ones seen before (another session, a retried send) are dropped */
@@ -191,9 +233,10 @@ export class Subscription {
         if (kind === 'frame' && this.init.onFrame == null) {
           throw new InvalidMessageError('a frame of the devices and groups layer, which this subscription does not take')
         }
+        const bytes = envelope.byteLength
         opened.push(kind === 'receipt'
-          ? { kind, id, receipt: decodeReceipt(plaintext, from.address) }
-          : { kind, message: { id, from: from.address, sender: from, plaintext, sentAt } })
+          ? { kind, id, receipt: decodeReceipt(plaintext, from.address), bytes }
+          : { kind, message: { id, from: from.address, sender: from, plaintext, sentAt }, bytes })
       } catch (err) {
         // not for us, or tampered with: never shown to the user
         this.init.onError?.(err)
@@ -223,6 +266,8 @@ export class Subscription {
           }
         } catch (err) {
           this.init.onError?.(err)
+        } finally {
+          this.undelivered -= item.bytes
         }
       }
     })
