@@ -77,6 +77,24 @@ describe('/chord/mailbox/1.0.0 subscriptions', function () {
     await assert.rejects(framed.read())
   })
 
+  it('resets a stream whose message is not protobuf or names an unknown type, before and after SUBSCRIBE, as /chord/1.0.0 does', async () => {
+    // a truncated field, and a type field (1) holding the enum value 9
+    for (const frame of [Uint8Array.from([0xff, 0xff]), Uint8Array.from([0x08, 0x09])]) {
+      for (const afterSubscribe of [false, true]) {
+        const stream = await client.dialProtocol(node.peerId, MAILBOX_PROTOCOL)
+        const framed = frameStream(stream, MAX_MAILBOX_EVENT_SIZE)
+        if (afterSubscribe) {
+          await framed.write(MailboxRequest.encode({ type: MailboxRequest.Type.SUBSCRIBE, owner: wireBytes(bob.publicKey.bytes) }))
+          assert.equal(MailboxEvent.decode(await framed.read()).type, MailboxEvent.Type.CHALLENGE)
+        }
+        await framed.write(frame)
+        await assert.rejects(framed.read(), 'no ERROR event: the stream is reset')
+        await waitFor(() => stream.status !== 'open', 'the stream to be reset')
+      }
+    }
+    assert.equal(server.subscriptionCount, 0)
+  })
+
   it('keeps each subscriber independent: closing one leaves the other receiving', async () => {
     const seen = [[], []] as string[][]
     const sessions = await Promise.all([0, 1].map(async i => openMailboxSession(client, nodeRef, bob, {
