@@ -263,7 +263,7 @@ export class MailboxServer implements Startable {
     if (await this.init.keeps?.(mailboxKey(owner)) === false) {
       throw new Refusal(MailboxErrorCode.FORBIDDEN, 'this node does not keep the mailbox')
     }
-    // refused before the proof is checked: it would come to nothing
+    // before the challenge: a peer that may not make us read its backlog is not worth a signature check
     this.admitScan(peer)
 
     const nonce = randomBytes(CHALLENGE_NONCE_BYTES)
