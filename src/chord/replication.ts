@@ -565,8 +565,11 @@ export class Replication implements RecordRpcHandler {
       return { declined: receiptFor(records, await this.acceptRecords(records), []).declined, deletions: [], ...(predecessor == null ? {} : { predecessor: predecessor.id }) }
     }
     const ack = await this.rpc.storeRecords(node, records, options)
-    if (ack.deletions.length > 0) {
-      await this.takeDeletions(ack.deletions)
+    // only deletions of what we just wrote are news to us: nothing else an answer names is taken
+    const ours = new Set(records.map(record => toHex(record.key, 'base16') + toHex(record.id, 'base16')))
+    const naming = ack.deletions.filter(deletion => deletion.ids.some(id => ours.has(toHex(deletion.key, 'base16') + toHex(id, 'base16'))))
+    if (naming.length > 0) {
+      await this.takeDeletions(naming)
     }
     return ack
   }

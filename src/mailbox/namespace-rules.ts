@@ -101,18 +101,19 @@ export class MailboxRules implements RecordRpcHandler, DeletionRpcHandler {
         throw new InvalidRecordError('a mailbox record must be a sealed envelope', { cause: err })
       }
     }
-    const signatureChecks = await this.takeDeletions(deletions, 'refuse')
+    const signatureChecks = await this.takeDeletions(deletions, 'store')
     const receipt = records.length === 0 ? { writtenBytes: 0, declined: [] } : await this.storeEnvelopes(from, records, options)
     return { ...receipt, deletions: this.init.kept.naming(records), signatureChecks }
   }
 
   /**
-   * Owner-signed deletions that came with a STORE or its answer: each one not applied here yet is
-   * checked, then applied like a DELETE. Resolves to how many signatures were checked. A deletion
-   * that does not verify refuses them all before any is applied ('refuse': a STORE), or is left
-   * out ('skip': a peer's answer to our own STORE).
+   * Owner-signed deletions that came with a STORE ('store') or with a replica's answer to our own
+   * ('answer'): each one not applied here yet is checked, then applied like a DELETE. Resolves to
+   * how many signatures were checked. A deletion that does not verify refuses them all before any
+   * is applied (a STORE), or is left out (an answer). An answer's deletions name envelopes we just wrote:
+   * their ids are remembered whether or not we keep the mailbox, so that we write them nowhere again.
    */
-  async takeDeletions (deletions: SignedDeletion[], invalid: 'refuse' | 'skip'): Promise<number> {
+  async takeDeletions (deletions: SignedDeletion[], cameWith: 'store' | 'answer'): Promise<number> {
     const fresh = deletions.filter(deletion => !this.init.tombstones.covers(deletion))
     const valid: SignedDeletion[] = []
     for (const deletion of fresh) {
@@ -120,13 +121,13 @@ export class MailboxRules implements RecordRpcHandler, DeletionRpcHandler {
         await verifyDeletion(deletion)
         valid.push(deletion)
       } catch (err) {
-        if (invalid === 'refuse') {
+        if (cameWith === 'store') {
           throw err
         }
       }
     }
     for (const deletion of valid) {
-      await this.apply(deletion)
+      await this.apply(deletion, cameWith === 'answer')
     }
     return fresh.length
   }
@@ -244,7 +245,7 @@ export class MailboxRules implements RecordRpcHandler, DeletionRpcHandler {
    * (MAX_KEPT_DELETION_BYTES) again and again until no owner's acknowledgement is handed on; and
    * an acknowledgement that overtook its envelopes here is handed on by the replicas that held them.
    */
-  private async apply (deletion: SignedDeletion): Promise<void> {
+  private async apply (deletion: SignedDeletion, ourWrites = false): Promise<void> {
     const now = this.now()
     const held = await this.init.store.held(deletion.key, deletion.ids, { now })
     const heldIds = new Set(held.map(r => toHex(r.id, 'base16')))
@@ -253,8 +254,9 @@ export class MailboxRules implements RecordRpcHandler, DeletionRpcHandler {
       .map(id => ({ key: deletion.key, id, expiresAt: now + this.init.maxTtl }))
     // tombstones first: if we crash in between, the envelope stays deleted for good
     await this.init.tombstones.add(held, now)
-    // a STORE of a mailbox we do not keep is refused: ids of one would only take up room
-    if (unheld.length > 0 && await this.init.replication.keeps(deletion.key)) {
+    // a STORE of a mailbox we do not keep is refused: ids of one would only take up room, unless
+    // they name envelopes we wrote ourselves
+    if (unheld.length > 0 && (ourWrites || await this.init.replication.keeps(deletion.key))) {
       await this.init.tombstones.addIfRoom(unheld)
     }
     if (held.length > 0) {

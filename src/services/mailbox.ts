@@ -126,7 +126,7 @@ export class ChordMailbox implements Startable {
       },
       // acknowledgements reach the replicas that missed them with each repair
       deletionsIn: (from, until) => this.kept.inRange(from, until),
-      takeDeletions: async deletions => { await rules.takeDeletions(deletions, 'skip') },
+      takeDeletions: async deletions => { await rules.takeDeletions(deletions, 'answer') },
       rules: replication => new MailboxRules({
         self,
         replication,
