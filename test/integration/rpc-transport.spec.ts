@@ -4,7 +4,7 @@ import { equals } from 'uint8arrays/equals'
 import { createRecord } from '../../src/chord/record.js'
 import { InvalidMessageError, LookupFailedError, NotStartedError, QuotaExceededError, RateLimitedError, RemoteError, RequestTimeoutError, TooLargeError } from '../../src/errors.js'
 import { MessageType, Request, Response } from '../../src/protocol/generated/chord.js'
-import { MAX_MESSAGE_SIZE, PROTOCOL } from '../../src/transport/constants.js'
+import { MAX_ADDRS_PER_PEER, MAX_MESSAGE_SIZE, PROTOCOL } from '../../src/transport/constants.js'
 import { frameStream } from '../../src/protocol/framing.js'
 import { TransportUnderTest } from '../helpers/transport.js'
 import { toWireRecord } from '../../src/transport/wire-records.js'
@@ -608,13 +608,28 @@ describe('the /chord/1.0.0 transport over libp2p (TCP on 127.0.0.1)', function (
           // claims the ring position of d
           wirePeerOf(c.libp2p, { ringId: ringIdToWire(ringIdOf(d.peerId)) }),
           wirePeerOf(c.libp2p),
-          wirePeerOf(d, { peerId: new Uint8Array([1, 2, 3]) }),
-          wirePeerOf(d, { addrs: Array.from({ length: 9 }, () => d.getMultiaddrs()[0].bytes) })
+          wirePeerOf(d, { peerId: new Uint8Array([1, 2, 3]) })
         ]
       }))
       await connect(a.libp2p, server.libp2p)
 
       assert.deepEqual(await a.service.findSuccessor(refOf(server.libp2p.peerId), 7n), { done: true, successors: [c.ref] })
+      assert.equal(await a.libp2p.peerStore.has(d.peerId), false)
+    })
+
+    it('refuses a reply with an entry of more than MAX_ADDRS_PER_PEER addresses while decoding, and takes in none of it', async () => {
+      const [a, c] = await Promise.all([startNode(), startNode()])
+      const d = await startLibp2p()
+      const server = await startRawServer(() => ({
+        done: true,
+        peers: [
+          wirePeerOf(c.libp2p),
+          wirePeerOf(d, { addrs: Array.from({ length: MAX_ADDRS_PER_PEER + 1 }, () => d.getMultiaddrs()[0].bytes) })
+        ]
+      }))
+      await connect(a.libp2p, server.libp2p)
+
+      await assert.rejects(a.service.findSuccessor(refOf(server.libp2p.peerId), 7n), InvalidMessageError)
       assert.equal(await a.libp2p.peerStore.has(d.peerId), false)
     })
 
