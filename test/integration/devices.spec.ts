@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import { toString as toHex } from 'uint8arrays/to-string'
 import { ringIdFromBytes } from '../../src/chord/id.js'
 import { LinkRefusedError, VerificationError, createIdentity } from '../../src/index.js'
 import { mailboxKey } from '../../src/mailbox/public-key.js'
@@ -44,6 +45,14 @@ async function heldFor (nodes: ChordNode[], device: PublicKey): Promise<number> 
   const replicas = expectedReplicas(nodes, ringIdFromBytes(key), 3)
   const held = await Promise.all(replicas.map(async node => (await internalsOf(node).mailboxStore.get(key)).length))
   return Math.max(...held)
+}
+
+/** Whether every replica of `device`'s mailbox holds the envelope `id` (hex) */
+async function allHold (nodes: ChordNode[], device: PublicKey, id: string): Promise<boolean> {
+  const key = mailboxKey(device)
+  const replicas = expectedReplicas(nodes, ringIdFromBytes(key), 3)
+  const held = await Promise.all(replicas.map(async node => (await internalsOf(node).mailboxStore.get(key)).some(record => toHex(record.id, 'base16') === id)))
+  return held.every(Boolean)
 }
 
 describe('a person with several devices', function () {
@@ -107,7 +116,9 @@ describe('a person with several devices', function () {
     assert.equal(phoneBox.messages[0].from, bob.address)
     await phone.ack([phoneBox.messages[0].id])
     await waitFor(async () => await heldFor(nodes, alice.publicKey) === 0, 'the phone\'s copy to be deleted', DEADLINE)
-    assert.equal(await heldFor(nodes, laptop.device.publicKey), 1, 'the laptop\'s copy stays')
+    // (the laptop's mailbox may hold more on a replica the ack of its link grant missed under load)
+    const laptopCopy = toAlice.find(e => e.device === laptop.device.address)?.id as string
+    assert.ok(await allHold(nodes, laptop.device.publicKey, laptopCopy), 'the laptop\'s copy stays')
 
     // the phone's receipt comes back while the laptop is away: 1 of 2, counted in send's result when
     // it came back before the laptop's envelope was stored, else told through onDelivery
