@@ -7,6 +7,8 @@ import assert from 'node:assert/strict'
 import { MAX_DELETIONS_PER_STORE, MAX_DELETION_IDS_PER_STORE } from '../../src/chord/constants.js'
 import { ringIdFromBytes } from '../../src/chord/id.js'
 import { createRecord } from '../../src/chord/record.js'
+import { Replication } from '../../src/chord/replication.js'
+import { DEFAULT_TTL_POLICY } from '../../src/chord/ttl.js'
 import { VerificationError } from '../../src/errors.js'
 import { createIdentity } from '../../src/index.js'
 import { KeptDeletions, MAX_KEPT_DELETION_BYTES } from '../../src/mailbox/kept-deletions.js'
@@ -18,8 +20,8 @@ import { Tombstones } from '../../src/mailbox/tombstones.js'
 import { openNodeDatabase } from '../../src/storage/database.js'
 import { openLevelStore } from '../../src/storage/level-store.js'
 import type { ChordRecord } from '../../src/chord/record.js'
-import type { Replication } from '../../src/chord/replication.js'
-import type { NodeRef, SignedDeletion } from '../../src/chord/rpc.js'
+import type { ChordRing } from '../../src/chord/ring.js'
+import type { NodeRef, RecordRpc, SignedDeletion } from '../../src/chord/rpc.js'
 import type { NodeDatabase } from '../../src/storage/database.js'
 import type { LevelRecordStore } from '../../src/storage/level-store.js'
 
@@ -159,5 +161,31 @@ describe('a mailbox STORE that carries deletions', function () {
     assert.equal(await mailboxRules.takeDeletions([bad, good], 'answer'), 2)
     assert.ok(tombstones.covers(good))
     assert.ok(!tombstones.covers(bad))
+  })
+
+  it('takes from a STORE\'s answer only the deletions that name an envelope the STORE carried', async () => {
+    const key = mailbox(3)
+    const ours = createRecord(key, new TextEncoder().encode('ours'), later())
+    const naming = deletionOf(key, 2, 3)
+    naming.ids[1] = ours.id
+    const unrelated = deletionOf(mailbox(4), 8, 4)
+    const taken: SignedDeletion[][] = []
+    const self: NodeRef = { id: 1n, peer: 'self' }
+    const replica: NodeRef = { id: 2n, peer: 'replica' }
+    const store = await openLevelStore()
+    try {
+      const replication = new Replication({
+        ring: { self } as ChordRing,
+        namespace: 'mailbox',
+        rpc: { storeRecords: async () => ({ declined: [], deletions: [unrelated, naming] }) } as unknown as RecordRpc,
+        store,
+        ttl: DEFAULT_TTL_POLICY,
+        takeDeletions: async deletions => { taken.push(deletions) }
+      })
+      await replication.storeConfirmed(replica, [ours])
+      assert.deepEqual(taken, [[naming]])
+    } finally {
+      await store.close()
+    }
   })
 })
