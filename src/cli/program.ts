@@ -4,7 +4,6 @@
  * module is loaded only when it runs, so `chord-node get` never loads libp2p.
  */
 import { Command, CommanderError } from 'commander'
-import { closest } from 'fastest-levenshtein'
 import { CliError, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError, meantName, oneLine } from './errors.js'
 import { CLIENT_SETTINGS, COMMON_SETTINGS, IDENTITY, JSON_OUTPUT, TTL } from './common-settings.js'
 import { addSettings, readConfigFile, resolveSettings } from './settings.js'
@@ -233,7 +232,8 @@ function checkCommandName (program: Command, args: string[]): UsageError | undef
   if (names.includes(first) || first === 'help') {
     return undefined
   }
-  return new UsageError(`unknown command "${first}"; did you mean "${closest(first, names)}"? (chord-node --help lists the commands)`)
+  const meant = meantName(first, names)
+  return new UsageError(`unknown command "${first}"${meant == null ? '' : `; did you mean "${meant}"?`} (chord-node --help lists the commands)`)
 }
 
 /** The one line for a failure, and its exit code */

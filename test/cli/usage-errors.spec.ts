@@ -90,6 +90,12 @@ describe('chord-node start-up errors', function () {
     assertOneLine(result, 2, /^chord-node: unknown option --bootstap; did you mean --bootstrap\?/)
   })
 
+  it('a mistyped command: exit 2, suggesting a command only when one is alike', async () => {
+    assertOneLine(await runChordNode(['statsu']), 2, /^chord-node: unknown command "statsu"; did you mean "status"\? \(chord-node --help lists the commands\)$/)
+    const line = assertOneLine(await runChordNode(['foo']), 2, /^chord-node: unknown command "foo" \(chord-node --help lists the commands\)$/)
+    assert.doesNotMatch(line, /did you mean/)
+  })
+
   it('a mistyped flag is matched against the options of the command run, and the help named is that command\'s', async () => {
     const run = await runChordNode(['run', '--prot', '9000'])
     assertOneLine(run, 2, /^chord-node: unknown option --prot; the port is part of --listen, .*\(chord-node run --help lists every option\)$/)
