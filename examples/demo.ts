@@ -22,8 +22,12 @@ const values = parseCommandLine('demo', usage, {
 })
 const count = Number(values.nodes)
 const port = Number(values.port)
-if (!Number.isInteger(count) || count < 1 || !Number.isInteger(port) || port < 1 || port > 65535) {
-  console.error(usage)
+if (!Number.isInteger(count) || count < 1) {
+  console.error(`demo: --nodes "${values.nodes}": expected a whole number of ring nodes, 1 or more`)
+  process.exit(2)
+}
+if (!Number.isInteger(port) || port < 1 || port > 65535) {
+  console.error(`demo: --port "${values.port}": expected a port, 1 to 65535`)
   process.exit(2)
 }
 

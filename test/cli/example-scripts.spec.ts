@@ -32,4 +32,13 @@ describe('example scripts\' command lines', function () {
       assert.match(wrong.stderr, new RegExp(`^${script}: .*--bogus.*\\(npm run ${script} -- --help lists the options\\)$`, 'm'))
     })
   }
+
+  it('npm run demo with a value it cannot take: one line naming the option, exit 2', async () => {
+    for (const [args, pattern] of [[['--nodes', 'four'], /^demo: --nodes "four": expected/], [['--port', '70000'], /^demo: --port "70000": expected a port/]] as const) {
+      const wrong = await runScript('examples/demo.ts', [...args])
+      assert.equal(wrong.code, 2, wrong.stderr)
+      assert.equal(wrong.stderr.trim().split('\n').length, 1, `one line: ${wrong.stderr}`)
+      assert.match(wrong.stderr, pattern)
+    }
+  })
 })
