@@ -185,7 +185,6 @@ export class Maintenance {
       }
       if (placed) {
         this.strandedAfter = undefined
-        this.takePredecessorFrom(next, nextNeighbours)
       }
       if (nearer != null) {
         this.changeNeighbours(() => { table.setSuccessors([nearer]) })
@@ -202,6 +201,9 @@ export class Maintenance {
         } catch {
           // it answered a moment ago; the next round finds out if it is gone
         }
+      }
+      if (placed) {
+        await this.takePredecessorFrom(next, nextNeighbours)
       }
       return
     }
@@ -493,22 +495,41 @@ export class Maintenance {
    * A node that knows no predecessor (it has just joined) owns nothing until its predecessor's own
    * stabilize notifies it, so a lookup that reached it in the meantime found no owner. It takes the
    * predecessor its successor names, or the successor itself when that was alone (a ring of two
-   * now). Taking one early is never worse than having none: a node nearer us that notifies
-   * replaces it, and one that is dead is dropped by the predecessor check. A successor that names
-   * us (it heard from us) or a node between us and it (a dead one stabilize would not take) tells
-   * us nothing of ours.
+   * now), as long as nothing it knows says otherwise: a successor's word alone would let one that
+   * lies (or is stale) make us claim most of the ring. So no node we know may lie between the one
+   * named and us, and the one named must answer, and count our successor (or us) as its own.
+   * A successor that names us (it heard from us) or a node between us and it (a dead one
+   * stabilize would not take) tells us nothing of ours. Taken early, a predecessor is corrected
+   * as any is: a node nearer us that notifies replaces it, and one that dies is dropped.
    */
-  private takePredecessorFrom (successor: NodeRef, neighbours: NeighboursReply): void {
+  private async takePredecessorFrom (successor: NodeRef, neighbours: NeighboursReply): Promise<void> {
     const { table } = this
+    const self = table.self
     if (this.clientMode || table.predecessor != null) {
       return
     }
-    const alone = neighbours.successors.every(node => node.peer === table.self.peer || node.peer === successor.peer)
+    const alone = neighbours.predecessor == null && neighbours.successors.every(node => node.peer === self.peer || node.peer === successor.peer)
     const named = neighbours.predecessor ?? (alone ? successor : undefined)
-    if (named == null || named.peer === table.self.peer || !table.admits(named) || inOpenInterval(named.id, table.self.id, successor.id)) {
+    if (named == null || named.peer === self.peer || !table.admits(named) || inOpenInterval(named.id, self.id, successor.id)) {
       return
     }
-    this.changeNeighbours(() => { table.setPredecessor(named) })
+    if (table.knownNodes().some(node => inOpenInterval(node.id, named.id, self.id))) {
+      return
+    }
+    if (named.peer !== successor.peer) {
+      let itsNext: NodeRef | undefined
+      try {
+        itsNext = (await this.rpc.getNeighbours(named)).successors[0]
+      } catch {
+        return
+      }
+      if (itsNext?.peer !== successor.peer && itsNext?.peer !== self.peer) {
+        return
+      }
+    }
+    if (table.predecessor == null && table.successor.peer === successor.peer) {
+      this.changeNeighbours(() => { table.setPredecessor(named) })
+    }
   }
 
   /** `node` lies between us and our successor (anywhere but us, when we have none) */

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict'
 import { hashToRingId } from '../../src/chord/id.js'
+import { ChordRing } from '../../src/chord/ring.js'
 import { Simulator, seededRandom } from '../helpers/simulator.js'
+import type { ChordRpc, NeighboursReply, NodeRef } from '../../src/chord/rpc.js'
 
 /** Lookups of `count` random keys from every live node (or `fromCount` of them): wrong answers and mean hops */
 async function checkLookups (sim: Simulator, keys: number, random: () => number, fromCount = Infinity): Promise<{ wrong: number, meanHops: number, total: number }> {
@@ -191,5 +193,56 @@ describe('ring core (simulated network)', function () {
     await sim.roundsUntil(() => sim.isConsistent(), 20)
     const { wrong } = await checkLookups(sim, 100, random)
     assert.equal(wrong, 0)
+  })
+})
+
+describe('the predecessor a joining node takes from its successor', () => {
+  const RING = 1n << 256n
+  /** A node at `fraction` of the ring */
+  const at = (fraction: number, peer: string): NodeRef => ({ id: BigInt(Math.round(fraction * 1e6)) * (RING / 1_000_000n), peer })
+  const X = at(0.50, 'X')
+  const S = at(0.51, 'S')
+
+  /** X, whose every request goes to the answers given here by peer; any other peer is down */
+  function joining (answers: Record<string, NeighboursReply>): ChordRing {
+    const answer = async (to: NodeRef): Promise<NeighboursReply> => {
+      const reply = answers[to.peer]
+      if (reply == null) {
+        throw new Error(`${to.peer} is down`)
+      }
+      return reply
+    }
+    const rpc = {
+      getNeighbours: answer,
+      ping: async (to: NodeRef) => { await answer(to); return {} },
+      notify: async () => {},
+      findSuccessor: async () => ({ done: true, successors: [S] }),
+      leaving: async () => {},
+      delegateLookup: async () => { throw new Error('no delegate') },
+      findOwner: async () => { throw new Error('no recursive lookups') }
+    } as unknown as ChordRpc
+    return new ChordRing({ self: X, rpc, replicas: 3, recursiveLookups: false })
+  }
+
+  it('is the one its successor names when that one counts the successor as its own', async () => {
+    const P = at(0.40, 'P')
+    const ring = joining({ S: { predecessor: P, successors: [at(0.60, 'T')] }, P: { successors: [S] } })
+    await ring.join(S)
+    assert.equal(ring.table.predecessor?.peer, 'P')
+  })
+
+  it('is not one that a node it knows lies after, nor one that does not answer or names another successor', async () => {
+    // S names Q, just after itself, and its own successors lie between Q and X: X would own most of the ring
+    const Q = at(0.52, 'Q')
+    const told = joining({ S: { predecessor: Q, successors: [at(0.53, 'T'), at(0.54, 'U')] }, Q: { successors: [S] } })
+    await told.join(S)
+    assert.equal(told.table.predecessor, undefined)
+    // S names Q and nobody else: Q is down, or its successor is not S
+    const down = joining({ S: { predecessor: Q, successors: [] } })
+    await down.join(S)
+    assert.equal(down.table.predecessor, undefined)
+    const elsewhere = joining({ S: { predecessor: Q, successors: [] }, Q: { successors: [at(0.53, 'T')] } })
+    await elsewhere.join(S)
+    assert.equal(elsewhere.table.predecessor, undefined)
   })
 })
