@@ -335,6 +335,16 @@ export const MAX_DELETED_IDS_PER_WINDOW = 2048
 export const MAX_SIGNATURE_CHECKS_PER_WINDOW = 256
 
 /**
+ * Signature checks of records carried by FIND_OWNER that one peer may make us do per window: a
+ * budget of their own, since the peer that hands a carried record over is mostly a relay passing
+ * on strangers' requests. Drawn from MAX_SIGNATURE_CHECKS_PER_WINDOW, strangers could spend a
+ * relay's checks at its successor, and its own deletions, owned records and mailbox proofs there
+ * would be refused; as it is, they spend only its carrying, and their askers STORE instead. The
+ * same 25 a second, for the same reason.
+ */
+export const MAX_CARRIED_CHECKS_PER_WINDOW = 256
+
+/**
  * Records one peer may make us read per window to answer FETCH, RANGE_DIGEST and RANGE_SUMMARIES
  * (charged after the answer, by what it went through; a peer whose budget is spent gets no more
  * reads until its window ends). A digest hashes every record header in its range, so one request

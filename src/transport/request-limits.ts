@@ -17,6 +17,7 @@
 import { PeerBudgets } from '../limits/peer-budgets.js'
 import { MessageType } from '../protocol/generated/chord.js'
 import {
+  MAX_CARRIED_CHECKS_PER_WINDOW,
   MAX_DELETED_IDS_PER_WINDOW,
   MAX_RATE_LIMITED_PEERS,
   MAX_READ_REQUESTS_PER_WINDOW,
@@ -55,6 +56,8 @@ export interface RequestLimits {
   deletedIds: number
   /** signature verifications per peer per window (DELETE, owned records, mailbox proofs) */
   signatureChecks: number
+  /** signature verifications of records a peer hands over carried by FIND_OWNER, per window */
+  carriedChecks: number
   /** peers remembered at once, per budget */
   maxPeers: number
 }
@@ -69,10 +72,11 @@ export const DEFAULT_REQUEST_LIMITS: Readonly<RequestLimits> = {
   writtenBytes: MAX_WRITTEN_BYTES_PER_WINDOW,
   deletedIds: MAX_DELETED_IDS_PER_WINDOW,
   signatureChecks: MAX_SIGNATURE_CHECKS_PER_WINDOW,
+  carriedChecks: MAX_CARRIED_CHECKS_PER_WINDOW,
   maxPeers: MAX_RATE_LIMITED_PEERS
 }
 
-export type Budget = 'ringRequests' | 'readRequests' | 'scannedRecords' | 'storedRecords' | 'storedBytes' | 'writtenBytes' | 'deletedIds' | 'signatureChecks'
+export type Budget = 'ringRequests' | 'readRequests' | 'scannedRecords' | 'storedRecords' | 'storedBytes' | 'writtenBytes' | 'deletedIds' | 'signatureChecks' | 'carriedChecks'
 
 /** What a handler reports it did, for the costs charged after it */
 export interface WorkDone {
@@ -113,6 +117,15 @@ export class RequestLimiter {
   /** Charge signature checks made outside /chord/1.0.0 (a mailbox subscriber's proof) */
   chargeSignatureChecks (peer: string, checks: number): void {
     this.budgets.charge(peer, [['signatureChecks', checks]])
+  }
+
+  /**
+   * Admit the check of a record `peer` handed over carried by a FIND_OWNER
+   *
+   * @throws RateLimitedError when the peer's carried checks for this window are spent
+   */
+  admitCarriedCheck (peer: string): void {
+    this.budgets.admit(peer, [['carriedChecks', 1]])
   }
 
   /**

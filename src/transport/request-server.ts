@@ -90,7 +90,7 @@ export class RequestServer implements Startable {
       maxDelegatedPerWindow: init.maxDelegatedPerWindow,
       maxDelegatedPerAskerPerWindow: init.maxDelegatedPerAskerPerWindow,
       storeFor: async (from, request) => this.answerNow(request, from),
-      admitSignatureCheck: peer => { this.limiter.admitSignatureCheck(peer) }
+      admitCarriedCheck: peer => { this.limiter.admitCarriedCheck(peer) }
     })
     this.idleTimeout = init.idleTimeout ?? STREAM_IDLE_TIMEOUT
     this.readTimeout = init.readTimeout ?? REQUEST_READ_TIMEOUT

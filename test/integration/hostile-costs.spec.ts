@@ -9,9 +9,11 @@ import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { randomBytes } from '@noble/hashes/utils.js'
 import { createIdentity } from '../../src/index.js'
 import { signDeletion } from '../../src/mailbox/proofs.js'
+import { signCarriedStore } from '../../src/transport/carried-store.js'
+import { createRecord } from '../../src/chord/record.js'
 import { frameStream } from '../../src/protocol/framing.js'
 import { MessageType, Namespace, Request, Response } from '../../src/protocol/generated/chord.js'
-import { ErrorCode, MAX_MESSAGE_SIZE, MAX_SIGNATURE_CHECKS_PER_WINDOW, PROTOCOL } from '../../src/transport/constants.js'
+import { ErrorCode, MAX_CARRIED_CHECKS_PER_WINDOW, MAX_MESSAGE_SIZE, MAX_SIGNATURE_CHECKS_PER_WINDOW, PROTOCOL } from '../../src/transport/constants.js'
 import { createChordLibp2p } from '../../src/node/libp2p.js'
 import { ringIdOf, ringIdToWire, wireBytes } from '../../src/transport/ring-id.js'
 import { startRing, stopAll } from '../helpers/ring.js'
@@ -114,11 +116,35 @@ describe('costly requests against a node', function () {
     assert.deepEqual([...answers.keys()].sort(), [ErrorCode.BAD_SIGNATURE, ErrorCode.RATE_LIMITED].sort())
   })
 
-  it('pays the checks of records carried by FIND_OWNER from the same budget of signature checks', async () => {
+  it('pays the checks of records carried by FIND_OWNER from a budget of their own, which leaves the sender\'s other checks whole', async () => {
     const victim = nodes[2]
+    const target = ringIdToWire(ringIdOf(victim.peerId))
+    // a record signed by its origin as the protocol asks: the owner checks it and stores it
+    const originKey = await generateKeyPair('Ed25519')
+    const signedCarry = async (): Promise<Uint8Array> => {
+      const nonce = randomBytes(16)
+      const record = createRecord(target, randomBytes(10), Date.now() + 60_000)
+      return Request.encode({
+        type: MessageType.FIND_OWNER,
+        target,
+        nonce,
+        hopsLeft: 3,
+        namespace: Namespace.RECORDS,
+        records: [{ key: target, value: wireBytes(record.value), expiresAt: record.expiresAt }],
+        origin: peerIdFromPrivateKey(originKey).toMultihash().bytes,
+        originSignature: await signCarriedStore(originKey, nonce, 'records', record)
+      })
+    }
+    const carriedFrom = async (attacker: ChordLibp2p): Promise<boolean> => {
+      const framed = frameStream(await attacker.dialProtocol(victim.peerId, PROTOCOL), MAX_MESSAGE_SIZE)
+      await framed.write(await signedCarry())
+      return Response.decode(await framed.read()).ownerStatement?.stored != null
+    }
+    await attackers[0].dial(victim.getMultiaddrs()[0])
+    assert.ok(await carriedFrom(attackers[0]), 'a well-signed carried record is stored')
+
     // an origin with a key whose checks are dear (secp256k1), and a signature it never made
     const origin = peerIdFromPrivateKey(await generateKeyPair('secp256k1'))
-    const target = ringIdToWire(ringIdOf(victim.peerId))
     const carrying = (): Uint8Array => Request.encode({
       type: MessageType.FIND_OWNER,
       target,
@@ -132,10 +158,15 @@ describe('costly requests against a node', function () {
     let stored = 0
     const answers = await flood(victim, carrying, response => { stored += response.ownerStatement?.stored == null ? 0 : 1 })
     // the lookups are answered; the records, whose signatures do not verify, are not taken
-    assert.ok((answers.get('OK') ?? 0) > ATTACKERS * MAX_SIGNATURE_CHECKS_PER_WINDOW, `only ${answers.get('OK') ?? 0} FIND_OWNERs answered`)
+    assert.ok((answers.get('OK') ?? 0) > ATTACKERS * MAX_CARRIED_CHECKS_PER_WINDOW, `only ${answers.get('OK') ?? 0} FIND_OWNERs answered`)
     assert.equal(stored, 0)
 
-    // the flood spent each attacker's signature checks: a DELETE, one check more, is refused unchecked
+    // the flood spent each attacker's carried checks: even a well-signed record is no longer
+    // checked, nor stored (its asker would STORE it itself)...
+    for (const attacker of attackers) {
+      assert.equal(await carriedFrom(attacker), false, 'a carried record checked past the budget')
+    }
+    // ...and none of its other signature checks: a DELETE is still checked (and found forged)
     const bob = await createIdentity()
     const deletion = await signDeletion(bob, [new Uint8Array(32).fill(2)], Date.now())
     const forged = Request.encode({
@@ -150,7 +181,7 @@ describe('costly requests against a node', function () {
     for (const attacker of attackers) {
       const framed = frameStream(await attacker.dialProtocol(victim.peerId, PROTOCOL), MAX_MESSAGE_SIZE)
       await framed.write(forged)
-      assert.equal(Response.decode(await framed.read()).errorCode, ErrorCode.RATE_LIMITED)
+      assert.equal(Response.decode(await framed.read()).errorCode, ErrorCode.BAD_SIGNATURE)
     }
   })
 

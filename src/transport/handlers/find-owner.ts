@@ -145,9 +145,10 @@ export class FindOwnerHandler implements RequestHandler<FindOwnerRequest> {
     if (this.init.storeFor == null) {
       return undefined
     }
-    // a check a stranger could ask of us by the thousand: paid for as every other check is, and
-    // once the sender's checks are spent, the asker is told nothing was stored and STOREs it itself
-    this.init.admitSignatureCheck?.(from.node.peer)
+    // a check a stranger could ask of us by the thousand: paid for from a budget of its own (the
+    // sender is mostly a relay), and once it is spent, the asker is told nothing was stored and
+    // STOREs the record itself
+    this.init.admitCarriedCheck?.(from.node.peer)
     if (!await carriedStoreVerifies(carried, nonce)) {
       return undefined
     }

@@ -39,10 +39,10 @@ export interface RequestHandlersInit {
    */
   storeFor?(from: Asker, request: StoreRequest): Promise<Partial<Response>>
   /**
-   * charges `peer` one signature check we are about to make for it (a carried record's origin's);
-   * throws RateLimitedError, and nothing is checked, when its checks for this window are spent
+   * charges `peer` the check of a carried record's origin signature we are about to make; throws
+   * RateLimitedError, and nothing is checked, when its carried checks for this window are spent
    */
-  admitSignatureCheck?(peer: string): void
+  admitCarriedCheck?(peer: string): void
 }
 
 /** What a node needs to take part in recursive lookups (FIND_OWNER) */
