@@ -240,10 +240,12 @@ export class MailboxRules implements RecordRpcHandler, DeletionRpcHandler {
   /**
    * Apply a deletion whose signature was checked, and keep it as long as its tombstones, to hand
    * on to replicas that missed it: only when it deleted envelopes this node held, at least as many
-   * as it names that it did not. Mailbox keys and signatures cost nothing to make, so a deletion of
-   * made-up ids, or one signed afresh over ids deleted already, would otherwise take kept bytes
-   * (MAX_KEPT_DELETION_BYTES) again and again until no owner's acknowledgement is handed on; and
-   * an acknowledgement that overtook its envelopes here is handed on by the replicas that held them.
+   * as it names that it never held (envelopes it held and deleted before count for neither: an
+   * owner acknowledging new messages with some acknowledged already). Mailbox keys and signatures
+   * cost nothing to make, so a deletion of made-up ids, or one signed afresh over ids deleted
+   * already, would otherwise take kept bytes (MAX_KEPT_DELETION_BYTES) again and again until no
+   * owner's acknowledgement is handed on; and an acknowledgement that overtook its envelopes here
+   * is handed on by the replicas that held them.
    */
   private async apply (deletion: SignedDeletion, ourWrites = false): Promise<void> {
     const now = this.now()
@@ -252,6 +254,7 @@ export class MailboxRules implements RecordRpcHandler, DeletionRpcHandler {
     const unheld = deletion.ids
       .filter(id => !heldIds.has(toHex(id, 'base16')))
       .map(id => ({ key: deletion.key, id, expiresAt: now + this.init.maxTtl }))
+    const neverHeld = unheld.filter(({ key, id }) => !this.init.tombstones.deletedHere(key, id)).length
     // tombstones first: if we crash in between, the envelope stays deleted for good
     await this.init.tombstones.add(held, now)
     // a STORE of a mailbox we do not keep is refused: ids of one would only take up room, unless
@@ -264,7 +267,7 @@ export class MailboxRules implements RecordRpcHandler, DeletionRpcHandler {
       this.init.onAcknowledged?.(held.length)
     }
     const expiresAt = this.init.tombstones.lastExpiryOf(deletion)
-    if (expiresAt != null && held.length > 0 && held.length >= unheld.length) {
+    if (expiresAt != null && held.length > 0 && held.length >= neverHeld) {
       await this.init.kept.keep(deletion, expiresAt, now)
     }
   }

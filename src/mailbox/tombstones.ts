@@ -121,6 +121,12 @@ export class Tombstones {
     return records.filter(record => !this.live.has(keyOf(record)))
   }
 
+  /** Whether this node held the envelope `id` of mailbox `key` and deleted it (its tombstone is no unheld id's) */
+  deletedHere (key: Uint8Array, id: Uint8Array): boolean {
+    const tombstone = keyOf({ key, id })
+    return this.live.has(tombstone) && !this.unheld.has(tombstone)
+  }
+
   /** Whether every envelope a deletion names is tombstoned here already (then it changes nothing) */
   covers (deletion: { key: Uint8Array, ids: Uint8Array[] }): boolean {
     const mailbox = toHex(deletion.key, 'base16')

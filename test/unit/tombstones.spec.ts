@@ -215,6 +215,14 @@ describe('a mailbox DELETE', function () {
     await mailboxRules.onDeleteRecords(stranger, await signDeletion(bob, [other.id], Date.now() + 1))
     assert.equal(kept.size, 1)
     assert.deepEqual(kept.naming([other]), [acknowledgement])
+
+    // an owner acknowledging a new message with two acknowledged already: kept, the old ones
+    // counting for nothing either way
+    const [third, fourth] = [await heldEnvelope(bob), await heldEnvelope(bob)]
+    await mailboxRules.onDeleteRecords(stranger, await signDeletion(bob, [third.id], Date.now()))
+    const batch = await signDeletion(bob, [fourth.id, other.id, third.id], Date.now())
+    await mailboxRules.onDeleteRecords(stranger, batch)
+    assert.deepEqual(kept.naming([fourth]), [batch])
   })
 
   it('remembers no ids it never held of a mailbox the node does not keep, and still deletes what it holds', async () => {
