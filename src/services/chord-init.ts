@@ -80,7 +80,11 @@ export interface ChordInit {
   storeLimits?: Partial<StoreLimits>
   /** maintenance intervals (tests and simulations shorten them) */
   timers?: ChordTimers
-  /** ms allowed for each request to another node; default REQUEST_TIMEOUT */
+  /**
+   * ms allowed for each request to another node; default REQUEST_TIMEOUT. Longer ones buy nothing
+   * for a request that takes more than REQUEST_READ_TIMEOUT (10 s) to arrive: the other node,
+   * on its defaults, resets it then
+   */
   requestTimeoutMs?: number
   /** per-peer budgets of /chord/1.0.0 (and signature checks on every protocol); each left out is its default */
   requestLimits?: Partial<RequestLimits>
