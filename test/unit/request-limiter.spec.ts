@@ -4,6 +4,7 @@ import { RateLimitedError } from '../../src/errors.js'
 import { DEFAULT_REQUEST_LIMITS, RequestLimiter } from '../../src/transport/request-limits.js'
 import { MessageType } from '../../src/protocol/generated/chord.js'
 import {
+  MAX_CARRIED_CHECKS_PER_WINDOW,
   MAX_DELETED_IDS_PER_WINDOW,
   MAX_IDS_PER_DELETE,
   MAX_RATE_LIMITED_PEERS,
@@ -66,8 +67,18 @@ describe('RequestLimiter', () => {
         writtenBytes: MAX_WRITTEN_BYTES_PER_WINDOW,
         deletedIds: MAX_DELETED_IDS_PER_WINDOW,
         signatureChecks: MAX_SIGNATURE_CHECKS_PER_WINDOW,
+        carriedChecks: MAX_CARRIED_CHECKS_PER_WINDOW,
         maxPeers: MAX_RATE_LIMITED_PEERS
       })
+    })
+
+    it('refuses carried records\' checks past MAX_CARRIED_CHECKS_PER_WINDOW, and leaves the peer\'s other signature checks whole', () => {
+      const limiter = new RequestLimiter()
+      for (let i = 0; i < MAX_CARRIED_CHECKS_PER_WINDOW; i++) {
+        limiter.admitCarriedCheck('relay')
+      }
+      assert.throws(() => { limiter.admitCarriedCheck('relay') }, RateLimitedError)
+      exhaust(limiter, 'relay', del(1), MAX_SIGNATURE_CHECKS_PER_WINDOW)
     })
 
     it('refuses DELETEs past MAX_SIGNATURE_CHECKS_PER_WINDOW, one check each however few ids they name', () => {
