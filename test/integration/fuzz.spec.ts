@@ -41,7 +41,7 @@ const ANSWER_TIMEOUT = 2_000
 type Node = ChordLibp2p<{ chord: ChordService, mailbox: ChordMailbox }>
 
 /** Budgets high enough that the fuzzer's frames reach the handlers rather than its rate limits */
-const UNLIMITED = { ringRequests: 1e9, readRequests: 1e9, scannedRecords: 1e9, storedRecords: 1e9, storedBytes: 1e9, writtenBytes: 1e9, deletedIds: 1e9, signatureChecks: 1e9 }
+const UNLIMITED = { ringRequests: 1e9, readRequests: 1e9, scannedRecords: 1e9, storedRecords: 1e9, storedBytes: 1e9, writtenBytes: 1e9, deletedIds: 1e9, signatureChecks: 1e9, carriedChecks: 1e9 }
 
 /* ---- arbitraries ---- */
 
