@@ -381,23 +381,6 @@ describe('/chord/1.0.0 wire format', () => {
       assert.throws(() => decodeResponse(response, MessageType.GET_NEIGHBOURS), isInvalidMessage)
     })
 
-    it('rejects a STORE of more than MAX_OWNED_RECORDS_PER_STORE owned records, and none in other namespaces for that', () => {
-      const record = { key: new Uint8Array(32), value: new Uint8Array(1), expiresAt: 1 }
-      const store = (namespace: Namespace, count: number): Uint8Array => Request.encode({ type: MessageType.STORE, namespace, records: Array.from({ length: count }, () => record) })
-      assert.equal(decodeRequest(store(Namespace.OWNED, MAX_OWNED_RECORDS_PER_STORE)).type, MessageType.STORE)
-      assert.throws(() => decodeRequest(store(Namespace.OWNED, MAX_OWNED_RECORDS_PER_STORE + 1)), InvalidMessageError)
-      assert.equal(decodeRequest(store(Namespace.RECORDS, MAX_OWNED_RECORDS_PER_STORE + 1)).type, MessageType.STORE)
-    })
-
-    it('rejects a record whose writer is not 8 bytes, or whose stamp is empty or over MAX_STAMP_BYTES', () => {
-      const store = (extra: { writer?: Uint8Array<ArrayBuffer>, stamp?: Uint8Array<ArrayBuffer> }): Uint8Array =>
-        Request.encode({ type: MessageType.STORE, records: [{ key: new Uint8Array(32), value: new Uint8Array(1), expiresAt: 1, ...extra }] })
-      assert.equal(decodeRequest(store({ writer: new Uint8Array(8), stamp: new Uint8Array(MAX_STAMP_BYTES) })).type, MessageType.STORE)
-      assert.throws(() => decodeRequest(store({ writer: new Uint8Array(7) })), InvalidMessageError)
-      assert.throws(() => decodeRequest(store({ stamp: new Uint8Array(0) })), InvalidMessageError)
-      assert.throws(() => decodeRequest(store({ stamp: new Uint8Array(MAX_STAMP_BYTES + 1) })), InvalidMessageError)
-    })
-
     it('rejects a message over MAX_MESSAGE_SIZE', () => {
       const padded = new Uint8ArrayList(Response.encode({ type: MessageType.PING }), new Uint8Array(MAX_MESSAGE_SIZE))
       assert.throws(() => decodeResponse(padded, MessageType.PING), isInvalidMessage)
