@@ -4,8 +4,8 @@
  */
 import prettyBytes from 'bytes'
 import prettyMs from 'ms'
-import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
+import { badPeerIdIn } from '../membership/join.js'
 import { DEFAULT_ADMIN, DEFAULT_SHUTDOWN_TIMEOUT } from './constants.js'
 import * as defaults from './defaults.js'
 import { UsageError } from './errors.js'
@@ -45,14 +45,8 @@ export function multiaddrValue (text: string): Multiaddr {
       : `/ip4/${hp[1]}/tcp/${hp[2]} (or /ip4/${hp[1]}/tcp/${hp[2]}/ws for WebSockets)`
     throw new InvalidValue(`a multiaddr, e.g. ${example}`)
   }
-  for (const { name, value } of address.getComponents()) {
-    if (name === 'p2p') {
-      try {
-        peerIdFromString(value ?? '')
-      } catch {
-        throw new InvalidValue('a peer id after /p2p/, such as the 12D3KooW… a node logs as its "peer id" when it starts')
-      }
-    }
+  if (badPeerIdIn(address) != null) {
+    throw new InvalidValue('a peer id after /p2p/, such as the 12D3KooW… a node logs as its "peer id" when it starts')
   }
   return address
 }

@@ -52,17 +52,26 @@ export function parseBootstrapAddresses (addresses: string[]): Multiaddr[] {
     } catch (err) {
       throw new InvalidOptionsError(`invalid bootstrap address ${JSON.stringify(address)}`, { cause: err })
     }
-    for (const { name, value } of parsed.getComponents()) {
-      if (name === 'p2p') {
-        try {
-          peerIdFromString(value ?? '')
-        } catch (err) {
-          throw new InvalidOptionsError(`invalid bootstrap address ${JSON.stringify(address)}: ${JSON.stringify(value)} after /p2p/ is no peer id`, { cause: err })
-        }
-      }
+    const notAPeerId = badPeerIdIn(parsed)
+    if (notAPeerId != null) {
+      throw new InvalidOptionsError(`invalid bootstrap address ${JSON.stringify(address)}: ${JSON.stringify(notAPeerId)} after /p2p/ is no peer id`)
     }
     return parsed
   })
+}
+
+/** The first text after a /p2p/ of `address` that is no peer id (multiaddr takes any); undefined when there is none */
+export function badPeerIdIn (address: Multiaddr): string | undefined {
+  for (const { name, value } of address.getComponents()) {
+    if (name === 'p2p') {
+      try {
+        peerIdFromString(value ?? '')
+      } catch {
+        return value ?? ''
+      }
+    }
+  }
+  return undefined
 }
 
 /**

@@ -74,6 +74,23 @@ describe('costly requests against a node', function () {
     return answers
   }
 
+  /**
+   * Well-formed DELETEs of a new person's mailbox (of the id `fill` makes) whose signature is not
+   * theirs: each costs a verification. Every one made has a new random signature
+   */
+  async function forgedDeletes (fill: number): Promise<() => Uint8Array> {
+    const deletion = await signDeletion(await createIdentity(), [new Uint8Array(32).fill(fill)], Date.now())
+    return () => Request.encode({
+      type: MessageType.DELETE,
+      namespace: Namespace.MAILBOX,
+      key: wireBytes(deletion.key),
+      ids: deletion.ids.map(wireBytes),
+      owner: wireBytes(deletion.owner),
+      signedAt: deletion.signedAt,
+      signature: wireBytes(randomBytes(64))
+    })
+  }
+
   /** Honest gets from another node while `during` runs: their latencies, ms */
   async function honestGets (reader: ChordNode, during: Promise<unknown>): Promise<number[]> {
     const latencies: number[] = []
@@ -92,18 +109,7 @@ describe('costly requests against a node', function () {
     await nodes[2].put('a key somebody reads', new TextEncoder().encode('value'))
     const baseline = await honestGets(reader, new Promise(resolve => setTimeout(resolve, 1_000)))
 
-    const bob = await createIdentity()
-    const deletion = await signDeletion(bob, [new Uint8Array(32).fill(1)], Date.now())
-    // a well-formed DELETE of bob's mailbox whose signature is not bob's: it costs a verification
-    const forged = (): Uint8Array => Request.encode({
-      type: MessageType.DELETE,
-      namespace: Namespace.MAILBOX,
-      key: wireBytes(deletion.key),
-      ids: deletion.ids.map(wireBytes),
-      owner: wireBytes(deletion.owner),
-      signedAt: deletion.signedAt,
-      signature: wireBytes(randomBytes(64))
-    })
+    const forged = await forgedDeletes(1)
     const flooding = flood(victim, forged)
     const during = await honestGets(reader, flooding)
     const answers = await flooding
@@ -167,20 +173,10 @@ describe('costly requests against a node', function () {
       assert.equal(await carriedFrom(attacker), false, 'a carried record checked past the budget')
     }
     // ...and none of its other signature checks: a DELETE is still checked (and found forged)
-    const bob = await createIdentity()
-    const deletion = await signDeletion(bob, [new Uint8Array(32).fill(2)], Date.now())
-    const forged = Request.encode({
-      type: MessageType.DELETE,
-      namespace: Namespace.MAILBOX,
-      key: wireBytes(deletion.key),
-      ids: deletion.ids.map(wireBytes),
-      owner: wireBytes(deletion.owner),
-      signedAt: deletion.signedAt,
-      signature: wireBytes(randomBytes(64))
-    })
+    const forged = await forgedDeletes(2)
     for (const attacker of attackers) {
       const framed = frameStream(await attacker.dialProtocol(victim.peerId, PROTOCOL), MAX_MESSAGE_SIZE)
-      await framed.write(forged)
+      await framed.write(forged())
       assert.equal(Response.decode(await framed.read()).errorCode, ErrorCode.BAD_SIGNATURE)
     }
   })
