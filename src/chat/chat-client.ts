@@ -195,6 +195,7 @@ export class ChatClient {
       remove: async (id, member, options) => groups.change(id, { type: 'remove', member: publicKeyOf(member) }, options),
       rename: async (id, name, options) => groups.change(id, { type: 'rename', name }, options),
       setAdmin: async (id, member, admin, options) => groups.change(id, { type: 'admin', member: publicKeyOf(member), admin }, options),
+      leave: async (id, options) => groups.leave(id, options),
       send: async (id, plaintext, options) => this.sendToGroup(id, plaintext, options)
     }
   }
@@ -265,6 +266,10 @@ export class ChatClient {
         }
         return false
       }
+      case 'group-leave':
+        await this.groupsOf.receiveLeave(sender, toHex(content.groupId, 'base16'))
+        await this.init.mailbox.ack(this.account.device, [message.id])
+        return false
       case 'link-request':
       case 'link-grant':
         // the link's own subscription took it (or it came too late): nothing for the chat
@@ -335,9 +340,13 @@ export class ChatClient {
 
   private groupStore (): GroupStore {
     const key = `${this.prefix}group/`
+    const leftKey = `${this.prefix}groups-left`
     return {
       load: async () => (await this.store.entries(key)).map(([, value]) => (JSON.parse(value) as string[]).map(hex => fromHex(hex, 'base16'))),
-      save: async (id, states) => { await this.store.set(key + id, JSON.stringify(states.map(state => toHex(state, 'base16')))) }
+      save: async (id, states) => { await this.store.set(key + id, JSON.stringify(states.map(state => toHex(state, 'base16')))) },
+      remove: async id => { await this.store.delete(key + id) },
+      loadLeft: async () => JSON.parse(await this.store.get(leftKey) ?? '[]') as string[],
+      saveLeft: async ids => { await this.store.set(leftKey, JSON.stringify(ids)) }
     }
   }
 }
@@ -352,6 +361,11 @@ export interface ChatGroups {
   remove(id: string, member: string | PublicKey, options?: SendOptions): Promise<GroupChangeResult>
   rename(id: string, name: string, options?: SendOptions): Promise<GroupChangeResult>
   setAdmin(id: string, member: string | PublicKey, admin: boolean, options?: SendOptions): Promise<GroupChangeResult>
+  /**
+   * leave the group: an admin removes themselves, anyone else asks the admins to; this person's
+   * devices forget it (onGroupChange tells with `member: false`) and refuse it from then on
+   */
+  leave(id: string, options?: SendOptions): Promise<GroupChangeResult>
   /** send to every member's devices (and this person's other devices) */
   send(id: string, plaintext: Uint8Array, options?: SendOptions): Promise<ChatSendResult>
 }

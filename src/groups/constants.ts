@@ -45,3 +45,17 @@ export const MAX_PENDING_GROUP_MESSAGES = 64
  * several messages a minute. Bigger groups show what was stored, not what was delivered.
  */
 export const MAX_GROUP_RECEIPT_MEMBERS = 64
+
+/**
+ * Groups one person's devices hold, left or not. Anyone who knows an address can invite it into
+ * groups, each kept on every device with up to GROUP_HISTORY states of up to 34 KB: 256 groups
+ * bound that to about 70 MB at worst, and are more than people take part in. Past it an
+ * invitation is refused until the person leaves a group.
+ */
+export const MAX_GROUPS = 256
+
+/**
+ * Groups a person left that their devices remember, so that a change or message an admin sent
+ * before seeing the leave does not bring the group back; past this the oldest is forgotten
+ */
+export const MAX_LEFT_GROUPS = 256

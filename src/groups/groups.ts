@@ -5,15 +5,19 @@
  * Every change and every message goes to every member by pairwise fan-out: sealed to each device
  * of each member (docs/security.md, "Groups", says why). A change goes to the members before and
  * after it, so a removed member learns it is out, and nobody else learns anything.
+ *
+ * A member leaves by asking the admins to remove them (an admin removes themselves); their
+ * devices forget the group and remember, for a while, that they left it, so that a change or a
+ * message sent before the admins saw the leave does not bring it back.
  */
 import { randomBytes } from '@noble/hashes/utils.js'
 import { toString as toHex } from 'uint8arrays/to-string'
-import { ForbiddenError, InvalidOptionsError } from '../errors.js'
+import { ForbiddenError, InvalidOptionsError, LookupFailedError } from '../errors.js'
 import { KeyedQueue } from '../limits/keyed-queue.js'
 import { encodeFrame } from '../mailbox/frames.js'
 import { publicKeyOf } from '../mailbox/public-key.js'
 import { utf8 } from '../chord/transcript.js'
-import { GROUP_ID_LENGTH, MAX_GROUP_MEMBERS, MAX_GROUP_NAME_BYTES } from './constants.js'
+import { GROUP_ID_LENGTH, MAX_GROUP_MEMBERS, MAX_GROUP_NAME_BYTES, MAX_GROUPS, MAX_LEFT_GROUPS } from './constants.js'
 import { GroupChain } from './group-chain.js'
 import { decodeGroupState, isAdmin, isMember, makeGroupState } from './group-state.js'
 import type { GroupState } from './group-state.js'
@@ -61,6 +65,11 @@ export interface GroupStore {
   /** every group's states as saved, oldest first */
   load(): Promise<Uint8Array[][]>
   save(id: string, states: Uint8Array[]): Promise<void>
+  /** drop a group's states */
+  remove(id: string): Promise<void>
+  /** the ids of the groups this person left, oldest first */
+  loadLeft(): Promise<string[]>
+  saveLeft(ids: string[]): Promise<void>
 }
 
 /** Whether a group message may be shown now, or waits for the state that explains it */
@@ -85,6 +94,8 @@ export class Groups {
   private readonly made = new Map<string, GroupChange>()
   /** one change at a time per group */
   private readonly changes = new KeyedQueue()
+  /** the groups this person left, oldest first, at most MAX_LEFT_GROUPS */
+  private left: string[] = []
 
   constructor (init: GroupsInit) {
     this.init = init
@@ -102,6 +113,7 @@ export class Groups {
         this.init.onError?.(err)
       }
     }
+    this.left = (await this.init.store.loadLeft()).slice(-MAX_LEFT_GROUPS)
   }
 
   list (): GroupInfo[] {
@@ -121,9 +133,13 @@ export class Groups {
   /**
    * Make a group of this person (its first admin) and `members`, and tell them
    *
-   * @throws InvalidOptionsError for a bad name or address, or more than MAX_GROUP_MEMBERS members
+   * @throws InvalidOptionsError for a bad name or address, more than MAX_GROUP_MEMBERS members, or
+   * when this person is in MAX_GROUPS groups already
    */
   async create (name: string, members: Array<string | PublicKey>, options: { signal?: AbortSignal } = {}): Promise<GroupChangeResult> {
+    if (this.chains.size >= MAX_GROUPS) {
+      throw new InvalidOptionsError(tooManyGroups())
+    }
     const me = this.account.publicKey
     const everyone = [me, ...members.map(publicKeyOf)].filter((person, i, all) => all.findIndex(other => other.equals(person)) === i)
     checkMemberCount(everyone.length)
@@ -150,18 +166,71 @@ export class Groups {
    * @throws InvalidOptionsError for a change that changes nothing or leaves the group without an admin
    */
   async change (id: string, change: GroupChange, options: { signal?: AbortSignal } = {}): Promise<GroupChangeResult> {
+    return this.changes.run(id, async () => this.make(this.chainOf(id), change, options))
+  }
+
+  /**
+   * Leave a group. An admin removes themselves, a change every member sees; anyone else asks the
+   * group's admins to remove them. Either way this person's devices forget the group and take no
+   * change or message of it from then on. A group this person is no longer in, or is alone in,
+   * is only forgotten.
+   *
+   * @throws InvalidOptionsError for a group not known here, or when this person is its only
+   * admin and others remain in it
+   */
+  async leave (id: string, options: { signal?: AbortSignal } = {}): Promise<GroupChangeResult> {
     return this.changes.run(id, async () => {
       const chain = this.chainOf(id)
-      const before = chain.current
-      if (!isAdmin(before, this.account.publicKey)) {
-        throw new ForbiddenError('only a group\'s admins change it')
+      const me = this.account.publicKey
+      const state = chain.current
+      const envelopes: EnvelopeOutcome[] = []
+      const others = state.members.filter(member => !member.equals(me))
+      const frame = this.frame({ type: 'group-leave', groupId: state.id })
+      if (isMember(state, me) && others.length > 0) {
+        if (isAdmin(state, me)) {
+          envelopes.push(...(await this.make(chain, { type: 'remove', member: me }, options)).envelopes)
+        } else {
+          const asked = await this.sendFrame(state.admins, frame, options)
+          if (asked.every(envelope => envelope.error != null)) {
+            // still a member: better to say so than to forget a group whose admins never heard
+            throw asked[0]?.error ?? new LookupFailedError('the leave reached no admin\'s device')
+          }
+          envelopes.push(...asked)
+        }
       }
-      const state = makeGroupState({ ...applied(before, change), version: before.version + 1, previous: before.hash, changedBy: this.account.publicKey, changedAt: this.now() })
-      chain.offer(state, this.account.publicKey, false)
-      this.made.set(toHex(state.hash, 'base16'), change)
-      await this.saved(chain)
-      const told = [...before.members, ...state.members.filter(member => !isMember(before, member))]
-      return { group: this.info(state), envelopes: await this.announce(state, told, options) }
+      envelopes.push(...await this.sendFrame([me], frame, options))
+      return { group: await this.forget(chain), envelopes }
+    })
+  }
+
+  /**
+   * Take a leave that `sender` sent: from this person's own other device, this device forgets
+   * the group too; from a member, this device removes them if this person is an admin (each
+   * admin's devices may, and the chain settles the fork). Resolves to the group if it changed.
+   */
+  async receiveLeave (sender: FrameSender, groupId: string): Promise<GroupInfo | undefined> {
+    return this.changes.run(groupId, async () => {
+      const chain = this.chains.get(groupId)
+      if (sender.person.equals(this.account.publicKey)) {
+        if (chain != null) {
+          return this.forget(chain)
+        }
+        await this.remember(groupId)
+        return undefined
+      }
+      const state = chain?.current
+      if (chain == null || state == null || !isAdmin(state, this.account.publicKey) || !isMember(state, sender.person)) {
+        return undefined
+      }
+      try {
+        return (await this.make(chain, { type: 'remove', member: sender.person }, {})).group
+      } catch (err) {
+        // its last admin cannot leave this way: it must name another admin first
+        if (err instanceof InvalidOptionsError) {
+          return undefined
+        }
+        throw err
+      }
     })
   }
 
@@ -191,6 +260,7 @@ export class Groups {
   async receiveState (sender: FrameSender, bytes: Uint8Array): Promise<GroupInfo | undefined> {
     const state = decodeGroupState(bytes)
     const relayed = sender.person.equals(this.account.publicKey)
+    this.checkNotLeft(state.idText)
     return this.changes.run(state.idText, async () => {
       const chain = this.chains.get(state.idText)
       if (chain == null) {
@@ -212,9 +282,10 @@ export class Groups {
    * that made the sender a member). A member removed since is refused whatever version it names,
    * so old versions are no way back in.
    *
-   * @throws ForbiddenError when the sender is not a member
+   * @throws ForbiddenError when the sender is not a member, or this person left the group
    */
   admit (sender: PublicKey, groupId: string, version: number): Admission {
+    this.checkNotLeft(groupId)
     const chain = this.chains.get(groupId)
     if (chain == null) {
       return 'wait'
@@ -239,10 +310,50 @@ export class Groups {
     if (!relayed && !invited) {
       throw new ForbiddenError('a group is joined by an admin\'s invitation naming this person')
     }
+    if (this.chains.size >= MAX_GROUPS) {
+      throw new ForbiddenError(`${state.changedBy.fingerprint} invited this person to group ${state.idText}, refused: ${tooManyGroups()}`)
+    }
     const chain = new GroupChain([state])
     this.chains.set(state.idText, chain)
     await this.saved(chain)
     return this.info(state)
+  }
+
+  /** A change made as this person, an admin: the new state one version on, told to the members before and after */
+  private async make (chain: GroupChain, change: GroupChange, options: { signal?: AbortSignal }): Promise<GroupChangeResult> {
+    const before = chain.current
+    if (!isAdmin(before, this.account.publicKey)) {
+      throw new ForbiddenError('only a group\'s admins change it')
+    }
+    const state = makeGroupState({ ...applied(before, change), version: before.version + 1, previous: before.hash, changedBy: this.account.publicKey, changedAt: this.now() })
+    chain.offer(state, this.account.publicKey, false)
+    this.made.set(toHex(state.hash, 'base16'), change)
+    await this.saved(chain)
+    const told = [...before.members, ...state.members.filter(member => !isMember(before, member))]
+    return { group: this.info(state), envelopes: await this.announce(state, told, options) }
+  }
+
+  /** Drop a group this person left, remember that they did, and tell the application */
+  private async forget (chain: GroupChain): Promise<GroupInfo> {
+    const id = chain.current.idText
+    this.chains.delete(id)
+    await this.init.store.remove(id)
+    await this.remember(id)
+    const group = { ...this.info(chain.current), member: false, admin: false }
+    await this.init.onChange?.(group)
+    return group
+  }
+
+  private async remember (id: string): Promise<void> {
+    this.left = [...this.left.filter(other => other !== id), id].slice(-MAX_LEFT_GROUPS)
+    await this.init.store.saveLeft(this.left)
+  }
+
+  /** @throws ForbiddenError when this person left the group */
+  private checkNotLeft (id: string): void {
+    if (this.left.includes(id)) {
+      throw new ForbiddenError(`this person left group ${id}`)
+    }
   }
 
   /** This device's changes that lost a fork are made again on the state that won */
@@ -262,7 +373,10 @@ export class Groups {
   }
 
   private async announce (state: GroupState, people: PublicKey[], options: { signal?: AbortSignal }): Promise<EnvelopeOutcome[]> {
-    const frame = this.frame({ type: 'group-update', state: state.bytes })
+    return this.sendFrame(people, this.frame({ type: 'group-update', state: state.bytes }), options)
+  }
+
+  private async sendFrame (people: PublicKey[], frame: Uint8Array, options: { signal?: AbortSignal }): Promise<EnvelopeOutcome[]> {
     return this.init.fanOut.send(this.account, people.map(person => ({ person, kind: 'frame', body: frame })), options)
   }
 
@@ -336,6 +450,10 @@ function applied (state: GroupState, change: GroupChange): Pick<GroupState, 'id'
       return { id, name, members, admins: next }
     }
   }
+}
+
+function tooManyGroups (): string {
+  return `this person is in ${MAX_GROUPS} groups already: leave one to join another`
 }
 
 function checkMemberCount (count: number): void {

@@ -17,6 +17,8 @@ export type FrameContent =
   | { type: 'group-message', groupId: Uint8Array, version: number, body: Uint8Array }
   /** a group's new state, encoded (the groups layer decodes and checks it) */
   | { type: 'group-update', state: Uint8Array }
+  /** the sending person leaves the group */
+  | { type: 'group-leave', groupId: Uint8Array }
   | { type: 'link-request', name: string }
   | { type: 'link-grant' }
 
@@ -41,6 +43,9 @@ export function encodeFrame (frame: Frame): Uint8Array {
       break
     case 'group-update':
       wire.groupUpdate = { state: copy(content.state) }
+      break
+    case 'group-leave':
+      wire.groupLeave = { groupId: copy(content.groupId) }
       break
     case 'link-request':
       wire.linkRequest = { name: content.name }
@@ -80,6 +85,9 @@ export function decodeFrame (bytes: Uint8Array): Frame {
       throw new InvalidMessageError('a group update carries a state')
     }
     contents.push({ type: 'group-update', state: wire.groupUpdate.state })
+  }
+  if (wire.groupLeave != null) {
+    contents.push({ type: 'group-leave', groupId: checkedGroupId(wire.groupLeave.groupId) })
   }
   if (wire.linkRequest != null) {
     contents.push({ type: 'link-request', name: wire.linkRequest.name })

@@ -1,21 +1,72 @@
 import assert from 'node:assert/strict'
 import { accountOf } from '../../src/devices/account.js'
-import { GROUP_ID_LENGTH, MAX_GROUP_MEMBERS, MAX_GROUP_NAME_BYTES } from '../../src/groups/constants.js'
+import { GROUP_ID_LENGTH, MAX_GROUP_MEMBERS, MAX_GROUP_NAME_BYTES, MAX_GROUPS, MAX_LEFT_GROUPS } from '../../src/groups/constants.js'
 import { Groups } from '../../src/groups/groups.js'
-import { ForbiddenError, InvalidMessageError, InvalidOptionsError, createIdentity } from '../../src/index.js'
+import { ForbiddenError, InvalidMessageError, InvalidOptionsError, LookupFailedError, createIdentity } from '../../src/index.js'
+import { decodeFrame } from '../../src/mailbox/frames.js'
 import { GroupState as WireGroupState } from '../../src/protocol/generated/chat.js'
 import type { PersonDelivery } from '../../src/devices/fan-out.js'
+import type { GroupInfo, GroupStore } from '../../src/groups/groups.js'
+import type { EnvelopeOutcome } from '../../src/mailbox/mailbox.js'
 import type { Identity } from '../../src/index.js'
 
-/** A person's groups whose sends are recorded, not made */
-function groupsOf (identity: Identity): { groups: Groups, sent: PersonDelivery[][] } {
+/** A GroupStore in memory, which a second Groups of the same device can load again */
+class MemoryGroupStore implements GroupStore {
+  readonly states = new Map<string, Uint8Array[]>()
+  left: string[] = []
+  async load (): Promise<Uint8Array[][]> { return [...this.states.values()] }
+  async save (id: string, states: Uint8Array[]): Promise<void> { this.states.set(id, states) }
+  async remove (id: string): Promise<void> { this.states.delete(id) }
+  async loadLeft (): Promise<string[]> { return this.left }
+  async saveLeft (ids: string[]): Promise<void> { this.left = ids }
+}
+
+interface RecordedGroups {
+  identity: Identity
+  groups: Groups
+  sent: PersonDelivery[][]
+  store: MemoryGroupStore
+  changes: GroupInfo[]
+}
+
+/** A person's groups whose sends are recorded, not made (or fail, for `unreachable` people) */
+function groupsOf (identity: Identity, options: { store?: MemoryGroupStore, unreachable?: Identity[] } = {}): RecordedGroups {
   const sent: PersonDelivery[][] = []
+  const changes: GroupInfo[] = []
+  const store = options.store ?? new MemoryGroupStore()
+  const unreachable = new Set(options.unreachable?.map(person => person.address))
   const groups = new Groups({
     account: accountOf(identity),
-    fanOut: { send: async (_sender, deliveries) => { sent.push(deliveries); return [] } },
-    store: { load: async () => [], save: async () => {} }
+    fanOut: {
+      send: async (_sender, deliveries) => {
+        sent.push(deliveries)
+        return deliveries.map((d): EnvelopeOutcome => unreachable.has(d.person.address)
+          ? { person: d.person.address, replicas: 0, error: new LookupFailedError('unreachable') }
+          : { person: d.person.address, replicas: 3 })
+      }
+    },
+    store,
+    onChange: group => { changes.push(group) }
   })
-  return { groups, sent }
+  return { identity, groups, sent, store, changes }
+}
+
+/** Hand `to` the last frame `from` sent to `to`'s person, as its mailbox would */
+async function deliverLast (from: RecordedGroups, to: RecordedGroups): Promise<GroupInfo | undefined> {
+  const delivery = from.sent.flat().reverse().find(d => d.person.equals(to.identity.publicKey))
+  assert.ok(delivery != null, 'a frame was sent to them')
+  const { content } = decodeFrame(delivery.body)
+  const sender = { person: from.identity.publicKey, device: from.identity.publicKey }
+  switch (content.type) {
+    case 'group-update': return to.groups.receiveState(sender, content.state)
+    case 'group-leave': return to.groups.receiveLeave(sender, Buffer.from(content.groupId).toString('hex'))
+    default: throw new Error(`not a group frame: ${content.type}`)
+  }
+}
+
+/** The frame types in one send, with the people they went to */
+function frameTypes (deliveries: PersonDelivery[] | undefined): string[] {
+  return (deliveries ?? []).map(d => `${decodeFrame(d.body).content.type} → ${d.person.fingerprint}`)
 }
 
 describe('groups as one device holds them', () => {
@@ -47,12 +98,7 @@ describe('groups as one device holds them', () => {
 
   it('refuses, while decoding, a state received with more than MAX_GROUP_MEMBERS members or admins, and keeps nothing of it', async () => {
     const [admin, me] = await Promise.all([createIdentity(), createIdentity()])
-    const saves: number[] = []
-    const groups = new Groups({
-      account: accountOf(me),
-      fanOut: { send: async () => [] },
-      store: { load: async () => [], save: async () => { saves.push(1) } }
-    })
+    const { groups, store } = groupsOf(me)
     const state = (members: Array<Uint8Array<ArrayBuffer>>, admins: number[]): Uint8Array => WireGroupState.encode({
       groupId: new Uint8Array(GROUP_ID_LENGTH).fill(1),
       version: 1,
@@ -70,7 +116,119 @@ describe('groups as one device holds them', () => {
     await assert.rejects(groups.receiveState(sender, state(members, [0])), overWhileDecoding)
     await assert.rejects(groups.receiveState(sender, state(members.slice(0, 2), Array.from({ length: MAX_GROUP_MEMBERS + 1 }, (_, i) => i))), overWhileDecoding)
     assert.deepEqual(groups.list(), [])
-    assert.deepEqual(saves, [])
+    assert.equal(store.states.size, 0)
     assert.equal((await groups.receiveState(sender, state(members.slice(0, 2), [0])))?.members.length, 2, 'the same state within the limits is taken')
+  })
+})
+
+describe('leaving a group', () => {
+  it('a member asks the admins to remove them and forgets the group; the admin removes them, and an admin\'s change sent before that is refused', async () => {
+    const [a, b, c] = await Promise.all([createIdentity(), createIdentity(), createIdentity()])
+    const admin = groupsOf(a)
+    const member = groupsOf(b)
+    const other = groupsOf(c)
+    const { group } = await admin.groups.create('g', [b.address, c.address])
+    await deliverLast(admin, member)
+    await deliverLast(admin, other)
+    await admin.groups.change(group.id, { type: 'rename', name: 'g2' })
+    await deliverLast(admin, other)
+
+    const left = await member.groups.leave(group.id)
+    assert.equal(left.group.member, false)
+    assert.deepEqual(frameTypes(member.sent.at(-2)), [`group-leave → ${a.fingerprint}`], 'the admins are asked')
+    assert.deepEqual(frameTypes(member.sent.at(-1)), [`group-leave → ${b.fingerprint}`], 'the person\'s other devices are told')
+    assert.deepEqual(member.groups.list(), [])
+    assert.deepEqual([...member.store.states.keys()], [], 'its states are dropped from the store')
+    assert.deepEqual(member.store.left, [group.id])
+    assert.equal(member.changes.at(-1)?.member, false, 'the application is told')
+
+    await assert.rejects(deliverLast(admin, member), ForbiddenError, 'the rename, sent before the admin saw the leave, does not bring it back')
+    assert.throws(() => member.groups.admit(a.publicKey, group.id, 2), ForbiddenError, 'nor does a message')
+    assert.deepEqual(member.groups.list(), [])
+
+    const removed = await deliverLast(member, admin)
+    assert.deepEqual(removed?.members, [a.address, c.address], 'the admin removed them')
+    assert.equal((await deliverLast(admin, other))?.members.length, 2, 'and told the others')
+  })
+
+  it('an admin who is not the last removes themselves; the last admin is told to name another first, and nothing changes', async () => {
+    const [a, b] = await Promise.all([createIdentity(), createIdentity()])
+    const admin = groupsOf(a)
+    const { group } = await admin.groups.create('g', [b.address])
+    const sends = admin.sent.length
+    await assert.rejects(admin.groups.leave(group.id), (err: Error) => err instanceof InvalidOptionsError && /another member admin/.test(err.message))
+    assert.equal(admin.sent.length, sends, 'nothing was sent')
+    assert.equal(admin.groups.get(group.id)?.version, 1)
+    assert.deepEqual(admin.store.left, [])
+
+    await admin.groups.change(group.id, { type: 'admin', member: b.publicKey, admin: true })
+    const { envelopes } = await admin.groups.leave(group.id)
+    assert.deepEqual(frameTypes(admin.sent.at(-2)), [`group-update → ${a.fingerprint}`, `group-update → ${b.fingerprint}`], 'the removal goes to every member')
+    assert.equal(envelopes.length, 3, 'the removal to both, the leave to the admin\'s own other devices')
+    assert.equal(admin.groups.get(group.id), undefined)
+  })
+
+  it('takes a leave only from a member, for a group this device administers; from the person\'s own device it forgets the group', async () => {
+    const [a, b, stranger] = await Promise.all([createIdentity(), createIdentity(), createIdentity()])
+    const admin = groupsOf(a)
+    const { group } = await admin.groups.create('g', [b.address])
+    assert.equal(await admin.groups.receiveLeave({ person: stranger.publicKey, device: stranger.publicKey }, group.id), undefined)
+    assert.equal(admin.groups.get(group.id)?.version, 1, 'a stranger removes nobody')
+    const otherDevice = { person: a.publicKey, device: b.publicKey }
+    assert.equal((await admin.groups.receiveLeave(otherDevice, group.id))?.member, false)
+    assert.equal(admin.groups.get(group.id), undefined)
+    assert.deepEqual(admin.store.left, [group.id])
+  })
+
+  it('keeps the group when the leave reached no admin, so the person can try again', async () => {
+    const [a, b] = await Promise.all([createIdentity(), createIdentity()])
+    const admin = groupsOf(a)
+    const member = groupsOf(b, { unreachable: [a] })
+    await admin.groups.create('g', [b.address])
+    const group = await deliverLast(admin, member)
+    assert.ok(group != null)
+    await assert.rejects(member.groups.leave(group.id), LookupFailedError)
+    assert.equal(member.groups.get(group.id)?.member, true)
+    assert.deepEqual(member.store.left, [])
+  })
+
+  it('remembers the groups left across a restart, at most MAX_LEFT_GROUPS of them, the oldest forgotten first', async () => {
+    const [me, admin] = await Promise.all([createIdentity(), createIdentity()])
+    const person = groupsOf(me)
+    const ids: string[] = []
+    for (let i = 0; i < MAX_LEFT_GROUPS + 1; i++) {
+      const { group } = await person.groups.create(`g${i}`, [])
+      await person.groups.leave(group.id)
+      ids.push(group.id)
+    }
+    assert.deepEqual(person.store.left, ids.slice(1))
+    const again = groupsOf(me, { store: person.store })
+    await again.groups.load()
+    assert.throws(() => again.groups.admit(admin.publicKey, ids[1], 1), ForbiddenError, 'a group left is still refused after a restart')
+    assert.equal(again.groups.admit(admin.publicKey, ids[0], 1), 'wait', 'the oldest, past MAX_LEFT_GROUPS, is not remembered')
+  })
+})
+
+describe('MAX_GROUPS', () => {
+  it('refuses the invitation and the group made past MAX_GROUPS, keeping nothing of them, until the person leaves one', async () => {
+    const [me, inviter, another] = await Promise.all([createIdentity(), createIdentity(), createIdentity()])
+    const person = groupsOf(me)
+    const admin = groupsOf(inviter)
+    const nextAdmin = groupsOf(another)
+    const joined: GroupInfo[] = []
+    for (let i = 0; i < MAX_GROUPS; i++) {
+      await admin.groups.create(`g${i}`, [me.address])
+      const group = await deliverLast(admin, person)
+      assert.ok(group != null)
+      joined.push(group)
+    }
+    await nextAdmin.groups.create('one too many', [me.address])
+    await assert.rejects(deliverLast(nextAdmin, person), (err: Error) => err instanceof ForbiddenError && err.message.includes(`${MAX_GROUPS} groups already`))
+    await assert.rejects(person.groups.create('mine', []), InvalidOptionsError)
+    assert.equal(person.groups.list().length, MAX_GROUPS)
+    assert.equal(person.store.states.size, MAX_GROUPS)
+
+    await person.groups.leave(joined[0].id)
+    assert.equal((await deliverLast(nextAdmin, person))?.name, 'one too many', 'room again once one is left')
   })
 })

@@ -276,6 +276,7 @@ export interface ChatFrame {
   groupUpdate?: GroupUpdate
   linkRequest?: LinkRequest
   linkGrant?: LinkGrant
+  groupLeave?: GroupLeave
 }
 
 export namespace ChatFrame {
@@ -291,7 +292,17 @@ export namespace ChatFrame {
         obj = { ...obj }
 
 
+        if (obj.groupLeave != null) {
+          obj.linkGrant = undefined
+          obj.linkRequest = undefined
+          obj.groupUpdate = undefined
+          obj.groupMessage = undefined
+          obj.sent = undefined
+          obj.direct = undefined
+        }
+
         if (obj.linkGrant != null) {
+          obj.groupLeave = undefined
           obj.linkRequest = undefined
           obj.groupUpdate = undefined
           obj.groupMessage = undefined
@@ -300,6 +311,7 @@ export namespace ChatFrame {
         }
 
         if (obj.linkRequest != null) {
+          obj.groupLeave = undefined
           obj.linkGrant = undefined
           obj.groupUpdate = undefined
           obj.groupMessage = undefined
@@ -308,6 +320,7 @@ export namespace ChatFrame {
         }
 
         if (obj.groupUpdate != null) {
+          obj.groupLeave = undefined
           obj.linkGrant = undefined
           obj.linkRequest = undefined
           obj.groupMessage = undefined
@@ -316,6 +329,7 @@ export namespace ChatFrame {
         }
 
         if (obj.groupMessage != null) {
+          obj.groupLeave = undefined
           obj.linkGrant = undefined
           obj.linkRequest = undefined
           obj.groupUpdate = undefined
@@ -324,6 +338,7 @@ export namespace ChatFrame {
         }
 
         if (obj.sent != null) {
+          obj.groupLeave = undefined
           obj.linkGrant = undefined
           obj.linkRequest = undefined
           obj.groupUpdate = undefined
@@ -332,6 +347,7 @@ export namespace ChatFrame {
         }
 
         if (obj.direct != null) {
+          obj.groupLeave = undefined
           obj.linkGrant = undefined
           obj.linkRequest = undefined
           obj.groupUpdate = undefined
@@ -372,6 +388,11 @@ export namespace ChatFrame {
         if (obj.linkGrant != null) {
           w.uint32(58)
           LinkGrant.codec().encode(obj.linkGrant, w)
+        }
+
+        if (obj.groupLeave != null) {
+          w.uint32(66)
+          GroupLeave.codec().encode(obj.groupLeave, w)
         }
 
         if (opts.lengthDelimited !== false) {
@@ -426,6 +447,12 @@ export namespace ChatFrame {
               })
               break
             }
+            case 8: {
+              obj.groupLeave = GroupLeave.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.groupLeave
+              })
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -434,7 +461,17 @@ export namespace ChatFrame {
         }
 
 
+        if (obj.groupLeave != null) {
+          delete obj.linkGrant
+          delete obj.linkRequest
+          delete obj.groupUpdate
+          delete obj.groupMessage
+          delete obj.sent
+          delete obj.direct
+        }
+
         if (obj.linkGrant != null) {
+          delete obj.groupLeave
           delete obj.linkRequest
           delete obj.groupUpdate
           delete obj.groupMessage
@@ -443,6 +480,7 @@ export namespace ChatFrame {
         }
 
         if (obj.linkRequest != null) {
+          delete obj.groupLeave
           delete obj.linkGrant
           delete obj.groupUpdate
           delete obj.groupMessage
@@ -451,6 +489,7 @@ export namespace ChatFrame {
         }
 
         if (obj.groupUpdate != null) {
+          delete obj.groupLeave
           delete obj.linkGrant
           delete obj.linkRequest
           delete obj.groupMessage
@@ -459,6 +498,7 @@ export namespace ChatFrame {
         }
 
         if (obj.groupMessage != null) {
+          delete obj.groupLeave
           delete obj.linkGrant
           delete obj.linkRequest
           delete obj.groupUpdate
@@ -467,6 +507,7 @@ export namespace ChatFrame {
         }
 
         if (obj.sent != null) {
+          delete obj.groupLeave
           delete obj.linkGrant
           delete obj.linkRequest
           delete obj.groupUpdate
@@ -475,6 +516,7 @@ export namespace ChatFrame {
         }
 
         if (obj.direct != null) {
+          delete obj.groupLeave
           delete obj.linkGrant
           delete obj.linkRequest
           delete obj.groupUpdate
@@ -539,6 +581,13 @@ export namespace ChatFrame {
 
               break
             }
+            case 8: {
+              yield * GroupLeave.codec().stream(reader, reader.uint32(), `${prefix}.groupLeave`, {
+                limits: opts.limits?.groupLeave
+              })
+
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -596,6 +645,11 @@ export namespace ChatFrame {
     value: string
   }
 
+  export interface ChatFrameGroupLeaveGroupIdFieldEvent {
+    field: '$.groupLeave.groupId'
+    value: Uint8Array<ArrayBuffer>
+  }
+
   export function encode (obj: Partial<ChatFrame>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, ChatFrame.codec())
   }
@@ -604,7 +658,7 @@ export namespace ChatFrame {
     return decodeMessage(buf, ChatFrame.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ChatFrame>): Generator<ChatFramePersonFieldEvent | ChatFrameDirectBodyFieldEvent | ChatFrameSentToFieldEvent | ChatFrameSentBodyFieldEvent | ChatFrameGroupMessageGroupIdFieldEvent | ChatFrameGroupMessageVersionFieldEvent | ChatFrameGroupMessageBodyFieldEvent | ChatFrameGroupUpdateStateFieldEvent | ChatFrameLinkRequestNameFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ChatFrame>): Generator<ChatFramePersonFieldEvent | ChatFrameDirectBodyFieldEvent | ChatFrameSentToFieldEvent | ChatFrameSentBodyFieldEvent | ChatFrameGroupMessageGroupIdFieldEvent | ChatFrameGroupMessageVersionFieldEvent | ChatFrameGroupMessageBodyFieldEvent | ChatFrameGroupUpdateStateFieldEvent | ChatFrameLinkRequestNameFieldEvent | ChatFrameGroupLeaveGroupIdFieldEvent> {
     return streamMessage(buf, ChatFrame.codec(), opts)
   }
 }
@@ -1031,6 +1085,95 @@ export namespace GroupUpdate {
 
   export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<GroupUpdate>): Generator<GroupUpdateStateFieldEvent> {
     return streamMessage(buf, GroupUpdate.codec(), opts)
+  }
+}
+
+export interface GroupLeave {
+  groupId: Uint8Array<ArrayBuffer>
+}
+
+export namespace GroupLeave {
+  let _codec: Codec<GroupLeave>
+
+  export const codec = (): Codec<GroupLeave> => {
+    if (_codec == null) {
+      _codec = message<GroupLeave>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.groupId != null && obj.groupId.byteLength > 0)) {
+          w.uint32(10)
+          w.bytes(obj.groupId)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          groupId: uint8ArrayAlloc(0)
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.groupId = reader.bytes()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.groupId`,
+                value: reader.bytes()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface GroupLeaveGroupIdFieldEvent {
+    field: '$.groupId'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export function encode (obj: Partial<GroupLeave>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, GroupLeave.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<GroupLeave>): GroupLeave {
+    return decodeMessage(buf, GroupLeave.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<GroupLeave>): Generator<GroupLeaveGroupIdFieldEvent> {
+    return streamMessage(buf, GroupLeave.codec(), opts)
   }
 }
 
