@@ -35,6 +35,7 @@ const HELP = `commands:
   /group <name> <contact>…  make a group of you and these contacts, and talk to it
   /groups                 list your groups
   /invite <contact>       add a contact to the group you talk to (admins)
+  /leave                  leave the group you talk to
   /devices                list your devices
   /link                   show a link for a new device; /yes or /no when it asks
   /unlink <fingerprint>   remove a device (the first digits of its fingerprint)
@@ -228,6 +229,17 @@ export async function runTerminalChat (options: TerminalChatOptions): Promise<vo
           return true
         }
         await chat.groups.add(group.id, contacts[member])
+        return true
+      }
+      case '/leave': {
+        const group = current == null ? undefined : groupNamed(current)
+        if (group == null) {
+          say('usage: /leave, while talking to a group')
+          return true
+        }
+        await chat.groups.leave(group.id)
+        current = undefined
+        terminal.setPrompt('> ')
         return true
       }
       case '/devices': {

@@ -22,6 +22,7 @@ export interface ChatTransport {
   removeFromGroup(group: string, member: string): Promise<void>
   setGroupAdmin(group: string, member: string, admin: boolean): Promise<void>
   renameGroup(group: string, name: string): Promise<void>
+  leaveGroup(group: string): Promise<void>
   /** how a sent message stands now, by the id send resolved with */
   delivery(id: string): DeliveryState | undefined
   ack(ids: string[]): Promise<void>
@@ -127,6 +128,13 @@ export class ChatApp {
       }
       this.transport.addToGroup(group.id, input.value.trim()).then(() => { input.value = '' }, err => { showNotice(describeError(err)) })
     })
+    requireElement('#group-leave', HTMLButtonElement).addEventListener('click', () => {
+      const group = this.openGroup()
+      if (group != null) {
+        // the chat tells groupChanged, which marks the conversation as left
+        this.transport.leaveGroup(group.id).catch(err => { showNotice(describeError(err)) })
+      }
+    })
     requireElement('#back', HTMLButtonElement).addEventListener('click', () => { this.closeConversation() })
     this.peerName.addEventListener('change', () => { void this.renameOpenContact(this.peerName.value) })
 
@@ -205,7 +213,7 @@ export class ChatApp {
     this.groups.set(group.id, group)
     const address = GROUP_PREFIX + group.id
     const known = await getContact(this.db, this.owner, address)
-    const fingerprint = group.member ? `${group.members.length} members` : 'you are no longer a member'
+    const fingerprint = group.member ? memberCount(group) : 'you are no longer a member'
     await putContact(this.db, { owner: this.owner, address, name: group.name, fingerprint, addedAt: known?.addedAt ?? Date.now(), unknown: false, lastAt: known?.lastAt ?? Date.now(), unread: known?.unread ?? 0 })
     if (this.openContact === address) {
       this.showHeader(await getContact(this.db, this.owner, address))
@@ -324,12 +332,15 @@ export class ChatApp {
     }
     this.peerName.readOnly = group != null && !group.admin
     this.groupAddForm.hidden = group?.admin !== true
+    // a group left (or removed from) is history: nothing more can be sent to it
+    this.composer.hidden = contact.address.startsWith(GROUP_PREFIX) && group?.member !== true
   }
 
-  /** A group's members, by the names this person gave them; an admin may remove them and make them admins */
+  /** A group's members, by the names this person gave them; an admin may remove them and make them admins; a member may leave */
   private showMembers (group: GroupInfo): void {
+    requireElement('#group-leave', HTMLButtonElement).hidden = !group.member
     requireElement('#group-members-summary', HTMLElement).textContent = group.member
-      ? `${group.members.length} members: ${group.members.map(member => this.nameOf(member)).join(', ')}`
+      ? `${memberCount(group)}: ${group.members.map(member => this.nameOf(member)).join(', ')}`
       : 'you are no longer a member'
     requireElement('#group-member-list', HTMLUListElement).replaceChildren(...group.members.map(member => {
       const admin = group.admins.includes(member)
@@ -484,4 +495,8 @@ function colourOf (address: string): string {
     hash = (hash * 31 + char.charCodeAt(0)) >>> 0
   }
   return AVATAR_COLOURS[hash % AVATAR_COLOURS.length]
+}
+
+function memberCount (group: GroupInfo): string {
+  return group.members.length === 1 ? '1 member' : `${group.members.length} members`
 }

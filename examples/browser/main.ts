@@ -110,6 +110,7 @@ async function main (): Promise<void> {
     removeFromGroup: async (group, member) => { await (await chat()).groups.remove(group, member) },
     setGroupAdmin: async (group, member, admin) => { await (await chat()).groups.setAdmin(group, member, admin) },
     renameGroup: async (group, name) => { await (await chat()).groups.rename(group, name) },
+    leaveGroup: async group => { await (await chat()).groups.leave(group) },
     delivery: id => connection?.joinedChat?.delivery(id),
     ack: async ids => connection?.ack(ids)
   })

@@ -211,5 +211,17 @@ describe('chat page: groups and devices (Chromium)', function () {
     // the same list on a phone's width: the panel sits in the conversation's header
     await alice.setViewportSize({ width: 375, height: 720 })
     await screenshot(alice, 'chat-group-members-phone.png')
+    await alice.setViewportSize({ width: 1200, height: 900 })
+  })
+
+  it('a member leaves from the page: the others list one member fewer, and the page says it is no longer in the group', async () => {
+    await openConversation(bob, groupKey)
+    await bob.click('#group-member-panel summary')
+    await bob.click('#group-leave')
+    await waitFor(async () => await bob.locator('#group-member-panel summary').textContent() === 'you are no longer a member', 'Bob\'s page to say he left', MESSAGE_DEADLINE)
+    assert.equal(await bob.locator('#group-leave').isHidden(), true, 'nothing more to leave')
+    assert.equal(await bob.locator('#composer').isHidden(), true, 'nor to send to')
+    await waitFor(async () => await alice.locator('#group-member-list li').count() === 1, 'Alice\'s page to list herself alone', MESSAGE_DEADLINE)
+    await screenshot(bob, 'chat-group-left.png')
   })
 })

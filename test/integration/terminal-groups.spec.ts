@@ -34,7 +34,7 @@ describe('terminal chat: groups and devices', function () {
     await rm(dir, { recursive: true, force: true })
   })
 
-  it('makes a group with a Node.js user, chats in it, and links a device that then gets what is sent', async () => {
+  it('makes a group with a Node.js user, chats in it, and links a device that then gets what is sent, and leaves the group', async () => {
     ring = await startRing(3)
     dir = await mkdtemp(join(tmpdir(), 'chord-terminal-groups-'))
     const carol = await createIdentity()
@@ -80,6 +80,16 @@ describe('terminal chat: groups and devices', function () {
     await carolChat.groups.send(group, new TextEncoder().encode('to both your devices'))
     await term.waitFor(/carol in #climbing: to both your devices/, DEADLINE)
     await waitFor(() => laptopMessages.some(m => read(m) === 'to both your devices' && m.from === carol.address), 'the laptop to get it', DEADLINE)
+
+    // leaving: the last admin is told what to do first; a member's leave reaches the admin
+    term.type('/leave')
+    await term.waitFor(/! a group keeps at least one admin: make another member admin first/)
+    await carolChat.groups.leave(group)
+    assert.equal(carolChat.groups.get(group), undefined)
+    await term.waitFor(/\* group #climbing: you(?!,)/, DEADLINE)
+    term.type('/leave')
+    await term.waitFor(/\* you are no longer in #climbing/, DEADLINE)
+    await waitFor(() => laptop.groups.get(group) == null, 'the laptop to forget the group its person left', DEADLINE)
     term.type('/quit')
     assert.equal(await term.exited, 0)
   })
