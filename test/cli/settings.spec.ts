@@ -10,6 +10,7 @@ import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { Command } from 'commander'
+import { MAX_CONFIG_FILE_BYTES } from '../../src/cli/constants.js'
 import { UsageError } from '../../src/cli/errors.js'
 import { NODE_SETTINGS, chordNodeOptions } from '../../src/cli/node-settings.js'
 import { estimateRingSize } from '../../src/chord/ring-size.js'
@@ -121,6 +122,25 @@ describe('chord-node settings', () => {
     await assert.rejects(settingsFor([], {}, file), (err: Error) => {
       assert.ok(err instanceof UsageError)
       assert.match(err.message, /wrong\.json: "maxTotalBytes" is "lots": expected a size/)
+      return true
+    })
+  })
+
+  it('reads a config file of MAX_CONFIG_FILE_BYTES, and refuses one a byte over, naming the file and the limit', async () => {
+    /** A valid config file, `bytes` long: whitespace after the object is still JSON */
+    const configOf = (bytes: number): string => {
+      const json = JSON.stringify({ dataDir: '/from/large/file' })
+      return json + ' '.repeat(bytes - json.length)
+    }
+    const atLimit = join(dir, 'at-limit.json')
+    await writeFile(atLimit, configOf(MAX_CONFIG_FILE_BYTES))
+    assert.equal((await settingsFor([], {}, atLimit)).dataDir, '/from/large/file')
+
+    const over = join(dir, 'over-limit.json')
+    await writeFile(over, configOf(MAX_CONFIG_FILE_BYTES + 1))
+    await assert.rejects(settingsFor([], {}, over), (err: Error) => {
+      assert.ok(err instanceof UsageError)
+      assert.equal(err.message, `--config ${over}: larger than ${MAX_CONFIG_FILE_BYTES} bytes; is it the right file?`)
       return true
     })
   })
