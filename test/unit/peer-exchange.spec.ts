@@ -11,6 +11,7 @@ import { MAX_ADDR_BYTES, MAX_ADDRS_PER_PEER, MAX_PEER_ID_BYTES, PROTOCOL as CHOR
 import { minute } from '../../src/units.js'
 import { frameStream } from '../../src/protocol/framing.js'
 import {
+  MAX_PX_NUM_PEERS,
   MAX_PX_PEERS,
   MAX_PX_REQUEST_SIZE,
   MAX_PX_RESPONSE_SIZE,
@@ -86,7 +87,18 @@ describe('peer exchange messages', () => {
 
     it('counts a request for more than MAX_PX_PEERS as one for MAX_PX_PEERS', () => {
       assert.equal(decodePxRequest(PxRequest.encode({ numPeers: MAX_PX_PEERS + 1 })), MAX_PX_PEERS)
-      assert.equal(decodePxRequest(PxRequest.encode({ numPeers: 2 ** 32 - 1 })), MAX_PX_PEERS)
+      assert.equal(decodePxRequest(PxRequest.encode({ numPeers: MAX_PX_NUM_PEERS })), MAX_PX_PEERS)
+    })
+
+    it('rejects a request for more than MAX_PX_NUM_PEERS, rather than reading its low 32 bits', () => {
+      // MAX_PX_NUM_PEERS + 1 would be cut to 0 peers, + 2 to 1
+      for (const numPeers of [MAX_PX_NUM_PEERS + 1, MAX_PX_NUM_PEERS + 2]) {
+        assert.throws(() => decodePxRequest(PxRequest.encode({ numPeers })), (err: Error) => {
+          assert.ok(err instanceof InvalidMessageError)
+          assert.equal(err.message, `a request asks for 1 to ${MAX_PX_NUM_PEERS} peers, not ${numPeers}`)
+          return true
+        })
+      }
     })
 
     it('rejects a request for no peers', () => {
@@ -268,7 +280,7 @@ describe('peer exchange messages', () => {
     })
 
     it('fits the largest request into MAX_PX_REQUEST_SIZE', () => {
-      assert.ok(PxRequest.encode({ numPeers: 2 ** 32 - 1 }).byteLength <= MAX_PX_REQUEST_SIZE)
+      assert.ok(PxRequest.encode({ numPeers: MAX_PX_NUM_PEERS }).byteLength <= MAX_PX_REQUEST_SIZE)
     })
 
     it('leaves a well-behaved peer under PX_REQUESTS_PER_MINUTE: one round per shortest interval, plus one on connecting or starting', () => {
@@ -298,10 +310,17 @@ describe('PxResponder', () => {
     }
   }
 
-  /** Asks a responder whose peer store holds `peers` for `numPeers` of them */
-  async function ask (peers: Peer[], numPeers: number): Promise<PxResponse> {
+  /**
+   * Sends a request for `numPeers` to a responder whose peer store holds `peers`; `scans` counts
+   * the times it read the peer store
+   */
+  async function request (peers: Peer[], numPeers: number): Promise<{ framed: ReturnType<typeof frameStream>, served: Promise<void>, scans: () => number }> {
+    let scans = 0
     const peerStore = {
-      all: async (query?: PeerQuery) => peers.filter(p => (query?.filters ?? []).every(filter => filter(p)))
+      all: async (query?: PeerQuery) => {
+        scans++
+        return peers.filter(p => (query?.filters ?? []).every(filter => filter(p)))
+      }
     } as unknown as PeerStore
     const responder = new PxResponder({ peerId: self.peerId, peerStore, logger: silentLogger() }, {
       requestsPerMinute: PX_REQUESTS_PER_MINUTE,
@@ -311,6 +330,12 @@ describe('PxResponder', () => {
     const served = responder.serve(inbound, { remotePeer: requester.peerId } as unknown as Connection)
     const framed = frameStream(outbound, MAX_PX_RESPONSE_SIZE)
     await framed.write(PxRequest.encode({ numPeers }))
+    return { framed, served, scans: () => scans }
+  }
+
+  /** Asks a responder whose peer store holds `peers` for `numPeers` of them */
+  async function ask (peers: Peer[], numPeers: number): Promise<PxResponse> {
+    const { framed, served } = await request(peers, numPeers)
     const response = PxResponse.decode(await framed.read())
     await served
     return response
@@ -354,6 +379,13 @@ describe('PxResponder', () => {
 
     assert.equal(entry.signedPeerRecord, undefined)
     assert.deepEqual(entry.addrs.map(bytes => multiaddr(bytes).toString()), ['/ip4/127.0.0.1/tcp/4001'])
+  })
+
+  it('resets the stream of a request for more than MAX_PX_NUM_PEERS, unanswered and without reading its peer store', async () => {
+    const { framed, served, scans } = await request([peer(stranger.peerId)], MAX_PX_NUM_PEERS + 1)
+    await served
+    await assert.rejects(framed.read(), { name: 'StreamResetError' })
+    assert.equal(scans(), 0)
   })
 
   it('answers with at most as many peers as asked for, each at most once', async () => {
