@@ -12,6 +12,8 @@ import {
   MAX_INBOUND_MAILBOX_STREAMS,
   MAX_MAILBOX_EVENT_SIZE,
   MAX_PENDING_PUSH_BYTES,
+  MAX_SUBSCRIBERS_PER_MAILBOX,
+  MAX_SUBSCRIPTIONS,
   MAX_SUBSCRIPTIONS_PER_PEER,
   MailboxErrorCode,
   PUSH_WRITE_TIMEOUT
@@ -219,6 +221,55 @@ describe('/chord/mailbox/1.0.0 subscriptions', function () {
       await assert.rejects(openMailboxSession(other, nodeRef, dave, noop), (err: Error) => err instanceof RemoteError && !(err instanceof RateLimitedError))
       await first.close()
       await waitFor(async () => openMailboxSession(other, nodeRef, dave, noop).then(() => true, () => false), 'a place to free up')
+    })
+
+    /** The ERROR a node sends a subscriber past the per-mailbox or total limit: not a RateLimitedError, nothing to wait out */
+    const tooManySubscribers = (err: Error): boolean =>
+      err instanceof RemoteError && !(err instanceof RateLimitedError) && err.message.includes(MailboxErrorCode.TOO_MANY_SUBSCRIBERS)
+
+    it('refuses the (MAX_SUBSCRIBERS_PER_MAILBOX + 1)th subscriber of one mailbox with TOO_MANY_SUBSCRIBERS, from any peer or locally, and no other mailbox', async () => {
+      // one peer may fill a mailbox, so only the per-mailbox limit can refuse it
+      assert.ok(MAX_SUBSCRIBERS_PER_MAILBOX < MAX_SUBSCRIPTIONS_PER_PEER)
+      await restartServer({})
+      const carol = await createIdentity()
+      const sessions = []
+      for (let i = 0; i < MAX_SUBSCRIBERS_PER_MAILBOX; i++) {
+        sessions.push(await openMailboxSession(client, nodeRef, bob, noop))
+      }
+
+      await assert.rejects(openMailboxSession(client, nodeRef, bob, noop), tooManySubscribers)
+      await assert.rejects(openMailboxSession(other, nodeRef, bob, noop), tooManySubscribers)
+      await assert.rejects(server.subscribeLocally(bob.publicKey, noop), RateLimitedError)
+      assert.equal(server.subscriptionCount, MAX_SUBSCRIBERS_PER_MAILBOX, 'a refused subscriber takes no place')
+      await openMailboxSession(client, nodeRef, carol, noop)
+
+      // a subscriber that leaves frees its place
+      await sessions[0].close()
+      await waitFor(async () => openMailboxSession(other, nodeRef, bob, noop).then(() => true, (err: Error) => {
+        if (tooManySubscribers(err)) {
+          return false
+        }
+        throw err
+      }), 'the mailbox to take a subscriber again')
+    })
+
+    it('refuses the (MAX_SUBSCRIPTIONS + 1)th subscription on a node with TOO_MANY_SUBSCRIBERS, or locally RateLimitedError, until one closes', async () => {
+      await restartServer({})
+      // local owners, each filling its mailbox: neither the per-peer nor the per-mailbox limit refuses them
+      const owners = await Promise.all(Array.from({ length: Math.ceil(MAX_SUBSCRIPTIONS / MAX_SUBSCRIBERS_PER_MAILBOX) }, async () => createIdentity()))
+      const local = []
+      for (let i = 0; i < MAX_SUBSCRIPTIONS; i++) {
+        local.push(await server.subscribeLocally(owners[Math.floor(i / MAX_SUBSCRIBERS_PER_MAILBOX)].publicKey, noop))
+      }
+      assert.equal(server.subscriptionCount, MAX_SUBSCRIPTIONS)
+
+      await assert.rejects(openMailboxSession(client, nodeRef, bob, noop), tooManySubscribers)
+      await assert.rejects(server.subscribeLocally(bob.publicKey, noop), (err: Error) => err instanceof RateLimitedError && err.message.includes('too many subscriptions'))
+      assert.equal(server.subscriptionCount, MAX_SUBSCRIPTIONS, 'a refused subscription takes no place')
+
+      await local[0].close()
+      await openMailboxSession(client, nodeRef, bob, noop)
+      assert.equal(server.subscriptionCount, MAX_SUBSCRIPTIONS)
     })
 
     it('lets a peer hold a raised maxSubscriptionsPerPeer over one connection, and refuses the next with RateLimitedError, not a reset', async () => {
