@@ -3,9 +3,15 @@ import { ConnectionClosedError } from '@libp2p/interface'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { streamPair } from '@libp2p/utils'
+import { frameStream } from '../../src/protocol/framing.js'
+import { Request, Response } from '../../src/protocol/generated/chord.js'
+import { MAX_MESSAGE_SIZE, MAX_POOLED_STREAMS_PER_PEER } from '../../src/transport/constants.js'
+import { ringIdOf } from '../../src/transport/ring-id.js'
+import { RpcClient } from '../../src/transport/rpc-client.js'
 import { StreamPool } from '../../src/transport/stream-pool.js'
 import { silentLogger } from '../helpers/logger.js'
-import type { Connection } from '@libp2p/interface'
+import type { WirePeers } from '../../src/transport/wire-peers.js'
+import type { Connection, Stream } from '@libp2p/interface'
 
 /** A connection libp2p lists as open whose muxer has closed: it opens no stream */
 function connectionWithClosedMuxer (): Connection & { aborted?: Error } {
@@ -38,6 +44,40 @@ function connectionOpeningOnDemand (): Connection & { pending: Array<() => void>
     }
   }
   return connection as unknown as Connection & { pending: Array<() => void>, opened: number }
+}
+
+/**
+ * A connection to a /chord peer that answers each request when the test says: `held` holds the
+ * answers not yet sent, `streams` the outbound streams opened on it
+ */
+function connectionAnsweringOnDemand (): Connection & { held: Array<() => void>, streams: Stream[] } {
+  const connection = {
+    status: 'open',
+    streams: [] as Stream[],
+    held: [] as Array<() => void>,
+    newStream: async () => {
+      const [outbound, inbound] = await streamPair()
+      connection.streams.push(outbound)
+      void answer(inbound, connection.held)
+      return outbound
+    }
+  }
+  return connection as unknown as Connection & { held: Array<() => void>, streams: Stream[] }
+}
+
+/** Answers every request on `stream` with an empty OK once the test releases it from `held` */
+async function answer (stream: Stream, held: Array<() => void>): Promise<void> {
+  const framed = frameStream(stream, MAX_MESSAGE_SIZE)
+  try {
+    while (true) {
+      const request = Request.decode(await framed.read())
+      await new Promise<void>(resolve => held.push(resolve))
+      await framed.write(Response.encode({ type: request.type, status: Response.Status.OK, peers: [], records: [], summaries: [] }))
+    }
+  } catch {
+    // the client closed the stream
+    await stream.close().catch((err: Error) => { stream.abort(err) })
+  }
 }
 
 async function until (condition: () => boolean, what: string): Promise<void> {
@@ -121,5 +161,34 @@ describe('stream pool', () => {
     await assert.rejects(pool.acquire(peer), { name: 'ConnectionClosedError' })
     assert.equal(dialled.length, 2, 'the next request dialled a new connection')
     await pool.stop()
+  })
+})
+
+describe('the RPC client\'s stream pool', () => {
+  it('keeps MAX_POOLED_STREAMS_PER_PEER idle streams to a peer by default, closes the one over, and reuses the ones kept', async () => {
+    const peer = peerIdFromPrivateKey(await generateKeyPair('Ed25519'))
+    const to = { id: ringIdOf(peer), peer: peer.toString() }
+    const connection = connectionAnsweringOnDemand()
+    const client = new RpcClient({ logger: silentLogger(), dial: async () => connection, register: async () => 'topology', unregister: () => {} },
+      { wirePeers: {} as unknown as WirePeers })
+    await client.start()
+    const writable = (): Stream[] => connection.streams.filter(stream => stream.status === 'open' && stream.writeStatus === 'writable')
+
+    // one request over the limit in flight at once: each has a stream of its own
+    const over = Array.from({ length: MAX_POOLED_STREAMS_PER_PEER + 1 }, async () => client.ping(to))
+    await until(() => connection.held.length === MAX_POOLED_STREAMS_PER_PEER + 1, 'every request to arrive')
+    connection.held.splice(0).forEach(release => { release() })
+    await Promise.all(over)
+    assert.equal(connection.streams.length, MAX_POOLED_STREAMS_PER_PEER + 1)
+    await until(() => writable().length < connection.streams.length, 'the stream over the limit to close')
+    assert.equal(writable().length, MAX_POOLED_STREAMS_PER_PEER, 'one stream closed, the others kept')
+
+    // as many requests at once as streams kept: they take the idle ones, opening none
+    const again = Array.from({ length: MAX_POOLED_STREAMS_PER_PEER }, async () => client.ping(to))
+    await until(() => connection.held.length === MAX_POOLED_STREAMS_PER_PEER, 'the requests to arrive')
+    connection.held.splice(0).forEach(release => { release() })
+    await Promise.all(again)
+    assert.equal(connection.streams.length, MAX_POOLED_STREAMS_PER_PEER + 1, 'no stream opened')
+    await client.stop()
   })
 })
