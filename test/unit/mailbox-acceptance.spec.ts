@@ -7,7 +7,7 @@ import assert from 'node:assert/strict'
 import { createRecord } from '../../src/chord/record.js'
 import { QuotaExceededError, RateLimitedError } from '../../src/errors.js'
 import { createIdentity } from '../../src/index.js'
-import { MAX_ENVELOPES_PER_MAILBOX_PER_WINDOW, MAX_ENVELOPES_PER_SENDER_PER_WINDOW, MAX_STAMP_DIFFICULTY, MAILBOX_ACCEPT_WINDOW, STAMP_BYTES } from '../../src/mailbox/constants.js'
+import { MAX_ENVELOPES_PER_MAILBOX_PER_WINDOW, MAX_ENVELOPES_PER_SENDER_PER_WINDOW, MAX_RATED_MAILBOXES, MAX_STAMP_DIFFICULTY, MAILBOX_ACCEPT_WINDOW, STAMP_BYTES } from '../../src/mailbox/constants.js'
 import { MailboxRules } from '../../src/mailbox/namespace-rules.js'
 import { mailboxKey } from '../../src/mailbox/public-key.js'
 import { seal } from '../../src/mailbox/seal.js'
@@ -116,6 +116,27 @@ describe('a mailbox\'s acceptance rates', function () {
     await mailbox.onStoreRecords(sender(1), [recordOf(0)])
     await mailbox.onStoreRecords(sender(0), [recordOf(1)])
     await assert.rejects(mailbox.onStoreRecords(sender(1), [recordOf(2)]), RateLimitedError)
+  })
+
+  it('remembers the rates of MAX_RATED_MAILBOXES mailboxes: the one rated longest ago is forgotten once one more is rated, not before', async () => {
+    const mailbox = await rules({ acceptance: { perMailbox: 1, perSender: 1 } })
+    await mailbox.onStoreRecords(sender(0), [recordOf(0)])
+    await assert.rejects(mailbox.onStoreRecords(sender(1), [recordOf(1)]), RateLimitedError)
+    // the i-th other mailbox, rated after bob's; STOREs of many mailboxes each, to keep it quick
+    const elsewhere = (i: number): ChordRecord => {
+      const key = new Uint8Array(mailboxKey(bob.publicKey).byteLength)
+      new DataView(key.buffer).setUint32(0, i + 1)
+      return createRecord(key, envelopes[0], Date.now() + 60_000)
+    }
+    const others = MAX_RATED_MAILBOXES - 1
+    for (let start = 0; start < others; start += 256) {
+      await mailbox.onStoreRecords(sender(2), Array.from({ length: Math.min(256, others - start) }, (_, i) => elsewhere(start + i)))
+    }
+    await assert.rejects(mailbox.onStoreRecords(sender(1), [recordOf(1)]), RateLimitedError, 'bob\'s spent rate is remembered beside MAX_RATED_MAILBOXES - 1 others')
+
+    await mailbox.onStoreRecords(sender(2), [elsewhere(others)])
+    await mailbox.onStoreRecords(sender(1), [recordOf(1)])
+    await assert.rejects(mailbox.onStoreRecords(sender(3), [recordOf(2)]), RateLimitedError, 'a fresh window, spent again')
   })
 
   it('takes an envelope stamped with the work it asks once the rate is spent, and only that', async () => {
