@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { ChatFrame, DeviceList } from '../../src/protocol/generated/chat.js'
-import { MAX_DEVICES, MAX_DEVICE_NAME_BYTES, LINK_PREFIX, VERIFIED_DEVICES_MAX_AGE, DEVICE_LIST_REFRESH_INTERVAL } from '../../src/devices/constants.js'
+import { MAX_CACHED_DEVICE_LISTS, MAX_DEVICES, MAX_DEVICE_NAME_BYTES, LINK_PREFIX, VERIFIED_DEVICES_MAX_AGE, DEVICE_LIST_REFRESH_INTERVAL } from '../../src/devices/constants.js'
 import { decodeDeviceList, encodeDeviceList, deviceInfo } from '../../src/devices/device-list.js'
 import { DeviceLists } from '../../src/devices/device-lists.js'
 import { decodeLink, encodeLink, MAX_LINK_LENGTH } from '../../src/devices/link-text.js'
@@ -76,6 +76,28 @@ describe('device lists, links and frames', () => {
     await lists.remove(person, laptop.publicKey)
     clock += VERIFIED_DEVICES_MAX_AGE + 1
     assert.equal(await lists.includes(person.publicKey, laptop.publicKey), false, 'a removed device is refused once the cache is old')
+  })
+
+  it('keeps the lists of MAX_CACHED_DEVICE_LISTS people: the one used longest ago is resolved again once one more is kept, the next is not', async () => {
+    const [first, second, stranger, ...others] = await keys(MAX_CACHED_DEVICE_LISTS + 2)
+    // the clock stands still: a kept list is believed, and a stranger refused, without resolving
+    const { lists, resolves } = listsInMemory(() => 1_000_000)
+    const resolvesFor = async (person: Identity): Promise<number> => {
+      const before = resolves()
+      assert.equal(await lists.includes(person.publicKey, stranger.publicKey), false)
+      return resolves() - before
+    }
+    assert.equal(await resolvesFor(first), 1)
+    assert.equal(await resolvesFor(second), 1)
+    assert.equal(await resolvesFor(second), 0, 'a kept list')
+    // with `second` and these, MAX_CACHED_DEVICE_LISTS lists after `first`
+    for (const other of others) {
+      await lists.of(other.publicKey)
+    }
+    assert.equal(others.length + 1, MAX_CACHED_DEVICE_LISTS)
+
+    assert.equal(await resolvesFor(second), 0, 'the list used second longest ago is kept')
+    assert.equal(await resolvesFor(first), 1, 'the list used longest ago was forgotten')
   })
 
   it('reads a link offer back, and refuses one damaged, too long, or with another prefix', async () => {
