@@ -1,0 +1,151 @@
+/**
+ * What a member's device keeps of a group while it waits, and when it answers: states waiting for
+ * the one they follow, group messages waiting for the state that explains them, and the size of
+ * group whose messages are answered with delivery receipts.
+ */
+import assert from 'node:assert/strict'
+import { randomBytes } from '@noble/hashes/utils.js'
+import { ChatClient } from '../../src/chat/chat-client.js'
+import { accountOf } from '../../src/devices/account.js'
+import { DeviceLists } from '../../src/devices/device-lists.js'
+import { GROUP_ID_LENGTH, MAX_GROUP_RECEIPT_MEMBERS, MAX_PENDING_GROUP_MESSAGES, MAX_PENDING_GROUP_STATES } from '../../src/groups/constants.js'
+import { GroupChain } from '../../src/groups/group-chain.js'
+import { makeGroupState } from '../../src/groups/group-state.js'
+import { Groups } from '../../src/groups/groups.js'
+import { createIdentity } from '../../src/index.js'
+import type { ChatMessage } from '../../src/chat/chat-client.js'
+import type { DeviceFanOut } from '../../src/devices/fan-out.js'
+import type { GroupState } from '../../src/groups/group-state.js'
+import type { Identity } from '../../src/index.js'
+import type { MailboxMessage, Subscription } from '../../src/mailbox/subscription.js'
+
+const text = (s: string): Uint8Array => new TextEncoder().encode(s)
+
+async function identities (count: number): Promise<Identity[]> {
+  return Promise.all(Array.from({ length: count }, async () => createIdentity()))
+}
+
+/** Versions 1 to `length` of one group of `admin` alone, each following the one before */
+function statesOf (admin: Identity, length: number): GroupState[] {
+  const id = randomBytes(GROUP_ID_LENGTH)
+  const states: GroupState[] = []
+  for (let version = 1; version <= length; version++) {
+    const previous = states.at(-1)?.hash ?? new Uint8Array(0)
+    const person = admin.publicKey
+    states.push(makeGroupState({ id, version, previous, name: `v${version}`, members: [person], admins: [person], changedBy: person, changedAt: version }))
+  }
+  return states
+}
+
+/** A group `admin` made of itself and `members`: the frame that tells them, and the frame of a message to it */
+async function groupOf (admin: Identity, members: Identity[]): Promise<{ update: Uint8Array, message: (body: string) => Uint8Array }> {
+  const frames: Uint8Array[] = []
+  const groups = new Groups({
+    account: accountOf(admin),
+    fanOut: { send: async (_sender, deliveries) => { frames.push(deliveries[0].body); return [] } },
+    store: { load: async () => [], save: async () => {} }
+  })
+  const { group } = await groups.create('g', members.map(member => member.address))
+  return { update: frames[0], message: body => groups.messageTo(group.id, text(body)).deliveries[0].body }
+}
+
+/** A member's chat over a mailbox stand-in: frames are handed to it, and what it acknowledges and answers is recorded */
+interface MemberDevice {
+  chat: ChatClient
+  /** hand the chat a frame from `sender`, with the id `id`; resolves to whether the mailbox would answer it with a receipt */
+  frame(sender: Identity, id: string, plaintext: Uint8Array): Promise<boolean>
+  shown: ChatMessage[]
+  acknowledged: string[]
+  receipts: string[]
+  errors: unknown[]
+}
+
+async function memberDevice (me: Identity): Promise<MemberDevice> {
+  let onFrame: ((frame: MailboxMessage) => Promise<boolean>) | undefined
+  const device: Omit<MemberDevice, 'chat' | 'frame'> = { shown: [], acknowledged: [], receipts: [], errors: [] }
+  const chat = new ChatClient({
+    account: accountOf(me),
+    mailbox: {
+      subscribe: async (_identity, _onMessage, options) => {
+        onFrame = options?.onFrame
+        return { close: async () => {} } as unknown as Subscription
+      },
+      sendFrame: async () => { throw new Error('nothing is sent in these tests') },
+      ack: async (_identity, ids) => { device.acknowledged.push(...ids.map(String)); return { replicas: 1 } },
+      sendReceipt: async (_identity, message) => { device.receipts.push(message.id); return { id: message.id, replicas: 1 } }
+    },
+    // nobody published a device list: each person is their own key
+    lists: new DeviceLists({ resolve: async () => undefined, publish: async () => { throw new Error('nothing is published in these tests') } }),
+    fanOut: { send: async () => [] } as unknown as DeviceFanOut,
+    options: { onMessage: message => { device.shown.push(message) }, onError: err => { device.errors.push(err) } }
+  })
+  await chat.start()
+  const frame = async (sender: Identity, id: string, plaintext: Uint8Array): Promise<boolean> => {
+    assert.ok(onFrame != null, 'the chat takes frames')
+    return onFrame({ id, from: sender.address, sender: sender.publicKey, plaintext, sentAt: 1 })
+  }
+  return { ...device, chat, frame }
+}
+
+describe('group limits on a member\'s device', () => {
+  it('keeps MAX_PENDING_GROUP_STATES states waiting for the one they follow, and drops the oldest of one more', async () => {
+    const [admin] = await identities(1)
+    const [first, second, ...later] = statesOf(admin, MAX_PENDING_GROUP_STATES + 3)
+    const newest = later[MAX_PENDING_GROUP_STATES]
+    const between = later.slice(0, MAX_PENDING_GROUP_STATES)
+    const offered = (chain: GroupChain, states: GroupState[]): void => {
+      for (const state of states) {
+        assert.deepEqual(chain.offer(state, admin.publicKey, false), { changed: false, dropped: [] }, `version ${state.version} waits`)
+      }
+    }
+
+    const within = new GroupChain([first])
+    offered(within, between)
+    assert.equal(within.offer(second, admin.publicKey, false).changed, true)
+    assert.equal(within.current.version, MAX_PENDING_GROUP_STATES + 2, 'every waiting state joined')
+
+    const over = new GroupChain([first])
+    offered(over, [newest, ...between])
+    assert.equal(over.offer(second, admin.publicKey, false).changed, true)
+    assert.equal(over.current.version, MAX_PENDING_GROUP_STATES + 2, 'the state that waited longest was dropped')
+    // dropped, not kept aside: offered again, it joins
+    assert.equal(over.offer(newest, admin.publicKey, false).changed, true)
+    assert.equal(over.current.version, MAX_PENDING_GROUP_STATES + 3)
+  })
+
+  it('keeps MAX_PENDING_GROUP_MESSAGES messages waiting for their group\'s state: past it the oldest is neither shown nor acknowledged, and stays in the mailbox', async () => {
+    const [admin, me] = await identities(2)
+    const device = await memberDevice(me)
+    const group = await groupOf(admin, [me])
+    const ids = Array.from({ length: MAX_PENDING_GROUP_MESSAGES + 1 }, (_, i) => `message ${i}`)
+    for (const id of ids) {
+      assert.equal(await device.frame(admin, id, group.message(id)), false, 'a message that waits is not answered yet')
+    }
+    assert.equal(device.shown.length, 0)
+
+    await device.frame(admin, 'update', group.update)
+    assert.deepEqual(device.shown.map(message => message.id), ids.slice(1))
+    assert.deepEqual(device.receipts, ids.slice(1))
+    assert.deepEqual(device.acknowledged, ['update'])
+    assert.deepEqual(device.errors, [])
+    await device.chat.close()
+  })
+
+  it('answers group messages with receipts in a group of MAX_GROUP_RECEIPT_MEMBERS members, and not in one of MAX_GROUP_RECEIPT_MEMBERS + 1, whether or not they waited', async () => {
+    const [admin, me, ...others] = await identities(MAX_GROUP_RECEIPT_MEMBERS + 1)
+    for (const members of [MAX_GROUP_RECEIPT_MEMBERS, MAX_GROUP_RECEIPT_MEMBERS + 1]) {
+      const device = await memberDevice(me)
+      const group = await groupOf(admin, [me, ...others].slice(0, members - 1))
+      const answered = members <= MAX_GROUP_RECEIPT_MEMBERS
+
+      assert.equal(await device.frame(admin, 'early', group.message('early')), false, 'it waits for the state')
+      await device.frame(admin, 'update', group.update)
+      assert.equal(device.chat.groups.list()[0].members.length, members)
+      assert.deepEqual(device.receipts, answered ? ['early'] : [], `${members} members: the message that waited`)
+      assert.equal(await device.frame(admin, 'late', group.message('late')), answered, `${members} members: a message under the known state`)
+      assert.deepEqual(device.shown.map(message => message.id), ['early', 'late'], 'shown either way')
+      assert.deepEqual(device.errors, [])
+      await device.chat.close()
+    }
+  })
+})
