@@ -6,17 +6,24 @@
  * once from a few addresses of one /24 (the per-address and per-subnet caps stop them before
  * the handshake), once from 320 addresses across ten /24s (the caps let them in, and the share
  * of connections strangers may hold, with the slots kept for ring peers, decides).
+ *
+ * And raw TCP sockets that never begin the handshake: a node holds MAX_INCOMING_PENDING_CONNECTIONS
+ * of them and closes the next at once, while a peer connected before goes on being served.
  */
 import { strict as assert } from 'node:assert'
+import { connect } from 'node:net'
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { tcp } from '@libp2p/tcp'
 import { createLibp2p } from 'libp2p'
 import { MAX_CONNECTIONS, RESERVED_RING_SLOTS } from '../../src/node/constants.js'
+import { MAX_INCOMING_PENDING_CONNECTIONS, createChordLibp2p } from '../../src/node/libp2p.js'
 import { RING_PEER_TAG, RING_PEER_TAG_VALUE } from '../../src/membership/ring-peer-tags.js'
 import { ringOf, startNode, startRing, stopAll, waitForConsistentRing } from '../helpers/ring.js'
 import { waitFor } from '../helpers/wait-for.js'
 import type { ChordNode, ChordNodeOptions } from '../../src/index.js'
+import type { ChordLibp2p } from '../../src/node/libp2p.js'
+import type { Socket } from 'node:net'
 import type { TCPOptions } from '@libp2p/tcp'
 import type { Connection, Libp2p } from '@libp2p/interface'
 
@@ -114,5 +121,62 @@ describe('300+ identities holding connections to one node', function () {
   it('from 320 addresses across ten /24s: strangers hold at most their share, and a newcomer takes an idle one\'s place', async () => {
     const sources = Array.from({ length: ATTACKERS }, (_, i) => `127.1.${1 + Math.floor(i / 32)}.${1 + (i % 32)}`)
     await scenario(sources)
+  })
+})
+
+describe('sockets that never finish the handshake', function () {
+  this.timeout(30_000)
+  /** what the test started, to stop after it */
+  const started: Array<() => unknown> = []
+
+  afterEach(async () => {
+    await Promise.all(started.splice(0).map(async stop => stop()))
+  })
+
+  async function start (listen: string[]): Promise<ChordLibp2p> {
+    const node = await createChordLibp2p({ listen, peerExchange: false })
+    started.push(async () => node.stop())
+    return node
+  }
+
+  /**
+   * A TCP connection to `port` from a loopback address of its own, which sends nothing; resolves
+   * once connected, and adds it to `closed` once either end closes it
+   */
+  async function silentSocket (port: number, i: number, closed: Set<Socket>): Promise<Socket> {
+    // each from another address: libp2p's per-address rate of new connections does not count them together
+    const socket = connect({ host: '127.0.0.1', port, localAddress: `127.3.${Math.floor(i / 250)}.${1 + (i % 250)}` })
+    started.push(() => socket.destroy())
+    socket.once('close', () => closed.add(socket))
+    await new Promise<void>((resolve, reject) => {
+      socket.once('connect', resolve)
+      socket.once('error', reject)
+    })
+    socket.on('error', () => {})
+    return socket
+  }
+
+  it(`holds MAX_INCOMING_PENDING_CONNECTIONS (${MAX_INCOMING_PENDING_CONNECTIONS}) of them and closes the one over at once; a connected peer is still served`, async () => {
+    const victim = await start(['/ip4/127.0.0.1/tcp/0'])
+    const friend = await start([])
+    await friend.dial(victim.getMultiaddrs()[0])
+    const port = Number(victim.getMultiaddrs()[0].getComponents().find(c => c.name === 'tcp')?.value)
+
+    const closed = new Set<Socket>()
+    const attack = await Promise.all(Array.from({ length: MAX_INCOMING_PENDING_CONNECTIONS + 1 }, async (_, i) => silentSocket(port, i, closed)))
+    // well within libp2p's inbound upgrade timeout (10 s), after which it closes the others too
+    await waitFor(() => closed.size > 0, 'the socket over the limit to be closed', 5_000)
+
+    // every slot is held: a newcomer is refused too, while the peer connected before is answered
+    const newcomer = await start([])
+    // refused, not left waiting
+    await assert.rejects(newcomer.dial(victim.getMultiaddrs()[0], { signal: AbortSignal.timeout(5_000) }), (err: Error) => err.name !== 'TimeoutError' && err.name !== 'AbortError')
+    await friend.services.ping.ping(victim.peerId, { signal: AbortSignal.timeout(5_000) })
+    assert.equal(closed.size, 1, 'only the socket over the limit was closed')
+
+    // one held socket goes away: its slot is free for the newcomer
+    attack.find(socket => !closed.has(socket))?.destroy()
+    await waitFor(async () => newcomer.dial(victim.getMultiaddrs()[0], { signal: AbortSignal.timeout(5_000) }).then(() => true, () => false), 'the newcomer to connect', 5_000)
+    assert.equal(closed.size, 2, 'the other held sockets are still open')
   })
 })
