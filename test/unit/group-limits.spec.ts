@@ -12,6 +12,7 @@ import { GROUP_ID_LENGTH, MAX_GROUP_RECEIPT_MEMBERS, MAX_PENDING_GROUP_MESSAGES,
 import { GroupChain } from '../../src/groups/group-chain.js'
 import { makeGroupState } from '../../src/groups/group-state.js'
 import { Groups } from '../../src/groups/groups.js'
+import { MemoryGroupStore } from '../helpers/group-store.js'
 import { createIdentity } from '../../src/index.js'
 import type { ChatMessage } from '../../src/chat/chat-client.js'
 import type { DeviceFanOut } from '../../src/devices/fan-out.js'
@@ -43,7 +44,7 @@ async function groupOf (admin: Identity, members: Identity[]): Promise<{ update:
   const groups = new Groups({
     account: accountOf(admin),
     fanOut: { send: async (_sender, deliveries) => { frames.push(deliveries[0].body); return [] } },
-    store: { load: async () => [], save: async () => {} }
+    store: new MemoryGroupStore()
   })
   const { group } = await groups.create('g', members.map(member => member.address))
   return { update: frames[0], message: body => groups.messageTo(group.id, text(body)).deliveries[0].body }

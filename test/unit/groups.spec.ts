@@ -5,21 +5,11 @@ import { Groups } from '../../src/groups/groups.js'
 import { ForbiddenError, InvalidMessageError, InvalidOptionsError, LookupFailedError, createIdentity } from '../../src/index.js'
 import { decodeFrame } from '../../src/mailbox/frames.js'
 import { GroupState as WireGroupState } from '../../src/protocol/generated/chat.js'
+import { MemoryGroupStore } from '../helpers/group-store.js'
 import type { PersonDelivery } from '../../src/devices/fan-out.js'
-import type { GroupInfo, GroupStore } from '../../src/groups/groups.js'
+import type { GroupInfo } from '../../src/groups/groups.js'
 import type { EnvelopeOutcome } from '../../src/mailbox/mailbox.js'
 import type { Identity } from '../../src/index.js'
-
-/** A GroupStore in memory, which a second Groups of the same device can load again */
-class MemoryGroupStore implements GroupStore {
-  readonly states = new Map<string, Uint8Array[]>()
-  left: string[] = []
-  async load (): Promise<Uint8Array[][]> { return [...this.states.values()] }
-  async save (id: string, states: Uint8Array[]): Promise<void> { this.states.set(id, states) }
-  async remove (id: string): Promise<void> { this.states.delete(id) }
-  async loadLeft (): Promise<string[]> { return this.left }
-  async saveLeft (ids: string[]): Promise<void> { this.left = ids }
-}
 
 interface RecordedGroups {
   identity: Identity
