@@ -1,12 +1,20 @@
 import assert from 'node:assert/strict'
 import { equals } from 'uint8arrays/equals'
-import { hashToRingId, ringIdFromBytes, ringIdToBytes } from '../../src/chord/id.js'
+import { MAX_RECORDS_PER_STORE, MAX_STORE_BATCH_BYTES, MAX_SUMMARIES_PER_REPLY, MAX_SYNC_DEPTH, MAX_SYNC_REQUESTS } from '../../src/chord/constants.js'
+import { RING_SIZE, hashToRingId, ringIdFromBytes, ringIdToBytes } from '../../src/chord/id.js'
 import { createRecord } from '../../src/chord/record.js'
-import { RateLimitedError } from '../../src/errors.js'
+import { Replication } from '../../src/chord/replication.js'
+import { DEFAULT_TTL_POLICY } from '../../src/chord/ttl.js'
+import { RateLimitedError, TooLargeError } from '../../src/errors.js'
 import { MessageType, Request, Response } from '../../src/protocol/generated/chord.js'
+import { MAX_VALUE_SIZE } from '../../src/storage/constants.js'
+import { openLevelStore } from '../../src/storage/level-store.js'
 import { Simulator, seededRandom } from '../helpers/simulator.js'
+import type { RingId } from '../../src/chord/id.js'
 import type { ChordRecord } from '../../src/chord/record.js'
-import type { NodeRef } from '../../src/chord/rpc.js'
+import type { ChordRing } from '../../src/chord/ring.js'
+import type { NodeRef, RecordRpc } from '../../src/chord/rpc.js'
+import type { LevelRecordStore } from '../../src/storage/level-store.js'
 
 const HOUR = 3_600_000
 
@@ -249,4 +257,130 @@ function expectedReplicas (sim: Simulator, record: ChordRecord, replicas: number
   const sorted = sim.sortedLiveIds()
   const owner = sorted.indexOf(sorted.find(n => n.peer === sim.expectedOwner(ringIdFromBytes(record.key)).peer) ?? sorted[0])
   return Array.from({ length: replicas }, (_, i) => sorted[(owner + i) % sorted.length].peer)
+}
+
+describe('how much one STORE and one range comparison may hold', function () {
+  this.timeout(30_000)
+  const self: NodeRef = { id: 1n, peer: 'self' }
+  const peer: NodeRef = { id: 2n, peer: 'peer' }
+  const opened: LevelRecordStore[] = []
+
+  afterEach(async () => {
+    await Promise.all(opened.splice(0).map(async store => store.close()))
+  })
+
+  /** A node's replication over a store of its own holding `records`, asking other nodes through `rpc` */
+  async function replicationWith (records: ChordRecord[], rpc: Partial<RecordRpc> = {}): Promise<{ replication: Replication, store: LevelRecordStore }> {
+    const store = await openLevelStore()
+    opened.push(store)
+    if (records.length > 0) {
+      await store.put(records)
+    }
+    return { replication: new Replication({ ring: { self } as ChordRing, rpc: rpc as RecordRpc, store, ttl: DEFAULT_TTL_POLICY }), store }
+  }
+
+  /** A replica holding `records` that answers as a node does, and the requests it was sent, by kind */
+  async function replicaHolding (records: ChordRecord[]): Promise<{ rpc: RecordRpc, store: LevelRecordStore, asked: string[] }> {
+    const { replication, store } = await replicationWith(records)
+    const asked: string[] = []
+    const rpc: RecordRpc = {
+      storeRecords: async (_to, batch) => { asked.push('store'); return { declined: (await replication.onStoreRecords(self, batch)).declined, deletions: [] } },
+      fetchRecords: async (_to, key) => { asked.push('fetch'); return replication.onFetchRecords(self, key) },
+      rangeDigest: async (_to, from, until) => { asked.push('digest'); return replication.onRangeDigest(self, from, until) },
+      rangeSummaries: async (_to, from, until) => { asked.push('summaries'); return replication.onRangeSummaries(self, from, until) }
+    }
+    return { rpc, store, asked }
+  }
+
+  it(`batches MAX_RECORDS_PER_STORE (${MAX_RECORDS_PER_STORE}) records into one STORE, and the next one into another`, async () => {
+    const { replication } = await replicationWith([])
+    const records = Array.from({ length: MAX_RECORDS_PER_STORE + 1 }, (_, n) => recordFor(n))
+    const sizes: number[] = []
+    for await (const batch of replication.batches(listed(records))) {
+      sizes.push(batch.length)
+    }
+    assert.deepEqual(sizes, [MAX_RECORDS_PER_STORE, 1])
+  })
+
+  it(`sends a range whose values come to more than MAX_STORE_BATCH_BYTES (${MAX_STORE_BATCH_BYTES}) in STOREs that each carry at most that`, async () => {
+    const perStore = MAX_STORE_BATCH_BYTES / MAX_VALUE_SIZE
+    assert.ok(Number.isInteger(perStore) && perStore >= 1)
+    const records = Array.from({ length: perStore + 1 }, (_, n) =>
+      createRecord(ringIdToBytes(hashToRingId(new TextEncoder().encode(`big-${n}`))), new Uint8Array(MAX_VALUE_SIZE).fill(n + 1), Date.now() + HOUR))
+    const stored: number[] = []
+    const { replication } = await replicationWith(records, {
+      rangeDigest: async () => ({ count: 0, hash: new Uint8Array(32) }),
+      storeRecords: async (_to, batch) => { stored.push(batch.reduce((bytes, record) => bytes + record.value.byteLength, 0)); return { declined: [], deletions: [] } }
+    })
+    assert.deepEqual(await replication.syncRange(peer, 0n, 0n, 'push'), { sent: perStore + 1, fetched: 0 })
+    assert.deepEqual(stored, [MAX_STORE_BATCH_BYTES, MAX_VALUE_SIZE])
+  })
+
+  it(`lists a range of MAX_SUMMARIES_PER_REPLY (${MAX_SUMMARIES_PER_REPLY}) records in one RANGE_SUMMARIES answer, and refuses one of a record more with TooLargeError`, async () => {
+    const records = Array.from({ length: MAX_SUMMARIES_PER_REPLY + 1 }, (_, n) => recordFor(n))
+    const { replication, store } = await replicationWith(records.slice(0, MAX_SUMMARIES_PER_REPLY))
+    assert.equal((await replication.onRangeSummaries(peer, 0n, 0n)).length, MAX_SUMMARIES_PER_REPLY)
+    await store.put([records[MAX_SUMMARIES_PER_REPLY]])
+    await assert.rejects(replication.onRangeSummaries(peer, 0n, 0n), (err: Error) => err instanceof TooLargeError && err.message.includes(`${MAX_SUMMARIES_PER_REPLY}`))
+  })
+
+  it('compares a range of MAX_SUMMARIES_PER_REPLY + 1 records half by half, whichever side holds them, and repairs it whole', async () => {
+    const records = Array.from({ length: MAX_SUMMARIES_PER_REPLY + 1 }, (_, n) => recordFor(n))
+    // we hold them and the replica none: it is sent them all
+    const empty = await replicaHolding([])
+    const { replication: holder, store: held } = await replicationWith(records, empty.rpc)
+    assert.deepEqual(await holder.syncRange(peer, 0n, 0n, 'both'), { sent: records.length, fetched: 0 })
+    assert.deepEqual(await empty.store.digest(0n, 0n), await held.digest(0n, 0n))
+    // the replica holds them and we none: each part is listed within one answer (a longer list is refused), and fetched
+    const full = await replicaHolding(records)
+    const { replication: lacking, store: filled } = await replicationWith([], full.rpc)
+    assert.deepEqual(await lacking.syncRange(peer, 0n, 0n, 'both'), { sent: 0, fetched: records.length })
+    assert.deepEqual(await filled.digest(0n, 0n), await full.store.digest(0n, 0n))
+    for (const { asked } of [empty, full]) {
+      assert.ok(asked.filter(kind => kind === 'summaries').length >= 2, 'the range was compared in parts')
+    }
+  })
+
+  /**
+   * A replica that claims more records than one answer lists in every range `lies` picks, and
+   * holds none anywhere else; and the ranges it was asked about, in order
+   */
+  async function liar (lies: (from: RingId) => boolean): Promise<{ rpc: RecordRpc, digested: Array<[RingId, RingId]>, listed: Array<[RingId, RingId]> }> {
+    const nothing = await (await replicationWith([])).store.digest(0n, 0n)
+    const digested: Array<[RingId, RingId]> = []
+    const listed: Array<[RingId, RingId]> = []
+    const rpc = {
+      rangeDigest: async (_to: NodeRef, from: RingId, until: RingId) => {
+        digested.push([from, until])
+        return lies(from) ? { count: MAX_SUMMARIES_PER_REPLY + 1, hash: new Uint8Array(32).fill(7) } : nothing
+      },
+      rangeSummaries: async (_to: NodeRef, from: RingId, until: RingId) => { listed.push([from, until]); return [] }
+    } as unknown as RecordRpc
+    return { rpc, digested, listed }
+  }
+
+  it(`halves a range a replica claims too many records in no more than MAX_SYNC_DEPTH (${MAX_SYNC_DEPTH}) times, then lists it`, async () => {
+    // every range from 0 is "too full to list": without the bound, the halving would go on to ranges of one id
+    const { rpc, digested, listed } = await liar(from => from === 0n)
+    const { replication } = await replicationWith([], rpc)
+    assert.deepEqual(await replication.syncRange(peer, 0n, 0n, 'both'), { sent: 0, fetched: 0 })
+    const deepest = RING_SIZE >> BigInt(MAX_SYNC_DEPTH)
+    // the whole ring, then its lower half, its lower quarter, … down to depth MAX_SYNC_DEPTH and no further
+    const halvings = Array.from({ length: MAX_SYNC_DEPTH }, (_, depth) => RING_SIZE >> BigInt(depth + 1))
+    assert.deepEqual(digested.filter(([from]) => from === 0n).map(([, until]) => until), [0n, ...halvings])
+    assert.deepEqual(listed, [[0n, deepest]])
+  })
+
+  it(`gives up with TooLargeError after MAX_SYNC_REQUESTS (${MAX_SYNC_REQUESTS}) requests when a replica keeps claiming more`, async () => {
+    const { rpc, digested, listed } = await liar(() => true)
+    const { replication, store } = await replicationWith([], rpc)
+    await assert.rejects(replication.syncRange(peer, 0n, 0n, 'both'), (err: Error) => err instanceof TooLargeError && err.message.includes(`${MAX_SYNC_REQUESTS}`))
+    assert.equal(digested.length + listed.length, MAX_SYNC_REQUESTS)
+    assert.equal(store.stats().records, 0)
+  })
+})
+
+/** `records` one at a time, as a store's range reads them */
+async function * listed (records: ChordRecord[]): AsyncGenerator<ChordRecord> {
+  yield * records
 }
