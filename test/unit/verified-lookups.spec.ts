@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict'
-import { LookupVerificationError } from '../../src/errors.js'
-import { MAX_VERIFY_STEPS } from '../../src/chord/constants.js'
+import { LookupFailedError, LookupVerificationError } from '../../src/errors.js'
+import { MAX_LOOKUP_HOPS, MAX_VERIFY_STEPS } from '../../src/chord/constants.js'
 import { distance, hashToRingId, ringIdFromBytes, ringIdToBytes } from '../../src/chord/id.js'
 import { createRecord } from '../../src/chord/record.js'
-import { verifyOwner } from '../../src/chord/lookup.js'
+import { Lookup, verifyOwner } from '../../src/chord/lookup.js'
 import { RoutingTable } from '../../src/chord/routing-table.js'
 import { Simulator, seededRandom } from '../helpers/simulator.js'
 import type { RingId } from '../../src/chord/id.js'
@@ -222,5 +222,74 @@ describe('verifyOwner', () => {
     const table = new RoutingTable(node(0n), { successorListLength: 8 })
     const down = { getNeighbours: async () => { throw new Error('down') } } as unknown as ChordRpc
     await assert.rejects(verifyOwner(table, down, 50n, { successors: [node(100n), node(200n)], hops: 2 }), LookupVerificationError)
+  })
+})
+
+describe('a walk of the ring', () => {
+  const node = (id: bigint): NodeRef => ({ id, peer: `n${id}` })
+  const key = 1_000_000n
+  const owner = node(key + 1n)
+
+  /**
+   * A walk from a node at 0 that knows only the first of `length` nodes at 100, 200, …: each names
+   * the next as nearer the key, the last names the owner; and the nodes the walk asked
+   */
+  function walkThrough (length: number): { lookup: Lookup, asked: string[] } {
+    const nodes = Array.from({ length }, (_, i) => node(BigInt(100 * (i + 1))))
+    const asked: string[] = []
+    const rpc = {
+      findSuccessor: async (to: NodeRef): Promise<FindSuccessorReply> => {
+        asked.push(to.peer)
+        const at = nodes.findIndex(n => n.peer === to.peer)
+        return at === length - 1 ? { done: true, successors: [owner] } : { done: false, closer: [nodes[at + 1]] }
+      }
+    } as unknown as ChordRpc
+    const table = new RoutingTable(node(0n), { successorListLength: 8 })
+    table.setFinger(0, nodes[0])
+    return { lookup: new Lookup(table, rpc), asked }
+  }
+
+  it(`finds an owner MAX_LOOKUP_HOPS (${MAX_LOOKUP_HOPS}) nodes away`, async () => {
+    const { lookup, asked } = walkThrough(MAX_LOOKUP_HOPS)
+    const result = await lookup.findSuccessor(key)
+    assert.equal(result.successors[0].peer, owner.peer)
+    assert.equal(result.hops, MAX_LOOKUP_HOPS)
+    assert.equal(asked.length, MAX_LOOKUP_HOPS)
+  })
+
+  it('fails with LookupFailedError when each node names one nearer the key and the owner is MAX_LOOKUP_HOPS + 1 nodes away, asking no more than MAX_LOOKUP_HOPS', async () => {
+    const { lookup, asked } = walkThrough(MAX_LOOKUP_HOPS + 1)
+    await assert.rejects(lookup.findSuccessor(key), (err: Error) => err instanceof LookupFailedError && err.message.includes(`after ${MAX_LOOKUP_HOPS} hops`))
+    assert.equal(asked.length, MAX_LOOKUP_HOPS)
+  })
+
+  it('counts the nodes that did not answer against MAX_LOOKUP_HOPS: the way on behind that many dead nodes is not asked, behind one fewer it is', async () => {
+    /** a walk from a node at 0 whose fingers are `dead` silent nodes near the key and, farther from it, the owner's predecessor */
+    const behindDead = (dead: number): { lookup: Lookup, asked: string[] } => {
+      const predecessor = node(100n)
+      const asked: string[] = []
+      const rpc = {
+        findSuccessor: async (to: NodeRef): Promise<FindSuccessorReply> => {
+          asked.push(to.peer)
+          if (to.peer !== predecessor.peer) {
+            throw new Error('no answer')
+          }
+          return { done: true, successors: [owner] }
+        }
+      } as unknown as ChordRpc
+      const table = new RoutingTable(node(0n), { successorListLength: 8 })
+      table.setFinger(0, predecessor)
+      for (let i = 1; i <= dead; i++) {
+        table.setFinger(i, node(key - BigInt(i)))
+      }
+      return { lookup: new Lookup(table, rpc), asked }
+    }
+    const reached = behindDead(MAX_LOOKUP_HOPS - 1)
+    assert.equal((await reached.lookup.findSuccessor(key)).successors[0].peer, owner.peer)
+    assert.equal(reached.asked.length, MAX_LOOKUP_HOPS)
+    const blocked = behindDead(MAX_LOOKUP_HOPS)
+    await assert.rejects(blocked.lookup.findSuccessor(key), (err: Error) => err instanceof LookupFailedError && err.message.includes(`${MAX_LOOKUP_HOPS} failures`))
+    assert.equal(blocked.asked.length, MAX_LOOKUP_HOPS)
+    assert.ok(!blocked.asked.includes(node(100n).peer), 'the owner\'s predecessor was asked')
   })
 })
