@@ -11,7 +11,7 @@ import { kadDHT, removePublicAddressesMapper } from '@libp2p/kad-dht'
 import { ping } from '@libp2p/ping'
 import { tcp } from '@libp2p/tcp'
 import { createLibp2p } from 'libp2p'
-import { MAX_ID_CHOICES, MAX_ID_DIFFICULTY } from '../../src/chord/constants.js'
+import { MAX_ID_CHOICES, MAX_ID_DIFFICULTY, MAX_SUCCESSORS } from '../../src/chord/constants.js'
 import { InvalidOptionsError, chord, chordMailbox, createChordNode, createIdentity } from '../../src/index.js'
 import { RESERVED_RING_SLOTS } from '../../src/node/constants.js'
 import { addressOf, nodeOptions, startRing, stopAll, waitForConsistentRing } from '../helpers/ring.js'
@@ -135,6 +135,8 @@ describe('chord() and chordMailbox() as services in an application\'s libp2p nod
 describe('chord() options', () => {
   it('refuses invalid options with InvalidOptionsError naming the option, before anything is built', () => {
     assert.throws(() => chord({ replicas: 0 }), (err: Error) => err instanceof InvalidOptionsError && /replicas/.test(err.message))
+    assert.throws(() => chord({ replicas: MAX_SUCCESSORS + 1 }), (err: Error) => err instanceof InvalidOptionsError && /replicas/.test(err.message) && err.message.includes(`${MAX_SUCCESSORS}`))
+    assert.equal(typeof chord({ replicas: MAX_SUCCESSORS }), 'function')
     assert.throws(() => chord({ bootstrap: ['not a multiaddr'] }), (err: Error) => err instanceof InvalidOptionsError && /bootstrap/.test(err.message))
     assert.throws(() => chord({ bootstrap: ['/ip4/127.0.0.1/tcp/4001/p2p/notapeerid'] }), (err: Error) => err instanceof InvalidOptionsError && /bootstrap.*no peer id/.test(err.message))
     assert.throws(() => chord({ requestTimeoutMs: -1 }), (err: Error) => err instanceof InvalidOptionsError && /requestTimeoutMs/.test(err.message))

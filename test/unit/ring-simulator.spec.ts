@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict'
+import { MAX_SUCCESSORS } from '../../src/chord/constants.js'
 import { hashToRingId } from '../../src/chord/id.js'
 import { ChordRing } from '../../src/chord/ring.js'
+import { MAX_PEERS_PER_MESSAGE } from '../../src/transport/constants.js'
 import { Simulator, seededRandom } from '../helpers/simulator.js'
 import type { ChordRpc, NeighboursReply, NodeRef } from '../../src/chord/rpc.js'
 
@@ -244,5 +246,22 @@ describe('the predecessor a joining node takes from its successor', () => {
     const elsewhere = joining({ S: { predecessor: Q, successors: [] }, Q: { successors: [at(0.53, 'T')] } })
     await elsewhere.join(S)
     assert.equal(elsewhere.table.predecessor, undefined)
+  })
+})
+
+describe('the replication factor of a ring node', () => {
+  const self: NodeRef = { id: 0n, peer: 'self' }
+  const ringWith = (replicas: number): ChordRing => new ChordRing({ self, rpc: {} as ChordRpc, replicas })
+
+  it(`is refused with RangeError past MAX_SUCCESSORS (${MAX_SUCCESSORS})`, () => {
+    assert.throws(() => ringWith(MAX_SUCCESSORS + 1), (err: Error) => err instanceof RangeError && err.message.includes(`${MAX_SUCCESSORS}`))
+  })
+
+  it('at MAX_SUCCESSORS, keeps a successor list of that many of the most a neighbour\'s answer names', () => {
+    const ring = ringWith(MAX_SUCCESSORS)
+    assert.equal(ring.replicas, MAX_SUCCESSORS)
+    assert.ok(MAX_PEERS_PER_MESSAGE > MAX_SUCCESSORS)
+    ring.table.setSuccessors(Array.from({ length: MAX_PEERS_PER_MESSAGE }, (_, i) => ({ id: BigInt(i + 1), peer: `n${i + 1}` })))
+    assert.equal(ring.table.getSuccessors().length, MAX_SUCCESSORS)
   })
 })
