@@ -4,8 +4,11 @@ import { equals } from 'uint8arrays/equals'
 import { createRecord } from '../../src/chord/record.js'
 import { InvalidMessageError, LookupFailedError, NotStartedError, QuotaExceededError, RateLimitedError, RemoteError, RequestTimeoutError, TooLargeError } from '../../src/errors.js'
 import { MessageType, Request, Response } from '../../src/protocol/generated/chord.js'
-import { MAX_ADDRS_PER_PEER, MAX_MESSAGE_SIZE, PROTOCOL } from '../../src/transport/constants.js'
+import {
+  MAX_ADDRS_PER_PEER, MAX_DELEGATED_LOOKUPS_PER_ASKER_PER_WINDOW, MAX_DELEGATED_LOOKUPS_PER_WINDOW, MAX_MESSAGE_SIZE, PROTOCOL, RATE_LIMIT_WINDOW
+} from '../../src/transport/constants.js'
 import { frameStream } from '../../src/protocol/framing.js'
+import { LookupHandler } from '../../src/transport/handlers/lookup.js'
 import { TransportUnderTest } from '../helpers/transport.js'
 import { toWireRecord } from '../../src/transport/wire-records.js'
 import { createChordLibp2p } from '../../src/node/libp2p.js'
@@ -16,6 +19,7 @@ import type { ChordRpcHandler, DeletionRpcHandler, FindOwnerStep, FindSuccessorR
 import type { ChordRecord, RangeDigest, RecordSummary } from '../../src/chord/record.js'
 import type { Peer } from '../../src/protocol/generated/chord.js'
 import type { TransportInit } from '../helpers/transport.js'
+import type { Asker, RequestHandlersInit } from '../../src/transport/handlers/handler.js'
 import type { ChordLibp2p } from '../../src/node/libp2p.js'
 import type { PeerId, Stream } from '@libp2p/interface'
 
@@ -875,5 +879,53 @@ describe('the /chord/1.0.0 transport over libp2p (TCP on 127.0.0.1)', function (
       assert.ok(Date.now() - started >= 290, `refilled after ${Date.now() - started} ms`)
       assert.equal(callsFrom(a, b.handler).length, 3)
     })
+  })
+})
+
+/**
+ * The LOOKUP budgets a node is built with when none is given, gone over at their full size (the
+ * tests above go over smaller ones on the wire): in-process, since a window would end before
+ * a thousand requests over libp2p on a slow machine
+ */
+describe('LOOKUPs a node runs for others, at its default budgets', () => {
+  /** A LOOKUP handler as a node builds it without budgets, asked by `peer`; and how many lookups it ran */
+  function lookupHandler (): { ask: (peer: string) => Promise<unknown>, ran: () => number } {
+    let ran = 0
+    const handler = new LookupHandler({
+      node: { ringHandler: { onDelegatedLookup: async () => { ran++; return [] } } },
+      wirePeers: { encode: async () => [] }
+    } as unknown as RequestHandlersInit)
+    const ask = async (peer: string): Promise<unknown> =>
+      handler.handle({ node: { id: 1n, peer } } as unknown as Asker, { type: MessageType.LOOKUP, target: 5n })
+    return { ask, ran: () => ran }
+  }
+
+  const refusedFor = (what: RegExp) => (err: Error): boolean =>
+    err instanceof RateLimitedError && what.test(err.message) && err.retryAfterMs != null && err.retryAfterMs > 0 && err.retryAfterMs <= RATE_LIMIT_WINDOW
+
+  it(`runs MAX_DELEGATED_LOOKUPS_PER_ASKER_PER_WINDOW (${MAX_DELEGATED_LOOKUPS_PER_ASKER_PER_WINDOW}) for one asker, refuses the next without running it, and runs another asker's`, async () => {
+    const { ask, ran } = lookupHandler()
+    for (let i = 0; i < MAX_DELEGATED_LOOKUPS_PER_ASKER_PER_WINDOW; i++) {
+      await ask('a')
+    }
+    await assert.rejects(ask('a'), refusedFor(new RegExp(`at most ${MAX_DELEGATED_LOOKUPS_PER_ASKER_PER_WINDOW} .* per asker`)))
+    assert.equal(ran(), MAX_DELEGATED_LOOKUPS_PER_ASKER_PER_WINDOW)
+    await ask('b')
+    assert.equal(ran(), MAX_DELEGATED_LOOKUPS_PER_ASKER_PER_WINDOW + 1)
+  })
+
+  it(`runs MAX_DELEGATED_LOOKUPS_PER_WINDOW (${MAX_DELEGATED_LOOKUPS_PER_WINDOW}) for all askers together, and refuses the next even from an asker with its share whole`, async () => {
+    const { ask, ran } = lookupHandler()
+    let askers = 0
+    while (ran() < MAX_DELEGATED_LOOKUPS_PER_WINDOW) {
+      const share = Math.min(MAX_DELEGATED_LOOKUPS_PER_ASKER_PER_WINDOW, MAX_DELEGATED_LOOKUPS_PER_WINDOW - ran())
+      for (let i = 0; i < share; i++) {
+        await ask(`asker-${askers}`)
+      }
+      askers++
+    }
+    // the node's budget, not the asker's share
+    await assert.rejects(ask('fresh'), refusedFor(new RegExp(`at most ${MAX_DELEGATED_LOOKUPS_PER_WINDOW} [a-z ]+(?<!per asker) per ${RATE_LIMIT_WINDOW} ms$`)))
+    assert.equal(ran(), MAX_DELEGATED_LOOKUPS_PER_WINDOW)
   })
 })
