@@ -1,17 +1,19 @@
 /**
  * Caps on the inbound connections one IP address, and one subnet (an IPv4 /24, an IPv6 /48), may
- * hold open at once, applied by libp2p's connection gater before the Noise handshake (so a
- * refused connection costs us nothing but the accept). Addresses in `uncapped` (by default the
- * loopback networks) are not counted. Each connection is counted while its socket is open.
+ * hold open at once, and on those of them still in their upgrade, applied by libp2p's connection
+ * gater before the Noise handshake (so a refused connection costs us nothing but the accept).
+ * Addresses in `uncapped` (by default the loopback networks) are not counted. Each connection is
+ * counted while its socket is open, and as upgrading until libp2p hands it to the gater upgraded.
  */
 import { IpNet, isIPv4mappedIPv6, iPv4FromIPv6, ipToString } from '@chainsafe/netmask'
 import { getNetConfig, isNetworkAddress } from '@libp2p/utils'
 import { InvalidOptionsError } from '../errors.js'
 import {
   DEFAULT_UNCAPPED_NETWORKS, IPV4_SUBNET_BITS, IPV6_SUBNET_BITS, MAX_INBOUND_CONNECTIONS_PER_IP,
-  MAX_INBOUND_CONNECTIONS_PER_IPV4_SUBNET, MAX_INBOUND_CONNECTIONS_PER_IPV6_SUBNET
+  MAX_INBOUND_CONNECTIONS_PER_IPV4_SUBNET, MAX_INBOUND_CONNECTIONS_PER_IPV6_SUBNET, MAX_PENDING_INBOUND_PER_IP,
+  MAX_PENDING_INBOUND_PER_SUBNET
 } from './constants.js'
-import type { ConnectionGater, MultiaddrConnection } from '@libp2p/interface'
+import type { ConnectionGater, MultiaddrConnection, PeerId } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
 export interface ConnectionLimits {
@@ -21,6 +23,10 @@ export interface ConnectionLimits {
   maxInboundPerIpv4Subnet: number
   /** from one IPv6 /48; default MAX_INBOUND_CONNECTIONS_PER_IPV6_SUBNET */
   maxInboundPerIpv6Subnet: number
+  /** of those from one IP address, still upgrading at once; default MAX_PENDING_INBOUND_PER_IP */
+  maxPendingInboundPerIp: number
+  /** from one subnet, still upgrading at once; default MAX_PENDING_INBOUND_PER_SUBNET */
+  maxPendingInboundPerSubnet: number
   /** networks (CIDR) not counted; default DEFAULT_UNCAPPED_NETWORKS (loopback) */
   uncapped: string[]
   /** connections that strangers (peers no ring neighbour) cannot take; default RESERVED_RING_SLOTS */
@@ -37,6 +43,8 @@ export const DEFAULT_CONNECTION_LIMITS: Readonly<Omit<ConnectionLimits, 'reserve
   maxInboundPerIp: MAX_INBOUND_CONNECTIONS_PER_IP,
   maxInboundPerIpv4Subnet: MAX_INBOUND_CONNECTIONS_PER_IPV4_SUBNET,
   maxInboundPerIpv6Subnet: MAX_INBOUND_CONNECTIONS_PER_IPV6_SUBNET,
+  maxPendingInboundPerIp: MAX_PENDING_INBOUND_PER_IP,
+  maxPendingInboundPerSubnet: MAX_PENDING_INBOUND_PER_SUBNET,
   uncapped: DEFAULT_UNCAPPED_NETWORKS
 }
 
@@ -56,15 +64,17 @@ export function sourceOf (address: Multiaddr): { ip: string, subnet: string, v4:
 }
 
 /** The caps, as a connection gater; counts are kept per address and subnet while sockets are open */
-export class InboundConnectionLimits implements Pick<ConnectionGater, 'denyInboundConnection'> {
+export class InboundConnectionLimits implements Pick<ConnectionGater, 'denyInboundConnection' | 'denyInboundUpgradedConnection'> {
   private readonly limits: Omit<ConnectionLimits, 'reservedRingSlots' | 'maxConnections'>
   private readonly uncapped: IpNet[]
   private readonly open = new Map<string, number>()
+  /** what to uncount once a counted connection is upgraded */
+  private readonly upgrading = new WeakMap<MultiaddrConnection, () => void>()
 
   /** @throws InvalidOptionsError for a limit that is not a positive integer, or a network that is not a CIDR */
   constructor (limits: Partial<ConnectionLimits> = {}) {
     this.limits = { ...DEFAULT_CONNECTION_LIMITS, ...limits }
-    for (const name of ['maxInboundPerIp', 'maxInboundPerIpv4Subnet', 'maxInboundPerIpv6Subnet'] as const) {
+    for (const name of ['maxInboundPerIp', 'maxInboundPerIpv4Subnet', 'maxInboundPerIpv6Subnet', 'maxPendingInboundPerIp', 'maxPendingInboundPerSubnet'] as const) {
       const value = this.limits[name]
       if (!Number.isSafeInteger(value) || value <= 0) {
         throw new InvalidOptionsError(`connectionLimits.${name} must be a positive integer, got ${String(value)}`)
@@ -79,30 +89,53 @@ export class InboundConnectionLimits implements Pick<ConnectionGater, 'denyInbou
     })
   }
 
-  /** Refuses a connection past its address's or subnet's cap; counts it (until its socket closes) otherwise */
+  /**
+   * Refuses a connection past its address's or subnet's cap, open or upgrading; counts it (open
+   * until its socket closes, upgrading until it is upgraded or closes) otherwise
+   */
   denyInboundConnection = (maConn: MultiaddrConnection): boolean => {
     const source = sourceOf(maConn.remoteAddr)
     if (source == null || this.uncapped.some(net => net.contains(source.ip))) {
       return false
     }
-    const ipKey = `ip ${source.ip}`
-    const subnetKey = `subnet ${source.subnet}`
-    const subnetCap = source.v4 ? this.limits.maxInboundPerIpv4Subnet : this.limits.maxInboundPerIpv6Subnet
-    if ((this.open.get(ipKey) ?? 0) >= this.limits.maxInboundPerIp || (this.open.get(subnetKey) ?? 0) >= subnetCap) {
+    const caps: Array<[string, number]> = [
+      [`ip ${source.ip}`, this.limits.maxInboundPerIp],
+      [`subnet ${source.subnet}`, source.v4 ? this.limits.maxInboundPerIpv4Subnet : this.limits.maxInboundPerIpv6Subnet],
+      [`upgrading ip ${source.ip}`, this.limits.maxPendingInboundPerIp],
+      [`upgrading subnet ${source.subnet}`, this.limits.maxPendingInboundPerSubnet]
+    ]
+    if (caps.some(([key, cap]) => (this.open.get(key) ?? 0) >= cap)) {
       return true
     }
-    this.count(ipKey, 1)
-    this.count(subnetKey, 1)
+    const [open, upgrading] = [caps.slice(0, 2), caps.slice(2)].map(keys => {
+      keys.forEach(([key]) => { this.count(key, 1) })
+      let counted = true
+      return () => {
+        if (counted) {
+          counted = false
+          keys.forEach(([key]) => { this.count(key, -1) })
+        }
+      }
+    })
+    this.upgrading.set(maConn, upgrading)
     maConn.addEventListener('close', () => {
-      this.count(ipKey, -1)
-      this.count(subnetKey, -1)
+      open()
+      upgrading()
     }, { once: true })
     return false
   }
 
-  /** Inbound connections counted now, from one address or subnet (for tests and metrics) */
-  openFrom (what: { ip: string } | { subnet: string }): number {
-    return this.open.get('ip' in what ? `ip ${what.ip}` : `subnet ${what.subnet}`) ?? 0
+  /** Stops counting an upgraded connection as upgrading; never refuses */
+  denyInboundUpgradedConnection = (_peer: PeerId, maConn: MultiaddrConnection): boolean => {
+    this.upgrading.get(maConn)?.()
+    this.upgrading.delete(maConn)
+    return false
+  }
+
+  /** Inbound connections counted now, open or still upgrading, from one address or subnet (for tests and metrics) */
+  openFrom (what: { ip: string } | { subnet: string }, state: 'open' | 'upgrading' = 'open'): number {
+    const key = 'ip' in what ? `ip ${what.ip}` : `subnet ${what.subnet}`
+    return this.open.get(state === 'open' ? key : `upgrading ${key}`) ?? 0
   }
 
   private count (key: string, change: number): void {
@@ -122,6 +155,7 @@ export class InboundConnectionLimits implements Pick<ConnectionGater, 'denyInbou
 export function withConnectionLimits (limits: InboundConnectionLimits, gater: ConnectionGater = {}): ConnectionGater {
   return {
     ...gater,
-    denyInboundConnection: async maConn => (await gater.denyInboundConnection?.(maConn)) === true || limits.denyInboundConnection(maConn)
+    denyInboundConnection: async maConn => (await gater.denyInboundConnection?.(maConn)) === true || limits.denyInboundConnection(maConn),
+    denyInboundUpgradedConnection: async (peer, maConn) => limits.denyInboundUpgradedConnection(peer, maConn) || (await gater.denyInboundUpgradedConnection?.(peer, maConn)) === true
   }
 }

@@ -29,6 +29,21 @@ export const MAX_INBOUND_CONNECTIONS_PER_IPV4_SUBNET = 64
 /** Inbound connections open at once from one IPv6 /48: what one site is usually given */
 export const MAX_INBOUND_CONNECTIONS_PER_IPV6_SUBNET = 64
 
+/**
+ * Inbound connections from one IP address still in their Noise and Yamux upgrade at once. The
+ * node takes MAX_INCOMING_PENDING_CONNECTIONS (32) of those in all and turns every newcomer away
+ * past that, and a connection that never speaks is dropped only by libp2p's 10-second upgrade
+ * timeout: without a share per address, two silent hosts could keep every new peer out for as
+ * long as they liked. An upgrade takes a few round trips, so an honest host seldom has two.
+ */
+export const MAX_PENDING_INBOUND_PER_IP = 4
+
+/**
+ * Inbound connections still upgrading at once from one subnet (IPv4 /24, IPv6 /48): filling the
+ * node's 32 takes four subnets
+ */
+export const MAX_PENDING_INBOUND_PER_SUBNET = 8
+
 /** The prefix length the per-subnet cap groups IPv4 addresses by */
 export const IPV4_SUBNET_BITS = 24
 

@@ -16,7 +16,7 @@ import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { tcp } from '@libp2p/tcp'
 import { createLibp2p } from 'libp2p'
-import { MAX_CONNECTIONS, RESERVED_RING_SLOTS } from '../../src/node/constants.js'
+import { MAX_CONNECTIONS, MAX_PENDING_INBOUND_PER_IP, MAX_PENDING_INBOUND_PER_SUBNET, RESERVED_RING_SLOTS } from '../../src/node/constants.js'
 import { MAX_INCOMING_PENDING_CONNECTIONS, createChordLibp2p } from '../../src/node/libp2p.js'
 import { RING_PEER_TAG, RING_PEER_TAG_VALUE } from '../../src/membership/ring-peer-tags.js'
 import { ringOf, startNode, startRing, stopAll, waitForConsistentRing } from '../helpers/ring.js'
@@ -133,19 +133,18 @@ describe('sockets that never finish the handshake', function () {
     await Promise.all(started.splice(0).map(async stop => stop()))
   })
 
-  async function start (listen: string[]): Promise<ChordLibp2p> {
-    const node = await createChordLibp2p({ listen, peerExchange: false })
+  async function start (listen: string[], options: Pick<ChordNodeOptions, 'connectionLimits'> = {}): Promise<ChordLibp2p> {
+    const node = await createChordLibp2p({ listen, peerExchange: false, ...options })
     started.push(async () => node.stop())
     return node
   }
 
   /**
-   * A TCP connection to `port` from a loopback address of its own, which sends nothing; resolves
+   * A TCP connection to `port` from the loopback address `source`, which sends nothing; resolves
    * once connected, and adds it to `closed` once either end closes it
    */
-  async function silentSocket (port: number, i: number, closed: Set<Socket>): Promise<Socket> {
-    // each from another address: libp2p's per-address rate of new connections does not count them together
-    const socket = connect({ host: '127.0.0.1', port, localAddress: `127.3.${Math.floor(i / 250)}.${1 + (i % 250)}` })
+  async function silentSocket (port: number, source: string, closed: Set<Socket>): Promise<Socket> {
+    const socket = connect({ host: '127.0.0.1', port, localAddress: source })
     started.push(() => socket.destroy())
     socket.once('close', () => closed.add(socket))
     await new Promise<void>((resolve, reject) => {
@@ -163,7 +162,8 @@ describe('sockets that never finish the handshake', function () {
     const port = Number(victim.getMultiaddrs()[0].getComponents().find(c => c.name === 'tcp')?.value)
 
     const closed = new Set<Socket>()
-    const attack = await Promise.all(Array.from({ length: MAX_INCOMING_PENDING_CONNECTIONS + 1 }, async (_, i) => silentSocket(port, i, closed)))
+    // each from another address: libp2p's per-address rate of new connections does not count them together
+    const attack = await Promise.all(Array.from({ length: MAX_INCOMING_PENDING_CONNECTIONS + 1 }, async (_, i) => silentSocket(port, `127.3.${Math.floor(i / 250)}.${1 + (i % 250)}`, closed)))
     // well within libp2p's inbound upgrade timeout (10 s), after which it closes the others too
     await waitFor(() => closed.size > 0, 'the socket over the limit to be closed', 5_000)
 
@@ -178,5 +178,20 @@ describe('sockets that never finish the handshake', function () {
     attack.find(socket => !closed.has(socket))?.destroy()
     await waitFor(async () => newcomer.dial(victim.getMultiaddrs()[0], { signal: AbortSignal.timeout(5_000) }).then(() => true, () => false), 'the newcomer to connect', 5_000)
     assert.equal(closed.size, 2, 'the other held sockets are still open')
+  })
+
+  it(`lets one address hold MAX_PENDING_INBOUND_PER_IP (${MAX_PENDING_INBOUND_PER_IP}) of them and one subnet MAX_PENDING_INBOUND_PER_SUBNET (${MAX_PENDING_INBOUND_PER_SUBNET}), so a newcomer from elsewhere still gets in`, async () => {
+    // loopback counted like any other network: the attack comes from two addresses of one /24
+    const victim = await start(['/ip4/127.0.0.1/tcp/0'], { connectionLimits: { uncapped: [] } })
+    const port = Number(victim.getMultiaddrs()[0].getComponents().find(c => c.name === 'tcp')?.value)
+    const closed = new Set<Socket>()
+    const sources = Array.from({ length: MAX_INCOMING_PENDING_CONNECTIONS }, (_, i) => `127.4.0.${1 + (i % 2)}`)
+    const attack = await Promise.all(sources.map(async source => silentSocket(port, source, closed)))
+    const held = Math.min(2 * MAX_PENDING_INBOUND_PER_IP, MAX_PENDING_INBOUND_PER_SUBNET)
+    await waitFor(() => closed.size === attack.length - held, `all but ${held} sockets to be closed`, 5_000)
+
+    const newcomer = await start([])
+    await newcomer.dial(victim.getMultiaddrs()[0], { signal: AbortSignal.timeout(5_000) })
+    assert.equal(closed.size, attack.length - held, 'the sockets within the caps are still held, until the upgrade timeout')
   })
 })
