@@ -56,6 +56,14 @@ export const MAX_SUBSCRIPTIONS_PER_PEER = 16
 export const MAX_PENDING_PUSH_BYTES = 1 * MiB
 
 /**
+ * Bytes of envelopes held for all remote subscribers together. MAX_PENDING_PUSH_BYTES each would
+ * allow MAX_SUBSCRIPTIONS × 1 MiB, 4 GiB, which no node should give strangers who stop reading.
+ * Past this the subscriber with the most waiting (the slowest reader, whoever it is) is dropped,
+ * so readers that keep up are never the ones dropped, and nobody is refused a backlog for it.
+ */
+export const MAX_TOTAL_PENDING_PUSH_BYTES = 256 * MiB
+
+/**
  * Time one write to a subscriber may take, from starting to write a page to the stream taking
  * it. A page is at most ~580 KiB (MAX_MAILBOX_EVENT_SIZE), so this passes a link as slow as
  * ~20 KiB/s; a subscriber that takes nothing for this long is not reading and is dropped.

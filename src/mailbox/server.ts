@@ -32,6 +32,7 @@ import {
   MAX_INBOUND_MAILBOX_STREAMS,
   MAX_MAILBOX_REQUEST_SIZE,
   MAX_PENDING_PUSH_BYTES,
+  MAX_TOTAL_PENDING_PUSH_BYTES,
   MAX_SUBSCRIBERS_PER_MAILBOX,
   MAX_SUBSCRIPTIONS,
   MAX_SUBSCRIPTIONS_PER_PEER,
@@ -71,6 +72,8 @@ export interface MailboxServerInit {
   maxSubscriptionsPerPeer?: number
   /** bytes, default MAX_PENDING_PUSH_BYTES */
   maxPendingPushBytes?: number
+  /** bytes held for all remote subscribers together, default MAX_TOTAL_PENDING_PUSH_BYTES */
+  maxTotalPendingPushBytes?: number
   /** ms, default PUSH_WRITE_TIMEOUT */
   pushWriteTimeout?: number
   /** told how many envelopes each page written to a subscriber held (metrics listen) */
@@ -130,6 +133,8 @@ export class MailboxServer implements Startable {
   /** remote peer → how many proven subscriptions it holds */
   private readonly subscriptionsByPeer = new Map<string, number>()
   private subscriptions = 0
+  /** bytes of envelopes waiting for all remote subscribers together */
+  private pendingPushBytes = 0
 
   constructor (components: MailboxServerComponents, init: MailboxServerInit) {
     this.components = components
@@ -320,6 +325,7 @@ export class MailboxServer implements Startable {
       return false
     }
     subscriber.ended = true
+    this.release(subscriber, subscriber.pendingBytes)
     this.subscriptions--
     if (set.size === 0) {
       this.subscribers.delete(subscriber.key)
@@ -394,23 +400,63 @@ export class MailboxServer implements Startable {
 
   /**
    * Count `bytes` of envelopes as waiting for the subscriber. A remote subscriber they would take
-   * past maxPendingPushBytes is dropped instead; returns whether it is still subscribed.
+   * past maxPendingPushBytes is dropped instead; past maxTotalPendingPushBytes for all remote
+   * subscribers, the one with the most waiting is dropped, until they fit. Returns whether the
+   * subscriber is still subscribed.
    */
   private hold (subscriber: Subscriber, bytes: number): boolean {
+    if (subscriber.peer == null) {
+      subscriber.pendingBytes += bytes
+      return true
+    }
     const maxPending = this.init.maxPendingPushBytes ?? MAX_PENDING_PUSH_BYTES
-    if (subscriber.peer != null && subscriber.pendingBytes + bytes > maxPending) {
+    if (subscriber.pendingBytes + bytes > maxPending) {
       this.log('dropping a subscriber of %p with more than %d bytes of envelopes queued', subscriber.peer, maxPending)
       this.drop(subscriber, new Error(`more than ${maxPending} bytes of envelopes waited for the subscriber to read them`))
       return false
     }
+    const maxTotal = this.init.maxTotalPendingPushBytes ?? MAX_TOTAL_PENDING_PUSH_BYTES
+    while (this.pendingPushBytes + bytes > maxTotal) {
+      const slowest = this.slowestSubscriber(subscriber)
+      this.log('dropping a subscriber of %p with %d bytes queued: more than %d bytes wait for all subscribers', slowest.peer, slowest.pendingBytes, maxTotal)
+      this.drop(slowest, new Error(`the node holds more than ${maxTotal} bytes of envelopes for its subscribers, and this subscriber had the most waiting`))
+      if (slowest === subscriber) {
+        return false
+      }
+    }
     subscriber.pendingBytes += bytes
+    this.pendingPushBytes += bytes
     return true
+  }
+
+  /** The remote subscriber with the most bytes waiting; `candidate` unless another has more */
+  private slowestSubscriber (candidate: Subscriber): Subscriber {
+    let slowest = candidate
+    for (const set of this.subscribers.values()) {
+      for (const other of set) {
+        if (other.peer != null && other.pendingBytes > slowest.pendingBytes) {
+          slowest = other
+        }
+      }
+    }
+    return slowest
+  }
+
+  /** Bytes no longer wait for the subscriber: written, or it is gone (counted once either way) */
+  private release (subscriber: Subscriber, bytes: number): void {
+    subscriber.pendingBytes -= bytes
+    if (subscriber.peer != null) {
+      this.pendingPushBytes -= bytes
+    }
   }
 
   /** Write one page to the subscriber; its bytes no longer wait */
   private async write (subscriber: Subscriber, envelopes: Uint8Array[], caughtUp: boolean): Promise<void> {
     await subscriber.write(envelopes, caughtUp)
-    subscriber.pendingBytes -= bytesOf(envelopes)
+    if (!subscriber.ended) {
+      // else unregistering released all it held
+      this.release(subscriber, bytesOf(envelopes))
+    }
     this.init.onPushed?.(envelopes.length)
   }
 

@@ -15,6 +15,7 @@ import {
   MAX_SUBSCRIBERS_PER_MAILBOX,
   MAX_SUBSCRIPTIONS,
   MAX_SUBSCRIPTIONS_PER_PEER,
+  MAX_TOTAL_PENDING_PUSH_BYTES,
   MailboxErrorCode,
   PUSH_WRITE_TIMEOUT
 } from '../../src/mailbox/protocol-constants.js'
@@ -344,6 +345,33 @@ describe('/chord/mailbox/1.0.0 subscriptions', function () {
       await waitFor(() => serverStreams(client).length === 0, 'the node to let go of the stream')
       push(bob)
       await waitFor(() => reader.bytes() === (pushed + 1) * MAX_ENVELOPE_SIZE, 'the reading subscriber to get the next push')
+      assert.equal(reader.closed(), false)
+    })
+
+    it('drops the subscriber with the most waiting once all together pass maxTotalPendingPushBytes (MAX_TOTAL_PENDING_PUSH_BYTES by default), not the reader being pushed to', async () => {
+      assert.ok(MAX_TOTAL_PENDING_PUSH_BYTES < MAX_SUBSCRIPTIONS * MAX_PENDING_PUSH_BYTES, 'the node-wide budget is what bounds the node')
+      const perSubscriber = 200
+      await restartServer({ maxPendingPushBytes: perSubscriber * MAX_ENVELOPE_SIZE, maxTotalPendingPushBytes: 6 * MAX_ENVELOPE_SIZE })
+      const stalled = await subscribeRaw(bob)
+      stalled.stream.pause()
+      const reader = await countingSession(bob, other)
+
+      // every push goes to both, and the reader's share is the one that finds the node over its
+      // budget; the stalled subscriber's window takes a few MiB before anything waits at the node,
+      // and its own limit would take perSubscriber envelopes more: the loop stops before that
+      let pushed = 0
+      await waitFor(async () => {
+        if (stalled.stream.status === 'open' && pushed < perSubscriber) {
+          push(bob)
+          pushed++
+          await waitFor(() => reader.bytes() === pushed * MAX_ENVELOPE_SIZE, 'the reading subscriber to keep up')
+        }
+        return stalled.stream.status !== 'open'
+      }, 'the stalled subscriber to be dropped', 10_000)
+
+      assert.ok(pushed < perSubscriber, `dropped after ${pushed} pushes, by the node's budget rather than its own`)
+      push(bob)
+      await waitFor(() => reader.bytes() === (pushed + 1) * MAX_ENVELOPE_SIZE, 'the reader to get the next push')
       assert.equal(reader.closed(), false)
     })
 
