@@ -114,7 +114,7 @@ export interface StorePage {
   records: ChordRecord[]
   /** the `after` of the next page; none when no live record follows */
   next?: Uint8Array
-  /** records read to cut the page (every header of the key, values of the page only): its cost */
+  /** records read to cut the page (the headers from `after` to one past the page, values of the page only): its cost */
   scanned: number
 }
 

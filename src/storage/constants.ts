@@ -89,3 +89,10 @@ export const KEY_TALLY_ENTRIES = 8192
  * holding many values in memory while the consumer works through them.
  */
 export const RANGE_READ_BATCH = 64
+
+/**
+ * Headers read at once while cutting a page of one key's records (`page`): a page of a mailbox's
+ * backlog is cut by its bytes (512 KiB) long before its 256 envelopes, so a page is usually a read
+ * or two of small headers
+ */
+export const PAGE_HEADERS_BATCH = 128

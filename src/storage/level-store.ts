@@ -10,7 +10,7 @@
 import { sha256 } from '@noble/hashes/sha2.js'
 import { InvalidRecordError, NotStartedError, QuotaExceededError } from '../errors.js'
 import { validateId, validateKey, validateRecord } from '../chord/record.js'
-import { RANGE_READ_BATCH, SWEEP_BATCH_SIZE } from './constants.js'
+import { PAGE_HEADERS_BATCH, RANGE_READ_BATCH, SWEEP_BATCH_SIZE } from './constants.js'
 import { DURABLE, SUBLEVELS, createNodeDatabase } from './database.js'
 import {
   STATS_KEY, WRITER_BYTES, encodeExpiryValue, encodeHeader, encodeStats, expiredBound, expiryKey, keyBounds,
@@ -152,25 +152,33 @@ export class LevelRecordStore implements RecordStore {
     this.assertOpen()
     validateKey(key)
     const now = options.now ?? Date.now()
-    const after = options.after == null ? '' : hex(options.after)
-    const headers = await this.readHeaders(key)
-    const following = [...headers.entries()]
-      .filter(([idHex, { header }]) => idHex > after && header.expiresAt > now)
-      .sort(([a], [b]) => (a < b ? -1 : 1))
+    const bounds = keyBounds(key)
+    // headers sort by key then id: a page reads on from the last one, up to the first that does not fit
+    const headers = this.headers.iterator(options.after == null ? bounds : { gt: recordKey(key, options.after), lte: bounds.lte })
     const chosen: RecordSummary[] = []
     let bytes = 0
-    for (const [, { id, header }] of following) {
-      if (chosen.length === options.maxRecords || (chosen.length > 0 && bytes + header.valueLength > options.maxBytes)) {
-        break
+    let scanned = 0
+    let more = false
+    try {
+      for (let batch = await headers.nextv(PAGE_HEADERS_BATCH); batch.length > 0 && !more; batch = await headers.nextv(PAGE_HEADERS_BATCH)) {
+        for (const [storedKey, value] of batch) {
+          scanned++
+          const header = parseHeader(value)
+          if (header.expiresAt <= now) {
+            continue
+          }
+          if (chosen.length === options.maxRecords || (chosen.length > 0 && bytes + header.valueLength > options.maxBytes)) {
+            more = true
+            break
+          }
+          chosen.push({ key, id: parseRecordKey(storedKey).id, expiresAt: header.expiresAt })
+          bytes += header.valueLength
+        }
       }
-      chosen.push({ key, id, expiresAt: header.expiresAt })
-      bytes += header.valueLength
+    } finally {
+      await headers.close()
     }
-    return {
-      records: await this.withValues(chosen),
-      next: chosen.length < following.length ? chosen[chosen.length - 1].id : undefined,
-      scanned: headers.size
-    }
+    return { records: await this.withValues(chosen), next: more ? chosen[chosen.length - 1].id : undefined, scanned }
   }
 
   /** Each of `ids` (once, however often named) that the key holds live */

@@ -126,13 +126,16 @@ for (const backend of ['memory', 'disk'] as const) {
         const inIdOrder = values.map(value => record(HIGH, value)).sort((a, b) => Buffer.compare(a.id, b.id))
         const pages: string[][] = []
         let after: Uint8Array | undefined
+        let scanned = 0
         do {
           const page = await store.page(key, { after, maxRecords: 2, maxBytes: 8, now: NOW + 10 })
-          assert.equal(page.scanned, values.length + 1, 'every header of the key is read')
+          scanned += page.scanned
           pages.push(text(page.records))
           after = page.next
         } while (after != null)
         assert.deepEqual(pages.flat(), text(inIdOrder))
+        // each page reads on from the last and stops one past itself, whatever the key holds
+        assert.ok(scanned <= values.length + 1 + pages.length, `${scanned} headers read for ${pages.length} pages of ${values.length + 1}`)
         assert.ok(pages.every(page => page.length >= 1 && page.length <= 2))
         assert.ok(pages.every(page => page.length === 1 || page.join('').length <= 8))
         const big = await store.page(key, { maxRecords: 10, maxBytes: 0, now: NOW })
