@@ -405,6 +405,10 @@ export class MailboxServer implements Startable {
    * subscriber is still subscribed.
    */
   private hold (subscriber: Subscriber, bytes: number): boolean {
+    if (subscriber.ended) {
+      // gone while its page was read: unregistering released what it held, and nothing more may count
+      return false
+    }
     if (subscriber.peer == null) {
       subscriber.pendingBytes += bytes
       return true

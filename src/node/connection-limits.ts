@@ -98,6 +98,10 @@ export class InboundConnectionLimits implements Pick<ConnectionGater, 'denyInbou
     if (source == null || this.uncapped.some(net => net.contains(source.ip))) {
       return false
     }
+    if (maConn.status !== 'open') {
+      // closed while another gater was asked: its close event has fired, and would never uncount it
+      return true
+    }
     const caps: Array<[string, number]> = [
       [`ip ${source.ip}`, this.limits.maxInboundPerIp],
       [`subnet ${source.subnet}`, source.v4 ? this.limits.maxInboundPerIpv4Subnet : this.limits.maxInboundPerIpv6Subnet],

@@ -375,6 +375,39 @@ describe('/chord/mailbox/1.0.0 subscriptions', function () {
       assert.equal(reader.closed(), false)
     })
 
+    it('counts nothing against the node-wide budget for a subscriber that leaves while its backlog page is read', async () => {
+      const key = mailboxKey(bob.publicKey)
+      await store.put([createRecord(key, randomBytes(MAX_ENVELOPE_SIZE), Date.now() + 60_000)])
+      // the first page read waits until the test lets it go
+      let letRead = (): void => {}
+      let reading = false
+      const gated = Object.assign(Object.create(store) as LevelRecordStore, {
+        page: async (...args: Parameters<LevelRecordStore['page']>) => {
+          if (!reading) {
+            reading = true
+            await new Promise<void>(resolve => { letRead = resolve })
+          }
+          return store.page(...args)
+        }
+      })
+      // room for one page: a page counted for nobody would leave none for the next subscriber
+      await restartServer({ store: gated, maxTotalPendingPushBytes: MAX_ENVELOPE_SIZE })
+      const stream = await client.dialProtocol(node.peerId, MAILBOX_PROTOCOL)
+      const framed = frameStream(stream, MAX_MAILBOX_EVENT_SIZE)
+      await framed.write(MailboxRequest.encode({ type: MailboxRequest.Type.SUBSCRIBE, owner: wireBytes(bob.publicKey.bytes) }))
+      const challenge = MailboxEvent.decode(await framed.read())
+      assert.ok(challenge.nonce != null)
+      await framed.write(MailboxRequest.encode({ type: MailboxRequest.Type.PROVE, signature: wireBytes(await answerChallenge(bob, node.peerId.toMultihash().bytes, challenge.nonce)) }))
+      await waitFor(() => reading, 'the node to read the backlog')
+      stream.abort(new Error('gone'))
+      await waitFor(() => serverStreams(client).length === 0, 'the node to let go of the subscription')
+      letRead()
+
+      const reader = await countingSession(bob, other)
+      await waitFor(() => reader.bytes() === MAX_ENVELOPE_SIZE, 'the next subscriber to get the backlog')
+      assert.equal(reader.closed(), false)
+    })
+
     it('takes a burst of MAX_PENDING_PUSH_BYTES at once, and drops the subscriber past it', async () => {
       await restartServer({})
       const reader = await countingSession(bob, client)

@@ -15,10 +15,15 @@ import type { MultiaddrConnection, PeerId } from '@libp2p/interface'
 /** A socket from `address`, that the test closes */
 function socketFrom (address: string): MultiaddrConnection & { hangUp(): void } {
   const target = new EventTarget()
-  return Object.assign(target, {
+  const socket = Object.assign(target, {
     remoteAddr: multiaddr(address),
-    hangUp: () => { target.dispatchEvent(new Event('close')) }
-  }) as unknown as MultiaddrConnection & { hangUp(): void }
+    status: 'open',
+    hangUp: () => {
+      socket.status = 'closed'
+      target.dispatchEvent(new Event('close'))
+    }
+  })
+  return socket as unknown as MultiaddrConnection & { hangUp(): void }
 }
 
 /** A peer id for the gater's upgraded hook, which does not look at it */
@@ -113,6 +118,20 @@ describe('inbound connection limits', () => {
     assert.equal(limits.openFrom({ ip: '203.0.113.9' }), 0)
     assert.equal(await gater.denyInboundConnection?.(socketFrom('/ip4/203.0.113.9/tcp/4002')), false)
     assert.equal(await gater.denyInboundConnection?.(socketFrom('/ip4/203.0.113.9/tcp/4003')), true)
+  })
+
+  it('counts no socket that closed while the application\'s own gater decided, whose close it would never see', async () => {
+    const limits = new InboundConnectionLimits({ uncapped: [] })
+    const gater = withConnectionLimits(limits, { denyInboundConnection: async () => { await Promise.resolve(); return false } })
+    for (let i = 0; i <= MAX_PENDING_INBOUND_PER_IP; i++) {
+      const socket = socketFrom(`/ip4/203.0.113.7/tcp/${4000 + i}`)
+      const deciding = gater.denyInboundConnection?.(socket)
+      socket.hangUp()
+      assert.equal(await deciding, true)
+    }
+    assert.equal(limits.openFrom({ ip: '203.0.113.7' }), 0)
+    assert.equal(limits.openFrom({ ip: '203.0.113.7' }, 'upgrading'), 0)
+    assert.equal(await gater.denyInboundConnection?.(socketFrom('/ip4/203.0.113.7/tcp/5000')), false, 'the address is not shut out')
   })
 
   it('stops counting an upgrade through the combined gater, and still asks the application\'s own', async () => {
