@@ -35,7 +35,7 @@ const HELP = `commands:
   /group <name> <contact>…  make a group of you and these contacts, and talk to it
   /groups                 list your groups
   /invite <contact>       add a contact to the group you talk to (admins)
-  /leave                  leave the group you talk to
+  /leave                  leave the group you talk to (or forget one you were removed from)
   /devices                list your devices
   /link                   show a link for a new device; /yes or /no when it asks
   /unlink <fingerprint>   remove a device (the first digits of its fingerprint)
@@ -77,7 +77,11 @@ export async function runTerminalChat (options: TerminalChatOptions): Promise<vo
     onError: err => { say(`! ${(err as Error).message}`) },
     onDelivery: (state: DeliveryState) => { sayDelivered(sent.get(state.id) ?? 'someone', state) },
     onGroupChange: (group: GroupInfo) => {
-      say(group.member ? `* group ${groupName(group)}: ${group.members.map(m => m === identity.address ? 'you' : nameOf(m) ?? m.slice(0, 14)).join(', ')}` : `* you are no longer in ${groupName(group)}`)
+      say(group.left
+        ? `* you left ${groupName(group)}`
+        : group.member
+          ? `* group ${groupName(group)}: ${group.members.map(m => m === identity.address ? 'you' : nameOf(m) ?? m.slice(0, 14)).join(', ')}`
+          : `* you are no longer in ${groupName(group)} (/to ${groupName(group)}, then /leave, forgets it)`)
     },
     onMessage: async (message: ChatMessage) => {
       let name = nameOf(message.from)
@@ -205,8 +209,10 @@ export async function runTerminalChat (options: TerminalChatOptions): Promise<vo
         return true
       }
       case '/groups': {
-        const groups = chat.groups.list().filter(group => group.member)
-        say(groups.length === 0 ? 'no groups yet: /group <name> <contact>…' : groups.map(group => `${groupName(group) === current ? '*' : ' '} ${groupName(group)}  ${group.members.length} members${group.admin ? ', you are an admin' : ''}`).join('\n'))
+        const groups = chat.groups.list()
+        say(groups.length === 0
+          ? 'no groups yet: /group <name> <contact>…'
+          : groups.map(group => `${groupName(group) === current ? '*' : ' '} ${groupName(group)}  ${group.member ? `${group.members.length} members${group.admin ? ', you are an admin' : ''}` : 'you were removed; /leave forgets it'}`).join('\n'))
         return true
       }
       case '/group': {

@@ -213,7 +213,7 @@ export class ChatApp {
     this.groups.set(group.id, group)
     const address = GROUP_PREFIX + group.id
     const known = await getContact(this.db, this.owner, address)
-    const fingerprint = group.member ? memberCount(group) : 'you are no longer a member'
+    const fingerprint = group.member ? memberCount(group) : group.left ? 'you left' : 'you are no longer a member'
     await putContact(this.db, { owner: this.owner, address, name: group.name, fingerprint, addedAt: known?.addedAt ?? Date.now(), unknown: false, lastAt: known?.lastAt ?? Date.now(), unread: known?.unread ?? 0 })
     if (this.openContact === address) {
       this.showHeader(await getContact(this.db, this.owner, address))
@@ -338,10 +338,12 @@ export class ChatApp {
 
   /** A group's members, by the names this person gave them; an admin may remove them and make them admins; a member may leave */
   private showMembers (group: GroupInfo): void {
-    requireElement('#group-leave', HTMLButtonElement).hidden = !group.member
+    const leave = requireElement('#group-leave', HTMLButtonElement)
+    leave.hidden = group.left
+    leave.textContent = group.member ? 'Leave group' : 'Forget group'
     requireElement('#group-members-summary', HTMLElement).textContent = group.member
       ? `${memberCount(group)}: ${group.members.map(member => this.nameOf(member)).join(', ')}`
-      : 'you are no longer a member'
+      : group.left ? 'you left' : 'you are no longer a member'
     requireElement('#group-member-list', HTMLUListElement).replaceChildren(...group.members.map(member => {
       const admin = group.admins.includes(member)
       const controls: HTMLElement[] = []

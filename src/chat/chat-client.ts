@@ -195,7 +195,11 @@ export class ChatClient {
       remove: async (id, member, options) => groups.change(id, { type: 'remove', member: publicKeyOf(member) }, options),
       rename: async (id, name, options) => groups.change(id, { type: 'rename', name }, options),
       setAdmin: async (id, member, admin, options) => groups.change(id, { type: 'admin', member: publicKeyOf(member), admin }, options),
-      leave: async (id, options) => groups.leave(id, options),
+      leave: async (id, options) => {
+        const result = await groups.leave(id, options)
+        await this.showWaiting()
+        return result
+      },
       send: async (id, plaintext, options) => this.sendToGroup(id, plaintext, options)
     }
   }
@@ -251,7 +255,12 @@ export class ChatClient {
         return false
       case 'group-message': {
         const group = toHex(content.groupId, 'base16')
-        if (this.groupsOf.admit(sender.person, group, content.version) === 'wait') {
+        const admission = this.groupsOf.admit(sender.person, group, content.version)
+        if (admission === 'drop') {
+          await this.init.mailbox.ack(this.account.device, [message.id])
+          return false
+        }
+        if (admission === 'wait') {
           this.waiting.push({ message, sender, content })
           this.waiting.splice(0, this.waiting.length - MAX_PENDING_GROUP_MESSAGES)
           return false
@@ -267,7 +276,9 @@ export class ChatClient {
         return false
       }
       case 'group-leave':
-        await this.groupsOf.receiveLeave(sender, toHex(content.groupId, 'base16'))
+        if (await this.groupsOf.receiveLeave(sender, toHex(content.groupId, 'base16')) != null) {
+          await this.showWaiting()
+        }
         await this.init.mailbox.ack(this.account.device, [message.id])
         return false
       case 'link-request':
@@ -299,11 +310,14 @@ export class ChatClient {
     for (const item of [...this.waiting]) {
       try {
         const group = toHex(item.content.groupId, 'base16')
-        if (this.groupsOf.admit(item.sender.person, group, item.content.version) === 'wait') {
+        const admission = this.groupsOf.admit(item.sender.person, group, item.content.version)
+        if (admission === 'wait') {
           continue
         }
         this.waiting.splice(this.waiting.indexOf(item), 1)
-        if (await this.showGroupMessage(item.message, item.sender, item.content)) {
+        if (admission === 'drop') {
+          await this.init.mailbox.ack(this.account.device, [item.message.id])
+        } else if (await this.showGroupMessage(item.message, item.sender, item.content)) {
           this.init.mailbox.sendReceipt(this.account.device, item.message).catch(err => this.options.onError?.(err))
         }
       } catch (err) {

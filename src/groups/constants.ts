@@ -47,15 +47,19 @@ export const MAX_PENDING_GROUP_MESSAGES = 64
 export const MAX_GROUP_RECEIPT_MEMBERS = 64
 
 /**
- * Groups one person's devices hold, left or not. Anyone who knows an address can invite it into
- * groups, each kept on every device with up to GROUP_HISTORY states of up to 34 KB: 256 groups
- * bound that to about 70 MB at worst, and are more than people take part in. Past it an
+ * Groups one person's devices hold: those the person is in, and those they were removed from
+ * until they leave (forget) them. Anyone who knows an address can invite it into groups, each
+ * kept on every device with up to GROUP_HISTORY states of up to 34 KB (and up to
+ * MAX_PENDING_GROUP_STATES more in memory while they wait): 256 groups bound that to about 70 MB
+ * stored and 140 MB more in memory at worst, and are more than people take part in. Past it an
  * invitation is refused until the person leaves a group.
  */
 export const MAX_GROUPS = 256
 
 /**
  * Groups a person left that their devices remember, so that a change or message an admin sent
- * before seeing the leave does not bring the group back; past this the oldest is forgotten
+ * before seeing the leave (or an admin who ignores it) does not bring the group back; past this
+ * the oldest is forgotten. Four times MAX_GROUPS: someone who fills a person's groups to push an
+ * old one out of this list must make them leave 1,024 groups first.
  */
-export const MAX_LEFT_GROUPS = 256
+export const MAX_LEFT_GROUPS = 1024

@@ -8,11 +8,12 @@
  *
  * A member leaves by asking the admins to remove them (an admin removes themselves); their
  * devices forget the group and remember, for a while, that they left it, so that a change or a
- * message sent before the admins saw the leave does not bring it back.
+ * message sent before the admins saw the leave does not bring it back. Leaving does not depend
+ * on the admins: a device forgets the group whether or not any of them heard.
  */
 import { randomBytes } from '@noble/hashes/utils.js'
 import { toString as toHex } from 'uint8arrays/to-string'
-import { ForbiddenError, InvalidOptionsError, LookupFailedError } from '../errors.js'
+import { ForbiddenError, InvalidOptionsError } from '../errors.js'
 import { KeyedQueue } from '../limits/keyed-queue.js'
 import { encodeFrame } from '../mailbox/frames.js'
 import { publicKeyOf } from '../mailbox/public-key.js'
@@ -42,6 +43,8 @@ export interface GroupInfo {
   member: boolean
   /** whether this person is an admin */
   admin: boolean
+  /** whether this person left the group: their devices hold it no more */
+  left: boolean
   /** the admin who made the last change, and when (that admin's clock) */
   changedBy: string
   changedAt: number
@@ -72,8 +75,11 @@ export interface GroupStore {
   saveLeft(ids: string[]): Promise<void>
 }
 
-/** Whether a group message may be shown now, or waits for the state that explains it */
-export type Admission = 'deliver' | 'wait'
+/**
+ * Whether a group message may be shown now, waits for the state that explains it, or is dropped
+ * without a word (its group was left)
+ */
+export type Admission = 'deliver' | 'wait' | 'drop'
 
 export interface GroupsInit {
   account: Account
@@ -171,9 +177,10 @@ export class Groups {
 
   /**
    * Leave a group. An admin removes themselves, a change every member sees; anyone else asks the
-   * group's admins to remove them. Either way this person's devices forget the group and take no
-   * change or message of it from then on. A group this person is no longer in, or is alone in,
-   * is only forgotten.
+   * other members to remove them (whoever is an admin when it arrives does). Either way this
+   * person's devices forget the group and take no change or message of it from then on, whether
+   * or not anyone heard: the envelopes say who did. A group this person is no longer in, or is
+   * alone in, is only forgotten.
    *
    * @throws InvalidOptionsError for a group not known here, or when this person is its only
    * admin and others remain in it
@@ -185,20 +192,18 @@ export class Groups {
       const state = chain.current
       const envelopes: EnvelopeOutcome[] = []
       const others = state.members.filter(member => !member.equals(me))
-      const frame = this.frame({ type: 'group-leave', groupId: state.id })
+      let told = [me]
       if (isMember(state, me) && others.length > 0) {
         if (isAdmin(state, me)) {
           envelopes.push(...(await this.make(chain, { type: 'remove', member: me }, options)).envelopes)
+          // should the removal lose a fork to another admin's change, they remove this person
+          told = [...state.admins.filter(admin => !admin.equals(me)), me]
         } else {
-          const asked = await this.sendFrame(state.admins, frame, options)
-          if (asked.every(envelope => envelope.error != null)) {
-            // still a member: better to say so than to forget a group whose admins never heard
-            throw asked[0]?.error ?? new LookupFailedError('the leave reached no admin\'s device')
-          }
-          envelopes.push(...asked)
+          // the admins this device knows may not be the admins by the time it arrives
+          told = [...others, me]
         }
       }
-      envelopes.push(...await this.sendFrame([me], frame, options))
+      envelopes.push(...await this.sendFrame(told, this.frame({ type: 'group-leave', groupId: state.id }), options))
       return { group: await this.forget(chain), envelopes }
     })
   }
@@ -260,8 +265,11 @@ export class Groups {
   async receiveState (sender: FrameSender, bytes: Uint8Array): Promise<GroupInfo | undefined> {
     const state = decodeGroupState(bytes)
     const relayed = sender.person.equals(this.account.publicKey)
-    this.checkNotLeft(state.idText)
     return this.changes.run(state.idText, async () => {
+      if (this.left.includes(state.idText)) {
+        // asked here, in the group's turn: a leave under way ahead of it has counted
+        return undefined
+      }
       const chain = this.chains.get(state.idText)
       if (chain == null) {
         return this.joined(state, sender, relayed)
@@ -280,12 +288,14 @@ export class Groups {
    * Whether `sender` may send a message to the group under `version`: a member of the current
    * state may; a message under a version not known here yet waits for it (it may be the change
    * that made the sender a member). A member removed since is refused whatever version it names,
-   * so old versions are no way back in.
+   * so old versions are no way back in. A message of a group this person left is dropped.
    *
-   * @throws ForbiddenError when the sender is not a member, or this person left the group
+   * @throws ForbiddenError when the sender is not a member
    */
   admit (sender: PublicKey, groupId: string, version: number): Admission {
-    this.checkNotLeft(groupId)
+    if (this.left.includes(groupId)) {
+      return 'drop'
+    }
     const chain = this.chains.get(groupId)
     if (chain == null) {
       return 'wait'
@@ -333,13 +343,14 @@ export class Groups {
     return { group: this.info(state), envelopes: await this.announce(state, told, options) }
   }
 
-  /** Drop a group this person left, remember that they did, and tell the application */
+  /** Remember that this person left a group, drop it, and tell the application */
   private async forget (chain: GroupChain): Promise<GroupInfo> {
     const id = chain.current.idText
+    // remembered first: a crash between the two leaves the group refused, not back
+    await this.remember(id)
     this.chains.delete(id)
     await this.init.store.remove(id)
-    await this.remember(id)
-    const group = { ...this.info(chain.current), member: false, admin: false }
+    const group = { ...this.info(chain.current), member: false, admin: false, left: true }
     await this.init.onChange?.(group)
     return group
   }
@@ -347,13 +358,6 @@ export class Groups {
   private async remember (id: string): Promise<void> {
     this.left = [...this.left.filter(other => other !== id), id].slice(-MAX_LEFT_GROUPS)
     await this.init.store.saveLeft(this.left)
-  }
-
-  /** @throws ForbiddenError when this person left the group */
-  private checkNotLeft (id: string): void {
-    if (this.left.includes(id)) {
-      throw new ForbiddenError(`this person left group ${id}`)
-    }
   }
 
   /** This device's changes that lost a fork are made again on the state that won */
@@ -403,6 +407,7 @@ export class Groups {
       admins: state.admins.map(admin => admin.address),
       member: isMember(state, me),
       admin: isAdmin(state, me),
+      left: false,
       changedBy: state.changedBy.address,
       changedAt: state.changedAt
     }

@@ -218,7 +218,7 @@ describe('chat page: groups and devices (Chromium)', function () {
     await openConversation(bob, groupKey)
     await bob.click('#group-member-panel summary')
     await bob.click('#group-leave')
-    await waitFor(async () => await bob.locator('#group-member-panel summary').textContent() === 'you are no longer a member', 'Bob\'s page to say he left', MESSAGE_DEADLINE)
+    await waitFor(async () => await bob.locator('#group-member-panel summary').textContent() === 'you left', 'Bob\'s page to say he left', MESSAGE_DEADLINE)
     assert.equal(await bob.locator('#group-leave').isHidden(), true, 'nothing more to leave')
     assert.equal(await bob.locator('#composer').isHidden(), true, 'nor to send to')
     await waitFor(async () => await alice.locator('#group-member-list li').count() === 1, 'Alice\'s page to list herself alone', MESSAGE_DEADLINE)

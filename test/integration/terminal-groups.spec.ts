@@ -88,7 +88,7 @@ describe('terminal chat: groups and devices', function () {
     assert.equal(carolChat.groups.get(group), undefined)
     await term.waitFor(/\* group #climbing: you(?!,)/, DEADLINE)
     term.type('/leave')
-    await term.waitFor(/\* you are no longer in #climbing/, DEADLINE)
+    await term.waitFor(/\* you left #climbing/, DEADLINE)
     await waitFor(() => laptop.groups.get(group) == null, 'the laptop to forget the group its person left', DEADLINE)
     term.type('/quit')
     assert.equal(await term.exited, 0)
