@@ -45,6 +45,16 @@ export const MAX_SUBSCRIPTIONS = 4096
 export const MAX_SUBSCRIPTIONS_PER_PEER = 16
 
 /**
+ * Proven subscriptions the peers of one subnet (an IPv4 /24, an IPv6 /48; loopback not counted)
+ * may hold on one node at once. Mailbox keys cost nothing to make, so slots are taken by whoever
+ * holds connections: a /24 may hold 64 (MAX_INBOUND_CONNECTIONS_PER_IPV4_SUBNET), which at
+ * MAX_SUBSCRIPTIONS_PER_PEER each is 1,024, a quarter of MAX_SUBSCRIPTIONS. 256 takes sixteen
+ * subnets to fill them, and is four times what a /24 of honest owners, one connection and
+ * subscription each, can reach under the connection caps.
+ */
+export const MAX_SUBSCRIPTIONS_PER_SUBNET = 256
+
+/**
  * Bytes of envelopes held for one subscriber and not yet written to its stream: new envelopes
  * queued for it, and the page of its backlog being written (the backlog is read from the store a
  * page at a time, so a full mailbox, MAX_BYTES_PER_KEY, is never held for a subscriber at once).

@@ -22,6 +22,7 @@ import { RateLimitedError } from '../errors.js'
 import { MailboxEvent, MailboxRequest } from '../protocol/generated/mailbox.js'
 import { frameStream } from '../protocol/framing.js'
 import { ringIdOf, wireBytes } from '../transport/ring-id.js'
+import { subnetOf } from '../transport/subnet.js'
 import { PublicKey, mailboxKey } from './public-key.js'
 import { verifyChallengeAnswer } from './proofs.js'
 import {
@@ -36,6 +37,7 @@ import {
   MAX_SUBSCRIBERS_PER_MAILBOX,
   MAX_SUBSCRIPTIONS,
   MAX_SUBSCRIPTIONS_PER_PEER,
+  MAX_SUBSCRIPTIONS_PER_SUBNET,
   MailboxErrorCode,
   PUSH_WRITE_TIMEOUT,
   SUBSCRIBE_HANDSHAKE_TIMEOUT
@@ -70,6 +72,13 @@ export interface MailboxServerInit {
    * this many mailbox streams and one more (see inboundStreamsFor)
    */
   maxSubscriptionsPerPeer?: number
+  /** default MAX_SUBSCRIPTIONS_PER_SUBNET */
+  maxSubscriptionsPerSubnet?: number
+  /**
+   * the subnet whose count a remote subscription joins; default the connection's remote address's
+   * /24 or /48, none (not counted) for loopback
+   */
+  subnetOf?(connection: Connection): string | undefined
   /** bytes, default MAX_PENDING_PUSH_BYTES */
   maxPendingPushBytes?: number
   /** bytes held for all remote subscribers together, default MAX_TOTAL_PENDING_PUSH_BYTES */
@@ -104,6 +113,8 @@ interface Subscriber {
    * business, so the push limits do not apply to it
    */
   peer?: string
+  /** the remote peer's subnet, as the per-subnet limit counts it; none for loopback and local owners */
+  subnet?: string
   write(envelopes: Uint8Array[], caughtUp: boolean): Promise<void>
   /** close its stream, or tell its local owner; called once it is unregistered */
   end(err: Error): void
@@ -132,6 +143,8 @@ export class MailboxServer implements Startable {
   private readonly subscribers = new Map<string, Set<Subscriber>>()
   /** remote peer → how many proven subscriptions it holds */
   private readonly subscriptionsByPeer = new Map<string, number>()
+  /** subnet (CIDR) → how many proven subscriptions its peers hold */
+  private readonly subscriptionsBySubnet = new Map<string, number>()
   private subscriptions = 0
   /** bytes of envelopes waiting for all remote subscribers together */
   private pendingPushBytes = 0
@@ -214,6 +227,7 @@ export class MailboxServer implements Startable {
       subscriber = {
         key: toHex(mailboxKey(owner), 'base16'),
         peer,
+        subnet: (this.init.subnetOf ?? remoteSubnet)(connection),
         write: async (envelopes, caughtUp) => {
           const event = MailboxEvent.encode({ type: MailboxEvent.Type.ENVELOPES, envelopes: envelopes.map(wireBytes), caughtUp })
           await framed.write(event, { signal: AbortSignal.timeout(pushWriteTimeout) })
@@ -299,7 +313,7 @@ export class MailboxServer implements Startable {
     }
   }
 
-  /** @throws Refusal past the per-mailbox, per-peer or total limit */
+  /** @throws Refusal past the per-mailbox, per-peer, per-subnet or total limit */
   private register (subscriber: Subscriber): void {
     const set = this.subscribers.get(subscriber.key) ?? new Set()
     if (set.size >= (this.init.maxSubscribersPerMailbox ?? MAX_SUBSCRIBERS_PER_MAILBOX) ||
@@ -310,12 +324,15 @@ export class MailboxServer implements Startable {
     if (subscriber.peer != null && ofPeer >= (this.init.maxSubscriptionsPerPeer ?? MAX_SUBSCRIPTIONS_PER_PEER)) {
       throw new Refusal(MailboxErrorCode.RATE_LIMITED, `${subscriber.peer} holds ${ofPeer} subscriptions already`)
     }
+    const ofSubnet = subscriber.subnet == null ? 0 : this.subscriptionsBySubnet.get(subscriber.subnet) ?? 0
+    if (subscriber.subnet != null && ofSubnet >= (this.init.maxSubscriptionsPerSubnet ?? MAX_SUBSCRIPTIONS_PER_SUBNET)) {
+      throw new Refusal(MailboxErrorCode.RATE_LIMITED, `the peers of ${subscriber.subnet} hold ${ofSubnet} subscriptions already`)
+    }
     set.add(subscriber)
     this.subscribers.set(subscriber.key, set)
     this.subscriptions++
-    if (subscriber.peer != null) {
-      this.subscriptionsByPeer.set(subscriber.peer, ofPeer + 1)
-    }
+    tally(this.subscriptionsByPeer, subscriber.peer, 1)
+    tally(this.subscriptionsBySubnet, subscriber.subnet, 1)
   }
 
   /** Returns whether it was registered */
@@ -330,14 +347,8 @@ export class MailboxServer implements Startable {
     if (set.size === 0) {
       this.subscribers.delete(subscriber.key)
     }
-    if (subscriber.peer != null) {
-      const left = (this.subscriptionsByPeer.get(subscriber.peer) ?? 1) - 1
-      if (left === 0) {
-        this.subscriptionsByPeer.delete(subscriber.peer)
-      } else {
-        this.subscriptionsByPeer.set(subscriber.peer, left)
-      }
-    }
+    tally(this.subscriptionsByPeer, subscriber.peer, -1)
+    tally(this.subscriptionsBySubnet, subscriber.subnet, -1)
     return true
   }
 
@@ -484,6 +495,24 @@ export class MailboxServer implements Startable {
  */
 function inboundStreamsFor (maxSubscriptionsPerPeer: number): number {
   return maxSubscriptionsPerPeer > MAX_INBOUND_MAILBOX_STREAMS ? maxSubscriptionsPerPeer + 1 : MAX_INBOUND_MAILBOX_STREAMS
+}
+
+/** The subnet of a connection's remote address; none for loopback */
+function remoteSubnet (connection: Connection): string | undefined {
+  return subnetOf([connection.remoteAddr])
+}
+
+/** Add `change` to the count of `key` (none: not counted), forgetting counts that reach 0 */
+function tally (counts: Map<string, number>, key: string | undefined, change: number): void {
+  if (key == null) {
+    return
+  }
+  const next = (counts.get(key) ?? 0) + change
+  if (next <= 0) {
+    counts.delete(key)
+  } else {
+    counts.set(key, next)
+  }
 }
 
 function bytesOf (envelopes: Uint8Array[]): number {

@@ -53,7 +53,7 @@ export interface ChordNodeOptions extends ChordInit {
    * the mailbox's settings: the stamp it asks of envelopes past a mailbox's acceptance rates, and
    * those rates; the live subscriptions it serves, in all and per remote peer
    */
-  mailbox?: Pick<ChordMailboxInit, 'stampDifficulty' | 'acceptance' | 'maxSubscriptions' | 'maxSubscriptionsPerPeer'>
+  mailbox?: Pick<ChordMailboxInit, 'stampDifficulty' | 'acceptance' | 'maxSubscriptions' | 'maxSubscriptionsPerPeer' | 'maxSubscriptionsPerSubnet'>
   /** caps on inbound connections per address and subnet, and the slots strangers cannot take */
   connectionLimits?: ChordLibp2pOptions['connectionLimits']
   /** lower-level libp2p settings: extra transports, connection gater, DNS resolver, connection monitor */

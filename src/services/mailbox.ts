@@ -20,7 +20,7 @@ import { Mailbox } from '../mailbox/mailbox.js'
 import { DEFAULT_STAMP_DIFFICULTY, MAX_STAMP_DIFFICULTY } from '../mailbox/constants.js'
 import { DEFAULT_MAILBOX_ACCEPTANCE, MailboxRules } from '../mailbox/namespace-rules.js'
 import { MailboxServer } from '../mailbox/server.js'
-import { MAX_SUBSCRIPTIONS, MAX_SUBSCRIPTIONS_PER_PEER } from '../mailbox/protocol-constants.js'
+import { MAX_SUBSCRIPTIONS, MAX_SUBSCRIPTIONS_PER_PEER, MAX_SUBSCRIPTIONS_PER_SUBNET } from '../mailbox/protocol-constants.js'
 import { openMailboxSession } from '../mailbox/session.js'
 import { KeptDeletions } from '../mailbox/kept-deletions.js'
 import { Tombstones } from '../mailbox/tombstones.js'
@@ -71,6 +71,12 @@ export interface ChordMailboxInit {
    * taking every slot
    */
   maxSubscriptionsPerPeer?: number
+  /**
+   * live subscriptions the remote peers of one subnet (IPv4 /24, IPv6 /48; loopback not counted)
+   * may hold here; default MAX_SUBSCRIPTIONS_PER_SUBNET. Raise it for a node whose users share a
+   * subnet in numbers (a campus, a gateway)
+   */
+  maxSubscriptionsPerSubnet?: number
 }
 
 /** The libp2p components the mailbox uses: the chord service, by its name among the services */
@@ -94,7 +100,7 @@ export class ChordMailbox implements Startable {
 
   constructor (components: ChordMailboxComponents, init: ChordMailboxInit = {}) {
     const { core, database, settings, view, metrics, limiter, owned } = chordServiceOf(components, init.chordService ?? 'chord')[chordInternals]
-    const { stampDifficulty, acceptance, maxSubscriptions, maxSubscriptionsPerPeer } = checkedMailboxInit(init)
+    const { stampDifficulty, acceptance, maxSubscriptions, maxSubscriptionsPerPeer, maxSubscriptionsPerSubnet } = checkedMailboxInit(init)
     this.log = view.logger.forComponent('libp2p-chord:mailbox')
     const self = core.self
 
@@ -106,6 +112,7 @@ export class ChordMailbox implements Startable {
       keeps: async key => replication.keeps(key),
       maxSubscriptions,
       maxSubscriptionsPerPeer,
+      maxSubscriptionsPerSubnet,
       admitSignatureCheck: peer => { limiter.admitSignatureCheck(peer) },
       admitScan: peer => { limiter.admitScan(peer) },
       chargeScan: (peer, records) => { limiter.chargeScannedRecords(peer, records) },
@@ -259,7 +266,7 @@ export class ChordMailbox implements Startable {
 /**
  * @throws InvalidOptionsError naming the setting that is wrong
  */
-function checkedMailboxInit (init: ChordMailboxInit): { stampDifficulty: number, acceptance: MailboxAcceptance, maxSubscriptions: number, maxSubscriptionsPerPeer: number } {
+function checkedMailboxInit (init: ChordMailboxInit): { stampDifficulty: number, acceptance: MailboxAcceptance, maxSubscriptions: number, maxSubscriptionsPerPeer: number, maxSubscriptionsPerSubnet: number } {
   const stampDifficulty = init.stampDifficulty ?? DEFAULT_STAMP_DIFFICULTY
   if (!Number.isInteger(stampDifficulty) || stampDifficulty < 0 || stampDifficulty > MAX_STAMP_DIFFICULTY) {
     throw new InvalidOptionsError(`stampDifficulty must be an integer from 0 to ${MAX_STAMP_DIFFICULTY}, got ${String(init.stampDifficulty)}`)
@@ -272,12 +279,13 @@ function checkedMailboxInit (init: ChordMailboxInit): { stampDifficulty: number,
   }
   const maxSubscriptions = init.maxSubscriptions ?? MAX_SUBSCRIPTIONS
   const maxSubscriptionsPerPeer = init.maxSubscriptionsPerPeer ?? MAX_SUBSCRIPTIONS_PER_PEER
-  for (const [name, value] of Object.entries({ maxSubscriptions, maxSubscriptionsPerPeer })) {
+  const maxSubscriptionsPerSubnet = init.maxSubscriptionsPerSubnet ?? MAX_SUBSCRIPTIONS_PER_SUBNET
+  for (const [name, value] of Object.entries({ maxSubscriptions, maxSubscriptionsPerPeer, maxSubscriptionsPerSubnet })) {
     if (!Number.isSafeInteger(value) || value <= 0) {
       throw new InvalidOptionsError(`${name} must be a positive integer, got ${String(value)}`)
     }
   }
-  return { stampDifficulty, acceptance, maxSubscriptions, maxSubscriptionsPerPeer }
+  return { stampDifficulty, acceptance, maxSubscriptions, maxSubscriptionsPerPeer, maxSubscriptionsPerSubnet }
 }
 
 function chordServiceOf (components: ChordMailboxComponents, name: string): HasChordInternals {

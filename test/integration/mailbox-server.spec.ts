@@ -15,6 +15,7 @@ import {
   MAX_SUBSCRIBERS_PER_MAILBOX,
   MAX_SUBSCRIPTIONS,
   MAX_SUBSCRIPTIONS_PER_PEER,
+  MAX_SUBSCRIPTIONS_PER_SUBNET,
   MAX_TOTAL_PENDING_PUSH_BYTES,
   MailboxErrorCode,
   PUSH_WRITE_TIMEOUT
@@ -305,6 +306,26 @@ describe('/chord/mailbox/1.0.0 subscriptions', function () {
       await assert.rejects(openMailboxSession(client, nodeRef, dave, noop), RateLimitedError)
       await openMailboxSession(other, nodeRef, dave, noop)
       assert.deepEqual(charged, [client.peerId.toString(), client.peerId.toString(), other.peerId.toString()])
+    })
+
+    it(`refuses the peers of one subnet past MAX_SUBSCRIPTIONS_PER_SUBNET (${MAX_SUBSCRIPTIONS_PER_SUBNET}) with RateLimitedError, and no other subnet`, async () => {
+      // loopback is not counted: here each client's connections count as a subnet of its own
+      const subnets = new Map([[client.peerId.toString(), '192.0.2.0/24'], [other.peerId.toString(), '198.51.100.0/24']])
+      // one peer stands for the subnet's many: its own limit is raised out of the way
+      const streams = MAX_SUBSCRIPTIONS_PER_SUBNET + 2
+      await restartServer({ maxSubscriptionsPerPeer: streams, subnetOf: connection => subnets.get(connection.remotePeer.toString()) })
+      const connection = client.getConnections(node.peerId)[0]
+      const overOne = { dialProtocol: async (_peer: unknown, protocol: string) => connection.newStream(protocol, { maxOutboundStreams: streams }) }
+      const owners = await Promise.all(Array.from({ length: MAX_SUBSCRIPTIONS_PER_SUBNET + 1 }, async () => createIdentity()))
+      const sessions = []
+      for (const owner of owners.slice(0, MAX_SUBSCRIPTIONS_PER_SUBNET)) {
+        sessions.push(await openMailboxSession(overOne, nodeRef, owner, noop))
+      }
+      await assert.rejects(openMailboxSession(overOne, nodeRef, owners[MAX_SUBSCRIPTIONS_PER_SUBNET], noop), RateLimitedError)
+      sessions.push(await openMailboxSession(other, nodeRef, owners[MAX_SUBSCRIPTIONS_PER_SUBNET], noop))
+      await sessions[0].close()
+      await waitFor(async () => openMailboxSession(overOne, nodeRef, owners[0], noop).then(session => { sessions.push(session); return true }, () => false), 'a place once one of the subnet\'s subscriptions closes')
+      await Promise.all(sessions.map(async session => session.close()))
     })
 
     it('refuses a peer past MAX_SUBSCRIPTIONS_PER_PEER even over a second connection', async () => {

@@ -182,7 +182,7 @@ describe('createChordNode options', () => {
   })
 
   it('refuses mailbox subscription limits that are not positive integers, naming them', async () => {
-    for (const mailbox of [{ maxSubscriptions: 0 }, { maxSubscriptionsPerPeer: 1.5 }]) {
+    for (const mailbox of [{ maxSubscriptions: 0 }, { maxSubscriptionsPerPeer: 1.5 }, { maxSubscriptionsPerSubnet: -1 }]) {
       await assert.rejects(createChordNode({ listen: ['/ip4/127.0.0.1/tcp/0'], mailbox }),
         (err: Error) => err instanceof InvalidOptionsError && new RegExp(Object.keys(mailbox)[0]).test(err.message))
     }
