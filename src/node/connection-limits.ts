@@ -8,8 +8,9 @@
 import { IpNet, isIPv4mappedIPv6, iPv4FromIPv6, ipToString } from '@chainsafe/netmask'
 import { getNetConfig, isNetworkAddress } from '@libp2p/utils'
 import { InvalidOptionsError } from '../errors.js'
+import { IPV4_SUBNET_BITS, IPV6_SUBNET_BITS } from '../transport/subnet.js'
 import {
-  DEFAULT_UNCAPPED_NETWORKS, IPV4_SUBNET_BITS, IPV6_SUBNET_BITS, MAX_INBOUND_CONNECTIONS_PER_IP,
+  DEFAULT_UNCAPPED_NETWORKS, MAX_INBOUND_CONNECTIONS_PER_IP,
   MAX_INBOUND_CONNECTIONS_PER_IPV4_SUBNET, MAX_INBOUND_CONNECTIONS_PER_IPV6_SUBNET, MAX_PENDING_INBOUND_PER_IP,
   MAX_PENDING_INBOUND_PER_SUBNET
 } from './constants.js'

@@ -44,12 +44,6 @@ export const MAX_PENDING_INBOUND_PER_IP = 4
  */
 export const MAX_PENDING_INBOUND_PER_SUBNET = 8
 
-/** The prefix length the per-subnet cap groups IPv4 addresses by */
-export const IPV4_SUBNET_BITS = 24
-
-/** The prefix length the per-subnet cap groups IPv6 addresses by */
-export const IPV6_SUBNET_BITS = 48
-
 /**
  * Addresses the per-address and per-subnet caps do not count by default: the node's own host.
  * Connections from loopback come from its operator's tools, and from every other node of a ring
