@@ -27,7 +27,7 @@ import { pipeline } from 'node:stream/promises'
 import { importIdentity } from '../index.js'
 import { listenHttp } from '../observability/listen-http.js'
 import {
-  ADMIN_HEADERS_TIMEOUT, ADMIN_MAX_BODY_BYTES, ADMIN_MAX_CONNECTIONS, ADMIN_REQUEST_TIMEOUT
+  ADMIN_HEADERS_TIMEOUT, ADMIN_MAX_BODY_BYTES, ADMIN_MAX_CONNECTIONS, ADMIN_REQUEST_TIMEOUT, ADMIN_TIMEOUT_CHECK_INTERVAL
 } from './constants.js'
 import type { ChordNode, HealthReport, Identity } from '../index.js'
 import type { Logger } from './log.js'
@@ -81,7 +81,8 @@ export async function startAdminServer (init: AdminServerInit): Promise<AdminSer
   const expected = Buffer.from(`Bearer ${init.token}`)
   const server = createServer({
     headersTimeout: ADMIN_HEADERS_TIMEOUT,
-    requestTimeout: ADMIN_REQUEST_TIMEOUT
+    requestTimeout: ADMIN_REQUEST_TIMEOUT,
+    connectionsCheckingInterval: ADMIN_TIMEOUT_CHECK_INTERVAL
   }, (request, response) => {
     void handle(init, expected, request, response)
   })

@@ -34,6 +34,13 @@ export const ADMIN_HEADERS_TIMEOUT = 5 * second
  */
 export const ADMIN_REQUEST_TIMEOUT = 10 * second
 
+/**
+ * How often Node looks for admin requests over those timeouts. Its default, 30 s, would let a
+ * silent client keep a socket, one of ADMIN_MAX_CONNECTIONS, seven times longer than the headers
+ * timeout allows.
+ */
+export const ADMIN_TIMEOUT_CHECK_INTERVAL = 1 * second
+
 /** Admin sockets open at once: a person or a script, not a crowd */
 export const ADMIN_MAX_CONNECTIONS = 16
 

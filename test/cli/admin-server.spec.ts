@@ -1,0 +1,95 @@
+/**
+ * The admin API's limits, gone over by clients on loopback: requests that do not arrive in time.
+ * The server runs in this process, in front of a stand-in for the node; commands reach it as
+ * `chord-node` does, through the data directory's admin file.
+ */
+import assert from 'node:assert/strict'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { pino } from 'pino'
+import { AdminClient } from '../../src/cli/admin-client.js'
+import { writeAdminFile } from '../../src/cli/admin-file.js'
+import { startAdminServer } from '../../src/cli/admin-server.js'
+import {
+  ADMIN_HEADERS_TIMEOUT,
+  ADMIN_REQUEST_TIMEOUT,
+  ADMIN_TIMEOUT_CHECK_INTERVAL
+} from '../../src/cli/constants.js'
+import { slowClient } from '../helpers/slow-client.js'
+import { waitFor } from '../helpers/wait-for.js'
+import type { AdminNode, AdminServer, NodeStatusReport } from '../../src/cli/admin-server.js'
+
+const TOKEN = 'a-token-for-this-test'
+
+const STATUS: NodeStatusReport = { state: 'running', pid: process.pid, uptimeSeconds: 1, version: '0.0.0' }
+
+describe('the admin API at its limits', function () {
+  this.timeout(30_000)
+  let server: AdminServer
+  let port: number
+  let dir: string
+  let client: AdminClient
+  /** the values the stand-in node was asked to put, by length */
+  let puts: number[]
+
+  beforeEach(async () => {
+    puts = []
+    const node = {
+      put: async (_key: string, value: Uint8Array) => {
+        puts.push(value.byteLength)
+        return { replicas: 1 }
+      }
+    } as unknown as AdminNode
+    server = await startAdminServer({
+      host: '127.0.0.1',
+      port: 0,
+      token: TOKEN,
+      node: () => node,
+      status: async () => STATUS,
+      log: pino({ level: 'silent' })
+    })
+    port = Number(new URL(server.url).port)
+    dir = await mkdtemp(join(tmpdir(), 'chord-admin-'))
+    await writeAdminFile(dir, { url: server.url, token: TOKEN, pid: process.pid })
+    client = await AdminClient.forDataDir(dir)
+  })
+
+  afterEach(async () => {
+    await server.close()
+    await rm(dir, { recursive: true, force: true })
+  })
+
+  it('drops with 408 a client whose head is not in within ADMIN_HEADERS_TIMEOUT, silent or slow, and one whose request is not in within ADMIN_REQUEST_TIMEOUT, none sooner and putting nothing; a command is served meanwhile', async function () {
+    // the deadlines at their real length, waited out side by side; the server looks for requests
+    // over them every ADMIN_TIMEOUT_CHECK_INTERVAL
+    const late = 2 * ADMIN_TIMEOUT_CHECK_INTERVAL + 1000
+    this.timeout(ADMIN_REQUEST_TIMEOUT + late + 5000)
+    const started = Date.now()
+    const left = (ms: number): number => started + ms - Date.now()
+    const silent = slowClient(port, '')
+    // one more header line now and then, never the blank line that ends the head
+    const slowHead = slowClient(port, `POST /v1/put HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${TOKEN}\r\n`, 'X-Slow: 1\r\n')
+    // a whole head at once, then a body that never completes
+    const slowBody = slowClient(port, `POST /v1/put HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${TOKEN}\r\nContent-Length: 1000\r\n\r\n`, ' ')
+    try {
+      for (const slow of [silent, slowHead]) {
+        await waitFor(() => slow.closedAt !== undefined, 'the server to drop a client without a head', left(ADMIN_HEADERS_TIMEOUT + late))
+        assert.ok(slow.closedAt! - started >= ADMIN_HEADERS_TIMEOUT, `dropped after ${slow.closedAt! - started} ms`)
+        assert.match(slow.received, /^HTTP\/1\.1 408 /)
+      }
+
+      assert.equal(slowBody.closedAt, undefined, 'the slow body is within the request timeout')
+      assert.equal((await client.call('/v1/status')).state, 'running')
+
+      await waitFor(() => slowBody.closedAt !== undefined, 'the server to drop the slow body', left(ADMIN_REQUEST_TIMEOUT + late))
+      assert.ok(slowBody.closedAt! - started >= ADMIN_REQUEST_TIMEOUT, `dropped after ${slowBody.closedAt! - started} ms`)
+      assert.match(slowBody.received, /^HTTP\/1\.1 408 /)
+      assert.deepEqual(puts, [])
+    } finally {
+      for (const slow of [silent, slowHead, slowBody]) {
+        slow.stop()
+      }
+    }
+  })
+})
