@@ -1,7 +1,8 @@
 /**
- * The admin API's limits, gone over by clients on loopback: requests that do not arrive in time.
- * The server runs in this process, in front of a stand-in for the node; commands reach it as
- * `chord-node` does, through the data directory's admin file.
+ * The admin API's limits, gone over by clients on loopback: a request body a byte over its
+ * largest, and requests that do not arrive in time. The server runs in this process, in front of
+ * a stand-in for the node; commands reach it as `chord-node` does, through the data directory's
+ * admin file.
  */
 import assert from 'node:assert/strict'
 import { mkdtemp, rm } from 'node:fs/promises'
@@ -13,9 +14,11 @@ import { writeAdminFile } from '../../src/cli/admin-file.js'
 import { startAdminServer } from '../../src/cli/admin-server.js'
 import {
   ADMIN_HEADERS_TIMEOUT,
+  ADMIN_MAX_BODY_BYTES,
   ADMIN_REQUEST_TIMEOUT,
   ADMIN_TIMEOUT_CHECK_INTERVAL
 } from '../../src/cli/constants.js'
+import { NodeRefusedError } from '../../src/cli/errors.js'
 import { slowClient } from '../helpers/slow-client.js'
 import { waitFor } from '../helpers/wait-for.js'
 import type { AdminNode, AdminServer, NodeStatusReport } from '../../src/cli/admin-server.js'
@@ -23,6 +26,13 @@ import type { AdminNode, AdminServer, NodeStatusReport } from '../../src/cli/adm
 const TOKEN = 'a-token-for-this-test'
 
 const STATUS: NodeStatusReport = { state: 'running', pid: process.pid, uptimeSeconds: 1, version: '0.0.0' }
+
+/** The body of a put whose JSON is exactly `bytes` long */
+function putOf (bytes: number): { key: string, value: string } {
+  const key = 'k'
+  const around = JSON.stringify({ key, value: '' }).length
+  return { key, value: 'A'.repeat(bytes - around) }
+}
 
 describe('the admin API at its limits', function () {
   this.timeout(30_000)
@@ -58,6 +68,23 @@ describe('the admin API at its limits', function () {
   afterEach(async () => {
     await server.close()
     await rm(dir, { recursive: true, force: true })
+  })
+
+  it(`refuses a body of ADMIN_MAX_BODY_BYTES + 1 (${ADMIN_MAX_BODY_BYTES + 1}) bytes with 413, naming the limit, and puts nothing; takes one of ADMIN_MAX_BODY_BYTES`, async () => {
+    const over = putOf(ADMIN_MAX_BODY_BYTES + 1)
+    assert.equal(JSON.stringify(over).length, ADMIN_MAX_BODY_BYTES + 1)
+    await assert.rejects(client.call('/v1/put', over), (err: Error) => {
+      assert.ok(err instanceof NodeRefusedError, String(err))
+      assert.equal(err.message, `the node refused: the request is larger than ${ADMIN_MAX_BODY_BYTES} bytes (BadRequest)`)
+      return true
+    })
+    const refused = await fetch(`${server.url}/v1/put`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` }, body: JSON.stringify(over) })
+    assert.equal(refused.status, 413)
+    assert.deepEqual(puts, [])
+
+    const within = putOf(ADMIN_MAX_BODY_BYTES)
+    assert.deepEqual(await client.call('/v1/put', within), { replicas: 1 })
+    assert.deepEqual(puts, [Buffer.from(within.value, 'base64').byteLength])
   })
 
   it('drops with 408 a client whose head is not in within ADMIN_HEADERS_TIMEOUT, silent or slow, and one whose request is not in within ADMIN_REQUEST_TIMEOUT, none sooner and putting nothing; a command is served meanwhile', async function () {
