@@ -6,7 +6,7 @@
  */
 import { request as httpRequest } from 'node:http'
 import { text } from 'node:stream/consumers'
-import { CLIENT_TIMEOUT } from './constants.js'
+import { ADMIN_MAX_CONNECTIONS, CLIENT_TIMEOUT } from './constants.js'
 import { NodeRefusedError, NodeUnreachableError, NotSupportedError, findCode } from './errors.js'
 import { readAdminFile } from './admin-file.js'
 import type { AdminEndpoint } from './admin-file.js'
@@ -69,8 +69,12 @@ export class AdminClient {
         outgoing.end(payload)
       })
     } catch (err: any) {
-      if (findCode(err, 'ECONNREFUSED', 'ECONNRESET') != null) {
+      if (findCode(err, 'ECONNREFUSED') != null) {
         throw new NodeUnreachableError(`the node of --data-dir ${this.dataDir} does not answer at ${this.endpoint.url} (pid ${this.endpoint.pid}); it is not running, or stopped without cleaning up: start it again`, { cause: err })
+      }
+      // something listens there: the node, closing connections past its limit or stopping
+      if (findCode(err, 'ECONNRESET') != null) {
+        throw new NodeUnreachableError(`the node at ${this.endpoint.url} (pid ${this.endpoint.pid}) closed the connection unanswered: it takes ${ADMIN_MAX_CONNECTIONS} admin connections at once and that many are open, or it is stopping; try again shortly`, { cause: err })
       }
       if (err?.name === 'AbortError' || err?.name === 'TimeoutError') {
         throw new NodeUnreachableError(`the node at ${this.endpoint.url} did not answer within ${CLIENT_TIMEOUT / 1000} s`, { cause: err })

@@ -1,11 +1,12 @@
 /**
  * The admin API's limits, gone over by clients on loopback: a request body a byte over its
- * largest, and requests that do not arrive in time. The server runs in this process, in front of
- * a stand-in for the node; commands reach it as `chord-node` does, through the data directory's
- * admin file.
+ * largest, a socket more than it takes at once, and requests that do not arrive in time. The
+ * server runs in this process, in front of a stand-in for the node; commands reach it as
+ * `chord-node` does, through the data directory's admin file.
  */
 import assert from 'node:assert/strict'
 import { mkdtemp, rm } from 'node:fs/promises'
+import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pino } from 'pino'
@@ -15,13 +16,15 @@ import { startAdminServer } from '../../src/cli/admin-server.js'
 import {
   ADMIN_HEADERS_TIMEOUT,
   ADMIN_MAX_BODY_BYTES,
+  ADMIN_MAX_CONNECTIONS,
   ADMIN_REQUEST_TIMEOUT,
   ADMIN_TIMEOUT_CHECK_INTERVAL
 } from '../../src/cli/constants.js'
-import { NodeRefusedError } from '../../src/cli/errors.js'
+import { NodeRefusedError, NodeUnreachableError } from '../../src/cli/errors.js'
 import { slowClient } from '../helpers/slow-client.js'
 import { waitFor } from '../helpers/wait-for.js'
 import type { AdminNode, AdminServer, NodeStatusReport } from '../../src/cli/admin-server.js'
+import type { Socket } from 'node:net'
 
 const TOKEN = 'a-token-for-this-test'
 
@@ -42,6 +45,7 @@ describe('the admin API at its limits', function () {
   let client: AdminClient
   /** the values the stand-in node was asked to put, by length */
   let puts: number[]
+  const sockets = new Set<Socket>()
 
   beforeEach(async () => {
     puts = []
@@ -66,9 +70,22 @@ describe('the admin API at its limits', function () {
   })
 
   afterEach(async () => {
+    for (const socket of sockets) {
+      socket.destroy()
+    }
+    sockets.clear()
     await server.close()
     await rm(dir, { recursive: true, force: true })
   })
+
+  /** A socket to the server, once connected */
+  async function connected (): Promise<Socket> {
+    const socket = connect(port, '127.0.0.1')
+    sockets.add(socket)
+    socket.on('error', () => {})
+    await new Promise(resolve => socket.once('connect', resolve))
+    return socket
+  }
 
   it(`refuses a body of ADMIN_MAX_BODY_BYTES + 1 (${ADMIN_MAX_BODY_BYTES + 1}) bytes with 413, naming the limit, and puts nothing; takes one of ADMIN_MAX_BODY_BYTES`, async () => {
     const over = putOf(ADMIN_MAX_BODY_BYTES + 1)
@@ -85,6 +102,30 @@ describe('the admin API at its limits', function () {
     const within = putOf(ADMIN_MAX_BODY_BYTES)
     assert.deepEqual(await client.call('/v1/put', within), { replicas: 1 })
     assert.deepEqual(puts, [Buffer.from(within.value, 'base64').byteLength])
+  })
+
+  it(`closes the socket past ADMIN_MAX_CONNECTIONS (${ADMIN_MAX_CONNECTIONS}) unanswered, and the command says why; serves those it holds, and the command once one leaves`, async () => {
+    const held = await Promise.all(Array.from({ length: ADMIN_MAX_CONNECTIONS }, connected))
+
+    await assert.rejects(client.call('/v1/status'), (err: Error) => {
+      assert.ok(err instanceof NodeUnreachableError, String(err))
+      assert.match(err.message, /closed the connection unanswered/)
+      assert.ok(err.message.includes(`takes ${ADMIN_MAX_CONNECTIONS} admin connections at once`), err.message)
+      return true
+    })
+
+    const statuses = await Promise.all(held.map(async socket => new Promise<string>(resolve => {
+      if (socket.closed) {
+        resolve('closed')
+      }
+      socket.once('data', chunk => { resolve(String(chunk).split('\r\n')[0]) })
+      socket.once('close', () => { resolve('closed') })
+      socket.write(`GET /v1/status HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${TOKEN}\r\n\r\n`)
+    })))
+    assert.deepEqual(statuses, held.map(() => 'HTTP/1.1 200 OK'))
+
+    held[0].destroy()
+    await waitFor(async () => client.call('/v1/status').then(status => status.state === 'running', () => false), 'a command to be served once a socket is free', 2000)
   })
 
   it('drops with 408 a client whose head is not in within ADMIN_HEADERS_TIMEOUT, silent or slow, and one whose request is not in within ADMIN_REQUEST_TIMEOUT, none sooner and putting nothing; a command is served meanwhile', async function () {
