@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict'
-import { connect } from 'node:net'
 import { ringIdFromBytes, keyPosition } from '../../src/chord/id.js'
 import { InvalidOptionsError } from '../../src/errors.js'
 import { createIdentity } from '../../src/index.js'
 import { parseHostPort, startObservabilityServer } from '../../src/observability/http.js'
+import { HTTP_HEADERS_TIMEOUT, HTTP_REQUEST_TIMEOUT, HTTP_TIMEOUT_CHECK_INTERVAL } from '../../src/observability/constants.js'
 import { hasMetric, metricSum } from '../helpers/prometheus.js'
 import { crash, expectedOwner, sortedByRingId, startNode, startRing, stopAll, waitForConsistentRing, ringOf } from '../helpers/ring.js'
+import { slowClient } from '../helpers/slow-client.js'
 import { waitFor } from '../helpers/wait-for.js'
 import { internalsOf } from '../../src/testing.js'
 import type { ChordNode, MailboxMessage } from '../../src/index.js'
@@ -144,6 +145,12 @@ describe('metrics and health of real nodes', function () {
   })
 })
 
+/** A node that answers /metrics with a comment; nothing here asks its health */
+const quiet: ObservedNode = {
+  metrics: async () => '# nothing\n',
+  health: async () => { throw new Error('never asked') }
+}
+
 describe('the metrics and health HTTP server', function () {
   this.timeout(60_000)
   let nodes: ChordNode[] = []
@@ -187,29 +194,37 @@ describe('the metrics and health HTTP server', function () {
     assert.equal((await failing.json()).status, 'failing')
   })
 
-  it('drops a client that trickles its request head', async () => {
-    const node: ObservedNode = {
-      metrics: async () => '',
-      health: async () => { throw new Error('never asked') }
-    }
-    const headersTimeoutMs = 200
-    server = await startObservabilityServer(node, { host: '127.0.0.1', port: 0, headersTimeoutMs })
-    const socket = connect(Number(new URL(server.url).port), '127.0.0.1')
-    let received = ''
-    let closed = false
-    socket.on('data', chunk => { received += String(chunk) })
-    socket.on('error', () => {})
-    socket.on('close', () => { closed = true })
-    socket.write('GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n')
+  it('drops a client whose head is not in within HTTP_HEADERS_TIMEOUT (answering 408) and one whose request is not in within HTTP_REQUEST_TIMEOUT, neither sooner; a scraper is answered meanwhile', async function () {
+    // the deadlines at their real length, waited out side by side; Node looks for requests over
+    // them every HTTP_TIMEOUT_CHECK_INTERVAL
+    const late = 2 * HTTP_TIMEOUT_CHECK_INTERVAL + 1000
+    this.timeout(HTTP_REQUEST_TIMEOUT + late + 5000)
+    server = await startObservabilityServer(quiet, { host: '127.0.0.1', port: 0 })
+    const port = Number(new URL(server.url).port)
+    const started = Date.now()
+    const left = (ms: number): number => started + ms - Date.now()
     // one more header line now and then, never the blank line that ends the head
-    const trickle = setInterval(() => { socket.write('X-Slow: 1\r\n') }, headersTimeoutMs / 4)
+    const slowHead = slowClient(port, 'GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n', 'X-Slow: 1\r\n')
+    // a whole head at once, then a body that never completes
+    const slowBody = slowClient(port, 'GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1000\r\n\r\n', 'x')
     try {
-      await waitFor(() => closed, 'the server to drop the slow client', 10 * headersTimeoutMs)
+      await waitFor(() => slowHead.closedAt !== undefined, 'the server to drop the slow head', left(HTTP_HEADERS_TIMEOUT + late))
+      assert.ok(slowHead.closedAt! - started >= HTTP_HEADERS_TIMEOUT, `dropped after ${slowHead.closedAt! - started} ms`)
+      assert.match(slowHead.received, /^HTTP\/1\.1 408 /)
+
+      assert.equal(slowBody.closedAt, undefined, 'the slow body is within the request timeout')
+      const scrape = await fetch(`${server.url}/metrics`)
+      assert.equal(scrape.status, 200)
+      assert.equal(await scrape.text(), '# nothing\n')
+
+      await waitFor(() => slowBody.closedAt !== undefined, 'the server to drop the slow body', left(HTTP_REQUEST_TIMEOUT + late))
+      assert.ok(slowBody.closedAt! - started >= HTTP_REQUEST_TIMEOUT, `dropped after ${slowBody.closedAt! - started} ms`)
+      // a GET's answer does not wait for the body it announced, so it was sent at once
+      assert.match(slowBody.received, /^HTTP\/1\.1 200 /)
     } finally {
-      clearInterval(trickle)
-      socket.destroy()
+      slowHead.stop()
+      slowBody.stop()
     }
-    assert.match(received, /^HTTP\/1\.1 408/)
   })
 
   it('reads its listen address as host:port, with IPv6 hosts in brackets', () => {
