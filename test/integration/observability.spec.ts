@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict'
+import { connect } from 'node:net'
 import { ringIdFromBytes, keyPosition } from '../../src/chord/id.js'
 import { InvalidOptionsError } from '../../src/errors.js'
 import { createIdentity } from '../../src/index.js'
 import { parseHostPort, startObservabilityServer } from '../../src/observability/http.js'
-import { HTTP_HEADERS_TIMEOUT, HTTP_REQUEST_TIMEOUT, HTTP_TIMEOUT_CHECK_INTERVAL } from '../../src/observability/constants.js'
+import { HTTP_HEADERS_TIMEOUT, HTTP_MAX_HEADER_SIZE, HTTP_REQUEST_TIMEOUT, HTTP_TIMEOUT_CHECK_INTERVAL } from '../../src/observability/constants.js'
 import { hasMetric, metricSum } from '../helpers/prometheus.js'
 import { crash, expectedOwner, sortedByRingId, startNode, startRing, stopAll, waitForConsistentRing, ringOf } from '../helpers/ring.js'
 import { slowClient } from '../helpers/slow-client.js'
@@ -227,6 +228,23 @@ describe('the metrics and health HTTP server', function () {
     }
   })
 
+  it('answers 431 to a request head with a header line of HTTP_MAX_HEADER_SIZE + 1 bytes, and serves one of HTTP_MAX_HEADER_SIZE bytes in all', async () => {
+    server = await startObservabilityServer(quiet, { host: '127.0.0.1', port: 0 })
+    const port = Number(new URL(server.url).port)
+    // Node does not count a head's bytes exactly as they are sent: the two requests stay clear of
+    // the limit on either side, a whole head of that many bytes and a single header line over it
+    const start = 'GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Pad: '
+    const end = '\r\n\r\n'
+    const within = `${start}${'a'.repeat(HTTP_MAX_HEADER_SIZE - start.length - end.length)}${end}`
+    assert.equal(within.length, HTTP_MAX_HEADER_SIZE)
+    const overLine = `${'X-Pad: '.padEnd(HTTP_MAX_HEADER_SIZE - 1, 'a')}\r\n`
+    assert.equal(overLine.length, HTTP_MAX_HEADER_SIZE + 1)
+    const over = `GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n${overLine}\r\n`
+
+    assert.match(await exchange(port, over), /^HTTP\/1\.1 431 /)
+    assert.match(await exchange(port, within), /^HTTP\/1\.1 200 /)
+  })
+
   it('reads its listen address as host:port, with IPv6 hosts in brackets', () => {
     assert.deepEqual(parseHostPort('127.0.0.1:9464'), { host: '127.0.0.1', port: 9464 })
     assert.deepEqual(parseHostPort('[::1]:0'), { host: '::1', port: 0 })
@@ -236,3 +254,17 @@ describe('the metrics and health HTTP server', function () {
     }
   })
 })
+
+/** Sends `head` on a socket of its own and resolves to all the server sent back before it closed the socket */
+async function exchange (port: number, head: string): Promise<string> {
+  const socket = connect(port, '127.0.0.1')
+  let received = ''
+  socket.on('data', chunk => { received += String(chunk) })
+  socket.write(head)
+  socket.end()
+  await new Promise<void>((resolve, reject) => {
+    socket.once('close', () => { resolve() })
+    socket.once('error', reject)
+  })
+  return received
+}
