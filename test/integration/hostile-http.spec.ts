@@ -9,7 +9,7 @@ import { connect } from 'node:net'
 import { setTimeout as delay } from 'node:timers/promises'
 import { Worker } from 'node:worker_threads'
 import { startObservabilityServer } from '../../src/observability/http.js'
-import { HTTP_MAX_SOCKETS_PER_IP } from '../../src/observability/constants.js'
+import { HTTP_MAX_CONNECTIONS, HTTP_MAX_SOCKETS_PER_IP } from '../../src/observability/constants.js'
 import { waitFor } from '../helpers/wait-for.js'
 import type { ObservabilityServer, ObservedNode } from '../../src/observability/http.js'
 import type { Socket } from 'node:net'
@@ -129,6 +129,83 @@ describe('the metrics and health endpoint while strangers hold its sockets', fun
       assert.ok(worst < ANSWER_WITHIN_MS, `a scrape took ${worst} ms`)
     })
   }
+
+  /**
+   * HTTP_MAX_CONNECTIONS sockets, from as few addresses as HTTP_MAX_SOCKETS_PER_IP allows, each
+   * connected in turn (the server takes them in that order); `closed` holds those closed since
+   */
+  async function fill (port: number): Promise<{ held: Socket[], closed: Set<Socket> }> {
+    const closed = new Set<Socket>()
+    const held: Socket[] = []
+    for (let i = 0; i < HTTP_MAX_CONNECTIONS; i++) {
+      const socket = await connected(port, `127.3.11.${1 + Math.floor(i / HTTP_MAX_SOCKETS_PER_IP)}`)
+      socket.once('close', () => { closed.add(socket) })
+      held.push(socket)
+    }
+    return { held, closed }
+  }
+
+  async function connected (port: number, localAddress: string): Promise<Socket> {
+    const socket = connect({ host: '127.0.0.1', port, localAddress })
+    sockets.add(socket)
+    socket.on('error', () => {})
+    await new Promise(resolve => socket.once('connect', resolve))
+    return socket
+  }
+
+  /** The status line of the answer to a GET of `path` on `socket` */
+  async function statusOf (socket: Socket, path: string): Promise<string> {
+    return new Promise<string>(resolve => {
+      socket.once('data', chunk => { resolve(String(chunk).split('\r\n')[0]) })
+      socket.write(`GET ${path} HTTP/1.1\r\nHost: x\r\n\r\n`)
+    })
+  }
+
+  it(`gives the socket past HTTP_MAX_CONNECTIONS (${HTTP_MAX_CONNECTIONS}) the place of the oldest idle one, and serves it`, async () => {
+    server = await startObservabilityServer(node, { host: '127.0.0.1', port: 0 })
+    const port = Number(new URL(server.url).port)
+    const { held, closed } = await fill(port)
+    assert.equal(closed.size, 0)
+
+    const newcomer = await connected(port, '127.3.12.1')
+    assert.equal(await statusOf(newcomer, '/health'), 'HTTP/1.1 200 OK')
+    await waitFor(() => closed.has(held[0]), 'the oldest socket to be closed', 2000)
+    assert.equal(closed.size, 1)
+    // the others are still served
+    assert.equal(await statusOf(held[held.length - 1], '/health'), 'HTTP/1.1 200 OK')
+  })
+
+  it(`closes the socket past HTTP_MAX_CONNECTIONS (${HTTP_MAX_CONNECTIONS}) unanswered while every one is being answered; they all get their answers`, async () => {
+    let asked = 0
+    let answer = (): void => {}
+    const answered = new Promise<void>(resolve => { answer = resolve })
+    const slow: ObservedNode = {
+      ...node,
+      health: async () => {
+        asked++
+        await answered
+        return node.health()
+      }
+    }
+    server = await startObservabilityServer(slow, { host: '127.0.0.1', port: 0 })
+    const port = Number(new URL(server.url).port)
+    const { held, closed } = await fill(port)
+    const statuses = held.map(async socket => statusOf(socket, '/health'))
+    await waitFor(() => asked === HTTP_MAX_CONNECTIONS, 'every socket\'s request to be under way', 2000)
+
+    const newcomer = await connected(port, '127.3.12.1')
+    let received = ''
+    let refused = false
+    newcomer.on('data', chunk => { received += String(chunk) })
+    newcomer.once('close', () => { refused = true })
+    newcomer.write('GET /health HTTP/1.1\r\nHost: x\r\n\r\n')
+    await waitFor(() => refused, 'the newcomer to be closed', 2000)
+    assert.equal(received, '')
+
+    answer()
+    assert.deepEqual(await Promise.all(statuses), held.map(() => 'HTTP/1.1 200 OK'))
+    assert.equal(closed.size, 0)
+  })
 
   it(`refuses more than HTTP_MAX_SOCKETS_PER_IP (${HTTP_MAX_SOCKETS_PER_IP}) sockets from one address`, async () => {
     server = await startObservabilityServer(node, { host: '127.0.0.1', port: 0 })
