@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { streamPair } from '@libp2p/utils'
 import { randomBytes } from '@noble/hashes/utils.js'
 import { RateLimitedError, RemoteError } from '../../src/errors.js'
 import { createIdentity } from '../../src/index.js'
@@ -18,7 +21,8 @@ import {
   MAX_SUBSCRIPTIONS_PER_SUBNET,
   MAX_TOTAL_PENDING_PUSH_BYTES,
   MailboxErrorCode,
-  PUSH_WRITE_TIMEOUT
+  PUSH_WRITE_TIMEOUT,
+  SUBSCRIBE_HANDSHAKE_TIMEOUT
 } from '../../src/mailbox/protocol-constants.js'
 import { frameStream } from '../../src/protocol/framing.js'
 import { openLevelStore } from '../../src/storage/level-store.js'
@@ -27,15 +31,20 @@ import { createChordLibp2p } from '../../src/node/libp2p.js'
 import { MailboxServer } from '../../src/mailbox/server.js'
 import { openMailboxSession } from '../../src/mailbox/session.js'
 import { ringIdOf, wireBytes } from '../../src/transport/ring-id.js'
+import { silentLogger } from '../helpers/logger.js'
+import { withShortDeadlines } from '../helpers/short-deadlines.js'
 import { waitFor } from '../helpers/wait-for.js'
 import type { NodeRef } from '../../src/chord/rpc.js'
-import type { ChordRecord } from '../../src/chord/record.js'
+import type { ChordRecord, RecordStore } from '../../src/chord/record.js'
 import type { Identity } from '../../src/index.js'
 import type { LevelRecordStore } from '../../src/storage/level-store.js'
 import type { ChordLibp2p } from '../../src/node/libp2p.js'
 import type { MailboxServerInit } from '../../src/mailbox/server.js'
 import type { FramedStream } from '../../src/protocol/framing.js'
-import type { Stream } from '@libp2p/interface'
+import type { Connection, Stream, StreamHandler } from '@libp2p/interface'
+
+/** ms from opening a stream to a proven subscription in these tests, in place of SUBSCRIBE_HANDSHAKE_TIMEOUT */
+const HANDSHAKE_TIMEOUT = 300
 
 describe('/chord/mailbox/1.0.0 subscriptions', function () {
   this.timeout(30_000)
@@ -50,7 +59,7 @@ describe('/chord/mailbox/1.0.0 subscriptions', function () {
     node = await createChordLibp2p({ listen: ['/ip4/127.0.0.1/tcp/0'] })
     client = await createChordLibp2p({ listen: ['/ip4/127.0.0.1/tcp/0'] })
     store = await openLevelStore()
-    server = new MailboxServer(node, { store, handshakeTimeout: 300, maxSubscribersPerMailbox: 2 })
+    server = new MailboxServer(node, { store, handshakeTimeout: HANDSHAKE_TIMEOUT, maxSubscribersPerMailbox: 2 })
     await server.start()
     await client.dial(node.getMultiaddrs()[0])
     bob = await createIdentity()
@@ -71,13 +80,15 @@ describe('/chord/mailbox/1.0.0 subscriptions', function () {
     server.deliver(added)
   }
 
-  it('expires an unanswered challenge: a late answer finds the stream gone', async () => {
+  it('expires an unanswered challenge after the handshake deadline, not sooner: a late answer finds the stream gone', async () => {
+    const started = Date.now()
     const stream = await client.dialProtocol(node.peerId, MAILBOX_PROTOCOL)
     const framed = frameStream(stream, MAX_MAILBOX_EVENT_SIZE)
     await framed.write(MailboxRequest.encode({ type: MailboxRequest.Type.SUBSCRIBE, owner: wireBytes(bob.publicKey.bytes) }))
     const challenge = MailboxEvent.decode(await framed.read())
     assert.equal(challenge.type, MailboxEvent.Type.CHALLENGE)
-    await waitFor(() => stream.status !== 'open', 'the node to drop the stream after its handshake deadline', 5000)
+    await waitFor(() => stream.status !== 'open', 'the node to drop the stream after its handshake deadline', HANDSHAKE_TIMEOUT + 2000)
+    assert.ok(Date.now() - started >= HANDSHAKE_TIMEOUT, `dropped after ${Date.now() - started} ms`)
     await assert.rejects(framed.read())
   })
 
@@ -541,5 +552,31 @@ describe('/chord/mailbox/1.0.0 subscriptions', function () {
       }, 'a write to the stalled subscriber to wait for room')
       return pushed
     }
+  })
+})
+
+describe('/chord/mailbox/1.0.0 handshake deadline a node is given by default', () => {
+  it('resets the stream of a subscriber that stays silent past SUBSCRIBE_HANDSHAKE_TIMEOUT', async () => {
+    const [self, subscriber] = await Promise.all([generateKeyPair('Ed25519'), generateKeyPair('Ed25519')]).then(keys => keys.map(peerIdFromPrivateKey))
+    let serve: StreamHandler | undefined
+    const server = new MailboxServer({
+      peerId: self,
+      logger: silentLogger(),
+      handle: async (_protocol, handler) => { serve = handler },
+      unhandle: async () => {}
+    }, { store: {} as unknown as RecordStore })
+    await server.start()
+    assert.ok(serve != null)
+    const [subscriberSide, nodeSide] = await streamPair()
+    const connection = { remotePeer: subscriber } as unknown as Connection
+
+    // the deadline armed at its real length would keep this test waiting; it passes sooner
+    const { result: served, asked } = withShortDeadlines(HANDSHAKE_TIMEOUT, () => serve!(nodeSide, connection))
+    assert.deepEqual(asked, [SUBSCRIBE_HANDSHAKE_TIMEOUT])
+    await waitFor(() => subscriberSide.status !== 'open', 'the node to give up on the silent subscriber', 2000)
+    assert.equal(subscriberSide.status, 'reset')
+    await served
+    assert.equal(server.subscriptionCount, 0)
+    await server.stop()
   })
 })

@@ -3,17 +3,21 @@ import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { streamPair } from '@libp2p/utils'
 import { InvalidMessageError, createIdentity } from '../../src/index.js'
-import { CHALLENGE_NONCE_BYTES, MAX_ENVELOPES_PER_EVENT, MAX_MAILBOX_EVENT_SIZE } from '../../src/mailbox/protocol-constants.js'
+import { CHALLENGE_NONCE_BYTES, MAX_ENVELOPES_PER_EVENT, MAX_MAILBOX_EVENT_SIZE, SUBSCRIBE_HANDSHAKE_TIMEOUT } from '../../src/mailbox/protocol-constants.js'
 import { openMailboxSession } from '../../src/mailbox/session.js'
 import { frameStream } from '../../src/protocol/framing.js'
 import { MailboxEvent } from '../../src/protocol/generated/mailbox.js'
 import { ringIdOf } from '../../src/transport/ring-id.js'
+import { withShortDeadlines } from '../helpers/short-deadlines.js'
 import { waitFor } from '../helpers/wait-for.js'
 import type { NodeRef } from '../../src/chord/rpc.js'
 import type { MailboxSession, MailboxSessionHandlers } from '../../src/mailbox/subscription.js'
 import type { FramedStream } from '../../src/protocol/framing.js'
 import type { Identity } from '../../src/index.js'
 import type { Stream } from '@libp2p/interface'
+
+/** ms the handshake's deadline is armed for in place of its real length */
+const SHORT_DEADLINE = 100
 
 /** An ENVELOPES message of `count` one-byte envelopes */
 function envelopes (count: number, caughtUp = true): Uint8Array {
@@ -78,6 +82,21 @@ describe('/chord/mailbox/1.0.0 owner session', () => {
     await waitFor(() => closed.length > 0, 'the session to end')
     assert.ok(isOverTheLimit(closed[0]), String(closed[0]))
     assert.deepEqual(pages.map(page => page.length), [1])
+    assert.equal(ownerSide.status, 'aborted')
+  })
+
+  it('gives up on a node that stays silent past SUBSCRIBE_HANDSHAKE_TIMEOUT, the handshake\'s one deadline', async () => {
+    const [ownerSide, nodeStream] = await streamPair()
+    const nodeSide = frameStream(nodeStream, MAX_MAILBOX_EVENT_SIZE)
+    const handlers: MailboxSessionHandlers = { onEnvelopes: async () => {}, onClose: () => {} }
+    // the deadline armed at its real length would keep this test waiting; it passes sooner
+    const { result: session, asked } = withShortDeadlines(SHORT_DEADLINE, () => openMailboxSession({ dialProtocol: async () => ownerSide }, node, owner, handlers))
+    const outcome = session.then(() => 'subscribed', (err: Error) => err.name)
+    assert.deepEqual(asked, [SUBSCRIBE_HANDSHAKE_TIMEOUT])
+    // the node takes SUBSCRIBE and never sends the challenge
+    await nodeSide.read()
+    await waitFor(() => ownerSide.status !== 'open', 'the owner to give up', 2000)
+    assert.equal(await outcome, 'TimeoutError')
     assert.equal(ownerSide.status, 'aborted')
   })
 })
