@@ -267,13 +267,16 @@ describe('peer exchange (/chord/px/1.0.0)', function () {
     assert.ok(performance.now() - started < 2000)
   })
 
-  it('resets an inbound stream that sends no request within serveTimeout', async () => {
-    const responder = await startNode({ peerExchange: { serveTimeout: 200 } })
+  it('resets an inbound stream that sends no request within serveTimeout, not sooner', async () => {
+    const serveTimeout = 200
+    const responder = await startNode({ peerExchange: { serveTimeout } })
     const asker = await startNode({ peerExchange: false })
     await connect(asker, responder)
 
+    const started = Date.now()
     const stream = await asker.dialProtocol(responder.peerId, PX_PROTOCOL)
-    await waitFor(() => isShut(stream), 'the responder to reset the silent stream', 5000)
+    await waitFor(() => isShut(stream), 'the responder to reset the silent stream', serveTimeout + 2000)
+    assert.ok(Date.now() - started >= serveTimeout, `reset after ${Date.now() - started} ms`)
   })
 
   it('resets an inbound stream whose request is over MAX_PX_REQUEST_SIZE', async () => {

@@ -13,13 +13,15 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { NotStartedError } from '../../src/errors.js'
 import { frameStream } from '../../src/protocol/framing.js'
 import { PxResponse } from '../../src/protocol/generated/px.js'
-import { MAX_PX_REQUEST_SIZE, PX_INTERVAL_JITTER, PX_PROTOCOL } from '../../src/peer-exchange/constants.js'
+import { MAX_PX_REQUEST_SIZE, PX_INTERVAL_JITTER, PX_PROTOCOL, PX_SERVE_TIMEOUT } from '../../src/peer-exchange/constants.js'
 import { PeerExchange } from '../../src/peer-exchange/peer-exchange.js'
 import { silentLogger } from '../helpers/logger.js'
+import { withShortDeadlines } from '../helpers/short-deadlines.js'
+import { waitFor } from '../helpers/wait-for.js'
 import type { PeerExchangeComponents } from '../../src/peer-exchange/peer-exchange.js'
 import type { PxPeer } from '../../src/protocol/generated/px.js'
 import type { Clock } from '@sinonjs/fake-timers'
-import type { Connection, PeerId, PeerStore, Stream, Topology } from '@libp2p/interface'
+import type { Connection, PeerId, PeerStore, Stream, StreamHandler, Topology } from '@libp2p/interface'
 
 /** ms between rounds in these tests; what matters is how many intervals pass, not how long one is */
 const INTERVAL = 1000
@@ -51,7 +53,8 @@ type Remote = PxPeer[] | 'silent' | 'unreachable'
  * does.
  */
 class FakeLibp2p {
-  readonly handlers = new Set<string>()
+  /** the stream handler registered for each protocol */
+  readonly handlers = new Map<string, StreamHandler>()
   readonly topologies = new Map<string, Topology>()
   /** streams opened to the remote: one per exchange attempted */
   asked = 0
@@ -77,11 +80,11 @@ class FakeLibp2p {
       peerStore,
       logger: silentLogger(),
       registrar: {
-        handle: async (protocol) => {
+        handle: async (protocol, handler) => {
           if (this.handlers.has(protocol)) {
             throw Object.assign(new Error(`Handler already registered for protocol ${protocol}`), { name: 'DuplicateProtocolHandlerError' })
           }
-          this.handlers.add(protocol)
+          this.handlers.set(protocol, handler)
         },
         unhandle: async (protocol) => { this.handlers.delete(protocol) },
         register: async (_protocol, topology) => {
@@ -149,7 +152,7 @@ describe('PeerExchange life cycle', () => {
       await px.start()
       await px.start()
 
-      assert.deepEqual([...libp2p.handlers], [PX_PROTOCOL])
+      assert.deepEqual([...libp2p.handlers.keys()], [PX_PROTOCOL])
       assert.equal(libp2p.topologies.size, 1)
       await px.stop()
       assert.equal(libp2p.handlers.size, 0)
@@ -185,7 +188,7 @@ describe('PeerExchange life cycle', () => {
       await px.start()
       const askedAtRestart = libp2p.asked
       await clock.tickAsync(SEVERAL_ROUNDS)
-      assert.deepEqual([...libp2p.handlers], [PX_PROTOCOL])
+      assert.deepEqual([...libp2p.handlers.keys()], [PX_PROTOCOL])
       assert.ok(libp2p.asked >= askedAtRestart + 3, `asked ${libp2p.asked - askedAtRestart} times after the restart`)
 
       await px.stop()
@@ -224,5 +227,21 @@ describe('PeerExchange life cycle', () => {
     assert.equal(announced.length, 1, `announced ${announced.length} of the answer's ${entries.length} peers`)
     // the caller hears that the exchange was cut short rather than getting the peers unannounced
     assert.ok(outcome instanceof NotStartedError, `the exchange ended with ${String(outcome)}`)
+  })
+  it('resets an inbound stream that sends no request within PX_SERVE_TIMEOUT, the deadline it keeps when given none', async () => {
+    const libp2p = new FakeLibp2p(self, remote, { connected: false, answers: 'unreachable' })
+    const px = new PeerExchange(libp2p.components)
+    await px.start()
+    const serve = libp2p.handlers.get(PX_PROTOCOL)
+    assert.ok(serve != null)
+    const [asker, responder] = await streamPair()
+
+    // the deadline armed at its real length would keep this test waiting; it passes sooner
+    const { result: served, asked } = withShortDeadlines(100, () => serve(responder, { remotePeer: remote } as unknown as Connection))
+    assert.deepEqual(asked, [PX_SERVE_TIMEOUT])
+    await waitFor(() => asker.status !== 'open', 'the responder to give up on the silent asker', 2000)
+    assert.equal(asker.status, 'reset')
+    await served
+    await px.stop()
   })
 })
