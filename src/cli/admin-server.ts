@@ -123,7 +123,8 @@ async function handle (init: AdminServerInit, expected: Buffer, request: Incomin
     answer(response, 200, await route(node, await readJson(request)))
   } catch (err: any) {
     const status = err instanceof BadRequest ? err.status : statusOf(err)
-    if (status >= 500) {
+    // a request its client gave up on (or the request timeout cut off) is no failure of the node
+    if (status >= 500 && !request.destroyed) {
       init.log.warn({ request: path, errorName: err?.name }, `admin ${path} failed: ${err?.message ?? String(err)}`)
     }
     if (!response.headersSent) {

@@ -97,7 +97,7 @@ class SocketSlots {
     if (this.open.size >= this.total) {
       const idle = [...this.open].find(([, state]) => state.answering === 0)?.[0]
       if (idle == null) {
-        // every socket is being answered: they free themselves within the request timeout
+        // every socket is being answered, and an answer takes at most the health checks' own deadlines
         socket.destroy()
         return
       }

@@ -45,10 +45,13 @@ describe('the admin API at its limits', function () {
   let client: AdminClient
   /** the values the stand-in node was asked to put, by length */
   let puts: number[]
+  /** what the server logged at warn and above */
+  let warnings: string[]
   const sockets = new Set<Socket>()
 
   beforeEach(async () => {
     puts = []
+    warnings = []
     const node = {
       put: async (_key: string, value: Uint8Array) => {
         puts.push(value.byteLength)
@@ -61,7 +64,7 @@ describe('the admin API at its limits', function () {
       token: TOKEN,
       node: () => node,
       status: async () => STATUS,
-      log: pino({ level: 'silent' })
+      log: pino({ level: 'warn' }, { write: (line: string) => { warnings.push(line) } })
     })
     port = Number(new URL(server.url).port)
     dir = await mkdtemp(join(tmpdir(), 'chord-admin-'))
@@ -154,6 +157,7 @@ describe('the admin API at its limits', function () {
       assert.ok(slowBody.closedAt! - started >= ADMIN_REQUEST_TIMEOUT, `dropped after ${slowBody.closedAt! - started} ms`)
       assert.match(slowBody.received, /^HTTP\/1\.1 408 /)
       assert.deepEqual(puts, [])
+      assert.deepEqual(warnings, [], 'a request cut off by its deadline is no failure of the node')
     } finally {
       for (const slow of [silent, slowHead, slowBody]) {
         slow.stop()
