@@ -25,6 +25,7 @@ import { createServer } from 'node:http'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { importIdentity } from '../index.js'
+import { SocketSlots } from '../limits/socket-slots.js'
 import { listenHttp } from '../observability/listen-http.js'
 import {
   ADMIN_HEADERS_TIMEOUT, ADMIN_MAX_BODY_BYTES, ADMIN_MAX_CONNECTIONS, ADMIN_REQUEST_TIMEOUT, ADMIN_TIMEOUT_CHECK_INTERVAL
@@ -86,7 +87,8 @@ export async function startAdminServer (init: AdminServerInit): Promise<AdminSer
   }, (request, response) => {
     void handle(init, expected, request, response)
   })
-  server.maxConnections = ADMIN_MAX_CONNECTIONS
+  // every caller is on this host: no share per address
+  new SocketSlots(ADMIN_MAX_CONNECTIONS, Number.POSITIVE_INFINITY).watch(server)
   return listenHttp(server, init.host, init.port)
 }
 

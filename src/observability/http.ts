@@ -19,6 +19,7 @@
 import { createServer } from 'node:http'
 import { prometheusContentType } from 'prom-client'
 import { InvalidOptionsError } from '../errors.js'
+import { SocketSlots } from '../limits/socket-slots.js'
 import { listenHttp } from './listen-http.js'
 import {
   HTTP_HEADERS_TIMEOUT,
@@ -30,7 +31,6 @@ import {
   HTTP_TIMEOUT_CHECK_INTERVAL
 } from './constants.js'
 import type { HealthReport } from './health.js'
-import type { Socket } from 'node:net'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 
 /** What the server reads on each request; a `ChordNode` is one */
@@ -70,68 +70,9 @@ export async function startObservabilityServer (node: ObservedNode, init: Observ
     maxHeaderSize: HTTP_MAX_HEADER_SIZE
   }, (request, response) => { void respond(node, request, response) })
   server.keepAliveTimeout = HTTP_KEEP_ALIVE_TIMEOUT
-  const sockets = new SocketSlots(HTTP_MAX_CONNECTIONS, HTTP_MAX_SOCKETS_PER_IP)
-  server.on('connection', (socket: Socket) => { sockets.admit(socket) })
-  server.on('request', (request: IncomingMessage, response: ServerResponse) => { sockets.answering(request.socket, response) })
+  new SocketSlots(HTTP_MAX_CONNECTIONS, HTTP_MAX_SOCKETS_PER_IP).watch(server)
 
   return listenHttp(server, init.host, init.port)
-}
-
-/**
- * The server's sockets: at most `perIp` from one address, and at most `total` in all, a new one
- * taking the place of the oldest that is not being answered
- */
-class SocketSlots {
-  /** open sockets, oldest first, with the requests being answered on each */
-  private readonly open = new Map<Socket, { ip: string, answering: number }>()
-  private readonly byIp = new Map<string, number>()
-
-  constructor (private readonly total: number, private readonly perIp: number) {}
-
-  admit (socket: Socket): void {
-    const ip = socket.remoteAddress ?? ''
-    if ((this.byIp.get(ip) ?? 0) >= this.perIp) {
-      socket.destroy()
-      return
-    }
-    if (this.open.size >= this.total) {
-      const idle = [...this.open].find(([, state]) => state.answering === 0)?.[0]
-      if (idle == null) {
-        // every socket is being answered, and an answer takes at most the health checks' own deadlines
-        socket.destroy()
-        return
-      }
-      idle.destroy()
-      this.forget(idle)
-    }
-    this.open.set(socket, { ip, answering: 0 })
-    this.byIp.set(ip, (this.byIp.get(ip) ?? 0) + 1)
-    socket.once('close', () => { this.forget(socket) })
-  }
-
-  /** A request on `socket` is being answered until `response` is done */
-  answering (socket: Socket, response: ServerResponse): void {
-    const state = this.open.get(socket)
-    if (state == null) {
-      return
-    }
-    state.answering++
-    response.once('close', () => { state.answering-- })
-  }
-
-  private forget (socket: Socket): void {
-    const state = this.open.get(socket)
-    if (state == null) {
-      return
-    }
-    this.open.delete(socket)
-    const left = (this.byIp.get(state.ip) ?? 1) - 1
-    if (left === 0) {
-      this.byIp.delete(state.ip)
-    } else {
-      this.byIp.set(state.ip, left)
-    }
-  }
 }
 
 /** `host:port` (an IPv6 host in brackets: `[::1]:9464`) as the server's listen options */

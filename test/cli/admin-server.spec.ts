@@ -45,16 +45,20 @@ describe('the admin API at its limits', function () {
   let client: AdminClient
   /** the values the stand-in node was asked to put, by length */
   let puts: number[]
+  /** what the stand-in node's puts wait for before they answer */
+  let putting: Promise<void>
   /** what the server logged at warn and above */
   let warnings: string[]
   const sockets = new Set<Socket>()
 
   beforeEach(async () => {
     puts = []
+    putting = Promise.resolve()
     warnings = []
     const node = {
       put: async (_key: string, value: Uint8Array) => {
         puts.push(value.byteLength)
+        await putting
         return { replicas: 1 }
       }
     } as unknown as AdminNode
@@ -107,8 +111,37 @@ describe('the admin API at its limits', function () {
     assert.deepEqual(puts, [Buffer.from(within.value, 'base64').byteLength])
   })
 
-  it(`closes the socket past ADMIN_MAX_CONNECTIONS (${ADMIN_MAX_CONNECTIONS}) unanswered, and the command says why; serves those it holds, and the command once one leaves`, async () => {
+  /** What `socket` is answered to a status request, or 'closed' */
+  async function statusOver (socket: Socket): Promise<string> {
+    return new Promise<string>(resolve => {
+      if (socket.closed) {
+        resolve('closed')
+      }
+      socket.once('data', chunk => { resolve(String(chunk).split('\r\n')[0]) })
+      socket.once('close', () => { resolve('closed') })
+      socket.write(`GET /v1/status HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${TOKEN}\r\n\r\n`)
+    })
+  }
+
+  it(`holds ADMIN_MAX_CONNECTIONS (${ADMIN_MAX_CONNECTIONS}) sockets: a command takes the place of the oldest idle one, so silent sockets lock nobody out`, async () => {
     const held = await Promise.all(Array.from({ length: ADMIN_MAX_CONNECTIONS }, connected))
+    assert.equal((await client.call('/v1/status')).state, 'running')
+    await waitFor(() => held[0].closed, 'the oldest idle socket to make room')
+    assert.deepEqual(await Promise.all(held.slice(1).map(statusOver)), held.slice(1).map(() => 'HTTP/1.1 200 OK'), 'the others are still held')
+  })
+
+  it('closes a socket past ADMIN_MAX_CONNECTIONS unanswered while every one is being answered, and the command says why; serves it once an answer ends', async () => {
+    let finish = (): void => {}
+    const finished = new Promise<void>(resolve => { finish = resolve })
+    putting = finished
+    const held = await Promise.all(Array.from({ length: ADMIN_MAX_CONNECTIONS }, connected))
+    const answers = held.map(async socket => new Promise<string>(resolve => {
+      socket.once('data', chunk => { resolve(String(chunk).split('\r\n')[0]) })
+      socket.once('close', () => { resolve('closed') })
+      const body = JSON.stringify(putOf(64))
+      socket.write(`POST /v1/put HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${TOKEN}\r\nContent-Length: ${body.length}\r\n\r\n${body}`)
+    }))
+    await waitFor(() => puts.length === ADMIN_MAX_CONNECTIONS, 'every held socket to be answering a put')
 
     await assert.rejects(client.call('/v1/status'), (err: Error) => {
       assert.ok(err instanceof NodeUnreachableError, String(err))
@@ -116,19 +149,9 @@ describe('the admin API at its limits', function () {
       assert.ok(err.message.includes(`takes ${ADMIN_MAX_CONNECTIONS} admin connections at once`), err.message)
       return true
     })
-
-    const statuses = await Promise.all(held.map(async socket => new Promise<string>(resolve => {
-      if (socket.closed) {
-        resolve('closed')
-      }
-      socket.once('data', chunk => { resolve(String(chunk).split('\r\n')[0]) })
-      socket.once('close', () => { resolve('closed') })
-      socket.write(`GET /v1/status HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${TOKEN}\r\n\r\n`)
-    })))
-    assert.deepEqual(statuses, held.map(() => 'HTTP/1.1 200 OK'))
-
-    held[0].destroy()
-    await waitFor(async () => client.call('/v1/status').then(status => status.state === 'running', () => false), 'a command to be served once a socket is free', 2000)
+    finish()
+    assert.deepEqual(await Promise.all(answers), held.map(() => 'HTTP/1.1 200 OK'))
+    assert.equal((await client.call('/v1/status')).state, 'running')
   })
 
   it('drops with 408 a client whose head is not in within ADMIN_HEADERS_TIMEOUT, silent or slow, and one whose request is not in within ADMIN_REQUEST_TIMEOUT, none sooner and putting nothing; a command is served meanwhile', async function () {
