@@ -210,10 +210,8 @@ export class Groups {
 
   /**
    * Take a leave that `sender` sent: from this person's own other device, this device forgets
-   * the group too; from a member, this device removes them if this person is an admin and this
-   * is the device that holds the identity (one removal per admin, not one per admin's device;
-   * several admins at once make a fork, which the chain settles). Resolves to the group if it
-   * changed.
+   * the group too; from a member, this device removes them if this person is an admin (each
+   * admin's devices may, and the chain settles the fork). Resolves to the group if it changed.
    */
   async receiveLeave (sender: FrameSender, groupId: string): Promise<GroupInfo | undefined> {
     return this.changes.run(groupId, async () => {
@@ -226,7 +224,7 @@ export class Groups {
         return undefined
       }
       const state = chain?.current
-      if (chain == null || state == null || this.account.identity == null || !isAdmin(state, this.account.publicKey) || !isMember(state, sender.person)) {
+      if (chain == null || state == null || !isAdmin(state, this.account.publicKey) || !isMember(state, sender.person)) {
         return undefined
       }
       try {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { accountOf, linkedAccount } from '../../src/devices/account.js'
+import { accountOf } from '../../src/devices/account.js'
 import { GROUP_ID_LENGTH, MAX_GROUP_MEMBERS, MAX_GROUP_NAME_BYTES, MAX_GROUPS, MAX_LEFT_GROUPS } from '../../src/groups/constants.js'
 import { Groups } from '../../src/groups/groups.js'
 import { ForbiddenError, InvalidMessageError, InvalidOptionsError, LookupFailedError, createIdentity } from '../../src/index.js'
@@ -170,23 +170,6 @@ describe('leaving a group', () => {
     assert.equal((await admin.groups.receiveLeave(otherDevice, group.id))?.member, false)
     assert.equal(admin.groups.get(group.id), undefined)
     assert.deepEqual(admin.store.left, [group.id])
-  })
-
-  it('is removed by the admin\'s device that holds the identity, not by each of the admin\'s other devices too', async () => {
-    const [a, b, laptopKey] = await Promise.all([createIdentity(), createIdentity(), createIdentity()])
-    const admin = groupsOf(a)
-    const { group } = await admin.groups.create('g', [b.address])
-    const laptop = new Groups({ account: linkedAccount(a.address, laptopKey), fanOut: { send: async () => [] }, store: new MemoryGroupStore() })
-    const stateOf = (deliveries: PersonDelivery[] | undefined): Uint8Array => {
-      const { content } = decodeFrame(deliveries?.[0]?.body ?? new Uint8Array())
-      assert.equal(content.type, 'group-update')
-      return content.state
-    }
-    await laptop.receiveState({ person: a.publicKey, device: a.publicKey }, stateOf(admin.sent.at(-1)))
-    const leaver = { person: b.publicKey, device: b.publicKey }
-    assert.equal(await laptop.receiveLeave(leaver, group.id), undefined, 'the laptop leaves it to the identity\'s device')
-    assert.equal(laptop.get(group.id)?.members.length, 2)
-    assert.deepEqual((await admin.groups.receiveLeave(leaver, group.id))?.members, [a.address])
   })
 
   it('forgets the group even when its leave reached nobody (an admin cannot keep a person in), and the envelopes say so', async () => {
