@@ -321,7 +321,10 @@ export class ChatClient {
           this.init.mailbox.sendReceipt(this.account.device, item.message).catch(err => this.options.onError?.(err))
         }
       } catch (err) {
-        this.waiting.splice(this.waiting.indexOf(item), 1)
+        const index = this.waiting.indexOf(item)
+        if (index !== -1) {
+          this.waiting.splice(index, 1)
+        }
         await this.init.mailbox.ack(this.account.device, [item.message.id]).catch(() => {})
         this.options.onError?.(err)
       }
@@ -376,8 +379,8 @@ export interface ChatGroups {
   rename(id: string, name: string, options?: SendOptions): Promise<GroupChangeResult>
   setAdmin(id: string, member: string | PublicKey, admin: boolean, options?: SendOptions): Promise<GroupChangeResult>
   /**
-   * leave the group: an admin removes themselves, anyone else asks the admins to; this person's
-   * devices forget it (onGroupChange tells with `member: false`) and refuse it from then on
+   * leave the group: an admin removes themselves, anyone else asks the others to; this person's
+   * devices forget it (onGroupChange tells, with `left: true`) and drop its frames from then on
    */
   leave(id: string, options?: SendOptions): Promise<GroupChangeResult>
   /** send to every member's devices (and this person's other devices) */

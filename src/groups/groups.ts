@@ -111,15 +111,21 @@ export class Groups {
 
   /** Read the groups the store holds */
   async load (): Promise<void> {
+    this.left = (await this.init.store.loadLeft()).slice(-MAX_LEFT_GROUPS)
     for (const saved of await this.init.store.load()) {
       try {
         const chain = new GroupChain(saved.map(decodeGroupState))
-        this.chains.set(chain.current.idText, chain)
+        const id = chain.current.idText
+        if (this.left.includes(id)) {
+          // left, but its states outlived the leave (a crash, a failed delete): they go now
+          await this.init.store.remove(id)
+          continue
+        }
+        this.chains.set(id, chain)
       } catch (err) {
         this.init.onError?.(err)
       }
     }
-    this.left = (await this.init.store.loadLeft()).slice(-MAX_LEFT_GROUPS)
   }
 
   list (): GroupInfo[] {
@@ -186,7 +192,7 @@ export class Groups {
    * admin and others remain in it
    */
   async leave (id: string, options: { signal?: AbortSignal } = {}): Promise<GroupChangeResult> {
-    return this.changes.run(id, async () => {
+    const { group, envelopes, told, frame } = await this.changes.run(id, async () => {
       const chain = this.chainOf(id)
       const me = this.account.publicKey
       const state = chain.current
@@ -203,9 +209,12 @@ export class Groups {
           told = [...others, me]
         }
       }
-      envelopes.push(...await this.sendFrame(told, this.frame({ type: 'group-leave', groupId: state.id }), options))
-      return { group: await this.forget(chain), envelopes }
+      return { group: await this.forget(chain), envelopes, told, frame: this.frame({ type: 'group-leave', groupId: state.id }) }
     })
+    // told after the group's turn: the group is gone here already, and telling hundreds of
+    // devices must not hold up its frames meanwhile
+    envelopes.push(...await this.sendFrame(told, frame, options))
+    return { group, envelopes }
   }
 
   /**
@@ -346,12 +355,15 @@ export class Groups {
   /** Remember that this person left a group, drop it, and tell the application */
   private async forget (chain: GroupChain): Promise<GroupInfo> {
     const id = chain.current.idText
-    // remembered first: a crash between the two leaves the group refused, not back
+    // remembered first: states that outlive it (a crash, a failed delete) are dropped at load
     await this.remember(id)
     this.chains.delete(id)
-    await this.init.store.remove(id)
+    for (const state of chain.history) {
+      this.made.delete(toHex(state.hash, 'base16'))
+    }
     const group = { ...this.info(chain.current), member: false, admin: false, left: true }
     await this.init.onChange?.(group)
+    await this.init.store.remove(id).catch(err => { this.init.onError?.(err) })
     return group
   }
 

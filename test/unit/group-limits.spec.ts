@@ -5,12 +5,14 @@
  */
 import assert from 'node:assert/strict'
 import { randomBytes } from '@noble/hashes/utils.js'
+import { fromString as fromHex } from 'uint8arrays/from-string'
 import { ChatClient } from '../../src/chat/chat-client.js'
 import { accountOf } from '../../src/devices/account.js'
 import { DeviceLists } from '../../src/devices/device-lists.js'
 import { GROUP_ID_LENGTH, MAX_GROUP_RECEIPT_MEMBERS, MAX_PENDING_GROUP_MESSAGES, MAX_PENDING_GROUP_STATES } from '../../src/groups/constants.js'
 import { GroupChain } from '../../src/groups/group-chain.js'
 import { makeGroupState } from '../../src/groups/group-state.js'
+import { encodeFrame } from '../../src/mailbox/frames.js'
 import { Groups } from '../../src/groups/groups.js'
 import { MemoryGroupStore } from '../helpers/group-store.js'
 import { createIdentity } from '../../src/index.js'
@@ -61,7 +63,7 @@ interface MemberDevice {
   errors: unknown[]
 }
 
-async function memberDevice (me: Identity): Promise<MemberDevice> {
+async function memberDevice (me: Identity, failedAcks = new Set<string>()): Promise<MemberDevice> {
   let onFrame: ((frame: MailboxMessage) => Promise<boolean>) | undefined
   const device: Omit<MemberDevice, 'chat' | 'frame'> = { shown: [], acknowledged: [], receipts: [], errors: [] }
   const chat = new ChatClient({
@@ -72,7 +74,13 @@ async function memberDevice (me: Identity): Promise<MemberDevice> {
         return { close: async () => {} } as unknown as Subscription
       },
       sendFrame: async () => { throw new Error('nothing is sent in these tests') },
-      ack: async (_identity, ids) => { device.acknowledged.push(...ids.map(String)); return { replicas: 1 } },
+      ack: async (_identity, ids) => {
+        if (ids.some(id => failedAcks.has(String(id)))) {
+          throw new Error('the node did not answer')
+        }
+        device.acknowledged.push(...ids.map(String))
+        return { replicas: 1 }
+      },
       sendReceipt: async (_identity, message) => { device.receipts.push(message.id); return { id: message.id, replicas: 1 } }
     },
     // nobody published a device list: each person is their own key
@@ -148,5 +156,25 @@ describe('group limits on a member\'s device', () => {
       assert.deepEqual(device.errors, [])
       await device.chat.close()
     }
+  })
+})
+
+describe('leaving a group, as a member\'s chat sees it', () => {
+  it('drops the messages of the group left that waited, and keeps waiting those of another group even when an acknowledgement fails', async () => {
+    const [me, admin, otherAdmin, stranger] = await Promise.all([createIdentity(), createIdentity(), createIdentity(), createIdentity()])
+    const left = await groupOf(admin, [me])
+    const other = await groupOf(otherAdmin, [me])
+    const device = await memberDevice(me, new Set(['of-left']))
+    await device.frame(admin, 'left-state', left.update)
+    const [group] = device.chat.groups.list()
+    // a message under a version not known yet waits; so does one of a group not known yet
+    await device.frame(stranger, 'of-left', encodeFrame({ content: { type: 'group-message', groupId: fromHex(group.id, 'base16'), version: 2, body: text('later') } }))
+    await device.frame(otherAdmin, 'of-other', other.message('hello'))
+
+    const { group: gone } = await device.chat.groups.leave(group.id)
+    assert.equal(gone.left, true)
+    assert.deepEqual(device.chat.groups.list(), [])
+    await device.frame(otherAdmin, 'other-state', other.update)
+    assert.deepEqual(device.shown.map(message => message.id), ['of-other'], 'the other group\'s message still waited, and is shown once its state comes')
   })
 })

@@ -220,6 +220,23 @@ describe('leaving a group', () => {
     assert.equal(member.get(group.id), undefined, 'still left')
   })
 
+  it('drops at the next start the states of a group left whose delete failed, rather than bring it back', async () => {
+    const me = await createIdentity()
+    const store = new MemoryGroupStore()
+    store.remove = async () => { throw new Error('the disk is full') }
+    const errors: unknown[] = []
+    const person = new Groups({ account: accountOf(me), fanOut: { send: async () => [] }, store, onError: err => { errors.push(err) } })
+    const { group } = await person.create('g', [])
+    assert.equal((await person.leave(group.id)).group.left, true, 'left all the same')
+    assert.equal(errors.length, 1)
+    assert.equal(store.states.size, 1, 'its states are still stored')
+
+    const restarted = groupsOf(me, { store: Object.assign(store, { remove: MemoryGroupStore.prototype.remove }) })
+    await restarted.groups.load()
+    assert.deepEqual(restarted.groups.list(), [])
+    assert.equal(store.states.size, 0, 'and dropped now')
+  })
+
   it('remembers the groups left across a restart, at most MAX_LEFT_GROUPS of them, the oldest forgotten first', async () => {
     const [me, admin] = await Promise.all([createIdentity(), createIdentity()])
     const person = groupsOf(me)
