@@ -325,7 +325,9 @@ export class MailboxServer implements Startable {
       throw new Refusal(MailboxErrorCode.RATE_LIMITED, `${subscriber.peer} holds ${ofPeer} subscriptions already`)
     }
     const ofSubnet = subscriber.subnet == null ? 0 : this.subscriptionsBySubnet.get(subscriber.subnet) ?? 0
-    if (subscriber.subnet != null && ofSubnet >= (this.init.maxSubscriptionsPerSubnet ?? MAX_SUBSCRIPTIONS_PER_SUBNET)) {
+    // a peer allowed more than a subnet (a gateway) is allowed them from its subnet too
+    const subnetCap = Math.max(this.init.maxSubscriptionsPerSubnet ?? MAX_SUBSCRIPTIONS_PER_SUBNET, this.init.maxSubscriptionsPerPeer ?? MAX_SUBSCRIPTIONS_PER_PEER)
+    if (subscriber.subnet != null && ofSubnet >= subnetCap) {
       throw new Refusal(MailboxErrorCode.RATE_LIMITED, `the peers of ${subscriber.subnet} hold ${ofSubnet} subscriptions already`)
     }
     set.add(subscriber)

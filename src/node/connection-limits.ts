@@ -5,10 +5,10 @@
  * Addresses in `uncapped` (by default the loopback networks) are not counted. Each connection is
  * counted while its socket is open, and as upgrading until libp2p hands it to the gater upgraded.
  */
-import { IpNet, isIPv4mappedIPv6, iPv4FromIPv6, ipToString } from '@chainsafe/netmask'
+import { IpNet } from '@chainsafe/netmask'
 import { getNetConfig, isNetworkAddress } from '@libp2p/utils'
 import { InvalidOptionsError } from '../errors.js'
-import { IPV4_SUBNET_BITS, IPV6_SUBNET_BITS } from '../transport/subnet.js'
+import { IPV4_SUBNET_BITS, IPV6_SUBNET_BITS, unmapped } from '../transport/subnet.js'
 import {
   DEFAULT_UNCAPPED_NETWORKS, MAX_INBOUND_CONNECTIONS_PER_IP,
   MAX_INBOUND_CONNECTIONS_PER_IPV4_SUBNET, MAX_INBOUND_CONNECTIONS_PER_IPV6_SUBNET, MAX_PENDING_INBOUND_PER_IP,
@@ -54,13 +54,7 @@ export function sourceOf (address: Multiaddr): { ip: string, subnet: string, v4:
   if (!isNetworkAddress(address)) {
     return undefined
   }
-  let host = getNetConfig(address).host
-  let v4 = getNetConfig(address).type === 'ip4'
-  if (!v4 && isIPv4mappedIPv6(new IpNet(host, 128).network)) {
-    // a dual-stack socket reports IPv4 peers as ::ffff:a.b.c.d: they are IPv4 peers
-    host = ipToString(iPv4FromIPv6(new IpNet(host, 128).network))
-    v4 = true
-  }
+  const { host, v4 } = unmapped(getNetConfig(address).host, getNetConfig(address).type === 'ip4')
   return { ip: host, subnet: new IpNet(host, v4 ? IPV4_SUBNET_BITS : IPV6_SUBNET_BITS).toString(), v4 }
 }
 

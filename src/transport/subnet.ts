@@ -4,7 +4,7 @@
  * one machine talking to itself (tests, a ring run on one host): it is not counted, nor are
  * addresses without an IP (DNS names, the memory transport).
  */
-import { IpNet } from '@chainsafe/netmask'
+import { IpNet, iPv4FromIPv6, ipToString, isIPv4mappedIPv6 } from '@chainsafe/netmask'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
 /** The IPv4 prefix one subnet covers */
@@ -16,12 +16,16 @@ export const IPV6_SUBNET_BITS = 48
 /** The subnet of the first counted address among `addresses`, as CIDR text; undefined when none is counted */
 export function subnetOf (addresses: Iterable<Multiaddr>): string | undefined {
   for (const address of addresses) {
-    const ip = address.getComponents().find(component => component.name === 'ip4' || component.name === 'ip6')
-    if (ip?.value == null || isLoopback(ip.name, ip.value)) {
+    const component = address.getComponents().find(component => component.name === 'ip4' || component.name === 'ip6')
+    if (component?.value == null) {
       continue
     }
     try {
-      return new IpNet(ip.value, ip.name === 'ip4' ? IPV4_SUBNET_BITS : IPV6_SUBNET_BITS).toString()
+      const ip = unmapped(component.value, component.name === 'ip4')
+      if (isLoopback(ip)) {
+        continue
+      }
+      return new IpNet(ip.host, ip.v4 ? IPV4_SUBNET_BITS : IPV6_SUBNET_BITS).toString()
     } catch {
       // an address the multiaddr codec took but netmask cannot read is not counted
     }
@@ -29,6 +33,19 @@ export function subnetOf (addresses: Iterable<Multiaddr>): string | undefined {
   return undefined
 }
 
-function isLoopback (family: string, ip: string): boolean {
-  return family === 'ip4' ? ip.startsWith('127.') : ip === '::1'
+/**
+ * An IP address as the caps count it: an IPv4 peer on a dual-stack socket shows as
+ * ::ffff:a.b.c.d, and is that IPv4 address
+ *
+ * @throws when netmask cannot read the address
+ */
+export function unmapped (host: string, v4: boolean): { host: string, v4: boolean } {
+  if (!v4 && isIPv4mappedIPv6(new IpNet(host, 128).network)) {
+    return { host: ipToString(iPv4FromIPv6(new IpNet(host, 128).network)), v4: true }
+  }
+  return { host, v4 }
+}
+
+function isLoopback (ip: { host: string, v4: boolean }): boolean {
+  return ip.v4 ? ip.host.startsWith('127.') : ip.host === '::1'
 }

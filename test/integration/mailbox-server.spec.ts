@@ -289,8 +289,7 @@ describe('/chord/mailbox/1.0.0 subscriptions', function () {
       const perPeer = MAX_INBOUND_MAILBOX_STREAMS + 4
       await restartServer({ maxSubscriptionsPerPeer: perPeer })
       const owners = await Promise.all(Array.from({ length: perPeer + 1 }, async () => createIdentity()))
-      const connection = client.getConnections(node.peerId)[0]
-      const overOne = { dialProtocol: async (_peer: unknown, protocol: string) => connection.newStream(protocol, { maxOutboundStreams: perPeer + 1 }) }
+      const overOne = overOneConnection(client, perPeer + 1)
       for (const owner of owners.slice(0, perPeer)) {
         await openMailboxSession(overOne, nodeRef, owner, noop)
       }
@@ -319,23 +318,42 @@ describe('/chord/mailbox/1.0.0 subscriptions', function () {
       assert.deepEqual(charged, [client.peerId.toString(), client.peerId.toString(), other.peerId.toString()])
     })
 
-    it(`refuses the peers of one subnet past MAX_SUBSCRIPTIONS_PER_SUBNET (${MAX_SUBSCRIPTIONS_PER_SUBNET}) with RateLimitedError, and no other subnet`, async () => {
-      // loopback is not counted: here each client's connections count as a subnet of its own
-      const subnets = new Map([[client.peerId.toString(), '192.0.2.0/24'], [other.peerId.toString(), '198.51.100.0/24']])
-      // one peer stands for the subnet's many: its own limit is raised out of the way
-      const streams = MAX_SUBSCRIPTIONS_PER_SUBNET + 2
-      await restartServer({ maxSubscriptionsPerPeer: streams, subnetOf: connection => subnets.get(connection.remotePeer.toString()) })
-      const connection = client.getConnections(node.peerId)[0]
-      const overOne = { dialProtocol: async (_peer: unknown, protocol: string) => connection.newStream(protocol, { maxOutboundStreams: streams }) }
+    /** `from`'s subscriptions over its one connection, however many it opens */
+    function overOneConnection (from: ChordLibp2p, streams: number): Pick<ChordLibp2p, 'dialProtocol'> {
+      const connection = from.getConnections(node.peerId)[0]
+      return { dialProtocol: async (_peer: unknown, protocol: string) => connection.newStream(protocol, { maxOutboundStreams: streams }) } as unknown as Pick<ChordLibp2p, 'dialProtocol'>
+    }
+
+    it(`refuses the peers of one subnet past MAX_SUBSCRIPTIONS_PER_SUBNET (${MAX_SUBSCRIPTIONS_PER_SUBNET}) together with RateLimitedError, and no other subnet`, async () => {
+      // loopback is not counted: here the test says which subnet each client's connections come from
+      const subnets = new Map([[client.peerId.toString(), '192.0.2.0/24'], [other.peerId.toString(), '192.0.2.0/24']])
+      const perPeer = MAX_SUBSCRIPTIONS_PER_SUBNET - 16
+      await restartServer({ maxSubscriptionsPerPeer: perPeer, subnetOf: connection => subnets.get(connection.remotePeer.toString()) })
+      const [first, second] = [overOneConnection(client, perPeer + 1), overOneConnection(other, perPeer + 1)]
       const owners = await Promise.all(Array.from({ length: MAX_SUBSCRIPTIONS_PER_SUBNET + 1 }, async () => createIdentity()))
       const sessions = []
-      for (const owner of owners.slice(0, MAX_SUBSCRIPTIONS_PER_SUBNET)) {
-        sessions.push(await openMailboxSession(overOne, nodeRef, owner, noop))
+      for (const [i, owner] of owners.slice(0, MAX_SUBSCRIPTIONS_PER_SUBNET).entries()) {
+        sessions.push(await openMailboxSession(i < perPeer ? first : second, nodeRef, owner, noop))
       }
-      await assert.rejects(openMailboxSession(overOne, nodeRef, owners[MAX_SUBSCRIPTIONS_PER_SUBNET], noop), RateLimitedError)
-      sessions.push(await openMailboxSession(other, nodeRef, owners[MAX_SUBSCRIPTIONS_PER_SUBNET], noop))
+      // the second peer holds 16, far under its own limit: the subnet is full
+      await assert.rejects(openMailboxSession(second, nodeRef, owners[MAX_SUBSCRIPTIONS_PER_SUBNET], noop), RateLimitedError)
+      subnets.set(other.peerId.toString(), '198.51.100.0/24')
+      sessions.push(await openMailboxSession(second, nodeRef, owners[MAX_SUBSCRIPTIONS_PER_SUBNET], noop))
       await sessions[0].close()
-      await waitFor(async () => openMailboxSession(overOne, nodeRef, owners[0], noop).then(session => { sessions.push(session); return true }, () => false), 'a place once one of the subnet\'s subscriptions closes')
+      await waitFor(async () => openMailboxSession(first, nodeRef, owners[0], noop).then(session => { sessions.push(session); return true }, () => false), 'a place once one of the subnet\'s subscriptions closes')
+      await Promise.all(sessions.map(async session => session.close()))
+    })
+
+    it('lets a peer whose own limit is raised past the subnet\'s (a gateway) hold that many from its subnet', async () => {
+      const gateway = MAX_SUBSCRIPTIONS_PER_SUBNET + 4
+      await restartServer({ maxSubscriptionsPerPeer: gateway, subnetOf: () => '192.0.2.0/24' })
+      const through = overOneConnection(client, gateway + 1)
+      const owners = await Promise.all(Array.from({ length: gateway + 1 }, async () => createIdentity()))
+      const sessions = []
+      for (const owner of owners.slice(0, gateway)) {
+        sessions.push(await openMailboxSession(through, nodeRef, owner, noop))
+      }
+      await assert.rejects(openMailboxSession(through, nodeRef, owners[gateway], noop), RateLimitedError)
       await Promise.all(sessions.map(async session => session.close()))
     })
 

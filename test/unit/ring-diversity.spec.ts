@@ -32,6 +32,9 @@ describe('ring diversity', () => {
     assert.notEqual(subnetOf([multiaddr('/ip6/2001:db8:2::5/tcp/1')]), subnetOf([multiaddr('/ip6/2001:db8:1::5/tcp/1')]))
     assert.equal(subnetOf([multiaddr('/ip4/127.0.0.1/tcp/1')]), undefined)
     assert.equal(subnetOf([multiaddr('/ip6/::1/tcp/1')]), undefined)
+    // an IPv4 peer on a dual-stack socket is that IPv4 peer, loopback included
+    assert.equal(subnetOf([multiaddr('/ip6/::ffff:203.0.113.9/tcp/1')]), '203.0.113.0/24')
+    assert.equal(subnetOf([multiaddr('/ip6/::ffff:127.0.0.1/tcp/1')]), undefined)
     assert.equal(subnetOf([multiaddr('/dns4/example.org/tcp/1'), multiaddr('/memory/x')]), undefined)
     // the first address that counts
     assert.equal(subnetOf([multiaddr('/ip4/127.0.0.1/tcp/1'), multiaddr('/ip4/198.51.100.3/tcp/1')]), '198.51.100.0/24')
