@@ -69,7 +69,14 @@ export async function runTerminalChat (options: TerminalChatOptions): Promise<vo
 
   const node: ChordNode = await createChordNode({ bootstrap: options.bootstrap, clientMode: true })
   const nameOf = (address: string): string | undefined => Object.entries(contacts).find(([, a]) => a === address)?.[0]
-  const groupName = (group: GroupInfo): string => `#${group.name.replaceAll(/\s+/g, '-')}`
+  const plainName = (group: GroupInfo): string => `#${group.name.replaceAll(/\s+/g, '-')}`
+  // anyone may name a group anything: a name two groups share gets the first digits of the id,
+  // so that /to and /leave never pick the wrong one
+  const groupName = (group: GroupInfo): string => {
+    const shared = opened.chat?.groups.list().some(other => other.id !== group.id && plainName(other) === plainName(group)) === true
+    return shared ? `${plainName(group)}~${group.id.slice(0, 6)}` : plainName(group)
+  }
+  const opened: { chat?: ChatClient } = {}
   /** a link request waiting for /yes or /no */
   let answerLink: ((yes: boolean) => void) | undefined
   const chat: ChatClient = await node.mailbox.chat(identity, {
@@ -99,6 +106,7 @@ export async function runTerminalChat (options: TerminalChatOptions): Promise<vo
       await chat.ack([message.id])
     }
   })
+  opened.chat = chat
   output.write(`joined the ring as a client (${node.libp2p.getConnections().length} connections). /help lists the commands.\n`)
 
   const sayDelivered = (name: string, state: DeliveryState): void => {

@@ -74,7 +74,7 @@ export class AdminClient {
       }
       // something listens there: the node, closing connections past its limit or stopping
       if (findCode(err, 'ECONNRESET') != null) {
-        throw new NodeUnreachableError(`the node at ${this.endpoint.url} (pid ${this.endpoint.pid}) closed the connection unanswered: it takes ${ADMIN_MAX_CONNECTIONS} admin connections at once and that many are open, or it is stopping; try again shortly`, { cause: err })
+        throw new NodeUnreachableError(`the node at ${this.endpoint.url} (pid ${this.endpoint.pid}) closed the connection unanswered: it takes ${ADMIN_MAX_CONNECTIONS} admin connections at once and that many are busy answering commands, or it is stopping; try again shortly`, { cause: err })
       }
       if (err?.name === 'AbortError' || err?.name === 'TimeoutError') {
         throw new NodeUnreachableError(`the node at ${this.endpoint.url} did not answer within ${CLIENT_TIMEOUT / 1000} s`, { cause: err })

@@ -90,6 +90,15 @@ describe('terminal chat: groups and devices', function () {
     term.type('/leave')
     await term.waitFor(/\* you left #climbing/, DEADLINE)
     await waitFor(() => laptop.groups.get(group) == null, 'the laptop to forget the group its person left', DEADLINE)
+
+    // two groups of one name (anyone may name a group anything) are told apart by their ids
+    const twins = [(await carolChat.groups.create('climbing', [myAddress])).group, (await carolChat.groups.create('climbing', [myAddress])).group]
+    // whichever invitation comes second is shown with its id, the name being taken by then
+    await term.waitFor(new RegExp(`\\* group #climbing~(${twins.map(twin => twin.id.slice(0, 6)).join('|')}): carol, you`), DEADLINE)
+    term.type('/groups')
+    for (const twin of twins) {
+      await term.waitFor(new RegExp(`#climbing~${twin.id.slice(0, 6)} +2 members`), DEADLINE)
+    }
     term.type('/quit')
     assert.equal(await term.exited, 0)
   })
