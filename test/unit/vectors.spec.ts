@@ -215,6 +215,12 @@ describe('test vectors', () => {
       const frame = decodeFrame(opened.plaintext)
       assert.equal(frame.content.type, 'group-message')
     })
+
+    it('decodes the leave frame: the group it names, and nothing else', () => {
+      const frame = decodeFrame(fromHex(chat.groupLeave.frame))
+      assert.deepEqual(frame, { person: undefined, content: { type: 'group-leave', groupId: fromHex(chat.groupLeave.groupId) } })
+      assert.equal(chat.groupLeave.groupId, bytesToHex(decodeGroupState(fromHex(chat.groupState.bytes)).id), 'the group of the state above')
+    })
   })
 
   describe('ring.json', () => {

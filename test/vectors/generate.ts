@@ -292,7 +292,7 @@ async function main (): Promise<void> {
   const frameEphemeral = fixed('ephemeral x25519 secret for a frame')
   const frameEnvelope = sealWith(alice.identity, bob.identity.publicKey, frame, SENT_AT, { secretKey: frameEphemeral, publicKey: Uint8Array.from(x25519.getPublicKey(frameEphemeral)) }, 'frame')
   await write('chat.json', {
-    description: 'Devices and groups (docs/protocol.md, "Devices and groups"): alice\'s device list naming bob\'s key as her laptop, a link offer for alice with bob\'s key as the link key, a group state, and a group message frame sealed from alice to bob.',
+    description: 'Devices and groups (docs/protocol.md, "Devices and groups"): alice\'s device list naming bob\'s key as her laptop, a link offer for alice with bob\'s key as the link key, a group state, a group message frame sealed from alice to bob, and the frame with which a member leaves that group.',
     deviceList: {
       person: 'alice',
       recordName: DEVICE_LIST_NAME,
@@ -309,7 +309,8 @@ async function main (): Promise<void> {
       ephemeralSecret: hex(frameEphemeral),
       frame: hex(frame),
       envelope: hex(frameEnvelope)
-    }
+    },
+    groupLeave: { groupId: hex(groupState.id), frame: hex(encodeFrame({ content: { type: 'group-leave', groupId: groupState.id } })) }
   })
 
   /* ring.json */
