@@ -361,7 +361,9 @@ export class Groups {
     for (const state of chain.history) {
       this.made.delete(toHex(state.hash, 'base16'))
     }
-    const group = { ...this.info(chain.current), member: false, admin: false, left: true }
+    const last = this.info(chain.current)
+    const me = this.account.publicKey.address
+    const group = { ...last, members: last.members.filter(member => member !== me), admins: last.admins.filter(admin => admin !== me), member: false, admin: false, left: true }
     await this.init.onChange?.(group)
     await this.init.store.remove(id).catch(err => { this.init.onError?.(err) })
     return group

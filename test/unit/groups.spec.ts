@@ -126,6 +126,7 @@ describe('leaving a group', () => {
 
     const left = await member.groups.leave(group.id)
     assert.equal(left.group.member, false)
+    assert.deepEqual(left.group.members, [a.address, c.address], 'the group as the others hold it, without the leaver')
     assert.deepEqual(frameTypes(member.sent.at(-1)), [a, c, b].map(person => `group-leave → ${person.fingerprint}`), 'the other members (whoever is admin when it arrives acts) and the person\'s other devices are told')
     assert.deepEqual(member.groups.list(), [])
     assert.deepEqual([...member.store.states.keys()], [], 'its states are dropped from the store')
