@@ -179,6 +179,41 @@ describe('a mailbox DELETE', function () {
     return envelope
   }
 
+  it('deletes an envelope whose write landed between the acknowledgement\'s look at the store and its tombstones', async () => {
+    const { rules: mailboxRules } = await rules(() => true)
+    const bob = await createIdentity()
+    const envelope = await heldEnvelope(bob)
+    // the first look finds nothing, as when the write was still on its way
+    const look = store.held.bind(store)
+    let looks = 0
+    store.held = async (...args) => (looks++ === 0 ? [] : look(...args))
+    await mailboxRules.onDeleteRecords(stranger, await signDeletion(bob, [envelope.id], Date.now()))
+    assert.deepEqual(await store.get(envelope.key), [])
+  })
+
+  it('deletes what a write stored although an acknowledgement of it was applied while it was written', async () => {
+    database = await openNodeDatabase()
+    store = await openLevelStore()
+    const tombstones = await openTombstones(database)
+    const kept = new KeptDeletions(database)
+    await kept.open()
+    const bob = await createIdentity()
+    const alice = await createIdentity()
+    const envelope = createRecord(mailboxKey(bob.publicKey), await seal(alice, bob.publicKey, new TextEncoder().encode('hi')), LATER)
+    // the write checks the tombstones, then the acknowledgement's tombstone goes in, then the write lands
+    const replication = {
+      keeps: async () => true,
+      onStoreRecords: async (_from: NodeRef, records: ChordRecord[]) => {
+        await tombstones.addIfRoom([{ key: envelope.key, id: envelope.id, expiresAt: LATER }])
+        await store.put(records)
+        return { writtenBytes: envelope.value.byteLength, declined: [] }
+      }
+    } as unknown as Replication
+    const mailboxRules = new MailboxRules({ self, replication, store, tombstones, kept, maxTtl: 3_600_000 })
+    await mailboxRules.onStoreRecords(self, [envelope])
+    assert.deepEqual(await store.get(envelope.key), [])
+  })
+
   it('takes an owner\'s acknowledgement after strangers deleted made-up ids of as many mailboxes as MAX_TOMBSTONES takes', async () => {
     const { rules: mailboxRules, tombstones } = await rules(() => true)
     for (let n = 0; n < FLOODING_MAILBOXES; n++) {
