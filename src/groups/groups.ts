@@ -232,8 +232,7 @@ export class Groups {
         await this.remember(groupId)
         return undefined
       }
-      const state = chain?.current
-      if (chain == null || state == null || !isAdmin(state, this.account.publicKey) || !isMember(state, sender.person)) {
+      if (chain == null || !isAdmin(chain.current, this.account.publicKey) || !isMember(chain.current, sender.person)) {
         return undefined
       }
       try {

@@ -4,6 +4,7 @@
  * is being answered (so a silent or half-sent request never keeps one from a caller), and one
  * address holds at most its share.
  */
+import { tally } from './tally.js'
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
 
@@ -41,7 +42,7 @@ export class SocketSlots {
       this.forget(idle)
     }
     this.open.set(socket, { ip, answering: 0 })
-    this.byIp.set(ip, (this.byIp.get(ip) ?? 0) + 1)
+    tally(this.byIp, ip, 1)
     socket.once('close', () => { this.forget(socket) })
   }
 
@@ -61,11 +62,6 @@ export class SocketSlots {
       return
     }
     this.open.delete(socket)
-    const left = (this.byIp.get(state.ip) ?? 1) - 1
-    if (left === 0) {
-      this.byIp.delete(state.ip)
-    } else {
-      this.byIp.set(state.ip, left)
-    }
+    tally(this.byIp, state.ip, -1)
   }
 }

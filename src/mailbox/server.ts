@@ -23,6 +23,7 @@ import { MailboxEvent, MailboxRequest } from '../protocol/generated/mailbox.js'
 import { frameStream } from '../protocol/framing.js'
 import { ringIdOf, wireBytes } from '../transport/ring-id.js'
 import { subnetOf } from '../transport/subnet.js'
+import { tally } from '../limits/tally.js'
 import { PublicKey, mailboxKey } from './public-key.js'
 import { verifyChallengeAnswer } from './proofs.js'
 import {
@@ -502,19 +503,6 @@ function inboundStreamsFor (maxSubscriptionsPerPeer: number): number {
 /** The subnet of a connection's remote address; none for loopback */
 function remoteSubnet (connection: Connection): string | undefined {
   return subnetOf([connection.remoteAddr])
-}
-
-/** Add `change` to the count of `key` (none: not counted), forgetting counts that reach 0 */
-function tally (counts: Map<string, number>, key: string | undefined, change: number): void {
-  if (key == null) {
-    return
-  }
-  const next = (counts.get(key) ?? 0) + change
-  if (next <= 0) {
-    counts.delete(key)
-  } else {
-    counts.set(key, next)
-  }
 }
 
 function bytesOf (envelopes: Uint8Array[]): number {

@@ -8,6 +8,7 @@
 import { IpNet } from '@chainsafe/netmask'
 import { getNetConfig, isNetworkAddress } from '@libp2p/utils'
 import { InvalidOptionsError } from '../errors.js'
+import { tally } from '../limits/tally.js'
 import { IPV4_SUBNET_BITS, IPV6_SUBNET_BITS, unmapped } from '../transport/subnet.js'
 import {
   DEFAULT_UNCAPPED_NETWORKS, MAX_INBOUND_CONNECTIONS_PER_IP,
@@ -107,12 +108,12 @@ export class InboundConnectionLimits implements Pick<ConnectionGater, 'denyInbou
       return true
     }
     const [open, upgrading] = [caps.slice(0, 2), caps.slice(2)].map(keys => {
-      keys.forEach(([key]) => { this.count(key, 1) })
+      keys.forEach(([key]) => { tally(this.open, key, 1) })
       let counted = true
       return () => {
         if (counted) {
           counted = false
-          keys.forEach(([key]) => { this.count(key, -1) })
+          keys.forEach(([key]) => { tally(this.open, key, -1) })
         }
       }
     })
@@ -135,15 +136,6 @@ export class InboundConnectionLimits implements Pick<ConnectionGater, 'denyInbou
   openFrom (what: { ip: string } | { subnet: string }, state: 'open' | 'upgrading' = 'open'): number {
     const key = 'ip' in what ? `ip ${what.ip}` : `subnet ${what.subnet}`
     return this.open.get(state === 'open' ? key : `upgrading ${key}`) ?? 0
-  }
-
-  private count (key: string, change: number): void {
-    const next = (this.open.get(key) ?? 0) + change
-    if (next <= 0) {
-      this.open.delete(key)
-    } else {
-      this.open.set(key, next)
-    }
   }
 }
 
