@@ -151,7 +151,9 @@ export class ChordService implements Startable {
     this.ownedStore = new LevelRecordStore(this.database.sublevel(SUBLEVELS.owned) as unknown as NodeDatabase, { limits: settings.storeLimits })
     this.peerCache = new PeerCache(this.database)
 
-    this.wirePeers = new WirePeers(this.view)
+    this.wirePeers = new WirePeers(this.view, {
+      inUse: peer => this.core.ring.table.knownNodes().some(node => node.peer === peer)
+    })
     this.rpc = new RpcClient(this.view, {
       wirePeers: this.wirePeers,
       requestTimeout: settings.requestTimeoutMs,

@@ -30,6 +30,11 @@ export interface WirePeersComponents {
   getConnections(peerId?: PeerId): Connection[]
 }
 
+export interface WirePeersInit {
+  /** whether the node routes through `peer` (its routing table holds it): its addresses stay */
+  inUse?(peer: string): boolean
+}
+
 /**
  * Peers whose wire form (PeerId bytes and known addresses) is kept ready, and whose received
  * addresses are not merged into the peer store again. Every lookup step and stabilize round
@@ -37,6 +42,15 @@ export interface WirePeersComponents {
  * each entry of each message cost more than the round trip itself.
  */
 export const WIRE_PEER_CACHE_SIZE = 1024
+
+/**
+ * Peers known only from other nodes' answers that the peer store keeps: past it, the one named
+ * longest ago leaves the peer store (unless we connected to it or route through it). Made-up
+ * PeerIds cost nothing, and each answer may name MAX_PEERS_PER_MESSAGE with their addresses.
+ * Larger than WIRE_PEER_CACHE_SIZE: a peer dropped has no address set cached either, so named
+ * again, its addresses are stored again.
+ */
+export const MAX_WIRE_LEARNED_PEERS = 4096
 
 /** How long a cached wire form or a merged address set is trusted before the peer store is asked again */
 export const WIRE_PEER_CACHE_TTL = 30 * second
@@ -48,6 +62,7 @@ interface WireForm {
 
 export class WirePeers {
   private readonly components: WirePeersComponents
+  private readonly inUse: (peer: string) => boolean
   private readonly log: Logger
   /** peer → its wire form, as last read from the peer store (or our own addresses) */
   private readonly outgoing = new LRUCache<string, WireForm>({ max: WIRE_PEER_CACHE_SIZE, ttl: WIRE_PEER_CACHE_TTL })
@@ -57,9 +72,19 @@ export class WirePeers {
   private readonly addressSets = new LRUCache<string, string>({ max: WIRE_PEER_CACHE_SIZE, ttl: WIRE_PEER_CACHE_TTL })
   /** peer → the subnet of the addresses last received for it ('' for none counted) */
   private readonly receivedSubnets = new LRUCache<string, string>({ max: WIRE_PEER_CACHE_SIZE })
+  /** peers whose received addresses went to the peer store, the one named longest ago first out */
+  private readonly learned = new LRUCache<string, PeerId>({
+    max: MAX_WIRE_LEARNED_PEERS,
+    dispose: (peerId, peer, reason) => {
+      if (reason === 'evict') {
+        void this.forget(peer, peerId)
+      }
+    }
+  })
 
-  constructor (components: WirePeersComponents) {
+  constructor (components: WirePeersComponents, init: WirePeersInit = {}) {
     this.components = components
+    this.inUse = init.inUse ?? (() => false)
     this.log = components.logger.forComponent('libp2p-chord:transport:wire-peers')
   }
 
@@ -87,6 +112,8 @@ export class WirePeers {
     for (const entry of entries) {
       try {
         const { peerId, node } = this.identityOf(entry)
+        // named now: the last to leave the peer store
+        this.learned.get(node.peer)
         const addressSet = entry.addrs.map(bytes => uint8ArrayToString(bytes, 'base64')).sort().join()
         if (this.addressSets.get(node.peer) !== addressSet) {
           // a new set is checked (a bad one drops the entry) and, unless we are connected to the
@@ -97,6 +124,7 @@ export class WirePeers {
           if (multiaddrs.length > 0 && !this.isSelfOrConnected(peerId)) {
             // the next message naming this peer carries what the peer store now holds
             this.outgoing.delete(node.peer)
+            this.learned.set(node.peer, peerId)
             merges.push(this.rememberAddresses(peerId, multiaddrs))
           }
         }
@@ -200,6 +228,29 @@ export class WirePeers {
     } catch (err) {
       // the entry is still good; we may just be unable to dial it later
       this.log.error('could not store addresses of %p - %e', peerId, err)
+    }
+  }
+
+  /**
+   * Drop from the peer store a peer that only answers told us of, and that nobody named for the
+   * last MAX_WIRE_LEARNED_PEERS: unless we connected to it (identify then knows its protocols),
+   * tagged it, or route through it. Named again, its addresses are stored again.
+   */
+  private async forget (peer: string, peerId: PeerId): Promise<void> {
+    try {
+      if (this.isSelfOrConnected(peerId) || this.inUse(peer)) {
+        return
+      }
+      const known = await this.components.peerStore.get(peerId)
+      // named again while we looked: it is new again
+      if (known.protocols.length > 0 || known.tags.size > 0 || this.learned.has(peer)) {
+        return
+      }
+      await this.components.peerStore.delete(peerId)
+    } catch (err: any) {
+      if (err.name !== 'NotFoundError') {
+        this.log.error('could not drop %p from the peer store - %e', peerId, err)
+      }
     }
   }
 

@@ -5,33 +5,18 @@
  * peer store with made-up peers and their addresses, nor move its neighbours.
  */
 import { strict as assert } from 'node:assert'
-import { peerIdFromMultihash } from '@libp2p/peer-id'
-import { multiaddr } from '@multiformats/multiaddr'
-import * as Digest from 'multiformats/hashes/digest'
 import { frameStream } from '../../src/protocol/framing.js'
 import { MessageType, Request, Response } from '../../src/protocol/generated/chord.js'
 import { createChordLibp2p } from '../../src/node/libp2p.js'
 import { MAX_MESSAGE_SIZE, MAX_PEERS_PER_MESSAGE, PROTOCOL } from '../../src/transport/constants.js'
-import { ringIdOf, ringIdToWire, wireBytes } from '../../src/transport/ring-id.js'
 import { internalsOf } from '../../src/testing.js'
+import { madeUpPeer } from '../helpers/made-up-peer.js'
 import { startRing, stopAll } from '../helpers/ring.js'
 import type { ChordNode } from '../../src/index.js'
 import type { ChordLibp2p } from '../../src/node/libp2p.js'
-import type { Peer } from '../../src/protocol/generated/chord.js'
 
 /** LEAVINGs the stranger sends, each naming as many made-up peers as a message may */
 const LEAVINGS = 20
-
-/** A made-up peer: a random Ed25519 peer id, its position and a few long addresses */
-function madeUpPeer (index: number): Peer {
-  // an identity multihash of a protobuf Ed25519 public key: 2 + 4 + 32 bytes
-  const multihash = new Uint8Array(38)
-  multihash.set([0x00, 0x24, 0x08, 0x01, 0x12, 0x20])
-  crypto.getRandomValues(multihash.subarray(6))
-  const peerId = peerIdFromMultihash(Digest.decode(multihash))
-  const addrs = Array.from({ length: 4 }, (_, i) => wireBytes(multiaddr(`/dns4/${'a'.repeat(200)}-${index}-${i}.example/tcp/${1000 + i}`).bytes))
-  return { peerId: multihash, ringId: ringIdToWire(ringIdOf(peerId)), addrs }
-}
 
 describe('a stranger\'s LEAVING', function () {
   this.timeout(120_000)

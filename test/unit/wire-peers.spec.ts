@@ -3,10 +3,13 @@ import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { ringIdOf, ringIdToWire } from '../../src/transport/ring-id.js'
-import { WIRE_PEER_CACHE_SIZE, WirePeers } from '../../src/transport/wire-peers.js'
+import { MAX_PEERS_PER_MESSAGE } from '../../src/transport/constants.js'
+import { MAX_WIRE_LEARNED_PEERS, WIRE_PEER_CACHE_SIZE, WirePeers } from '../../src/transport/wire-peers.js'
+import { madeUpPeer, madeUpPeerId } from '../helpers/made-up-peer.js'
+import { waitFor } from '../helpers/wait-for.js'
 import { silentLogger } from '../helpers/logger.js'
 import type { Peer as WirePeer } from '../../src/protocol/generated/chord.js'
-import type { PeerId, PeerStore } from '@libp2p/interface'
+import type { Connection, PeerId, PeerStore } from '@libp2p/interface'
 
 /** A peer store that only counts what is asked of it */
 function countingPeerStore (): { store: PeerStore, merges: string[], reads: string[] } {
@@ -105,5 +108,54 @@ describe('wire peers', () => {
     assert.equal(reads.length, WIRE_PEER_CACHE_SIZE + 1)
     await peers.encode([{ id: ringIdOf(ids[0]), peer: ids[0].toString() }])
     assert.equal(reads.length, WIRE_PEER_CACHE_SIZE + 2)
+  })
+
+  it(`keeps at most MAX_WIRE_LEARNED_PEERS (${MAX_WIRE_LEARNED_PEERS}) peers learned from answers, the ones it uses besides`, async () => {
+    const deleted = new Set<string>()
+    const held = new Map<string, { protocols: string[], tags: Map<string, unknown> }>()
+    const store = {
+      merge: async (peerId: PeerId) => { held.set(peerId.toString(), held.get(peerId.toString()) ?? { protocols: [], tags: new Map() }) },
+      get: async (peerId: PeerId) => {
+        const known = held.get(peerId.toString())
+        if (known == null) {
+          throw Object.assign(new Error('not found'), { name: 'NotFoundError' })
+        }
+        return known
+      },
+      delete: async (peerId: PeerId) => {
+        held.delete(peerId.toString())
+        deleted.add(peerId.toString())
+      }
+    } as unknown as PeerStore
+    const [routedThrough, connected, identified, tagged, plain, namedOften] = Array.from({ length: 6 }, () => madeUpPeerId())
+    let connectedNow = false
+    const peers = new WirePeers({
+      peerId: self,
+      peerStore: store,
+      logger: silentLogger(),
+      getMultiaddrs: () => [],
+      getConnections: peerId => connectedNow && peerId?.equals(connected) === true ? [{} as unknown as Connection] : []
+    }, { inUse: peer => peer === routedThrough.toString() })
+
+    const first = [routedThrough, connected, identified, tagged, plain, namedOften]
+    await peers.decode(first.map((peerId, i) => madeUpPeer(i, peerId)), sender)
+    // connected only after its addresses came: a connection since keeps them too
+    connectedNow = true
+    held.get(identified.toString())?.protocols.push('/ipfs/id/1.0.0')
+    held.get(tagged.toString())?.tags.set('keep', { value: 1 })
+    for (let i = 0; i < MAX_WIRE_LEARNED_PEERS; i += MAX_PEERS_PER_MESSAGE) {
+      const named = Array.from({ length: MAX_PEERS_PER_MESSAGE }, (_, j) => madeUpPeer(first.length + i + j))
+      await peers.decode([...named, madeUpPeer(5, namedOften)], sender)
+    }
+
+    await waitFor(async () => !held.has(plain.toString()), 'the peer named longest ago stayed in the peer store', 5_000)
+    for (const kept of [routedThrough, connected, identified, tagged, namedOften]) {
+      assert.ok(held.has(kept.toString()), `${kept.toString()} left the peer store`)
+    }
+    assert.ok(held.size <= MAX_WIRE_LEARNED_PEERS + 4)
+    assert.ok(deleted.size > 0 && !deleted.has(namedOften.toString()), 'a peer named in every answer left the peer store')
+    // named again, its addresses are stored again
+    await peers.decode([madeUpPeer(0, plain)], sender)
+    assert.ok(held.has(plain.toString()))
   })
 })
