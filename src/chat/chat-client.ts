@@ -17,7 +17,7 @@ import { DEVICE_LIST_CHECK_INTERVAL } from '../devices/constants.js'
 import { sendDirect } from '../devices/direct.js'
 import { verifiedSender } from '../devices/frame-sender.js'
 import { offerLink } from '../devices/linking.js'
-import { MAX_GROUP_MEMBERS, MAX_GROUP_RECEIPT_MEMBERS, MAX_PENDING_GROUP_MESSAGES } from '../groups/constants.js'
+import { MAX_GROUP_MEMBERS, MAX_GROUP_RECEIPT_MEMBERS, MAX_LEFT_GROUPS_TOLD, MAX_PENDING_GROUP_MESSAGES } from '../groups/constants.js'
 import { Groups } from '../groups/groups.js'
 import { decodeFrame } from '../mailbox/frames.js'
 import { publicKeyOf } from '../mailbox/public-key.js'
@@ -86,10 +86,11 @@ export interface ChatClientInit {
 /** Bytes of a message id */
 const MESSAGE_ID_BYTES = 16
 
+/** A group frame that waits for a state of its group: a message, or a leave this device cannot act on yet */
 interface WaitingMessage {
   message: MailboxMessage
   sender: FrameSender
-  content: Extract<FrameContent, { type: 'group-message' }>
+  content: Extract<FrameContent, { type: 'group-message' | 'group-leave' }>
 }
 
 export class ChatClient {
@@ -261,8 +262,7 @@ export class ChatClient {
           return false
         }
         if (admission === 'wait') {
-          this.waiting.push({ message, sender, content })
-          this.waiting.splice(0, this.waiting.length - MAX_PENDING_GROUP_MESSAGES)
+          this.wait({ message, sender, content })
           return false
         }
         return this.showGroupMessage(message, sender, content)
@@ -275,12 +275,18 @@ export class ChatClient {
         }
         return false
       }
-      case 'group-leave':
-        if (await this.groupsOf.receiveLeave(sender, toHex(content.groupId, 'base16')) != null) {
+      case 'group-leave': {
+        const outcome = await this.groupsOf.receiveLeave(sender, toHex(content.groupId, 'base16'))
+        if (outcome === 'wait') {
+          this.wait({ message, sender, content })
+          return false
+        }
+        if (outcome != null) {
           await this.showWaiting()
         }
         await this.init.mailbox.ack(this.account.device, [message.id])
         return false
+      }
       case 'link-request':
       case 'link-grant':
         // the link's own subscription took it (or it came too late): nothing for the chat
@@ -289,7 +295,13 @@ export class ChatClient {
     }
   }
 
-  private async showGroupMessage (message: MailboxMessage, sender: FrameSender, content: WaitingMessage['content']): Promise<boolean> {
+  /** Keep a frame until its group's state comes, at most MAX_PENDING_GROUP_MESSAGES (the oldest stays in the mailbox) */
+  private wait (item: WaitingMessage): void {
+    this.waiting.push(item)
+    this.waiting.splice(0, this.waiting.length - MAX_PENDING_GROUP_MESSAGES)
+  }
+
+  private async showGroupMessage (message: MailboxMessage, sender: FrameSender, content: Extract<FrameContent, { type: 'group-message' }>): Promise<boolean> {
     const group = toHex(content.groupId, 'base16')
     const mine = sender.person.equals(this.account.publicKey)
     await this.options.onMessage({
@@ -305,20 +317,32 @@ export class ChatClient {
     return !mine && this.options.receipts !== false && members <= MAX_GROUP_RECEIPT_MEMBERS
   }
 
-  /** Messages that waited for a group state: shown (and answered) now if it explains them */
+  /**
+   * Frames that waited for a group state: messages shown (and answered) now if it explains them,
+   * leaves acted on now that the group is known here
+   */
   private async showWaiting (): Promise<void> {
     for (const item of [...this.waiting]) {
       try {
-        const group = toHex(item.content.groupId, 'base16')
-        const admission = this.groupsOf.admit(item.sender.person, group, item.content.version)
+        const { message, sender, content } = item
+        const group = toHex(content.groupId, 'base16')
+        if (content.type === 'group-leave') {
+          if (await this.groupsOf.receiveLeave(sender, group) === 'wait') {
+            continue
+          }
+          this.waiting.splice(this.waiting.indexOf(item), 1)
+          await this.init.mailbox.ack(this.account.device, [message.id])
+          continue
+        }
+        const admission = this.groupsOf.admit(sender.person, group, content.version)
         if (admission === 'wait') {
           continue
         }
         this.waiting.splice(this.waiting.indexOf(item), 1)
         if (admission === 'drop') {
-          await this.init.mailbox.ack(this.account.device, [item.message.id])
-        } else if (await this.showGroupMessage(item.message, item.sender, item.content)) {
-          this.init.mailbox.sendReceipt(this.account.device, item.message).catch(err => this.options.onError?.(err))
+          await this.init.mailbox.ack(this.account.device, [message.id])
+        } else if (await this.showGroupMessage(message, sender, content)) {
+          this.init.mailbox.sendReceipt(this.account.device, message).catch(err => this.options.onError?.(err))
         }
       } catch (err) {
         const index = this.waiting.indexOf(item)
@@ -338,10 +362,12 @@ export class ChatClient {
       ack: async (identity, ids) => this.init.mailbox.ack(identity, ids),
       lists: this.init.lists,
       onError: this.options.onError,
-      // the new device learns this person's groups from here: the states, relayed by its own person
+      // the new device learns this person's groups from here: the states, relayed by its own
+      // person, and the groups left lately, which it must not take a late change of as an invitation
       onLinked: async (identity, device) => {
-        for (const state of this.groupsOf.currentStates()) {
-          const frame = this.groupsOf.frame({ type: 'group-update', state: state.bytes })
+        const states = this.groupsOf.currentStates().map(state => this.groupsOf.frame({ type: 'group-update', state: state.bytes }))
+        const leaves = this.groupsOf.recentlyLeft(MAX_LEFT_GROUPS_TOLD).map(id => this.groupsOf.frame({ type: 'group-leave', groupId: fromHex(id, 'base16') }))
+        for (const frame of [...states, ...leaves]) {
           await this.init.mailbox.sendFrame(identity, device.publicKey, frame)
         }
       }

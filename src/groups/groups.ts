@@ -142,6 +142,11 @@ export class Groups {
     return [...this.chains.values()].map(chain => chain.current)
   }
 
+  /** The ids of the last `count` groups this person left, the most recent first, as a new device of theirs is told them */
+  recentlyLeft (count: number): string[] {
+    return this.left.slice(-count).reverse()
+  }
+
   /**
    * Make a group of this person (its first admin) and `members`, and tell them
    *
@@ -220,9 +225,11 @@ export class Groups {
   /**
    * Take a leave that `sender` sent: from this person's own other device, this device forgets
    * the group too; from a member, this device removes them if this person is an admin (each
-   * admin's devices may, and the chain settles the fork). Resolves to the group if it changed.
+   * admin's devices may, and the chain settles the fork). Resolves to the group if it changed,
+   * or to 'wait' when this device holds no state of the group yet (a device just linked, whose
+   * states are on their way): the leave is for when one arrives.
    */
-  async receiveLeave (sender: FrameSender, groupId: string): Promise<GroupInfo | undefined> {
+  async receiveLeave (sender: FrameSender, groupId: string): Promise<GroupInfo | 'wait' | undefined> {
     return this.changes.run(groupId, async () => {
       const chain = this.chains.get(groupId)
       if (sender.person.equals(this.account.publicKey)) {
@@ -232,7 +239,10 @@ export class Groups {
         await this.remember(groupId)
         return undefined
       }
-      if (chain == null || !isAdmin(chain.current, this.account.publicKey) || !isMember(chain.current, sender.person)) {
+      if (chain == null) {
+        return this.left.includes(groupId) ? undefined : 'wait'
+      }
+      if (!isAdmin(chain.current, this.account.publicKey) || !isMember(chain.current, sender.person)) {
         return undefined
       }
       try {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { toString as toHex } from 'uint8arrays/to-string'
 import { ringIdFromBytes } from '../../src/chord/id.js'
-import { LinkRefusedError, VerificationError, createIdentity } from '../../src/index.js'
+import { LinkRefusedError, MemoryChatStore, VerificationError, createIdentity } from '../../src/index.js'
 import { mailboxKey } from '../../src/mailbox/public-key.js'
 import { internalsOf } from '../../src/testing.js'
 import { expectedReplicas, startRing, stopAll } from '../helpers/ring.js'
@@ -147,6 +147,29 @@ describe('a person with several devices', function () {
     assert.deepEqual({ outgoing: phoneBox.messages[1].outgoing, to: phoneBox.messages[1].to, text: read(phoneBox.messages[1]) },
       { outgoing: true, to: bob.address, text: 'got it, from my laptop' })
     assert.deepEqual([phoneBox.errors, bobBox.errors, laptopBox.errors], [[], [], []])
+  })
+
+  it('tells a laptop linked after Alice left a group that she left it, so that a late change of it is no invitation there', async () => {
+    nodes = await startRing(4)
+    const phone = await open(nodes[0], alice, inbox())
+    const bobChat = await open(nodes[2], bob, inbox())
+    const { group } = await bobChat.groups.create('g', [alice.address])
+    await waitFor(() => phone.groups.get(group.id) != null, 'the phone to get the invitation', DEADLINE)
+    await phone.groups.leave(group.id)
+
+    const laptop = await linkLaptop(phone, nodes[1])
+    const laptopBox = inbox()
+    const laptopStore = new MemoryChatStore()
+    laptopBox.options.store = laptopStore
+    const laptopChat = await open(nodes[3], laptop, laptopBox)
+    // the groups left, as the laptop keeps them (what drops an admin's late change of one)
+    const left = async (): Promise<string[]> => {
+      const [entry] = (await laptopStore.entries('')).filter(([key]) => key.endsWith('groups-left'))
+      return entry == null ? [] : JSON.parse(entry[1])
+    }
+    await waitFor(async () => (await left()).includes(group.id), 'the laptop to learn the group Alice left', DEADLINE)
+    assert.deepEqual(laptopChat.groups.list(), [])
+    assert.deepEqual(laptopBox.errors, [])
   })
 
   it('seals nothing to a device removed from the list, and refuses what it still sends as Alice', async () => {

@@ -41,7 +41,7 @@ function statesOf (admin: Identity, length: number): GroupState[] {
 }
 
 /** A group `admin` made of itself and `members`: the frame that tells them, and the frame of a message to it */
-async function groupOf (admin: Identity, members: Identity[]): Promise<{ update: Uint8Array, message: (body: string) => Uint8Array }> {
+async function groupOf (admin: Identity, members: Identity[]): Promise<{ update: Uint8Array, message: (body: string) => Uint8Array, leave: Uint8Array }> {
   const frames: Uint8Array[] = []
   const groups = new Groups({
     account: accountOf(admin),
@@ -49,7 +49,11 @@ async function groupOf (admin: Identity, members: Identity[]): Promise<{ update:
     store: new MemoryGroupStore()
   })
   const { group } = await groups.create('g', members.map(member => member.address))
-  return { update: frames[0], message: body => groups.messageTo(group.id, text(body)).deliveries[0].body }
+  return {
+    update: frames[0],
+    message: body => groups.messageTo(group.id, text(body)).deliveries[0].body,
+    leave: encodeFrame({ content: { type: 'group-leave', groupId: fromHex(group.id, 'base16') } })
+  }
 }
 
 /** A member's chat over a mailbox stand-in: frames are handed to it, and what it acknowledges and answers is recorded */
@@ -176,5 +180,35 @@ describe('leaving a group, as a member\'s chat sees it', () => {
     assert.deepEqual(device.chat.groups.list(), [])
     await device.frame(otherAdmin, 'other-state', other.update)
     assert.deepEqual(device.shown.map(message => message.id), ['of-other'], 'the other group\'s message still waited, and is shown once its state comes')
+  })
+
+  it('keeps a leave that comes before its group\'s state, MAX_PENDING_GROUP_MESSAGES frames in all, and removes the member once the state comes', async () => {
+    const [admin, member] = await identities(2)
+    // another device of the admin, which has not been brought the group yet
+    const device = await memberDevice(admin)
+    const group = await groupOf(admin, [member])
+    assert.equal(await device.frame(member, 'leave', group.leave), false)
+    assert.deepEqual(device.acknowledged, [], 'a leave nobody here can act on yet stays in the mailbox')
+
+    // the state, as the admin's own device relays it to a device just linked
+    await device.frame(admin, 'update', group.update)
+    const [held] = device.chat.groups.list()
+    assert.deepEqual(held.members, [admin.address], 'the member who left was removed')
+    assert.equal(held.version, 2)
+    assert.deepEqual(device.acknowledged, ['update', 'leave'])
+    assert.deepEqual(device.errors, [])
+    await device.chat.close()
+
+    const crowded = await memberDevice(admin)
+    const other = await groupOf(admin, [member])
+    await crowded.frame(member, 'leave', other.leave)
+    for (let i = 0; i < MAX_PENDING_GROUP_MESSAGES; i++) {
+      await crowded.frame(admin, `message ${i}`, other.message(`message ${i}`))
+    }
+    await crowded.frame(admin, 'update', other.update)
+    assert.deepEqual(crowded.chat.groups.list()[0].members, [admin.address, member.address], 'the oldest frame, the leave, was let go')
+    assert.ok(!crowded.acknowledged.includes('leave'), 'a leave let go stays in the mailbox')
+    assert.equal(crowded.shown.length, MAX_PENDING_GROUP_MESSAGES)
+    await crowded.chat.close()
   })
 })

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { accountOf } from '../../src/devices/account.js'
-import { GROUP_ID_LENGTH, MAX_GROUP_MEMBERS, MAX_GROUP_NAME_BYTES, MAX_GROUPS, MAX_LEFT_GROUPS } from '../../src/groups/constants.js'
+import { GROUP_ID_LENGTH, MAX_GROUP_MEMBERS, MAX_GROUP_NAME_BYTES, MAX_GROUPS, MAX_LEFT_GROUPS, MAX_LEFT_GROUPS_TOLD } from '../../src/groups/constants.js'
 import { Groups } from '../../src/groups/groups.js'
 import { ForbiddenError, InvalidMessageError, InvalidOptionsError, LookupFailedError, createIdentity } from '../../src/index.js'
 import { decodeFrame } from '../../src/mailbox/frames.js'
@@ -50,7 +50,11 @@ async function deliverLast (from: RecordedGroups, to: RecordedGroups): Promise<G
   const sender = { person: from.identity.publicKey, device: from.identity.publicKey }
   switch (content.type) {
     case 'group-update': return to.groups.receiveState(sender, content.state)
-    case 'group-leave': return to.groups.receiveLeave(sender, Buffer.from(content.groupId).toString('hex'))
+    case 'group-leave': {
+      const outcome = await to.groups.receiveLeave(sender, Buffer.from(content.groupId).toString('hex'))
+      assert.notEqual(outcome, 'wait', 'the leave waits for a state')
+      return outcome === 'wait' ? undefined : outcome
+    }
     default: throw new Error(`not a group frame: ${content.type}`)
   }
 }
@@ -168,9 +172,14 @@ describe('leaving a group', () => {
     assert.equal(await admin.groups.receiveLeave({ person: stranger.publicKey, device: stranger.publicKey }, group.id), undefined)
     assert.equal(admin.groups.get(group.id)?.version, 1, 'a stranger removes nobody')
     const otherDevice = { person: a.publicKey, device: b.publicKey }
-    assert.equal((await admin.groups.receiveLeave(otherDevice, group.id))?.member, false)
+    const outcome = await admin.groups.receiveLeave(otherDevice, group.id)
+    assert.ok(outcome !== 'wait' && outcome?.member === false)
     assert.equal(admin.groups.get(group.id), undefined)
     assert.deepEqual(admin.store.left, [group.id])
+    // a group not known here waits for its state; one left does not
+    const member = { person: b.publicKey, device: b.publicKey }
+    assert.equal(await admin.groups.receiveLeave(member, 'ab'.repeat(GROUP_ID_LENGTH)), 'wait')
+    assert.equal(await admin.groups.receiveLeave(member, group.id), undefined)
   })
 
   it('forgets the group even when its leave reached nobody (an admin cannot keep a person in), and the envelopes say so', async () => {
@@ -252,6 +261,8 @@ describe('leaving a group', () => {
     await again.groups.load()
     assert.equal(again.groups.admit(admin.publicKey, ids[1], 1), 'drop', 'a group left is still refused after a restart')
     assert.equal(again.groups.admit(admin.publicKey, ids[0], 1), 'wait', 'the oldest, past MAX_LEFT_GROUPS, is not remembered')
+    // what a device newly linked is told: the last MAX_LEFT_GROUPS_TOLD, the most recent first
+    assert.deepEqual(again.groups.recentlyLeft(MAX_LEFT_GROUPS_TOLD), ids.slice(-MAX_LEFT_GROUPS_TOLD).reverse())
   })
 })
 
