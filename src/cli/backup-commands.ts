@@ -10,7 +10,7 @@
  * so an interrupted restore leaves no half-database behind; the target must be new or empty.
  */
 import { createReadStream, createWriteStream } from 'node:fs'
-import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises'
+import { readdir, rename, rm, stat } from 'node:fs/promises'
 import { dirname, resolve as resolvePath } from 'node:path'
 import { createInterface } from 'node:readline'
 import { Readable, pipeline as pipelineCallback } from 'node:stream'
@@ -19,6 +19,7 @@ import { createGunzip, createGzip } from 'node:zlib'
 import { BackupReader, InvalidBackupError, exportDatabase, importDatabase } from '../storage/backup.js'
 import { AdminClient } from './admin-client.js'
 import { BackupError, DataDirLockedError, NodeUnreachableError, findCode } from './errors.js'
+import { makeDirectory } from './make-directory.js'
 import type { Level } from 'level'
 
 export interface BackupResult {
@@ -95,7 +96,7 @@ export async function restore (input: string, dataDir: string): Promise<{ entrie
   }
   const target = resolvePath(dataDir)
   const temporary = `${target}.restoring-${process.pid}`
-  await mkdir(dirname(target), { recursive: true })
+  await makeDirectory(dirname(target))
   const { Level } = await import('level')
   const db = new Level(temporary)
   let entries: number

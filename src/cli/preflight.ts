@@ -4,17 +4,18 @@
  * listen port that is taken. (The HTTP and admin ports are checked by binding them for real
  * before joining.)
  */
-import { mkdir, rm, writeFile } from 'node:fs/promises'
+import { rm, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { DataDirNotWritableError, PortInUseError, findCode } from './errors.js'
+import { makeDirectory } from './make-directory.js'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
 /** Create the data directory if needed and prove it can be written */
 export async function prepareDataDir (dir: string): Promise<void> {
   const probe = join(dir, `.write-test-${process.pid}`)
   try {
-    await mkdir(dir, { recursive: true })
+    await makeDirectory(dir)
     await writeFile(probe, '')
     await rm(probe, { force: true })
   } catch (err) {

@@ -133,6 +133,12 @@ describe('chord-node start-up errors', function () {
     assertOneLine(result, 1, /--data-dir .*\/chord-data: not writable by this user/)
   })
 
+  it('a data dir the file system will not create (under /proc): exit 1 at once, naming the path', async () => {
+    // Node's recursive mkdir never returns for such a path: the node hung before it said anything
+    const result = await runChordNode(['--data-dir', '/proc/chord/data', '--listen', '/ip4/127.0.0.1/tcp/0'])
+    assertOneLine(result, 1, /--data-dir \/proc\/chord\/data: cannot be written \(ENOENT.*; choose another --data-dir/)
+  })
+
   it('a data dir in use by a running node: exit 1, saying so', async () => {
     const result = await runChordNode(['--data-dir', running!.dataDir, '--listen', '/ip4/127.0.0.1/tcp/0'])
     assertOneLine(result, 1, /--data-dir .* is in use by another running node/)
