@@ -18,7 +18,7 @@ import { positionOf, proofToWire, ringIdToWire } from './ring-id.js'
 import { subnetOf } from './subnet.js'
 import type { Neighbours, NodeRef } from '../chord/rpc.js'
 import type { Neighbours as WireNeighbours, Peer as WirePeer } from '../protocol/generated/chord.js'
-import type { ComponentLogger, Connection, Logger, PeerId, PeerStore } from '@libp2p/interface'
+import type { ComponentLogger, Connection, Logger, Peer, PeerId, PeerStore } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
 export interface WirePeersComponents {
@@ -48,7 +48,10 @@ export const WIRE_PEER_CACHE_SIZE = 1024
  * longest ago leaves the peer store (unless we connected to it or route through it). Made-up
  * PeerIds cost nothing, and each answer may name MAX_PEERS_PER_MESSAGE with their addresses.
  * Larger than WIRE_PEER_CACHE_SIZE: a peer dropped has no address set cached either, so named
- * again, its addresses are stored again.
+ * again, its addresses are stored again. Such a peer holds the addresses it was named with last
+ * (at most MAX_ADDRS_PER_PEER); a peer the peer store knew otherwise (the peer cache, peer
+ * exchange, a past connection) is never dropped, and takes an answer's addresses only while it
+ * holds fewer than MAX_ADDRS_PER_PEER, so that answers cannot pile addresses onto any peer.
  */
 export const MAX_WIRE_LEARNED_PEERS = 4096
 
@@ -108,10 +111,16 @@ export class WirePeers {
   async decode (entries: WirePeer[], sender: PeerId): Promise<NodeRef[]> {
     const nodes: NodeRef[] = []
     const merges: Array<Promise<void>> = []
+    const named = new Set<string>()
 
     for (const entry of entries) {
       try {
         const { peerId, node } = this.identityOf(entry)
+        if (named.has(node.peer)) {
+          // once is all a list needs, and each naming could bring other addresses
+          throw new InvalidMessageError(`${node.peer} is named more than once`)
+        }
+        named.add(node.peer)
         // named now: the last to leave the peer store
         this.learned.get(node.peer)
         const addressSet = entry.addrs.map(bytes => uint8ArrayToString(bytes, 'base64')).sort().join()
@@ -124,8 +133,7 @@ export class WirePeers {
           if (multiaddrs.length > 0 && !this.isSelfOrConnected(peerId)) {
             // the next message naming this peer carries what the peer store now holds
             this.outgoing.delete(node.peer)
-            this.learned.set(node.peer, peerId)
-            merges.push(this.rememberAddresses(peerId, multiaddrs))
+            merges.push(this.rememberAddresses(node.peer, peerId, multiaddrs))
           }
         }
         nodes.push(node)
@@ -222,9 +230,20 @@ export class WirePeers {
       .slice(0, MAX_ADDRS_PER_PEER)
   }
 
-  private async rememberAddresses (peerId: PeerId, multiaddrs: Multiaddr[]): Promise<void> {
+  /**
+   * A peer the peer store does not know, or knows only from answers, is counted among the
+   * MAX_WIRE_LEARNED_PEERS and holds these addresses in place of any it had; one known otherwise
+   * gets them added while it holds fewer than MAX_ADDRS_PER_PEER
+   */
+  private async rememberAddresses (peer: string, peerId: PeerId, multiaddrs: Multiaddr[]): Promise<void> {
     try {
-      await this.components.peerStore.merge(peerId, { multiaddrs })
+      const known = this.learned.has(peer) ? undefined : await this.recordOf(peerId)
+      if (known == null) {
+        this.learned.set(peer, peerId)
+        await this.components.peerStore.patch(peerId, { multiaddrs })
+      } else if (known.addresses.length < MAX_ADDRS_PER_PEER) {
+        await this.components.peerStore.merge(peerId, { multiaddrs })
+      }
     } catch (err) {
       // the entry is still good; we may just be unable to dial it later
       this.log.error('could not store addresses of %p - %e', peerId, err)
@@ -233,24 +252,39 @@ export class WirePeers {
 
   /**
    * Drop from the peer store a peer that only answers told us of, and that nobody named for the
-   * last MAX_WIRE_LEARNED_PEERS: unless we connected to it (identify then knows its protocols),
-   * tagged it, or route through it. Named again, its addresses are stored again.
+   * last MAX_WIRE_LEARNED_PEERS, unless we connected to it since (identify then knows its
+   * protocols) or tagged it, which make it a peer known otherwise. One we are connected to or
+   * route through now is counted again, as if just named, so that it leaves once we no longer do.
+   * Named again, its addresses are stored again.
    */
   private async forget (peer: string, peerId: PeerId): Promise<void> {
     try {
-      if (this.isSelfOrConnected(peerId) || this.inUse(peer)) {
+      const known = await this.recordOf(peerId)
+      // named again while we looked: it is new again
+      if (known == null || known.protocols.length > 0 || known.tags.size > 0 || this.learned.has(peer)) {
         return
       }
-      const known = await this.components.peerStore.get(peerId)
-      // named again while we looked: it is new again
-      if (known.protocols.length > 0 || known.tags.size > 0 || this.learned.has(peer)) {
+      if (this.isSelfOrConnected(peerId) || this.inUse(peer)) {
+        this.learned.set(peer, peerId)
         return
       }
       await this.components.peerStore.delete(peerId)
+      // a naming that raced the delete stored nothing that lasts: the next one stores again
+      this.addressSets.delete(peer)
+    } catch (err) {
+      this.log.error('could not drop %p from the peer store - %e', peerId, err)
+    }
+  }
+
+  /** What the peer store holds for `peerId`, undefined when nothing */
+  private async recordOf (peerId: PeerId): Promise<Peer | undefined> {
+    try {
+      return await this.components.peerStore.get(peerId)
     } catch (err: any) {
-      if (err.name !== 'NotFoundError') {
-        this.log.error('could not drop %p from the peer store - %e', peerId, err)
+      if (err.name === 'NotFoundError') {
+        return undefined
       }
+      throw err
     }
   }
 

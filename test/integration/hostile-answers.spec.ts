@@ -5,23 +5,28 @@
  * key, no private key needed), so a peer that the node asks often enough could grow the node's
  * peer store without bound. The node keeps at most MAX_WIRE_LEARNED_PEERS peers known only from
  * answers; past it, the one named longest ago leaves the peer store, unless the node connected to
- * it or holds it in its routing table.
+ * it or holds it in its routing table. Nor can answers pile addresses onto one peer: a peer known
+ * only from answers holds the addresses it was named with last, and a peer known otherwise takes
+ * an answer's only while it holds fewer than MAX_ADDRS_PER_PEER.
  */
 import { strict as assert } from 'node:assert'
 import { peerIdFromString } from '@libp2p/peer-id'
+import { multiaddr } from '@multiformats/multiaddr'
 import { createChordLibp2p } from '../../src/node/libp2p.js'
 import { frameStream } from '../../src/protocol/framing.js'
 import { Request, Response } from '../../src/protocol/generated/chord.js'
 import { internalsOf } from '../../src/testing.js'
-import { MAX_MESSAGE_SIZE, MAX_PEERS_PER_MESSAGE, PROTOCOL } from '../../src/transport/constants.js'
+import { MAX_ADDRS_PER_PEER, MAX_MESSAGE_SIZE, MAX_PEERS_PER_MESSAGE, PROTOCOL } from '../../src/transport/constants.js'
 import { ringIdOf } from '../../src/transport/ring-id.js'
 import { MAX_WIRE_LEARNED_PEERS } from '../../src/transport/wire-peers.js'
-import { madeUpPeer } from '../helpers/made-up-peer.js'
+import { madeUpPeer, madeUpPeerId } from '../helpers/made-up-peer.js'
 import { startRing, stopAll } from '../helpers/ring.js'
 import { waitFor } from '../helpers/wait-for.js'
 import type { NodeRef } from '../../src/chord/rpc.js'
 import type { ChordNode } from '../../src/index.js'
 import type { ChordLibp2p } from '../../src/node/libp2p.js'
+import type { Peer } from '../../src/protocol/generated/chord.js'
+import type { PeerId } from '@libp2p/interface'
 
 /** Answers enough to name more made-up peers than the node keeps, by a few answers' worth */
 const ANSWERS = Math.ceil(MAX_WIRE_LEARNED_PEERS / MAX_PEERS_PER_MESSAGE) + 4
@@ -30,6 +35,10 @@ describe('a ring member whose answers name made-up peers', function () {
   this.timeout(180_000)
   let nodes: ChordNode[] = []
   let liar: ChordLibp2p
+  /** what the liar names in its next answer; `named` counts the entries it named before */
+  let answer: (named: number) => Peer[]
+  /** a peer the victim knew before any answer, as its peer cache or peer exchange would have it */
+  let cached: PeerId
 
   before(async () => {
     nodes = await startRing(2)
@@ -40,7 +49,8 @@ describe('a ring member whose answers name made-up peers', function () {
       try {
         while (true) {
           const request = Request.decode(await framed.read())
-          const peers = Array.from({ length: MAX_PEERS_PER_MESSAGE }, () => madeUpPeer(named++))
+          const peers = answer(named)
+          named += peers.length
           await framed.write(Response.encode({ type: request.type, status: Response.Status.OK, done: false, peers }))
         }
       } catch {
@@ -54,24 +64,37 @@ describe('a ring member whose answers name made-up peers', function () {
     await stopAll(nodes)
   })
 
-  it(`keeps at most MAX_WIRE_LEARNED_PEERS (${MAX_WIRE_LEARNED_PEERS}) of them in the peer store, and the peers it uses`, async () => {
-    const [victim, other] = nodes
-    const { ring } = internalsOf(victim)
+  beforeEach(async () => {
+    const [victim] = nodes
+    cached = madeUpPeerId()
+    await victim.libp2p.peerStore.merge(cached, { multiaddrs: [multiaddr('/ip4/203.0.113.7/tcp/4001')] })
     await victim.libp2p.dial(liar.getMultiaddrs()[0])
+  })
+
+  /** Ask the liar `count` times; resolves to the peers each answer named, as the victim took them */
+  async function ask (count: number): Promise<NodeRef[][]> {
+    const { ring } = internalsOf(nodes[0])
     const asked = { id: ringIdOf(liar.peerId), peer: liar.peerId.toString() }
-
-    let closer = 0
-    let last: NodeRef[] = []
-    for (let i = 0; i < ANSWERS; i++) {
+    const replies: NodeRef[][] = []
+    for (let i = 0; i < count; i++) {
       const reply = await ring.rpc.findSuccessor(asked, BigInt(i))
-      last = reply.done ? [] : reply.closer
-      closer += last.length
+      replies.push(reply.done ? [] : reply.closer)
     }
-    // every answer was taken: the entries were valid, so only the store's bound holds them back
-    assert.equal(closer, ANSWERS * MAX_PEERS_PER_MESSAGE)
+    return replies
+  }
 
-    // the liar, the other ring member and the victim's own entry may be there besides
-    await waitFor(async () => (await victim.libp2p.peerStore.all()).length <= MAX_WIRE_LEARNED_PEERS + 3,
+  it(`keeps at most MAX_WIRE_LEARNED_PEERS (${MAX_WIRE_LEARNED_PEERS}) of them in the peer store, and the peers it uses or knew otherwise`, async () => {
+    const [victim, other] = nodes
+    // the first answer names the cached peer too
+    answer = named => Array.from({ length: MAX_PEERS_PER_MESSAGE }, (_, i) => named === 0 && i === 0 ? madeUpPeer(named, cached) : madeUpPeer(named + i))
+
+    const replies = await ask(ANSWERS)
+    // every answer was taken: the entries were valid, so only the store's bound holds them back
+    assert.equal(replies.flat().length, ANSWERS * MAX_PEERS_PER_MESSAGE)
+    const last = replies[replies.length - 1]
+
+    // the liar, the other ring member, the cached peer and the victim's own entry may be there besides
+    await waitFor(async () => (await victim.libp2p.peerStore.all()).length <= MAX_WIRE_LEARNED_PEERS + 4,
       `the peer store held more than ${MAX_WIRE_LEARNED_PEERS} made-up peers`, 30_000)
     // the peers named last are the ones kept: the node can still dial where an answer sends it
     for (const node of last) {
@@ -79,7 +102,24 @@ describe('a ring member whose answers name made-up peers', function () {
     }
     assert.ok(await victim.libp2p.peerStore.has(other.peerId), 'the ring neighbour left the peer store')
     assert.ok(await victim.libp2p.peerStore.has(liar.peerId), 'a connected peer left the peer store')
-    const answer = await victim.lookup('still routes')
-    assert.ok(answer.peerId.equals(victim.peerId) || answer.peerId.equals(other.peerId))
+    assert.ok(await victim.libp2p.peerStore.has(cached), 'a peer the node knew before the answers left the peer store')
+    const owner = await victim.lookup('still routes')
+    assert.ok(owner.peerId.equals(victim.peerId) || owner.peerId.equals(other.peerId))
+  })
+
+  it(`lets no answer pile addresses onto one peer: one it knows only from answers holds at most MAX_ADDRS_PER_PEER (${MAX_ADDRS_PER_PEER}), one it knew otherwise takes them only below that`, async () => {
+    const [victim] = nodes
+    const onlyNamed = madeUpPeerId()
+    // each answer names one peer over and over, each time with other addresses, and the cached one
+    answer = named => [
+      ...Array.from({ length: MAX_PEERS_PER_MESSAGE - 1 }, (_, i) => madeUpPeer(named + i, onlyNamed)),
+      madeUpPeer(named + MAX_PEERS_PER_MESSAGE, cached)
+    ]
+    const replies = await ask(20)
+    assert.deepEqual(replies[0].map(node => node.peer), [onlyNamed.toString(), cached.toString()], 'a peer named twice in one answer is taken once')
+
+    const addresses = async (peerId: PeerId): Promise<number> => (await victim.libp2p.peerStore.get(peerId)).addresses.length
+    assert.ok(await addresses(onlyNamed) <= MAX_ADDRS_PER_PEER, `${await addresses(onlyNamed)} addresses`)
+    assert.ok(await addresses(cached) < 2 * MAX_ADDRS_PER_PEER, `${await addresses(cached)} addresses`)
   })
 })

@@ -110,11 +110,13 @@ describe('wire peers', () => {
     assert.equal(reads.length, WIRE_PEER_CACHE_SIZE + 2)
   })
 
-  it(`keeps at most MAX_WIRE_LEARNED_PEERS (${MAX_WIRE_LEARNED_PEERS}) peers learned from answers, the ones it uses besides`, async () => {
+  it(`keeps at most MAX_WIRE_LEARNED_PEERS (${MAX_WIRE_LEARNED_PEERS}) peers learned from answers, the ones it uses or knew otherwise besides`, async () => {
     const deleted = new Set<string>()
-    const held = new Map<string, { protocols: string[], tags: Map<string, unknown> }>()
+    const held = new Map<string, { protocols: string[], tags: Map<string, unknown>, addresses: unknown[] }>()
+    const record = (peerId: PeerId): { protocols: string[], tags: Map<string, unknown>, addresses: unknown[] } => held.get(peerId.toString()) ?? { protocols: [], tags: new Map(), addresses: [] }
     const store = {
-      merge: async (peerId: PeerId) => { held.set(peerId.toString(), held.get(peerId.toString()) ?? { protocols: [], tags: new Map() }) },
+      merge: async (peerId: PeerId) => { held.set(peerId.toString(), record(peerId)) },
+      patch: async (peerId: PeerId) => { held.set(peerId.toString(), record(peerId)) },
       get: async (peerId: PeerId) => {
         const known = held.get(peerId.toString())
         if (known == null) {
@@ -127,35 +129,47 @@ describe('wire peers', () => {
         deleted.add(peerId.toString())
       }
     } as unknown as PeerStore
-    const [routedThrough, connected, identified, tagged, plain, namedOften] = Array.from({ length: 6 }, () => madeUpPeerId())
+    const [routedThrough, connected, identified, tagged, plain, namedOften, knownOtherwise] = Array.from({ length: 7 }, () => madeUpPeerId())
+    // as the peer cache or peer exchange would have put it there
+    held.set(knownOtherwise.toString(), record(knownOtherwise))
     let connectedNow = false
+    let routing = true
     const peers = new WirePeers({
       peerId: self,
       peerStore: store,
       logger: silentLogger(),
       getMultiaddrs: () => [],
       getConnections: peerId => connectedNow && peerId?.equals(connected) === true ? [{} as unknown as Connection] : []
-    }, { inUse: peer => peer === routedThrough.toString() })
+    }, { inUse: peer => routing && peer === routedThrough.toString() })
 
-    const first = [routedThrough, connected, identified, tagged, plain, namedOften]
+    const first = [routedThrough, connected, identified, tagged, plain, namedOften, knownOtherwise]
     await peers.decode(first.map((peerId, i) => madeUpPeer(i, peerId)), sender)
     // connected only after its addresses came: a connection since keeps them too
     connectedNow = true
     held.get(identified.toString())?.protocols.push('/ipfs/id/1.0.0')
     held.get(tagged.toString())?.tags.set('keep', { value: 1 })
-    for (let i = 0; i < MAX_WIRE_LEARNED_PEERS; i += MAX_PEERS_PER_MESSAGE) {
-      const named = Array.from({ length: MAX_PEERS_PER_MESSAGE }, (_, j) => madeUpPeer(first.length + i + j))
-      await peers.decode([...named, madeUpPeer(5, namedOften)], sender)
+    const flood = async (from: number): Promise<void> => {
+      for (let i = 0; i < MAX_WIRE_LEARNED_PEERS; i += MAX_PEERS_PER_MESSAGE) {
+        const named = Array.from({ length: MAX_PEERS_PER_MESSAGE }, (_, j) => madeUpPeer(from + i + j))
+        await peers.decode([...named, madeUpPeer(5, namedOften)], sender)
+      }
     }
+    await flood(first.length)
 
     await waitFor(async () => !held.has(plain.toString()), 'the peer named longest ago stayed in the peer store', 5_000)
-    for (const kept of [routedThrough, connected, identified, tagged, namedOften]) {
+    for (const kept of [routedThrough, connected, identified, tagged, namedOften, knownOtherwise]) {
       assert.ok(held.has(kept.toString()), `${kept.toString()} left the peer store`)
     }
-    assert.ok(held.size <= MAX_WIRE_LEARNED_PEERS + 4)
+    assert.ok(held.size <= MAX_WIRE_LEARNED_PEERS + 5)
     assert.ok(deleted.size > 0 && !deleted.has(namedOften.toString()), 'a peer named in every answer left the peer store')
     // named again, its addresses are stored again
     await peers.decode([madeUpPeer(0, plain)], sender)
     assert.ok(held.has(plain.toString()))
+
+    // the peers kept for being connected or routed through leave once they are no longer
+    connectedNow = false
+    routing = false
+    await flood(first.length + MAX_WIRE_LEARNED_PEERS)
+    await waitFor(async () => !held.has(connected.toString()) && !held.has(routedThrough.toString()), 'the peers no longer used to leave', 5_000)
   })
 })
