@@ -17,12 +17,13 @@ import { DEVICE_LIST_CHECK_INTERVAL } from '../devices/constants.js'
 import { sendDirect } from '../devices/direct.js'
 import { verifiedSender } from '../devices/frame-sender.js'
 import { offerLink } from '../devices/linking.js'
-import { MAX_GROUP_MEMBERS, MAX_GROUP_RECEIPT_MEMBERS, MAX_LEFT_GROUPS_TOLD, MAX_PENDING_GROUP_MESSAGES } from '../groups/constants.js'
+import { MAX_GROUP_MEMBERS, MAX_GROUP_RECEIPT_MEMBERS, MAX_PENDING_GROUP_MESSAGES } from '../groups/constants.js'
 import { Groups } from '../groups/groups.js'
 import { decodeFrame } from '../mailbox/frames.js'
 import { publicKeyOf } from '../mailbox/public-key.js'
 import { MemoryChatStore } from './chat-store.js'
 import { DeliveryTracker } from './delivery.js'
+import { tellNewDevice } from './new-device.js'
 import type { ChatStore } from './chat-store.js'
 import type { DeliveryState } from './delivery.js'
 import type { Account } from '../devices/account.js'
@@ -103,6 +104,8 @@ export class ChatClient {
   private readonly groupsOf: Groups
   private readonly republish?: Periodic
   private readonly waiting: WaitingMessage[] = []
+  /** the pass over the waiting frames under way, if any */
+  private showing: Promise<void> = Promise.resolve()
   private subscription?: Subscription
 
   constructor (init: ChatClientInit) {
@@ -232,7 +235,7 @@ export class ChatClient {
       const sender = await verifiedSender(this.init.lists, message.sender, frame)
       return await this.route(message, frame, sender)
     } catch (err) {
-      if (err instanceof InvalidMessageError || err instanceof VerificationError || err instanceof ForbiddenError) {
+      if (isRefusal(err)) {
         // refused for good: nobody will show it, so it need not wait in the mailbox
         await this.init.mailbox.ack(this.account.device, [message.id]).catch(() => {})
       }
@@ -319,9 +322,16 @@ export class ChatClient {
 
   /**
    * Frames that waited for a group state: messages shown (and answered) now if it explains them,
-   * leaves acted on now that the group is known here
+   * leaves acted on now that the group is known here. One pass at a time (a change, a leave and
+   * the mailbox's frames each ask for one), so that no frame is acted on twice.
    */
   private async showWaiting (): Promise<void> {
+    const pass = this.showing.then(async () => { await this.showWaitingNow() })
+    this.showing = pass.catch(() => {})
+    return pass
+  }
+
+  private async showWaitingNow (): Promise<void> {
     for (const item of [...this.waiting]) {
       try {
         const { message, sender, content } = item
@@ -330,7 +340,7 @@ export class ChatClient {
           if (await this.groupsOf.receiveLeave(sender, group) === 'wait') {
             continue
           }
-          this.waiting.splice(this.waiting.indexOf(item), 1)
+          this.unwait(item)
           await this.init.mailbox.ack(this.account.device, [message.id])
           continue
         }
@@ -338,20 +348,29 @@ export class ChatClient {
         if (admission === 'wait') {
           continue
         }
-        this.waiting.splice(this.waiting.indexOf(item), 1)
+        this.unwait(item)
         if (admission === 'drop') {
           await this.init.mailbox.ack(this.account.device, [message.id])
         } else if (await this.showGroupMessage(message, sender, content)) {
           this.init.mailbox.sendReceipt(this.account.device, message).catch(err => this.options.onError?.(err))
         }
       } catch (err) {
-        const index = this.waiting.indexOf(item)
-        if (index !== -1) {
-          this.waiting.splice(index, 1)
+        this.unwait(item)
+        if (isRefusal(err)) {
+          // refused for good: nobody will show it, so it need not wait in the mailbox
+          await this.init.mailbox.ack(this.account.device, [item.message.id]).catch(() => {})
         }
-        await this.init.mailbox.ack(this.account.device, [item.message.id]).catch(() => {})
+        // otherwise it stays in the mailbox, and comes again with the next subscription
         this.options.onError?.(err)
       }
+    }
+  }
+
+  /** Let go of a waiting frame, if a newer one did not push it out meanwhile */
+  private unwait (item: WaitingMessage): void {
+    const index = this.waiting.indexOf(item)
+    if (index !== -1) {
+      this.waiting.splice(index, 1)
     }
   }
 
@@ -362,14 +381,8 @@ export class ChatClient {
       ack: async (identity, ids) => this.init.mailbox.ack(identity, ids),
       lists: this.init.lists,
       onError: this.options.onError,
-      // the new device learns this person's groups from here: the states, relayed by its own
-      // person, and the groups left lately, which it must not take a late change of as an invitation
       onLinked: async (identity, device) => {
-        const states = this.groupsOf.currentStates().map(state => this.groupsOf.frame({ type: 'group-update', state: state.bytes }))
-        const leaves = this.groupsOf.recentlyLeft(MAX_LEFT_GROUPS_TOLD).map(id => this.groupsOf.frame({ type: 'group-leave', groupId: fromHex(id, 'base16') }))
-        for (const frame of [...states, ...leaves]) {
-          await this.init.mailbox.sendFrame(identity, device.publicKey, frame)
-        }
+        await tellNewDevice(this.groupsOf, async frame => this.init.mailbox.sendFrame(identity, device.publicKey, frame))
       }
     }
   }
@@ -425,4 +438,9 @@ export interface ChatDevices {
 
 function newMessageId (): string {
   return toHex(randomBytes(MESSAGE_ID_BYTES), 'base16')
+}
+
+/** Errors that refuse a frame for good: another try would only repeat them */
+function isRefusal (err: unknown): boolean {
+  return err instanceof InvalidMessageError || err instanceof VerificationError || err instanceof ForbiddenError
 }

@@ -16,3 +16,11 @@ export const MAX_TRACKED_MESSAGES = 1000
  * FAN_OUT_CONCURRENCY lets one chat have.
  */
 export const MAX_EARLY_RECEIPTS = 1024
+
+/**
+ * Times a frame told to a device newly linked (its person's groups, the groups they left) is
+ * tried again when the new device's mailbox turns it away for its rate (128 envelopes a minute
+ * from one sender, MAX_ENVELOPES_PER_SENDER_PER_WINDOW), each after the wait the node names: a
+ * person in MAX_GROUPS groups sends nearly 300 such frames, over three windows
+ */
+export const LINK_RELAY_RETRIES = 3

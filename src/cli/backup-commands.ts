@@ -11,7 +11,7 @@
  */
 import { createReadStream, createWriteStream } from 'node:fs'
 import { readdir, rename, rm, stat } from 'node:fs/promises'
-import { dirname, resolve as resolvePath } from 'node:path'
+import { resolve as resolvePath } from 'node:path'
 import { createInterface } from 'node:readline'
 import { Readable, pipeline as pipelineCallback } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
@@ -20,6 +20,7 @@ import { BackupReader, InvalidBackupError, exportDatabase, importDatabase } from
 import { AdminClient } from './admin-client.js'
 import { BackupError, DataDirLockedError, NodeUnreachableError, findCode } from './errors.js'
 import { makeDirectory } from './make-directory.js'
+import { dataDirError } from './preflight.js'
 import type { Level } from 'level'
 
 export interface BackupResult {
@@ -96,7 +97,8 @@ export async function restore (input: string, dataDir: string): Promise<{ entrie
   }
   const target = resolvePath(dataDir)
   const temporary = `${target}.restoring-${process.pid}`
-  await makeDirectory(dirname(target))
+  // made here, a level at a time: LevelDB's own mkdir would never return where one cannot be made
+  await makeDirectory(temporary).catch(err => { throw dataDirError(dataDir, err) })
   const { Level } = await import('level')
   const db = new Level(temporary)
   let entries: number

@@ -34,7 +34,10 @@ export interface LinkingInit {
   sendFrame(sender: Identity, recipient: PublicKey, frame: Uint8Array): Promise<SendResult>
   ack(identity: Identity, ids: string[]): Promise<unknown>
   lists: Pick<DeviceLists, 'add'>
-  /** told of each device once it is on the list and granted: bring it the person's groups */
+  /**
+   * told of each device once it is on the list and granted: bring it the person's groups. The
+   * link is made by then (`done` does not wait for it): its failure goes to onError.
+   */
   onLinked?(identity: Identity, device: DeviceInfo): Promise<void>
   onError?(err: unknown): void
 }
@@ -152,8 +155,9 @@ export async function offerLink (init: LinkingInit, identity: Identity, options:
         const devices = await init.lists.add(identity, asking.publicKey, asking.name)
         const linked = devices.find(device => device.publicKey.equals(asking.publicKey)) ?? asking
         await init.sendFrame(identity, asking.publicKey, encodeFrame({ content: { type: 'link-grant' } }))
-        await init.onLinked?.(identity, linked)
         outcome.settle(linked)
+        // what the new device is told next may wait minutes on its mailbox's rate
+        init.onLinked?.(identity, linked).catch(err => init.onError?.(err))
       } catch (err) {
         outcome.settle(err as Error)
       }

@@ -65,9 +65,9 @@ export const MAX_GROUPS = 256
 export const MAX_LEFT_GROUPS = 1024
 
 /**
- * Groups left that a device tells a device newly linked to its person, the most recent first, so
- * that the new device does not take a later change from an admin who never removed the person as
- * an invitation. Each is an envelope in the new device's mailbox, after one per group held, from a
+ * Groups left (the most recent) that a device tells a device newly linked to its person, so that
+ * the new device does not take a later change from an admin who never removed the person as an
+ * invitation. Each is an envelope in the new device's mailbox, before one per group held, from a
  * sender the mailbox takes 128 a minute from (MAX_ENVELOPES_PER_SENDER_PER_WINDOW).
  */
 export const MAX_LEFT_GROUPS_TOLD = 32

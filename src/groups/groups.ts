@@ -142,9 +142,9 @@ export class Groups {
     return [...this.chains.values()].map(chain => chain.current)
   }
 
-  /** The ids of the last `count` groups this person left, the most recent first, as a new device of theirs is told them */
+  /** The ids of the last `count` groups this person left, oldest first, as a new device of theirs is told them */
   recentlyLeft (count: number): string[] {
-    return this.left.slice(-count).reverse()
+    return count > 0 ? this.left.slice(-count) : []
   }
 
   /**

@@ -92,7 +92,7 @@ describe('chord-node backup and restore', function () {
     assert.deepEqual(JSON.parse(lines[lines.length - 1]), { end: true, entries: lines.length - 2 })
   })
 
-  it('refuses to restore into a directory that is not empty, or from a cut-off backup', async () => {
+  it('refuses to restore into a directory that is not empty, from a cut-off backup, or where no directory can be made', async () => {
     const file = join(dir, 'stopped.backup.gz')
     const occupied = join(dir, 'occupied')
     await mkdir(occupied)
@@ -108,5 +108,10 @@ describe('chord-node backup and restore', function () {
     assert.equal(fromCut.code, 1)
     assert.match(fromCut.stderr, /nothing was restored/)
     await assert.rejects(stat(join(dir, 'from-cut')), { code: 'ENOENT' }, 'no half-restored directory is left')
+
+    // where no directory can be made (LevelDB's own mkdir would never return there)
+    const intoProc = await runChordNode(['restore', '--in', file, '--data-dir', '/proc/chord-restore'])
+    assert.equal(intoProc.code, 1)
+    assert.match(intoProc.stderr, /^chord-node: --data-dir \/proc\/chord-restore: cannot be written \(ENOENT.*; choose another --data-dir/)
   })
 })

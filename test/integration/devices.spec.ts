@@ -149,7 +149,7 @@ describe('a person with several devices', function () {
     assert.deepEqual([phoneBox.errors, bobBox.errors, laptopBox.errors], [[], [], []])
   })
 
-  it('tells a laptop linked after Alice left a group that she left it, so that a late change of it is no invitation there', async () => {
+  it('tells a laptop linked after Alice left a group that she left it (what drops a late change of it there)', async () => {
     nodes = await startRing(4)
     const phone = await open(nodes[0], alice, inbox())
     const bobChat = await open(nodes[2], bob, inbox())

@@ -211,4 +211,25 @@ describe('leaving a group, as a member\'s chat sees it', () => {
     assert.equal(crowded.shown.length, MAX_PENDING_GROUP_MESSAGES)
     await crowded.chat.close()
   })
+
+  it('acts on each waiting frame once when a state and a leave of another group come at once, and loses none', async () => {
+    const [admin, member] = await identities(2)
+    // another device of the admin, holding one group of the admin alone and not yet the others
+    const device = await memberDevice(admin)
+    const [alone, left, later] = await Promise.all([groupOf(admin, []), groupOf(admin, [member]), groupOf(admin, [member])])
+    await device.frame(admin, 'alone', alone.update)
+    await device.frame(member, 'leave', left.leave)
+    await device.frame(admin, 'early', later.message('early'))
+    assert.deepEqual(device.acknowledged, ['alone'])
+
+    // the state the leave waits for, while this person leaves the group of their own
+    const aloneId = device.chat.groups.list()[0].id
+    await Promise.all([device.frame(admin, 'left', left.update), device.chat.groups.leave(aloneId)])
+    await device.frame(admin, 'later', later.update)
+
+    assert.deepEqual(device.shown.map(message => message.id), ['early'], 'the message that waited for its state is shown')
+    assert.deepEqual(device.acknowledged.filter(id => id === 'leave'), ['leave'], 'the leave is acted on once')
+    assert.deepEqual(device.errors, [])
+    await device.chat.close()
+  })
 })

@@ -261,8 +261,9 @@ describe('leaving a group', () => {
     await again.groups.load()
     assert.equal(again.groups.admit(admin.publicKey, ids[1], 1), 'drop', 'a group left is still refused after a restart')
     assert.equal(again.groups.admit(admin.publicKey, ids[0], 1), 'wait', 'the oldest, past MAX_LEFT_GROUPS, is not remembered')
-    // what a device newly linked is told: the last MAX_LEFT_GROUPS_TOLD, the most recent first
-    assert.deepEqual(again.groups.recentlyLeft(MAX_LEFT_GROUPS_TOLD), ids.slice(-MAX_LEFT_GROUPS_TOLD).reverse())
+    // what a device newly linked is told: the last MAX_LEFT_GROUPS_TOLD, oldest first
+    assert.deepEqual(again.groups.recentlyLeft(MAX_LEFT_GROUPS_TOLD), ids.slice(-MAX_LEFT_GROUPS_TOLD))
+    assert.deepEqual(again.groups.recentlyLeft(0), [])
   })
 })
 

@@ -1,0 +1,36 @@
+/**
+ * What a device just linked is told by the device that holds its person's identity, as frames
+ * from its own person: the groups the person left lately first (it must not take a late change of
+ * one as an invitation), then every group's current state. The new device's mailbox takes a
+ * sender's envelopes at a rate (128 a minute), which a person in many groups goes past: a frame
+ * turned away for it waits as long as the node says, and is tried again.
+ */
+import pRetry from 'p-retry'
+import { fromString as fromHex } from 'uint8arrays/from-string'
+import { RateLimitedError } from '../errors.js'
+import { MAX_LEFT_GROUPS_TOLD } from '../groups/constants.js'
+import { LINK_RELAY_RETRIES } from './constants.js'
+import type { Groups } from '../groups/groups.js'
+
+export async function tellNewDevice (groups: Pick<Groups, 'recentlyLeft' | 'currentStates' | 'frame'>, sendFrame: (frame: Uint8Array) => Promise<unknown>): Promise<void> {
+  const leaves = groups.recentlyLeft(MAX_LEFT_GROUPS_TOLD).map(id => groups.frame({ type: 'group-leave', groupId: fromHex(id, 'base16') }))
+  const states = groups.currentStates().map(state => groups.frame({ type: 'group-update', state: state.bytes }))
+  for (const frame of [...leaves, ...states]) {
+    await pRetry(async () => sendFrame(frame), {
+      retries: LINK_RELAY_RETRIES,
+      minTimeout: 0,
+      shouldRetry: ({ error }) => retryAfterOf(error) != null,
+      onFailedAttempt: async ({ error }) => {
+        const wait = retryAfterOf(error)
+        if (wait != null) {
+          await new Promise(resolve => setTimeout(resolve, wait))
+        }
+      }
+    })
+  }
+}
+
+/** How long a node asked to wait before trying again, for a refusal of the mailbox's rate */
+function retryAfterOf (err: unknown): number | undefined {
+  return err instanceof RateLimitedError ? err.retryAfterMs : undefined
+}

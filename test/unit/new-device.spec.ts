@@ -1,0 +1,59 @@
+import assert from 'node:assert/strict'
+import { LINK_RELAY_RETRIES } from '../../src/chat/constants.js'
+import { tellNewDevice } from '../../src/chat/new-device.js'
+import { decodeFrame } from '../../src/mailbox/frames.js'
+import { LookupFailedError, RateLimitedError, createIdentity } from '../../src/index.js'
+import { accountOf } from '../../src/devices/account.js'
+import { Groups } from '../../src/groups/groups.js'
+import { MemoryGroupStore } from '../helpers/group-store.js'
+
+describe('telling a device just linked', () => {
+  /** A person in three groups who left two others */
+  async function person (): Promise<Groups> {
+    const groups = new Groups({ account: accountOf(await createIdentity()), fanOut: { send: async () => [] }, store: new MemoryGroupStore() })
+    for (const name of ['left 1', 'left 2']) {
+      const { group } = await groups.create(name, [])
+      await groups.leave(group.id)
+    }
+    for (const name of ['a', 'b', 'c']) {
+      await groups.create(name, [])
+    }
+    return groups
+  }
+
+  it('sends the groups left, then every group\'s state, each frame once the node takes it again after the wait it names', async () => {
+    const groups = await person()
+    const sent: string[] = []
+    const refusedAt: number[] = []
+    let calls = 0
+    await tellNewDevice(groups, async frame => {
+      // the mailbox's rate is reached at the third frame, twice
+      if (++calls === 3 || calls === 4) {
+        refusedAt.push(Date.now())
+        throw new RateLimitedError('the mailbox takes no more from this sender for now', { retryAfterMs: 50 })
+      }
+      const { content } = decodeFrame(frame)
+      sent.push(content.type === 'group-update' ? 'state' : content.type)
+    })
+    assert.deepEqual(sent, ['group-leave', 'group-leave', 'state', 'state', 'state'])
+    assert.equal(calls, 7)
+    assert.ok(refusedAt[1] - refusedAt[0] >= 45, `tried again after ${refusedAt[1] - refusedAt[0]} ms`)
+  })
+
+  it(`gives up on a frame refused LINK_RELAY_RETRIES (${LINK_RELAY_RETRIES}) + 1 times, and at once on any other error`, async () => {
+    const groups = await person()
+    let calls = 0
+    await assert.rejects(tellNewDevice(groups, async () => {
+      calls++
+      throw new RateLimitedError('the mailbox takes no more from this sender for now', { retryAfterMs: 1 })
+    }), RateLimitedError)
+    assert.equal(calls, LINK_RELAY_RETRIES + 1)
+
+    calls = 0
+    await assert.rejects(tellNewDevice(groups, async () => {
+      calls++
+      throw new LookupFailedError('no replica')
+    }), LookupFailedError)
+    assert.equal(calls, 1)
+  })
+})
