@@ -20,8 +20,11 @@ describe('makeDirectory', () => {
     await makeDirectory(deep)
     assert.ok((await stat(deep)).isDirectory())
     await makeDirectory(deep)
+    // two at once, of one parent and of one leaf
     await Promise.all([makeDirectory(join(dir, 'x', 'y')), makeDirectory(join(dir, 'x', 'z'))])
     assert.ok((await stat(join(dir, 'x', 'z'))).isDirectory())
+    await Promise.all([makeDirectory(join(dir, 'p', 'q')), makeDirectory(join(dir, 'p', 'q'))])
+    assert.ok((await stat(join(dir, 'p', 'q'))).isDirectory())
   })
 
   it('fails with the file system\'s error for a file in the way', async () => {
