@@ -187,13 +187,14 @@ describe('records on a ring of real nodes', function () {
 
   it('expires records: get stops returning them and the sweep removes them from disk', async () => {
     nodes = await startRing(4)
-    await nodes[0].put('short-lived', text('soon gone'), { ttlMs: 400 })
+    // long enough to outlast both puts and a read on a loaded machine
+    await nodes[0].put('short-lived', text('soon gone'), { ttlMs: 2000 })
     await nodes[0].put('long-lived', text('stays'))
     // stats count what is on disk, expired or not: only the sweep brings them down to the live copies
     const onDisk = (): number => nodes.reduce((sum, n) => sum + internalsOf(n).store.stats().records, 0)
     assert.equal(onDisk(), 6)
     assert.deepEqual(decoded(await nodes[1].get('short-lived')), ['soon gone'])
-    await waitFor(async () => (await nodes[1].get('short-lived')).length === 0, 'the record to expire', 5000)
+    await waitFor(async () => (await nodes[1].get('short-lived')).length === 0, 'the record to expire', 10_000)
     assert.equal((await holders(nodes, 'short-lived')).length, 0)
     await waitFor(() => onDisk() === 3, 'the sweep to remove the expired copies from disk', 5000)
     assert.equal((await holders(nodes, 'long-lived')).length, 3)
