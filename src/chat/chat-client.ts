@@ -106,6 +106,8 @@ export class ChatClient {
   private readonly waiting: WaitingMessage[] = []
   /** the pass over the waiting frames under way, if any */
   private showing: Promise<void> = Promise.resolve()
+  /** aborted by close(): what is still being told to a device just linked stops */
+  private readonly closing = new AbortController()
   private subscription?: Subscription
 
   constructor (init: ChatClientInit) {
@@ -160,6 +162,7 @@ export class ChatClient {
   }
 
   async close (): Promise<void> {
+    this.closing.abort()
     this.republish?.stop()
     this.init.onClose?.()
     await this.subscription?.close()
@@ -382,7 +385,7 @@ export class ChatClient {
       lists: this.init.lists,
       onError: this.options.onError,
       onLinked: async (identity, device) => {
-        await tellNewDevice(this.groupsOf, async frame => this.init.mailbox.sendFrame(identity, device.publicKey, frame))
+        await tellNewDevice(this.groupsOf, async frame => this.init.mailbox.sendFrame(identity, device.publicKey, frame), this.closing.signal)
       }
     }
   }

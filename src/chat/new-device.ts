@@ -12,22 +12,40 @@ import { MAX_LEFT_GROUPS_TOLD } from '../groups/constants.js'
 import { LINK_RELAY_RETRIES } from './constants.js'
 import type { Groups } from '../groups/groups.js'
 
-export async function tellNewDevice (groups: Pick<Groups, 'recentlyLeft' | 'currentStates' | 'frame'>, sendFrame: (frame: Uint8Array) => Promise<unknown>): Promise<void> {
+/** Tell the new device through `sendFrame`; stops, waits included, when `signal` aborts (the chat closes) */
+export async function tellNewDevice (groups: Pick<Groups, 'recentlyLeft' | 'currentStates' | 'frame'>, sendFrame: (frame: Uint8Array) => Promise<unknown>, signal: AbortSignal): Promise<void> {
   const leaves = groups.recentlyLeft(MAX_LEFT_GROUPS_TOLD).map(id => groups.frame({ type: 'group-leave', groupId: fromHex(id, 'base16') }))
   const states = groups.currentStates().map(state => groups.frame({ type: 'group-update', state: state.bytes }))
   for (const frame of [...leaves, ...states]) {
+    signal.throwIfAborted()
     await pRetry(async () => sendFrame(frame), {
       retries: LINK_RELAY_RETRIES,
       minTimeout: 0,
+      signal,
       shouldRetry: ({ error }) => retryAfterOf(error) != null,
       onFailedAttempt: async ({ error }) => {
         const wait = retryAfterOf(error)
         if (wait != null) {
-          await new Promise(resolve => setTimeout(resolve, wait))
+          await pause(wait, signal)
         }
       }
     })
   }
+}
+
+/** Resolves after `ms`, or rejects when `signal` aborts first, leaving no timer behind */
+async function pause (ms: number, signal: AbortSignal): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const stop = (): void => {
+      clearTimeout(timer)
+      reject(signal.reason)
+    }
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', stop)
+      resolve()
+    }, ms)
+    signal.addEventListener('abort', stop, { once: true })
+  })
 }
 
 /** How long a node asked to wait before trying again, for a refusal of the mailbox's rate */

@@ -34,7 +34,7 @@ describe('telling a device just linked', () => {
       }
       const { content } = decodeFrame(frame)
       sent.push(content.type === 'group-update' ? 'state' : content.type)
-    })
+    }, new AbortController().signal)
     assert.deepEqual(sent, ['group-leave', 'group-leave', 'state', 'state', 'state'])
     assert.equal(calls, 7)
     assert.ok(refusedAt[1] - refusedAt[0] >= 45, `tried again after ${refusedAt[1] - refusedAt[0]} ms`)
@@ -46,14 +46,29 @@ describe('telling a device just linked', () => {
     await assert.rejects(tellNewDevice(groups, async () => {
       calls++
       throw new RateLimitedError('the mailbox takes no more from this sender for now', { retryAfterMs: 1 })
-    }), RateLimitedError)
+    }, new AbortController().signal), RateLimitedError)
     assert.equal(calls, LINK_RELAY_RETRIES + 1)
 
     calls = 0
     await assert.rejects(tellNewDevice(groups, async () => {
       calls++
       throw new LookupFailedError('no replica')
-    }), LookupFailedError)
+    }, new AbortController().signal), LookupFailedError)
+    assert.equal(calls, 1)
+  })
+
+  it('stops at once, in the middle of a wait the node named, when the chat closes', async () => {
+    const groups = await person()
+    const closing = new AbortController()
+    let calls = 0
+    const telling = tellNewDevice(groups, async () => {
+      calls++
+      setTimeout(() => { closing.abort(new Error('the chat closed')) }, 10)
+      throw new RateLimitedError('the mailbox takes no more from this sender for now', { retryAfterMs: 60_000 })
+    }, closing.signal)
+    const started = Date.now()
+    await assert.rejects(telling, /the chat closed/)
+    assert.ok(Date.now() - started < 5_000, 'it waited out the minute')
     assert.equal(calls, 1)
   })
 })
