@@ -15,6 +15,7 @@ import { TIMER_JITTER } from '../chord/constants.js'
 import { minute } from '../units.js'
 import { Periodic } from '../chord/periodic.js'
 import { PROTOCOL } from '../transport/constants.js'
+import { knownPeer } from '../transport/known-peer.js'
 import { MAX_CACHED_PEERS } from '../storage/constants.js'
 import type { NodeRef } from '../chord/rpc.js'
 import type { CachedPeer, PeerCache } from '../storage/peer-cache.js'
@@ -142,15 +143,7 @@ export class PeerCacheKeeper {
 
   /** The peer with the addresses the peer store holds; undefined without any (no use to dial) */
   private async withAddresses (peer: string, lastSeen: number): Promise<CachedPeer | undefined> {
-    try {
-      const { addresses } = await this.components.peerStore.get(peerIdFromString(peer))
-      const addrs = addresses.map(address => address.multiaddr.toString())
-      return addrs.length === 0 ? undefined : { peerId: peer, addrs, lastSeen }
-    } catch (err: any) {
-      if (err.name === 'NotFoundError') {
-        return undefined
-      }
-      throw err
-    }
+    const addrs = (await knownPeer(this.components.peerStore, peerIdFromString(peer)))?.addresses.map(address => address.multiaddr.toString()) ?? []
+    return addrs.length === 0 ? undefined : { peerId: peer, addrs, lastSeen }
   }
 }

@@ -18,6 +18,7 @@ import { TypedEventEmitter } from 'main-event'
 import { InvalidMessageError, InvalidOptionsError, NotStartedError, RateLimitedError, RequestTimeoutError } from '../errors.js'
 import { frameStream } from '../protocol/framing.js'
 import { PxRequest, PxResponse } from '../protocol/generated/px.js'
+import { knownPeer } from '../transport/known-peer.js'
 import {
   MAX_PX_PEERS,
   MAX_PX_RESPONSE_SIZE,
@@ -311,15 +312,12 @@ export class PeerExchange extends TypedEventEmitter<PeerExchangeEvents> implemen
 
   /** Unknown to the peer store, or known without some of these addresses */
   private async isNews (peer: ExchangedPeer): Promise<boolean> {
-    try {
-      const known = new Set((await this.components.peerStore.get(peer.id)).addresses.map(address => address.multiaddr.toString()))
-      return peer.multiaddrs.some(ma => !known.has(ma.toString()))
-    } catch (err: any) {
-      if (err.name === 'NotFoundError') {
-        return true
-      }
-      throw err
+    const record = await knownPeer(this.components.peerStore, peer.id)
+    if (record == null) {
+      return true
     }
+    const known = new Set(record.addresses.map(address => address.multiaddr.toString()))
+    return peer.multiaddrs.some(ma => !known.has(ma.toString()))
   }
 
   private scheduleRound (run: Run): void {

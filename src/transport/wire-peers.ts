@@ -14,11 +14,12 @@ import { InvalidMessageError } from '../errors.js'
 import { isPlain } from '../chord/ring-position.js'
 import { MAX_ADDR_BYTES, MAX_ADDRS_PER_PEER, MAX_PEERS_PER_MESSAGE } from './constants.js'
 import { validatePeerAddresses, validatePeerIdentity } from './validate.js'
+import { knownPeer } from './known-peer.js'
 import { positionOf, proofToWire, ringIdToWire } from './ring-id.js'
 import { subnetOf } from './subnet.js'
 import type { Neighbours, NodeRef } from '../chord/rpc.js'
 import type { Neighbours as WireNeighbours, Peer as WirePeer } from '../protocol/generated/chord.js'
-import type { ComponentLogger, Connection, Logger, Peer, PeerId, PeerStore } from '@libp2p/interface'
+import type { ComponentLogger, Connection, Logger, PeerId, PeerStore } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
 export interface WirePeersComponents {
@@ -213,15 +214,8 @@ export class WirePeers {
       // ours carry a /p2p/<us> suffix that the receiver knows already
       multiaddrs = this.components.getMultiaddrs().map(ma => ma.decapsulateCode(CODE_P2P))
     } else {
-      try {
-        multiaddrs = (await this.components.peerStore.get(peerId)).addresses.map(address => address.multiaddr)
-      } catch (err: any) {
-        if (err.name !== 'NotFoundError') {
-          throw err
-        }
-        // a peer we know nothing about travels without addresses
-        multiaddrs = []
-      }
+      // a peer we know nothing about travels without addresses
+      multiaddrs = (await knownPeer(this.components.peerStore, peerId))?.addresses.map(address => address.multiaddr) ?? []
     }
 
     return multiaddrs
@@ -237,7 +231,7 @@ export class WirePeers {
    */
   private async rememberAddresses (peer: string, peerId: PeerId, multiaddrs: Multiaddr[]): Promise<void> {
     try {
-      const known = this.learned.has(peer) ? undefined : await this.recordOf(peerId)
+      const known = this.learned.has(peer) ? undefined : await knownPeer(this.components.peerStore, peerId)
       if (known == null) {
         this.learned.set(peer, peerId)
         await this.components.peerStore.patch(peerId, { multiaddrs })
@@ -259,7 +253,7 @@ export class WirePeers {
    */
   private async forget (peer: string, peerId: PeerId): Promise<void> {
     try {
-      const known = await this.recordOf(peerId)
+      const known = await knownPeer(this.components.peerStore, peerId)
       // named again while we looked: it is new again
       if (known == null || known.protocols.length > 0 || known.tags.size > 0 || this.learned.has(peer)) {
         return
@@ -273,18 +267,6 @@ export class WirePeers {
       this.addressSets.delete(peer)
     } catch (err) {
       this.log.error('could not drop %p from the peer store - %e', peerId, err)
-    }
-  }
-
-  /** What the peer store holds for `peerId`, undefined when nothing */
-  private async recordOf (peerId: PeerId): Promise<Peer | undefined> {
-    try {
-      return await this.components.peerStore.get(peerId)
-    } catch (err: any) {
-      if (err.name === 'NotFoundError') {
-        return undefined
-      }
-      throw err
     }
   }
 
