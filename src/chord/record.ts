@@ -6,6 +6,7 @@
  * removed from disk by `sweepExpired` (or when its key is next written).
  */
 import { equals } from 'uint8arrays/equals'
+import { toString as toHex } from 'uint8arrays/to-string'
 import { InvalidRecordError } from '../errors.js'
 import { ID_BYTES, ringIdToBytes, sha256 } from './id.js'
 import type { RingId } from './id.js'
@@ -204,4 +205,16 @@ export function validateExpiry (expiresAt: number): void {
   if (!Number.isSafeInteger(expiresAt) || expiresAt < 0) {
     throw new InvalidRecordError(`expiresAt must be a non-negative integer, got ${expiresAt}`)
   }
+}
+
+/** The ids of `records`, by their key: what a store deletes them by */
+export function groupIds (records: ChordRecord[]): Array<{ key: Uint8Array, ids: Uint8Array[] }> {
+  const byKey = new Map<string, { key: Uint8Array, ids: Uint8Array[] }>()
+  for (const record of records) {
+    const hex = toHex(record.key, 'base16')
+    const group = byKey.get(hex) ?? { key: record.key, ids: [] }
+    group.ids.push(record.id)
+    byKey.set(hex, group)
+  }
+  return [...byKey.values()]
 }

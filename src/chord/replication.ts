@@ -24,7 +24,7 @@ import { RING_SIZE, distance, inHalfOpenInterval, ringIdFromBytes } from './id.j
 import { OncePerNode } from './once-per-node.js'
 import { Periodic, adaptiveInterval } from './periodic.js'
 import { capExpiresAt } from './ttl.js'
-import { writerTag } from './record.js'
+import { groupIds, writerTag } from './record.js'
 import type { RingId } from './id.js'
 import type { ChordRing } from './ring.js'
 import type {
@@ -56,6 +56,12 @@ export interface ReplicationInit {
    * write, ours and peers', repairs included
    */
   admit?(records: ChordRecord[]): Promise<ChordRecord[] | Admission>
+  /**
+   * Of records just written, those the namespace still takes; the rest are deleted at once. An
+   * admission can change while a write is on its way: the mailbox's tombstones, when an owner's
+   * acknowledgement overtakes the write of what it acknowledges.
+   */
+  readmit?(records: ChordRecord[]): ChordRecord[]
   /**
    * Write one batch at a time, so that `admit` sees the store as the write it allows will find it
    * (a namespace whose admission reads the store: owned records keep only the newest)
@@ -127,6 +133,7 @@ export class Replication implements RecordRpcHandler {
   private readonly antiEntropyLoop: Periodic
   private readonly loops: Periodic[]
   private readonly admit: (records: ChordRecord[]) => Promise<ChordRecord[] | Admission>
+  private readonly readmit: (records: ChordRecord[]) => ChordRecord[]
   private readonly maxRecordsPerStore: number
   /** the tail of the write queue, when writes are serialized */
   private writes?: Promise<unknown>
@@ -146,6 +153,7 @@ export class Replication implements RecordRpcHandler {
     this.onAntiEntropyRound = init.onAntiEntropyRound ?? (() => {})
     this.now = init.now ?? Date.now
     this.admit = init.admit ?? (async records => records)
+    this.readmit = init.readmit ?? (records => records)
     this.maxRecordsPerStore = init.maxRecordsPerStore ?? MAX_RECORDS_PER_STORE
     this.writes = init.serializeWrites === true ? Promise.resolve() : undefined
     this.onRecordsAdded = init.onRecordsAdded ?? (() => {})
@@ -530,8 +538,15 @@ export class Replication implements RecordRpcHandler {
     for (const { key, ids } of superseded) {
       await this.store.delete(key, ids)
     }
-    if (added.length > 0) {
-      this.onRecordsAdded(added)
+    const kept = this.readmit(added)
+    if (kept.length < added.length) {
+      const keptIds = new Set(kept)
+      for (const { key, ids } of groupIds(added.filter(record => !keptIds.has(record)))) {
+        await this.store.delete(key, ids)
+      }
+    }
+    if (kept.length > 0) {
+      this.onRecordsAdded(kept)
     }
     return { writtenBytes, overShare }
   }

@@ -66,6 +66,8 @@ export interface NamespaceInit<Handler extends NamespaceHandler = NamespaceHandl
   store: RecordStore
   /** drops records this namespace must not take in (e.g. ones their owner deleted) */
   admit?(records: ChordRecord[]): Promise<ChordRecord[] | Admission>
+  /** of records just written, those the namespace still takes (see Replication) */
+  readmit?(records: ChordRecord[]): ChordRecord[]
   /** write one batch at a time, so that `admit` sees what the store will hold (see Replication) */
   serializeWrites?: boolean
   /** records per STORE this namespace sends */
@@ -163,6 +165,7 @@ export class RingNode {
       range: this.replicaRange,
       ttl: this.init.ttl,
       admit: init.admit,
+      readmit: init.readmit,
       serializeWrites: init.serializeWrites,
       maxRecordsPerStore: init.maxRecordsPerStore,
       onRecordsAdded: init.onRecordsAdded,

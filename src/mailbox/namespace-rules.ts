@@ -103,7 +103,6 @@ export class MailboxRules implements RecordRpcHandler, DeletionRpcHandler {
     }
     const signatureChecks = await this.takeDeletions(deletions, 'store')
     const receipt = records.length === 0 ? { writtenBytes: 0, declined: [] } : await this.storeEnvelopes(from, records, options)
-    await this.deleteOvertaken(records)
     return { ...receipt, deletions: this.init.kept.naming(records), signatureChecks }
   }
 
@@ -184,19 +183,6 @@ export class MailboxRules implements RecordRpcHandler, DeletionRpcHandler {
       }
     }
     return counted
-  }
-
-  /**
-   * Delete what a write stored although an acknowledgement of it was applied meanwhile: the
-   * write checked the tombstones before the acknowledgement's were there, and would otherwise
-   * keep an acknowledged envelope (and push it to its owner again) until it expires
-   */
-  private async deleteOvertaken (records: ChordRecord[]): Promise<void> {
-    const admitted = new Set(this.init.tombstones.admit(records))
-    const overtaken = records.filter(record => !admitted.has(record))
-    for (const { key, ids } of groupIds(overtaken)) {
-      await this.init.store.delete(key, ids)
-    }
   }
 
   /** @throws RateLimitedError when the mailbox, or this sender's share of it, cannot take `count` more this window */
@@ -291,16 +277,4 @@ export class MailboxRules implements RecordRpcHandler, DeletionRpcHandler {
       await this.init.kept.keep(deletion, expiresAt, now)
     }
   }
-}
-
-/** The ids of `records`, by their key */
-function groupIds (records: ChordRecord[]): Array<{ key: Uint8Array, ids: Uint8Array[] }> {
-  const byKey = new Map<string, { key: Uint8Array, ids: Uint8Array[] }>()
-  for (const record of records) {
-    const hex = toHex(record.key, 'base16')
-    const group = byKey.get(hex) ?? { key: record.key, ids: [] }
-    group.ids.push(record.id)
-    byKey.set(hex, group)
-  }
-  return [...byKey.values()]
 }

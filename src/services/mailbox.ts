@@ -122,6 +122,8 @@ export class ChordMailbox implements Startable {
     const { replication, handler: rules } = core.addNamespace('mailbox', {
       store: this.store,
       admit: async records => this.tombstones.admit(records),
+      // an acknowledgement applied while a write was on its way: what it names goes at once
+      readmit: records => this.tombstones.admit(records),
       onRecordsAdded: records => {
         metrics.mailbox.stored(records.length)
         this.server.deliver(records)
