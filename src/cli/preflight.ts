@@ -7,8 +7,8 @@
 import { rm, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
+import { makeDirectory } from '../storage/make-directory.js'
 import { DataDirNotWritableError, PortInUseError, findCode } from './errors.js'
-import { makeDirectory } from './make-directory.js'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
 /** Create the data directory if needed and prove it can be written */

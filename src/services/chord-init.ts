@@ -40,7 +40,10 @@ export interface ChordInit {
    * from an earlier run answer
    */
   bootstrap?: string[]
-  /** LevelDB directory for records and the peer cache; omitted: in memory, nothing persists */
+  /**
+   * LevelDB directory for records and the peer cache, made at start if missing (a start that
+   * cannot make it fails with InvalidOptionsError); omitted: in memory, nothing persists
+   */
   dataDir?: string
   /** replication factor r, 1 to MAX_SUCCESSORS; default DEFAULT_REPLICAS */
   replicas?: number

@@ -33,7 +33,7 @@ import { RingPeerTags } from '../membership/ring-peer-tags.js'
 import { HealthCheck } from '../observability/health.js'
 import { DeferredNodeMetrics } from '../observability/deferred-metrics.js'
 import { exportDatabase } from '../storage/backup.js'
-import { SUBLEVELS, createNodeDatabase } from '../storage/database.js'
+import { SUBLEVELS, createNodeDatabase, openDatabase } from '../storage/database.js'
 import { OwnedRecords } from '../owned/owned-records.js'
 import { OwnedAdmission } from '../owned/rules.js'
 import { MAX_OWNED_RECORDS_PER_STORE } from '../owned/constants.js'
@@ -345,7 +345,7 @@ export class ChordService implements Startable {
       // started again: joined() tells how this join goes, not how the last one went
       this.joinedOutcome = joinOutcome()
     }
-    await this.database.open()
+    await openDatabase(this.database, this.settings.dataDir)
     await this.store.open()
     await this.ownedStore.open()
     await this.peerCache.open()

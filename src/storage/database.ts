@@ -18,6 +18,8 @@
  */
 import { Level } from 'level'
 import { MemoryLevel } from 'memory-level'
+import { InvalidOptionsError } from '../errors.js'
+import { makeDirectory } from './make-directory.js'
 import type { AbstractLevel } from 'abstract-level'
 
 /** The root handle; every part of the node opens its own sublevel from it */
@@ -40,19 +42,35 @@ export const SUBLEVELS = {
 } as const
 
 /**
- * The node's database, on disk in `dataDir` or in memory without one. `level` opens a database
- * by itself on the next tick and queues what is asked of it meanwhile; `open()` waits for that,
- * and is where an unusable directory (locked by another node, not writable) shows.
+ * The node's database, on disk in `dataDir` or in memory without one; open it with
+ * `openDatabase`. `level` tries to open a database by itself on the next tick and queues what is
+ * asked of it meanwhile. That first try creates nothing: LevelDB would make a missing directory
+ * with Node's recursive mkdir, which never returns for a path that cannot be made (`/proc/x`).
  */
 export function createNodeDatabase (dataDir?: string): NodeDatabase {
   // 'view' keeps Node's Buffer out of browser bundles
-  return dataDir == null ? new MemoryLevel({ storeEncoding: 'view' }) : new Level(dataDir)
+  return dataDir == null ? new MemoryLevel({ storeEncoding: 'view' }) : new Level(dataDir, { createIfMissing: false })
+}
+
+/**
+ * Open a database made by `createNodeDatabase(dataDir)`, its directory made first, one level at a
+ * time. This is where an unusable directory (locked by another node, not writable) shows.
+ *
+ * @throws InvalidOptionsError when the directory cannot be made
+ */
+export async function openDatabase (db: NodeDatabase, dataDir?: string): Promise<void> {
+  if (dataDir != null) {
+    await makeDirectory(dataDir).catch(err => {
+      throw new InvalidOptionsError(`dataDir ${dataDir} cannot be created (${(err as Error).message}); choose another dataDir`, { cause: err })
+    })
+  }
+  await db.open({ createIfMissing: true })
 }
 
 /** A node database, opened */
 export async function openNodeDatabase (dataDir?: string): Promise<NodeDatabase> {
   const db = createNodeDatabase(dataDir)
-  await db.open()
+  await openDatabase(db, dataDir)
   return db
 }
 

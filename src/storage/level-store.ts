@@ -11,7 +11,7 @@ import { sha256 } from '@noble/hashes/sha2.js'
 import { InvalidRecordError, NotStartedError, QuotaExceededError } from '../errors.js'
 import { validateId, validateKey, validateRecord } from '../chord/record.js'
 import { PAGE_HEADERS_BATCH, RANGE_READ_BATCH, SWEEP_BATCH_SIZE } from './constants.js'
-import { DURABLE, SUBLEVELS, createNodeDatabase } from './database.js'
+import { DURABLE, SUBLEVELS, createNodeDatabase, openDatabase } from './database.js'
 import {
   STATS_KEY, WRITER_BYTES, encodeExpiryValue, encodeHeader, encodeStats, expiredBound, expiryKey, keyBounds,
   lastKeyAt, parseExpiryKey, parseExpiryValue, parseHeader, parseRecordKey, parseStats, plainBytes,
@@ -52,6 +52,9 @@ export async function openLevelStore (options: OpenLevelStoreOptions = {}): Prom
   const database = 'database' in options ? options.database : createNodeDatabase(options.dataDir)
   const store = new LevelRecordStore(database, options, owned)
   try {
+    if (owned) {
+      await openDatabase(database, options.dataDir)
+    }
     await store.open()
   } catch (err) {
     if (owned) {

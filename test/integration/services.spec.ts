@@ -3,7 +3,10 @@
  * adds `chord()` and `chordMailbox()` to its services and joins a ring of `createChordNode` nodes.
  */
 import assert from 'node:assert/strict'
+import { mkdtemp, rm, stat } from 'node:fs/promises'
 import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { identify } from '@libp2p/identify'
@@ -185,6 +188,32 @@ describe('createChordNode options', () => {
     for (const mailbox of [{ maxSubscriptions: 0 }, { maxSubscriptionsPerPeer: 1.5 }, { maxSubscriptionsPerSubnet: -1 }]) {
       await assert.rejects(createChordNode({ listen: ['/ip4/127.0.0.1/tcp/0'], mailbox }),
         (err: Error) => err instanceof InvalidOptionsError && new RegExp(Object.keys(mailbox)[0]).test(err.message))
+    }
+  })
+
+  it('refuses a dataDir it cannot create with InvalidOptionsError naming it, as a node and as a service', async function () {
+    // Node's own recursive mkdir never returns for such a path: a hang shows here as this timeout
+    this.timeout(15_000)
+    const dataDir = '/proc/libp2p-chord-cannot-be-made/data'
+    const namesIt = (err: Error): boolean => err instanceof InvalidOptionsError && err.message.includes(`dataDir ${dataDir}`)
+    await assert.rejects(createChordNode({ listen: ['/ip4/127.0.0.1/tcp/0'], dataDir }), namesIt)
+    await assert.rejects(createLibp2p({
+      transports: [tcp()],
+      connectionEncrypters: [noise()],
+      streamMuxers: [yamux()],
+      services: { identify: identify(), chord: chord({ dataDir }) }
+    }), namesIt)
+  })
+
+  it('makes a dataDir that does not exist yet, every level of it', async () => {
+    const base = await mkdtemp(join(tmpdir(), 'chord-data-'))
+    const dataDir = join(base, 'a', 'b', 'c')
+    try {
+      const node = await createChordNode({ listen: ['/ip4/127.0.0.1/tcp/0'], dataDir })
+      await node.stop()
+      assert.ok((await stat(dataDir)).isDirectory())
+    } finally {
+      await rm(base, { recursive: true, force: true })
     }
   })
 

@@ -3,6 +3,8 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { browserConnectionGater } from '../../src/index.js'
 import * as browserDefaults from '../../src/services/platform-defaults.browser.js'
 import * as nodeDefaults from '../../src/services/platform-defaults.js'
+import * as browserDirectories from '../../src/storage/make-directory.browser.js'
+import type * as nodeDirectories from '../../src/storage/make-directory.js'
 
 function dialable (gater: ReturnType<typeof browserConnectionGater>, address: string): boolean {
   return gater.denyDialMultiaddr?.(multiaddr(address)) !== true
@@ -16,6 +18,12 @@ describe('browser platform', () => {
     assert.equal(swapped.DEFAULT_CLIENT_MODE, true)
     assert.equal(swapped.defaultTransports().length, 1)
     assert.equal(nodeDefaults.DEFAULT_CLIENT_MODE, false)
+  })
+
+  it('the browser stand-in for making a data directory exports what the Node module does, and makes nothing', async () => {
+    const swapped: typeof nodeDirectories = browserDirectories
+    // in a page the name only names an IndexedDB database
+    await swapped.makeDirectory('/proc/no-such-directory')
   })
 
   it('the browser gater dials only secure public addresses by default, as libp2p\'s browser build does', () => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { makeDirectory } from '../../src/cli/make-directory.js'
+import { makeDirectory } from '../../src/storage/make-directory.js'
 
 describe('makeDirectory', () => {
   let dir: string
