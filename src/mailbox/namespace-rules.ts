@@ -112,9 +112,19 @@ export class MailboxRules implements RecordRpcHandler, DeletionRpcHandler {
    * how many signatures were checked. A deletion that does not verify refuses them all before any
    * is applied (a STORE), or is left out (an answer). An answer's deletions name envelopes we just wrote:
    * their ids are remembered whether or not we keep the mailbox, so that we write them nowhere again.
+   * What one applied here already names is deleted again if still held: its tombstones went in
+   * and the delete did not (a crash or a stop in between, a backup taken then and restored), and
+   * every copy offered since was turned away, so nothing else would.
    */
   async takeDeletions (deletions: SignedDeletion[], cameWith: 'store' | 'answer'): Promise<number> {
-    const fresh = deletions.filter(deletion => !this.init.tombstones.covers(deletion))
+    const applied = deletions.filter(deletion => this.init.tombstones.covers(deletion))
+    for (const { key, ids } of applied) {
+      const held = await this.init.store.held(key, ids, { now: this.now() })
+      if (held.length > 0) {
+        await this.init.store.delete(key, held.map(record => record.id))
+      }
+    }
+    const fresh = deletions.filter(deletion => !applied.includes(deletion))
     const valid: SignedDeletion[] = []
     for (const deletion of fresh) {
       try {
@@ -255,7 +265,8 @@ export class MailboxRules implements RecordRpcHandler, DeletionRpcHandler {
       .filter(id => !heldIds.has(toHex(id, 'base16')))
       .map(id => ({ key: deletion.key, id, expiresAt: now + this.init.maxTtl }))
     const neverHeld = unheld.filter(({ key, id }) => !this.init.tombstones.deletedHere(key, id)).length
-    // tombstones first: if we crash in between, the envelope stays deleted for good
+    // tombstones first: if we crash in between, no copy is taken in again, and the next repair's
+    // deletions remove the one held (takeDeletions)
     await this.init.tombstones.add(held, now)
     // a STORE of a mailbox we do not keep is refused: ids of one would only take up room, unless
     // they name envelopes we wrote ourselves
@@ -263,7 +274,8 @@ export class MailboxRules implements RecordRpcHandler, DeletionRpcHandler {
       await this.init.tombstones.addIfRoom(unheld)
     }
     // a write of one of them may have passed its tombstone check before the tombstone was there,
-    // and landed since: it goes now (a write that lands later finds the tombstone: deleteOvertaken)
+    // and landed since: it goes now (one that lands later is deleted as it lands: the
+    // replication's readmit)
     const landed = unheld.length === 0 ? [] : await this.init.store.held(deletion.key, unheld.map(({ id }) => id), { now })
     if (landed.length > 0) {
       await this.init.store.delete(deletion.key, landed.map(({ id }) => id))

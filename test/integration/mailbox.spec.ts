@@ -237,6 +237,25 @@ describe('the end-to-end encrypted mailbox on a ring of real nodes', function ()
     await sub.close()
   })
 
+  it('deletes an envelope whose acknowledgement was applied while the node\'s own write of it was on its way', async () => {
+    nodes = [await startNode()]
+    const store = internalsOf(nodes[0]).mailboxStore
+    const put = store.put.bind(store)
+    let acknowledged = false
+    // the sender is the mailbox's only replica: its own write passes the tombstones' check, and
+    // the owner's acknowledgement is applied before the write lands
+    store.put = async (records, options) => {
+      if (!acknowledged) {
+        acknowledged = true
+        await nodes[0].mailbox.ack(bob, records.map(record => record.id))
+      }
+      return put(records, options)
+    }
+    await nodes[0].mailbox.send(alice, bob.address, text('acknowledged before it landed'))
+    assert.ok(acknowledged)
+    assert.deepEqual(await store.get(mailboxKey(bob.publicKey)), [])
+  })
+
   it('gives a primary that lost envelopes the copies its replicas kept, and pushes them to its subscriber', async () => {
     nodes = await startRing(6)
     for (let i = 0; i < 3; i++) {

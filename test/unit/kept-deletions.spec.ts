@@ -153,6 +153,19 @@ describe('a mailbox STORE that carries deletions', function () {
     assert.deepEqual(offered.deletions?.[0].ids, [envelope.id])
   })
 
+  it('deletes what a deletion it holds tombstones for names, when the envelope outlived its tombstone\'s delete', async () => {
+    const { rules: mailboxRules, tombstones } = await rules()
+    const [alice, bob] = await Promise.all([createIdentity(), createIdentity()])
+    const key = mailboxKey(bob.publicKey)
+    const envelope = createRecord(key, await seal(alice, bob.publicKey, new TextEncoder().encode('hi')), later())
+    await store.put([envelope])
+    // the tombstone went in and the delete did not (a crash or stop in between, a restored backup)
+    await tombstones.add([envelope], Date.now())
+    const receipt = await mailboxRules.onStoreRecords(neighbour, [], [await signDeletion(bob, [envelope.id], Date.now())])
+    assert.equal(receipt.signatureChecks, 0, 'covered here: no signature to check')
+    assert.deepEqual(await store.get(key), [])
+  })
+
   it('leaves out a deletion that does not check from a STORE\'s answer, and applies the rest', async () => {
     const { rules: mailboxRules, tombstones } = await rules()
     const bob = await createIdentity()
