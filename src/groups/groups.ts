@@ -6,8 +6,8 @@
  * of each member (docs/security.md, "Groups", says why). A change goes to the members before and
  * after it, so a removed member learns it is out, and nobody else learns anything.
  *
- * A member leaves by asking the admins to remove them (an admin removes themselves); their
- * devices forget the group and remember, for a while, that they left it, so that a change or a
+ * A member leaves by asking the admins to remove them (an admin removes themselves, and hands
+ * the role on to the member longest in the group without it); their devices forget the group and remember, for a while, that they left it, so that a change or a
  * message sent before the admins saw the leave does not bring it back. Leaving does not depend
  * on the admins: a device forgets the group whether or not any of them heard.
  */
@@ -54,6 +54,8 @@ export interface GroupInfo {
 export type GroupChange =
   | { type: 'add', member: PublicKey }
   | { type: 'remove', member: PublicKey }
+  /** an admin removes themselves and hands the role on (see heirOf) */
+  | { type: 'leave', member: PublicKey }
   | { type: 'rename', name: string }
   | { type: 'admin', member: PublicKey, admin: boolean }
 
@@ -102,6 +104,13 @@ export class Groups {
   private readonly changes = new KeyedQueue()
   /** the groups this person left, oldest first, at most MAX_LEFT_GROUPS */
   private left: string[] = []
+  /**
+   * Per group, the leaves this device could not act on, with the version current when each came:
+   * from a member while this person was no admin, or from someone a fork may bring back. Should
+   * this person be an admin of a later state that still holds the leaver (the admins who were
+   * told left at the same time, or the removal lost a fork), they are removed then.
+   */
+  private readonly heardLeaves = new Map<string, Array<{ person: PublicKey, version: number }>>()
 
   constructor (init: GroupsInit) {
     this.init = init
@@ -187,14 +196,13 @@ export class Groups {
   }
 
   /**
-   * Leave a group. An admin removes themselves, a change every member sees; anyone else asks the
-   * other members to remove them (whoever is an admin when it arrives does). Either way this
-   * person's devices forget the group and take no change or message of it from then on, whether
-   * or not anyone heard: the envelopes say who did. A group this person is no longer in, or is
-   * alone in, is only forgotten.
+   * Leave a group. An admin removes themselves and makes the member longest in the group without
+   * the role an admin, a change every member sees; anyone else asks the other members to remove
+   * them (whoever is an admin when it arrives does). Either way this person's devices forget the
+   * group and take no change or message of it from then on, whether or not anyone heard: the
+   * envelopes say who did. A group this person is no longer in, or is alone in, is only forgotten.
    *
-   * @throws InvalidOptionsError for a group not known here, or when this person is its only
-   * admin and others remain in it
+   * @throws InvalidOptionsError for a group not known here
    */
   async leave (id: string, options: { signal?: AbortSignal } = {}): Promise<GroupChangeResult> {
     const { group, envelopes, told, frame } = await this.changes.run(id, async () => {
@@ -206,9 +214,11 @@ export class Groups {
       let told = [me]
       if (isMember(state, me) && others.length > 0) {
         if (isAdmin(state, me)) {
-          envelopes.push(...(await this.make(chain, { type: 'remove', member: me }, options)).envelopes)
-          // should the removal lose a fork to another admin's change, they remove this person
-          told = [...state.admins.filter(admin => !admin.equals(me)), me]
+          envelopes.push(...(await this.make(chain, { type: 'leave', member: me }, options)).envelopes)
+          // should the removal lose a fork to another admin's change, they remove this person; the
+          // heir too, who is an admin in either fork when the other admins left at the same time
+          const heir = heirOf(state, me)
+          told = [...state.admins.filter(admin => !admin.equals(me)), ...(heir == null ? [] : [heir]), me]
         } else {
           // the admins this device knows may not be the admins by the time it arrives
           told = [...others, me]
@@ -242,19 +252,58 @@ export class Groups {
       if (chain == null) {
         return this.left.includes(groupId) ? undefined : 'wait'
       }
-      if (!isAdmin(chain.current, this.account.publicKey) || !isMember(chain.current, sender.person)) {
+      if (!chain.history.some(state => isMember(state, sender.person))) {
         return undefined
       }
-      try {
-        return (await this.make(chain, { type: 'remove', member: sender.person }, {})).group
-      } catch (err) {
-        // its last admin cannot leave this way: it must name another admin first
-        if (err instanceof InvalidOptionsError) {
-          return undefined
-        }
-        throw err
+      if (!isAdmin(chain.current, this.account.publicKey) || !isMember(chain.current, sender.person)) {
+        this.hearLeave(groupId, sender.person, chain.current.version)
+        return undefined
       }
+      return this.removeLeaver(chain, sender.person)
     })
+  }
+
+  /** Remove a member who left; resolves to the group, or to nothing when the removal cannot be made */
+  private async removeLeaver (chain: GroupChain, leaver: PublicKey): Promise<GroupInfo | undefined> {
+    try {
+      return (await this.make(chain, { type: 'remove', member: leaver }, {})).group
+    } catch (err) {
+      // an admin's leave that lost a fork to a change of this person's: they were its last admin
+      if (err instanceof InvalidOptionsError) {
+        return undefined
+      }
+      throw err
+    }
+  }
+
+  /** Remember a leave this device could not act on (the last one per person) */
+  private hearLeave (groupId: string, person: PublicKey, version: number): void {
+    const heard = (this.heardLeaves.get(groupId) ?? []).filter(leave => !leave.person.equals(person))
+    this.heardLeaves.set(groupId, [...heard, { person, version }].slice(-MAX_GROUP_MEMBERS))
+  }
+
+  /**
+   * As an admin of the current state, remove the people whose leave came earlier and who have
+   * been members of every state since (one removed and added again meanwhile stays). A leave is
+   * kept as long as the chain keeps the state it came at.
+   */
+  private async actOnHeardLeaves (chain: GroupChain): Promise<void> {
+    const id = chain.current.idText
+    const history = chain.history
+    const heard = (this.heardLeaves.get(id) ?? []).filter(leave => leave.version >= history[0].version)
+    if (heard.length === 0) {
+      this.heardLeaves.delete(id)
+      return
+    }
+    this.heardLeaves.set(id, heard)
+    if (!isAdmin(chain.current, this.account.publicKey)) {
+      return
+    }
+    for (const { person, version } of heard) {
+      if (history.filter(state => state.version >= version).every(state => isMember(state, person))) {
+        await this.removeLeaver(chain, person)
+      }
+    }
   }
 
   /**
@@ -298,6 +347,7 @@ export class Groups {
       }
       await this.saved(chain)
       this.remakeLost(state.idText, dropped)
+      await this.actOnHeardLeaves(chain)
       return this.info(chain.current)
     })
   }
@@ -367,6 +417,7 @@ export class Groups {
     // remembered first: states that outlive it (a crash, a failed delete) are dropped at load
     await this.remember(id)
     this.chains.delete(id)
+    this.heardLeaves.delete(id)
     for (const state of chain.history) {
       this.made.delete(toHex(state.hash, 'base16'))
     }
@@ -437,6 +488,17 @@ export class Groups {
   }
 }
 
+/**
+ * Who takes an admin's role when `leaver`, an admin, leaves: the member longest in the group who
+ * is no admin (the members are in the order they joined), if any. Every admin who leaves hands it
+ * on, so that the group keeps as many admins; admins who leave the same state at once each remove
+ * only themselves, in states of which one wins the fork, and all name the same heir: the group is
+ * never left to admins who are gone.
+ */
+function heirOf (state: GroupState, leaver: PublicKey): PublicKey | undefined {
+  return isAdmin(state, leaver) ? state.members.find(member => !isAdmin(state, member)) : undefined
+}
+
 /** The members, admins and name a change makes of `state` */
 function applied (state: GroupState, change: GroupChange): Pick<GroupState, 'id' | 'name' | 'members' | 'admins'> {
   const { id, name, members, admins } = state
@@ -447,11 +509,13 @@ function applied (state: GroupState, change: GroupChange): Pick<GroupState, 'id'
       }
       checkMemberCount(members.length + 1)
       return { id, name, members: [...members, change.member], admins }
-    case 'remove': {
+    case 'remove':
+    case 'leave': {
       if (!isMember(state, change.member)) {
         throw new InvalidOptionsError('they are not a member')
       }
-      const left = admins.filter(admin => !admin.equals(change.member))
+      const heir = change.type === 'leave' ? heirOf(state, change.member) : undefined
+      const left = [...admins.filter(admin => !admin.equals(change.member)), ...(heir == null ? [] : [heir])]
       if (left.length === 0) {
         throw new InvalidOptionsError('a group keeps at least one admin: make another member admin first')
       }

@@ -44,7 +44,12 @@ function groupsOf (identity: Identity, options: { store?: MemoryGroupStore, unre
 
 /** Hand `to` the last frame `from` sent to `to`'s person, as its mailbox would */
 async function deliverLast (from: RecordedGroups, to: RecordedGroups): Promise<GroupInfo | undefined> {
-  const delivery = from.sent.flat().reverse().find(d => d.person.equals(to.identity.publicKey))
+  return deliverFrom(from, to, from.sent.flat().reverse())
+}
+
+/** Hand `to` the frame that `deliveries`, sent by `from`, holds for `to`'s person */
+async function deliverFrom (from: RecordedGroups, to: RecordedGroups, deliveries: PersonDelivery[] | undefined): Promise<GroupInfo | undefined> {
+  const delivery = deliveries?.find(d => d.person.equals(to.identity.publicKey))
   assert.ok(delivery != null, 'a frame was sent to them')
   const { content } = decodeFrame(delivery.body)
   const sender = { person: from.identity.publicKey, device: from.identity.publicKey }
@@ -147,22 +152,82 @@ describe('leaving a group', () => {
     assert.equal((await deliverLast(admin, other))?.members.length, 2, 'and told the others')
   })
 
-  it('an admin who is not the last removes themselves; the last admin is told to name another first, and nothing changes', async () => {
-    const [a, b] = await Promise.all([createIdentity(), createIdentity()])
+  it('an admin who leaves removes themselves and makes the member longest in the group without the role an admin, the last admin too', async () => {
+    const [a, b, c] = await Promise.all([createIdentity(), createIdentity(), createIdentity()])
     const admin = groupsOf(a)
-    const { group } = await admin.groups.create('g', [b.address])
-    const sends = admin.sent.length
-    await assert.rejects(admin.groups.leave(group.id), (err: Error) => err instanceof InvalidOptionsError && /another member admin/.test(err.message))
-    assert.equal(admin.sent.length, sends, 'nothing was sent')
-    assert.equal(admin.groups.get(group.id)?.version, 1)
-    assert.deepEqual(admin.store.left, [])
-
-    await admin.groups.change(group.id, { type: 'admin', member: b.publicKey, admin: true })
+    const { group } = await admin.groups.create('g', [b.address, c.address])
     const { envelopes } = await admin.groups.leave(group.id)
-    assert.deepEqual(frameTypes(admin.sent.at(-2)), [`group-update → ${a.fingerprint}`, `group-update → ${b.fingerprint}`], 'the removal goes to every member')
-    assert.deepEqual(frameTypes(admin.sent.at(-1)), [`group-leave → ${b.fingerprint}`, `group-leave → ${a.fingerprint}`], 'the leave to the other admins, should the removal lose a fork, and to the admin\'s own other devices')
-    assert.equal(envelopes.length, 4)
+    assert.deepEqual(frameTypes(admin.sent.at(-2)), [a, b, c].map(person => `group-update → ${person.fingerprint}`), 'the change goes to every member')
+    assert.deepEqual(frameTypes(admin.sent.at(-1)), [b, a].map(person => `group-leave → ${person.fingerprint}`), 'the leave to the other admins and the heir, should the removal lose a fork, and to the admin\'s own other devices')
+    assert.equal(envelopes.length, 5)
     assert.equal(admin.groups.get(group.id), undefined)
+    const member = groupsOf(b)
+    await deliverFrom(admin, member, admin.sent[0])
+    const after = await deliverFrom(admin, member, admin.sent.at(-2))
+    assert.deepEqual([after?.members, after?.admins, after?.admin], [[b.address, c.address], [b.address], true], 'the first member after the creator is admin now')
+
+    // where every other member is an admin already, nobody is made one
+    const [d, e] = await Promise.all([createIdentity(), createIdentity()])
+    const first = groupsOf(d)
+    const { group: pair } = await first.groups.create('pair', [e.address])
+    await first.groups.change(pair.id, { type: 'admin', member: e.publicKey, admin: true })
+    await first.groups.leave(pair.id)
+    const second = groupsOf(e)
+    for (const sent of first.sent.slice(0, 2)) {
+      await deliverFrom(first, second, sent)
+    }
+    assert.deepEqual((await deliverFrom(first, second, first.sent.at(-2)))?.admins, [e.address])
+  })
+
+  it('two admins who leave at once leave the group to the same heir, who removes whichever of them the fork kept, whatever order their frames come in', async () => {
+    const [a, b, c, d] = await Promise.all([createIdentity(), createIdentity(), createIdentity(), createIdentity()])
+    const first = groupsOf(a)
+    const { group } = await first.groups.create('g', [b.address, c.address, d.address])
+    await first.groups.change(group.id, { type: 'admin', member: b.publicKey, admin: true })
+    const second = groupsOf(b)
+    for (const sent of first.sent) {
+      await deliverFrom(first, second, sent)
+    }
+    const setUp = first.sent.length
+    await Promise.all([first.groups.leave(group.id), second.groups.leave(group.id)])
+    const frames = [
+      { from: first, deliveries: first.sent[setUp] },
+      { from: first, deliveries: first.sent[setUp + 1] },
+      { from: second, deliveries: second.sent[0] },
+      { from: second, deliveries: second.sent[1] }
+    ]
+    assert.deepEqual(frames.map(({ deliveries }) => decodeFrame(deliveries[0].body).content.type), ['group-update', 'group-leave', 'group-update', 'group-leave'])
+    for (const order of permutations([0, 1, 2, 3])) {
+      const heir = groupsOf(c)
+      for (const sent of first.sent.slice(0, setUp)) {
+        await deliverFrom(first, heir, sent)
+      }
+      for (const i of order) {
+        await deliverFrom(frames[i].from, heir, frames[i].deliveries)
+      }
+      const held = heir.groups.get(group.id)
+      assert.deepEqual([held?.members, held?.admins], [[c.address, d.address], [c.address]], `frames in the order ${order.join(', ')}`)
+    }
+  })
+
+  it('an heir removes a leaver only while they stayed in the group: not one an admin removed and added again meanwhile', async () => {
+    const [a, b, c] = await Promise.all([createIdentity(), createIdentity(), createIdentity()])
+    const admin = groupsOf(a)
+    const { group } = await admin.groups.create('g', [b.address, c.address])
+    const heir = groupsOf(b)
+    const member = groupsOf(c)
+    await deliverLast(admin, heir)
+    await deliverLast(admin, member)
+    // c's leave reaches b, no admin yet, and the admin
+    await member.groups.leave(group.id)
+    assert.equal(await deliverLast(member, heir), undefined, 'no admin, b does nothing yet')
+    await deliverLast(member, admin)
+    await deliverLast(admin, heir)
+    await admin.groups.change(group.id, { type: 'add', member: c.publicKey })
+    await deliverLast(admin, heir)
+    await admin.groups.leave(group.id)
+    const now = await deliverFrom(admin, heir, admin.sent.at(-2))
+    assert.deepEqual([now?.admins, now?.members], [[b.address], [b.address, c.address]], 'c, back by the admin\'s choice, stays')
   })
 
   it('takes a leave only from a member, for a group this device administers; from the person\'s own device it forgets the group', async () => {
@@ -290,3 +355,11 @@ describe('MAX_GROUPS', () => {
     assert.equal((await deliverLast(nextAdmin, person))?.name, 'one too many', 'room again once one is left')
   })
 })
+
+/** Every order of `items` */
+function permutations<T> (items: T[]): T[][] {
+  if (items.length <= 1) {
+    return [items]
+  }
+  return items.flatMap((item, i) => permutations([...items.slice(0, i), ...items.slice(i + 1)]).map(rest => [item, ...rest]))
+}
