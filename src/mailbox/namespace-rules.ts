@@ -101,7 +101,11 @@ export class MailboxRules implements RecordRpcHandler, DeletionRpcHandler {
         throw new InvalidRecordError('a mailbox record must be a sealed envelope', { cause: err })
       }
     }
+    const applied = deletions.filter(deletion => this.init.tombstones.covers(deletion))
     const signatureChecks = await this.takeDeletions(deletions, 'store')
+    if (this.init.isNeighbour?.(from.peer) === true) {
+      await this.deleteStillHeld(applied)
+    }
     const receipt = records.length === 0 ? { writtenBytes: 0, declined: [] } : await this.storeEnvelopes(from, records, options)
     return { ...receipt, deletions: this.init.kept.naming(records), signatureChecks }
   }
@@ -112,19 +116,9 @@ export class MailboxRules implements RecordRpcHandler, DeletionRpcHandler {
    * how many signatures were checked. A deletion that does not verify refuses them all before any
    * is applied (a STORE), or is left out (an answer). An answer's deletions name envelopes we just wrote:
    * their ids are remembered whether or not we keep the mailbox, so that we write them nowhere again.
-   * What one applied here already names is deleted again if still held: its tombstones went in
-   * and the delete did not (a crash or a stop in between, a backup taken then and restored), and
-   * every copy offered since was turned away, so nothing else would.
    */
   async takeDeletions (deletions: SignedDeletion[], cameWith: 'store' | 'answer'): Promise<number> {
-    const applied = deletions.filter(deletion => this.init.tombstones.covers(deletion))
-    for (const { key, ids } of applied) {
-      const held = await this.init.store.held(key, ids, { now: this.now() })
-      if (held.length > 0) {
-        await this.init.store.delete(key, held.map(record => record.id))
-      }
-    }
-    const fresh = deletions.filter(deletion => !applied.includes(deletion))
+    const fresh = deletions.filter(deletion => !this.init.tombstones.covers(deletion))
     const valid: SignedDeletion[] = []
     for (const deletion of fresh) {
       try {
@@ -140,6 +134,21 @@ export class MailboxRules implements RecordRpcHandler, DeletionRpcHandler {
       await this.apply(deletion, cameWith === 'answer')
     }
     return fresh.length
+  }
+
+  /**
+   * Delete what deletions applied here already name, if still held: their tombstones went in and
+   * the delete did not (a crash or a stop in between, a backup taken then and restored), and
+   * every copy offered since was turned away, so nothing else would. Only a ring neighbour's
+   * repair asks this of the store: a stranger replaying deletions would cost reads for nothing.
+   */
+  private async deleteStillHeld (deletions: SignedDeletion[]): Promise<void> {
+    for (const { key, ids } of deletions) {
+      const held = await this.init.store.held(key, ids, { now: this.now() })
+      if (held.length > 0) {
+        await this.init.store.delete(key, held.map(record => record.id))
+      }
+    }
   }
 
   private async storeEnvelopes (from: NodeRef, records: ChordRecord[], options?: StoreFromOptions): Promise<StoreReceipt> {
