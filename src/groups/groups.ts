@@ -205,27 +205,7 @@ export class Groups {
    * @throws InvalidOptionsError for a group not known here
    */
   async leave (id: string, options: { signal?: AbortSignal } = {}): Promise<GroupChangeResult> {
-    const { group, envelopes, told, frame } = await this.changes.run(id, async () => {
-      const chain = this.chainOf(id)
-      const me = this.account.publicKey
-      const state = chain.current
-      const envelopes: EnvelopeOutcome[] = []
-      const others = state.members.filter(member => !member.equals(me))
-      let told = [me]
-      if (isMember(state, me) && others.length > 0) {
-        if (isAdmin(state, me)) {
-          envelopes.push(...(await this.make(chain, { type: 'leave', member: me }, options)).envelopes)
-          // should the removal lose a fork to another admin's change, they remove this person; the
-          // heir too, who is an admin in either fork when the other admins left at the same time
-          const heir = heirOf(state, me)
-          told = [...state.admins.filter(admin => !admin.equals(me)), ...(heir == null ? [] : [heir]), me]
-        } else {
-          // the admins this device knows may not be the admins by the time it arrives
-          told = [...others, me]
-        }
-      }
-      return { group: await this.forget(chain), envelopes, told, frame: this.frame({ type: 'group-leave', groupId: state.id }) }
-    })
+    const { group, envelopes, told, frame } = await this.changes.run(id, async () => this.leaveHeld(this.chainOf(id), options))
     // told after the group's turn: the group is gone here already, and telling hundreds of
     // devices must not hold up its frames meanwhile
     envelopes.push(...await this.sendFrame(told, frame, options))
@@ -233,21 +213,53 @@ export class Groups {
   }
 
   /**
-   * Take a leave that `sender` sent: from this person's own other device, this device forgets
-   * the group too; from a member, this device removes them if this person is an admin (each
-   * admin's devices may, and the chain settles the fork). Resolves to the group if it changed,
-   * or to 'wait' when this device holds no state of the group yet (a device just linked, whose
-   * states are on their way): the leave is for when one arrives.
+   * Leave a group this device holds, in its turn: an admin's change (`envelopes`, none for anyone
+   * else), the group forgotten, and the leave frame and whom to tell it
+   */
+  private async leaveHeld (chain: GroupChain, options: { signal?: AbortSignal }): Promise<GroupChangeResult & { told: PublicKey[], frame: Uint8Array }> {
+    const me = this.account.publicKey
+    const state = chain.current
+    const envelopes: EnvelopeOutcome[] = []
+    const others = state.members.filter(member => !member.equals(me))
+    let told = [me]
+    if (isMember(state, me) && others.length > 0) {
+      if (isAdmin(state, me)) {
+        envelopes.push(...(await this.make(chain, { type: 'leave', member: me }, options)).envelopes)
+        // should the removal lose a fork to another admin's change, they remove this person; the
+        // heir too, who is an admin in either fork when the other admins left at the same time
+        const heir = heirOf(state, me)
+        told = [...state.admins.filter(admin => !admin.equals(me)), ...(heir == null ? [] : [heir]), me]
+      } else {
+        // the admins this device knows may not be the admins by the time it arrives
+        told = [...others, me]
+      }
+    }
+    return { group: await this.forget(chain), envelopes, told, frame: this.frame({ type: 'group-leave', groupId: state.id }) }
+  }
+
+  /**
+   * Take a leave that `sender` sent: from this person's own other device, this device leaves
+   * too, with a change of its own where this person is still an admin here (the other device's
+   * may lose a fork to one this device made meanwhile); from a member, this device removes them
+   * if this person is an admin (each admin's devices may, and the chain settles the fork).
+   * Resolves to the group if it changed, or to 'wait' when this device holds no state of the
+   * group yet (a device just linked, whose states are on their way): the leave is for when one
+   * arrives.
    */
   async receiveLeave (sender: FrameSender, groupId: string): Promise<GroupInfo | 'wait' | undefined> {
     return this.changes.run(groupId, async () => {
       const chain = this.chains.get(groupId)
       if (sender.person.equals(this.account.publicKey)) {
-        if (chain != null) {
-          return this.forget(chain)
+        if (chain == null) {
+          await this.remember(groupId)
+          return undefined
         }
-        await this.remember(groupId)
-        return undefined
+        const { group, envelopes, told, frame } = await this.leaveHeld(chain, {})
+        if (envelopes.length > 0) {
+          // the other device told the members already; only the heir and admins of this change need it
+          this.sendFrame(told, frame, {}).catch(err => { this.init.onError?.(err) })
+        }
+        return group
       }
       if (chain == null) {
         return this.left.includes(groupId) ? undefined : 'wait'
@@ -259,21 +271,8 @@ export class Groups {
         this.hearLeave(groupId, sender.person, chain.current.version)
         return undefined
       }
-      return this.removeLeaver(chain, sender.person)
+      return (await this.make(chain, { type: 'remove', member: sender.person }, {})).group
     })
-  }
-
-  /** Remove a member who left; resolves to the group, or to nothing when the removal cannot be made */
-  private async removeLeaver (chain: GroupChain, leaver: PublicKey): Promise<GroupInfo | undefined> {
-    try {
-      return (await this.make(chain, { type: 'remove', member: leaver }, {})).group
-    } catch (err) {
-      // an admin's leave that lost a fork to a change of this person's: they were its last admin
-      if (err instanceof InvalidOptionsError) {
-        return undefined
-      }
-      throw err
-    }
   }
 
   /** Remember a leave this device could not act on (the last one per person) */
@@ -300,8 +299,10 @@ export class Groups {
       return
     }
     for (const { person, version } of heard) {
-      if (history.filter(state => state.version >= version).every(state => isMember(state, person))) {
-        await this.removeLeaver(chain, person)
+      // a leave heard on a branch that lost a fork may name a version past the current one
+      const since = history.filter(state => state.version >= Math.min(version, chain.current.version))
+      if (since.every(state => isMember(state, person))) {
+        await this.make(chain, { type: 'remove', member: person }, {})
       }
     }
   }
@@ -347,7 +348,8 @@ export class Groups {
       }
       await this.saved(chain)
       this.remakeLost(state.idText, dropped)
-      await this.actOnHeardLeaves(chain)
+      // the state is taken whatever becomes of these removals
+      await this.actOnHeardLeaves(chain).catch(err => { this.init.onError?.(err) })
       return this.info(chain.current)
     })
   }
