@@ -225,14 +225,10 @@ export class Groups {
     if (isMember(state, me) && others.length > 0) {
       if (isAdmin(state, me)) {
         envelopes.push(...(await this.make(chain, { type: 'leave', member: me }, options)).envelopes)
-        // should the removal lose a fork to another admin's change, they remove this person; the
-        // heir too, who is an admin in either fork when the other admins left at the same time
-        const heir = heirOf(state, me)
-        told = [...state.admins.filter(admin => !admin.equals(me)), ...(heir == null ? [] : [heir]), me]
-      } else {
-        // the admins this device knows may not be the admins by the time it arrives
-        told = [...others, me]
       }
+      // every member: the admins this device knows may not be the admins of the state that wins
+      // (an admin's removal of themselves may lose a fork), and whoever is, removes this person
+      told = [...others, me]
     }
     return { group: await this.forget(chain), envelopes, told, frame: this.frame({ type: 'group-leave', groupId: state.id }) }
   }
@@ -254,12 +250,8 @@ export class Groups {
           await this.remember(groupId)
           return undefined
         }
-        const { group, envelopes, told, frame } = await this.leaveHeld(chain, {})
-        if (envelopes.length > 0) {
-          // the other device told the members already; only the heir and admins of this change need it
-          this.sendFrame(told, frame, {}).catch(err => { this.init.onError?.(err) })
-        }
-        return group
+        // the other device told every member its leave already
+        return (await this.leaveHeld(chain, {})).group
       }
       if (chain == null) {
         return this.left.includes(groupId) ? undefined : 'wait'
