@@ -421,8 +421,8 @@ export interface ChatGroups {
   rename(id: string, name: string, options?: SendOptions): Promise<GroupChangeResult>
   setAdmin(id: string, member: string | PublicKey, admin: boolean, options?: SendOptions): Promise<GroupChangeResult>
   /**
-   * leave the group: an admin removes themselves and makes the member longest in the group
-   * without the role an admin, anyone else asks the others to; this person's devices forget it (onGroupChange tells, with `left: true`) and drop its frames from then on
+   * leave the group: an admin removes themselves and makes admins of the members longest in the
+   * group without the role, anyone else asks the others to; this person's devices forget it (onGroupChange tells, with `left: true`) and drop its frames from then on
    */
   leave(id: string, options?: SendOptions): Promise<GroupChangeResult>
   /** send to every member's devices (and this person's other devices) */

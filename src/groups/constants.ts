@@ -19,6 +19,13 @@ export const MAX_GROUP_NAME_BYTES = 100
 export const GROUP_STATE_LABEL = 'libp2p-chord/group-state/v1'
 
 /**
+ * Admins a group keeps, where it has members enough, once an admin leaves: the leaver's role
+ * goes to the members longest in it without one (two when its last admin leaves), so that one
+ * heir leaving at the same moment leaves another, who removes it
+ */
+export const ADMINS_AFTER_A_LEAVE = 2
+
+/**
  * States a member keeps of each group, the current one last: enough to settle two admins'
  * changes made at once (a fork) when the losing one arrives a few changes late
  */

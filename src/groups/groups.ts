@@ -7,8 +7,9 @@
  * after it, so a removed member learns it is out, and nobody else learns anything.
  *
  * A member leaves by asking the admins to remove them (an admin removes themselves, and hands
- * the role on to the member longest in the group without it); their devices forget the group and remember, for a while, that they left it, so that a change or a
- * message sent before the admins saw the leave does not bring it back. Leaving does not depend
+ * the role on to the members longest in the group without it); their devices forget the group
+ * and remember, for a while, that they left it, so that a change or a message sent before the
+ * admins saw the leave does not bring it back. Leaving does not depend
  * on the admins: a device forgets the group whether or not any of them heard.
  */
 import { randomBytes } from '@noble/hashes/utils.js'
@@ -18,7 +19,7 @@ import { KeyedQueue } from '../limits/keyed-queue.js'
 import { encodeFrame } from '../mailbox/frames.js'
 import { publicKeyOf } from '../mailbox/public-key.js'
 import { utf8 } from '../chord/transcript.js'
-import { GROUP_ID_LENGTH, MAX_GROUP_MEMBERS, MAX_GROUP_NAME_BYTES, MAX_GROUPS, MAX_LEFT_GROUPS } from './constants.js'
+import { ADMINS_AFTER_A_LEAVE, GROUP_ID_LENGTH, MAX_GROUP_MEMBERS, MAX_GROUP_NAME_BYTES, MAX_GROUPS, MAX_LEFT_GROUPS } from './constants.js'
 import { GroupChain } from './group-chain.js'
 import { decodeGroupState, isAdmin, isMember, makeGroupState } from './group-state.js'
 import type { GroupState } from './group-state.js'
@@ -54,7 +55,7 @@ export interface GroupInfo {
 export type GroupChange =
   | { type: 'add', member: PublicKey }
   | { type: 'remove', member: PublicKey }
-  /** an admin removes themselves and hands the role on (see heirOf) */
+  /** an admin removes themselves and hands the role on (see heirsOf) */
   | { type: 'leave', member: PublicKey }
   | { type: 'rename', name: string }
   | { type: 'admin', member: PublicKey, admin: boolean }
@@ -196,8 +197,8 @@ export class Groups {
   }
 
   /**
-   * Leave a group. An admin removes themselves and makes the member longest in the group without
-   * the role an admin, a change every member sees; anyone else asks the other members to remove
+   * Leave a group. An admin removes themselves and makes admins of the members longest in the
+   * group without the role (see heirsOf), a change every member sees; anyone else asks the other members to remove
    * them (whoever is an admin when it arrives does). Either way this person's devices forget the
    * group and take no change or message of it from then on, whether or not anyone heard: the
    * envelopes say who did. A group this person is no longer in, or is alone in, is only forgotten.
@@ -483,14 +484,19 @@ export class Groups {
 }
 
 /**
- * Who takes an admin's role when `leaver`, an admin, leaves: the member longest in the group who
- * is no admin (the members are in the order they joined), if any. Every admin who leaves hands it
- * on, so that the group keeps as many admins; admins who leave the same state at once each remove
- * only themselves, in states of which one wins the fork, and all name the same heir: the group is
- * never left to admins who are gone.
+ * Who takes an admin's role when `leaver`, an admin, leaves: the members longest in the group who
+ * are no admins (the members are in the order they joined), as many as keep the group's admins
+ * as many as before and at least ADMINS_AFTER_A_LEAVE, where it has members enough. Admins who
+ * leave the same state at once each remove only themselves, in states of which one wins the
+ * fork, and all name the same heirs; and an heir who leaves as it is named leaves another, who
+ * removes it: the group is not left to admins who are gone.
  */
-function heirOf (state: GroupState, leaver: PublicKey): PublicKey | undefined {
-  return isAdmin(state, leaver) ? state.members.find(member => !isAdmin(state, member)) : undefined
+function heirsOf (state: GroupState, leaver: PublicKey): PublicKey[] {
+  if (!isAdmin(state, leaver)) {
+    return []
+  }
+  const wanted = Math.max(state.admins.length, ADMINS_AFTER_A_LEAVE) - (state.admins.length - 1)
+  return state.members.filter(member => !isAdmin(state, member)).slice(0, wanted)
 }
 
 /** The members, admins and name a change makes of `state` */
@@ -508,8 +514,8 @@ function applied (state: GroupState, change: GroupChange): Pick<GroupState, 'id'
       if (!isMember(state, change.member)) {
         throw new InvalidOptionsError('they are not a member')
       }
-      const heir = change.type === 'leave' ? heirOf(state, change.member) : undefined
-      const left = [...admins.filter(admin => !admin.equals(change.member)), ...(heir == null ? [] : [heir])]
+      const heirs = change.type === 'leave' ? heirsOf(state, change.member) : []
+      const left = [...admins.filter(admin => !admin.equals(change.member)), ...heirs]
       if (left.length === 0) {
         throw new InvalidOptionsError('a group keeps at least one admin: make another member admin first')
       }
