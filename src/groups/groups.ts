@@ -206,7 +206,23 @@ export class Groups {
    * @throws InvalidOptionsError for a group not known here
    */
   async leave (id: string, options: { signal?: AbortSignal } = {}): Promise<GroupChangeResult> {
-    const { group, envelopes, told, frame } = await this.changes.run(id, async () => this.leaveHeld(this.chainOf(id), options))
+    const { group, envelopes, told, frame } = await this.changes.run(id, async () => {
+      const chain = this.chainOf(id)
+      const me = this.account.publicKey
+      const state = chain.current
+      const envelopes: EnvelopeOutcome[] = []
+      const others = state.members.filter(member => !member.equals(me))
+      let told = [me]
+      if (isMember(state, me) && others.length > 0) {
+        if (isAdmin(state, me)) {
+          envelopes.push(...(await this.make(chain, { type: 'leave', member: me }, options)).envelopes)
+        }
+        // every member: the admins this device knows may not be the admins of the state that
+        // wins (an admin's removal of themselves may lose a fork), and whoever is, removes them
+        told = [...others, me]
+      }
+      return { group: await this.forget(chain), envelopes, told, frame: this.frame({ type: 'group-leave', groupId: state.id }) }
+    })
     // told after the group's turn: the group is gone here already, and telling hundreds of
     // devices must not hold up its frames meanwhile
     envelopes.push(...await this.sendFrame(told, frame, options))
@@ -214,45 +230,22 @@ export class Groups {
   }
 
   /**
-   * Leave a group this device holds, in its turn: an admin's change (`envelopes`, none for anyone
-   * else), the group forgotten, and the leave frame and whom to tell it
-   */
-  private async leaveHeld (chain: GroupChain, options: { signal?: AbortSignal }): Promise<GroupChangeResult & { told: PublicKey[], frame: Uint8Array }> {
-    const me = this.account.publicKey
-    const state = chain.current
-    const envelopes: EnvelopeOutcome[] = []
-    const others = state.members.filter(member => !member.equals(me))
-    let told = [me]
-    if (isMember(state, me) && others.length > 0) {
-      if (isAdmin(state, me)) {
-        envelopes.push(...(await this.make(chain, { type: 'leave', member: me }, options)).envelopes)
-      }
-      // every member: the admins this device knows may not be the admins of the state that wins
-      // (an admin's removal of themselves may lose a fork), and whoever is, removes this person
-      told = [...others, me]
-    }
-    return { group: await this.forget(chain), envelopes, told, frame: this.frame({ type: 'group-leave', groupId: state.id }) }
-  }
-
-  /**
-   * Take a leave that `sender` sent: from this person's own other device, this device leaves
-   * too, with a change of its own where this person is still an admin here (the other device's
-   * may lose a fork to one this device made meanwhile); from a member, this device removes them
-   * if this person is an admin (each admin's devices may, and the chain settles the fork).
-   * Resolves to the group if it changed, or to 'wait' when this device holds no state of the
-   * group yet (a device just linked, whose states are on their way): the leave is for when one
-   * arrives.
+   * Take a leave that `sender` sent: from this person's own other device, this device forgets
+   * the group too (it makes no change: it may be behind the other device, and a change on an old
+   * state could undo the later ones); from a member, this device removes them if this person is
+   * an admin (each admin's devices may, and the chain settles the fork). Resolves to the group if
+   * it changed, or to 'wait' when this device holds no state of the group yet (a device just
+   * linked, whose states are on their way): the leave is for when one arrives.
    */
   async receiveLeave (sender: FrameSender, groupId: string): Promise<GroupInfo | 'wait' | undefined> {
     return this.changes.run(groupId, async () => {
       const chain = this.chains.get(groupId)
       if (sender.person.equals(this.account.publicKey)) {
-        if (chain == null) {
-          await this.remember(groupId)
-          return undefined
+        if (chain != null) {
+          return this.forget(chain)
         }
-        // the other device told every member its leave already
-        return (await this.leaveHeld(chain, {})).group
+        await this.remember(groupId)
+        return undefined
       }
       if (chain == null) {
         return this.left.includes(groupId) ? undefined : 'wait'

@@ -223,47 +223,6 @@ describe('leaving a group', () => {
     assert.equal(winners.size, 2, 'each admin\'s leave won the fork at least once')
   })
 
-  it('a device whose other device left a group it is the only admin of leaves with a change of its own, whichever change wins the fork', async () => {
-    const [a, b, c] = await Promise.all([createIdentity(), createIdentity(), createIdentity()])
-    const phone = groupsOf(a)
-    const { group } = await phone.groups.create('g', [b.address, c.address])
-    await phone.groups.change(group.id, { type: 'rename', name: 'renamed meanwhile' })
-    // the laptop's leave, made on the state before the rename, may lose the fork to it
-    const laptop = { person: a.publicKey, device: b.publicKey }
-    const left = await phone.groups.receiveLeave(laptop, group.id)
-    assert.ok(left !== 'wait' && left?.left === true)
-    assert.equal(phone.groups.get(group.id), undefined)
-    const member = groupsOf(b)
-    for (const sent of phone.sent.slice(0, 2)) {
-      await deliverFrom(phone, member, sent)
-    }
-    const after = await deliverFrom(phone, member, phone.sent.find(deliveries => decodeFrame(deliveries[0].body).content.type === 'group-update' && deliveries !== phone.sent[0] && deliveries !== phone.sent[1]))
-    assert.deepEqual([after?.members, after?.admins], [[b.address, c.address], [b.address, c.address]], 'the phone removed its person and made the heirs admins')
-    assert.ok(!phone.sent.some(deliveries => decodeFrame(deliveries[0].body).content.type === 'group-leave'), 'the laptop told the members its leave already')
-  })
-
-  it('an heir who leaves as the last admin names it leaves the other heir, who removes it, whichever frame comes first', async () => {
-    const [a, h, m, n] = await Promise.all([createIdentity(), createIdentity(), createIdentity(), createIdentity()])
-    for (const leaveFirst of [true, false]) {
-      const admin = groupsOf(a)
-      const { group } = await admin.groups.create('g', [h.address, m.address, n.address])
-      const heir = groupsOf(h)
-      await deliverLast(admin, heir)
-      // the two leaves cross: neither saw the other's
-      await Promise.all([admin.groups.leave(group.id), heir.groups.leave(group.id)])
-      const other = groupsOf(m)
-      await deliverFrom(admin, other, admin.sent[0])
-      const frames = leaveFirst
-        ? [{ from: heir, sent: heir.sent[0] }, { from: admin, sent: admin.sent[1] }]
-        : [{ from: admin, sent: admin.sent[1] }, { from: heir, sent: heir.sent[0] }]
-      for (const { from, sent } of frames) {
-        await deliverFrom(from, other, sent)
-      }
-      const held = other.groups.get(group.id)
-      assert.deepEqual([held?.members, held?.admins], [[m.address, n.address], [m.address]], `the heir's leave ${leaveFirst ? 'first' : 'second'}`)
-    }
-  })
-
   it('an admin whose leave lost a fork to another admin\'s change is removed by whoever is admin of the state that won', async () => {
     const [a, b, h, m] = await Promise.all([createIdentity(), createIdentity(), createIdentity(), createIdentity()])
     // b removes h (the heir a's leave names) while a leaves; until b's removal wins the fork
@@ -322,7 +281,7 @@ describe('leaving a group', () => {
     await deliverLast(admin, heir)
     await admin.groups.leave(group.id)
     const now = await deliverFrom(admin, heir, admin.sent.at(-2))
-    assert.deepEqual([now?.admins, now?.members], [[b.address, c.address], [b.address, c.address]], 'c, back by the admin\'s choice, stays')
+    assert.deepEqual(now?.members, [b.address, c.address], 'c, back by the admin\'s choice, stays')
   })
 
   it('takes a leave only from a member, for a group this device administers; from the person\'s own device it forgets the group', async () => {
@@ -332,8 +291,11 @@ describe('leaving a group', () => {
     assert.equal(await admin.groups.receiveLeave({ person: stranger.publicKey, device: stranger.publicKey }, group.id), undefined)
     assert.equal(admin.groups.get(group.id)?.version, 1, 'a stranger removes nobody')
     const otherDevice = { person: a.publicKey, device: b.publicKey }
+    const sends = admin.sent.length
     const outcome = await admin.groups.receiveLeave(otherDevice, group.id)
     assert.ok(outcome !== 'wait' && outcome?.member === false)
+    // this device, the only admin here, may be behind the other one: a change on its state could undo later ones
+    assert.equal(admin.sent.length, sends, 'no change is made, nothing is sent')
     assert.equal(admin.groups.get(group.id), undefined)
     assert.deepEqual(admin.store.left, [group.id])
     // a group not known here waits for its state; one left does not
