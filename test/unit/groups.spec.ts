@@ -223,6 +223,28 @@ describe('leaving a group', () => {
     assert.equal(winners.size, 2, 'each admin\'s leave won the fork at least once')
   })
 
+  it('an heir who leaves as the last admin names it leaves the other heir, who removes it, whichever frame comes first', async () => {
+    const [a, h, m, n] = await Promise.all([createIdentity(), createIdentity(), createIdentity(), createIdentity()])
+    for (const leaveFirst of [true, false]) {
+      const admin = groupsOf(a)
+      const { group } = await admin.groups.create('g', [h.address, m.address, n.address])
+      const heir = groupsOf(h)
+      await deliverLast(admin, heir)
+      // the two leaves cross: neither saw the other's
+      await Promise.all([admin.groups.leave(group.id), heir.groups.leave(group.id)])
+      const other = groupsOf(m)
+      await deliverFrom(admin, other, admin.sent[0])
+      const frames = leaveFirst
+        ? [{ from: heir, sent: heir.sent[0] }, { from: admin, sent: admin.sent[1] }]
+        : [{ from: admin, sent: admin.sent[1] }, { from: heir, sent: heir.sent[0] }]
+      for (const { from, sent } of frames) {
+        await deliverFrom(from, other, sent)
+      }
+      const held = other.groups.get(group.id)
+      assert.deepEqual([held?.members, held?.admins], [[m.address, n.address], [m.address]], `the heir's leave ${leaveFirst ? 'first' : 'second'}`)
+    }
+  })
+
   it('an admin whose leave lost a fork to another admin\'s change is removed by whoever is admin of the state that won', async () => {
     const [a, b, h, m] = await Promise.all([createIdentity(), createIdentity(), createIdentity(), createIdentity()])
     // b removes h (the heir a's leave names) while a leaves; until b's removal wins the fork
