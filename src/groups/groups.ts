@@ -9,8 +9,8 @@
  * A member leaves by asking the admins to remove them (an admin removes themselves, and hands
  * the role on to the members longest in the group without it); their devices forget the group
  * and remember, for a while, that they left it, so that a change or a message sent before the
- * admins saw the leave does not bring it back. Leaving does not depend
- * on the admins: a device forgets the group whether or not any of them heard.
+ * admins saw the leave does not bring it back. Leaving does not depend on the admins: a device
+ * forgets the group whether or not any of them heard.
  */
 import { randomBytes } from '@noble/hashes/utils.js'
 import { toString as toHex } from 'uint8arrays/to-string'
@@ -198,10 +198,11 @@ export class Groups {
 
   /**
    * Leave a group. An admin removes themselves and makes admins of the members longest in the
-   * group without the role (see heirsOf), a change every member sees; anyone else asks the other members to remove
-   * them (whoever is an admin when it arrives does). Either way this person's devices forget the
-   * group and take no change or message of it from then on, whether or not anyone heard: the
-   * envelopes say who did. A group this person is no longer in, or is alone in, is only forgotten.
+   * group without the role (see heirsOf), a change every member sees; anyone else asks the other
+   * members to remove them (whoever is an admin when it arrives does). Either way this person's
+   * devices forget the group and take no change or message of it from then on, whether or not
+   * anyone heard: the envelopes say who did. A group this person is no longer in, or is alone in,
+   * is only forgotten.
    *
    * @throws InvalidOptionsError for a group not known here
    */
