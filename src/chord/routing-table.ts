@@ -98,6 +98,7 @@ export class RoutingTable {
   setSuccessors (nodes: readonly NodeRef[]): void {
     const list: NodeRef[] = []
     const seen = new Set<string>()
+    const take = this.subnetCap?.tally()
     let passedOver = false
     for (const node of nodes) {
       if (node.peer === this.selfRef.peer) {
@@ -107,7 +108,7 @@ export class RoutingTable {
         continue
       }
       seen.add(node.peer)
-      if (this.subnetCap != null && !this.subnetCap.fits(node, list)) {
+      if (take != null && !take(node)) {
         passedOver = true
         continue
       }

@@ -43,4 +43,25 @@ export class SubnetCap {
     }
     return same < this.maxPerSubnet
   }
+
+  /**
+   * A list's gatekeeper: takes nodes one at a time (distinct ones), each if its subnet has room
+   * among those taken before it. Each node's subnet is named once, where `fits` against the list
+   * so far would name every node of it again.
+   */
+  tally (): (node: NodeRef) => boolean {
+    const taken = new Map<string, number>()
+    return node => {
+      const subnet = this.subnetOf(node)
+      if (subnet == null) {
+        return true
+      }
+      const count = taken.get(subnet) ?? 0
+      if (count >= this.maxPerSubnet) {
+        return false
+      }
+      taken.set(subnet, count + 1)
+      return true
+    }
+  }
 }

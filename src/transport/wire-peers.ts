@@ -76,6 +76,11 @@ export class WirePeers {
   private readonly addressSets = new LRUCache<string, string>({ max: WIRE_PEER_CACHE_SIZE, ttl: WIRE_PEER_CACHE_TTL })
   /** peer → the subnet of the addresses last received for it ('' for none counted) */
   private readonly receivedSubnets = new LRUCache<string, string>({ max: WIRE_PEER_CACHE_SIZE })
+  /**
+   * peer → its PeerId: parsing one from its text decodes a public key, which cost more than all
+   * else a stabilize round did when the subnet cap asked after each successor
+   */
+  private readonly peerIds = new LRUCache<string, PeerId>({ max: WIRE_PEER_CACHE_SIZE })
   /** peers whose received addresses went to the peer store, the one named longest ago first out */
   private readonly learned = new LRUCache<string, PeerId>({
     max: MAX_WIRE_LEARNED_PEERS,
@@ -163,7 +168,9 @@ export class WirePeers {
     if (ringId !== positionOf(peerId, proof)) {
       throw new InvalidMessageError(`ring id of ${peerId} is not the position its peer id and proof give`)
     }
-    const checked = { peerId, node: isPlain(proof) ? { id: ringId, peer: peerId.toString() } : { id: ringId, peer: peerId.toString(), proof } }
+    const peer = peerId.toString()
+    this.peerIds.set(peer, peerId)
+    const checked = { peerId, node: isPlain(proof) ? { id: ringId, peer } : { id: ringId, peer, proof } }
     this.incoming.set(bytes, checked)
     return checked
   }
@@ -185,7 +192,7 @@ export class WirePeers {
   subnetOf (peer: string): string | undefined {
     let connected: Multiaddr[] = []
     try {
-      connected = this.components.getConnections(peerIdFromString(peer)).map(connection => connection.remoteAddr)
+      connected = this.components.getConnections(this.peerIdOf(peer)).map(connection => connection.remoteAddr)
     } catch {
       // not a peer id: nothing to count
     }
@@ -198,10 +205,20 @@ export class WirePeers {
     return { predecessor, successors: await this.decode(neighbours.successors, sender) }
   }
 
+  /** @throws when `peer` is not a PeerId's text */
+  private peerIdOf (peer: string): PeerId {
+    let peerId = this.peerIds.get(peer)
+    if (peerId == null) {
+      peerId = peerIdFromString(peer)
+      this.peerIds.set(peer, peerId)
+    }
+    return peerId
+  }
+
   private async encodeOne (node: NodeRef): Promise<WirePeer> {
     let form = this.outgoing.get(node.peer)
     if (form == null) {
-      const peerId = peerIdFromString(node.peer)
+      const peerId = this.peerIdOf(node.peer)
       form = { peerId: peerId.toMultihash().bytes, addrs: await this.addressesOf(peerId) }
       this.outgoing.set(node.peer, form)
     }

@@ -42,6 +42,15 @@ describe('routing table', () => {
     assert.deepEqual([0, 100, 199].map(i => table.getFinger(i)?.id), [undefined, 30n, 30n])
   })
 
+  it('names each successor\'s subnet once while building the list, and caps each subnet', () => {
+    const asked: string[] = []
+    const subnetCap = new SubnetCap({ maxPerSubnet: 2, subnetOf: n => { asked.push(n.peer); return n.id % 2n === 0n ? 'even' : 'odd' } })
+    const table = new RoutingTable(node(0n), { successorListLength: 8, subnetCap })
+    table.setSuccessors([1n, 2n, 3n, 4n, 5n, 6n, 7n].map(node))
+    assert.deepEqual(table.getSuccessors().map(n => n.id), [1n, 2n, 3n, 4n])
+    assert.deepEqual(asked, ['p1', 'p2', 'p3', 'p4', 'p5', 'p6', 'p7'])
+  })
+
   it('is its own successor and owns every id when alone', () => {
     const table = new RoutingTable(node(10n), { successorListLength: 3 })
     assert.equal(table.successor.id, 10n)
