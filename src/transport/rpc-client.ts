@@ -7,9 +7,8 @@
  * writes its own copy, the mailbox deletes its own), so this client needs nothing of the node it
  * serves and is built before it.
  */
-import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { randomBytes } from '@noble/hashes/utils.js'
-import { LRUCache } from 'lru-cache'
 import { equals } from 'uint8arrays/equals'
 import { toString as uint8ArrayToString } from 'uint8arrays/to-string'
 import { InvalidMessageError, NotStartedError, RequestTimeoutError } from '../errors.js'
@@ -31,7 +30,6 @@ import { namespaceToWire } from './namespaces.js'
 import { canStateOwnership, checkOwnerStatement } from './owner-statement.js'
 import { proofToWire, ringIdToWire, wireBytes } from './ring-id.js'
 import { StreamPool } from './stream-pool.js'
-import { WIRE_PEER_CACHE_SIZE } from './wire-peers.js'
 import { decodeRecord, decodeResponse, decodeStoreOutcome, decodeSummary } from './validate.js'
 import { toStoredWireRecord, toWireDeletion } from './wire-records.js'
 import type { Namespace, OwnerStatement as WireOwnerStatement } from '../protocol/generated/chord.js'
@@ -92,8 +90,6 @@ export class RpcClient implements RingRpc, Startable {
   private readonly onRequestSent: (request: ObservedRequest) => void
   private readonly onRoundTrip: (peer: string, ms: number) => void
   private readonly namespaces: Record<NamespaceName, NamespaceRpc>
-  /** parsed once per peer: parsing a PeerId costs more than the request's own encoding */
-  private readonly peerIds = new LRUCache<string, PeerId>({ max: WIRE_PEER_CACHE_SIZE })
   private readonly components: RpcClientComponents
   /** the registration that keeps streams to connected /chord peers warm */
   private topologyId?: string
@@ -241,15 +237,6 @@ export class RpcClient implements RingRpc, Startable {
     return successors
   }
 
-  private peerIdOf (peer: string): PeerId {
-    let peerId = this.peerIds.get(peer)
-    if (peerId == null) {
-      peerId = peerIdFromString(peer)
-      this.peerIds.set(peer, peerId)
-    }
-    return peerId
-  }
-
   /**
    * One request and its response on a pooled stream, within `timeout` (the request deadline). An
    * ERROR answer is thrown as the typed error its code names; the stream stays usable. Any other
@@ -259,7 +246,7 @@ export class RpcClient implements RingRpc, Startable {
     if (!this.running) {
       throw new NotStartedError('the chord service is not started')
     }
-    const peerId = this.peerIdOf(to.peer)
+    const peerId = this.wirePeers.peerIdOf(to.peer)
     const deadline = new AbortController()
     const timer = setTimeout(() => {
       deadline.abort(new RequestTimeoutError(`${request.type} to ${to.peer} got no answer within ${Math.round(timeout)} ms`))

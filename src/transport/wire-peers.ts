@@ -77,8 +77,9 @@ export class WirePeers {
   /** peer → the subnet of the addresses last received for it ('' for none counted) */
   private readonly receivedSubnets = new LRUCache<string, string>({ max: WIRE_PEER_CACHE_SIZE })
   /**
-   * peer → its PeerId: parsing one from its text decodes a public key, which cost more than all
-   * else a stabilize round did when the subnet cap asked after each successor
+   * peer → its PeerId: parsing one from its text decodes a public key, which costs more than a
+   * request's own encoding, and cost more than all else a stabilize round did when the subnet cap
+   * asked after each successor
    */
   private readonly peerIds = new LRUCache<string, PeerId>({ max: WIRE_PEER_CACHE_SIZE })
   /** peers whose received addresses went to the peer store, the one named longest ago first out */
@@ -205,8 +206,8 @@ export class WirePeers {
     return { predecessor, successors: await this.decode(neighbours.successors, sender) }
   }
 
-  /** @throws when `peer` is not a PeerId's text */
-  private peerIdOf (peer: string): PeerId {
+  /** The PeerId of a peer's text, parsed once while it is among those named most lately; @throws when it is none */
+  peerIdOf (peer: string): PeerId {
     let peerId = this.peerIds.get(peer)
     if (peerId == null) {
       peerId = peerIdFromString(peer)
