@@ -15,7 +15,7 @@ import { ping } from '@libp2p/ping'
 import { tcp } from '@libp2p/tcp'
 import { createLibp2p } from 'libp2p'
 import { MAX_ID_CHOICES, MAX_ID_DIFFICULTY, MAX_SUCCESSORS } from '../../src/chord/constants.js'
-import { InvalidOptionsError, chord, chordMailbox, createChordNode, createIdentity } from '../../src/index.js'
+import { InvalidOptionsError, NotStartedError, chord, chordMailbox, createChordNode, createIdentity } from '../../src/index.js'
 import { RESERVED_RING_SLOTS } from '../../src/node/constants.js'
 import { addressOf, nodeOptions, startRing, stopAll, waitForConsistentRing } from '../helpers/ring.js'
 import { waitFor } from '../helpers/wait-for.js'
@@ -213,6 +213,36 @@ describe('createChordNode options', () => {
       await node.stop()
       assert.ok((await stat(dataDir)).isDirectory())
     } finally {
+      await rm(base, { recursive: true, force: true })
+    }
+  })
+
+  it('backs up only while it runs: before start and after stop, NotStartedError saying what to do', async () => {
+    const base = await mkdtemp(join(tmpdir(), 'chord-data-'))
+    const dataDir = join(base, 'fresh')
+    const app = await createLibp2p({
+      start: false,
+      addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
+      transports: [tcp()],
+      connectionEncrypters: [noise()],
+      streamMuxers: [yamux()],
+      services: { identify: identify(), chord: chord({ dataDir }) }
+    })
+    const notRunning = (err: Error): boolean => err instanceof NotStartedError && err.message.includes('chord-node backup')
+    const firstLine = async (): Promise<string | undefined> => {
+      const lines = app.services.chord.backup({ signal: AbortSignal.timeout(5_000) })
+      const { value } = await lines.next()
+      await lines.return(undefined)
+      return value ?? undefined
+    }
+    try {
+      await assert.rejects(firstLine(), notRunning)
+      await app.start()
+      assert.match(await firstLine() ?? '', /"format"/)
+      await app.stop()
+      await assert.rejects(firstLine(), notRunning)
+    } finally {
+      await app.stop()
       await rm(base, { recursive: true, force: true })
     }
   })
