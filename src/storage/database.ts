@@ -56,15 +56,29 @@ export function createNodeDatabase (dataDir?: string): NodeDatabase {
  * Open a database made by `createNodeDatabase(dataDir)`, its directory made first, one level at a
  * time. This is where an unusable directory (locked by another node, not writable) shows.
  *
- * @throws InvalidOptionsError when the directory cannot be made
+ * @throws InvalidOptionsError when the directory cannot be made or opened, saying why
  */
 export async function openDatabase (db: NodeDatabase, dataDir?: string): Promise<void> {
-  if (dataDir != null) {
-    await makeDirectory(dataDir).catch(err => {
-      throw new InvalidOptionsError(`dataDir ${dataDir} cannot be created (${(err as Error).message}); choose another dataDir`, { cause: err })
-    })
+  if (dataDir == null) {
+    await db.open()
+    return
   }
-  await db.open({ createIfMissing: true })
+  await makeDirectory(dataDir).catch(err => {
+    throw new InvalidOptionsError(`dataDir ${dataDir} cannot be created (${(err as Error).message}); choose another dataDir`, { cause: err })
+  })
+  await db.open({ createIfMissing: true }).catch(err => {
+    throw openFailure(dataDir, err)
+  })
+}
+
+/** Why `dataDir` did not open, as one line saying what to do; LevelDB's own error is its cause */
+function openFailure (dataDir: string, err: Error): InvalidOptionsError {
+  // abstract-level wraps the store's error in a generic "Database failed to open"
+  const reason = err.cause instanceof Error ? err.cause : err
+  if ((reason as { code?: unknown }).code === 'LEVEL_LOCKED') {
+    return new InvalidOptionsError(`dataDir ${dataDir} is in use by another running node (its LevelDB lock is held); stop that node, or give this one its own dataDir`, { cause: err })
+  }
+  return new InvalidOptionsError(`dataDir ${dataDir} cannot be opened (${reason.message}); check that it is a directory this process may write, or choose another dataDir`, { cause: err })
 }
 
 /** A node database, opened */

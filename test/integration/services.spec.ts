@@ -205,6 +205,24 @@ describe('createChordNode options', () => {
     }), namesIt)
   })
 
+  it('refuses a dataDir another running node holds with InvalidOptionsError saying so, as a node and as a service', async () => {
+    const base = await mkdtemp(join(tmpdir(), 'chord-data-'))
+    const first = await createChordNode({ listen: ['/ip4/127.0.0.1/tcp/0'], dataDir: base })
+    try {
+      const inUse = (err: Error): boolean => err instanceof InvalidOptionsError && err.message.startsWith(`dataDir ${base} is in use by another running node`)
+      await assert.rejects(createChordNode({ listen: ['/ip4/127.0.0.1/tcp/0'], dataDir: base }), inUse)
+      await assert.rejects(createLibp2p({
+        transports: [tcp()],
+        connectionEncrypters: [noise()],
+        streamMuxers: [yamux()],
+        services: { identify: identify(), chord: chord({ dataDir: base }) }
+      }), inUse)
+    } finally {
+      await first.stop()
+      await rm(base, { recursive: true, force: true })
+    }
+  })
+
   it('makes a dataDir that does not exist yet, every level of it', async () => {
     const base = await mkdtemp(join(tmpdir(), 'chord-data-'))
     const dataDir = join(base, 'a', 'b', 'c')
