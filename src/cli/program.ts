@@ -75,6 +75,9 @@ interface Outcome {
   setVerbose(verbose: boolean): void
 }
 
+/** How the options' values are written, for the help */
+const VALUE_FORMATS = 'A <duration> is written 500ms, 5s, 10m, 2h or 14d; a bare number is milliseconds. A <size> is\nwritten 65536, 64KiB or 256MiB.'
+
 function buildProgram (io: ProgramIo, nodeSettings: readonly SettingSpec[], outcome: Outcome): Command {
   const program = new Command('chord-node')
     .description('A libp2p-chord ring node, and a client for a running one')
@@ -86,6 +89,8 @@ function buildProgram (io: ProgramIo, nodeSettings: readonly SettingSpec[], outc
 Every option can also come from an environment variable (listed with it) or from a JSON config
 file (--config), under the option's name in camelCase ("dataDir", "listen", …); a flag wins over
 the environment, which wins over the file. libp2p's own debug output: DEBUG=libp2p:*,libp2p-chord:*
+
+${VALUE_FORMATS}
 
 Exit codes: 0 done; 1 failed at run time (try again once the cause is fixed); 2 usage error.`)
 
@@ -110,6 +115,7 @@ Exit codes: 0 done; 1 failed at run time (try again once the cause is fixed); 2 
     addSettings(program.command(name).description(description), [...COMMON_SETTINGS, ...specs])
 
   addSettings(program.command('run', { isDefault: true }).description('run a ring node until SIGTERM or SIGINT (the default command)'), nodeSettings)
+    .addHelpText('after', `\n${VALUE_FORMATS}`)
     .action(async (_options, command: Command) => {
       const { checkNodeSettings } = await import('./node-settings.js')
       const settings = await settingsOf(command, nodeSettings) as NodeSettings

@@ -40,7 +40,7 @@ export function duration (text: string): number {
   const trimmed = text.trim()
   const value = /^\d+$/.test(trimmed) ? Number(trimmed) : ms(trimmed as ms.StringValue)
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
-    throw new InvalidValue('a duration such as 500ms, 5s, 10m, 2h or 14d')
+    throw new InvalidValue('a duration such as 500ms, 5s, 10m, 2h or 14d (a bare number is milliseconds)')
   }
   return value
 }

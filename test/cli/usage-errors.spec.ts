@@ -107,6 +107,13 @@ describe('chord-node start-up errors', function () {
     assert.doesNotMatch(assertOneLine(get, 2, /^chord-node: unknown option --port/), /--listen/)
   })
 
+  it('a duration without a unit it knows is refused, and run --help says a bare number is milliseconds', async () => {
+    assertOneLine(await runChordNode(['run', '--join-timeout', '5x']), 2, /^chord-node: --join-timeout "5x": expected a duration such as 500ms, 5s, .*\(a bare number is milliseconds\)$/)
+    const help = await runChordNode(['run', '--help'])
+    assert.equal(help.code, 0)
+    assert.match(help.stdout, /A <duration> is written 500ms, 5s, 10m, 2h or 14d; a bare number is milliseconds/)
+  })
+
   it('send or resolve to a malformed address: exit 2 before asking any node, saying what an address looks like', async () => {
     const identity = join(dir, 'me.identity')
     const created = await runChordNode(['identity', 'create', '--out', identity])
