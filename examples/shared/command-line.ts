@@ -1,9 +1,11 @@
 /**
  * The command line of a script run by `npm run <script>`: node's own parser, strict, with a
  * `--help` that prints the script's usage and exits 0, and a mistake (an unknown option, a
- * missing value) reported in one line that points to `--help`, exit 2.
+ * missing value) reported in one line that points to `--help` (and names the option a typo
+ * probably meant, as chord-node does), exit 2.
  */
 import { parseArgs } from 'node:util'
+import { meantName } from '../../src/cli/errors.js'
 import type { ParseArgsOptionsConfig } from 'node:util'
 
 const HELP = { help: { type: 'boolean', default: false } } as const
@@ -19,7 +21,9 @@ export function parseCommandLine<const T extends ParseArgsOptionsConfig> (script
   } catch (err) {
     // node's message, e.g. "Unknown option '--x'", without its advice on positional arguments
     const mistake = (err as Error).message.split('. ')[0]
-    console.error(`${script}: ${mistake} (npm run ${script} -- --help lists the options)`)
+    const unknown = (err as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? /'(-[^']*)'/.exec(mistake)?.[1] : undefined
+    const meant = unknown == null ? undefined : meantName(unknown, Object.keys(options).map(name => `--${name}`))
+    console.error(`${script}: ${mistake}${meant == null ? '' : `; did you mean ${meant}?`} (npm run ${script} -- --help lists the options)`)
     process.exit(2)
   }
   if (values.help) {

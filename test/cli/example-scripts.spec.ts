@@ -30,6 +30,12 @@ describe('example scripts\' command lines', function () {
       assert.doesNotMatch(wrong.stderr, /^\s+at /m, 'no stack trace')
       assert.equal(wrong.stderr.trim().split('\n').length, 1, `one line: ${wrong.stderr}`)
       assert.match(wrong.stderr, new RegExp(`^${script}: .*--bogus.*\\(npm run ${script} -- --help lists the options\\)$`, 'm'))
+      assert.doesNotMatch(wrong.stderr, /did you mean/)
+
+      // a letter dropped: the option meant is named
+      const typo = await runScript(file, [option.slice(0, 4) + option.slice(5)])
+      assert.equal(typo.code, 2, typo.stderr)
+      assert.match(typo.stderr, new RegExp(`^${script}: .*; did you mean ${option}\\? \\(npm run`, 'm'))
     })
   }
 
