@@ -107,7 +107,8 @@ export async function runTerminalChat (options: TerminalChatOptions): Promise<vo
     }
   })
   opened.chat = chat
-  output.write(`joined the ring as a client (${node.libp2p.getConnections().length} connections). /help lists the commands.\n`)
+  const connections = node.libp2p.getConnections().length
+  output.write(`joined the ring as a client (${connections} connection${connections === 1 ? '' : 's'}). /help lists the commands.\n`)
 
   const sayDelivered = (name: string, state: DeliveryState): void => {
     if (state.devicesDelivered > 0) {

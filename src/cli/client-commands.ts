@@ -81,7 +81,7 @@ export async function send (client: AdminClient, to: string, input: ValueInput, 
 export async function publish (client: AdminClient, name: string, input: ValueInput, options: { identity: string, ttl?: number }, out: Output): Promise<void> {
   const identity = await readIdentityFile(options.identity)
   const { seq, replicas } = await client.call('/v1/publish', { identity, name, value: await valueBytes(input), ttlMs: options.ttl })
-  out.print(`published "${name}" as number ${seq} on ${replicas} replica${replicas === 1 ? '' : 's'}`)
+  out.print(`published "${name}" (sequence number ${seq}) on ${replicas} replica${replicas === 1 ? '' : 's'}`)
 }
 
 export async function resolve (client: AdminClient, address: string, name: string, options: { json?: boolean }, out: Output): Promise<void> {

@@ -204,7 +204,7 @@ Exit codes: 0 done; 1 failed at run time (try again once the cause is fixed); 2 
       const settings = await settingsOf(command, COMMON_SETTINGS)
       const { backup } = await import('./backup-commands.js')
       const result = await backup(settings.dataDir, options.out)
-      io.stdout(`backed up ${result.entries} entries from the ${result.from} to ${options.out} (${result.bytes} bytes)\n`)
+      io.stdout(`backed up ${result.entries} ${result.entries === 1 ? 'entry' : 'entries'} from the ${result.from} to ${options.out} (${result.bytes} bytes)\n`)
     })
   addSettings(program.command('restore').description('restore a backup into a new or empty data directory'), COMMON_SETTINGS)
     .requiredOption('--in <file>', 'a file written by chord-node backup')
@@ -212,7 +212,7 @@ Exit codes: 0 done; 1 failed at run time (try again once the cause is fixed); 2 
       const settings = await settingsOf(command, COMMON_SETTINGS)
       const { restore } = await import('./backup-commands.js')
       const { entries } = await restore(options.in, settings.dataDir)
-      io.stdout(`restored ${entries} entries into ${settings.dataDir}\n`)
+      io.stdout(`restored ${entries} ${entries === 1 ? 'entry' : 'entries'} into ${settings.dataDir}\n`)
     })
 
   for (const command of [program, ...program.commands, ...identity.commands]) {

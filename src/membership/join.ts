@@ -192,7 +192,7 @@ export async function joinRing (dialer: EntryDialer, init: JoinInit): Promise<No
     }
     const within = Number.isFinite(timeout) ? ` within ${timeout} ms` : ''
     const tried = [...failures].map(([candidate, reason]) => `${candidate}: ${reason}`).join('; ')
-    throw new BootstrapFailedError(`could not join the ring${within} through ${init.bootstrap.length} bootstrap addresses and ${init.cachedPeers.length} cached peers (${tried})`, { cause: err })
+    throw new BootstrapFailedError(`could not join the ring${within} through ${init.bootstrap.length} bootstrap address${init.bootstrap.length === 1 ? '' : 'es'} and ${init.cachedPeers.length} cached peer${init.cachedPeers.length === 1 ? '' : 's'} (${tried})`, { cause: err })
   }
 }
 

@@ -203,7 +203,8 @@ export class HealthCheck {
 
   private checkStabilize (): HealthChecks['stabilize'] {
     const { ring } = this.components
-    const intervalMs = ring.stabilizeIntervalMs
+    // adaptive maintenance stretches the interval by fractions of a millisecond
+    const intervalMs = Math.round(ring.stabilizeIntervalMs)
     // the last sign of progress: a finished round, or the (re)start of the loop if that came later
     const since = Math.max(ring.lastStabilizedAt ?? -Infinity, ring.maintenanceStartedAt ?? -Infinity)
     if (since === -Infinity) {

@@ -115,6 +115,14 @@ describe('health check', () => {
     assert.equal(report.checks.stabilize.status, 'failing')
   })
 
+  it('names an interval adaptive maintenance stretched in whole milliseconds', async () => {
+    const world = healthyNode()
+    world.ring = { ...world.ring, stabilizeIntervalMs: 6515.760121177048 }
+    const { stabilize } = (await check(world)).checks
+    assert.equal(stabilize.intervalMs, 6516)
+    assert.match(stabilize.detail, /\(every 6516 ms\)$/)
+  })
+
   it('counts from a restart of maintenance, not from the last round before it', async () => {
     const world = healthyNode()
     world.ring = { ...world.ring, lastStabilizedAt: Date.now() - 60 * INTERVAL, maintenanceStartedAt: Date.now() }
