@@ -52,6 +52,9 @@ export async function runTerminalChat (options: TerminalChatOptions): Promise<vo
   let current: string | undefined
 
   const terminal = createInterface({ input: options.input, output, prompt: '> ', terminal: output.isTTY === true })
+  // made now, the iterator keeps what is typed (or piped in) while the node joins: a line read
+  // before there is an iterator would be lost
+  const lines = terminal[Symbol.asyncIterator]()
   /** Print above the prompt, keeping whatever the user is typing */
   const say = (line: string): void => {
     if (output.isTTY === true) {
@@ -300,7 +303,7 @@ export async function runTerminalChat (options: TerminalChatOptions): Promise<vo
   }
 
   terminal.prompt()
-  for await (const line of terminal) {
+  for await (const line of lines) {
     if (!await handle(line).catch(err => { say(`! ${(err as Error).message}`); return true })) {
       break
     }

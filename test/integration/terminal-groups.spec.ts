@@ -34,6 +34,18 @@ describe('terminal chat: groups and devices', function () {
     await rm(dir, { recursive: true, force: true })
   })
 
+  it('answers what is typed before the node has joined, once it has', async () => {
+    ring = await startRing(2)
+    dir = await mkdtemp(join(tmpdir(), 'chord-terminal-groups-'))
+    const carol = await createIdentity()
+    const term = spawnTerminalChat(['--bootstrap', addressOf(ring[0]), '--identity', join(dir, 'me.json')])
+    terminal = term
+    // typed at once: the chat reads it while it is still starting and joining
+    term.type(`/add carol ${carol.address}`)
+    await term.waitFor(/joined the ring as a client/)
+    await term.waitFor(/added carol/, DEADLINE)
+  })
+
   it('makes a group with a Node.js user, chats in it, and links a device that then gets what is sent, and leaves the group', async () => {
     ring = await startRing(3)
     dir = await mkdtemp(join(tmpdir(), 'chord-terminal-groups-'))
