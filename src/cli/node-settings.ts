@@ -38,12 +38,14 @@ export function multiaddrValue (text: string): Multiaddr {
   let address: Multiaddr
   try {
     address = multiaddr(text.trim())
-  } catch {
+  } catch (err) {
     const hp = /^(\d{1,3}(?:\.\d{1,3}){3}):(\d{1,5})$/.exec(text.trim())
     const example = hp == null
       ? '/ip4/0.0.0.0/tcp/4001 or /dns4/seed.example.org/tcp/4001/p2p/12D3Koo…'
       : `/ip4/${hp[1]}/tcp/${hp[2]} (or /ip4/${hp[1]}/tcp/${hp[2]}/ws for WebSockets)`
-    throw new InvalidValue(`a multiaddr, e.g. ${example}`)
+    // what the parser found wrong (a port over 65535, an unknown protocol) says which part to fix
+    const reason = text.trim().startsWith('/') ? `; this one: ${(err as Error).message}` : ''
+    throw new InvalidValue(`a multiaddr, e.g. ${example}${reason}`)
   }
   if (badPeerIdIn(address) != null) {
     throw new InvalidValue('a peer id after /p2p/, such as the 12D3KooW… a node logs as its "peer id" when it starts')

@@ -61,6 +61,8 @@ describe('chord-node start-up errors', function () {
     const result = await runChordNode(['--listen', '127.0.0.1:4042', '--data-dir', join(dir, 'a')])
     const line = assertOneLine(result, 2, /--listen "127\.0\.0\.1:4042"/)
     assert.match(line, /\/ip4\/127\.0\.0\.1\/tcp\/4042/)
+    // a multiaddr with one bad part: the line says which
+    assertOneLine(await runChordNode(['--listen', '/ip4/127.0.0.1/tcp/99999', '--data-dir', join(dir, 'a')]), 2, /--listen "\/ip4\/127\.0\.0\.1\/tcp\/99999": expected a multiaddr, .*; this one: .*65535/)
   })
 
   it('--bootstrap with a /p2p/ part that is no peer id: exit 2 before joining, naming the flag', async () => {
