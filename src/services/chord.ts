@@ -331,14 +331,14 @@ export class ChordService implements Startable {
    * (`storage/backup.ts`), read from one snapshot while the node goes on working. Restore it into
    * an empty data directory with `chord-node restore`.
    *
-   * @throws NotStartedError when the node is not running: its database is open only then (a
-   * stopped node's data directory is backed up by `chord-node backup`)
+   * @throws NotStartedError, from the first read, when the node is not running: its database is
+   * open only then (a stopped node's data directory is backed up by `chord-node backup`)
    */
-  backup (options: { signal?: AbortSignal } = {}): AsyncGenerator<string> {
+  async * backup (options: { signal?: AbortSignal } = {}): AsyncGenerator<string> {
     if (!this.running) {
       throw new NotStartedError('the node is not running: start it before backup(), or back up its stopped dataDir with chord-node backup')
     }
-    return exportDatabase(this.database, options)
+    yield * exportDatabase(this.database, options)
   }
 
   /** The parts, for the mailbox service and for tests; not part of the public API */

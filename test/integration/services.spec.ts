@@ -257,8 +257,11 @@ describe('createChordNode options', () => {
       await assert.rejects(firstLine(), notRunning)
       await app.start()
       assert.match(await firstLine() ?? '', /"format"/)
+      // asked for while it runs, read after it stopped: the check is at the first read
+      const late = app.services.chord.backup()
       await app.stop()
       await assert.rejects(firstLine(), notRunning)
+      await assert.rejects(late.next(), notRunning)
     } finally {
       await app.stop()
       await rm(base, { recursive: true, force: true })
