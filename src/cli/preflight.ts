@@ -25,7 +25,7 @@ export async function prepareDataDir (dir: string): Promise<void> {
 
 /** What to tell a person whose data directory failed with this error */
 export function dataDirError (dir: string, err: unknown): DataDirNotWritableError {
-  const code = findCode(err, 'EACCES', 'EPERM', 'EROFS', 'ENOTDIR', 'EEXIST', 'ENOSPC', 'EDQUOT')
+  const code = findCode(err, 'EACCES', 'EPERM', 'EROFS', 'ENOTDIR', 'EEXIST', 'ENOSPC', 'EDQUOT', 'LEVEL_CORRUPTION', 'LEVEL_IO_ERROR')
   const uid = process.getuid?.()
   const user = uid == null ? 'this user' : `this user (uid ${uid})`
   switch (code) {
@@ -40,6 +40,9 @@ export function dataDirError (dir: string, err: unknown): DataDirNotWritableErro
     case 'ENOSPC':
     case 'EDQUOT':
       return new DataDirNotWritableError(`--data-dir ${dir}: no space left on its file system; free some or choose another --data-dir`, { cause: err })
+    case 'LEVEL_CORRUPTION':
+    case 'LEVEL_IO_ERROR':
+      return new DataDirNotWritableError(`--data-dir ${dir}: its database cannot be opened (${(err as Error)?.message ?? String(err)}); if it is damaged, restore a backup into a new directory (chord-node restore), or choose another --data-dir`, { cause: err })
     default:
       return new DataDirNotWritableError(`--data-dir ${dir}: cannot be written (${(err as Error)?.message ?? String(err)}); choose another --data-dir`, { cause: err })
   }

@@ -78,7 +78,7 @@ function openFailure (dataDir: string, err: Error): InvalidOptionsError {
   if ((reason as { code?: unknown }).code === 'LEVEL_LOCKED') {
     return new InvalidOptionsError(`dataDir ${dataDir} is in use by another running node (its LevelDB lock is held); stop that node, or give this one its own dataDir`, { cause: err })
   }
-  return new InvalidOptionsError(`dataDir ${dataDir} cannot be opened (${reason.message}); check that it is a directory this process may write, or choose another dataDir`, { cause: err })
+  return new InvalidOptionsError(`dataDir ${dataDir} cannot be opened: ${reason.message}`, { cause: err })
 }
 
 /** A node database, opened */

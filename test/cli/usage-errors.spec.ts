@@ -4,11 +4,12 @@
  * trace. One test per mistake operators make, run as they would run it.
  */
 import assert from 'node:assert/strict'
-import { chmod, mkdir, mkdtemp, rm } from 'node:fs/promises'
+import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { createServer as createHttpServer } from 'node:http'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { Level } from 'level'
 import { ensureBuilt, killAll, runChordNode, startChordNode } from '../helpers/chord-node-process.js'
 import type { NodeProcess, ProcessResult } from '../helpers/chord-node-process.js'
 import type { AddressInfo, Server } from 'node:net'
@@ -114,6 +115,8 @@ describe('chord-node start-up errors', function () {
     const help = await runChordNode(['run', '--help'])
     assert.equal(help.code, 0)
     assert.match(help.stdout, /A <duration> is written 500ms, 5s, 10m, 2h or 14d; a bare number is milliseconds/)
+    // --ttl 3600 is 3.6 s: the client commands that take one say so too
+    assert.match((await runChordNode(['put', '--help'])).stdout, /a bare number is milliseconds/)
   })
 
   it('send or resolve to a malformed address: exit 2 before asking any node, saying what an address looks like', async () => {
@@ -140,6 +143,17 @@ describe('chord-node start-up errors', function () {
     }
     const result = await runChordNode(['--data-dir', join(parent, 'chord-data'), '--listen', '/ip4/127.0.0.1/tcp/0'])
     assertOneLine(result, 1, /--data-dir .*\/chord-data: not writable by this user/)
+  })
+
+  it('a data dir whose database is damaged: exit 1, one line with LevelDB\'s reason and the way back (a restore)', async () => {
+    const damaged = join(dir, 'damaged')
+    const db = new Level(damaged)
+    await db.put('key', 'value')
+    await db.close()
+    await writeFile(join(damaged, 'CURRENT'), 'MANIFEST-999999\n')
+    const result = await runChordNode(['--data-dir', damaged, '--listen', '/ip4/127.0.0.1/tcp/0'])
+    const line = assertOneLine(result, 1, /--data-dir .*\/damaged: its database cannot be opened \(IO error: .*MANIFEST-999999.*chord-node restore/)
+    assert.doesNotMatch(line, /dataDir/, 'the flag is named, not the library\'s option')
   })
 
   it('a data dir the file system will not create (under /proc): exit 1 at once, naming the path', async () => {
