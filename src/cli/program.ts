@@ -78,6 +78,12 @@ interface Outcome {
 /** How the options' values are written, for the help */
 const VALUE_FORMATS = 'A <duration> is written 500ms, 5s, 10m, 2h or 14d; a bare number is milliseconds. A <size> is\nwritten 65536, 64KiB or 256MiB.'
 
+/** A command's options, and how to write their values where one takes a duration or a size */
+function withSettings (command: Command, specs: readonly SettingSpec[]): Command {
+  addSettings(command, specs)
+  return specs.some(spec => /<(duration|size)>/.test(spec.flag)) ? command.addHelpText('after', `\n${VALUE_FORMATS}`) : command
+}
+
 function buildProgram (io: ProgramIo, nodeSettings: readonly SettingSpec[], outcome: Outcome): Command {
   const program = new Command('chord-node')
     .description('A libp2p-chord ring node, and a client for a running one')
@@ -112,10 +118,9 @@ Exit codes: 0 done; 1 failed at run time (try again once the cause is fixed); 2 
     return { settings, admin: await AdminClient.forDataDir(settings.dataDir) }
   }
   const clientCommand = (name: string, description: string, specs: readonly SettingSpec[]): Command =>
-    addSettings(program.command(name).description(description), [...COMMON_SETTINGS, ...specs])
+    withSettings(program.command(name).description(description), [...COMMON_SETTINGS, ...specs])
 
-  addSettings(program.command('run', { isDefault: true }).description('run a ring node until SIGTERM or SIGINT (the default command)'), nodeSettings)
-    .addHelpText('after', `\n${VALUE_FORMATS}`)
+  withSettings(program.command('run', { isDefault: true }).description('run a ring node until SIGTERM or SIGINT (the default command)'), nodeSettings)
     .action(async (_options, command: Command) => {
       const { checkNodeSettings } = await import('./node-settings.js')
       const settings = await settingsOf(command, nodeSettings) as NodeSettings
