@@ -22,7 +22,7 @@ export function parseCommandLine<const T extends ParseArgsOptionsConfig> (script
     // node's message, e.g. "Unknown option '--x'", without its advice on positional arguments
     const mistake = (err as Error).message.split('. ')[0]
     const unknown = (err as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? /'(-[^']*)'/.exec(mistake)?.[1] : undefined
-    const meant = unknown == null ? undefined : meantName(unknown, Object.keys(options).map(name => `--${name}`))
+    const meant = unknown == null ? undefined : meantName(unknown, Object.keys({ ...options, ...HELP }).map(name => `--${name}`))
     console.error(`${script}: ${mistake}${meant == null ? '' : `; did you mean ${meant}?`} (npm run ${script} -- --help lists the options)`)
     process.exit(2)
   }

@@ -170,7 +170,6 @@ export class WirePeers {
       throw new InvalidMessageError(`ring id of ${peerId} is not the position its peer id and proof give`)
     }
     const peer = peerId.toString()
-    this.peerIds.set(peer, peerId)
     const checked = { peerId, node: isPlain(proof) ? { id: ringId, peer } : { id: ringId, peer, proof } }
     this.incoming.set(bytes, checked)
     return checked
