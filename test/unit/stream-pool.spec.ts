@@ -170,7 +170,7 @@ describe('the RPC client\'s stream pool', () => {
     const to = { id: ringIdOf(peer), peer: peer.toString() }
     const connection = connectionAnsweringOnDemand()
     const client = new RpcClient({ logger: silentLogger(), dial: async () => connection, register: async () => 'topology', unregister: () => {} },
-      { wirePeers: {} as unknown as WirePeers })
+      { wirePeers: { peerIdOf: () => peer } as unknown as WirePeers })
     await client.start()
     const writable = (): Stream[] => connection.streams.filter(stream => stream.status === 'open' && stream.writeStatus === 'writable')
 
