@@ -100,15 +100,17 @@ export function causes (err: unknown): unknown[] {
 /** Deeper than any wrapping seen in practice (LevelDB: NotOpenError → LEVEL_LOCKED → the OS error) */
 const MAX_CAUSE_DEPTH = 16
 
-/** The `code` of the first error in the chain that has this one, e.g. LEVEL_LOCKED or EADDRINUSE */
-export function findCode (err: unknown, ...codes: string[]): string | undefined {
-  for (const e of causes(err)) {
+/** The first error in the chain with one of these codes, e.g. LEVEL_LOCKED or EADDRINUSE */
+export function findCoded (err: unknown, ...codes: string[]): (Error & { code: string }) | undefined {
+  return causes(err).find((e): e is Error & { code: string } => {
     const code = (e as { code?: unknown })?.code
-    if (typeof code === 'string' && codes.includes(code)) {
-      return code
-    }
-  }
-  return undefined
+    return typeof code === 'string' && codes.includes(code)
+  })
+}
+
+/** The `code` of the first error in the chain that has one of these */
+export function findCode (err: unknown, ...codes: string[]): string | undefined {
+  return findCoded(err, ...codes)?.code
 }
 
 /** The first error in the chain whose name is `name` */

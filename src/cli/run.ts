@@ -10,7 +10,7 @@ import { readFile } from 'node:fs/promises'
 import prettyMs from 'ms'
 import { newAdminToken, removeAdminFile, writeAdminFile } from './admin-file.js'
 import {
-  DataDirLockedError, JoinFailedError, UsageError, causes, findCode, findNamed
+  DataDirLockedError, JoinFailedError, UsageError, findCode, findCoded, findNamed
 } from './errors.js'
 import { JOIN_TIMEOUT } from './defaults.js'
 import { JoinProgress } from './join-progress.js'
@@ -189,9 +189,9 @@ function explainStartFailure (err: unknown, settings: NodeSettings, progress: Jo
   if (findCode(err, 'LEVEL_LOCKED') != null) {
     return new DataDirLockedError(`--data-dir ${dir} is in use by another running node (its LevelDB lock is held); stop that node first, or give this one its own --data-dir`, { cause: err })
   }
-  if (findCode(err, 'LEVEL_DATABASE_NOT_OPEN') != null) {
+  const notOpen = findCoded(err, 'LEVEL_DATABASE_NOT_OPEN')
+  if (notOpen != null) {
     // LevelDB's own reason, under the library's and abstract-level's wrappings of it
-    const notOpen = causes(err).find(e => (e as { code?: unknown })?.code === 'LEVEL_DATABASE_NOT_OPEN') as Error
     return dataDirError(dir, notOpen.cause ?? notOpen)
   }
   if (findCode(err, 'EADDRINUSE', 'EACCES', 'EADDRNOTAVAIL') != null) {
