@@ -8,7 +8,6 @@
  * against its person's device list before anything is believed.
  */
 import { randomBytes } from '@noble/hashes/utils.js'
-import { fromString as fromHex } from 'uint8arrays/from-string'
 import { toString as toHex } from 'uint8arrays/to-string'
 import { Periodic } from '../chord/periodic.js'
 import { TIMER_JITTER } from '../chord/constants.js'
@@ -22,6 +21,7 @@ import { Groups } from '../groups/groups.js'
 import { decodeFrame } from '../mailbox/frames.js'
 import { publicKeyOf } from '../mailbox/public-key.js'
 import { MemoryChatStore } from './chat-store.js'
+import { groupStoreIn } from './group-store.js'
 import { DeliveryTracker } from './delivery.js'
 import { tellNewDevice } from './new-device.js'
 import type { ChatStore } from './chat-store.js'
@@ -32,7 +32,7 @@ import type { DeviceLists } from '../devices/device-lists.js'
 import type { DeviceFanOut } from '../devices/fan-out.js'
 import type { FrameSender } from '../devices/frame-sender.js'
 import type { LinkOffer, LinkOfferOptions, LinkingInit } from '../devices/linking.js'
-import type { GroupChangeResult, GroupInfo, GroupStore } from '../groups/groups.js'
+import type { GroupChangeResult, GroupInfo } from '../groups/groups.js'
 import type { Frame, FrameContent } from '../mailbox/frames.js'
 import type { EnvelopeOutcome, Mailbox, SendOptions } from '../mailbox/mailbox.js'
 import type { PublicKey } from '../mailbox/public-key.js'
@@ -121,7 +121,7 @@ export class ChatClient {
     this.groupsOf = new Groups({
       account: this.account,
       fanOut: init.fanOut,
-      store: this.groupStore(),
+      store: groupStoreIn(this.store, this.prefix),
       onChange: async group => this.options.onGroupChange?.(group),
       onError: this.options.onError
     })
@@ -395,18 +395,6 @@ export class ChatClient {
       throw new ForbiddenError('only the device that holds the identity changes its device list')
     }
     return this.account.identity
-  }
-
-  private groupStore (): GroupStore {
-    const key = `${this.prefix}group/`
-    const leftKey = `${this.prefix}groups-left`
-    return {
-      load: async () => (await this.store.entries(key)).map(([, value]) => (JSON.parse(value) as string[]).map(hex => fromHex(hex, 'base16'))),
-      save: async (id, states) => { await this.store.set(key + id, JSON.stringify(states.map(state => toHex(state, 'base16')))) },
-      remove: async id => { await this.store.delete(key + id) },
-      loadLeft: async () => JSON.parse(await this.store.get(leftKey) ?? '[]') as string[],
-      saveLeft: async ids => { await this.store.set(leftKey, JSON.stringify(ids)) }
-    }
   }
 }
 

@@ -66,16 +66,26 @@ export interface GroupChangeResult {
   envelopes: EnvelopeOutcome[]
 }
 
+/** A leave a device heard but could not act on yet, as it is stored: the leaver's address, and the group's version then */
+export interface SavedLeave {
+  person: string
+  version: number
+}
+
 /** Where a device keeps its groups (the application's storage) */
 export interface GroupStore {
   /** every group's states as saved, oldest first */
   load(): Promise<Uint8Array[][]>
   save(id: string, states: Uint8Array[]): Promise<void>
-  /** drop a group's states */
+  /** drop a group's states and the leaves heard of it */
   remove(id: string): Promise<void>
   /** the ids of the groups this person left, oldest first */
   loadLeft(): Promise<string[]>
   saveLeft(ids: string[]): Promise<void>
+  /** per group, the leaves heard but not acted on */
+  loadHeard(): Promise<Array<[string, SavedLeave[]]>>
+  /** none: drop the group's entry */
+  saveHeard(id: string, leaves: SavedLeave[]): Promise<void>
 }
 
 /**
@@ -135,6 +145,27 @@ export class Groups {
       } catch (err) {
         this.init.onError?.(err)
       }
+    }
+    for (const [id, saved] of await this.init.store.loadHeard()) {
+      if (this.chains.has(id)) {
+        this.heardLeaves.set(id, saved.slice(-MAX_GROUP_MEMBERS).flatMap(leave => this.readLeave(leave)))
+      } else {
+        // of a group gone (left, or its states unreadable): nothing to act on
+        await this.init.store.saveHeard(id, []).catch(err => { this.init.onError?.(err) })
+      }
+    }
+  }
+
+  /** A saved leave, or none (reported) when what the store holds is not one */
+  private readLeave (saved: SavedLeave): Array<{ person: PublicKey, version: number }> {
+    try {
+      if (!Number.isSafeInteger(saved.version) || saved.version < 1) {
+        throw new InvalidOptionsError(`a heard leave's group version is a whole number from 1, not ${String(saved.version)}`)
+      }
+      return [{ person: publicKeyOf(saved.person), version: saved.version }]
+    } catch (err) {
+      this.init.onError?.(err)
+      return []
     }
   }
 
@@ -255,17 +286,26 @@ export class Groups {
         return undefined
       }
       if (!isAdmin(chain.current, this.account.publicKey) || !isMember(chain.current, sender.person)) {
-        this.hearLeave(groupId, sender.person, chain.current.version)
+        await this.hearLeave(groupId, sender.person, chain.current.version)
         return undefined
       }
       return (await this.make(chain, { type: 'remove', member: sender.person }, {})).group
     })
   }
 
-  /** Remember a leave this device could not act on (the last one per person) */
-  private hearLeave (groupId: string, person: PublicKey, version: number): void {
+  /** Remember a leave this device could not act on (the last one per person), here and in the store */
+  private async hearLeave (groupId: string, person: PublicKey, version: number): Promise<void> {
     const heard = (this.heardLeaves.get(groupId) ?? []).filter(leave => !leave.person.equals(person))
-    this.heardLeaves.set(groupId, [...heard, { person, version }].slice(-MAX_GROUP_MEMBERS))
+    await this.keepHeard(groupId, [...heard, { person, version }].slice(-MAX_GROUP_MEMBERS))
+  }
+
+  private async keepHeard (groupId: string, heard: Array<{ person: PublicKey, version: number }>): Promise<void> {
+    if (heard.length === 0) {
+      this.heardLeaves.delete(groupId)
+    } else {
+      this.heardLeaves.set(groupId, heard)
+    }
+    await this.init.store.saveHeard(groupId, heard.map(({ person, version }) => ({ person: person.address, version })))
   }
 
   /**
@@ -276,13 +316,12 @@ export class Groups {
   private async actOnHeardLeaves (chain: GroupChain): Promise<void> {
     const id = chain.current.idText
     const history = chain.history
-    const heard = (this.heardLeaves.get(id) ?? []).filter(leave => leave.version >= history[0].version)
-    if (heard.length === 0) {
-      this.heardLeaves.delete(id)
-      return
+    const before = this.heardLeaves.get(id) ?? []
+    const heard = before.filter(leave => leave.version >= history[0].version)
+    if (heard.length < before.length) {
+      await this.keepHeard(id, heard)
     }
-    this.heardLeaves.set(id, heard)
-    if (!isAdmin(chain.current, this.account.publicKey)) {
+    if (heard.length === 0 || !isAdmin(chain.current, this.account.publicKey)) {
       return
     }
     for (const { person, version } of heard) {

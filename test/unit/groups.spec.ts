@@ -66,6 +66,23 @@ async function deliverFrom (from: RecordedGroups, to: RecordedGroups, deliveries
   }
 }
 
+/**
+ * A group of an admin `a`, `b` (the heir, first after the admin) and `c`, where `c` left and its
+ * leave reached only `b`, no admin yet
+ */
+async function leaveHeardByAnHeir (): Promise<{ admin: RecordedGroups, heir: RecordedGroups, member: RecordedGroups, group: GroupInfo }> {
+  const [a, b, c] = await Promise.all([createIdentity(), createIdentity(), createIdentity()])
+  const admin = groupsOf(a)
+  const { group } = await admin.groups.create('g', [b.address, c.address])
+  const heir = groupsOf(b)
+  const member = groupsOf(c)
+  await deliverLast(admin, heir)
+  await deliverLast(admin, member)
+  await member.groups.leave(group.id)
+  assert.equal(await deliverLast(member, heir), undefined, 'no admin, b does nothing yet')
+  return { admin, heir, member, group }
+}
+
 /** The frame types in one send, with the people they went to */
 function frameTypes (deliveries: PersonDelivery[] | undefined): string[] {
   return (deliveries ?? []).map(d => `${decodeFrame(d.body).content.type} → ${d.person.fingerprint}`)
@@ -287,16 +304,9 @@ describe('leaving a group', () => {
   })
 
   it('an heir removes a leaver only while they stayed in the group: not one an admin removed and added again meanwhile', async () => {
-    const [a, b, c] = await Promise.all([createIdentity(), createIdentity(), createIdentity()])
-    const admin = groupsOf(a)
-    const { group } = await admin.groups.create('g', [b.address, c.address])
-    const heir = groupsOf(b)
-    const member = groupsOf(c)
-    await deliverLast(admin, heir)
-    await deliverLast(admin, member)
-    // c's leave reaches b, no admin yet, and the admin
-    await member.groups.leave(group.id)
-    assert.equal(await deliverLast(member, heir), undefined, 'no admin, b does nothing yet')
+    const { admin, heir, member, group } = await leaveHeardByAnHeir()
+    const [b, c] = [heir.identity, member.identity]
+    // c's leave reaches the admin too
     await deliverLast(member, admin)
     await deliverLast(admin, heir)
     await admin.groups.change(group.id, { type: 'add', member: c.publicKey })
@@ -304,6 +314,31 @@ describe('leaving a group', () => {
     await admin.groups.leave(group.id)
     const now = await deliverFrom(admin, heir, admin.sent.at(-2))
     assert.deepEqual(now?.members, [b.address, c.address], 'c, back by the admin\'s choice, stays')
+  })
+
+  it('keeps the leaves it heard across a restart: an heir that restarts before it is an admin still removes the leaver once it is one', async () => {
+    const { admin, heir, group } = await leaveHeardByAnHeir()
+    const b = heir.identity
+    // the admin never heard c's leave; its own leave makes b an admin
+    const restarted = groupsOf(b, { store: heir.store })
+    await restarted.groups.load()
+    await admin.groups.leave(group.id)
+    const now = await deliverFrom(admin, restarted, admin.sent.at(-2))
+    assert.deepEqual([now?.members, now?.admins], [[b.address], [b.address]], 'the restarted heir removed c, whose leave it heard before')
+  })
+
+  it('a heard leave saved wrongly is reported and skipped at load, the group kept', async () => {
+    const [a, b] = await Promise.all([createIdentity(), createIdentity()])
+    const admin = groupsOf(a)
+    const { group } = await admin.groups.create('g', [b.address])
+    const member = groupsOf(b)
+    await deliverLast(admin, member)
+    member.store.heard.set(group.id, [{ person: 'not an address', version: 1 }, { person: a.address, version: -1 }])
+    const errors: unknown[] = []
+    const restarted = new Groups({ account: accountOf(b), fanOut: { send: async () => [] }, store: member.store, onError: err => { errors.push(err) } })
+    await restarted.load()
+    assert.equal(restarted.get(group.id)?.version, 1)
+    assert.equal(errors.length, 2, 'each bad leave reported')
   })
 
   it('takes a leave only from a member, for a group this device administers; from the person\'s own device it forgets the group', async () => {
