@@ -6,8 +6,10 @@
  * an envelope they name), and it checks each signature itself before it drops anything.
  *
  * A deletion is kept until the last envelope it names would have expired (its tombstones'
- * lifetime), and only as far as MAX_KEPT_DELETION_BYTES allows: past it the deletion still
- * applies here, it is only not handed on.
+ * lifetime), and only as far as MAX_KEPT_DELETION_BYTES allows: past it the oldest give way, as
+ * tombstones do (a deletion is handed on with the next repairs of its range, so it does most of
+ * its work young, and a stranger acknowledging its own mailboxes must not stop the node handing
+ * on an owner's acknowledgement).
  */
 import { fromString as fromHex } from 'uint8arrays/from-string'
 import { toString as toHex } from 'uint8arrays/to-string'
@@ -90,11 +92,15 @@ export class KeptDeletions {
     if (this.kept.has(id) || expiresAt <= now) {
       return
     }
-    if (this.keptBytes + bytesOf(deletion) > this.maxBytes) {
+    const bytes = bytesOf(deletion)
+    if (bytes > this.maxBytes) {
+      return
+    }
+    if (this.keptBytes + bytes > this.maxBytes) {
       await this.sweep(now)
     }
-    if (this.keptBytes + bytesOf(deletion) > this.maxBytes) {
-      return
+    if (this.keptBytes + bytes > this.maxBytes) {
+      await this.drop(this.oldest(this.keptBytes + bytes - this.maxBytes))
     }
     await this.stored.put(id, toStored(deletion, expiresAt), DURABLE as AbstractBatchOptions<string, StoredDeletion>)
     this.remember(id, deletion, expiresAt)
@@ -133,9 +139,27 @@ export class KeptDeletions {
 
   /** Forget deletions whose envelopes would all have expired by now */
   async sweep (now: number): Promise<void> {
-    const expired = [...this.kept].filter(([, kept]) => kept.expiresAt <= now).map(([id]) => id)
-    await this.stored.batch(expired.map(id => ({ type: 'del', key: id })))
-    for (const id of expired) {
+    await this.drop([...this.kept].filter(([, kept]) => kept.expiresAt <= now).map(([id]) => id))
+  }
+
+  /** The ids of the oldest deletions that free at least `bytes` (a Map iterates in insertion order) */
+  private oldest (bytes: number): string[] {
+    const ids: string[] = []
+    let freed = 0
+    for (const [id, kept] of this.kept) {
+      if (freed >= bytes) {
+        break
+      }
+      ids.push(id)
+      freed += kept.bytes
+    }
+    return ids
+  }
+
+  /** Forget deletions, on disk first */
+  private async drop (ids: string[]): Promise<void> {
+    await this.stored.batch(ids.map(id => ({ type: 'del', key: id })))
+    for (const id of ids) {
       const kept = this.kept.get(id)
       if (kept == null) {
         continue

@@ -5,7 +5,6 @@
  * would have, then is swept.
  */
 import { toString as toHex } from 'uint8arrays/to-string'
-import { QuotaExceededError } from '../errors.js'
 import { DURABLE, SUBLEVELS } from '../storage/database.js'
 import type { NodeDatabase } from '../storage/database.js'
 import type { ChordRecord } from '../chord/record.js'
@@ -13,8 +12,11 @@ import type { AbstractBatchOptions, AbstractSublevel } from 'abstract-level'
 
 /**
  * Tombstones kept at most, held and unheld together (about 150 bytes each, so about 15 MiB).
- * Envelopes a node held are tombstoned only as their owner acknowledges them, so their number
- * follows the mailbox store's own quotas; this is a last bound.
+ * Past it the oldest give way: the store's quotas bound what is held at one time, not how many
+ * envelopes a stranger sends to mailboxes of its own and acknowledges, so a full set must never
+ * refuse an owner's acknowledgement. A tombstone does most of its work young (a replica that
+ * missed the deletion is repaired within minutes), so the oldest are the cheapest to lose: at
+ * worst an envelope a replica kept through the whole time comes back, and is acknowledged again.
  */
 export const MAX_TOMBSTONES = 100_000
 
@@ -82,22 +84,17 @@ export class Tombstones {
         fresh.set(id, record.expiresAt)
       }
     }
-    if (this.live.size + fresh.size > MAX_TOMBSTONES) {
-      await this.sweep(now)
-    }
-    if (this.live.size + fresh.size > MAX_TOMBSTONES) {
-      throw new QuotaExceededError(`more than ${MAX_TOMBSTONES} deletions are remembered`)
-    }
+    await this.makeRoom(fresh.size, now)
     await this.write(fresh, false)
   }
 
   /**
    * Remember ids deleted before their envelope reached this node, as far as the mailbox's
-   * allowance (MAX_UNHELD_TOMBSTONES_PER_MAILBOX), the node's (MAX_UNHELD_TOMBSTONES) and the
-   * total cap leave room; the rest are let go
+   * allowance (MAX_UNHELD_TOMBSTONES_PER_MAILBOX) and the node's (MAX_UNHELD_TOMBSTONES) leave
+   * room; the rest are let go
    */
-  async addIfRoom (records: Tombstone[]): Promise<void> {
-    const room = Math.min(MAX_UNHELD_TOMBSTONES - this.unheld.size, MAX_TOMBSTONES - this.live.size)
+  async addIfRoom (records: Tombstone[], now = Date.now()): Promise<void> {
+    const room = MAX_UNHELD_TOMBSTONES - this.unheld.size
     const fresh = new Map<string, number>()
     /** mailbox key (hex) → its unheld tombstones, these included */
     const used = new Map<string, number>()
@@ -113,7 +110,26 @@ export class Tombstones {
         used.set(mailbox, count + 1)
       }
     }
+    await this.makeRoom(fresh.size, now)
     await this.write(fresh, true)
+  }
+
+  /** Room for `count` more under MAX_TOMBSTONES: the expired go, then the oldest */
+  private async makeRoom (count: number, now: number): Promise<void> {
+    if (this.live.size + count <= MAX_TOMBSTONES) {
+      return
+    }
+    await this.sweep(now)
+    const excess = this.live.size + count - MAX_TOMBSTONES
+    // a Map iterates in insertion order: the oldest first (those read at open, in key order, before any added since)
+    const oldest: string[] = []
+    for (const id of this.live.keys()) {
+      if (oldest.length >= excess) {
+        break
+      }
+      oldest.push(id)
+    }
+    await this.drop(oldest)
   }
 
   /** The records that were not deleted */
@@ -142,9 +158,13 @@ export class Tombstones {
 
   /** Forget tombstones whose envelopes would have expired by now */
   async sweep (now: number): Promise<void> {
-    const expired = [...this.live].filter(([, expiresAt]) => expiresAt <= now).map(([id]) => id)
-    await this.ids.batch(expired.map(id => ({ type: 'del', key: id })))
-    for (const id of expired) {
+    await this.drop([...this.live].filter(([, expiresAt]) => expiresAt <= now).map(([id]) => id))
+  }
+
+  /** Forget tombstones, on disk first */
+  private async drop (ids: string[]): Promise<void> {
+    await this.ids.batch(ids.map(id => ({ type: 'del', key: id })))
+    for (const id of ids) {
       this.live.delete(id)
       if (this.unheld.delete(id)) {
         const mailbox = id.slice(0, MAILBOX_HEX_LENGTH)

@@ -69,15 +69,22 @@ describe('kept deletions', () => {
     assert.deepEqual(reopened.naming([{ key: mailbox(1), id: deletionOf(mailbox(1), 1).ids[0] }]), [])
   })
 
-  it('keeps no more than MAX_KEPT_DELETION_BYTES: past it a deletion is not kept', async () => {
+  it('keeps no more than MAX_KEPT_DELETION_BYTES: past it the oldest give way to the newest, across a reopen', async () => {
     assert.equal((await openKept()).bytes, 0)
-    const one = deletionOf(mailbox(1), 1)
+    const [first, second, third] = [1, 2, 3].map(n => deletionOf(mailbox(n), 1, n))
     const size = 32 + 65 + 64 + 32
     const kept = await openKept(2 * size)
-    await kept.keep(one, later(), 0)
-    await kept.keep(deletionOf(mailbox(2), 1, 2), later(), 0)
-    await kept.keep(deletionOf(mailbox(3), 1, 3), later(), 0)
+    for (const deletion of [first, second, third]) {
+      await kept.keep(deletion, later(), 0)
+    }
     assert.deepEqual([kept.size, kept.bytes], [2, 2 * size])
+    const named = (deletion: SignedDeletion): SignedDeletion[] => kept.naming([{ key: deletion.key, id: deletion.ids[0] }])
+    assert.deepEqual([named(first), named(second), named(third)], [[], [second], [third]])
+    const reopened = await openKept(2 * size)
+    assert.equal(reopened.size, 2, 'the one that gave way is gone from the disk too')
+    // one larger than all the room there is is not kept, and takes nothing away
+    await reopened.keep(deletionOf(mailbox(4), 8, 4), later(), 0)
+    assert.deepEqual([reopened.size, reopened.bytes], [2, 2 * size])
     assert.ok(MAX_KEPT_DELETION_BYTES / size > 80_000, 'the default keeps some 80,000 single acknowledgements')
   })
 

@@ -138,6 +138,32 @@ describe('mailbox tombstones', () => {
     assert.equal(reopened.size, MAX_UNHELD_TOMBSTONES + 2)
   })
 
+  it(`keeps no more than MAX_TOMBSTONES (${MAX_TOMBSTONES}): past it the oldest give way, ids it never held among them, and a new deletion always lands`, async () => {
+    const tombstones = await openTombstones(database)
+    // the oldest: ids of mailbox 0 deleted before their envelopes came
+    await tombstones.addIfRoom(madeUpIds(0, MAX_UNHELD_TOMBSTONES_PER_MAILBOX))
+    const first = envelopeIn(mailboxA, 0)
+    await tombstones.add([first], Date.now())
+    const batch = 1024
+    for (let n = 1; tombstones.size < MAX_TOMBSTONES; n += batch) {
+      const count = Math.min(batch, MAX_TOMBSTONES - tombstones.size)
+      await tombstones.add(Array.from({ length: count }, (_, i) => envelopeIn(mailboxB, n + i)), Date.now())
+    }
+    const newest = Array.from({ length: MAX_UNHELD_TOMBSTONES_PER_MAILBOX + 1 }, (_, i) => envelopeIn(mailboxA, -1 - i))
+    await tombstones.add(newest, Date.now())
+    assert.equal(tombstones.size, MAX_TOMBSTONES)
+    assert.deepEqual(tombstones.admit(newest), [], 'every new one is remembered')
+    assert.deepEqual(tombstones.admit([first]), [first], 'the oldest held one gave way')
+    const [unheld] = madeUpIds(0, 1)
+    assert.equal(tombstones.covers({ key: unheld.key, ids: [unheld.id] }), false, 'so did the older ids never held')
+    // mailbox 0's allowance for ids never held is free again, and such ids find room too
+    await tombstones.addIfRoom([unheld])
+    assert.equal(tombstones.covers({ key: unheld.key, ids: [unheld.id] }), true)
+    assert.equal(tombstones.size, MAX_TOMBSTONES)
+    const reopened = await openTombstones(database)
+    assert.equal(reopened.size, MAX_TOMBSTONES, 'what gave way is gone from the disk too')
+  })
+
   it('reads a tombstone stored as its expiry alone, as every one was before unheld ids were told apart, as held', async () => {
     const deleted = envelopeIn(mailboxA, 1)
     const stored = database.sublevel<string, number>(SUBLEVELS.tombstones, { valueEncoding: 'json' })
@@ -231,6 +257,20 @@ describe('a mailbox DELETE', function () {
     }
     assert.equal(tombstones.size, MAX_UNHELD_TOMBSTONES)
 
+    const bob = await createIdentity()
+    const envelope = await heldEnvelope(bob)
+    await mailboxRules.onDeleteRecords(stranger, await signDeletion(bob, [envelope.id], Date.now()))
+    assert.deepEqual(await store.get(envelope.key), [])
+    assert.deepEqual(tombstones.admit([envelope]), [])
+  })
+
+  it('takes an owner\'s acknowledgement when MAX_TOMBSTONES tombstones of envelopes it held are there already (a stranger\'s send-and-delete cycles)', async () => {
+    const { rules: mailboxRules, tombstones } = await rules(() => true)
+    const batch = 1024
+    for (let n = 0; tombstones.size < MAX_TOMBSTONES; n += batch) {
+      const count = Math.min(batch, MAX_TOMBSTONES - tombstones.size)
+      await tombstones.add(Array.from({ length: count }, (_, i) => envelopeIn(new Uint8Array(32).fill(0xee), n + i)), Date.now())
+    }
     const bob = await createIdentity()
     const envelope = await heldEnvelope(bob)
     await mailboxRules.onDeleteRecords(stranger, await signDeletion(bob, [envelope.id], Date.now()))
