@@ -460,6 +460,11 @@ export class Replication implements RecordRpcHandler {
     return receiptFor(records, written, records.filter(record => !kept.includes(record)))
   }
 
+  /** The records of keys this node keeps, as a STORE of them would find (see keysWeKeep) */
+  async keptOf<Keyed extends { key: Uint8Array }> (records: Keyed[]): Promise<Keyed[]> {
+    return this.keysWeKeep(records)
+  }
+
   /** Whether this node keeps `key`, as a STORE of it would find (see keysWeKeep) */
   async keeps (key: Uint8Array): Promise<boolean> {
     return (await this.keysWeKeep([{ key }])).length > 0

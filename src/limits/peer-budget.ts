@@ -5,8 +5,10 @@
  * Counting is `RateLimiter`'s (from @libp2p/utils), as peer exchange does: a peer's window starts
  * with its first spend, and its entry is deleted when the window ends, so only peers active within
  * the last window are remembered. Since a peer can change identity at the cost of a new
- * connection, at most `maxPeers` are remembered at once; past that, the one remembered longest is
- * forgotten (its next request starts a fresh window), so memory is bounded whatever the churn.
+ * connection, at most `maxPeers` are remembered at once; past that, one is forgotten (its next
+ * request starts a fresh window), so memory is bounded whatever the churn: the one remembered
+ * longest that has points left, else the one remembered longest. A flood of new, lightly used
+ * entries then cannot wipe out a spent budget, the one entry worth remembering.
  */
 import { RateLimiter } from '@libp2p/utils'
 
@@ -50,13 +52,23 @@ export class PeerBudget {
   spend (peer: string, points: number): void {
     const tracked = this.limiter.memoryStorage.storage
     if (!tracked.has(peer) && tracked.size >= this.maxPeers) {
-      // a Map iterates in insertion order: the first entry is the one remembered longest
-      const oldest = tracked.keys().next().value
-      if (oldest != null) {
-        this.limiter.delete(oldest)
+      const forgotten = this.leastWorthRemembering()
+      if (forgotten != null) {
+        this.limiter.delete(forgotten)
       }
     }
     this.limiter.penalty(peer, points)
+  }
+
+  /** The peer remembered longest with points left, else the one remembered longest (a Map iterates in insertion order) */
+  private leastWorthRemembering (): string | undefined {
+    const tracked = this.limiter.memoryStorage.storage
+    for (const [peer, { value: consumed }] of tracked) {
+      if (consumed < this.points) {
+        return peer
+      }
+    }
+    return tracked.keys().next().value
   }
 
   /**
@@ -65,8 +77,14 @@ export class PeerBudget {
    */
   refund (peer: string, points: number): void {
     const used = this.limiter.get(peer)
-    if (used != null && used.msBeforeNext > 0) {
-      this.limiter.reward(peer, Math.min(points, used.consumedPoints))
+    if (used == null || used.msBeforeNext <= 0) {
+      return
+    }
+    if (points >= used.consumedPoints) {
+      // nothing spent after all: nothing to remember
+      this.limiter.delete(peer)
+    } else {
+      this.limiter.reward(peer, points)
     }
   }
 

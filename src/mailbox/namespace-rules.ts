@@ -157,7 +157,8 @@ export class MailboxRules implements RecordRpcHandler, DeletionRpcHandler {
     }
     // a carried envelope is its relay's, and its writer's too: neither gets past its share by the other
     const senders = carriedFor == null || carriedFor === from.peer ? [from.peer] : [from.peer, carriedFor]
-    const counted = await this.countedByMailbox(records)
+    // only what the node keeps: a STORE of made-up mailboxes, refused, must leave no rate behind
+    const counted = await this.countedByMailbox(await this.init.replication.keptOf(records))
     for (const [mailbox, count] of counted) {
       senders.forEach(sender => { this.checkRates(mailbox, sender, count) })
     }

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict'
 import { createRecord } from '../../src/chord/record.js'
-import { QuotaExceededError, RateLimitedError } from '../../src/errors.js'
+import { ForbiddenError, QuotaExceededError, RateLimitedError } from '../../src/errors.js'
 import { createIdentity } from '../../src/index.js'
 import { MAX_ENVELOPES_PER_MAILBOX_PER_WINDOW, MAX_ENVELOPES_PER_SENDER_PER_WINDOW, MAX_RATED_MAILBOXES, MAX_STAMP_DIFFICULTY, MAILBOX_ACCEPT_WINDOW, STAMP_BYTES } from '../../src/mailbox/constants.js'
 import { MailboxRules } from '../../src/mailbox/namespace-rules.js'
@@ -26,6 +26,8 @@ import type { LevelRecordStore } from '../../src/storage/level-store.js'
 const self: NodeRef = { id: 1n, peer: 'self' }
 const neighbour: NodeRef = { id: 2n, peer: 'neighbour' }
 const sender = (i: number): NodeRef => ({ id: BigInt(100 + i), peer: `sender ${i}` })
+/** The first byte of the made-up mailbox keys the node of these tests does not keep */
+const NOT_KEPT = 0xee
 
 describe('a mailbox\'s acceptance rates', function () {
   this.timeout(60_000)
@@ -47,7 +49,17 @@ describe('a mailbox\'s acceptance rates', function () {
     await tombstones.open()
     const kept = new KeptDeletions(database)
     await kept.open()
-    const replication = { onStoreRecords: async (_from: NodeRef, records: ChordRecord[]) => store.put(records) } as unknown as Replication
+    // every mailbox is kept but the made-up ones of NOT_KEPT
+    const keeps = (record: ChordRecord): boolean => record.key[0] !== NOT_KEPT
+    const replication = {
+      onStoreRecords: async (_from: NodeRef, records: ChordRecord[]) => {
+        if (!records.some(keeps)) {
+          throw new ForbiddenError('none of the records is of a key this node keeps')
+        }
+        return store.put(records.filter(keeps))
+      },
+      keptOf: async (records: ChordRecord[]) => records.filter(keeps)
+    } as unknown as Replication
     return new MailboxRules({ self, replication, store, tombstones, kept, maxTtl: 3_600_000, isNeighbour: peer => peer === neighbour.peer, ...options })
   }
 
@@ -118,25 +130,36 @@ describe('a mailbox\'s acceptance rates', function () {
     await assert.rejects(mailbox.onStoreRecords(sender(1), [recordOf(2)]), RateLimitedError)
   })
 
-  it('remembers the rates of MAX_RATED_MAILBOXES mailboxes: the one rated longest ago is forgotten once one more is rated, not before', async () => {
-    const mailbox = await rules({ acceptance: { perMailbox: 1, perSender: 1 } })
-    await mailbox.onStoreRecords(sender(0), [recordOf(0)])
-    await assert.rejects(mailbox.onStoreRecords(sender(1), [recordOf(1)]), RateLimitedError)
+  it('remembers the rates of MAX_RATED_MAILBOXES mailboxes: past it, one with envelopes left to take is forgotten first, a spent one last', async () => {
+    const mailbox = await rules({ acceptance: { perMailbox: 4, perSender: 2 } })
+    await mailbox.onStoreRecords(sender(0), [recordOf(0), recordOf(1)])
+    await assert.rejects(mailbox.onStoreRecords(sender(0), [recordOf(2)]), RateLimitedError)
     // the i-th other mailbox, rated after bob's; STOREs of many mailboxes each, to keep it quick
     const elsewhere = (i: number): ChordRecord => {
       const key = new Uint8Array(mailboxKey(bob.publicKey).byteLength)
       new DataView(key.buffer).setUint32(0, i + 1)
       return createRecord(key, envelopes[0], Date.now() + 60_000)
     }
-    const others = MAX_RATED_MAILBOXES - 1
-    for (let start = 0; start < others; start += 256) {
-      await mailbox.onStoreRecords(sender(2), Array.from({ length: Math.min(256, others - start) }, (_, i) => elsewhere(start + i)))
+    // twice as many as are remembered, by another sender, each mailbox with one envelope left to take
+    for (let start = 0; start < 2 * MAX_RATED_MAILBOXES; start += 256) {
+      await mailbox.onStoreRecords(sender(2), Array.from({ length: 256 }, (_, i) => elsewhere(start + i)))
     }
-    await assert.rejects(mailbox.onStoreRecords(sender(1), [recordOf(1)]), RateLimitedError, 'bob\'s spent rate is remembered beside MAX_RATED_MAILBOXES - 1 others')
+    await assert.rejects(mailbox.onStoreRecords(sender(0), [recordOf(2)]), RateLimitedError, 'sender 0\'s spent share of bob\'s mailbox is still remembered')
+    await mailbox.onStoreRecords(sender(1), [recordOf(2)])
+  })
 
-    await mailbox.onStoreRecords(sender(2), [elsewhere(others)])
-    await mailbox.onStoreRecords(sender(1), [recordOf(1)])
-    await assert.rejects(mailbox.onStoreRecords(sender(3), [recordOf(2)]), RateLimitedError, 'a fresh window, spent again')
+  it('charges nothing, and remembers nothing, for a STORE of mailboxes the node does not keep: a flood of them forgets no spent rate', async () => {
+    const mailbox = await rules({ acceptance: { perMailbox: 8, perSender: 1 } })
+    await mailbox.onStoreRecords(sender(0), [recordOf(0)])
+    const madeUp = (i: number): ChordRecord => {
+      const key = new Uint8Array(32).fill(NOT_KEPT)
+      new DataView(key.buffer).setUint32(1, i)
+      return createRecord(key, envelopes[0], Date.now() + 60_000)
+    }
+    for (let start = 0; start < 2 * MAX_RATED_MAILBOXES; start += 1024) {
+      await assert.rejects(mailbox.onStoreRecords(sender(0), Array.from({ length: 1024 }, (_, i) => madeUp(start + i))), ForbiddenError)
+    }
+    await assert.rejects(mailbox.onStoreRecords(sender(0), [recordOf(1)]), RateLimitedError, 'its share of bob\'s mailbox is still spent')
   })
 
   it('takes an envelope stamped with the work it asks once the rate is spent, and only that', async () => {

@@ -155,7 +155,7 @@ describe('RequestLimiter', () => {
       exhaust(limiter, 'a', ping, MAX_RING_REQUESTS_PER_WINDOW)
     })
 
-    it('remembers at most MAX_RATE_LIMITED_PEERS peers, forgetting the one remembered longest', () => {
+    it('remembers at most MAX_RATE_LIMITED_PEERS peers: past it, the one remembered longest with budget left is forgotten, never first a peer that spent its budget', () => {
       const limiter = new RequestLimiter()
       const batch = del(MAX_IDS_PER_DELETE)
       for (let i = 0; i < MAX_RATE_LIMITED_PEERS; i++) {
@@ -168,9 +168,11 @@ describe('RequestLimiter', () => {
       limiter.admit('newcomer', batch)
 
       assert.equal(limiter.trackedPeers, MAX_RATE_LIMITED_PEERS)
-      // the others' windows are intact; peer-0 was forgotten, so its window starts again
-      assert.throws(() => { limiter.admit('peer-1', del(MAX_DELETED_IDS_PER_WINDOW - MAX_IDS_PER_DELETE + 1)) }, RateLimitedError)
-      exhaust(limiter, 'peer-0', batch, MAX_DELETED_IDS_PER_WINDOW / MAX_IDS_PER_DELETE)
+      // peer-0's spent budget is still remembered, and the others' windows are intact but peer-1's:
+      // forgotten, its window starts again
+      assert.throws(() => { limiter.admit('peer-0', batch) }, RateLimitedError)
+      assert.throws(() => { limiter.admit('peer-2', del(MAX_DELETED_IDS_PER_WINDOW - MAX_IDS_PER_DELETE + 1)) }, RateLimitedError)
+      exhaust(limiter, 'peer-1', batch, MAX_DELETED_IDS_PER_WINDOW / MAX_IDS_PER_DELETE)
     })
 
     it('leaves a busy ring neighbour far below the ring budget: maintenance plus hundreds of lookups a second', () => {
