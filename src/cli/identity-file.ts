@@ -14,6 +14,9 @@ export async function readIdentityFile (path: string): Promise<string> {
   } catch (err: any) {
     throw new UsageError(`--identity ${path}: cannot read it (${err.code ?? err.message}); make one with chord-node identity create --out ${path}`)
   }
+  if (text.startsWith('{')) {
+    throw new UsageError(`--identity ${path}: this is a chat identity file (JSON, from the chat page or npm run chat), which chord-node does not read; make one with chord-node identity create --out <file>`)
+  }
   if (!/^[A-Za-z0-9+/]+={0,2}$/.test(text)) {
     throw new UsageError(`--identity ${path}: not an identity file (expected one line of base64, as chord-node identity create writes)`)
   }

@@ -62,7 +62,7 @@ function adminAddress (text: string): HostPort | 'off' {
 }
 
 export const NODE_SETTINGS = [
-  { flag: '--listen <multiaddr>', env: 'CHORD_LISTEN', group: NETWORK, convert: multiaddrValue, repeatable: true, defaultText: 'every interface, TCP and WebSockets, ports chosen by the system', help: 'where to accept connections (repeatable), e.g. /ip4/0.0.0.0/tcp/4001 and /ip4/0.0.0.0/tcp/4002/ws; give fixed ports to a node others bootstrap from' },
+  { flag: '--listen <multiaddr>', env: 'CHORD_LISTEN', group: NETWORK, convert: multiaddrValue, repeatable: true, defaultText: 'every IPv4 interface, TCP and WebSockets, ports chosen by the system', help: 'where to accept connections (repeatable), e.g. /ip4/0.0.0.0/tcp/4001 and /ip4/0.0.0.0/tcp/4002/ws; give fixed ports to a node others bootstrap from' },
   { flag: '--announce <multiaddr>', env: 'CHORD_ANNOUNCE', group: NETWORK, convert: multiaddrValue, repeatable: true, defaultText: 'the listen addresses', help: 'addresses to tell other nodes instead of the listen addresses (repeatable), e.g. /dns4/chat.example.org/tcp/443/tls/ws behind a TLS proxy, or behind NAT' },
   { flag: '--append-announce <multiaddr>', env: 'CHORD_APPEND_ANNOUNCE', group: NETWORK, convert: multiaddrValue, repeatable: true, defaultText: 'none', help: 'addresses to tell other nodes besides the listen addresses (repeatable)' },
   { flag: '--tls-cert <file>', env: 'CHORD_TLS_CERT', group: NETWORK, convert: (text: string) => text, defaultText: 'none', help: 'PEM certificate (chain) for WebSockets over TLS: listen on e.g. /ip4/0.0.0.0/tcp/443/tls/ws' },

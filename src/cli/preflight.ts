@@ -88,7 +88,7 @@ export function portError (what: string, port: number | undefined, err: unknown)
     case 'EACCES':
       return new PortInUseError(`${what}: not allowed to listen on ${which} (ports below 1024 need privileges); choose a port above 1023`, { cause: err })
     case 'EADDRNOTAVAIL':
-      return new PortInUseError(`${what}: the address is not one of this machine's; use 0.0.0.0 (every interface) or one of its addresses`, { cause: err })
+      return new PortInUseError(`${what}: the address is not one of this machine's; use 0.0.0.0 (every IPv4 interface) or one of its addresses`, { cause: err })
     default:
       return err instanceof Error ? err : new Error(String(err))
   }

@@ -91,9 +91,9 @@ export async function runNode (settings: NodeSettings, log: Logger): Promise<Run
     }
 
     const progress = new JoinProgress(log)
-    const bootstrapping = (settings.bootstrap ?? []).length > 0
-    if (bootstrapping) {
-      log.info(`joining the ring through ${settings.bootstrap?.length} bootstrap address(es)`)
+    const bootstrapCount = (settings.bootstrap ?? []).length
+    if (bootstrapCount > 0) {
+      log.info(`joining the ring through ${bootstrapCount} bootstrap address${bootstrapCount === 1 ? '' : 'es'}`)
     }
     node = await createChordNode({ ...chordNodeOptions(settings), tls: await tlsCredentials(settings), onJoinProgress: progress.onEvent })
       .catch(err => { throw explainStartFailure(err, settings, progress) })

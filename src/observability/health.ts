@@ -112,7 +112,7 @@ export class HealthCheck {
     if (addresses === 0 && !ring.clientMode) {
       return { status: 'failing', detail: 'listening on no address: other nodes cannot reach this one', addresses }
     }
-    return { status: 'ok', detail: `running, listening on ${addresses} address(es)`, addresses }
+    return { status: 'ok', detail: `running, listening on ${addresses} address${addresses === 1 ? '' : 'es'}`, addresses }
   }
 
   private checkJoin (): HealthChecks['join'] {
@@ -174,7 +174,7 @@ export class HealthCheck {
     if (length < expected) {
       return {
         status: 'degraded',
-        detail: `${length} of ${expected}: ${known} other node(s) are known, so stabilize has yet to refill the list`,
+        detail: `${length} of ${expected}: ${known} other node${known === 1 ? ' is' : 's are'} known, so stabilize has yet to refill the list`,
         length,
         expected
       }
@@ -198,7 +198,7 @@ export class HealthCheck {
     } finally {
       clearTimeout(timer)
     }
-    return { status: 'ok', detail: `takes writes; ${stats.records} record(s), ${stats.bytes} bytes`, ...stats }
+    return { status: 'ok', detail: `takes writes; ${stats.records} record${stats.records === 1 ? '' : 's'}, ${stats.bytes} byte${stats.bytes === 1 ? '' : 's'}`, ...stats }
   }
 
   private checkStabilize (): HealthChecks['stabilize'] {

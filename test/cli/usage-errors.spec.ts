@@ -131,6 +131,13 @@ describe('chord-node start-up errors', function () {
     }
   })
 
+  it('an identity file of the chat (JSON): exit 2, saying the two formats differ and how to make one', async () => {
+    const chatFile = join(dir, 'chat.identity.json')
+    await writeFile(chatFile, JSON.stringify({ type: 'libp2p-chord-identity', version: 1, secret: { kind: 'plain' } }, null, 2))
+    const result = await runChordNode(['identity', 'show', '--identity', chatFile])
+    assertOneLine(result, 2, /^chord-node: --identity .*chat\.identity\.json: this is a chat identity file \(JSON, .*\), which chord-node does not read; make one with chord-node identity create --out <file>$/)
+  })
+
   it('a data dir this user cannot write: exit 1, naming the path', async () => {
     // root writes anywhere a mode allows nobody to: there, take a directory no one may create
     // anything in (sysfs refuses every mkdir), rather than run as another user, who may not even
