@@ -3,12 +3,14 @@
  * from its own person: the groups the person left lately first (it must not take a late change of
  * one as an invitation), then every group's current state. The new device's mailbox takes a
  * sender's envelopes at a rate (128 a minute), which a person in many groups goes past: a frame
- * turned away for it waits as long as the node says, and is tried again.
+ * turned away for it waits as long as the node says, never longer than the rate's window (a
+ * hostile replica could name weeks), and is tried again.
  */
 import pRetry from 'p-retry'
 import { fromString as fromHex } from 'uint8arrays/from-string'
 import { RateLimitedError } from '../errors.js'
 import { MAX_LEFT_GROUPS_TOLD } from '../groups/constants.js'
+import { MAILBOX_ACCEPT_WINDOW } from '../mailbox/constants.js'
 import { LINK_RELAY_RETRIES } from './constants.js'
 import type { Groups } from '../groups/groups.js'
 
@@ -26,7 +28,7 @@ export async function tellNewDevice (groups: Pick<Groups, 'recentlyLeft' | 'curr
       onFailedAttempt: async ({ error }) => {
         const wait = retryAfterOf(error)
         if (wait != null) {
-          await pause(wait, signal)
+          await pause(Math.min(wait, MAILBOX_ACCEPT_WINDOW), signal)
         }
       }
     })

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict'
+import { mock } from 'node:test'
 import { LINK_RELAY_RETRIES } from '../../src/chat/constants.js'
 import { tellNewDevice } from '../../src/chat/new-device.js'
+import { MAILBOX_ACCEPT_WINDOW } from '../../src/mailbox/constants.js'
 import { decodeFrame } from '../../src/mailbox/frames.js'
 import { LookupFailedError, RateLimitedError, createIdentity } from '../../src/index.js'
 import { accountOf } from '../../src/devices/account.js'
@@ -55,6 +57,36 @@ describe('telling a device just linked', () => {
       throw new LookupFailedError('no replica')
     }, new AbortController().signal), LookupFailedError)
     assert.equal(calls, 1)
+  })
+
+  it('waits no longer than MAILBOX_ACCEPT_WINDOW, however long a node names: a hostile replica cannot stall the new device for days', async () => {
+    const groups = await person()
+    const closing = new AbortController()
+    let calls = 0
+    let done = false
+    mock.timers.enable({ apis: ['setTimeout'] })
+    try {
+      const telling = tellNewDevice(groups, async () => {
+        if (++calls === 1) {
+          // 20 days: still below the most a timer takes (about 24.8 days)
+          throw new RateLimitedError('wait for weeks', { retryAfterMs: 20 * 24 * 3_600_000 })
+        }
+      }, closing.signal).then(() => { done = true })
+      const turns = async (): Promise<void> => {
+        for (let turn = 0; turn < 100; turn++) {
+          await new Promise(resolve => setImmediate(resolve))
+        }
+      }
+      await turns()
+      mock.timers.tick(MAILBOX_ACCEPT_WINDOW)
+      await turns()
+      closing.abort(new Error('the test is over'))
+      await telling.catch(() => {})
+      assert.ok(done, 'it tried again once the window had passed')
+      assert.equal(calls, 6, 'the refused frame again, then the other four')
+    } finally {
+      mock.timers.reset()
+    }
   })
 
   it('stops at once, in the middle of a wait the node named, when the chat closes', async () => {
