@@ -15,6 +15,20 @@ export const PX_PROTOCOL = '/chord/px/1.0.0'
 export const MAX_PX_PEERS = 16
 
 /**
+ * Peers an answer looks up in the peer store, at most, to find MAX_PX_PEERS with addresses. Ring
+ * nodes nearly always have addresses, so four times as many fill an answer; a candidate list of
+ * peers without any costs no more than this.
+ */
+export const MAX_PX_PEER_READS = 4 * MAX_PX_PEERS
+
+/**
+ * Peers named in answers that a node remembers, most recently named first: the partition healer
+ * tries them. Sixteen answers' worth spans several rounds with different peers; anyone asked can
+ * name made-up peers, so the list is bounded and the oldest make room.
+ */
+export const MAX_LEARNED_PEERS = 256
+
+/**
  * The largest `numPeers` a request may carry: the field is a uint32 on the wire. A larger number
  * (which a uint32 reader would silently cut to its low 32 bits) makes the request invalid.
  */
@@ -52,8 +66,8 @@ export const PX_SERVE_TIMEOUT = 10 * second
 /**
  * Requests a responder answers per remote peer per minute; more are refused with RATE_LIMITED. A
  * well-behaved peer asks once per PX_INTERVAL (plus once when it connects, or when it starts
- * while connected), so this leaves room for reconnects while an answer, which scans the peer
- * store, stays cheap to refuse.
+ * while connected), so this leaves room for reconnects while a refusal stays cheaper than an
+ * answer, which reads up to MAX_PX_PEER_READS peers from the peer store.
  */
 export const PX_REQUESTS_PER_MINUTE = 4
 

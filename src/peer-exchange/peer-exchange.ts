@@ -14,12 +14,14 @@
  */
 import { peerDiscoverySymbol, serviceCapabilities, serviceDependencies } from '@libp2p/interface'
 import { InvalidDataLengthError, InvalidDataLengthLengthError, InvalidMessageLengthError } from '@libp2p/utils'
+import { LRUCache } from 'lru-cache'
 import { TypedEventEmitter } from 'main-event'
 import { InvalidMessageError, InvalidOptionsError, NotStartedError, RateLimitedError, RequestTimeoutError } from '../errors.js'
 import { frameStream } from '../protocol/framing.js'
 import { PxRequest, PxResponse } from '../protocol/generated/px.js'
 import { knownPeer } from '../transport/known-peer.js'
 import {
+  MAX_LEARNED_PEERS,
   MAX_PX_PEERS,
   MAX_PX_RESPONSE_SIZE,
   PX_INTERVAL,
@@ -104,6 +106,10 @@ export class PeerExchange extends TypedEventEmitter<PeerExchangeEvents> implemen
   /** set from start() to stop() */
   private run?: Run
   private hasLearnedPeers = false
+  /** what answers may name; until the ring gives its own, the connected peers */
+  private candidates: () => string[] = () => this.connectedPeers()
+  /** the peers valid answers named, most recently first */
+  private readonly learned = new LRUCache<string, PeerId>({ max: MAX_LEARNED_PEERS })
 
   constructor (components: PeerExchangeComponents, init: PeerExchangeInit = {}) {
     super()
@@ -111,10 +117,29 @@ export class PeerExchange extends TypedEventEmitter<PeerExchangeEvents> implemen
     this.log = components.logger.forComponent('libp2p-chord:px')
     this.responder = new PxResponder(components, {
       requestsPerMinute: init.requestsPerMinute ?? PX_REQUESTS_PER_MINUTE,
-      serveTimeout: init.serveTimeout ?? PX_SERVE_TIMEOUT
+      serveTimeout: init.serveTimeout ?? PX_SERVE_TIMEOUT,
+      candidates: () => this.candidates()
     })
     this.interval = init.interval ?? PX_INTERVAL
     this.requestTimeout = init.requestTimeout ?? PX_REQUEST_TIMEOUT
+  }
+
+  /**
+   * Answer requests with peers drawn from `candidates`, as PeerId strings: a bounded list of peers
+   * the ring vouches for (its routing table and peer cache). Without it, answers draw from the
+   * connected peers, the bounded list a node without a ring has.
+   */
+  answerFrom (candidates: () => string[]): void {
+    this.candidates = candidates
+  }
+
+  /**
+   * The peers valid answers named, most recently named first; at most MAX_LEARNED_PEERS. Each
+   * peer was named by someone we asked and has an address, nothing more: a list to try, bounded
+   * however many peers the peer store holds.
+   */
+  learnedPeers (): PeerId[] {
+    return [...this.learned.values()]
   }
 
   async start (): Promise<void> {
@@ -221,6 +246,9 @@ export class PeerExchange extends TypedEventEmitter<PeerExchangeEvents> implemen
     }
 
     const peers = await this.validEntries(response.peers, peerId)
+    for (const peer of peers) {
+      this.learned.set(peer.id.toString(), peer.id)
+    }
     return { peers, learned: await this.announce(peers, shutdown) }
   }
 
@@ -364,6 +392,10 @@ export class PeerExchange extends TypedEventEmitter<PeerExchangeEvents> implemen
     } catch (err) {
       this.log('peer exchange round failed - %e', err)
     }
+  }
+
+  private connectedPeers (): string[] {
+    return this.components.connectionManager.getConnections().map(connection => connection.remotePeer.toString())
   }
 
   private async pickConnectedPeer (): Promise<PeerId | undefined> {

@@ -3,17 +3,26 @@
  * sample of the ring nodes this node knows, so that a requester learns of nodes all around the
  * ring rather than only this node's neighbours.
  *
+ * The sample is drawn from a bounded list of candidates (on a ring node, its routing table and
+ * peer cache: see `PeerExchange.answerFrom`), never from the whole peer store: anyone can fill
+ * that with identities that connected once, and a scan of it per request would cost the node more
+ * with each of them, and pass them on. Each candidate drawn is looked up in the peer store, up to
+ * MAX_PX_PEER_READS an answer, and named if identify saw it speak /chord/1.0.0 and it has
+ * addresses.
+ *
  * A peer's signed record travels as it was signed, so the requester can check it did not come
  * from us; peers without one travel with the addresses our peer store holds. Each remote peer
  * is answered at most `requestsPerMinute` times a minute; beyond that a request is refused with
  * RATE_LIMITED, at the cost of reading a few bytes and writing two.
  */
+import { peerIdFromString } from '@libp2p/peer-id'
 import { RateLimitError, RateLimiter } from '@libp2p/utils'
 import { MAX_ADDR_BYTES, MAX_ADDRS_PER_PEER, MAX_PEER_ID_BYTES, PROTOCOL as CHORD_PROTOCOL } from '../transport/constants.js'
 import { frameStream } from '../protocol/framing.js'
 import { PxResponse } from '../protocol/generated/px.js'
 import { randomOrder } from '../random-order.js'
-import { MAX_PX_REQUEST_SIZE, MAX_SIGNED_PEER_RECORD_BYTES } from './constants.js'
+import { knownPeer } from '../transport/known-peer.js'
+import { MAX_PX_PEER_READS, MAX_PX_REQUEST_SIZE, MAX_SIGNED_PEER_RECORD_BYTES } from './constants.js'
 import { decodePxRequest } from './validate.js'
 import type { PxPeer } from '../protocol/generated/px.js'
 import type { AbortOptions, ComponentLogger, Connection, Logger, Peer, PeerId, PeerStore, Stream } from '@libp2p/interface'
@@ -29,6 +38,8 @@ export interface PxResponderInit {
   requestsPerMinute: number
   /** ms an inbound stream has to deliver its request and take its answer */
   serveTimeout: number
+  /** the peers an answer may name, as PeerId strings: a bounded list, read for every answer */
+  candidates(): string[]
 }
 
 export class PxResponder {
@@ -82,24 +93,36 @@ export class PxResponder {
     }
   }
 
-  /** Up to `count` ring nodes other than the requester and us, each equally likely */
+  /** Up to `count` ring nodes among the candidates, other than the requester and us, each equally likely */
   private async sample (requester: PeerId, count: number): Promise<PxPeer[]> {
-    const self = this.components.peerId
-    const candidates = await this.components.peerStore.all({
-      filters: [peer => peer.protocols.includes(CHORD_PROTOCOL) && !peer.id.equals(requester) && !peer.id.equals(self)]
-    })
+    const candidates = new Set(this.init.candidates())
+    candidates.delete(requester.toString())
+    candidates.delete(this.components.peerId.toString())
 
     const entries: PxPeer[] = []
-    for (const peer of randomOrder(candidates)) {
-      if (entries.length === count) {
+    let reads = 0
+    for (const candidate of randomOrder([...candidates])) {
+      if (entries.length === count || reads === MAX_PX_PEER_READS) {
         break
       }
-      const entry = toWire(peer)
+      reads++
+      const peer = await this.stored(candidate)
+      const entry = peer?.protocols.includes(CHORD_PROTOCOL) === true ? toWire(peer) : undefined
       if (entry != null) {
         entries.push(entry)
       }
     }
     return entries
+  }
+
+  /** What the peer store holds of a candidate; undefined when nothing, or it cannot be read */
+  private async stored (candidate: string): Promise<Peer | undefined> {
+    try {
+      return await knownPeer(this.components.peerStore, peerIdFromString(candidate))
+    } catch (err) {
+      this.log('could not read candidate %s - %e', candidate, err)
+      return undefined
+    }
   }
 }
 

@@ -210,6 +210,9 @@ export class ChordService implements Startable {
       // a client delegates its lookups to the nodes it is connected to: it dials no others ahead
       connect: settings.clientMode ? undefined : async peer => { await this.view.dial(peerIdFromString(peer)) }
     })
+    const exchange = peerExchangeOf(components)
+    // answers name the peers the ring vouches for, not whoever the peer store holds
+    exchange?.answerFrom(() => this.vouchedPeers())
     this.healer = new PartitionHealer(this.view, {
       ring: this.core.ring,
       bootstrap: this.othersToJoin(),
@@ -231,7 +234,7 @@ export class ChordService implements Startable {
     })
     this.metricsSink.watch({ ring: this.core.ring, store: this.store, libp2p: this.view, ringSize: () => this.estimatedRingSize() })
     // the node's peer exchange, when it runs ours, is counted with the node's other metrics
-    peerExchangeOf(components)?.addEventListener('exchange', ({ detail }) => { this.metricsSink.peerExchangeRound(detail.ok, detail.learned) })
+    exchange?.addEventListener('exchange', ({ detail }) => { this.metricsSink.peerExchangeRound(detail.ok, detail.learned) })
 
     this.joinedOutcome = joinOutcome()
   }
@@ -502,6 +505,14 @@ export class ChordService implements Startable {
   /** The bootstrap addresses that do not name this node */
   private othersToJoin (): ReturnType<typeof addressesOfOthers> {
     return addressesOfOthers(this.settings.bootstrap, this.view.peerId)
+  }
+
+  /**
+   * The peers the ring vouches for: the nodes of the routing table (they answered maintenance) and
+   * the peer cache (ring nodes of recent runs). Bounded by the table's and the cache's sizes
+   */
+  private vouchedPeers (): string[] {
+    return [...this.core.ring.table.knownNodes().map(node => node.peer), ...this.peerCache.list().map(peer => peer.peerId)]
   }
 
   /** Reads and writes go to the ring: never to a node that is still looking for it */

@@ -6,16 +6,17 @@ import { strict as assert } from 'node:assert'
 import { install as installFakeTimers } from '@sinonjs/fake-timers'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { NotFoundError } from '@libp2p/interface'
-import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
 import { PeerRecord, RecordEnvelope } from '@libp2p/peer-record'
 import { streamPair } from '@libp2p/utils'
 import { multiaddr } from '@multiformats/multiaddr'
 import { NotStartedError } from '../../src/errors.js'
 import { frameStream } from '../../src/protocol/framing.js'
 import { PxResponse } from '../../src/protocol/generated/px.js'
-import { MAX_PX_REQUEST_SIZE, PX_INTERVAL_JITTER, PX_PROTOCOL, PX_SERVE_TIMEOUT } from '../../src/peer-exchange/constants.js'
+import { MAX_LEARNED_PEERS, MAX_PX_PEERS, MAX_PX_REQUEST_SIZE, PX_INTERVAL_JITTER, PX_PROTOCOL, PX_SERVE_TIMEOUT } from '../../src/peer-exchange/constants.js'
 import { PeerExchange } from '../../src/peer-exchange/peer-exchange.js'
 import { silentLogger } from '../helpers/logger.js'
+import { madeUpPeerId } from '../helpers/made-up-peer.js'
 import { withShortDeadlines } from '../helpers/short-deadlines.js'
 import { waitFor } from '../helpers/wait-for.js'
 import type { PeerExchangeComponents } from '../../src/peer-exchange/peer-exchange.js'
@@ -39,6 +40,11 @@ async function signedEntry (port: number): Promise<PxPeer> {
   const record = new PeerRecord({ peerId, multiaddrs: [multiaddr(`/ip4/127.0.0.1/tcp/${port}`)] })
   const signedPeerRecord = (await RecordEnvelope.seal(record, privateKey)).marshal() as Uint8Array<ArrayBuffer>
   return { peerId: peerId.toMultihash().bytes, signedPeerRecord, addrs: [] }
+}
+
+/** An entry for a peer that the responder names with a plain address */
+function plainEntry (peerId: PeerId): PxPeer {
+  return { peerId: peerId.toMultihash().bytes, addrs: [multiaddr('/ip4/127.0.0.1/tcp/4001').bytes] }
 }
 
 /**
@@ -228,6 +234,31 @@ describe('PeerExchange life cycle', () => {
     // the caller hears that the exchange was cut short rather than getting the peers unannounced
     assert.ok(outcome instanceof NotStartedError, `the exchange ended with ${String(outcome)}`)
   })
+  it(`remembers the MAX_LEARNED_PEERS (${MAX_LEARNED_PEERS}) peers answers named last, most recently named first`, async () => {
+    const answer: PxPeer[] = []
+    const libp2p = new FakeLibp2p(self, remote, { connected: false, answers: answer })
+    const px = new PeerExchange(libp2p.components)
+    await px.start()
+
+    const named: string[] = []
+    for (let i = 0; i < Math.ceil(MAX_LEARNED_PEERS / MAX_PX_PEERS) + 2; i++) {
+      const peers = Array.from({ length: MAX_PX_PEERS }, () => madeUpPeerId())
+      answer.splice(0, answer.length, ...peers.map(plainEntry))
+      await px.exchange(remote)
+      named.push(...peers.map(String))
+    }
+    assert.ok(named.length > MAX_LEARNED_PEERS)
+    const kept = named.slice(-MAX_LEARNED_PEERS).reverse()
+    assert.deepEqual(px.learnedPeers().map(String), kept)
+
+    // a peer named again is the most recent, however long ago it was named first
+    const oldest = kept.at(-1) ?? ''
+    answer.splice(0, answer.length, plainEntry(peerIdFromString(oldest)))
+    await px.exchange(remote, 1)
+    assert.deepEqual(px.learnedPeers().map(String), [oldest, ...kept.slice(0, -1)])
+    await px.stop()
+  })
+
   it('resets an inbound stream that sends no request within PX_SERVE_TIMEOUT, the deadline it keeps when given none', async () => {
     const libp2p = new FakeLibp2p(self, remote, { connected: false, answers: 'unreachable' })
     const px = new PeerExchange(libp2p.components)

@@ -1,17 +1,20 @@
 import { strict as assert } from 'node:assert'
 import { encode as encodeVarint } from 'uint8-varint'
 import { generateKeyPair } from '@libp2p/crypto/keys'
+import { NotFoundError } from '@libp2p/interface'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { PeerRecord, RecordEnvelope } from '@libp2p/peer-record'
 import { streamPair } from '@libp2p/utils'
 import { multiaddr } from '@multiformats/multiaddr'
 import { silentLogger } from '../helpers/logger.js'
+import { madeUpPeerId } from '../helpers/made-up-peer.js'
 import { InvalidMessageError } from '../../src/errors.js'
 import { MAX_ADDR_BYTES, MAX_ADDRS_PER_PEER, MAX_PEER_ID_BYTES, PROTOCOL as CHORD_PROTOCOL } from '../../src/transport/constants.js'
 import { minute } from '../../src/units.js'
 import { frameStream } from '../../src/protocol/framing.js'
 import {
   MAX_PX_NUM_PEERS,
+  MAX_PX_PEER_READS,
   MAX_PX_PEERS,
   MAX_PX_REQUEST_SIZE,
   MAX_PX_RESPONSE_SIZE,
@@ -25,7 +28,7 @@ import { PxRequest, PxResponse } from '../../src/protocol/generated/px.js'
 import { decodePeerId } from '../../src/transport/validate.js'
 import { PxResponder } from '../../src/peer-exchange/responder.js'
 import type { PxPeer } from '../../src/protocol/generated/px.js'
-import type { Connection, Peer, PeerId, PeerQuery, PeerStore, PrivateKey } from '@libp2p/interface'
+import type { Connection, Peer, PeerId, PeerStore, PrivateKey } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
 interface Identity {
@@ -311,31 +314,39 @@ describe('PxResponder', () => {
   }
 
   /**
-   * Sends a request for `numPeers` to a responder whose peer store holds `peers`; `scans` counts
-   * the times it read the peer store
+   * Sends a request for `numPeers` to a responder whose peer store holds `peers` and whose answers
+   * may name `candidates` (by default every one of `peers`); `reads` counts the peers it looked
+   * up, and the peer store refuses to be scanned
    */
-  async function request (peers: Peer[], numPeers: number): Promise<{ framed: ReturnType<typeof frameStream>, served: Promise<void>, scans: () => number }> {
-    let scans = 0
+  async function request (peers: Peer[], numPeers: number, candidates = peers.map(p => p.id.toString())): Promise<{ framed: ReturnType<typeof frameStream>, served: Promise<void>, reads: () => number }> {
+    const stored = new Map(peers.map(p => [p.id.toString(), p]))
+    let reads = 0
     const peerStore = {
-      all: async (query?: PeerQuery) => {
-        scans++
-        return peers.filter(p => (query?.filters ?? []).every(filter => filter(p)))
-      }
+      get: async (peerId: PeerId) => {
+        reads++
+        const peer = stored.get(peerId.toString())
+        if (peer == null) {
+          throw new NotFoundError('not in the peer store')
+        }
+        return peer
+      },
+      all: async () => { throw new Error('an answer does not scan the peer store') }
     } as unknown as PeerStore
     const responder = new PxResponder({ peerId: self.peerId, peerStore, logger: silentLogger() }, {
       requestsPerMinute: PX_REQUESTS_PER_MINUTE,
-      serveTimeout: 5000
+      serveTimeout: 5000,
+      candidates: () => candidates
     })
     const [outbound, inbound] = await streamPair()
     const served = responder.serve(inbound, { remotePeer: requester.peerId } as unknown as Connection)
     const framed = frameStream(outbound, MAX_PX_RESPONSE_SIZE)
     await framed.write(PxRequest.encode({ numPeers }))
-    return { framed, served, scans: () => scans }
+    return { framed, served, reads: () => reads }
   }
 
-  /** Asks a responder whose peer store holds `peers` for `numPeers` of them */
-  async function ask (peers: Peer[], numPeers: number): Promise<PxResponse> {
-    const { framed, served } = await request(peers, numPeers)
+  /** Asks a responder whose peer store holds `peers`, and that may name `candidates`, for `numPeers` of them */
+  async function ask (peers: Peer[], numPeers: number, candidates?: string[]): Promise<PxResponse> {
+    const { framed, served } = await request(peers, numPeers, candidates)
     const response = PxResponse.decode(await framed.read())
     await served
     return response
@@ -352,6 +363,29 @@ describe('PxResponder', () => {
     ], MAX_PX_PEERS)
 
     assert.deepEqual(response.peers.map(nameOf), [eligible.peerId.toString()])
+  })
+
+  it('names only its candidates, however many other ring nodes its peer store holds', async () => {
+    const candidates = await Promise.all(Array.from({ length: 3 }, async () => peer((await newIdentity()).peerId)))
+    const strangers = Array.from({ length: 2000 }, () => peer(madeUpPeerId()))
+    const { framed, served, reads } = await request([...strangers, ...candidates], MAX_PX_PEERS, candidates.map(p => p.id.toString()))
+    const response = PxResponse.decode(await framed.read())
+    await served
+
+    assert.deepEqual(response.peers.map(nameOf).sort(), candidates.map(p => p.id.toString()).sort())
+    assert.equal(reads(), candidates.length)
+  })
+
+  it(`looks up at most MAX_PX_PEER_READS (${MAX_PX_PEER_READS}) candidates for one answer`, async () => {
+    // candidates the peer store holds nothing of: none can be named, and each costs a read
+    const unknown = Array.from({ length: MAX_PX_PEER_READS * 3 }, () => madeUpPeerId().toString())
+    const eligible = peer((await newIdentity()).peerId)
+    const { framed, served, reads } = await request([eligible], MAX_PX_PEERS, [...unknown, eligible.id.toString()])
+    const response = PxResponse.decode(await framed.read())
+    await served
+
+    assert.ok(response.peers.length <= 1)
+    assert.equal(reads(), MAX_PX_PEER_READS)
   })
 
   it('passes a signed record on as it is, and plain addresses (within the limits) where there is none', async () => {
@@ -382,10 +416,10 @@ describe('PxResponder', () => {
   })
 
   it('resets the stream of a request for more than MAX_PX_NUM_PEERS, unanswered and without reading its peer store', async () => {
-    const { framed, served, scans } = await request([peer(stranger.peerId)], MAX_PX_NUM_PEERS + 1)
+    const { framed, served, reads } = await request([peer(stranger.peerId)], MAX_PX_NUM_PEERS + 1)
     await served
     await assert.rejects(framed.read(), { name: 'StreamResetError' })
-    assert.equal(scans(), 0)
+    assert.equal(reads(), 0)
   })
 
   it('answers with at most as many peers as asked for, each at most once', async () => {
