@@ -1,8 +1,9 @@
 /**
  * Partition healing, the half that needs libp2p: every so often (a randomized interval) pick one
- * peer that the routing table does not hold, from the peer cache, the peer store (peers learned
- * through peer exchange and lookups) or the bootstrap list, connect to it, and let the ring look
- * itself up through it (`ChordRing.healThrough`, which decides whether the rings had split).
+ * peer that the routing table does not hold, from the peer cache, the peers peer exchange named
+ * lately or the bootstrap list, connect to it, and let the ring look itself up through it
+ * (`ChordRing.healThrough`, which decides whether the rings had split). All three are bounded
+ * lists: never the peer store, which anyone can fill with identities that claim the ring protocol.
  *
  * Two rings that formed apart hold none of each other's nodes in their tables, so once the
  * network lets them reach each other, every round has a fair chance of picking a node of the
@@ -11,12 +12,11 @@
 import { minute, second } from '../units.js'
 import { Periodic, adaptiveInterval } from '../chord/periodic.js'
 import { randomOrder } from '../random-order.js'
-import { PROTOCOL } from '../transport/constants.js'
 import { JOIN_ATTEMPT_TIMEOUT } from './join.js'
 import { describeEntry, reachEntry } from './entry-candidate.js'
 import type { EntryCandidate, EntryDialer } from './entry-candidate.js'
 import type { ChordRing } from '../chord/ring.js'
-import type { ComponentLogger, Logger, PeerId, PeerStore } from '@libp2p/interface'
+import type { ComponentLogger, Logger, PeerId } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
 /**
@@ -51,14 +51,13 @@ export const REJOIN_INTERVAL = 1 * second
 /**
  * Candidates a client that knows no ring node tries in one round, one after the other until one
  * answers (a ring node tries one a round). Each costs at most the attempt timeout, so a round
- * through a peer store full of departed peers stays bounded.
+ * through a list full of departed peers stays bounded.
  */
 export const REJOIN_CANDIDATES_PER_ROUND = 8
 
 /** What the healer needs from libp2p; a libp2p node satisfies it */
 export interface PartitionHealerComponents extends EntryDialer {
   peerId: PeerId
-  peerStore: PeerStore
   logger: ComponentLogger
 }
 
@@ -69,6 +68,11 @@ export interface PartitionHealerInit {
   ring: Pick<ChordRing, 'healThrough' | 'table' | 'watchActivity'>
   bootstrap: Multiaddr[]
   cachedPeers(): PeerId[]
+  /**
+   * peers that peer exchange named lately, a bounded list. Not the peer store: anyone can fill
+   * that with identities that claim the ring protocol, and crowd out the candidates that heal
+   */
+  learnedPeers(): PeerId[]
   /** mean ms between rounds after a failure; default HEAL_INTERVAL */
   intervalMs?: number
   /** mean ms between rounds once nothing fails; default the same multiple of `intervalMs` as HEAL_MAX_INTERVAL of HEAL_INTERVAL */
@@ -160,7 +164,7 @@ export class PartitionHealer {
       const limit = client ? REJOIN_CANDIDATES_PER_ROUND : 1
       let tried = 0
       let failure: unknown
-      for (const candidate of randomOrder(await this.candidates())) {
+      for (const candidate of randomOrder(this.candidates())) {
         if (tried++ === limit) {
           break
         }
@@ -207,20 +211,13 @@ export class PartitionHealer {
     return healed
   }
 
-  /** Peers and bootstrap addresses off our routing table: cached, in the peer store, or configured */
-  private async candidates (): Promise<EntryCandidate[]> {
+  /** Peers and bootstrap addresses off our routing table: cached, learned through peer exchange, or configured */
+  private candidates (): EntryCandidate[] {
     const self = this.components.peerId.toString()
     const known = new Set([self, ...this.init.ring.table.knownNodes().map(node => node.peer)])
     const peers = new Map<string, PeerId>()
-    for (const peerId of this.init.cachedPeers()) {
+    for (const peerId of [...this.init.cachedPeers(), ...this.init.learnedPeers()]) {
       peers.set(peerId.toString(), peerId)
-    }
-    // peers learned through peer exchange have no protocols recorded until we connect to them
-    const stored = await this.components.peerStore.all({
-      filters: [peer => peer.addresses.length > 0 && (peer.protocols.length === 0 || peer.protocols.includes(PROTOCOL))]
-    })
-    for (const peer of stored) {
-      peers.set(peer.id.toString(), peer.id)
     }
 
     const candidates: EntryCandidate[] = [...peers]

@@ -217,6 +217,7 @@ export class ChordService implements Startable {
       ring: this.core.ring,
       bootstrap: this.othersToJoin(),
       cachedPeers: () => this.peerCacheKeeper.cachedPeers(),
+      learnedPeers: () => exchange?.learnedPeers() ?? [],
       intervalMs: settings.timers.healIntervalMs,
       maxIntervalMs: settings.timers.healMaxIntervalMs,
       attemptTimeout: settings.joinAttemptTimeoutMs,

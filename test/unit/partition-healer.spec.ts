@@ -6,6 +6,7 @@ import { PROTOCOL } from '../../src/transport/constants.js'
 import { HEAL_INTERVAL_JITTER, PartitionHealer, REJOIN_CANDIDATES_PER_ROUND, REJOIN_INTERVAL } from '../../src/membership/partition-healer.js'
 import { ringIdOf } from '../../src/transport/ring-id.js'
 import { silentLogger } from '../helpers/logger.js'
+import { madeUpPeerId } from '../helpers/made-up-peer.js'
 import { waitFor } from '../helpers/wait-for.js'
 import type { RingActivityListener } from '../../src/chord/ring.js'
 import type { NodeRef } from '../../src/chord/rpc.js'
@@ -38,6 +39,8 @@ class World {
   readonly activityListeners = new Set<RingActivityListener>()
   tableNodes: PeerId[] = []
   cached: PeerId[] = []
+  /** peers that peer exchange named */
+  learned: PeerId[] = []
   /** each healing lookup fails, telling the ring's listeners of the failure as a real lookup would */
   lookupsFail = false
   /** peers whose healing lookup puts them in the routing table (a client that finds the ring through them) */
@@ -49,7 +52,8 @@ class World {
     this.self = self
   }
 
-  components (): PartitionHealerComponents {
+  /** the healer's components, beside the peer store a libp2p node would hand it too */
+  components (): PartitionHealerComponents & { peerStore: PeerStore } {
     return {
       peerId: this.self,
       logger: silentLogger(),
@@ -96,6 +100,7 @@ class World {
       } as unknown as PartitionHealerInit['ring'],
       bootstrap: this.bootstrap,
       cachedPeers: () => this.cached,
+      learnedPeers: () => this.learned,
       ...overrides
     }
   }
@@ -110,14 +115,13 @@ describe('the partition healer', function () {
     healer = undefined
   })
 
-  it('looks itself up only through peers off its routing table: cached, in the peer store, or bootstrap', async () => {
+  it('looks itself up only through peers off its routing table: cached, learned through peer exchange, or bootstrap', async () => {
     const world = new World(await newPeerId())
-    const [successor, finger, cached, exchanged, ringPeer, otherProtocol, behindBootstrap, bootstrapInTable] =
-      await Promise.all(Array.from({ length: 8 }, newPeerId))
+    const [successor, finger, cached, exchanged, behindBootstrap, bootstrapInTable] =
+      await Promise.all(Array.from({ length: 6 }, newPeerId))
     world.tableNodes = [successor, finger, bootstrapInTable]
     world.cached = [cached, successor, world.self]
-    // learned through peer exchange: protocols not known until we connect
-    world.stored.push(storedPeer(exchanged, []), storedPeer(ringPeer, [PROTOCOL]), storedPeer(otherProtocol, ['/other/1.0.0']), storedPeer(finger, [PROTOCOL]))
+    world.learned = [exchanged, finger, cached]
     const unnamed = multiaddr('/ip4/127.0.0.1/tcp/4001')
     world.behindAddress.set(unnamed.toString(), behindBootstrap)
     world.bootstrap = [unnamed, multiaddr(`/ip4/127.0.0.1/tcp/4002/p2p/${bootstrapInTable}`)]
@@ -126,8 +130,25 @@ describe('the partition healer', function () {
     for (let i = 0; i < 100; i++) {
       await healer.healOnce()
     }
-    const expected = [cached, exchanged, ringPeer, behindBootstrap].map(String).sort()
+    const expected = [cached, exchanged, behindBootstrap].map(String).sort()
     assert.deepEqual([...new Set(world.healedThrough)].sort(), expected)
+  })
+
+  it('never takes candidates from the peer store, however many strangers there claim the ring protocol', async () => {
+    const world = new World(await newPeerId())
+    const [cached, learned] = await Promise.all([newPeerId(), newPeerId()])
+    world.cached = [cached]
+    world.learned = [learned]
+    // what fresh keys that connected once, were identified and left, leave behind
+    for (let i = 0; i < 3000; i++) {
+      world.stored.push(storedPeer(madeUpPeerId(), [PROTOCOL]))
+    }
+
+    healer = new PartitionHealer(world.components(), world.init())
+    for (let i = 0; i < 100; i++) {
+      await healer.healOnce()
+    }
+    assert.deepEqual([...new Set(world.healedThrough)].sort(), [cached, learned].map(String).sort())
   })
 
   it('does nothing when every peer it knows is in its routing table', async () => {
