@@ -1,0 +1,41 @@
+/**
+ * HeldBytes: what a node holds for peers until they take it, under a cap per peer and one for
+ * all. A hold that would pass either is refused whole; a release gives back exactly what its
+ * hold took, once, and a peer holding nothing is forgotten.
+ */
+import assert from 'node:assert/strict'
+import { HeldBytes } from '../../src/limits/held-bytes.js'
+
+describe('HeldBytes', () => {
+  it('holds up to the per-peer cap for one peer, and refuses a hold that would pass it', () => {
+    const held = new HeldBytes({ perPeer: 100, total: 1_000 })
+    assert.ok(held.hold('a', 60) != null)
+    assert.equal(held.hold('a', 41), undefined, 'a hold past the per-peer cap')
+    assert.ok(held.hold('a', 40) != null, 'a hold that reaches the cap exactly')
+    assert.equal(held.of('a'), 100)
+    assert.ok(held.hold('b', 100) != null, 'another peer has a cap of its own')
+  })
+
+  it('refuses every peer a hold past the total, each under its own cap', () => {
+    const held = new HeldBytes({ perPeer: 100, total: 150 })
+    assert.ok(held.hold('a', 100) != null)
+    assert.equal(held.hold('b', 60), undefined, 'a hold past the total, within the peer\'s cap')
+    assert.ok(held.hold('b', 50) != null)
+    assert.equal(held.total, 150)
+  })
+
+  it('gives back what a hold took once, however often its release is called, and forgets a peer holding nothing', () => {
+    const held = new HeldBytes({ perPeer: 100, total: 150 })
+    const first = held.hold('a', 30)
+    const second = held.hold('a', 20)
+    assert.ok(first != null && second != null)
+    first()
+    first()
+    assert.equal(held.of('a'), 20)
+    assert.equal(held.total, 20)
+    second()
+    assert.equal(held.total, 0)
+    assert.equal(held.peers, 0)
+    assert.ok(held.hold('a', 100) != null, 'the room came back whole')
+  })
+})
