@@ -103,6 +103,29 @@ export const MAX_INBOUND_STREAMS = 32
 export const MAX_OUTBOUND_STREAMS = 16
 
 /**
+ * Bytes of answers one peer has not taken yet: from the moment an answer is encoded until all of
+ * it has left the stream's buffer, which happens only as fast as the peer reads. An answer is at
+ * most MAX_MESSAGE_SIZE, a full FETCH page about FETCH_PAGE_BYTES. Honest peers seldom have more
+ * than one such answer in flight to us: a repair FETCHes one key after another, a get one page
+ * per replica, and one peer's RANGE_* scans run one at a time; so this is eight full FETCH pages
+ * at once, half of MAX_OUTBOUND_STREAMS, which a reader that keeps up never reaches. Without it, a
+ * peer that asks on MAX_INBOUND_STREAMS streams per connection and never reads held a MiB per
+ * stream for ANSWER_TIMEOUT, uploading a hundred bytes per request. An answer that does not fit
+ * is replaced by a RATE_LIMITED refusal.
+ */
+export const MAX_PENDING_ANSWER_BYTES_PER_PEER = 4 * MiB
+
+/**
+ * Bytes of answers all peers together have not taken yet. MAX_PENDING_ANSWER_BYTES_PER_PEER each
+ * would allow about 1 GiB for the 236 connections strangers may hold (MAX_CONNECTIONS less
+ * RESERVED_RING_SLOTS, node/constants.ts), which no node should give peers who never read; 64 MiB
+ * takes sixteen peers at their cap to fill. Past it, every peer's answers that do not fit are refused RATE_LIMITED
+ * until others are taken or time out (ANSWER_TIMEOUT), and small answers (ring messages) still
+ * fit; the per-peer cap keeps one peer from taking it all.
+ */
+export const MAX_TOTAL_PENDING_ANSWER_BYTES = 64 * MiB
+
+/**
  * Idle outbound streams kept open per peer for reuse. Reusing an open stream makes a round trip
  * 2–4× cheaper than opening one (0.14–0.30 ms against 0.5–1.0 ms on loopback).
  */

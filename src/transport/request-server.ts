@@ -10,19 +10,30 @@
  * bytes are buffered until then. A handler that throws is answered with an ERROR status, so the
  * caller gets a typed error rather than a silence. Each request is charged to the asking peer's
  * rate limits first; one over them is answered RATE_LIMITED and never reaches a handler.
+ *
+ * An answer is held in memory until the peer has taken all of it, which only its reading makes
+ * happen: a peer that asks and never reads costs the node its answers' bytes for ANSWER_TIMEOUT,
+ * and itself a request each. So the bytes of answers not yet taken are capped per peer and for
+ * all peers together (MAX_PENDING_ANSWER_BYTES_PER_PEER, MAX_TOTAL_PENDING_ANSWER_BYTES); an
+ * answer that does not fit is replaced by a RATE_LIMITED refusal.
  */
 import { TimeoutError } from '@libp2p/interface'
 import { UnexpectedEOFError } from '@libp2p/utils'
 import { NotStartedError, RateLimitedError } from '../errors.js'
 import { MessageType, Response } from '../protocol/generated/chord.js'
+import { HeldBytes } from '../limits/held-bytes.js'
 import { KeyedQueue } from '../limits/keyed-queue.js'
 import { frameStream } from '../protocol/framing.js'
-import { ANSWER_TIMEOUT, MAX_INBOUND_STREAMS, MAX_MESSAGE_SIZE, MAX_OUTBOUND_STREAMS, PROTOCOL, REQUEST_READ_TIMEOUT, STREAM_IDLE_TIMEOUT } from './constants.js'
+import {
+  ANSWER_TIMEOUT, MAX_INBOUND_STREAMS, MAX_MESSAGE_SIZE, MAX_OUTBOUND_STREAMS, MAX_PENDING_ANSWER_BYTES_PER_PEER, MAX_TOTAL_PENDING_ANSWER_BYTES, PROTOCOL, REQUEST_READ_TIMEOUT,
+  STREAM_IDLE_TIMEOUT
+} from './constants.js'
 import { errorCodeOf } from './error-codes.js'
 import { createRequestHandlers } from './handlers/index.js'
 import { RequestLimiter } from './request-limits.js'
 import { ringIdOf } from './ring-id.js'
 import { decodeRequest } from './validate.js'
+import { writtenOut } from './written-out.js'
 import type { Asker, FindOwnerInit, RequestHandler, RequestHandlersInit } from './handlers/handler.js'
 import type { RequestHandlers } from './handlers/index.js'
 import type { ServedNode } from './handlers/served-node.js'
@@ -30,6 +41,7 @@ import type { ObservedRequest, RequestOutcome } from './observed-request.js'
 import type { RequestLimits, WorkDone } from './request-limits.js'
 import type { ValidRequest } from './validate.js'
 import type { WirePeers } from './wire-peers.js'
+import type { FramedStream } from '../protocol/framing.js'
 import type { AbortOptions, ComponentLogger, Connection, Logger, Startable, Stream, StreamHandler, StreamHandlerOptions } from '@libp2p/interface'
 
 /** What the server needs from libp2p; a libp2p node satisfies it */
@@ -53,6 +65,10 @@ export interface RequestServerInit extends Pick<RequestHandlersInit, 'maxDelegat
   maxInboundStreams?: number
   /** streams we open to one peer; libp2p applies the registered handler's limit to them. Default MAX_OUTBOUND_STREAMS */
   maxOutboundStreams?: number
+  /** bytes of answers one peer has not taken yet; default MAX_PENDING_ANSWER_BYTES_PER_PEER */
+  maxPendingAnswerBytesPerPeer?: number
+  /** bytes of answers all peers together have not taken yet; default MAX_TOTAL_PENDING_ANSWER_BYTES */
+  maxTotalPendingAnswerBytes?: number
   /** per-peer rate limits; each one left out is its default (DEFAULT_REQUEST_LIMITS) */
   limits?: Partial<RequestLimits>
   /**
@@ -66,6 +82,9 @@ export interface RequestServerInit extends Pick<RequestHandlersInit, 'maxDelegat
   onServed?(request: ObservedRequest): void
 }
 
+/** A response, of the request's type */
+type Answer = Partial<Response> & Pick<Response, 'type'>
+
 export class RequestServer implements Startable {
   private readonly components: RequestServerComponents
   private readonly init: RequestServerInit
@@ -73,6 +92,7 @@ export class RequestServer implements Startable {
   private readonly serving = new Set<Stream>()
   private readonly limiter: RequestLimiter
   private readonly scans = new KeyedQueue()
+  private readonly pendingAnswers: HeldBytes
   private readonly handlers: RequestHandlers
   private readonly idleTimeout: number
   private readonly readTimeout: number
@@ -95,6 +115,15 @@ export class RequestServer implements Startable {
     this.idleTimeout = init.idleTimeout ?? STREAM_IDLE_TIMEOUT
     this.readTimeout = init.readTimeout ?? REQUEST_READ_TIMEOUT
     this.answerTimeout = init.answerTimeout ?? ANSWER_TIMEOUT
+    this.pendingAnswers = new HeldBytes({
+      perPeer: init.maxPendingAnswerBytesPerPeer ?? MAX_PENDING_ANSWER_BYTES_PER_PEER,
+      total: init.maxTotalPendingAnswerBytes ?? MAX_TOTAL_PENDING_ANSWER_BYTES
+    })
+  }
+
+  /** Bytes of answers `peer` (or, without it, every peer) has not taken yet */
+  pendingAnswerBytes (peer?: string): number {
+    return peer == null ? this.pendingAnswers.total : this.pendingAnswers.of(peer)
   }
 
   async start (): Promise<void> {
@@ -153,7 +182,7 @@ export class RequestServer implements Startable {
         timer = setTimeout(onSlowAnswer, this.answerTimeout)
 
         const response = await this.answer(request, from)
-        await framed.write(Response.encode(response))
+        await this.write(stream, framed, from, response)
         clearTimeout(timer)
         timer = setTimeout(onIdle, this.idleTimeout)
       }
@@ -167,7 +196,29 @@ export class RequestServer implements Startable {
     }
   }
 
-  private async answer (request: ValidRequest, from: Asker): Promise<Partial<Response>> {
+  /**
+   * Write `response`, its bytes held for the asker until they have left the stream (taken, or
+   * thrown away when the stream ends), so that the next request on it waits for that too. One
+   * that does not fit what the asker, or all peers, may hold is refused instead: a refusal is a
+   * few dozen bytes, at most one per stream, so it is not held.
+   */
+  private async write (stream: Stream, framed: FramedStream, from: Asker, response: Answer): Promise<void> {
+    const answer = Response.encode(response)
+    const release = this.pendingAnswers.hold(from.node.peer, answer.byteLength)
+    if (release == null) {
+      this.log('refusing an answer of %d bytes to %p: %d bytes of its answers, %d of all, wait unread', answer.byteLength, from.peerId, this.pendingAnswers.of(from.node.peer), this.pendingAnswers.total)
+      await framed.write(Response.encode(refusal(response.type, new RateLimitedError('too many bytes of answers wait for the asker to read them'))))
+      return
+    }
+    try {
+      await framed.write(answer)
+      await writtenOut(stream)
+    } finally {
+      release()
+    }
+  }
+
+  private async answer (request: ValidRequest, from: Asker): Promise<Answer> {
     if (request.type === MessageType.RANGE_DIGEST || request.type === MessageType.RANGE_SUMMARIES) {
       // a scan's cost is known only once it is done: one peer's scans run one at a time, so that
       // each is admitted knowing what the one before cost, and a peer overdraws its budget by one
@@ -177,7 +228,7 @@ export class RequestServer implements Startable {
     return this.answerNow(request, from)
   }
 
-  private async answerNow (request: ValidRequest, from: Asker): Promise<Partial<Response>> {
+  private async answerNow (request: ValidRequest, from: Asker): Promise<Answer> {
     const { type } = request
     const started = performance.now()
     const observe = (outcome: RequestOutcome): void => {
@@ -201,13 +252,18 @@ export class RequestServer implements Startable {
       }
       observe('error')
       this.log('failed to answer %s from %p - %e', type, from.peerId, err)
-      return {
-        type,
-        status: Response.Status.ERROR,
-        errorCode: errorCodeOf(err),
-        retryAfterMs: err instanceof RateLimitedError ? err.retryAfterMs : undefined,
-        stampDifficulty: err instanceof RateLimitedError ? err.stampDifficulty : undefined
-      }
+      return refusal(type, err)
     }
+  }
+}
+
+/** The ERROR answer to a request of `type` that failed with `err` */
+function refusal (type: MessageType, err: unknown): Answer {
+  return {
+    type,
+    status: Response.Status.ERROR,
+    errorCode: errorCodeOf(err),
+    retryAfterMs: err instanceof RateLimitedError ? err.retryAfterMs : undefined,
+    stampDifficulty: err instanceof RateLimitedError ? err.stampDifficulty : undefined
   }
 }

@@ -17,7 +17,7 @@ import type { RpcClientInit } from '../../src/transport/rpc-client.js'
 import type { ChordLibp2p } from '../../src/node/libp2p.js'
 import type { PrivateKey } from '@libp2p/interface'
 
-export interface TransportInit extends Omit<RpcClientInit, 'wirePeers'>, Pick<RequestServerInit, 'maxInboundStreams' | 'maxOutboundStreams' | 'maxDelegatedPerWindow' | 'maxDelegatedPerAskerPerWindow'> {
+export interface TransportInit extends Omit<RpcClientInit, 'wirePeers'>, Pick<RequestServerInit, 'maxInboundStreams' | 'maxOutboundStreams' | 'maxDelegatedPerWindow' | 'maxDelegatedPerAskerPerWindow' | 'maxPendingAnswerBytesPerPeer' | 'maxTotalPendingAnswerBytes'> {
   /** answers ring requests and plain-record requests */
   handler: ChordRpcHandler & RecordRpcHandler
   /** answers requests in the mailbox namespace; without it they are refused */
@@ -85,6 +85,8 @@ export class TransportUnderTest {
       answerTimeout: init.answerTimeout,
       maxInboundStreams: init.maxInboundStreams,
       maxOutboundStreams: init.maxOutboundStreams,
+      maxPendingAnswerBytesPerPeer: init.maxPendingAnswerBytesPerPeer,
+      maxTotalPendingAnswerBytes: init.maxTotalPendingAnswerBytes,
       limits: init.requestLimits,
       maxDelegatedPerWindow: init.maxDelegatedPerWindow,
       maxDelegatedPerAskerPerWindow: init.maxDelegatedPerAskerPerWindow,
@@ -110,6 +112,11 @@ export class TransportUnderTest {
   async stop (): Promise<void> {
     await this.server.stop()
     await this.client.stop()
+  }
+
+  /** Bytes of the server's answers `peer` (or, without it, every peer) has not taken yet */
+  pendingAnswerBytes (peer?: string): number {
+    return this.server.pendingAnswerBytes(peer)
   }
 
   async getNeighbours (to: NodeRef, options?: RpcOptions): Promise<NeighboursReply> {
