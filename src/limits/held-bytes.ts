@@ -12,6 +12,8 @@ export interface HeldBytesInit {
   perPeer: number
   /** bytes all peers together may hold at once */
   total: number
+  /** holds of at most this many bytes are checked against the per-peer cap only (still counted in the total); default 0 */
+  alwaysHeld?: number
 }
 
 /** Gives back what one `hold` took; calling it again does nothing */
@@ -28,7 +30,8 @@ export class HeldBytes {
 
   /** Hold `bytes` for `peer` if they fit both caps: the release, or undefined when they do not fit */
   hold (peer: string, bytes: number): Release | undefined {
-    if (this.of(peer) + bytes > this.init.perPeer || this.held + bytes > this.init.total) {
+    const small = bytes <= (this.init.alwaysHeld ?? 0)
+    if (this.of(peer) + bytes > this.init.perPeer || (!small && this.held + bytes > this.init.total)) {
       return undefined
     }
     tally(this.byPeer, peer, bytes)

@@ -119,11 +119,20 @@ export const MAX_PENDING_ANSWER_BYTES_PER_PEER = 4 * MiB
  * Bytes of answers all peers together have not taken yet. MAX_PENDING_ANSWER_BYTES_PER_PEER each
  * would allow about 1 GiB for the 236 connections strangers may hold (MAX_CONNECTIONS less
  * RESERVED_RING_SLOTS, node/constants.ts), which no node should give peers who never read; 64 MiB
- * takes sixteen peers at their cap to fill. Past it, every peer's answers that do not fit are refused RATE_LIMITED
- * until others are taken or time out (ANSWER_TIMEOUT), and small answers (ring messages) still
- * fit; the per-peer cap keeps one peer from taking it all.
+ * takes sixteen peers at their cap to fill, which one IP's connections can. Past it, every peer's
+ * answers that do not fit are refused RATE_LIMITED until others are taken or time out
+ * (ANSWER_TIMEOUT), but for those of at most MAX_ALWAYS_ANSWERED_BYTES; the per-peer cap keeps
+ * one peer from taking it all.
  */
 export const MAX_TOTAL_PENDING_ANSWER_BYTES = 64 * MiB
+
+/**
+ * Answers this small are held past MAX_TOTAL_PENDING_ANSWER_BYTES (never past a peer's own cap):
+ * ring maintenance, lookups and their answers of successors and addresses are a few KiB, and
+ * strangers who fill the node-wide cap with unread pages must not stop them. What they hold is
+ * bounded anyway: MAX_INBOUND_STREAMS of them per connection.
+ */
+export const MAX_ALWAYS_ANSWERED_BYTES = 64 * KiB
 
 /**
  * Idle outbound streams kept open per peer for reuse. Reusing an open stream makes a round trip

@@ -24,6 +24,16 @@ describe('HeldBytes', () => {
     assert.equal(held.total, 150)
   })
 
+  it('holds a small hold (at most alwaysHeld) past the total, never past the peer\'s cap, and counts it in the total', () => {
+    const held = new HeldBytes({ perPeer: 100, total: 150, alwaysHeld: 10 })
+    assert.ok(held.hold('a', 100) != null)
+    assert.ok(held.hold('b', 50) != null)
+    assert.equal(held.hold('c', 11), undefined, 'past the total and not small')
+    assert.ok(held.hold('c', 10) != null, 'small: past the total all the same')
+    assert.equal(held.total, 160)
+    assert.equal(held.hold('a', 1), undefined, 'never past a peer\'s own cap')
+  })
+
   it('gives back what a hold took once, however often its release is called, and forgets a peer holding nothing', () => {
     const held = new HeldBytes({ perPeer: 100, total: 150 })
     const first = held.hold('a', 30)
