@@ -60,6 +60,8 @@ export class KeptDeletions {
   /** envelope (mailbox key ‖ id, hex) → the id of the deletion that names it */
   private readonly byEnvelope = new Map<string, string>()
   private keptBytes = 0
+  /** no kept deletion expires before this: a sweep before it would find nothing */
+  private nextExpiry = Infinity
 
   /** The deletions kept in `database`; none is known until `open` has read them */
   constructor (database: NodeDatabase, init: KeptDeletionsInit = {}) {
@@ -96,7 +98,8 @@ export class KeptDeletions {
     if (bytes > this.maxBytes) {
       return
     }
-    if (this.keptBytes + bytes > this.maxBytes) {
+    if (this.keptBytes + bytes > this.maxBytes && now >= this.nextExpiry) {
+      // only when one has expired: a full store would otherwise pay a pass over all per deletion
       await this.sweep(now)
     }
     if (this.keptBytes + bytes > this.maxBytes) {
@@ -140,6 +143,10 @@ export class KeptDeletions {
   /** Forget deletions whose envelopes would all have expired by now */
   async sweep (now: number): Promise<void> {
     await this.drop([...this.kept].filter(([, kept]) => kept.expiresAt <= now).map(([id]) => id))
+    this.nextExpiry = Infinity
+    for (const { expiresAt } of this.kept.values()) {
+      this.nextExpiry = Math.min(this.nextExpiry, expiresAt)
+    }
   }
 
   /** The ids of the oldest deletions that free at least `bytes` (a Map iterates in insertion order) */
@@ -178,6 +185,7 @@ export class KeptDeletions {
   private remember (id: string, deletion: SignedDeletion, expiresAt: number): void {
     const bytes = bytesOf(deletion)
     this.kept.set(id, { deletion, expiresAt, bytes })
+    this.nextExpiry = Math.min(this.nextExpiry, expiresAt)
     this.keptBytes += bytes
     for (const envelope of deletion.ids) {
       this.byEnvelope.set(envelopeKey(deletion.key, envelope), id)

@@ -52,6 +52,8 @@ export class Tombstones {
   private readonly unheld = new Set<string>()
   /** mailbox key (hex) → its unheld tombstones */
   private readonly unheldPerMailbox = new Map<string, number>()
+  /** no live tombstone expires before this: a sweep before it would find nothing */
+  private nextExpiry = Infinity
 
   /** The tombstones kept in `database`; none is known until `open` has read them */
   constructor (database: NodeDatabase) {
@@ -90,11 +92,15 @@ export class Tombstones {
 
   /**
    * Remember ids deleted before their envelope reached this node, as far as the mailbox's
-   * allowance (MAX_UNHELD_TOMBSTONES_PER_MAILBOX) and the node's (MAX_UNHELD_TOMBSTONES) leave
-   * room; the rest are let go
+   * allowance (MAX_UNHELD_TOMBSTONES_PER_MAILBOX), the node's (MAX_UNHELD_TOMBSTONES) and the
+   * total cap leave room; the rest are let go. They never push out others: ids anyone can make up
+   * must not take the place of a held envelope's tombstone.
    */
   async addIfRoom (records: Tombstone[], now = Date.now()): Promise<void> {
-    const room = MAX_UNHELD_TOMBSTONES - this.unheld.size
+    if (this.live.size + records.length > MAX_TOMBSTONES) {
+      await this.sweepIfDue(now)
+    }
+    const room = Math.min(MAX_UNHELD_TOMBSTONES - this.unheld.size, MAX_TOMBSTONES - this.live.size)
     const fresh = new Map<string, number>()
     /** mailbox key (hex) → its unheld tombstones, these included */
     const used = new Map<string, number>()
@@ -110,7 +116,6 @@ export class Tombstones {
         used.set(mailbox, count + 1)
       }
     }
-    await this.makeRoom(fresh.size, now)
     await this.write(fresh, true)
   }
 
@@ -119,7 +124,7 @@ export class Tombstones {
     if (this.live.size + count <= MAX_TOMBSTONES) {
       return
     }
-    await this.sweep(now)
+    await this.sweepIfDue(now)
     const excess = this.live.size + count - MAX_TOMBSTONES
     // a Map iterates in insertion order: the oldest first (those read at open, in key order, before any added since)
     const oldest: string[] = []
@@ -159,6 +164,17 @@ export class Tombstones {
   /** Forget tombstones whose envelopes would have expired by now */
   async sweep (now: number): Promise<void> {
     await this.drop([...this.live].filter(([, expiresAt]) => expiresAt <= now).map(([id]) => id))
+    this.nextExpiry = Infinity
+    for (const expiresAt of this.live.values()) {
+      this.nextExpiry = Math.min(this.nextExpiry, expiresAt)
+    }
+  }
+
+  /** Sweep only when some tombstone has expired: a full set would otherwise pay a pass over all of them per deletion */
+  private async sweepIfDue (now: number): Promise<void> {
+    if (now >= this.nextExpiry) {
+      await this.sweep(now)
+    }
   }
 
   /** Forget tombstones, on disk first */
@@ -190,6 +206,7 @@ export class Tombstones {
   /** Remember a tombstone not live yet */
   private remember (id: string, expiresAt: number, unheld: boolean): void {
     this.live.set(id, expiresAt)
+    this.nextExpiry = Math.min(this.nextExpiry, expiresAt)
     if (unheld) {
       this.unheld.add(id)
       const mailbox = id.slice(0, MAILBOX_HEX_LENGTH)
