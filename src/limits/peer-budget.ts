@@ -6,11 +6,18 @@
  * with its first spend, and its entry is deleted when the window ends, so only peers active within
  * the last window are remembered. Since a peer can change identity at the cost of a new
  * connection, at most `maxPeers` are remembered at once; past that, one is forgotten (its next
- * request starts a fresh window), so memory is bounded whatever the churn: the one remembered
- * longest that has points left, else the one remembered longest. A flood of new, lightly used
- * entries then cannot wipe out a spent budget, the one entry worth remembering.
+ * request starts a fresh window), so memory is bounded whatever the churn: of the
+ * EVICTION_CANDIDATES remembered longest, the one that spent least. A flood of new, lightly used
+ * entries then cannot wipe out a budget spent, or nearly spent, the entries worth remembering.
  */
 import { RateLimiter } from '@libp2p/utils'
+
+/**
+ * Entries, the longest remembered, among which the one that spent least is forgotten: enough that
+ * a flood of light entries always offers one lighter than a spent budget, few enough that a
+ * table full of spent ones costs a bounded look per new peer
+ */
+export const EVICTION_CANDIDATES = 16
 
 export interface PeerBudgetInit {
   /** points each peer may spend per window */
@@ -60,15 +67,19 @@ export class PeerBudget {
     this.limiter.penalty(peer, points)
   }
 
-  /** The peer remembered longest with points left, else the one remembered longest (a Map iterates in insertion order) */
+  /** Of the EVICTION_CANDIDATES peers remembered longest (a Map iterates in insertion order), the one that spent least */
   private leastWorthRemembering (): string | undefined {
-    const tracked = this.limiter.memoryStorage.storage
-    for (const [peer, { value: consumed }] of tracked) {
-      if (consumed < this.points) {
-        return peer
+    let lightest: { peer: string, consumed: number } | undefined
+    let looked = 0
+    for (const [peer, { value: consumed }] of this.limiter.memoryStorage.storage) {
+      if (lightest == null || consumed < lightest.consumed) {
+        lightest = { peer, consumed }
+      }
+      if (++looked === EVICTION_CANDIDATES) {
+        break
       }
     }
-    return tracked.keys().next().value
+    return lightest?.peer
   }
 
   /**

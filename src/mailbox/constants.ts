@@ -160,7 +160,7 @@ export const MAX_ENVELOPES_PER_MAILBOX_PER_WINDOW = 1024
  */
 export const MAX_ENVELOPES_PER_SENDER_PER_WINDOW = MAX_ENVELOPES_PER_MAILBOX_PER_WINDOW / 8
 
-/** Mailboxes (and mailbox–sender pairs) whose rates are remembered at once: the one remembered longest is forgotten past it */
+/** Mailboxes (and mailbox–sender pairs) whose rates are remembered at once: past it, of those remembered longest, the one that took least is forgotten (PeerBudget) */
 export const MAX_RATED_MAILBOXES = 4096
 
 /** Bytes of a stamp's nonce: the counter proof-of-work searches make */

@@ -405,7 +405,8 @@ export const WRITE_BATCH_COST = 4 * KiB
  * Peers whose budgets are remembered at once (each budget, a few hundred bytes per peer). Budgets
  * are forgotten when their window ends, so only peers active in the last window count: libp2p
  * keeps at most 300 connections, so a node reaches this only when thousands of identities churn
- * through within one window, and then the budget remembered longest is forgotten.
+ * through within one window, and then, of the budgets remembered longest, the one that spent least
+ * is forgotten (PeerBudget).
  */
 export const MAX_RATE_LIMITED_PEERS = 4096
 

@@ -130,22 +130,25 @@ describe('a mailbox\'s acceptance rates', function () {
     await assert.rejects(mailbox.onStoreRecords(sender(1), [recordOf(2)]), RateLimitedError)
   })
 
-  it('remembers the rates of MAX_RATED_MAILBOXES mailboxes: past it, one with envelopes left to take is forgotten first, a spent one last', async () => {
-    const mailbox = await rules({ acceptance: { perMailbox: 4, perSender: 2 } })
-    await mailbox.onStoreRecords(sender(0), [recordOf(0), recordOf(1)])
-    await assert.rejects(mailbox.onStoreRecords(sender(0), [recordOf(2)]), RateLimitedError)
+  it('remembers the rates of MAX_RATED_MAILBOXES mailboxes: past it, a flood of lightly used ones forgets no rate spent or nearly spent', async () => {
+    const mailbox = await rules({ acceptance: { perMailbox: 8, perSender: 4 } })
+    // sender 0 one short of its share, sender 1 at it; bob's mailbox one short of its rate
+    await mailbox.onStoreRecords(sender(0), [recordOf(0), recordOf(1), recordOf(2)])
+    await mailbox.onStoreRecords(sender(1), [recordOf(3), recordOf(4), recordOf(5), recordOf(6)])
     // the i-th other mailbox, rated after bob's; STOREs of many mailboxes each, to keep it quick
     const elsewhere = (i: number): ChordRecord => {
       const key = new Uint8Array(mailboxKey(bob.publicKey).byteLength)
       new DataView(key.buffer).setUint32(0, i + 1)
       return createRecord(key, envelopes[0], Date.now() + 60_000)
     }
-    // twice as many as are remembered, by another sender, each mailbox with one envelope left to take
+    // twice as many as are remembered, by another sender, one envelope each
     for (let start = 0; start < 2 * MAX_RATED_MAILBOXES; start += 256) {
       await mailbox.onStoreRecords(sender(2), Array.from({ length: 256 }, (_, i) => elsewhere(start + i)))
     }
-    await assert.rejects(mailbox.onStoreRecords(sender(0), [recordOf(2)]), RateLimitedError, 'sender 0\'s spent share of bob\'s mailbox is still remembered')
-    await mailbox.onStoreRecords(sender(1), [recordOf(2)])
+    await assert.rejects(mailbox.onStoreRecords(sender(1), [recordOf(7)]), RateLimitedError, 'sender 1\'s spent share is still remembered')
+    await mailbox.onStoreRecords(sender(0), [recordOf(7)])
+    await assert.rejects(mailbox.onStoreRecords(sender(0), [recordOf(8)]), RateLimitedError, 'sender 0 had one envelope left, not a fresh share')
+    await assert.rejects(mailbox.onStoreRecords(sender(3), [recordOf(8)]), RateLimitedError, 'bob\'s mailbox has taken its rate: that is remembered too')
   })
 
   it('charges nothing, and remembers nothing, for a STORE of mailboxes the node does not keep: a flood of them forgets no spent rate', async () => {
