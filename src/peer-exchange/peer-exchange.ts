@@ -126,7 +126,7 @@ export class PeerExchange extends TypedEventEmitter<PeerExchangeEvents> implemen
 
   /**
    * Answer requests with peers drawn from `candidates`, as PeerId strings: a bounded list of peers
-   * the ring vouches for (its routing table and peer cache). Without it, answers draw from the
+   * the ring vouches for (its routing table). Without it, answers draw from the
    * connected peers, the bounded list a node without a ring has.
    */
   answerFrom (candidates: () => string[]): void {

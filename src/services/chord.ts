@@ -509,11 +509,12 @@ export class ChordService implements Startable {
   }
 
   /**
-   * The peers the ring vouches for: the nodes of the routing table (they answered maintenance) and
-   * the peer cache (ring nodes of recent runs). Bounded by the table's and the cache's sizes
+   * The peers the ring vouches for: the nodes of the routing table, which answered its
+   * maintenance. Not the peer cache: it also keeps any connected peer that claimed the protocol.
+   * Bounded by the table's size
    */
   private vouchedPeers (): string[] {
-    return [...this.core.ring.table.knownNodes().map(node => node.peer), ...this.peerCache.list().map(peer => peer.peerId)]
+    return this.core.ring.table.knownNodes().map(node => node.peer)
   }
 
   /** Reads and writes go to the ring: never to a node that is still looking for it */
