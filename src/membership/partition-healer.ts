@@ -11,7 +11,7 @@
  */
 import { minute, second } from '../units.js'
 import { Periodic, adaptiveInterval } from '../chord/periodic.js'
-import { randomOrder } from '../random-order.js'
+import { randomOrder, shuffled } from '../random-order.js'
 import { JOIN_ATTEMPT_TIMEOUT } from './join.js'
 import { describeEntry, reachEntry } from './entry-candidate.js'
 import type { EntryCandidate, EntryDialer } from './entry-candidate.js'
@@ -164,7 +164,7 @@ export class PartitionHealer {
       const limit = client ? REJOIN_CANDIDATES_PER_ROUND : 1
       let tried = 0
       let failure: unknown
-      for (const candidate of randomOrder(this.candidates())) {
+      for (const candidate of fairOrder(this.candidates())) {
         if (tried++ === limit) {
           break
         }
@@ -211,24 +211,44 @@ export class PartitionHealer {
     return healed
   }
 
-  /** Peers and bootstrap addresses off our routing table: cached, learned through peer exchange, or configured */
-  private candidates (): EntryCandidate[] {
+  /**
+   * Peers and bootstrap addresses off our routing table, by where they come from: cached,
+   * learned through peer exchange (a peer appears in one list only), configured
+   */
+  private candidates (): EntryCandidate[][] {
     const self = this.components.peerId.toString()
-    const known = new Set([self, ...this.init.ring.table.knownNodes().map(node => node.peer)])
-    const peers = new Map<string, PeerId>()
-    for (const peerId of [...this.init.cachedPeers(), ...this.init.learnedPeers()]) {
-      peers.set(peerId.toString(), peerId)
-    }
-
-    const candidates: EntryCandidate[] = [...peers]
-      .filter(([peer]) => !known.has(peer))
-      .map(([, peerId]) => ({ peerId }))
-    for (const address of this.init.bootstrap) {
+    const seen = new Set([self, ...this.init.ring.table.knownNodes().map(node => node.peer)])
+    const fresh = (peerIds: PeerId[]): EntryCandidate[] => peerIds.filter(peerId => {
+      const peer = peerId.toString()
+      const isNew = !seen.has(peer)
+      seen.add(peer)
+      return isNew
+    }).map(peerId => ({ peerId }))
+    const cached = fresh(this.init.cachedPeers())
+    const learned = fresh(this.init.learnedPeers())
+    const bootstrap = this.init.bootstrap.filter(address => {
       const peer = address.getComponents().findLast(c => c.name === 'p2p')?.value
-      if (peer == null || !known.has(peer)) {
-        candidates.push({ address })
+      return peer == null || !seen.has(peer)
+    }).map(address => ({ address }))
+    return [cached, learned, bootstrap]
+  }
+}
+
+/**
+ * The candidates of every source in random order, taking from each source in turn: anyone asked
+ * can name hundreds of made-up peers to the learned list, and they must not crowd out the
+ * bootstrap list and the cache, each of which gets an equal share of the picks
+ */
+function * fairOrder (sources: EntryCandidate[][]): Generator<EntryCandidate> {
+  const orders = shuffled(sources.filter(source => source.length > 0)).map(source => randomOrder(source))
+  while (orders.length > 0) {
+    for (let i = 0; i < orders.length; i++) {
+      const next = orders[i].next()
+      if (next.done === true) {
+        orders.splice(i--, 1)
+      } else {
+        yield next.value
       }
     }
-    return candidates
   }
 }

@@ -2,7 +2,6 @@ import assert from 'node:assert/strict'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
-import { PROTOCOL } from '../../src/transport/constants.js'
 import { HEAL_INTERVAL_JITTER, PartitionHealer, REJOIN_CANDIDATES_PER_ROUND, REJOIN_INTERVAL } from '../../src/membership/partition-healer.js'
 import { ringIdOf } from '../../src/transport/ring-id.js'
 import { silentLogger } from '../helpers/logger.js'
@@ -11,7 +10,7 @@ import { waitFor } from '../helpers/wait-for.js'
 import type { RingActivityListener } from '../../src/chord/ring.js'
 import type { NodeRef } from '../../src/chord/rpc.js'
 import type { PartitionHealerComponents, PartitionHealerInit } from '../../src/membership/partition-healer.js'
-import type { AbortOptions, Peer, PeerId, PeerStore } from '@libp2p/interface'
+import type { AbortOptions, PeerId } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
 async function newPeerId (): Promise<PeerId> {
@@ -22,14 +21,9 @@ function nodeRef (peerId: PeerId): NodeRef {
   return { id: ringIdOf(peerId), peer: peerId.toString() }
 }
 
-function storedPeer (peerId: PeerId, protocols: string[]): Peer {
-  return { id: peerId, addresses: [{ multiaddr: multiaddr('/ip4/127.0.0.1/tcp/1'), isCertified: false }], protocols } as unknown as Peer
-}
-
 /** A node that knows some peers; every dial reaches the peer named (or the one behind an address) */
 class World {
   readonly self: PeerId
-  readonly stored: Peer[] = []
   readonly behindAddress = new Map<string, PeerId>()
   readonly healedThrough: string[] = []
   /** peers whose dials are refused */
@@ -52,15 +46,11 @@ class World {
     this.self = self
   }
 
-  /** the healer's components, beside the peer store a libp2p node would hand it too */
-  components (): PartitionHealerComponents & { peerStore: PeerStore } {
+  /** the healer's components */
+  components (): PartitionHealerComponents {
     return {
       peerId: this.self,
       logger: silentLogger(),
-      peerStore: {
-        all: async (query: { filters?: Array<(peer: Peer) => boolean> } = {}) =>
-          this.stored.filter(peer => (query.filters ?? []).every(filter => filter(peer)))
-      } as unknown as PeerStore,
       dial: async (target: Multiaddr | PeerId, options: AbortOptions = {}) => {
         if (this.hang) {
           return new Promise((_resolve, reject) => {
@@ -134,21 +124,25 @@ describe('the partition healer', function () {
     assert.deepEqual([...new Set(world.healedThrough)].sort(), expected)
   })
 
-  it('never takes candidates from the peer store, however many strangers there claim the ring protocol', async () => {
+  it('gives the cache and the bootstrap list each an equal share of the picks, however many peers exchanges named', async () => {
     const world = new World(await newPeerId())
-    const [cached, learned] = await Promise.all([newPeerId(), newPeerId()])
+    const [cached, behindBootstrap] = await Promise.all([newPeerId(), newPeerId()])
     world.cached = [cached]
-    world.learned = [learned]
-    // what fresh keys that connected once, were identified and left, leave behind
-    for (let i = 0; i < 3000; i++) {
-      world.stored.push(storedPeer(madeUpPeerId(), [PROTOCOL]))
-    }
+    // what a hostile peer asked for peers names: made-up peers, as many as the list holds
+    world.learned = Array.from({ length: 256 }, () => madeUpPeerId())
+    const address = multiaddr('/ip4/127.0.0.1/tcp/4001')
+    world.behindAddress.set(address.toString(), behindBootstrap)
+    world.bootstrap = [address]
 
     healer = new PartitionHealer(world.components(), world.init())
-    for (let i = 0; i < 100; i++) {
+    const rounds = 300
+    for (let i = 0; i < rounds; i++) {
       await healer.healOnce()
     }
-    assert.deepEqual([...new Set(world.healedThrough)].sort(), [cached, learned].map(String).sort())
+    const picks = (peer: PeerId): number => world.healedThrough.filter(p => p === peer.toString()).length
+    // a third each on average; below a fifth is five standard deviations away
+    assert.ok(picks(cached) > rounds / 5, `the cached peer picked ${picks(cached)} times of ${rounds}`)
+    assert.ok(picks(behindBootstrap) > rounds / 5, `the bootstrap address picked ${picks(behindBootstrap)} times of ${rounds}`)
   })
 
   it('does nothing when every peer it knows is in its routing table', async () => {
