@@ -148,7 +148,13 @@ export class Groups {
     }
     for (const [id, saved] of await this.init.store.loadHeard()) {
       if (this.chains.has(id)) {
-        this.heardLeaves.set(id, saved.slice(-MAX_GROUP_MEMBERS).flatMap(leave => this.readLeave(leave)))
+        const heard = saved.slice(-MAX_GROUP_MEMBERS).flatMap(leave => this.readLeave(leave))
+        if (heard.length < saved.length) {
+          // what could not be read is reported once, then gone
+          await this.keepHeard(id, heard).catch(err => { this.init.onError?.(err) })
+        } else {
+          this.heardLeaves.set(id, heard)
+        }
       } else {
         // of a group gone (left, or its states unreadable): nothing to act on
         await this.init.store.saveHeard(id, []).catch(err => { this.init.onError?.(err) })

@@ -339,6 +339,7 @@ describe('leaving a group', () => {
     await restarted.load()
     assert.equal(restarted.get(group.id)?.version, 1)
     assert.equal(errors.length, 2, 'each bad leave reported')
+    assert.equal(member.store.heard.has(group.id), false, 'and gone from the store: reported once')
   })
 
   it('takes a leave only from a member, for a group this device administers; from the person\'s own device it forgets the group', async () => {
