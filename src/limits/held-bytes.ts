@@ -12,8 +12,8 @@ export interface HeldBytesInit {
   perPeer: number
   /** bytes all peers together may hold at once */
   total: number
-  /** holds of at most this many bytes are checked against the per-peer cap only (still counted in the total); default 0 */
-  alwaysHeld?: number
+  /** holds of at most `upTo` bytes may pass the total by `extra` (a reserve for small ones); default none */
+  smallReserve?: { upTo: number, extra: number }
 }
 
 /** Gives back what one `hold` took; calling it again does nothing */
@@ -30,8 +30,9 @@ export class HeldBytes {
 
   /** Hold `bytes` for `peer` if they fit both caps: the release, or undefined when they do not fit */
   hold (peer: string, bytes: number): Release | undefined {
-    const small = bytes <= (this.init.alwaysHeld ?? 0)
-    if (this.of(peer) + bytes > this.init.perPeer || (!small && this.held + bytes > this.init.total)) {
+    const reserve = this.init.smallReserve
+    const total = reserve != null && bytes <= reserve.upTo ? this.init.total + reserve.extra : this.init.total
+    if (this.of(peer) + bytes > this.init.perPeer || this.held + bytes > total) {
       return undefined
     }
     tally(this.byPeer, peer, bytes)

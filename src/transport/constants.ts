@@ -121,18 +121,26 @@ export const MAX_PENDING_ANSWER_BYTES_PER_PEER = 4 * MiB
  * RESERVED_RING_SLOTS, node/constants.ts), which no node should give peers who never read; 64 MiB
  * takes sixteen peers at their cap to fill, which one IP's connections can. Past it, every peer's
  * answers that do not fit are refused RATE_LIMITED until others are taken or time out
- * (ANSWER_TIMEOUT), but for those of at most MAX_ALWAYS_ANSWERED_BYTES; the per-peer cap keeps
+ * (ANSWER_TIMEOUT), but for small ones within SMALL_ANSWER_RESERVE_BYTES; the per-peer cap keeps
  * one peer from taking it all.
  */
 export const MAX_TOTAL_PENDING_ANSWER_BYTES = 64 * MiB
 
 /**
- * Answers this small are held past MAX_TOTAL_PENDING_ANSWER_BYTES (never past a peer's own cap):
- * ring maintenance, lookups and their answers of successors and addresses are a few KiB, and
- * strangers who fill the node-wide cap with unread pages must not stop them. What they hold is
- * bounded anyway: MAX_INBOUND_STREAMS of them per connection.
+ * Answers this small may use SMALL_ANSWER_RESERVE_BYTES past MAX_TOTAL_PENDING_ANSWER_BYTES (never
+ * past a peer's own cap): ring maintenance and lookups, whose answers of successors and addresses
+ * are a few KiB, and a FETCH of a chat message's envelopes.
  */
-export const MAX_ALWAYS_ANSWERED_BYTES = 64 * KiB
+export const MAX_SMALL_ANSWER_BYTES = 16 * KiB
+
+/**
+ * Bytes of small answers (MAX_SMALL_ANSWER_BYTES) held past MAX_TOTAL_PENDING_ANSWER_BYTES: strangers
+ * who fill the node-wide cap with unread pages (one IP's sixteen connections can) do not stop ring
+ * maintenance. A reserve, not an exemption: one answer held per stream, MAX_INBOUND_STREAMS per
+ * connection, would let the connections strangers may hold keep some 120 MiB of small answers.
+ * Filling this too takes about 32 connections' worth of streams that never read.
+ */
+export const SMALL_ANSWER_RESERVE_BYTES = 16 * MiB
 
 /**
  * Idle outbound streams kept open per peer for reuse. Reusing an open stream makes a round trip

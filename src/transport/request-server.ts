@@ -15,7 +15,7 @@
  * happen: a peer that asks and never reads costs the node its answers' bytes for ANSWER_TIMEOUT,
  * and itself a request each. So the bytes of answers not yet taken are capped per peer and for
  * all peers together (MAX_PENDING_ANSWER_BYTES_PER_PEER, MAX_TOTAL_PENDING_ANSWER_BYTES, which
- * small answers may pass: MAX_ALWAYS_ANSWERED_BYTES); an answer that does not fit is replaced by a
+ * small answers may pass by a reserve: SMALL_ANSWER_RESERVE_BYTES); an answer that does not fit is replaced by a
  * RATE_LIMITED refusal.
  */
 import { TimeoutError } from '@libp2p/interface'
@@ -26,8 +26,8 @@ import { HeldBytes } from '../limits/held-bytes.js'
 import { KeyedQueue } from '../limits/keyed-queue.js'
 import { frameStream } from '../protocol/framing.js'
 import {
-  ANSWER_TIMEOUT, MAX_ALWAYS_ANSWERED_BYTES, MAX_INBOUND_STREAMS, MAX_MESSAGE_SIZE, MAX_OUTBOUND_STREAMS, MAX_PENDING_ANSWER_BYTES_PER_PEER, MAX_TOTAL_PENDING_ANSWER_BYTES, PROTOCOL, REQUEST_READ_TIMEOUT,
-  STREAM_IDLE_TIMEOUT
+  ANSWER_TIMEOUT, MAX_INBOUND_STREAMS, MAX_MESSAGE_SIZE, MAX_OUTBOUND_STREAMS, MAX_PENDING_ANSWER_BYTES_PER_PEER, MAX_TOTAL_PENDING_ANSWER_BYTES, PROTOCOL, REQUEST_READ_TIMEOUT,
+  MAX_SMALL_ANSWER_BYTES, SMALL_ANSWER_RESERVE_BYTES, STREAM_IDLE_TIMEOUT
 } from './constants.js'
 import { errorCodeOf } from './error-codes.js'
 import { createRequestHandlers } from './handlers/index.js'
@@ -119,7 +119,7 @@ export class RequestServer implements Startable {
     this.pendingAnswers = new HeldBytes({
       perPeer: init.maxPendingAnswerBytesPerPeer ?? MAX_PENDING_ANSWER_BYTES_PER_PEER,
       total: init.maxTotalPendingAnswerBytes ?? MAX_TOTAL_PENDING_ANSWER_BYTES,
-      alwaysHeld: MAX_ALWAYS_ANSWERED_BYTES
+      smallReserve: { upTo: MAX_SMALL_ANSWER_BYTES, extra: SMALL_ANSWER_RESERVE_BYTES }
     })
   }
 

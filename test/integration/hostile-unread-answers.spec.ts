@@ -13,7 +13,7 @@ import { createChordLibp2p } from '../../src/node/libp2p.js'
 import { frameStream } from '../../src/protocol/framing.js'
 import { MessageType, Namespace, Request, Response } from '../../src/protocol/generated/chord.js'
 import {
-  ErrorCode, FETCH_PAGE_BYTES, MAX_ALWAYS_ANSWERED_BYTES, MAX_INBOUND_STREAMS, MAX_MESSAGE_SIZE, MAX_PENDING_ANSWER_BYTES_PER_PEER, MAX_TOTAL_PENDING_ANSWER_BYTES, PROTOCOL
+  ErrorCode, FETCH_PAGE_BYTES, MAX_INBOUND_STREAMS, MAX_MESSAGE_SIZE, MAX_PENDING_ANSWER_BYTES_PER_PEER, MAX_SMALL_ANSWER_BYTES, MAX_TOTAL_PENDING_ANSWER_BYTES, PROTOCOL
 } from '../../src/transport/constants.js'
 import { ringIdToWire } from '../../src/transport/ring-id.js'
 import { strangerHandler, TransportUnderTest } from '../helpers/transport.js'
@@ -154,7 +154,7 @@ describe('answers never read', function () {
     assert.equal((await ask(honest, node, findSuccessor())).status, Response.Status.OK, 'a small answer still fits')
   })
 
-  it(`gives answers of at most MAX_ALWAYS_ANSWERED_BYTES (${MAX_ALWAYS_ANSWERED_BYTES}), ring messages among them, whatever all peers hold: strangers filling the node-wide cap stop no ring maintenance`, async () => {
+  it(`gives answers of at most MAX_SMALL_ANSWER_BYTES (${MAX_SMALL_ANSWER_BYTES}), ring messages among them, from a reserve past the node-wide cap: strangers filling that cap stop no ring maintenance`, async () => {
     // a node-wide cap that no answer fits: as if strangers had filled it to the byte
     const { node } = await startNode({ maxTotalPendingAnswerBytes: 1 })
     const honest = await stranger(node)

@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict'
 import { HeldBytes } from '../../src/limits/held-bytes.js'
+import { MAX_SMALL_ANSWER_BYTES, MAX_TOTAL_PENDING_ANSWER_BYTES, SMALL_ANSWER_RESERVE_BYTES } from '../../src/transport/constants.js'
 
 describe('HeldBytes', () => {
   it('holds up to the per-peer cap for one peer, and refuses a hold that would pass it', () => {
@@ -24,14 +25,27 @@ describe('HeldBytes', () => {
     assert.equal(held.total, 150)
   })
 
-  it('holds a small hold (at most alwaysHeld) past the total, never past the peer\'s cap, and counts it in the total', () => {
-    const held = new HeldBytes({ perPeer: 100, total: 150, alwaysHeld: 10 })
+  it('holds a small hold past the total within its reserve, never past the reserve or the peer\'s cap', () => {
+    const held = new HeldBytes({ perPeer: 100, total: 150, smallReserve: { upTo: 10, extra: 15 } })
     assert.ok(held.hold('a', 100) != null)
     assert.ok(held.hold('b', 50) != null)
     assert.equal(held.hold('c', 11), undefined, 'past the total and not small')
-    assert.ok(held.hold('c', 10) != null, 'small: past the total all the same')
-    assert.equal(held.total, 160)
+    assert.ok(held.hold('c', 10) != null, 'small: from the reserve')
+    assert.equal(held.hold('d', 6), undefined, 'past the reserve too')
+    assert.ok(held.hold('d', 5) != null)
+    assert.equal(held.total, 165)
     assert.equal(held.hold('a', 1), undefined, 'never past a peer\'s own cap')
+  })
+
+  it('as the request server holds answers: small ones (MAX_SMALL_ANSWER_BYTES) take SMALL_ANSWER_RESERVE_BYTES past MAX_TOTAL_PENDING_ANSWER_BYTES, and no more', () => {
+    const held = new HeldBytes({ perPeer: Infinity, total: MAX_TOTAL_PENDING_ANSWER_BYTES, smallReserve: { upTo: MAX_SMALL_ANSWER_BYTES, extra: SMALL_ANSWER_RESERVE_BYTES } })
+    assert.ok(held.hold('pages', MAX_TOTAL_PENDING_ANSWER_BYTES) != null)
+    assert.equal(held.hold('large', MAX_SMALL_ANSWER_BYTES + 1), undefined)
+    for (let i = 0; i < SMALL_ANSWER_RESERVE_BYTES / MAX_SMALL_ANSWER_BYTES; i++) {
+      assert.ok(held.hold(`stranger-${i}`, MAX_SMALL_ANSWER_BYTES) != null)
+    }
+    assert.equal(held.hold('one more', 1), undefined, 'the reserve is spent')
+    assert.equal(held.total, MAX_TOTAL_PENDING_ANSWER_BYTES + SMALL_ANSWER_RESERVE_BYTES)
   })
 
   it('gives back what a hold took once, however often its release is called, and forgets a peer holding nothing', () => {
