@@ -213,7 +213,8 @@ export class PartitionHealer {
 
   /**
    * Peers and bootstrap addresses off our routing table, by where they come from: cached,
-   * learned through peer exchange (a peer appears in one list only), configured
+   * learned through peer exchange, configured (a peer appears in one list only, the configured
+   * one first)
    */
   private candidates (): EntryCandidate[][] {
     const self = this.components.peerId.toString()
@@ -224,12 +225,17 @@ export class PartitionHealer {
       seen.add(peer)
       return isNew
     }).map(peerId => ({ peerId }))
-    const cached = fresh(this.init.cachedPeers())
-    const learned = fresh(this.init.learnedPeers())
+    // the configured addresses first: a peer named in an answer too must not leave the bootstrap list's share
     const bootstrap = this.init.bootstrap.filter(address => {
       const peer = address.getComponents().findLast(c => c.name === 'p2p')?.value
-      return peer == null || !seen.has(peer)
+      const isNew = peer == null || !seen.has(peer)
+      if (peer != null) {
+        seen.add(peer)
+      }
+      return isNew
     }).map(address => ({ address }))
+    const cached = fresh(this.init.cachedPeers())
+    const learned = fresh(this.init.learnedPeers())
     return [cached, learned, bootstrap]
   }
 }

@@ -130,7 +130,9 @@ describe('the partition healer', function () {
     world.cached = [cached]
     // what a hostile peer asked for peers names: made-up peers, as many as the list holds
     world.learned = Array.from({ length: 256 }, () => madeUpPeerId())
-    const address = multiaddr('/ip4/127.0.0.1/tcp/4001')
+    // the bootstrap node named in an answer too: it stays a bootstrap candidate
+    world.learned.push(behindBootstrap)
+    const address = multiaddr(`/ip4/127.0.0.1/tcp/4001/p2p/${behindBootstrap}`)
     world.behindAddress.set(address.toString(), behindBootstrap)
     world.bootstrap = [address]
 
