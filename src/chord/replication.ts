@@ -451,7 +451,7 @@ export class Replication implements RecordRpcHandler {
     if (from.peer === this.ring.self.peer) {
       return receiptFor(records, await this.acceptRecords(records), [])
     }
-    const kept = await this.keysWeKeep(records)
+    const kept = await this.keptOf(records)
     if (kept.length === 0) {
       throw new ForbiddenError(`none of the ${records.length} records is of a key this node keeps`)
     }
@@ -460,18 +460,13 @@ export class Replication implements RecordRpcHandler {
     return receiptFor(records, written, records.filter(record => !kept.includes(record)))
   }
 
-  /** The records of keys this node keeps, as a STORE of them would find (see keysWeKeep) */
-  async keptOf<Keyed extends { key: Uint8Array }> (records: Keyed[]): Promise<Keyed[]> {
-    return this.keysWeKeep(records)
-  }
-
-  /** Whether this node keeps `key`, as a STORE of it would find (see keysWeKeep) */
+  /** Whether this node keeps `key`, as a STORE of it would find (see keptOf) */
   async keeps (key: Uint8Array): Promise<boolean> {
-    return (await this.keysWeKeep([{ key }])).length > 0
+    return (await this.keptOf([{ key }])).length > 0
   }
 
   /** The records of keys we keep, by our replica range, walked again first if it would turn some away */
-  private async keysWeKeep<Keyed extends { key: Uint8Array }> (records: Keyed[]): Promise<Keyed[]> {
+  async keptOf<Keyed extends { key: Uint8Array }> (records: Keyed[]): Promise<Keyed[]> {
     const range = this.range
     if (range == null) {
       return records

@@ -2,6 +2,7 @@
  * The /chord/1.0.0 transport alone, for tests: an RPC client and a request server on one libp2p
  * node, answering through handlers the test supplies instead of a ring.
  */
+import { createChordLibp2p } from '../../src/node/libp2p.js'
 import { RequestServer } from '../../src/transport/request-server.js'
 import { RpcClient } from '../../src/transport/rpc-client.js'
 import { WirePeers } from '../../src/transport/wire-peers.js'
@@ -171,5 +172,33 @@ export class TransportUnderTest {
   /** The record messages addressed to other nodes' mailbox stores, with owner-signed deletes */
   mailboxRpc (): RecordRpc & DeletionRpc {
     return this.client.namespace('mailbox')
+  }
+}
+
+/**
+ * libp2p nodes on 127.0.0.1 and the transports they serve, all stopped after each test of the
+ * suite it is called in (it registers the afterEach)
+ */
+export function nodesStoppedAfterEach (): { startLibp2p(): Promise<ChordLibp2p>, serve(node: ChordLibp2p, init: TransportInit): Promise<TransportUnderTest> } {
+  let libp2ps: ChordLibp2p[] = []
+  let services: TransportUnderTest[] = []
+  afterEach(async () => {
+    await Promise.all(services.map(async service => service.stop()))
+    await Promise.all(libp2ps.map(async libp2p => libp2p.stop()))
+    libp2ps = []
+    services = []
+  })
+  return {
+    async startLibp2p () {
+      const libp2p = await createChordLibp2p({ listen: ['/ip4/127.0.0.1/tcp/0'], peerExchange: false })
+      libp2ps.push(libp2p)
+      return libp2p
+    },
+    async serve (node, init) {
+      const service = new TransportUnderTest(node, init)
+      await service.start()
+      services.push(service)
+      return service
+    }
   }
 }

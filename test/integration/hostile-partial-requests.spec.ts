@@ -11,9 +11,8 @@ import { encode as encodeVarint } from 'uint8-varint'
 import { frameStream } from '../../src/protocol/framing.js'
 import { MessageType, Request, Response } from '../../src/protocol/generated/chord.js'
 import { MAX_INBOUND_STREAMS, MAX_MESSAGE_SIZE, PROTOCOL } from '../../src/transport/constants.js'
-import { createChordLibp2p } from '../../src/node/libp2p.js'
 import { ringIdToWire } from '../../src/transport/ring-id.js'
-import { strangerHandler, TransportUnderTest } from '../helpers/transport.js'
+import { nodesStoppedAfterEach, strangerHandler } from '../helpers/transport.js'
 import { waitFor } from '../helpers/wait-for.js'
 import type { TransportInit } from '../helpers/transport.js'
 import type { ChordLibp2p } from '../../src/node/libp2p.js'
@@ -24,28 +23,12 @@ const CHUNK = 64 * 1024
 
 describe('requests begun and never finished', function () {
   this.timeout(60_000)
-  let libp2ps: ChordLibp2p[] = []
-  let services: TransportUnderTest[] = []
-
-  afterEach(async () => {
-    await Promise.all(services.map(async service => service.stop()))
-    await Promise.all(libp2ps.map(async libp2p => libp2p.stop()))
-    libp2ps = []
-    services = []
-  })
-
-  async function startLibp2p (): Promise<ChordLibp2p> {
-    const libp2p = await createChordLibp2p({ listen: ['/ip4/127.0.0.1/tcp/0'], peerExchange: false })
-    libp2ps.push(libp2p)
-    return libp2p
-  }
+  const { startLibp2p, serve } = nodesStoppedAfterEach()
 
   /** A node serving /chord/1.0.0 with the given timeouts, and a stranger connected to it */
   async function world (init: Partial<TransportInit>): Promise<{ node: ChordLibp2p, mallory: ChordLibp2p }> {
     const node = await startLibp2p()
-    const service = new TransportUnderTest(node, { handler: strangerHandler(), ...init })
-    await service.start()
-    services.push(service)
+    await serve(node, { handler: strangerHandler(), ...init })
     const mallory = await startLibp2p()
     await mallory.dial(node.getMultiaddrs()[0])
     return { node, mallory }

@@ -9,18 +9,17 @@
  */
 import { strict as assert } from 'node:assert'
 import { createRecord } from '../../src/chord/record.js'
-import { createChordLibp2p } from '../../src/node/libp2p.js'
 import { frameStream } from '../../src/protocol/framing.js'
 import { MessageType, Namespace, Request, Response } from '../../src/protocol/generated/chord.js'
 import {
   ErrorCode, FETCH_PAGE_BYTES, MAX_INBOUND_STREAMS, MAX_MESSAGE_SIZE, MAX_PENDING_ANSWER_BYTES_PER_PEER, MAX_SMALL_ANSWER_BYTES, MAX_TOTAL_PENDING_ANSWER_BYTES, PROTOCOL
 } from '../../src/transport/constants.js'
 import { ringIdToWire } from '../../src/transport/ring-id.js'
-import { strangerHandler, TransportUnderTest } from '../helpers/transport.js'
+import { nodesStoppedAfterEach, strangerHandler } from '../helpers/transport.js'
 import { waitFor } from '../helpers/wait-for.js'
 import type { ChordLibp2p } from '../../src/node/libp2p.js'
 import type { FramedStream } from '../../src/protocol/framing.js'
-import type { TransportInit } from '../helpers/transport.js'
+import type { TransportInit, TransportUnderTest } from '../helpers/transport.js'
 import type { Stream } from '@libp2p/interface'
 
 const KEY = new Uint8Array(32).fill(7)
@@ -43,29 +42,13 @@ interface Stalled {
 
 describe('answers never read', function () {
   this.timeout(60_000)
-  let libp2ps: ChordLibp2p[] = []
-  let services: TransportUnderTest[] = []
-
-  afterEach(async () => {
-    await Promise.all(services.map(async service => service.stop()))
-    await Promise.all(libp2ps.map(async libp2p => libp2p.stop()))
-    libp2ps = []
-    services = []
-  })
-
-  async function startLibp2p (): Promise<ChordLibp2p> {
-    const libp2p = await createChordLibp2p({ listen: ['/ip4/127.0.0.1/tcp/0'], peerExchange: false })
-    libp2ps.push(libp2p)
-    return libp2p
-  }
+  const { startLibp2p, serve } = nodesStoppedAfterEach()
 
   /** A node serving /chord/1.0.0 whose every FETCH is answered with PAGE */
   async function startNode (init: Partial<TransportInit> = {}): Promise<{ node: ChordLibp2p, service: TransportUnderTest }> {
     const node = await startLibp2p()
     const handler = strangerHandler({ onFetchRecords: async () => PAGE })
-    const service = new TransportUnderTest(node, { handler, ...init })
-    await service.start()
-    services.push(service)
+    const service = await serve(node, { handler, ...init })
     return { node, service }
   }
 

@@ -72,14 +72,20 @@ describe('telling a device just linked', () => {
           throw new RateLimitedError('wait for weeks', { retryAfterMs: 20 * 24 * 3_600_000 })
         }
       }, closing.signal).then(() => { done = true })
-      const turns = async (): Promise<void> => {
+      // the clock is mocked: polled on the event loop's turns, a hundred at most
+      const turnsUntil = async (condition: () => boolean): Promise<void> => {
         for (let turn = 0; turn < 100; turn++) {
+          if (condition()) {
+            return
+          }
           await new Promise(resolve => setImmediate(resolve))
         }
       }
-      await turns()
+      // the refusal is in; its wait is scheduled in the microtasks after it, done by the next turn
+      await turnsUntil(() => calls === 1)
+      await new Promise(resolve => setImmediate(resolve))
       mock.timers.tick(MAILBOX_ACCEPT_WINDOW)
-      await turns()
+      await turnsUntil(() => done)
       closing.abort(new Error('the test is over'))
       await telling.catch(() => {})
       assert.ok(done, 'it tried again once the window had passed')
