@@ -16,6 +16,7 @@ import { DEFAULT_LISTEN_ADDRESSES, defaultTransports } from '../services/platfor
 import { connectionGuard } from './connection-guard.js'
 import { InboundConnectionLimits, withConnectionLimits } from './connection-limits.js'
 import { MAX_CONNECTIONS, RESERVED_RING_SLOTS } from './constants.js'
+import { wholeMessageWrites } from './whole-message-writes.js'
 import type { ConnectionGuard } from './connection-guard.js'
 import type { ConnectionLimits } from './connection-limits.js'
 import type { PeerExchange, PeerExchangeInit } from '../peer-exchange/peer-exchange.js'
@@ -123,7 +124,7 @@ export async function createChordLibp2p<Services extends Record<string, unknown>
       appendAnnounce: multiaddrsOf('appendAnnounce', options.appendAnnounce ?? []).map(String)
     },
     transports: [...defaultTransports(options.tls), ...(options.transports ?? [])],
-    connectionEncrypters: [noise()],
+    connectionEncrypters: [wholeMessageWrites(noise())],
     streamMuxers: [yamux()],
     connectionGater: withConnectionLimits(limits, options.connectionGater),
     connectionManager: {

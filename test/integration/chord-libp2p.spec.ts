@@ -1,8 +1,10 @@
 import { strict as assert } from 'node:assert'
+import net from 'node:net'
 import { memory } from '@libp2p/memory'
 import { createChordLibp2p, INBOUND_CONNECTIONS_PER_SECOND_PER_IP } from '../../src/node/libp2p.js'
 import { waitFor } from '../helpers/wait-for.js'
 import type { ChordLibp2p, ChordLibp2pOptions } from '../../src/node/libp2p.js'
+import type { Ping } from '@libp2p/ping'
 
 describe('createChordLibp2p', function () {
   this.timeout(30_000)
@@ -55,4 +57,39 @@ describe('createChordLibp2p', function () {
     await waitFor(() => listener.getConnections().length === dialers.length, 'the listener to hold every connection')
     assert.ok(dialers.every(dialer => dialer.getConnections(listener.peerId).length === 1))
   })
+
+  it('writes each Noise message to the socket whole, its length and ciphertext in one write', async () => {
+    const listener = await start({ listen: ['/ip4/127.0.0.1/tcp/0'] })
+    const dialer = await start({ listen: [] })
+    await dialer.dial(listener.getMultiaddrs()[0])
+
+    const writes = await socketWritesDuring(async () => {
+      for (let i = 0; i < 10; i++) {
+        await (dialer.services.ping as Ping).ping(listener.peerId)
+      }
+    })
+
+    assert.ok(writes.length >= 20, `${writes.length} socket writes for 10 pings`)
+    // a Noise message is its 2-byte big-endian length, then that many bytes
+    const partial = writes.filter(bytes => bytes.byteLength < 2 || bytes.byteLength !== 2 + ((bytes[0] << 8) | bytes[1]))
+    assert.deepEqual(partial.map(bytes => bytes.byteLength), [])
+  })
 })
+
+/** The bytes of every socket write this process makes while `work` runs */
+async function socketWritesDuring (work: () => Promise<void>): Promise<Uint8Array[]> {
+  const writes: Uint8Array[] = []
+  const write = net.Socket.prototype.write
+  net.Socket.prototype.write = function (this: net.Socket, chunk: unknown, ...rest: unknown[]) {
+    if (chunk instanceof Uint8Array) {
+      writes.push(chunk)
+    }
+    return (write as (...args: unknown[]) => boolean).call(this, chunk, ...rest)
+  } as typeof write
+  try {
+    await work()
+  } finally {
+    net.Socket.prototype.write = write
+  }
+  return writes
+}
