@@ -155,6 +155,8 @@ export class ChatClient {
       },
       onFrame: async frame => this.takeFrame(frame)
     })
+    // leaves heard before a stop that came as this person became an admin
+    void this.groupsOf.actOnHeard()
     if (this.republish != null && this.account.identity != null) {
       this.init.lists.republishIfOld(this.account.identity).catch(err => this.options.onError?.(err))
       this.republish.start()

@@ -162,6 +162,20 @@ export class Groups {
     }
   }
 
+  /**
+   * Act on the leaves heard of every group this person is an admin of. Becoming an admin acts on
+   * them at once, but a stop between the two (a crash, a removal that failed) would leave them
+   * until the group's next change: the chat calls this at start. Failures are reported.
+   */
+  async actOnHeard (): Promise<void> {
+    await Promise.all([...this.heardLeaves.keys()].map(async id => this.changes.run(id, async () => {
+      const chain = this.chains.get(id)
+      if (chain != null) {
+        await this.actOnHeardLeaves(chain).catch(err => { this.init.onError?.(err) })
+      }
+    })))
+  }
+
   /** A saved leave, or none (reported) when what the store holds is not one */
   private readLeave (saved: SavedLeave): Array<{ person: PublicKey, version: number }> {
     try {

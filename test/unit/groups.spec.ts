@@ -327,6 +327,31 @@ describe('leaving a group', () => {
     assert.deepEqual([now?.members, now?.admins], [[b.address], [b.address]], 'the restarted heir removed c, whose leave it heard before')
   })
 
+  it('an heir stopped as it became an admin, before it removed the leaver, removes them at its next start', async () => {
+    const { admin, heir, member, group } = await leaveHeardByAnHeir()
+    const [b, c] = [heir.identity, member.identity.address]
+    // the state that makes b an admin is saved; the removal that follows is not (the device stops)
+    const save = heir.store.save.bind(heir.store)
+    heir.store.save = async (id, states) => {
+      if (states.length > 0 && decodeGroupState(states.at(-1) as Uint8Array).changedBy.equals(b.publicKey)) {
+        throw new Error('stopped')
+      }
+      await save(id, states)
+    }
+    await admin.groups.leave(group.id)
+    await deliverFrom(admin, heir, admin.sent.at(-2)).catch(() => undefined)
+    heir.store.save = save
+
+    const restarted = groupsOf(b, { store: heir.store })
+    await restarted.groups.load()
+    assert.deepEqual(restarted.groups.get(group.id)?.members, [b.address, c], 'the leaver is still in the group as saved')
+    await restarted.groups.actOnHeard()
+
+    const now = restarted.groups.get(group.id)
+    assert.deepEqual([now?.members, now?.admins], [[b.address], [b.address]], 'c, whose leave b heard, removed at start')
+    assert.deepEqual(restarted.sent.at(-1)?.map(d => d.person.address).sort(), [b.address, c].sort(), 'and told')
+  })
+
   it('a heard leave saved wrongly is reported and skipped at load, the group kept', async () => {
     const [a, b] = await Promise.all([createIdentity(), createIdentity()])
     const admin = groupsOf(a)
