@@ -22,7 +22,7 @@ import { RateLimitedError } from '../errors.js'
 import { MailboxEvent, MailboxRequest } from '../protocol/generated/mailbox.js'
 import { frameStream } from '../protocol/framing.js'
 import { ringIdOf, wireBytes } from '../transport/ring-id.js'
-import { subnetOf } from '../transport/subnet.js'
+import { remoteSubnet } from '../transport/subnet.js'
 import { tally } from '../limits/tally.js'
 import { PublicKey, mailboxKey } from './public-key.js'
 import { verifyChallengeAnswer } from './proofs.js'
@@ -498,11 +498,6 @@ export class MailboxServer implements Startable {
  */
 function inboundStreamsFor (maxSubscriptionsPerPeer: number): number {
   return maxSubscriptionsPerPeer > MAX_INBOUND_MAILBOX_STREAMS ? maxSubscriptionsPerPeer + 1 : MAX_INBOUND_MAILBOX_STREAMS
-}
-
-/** The subnet of a connection's remote address; none for loopback */
-function remoteSubnet (connection: Connection): string | undefined {
-  return subnetOf([connection.remoteAddr])
 }
 
 function bytesOf (envelopes: Uint8Array[]): number {

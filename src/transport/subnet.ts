@@ -5,6 +5,7 @@
  * addresses without an IP (DNS names, the memory transport).
  */
 import { IpNet, iPv4FromIPv6, ipToString, isIPv4mappedIPv6 } from '@chainsafe/netmask'
+import type { Connection } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
 /** The IPv4 prefix one subnet covers */
@@ -31,6 +32,11 @@ export function subnetOf (addresses: Iterable<Multiaddr>): string | undefined {
     }
   }
   return undefined
+}
+
+/** The subnet of a connection's remote address, as CIDR text; undefined for loopback and addresses without an IP */
+export function remoteSubnet (connection: Pick<Connection, 'remoteAddr'>): string | undefined {
+  return subnetOf([connection.remoteAddr])
 }
 
 /**
