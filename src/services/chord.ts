@@ -197,6 +197,8 @@ export class ChordService implements Startable {
       wirePeers: this.wirePeers,
       limiter: this.limiter,
       findOwner: { privateKey: components.privateKey, forwarder: this.rpc, requestTimeout: settings.requestTimeoutMs },
+      // the nodes whose maintenance and repairs pass through us: strangers' unread answers must not refuse them
+      isNeighbour: peer => this.core.replicaRange.isNeighbour(peer),
       onServed: request => { this.metricsSink.requestServed(request) }
     })
 

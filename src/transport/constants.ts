@@ -119,12 +119,27 @@ export const MAX_PENDING_ANSWER_BYTES_PER_PEER = 4 * MiB
  * Bytes of answers all peers together have not taken yet. MAX_PENDING_ANSWER_BYTES_PER_PEER each
  * would allow about 1 GiB for the 236 connections strangers may hold (MAX_CONNECTIONS less
  * RESERVED_RING_SLOTS, node/constants.ts), which no node should give peers who never read; 64 MiB
- * takes sixteen peers at their cap to fill, which one IP's connections can. Past it, every peer's
- * answers that do not fit are refused RATE_LIMITED until others are taken or time out
- * (ANSWER_TIMEOUT), but for small ones within SMALL_ANSWER_RESERVE_BYTES; the per-peer cap keeps
- * one peer from taking it all.
+ * takes sixteen peers at their cap to fill, from eight subnets (MAX_PENDING_ANSWER_BYTES_PER_SUBNET).
+ * Past it, every stranger's answers that do not fit are refused RATE_LIMITED until others are taken
+ * or time out (ANSWER_TIMEOUT), but for small ones within SMALL_ANSWER_RESERVE_BYTES; answers to the
+ * node's ring neighbours are counted here but never refused by it, so that strangers cannot stop
+ * the ring's maintenance however many they are.
  */
 export const MAX_TOTAL_PENDING_ANSWER_BYTES = 64 * MiB
+
+/**
+ * Bytes of answers the peers of one subnet (an IPv4 /24, an IPv6 /48, as subnet.ts counts them;
+ * loopback is not counted) have not taken yet, together. PeerIds are free, and one host may hold
+ * MAX_INBOUND_CONNECTIONS_PER_IP (16) connections, one /24 64 (node/constants.ts), each of an
+ * identity of its own: under the per-peer and node-wide caps alone, sixteen of them at their cap
+ * filled the node-wide cap, and 32 more connections of streams that never read the small-answer
+ * reserve, after which the ring neighbours' maintenance was refused. Counted per subnet rather
+ * than per address, because the addresses of one block cost a host little more than one (an IPv6
+ * host is given a /64 at least). An eighth of the node-wide cap, two peers at their cap: filling
+ * it takes eight subnets, and the reserve two more. Honest peers behind one NAT or in one office
+ * hold little of it at once, as readers that keep up take each answer as it comes.
+ */
+export const MAX_PENDING_ANSWER_BYTES_PER_SUBNET = MAX_TOTAL_PENDING_ANSWER_BYTES / 8
 
 /**
  * Answers this small may use SMALL_ANSWER_RESERVE_BYTES past MAX_TOTAL_PENDING_ANSWER_BYTES (never
@@ -134,11 +149,12 @@ export const MAX_TOTAL_PENDING_ANSWER_BYTES = 64 * MiB
 export const MAX_SMALL_ANSWER_BYTES = 16 * KiB
 
 /**
- * Bytes of small answers (MAX_SMALL_ANSWER_BYTES) held past MAX_TOTAL_PENDING_ANSWER_BYTES: strangers
- * who fill the node-wide cap with unread pages (one IP's sixteen connections can) do not stop ring
- * maintenance. A reserve, not an exemption: one answer held per stream, MAX_INBOUND_STREAMS per
- * connection, would let the connections strangers may hold keep some 120 MiB of small answers.
- * Filling this too takes about 32 connections' worth of streams that never read.
+ * Bytes of small answers (MAX_SMALL_ANSWER_BYTES) held past MAX_TOTAL_PENDING_ANSWER_BYTES:
+ * strangers who fill the node-wide cap with unread pages do not stop the lookups and joins that
+ * other strangers route through the node (its ring neighbours pass the caps anyway). A reserve, not
+ * an exemption: one answer held per stream, MAX_INBOUND_STREAMS per connection, would let the
+ * connections strangers may hold keep some 120 MiB of small answers. Filling this too takes about
+ * 32 connections' worth of streams that never read, from two subnets more.
  */
 export const SMALL_ANSWER_RESERVE_BYTES = 16 * MiB
 

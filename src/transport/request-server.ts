@@ -13,10 +13,14 @@
  *
  * An answer is held in memory until the peer has taken all of it, which only its reading makes
  * happen: a peer that asks and never reads costs the node its answers' bytes for ANSWER_TIMEOUT,
- * and itself a request each. So the bytes of answers not yet taken are capped per peer and for
- * all peers together (MAX_PENDING_ANSWER_BYTES_PER_PEER, MAX_TOTAL_PENDING_ANSWER_BYTES, which
- * small answers may pass by a reserve: SMALL_ANSWER_RESERVE_BYTES); an answer that does not fit is replaced by a
- * RATE_LIMITED refusal.
+ * and itself a request each. So the bytes of answers not yet taken are capped per peer, per subnet
+ * (identities are free) and for all peers together (MAX_PENDING_ANSWER_BYTES_PER_PEER,
+ * MAX_PENDING_ANSWER_BYTES_PER_SUBNET, MAX_TOTAL_PENDING_ANSWER_BYTES, which small answers may pass
+ * by a reserve: SMALL_ANSWER_RESERVE_BYTES); an answer that does not fit is replaced by a
+ * RATE_LIMITED refusal. Answers to the node's ring neighbours pass the caps they share with
+ * strangers, so that no number of strangers gets the ring's maintenance refused; only a
+ * neighbour's own cap refuses it, so that a peer that became one cheaply (a ground PeerId) holds no
+ * more than any other.
  */
 import { TimeoutError } from '@libp2p/interface'
 import { UnexpectedEOFError } from '@libp2p/utils'
@@ -26,17 +30,19 @@ import { HeldBytes } from '../limits/held-bytes.js'
 import { KeyedQueue } from '../limits/keyed-queue.js'
 import { frameStream } from '../protocol/framing.js'
 import {
-  ANSWER_TIMEOUT, MAX_INBOUND_STREAMS, MAX_MESSAGE_SIZE, MAX_OUTBOUND_STREAMS, MAX_PENDING_ANSWER_BYTES_PER_PEER, MAX_TOTAL_PENDING_ANSWER_BYTES, PROTOCOL, REQUEST_READ_TIMEOUT,
-  MAX_SMALL_ANSWER_BYTES, SMALL_ANSWER_RESERVE_BYTES, STREAM_IDLE_TIMEOUT
+  ANSWER_TIMEOUT, MAX_INBOUND_STREAMS, MAX_MESSAGE_SIZE, MAX_OUTBOUND_STREAMS, MAX_PENDING_ANSWER_BYTES_PER_PEER, MAX_PENDING_ANSWER_BYTES_PER_SUBNET,
+  MAX_TOTAL_PENDING_ANSWER_BYTES, PROTOCOL, REQUEST_READ_TIMEOUT, MAX_SMALL_ANSWER_BYTES, SMALL_ANSWER_RESERVE_BYTES, STREAM_IDLE_TIMEOUT
 } from './constants.js'
 import { errorCodeOf } from './error-codes.js'
 import { createRequestHandlers } from './handlers/index.js'
 import { RequestLimiter } from './request-limits.js'
 import { ringIdOf } from './ring-id.js'
+import { remoteSubnet } from './subnet.js'
 import { decodeRequest } from './validate.js'
 import { writtenOut } from './written-out.js'
 import type { Asker, FindOwnerInit, RequestHandler, RequestHandlersInit } from './handlers/handler.js'
 import type { RequestHandlers } from './handlers/index.js'
+import type { Holder } from '../limits/held-bytes.js'
 import type { ServedNode } from './handlers/served-node.js'
 import type { ObservedRequest, RequestOutcome } from './observed-request.js'
 import type { RequestLimits, WorkDone } from './request-limits.js'
@@ -68,8 +74,19 @@ export interface RequestServerInit extends Pick<RequestHandlersInit, 'maxDelegat
   maxOutboundStreams?: number
   /** bytes of answers one peer has not taken yet; default MAX_PENDING_ANSWER_BYTES_PER_PEER */
   maxPendingAnswerBytesPerPeer?: number
+  /** bytes of answers the peers of one subnet together have not taken yet; default MAX_PENDING_ANSWER_BYTES_PER_SUBNET */
+  maxPendingAnswerBytesPerSubnet?: number
   /** bytes of answers all peers together have not taken yet; default MAX_TOTAL_PENDING_ANSWER_BYTES */
   maxTotalPendingAnswerBytes?: number
+  /** bytes of small answers held past `maxTotalPendingAnswerBytes`; default SMALL_ANSWER_RESERVE_BYTES */
+  smallAnswerReserveBytes?: number
+  /**
+   * the subnet whose cap an asker's answers count in; default the connection's remote address's
+   * /24 or /48, none (not counted) for loopback
+   */
+  subnetOf?(connection: Connection): string | undefined
+  /** whether `peer` is one of the node's ring neighbours, whose answers only its own cap refuses; default nobody is */
+  isNeighbour?(peer: string): boolean
   /** per-peer rate limits; each one left out is its default (DEFAULT_REQUEST_LIMITS) */
   limits?: Partial<RequestLimits>
   /**
@@ -118,8 +135,9 @@ export class RequestServer implements Startable {
     this.answerTimeout = init.answerTimeout ?? ANSWER_TIMEOUT
     this.pendingAnswers = new HeldBytes({
       perPeer: init.maxPendingAnswerBytesPerPeer ?? MAX_PENDING_ANSWER_BYTES_PER_PEER,
+      perSubnet: init.maxPendingAnswerBytesPerSubnet ?? MAX_PENDING_ANSWER_BYTES_PER_SUBNET,
       total: init.maxTotalPendingAnswerBytes ?? MAX_TOTAL_PENDING_ANSWER_BYTES,
-      smallReserve: { upTo: MAX_SMALL_ANSWER_BYTES, extra: SMALL_ANSWER_RESERVE_BYTES }
+      smallReserve: { upTo: MAX_SMALL_ANSWER_BYTES, extra: init.smallAnswerReserveBytes ?? SMALL_ANSWER_RESERVE_BYTES }
     })
   }
 
@@ -147,6 +165,7 @@ export class RequestServer implements Startable {
   async serve (stream: Stream, connection: Connection): Promise<void> {
     const peerId = connection.remotePeer
     const from: Asker = { node: { id: ringIdOf(peerId), peer: peerId.toString() }, peerId }
+    const subnet = (this.init.subnetOf ?? remoteSubnet)(connection)
     const onIdle = (): void => {
       stream.abort(new TimeoutError(`no request within ${this.idleTimeout} ms`))
     }
@@ -184,7 +203,7 @@ export class RequestServer implements Startable {
         timer = setTimeout(onSlowAnswer, this.answerTimeout)
 
         const response = await this.answer(request, from)
-        await this.write(stream, framed, from, response)
+        await this.write(stream, framed, this.holderOf(from, subnet), response)
         clearTimeout(timer)
         timer = setTimeout(onIdle, this.idleTimeout)
       }
@@ -198,17 +217,23 @@ export class RequestServer implements Startable {
     }
   }
 
+  /** Who an answer to `from`, on a connection from `subnet`, is held for: asked at each answer, as the ring's neighbours change */
+  private holderOf (from: Asker, subnet: string | undefined): Holder {
+    return { peer: from.node.peer, subnet, passesSharedCaps: this.init.isNeighbour?.(from.node.peer) === true }
+  }
+
   /**
    * Write `response`, its bytes held for the asker until they have left the stream (taken, or
    * thrown away when the stream ends), so that the next request on it waits for that too. One
-   * that does not fit what the asker, or all peers, may hold is refused instead: a refusal is a
-   * few dozen bytes, at most one per stream, so it is not held.
+   * that does not fit what the asker, its subnet, or all peers may hold is refused instead: a
+   * refusal is a few dozen bytes, at most one per stream, so it is not held.
    */
-  private async write (stream: Stream, framed: FramedStream, from: Asker, response: Answer): Promise<void> {
+  private async write (stream: Stream, framed: FramedStream, holder: Holder, response: Answer): Promise<void> {
     const answer = Response.encode(response)
-    const release = this.pendingAnswers.hold(from.node.peer, answer.byteLength)
+    const release = this.pendingAnswers.hold(holder, answer.byteLength)
     if (release == null) {
-      this.log('refusing an answer of %d bytes to %p: %d bytes of its answers, %d of all, wait unread', answer.byteLength, from.peerId, this.pendingAnswers.of(from.node.peer), this.pendingAnswers.total)
+      this.log('refusing an answer of %d bytes to %s: %d bytes of its answers, %d of its subnet %s, %d of all, wait unread', answer.byteLength, holder.peer,
+        this.pendingAnswers.of(holder.peer), holder.subnet == null ? 0 : this.pendingAnswers.ofSubnet(holder.subnet), holder.subnet, this.pendingAnswers.total)
       await framed.write(Response.encode(refusal(response.type, new RateLimitedError('too many bytes of answers wait for the asker to read them'))))
       return
     }

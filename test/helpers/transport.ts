@@ -18,7 +18,8 @@ import type { RpcClientInit } from '../../src/transport/rpc-client.js'
 import type { ChordLibp2p } from '../../src/node/libp2p.js'
 import type { PrivateKey } from '@libp2p/interface'
 
-export interface TransportInit extends Omit<RpcClientInit, 'wirePeers'>, Pick<RequestServerInit, 'maxInboundStreams' | 'maxOutboundStreams' | 'maxDelegatedPerWindow' | 'maxDelegatedPerAskerPerWindow' | 'maxPendingAnswerBytesPerPeer' | 'maxTotalPendingAnswerBytes'> {
+export interface TransportInit extends Omit<RpcClientInit, 'wirePeers'>, Pick<RequestServerInit, 'maxInboundStreams' | 'maxOutboundStreams' | 'maxDelegatedPerWindow' | 'maxDelegatedPerAskerPerWindow' | 'maxPendingAnswerBytesPerPeer' | 'maxTotalPendingAnswerBytes' |
+  'maxPendingAnswerBytesPerSubnet' | 'smallAnswerReserveBytes' | 'subnetOf' | 'isNeighbour'> {
   /** answers ring requests and plain-record requests */
   handler: ChordRpcHandler & RecordRpcHandler
   /** answers requests in the mailbox namespace; without it they are refused */
@@ -88,6 +89,10 @@ export class TransportUnderTest {
       maxOutboundStreams: init.maxOutboundStreams,
       maxPendingAnswerBytesPerPeer: init.maxPendingAnswerBytesPerPeer,
       maxTotalPendingAnswerBytes: init.maxTotalPendingAnswerBytes,
+      maxPendingAnswerBytesPerSubnet: init.maxPendingAnswerBytesPerSubnet,
+      smallAnswerReserveBytes: init.smallAnswerReserveBytes,
+      subnetOf: init.subnetOf,
+      isNeighbour: init.isNeighbour,
       limits: init.requestLimits,
       maxDelegatedPerWindow: init.maxDelegatedPerWindow,
       maxDelegatedPerAskerPerWindow: init.maxDelegatedPerAskerPerWindow,

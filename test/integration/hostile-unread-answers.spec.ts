@@ -6,21 +6,35 @@
  * has not taken, and MAX_TOTAL_PENDING_ANSWER_BYTES for all together; an answer past either is
  * refused RATE_LIMITED, and other peers are answered meanwhile. What an answer held is let go
  * however its stream ends.
+ *
+ * PeerIds are free, so one host asks as many identities, one connection each: the answers held for
+ * the peers of one subnet are capped together too (MAX_PENDING_ANSWER_BYTES_PER_SUBNET), and those
+ * to the node's ring neighbours pass every cap strangers share, so that no number of strangers
+ * gets the ring's maintenance refused.
  */
 import { strict as assert } from 'node:assert'
+import { noise } from '@chainsafe/libp2p-noise'
+import { yamux } from '@chainsafe/libp2p-yamux'
+import { tcp } from '@libp2p/tcp'
+import { createLibp2p } from 'libp2p'
+import { equals } from 'uint8arrays/equals'
 import { createRecord } from '../../src/chord/record.js'
 import { frameStream } from '../../src/protocol/framing.js'
 import { MessageType, Namespace, Request, Response } from '../../src/protocol/generated/chord.js'
 import {
-  ErrorCode, FETCH_PAGE_BYTES, MAX_INBOUND_STREAMS, MAX_MESSAGE_SIZE, MAX_PENDING_ANSWER_BYTES_PER_PEER, MAX_SMALL_ANSWER_BYTES, MAX_TOTAL_PENDING_ANSWER_BYTES, PROTOCOL
+  ErrorCode, FETCH_PAGE_BYTES, MAX_INBOUND_STREAMS, MAX_MESSAGE_SIZE, MAX_PENDING_ANSWER_BYTES_PER_PEER, MAX_PENDING_ANSWER_BYTES_PER_SUBNET, MAX_SMALL_ANSWER_BYTES,
+  MAX_TOTAL_PENDING_ANSWER_BYTES, PROTOCOL
 } from '../../src/transport/constants.js'
 import { ringIdToWire } from '../../src/transport/ring-id.js'
+import { toStoredWireRecord } from '../../src/transport/wire-records.js'
+import { KiB } from '../../src/units.js'
 import { nodesStoppedAfterEach, strangerHandler } from '../helpers/transport.js'
 import { waitFor } from '../helpers/wait-for.js'
 import type { ChordLibp2p } from '../../src/node/libp2p.js'
 import type { FramedStream } from '../../src/protocol/framing.js'
+import type { ChordRecord } from '../../src/chord/record.js'
 import type { TransportInit, TransportUnderTest } from '../helpers/transport.js'
-import type { Stream } from '@libp2p/interface'
+import type { Libp2p, Stream } from '@libp2p/interface'
 
 const KEY = new Uint8Array(32).fill(7)
 const VALUE_BYTES = 64 * 1024
@@ -33,6 +47,17 @@ const ANSWER_BYTES = FETCH_PAGE_BYTES + PAGE.length * 128
  * MiB or so while the protocol was negotiated) takes the first answers, the next ones wait
  */
 const FETCHES_PER_STREAM = 4
+/** A key whose FETCH answer is small (MAX_SMALL_ANSWER_BYTES): one record of 15 KiB */
+const SMALL_KEY = new Uint8Array(32).fill(8)
+const SMALL_PAGE = [createRecord(SMALL_KEY, new Uint8Array(15 * KiB).fill(1), Date.now() + 3_600_000)]
+
+/** The bytes the node holds for an answer of `records` to a FETCH: its encoding, to the byte */
+function fetchAnswerBytes (records: ChordRecord[]): number {
+  return Response.encode({ type: MessageType.FETCH, records: records.map(toStoredWireRecord), more: false }).byteLength
+}
+
+/** What an attacker's stream receives for a FETCH whose answer did not fit: a one-byte length prefix and the refusal */
+const REFUSAL_FRAME_BYTES = 1 + Response.encode({ type: MessageType.FETCH, status: Response.Status.ERROR, errorCode: ErrorCode.RATE_LIMITED }).byteLength
 
 /** A stream whose FETCHes were sent, and which reads nothing */
 interface Stalled {
@@ -44,10 +69,10 @@ describe('answers never read', function () {
   this.timeout(60_000)
   const { startLibp2p, serve } = nodesStoppedAfterEach()
 
-  /** A node serving /chord/1.0.0 whose every FETCH is answered with PAGE */
+  /** A node serving /chord/1.0.0 that answers a FETCH of SMALL_KEY with SMALL_PAGE, any other with PAGE */
   async function startNode (init: Partial<TransportInit> = {}): Promise<{ node: ChordLibp2p, service: TransportUnderTest }> {
     const node = await startLibp2p()
-    const handler = strangerHandler({ onFetchRecords: async () => PAGE })
+    const handler = strangerHandler({ onFetchRecords: async (_from, key) => equals(key, SMALL_KEY) ? SMALL_PAGE : PAGE })
     const service = await serve(node, { handler, ...init })
     return { node, service }
   }
@@ -58,7 +83,7 @@ describe('answers never read', function () {
     return peer
   }
 
-  const fetch = (): Uint8Array => Request.encode({ type: MessageType.FETCH, namespace: Namespace.RECORDS, key: KEY })
+  const fetch = (key = KEY): Uint8Array => Request.encode({ type: MessageType.FETCH, namespace: Namespace.RECORDS, key })
   const findSuccessor = (): Uint8Array => Request.encode({ type: MessageType.FIND_SUCCESSOR, target: ringIdToWire(7n) })
 
   /** Sends FETCHES_PER_STREAM FETCHes on each of `count` fresh streams, paused first so that nothing is read */
@@ -78,7 +103,7 @@ describe('answers never read', function () {
   }
 
   /** Sends `request` whole on a fresh stream and resolves to its answer */
-  async function ask (from: ChordLibp2p, node: ChordLibp2p, request: Uint8Array): Promise<Response> {
+  async function ask (from: Pick<Libp2p, 'dialProtocol'>, node: ChordLibp2p, request: Uint8Array): Promise<Response> {
     const framed = frameStream(await from.dialProtocol(node.peerId, PROTOCOL), MAX_MESSAGE_SIZE)
     await framed.write(request)
     return Response.decode(await framed.read())
@@ -143,6 +168,160 @@ describe('answers never read', function () {
     const honest = await stranger(node)
     assert.equal((await ask(honest, node, findSuccessor())).status, Response.Status.OK)
     assertRateLimited(await ask(honest, node, fetch()))
+  })
+
+  describe('from many identities of one subnet', () => {
+    /**
+     * Bytes the node may send ahead on one of an attacker's streams: yamux's least window, which
+     * the attacker keeps from growing, so that each stream holds the first answer that does not fit
+     */
+    const ATTACKER_WINDOW = 256 * KiB
+    const ATTACKERS_SUBNET = '192.0.2.0/24'
+    const OTHER_SUBNET = '198.51.100.0/24'
+    const PAGE_ANSWER_BYTES = fetchAnswerBytes(PAGE)
+    const SMALL_ANSWER_BYTES = fetchAnswerBytes(SMALL_PAGE)
+    /** small FETCHes on one stream: the window takes this many less two whole, the next is held part sent, the last waits */
+    const SMALL_FETCHES_PER_STREAM = Math.floor(ATTACKER_WINDOW / SMALL_ANSWER_BYTES) + 2
+    const RING_REQUESTS = {
+      PING: Request.encode({ type: MessageType.PING }),
+      GET_NEIGHBOURS: Request.encode({ type: MessageType.GET_NEIGHBOURS }),
+      NOTIFY: Request.encode({ type: MessageType.NOTIFY }),
+      FIND_SUCCESSOR: findSuccessor()
+    }
+    /** the subnet the node counts each peer's connection in (loopback is not counted: the test says) */
+    let subnets: Map<string, string>
+    let peers: Libp2p[]
+
+    beforeEach(() => {
+      subnets = new Map()
+      peers = []
+    })
+
+    afterEach(async () => {
+      await Promise.all(peers.map(async peer => peer.stop()))
+    })
+
+    /** A light peer of its own identity, connected to `node` from `subnet`, whose streams' windows stay ATTACKER_WINDOW */
+    async function peerFrom (node: ChordLibp2p, subnet: string): Promise<Libp2p> {
+      const peer = await createLibp2p({
+        transports: [tcp()],
+        connectionEncrypters: [noise()],
+        streamMuxers: [yamux({ streamOptions: { initialStreamWindowSize: ATTACKER_WINDOW, maxStreamWindowSize: ATTACKER_WINDOW } })]
+      })
+      peers.push(peer)
+      subnets.set(peer.peerId.toString(), subnet)
+      await peer.dial(node.getMultiaddrs()[0])
+      return peer
+    }
+
+    /**
+     * Sends `requests` on a fresh stream of `from` that reads nothing, and resolves once the node
+     * holds an answer on it (its window is full, the rest of that answer waits) or has refused
+     * every request on it
+     */
+    async function stall (from: Libp2p, node: ChordLibp2p, requests: Uint8Array[]): Promise<'held' | 'refused'> {
+      const stream = await from.dialProtocol(node.peerId, PROTOCOL, { negotiateFully: true })
+      stream.pause()
+      const framed = frameStream(stream, MAX_MESSAGE_SIZE)
+      for (const request of requests) {
+        await framed.write(request)
+      }
+      let outcome: 'held' | 'refused' | undefined
+      await waitFor(() => {
+        outcome = stream.readBufferLength === ATTACKER_WINDOW ? 'held' : stream.readBufferLength === requests.length * REFUSAL_FRAME_BYTES ? 'refused' : undefined
+        return outcome != null
+      }, 'the node to hold an answer on the stream, or to refuse every request on it')
+      return outcome as 'held' | 'refused'
+    }
+
+    /** What `from` gets for `request`, as a status or an error code */
+    async function outcomeOf (from: Libp2p, node: ChordLibp2p, request: Uint8Array): Promise<string> {
+      const response = await ask(from, node, request)
+      return response.status === Response.Status.OK ? 'OK' : response.errorCode ?? 'ERROR'
+    }
+
+    it('holds the unread answers of one subnet\'s identities to the per-subnet cap (MAX_PENDING_ANSWER_BYTES_PER_SUBNET); its ring neighbour, there too, and strangers elsewhere are answered', async () => {
+      // the defaults' caps, scaled down a quarter so that a few dozen streams fill them to the byte:
+      // a subnet holds two identities at their cap, the node sixteen; the reserve holds sixteen small
+      // answers (at the defaults, 1,024)
+      const caps = {
+        maxPendingAnswerBytesPerPeer: 2 * PAGE_ANSWER_BYTES,
+        maxPendingAnswerBytesPerSubnet: 4 * PAGE_ANSWER_BYTES,
+        maxTotalPendingAnswerBytes: 32 * PAGE_ANSWER_BYTES,
+        smallAnswerReserveBytes: 16 * SMALL_ANSWER_BYTES
+      }
+      assert.equal(caps.maxPendingAnswerBytesPerSubnet / caps.maxPendingAnswerBytesPerPeer, MAX_PENDING_ANSWER_BYTES_PER_SUBNET / MAX_PENDING_ANSWER_BYTES_PER_PEER)
+      assert.equal(caps.maxTotalPendingAnswerBytes / caps.maxPendingAnswerBytesPerSubnet, MAX_TOTAL_PENDING_ANSWER_BYTES / MAX_PENDING_ANSWER_BYTES_PER_SUBNET)
+      assert.ok(SMALL_ANSWER_BYTES <= MAX_SMALL_ANSWER_BYTES, 'the small answers come from the reserve')
+      const neighbours = new Set<string>()
+      const { node, service } = await startNode({
+        ...caps,
+        subnetOf: connection => subnets.get(connection.remotePeer.toString()),
+        isNeighbour: peer => neighbours.has(peer)
+      })
+
+      // sixteen identities of one subnet (one address's connections at the default cap) stall a
+      // page on each of two streams; one more a small answer on each of sixteen
+      const attackers: Libp2p[] = []
+      const pages: string[] = []
+      for (let i = 0; i < 16; i++) {
+        const attacker = await peerFrom(node, ATTACKERS_SUBNET)
+        attackers.push(attacker)
+        for (let j = 0; j < 2; j++) {
+          pages.push(await stall(attacker, node, [fetch()]))
+        }
+      }
+      const smallAttacker = await peerFrom(node, ATTACKERS_SUBNET)
+      attackers.push(smallAttacker)
+      const smalls: string[] = []
+      for (let j = 0; j < 16; j++) {
+        smalls.push(await stall(smallAttacker, node, Array.from({ length: SMALL_FETCHES_PER_STREAM }, () => fetch(SMALL_KEY))))
+      }
+      const subnetHeld = attackers.reduce((bytes, attacker) => bytes + service.pendingAnswerBytes(attacker.peerId.toString()), 0)
+
+      // at the same moment: the node's ring neighbour, of the same subnet; a newcomer of that subnet; a stranger elsewhere
+      const neighbour = await peerFrom(node, ATTACKERS_SUBNET)
+      neighbours.add(neighbour.peerId.toString())
+      const neighbourGot: Record<string, string> = {}
+      for (const [name, request] of Object.entries({ ...RING_REQUESTS, FETCH: fetch() })) {
+        neighbourGot[name] = await outcomeOf(neighbour, node, request)
+      }
+      const newcomerGot = await outcomeOf(await peerFrom(node, ATTACKERS_SUBNET), node, findSuccessor())
+      const elsewhereGot = await outcomeOf(await peerFrom(node, OTHER_SUBNET), node, fetch())
+      const count = (outcomes: string[], outcome: string): number => outcomes.filter(each => each === outcome).length
+      console.log(`      ${attackers.length} identities of one subnet, ${pages.length + smalls.length} streams that never read: pages ${count(pages, 'held')} held, ${count(pages, 'refused')} refused; small answers ${count(smalls, 'held')} held, ${count(smalls, 'refused')} refused; ${subnetHeld} bytes held for the subnet, ${service.pendingAnswerBytes()} in all`)
+      console.log(`      the ring neighbour got ${Object.entries(neighbourGot).map(([name, got]) => `${name} ${got}`).join(', ')}; a newcomer of the subnet FIND_SUCCESSOR ${newcomerGot}; a stranger elsewhere FETCH ${elsewhereGot}`)
+
+      assert.equal(subnetHeld, 4 * PAGE_ANSWER_BYTES, 'the subnet holds its cap, and no more')
+      assert.deepEqual(pages, [...Array(4).fill('held'), ...Array(28).fill('refused')], 'the identities after the second, each under its own cap, are refused: the subnet is full')
+      assert.ok(smalls.every(outcome => outcome === 'refused'), 'small answers count in the subnet\'s cap too')
+      assert.deepEqual(Object.values(neighbourGot), ['OK', 'OK', 'OK', 'OK', 'OK'], 'the ring neighbour is answered')
+      assert.equal(newcomerGot, ErrorCode.RATE_LIMITED, 'a stranger of the full subnet is refused')
+      assert.equal(elsewhereGot, 'OK', 'a stranger of another subnet is answered')
+    })
+
+    it('answers the node\'s ring neighbours past every cap strangers share (the subnet\'s, the node\'s, the reserve), and refuses a stranger of their subnet at the same moment', async () => {
+      // caps no answer fits, as if strangers had filled each to the byte
+      const neighbours = new Set<string>()
+      const { node, service } = await startNode({
+        maxPendingAnswerBytesPerSubnet: 1,
+        maxTotalPendingAnswerBytes: 1,
+        smallAnswerReserveBytes: 0,
+        subnetOf: connection => subnets.get(connection.remotePeer.toString()),
+        isNeighbour: peer => neighbours.has(peer)
+      })
+      const neighbour = await peerFrom(node, ATTACKERS_SUBNET)
+      neighbours.add(neighbour.peerId.toString())
+      const stranger = await peerFrom(node, ATTACKERS_SUBNET)
+
+      for (const [name, request] of Object.entries({ ...RING_REQUESTS, FETCH: fetch() })) {
+        assert.equal(await outcomeOf(neighbour, node, request), 'OK', `the neighbour's ${name}`)
+        assert.equal(await outcomeOf(stranger, node, request), ErrorCode.RATE_LIMITED, `the stranger's ${name}`)
+      }
+      // a page the neighbour does not read is held, counted in the node's total though past it
+      assert.equal(await stall(neighbour, node, [fetch()]), 'held')
+      assert.equal(service.pendingAnswerBytes(), PAGE_ANSWER_BYTES)
+    })
   })
 
   describe('lets go of what an answer held', () => {
