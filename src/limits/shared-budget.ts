@@ -1,9 +1,14 @@
 /**
- * Work a node does on its own account for whoever asks: passing a recursive lookup on, running a
- * client's lookup. Each request it sends for them is charged to its own budget at the next node,
- * so without caps of its own, strangers asking it for such work could spend that budget and have
- * its maintenance refused. A cap for all askers together per window, and a share of it for each,
- * so that one asker cannot take the whole and send everyone else the long way.
+ * Work a node caps for all askers together, not only per asker: since PeerIds cost nothing, a
+ * budget per asker alone lets enough identities take as much as they like. Work done on the
+ * node's own account for whoever asks (passing a recursive lookup on, running a client's lookup)
+ * is charged to its own budget at the next node, so strangers asking for it could spend that
+ * budget and have its maintenance refused; records read for strangers take CPU from everyone. A
+ * cap for all askers together per window, and a share of it for each, so that one asker cannot
+ * take the whole and leave everyone else refused.
+ *
+ * Work is counted in points: one per lookup, one per record read. Work whose cost is known only
+ * once it is done is checked for a point left and charged in full afterwards, and may overdraw.
  */
 import { RateLimitedError } from '../errors.js'
 import { PeerBudget } from './peer-budget.js'
@@ -38,22 +43,22 @@ export class SharedBudget {
   }
 
   /**
-   * Whether one more piece of work for `asker` fits both budgets
+   * Whether `points` more of work for `asker` fit both budgets (by default one: something is left)
    *
-   * @throws RateLimitedError when its share, or the node's budget, is spent for this window
+   * @throws RateLimitedError when its share, or the node's budget, cannot pay for it in this window
    */
-  check (asker: string): void {
-    if (this.perAsker.remaining(asker) < 1) {
+  check (asker: string, points = 1): void {
+    if (this.perAsker.remaining(asker) < points) {
       throw new RateLimitedError(`this node takes at most ${this.perAsker.points} ${this.work} per asker per ${this.windowMs} ms`, { retryAfterMs: this.perAsker.msBeforeRefill(asker) })
     }
-    if (this.all.remaining(ALL) < 1) {
+    if (this.all.remaining(ALL) < points) {
       throw new RateLimitedError(`this node takes at most ${this.all.points} ${this.work} per ${this.windowMs} ms`, { retryAfterMs: this.all.msBeforeRefill(ALL) })
     }
   }
 
-  /** Count one piece of work for `asker`, checked first */
-  spend (asker: string): void {
-    this.all.spend(ALL, 1)
-    this.perAsker.spend(asker, 1)
+  /** Count `points` of work for `asker` (one by default), checked first or already done */
+  spend (asker: string, points = 1): void {
+    this.all.spend(ALL, points)
+    this.perAsker.spend(asker, points)
   }
 }
