@@ -89,7 +89,7 @@ export interface ChordInit {
    * on its defaults, resets it then
    */
   requestTimeoutMs?: number
-  /** per-peer budgets of /chord/1.0.0 (and signature checks on every protocol); each left out is its default */
+  /** per-peer budgets of /chord/1.0.0 (and signature checks on every protocol), and the records read for strangers together; each left out is its default */
   requestLimits?: Partial<RequestLimits>
   /** told about each join attempt as it happens, e.g. to print `trying <addr> (2/5)…` */
   onJoinProgress?(event: JoinProgressEvent): void

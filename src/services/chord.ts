@@ -181,7 +181,8 @@ export class ChordService implements Startable {
       onAntiEntropyRound: round => { this.metricsSink.antiEntropyRound(round) },
       onError
     })
-    this.limiter = new RequestLimiter(settings.requestLimits)
+    // what ring neighbours read (anti-entropy, handoffs) is not counted with strangers' reads
+    this.limiter = new RequestLimiter(settings.requestLimits, { isNeighbour: peer => this.core.replicaRange.isNeighbour(peer) })
     const admission = new OwnedAdmission(this.ownedStore)
     const { replication: ownedReplication } = this.core.addNamespace('owned', {
       store: this.ownedStore,

@@ -411,6 +411,30 @@ export const MAX_CARRIED_CHECKS_PER_WINDOW = 256
 export const MAX_SCANNED_RECORDS_PER_WINDOW = 1_048_576
 
 /**
+ * Records the node reads per window for all strangers together (askers that are not ring
+ * neighbours), however many identities they are. A PeerId costs a key pair, so
+ * MAX_SCANNED_RECORDS_PER_WINDOW alone let ten identities have a node read ten times as much,
+ * some ten million record headers a window: one to two cores kept busy. This is one peer's
+ * budget: 1–2 s of reads per window for all strangers, a tenth to a fifth of a core. Strangers
+ * read little: a client's get one key's records per FETCH, a subscriber one mailbox's backlog
+ * (1,024 records at most each), and in a ring of 8 under load no peer read more than 1,618 records
+ * in a window. Anti-entropy, the one reader of whole ranges, runs between a node and its r - 1
+ * successors, and handoffs between neighbours, within the r + g nodes on each side that count as
+ * neighbours (ReplicaRange): it is not charged here, only to each neighbour's own budget, so
+ * strangers that spend this starve no repair.
+ */
+export const MAX_STRANGERS_SCANNED_RECORDS_PER_WINDOW = MAX_SCANNED_RECORDS_PER_WINDOW
+
+/**
+ * Records one stranger may have the node read per window, its share of
+ * MAX_STRANGERS_SCANNED_RECORDS_PER_WINDOW: a 32nd, so that spending the whole takes more
+ * identities than one address may hold connections (16, MAX_INBOUND_CONNECTIONS_PER_IP). It reads
+ * 32 full keys or mailboxes a window, twenty times what one peer was seen to read under load; a
+ * node whose strangers are gateways reading for many users raises it (`requestLimits`).
+ */
+export const MAX_SCANNED_RECORDS_PER_STRANGER_PER_WINDOW = MAX_STRANGERS_SCANNED_RECORDS_PER_WINDOW / 32
+
+/**
  * Bytes one peer may make us write to disk per window (charged after each STORE, by the stored
  * size of the records it added, plus WRITE_BATCH_COST for the synced batch). Records a STORE
  * repeats, or that we refuse, cost nothing here. A neighbour handing over a whole default store

@@ -13,8 +13,14 @@
  *
  * Costs known only once the work is done are charged after it, and may overdraw a budget; a
  * request that draws on a spent budget is refused until the peer's window ends.
+ *
+ * PeerIds cost nothing, so the records read for strangers (askers that are not ring neighbours)
+ * are also counted for all of them together, each stranger a share of that: more identities do
+ * not buy more of the node's reads. Ring neighbours, whose anti-entropy and handoffs read whole
+ * ranges, are counted by their own budgets only, so strangers cannot starve them.
  */
 import { PeerBudgets } from '../limits/peer-budgets.js'
+import { SharedBudget } from '../limits/shared-budget.js'
 import { MessageType } from '../protocol/generated/chord.js'
 import {
   MAX_CARRIED_CHECKS_PER_WINDOW,
@@ -22,8 +28,10 @@ import {
   MAX_RATE_LIMITED_PEERS,
   MAX_READ_REQUESTS_PER_WINDOW,
   MAX_RING_REQUESTS_PER_WINDOW,
+  MAX_SCANNED_RECORDS_PER_STRANGER_PER_WINDOW,
   MAX_SCANNED_RECORDS_PER_WINDOW,
   MAX_SIGNATURE_CHECKS_PER_WINDOW,
+  MAX_STRANGERS_SCANNED_RECORDS_PER_WINDOW,
   MAX_STORED_BYTES_PER_WINDOW,
   MAX_STORED_RECORDS_PER_WINDOW,
   LOOKUP_REQUEST_COST,
@@ -58,6 +66,10 @@ export interface RequestLimits {
   signatureChecks: number
   /** signature verifications of records a peer hands over carried by FIND_OWNER, per window */
   carriedChecks: number
+  /** records read for all peers that are not ring neighbours together (`scannedRecords`' reads) per window */
+  strangersScannedRecords: number
+  /** records read for one peer that is not a ring neighbour per window, of `strangersScannedRecords` */
+  scannedRecordsPerStranger: number
   /** peers remembered at once, per budget */
   maxPeers: number
 }
@@ -73,6 +85,8 @@ export const DEFAULT_REQUEST_LIMITS: Readonly<RequestLimits> = {
   deletedIds: MAX_DELETED_IDS_PER_WINDOW,
   signatureChecks: MAX_SIGNATURE_CHECKS_PER_WINDOW,
   carriedChecks: MAX_CARRIED_CHECKS_PER_WINDOW,
+  strangersScannedRecords: MAX_STRANGERS_SCANNED_RECORDS_PER_WINDOW,
+  scannedRecordsPerStranger: MAX_SCANNED_RECORDS_PER_STRANGER_PER_WINDOW,
   maxPeers: MAX_RATE_LIMITED_PEERS
 }
 
@@ -88,14 +102,34 @@ export interface WorkDone {
   signatureChecks?: number
 }
 
+export interface RequestLimiterInit {
+  /** whether `peer` is one of our ring neighbours; without it, every peer is a stranger */
+  isNeighbour?(peer: string): boolean
+}
+
 export class RequestLimiter {
   readonly limits: Readonly<RequestLimits>
   private readonly budgets: PeerBudgets<Budget>
+  private readonly strangersScans: SharedBudget
+  private readonly isNeighbour?: (peer: string) => boolean
 
-  constructor (limits: Partial<RequestLimits> = {}) {
+  constructor (limits: Partial<RequestLimits> = {}, init: RequestLimiterInit = {}) {
     this.limits = { ...DEFAULT_REQUEST_LIMITS, ...limits }
-    const { windowMs, maxPeers, ...points } = this.limits
+    const { windowMs, maxPeers, strangersScannedRecords, scannedRecordsPerStranger, ...points } = this.limits
     this.budgets = new PeerBudgets<Budget>(points, { windowMs, maxPeers })
+    this.strangersScans = new SharedBudget({
+      work: 'records read for peers that are not ring neighbours',
+      perWindow: strangersScannedRecords,
+      perAskerPerWindow: scannedRecordsPerStranger,
+      windowMs,
+      maxAskers: maxPeers
+    })
+    this.isNeighbour = init.isNeighbour
+  }
+
+  /** Whether `peer` is not a ring neighbour: the records read for it count with every stranger's */
+  isStranger (peer: string): boolean {
+    return this.isNeighbour?.(peer) !== true
   }
 
   /**
@@ -106,12 +140,17 @@ export class RequestLimiter {
    */
   admit (peer: string, request: ValidRequest, extra: Array<[Budget, number]> = []): void {
     const { costs, after } = costsOf(request)
+    if (after.includes('scannedRecords')) {
+      this.admitStrangersScan(peer)
+    }
     this.budgets.admit(peer, [...costs, ...extra], after)
   }
 
   /** Charge what answering `request` turned out to cost, from its response and what the handler did */
   charge (peer: string, request: ValidRequest, response: Partial<Response> | undefined, done: WorkDone = {}): void {
-    this.budgets.charge(peer, costsAfter(request, response, done))
+    const costs = costsAfter(request, response, done)
+    this.budgets.charge(peer, costs)
+    this.chargeStrangersScan(peer, costs.find(([name]) => name === 'scannedRecords')?.[1] ?? 0)
   }
 
   /** Charge signature checks made outside /chord/1.0.0 (a mailbox subscriber's proof) */
@@ -144,17 +183,38 @@ export class RequestLimiter {
    * @throws RateLimitedError when the peer's scanned records for this window are spent
    */
   admitScan (peer: string): void {
+    this.admitStrangersScan(peer)
     this.budgets.admit(peer, [], ['scannedRecords'])
   }
 
   /** Charge records read outside /chord/1.0.0, whatever is left (the read is done) */
   chargeScannedRecords (peer: string, records: number): void {
     this.budgets.charge(peer, [['scannedRecords', records]])
+    this.chargeStrangersScan(peer, records)
   }
 
   /** Peers whose budgets are remembered now (the most over all budgets) */
   get trackedPeers (): number {
     return this.budgets.trackedPeers
+  }
+
+  /**
+   * Admit a read for `peer` that is charged afterwards: a stranger's needs something left of its
+   * share and of what all strangers may read. Charges nothing.
+   *
+   * @throws RateLimitedError when either is spent for this window
+   */
+  private admitStrangersScan (peer: string): void {
+    if (this.isStranger(peer)) {
+      this.strangersScans.check(peer)
+    }
+  }
+
+  /** Count `records` read for `peer` with every stranger's, when it is one */
+  private chargeStrangersScan (peer: string, records: number): void {
+    if (records > 0 && this.isStranger(peer)) {
+      this.strangersScans.spend(peer, records)
+    }
   }
 }
 

@@ -100,6 +100,9 @@ export interface RequestServerInit extends Pick<RequestHandlersInit, 'maxDelegat
   onServed?(request: ObservedRequest): void
 }
 
+/** The queue of every stranger's scans: no PeerId's string */
+const STRANGERS = 'strangers'
+
 /** A response, of the request's type */
 type Answer = Partial<Response> & Pick<Response, 'type'>
 
@@ -249,8 +252,10 @@ export class RequestServer implements Startable {
     if (request.type === MessageType.RANGE_DIGEST || request.type === MessageType.RANGE_SUMMARIES) {
       // a scan's cost is known only once it is done: one peer's scans run one at a time, so that
       // each is admitted knowing what the one before cost, and a peer overdraws its budget by one
-      // scan at most, not by as many as it keeps in flight
-      return this.scans.run(from.node.peer, async () => this.answerNow(request, from))
+      // scan at most, not by as many as it keeps in flight. Strangers' scans all draw on what
+      // strangers may read together: theirs run one at a time together, for the same reason
+      const queue = this.limiter.isStranger(from.node.peer) ? STRANGERS : from.node.peer
+      return this.scans.run(queue, async () => this.answerNow(request, from))
     }
     return this.answerNow(request, from)
   }

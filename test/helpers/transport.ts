@@ -33,6 +33,8 @@ export interface TransportInit extends Omit<RpcClientInit, 'wirePeers'>, Pick<Re
   /** ms, the server's answer timeout */
   answerTimeout?: number
   requestLimits?: RequestServerInit['limits']
+  /** the budgets the server charges, in place of its own by `requestLimits` (one that tells ring neighbours) */
+  limiter?: RequestServerInit['limiter']
   /** the node's libp2p key: with it, the node takes part in recursive lookups (signs as an owner, passes requests on) */
   privateKey?: PrivateKey
   /** how the node passes FIND_OWNERs on, given the real way (a hostile relay); default the real way */
@@ -82,6 +84,7 @@ export class TransportUnderTest {
     this.server = new RequestServer(libp2p, {
       node: { ringHandler: init.handler, handlerOf: name => namespaces[name] },
       wirePeers,
+      limiter: init.limiter,
       idleTimeout: init.streamIdleTimeout,
       readTimeout: init.requestReadTimeout,
       answerTimeout: init.answerTimeout,

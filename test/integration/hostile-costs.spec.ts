@@ -1,7 +1,9 @@
 /**
  * Costly requests cost their sender: a flood of DELETEs whose signatures do not verify, and of
  * whole-ring RANGE_DIGESTs, is paid from per-peer budgets counted in signature checks and records
- * scanned, not in requests, so four identities cannot make a node spend its CPU on them.
+ * scanned, not in requests, so four identities cannot make a node spend its CPU on them. Records
+ * scanned for askers that are not ring neighbours are also counted for all of them together, so
+ * that more identities do not buy more of the node's store reads.
  */
 import { strict as assert } from 'node:assert'
 import { generateKeyPair } from '@libp2p/crypto/keys'
@@ -16,7 +18,9 @@ import { MessageType, Namespace, Request, Response } from '../../src/protocol/ge
 import { ErrorCode, MAX_CARRIED_CHECKS_PER_WINDOW, MAX_MESSAGE_SIZE, MAX_SIGNATURE_CHECKS_PER_WINDOW, PROTOCOL } from '../../src/transport/constants.js'
 import { createChordLibp2p } from '../../src/node/libp2p.js'
 import { ringIdOf, ringIdToWire, wireBytes } from '../../src/transport/ring-id.js'
+import { internalsOf } from '../../src/testing.js'
 import { startRing, stopAll } from '../helpers/ring.js'
+import { waitFor } from '../helpers/wait-for.js'
 import type { ChordNode } from '../../src/index.js'
 import type { ChordLibp2p } from '../../src/node/libp2p.js'
 
@@ -36,6 +40,43 @@ function percentile (values: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]
 }
 
+/**
+ * Every attacker sends `request` to `victim` as fast as it answers, IN_FLIGHT at a time, for
+ * FLOOD_MS; resolves to the answers by error code (OK for none). Bounded: it stops by itself.
+ */
+async function flood (attackers: ChordLibp2p[], victim: ChordNode, request: () => Uint8Array, onAnswer?: (response: Response, attacker: number) => void): Promise<Map<string, number>> {
+  const answers = new Map<string, number>()
+  const until = Date.now() + FLOOD_MS
+  await Promise.all(attackers.map(async (attacker, index) => {
+    await attacker.dial(victim.getMultiaddrs()[0])
+    await Promise.all(Array.from({ length: IN_FLIGHT }, async () => {
+      const framed = frameStream(await attacker.dialProtocol(victim.peerId, PROTOCOL), MAX_MESSAGE_SIZE)
+      while (Date.now() < until) {
+        await framed.write(request())
+        const response = Response.decode(await framed.read())
+        const code = response.errorCode ?? 'OK'
+        answers.set(code, (answers.get(code) ?? 0) + 1)
+        onAnswer?.(response, index)
+      }
+    }))
+  }))
+  return answers
+}
+
+/** `peer`'s one answer to `request` from `victim` */
+async function ask (peer: Pick<ChordLibp2p, 'dial' | 'dialProtocol'>, victim: ChordNode, request: Uint8Array): Promise<Response> {
+  await peer.dial(victim.getMultiaddrs()[0])
+  const framed = frameStream(await peer.dialProtocol(victim.peerId, PROTOCOL), MAX_MESSAGE_SIZE)
+  await framed.write(request)
+  return Response.decode(await framed.read())
+}
+
+/** A RANGE_DIGEST or RANGE_SUMMARIES of the whole ring (an interval whose start is its end) */
+function wholeRing (type: MessageType.RANGE_DIGEST | MessageType.RANGE_SUMMARIES): Uint8Array {
+  const whole = wireBytes(new Uint8Array(32))
+  return Request.encode({ type, rangeStart: whole, rangeEnd: whole })
+}
+
 describe('costly requests against a node', function () {
   this.timeout(120_000)
   let nodes: ChordNode[] = []
@@ -50,29 +91,6 @@ describe('costly requests against a node', function () {
     await Promise.all(attackers.map(async attacker => attacker.stop()))
     await stopAll(nodes)
   })
-
-  /**
-   * Every attacker sends `request` as fast as the victim answers, IN_FLIGHT at a time, for
-   * FLOOD_MS; resolves to the answers by error code (OK for none). Bounded: it stops by itself.
-   */
-  async function flood (victim: ChordNode, request: () => Uint8Array, onAnswer?: (response: Response) => void): Promise<Map<string, number>> {
-    const answers = new Map<string, number>()
-    const until = Date.now() + FLOOD_MS
-    await Promise.all(attackers.map(async attacker => {
-      await attacker.dial(victim.getMultiaddrs()[0])
-      await Promise.all(Array.from({ length: IN_FLIGHT }, async () => {
-        const framed = frameStream(await attacker.dialProtocol(victim.peerId, PROTOCOL), MAX_MESSAGE_SIZE)
-        while (Date.now() < until) {
-          await framed.write(request())
-          const response = Response.decode(await framed.read())
-          const code = response.errorCode ?? 'OK'
-          answers.set(code, (answers.get(code) ?? 0) + 1)
-          onAnswer?.(response)
-        }
-      }))
-    }))
-    return answers
-  }
 
   /**
    * Well-formed DELETEs of a new person's mailbox (of the id `fill` makes) whose signature is not
@@ -110,7 +128,7 @@ describe('costly requests against a node', function () {
     const baseline = await honestGets(reader, new Promise(resolve => setTimeout(resolve, 1_000)))
 
     const forged = await forgedDeletes(1)
-    const flooding = flood(victim, forged)
+    const flooding = flood(attackers, victim, forged)
     const during = await honestGets(reader, flooding)
     const answers = await flooding
 
@@ -162,7 +180,7 @@ describe('costly requests against a node', function () {
       originSignature: randomBytes(64)
     })
     let stored = 0
-    const answers = await flood(victim, carrying, response => { stored += response.ownerStatement?.stored == null ? 0 : 1 })
+    const answers = await flood(attackers, victim, carrying, response => { stored += response.ownerStatement?.stored == null ? 0 : 1 })
     // the lookups are answered; the records, whose signatures do not verify, are not taken
     assert.ok((answers.get('OK') ?? 0) > ATTACKERS * MAX_CARRIED_CHECKS_PER_WINDOW, `only ${answers.get('OK') ?? 0} FIND_OWNERs answered`)
     assert.equal(stored, 0)
@@ -175,9 +193,7 @@ describe('costly requests against a node', function () {
     // ...and none of its other signature checks: a DELETE is still checked (and found forged)
     const forged = await forgedDeletes(2)
     for (const attacker of attackers) {
-      const framed = frameStream(await attacker.dialProtocol(victim.peerId, PROTOCOL), MAX_MESSAGE_SIZE)
-      await framed.write(forged())
-      assert.equal(Response.decode(await framed.read()).errorCode, ErrorCode.BAD_SIGNATURE)
+      assert.equal((await ask(attacker, victim, forged())).errorCode, ErrorCode.BAD_SIGNATURE)
     }
   })
 
@@ -186,14 +202,87 @@ describe('costly requests against a node', function () {
     for (let i = 0; i < 400; i++) {
       await nodes[0].put(`record ${i}`, new TextEncoder().encode(`value ${i}`))
     }
-    const whole = new Uint8Array(32)
-    const digest = (): Uint8Array => Request.encode({ type: MessageType.RANGE_DIGEST, rangeStart: wireBytes(whole), rangeEnd: wireBytes(whole) })
     let scanned = 0
-    const answers = await flood(victim, digest, response => { scanned += response.count ?? 0 })
+    const answers = await flood(attackers, victim, () => wholeRing(MessageType.RANGE_DIGEST), response => { scanned += response.count ?? 0 })
 
     console.log(`      ${scanned} records scanned in ${FLOOD_MS} ms for ${ATTACKERS} identities (${answers.get('OK') ?? 0} digests answered, ${answers.get(ErrorCode.RATE_LIMITED) ?? 0} refused)`)
     assert.ok(scanned > 0)
     // a peer overdraws its budget by one scan at most: its scans run one at a time
     assert.ok(scanned <= ATTACKERS * (SCAN_BUDGET + 500), `${scanned} records scanned, over ${ATTACKERS} × ${SCAN_BUDGET} and one scan each`)
+  })
+})
+
+describe('many identities scanning a node\'s store', function () {
+  this.timeout(180_000)
+  /** identities, each spending all it may of the node's store reads */
+  const IDENTITIES = 10
+  /** records the victim holds: a whole-ring scan reads them all */
+  const RECORDS = 1_000
+  /** per peer, as in the test above: the flood overdraws it for sure */
+  const PER_PEER = 20_000
+  /** what all strangers together may have the node read per window; two and a half peers' worth */
+  const ALL_STRANGERS = 50_000
+  /** what one stranger may have read of ALL_STRANGERS per window */
+  const PER_STRANGER = 10_000
+  let nodes: ChordNode[] = []
+  let strangers: ChordLibp2p[] = []
+
+  before(async () => {
+    nodes = await startRing(3, {
+      requestLimits: {
+        scannedRecords: PER_PEER,
+        strangersScannedRecords: ALL_STRANGERS,
+        scannedRecordsPerStranger: PER_STRANGER,
+        // longer than this whole spec: every scan below is counted in one window
+        windowMs: 120_000
+      }
+    })
+    // one more than the flood's: a stranger that has read nothing yet
+    strangers = await Promise.all(Array.from({ length: IDENTITIES + 1 }, async () => createChordLibp2p({ listen: [], peerExchange: false })))
+    const keys = Array.from({ length: RECORDS }, (_, i) => `scanned record ${i}`)
+    for (let i = 0; i < keys.length; i += 50) {
+      await Promise.all(keys.slice(i, i + 50).map(async key => nodes[0].put(key, new TextEncoder().encode(key))))
+    }
+    // a ring of three keeps every record on every node
+    await waitFor(async () => (await internalsOf(nodes[1]).store.digest(0n, 0n, { now: Date.now() })).count === RECORDS, 'the victim to hold every record')
+  })
+
+  after(async () => {
+    await Promise.all(strangers.map(async stranger => stranger.stop()))
+    await stopAll(nodes)
+  })
+
+  it('reads no more records per window for all strangers together than the node-wide budget, however many identities ask', async () => {
+    const victim = nodes[1]
+    const scannedFor = new Array<number>(IDENTITIES).fill(0)
+    const answers = await flood(strangers.slice(0, IDENTITIES), victim, () => wholeRing(MessageType.RANGE_DIGEST), (response, stranger) => {
+      scannedFor[stranger] += response.count ?? 0
+    })
+    const scanned = scannedFor.reduce((sum, records) => sum + records, 0)
+
+    console.log(`      ${scanned} records scanned in ${FLOOD_MS} ms for ${IDENTITIES} identities, at most ${Math.max(...scannedFor)} for one ` +
+      `(${answers.get('OK') ?? 0} digests answered, ${answers.get(ErrorCode.RATE_LIMITED) ?? 0} refused)`)
+    // strangers' scans run one at a time: the node-wide budget is overdrawn by one scan at most
+    assert.ok(scanned <= ALL_STRANGERS + RECORDS, `${scanned} records scanned for ${IDENTITIES} identities, over ${ALL_STRANGERS} and one scan`)
+    // and one stranger by one scan past its share
+    for (const records of scannedFor) {
+      assert.ok(records <= PER_STRANGER + RECORDS, `${records} records scanned for one stranger, over its share of ${PER_STRANGER} and one scan`)
+    }
+    assert.ok(scanned >= ALL_STRANGERS, `only ${scanned} records scanned: the strangers did not spend the node-wide budget`)
+  })
+
+  it('answers a ring neighbour\'s RANGE_SUMMARIES while strangers have spent the node-wide budget', async () => {
+    const [neighbour, victim] = nodes
+    // whatever is left of the node-wide budget, the strangers spend it
+    await flood(strangers.slice(0, IDENTITIES), victim, () => wholeRing(MessageType.RANGE_DIGEST))
+
+    // a stranger that read nothing yet is refused, and told when to ask again...
+    const latecomer = await ask(strangers[IDENTITIES], victim, wholeRing(MessageType.RANGE_SUMMARIES))
+    assert.equal(latecomer.errorCode, ErrorCode.RATE_LIMITED)
+    assert.ok((latecomer.retryAfterMs ?? 0) > 0, 'no retry hint')
+    // ...while a ring neighbour, comparing its copy, is answered in full
+    const answer = await ask(neighbour.libp2p, victim, wholeRing(MessageType.RANGE_SUMMARIES))
+    assert.equal(answer.status, Response.Status.OK)
+    assert.equal(answer.summaries.length, RECORDS)
   })
 })

@@ -9,6 +9,7 @@ import {
 } from '../../src/transport/constants.js'
 import { frameStream } from '../../src/protocol/framing.js'
 import { LookupHandler } from '../../src/transport/handlers/lookup.js'
+import { RequestLimiter } from '../../src/transport/request-limits.js'
 import { TransportUnderTest } from '../helpers/transport.js'
 import { toWireRecord } from '../../src/transport/wire-records.js'
 import { createChordLibp2p } from '../../src/node/libp2p.js'
@@ -39,6 +40,8 @@ class FakeHandler implements ChordRpcHandler, RecordRpcHandler {
   failWith?: Error
   /** a FETCH is answered once this settles */
   fetchAnsweredAfter?: Promise<void>
+  /** a RANGE_DIGEST is answered once what this returns for its asker settles */
+  digestAnsweredAfter?: (from: NodeRef) => Promise<void>
 
   /** what onPing answers; the digests pings brought, by sender */
   pingReply: PingReply = {}
@@ -105,6 +108,7 @@ class FakeHandler implements ChordRpcHandler, RecordRpcHandler {
 
   async onRangeDigest (from: NodeRef, start: RingId, until: RingId): Promise<RangeDigest> {
     this.record({ method: 'onRangeDigest', from, arg: [start, until] })
+    await this.digestAnsweredAfter?.(from)
     return this.digest
   }
 
@@ -859,6 +863,37 @@ describe('the /chord/1.0.0 transport over libp2p (TCP on 127.0.0.1)', function (
 
       assert.deepEqual(mailbox.deletions.map(({ from, deletion }) => [from.peer, deletion.ids.length]),
         [[a.ref.peer, 3], [a.ref.peer, 1], [c.ref.peer, 4]])
+    })
+
+    it('runs strangers\' scans one at a time, all of them together, and a ring neighbour\'s beside them', async () => {
+      const neighbours = new Set<string>()
+      const [n, b, ...strangers] = await Promise.all([startNode(), startNode({ limiter: new RequestLimiter({}, { isNeighbour: peer => neighbours.has(peer) }) }), startNode(), startNode(), startNode()])
+      neighbours.add(n.ref.peer)
+      for (const asker of [n, ...strangers]) {
+        await connect(asker.libp2p, b.libp2p)
+      }
+      // strangers' scans last until `answer`; the most of them running at once
+      let answer = (): void => {}
+      const answered = new Promise<void>(resolve => { answer = resolve })
+      const scanning = { now: 0, most: 0 }
+      b.handler.digestAnsweredAfter = async from => {
+        if (!neighbours.has(from.peer)) {
+          scanning.most = Math.max(scanning.most, ++scanning.now)
+          await answered
+          scanning.now--
+        }
+      }
+
+      const scans = strangers.map(async stranger => stranger.service.rangeDigest(b.ref, 1n, 2n))
+      await waitFor(() => scanning.now > 0, 'a stranger\'s scan to run')
+      // the neighbour's is not queued behind it...
+      await n.service.rangeDigest(b.ref, 1n, 2n)
+      // ...while the other strangers' wait for it to be charged
+      assert.equal(scanning.now, 1)
+      answer()
+      await Promise.all(scans)
+      assert.equal(scanning.most, 1)
+      assert.equal(b.handler.calls.filter(call => call.method === 'onRangeDigest').length, strangers.length + 1)
     })
 
     it('refills a peer\'s budget when its window ends', async () => {

@@ -11,20 +11,24 @@ import {
   MAX_READ_REQUESTS_PER_WINDOW,
   MAX_RECORDS_PER_MESSAGE,
   MAX_RING_REQUESTS_PER_WINDOW,
+  MAX_SCANNED_RECORDS_PER_STRANGER_PER_WINDOW,
   MAX_SCANNED_RECORDS_PER_WINDOW,
   MAX_SIGNATURE_CHECKS_PER_WINDOW,
   MAX_STORED_BYTES_PER_WINDOW,
+  MAX_STRANGERS_SCANNED_RECORDS_PER_WINDOW,
   MAX_STORED_RECORDS_PER_WINDOW,
   MAX_WRITTEN_BYTES_PER_WINDOW,
   RATE_LIMIT_WINDOW,
   WRITE_BATCH_COST
 } from '../../src/transport/constants.js'
-import { MAX_VALUE_SIZE } from '../../src/storage/constants.js'
+import { MAX_INBOUND_CONNECTIONS_PER_IP } from '../../src/node/constants.js'
+import { MAX_RECORDS_PER_KEY, MAX_VALUE_SIZE } from '../../src/storage/constants.js'
 import type { ValidRequest } from '../../src/transport/validate.js'
 import type { ChordRecord } from '../../src/chord/record.js'
 
 const ping: ValidRequest = { type: MessageType.PING }
 const fetch: ValidRequest = { type: MessageType.FETCH, namespace: 'records', key: new Uint8Array(32) }
+const digest: ValidRequest = { type: MessageType.RANGE_DIGEST, namespace: 'records', start: 0n, end: 0n }
 
 /** A STORE of `count` records whose values are `valueBytes` long (one shared buffer: only lengths count) */
 function store (count: number, valueBytes = 1): ValidRequest {
@@ -68,6 +72,8 @@ describe('RequestLimiter', () => {
         deletedIds: MAX_DELETED_IDS_PER_WINDOW,
         signatureChecks: MAX_SIGNATURE_CHECKS_PER_WINDOW,
         carriedChecks: MAX_CARRIED_CHECKS_PER_WINDOW,
+        strangersScannedRecords: MAX_STRANGERS_SCANNED_RECORDS_PER_WINDOW,
+        scannedRecordsPerStranger: MAX_SCANNED_RECORDS_PER_STRANGER_PER_WINDOW,
         maxPeers: MAX_RATE_LIMITED_PEERS
       })
     })
@@ -87,8 +93,8 @@ describe('RequestLimiter', () => {
     })
 
     it('refuses reads once MAX_SCANNED_RECORDS_PER_WINDOW records were read for a peer, charged after each answer', () => {
-      const limiter = new RequestLimiter()
-      const digest: ValidRequest = { type: MessageType.RANGE_DIGEST, namespace: 'records', start: 0n, end: 0n }
+      // a ring neighbour: its reads are counted by its own budgets only
+      const limiter = new RequestLimiter({}, { isNeighbour: () => true })
       limiter.admit('a', digest)
       limiter.charge('a', digest, { count: MAX_SCANNED_RECORDS_PER_WINDOW - 1 })
       limiter.admit('a', digest)
@@ -182,6 +188,35 @@ describe('RequestLimiter', () => {
       assert.ok(perSecond * RATE_LIMIT_WINDOW / 1000 * 3 < MAX_RING_REQUESTS_PER_WINDOW)
     })
 
+    it('refuses a stranger\'s reads once MAX_SCANNED_RECORDS_PER_STRANGER_PER_WINDOW records were read for it, with its own budget far from spent', () => {
+      const limiter = new RequestLimiter()
+      assert.ok(MAX_SCANNED_RECORDS_PER_STRANGER_PER_WINDOW < MAX_SCANNED_RECORDS_PER_WINDOW)
+      limiter.admit('stranger', digest)
+      limiter.charge('stranger', digest, { count: MAX_SCANNED_RECORDS_PER_STRANGER_PER_WINDOW })
+      mock.timers.tick(1_000)
+      assert.throws(() => { limiter.admit('stranger', fetch) }, (err: RateLimitedError) => /per asker/.test(err.message) && err.retryAfterMs === RATE_LIMIT_WINDOW - 1_000)
+      limiter.admit('another stranger', digest)
+    })
+
+    it('refuses every stranger\'s reads once MAX_STRANGERS_SCANNED_RECORDS_PER_WINDOW records were read for all of them, and never a ring neighbour\'s', () => {
+      const limiter = new RequestLimiter({}, { isNeighbour: peer => peer === 'neighbour' })
+      const identities = MAX_STRANGERS_SCANNED_RECORDS_PER_WINDOW / MAX_SCANNED_RECORDS_PER_STRANGER_PER_WINDOW
+      for (let i = 0; i < identities; i++) {
+        limiter.admit(`stranger-${i}`, digest)
+        limiter.charge(`stranger-${i}`, digest, { count: MAX_SCANNED_RECORDS_PER_STRANGER_PER_WINDOW })
+      }
+      assert.throws(() => { limiter.admit('fresh', digest) }, (err: RateLimitedError) => !/per asker/.test(err.message) && err.retryAfterMs === RATE_LIMIT_WINDOW)
+      // a neighbour comparing its copy reads up to its own budget
+      limiter.admit('neighbour', digest)
+      limiter.charge('neighbour', digest, { count: MAX_SCANNED_RECORDS_PER_WINDOW - 1 })
+      limiter.admit('neighbour', digest)
+    })
+
+    it('sizes a stranger\'s share for 32 full keys or mailboxes a window, and all strangers\' reads for more identities than one address may connect', () => {
+      assert.ok(MAX_SCANNED_RECORDS_PER_STRANGER_PER_WINDOW >= 32 * MAX_RECORDS_PER_KEY)
+      assert.ok(MAX_STRANGERS_SCANNED_RECORDS_PER_WINDOW / MAX_SCANNED_RECORDS_PER_STRANGER_PER_WINDOW > MAX_INBOUND_CONNECTIONS_PER_IP)
+    })
+
     it('lets a whole default store through in one window, in handoff batches', () => {
       const limiter = new RequestLimiter()
       // handoff batches: up to 1,024 records or 512 KiB of values each
@@ -218,6 +253,31 @@ describe('RequestLimiter', () => {
       assert.throws(() => { limiter.admit('a', store(2, 50)) }, RateLimitedError)
       limiter.admit('a', store(2, 46))
       assert.throws(() => { limiter.admit('a', store(1, 1)) }, RateLimitedError)
+    })
+
+    it('charges nothing for a read refused for all strangers: the stranger, once a neighbour, has its budgets whole', () => {
+      const neighbours = new Set<string>()
+      const limiter = new RequestLimiter({ readRequests: 1, strangersScannedRecords: 10, scannedRecordsPerStranger: 10 }, { isNeighbour: peer => neighbours.has(peer) })
+      limiter.admit('a', digest)
+      limiter.charge('a', digest, { count: 10 })
+      assert.throws(() => { limiter.admit('b', digest) }, RateLimitedError)
+      neighbours.add('b')
+      limiter.admit('b', digest)
+    })
+
+    it('counts the backlogs read for a stranger\'s mailbox subscriptions with the other strangers\' reads', () => {
+      const limiter = new RequestLimiter({ strangersScannedRecords: 10, scannedRecordsPerStranger: 10 })
+      limiter.admitScan('subscriber')
+      limiter.chargeScannedRecords('subscriber', 10)
+      assert.throws(() => { limiter.admitScan('another subscriber') }, RateLimitedError)
+      assert.throws(() => { limiter.admit('another subscriber', fetch) }, RateLimitedError)
+    })
+
+    it('takes every peer for a stranger without a way to tell ring neighbours', () => {
+      assert.equal(new RequestLimiter().isStranger('anyone'), true)
+      const limiter = new RequestLimiter({}, { isNeighbour: peer => peer === 'neighbour' })
+      assert.equal(limiter.isStranger('neighbour'), false)
+      assert.equal(limiter.isStranger('anyone'), true)
     })
 
     it('forgets a peer whose window ended', () => {
