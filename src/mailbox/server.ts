@@ -310,7 +310,7 @@ export class MailboxServer implements Startable {
     try {
       this.init.admitScan?.(peer)
     } catch (err) {
-      throw new Refusal(MailboxErrorCode.RATE_LIMITED, `no more records may be read for ${peer} in this window`, { cause: err })
+      throw new Refusal(MailboxErrorCode.RATE_LIMITED, `${peer} spent its scanned records`, { cause: err })
     }
   }
 

@@ -411,26 +411,24 @@ export const MAX_CARRIED_CHECKS_PER_WINDOW = 256
 export const MAX_SCANNED_RECORDS_PER_WINDOW = 1_048_576
 
 /**
- * Records the node reads per window for all strangers together (askers that are not ring
- * neighbours), however many identities they are. A PeerId costs a key pair, so
- * MAX_SCANNED_RECORDS_PER_WINDOW alone let ten identities have a node read ten times as much,
- * some ten million record headers a window: one to two cores kept busy. This is one peer's
- * budget: 1–2 s of reads per window for all strangers, a tenth to a fifth of a core. Strangers
- * read little: a client's get one key's records per FETCH, a subscriber one mailbox's backlog
- * (1,024 records at most each), and in a ring of 8 under load no peer read more than 1,618 records
- * in a window. Anti-entropy, the one reader of whole ranges, runs between a node and its r - 1
- * successors, and handoffs between neighbours, within the r + g nodes on each side that count as
- * neighbours (ReplicaRange): it is not charged here, only to each neighbour's own budget, so
- * strangers that spend this starve no repair.
+ * Records the node's range scans (RANGE_DIGEST, RANGE_SUMMARIES) read per window for all strangers
+ * together (askers that are not ring neighbours), however many identities they are. A PeerId costs
+ * a key pair, so MAX_SCANNED_RECORDS_PER_WINDOW alone let ten identities have a node read ten times
+ * as much, some ten million record headers a window: one to two cores kept busy. This is one peer's
+ * budget: 1–2 s of reads per window for all strangers, a tenth to a fifth of a core. Strangers have
+ * little reason to scan ranges: anti-entropy runs between a node and its r - 1 successors, and
+ * handoffs between neighbours, within the r + g nodes on each side that count as neighbours
+ * (ReplicaRange); they are not charged here, only to each neighbour's own budget, so strangers that
+ * spend this starve no repair. A client's FETCH and a subscriber's backlog are not charged here
+ * either (see request-limits.ts).
  */
 export const MAX_STRANGERS_SCANNED_RECORDS_PER_WINDOW = MAX_SCANNED_RECORDS_PER_WINDOW
 
 /**
- * Records one stranger may have the node read per window, its share of
+ * Records one stranger's range scans may have the node read per window, its share of
  * MAX_STRANGERS_SCANNED_RECORDS_PER_WINDOW: a 32nd, so that spending the whole takes more
- * identities than one address may hold connections (16, MAX_INBOUND_CONNECTIONS_PER_IP). It reads
- * 32 full keys or mailboxes a window, twenty times what one peer was seen to read under load; a
- * node whose strangers are gateways reading for many users raises it (`requestLimits`).
+ * identities than one address may hold connections (16, MAX_INBOUND_CONNECTIONS_PER_IP). A node
+ * not yet counted as a neighbour (one that has just joined) scans up to this much a window.
  */
 export const MAX_SCANNED_RECORDS_PER_STRANGER_PER_WINDOW = MAX_STRANGERS_SCANNED_RECORDS_PER_WINDOW / 32
 

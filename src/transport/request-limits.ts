@@ -14,10 +14,13 @@
  * Costs known only once the work is done are charged after it, and may overdraw a budget; a
  * request that draws on a spent budget is refused until the peer's window ends.
  *
- * PeerIds cost nothing, so the records read for strangers (askers that are not ring neighbours)
- * are also counted for all of them together, each stranger a share of that: more identities do
- * not buy more of the node's reads. Ring neighbours, whose anti-entropy and handoffs read whole
- * ranges, are counted by their own budgets only, so strangers cannot starve them.
+ * PeerIds cost nothing, so the records range scans (RANGE_DIGEST, RANGE_SUMMARIES) read for
+ * strangers (askers that are not ring neighbours) are also counted for all of them together, each
+ * stranger a share of that: more identities do not buy more whole-store scans. Ring neighbours,
+ * whose anti-entropy and handoffs are what scans ranges, are counted by their own budgets only, so
+ * strangers cannot starve them. A FETCH or a subscription's backlog (one key's records, a page at a
+ * time) is not in it: those are the reads clients and mailbox owners make, and a budget strangers
+ * share would let a few dozen identities refuse everyone's.
  */
 import { PeerBudgets } from '../limits/peer-budgets.js'
 import { SharedBudget } from '../limits/shared-budget.js'
@@ -66,9 +69,9 @@ export interface RequestLimits {
   signatureChecks: number
   /** signature verifications of records a peer hands over carried by FIND_OWNER, per window */
   carriedChecks: number
-  /** records read for all peers that are not ring neighbours together (`scannedRecords`' reads) per window */
+  /** records RANGE_DIGEST and RANGE_SUMMARIES read for all peers that are not ring neighbours together per window */
   strangersScannedRecords: number
-  /** records read for one peer that is not a ring neighbour per window, of `strangersScannedRecords` */
+  /** records they read for one peer that is not a ring neighbour per window, of `strangersScannedRecords` */
   scannedRecordsPerStranger: number
   /** peers remembered at once, per budget */
   maxPeers: number
@@ -118,7 +121,7 @@ export class RequestLimiter {
     const { windowMs, maxPeers, strangersScannedRecords, scannedRecordsPerStranger, ...points } = this.limits
     this.budgets = new PeerBudgets<Budget>(points, { windowMs, maxPeers })
     this.strangersScans = new SharedBudget({
-      work: 'records read for peers that are not ring neighbours',
+      work: 'records range scans read for peers that are not ring neighbours',
       perWindow: strangersScannedRecords,
       perAskerPerWindow: scannedRecordsPerStranger,
       windowMs,
@@ -127,7 +130,7 @@ export class RequestLimiter {
     this.isNeighbour = init.isNeighbour
   }
 
-  /** Whether `peer` is not a ring neighbour: the records read for it count with every stranger's */
+  /** Whether `peer` is not a ring neighbour: the records its range scans read count with every stranger's */
   isStranger (peer: string): boolean {
     return this.isNeighbour?.(peer) !== true
   }
@@ -140,7 +143,7 @@ export class RequestLimiter {
    */
   admit (peer: string, request: ValidRequest, extra: Array<[Budget, number]> = []): void {
     const { costs, after } = costsOf(request)
-    if (after.includes('scannedRecords')) {
+    if (isRangeScan(request)) {
       this.admitStrangersScan(peer)
     }
     this.budgets.admit(peer, [...costs, ...extra], after)
@@ -150,7 +153,9 @@ export class RequestLimiter {
   charge (peer: string, request: ValidRequest, response: Partial<Response> | undefined, done: WorkDone = {}): void {
     const costs = costsAfter(request, response, done)
     this.budgets.charge(peer, costs)
-    this.chargeStrangersScan(peer, costs.find(([name]) => name === 'scannedRecords')?.[1] ?? 0)
+    if (isRangeScan(request)) {
+      this.chargeStrangersScan(peer, costs.find(([name]) => name === 'scannedRecords')?.[1] ?? 0)
+    }
   }
 
   /** Charge signature checks made outside /chord/1.0.0 (a mailbox subscriber's proof) */
@@ -183,14 +188,12 @@ export class RequestLimiter {
    * @throws RateLimitedError when the peer's scanned records for this window are spent
    */
   admitScan (peer: string): void {
-    this.admitStrangersScan(peer)
     this.budgets.admit(peer, [], ['scannedRecords'])
   }
 
   /** Charge records read outside /chord/1.0.0, whatever is left (the read is done) */
   chargeScannedRecords (peer: string, records: number): void {
     this.budgets.charge(peer, [['scannedRecords', records]])
-    this.chargeStrangersScan(peer, records)
   }
 
   /** Peers whose budgets are remembered now (the most over all budgets) */
@@ -199,8 +202,8 @@ export class RequestLimiter {
   }
 
   /**
-   * Admit a read for `peer` that is charged afterwards: a stranger's needs something left of its
-   * share and of what all strangers may read. Charges nothing.
+   * Admit a range scan for `peer`, charged afterwards: a stranger's needs something left of its
+   * share and of what all strangers' scans may read. Charges nothing.
    *
    * @throws RateLimitedError when either is spent for this window
    */
@@ -216,6 +219,11 @@ export class RequestLimiter {
       this.strangersScans.spend(peer, records)
     }
   }
+}
+
+/** Whether `request` reads a whole ring range: the work only ring neighbours have reason to ask for */
+function isRangeScan (request: ValidRequest): boolean {
+  return request.type === MessageType.RANGE_DIGEST || request.type === MessageType.RANGE_SUMMARIES
 }
 
 /** What a request costs before it is answered, and the budgets it is charged to afterwards */

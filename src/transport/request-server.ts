@@ -123,7 +123,7 @@ export class RequestServer implements Startable {
     this.components = components
     this.init = init
     this.log = components.logger.forComponent('libp2p-chord:transport:request-server')
-    this.limiter = init.limiter ?? new RequestLimiter(init.limits)
+    this.limiter = init.limiter ?? new RequestLimiter(init.limits, { isNeighbour: init.isNeighbour })
     this.handlers = createRequestHandlers({
       node: init.node,
       wirePeers: init.wirePeers,

@@ -13,6 +13,7 @@ import { createIdentity } from '../../src/index.js'
 import { signDeletion } from '../../src/mailbox/proofs.js'
 import { signCarriedStore } from '../../src/transport/carried-store.js'
 import { createRecord } from '../../src/chord/record.js'
+import { keyPosition } from '../../src/chord/id.js'
 import { frameStream } from '../../src/protocol/framing.js'
 import { MessageType, Namespace, Request, Response } from '../../src/protocol/generated/chord.js'
 import { ErrorCode, MAX_CARRIED_CHECKS_PER_WINDOW, MAX_MESSAGE_SIZE, MAX_SIGNATURE_CHECKS_PER_WINDOW, PROTOCOL } from '../../src/transport/constants.js'
@@ -284,5 +285,9 @@ describe('many identities scanning a node\'s store', function () {
     const answer = await ask(neighbour.libp2p, victim, wholeRing(MessageType.RANGE_SUMMARIES))
     assert.equal(answer.status, Response.Status.OK)
     assert.equal(answer.summaries.length, RECORDS)
+    // and the latecomer's get of one key is read as ever: only range scans count together
+    const got = await ask(strangers[IDENTITIES], victim, Request.encode({ type: MessageType.FETCH, namespace: Namespace.RECORDS, key: Uint8Array.from(keyPosition('scanned record 7')) }))
+    assert.equal(got.status, Response.Status.OK)
+    assert.deepEqual(got.records.map(record => new TextDecoder().decode(record.value)), ['scanned record 7'])
   })
 })

@@ -22,7 +22,7 @@ import {
   WRITE_BATCH_COST
 } from '../../src/transport/constants.js'
 import { MAX_INBOUND_CONNECTIONS_PER_IP } from '../../src/node/constants.js'
-import { MAX_RECORDS_PER_KEY, MAX_VALUE_SIZE } from '../../src/storage/constants.js'
+import { MAX_VALUE_SIZE } from '../../src/storage/constants.js'
 import type { ValidRequest } from '../../src/transport/validate.js'
 import type { ChordRecord } from '../../src/chord/record.js'
 
@@ -188,17 +188,18 @@ describe('RequestLimiter', () => {
       assert.ok(perSecond * RATE_LIMIT_WINDOW / 1000 * 3 < MAX_RING_REQUESTS_PER_WINDOW)
     })
 
-    it('refuses a stranger\'s reads once MAX_SCANNED_RECORDS_PER_STRANGER_PER_WINDOW records were read for it, with its own budget far from spent', () => {
+    it('refuses a stranger\'s range scans once MAX_SCANNED_RECORDS_PER_STRANGER_PER_WINDOW records were read for it, with its own budget far from spent', () => {
       const limiter = new RequestLimiter()
       assert.ok(MAX_SCANNED_RECORDS_PER_STRANGER_PER_WINDOW < MAX_SCANNED_RECORDS_PER_WINDOW)
       limiter.admit('stranger', digest)
       limiter.charge('stranger', digest, { count: MAX_SCANNED_RECORDS_PER_STRANGER_PER_WINDOW })
       mock.timers.tick(1_000)
-      assert.throws(() => { limiter.admit('stranger', fetch) }, (err: RateLimitedError) => /per asker/.test(err.message) && err.retryAfterMs === RATE_LIMIT_WINDOW - 1_000)
+      assert.throws(() => { limiter.admit('stranger', digest) }, (err: RateLimitedError) => /per asker/.test(err.message) && err.retryAfterMs === RATE_LIMIT_WINDOW - 1_000)
+      limiter.admit('stranger', fetch)
       limiter.admit('another stranger', digest)
     })
 
-    it('refuses every stranger\'s reads once MAX_STRANGERS_SCANNED_RECORDS_PER_WINDOW records were read for all of them, and never a ring neighbour\'s', () => {
+    it('refuses every stranger\'s range scans once MAX_STRANGERS_SCANNED_RECORDS_PER_WINDOW records were read for all of them, and never a ring neighbour\'s', () => {
       const limiter = new RequestLimiter({}, { isNeighbour: peer => peer === 'neighbour' })
       const identities = MAX_STRANGERS_SCANNED_RECORDS_PER_WINDOW / MAX_SCANNED_RECORDS_PER_STRANGER_PER_WINDOW
       for (let i = 0; i < identities; i++) {
@@ -212,8 +213,7 @@ describe('RequestLimiter', () => {
       limiter.admit('neighbour', digest)
     })
 
-    it('sizes a stranger\'s share for 32 full keys or mailboxes a window, and all strangers\' reads for more identities than one address may connect', () => {
-      assert.ok(MAX_SCANNED_RECORDS_PER_STRANGER_PER_WINDOW >= 32 * MAX_RECORDS_PER_KEY)
+    it('sizes all strangers\' scans for more identities than one address may connect', () => {
       assert.ok(MAX_STRANGERS_SCANNED_RECORDS_PER_WINDOW / MAX_SCANNED_RECORDS_PER_STRANGER_PER_WINDOW > MAX_INBOUND_CONNECTIONS_PER_IP)
     })
 
@@ -255,7 +255,7 @@ describe('RequestLimiter', () => {
       assert.throws(() => { limiter.admit('a', store(1, 1)) }, RateLimitedError)
     })
 
-    it('charges nothing for a read refused for all strangers: the stranger, once a neighbour, has its budgets whole', () => {
+    it('charges nothing for a scan refused for all strangers: the stranger, once a neighbour, has its budgets whole', () => {
       const neighbours = new Set<string>()
       const limiter = new RequestLimiter({ readRequests: 1, strangersScannedRecords: 10, scannedRecordsPerStranger: 10 }, { isNeighbour: peer => neighbours.has(peer) })
       limiter.admit('a', digest)
@@ -265,12 +265,18 @@ describe('RequestLimiter', () => {
       limiter.admit('b', digest)
     })
 
-    it('counts the backlogs read for a stranger\'s mailbox subscriptions with the other strangers\' reads', () => {
+    it('counts only range scans with the other strangers\': a client\'s FETCH and a subscriber\'s backlog pass once strangers spent theirs', () => {
       const limiter = new RequestLimiter({ strangersScannedRecords: 10, scannedRecordsPerStranger: 10 })
+      limiter.admit('scanner', digest)
+      limiter.charge('scanner', digest, { count: 10 })
+      assert.throws(() => { limiter.admit('another scanner', digest) }, RateLimitedError)
+
+      limiter.admit('client', fetch)
+      limiter.charge('client', fetch, { records: [] }, { scannedRecords: 1_000 })
       limiter.admitScan('subscriber')
-      limiter.chargeScannedRecords('subscriber', 10)
-      assert.throws(() => { limiter.admitScan('another subscriber') }, RateLimitedError)
-      assert.throws(() => { limiter.admit('another subscriber', fetch) }, RateLimitedError)
+      limiter.chargeScannedRecords('subscriber', 1_000)
+      limiter.admit('another client', fetch)
+      limiter.admitScan('another subscriber')
     })
 
     it('takes every peer for a stranger without a way to tell ring neighbours', () => {
