@@ -106,6 +106,14 @@ const STRANGERS = 'strangers'
 /** A response, of the request's type */
 type Answer = Partial<Response> & Pick<Response, 'type'>
 
+/** An answer, with how answering went: reported once it is written or refused */
+interface Served {
+  response: Answer
+  outcome: RequestOutcome
+  /** spent answering, the writing left out */
+  durationMs: number
+}
+
 export class RequestServer implements Startable {
   private readonly components: RequestServerComponents
   private readonly init: RequestServerInit
@@ -130,7 +138,7 @@ export class RequestServer implements Startable {
       findOwner: init.findOwner,
       maxDelegatedPerWindow: init.maxDelegatedPerWindow,
       maxDelegatedPerAskerPerWindow: init.maxDelegatedPerAskerPerWindow,
-      storeFor: async (from, request) => this.answerNow(request, from),
+      storeFor: async (from, request) => this.reported(await this.answerNow(request, from)),
       admitCarriedCheck: peer => { this.limiter.admitCarriedCheck(peer) }
     })
     this.idleTimeout = init.idleTimeout ?? STREAM_IDLE_TIMEOUT
@@ -205,8 +213,10 @@ export class RequestServer implements Startable {
         clearTimeout(timer)
         timer = setTimeout(onSlowAnswer, this.answerTimeout)
 
-        const response = await this.answer(request, from)
-        await this.write(stream, framed, this.holderOf(from, subnet), response)
+        const served = await this.answer(request, from)
+        const written = await this.write(stream, framed, this.holderOf(from, subnet), served.response)
+        // an answer refused for the bytes waiting unread went out as a refusal
+        this.reported(written ? served : { ...served, outcome: 'error' })
         clearTimeout(timer)
         timer = setTimeout(onIdle, this.idleTimeout)
       }
@@ -229,26 +239,28 @@ export class RequestServer implements Startable {
    * Write `response`, its bytes held for the asker until they have left the stream (taken, or
    * thrown away when the stream ends), so that the next request on it waits for that too. One
    * that does not fit what the asker, its subnet, or all peers may hold is refused instead: a
-   * refusal is a few dozen bytes, at most one per stream, so it is not held.
+   * refusal is a few dozen bytes, at most one per stream, so it is not held. Resolves to whether
+   * `response` itself was written.
    */
-  private async write (stream: Stream, framed: FramedStream, holder: Holder, response: Answer): Promise<void> {
+  private async write (stream: Stream, framed: FramedStream, holder: Holder, response: Answer): Promise<boolean> {
     const answer = Response.encode(response)
     const release = this.pendingAnswers.hold(holder, answer.byteLength)
     if (release == null) {
       this.log('refusing an answer of %d bytes to %s: %d bytes of its answers, %d of its subnet %s, %d of all, wait unread', answer.byteLength, holder.peer,
         this.pendingAnswers.of(holder.peer), holder.subnet == null ? 0 : this.pendingAnswers.ofSubnet(holder.subnet), holder.subnet, this.pendingAnswers.total)
       await framed.write(Response.encode(refusal(response.type, new RateLimitedError('too many bytes of answers wait for the asker to read them'))))
-      return
+      return false
     }
     try {
       await framed.write(answer)
       await writtenOut(stream)
+      return true
     } finally {
       release()
     }
   }
 
-  private async answer (request: ValidRequest, from: Asker): Promise<Answer> {
+  private async answer (request: ValidRequest, from: Asker): Promise<Served> {
     if (request.type === MessageType.RANGE_DIGEST || request.type === MessageType.RANGE_SUMMARIES) {
       // a scan's cost is known only once it is done: one peer's scans run one at a time, so that
       // each is admitted knowing what the one before cost, and a peer overdraws its budget by one
@@ -260,12 +272,17 @@ export class RequestServer implements Startable {
     return this.answerNow(request, from)
   }
 
-  private async answerNow (request: ValidRequest, from: Asker): Promise<Answer> {
+  /** Tell whoever watches how answering a request went; the answer */
+  private reported ({ response, outcome, durationMs }: Served): Answer {
+    this.init.onServed?.({ type: response.type, outcome, durationMs })
+    return response
+  }
+
+  /** Answer `request`: the answer and how it went, not yet reported (it may yet be refused unwritten) */
+  private async answerNow (request: ValidRequest, from: Asker): Promise<Served> {
     const { type } = request
     const started = performance.now()
-    const observe = (outcome: RequestOutcome): void => {
-      this.init.onServed?.({ type, outcome, durationMs: performance.now() - started })
-    }
+    const served = (response: Answer, outcome: RequestOutcome): Served => ({ response, outcome, durationMs: performance.now() - started })
     let admitted = false
     const done: WorkDone = {}
     try {
@@ -275,16 +292,14 @@ export class RequestServer implements Startable {
       const handler = this.handlers[type] as RequestHandler
       const response = { type, ...await handler.handle(from, request, done) }
       this.limiter.charge(from.node.peer, request, response, done)
-      observe('ok')
-      return response
+      return served(response, 'ok')
     } catch (err) {
       if (admitted) {
         // the work done before the handler failed is paid for too
         this.limiter.charge(from.node.peer, request, undefined, done)
       }
-      observe('error')
       this.log('failed to answer %s from %p - %e', type, from.peerId, err)
-      return refusal(type, err)
+      return served(refusal(type, err), 'error')
     }
   }
 }

@@ -19,7 +19,7 @@ import type { ChordLibp2p } from '../../src/node/libp2p.js'
 import type { PrivateKey } from '@libp2p/interface'
 
 export interface TransportInit extends Omit<RpcClientInit, 'wirePeers'>, Pick<RequestServerInit, 'maxInboundStreams' | 'maxOutboundStreams' | 'maxDelegatedPerWindow' | 'maxDelegatedPerAskerPerWindow' | 'maxPendingAnswerBytesPerPeer' | 'maxTotalPendingAnswerBytes' |
-  'maxPendingAnswerBytesPerSubnet' | 'smallAnswerReserveBytes' | 'subnetOf' | 'isNeighbour'> {
+  'maxPendingAnswerBytesPerSubnet' | 'smallAnswerReserveBytes' | 'subnetOf' | 'isNeighbour' | 'onServed'> {
   /** answers ring requests and plain-record requests */
   handler: ChordRpcHandler & RecordRpcHandler
   /** answers requests in the mailbox namespace; without it they are refused */
@@ -96,6 +96,7 @@ export class TransportUnderTest {
       smallAnswerReserveBytes: init.smallAnswerReserveBytes,
       subnetOf: init.subnetOf,
       isNeighbour: init.isNeighbour,
+      onServed: init.onServed,
       limits: init.requestLimits,
       maxDelegatedPerWindow: init.maxDelegatedPerWindow,
       maxDelegatedPerAskerPerWindow: init.maxDelegatedPerAskerPerWindow,

@@ -30,6 +30,7 @@ import { toStoredWireRecord } from '../../src/transport/wire-records.js'
 import { KiB } from '../../src/units.js'
 import { nodesStoppedAfterEach, strangerHandler } from '../helpers/transport.js'
 import { waitFor } from '../helpers/wait-for.js'
+import type { RequestOutcome } from '../../src/transport/observed-request.js'
 import type { ChordLibp2p } from '../../src/node/libp2p.js'
 import type { FramedStream } from '../../src/protocol/framing.js'
 import type { ChordRecord } from '../../src/chord/record.js'
@@ -123,7 +124,8 @@ describe('answers never read', function () {
 
   it(`holds at most MAX_PENDING_ANSWER_BYTES_PER_PEER (${MAX_PENDING_ANSWER_BYTES_PER_PEER} bytes) of one peer's unread answers, refuses it more, and answers others`, async () => {
     assert.ok(MAX_PENDING_ANSWER_BYTES_PER_PEER < (MAX_INBOUND_STREAMS - 1) * FETCH_PAGE_BYTES, 'the stalled streams ask for more than the cap')
-    const { node, service } = await startNode()
+    const outcomes: RequestOutcome[] = []
+    const { node, service } = await startNode({ onServed: request => { outcomes.push(request.outcome) } })
     const mallory = await stranger(node)
     const stalled = await stallFetches(mallory, node, MAX_INBOUND_STREAMS - 1)
     await waitFor(() => service.pendingAnswerBytes(mallory.peerId.toString()) > MAX_PENDING_ANSWER_BYTES_PER_PEER - ANSWER_BYTES,
@@ -134,11 +136,14 @@ describe('answers never read', function () {
     assert.ok(held <= MAX_PENDING_ANSWER_BYTES_PER_PEER, `${held} bytes of answers held for one peer`)
     assert.ok(unsentBytes(node, mallory) <= MAX_PENDING_ANSWER_BYTES_PER_PEER, `${unsentBytes(node, mallory)} bytes in the write buffers of one peer's streams`)
     assertRateLimited(await ask(mallory, node, fetch()))
+    // an answer refused for the bytes waiting is reported as the refusal it went out as
+    assert.equal(outcomes.at(-1), 'error')
 
     const honest = await stranger(node)
     const answer = await ask(honest, node, fetch())
     assert.equal(answer.status, Response.Status.OK)
     assert.equal(answer.records.length, PAGE.length)
+    assert.equal(outcomes.at(-1), 'ok')
   })
 
   it('holds at most MAX_TOTAL_PENDING_ANSWER_BYTES for all peers together, and still answers what fits', async () => {
