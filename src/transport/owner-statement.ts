@@ -23,7 +23,13 @@ import { decodeStatedNeighbours, decodeStatedPeer } from './validate.js'
 import type { WirePeers } from './wire-peers.js'
 import type { NodeRef, Neighbours, OwnerStatement } from '../chord/rpc.js'
 import type { OwnerStatement as WireOwnerStatement } from '../protocol/generated/chord.js'
-import type { PeerId, PrivateKey } from '@libp2p/interface'
+import type { Connection, PeerId, PrivateKey } from '@libp2p/interface'
+
+/** The node that handed us an owner's statement, and the connection it came over */
+export interface Relay {
+  peerId: PeerId
+  connection: Connection
+}
 
 /** Sets these signatures apart from anything else a node's key signs (Noise handshakes, peer records) */
 export const OWNER_STATEMENT_DOMAIN = 'libp2p-chord/owner-statement/1'
@@ -67,35 +73,36 @@ export async function signOwnerStatement (privateKey: PrivateKey, wirePeers: Wir
 
 /**
  * The statement's owner and neighbours, once its owner's signature over our nonce and target
- * checks out. `relayedBy` is the node that handed it to us, for the peer entries' bookkeeping;
- * `carried`, the id of the record our request carried, if it carried one.
+ * checks out. `relay` is the node that handed it to us, and the connection it came over: the
+ * statement's addresses are taken as that node's word (a private one only from a node on our own
+ * networks); `carried`, the id of the record our request carried, if it carried one.
  *
  * @throws InvalidMessageError when the owner entry or the neighbours do not decode, the owner's
  *   peer id holds no key to check with, or the statement says it stored a record we did not
  *   send; VerificationError when the signature does not verify
  */
-export async function checkOwnerStatement (wirePeers: WirePeers, statement: WireOwnerStatement, nonce: Uint8Array, target: Uint8Array, hops: number, relayedBy: PeerId, carried?: Uint8Array): Promise<OwnerStatement> {
+export async function checkOwnerStatement (wirePeers: WirePeers, statement: WireOwnerStatement, nonce: Uint8Array, target: Uint8Array, hops: number, relay: Relay, carried?: Uint8Array): Promise<OwnerStatement> {
   if (statement.stored != null && (carried == null || !equals(statement.stored, carried))) {
-    throw new InvalidMessageError(`${relayedBy} relayed an owner statement that stored a record the request did not carry`)
+    throw new InvalidMessageError(`${relay.peerId} relayed an owner statement that stored a record the request did not carry`)
   }
   const entry = decodeStatedPeer(statement.owner)
   let ownerId: PeerId
   try {
     ownerId = peerIdFromMultihash(Digest.decode(entry.peerId))
   } catch (err) {
-    throw new InvalidMessageError(`${relayedBy} relayed an owner statement whose owner has no valid peer id`, { cause: err })
+    throw new InvalidMessageError(`${relay.peerId} relayed an owner statement whose owner has no valid peer id`, { cause: err })
   }
   if (ownerId.publicKey == null) {
     throw new InvalidMessageError(`${ownerId} has no key in its peer id to check its owner statement with`)
   }
   if (!await nodeSignatureVerifies(ownerId.publicKey, signedBytes(nonce, target, statement.owner, statement.neighbours, statement.stored), statement.signature)) {
-    throw new VerificationError(`the owner statement of ${ownerId}, relayed by ${relayedBy}, is not signed by it`)
+    throw new VerificationError(`the owner statement of ${ownerId}, relayed by ${relay.peerId}, is not signed by it`)
   }
   // signed by the owner: now its entry, and the addresses in it, may be taken in
-  const [owner] = await wirePeers.decode([entry], ownerId)
+  const [owner] = await wirePeers.decode([entry], ownerId, relay.connection)
   if (owner == null) {
     throw new InvalidMessageError(`${ownerId} stated ownership with an invalid peer entry`)
   }
-  const neighbours = await wirePeers.decodeNeighbours(decodeStatedNeighbours(statement.neighbours), ownerId)
+  const neighbours = await wirePeers.decodeNeighbours(decodeStatedNeighbours(statement.neighbours), ownerId, relay.connection)
   return { owner, neighbours, hops, ...(statement.stored == null ? {} : { stored: true }) }
 }

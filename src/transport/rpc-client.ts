@@ -148,9 +148,9 @@ export class RpcClient implements RingRpc, Startable {
   }
 
   async getNeighbours (to: NodeRef, options?: RpcOptions): Promise<NeighboursReply> {
-    const { response, peerId } = await this.exchange(to, { type: MessageType.GET_NEIGHBOURS }, options)
+    const { response, peerId, connection } = await this.exchange(to, { type: MessageType.GET_NEIGHBOURS }, options)
     // decodeResponse made sure an OK answer carries neighbours
-    const neighbours = await this.wirePeers.decodeNeighbours(response.neighbours ?? { successors: [] }, peerId)
+    const neighbours = await this.wirePeers.decodeNeighbours(response.neighbours ?? { successors: [] }, peerId, connection)
     return response.neighboursDigest == null ? neighbours : { ...neighbours, digest: response.neighboursDigest }
   }
 
@@ -161,8 +161,8 @@ export class RpcClient implements RingRpc, Startable {
 
   async findSuccessor (to: NodeRef, id: RingId, options?: FindSuccessorOptions): Promise<FindSuccessorReply> {
     const request = { type: MessageType.FIND_SUCCESSOR, target: ringIdToWire(id), successorCount: options?.successorCount }
-    const { response, peerId } = await this.exchange(to, request, options)
-    const peers = await this.wirePeers.decode(response.peers, peerId)
+    const { response, peerId, connection } = await this.exchange(to, request, options)
+    const peers = await this.wirePeers.decode(response.peers, peerId, connection)
     if (!response.done) {
       return { done: false, closer: peers }
     }
@@ -199,9 +199,9 @@ export class RpcClient implements RingRpc, Startable {
     // the first node waits a hop's share of a request's time less than a request for the node after
     // it (handlers/find-owner.ts); we wait a share more, which leaves room for our dial too
     const timeout = this.requestTimeout * (MAX_OWNER_ROUTE_HOPS + 2) / (MAX_OWNER_ROUTE_HOPS + 1)
-    const { response, peerId } = await this.exchange(to, request, options, timeout)
+    const { response, peerId, connection } = await this.exchange(to, request, options, timeout)
     // decodeResponse made sure an OK answer carries a statement and its hops
-    return checkOwnerStatement(this.wirePeers, response.ownerStatement as WireOwnerStatement, nonce, target, response.hops ?? 1, peerId, carry?.record.id)
+    return checkOwnerStatement(this.wirePeers, response.ownerStatement as WireOwnerStatement, nonce, target, response.hops ?? 1, { peerId, connection }, carry?.record.id)
   }
 
   /** A FIND_OWNER's fields for a record it carries: the record, its namespace, and who signs for it */
@@ -229,8 +229,8 @@ export class RpcClient implements RingRpc, Startable {
   }
 
   async delegateLookup (to: NodeRef, id: RingId, options?: RpcOptions): Promise<NodeRef[]> {
-    const { response, peerId } = await this.exchange(to, { type: MessageType.LOOKUP, target: ringIdToWire(id) }, options)
-    const successors = await this.wirePeers.decode(response.peers, peerId)
+    const { response, peerId, connection } = await this.exchange(to, { type: MessageType.LOOKUP, target: ringIdToWire(id) }, options)
+    const successors = await this.wirePeers.decode(response.peers, peerId, connection)
     if (successors.length === 0) {
       throw new InvalidMessageError(`${to.peer} answered a LOOKUP with no valid successor`)
     }
@@ -258,8 +258,10 @@ export class RpcClient implements RingRpc, Startable {
     }
 
     let response: Response
+    let connection: Connection
     try {
       const pooled = await this.pool.acquire(peerId, { signal })
+      connection = pooled.connection
       try {
         const sentAt = performance.now()
         await pooled.framed.write(Request.encode(request), { signal })
@@ -290,7 +292,7 @@ export class RpcClient implements RingRpc, Startable {
       throw errorFromCode(response.errorCode ?? '', `${request.type} failed on ${to.peer}`, { retryAfterMs: response.retryAfterMs, stampDifficulty: response.stampDifficulty })
     }
     observe('ok')
-    return { response, peerId }
+    return { response, peerId, connection }
   }
 
   /**
@@ -316,6 +318,8 @@ export class RpcClient implements RingRpc, Startable {
 interface Exchanged {
   response: Response
   peerId: PeerId
+  /** the connection the answer came over: where the peers it names are judged to come from */
+  connection: Connection
 }
 
 type Exchange = (to: NodeRef, request: RequestMessage, options?: RpcOptions) => Promise<Exchanged>

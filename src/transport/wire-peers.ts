@@ -3,7 +3,9 @@
  * it and the proof of its position, and a received entry becomes a `NodeRef` only if its claimed
  * ring id is the position its PeerId and proof give. Entries that fail are dropped one by one, so
  * one bad entry does not cost the message. Whether a proof pays the network's difficulty is the
- * ring's to judge, before it adopts the node (chord/position-rules.ts).
+ * ring's to judge, before it adopts the node (chord/position-rules.ts). A received entry's private
+ * addresses are taken only from a peer on our own networks (private-addresses.ts): from anyone
+ * else the entry keeps its public addresses, or none.
  */
 import { CODE_P2P } from '@multiformats/multiaddr'
 import { peerIdFromString } from '@libp2p/peer-id'
@@ -15,6 +17,7 @@ import { isPlain } from '../chord/ring-position.js'
 import { MAX_ADDR_BYTES, MAX_ADDRS_PER_PEER, MAX_PEERS_PER_MESSAGE } from './constants.js'
 import { validatePeerAddresses, validatePeerIdentity } from './validate.js'
 import { knownPeer } from './known-peer.js'
+import { addressesTaken, isPrivateConnection } from './private-addresses.js'
 import { positionOf, proofToWire, ringIdToWire } from './ring-id.js'
 import { subnetOf } from './subnet.js'
 import type { Neighbours, NodeRef } from '../chord/rpc.js'
@@ -34,6 +37,12 @@ export interface WirePeersComponents {
 export interface WirePeersInit {
   /** whether the node routes through `peer` (its routing table holds it): its addresses stay */
   inUse?(peer: string): boolean
+  /**
+   * whether the peer at the other end of `connection` is on our own networks, so that the private
+   * addresses it names are taken; default: its remote address is private or loopback, and not
+   * relayed (tests take a loopback peer for a public one with it)
+   */
+  isPrivateConnection?(connection: Connection): boolean
 }
 
 /**
@@ -67,12 +76,16 @@ interface WireForm {
 export class WirePeers {
   private readonly components: WirePeersComponents
   private readonly inUse: (peer: string) => boolean
+  private readonly isPrivateConnection: (connection: Connection) => boolean
   private readonly log: Logger
   /** peer → its wire form, as last read from the peer store (or our own addresses) */
   private readonly outgoing = new LRUCache<string, WireForm>({ max: WIRE_PEER_CACHE_SIZE, ttl: WIRE_PEER_CACHE_TTL })
   /** an entry's peer id and ring id bytes → the node they were checked to be */
   private readonly incoming = new LRUCache<string, { peerId: PeerId, node: NodeRef }>({ max: WIRE_PEER_CACHE_SIZE })
-  /** peer → the address set last received for it, checked (and merged into the peer store) */
+  /**
+   * peer → the address set last received for it, and whether its sender was on our networks,
+   * checked (and what was taken of it merged into the peer store)
+   */
   private readonly addressSets = new LRUCache<string, string>({ max: WIRE_PEER_CACHE_SIZE, ttl: WIRE_PEER_CACHE_TTL })
   /** peer → the subnet of the addresses last received for it ('' for none counted) */
   private readonly receivedSubnets = new LRUCache<string, string>({ max: WIRE_PEER_CACHE_SIZE })
@@ -95,6 +108,7 @@ export class WirePeers {
   constructor (components: WirePeersComponents, init: WirePeersInit = {}) {
     this.components = components
     this.inUse = init.inUse ?? (() => false)
+    this.isPrivateConnection = init.isPrivateConnection ?? isPrivateConnection
     this.log = components.logger.forComponent('libp2p-chord:transport:wire-peers')
   }
 
@@ -112,13 +126,17 @@ export class WirePeers {
   }
 
   /**
-   * The entries that check out, in order. Their addresses go to the peer store so that they can be
-   * dialled next (peers we are connected to keep theirs up to date through identify).
+   * The entries that check out, in order, as `sender` named them in a message that came over
+   * `via` (the sender's connection, or that of whoever relayed its message). Their addresses go to
+   * the peer store so that they can be dialled next (peers we are connected to keep theirs up to
+   * date through identify), private ones only when `via` is a connection on our own networks.
    */
-  async decode (entries: WirePeer[], sender: PeerId): Promise<NodeRef[]> {
+  async decode (entries: WirePeer[], sender: PeerId, via: Connection): Promise<NodeRef[]> {
     const nodes: NodeRef[] = []
     const merges: Array<Promise<void>> = []
     const named = new Set<string>()
+    const fromPrivatePeer = this.isPrivateConnection(via)
+    let dropped = 0
 
     for (const entry of entries) {
       try {
@@ -130,11 +148,14 @@ export class WirePeers {
         named.add(node.peer)
         // named now: the last to leave the peer store
         this.learned.get(node.peer)
-        const addressSet = entry.addrs.map(bytes => uint8ArrayToString(bytes, 'base64')).sort().join()
+        const addressSet = `${fromPrivatePeer ? 'private' : 'public'} ${entry.addrs.map(bytes => uint8ArrayToString(bytes, 'base64')).sort().join()}`
         if (this.addressSets.get(node.peer) !== addressSet) {
           // a new set is checked (a bad one drops the entry) and, unless we are connected to the
-          // peer (identify keeps its addresses current), stored so that we can dial it
-          const multiaddrs = validatePeerAddresses(entry)
+          // peer (identify keeps its addresses current), what we may take of it is stored so that
+          // we can dial it
+          const received = validatePeerAddresses(entry)
+          const multiaddrs = addressesTaken(received, fromPrivatePeer)
+          dropped += received.length - multiaddrs.length
           this.addressSets.set(node.peer, addressSet)
           this.receivedSubnets.set(node.peer, subnetOf(multiaddrs) ?? '')
           if (multiaddrs.length > 0 && !this.isSelfOrConnected(peerId)) {
@@ -149,6 +170,9 @@ export class WirePeers {
       }
     }
 
+    if (dropped > 0) {
+      this.log.trace('dropped %d private addresses named by %p over %a, not a connection on our networks', dropped, sender, via.remoteAddr)
+    }
     await Promise.all(merges)
     return nodes
   }
@@ -200,9 +224,9 @@ export class WirePeers {
     return subnetOf(connected) ?? (received === '' ? undefined : received)
   }
 
-  async decodeNeighbours (neighbours: WireNeighbours, sender: PeerId): Promise<Neighbours> {
-    const [predecessor] = neighbours.predecessor == null ? [] : await this.decode([neighbours.predecessor], sender)
-    return { predecessor, successors: await this.decode(neighbours.successors, sender) }
+  async decodeNeighbours (neighbours: WireNeighbours, sender: PeerId, via: Connection): Promise<Neighbours> {
+    const [predecessor] = neighbours.predecessor == null ? [] : await this.decode([neighbours.predecessor], sender, via)
+    return { predecessor, successors: await this.decode(neighbours.successors, sender, via) }
   }
 
   /** The PeerId of a peer's text, parsed once while it is among those named most lately; @throws when it is none */

@@ -15,11 +15,12 @@ import type {
 import type { FindOwnerInit } from '../../src/transport/handlers/handler.js'
 import type { RequestServerInit } from '../../src/transport/request-server.js'
 import type { RpcClientInit } from '../../src/transport/rpc-client.js'
-import type { ChordLibp2p } from '../../src/node/libp2p.js'
+import type { WirePeersInit } from '../../src/transport/wire-peers.js'
+import type { ChordLibp2p, ChordLibp2pOptions } from '../../src/node/libp2p.js'
 import type { PrivateKey } from '@libp2p/interface'
 
 export interface TransportInit extends Omit<RpcClientInit, 'wirePeers'>, Pick<RequestServerInit, 'maxInboundStreams' | 'maxOutboundStreams' | 'maxDelegatedPerWindow' | 'maxDelegatedPerAskerPerWindow' | 'maxPendingAnswerBytesPerPeer' | 'maxTotalPendingAnswerBytes' |
-  'maxPendingAnswerBytesPerSubnet' | 'smallAnswerReserveBytes' | 'subnetOf' | 'isNeighbour' | 'onServed'> {
+  'maxPendingAnswerBytesPerSubnet' | 'smallAnswerReserveBytes' | 'subnetOf' | 'isNeighbour' | 'onServed'>, Pick<WirePeersInit, 'isPrivateConnection'> {
   /** answers ring requests and plain-record requests */
   handler: ChordRpcHandler & RecordRpcHandler
   /** answers requests in the mailbox namespace; without it they are refused */
@@ -78,7 +79,7 @@ export class TransportUnderTest {
   private readonly server: RequestServer
 
   constructor (libp2p: ChordLibp2p, init: TransportInit) {
-    const wirePeers = new WirePeers(libp2p)
+    const wirePeers = new WirePeers(libp2p, { isPrivateConnection: init.isPrivateConnection })
     this.client = new RpcClient(libp2p, { ...init, wirePeers })
     const namespaces: Partial<Record<NamespaceName, NamespaceHandler>> = { records: init.handler, mailbox: init.mailbox, owned: init.owned }
     this.server = new RequestServer(libp2p, {
@@ -185,10 +186,13 @@ export class TransportUnderTest {
 }
 
 /**
- * libp2p nodes on 127.0.0.1 and the transports they serve, all stopped after each test of the
- * suite it is called in (it registers the afterEach)
+ * libp2p nodes on 127.0.0.1, with `options` (and each node's own), and the transports they serve,
+ * all stopped after each test of the suite it is called in (it registers the afterEach)
  */
-export function nodesStoppedAfterEach (): { startLibp2p(): Promise<ChordLibp2p>, serve(node: ChordLibp2p, init: TransportInit): Promise<TransportUnderTest> } {
+export function nodesStoppedAfterEach (options: ChordLibp2pOptions = {}): {
+  startLibp2p(own?: ChordLibp2pOptions): Promise<ChordLibp2p>
+  serve(node: ChordLibp2p, init: TransportInit): Promise<TransportUnderTest>
+} {
   let libp2ps: ChordLibp2p[] = []
   let services: TransportUnderTest[] = []
   afterEach(async () => {
@@ -198,8 +202,8 @@ export function nodesStoppedAfterEach (): { startLibp2p(): Promise<ChordLibp2p>,
     services = []
   })
   return {
-    async startLibp2p () {
-      const libp2p = await createChordLibp2p({ listen: ['/ip4/127.0.0.1/tcp/0'], peerExchange: false })
+    async startLibp2p (own = {}) {
+      const libp2p = await createChordLibp2p({ listen: ['/ip4/127.0.0.1/tcp/0'], peerExchange: false, ...options, ...own })
       libp2ps.push(libp2p)
       return libp2p
     },

@@ -10,6 +10,7 @@
  * an answer's only while it holds fewer than MAX_ADDRS_PER_PEER.
  */
 import { strict as assert } from 'node:assert'
+import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { createChordLibp2p } from '../../src/node/libp2p.js'
@@ -20,12 +21,15 @@ import { MAX_ADDRS_PER_PEER, MAX_MESSAGE_SIZE, MAX_PEERS_PER_MESSAGE, PROTOCOL }
 import { ringIdOf } from '../../src/transport/ring-id.js'
 import { MAX_WIRE_LEARNED_PEERS } from '../../src/transport/wire-peers.js'
 import { madeUpPeer, madeUpPeerId } from '../helpers/made-up-peer.js'
+import { loopbackDialsOnly, PRIVATE_ADDRESSES, PUBLIC_ADDRESSES, sorted, storedAddresses } from '../helpers/named-addresses.js'
 import { startRing, stopAll } from '../helpers/ring.js'
+import { nodesStoppedAfterEach, strangerHandler } from '../helpers/transport.js'
 import { waitFor } from '../helpers/wait-for.js'
 import type { NodeRef } from '../../src/chord/rpc.js'
 import type { ChordNode } from '../../src/index.js'
 import type { ChordLibp2p } from '../../src/node/libp2p.js'
 import type { Peer } from '../../src/protocol/generated/chord.js'
+import type { TransportUnderTest } from '../helpers/transport.js'
 import type { PeerId } from '@libp2p/interface'
 
 /** Answers enough to name more made-up peers than the node keeps, by a few answers' worth */
@@ -121,5 +125,92 @@ describe('a ring member whose answers name made-up peers', function () {
     const addresses = async (peerId: PeerId): Promise<number> => (await victim.libp2p.peerStore.get(peerId)).addresses.length
     assert.ok(await addresses(onlyNamed) <= MAX_ADDRS_PER_PEER, `${await addresses(onlyNamed)} addresses`)
     assert.ok(await addresses(cached) < 2 * MAX_ADDRS_PER_PEER, `${await addresses(cached)} addresses`)
+  })
+})
+
+/**
+ * A peer on the public Internet whose answers name private addresses (10.x, 192.168.x, 127.0.0.1,
+ * IPv6 unique-local and link-local) for peers, made up or real: the node stores them to dial the
+ * peers later, and each dial would open a connection into its operator's own network and send it
+ * the first bytes of a libp2p handshake. All traffic here is on 127.0.0.1, so the node is told
+ * which peers to take as reached over a public address.
+ */
+describe('a peer reached over a public address whose answers name private addresses', function () {
+  this.timeout(60_000)
+  const { startLibp2p, serve } = nodesStoppedAfterEach({ connectionGater: loopbackDialsOnly })
+  let victim: TransportUnderTest
+  let victimLibp2p: ChordLibp2p
+  let liar: TransportUnderTest
+  let liarRef: NodeRef
+  /** whether the victim takes the liar to be reached over a public address */
+  let liarIsPublic: boolean
+  /** named with private and public addresses */
+  let mixed: NodeRef
+  /** named with private addresses only */
+  let onlyPrivate: NodeRef
+
+  beforeEach(async () => {
+    liarIsPublic = true
+    const liarKey = await generateKeyPair('Ed25519')
+    const liarLibp2p = await startLibp2p({ privateKey: liarKey })
+    liarRef = { id: ringIdOf(liarLibp2p.peerId), peer: liarLibp2p.peerId.toString() }
+    const [mixedId, onlyPrivateId] = [madeUpPeerId(), madeUpPeerId()]
+    mixed = { id: ringIdOf(mixedId), peer: mixedId.toString() }
+    onlyPrivate = { id: ringIdOf(onlyPrivateId), peer: onlyPrivateId.toString() }
+    // the liar names them with the addresses its peer store holds
+    await liarLibp2p.peerStore.merge(mixedId, { multiaddrs: [...PRIVATE_ADDRESSES, ...PUBLIC_ADDRESSES] })
+    await liarLibp2p.peerStore.merge(onlyPrivateId, { multiaddrs: PRIVATE_ADDRESSES })
+    const named = { successors: [mixed, onlyPrivate] }
+    liar = await serve(liarLibp2p, {
+      privateKey: liarKey,
+      handler: strangerHandler({
+        onFindSuccessor: () => ({ done: false, closer: named.successors }),
+        onGetNeighbours: () => named,
+        onDelegatedLookup: async () => named.successors,
+        onFindOwner: () => ({ owner: liarRef, neighbours: named })
+      })
+    })
+
+    victimLibp2p = await startLibp2p()
+    victim = await serve(victimLibp2p, {
+      // takes the liar's LEAVING as a neighbour's, whose neighbours it decodes
+      handler: strangerHandler({ isNeighbour: () => true }),
+      isPrivateConnection: connection => !(liarIsPublic && connection.remotePeer.equals(liarLibp2p.peerId))
+    })
+    await victimLibp2p.dial(liarLibp2p.getMultiaddrs()[0])
+  })
+
+  /** What the victim's peer store holds for `node`: its addresses as sorted text, undefined when it does not know it */
+  async function stored (node: NodeRef): Promise<string[] | undefined> {
+    return storedAddresses(victimLibp2p.peerStore, peerIdFromString(node.peer))
+  }
+
+  /** Each way an answer reaches the node: what the victim does to take one in */
+  const answers: Array<[string, () => Promise<unknown>]> = [
+    ['a FIND_SUCCESSOR answer', async () => victim.findSuccessor(liarRef, 1n)],
+    ['a GET_NEIGHBOURS answer', async () => victim.getNeighbours(liarRef)],
+    ['a LOOKUP answer', async () => victim.delegateLookup(liarRef, 1n)],
+    ['an owner\'s signed statement', async () => victim.findOwner(liarRef, 1n)],
+    ['a neighbour\'s LEAVING', async () => liar.leaving({ id: ringIdOf(victimLibp2p.peerId), peer: victimLibp2p.peerId.toString() }, { successors: [mixed, onlyPrivate] })]
+  ]
+
+  for (const [answer, take] of answers) {
+    it(`stores only the public addresses ${answer} names, and no peer it names with private ones alone`, async () => {
+      await take()
+      assert.deepEqual(await stored(mixed), sorted(PUBLIC_ADDRESSES))
+      assert.equal(await stored(onlyPrivate), undefined)
+    })
+  }
+
+  it('takes the peers themselves, so a peer it can reach otherwise is still routed to', async () => {
+    const reply = await victim.findSuccessor(liarRef, 1n)
+    assert.deepEqual(reply, { done: false, closer: [mixed, onlyPrivate] })
+  })
+
+  it('stores every address from a peer on its own network (a ring on a LAN, or on one host)', async () => {
+    liarIsPublic = false
+    await victim.findSuccessor(liarRef, 1n)
+    assert.deepEqual(await stored(mixed), sorted([...PRIVATE_ADDRESSES, ...PUBLIC_ADDRESSES]))
+    assert.deepEqual(await stored(onlyPrivate), sorted(PRIVATE_ADDRESSES))
   })
 })

@@ -10,8 +10,12 @@ import { ringIdOf, ringIdToWire } from '../../src/transport/ring-id.js'
 import { subnetOf } from '../../src/transport/subnet.js'
 import { WirePeers } from '../../src/transport/wire-peers.js'
 import { silentLogger } from '../helpers/logger.js'
+import { connectionFrom } from '../helpers/named-addresses.js'
 import type { ChordRpc, NodeRef } from '../../src/chord/rpc.js'
 import type { Connection, PeerId, PeerStore } from '@libp2p/interface'
+
+/** Where the messages these tests decode come from: a peer on this host, whose every address is taken */
+const fromLoopback = connectionFrom('/ip4/127.0.0.1/tcp/4001')
 
 /** Nodes with injected addresses: peer `p<id>` at the address given */
 function nodesAt (addresses: Array<[bigint, string]>): { nodes: NodeRef[], subnetOfNode: (node: NodeRef) => string | undefined } {
@@ -90,7 +94,7 @@ describe('ring diversity', () => {
     const entry = (peerId: PeerId, address: string): { peerId: Uint8Array<ArrayBuffer>, ringId: Uint8Array<ArrayBuffer>, addrs: Array<Uint8Array<ArrayBuffer>> } =>
       ({ peerId: peerId.toMultihash().bytes, ringId: ringIdToWire(ringIdOf(peerId)), addrs: [multiaddr(address).bytes] })
     assert.equal(wirePeers.subnetOf(named.toString()), undefined)
-    await wirePeers.decode([entry(named, '/ip4/198.51.100.4/tcp/1'), entry(connected, '/ip4/198.51.100.5/tcp/1')], sender)
+    await wirePeers.decode([entry(named, '/ip4/198.51.100.4/tcp/1'), entry(connected, '/ip4/198.51.100.5/tcp/1')], sender, fromLoopback)
     assert.equal(wirePeers.subnetOf(named.toString()), '198.51.100.0/24')
     assert.equal(wirePeers.subnetOf(connected.toString()), '192.0.2.0/24', 'the address it really connects from')
   })

@@ -16,8 +16,12 @@ import { positionIdentityOf, positionOf, proofToWire, ringIdOf, ringIdToWire } f
 import { validatePositionProof } from '../../src/transport/validate.js'
 import { WirePeers } from '../../src/transport/wire-peers.js'
 import { silentLogger } from '../helpers/logger.js'
+import { connectionFrom } from '../helpers/named-addresses.js'
 import type { NodeRef } from '../../src/chord/rpc.js'
 import type { PeerId, PeerStore } from '@libp2p/interface'
+
+/** Where the messages these tests decode come from: a peer on this host, whose every address is taken */
+const fromLoopback = connectionFrom('/ip4/127.0.0.1/tcp/4001')
 
 const DIFFICULTY = 8
 
@@ -109,17 +113,17 @@ describe('ring positions', () => {
     const paid = await paidNode(await newPeerId())
     const [entry] = await wirePeers.encode([paid])
     assert.deepEqual(entry.positionNonce, paid.proof?.nonce)
-    assert.deepEqual(await wirePeers.decode([entry], sender), [paid])
+    assert.deepEqual(await wirePeers.decode([entry], sender, fromLoopback), [paid])
 
     const plain = plainNode(await newPeerId())
     const [plainEntry] = await wirePeers.encode([plain])
     assert.equal(plainEntry.positionNonce, undefined, 'a plain position travels as before')
-    assert.deepEqual(await wirePeers.decode([plainEntry], sender), [plain])
+    assert.deepEqual(await wirePeers.decode([plainEntry], sender, fromLoopback), [plain])
 
     // a proof stripped off, or put on an entry it does not belong to
-    assert.deepEqual(await wirePeers.decode([{ ...entry, positionNonce: undefined }], sender), [])
-    assert.deepEqual(await wirePeers.decode([{ ...plainEntry, ...proofToWire(paid.proof) }], sender), [])
-    assert.deepEqual(await wirePeers.decode([{ ...entry, ringId: ringIdToWire(plain.id) }], sender), [])
+    assert.deepEqual(await wirePeers.decode([{ ...entry, positionNonce: undefined }], sender, fromLoopback), [])
+    assert.deepEqual(await wirePeers.decode([{ ...plainEntry, ...proofToWire(paid.proof) }], sender, fromLoopback), [])
+    assert.deepEqual(await wirePeers.decode([{ ...entry, ringId: ringIdToWire(plain.id) }], sender, fromLoopback), [])
   })
 
   it('refuses a nonce longer than MAX_POSITION_NONCE_BYTES, an empty one, or a choice of MAX_ID_CHOICES', () => {

@@ -8,8 +8,13 @@ import { MAX_WIRE_LEARNED_PEERS, WIRE_PEER_CACHE_SIZE, WirePeers } from '../../s
 import { madeUpPeer, madeUpPeerId } from '../helpers/made-up-peer.js'
 import { waitFor } from '../helpers/wait-for.js'
 import { silentLogger } from '../helpers/logger.js'
+import { connectionFrom, PRIVATE_ADDRESSES, PUBLIC_ADDRESSES, sorted } from '../helpers/named-addresses.js'
 import type { Peer as WirePeer } from '../../src/protocol/generated/chord.js'
 import type { Connection, PeerId, PeerStore } from '@libp2p/interface'
+import type { Multiaddr } from '@multiformats/multiaddr'
+
+/** Where the messages these tests decode come from: a peer on this host, whose every address is taken */
+const fromLoopback = connectionFrom('/ip4/127.0.0.1/tcp/4001')
 
 /** A peer store that only counts what is asked of it */
 function countingPeerStore (): { store: PeerStore, merges: string[], reads: string[] } {
@@ -50,23 +55,54 @@ describe('wire peers', () => {
     const { store, merges } = countingPeerStore()
     const peers = wirePeers(store)
     const other = await newPeerId()
-    await peers.decode([entryFor(other, 4001)], sender)
-    await peers.decode([entryFor(other, 4001)], sender)
+    await peers.decode([entryFor(other, 4001)], sender, fromLoopback)
+    await peers.decode([entryFor(other, 4001)], sender, fromLoopback)
     assert.equal(merges.length, 1)
-    await peers.decode([entryFor(other, 4002)], sender)
+    await peers.decode([entryFor(other, 4002)], sender, fromLoopback)
     assert.equal(merges.length, 2)
+  })
+
+  it('stores only the public addresses a peer on a public address names, and every address from one on our networks', async () => {
+    const stored = new Map<string, string[]>()
+    const store = {
+      get: async (peerId: PeerId) => {
+        const addresses = stored.get(peerId.toString())
+        if (addresses == null) {
+          throw Object.assign(new Error('not found'), { name: 'NotFoundError' })
+        }
+        return { addresses: addresses.map(address => ({ multiaddr: multiaddr(address) })) }
+      },
+      patch: async (peerId: PeerId, { multiaddrs }: { multiaddrs: Multiaddr[] }) => { stored.set(peerId.toString(), sorted(multiaddrs)) }
+    } as unknown as PeerStore
+    const peers = wirePeers(store)
+    const fromPublic = connectionFrom('/ip4/1.2.3.4/tcp/50123')
+    const [mixed, onlyPrivate] = [madeUpPeerId(), madeUpPeerId()]
+    const entry = (peerId: PeerId, addresses: Multiaddr[]): WirePeer => ({ ...entryFor(peerId, 4001), addrs: addresses.map(address => address.bytes) })
+
+    const named = await peers.decode([entry(mixed, [...PRIVATE_ADDRESSES, ...PUBLIC_ADDRESSES]), entry(onlyPrivate, PRIVATE_ADDRESSES)], sender, fromPublic)
+    assert.deepEqual(named.map(node => node.peer), [mixed.toString(), onlyPrivate.toString()], 'both peers are taken, one without addresses')
+    assert.deepEqual(stored.get(mixed.toString()), sorted(PUBLIC_ADDRESSES))
+    assert.equal(stored.has(onlyPrivate.toString()), false)
+    // the diversity cap counts the subnet of the addresses taken, not of those dropped
+    assert.equal(peers.subnetOf(mixed.toString()), '1.2.3.0/24')
+    assert.equal(peers.subnetOf(onlyPrivate.toString()), undefined)
+
+    // the same address sets from a peer on our networks are new: what a public peer named left them out
+    await peers.decode([entry(mixed, [...PRIVATE_ADDRESSES, ...PUBLIC_ADDRESSES]), entry(onlyPrivate, PRIVATE_ADDRESSES)], sender, fromLoopback)
+    assert.deepEqual(stored.get(mixed.toString()), sorted([...PRIVATE_ADDRESSES, ...PUBLIC_ADDRESSES]))
+    assert.deepEqual(stored.get(onlyPrivate.toString()), sorted(PRIVATE_ADDRESSES))
   })
 
   it('still drops a spoofed ring id or a bad address set for a peer it has checked before', async () => {
     const { store } = countingPeerStore()
     const peers = wirePeers(store)
     const other = await newPeerId()
-    assert.equal((await peers.decode([entryFor(other, 4001)], sender)).length, 1)
+    assert.equal((await peers.decode([entryFor(other, 4001)], sender, fromLoopback)).length, 1)
     const spoofed = { ...entryFor(other, 4001), ringId: ringIdToWire(ringIdOf(sender)) }
-    assert.deepEqual(await peers.decode([spoofed], sender), [])
+    assert.deepEqual(await peers.decode([spoofed], sender, fromLoopback), [])
     const garbage = { ...entryFor(other, 4001), addrs: [Uint8Array.from([0xff, 0xff, 0xff])] }
-    assert.deepEqual(await peers.decode([garbage], sender), [])
-    assert.equal((await peers.decode([entryFor(other, 4001)], sender)).length, 1)
+    assert.deepEqual(await peers.decode([garbage], sender, fromLoopback), [])
+    assert.equal((await peers.decode([entryFor(other, 4001)], sender, fromLoopback)).length, 1)
   })
 
   it('reads a peer\'s addresses from the peer store once for many messages', async () => {
@@ -143,7 +179,7 @@ describe('wire peers', () => {
     }, { inUse: peer => routing && peer === routedThrough.toString() })
 
     const first = [routedThrough, connected, identified, tagged, plain, namedOften, knownOtherwise]
-    await peers.decode(first.map((peerId, i) => madeUpPeer(i, peerId)), sender)
+    await peers.decode(first.map((peerId, i) => madeUpPeer(i, peerId)), sender, fromLoopback)
     // connected only after its addresses came: a connection since keeps them too
     connectedNow = true
     held.get(identified.toString())?.protocols.push('/ipfs/id/1.0.0')
@@ -151,7 +187,7 @@ describe('wire peers', () => {
     const flood = async (from: number): Promise<void> => {
       for (let i = 0; i < MAX_WIRE_LEARNED_PEERS; i += MAX_PEERS_PER_MESSAGE) {
         const named = Array.from({ length: MAX_PEERS_PER_MESSAGE }, (_, j) => madeUpPeer(from + i + j))
-        await peers.decode([...named, madeUpPeer(5, namedOften)], sender)
+        await peers.decode([...named, madeUpPeer(5, namedOften)], sender, fromLoopback)
       }
     }
     await flood(first.length)
@@ -163,7 +199,7 @@ describe('wire peers', () => {
     assert.ok(held.size <= MAX_WIRE_LEARNED_PEERS + 5)
     assert.ok(deleted.size > 0 && !deleted.has(namedOften.toString()), 'a peer named in every answer left the peer store')
     // named again, its addresses are stored again
-    await peers.decode([madeUpPeer(0, plain)], sender)
+    await peers.decode([madeUpPeer(0, plain)], sender, fromLoopback)
     assert.ok(held.has(plain.toString()))
 
     // the peers kept for being connected or routed through leave once they are no longer

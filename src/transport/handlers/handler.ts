@@ -7,12 +7,14 @@ import type { FindOwnerRequest, StoreRequest, ValidRequest } from '../validate.j
 import type { WirePeers } from '../wire-peers.js'
 import type { NodeRef, RpcOptions } from '../../chord/rpc.js'
 import type { OwnerStatement, Response } from '../../protocol/generated/chord.js'
-import type { PeerId, PrivateKey } from '@libp2p/interface'
+import type { Connection, PeerId, PrivateKey } from '@libp2p/interface'
 
 /** Who asked: the ring node of the connection's Noise-authenticated peer */
 export interface Asker {
   node: NodeRef
   peerId: PeerId
+  /** the connection it asked over: the peers it names are judged by where it is */
+  connection: Connection
 }
 
 export interface RequestHandler<Request extends ValidRequest = ValidRequest> {

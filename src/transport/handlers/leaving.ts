@@ -14,7 +14,7 @@ export class LeavingHandler implements RequestHandler<LeavingRequest> {
   async handle (from: Asker, request: LeavingRequest): Promise<Partial<Response>> {
     const { ringHandler } = this.init.node
     const neighbours = ringHandler.isNeighbour(from.node.peer)
-      ? await this.init.wirePeers.decodeNeighbours(request.neighbours, from.peerId)
+      ? await this.init.wirePeers.decodeNeighbours(request.neighbours, from.peerId, from.connection)
       : { successors: [] }
     ringHandler.onLeaving(from.node, neighbours)
     return {}
