@@ -4,7 +4,9 @@
  * once as soon as there is a peer to ask (one already connected at start, else the first that
  * connects) and then every PX_INTERVAL or so. Each valid peer that is news (unknown, or with
  * addresses we did not have) is announced as a `peer` event; libp2p keeps its addresses. Nothing
- * here dials a discovered peer: the ring decides whom to connect to.
+ * here dials a discovered peer: the ring decides whom to connect to. An answer's private addresses
+ * are taken only from a responder on our own networks (transport/private-addresses.ts): from
+ * anyone else a peer keeps its public addresses, or is dropped when it has none.
  *
  * It behaves as libp2p's peer-discovery compliance suite asks: `start()` on a started service and
  * `stop()` on a stopped one change nothing, and once `stop()` has returned no round, timer or
@@ -20,6 +22,7 @@ import { InvalidMessageError, InvalidOptionsError, NotStartedError, RateLimitedE
 import { frameStream } from '../protocol/framing.js'
 import { PxRequest, PxResponse } from '../protocol/generated/px.js'
 import { knownPeer } from '../transport/known-peer.js'
+import { addressesTaken, isPrivateConnection } from '../transport/private-addresses.js'
 import {
   MAX_LEARNED_PEERS,
   MAX_PX_PEERS,
@@ -63,7 +66,7 @@ export interface PeerExchangeComponents extends PxResponderComponents {
   }
   connectionManager: {
     getConnections(peerId?: PeerId): Connection[]
-    openStream(peer: PeerId, protocol: string, options?: AbortOptions): Promise<Stream>
+    openConnection(peer: PeerId, options?: AbortOptions): Promise<Connection>
   }
 }
 
@@ -76,6 +79,12 @@ export interface PeerExchangeInit {
   serveTimeout?: number
   /** requests answered per remote peer per minute; default PX_REQUESTS_PER_MINUTE */
   requestsPerMinute?: number
+  /**
+   * whether the responder at the other end of `connection` is on this node's own networks, so
+   * that the private addresses it names are taken; default: its remote address is private or
+   * loopback, and not relayed (tests take a loopback peer for a public one with it)
+   */
+  isPrivateConnection?(connection: Connection): boolean
 }
 
 /** How one round of asking went: the `exchange` event, for whoever counts them (metrics) */
@@ -103,6 +112,7 @@ export class PeerExchange extends TypedEventEmitter<PeerExchangeEvents> implemen
   private readonly responder: PxResponder
   private readonly interval: number
   private readonly requestTimeout: number
+  private readonly isPrivateConnection: (connection: Connection) => boolean
   /** set from start() to stop() */
   private run?: Run
   private hasLearnedPeers = false
@@ -122,6 +132,7 @@ export class PeerExchange extends TypedEventEmitter<PeerExchangeEvents> implemen
     })
     this.interval = init.interval ?? PX_INTERVAL
     this.requestTimeout = init.requestTimeout ?? PX_REQUEST_TIMEOUT
+    this.isPrivateConnection = init.isPrivateConnection ?? isPrivateConnection
   }
 
   /**
@@ -216,9 +227,10 @@ export class PeerExchange extends TypedEventEmitter<PeerExchangeEvents> implemen
   }
 
   /**
-   * Asks `peerId` for up to `count` ring nodes and returns the ones that passed validation. Those
-   * that are news are announced as `peer` events (and their signed records kept) before it
-   * returns. Opens a connection if there is none: the caller chose this peer.
+   * Asks `peerId` for up to `count` ring nodes and returns the ones that passed validation, with the
+   * addresses taken from it (its private ones only if it is on our own networks). Those that are
+   * news are announced as `peer` events (and their signed records kept) before it returns. Opens a
+   * connection if there is none: the caller chose this peer.
    *
    * @throws InvalidOptionsError if count is not an integer in 1..MAX_PX_PEERS
    * @throws RateLimitedError if the peer refused because we asked too often
@@ -240,20 +252,20 @@ export class PeerExchange extends TypedEventEmitter<PeerExchangeEvents> implemen
   /** `exchange`, cut short by `shutdown`: it rejects with the reason and announces nothing more */
   /** The valid peers of one answer, and how many of them were news */
   private async exchangeWithin (shutdown: AbortSignal, peerId: PeerId, count: number, options: AbortOptions = {}): Promise<{ peers: ExchangedPeer[], learned: number }> {
-    const response = await this.request(peerId, count, shutdown, options)
+    const { response, connection } = await this.request(peerId, count, shutdown, options)
     if (response.status === PxResponse.Status.RATE_LIMITED) {
       throw new RateLimitedError(`${peerId} refused to answer: asked too often`)
     }
 
-    const peers = await this.validEntries(response.peers, peerId)
+    const peers = await this.validEntries(response.peers, peerId, connection)
     for (const peer of peers) {
       this.learned.set(peer.id.toString(), peer.id)
     }
     return { peers, learned: await this.announce(peers, shutdown) }
   }
 
-  /** One request and its answer on a new stream, within the request timeout */
-  private async request (peerId: PeerId, count: number, shutdown: AbortSignal, options: AbortOptions): Promise<PxResponse> {
+  /** One request and its answer on a new stream, within the request timeout, and the connection it came over */
+  private async request (peerId: PeerId, count: number, shutdown: AbortSignal, options: AbortOptions): Promise<{ response: PxResponse, connection: Connection }> {
     const deadline = new AbortController()
     const timer = setTimeout(() => {
       deadline.abort(new RequestTimeoutError(`${peerId} sent no peer exchange answer within ${this.requestTimeout} ms`))
@@ -262,12 +274,13 @@ export class PeerExchange extends TypedEventEmitter<PeerExchangeEvents> implemen
 
     let stream: Stream | undefined
     try {
-      stream = await this.components.connectionManager.openStream(peerId, PX_PROTOCOL, { signal })
+      const connection = await this.components.connectionManager.openConnection(peerId, { signal })
+      stream = await connection.newStream(PX_PROTOCOL, { signal })
       const framed = frameStream(stream, MAX_PX_RESPONSE_SIZE)
       await framed.write(PxRequest.encode({ numPeers: count }), { signal })
       const response = decodePxResponse(await framed.read({ signal }), count)
       await stream.close({ signal })
-      return response
+      return { response, connection }
     } catch (err: any) {
       stream?.abort(err)
       // whatever form the abort took on its way up, a missed deadline is a RequestTimeoutError
@@ -283,10 +296,15 @@ export class PeerExchange extends TypedEventEmitter<PeerExchangeEvents> implemen
     }
   }
 
-  /** The entries that check out, each peer once, never us or the responder itself */
-  private async validEntries (entries: PxPeer[], responder: PeerId): Promise<ExchangedPeer[]> {
+  /**
+   * The entries that check out, each peer once, never us or the responder itself, with what we
+   * may take of their addresses from a responder reached over `via`
+   */
+  private async validEntries (entries: PxPeer[], responder: PeerId, via: Connection): Promise<ExchangedPeer[]> {
     const seen = new Set([this.components.peerId.toString(), responder.toString()])
+    const fromPrivatePeer = this.isPrivateConnection(via)
     const peers: ExchangedPeer[] = []
+    let dropped = 0
 
     for (const entry of entries) {
       try {
@@ -297,10 +315,17 @@ export class PeerExchange extends TypedEventEmitter<PeerExchangeEvents> implemen
           continue
         }
         seen.add(key)
-        peers.push(peer)
+        const taken = takenOf(peer, fromPrivatePeer)
+        dropped += peer.multiaddrs.length - (taken?.multiaddrs.length ?? 0)
+        if (taken != null) {
+          peers.push(taken)
+        }
       } catch (err) {
         this.log('dropped a peer entry from %p - %e', responder, err)
       }
+    }
+    if (dropped > 0) {
+      this.log.trace('dropped %d private addresses named by %p over %a, not a connection on our networks', dropped, responder, via.remoteAddr)
     }
     return peers
   }
@@ -429,6 +454,19 @@ class Run {
   roundTimer?: ReturnType<typeof setTimeout>
   /** the round under way, at most one at a time */
   round?: Promise<void>
+}
+
+/**
+ * What we may take of `peer`: the addresses `addressesTaken` leaves, with its signed record only
+ * if it leaves them all (a record kept would hand the others to the peer store and to whoever we
+ * answer); undefined when none is left, since a peer without an address is of no use here
+ */
+function takenOf (peer: ExchangedPeer, fromPrivatePeer: boolean): ExchangedPeer | undefined {
+  const multiaddrs = addressesTaken(peer.multiaddrs, fromPrivatePeer)
+  if (multiaddrs.length === peer.multiaddrs.length) {
+    return peer
+  }
+  return multiaddrs.length === 0 ? undefined : { id: peer.id, multiaddrs }
 }
 
 /** A length prefix that is malformed or announces more than MAX_PX_RESPONSE_SIZE */

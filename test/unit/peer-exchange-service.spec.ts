@@ -22,7 +22,7 @@ import { waitFor } from '../helpers/wait-for.js'
 import type { PeerExchangeComponents } from '../../src/peer-exchange/peer-exchange.js'
 import type { PxPeer } from '../../src/protocol/generated/px.js'
 import type { Clock } from '@sinonjs/fake-timers'
-import type { Connection, PeerId, PeerStore, Stream, StreamHandler, Topology } from '@libp2p/interface'
+import type { AbortOptions, Connection, PeerId, PeerStore, Stream, StreamHandler, Topology } from '@libp2p/interface'
 
 /** ms between rounds in these tests; what matters is how many intervals pass, not how long one is */
 const INTERVAL = 1000
@@ -105,20 +105,23 @@ class FakeLibp2p {
           this.looked++
           return options.connected ? [{ remotePeer: remote } as unknown as Connection] : []
         },
-        openStream: async (_peer, _protocol, { signal } = {}): Promise<Stream> => {
-          this.asked++
-          if (options.answers === 'unreachable') {
-            throw new Error('no streams in this test')
+        openConnection: async () => ({
+          remoteAddr: multiaddr('/ip4/127.0.0.1/tcp/4001'),
+          newStream: async (_protocol: string, { signal }: AbortOptions = {}): Promise<Stream> => {
+            this.asked++
+            if (options.answers === 'unreachable') {
+              throw new Error('no streams in this test')
+            }
+            if (options.answers === 'silent') {
+              return new Promise((resolve, reject) => {
+                signal?.addEventListener('abort', () => { reject(signal.reason) }, { once: true })
+              })
+            }
+            const [outbound, inbound] = await streamPair()
+            void answer(inbound, options.answers)
+            return outbound
           }
-          if (options.answers === 'silent') {
-            return new Promise((resolve, reject) => {
-              signal?.addEventListener('abort', () => { reject(signal.reason) }, { once: true })
-            })
-          }
-          const [outbound, inbound] = await streamPair()
-          void answer(inbound, options.answers)
-          return outbound
-        }
+        }) as unknown as Connection
       }
     }
   }
