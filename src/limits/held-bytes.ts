@@ -4,7 +4,8 @@
  * its share, nor one subnet's peers together (identities cost nothing, addresses in one block
  * little), so neither can take the whole from everyone else, and all together cannot hold more than
  * the whole. A holder may pass the caps it shares with others (its subnet's, the total): it is
- * counted in them, and only its own cap refuses it. A peer or subnet is forgotten once it holds
+ * counted in them, and only its own cap refuses it; so may any peer up to a floor, so that peers
+ * who fill the shared caps cannot refuse one that holds little. A peer or subnet is forgotten once it holds
  * nothing, so memory follows what is held, not the peers ever seen.
  */
 import { tally } from './tally.js'
@@ -18,6 +19,11 @@ export interface HeldBytesInit {
   total: number
   /** holds of at most `upTo` bytes may pass the total by `extra` (a reserve for small ones); default none */
   smallReserve?: { upTo: number, extra: number }
+  /**
+   * bytes any peer may hold whatever others hold (past its subnet's cap and the total): those who
+   * fill the caps they share never refuse a peer that holds little; default none
+   */
+  perPeerFloor?: number
 }
 
 /** Who holds: a peer, and what it shares the caps past its own with */
@@ -87,7 +93,7 @@ export class HeldBytes {
     if (this.of(holder.peer) + bytes > this.init.perPeer) {
       return false
     }
-    if (holder.passesSharedCaps === true) {
+    if (holder.passesSharedCaps === true || this.of(holder.peer) + bytes <= (this.init.perPeerFloor ?? 0)) {
       return true
     }
     if (holder.subnet != null && this.ofSubnet(holder.subnet) + bytes > (this.init.perSubnet ?? Infinity)) {

@@ -159,6 +159,17 @@ export const MAX_SMALL_ANSWER_BYTES = 16 * KiB
 export const SMALL_ANSWER_RESERVE_BYTES = 16 * MiB
 
 /**
+ * Bytes of unread answers any peer may hold whatever its subnet and all peers hold: four small
+ * answers. Identities of one subnet at their own caps fill the subnet's (two of them, with pages
+ * they never read), and after that every other peer of the subnet, an honest ring member routing
+ * through the node or a client behind the same carrier NAT, was refused even a PING. A peer that
+ * reads its answers holds nothing between them, so it is always answered; those that never read
+ * gain at most this each, which the connection limits bound (MAX_CONNECTIONS × 64 KiB, about
+ * 19 MiB).
+ */
+export const MIN_PENDING_ANSWER_BYTES_PER_PEER = 4 * MAX_SMALL_ANSWER_BYTES
+
+/**
  * Idle outbound streams kept open per peer for reuse. Reusing an open stream makes a round trip
  * 2–4× cheaper than opening one (0.14–0.30 ms against 0.5–1.0 ms on loopback).
  */

@@ -31,7 +31,8 @@ import { KeyedQueue } from '../limits/keyed-queue.js'
 import { frameStream } from '../protocol/framing.js'
 import {
   ANSWER_TIMEOUT, MAX_INBOUND_STREAMS, MAX_MESSAGE_SIZE, MAX_OUTBOUND_STREAMS, MAX_PENDING_ANSWER_BYTES_PER_PEER, MAX_PENDING_ANSWER_BYTES_PER_SUBNET,
-  MAX_TOTAL_PENDING_ANSWER_BYTES, PROTOCOL, REQUEST_READ_TIMEOUT, MAX_SMALL_ANSWER_BYTES, SMALL_ANSWER_RESERVE_BYTES, STREAM_IDLE_TIMEOUT
+  MAX_TOTAL_PENDING_ANSWER_BYTES, MIN_PENDING_ANSWER_BYTES_PER_PEER, PROTOCOL, REQUEST_READ_TIMEOUT, MAX_SMALL_ANSWER_BYTES, SMALL_ANSWER_RESERVE_BYTES,
+  STREAM_IDLE_TIMEOUT
 } from './constants.js'
 import { errorCodeOf } from './error-codes.js'
 import { createRequestHandlers } from './handlers/index.js'
@@ -148,7 +149,8 @@ export class RequestServer implements Startable {
       perPeer: init.maxPendingAnswerBytesPerPeer ?? MAX_PENDING_ANSWER_BYTES_PER_PEER,
       perSubnet: init.maxPendingAnswerBytesPerSubnet ?? MAX_PENDING_ANSWER_BYTES_PER_SUBNET,
       total: init.maxTotalPendingAnswerBytes ?? MAX_TOTAL_PENDING_ANSWER_BYTES,
-      smallReserve: { upTo: MAX_SMALL_ANSWER_BYTES, extra: init.smallAnswerReserveBytes ?? SMALL_ANSWER_RESERVE_BYTES }
+      smallReserve: { upTo: MAX_SMALL_ANSWER_BYTES, extra: init.smallAnswerReserveBytes ?? SMALL_ANSWER_RESERVE_BYTES },
+      perPeerFloor: MIN_PENDING_ANSWER_BYTES_PER_PEER
     })
   }
 
@@ -214,7 +216,14 @@ export class RequestServer implements Startable {
         timer = setTimeout(onSlowAnswer, this.answerTimeout)
 
         const served = await this.answer(request, from)
-        const written = await this.write(stream, framed, this.holderOf(from, subnet), served.response)
+        let written
+        try {
+          written = await this.write(stream, framed, this.holderOf(from, subnet), served.response)
+        } catch (err) {
+          // the stream broke or its deadline passed before the answer left
+          this.reported({ ...served, outcome: 'failed' })
+          throw err
+        }
         // an answer refused for the bytes waiting unread went out as a refusal
         this.reported(written ? served : { ...served, outcome: 'error' })
         clearTimeout(timer)

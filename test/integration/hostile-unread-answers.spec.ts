@@ -23,7 +23,7 @@ import { frameStream } from '../../src/protocol/framing.js'
 import { MessageType, Namespace, Request, Response } from '../../src/protocol/generated/chord.js'
 import {
   ErrorCode, FETCH_PAGE_BYTES, MAX_INBOUND_STREAMS, MAX_MESSAGE_SIZE, MAX_PENDING_ANSWER_BYTES_PER_PEER, MAX_PENDING_ANSWER_BYTES_PER_SUBNET, MAX_SMALL_ANSWER_BYTES,
-  MAX_TOTAL_PENDING_ANSWER_BYTES, PROTOCOL
+  MAX_TOTAL_PENDING_ANSWER_BYTES, MIN_PENDING_ANSWER_BYTES_PER_PEER, PROTOCOL
 } from '../../src/transport/constants.js'
 import { ringIdToWire } from '../../src/transport/ring-id.js'
 import { toStoredWireRecord } from '../../src/transport/wire-records.js'
@@ -291,21 +291,25 @@ describe('answers never read', function () {
       for (const [name, request] of Object.entries({ ...RING_REQUESTS, FETCH: fetch() })) {
         neighbourGot[name] = await outcomeOf(neighbour, node, request)
       }
-      const newcomerGot = await outcomeOf(await peerFrom(node, ATTACKERS_SUBNET), node, findSuccessor())
+      const newcomer = await peerFrom(node, ATTACKERS_SUBNET)
+      const newcomerGot = { FIND_SUCCESSOR: await outcomeOf(newcomer, node, findSuccessor()), FETCH: await outcomeOf(newcomer, node, fetch()) }
       const elsewhereGot = await outcomeOf(await peerFrom(node, OTHER_SUBNET), node, fetch())
       const count = (outcomes: string[], outcome: string): number => outcomes.filter(each => each === outcome).length
       console.log(`      ${attackers.length} identities of one subnet, ${pages.length + smalls.length} streams that never read: pages ${count(pages, 'held')} held, ${count(pages, 'refused')} refused; small answers ${count(smalls, 'held')} held, ${count(smalls, 'refused')} refused; ${subnetHeld} bytes held for the subnet, ${service.pendingAnswerBytes()} in all`)
-      console.log(`      the ring neighbour got ${Object.entries(neighbourGot).map(([name, got]) => `${name} ${got}`).join(', ')}; a newcomer of the subnet FIND_SUCCESSOR ${newcomerGot}; a stranger elsewhere FETCH ${elsewhereGot}`)
+      console.log(`      the ring neighbour got ${Object.entries(neighbourGot).map(([name, got]) => `${name} ${got}`).join(', ')}; a newcomer of the subnet FIND_SUCCESSOR ${newcomerGot.FIND_SUCCESSOR}, FETCH ${newcomerGot.FETCH}; a stranger elsewhere FETCH ${elsewhereGot}`)
 
-      assert.equal(subnetHeld, 4 * PAGE_ANSWER_BYTES, 'the subnet holds its cap, and no more')
+      // past the subnet's cap, an identity holds what any peer may: a few small answers
+      const smallsPastTheCap = Math.floor(MIN_PENDING_ANSWER_BYTES_PER_PEER / SMALL_ANSWER_BYTES)
+      assert.ok(PAGE_ANSWER_BYTES > MIN_PENDING_ANSWER_BYTES_PER_PEER, 'no page fits in what any peer may hold')
+      assert.equal(subnetHeld, 4 * PAGE_ANSWER_BYTES + smallsPastTheCap * SMALL_ANSWER_BYTES, 'the subnet holds its cap, and a few small answers past it')
       assert.deepEqual(pages, [...Array(4).fill('held'), ...Array(28).fill('refused')], 'the identities after the second, each under its own cap, are refused: the subnet is full')
-      assert.ok(smalls.every(outcome => outcome === 'refused'), 'small answers count in the subnet\'s cap too')
+      assert.deepEqual(smalls, [...Array(smallsPastTheCap).fill('held'), ...Array(16 - smallsPastTheCap).fill('refused')], 'small answers count in the subnet\'s cap too')
       assert.deepEqual(Object.values(neighbourGot), ['OK', 'OK', 'OK', 'OK', 'OK'], 'the ring neighbour is answered')
-      assert.equal(newcomerGot, ErrorCode.RATE_LIMITED, 'a stranger of the full subnet is refused')
+      assert.deepEqual(newcomerGot, { FIND_SUCCESSOR: 'OK', FETCH: ErrorCode.RATE_LIMITED }, 'a stranger of the full subnet gets its ring answers, and no page')
       assert.equal(elsewhereGot, 'OK', 'a stranger of another subnet is answered')
     })
 
-    it('answers the node\'s ring neighbours past every cap strangers share (the subnet\'s, the node\'s, the reserve), and refuses a stranger of their subnet at the same moment', async () => {
+    it('answers the node\'s ring neighbours past every cap strangers share (the subnet\'s, the node\'s, the reserve), and a stranger of their subnet only what any peer may hold (MIN_PENDING_ANSWER_BYTES_PER_PEER)', async () => {
       // caps no answer fits, as if strangers had filled each to the byte
       const neighbours = new Set<string>()
       const { node, service } = await startNode({
@@ -319,13 +323,24 @@ describe('answers never read', function () {
       neighbours.add(neighbour.peerId.toString())
       const stranger = await peerFrom(node, ATTACKERS_SUBNET)
 
-      for (const [name, request] of Object.entries({ ...RING_REQUESTS, FETCH: fetch() })) {
+      for (const [name, request] of Object.entries(RING_REQUESTS)) {
         assert.equal(await outcomeOf(neighbour, node, request), 'OK', `the neighbour's ${name}`)
-        assert.equal(await outcomeOf(stranger, node, request), ErrorCode.RATE_LIMITED, `the stranger's ${name}`)
+        assert.equal(await outcomeOf(stranger, node, request), 'OK', `the stranger's ${name}, a small answer to a peer that holds nothing`)
       }
+      assert.equal(await outcomeOf(neighbour, node, fetch()), 'OK', 'the neighbour\'s page')
+      assert.equal(await outcomeOf(stranger, node, fetch()), ErrorCode.RATE_LIMITED, 'the stranger\'s page')
+      // and no more than that: small answers it never reads are held up to it, then refused
+      const held = Math.floor(MIN_PENDING_ANSWER_BYTES_PER_PEER / SMALL_ANSWER_BYTES)
+      const smalls: string[] = []
+      for (let i = 0; i <= held; i++) {
+        smalls.push(await stall(stranger, node, Array.from({ length: SMALL_FETCHES_PER_STREAM }, () => fetch(SMALL_KEY))))
+      }
+      assert.deepEqual(smalls, [...Array(held).fill('held'), 'refused'])
+      assert.ok(service.pendingAnswerBytes(stranger.peerId.toString()) <= MIN_PENDING_ANSWER_BYTES_PER_PEER)
       // a page the neighbour does not read is held, counted in the node's total though past it
+      const strangersHold = service.pendingAnswerBytes()
       assert.equal(await stall(neighbour, node, [fetch()]), 'held')
-      assert.equal(service.pendingAnswerBytes(), PAGE_ANSWER_BYTES)
+      assert.equal(service.pendingAnswerBytes(), strangersHold + PAGE_ANSWER_BYTES)
     })
   })
 
@@ -353,12 +368,16 @@ describe('answers never read', function () {
       await waitFor(() => service.pendingAnswerBytes() === 0, 'the answers read to be let go', 5_000)
     })
 
-    it('once the peer resets the streams', async () => {
-      const { service, stalled } = await stalledOn()
+    it('once the peer resets the streams, reporting each answer that never left as failed', async () => {
+      const outcomes: RequestOutcome[] = []
+      const { service, stalled } = await stalledOn({ onServed: request => { outcomes.push(request.outcome) } })
+      const reported = outcomes.length
       for (const { stream } of stalled) {
         stream.abort(new Error('gone'))
       }
       await waitFor(() => service.pendingAnswerBytes() === 0, 'the answers of reset streams to be let go', 5_000)
+      await waitFor(() => outcomes.length >= reported + stalled.length, 'the answers held to be reported', 5_000)
+      assert.deepEqual(outcomes.slice(reported), stalled.map(() => 'failed'))
     })
 
     it('once the answer timeout resets the streams', async () => {

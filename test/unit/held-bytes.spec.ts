@@ -1,14 +1,17 @@
 /**
  * HeldBytes: what a node holds for peers until they take it, under a cap per peer, one per subnet
  * and one for all. A hold that would pass any is refused whole, but a holder that passes the
- * shared caps (a ring neighbour) is refused by its own cap only; a release gives back exactly what
+ * shared caps (a ring neighbour), or holds no more than the floor every peer has, is refused by
+ * its own cap only; a release gives back exactly what
  * its hold took, once, and a peer or subnet holding nothing is forgotten.
  */
 import assert from 'node:assert/strict'
 import { HeldBytes } from '../../src/limits/held-bytes.js'
 import {
-  MAX_PENDING_ANSWER_BYTES_PER_PEER, MAX_PENDING_ANSWER_BYTES_PER_SUBNET, MAX_SMALL_ANSWER_BYTES, MAX_TOTAL_PENDING_ANSWER_BYTES, SMALL_ANSWER_RESERVE_BYTES
+  MAX_PENDING_ANSWER_BYTES_PER_PEER, MAX_PENDING_ANSWER_BYTES_PER_SUBNET, MAX_SMALL_ANSWER_BYTES, MAX_TOTAL_PENDING_ANSWER_BYTES, MIN_PENDING_ANSWER_BYTES_PER_PEER,
+  SMALL_ANSWER_RESERVE_BYTES
 } from '../../src/transport/constants.js'
+import { MAX_CONNECTIONS } from '../../src/node/constants.js'
 
 /** As the request server holds answers, with the defaults */
 function asTheRequestServer (): HeldBytes {
@@ -21,6 +24,23 @@ function asTheRequestServer (): HeldBytes {
 }
 
 describe('HeldBytes', () => {
+  it('lets any peer hold its floor whatever its subnet and all hold, counted in both, and refuses it past the floor', () => {
+    const held = new HeldBytes({ perPeer: 100, perSubnet: 50, total: 60, perPeerFloor: 10 })
+    assert.ok(held.hold({ peer: 'a', subnet: 's' }, 50) != null)
+    assert.equal(held.hold({ peer: 'b', subnet: 's' }, 11), undefined, 'past the floor, the full subnet refuses')
+    assert.ok(held.hold({ peer: 'b', subnet: 's' }, 6) != null, 'within the floor, past the subnet\'s cap')
+    assert.ok(held.hold({ peer: 'b', subnet: 's' }, 4) != null, 'up to the floor exactly')
+    assert.equal(held.hold({ peer: 'b', subnet: 's' }, 1), undefined, 'and no more')
+    assert.deepEqual([held.ofSubnet('s'), held.total], [60, 60])
+    assert.ok(held.hold({ peer: 'c', subnet: 't' }, 10) != null, 'past the total too')
+    assert.equal(held.total, 70)
+  })
+
+  it('sizes the request server\'s floor (MIN_PENDING_ANSWER_BYTES_PER_PEER) for a few small answers, and all floors together for a small part of memory', () => {
+    assert.ok(MIN_PENDING_ANSWER_BYTES_PER_PEER >= 4 * MAX_SMALL_ANSWER_BYTES)
+    assert.ok(MIN_PENDING_ANSWER_BYTES_PER_PEER * MAX_CONNECTIONS <= 32 * 1024 * 1024)
+  })
+
   it('holds up to the per-peer cap for one peer, and refuses a hold that would pass it', () => {
     const held = new HeldBytes({ perPeer: 100, total: 1_000 })
     assert.ok(held.hold({ peer: 'a' }, 60) != null)
