@@ -4,8 +4,8 @@
  * write each part on its own: `@libp2p/tcp` makes a socket write (a system call and, on loopback,
  * a TCP segment) of each, and WebSockets a frame of each. Joined first, a message is one write:
  * half the socket writes, and some tenth of the CPU of a mailbox message on loopback
- * (docs/benchmarks.md). The cost is a copy of each message, at most 64 KiB, which is far less than
- * the write it saves.
+ * (docs/benchmarks.md). The cost is a copy of what Noise sends at once (one message, or all that
+ * waited while the socket was full), which is far less than the writes it saves.
  *
  * Only the connection handed to the encrypter is changed, not any shared prototype, so other
  * libp2p nodes in the same process keep their own behaviour.
