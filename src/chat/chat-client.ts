@@ -108,6 +108,8 @@ export class ChatClient {
   private showing: Promise<void> = Promise.resolve()
   /** aborted by close(): what is still being told to a device just linked stops */
   private readonly closing = new AbortController()
+  /** acting on heard group leaves, from start: close waits for it (it never rejects) */
+  private actingOnHeard?: Promise<void>
   private subscription?: Subscription
 
   constructor (init: ChatClientInit) {
@@ -156,7 +158,7 @@ export class ChatClient {
       onFrame: async frame => this.takeFrame(frame)
     })
     // leaves heard before a stop that came as this person became an admin
-    void this.groupsOf.actOnHeard()
+    this.actingOnHeard = this.groupsOf.actOnHeard({ signal: this.closing.signal })
     if (this.republish != null && this.account.identity != null) {
       this.init.lists.republishIfOld(this.account.identity).catch(err => this.options.onError?.(err))
       this.republish.start()
@@ -168,6 +170,7 @@ export class ChatClient {
     this.republish?.stop()
     this.init.onClose?.()
     await this.subscription?.close()
+    await this.actingOnHeard
   }
 
   /**

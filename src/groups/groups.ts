@@ -167,11 +167,15 @@ export class Groups {
    * them at once, but a stop between the two (a crash, a removal that failed) would leave them
    * until the group's next change: the chat calls this at start. Failures are reported.
    */
-  async actOnHeard (): Promise<void> {
+  async actOnHeard (options: { signal?: AbortSignal } = {}): Promise<void> {
     await Promise.all([...this.heardLeaves.keys()].map(async id => this.changes.run(id, async () => {
       const chain = this.chains.get(id)
-      if (chain != null) {
-        await this.actOnHeardLeaves(chain).catch(err => { this.init.onError?.(err) })
+      if (chain != null && options.signal?.aborted !== true) {
+        await this.actOnHeardLeaves(chain, options).catch(err => {
+          if (options.signal?.aborted !== true) {
+            this.init.onError?.(err)
+          }
+        })
       }
     })))
   }
@@ -333,7 +337,7 @@ export class Groups {
    * been members of every state since (one removed and added again meanwhile stays). A leave is
    * kept as long as the chain keeps the state it came at.
    */
-  private async actOnHeardLeaves (chain: GroupChain): Promise<void> {
+  private async actOnHeardLeaves (chain: GroupChain, options: { signal?: AbortSignal } = {}): Promise<void> {
     const id = chain.current.idText
     const history = chain.history
     const before = this.heardLeaves.get(id) ?? []
@@ -348,7 +352,7 @@ export class Groups {
       // a leave heard on a branch that lost a fork may name a version past the current one
       const since = history.filter(state => state.version >= Math.min(version, chain.current.version))
       if (since.every(state => isMember(state, person))) {
-        await this.make(chain, { type: 'remove', member: person }, {})
+        await this.make(chain, { type: 'remove', member: person }, options)
       }
     }
   }

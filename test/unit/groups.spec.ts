@@ -8,80 +8,10 @@ import { ForbiddenError, InvalidMessageError, InvalidOptionsError, LookupFailedE
 import { decodeFrame } from '../../src/mailbox/frames.js'
 import { GroupState as WireGroupState } from '../../src/protocol/generated/chat.js'
 import { MemoryGroupStore } from '../helpers/group-store.js'
+import { deliverFrom, deliverLast, groupsOf, leaveHeardByAnHeir, stopAsItBecomesAdmin } from '../helpers/recorded-groups.js'
 import { waitFor } from '../helpers/wait-for.js'
 import type { PersonDelivery } from '../../src/devices/fan-out.js'
 import type { GroupInfo } from '../../src/groups/groups.js'
-import type { EnvelopeOutcome } from '../../src/mailbox/mailbox.js'
-import type { Identity } from '../../src/index.js'
-
-interface RecordedGroups {
-  identity: Identity
-  groups: Groups
-  sent: PersonDelivery[][]
-  store: MemoryGroupStore
-  changes: GroupInfo[]
-}
-
-/** A person's groups whose sends are recorded, not made (or fail, for `unreachable` people) */
-function groupsOf (identity: Identity, options: { store?: MemoryGroupStore, unreachable?: Identity[] } = {}): RecordedGroups {
-  const sent: PersonDelivery[][] = []
-  const changes: GroupInfo[] = []
-  const store = options.store ?? new MemoryGroupStore()
-  const unreachable = new Set(options.unreachable?.map(person => person.address))
-  const groups = new Groups({
-    account: accountOf(identity),
-    fanOut: {
-      send: async (_sender, deliveries) => {
-        sent.push(deliveries)
-        return deliveries.map((d): EnvelopeOutcome => unreachable.has(d.person.address)
-          ? { person: d.person.address, replicas: 0, error: new LookupFailedError('unreachable') }
-          : { person: d.person.address, replicas: 3 })
-      }
-    },
-    store,
-    onChange: group => { changes.push(group) }
-  })
-  return { identity, groups, sent, store, changes }
-}
-
-/** Hand `to` the last frame `from` sent to `to`'s person, as its mailbox would */
-async function deliverLast (from: RecordedGroups, to: RecordedGroups): Promise<GroupInfo | undefined> {
-  return deliverFrom(from, to, from.sent.flat().reverse())
-}
-
-/** Hand `to` the frame that `deliveries`, sent by `from`, holds for `to`'s person */
-async function deliverFrom (from: RecordedGroups, to: RecordedGroups, deliveries: PersonDelivery[] | undefined): Promise<GroupInfo | undefined> {
-  const delivery = deliveries?.find(d => d.person.equals(to.identity.publicKey))
-  assert.ok(delivery != null, 'a frame was sent to them')
-  const { content } = decodeFrame(delivery.body)
-  const sender = { person: from.identity.publicKey, device: from.identity.publicKey }
-  switch (content.type) {
-    case 'group-update': return to.groups.receiveState(sender, content.state)
-    case 'group-leave': {
-      const outcome = await to.groups.receiveLeave(sender, Buffer.from(content.groupId).toString('hex'))
-      assert.notEqual(outcome, 'wait', 'the leave waits for a state')
-      return outcome === 'wait' ? undefined : outcome
-    }
-    default: throw new Error(`not a group frame: ${content.type}`)
-  }
-}
-
-/**
- * A group of an admin `a`, `b` (the heir, first after the admin) and `c`, where `c` left and its
- * leave reached only `b`, no admin yet
- */
-async function leaveHeardByAnHeir (): Promise<{ admin: RecordedGroups, heir: RecordedGroups, member: RecordedGroups, group: GroupInfo }> {
-  const [a, b, c] = await Promise.all([createIdentity(), createIdentity(), createIdentity()])
-  const admin = groupsOf(a)
-  const { group } = await admin.groups.create('g', [b.address, c.address])
-  const heir = groupsOf(b)
-  const member = groupsOf(c)
-  await deliverLast(admin, heir)
-  await deliverLast(admin, member)
-  await member.groups.leave(group.id)
-  assert.equal(await deliverLast(member, heir), undefined, 'no admin, b does nothing yet')
-  return { admin, heir, member, group }
-}
 
 /** The frame types in one send, with the people they went to */
 function frameTypes (deliveries: PersonDelivery[] | undefined): string[] {
@@ -330,17 +260,7 @@ describe('leaving a group', () => {
   it('an heir stopped as it became an admin, before it removed the leaver, removes them at its next start', async () => {
     const { admin, heir, member, group } = await leaveHeardByAnHeir()
     const [b, c] = [heir.identity, member.identity.address]
-    // the state that makes b an admin is saved; the removal that follows is not (the device stops)
-    const save = heir.store.save.bind(heir.store)
-    heir.store.save = async (id, states) => {
-      if (states.length > 0 && decodeGroupState(states.at(-1) as Uint8Array).changedBy.equals(b.publicKey)) {
-        throw new Error('stopped')
-      }
-      await save(id, states)
-    }
-    await admin.groups.leave(group.id)
-    await deliverFrom(admin, heir, admin.sent.at(-2)).catch(() => undefined)
-    heir.store.save = save
+    await stopAsItBecomesAdmin(admin, heir, group)
 
     const restarted = groupsOf(b, { store: heir.store })
     await restarted.groups.load()
