@@ -14,6 +14,7 @@ import { peerExchange } from '../peer-exchange/peer-exchange.js'
 import { InvalidOptionsError } from '../errors.js'
 import { DEFAULT_LISTEN_ADDRESSES, defaultTransports } from '../services/platform-defaults.js'
 import { connectionGuard } from './connection-guard.js'
+import { IdentifiedAddresses } from './identified-addresses.js'
 import { InboundConnectionLimits, withConnectionLimits } from './connection-limits.js'
 import { MAX_CONNECTIONS, RESERVED_RING_SLOTS } from './constants.js'
 import { wholeMessageWrites } from './whole-message-writes.js'
@@ -116,7 +117,11 @@ export async function createChordLibp2p<Services extends Record<string, unknown>
   if (!Number.isSafeInteger(reservedRingSlots) || reservedRingSlots < 0 || reservedRingSlots >= maxConnections) {
     throw new InvalidOptionsError(`connectionLimits.reservedRingSlots must be an integer from 0 to ${maxConnections - 1}, got ${String(reservedRingSlots)}`)
   }
-  return createLibp2p({
+  const identified = new IdentifiedAddresses()
+  const gater = withConnectionLimits(limits, options.connectionGater)
+  // made stopped, so that the peer store's filter knows the node's connections before the first
+  const node = await createLibp2p({
+    start: false,
     privateKey: options.privateKey,
     addresses: {
       listen: listen.map(String),
@@ -126,7 +131,10 @@ export async function createChordLibp2p<Services extends Record<string, unknown>
     transports: [...defaultTransports(options.tls), ...(options.transports ?? [])],
     connectionEncrypters: [wholeMessageWrites(noise())],
     streamMuxers: [yamux()],
-    connectionGater: withConnectionLimits(limits, options.connectionGater),
+    connectionGater: {
+      ...gater,
+      filterMultiaddrForPeer: async (peer, address) => identified.keeps(peer, address) && (await gater.filterMultiaddrForPeer?.(peer, address) ?? true)
+    },
     connectionManager: {
       maxConnections,
       inboundConnectionThreshold: INBOUND_CONNECTIONS_PER_SECOND_PER_IP,
@@ -142,6 +150,9 @@ export async function createChordLibp2p<Services extends Record<string, unknown>
       ...services
     } as ServiceFactoryMap<BaseServices & Services>
   })
+  identified.connectionsOf = peer => node.getConnections(peer)
+  await node.start()
+  return node
 }
 
 /**

@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert'
 import net from 'node:net'
 import { memory } from '@libp2p/memory'
+import { CODE_P2P } from '@multiformats/multiaddr'
 import { createChordLibp2p, INBOUND_CONNECTIONS_PER_SECOND_PER_IP } from '../../src/node/libp2p.js'
 import { waitFor } from '../helpers/wait-for.js'
 import type { ChordLibp2p, ChordLibp2pOptions } from '../../src/node/libp2p.js'
@@ -56,6 +57,16 @@ describe('createChordLibp2p', function () {
     // a resolved dial is not yet acceptance: the listener may still refuse the connection
     await waitFor(() => listener.getConnections().length === dialers.length, 'the listener to hold every connection')
     assert.ok(dialers.every(dialer => dialer.getConnections(listener.peerId).length === 1))
+  })
+
+  it('keeps the private addresses a peer reached over a private address lists for itself (a ring on one host or a LAN)', async () => {
+    const listener = await start({ listen: ['/ip4/127.0.0.1/tcp/0'] })
+    const dialer = await start({ listen: [] })
+    await dialer.dial(listener.getMultiaddrs()[0])
+    const listening = listener.getMultiaddrs()[0].decapsulateCode(CODE_P2P).toString()
+
+    await waitFor(async () => (await dialer.peerStore.get(listener.peerId)).addresses.some(({ multiaddr }) => multiaddr.toString() === listening),
+      'identify to store the listener\'s loopback address')
   })
 
   it('writes each Noise message to the socket whole, its length and ciphertext in one write', async () => {
