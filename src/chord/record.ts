@@ -95,6 +95,25 @@ export interface StorePutOptions extends AtTime {
   overShare?: 'refuse' | 'skip'
 }
 
+/**
+ * The records one range scan reads, counted as it reads them (expired ones too: reading them
+ * costs the same), and at most how many it may read: what a node charges the asker it scans for
+ */
+export interface ScanTally {
+  /**
+   * records the scan may read; once it has read as many, the range holds at least that many and
+   * the scan fails with TooLargeError, reading no more. Default: no limit
+   */
+  limit?: number
+  /** records read so far */
+  read: number
+}
+
+export interface ScanOptions extends AtTime {
+  /** counts what the scan reads, and caps it */
+  tally?: ScanTally
+}
+
 export interface StoreReadOptions extends AtTime {
   /** give each record the writer it is counted for (to pass on to a neighbour); default: not */
   withWriters?: boolean
@@ -150,10 +169,10 @@ export interface RecordStore {
   range(from: RingId, to: RingId, options?: StoreReadOptions): AsyncIterable<ChordRecord>
 
   /** Like `range` without reading values: what anti-entropy compares */
-  summaries(from: RingId, to: RingId, options?: AtTime): AsyncIterable<RecordSummary>
+  summaries(from: RingId, to: RingId, options?: ScanOptions): AsyncIterable<RecordSummary>
 
   /** Digest of the live records in (from, to] */
-  digest(from: RingId, to: RingId, options?: AtTime): Promise<RangeDigest>
+  digest(from: RingId, to: RingId, options?: ScanOptions): Promise<RangeDigest>
 
   /** Remove records of a key by id, durably; resolves to how many were present */
   delete(key: Uint8Array, ids: Uint8Array[]): Promise<number>

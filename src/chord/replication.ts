@@ -28,7 +28,7 @@ import { groupIds, writerTag } from './record.js'
 import type { RingId } from './id.js'
 import type { ChordRing } from './ring.js'
 import type {
-  CarriedRecord, NamespaceName, NodeRef, RecordRpc, RecordRpcHandler, RpcOptions, SignedDeletion, StoreAck, StoreFromOptions, StoreOptions, StoreReceipt
+  CarriedRecord, NamespaceName, NodeRef, RangeScanOptions, RecordRpc, RecordRpcHandler, RpcOptions, SignedDeletion, StoreAck, StoreFromOptions, StoreOptions, StoreReceipt
 } from './rpc.js'
 import type { ChordRecord, RangeDigest, RecordStore, RecordSummary, StorePutOptions } from './record.js'
 import type { ReplicaRange } from './replica-range.js'
@@ -386,7 +386,10 @@ export class Replication implements RecordRpcHandler {
   /**
    * One step of `syncRange`. Splitting is decided on our own count (a peer's count could be a lie
    * to keep us splitting) except where we must list theirs, and every request spends from a
-   * budget shared by the whole comparison.
+   * budget shared by the whole comparison. A peer that does not count us as a ring neighbour
+   * (we have just joined) reads no more for us than its strangers' budget leaves, and refuses a
+   * range holding more TOO_LARGE: the comparison then ends, as halving would read as much, and
+   * is made again at the next round or change, by when we are counted as one.
    */
   private async compare (peer: NodeRef, from: RingId, until: RingId, mode: 'push' | 'both', budget: SyncBudget, depth: number): Promise<RangeRepairs> {
     spend(budget)
@@ -501,13 +504,13 @@ export class Replication implements RecordRpcHandler {
     return this.store.get(key, { now: this.now(), withWriters: this.range?.isNeighbour(from.peer) === true })
   }
 
-  async onRangeDigest (_from: NodeRef, start: RingId, until: RingId): Promise<RangeDigest> {
-    return this.store.digest(start, until, { now: this.now() })
+  async onRangeDigest (_from: NodeRef, start: RingId, until: RingId, options: RangeScanOptions = {}): Promise<RangeDigest> {
+    return this.store.digest(start, until, { now: this.now(), tally: options.tally })
   }
 
-  async onRangeSummaries (_from: NodeRef, start: RingId, until: RingId): Promise<RecordSummary[]> {
+  async onRangeSummaries (_from: NodeRef, start: RingId, until: RingId, options: RangeScanOptions = {}): Promise<RecordSummary[]> {
     const summaries: RecordSummary[] = []
-    for await (const summary of this.store.summaries(start, until, { now: this.now() })) {
+    for await (const summary of this.store.summaries(start, until, { now: this.now(), tally: options.tally })) {
       if (summaries.length === MAX_SUMMARIES_PER_REPLY) {
         throw new TooLargeError(`more than ${MAX_SUMMARIES_PER_REPLY} records in the range: ask for a smaller one`)
       }

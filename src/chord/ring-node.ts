@@ -276,8 +276,8 @@ export class RingNode {
         return receipt == null || predecessor == null ? receipt : { ...receipt, predecessor: predecessor.id }
       },
       onFetchRecords: async (from, key) => handler.onFetchRecords(from, key),
-      onRangeDigest: async (from, start, until) => handler.onRangeDigest(from, start, until),
-      onRangeSummaries: async (from, start, until) => handler.onRangeSummaries(from, start, until),
+      onRangeDigest: async (from, start, until, options) => handler.onRangeDigest(from, start, until, options),
+      onRangeSummaries: async (from, start, until, options) => handler.onRangeSummaries(from, start, until, options),
       onDeleteRecords: handler.onDeleteRecords == null ? undefined : async (from, deletion) => handler.onDeleteRecords?.(from, deletion)
     }
   }

@@ -9,7 +9,7 @@
  * change its own state beyond routing around it.
  */
 import type { RingId } from './id.js'
-import type { ChordRecord, RangeDigest, RecordSummary } from './record.js'
+import type { ChordRecord, RangeDigest, RecordSummary, ScanTally } from './record.js'
 import type { PositionProof } from './ring-position.js'
 
 /** A node on the ring: its position and an opaque transport address (a PeerId string on libp2p) */
@@ -245,8 +245,15 @@ export interface RecordRpcHandler {
   /** `deletions`: owner-signed deletions that came with the records (namespaces that take them) */
   onStoreRecords(from: NodeRef, records: ChordRecord[], deletions?: SignedDeletion[], options?: StoreFromOptions): Promise<StoreReceipt | void>
   onFetchRecords(from: NodeRef, key: Uint8Array): Promise<ChordRecord[]>
-  onRangeDigest(from: NodeRef, start: RingId, until: RingId): Promise<RangeDigest>
-  onRangeSummaries(from: NodeRef, start: RingId, until: RingId): Promise<RecordSummary[]>
+  /** `options.tally` counts the records read, and caps them (see ScanTally) */
+  onRangeDigest(from: NodeRef, start: RingId, until: RingId, options?: RangeScanOptions): Promise<RangeDigest>
+  onRangeSummaries(from: NodeRef, start: RingId, until: RingId, options?: RangeScanOptions): Promise<RecordSummary[]>
+}
+
+/** How a range scan answered for another node is counted */
+export interface RangeScanOptions {
+  /** counts what the scan reads for the asker, and caps it (a stranger's) */
+  tally?: ScanTally
 }
 
 /**

@@ -8,7 +8,8 @@
  * take the whole and leave everyone else refused.
  *
  * Work is counted in points: one per lookup, one per record read. Work whose cost is known only
- * once it is done is checked for a point left and charged in full afterwards, and may overdraw.
+ * once it is done is checked for a point left and charged in full afterwards; to overdraw by
+ * nothing, it asks what is `remaining` and does no more than that.
  */
 import { RateLimitedError } from '../errors.js'
 import { PeerBudget } from './peer-budget.js'
@@ -54,6 +55,11 @@ export class SharedBudget {
     if (this.all.remaining(ALL) < points) {
       throw new RateLimitedError(`this node takes at most ${this.all.points} ${this.work} per ${this.windowMs} ms`, { retryAfterMs: this.all.msBeforeRefill(ALL) })
     }
+  }
+
+  /** Points of work `asker` may still have done in this window: the less of its share's and the node's */
+  remaining (asker: string): number {
+    return Math.min(this.perAsker.remaining(asker), this.all.remaining(ALL))
   }
 
   /** Count `points` of work for `asker` (one by default), checked first or already done */

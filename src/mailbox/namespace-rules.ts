@@ -36,7 +36,7 @@ import type { KeptDeletions } from './kept-deletions.js'
 import type { Tombstones } from './tombstones.js'
 import type { RingId } from '../chord/id.js'
 import type { Replication } from '../chord/replication.js'
-import type { DeletionRpcHandler, NodeRef, RecordRpcHandler, SignedDeletion, StoreFromOptions, StoreReceipt } from '../chord/rpc.js'
+import type { DeletionRpcHandler, NodeRef, RangeScanOptions, RecordRpcHandler, SignedDeletion, StoreFromOptions, StoreReceipt } from '../chord/rpc.js'
 import type { ChordRecord, RangeDigest, RecordStore, RecordSummary } from '../chord/record.js'
 
 export interface MailboxRulesInit {
@@ -227,13 +227,13 @@ export class MailboxRules implements RecordRpcHandler, DeletionRpcHandler {
     return this.init.replication.onFetchRecords(from, key)
   }
 
-  async onRangeDigest (from: NodeRef, start: RingId, until: RingId): Promise<RangeDigest> {
-    return this.init.replication.onRangeDigest(from, start, until)
+  async onRangeDigest (from: NodeRef, start: RingId, until: RingId, options?: RangeScanOptions): Promise<RangeDigest> {
+    return this.init.replication.onRangeDigest(from, start, until, options)
   }
 
-  async onRangeSummaries (from: NodeRef, start: RingId, until: RingId): Promise<RecordSummary[]> {
+  async onRangeSummaries (from: NodeRef, start: RingId, until: RingId, options?: RangeScanOptions): Promise<RecordSummary[]> {
     this.onlySelfOrPrimary(from, start, until, 'nobody lists the mailboxes of a node')
-    return this.init.replication.onRangeSummaries(from, start, until)
+    return this.init.replication.onRangeSummaries(from, start, until, options)
   }
 
   /** Refuses `from` unless it is this node or the primary, replicated here, of the keys (start, until] */

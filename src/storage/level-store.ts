@@ -8,7 +8,7 @@
  * lock: LevelDB iterators read a snapshot.
  */
 import { sha256 } from '@noble/hashes/sha2.js'
-import { InvalidRecordError, NotStartedError, QuotaExceededError } from '../errors.js'
+import { InvalidRecordError, NotStartedError, QuotaExceededError, TooLargeError } from '../errors.js'
 import { validateId, validateKey, validateRecord } from '../chord/record.js'
 import { PAGE_HEADERS_BATCH, RANGE_READ_BATCH, SWEEP_BATCH_SIZE } from './constants.js'
 import { DURABLE, SUBLEVELS, createNodeDatabase, openDatabase } from './database.js'
@@ -24,7 +24,7 @@ import type { KeyTally } from './key-tallies.js'
 import type { RecordHeader } from './record-layout.js'
 import type { StoreLimits } from './store-limits.js'
 import type {
-  AtTime, ChordRecord, StorePage, StorePageOptions, StorePutOptions, StorePutResult as PutResult, StoreReadOptions, RangeDigest, RecordStore, RecordSummary, StoreStats
+  AtTime, ChordRecord, ScanOptions, StorePage, StorePageOptions, StorePutOptions, StorePutResult as PutResult, StoreReadOptions, RangeDigest, RecordStore, RecordSummary, StoreStats
 } from '../chord/record.js'
 import type { RingId } from '../chord/id.js'
 import type { AbstractBatchOperation, AbstractBatchOptions, AbstractSublevel } from 'abstract-level'
@@ -208,22 +208,30 @@ export class LevelRecordStore implements RecordStore {
     yield * await this.withValues(batch)
   }
 
-  async * summaries (from: RingId, to: RingId, options: AtTime = {}): AsyncGenerator<RecordSummary> {
+  async * summaries (from: RingId, to: RingId, options: ScanOptions = {}): AsyncGenerator<RecordSummary> {
     for await (const { key, id, expiresAt } of this.liveHeaders(from, to, options)) {
       yield { key, id, expiresAt }
     }
   }
 
-  /** The live records of (from, to] without their values, each with its writer */
-  private async * liveHeaders (from: RingId, to: RingId, options: AtTime = {}): AsyncGenerator<RecordSummary & { writer?: Uint8Array }> {
+  /**
+   * The live records of (from, to] without their values, each with its writer; every header read
+   * is counted in `options.tally`, and the read stops at its limit (TooLargeError)
+   */
+  private async * liveHeaders (from: RingId, to: RingId, options: ScanOptions = {}): AsyncGenerator<RecordSummary & { writer?: Uint8Array }> {
     this.assertOpen()
     const now = options.now ?? Date.now()
+    const { tally } = options
     const start = lastKeyAt(from)
     const end = lastKeyAt(to)
     // (from, to] is one key range unless it wraps past zero (from === to wraps all the way round)
     const spans = from < to ? [{ gt: start, lte: end }] : [{ gt: start }, { lte: end }]
     for (const span of spans) {
       for await (const [stored, value] of this.headers.iterator(span)) {
+        if (tally != null && ++tally.read >= (tally.limit ?? Infinity)) {
+          // whether more follow is not read: one more would be past the limit
+          throw new TooLargeError(`the range holds ${tally.limit} records or more, all this scan may read: ask for a smaller one`)
+        }
         const header = parseHeader(value)
         if (header.expiresAt > now) {
           yield { ...parseRecordKey(stored), expiresAt: header.expiresAt, writer: header.writer }
@@ -232,7 +240,7 @@ export class LevelRecordStore implements RecordStore {
     }
   }
 
-  async digest (from: RingId, to: RingId, options: AtTime = {}): Promise<RangeDigest> {
+  async digest (from: RingId, to: RingId, options: ScanOptions = {}): Promise<RangeDigest> {
     const hash = sha256.create()
     let count = 0
     for await (const { key, id } of this.summaries(from, to, options)) {

@@ -11,12 +11,15 @@
  * - FETCH, RANGE_DIGEST and RANGE_SUMMARIES count, afterwards, the records they read, and so does
  *   the backlog a mailbox subscription reads (/chord/mailbox/1.0.0).
  *
- * Costs known only once the work is done are charged after it, and may overdraw a budget; a
- * request that draws on a spent budget is refused until the peer's window ends.
+ * Costs known only once the work is done are charged after it, by what was done (a request
+ * refused before it read anything costs no records), and may overdraw a budget; a request that
+ * draws on a spent budget is refused until the peer's window ends.
  *
  * PeerIds cost nothing, so the records range scans (RANGE_DIGEST, RANGE_SUMMARIES) read for
  * strangers (askers that are not ring neighbours) are also counted for all of them together, each
- * stranger a share of that: more identities do not buy more whole-store scans. Ring neighbours,
+ * stranger a share of that: more identities do not buy more whole-store scans. A stranger's scan
+ * reads no more than is left of its share and of that (`scanLimit`), and one whose range holds
+ * more is refused TOO_LARGE, so neither is ever overdrawn, and one scan stays short. Ring neighbours,
  * whose anti-entropy and handoffs are what scans ranges, are counted by their own budgets only, so
  * strangers cannot starve them. A FETCH or a subscription's backlog (one key's records, a page at a
  * time) is not in it: those are the reads clients and mailbox owners make, and a budget strangers
@@ -40,7 +43,6 @@ import {
   LOOKUP_REQUEST_COST,
   FIND_OWNER_REQUEST_COST,
   CARRIED_RECORD_REQUEST_COST,
-  MAX_SUMMARIES_PER_MESSAGE,
   MAX_WRITTEN_BYTES_PER_WINDOW,
   RATE_LIMIT_WINDOW,
   WRITE_BATCH_COST
@@ -158,6 +160,14 @@ export class RequestLimiter {
     }
   }
 
+  /**
+   * Records `request` may read for `peer`: for a stranger's range scan, what is left of its share
+   * and of what all strangers' scans may read; for anything else, no limit (undefined).
+   */
+  scanLimit (peer: string, request: ValidRequest): number | undefined {
+    return isRangeScan(request) && this.isStranger(peer) ? this.strangersScans.remaining(peer) : undefined
+  }
+
   /** Charge signature checks made outside /chord/1.0.0 (a mailbox subscriber's proof) */
   chargeSignatureChecks (peer: string, checks: number): void {
     this.budgets.charge(peer, [['signatureChecks', checks]])
@@ -203,7 +213,7 @@ export class RequestLimiter {
 
   /**
    * Admit a range scan for `peer`, charged afterwards: a stranger's needs something left of its
-   * share and of what all strangers' scans may read. Charges nothing.
+   * share and of what all strangers' scans may read, and reads no more (`scanLimit`). Charges nothing.
    *
    * @throws RateLimitedError when either is spent for this window
    */
@@ -261,17 +271,20 @@ function costsOf (request: ValidRequest): { costs: Array<[Budget, number]>, afte
   }
 }
 
-/** What answering a request turned out to cost */
+/**
+ * What answering a request turned out to cost. Reads are what the handler counted (`done`),
+ * refused or not: a range scan refused before it read anything (a namespace that lists its
+ * records for nobody but their primary) costs nothing, one refused as too large what it read
+ */
 function costsAfter (request: ValidRequest, response: Partial<Response> | undefined, done: WorkDone): Array<[Budget, number]> {
   switch (request.type) {
     case MessageType.FETCH:
       // every record of the key is read to cut a page from them
       return [['scannedRecords', done.scannedRecords ?? response?.records?.length ?? 0]]
     case MessageType.RANGE_DIGEST:
-      return [['scannedRecords', response?.count ?? 0]]
+      return [['scannedRecords', done.scannedRecords ?? response?.count ?? 0]]
     case MessageType.RANGE_SUMMARIES:
-      // an interval too large to list was read up to the point it was found too large
-      return [['scannedRecords', response == null ? MAX_SUMMARIES_PER_MESSAGE : response.summaries?.length ?? 0]]
+      return [['scannedRecords', done.scannedRecords ?? response?.summaries?.length ?? 0]]
     case MessageType.STORE: {
       const written = done.writtenBytes ?? 0
       return [['writtenBytes', written > 0 ? written + WRITE_BATCH_COST : 0], ['signatureChecks', done.signatureChecks ?? 0]]

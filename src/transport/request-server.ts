@@ -274,7 +274,8 @@ export class RequestServer implements Startable {
       // a scan's cost is known only once it is done: one peer's scans run one at a time, so that
       // each is admitted knowing what the one before cost, and a peer overdraws its budget by one
       // scan at most, not by as many as it keeps in flight. Strangers' scans all draw on what
-      // strangers may read together: theirs run one at a time together, for the same reason
+      // strangers may read together: theirs run one at a time together, so that each reads no
+      // more than the ones before left (and is short: it is refused past that)
       const queue = this.limiter.isStranger(from.node.peer) ? STRANGERS : from.node.peer
       return this.scans.run(queue, async () => this.answerNow(request, from))
     }
@@ -298,8 +299,10 @@ export class RequestServer implements Startable {
       // throws RateLimitedError, answered like any handler error, before the handler runs
       this.limiter.admit(from.node.peer, request)
       admitted = true
+      // a stranger's scan reads no more than it may: a range holding more is refused TOO_LARGE
+      const scanLimit = this.limiter.scanLimit(from.node.peer, request)
       const handler = this.handlers[type] as RequestHandler
-      const response = { type, ...await handler.handle(from, request, done) }
+      const response = { type, ...await handler.handle(from, request, done, scanLimit) }
       this.limiter.charge(from.node.peer, request, response, done)
       return served(response, 'ok')
     } catch (err) {

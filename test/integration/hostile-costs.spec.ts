@@ -23,6 +23,8 @@ import { internalsOf } from '../../src/testing.js'
 import { startRing, stopAll } from '../helpers/ring.js'
 import { waitFor } from '../helpers/wait-for.js'
 import type { ChordNode } from '../../src/index.js'
+import type { ScanTally } from '../../src/chord/record.js'
+import type { RequestLimits } from '../../src/transport/request-limits.js'
 import type { ChordLibp2p } from '../../src/node/libp2p.js'
 
 const ATTACKERS = 4
@@ -72,6 +74,41 @@ async function ask (peer: Pick<ChordLibp2p, 'dial' | 'dialProtocol'>, victim: Ch
   return Response.decode(await framed.read())
 }
 
+/**
+ * Records `node`'s store reads for each stranger's range scans of plain records (the scans it
+ * reads with a limit), by PeerId, refused scans as well as answered ones
+ */
+function readForStrangers (node: ChordNode): Map<string, number> {
+  const handler = internalsOf(node).core.handlerOf('records')
+  assert.ok(handler != null)
+  const read = new Map<string, number>()
+  const count = (peer: string, tally?: ScanTally): void => {
+    if (tally?.limit != null) {
+      read.set(peer, (read.get(peer) ?? 0) + tally.read)
+    }
+  }
+  const { onRangeDigest, onRangeSummaries } = handler
+  handler.onRangeDigest = async (from, start, until, options) => {
+    try {
+      return await onRangeDigest(from, start, until, options)
+    } finally {
+      count(from.peer, options?.tally)
+    }
+  }
+  handler.onRangeSummaries = async (from, start, until, options) => {
+    try {
+      return await onRangeSummaries(from, start, until, options)
+    } finally {
+      count(from.peer, options?.tally)
+    }
+  }
+  return read
+}
+
+function sum (values: Iterable<number>): number {
+  return [...values].reduce((total, value) => total + value, 0)
+}
+
 /** A RANGE_DIGEST or RANGE_SUMMARIES of the whole ring (an interval whose start is its end) */
 function wholeRing (type: MessageType.RANGE_DIGEST | MessageType.RANGE_SUMMARIES): Uint8Array {
   const whole = wireBytes(new Uint8Array(32))
@@ -84,7 +121,8 @@ describe('costly requests against a node', function () {
   let attackers: ChordLibp2p[] = []
 
   before(async () => {
-    nodes = await startRing(3, { requestLimits: { scannedRecords: SCAN_BUDGET } })
+    // strangers' shares above the per-peer budget: it is that budget which refuses them here
+    nodes = await startRing(3, { requestLimits: { scannedRecords: SCAN_BUDGET, scannedRecordsPerStranger: 2 * SCAN_BUDGET, strangersScannedRecords: 2 * ATTACKERS * SCAN_BUDGET } })
     attackers = await Promise.all(Array.from({ length: ATTACKERS }, async () => createChordLibp2p({ listen: [], peerExchange: false })))
   })
 
@@ -213,6 +251,23 @@ describe('costly requests against a node', function () {
   })
 })
 
+/**
+ * A ring of three with `limits` (in one window longer than a spec) whose second node, the victim,
+ * holds `records` records ('scanned record i'), and `strangers` libp2p nodes outside it
+ */
+async function scannedRing (limits: Partial<RequestLimits>, records: number, strangers: number): Promise<{ nodes: ChordNode[], strangers: ChordLibp2p[] }> {
+  // longer than a whole spec: every scan in it is counted in one window
+  const nodes = await startRing(3, { requestLimits: { ...limits, windowMs: 120_000 } })
+  const outside = await Promise.all(Array.from({ length: strangers }, async () => createChordLibp2p({ listen: [], peerExchange: false })))
+  const keys = Array.from({ length: records }, (_, i) => `scanned record ${i}`)
+  for (let i = 0; i < keys.length; i += 50) {
+    await Promise.all(keys.slice(i, i + 50).map(async key => nodes[0].put(key, new TextEncoder().encode(key))))
+  }
+  // a ring of three keeps every record on every node
+  await waitFor(async () => (await internalsOf(nodes[1]).store.digest(0n, 0n, { now: Date.now() })).count === records, 'the victim to hold every record')
+  return { nodes, strangers: outside }
+}
+
 describe('many identities scanning a node\'s store', function () {
   this.timeout(180_000)
   /** identities, each spending all it may of the node's store reads */
@@ -229,23 +284,8 @@ describe('many identities scanning a node\'s store', function () {
   let strangers: ChordLibp2p[] = []
 
   before(async () => {
-    nodes = await startRing(3, {
-      requestLimits: {
-        scannedRecords: PER_PEER,
-        strangersScannedRecords: ALL_STRANGERS,
-        scannedRecordsPerStranger: PER_STRANGER,
-        // longer than this whole spec: every scan below is counted in one window
-        windowMs: 120_000
-      }
-    })
-    // one more than the flood's: a stranger that has read nothing yet
-    strangers = await Promise.all(Array.from({ length: IDENTITIES + 1 }, async () => createChordLibp2p({ listen: [], peerExchange: false })))
-    const keys = Array.from({ length: RECORDS }, (_, i) => `scanned record ${i}`)
-    for (let i = 0; i < keys.length; i += 50) {
-      await Promise.all(keys.slice(i, i + 50).map(async key => nodes[0].put(key, new TextEncoder().encode(key))))
-    }
-    // a ring of three keeps every record on every node
-    await waitFor(async () => (await internalsOf(nodes[1]).store.digest(0n, 0n, { now: Date.now() })).count === RECORDS, 'the victim to hold every record')
+    // one stranger more than the flood's: one that has read nothing yet
+    ({ nodes, strangers } = await scannedRing({ scannedRecords: PER_PEER, strangersScannedRecords: ALL_STRANGERS, scannedRecordsPerStranger: PER_STRANGER }, RECORDS, IDENTITIES + 1))
   })
 
   after(async () => {
@@ -255,21 +295,18 @@ describe('many identities scanning a node\'s store', function () {
 
   it('reads no more records per window for all strangers together than the node-wide budget, however many identities ask', async () => {
     const victim = nodes[1]
-    const scannedFor = new Array<number>(IDENTITIES).fill(0)
-    const answers = await flood(strangers.slice(0, IDENTITIES), victim, () => wholeRing(MessageType.RANGE_DIGEST), (response, stranger) => {
-      scannedFor[stranger] += response.count ?? 0
-    })
-    const scanned = scannedFor.reduce((sum, records) => sum + records, 0)
+    const read = readForStrangers(victim)
+    const answers = await flood(strangers.slice(0, IDENTITIES), victim, () => wholeRing(MessageType.RANGE_DIGEST))
+    const scanned = sum(read.values())
 
-    console.log(`      ${scanned} records scanned in ${FLOOD_MS} ms for ${IDENTITIES} identities, at most ${Math.max(...scannedFor)} for one ` +
-      `(${answers.get('OK') ?? 0} digests answered, ${answers.get(ErrorCode.RATE_LIMITED) ?? 0} refused)`)
-    // strangers' scans run one at a time: the node-wide budget is overdrawn by one scan at most
-    assert.ok(scanned <= ALL_STRANGERS + RECORDS, `${scanned} records scanned for ${IDENTITIES} identities, over ${ALL_STRANGERS} and one scan`)
-    // and one stranger by one scan past its share
-    for (const records of scannedFor) {
-      assert.ok(records <= PER_STRANGER + RECORDS, `${records} records scanned for one stranger, over its share of ${PER_STRANGER} and one scan`)
+    console.log(`      ${scanned} records scanned in ${FLOOD_MS} ms for ${IDENTITIES} identities (${read.size} of them read for), at most ${Math.max(...read.values())} for one ` +
+      `(${answers.get('OK') ?? 0} digests answered, ${answers.get(ErrorCode.TOO_LARGE) ?? 0} refused TOO_LARGE, ${answers.get(ErrorCode.RATE_LIMITED) ?? 0} RATE_LIMITED)`)
+    // a stranger's scan reads no more than is left of its share and of all strangers': neither is overdrawn
+    assert.ok(scanned <= ALL_STRANGERS, `${scanned} records scanned for ${IDENTITIES} identities, over ${ALL_STRANGERS}`)
+    for (const records of read.values()) {
+      assert.ok(records <= PER_STRANGER, `${records} records scanned for one stranger, over its share of ${PER_STRANGER}`)
     }
-    assert.ok(scanned >= ALL_STRANGERS, `only ${scanned} records scanned: the strangers did not spend the node-wide budget`)
+    assert.equal(scanned, ALL_STRANGERS, `only ${scanned} records scanned: the strangers did not spend the node-wide budget`)
   })
 
   it('answers a ring neighbour\'s RANGE_SUMMARIES while strangers have spent the node-wide budget', async () => {
@@ -289,5 +326,63 @@ describe('many identities scanning a node\'s store', function () {
     const got = await ask(strangers[IDENTITIES], victim, Request.encode({ type: MessageType.FETCH, namespace: Namespace.RECORDS, key: Uint8Array.from(keyPosition('scanned record 7')) }))
     assert.equal(got.status, Response.Status.OK)
     assert.deepEqual(got.records.map(record => new TextDecoder().decode(record.value)), ['scanned record 7'])
+  })
+})
+
+describe('a stranger\'s scan of a store larger than its share', function () {
+  this.timeout(180_000)
+  /** records the victim holds: more than a stranger's share */
+  const RECORDS = 600
+  /** what all strangers together may have the node read per window: two shares and a half */
+  const ALL_STRANGERS = 1_000
+  /** what one stranger may have read of ALL_STRANGERS per window */
+  const PER_STRANGER = 400
+  let nodes: ChordNode[] = []
+  let strangers: ChordLibp2p[] = []
+
+  before(async () => {
+    ({ nodes, strangers } = await scannedRing({ strangersScannedRecords: ALL_STRANGERS, scannedRecordsPerStranger: PER_STRANGER }, RECORDS, 5))
+  })
+
+  after(async () => {
+    await Promise.all(strangers.map(async stranger => stranger.stop()))
+    await stopAll(nodes)
+  })
+
+  it('refuses a stranger\'s whole-ring RANGE_DIGEST TOO_LARGE having read no more than its share, answers a range that fits, and a ring neighbour\'s whole ring in full', async () => {
+    const [neighbour, victim] = nodes
+    const read = readForStrangers(victim)
+    const [first, second, third, fourth, fifth] = strangers
+
+    // an eighth of the ring holds some 75 records: within a stranger's share
+    const eighth = { start: 0n, end: 1n << 253n }
+    const expected = await internalsOf(victim).store.digest(eighth.start, eighth.end, { now: Date.now() })
+    const small = await ask(fifth, victim, Request.encode({ type: MessageType.RANGE_DIGEST, rangeStart: ringIdToWire(eighth.start), rangeEnd: ringIdToWire(eighth.end) }))
+    assert.equal(small.status, Response.Status.OK)
+    assert.equal(small.count, expected.count)
+    assert.equal(read.get(fifth.peerId.toString()), expected.count)
+
+    // the whole ring is more than a share: refused, having read the share and no more
+    const whole = await ask(first, victim, wholeRing(MessageType.RANGE_DIGEST))
+    assert.equal(whole.errorCode, ErrorCode.TOO_LARGE)
+    assert.equal(read.get(first.peerId.toString()), PER_STRANGER)
+    // which spent it: the next scan waits for the window's end
+    const again = await ask(first, victim, wholeRing(MessageType.RANGE_SUMMARIES))
+    assert.equal(again.errorCode, ErrorCode.RATE_LIMITED)
+    assert.ok((again.retryAfterMs ?? 0) > 0, 'no retry hint')
+
+    // two more strangers spend what is left of all strangers' reads: the second only what the first left
+    assert.equal((await ask(second, victim, wholeRing(MessageType.RANGE_DIGEST))).errorCode, ErrorCode.TOO_LARGE)
+    assert.equal((await ask(third, victim, wholeRing(MessageType.RANGE_SUMMARIES))).errorCode, ErrorCode.TOO_LARGE)
+    assert.equal((await ask(fourth, victim, wholeRing(MessageType.RANGE_DIGEST))).errorCode, ErrorCode.RATE_LIMITED)
+    assert.equal(read.get(second.peerId.toString()), PER_STRANGER)
+    assert.equal(read.get(third.peerId.toString()), ALL_STRANGERS - 2 * PER_STRANGER - expected.count)
+    assert.equal(read.get(fourth.peerId.toString()), undefined)
+    assert.equal(sum(read.values()), ALL_STRANGERS)
+
+    // a ring neighbour, comparing its copy, is answered in full
+    const answer = await ask(neighbour.libp2p, victim, wholeRing(MessageType.RANGE_DIGEST))
+    assert.equal(answer.status, Response.Status.OK)
+    assert.equal(answer.count, RECORDS)
   })
 })

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import fc from 'fast-check'
 import { RING_SIZE, ringIdFromBytes, ringIdToBytes } from '../../src/chord/id.js'
-import { InvalidOptionsError, InvalidRecordError, NotStartedError, QuotaExceededError } from '../../src/errors.js'
+import { InvalidOptionsError, InvalidRecordError, NotStartedError, QuotaExceededError, TooLargeError } from '../../src/errors.js'
 import { KEY_TALLY_ENTRIES, MAX_BYTES_PER_KEY, MAX_RECORDS_PER_KEY, MAX_TOTAL_BYTES, MAX_VALUE_SIZE, MIN_WRITER_BYTES, MIN_WRITER_RECORDS_PER_KEY, SWEEP_BATCH_SIZE, WRITER_SHARE } from '../../src/storage/constants.js'
 import { hour } from '../../src/units.js'
 import { SUBLEVELS, openNodeDatabase } from '../../src/storage/database.js'
@@ -233,6 +233,26 @@ for (const backend of ['memory', 'disk'] as const) {
       it('counts only live records', async () => {
         await store.put([record(1n, 'a', NOW + 10), record(2n, 'b')], { now: NOW })
         assert.equal((await store.digest(0n, 0n, { now: NOW + 10 })).count, 1)
+      })
+
+      it('counts every record a scan reads, expired ones too, and reads no more than its limit: a range holding as many is refused as too large', async () => {
+        // (MAX, 3] wraps past zero: two spans of the store, one limit
+        await store.put([record(MAX, 'a'), record(1n, 'b', NOW + 10), record(2n, 'c'), record(3n, 'd'), record(4n, 'e')], { now: NOW })
+        const whole = { read: 0 }
+        assert.equal((await store.digest(MAX - 1n, 3n, { now: NOW + 10, tally: whole })).count, 3)
+        assert.equal(whole.read, 4)
+
+        const fits = { limit: 5, read: 0 }
+        assert.equal((await store.digest(MAX - 1n, 3n, { now: NOW + 10, tally: fits })).count, 3)
+        assert.equal(fits.read, 4)
+        for (const limit of [4, 2]) {
+          const cut = { limit, read: 0 }
+          await assert.rejects(store.digest(MAX - 1n, 3n, { now: NOW + 10, tally: cut }), TooLargeError)
+          assert.equal(cut.read, limit)
+          const listed = { limit, read: 0 }
+          await assert.rejects(collect(store.summaries(MAX - 1n, 3n, { now: NOW + 10, tally: listed })), TooLargeError)
+          assert.equal(listed.read, limit)
+        }
       })
     })
 

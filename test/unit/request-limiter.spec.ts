@@ -17,6 +17,7 @@ import {
   MAX_STORED_BYTES_PER_WINDOW,
   MAX_STRANGERS_SCANNED_RECORDS_PER_WINDOW,
   MAX_STORED_RECORDS_PER_WINDOW,
+  MAX_SUMMARIES_PER_MESSAGE,
   MAX_WRITTEN_BYTES_PER_WINDOW,
   RATE_LIMIT_WINDOW,
   WRITE_BATCH_COST
@@ -29,6 +30,7 @@ import type { ChordRecord } from '../../src/chord/record.js'
 const ping: ValidRequest = { type: MessageType.PING }
 const fetch: ValidRequest = { type: MessageType.FETCH, namespace: 'records', key: new Uint8Array(32) }
 const digest: ValidRequest = { type: MessageType.RANGE_DIGEST, namespace: 'records', start: 0n, end: 0n }
+const summaries: ValidRequest = { type: MessageType.RANGE_SUMMARIES, namespace: 'mailbox', start: 0n, end: 0n }
 
 /** A STORE of `count` records whose values are `valueBytes` long (one shared buffer: only lengths count) */
 function store (count: number, valueBytes = 1): ValidRequest {
@@ -213,6 +215,20 @@ describe('RequestLimiter', () => {
       limiter.admit('neighbour', digest)
     })
 
+    it('lets a stranger\'s range scan read no more than is left of its share and of all strangers\' budget; a ring neighbour\'s, a FETCH, anything', () => {
+      const limiter = new RequestLimiter({ strangersScannedRecords: 100, scannedRecordsPerStranger: 40 }, { isNeighbour: peer => peer === 'neighbour' })
+      assert.equal(limiter.scanLimit('a', digest), 40)
+      limiter.admit('a', digest)
+      limiter.charge('a', digest, undefined, { scannedRecords: 25 })
+      assert.equal(limiter.scanLimit('a', summaries), 15)
+      limiter.admit('b', digest)
+      limiter.charge('b', digest, undefined, { scannedRecords: 40 })
+      // 35 left for all strangers: less than a fresh stranger's share
+      assert.equal(limiter.scanLimit('c', digest), 35)
+      assert.equal(limiter.scanLimit('neighbour', digest), undefined)
+      assert.equal(limiter.scanLimit('a', fetch), undefined)
+    })
+
     it('sizes all strangers\' scans for more identities than one address may connect', () => {
       assert.ok(MAX_STRANGERS_SCANNED_RECORDS_PER_WINDOW / MAX_SCANNED_RECORDS_PER_STRANGER_PER_WINDOW > MAX_INBOUND_CONNECTIONS_PER_IP)
     })
@@ -277,6 +293,31 @@ describe('RequestLimiter', () => {
       limiter.chargeScannedRecords('subscriber', 1_000)
       limiter.admit('another client', fetch)
       limiter.admitScan('another subscriber')
+    })
+
+    it('charges a range scan refused before it read anything nothing, to the peer\'s budget or to the strangers\'', () => {
+      const limiter = new RequestLimiter({ scannedRecords: MAX_SUMMARIES_PER_MESSAGE, strangersScannedRecords: MAX_SUMMARIES_PER_MESSAGE, scannedRecordsPerStranger: MAX_SUMMARIES_PER_MESSAGE })
+      // a mailbox's summaries are listed for nobody but its primary: FORBIDDEN, nothing read
+      for (let i = 0; i < 3; i++) {
+        limiter.admit('a', summaries)
+        limiter.charge('a', summaries, undefined, { scannedRecords: 0 })
+      }
+      limiter.admit('a', summaries)
+      assert.equal(limiter.scanLimit('a', summaries), MAX_SUMMARIES_PER_MESSAGE)
+      limiter.admit('a', fetch)
+      limiter.charge('a', fetch, { records: [] }, { scannedRecords: MAX_SUMMARIES_PER_MESSAGE - 1 })
+      limiter.admit('a', fetch)
+    })
+
+    it('charges a range scan that failed after reading what it read, to both budgets', () => {
+      const limiter = new RequestLimiter({ scannedRecords: 1_000, strangersScannedRecords: 1_000, scannedRecordsPerStranger: 1_000 })
+      limiter.admit('a', summaries)
+      limiter.charge('a', summaries, undefined, { scannedRecords: 600 })
+      assert.equal(limiter.scanLimit('a', digest), 400)
+      limiter.admit('a', digest)
+      limiter.charge('a', digest, undefined, { scannedRecords: 400 })
+      assert.throws(() => { limiter.admit('a', digest) }, RateLimitedError)
+      assert.throws(() => { limiter.admit('a', fetch) }, RateLimitedError)
     })
 
     it('takes every peer for a stranger without a way to tell ring neighbours', () => {

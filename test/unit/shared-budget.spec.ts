@@ -58,4 +58,17 @@ describe('SharedBudget', () => {
     shared.check('a', 10)
     shared.check('b', 10)
   })
+
+  it('tells how much work is left for an asker: the less of its share and of the node\'s budget, never below none', () => {
+    const shared = budget(25, 10)
+    assert.equal(shared.remaining('a'), 10)
+    shared.spend('a', 4)
+    assert.equal(shared.remaining('a'), 6)
+    shared.spend('b', 10)
+    shared.spend('c', 8)
+    assert.equal(shared.remaining('a'), 3)
+    assert.equal(shared.remaining('d'), 3)
+    shared.spend('d', 50)
+    assert.equal(shared.remaining('a'), 0)
+  })
 })

@@ -21,9 +21,11 @@ export interface RequestHandler<Request extends ValidRequest = ValidRequest> {
   /**
    * The answer's fields (type and status are the server's); throws to answer with an ERROR.
    * A handler whose work the response does not show (bytes written, records read) tells it in
-   * `done`, which the asker's budgets are charged with.
+   * `done`, which the asker's budgets are charged with, whether it answers or throws. A range
+   * scan reads at most `scanLimit` records (a stranger's: what is left of what it may have read),
+   * and is refused TooLargeError when the range holds that many; without it, no limit.
    */
-  handle(from: Asker, request: Request, done: WorkDone): Promise<Partial<Response>>
+  handle(from: Asker, request: Request, done: WorkDone, scanLimit?: number): Promise<Partial<Response>>
 }
 
 export interface RequestHandlersInit {

@@ -4,14 +4,22 @@
 import { wireBytes } from '../ring-id.js'
 import { namespaceHandler } from './served-node.js'
 import type { Asker, RequestHandler, RequestHandlersInit } from './handler.js'
+import type { WorkDone } from '../request-limits.js'
 import type { RangeDigestRequest } from '../validate.js'
+import type { ScanTally } from '../../chord/record.js'
 import type { Response } from '../../protocol/generated/chord.js'
 
 export class RangeDigestHandler implements RequestHandler<RangeDigestRequest> {
   constructor (private readonly init: Pick<RequestHandlersInit, 'node'>) {}
 
-  async handle (from: Asker, request: RangeDigestRequest): Promise<Partial<Response>> {
-    const { count, hash } = await namespaceHandler(this.init.node, request.namespace).onRangeDigest(from.node, request.start, request.end)
-    return { count, digest: wireBytes(hash) }
+  async handle (from: Asker, request: RangeDigestRequest, done: WorkDone, scanLimit?: number): Promise<Partial<Response>> {
+    const tally: ScanTally = { limit: scanLimit, read: 0 }
+    try {
+      const { count, hash } = await namespaceHandler(this.init.node, request.namespace).onRangeDigest(from.node, request.start, request.end, { tally })
+      return { count, digest: wireBytes(hash) }
+    } finally {
+      // what was read is paid for, answered or refused
+      done.scannedRecords = tally.read
+    }
   }
 }
