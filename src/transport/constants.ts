@@ -415,9 +415,11 @@ export const MAX_CARRIED_CHECKS_PER_WINDOW = 256
  * Records one peer may make us read per window to answer FETCH, RANGE_DIGEST and RANGE_SUMMARIES
  * (charged after the answer, by what it went through; a peer whose budget is spent gets no more
  * reads until its window ends). A digest hashes every record header in its range, so one request
- * over the whole ring reads the whole store: at ~1–2 µs a header, this is 1–2 s of work per window
- * at most, per peer. A replica's anti-entropy comparison reads its range a few times per round,
- * well within it for stores of a few hundred thousand records.
+ * over the whole ring reads the whole store: at 6–7 µs of CPU a header (LevelDB on disk, measured
+ * on a small 2-core machine), this is some 7 s of work per window at most, per peer. A replica's
+ * anti-entropy comparison reads its range a few times per round, well within it for stores of a
+ * few hundred thousand records. Only ring neighbours may spend it all on range scans (see
+ * MAX_STRANGERS_SCANNED_RECORDS_PER_WINDOW).
  */
 export const MAX_SCANNED_RECORDS_PER_WINDOW = 1_048_576
 
@@ -425,21 +427,25 @@ export const MAX_SCANNED_RECORDS_PER_WINDOW = 1_048_576
  * Records the node's range scans (RANGE_DIGEST, RANGE_SUMMARIES) read per window for all strangers
  * together (askers that are not ring neighbours), however many identities they are. A PeerId costs
  * a key pair, so MAX_SCANNED_RECORDS_PER_WINDOW alone let ten identities have a node read ten times
- * as much, some ten million record headers a window: one to two cores kept busy. This is one peer's
- * budget: 1–2 s of reads per window for all strangers, a tenth to a fifth of a core. Strangers have
- * little reason to scan ranges: anti-entropy runs between a node and its r - 1 successors, and
- * handoffs between neighbours, within the r + g nodes on each side that count as neighbours
- * (ReplicaRange); they are not charged here, only to each neighbour's own budget, so strangers that
- * spend this starve no repair. A client's FETCH and a subscriber's backlog are not charged here
- * either (see request-limits.ts).
+ * as much, some ten million record headers a window: several cores kept busy. At 6–7 µs of CPU a
+ * header (see MAX_SCANNED_RECORDS_PER_WINDOW), this is about 0.9 s of reads per 10 s window for all
+ * strangers: a tenth of a core. A stranger's scan reads no more than is left of it (and of its
+ * share), and one whose range holds more is refused TOO_LARGE, so it is never overdrawn and no
+ * scan of a stranger's lasts long. Strangers have little reason to scan ranges: anti-entropy runs
+ * between a node and its r - 1 successors, and handoffs between neighbours, within the r + g nodes
+ * on each side that count as neighbours (ReplicaRange); they are not charged here, only to each
+ * neighbour's own budget, so strangers that spend this starve no repair. A client's FETCH and a
+ * subscriber's backlog are not charged here either (see request-limits.ts).
  */
-export const MAX_STRANGERS_SCANNED_RECORDS_PER_WINDOW = MAX_SCANNED_RECORDS_PER_WINDOW
+export const MAX_STRANGERS_SCANNED_RECORDS_PER_WINDOW = 131_072
 
 /**
  * Records one stranger's range scans may have the node read per window, its share of
- * MAX_STRANGERS_SCANNED_RECORDS_PER_WINDOW: a 32nd, so that spending the whole takes more
- * identities than one address may hold connections (16, MAX_INBOUND_CONNECTIONS_PER_IP). A node
- * not yet counted as a neighbour (one that has just joined) scans up to this much a window.
+ * MAX_STRANGERS_SCANNED_RECORDS_PER_WINDOW: a 32nd (4,096 records, some 30 ms of reads), so that
+ * spending the whole takes more identities than one address may hold connections (16,
+ * MAX_INBOUND_CONNECTIONS_PER_IP). A node not yet counted as a neighbour (one that has just
+ * joined) scans up to this much a window: its comparison of a larger range is refused TOO_LARGE
+ * and made again once it is counted as one.
  */
 export const MAX_SCANNED_RECORDS_PER_STRANGER_PER_WINDOW = MAX_STRANGERS_SCANNED_RECORDS_PER_WINDOW / 32
 
