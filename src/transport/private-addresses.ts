@@ -14,7 +14,7 @@
  * relay let it in from.
  */
 import { isPrivate } from '@libp2p/utils'
-import { CODE_MEMORY, CODE_P2P_CIRCUIT, CODE_UNIX } from '@multiformats/multiaddr'
+import { CODE_DNS, CODE_DNS4, CODE_DNS6, CODE_DNSADDR, CODE_MEMORY, CODE_P2P_CIRCUIT, CODE_UNIX } from '@multiformats/multiaddr'
 import type { Connection } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
@@ -28,7 +28,15 @@ const HOST_ONLY_TRANSPORTS = new Set([CODE_UNIX, CODE_MEMORY])
  */
 export function isPrivateAddress (address: Multiaddr): boolean {
   const first = address.getComponents()[0]
-  return isPrivate(address) || (first != null && HOST_ONLY_TRANSPORTS.has(first.code))
+  return isPrivate(address) || (first != null && (HOST_ONLY_TRANSPORTS.has(first.code) || (DNS.has(first.code) && isLocalhostName(first.value))))
+}
+
+const DNS = new Set([CODE_DNS, CODE_DNS4, CODE_DNS6, CODE_DNSADDR])
+
+/** `localhost` in any case, with or without the root's dot, and its subdomains (RFC 6761): libp2p's check takes only `localhost` as written */
+function isLocalhostName (name: string | undefined): boolean {
+  const host = name?.toLowerCase().replace(/\.$/, '')
+  return host === 'localhost' || host?.endsWith('.localhost') === true
 }
 
 /** Whether the peer at the other end of `connection` is on this node's own networks: its remote address is private, and not relayed */

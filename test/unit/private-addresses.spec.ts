@@ -24,6 +24,9 @@ const PRIVATE: Array<[string, string]> = [
   ['IPv4-mapped loopback', '/ip6/::ffff:127.0.0.1/tcp/4001'],
   ['IPv4-mapped RFC 1918', '/ip6/::ffff:10.0.0.1/tcp/4001'],
   ['localhost by name', '/dns4/localhost/tcp/4001'],
+  ['localhost in capitals', '/dns4/LOCALHOST/tcp/4001'],
+  ['localhost with the root\'s dot', '/dns6/localhost./tcp/4001'],
+  ['a subdomain of localhost', '/dnsaddr/ring.localhost'],
   ['a Unix socket', '/unix/%2Fvar%2Frun%2Fdocker.sock'],
   ['the in-process memory transport', '/memory/ring-node'],
   ['WebSockets on a private address', '/ip4/192.168.0.10/tcp/80/ws'],
@@ -36,6 +39,7 @@ const PUBLIC: Array<[string, string]> = [
   ['global IPv6', '/ip6/2606:4700::1/tcp/4001'],
   ['IPv4-mapped global IPv4', '/ip6/::ffff:1.2.3.4/tcp/4001'],
   ['a DNS name, resolved only when dialled', '/dns4/ring.example.org/tcp/443/tls/ws'],
+  ['a DNS name that only contains localhost', '/dns4/localhost.example.org/tcp/443'],
   ['a circuit through a relay on a public address', `/ip4/1.2.3.4/tcp/4001/p2p/${RELAY}/p2p-circuit`],
   ['a circuit through a relay named by its peer id (its own addresses are judged when learned)', `/p2p/${RELAY}/p2p-circuit`]
 ]
