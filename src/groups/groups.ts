@@ -451,6 +451,8 @@ export class Groups {
 
   /** A change made as this person, an admin: the new state one version on, told to the members before and after */
   private async make (chain: GroupChain, change: GroupChange, options: { signal?: AbortSignal }): Promise<GroupChangeResult> {
+    // a change asked for by someone who gave up is not made: saved, it would be told to nobody
+    options.signal?.throwIfAborted()
     const before = chain.current
     if (!isAdmin(before, this.account.publicKey)) {
       throw new ForbiddenError('only a group\'s admins change it')

@@ -272,6 +272,37 @@ describe('leaving a group', () => {
     assert.deepEqual(restarted.sent.at(-1)?.map(d => d.person.address).sort(), [b.address, c].sort(), 'and told')
   })
 
+  it('stops acting on heard leaves once its signal is aborted (the chat closed): no removal is saved that nobody is told of', async () => {
+    const [a, b, c, d] = await Promise.all([createIdentity(), createIdentity(), createIdentity(), createIdentity()])
+    const admin = groupsOf(a)
+    const { group } = await admin.groups.create('g', [b.address, c.address, d.address])
+    const [heir, third, fourth] = [groupsOf(b), groupsOf(c), groupsOf(d)]
+    for (const member of [heir, third, fourth]) {
+      await deliverLast(admin, member)
+    }
+    for (const leaver of [third, fourth]) {
+      await leaver.groups.leave(group.id)
+      await deliverLast(leaver, heir)
+    }
+    await stopAsItBecomesAdmin(admin, heir, group)
+
+    const closing = new AbortController()
+    let sends = 0
+    const restarted = new Groups({
+      account: accountOf(b),
+      store: heir.store,
+      // the chat closes while the first removal is told
+      fanOut: { send: async (_sender, deliveries) => { sends++; closing.abort(); return deliveries.map(delivery => ({ person: delivery.person.address, replicas: 3 })) } }
+    })
+    await restarted.load()
+    const before = restarted.get(group.id)
+    await restarted.actOnHeard({ signal: closing.signal })
+
+    const after = restarted.get(group.id)
+    assert.equal(sends, 1)
+    assert.deepEqual([after?.version, after?.members.length], [(before?.version ?? 0) + 1, (before?.members.length ?? 0) - 1], 'one removal, the one told')
+  })
+
   it('a heard leave saved wrongly is reported and skipped at load, the group kept', async () => {
     const [a, b] = await Promise.all([createIdentity(), createIdentity()])
     const admin = groupsOf(a)
