@@ -8,13 +8,19 @@
  * its addresses from the node's own parts (bootstrap, the peer cache, answers already sorted), so
  * they pass; on one host or a LAN every connection is private, and everything passes as before.
  */
-import { isPrivateAddress, isPrivateConnection } from '../transport/private-addresses.js'
+import { isPrivateAddress, isPrivateConnection as privateConnection } from '../transport/private-addresses.js'
 import type { Connection, PeerId } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 
 export class IdentifiedAddresses {
   /** the node's open connections to a peer; until it is set, nothing is connected */
   connectionsOf?: (peer: PeerId) => Connection[]
+  private readonly isPrivateConnection: (connection: Connection) => boolean
+
+  /** @param isPrivateConnection - whether a connection's peer is on the node's own networks */
+  constructor (isPrivateConnection: (connection: Connection) => boolean = privateConnection) {
+    this.isPrivateConnection = isPrivateConnection
+  }
 
   /** Whether the peer store may keep `address` for `peer` */
   keeps (peer: PeerId, address: Multiaddr): boolean {
@@ -22,6 +28,6 @@ export class IdentifiedAddresses {
       return true
     }
     const connections = this.connectionsOf?.(peer) ?? []
-    return connections.length === 0 || connections.some(connection => isPrivateConnection(connection))
+    return connections.length === 0 || connections.some(connection => this.isPrivateConnection(connection))
   }
 }

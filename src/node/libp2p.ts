@@ -24,7 +24,7 @@ import type { PeerExchange, PeerExchangeInit } from '../peer-exchange/peer-excha
 import type { TlsCredentials } from '../services/platform-defaults.js'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { Identify } from '@libp2p/identify'
-import type { ConnectionGater, Libp2p, PrivateKey } from '@libp2p/interface'
+import type { Connection, ConnectionGater, Libp2p, PrivateKey } from '@libp2p/interface'
 import type { Ping } from '@libp2p/ping'
 import type { Libp2pOptions, ServiceFactoryMap } from 'libp2p'
 
@@ -86,6 +86,13 @@ export interface ChordLibp2pOptions {
    * default on. A client-mode node, which holds no ring position, turns it off.
    */
   peerExchange?: boolean | PeerExchangeInit
+  /**
+   * whether the peer at the other end of a connection is on this node's own networks, whose
+   * private addresses it may list for itself (identify) and name in peer exchange; default: the
+   * connection's remote address is private and not relayed (transport/private-addresses.ts); tests
+   * on one host say every connection is public
+   */
+  isPrivateConnection?(connection: Connection): boolean
 }
 
 /** The services every node the library builds runs */
@@ -117,7 +124,7 @@ export async function createChordLibp2p<Services extends Record<string, unknown>
   if (!Number.isSafeInteger(reservedRingSlots) || reservedRingSlots < 0 || reservedRingSlots >= maxConnections) {
     throw new InvalidOptionsError(`connectionLimits.reservedRingSlots must be an integer from 0 to ${maxConnections - 1}, got ${String(reservedRingSlots)}`)
   }
-  const identified = new IdentifiedAddresses()
+  const identified = new IdentifiedAddresses(options.isPrivateConnection)
   const gater = withConnectionLimits(limits, options.connectionGater)
   // made stopped, so that the peer store's filter knows the node's connections before the first
   const node = await createLibp2p({
@@ -146,7 +153,7 @@ export async function createChordLibp2p<Services extends Record<string, unknown>
       identify: identify(),
       ping: ping(),
       connectionGuard: connectionGuard({ reservedRingSlots }),
-      ...(exchangePeers === false ? {} : { peerExchange: peerExchange(exchangePeers === true ? {} : exchangePeers) }),
+      ...(exchangePeers === false ? {} : { peerExchange: peerExchange({ isPrivateConnection: options.isPrivateConnection, ...(exchangePeers === true ? {} : exchangePeers) }) }),
       ...services
     } as ServiceFactoryMap<BaseServices & Services>
   })

@@ -69,6 +69,17 @@ describe('createChordLibp2p', function () {
       'identify to store the listener\'s loopback address')
   })
 
+  it('stores none of the private addresses a peer reached over public addresses only lists for itself in identify', async () => {
+    const listener = await start({ listen: ['/ip4/127.0.0.1/tcp/0'] })
+    // every connection taken for a public one: the listener's loopback addresses are a public peer's private ones
+    const dialer = await start({ listen: [], isPrivateConnection: () => false })
+    await dialer.dial(listener.getMultiaddrs()[0])
+
+    // identify has run once the listener's protocols are stored
+    await waitFor(async () => (await dialer.peerStore.get(listener.peerId)).protocols.includes('/ipfs/id/1.0.0'), 'identify to store the listener\'s protocols')
+    assert.deepEqual((await dialer.peerStore.get(listener.peerId)).addresses.map(({ multiaddr }) => multiaddr.toString()), [])
+  })
+
   it('writes each Noise message to the socket whole, its length and ciphertext in one write', async () => {
     const listener = await start({ listen: ['/ip4/127.0.0.1/tcp/0'] })
     const dialer = await start({ listen: [] })
