@@ -178,6 +178,8 @@ describe('a peer reached over a public address whose answers name private addres
       isPrivateConnection: connection => !(liarIsPublic && connection.remotePeer.equals(liarLibp2p.peerId))
     })
     await victimLibp2p.dial(liarLibp2p.getMultiaddrs()[0])
+    // the liar's LEAVING goes over this connection: it has no address of the victim to dial
+    await waitFor(() => liarLibp2p.getConnections(victimLibp2p.peerId).length > 0, 'the liar to hold the victim\'s connection')
   })
 
   /** What the victim's peer store holds for `node`: its addresses as sorted text, undefined when it does not know it */
