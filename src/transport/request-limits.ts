@@ -138,25 +138,28 @@ export class RequestLimiter {
   }
 
   /**
-   * Charge `request` to `peer`'s budgets.
+   * Charge `request` to `peer`'s budgets. A range scan of a `stranger` (asked once per request and
+   * passed to `scanLimit` and `charge` too, as a peer's standing may change meanwhile) also needs
+   * some of the strangers' budget.
    *
    * @throws RateLimitedError when one of them cannot pay for it (or one it will be charged to
    *   afterwards is spent); then nothing is charged
    */
-  admit (peer: string, request: ValidRequest, extra: Array<[Budget, number]> = []): void {
+  admit (peer: string, request: ValidRequest, extra: Array<[Budget, number]> = [], stranger = this.isStranger(peer)): void {
     const { costs, after } = costsOf(request)
-    if (isRangeScan(request)) {
-      this.admitStrangersScan(peer)
+    if (isRangeScan(request) && stranger) {
+      this.strangersScans.check(peer)
     }
     this.budgets.admit(peer, [...costs, ...extra], after)
   }
 
   /** Charge what answering `request` turned out to cost, from its response and what the handler did */
-  charge (peer: string, request: ValidRequest, response: Partial<Response> | undefined, done: WorkDone = {}): void {
+  charge (peer: string, request: ValidRequest, response: Partial<Response> | undefined, done: WorkDone = {}, stranger = this.isStranger(peer)): void {
     const costs = costsAfter(request, response, done)
     this.budgets.charge(peer, costs)
-    if (isRangeScan(request)) {
-      this.chargeStrangersScan(peer, costs.find(([name]) => name === 'scannedRecords')?.[1] ?? 0)
+    const scanned = costs.find(([name]) => name === 'scannedRecords')?.[1] ?? 0
+    if (isRangeScan(request) && stranger && scanned > 0) {
+      this.strangersScans.spend(peer, scanned)
     }
   }
 
@@ -164,8 +167,8 @@ export class RequestLimiter {
    * Records `request` may read for `peer`: for a stranger's range scan, what is left of its share
    * and of what all strangers' scans may read; for anything else, no limit (undefined).
    */
-  scanLimit (peer: string, request: ValidRequest): number | undefined {
-    return isRangeScan(request) && this.isStranger(peer) ? this.strangersScans.remaining(peer) : undefined
+  scanLimit (peer: string, request: ValidRequest, stranger = this.isStranger(peer)): number | undefined {
+    return isRangeScan(request) && stranger ? this.strangersScans.remaining(peer) : undefined
   }
 
   /** Charge signature checks made outside /chord/1.0.0 (a mailbox subscriber's proof) */
@@ -209,25 +212,6 @@ export class RequestLimiter {
   /** Peers whose budgets are remembered now (the most over all budgets) */
   get trackedPeers (): number {
     return this.budgets.trackedPeers
-  }
-
-  /**
-   * Admit a range scan for `peer`, charged afterwards: a stranger's needs something left of its
-   * share and of what all strangers' scans may read, and reads no more (`scanLimit`). Charges nothing.
-   *
-   * @throws RateLimitedError when either is spent for this window
-   */
-  private admitStrangersScan (peer: string): void {
-    if (this.isStranger(peer)) {
-      this.strangersScans.check(peer)
-    }
-  }
-
-  /** Count `records` read for `peer` with every stranger's, when it is one */
-  private chargeStrangersScan (peer: string, records: number): void {
-    if (records > 0 && this.isStranger(peer)) {
-      this.strangersScans.spend(peer, records)
-    }
   }
 }
 

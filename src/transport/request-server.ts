@@ -276,8 +276,9 @@ export class RequestServer implements Startable {
       // scan at most, not by as many as it keeps in flight. Strangers' scans all draw on what
       // strangers may read together: theirs run one at a time together, so that each reads no
       // more than the ones before left (and is short: it is refused past that)
-      const queue = this.limiter.isStranger(from.node.peer) ? STRANGERS : from.node.peer
-      return this.scans.run(queue, async () => this.answerNow(request, from))
+      // whether the asker is a stranger is asked once: a peer's standing may change meanwhile
+      const stranger = this.limiter.isStranger(from.node.peer)
+      return this.scans.run(stranger ? STRANGERS : from.node.peer, async () => this.answerNow(request, from, stranger))
     }
     return this.answerNow(request, from)
   }
@@ -289,7 +290,7 @@ export class RequestServer implements Startable {
   }
 
   /** Answer `request`: the answer and how it went, not yet reported (it may yet be refused unwritten) */
-  private async answerNow (request: ValidRequest, from: Asker): Promise<Served> {
+  private async answerNow (request: ValidRequest, from: Asker, stranger?: boolean): Promise<Served> {
     const { type } = request
     const started = performance.now()
     const served = (response: Answer, outcome: RequestOutcome): Served => ({ response, outcome, durationMs: performance.now() - started })
@@ -297,18 +298,18 @@ export class RequestServer implements Startable {
     const done: WorkDone = {}
     try {
       // throws RateLimitedError, answered like any handler error, before the handler runs
-      this.limiter.admit(from.node.peer, request)
+      this.limiter.admit(from.node.peer, request, [], stranger)
       admitted = true
       // a stranger's scan reads no more than it may: a range holding more is refused TOO_LARGE
-      const scanLimit = this.limiter.scanLimit(from.node.peer, request)
+      const scanLimit = this.limiter.scanLimit(from.node.peer, request, stranger)
       const handler = this.handlers[type] as RequestHandler
       const response = { type, ...await handler.handle(from, request, done, scanLimit) }
-      this.limiter.charge(from.node.peer, request, response, done)
+      this.limiter.charge(from.node.peer, request, response, done, stranger)
       return served(response, 'ok')
     } catch (err) {
       if (admitted) {
         // the work done before the handler failed is paid for too
-        this.limiter.charge(from.node.peer, request, undefined, done)
+        this.limiter.charge(from.node.peer, request, undefined, done, stranger)
       }
       this.log('failed to answer %s from %p - %e', type, from.peerId, err)
       return served(refusal(type, err), 'error')

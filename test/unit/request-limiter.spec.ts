@@ -271,6 +271,26 @@ describe('RequestLimiter', () => {
       assert.throws(() => { limiter.admit('a', store(1, 1)) }, RateLimitedError)
     })
 
+    it('limits and charges a scan by the standing its asker had when it was admitted, though it changes before the scan is done', () => {
+      const neighbours = new Set<string>(['flips'])
+      const limiter = new RequestLimiter({ strangersScannedRecords: 10, scannedRecordsPerStranger: 10 }, { isNeighbour: peer => neighbours.has(peer) })
+      // admitted as a neighbour: no limit, and not charged to the strangers when it drops out of the ring meanwhile
+      const asNeighbour = limiter.isStranger('flips')
+      limiter.admit('flips', digest, [], asNeighbour)
+      neighbours.delete('flips')
+      assert.equal(limiter.scanLimit('flips', digest, asNeighbour), undefined)
+      limiter.charge('flips', digest, undefined, { scannedRecords: 1_000 }, asNeighbour)
+      limiter.admit('stranger', digest)
+
+      // admitted as a stranger: limited, and charged to the strangers though it became a neighbour meanwhile
+      const asStranger = limiter.isStranger('flips')
+      limiter.admit('flips', digest, [], asStranger)
+      neighbours.add('flips')
+      assert.equal(limiter.scanLimit('flips', digest, asStranger), 10)
+      limiter.charge('flips', digest, undefined, { scannedRecords: 10 }, asStranger)
+      assert.throws(() => { limiter.admit('stranger', digest) }, RateLimitedError)
+    })
+
     it('charges nothing for a scan refused for all strangers: the stranger, once a neighbour, has its budgets whole', () => {
       const neighbours = new Set<string>()
       const limiter = new RequestLimiter({ readRequests: 1, strangersScannedRecords: 10, scannedRecordsPerStranger: 10 }, { isNeighbour: peer => neighbours.has(peer) })
