@@ -9,7 +9,7 @@
  * change its own state beyond routing around it.
  */
 import type { RingId } from './id.js'
-import type { ChordRecord, RangeDigest, RecordSummary, ScanTally } from './record.js'
+import type { ChordRecord, RangeDigest, RecordSummary, ScanOptions } from './record.js'
 import type { PositionProof } from './ring-position.js'
 
 /** A node on the ring: its position and an opaque transport address (a PeerId string on libp2p) */
@@ -250,11 +250,8 @@ export interface RecordRpcHandler {
   onRangeSummaries(from: NodeRef, start: RingId, until: RingId, options?: RangeScanOptions): Promise<RecordSummary[]>
 }
 
-/** How a range scan answered for another node is counted */
-export interface RangeScanOptions {
-  /** counts what the scan reads for the asker, and caps it (a stranger's) */
-  tally?: ScanTally
-}
+/** How a range scan answered for another node is counted: its tally counts what it reads for the asker, and caps it (a stranger's) */
+export type RangeScanOptions = Pick<ScanOptions, 'tally'>
 
 /**
  * A deletion of records under a key, authorised by the key's owner (a mailbox acknowledgement).

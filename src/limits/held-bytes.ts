@@ -5,8 +5,8 @@
  * little), so neither can take the whole from everyone else, and all together cannot hold more than
  * the whole. A holder may pass the caps it shares with others (its subnet's, the total): it is
  * counted in them, and only its own cap refuses it; so may any peer up to a floor, so that peers
- * who fill the shared caps cannot refuse one that holds little. A peer or subnet is forgotten once it holds
- * nothing, so memory follows what is held, not the peers ever seen.
+ * who fill the shared caps cannot refuse one that holds little. A peer or subnet is forgotten once
+ * it holds nothing, so memory follows what is held, not the peers ever seen.
  */
 import { tally } from './tally.js'
 

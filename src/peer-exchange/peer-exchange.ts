@@ -249,8 +249,7 @@ export class PeerExchange extends TypedEventEmitter<PeerExchangeEvents> implemen
     return (await this.exchangeWithin(this.run.shutdown.signal, peerId, count, options)).peers
   }
 
-  /** `exchange`, cut short by `shutdown`: it rejects with the reason and announces nothing more */
-  /** The valid peers of one answer, and how many of them were news */
+  /** The valid peers of one answer, and how many of them were news; cut short by `shutdown`, it rejects with the reason and announces nothing more */
   private async exchangeWithin (shutdown: AbortSignal, peerId: PeerId, count: number, options: AbortOptions = {}): Promise<{ peers: ExchangedPeer[], learned: number }> {
     const { response, connection } = await this.request(peerId, count, shutdown, options)
     if (response.status === PxResponse.Status.RATE_LIMITED) {

@@ -181,8 +181,9 @@ export class ChordService implements Startable {
       onAntiEntropyRound: round => { this.metricsSink.antiEntropyRound(round) },
       onError
     })
+    const isNeighbour = (peer: string): boolean => this.core.replicaRange.isNeighbour(peer)
     // what ring neighbours read (anti-entropy, handoffs) is not counted with strangers' reads
-    this.limiter = new RequestLimiter(settings.requestLimits, { isNeighbour: peer => this.core.replicaRange.isNeighbour(peer) })
+    this.limiter = new RequestLimiter(settings.requestLimits, { isNeighbour })
     const admission = new OwnedAdmission(this.ownedStore)
     const { replication: ownedReplication } = this.core.addNamespace('owned', {
       store: this.ownedStore,
@@ -199,7 +200,7 @@ export class ChordService implements Startable {
       limiter: this.limiter,
       findOwner: { privateKey: components.privateKey, forwarder: this.rpc, requestTimeout: settings.requestTimeoutMs },
       // the nodes whose maintenance and repairs pass through us: strangers' unread answers must not refuse them
-      isNeighbour: peer => this.core.replicaRange.isNeighbour(peer),
+      isNeighbour,
       onServed: request => { this.metricsSink.requestServed(request) }
     })
 
