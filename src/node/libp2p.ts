@@ -17,6 +17,7 @@ import { connectionGuard } from './connection-guard.js'
 import { IdentifiedAddresses } from './identified-addresses.js'
 import { InboundConnectionLimits, withConnectionLimits } from './connection-limits.js'
 import { MAX_CONNECTIONS, RESERVED_RING_SLOTS } from './constants.js'
+import { quietLengthDecoding } from './quiet-length-decoding.js'
 import { wholeMessageWrites } from './whole-message-writes.js'
 import type { ConnectionGuard } from './connection-guard.js'
 import type { ConnectionLimits } from './connection-limits.js'
@@ -136,7 +137,7 @@ export async function createChordLibp2p<Services extends Record<string, unknown>
       appendAnnounce: multiaddrsOf('appendAnnounce', options.appendAnnounce ?? []).map(String)
     },
     transports: [...defaultTransports(options.tls), ...(options.transports ?? [])],
-    connectionEncrypters: [wholeMessageWrites(noise())],
+    connectionEncrypters: [quietLengthDecoding(wholeMessageWrites(noise()))],
     streamMuxers: [yamux()],
     connectionGater: {
       ...gater,
