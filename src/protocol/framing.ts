@@ -10,6 +10,16 @@ import type { Uint8ArrayList } from 'uint8arraylist'
 
 export type FramedStream = LengthPrefixedStream<Stream>
 
+/** The bit of a varint's byte that says another byte follows */
+const VARINT_CONTINUES = 0x80
+
+/**
+ * What the reader takes as "read another byte of the length" (it retries on a RangeError). One
+ * made once: the decoder's own RangeError past a varint's end carries a new stack trace, made
+ * for every frame whose length takes two bytes or more (most frames of a STORE).
+ */
+const VARINT_UNFINISHED = new RangeError('the varint goes on')
+
 /** A length prefix that runs on past the varint of the largest message a protocol allows */
 export class FrameLengthError extends Error {
   static name = 'FrameLengthError'
@@ -51,6 +61,9 @@ export function frameStream (stream: Stream, maxMessageSize: number, options: Fr
       // it checks the prefix's length only once the varint ends: refuse a prefix already too long here
       if (prefix.byteLength > maxLengthLength) {
         throw new FrameLengthError(`a length prefix is at most ${maxLengthLength} bytes`)
+      }
+      if ((prefix.get(prefix.byteLength - 1) & VARINT_CONTINUES) !== 0) {
+        throw VARINT_UNFINISHED
       }
       return varint.decode(prefix)
     }
