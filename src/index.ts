@@ -27,6 +27,7 @@ export type { ConnectionGuardInit } from './node/connection-guard.js'
 export { InboundConnectionLimits, withConnectionLimits } from './node/connection-limits.js'
 export { wholeMessageWrites } from './node/whole-message-writes.js'
 export { quietLengthDecoding } from './node/quiet-length-decoding.js'
+export { fewerWindowUpdates } from './node/fewer-window-updates.js'
 export type { ConnectionLimits } from './node/connection-limits.js'
 export type { BrowserConnectionGaterInit } from './node/browser-connection-gater.js'
 

@@ -17,6 +17,7 @@ import { connectionGuard } from './connection-guard.js'
 import { IdentifiedAddresses } from './identified-addresses.js'
 import { InboundConnectionLimits, withConnectionLimits } from './connection-limits.js'
 import { MAX_CONNECTIONS, RESERVED_RING_SLOTS } from './constants.js'
+import { fewerWindowUpdates } from './fewer-window-updates.js'
 import { quietLengthDecoding } from './quiet-length-decoding.js'
 import { wholeMessageWrites } from './whole-message-writes.js'
 import type { ConnectionGuard } from './connection-guard.js'
@@ -138,7 +139,7 @@ export async function createChordLibp2p<Services extends Record<string, unknown>
     },
     transports: [...defaultTransports(options.tls), ...(options.transports ?? [])],
     connectionEncrypters: [quietLengthDecoding(wholeMessageWrites(noise()))],
-    streamMuxers: [yamux()],
+    streamMuxers: [fewerWindowUpdates(yamux())],
     connectionGater: {
       ...gater,
       filterMultiaddrForPeer: async (peer, address) => identified.keeps(peer, address) && (await gater.filterMultiaddrForPeer?.(peer, address) ?? true)
