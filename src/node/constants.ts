@@ -59,3 +59,12 @@ export const NEWCOMER_GRACE = 30 * second
 
 /** How long closing a stranger's connection to make room may take before it is reset */
 export const EVICTION_CLOSE_TIMEOUT = 1 * second
+
+/**
+ * Streams a peer may open on a new connection before the node has finished setting it up (its
+ * connection gater's last check is still running), above which libp2p resets the whole
+ * connection; libp2p's default is 10. A gateway that subscribes its owners again on reconnecting,
+ * or a client that opens its requests in parallel the moment it connects, opens more than 10 at
+ * once. Each such stream costs what any open stream costs, and a connection may open 1,000.
+ */
+export const MAX_EARLY_STREAMS = 128

@@ -16,7 +16,7 @@ import { DEFAULT_LISTEN_ADDRESSES, defaultTransports } from '../services/platfor
 import { connectionGuard } from './connection-guard.js'
 import { IdentifiedAddresses } from './identified-addresses.js'
 import { InboundConnectionLimits, withConnectionLimits } from './connection-limits.js'
-import { MAX_CONNECTIONS, RESERVED_RING_SLOTS } from './constants.js'
+import { MAX_CONNECTIONS, MAX_EARLY_STREAMS, RESERVED_RING_SLOTS } from './constants.js'
 import { fewerWindowUpdates } from './fewer-window-updates.js'
 import { quietLengthDecoding } from './quiet-length-decoding.js'
 import { wholeMessageWrites } from './whole-message-writes.js'
@@ -139,7 +139,7 @@ export async function createChordLibp2p<Services extends Record<string, unknown>
     },
     transports: [...defaultTransports(options.tls), ...(options.transports ?? [])],
     connectionEncrypters: [quietLengthDecoding(wholeMessageWrites(noise()))],
-    streamMuxers: [fewerWindowUpdates(yamux())],
+    streamMuxers: [fewerWindowUpdates(yamux({ maxEarlyStreams: MAX_EARLY_STREAMS }))],
     connectionGater: {
       ...gater,
       filterMultiaddrForPeer: async (peer, address) => identified.keeps(peer, address) && (await gater.filterMultiaddrForPeer?.(peer, address) ?? true)

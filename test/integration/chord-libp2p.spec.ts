@@ -2,9 +2,11 @@ import { strict as assert } from 'node:assert'
 import net from 'node:net'
 import { memory } from '@libp2p/memory'
 import { CODE_P2P } from '@multiformats/multiaddr'
+import { MAX_EARLY_STREAMS } from '../../src/node/constants.js'
 import { createChordLibp2p, INBOUND_CONNECTIONS_PER_SECOND_PER_IP } from '../../src/node/libp2p.js'
 import { waitFor } from '../helpers/wait-for.js'
 import type { ChordLibp2p, ChordLibp2pOptions } from '../../src/node/libp2p.js'
+import type { Connection, Stream } from '@libp2p/interface'
 import type { Ping } from '@libp2p/ping'
 
 describe('createChordLibp2p', function () {
@@ -78,6 +80,59 @@ describe('createChordLibp2p', function () {
     // identify has run once the listener's protocols are stored
     await waitFor(async () => (await dialer.peerStore.get(listener.peerId)).protocols.includes('/ipfs/id/1.0.0'), 'identify to store the listener\'s protocols')
     assert.deepEqual((await dialer.peerStore.get(listener.peerId)).addresses.map(({ multiaddr }) => multiaddr.toString()), [])
+  })
+
+  describe('streams a peer opens the moment it connects', () => {
+    const PROTOCOL = '/test/burst/1.0.0'
+    /** what a yamux SYN costs on the wire at least: its 12-byte frame in a Noise message (2-byte length, 16-byte tag) */
+    const SYN_BYTES = 30
+
+    /**
+     * A listener whose last check of each inbound connection waits until `setUp` says (given the
+     * bytes that have arrived on the connection meanwhile), and a peer that opens `streams` streams
+     * as soon as it is connected. `heldTooLong` tells whether the check gave up waiting.
+     */
+    async function burstBeforeSetUp (streams: number, setUp: (arrived: number) => boolean): Promise<{ connection: Connection, opened: Array<Promise<Stream>>, heldTooLong: () => boolean }> {
+      let arrived = 0
+      let heldTooLong = false
+      const listener = await start({
+        listen: ['/ip4/127.0.0.1/tcp/0'],
+        connectionGater: {
+          denyInboundUpgradedConnection: async (_peer, connection) => {
+            connection.addEventListener('message', ({ data }) => { arrived += data.byteLength })
+            await waitFor(() => setUp(arrived), 'the connection to be set up', 10_000).catch(() => { heldTooLong = true })
+            return false
+          }
+        }
+      })
+      await listener.handle(PROTOCOL, async stream => { await stream.close() }, { maxInboundStreams: streams })
+      const dialer = await start({ listen: [] })
+      const connection = await dialer.dial(listener.getMultiaddrs()[0])
+      const opened = Array.from({ length: streams }, async () => connection.newStream(PROTOCOL, { maxOutboundStreams: streams }))
+      return { connection, opened, heldTooLong: () => heldTooLong }
+    }
+
+    it('keeps the connection of a peer that opens 100 streams at once, beyond libp2p\'s default of 10', async () => {
+      // SYN_BYTES a stream at least: more than 10 streams have arrived
+      const { connection, opened, heldTooLong } = await burstBeforeSetUp(100, arrived => arrived >= 100 * SYN_BYTES)
+
+      assert.equal((await Promise.all(opened)).length, 100)
+      assert.equal(connection.status, 'open')
+      assert.equal(heldTooLong(), false)
+    })
+
+    it(`resets the streams of a peer that opens more than ${MAX_EARLY_STREAMS} before its connection is set up`, async () => {
+      let reset = false
+      // held until the peer's streams are reset, which only the limit does while the connection is held
+      const { opened, heldTooLong } = await burstBeforeSetUp(MAX_EARLY_STREAMS + 1, () => reset)
+      for (const stream of opened) {
+        stream.catch((err: Error) => { reset ||= err.name === 'StreamResetError' })
+      }
+
+      assert.ok((await Promise.allSettled(opened)).some(({ status }) => status === 'rejected'))
+      assert.equal(reset, true)
+      assert.equal(heldTooLong(), false)
+    })
   })
 
   it('writes each Noise message to the socket whole, its length and ciphertext in one write', async () => {
