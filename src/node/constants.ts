@@ -65,6 +65,9 @@ export const EVICTION_CLOSE_TIMEOUT = 1 * second
  * connection gater's last check is still running), above which libp2p resets the whole
  * connection; libp2p's default is 10. A gateway that subscribes its owners again on reconnecting,
  * or a client that opens its requests in parallel the moment it connects, opens more than 10 at
- * once. Each such stream costs what any open stream costs, and a connection may open 1,000.
+ * once. Such a stream has no reader yet, so what its peer sends on it waits in memory: a window's
+ * worth (256 KiB) at once, up to the stream's read buffer (4 MiB) if setting up took long. The
+ * node's own last check is quick; an application's gater with a slow
+ * `denyInboundUpgradedConnection` lets each connection hold that much for longer.
  */
-export const MAX_EARLY_STREAMS = 128
+export const MAX_EARLY_STREAMS = 64
