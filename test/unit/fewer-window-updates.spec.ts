@@ -10,6 +10,8 @@ import type { MultiaddrConnection, Stream, StreamMuxer, StreamMuxerFactory } fro
 const HEADER_BYTES = 12
 const DATA = 0
 const WINDOW_UPDATE = 1
+/** yamux's `StreamState.Established` */
+const ESTABLISHED = 3
 
 /** Counts the yamux frames of each type that `connection` sends */
 function countFrames (connection: MultiaddrConnection): Map<number, number> {
@@ -33,16 +35,25 @@ function countFrames (connection: MultiaddrConnection): Map<number, number> {
   return counts
 }
 
-/** Two yamux muxers over an in-memory connection, the server echoing what every stream brings */
-function muxerPair (factory: StreamMuxerFactory): { client: StreamMuxer, server: StreamMuxer, sent: Array<Map<number, number>> } {
+/** Two yamux muxers over an in-memory connection, the server echoing what every stream brings unless told not to */
+function muxerPair (factory: StreamMuxerFactory, serverFactory = factory, echo = true): { client: StreamMuxer, server: StreamMuxer, sent: Array<Map<number, number>> } {
   const [outbound, inbound] = multiaddrConnectionPair()
   const sent = [countFrames(outbound), countFrames(inbound)]
   const client = factory.createStreamMuxer(outbound)
-  const server = factory.createStreamMuxer(inbound)
+  const server = serverFactory.createStreamMuxer(inbound)
   server.addEventListener('stream', ({ detail: stream }) => {
-    stream.addEventListener('message', ({ data }) => { stream.send(data) })
+    stream.addEventListener('message', ({ data }) => {
+      if (echo) {
+        stream.send(data)
+      }
+    })
   })
   return { client, server, sent }
+}
+
+/** yamux's stream state, which only its internals hold (3: established, SYN and ACK exchanged) */
+function stateOf (stream: Stream): number {
+  return (stream as unknown as { state: number }).state
 }
 
 /** Sends `data` on `stream` and waits until as many bytes have come back */
@@ -91,6 +102,28 @@ describe('fewerWindowUpdates', () => {
 
     // beyond the stream's opening, the window was granted again as it was used
     assert.ok(windowUpdates(sent) > 2, `${windowUpdates(sent)} window updates`)
+  })
+
+  for (const [client, server] of [['wrapped', 'plain yamux'], ['plain yamux', 'wrapped']]) {
+    it(`carries 4 MiB each way between client (${client}) and server (${server})`, async () => {
+      const wrapped = fewerWindowUpdates(yamux())({})
+      const plain = yamux()()
+      const pair = muxerPair(client === 'wrapped' ? wrapped : plain, server === 'wrapped' ? wrapped : plain)
+      const stream = await pair.client.createStream()
+
+      await echoed(stream, new Uint8Array(4 * 1024 * 1024).fill(9))
+
+      assert.equal(stateOf(stream), ESTABLISHED)
+    })
+  }
+
+  it('acknowledges a stream whose receiver only reads', async () => {
+    const { client } = muxerPair(fewerWindowUpdates(yamux())({}), undefined, false)
+    const stream = await client.createStream()
+
+    stream.send(new Uint8Array(64))
+
+    await waitFor(() => stateOf(stream) === ESTABLISHED, 'the server\'s ACK')
   })
 
   it('opens streams both ways and closes them', async () => {

@@ -6,6 +6,7 @@ import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { multiaddrConnectionPair } from '@libp2p/utils'
 import { Uint8ArrayList } from 'uint8arraylist'
 import { quietLengthDecoding } from '../../src/node/quiet-length-decoding.js'
+import { wholeMessageWrites } from '../../src/node/whole-message-writes.js'
 import type { ConnectionEncrypter, MessageStream, SecuredConnection, Upgrader } from '@libp2p/interface'
 
 interface DecoderInside {
@@ -23,7 +24,8 @@ async function encrypter (wrap: boolean): Promise<ConnectionEncrypter> {
     logger: defaultLogger(),
     upgrader: { getStreamMuxers: () => new Map() } as unknown as Upgrader
   }
-  return (wrap ? quietLengthDecoding(noise()) : noise())(components)
+  // wrapped as the node builds wrap it
+  return (wrap ? quietLengthDecoding(wholeMessageWrites(noise())) : noise())(components)
 }
 
 /** Two ends of a Noise session over an in-memory connection */
