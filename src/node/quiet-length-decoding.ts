@@ -16,6 +16,7 @@
  * installed Noise still has that shape. Once Noise or the decoder checks for a short buffer
  * itself, this wrapper has nothing left to do.
  */
+import { aroundSecuring } from './around-securing.js'
 import type { ConnectionEncrypter, SecuredConnection } from '@libp2p/interface'
 
 /** Bytes of a Noise message's length prefix */
@@ -29,14 +30,7 @@ interface LengthPrefixedDecoderShape {
 
 /** `encrypter` (e.g. `noise()`), its secured connections reading message lengths without exceptions */
 export function quietLengthDecoding<Components> (encrypter: (components: Components) => ConnectionEncrypter): (components: Components) => ConnectionEncrypter {
-  return components => {
-    const inner = encrypter(components)
-    const secureInbound = inner.secureInbound.bind(inner)
-    const secureOutbound = inner.secureOutbound.bind(inner)
-    inner.secureInbound = async (connection, options) => quieted(await secureInbound(connection, options))
-    inner.secureOutbound = async (connection, options) => quieted(await secureOutbound(connection, options))
-    return inner
-  }
+  return aroundSecuring(encrypter, { secured: quieted })
 }
 
 /** `secured`, its connection's length decoder answering a short buffer with 0 rather than an exception */

@@ -11,18 +11,12 @@
  * libp2p nodes in the same process keep their own behaviour.
  */
 import { isUint8ArrayList } from 'uint8arraylist'
+import { aroundSecuring } from './around-securing.js'
 import type { ConnectionEncrypter, MessageStream } from '@libp2p/interface'
 
 /** `encrypter` (e.g. `noise()`), with each message it sends joined into one write */
 export function wholeMessageWrites<Components> (encrypter: (components: Components) => ConnectionEncrypter): (components: Components) => ConnectionEncrypter {
-  return components => {
-    const inner = encrypter(components)
-    const secureInbound = inner.secureInbound.bind(inner)
-    const secureOutbound = inner.secureOutbound.bind(inner)
-    inner.secureInbound = async (connection, options) => secureInbound(joiningWrites(connection), options)
-    inner.secureOutbound = async (connection, options) => secureOutbound(joiningWrites(connection), options)
-    return inner
-  }
+  return aroundSecuring(encrypter, { connection: joiningWrites })
 }
 
 /** `connection`, its `send` joining a list of parts into one buffer first */
