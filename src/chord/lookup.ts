@@ -317,7 +317,8 @@ export function ownerInSuccessorList (table: RoutingTable, id: RingId): LookupRe
  * named owner refutes the answer if it answers. Candidates are the named owner and the nodes named
  * after it, and every node our table knows between the id and the named owner; each node asked
  * names its predecessor, a candidate too when it lies between the id and that node. The nearest
- * candidate that answers is the owner, and its replica set is the one it names itself.
+ * candidate that answers is the owner, and its replica set is the one it names itself. We are a
+ * candidate like any other (a client never), answering from our own table without a request.
  *
  * A node that answers lookups with a wrong owner is caught as long as the nodes between the id and
  * the owner it names tell the truth about their own predecessors (what stabilize runs on, and what
@@ -329,11 +330,12 @@ export async function verifyOwner (table: RoutingTable, rpc: ChordRpc, id: RingI
     throw new LookupVerificationError(`the lookup of ${id.toString(16)} named no owner`)
   }
   const nearness = (node: NodeRef): RingId => distance(id, node.id)
-  const asked = new Set<string>([table.self.peer])
+  // a client holds no place on the ring: named, it owns nothing
+  const asked = new Set<string>(table.clientMode ? [table.self.peer] : [])
   const candidates = new Map<string, NodeRef>()
-  // a node at a position the network's rules refuse owns nothing, whoever names it
+  // a node at a position the network's rules refuse owns nothing, whoever names it (our own, we hold)
   const consider = (node: NodeRef | undefined): void => {
-    if (node != null && !asked.has(node.peer) && table.admits(node)) {
+    if (node != null && !asked.has(node.peer) && (node.peer === table.self.peer || table.admits(node))) {
       candidates.set(node.peer, node)
     }
   }
@@ -350,8 +352,11 @@ export async function verifyOwner (table: RoutingTable, rpc: ChordRpc, id: RingI
     candidates.delete(next.peer)
     asked.add(next.peer)
     try {
-      const neighbours = await rpc.getNeighbours(next, init)
-      answered++
+      // we answer for ourselves: named while our predecessor is not known (one just left), only we can
+      const neighbours = next.peer === table.self.peer ? ownNeighbours(table) : await rpc.getNeighbours(next, init)
+      if (next.peer !== table.self.peer) {
+        answered++
+      }
       owner = { node: next, neighbours }
       if (neighbours.predecessor != null && nearness(neighbours.predecessor) < nearness(next)) {
         consider(neighbours.predecessor)
@@ -373,6 +378,10 @@ export async function verifyOwner (table: RoutingTable, rpc: ChordRpc, id: RingI
   const predecessor = owner.neighbours.predecessor == null ? {} : { ownerPredecessor: owner.neighbours.predecessor }
   // as long a list as an answer from the ring would be
   return { successors: [owner.node, ...followers].slice(0, table.successorListLength), hops: answer.hops, checks: answered, ...corrected, ...predecessor }
+}
+
+function ownNeighbours (table: RoutingTable): Neighbours {
+  return { predecessor: table.predecessor, successors: [...table.getSuccessors()] }
 }
 
 export interface VerifyInit extends RpcOptions {

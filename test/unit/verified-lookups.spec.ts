@@ -218,6 +218,34 @@ describe('verifyOwner', () => {
     assert.equal(result.successors[0].peer, nodes[1].peer)
   })
 
+  it('takes ourselves as the owner when named and no node nearer the key answers: we need not ask ourselves', async () => {
+    // our predecessor is not known yet (it just left): the ring names us, and only we can confirm it
+    const self = node(300n)
+    const table = new RoutingTable(self, { successorListLength: 8 })
+    table.setSuccessors([node(700n)])
+    const down = { getNeighbours: async () => { throw new Error('down') } } as unknown as ChordRpc
+    const result = await verifyOwner(table, down, 250n, { successors: [self, node(700n)], hops: 1 })
+    assert.deepEqual(result.successors.map(n => n.peer), [self.peer, 'n700'])
+    assert.equal(result.checks, 0)
+  })
+
+  it('named as the owner, still asks a node the table knows nearer the key, and takes it when it answers', async () => {
+    const self = node(300n)
+    const table = new RoutingTable(self, { successorListLength: 8 })
+    table.setPredecessor(node(260n))
+    const rpc = { getNeighbours: async () => ({ predecessor: node(100n), successors: [self] }) } as unknown as ChordRpc
+    const result = await verifyOwner(table, rpc, 250n, { successors: [self], hops: 1 })
+    assert.equal(result.successors[0].peer, 'n260')
+    assert.equal(result.checks, 1)
+  })
+
+  it('a client is never the owner, even when named: it holds no place on the ring', async () => {
+    const self = node(300n)
+    const table = new RoutingTable(self, { successorListLength: 8, clientMode: true })
+    const down = { getNeighbours: async () => { throw new Error('down') } } as unknown as ChordRpc
+    await assert.rejects(verifyOwner(table, down, 250n, { successors: [self], hops: 1 }), LookupVerificationError)
+  })
+
   it('fails with LookupVerificationError when no candidate answers', async () => {
     const table = new RoutingTable(node(0n), { successorListLength: 8 })
     const down = { getNeighbours: async () => { throw new Error('down') } } as unknown as ChordRpc
