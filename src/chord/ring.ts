@@ -56,10 +56,10 @@ export interface RingTimers {
 
 export interface RingLookupOptions extends FindSuccessorOptions {
   /**
-   * answer from the owner cache when it covers the id (`cached: true`, hops 0), else look the id
-   * up. Only for writes and reads that can tell a stale owner from the answers they get
-   * (`Replication.storeOnReplicas`); never for the ring's own maintenance, which must see the ring
-   * as it is
+   * answer from the owner cache when it covers the id with as many nodes as asked for or as the
+   * ring we know holds (`cached: true`, hops 0), else look the id up. Only for writes and reads
+   * that can tell a stale owner from the answers they get (`Replication.storeOnReplicas`); never
+   * for the ring's own maintenance, which must see the ring as it is
    */
   useOwnerCache?: boolean
   /**
@@ -337,7 +337,7 @@ export class ChordRing implements ChordRpcHandler {
   async lookup (id: RingId, ringOptions: RingLookupOptions = {}): Promise<LookupResult> {
     const { useOwnerCache = false, onNamed, carry, ...options } = ringOptions
     const started = performance.now()
-    const cached = useOwnerCache ? this.owners.find(id) : undefined
+    const cached = useOwnerCache ? this.remembered(id, options.successorCount ?? this.replicas) : undefined
     if (cached != null) {
       this.onLookup({ ok: true, hops: 0, durationMs: performance.now() - started, cached: true })
       return { successors: cached.slice(0, options.successorCount ?? Infinity), hops: 0, cached: true }
@@ -370,6 +370,27 @@ export class ChordRing implements ChordRpcHandler {
       this.onLookup({ ok: false, durationMs: performance.now() - started })
       throw err
     }
+  }
+
+  /**
+   * The owner cache's nodes for `id`, unless they are fewer than `count` while our own table knows
+   * more ring nodes than they name: then they were remembered from a ring still forming (an owner
+   * whose successor list was short), and would keep every write on too few replicas until the
+   * entry expired. Such an entry is forgotten and the id looked up, which costs nothing more than
+   * the lookup without the cache; a ring smaller than `count` keeps its entries.
+   */
+  private remembered (id: RingId, count: number): NodeRef[] | undefined {
+    const cached = this.owners.find(id)
+    if (cached == null || cached.length >= count || cached.length >= this.ringNodesKnown()) {
+      return cached
+    }
+    this.owners.forget(id)
+    return undefined
+  }
+
+  /** The ring nodes our table holds, ourselves included unless we are a client (which holds no position) */
+  private ringNodesKnown (): number {
+    return this.table.knownNodes().length + (this.clientMode ? 0 : 1)
   }
 
   /** The iterative lookup, its answer checked with the owner unless our own table gave it */

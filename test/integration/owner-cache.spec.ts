@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { ringIdFromBytes } from '../../src/chord/id.js'
+import { keyPosition, ringIdFromBytes } from '../../src/chord/id.js'
 import { createIdentity } from '../../src/index.js'
 import { mailboxKey } from '../../src/mailbox/public-key.js'
 import { internalsOf } from '../../src/testing.js'
@@ -138,6 +138,34 @@ describe('a conversation: the sender remembers the mailbox\'s owner (real nodes)
     assert.equal(read(received[1]), 'after the join')
     assert.equal(cache.find(position)?.[0].peer, newcomer.peerId.toString(), 'the sender now remembers the newcomer')
     await sub.close()
+  })
+
+  it('a replica set remembered from a ring still forming is not kept once the ring gives more: the next send and put reach every replica', async () => {
+    nodes = await startRing(3)
+    const replicas = ringOf(nodes[0]).replicas
+    const sender = nodeAfterOwner(bob, 1)
+    const cache = ringOf(sender).owners
+    /** What a write right after the nodes came up remembers: an owner that knew no successor yet */
+    const rememberOwnerAlone = (position: RingId): void => {
+      const owner = ringOf(expectedOwner(nodes, position))
+      assert.ok(owner.table.predecessor != null)
+      cache.remember(position, owner.table.predecessor, [owner.self])
+      assert.equal(cache.find(position)?.length, 1)
+    }
+
+    rememberOwnerAlone(positionOf(bob))
+    const { id, replicas: sent } = await sender.mailbox.send(alice, bob.address, text('after the ring formed'))
+    assert.equal(sent, replicas, 'the send reached every replica, not only the remembered owner')
+    for (const node of nodes) {
+      const held = await internalsOf(node).mailboxStore.get(mailboxKey(bob.publicKey))
+      assert.ok(held.some(record => Buffer.from(record.id).toString('hex') === id), 'each node of the ring holds the envelope')
+    }
+    assert.equal(cache.find(positionOf(bob))?.length, replicas, 'the sender now remembers the whole replica set')
+    assert.equal((await sender.mailbox.send(alice, bob.address, text('again'))).replicas, replicas)
+
+    const key = 'a record'
+    rememberOwnerAlone(ringIdFromBytes(keyPosition(key)))
+    assert.equal((await sender.put(key, text('value'))).replicas, replicas, 'a put reached every replica too')
   })
 
   it('a remembered owner that crashed: the send succeeds through a fresh lookup, and the message is delivered', async () => {

@@ -305,6 +305,33 @@ describe('owner cache', () => {
       assert.equal(writer.owners.find(id)?.[0].peer, owner.peer)
     })
 
+    it('a replica set remembered shorter than the ring now gives is looked up again: the write reaches every replica', async () => {
+      const { sim, writer, sorted } = await ringWithWriter(16)
+      const key = remoteKey(writer, sorted)
+      const id = ringIdFromBytes(key)
+      const owner = sim.expectedOwner(id)
+      const at = sorted.findIndex(n => n.peer === owner.peer)
+      // what a write remembered while the ring was forming: an owner that knew no successor yet
+      writer.owners.remember(id, sorted[(at - 1 + sorted.length) % sorted.length], [owner])
+      assert.equal(await put(sim, writer, key, 'to all three'), 3)
+      for (let k = 0; k < 3; k++) {
+        assert.ok(await holds(sim, sorted[(at + k) % sorted.length].peer, key, 'to all three'))
+      }
+      assert.ok((writer.owners.find(id)?.length ?? 0) >= 3, 'the whole set is remembered now')
+    })
+
+    it('a ring smaller than the replica set keeps its remembered owners: a write asks no node for a lookup', async () => {
+      const { sim, writer, sorted } = await ringWithWriter(2)
+      const [owner, other] = sorted[0].peer === writer.self.peer ? [sorted[1], sorted[0]] : sorted
+      const key = ringIdToBytes(owner.id)
+      // the whole ring, as a lookup through another node would find it (our own table answers here)
+      writer.owners.remember(owner.id, other, [owner, other])
+      sim.messagesByKind.clear()
+      assert.equal(await put(sim, writer, key, 'kept'), 2)
+      assert.equal(lookupMessages(sim), 0)
+      assert.equal(writer.owners.find(owner.id)?.length, 2, 'the entry stays')
+    })
+
     it('a get looks the key up though its owner is remembered: a FETCH answer cannot tell a stale set', async () => {
       const { sim, writer, sorted } = await ringWithWriter(16)
       const key = remoteKey(writer, sorted)
