@@ -71,3 +71,13 @@ export const EVICTION_CLOSE_TIMEOUT = 1 * second
  * `denyInboundUpgradedConnection` lets each connection hold that much for longer.
  */
 export const MAX_EARLY_STREAMS = 64
+
+/**
+ * Bytes a ping stream may hold unread while its echo waits for the peer to take it: a ping is 32
+ * bytes and waits for its echo, so an honest peer never comes near this; past it the stream is
+ * reset (src/node/paced-ping.ts)
+ */
+export const MAX_PING_READ_BUFFER_BYTES = 64 * 1024
+
+/** How long a ping stream may stay open, libp2p's own ping timeout */
+export const PING_TIMEOUT = 10_000

@@ -7,7 +7,6 @@
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { identify } from '@libp2p/identify'
-import { ping } from '@libp2p/ping'
 import { createLibp2p } from 'libp2p'
 import { multiaddr } from '@multiformats/multiaddr'
 import { peerExchange } from '../peer-exchange/peer-exchange.js'
@@ -18,6 +17,7 @@ import { IdentifiedAddresses } from './identified-addresses.js'
 import { InboundConnectionLimits, withConnectionLimits } from './connection-limits.js'
 import { MAX_CONNECTIONS, MAX_EARLY_STREAMS, RESERVED_RING_SLOTS } from './constants.js'
 import { fewerWindowUpdates } from './fewer-window-updates.js'
+import { pacedPing } from './paced-ping.js'
 import { quietLengthDecoding } from './quiet-length-decoding.js'
 import { wholeMessageWrites } from './whole-message-writes.js'
 import type { ConnectionGuard } from './connection-guard.js'
@@ -153,7 +153,7 @@ export async function createChordLibp2p<Services extends Record<string, unknown>
     connectionMonitor: options.connectionMonitor ?? CONNECTION_MONITOR,
     services: {
       identify: identify(),
-      ping: ping(),
+      ping: pacedPing(),
       connectionGuard: connectionGuard({ reservedRingSlots }),
       ...(exchangePeers === false ? {} : { peerExchange: peerExchange({ isPrivateConnection: options.isPrivateConnection, ...(exchangePeers === true ? {} : exchangePeers) }) }),
       ...services
