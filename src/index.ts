@@ -33,6 +33,7 @@ export type { ConnectionLimits } from './node/connection-limits.js'
 export type { BrowserConnectionGaterInit } from './node/browser-connection-gater.js'
 
 export type { CheckResult, HealthChecks, HealthReport, HealthStatus } from './observability/health.js'
+export type { RefusedRequests } from './observability/refused-requests.js'
 
 export { createIdentity, importIdentity, parseAddress, PublicKey } from './mailbox/crypto.js'
 export type { Identity } from './mailbox/crypto.js'

@@ -1,7 +1,7 @@
 /**
  * The command's own limits and defaults, with the reason for each.
  */
-import { KiB, MiB, second } from '../units.js'
+import { KiB, MiB, minute, second } from '../units.js'
 
 /** Where a node keeps its LevelDB when told nothing: beside where it was started, as before */
 export const DEFAULT_DATA_DIR = './chord-data'
@@ -79,3 +79,9 @@ export const SIGNAL_EXIT_BASE = 128
  * signal still exits at once
  */
 export const REPEATED_SIGNAL_GRACE = 1 * second
+
+/**
+ * How often a running node logs the requests it refused since it last did (none: no line): often
+ * enough to see an attack as it happens, seldom enough that one is a line a minute, not a flood
+ */
+export const REFUSAL_LOG_INTERVAL = 1 * minute

@@ -14,6 +14,7 @@ import {
 } from './errors.js'
 import { JOIN_TIMEOUT } from './defaults.js'
 import { JoinProgress } from './join-progress.js'
+import { logRefusals } from './refusal-log.js'
 import { chordNodeOptions } from './node-settings.js'
 import { checkListenPorts, dataDirError, portError, prepareDataDir } from './preflight.js'
 import { exitOnSignals } from './shutdown.js'
@@ -112,6 +113,7 @@ export async function runNode (settings: NodeSettings, log: Logger): Promise<Run
       wroteAdminFile = true
       log.info({ url: admin.url }, `admin API: ${admin.url} (token in ${settings.dataDir}/admin.json)`)
     }
+    logRefusals(node, log)
     if (node.status === 'joined') {
       const size = ringSizeOf(node)
       log.info({ ringSize: size }, `joined a ring of ~${size} nodes`)

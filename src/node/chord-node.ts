@@ -14,6 +14,7 @@ import type { ChordLibp2p, ChordLibp2pOptions } from './libp2p.js'
 import type { ChordMailbox, ChordMailboxInit } from '../services/mailbox.js'
 import type { NodeStatus } from '../membership/join.js'
 import type { HealthReport } from '../observability/health.js'
+import type { RefusedRequests } from '../observability/refused-requests.js'
 import type { ChordService, LookupAnswer, LookupOptions, PutOptions, PutResult } from '../services/chord.js'
 import type { ChordInit, ChordTimers } from '../services/chord-init.js'
 import type { TlsCredentials } from '../services/platform-defaults.js'
@@ -101,6 +102,11 @@ export class ChordNode {
   /** About how many nodes the ring has, as this node can tell (see `ChordService.estimatedRingSize`) */
   estimatedRingSize (): number {
     return this.libp2p.services.chord.estimatedRingSize()
+  }
+
+  /** The requests this node has answered with an ERROR since it started, by code (see `ChordService.refusedRequests`) */
+  refusedRequests (): RefusedRequests {
+    return this.libp2p.services.chord.refusedRequests()
   }
 
   /** This node's metrics in the Prometheus text format (empty in a browser) */

@@ -11,7 +11,9 @@
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client'
 import { ringIdToHex } from '../chord/id.js'
+import { ErrorCode } from '../transport/constants.js'
 import { HOP_BUCKETS, LATENCY_BUCKETS, REPLICA_BUCKETS } from './constants.js'
+import { knownErrorCode } from './refused-requests.js'
 import type { AntiEntropyRound, PutOutcome } from '../chord/replication.js'
 import type { ChordRing, LookupOutcome } from '../chord/ring.js'
 import type { RecordStore } from '../chord/record.js'
@@ -99,6 +101,7 @@ class PrometheusNodeMetrics implements NodeMetrics {
   private readonly requestsSent: Counter<'type' | 'outcome'>
   private readonly sentDuration: Histogram<'type'>
   private readonly requestsServed: Counter<'type' | 'outcome'>
+  private readonly requestsRefused: Counter<'code'>
   private readonly servedDuration: Histogram<'type'>
   private readonly puts: Counter<'outcome'>
   private readonly putDuration: Histogram
@@ -137,6 +140,7 @@ class PrometheusNodeMetrics implements NodeMetrics {
     this.requestsSent = counter('chord_rpc_requests_sent_total', '/chord/1.0.0 requests sent, by message type and outcome (ok, error, timeout, failed)', ['type', 'outcome'])
     this.sentDuration = histogram('chord_rpc_sent_duration_seconds', 'Time from sending a request to its answer or failure, by message type', LATENCY_BUCKETS, ['type'])
     this.requestsServed = counter('chord_rpc_requests_served_total', '/chord/1.0.0 requests answered, by message type and outcome (ok, error)', ['type', 'outcome'])
+    this.requestsRefused = counter('chord_rpc_requests_refused_total', '/chord/1.0.0 requests answered with an ERROR, by its code: RATE_LIMITED, QUOTA_EXCEEDED, TOO_LARGE and FORBIDDEN are peers over this node\'s limits (counted in chord_rpc_requests_served_total too)', ['code'], Object.values(ErrorCode).map(code => ({ code })))
     this.servedDuration = histogram('chord_rpc_served_duration_seconds', 'Time spent answering a request, by message type', LATENCY_BUCKETS, ['type'])
 
     this.puts = counter('chord_puts_total', 'put() calls, by outcome', ['outcome'], OUTCOMES)
@@ -240,8 +244,11 @@ class PrometheusNodeMetrics implements NodeMetrics {
     this.sentDuration.observe({ type }, durationMs / 1000)
   }
 
-  requestServed ({ type, outcome, durationMs }: ObservedRequest): void {
+  requestServed ({ type, outcome, durationMs, errorCode }: ObservedRequest): void {
     this.requestsServed.inc({ type, outcome })
+    if (outcome === 'error') {
+      this.requestsRefused.inc({ code: knownErrorCode(errorCode) })
+    }
     this.servedDuration.observe({ type }, durationMs / 1000)
   }
 

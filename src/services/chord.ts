@@ -32,6 +32,7 @@ import { PeerCacheKeeper } from '../membership/peer-cache-keeper.js'
 import { RingPeerTags } from '../membership/ring-peer-tags.js'
 import { HealthCheck } from '../observability/health.js'
 import { DeferredNodeMetrics } from '../observability/deferred-metrics.js'
+import { RefusedRequestTally } from '../observability/refused-requests.js'
 import { exportDatabase } from '../storage/backup.js'
 import { SUBLEVELS, createNodeDatabase, openDatabase } from '../storage/database.js'
 import { OwnedRecords } from '../owned/owned-records.js'
@@ -55,6 +56,7 @@ import type { ChordInternals } from './internals.js'
 import type { NodeRef } from '../chord/rpc.js'
 import type { NodeStatus, JoinPlan } from '../membership/join.js'
 import type { HealthReport } from '../observability/health.js'
+import type { RefusedRequests } from '../observability/refused-requests.js'
 import type { NodeDatabase } from '../storage/database.js'
 import type { Identity } from '../mailbox/identity.js'
 import type { PublicKey } from '../mailbox/public-key.js'
@@ -117,6 +119,7 @@ export class ChordService implements Startable {
   private readonly owned: OwnedRecords
   private readonly peerCache: PeerCache
   private readonly metricsSink = new DeferredNodeMetrics()
+  private readonly refused = new RefusedRequestTally()
   private readonly rpc: RpcClient
   /** round trips to other nodes, from our own requests: fingers prefer near nodes */
   private readonly roundTrips = new RoundTripTimes()
@@ -201,7 +204,12 @@ export class ChordService implements Startable {
       findOwner: { privateKey: components.privateKey, forwarder: this.rpc, requestTimeout: settings.requestTimeoutMs },
       // the nodes whose maintenance and repairs pass through us: strangers' unread answers must not refuse them
       isNeighbour,
-      onServed: request => { this.metricsSink.requestServed(request) }
+      onServed: request => {
+        this.metricsSink.requestServed(request)
+        if (request.outcome === 'error') {
+          this.refused.record(request.errorCode)
+        }
+      }
     })
 
     this.peerCacheKeeper = new PeerCacheKeeper(this.view, {
@@ -321,6 +329,11 @@ export class ChordService implements Startable {
   estimatedRingSize (): number {
     const { table, self } = this.core.ring
     return estimateRingSize(self.id, table.getSuccessors(), table.holdsWholeRing)
+  }
+
+  /** The requests this node has answered with an ERROR since it started, by code: peers over its limits, or breaking its rules */
+  refusedRequests (): RefusedRequests {
+    return this.refused.snapshot()
   }
 
   /** This node's metrics in the Prometheus text format (empty in a browser, in a node started with `metrics: false`, and before the node starts) */

@@ -18,4 +18,6 @@ export interface ObservedRequest {
   outcome: RequestOutcome
   /** sender: from sending the request to its answer or failure; server: spent answering it */
   durationMs: number
+  /** with outcome `error`, on the server: the code it answered with */
+  errorCode?: string
 }

@@ -216,16 +216,16 @@ export class RequestServer implements Startable {
         timer = setTimeout(onSlowAnswer, this.answerTimeout)
 
         const served = await this.answer(request, from)
-        let written
+        let sent
         try {
-          written = await this.write(stream, framed, this.holderOf(from, subnet), served.response)
+          sent = await this.write(stream, framed, this.holderOf(from, subnet), served.response)
         } catch (err) {
           // the stream broke or its deadline passed before the answer left
           this.reported({ ...served, outcome: 'failed' })
           throw err
         }
         // an answer refused for the bytes waiting unread went out as a refusal
-        this.reported(written ? served : { ...served, outcome: 'error' })
+        this.reported(sent === served.response ? served : { ...served, response: sent, outcome: 'error' })
         clearTimeout(timer)
         timer = setTimeout(onIdle, this.idleTimeout)
       }
@@ -251,19 +251,21 @@ export class RequestServer implements Startable {
    * refusal is a few dozen bytes, at most one per stream, so it is not held. Resolves to whether
    * `response` itself was written.
    */
-  private async write (stream: Stream, framed: FramedStream, holder: Holder, response: Answer): Promise<boolean> {
+  /** Write `response`, or a refusal in its place when too many bytes wait unread: the answer that went out */
+  private async write (stream: Stream, framed: FramedStream, holder: Holder, response: Answer): Promise<Answer> {
     const answer = Response.encode(response)
     const release = this.pendingAnswers.hold(holder, answer.byteLength)
     if (release == null) {
       this.log('refusing an answer of %d bytes to %s: %d bytes of its answers, %d of its subnet %s, %d of all, wait unread', answer.byteLength, holder.peer,
         this.pendingAnswers.of(holder.peer), holder.subnet == null ? 0 : this.pendingAnswers.ofSubnet(holder.subnet), holder.subnet, this.pendingAnswers.total)
-      await framed.write(Response.encode(refusal(response.type, new RateLimitedError('too many bytes of answers wait for the asker to read them'))))
-      return false
+      const refused = refusal(response.type, new RateLimitedError('too many bytes of answers wait for the asker to read them'))
+      await framed.write(Response.encode(refused))
+      return refused
     }
     try {
       await framed.write(answer)
       await writtenOut(stream)
-      return true
+      return response
     } finally {
       release()
     }
@@ -285,7 +287,7 @@ export class RequestServer implements Startable {
 
   /** Tell whoever watches how answering a request went; the answer */
   private reported ({ response, outcome, durationMs }: Served): Answer {
-    this.init.onServed?.({ type: response.type, outcome, durationMs })
+    this.init.onServed?.({ type: response.type, outcome, durationMs, ...(outcome === 'error' ? { errorCode: response.errorCode } : {}) })
     return response
   }
 

@@ -74,6 +74,23 @@ export function strangerHandler (overrides: Partial<ChordRpcHandler & RecordRpcH
   }
 }
 
+/** The handler of a node that only sends: it answers nobody anything (a stranger that attacks) */
+export const ANSWERS_NOTHING: ChordRpcHandler & RecordRpcHandler = {
+  onGetNeighbours: () => ({ successors: [] }),
+  onNotify: () => {},
+  onFindSuccessor: () => ({ done: false, closer: [] }),
+  onDelegatedLookup: async () => [],
+  onFindOwner: () => { throw new Error('this node passes no lookups on') },
+  onPassedOnUnanswered: () => {},
+  onLeaving: () => {},
+  isNeighbour: () => false,
+  onPing: () => ({}),
+  onStoreRecords: async () => {},
+  onFetchRecords: async () => [],
+  onRangeDigest: async () => ({ count: 0, hash: new Uint8Array(32) }),
+  onRangeSummaries: async () => []
+}
+
 export class TransportUnderTest {
   private readonly client: RpcClient
   private readonly server: RequestServer

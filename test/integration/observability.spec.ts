@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { connect } from 'node:net'
 import { ringIdFromBytes, keyPosition } from '../../src/chord/id.js'
-import { InvalidOptionsError } from '../../src/errors.js'
+import { InvalidOptionsError, RateLimitedError } from '../../src/errors.js'
 import { createIdentity } from '../../src/index.js'
 import { parseHostPort, startObservabilityServer } from '../../src/observability/http.js'
 import { HTTP_HEADERS_TIMEOUT, HTTP_MAX_HEADER_SIZE, HTTP_REQUEST_TIMEOUT, HTTP_TIMEOUT_CHECK_INTERVAL } from '../../src/observability/constants.js'
@@ -10,6 +10,8 @@ import { crash, expectedOwner, sortedByRingId, startNode, startRing, stopAll, wa
 import { slowClient } from '../helpers/slow-client.js'
 import { waitFor } from '../helpers/wait-for.js'
 import { internalsOf } from '../../src/testing.js'
+import { createChordLibp2p } from '../../src/node/libp2p.js'
+import { ANSWERS_NOTHING, TransportUnderTest } from '../helpers/transport.js'
 import type { ChordNode, MailboxMessage } from '../../src/index.js'
 import type { ObservabilityServer, ObservedNode } from '../../src/observability/http.js'
 
@@ -67,6 +69,30 @@ describe('metrics and health of real nodes', function () {
       assert.equal(metricSum(own, 'chord_has_predecessor'), 1)
       assert.ok(metricSum(own, 'chord_libp2p_connections') >= 1)
       assert.equal(metricSum(own, 'chord_node_info', { peer_id: node.peerId.toString(), ring_id: node.ringId }), 1)
+    }
+  })
+
+  it('counts the requests it refuses, by code, in refusedRequests() and chord_rpc_requests_refused_total', async () => {
+    const victim = await startNode(undefined, { requestLimits: { ringRequests: 3, windowMs: 60_000 } })
+    nodes = [victim]
+    assert.deepEqual(victim.refusedRequests(), { total: 0, byCode: {} })
+    // a stranger over its budget of ring requests
+    const stranger = await createChordLibp2p({ listen: [], peerExchange: false })
+    const rpc = new TransportUnderTest(stranger, { handler: ANSWERS_NOTHING })
+    try {
+      await rpc.start()
+      await stranger.dial(victim.getMultiaddrs()[0])
+      const to = { id: ringOf(victim).self.id, peer: victim.peerId.toString() }
+      const outcomes = await Promise.allSettled(Array.from({ length: 10 }, async () => rpc.ping(to)))
+      const limited = outcomes.filter(outcome => outcome.status === 'rejected' && outcome.reason instanceof RateLimitedError).length
+      assert.ok(limited >= 7, `${limited} of 10 pings refused`)
+      assert.deepEqual(victim.refusedRequests(), { total: limited, byCode: { RATE_LIMITED: limited } })
+      const exposition = await victim.metrics()
+      assert.equal(metricSum(exposition, 'chord_rpc_requests_refused_total', { code: 'RATE_LIMITED' }), limited)
+      assert.equal(metricSum(exposition, 'chord_rpc_requests_refused_total', { code: 'QUOTA_EXCEEDED' }), 0)
+    } finally {
+      await rpc.stop()
+      await stranger.stop()
     }
   })
 

@@ -17,33 +17,17 @@ import { utf8 } from '../../src/chord/transcript.js'
 import { createChordLibp2p } from '../../src/node/libp2p.js'
 import { internalsOf } from '../../src/testing.js'
 import { ringIdOf, wireBytes } from '../../src/transport/ring-id.js'
-import { TransportUnderTest } from '../helpers/transport.js'
+import { ANSWERS_NOTHING, TransportUnderTest } from '../helpers/transport.js'
 import { expectedReplicas, startNode, stopAll, waitForConsistentRing } from '../helpers/ring.js'
 import { waitFor } from '../helpers/wait-for.js'
 import type { ChordNode, Identity } from '../../src/index.js'
 import type { ChordRecord } from '../../src/chord/record.js'
-import type { ChordRpcHandler, NodeRef, RecordRpcHandler } from '../../src/chord/rpc.js'
+import type { NodeRef } from '../../src/chord/rpc.js'
 import type { ChordLibp2p } from '../../src/node/libp2p.js'
 import type { PrivateKey } from '@libp2p/interface'
 
 const REPLICAS = 3
 
-/** Mallory's own node answers nobody: she only sends */
-const ANSWERS_NOTHING: ChordRpcHandler & RecordRpcHandler = {
-  onGetNeighbours: () => ({ successors: [] }),
-  onNotify: () => {},
-  onFindSuccessor: () => ({ done: false, closer: [] }),
-  onDelegatedLookup: async () => [],
-  onFindOwner: () => { throw new Error('Mallory passes no lookups on') },
-  onPassedOnUnanswered: () => {},
-  onLeaving: () => {},
-  isNeighbour: () => false,
-  onPing: () => ({}),
-  onStoreRecords: async () => {},
-  onFetchRecords: async () => [],
-  onRangeDigest: async () => ({ count: 0, hash: new Uint8Array(32) }),
-  onRangeSummaries: async () => []
-}
 const text = (bytes: Uint8Array): string => new TextDecoder().decode(bytes)
 
 describe('owned records', function () {

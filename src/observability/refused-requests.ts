@@ -1,0 +1,52 @@
+/**
+ * The requests this node answered with an ERROR, by the code it gave: what strangers tried beyond
+ * the node's limits (RATE_LIMITED, QUOTA_EXCEEDED, TOO_LARGE, FORBIDDEN, …) and what broke the
+ * rules (BAD_SIGNATURE, INVALID_ARGUMENT). Counted since the node started, so an operator (or
+ * `chord-node run`'s log) can see a node turning work away without reading /metrics.
+ */
+import { ErrorCode } from '../transport/constants.js'
+
+export interface RefusedRequests {
+  total: number
+  /** by the code the answer carried; only the codes this node sends, none with a count of 0 */
+  byCode: Record<string, number>
+}
+
+const KNOWN_CODES = new Set<string>(Object.values(ErrorCode))
+
+/** `code` if it is one this node sends, else INTERNAL: a bounded set, fit for a metric's label */
+export function knownErrorCode (code: string | undefined): string {
+  return code != null && KNOWN_CODES.has(code) ? code : ErrorCode.INTERNAL
+}
+
+export class RefusedRequestTally {
+  private readonly counts = new Map<string, number>()
+  private total = 0
+
+  record (code: string | undefined): void {
+    const known = knownErrorCode(code)
+    this.counts.set(known, (this.counts.get(known) ?? 0) + 1)
+    this.total++
+  }
+
+  snapshot (): RefusedRequests {
+    return { total: this.total, byCode: Object.fromEntries(this.counts) }
+  }
+}
+
+/**
+ * One line for a log: how many requests were refused between two snapshots, by code, most first;
+ * undefined when none were
+ */
+export function describeRefusals (before: RefusedRequests, now: RefusedRequests, sinceMs: number): string | undefined {
+  const refused = now.total - before.total
+  if (refused <= 0) {
+    return undefined
+  }
+  const byCode = Object.entries(now.byCode)
+    .map(([code, count]) => [code, count - (before.byCode[code] ?? 0)] as const)
+    .filter(([, count]) => count > 0)
+    .sort((a, b) => b[1] - a[1])
+    .map(([code, count]) => `${code} ${count.toLocaleString('en-US')}`)
+  return `refused ${refused.toLocaleString('en-US')} request${refused === 1 ? '' : 's'} in the last ${Math.round(sinceMs / 1000)} s (${byCode.join(', ')}): peers over this node's limits or breaking its rules; chord_rpc_requests_refused_total in /metrics counts them`
+}
