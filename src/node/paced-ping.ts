@@ -32,24 +32,41 @@ export function pacedPing (init: PingInit = {}): (components: PingComponents) =>
   }
 }
 
-/** Echo what `stream` carries until the peer closes its end, reading no more while an echo waits */
+/**
+ * Echo what `stream` carries until the peer has closed its end and all it sent is echoed, reading
+ * no more while an echo waits. Nothing here may throw out of an event listener (the process would
+ * end): whatever goes wrong ends the stream instead.
+ */
 async function echoPaced (stream: Stream, timeoutMs: number): Promise<void> {
   stream.maxReadBufferLength = MAX_PING_READ_BUFFER_BYTES
   const signal = AbortSignal.timeout(timeoutMs)
   const onTimeout = (): void => { stream.abort(new Error(`ping not finished within ${timeoutMs} ms`)) }
   signal.addEventListener('abort', onTimeout, { once: true })
-  const onMessage = (evt: StreamMessageEvent): void => {
-    if (!stream.send(evt.data)) {
-      stream.pause()
+  const guarded = <E>(listener: (evt: E) => void) => (evt: E): void => {
+    try {
+      listener(evt)
+    } catch (err) {
+      stream.abort(err as Error)
     }
   }
-  const onDrain = (): void => { stream.resume() }
+  const onMessage = guarded((evt: StreamMessageEvent) => {
+    // once our end is closing, what still comes is not answered
+    if (stream.writeStatus === 'writable' && !stream.send(evt.data)) {
+      stream.pause()
+    }
+  })
+  const onDrain = guarded(() => {
+    if (stream.readStatus === 'paused') {
+      stream.resume()
+    }
+  })
   stream.addEventListener('message', onMessage)
   stream.addEventListener('drain', onDrain)
   try {
-    if (stream.remoteWriteStatus !== 'closed') {
+    // 'end': the peer closed its end and everything it sent was read, so echoed or being echoed
+    if (!stream.readableEnded && stream.status === 'open') {
       await new Promise<void>(resolve => {
-        stream.addEventListener('remoteCloseWrite', () => { resolve() }, { once: true })
+        stream.addEventListener('end', () => { resolve() }, { once: true })
         stream.addEventListener('close', () => { resolve() }, { once: true })
       })
     }

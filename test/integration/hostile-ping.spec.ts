@@ -11,8 +11,10 @@ import { yamux } from '@chainsafe/libp2p-yamux'
 import { ping } from '@libp2p/ping'
 import { tcp } from '@libp2p/tcp'
 import { createLibp2p } from 'libp2p'
+import { Uint8ArrayList } from 'uint8arraylist'
 import { MAX_PING_READ_BUFFER_BYTES } from '../../src/node/constants.js'
 import { startNode, stopAll } from '../helpers/ring.js'
+import { waitFor } from '../helpers/wait-for.js'
 import type { ChordNode } from '../../src/index.js'
 import type { Libp2p, Stream } from '@libp2p/interface'
 
@@ -58,6 +60,58 @@ describe('a stranger that pings and never takes the echo', function () {
     } finally {
       await other.stop()
     }
+  })
+
+  it('echoes all a pinger sent when it closes its end while echoes wait, and gives the window back later', async () => {
+    const victim = await startNode()
+    nodes = [victim]
+    stranger = await createLibp2p({ transports: [tcp()], connectionEncrypters: [noise()], streamMuxers: [yamux()] })
+    const stream = await stranger.dialProtocol(victim.getMultiaddrs()[0], PING_PROTOCOL)
+    const withheld = stream as Stream & { sendWindowUpdate: () => void }
+    const sendWindowUpdate = withheld.sendWindowUpdate.bind(stream)
+    withheld.sendWindowUpdate = () => {}
+    let echoed = 0
+    stream.addEventListener('message', evt => { echoed += evt.data.byteLength })
+    // more than the window the node's echoes may fill (256 KiB): the rest waits unread in the node
+    const chunk = new Uint8Array(16 * 1024).fill(1)
+    const sent = 19 * chunk.byteLength
+    assert.ok(sent - 256 * 1024 < MAX_PING_READ_BUFFER_BYTES)
+    for (let i = 0; i < 19; i++) {
+      if (!stream.send(chunk)) {
+        await stream.onDrain({ signal: AbortSignal.timeout(5_000) })
+      }
+    }
+    await waitFor(() => echoed >= 256 * 1024 - chunk.byteLength, 'the node to fill the window with echoes', 5_000)
+    await stream.close({ signal: AbortSignal.timeout(5_000) })
+    // room again, a little at a time as the echoes are read
+    withheld.sendWindowUpdate = sendWindowUpdate
+    sendWindowUpdate()
+    await waitFor(() => echoed === sent, `every byte echoed (${echoed} of ${sent})`, 5_000)
+    await waitFor(() => stream.status === 'closed', 'the node to close its end', 5_000)
+  })
+
+  it('echoes pings sent one after another on one stream, and a burst of them', async () => {
+    const victim = await startNode()
+    nodes = [victim]
+    stranger = await createLibp2p({ transports: [tcp()], connectionEncrypters: [noise()], streamMuxers: [yamux()] })
+    const stream = await stranger.dialProtocol(victim.getMultiaddrs()[0], PING_PROTOCOL)
+    const echoes = new Uint8ArrayList()
+    stream.addEventListener('message', evt => { echoes.append(evt.data) })
+    const pings = new Uint8ArrayList()
+    for (let i = 0; i < 20; i++) {
+      const ping = crypto.getRandomValues(new Uint8Array(32))
+      pings.append(ping)
+      stream.send(ping)
+      await waitFor(() => echoes.byteLength === pings.byteLength, `ping ${i} echoed`, 5_000)
+    }
+    for (let i = 0; i < 50; i++) {
+      const ping = crypto.getRandomValues(new Uint8Array(32))
+      pings.append(ping)
+      stream.send(ping)
+    }
+    await waitFor(() => echoes.byteLength === pings.byteLength, 'the burst echoed', 5_000)
+    assert.deepEqual(echoes.subarray(), pings.subarray())
+    await stream.close()
   })
 })
 
