@@ -135,6 +135,12 @@ export const DEFAULT_RECURSIVE_LOOKUPS = true
 export const MAX_VERIFY_STEPS = 8
 
 /**
+ * Nodes of our own table asked, nearest before the key first, when the ring names us the owner of
+ * a key while we know no predecessor (`ownNeighbours` in lookup.ts): one that answers is enough
+ */
+export const MAX_SELF_CONFIRMATIONS = 3
+
+/**
  * Key ranges whose verified owner a node remembers (`owner-cache.ts`). A conversation writes to
  * a few mailboxes again and again; a node that serves many users still keeps each entry small (the
  * range and its replica set), so a thousand cost well under a megabyte.

@@ -5,7 +5,7 @@
  * finger costs a timeout, not the lookup.
  */
 import { LookupFailedError, LookupVerificationError } from '../errors.js'
-import { CLOSER_NODES_PER_REPLY, DELEGATION_PAUSE, MAX_LOOKUP_DELEGATES, MAX_LOOKUP_HOPS, MAX_VERIFY_STEPS } from './constants.js'
+import { CLOSER_NODES_PER_REPLY, DELEGATION_PAUSE, MAX_LOOKUP_DELEGATES, MAX_LOOKUP_HOPS, MAX_SELF_CONFIRMATIONS, MAX_VERIFY_STEPS } from './constants.js'
 import { distance, inHalfOpenInterval, inOpenInterval } from './id.js'
 import type { RingId } from './id.js'
 import type { RoutingTable } from './routing-table.js'
@@ -318,7 +318,8 @@ export function ownerInSuccessorList (table: RoutingTable, id: RingId): LookupRe
  * after it, and every node our table knows between the id and the named owner; each node asked
  * names its predecessor, a candidate too when it lies between the id and that node. The nearest
  * candidate that answers is the owner, and its replica set is the one it names itself. We are a
- * candidate like any other (a client never), answering from our own table without a request.
+ * candidate like any other at our own position (a client never), answering from our own table
+ * (`ownNeighbours`).
  *
  * A node that answers lookups with a wrong owner is caught as long as the nodes between the id and
  * the owner it names tell the truth about their own predecessors (what stabilize runs on, and what
@@ -330,12 +331,21 @@ export async function verifyOwner (table: RoutingTable, rpc: ChordRpc, id: RingI
     throw new LookupVerificationError(`the lookup of ${id.toString(16)} named no owner`)
   }
   const nearness = (node: NodeRef): RingId => distance(id, node.id)
-  // a client holds no place on the ring: named, it owns nothing
-  const asked = new Set<string>(table.clientMode ? [table.self.peer] : [])
+  const asked = new Set<string>()
   const candidates = new Map<string, NodeRef>()
-  // a node at a position the network's rules refuse owns nothing, whoever names it (our own, we hold)
   const consider = (node: NodeRef | undefined): void => {
-    if (node != null && !asked.has(node.peer) && (node.peer === table.self.peer || table.admits(node))) {
+    if (node == null || asked.has(node.peer)) {
+      return
+    }
+    if (node.peer === table.self.peer) {
+      // ourselves only at our own position, whatever position a relay names us at; a client holds none
+      if (!table.clientMode && node.id === table.self.id) {
+        candidates.set(node.peer, table.self)
+      }
+      return
+    }
+    // a node at a position the network's rules refuse owns nothing, whoever names it
+    if (table.admits(node)) {
       candidates.set(node.peer, node)
     }
   }
@@ -351,21 +361,15 @@ export async function verifyOwner (table: RoutingTable, rpc: ChordRpc, id: RingI
     }
     candidates.delete(next.peer)
     asked.add(next.peer)
-    try {
-      // we answer for ourselves: named while our predecessor is not known (one just left), only we can
-      const neighbours = next.peer === table.self.peer ? ownNeighbours(table) : await rpc.getNeighbours(next, init)
-      if (next.peer !== table.self.peer) {
-        answered++
-      }
-      owner = { node: next, neighbours }
-      if (neighbours.predecessor != null && nearness(neighbours.predecessor) < nearness(next)) {
-        consider(neighbours.predecessor)
-      }
-    } catch (err) {
-      if (init.signal?.aborted === true) {
-        throw err
-      }
-      init.onNodeFailed?.(next)
+    const found = next.peer === table.self.peer ? await ownNeighbours(table, rpc, id, init) : await askedNeighbours(rpc, next, init)
+    if (found == null) {
+      continue
+    }
+    answered += found.checks
+    owner = { node: next, neighbours: found.neighbours }
+    const { predecessor } = found.neighbours
+    if (predecessor != null && nearness(predecessor) < nearness(next)) {
+      consider(predecessor)
     }
   }
 
@@ -380,8 +384,52 @@ export async function verifyOwner (table: RoutingTable, rpc: ChordRpc, id: RingI
   return { successors: [owner.node, ...followers].slice(0, table.successorListLength), hops: answer.hops, checks: answered, ...corrected, ...predecessor }
 }
 
-function ownNeighbours (table: RoutingTable): Neighbours {
-  return { predecessor: table.predecessor, successors: [...table.getSuccessors()] }
+interface FoundNeighbours {
+  neighbours: Neighbours
+  /** nodes that answered to tell them */
+  checks: number
+}
+
+/** What `node` says its neighbours are; undefined when it did not answer (and `onNodeFailed` is told) */
+async function askedNeighbours (rpc: ChordRpc, node: NodeRef, init: VerifyInit): Promise<FoundNeighbours | undefined> {
+  try {
+    return { neighbours: await rpc.getNeighbours(node, init), checks: 1 }
+  } catch (err) {
+    if (init.signal?.aborted === true) {
+      throw err
+    }
+    init.onNodeFailed?.(node)
+    return undefined
+  }
+}
+
+/**
+ * Our own neighbours, to confirm ourselves as the owner of `id` with: our table's, while we know
+ * our predecessor. Without one (it left knowing none to hand on, or we have just joined), a node
+ * of our own table is asked instead of taking a relay's word: the one nearest before `id`, for its
+ * successors. The one of them nearest `id` between it and us stands where our predecessor would,
+ * and the walk goes on to it; none, and nothing lies between `id` and us. Undefined when no node
+ * we know before `id` answered (up to MAX_SELF_CONFIRMATIONS of them): we cannot tell.
+ */
+async function ownNeighbours (table: RoutingTable, rpc: ChordRpc, id: RingId, init: VerifyInit): Promise<FoundNeighbours | undefined> {
+  const successors = [...table.getSuccessors()]
+  if (table.predecessor != null) {
+    return { neighbours: { predecessor: table.predecessor, successors }, checks: 0 }
+  }
+  const before = table.closestPreceding(id, MAX_SELF_CONFIRMATIONS)
+  if (before.length === 0) {
+    // every node we know lies between id and us, each a candidate asked before us
+    return { neighbours: { successors }, checks: 0 }
+  }
+  const ours = distance(id, table.self.id)
+  for (const node of before) {
+    const theirs = await askedNeighbours(rpc, node, init)
+    if (theirs != null) {
+      const between = theirs.neighbours.successors.filter(successor => successor.peer !== table.self.peer && distance(id, successor.id) < ours)
+      return { neighbours: { predecessor: least(between, successor => distance(id, successor.id)), successors }, checks: 1 }
+    }
+  }
+  return undefined
 }
 
 export interface VerifyInit extends RpcOptions {

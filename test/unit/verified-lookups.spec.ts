@@ -175,6 +175,46 @@ describe('verified lookups (simulated network)', function () {
   })
 })
 
+describe('a lookup answer that names the asker itself at a made-up position', function () {
+  this.timeout(120_000)
+
+  it('is refused, and leaves no remembered owner to send later writes astray', async () => {
+    const random = seededRandom(7)
+    const sim = new Simulator({ verifyLookups: true })
+    await sim.grow(RING_SIZE, random)
+    await sim.roundsUntil(() => sim.isConsistent(), 200)
+    for (let i = 0; i < 3 * Math.ceil(Math.log2(RING_SIZE)); i++) {
+      await sim.round()
+    }
+    const sorted = sim.sortedLiveIds()
+    const victim = sorted[0]
+    const honest = new Map(sim.liveRings().map(ring => [ring, ring.onFindSuccessor.bind(ring)]))
+    // every other node tells the victim, and only it, that it owns whatever it asks about, at that very position
+    for (const [ring, answer] of honest) {
+      if (ring.self.peer !== victim.peer) {
+        ring.onFindSuccessor = (from, id): FindSuccessorReply => (from.peer === victim.peer ? { done: true, successors: [{ peer: victim.peer, id }] } : answer(from, id))
+      }
+    }
+    // a key three quarters of the ring on from the victim: most of the ring lies between the two
+    const key = sorted[(3 * RING_SIZE) / 4].id - 1n
+    await sim.ringOf(victim.peer).lookup(key, { successorCount: 3, useOwnerCache: true }).catch(() => {})
+    for (const [ring, answer] of honest) {
+      ring.onFindSuccessor = answer
+    }
+    let astray = 0
+    for (let k = 0; k < 40; k++) {
+      const id = hashToRingId(new TextEncoder().encode(`after the lie ${k}`))
+      const record = createRecord(ringIdToBytes(id), new Uint8Array([k]), Date.now() + 3_600_000)
+      await sim.recordsOf(victim.peer).replication.put([record])
+      const owner = sim.expectedOwner(id)
+      if ((await sim.recordsOf(owner.peer).store.get(record.key)).length === 0) {
+        astray++
+      }
+    }
+    assert.equal(astray, 0, `${astray} of 40 puts after the lie missed their true owner`)
+  })
+})
+
 describe('verifyOwner', () => {
   const node = (id: bigint): NodeRef => ({ id, peer: `n${id}` })
   /** nodes at 100, 200, …: each one's predecessor is the one before it */
@@ -218,32 +258,80 @@ describe('verifyOwner', () => {
     assert.equal(result.successors[0].peer, nodes[1].peer)
   })
 
-  it('takes ourselves as the owner when named and no node nearer the key answers: we need not ask ourselves', async () => {
-    // our predecessor is not known yet (it just left): the ring names us, and only we can confirm it
-    const self = node(300n)
-    const table = new RoutingTable(self, { successorListLength: 8 })
-    table.setSuccessors([node(700n)])
+  describe('named as the owner ourselves', () => {
     const down = { getNeighbours: async () => { throw new Error('down') } } as unknown as ChordRpc
-    const result = await verifyOwner(table, down, 250n, { successors: [self, node(700n)], hops: 1 })
-    assert.deepEqual(result.successors.map(n => n.peer), [self.peer, 'n700'])
-    assert.equal(result.checks, 0)
-  })
 
-  it('named as the owner, still asks a node the table knows nearer the key, and takes it when it answers', async () => {
-    const self = node(300n)
-    const table = new RoutingTable(self, { successorListLength: 8 })
-    table.setPredecessor(node(260n))
-    const rpc = { getNeighbours: async () => ({ predecessor: node(100n), successors: [self] }) } as unknown as ChordRpc
-    const result = await verifyOwner(table, rpc, 250n, { successors: [self], hops: 1 })
-    assert.equal(result.successors[0].peer, 'n260')
-    assert.equal(result.checks, 1)
-  })
+    it('with our predecessor known and the key after it, we confirm ourselves from our own table, asking no one', async () => {
+      const self = node(300n)
+      const table = new RoutingTable(self, { successorListLength: 8 })
+      table.setPredecessor(node(200n))
+      table.setSuccessors([node(700n)])
+      const result = await verifyOwner(table, down, 250n, { successors: [self, node(700n)], hops: 1 })
+      assert.deepEqual(result.successors.map(n => n.peer), [self.peer, 'n700'])
+      assert.equal(result.checks, 0)
+      assert.equal(result.ownerPredecessor?.peer, 'n200')
+    })
 
-  it('a client is never the owner, even when named: it holds no place on the ring', async () => {
-    const self = node(300n)
-    const table = new RoutingTable(self, { successorListLength: 8, clientMode: true })
-    const down = { getNeighbours: async () => { throw new Error('down') } } as unknown as ChordRpc
-    await assert.rejects(verifyOwner(table, down, 250n, { successors: [self], hops: 1 }), LookupVerificationError)
+    it('with our predecessor known and nearer the key, ask it, and take it when it answers', async () => {
+      const self = node(300n)
+      const table = new RoutingTable(self, { successorListLength: 8 })
+      table.setPredecessor(node(260n))
+      const rpc = { getNeighbours: async () => ({ predecessor: node(100n), successors: [self] }) } as unknown as ChordRpc
+      const result = await verifyOwner(table, rpc, 250n, { successors: [self], hops: 1 })
+      assert.equal(result.successors[0].peer, 'n260')
+      assert.equal(result.checks, 1)
+    })
+
+    it('without a predecessor (it left naming none), the node our table knows nearest before the key confirms nothing lies between: we own it', async () => {
+      const self = node(300n)
+      const table = new RoutingTable(self, { successorListLength: 8 })
+      table.setSuccessors([node(700n)])
+      const asked: string[] = []
+      const rpc = { getNeighbours: async (to: NodeRef) => { asked.push(to.peer); return { predecessor: node(500n), successors: [self, node(700n)] } } } as unknown as ChordRpc
+      const result = await verifyOwner(table, rpc, 250n, { successors: [self, node(700n)], hops: 1 })
+      assert.deepEqual(asked, ['n700'])
+      assert.deepEqual(result.successors.map(n => n.peer), [self.peer, 'n700'])
+      assert.equal(result.checks, 1)
+    })
+
+    it('without a predecessor, a node between the key and us that the node before the key names is asked, and taken', async () => {
+      const self = node(1000n)
+      const table = new RoutingTable(self, { successorListLength: 8 })
+      table.setSuccessors([node(1100n)])
+      const owner = node(400n)
+      const rpc = {
+        getNeighbours: async (to: NodeRef) => (to.peer === 'n1100' ? { predecessor: self, successors: [owner, node(800n), self] } : { predecessor: node(1100n), successors: [node(800n)] })
+      } as unknown as ChordRpc
+      const result = await verifyOwner(table, rpc, 400n, { successors: [self], hops: 1 })
+      assert.equal(result.successors[0].peer, owner.peer)
+    })
+
+    it('without a predecessor, and no node before the key answering, we are not taken: the owner cannot be told', async () => {
+      const self = node(1000n)
+      const table = new RoutingTable(self, { successorListLength: 8 })
+      table.setSuccessors([node(1100n)])
+      await assert.rejects(verifyOwner(table, down, 400n, { successors: [self], hops: 1 }), LookupVerificationError)
+    })
+
+    it('a relay that names our peer at another position (the key itself) does not make us the owner', async () => {
+      const self = node(300n)
+      const table = new RoutingTable(self, { successorListLength: 8 })
+      table.setPredecessor(node(260n))
+      table.setSuccessors([node(700n)])
+      // the true owner of 100 is 150, the predecessor of our predecessor 260
+      const rpc = { getNeighbours: async (to: NodeRef) => (to.peer === 'n150' ? { predecessor: node(60n), successors: [node(260n)] } : { predecessor: node(150n), successors: [self] }) } as unknown as ChordRpc
+      // named only ourselves, at a made-up position: no candidate is left at all
+      await assert.rejects(verifyOwner(table, rpc, 100n, { successors: [{ peer: self.peer, id: 100n }], hops: 1 }), LookupVerificationError)
+      // named beside a node after us: the walk back from it finds the true owner, never us
+      const result = await verifyOwner(table, rpc, 100n, { successors: [{ peer: self.peer, id: 100n }, node(260n)], hops: 1 })
+      assert.equal(result.successors[0].peer, 'n150')
+    })
+
+    it('a client is never the owner, even when named: it holds no place on the ring', async () => {
+      const self = node(300n)
+      const table = new RoutingTable(self, { successorListLength: 8, clientMode: true })
+      await assert.rejects(verifyOwner(table, down, 250n, { successors: [self], hops: 1 }), LookupVerificationError)
+    })
   })
 
   it('fails with LookupVerificationError when no candidate answers', async () => {
