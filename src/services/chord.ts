@@ -26,6 +26,7 @@ import { candidatePositions } from '../chord/ring-position.js'
 import { estimateRingSize } from '../chord/ring-size.js'
 import { expiresAtFor } from '../chord/ttl.js'
 import { NotJoinedError, NotStartedError, TooLargeError } from '../errors.js'
+import { plainBytes } from '../plain-bytes.js'
 import { addressesOfOthers, joinPlan, joinRing } from '../membership/join.js'
 import { PartitionHealer } from '../membership/partition-healer.js'
 import { PeerCacheKeeper } from '../membership/peer-cache-keeper.js'
@@ -295,7 +296,7 @@ export class ChordService implements Startable {
   async get (key: string | Uint8Array, options: { signal?: AbortSignal } = {}): Promise<Uint8Array[]> {
     this.assertMember()
     const records = await this.metricsSink.observeGet(async () => this.core.records.get(keyPosition(key), options))
-    return records.map(r => r.value)
+    return records.map(r => plainBytes(r.value))
   }
 
   /**
@@ -311,7 +312,8 @@ export class ChordService implements Startable {
   /** The newest record `address` published under `name`, its signature checked; undefined if none */
   async resolve (address: string | PublicKey, name: string, options: { signal?: AbortSignal } = {}): Promise<ResolvedRecord | undefined> {
     this.assertMember()
-    return this.owned.resolve(address, name, options)
+    const record = await this.owned.resolve(address, name, options)
+    return record == null ? undefined : { ...record, value: plainBytes(record.value) }
   }
 
   /** The node responsible for `key` */

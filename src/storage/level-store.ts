@@ -10,11 +10,12 @@
 import { sha256 } from '@noble/hashes/sha2.js'
 import { InvalidRecordError, NotStartedError, QuotaExceededError, TooLargeError } from '../errors.js'
 import { validateId, validateKey, validateRecord } from '../chord/record.js'
+import { plainBytes } from '../plain-bytes.js'
 import { PAGE_HEADERS_BATCH, RANGE_READ_BATCH, SWEEP_BATCH_SIZE } from './constants.js'
 import { DURABLE, SUBLEVELS, createNodeDatabase, openDatabase } from './database.js'
 import {
   STATS_KEY, WRITER_BYTES, encodeExpiryValue, encodeHeader, encodeStats, expiredBound, expiryKey, keyBounds,
-  lastKeyAt, parseExpiryKey, parseExpiryValue, parseHeader, parseRecordKey, parseStats, plainBytes,
+  lastKeyAt, parseExpiryKey, parseExpiryValue, parseHeader, parseRecordKey, parseStats,
   recordKey, storedSize, writerStatsKey
 } from './record-layout.js'
 import { KeyTallies } from './key-tallies.js'

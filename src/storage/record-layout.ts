@@ -167,11 +167,6 @@ function readU32 (bytes: Uint8Array, offset: number): number {
   return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(offset)
 }
 
-/** Record values as plain Uint8Arrays: Node's LevelDB hands back Buffers, which compare differently */
-export function plainBytes (bytes: Uint8Array): Uint8Array {
-  return view(bytes, 0, bytes.byteLength)
-}
-
 function view (bytes: Uint8Array, start: number, end: number): Uint8Array {
   return new Uint8Array(bytes.buffer, bytes.byteOffset + start, end - start)
 }
