@@ -60,7 +60,8 @@ export class PublicKey {
     if (known != null) {
       return known
     }
-    const copy = bytes.slice()
+    // not bytes.slice(): a Buffer's slice is a view of the decoder's Buffer, not a copy
+    const copy = new Uint8Array(bytes)
     checkSigningKey(signingKeyOf(copy))
     checkAgreementKey(agreementKeyOf(copy))
     const key = new PublicKey(copy)

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import { ed25519, x25519 } from '@noble/curves/ed25519.js'
 import { sha256 } from '@noble/hashes/sha2.js'
 import { base58btc } from 'multiformats/bases/base58'
 import { InvalidMessageError, InvalidOptionsError } from '../../src/errors.js'
@@ -137,6 +138,15 @@ describe('mailbox identity', () => {
         assert.ok(decoded.equals(key))
         assert.equal(decoded.address, key.address)
       }
+    })
+
+    it('keeps a plain copy of key bytes a decoder handed over as a Buffer', () => {
+      // keys never decoded before: a decoded key comes from the cache, whatever it is given
+      const wire = Buffer.from(keyBytes(1, ed25519.keygen().publicKey, x25519.keygen().publicKey))
+      const decoded = PublicKey.fromBytes(wire)
+      assert.equal(Object.getPrototypeOf(decoded.bytes), Uint8Array.prototype)
+      wire.fill(0)
+      assert.equal(decoded.bytes[0], 1, 'the decoder reusing its Buffer does not change the key')
     })
   })
 
