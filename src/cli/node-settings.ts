@@ -31,27 +31,32 @@ const showBytes = (value: number): string => (prettyBytes.format(value, { unitSe
 
 /**
  * A multiaddr whose /p2p/ parts are peer ids (multiaddr takes any text there, and every dial of
- * it would fail until the join's deadline); a `host:port` gets the multiaddr it probably meant as
- * the example
+ * it would fail until the join's deadline). A refused one is shown `example`, an address of the
+ * flag's own kind (a listen address is not a bootstrap address); a `host:port` gets the multiaddr
+ * it probably meant instead
  */
-export function multiaddrValue (text: string): Multiaddr {
-  let address: Multiaddr
-  try {
-    address = multiaddr(text.trim())
-  } catch (err) {
-    const hp = /^(\d{1,3}(?:\.\d{1,3}){3}):(\d{1,5})$/.exec(text.trim())
-    const example = hp == null
-      ? '/ip4/0.0.0.0/tcp/4001 or /dns4/seed.example.org/tcp/4001/p2p/12D3Koo…'
-      : `/ip4/${hp[1]}/tcp/${hp[2]} (or /ip4/${hp[1]}/tcp/${hp[2]}/ws for WebSockets)`
-    // what the parser found wrong (a port over 65535, an unknown protocol) says which part to fix
-    const reason = text.trim().startsWith('/') ? `; this one: ${(err as Error).message}` : ''
-    throw new InvalidValue(`a multiaddr, e.g. ${example}${reason}`)
+function multiaddrValue (example: string): (text: string) => Multiaddr {
+  return text => {
+    let address: Multiaddr
+    try {
+      address = multiaddr(text.trim())
+    } catch (err) {
+      const hp = /^(\d{1,3}(?:\.\d{1,3}){3}):(\d{1,5})$/.exec(text.trim())
+      const meant = hp == null ? example : `/ip4/${hp[1]}/tcp/${hp[2]} (or /ip4/${hp[1]}/tcp/${hp[2]}/ws for WebSockets)`
+      // what the parser found wrong (a port over 65535, an unknown protocol) says which part to fix
+      const reason = text.trim().startsWith('/') ? `; this one: ${(err as Error).message}` : ''
+      throw new InvalidValue(`a multiaddr, e.g. ${meant}${reason}`)
+    }
+    if (badPeerIdIn(address) != null) {
+      throw new InvalidValue('a peer id after /p2p/, such as the 12D3KooW… a node logs as its "peer id" when it starts')
+    }
+    return address
   }
-  if (badPeerIdIn(address) != null) {
-    throw new InvalidValue('a peer id after /p2p/, such as the 12D3KooW… a node logs as its "peer id" when it starts')
-  }
-  return address
 }
+
+const LISTEN_ADDRESS = multiaddrValue('/ip4/0.0.0.0/tcp/4001 or /ip4/0.0.0.0/tcp/4002/ws')
+const ANNOUNCED_ADDRESS = multiaddrValue('/ip4/203.0.113.5/tcp/4001 or /dns4/chat.example.org/tcp/443/tls/ws')
+const BOOTSTRAP_ADDRESS = multiaddrValue('/ip4/198.51.100.7/tcp/4001/p2p/12D3Koo… or /dns4/seed.example.org/tcp/4001/p2p/12D3Koo…')
 
 /** `admin` also takes `off`, and only a loopback host: it carries identities (`send`) and backups */
 function adminAddress (text: string): HostPort | 'off' {
@@ -62,12 +67,12 @@ function adminAddress (text: string): HostPort | 'off' {
 }
 
 export const NODE_SETTINGS = [
-  { flag: '--listen <multiaddr>', env: 'CHORD_LISTEN', group: NETWORK, convert: multiaddrValue, repeatable: true, defaultText: 'every IPv4 interface, TCP and WebSockets, ports chosen by the system', help: 'where to accept connections (repeatable), e.g. /ip4/0.0.0.0/tcp/4001 and /ip4/0.0.0.0/tcp/4002/ws; give fixed ports to a node others bootstrap from' },
-  { flag: '--announce <multiaddr>', env: 'CHORD_ANNOUNCE', group: NETWORK, convert: multiaddrValue, repeatable: true, defaultText: 'the listen addresses', help: 'addresses to tell other nodes instead of the listen addresses (repeatable), e.g. /dns4/chat.example.org/tcp/443/tls/ws behind a TLS proxy, or behind NAT' },
-  { flag: '--append-announce <multiaddr>', env: 'CHORD_APPEND_ANNOUNCE', group: NETWORK, convert: multiaddrValue, repeatable: true, defaultText: 'none', help: 'addresses to tell other nodes besides the listen addresses (repeatable)' },
+  { flag: '--listen <multiaddr>', env: 'CHORD_LISTEN', group: NETWORK, convert: LISTEN_ADDRESS, repeatable: true, defaultText: 'every IPv4 interface, TCP and WebSockets, ports chosen by the system', help: 'where to accept connections (repeatable), e.g. /ip4/0.0.0.0/tcp/4001 and /ip4/0.0.0.0/tcp/4002/ws; give fixed ports to a node others bootstrap from' },
+  { flag: '--announce <multiaddr>', env: 'CHORD_ANNOUNCE', group: NETWORK, convert: ANNOUNCED_ADDRESS, repeatable: true, defaultText: 'the listen addresses', help: 'addresses to tell other nodes instead of the listen addresses (repeatable), e.g. /dns4/chat.example.org/tcp/443/tls/ws behind a TLS proxy, or behind NAT' },
+  { flag: '--append-announce <multiaddr>', env: 'CHORD_APPEND_ANNOUNCE', group: NETWORK, convert: ANNOUNCED_ADDRESS, repeatable: true, defaultText: 'none', help: 'addresses to tell other nodes besides the listen addresses (repeatable)' },
   { flag: '--tls-cert <file>', env: 'CHORD_TLS_CERT', group: NETWORK, convert: (text: string) => text, defaultText: 'none', help: 'PEM certificate (chain) for WebSockets over TLS: listen on e.g. /ip4/0.0.0.0/tcp/443/tls/ws' },
   { flag: '--tls-key <file>', env: 'CHORD_TLS_KEY', group: NETWORK, convert: (text: string) => text, defaultText: 'none', help: 'PEM private key of --tls-cert' },
-  { flag: '--bootstrap <multiaddr>', env: 'CHORD_BOOTSTRAP', group: NETWORK, convert: multiaddrValue, repeatable: true, defaultText: 'none: start a new ring, or rejoin through peers cached in the data dir', help: 'a ring node to join through (repeatable), /dnsaddr/… included' },
+  { flag: '--bootstrap <multiaddr>', env: 'CHORD_BOOTSTRAP', group: NETWORK, convert: BOOTSTRAP_ADDRESS, repeatable: true, defaultText: 'none: start a new ring, or rejoin through peers cached in the data dir', help: 'a ring node to join through (repeatable), /dnsaddr/… included' },
   { flag: '--replicas <r>', env: 'CHORD_REPLICAS', group: NETWORK, convert: positiveInteger, defaultText: String(defaults.DEFAULT_REPLICAS), help: 'replication factor; every node of a ring should use the same' },
   { flag: '--id-difficulty <bits>', env: 'CHORD_ID_DIFFICULTY', group: NETWORK, convert: nonNegativeInteger, defaultText: `${defaults.DEFAULT_ID_DIFFICULTY} (positions cost nothing)`, help: 'leading zero bits the puzzle of every ring position must have (about 2^bits hashes to start a node the first time; the nonce is kept in the data dir); every node of a ring must use the same' },
   { flag: '--id-choices <k>', env: 'CHORD_ID_CHOICES', group: NETWORK, convert: positiveInteger, defaultText: `${defaults.DEFAULT_ID_CHOICES} (no choice)`, help: 'candidate positions a new node looks up, taking the one that splits the widest gap (evens the load; kept in the data dir); every node of a ring must use the same' },

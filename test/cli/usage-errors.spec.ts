@@ -66,6 +66,12 @@ describe('chord-node start-up errors', function () {
     assertOneLine(await runChordNode(['--listen', '/ip4/127.0.0.1/tcp/99999', '--data-dir', join(dir, 'a')]), 2, /--listen "\/ip4\/127\.0\.0\.1\/tcp\/99999": expected a multiaddr, .*; this one: .*65535/)
   })
 
+  it('a flag\'s bad multiaddr is shown an address of that flag\'s kind: where to listen, or a node to join', async () => {
+    const listen = assertOneLine(await runChordNode(['--listen', 'garbage', '--data-dir', join(dir, 'a')]), 2, /^chord-node: --listen "garbage": expected a multiaddr, e\.g\. \/ip4\/0\.0\.0\.0\/tcp\/4001 or \/ip4\/0\.0\.0\.0\/tcp\/4002\/ws$/)
+    assert.doesNotMatch(listen, /\/p2p\//, 'a listen address names no peer')
+    assertOneLine(await runChordNode(['--bootstrap', 'garbage', '--data-dir', join(dir, 'a')]), 2, /^chord-node: --bootstrap "garbage": expected a multiaddr, e\.g\. \/ip4\/[\d.]+\/tcp\/4001\/p2p\/12D3Koo/)
+  })
+
   it('--bootstrap with a /p2p/ part that is no peer id: exit 2 before joining, naming the flag', async () => {
     const result = await runChordNode(['--bootstrap', '/ip4/127.0.0.1/tcp/21001/p2p/notapeerid', '--data-dir', join(dir, 'a'), '--listen', '/ip4/127.0.0.1/tcp/0'])
     const line = assertOneLine(result, 2, /^chord-node: --bootstrap "\/ip4\/127\.0\.0\.1\/tcp\/21001\/p2p\/notapeerid": expected a peer id after \/p2p\//)
