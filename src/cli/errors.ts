@@ -125,16 +125,35 @@ export function oneLine (text: string): string {
 
 /**
  * The known name a mistyped one probably meant: the closest, when alike enough (leading dashes
- * aside), so that `--bootstap` gets `--bootstrap` but `--json` nothing from a command whose
- * options are all unlike it
+ * aside), so that `--bootstap` gets `--bootstrap` and `gte` gets `get`, but `--json` nothing from
+ * a command whose options are all unlike it
  */
 export function meantName (name: string, known: readonly string[]): string | undefined {
   const bare = (text: string): string => text.replace(/^-+/, '')
+  const typed = bare(name)
   const names = known.map(bare)
+  // two neighbours swapped is one slip, as commander counts it; Levenshtein counts two, too many
+  // for a short name to stay alike enough ("gte" would be a third of "get")
+  const swapped = names.findIndex(candidate => swapsTo(typed, candidate))
+  if (swapped >= 0) {
+    return known[swapped]
+  }
   if (names.length === 0) {
     return undefined
   }
-  const best = closest(bare(name), names)
-  const length = Math.max(bare(name).length, best.length)
-  return (length - distance(bare(name), best)) / length > MIN_SUGGESTION_SIMILARITY ? known[names.indexOf(best)] : undefined
+  const best = closest(typed, names)
+  const length = Math.max(typed.length, best.length)
+  return (length - distance(typed, best)) / length > MIN_SUGGESTION_SIMILARITY ? known[names.indexOf(best)] : undefined
+}
+
+/** Whether `b` is `a` with one pair of neighbouring characters swapped */
+function swapsTo (a: string, b: string): boolean {
+  if (a.length !== b.length) {
+    return false
+  }
+  let at = 0
+  while (at < a.length && a[at] === b[at]) {
+    at++
+  }
+  return at < a.length - 1 && a[at] === b[at + 1] && a[at + 1] === b[at] && a.slice(at + 2) === b.slice(at + 2)
 }

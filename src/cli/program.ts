@@ -243,8 +243,13 @@ function checkCommandName (program: Command, args: string[]): UsageError | undef
   if (names.includes(first) || first === 'help') {
     return undefined
   }
-  const meant = meantName(first, names)
-  return new UsageError(`unknown command "${first}"${meant == null ? '' : `; did you mean "${meant}"?`} (chord-node --help lists the commands)`)
+  return new UsageError(unknownCommand(program, first))
+}
+
+/** The line for a word that is none of `parent`'s commands, with the one probably meant */
+function unknownCommand (parent: Command, typed: string): string {
+  const meant = meantName(typed, parent.commands.map(command => command.name()))
+  return `unknown command "${typed}"${meant == null ? '' : `; did you mean "${meant}"?`} (${commandLine(parent)} --help lists the commands)`
 }
 
 /** The one line for a failure, and its exit code */
@@ -253,7 +258,7 @@ function report (err: unknown, io: ProgramIo, verbose: boolean): number {
     if (err.exitCode === 0) {
       return EXIT_OK
     }
-    io.stderr(`chord-node: ${commanderMessage(err)} (${commandLine(err.command)} --help lists every option)\n`)
+    io.stderr(`chord-node: ${commanderMessage(err)}\n`)
     return EXIT_USAGE
   }
   const exitCode = err instanceof CliError ? err.exitCode : EXIT_FAILURE
@@ -285,9 +290,17 @@ function commandLine (command: Command): string {
   return command.parent == null ? command.name() : `${commandLine(command.parent)} ${command.name()}`
 }
 
-/** Commander's message, on one line, with our own suggestion among the command's options for an unknown one */
+/** Commander's message, on one line, with what to do instead and where the command's help is */
 function commanderMessage (err: RefusedCommandLine): string {
   const text = oneLine(err.message.replace(/^error: /, ''))
+  if (err.code === 'commander.unknownCommand') {
+    return unknownCommand(err.command, /'([^']+)'/.exec(text)?.[1] ?? '')
+  }
+  return `${refusal(err, text)} (${commandLine(err.command)} --help lists every option)`
+}
+
+/** What commander refused, with our own suggestion among the command's options for an unknown one */
+function refusal (err: RefusedCommandLine, text: string): string {
   if (err.code === 'commander.unknownOption') {
     const flag = (/'([^']+)'/.exec(text)?.[1] ?? '').split('=')[0]
     const hints = err.command.name() === 'run' ? RUN_FLAG_HINTS : {}

@@ -101,6 +101,9 @@ describe('chord-node start-up errors', function () {
 
   it('a mistyped command: exit 2, suggesting a command only when one is alike', async () => {
     assertOneLine(await runChordNode(['statsu']), 2, /^chord-node: unknown command "statsu"; did you mean "status"\? \(chord-node --help lists the commands\)$/)
+    // two letters swapped, in a name as short as get
+    assertOneLine(await runChordNode(['gte', 'mykey']), 2, /^chord-node: unknown command "gte"; did you mean "get"\? \(chord-node --help lists the commands\)$/)
+    assertOneLine(await runChordNode(['identity', 'shw']), 2, /^chord-node: unknown command "shw"; did you mean "show"\? \(chord-node identity --help lists the commands\)$/)
     const line = assertOneLine(await runChordNode(['foo']), 2, /^chord-node: unknown command "foo" \(chord-node --help lists the commands\)$/)
     assert.doesNotMatch(line, /did you mean/)
   })
