@@ -309,8 +309,38 @@ function refusal (err: RefusedCommandLine, text: string): string {
     return hint == null ? `unknown option ${flag}` : `unknown option ${flag}; ${hint}`
   }
   if (err.code === 'commander.excessArguments') {
-    const extra = /got \d+: (.*)\.$/.exec(text)?.[1] ?? ''
-    return `unexpected arguments (${extra}); a command comes first, before its options, e.g. chord-node get mykey --data-dir /var/lib/chord`
+    return extraArguments(err.command, /got \d+: (.*)\.$/.exec(text)?.[1] ?? '')
+  }
+  if (err.code === 'commander.missingMandatoryOptionValue') {
+    const file = fileMeant(err.command)
+    return file == null ? text : `${text}; ${file}`
   }
   return text
+}
+
+/** Words the command does not take (commander lists them all), and what to do, for the command typed */
+function extraArguments (command: Command, words: string): string {
+  // run takes none: its words were most likely a command typed after options
+  if (command.name() === 'run') {
+    return `unexpected arguments (${words}); a command comes first, before its options, e.g. chord-node get mykey --data-dir /var/lib/chord`
+  }
+  const takes = command.registeredArguments.map(argument => `<${argument.name()}>`)
+  if (takes.length > 0) {
+    return `too many arguments (${words}); ${commandLine(command)} takes ${takes.join(' ')}: quote one that has spaces, e.g. "hello world"`
+  }
+  const file = fileMeant(command)
+  return `unexpected arguments (${words}); ${file ?? `${commandLine(command)} takes none, only options`}`
+}
+
+/**
+ * For a command that takes no arguments but one file (identity show, identity create, backup,
+ * restore), given a bare word and not that file: the word was meant as the file
+ */
+function fileMeant (command: Command): string | undefined {
+  const own = command.options.filter(option => option.flags.endsWith('<file>') && !COMMON_SETTINGS.some(spec => spec.flag === option.flags))
+  const words = command.args
+  if (command.registeredArguments.length > 0 || own.length !== 1 || words.length !== 1 || words[0].startsWith('-') || command.getOptionValue(own[0].attributeName()) != null) {
+    return undefined
+  }
+  return `the file goes after ${own[0].long}: ${commandLine(command)} ${own[0].long} ${words[0]}`
 }

@@ -108,6 +108,17 @@ describe('chord-node start-up errors', function () {
     assert.doesNotMatch(line, /did you mean/)
   })
 
+  it('words a command does not take: the line names the fix for the command typed', async () => {
+    const show = assertOneLine(await runChordNode(['identity', 'show', 'alice.json']), 2,
+      /^chord-node: unexpected arguments \(alice\.json\); the file goes after --identity: chord-node identity show --identity alice\.json \(chord-node identity show --help lists every option\)$/)
+    assert.doesNotMatch(show, /chord-node get/, 'not the hint for options typed before a command')
+    assertOneLine(await runChordNode(['backup', 'node.backup']), 2, /; the file goes after --out: chord-node backup --out node\.backup \(/)
+    assertOneLine(await runChordNode(['put', 'greeting', 'hello', 'world']), 2, /^chord-node: too many arguments \(greeting, hello, world\); chord-node put takes <key> <value>: quote one that has spaces/)
+    assertOneLine(await runChordNode(['status', 'now']), 2, /^chord-node: unexpected arguments \(now\); chord-node status takes none, only options/)
+    // options first, then what was meant as the command: run (the default) got the words
+    assertOneLine(await runChordNode(['--data-dir', join(dir, 'a'), 'get', 'mykey']), 2, /^chord-node: unexpected arguments \(get, mykey\); a command comes first, before its options/)
+  })
+
   it('a mistyped flag is matched against the options of the command run, and the help named is that command\'s', async () => {
     const run = await runChordNode(['run', '--prot', '9000'])
     assertOneLine(run, 2, /^chord-node: unknown option --prot; the port is part of --listen, .*\(chord-node run --help lists every option\)$/)
