@@ -199,7 +199,7 @@ Exit codes: 0 done; 1 failed at run time (try again once the cause is fixed); 2 
     .action(async (_options, command: Command) => {
       const settings = resolveSettings(command, [IDENTITY])
       const { describeIdentityFile } = await import('./identity-file.js')
-      const { address, fingerprint } = await describeIdentityFile(requireIdentity(settings))
+      const { address, fingerprint } = await describeIdentityFile(requireIdentity(settings, 'the identity to show'))
       io.stdout(`address:     ${address}\nfingerprint: ${fingerprint}\n`)
     })
 
@@ -226,9 +226,10 @@ Exit codes: 0 done; 1 failed at run time (try again once the cause is fixed); 2 
   return program
 }
 
-function requireIdentity (settings: Record<string, any>): string {
+/** The identity file, which `role` is: the sender's, or the one to show */
+function requireIdentity (settings: Record<string, any>, role = 'the sender\'s identity'): string {
   if (typeof settings.identity !== 'string') {
-    throw new UsageError('--identity <file> is needed: the sender\'s identity (make one with chord-node identity create --out <file>)')
+    throw new UsageError(`--identity <file> is needed: ${role} (make one with chord-node identity create --out <file>)`)
   }
   return settings.identity
 }
@@ -295,6 +296,11 @@ function commanderMessage (err: RefusedCommandLine): string {
   const text = oneLine(err.message.replace(/^error: /, ''))
   if (err.code === 'commander.unknownCommand') {
     return unknownCommand(err.command, /'([^']+)'/.exec(text)?.[1] ?? '')
+  }
+  // a command of commands (identity) given none: commander printed its help, and says "(outputHelp)"
+  if (err.code === 'commander.help') {
+    const line = commandLine(err.command)
+    return `${line} needs a command: ${err.command.commands.map(command => command.name()).join(' or ')} (${line} --help lists the commands)`
   }
   return `${refusal(err, text)} (${commandLine(err.command)} --help lists every option)`
 }

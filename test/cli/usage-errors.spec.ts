@@ -119,6 +119,11 @@ describe('chord-node start-up errors', function () {
     assertOneLine(await runChordNode(['--data-dir', join(dir, 'a'), 'get', 'mykey']), 2, /^chord-node: unexpected arguments \(get, mykey\); a command comes first, before its options/)
   })
 
+  it('identity without its command, or identity show without a file: one line saying what to give', async () => {
+    assertOneLine(await runChordNode(['identity']), 2, /^chord-node: chord-node identity needs a command: create or show \(chord-node identity --help lists the commands\)$/)
+    assertOneLine(await runChordNode(['identity', 'show']), 2, /^chord-node: --identity <file> is needed: the identity to show \(make one with chord-node identity create --out <file>\)$/)
+  })
+
   it('a mistyped flag is matched against the options of the command run, and the help named is that command\'s', async () => {
     const run = await runChordNode(['run', '--prot', '9000'])
     assertOneLine(run, 2, /^chord-node: unknown option --prot; the port is part of --listen, .*\(chord-node run --help lists every option\)$/)
