@@ -1,7 +1,8 @@
 /**
  * A running node says when it turns work away: every REFUSAL_LOG_INTERVAL, one warning with the
- * requests it answered with an ERROR since the last one, by code (nothing when there were none).
- * Without it a node held at its limits by a stranger logs nothing at all.
+ * requests it refused since the last one for a peer over its limits or breaking its rules
+ * (TURNED_AWAY_CODES), by code; nothing when there were none. Without it a node held at its limits
+ * by a stranger logs nothing at all.
  */
 import { describeRefusals } from '../observability/refused-requests.js'
 import { REFUSAL_LOG_INTERVAL } from './constants.js'
@@ -25,7 +26,7 @@ export function logRefusals (node: RefusingNode, log: Pick<Logger, 'warn'>, inte
     const now = node.refusedRequests()
     const line = describeRefusals(before, now, Date.now() - since)
     if (line != null) {
-      log.warn({ refused: now.total - before.total, byCode: now.byCode }, line)
+      log.warn({ byCode: now.byCode }, line)
     }
     before = now
     since = Date.now()

@@ -14,6 +14,14 @@ export interface RefusedRequests {
 
 const KNOWN_CODES = new Set<string>(Object.values(ErrorCode))
 
+/**
+ * The codes that mean a peer went over one of the node's limits or broke its rules, which a log
+ * should show. The others come with the ring's own work and would only cry wolf: FORBIDDEN for a
+ * key the node stopped keeping as the ring changed, TOO_LARGE asking a neighbour to compare a
+ * smaller range, STALE for an owned record already superseded, NO_ROUTE for a lookup out of hops.
+ */
+export const TURNED_AWAY_CODES: ReadonlySet<string> = new Set([ErrorCode.RATE_LIMITED, ErrorCode.QUOTA_EXCEEDED, ErrorCode.BAD_SIGNATURE, ErrorCode.INVALID_ARGUMENT, ErrorCode.INVALID_RECORD])
+
 /** `code` if it is one this node sends, else INTERNAL: a bounded set, fit for a metric's label */
 export function knownErrorCode (code: string | undefined): string {
   return code != null && KNOWN_CODES.has(code) ? code : ErrorCode.INTERNAL
@@ -35,18 +43,19 @@ export class RefusedRequestTally {
 }
 
 /**
- * One line for a log: how many requests were refused between two snapshots, by code, most first;
- * undefined when none were
+ * One line for a log: how many requests were turned away (TURNED_AWAY_CODES) between two
+ * snapshots, by code, most first; undefined when none were
  */
 export function describeRefusals (before: RefusedRequests, now: RefusedRequests, sinceMs: number): string | undefined {
-  const refused = now.total - before.total
-  if (refused <= 0) {
-    return undefined
-  }
   const byCode = Object.entries(now.byCode)
+    .filter(([code]) => TURNED_AWAY_CODES.has(code))
     .map(([code, count]) => [code, count - (before.byCode[code] ?? 0)] as const)
     .filter(([, count]) => count > 0)
     .sort((a, b) => b[1] - a[1])
-    .map(([code, count]) => `${code} ${count.toLocaleString('en-US')}`)
-  return `refused ${refused.toLocaleString('en-US')} request${refused === 1 ? '' : 's'} in the last ${Math.round(sinceMs / 1000)} s (${byCode.join(', ')}): peers over this node's limits or breaking its rules; chord_rpc_requests_refused_total in /metrics counts them`
+  const refused = byCode.reduce((sum, [, count]) => sum + count, 0)
+  if (refused === 0) {
+    return undefined
+  }
+  const counts = byCode.map(([code, count]) => `${code} ${count.toLocaleString('en-US')}`)
+  return `turned away ${refused.toLocaleString('en-US')} request${refused === 1 ? '' : 's'} in the last ${Math.round(sinceMs / 1000)} s (${counts.join(', ')}): peers over this node's limits or breaking its rules; chord_rpc_requests_refused_total in /metrics counts every refusal`
 }
