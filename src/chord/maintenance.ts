@@ -352,7 +352,15 @@ export class Maintenance {
     }
     const current = table.predecessor
     if (current == null || inOpenInterval(from.id, current.id, table.self.id)) {
-      this.changeNeighbours(() => { table.setPredecessor(from) })
+      this.changeNeighbours(() => {
+        table.setPredecessor(from)
+        // alone, the node that notifies us is the whole rest of the ring as far as we know: our
+        // successor too, now rather than at our next stabilize round (until then, every key we
+        // own had a replica set of one, ourselves)
+        if (table.getSuccessors().length === 0 && !table.clientMode) {
+          table.setSuccessors([from])
+        }
+      })
       return
     }
     if (current.peer !== from.peer) {

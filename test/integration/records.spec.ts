@@ -191,6 +191,22 @@ describe('records on a ring of real nodes', function () {
     }
   })
 
+  it('stores on both nodes of a ring of two from the moment the second has joined, with the maintenance timers as shipped', async () => {
+    // the first node learns of the second by its notify: it takes it as successor then, not at its
+    // next stabilize round, so what it owns is not on itself alone meanwhile (3 writes in 10 were)
+    for (let round = 0; round < 3; round++) {
+      const first = await createChordNode({ listen: ['/ip4/127.0.0.1/tcp/0'] })
+      const second = await createChordNode({ listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap: [addressOf(first)] })
+      nodes = [first, second]
+      const replicas: number[] = []
+      for (let i = 0; i < 10; i++) {
+        replicas.push((await nodes[i % 2].put(`pair-${round}-${i}`, text('both'))).replicas)
+      }
+      assert.deepEqual(replicas, Array(10).fill(2), `round ${round}`)
+      await stopAll(nodes)
+    }
+  })
+
   it('hands a joining node the records it is now a replica of', async () => {
     nodes = await startRing(6)
     const keys = Array.from({ length: 150 }, (_, i) => `handoff-${i}`)
