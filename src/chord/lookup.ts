@@ -405,28 +405,42 @@ async function askedNeighbours (rpc: ChordRpc, node: NodeRef, init: VerifyInit):
 
 /**
  * Our own neighbours, to confirm ourselves as the owner of `id` with: our table's, while we know
- * our predecessor. Without one (it left knowing none to hand on, or we have just joined), a node
- * of our own table is asked instead of taking a relay's word: the one nearest before `id`, for its
- * successors. The one of them nearest `id` between it and us stands where our predecessor would,
- * and the walk goes on to it; none, and nothing lies between `id` and us. Undefined when no node
- * we know before `id` answered (up to MAX_SELF_CONFIRMATIONS of them): we cannot tell.
+ * our predecessor. Without one (it left knowing none to hand on, or we have just joined), nodes of
+ * our own table are asked instead of taking a relay's word, from the one nearest before `id`, for
+ * their successors, walking on from the last of a list that ends before `id`. A list that reaches
+ * `id` settles it: the one of its nodes nearest `id` between it and us stands where our
+ * predecessor would, and the walk goes on to it; none, and nothing lies between, the list's last
+ * node before `id` taken as our predecessor. Undefined when MAX_SELF_CONFIRMATIONS requests did
+ * not settle it: we cannot tell.
  */
 async function ownNeighbours (table: RoutingTable, rpc: ChordRpc, id: RingId, init: VerifyInit): Promise<FoundNeighbours | undefined> {
   const successors = [...table.getSuccessors()]
   if (table.predecessor != null) {
     return { neighbours: { predecessor: table.predecessor, successors }, checks: 0 }
   }
-  const before = table.closestPreceding(id, MAX_SELF_CONFIRMATIONS)
-  if (before.length === 0) {
+  const toAsk = table.closestPreceding(id, MAX_SELF_CONFIRMATIONS)
+  if (toAsk.length === 0) {
     // every node we know lies between id and us, each a candidate asked before us
     return { neighbours: { successors }, checks: 0 }
   }
   const ours = distance(id, table.self.id)
-  for (const node of before) {
+  let checks = 0
+  for (let asked = 0; asked < MAX_SELF_CONFIRMATIONS && toAsk.length > 0; asked++) {
+    const node = toAsk.shift() as NodeRef
     const theirs = await askedNeighbours(rpc, node, init)
-    if (theirs != null) {
-      const between = theirs.neighbours.successors.filter(successor => successor.peer !== table.self.peer && distance(id, successor.id) < ours)
-      return { neighbours: { predecessor: least(between, successor => distance(id, successor.id)), successors }, checks: 1 }
+    if (theirs == null) {
+      continue
+    }
+    checks++
+    const list = theirs.neighbours.successors.filter(successor => successor.peer !== node.peer)
+    const before = list.filter(successor => inOpenInterval(successor.id, node.id, id))
+    const lastBefore = least(before, successor => distance(successor.id, id))
+    if (before.length < list.length) {
+      const between = list.filter(successor => successor.peer !== table.self.peer && distance(id, successor.id) < ours)
+      return { neighbours: { predecessor: least(between, successor => distance(id, successor.id)) ?? lastBefore ?? node, successors }, checks }
+    }
+    if (lastBefore != null) {
+      toAsk.unshift(lastBefore)
     }
   }
   return undefined

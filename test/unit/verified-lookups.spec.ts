@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { LookupFailedError, LookupVerificationError } from '../../src/errors.js'
-import { MAX_LOOKUP_HOPS, MAX_VERIFY_STEPS } from '../../src/chord/constants.js'
+import { MAX_LOOKUP_HOPS, MAX_SELF_CONFIRMATIONS, MAX_VERIFY_STEPS } from '../../src/chord/constants.js'
 import { distance, hashToRingId, ringIdFromBytes, ringIdToBytes } from '../../src/chord/id.js'
 import { createRecord } from '../../src/chord/record.js'
 import { Lookup, verifyOwner } from '../../src/chord/lookup.js'
@@ -304,6 +304,29 @@ describe('verifyOwner', () => {
       } as unknown as ChordRpc
       const result = await verifyOwner(table, rpc, 400n, { successors: [self], hops: 1 })
       assert.equal(result.successors[0].peer, owner.peer)
+    })
+
+    it('without a predecessor, a list that ends before the key is walked on from its last node, and a node between the key and us it names is taken', async () => {
+      const self = node(1000n)
+      const table = new RoutingTable(self, { successorListLength: 8 })
+      table.setSuccessors([node(1100n)])
+      const lists: Record<string, NodeRef[]> = { n1100: [node(1200n), node(1300n), node(1400n)], n1400: [node(1500n), node(600n), self] }
+      const asked: string[] = []
+      const rpc = {
+        getNeighbours: async (to: NodeRef) => { asked.push(to.peer); return { predecessor: node(to.peer === 'n600' ? 300n : to.id - 50n), successors: lists[to.peer] ?? [self] } }
+      } as unknown as ChordRpc
+      const result = await verifyOwner(table, rpc, 400n, { successors: [self], hops: 1 })
+      assert.equal(result.successors[0].peer, 'n600')
+      assert.deepEqual(asked, ['n1100', 'n1400', 'n600'])
+    })
+
+    it(`without a predecessor, a walk that does not reach the key in MAX_SELF_CONFIRMATIONS (${MAX_SELF_CONFIRMATIONS}) requests leaves us untaken`, async () => {
+      const self = node(100_000n)
+      const table = new RoutingTable(self, { successorListLength: 8 })
+      table.setSuccessors([node(100_100n)])
+      // each node knows only the next one, a hundred on: the key is far beyond the walk
+      const rpc = { getNeighbours: async (to: NodeRef) => ({ successors: [node(to.id + 100n)] }) } as unknown as ChordRpc
+      await assert.rejects(verifyOwner(table, rpc, 50_000n, { successors: [self], hops: 1 }), LookupVerificationError)
     })
 
     it('without a predecessor, and no node before the key answering, we are not taken: the owner cannot be told', async () => {
