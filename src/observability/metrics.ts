@@ -140,7 +140,7 @@ class PrometheusNodeMetrics implements NodeMetrics {
     this.requestsSent = counter('chord_rpc_requests_sent_total', '/chord/1.0.0 requests sent, by message type and outcome (ok, error, timeout, failed)', ['type', 'outcome'])
     this.sentDuration = histogram('chord_rpc_sent_duration_seconds', 'Time from sending a request to its answer or failure, by message type', LATENCY_BUCKETS, ['type'])
     this.requestsServed = counter('chord_rpc_requests_served_total', '/chord/1.0.0 requests answered, by message type and outcome (ok, error)', ['type', 'outcome'])
-    this.requestsRefused = counter('chord_rpc_requests_refused_total', '/chord/1.0.0 requests answered with an ERROR, by its code: RATE_LIMITED, QUOTA_EXCEEDED, TOO_LARGE and FORBIDDEN are peers over this node\'s limits (counted in chord_rpc_requests_served_total too)', ['code'], Object.values(ErrorCode).map(code => ({ code })))
+    this.requestsRefused = counter('chord_rpc_requests_refused_total', '/chord/1.0.0 requests answered with an ERROR, by its code: RATE_LIMITED and QUOTA_EXCEEDED are peers over this node\'s limits; FORBIDDEN and TOO_LARGE come with the ring\'s own churn too (counted in chord_rpc_requests_served_total too)', ['code'], Object.values(ErrorCode).map(code => ({ code })))
     this.servedDuration = histogram('chord_rpc_served_duration_seconds', 'Time spent answering a request, by message type', LATENCY_BUCKETS, ['type'])
 
     this.puts = counter('chord_puts_total', 'put() calls, by outcome', ['outcome'], OUTCOMES)

@@ -85,8 +85,19 @@ class PeerStream extends EventTarget {
     this.dispatchEvent(new StreamEvent('close'))
   }
 
+  aborted?: Error
+
+  /** as libp2p's: everything closes, unread data goes, and 'close' is told */
   abort (err: Error): void {
-    throw new Error(`the handler aborted the stream: ${err.message}`)
+    if (this.status !== 'open') {
+      return
+    }
+    this.aborted = err
+    this.status = 'aborted'
+    this.readStatus = 'closed'
+    this.writeStatus = 'closed'
+    this.unread.length = 0
+    this.dispatchEvent(new StreamEvent('close'))
   }
 
   private deliver (): void {
@@ -95,7 +106,8 @@ class PeerStream extends EventTarget {
       this.dispatchEvent(new StreamEvent('message', data))
     }
     if (this.unread.reduce((sum, d) => sum + d.byteLength, 0) > this.maxReadBufferLength) {
-      this.status = 'aborted'
+      this.abort(new Error('read buffer over its limit'))
+      return
     }
     this.maybeEnd()
   }
@@ -137,6 +149,7 @@ describe('pacedPing', () => {
     stream.grant(256)
     stream.grant(4096)
     await handled
+    assert.equal(stream.aborted, undefined)
     assert.equal(total(stream.echoed), 1536)
     assert.ok(stream.closedByUs)
   })
@@ -152,7 +165,21 @@ describe('pacedPing', () => {
       stream.grant(100)
     }
     await handled
+    assert.equal(stream.aborted, undefined)
     assert.equal(total(stream.echoed), 500)
+  })
+
+  it('ends, and lets the stream go, when what waits unread while an echo waits goes over the cap', async () => {
+    const stream = new PeerStream(1024)
+    const handled = pingHandler()(stream as unknown as Stream)
+    stream.arrive(bytes(1024, 1))
+    assert.equal(stream.readStatus, 'paused')
+    for (let i = 0; i <= MAX_PING_READ_BUFFER_BYTES / 4096; i++) {
+      stream.arrive(bytes(4096, 2))
+    }
+    await handled
+    assert.equal(stream.status, 'aborted')
+    assert.equal(total(stream.echoed), 1024)
   })
 
   it('answers pings one at a time, and closes once the peer has closed and all is echoed', async () => {
