@@ -295,7 +295,7 @@ function commandLine (command: Command): string {
 function commanderMessage (err: RefusedCommandLine): string {
   const text = oneLine(err.message.replace(/^error: /, ''))
   if (err.code === 'commander.unknownCommand') {
-    return unknownCommand(err.command, /'([^']+)'/.exec(text)?.[1] ?? '')
+    return unknownCommand(err.command, quotedWord(text))
   }
   // a command of commands (identity) given none: commander printed its help, and says "(outputHelp)"
   if (err.code === 'commander.help') {
@@ -308,7 +308,7 @@ function commanderMessage (err: RefusedCommandLine): string {
 /** What commander refused, with our own suggestion among the command's options for an unknown one */
 function refusal (err: RefusedCommandLine, text: string): string {
   if (err.code === 'commander.unknownOption') {
-    const flag = (/'([^']+)'/.exec(text)?.[1] ?? '').split('=')[0]
+    const flag = quotedWord(text).split('=')[0]
     const hints = err.command.name() === 'run' ? RUN_FLAG_HINTS : {}
     const meant = meantName(flag, [...err.command.options.flatMap(option => option.long ?? []), ...Object.keys(hints)])
     const hint = meant == null ? undefined : hints[meant] ?? `did you mean ${meant}?`
@@ -322,6 +322,11 @@ function refusal (err: RefusedCommandLine, text: string): string {
     return file == null ? text : `${text}; ${file}`
   }
   return text
+}
+
+/** The word commander quotes in its message: the unknown command or option */
+function quotedWord (text: string): string {
+  return /'([^']+)'/.exec(text)?.[1] ?? ''
 }
 
 /** Words the command does not take (commander lists them all), and what to do, for the command typed */

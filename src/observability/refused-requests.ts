@@ -1,8 +1,9 @@
 /**
- * The requests this node answered with an ERROR, by the code it gave: what strangers tried beyond
- * the node's limits (RATE_LIMITED, QUOTA_EXCEEDED, TOO_LARGE, FORBIDDEN, …) and what broke the
- * rules (BAD_SIGNATURE, INVALID_ARGUMENT). Counted since the node started, so an operator (or
- * `chord-node run`'s log) can see a node turning work away without reading /metrics.
+ * The requests this node answered with an ERROR, by the code it gave: peers over its limits
+ * (RATE_LIMITED, QUOTA_EXCEEDED), peers breaking its rules (BAD_SIGNATURE, INVALID_ARGUMENT, …),
+ * and what the ring's own work brings (TURNED_AWAY_CODES below tells them apart). Counted since
+ * the node started, so an operator (or `chord-node run`'s log) can see a node turning work away
+ * without reading /metrics.
  */
 import { ErrorCode } from '../transport/constants.js'
 
@@ -29,16 +30,18 @@ export function knownErrorCode (code: string | undefined): string {
 
 export class RefusedRequestTally {
   private readonly counts = new Map<string, number>()
-  private total = 0
 
   record (code: string | undefined): void {
     const known = knownErrorCode(code)
     this.counts.set(known, (this.counts.get(known) ?? 0) + 1)
-    this.total++
   }
 
   snapshot (): RefusedRequests {
-    return { total: this.total, byCode: Object.fromEntries(this.counts) }
+    let total = 0
+    for (const count of this.counts.values()) {
+      total += count
+    }
+    return { total, byCode: Object.fromEntries(this.counts) }
   }
 }
 

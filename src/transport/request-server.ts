@@ -248,10 +248,9 @@ export class RequestServer implements Startable {
    * Write `response`, its bytes held for the asker until they have left the stream (taken, or
    * thrown away when the stream ends), so that the next request on it waits for that too. One
    * that does not fit what the asker, its subnet, or all peers may hold is refused instead: a
-   * refusal is a few dozen bytes, at most one per stream, so it is not held. Resolves to whether
-   * `response` itself was written.
+   * refusal is a few dozen bytes, at most one per stream, so it is not held. Resolves to the
+   * answer that went out: `response` itself, or the refusal in its place.
    */
-  /** Write `response`, or a refusal in its place when too many bytes wait unread: the answer that went out */
   private async write (stream: Stream, framed: FramedStream, holder: Holder, response: Answer): Promise<Answer> {
     const answer = Response.encode(response)
     const release = this.pendingAnswers.hold(holder, answer.byteLength)
