@@ -28,6 +28,7 @@ export { InboundConnectionLimits, withConnectionLimits } from './node/connection
 export { wholeMessageWrites } from './node/whole-message-writes.js'
 export { quietLengthDecoding } from './node/quiet-length-decoding.js'
 export { fewerWindowUpdates } from './node/fewer-window-updates.js'
+export { boundedNegotiation, boundedUpgrades } from './node/bounded-negotiation.js'
 export { pacedPing } from './node/paced-ping.js'
 export type { ConnectionLimits } from './node/connection-limits.js'
 export type { BrowserConnectionGaterInit } from './node/browser-connection-gater.js'

@@ -81,3 +81,19 @@ export const MAX_PING_READ_BUFFER_BYTES = 64 * 1024
 
 /** How long a ping stream may stay open, libp2p's own ping timeout */
 export const PING_TIMEOUT = 10_000
+
+/**
+ * Answers a stream's protocol negotiation may take before the node resets the stream. An honest
+ * dialer takes one for the header and one for each protocol it offers until one is spoken (libp2p
+ * offers them one at a time); multistream-select itself answers every repeat of the header, `ls`
+ * and unknown name for as long as the negotiation's 10 s last, a write for each, before any
+ * protocol's limits apply (src/node/bounded-negotiation.ts).
+ */
+export const MAX_NEGOTIATION_ANSWERS = 16
+
+/**
+ * Writes an inbound connection's upgrade may take before the node resets it: two negotiations
+ * (the encrypter in the clear, then the muxer under Noise) of MAX_NEGOTIATION_ANSWERS each, and
+ * the one message Noise's handshake has the answering side send, with one to spare
+ */
+export const MAX_UPGRADE_WRITES = 2 * MAX_NEGOTIATION_ANSWERS + 2

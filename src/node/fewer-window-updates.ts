@@ -13,7 +13,8 @@
  * any other stream keeps yamux's own behaviour. A test checks that the installed yamux still has
  * that shape and that transfers larger than the window complete.
  */
-import type { MultiaddrConnection, StreamMuxer, StreamMuxerFactory } from '@libp2p/interface'
+import { aroundMuxing } from './around-muxing.js'
+import type { StreamMuxer, StreamMuxerFactory } from '@libp2p/interface'
 
 /** yamux 8's `StreamState.Established`: open both ways, so an update carries no SYN or ACK */
 const ESTABLISHED = 3
@@ -35,12 +36,7 @@ interface StreamMaker {
 
 /** `muxer` (e.g. `yamux()`), its streams sending a window update once half the window is used */
 export function fewerWindowUpdates<Components, Muxer extends StreamMuxer> (muxer: (components: Components) => StreamMuxerFactory<Muxer>): (components: Components) => StreamMuxerFactory<Muxer> {
-  return components => {
-    const factory = muxer(components)
-    const createStreamMuxer = factory.createStreamMuxer.bind(factory)
-    factory.createStreamMuxer = (connection: MultiaddrConnection) => updatingLess(createStreamMuxer(connection))
-    return factory
-  }
+  return aroundMuxing(muxer, updatingLess)
 }
 
 function updatingLess<Muxer> (muxer: Muxer): Muxer {

@@ -12,6 +12,7 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { peerExchange } from '../peer-exchange/peer-exchange.js'
 import { InvalidOptionsError } from '../errors.js'
 import { DEFAULT_LISTEN_ADDRESSES, defaultTransports } from '../services/platform-defaults.js'
+import { boundedNegotiation, boundedUpgrades } from './bounded-negotiation.js'
 import { connectionGuard } from './connection-guard.js'
 import { IdentifiedAddresses } from './identified-addresses.js'
 import { InboundConnectionLimits, withConnectionLimits } from './connection-limits.js'
@@ -127,7 +128,7 @@ export async function createChordLibp2p<Services extends Record<string, unknown>
     throw new InvalidOptionsError(`connectionLimits.reservedRingSlots must be an integer from 0 to ${maxConnections - 1}, got ${String(reservedRingSlots)}`)
   }
   const identified = new IdentifiedAddresses(options.isPrivateConnection)
-  const gater = withConnectionLimits(limits, options.connectionGater)
+  const gater = boundedUpgrades(withConnectionLimits(limits, options.connectionGater))
   // made stopped, so that the peer store's filter knows the node's connections before the first
   const node = await createLibp2p({
     start: false,
@@ -139,7 +140,7 @@ export async function createChordLibp2p<Services extends Record<string, unknown>
     },
     transports: [...defaultTransports(options.tls), ...(options.transports ?? [])],
     connectionEncrypters: [quietLengthDecoding(wholeMessageWrites(noise()))],
-    streamMuxers: [fewerWindowUpdates(yamux({ maxEarlyStreams: MAX_EARLY_STREAMS }))],
+    streamMuxers: [boundedNegotiation(fewerWindowUpdates(yamux({ maxEarlyStreams: MAX_EARLY_STREAMS })))],
     connectionGater: {
       ...gater,
       filterMultiaddrForPeer: async (peer, address) => identified.keeps(peer, address) && (await gater.filterMultiaddrForPeer?.(peer, address) ?? true)
