@@ -17,6 +17,7 @@
 import { InvalidMessageError } from '../errors.js'
 import { aroundMuxing } from './around-muxing.js'
 import { MAX_NEGOTIATION_ANSWERS, MAX_UPGRADE_WRITES } from './constants.js'
+import { overridden } from './overridden.js'
 import type { ConnectionGater, MessageStream, Stream, StreamMuxer, StreamMuxerFactory } from '@libp2p/interface'
 
 /** What a muxer of `@libp2p/utils` is expected to look like: each stream the peer opens handed to this */
@@ -31,12 +32,12 @@ export function boundedNegotiation<Components, Muxer extends StreamMuxer> (muxer
 
 /**
  * `gater`, and each inbound connection it is asked about reset at its MAX_UPGRADE_WRITES + 1st
- * write before it is upgraded: two negotiations and Noise's handshake
+ * write before it is upgraded: two negotiations and Noise's handshake. Give libp2p this as its
+ * gater, around any other: the count ends when libp2p asks it `denyInboundUpgradedConnection`.
  */
-export function boundedUpgrades (gater: ConnectionGater): ConnectionGater {
+export function boundedUpgrades (gater: ConnectionGater = {}): ConnectionGater {
   const upgraded = new WeakSet<MessageStream>()
-  return {
-    ...gater,
+  return overridden(gater, {
     denyInboundConnection: async maConn => {
       counted(maConn, MAX_UPGRADE_WRITES, () => !upgraded.has(maConn), 'connection upgrade')
       return await gater.denyInboundConnection?.(maConn) ?? false
@@ -45,7 +46,7 @@ export function boundedUpgrades (gater: ConnectionGater): ConnectionGater {
       upgraded.add(maConn)
       return await gater.denyInboundUpgradedConnection?.(peer, maConn) ?? false
     }
-  }
+  })
 }
 
 function limitingNegotiations<Muxer> (muxer: Muxer): Muxer {

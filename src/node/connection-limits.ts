@@ -10,6 +10,7 @@ import { getNetConfig, isNetworkAddress } from '@libp2p/utils'
 import { InvalidOptionsError } from '../errors.js'
 import { tally } from '../limits/tally.js'
 import { IPV4_SUBNET_BITS, IPV6_SUBNET_BITS, unmapped } from '../transport/subnet.js'
+import { overridden } from './overridden.js'
 import {
   DEFAULT_UNCAPPED_NETWORKS, MAX_INBOUND_CONNECTIONS_PER_IP,
   MAX_INBOUND_CONNECTIONS_PER_IPV4_SUBNET, MAX_INBOUND_CONNECTIONS_PER_IPV6_SUBNET, MAX_PENDING_INBOUND_PER_IP,
@@ -144,9 +145,8 @@ export class InboundConnectionLimits implements Pick<ConnectionGater, 'denyInbou
  * application's own gater says (which sees only what the limits let through)
  */
 export function withConnectionLimits (limits: InboundConnectionLimits, gater: ConnectionGater = {}): ConnectionGater {
-  return {
-    ...gater,
+  return overridden(gater, {
     denyInboundConnection: async maConn => (await gater.denyInboundConnection?.(maConn)) === true || limits.denyInboundConnection(maConn),
     denyInboundUpgradedConnection: async (peer, maConn) => limits.denyInboundUpgradedConnection(peer, maConn) || (await gater.denyInboundUpgradedConnection?.(peer, maConn)) === true
-  }
+  })
 }

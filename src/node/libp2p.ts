@@ -13,11 +13,13 @@ import { peerExchange } from '../peer-exchange/peer-exchange.js'
 import { InvalidOptionsError } from '../errors.js'
 import { DEFAULT_LISTEN_ADDRESSES, defaultTransports } from '../services/platform-defaults.js'
 import { boundedNegotiation, boundedUpgrades } from './bounded-negotiation.js'
+import { closingWebSocketResets } from './closing-websocket-resets.js'
 import { connectionGuard } from './connection-guard.js'
 import { IdentifiedAddresses } from './identified-addresses.js'
 import { InboundConnectionLimits, withConnectionLimits } from './connection-limits.js'
 import { MAX_CONNECTIONS, MAX_EARLY_STREAMS, RESERVED_RING_SLOTS } from './constants.js'
 import { fewerWindowUpdates } from './fewer-window-updates.js'
+import { overridden } from './overridden.js'
 import { pacedPing } from './paced-ping.js'
 import { quietLengthDecoding } from './quiet-length-decoding.js'
 import { wholeMessageWrites } from './whole-message-writes.js'
@@ -138,13 +140,12 @@ export async function createChordLibp2p<Services extends Record<string, unknown>
       announce: multiaddrsOf('announce', options.announce ?? []).map(String),
       appendAnnounce: multiaddrsOf('appendAnnounce', options.appendAnnounce ?? []).map(String)
     },
-    transports: [...defaultTransports(options.tls), ...(options.transports ?? [])],
+    transports: [...defaultTransports(options.tls), ...(options.transports ?? [])].map(closingWebSocketResets),
     connectionEncrypters: [quietLengthDecoding(wholeMessageWrites(noise()))],
     streamMuxers: [boundedNegotiation(fewerWindowUpdates(yamux({ maxEarlyStreams: MAX_EARLY_STREAMS })))],
-    connectionGater: {
-      ...gater,
+    connectionGater: overridden(gater, {
       filterMultiaddrForPeer: async (peer, address) => identified.keeps(peer, address) && (await gater.filterMultiaddrForPeer?.(peer, address) ?? true)
-    },
+    }),
     connectionManager: {
       maxConnections,
       inboundConnectionThreshold: INBOUND_CONNECTIONS_PER_SECOND_PER_IP,

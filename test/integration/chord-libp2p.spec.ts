@@ -6,7 +6,7 @@ import { MAX_EARLY_STREAMS } from '../../src/node/constants.js'
 import { createChordLibp2p, INBOUND_CONNECTIONS_PER_SECOND_PER_IP } from '../../src/node/libp2p.js'
 import { waitFor } from '../helpers/wait-for.js'
 import type { ChordLibp2p, ChordLibp2pOptions } from '../../src/node/libp2p.js'
-import type { Connection, Stream } from '@libp2p/interface'
+import type { Connection, PeerId, Stream } from '@libp2p/interface'
 import type { Ping } from '@libp2p/ping'
 
 describe('createChordLibp2p', function () {
@@ -39,6 +39,22 @@ describe('createChordLibp2p', function () {
     const overWs = await dialer.dial(wsAddr)
     assert.ok(overWs.remotePeer.equals(listener.peerId))
     assert.ok(overWs.remoteAddr.toString().includes('/ws'))
+  })
+
+  it('keeps every method of a connection gater made from a class', async () => {
+    class Blocklist {
+      readonly blocked = new Set<string>()
+      denyDialPeer (peer: PeerId): boolean {
+        return this.blocked.has(peer.toString())
+      }
+    }
+    const listener = await start({ listen: ['/ip4/127.0.0.1/tcp/0'] })
+    const blocklist = new Blocklist()
+    blocklist.blocked.add(listener.peerId.toString())
+    const dialer = await start({ listen: [], connectionGater: blocklist })
+
+    await assert.rejects(dialer.dial(listener.getMultiaddrs()[0]), /blocked by gater|denied/i)
+    assert.equal(dialer.getConnections(listener.peerId).length, 0)
   })
 
   it('adds the transports it is given to the defaults', async () => {

@@ -1,0 +1,34 @@
+import { strict as assert } from 'node:assert'
+import { overridden } from '../../src/node/overridden.js'
+
+class Counter {
+  count = 0
+  increment (): number {
+    return ++this.count
+  }
+
+  twice (): number {
+    this.increment()
+    return this.increment()
+  }
+}
+
+describe('overridden', () => {
+  it('answers with the overrides, and with every other method of the target bound to it, its prototype\'s included', () => {
+    const counter = new Counter()
+    const changed = overridden(counter, { twice: () => -1 })
+    assert.equal(changed.twice(), -1)
+    const { increment } = changed
+    assert.equal(increment(), 1)
+    assert.equal(counter.count, 1)
+    assert.equal(changed.count, 1)
+    assert.ok('increment' in changed)
+    assert.ok('twice' in changed)
+    assert.equal(counter.twice(), 3, 'the target itself is unchanged')
+  })
+
+  it('spreads its own properties only: the reason it is not built with a spread', () => {
+    const spread: Partial<Counter> = { ...new Counter() }
+    assert.equal(spread.increment, undefined)
+  })
+})
