@@ -27,6 +27,25 @@ describe('overridden', () => {
     assert.equal(counter.twice(), 3, 'the target itself is unchanged')
   })
 
+  it('answers for a frozen target, overrides included, as a gater frozen by its application would be', async () => {
+    const gater = Object.freeze({
+      denyDialPeer: async (): Promise<boolean> => true,
+      denyInboundConnection: async (): Promise<boolean> => true
+    })
+    const changed = overridden(gater, { denyInboundConnection: async () => false })
+    assert.equal(await changed.denyDialPeer(), true)
+    assert.equal(await changed.denyInboundConnection(), false)
+  })
+
+  it('keeps an assignment to itself, never writing it to the target', () => {
+    const counter = new Counter()
+    const changed = overridden(counter, {})
+    changed.count = 41
+    assert.equal(changed.count, 41)
+    assert.equal(counter.count, 0)
+    assert.ok(changed instanceof Counter, 'its prototype is the target\'s')
+  })
+
   it('spreads its own properties only: the reason it is not built with a spread', () => {
     const spread: Partial<Counter> = { ...new Counter() }
     assert.equal(spread.increment, undefined)
