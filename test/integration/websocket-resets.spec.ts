@@ -1,0 +1,126 @@
+/**
+ * A WebSocket connection the node resets, or whose upgrade fails, has its socket closed, as a TCP
+ * connection's would be. `@libp2p/websockets` resets with `close(1006)`, which no WebSocket may
+ * send, and closes a failed inbound upgrade with a close handshake the peer need never answer:
+ * before, every such socket stayed open (or for 30 s), counted by no connection limit.
+ */
+import { strict as assert } from 'node:assert'
+import { createHash } from 'node:crypto'
+import { createServer } from 'node:http'
+import { connect } from 'node:net'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { multiaddr } from '@multiformats/multiaddr'
+import { createChordLibp2p } from '../../src/node/libp2p.js'
+import { waitFor } from '../helpers/wait-for.js'
+import type { ChordLibp2p, ChordLibp2pOptions } from '../../src/node/libp2p.js'
+import type { Connection } from '@libp2p/interface'
+import type { Server } from 'node:http'
+import type { Socket } from 'node:net'
+
+/** far less than the 30 s a WebSocket close handshake may wait for a peer that never answers */
+const CLOSE_DEADLINE_MS = 3_000
+/** RFC 6455's constant, joined to the client's key for the server's answer */
+const WEBSOCKET_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11'
+
+/** the `ws` socket under a connection of `@libp2p/websockets`, read only to see it closed */
+function websocketOf (connection: Connection): { readyState: number } {
+  return (connection as unknown as { maConn: { websocket: { readyState: number } } }).maConn.websocket
+}
+const CLOSED = 3
+
+/** the first byte of a WebSocket close frame: the last fragment, opcode 8 */
+const CLOSE_FRAME = 0x88
+
+/** A server that accepts any WebSocket and answers nothing, keeping the first byte each socket sends */
+async function silentWebSocketServer (): Promise<{ server: Server, port: number, firstBytes: number[] }> {
+  const firstBytes: number[] = []
+  const server = createServer()
+  server.on('upgrade', (request, socket: Socket) => {
+    const accept = createHash('sha1').update(`${String(request.headers['sec-websocket-key'])}${WEBSOCKET_GUID}`).digest('base64')
+    socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`)
+    socket.on('error', () => {})
+    socket.once('data', (data: Buffer) => firstBytes.push(data[0]))
+  })
+  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
+  const address = server.address()
+  assert.ok(address != null && typeof address === 'object')
+  return { server, port: address.port, firstBytes }
+}
+
+describe('WebSocket resets', function () {
+  this.timeout(30_000)
+
+  let nodes: ChordLibp2p[] = []
+  let servers: Server[] = []
+
+  afterEach(async () => {
+    await Promise.all(nodes.map(async node => node.stop()))
+    servers.forEach(server => { server.closeAllConnections(); server.close() })
+    nodes = []
+    servers = []
+  })
+
+  async function start (options: ChordLibp2pOptions): Promise<ChordLibp2p> {
+    const node = await createChordLibp2p(options)
+    nodes.push(node)
+    return node
+  }
+
+  it('closes the socket of an inbound connection it resets, and tells of its close once', async () => {
+    const listener = await start({ listen: ['/ip4/127.0.0.1/tcp/0/ws'] })
+    const dialer = await start({ listen: [] })
+    await dialer.dial(listener.getMultiaddrs()[0])
+    await waitFor(() => listener.getConnections(dialer.peerId).length === 1, 'the listener to hold the connection')
+    const [inbound] = listener.getConnections(dialer.peerId)
+    let closes = 0
+    let disconnects = 0
+    listener.addEventListener('connection:close', () => { closes++ })
+    listener.addEventListener('peer:disconnect', () => { disconnects++ })
+
+    inbound.abort(new Error('reset by the test'))
+
+    await waitFor(() => websocketOf(inbound).readyState === CLOSED, 'the listener\'s socket to close', CLOSE_DEADLINE_MS)
+    await waitFor(() => dialer.getConnections(listener.peerId).length === 0, 'the dialer to see its connection end', CLOSE_DEADLINE_MS)
+    assert.equal(closes, 1)
+    assert.equal(disconnects, 1)
+  })
+
+  it('closes the socket of an outbound connection it resets', async () => {
+    const listener = await start({ listen: ['/ip4/127.0.0.1/tcp/0/ws'] })
+    const dialer = await start({ listen: [] })
+    const outbound = await dialer.dial(listener.getMultiaddrs()[0])
+    await waitFor(() => listener.getConnections(dialer.peerId).length === 1, 'the listener to hold the connection')
+
+    outbound.abort(new Error('reset by the test'))
+
+    await waitFor(() => listener.getConnections(dialer.peerId).length === 0, 'the listener to see the connection end', CLOSE_DEADLINE_MS)
+  })
+
+  it('closes at once a WebSocket whose upgrade it denies, even if the peer never answers the close', async () => {
+    const listener = await start({ listen: ['/ip4/127.0.0.1/tcp/0/ws'], connectionGater: { denyInboundConnection: async () => true } })
+    const port = Number(listener.getMultiaddrs()[0].getComponents().find(c => c.name === 'tcp')?.value)
+    const socket = connect(port, '127.0.0.1')
+    socket.on('error', () => {})
+    let answer = ''
+    socket.on('data', data => { answer += data.toString('latin1') })
+    socket.write(`GET / HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${Buffer.alloc(16, 7).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n\r\n`)
+
+    await waitFor(() => socket.closed, 'the listener to close the socket', CLOSE_DEADLINE_MS)
+    assert.match(answer, /^HTTP\/1.1 101/, 'the WebSocket was accepted before the upgrade was denied')
+  })
+
+  // Node's WebSocket, which dials, has no way to drop its socket: it sends a close frame, and the
+  // socket ends when the peer answers it
+  it('sends a close frame on the WebSocket of an outbound upgrade that fails', async () => {
+    const { server, port, firstBytes } = await silentWebSocketServer()
+    servers.push(server)
+    const dialer = await start({ listen: [], connectionGater: { denyOutboundConnection: async () => true } })
+    const stranger = peerIdFromPrivateKey(await generateKeyPair('Ed25519'))
+
+    await assert.rejects(dialer.dial(multiaddr(`/ip4/127.0.0.1/tcp/${port}/ws/p2p/${stranger.toString()}`)), /denied|blocked/i)
+
+    await waitFor(() => firstBytes.length === 1, 'the dialer to send a frame', CLOSE_DEADLINE_MS)
+    assert.equal(firstBytes[0], CLOSE_FRAME)
+  })
+})
