@@ -106,7 +106,7 @@ describe('createChordLibp2p', function () {
      * the protocol, each a varint length and a line
      */
     const SYN_BYTES = 12 + 18
-    const OPENING_BYTES = SYN_BYTES + (12 + 18 + (1 + '/multistream/1.0.0\n'.length) + (1 + `${PROTOCOL}\n`.length))
+    const openingBytes = (protocol: string): number => SYN_BYTES + (12 + 18 + (1 + '/multistream/1.0.0\n'.length) + (1 + `${protocol}\n`.length))
 
     /**
      * A listener whose last check of each inbound connection waits until `setUp` says (given the
@@ -134,8 +134,11 @@ describe('createChordLibp2p', function () {
     }
 
     it(`keeps the connection of a peer that opens ${MAX_EARLY_STREAMS} streams at once, beyond libp2p's default of 10`, async () => {
-      // its identify stream is one of them; held until every one has arrived
-      const { connection, opened, heldTooLong } = await burstBeforeSetUp(MAX_EARLY_STREAMS - 1, arrived => arrived >= (MAX_EARLY_STREAMS - 1) * OPENING_BYTES + SYN_BYTES)
+      // its identify stream is one of them; held until every one has begun: each stream's SYN and
+      // the lines of all but one, whichever it is, more than any MAX_EARLY_STREAMS - 1 whole
+      // openings make
+      const allBegun = (MAX_EARLY_STREAMS - 2) * openingBytes(PROTOCOL) + openingBytes('/ipfs/id/1.0.0') + SYN_BYTES
+      const { connection, opened, heldTooLong } = await burstBeforeSetUp(MAX_EARLY_STREAMS - 1, arrived => arrived >= allBegun)
 
       assert.equal((await Promise.all(opened)).length, MAX_EARLY_STREAMS - 1)
       assert.equal(connection.status, 'open')
