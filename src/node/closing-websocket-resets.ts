@@ -63,17 +63,18 @@ function resetting (maConn: MultiaddrConnection): MultiaddrConnection {
   if (typeof websocket.terminate === 'function') {
     const terminate = websocket.terminate.bind(websocket)
     connection.sendReset = () => { terminate() }
-    // a terminated socket reports an abnormal closure, which the connection would take for a
-    // second, remote reset of itself, and tell libp2p of its close twice
-    const onRemoteReset = connection.onRemoteReset.bind(maConn)
-    connection.onRemoteReset = () => {
-      if (maConn.status === 'open' || maConn.status === 'closing') {
-        onRemoteReset()
-      }
-    }
   } else {
     const close = websocket.close.bind(websocket)
     connection.sendReset = () => { close() }
+  }
+  // a socket closed after the connection's own reset reports an abnormal closure when it is
+  // terminated, or when the peer drops it rather than answer the close frame; the connection
+  // would take it for a second, remote reset, and tell libp2p of its close twice
+  const onRemoteReset = connection.onRemoteReset.bind(maConn)
+  connection.onRemoteReset = () => {
+    if (maConn.status === 'open' || maConn.status === 'closing') {
+      onRemoteReset()
+    }
   }
   return maConn
 }

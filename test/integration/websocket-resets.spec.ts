@@ -23,9 +23,9 @@ const CLOSE_DEADLINE_MS = 3_000
 /** RFC 6455's constant, joined to the client's key for the server's answer */
 const WEBSOCKET_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11'
 
-/** the `ws` socket under a connection of `@libp2p/websockets`, read only to see it closed */
-function websocketOf (connection: Connection): { readyState: number } {
-  return (connection as unknown as { maConn: { websocket: { readyState: number } } }).maConn.websocket
+/** the WebSocket under a connection of `@libp2p/websockets` (`ws`'s accepted, Node's dialed) */
+function websocketOf (connection: Connection): { readyState: number, terminate?: () => void } {
+  return (connection as unknown as { maConn: { websocket: { readyState: number, terminate?: () => void } } }).maConn.websocket
 }
 const CLOSED = 3
 
@@ -95,6 +95,26 @@ describe('WebSocket resets', function () {
     outbound.abort(new Error('reset by the test'))
 
     await waitFor(() => listener.getConnections(dialer.peerId).length === 0, 'the listener to see the connection end', CLOSE_DEADLINE_MS)
+  })
+
+  it('tells of the close of an outbound connection it resets once, though the peer drops the socket instead of answering', async () => {
+    const listener = await start({ listen: ['/ip4/127.0.0.1/tcp/0/ws'] })
+    const dialer = await start({ listen: [] })
+    const outbound = await dialer.dial(listener.getMultiaddrs()[0])
+    await waitFor(() => listener.getConnections(dialer.peerId).length === 1, 'the listener to hold the connection')
+    const [inbound] = listener.getConnections(dialer.peerId)
+    let closes = 0
+    let disconnects = 0
+    dialer.addEventListener('connection:close', () => { closes++ })
+    dialer.addEventListener('peer:disconnect', () => { disconnects++ })
+
+    outbound.abort(new Error('reset by the test'))
+    websocketOf(inbound).terminate?.()
+
+    await waitFor(() => websocketOf(outbound).readyState === CLOSED, 'the dialer\'s socket to close', CLOSE_DEADLINE_MS)
+    assert.equal(outbound.status, 'aborted')
+    assert.equal(closes, 1)
+    assert.equal(disconnects, 1)
   })
 
   it('closes at once a WebSocket whose upgrade it denies, even if the peer never answers the close', async () => {
