@@ -7,7 +7,9 @@
  * The proxy stands over an empty object of its own, not over `target`: a proxy of a frozen
  * object must answer each of its properties with that very value, never a bound copy or an
  * override. For the same reason, and so that nothing written here reaches the application's own
- * object, an assignment lands among the overrides.
+ * object, an assignment lands among the overrides (a setter of the target's is not called), and
+ * the proxy can be neither frozen nor given a property by definition: either would bind it to
+ * answers that its reads, which come from the target, do not keep.
  */
 export function overridden<T extends object> (target: T, overrides: Partial<T>): T {
   const own: Record<PropertyKey, unknown> = { ...overrides }
@@ -25,6 +27,12 @@ export function overridden<T extends object> (target: T, overrides: Partial<T>):
     set (_, property, value) {
       own[property] = value
       return true
+    },
+    defineProperty () {
+      return false
+    },
+    preventExtensions () {
+      return false
     },
     getPrototypeOf () {
       return Reflect.getPrototypeOf(target)

@@ -46,6 +46,15 @@ describe('overridden', () => {
     assert.ok(changed instanceof Counter, 'its prototype is the target\'s')
   })
 
+  it('refuses to be frozen or given a property by definition, and answers as before', () => {
+    const counter = new Counter()
+    const changed = overridden(counter, {})
+    assert.throws(() => Object.freeze(changed), TypeError)
+    assert.throws(() => Object.defineProperty(changed, 'count', { value: 7 }), TypeError)
+    assert.equal(changed.increment(), 1)
+    assert.ok(changed instanceof Counter)
+  })
+
   it('spreads its own properties only: the reason it is not built with a spread', () => {
     const spread: Partial<Counter> = { ...new Counter() }
     assert.equal(spread.increment, undefined)
