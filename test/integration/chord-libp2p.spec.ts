@@ -134,11 +134,12 @@ describe('createChordLibp2p', function () {
     }
 
     it(`keeps the connection of a peer that opens ${MAX_EARLY_STREAMS} streams at once, beyond libp2p's default of 10`, async () => {
-      // its identify stream is one of them; held until every one has begun: each stream's SYN and
-      // the lines of all but one, whichever it is, more than any MAX_EARLY_STREAMS - 1 whole
-      // openings make
-      const allBegun = (MAX_EARLY_STREAMS - 2) * openingBytes(PROTOCOL) + openingBytes('/ipfs/id/1.0.0') + SYN_BYTES
-      const { connection, opened, heldTooLong } = await burstBeforeSetUp(MAX_EARLY_STREAMS - 1, arrived => arrived >= allBegun)
+      // its identify stream is one of them, and its opening arrives before the check begins to
+      // count; held until the burst's openings have arrived. A frame of the dialer's other than a
+      // stream's (its ping's answer, 30 bytes) may be counted with them, so a burst stream may
+      // not have begun when it is set free: 63 or 62 early streams, well past libp2p's 10
+      const burstOpened = (MAX_EARLY_STREAMS - 1) * openingBytes(PROTOCOL)
+      const { connection, opened, heldTooLong } = await burstBeforeSetUp(MAX_EARLY_STREAMS - 1, arrived => arrived >= burstOpened)
 
       assert.equal((await Promise.all(opened)).length, MAX_EARLY_STREAMS - 1)
       assert.equal(connection.status, 'open')
