@@ -9,12 +9,17 @@ import { createHash } from 'node:crypto'
 import { createServer } from 'node:http'
 import { connect } from 'node:net'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { noise } from '@chainsafe/libp2p-noise'
+import { yamux } from '@chainsafe/libp2p-yamux'
 import { generateKeyPair } from '@libp2p/crypto/keys'
+import { webSockets } from '@libp2p/websockets'
 import { multiaddr } from '@multiformats/multiaddr'
+import { createLibp2p } from 'libp2p'
+import { closingWebSocketResets } from '../../src/index.js'
 import { createChordLibp2p } from '../../src/node/libp2p.js'
 import { waitFor } from '../helpers/wait-for.js'
 import type { ChordLibp2p, ChordLibp2pOptions } from '../../src/node/libp2p.js'
-import type { Connection } from '@libp2p/interface'
+import type { Connection, Libp2p } from '@libp2p/interface'
 import type { Server } from 'node:http'
 import type { Socket } from 'node:net'
 
@@ -54,8 +59,11 @@ describe('WebSocket resets', function () {
   let nodes: ChordLibp2p[] = []
   let servers: Server[] = []
 
+  let others: Libp2p[] = []
+
   afterEach(async () => {
-    await Promise.all(nodes.map(async node => node.stop()))
+    await Promise.all([...nodes, ...others].map(async node => node.stop()))
+    others = []
     servers.forEach(server => { server.closeAllConnections(); server.close() })
     nodes = []
     servers = []
@@ -119,6 +127,23 @@ describe('WebSocket resets', function () {
 
   it('closes at once a WebSocket whose upgrade it denies, even if the peer never answers the close', async () => {
     const listener = await start({ listen: ['/ip4/127.0.0.1/tcp/0/ws'], connectionGater: { denyInboundConnection: async () => true } })
+    await assertClosesDeniedWebSockets(listener)
+  })
+
+  it('does the same for an application\'s own libp2p node, given closingWebSocketResets(webSockets())', async () => {
+    const own = await createLibp2p({
+      addresses: { listen: ['/ip4/127.0.0.1/tcp/0/ws'] },
+      transports: [closingWebSocketResets(webSockets())],
+      connectionEncrypters: [noise()],
+      streamMuxers: [yamux()],
+      connectionGater: { denyInboundConnection: async () => true }
+    })
+    others.push(own)
+    await assertClosesDeniedWebSockets(own)
+  })
+
+  /** A raw WebSocket that never answers a close frame, denied by `listener`'s gater, is closed within CLOSE_DEADLINE_MS */
+  async function assertClosesDeniedWebSockets (listener: Libp2p): Promise<void> {
     const port = Number(listener.getMultiaddrs()[0].getComponents().find(c => c.name === 'tcp')?.value)
     const socket = connect(port, '127.0.0.1')
     socket.on('error', () => {})
@@ -128,7 +153,7 @@ describe('WebSocket resets', function () {
 
     await waitFor(() => socket.closed, 'the listener to close the socket', CLOSE_DEADLINE_MS)
     assert.match(answer, /^HTTP\/1.1 101/, 'the WebSocket was accepted before the upgrade was denied')
-  })
+  }
 
   // Node's WebSocket, which dials, has no way to drop its socket: it sends a close frame, and the
   // socket ends when the peer answers it
