@@ -22,10 +22,9 @@ interface WebSocketConnection {
   websocket: { terminate?: () => void, close: () => void }
   sendReset: () => void
   onRemoteReset: () => void
-  status: MultiaddrConnection['status']
 }
 
-/** `transport` (e.g. `webSockets()`), its connections' resets closing their socket */
+/** `transport` (e.g. `webSockets()`), its connections' resets and failed upgrades closing their socket */
 export function closingWebSocketResets<Components> (transport: (components: Components) => Transport): (components: Components) => Transport {
   return components => {
     const inner = transport(components)
@@ -60,13 +59,7 @@ function resetting (maConn: MultiaddrConnection): MultiaddrConnection {
   if (typeof websocket?.close !== 'function' || typeof connection.sendReset !== 'function' || typeof connection.onRemoteReset !== 'function') {
     return maConn
   }
-  if (typeof websocket.terminate === 'function') {
-    const terminate = websocket.terminate.bind(websocket)
-    connection.sendReset = () => { terminate() }
-  } else {
-    const close = websocket.close.bind(websocket)
-    connection.sendReset = () => { close() }
-  }
+  connection.sendReset = typeof websocket.terminate === 'function' ? websocket.terminate.bind(websocket) : () => { websocket.close() }
   // a socket closed after the connection's own reset reports an abnormal closure when it is
   // terminated, or when the peer drops it rather than answer the close frame; the connection
   // would take it for a second, remote reset, and tell libp2p of its close twice

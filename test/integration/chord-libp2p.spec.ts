@@ -106,7 +106,7 @@ describe('createChordLibp2p', function () {
      * the protocol, each a varint length and a line
      */
     const SYN_BYTES = 12 + 18
-    const openingBytes = (protocol: string): number => SYN_BYTES + (12 + 18 + (1 + '/multistream/1.0.0\n'.length) + (1 + `${protocol}\n`.length))
+    const OPENING_BYTES = SYN_BYTES + (12 + 18 + (1 + '/multistream/1.0.0\n'.length) + (1 + `${PROTOCOL}\n`.length))
 
     /**
      * A listener whose last check of each inbound connection waits until `setUp` says (given the
@@ -138,8 +138,7 @@ describe('createChordLibp2p', function () {
       // count; held until the burst's openings have arrived. A frame of the dialer's other than a
       // stream's (its ping's answer, 30 bytes) may be counted with them, so a burst stream may
       // not have begun when it is set free: 63 or 62 early streams, well past libp2p's 10
-      const burstOpened = (MAX_EARLY_STREAMS - 1) * openingBytes(PROTOCOL)
-      const { connection, opened, heldTooLong } = await burstBeforeSetUp(MAX_EARLY_STREAMS - 1, arrived => arrived >= burstOpened)
+      const { connection, opened, heldTooLong } = await burstBeforeSetUp(MAX_EARLY_STREAMS - 1, arrived => arrived >= (MAX_EARLY_STREAMS - 1) * OPENING_BYTES)
 
       assert.equal((await Promise.all(opened)).length, MAX_EARLY_STREAMS - 1)
       assert.equal(connection.status, 'open')

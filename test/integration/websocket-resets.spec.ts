@@ -28,9 +28,15 @@ const CLOSE_DEADLINE_MS = 3_000
 /** RFC 6455's constant, joined to the client's key for the server's answer */
 const WEBSOCKET_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11'
 
-/** the WebSocket under a connection of `@libp2p/websockets` (`ws`'s accepted, Node's dialed) */
-function websocketOf (connection: Connection): { readyState: number, terminate?: () => void } {
-  return (connection as unknown as { maConn: { websocket: { readyState: number, terminate?: () => void } } }).maConn.websocket
+/** What the tests read of a WebSocket: `ws`'s, accepted, can also be terminated; Node's, dialed, not */
+interface WebSocketLike {
+  readyState: number
+  terminate?: () => void
+}
+
+/** the WebSocket under a connection of `@libp2p/websockets` */
+function websocketOf (connection: Connection): WebSocketLike {
+  return (connection as unknown as { maConn: { websocket: WebSocketLike } }).maConn.websocket
 }
 const CLOSED = 3
 
@@ -56,14 +62,11 @@ async function silentWebSocketServer (): Promise<{ server: Server, port: number,
 describe('WebSocket resets', function () {
   this.timeout(30_000)
 
-  let nodes: ChordLibp2p[] = []
+  let nodes: Libp2p[] = []
   let servers: Server[] = []
 
-  let others: Libp2p[] = []
-
   afterEach(async () => {
-    await Promise.all([...nodes, ...others].map(async node => node.stop()))
-    others = []
+    await Promise.all(nodes.map(async node => node.stop()))
     servers.forEach(server => { server.closeAllConnections(); server.close() })
     nodes = []
     servers = []
@@ -75,30 +78,36 @@ describe('WebSocket resets', function () {
     return node
   }
 
-  it('closes the socket of an inbound connection it resets, and tells of its close once', async () => {
+  /** A node listening on WebSockets, and another connected to it: each one's side of the connection */
+  async function connectedOverWebSockets (): Promise<{ listener: ChordLibp2p, dialer: ChordLibp2p, inbound: Connection, outbound: Connection }> {
     const listener = await start({ listen: ['/ip4/127.0.0.1/tcp/0/ws'] })
     const dialer = await start({ listen: [] })
-    await dialer.dial(listener.getMultiaddrs()[0])
+    const outbound = await dialer.dial(listener.getMultiaddrs()[0])
     await waitFor(() => listener.getConnections(dialer.peerId).length === 1, 'the listener to hold the connection')
-    const [inbound] = listener.getConnections(dialer.peerId)
-    let closes = 0
-    let disconnects = 0
-    listener.addEventListener('connection:close', () => { closes++ })
-    listener.addEventListener('peer:disconnect', () => { disconnects++ })
+    return { listener, dialer, inbound: listener.getConnections(dialer.peerId)[0], outbound }
+  }
+
+  /** How many times `node` tells of a connection's close and of a peer's disconnection from now on */
+  function closesTold (node: Libp2p): { closes: number, disconnects: number } {
+    const told = { closes: 0, disconnects: 0 }
+    node.addEventListener('connection:close', () => { told.closes++ })
+    node.addEventListener('peer:disconnect', () => { told.disconnects++ })
+    return told
+  }
+
+  it('closes the socket of an inbound connection it resets, and tells of its close once', async () => {
+    const { listener, dialer, inbound } = await connectedOverWebSockets()
+    const told = closesTold(listener)
 
     inbound.abort(new Error('reset by the test'))
 
     await waitFor(() => websocketOf(inbound).readyState === CLOSED, 'the listener\'s socket to close', CLOSE_DEADLINE_MS)
     await waitFor(() => dialer.getConnections(listener.peerId).length === 0, 'the dialer to see its connection end', CLOSE_DEADLINE_MS)
-    assert.equal(closes, 1)
-    assert.equal(disconnects, 1)
+    assert.deepEqual(told, { closes: 1, disconnects: 1 })
   })
 
   it('closes the socket of an outbound connection it resets', async () => {
-    const listener = await start({ listen: ['/ip4/127.0.0.1/tcp/0/ws'] })
-    const dialer = await start({ listen: [] })
-    const outbound = await dialer.dial(listener.getMultiaddrs()[0])
-    await waitFor(() => listener.getConnections(dialer.peerId).length === 1, 'the listener to hold the connection')
+    const { listener, dialer, outbound } = await connectedOverWebSockets()
 
     outbound.abort(new Error('reset by the test'))
 
@@ -106,23 +115,15 @@ describe('WebSocket resets', function () {
   })
 
   it('tells of the close of an outbound connection it resets once, though the peer drops the socket instead of answering', async () => {
-    const listener = await start({ listen: ['/ip4/127.0.0.1/tcp/0/ws'] })
-    const dialer = await start({ listen: [] })
-    const outbound = await dialer.dial(listener.getMultiaddrs()[0])
-    await waitFor(() => listener.getConnections(dialer.peerId).length === 1, 'the listener to hold the connection')
-    const [inbound] = listener.getConnections(dialer.peerId)
-    let closes = 0
-    let disconnects = 0
-    dialer.addEventListener('connection:close', () => { closes++ })
-    dialer.addEventListener('peer:disconnect', () => { disconnects++ })
+    const { dialer, inbound, outbound } = await connectedOverWebSockets()
+    const told = closesTold(dialer)
 
     outbound.abort(new Error('reset by the test'))
     websocketOf(inbound).terminate?.()
 
     await waitFor(() => websocketOf(outbound).readyState === CLOSED, 'the dialer\'s socket to close', CLOSE_DEADLINE_MS)
     assert.equal(outbound.status, 'aborted')
-    assert.equal(closes, 1)
-    assert.equal(disconnects, 1)
+    assert.deepEqual(told, { closes: 1, disconnects: 1 })
   })
 
   it('closes at once a WebSocket whose upgrade it denies, even if the peer never answers the close', async () => {
@@ -138,7 +139,7 @@ describe('WebSocket resets', function () {
       streamMuxers: [yamux()],
       connectionGater: { denyInboundConnection: async () => true }
     })
-    others.push(own)
+    nodes.push(own)
     await assertClosesDeniedWebSockets(own)
   })
 
