@@ -89,6 +89,14 @@ export interface StorePutOptions extends AtTime {
    */
   writer?: Uint8Array
   /**
+   * The subnet (CIDR) `writer` wrote from: the writers of one subnet together hold at most the
+   * store's `maxBytesPerSubnet`. A writer counts under the first subnet it wrote from, for as long
+   * as it holds records. Without it (loopback, a record carried through a relay, a neighbour's
+   * repair) the records count under the writer's subnet if it has one, and are checked against
+   * the writer's share alone.
+   */
+  subnet?: string
+  /**
    * 'refuse' (default): a record over its writer's share refuses the whole batch. 'skip': it is
    * left out and the rest stored (repairs, where one writer's excess must not hold up others' records)
    */

@@ -459,7 +459,7 @@ export class Replication implements RecordRpcHandler {
       throw new ForbiddenError(`none of the ${records.length} records is of a key this node keeps`)
     }
     const neighbour = options?.carriedFor == null && this.range?.isNeighbour(from.peer) === true
-    const written = await this.acceptRecords(kept, neighbour ? { overShare: 'skip' } : { writer: writerTag(from) })
+    const written = await this.acceptRecords(kept, neighbour ? { overShare: 'skip' } : { writer: writerTag(from), subnet: options?.subnet })
     return receiptFor(records, written, records.filter(record => !kept.includes(record)))
   }
 

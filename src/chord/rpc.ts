@@ -239,6 +239,12 @@ export interface StoreFromOptions {
    * where a namespace counts senders, as this peer's too
    */
   carriedFor?: string
+  /**
+   * the subnet (CIDR) the STORE came from, when its sender wrote the records itself: the writers
+   * of one subnet hold at most a share of the store together (`maxBytesPerSubnet`); none for
+   * loopback, carried records and the node's own writes
+   */
+  subnet?: string
 }
 
 export interface RecordRpcHandler {

@@ -86,6 +86,7 @@ export const NODE_SETTINGS = [
   { flag: '--max-records-per-key <n>', env: 'CHORD_MAX_RECORDS_PER_KEY', group: STORAGE, convert: positiveInteger, defaultText: String(defaults.MAX_RECORDS_PER_KEY), help: 'most live records under one key (one mailbox is one key)' },
   { flag: '--max-bytes-per-key <size>', env: 'CHORD_MAX_BYTES_PER_KEY', group: STORAGE, convert: size, defaultText: showBytes(defaults.MAX_BYTES_PER_KEY), help: 'most bytes under one key' },
   { flag: '--max-total-bytes <size>', env: 'CHORD_MAX_TOTAL_BYTES', group: STORAGE, convert: size, defaultText: showBytes(defaults.MAX_TOTAL_BYTES), help: 'most bytes this node stores for the ring' },
+  { flag: '--max-bytes-per-subnet <size>', env: 'CHORD_MAX_BYTES_PER_SUBNET', group: STORAGE, convert: size, defaultText: 'a quarter of --max-total-bytes', help: 'most bytes the writers of one /24 or /48 hold together; raise it when many users share one address' },
   { flag: '--default-ttl <duration>', env: 'CHORD_DEFAULT_TTL', group: STORAGE, convert: duration, defaultText: showMs(defaults.DEFAULT_TTL), help: 'lifetime of a record whose writer asked for none' },
   { flag: '--max-ttl <duration>', env: 'CHORD_MAX_TTL', group: STORAGE, convert: duration, defaultText: showMs(defaults.MAX_TTL), help: 'longest lifetime any record may ask for' },
 
@@ -129,6 +130,7 @@ export interface NodeSettings {
   maxRecordsPerKey?: number
   maxBytesPerKey?: number
   maxTotalBytes?: number
+  maxBytesPerSubnet?: number
   defaultTtl?: number
   maxTtl?: number
   stabilizeInterval?: number
@@ -191,7 +193,8 @@ export function chordNodeOptions (settings: NodeSettings): ChordNodeOptions {
       maxValueSize: settings.maxValueSize,
       maxRecordsPerKey: settings.maxRecordsPerKey,
       maxBytesPerKey: settings.maxBytesPerKey,
-      maxTotalBytes: settings.maxTotalBytes
+      maxTotalBytes: settings.maxTotalBytes,
+      maxBytesPerSubnet: settings.maxBytesPerSubnet
     }),
     ttl: defined({ defaultTtl: settings.defaultTtl, maxTtl: settings.maxTtl }),
     timers: defined({

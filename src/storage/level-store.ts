@@ -14,15 +14,15 @@ import { plainBytes } from '../plain-bytes.js'
 import { PAGE_HEADERS_BATCH, RANGE_READ_BATCH, SWEEP_BATCH_SIZE } from './constants.js'
 import { DURABLE, SUBLEVELS, createNodeDatabase, openDatabase } from './database.js'
 import {
-  STATS_KEY, WRITER_BYTES, encodeExpiryValue, encodeHeader, encodeStats, expiredBound, expiryKey, keyBounds,
-  lastKeyAt, parseExpiryKey, parseExpiryValue, parseHeader, parseRecordKey, parseStats,
-  recordKey, storedSize, writerStatsKey
+  STATS_KEY, WRITER_BYTES, encodeExpiryValue, encodeHeader, encodeStats, encodeWriterStats, expiredBound, expiryKey,
+  keyBounds, lastKeyAt, parseExpiryKey, parseExpiryValue, parseHeader, parseRecordKey, parseStats, parseWriterStats,
+  recordKey, storedSize, subnetStatsKey, writerStatsKey
 } from './record-layout.js'
 import { KeyTallies } from './key-tallies.js'
 import { resolveStoreLimits } from './store-limits.js'
 import type { NodeDatabase } from './database.js'
 import type { KeyTally } from './key-tallies.js'
-import type { RecordHeader } from './record-layout.js'
+import type { RecordHeader, WriterStats } from './record-layout.js'
 import type { StoreLimits } from './store-limits.js'
 import type {
   AtTime, ChordRecord, ScanOptions, StorePage, StorePageOptions, StorePutOptions, StorePutResult as PutResult, StoreReadOptions, RangeDigest, RecordStore, RecordSummary, StoreStats
@@ -80,6 +80,16 @@ function noChange (): Change {
   return { records: 0, bytes: 0, writers: new Map() }
 }
 
+/** What a commit knows already of the counters it changes: read before the batch was planned */
+interface Known {
+  /** some writers' totals as stored, each with the subnet it is counted under */
+  writers?: ReadonlyMap<string, WriterStats>
+  /** some subnets' totals as stored */
+  subnets?: ReadonlyMap<string, StoreStats>
+  /** a writer counted under no subnet yet, and the one it wrote this batch from */
+  adopted?: { writer: string, subnet: string }
+}
+
 export class LevelRecordStore implements RecordStore {
   private readonly records: Sublevel<Uint8Array>
   private readonly headers: Sublevel<Uint8Array>
@@ -128,6 +138,13 @@ export class LevelRecordStore implements RecordStore {
       }
     }
     return await this.exclusive(async () => await this.writeRecords(records, now, true, options))
+  }
+
+  /** Records and bytes the writers of `subnet` hold in this store together (what counts against its share) */
+  async subnetStats (subnet: string): Promise<StoreStats> {
+    this.assertOpen()
+    const saved = await this.meta.get(subnetStatsKey(subnet))
+    return saved == null ? { records: 0, bytes: 0 } : parseStats(saved)
   }
 
   /** Records and bytes `writer` holds in this store (what counts against its share) */
@@ -319,8 +336,8 @@ export class LevelRecordStore implements RecordStore {
     /** a record's writer: the one the put names for all, else the one it carries */
     const writerOf = (record: ChordRecord): Uint8Array | undefined => options.writer ?? record.writer
 
-    // what each writer of the batch holds in the whole store now
-    const writers = new Map<string, StoreStats>()
+    // what each writer of the batch holds in the whole store now, and the subnet it counts under
+    const writers = new Map<string, WriterStats>()
     for (const record of records) {
       const writer = writerOf(record)
       if (writer != null) {
@@ -332,12 +349,13 @@ export class LevelRecordStore implements RecordStore {
       ;[...writers.keys()].forEach((writer, i) => {
         const stats = saved[i]
         if (stats != null) {
-          writers.set(writer, parseStats(stats))
+          writers.set(writer, parseWriterStats(stats))
         }
       })
     }
     /** what each writer held before the batch: the commit's starting point (no write comes between, all are exclusive) */
     const heldBefore = new Map(writers)
+    const { subnets, subnetsBefore, adopted } = await this.subnetsOf(writers, options)
 
     const groups = groupByKey(records)
     const states = await Promise.all(groups.map(async group => await this.keyState(group, now)))
@@ -369,7 +387,9 @@ export class LevelRecordStore implements RecordStore {
           const writer = writerOf(record)
           if (writer != null) {
             const writerHex = hex(writer)
-            const refusal = this.overShare(key, sum(tally.writers.get(writerHex), added.get(writerHex)), writers.get(writerHex), size)
+            const subnet = heldBefore.get(writerHex)?.subnet ?? (adopted?.writer === writerHex ? adopted.subnet : undefined)
+            const refusal = this.overShare(key, sum(tally.writers.get(writerHex), added.get(writerHex)), writers.get(writerHex), size) ??
+              this.overSubnetShare(subnet, subnets, size)
             if (refusal != null) {
               if (skipOverShare) {
                 result.overShare.push(record)
@@ -379,6 +399,9 @@ export class LevelRecordStore implements RecordStore {
             }
             addTo(added, writerHex, 1, size)
             addTo(writers, writerHex, 1, size)
+            if (subnet != null) {
+              addTo(subnets, subnet, 1, size)
+            }
             addWriterChange(change, writerHex, 1, size)
           }
           result.added.push(record)
@@ -411,7 +434,7 @@ export class LevelRecordStore implements RecordStore {
     }
 
     if (ops.length > 0) {
-      await this.commit(ops, change, heldBefore)
+      await this.commit(ops, change, { writers: heldBefore, subnets: subnetsBefore, adopted })
       result.writtenBytes = result.added.reduce((bytes, record) => bytes + storedSize(record.value.byteLength), 0)
     }
     for (const { key, tally, added, records, bytes, earliestExpiry } of tallied) {
@@ -453,6 +476,42 @@ export class LevelRecordStore implements RecordStore {
       }
     }
     return { stored, tally, dead }
+  }
+
+  /**
+   * The subnets the batch's writers count under and what their writers hold now (`subnets`, to be
+   * added to as the batch is planned; `subnetsBefore`, as stored), and the writer of the batch
+   * adopted by the subnet it wrote from if it counts under none yet: with its records held, which
+   * the subnet's totals take on from then.
+   */
+  private async subnetsOf (writers: ReadonlyMap<string, WriterStats>, options: StorePutOptions): Promise<{ subnets: Map<string, StoreStats>, subnetsBefore: Map<string, StoreStats>, adopted?: Known['adopted'] }> {
+    const writer = options.writer == null ? undefined : hex(options.writer)
+    const adopted = writer != null && options.subnet != null && writers.get(writer)?.subnet == null
+      ? { writer, subnet: options.subnet }
+      : undefined
+    const names = new Set([...writers.values()].flatMap(stats => stats.subnet == null ? [] : [stats.subnet]))
+    if (adopted != null) {
+      names.add(adopted.subnet)
+    }
+    const subnetsBefore = new Map<string, StoreStats>()
+    const saved = names.size === 0 ? [] : await this.meta.getMany([...names].map(subnetStatsKey))
+    ;[...names].forEach((subnet, i) => {
+      subnetsBefore.set(subnet, saved[i] == null ? { records: 0, bytes: 0 } : parseStats(saved[i]))
+    })
+    const subnets = new Map(subnetsBefore)
+    if (adopted != null) {
+      subnets.set(adopted.subnet, sum(subnets.get(adopted.subnet), writers.get(adopted.writer)))
+    }
+    return { subnets, subnetsBefore, adopted }
+  }
+
+  /** Why one more record of `size` bytes from a writer of `subnet` would take its writers past their share; undefined if it would not */
+  private overSubnetShare (subnet: string | undefined, subnets: ReadonlyMap<string, StoreStats>, size: number): string | undefined {
+    const held = subnet == null ? 0 : subnets.get(subnet)?.bytes ?? 0
+    if (subnet != null && held + size > this.limits.maxBytesPerSubnet) {
+      return `the writers of ${subnet} would hold ${held + size} bytes of the store, over their share of ${this.limits.maxBytesPerSubnet}`
+    }
+    return undefined
   }
 
   /**
@@ -574,26 +633,54 @@ export class LevelRecordStore implements RecordStore {
   }
 
   /**
-   * apply a batch and the counters it changes (the store's, each writer's), atomically and
-   * durably; `known`: what some writers held before the batch, read already (the rest are read)
+   * apply a batch and the counters it changes (the store's, each writer's, each subnet's as its
+   * writers' change), atomically and durably; `known`: what was read already (the rest is read)
    */
-  private async commit (ops: Operation[], change: Change, known: ReadonlyMap<string, StoreStats> = new Map()): Promise<void> {
+  private async commit (ops: Operation[], change: Change, known: Known = {}): Promise<void> {
     const next = { records: this.counts.records + change.records, bytes: this.counts.bytes + change.bytes }
     ops.push({ type: 'put', sublevel: this.meta, key: STATS_KEY, value: encodeStats(next) })
-    const unknown = [...change.writers.keys()].filter(writer => !known.has(writer))
+    const before = new Map(known.writers)
+    const unknown = [...change.writers.keys()].filter(writer => !before.has(writer))
     const saved = unknown.length === 0 ? [] : await this.meta.getMany(unknown.map(writerStatsKey))
-    const before = new Map(known)
     unknown.forEach((writer, i) => {
-      before.set(writer, saved[i] == null ? { records: 0, bytes: 0 } : parseStats(saved[i]))
+      before.set(writer, saved[i] == null ? { records: 0, bytes: 0 } : parseWriterStats(saved[i]))
     })
+    /** how each subnet's totals change: its writers' change, and an adopted writer's records held */
+    const subnetChanges = new Map<string, StoreStats>()
     for (const [writer, delta] of change.writers) {
-      const after = sum(before.get(writer), delta)
-      ops.push(after.records > 0 && after.bytes > 0
-        ? { type: 'put', sublevel: this.meta, key: writerStatsKey(writer), value: encodeStats(after) }
+      const held = before.get(writer)
+      const after = sum(held, delta)
+      const subnet = held?.subnet ?? (known.adopted?.writer === writer ? known.adopted.subnet : undefined)
+      const live = after.records > 0 && after.bytes > 0
+      ops.push(live
+        ? { type: 'put', sublevel: this.meta, key: writerStatsKey(writer), value: encodeWriterStats({ ...after, subnet }) }
         : { type: 'del', sublevel: this.meta, key: writerStatsKey(writer) })
+      if (held?.subnet != null) {
+        addTo(subnetChanges, held.subnet, -held.records, -held.bytes)
+      }
+      if (subnet != null && live) {
+        addTo(subnetChanges, subnet, after.records, after.bytes)
+      }
     }
+    await this.subnetOps(ops, subnetChanges, known.subnets)
     await this.database.batch<BinaryKey, Uint8Array>(ops, DURABLE_BATCH)
     this.counts = next
+  }
+
+  /** the writes that bring the subnets' totals up to date by `changes`, from `known` or what is stored */
+  private async subnetOps (ops: Operation[], changes: ReadonlyMap<string, StoreStats>, known: ReadonlyMap<string, StoreStats> = new Map()): Promise<void> {
+    const unknown = [...changes.keys()].filter(subnet => !known.has(subnet))
+    const saved = unknown.length === 0 ? [] : await this.meta.getMany(unknown.map(subnetStatsKey))
+    const before = new Map(known)
+    unknown.forEach((subnet, i) => {
+      before.set(subnet, saved[i] == null ? { records: 0, bytes: 0 } : parseStats(saved[i]))
+    })
+    for (const [subnet, delta] of changes) {
+      const after = sum(before.get(subnet), delta)
+      ops.push(after.records > 0 && after.bytes > 0
+        ? { type: 'put', sublevel: this.meta, key: subnetStatsKey(subnet), value: encodeStats(after) }
+        : { type: 'del', sublevel: this.meta, key: subnetStatsKey(subnet) })
+    }
   }
 
   private async exclusive<T> (task: () => Promise<T>): Promise<T> {
@@ -614,8 +701,8 @@ function addWriterChange (change: Change, writer: string, records: number, bytes
   addTo(change.writers, writer, records, bytes)
 }
 
-function addTo (counts: Map<string, StoreStats>, writer: string, records: number, bytes: number): void {
-  counts.set(writer, sum(counts.get(writer), { records, bytes }))
+function addTo (counts: Map<string, StoreStats>, name: string, records: number, bytes: number): void {
+  counts.set(name, sum(counts.get(name), { records, bytes }))
 }
 
 function sum (a: StoreStats | undefined, b: StoreStats | undefined): StoreStats {

@@ -7,7 +7,8 @@
  *   headers  position(32) ‖ id(32)                  →  expiresAt(u64) ‖ value length(u32) [‖ writer(8)]
  *   expiry   expiresAt(u64) ‖ position(32) ‖ id(32)  →  value length(u32) [‖ writer(8)]
  *   meta     "record-stats"                         →  records(u64) ‖ bytes(u64)
- *   meta     "writer/" ‖ writer in hex              →  records(u64) ‖ bytes(u64)
+ *   meta     "writer/" ‖ writer in hex              →  records(u64) ‖ bytes(u64) [‖ subnet (utf-8)]
+ *   meta     "subnet/" ‖ subnet (CIDR)              →  records(u64) ‖ bytes(u64)
  *
  * Headers are apart from values so that quota checks, anti-entropy summaries and digests read a
  * few bytes per record instead of every value. The expiry index repeats the value length so a
@@ -19,7 +20,16 @@
  * in `meta`, updated in the same batch as the records, so a sweep or a deletion gives a writer its
  * share back without reading headers. Records without a writer have the shorter values (the only
  * form before writers were counted), and both forms are read.
+ *
+ * A writer that wrote from a subnet (not loopback, not through a relay) is counted under the first
+ * one it wrote from, for as long as it holds records: its totals name that subnet, and the
+ * subnet's totals (the sum of its writers') are kept beside them in the same batches, so that the
+ * identities of one subnet together hold at most the subnet's share of the store. Writer totals
+ * without a subnet (the only form before subnets were counted) are read as counted under none.
  */
+import { concat } from 'uint8arrays/concat'
+import { fromString } from 'uint8arrays/from-string'
+import { toString } from 'uint8arrays/to-string'
 import { ID_BYTES, ringIdToBytes } from '../chord/id.js'
 import { WRITER_BYTES } from '../chord/record.js'
 import type { RingId } from '../chord/id.js'
@@ -39,6 +49,11 @@ export { WRITER_BYTES }
 /** The meta key under which a writer's totals are kept */
 export function writerStatsKey (writer: string): string {
   return `writer/${writer}`
+}
+
+/** The meta key under which the totals of a subnet's writers are kept */
+export function subnetStatsKey (subnet: string): string {
+  return `subnet/${subnet}`
 }
 
 /**
@@ -140,8 +155,10 @@ export function keyBounds (position: Uint8Array): { gte: Uint8Array, lte: Uint8A
   return { gte, lte }
 }
 
+const STATS_BYTES = 2 * U64_BYTES
+
 export function encodeStats (stats: StoreStats): Uint8Array {
-  const out = new Uint8Array(2 * U64_BYTES)
+  const out = new Uint8Array(STATS_BYTES)
   writeU64(out, 0, stats.records)
   writeU64(out, U64_BYTES, stats.bytes)
   return out
@@ -149,6 +166,21 @@ export function encodeStats (stats: StoreStats): Uint8Array {
 
 export function parseStats (bytes: Uint8Array): StoreStats {
   return { records: readU64(bytes, 0), bytes: readU64(bytes, U64_BYTES) }
+}
+
+/** A writer's totals, and the subnet they are counted under, if any */
+export interface WriterStats extends StoreStats {
+  subnet?: string
+}
+
+export function encodeWriterStats (stats: WriterStats): Uint8Array {
+  const counts = encodeStats(stats)
+  return stats.subnet == null ? counts : concat([counts, fromString(stats.subnet)])
+}
+
+export function parseWriterStats (bytes: Uint8Array): WriterStats {
+  const stats = parseStats(bytes)
+  return bytes.byteLength > STATS_BYTES ? { ...stats, subnet: toString(view(bytes, STATS_BYTES, bytes.byteLength)) } : stats
 }
 
 // u64 as two u32 halves: no BigInt on the hot path (values stay below 2^53: ms timestamps, counts)

@@ -177,8 +177,8 @@ export class RequestServer implements Startable {
   /** Serve requests on `stream` until the remote closes it, goes idle or breaks the protocol */
   async serve (stream: Stream, connection: Connection): Promise<void> {
     const peerId = connection.remotePeer
-    const from: Asker = { node: { id: ringIdOf(peerId), peer: peerId.toString() }, peerId, connection }
     const subnet = (this.init.subnetOf ?? remoteSubnet)(connection)
+    const from: Asker = { node: { id: ringIdOf(peerId), peer: peerId.toString() }, peerId, connection, ...(subnet == null ? {} : { subnet }) }
     const onIdle = (): void => {
       stream.abort(new TimeoutError(`no request within ${this.idleTimeout} ms`))
     }

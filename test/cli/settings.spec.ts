@@ -102,6 +102,7 @@ describe('chord-node settings', () => {
     const options = chordNodeOptions(settings)
     assert.deepEqual(options.timers, { stabilizeIntervalMs: 250 })
     assert.deepEqual(options.storeLimits, { maxValueSize: 128 * 1024 })
+    assert.deepEqual(chordNodeOptions(await settingsFor(['--max-bytes-per-subnet', '1GiB'])).storeLimits, { maxBytesPerSubnet: 1024 * 1024 * 1024 })
     assert.deepEqual(options.ttl, { maxTtl: 7 * 24 * 3600 * 1000 })
     assert.equal(options.requestTimeoutMs, 3000)
     assert.equal(options.replicas, undefined)

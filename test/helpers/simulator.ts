@@ -14,6 +14,7 @@ import { LookupFailedError, RemoteError, RequestTimeoutError } from '../../src/e
 import { openLevelStore } from '../../src/storage/level-store.js'
 import { MAX_OWNER_ROUTE_HOPS } from '../../src/transport/constants.js'
 import type { RingId } from '../../src/chord/id.js'
+import type { StoreLimits } from '../../src/storage/store-limits.js'
 import type { PositionRules } from '../../src/chord/position-rules.js'
 import type { RecordStore } from '../../src/chord/record.js'
 import type { Replication } from '../../src/chord/replication.js'
@@ -40,6 +41,8 @@ export interface SimulatorInit {
    * the simulator's scenarios measure the iterative lookup and what maintenance makes of it
    */
   recursiveLookups?: boolean
+  /** each node's record store's quotas; default the store's own */
+  storeLimits?: Partial<StoreLimits>
 }
 
 export interface SimNodeOptions {
@@ -69,6 +72,7 @@ export class Simulator {
   private readonly positions?: PositionRules
   private readonly verifyLookups?: boolean
   private readonly recursiveLookups: boolean
+  private readonly storeLimits?: Partial<StoreLimits>
   private readonly onMessage: (from: NodeRef, to: NodeRef, kind: string) => void
 
   constructor (init: SimulatorInit = {}) {
@@ -76,13 +80,14 @@ export class Simulator {
     this.positions = init.positions
     this.verifyLookups = init.verifyLookups
     this.recursiveLookups = init.recursiveLookups ?? false
+    this.storeLimits = init.storeLimits
     this.onMessage = init.onMessage ?? (() => {})
   }
 
   /** Add a node named `name`; it is not part of any ring until it joins */
   async addNode (name: string, options: SimNodeOptions = {}): Promise<ChordRing> {
     const self: NodeRef = { id: hashToRingId(new TextEncoder().encode(name)), peer: name }
-    const store = await openLevelStore()
+    const store = await openLevelStore({ limits: this.storeLimits })
     const node = new RingNode({
       self,
       rpc: this.rpcFor(self),

@@ -16,7 +16,7 @@ import { createChordLibp2p } from '../../src/node/libp2p.js'
 import { ringIdOf, ringIdToWire } from '../../src/transport/ring-id.js'
 import { waitFor } from '../helpers/wait-for.js'
 import type { RingId } from '../../src/chord/id.js'
-import type { ChordRpcHandler, DeletionRpcHandler, FindOwnerStep, FindSuccessorReply, Neighbours, NeighboursReply, NodeRef, PingReply, RecordRpcHandler, SignedDeletion } from '../../src/chord/rpc.js'
+import type { ChordRpcHandler, DeletionRpcHandler, FindOwnerStep, FindSuccessorReply, Neighbours, NeighboursReply, NodeRef, PingReply, RecordRpcHandler, SignedDeletion, StoreFromOptions } from '../../src/chord/rpc.js'
 import type { ChordRecord, RangeDigest, RecordSummary } from '../../src/chord/record.js'
 import type { Peer } from '../../src/protocol/generated/chord.js'
 import type { TransportInit } from '../helpers/transport.js'
@@ -28,6 +28,7 @@ interface Call {
   method: keyof (ChordRpcHandler & RecordRpcHandler)
   from: NodeRef
   arg?: unknown
+  options?: unknown
 }
 
 /** Answers with whatever the test put in it, and remembers who asked what */
@@ -95,8 +96,8 @@ class FakeHandler implements ChordRpcHandler, RecordRpcHandler {
     return this.reply.done ? this.reply.successors : []
   }
 
-  async onStoreRecords (from: NodeRef, records: ChordRecord[]): Promise<void> {
-    this.record({ method: 'onStoreRecords', from, arg: records })
+  async onStoreRecords (from: NodeRef, records: ChordRecord[], _deletions?: SignedDeletion[], options?: StoreFromOptions): Promise<void> {
+    this.record({ method: 'onStoreRecords', from, arg: records, options })
     this.records.push(...records)
   }
 
@@ -356,6 +357,16 @@ describe('the /chord/1.0.0 transport over libp2p (TCP on 127.0.0.1)', function (
       await a.service.storeRecords(b.ref, records)
       assert.deepEqual(plain(b.handler.records), plain(records))
       assert.deepEqual(b.handler.calls.at(-1)?.from, a.ref)
+    })
+
+    it('tells the handler the subnet a STORE came from, as the node counts subnets (none for loopback)', async () => {
+      const [a, b, c] = await Promise.all([startNode(), startNode({ subnetOf: () => '203.0.113.0/24' }), startNode()])
+      await connect(a.libp2p, b.libp2p)
+      await a.service.storeRecords(b.ref, [recordOf(1)])
+      assert.deepEqual(b.handler.calls.at(-1)?.options, { subnet: '203.0.113.0/24' })
+      await connect(a.libp2p, c.libp2p)
+      await a.service.storeRecords(c.ref, [recordOf(1)])
+      assert.deepEqual(c.handler.calls.at(-1)?.options, { subnet: undefined })
     })
 
     it('fetches a key larger than one message page by page', async () => {

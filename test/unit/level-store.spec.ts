@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import fc from 'fast-check'
 import { RING_SIZE, ringIdFromBytes, ringIdToBytes } from '../../src/chord/id.js'
 import { InvalidOptionsError, InvalidRecordError, NotStartedError, QuotaExceededError, TooLargeError } from '../../src/errors.js'
-import { KEY_TALLY_ENTRIES, MAX_BYTES_PER_KEY, MAX_RECORDS_PER_KEY, MAX_TOTAL_BYTES, MAX_VALUE_SIZE, MIN_WRITER_BYTES, MIN_WRITER_RECORDS_PER_KEY, SWEEP_BATCH_SIZE, WRITER_SHARE } from '../../src/storage/constants.js'
+import { KEY_TALLY_ENTRIES, MAX_BYTES_PER_KEY, MAX_RECORDS_PER_KEY, MAX_TOTAL_BYTES, MAX_VALUE_SIZE, MIN_WRITER_BYTES, MIN_WRITER_RECORDS_PER_KEY, SUBNET_SHARE, SWEEP_BATCH_SIZE, WRITER_SHARE } from '../../src/storage/constants.js'
 import { hour } from '../../src/units.js'
 import { SUBLEVELS, openNodeDatabase } from '../../src/storage/database.js'
 import { openLevelStore } from '../../src/storage/level-store.js'
@@ -442,6 +442,73 @@ for (const backend of ['memory', 'disk'] as const) {
           await store.put([record(3n, 'a3')], { now: NOW, writer: alice })
         })
 
+        describe(`subnets' shares (maxBytesPerSubnet, by default SUBNET_SHARE ${SUBNET_SHARE} of the store)`, () => {
+          const carol = new Uint8Array(8).fill(0xc0)
+          const sybils = Array.from({ length: 5 }, (_, i) => new Uint8Array(8).fill(0x50 + i))
+          const HOSTILE = '203.0.113.0/24'
+          const ELSEWHERE = '198.51.100.0/24'
+
+          it('defaults to a quarter of the store, never less than one writer\'s share', () => {
+            const limits = resolveStoreLimits({ maxTotalBytes: 1024 * 1024 * 1024 })
+            assert.equal(limits.maxBytesPerSubnet, 1024 * 1024 * 1024 * SUBNET_SHARE)
+            assert.equal(resolveStoreLimits({ maxTotalBytes: 1024 * 1024 * 1024, maxBytesPerWriter: 600 * 1024 * 1024 }).maxBytesPerSubnet, 600 * 1024 * 1024)
+          })
+
+          it('refuses the identities of one subnet more than maxBytesPerSubnet together, and nobody elsewhere', async () => {
+            await reopen({ maxBytesPerWriter: storedSize(2) * 2, maxBytesPerSubnet: storedSize(2) * 5 })
+            // each identity within its own share, the subnet's filled by the third
+            await store.put([record(1n, 's1'), record(2n, 's2')], { now: NOW, writer: sybils[0], subnet: HOSTILE })
+            await store.put([record(3n, 's3'), record(4n, 's4')], { now: NOW, writer: sybils[1], subnet: HOSTILE })
+            await store.put([record(5n, 's5')], { now: NOW, writer: sybils[2], subnet: HOSTILE })
+            await assertUnchanged(async () => {
+              await assert.rejects(store.put([record(6n, 's6')], { now: NOW, writer: sybils[2], subnet: HOSTILE }), /the writers of 203\.0\.113\.0\/24 would hold/)
+              await assert.rejects(store.put([record(6n, 's6')], { now: NOW, writer: sybils[3], subnet: HOSTILE }), QuotaExceededError)
+            })
+            assert.deepEqual(await store.subnetStats(HOSTILE), { records: 5, bytes: storedSize(2) * 5 })
+            // another subnet, loopback (no subnet), the node's own writes
+            await store.put([record(6n, 'c6')], { now: NOW, writer: carol, subnet: ELSEWHERE })
+            await store.put([record(6n, 'b6')], { now: NOW, writer: bob })
+            await store.put([record(6n, 'o6')], { now: NOW })
+            // a record already held costs nothing
+            await store.put([record(1n, 's1')], { now: NOW, writer: sybils[0], subnet: HOSTILE })
+          })
+
+          it('counts a writer under the first subnet it wrote from, through repairs and other addresses, until it holds nothing', async () => {
+            await reopen({ maxBytesPerSubnet: storedSize(2) * 3 })
+            await store.put([record(1n, 's1'), record(2n, 's2')], { now: NOW, writer: sybils[0], subnet: HOSTILE })
+            // the same identity from elsewhere, and its records repaired in by a neighbour: still the first subnet's
+            await store.put([record(3n, 's3')], { now: NOW, writer: sybils[0], subnet: ELSEWHERE })
+            await assert.rejects(store.put([record(4n, 's4')], { now: NOW, writer: sybils[0], subnet: ELSEWHERE }), QuotaExceededError)
+            const repaired = { ...record(5n, 'r5'), writer: sybils[0] }
+            const skipped = await store.put([repaired], { now: NOW, overShare: 'skip' })
+            assert.equal(skipped.overShare.length, 1)
+            assert.deepEqual(await store.subnetStats(ELSEWHERE), { records: 0, bytes: 0 })
+            // deleted and swept, the subnet gets its share back; once the writer holds nothing it may count elsewhere
+            await store.delete(ringIdToBytes(1n), [record(1n, 's1').id])
+            assert.deepEqual(await store.subnetStats(HOSTILE), { records: 2, bytes: storedSize(2) * 2 })
+            await store.delete(ringIdToBytes(2n), [record(2n, 's2').id])
+            await store.delete(ringIdToBytes(3n), [record(3n, 's3').id])
+            assert.deepEqual(await store.subnetStats(HOSTILE), { records: 0, bytes: 0 })
+            await store.put([record(4n, 's4')], { now: NOW, writer: sybils[0], subnet: ELSEWHERE })
+            assert.deepEqual(await store.subnetStats(ELSEWHERE), { records: 1, bytes: storedSize(2) })
+          })
+
+          it('takes on what a writer held before it was first seen from a subnet (and keeps the totals across a reopen on disk)', async () => {
+            await reopen({ maxBytesPerSubnet: storedSize(2) * 3 })
+            // stored through a relay (no subnet known), then the writer comes itself
+            await store.put([record(1n, 's1'), record(2n, 's2')], { now: NOW, writer: sybils[0] })
+            await store.put([record(3n, 's3', NOW + 10)], { now: NOW, writer: sybils[0], subnet: HOSTILE })
+            assert.deepEqual(await store.subnetStats(HOSTILE), { records: 3, bytes: storedSize(2) * 3 })
+            if (backend === 'disk') {
+              await reopen({ maxBytesPerSubnet: storedSize(2) * 3 })
+            }
+            await assert.rejects(store.put([record(4n, 's4')], { now: NOW, writer: sybils[1], subnet: HOSTILE }), QuotaExceededError)
+            await store.sweepExpired({ now: NOW + 10 })
+            assert.deepEqual(await store.subnetStats(HOSTILE), { records: 2, bytes: storedSize(2) * 2 })
+            await store.put([record(4n, 's4')], { now: NOW + 10, writer: sybils[1], subnet: HOSTILE })
+          })
+        })
+
         it('refuses a writer named by other than 8 bytes', async () => {
           await assert.rejects(store.put([record(1n, 'x')], { now: NOW, writer: new Uint8Array(7) }), InvalidRecordError)
         })
@@ -456,6 +523,7 @@ for (const backend of ['memory', 'disk'] as const) {
 
     describe('key tallies (what a put checks without reading its key\'s headers)', () => {
       const writers = [new Uint8Array(8).fill(1), new Uint8Array(8).fill(2), undefined]
+      const SUBNET = '192.0.2.0/24'
       type Step =
         | { op: 'put', key: number, value: number, writer: number, ttl: number }
         | { op: 'delete', key: number, value: number }
@@ -468,7 +536,7 @@ for (const backend of ['memory', 'disk'] as const) {
         { weight: 2, arbitrary: fc.record({ op: fc.constant('wait' as const), ms: fc.integer({ min: 1, max: 15 }) }) }
       )
 
-      it('takes and refuses exactly what a count of the key\'s live records would, through puts, expiries, deletions and sweeps', async () => {
+      it('takes and refuses exactly what a count of the key\'s live records would, through puts, expiries, deletions and sweeps, its writers\' subnet counting what they hold', async () => {
         const limits = { maxRecordsPerKey: 5, maxRecordsPerWriterPerKey: 3 }
         await fc.assert(fc.asyncProperty(fc.array(step, { minLength: 20, maxLength: 60 }), async steps => {
           await reopen(limits)
@@ -494,7 +562,8 @@ for (const backend of ['memory', 'disk'] as const) {
               const expiresAt = now + s.ttl
               const fits = live.length < limits.maxRecordsPerKey &&
                 (writers[s.writer] == null || live.filter(([, r]) => r.writer === s.writer).length < limits.maxRecordsPerWriterPerKey)
-              const put = store.put([record(BigInt(s.key), `v${s.value}`, expiresAt)], { now, writer: writers[s.writer] })
+              // both writers wrote from one subnet: its totals must stay the sum of theirs
+              const put = store.put([record(BigInt(s.key), `v${s.value}`, expiresAt)], { now, writer: writers[s.writer], subnet: writers[s.writer] == null ? undefined : SUBNET })
               if (old != null && old.expiresAt > now) {
                 await put
                 old.expiresAt = Math.max(old.expiresAt, expiresAt)
@@ -505,6 +574,8 @@ for (const backend of ['memory', 'disk'] as const) {
                 await assert.rejects(put, QuotaExceededError)
               }
             }
+            const [first, second] = await Promise.all(writers.slice(0, 2).map(async writer => await store.writerStats(writer ?? new Uint8Array(8))))
+            assert.deepEqual(await store.subnetStats(SUBNET), { records: first.records + second.records, bytes: first.bytes + second.bytes })
             for (const [key, held] of model) {
               const expected = [...held].filter(([, r]) => r.expiresAt > now).map(([value]) => `v${value}`).sort()
               assert.deepEqual(text(await store.get(ringIdToBytes(BigInt(key)), { now })).sort(), expected)

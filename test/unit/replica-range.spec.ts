@@ -7,16 +7,19 @@ import { ringIdToBytes } from '../../src/chord/id.js'
 import { REPLICA_RANGE_GRACE_NODES, REPLICA_RANGE_RECHECK_INTERVAL } from '../../src/chord/constants.js'
 import { ReplicaRange } from '../../src/chord/replica-range.js'
 import { createRecord } from '../../src/chord/record.js'
-import { ForbiddenError } from '../../src/errors.js'
+import { ForbiddenError, QuotaExceededError } from '../../src/errors.js'
+import { storedSize } from '../../src/storage/record-layout.js'
 import { Simulator, seededRandom } from '../helpers/simulator.js'
 import { waitFor } from '../helpers/wait-for.js'
 import type { ChordRing } from '../../src/chord/ring.js'
+import type { ChordRecord } from '../../src/chord/record.js'
 import type { Neighbours, NodeRef } from '../../src/chord/rpc.js'
+import type { StoreLimits } from '../../src/storage/store-limits.js'
 
 const REPLICAS = 3
 
-async function settledRing (size: number, seed: number): Promise<Simulator> {
-  const sim = new Simulator({ replicas: REPLICAS })
+async function settledRing (size: number, seed: number, storeLimits?: Partial<StoreLimits>): Promise<Simulator> {
+  const sim = new Simulator({ replicas: REPLICAS, storeLimits })
   await sim.grow(size, seededRandom(seed))
   await sim.roundsUntil(() => sim.isConsistent(), 200)
   for (let i = 0; i < 40; i++) {
@@ -145,6 +148,30 @@ describe('the keys a node takes a STORE for', () => {
     // a node's own writes are its own business
     await handler.onStoreRecords(node.self, [theirs])
     assert.equal((await store.get(theirs.key)).length, 1)
+  })
+
+  it('holds the identities of one subnet to its share of the store together, and a STORE of records carried for another to none', async () => {
+    const size = storedSize(1)
+    const sim = await settledRing(16, 9, { maxBytesPerWriter: 2 * size, maxBytesPerSubnet: 3 * size })
+    const name = sim.sortedLiveIds()[5].peer
+    const node = sim.nodes.get(name)
+    assert.ok(node != null)
+    await node.replicaRange.refresh()
+    const handler = node.handlerOf('records')
+    assert.ok(handler != null)
+    const ours = (i: number): ChordRecord => createRecord(ringIdToBytes(node.self.id), new Uint8Array([i]), Date.now() + 60_000)
+    const sybil = (i: number): NodeRef => ({ id: BigInt(i + 1) << 240n, peer: `sybil ${i}` })
+    const subnet = '203.0.113.0/24'
+
+    // three identities of one subnet, each under its own share: the third record fills the subnet's
+    await handler.onStoreRecords(sybil(0), [ours(0), ours(1)], [], { subnet })
+    await handler.onStoreRecords(sybil(1), [ours(2)], [], { subnet })
+    await assert.rejects(handler.onStoreRecords(sybil(2), [ours(3)], [], { subnet }), QuotaExceededError)
+    // written by itself from another subnet, or carried for it (no subnet known), the record is taken
+    await handler.onStoreRecords(sybil(3), [ours(3)], [], { subnet: '198.51.100.0/24' })
+    await handler.onStoreRecords(sybil(2), [ours(4)], [], { carriedFor: sybil(2).peer })
+    const { store } = sim.recordsOf(name)
+    assert.equal((await store.get(ringIdToBytes(node.self.id))).length, 5)
   })
 
   it('walks on past a node its table knows between that does not answer, to the one that was named', async () => {

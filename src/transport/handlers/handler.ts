@@ -15,6 +15,8 @@ export interface Asker {
   peerId: PeerId
   /** the connection it asked over: the peers it names are judged by where it is */
   connection: Connection
+  /** the subnet it asked from, as the node's per-subnet limits count it; none for loopback */
+  subnet?: string
 }
 
 export interface RequestHandler<Request extends ValidRequest = ValidRequest> {

@@ -10,13 +10,19 @@ import { namespaceHandler } from './served-node.js'
 import type { Asker, RequestHandler, RequestHandlersInit } from './handler.js'
 import type { WorkDone } from '../request-limits.js'
 import type { StoreRequest } from '../validate.js'
+import type { StoreFromOptions } from '../../chord/rpc.js'
 import type { Response } from '../../protocol/generated/chord.js'
+
+/** Where the records of a STORE come from: their writer's subnet is the asker's, unless it passes on records it carried for another */
+function storeFrom (from: Asker, request: StoreRequest): StoreFromOptions {
+  return request.carriedFor == null ? { subnet: from.subnet } : { carriedFor: request.carriedFor }
+}
 
 export class StoreHandler implements RequestHandler<StoreRequest> {
   constructor (private readonly init: Pick<RequestHandlersInit, 'node'>) {}
 
   async handle (from: Asker, request: StoreRequest, done: WorkDone): Promise<Partial<Response>> {
-    const receipt = await namespaceHandler(this.init.node, request.namespace).onStoreRecords(from.node, request.records, request.deletions, { carriedFor: request.carriedFor })
+    const receipt = await namespaceHandler(this.init.node, request.namespace).onStoreRecords(from.node, request.records, request.deletions, storeFrom(from, request))
     done.writtenBytes = receipt?.writtenBytes ?? 0
     done.signatureChecks = receipt?.signatureChecks ?? 0
     if (receipt == null) {
