@@ -16,16 +16,20 @@ export interface PeerBudgetsInit {
   windowMs: number
   /** peers remembered at once, per budget */
   maxPeers: number
+  /** who a refusal names for `key`, e.g. "the peers of 203.0.113.0/24"; default none (the asker itself) */
+  subject?(key: string): string
 }
 
 export class PeerBudgets<Name extends string> {
   private readonly points: Readonly<Record<Name, number>>
   private readonly windowMs: number
   private readonly budgets: Record<Name, PeerBudget>
+  private readonly subject?: (key: string) => string
 
   constructor (points: Record<Name, number>, init: PeerBudgetsInit) {
     this.points = { ...points }
     this.windowMs = init.windowMs
+    this.subject = init.subject
     this.budgets = Object.fromEntries(Object.entries<number>(points).map(([name, budget]) =>
       [name, new PeerBudget({ points: budget, windowMs: init.windowMs, maxPeers: init.maxPeers })])) as Record<Name, PeerBudget>
   }
@@ -37,6 +41,16 @@ export class PeerBudgets<Name extends string> {
    * @throws RateLimitedError when one of them cannot pay; then nothing is charged
    */
   admit (peer: string, costs: Array<[Name, number]>, needs: Name[] = []): void {
+    this.check(peer, costs, needs)
+    this.charge(peer, costs)
+  }
+
+  /**
+   * Whether `peer`'s budgets could pay `costs`, each of `needs` having something left; charges nothing
+   *
+   * @throws RateLimitedError when one of them cannot pay
+   */
+  check (peer: string, costs: Array<[Name, number]>, needs: Name[] = []): void {
     for (const name of needs) {
       if (this.budgets[name].remaining(peer) <= 0) {
         throw this.refusal(peer, name, `${name}: spent for this ${this.windowMs} ms window`)
@@ -48,7 +62,6 @@ export class PeerBudgets<Name extends string> {
         throw this.refusal(peer, name, `${name}: ${cost} asked, ${left} of ${this.points[name]} left in this ${this.windowMs} ms window`)
       }
     }
-    this.charge(peer, costs)
   }
 
   /** Charge `costs` to `peer`'s budgets whatever is left: work already done */
@@ -66,6 +79,6 @@ export class PeerBudgets<Name extends string> {
   }
 
   private refusal (peer: string, name: Name, message: string): RateLimitedError {
-    return new RateLimitedError(message, { retryAfterMs: this.budgets[name].msBeforeRefill(peer) })
+    return new RateLimitedError(this.subject == null ? message : `${this.subject(peer)}: ${message}`, { retryAfterMs: this.budgets[name].msBeforeRefill(peer) })
   }
 }

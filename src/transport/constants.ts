@@ -348,6 +348,16 @@ export const MAX_OWNER_ROUTE_HOPS = 24
 export const RATE_LIMIT_WINDOW = 10 * second
 
 /**
+ * The peers' worth of every budget below that the strangers of one subnet (IPv4 /24, IPv6 /48;
+ * peers that are not ring neighbours, loopback not counted) may spend together per window.
+ * PeerIds cost nothing and one subnet may hold 64 connections (MAX_INBOUND_CONNECTIONS_PER_IPV4_SUBNET),
+ * so per peer alone a subnet's identities had 64 peers' budgets: 16,384 signature checks a window
+ * where one peer has 256. Eight leaves room for many honest users behind one NAT, each far below
+ * its own budgets; a node that serves more raises `requestLimits.peersPerSubnet`.
+ */
+export const SUBNET_BUDGET_PEERS = 8
+
+/**
  * PING, GET_NEIGHBOURS, NOTIFY, FIND_SUCCESSOR and LEAVING one peer may send per window: 2,000 a
  * second. A ring neighbour sends a few a second (stabilize, fix fingers, predecessor checks); the
  * first hop of every lookup a node makes goes to one of its fingers, and a lookup-heavy node or

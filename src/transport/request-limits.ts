@@ -15,7 +15,11 @@
  * refused before it read anything costs no records), and may overdraw a budget; a request that
  * draws on a spent budget is refused until the peer's window ends.
  *
- * PeerIds cost nothing, so the records range scans (RANGE_DIGEST, RANGE_SUMMARIES) read for
+ * PeerIds cost nothing, so the strangers of one subnet (not ring neighbours, not over loopback)
+ * are also charged together, to budgets `peersPerSubnet` times a peer's: the 64 connections a
+ * subnet may hold buy no more than that many peers' work.
+ *
+ * The records range scans (RANGE_DIGEST, RANGE_SUMMARIES) read for
  * strangers (askers that are not ring neighbours) are also counted for all of them together, each
  * stranger a share of that: more identities do not buy more whole-store scans. A stranger's scan
  * reads no more than is left of its share and of that (`scanLimit`), and one whose range holds
@@ -45,6 +49,7 @@ import {
   CARRIED_RECORD_REQUEST_COST,
   MAX_WRITTEN_BYTES_PER_WINDOW,
   RATE_LIMIT_WINDOW,
+  SUBNET_BUDGET_PEERS,
   WRITE_BATCH_COST
 } from './constants.js'
 import type { ValidRequest } from './validate.js'
@@ -77,6 +82,8 @@ export interface RequestLimits {
   scannedRecordsPerStranger: number
   /** peers remembered at once, per budget */
   maxPeers: number
+  /** the peers' worth of each budget above the strangers of one subnet (IPv4 /24, IPv6 /48) may spend together */
+  peersPerSubnet: number
 }
 
 export const DEFAULT_REQUEST_LIMITS: Readonly<RequestLimits> = {
@@ -92,7 +99,8 @@ export const DEFAULT_REQUEST_LIMITS: Readonly<RequestLimits> = {
   carriedChecks: MAX_CARRIED_CHECKS_PER_WINDOW,
   strangersScannedRecords: MAX_STRANGERS_SCANNED_RECORDS_PER_WINDOW,
   scannedRecordsPerStranger: MAX_SCANNED_RECORDS_PER_STRANGER_PER_WINDOW,
-  maxPeers: MAX_RATE_LIMITED_PEERS
+  maxPeers: MAX_RATE_LIMITED_PEERS,
+  peersPerSubnet: SUBNET_BUDGET_PEERS
 }
 
 export type Budget = 'ringRequests' | 'readRequests' | 'scannedRecords' | 'storedRecords' | 'storedBytes' | 'writtenBytes' | 'deletedIds' | 'signatureChecks' | 'carriedChecks'
@@ -115,13 +123,17 @@ export interface RequestLimiterInit {
 export class RequestLimiter {
   readonly limits: Readonly<RequestLimits>
   private readonly budgets: PeerBudgets<Budget>
+  /** the budgets of each subnet's strangers together */
+  private readonly subnets: PeerBudgets<Budget>
   private readonly strangersScans: SharedBudget
   private readonly isNeighbour?: (peer: string) => boolean
 
   constructor (limits: Partial<RequestLimits> = {}, init: RequestLimiterInit = {}) {
     this.limits = { ...DEFAULT_REQUEST_LIMITS, ...limits }
-    const { windowMs, maxPeers, strangersScannedRecords, scannedRecordsPerStranger, ...points } = this.limits
+    const { windowMs, maxPeers, strangersScannedRecords, scannedRecordsPerStranger, peersPerSubnet, ...points } = this.limits
     this.budgets = new PeerBudgets<Budget>(points, { windowMs, maxPeers })
+    const subnetPoints = Object.fromEntries(Object.entries<number>(points).map(([name, perPeer]) => [name, perPeer * peersPerSubnet])) as Record<Budget, number>
+    this.subnets = new PeerBudgets<Budget>(subnetPoints, { windowMs, maxPeers, subject: subnet => `the peers of ${subnet} together` })
     this.strangersScans = new SharedBudget({
       work: 'records range scans read for peers that are not ring neighbours',
       perWindow: strangersScannedRecords,
@@ -138,25 +150,35 @@ export class RequestLimiter {
   }
 
   /**
-   * Charge `request` to `peer`'s budgets. A range scan of a `stranger` (asked once per request and
-   * passed to `scanLimit` and `charge` too, as a peer's standing may change meanwhile) also needs
-   * some of the strangers' budget.
+   * Charge `request` to `peer`'s budgets, and a `stranger`'s to its `subnet`'s too. A range scan
+   * of a stranger (asked once per request and passed to `scanLimit` and `charge` too, as a peer's
+   * standing may change meanwhile) also needs some of the strangers' budget.
    *
    * @throws RateLimitedError when one of them cannot pay for it (or one it will be charged to
    *   afterwards is spent); then nothing is charged
    */
-  admit (peer: string, request: ValidRequest, extra: Array<[Budget, number]> = [], stranger = this.isStranger(peer)): void {
+  admit (peer: string, request: ValidRequest, extra: Array<[Budget, number]> = [], stranger = this.isStranger(peer), subnet?: string): void {
     const { costs, after } = costsOf(request)
     if (isRangeScan(request) && stranger) {
       this.strangersScans.check(peer)
     }
-    this.budgets.admit(peer, [...costs, ...extra], after)
+    const all = [...costs, ...extra]
+    const together = stranger ? subnet : undefined
+    this.budgets.check(peer, all, after)
+    if (together != null) {
+      this.subnets.check(together, all, after)
+      this.subnets.charge(together, all)
+    }
+    this.budgets.charge(peer, all)
   }
 
   /** Charge what answering `request` turned out to cost, from its response and what the handler did */
-  charge (peer: string, request: ValidRequest, response: Partial<Response> | undefined, done: WorkDone = {}, stranger = this.isStranger(peer)): void {
+  charge (peer: string, request: ValidRequest, response: Partial<Response> | undefined, done: WorkDone = {}, stranger = this.isStranger(peer), subnet?: string): void {
     const costs = costsAfter(request, response, done)
     this.budgets.charge(peer, costs)
+    if (stranger && subnet != null) {
+      this.subnets.charge(subnet, costs)
+    }
     const scanned = costs.find(([name]) => name === 'scannedRecords')?.[1] ?? 0
     if (isRangeScan(request) && stranger && scanned > 0) {
       this.strangersScans.spend(peer, scanned)

@@ -299,18 +299,18 @@ export class RequestServer implements Startable {
     const done: WorkDone = {}
     try {
       // throws RateLimitedError, answered like any handler error, before the handler runs
-      this.limiter.admit(from.node.peer, request, [], stranger)
+      this.limiter.admit(from.node.peer, request, [], stranger, from.subnet)
       admitted = true
       // a stranger's scan reads no more than it may: a range holding more is refused TOO_LARGE
       const scanLimit = this.limiter.scanLimit(from.node.peer, request, stranger)
       const handler = this.handlers[type] as RequestHandler
       const response = { type, ...await handler.handle(from, request, done, scanLimit) }
-      this.limiter.charge(from.node.peer, request, response, done, stranger)
+      this.limiter.charge(from.node.peer, request, response, done, stranger, from.subnet)
       return served(response, 'ok')
     } catch (err) {
       if (admitted) {
         // the work done before the handler failed is paid for too
-        this.limiter.charge(from.node.peer, request, undefined, done, stranger)
+        this.limiter.charge(from.node.peer, request, undefined, done, stranger, from.subnet)
       }
       this.log('failed to answer %s from %p - %e', type, from.peerId, err)
       return served(refusal(type, err), 'error')

@@ -786,6 +786,21 @@ describe('the /chord/1.0.0 transport over libp2p (TCP on 127.0.0.1)', function (
       assert.deepEqual(callsFrom(c, b.handler).map(call => call.method), ['onNotify', 'onGetNeighbours'])
     })
 
+    it('answers the peers of one subnet RATE_LIMITED once they spent peersPerSubnet peers\' budgets together, each within its own', async () => {
+      const subnet = '203.0.113.0/24'
+      const [b, ...sybils] = await Promise.all([
+        startNode({ requestLimits: { ringRequests: 3, peersPerSubnet: 2, windowMs }, subnetOf: () => subnet }),
+        startNode(), startNode(), startNode()
+      ])
+      await Promise.all(sybils.map(async sybil => connect(sybil.libp2p, b.libp2p)))
+      const pings = (node: ChordNode): Array<() => Promise<unknown>> => Array.from({ length: 3 }, () => async () => node.service.ping(b.ref))
+      assert.deepEqual(await flood(pings(sybils[0])), { ok: 3, limited: 0 })
+      assert.deepEqual(await flood(pings(sybils[1])), { ok: 3, limited: 0 })
+      // its first request: its own budget is whole, its subnet's spent
+      await assert.rejects(sybils[2].service.ping(b.ref), RateLimitedError)
+      assert.equal(callsFrom(sybils[2], b.handler).length, 0)
+    })
+
     it('tells a refused caller when its budget refills', async () => {
       const [a, b] = await Promise.all([startNode(), startNode({ requestLimits: { ringRequests: 1, windowMs } })])
       await connect(a.libp2p, b.libp2p)

@@ -20,6 +20,7 @@ import {
   MAX_SUMMARIES_PER_MESSAGE,
   MAX_WRITTEN_BYTES_PER_WINDOW,
   RATE_LIMIT_WINDOW,
+  SUBNET_BUDGET_PEERS,
   WRITE_BATCH_COST
 } from '../../src/transport/constants.js'
 import { MAX_INBOUND_CONNECTIONS_PER_IP } from '../../src/node/constants.js'
@@ -76,8 +77,37 @@ describe('RequestLimiter', () => {
         carriedChecks: MAX_CARRIED_CHECKS_PER_WINDOW,
         strangersScannedRecords: MAX_STRANGERS_SCANNED_RECORDS_PER_WINDOW,
         scannedRecordsPerStranger: MAX_SCANNED_RECORDS_PER_STRANGER_PER_WINDOW,
-        maxPeers: MAX_RATE_LIMITED_PEERS
+        maxPeers: MAX_RATE_LIMITED_PEERS,
+        peersPerSubnet: SUBNET_BUDGET_PEERS
       })
+    })
+
+    it(`refuses the strangers of one subnet together past SUBNET_BUDGET_PEERS (${SUBNET_BUDGET_PEERS}) peers' budgets, each within its own, and charges nothing then`, () => {
+      const subnet = '203.0.113.0/24'
+      const limiter = new RequestLimiter({}, { isNeighbour: peer => peer === 'neighbour' })
+      for (let peer = 0; peer < SUBNET_BUDGET_PEERS; peer++) {
+        for (let i = 0; i < MAX_SIGNATURE_CHECKS_PER_WINDOW; i++) {
+          limiter.admit(`sybil ${peer}`, del(1), [], undefined, subnet)
+        }
+      }
+      assert.throws(() => { limiter.admit('one more sybil', del(1), [], undefined, subnet) }, /the peers of 203\.0\.113\.0\/24 together: signatureChecks: 1 asked, 0 of 2048 left/)
+      // refused, it was charged nothing: its own budget is whole, from another subnet or over loopback
+      exhaust(limiter, 'one more sybil', del(1), MAX_SIGNATURE_CHECKS_PER_WINDOW)
+      // the subnet's other budgets, its ring neighbour, and other subnets go on
+      limiter.admit('one more sybil', ping, [], undefined, subnet)
+      limiter.admit('neighbour', del(1), [], undefined, subnet)
+      limiter.admit('elsewhere', del(1), [], undefined, '198.51.100.0/24')
+    })
+
+    it('charges a subnet what its strangers\' work turned out to cost, and refuses what needs a budget it spent', () => {
+      const limiter = new RequestLimiter({ scannedRecords: 10, peersPerSubnet: 2 })
+      const subnet = '2001:db8:1::/48'
+      limiter.admit('a', fetch, [], undefined, subnet)
+      limiter.charge('a', fetch, { records: [] }, { scannedRecords: 10 }, undefined, subnet)
+      limiter.admit('b', fetch, [], undefined, subnet)
+      limiter.charge('b', fetch, { records: [] }, { scannedRecords: 10 }, undefined, subnet)
+      assert.throws(() => { limiter.admit('c', fetch, [], undefined, subnet) }, RateLimitedError)
+      limiter.admit('c', fetch)
     })
 
     it('refuses carried records\' checks past MAX_CARRIED_CHECKS_PER_WINDOW, and leaves the peer\'s other signature checks whole', () => {
