@@ -218,7 +218,7 @@ export class RequestServer implements Startable {
         const served = await this.answer(request, from)
         let sent
         try {
-          sent = await this.write(stream, framed, this.holderOf(from, subnet), served.response)
+          sent = await this.write(stream, framed, this.holderOf(from), served.response)
         } catch (err) {
           // the stream broke or its deadline passed before the answer left
           this.reported({ ...served, outcome: 'failed' })
@@ -239,9 +239,9 @@ export class RequestServer implements Startable {
     }
   }
 
-  /** Who an answer to `from`, on a connection from `subnet`, is held for: asked at each answer, as the ring's neighbours change */
-  private holderOf (from: Asker, subnet: string | undefined): Holder {
-    return { peer: from.node.peer, subnet, passesSharedCaps: this.init.isNeighbour?.(from.node.peer) === true }
+  /** Who an answer to `from` is held for: asked at each answer, as the ring's neighbours change */
+  private holderOf (from: Asker): Holder {
+    return { peer: from.node.peer, subnet: from.subnet, passesSharedCaps: this.init.isNeighbour?.(from.node.peer) === true }
   }
 
   /**
