@@ -35,6 +35,12 @@ export interface ChordRecord {
    */
   writer?: Uint8Array
   /**
+   * The subnet (CIDR) `writer` counts under on the node holding the record, if any: passed on
+   * with the writer between ring neighbours, so that a copy counts for the writer's subnet too
+   * where the writer never wrote itself
+   */
+  writerSubnet?: string
+  /**
    * A proof of work that travels with the record in a STORE and is never stored: what a mailbox
    * under pressure may ask of a sender (see mailbox/stamp.ts)
    */
@@ -91,9 +97,9 @@ export interface StorePutOptions extends AtTime {
   /**
    * The subnet (CIDR) `writer` wrote from: the writers of one subnet together hold at most the
    * store's `maxBytesPerSubnet`. A writer counts under the first subnet it wrote from, for as long
-   * as it holds records. Without it (loopback, a record carried through a relay, a neighbour's
-   * repair) the records count under the writer's subnet if it has one, and are checked against
-   * the writer's share alone.
+   * as it holds records. Without it (loopback, the node's own writes) the records count under
+   * the writer's subnet if it has one, else against the writer's share alone. A neighbour's repair
+   * names each record's writer's subnet in the record (`writerSubnet`) instead.
    */
   subnet?: string
   /**

@@ -240,9 +240,9 @@ export interface StoreFromOptions {
    */
   carriedFor?: string
   /**
-   * the subnet (CIDR) the STORE came from, when its sender wrote the records itself: the writers
-   * of one subnet hold at most a share of the store together (`maxBytesPerSubnet`); none for
-   * loopback, carried records and the node's own writes
+   * the subnet (CIDR) of the connection the records came over, whose peer is their writer (a
+   * relay of carried records too): the writers of one subnet hold at most a share of the store
+   * together (`maxBytesPerSubnet`); none for loopback and the node's own writes
    */
   subnet?: string
 }

@@ -95,14 +95,14 @@ export interface MailboxServerInit {
    * RateLimitedError when its checks are spent (the node's per-peer budget, shared with
    * /chord/1.0.0); default: no budget
    */
-  admitSignatureCheck?(peer: string): void
+  admitSignatureCheck?(peer: string, subnet?: string): void
   /**
    * throws RateLimitedError when the remote peer's scanned records are spent: asked before its
    * backlog is read (the node's per-peer budget, shared with /chord/1.0.0's reads); default: no budget
    */
-  admitScan?(peer: string): void
-  /** charges the remote peer the records its backlog read took */
-  chargeScan?(peer: string, records: number): void
+  admitScan?(peer: string, subnet?: string): void
+  /** charges the remote peer (and its subnet) the records its backlog read took */
+  chargeScan?(peer: string, records: number, subnet?: string): void
 }
 
 /** Where a subscription's envelopes go: a remote owner's stream, or an owner on this very node */
@@ -221,14 +221,15 @@ export class MailboxServer implements Startable {
   private async serve (stream: Stream, connection: Connection): Promise<void> {
     const framed = frameStream(stream, MAX_MAILBOX_REQUEST_SIZE)
     const peer = connection.remotePeer.toString()
+    const subnet = (this.init.subnetOf ?? remoteSubnet)(connection)
     let subscriber: Subscriber | undefined
     try {
-      const owner = await this.prove(framed, peer)
+      const owner = await this.prove(framed, peer, subnet)
       const pushWriteTimeout = this.init.pushWriteTimeout ?? PUSH_WRITE_TIMEOUT
       subscriber = {
         key: toHex(mailboxKey(owner), 'base16'),
         peer,
-        subnet: (this.init.subnetOf ?? remoteSubnet)(connection),
+        subnet,
         write: async (envelopes, caughtUp) => {
           const event = MailboxEvent.encode({ type: MailboxEvent.Type.ENVELOPES, envelopes: envelopes.map(wireBytes), caughtUp })
           await framed.write(event, { signal: AbortSignal.timeout(pushWriteTimeout) })
@@ -268,7 +269,7 @@ export class MailboxServer implements Startable {
    * @throws Refusal when the owner broke the protocol, asked for a mailbox this node does not
    *   keep, or did not prove ownership
    */
-  private async prove (framed: FramedStream, peer: string): Promise<PublicKey> {
+  private async prove (framed: FramedStream, peer: string, subnet: string | undefined): Promise<PublicKey> {
     const signal = AbortSignal.timeout(this.init.handshakeTimeout ?? SUBSCRIBE_HANDSHAKE_TIMEOUT)
     const subscribe = MailboxRequest.decode(await framed.read({ signal }))
     if (subscribe.type !== MailboxRequest.Type.SUBSCRIBE || subscribe.owner == null) {
@@ -284,7 +285,7 @@ export class MailboxServer implements Startable {
       throw new Refusal(MailboxErrorCode.FORBIDDEN, 'this node does not keep the mailbox')
     }
     // before the challenge: a peer that may not make us read its backlog is not worth a signature check
-    this.admitScan(peer)
+    this.admitScan(peer, subnet)
 
     const nonce = randomBytes(CHALLENGE_NONCE_BYTES)
     await framed.write(MailboxEvent.encode({ type: MailboxEvent.Type.CHALLENGE, nonce: wireBytes(nonce), envelopes: [], caughtUp: false }), { signal })
@@ -293,7 +294,7 @@ export class MailboxServer implements Startable {
       throw new Refusal(MailboxErrorCode.BAD_REQUEST, 'expected PROVE with a signature')
     }
     try {
-      this.init.admitSignatureCheck?.(peer)
+      this.init.admitSignatureCheck?.(peer, subnet)
     } catch (err) {
       throw new Refusal(MailboxErrorCode.RATE_LIMITED, `${peer} spent its signature checks`, { cause: err })
     }
@@ -306,9 +307,9 @@ export class MailboxServer implements Startable {
   }
 
   /** @throws Refusal when the peer may not make this node read a backlog now */
-  private admitScan (peer: string): void {
+  private admitScan (peer: string, subnet: string | undefined): void {
     try {
-      this.init.admitScan?.(peer)
+      this.init.admitScan?.(peer, subnet)
     } catch (err) {
       throw new Refusal(MailboxErrorCode.RATE_LIMITED, `${peer} spent its scanned records`, { cause: err })
     }
@@ -373,7 +374,7 @@ export class MailboxServer implements Startable {
       do {
         const page = await this.init.store.page(key, { after, maxRecords: MAX_ENVELOPES_PER_EVENT, maxBytes: ENVELOPES_PAGE_BYTES })
         if (subscriber.peer != null) {
-          this.init.chargeScan?.(subscriber.peer, page.scanned)
+          this.init.chargeScan?.(subscriber.peer, page.scanned, subscriber.subnet)
         }
         after = page.next
         const envelopes = page.records.map(r => r.value)

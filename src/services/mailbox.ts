@@ -113,9 +113,9 @@ export class ChordMailbox implements Startable {
       maxSubscriptions,
       maxSubscriptionsPerPeer,
       maxSubscriptionsPerSubnet,
-      admitSignatureCheck: peer => { limiter.admitSignatureCheck(peer) },
-      admitScan: peer => { limiter.admitScan(peer) },
-      chargeScan: (peer, records) => { limiter.chargeScannedRecords(peer, records) },
+      admitSignatureCheck: (peer, subnet) => { limiter.admitSignatureCheck(peer, subnet) },
+      admitScan: (peer, subnet) => { limiter.admitScan(peer, subnet) },
+      chargeScan: (peer, records, subnet) => { limiter.chargeScannedRecords(peer, records, subnet) },
       onPushed: count => { metrics.mailbox.pushed(count) },
       onRefused: code => { metrics.mailbox.refused(code) }
     })

@@ -53,8 +53,8 @@ export const WRITER_SHARE = 1 / 8
  * The share of the store's bytes that the writers of one subnet (IPv4 /24, IPv6 /48) may hold
  * together. PeerIds are free: at WRITER_SHARE alone, nine identities filled a store in about
  * 12 s. With a quarter, filling one takes four subnets. Honest clients behind one NAT or gateway
- * share it, so a node that serves many of them raises `storeLimits.maxBytesPerSubnet`. Loopback
- * and records carried through a relay are counted under no subnet (their origin's is not known).
+ * share it, so a node that serves many of them raises `storeLimits.maxBytesPerSubnet`. Loopback is
+ * counted under no subnet.
  */
 export const SUBNET_SHARE = 1 / 4
 

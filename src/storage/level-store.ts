@@ -86,8 +86,8 @@ interface Known {
   writers?: ReadonlyMap<string, WriterStats>
   /** some subnets' totals as stored */
   subnets?: ReadonlyMap<string, StoreStats>
-  /** a writer counted under no subnet yet, and the one it wrote this batch from */
-  adopted?: { writer: string, subnet: string }
+  /** writers counted under no subnet yet, and the one each now counts under (by writer in hex) */
+  adopted?: ReadonlyMap<string, string>
 }
 
 export class LevelRecordStore implements RecordStore {
@@ -310,7 +310,35 @@ export class LevelRecordStore implements RecordStore {
     const saved = await this.meta.get(STATS_KEY)
     this.counts = saved == null ? { records: 0, bytes: 0 } : parseStats(saved)
     this.tallies.clear()
+    await this.recountSubnets()
     this.state = 'open'
+  }
+
+  /**
+   * Each subnet's totals made the sum of its writers' again: they are kept by deltas, and a build
+   * that kept writers' totals without their subnet (an earlier version, run on this data in
+   * between) would leave them off for good. Reads one small entry per writer, not the headers.
+   */
+  private async recountSubnets (): Promise<void> {
+    const sums = new Map<string, StoreStats>()
+    for await (const value of this.meta.values({ gte: writerStatsKey(''), lt: writerStatsKey('\uffff') })) {
+      const { subnet, ...stats } = parseWriterStats(value)
+      if (subnet != null) {
+        sums.set(subnet, sum(sums.get(subnet), stats))
+      }
+    }
+    const ops: Operation[] = []
+    for await (const key of this.meta.keys({ gte: subnetStatsKey(''), lt: subnetStatsKey('\uffff') })) {
+      if (!sums.has(key.slice(subnetStatsKey('').length))) {
+        ops.push({ type: 'del', sublevel: this.meta, key })
+      }
+    }
+    for (const [subnet, stats] of sums) {
+      ops.push({ type: 'put', sublevel: this.meta, key: subnetStatsKey(subnet), value: encodeStats(stats) })
+    }
+    if (ops.length > 0) {
+      await this.database.batch<BinaryKey, Uint8Array>(ops, DURABLE_BATCH)
+    }
   }
 
   stats (): StoreStats {
@@ -355,7 +383,7 @@ export class LevelRecordStore implements RecordStore {
     }
     /** what each writer held before the batch: the commit's starting point (no write comes between, all are exclusive) */
     const heldBefore = new Map(writers)
-    const { subnets, subnetsBefore, adopted } = await this.subnetsOf(writers, options)
+    const { subnets, subnetsBefore, adopted } = await this.subnetsOf(records, writers, options)
 
     const groups = groupByKey(records)
     const states = await Promise.all(groups.map(async group => await this.keyState(group, now)))
@@ -387,7 +415,7 @@ export class LevelRecordStore implements RecordStore {
           const writer = writerOf(record)
           if (writer != null) {
             const writerHex = hex(writer)
-            const subnet = heldBefore.get(writerHex)?.subnet ?? (adopted?.writer === writerHex ? adopted.subnet : undefined)
+            const subnet = heldBefore.get(writerHex)?.subnet ?? adopted.get(writerHex)
             const refusal = this.overShare(key, sum(tally.writers.get(writerHex), added.get(writerHex)), writers.get(writerHex), size) ??
               this.overSubnetShare(subnet, subnets, size)
             if (refusal != null) {
@@ -480,28 +508,38 @@ export class LevelRecordStore implements RecordStore {
 
   /**
    * The subnets the batch's writers count under and what their writers hold now (`subnets`, to be
-   * added to as the batch is planned; `subnetsBefore`, as stored), and the writer of the batch
-   * adopted by the subnet it wrote from if it counts under none yet: with its records held, which
-   * the subnet's totals take on from then.
+   * added to as the batch is planned; `subnetsBefore`, as stored), and the writers of the batch
+   * that count under no subnet yet adopted by the one they are named with: the one the put's
+   * writer wrote from, or the one a neighbour's repair names for a record's writer. An adopted
+   * writer's records held count for its subnet from then on.
    */
-  private async subnetsOf (writers: ReadonlyMap<string, WriterStats>, options: StorePutOptions): Promise<{ subnets: Map<string, StoreStats>, subnetsBefore: Map<string, StoreStats>, adopted?: Known['adopted'] }> {
-    const writer = options.writer == null ? undefined : hex(options.writer)
-    const adopted = writer != null && options.subnet != null && writers.get(writer)?.subnet == null
-      ? { writer, subnet: options.subnet }
-      : undefined
-    const names = new Set([...writers.values()].flatMap(stats => stats.subnet == null ? [] : [stats.subnet]))
-    if (adopted != null) {
-      names.add(adopted.subnet)
+  private async subnetsOf (records: ChordRecord[], writers: ReadonlyMap<string, WriterStats>, options: StorePutOptions): Promise<{ subnets: Map<string, StoreStats>, subnetsBefore: Map<string, StoreStats>, adopted: Map<string, string> }> {
+    const adopted = new Map<string, string>()
+    const adopt = (writer: string, subnet: string | undefined): void => {
+      if (subnet != null && writers.get(writer)?.subnet == null && !adopted.has(writer)) {
+        adopted.set(writer, subnet)
+      }
     }
+    if (options.writer != null) {
+      adopt(hex(options.writer), options.subnet)
+    } else {
+      for (const record of records) {
+        if (record.writer != null) {
+          adopt(hex(record.writer), record.writerSubnet)
+        }
+      }
+    }
+    const names = new Set([...writers.values()].flatMap(stats => stats.subnet == null ? [] : [stats.subnet]))
+    adopted.forEach(subnet => names.add(subnet))
     const subnetsBefore = new Map<string, StoreStats>()
     const saved = names.size === 0 ? [] : await this.meta.getMany([...names].map(subnetStatsKey))
     ;[...names].forEach((subnet, i) => {
       subnetsBefore.set(subnet, saved[i] == null ? { records: 0, bytes: 0 } : parseStats(saved[i]))
     })
     const subnets = new Map(subnetsBefore)
-    if (adopted != null) {
-      subnets.set(adopted.subnet, sum(subnets.get(adopted.subnet), writers.get(adopted.writer)))
-    }
+    adopted.forEach((subnet, writer) => {
+      subnets.set(subnet, sum(subnets.get(subnet), writers.get(writer)))
+    })
     return { subnets, subnetsBefore, adopted }
   }
 
@@ -562,14 +600,30 @@ export class LevelRecordStore implements RecordStore {
       return []
     }
     const values = await this.records.getMany(summaries.map(({ key, id }) => recordKey(key, id)))
+    const subnets = await this.subnetsOfWriters(summaries)
     const out: ChordRecord[] = []
     summaries.forEach((summary, i) => {
       const value = values[i]
+      const subnet = summary.writer == null ? undefined : subnets.get(hex(summary.writer))
       if (value != null) {
-        out.push({ ...summary, value: plainBytes(value) })
+        out.push({ ...summary, value: plainBytes(value), ...(subnet == null ? {} : { writerSubnet: subnet }) })
       }
     })
     return out
+  }
+
+  /** The subnet each writer of `summaries` counts under, by writer in hex (those that count under one) */
+  private async subnetsOfWriters (summaries: Array<Pick<ChordRecord, 'writer'>>): Promise<Map<string, string>> {
+    const writers = [...new Set(summaries.flatMap(({ writer }) => writer == null ? [] : [hex(writer)]))]
+    const saved = writers.length === 0 ? [] : await this.meta.getMany(writers.map(writerStatsKey))
+    const subnets = new Map<string, string>()
+    writers.forEach((writer, i) => {
+      const subnet = saved[i] == null ? undefined : parseWriterStats(saved[i]).subnet
+      if (subnet != null) {
+        subnets.set(writer, subnet)
+      }
+    })
+    return subnets
   }
 
   private async sweepAllLocked (now: number): Promise<number> {
@@ -650,7 +704,7 @@ export class LevelRecordStore implements RecordStore {
     for (const [writer, delta] of change.writers) {
       const held = before.get(writer)
       const after = sum(held, delta)
-      const subnet = held?.subnet ?? (known.adopted?.writer === writer ? known.adopted.subnet : undefined)
+      const subnet = held?.subnet ?? known.adopted?.get(writer)
       const live = after.records > 0 && after.bytes > 0
       ops.push(live
         ? { type: 'put', sublevel: this.meta, key: writerStatsKey(writer), value: encodeWriterStats({ ...after, subnet }) }

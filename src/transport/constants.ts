@@ -193,6 +193,9 @@ export const MAX_OWNED_RECORDS_PER_STORE = 64
 /** Bytes of a record's proof-of-work stamp (a mailbox's is 8) */
 export const MAX_STAMP_BYTES = 32
 
+/** Longest `writerSubnet` a record may carry: an IPv6 /48 as the node writes it (every group in full) is 42 characters */
+export const MAX_WRITER_SUBNET_CHARS = 48
+
 /** The most leading zero bits a RATE_LIMITED answer may ask a stamp for: a sha256 has 256 */
 export const MAX_STAMP_DIFFICULTY_ASKED = 256
 

@@ -162,23 +162,13 @@ export class RequestLimiter {
     if (isRangeScan(request) && stranger) {
       this.strangersScans.check(peer)
     }
-    const all = [...costs, ...extra]
-    const together = stranger ? subnet : undefined
-    this.budgets.check(peer, all, after)
-    if (together != null) {
-      this.subnets.check(together, all, after)
-      this.subnets.charge(together, all)
-    }
-    this.budgets.charge(peer, all)
+    this.admitWith(peer, stranger ? subnet : undefined, [...costs, ...extra], after)
   }
 
   /** Charge what answering `request` turned out to cost, from its response and what the handler did */
   charge (peer: string, request: ValidRequest, response: Partial<Response> | undefined, done: WorkDone = {}, stranger = this.isStranger(peer), subnet?: string): void {
     const costs = costsAfter(request, response, done)
-    this.budgets.charge(peer, costs)
-    if (stranger && subnet != null) {
-      this.subnets.charge(subnet, costs)
-    }
+    this.chargeWith(peer, stranger ? subnet : undefined, costs)
     const scanned = costs.find(([name]) => name === 'scannedRecords')?.[1] ?? 0
     if (isRangeScan(request) && stranger && scanned > 0) {
       this.strangersScans.spend(peer, scanned)
@@ -193,42 +183,60 @@ export class RequestLimiter {
     return isRangeScan(request) && stranger ? this.strangersScans.remaining(peer) : undefined
   }
 
-  /** Charge signature checks made outside /chord/1.0.0 (a mailbox subscriber's proof) */
-  chargeSignatureChecks (peer: string, checks: number): void {
-    this.budgets.charge(peer, [['signatureChecks', checks]])
+  /**
+   * Admit the check of a record `peer` (of `subnet`) handed over carried by a FIND_OWNER
+   *
+   * @throws RateLimitedError when the peer's or its subnet's carried checks for this window are spent
+   */
+  admitCarriedCheck (peer: string, subnet?: string): void {
+    this.admitWith(peer, this.togetherIn(peer, subnet), [['carriedChecks', 1]])
   }
 
   /**
-   * Admit the check of a record `peer` handed over carried by a FIND_OWNER
+   * Admit a signature check made outside /chord/1.0.0 (a mailbox subscriber's proof).
    *
-   * @throws RateLimitedError when the peer's carried checks for this window are spent
+   * @throws RateLimitedError when the peer's or its subnet's checks for this window are spent
    */
-  admitCarriedCheck (peer: string): void {
-    this.budgets.admit(peer, [['carriedChecks', 1]])
-  }
-
-  /**
-   * Admit a signature check made outside /chord/1.0.0.
-   *
-   * @throws RateLimitedError when the peer's checks for this window are spent
-   */
-  admitSignatureCheck (peer: string): void {
-    this.budgets.admit(peer, [['signatureChecks', 1]])
+  admitSignatureCheck (peer: string, subnet?: string): void {
+    this.admitWith(peer, this.togetherIn(peer, subnet), [['signatureChecks', 1]])
   }
 
   /**
    * Admit a read of records made outside /chord/1.0.0 (a mailbox subscription's backlog), to be
    * charged with `chargeScannedRecords` once done.
    *
-   * @throws RateLimitedError when the peer's scanned records for this window are spent
+   * @throws RateLimitedError when the peer's or its subnet's scanned records for this window are spent
    */
-  admitScan (peer: string): void {
-    this.budgets.admit(peer, [], ['scannedRecords'])
+  admitScan (peer: string, subnet?: string): void {
+    this.admitWith(peer, this.togetherIn(peer, subnet), [], ['scannedRecords'])
   }
 
   /** Charge records read outside /chord/1.0.0, whatever is left (the read is done) */
-  chargeScannedRecords (peer: string, records: number): void {
-    this.budgets.charge(peer, [['scannedRecords', records]])
+  chargeScannedRecords (peer: string, records: number, subnet?: string): void {
+    this.chargeWith(peer, this.togetherIn(peer, subnet), [['scannedRecords', records]])
+  }
+
+  /** The subnet `peer` is charged together with: its own, unless it is a ring neighbour */
+  private togetherIn (peer: string, subnet: string | undefined): string | undefined {
+    return subnet != null && this.isStranger(peer) ? subnet : undefined
+  }
+
+  /** Charge `costs` to `peer` and to `subnet` (if any), once both can pay them; neither is charged otherwise */
+  private admitWith (peer: string, subnet: string | undefined, costs: Array<[Budget, number]>, needs: Budget[] = []): void {
+    this.budgets.check(peer, costs, needs)
+    if (subnet != null) {
+      this.subnets.check(subnet, costs, needs)
+      this.subnets.charge(subnet, costs)
+    }
+    this.budgets.charge(peer, costs)
+  }
+
+  /** Charge `costs` to `peer` and to `subnet` (if any), whatever is left: work already done */
+  private chargeWith (peer: string, subnet: string | undefined, costs: Array<[Budget, number]>): void {
+    this.budgets.charge(peer, costs)
+    if (subnet != null) {
+      this.subnets.charge(subnet, costs)
+    }
   }
 
   /** Peers whose budgets are remembered now (the most over all budgets) */

@@ -140,7 +140,7 @@ export class RequestServer implements Startable {
       maxDelegatedPerWindow: init.maxDelegatedPerWindow,
       maxDelegatedPerAskerPerWindow: init.maxDelegatedPerAskerPerWindow,
       storeFor: async (from, request) => this.reported(await this.answerNow(request, from)),
-      admitCarriedCheck: peer => { this.limiter.admitCarriedCheck(peer) }
+      admitCarriedCheck: asker => { this.limiter.admitCarriedCheck(asker.node.peer, asker.subnet) }
     })
     this.idleTimeout = init.idleTimeout ?? STREAM_IDLE_TIMEOUT
     this.readTimeout = init.readTimeout ?? REQUEST_READ_TIMEOUT
@@ -291,8 +291,10 @@ export class RequestServer implements Startable {
   }
 
   /** Answer `request`: the answer and how it went, not yet reported (it may yet be refused unwritten) */
-  private async answerNow (request: ValidRequest, from: Asker, stranger?: boolean): Promise<Served> {
+  private async answerNow (request: ValidRequest, from: Asker, strangerAsked?: boolean): Promise<Served> {
     const { type } = request
+    // asked once: admitted and charged alike, whatever the peer's standing becomes meanwhile
+    const stranger = strangerAsked ?? this.limiter.isStranger(from.node.peer)
     const started = performance.now()
     const served = (response: Answer, outcome: RequestOutcome): Served => ({ response, outcome, durationMs: performance.now() - started })
     let admitted = false

@@ -34,6 +34,23 @@ export function subnetOf (addresses: Iterable<Multiaddr>): string | undefined {
   return undefined
 }
 
+/**
+ * `text` if it is a subnet as `subnetOf` writes one (an IPv4 /24 or IPv6 /48, its network
+ * address in canonical form); undefined otherwise
+ */
+export function canonicalSubnet (text: string): string | undefined {
+  const [host, bits, ...rest] = text.split('/')
+  const v4 = host.includes('.')
+  if (rest.length > 0 || bits !== String(v4 ? IPV4_SUBNET_BITS : IPV6_SUBNET_BITS)) {
+    return undefined
+  }
+  try {
+    return new IpNet(host, Number(bits)).toString() === text ? text : undefined
+  } catch {
+    return undefined
+  }
+}
+
 /** The subnet of a connection's remote address, as CIDR text; undefined for loopback and addresses without an IP */
 export function remoteSubnet (connection: Pick<Connection, 'remoteAddr'>): string | undefined {
   return subnetOf([connection.remoteAddr])

@@ -32,11 +32,13 @@ import {
   MAX_PEERS_PER_MESSAGE,
   MAX_POSITION_NONCE_BYTES,
   MAX_OWNER_ROUTE_HOPS,
+  MAX_WRITER_SUBNET_CHARS,
   OWNER_NONCE_BYTES,
   RING_ID_BYTES
 } from './constants.js'
 import { carriedOrigin } from './carried-store.js'
 import { namespaceFromWire } from './namespaces.js'
+import { canonicalSubnet } from './subnet.js'
 import type { CarriedStore } from './carried-store.js'
 import type { RingId } from '../chord/id.js'
 import type { ChordRecord, RecordSummary } from '../chord/record.js'
@@ -292,6 +294,12 @@ export function decodeRecord (record: WireRecord): ChordRecord {
       throw new InvalidMessageError(`a record's writer is ${WRITER_BYTES} bytes`)
     }
     decoded.writer = record.writer
+  }
+  if (record.writerSubnet != null) {
+    if (decoded.writer == null || record.writerSubnet.length > MAX_WRITER_SUBNET_CHARS || canonicalSubnet(record.writerSubnet) == null) {
+      throw new InvalidMessageError(`a record's writerSubnet is a writer's IPv4 /24 or IPv6 /48 in CIDR text, at most ${MAX_WRITER_SUBNET_CHARS} characters`)
+    }
+    decoded.writerSubnet = record.writerSubnet
   }
   if (record.stamp != null) {
     if (record.stamp.byteLength === 0 || record.stamp.byteLength > MAX_STAMP_BYTES) {

@@ -13,7 +13,7 @@ export function toWireRecord (record: ChordRecord): WireRecord {
 }
 
 /**
- * A record with the writer it is counted for, if it has one: in a STORE, and in a FETCH answer to
+ * A record with the writer it is counted for (and that writer's subnet), if it has one: in a STORE, and in a FETCH answer to
  * a ring neighbour (what the namespace answers a stranger has no writer); and with its stamp, if
  * a sender made one for a STORE
  */
@@ -21,6 +21,9 @@ export function toStoredWireRecord (record: ChordRecord): WireRecord {
   const wire = toWireRecord(record)
   if (record.writer != null) {
     wire.writer = wireBytes(record.writer)
+    if (record.writerSubnet != null) {
+      wire.writerSubnet = record.writerSubnet
+    }
   }
   if (record.stamp != null) {
     wire.stamp = wireBytes(record.stamp)

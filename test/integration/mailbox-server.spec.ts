@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import { multiaddr } from '@multiformats/multiaddr'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { streamPair } from '@libp2p/utils'
@@ -318,6 +319,19 @@ describe('/chord/mailbox/1.0.0 subscriptions', function () {
       assert.deepEqual(charged, [client.peerId.toString(), client.peerId.toString(), other.peerId.toString()])
     })
 
+    it('charges a proof and a backlog to the subscriber\'s subnet too, as the node counts subnets', async () => {
+      const subnets: Array<[string, string | undefined]> = []
+      await restartServer({
+        subnetOf: () => '192.0.2.0/24',
+        admitSignatureCheck: (_peer, subnet) => { subnets.push(['proof', subnet]) },
+        admitScan: (_peer, subnet) => { subnets.push(['backlog', subnet]) },
+        chargeScan: (_peer, _records, subnet) => { subnets.push(['read', subnet]) }
+      })
+      await openMailboxSession(client, nodeRef, bob, noop)
+      await waitFor(() => subnets.some(([what]) => what === 'read'), 'the backlog read')
+      assert.deepEqual(new Set(subnets.map(([what, subnet]) => `${what} ${subnet}`)), new Set(['backlog 192.0.2.0/24', 'proof 192.0.2.0/24', 'read 192.0.2.0/24']))
+    })
+
     /** `from`'s subscriptions over its one connection, however many it opens */
     function overOneConnection (from: ChordLibp2p, streams: number): Pick<ChordLibp2p, 'dialProtocol'> {
       const connection = from.getConnections(node.peerId)[0]
@@ -586,7 +600,7 @@ describe('/chord/mailbox/1.0.0 handshake deadline a node is given by default', (
     await server.start()
     assert.ok(serve != null)
     const [subscriberSide, nodeSide] = await streamPair()
-    const connection = { remotePeer: subscriber } as unknown as Connection
+    const connection = { remotePeer: subscriber, remoteAddr: multiaddr('/ip4/127.0.0.1/tcp/4001') } as unknown as Connection
 
     // the deadline armed at its real length would keep this test waiting; it passes sooner
     const { result: served, asked } = withShortDeadlines(HANDSHAKE_TIMEOUT, () => serve!(nodeSide, connection))

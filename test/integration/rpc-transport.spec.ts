@@ -359,6 +359,14 @@ describe('the /chord/1.0.0 transport over libp2p (TCP on 127.0.0.1)', function (
       assert.deepEqual(b.handler.calls.at(-1)?.from, a.ref)
     })
 
+    it('carries the writer a neighbour counts a record for, and that writer\'s subnet', async () => {
+      const [a, b] = await Promise.all([startNode(), startNode()])
+      await connect(a.libp2p, b.libp2p)
+      const writer = new Uint8Array(8).fill(0x51)
+      await a.service.storeRecords(b.ref, [{ ...recordOf(1), writer, writerSubnet: '203.0.113.0/24' }, { ...recordOf(2), writer }])
+      assert.deepEqual(b.handler.records.map(r => [Buffer.from(r.writer ?? []).toString('hex'), r.writerSubnet]), [['5151515151515151', '203.0.113.0/24'], ['5151515151515151', undefined]])
+    })
+
     it('tells the handler the subnet a STORE came from, as the node counts subnets (none for loopback)', async () => {
       const [a, b, c] = await Promise.all([startNode(), startNode({ subnetOf: () => '203.0.113.0/24' }), startNode()])
       await connect(a.libp2p, b.libp2p)

@@ -23,6 +23,7 @@ import {
   MAX_RECORDS_PER_MESSAGE,
   MAX_SIGNATURE_BYTES,
   MAX_STAMP_BYTES,
+  MAX_WRITER_SUBNET_CHARS,
   MAX_STAMP_DIFFICULTY_ASKED,
   MAX_SUMMARIES_PER_MESSAGE,
   MAX_PEER_ID_BYTES,
@@ -212,6 +213,23 @@ describe('/chord/1.0.0 wire format', () => {
       assert.throws(() => decodeRequest(store({ writer: new Uint8Array(7) })), InvalidMessageError)
       assert.throws(() => decodeRequest(store({ stamp: new Uint8Array(0) })), InvalidMessageError)
       assert.throws(() => decodeRequest(store({ stamp: new Uint8Array(MAX_STAMP_BYTES + 1) })), InvalidMessageError)
+    })
+
+    it(`takes a record's writerSubnet only with its writer, as a canonical IPv4 /24 or IPv6 /48 of at most MAX_WRITER_SUBNET_CHARS (${MAX_WRITER_SUBNET_CHARS}) characters`, () => {
+      const store = (writerSubnet: string, withWriter = true): Uint8Array =>
+        Request.encode({ type: MessageType.STORE, records: [{ key: new Uint8Array(32), value: new Uint8Array(1), expiresAt: 1, ...(withWriter ? { writer: new Uint8Array(8) } : {}), writerSubnet }] })
+      const subnetOf = (bytes: Uint8Array): string | undefined => {
+        const decoded = decodeRequest(bytes)
+        return decoded.type === MessageType.STORE ? decoded.records[0].writerSubnet : undefined
+      }
+      assert.equal(subnetOf(store('203.0.113.0/24')), '203.0.113.0/24')
+      // IPv6 as subnetOf writes it: every group in full
+      const v6 = '2001:0db8:0001:0000:0000:0000:0000:0000/48'
+      assert.equal(subnetOf(store(v6)), v6)
+      for (const wrong of ['203.0.113.7/24', '203.0.113.0/16', '2001:db8:1::/48', '2001:0db8:0001:0000:0000:0000:0000:0000/64', 'x'.repeat(MAX_WRITER_SUBNET_CHARS + 1), '203.0.113.0/24/1', '']) {
+        assert.throws(() => decodeRequest(store(wrong)), InvalidMessageError, wrong)
+      }
+      assert.throws(() => decodeRequest(store('203.0.113.0/24', false)), InvalidMessageError)
     })
 
     it('takes deletions only in a mailbox STORE, at most MAX_DELETIONS_PER_MESSAGE naming MAX_DELETION_IDS_PER_MESSAGE ids together', () => {

@@ -9,7 +9,7 @@ import { KEY_TALLY_ENTRIES, MAX_BYTES_PER_KEY, MAX_RECORDS_PER_KEY, MAX_TOTAL_BY
 import { hour } from '../../src/units.js'
 import { SUBLEVELS, openNodeDatabase } from '../../src/storage/database.js'
 import { openLevelStore } from '../../src/storage/level-store.js'
-import { storedSize } from '../../src/storage/record-layout.js'
+import { encodeStats, storedSize } from '../../src/storage/record-layout.js'
 import { createRecord } from '../../src/chord/record.js'
 import { resolveStoreLimits } from '../../src/storage/store-limits.js'
 import type { NodeDatabase } from '../../src/storage/database.js'
@@ -492,6 +492,38 @@ for (const backend of ['memory', 'disk'] as const) {
             await store.put([record(4n, 's4')], { now: NOW, writer: sybils[0], subnet: ELSEWHERE })
             assert.deepEqual(await store.subnetStats(ELSEWHERE), { records: 1, bytes: storedSize(2) })
           })
+
+          it('counts a neighbour\'s repair under the subnet it names for each writer, and names it in what it hands on', async () => {
+            await reopen({ maxBytesPerSubnet: storedSize(2) * 2 })
+            const repaired = (key: bigint, value: string, writer: Uint8Array, writerSubnet?: string): ChordRecord => ({ ...record(key, value), writer, ...(writerSubnet == null ? {} : { writerSubnet }) })
+            // copies of two identities' records, both of one subnet on the node that sends them: the third left out
+            const written = await store.put([repaired(1n, 's1', sybils[0], HOSTILE), repaired(2n, 's2', sybils[1], HOSTILE), repaired(3n, 's3', sybils[1], HOSTILE)], { now: NOW, overShare: 'skip' })
+            assert.deepEqual([written.added.length, written.overShare.length], [2, 1])
+            assert.deepEqual(await store.subnetStats(HOSTILE), { records: 2, bytes: storedSize(2) * 2 })
+            // the identities now count there when they write themselves, from anywhere
+            await assert.rejects(store.put([record(4n, 's4')], { now: NOW, writer: sybils[2], subnet: HOSTILE }), QuotaExceededError)
+            await assert.rejects(store.put([record(4n, 's4')], { now: NOW, writer: sybils[0], subnet: ELSEWHERE }), QuotaExceededError)
+            // what the node hands a neighbour names each writer's subnet; a writer under none, none
+            await store.put([record(5n, 'c5')], { now: NOW, writer: carol })
+            const handed = await collect(store.range(0n, 0n, { now: NOW, withWriters: true }))
+            assert.deepEqual(handed.map(r => [text([r])[0], r.writerSubnet]).sort(), [['c5', undefined], ['s1', HOSTILE], ['s2', HOSTILE]])
+            assert.deepEqual((await store.get(ringIdToBytes(1n), { now: NOW, withWriters: true })).map(r => r.writerSubnet), [HOSTILE])
+            assert.deepEqual((await store.get(ringIdToBytes(1n), { now: NOW })).map(r => r.writerSubnet), [undefined])
+          })
+
+          if (backend === 'disk') {
+            it('makes each subnet\'s totals the sum of its writers\' again when it opens, whatever was left on disk', async () => {
+              await store.put([record(1n, 's1'), record(2n, 's2')], { now: NOW, writer: sybils[0], subnet: HOSTILE })
+              await store.put([record(3n, 's3')], { now: NOW, writer: sybils[1], subnet: HOSTILE })
+              // totals off by what an earlier build, or a crash of the disk, could leave
+              const meta = database.sublevel<string, Uint8Array>(SUBLEVELS.meta, { valueEncoding: 'view' })
+              await meta.put(`subnet/${HOSTILE}`, encodeStats({ records: 1000, bytes: 1_000_000 }))
+              await meta.put(`subnet/${ELSEWHERE}`, encodeStats({ records: 1, bytes: 1 }))
+              await reopen()
+              assert.deepEqual(await store.subnetStats(HOSTILE), { records: 3, bytes: storedSize(2) * 3 })
+              assert.deepEqual(await store.subnetStats(ELSEWHERE), { records: 0, bytes: 0 })
+            })
+          }
 
           it('takes on what a writer held before it was first seen from a subnet (and keeps the totals across a reopen on disk)', async () => {
             await reopen({ maxBytesPerSubnet: storedSize(2) * 3 })

@@ -150,7 +150,7 @@ describe('the keys a node takes a STORE for', () => {
     assert.equal((await store.get(theirs.key)).length, 1)
   })
 
-  it('holds the identities of one subnet to its share of the store together, and a STORE of records carried for another to none', async () => {
+  it('holds the identities of one subnet to its share of the store together, the records they carry for others too', async () => {
     const size = storedSize(1)
     const sim = await settledRing(16, 9, { maxBytesPerWriter: 2 * size, maxBytesPerSubnet: 3 * size })
     const name = sim.sortedLiveIds()[5].peer
@@ -167,11 +167,12 @@ describe('the keys a node takes a STORE for', () => {
     await handler.onStoreRecords(sybil(0), [ours(0), ours(1)], [], { subnet })
     await handler.onStoreRecords(sybil(1), [ours(2)], [], { subnet })
     await assert.rejects(handler.onStoreRecords(sybil(2), [ours(3)], [], { subnet }), QuotaExceededError)
-    // written by itself from another subnet, or carried for it (no subnet known), the record is taken
+    // carried for another identity, the record is its relay's, and the relay's subnet's
+    await assert.rejects(handler.onStoreRecords(sybil(2), [ours(3)], [], { subnet, carriedFor: sybil(4).peer }), QuotaExceededError)
+    // written from another subnet, the record is taken
     await handler.onStoreRecords(sybil(3), [ours(3)], [], { subnet: '198.51.100.0/24' })
-    await handler.onStoreRecords(sybil(2), [ours(4)], [], { carriedFor: sybil(2).peer })
     const { store } = sim.recordsOf(name)
-    assert.equal((await store.get(ringIdToBytes(node.self.id))).length, 5)
+    assert.equal((await store.get(ringIdToBytes(node.self.id))).length, 4)
   })
 
   it('walks on past a node its table knows between that does not answer, to the one that was named', async () => {

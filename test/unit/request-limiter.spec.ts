@@ -99,6 +99,24 @@ describe('RequestLimiter', () => {
       limiter.admit('elsewhere', del(1), [], undefined, '198.51.100.0/24')
     })
 
+    it('charges a subnet the checks of records its strangers carry, and a subscriber\'s proof and backlog, as it charges their requests', () => {
+      const subnet = '203.0.113.0/24'
+      const limiter = new RequestLimiter({ carriedChecks: 2, signatureChecks: 2, scannedRecords: 10, peersPerSubnet: 2 }, { isNeighbour: peer => peer === 'neighbour' })
+      for (const peer of ['a', 'a', 'b', 'b']) {
+        limiter.admitCarriedCheck(peer, subnet)
+        limiter.admitSignatureCheck(peer, subnet)
+      }
+      assert.throws(() => { limiter.admitCarriedCheck('c', subnet) }, /the peers of 203\.0\.113\.0\/24 together: carriedChecks/)
+      assert.throws(() => { limiter.admitSignatureCheck('c', subnet) }, /the peers of 203\.0\.113\.0\/24 together: signatureChecks/)
+      limiter.admitScan('a', subnet)
+      limiter.chargeScannedRecords('a', 20, subnet)
+      assert.throws(() => { limiter.admitScan('c', subnet) }, RateLimitedError)
+      // a ring neighbour of the subnet, and the same peers from elsewhere, are charged apart
+      limiter.admitCarriedCheck('neighbour', subnet)
+      limiter.admitScan('neighbour', subnet)
+      limiter.admitCarriedCheck('c', '198.51.100.0/24')
+    })
+
     it('charges a subnet what its strangers\' work turned out to cost, and refuses what needs a budget it spent', () => {
       const limiter = new RequestLimiter({ scannedRecords: 10, peersPerSubnet: 2 })
       const subnet = '2001:db8:1::/48'

@@ -68,6 +68,7 @@ export interface Record {
   expiresAt: number
   writer?: Uint8Array<ArrayBuffer>
   stamp?: Uint8Array<ArrayBuffer>
+  writerSubnet?: string
 }
 
 export namespace Record {
@@ -105,6 +106,11 @@ export namespace Record {
           w.bytes(obj.stamp)
         }
 
+        if (obj.writerSubnet != null) {
+          w.uint32(50)
+          w.string(obj.writerSubnet)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -139,6 +145,10 @@ export namespace Record {
             }
             case 5: {
               obj.stamp = reader.bytes()
+              break
+            }
+            case 6: {
+              obj.writerSubnet = reader.string()
               break
             }
             default: {
@@ -191,6 +201,13 @@ export namespace Record {
               }
               break
             }
+            case 6: {
+              yield {
+                field: `${prefix}.writerSubnet`,
+                value: reader.string()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -228,6 +245,11 @@ export namespace Record {
     value: Uint8Array<ArrayBuffer>
   }
 
+  export interface RecordWriterSubnetFieldEvent {
+    field: '$.writerSubnet'
+    value: string
+  }
+
   export function encode (obj: Partial<Record>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, Record.codec())
   }
@@ -236,7 +258,7 @@ export namespace Record {
     return decodeMessage(buf, Record.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Record>): Generator<RecordKeyFieldEvent | RecordValueFieldEvent | RecordExpiresAtFieldEvent | RecordWriterFieldEvent | RecordStampFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Record>): Generator<RecordKeyFieldEvent | RecordValueFieldEvent | RecordExpiresAtFieldEvent | RecordWriterFieldEvent | RecordStampFieldEvent | RecordWriterSubnetFieldEvent> {
     return streamMessage(buf, Record.codec(), opts)
   }
 }
@@ -1899,6 +1921,12 @@ export namespace Request {
     index: number
   }
 
+  export interface RequestRecordsWriterSubnetFieldEvent {
+    field: '$.records[].writerSubnet'
+    value: string
+    index: number
+  }
+
   export interface RequestKeyFieldEvent {
     field: '$.key'
     value: Uint8Array<ArrayBuffer>
@@ -2023,7 +2051,7 @@ export namespace Request {
     return decodeMessage(buf, Request.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Request>): Generator<RequestTypeFieldEvent | RequestTargetFieldEvent | RequestNeighboursPredecessorPeerIdFieldEvent | RequestNeighboursPredecessorRingIdFieldEvent | RequestNeighboursPredecessorAddrsFieldEvent | RequestNeighboursPredecessorPositionNonceFieldEvent | RequestNeighboursPredecessorPositionChoiceFieldEvent | RequestNeighboursSuccessorsPeerIdFieldEvent | RequestNeighboursSuccessorsRingIdFieldEvent | RequestNeighboursSuccessorsAddrsFieldEvent | RequestNeighboursSuccessorsPositionNonceFieldEvent | RequestNeighboursSuccessorsPositionChoiceFieldEvent | RequestRecordsKeyFieldEvent | RequestRecordsValueFieldEvent | RequestRecordsExpiresAtFieldEvent | RequestRecordsWriterFieldEvent | RequestRecordsStampFieldEvent | RequestKeyFieldEvent | RequestAfterFieldEvent | RequestRangeStartFieldEvent | RequestRangeEndFieldEvent | RequestNamespaceFieldEvent | RequestOwnerFieldEvent | RequestIdsFieldEvent | RequestSignedAtFieldEvent | RequestSignatureFieldEvent | RequestNeighboursDigestFieldEvent | RequestSuccessorCountFieldEvent | RequestPositionNonceFieldEvent | RequestPositionChoiceFieldEvent | RequestDeletionsKeyFieldEvent | RequestDeletionsIdsFieldEvent | RequestDeletionsOwnerFieldEvent | RequestDeletionsSignedAtFieldEvent | RequestDeletionsSignatureFieldEvent | RequestNonceFieldEvent | RequestHopsLeftFieldEvent | RequestOriginFieldEvent | RequestOriginSignatureFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Request>): Generator<RequestTypeFieldEvent | RequestTargetFieldEvent | RequestNeighboursPredecessorPeerIdFieldEvent | RequestNeighboursPredecessorRingIdFieldEvent | RequestNeighboursPredecessorAddrsFieldEvent | RequestNeighboursPredecessorPositionNonceFieldEvent | RequestNeighboursPredecessorPositionChoiceFieldEvent | RequestNeighboursSuccessorsPeerIdFieldEvent | RequestNeighboursSuccessorsRingIdFieldEvent | RequestNeighboursSuccessorsAddrsFieldEvent | RequestNeighboursSuccessorsPositionNonceFieldEvent | RequestNeighboursSuccessorsPositionChoiceFieldEvent | RequestRecordsKeyFieldEvent | RequestRecordsValueFieldEvent | RequestRecordsExpiresAtFieldEvent | RequestRecordsWriterFieldEvent | RequestRecordsStampFieldEvent | RequestRecordsWriterSubnetFieldEvent | RequestKeyFieldEvent | RequestAfterFieldEvent | RequestRangeStartFieldEvent | RequestRangeEndFieldEvent | RequestNamespaceFieldEvent | RequestOwnerFieldEvent | RequestIdsFieldEvent | RequestSignedAtFieldEvent | RequestSignatureFieldEvent | RequestNeighboursDigestFieldEvent | RequestSuccessorCountFieldEvent | RequestPositionNonceFieldEvent | RequestPositionChoiceFieldEvent | RequestDeletionsKeyFieldEvent | RequestDeletionsIdsFieldEvent | RequestDeletionsOwnerFieldEvent | RequestDeletionsSignedAtFieldEvent | RequestDeletionsSignatureFieldEvent | RequestNonceFieldEvent | RequestHopsLeftFieldEvent | RequestOriginFieldEvent | RequestOriginSignatureFieldEvent> {
     return streamMessage(buf, Request.codec(), opts)
   }
 }
@@ -2598,6 +2626,12 @@ export namespace Response {
     index: number
   }
 
+  export interface ResponseRecordsWriterSubnetFieldEvent {
+    field: '$.records[].writerSubnet'
+    value: string
+    index: number
+  }
+
   export interface ResponseMoreFieldEvent {
     field: '$.more'
     value: boolean
@@ -2720,7 +2754,7 @@ export namespace Response {
     return decodeMessage(buf, Response.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Response>): Generator<ResponseTypeFieldEvent | ResponseStatusFieldEvent | ResponseErrorCodeFieldEvent | ResponseNeighboursPredecessorPeerIdFieldEvent | ResponseNeighboursPredecessorRingIdFieldEvent | ResponseNeighboursPredecessorAddrsFieldEvent | ResponseNeighboursPredecessorPositionNonceFieldEvent | ResponseNeighboursPredecessorPositionChoiceFieldEvent | ResponseNeighboursSuccessorsPeerIdFieldEvent | ResponseNeighboursSuccessorsRingIdFieldEvent | ResponseNeighboursSuccessorsAddrsFieldEvent | ResponseNeighboursSuccessorsPositionNonceFieldEvent | ResponseNeighboursSuccessorsPositionChoiceFieldEvent | ResponseDoneFieldEvent | ResponsePeersPeerIdFieldEvent | ResponsePeersRingIdFieldEvent | ResponsePeersAddrsFieldEvent | ResponsePeersPositionNonceFieldEvent | ResponsePeersPositionChoiceFieldEvent | ResponseRecordsKeyFieldEvent | ResponseRecordsValueFieldEvent | ResponseRecordsExpiresAtFieldEvent | ResponseRecordsWriterFieldEvent | ResponseRecordsStampFieldEvent | ResponseMoreFieldEvent | ResponseCountFieldEvent | ResponseDigestFieldEvent | ResponseSummariesKeyFieldEvent | ResponseSummariesIdFieldEvent | ResponseSummariesExpiresAtFieldEvent | ResponseRetryAfterMsFieldEvent | ResponseStampDifficultyFieldEvent | ResponseNeighboursDigestFieldEvent | ResponseStoredDeclinedFieldEvent | ResponseStoredDeletionsKeyFieldEvent | ResponseStoredDeletionsIdsFieldEvent | ResponseStoredDeletionsOwnerFieldEvent | ResponseStoredDeletionsSignedAtFieldEvent | ResponseStoredDeletionsSignatureFieldEvent | ResponseStoredPredecessorFieldEvent | ResponseOwnerStatementOwnerFieldEvent | ResponseOwnerStatementNeighboursFieldEvent | ResponseOwnerStatementSignatureFieldEvent | ResponseOwnerStatementStoredFieldEvent | ResponseHopsFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Response>): Generator<ResponseTypeFieldEvent | ResponseStatusFieldEvent | ResponseErrorCodeFieldEvent | ResponseNeighboursPredecessorPeerIdFieldEvent | ResponseNeighboursPredecessorRingIdFieldEvent | ResponseNeighboursPredecessorAddrsFieldEvent | ResponseNeighboursPredecessorPositionNonceFieldEvent | ResponseNeighboursPredecessorPositionChoiceFieldEvent | ResponseNeighboursSuccessorsPeerIdFieldEvent | ResponseNeighboursSuccessorsRingIdFieldEvent | ResponseNeighboursSuccessorsAddrsFieldEvent | ResponseNeighboursSuccessorsPositionNonceFieldEvent | ResponseNeighboursSuccessorsPositionChoiceFieldEvent | ResponseDoneFieldEvent | ResponsePeersPeerIdFieldEvent | ResponsePeersRingIdFieldEvent | ResponsePeersAddrsFieldEvent | ResponsePeersPositionNonceFieldEvent | ResponsePeersPositionChoiceFieldEvent | ResponseRecordsKeyFieldEvent | ResponseRecordsValueFieldEvent | ResponseRecordsExpiresAtFieldEvent | ResponseRecordsWriterFieldEvent | ResponseRecordsStampFieldEvent | ResponseRecordsWriterSubnetFieldEvent | ResponseMoreFieldEvent | ResponseCountFieldEvent | ResponseDigestFieldEvent | ResponseSummariesKeyFieldEvent | ResponseSummariesIdFieldEvent | ResponseSummariesExpiresAtFieldEvent | ResponseRetryAfterMsFieldEvent | ResponseStampDifficultyFieldEvent | ResponseNeighboursDigestFieldEvent | ResponseStoredDeclinedFieldEvent | ResponseStoredDeletionsKeyFieldEvent | ResponseStoredDeletionsIdsFieldEvent | ResponseStoredDeletionsOwnerFieldEvent | ResponseStoredDeletionsSignedAtFieldEvent | ResponseStoredDeletionsSignatureFieldEvent | ResponseStoredPredecessorFieldEvent | ResponseOwnerStatementOwnerFieldEvent | ResponseOwnerStatementNeighboursFieldEvent | ResponseOwnerStatementSignatureFieldEvent | ResponseOwnerStatementStoredFieldEvent | ResponseHopsFieldEvent> {
     return streamMessage(buf, Response.codec(), opts)
   }
 }

@@ -148,7 +148,7 @@ export class FindOwnerHandler implements RequestHandler<FindOwnerRequest> {
     // a check a stranger could ask of us by the thousand: paid for from a budget of its own (the
     // sender is mostly a relay), and once it is spent, the asker is told nothing was stored and
     // STOREs the record itself
-    this.init.admitCarriedCheck?.(from.node.peer)
+    this.init.admitCarriedCheck?.(from)
     if (!await carriedStoreVerifies(carried, nonce)) {
       return undefined
     }

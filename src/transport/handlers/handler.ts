@@ -45,10 +45,11 @@ export interface RequestHandlersInit {
    */
   storeFor?(from: Asker, request: StoreRequest): Promise<Partial<Response>>
   /**
-   * charges `peer` the check of a carried record's origin signature we are about to make; throws
-   * RateLimitedError, and nothing is checked, when its carried checks for this window are spent
+   * charges the asker (and its subnet) the check of a carried record's origin signature we are
+   * about to make; throws RateLimitedError, and nothing is checked, when its carried checks for
+   * this window are spent
    */
-  admitCarriedCheck?(peer: string): void
+  admitCarriedCheck?(asker: Asker): void
 }
 
 /** What a node needs to take part in recursive lookups (FIND_OWNER) */

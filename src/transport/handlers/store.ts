@@ -13,9 +13,9 @@ import type { StoreRequest } from '../validate.js'
 import type { StoreFromOptions } from '../../chord/rpc.js'
 import type { Response } from '../../protocol/generated/chord.js'
 
-/** Where the records of a STORE come from: their writer's subnet is the asker's, unless it passes on records it carried for another */
+/** Where the records of a STORE come from: the asker, their writer (a relay of carried records too), and its subnet */
 function storeFrom (from: Asker, request: StoreRequest): StoreFromOptions {
-  return request.carriedFor == null ? { subnet: from.subnet } : { carriedFor: request.carriedFor }
+  return { subnet: from.subnet, ...(request.carriedFor == null ? {} : { carriedFor: request.carriedFor }) }
 }
 
 export class StoreHandler implements RequestHandler<StoreRequest> {
