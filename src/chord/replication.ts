@@ -582,7 +582,9 @@ export class Replication implements RecordRpcHandler {
       const predecessor = this.ring.table.predecessor
       return { declined: receiptFor(records, await this.acceptRecords(records), []).declined, deletions: [], ...(predecessor == null ? {} : { predecessor: predecessor.id }) }
     }
-    const ack = await this.rpc.storeRecords(node, records, options)
+    // where a writer's records are from is for the nodes that replicate with us, not for any node a lookup names (rehoming)
+    const sent = this.range?.isNeighbour(node.peer) === true ? records : records.map(withoutWriterSubnet)
+    const ack = await this.rpc.storeRecords(node, sent, options)
     // only deletions of what we just wrote are news to us: nothing else an answer names is taken
     const ours = new Set(records.map(record => toHex(record.key, 'base16') + toHex(record.id, 'base16')))
     const naming = ack.deletions.filter(deletion => deletion.ids.some(id => ours.has(toHex(deletion.key, 'base16') + toHex(id, 'base16'))))
@@ -705,4 +707,12 @@ function spend (budget: SyncBudget): void {
     throw new TooLargeError(`a range comparison needs more than ${MAX_SYNC_REQUESTS} requests`)
   }
   budget.requests--
+}
+
+function withoutWriterSubnet (record: ChordRecord): ChordRecord {
+  if (record.writerSubnet == null) {
+    return record
+  }
+  const { writerSubnet, ...rest } = record
+  return rest
 }

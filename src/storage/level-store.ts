@@ -328,11 +328,16 @@ export class LevelRecordStore implements RecordStore {
       }
     }
     const ops: Operation[] = []
-    for await (const key of this.meta.keys({ gte: subnetStatsKey(''), lt: subnetStatsKey('\uffff') })) {
-      if (!sums.has(key.slice(subnetStatsKey('').length))) {
+    for await (const [key, value] of this.meta.iterator({ gte: subnetStatsKey(''), lt: subnetStatsKey('\uffff') })) {
+      const counted = sums.get(key.slice(subnetStatsKey('').length))
+      const stored = parseStats(value)
+      if (counted == null) {
         ops.push({ type: 'del', sublevel: this.meta, key })
+      } else if (counted.records === stored.records && counted.bytes === stored.bytes) {
+        sums.delete(key.slice(subnetStatsKey('').length))
       }
     }
+    // what is left differs from what is stored, or is not stored
     for (const [subnet, stats] of sums) {
       ops.push({ type: 'put', sublevel: this.meta, key: subnetStatsKey(subnet), value: encodeStats(stats) })
     }

@@ -14,6 +14,7 @@ import { waitFor } from '../helpers/wait-for.js'
 import type { ChordRing } from '../../src/chord/ring.js'
 import type { ChordRecord } from '../../src/chord/record.js'
 import type { Neighbours, NodeRef } from '../../src/chord/rpc.js'
+import type { LevelRecordStore } from '../../src/storage/level-store.js'
 import type { StoreLimits } from '../../src/storage/store-limits.js'
 
 const REPLICAS = 3
@@ -173,6 +174,41 @@ describe('the keys a node takes a STORE for', () => {
     await handler.onStoreRecords(sybil(3), [ours(3)], [], { subnet: '198.51.100.0/24' })
     const { store } = sim.recordsOf(name)
     assert.equal((await store.get(ringIdToBytes(node.self.id))).length, 4)
+  })
+
+  it('names a writer\'s subnet only to the nodes that replicate with it, and takes one only from them', async () => {
+    const sim = await settledRing(16, 9)
+    const sorted = sim.sortedLiveIds()
+    const name = sorted[5].peer
+    const node = sim.nodes.get(name)
+    assert.ok(node != null)
+    await node.replicaRange.refresh()
+    const subnet = '203.0.113.0/24'
+    const writer = new Uint8Array(8).fill(0x5a)
+    const copy: ChordRecord = { ...createRecord(ringIdToBytes(node.self.id), new Uint8Array([9]), Date.now() + 60_000), writer, writerSubnet: subnet }
+
+    // what a successor (a ring neighbour) and a node far round the ring (rehoming sends there) are handed
+    const [neighbour, far] = [sorted[6].peer, sorted[13].peer]
+    const handed = new Map<string, Array<string | undefined>>()
+    for (const peer of [neighbour, far]) {
+      const { replication } = sim.recordsOf(peer)
+      const take = replication.onStoreRecords.bind(replication)
+      replication.onStoreRecords = async (from, records, deletions, options) => {
+        handed.set(peer, records.map(record => record.writerSubnet))
+        return take(from, records, deletions, options)
+      }
+    }
+    const { replication, store } = sim.recordsOf(name)
+    for (const peer of [neighbour, far]) {
+      await replication.storeConfirmed(sorted.find(n => n.peer === peer) as NodeRef, [copy]).catch(() => [])
+    }
+    assert.deepEqual(Object.fromEntries(handed), { [neighbour]: [subnet], [far]: [undefined] })
+
+    // a stranger's record names its writer's subnet in vain: the stranger is the writer, of no subnet over loopback
+    const handler = node.handlerOf('records')
+    assert.ok(handler != null)
+    await handler.onStoreRecords({ id: 7n << 240n, peer: 'a stranger' }, [copy], [], {})
+    assert.deepEqual(await (store as LevelRecordStore).subnetStats(subnet), { records: 0, bytes: 0 })
   })
 
   it('walks on past a node its table knows between that does not answer, to the one that was named', async () => {
