@@ -143,8 +143,14 @@ export class LevelRecordStore implements RecordStore {
   /** Records and bytes the writers of `subnet` hold in this store together (what counts against its share) */
   async subnetStats (subnet: string): Promise<StoreStats> {
     this.assertOpen()
-    const saved = await this.meta.get(subnetStatsKey(subnet))
-    return saved == null ? { records: 0, bytes: 0 } : parseStats(saved)
+    return (await this.subnetTotals([subnet])).get(subnet) ?? { records: 0, bytes: 0 }
+  }
+
+  /** The stored totals of each of `subnets`, none for a subnet whose writers hold nothing */
+  private async subnetTotals (subnets: Iterable<string>): Promise<Map<string, StoreStats>> {
+    const names = [...subnets]
+    const saved = names.length === 0 ? [] : await this.meta.getMany(names.map(subnetStatsKey))
+    return new Map(names.map((subnet, i) => [subnet, saved[i] == null ? { records: 0, bytes: 0 } : parseStats(saved[i])]))
   }
 
   /** Records and bytes `writer` holds in this store (what counts against its share) */
@@ -329,12 +335,13 @@ export class LevelRecordStore implements RecordStore {
     }
     const ops: Operation[] = []
     for await (const [key, value] of this.meta.iterator({ gte: subnetStatsKey(''), lt: subnetStatsKey('\uffff') })) {
-      const counted = sums.get(key.slice(subnetStatsKey('').length))
+      const subnet = key.slice(subnetStatsKey('').length)
+      const counted = sums.get(subnet)
       const stored = parseStats(value)
       if (counted == null) {
         ops.push({ type: 'del', sublevel: this.meta, key })
       } else if (counted.records === stored.records && counted.bytes === stored.bytes) {
-        sums.delete(key.slice(subnetStatsKey('').length))
+        sums.delete(subnet)
       }
     }
     // what is left differs from what is stored, or is not stored
@@ -536,11 +543,7 @@ export class LevelRecordStore implements RecordStore {
     }
     const names = new Set([...writers.values()].flatMap(stats => stats.subnet == null ? [] : [stats.subnet]))
     adopted.forEach(subnet => names.add(subnet))
-    const subnetsBefore = new Map<string, StoreStats>()
-    const saved = names.size === 0 ? [] : await this.meta.getMany([...names].map(subnetStatsKey))
-    ;[...names].forEach((subnet, i) => {
-      subnetsBefore.set(subnet, saved[i] == null ? { records: 0, bytes: 0 } : parseStats(saved[i]))
-    })
+    const subnetsBefore = await this.subnetTotals(names)
     const subnets = new Map(subnetsBefore)
     adopted.forEach((subnet, writer) => {
       subnets.set(subnet, sum(subnets.get(subnet), writers.get(writer)))
@@ -728,12 +731,7 @@ export class LevelRecordStore implements RecordStore {
 
   /** the writes that bring the subnets' totals up to date by `changes`, from `known` or what is stored */
   private async subnetOps (ops: Operation[], changes: ReadonlyMap<string, StoreStats>, known: ReadonlyMap<string, StoreStats> = new Map()): Promise<void> {
-    const unknown = [...changes.keys()].filter(subnet => !known.has(subnet))
-    const saved = unknown.length === 0 ? [] : await this.meta.getMany(unknown.map(subnetStatsKey))
-    const before = new Map(known)
-    unknown.forEach((subnet, i) => {
-      before.set(subnet, saved[i] == null ? { records: 0, bytes: 0 } : parseStats(saved[i]))
-    })
+    const before = new Map([...known, ...await this.subnetTotals([...changes.keys()].filter(subnet => !known.has(subnet)))])
     for (const [subnet, delta] of changes) {
       const after = sum(before.get(subnet), delta)
       ops.push(after.records > 0 && after.bytes > 0

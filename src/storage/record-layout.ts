@@ -21,8 +21,8 @@
  * share back without reading headers. Records without a writer have the shorter values (the only
  * form before writers were counted), and both forms are read.
  *
- * A writer that wrote from a subnet (not loopback, not through a relay) is counted under the first
- * one it wrote from, for as long as it holds records: its totals name that subnet, and the
+ * A writer that wrote from a subnet (not over loopback), or that a ring neighbour names with one,
+ * is counted under the first such subnet, for as long as it holds records: its totals name that subnet, and the
  * subnet's totals (the sum of its writers') are kept beside them in the same batches, so that the
  * identities of one subnet together hold at most the subnet's share of the store. Writer totals
  * without a subnet (the only form before subnets were counted) are read as counted under none.

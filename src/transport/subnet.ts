@@ -34,20 +34,17 @@ export function subnetOf (addresses: Iterable<Multiaddr>): string | undefined {
   return undefined
 }
 
-/**
- * `text` if it is a subnet as `subnetOf` writes one (an IPv4 /24 or IPv6 /48, its network
- * address in canonical form); undefined otherwise
- */
-export function canonicalSubnet (text: string): string | undefined {
+/** Whether `text` is a subnet as `subnetOf` writes one: an IPv4 /24 or IPv6 /48, its network address in canonical form */
+export function isCanonicalSubnet (text: string): boolean {
   const [host, bits, ...rest] = text.split('/')
   const v4 = host.includes('.')
   if (rest.length > 0 || bits !== String(v4 ? IPV4_SUBNET_BITS : IPV6_SUBNET_BITS)) {
-    return undefined
+    return false
   }
   try {
-    return new IpNet(host, Number(bits)).toString() === text ? text : undefined
+    return new IpNet(host, Number(bits)).toString() === text
   } catch {
-    return undefined
+    return false
   }
 }
 

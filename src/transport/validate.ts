@@ -38,7 +38,7 @@ import {
 } from './constants.js'
 import { carriedOrigin } from './carried-store.js'
 import { namespaceFromWire } from './namespaces.js'
-import { canonicalSubnet } from './subnet.js'
+import { isCanonicalSubnet } from './subnet.js'
 import type { CarriedStore } from './carried-store.js'
 import type { RingId } from '../chord/id.js'
 import type { ChordRecord, RecordSummary } from '../chord/record.js'
@@ -296,7 +296,7 @@ export function decodeRecord (record: WireRecord): ChordRecord {
     decoded.writer = record.writer
   }
   if (record.writerSubnet != null) {
-    if (decoded.writer == null || record.writerSubnet.length > MAX_WRITER_SUBNET_CHARS || canonicalSubnet(record.writerSubnet) == null) {
+    if (decoded.writer == null || record.writerSubnet.length > MAX_WRITER_SUBNET_CHARS || !isCanonicalSubnet(record.writerSubnet)) {
       throw new InvalidMessageError(`a record's writerSubnet is a writer's IPv4 /24 or IPv6 /48 in CIDR text, at most ${MAX_WRITER_SUBNET_CHARS} characters`)
     }
     decoded.writerSubnet = record.writerSubnet
